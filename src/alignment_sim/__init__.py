@@ -1,0 +1,48 @@
+"""alignment-sim: an agent-based model of regional alignment in post-Soviet Eurasia.
+
+The model is a library: build a ``SimulationConfig`` (``default_config()`` loads the
+packaged presets), then run ``AlignmentModel`` (Mesa, the reference) or the batched
+engine for many runs. Only ``alignment_sim.cli`` knows Hydra.
+"""
+
+from alignment_sim.errors import ConfigError, DataError
+from alignment_sim.model import AlignmentModel
+from alignment_sim.params import (
+    AffinitySpec,
+    DecisionParams,
+    Dynamics,
+    EventSpec,
+    PoleSpec,
+    RegionSpec,
+    ScenarioSpec,
+    SimulationConfig,
+    StateSpec,
+    UtilityWeights,
+)
+from alignment_sim.presets import default_config, load_region, load_scenario
+from alignment_sim.provenance import package_version
+from alignment_sim.world import World, build_world
+
+__version__ = package_version()
+
+__all__ = [
+    "AffinitySpec",
+    "AlignmentModel",
+    "ConfigError",
+    "DataError",
+    "DecisionParams",
+    "Dynamics",
+    "EventSpec",
+    "PoleSpec",
+    "RegionSpec",
+    "ScenarioSpec",
+    "SimulationConfig",
+    "StateSpec",
+    "UtilityWeights",
+    "World",
+    "__version__",
+    "build_world",
+    "default_config",
+    "load_region",
+    "load_scenario",
+]

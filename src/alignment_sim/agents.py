@@ -1,0 +1,144 @@
+"""Mesa agents: choosers and poles. They own their state and call the pure kernels.
+
+A chooser evaluates only its own row of every term (``rows = slice(i, i + 1)``); a pole
+plans only its own row of threat and spending. Both read the model's snapshot, so every
+agent decides from the same state of the world (synchronous update: ``decide`` for all,
+then ``advance`` for all).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from alignment_sim import kernels as K
+from alignment_sim.world import FloatArray
+
+if TYPE_CHECKING:
+    from alignment_sim.model import AlignmentModel
+
+
+class ChooserAgent(mesa.Agent):
+    """A state choosing among the blocs and hedging.
+
+    Attributes: ``alignment`` (option index), ``utility`` (K,) and ``terms`` (name ->
+    (K,)) from its last decision, ``pending`` (the choice to commit in ``advance``).
+    """
+
+    model: AlignmentModel
+
+    def __init__(self, model: AlignmentModel, index: int, name: str, alignment: int) -> None:
+        super().__init__(model)
+        self.index = index
+        self.name = name
+        self.rows = slice(index, index + 1)
+        self.alignment = alignment
+        self.pending = alignment
+        n_options = len(model.world.options)
+        self.utility: FloatArray = np.zeros(n_options)
+        self.terms: dict[str, FloatArray] = {}
+
+    @property
+    def option(self) -> str:
+        """Name of the option this state is in (a pole's name or 'hedge')."""
+        return self.model.world.options[self.alignment]
+
+    @property
+    def hedging(self) -> bool:
+        return self.alignment == self.model.world.hedge_index
+
+    def decide(self) -> None:
+        """Score every option from the snapshot and pick one (not yet committed)."""
+        model = self.model
+        inputs = model.inputs
+        state_params, pole_params, pair_params = model.params
+        terms = K.utility_terms(
+            model.snapshot,
+            state_params,
+            pole_params,
+            pair_params,
+            inputs.world.affinity,
+            inputs.weights,
+            inputs.dynamics,
+            inputs.stance,
+            inputs.cost_matrix,
+            self.rows,
+        )
+        utility = K.total_utility(terms)
+        security = K.total_utility(terms, K.SECURITY_TERMS)
+        choice = K.choose(
+            utility,
+            security,
+            model.snapshot.alignment[:, self.rows],
+            model.gumbel[:, self.rows],
+            inputs.rule,
+            inputs.rationality,
+        )
+        self.pending = int(choice[0, 0])
+        self.utility = utility[0, 0]
+        self.terms = {name: value[0, 0] for name, value in terms.items()}
+
+    def advance(self) -> None:
+        self.alignment = self.pending
+
+
+class PoleAgent(mesa.Agent):
+    """A bloc leader: plans its threat and its offers, keeps credibility and memory.
+
+    ``credibility`` is the share of its promises choosers believe; ``defection`` (N,)
+    remembers which choosers left its bloc (and so face its escalated pressure).
+    """
+
+    model: AlignmentModel
+
+    def __init__(self, model: AlignmentModel, index: int, name: str, credibility: float) -> None:
+        super().__init__(model)
+        self.index = index
+        self.name = name
+        self.rows = slice(index, index + 1)
+        self.credibility = credibility
+        self.defection: FloatArray = np.zeros(model.world.n_states)
+        self.threat: FloatArray = np.zeros((1, 1, model.world.n_states))
+        self.offers: FloatArray = np.zeros((1, 1, model.world.n_states))
+
+    def plan(self) -> None:
+        """Threat against each chooser and offers to each, from last tick's state."""
+        model = self.model
+        _, pole_params, pair_params = model.params
+        state_params = model.params[0]
+        self.threat = K.menace(pole_params, pair_params, model.defection_matrix(), self.rows)
+        self.offers = K.spending_offers(
+            pole_params,
+            pair_params,
+            state_params,
+            model.margins,
+            model.inputs.dynamics.margin_scale,
+            self.rows,
+        )
+
+    @property
+    def spending_bn_usd(self) -> float:
+        """What it offers this tick over all choosers, US$ bn a year."""
+        return float(self.offers.sum())
+
+    def advance(self) -> None:
+        """Update credibility toward its target and the memory of defections."""
+        model = self.model
+        dyn = model.inputs.dynamics
+        target = np.broadcast_to(model.params[1].credibility, (1, model.world.n_poles))
+        self.credibility = float(
+            K.next_credibility(
+                np.array([[self.credibility]]), target[:, self.rows], dyn.credibility_recovery
+            )[0, 0]
+        )
+        self.defection = K.next_defection(
+            self.defection[None, :],
+            model.snapshot.alignment,
+            model.choices(),
+            self.index,
+            model.world.hedge_index,
+            dyn.defection_decay,
+            dyn.hedge_switch_fraction,
+        )[0]

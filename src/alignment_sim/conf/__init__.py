@@ -1,0 +1,1 @@
+"""Packaged Hydra configuration (config groups: region, decision, scenario, experiment)."""

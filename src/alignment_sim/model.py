@@ -1,0 +1,179 @@
+"""The reference Mesa model: one agent per chooser and per pole, one tick per step.
+
+Build it from typed parameters (no config system needed)::
+
+    from alignment_sim import AlignmentModel, default_config
+    model = AlignmentModel(default_config(ticks=20, seed=7))
+    model.run()                       # or model.step() in a loop
+    model.trajectory.trajectory_frame()
+
+Its trajectory equals the batched engine's for the same (config, seed), bit for bit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+
+from alignment_sim import kernels as K
+from alignment_sim.agents import ChooserAgent, PoleAgent
+from alignment_sim.events import active_events, apply_events, initial_starts, update_starts
+from alignment_sim.params import SimulationConfig
+from alignment_sim.record import Trajectory
+from alignment_sim.simulation import RunInputs, RunStreams, TickOutput, onehot
+from alignment_sim.world import FloatArray, IntArray, World
+
+
+def bloc_share(option: str) -> Any:
+    """A model reporter: share of choosers in ``option`` (for DataCollector)."""
+
+    def reporter(model: AlignmentModel) -> float:
+        return sum(a.option == option for a in model.choosers) / len(model.choosers)
+
+    reporter.__name__ = f"share_{option}"
+    return reporter
+
+
+class AlignmentModel(mesa.Model):
+    """Regional alignment: states choose among blocs and hedging each tick.
+
+    Args:
+        config: the full typed configuration (``default_config()`` gives the default).
+        seed: overrides ``config.seed``; the trajectory depends only on (config, seed).
+        world: a pre-built ``World`` for ``config.region`` (saves rebuilding it).
+    """
+
+    def __init__(
+        self,
+        config: SimulationConfig | None = None,
+        seed: int | None = None,
+        world: World | None = None,
+    ) -> None:
+        if config is None:
+            from alignment_sim.presets import default_config
+
+            config = default_config()
+        run_seed = config.seed if seed is None else int(seed)
+        super().__init__(seed=run_seed)
+        self.config = config
+        self.run_seed = run_seed
+        self.inputs = RunInputs.from_config(config, world)
+        self.world = self.inputs.world
+        self.streams = RunStreams(run_seed)
+        self.choosers = [
+            ChooserAgent(self, i, name, int(self.world.initial_alignment[i]))
+            for i, name in enumerate(self.world.states)
+        ]
+        self.pole_agents = [
+            PoleAgent(self, b, name, float(self.world.pole.credibility[b]))
+            for b, name in enumerate(self.world.poles)
+        ]
+        self.starts = initial_starts(self.inputs.program, 1)
+        self.params = (self.world.state, self.world.pole, self.world.pair)
+        self.tick = 0
+        self.trajectory = Trajectory(
+            self.world, config.ticks, np.array([run_seed]), self.inputs.program.names
+        )
+        self.datacollector = mesa.DataCollector(
+            model_reporters={f"share_{o}": bloc_share(o) for o in self.world.options}
+        )
+        self.datacollector.collect(self)
+        self.snapshot: K.Snapshot
+        self.gumbel: FloatArray
+        self.margins: FloatArray
+
+    # --- views of the agents' state, as batch arrays with R = 1 ---------------------
+
+    def _by_index(self, agents: list[Any], attribute: str) -> np.ndarray:
+        """Stack an attribute of agents in the order of their rows, as a batch of one."""
+        ordered = sorted(agents, key=lambda agent: agent.index)
+        return np.stack([np.asarray(getattr(agent, attribute)) for agent in ordered])[None]
+
+    def alignment_vector(self) -> IntArray:
+        return self._by_index(self.choosers, "alignment").astype(np.int64)
+
+    def choices(self) -> IntArray:
+        return self._by_index(self.choosers, "pending").astype(np.int64)
+
+    def utility_matrix(self) -> FloatArray:
+        return self._by_index(self.choosers, "utility")
+
+    def defection_matrix(self) -> FloatArray:
+        return self._by_index(self.pole_agents, "defection")
+
+    def credibility_vector(self) -> FloatArray:
+        return self._by_index(self.pole_agents, "credibility")
+
+    def _pole_rows(self, attribute: str) -> FloatArray:
+        ordered = sorted(self.pole_agents, key=lambda agent: agent.index)
+        return np.concatenate([getattr(agent, attribute) for agent in ordered], axis=1)
+
+    # --- the tick ---------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One tick: events, poles plan, every chooser decides, then all commit."""
+        self.tick += 1
+        tick, world = self.tick, self.world
+        noise = self.streams.tick_noise(world.n_states, len(world.options))[None]
+        event_uniforms = self.streams.tick_event_uniforms(self.inputs.program.n_events)[None]
+        self.starts = update_starts(self.starts, self.inputs.program, tick, event_uniforms)
+        active = active_events(self.starts, self.inputs.program, tick)
+        self.params = apply_events(world, self.inputs.program, active)
+
+        alignment = self.alignment_vector()
+        self.margins = K.bloc_margins(self.utility_matrix(), world.n_poles)
+        credibility = self.credibility_vector()
+        for pole in self.pole_agents:
+            pole.plan()
+        members = onehot(alignment, len(world.options))
+        self.snapshot = K.Snapshot(
+            alignment=alignment,
+            onehot=members,
+            power=K.bloc_power(self.params[1], self.params[0], members),
+            threat=self._pole_rows("threat"),
+            offers=self._pole_rows("offers"),
+            credibility=credibility,
+            years=self.inputs.years_elapsed(tick),
+        )
+        self.gumbel = K.gumbel_from_uniform(noise)
+
+        for chooser in self.choosers:
+            chooser.decide()
+        for chooser in self.choosers:
+            chooser.advance()
+        for pole in self.pole_agents:
+            pole.advance()
+
+        if tick <= self.trajectory.ticks:
+            self.trajectory.add(
+                tick,
+                TickOutput(
+                    choice=self.alignment_vector(),
+                    utility=self.utility_matrix(),
+                    terms={
+                        name: np.stack(
+                            [
+                                a.terms[name]
+                                for a in sorted(self.choosers, key=lambda agent: agent.index)
+                            ]
+                        )[None]
+                        for name in K.TERMS
+                    },
+                    offers=self.snapshot.offers,
+                    credibility=credibility,
+                    threat=self.snapshot.threat,
+                    power=self.snapshot.power,
+                    active=active,
+                ),
+            )
+        self.datacollector.collect(self)
+        if tick >= self.config.ticks:
+            self.running = False
+
+    def run(self) -> Trajectory:
+        """Step until ``config.ticks`` and return the trajectory."""
+        while self.running and self.tick < self.config.ticks:
+            self.step()
+        return self.trajectory

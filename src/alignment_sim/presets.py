@@ -1,0 +1,94 @@
+"""Load the packaged presets (regions, scenarios, decision rules) as typed parameters.
+
+For notebooks and tests: no Hydra involved. ``default_config()`` gives the default
+run; keyword arguments override top-level fields::
+
+    config = default_config(scenario="russia_recession", ticks=60, seed=3)
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from alignment_sim.errors import ConfigError
+from alignment_sim.params import (
+    DecisionParams,
+    Dynamics,
+    OutputParams,
+    RegionSpec,
+    ScenarioSpec,
+    SimulationConfig,
+    UtilityWeights,
+)
+
+T = TypeVar("T")
+
+
+def conf_dir() -> Path:
+    """The packaged Hydra configuration folder (``alignment_sim/conf``)."""
+    return Path(str(resources.files("alignment_sim") / "conf"))
+
+
+def available(group: str) -> list[str]:
+    """Names of the presets in a config group (region, scenario, decision, experiment)."""
+    return sorted(p.stem for p in (conf_dir() / group).glob("*.yaml"))
+
+
+def _load(schema: type[T], group: str, name_or_path: str | Path) -> T:
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = conf_dir() / group / f"{name_or_path}.yaml"
+    if not path.is_file():
+        raise ConfigError(
+            group,
+            str(name_or_path),
+            f"a preset name ({', '.join(available(group))}) or a YAML file",
+        )
+    try:
+        raw = OmegaConf.load(path)
+        merged = OmegaConf.merge(OmegaConf.structured(schema), raw)
+        return OmegaConf.to_object(merged)  # type: ignore[return-value]
+    except OmegaConfBaseException as exc:
+        raise ConfigError(
+            f"{group} ({path.name}): {exc.full_key}",
+            getattr(exc, "value", None),
+            "a key and value of the schema",
+            str(exc).splitlines()[0],
+        ) from None
+
+
+def load_region(name_or_path: str | Path = "post_soviet") -> RegionSpec:
+    return _load(RegionSpec, "region", name_or_path)
+
+
+def load_scenario(name_or_path: str | Path = "baseline") -> ScenarioSpec:
+    return _load(ScenarioSpec, "scenario", name_or_path)
+
+
+def load_decision(name_or_path: str | Path = "logit") -> DecisionParams:
+    return _load(DecisionParams, "decision", name_or_path)
+
+
+def default_config(
+    region: str | RegionSpec = "post_soviet",
+    scenario: str | ScenarioSpec = "baseline",
+    decision: str | DecisionParams = "logit",
+    weights: UtilityWeights | None = None,
+    dynamics: Dynamics | None = None,
+    **top_level: Any,
+) -> SimulationConfig:
+    """A validated configuration from packaged presets; ``top_level`` sets ticks, seed..."""
+    return SimulationConfig(
+        region=load_region(region) if isinstance(region, str) else region,
+        scenario=load_scenario(scenario) if isinstance(scenario, str) else scenario,
+        decision=load_decision(decision) if isinstance(decision, str) else decision,
+        weights=weights or UtilityWeights(),
+        dynamics=dynamics or Dynamics(),
+        output=top_level.pop("output", OutputParams()),
+        **top_level,
+    )

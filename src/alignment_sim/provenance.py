@@ -1,0 +1,76 @@
+"""Provenance stamped on every output: resolved config, seed, versions, git revision."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import platform
+import subprocess
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from alignment_sim.params import SimulationConfig
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("alignment-sim")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@cache
+def git_revision() -> str:
+    """The git revision of the source tree the package runs from, or 'unknown'.
+
+    A '+dirty' suffix marks uncommitted changes, so a result can be traced exactly.
+    """
+    here = Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return rev + ("+dirty" if dirty else "")
+
+
+def library_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("numpy", "mesa", "pandas", "hydra-core"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "missing"
+    return out
+
+
+def manifest(
+    config: SimulationConfig, seed: int, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The manifest of one run: everything needed to reproduce it."""
+    return {
+        "package": "alignment-sim",
+        "version": package_version(),
+        "git_revision": git_revision(),
+        "seed": seed,
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "libraries": library_versions(),
+        "config": dataclasses.asdict(config),
+        **(extra or {}),
+    }

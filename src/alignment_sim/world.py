@@ -1,0 +1,352 @@
+"""The compiled world: the region's data turned into arrays the kernels work on.
+
+``build_world`` reads the attributes file (``data/state_attributes.csv``, copied from
+the project's shared data with its ``source`` column), picks each field's value for the
+region's year, and combines it with the judgements in the region config. The result is
+immutable; events produce modified copies of its parameter tables (``events.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from alignment_sim.errors import DataError
+from alignment_sim.params import HEDGE, RegionSpec
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+EARTH_RADIUS_KM = 6371.0
+ATTRIBUTE_COLUMNS = ("state", "year", "field", "value", "unit", "source")
+
+
+def packaged_data_path(name: str) -> Path:
+    """Path of a data file shipped inside the package (``alignment_sim/data``)."""
+    return Path(str(resources.files("alignment_sim") / "data" / name))
+
+
+@dataclass(frozen=True)
+class StateParams:
+    """Per-chooser parameters, arrays of shape (..., N).
+
+    gdp_bn: GDP, current US$ bn. capability: CINC share. autocracy: (10 - polity2) / 20,
+    in [0, 1]. threat_exposure: 0-1 exposure to terrorism, extremism and frozen
+    conflicts. regime_insecurity: >= 0, raised by colour revolutions and successions.
+    remittances: remittances received as a fraction of GDP.
+    """
+
+    gdp_bn: FloatArray
+    capability: FloatArray
+    autocracy: FloatArray
+    threat_exposure: FloatArray
+    regime_insecurity: FloatArray
+    remittances: FloatArray
+    autonomy: FloatArray
+
+
+@dataclass(frozen=True)
+class PoleParams:
+    """Per-pole parameters, arrays of shape (..., B); see ``params.PoleSpec``."""
+
+    capability: FloatArray
+    military_weight: FloatArray
+    budget_bn: FloatArray
+    credibility: FloatArray
+    regime_support: FloatArray
+    soft_power: FloatArray
+    soft_power_fade: FloatArray
+    coercion: FloatArray
+    escalation: FloatArray
+    leverage: FloatArray
+    trade_factor: FloatArray
+    proportional_spending: FloatArray
+
+
+@dataclass(frozen=True)
+class PairParams:
+    """Per (pole, chooser) parameters, arrays of shape (..., B, N).
+
+    proximity: exp(-distance / reach_km) between capitals. presence: 0-1 military
+    presence. trade_share: share of the chooser's trade with the bloc (0-1).
+    remittance_origin: share of its remittances sent from the bloc. transit: 0-1
+    dependence on the bloc's pipelines. ties: 0-1 cultural ties (soft-power basis).
+    conditionality: 0-1 strictness of the pole's conditions on this chooser. pressure:
+    multiplier on the pole's coercion of this chooser. focus: multiplier on the pole's
+    spending on it. grievance: 0-1, the pole's forces hold the chooser's territory
+    without its consent.
+    """
+
+    proximity: FloatArray
+    presence: FloatArray
+    trade_share: FloatArray
+    remittance_origin: FloatArray
+    transit: FloatArray
+    ties: FloatArray
+    conditionality: FloatArray
+    pressure: FloatArray
+    focus: FloatArray
+    grievance: FloatArray
+
+
+PARAM_TABLES: dict[str, type] = {"state": StateParams, "pole": PoleParams, "pair": PairParams}
+
+
+def table_fields(table: str) -> list[str]:
+    """Names of the parameters an event may change in ``table`` (state, pole, pair)."""
+    return [f.name for f in fields(PARAM_TABLES[table])]
+
+
+@dataclass(frozen=True)
+class World:
+    """Arrays for one region at one data year. N choosers, B poles, K = B + 1 options."""
+
+    region: str
+    year: int
+    tick_months: int
+    states: tuple[str, ...]
+    state_labels: tuple[str, ...]
+    poles: tuple[str, ...]
+    pole_labels: tuple[str, ...]
+    pole_colors: tuple[str, ...]
+    state: StateParams
+    pole: PoleParams
+    pair: PairParams
+    affinity: FloatArray
+    initial_alignment: IntArray
+    state_lat: FloatArray
+    state_lon: FloatArray
+    pole_lat: FloatArray
+    pole_lon: FloatArray
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        return (*self.poles, HEDGE)
+
+    @property
+    def n_states(self) -> int:
+        return len(self.states)
+
+    @property
+    def n_poles(self) -> int:
+        return len(self.poles)
+
+    @property
+    def hedge_index(self) -> int:
+        return len(self.poles)
+
+    def year_of_tick(self, tick: int) -> float:
+        """Calendar year (fractional) at the start of ``tick``; tick 0 is 1 Jan of ``year``."""
+        return self.year + tick * self.tick_months / 12.0
+
+
+def load_attributes(path: str | Path | None = None) -> pd.DataFrame:
+    """Read a long-form attributes file (state, year, field, value, unit, source)."""
+    file = Path(path) if path is not None else packaged_data_path("state_attributes.csv")
+    key = "region.attributes_file"
+    if not file.is_file():
+        raise DataError(key, str(file), "an existing CSV file of state attributes")
+    try:
+        table = pd.read_csv(file, dtype={"value": str})
+    except Exception as exc:
+        raise DataError(
+            key, str(file), "a readable CSV file", f"Reading it failed: {exc}"
+        ) from None
+    missing = [c for c in ATTRIBUTE_COLUMNS if c not in table.columns]
+    if missing:
+        raise DataError(
+            key,
+            str(file),
+            f"a CSV with columns {', '.join(ATTRIBUTE_COLUMNS)}",
+            f"Missing: {', '.join(missing)}.",
+        )
+    return table
+
+
+class AttributeLookup:
+    """Picks a field's value for a state and year: the nearest year, earlier on ties.
+
+    Time-invariant rows (empty year) always apply. The file says in ``source`` which
+    year each value really is (trade is 2014 for 2015, for example).
+    """
+
+    def __init__(self, table: pd.DataFrame, year: int, file_label: str) -> None:
+        self.table = table
+        self.year = year
+        self.file_label = file_label
+
+    def get(self, state: str, name: str, overrides: dict[str, float] | None = None) -> float:
+        if overrides and name in overrides:
+            return float(overrides[name])
+        rows = self.table[(self.table["state"] == state) & (self.table["field"] == name)]
+        if rows.empty:
+            raise DataError(
+                f"{self.file_label}[{state}, {name}]",
+                None,
+                f"a row for state '{state}' and field '{name}'",
+                "Add it to the file or give it in the state's 'overrides'.",
+            )
+        years = pd.to_numeric(rows["year"], errors="coerce")
+        if years.isna().all():
+            raw = rows["value"].iloc[0]
+        else:
+            dated = rows[years.notna()].assign(
+                _gap=(years[years.notna()] - self.year).abs(), _y=years[years.notna()]
+            )
+            best = dated.sort_values(["_gap", "_y"]).iloc[0]
+            raw = best["value"]
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise DataError(f"{self.file_label}[{state}, {name}]", raw, "a number") from None
+        if math.isnan(value):
+            raise DataError(f"{self.file_label}[{state}, {name}]", raw, "a number")
+        return value
+
+
+def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance between two points in km (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+def build_world(region: RegionSpec, attributes: pd.DataFrame | None = None) -> World:
+    """Compile a validated ``RegionSpec`` into a ``World`` of arrays."""
+    table = attributes if attributes is not None else load_attributes(region.attributes_file)
+    look = AttributeLookup(table, region.year, region.attributes_file or "state_attributes.csv")
+    pole_names = region.pole_names
+    N, B = len(region.states), len(region.poles)
+
+    pole_lat, pole_lon, pole_cap = np.zeros(B), np.zeros(B), np.zeros(B)
+    for b, pole in enumerate(region.poles):
+        if pole.attribute_state is not None:
+            pole_lat[b] = (
+                pole.capital_lat
+                if pole.capital_lat is not None
+                else look.get(pole.attribute_state, "capital_lat")
+            )
+            pole_lon[b] = (
+                pole.capital_lon
+                if pole.capital_lon is not None
+                else look.get(pole.attribute_state, "capital_lon")
+            )
+            pole_cap[b] = (
+                pole.capability
+                if pole.capability is not None
+                else look.get(pole.attribute_state, "cinc")
+            )
+        else:
+            assert pole.capital_lat is not None and pole.capital_lon is not None
+            assert pole.capability is not None
+            pole_lat[b], pole_lon[b], pole_cap[b] = (
+                pole.capital_lat,
+                pole.capital_lon,
+                pole.capability,
+            )
+
+    gdp, cinc, autocracy, remit = np.zeros(N), np.zeros(N), np.zeros(N), np.zeros(N)
+    lat, lon, exposure = np.zeros(N), np.zeros(N), np.zeros(N)
+    proximity, presence, trade = np.zeros((B, N)), np.zeros((B, N)), np.zeros((B, N))
+    origin, transit, ties = np.zeros((B, N)), np.zeros((B, N)), np.zeros((B, N))
+    grievance, autonomy = np.zeros((B, N)), np.zeros(N)
+    initial = np.zeros(N, dtype=np.int64)
+    options = [*pole_names, HEDGE]
+    for i, spec in enumerate(region.states):
+        row, ov = spec.attribute_state, spec.overrides
+        gdp[i] = look.get(row, "gdp_current_usd", ov) / 1e9
+        cinc[i] = look.get(row, "cinc", ov)
+        polity = look.get(row, "polity2", ov)
+        autocracy[i] = (10.0 - polity) / 20.0
+        remit[i] = look.get(row, "remittances_received_pct_gdp", ov) / 100.0
+        lat[i] = look.get(row, "capital_lat", ov)
+        lon[i] = look.get(row, "capital_lon", ov)
+        exposure[i] = spec.threat_exposure
+        autonomy[i] = spec.autonomy
+        initial[i] = options.index(spec.initial[str(region.year)])
+        for b, pole in enumerate(region.poles):
+            distance = great_circle_km(lat[i], lon[i], pole_lat[b], pole_lon[b])
+            proximity[b, i] = math.exp(-distance / pole.reach_km)
+            presence[b, i] = spec.presence.get(pole.name, 0.0)
+            trade[b, i] = look.get(row, pole.trade_field, ov) / 100.0 if pole.trade_field else 0.0
+            origin[b, i] = spec.remittance_origin.get(pole.name, 0.0)
+            transit[b, i] = spec.transit.get(pole.name, 0.0)
+            if pole.grievance_field:
+                grievance[b, i] = look.get(row, pole.grievance_field, ov)
+            if pole.soft_power_basis == "ethnic_russian_share":
+                basis = look.get(row, "ethnic_russian_share_pct", ov) / 100.0
+            elif pole.soft_power_basis == "democracy":
+                basis = (polity + 10.0) / 20.0
+            else:
+                basis = 0.0
+            ties[b, i] = pole.soft_power_floor + (1.0 - pole.soft_power_floor) * basis
+
+    index = {name: i for i, name in enumerate(region.state_names)}
+    affinity = np.zeros((N, N))
+    for a in region.affinities:
+        affinity[index[a.a], index[a.b]] = a.value
+        affinity[index[a.b], index[a.a]] = a.value
+
+    def per_pole(attr: str) -> FloatArray:
+        return np.array([float(getattr(p, attr)) for p in region.poles])
+
+    return World(
+        region=region.name,
+        year=region.year,
+        tick_months=region.tick_months,
+        states=tuple(region.state_names),
+        state_labels=tuple(s.label or s.attribute_state for s in region.states),
+        poles=tuple(pole_names),
+        pole_labels=tuple(p.label or p.name for p in region.poles),
+        pole_colors=tuple(p.color for p in region.poles),
+        state=StateParams(
+            gdp_bn=gdp,
+            capability=cinc,
+            autocracy=autocracy,
+            threat_exposure=exposure,
+            regime_insecurity=np.zeros(N),
+            remittances=remit,
+            autonomy=autonomy,
+        ),
+        pole=PoleParams(
+            capability=pole_cap,
+            military_weight=per_pole("military_weight"),
+            budget_bn=per_pole("budget_bn_usd"),
+            credibility=per_pole("credibility"),
+            regime_support=per_pole("regime_support"),
+            soft_power=per_pole("soft_power"),
+            soft_power_fade=per_pole("soft_power_fade_per_year"),
+            coercion=per_pole("coercion"),
+            escalation=per_pole("escalation"),
+            leverage=per_pole("leverage"),
+            trade_factor=np.ones(B),
+            proportional_spending=np.array(
+                [1.0 if p.spending == "proportional" else 0.0 for p in region.poles]
+            ),
+        ),
+        pair=PairParams(
+            proximity=proximity,
+            presence=presence,
+            trade_share=trade,
+            remittance_origin=origin,
+            transit=transit,
+            ties=ties,
+            conditionality=np.repeat(per_pole("conditionality")[:, None], N, axis=1),
+            pressure=np.ones((B, N)),
+            focus=np.ones((B, N)),
+            grievance=grievance,
+        ),
+        affinity=affinity,
+        initial_alignment=initial,
+        state_lat=lat,
+        state_lon=lon,
+        pole_lat=pole_lat,
+        pole_lon=pole_lon,
+    )

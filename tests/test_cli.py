@@ -1,0 +1,66 @@
+"""The alignment-sim command end to end, and its bad-input behaviour."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+CLI = [sys.executable, "-c", "from alignment_sim.cli import main; main()"]
+
+
+def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=180)
+
+
+def test_default_run_writes_every_file(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = run_cli(["ticks=12", "seed=4", f"hydra.run.dir={out}"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in (
+        "trajectory.parquet",
+        "blocs.parquet",
+        "summary.json",
+        "manifest.json",
+        "trajectory.png",
+    ):
+        assert (out / name).is_file(), name
+    trajectory = pd.read_parquet(out / "trajectory.parquet")
+    assert len(trajectory) == 13 * 11
+    assert {"alignment", "hedging", "utility_russia", "protection_west"} <= set(trajectory)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 4 and manifest["config"]["ticks"] == 12
+    assert manifest["overrides"] == ["ticks=12", "seed=4"]
+    assert "Where each state ended" in result.stdout and str(out) in result.stdout
+
+
+def test_default_output_folder_is_under_results(tmp_path: Path) -> None:
+    result = run_cli(["ticks=2", "output.plots=false"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    runs = list((tmp_path / "results" / "runs").iterdir())
+    assert len(runs) == 1 and (runs[0] / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["ticks=0"], "ticks"),
+        (["region.poles.0.budget_bn_usd=-1"], "budget_bn_usd"),
+        (["region.states.0.threat_exposure=1.5"], "threat_exposure"),
+        (["region.affinities.0.a=atlantis"], "atlantis"),
+        (["region.attributes_file=/nonexistent.csv"], "attributes_file"),
+        (["nonsense_key=3"], "nonsense_key"),
+        (["region=atlantis"], "atlantis"),
+    ],
+)
+def test_bad_input_fails_cleanly(tmp_path: Path, args: list[str], needle: str) -> None:
+    out = tmp_path / "bad"
+    result = run_cli([*args, f"hydra.run.dir={out}"], tmp_path)
+    assert result.returncode != 0
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (out / "manifest.json").exists()

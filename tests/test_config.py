@@ -1,0 +1,89 @@
+"""Every config group composes with Hydra and validates; bad values name their key."""
+
+from __future__ import annotations
+
+import pytest
+from hydra import compose, initialize_config_module
+
+from alignment_sim import ConfigError, SimulationConfig, default_config
+from alignment_sim.cli import to_config
+from alignment_sim.presets import available
+
+
+def compose_config(overrides: list[str]) -> SimulationConfig:
+    with initialize_config_module(config_module="alignment_sim.conf", version_base="1.3"):
+        return to_config(compose(config_name="config", overrides=overrides))
+
+
+@pytest.mark.parametrize("group", ["region", "decision", "scenario"])
+def test_every_option_of_every_group_composes(group: str) -> None:
+    names = available(group)
+    assert names, f"no presets in {group}"
+    for name in names:
+        config = compose_config([f"{group}={name}"])
+        assert isinstance(config, SimulationConfig)
+
+
+def test_overrides_reach_the_dataclasses() -> None:
+    config = compose_config(["decision=logit", "decision.rationality=2", "ticks=60", "seed=7"])
+    assert (config.decision.rule, config.decision.rationality) == ("logit", 2.0)
+    assert (config.ticks, config.seed) == (60, 7)
+    assert config == default_config(ticks=60, seed=7, decision=config.decision)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        (["ticks=0"], "ticks"),
+        (["seed=-1"], "seed"),
+        (["region.poles.0.budget_bn_usd=-3"], "region.poles[0].budget_bn_usd"),
+        (["region.poles.1.credibility=1.5"], "region.poles[1].credibility"),
+        (["dynamics.hedge_access=2"], "dynamics.hedge_access"),
+        (["decision.rule=coinflip"], "decision.rule"),
+        (["region.year=2005"], "region.year"),
+        (
+            ["+region.states.0.remittance_origin.mars=0.5"],
+            "region.states[0].remittance_origin.mars",
+        ),
+        (["region.affinities.0.a=atlantis"], "region.affinities[0].a"),
+    ],
+)
+def test_bad_values_name_the_key(overrides: list[str], key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        compose_config(overrides)
+    assert info.value.key == key
+    assert "expected" in str(info.value)
+
+
+def test_unknown_key_is_rejected() -> None:
+    with pytest.raises(Exception, match="no_such_key"):
+        compose_config(["no_such_key=1"])
+
+
+def test_unknown_pole_name_in_a_state_map() -> None:
+    config = default_config()
+    config.region.states[0].transit["atlantis"] = 0.5
+    with pytest.raises(ConfigError, match="atlantis"):
+        config.validate()
+
+
+def test_two_and_four_poles_work() -> None:
+    from alignment_sim import AlignmentModel, PoleSpec
+
+    config = default_config(ticks=5)
+    config.region.poles = config.region.poles[:2]
+    for state in config.region.states:
+        for mapping in (state.remittance_origin, state.transit, state.presence):
+            mapping.pop("west", None)
+        state.initial = {k: ("hedge" if v == "west" else v) for k, v in state.initial.items()}
+    config.validate()
+    assert AlignmentModel(config).run().alignment.max() <= 2
+    config = default_config(ticks=5)
+    config.region.poles.append(
+        PoleSpec(
+            name="turkey", capital_lat=39.93, capital_lon=32.86, capability=0.012, budget_bn_usd=1.0
+        )
+    )
+    config.validate()
+    run = AlignmentModel(config).run()
+    assert run.world.options == ("russia", "china", "west", "turkey", "hedge")

@@ -1,0 +1,207 @@
+"""Every utility term and rule against values computed by hand on the tiny world.
+
+The tiny world (conftest.py): choosers a, b, c on the equator at longitudes 0, 10, 5;
+pole p at longitude 0, pole q at longitude 10; reach 1000 km, so proximity is
+exp(-d / 1000) with d = 0, 555.97 or 1111.95 km.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import KM_PER_10_DEGREES
+
+from alignment_sim import kernels as K
+from alignment_sim.world import World
+
+A = slice(0, 1)
+C = slice(2, 3)
+FAR = math.exp(-KM_PER_10_DEGREES / 1000)
+MID = math.exp(-KM_PER_10_DEGREES / 2000)
+ACCESS = 0.45
+
+
+def row(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x).reshape(-1)[-3:]
+
+
+def test_world_arrays_follow_the_data(tiny_world: World) -> None:
+    np.testing.assert_allclose(tiny_world.state.autocracy, [1.0, 0.0, 0.5])
+    np.testing.assert_allclose(tiny_world.state.remittances, [0.2, 0.0, 0.1])
+    np.testing.assert_allclose(tiny_world.pair.proximity[0], [1.0, FAR, MID], rtol=1e-4)
+    np.testing.assert_allclose(tiny_world.pair.proximity[1], [FAR, 1.0, MID], rtol=1e-4)
+    np.testing.assert_allclose(tiny_world.pair.trade_share, [[0.4, 0.1, 0.25], [0.1, 0.5, 0.25]])
+    assert tiny_world.options == ("p", "q", "hedge")
+    assert list(tiny_world.initial_alignment) == [0, 1, 2]
+
+
+def test_protection(tiny_world: World) -> None:
+    cred = np.array([[0.5, 1.0]])
+    got = K.protection_term(tiny_world.state, tiny_world.pole, tiny_world.pair, cred, A, ACCESS)
+    p = 1.0 * 0.5 * 1.0 * 1.0  # exposure * credibility * military_weight * min(1, 1 + 0.5)
+    q = 1.0 * 1.0 * 0.5 * FAR
+    np.testing.assert_allclose(row(got), [p, q, ACCESS * (p + q)], rtol=1e-4)
+
+
+def test_coercion_and_escalation(tiny_world: World) -> None:
+    calm = K.menace(tiny_world.pole, tiny_world.pair, np.zeros((1, 2, 3)), slice(None))
+    np.testing.assert_allclose(calm[0, 0], [0.5, 0.5 * FAR, 0.5 * MID], rtol=1e-4)
+    np.testing.assert_allclose(calm[0, 1], 0.0)  # q has no coercion
+    np.testing.assert_allclose(row(K.coercion_term(calm, A, 0.4)), [0.0, -0.5, -0.2])
+    defected = np.zeros((1, 2, 3))
+    defected[0, 0, 0] = 1.0  # a left p's bloc: p's pressure on it doubles (escalation 1)
+    angry = K.menace(tiny_world.pole, tiny_world.pair, defected, slice(None))
+    np.testing.assert_allclose(row(K.coercion_term(angry, A, 0.4)), [0.0, -1.0, -0.4])
+
+
+def test_stance_bandwagoning_and_balancing(tiny_world: World) -> None:
+    members = np.eye(3)[None]  # a in p, b in q, c hedging
+    power = K.bloc_power(tiny_world.pole, tiny_world.state, members)
+    np.testing.assert_allclose(power[0], [0.5 + 0.01, 0.125 + 0.02])
+    share_p, share_q = 0.51 / 0.655, 0.145 / 0.655
+    threat = K.menace(tiny_world.pole, tiny_world.pair, np.zeros((1, 2, 3)), slice(None))
+    # For a, all the threat comes from p: balancing gives p nothing, q its full share.
+    np.testing.assert_allclose(
+        row(K.stance_term(power, threat, A, -1.0)), [share_p, share_q, 0.0], rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        row(K.stance_term(power, threat, A, 1.0)), [0.0, share_q, 0.0], atol=1e-12
+    )
+    np.testing.assert_allclose(
+        row(K.stance_term(power, threat, A, 0.0)), [share_p / 2, share_q, 0.0], rtol=1e-9
+    )
+
+
+def test_economic_terms(tiny_world: World) -> None:
+    w = tiny_world
+    np.testing.assert_allclose(
+        row(K.trade_term(w.pole, w.pair, A, ACCESS)), [0.4, 0.1, ACCESS * 0.5]
+    )
+    offers = np.zeros((1, 2, 3))
+    offers[0, 0, 0], offers[0, 1, 0] = 1.0, 0.5  # US$ bn to a (GDP 10bn): 10% and 5%
+    cred = np.array([[0.5, 1.0]])
+    p, q = 0.5 * math.log(11.0), 1.0 * math.log(6.0)
+    np.testing.assert_allclose(
+        row(K.inducement_term(w.state, offers, cred, A, ACCESS)), [p, q, ACCESS * (p + q)]
+    )
+    np.testing.assert_allclose(
+        row(K.remittance_term(w.state, w.pair, A, ACCESS)), [0.2, 0.0, ACCESS * 0.2]
+    )
+    np.testing.assert_allclose(
+        row(K.remittance_term(w.state, w.pair, C, ACCESS)), [0.05, 0.05, ACCESS * 0.1]
+    )
+    np.testing.assert_allclose(row(K.transit_term(w.pair, A, ACCESS)), [0.5, 0.0, ACCESS * 0.5])
+
+
+def test_regime_terms(tiny_world: World) -> None:
+    w = tiny_world
+    np.testing.assert_allclose(
+        row(K.conditionality_term(w.state, w.pair, A, ACCESS)), [0.0, -1.0, -ACCESS]
+    )
+    np.testing.assert_allclose(
+        row(K.conditionality_term(w.state, w.pair, C, ACCESS)), [0.0, -0.5, -ACCESS * 0.5]
+    )
+    np.testing.assert_allclose(
+        row(K.regime_security_term(w.state, w.pole, A, ACCESS)), [0.5, 0.0, ACCESS * 0.5]
+    )
+    np.testing.assert_allclose(row(K.autonomy_term(w.state, C, 2)), [0.0, 0.0, 1.0])
+    np.testing.assert_allclose(row(K.autonomy_term(w.state, A, 2)), [0.0, 0.0, 0.0])
+    assert np.all(K.grievance_term(w.pair, A, ACCESS) == 0.0)
+
+
+def test_soft_power_fades(tiny_world: World) -> None:
+    w = tiny_world
+    np.testing.assert_allclose(
+        row(K.soft_power_term(w.pole, w.pair, 0.0, A, ACCESS)), [0.5, 0.0, ACCESS * 0.5]
+    )
+    from dataclasses import replace
+
+    fading = replace(w.pole, soft_power_fade=np.array([0.1, 0.0]))
+    np.testing.assert_allclose(
+        row(K.soft_power_term(fading, w.pair, 10.0, A, ACCESS)),
+        [0.5 / math.e, 0.0, ACCESS * 0.5 / math.e],
+    )
+
+
+def test_peer_and_switching(tiny_world: World) -> None:
+    members = np.eye(3)[None]  # a in p, b in q, c hedging
+    # a: rival b is in q (-1), friend c hedges (+0.5)
+    np.testing.assert_allclose(row(K.peer_term(tiny_world.affinity, members, A)), [0.0, -1.0, 0.5])
+    cost = K.switching_cost_matrix(3, 0.5)
+    np.testing.assert_array_equal(cost, [[0, 1, 0.5], [1, 0, 0.5], [0.5, 0.5, 0]])
+    np.testing.assert_allclose(row(K.switching_term(np.array([[0]]), cost)), [0, -1, -0.5])
+
+
+def test_spending_follows_leverage(tiny_world: World) -> None:
+    w = tiny_world
+    flat = K.spending_offers(w.pole, w.pair, w.state, np.zeros((1, 2, 3)), 0.5, slice(None))
+    prox_p = np.array([1.0, FAR, MID])
+    np.testing.assert_allclose(flat[0, 0], prox_p / prox_p.sum(), rtol=1e-9)
+    np.testing.assert_allclose(flat[0, 1], 2.0 * np.array([FAR, 1.0, MID]) / (1 + FAR + MID))
+    margins = np.zeros((1, 2, 3))
+    margins[0, 0, 1] = 1.0  # b is far from tipping for p: swing 1 / (1 + 1 / 0.5) = 1/3
+    weights = np.array([2.0, FAR * (1 + 1 / 3), MID * 2.0])
+    lever = K.spending_offers(w.pole, w.pair, w.state, margins, 0.5, slice(None))
+    np.testing.assert_allclose(lever[0, 0], weights / weights.sum(), rtol=1e-9)
+    np.testing.assert_allclose(lever.sum(axis=-1), [[1.0, 2.0]])  # budgets are spent
+
+
+def test_bloc_margins() -> None:
+    utility = np.array([[[1.0, 3.0, 2.0]]])
+    np.testing.assert_allclose(K.bloc_margins(utility, 2)[0, :, 0], [1.0 - 3.0, 3.0 - 2.0])
+
+
+def test_credibility_and_defection_memory() -> None:
+    np.testing.assert_allclose(K.next_credibility(np.array([0.5]), np.array([1.0]), 0.1), 0.55)
+    before, after = np.array([[0, 1, 2]]), np.array([[1, 1, 0]])
+    memory = K.next_defection(np.array([[0.5, 0.0, 0.0]]), before, after, 0, 2, 0.1, 0.5)
+    np.testing.assert_allclose(memory, [[0.45 + 1.0, 0.0, 0.0]])
+    to_hedge = K.next_defection(np.zeros((1, 3)), before, np.array([[2, 1, 2]]), 0, 2, 0.1, 0.5)
+    np.testing.assert_allclose(to_hedge, [[0.5, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize(
+    ("utility", "current", "expected"),
+    [([1.0, 2.0, 2.0], 2, 2), ([1.0, 2.0, 2.0], 0, 1), ([3.0, 2.0, 1.0], 2, 0)],
+)
+def test_best_response_stays_on_ties(utility: list[float], current: int, expected: int) -> None:
+    u = np.array([[utility]])
+    zero = np.zeros_like(u)
+    got = K.choose(u, u, np.array([[current]]), zero, "best_response", 1.0)
+    assert got[0, 0] == expected
+
+
+def test_logit_is_gumbel_argmax_and_matches_probabilities() -> None:
+    u = np.zeros((1, 1, 3))
+    gumbel = np.array([[[0.1, 0.5, 0.2]]])
+    assert K.choose(u, u, np.array([[0]]), gumbel, "logit", 1.0)[0, 0] == 1
+    utility = np.array([0.0, 0.5, 1.0])
+    rng = np.random.default_rng(0)
+    draws = K.gumbel_from_uniform(rng.random((200_000, 1, 3)))
+    picks = K.choose(
+        np.broadcast_to(utility, (200_000, 1, 3)),
+        draws,
+        np.zeros((200_000, 1), dtype=np.int64),
+        draws,
+        "logit",
+        2.0,
+    )
+    freq = np.bincount(picks[:, 0], minlength=3) / 200_000
+    expected = np.exp(2 * utility) / np.exp(2 * utility).sum()
+    np.testing.assert_allclose(freq, expected, atol=0.005)
+    np.testing.assert_allclose(K.choice_probabilities(utility, 2.0), expected)
+
+
+def test_realist_rules_use_security_only() -> None:
+    utility = np.array([[[5.0, 0.0, 0.0]]])
+    security = np.array([[[0.0, 1.0, 0.0]]])
+    zero = np.zeros_like(utility)
+    for rule in ("balancing", "bandwagoning"):
+        assert K.choose(utility, security, np.array([[0]]), zero, rule, 1.0)[0, 0] == 1
+
+
+def test_sum_last_axis_is_order_fixed() -> None:
+    x = np.array([[1e16, 1.0, -1e16]])
+    assert K.sum_last_axis(x)[0] == (1e16 + 1.0) - 1e16

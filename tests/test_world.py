@@ -1,0 +1,77 @@
+"""Loading the default world for each data year, and bad data files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alignment_sim import ConfigError, DataError, build_world, load_region
+
+
+@pytest.mark.parametrize("year", [2000, 2010, 2015])
+def test_default_world_loads_for_each_year(year: int) -> None:
+    region = load_region("post_soviet")
+    region.year = year
+    region.validate()
+    world = build_world(region)
+    assert world.n_states == 11 and world.poles == ("russia", "china", "west")
+    assert np.all(world.state.gdp_bn > 0)
+    assert np.all((world.pair.trade_share >= 0) & (world.pair.trade_share <= 1))
+    assert np.all((world.state.autocracy >= 0) & (world.state.autocracy <= 1))
+    assert np.array_equal(world.affinity, world.affinity.T)
+
+
+def test_values_come_from_the_data_year() -> None:
+    region = load_region("post_soviet")
+    world = build_world(region)
+    belarus = world.states.index("belarus")
+    # state_attributes.csv: Belarus trade with Russia 44.11% (COW 2014, used for 2015)
+    assert world.pair.trade_share[0, belarus] == pytest.approx(0.4411)
+    assert world.state.gdp_bn[belarus] == pytest.approx(56.454889147)
+    region.year = 2000
+    old = build_world(region)
+    assert old.pair.trade_share[0, belarus] == pytest.approx(0.5864)
+    assert old.initial_alignment[world.states.index("uzbekistan")] == 3  # hedge in 2000
+
+
+def test_missing_data_file_is_a_clear_error(tmp_path: Path) -> None:
+    region = load_region("post_soviet")
+    region.attributes_file = str(tmp_path / "nope.csv")
+    with pytest.raises(DataError, match=r"region\.attributes_file"):
+        build_world(region)
+
+
+def test_malformed_data_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("state,year,value\nBelarus,2015,1\n")
+    region = load_region("post_soviet")
+    region.attributes_file = str(bad)
+    with pytest.raises(DataError, match="columns"):
+        build_world(region)
+
+
+def test_missing_value_names_state_and_field(tmp_path: Path) -> None:
+    source = Path(__file__).parents[1] / "src/alignment_sim/data/state_attributes.csv"
+    lines = [
+        ln
+        for ln in source.read_text().splitlines()
+        if not ln.startswith("Armenia,2015,gdp_current_usd")
+    ]
+    trimmed = tmp_path / "trimmed.csv"
+    trimmed.write_text("\n".join(lines) + "\n")
+    region = load_region("post_soviet")
+    region.attributes_file = str(trimmed)
+    world = build_world(region)  # the nearest year (2010) stands in
+    assert world.state.gdp_bn[world.states.index("armenia")] == pytest.approx(9.260285756)
+    no_armenia = tmp_path / "no_armenia.csv"
+    no_armenia.write_text("\n".join(ln for ln in lines if not ln.startswith("Armenia,")) + "\n")
+    region.attributes_file = str(no_armenia)
+    with pytest.raises(DataError, match="Armenia"):
+        build_world(region)
+
+
+def test_unknown_preset_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="post_sovet"):
+        load_region("post_sovet")
