@@ -49,11 +49,11 @@ def test_coercion_and_escalation(tiny_world: World) -> None:
     calm = K.menace(tiny_world.pole, tiny_world.pair, np.zeros((1, 2, 3)), slice(None))
     np.testing.assert_allclose(calm[0, 0], [0.5, 0.5 * FAR, 0.5 * MID], rtol=1e-4)
     np.testing.assert_allclose(calm[0, 1], 0.0)  # q has no coercion
-    np.testing.assert_allclose(row(K.coercion_term(calm, A, 0.4)), [0.0, -0.5, -0.2])
+    np.testing.assert_allclose(row(K.coercion_term(K.pair_rows(calm, A), 0.4)), [0.0, -0.5, -0.2])
     defected = np.zeros((1, 2, 3))
     defected[0, 0, 0] = 1.0  # a left p's bloc: p's pressure on it doubles (escalation 1)
     angry = K.menace(tiny_world.pole, tiny_world.pair, defected, slice(None))
-    np.testing.assert_allclose(row(K.coercion_term(angry, A, 0.4)), [0.0, -1.0, -0.4])
+    np.testing.assert_allclose(row(K.coercion_term(K.pair_rows(angry, A), 0.4)), [0.0, -1.0, -0.4])
 
 
 def test_stance_bandwagoning_and_balancing(tiny_world: World) -> None:
@@ -64,13 +64,15 @@ def test_stance_bandwagoning_and_balancing(tiny_world: World) -> None:
     threat = K.menace(tiny_world.pole, tiny_world.pair, np.zeros((1, 2, 3)), slice(None))
     # For a, all the threat comes from p: balancing gives p nothing, q its full share.
     np.testing.assert_allclose(
-        row(K.stance_term(power, threat, A, -1.0)), [share_p, share_q, 0.0], rtol=1e-9
+        row(K.stance_term(power, K.pair_rows(threat, A), -1.0)), [share_p, share_q, 0.0], rtol=1e-9
     )
     np.testing.assert_allclose(
-        row(K.stance_term(power, threat, A, 1.0)), [0.0, share_q, 0.0], atol=1e-12
+        row(K.stance_term(power, K.pair_rows(threat, A), 1.0)), [0.0, share_q, 0.0], atol=1e-12
     )
     np.testing.assert_allclose(
-        row(K.stance_term(power, threat, A, 0.0)), [share_p / 2, share_q, 0.0], rtol=1e-9
+        row(K.stance_term(power, K.pair_rows(threat, A), 0.0)),
+        [share_p / 2, share_q, 0.0],
+        rtol=1e-9,
     )
 
 

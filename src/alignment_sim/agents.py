@@ -67,7 +67,7 @@ class ChooserAgent(mesa.Agent):
             self.rows,
         )
         utility = K.total_utility(terms)
-        security = K.total_utility(terms, K.SECURITY_TERMS)
+        security = inputs.security_score(terms, utility)
         choice = K.choose(
             utility,
             security,
@@ -78,7 +78,9 @@ class ChooserAgent(mesa.Agent):
         )
         self.pending = int(choice[0, 0])
         self.utility = utility[0, 0]
-        self.terms = {name: value[0, 0] for name, value in terms.items()}
+        self.terms = {
+            name: np.broadcast_to(value, utility.shape)[0, 0] for name, value in terms.items()
+        }
 
     def advance(self) -> None:
         self.alignment = self.pending

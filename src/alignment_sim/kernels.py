@@ -26,18 +26,20 @@ IntArray = NDArray[np.int64]
 Scalar = Any  # float, or an array broadcasting as (R, 1, 1) for per-point parameters
 
 TERM_FAMILIES: dict[str, str] = {
-    "protection": "security",
-    "coercion": "security",
-    "grievance": "security",
-    "stance": "security",
+    # terms that depend on parameters only (events change them) come first ...
     "trade": "economic",
-    "inducements": "economic",
     "remittances": "economic",
     "transit": "economic",
+    "grievance": "security",
     "conditionality": "regime",
     "regime_security": "regime",
     "autonomy": "regime",
     "soft_power": "soft_power",
+    # ... then the terms that move with the state of the world every tick
+    "protection": "security",
+    "coercion": "security",
+    "stance": "security",
+    "inducements": "economic",
     "peer": "dynamics",
     "switching": "dynamics",
 }
@@ -66,7 +68,11 @@ def state_rows(values: FloatArray, rows: slice) -> FloatArray:
 
 def with_hedge(bloc_values: FloatArray, hedge_value: FloatArray) -> FloatArray:
     """Append the hedge option: (..., n, B) and (..., n) -> (..., n, K)."""
-    return np.concatenate([bloc_values, hedge_value[..., None]], axis=-1)
+    shape = np.broadcast_shapes(bloc_values.shape[:-1], hedge_value.shape)
+    out = np.empty((*shape, bloc_values.shape[-1] + 1))
+    out[..., :-1] = bloc_values
+    out[..., -1] = hedge_value
+    return out
 
 
 def hedge_share_of(bloc_values: FloatArray, hedge_access: Scalar) -> FloatArray:
@@ -124,13 +130,14 @@ def protection_term(
     return hedge_share_of(value, hedge_access)
 
 
-def coercion_term(threat: FloatArray, rows: slice, hedge_provocation: Scalar) -> FloatArray:
+def coercion_term(threat_rows: FloatArray, hedge_provocation: Scalar) -> FloatArray:
     """Minus the threat from the other poles if the chooser aligns with each option.
 
     Aligning with bloc b provokes every other pole: -(sum_p menace_p - menace_b). A
     hedger provokes all of them a little: -hedge_provocation * sum_p menace_p.
+    ``threat_rows`` is the menace as (R, n, B) (``pair_rows(threat, rows)``).
     """
-    per_pole = pair_rows(threat, rows)
+    per_pole = threat_rows
     total = per_pole[..., 0].copy()
     for b in range(1, per_pole.shape[-1]):
         total += per_pole[..., b]
@@ -159,7 +166,7 @@ def bloc_power(pole: PoleParams, state: StateParams, onehot: FloatArray) -> Floa
     return power
 
 
-def stance_term(power: FloatArray, threat: FloatArray, rows: slice, stance: Scalar) -> FloatArray:
+def stance_term(power: FloatArray, threat_rows: FloatArray, stance: Scalar) -> FloatArray:
     """Balancing vs bandwagoning, (R, n, K) in [0, 1].
 
     With s = stance in [-1, 1]: (1 - s)/2 * power_share_b (bandwagoning: join the
@@ -168,7 +175,7 @@ def stance_term(power: FloatArray, threat: FloatArray, rows: slice, stance: Scal
     Soderbaum (001). A hedger joins no side: 0.
     """
     share = power / sum_last_axis(power)[..., None]
-    per_pole = pair_rows(threat, rows)
+    per_pole = threat_rows
     total = per_pole[..., 0].copy()
     for b in range(1, per_pole.shape[-1]):
         total += per_pole[..., b]
@@ -207,7 +214,8 @@ def inducement_term(
     to the economy that receives them; the log saturates large offers.
     """
     percent = 100.0 * pair_rows(offers, rows) / state_rows(state.gdp_bn, rows)
-    value = credibility[..., None, :] * np.log1p(percent)
+    saturated = np.log(1.0 + percent.astype(np.float32)).astype(np.float64)
+    value = credibility[..., None, :] * saturated
     return hedge_share_of(value, hedge_access)
 
 
@@ -291,9 +299,13 @@ def peer_term(affinity: FloatArray, onehot: FloatArray, rows: slice) -> FloatArr
 
     Enmity between Armenia and Azerbaijan (002) and Central Asian rivalries (000) push a
     state away from its rival's choice; friendships pull together (domino effects, 002).
-    Exact in floating point because affinities are multiples of 1/16.
+    Exact in floating point because affinities are multiples of 1/16, so one matrix
+    product over the whole batch gives the same numbers as an agent's own row.
     """
-    return np.matmul(affinity[rows], onehot)
+    R, N, K = onehot.shape
+    flat = np.moveaxis(onehot, 1, 0).reshape(N, R * K)
+    peers = (affinity[rows] @ flat).reshape(-1, R, K)
+    return np.ascontiguousarray(np.moveaxis(peers, 0, 1))
 
 
 def switching_cost_matrix(n_options: int, hedge_fraction: float) -> FloatArray:
@@ -348,19 +360,22 @@ def utility_terms(
 ) -> dict[str, FloatArray]:
     """Every named utility term, weighted, for the chooser rows ``rows``: name -> (R, n, K).
 
+    Terms that depend on parameters only keep their natural shape (no batch axis unless
+    the parameters have one); they broadcast against the others.
+
     The terms add up to the utility of each option; ``weights`` is a UtilityWeights
     (floats, or arrays shaped (R, 1, 1) in a batch of parameter points) and
     ``dynamics`` a Dynamics (likewise).
     """
     access = dynamics.hedge_access
     current = snap.alignment[..., rows]
-    shape = (*current.shape, snap.onehot.shape[-1])
-    terms = {
+    threat_rows = pair_rows(snap.threat, rows)
+    return {
         "protection": weights.protection
         * protection_term(state, pole, pair, snap.credibility, rows, access),
-        "coercion": weights.coercion * coercion_term(snap.threat, rows, dynamics.hedge_provocation),
+        "coercion": weights.coercion * coercion_term(threat_rows, dynamics.hedge_provocation),
         "grievance": weights.grievance * grievance_term(pair, rows, access),
-        "stance": weights.stance * stance_term(snap.power, snap.threat, rows, stance),
+        "stance": weights.stance * stance_term(snap.power, threat_rows, stance),
         "trade": weights.trade * trade_term(pole, pair, rows, access),
         "inducements": weights.inducements
         * inducement_term(state, snap.offers, snap.credibility, rows, access),
@@ -374,14 +389,18 @@ def utility_terms(
         "peer": weights.peer * peer_term(affinity, snap.onehot, rows),
         "switching": dynamics.switching_cost * switching_term(current, cost_matrix),
     }
-    return {name: np.broadcast_to(value, shape) for name, value in terms.items()}
 
 
 def total_utility(terms: dict[str, FloatArray], names: tuple[str, ...] = TERMS) -> FloatArray:
-    """Sum of the named terms in the fixed order of ``TERMS``."""
-    total = terms[names[0]].copy()
+    """Sum of the named terms, left to right in the order of ``TERMS``.
+
+    Adding at each term's own shape (parameter-only terms first, so they are summed
+    before anything has a batch axis) gives every element the same additions in the same
+    order whatever the batch size, at a fraction of the cost.
+    """
+    total = np.asarray(terms[names[0]])
     for name in names[1:]:
-        total += terms[name]
+        total = total + terms[name]
     return total
 
 
@@ -394,12 +413,15 @@ def bloc_margins(utility: FloatArray, n_poles: int) -> FloatArray:
     U_b - max_{k != b} U_k from last tick's utilities (R, N, K): near zero, the chooser
     is pivotal or wavering for that bloc (``spending_offers`` turns it into leverage).
     """
-    margins = np.empty((*utility.shape[:-1], n_poles))
+    n_options = utility.shape[-1]
+    margins = np.empty((*utility.shape[:-2], n_poles, utility.shape[-2]))
     for b in range(n_poles):
-        others = utility.copy()
-        others[..., b] = -np.inf
-        margins[..., b] = utility[..., b] - others.max(axis=-1)
-    return np.ascontiguousarray(np.swapaxes(margins, -1, -2))
+        others = [k for k in range(n_options) if k != b]
+        best_other = utility[..., others[0]].copy()
+        for k in others[1:]:
+            np.maximum(best_other, utility[..., k], out=best_other)
+        margins[..., b, :] = utility[..., b] - best_other
+    return margins
 
 
 def spending_offers(
@@ -449,10 +471,14 @@ def next_defection(
 # --- decisions ------------------------------------------------------------------------
 
 
-def gumbel_from_uniform(u: FloatArray) -> FloatArray:
-    """Standard Gumbel noise from uniforms in [0, 1): -log(-log(u))."""
+def gumbel_from_uniform(u: Any) -> FloatArray:
+    """Standard Gumbel noise, float32, from float32 uniforms in [0, 1): -log(-log(u)).
+
+    Single precision is ample for noise and several times faster; the tail is cut at
+    about 16.6 (u = 1 - 2**-24), and u = 0 gives -inf (that option is not picked).
+    """
     with np.errstate(divide="ignore"):
-        return -np.log(-np.log(np.ascontiguousarray(u)))
+        return np.asarray(-np.log(-np.log(np.ascontiguousarray(u, dtype=np.float32))))
 
 
 def choose(

@@ -61,7 +61,7 @@ class AlignmentModel(mesa.Model):
         self.run_seed = run_seed
         self.inputs = RunInputs.from_config(config, world)
         self.world = self.inputs.world
-        self.streams = RunStreams(run_seed)
+        self.streams = RunStreams.for_run(self.inputs, run_seed)
         self.choosers = [
             ChooserAgent(self, i, name, int(self.world.initial_alignment[i]))
             for i, name in enumerate(self.world.states)
@@ -116,8 +116,9 @@ class AlignmentModel(mesa.Model):
         """One tick: events, poles plan, every chooser decides, then all commit."""
         self.tick += 1
         tick, world = self.tick, self.world
-        noise = self.streams.tick_noise(world.n_states, len(world.options))[None]
-        event_uniforms = self.streams.tick_event_uniforms(self.inputs.program.n_events)[None]
+        draw = min(tick, self.config.ticks) - 1
+        noise = self.streams.noise[draw][None]
+        event_uniforms = self.streams.hazards[draw][None]
         self.starts = update_starts(self.starts, self.inputs.program, tick, event_uniforms)
         active = active_events(self.starts, self.inputs.program, tick)
         self.params = apply_events(world, self.inputs.program, active)
@@ -137,7 +138,7 @@ class AlignmentModel(mesa.Model):
             credibility=credibility,
             years=self.inputs.years_elapsed(tick),
         )
-        self.gumbel = K.gumbel_from_uniform(noise)
+        self.gumbel = self.inputs.gumbel(noise)
 
         for chooser in self.choosers:
             chooser.decide()

@@ -71,29 +71,37 @@ class RunInputs:
             return -1.0
         return self.dynamics.stance
 
+    def gumbel(self, noise: FloatArray) -> FloatArray:
+        """Gumbel noise from the tick's uniforms; only the logit rule uses it."""
+        return K.gumbel_from_uniform(noise) if self.rule == "logit" else noise
+
+    def security_score(self, terms: dict[str, FloatArray], utility: FloatArray) -> FloatArray:
+        """What the realist rules maximise: the security terms alone (else the utility)."""
+        if self.rule in ("balancing", "bandwagoning"):
+            return K.total_utility(terms, K.SECURITY_TERMS)
+        return utility
+
     def years_elapsed(self, tick: int) -> float:
         return tick * self.world.tick_months / 12.0
 
 
 class RunStreams:
-    """The random numbers of one run, from its seed alone.
+    """The random numbers of one run, from its seed alone, drawn up front.
 
-    Two independent streams spawned from ``SeedSequence(seed)``: choice noise (one
-    uniform per chooser and option per tick) and event hazards (one uniform per event per
-    tick). Both are drawn every tick whatever the rule, so every engine consumes them
-    identically.
+    One generator, ``default_rng(seed)``, draws every choice uniform (ticks x choosers x
+    options, float32) and then every event-hazard uniform (ticks x events, float64). All
+    are drawn whatever the rule, so the Mesa model and the engine consume them alike.
     """
 
-    def __init__(self, seed: int) -> None:
-        noise_seq, event_seq = np.random.SeedSequence(seed).spawn(2)
-        self.noise = np.random.Generator(np.random.PCG64(noise_seq))
-        self.events = np.random.Generator(np.random.PCG64(event_seq))
+    def __init__(self, seed: int, ticks: int, n_states: int, n_options: int, n_events: int) -> None:
+        generator = np.random.default_rng(seed)
+        self.noise = generator.random((ticks, n_states, n_options), dtype=np.float32)
+        self.hazards = generator.random((ticks, n_events))
 
-    def tick_noise(self, n_states: int, n_options: int) -> FloatArray:
-        return self.noise.random((n_states, n_options))
-
-    def tick_event_uniforms(self, n_events: int) -> FloatArray:
-        return self.events.random(n_events)
+    @classmethod
+    def for_run(cls, inputs: RunInputs, seed: int) -> RunStreams:
+        world = inputs.world
+        return cls(seed, inputs.ticks, world.n_states, len(world.options), inputs.program.n_events)
 
 
 @dataclass
@@ -174,14 +182,9 @@ def tick_batch(
         ALL,
     )
     utility = K.total_utility(terms)
-    security = K.total_utility(terms, K.SECURITY_TERMS)
+    security = inputs.security_score(terms, utility)
     choice = K.choose(
-        utility,
-        security,
-        state.alignment,
-        K.gumbel_from_uniform(noise),
-        inputs.rule,
-        inputs.rationality,
+        utility, security, state.alignment, inputs.gumbel(noise), inputs.rule, inputs.rationality
     )
 
     defection = np.empty_like(state.defection)

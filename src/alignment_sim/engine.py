@@ -1,0 +1,183 @@
+"""The batched engine: many replications at once over the same kernels as the Mesa model.
+
+Runs R seeds of one configuration as arrays over (replication, state, option), in chunks
+so memory stays bounded, on one or several processes. Every run's trajectory equals the
+Mesa model's for the same (config, seed), whatever the chunk size or number of workers:
+both call ``simulation.tick_batch``'s kernels and draw each run's random numbers from
+``RunStreams(seed)`` in the same order.
+
+    result = run_batch(RunInputs.from_config(config), seeds=range(1000))
+    result.alignment        # (R, T + 1, N) option index per run, tick and state
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from joblib import Parallel, delayed
+
+from alignment_sim.kernels import TERMS
+from alignment_sim.record import Trajectory
+from alignment_sim.simulation import BatchState, RunInputs, RunStreams, tick_batch
+from alignment_sim.world import FloatArray
+
+Record = Literal["minimal", "summary", "full"]
+
+
+@dataclass
+class BatchResult:
+    """What a batch of runs produced. Arrays are over runs first.
+
+    alignment: (R, T+1, N) int8 option index (tick 0 is the start).
+    credibility: (R, T, B) float32 credibility in force at each tick.
+    mean_offers: (R, B, N) float32 mean offer over the ticks, US$ bn a year ("summary").
+    mean_terms: (R, N, K, n_terms) float32 mean of each weighted term ("summary").
+    trajectory: the complete record of every run ("full" only).
+    """
+
+    inputs: RunInputs
+    seeds: np.ndarray
+    alignment: np.ndarray
+    credibility: np.ndarray
+    mean_offers: np.ndarray | None = None
+    mean_terms: np.ndarray | None = None
+    trajectory: Trajectory | None = None
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.seeds)
+
+    def shares(self) -> FloatArray:
+        """Share of choosers in each option, (R, T+1, K)."""
+        K = len(self.inputs.world.options)
+        counts = (self.alignment[..., None] == np.arange(K)).sum(axis=-2)
+        return np.asarray(counts / self.inputs.world.n_states, dtype=np.float64)
+
+    @staticmethod
+    def concatenate(parts: Sequence[BatchResult]) -> BatchResult:
+        first = parts[0]
+
+        def cat(name: str) -> np.ndarray | None:
+            values = [getattr(p, name) for p in parts]
+            return None if values[0] is None else np.concatenate(values)
+
+        trajectory = None
+        if first.trajectory is not None:
+            trajectory = Trajectory(
+                first.inputs.world,
+                first.inputs.ticks,
+                np.concatenate([p.seeds for p in parts]),
+                first.inputs.program.names,
+            )
+            for attr in (
+                "alignment",
+                "utility",
+                "terms",
+                "offers",
+                "credibility",
+                "power",
+                "active",
+            ):
+                setattr(
+                    trajectory, attr, np.concatenate([getattr(p.trajectory, attr) for p in parts])
+                )
+        return BatchResult(
+            inputs=first.inputs,
+            seeds=np.concatenate([p.seeds for p in parts]),
+            alignment=np.concatenate([p.alignment for p in parts]),
+            credibility=np.concatenate([p.credibility for p in parts]),
+            mean_offers=cat("mean_offers"),
+            mean_terms=cat("mean_terms"),
+            trajectory=trajectory,
+        )
+
+
+def draw_streams(inputs: RunInputs, seeds: np.ndarray) -> tuple[np.ndarray, FloatArray]:
+    """Each run's uniforms, as the Mesa model draws them: (T, R, N, K) and (T, R, E).
+
+    Both paths take them from ``RunStreams``, so they are the same numbers.
+    """
+    world, T = inputs.world, inputs.ticks
+    N, K, E = world.n_states, len(world.options), inputs.program.n_events
+    noise = np.empty((T, len(seeds), N, K), dtype=np.float32)
+    hazards = np.empty((T, len(seeds), E))
+    for r, seed in enumerate(seeds):
+        streams = RunStreams(int(seed), T, N, K, E)
+        noise[:, r] = streams.noise
+        hazards[:, r] = streams.hazards
+    return noise, hazards
+
+
+def run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record = "summary") -> BatchResult:
+    """Run the seeds of one chunk together, all ticks, in this process."""
+    seeds = np.asarray(seeds, dtype=np.int64)
+    world, T, R = inputs.world, inputs.ticks, len(seeds)
+    noise, hazards = draw_streams(inputs, seeds)
+    state = BatchState.initial(inputs, R)
+    alignment = np.empty((R, T + 1, world.n_states), dtype=np.int8)
+    alignment[:, 0] = world.initial_alignment
+    credibility = np.empty((R, T, world.n_poles), dtype=np.float32)
+    trajectory = Trajectory(world, T, seeds, inputs.program.names) if record == "full" else None
+    offers_sum = np.zeros((R, world.n_poles, world.n_states))
+    terms_sum = np.zeros((R, world.n_states, len(world.options), len(TERMS)))
+    for tick in range(1, T + 1):
+        state, out = tick_batch(inputs, state, tick, noise[tick - 1], hazards[tick - 1])
+        alignment[:, tick] = out.choice
+        credibility[:, tick - 1] = out.credibility
+        if record != "minimal":
+            offers_sum += out.offers
+            for n, name in enumerate(TERMS):
+                terms_sum[..., n] += out.terms[name]
+        if trajectory is not None:
+            trajectory.add(tick, out)
+    summary = record != "minimal"
+    return BatchResult(
+        inputs=inputs,
+        seeds=seeds,
+        alignment=alignment,
+        credibility=credibility,
+        mean_offers=(offers_sum / T).astype(np.float32) if summary else None,
+        mean_terms=(terms_sum / T).astype(np.float32) if summary else None,
+        trajectory=trajectory,
+    )
+
+
+def _chunks(seeds: np.ndarray, chunk_size: int) -> list[np.ndarray]:
+    return [seeds[i : i + chunk_size] for i in range(0, len(seeds), chunk_size)]
+
+
+def iter_batches(
+    inputs: RunInputs,
+    seeds: Iterable[int],
+    *,
+    record: Record = "summary",
+    chunk_size: int = 1000,
+    workers: int = 1,
+) -> Iterator[BatchResult]:
+    """Yield chunk results in seed order; memory stays bounded by chunk_size x workers."""
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size = {chunk_size!r}: expected a whole number >= 1")
+    chunks = _chunks(np.asarray(list(seeds), dtype=np.int64), chunk_size)
+    if workers == 1 or len(chunks) == 1:
+        for chunk in chunks:
+            yield run_chunk(inputs, chunk, record)
+        return
+    parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator")
+    yield from parallel(delayed(run_chunk)(inputs, chunk, record) for chunk in chunks)
+
+
+def run_batch(
+    inputs: RunInputs,
+    seeds: Iterable[int],
+    *,
+    record: Record = "summary",
+    chunk_size: int = 1000,
+    workers: int = 1,
+) -> BatchResult:
+    """Run every seed of one configuration and gather the results (see ``iter_batches``)."""
+    return BatchResult.concatenate(
+        list(iter_batches(inputs, seeds, record=record, chunk_size=chunk_size, workers=workers))
+    )
