@@ -68,7 +68,9 @@ def state_rows(values: FloatArray, rows: slice) -> FloatArray:
 
 def with_hedge(bloc_values: FloatArray, hedge_value: FloatArray) -> FloatArray:
     """Append the hedge option: (..., n, B) and (..., n) -> (..., n, K)."""
-    shape = np.broadcast_shapes(bloc_values.shape[:-1], hedge_value.shape)
+    shape = bloc_values.shape[:-1]
+    if hedge_value.shape != shape:
+        shape = np.broadcast_shapes(shape, hedge_value.shape)
     out = np.empty((*shape, bloc_values.shape[-1] + 1))
     out[..., :-1] = bloc_values
     out[..., -1] = hedge_value
@@ -303,9 +305,9 @@ def peer_term(affinity: FloatArray, onehot: FloatArray, rows: slice) -> FloatArr
     product over the whole batch gives the same numbers as an agent's own row.
     """
     R, N, K = onehot.shape
-    flat = np.moveaxis(onehot, 1, 0).reshape(N, R * K)
-    peers = (affinity[rows] @ flat).reshape(-1, R, K)
-    return np.ascontiguousarray(np.moveaxis(peers, 0, 1))
+    by_option = np.swapaxes(onehot, -1, -2).reshape(R * K, N)
+    peers = by_option @ affinity[rows].T
+    return np.swapaxes(peers.reshape(R, K, -1), -1, -2)
 
 
 def switching_cost_matrix(n_options: int, hedge_fraction: float) -> FloatArray:

@@ -389,11 +389,16 @@ class EventSpec:
 
 @dataclass
 class ScenarioSpec:
-    """A named list of events on top of the region's start year, with its sources."""
+    """A named list of events on top of a start year, with the passages it draws on.
+
+    ``start_year`` (2000, 2010 or 2015), when set, replaces the region's data year, so a
+    scenario about 2004 starts from the 2000 world.
+    """
 
     name: str = "baseline"
     description: str = ""
     sources: str = ""
+    start_year: int | None = None
     events: list[EventSpec] = field(default_factory=list)
 
 
@@ -419,6 +424,14 @@ class SimulationConfig:
     output: OutputParams = field(default_factory=OutputParams)
 
     def __post_init__(self) -> None:
+        if self.scenario.start_year is not None:
+            if self.scenario.start_year not in ATTRIBUTE_YEARS:
+                raise ConfigError(
+                    "scenario.start_year",
+                    self.scenario.start_year,
+                    f"one of the attribute years {ATTRIBUTE_YEARS} or null",
+                )
+            self.region.year = self.scenario.start_year
         self.validate()
 
     def validate(self) -> None:
