@@ -15,6 +15,7 @@ from pathlib import Path
 import hydra
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -48,6 +49,18 @@ def _discard_incomplete(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def record_failure(folder: Path, exc: BaseException, overrides: list[str]) -> None:
+    """Leave ``error.json`` in a sweep job's folder, so the sweep goes on and the failure
+    stays on record (and no manifest marks the job complete)."""
+    from alignment_sim.outputs import write_json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(
+        folder / "error.json",
+        {"error": str(exc), "type": type(exc).__name__, "overrides": overrides},
+    )
+
+
 def run_one(cfg: DictConfig) -> None:
     from alignment_sim.model import AlignmentModel
     from alignment_sim.outputs import summary_text, write_run
@@ -59,8 +72,11 @@ def run_one(cfg: DictConfig) -> None:
         config = to_config(cfg)
         model = AlignmentModel(config)
     except ConfigError as exc:
-        _discard_incomplete(folder)
         print(f"alignment-sim: invalid configuration. {exc}", file=sys.stderr)
+        if HydraConfig.get().mode == RunMode.MULTIRUN:
+            record_failure(folder, exc, list(HydraConfig.get().overrides.task))
+            return
+        _discard_incomplete(folder)
         sys.exit(2)
     trajectory = model.run()
     overrides = list(HydraConfig.get().overrides.task)

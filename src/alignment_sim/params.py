@@ -295,7 +295,7 @@ class UtilityWeights:
     grievance: float = 1.5
     stance: float = 1.0
     trade: float = 2.0
-    inducements: float = 1.0
+    inducements: float = 1.5
     remittances: float = 4.0
     transit: float = 1.0
     conditionality: float = 1.5
