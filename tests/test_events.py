@@ -72,7 +72,7 @@ def test_recession_changes_russia_only_while_active(world) -> None:
     russia = world.poles.index("russia")
     active = [bool(active_events(starts, program, t)[0, 0]) for t in range(1, 8)]
     assert active == [False, False, True, True, False, False, False]
-    state, pole, pair = apply_events(world, program, active_events(starts, program, 3))
+    _, pole, _ = apply_events(world, program, active_events(starts, program, 3))
     assert pole.budget_bn[0, russia] == pytest.approx(0.4 * world.pole.budget_bn[russia])
     assert pole.trade_factor[0, russia] == pytest.approx(0.75)
     others = [b for b in range(world.n_poles) if b != russia]

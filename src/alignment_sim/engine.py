@@ -18,6 +18,7 @@ from typing import Literal
 
 import numpy as np
 from joblib import Parallel, delayed
+from tqdm.auto import tqdm
 
 from alignment_sim.kernels import TERMS
 from alignment_sim.record import Trajectory
@@ -156,17 +157,25 @@ def iter_batches(
     record: Record = "summary",
     chunk_size: int = 1000,
     workers: int = 1,
+    progress: bool = False,
 ) -> Iterator[BatchResult]:
-    """Yield chunk results in seed order; memory stays bounded by chunk_size x workers."""
+    """Yield chunk results in seed order; memory stays bounded by chunk_size x workers.
+
+    ``progress`` shows a bar over the runs when there is more than one chunk.
+    """
     if chunk_size < 1:
         raise ValueError(f"chunk_size = {chunk_size!r}: expected a whole number >= 1")
     chunks = _chunks(np.asarray(list(seeds), dtype=np.int64), chunk_size)
-    if workers == 1 or len(chunks) == 1:
-        for chunk in chunks:
-            yield run_chunk(inputs, chunk, record)
-        return
-    parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator")
-    yield from parallel(delayed(run_chunk)(inputs, chunk, record) for chunk in chunks)
+    total = sum(len(c) for c in chunks)
+    with tqdm(total=total, unit="run", disable=not progress or len(chunks) < 2) as bar:
+        if workers == 1 or len(chunks) == 1:
+            parts: Iterable[BatchResult] = (run_chunk(inputs, c, record) for c in chunks)
+        else:
+            parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator")
+            parts = parallel(delayed(run_chunk)(inputs, c, record) for c in chunks)
+        for part in parts:
+            bar.update(part.n_runs)
+            yield part
 
 
 def run_batch(
@@ -176,8 +185,10 @@ def run_batch(
     record: Record = "summary",
     chunk_size: int = 1000,
     workers: int = 1,
+    progress: bool = False,
 ) -> BatchResult:
     """Run every seed of one configuration and gather the results (see ``iter_batches``)."""
-    return BatchResult.concatenate(
-        list(iter_batches(inputs, seeds, record=record, chunk_size=chunk_size, workers=workers))
+    parts = iter_batches(
+        inputs, seeds, record=record, chunk_size=chunk_size, workers=workers, progress=progress
     )
+    return BatchResult.concatenate(list(parts))

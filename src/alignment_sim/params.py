@@ -411,8 +411,28 @@ class OutputParams:
 
 
 @dataclass
+class EngineParams:
+    """How a job with replications runs its runs (never what they compute)."""
+
+    chunk_size: int = 1000
+    workers: int = 1
+    progress: bool = True
+
+    def validate(self, path: str = "engine") -> None:
+        for name in ("chunk_size", "workers"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{path}.{name}", value, "a whole number >= 1")
+
+
+@dataclass
 class SimulationConfig:
-    """Everything a run depends on, with ``seed``: the run is a function of the two."""
+    """Everything a run depends on, with ``seed``: the run is a function of the two.
+
+    With ``replications`` > 1 a job runs seeds ``seed .. seed + replications - 1``
+    through the batched engine; ``study`` names the sweep folder (results/sweeps/<study>),
+    so re-running the same sweep resumes it.
+    """
 
     region: RegionSpec = field(default_factory=RegionSpec)
     weights: UtilityWeights = field(default_factory=UtilityWeights)
@@ -421,6 +441,9 @@ class SimulationConfig:
     scenario: ScenarioSpec = field(default_factory=ScenarioSpec)
     ticks: int = 40
     seed: int = 0
+    replications: int = 1
+    study: str = "default"
+    engine: EngineParams = field(default_factory=EngineParams)
     output: OutputParams = field(default_factory=OutputParams)
 
     def __post_init__(self) -> None:
@@ -439,6 +462,15 @@ class SimulationConfig:
             raise ConfigError("ticks", self.ticks, "a whole number of ticks > 0")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError("seed", self.seed, "a whole number >= 0")
+        if (
+            isinstance(self.replications, bool)
+            or not isinstance(self.replications, int)
+            or self.replications < 1
+        ):
+            raise ConfigError("replications", self.replications, "a whole number of runs >= 1")
+        if not self.study or not all(c.isalnum() or c in "-_." for c in self.study):
+            raise ConfigError("study", self.study, "a folder name (letters, digits, - _ .)")
+        self.engine.validate("engine")
         self.region.validate("region")
         self.weights.validate("weights")
         self.dynamics.validate("dynamics")
