@@ -126,3 +126,10 @@ def test_explanation_is_kept_per_agent() -> None:
     belarus = model.choosers[0]
     assert set(belarus.terms) == set(TERMS)
     np.testing.assert_allclose(sum(belarus.terms.values()), belarus.utility)
+
+
+def test_stepping_past_the_end_is_a_clear_error() -> None:
+    model = AlignmentModel(default_config(ticks=2, seed=0))
+    model.run()
+    with pytest.raises(RuntimeError, match="2 ticks long"):
+        model.step()

@@ -29,3 +29,26 @@ def test_readme_names_the_two_commands() -> None:
     assert "make run" in text and "make test" in text
     ci = (Path(__file__).parents[1] / ".ci" / "run").read_text()
     assert "make test\n" in ci
+
+
+def test_docs_cover_every_term_and_pattern() -> None:
+    from alignment_sim.kernels import TERMS
+    from alignment_sim.patterns import PATTERNS
+
+    docs = Path(__file__).parents[1] / "docs"
+    model = (docs / "MODEL.md").read_text()
+    for term in TERMS:
+        assert f"`{term}" in model or f"{term}_term" in model, f"MODEL.md misses {term}"
+    odd = (docs / "ODD.md").read_text()
+    for heading in (
+        "Purpose",
+        "Entities",
+        "Process overview",
+        "Design concepts",
+        "Initialization",
+        "Input data",
+        "Submodels",
+    ):
+        assert heading in odd, heading
+    for number in PATTERNS:
+        assert f"test_pattern_emerges[{number}]" in odd

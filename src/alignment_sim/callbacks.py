@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 
@@ -35,6 +36,8 @@ class SweepProgress(Callback):
         self.started = time.monotonic()
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
+        if config.hydra.mode != RunMode.MULTIRUN:
+            return
         folder = Path(config.hydra.runtime.output_dir)
         state = (
             "done"

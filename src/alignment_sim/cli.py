@@ -15,16 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+import alignment_sim.conf  # noqa: F401  (registers the schema as base_config)
 from alignment_sim.errors import ConfigError
 from alignment_sim.params import SimulationConfig
-
-ConfigStore.instance().store(name="base_config", node=SimulationConfig)
 
 NOT_PARAMETERS = {
     "study",
@@ -94,7 +92,9 @@ def run_one(cfg: DictConfig) -> None:
     sweeping = hydra_cfg.mode == RunMode.MULTIRUN
     try:
         config = to_config(cfg)
-        if config.replications > 1:
+        if config.design.method != "none":
+            run_design_job(config, folder)
+        elif config.replications > 1:
             run_study_job(config, folder, overrides)
         else:
             run_single(config, folder, overrides, skip_if_done=sweeping)
@@ -135,6 +135,26 @@ def run_single(
     )
     if not config.output.quiet:
         print(summary_text(trajectory, folder))
+
+
+def run_design_job(config: SimulationConfig, folder: Path) -> None:
+    from alignment_sim.design import run_design
+    from alignment_sim.points import check_paths
+    from alignment_sim.study import config_digest
+
+    check_paths(config, list(config.design.parameters), "design.parameters")
+    manifest_path = folder / "manifest.json"
+    if manifest_path.is_file() and config_digest(config) in manifest_path.read_text():
+        print(f"alignment-sim: design study in {folder} is already complete, skipped.")
+        return
+    run_design(config, folder, progress=config.engine.progress)
+    if not config.output.quiet:
+        table = (folder / "sensitivity.csv").read_text().splitlines()
+        print(
+            f"alignment-sim: {config.design.method} design, {config.replications} seeds "
+            f"per point. Sensitivity ({len(table) - 1} rows): {folder / 'sensitivity.csv'}, "
+            f"plot: {folder / 'sensitivity.png'}, runs: {folder / 'runs'}"
+        )
 
 
 def run_study_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:

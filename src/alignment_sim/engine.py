@@ -12,9 +12,9 @@ both call ``simulation.tick_batch``'s kernels and draw each run's random numbers
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -26,6 +26,7 @@ from alignment_sim.simulation import BatchState, RunInputs, RunStreams, tick_bat
 from alignment_sim.world import FloatArray
 
 Record = Literal["minimal", "summary", "full"]
+T = TypeVar("T")
 
 
 @dataclass
@@ -150,6 +151,32 @@ def _chunks(seeds: np.ndarray, chunk_size: int) -> list[np.ndarray]:
     return [seeds[i : i + chunk_size] for i in range(0, len(seeds), chunk_size)]
 
 
+def execute(
+    function: Callable[..., T],
+    tasks: Sequence[tuple[Any, ...]],
+    *,
+    workers: int = 1,
+    backend: str = "local",
+    address: str | None = None,
+) -> Iterator[T]:
+    """Run ``function(*task)`` for every task and yield the results in task order.
+
+    backend "local": in this process (workers = 1) or a pool of loky processes;
+    "dask": on the Dask scheduler at ``address`` or a local cluster of ``workers``.
+    """
+    if backend == "dask":
+        from alignment_sim.distributed import connect, map_ordered
+
+        with connect(address, workers) as client:
+            yield from map_ordered(client, function, tasks)
+    elif workers == 1 or len(tasks) <= 1:
+        for task in tasks:
+            yield function(*task)
+    else:
+        parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator")
+        yield from parallel(delayed(function)(*task) for task in tasks)
+
+
 def iter_batches(
     inputs: RunInputs,
     seeds: Iterable[int],
@@ -158,22 +185,21 @@ def iter_batches(
     chunk_size: int = 1000,
     workers: int = 1,
     progress: bool = False,
+    backend: str = "local",
+    address: str | None = None,
 ) -> Iterator[BatchResult]:
     """Yield chunk results in seed order; memory stays bounded by chunk_size x workers.
 
-    ``progress`` shows a bar over the runs when there is more than one chunk.
+    ``progress`` shows a bar over the runs when there is more than one chunk; see
+    ``execute`` for ``workers``, ``backend`` and ``address``.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size = {chunk_size!r}: expected a whole number >= 1")
     chunks = _chunks(np.asarray(list(seeds), dtype=np.int64), chunk_size)
+    tasks = [(inputs, chunk, record) for chunk in chunks]
     total = sum(len(c) for c in chunks)
     with tqdm(total=total, unit="run", disable=not progress or len(chunks) < 2) as bar:
-        if workers == 1 or len(chunks) == 1:
-            parts: Iterable[BatchResult] = (run_chunk(inputs, c, record) for c in chunks)
-        else:
-            parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator")
-            parts = parallel(delayed(run_chunk)(inputs, c, record) for c in chunks)
-        for part in parts:
+        for part in execute(run_chunk, tasks, workers=workers, backend=backend, address=address):
             bar.update(part.n_runs)
             yield part
 
@@ -186,9 +212,18 @@ def run_batch(
     chunk_size: int = 1000,
     workers: int = 1,
     progress: bool = False,
+    backend: str = "local",
+    address: str | None = None,
 ) -> BatchResult:
     """Run every seed of one configuration and gather the results (see ``iter_batches``)."""
     parts = iter_batches(
-        inputs, seeds, record=record, chunk_size=chunk_size, workers=workers, progress=progress
+        inputs,
+        seeds,
+        record=record,
+        chunk_size=chunk_size,
+        workers=workers,
+        progress=progress,
+        backend=backend,
+        address=address,
     )
     return BatchResult.concatenate(list(parts))

@@ -217,7 +217,8 @@ def apply_events(
         current = edited[change.table].get(change.param)
         if current is None:
             base = getattr(tables[change.table], change.param)
-            current = np.broadcast_to(base, (batch, *base.shape)).copy()
+            core = base.shape[-2:] if change.table == "pair" else base.shape[-1:]
+            current = np.broadcast_to(base, (batch, *core)).copy()
             edited[change.table][change.param] = current
         if change.table == "pole":
             index: tuple[Any, ...] = (slice(None), list(change.pole_index))

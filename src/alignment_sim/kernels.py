@@ -117,7 +117,10 @@ def protection_term(
     rows: slice,
     hedge_access: Scalar,
 ) -> FloatArray:
-    """Protection a bloc offers against the threats a chooser faces, (R, n, K) in [0, 1].
+    """Protection a bloc offers against the threats a chooser faces, (R, n, K), >= 0.
+
+    In [0, 1] for configured exposures; events such as a terror surge can push the
+    exposure, and so the protection sought, above 1.
 
     threat_exposure_i * credibility_b * military_weight_b * min(1, proximity + presence):
     the CSTO rapid reaction forces and Russian bases against terrorism from Afghanistan

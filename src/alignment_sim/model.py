@@ -114,11 +114,15 @@ class AlignmentModel(mesa.Model):
 
     def step(self) -> None:
         """One tick: events, poles plan, every chooser decides, then all commit."""
+        if self.tick >= self.config.ticks:
+            raise RuntimeError(
+                f"the run is {self.config.ticks} ticks long and has ended; build the model "
+                "with a larger config.ticks to step further"
+            )
         self.tick += 1
         tick, world = self.tick, self.world
-        draw = min(tick, self.config.ticks) - 1
-        noise = self.streams.noise[draw][None]
-        event_uniforms = self.streams.hazards[draw][None]
+        noise = self.streams.noise[tick - 1][None]
+        event_uniforms = self.streams.hazards[tick - 1][None]
         self.starts = update_starts(self.starts, self.inputs.program, tick, event_uniforms)
         active = active_events(self.starts, self.inputs.program, tick)
         self.params = apply_events(world, self.inputs.program, active)
@@ -147,28 +151,21 @@ class AlignmentModel(mesa.Model):
         for pole in self.pole_agents:
             pole.advance()
 
-        if tick <= self.trajectory.ticks:
-            self.trajectory.add(
-                tick,
-                TickOutput(
-                    choice=self.alignment_vector(),
-                    utility=self.utility_matrix(),
-                    terms={
-                        name: np.stack(
-                            [
-                                a.terms[name]
-                                for a in sorted(self.choosers, key=lambda agent: agent.index)
-                            ]
-                        )[None]
-                        for name in K.TERMS
-                    },
-                    offers=self.snapshot.offers,
-                    credibility=credibility,
-                    threat=self.snapshot.threat,
-                    power=self.snapshot.power,
-                    active=active,
-                ),
-            )
+        ordered = sorted(self.choosers, key=lambda agent: agent.index)
+        terms = {name: np.stack([a.terms[name] for a in ordered])[None] for name in K.TERMS}
+        self.trajectory.add(
+            tick,
+            TickOutput(
+                choice=self.alignment_vector(),
+                utility=self.utility_matrix(),
+                terms=terms,
+                offers=self.snapshot.offers,
+                credibility=credibility,
+                threat=self.snapshot.threat,
+                power=self.snapshot.power,
+                active=active,
+            ),
+        )
         self.datacollector.collect(self)
         if tick >= self.config.ticks:
             self.running = False

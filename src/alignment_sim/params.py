@@ -203,7 +203,7 @@ class AffinitySpec:
     """A pairwise affinity (+) or enmity (-) between two choosers, with its reason.
 
     Values lie in [-1, 1] on a grid of 1/16, so that peer sums are exact in floating
-    point and identical in every engine (see ``kernels.peer_influence``).
+    point and identical in every engine (see ``kernels.peer_term``).
     """
 
     a: str = ""
@@ -410,19 +410,76 @@ class OutputParams:
     quiet: bool = False
 
 
+DESIGN_METHODS = ("none", "grid", "lhs", "sobol", "morris")
+
+
+@dataclass
+class DesignSpec:
+    """An experimental design over named parameters, run through the engine.
+
+    ``parameters`` maps a parameter path (``weights.trade``, ``dynamics.stance``,
+    ``region.poles.russia.budget_bn_usd``...) to its range ``[low, high]``. ``samples``
+    is the number of points (lhs), base samples (sobol: samples x (d + 2) points) or
+    trajectories (morris: samples x (d + 1) points); grid takes ``levels`` per parameter.
+    Every point runs ``replications`` seeds (the same seeds at every point).
+    """
+
+    method: str = "none"
+    parameters: dict[str, list[float]] = field(default_factory=dict)
+    samples: int = 64
+    levels: int = 3
+    outcomes: list[str] = field(
+        default_factory=lambda: ["mean_share_hedge", "switches", "final_share_russia"]
+    )
+    sampler_seed: int = 0
+    bootstrap: int = 200
+
+    def validate(self, path: str = "design") -> None:
+        if self.method not in DESIGN_METHODS:
+            raise ConfigError(f"{path}.method", self.method, f"one of {', '.join(DESIGN_METHODS)}")
+        if self.method == "none":
+            return
+        if not self.parameters:
+            raise ConfigError(f"{path}.parameters", {}, "at least one parameter with a range")
+        for name, bounds in self.parameters.items():
+            if (
+                len(bounds) != 2
+                or not all(isinstance(b, int | float) for b in bounds)
+                or not bounds[0] < bounds[1]
+            ):
+                raise ConfigError(
+                    f"{path}.parameters.{name}", list(bounds), "a range [low, high] with low < high"
+                )
+        for name in ("samples", "levels", "bootstrap"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+                raise ConfigError(f"{path}.{name}", value, "a whole number >= 2")
+        if not self.outcomes:
+            raise ConfigError(f"{path}.outcomes", [], "at least one outcome column")
+
+
 @dataclass
 class EngineParams:
-    """How a job with replications runs its runs (never what they compute)."""
+    """How a job with replications runs its runs (never what they compute).
+
+    ``backend`` "local" runs chunks in this process (``workers`` = 1) or in a pool of
+    ``workers`` processes; "dask" runs them on a Dask cluster: the scheduler at
+    ``dask_address``, or a local cluster of ``workers`` processes when it is null.
+    """
 
     chunk_size: int = 1000
     workers: int = 1
     progress: bool = True
+    backend: str = "local"
+    dask_address: str | None = None
 
     def validate(self, path: str = "engine") -> None:
         for name in ("chunk_size", "workers"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{path}.{name}", value, "a whole number >= 1")
+        if self.backend not in ("local", "dask"):
+            raise ConfigError(f"{path}.backend", self.backend, "local or dask")
 
 
 @dataclass
@@ -444,6 +501,7 @@ class SimulationConfig:
     replications: int = 1
     study: str = "default"
     engine: EngineParams = field(default_factory=EngineParams)
+    design: DesignSpec = field(default_factory=DesignSpec)
     output: OutputParams = field(default_factory=OutputParams)
 
     def __post_init__(self) -> None:
@@ -471,6 +529,7 @@ class SimulationConfig:
         if not self.study or not all(c.isalnum() or c in "-_." for c in self.study):
             raise ConfigError("study", self.study, "a folder name (letters, digits, - _ .)")
         self.engine.validate("engine")
+        self.design.validate("design")
         self.region.validate("region")
         self.weights.validate("weights")
         self.dynamics.validate("dynamics")

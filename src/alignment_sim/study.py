@@ -104,7 +104,7 @@ def aggregate(runs: pd.DataFrame) -> dict[str, Any]:
     finals = {
         c[len("final_") :]: runs[c].value_counts(normalize=True).to_dict()
         for c in runs.columns
-        if c.startswith("final_") and runs[c].dtype == object
+        if c.startswith("final_") and not pd.api.types.is_numeric_dtype(runs[c])
     }
     out["final_alignment_probability"] = finals
     return out

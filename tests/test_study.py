@@ -1,0 +1,197 @@
+"""Studies: replications per job, sweeps that resume and survive failures, collection."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alignment_sim import default_config
+from alignment_sim.collect import collect
+from alignment_sim.engine import run_batch
+from alignment_sim.simulation import RunInputs
+from alignment_sim.study import (
+    config_digest,
+    job_is_complete,
+    outcome_table,
+    tick_table,
+    write_study_job,
+)
+
+CLI = [sys.executable, "-c", "from alignment_sim.cli import main; main()"]
+
+
+def cli(args: list[str], cwd: Path, timeout: int = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def test_outcome_table_counts_switches_and_shares() -> None:
+    config = default_config(scenario="russia_recession", ticks=12)
+    result = run_batch(RunInputs.from_config(config), range(30))
+    runs = outcome_table(result)
+    assert len(runs) == 30 and list(runs.seed) == list(range(30))
+    moves = np.diff(result.alignment.astype(int), axis=1) != 0
+    np.testing.assert_array_equal(runs.switches, moves.sum(axis=(1, 2)))
+    finals = runs[[c for c in runs if c.startswith("final_share_")]].sum(axis=1)
+    np.testing.assert_allclose(finals, 1.0)
+    assert ((runs.time_to_stability >= 0) & (runs.time_to_stability <= 12)).all()
+    stable = runs[runs.switches == 0]
+    assert (stable.time_to_stability == 0).all()
+    belarus = runs.final_belarus
+    assert set(belarus) <= set(result.inputs.world.options)
+    ticks = tick_table(result)
+    assert len(ticks) == 30 * 13
+    np.testing.assert_allclose(ticks.filter(like="share_").sum(axis=1), 1.0)
+
+
+def test_study_job_files_and_completion(tmp_path: Path) -> None:
+    config = default_config(ticks=8, replications=20)
+    result = run_batch(RunInputs.from_config(config), range(20))
+    folder = write_study_job(result, config, tmp_path / "job", {"scenario": "baseline"})
+    assert job_is_complete(folder, config_digest(config))
+    other = default_config(ticks=9, replications=20)
+    assert not job_is_complete(folder, config_digest(other))
+    runs = pd.read_parquet(folder / "runs.parquet")
+    assert (runs.scenario == "baseline").all()
+    terms = pd.read_parquet(folder / "terms.parquet")
+    assert len(terms) == 20 * 11 * 4 * 14
+    aggregate = json.loads((folder / "aggregate.json").read_text())
+    assert aggregate["runs"] == 20
+    assert aggregate["switches"]["ci95"][0] <= aggregate["switches"]["mean"]
+    probs = aggregate["final_alignment_probability"]["belarus"]
+    assert sum(probs.values()) == pytest.approx(1.0)
+
+
+def test_sweep_records_failures_resumes_and_collects(tmp_path: Path) -> None:
+    args = [
+        "-m",
+        "scenario=baseline,russia_recession,colour_revolution",
+        "replications=60",
+        "ticks=10",
+        "study=t",
+        "hydra.launcher.n_jobs=2",
+        "output.quiet=true",
+    ]
+    first = cli(args, tmp_path)
+    assert first.returncode == 0, first.stderr
+    sweep = tmp_path / "results" / "sweeps" / "t"
+    jobs = {p.name: p for p in sweep.iterdir() if p.is_dir()}
+    done = [n for n, p in jobs.items() if (p / "manifest.json").is_file()]
+    failed = [n for n, p in jobs.items() if (p / "error.json").is_file()]
+    assert len(done) == 2 and len(failed) == 1 and "colour_revolution" in failed[0]
+    assert "at = 16" in json.loads((jobs[failed[0]] / "error.json").read_text())["error"]
+    assert "2 complete, 1 failed" in first.stdout
+    before = {n: (jobs[n] / "runs.parquet").stat().st_mtime_ns for n in done}
+    second = cli(args, tmp_path)
+    assert second.returncode == 0 and second.stdout.count("already complete") == 2
+    assert {n: (jobs[n] / "runs.parquet").stat().st_mtime_ns for n in done} == before
+    out = tmp_path / "all.parquet"
+    counts = collect(sweep, out)
+    assert counts["rows"] == 120 and counts["jobs"] == 2 and len(counts["failed"]) == 1
+    duckdb = pytest.importorskip("duckdb")
+    rows = duckdb.sql(
+        f"select scenario, avg(switches) as s, count(*) as n from '{out}' "
+        "group by scenario order by scenario"
+    ).fetchall()
+    assert [(r[0], r[2]) for r in rows] == [("baseline", 60), ("russia_recession", 60)]
+    assert rows[1][1] > rows[0][1]  # the recession makes switching more common
+
+
+def test_same_numbers_with_one_or_two_workers(tmp_path: Path) -> None:
+    common = ["replications=300", "ticks=10", "engine.chunk_size=50", "output.quiet=true"]
+    one = cli([*common, "engine.workers=1", f"hydra.run.dir={tmp_path / 'one'}"], tmp_path)
+    two = cli([*common, "engine.workers=2", f"hydra.run.dir={tmp_path / 'two'}"], tmp_path)
+    assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "one" / "runs.parquet"),
+        pd.read_parquet(tmp_path / "two" / "runs.parquet"),
+    )
+
+
+@pytest.mark.slow
+def test_killed_sweep_resumes_without_redoing_or_changing_numbers(tmp_path: Path) -> None:
+    scenarios = "baseline,russia_recession,china_expansion,western_engagement,nato_buildup"
+    args = [
+        "-m",
+        f"scenario={scenarios}",
+        "replications=3000",
+        "ticks=40",
+        "study=k",
+        "hydra.launcher.n_jobs=1",
+        "output.quiet=true",
+        "engine.progress=false",
+    ]
+    reference = cli([*args[:-4], "study=ref", *args[-3:]], tmp_path, timeout=600)
+    assert reference.returncode == 0, reference.stderr
+    sweep = tmp_path / "results" / "sweeps" / "k"
+    process = subprocess.Popen(
+        [*CLI, *args],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if sweep.is_dir() and len(list(sweep.glob("*/manifest.json"))) >= 2:
+            break
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    finished = {
+        p.parent.name: p.parent.joinpath("runs.parquet").stat().st_mtime_ns
+        for p in sweep.glob("*/manifest.json")
+    }
+    assert 2 <= len(finished) < 5, "the kill should land part way through"
+    again = cli(args, tmp_path, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("already complete") == len(finished)
+    for name, mtime in finished.items():
+        assert (sweep / name / "runs.parquet").stat().st_mtime_ns == mtime
+    ref = tmp_path / "results" / "sweeps" / "ref"
+    for job in ref.iterdir():
+        if job.is_dir():
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(job / "runs.parquet"),
+                pd.read_parquet(sweep / job.name / "runs.parquet"),
+            )
+
+
+def test_slurm_launcher_config_composes() -> None:
+    from hydra import compose, initialize_config_module
+
+    with initialize_config_module(config_module="alignment_sim.conf", version_base="1.3"):
+        cfg = compose(
+            config_name="config", overrides=["hydra/launcher=slurm"], return_hydra_config=True
+        )
+    launcher = cfg.hydra.launcher
+    assert "SlurmLauncher" in launcher._target_
+    assert launcher.cpus_per_task == 2 and launcher.timeout_min == 120
+
+
+@pytest.mark.slow
+def test_submitit_local_launcher_runs_a_sweep(tmp_path: Path) -> None:
+    result = cli(
+        [
+            "-m",
+            "hydra/launcher=submitit_local",
+            "scenario=baseline,nato_buildup",
+            "replications=30",
+            "ticks=6",
+            "study=s",
+            "output.quiet=true",
+        ],
+        tmp_path,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    sweep = tmp_path / "results" / "sweeps" / "s"
+    assert len(list(sweep.glob("*/manifest.json"))) == 2
