@@ -224,8 +224,8 @@ def _indices(
                 {
                     "parameter": name,
                     "index": "delta",
-                    "value": res["delta"][i],
-                    "conf": res["delta_conf"][i],
+                    "value": res["delta_raw"][i],
+                    "conf": res["delta_raw_conf"][i],
                 }
             )
             out.append(

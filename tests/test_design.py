@@ -1,0 +1,129 @@
+"""Design studies: samplers, per-run parameter points, resumable runs, sensitivity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alignment_sim import AlignmentModel, ConfigError, default_config
+from alignment_sim.design import analysis_seed, run_design, sample_points
+from alignment_sim.engine import execute, run_chunk
+from alignment_sim.params import DesignSpec
+from alignment_sim.points import check_paths, config_for_point, with_point_values
+from alignment_sim.simulation import RunInputs
+
+PARAMETERS = {
+    "weights.inducements": [0.5, 2.5],
+    "dynamics.stance": [-1.0, 1.0],
+    "region.poles.russia.budget_bn_usd": [4.0, 12.0],
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "points"), [("grid", 27), ("lhs", 16), ("sobol", 16 * 5), ("morris", 16 * 4)]
+)
+def test_sampler_sizes_and_bounds(method: str, points: int) -> None:
+    spec = DesignSpec(method=method, parameters=PARAMETERS, samples=16, levels=3)
+    table = sample_points(spec)
+    assert table.shape == (points, 3)
+    for name, (low, high) in PARAMETERS.items():
+        assert table[name].min() >= low and table[name].max() <= high
+    pd.testing.assert_frame_equal(table, sample_points(spec))
+
+
+def test_point_runs_equal_mesa_runs_of_the_same_config() -> None:
+    config = default_config(scenario="western_engagement", ticks=12)
+    values = {
+        "weights.trade": np.array([1.0, 3.0]),
+        "dynamics.hedge_access": np.array([0.3, 0.6]),
+        "region.poles.west.conditionality": np.array([0.1, 0.9]),
+        "region.states.belarus.autonomy": np.array([0.0, 0.8]),
+        "decision.rationality": np.array([2.0, 6.0]),
+    }
+    seeds = np.array([4, 9])
+    batch = run_chunk(with_point_values(RunInputs.from_config(config), values), seeds, "full")
+    assert batch.trajectory is not None
+    for r in range(2):
+        point = config_for_point(config, {k: float(v[r]) for k, v in values.items()})
+        model_run = AlignmentModel(point, seed=int(seeds[r])).run()
+        for name in ("alignment", "utility", "terms", "offers"):
+            assert np.array_equal(
+                getattr(model_run, name)[0], getattr(batch.trajectory, name)[r]
+            ), name
+
+
+def test_design_runs_resumes_and_analyses(tmp_path: Path) -> None:
+    config = default_config(ticks=12, replications=3)
+    config.design = DesignSpec(
+        method="sobol", parameters=PARAMETERS, samples=8, outcomes=["mean_share_hedge", "switches"]
+    )
+    config.engine.chunk_size = 20
+    folder = run_design(config, tmp_path / "d", progress=False)
+    parts = sorted((folder / "runs").glob("part-*.parquet"))
+    assert len(parts) == -(-8 * 5 * 3 // 20)
+    runs = pd.read_parquet(folder / "runs")
+    assert len(runs) == 8 * 5 * 3 and set(runs.seed) == {0, 1, 2}
+    table = pd.read_csv(folder / "sensitivity.csv")
+    assert set(table["index"]) == {"S1", "ST"}
+    assert set(table.parameter) == set(PARAMETERS)
+    assert ((table.noise_share >= 0) & (table.noise_share.notna())).all()
+    first = table.copy()
+    before = parts[0].stat().st_mtime_ns
+    parts[-1].unlink()
+    (folder / "manifest.json").unlink()
+    run_design(config, folder, progress=False)
+    assert parts[0].stat().st_mtime_ns == before  # finished chunks are not redone
+    pd.testing.assert_frame_equal(pd.read_parquet(folder / "runs"), runs)
+    pd.testing.assert_frame_equal(pd.read_csv(folder / "sensitivity.csv"), first)
+    assert (folder / "sensitivity.png").is_file()
+
+
+def test_morris_and_lhs_indices(tmp_path: Path) -> None:
+    for method, indices in (("morris", {"mu_star", "sigma"}), ("lhs", {"delta", "S1"})):
+        config = default_config(ticks=8, replications=2)
+        config.design = DesignSpec(
+            method=method, parameters=PARAMETERS, samples=10, outcomes=["switches"]
+        )
+        folder = run_design(config, tmp_path / method, progress=False)
+        assert set(pd.read_csv(folder / "sensitivity.csv")["index"]) == indices
+
+
+def test_a_parameter_that_matters_ranks_first(tmp_path: Path) -> None:
+    config = default_config(ticks=20, replications=4)
+    config.design = DesignSpec(
+        method="sobol",
+        samples=32,
+        outcomes=["switches"],
+        parameters={"dynamics.switching_cost": [0.3, 1.5], "weights.soft_power": [0.9, 1.1]},
+    )
+    table = pd.read_csv(run_design(config, tmp_path / "s", progress=False) / "sensitivity.csv")
+    total = table[table["index"] == "ST"].set_index("parameter")["value"]
+    assert total["dynamics.switching_cost"] > 5 * max(total["weights.soft_power"], 0.01)
+
+
+def test_bad_design_inputs_are_named() -> None:
+    config = default_config()
+    with pytest.raises(ConfigError, match=r"design.parameters.weights.bravery"):
+        check_paths(config, ["weights.bravery"], "design.parameters")
+    with pytest.raises(ConfigError, match="low < high"):
+        DesignSpec(method="lhs", parameters={"weights.trade": [2.0, 1.0]}).validate()
+    with pytest.raises(ConfigError, match=r"design\.method"):
+        DesignSpec(method="halton").validate()
+
+
+def test_analysis_seed_is_never_zero() -> None:
+    for seed in range(50):
+        assert analysis_seed(DesignSpec(sampler_seed=seed)) != 0
+
+
+def test_dask_cluster_gives_the_same_numbers() -> None:
+    pytest.importorskip("distributed")
+    inputs = RunInputs.from_config(default_config(ticks=10))
+    tasks = [(inputs, np.arange(s, s + 25), "minimal") for s in (0, 25, 50)]
+    local = list(execute(run_chunk, tasks))
+    remote = list(execute(run_chunk, tasks, workers=2, backend="dask"))
+    for a, b in zip(local, remote, strict=True):
+        np.testing.assert_array_equal(a.alignment, b.alignment)
