@@ -23,8 +23,9 @@ MID = math.exp(-KM_PER_10_DEGREES / 2000)
 ACCESS = 0.45
 
 
-def row(x: np.ndarray) -> np.ndarray:
-    return np.asarray(x).reshape(-1)[-3:]
+def row(x: np.ndarray | K.Part) -> np.ndarray:
+    values = x.joined() if isinstance(x, K.Part) else x
+    return np.asarray(values).reshape(-1)[-3:]
 
 
 def test_world_arrays_follow_the_data(tiny_world: World) -> None:
@@ -110,7 +111,7 @@ def test_regime_terms(tiny_world: World) -> None:
     )
     np.testing.assert_allclose(row(K.autonomy_term(w.state, C, 2)), [0.0, 0.0, 1.0])
     np.testing.assert_allclose(row(K.autonomy_term(w.state, A, 2)), [0.0, 0.0, 0.0])
-    assert np.all(K.grievance_term(w.pair, A, ACCESS) == 0.0)
+    assert np.all(K.grievance_term(w.pair, A, ACCESS).joined() == 0.0)
 
 
 def test_soft_power_fades(tiny_world: World) -> None:

@@ -38,7 +38,7 @@ class ChooserAgent(mesa.Agent):
         self.pending = alignment
         n_options = len(model.world.options)
         self.utility: FloatArray = np.zeros(n_options)
-        self.terms: dict[str, FloatArray] = {}
+        self.terms: dict[str, FloatArray] = {}  # name -> value for each option
 
     @property
     def option(self) -> str:
@@ -79,7 +79,7 @@ class ChooserAgent(mesa.Agent):
         self.pending = int(choice[0, 0])
         self.utility = utility[0, 0]
         self.terms = {
-            name: np.broadcast_to(value, utility.shape)[0, 0] for name, value in terms.items()
+            name: part.joined().reshape(-1, utility.shape[-1])[0] for name, part in terms.items()
         }
 
     def advance(self) -> None:

@@ -124,7 +124,8 @@ def run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record = "summary") 
     credibility = np.empty((R, T, world.n_poles), dtype=np.float32)
     trajectory = Trajectory(world, T, seeds, inputs.program.names) if record == "full" else None
     offers_sum = np.zeros((R, world.n_poles, world.n_states))
-    terms_sum = np.zeros((R, world.n_states, len(world.options), len(TERMS)))
+    bloc_sums = np.zeros((len(TERMS), R, world.n_states, world.n_poles))
+    hedge_sums = np.zeros((len(TERMS), R, world.n_states))
     for tick in range(1, T + 1):
         state, out = tick_batch(inputs, state, tick, noise[tick - 1], hazards[tick - 1])
         alignment[:, tick] = out.choice
@@ -132,7 +133,8 @@ def run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record = "summary") 
         if record != "minimal":
             offers_sum += out.offers
             for n, name in enumerate(TERMS):
-                terms_sum[..., n] += out.terms[name]
+                bloc_sums[n] += out.terms[name].blocs
+                hedge_sums[n] += out.terms[name].hedge
         if trajectory is not None:
             trajectory.add(tick, out)
     summary = record != "minimal"
@@ -142,9 +144,15 @@ def run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record = "summary") 
         alignment=alignment,
         credibility=credibility,
         mean_offers=(offers_sum / T).astype(np.float32) if summary else None,
-        mean_terms=(terms_sum / T).astype(np.float32) if summary else None,
+        mean_terms=mean_terms(bloc_sums, hedge_sums, T) if summary else None,
         trajectory=trajectory,
     )
+
+
+def mean_terms(bloc_sums: FloatArray, hedge_sums: FloatArray, ticks: int) -> np.ndarray:
+    """Per-run means of each term, (R, N, K, n_terms) float32, from sums over the ticks."""
+    joined = np.concatenate([bloc_sums, hedge_sums[..., None]], axis=-1) / ticks
+    return np.ascontiguousarray(np.moveaxis(joined, 0, -1)).astype(np.float32)
 
 
 def _chunks(seeds: np.ndarray, chunk_size: int) -> list[np.ndarray]:

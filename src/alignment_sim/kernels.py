@@ -14,7 +14,7 @@ size or on how numpy blocks a reduction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -77,7 +77,30 @@ def with_hedge(bloc_values: FloatArray, hedge_value: FloatArray) -> FloatArray:
     return out
 
 
-def hedge_share_of(bloc_values: FloatArray, hedge_access: Scalar) -> FloatArray:
+class Part(NamedTuple):
+    """A term's value for each bloc, (..., n, B), and for hedging, (..., n).
+
+    Kept apart because joining them into (..., n, K) costs more than the arithmetic;
+    ``joined`` does it where a term is shown (explanations, full records).
+    """
+
+    blocs: FloatArray
+    hedge: FloatArray
+
+    def joined(self) -> FloatArray:
+        """The term for every option, (..., n, K)."""
+        return with_hedge(self.blocs, self.hedge)
+
+    def scaled(self, weight: Scalar) -> Part:
+        return Part(weight * self.blocs, hedge_weight(weight) * self.hedge)
+
+
+def hedge_weight(weight: Scalar) -> Scalar:
+    """A weight shaped (R, 1, 1) for (..., n, B) arrays, reshaped for (..., n) ones."""
+    return weight[..., 0] if isinstance(weight, np.ndarray) and weight.ndim == 3 else weight
+
+
+def hedge_share_of(bloc_values: FloatArray, hedge_access: Scalar) -> Part:
     """A hedger's value: ``hedge_access`` times the sum of what each bloc offers.
 
     Hedging (the multi-vector policy of Belarus, 003; Uzbekistan, 000; Central Asia,
@@ -86,7 +109,7 @@ def hedge_share_of(bloc_values: FloatArray, hedge_access: Scalar) -> FloatArray:
     total = bloc_values[..., 0].copy()
     for b in range(1, bloc_values.shape[-1]):
         total += bloc_values[..., b]
-    return with_hedge(bloc_values, hedge_access * total)
+    return Part(bloc_values, hedge_access * total)
 
 
 # --- security -------------------------------------------------------------------------
@@ -116,7 +139,7 @@ def protection_term(
     credibility: FloatArray,
     rows: slice,
     hedge_access: Scalar,
-) -> FloatArray:
+) -> Part:
     """Protection a bloc offers against the threats a chooser faces, (R, n, K), >= 0.
 
     In [0, 1] for configured exposures; events such as a terror surge can push the
@@ -135,7 +158,7 @@ def protection_term(
     return hedge_share_of(value, hedge_access)
 
 
-def coercion_term(threat_rows: FloatArray, hedge_provocation: Scalar) -> FloatArray:
+def coercion_term(threat_rows: FloatArray, hedge_provocation: Scalar) -> Part:
     """Minus the threat from the other poles if the chooser aligns with each option.
 
     Aligning with bloc b provokes every other pole: -(sum_p menace_p - menace_b). A
@@ -146,11 +169,10 @@ def coercion_term(threat_rows: FloatArray, hedge_provocation: Scalar) -> FloatAr
     total = per_pole[..., 0].copy()
     for b in range(1, per_pole.shape[-1]):
         total += per_pole[..., b]
-    blocs = -(total[..., None] - per_pole)
-    return with_hedge(blocs, -hedge_provocation * total)
+    return Part(per_pole - total[..., None], -hedge_provocation * total)
 
 
-def grievance_term(pair: PairParams, rows: slice, hedge_access: Scalar) -> FloatArray:
+def grievance_term(pair: PairParams, rows: slice, hedge_access: Scalar) -> Part:
     """Minus the grievance against a pole whose forces hold the chooser's territory
     without consent, (R, n, K) in [-1, 0]: Transnistria, Abkhazia and South Ossetia,
     Crimea (001 on CIS "peacekeeping" in these zones; data field
@@ -171,7 +193,7 @@ def bloc_power(pole: PoleParams, state: StateParams, onehot: FloatArray) -> Floa
     return power
 
 
-def stance_term(power: FloatArray, threat_rows: FloatArray, stance: Scalar) -> FloatArray:
+def stance_term(power: FloatArray, threat_rows: FloatArray, stance: Scalar) -> Part:
     """Balancing vs bandwagoning, (R, n, K) in [0, 1].
 
     With s = stance in [-1, 1]: (1 - s)/2 * power_share_b (bandwagoning: join the
@@ -188,13 +210,13 @@ def stance_term(power: FloatArray, threat_rows: FloatArray, stance: Scalar) -> F
     bandwagon = (1.0 - stance) / 2.0
     balance = (1.0 + stance) / 2.0
     value = share[..., None, :] * (bandwagon + balance * (1.0 - threat_share))
-    return with_hedge(value, np.zeros(value.shape[:-1]))
+    return Part(value, np.zeros(value.shape[:-1]))
 
 
 # --- economic -------------------------------------------------------------------------
 
 
-def trade_term(pole: PoleParams, pair: PairParams, rows: slice, hedge_access: Scalar) -> FloatArray:
+def trade_term(pole: PoleParams, pair: PairParams, rows: slice, hedge_access: Scalar) -> Part:
     """Trade dependence on each bloc, (R, n, K) in [0, 1]: trade_share * trade_factor.
 
     Russia is 45-50% of Belarus's trade (003); EAEU trade fell 25% in 2015 (002), which
@@ -210,7 +232,7 @@ def inducement_term(
     credibility: FloatArray,
     rows: slice,
     hedge_access: Scalar,
-) -> FloatArray:
+) -> Part:
     """Inducements on offer, credibility-discounted, (R, n, K): credibility_b *
     log(1 + offer as % of GDP).
 
@@ -226,14 +248,14 @@ def inducement_term(
 
 def remittance_term(
     state: StateParams, pair: PairParams, rows: slice, hedge_access: Scalar
-) -> FloatArray:
+) -> Part:
     """Remittances from each bloc as a fraction of GDP, (R, n, K): labour migration to
     Russia (004, lever 11) ties Central Asia's households to it."""
     value = state_rows(state.remittances, rows) * pair_rows(pair.remittance_origin, rows)
     return hedge_share_of(value, hedge_access)
 
 
-def transit_term(pair: PairParams, rows: slice, hedge_access: Scalar) -> FloatArray:
+def transit_term(pair: PairParams, rows: slice, hedge_access: Scalar) -> Part:
     """Dependence on each bloc's pipelines and transit routes, (R, n, K) in [0, 1]
     (pipelines in Belarus, 003; gas routes of Central Asia, 001)."""
     return hedge_share_of(pair_rows(pair.transit, rows), hedge_access)
@@ -244,7 +266,7 @@ def transit_term(pair: PairParams, rows: slice, hedge_access: Scalar) -> FloatAr
 
 def conditionality_term(
     state: StateParams, pair: PairParams, rows: slice, hedge_access: Scalar
-) -> FloatArray:
+) -> Part:
     """Minus the pole's conditionality times the chooser's autocracy, (R, n, K) in [-1, 0].
 
     Western aid conditional on reform threatens incumbents (Powell's message to
@@ -256,7 +278,7 @@ def conditionality_term(
 
 def regime_security_term(
     state: StateParams, pole: PoleParams, rows: slice, hedge_access: Scalar
-) -> FloatArray:
+) -> Part:
     """Regime self-preservation and status, (R, n, K) in [0, ~2]: regime_support_b *
     autocracy_i * (1 + regime_insecurity_i).
 
@@ -269,15 +291,14 @@ def regime_security_term(
     return hedge_share_of(value, hedge_access)
 
 
-def autonomy_term(state: StateParams, rows: slice, n_poles: int) -> FloatArray:
+def autonomy_term(state: StateParams, rows: slice, n_poles: int) -> Part:
     """The value of belonging to no bloc, for the hedge option only, (R, n, K) in [0, 1].
 
     Turkmenistan's permanent neutrality (data), Uzbekistan's "political maneuvering"
     (000), the "multi-vector" credo of Minsk (003): status and sovereignty (001).
     """
     value = state_rows(state.autonomy, rows)
-    blocs = np.zeros((*value.shape[:-1], n_poles))
-    return with_hedge(blocs, value[..., 0])
+    return Part(np.zeros((*value.shape[:-1], n_poles)), value[..., 0])
 
 
 # --- soft power -----------------------------------------------------------------------
@@ -285,7 +306,7 @@ def autonomy_term(state: StateParams, rows: slice, n_poles: int) -> FloatArray:
 
 def soft_power_term(
     pole: PoleParams, pair: PairParams, years: float, rows: slice, hedge_access: Scalar
-) -> FloatArray:
+) -> Part:
     """Soft power, (R, n, K) in [0, 1]: soft_power_b * ties_bi * exp(-fade_b * years).
 
     Common information space, the Russian diaspora and pro-Russian elites that fade as
@@ -299,7 +320,7 @@ def soft_power_term(
 # --- dynamics -------------------------------------------------------------------------
 
 
-def peer_term(affinity: FloatArray, onehot: FloatArray, rows: slice) -> FloatArray:
+def peer_term(affinity: FloatArray, onehot: FloatArray, rows: slice) -> Part:
     """Peer effects, (R, n, K): sum_j affinity_ij * [j chose option k].
 
     Enmity between Armenia and Azerbaijan (002) and Central Asian rivalries (000) push a
@@ -310,7 +331,8 @@ def peer_term(affinity: FloatArray, onehot: FloatArray, rows: slice) -> FloatArr
     R, N, K = onehot.shape
     by_option = np.swapaxes(onehot, -1, -2).reshape(R * K, N)
     peers = by_option @ affinity[rows].T
-    return np.swapaxes(peers.reshape(R, K, -1), -1, -2)
+    joined = np.swapaxes(peers.reshape(R, K, -1), -1, -2)
+    return Part(joined[..., :-1], joined[..., -1])
 
 
 def switching_cost_matrix(n_options: int, hedge_fraction: float) -> FloatArray:
@@ -326,9 +348,10 @@ def switching_cost_matrix(n_options: int, hedge_fraction: float) -> FloatArray:
     return cost
 
 
-def switching_term(current: IntArray, cost_matrix: FloatArray) -> FloatArray:
+def switching_term(current: IntArray, cost_matrix: FloatArray) -> Part:
     """Minus the cost of moving from the current option to each option, (R, n, K)."""
-    return -cost_matrix[current]
+    joined = -np.take(cost_matrix, current, axis=0)
+    return Part(joined[..., :-1], joined[..., -1])
 
 
 # --- composition ----------------------------------------------------------------------
@@ -362,51 +385,61 @@ def utility_terms(
     stance: Scalar,
     cost_matrix: FloatArray,
     rows: slice,
-) -> dict[str, FloatArray]:
-    """Every named utility term, weighted, for the chooser rows ``rows``: name -> (R, n, K).
+) -> dict[str, Part]:
+    """Every named utility term, weighted, for the chooser rows ``rows``.
 
-    Terms that depend on parameters only keep their natural shape (no batch axis unless
-    the parameters have one); they broadcast against the others.
-
-    The terms add up to the utility of each option; ``weights`` is a UtilityWeights
-    (floats, or arrays shaped (R, 1, 1) in a batch of parameter points) and
-    ``dynamics`` a Dynamics (likewise).
+    Each term is a ``Part``: its value for each bloc and for hedging; ``Part.joined``
+    gives it for every option, (R, n, K). Terms that depend on parameters only keep their
+    natural shape (no batch axis unless the parameters have one) and broadcast against
+    the others. The terms add up to the utility of each option. ``weights`` is a
+    UtilityWeights and ``dynamics`` a Dynamics (floats, or arrays over runs in a batch of
+    parameter points, see ``points.py``).
     """
     access = dynamics.hedge_access
     current = snap.alignment[..., rows]
     threat_rows = pair_rows(snap.threat, rows)
+    n_poles = pole.budget_bn.shape[-1]
     return {
-        "protection": weights.protection
-        * protection_term(state, pole, pair, snap.credibility, rows, access),
-        "coercion": weights.coercion * coercion_term(threat_rows, dynamics.hedge_provocation),
-        "grievance": weights.grievance * grievance_term(pair, rows, access),
-        "stance": weights.stance * stance_term(snap.power, threat_rows, stance),
-        "trade": weights.trade * trade_term(pole, pair, rows, access),
-        "inducements": weights.inducements
-        * inducement_term(state, snap.offers, snap.credibility, rows, access),
-        "remittances": weights.remittances * remittance_term(state, pair, rows, access),
-        "transit": weights.transit * transit_term(pair, rows, access),
-        "conditionality": weights.conditionality * conditionality_term(state, pair, rows, access),
-        "regime_security": weights.regime_security
-        * regime_security_term(state, pole, rows, access),
-        "autonomy": weights.autonomy * autonomy_term(state, rows, pole.budget_bn.shape[-1]),
-        "soft_power": weights.soft_power * soft_power_term(pole, pair, snap.years, rows, access),
-        "peer": weights.peer * peer_term(affinity, snap.onehot, rows),
-        "switching": dynamics.switching_cost * switching_term(current, cost_matrix),
+        "protection": protection_term(state, pole, pair, snap.credibility, rows, access).scaled(
+            weights.protection
+        ),
+        "coercion": coercion_term(threat_rows, dynamics.hedge_provocation).scaled(weights.coercion),
+        "grievance": grievance_term(pair, rows, access).scaled(weights.grievance),
+        "stance": stance_term(snap.power, threat_rows, stance).scaled(weights.stance),
+        "trade": trade_term(pole, pair, rows, access).scaled(weights.trade),
+        "inducements": inducement_term(state, snap.offers, snap.credibility, rows, access).scaled(
+            weights.inducements
+        ),
+        "remittances": remittance_term(state, pair, rows, access).scaled(weights.remittances),
+        "transit": transit_term(pair, rows, access).scaled(weights.transit),
+        "conditionality": conditionality_term(state, pair, rows, access).scaled(
+            weights.conditionality
+        ),
+        "regime_security": regime_security_term(state, pole, rows, access).scaled(
+            weights.regime_security
+        ),
+        "autonomy": autonomy_term(state, rows, n_poles).scaled(weights.autonomy),
+        "soft_power": soft_power_term(pole, pair, snap.years, rows, access).scaled(
+            weights.soft_power
+        ),
+        "peer": peer_term(affinity, snap.onehot, rows).scaled(weights.peer),
+        "switching": switching_term(current, cost_matrix).scaled(dynamics.switching_cost),
     }
 
 
-def total_utility(terms: dict[str, FloatArray], names: tuple[str, ...] = TERMS) -> FloatArray:
-    """Sum of the named terms, left to right in the order of ``TERMS``.
+def total_utility(terms: dict[str, Part], names: tuple[str, ...] = TERMS) -> FloatArray:
+    """Sum of the named terms for every option, (R, n, K), left to right in ``TERMS`` order.
 
-    Adding at each term's own shape (parameter-only terms first, so they are summed
-    before anything has a batch axis) gives every element the same additions in the same
-    order whatever the batch size, at a fraction of the cost.
+    Each element gets the same additions in the same order whatever the batch size:
+    terms are added at their own shape (parameter-only terms first, before anything has a
+    batch axis), blocs and hedging apart, and joined once at the end.
     """
-    total = np.asarray(terms[names[0]])
+    blocs = np.asarray(terms[names[0]].blocs)
+    hedge = np.asarray(terms[names[0]].hedge)
     for name in names[1:]:
-        total = total + terms[name]
-    return total
+        blocs = blocs + terms[name].blocs
+        hedge = hedge + terms[name].hedge
+    return with_hedge(blocs, hedge)
 
 
 # --- poles ----------------------------------------------------------------------------

@@ -152,7 +152,8 @@ class AlignmentModel(mesa.Model):
             pole.advance()
 
         ordered = sorted(self.choosers, key=lambda agent: agent.index)
-        terms = {name: np.stack([a.terms[name] for a in ordered])[None] for name in K.TERMS}
+        stacked = {name: np.stack([a.terms[name] for a in ordered])[None] for name in K.TERMS}
+        terms = {name: K.Part(v[..., :-1], v[..., -1]) for name, v in stacked.items()}
         self.trajectory.add(
             tick,
             TickOutput(

@@ -52,7 +52,7 @@ class Trajectory:
         self.alignment[runs, tick] = out.choice
         self.utility[runs, t] = out.utility
         for n, name in enumerate(TERMS):
-            self.terms[runs, t, :, :, n] = out.terms[name]
+            self.terms[runs, t, :, :, n] = out.terms[name].joined()
         self.offers[runs, t] = out.offers
         self.credibility[runs, t] = out.credibility
         self.power[runs, t] = np.broadcast_to(out.power, self.power[runs, t].shape)

@@ -75,7 +75,7 @@ class RunInputs:
         """Gumbel noise from the tick's uniforms; only the logit rule uses it."""
         return K.gumbel_from_uniform(noise) if self.rule == "logit" else noise
 
-    def security_score(self, terms: dict[str, FloatArray], utility: FloatArray) -> FloatArray:
+    def security_score(self, terms: dict[str, K.Part], utility: FloatArray) -> FloatArray:
         """What the realist rules maximise: the security terms alone (else the utility)."""
         if self.rule in ("balancing", "bandwagoning"):
             return K.total_utility(terms, K.SECURITY_TERMS)
@@ -133,7 +133,7 @@ class TickOutput:
 
     choice: IntArray  # (R, N)
     utility: FloatArray  # (R, N, K)
-    terms: dict[str, FloatArray]  # name -> (R, N, K), weighted
+    terms: dict[str, K.Part]  # name -> weighted term (blocs, hedge)
     offers: FloatArray  # (R, B, N) US$ bn a year
     credibility: FloatArray  # (R, B) in force this tick
     threat: FloatArray  # (R, B, N)
@@ -143,7 +143,7 @@ class TickOutput:
 
 def onehot(alignment: IntArray, n_options: int) -> FloatArray:
     """(R, N) option indices as (R, N, K) indicators."""
-    return np.asarray(alignment[..., None] == np.arange(n_options), dtype=np.float64)
+    return np.take(np.eye(n_options), alignment, axis=0)
 
 
 def tick_batch(
