@@ -1,0 +1,284 @@
+"""The scenario-comparison report: known answers, invariants and bad-input behaviour."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alignment_sim import default_config
+from alignment_sim.cli import record_failure
+from alignment_sim.compare import Comparison, choose_baseline, compare, main
+from alignment_sim.engine import run_batch
+from alignment_sim.kernels import TERMS
+from alignment_sim.outputs import write_run
+from alignment_sim.report.inputs import CompareError
+from alignment_sim.simulation import RunInputs
+from alignment_sim.study import outcome_table, terms_table, write_study_job
+
+RUNS, TICKS, BOOT = 100, 12, 200
+
+
+def study(folder: Path, scenario: str, parameters: dict[str, str], runs: int = RUNS) -> Path:
+    config = default_config(scenario=scenario, ticks=TICKS)
+    config.replications = runs
+    result = run_batch(RunInputs.from_config(config), range(runs))
+    return write_study_job(result, config, folder, parameters)
+
+
+def singles(folder: Path, scenario: str, seeds: list[int], ticks: int = 8) -> None:
+    """Single-run folders as the CLI writes them (the engine's full record equals the Mesa
+    model's, tests/test_engine.py)."""
+    config = default_config(scenario=scenario, ticks=ticks)
+    batch = run_batch(RunInputs.from_config(config), seeds, record="full")
+    assert batch.trajectory is not None
+    for run, seed in enumerate(seeds):
+        parameters = {"scenario": scenario, "seed": str(seed), "ticks": str(ticks)}
+        write_run(
+            batch.trajectory,
+            replace(config, seed=seed),
+            folder / f"{scenario}_seed{seed}",
+            run=run,
+            plots=False,
+            extra={"parameters": parameters},
+        )
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sweep folder: baseline and recession jobs, a failed, an unfinished and a broken one."""
+    root = tmp_path_factory.mktemp("compare") / "sweeps" / "t"
+    for scenario in ("baseline", "russia_recession"):
+        params = {"replications": str(RUNS), "scenario": scenario}
+        study(root / f"replications={RUNS},scenario={scenario}", scenario, params)
+    failed = root / "scenario=western_conditionality"
+    record_failure(failed, ValueError("boom"), ["scenario=western_conditionality"])
+    unfinished = study(root / "scenario=afghan_spillover", "afghan_spillover", {}, runs=5)
+    (unfinished / "manifest.json").unlink()
+    broken = root / "scenario=nato_buildup"
+    broken.mkdir()
+    (broken / "manifest.json").write_text(json.dumps({"parameters": {}}))
+    return root
+
+
+@pytest.fixture(scope="module")
+def result(sweep: Path) -> Comparison:
+    return compare([sweep], n_boot=BOOT, seed=1)
+
+
+def test_labels_come_from_the_parameters_that_differ(result: Comparison) -> None:
+    assert result.labels == ["scenario=baseline", "scenario=russia_recession"]
+    assert result.baseline == "scenario=baseline"
+    assert all(result.groups[label].n_runs == RUNS for label in result.labels)
+
+
+def test_alignment_probabilities_sum_to_one_and_match_the_runs(
+    result: Comparison, sweep: Path
+) -> None:
+    table = result.tables["alignment_probability"]
+    sums = table.groupby(["label", "state"])["probability"].sum()
+    assert np.allclose(sums, 1.0)
+    runs = pd.read_parquet(sweep / f"replications={RUNS},scenario=russia_recession/runs.parquet")
+    expected = (runs["final_kyrgyzstan"] == "hedge").mean()
+    row = table[
+        (table["label"] == "scenario=russia_recession")
+        & (table["state"] == "kyrgyzstan")
+        & (table["option"] == "hedge")
+    ]
+    assert row["probability"].item() == pytest.approx(expected)
+    assert (table["ci_low"] <= table["probability"]).all()
+    assert (table["probability"] <= table["ci_high"]).all()
+
+
+def test_shares_over_time_match_the_tick_table(result: Comparison, sweep: Path) -> None:
+    table = result.tables["shares_over_time"]
+    ticks = pd.read_parquet(sweep / f"replications={RUNS},scenario=baseline/ticks.parquet")
+    expected = ticks[ticks["tick"] == 5]["share_west"].mean()
+    row = table[
+        (table["label"] == "scenario=baseline") & (table["tick"] == 5) & (table["option"] == "west")
+    ]
+    assert row["mean"].item() == pytest.approx(expected)
+    assert row["year"].item() == pytest.approx(ticks[ticks["tick"] == 5]["year"].iloc[0])
+    total = table.groupby(["label", "tick"])["mean"].sum()
+    assert np.allclose(total, 1.0)
+    assert (table["ci_low"] <= table["mean"] + 1e-12).all()
+    assert (table["mean"] <= table["ci_high"] + 1e-12).all()
+    assert table["ci_low"].min() >= 0 and table["ci_high"].max() <= 1
+    assert set(table["tick"]) == set(range(TICKS + 1))
+
+
+def test_recession_raises_switches_paired_by_seed(result: Comparison) -> None:
+    effects = result.tables["effects"].set_index("metric")
+    switches = effects.loc["switches"]
+    assert switches["label"] == "scenario=russia_recession"
+    assert bool(switches["paired"]) and switches["n_compared"] == RUNS
+    assert switches["difference"] > 0 and switches["ci_low"] > 0
+    assert switches["cohens_d"] > 0.5
+    outcomes = result.tables["outcomes"].set_index(["label", "metric"])
+    base = outcomes.loc[("scenario=baseline", "switches")]
+    assert base["ci_low"] <= base["mean"] <= base["ci_high"]
+    recession = outcomes.loc[("scenario=russia_recession", "switches")]
+    assert recession["mean"] - base["mean"] == pytest.approx(switches["difference"])
+
+
+def test_term_drivers_are_ranked_and_add_up_to_the_utility_change(result: Comparison) -> None:
+    drivers = result.tables["term_drivers"]
+    assert len(drivers) == 11 * 4 * len(TERMS)
+    assert list(drivers["rank"]) == list(range(1, len(drivers) + 1))
+    assert np.all(np.diff(drivers["change"].abs().to_numpy()) <= 0)
+    sums = drivers.groupby(["state", "option"])[["change", "utility_change"]].agg(
+        {"change": "sum", "utility_change": "first"}
+    )
+    assert np.allclose(sums["change"], sums["utility_change"], atol=1e-9)
+    top = drivers.iloc[0]
+    assert top["description"].startswith(f"{top['state']}, {top['option']} option: {top['term']}")
+    assert bool(drivers["paired"].all())
+
+
+def test_unfinished_failed_and_broken_folders_are_reported_and_skipped(
+    result: Comparison,
+) -> None:
+    status = {note.path.name: (note.status, note.reason) for note in result.notes}
+    assert status["scenario=western_conditionality"][0] == "failed"
+    assert "boom" in status["scenario=western_conditionality"][1]
+    assert status["scenario=afghan_spillover"][0] == "unfinished"
+    assert status["scenario=nato_buildup"][0] == "skipped"
+    inputs = result.tables["inputs"]
+    assert (inputs["status"] == "used").sum() == 2
+    assert set(inputs["status"]) == {"used", "failed", "unfinished", "skipped"}
+
+
+def test_identical_copy_has_zero_paired_difference(tmp_path: Path) -> None:
+    config = default_config(scenario="russia_recession", ticks=TICKS)
+    batch = run_batch(RunInputs.from_config(config), range(60))
+    for variant in ("a", "b"):
+        write_study_job(batch, config, tmp_path / variant, {"scenario": "x", "variant": variant})
+    result = compare([tmp_path], n_boot=BOOT)
+    assert result.labels == ["variant=a", "variant=b"]
+    effects = result.tables["effects"]
+    assert effects["paired"].all()
+    for column in ("difference", "ci_low", "ci_high", "cohens_d"):
+        assert (effects[column] == 0).all(), column
+    assert not effects["ci_excludes_zero"].any()
+    drivers = result.tables["term_drivers"]
+    assert (drivers[["change", "ci_low", "ci_high"]].to_numpy() == 0).all()
+
+
+def test_single_runs_are_replicates_and_match_the_engine(tmp_path: Path) -> None:
+    seeds = [0, 1, 2]
+    for scenario in ("baseline", "russia_recession"):
+        singles(tmp_path / "runs", scenario, seeds)
+    result = compare([tmp_path / "runs"], n_boot=BOOT)
+    assert result.labels == ["scenario=baseline", "scenario=russia_recession"]
+    group = result.groups["scenario=russia_recession"]
+    assert group.n_runs == 3 and {u.kind for u in group.units} == {"single"}
+    assert result.tables["effects"]["paired"].all()
+
+    config = default_config(scenario="russia_recession", ticks=8)
+    batch = run_batch(RunInputs.from_config(config), seeds)
+    expected = outcome_table(batch).set_index("seed")
+    got = group.runs.set_index("seed").sort_index()
+    for column in got.columns:
+        assert np.allclose(got[column], expected.loc[got.index, column]), column
+    terms = terms_table(batch).set_index(["seed", "state", "option", "term"])["value"]
+    group_terms = group.terms
+    assert group_terms is not None
+    stacked = group_terms.stack(["state", "option", "term"], future_stack=True)
+    assert np.allclose(stacked.sort_index(), terms.loc[stacked.sort_index().index], atol=1e-5)
+
+
+def test_bootstrap_is_reproducible_and_seeded(tmp_path: Path) -> None:
+    for scenario in ("baseline", "russia_recession"):
+        study(tmp_path / scenario, scenario, {"scenario": scenario}, runs=40)
+    first = compare([tmp_path], n_boot=BOOT, seed=7).tables["effects"]
+    again = compare([tmp_path], n_boot=BOOT, seed=7).tables["effects"]
+    other = compare([tmp_path], n_boot=BOOT, seed=8).tables["effects"]
+    pd.testing.assert_frame_equal(first, again)
+    assert not np.allclose(first["ci_low"], other["ci_low"])
+    assert np.allclose(first["difference"], other["difference"])
+
+
+def test_labels_fall_back_to_the_scenario_name(tmp_path: Path) -> None:
+    for scenario in ("baseline", "russia_recession"):
+        study(tmp_path / scenario, scenario, {}, runs=20)
+    result = compare([tmp_path], n_boot=BOOT)
+    assert result.labels == ["baseline", "russia_recession"]
+
+
+def test_choose_baseline() -> None:
+    labels = ["scenario=a", "scenario=baseline"]
+    assert choose_baseline(labels, None) == "scenario=baseline"
+    assert choose_baseline(["x=1", "x=2"], None) == "x=1"
+    assert choose_baseline(labels, "baseline") == "scenario=baseline"
+    assert choose_baseline(labels, "scenario=a") == "scenario=a"
+    with pytest.raises(CompareError, match="scenario=baseline"):
+        choose_baseline(labels, "nope")
+
+
+def test_command_writes_a_self_contained_report(
+    sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report"
+    main([str(sweep), "--out", str(out), "--bootstrap", str(BOOT), "--seed", "3"])
+    printed = capsys.readouterr().out
+    assert str(out / "report.html") in printed and "left out 3 folder(s)" in printed
+    for name in (
+        "shares_over_time",
+        "alignment_probability",
+        "outcomes",
+        "effects",
+        "term_drivers",
+    ):
+        assert len(pd.read_csv(out / f"{name}.csv")) > 0, name
+    page = (out / "report.html").read_text()
+    for heading in (
+        "At a glance",
+        "Bloc shares over time",
+        "Where each state ends",
+        "Outcome metrics",
+        "Effects against the baseline",
+        "Which utility terms drove the differences",
+        "Provenance",
+    ):
+        assert f">{heading}" in page, heading
+    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(images) >= 5
+    assert all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
+    assert "<script" not in page and 'src="http' not in page
+    assert "0.1.0" in page or "unknown" in page
+    assert "git_revision" in page and "boom" in page and "unfinished" in page
+    assert "--seed 3" in page
+
+
+def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.startswith("alignment-sim-compare: ")
+    return err
+
+
+def test_unknown_baseline_lists_the_labels(
+    sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = run_main([str(sweep), "--baseline", "nope", "--out", str(tmp_path / "o")], capsys)
+    assert "'nope'" in err and "'scenario=baseline'" in err and "'scenario=russia_recession'" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_no_input_and_no_finished_runs_fail_cleanly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "no input folder" in run_main([], capsys)
+    assert "does not exist" in run_main([str(tmp_path / "missing")], capsys)
+    empty = tmp_path / "empty"
+    (empty / "job" / ".hydra").mkdir(parents=True)
+    err = run_main([str(empty)], capsys)
+    assert "holds no finished run" in err and "unfinished" in err
