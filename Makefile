@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-slow lint install install-test
+.PHONY: run test test-slow lint install install-test viz lessons
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,viz]"
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -35,3 +35,9 @@ test: lint
 
 test-slow: install-test
 	$(BIN)/python -m pytest -q -m slow
+
+viz: install-test
+	$(BIN)/alignment-sim-viz
+
+lessons: install-test
+	$(BIN)/alignment-sim-lessons --figures

@@ -46,12 +46,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--ticks", type=int, default=100)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--engine-runs", type=int, default=None)
-    parser.add_argument("--chunk-size", type=int, default=1000)
+    parser.add_argument("--chunk-size", type=int, default=4000)
     args = parser.parse_args(argv)
 
-    mesa_runs = 10 if args.quick else 50
-    batch_runs = 20 if args.quick else 100
-    engine_runs = args.engine_runs or (20_000 if args.quick else 100_000)
+    mesa_runs = 6 if args.quick else 50
+    batch_runs = 12 if args.quick else 100
+    engine_runs = args.engine_runs or (32_000 if args.quick else 128_000)
     config = default_config(ticks=args.ticks, seed=0)
     inputs = RunInputs.from_config(config)
 

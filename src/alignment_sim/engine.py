@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from alignment_sim.kernels import TERMS
@@ -114,7 +115,16 @@ def draw_streams(inputs: RunInputs, seeds: np.ndarray) -> tuple[np.ndarray, Floa
 
 
 def run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record = "summary") -> BatchResult:
-    """Run the seeds of one chunk together, all ticks, in this process."""
+    """Run the seeds of one chunk together, all ticks, in this process.
+
+    BLAS is held to one thread: its only use here (the peer product) is a small matrix
+    product that threads slow down, and workers must not oversubscribe the cores.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_chunk(inputs, seeds, record)
+
+
+def _run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record) -> BatchResult:
     seeds = np.asarray(seeds, dtype=np.int64)
     world, T, R = inputs.world, inputs.ticks, len(seeds)
     noise, hazards = draw_streams(inputs, seeds)
@@ -190,7 +200,7 @@ def iter_batches(
     seeds: Iterable[int],
     *,
     record: Record = "summary",
-    chunk_size: int = 1000,
+    chunk_size: int = 4000,
     workers: int = 1,
     progress: bool = False,
     backend: str = "local",
@@ -217,7 +227,7 @@ def run_batch(
     seeds: Iterable[int],
     *,
     record: Record = "summary",
-    chunk_size: int = 1000,
+    chunk_size: int = 4000,
     workers: int = 1,
     progress: bool = False,
     backend: str = "local",

@@ -1,0 +1,588 @@
+"""The classroom model: flat named parameters, lesson presets and live levers.
+
+SolaraViz builds a model as ``cls(**params)`` from the values in its side bar, so
+``ClassroomModel`` takes flat named parameters (lesson, scenario, decision rule, seed,
+ticks and the levers) and builds the typed ``SimulationConfig`` itself. Bad input never
+raises out of the constructor: a ``ConfigError`` becomes ``model.message`` (shown in the
+page) and the model falls back to the default world, stopped. Levers can also be moved
+while a run goes on (``apply_levers``): the new values hold from the next tick on.
+
+A lesson is a folder in ``experiments/lessons`` with a ``preset.yaml``: a scenario, a
+decision rule, lever values and any other parameter as a dotted key (``set``).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from alignment_sim.errors import ConfigError
+from alignment_sim.model import AlignmentModel
+from alignment_sim.params import RegionSpec, SimulationConfig
+from alignment_sim.presets import (
+    available,
+    conf_dir,
+    default_config,
+    load_decision,
+    load_region,
+    load_scenario,
+)
+from alignment_sim.simulation import RunInputs
+from alignment_sim.world import World, build_world, load_attributes
+
+NO_LESSON = "none"
+"""The lesson picker's value for a free run (scenario and rule from their pickers)."""
+
+LESSONS_ENV = "ALIGNMENT_SIM_LESSONS"
+"""Environment variable naming the lessons folder (the app's ``--lessons`` sets it)."""
+
+PRESET_FILE = "preset.yaml"
+PRESET_KEYS = ("title", "order", "summary", "scenario", "decision", "levers", "set", "compare")
+COMPARE_KEYS = ("label", "scenario", "decision", "levers", "set")
+
+
+@dataclass(frozen=True)
+class Lever:
+    """A parameter a teacher moves with a slider: its config key, range and meaning."""
+
+    name: str
+    label: str
+    key: str
+    low: float
+    high: float
+    step: float
+    help: str
+
+    def snap(self, value: float) -> float:
+        """The value a slider with this lever's range and step shows for ``value``."""
+        steps = round((min(max(value, self.low), self.high) - self.low) / self.step)
+        return min(self.low + steps * self.step, self.high)
+
+
+LEVERS: dict[str, Lever] = {
+    lever.name: lever
+    for lever in (
+        Lever(
+            "stance",
+            "Stance: bandwagoning (-1) or balancing (+1)",
+            "dynamics.stance",
+            -1.0,
+            1.0,
+            0.1,
+            "-1: join the strongest bloc; +1: join the bloc that offsets the biggest threat",
+        ),
+        Lever(
+            "russia_budget",
+            "Russia's budget (US$ bn a year)",
+            "poles.russia.budget_bn_usd",
+            0.0,
+            20.0,
+            0.5,
+            "loans, subsidies and cheap energy Russia offers the region",
+        ),
+        Lever(
+            "china_lending",
+            "Chinese lending (US$ bn a year)",
+            "poles.china.budget_bn_usd",
+            0.0,
+            20.0,
+            0.5,
+            "China's loans and investment in the region",
+        ),
+        Lever(
+            "west_conditionality",
+            "Western conditionality",
+            "poles.west.conditionality",
+            0.0,
+            1.0,
+            0.01,
+            "how strictly Western aid is tied to democratic reform (hurts autocrats)",
+        ),
+        Lever(
+            "russia_credibility",
+            "Russia's credibility",
+            "poles.russia.credibility",
+            0.0,
+            1.0,
+            0.01,
+            "the share of Russia's promises states believe (recovers slowly)",
+        ),
+        Lever(
+            "hedge_access",
+            "Payoff of hedging (multi-vector policy)",
+            "dynamics.hedge_access",
+            0.0,
+            1.0,
+            0.01,
+            "the share of every bloc's benefits a hedger still gets",
+        ),
+        Lever(
+            "switching_cost",
+            "Switching cost",
+            "dynamics.switching_cost",
+            0.0,
+            3.0,
+            0.1,
+            "utility lost by changing camp (a crisis at home and abroad)",
+        ),
+        Lever(
+            "rationality",
+            "Rationality (low = noisy choices)",
+            "decision.rationality",
+            0.0,
+            20.0,
+            0.5,
+            "logit rule only: how sharply states pick their best option",
+        ),
+    )
+}
+
+
+# --- dotted keys into the typed configuration ------------------------------------------
+
+KEY_HELP = (
+    "a parameter key: ticks, seed, dynamics.<field>, decision.<field>, weights.<field>, "
+    "region.<field>, poles.<pole>.<field> or states.<state>.<field>"
+)
+
+
+def _target(config: SimulationConfig, key: str) -> tuple[Any, str]:
+    """The object holding ``key`` and the attribute name (ConfigError if no such key)."""
+    parts = key.split(".")
+    head = parts[0]
+    owner: Any
+    if len(parts) == 1 and head in ("ticks", "seed"):
+        return config, head
+    if head in ("poles", "states") and len(parts) == 3:
+        items = getattr(config.region, head)
+        matches = [item for item in items if item.name == parts[1]]
+        if not matches:
+            names = ", ".join(item.name for item in items)
+            raise ConfigError(key, parts[1], f"a name among the region's {head} ({names})")
+        owner, attribute = matches[0], parts[2]
+    elif head in ("dynamics", "decision", "weights", "region") and len(parts) == 2:
+        owner, attribute = getattr(config, head), parts[1]
+    else:
+        raise ConfigError(key, None, KEY_HELP)
+    settable = [
+        f.name
+        for f in fields(owner)
+        if f.name != "name"
+        and not isinstance(getattr(owner, f.name), list)
+        and not is_dataclass(getattr(owner, f.name))
+    ]
+    if attribute not in settable:
+        raise ConfigError(key, None, f"a field of {head} ({', '.join(settable)})")
+    return owner, attribute
+
+
+def get_value(config: SimulationConfig, key: str) -> Any:
+    """The value at a dotted key, e.g. ``poles.russia.budget_bn_usd``."""
+    owner, attribute = _target(config, key)
+    return getattr(owner, attribute)
+
+
+def set_value(config: SimulationConfig, key: str, value: Any) -> None:
+    """Set a dotted key in place; ``config.validate()`` then checks the value."""
+    owner, attribute = _target(config, key)
+    current = getattr(owner, attribute)
+    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    setattr(owner, attribute, value)
+
+
+def lever_values(config: SimulationConfig) -> dict[str, float]:
+    """Every lever's value in ``config`` (levers whose key is missing are left out)."""
+    values = {}
+    for name, lever in LEVERS.items():
+        try:
+            values[name] = float(get_value(config, lever.key))
+        except ConfigError:
+            continue
+    return values
+
+
+def set_levers(config: SimulationConfig, levers: Mapping[str, Any], where: str = "levers") -> None:
+    """Set levers by name in place (ConfigError for an unknown lever or a non-number)."""
+    for name, value in levers.items():
+        if name not in LEVERS:
+            raise ConfigError(f"{where}.{name}", value, f"a lever ({', '.join(LEVERS)})")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}.{name}", value, "a number")
+        set_value(config, LEVERS[name].key, value)
+
+
+# --- lessons -----------------------------------------------------------------------------
+
+
+@dataclass
+class Variant:
+    """One arm of a lesson's comparison (for its figures): changes on top of the preset."""
+
+    label: str
+    scenario: str | None = None
+    decision: str | None = None
+    levers: dict[str, float] = field(default_factory=dict)
+    set: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Lesson:
+    """A lesson preset: the scenario, rule and parameters the app loads by name."""
+
+    name: str
+    folder: Path
+    title: str
+    order: int = 99
+    summary: str = ""
+    scenario: str = "baseline"
+    decision: str = "logit"
+    levers: dict[str, float] = field(default_factory=dict)
+    set: dict[str, Any] = field(default_factory=dict)
+    compare: list[Variant] = field(default_factory=list)
+
+    def scenario_source(self, scenario: str | None = None) -> str:
+        """A scenario preset name, or the path of a YAML file in the lesson's folder."""
+        name = scenario or self.scenario
+        return str(self.folder / name) if name.endswith((".yaml", ".yml")) else name
+
+
+def lessons_dir(explicit: str | Path | None = None) -> Path | None:
+    """The lessons folder: the argument, ``$ALIGNMENT_SIM_LESSONS``, ``./experiments/lessons``
+    or the repository's (next to ``src/``), the first that exists."""
+    candidates: list[Path] = []
+    if explicit:
+        candidates.append(Path(explicit))
+    if os.environ.get(LESSONS_ENV):
+        candidates.append(Path(os.environ[LESSONS_ENV]))
+    candidates.append(Path.cwd() / "experiments" / "lessons")
+    candidates.append(Path(__file__).resolve().parents[3] / "experiments" / "lessons")
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def available_lessons(folder: str | Path | None = None) -> list[str]:
+    """Lesson names (folders with a preset), in teaching order."""
+    root = lessons_dir(folder)
+    if root is None:
+        return []
+    names = [p.parent.name for p in sorted(root.glob(f"*/{PRESET_FILE}"))]
+
+    def order(name: str) -> tuple[int, str]:
+        try:
+            return (load_lesson(name, root).order, name)
+        except ConfigError:
+            return (99, name)
+
+    return sorted(names, key=order)
+
+
+def _mapping(key: str, value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(key, value, "a mapping of names to values")
+    return {str(k): v for k, v in value.items()}
+
+
+def _text(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(key, value, "a non-empty text")
+    return value
+
+
+def load_lesson(name: str, folder: str | Path | None = None) -> Lesson:
+    """Read and check a lesson's ``preset.yaml`` (ConfigError naming the key if broken)."""
+    root = lessons_dir(folder)
+    names = sorted(p.parent.name for p in root.glob(f"*/{PRESET_FILE}")) if root else []
+    if root is None or name not in names:
+        where = str(root) if root else "no lessons folder found"
+        raise ConfigError("lesson", name, f"a lesson name ({', '.join(names) or where})")
+    path = root / name / PRESET_FILE
+    label = f"lesson {name} ({PRESET_FILE})"
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(label, str(path), "a readable YAML file", first) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(label, raw, "a mapping with at least a title")
+    for key in raw:
+        if key not in PRESET_KEYS:
+            raise ConfigError(
+                f"{label}: {key}", raw[key], f"one of the keys {', '.join(PRESET_KEYS)}"
+            )
+    variants = []
+    compare = raw.get("compare") or []
+    if not isinstance(compare, list):
+        raise ConfigError(f"{label}: compare", compare, "a list of variants")
+    for i, entry in enumerate(compare):
+        key = f"{label}: compare[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(key, entry, "a mapping with a label")
+        for k in entry:
+            if k not in COMPARE_KEYS:
+                raise ConfigError(f"{key}.{k}", entry[k], f"one of {', '.join(COMPARE_KEYS)}")
+        variants.append(
+            Variant(
+                label=_text(f"{key}.label", entry.get("label")),
+                scenario=entry.get("scenario"),
+                decision=entry.get("decision"),
+                levers=_mapping(f"{key}.levers", entry.get("levers")),
+                set=_mapping(f"{key}.set", entry.get("set")),
+            )
+        )
+    order = raw.get("order", 99)
+    if isinstance(order, bool) or not isinstance(order, int):
+        raise ConfigError(f"{label}: order", order, "a whole number")
+    return Lesson(
+        name=name,
+        folder=root / name,
+        title=_text(f"{label}: title", raw.get("title")),
+        order=order,
+        summary=str(raw.get("summary") or ""),
+        scenario=_text(f"{label}: scenario", raw.get("scenario", "baseline")),
+        decision=_text(f"{label}: decision", raw.get("decision", "logit")),
+        levers=_mapping(f"{label}: levers", raw.get("levers")),
+        set=_mapping(f"{label}: set", raw.get("set")),
+        compare=variants,
+    )
+
+
+# --- from a setup to a configuration ------------------------------------------------------
+
+
+def whole_number(key: str, value: Any) -> int:
+    """A whole number from an int or the text of a form field (ConfigError otherwise)."""
+    if isinstance(value, bool):
+        raise ConfigError(key, value, "a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise ConfigError(key, value, "a whole number")
+
+
+def load_scenario_checked(source: str) -> Any:
+    """``load_scenario`` with unreadable YAML reported as a ConfigError too."""
+    try:
+        return load_scenario(source)
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError("scenario", source, "a readable YAML file", first) from None
+
+
+REGION = "post_soviet"
+"""The region the classroom shows (the library's default world)."""
+
+
+@cache
+def _region_spec(path: str, mtime: float) -> RegionSpec:
+    return load_region(path)
+
+
+def region_spec() -> RegionSpec:
+    """A fresh copy of the region preset, read again only when its file changes."""
+    path = conf_dir() / "region" / f"{REGION}.yaml"
+    return copy.deepcopy(_region_spec(str(path), path.stat().st_mtime))
+
+
+@dataclass
+class Setup:
+    """What the side bar and a lesson say a run is: the input of ``build_config``."""
+
+    lesson: str = NO_LESSON
+    scenario: str = "baseline"
+    decision: str = "logit"
+    seed: int | str = 0
+    ticks: int | str = 40
+    levers: dict[str, float] = field(default_factory=dict)
+    lessons_dir: str | None = None
+
+
+def build_config(setup: Setup, variant: Variant | None = None) -> SimulationConfig:
+    """The validated configuration of a setup: lesson preset, then pickers, then levers.
+
+    A lesson's scenario and decision rule replace the pickers'; its levers and ``set``
+    keys apply next; levers given in ``setup.levers`` (and a comparison ``variant``) last.
+    """
+    lesson = (
+        None if setup.lesson in ("", NO_LESSON) else load_lesson(setup.lesson, setup.lessons_dir)
+    )
+    scenario, decision = setup.scenario, setup.decision
+    if lesson is not None:
+        scenario, decision = lesson.scenario, lesson.decision
+    if variant is not None:
+        scenario, decision = variant.scenario or scenario, variant.decision or decision
+    source = lesson.scenario_source(scenario) if lesson is not None else scenario
+    if not source.endswith((".yaml", ".yml")) and source not in available("scenario"):
+        raise ConfigError(
+            "scenario", source, f"a scenario preset ({', '.join(available('scenario'))})"
+        )
+    config = default_config(
+        region=region_spec(),
+        scenario=load_scenario_checked(source),
+        decision=load_decision(decision),
+        ticks=whole_number("ticks", setup.ticks),
+        seed=whole_number("seed", setup.seed),
+    )
+    if lesson is not None:
+        set_levers(config, lesson.levers, f"lesson {lesson.name}: levers")
+        for key, value in lesson.set.items():
+            set_value(config, key, value)
+    if variant is not None:
+        set_levers(config, variant.levers, f"compare {variant.label!r}: levers")
+        for key, value in variant.set.items():
+            set_value(config, key, value)
+    set_levers(config, setup.levers)
+    config.validate()
+    return config
+
+
+@cache
+def _attributes(path: str | None) -> pd.DataFrame:
+    """The attributes table, read once per file."""
+    return load_attributes(path)
+
+
+_WORLDS: dict[str, World] = {}
+WORLD_CACHE_SIZE = 32
+
+
+def compile_world(config: SimulationConfig) -> World:
+    """``build_world`` for the config's region, remembered by the region's full value.
+
+    Building a world takes about half a second and a lever move or a Reset rebuilds it;
+    worlds are immutable, so models of equal regions can share one.
+    """
+    key = repr(config.region)
+    if key not in _WORLDS:
+        if len(_WORLDS) >= WORLD_CACHE_SIZE:
+            _WORLDS.pop(next(iter(_WORLDS)))
+        _WORLDS[key] = build_world(config.region, _attributes(config.region.attributes_file))
+    return _WORLDS[key]
+
+
+# --- the model -----------------------------------------------------------------------------
+
+
+class ClassroomModel(AlignmentModel):
+    """The alignment model as the classroom app builds it: flat named parameters.
+
+    Args:
+        lesson: a lesson name from the lessons folder, or ``"none"``.
+        scenario, decision: scenario preset and decision rule (a lesson replaces them).
+        seed, ticks: whole numbers, or their text from a form field.
+        stance ... hedge_access: lever values (``LEVERS``); ``None`` keeps the preset's.
+        lessons_dir: the lessons folder (default: see ``lessons_dir``).
+
+    ``message`` holds the last ConfigError as one paragraph (``None`` when all is well);
+    a setup that fails leaves the default world in place, stopped (``setup_failed``).
+    ``lesson`` is the lesson preset in force, if any.
+    """
+
+    def __init__(
+        self,
+        lesson: str = NO_LESSON,
+        scenario: str = "baseline",
+        decision: str = "logit",
+        seed: int | str = 0,
+        ticks: int | str = 40,
+        stance: float | None = None,
+        russia_budget: float | None = None,
+        china_lending: float | None = None,
+        west_conditionality: float | None = None,
+        russia_credibility: float | None = None,
+        hedge_access: float | None = None,
+        switching_cost: float | None = None,
+        rationality: float | None = None,
+        lessons_dir: str | None = None,
+    ) -> None:
+        given = {
+            "stance": stance,
+            "russia_budget": russia_budget,
+            "china_lending": china_lending,
+            "west_conditionality": west_conditionality,
+            "russia_credibility": russia_credibility,
+            "hedge_access": hedge_access,
+            "switching_cost": switching_cost,
+            "rationality": rationality,
+        }
+        self.setup = Setup(
+            lesson=lesson,
+            scenario=scenario,
+            decision=decision,
+            seed=seed,
+            ticks=ticks,
+            levers={k: v for k, v in given.items() if v is not None},
+            lessons_dir=lessons_dir,
+        )
+        message = None
+        self.lesson: Lesson | None = None
+        try:
+            if lesson not in ("", NO_LESSON):
+                self.lesson = load_lesson(lesson, lessons_dir)
+            config = build_config(self.setup)
+        except ConfigError as exc:
+            self.lesson = None
+            message = (
+                f"The setup was not applied: {exc} The page shows the default world instead; "
+                "correct the setup and press Reset."
+            )
+            config = default_config()
+        super().__init__(config, world=compile_world(config))
+        self.message: str | None = message
+        self.setup_failed = message is not None
+        self.lock = threading.RLock()
+        if self.setup_failed:
+            self.running = False
+
+    def levers(self) -> dict[str, float]:
+        """The lever values in force."""
+        return lever_values(self.config)
+
+    def apply_levers(self, values: Mapping[str, Any]) -> bool:
+        """Move levers mid-run: the new values hold from the next tick on.
+
+        The configuration is rebuilt and checked first; on a ConfigError nothing changes,
+        ``message`` says why and the result is False. The state of the run (alignments,
+        credibility, memories, events, random numbers) carries over.
+        """
+        with self.lock:
+            config = copy.deepcopy(self.config)
+            try:
+                set_levers(config, values)
+                config.validate()
+                inputs = RunInputs.from_config(config, compile_world(config))
+            except ConfigError as exc:
+                self.message = f"The lever change was not applied: {exc}"
+                return False
+            self.config = config
+            self.inputs = inputs
+            self.world = inputs.world
+            self.message = None
+            return True
+
+    def step(self) -> None:
+        """One tick (nothing if the setup failed); levers wait until it is done."""
+        if self.setup_failed:
+            self.running = False
+            return
+        with self.lock:
+            super().step()

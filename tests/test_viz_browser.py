@@ -1,0 +1,201 @@
+"""The classroom app in a real browser: Debian's Chromium driven by Playwright.
+
+Starts ``python -m alignment_sim.viz`` on a free localhost port and drives the page as a
+teacher would: it loads, a step moves the tick and the chart, a lever reaches the model,
+a click on a state opens its "why" panel, and bad input shows a message, not a trace.
+Every request the page makes to anything but localhost is blocked and counted: the app
+must work without a network. Without Chromium or Playwright the browser test skips,
+except under CI (``CI=true``), where that is a failure.
+
+The screenshot goes to ``results/screenshots/classroom.png``; with
+``ALIGNMENT_SIM_UPDATE_SCREENSHOT=1`` it is also copied to ``docs/img/app.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+START_TIMEOUT_S = 90
+WAIT_MS = 30_000
+LOCAL = ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:", "about:")
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip where the browser stack is absent, but fail under CI, which must have it."""
+    if under_ci():
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served by its own command in a subprocess; stopped at the end."""
+    try:
+        import solara  # noqa: F401
+    except ImportError:
+        skip_or_fail("the viz extra (solara) is not installed")
+    port = free_port()
+    log = tmp_path_factory.mktemp("viz") / "server.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "alignment_sim.viz", "--port", str(port)],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server did not answer in {START_TIMEOUT_S} s:\n{log.read_text()}")
+            time.sleep(0.3)
+        assert f"open {url}" in log.read_text(), "the command prints the address"
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+def test_page_loads_its_code_from_the_server_only(server: str) -> None:
+    with urllib.request.urlopen(server, timeout=10) as response:
+        html = response.read().decode()
+    assets = re.findall(r"<script[^>]*\bsrc=\"([^\"]+)\"", html)
+    assets += re.findall(r"<link[^>]*\bhref=\"([^\"]+)\"", html)
+    assert assets, "the page loads scripts and styles"
+    remote = [a for a in assets if re.match(r"^(https?:)?//", a)]
+    assert not remote, f"assets from outside the machine: {remote}"
+    assert "solara.dev/static/public/success" not in html, "no call home"
+
+
+def test_classroom_in_chromium(server: str) -> None:
+    if not CHROMIUM.exists():
+        skip_or_fail(f"no browser at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:
+        skip_or_fail("the playwright package is not installed")
+
+    blocked: list[str] = []
+    failures: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.set_default_timeout(WAIT_MS)
+
+            def route(request_route) -> None:
+                url = request_route.request.url
+                if url.startswith(LOCAL):
+                    request_route.continue_()
+                else:
+                    blocked.append(url)
+                    request_route.abort()
+
+            page.route("**/*", route)
+            page.on("pageerror", lambda error: failures.append(f"page error: {error}"))
+            page.on(
+                "response",
+                lambda r: failures.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
+            )
+
+            def shown(selector: str, text: str, timeout: int = WAIT_MS) -> None:
+                page.locator(selector, has_text=text).first.wait_for(timeout=timeout)
+
+            def step() -> None:
+                page.get_by_role("button", name="Step").click()
+
+            page.goto(server)
+            shown(".as-tick", "Tick 0 of 40", timeout=60_000)
+            expect(page.locator(".as-map img")).to_be_visible()
+
+            page.get_by_label("Lesson (sets scenario, rule and levers)").click(force=True)
+            page.locator(".v-menu__content .v-list-item", has_text="credibility_of_patrons").click()
+            page.get_by_role("button", name="Reset").click()
+            shown(".as-lesson", "The credibility of patrons")
+            expect(page.locator(".as-lesson")).to_contain_text("Questions")
+            expect(page.locator(".as-lesson")).to_contain_text("russia_recession")
+
+            chart = page.locator(".as-shares img")
+            before = chart.get_attribute("src")
+            step()
+            shown(".as-tick", "Tick 1 of 40: 2015 Q2")
+            assert chart.get_attribute("src") != before, "the chart changes with a step"
+
+            lever = page.locator(".as-lever-russia_credibility")
+            expect(lever).to_contain_text("Russia's credibility: 0.56")
+            lever.get_by_role("slider").focus()
+            page.keyboard.press("ArrowLeft")
+            shown(".as-lever-russia_credibility", "Russia's credibility: 0.55")
+
+            step()
+            shown(".as-tick", "Tick 2 of 40")
+            page.locator(".as-state-kyrgyzstan").click()
+            shown(".as-why", "Why Kyrgyzstan?")
+            expect(page.locator(".as-why")).to_contain_text("remittances (economic)")
+            expect(page.locator(".as-why img")).to_be_visible()
+            shot = ROOT / "results" / "screenshots" / "classroom.png"
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shot))
+            if os.environ.get("ALIGNMENT_SIM_UPDATE_SCREENSHOT") == "1":
+                shutil.copyfile(shot, ROOT / "docs" / "img" / "app.png")
+
+            seed = page.get_by_label("Seed (whole number)")
+            seed.fill("twelve")
+            seed.press("Enter")
+            page.get_by_role("button", name="Reset").click()
+            shown(".as-message", "seed = 'twelve': expected a whole number")
+            assert "Traceback" not in page.locator("body").inner_text()
+            seed.fill("3")
+            seed.press("Enter")
+            page.get_by_role("button", name="Reset").click()
+            shown(".as-lever-russia_credibility", "Russia's credibility: 0.56")
+            expect(page.locator(".as-message")).to_have_count(0)
+            shown(".as-tick", "Tick 0 of 40")
+        finally:
+            browser.close()
+    assert not blocked, f"the page tried to reach the network: {blocked}"
+    assert not failures, failures
