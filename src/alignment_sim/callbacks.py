@@ -46,9 +46,12 @@ class SweepProgress(Callback):
             if (folder / "error.json").is_file()
             else "ended"
         )
+        status = sweep_status(Path(config.hydra.sweep.dir))
+        finished = len(status["complete"]) + len(status["failed"])
         print(
             f"[alignment-sim] job {config.hydra.job.num}: {state} "
-            f"({config.hydra.job.override_dirname or 'defaults'})",
+            f"({config.hydra.job.override_dirname or 'defaults'}); "
+            f"{finished} jobs of this sweep finished so far",
             flush=True,
         )
 
