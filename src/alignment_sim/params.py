@@ -467,7 +467,7 @@ class EngineParams:
     ``dask_address``, or a local cluster of ``workers`` processes when it is null.
     """
 
-    chunk_size: int = 4000
+    chunk_size: int = 2000
     workers: int = 1
     progress: bool = True
     backend: str = "local"

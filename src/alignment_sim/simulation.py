@@ -88,13 +88,14 @@ class RunInputs:
 class RunStreams:
     """The random numbers of one run, from its seed alone, drawn up front.
 
-    One generator, ``default_rng(seed)``, draws every choice uniform (ticks x choosers x
-    options, float32) and then every event-hazard uniform (ticks x events, float64). All
+    One generator, ``Generator(PCG64(seed))`` (what ``default_rng(seed)`` builds), draws
+    every choice uniform (ticks x choosers x options, float32) and then every event-hazard
+    uniform (ticks x events, float64). All
     are drawn whatever the rule, so the Mesa model and the engine consume them alike.
     """
 
     def __init__(self, seed: int, ticks: int, n_states: int, n_options: int, n_events: int) -> None:
-        generator = np.random.default_rng(seed)
+        generator = np.random.Generator(np.random.PCG64(seed))
         self.noise = generator.random((ticks, n_states, n_options), dtype=np.float32)
         self.hazards = generator.random((ticks, n_events))
 
