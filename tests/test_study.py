@@ -105,6 +105,7 @@ def test_sweep_records_failures_resumes_and_collects(tmp_path: Path) -> None:
     assert rows[1][1] > rows[0][1]  # the recession makes switching more common
 
 
+@pytest.mark.slow
 def test_same_numbers_with_one_or_two_workers(tmp_path: Path) -> None:
     common = ["replications=300", "ticks=10", "engine.chunk_size=50", "output.quiet=true"]
     one = cli([*common, "engine.workers=1", f"hydra.run.dir={tmp_path / 'one'}"], tmp_path)

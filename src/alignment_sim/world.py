@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -177,30 +178,28 @@ class AttributeLookup:
     """
 
     def __init__(self, table: pd.DataFrame, year: int, file_label: str) -> None:
-        self.table = table
         self.year = year
         self.file_label = file_label
+        years = pd.to_numeric(table["year"], errors="coerce")
+        self.rows: dict[tuple[str, str], list[tuple[float, Any]]] = {}
+        for state, name, when, raw in zip(
+            table["state"], table["field"], years, table["value"], strict=True
+        ):
+            self.rows.setdefault((state, name), []).append((when, raw))
 
     def get(self, state: str, name: str, overrides: dict[str, float] | None = None) -> float:
         if overrides and name in overrides:
             return float(overrides[name])
-        rows = self.table[(self.table["state"] == state) & (self.table["field"] == name)]
-        if rows.empty:
+        rows = self.rows.get((state, name))
+        if not rows:
             raise DataError(
                 f"{self.file_label}[{state}, {name}]",
                 None,
                 f"a row for state '{state}' and field '{name}'",
                 "Add it to the file or give it in the state's 'overrides'.",
             )
-        years = pd.to_numeric(rows["year"], errors="coerce")
-        if years.isna().all():
-            raw = rows["value"].iloc[0]
-        else:
-            dated = rows[years.notna()].assign(
-                _gap=(years[years.notna()] - self.year).abs(), _y=years[years.notna()]
-            )
-            best = dated.sort_values(["_gap", "_y"]).iloc[0]
-            raw = best["value"]
+        dated = [(abs(when - self.year), when, raw) for when, raw in rows if not math.isnan(when)]
+        raw = min(dated, key=lambda row: (row[0], row[1]))[2] if dated else rows[0][1]
         try:
             value = float(raw)
         except (TypeError, ValueError):
