@@ -238,7 +238,8 @@ def inducement_term(
 
     Loans, subsidies and debt swaps (China's US$10bn and 12bn loans, 001; the US$10bn
     plant loan, 003; the IMF's up to US$3bn, 003; debt-for-assets, 004) matter relative
-    to the economy that receives them; the log saturates large offers.
+    to the economy that receives them; the log saturates large offers. It is taken in
+    single precision (SIMD, several times faster than double; ample for a utility).
     """
     percent = 100.0 * pair_rows(offers, rows) / state_rows(state.gdp_bn, rows)
     saturated = np.log(1.0 + percent.astype(np.float32)).astype(np.float64)
