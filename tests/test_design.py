@@ -127,3 +127,15 @@ def test_dask_cluster_gives_the_same_numbers() -> None:
     remote = list(execute(run_chunk, tasks, workers=2, backend="dask"))
     for a, b in zip(local, remote, strict=True):
         np.testing.assert_array_equal(a.alignment, b.alignment)
+
+
+def test_resume_never_mixes_runs_of_another_configuration(tmp_path: Path) -> None:
+    config = default_config(ticks=6, replications=2)
+    config.design = DesignSpec(
+        method="grid", parameters=PARAMETERS, levels=2, outcomes=["switches"]
+    )
+    run_design(config, tmp_path / "d", progress=False)
+    config.replications = 3
+    folder = run_design(config, tmp_path / "d", progress=False)
+    runs = pd.read_parquet(folder / "runs")
+    assert len(runs) == 8 * 3 and set(runs.seed) == {0, 1, 2}

@@ -138,13 +138,10 @@ def run_single(
 
 
 def run_design_job(config: SimulationConfig, folder: Path) -> None:
-    from alignment_sim.design import run_design
-    from alignment_sim.points import check_paths
-    from alignment_sim.study import config_digest
+    from alignment_sim.design import DESIGN_FILES, run_design
+    from alignment_sim.study import config_digest, job_is_complete
 
-    check_paths(config, list(config.design.parameters), "design.parameters")
-    manifest_path = folder / "manifest.json"
-    if manifest_path.is_file() and config_digest(config) in manifest_path.read_text():
+    if job_is_complete(folder, config_digest(config), DESIGN_FILES):
         print(f"alignment-sim: design study in {folder} is already complete, skipped.")
         return
     run_design(config, folder, progress=config.engine.progress)

@@ -26,12 +26,14 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from alignment_sim.engine import execute, run_chunk
-from alignment_sim.outputs import write_json, write_parquet
+from alignment_sim.outputs import read_manifest, write_json, write_parquet
 from alignment_sim.params import DesignSpec, SimulationConfig
 from alignment_sim.points import check_paths, with_point_values
 from alignment_sim.provenance import manifest
 from alignment_sim.simulation import RunInputs
 from alignment_sim.study import config_digest, outcome_table
+
+DESIGN_FILES = ("design.parquet", "sensitivity.csv", "sensitivity.png", "manifest.json")
 
 
 def problem(spec: DesignSpec) -> dict[str, Any]:
@@ -85,6 +87,9 @@ def run_design(config: SimulationConfig, folder: Path, progress: bool = True) ->
     chunk = config.engine.chunk_size
     parts = folder / "runs"
     parts.mkdir(exist_ok=True)
+    for part in parts.glob("part-*.parquet"):
+        if read_manifest(part).get("config_digest") != digest:
+            part.unlink()  # written by another configuration: not this study's runs
     n_chunks = -(-len(point_of_run) // chunk)
     todo = [c for c in range(n_chunks) if not (parts / f"part-{c:05d}.parquet").is_file()]
     tasks = []

@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from alignment_sim.kernels import TERMS
-from alignment_sim.record import Trajectory
+from alignment_sim.record import Trajectory, option_shares
 from alignment_sim.simulation import BatchState, RunInputs, RunStreams, tick_batch
 from alignment_sim.world import FloatArray
 
@@ -55,9 +55,7 @@ class BatchResult:
 
     def shares(self) -> FloatArray:
         """Share of choosers in each option, (R, T+1, K)."""
-        K = len(self.inputs.world.options)
-        counts = (self.alignment[..., None] == np.arange(K)).sum(axis=-2)
-        return np.asarray(counts / self.inputs.world.n_states, dtype=np.float64)
+        return option_shares(self.alignment, len(self.inputs.world.options))
 
     @staticmethod
     def concatenate(parts: Sequence[BatchResult]) -> BatchResult:

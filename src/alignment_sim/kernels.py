@@ -106,10 +106,7 @@ def hedge_share_of(bloc_values: FloatArray, hedge_access: Scalar) -> Part:
     Hedging (the multi-vector policy of Belarus, 003; Uzbekistan, 000; Central Asia,
     001) gives partial access to every bloc's benefits without full membership.
     """
-    total = bloc_values[..., 0].copy()
-    for b in range(1, bloc_values.shape[-1]):
-        total += bloc_values[..., b]
-    return Part(bloc_values, hedge_access * total)
+    return Part(bloc_values, hedge_access * sum_last_axis(bloc_values))
 
 
 # --- security -------------------------------------------------------------------------
@@ -166,9 +163,7 @@ def coercion_term(threat_rows: FloatArray, hedge_provocation: Scalar) -> Part:
     ``threat_rows`` is the menace as (R, n, B) (``pair_rows(threat, rows)``).
     """
     per_pole = threat_rows
-    total = per_pole[..., 0].copy()
-    for b in range(1, per_pole.shape[-1]):
-        total += per_pole[..., b]
+    total = sum_last_axis(per_pole)
     return Part(per_pole - total[..., None], -hedge_provocation * total)
 
 
@@ -203,10 +198,7 @@ def stance_term(power: FloatArray, threat_rows: FloatArray, stance: Scalar) -> P
     """
     share = power / sum_last_axis(power)[..., None]
     per_pole = threat_rows
-    total = per_pole[..., 0].copy()
-    for b in range(1, per_pole.shape[-1]):
-        total += per_pole[..., b]
-    threat_share = per_pole / np.maximum(total, EPS)[..., None]
+    threat_share = per_pole / np.maximum(sum_last_axis(per_pole), EPS)[..., None]
     bandwagon = (1.0 - stance) / 2.0
     balance = (1.0 + stance) / 2.0
     value = share[..., None, :] * (bandwagon + balance * (1.0 - threat_share))

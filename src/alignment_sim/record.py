@@ -17,6 +17,12 @@ from alignment_sim.simulation import TickOutput
 from alignment_sim.world import FloatArray, World
 
 
+def option_shares(alignment: np.ndarray, n_options: int) -> FloatArray:
+    """Share of choosers in each option, (..., K), from option indices (..., N)."""
+    counts = (alignment[..., None] == np.arange(n_options)).sum(axis=-2)
+    return np.asarray(counts / alignment.shape[-1], dtype=np.float64)
+
+
 @dataclass
 class Trajectory:
     """Arrays over (run, tick, ...) for R runs of T ticks; tick 0 is the start."""
@@ -97,9 +103,7 @@ class Trajectory:
 
     def shares(self) -> FloatArray:
         """Share of choosers in each option, (R, T+1, K); sums to one over K."""
-        K = len(self.world.options)
-        counts = (self.alignment[..., None] == np.arange(K)).sum(axis=-2)
-        return np.asarray(counts / self.world.n_states, dtype=np.float64)
+        return option_shares(self.alignment, len(self.world.options))
 
     def blocs_frame(self, run: int = 0) -> pd.DataFrame:
         """One row per tick x option: members, shares, pole spending and credibility."""

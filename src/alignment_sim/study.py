@@ -118,7 +118,7 @@ def config_digest(config: SimulationConfig) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def job_is_complete(folder: Path, digest: str) -> bool:
+def job_is_complete(folder: Path, digest: str, files: tuple[str, ...] = STUDY_FILES) -> bool:
     """True when the folder holds a finished job of exactly this configuration."""
     path = folder / "manifest.json"
     if not path.is_file():
@@ -128,8 +128,7 @@ def job_is_complete(folder: Path, digest: str) -> bool:
     except json.JSONDecodeError:
         return False
     return bool(
-        meta.get("config_digest") == digest
-        and all((folder / name).is_file() for name in STUDY_FILES)
+        meta.get("config_digest") == digest and all((folder / name).is_file() for name in files)
     )
 
 
