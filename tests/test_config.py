@@ -87,3 +87,14 @@ def test_two_and_four_poles_work() -> None:
     config.validate()
     run = AlignmentModel(config).run()
     assert run.world.options == ("russia", "china", "west", "turkey", "hedge")
+
+
+def test_folder_names_ignore_exactly_the_non_parameters() -> None:
+    from hydra import compose, initialize_config_module
+
+    from alignment_sim.cli import NOT_PARAMETERS
+
+    with initialize_config_module(config_module="alignment_sim.conf", version_base="1.3"):
+        cfg = compose(config_name="config", return_hydra_config=True)
+    excluded = set(cfg.hydra.job.config.override_dirname.exclude_keys)
+    assert excluded - {"hydra.launcher.n_jobs"} == NOT_PARAMETERS

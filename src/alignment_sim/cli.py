@@ -29,6 +29,8 @@ NOT_PARAMETERS = {
     "engine.workers",
     "engine.chunk_size",
     "engine.progress",
+    "engine.backend",
+    "engine.dask_address",
     "output.quiet",
     "output.plots",
 }
