@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from hydra.core.global_hydra import GlobalHydra
 
+from alignment_sim import default_config
 from alignment_sim.params import (
     AffinitySpec,
     PoleSpec,
@@ -135,6 +136,12 @@ def tiny_world() -> World:
     region = tiny_region()
     region.validate()
     return build_world(region, tiny_attributes())
+
+
+@pytest.fixture(scope="session")
+def default_world() -> World:
+    """The default region's world (11 choosers, 3 poles, 2015 data)."""
+    return build_world(default_config().region)
 
 
 @pytest.fixture

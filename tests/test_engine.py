@@ -89,3 +89,28 @@ def test_engine_equals_mesa_everywhere(scenario: str, rule: str) -> None:
     result = run_batch(RunInputs.from_config(config), seeds, record="full", chunk_size=2)
     assert result.trajectory is not None
     assert_same_runs(mesa_runs(config, seeds), result.trajectory)
+
+
+@pytest.mark.parametrize("scenario", available("scenario"))
+def test_batch_arrays_keep_the_run_axis_fastest(scenario: str) -> None:
+    """Every batch array a tick makes has the run axis fastest in memory (the engine's
+    speed depends on it, see kernels); a C-ordered array creeping in fails here."""
+    from alignment_sim.engine import draw_streams
+    from alignment_sim.simulation import BatchState, tick_batch
+
+    inputs = RunInputs.from_config(default_config(scenario=scenario, ticks=40))
+    runs = 40
+    noise, hazards = draw_streams(inputs, np.arange(runs))
+    state = BatchState.initial(inputs, runs)
+    slow: set[str] = set()
+    for tick in range(1, 41):
+        tick_noise = np.asfortranarray(noise[tick - 1])
+        state, out = tick_batch(inputs, state, tick, tick_noise, hazards[tick - 1])
+        arrays = {name: getattr(out, name) for name in ("utility", "choice", "offers", "threat")}
+        arrays |= {f"{name}.blocs": part.blocs for name, part in out.terms.items()}
+        arrays |= {f"{name}.hedge": part.hedge for name, part in out.terms.items()}
+        arrays |= {f"state.{name}": getattr(state, name) for name in ("alignment", "defection")}
+        batch = {k: v for k, v in arrays.items() if v.ndim >= 2 and v.shape[0] == runs}
+        assert {"utility", "choice", "protection.blocs", "peer.hedge"} <= set(batch)
+        slow |= {k for k, v in batch.items() if v.strides[0] != v.itemsize}
+    assert not slow, f"run axis not fastest in: {sorted(slow)}"

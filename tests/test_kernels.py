@@ -8,6 +8,7 @@ exp(-d / 1000) with d = 0, 555.97 or 1111.95 km.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -58,7 +59,7 @@ def test_coercion_and_escalation(tiny_world: World) -> None:
 
 
 def test_stance_bandwagoning_and_balancing(tiny_world: World) -> None:
-    members = np.eye(3)[None]  # a in p, b in q, c hedging
+    members = K.membership(np.array([[0, 1, 2]]), 3)  # a in p, b in q, c hedging
     power = K.bloc_power(tiny_world.pole, tiny_world.state, members)
     np.testing.assert_allclose(power[0], [0.5 + 0.01, 0.125 + 0.02])
     share_p, share_q = 0.51 / 0.655, 0.145 / 0.655
@@ -129,7 +130,7 @@ def test_soft_power_fades(tiny_world: World) -> None:
 
 
 def test_peer_and_switching(tiny_world: World) -> None:
-    members = np.eye(3)[None]  # a in p, b in q, c hedging
+    members = K.membership(np.array([[0, 1, 2]]), 3)  # a in p, b in q, c hedging
     # a: rival b is in q (-1), friend c hedges (+0.5)
     np.testing.assert_allclose(row(K.peer_term(tiny_world.affinity, members, A)), [0.0, -1.0, 0.5])
     cost = K.switching_cost_matrix(3, 0.5)
@@ -153,16 +154,88 @@ def test_spending_follows_leverage(tiny_world: World) -> None:
 
 def test_bloc_margins() -> None:
     utility = np.array([[[1.0, 3.0, 2.0]]])
-    np.testing.assert_allclose(K.bloc_margins(utility, 2)[0, :, 0], [1.0 - 3.0, 3.0 - 2.0])
+    np.testing.assert_array_equal(K.bloc_margins(utility, 2)[0, :, 0], [1.0 - 3.0, 3.0 - 2.0])
+    # three poles and the hedge: each bloc against the best of the other three options
+    rng = np.random.default_rng(3)
+    utility = rng.normal(size=(50, 4, 4))
+    utility[0, 0] = [2.0, 2.0, 1.0, 0.0]  # a tie at the top: both margins are 0
+    expected = np.stack(
+        [utility[..., b] - np.delete(utility, b, axis=-1).max(axis=-1) for b in range(3)], axis=1
+    )
+    np.testing.assert_array_equal(K.bloc_margins(utility, 3), expected)
+    assert K.bloc_margins(utility, 3)[0, 0, 0] == 0.0
 
 
 def test_credibility_and_defection_memory() -> None:
     np.testing.assert_allclose(K.next_credibility(np.array([0.5]), np.array([1.0]), 0.1), 0.55)
     before, after = np.array([[0, 1, 2]]), np.array([[1, 1, 0]])
-    memory = K.next_defection(np.array([[0.5, 0.0, 0.0]]), before, after, 0, 2, 0.1, 0.5)
-    np.testing.assert_allclose(memory, [[0.45 + 1.0, 0.0, 0.0]])
-    to_hedge = K.next_defection(np.zeros((1, 3)), before, np.array([[2, 1, 2]]), 0, 2, 0.1, 0.5)
-    np.testing.assert_allclose(to_hedge, [[0.5, 0.0, 0.0]])
+    start = np.array([[[0.5, 0.0, 0.0], [0.0, 0.2, 0.0]]])  # (R, poles p and q, choosers)
+    memory = K.next_defection(start, before, after, slice(None), 2, 0.1, 0.5)
+    # a left p for q (+1 for p); b stayed in q; c left the hedge (no pole's memory moves)
+    np.testing.assert_allclose(memory, [[[0.45 + 1.0, 0.0, 0.0], [0.0, 0.18, 0.0]]])
+    to_hedge = K.next_defection(
+        np.zeros((1, 1, 3)), before, np.array([[2, 2, 2]]), slice(1, 2), 2, 0.1, 0.5
+    )
+    np.testing.assert_allclose(to_hedge, [[[0.0, 0.5, 0.0]]])  # only q's row: b left q to hedge
+    per_run = K.next_defection(
+        np.ones((2, 2, 3)),
+        np.zeros((2, 3), int),
+        np.zeros((2, 3), int),
+        slice(None),
+        2,
+        np.array([[0.1], [0.5]]),
+        0.5,
+    )
+    np.testing.assert_allclose(per_run[:, 0, 0], [0.9, 0.5])  # one decay per run
+
+
+def test_weights_fold_into_the_moving_terms(tiny_world: World) -> None:
+    """A term's weight scales its value for every option, whether a number or per run."""
+    w = tiny_world
+    cred = np.array([[0.8, 0.6]])
+    threat = K.pair_rows(K.menace(w.pole, w.pair, np.zeros((1, 2, 3)), slice(None)), A)
+    members = K.membership(np.array([[0, 1, 2]]), 3)
+    power = K.bloc_power(w.pole, w.state, members)
+    offers = np.array([[[1.0, 0.5, 0.2], [0.4, 0.3, 0.1]]])
+    cost = K.switching_cost_matrix(3, 0.5)
+    current = np.array([[2]])
+    terms = {
+        "protection": lambda g: K.protection_term(w.state, w.pole, w.pair, cred, A, ACCESS, g),
+        "coercion": lambda g: K.coercion_term(threat, 0.4, g),
+        "stance": lambda g: K.stance_term(power, threat, 0.3, g),
+        "inducements": lambda g: K.inducement_term(w.state, offers, cred, A, ACCESS, g),
+        "peer": lambda g: K.peer_term(w.affinity, members, A, g),
+        "switching": lambda g: K.switching_term(current, cost, g),
+    }
+    for name, term in terms.items():
+        plain = term(1.0).joined()
+        np.testing.assert_allclose(term(2.5).joined(), 2.5 * plain, rtol=1e-12, err_msg=name)
+    # the same weight as a number or as a per-run array gives the same bits
+    per_run = np.array([2.5]).reshape(1, 1, 1)
+    np.testing.assert_array_equal(
+        K.switching_term(current, cost, per_run).joined(),
+        K.switching_term(current, cost, 2.5).joined(),
+    )
+
+
+def test_bloc_power_does_not_depend_on_the_batch(default_world: World) -> None:
+    """Members' CINC add up to the same bits for one run alone or inside a batch."""
+    rng = np.random.default_rng(5)
+    pole, state = default_world.pole, default_world.state
+    alignment = rng.integers(0, 4, (500, default_world.n_states))
+    batch = K.bloc_power(pole, state, K.membership(alignment, 4))
+    for r in (0, 7, 499):
+        alone = K.bloc_power(pole, state, K.membership(alignment[r : r + 1], 4))
+        np.testing.assert_array_equal(alone[0], batch[r])
+    exact = pole.capability * pole.military_weight + np.array(
+        [state.capability[alignment[0] == b].sum() for b in range(3)]
+    )
+    np.testing.assert_allclose(batch[0], exact, rtol=1e-13)
+    # with an event's per-run capabilities (R, N) the same rule applies
+    caps = state.capability * rng.uniform(0.5, 2.0, (500, 1))
+    by_run = K.bloc_power(pole, replace(state, capability=caps), K.membership(alignment, 4))
+    one = K.bloc_power(pole, replace(state, capability=caps[7:8]), K.membership(alignment[7:8], 4))
+    np.testing.assert_array_equal(one[0], by_run[7])
 
 
 @pytest.mark.parametrize(

@@ -136,11 +136,11 @@ class PoleAgent(mesa.Agent):
             )[0, 0]
         )
         self.defection = K.next_defection(
-            self.defection[None, :],
+            self.defection[None, None, :],
             model.snapshot.alignment,
             model.choices(),
-            self.index,
+            self.rows,
             model.world.hedge_index,
             dyn.defection_decay,
             dyn.hedge_switch_fraction,
-        )[0]
+        )[0, 0]

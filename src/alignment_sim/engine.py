@@ -21,7 +21,7 @@ from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from alignment_sim.kernels import TERMS
+from alignment_sim.kernels import TERMS, Part, with_hedge
 from alignment_sim.record import Trajectory, option_shares
 from alignment_sim.simulation import BatchState, RunInputs, RunStreams, tick_batch
 from alignment_sim.world import FloatArray
@@ -131,18 +131,16 @@ def _run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record) -> BatchRes
     alignment[:, 0] = world.initial_alignment
     credibility = np.empty((R, T, world.n_poles), dtype=np.float32)
     trajectory = Trajectory(world, T, seeds, inputs.program.names) if record == "full" else None
-    offers_sum = np.zeros((R, world.n_poles, world.n_states))
-    bloc_sums = np.zeros((len(TERMS), R, world.n_states, world.n_poles))
-    hedge_sums = np.zeros((len(TERMS), R, world.n_states))
+    offers_sum = np.zeros((R, world.n_poles, world.n_states), order="F")
+    term_sums = TermSums()
     for tick in range(1, T + 1):
-        state, out = tick_batch(inputs, state, tick, noise[tick - 1], hazards[tick - 1])
+        tick_noise = np.asfortranarray(noise[tick - 1])  # the batch layout (see kernels)
+        state, out = tick_batch(inputs, state, tick, tick_noise, hazards[tick - 1])
         alignment[:, tick] = out.choice
         credibility[:, tick - 1] = out.credibility
         if record != "minimal":
             offers_sum += out.offers
-            for n, name in enumerate(TERMS):
-                bloc_sums[n] += out.terms[name].blocs
-                hedge_sums[n] += out.terms[name].hedge
+            term_sums.add(out.terms)
         if trajectory is not None:
             trajectory.add(tick, out)
     summary = record != "minimal"
@@ -152,15 +150,43 @@ def _run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record) -> BatchRes
         alignment=alignment,
         credibility=credibility,
         mean_offers=(offers_sum / T).astype(np.float32) if summary else None,
-        mean_terms=mean_terms(bloc_sums, hedge_sums, T) if summary else None,
+        mean_terms=term_sums.means(R, T) if summary else None,
         trajectory=trajectory,
     )
 
 
-def mean_terms(bloc_sums: FloatArray, hedge_sums: FloatArray, ticks: int) -> np.ndarray:
-    """Per-run means of each term, (R, N, K, n_terms) float32, from sums over the ticks."""
-    joined = np.concatenate([bloc_sums, hedge_sums[..., None]], axis=-1) / ticks
-    return np.ascontiguousarray(np.moveaxis(joined, 0, -1)).astype(np.float32)
+class TermSums:
+    """Each term's running sum over the ticks, for every run.
+
+    A term with no run axis (parameters only, no event in force) is summed at its own
+    small shape: every run adds the same numbers in the same order, so this is the
+    per-run sum without a pass over the batch. It takes the batch shape when an event
+    gives it one.
+    """
+
+    def __init__(self) -> None:
+        self.sums: dict[tuple[str, str], FloatArray] = {}
+
+    def add(self, terms: dict[str, Part]) -> None:
+        for name, part in terms.items():
+            for side, value in (("blocs", part.blocs), ("hedge", part.hedge)):
+                total = self.sums.get((name, side))
+                if total is None:
+                    self.sums[name, side] = np.array(value, order="F")
+                elif total.shape == np.broadcast_shapes(total.shape, value.shape):
+                    np.add(total, value, out=total)
+                else:
+                    self.sums[name, side] = np.add(total, value, order="F")
+
+    def means(self, runs: int, ticks: int) -> np.ndarray:
+        """Per-run means of each term, (R, N, K, n_terms) float32."""
+        columns = []
+        for name in TERMS:
+            blocs, hedge = self.sums[name, "blocs"], self.sums[name, "hedge"]
+            shape = (runs, *blocs.shape[-2:])
+            joined = with_hedge(np.broadcast_to(blocs, shape), np.broadcast_to(hedge, shape[:-1]))
+            columns.append((joined / ticks).astype(np.float32))
+        return np.stack(columns, axis=-1)
 
 
 def _chunks(seeds: np.ndarray, chunk_size: int) -> list[np.ndarray]:

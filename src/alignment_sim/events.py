@@ -218,7 +218,7 @@ def apply_events(
         if current is None:
             base = getattr(tables[change.table], change.param)
             core = base.shape[-2:] if change.table == "pair" else base.shape[-1:]
-            current = np.broadcast_to(base, (batch, *core)).copy()
+            current = np.broadcast_to(base, (batch, *core)).copy(order="F")
             edited[change.table][change.param] = current
         if change.table == "pole":
             index: tuple[Any, ...] = (slice(None), list(change.pole_index))

@@ -7,8 +7,20 @@ bit-identical numbers. Shapes: N choosers, B poles, K = B + 1 options (the blocs
 ``hedge``); ``n`` is the number of chooser rows being evaluated (N, or 1 for an agent).
 
 Sums over choosers are written as loops in a fixed order (``sum_last_axis``), and the
-peer sum is exact (affinities sit on a 1/16 grid), so results never depend on the batch
-size or on how numpy blocks a reduction.
+peer and bloc-power sums are exact (affinities sit on a 1/16 grid, capabilities on a
+2**-48 grid), so results never depend on the batch size or on how numpy blocks a
+reduction.
+
+Memory layout: the engine keeps its batch arrays in Fortran order (the run axis varies
+fastest), so every elementwise operation, broadcasts over a run's poles or choosers
+included, runs as long loops over runs rather than loops of 3 or 4 elements. The kernels
+preserve the layout of their inputs (``order="K"``, views instead of C copies) and
+allocate batch arrays in Fortran order (``batch_empty``, ``order="F"`` where a broadcast
+leaves numpy a choice); for one run (the Mesa model) the two layouts are the same.
+Layout never changes a number. The
+terms that move every tick take their weight and fold it into their
+smallest factor (a per-run or per-pole array), which saves a pass over the
+(run, state, option) arrays; ``Part.scaled`` weights the others.
 """
 
 from __future__ import annotations
@@ -50,20 +62,34 @@ EPS = 1e-12
 
 def sum_last_axis(x: FloatArray) -> FloatArray:
     """Sum over the last axis in a fixed left-to-right order (bit-stable for any batch)."""
-    total = x[..., 0].copy()
+    total = np.array(x[..., 0], order="K")
     for j in range(1, x.shape[-1]):
         total += x[..., j]
     return total
 
 
 def pair_rows(pair: FloatArray, rows: slice) -> FloatArray:
-    """A (..., B, N) pair table as (..., n, B) for the chooser rows ``rows``."""
-    return np.ascontiguousarray(np.swapaxes(pair[..., rows], -1, -2))
+    """A (..., B, N) pair table as (..., n, B) for the chooser rows ``rows`` (a view)."""
+    return np.swapaxes(pair[..., rows], -1, -2)
 
 
 def state_rows(values: FloatArray, rows: slice) -> FloatArray:
-    """A (..., N) state table as (..., n, 1), ready to broadcast against blocs."""
-    return np.ascontiguousarray(values[..., rows])[..., None]
+    """A (..., N) state table as (..., n, 1), ready to broadcast against blocs (a view)."""
+    return values[..., rows, None]
+
+
+def batch_empty(shape: tuple[int, ...]) -> FloatArray:
+    """An empty float array of ``shape`` in Fortran order (the run axis fastest)."""
+    return np.empty(shape, order="F")
+
+
+def product(*factors: Any) -> FloatArray:
+    """factors[0] * factors[1] * ..., left to right, in Fortran order: for broadcasts
+    of a per-run factor against a per-state one, where numpy would pick C order."""
+    result = np.asarray(factors[0])
+    for factor in factors[1:]:
+        result = np.multiply(result, factor, order="F")
+    return result
 
 
 def with_hedge(bloc_values: FloatArray, hedge_value: FloatArray) -> FloatArray:
@@ -71,7 +97,7 @@ def with_hedge(bloc_values: FloatArray, hedge_value: FloatArray) -> FloatArray:
     shape = bloc_values.shape[:-1]
     if hedge_value.shape != shape:
         shape = np.broadcast_shapes(shape, hedge_value.shape)
-    out = np.empty((*shape, bloc_values.shape[-1] + 1))
+    out = batch_empty((*shape, bloc_values.shape[-1] + 1))
     out[..., :-1] = bloc_values
     out[..., -1] = hedge_value
     return out
@@ -120,13 +146,9 @@ def menace(pole: PoleParams, pair: PairParams, defection: FloatArray, poles: sli
     by Russia's military machine, 001), raised against states that left the pole's bloc.
     """
     scale = (pole.coercion * pole.military_weight)[..., poles, None]
-    escalation = pole.escalation[..., poles, None]
-    return (
-        scale
-        * pair.proximity[..., poles, :]
-        * pair.pressure[..., poles, :]
-        * (1.0 + escalation * defection[..., poles, :])
-    )
+    calm = product(scale, pair.proximity[..., poles, :], pair.pressure[..., poles, :])
+    escalated = product(calm, pole.escalation[..., poles, None], defection[..., poles, :])
+    return np.add(calm, escalated, order="F")
 
 
 def protection_term(
@@ -136,6 +158,7 @@ def protection_term(
     credibility: FloatArray,
     rows: slice,
     hedge_access: Scalar,
+    weight: Scalar = 1.0,
 ) -> Part:
     """Protection a bloc offers against the threats a chooser faces, (R, n, K), >= 0.
 
@@ -147,24 +170,21 @@ def protection_term(
     and frozen conflicts (000, 001, 004).
     """
     reach = np.minimum(1.0, pair_rows(pair.proximity, rows) + pair_rows(pair.presence, rows))
-    value = (
-        state_rows(state.threat_exposure, rows)
-        * (credibility * pole.military_weight)[..., None, :]
-        * reach
-    )
-    return hedge_share_of(value, hedge_access)
+    cover = state_rows(state.threat_exposure, rows) * reach
+    strength = weight * (credibility * pole.military_weight)[..., None, :]
+    return hedge_share_of(np.multiply(strength, cover, order="F"), hedge_access)
 
 
-def coercion_term(threat_rows: FloatArray, hedge_provocation: Scalar) -> Part:
+def coercion_term(threat_rows: FloatArray, hedge_provocation: Scalar, weight: Scalar = 1.0) -> Part:
     """Minus the threat from the other poles if the chooser aligns with each option.
 
     Aligning with bloc b provokes every other pole: -(sum_p menace_p - menace_b). A
     hedger provokes all of them a little: -hedge_provocation * sum_p menace_p.
     ``threat_rows`` is the menace as (R, n, B) (``pair_rows(threat, rows)``).
     """
-    per_pole = threat_rows
-    total = sum_last_axis(per_pole)
-    return Part(per_pole - total[..., None], -hedge_provocation * total)
+    total = sum_last_axis(threat_rows)
+    provoked = -hedge_provocation * hedge_weight(weight)
+    return Part(weight * (threat_rows - total[..., None]), provoked * total)
 
 
 def grievance_term(pair: PairParams, rows: slice, hedge_access: Scalar) -> Part:
@@ -176,19 +196,27 @@ def grievance_term(pair: PairParams, rows: slice, hedge_access: Scalar) -> Part:
     return hedge_share_of(-pair_rows(pair.grievance, rows), hedge_access)
 
 
-def bloc_power(pole: PoleParams, state: StateParams, onehot: FloatArray) -> FloatArray:
+CAPABILITY_GRID = 2.0**-48  # CINC shares are summed as whole multiples of this
+
+
+def bloc_power(pole: PoleParams, state: StateParams, members: FloatArray) -> FloatArray:
     """Regional power of each bloc, (R, B): its leader's committed capability
-    (CINC * military_weight) plus the CINC of its current members."""
-    power = np.broadcast_to(
-        pole.capability * pole.military_weight, (*onehot.shape[:-2], pole.capability.shape[-1])
-    ).copy()
-    n_poles = power.shape[-1]
-    for j in range(onehot.shape[-2]):
-        power += state.capability[..., j, None] * onehot[..., j, :n_poles]
-    return power
+    (CINC * military_weight) plus the CINC of its current members.
+
+    ``members`` is the (R, K, N) membership indicator (``membership``). Members' CINC are
+    rounded to multiples of 2**-48 (far below the data's precision), so their sum is
+    exact in any order and one matrix product serves any batch.
+    """
+    n_poles = pole.capability.shape[-1]
+    units = np.round(state.capability / CAPABILITY_GRID)
+    in_bloc = members[..., :n_poles, :]
+    counted = np.sum(in_bloc * units[..., None, :], axis=-1)
+    return pole.capability * pole.military_weight + counted * CAPABILITY_GRID
 
 
-def stance_term(power: FloatArray, threat_rows: FloatArray, stance: Scalar) -> Part:
+def stance_term(
+    power: FloatArray, threat_rows: FloatArray, stance: Scalar, weight: Scalar = 1.0
+) -> Part:
     """Balancing vs bandwagoning, (R, n, K) in [0, 1].
 
     With s = stance in [-1, 1]: (1 - s)/2 * power_share_b (bandwagoning: join the
@@ -196,13 +224,14 @@ def stance_term(power: FloatArray, threat_rows: FloatArray, stance: Scalar) -> P
     the side that can offset the biggest threat). Morgenthau (004), Hurrell and
     Soderbaum (001). A hedger joins no side: 0.
     """
-    share = power / sum_last_axis(power)[..., None]
-    per_pole = threat_rows
-    threat_share = per_pole / np.maximum(sum_last_axis(per_pole), EPS)[..., None]
+    share = weight * (power / sum_last_axis(power)[..., None])[..., None, :]
     bandwagon = (1.0 - stance) / 2.0
     balance = (1.0 + stance) / 2.0
-    value = share[..., None, :] * (bandwagon + balance * (1.0 - threat_share))
-    return Part(value, np.zeros(value.shape[:-1]))
+    pull = share * (bandwagon + balance)  # what the bloc offers with no threat share
+    push = share * balance  # lost per unit of threat share
+    inverse_threat = 1.0 / np.maximum(sum_last_axis(threat_rows), EPS)
+    value = pull - push * (threat_rows * inverse_threat[..., None])
+    return Part(value, np.zeros_like(value[..., 0]))
 
 
 # --- economic -------------------------------------------------------------------------
@@ -214,7 +243,7 @@ def trade_term(pole: PoleParams, pair: PairParams, rows: slice, hedge_access: Sc
     Russia is 45-50% of Belarus's trade (003); EAEU trade fell 25% in 2015 (002), which
     events represent as a trade_factor of 0.75.
     """
-    value = pair_rows(pair.trade_share, rows) * pole.trade_factor[..., None, :]
+    value = product(pair_rows(pair.trade_share, rows), pole.trade_factor[..., None, :])
     return hedge_share_of(value, hedge_access)
 
 
@@ -224,6 +253,7 @@ def inducement_term(
     credibility: FloatArray,
     rows: slice,
     hedge_access: Scalar,
+    weight: Scalar = 1.0,
 ) -> Part:
     """Inducements on offer, credibility-discounted, (R, n, K): credibility_b *
     log(1 + offer as % of GDP).
@@ -232,11 +262,16 @@ def inducement_term(
     plant loan, 003; the IMF's up to US$3bn, 003; debt-for-assets, 004) matter relative
     to the economy that receives them; the log saturates large offers. It is taken in
     single precision (SIMD, several times faster than double; ample for a utility).
+    Worked in the offers' own (R, B, n) layout and turned to (R, n, B) once at the end.
     """
-    percent = 100.0 * pair_rows(offers, rows) / state_rows(state.gdp_bn, rows)
-    saturated = np.log(1.0 + percent.astype(np.float32)).astype(np.float64)
-    value = credibility[..., None, :] * saturated
-    return hedge_share_of(value, hedge_access)
+    percent_per_bn = 100.0 / state.gdp_bn[..., None, rows]
+    saturated = (offers[..., rows] * percent_per_bn).astype(np.float32)
+    np.log(np.add(saturated, 1.0, out=saturated), out=saturated)
+    value = (weight * credibility[..., :, None]) * saturated
+    hedge = np.array(value[..., 0, :], order="K")
+    for b in range(1, value.shape[-2]):
+        hedge += value[..., b, :]
+    return Part(np.swapaxes(value, -1, -2), hedge_access * hedge)
 
 
 def remittance_term(
@@ -244,7 +279,7 @@ def remittance_term(
 ) -> Part:
     """Remittances from each bloc as a fraction of GDP, (R, n, K): labour migration to
     Russia (004, lever 11) ties Central Asia's households to it."""
-    value = state_rows(state.remittances, rows) * pair_rows(pair.remittance_origin, rows)
+    value = product(state_rows(state.remittances, rows), pair_rows(pair.remittance_origin, rows))
     return hedge_share_of(value, hedge_access)
 
 
@@ -265,7 +300,7 @@ def conditionality_term(
     Western aid conditional on reform threatens incumbents (Powell's message to
     Uzbekistan, 004; sanctions as a "down payment", 003); Russia and China ask nothing.
     """
-    value = -pair_rows(pair.conditionality, rows) * state_rows(state.autocracy, rows)
+    value = product(-pair_rows(pair.conditionality, rows), state_rows(state.autocracy, rows))
     return hedge_share_of(value, hedge_access)
 
 
@@ -279,8 +314,10 @@ def regime_security_term(
     "the key value for their elites is the stability of their regimes" (002). Colour
     revolutions and successions raise the insecurity that makes this term bite.
     """
-    insecure = state_rows(state.autocracy, rows) * (1.0 + state_rows(state.regime_insecurity, rows))
-    value = insecure * pole.regime_support[..., None, :]
+    insecurity = 1.0 + state_rows(state.regime_insecurity, rows)
+    value = product(
+        state_rows(state.autocracy, rows), insecurity, pole.regime_support[..., None, :]
+    )
     return hedge_share_of(value, hedge_access)
 
 
@@ -291,7 +328,7 @@ def autonomy_term(state: StateParams, rows: slice, n_poles: int) -> Part:
     (000), the "multi-vector" credo of Minsk (003): status and sovereignty (001).
     """
     value = state_rows(state.autonomy, rows)
-    return Part(np.zeros((*value.shape[:-1], n_poles)), value[..., 0])
+    return Part(np.zeros((*value.shape[:-1], n_poles), order="F"), value[..., 0])
 
 
 # --- soft power -----------------------------------------------------------------------
@@ -306,26 +343,38 @@ def soft_power_term(
     generations change ("the new generation is looking to the West", 004).
     """
     fade = np.exp(-pole.soft_power_fade * years)
-    value = (pole.soft_power * fade)[..., None, :] * pair_rows(pair.ties, rows)
+    value = product((pole.soft_power * fade)[..., None, :], pair_rows(pair.ties, rows))
     return hedge_share_of(value, hedge_access)
 
 
 # --- dynamics -------------------------------------------------------------------------
 
 
-def peer_term(affinity: FloatArray, onehot: FloatArray, rows: slice) -> Part:
+def membership(alignment: IntArray, n_options: int) -> FloatArray:
+    """(R, N) option indices as (R, K, N) indicators: [chooser j is in option k], in the
+    memory order of ``alignment``."""
+    options = np.arange(n_options)[:, None]
+    return np.equal(alignment[..., None, :], options).astype(np.float64)
+
+
+def peer_term(affinity: FloatArray, members: FloatArray, rows: slice, weight: Scalar = 1.0) -> Part:
     """Peer effects, (R, n, K): sum_j affinity_ij * [j chose option k].
 
     Enmity between Armenia and Azerbaijan (002) and Central Asian rivalries (000) push a
     state away from its rival's choice; friendships pull together (domino effects, 002).
     Exact in floating point because affinities are multiples of 1/16, so one matrix
     product over the whole batch gives the same numbers as an agent's own row.
+    ``members`` is the (R, K, N) membership indicator (``membership``).
     """
-    R, N, K = onehot.shape
-    by_option = np.swapaxes(onehot, -1, -2).reshape(R * K, N)
-    peers = by_option @ affinity[rows].T
-    joined = np.swapaxes(peers.reshape(R, K, -1), -1, -2)
-    return Part(joined[..., :-1], joined[..., -1])
+    R, K, N = members.shape
+    # (N, K*R) @ ... in whichever order members is laid out, as one matrix product
+    if members.flags.c_contiguous:
+        peers = (members.reshape(R * K, N) @ affinity[rows].T).reshape(R, K, -1)
+    else:
+        by_chooser = members.T.reshape(N, K * R)
+        peers = (affinity[rows] @ by_chooser).reshape(-1, K, R).T
+    blocs = weight * np.swapaxes(peers[:, :-1, :], -1, -2)
+    return Part(blocs, hedge_weight(weight) * peers[:, -1, :])
 
 
 def switching_cost_matrix(n_options: int, hedge_fraction: float) -> FloatArray:
@@ -341,9 +390,20 @@ def switching_cost_matrix(n_options: int, hedge_fraction: float) -> FloatArray:
     return cost
 
 
-def switching_term(current: IntArray, cost_matrix: FloatArray) -> Part:
-    """Minus the cost of moving from the current option to each option, (R, n, K)."""
-    joined = -np.take(cost_matrix, current, axis=0)
+def switching_term(current: IntArray, cost_matrix: FloatArray, weight: Scalar = 1.0) -> Part:
+    """Minus the cost of moving from the current option to each option, (R, n, K).
+
+    A plain weight is folded into the (K, K) cost table before the look-up; a weight
+    per run, (R, 1, 1), scales the looked-up rows (the same numbers either way).
+    """
+    per_run = isinstance(weight, np.ndarray) and weight.ndim > 0
+    table = -cost_matrix if per_run else -(weight * cost_matrix)
+    n_options = table.shape[-1]
+    joined = batch_empty((*current.shape, n_options))
+    for k in range(n_options):
+        joined[..., k] = table[:, k][current]
+    if per_run:
+        joined = weight * joined
     return Part(joined[..., :-1], joined[..., -1])
 
 
@@ -354,12 +414,12 @@ def switching_term(current: IntArray, cost_matrix: FloatArray) -> Part:
 class Snapshot:
     """What every chooser sees at the start of a tick (all decide from the same one).
 
-    alignment: (R, N) option index; onehot: (R, N, K); power: (R, B) bloc power;
+    alignment: (R, N) option index; members: (R, K, N) indicators; power: (R, B);
     threat: (R, B, N) menace; offers: (R, B, N) US$ bn a year; credibility: (R, B).
     """
 
     alignment: IntArray
-    onehot: FloatArray
+    members: FloatArray
     power: FloatArray
     threat: FloatArray
     offers: FloatArray
@@ -393,15 +453,15 @@ def utility_terms(
     threat_rows = pair_rows(snap.threat, rows)
     n_poles = pole.budget_bn.shape[-1]
     return {
-        "protection": protection_term(state, pole, pair, snap.credibility, rows, access).scaled(
-            weights.protection
+        "protection": protection_term(
+            state, pole, pair, snap.credibility, rows, access, weights.protection
         ),
-        "coercion": coercion_term(threat_rows, dynamics.hedge_provocation).scaled(weights.coercion),
+        "coercion": coercion_term(threat_rows, dynamics.hedge_provocation, weights.coercion),
         "grievance": grievance_term(pair, rows, access).scaled(weights.grievance),
-        "stance": stance_term(snap.power, threat_rows, stance).scaled(weights.stance),
+        "stance": stance_term(snap.power, threat_rows, stance, weights.stance),
         "trade": trade_term(pole, pair, rows, access).scaled(weights.trade),
-        "inducements": inducement_term(state, snap.offers, snap.credibility, rows, access).scaled(
-            weights.inducements
+        "inducements": inducement_term(
+            state, snap.offers, snap.credibility, rows, access, weights.inducements
         ),
         "remittances": remittance_term(state, pair, rows, access).scaled(weights.remittances),
         "transit": transit_term(pair, rows, access).scaled(weights.transit),
@@ -415,8 +475,8 @@ def utility_terms(
         "soft_power": soft_power_term(pole, pair, snap.years, rows, access).scaled(
             weights.soft_power
         ),
-        "peer": peer_term(affinity, snap.onehot, rows).scaled(weights.peer),
-        "switching": switching_term(current, cost_matrix).scaled(dynamics.switching_cost),
+        "peer": peer_term(affinity, snap.members, rows, weights.peer),
+        "switching": switching_term(current, cost_matrix, dynamics.switching_cost),
     }
 
 
@@ -427,12 +487,26 @@ def total_utility(terms: dict[str, Part], names: tuple[str, ...] = TERMS) -> Flo
     terms are added at their own shape (parameter-only terms first, before anything has a
     batch axis), blocs and hedging apart, and joined once at the end.
     """
-    blocs = np.asarray(terms[names[0]].blocs)
-    hedge = np.asarray(terms[names[0]].hedge)
-    for name in names[1:]:
-        blocs = blocs + terms[name].blocs
-        hedge = hedge + terms[name].hedge
+    blocs = _running_sum([terms[name].blocs for name in names])
+    hedge = _running_sum([terms[name].hedge for name in names])
     return with_hedge(blocs, hedge)
+
+
+def _running_sum(values: list[FloatArray]) -> FloatArray:
+    """values[0] + values[1] + ... left to right, in place once the sum has its full shape
+    (the same numbers as the plain expression, without a new array per addition)."""
+    total = np.asarray(values[0])
+    owned = False
+    for value in values[1:]:
+        shape = np.shape(value)
+        if owned and (
+            shape == total.shape or total.shape == np.broadcast_shapes(total.shape, shape)
+        ):
+            np.add(total, value, out=total)
+        else:
+            total = np.add(total, value, order="F")
+            owned = True
+    return total
 
 
 # --- poles ----------------------------------------------------------------------------
@@ -445,13 +519,19 @@ def bloc_margins(utility: FloatArray, n_poles: int) -> FloatArray:
     is pivotal or wavering for that bloc (``spending_offers`` turns it into leverage).
     """
     n_options = utility.shape[-1]
-    margins = np.empty((*utility.shape[:-2], n_poles, utility.shape[-2]))
-    for b in range(n_poles):
-        others = [k for k in range(n_options) if k != b]
-        best_other = utility[..., others[0]].copy()
-        for k in others[1:]:
-            np.maximum(best_other, utility[..., k], out=best_other)
-        margins[..., b, :] = utility[..., b] - best_other
+    columns = [utility[..., k] for k in range(n_options)]
+    # the best option before k and the best after k (max is exact): the best
+    # alternative to bloc b is the larger of the two, with no re-scan per bloc
+    best_before = {1: columns[0]}
+    for k in range(2, n_options):
+        best_before[k] = np.maximum(best_before[k - 1], columns[k - 1])
+    best_after = {n_options - 2: columns[n_options - 1]}
+    for k in range(n_options - 3, -1, -1):
+        best_after[k] = np.maximum(columns[k + 1], best_after[k + 1])
+    margins = batch_empty((*utility.shape[:-2], n_poles, utility.shape[-2]))
+    for b in range(n_poles):  # blocs come before the hedge, so best_after[b] exists
+        best_other = best_after[b] if b == 0 else np.maximum(best_before[b], best_after[b])
+        np.subtract(columns[b], best_other, out=margins[..., b, :])
     return margins
 
 
@@ -471,10 +551,11 @@ def spending_offers(
     002). A pole with proportional spending ignores wavering.
     """
     leverage = (pole.leverage * (1.0 - pole.proportional_spending))[..., poles, None]
-    swing = 1.0 / (1.0 + np.abs(margins[..., poles, :]) / margin_scale)
-    weight = pair.focus[..., poles, :] * pair.proximity[..., poles, :] * (1.0 + leverage * swing)
-    share = weight / np.maximum(sum_last_axis(weight), EPS)[..., None]
-    return pole.budget_bn[..., poles, None] * share
+    base = pair.focus[..., poles, :] * pair.proximity[..., poles, :]
+    swing = margin_scale / (margin_scale + np.abs(margins[..., poles, :]))
+    weight = base + (base * leverage) * swing
+    per_weight = pole.budget_bn[..., poles] / np.maximum(sum_last_axis(weight), EPS)
+    return per_weight[..., None] * weight
 
 
 def next_credibility(credibility: FloatArray, target: FloatArray, recovery: Scalar) -> FloatArray:
@@ -487,16 +568,21 @@ def next_defection(
     defection: FloatArray,
     before: IntArray,
     after: IntArray,
-    pole: int,
+    poles: slice,
     hedge_option: int,
     decay: Scalar,
-    hedge_fraction: Scalar,
+    hedge_fraction: float,
 ) -> FloatArray:
-    """One pole's memory, (R, N), of choosers leaving its bloc: +1 for a move to a rival
-    bloc, +hedge_fraction for a move to hedging, decaying by ``decay`` per tick."""
-    left = (before == pole) & (after != pole)
-    jump = np.where(after == hedge_option, hedge_fraction, 1.0)
-    return (1.0 - decay) * defection + np.where(left, jump, 0.0)
+    """The poles' memory, (R, b, N) for pole rows ``poles``, of choosers leaving their
+    bloc: +1 for a move to a rival bloc, +hedge_fraction for a move to hedging,
+    decaying by ``decay`` per tick (a float or one value per run, (R, 1))."""
+    pole_ids = np.arange(hedge_option)[poles, None]
+    left = (before[..., None, :] == pole_ids) & (after[..., None, :] != pole_ids)
+    jump = np.where(after == hedge_option, hedge_fraction, 1.0)[..., None, :]
+    keep = 1.0 - np.asarray(decay)
+    if keep.ndim:
+        keep = keep[..., None]
+    return keep * defection + np.where(left, jump, 0.0)
 
 
 # --- decisions ------------------------------------------------------------------------
@@ -509,7 +595,7 @@ def gumbel_from_uniform(u: Any) -> FloatArray:
     about 16.6 (u = 1 - 2**-24), and u = 0 gives -inf (that option is not picked).
     """
     with np.errstate(divide="ignore"):
-        return np.asarray(-np.log(-np.log(np.ascontiguousarray(u, dtype=np.float32))))
+        return np.asarray(-np.log(-np.log(np.asarray(u, dtype=np.float32))))
 
 
 def choose(
@@ -528,11 +614,27 @@ def choose(
     (the caller computes them with the stance forced to +1 / -1).
     """
     if rule == "logit":
-        return np.asarray(np.argmax(rationality * utility + gumbel, axis=-1), dtype=np.int64)
+        return first_argmax(rationality * utility + gumbel)[0]
     score = security if rule in ("balancing", "bandwagoning") else utility
-    best = np.argmax(score, axis=-1)
-    stay = np.take_along_axis(score, current[..., None], axis=-1)[..., 0] >= score.max(axis=-1)
+    best, top = first_argmax(score)
+    stay = np.take_along_axis(score, current[..., None], axis=-1)[..., 0] >= top
     return np.asarray(np.where(stay, current, best), dtype=np.int64)
+
+
+def first_argmax(score: FloatArray) -> tuple[IntArray, FloatArray]:
+    """Index of the first maximum over the last axis (as ``np.argmax``) and the maximum.
+
+    A scan over the K options: it keeps the memory order of ``score``, where
+    ``np.argmax`` on a short last axis runs one tiny loop per chooser.
+    """
+    top = score[..., 0]
+    best = np.zeros_like(top, dtype=np.int64)
+    for k in range(1, score.shape[-1]):
+        column = score[..., k]
+        better = column > top
+        top = np.maximum(top, column)
+        best += better * (k - best)
+    return best, top
 
 
 def choice_probabilities(utility: FloatArray, rationality: float) -> FloatArray:

@@ -22,7 +22,7 @@ from alignment_sim.agents import ChooserAgent, PoleAgent
 from alignment_sim.events import active_events, apply_events, initial_starts, update_starts
 from alignment_sim.params import SimulationConfig
 from alignment_sim.record import Trajectory
-from alignment_sim.simulation import RunInputs, RunStreams, TickOutput, onehot
+from alignment_sim.simulation import RunInputs, RunStreams, TickOutput
 from alignment_sim.world import FloatArray, IntArray, World
 
 
@@ -132,10 +132,10 @@ class AlignmentModel(mesa.Model):
         credibility = self.credibility_vector()
         for pole in self.pole_agents:
             pole.plan()
-        members = onehot(alignment, len(world.options))
+        members = K.membership(alignment, len(world.options))
         self.snapshot = K.Snapshot(
             alignment=alignment,
-            onehot=members,
+            members=members,
             power=K.bloc_power(self.params[1], self.params[0], members),
             threat=self._pole_rows("threat"),
             offers=self._pole_rows("offers"),

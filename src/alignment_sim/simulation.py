@@ -107,7 +107,8 @@ class RunStreams:
 
 @dataclass
 class BatchState:
-    """The dynamic state of R replications between ticks."""
+    """The dynamic state of R replications between ticks, in Fortran order (the run
+    axis varies fastest; see ``kernels``)."""
 
     alignment: IntArray  # (R, N) option index
     utility: FloatArray  # (R, N, K) last tick's utilities (zeros before the first)
@@ -120,10 +121,10 @@ class BatchState:
         world = inputs.world
         N, B = world.n_states, world.n_poles
         return cls(
-            alignment=np.broadcast_to(world.initial_alignment, (batch, N)).copy(),
-            utility=np.zeros((batch, N, B + 1)),
-            credibility=np.broadcast_to(world.pole.credibility, (batch, B)).copy(),
-            defection=np.zeros((batch, B, N)),
+            alignment=np.broadcast_to(world.initial_alignment, (batch, N)).copy(order="F"),
+            utility=np.zeros((batch, N, B + 1), order="F"),
+            credibility=np.broadcast_to(world.pole.credibility, (batch, B)).copy(order="F"),
+            defection=np.zeros((batch, B, N), order="F"),
             starts=initial_starts(inputs.program, batch),
         )
 
@@ -142,11 +143,6 @@ class TickOutput:
     active: Any  # (R, E) bool
 
 
-def onehot(alignment: IntArray, n_options: int) -> FloatArray:
-    """(R, N) option indices as (R, N, K) indicators."""
-    return np.take(np.eye(n_options), alignment, axis=0)
-
-
 def tick_batch(
     inputs: RunInputs, state: BatchState, tick: int, noise: FloatArray, event_uniforms: FloatArray
 ) -> tuple[BatchState, TickOutput]:
@@ -160,10 +156,10 @@ def tick_batch(
     threat = K.menace(p_par, q_par, state.defection, ALL)
     margins = K.bloc_margins(state.utility, B)
     offers = K.spending_offers(p_par, q_par, s_par, margins, dyn.margin_scale, ALL)
-    members = onehot(state.alignment, B + 1)
+    members = K.membership(state.alignment, B + 1)
     snap = K.Snapshot(
         alignment=state.alignment,
-        onehot=members,
+        members=members,
         power=K.bloc_power(p_par, s_par, members),
         threat=threat,
         offers=offers,
@@ -188,17 +184,15 @@ def tick_batch(
         utility, security, state.alignment, inputs.gumbel(noise), inputs.rule, inputs.rationality
     )
 
-    defection = np.empty_like(state.defection)
-    for b in range(B):
-        defection[:, b] = K.next_defection(
-            state.defection[:, b],
-            state.alignment,
-            choice,
-            b,
-            B,
-            dyn.defection_decay,
-            dyn.hedge_switch_fraction,
-        )
+    defection = K.next_defection(
+        state.defection,
+        state.alignment,
+        choice,
+        ALL,
+        B,
+        dyn.defection_decay,
+        dyn.hedge_switch_fraction,
+    )
     new_state = BatchState(
         alignment=choice,
         utility=utility,
