@@ -24,17 +24,22 @@ MID = math.exp(-KM_PER_10_DEGREES / 2000)
 ACCESS = 0.45
 
 
+def assert_close(actual, desired, **options) -> None:
+    """Hand-computed (double) values against the model's single precision (FLOAT)."""
+    np.testing.assert_allclose(actual, desired, **{"rtol": 1e-6, "atol": 1e-7, **options})
+
+
 def row(x: np.ndarray | K.Part) -> np.ndarray:
     values = x.joined() if isinstance(x, K.Part) else x
     return np.asarray(values).reshape(-1)[-3:]
 
 
 def test_world_arrays_follow_the_data(tiny_world: World) -> None:
-    np.testing.assert_allclose(tiny_world.state.autocracy, [1.0, 0.0, 0.5])
-    np.testing.assert_allclose(tiny_world.state.remittances, [0.2, 0.0, 0.1])
-    np.testing.assert_allclose(tiny_world.pair.proximity[0], [1.0, FAR, MID], rtol=1e-4)
-    np.testing.assert_allclose(tiny_world.pair.proximity[1], [FAR, 1.0, MID], rtol=1e-4)
-    np.testing.assert_allclose(tiny_world.pair.trade_share, [[0.4, 0.1, 0.25], [0.1, 0.5, 0.25]])
+    assert_close(tiny_world.state.autocracy, [1.0, 0.0, 0.5])
+    assert_close(tiny_world.state.remittances, [0.2, 0.0, 0.1])
+    assert_close(tiny_world.pair.proximity[0], [1.0, FAR, MID], rtol=1e-4)
+    assert_close(tiny_world.pair.proximity[1], [FAR, 1.0, MID], rtol=1e-4)
+    assert_close(tiny_world.pair.trade_share, [[0.4, 0.1, 0.25], [0.1, 0.5, 0.25]])
     assert tiny_world.options == ("p", "q", "hedge")
     assert list(tiny_world.initial_alignment) == [0, 1, 2]
 
@@ -44,34 +49,32 @@ def test_protection(tiny_world: World) -> None:
     got = K.protection_term(tiny_world.state, tiny_world.pole, tiny_world.pair, cred, A, ACCESS)
     p = 1.0 * 0.5 * 1.0 * 1.0  # exposure * credibility * military_weight * min(1, 1 + 0.5)
     q = 1.0 * 1.0 * 0.5 * FAR
-    np.testing.assert_allclose(row(got), [p, q, ACCESS * (p + q)], rtol=1e-4)
+    assert_close(row(got), [p, q, ACCESS * (p + q)], rtol=1e-4)
 
 
 def test_coercion_and_escalation(tiny_world: World) -> None:
     calm = K.menace(tiny_world.pole, tiny_world.pair, np.zeros((1, 2, 3)), slice(None))
-    np.testing.assert_allclose(calm[0, 0], [0.5, 0.5 * FAR, 0.5 * MID], rtol=1e-4)
-    np.testing.assert_allclose(calm[0, 1], 0.0)  # q has no coercion
-    np.testing.assert_allclose(row(K.coercion_term(K.pair_rows(calm, A), 0.4)), [0.0, -0.5, -0.2])
+    assert_close(calm[0, 0], [0.5, 0.5 * FAR, 0.5 * MID], rtol=1e-4)
+    assert_close(calm[0, 1], 0.0)  # q has no coercion
+    assert_close(row(K.coercion_term(K.pair_rows(calm, A), 0.4)), [0.0, -0.5, -0.2])
     defected = np.zeros((1, 2, 3))
     defected[0, 0, 0] = 1.0  # a left p's bloc: p's pressure on it doubles (escalation 1)
     angry = K.menace(tiny_world.pole, tiny_world.pair, defected, slice(None))
-    np.testing.assert_allclose(row(K.coercion_term(K.pair_rows(angry, A), 0.4)), [0.0, -1.0, -0.4])
+    assert_close(row(K.coercion_term(K.pair_rows(angry, A), 0.4)), [0.0, -1.0, -0.4])
 
 
 def test_stance_bandwagoning_and_balancing(tiny_world: World) -> None:
     members = K.membership(np.array([[0, 1, 2]]), 3)  # a in p, b in q, c hedging
     power = K.bloc_power(tiny_world.pole, tiny_world.state, members)
-    np.testing.assert_allclose(power[0], [0.5 + 0.01, 0.125 + 0.02])
+    assert_close(power[0], [0.5 + 0.01, 0.125 + 0.02])
     share_p, share_q = 0.51 / 0.655, 0.145 / 0.655
     threat = K.menace(tiny_world.pole, tiny_world.pair, np.zeros((1, 2, 3)), slice(None))
     # For a, all the threat comes from p: balancing gives p nothing, q its full share.
-    np.testing.assert_allclose(
-        row(K.stance_term(power, K.pair_rows(threat, A), -1.0)), [share_p, share_q, 0.0], rtol=1e-9
-    )
-    np.testing.assert_allclose(
+    assert_close(row(K.stance_term(power, K.pair_rows(threat, A), -1.0)), [share_p, share_q, 0.0])
+    assert_close(
         row(K.stance_term(power, K.pair_rows(threat, A), 1.0)), [0.0, share_q, 0.0], atol=1e-12
     )
-    np.testing.assert_allclose(
+    assert_close(
         row(K.stance_term(power, K.pair_rows(threat, A), 0.0)),
         [share_p / 2, share_q, 0.0],
         rtol=1e-9,
@@ -80,50 +83,34 @@ def test_stance_bandwagoning_and_balancing(tiny_world: World) -> None:
 
 def test_economic_terms(tiny_world: World) -> None:
     w = tiny_world
-    np.testing.assert_allclose(
-        row(K.trade_term(w.pole, w.pair, A, ACCESS)), [0.4, 0.1, ACCESS * 0.5]
-    )
+    assert_close(row(K.trade_term(w.pole, w.pair, A, ACCESS)), [0.4, 0.1, ACCESS * 0.5])
     offers = np.zeros((1, 2, 3))
     offers[0, 0, 0], offers[0, 1, 0] = 1.0, 0.5  # US$ bn to a (GDP 10bn): 10% and 5%
     cred = np.array([[0.5, 1.0]])
     p, q = 0.5 * math.log(11.0), 1.0 * math.log(6.0)
-    np.testing.assert_allclose(
-        row(K.inducement_term(w.state, offers, cred, A, ACCESS)), [p, q, ACCESS * (p + q)]
-    )
-    np.testing.assert_allclose(
-        row(K.remittance_term(w.state, w.pair, A, ACCESS)), [0.2, 0.0, ACCESS * 0.2]
-    )
-    np.testing.assert_allclose(
-        row(K.remittance_term(w.state, w.pair, C, ACCESS)), [0.05, 0.05, ACCESS * 0.1]
-    )
-    np.testing.assert_allclose(row(K.transit_term(w.pair, A, ACCESS)), [0.5, 0.0, ACCESS * 0.5])
+    assert_close(row(K.inducement_term(w.state, offers, cred, A, ACCESS)), [p, q, ACCESS * (p + q)])
+    assert_close(row(K.remittance_term(w.state, w.pair, A, ACCESS)), [0.2, 0.0, ACCESS * 0.2])
+    assert_close(row(K.remittance_term(w.state, w.pair, C, ACCESS)), [0.05, 0.05, ACCESS * 0.1])
+    assert_close(row(K.transit_term(w.pair, A, ACCESS)), [0.5, 0.0, ACCESS * 0.5])
 
 
 def test_regime_terms(tiny_world: World) -> None:
     w = tiny_world
-    np.testing.assert_allclose(
-        row(K.conditionality_term(w.state, w.pair, A, ACCESS)), [0.0, -1.0, -ACCESS]
-    )
-    np.testing.assert_allclose(
-        row(K.conditionality_term(w.state, w.pair, C, ACCESS)), [0.0, -0.5, -ACCESS * 0.5]
-    )
-    np.testing.assert_allclose(
-        row(K.regime_security_term(w.state, w.pole, A, ACCESS)), [0.5, 0.0, ACCESS * 0.5]
-    )
-    np.testing.assert_allclose(row(K.autonomy_term(w.state, C, 2)), [0.0, 0.0, 1.0])
-    np.testing.assert_allclose(row(K.autonomy_term(w.state, A, 2)), [0.0, 0.0, 0.0])
+    assert_close(row(K.conditionality_term(w.state, w.pair, A, ACCESS)), [0.0, -1.0, -ACCESS])
+    assert_close(row(K.conditionality_term(w.state, w.pair, C, ACCESS)), [0.0, -0.5, -ACCESS * 0.5])
+    assert_close(row(K.regime_security_term(w.state, w.pole, A, ACCESS)), [0.5, 0.0, ACCESS * 0.5])
+    assert_close(row(K.autonomy_term(w.state, C, 2)), [0.0, 0.0, 1.0])
+    assert_close(row(K.autonomy_term(w.state, A, 2)), [0.0, 0.0, 0.0])
     assert np.all(K.grievance_term(w.pair, A, ACCESS).joined() == 0.0)
 
 
 def test_soft_power_fades(tiny_world: World) -> None:
     w = tiny_world
-    np.testing.assert_allclose(
-        row(K.soft_power_term(w.pole, w.pair, 0.0, A, ACCESS)), [0.5, 0.0, ACCESS * 0.5]
-    )
+    assert_close(row(K.soft_power_term(w.pole, w.pair, 0.0, A, ACCESS)), [0.5, 0.0, ACCESS * 0.5])
     from dataclasses import replace
 
     fading = replace(w.pole, soft_power_fade=np.array([0.1, 0.0]))
-    np.testing.assert_allclose(
+    assert_close(
         row(K.soft_power_term(fading, w.pair, 10.0, A, ACCESS)),
         [0.5 / math.e, 0.0, ACCESS * 0.5 / math.e],
     )
@@ -132,24 +119,24 @@ def test_soft_power_fades(tiny_world: World) -> None:
 def test_peer_and_switching(tiny_world: World) -> None:
     members = K.membership(np.array([[0, 1, 2]]), 3)  # a in p, b in q, c hedging
     # a: rival b is in q (-1), friend c hedges (+0.5)
-    np.testing.assert_allclose(row(K.peer_term(tiny_world.affinity, members, A)), [0.0, -1.0, 0.5])
+    assert_close(row(K.peer_term(tiny_world.affinity, members, A)), [0.0, -1.0, 0.5])
     cost = K.switching_cost_matrix(3, 0.5)
     np.testing.assert_array_equal(cost, [[0, 1, 0.5], [1, 0, 0.5], [0.5, 0.5, 0]])
-    np.testing.assert_allclose(row(K.switching_term(np.array([[0]]), cost)), [0, -1, -0.5])
+    assert_close(row(K.switching_term(np.array([[0]]), cost)), [0, -1, -0.5])
 
 
 def test_spending_follows_leverage(tiny_world: World) -> None:
     w = tiny_world
     flat = K.spending_offers(w.pole, w.pair, w.state, np.zeros((1, 2, 3)), 0.5, slice(None))
     prox_p = np.array([1.0, FAR, MID])
-    np.testing.assert_allclose(flat[0, 0], prox_p / prox_p.sum(), rtol=1e-9)
-    np.testing.assert_allclose(flat[0, 1], 2.0 * np.array([FAR, 1.0, MID]) / (1 + FAR + MID))
+    assert_close(flat[0, 0], prox_p / prox_p.sum())
+    assert_close(flat[0, 1], 2.0 * np.array([FAR, 1.0, MID]) / (1 + FAR + MID))
     margins = np.zeros((1, 2, 3))
     margins[0, 0, 1] = 1.0  # b is far from tipping for p: swing 1 / (1 + 1 / 0.5) = 1/3
     weights = np.array([2.0, FAR * (1 + 1 / 3), MID * 2.0])
     lever = K.spending_offers(w.pole, w.pair, w.state, margins, 0.5, slice(None))
-    np.testing.assert_allclose(lever[0, 0], weights / weights.sum(), rtol=1e-9)
-    np.testing.assert_allclose(lever.sum(axis=-1), [[1.0, 2.0]])  # budgets are spent
+    assert_close(lever[0, 0], weights / weights.sum())
+    assert_close(lever.sum(axis=-1), [[1.0, 2.0]])  # budgets are spent
 
 
 def test_bloc_margins() -> None:
@@ -167,16 +154,16 @@ def test_bloc_margins() -> None:
 
 
 def test_credibility_and_defection_memory() -> None:
-    np.testing.assert_allclose(K.next_credibility(np.array([0.5]), np.array([1.0]), 0.1), 0.55)
+    assert_close(K.next_credibility(np.array([0.5]), np.array([1.0]), 0.1), 0.55)
     before, after = np.array([[0, 1, 2]]), np.array([[1, 1, 0]])
     start = np.array([[[0.5, 0.0, 0.0], [0.0, 0.2, 0.0]]])  # (R, poles p and q, choosers)
     memory = K.next_defection(start, before, after, slice(None), 2, 0.1, 0.5)
     # a left p for q (+1 for p); b stayed in q; c left the hedge (no pole's memory moves)
-    np.testing.assert_allclose(memory, [[[0.45 + 1.0, 0.0, 0.0], [0.0, 0.18, 0.0]]])
+    assert_close(memory, [[[0.45 + 1.0, 0.0, 0.0], [0.0, 0.18, 0.0]]])
     to_hedge = K.next_defection(
         np.zeros((1, 1, 3)), before, np.array([[2, 2, 2]]), slice(1, 2), 2, 0.1, 0.5
     )
-    np.testing.assert_allclose(to_hedge, [[[0.0, 0.5, 0.0]]])  # only q's row: b left q to hedge
+    assert_close(to_hedge, [[[0.0, 0.5, 0.0]]])  # only q's row: b left q to hedge
     per_run = K.next_defection(
         np.ones((2, 2, 3)),
         np.zeros((2, 3), int),
@@ -186,7 +173,7 @@ def test_credibility_and_defection_memory() -> None:
         np.array([[0.1], [0.5]]),
         0.5,
     )
-    np.testing.assert_allclose(per_run[:, 0, 0], [0.9, 0.5])  # one decay per run
+    assert_close(per_run[:, 0, 0], [0.9, 0.5])  # one decay per run
 
 
 def test_weights_fold_into_the_moving_terms(tiny_world: World) -> None:
@@ -209,7 +196,7 @@ def test_weights_fold_into_the_moving_terms(tiny_world: World) -> None:
     }
     for name, term in terms.items():
         plain = term(1.0).joined()
-        np.testing.assert_allclose(term(2.5).joined(), 2.5 * plain, rtol=1e-12, err_msg=name)
+        assert_close(term(2.5).joined(), 2.5 * plain, err_msg=name)
     # the same weight as a number or as a per-run array gives the same bits
     per_run = np.array([2.5]).reshape(1, 1, 1)
     np.testing.assert_array_equal(
@@ -230,7 +217,7 @@ def test_bloc_power_does_not_depend_on_the_batch(default_world: World) -> None:
     exact = pole.capability * pole.military_weight + np.array(
         [state.capability[alignment[0] == b].sum() for b in range(3)]
     )
-    np.testing.assert_allclose(batch[0], exact, rtol=1e-13)
+    assert_close(batch[0], exact)
     # with an event's per-run capabilities (R, N) the same rule applies
     caps = state.capability * rng.uniform(0.5, 2.0, (500, 1))
     by_run = K.bloc_power(pole, replace(state, capability=caps), K.membership(alignment, 4))
@@ -266,8 +253,8 @@ def test_logit_is_gumbel_argmax_and_matches_probabilities() -> None:
     )
     freq = np.bincount(picks[:, 0], minlength=3) / 200_000
     expected = np.exp(2 * utility) / np.exp(2 * utility).sum()
-    np.testing.assert_allclose(freq, expected, atol=0.005)
-    np.testing.assert_allclose(K.choice_probabilities(utility, 2.0), expected)
+    assert_close(freq, expected, atol=0.005)
+    assert_close(K.choice_probabilities(utility, 2.0), expected)
 
 
 def test_realist_rules_use_security_only() -> None:

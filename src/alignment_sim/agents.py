@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 from alignment_sim import kernels as K
-from alignment_sim.world import FloatArray
+from alignment_sim.world import FLOAT, FloatArray
 
 if TYPE_CHECKING:
     from alignment_sim.model import AlignmentModel
@@ -37,7 +37,7 @@ class ChooserAgent(mesa.Agent):
         self.alignment = alignment
         self.pending = alignment
         n_options = len(model.world.options)
-        self.utility: FloatArray = np.zeros(n_options)
+        self.utility: FloatArray = np.zeros(n_options, dtype=FLOAT)
         self.terms: dict[str, FloatArray] = {}  # name -> value for each option
 
     @property
@@ -101,9 +101,9 @@ class PoleAgent(mesa.Agent):
         self.name = name
         self.rows = slice(index, index + 1)
         self.credibility = credibility
-        self.defection: FloatArray = np.zeros(model.world.n_states)
-        self.threat: FloatArray = np.zeros((1, 1, model.world.n_states))
-        self.offers: FloatArray = np.zeros((1, 1, model.world.n_states))
+        self.defection: FloatArray = np.zeros(model.world.n_states, dtype=FLOAT)
+        self.threat: FloatArray = np.zeros((1, 1, model.world.n_states), dtype=FLOAT)
+        self.offers: FloatArray = np.zeros((1, 1, model.world.n_states), dtype=FLOAT)
 
     def plan(self) -> None:
         """Threat against each chooser and offers to each, from last tick's state."""
@@ -132,7 +132,9 @@ class PoleAgent(mesa.Agent):
         target = np.broadcast_to(model.params[1].credibility, (1, model.world.n_poles))
         self.credibility = float(
             K.next_credibility(
-                np.array([[self.credibility]]), target[:, self.rows], dyn.credibility_recovery
+                np.array([[self.credibility]], dtype=FLOAT),
+                target[:, self.rows],
+                dyn.credibility_recovery,
             )[0, 0]
         )
         self.defection = K.next_defection(

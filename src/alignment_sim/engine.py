@@ -21,7 +21,7 @@ from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from alignment_sim.kernels import TERMS, Part, with_hedge
+from alignment_sim.kernels import TERMS, Part
 from alignment_sim.record import Trajectory, option_shares
 from alignment_sim.simulation import BatchState, RunInputs, RunStreams, tick_batch
 from alignment_sim.world import FloatArray
@@ -171,8 +171,8 @@ class TermSums:
         for name, part in terms.items():
             for side, value in (("blocs", part.blocs), ("hedge", part.hedge)):
                 total = self.sums.get((name, side))
-                if total is None:
-                    self.sums[name, side] = np.array(value, order="F")
+                if total is None:  # summed in double precision
+                    self.sums[name, side] = np.array(value, dtype=np.float64, order="F")
                 elif total.shape == np.broadcast_shapes(total.shape, value.shape):
                     np.add(total, value, out=total)
                 else:
@@ -184,7 +184,10 @@ class TermSums:
         for name in TERMS:
             blocs, hedge = self.sums[name, "blocs"], self.sums[name, "hedge"]
             shape = (runs, *blocs.shape[-2:])
-            joined = with_hedge(np.broadcast_to(blocs, shape), np.broadcast_to(hedge, shape[:-1]))
+            joined = np.concatenate(
+                [np.broadcast_to(blocs, shape), np.broadcast_to(hedge, shape[:-1])[..., None]],
+                axis=-1,
+            )
             columns.append((joined / ticks).astype(np.float32))
         return np.stack(columns, axis=-1)
 

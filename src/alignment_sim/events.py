@@ -194,7 +194,7 @@ def initial_starts(program: EventProgram, batch: int) -> NDArray[np.int64]:
 
 
 def update_starts(
-    starts: NDArray[np.int64], program: EventProgram, tick: int, uniforms: NDArray[np.float64]
+    starts: NDArray[np.int64], program: EventProgram, tick: int, uniforms: NDArray[np.floating[Any]]
 ) -> NDArray[np.int64]:
     """Start hazard events that fire at ``tick``: not started and uniform < hazard."""
     fires = (starts < 0) & (program.hazard > 0.0) & (uniforms < program.hazard)

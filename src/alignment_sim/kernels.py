@@ -31,9 +31,9 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from alignment_sim.world import PairParams, PoleParams, StateParams
+from alignment_sim.world import FLOAT, PairParams, PoleParams, StateParams
 
-FloatArray = NDArray[np.float64]
+FloatArray = NDArray[np.floating[Any]]
 IntArray = NDArray[np.int64]
 Scalar = Any  # float, or an array broadcasting as (R, 1, 1) for per-point parameters
 
@@ -78,9 +78,9 @@ def state_rows(values: FloatArray, rows: slice) -> FloatArray:
     return values[..., rows, None]
 
 
-def batch_empty(shape: tuple[int, ...]) -> FloatArray:
-    """An empty float array of ``shape`` in Fortran order (the run axis fastest)."""
-    return np.empty(shape, order="F")
+def batch_empty(shape: tuple[int, ...], dtype: Any = FLOAT) -> FloatArray:
+    """An empty array of ``shape`` in Fortran order (the run axis fastest)."""
+    return np.empty(shape, dtype=dtype, order="F")
 
 
 def product(*factors: Any) -> FloatArray:
@@ -97,7 +97,8 @@ def with_hedge(bloc_values: FloatArray, hedge_value: FloatArray) -> FloatArray:
     shape = bloc_values.shape[:-1]
     if hedge_value.shape != shape:
         shape = np.broadcast_shapes(shape, hedge_value.shape)
-    out = batch_empty((*shape, bloc_values.shape[-1] + 1))
+    dtype = np.result_type(bloc_values, hedge_value)
+    out = batch_empty((*shape, bloc_values.shape[-1] + 1), dtype)
     out[..., :-1] = bloc_values
     out[..., -1] = hedge_value
     return out
@@ -208,10 +209,10 @@ def bloc_power(pole: PoleParams, state: StateParams, members: FloatArray) -> Flo
     exact in any order and one matrix product serves any batch.
     """
     n_poles = pole.capability.shape[-1]
-    units = np.round(state.capability / CAPABILITY_GRID)
+    units = np.round(state.capability.astype(np.float64) / CAPABILITY_GRID)
     in_bloc = members[..., :n_poles, :]
     counted = np.sum(in_bloc * units[..., None, :], axis=-1)
-    return pole.capability * pole.military_weight + counted * CAPABILITY_GRID
+    return pole.capability * pole.military_weight + (counted * CAPABILITY_GRID).astype(FLOAT)
 
 
 def stance_term(
@@ -260,9 +261,9 @@ def inducement_term(
 
     Loans, subsidies and debt swaps (China's US$10bn and 12bn loans, 001; the US$10bn
     plant loan, 003; the IMF's up to US$3bn, 003; debt-for-assets, 004) matter relative
-    to the economy that receives them; the log saturates large offers. It is taken in
-    single precision (SIMD, several times faster than double; ample for a utility).
-    Worked in the offers' own (R, B, n) layout and turned to (R, n, B) once at the end.
+    to the economy that receives them; the log saturates large offers. Worked in the
+    offers' own (R, B, n) layout and turned to (R, n, B) once at the end; the log is
+    taken in single precision whatever the inputs.
     """
     percent_per_bn = 100.0 / state.gdp_bn[..., None, rows]
     saturated = (offers[..., rows] * percent_per_bn).astype(np.float32)
@@ -328,7 +329,7 @@ def autonomy_term(state: StateParams, rows: slice, n_poles: int) -> Part:
     (000), the "multi-vector" credo of Minsk (003): status and sovereignty (001).
     """
     value = state_rows(state.autonomy, rows)
-    return Part(np.zeros((*value.shape[:-1], n_poles), order="F"), value[..., 0])
+    return Part(np.zeros((*value.shape[:-1], n_poles), dtype=value.dtype, order="F"), value[..., 0])
 
 
 # --- soft power -----------------------------------------------------------------------
@@ -354,7 +355,7 @@ def membership(alignment: IntArray, n_options: int) -> FloatArray:
     """(R, N) option indices as (R, K, N) indicators: [chooser j is in option k], in the
     memory order of ``alignment``."""
     options = np.arange(n_options)[:, None]
-    return np.equal(alignment[..., None, :], options).astype(np.float64)
+    return np.equal(alignment[..., None, :], options).astype(FLOAT)
 
 
 def peer_term(affinity: FloatArray, members: FloatArray, rows: slice, weight: Scalar = 1.0) -> Part:
@@ -383,7 +384,7 @@ def switching_cost_matrix(n_options: int, hedge_fraction: float) -> FloatArray:
     Bloc to bloc costs 1 ("a dramatic change of foreign policy orientation is fraught
     with serious potential crises", 002); to or from hedging costs ``hedge_fraction``.
     """
-    cost = np.ones((n_options, n_options))
+    cost = np.ones((n_options, n_options), dtype=FLOAT)
     cost[-1, :] = hedge_fraction
     cost[:, -1] = hedge_fraction
     np.fill_diagonal(cost, 0.0)
@@ -399,7 +400,7 @@ def switching_term(current: IntArray, cost_matrix: FloatArray, weight: Scalar = 
     per_run = isinstance(weight, np.ndarray) and weight.ndim > 0
     table = -cost_matrix if per_run else -(weight * cost_matrix)
     n_options = table.shape[-1]
-    joined = batch_empty((*current.shape, n_options))
+    joined = batch_empty((*current.shape, n_options), table.dtype)
     for k in range(n_options):
         joined[..., k] = table[:, k][current]
     if per_run:
@@ -528,7 +529,7 @@ def bloc_margins(utility: FloatArray, n_poles: int) -> FloatArray:
     best_after = {n_options - 2: columns[n_options - 1]}
     for k in range(n_options - 3, -1, -1):
         best_after[k] = np.maximum(columns[k + 1], best_after[k + 1])
-    margins = batch_empty((*utility.shape[:-2], n_poles, utility.shape[-2]))
+    margins = batch_empty((*utility.shape[:-2], n_poles, utility.shape[-2]), utility.dtype)
     for b in range(n_poles):  # blocs come before the hedge, so best_after[b] exists
         best_other = best_after[b] if b == 0 else np.maximum(best_before[b], best_after[b])
         np.subtract(columns[b], best_other, out=margins[..., b, :])
@@ -578,11 +579,11 @@ def next_defection(
     decaying by ``decay`` per tick (a float or one value per run, (R, 1))."""
     pole_ids = np.arange(hedge_option)[poles, None]
     left = (before[..., None, :] == pole_ids) & (after[..., None, :] != pole_ids)
-    jump = np.where(after == hedge_option, hedge_fraction, 1.0)[..., None, :]
-    keep = 1.0 - np.asarray(decay)
-    if keep.ndim:
+    jump = np.where(after == hedge_option, FLOAT(hedge_fraction), FLOAT(1.0))[..., None, :]
+    keep = 1.0 - decay
+    if isinstance(keep, np.ndarray) and keep.ndim:
         keep = keep[..., None]
-    return keep * defection + np.where(left, jump, 0.0)
+    return keep * defection + np.where(left, jump, FLOAT(0.0))
 
 
 # --- decisions ------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from alignment_sim.events import active_events, apply_events, initial_starts, up
 from alignment_sim.params import SimulationConfig
 from alignment_sim.record import Trajectory
 from alignment_sim.simulation import RunInputs, RunStreams, TickOutput
-from alignment_sim.world import FloatArray, IntArray, World
+from alignment_sim.world import FLOAT, FloatArray, IntArray, World
 
 
 def bloc_share(option: str) -> Any:
@@ -104,7 +104,7 @@ class AlignmentModel(mesa.Model):
         return self._by_index(self.pole_agents, "defection")
 
     def credibility_vector(self) -> FloatArray:
-        return self._by_index(self.pole_agents, "credibility")
+        return self._by_index(self.pole_agents, "credibility").astype(FLOAT)
 
     def _pole_rows(self, attribute: str) -> FloatArray:
         ordered = sorted(self.pole_agents, key=lambda agent: agent.index)

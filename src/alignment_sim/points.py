@@ -19,6 +19,7 @@ import numpy as np
 from alignment_sim.errors import ConfigError
 from alignment_sim.params import SimulationConfig, UtilityWeights
 from alignment_sim.simulation import RunInputs
+from alignment_sim.world import FLOAT
 
 # Dynamics fields that can vary per run, with the number of trailing axes they need.
 DYNAMICS_AXES = {
@@ -88,7 +89,7 @@ def config_for_point(config: SimulationConfig, values: Mapping[str, float]) -> S
 
 
 def _column(values: np.ndarray, axes: int) -> np.ndarray:
-    return np.asarray(values, dtype=np.float64).reshape((-1,) + (1,) * axes)
+    return np.asarray(values, dtype=FLOAT).reshape((-1,) + (1,) * axes)
 
 
 def with_point_values(inputs: RunInputs, values: Mapping[str, np.ndarray]) -> RunInputs:

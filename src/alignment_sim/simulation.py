@@ -26,7 +26,7 @@ from alignment_sim.events import (
     update_starts,
 )
 from alignment_sim.params import Dynamics, SimulationConfig, UtilityWeights
-from alignment_sim.world import FloatArray, IntArray, World, build_world
+from alignment_sim.world import FLOAT, FloatArray, IntArray, World, build_world
 
 ALL = slice(None)
 
@@ -122,9 +122,9 @@ class BatchState:
         N, B = world.n_states, world.n_poles
         return cls(
             alignment=np.broadcast_to(world.initial_alignment, (batch, N)).copy(order="F"),
-            utility=np.zeros((batch, N, B + 1), order="F"),
+            utility=np.zeros((batch, N, B + 1), dtype=FLOAT, order="F"),
             credibility=np.broadcast_to(world.pole.credibility, (batch, B)).copy(order="F"),
-            defection=np.zeros((batch, B, N), order="F"),
+            defection=np.zeros((batch, B, N), dtype=FLOAT, order="F"),
             starts=initial_starts(inputs.program, batch),
         )
 
