@@ -7,9 +7,10 @@ bit-identical numbers. Shapes: N choosers, B poles, K = B + 1 options (the blocs
 ``hedge``); ``n`` is the number of chooser rows being evaluated (N, or 1 for an agent).
 
 Sums over choosers are written as loops in a fixed order (``sum_last_axis``), and the
-peer and bloc-power sums are exact (affinities sit on a 1/16 grid, capabilities on a
-2**-48 grid), so results never depend on the batch size or on how numpy blocks a
-reduction.
+peer and bloc-power sums are exact (affinities sit on a 1/16 grid; capabilities are
+summed in double precision on a 2**-48 grid), so results never depend on the batch size
+or on how numpy blocks a reduction. The model's numbers are single precision
+(``world.FLOAT``).
 
 Memory layout: the engine keeps its batch arrays in Fortran order (the run axis varies
 fastest), so every elementwise operation, broadcasts over a run's poles or choosers
