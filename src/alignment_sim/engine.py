@@ -21,7 +21,7 @@ from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from alignment_sim.kernels import TERMS, Part
+from alignment_sim.kernels import TERMS, Part, add_into
 from alignment_sim.record import Trajectory, option_shares
 from alignment_sim.simulation import BatchState, RunInputs, RunStreams, tick_batch
 from alignment_sim.world import FloatArray
@@ -173,10 +173,8 @@ class TermSums:
                 total = self.sums.get((name, side))
                 if total is None:  # summed in double precision
                     self.sums[name, side] = np.array(value, dtype=np.float64, order="F")
-                elif total.shape == np.broadcast_shapes(total.shape, value.shape):
-                    np.add(total, value, out=total)
                 else:
-                    self.sums[name, side] = np.add(total, value, order="F")
+                    self.sums[name, side] = add_into(total, value)
 
     def means(self, runs: int, ticks: int) -> np.ndarray:
         """Per-run means of each term, (R, N, K, n_terms) float32."""

@@ -18,10 +18,11 @@ included, runs as long loops over runs rather than loops of 3 or 4 elements. The
 preserve the layout of their inputs (``order="K"``, views instead of C copies) and
 allocate batch arrays in Fortran order (``batch_empty``, ``order="F"`` where a broadcast
 leaves numpy a choice); for one run (the Mesa model) the two layouts are the same.
-Layout never changes a number. The
-terms that move every tick take their weight and fold it into their
-smallest factor (a per-run or per-pole array), which saves a pass over the
-(run, state, option) arrays; ``Part.scaled`` weights the others.
+Layout never changes a number.
+
+The terms that move every tick take their weight and fold it into their smallest factor
+(a per-run or per-pole array), which saves a pass over the (run, state, option) arrays;
+``Part.scaled`` weights the others.
 """
 
 from __future__ import annotations
@@ -270,10 +271,7 @@ def inducement_term(
     saturated = (offers[..., rows] * percent_per_bn).astype(np.float32)
     np.log(np.add(saturated, 1.0, out=saturated), out=saturated)
     value = (weight * credibility[..., :, None]) * saturated
-    hedge = np.array(value[..., 0, :], order="K")
-    for b in range(1, value.shape[-2]):
-        hedge += value[..., b, :]
-    return Part(np.swapaxes(value, -1, -2), hedge_access * hedge)
+    return hedge_share_of(np.swapaxes(value, -1, -2), hedge_access)
 
 
 def remittance_term(
@@ -369,12 +367,8 @@ def peer_term(affinity: FloatArray, members: FloatArray, rows: slice, weight: Sc
     ``members`` is the (R, K, N) membership indicator (``membership``).
     """
     R, K, N = members.shape
-    # (N, K*R) @ ... in whichever order members is laid out, as one matrix product
-    if members.flags.c_contiguous:
-        peers = (members.reshape(R * K, N) @ affinity[rows].T).reshape(R, K, -1)
-    else:
-        by_chooser = members.T.reshape(N, K * R)
-        peers = (affinity[rows] @ by_chooser).reshape(-1, K, R).T
+    by_chooser = members.T.reshape(N, K * R)  # a view for the engine's Fortran order
+    peers = (affinity[rows] @ by_chooser).reshape(-1, K, R).T
     blocs = weight * np.swapaxes(peers[:, :-1, :], -1, -2)
     return Part(blocs, hedge_weight(weight) * peers[:, -1, :])
 
@@ -495,20 +489,23 @@ def total_utility(terms: dict[str, Part], names: tuple[str, ...] = TERMS) -> Flo
 
 
 def _running_sum(values: list[FloatArray]) -> FloatArray:
-    """values[0] + values[1] + ... left to right, in place once the sum has its full shape
-    (the same numbers as the plain expression, without a new array per addition)."""
-    total = np.asarray(values[0])
-    owned = False
-    for value in values[1:]:
-        shape = np.shape(value)
-        if owned and (
-            shape == total.shape or total.shape == np.broadcast_shapes(total.shape, shape)
-        ):
-            np.add(total, value, out=total)
-        else:
-            total = np.add(total, value, order="F")
-            owned = True
+    """values[0] + values[1] + ... left to right (the same numbers as the plain
+    expression, without a new array per addition)."""
+    if len(values) == 1:
+        return np.asarray(values[0])
+    total = np.add(values[0], values[1], order="F")
+    for value in values[2:]:
+        total = add_into(total, value)
     return total
+
+
+def add_into(total: FloatArray, value: Any) -> FloatArray:
+    """total + value: in place when ``total`` (an array the caller owns) already has the
+    result's shape, else a new array in Fortran order (a batch axis appeared)."""
+    shape = np.shape(value)
+    if shape == total.shape or total.shape == np.broadcast_shapes(total.shape, shape):
+        return np.add(total, value, out=total)
+    return np.add(total, value, order="F")
 
 
 # --- poles ----------------------------------------------------------------------------
