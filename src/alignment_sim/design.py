@@ -187,56 +187,37 @@ def analysis_seed(spec: DesignSpec) -> int:
 def _indices(
     spec: DesignSpec, prob: dict[str, Any], points: pd.DataFrame, y: np.ndarray
 ) -> list[dict[str, Any]]:
-    names = prob["names"]
     seed = analysis_seed(spec)
     x = points.to_numpy()
-    out: list[dict[str, Any]] = []
+    # each method's indices: (index name, result key, key of its interval or None)
+    keys: list[tuple[str, str, str | None]]
     if spec.method == "sobol":
         from SALib.analyze import sobol
 
         res = sobol.analyze(
             prob, y, calc_second_order=False, num_resamples=spec.bootstrap, seed=seed
         )
-        for i, name in enumerate(names):
-            out.append(
-                {"parameter": name, "index": "S1", "value": res["S1"][i], "conf": res["S1_conf"][i]}
-            )
-            out.append(
-                {"parameter": name, "index": "ST", "value": res["ST"][i], "conf": res["ST_conf"][i]}
-            )
+        keys = [("S1", "S1", "S1_conf"), ("ST", "ST", "ST_conf")]
     elif spec.method == "morris":
         from SALib.analyze import morris
 
         res = morris.analyze(prob, x, y, num_resamples=spec.bootstrap, num_levels=4, seed=seed)
-        for i, name in enumerate(names):
-            out.append(
-                {
-                    "parameter": name,
-                    "index": "mu_star",
-                    "value": res["mu_star"][i],
-                    "conf": res["mu_star_conf"][i],
-                }
-            )
-            out.append(
-                {"parameter": name, "index": "sigma", "value": res["sigma"][i], "conf": np.nan}
-            )
+        keys = [("mu_star", "mu_star", "mu_star_conf"), ("sigma", "sigma", None)]
     else:
         from SALib.analyze import delta
 
         res = delta.analyze(prob, x, y, num_resamples=spec.bootstrap, seed=seed)
-        for i, name in enumerate(names):
-            out.append(
-                {
-                    "parameter": name,
-                    "index": "delta",
-                    "value": res["delta_raw"][i],
-                    "conf": res["delta_raw_conf"][i],
-                }
-            )
-            out.append(
-                {"parameter": name, "index": "S1", "value": res["S1"][i], "conf": res["S1_conf"][i]}
-            )
-    return out
+        keys = [("delta", "delta_raw", "delta_raw_conf"), ("S1", "S1", "S1_conf")]
+    return [
+        {
+            "parameter": name,
+            "index": index,
+            "value": res[value][i],
+            "conf": res[conf][i] if conf else np.nan,
+        }
+        for i, name in enumerate(prob["names"])
+        for index, value, conf in keys
+    ]
 
 
 def plot_sensitivity(table: pd.DataFrame, path: Path, method: str) -> None:
