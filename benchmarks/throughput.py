@@ -23,8 +23,8 @@ import mesa
 import numpy as np
 
 from alignment_sim import AlignmentModel, default_config
-from alignment_sim.engine import run_batch
-from alignment_sim.simulation import RunInputs
+from alignment_sim.engine.batch import run_batch
+from alignment_sim.model.inputs import RunInputs
 
 
 def timed(fn: Any) -> tuple[Any, float]:

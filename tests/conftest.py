@@ -7,7 +7,7 @@ import pytest
 from hydra.core.global_hydra import GlobalHydra
 
 from alignment_sim import default_config
-from alignment_sim.params import (
+from alignment_sim.model.params import (
     AffinitySpec,
     PoleSpec,
     RegionSpec,
@@ -15,7 +15,7 @@ from alignment_sim.params import (
     SimulationConfig,
     StateSpec,
 )
-from alignment_sim.world import World, build_world
+from alignment_sim.model.world import World, build_world
 
 # Three choosers on the equator; pole p at longitude 0, pole q at longitude 10 (1111.95 km).
 TINY_ATTRIBUTES = {

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-CLI = [sys.executable, "-c", "from alignment_sim.cli import main; main()"]
+CLI = [sys.executable, "-c", "from alignment_sim.cli.main import main; main()"]
 
 
 def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:

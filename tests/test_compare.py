@@ -13,14 +13,14 @@ import pandas as pd
 import pytest
 
 from alignment_sim import default_config
-from alignment_sim.cli import record_failure
-from alignment_sim.compare import Comparison, choose_baseline, compare, main
-from alignment_sim.engine import run_batch
-from alignment_sim.kernels import TERMS
-from alignment_sim.outputs import write_run
+from alignment_sim.cli.main import record_failure
+from alignment_sim.engine.batch import run_batch
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.kernels import TERMS
+from alignment_sim.outputs.files import write_run
+from alignment_sim.report.command import Comparison, choose_baseline, compare, main
 from alignment_sim.report.inputs import CompareError
-from alignment_sim.simulation import RunInputs
-from alignment_sim.study import outcome_table, terms_table, write_study_job
+from alignment_sim.studies.replications import outcome_table, terms_table, write_study_job
 
 RUNS, TICKS, BOOT = 100, 12, 200
 

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from alignment_sim import AlignmentModel, ConfigError, default_config
-from alignment_sim.design import analysis_seed, run_design, sample_points
-from alignment_sim.engine import execute, run_chunk
-from alignment_sim.params import DesignSpec
-from alignment_sim.points import check_paths, config_for_point, with_point_values
-from alignment_sim.simulation import RunInputs
+from alignment_sim.engine.batch import execute, run_chunk
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.params import DesignSpec
+from alignment_sim.studies.design import analysis_seed, run_design, sample_points
+from alignment_sim.studies.points import check_paths, config_for_point, with_point_values
 
 PARAMETERS = {
     "weights.inducements": [0.5, 2.5],

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from alignment_sim import AlignmentModel, default_config
-from alignment_sim.engine import iter_batches, run_batch
+from alignment_sim.engine.batch import iter_batches, run_batch
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.trajectory import Trajectory
 from alignment_sim.presets import available
-from alignment_sim.record import Trajectory
-from alignment_sim.simulation import RunInputs
 
 ARRAYS = ("alignment", "utility", "terms", "offers", "credibility", "power", "active")
 
@@ -95,8 +95,8 @@ def test_engine_equals_mesa_everywhere(scenario: str, rule: str) -> None:
 def test_batch_arrays_keep_the_run_axis_fastest(scenario: str) -> None:
     """Every batch array a tick makes has the run axis fastest in memory (the engine's
     speed depends on it, see kernels); a C-ordered array creeping in fails here."""
-    from alignment_sim.engine import draw_streams
-    from alignment_sim.simulation import BatchState, tick_batch
+    from alignment_sim.engine.batch import draw_streams
+    from alignment_sim.engine.tick import BatchState, tick_batch
 
     inputs = RunInputs.from_config(default_config(scenario=scenario, ticks=40))
     runs = 40

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from alignment_sim import AlignmentModel, ConfigError, EventSpec, ScenarioSpec, default_config
-from alignment_sim.events import active_events, apply_events, compile_scenario, initial_starts
-from alignment_sim.world import build_world
+from alignment_sim.model.events import active_events, apply_events, compile_scenario, initial_starts
+from alignment_sim.model.world import build_world
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alignment_sim.viz.classroom import (
+from alignment_sim.classroom.classroom import (
     Setup,
     Variant,
     available_lessons,
     build_config,
     load_lesson,
 )
-from alignment_sim.viz.lessons import Outcome, main, run_variant, variants
+from alignment_sim.classroom.lessons import Outcome, main, run_variant, variants
 
 LESSONS = Path(__file__).resolve().parents[1] / "experiments" / "lessons"
 EXPECTED = [

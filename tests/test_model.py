@@ -11,9 +11,9 @@ import pytest
 from conftest import tiny_attributes
 
 from alignment_sim import AlignmentModel, SimulationConfig, default_config
-from alignment_sim.kernels import TERMS
-from alignment_sim.outputs import read_manifest, write_run
-from alignment_sim.world import FLOAT
+from alignment_sim.model.kernels import TERMS
+from alignment_sim.model.world import FLOAT
+from alignment_sim.outputs.files import read_manifest, write_run
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,14 @@
 """The eight patterns of MECHANISMS.md, each over 200 seeds per scenario (slow).
 
 They run on seeds 10,000-10,199, a block the defaults were not calibrated on; the
-criteria and the measured effects are in docs/ODD.md (``python -m alignment_sim.patterns``).
+criteria and the measured effects are in docs/ODD.md (``python -m alignment_sim.studies.patterns``).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from alignment_sim import patterns
+from alignment_sim.studies import patterns
 
 
 @pytest.fixture(autouse=True)

@@ -32,8 +32,8 @@ def test_readme_names_the_two_commands() -> None:
 
 
 def test_docs_cover_every_term_and_pattern() -> None:
-    from alignment_sim.kernels import TERMS
-    from alignment_sim.patterns import PATTERNS
+    from alignment_sim.model.kernels import TERMS
+    from alignment_sim.studies.patterns import PATTERNS
 
     docs = Path(__file__).parents[1] / "docs"
     model = (docs / "MODEL.md").read_text()

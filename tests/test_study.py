@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 from alignment_sim import default_config
-from alignment_sim.collect import collect
-from alignment_sim.engine import run_batch
-from alignment_sim.simulation import RunInputs
-from alignment_sim.study import (
+from alignment_sim.engine.batch import run_batch
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.studies.collect import collect
+from alignment_sim.studies.replications import (
     config_digest,
     job_is_complete,
     outcome_table,
@@ -26,7 +26,7 @@ from alignment_sim.study import (
     write_study_job,
 )
 
-CLI = [sys.executable, "-c", "from alignment_sim.cli import main; main()"]
+CLI = [sys.executable, "-c", "from alignment_sim.cli.main import main; main()"]
 
 
 def cli(args: list[str], cwd: Path, timeout: int = 240) -> subprocess.CompletedProcess[str]:

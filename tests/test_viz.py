@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from alignment_sim import AlignmentModel, default_config
-from alignment_sim.kernels import TERMS
-from alignment_sim.viz.classroom import (
+from alignment_sim.classroom.classroom import (
     LEVERS,
     ClassroomModel,
     Setup,
@@ -19,7 +18,8 @@ from alignment_sim.viz.classroom import (
     get_value,
     set_value,
 )
-from alignment_sim.viz.explain import explain, last_switch, quarter
+from alignment_sim.classroom.explain import explain, last_switch, quarter
+from alignment_sim.model.kernels import TERMS
 
 # --- the model behind the page ---------------------------------------------------------
 
@@ -215,7 +215,7 @@ def texts(figure) -> str:
 
 
 def test_map_shows_states_poles_and_lever_values() -> None:
-    from alignment_sim.viz.drawing import map_figure, shares_figure
+    from alignment_sim.classroom.drawing import map_figure, shares_figure
 
     model = ClassroomModel(scenario="baseline")
     model.apply_levers({"russia_budget": 0.0})
@@ -243,7 +243,7 @@ def page():
         pytest.skip("the viz extra (solara) is not installed")
     solara.settings.main.check_hooks = "off"  # Mesa's SolaraViz trips Solara's hook linter
 
-    from alignment_sim.viz import app
+    from alignment_sim.classroom import app
 
     app.selected_state.set("")
     _box, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
@@ -324,7 +324,7 @@ def test_page_reports_bad_input_and_keeps_running(page) -> None:
 
 
 def test_command_line_is_offline_and_checks_its_arguments() -> None:
-    from alignment_sim.viz.__main__ import OFFLINE_CDN, offline_environment, parse_args
+    from alignment_sim.classroom.__main__ import OFFLINE_CDN, offline_environment, parse_args
 
     env = offline_environment(None)
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"

@@ -1,6 +1,6 @@
 """The classroom app in a real browser: Debian's Chromium driven by Playwright.
 
-Starts ``python -m alignment_sim.viz`` on a free localhost port and drives the page as a
+Starts ``python -m alignment_sim.classroom`` on a free localhost port and drives the page as a
 teacher would: it loads, a step moves the tick and the chart, a lever reaches the model,
 a click on a state opens its "why" panel, and bad input shows a message, not a trace.
 Every request the page makes to anything but localhost is blocked and counted: the app
@@ -69,7 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("viz") / "server.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "alignment_sim.viz", "--port", str(port)],
+            [sys.executable, "-m", "alignment_sim.classroom", "--port", str(port)],
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,

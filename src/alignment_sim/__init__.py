@@ -2,12 +2,12 @@
 
 The model is a library: build a ``SimulationConfig`` (``default_config()`` loads the
 packaged presets), then run ``AlignmentModel`` (Mesa, the reference) or the batched
-engine for many runs. Only ``alignment_sim.cli`` knows Hydra.
+engine for many runs. Only ``alignment_sim.cli.main`` knows Hydra.
 """
 
 from alignment_sim.errors import ConfigError, DataError
-from alignment_sim.model import AlignmentModel
-from alignment_sim.params import (
+from alignment_sim.model.mesa_model import AlignmentModel
+from alignment_sim.model.params import (
     AffinitySpec,
     DecisionParams,
     Dynamics,
@@ -19,9 +19,9 @@ from alignment_sim.params import (
     StateSpec,
     UtilityWeights,
 )
+from alignment_sim.model.world import World, build_world
+from alignment_sim.outputs.provenance import package_version
 from alignment_sim.presets import default_config, load_region, load_scenario
-from alignment_sim.provenance import package_version
-from alignment_sim.world import World, build_world
 
 __version__ = package_version()
 

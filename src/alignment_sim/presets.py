@@ -16,7 +16,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from alignment_sim.errors import ConfigError
-from alignment_sim.params import (
+from alignment_sim.model.params import (
     DecisionParams,
     Dynamics,
     OutputParams,

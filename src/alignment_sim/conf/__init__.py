@@ -6,6 +6,6 @@ composition of these configs, by the CLI or by the compose API, is checked again
 
 from hydra.core.config_store import ConfigStore
 
-from alignment_sim.params import SimulationConfig
+from alignment_sim.model.params import SimulationConfig
 
 ConfigStore.instance().store(name="base_config", node=SimulationConfig)

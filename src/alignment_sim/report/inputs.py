@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from alignment_sim.kernels import TERMS
+from alignment_sim.model.kernels import TERMS
 
 STUDY_MARKERS = ("runs.parquet", "ticks.parquet", "terms.parquet", "aggregate.json")
 RUN_MARKERS = ("trajectory.parquet", "blocs.parquet", "summary.json")

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from alignment_sim.kernels import TERM_FAMILIES
+from alignment_sim.model.kernels import TERM_FAMILIES
 
 MIN_PAIRED_FRACTION = 0.5
 """Pair by seed when the common seeds are at least this share of each scenario's runs."""

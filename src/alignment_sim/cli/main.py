@@ -22,7 +22,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 import alignment_sim.conf  # noqa: F401  (registers the schema as base_config)
 from alignment_sim.errors import ConfigError
-from alignment_sim.params import SimulationConfig
+from alignment_sim.model.params import SimulationConfig
 
 NOT_PARAMETERS = {
     "study",
@@ -64,7 +64,7 @@ def _discard_incomplete(folder: Path) -> None:
 def record_failure(folder: Path, exc: BaseException, overrides: list[str], trace: str = "") -> None:
     """Leave ``error.json`` in a sweep job's folder, so the sweep goes on and the failure
     stays on record (and no manifest marks the job complete)."""
-    from alignment_sim.outputs import write_json
+    from alignment_sim.outputs.files import write_json
 
     folder.mkdir(parents=True, exist_ok=True)
     write_json(
@@ -120,8 +120,8 @@ def run_one(cfg: DictConfig) -> None:
 def run_single(
     config: SimulationConfig, folder: Path, overrides: list[str], skip_if_done: bool
 ) -> None:
-    from alignment_sim.model import AlignmentModel
-    from alignment_sim.outputs import summary_text, write_run
+    from alignment_sim.model.mesa_model import AlignmentModel
+    from alignment_sim.outputs.files import summary_text, write_run
 
     if skip_if_done and (folder / "manifest.json").is_file():
         print(f"alignment-sim: {folder.name} is already complete, skipped.")
@@ -140,8 +140,8 @@ def run_single(
 
 
 def run_design_job(config: SimulationConfig, folder: Path) -> None:
-    from alignment_sim.design import DESIGN_FILES, run_design
-    from alignment_sim.study import config_digest, job_is_complete
+    from alignment_sim.studies.design import DESIGN_FILES, run_design
+    from alignment_sim.studies.replications import config_digest, job_is_complete
 
     if job_is_complete(folder, config_digest(config), DESIGN_FILES):
         print(f"alignment-sim: design study in {folder} is already complete, skipped.")
@@ -157,9 +157,9 @@ def run_design_job(config: SimulationConfig, folder: Path) -> None:
 
 
 def run_study_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:
-    from alignment_sim.engine import run_batch
-    from alignment_sim.simulation import RunInputs
-    from alignment_sim.study import config_digest, job_is_complete, write_study_job
+    from alignment_sim.engine.batch import run_batch
+    from alignment_sim.model.inputs import RunInputs
+    from alignment_sim.studies.replications import config_digest, job_is_complete, write_study_job
 
     if job_is_complete(folder, config_digest(config)):
         print(f"alignment-sim: {folder.name or folder} is already complete, skipped.")
@@ -191,7 +191,7 @@ def run_study_job(config: SimulationConfig, folder: Path, overrides: list[str]) 
         )
 
 
-@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def _hydra_entry(cfg: DictConfig) -> None:
     run_one(cfg)
 

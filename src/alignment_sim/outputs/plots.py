@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
-from alignment_sim.record import Trajectory
+from alignment_sim.model.trajectory import Trajectory
 
 HEDGE_COLOR = "#9b9b9b"
 

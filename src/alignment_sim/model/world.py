@@ -19,7 +19,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from alignment_sim.errors import DataError
-from alignment_sim.params import HEDGE, RegionSpec
+from alignment_sim.model.params import HEDGE, RegionSpec
 
 FloatArray = NDArray[np.floating[Any]]
 IntArray = NDArray[np.int64]

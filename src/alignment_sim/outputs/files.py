@@ -15,9 +15,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from alignment_sim.params import SimulationConfig
-from alignment_sim.provenance import manifest
-from alignment_sim.record import Trajectory
+from alignment_sim.model.params import SimulationConfig
+from alignment_sim.model.trajectory import Trajectory
+from alignment_sim.outputs.provenance import manifest
 
 RUN_FILES = ("trajectory.parquet", "blocs.parquet", "summary.json", "manifest.json")
 
@@ -66,7 +66,7 @@ def write_run(
     write_parquet(folder / "blocs.parquet", trajectory.blocs_frame(run), meta)
     write_json(folder / "summary.json", trajectory.summary(run))
     if plots:
-        from alignment_sim.plots import plot_run
+        from alignment_sim.outputs.plots import plot_run
 
         plot_run(
             trajectory,

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alignment_sim.kernels import TERM_FAMILIES, TERMS, choice_probabilities
-from alignment_sim.model import AlignmentModel
-from alignment_sim.world import FloatArray
+from alignment_sim.model.kernels import TERM_FAMILIES, TERMS, choice_probabilities
+from alignment_sim.model.mesa_model import AlignmentModel
+from alignment_sim.model.world import FloatArray
 
 FAMILIES = ("security", "economic", "regime", "soft_power", "dynamics")
 

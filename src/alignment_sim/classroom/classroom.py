@@ -26,8 +26,10 @@ import pandas as pd
 import yaml
 
 from alignment_sim.errors import ConfigError
-from alignment_sim.model import AlignmentModel
-from alignment_sim.params import RegionSpec, SimulationConfig
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.mesa_model import AlignmentModel
+from alignment_sim.model.params import RegionSpec, SimulationConfig
+from alignment_sim.model.world import World, build_world, load_attributes
 from alignment_sim.presets import (
     available,
     conf_dir,
@@ -36,8 +38,6 @@ from alignment_sim.presets import (
     load_region,
     load_scenario,
 )
-from alignment_sim.simulation import RunInputs
-from alignment_sim.world import World, build_world, load_attributes
 
 NO_LESSON = "none"
 """The lesson picker's value for a free run (scenario and rule from their pickers)."""

@@ -15,10 +15,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from alignment_sim.model import AlignmentModel
-from alignment_sim.plots import HEDGE_COLOR
-from alignment_sim.viz.explain import FAMILIES, Explanation, family_of, quarter
-from alignment_sim.world import World
+from alignment_sim.classroom.explain import FAMILIES, Explanation, family_of, quarter
+from alignment_sim.model.mesa_model import AlignmentModel
+from alignment_sim.model.world import World
+from alignment_sim.outputs.plots import HEDGE_COLOR
 
 FAMILY_COLORS = {
     "security": "#8e44ad",

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from alignment_sim.world import FLOAT, PairParams, PoleParams, StateParams
+from alignment_sim.model.world import FLOAT, PairParams, PoleParams, StateParams
 
 FloatArray = NDArray[np.floating[Any]]
 IntArray = NDArray[np.int64]

@@ -18,8 +18,8 @@ import yaml
 from numpy.typing import NDArray
 
 from alignment_sim.errors import ConfigError, DataError
-from alignment_sim.params import ScenarioSpec
-from alignment_sim.world import (
+from alignment_sim.model.params import ScenarioSpec
+from alignment_sim.model.world import (
     PairParams,
     PoleParams,
     StateParams,

@@ -1,6 +1,6 @@
 """The classroom page: Mesa's SolaraViz with a map, bloc shares, live levers and a why panel.
 
-Run it with ``alignment-sim-viz`` (or ``solara run alignment_sim.viz.app``). SolaraViz
+Run it with ``alignment-sim-viz`` (or ``solara run alignment_sim.classroom.app``). SolaraViz
 gives the controls (reset, play/pause, step) and the setup in the side bar (lesson,
 scenario, decision rule, seed, ticks; applied on Reset); the "Levers" card under it moves
 parameters of the running model from the next tick on. Every browser tab gets its own
@@ -17,17 +17,17 @@ import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 
-from alignment_sim.params import DECISION_RULES
-from alignment_sim.presets import available
-from alignment_sim.viz.classroom import (
+from alignment_sim.classroom.classroom import (
     LEVERS,
     NO_LESSON,
     ClassroomModel,
     available_lessons,
     lessons_dir,
 )
-from alignment_sim.viz.drawing import map_figure, option_colors, shares_figure, why_figure
-from alignment_sim.viz.explain import Explanation, explain, family_of, quarter
+from alignment_sim.classroom.drawing import map_figure, option_colors, shares_figure, why_figure
+from alignment_sim.classroom.explain import Explanation, explain, family_of, quarter
+from alignment_sim.model.params import DECISION_RULES
+from alignment_sim.presets import available
 
 TITLE = "alignment-sim: the classroom"
 CARD_STYLE = {"max-height": "385px", "overflow-y": "auto", "width": "100%"}

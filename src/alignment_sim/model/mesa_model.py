@@ -17,13 +17,13 @@ from typing import Any
 import mesa
 import numpy as np
 
-from alignment_sim import kernels as K
-from alignment_sim.agents import ChooserAgent, PoleAgent
-from alignment_sim.events import active_events, apply_events, initial_starts, update_starts
-from alignment_sim.params import SimulationConfig
-from alignment_sim.record import Trajectory
-from alignment_sim.simulation import RunInputs, RunStreams, TickOutput
-from alignment_sim.world import FLOAT, FloatArray, IntArray, World
+from alignment_sim.model import kernels
+from alignment_sim.model.agents import ChooserAgent, PoleAgent
+from alignment_sim.model.events import active_events, apply_events, initial_starts, update_starts
+from alignment_sim.model.inputs import RunInputs, RunStreams, TickOutput
+from alignment_sim.model.params import SimulationConfig
+from alignment_sim.model.trajectory import Trajectory
+from alignment_sim.model.world import FLOAT, FloatArray, IntArray, World
 
 
 def bloc_share(option: str) -> Any:
@@ -80,7 +80,7 @@ class AlignmentModel(mesa.Model):
             model_reporters={f"share_{o}": bloc_share(o) for o in self.world.options}
         )
         self.datacollector.collect(self)
-        self.snapshot: K.Snapshot
+        self.snapshot: kernels.Snapshot
         self.gumbel: FloatArray
         self.margins: FloatArray
 
@@ -128,15 +128,15 @@ class AlignmentModel(mesa.Model):
         self.params = apply_events(world, self.inputs.program, active)
 
         alignment = self.alignment_vector()
-        self.margins = K.bloc_margins(self.utility_matrix(), world.n_poles)
+        self.margins = kernels.bloc_margins(self.utility_matrix(), world.n_poles)
         credibility = self.credibility_vector()
         for pole in self.pole_agents:
             pole.plan()
-        members = K.membership(alignment, len(world.options))
-        self.snapshot = K.Snapshot(
+        members = kernels.membership(alignment, len(world.options))
+        self.snapshot = kernels.Snapshot(
             alignment=alignment,
             members=members,
-            power=K.bloc_power(self.params[1], self.params[0], members),
+            power=kernels.bloc_power(self.params[1], self.params[0], members),
             threat=self._pole_rows("threat"),
             offers=self._pole_rows("offers"),
             credibility=credibility,
@@ -152,8 +152,8 @@ class AlignmentModel(mesa.Model):
             pole.advance()
 
         ordered = sorted(self.choosers, key=lambda agent: agent.index)
-        stacked = {name: np.stack([a.terms[name] for a in ordered])[None] for name in K.TERMS}
-        terms = {name: K.Part(v[..., :-1], v[..., -1]) for name, v in stacked.items()}
+        stacked = {name: np.stack([a.terms[name] for a in ordered])[None] for name in kernels.TERMS}
+        terms = {name: kernels.Part(v[..., :-1], v[..., -1]) for name, v in stacked.items()}
         self.trajectory.add(
             tick,
             TickOutput(

@@ -25,13 +25,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from alignment_sim.engine import execute, run_chunk
-from alignment_sim.outputs import read_manifest, write_json, write_parquet
-from alignment_sim.params import DesignSpec, SimulationConfig
-from alignment_sim.points import check_paths, with_point_values
-from alignment_sim.provenance import manifest
-from alignment_sim.simulation import RunInputs
-from alignment_sim.study import config_digest, outcome_table
+from alignment_sim.engine.batch import execute, run_chunk
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.params import DesignSpec, SimulationConfig
+from alignment_sim.outputs.files import read_manifest, write_json, write_parquet
+from alignment_sim.outputs.provenance import manifest
+from alignment_sim.studies.points import check_paths, with_point_values
+from alignment_sim.studies.replications import config_digest, outcome_table
 
 DESIGN_FILES = ("design.parquet", "sensitivity.csv", "sensitivity.png", "manifest.json")
 

@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from alignment_sim.params import SimulationConfig
+from alignment_sim.model.params import SimulationConfig
 
 
 def package_version() -> str:

@@ -1,6 +1,6 @@
 """``alignment-sim-viz [--port N]``: serve the classroom app on localhost.
 
-Runs Solara's server on ``alignment_sim.viz.app`` in production mode, fully offline: the
+Runs Solara's server on ``alignment_sim.classroom.app`` in production mode, fully offline: the
 front end comes from the ``solara-assets`` package (Solara's local copy of its CDN files),
 and nothing is fetched from or reported to the internet (no telemetry, no version check,
 no CDN fallback), so it works in a classroom without a network.
@@ -13,7 +13,7 @@ import os
 import socket
 from pathlib import Path
 
-APP = "alignment_sim.viz.app"
+APP = "alignment_sim.classroom.app"
 DEFAULT_PORT = 8765
 OFFLINE_CDN = "http://127.0.0.1:9/"
 """Where Solara's server would fetch a front-end file missing from its local copy: an

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from alignment_sim import kernels as K
-from alignment_sim.world import FLOAT, FloatArray
+from alignment_sim.model import kernels
+from alignment_sim.model.world import FLOAT, FloatArray
 
 if TYPE_CHECKING:
-    from alignment_sim.model import AlignmentModel
+    from alignment_sim.model.mesa_model import AlignmentModel
 
 
 class ChooserAgent(mesa.Agent):
@@ -54,7 +54,7 @@ class ChooserAgent(mesa.Agent):
         model = self.model
         inputs = model.inputs
         state_params, pole_params, pair_params = model.params
-        terms = K.utility_terms(
+        terms = kernels.utility_terms(
             model.snapshot,
             state_params,
             pole_params,
@@ -66,9 +66,9 @@ class ChooserAgent(mesa.Agent):
             inputs.cost_matrix,
             self.rows,
         )
-        utility = K.total_utility(terms)
+        utility = kernels.total_utility(terms)
         security = inputs.security_score(terms, utility)
-        choice = K.choose(
+        choice = kernels.choose(
             utility,
             security,
             model.snapshot.alignment[:, self.rows],
@@ -110,8 +110,8 @@ class PoleAgent(mesa.Agent):
         model = self.model
         _, pole_params, pair_params = model.params
         state_params = model.params[0]
-        self.threat = K.menace(pole_params, pair_params, model.defection_matrix(), self.rows)
-        self.offers = K.spending_offers(
+        self.threat = kernels.menace(pole_params, pair_params, model.defection_matrix(), self.rows)
+        self.offers = kernels.spending_offers(
             pole_params,
             pair_params,
             state_params,
@@ -131,13 +131,13 @@ class PoleAgent(mesa.Agent):
         dyn = model.inputs.dynamics
         target = np.broadcast_to(model.params[1].credibility, (1, model.world.n_poles))
         self.credibility = float(
-            K.next_credibility(
+            kernels.next_credibility(
                 np.array([[self.credibility]], dtype=FLOAT),
                 target[:, self.rows],
                 dyn.credibility_recovery,
             )[0, 0]
         )
-        self.defection = K.next_defection(
+        self.defection = kernels.next_defection(
             self.defection[None, None, :],
             model.snapshot.alignment,
             model.choices(),

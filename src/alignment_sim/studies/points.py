@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from alignment_sim.errors import ConfigError
-from alignment_sim.params import SimulationConfig, UtilityWeights
-from alignment_sim.simulation import RunInputs
-from alignment_sim.world import FLOAT
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.params import SimulationConfig, UtilityWeights
+from alignment_sim.model.world import FLOAT
 
 # Dynamics fields that can vary per run, with the number of trailing axes they need.
 DYNAMICS_AXES = {

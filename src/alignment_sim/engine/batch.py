@@ -21,10 +21,11 @@ from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from alignment_sim.kernels import TERMS, Part, add_into
-from alignment_sim.record import Trajectory, option_shares
-from alignment_sim.simulation import BatchState, RunInputs, RunStreams, tick_batch
-from alignment_sim.world import FloatArray
+from alignment_sim.engine.tick import BatchState, tick_batch
+from alignment_sim.model.inputs import RunInputs, RunStreams
+from alignment_sim.model.kernels import TERMS, Part, add_into
+from alignment_sim.model.trajectory import Trajectory, option_shares
+from alignment_sim.model.world import FloatArray
 
 Record = Literal["minimal", "summary", "full"]
 T = TypeVar("T")
@@ -208,7 +209,7 @@ def execute(
     "dask": on the Dask scheduler at ``address`` or a local cluster of ``workers``.
     """
     if backend == "dask":
-        from alignment_sim.distributed import connect, map_ordered
+        from alignment_sim.engine.distributed import connect, map_ordered
 
         with connect(address, workers) as client:
             yield from map_ordered(client, function, tasks)

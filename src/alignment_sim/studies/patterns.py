@@ -3,7 +3,7 @@
 Each ``pattern_N`` runs the relevant scenario and the baseline over the same seeds
 (common random numbers) with the batched engine and returns ``PatternResult`` records:
 the measured quantities, the effect and the criterion it must meet. The slow tests assert
-them; ``python -m alignment_sim.patterns`` prints the table kept in docs/ODD.md.
+them; ``python -m alignment_sim.studies.patterns`` prints the table kept in docs/ODD.md.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from functools import cache
 
 import numpy as np
 
-from alignment_sim.engine import BatchResult, run_batch
-from alignment_sim.kernels import TERMS
+from alignment_sim.engine.batch import BatchResult, run_batch
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.kernels import TERMS
 from alignment_sim.presets import default_config
-from alignment_sim.simulation import RunInputs
 
 SEEDS = 200
 TICKS = 40

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alignment_sim.kernels import TERMS
-from alignment_sim.simulation import TickOutput
-from alignment_sim.world import FloatArray, World
+from alignment_sim.model.inputs import TickOutput
+from alignment_sim.model.kernels import TERMS
+from alignment_sim.model.world import FloatArray, World
 
 
 def option_shares(alignment: np.ndarray, n_options: int) -> FloatArray:

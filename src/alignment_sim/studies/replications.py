@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alignment_sim.engine import BatchResult
-from alignment_sim.kernels import TERMS
-from alignment_sim.outputs import write_json, write_parquet
-from alignment_sim.params import SimulationConfig
-from alignment_sim.provenance import manifest
+from alignment_sim.engine.batch import BatchResult
+from alignment_sim.model.kernels import TERMS
+from alignment_sim.model.params import SimulationConfig
+from alignment_sim.outputs.files import write_json, write_parquet
+from alignment_sim.outputs.provenance import manifest
 
 STUDY_FILES = ("runs.parquet", "ticks.parquet", "terms.parquet", "aggregate.json", "manifest.json")
 

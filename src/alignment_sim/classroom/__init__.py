@@ -5,7 +5,7 @@ Modules, so that importing one does not pull in the web stack:
 - ``classroom``: ``ClassroomModel``, the Mesa model with flat named parameters and live
   levers, and the setup (scenario, lesson, levers) it is built from. No Solara.
 - ``lessons``: lesson presets in ``experiments/lessons`` and their figures
-  (``python -m alignment_sim.viz.lessons --figures``).
+  (``python -m alignment_sim.classroom.lessons --figures``).
 - ``explain``: what the "why" panel shows, from a model's recorded terms.
 - ``drawing``: the matplotlib figures (map, bloc shares, why chart).
 - ``app``: the Solara page; ``__main__``: ``alignment-sim-viz [--port N]``.

@@ -1,0 +1,1 @@
+"""The command line: Hydra entry points and callbacks. The only code that knows Hydra."""

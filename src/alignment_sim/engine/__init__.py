@@ -1,0 +1,3 @@
+"""The batched engine: the same kernels over (run, state, option) arrays, in chunks,
+on processes or Dask.
+"""

@@ -1,0 +1,1 @@
+"""What a run leaves behind: files (atomic writes, job status), provenance, plots."""
