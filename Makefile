@@ -1,11 +1,13 @@
 # Two commands for a new user (see README):
 #   make run    installs into .venv and runs the default scenario
 #   make test   installs into .venv (with test tools) and runs lint, types and tests
+# Also: make test-slow (the statistical checks), make format, make viz, make lessons,
+# make clean (caches and build files; never results/ or .venv).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-slow lint install install-test viz lessons
+.PHONY: run test test-slow lint format clean install install-test viz lessons
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +32,10 @@ lint: install-test
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
+format: install-test
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
+
 test: lint
 	$(BIN)/python -m pytest -q
 
@@ -41,3 +47,7 @@ viz: install-test
 
 lessons: install-test
 	$(BIN)/alignment-sim-lessons --figures
+
+clean:
+	rm -rf build dist src/*.egg-info .pytest_cache .ruff_cache .mypy_cache
+	find src tests benchmarks -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,6 +1,6 @@
 """Every utility term and rule against values computed by hand on the tiny world.
 
-The tiny world (conftest.py): choosers a, b, c on the equator at longitudes 0, 10, 5;
+The tiny world (tests/helpers.py): choosers a, b, c on the equator at longitudes 0, 10, 5;
 pole p at longitude 0, pole q at longitude 10; reach 1000 km, so proximity is
 exp(-d / 1000) with d = 0, 555.97 or 1111.95 km.
 """
@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import KM_PER_10_DEGREES
+from helpers import KM_PER_10_DEGREES
 
 from alignment_sim.model import kernels
 from alignment_sim.model.world import World
@@ -29,8 +29,8 @@ def assert_close(actual, desired, **options) -> None:
     np.testing.assert_allclose(actual, desired, **{"rtol": 1e-6, "atol": 1e-7, **options})
 
 
-def row(x: np.ndarray | kernels.Part) -> np.ndarray:
-    values = x.joined() if isinstance(x, kernels.Part) else x
+def row(x: np.ndarray | kernels.OptionValues) -> np.ndarray:
+    values = x.joined() if isinstance(x, kernels.OptionValues) else x
     return np.asarray(values).reshape(-1)[-3:]
 
 
@@ -55,13 +55,15 @@ def test_protection(tiny_world: World) -> None:
 
 
 def test_coercion_and_escalation(tiny_world: World) -> None:
-    calm = kernels.menace(tiny_world.pole, tiny_world.pair, np.zeros((1, 2, 3)), slice(None))
+    calm = kernels.threat_from_poles(
+        tiny_world.pole, tiny_world.pair, np.zeros((1, 2, 3)), slice(None)
+    )
     assert_close(calm[0, 0], [0.5, 0.5 * FAR, 0.5 * MID], rtol=1e-4)
     assert_close(calm[0, 1], 0.0)  # q has no coercion
     assert_close(row(kernels.coercion_term(kernels.pair_rows(calm, A), 0.4)), [0.0, -0.5, -0.2])
     defected = np.zeros((1, 2, 3))
     defected[0, 0, 0] = 1.0  # a left p's bloc: p's pressure on it doubles (escalation 1)
-    angry = kernels.menace(tiny_world.pole, tiny_world.pair, defected, slice(None))
+    angry = kernels.threat_from_poles(tiny_world.pole, tiny_world.pair, defected, slice(None))
     assert_close(row(kernels.coercion_term(kernels.pair_rows(angry, A), 0.4)), [0.0, -1.0, -0.4])
 
 
@@ -70,7 +72,9 @@ def test_stance_bandwagoning_and_balancing(tiny_world: World) -> None:
     power = kernels.bloc_power(tiny_world.pole, tiny_world.state, members)
     assert_close(power[0], [0.5 + 0.01, 0.125 + 0.02])
     share_p, share_q = 0.51 / 0.655, 0.145 / 0.655
-    threat = kernels.menace(tiny_world.pole, tiny_world.pair, np.zeros((1, 2, 3)), slice(None))
+    threat = kernels.threat_from_poles(
+        tiny_world.pole, tiny_world.pair, np.zeros((1, 2, 3)), slice(None)
+    )
     # For a, all the threat comes from p: balancing gives p nothing, q its full share.
     assert_close(
         row(kernels.stance_term(power, kernels.pair_rows(threat, A), -1.0)), [share_p, share_q, 0.0]
@@ -196,7 +200,9 @@ def test_weights_fold_into_the_moving_terms(tiny_world: World) -> None:
     """A term's weight scales its value for every option, whether a number or per run."""
     w = tiny_world
     cred = np.array([[0.8, 0.6]])
-    threat = kernels.pair_rows(kernels.menace(w.pole, w.pair, np.zeros((1, 2, 3)), slice(None)), A)
+    threat = kernels.pair_rows(
+        kernels.threat_from_poles(w.pole, w.pair, np.zeros((1, 2, 3)), slice(None)), A
+    )
     members = kernels.membership(np.array([[0, 1, 2]]), 3)
     power = kernels.bloc_power(w.pole, w.state, members)
     offers = np.array([[[1.0, 0.5, 0.2], [0.4, 0.3, 0.1]]])

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+from importlib import metadata
 from pathlib import Path
 
 import mesa
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tiny_attributes
+from helpers import tiny_attributes
 
+import alignment_sim
 from alignment_sim import AlignmentModel, SimulationConfig, default_config
 from alignment_sim.model.kernels import TERMS
 from alignment_sim.model.world import FLOAT
@@ -81,14 +85,36 @@ def test_same_seed_same_trajectory_and_different_seed_differs(tmp_path: Path) ->
     assert any(not np.array_equal(utilities[0], u) for u in utilities[1:])
 
 
+def checkout_head() -> str | None:
+    """``git rev-parse HEAD`` of the checkout the package runs from, or None outside one."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(alignment_sim.__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except OSError:  # no git on this machine
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
 def test_manifest_carries_provenance(tmp_path: Path) -> None:
     config = default_config(ticks=3, seed=9)
     folder = write_run(AlignmentModel(config).run(), config, tmp_path, plots=False)
     meta = read_manifest(folder / "trajectory.parquet")
     assert meta["seed"] == 9
     assert meta["config"]["ticks"] == 3
-    assert meta["version"] and meta["git_revision"]
     assert meta["config"]["region"]["name"] == "post_soviet"
+    # the installed distribution's version, never the "unknown" fallback
+    assert meta["version"] == metadata.version("alignment-sim") == alignment_sim.__version__
+    head = checkout_head()
+    if head is None:
+        assert meta["git_revision"] == "unknown"
+    else:
+        assert re.fullmatch(r"[0-9a-f]{40}", head)
+        assert meta["git_revision"] in (head, f"{head}+dirty")
 
 
 def test_synchronous_update_ignores_agent_order() -> None:

@@ -1,41 +1,125 @@
-"""The README's notebook snippet runs as written."""
+"""The README is true: its Python examples run as written, its layout is the package's tree,
+and it names the two commands CI runs."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
-README = Path(__file__).parents[1] / "README.md"
+import pytest
+
+ROOT = Path(__file__).parents[1]
+README = ROOT / "README.md"
+PACKAGE = ROOT / "src" / "alignment_sim"
 
 
 def python_blocks() -> list[str]:
-    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    """The README's ```python blocks, each padded with blank lines to its place in the
+    README, so an error names the README's own line number."""
+    text = README.read_text()
+    return [
+        "\n" * text.count("\n", 0, match.start(1)) + match.group(1)
+        for match in re.finditer(r"```python\n(.*?)```", text, flags=re.S)
+    ]
 
 
-def test_notebook_snippet_runs(capsys) -> None:
+def section(title: str) -> str:
+    """The text of the README section ``## title`` (up to the next ``## ``)."""
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", README.read_text(), re.M | re.S)
+    assert match, f"README has no section '## {title}'"
+    return match.group(1)
+
+
+def run_block(block: str) -> dict[str, object]:
+    namespace: dict[str, object] = {"__name__": "readme"}
+    exec(compile(block, "README.md", "exec"), namespace)
+    return namespace
+
+
+def test_notebook_snippet_runs(capsys: pytest.CaptureFixture[str]) -> None:
     blocks = python_blocks()
     assert blocks, "README has no python example"
-    namespace: dict[str, object] = {}
-    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    namespace = run_block(blocks[0])
     printed = capsys.readouterr().out
     assert "belarus" in printed
     trajectory = namespace["trajectory"]
     assert trajectory.ticks == 20  # type: ignore[attr-defined]
     assert namespace["config"].dynamics.stance == 1.0  # type: ignore[attr-defined]
+    # the five stepped ticks and the rest make one run: alignment for ticks 0..20
+    assert trajectory.alignment.shape[1] == 21  # type: ignore[attr-defined]
 
 
-def test_readme_names_the_two_commands() -> None:
+def test_the_other_python_examples_run() -> None:
+    """Every further ```python block runs as written, each in a fresh namespace."""
+    blocks = python_blocks()[1:]
+    assert blocks, "README has only one python example"
+    for block in blocks:
+        namespace = run_block(block)
+        assert len(namespace) > 2, f"a python block defined nothing:\n{block.strip()}"
+
+
+def listed_layout() -> tuple[set[str], set[str], dict[str, set[str]]]:
+    """From the README's layout block: top-level modules, folders, and modules per folder."""
+    block = re.search(r"```\n(src/alignment_sim/\n.*?)```", section("Layout"), re.S)
+    assert block, "the Layout section has no tree of src/alignment_sim/"
+    modules: set[str] = set()
+    folders: set[str] = set()
+    in_folder: dict[str, set[str]] = {}
+    current = ""
+    for line in block.group(1).splitlines()[1:]:
+        indent = len(line) - len(line.lstrip(" "))
+        if indent == 0:  # the tree of the package has ended (experiments/, docs/, ...)
+            break
+        words = line.split()
+        names = set(re.findall(r"\b(\w+\.py)\b", line))
+        if indent == 2:
+            leading = list(itertools.takewhile(lambda word: word.endswith("/"), words))
+            leading = [word.rstrip("/") for word in leading]
+            if leading:
+                folders.update(leading)
+                current = leading[0]
+                in_folder.setdefault(current, set()).update(names)
+            else:
+                current = ""
+                modules.update(names)
+        elif current:
+            in_folder[current].update(names)
+    return modules, folders, in_folder
+
+
+def test_layout_section_is_the_package_tree() -> None:
+    modules, folders, in_folder = listed_layout()
+    real_modules = {p.name for p in PACKAGE.glob("*.py")}
+    real_folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert modules == real_modules, "top-level modules in the README vs src/alignment_sim"
+    assert folders == real_folders, "folders in the README vs src/alignment_sim"
+    missing = {
+        f"{folder}/{name}"
+        for folder, names in in_folder.items()
+        for name in names
+        if not (PACKAGE / folder / name).is_file()
+    }
+    assert not missing, f"the README's layout names modules that do not exist: {missing}"
+
+
+def test_readme_names_the_two_commands_ci_runs() -> None:
     text = README.read_text()
-    assert "make run" in text and "make test" in text
-    ci = (Path(__file__).parents[1] / ".ci" / "run").read_text()
-    assert "make test\n" in ci
+    setup = section("Set up: two commands")
+    assert "make run" in setup and "make test" in setup
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert "make test" in ci and "make test-slow" in ci, "CI runs the README's test command"
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("run", "test", "test-slow", "lint", "format", "clean"):
+        assert re.search(rf"^{re.escape(target)}:", makefile, re.M), f"make {target}"
+    assert "alignment-sim[viz]" in text or "make viz" in text
 
 
 def test_docs_cover_every_term_and_pattern() -> None:
     from alignment_sim.model.kernels import TERMS
     from alignment_sim.studies.patterns import PATTERNS
 
-    docs = Path(__file__).parents[1] / "docs"
+    docs = ROOT / "docs"
     model = (docs / "MODEL.md").read_text()
     for term in TERMS:
         assert f"`{term}" in model or f"{term}_term" in model, f"MODEL.md misses {term}"
@@ -52,3 +136,17 @@ def test_docs_cover_every_term_and_pattern() -> None:
         assert heading in odd, heading
     for number in PATTERNS:
         assert f"test_pattern_emerges[{number}]" in odd
+
+
+def test_docs_point_only_inside_the_repository() -> None:
+    """No path of the development machine or outside the clone in the docs or the package."""
+    outside = re.compile(r"\.\./shared|/work/|/home/|/Users/|MECHANISMS\.md")
+    texts = [README, *sorted((ROOT / "docs").glob("*.md"))]
+    texts += sorted(p for p in PACKAGE.rglob("*") if p.suffix in {".py", ".md", ".yaml"})
+    hits = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in texts
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if outside.search(line)
+    ]
+    assert not hits, f"paths outside the repository: {hits}"

@@ -9,8 +9,12 @@ no CDN fallback), so it works in a classroom without a network.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import socket
+import sys
+import threading
+import time
 from pathlib import Path
 
 APP = "alignment_sim.classroom.app"
@@ -18,6 +22,72 @@ DEFAULT_PORT = 8765
 OFFLINE_CDN = "http://127.0.0.1:9/"
 """Where Solara's server would fetch a front-end file missing from its local copy: an
 address that refuses at once, so a missing file fails fast instead of leaving the machine."""
+
+
+VIZ_MODULES = ("solara", "solara_assets", "ipyvuetify", "altair", "networkx", "markdown")
+"""What the ``viz`` extra installs and the app imports."""
+INSTALL_HINT = "pip install 'alignment-sim[viz]' (or: make viz)"
+WAIT_FOR_SERVER_S = 120.0
+
+
+class ServeError(Exception):
+    """The app cannot be served as asked; the message is one line for the user."""
+
+
+def check_viz_extra() -> None:
+    """Raise ServeError naming the install command when the ``viz`` extra is missing."""
+    for name in VIZ_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            raise ServeError(
+                f"the classroom needs the viz extra ({name} is missing): {INSTALL_HINT}"
+            ) from None
+
+
+def check_address(host: str, port: int) -> None:
+    """Raise ServeError unless a server could listen on ``host``:``port`` now.
+
+    Binds and releases the port with the options the server (uvicorn) uses, so a port in
+    use or a host that is not an address of this machine fails here, in one line.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise ServeError(f"--host {host}: not an address to listen on ({exc.strerror})") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ServeError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); "
+                "choose another --port (0: any free port) or --host"
+            ) from None
+
+
+def accepts_connections(host: str, port: int) -> bool:
+    """Whether something listens on ``host``:``port`` (0.0.0.0 and :: are tried locally)."""
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    try:
+        with socket.create_connection((target, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def announce_when_listening(host: str, port: int, timeout: float = WAIT_FOR_SERVER_S) -> None:
+    """Print the address to open once the server accepts connections (never before)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if accepts_connections(host, port):
+            print(
+                f"alignment-sim classroom: open http://{host}:{port}/ in a browser "
+                "(Ctrl+C stops it)",
+                flush=True,
+            )
+            return
+        time.sleep(0.05)
 
 
 def offline_environment(lessons: Path | None) -> dict[str, str]:
@@ -69,16 +139,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Print the address, then serve until interrupted (Ctrl+C)."""
+    """Serve until interrupted (Ctrl+C), printing the address once the server listens.
+
+    A missing ``viz`` extra, a port in use or a host that cannot be listened on ends the
+    command with one line on stderr and exit status 2.
+    """
     args = parse_args(argv)
-    port = args.port or free_port(args.host)
     os.environ.update(offline_environment(args.lessons))
+    try:
+        check_viz_extra()
+        check_address(args.host, args.port)
+        port = args.port or free_port(args.host)
+    except ServeError as exc:
+        print(f"alignment-sim-viz: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     from solara.__main__ import cli
 
-    print(
-        f"alignment-sim classroom: open http://{args.host}:{port}/ in a browser (Ctrl+C stops it)",
-        flush=True,
-    )
+    threading.Thread(target=announce_when_listening, args=(args.host, port), daemon=True).start()
     cli.main(
         args=[
             "run",

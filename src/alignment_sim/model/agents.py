@@ -45,10 +45,6 @@ class ChooserAgent(mesa.Agent):
         """Name of the option this state is in (a pole's name or 'hedge')."""
         return self.model.world.options[self.alignment]
 
-    @property
-    def hedging(self) -> bool:
-        return self.alignment == self.model.world.hedge_index
-
     def decide(self) -> None:
         """Score every option from the snapshot and pick one (not yet committed)."""
         model = self.model
@@ -83,6 +79,7 @@ class ChooserAgent(mesa.Agent):
         }
 
     def advance(self) -> None:
+        """Commit the choice made in ``decide``."""
         self.alignment = self.pending
 
 
@@ -110,7 +107,9 @@ class PoleAgent(mesa.Agent):
         model = self.model
         _, pole_params, pair_params = model.params
         state_params = model.params[0]
-        self.threat = kernels.menace(pole_params, pair_params, model.defection_matrix(), self.rows)
+        self.threat = kernels.threat_from_poles(
+            pole_params, pair_params, model.defection_matrix(), self.rows
+        )
         self.offers = kernels.spending_offers(
             pole_params,
             pair_params,
@@ -128,13 +127,13 @@ class PoleAgent(mesa.Agent):
     def advance(self) -> None:
         """Update credibility toward its target and the memory of defections."""
         model = self.model
-        dyn = model.inputs.dynamics
+        dynamics = model.inputs.dynamics
         target = np.broadcast_to(model.params[1].credibility, (1, model.world.n_poles))
         self.credibility = float(
             kernels.next_credibility(
                 np.array([[self.credibility]], dtype=FLOAT),
                 target[:, self.rows],
-                dyn.credibility_recovery,
+                dynamics.credibility_recovery,
             )[0, 0]
         )
         self.defection = kernels.next_defection(
@@ -143,6 +142,6 @@ class PoleAgent(mesa.Agent):
             model.choices(),
             self.rows,
             model.world.hedge_index,
-            dyn.defection_decay,
-            dyn.hedge_switch_fraction,
+            dynamics.defection_decay,
+            dynamics.hedge_switch_fraction,
         )[0, 0]

@@ -22,7 +22,11 @@ Layout never changes a number.
 
 The terms that move every tick take their weight and fold it into their smallest factor
 (a per-run or per-pole array), which saves a pass over the (run, state, option) arrays;
-``Part.scaled`` weights the others.
+``OptionValues.scaled`` weights the others.
+
+Docstrings cite the source texts by number: 000 Lukyanov (2009), 001 Molchanov (2012),
+002 Bolgova (2016), 003 Sutyrin (2015), 004 Rashidov (c. 2004); full references in
+docs/REFERENCES.md.
 """
 
 from __future__ import annotations
@@ -106,7 +110,7 @@ def with_hedge(bloc_values: FloatArray, hedge_value: FloatArray) -> FloatArray:
     return out
 
 
-class Part(NamedTuple):
+class OptionValues(NamedTuple):
     """A term's value for each bloc, (..., n, B), and for hedging, (..., n).
 
     Kept apart because joining them into (..., n, K) costs more than the arithmetic;
@@ -120,8 +124,14 @@ class Part(NamedTuple):
         """The term for every option, (..., n, K)."""
         return with_hedge(self.blocs, self.hedge)
 
-    def scaled(self, weight: Scalar) -> Part:
-        return Part(weight * self.blocs, hedge_weight(weight) * self.hedge)
+    def scaled(self, weight: Scalar) -> OptionValues:
+        """The term times ``weight`` (a float, or (R, 1, 1) per run)."""
+        return OptionValues(weight * self.blocs, hedge_weight(weight) * self.hedge)
+
+
+# TODO(coordinator): remove once model/inputs.py, model/mesa_model.py and engine/batch.py
+# say OptionValues (the old name, kept only so their tests run meanwhile).
+Part = OptionValues
 
 
 def hedge_weight(weight: Scalar) -> Scalar:
@@ -129,20 +139,22 @@ def hedge_weight(weight: Scalar) -> Scalar:
     return weight[..., 0] if isinstance(weight, np.ndarray) and weight.ndim == 3 else weight
 
 
-def hedge_share_of(bloc_values: FloatArray, hedge_access: Scalar) -> Part:
+def hedge_share_of(bloc_values: FloatArray, hedge_access: Scalar) -> OptionValues:
     """A hedger's value: ``hedge_access`` times the sum of what each bloc offers.
 
     Hedging (the multi-vector policy of Belarus, 003; Uzbekistan, 000; Central Asia,
     001) gives partial access to every bloc's benefits without full membership.
     """
-    return Part(bloc_values, hedge_access * sum_last_axis(bloc_values))
+    return OptionValues(bloc_values, hedge_access * sum_last_axis(bloc_values))
 
 
 # --- security -------------------------------------------------------------------------
 
 
-def menace(pole: PoleParams, pair: PairParams, defection: FloatArray, poles: slice) -> FloatArray:
-    """Coercive threat each pole poses to each chooser, (R, B, N), in [0, ~2].
+def threat_from_poles(
+    pole: PoleParams, pair: PairParams, defection: FloatArray, poles: slice
+) -> FloatArray:
+    """The threat m_pi each pole p in ``poles`` poses to each chooser i, (R, B, N), in [0, ~2].
 
     coercion_p * military_weight_p * proximity_pi * pressure_pi * (1 + escalation_p *
     defection_pi): power and proximity ("a most rigid response", 003; GUAM intimidated
@@ -154,6 +166,10 @@ def menace(pole: PoleParams, pair: PairParams, defection: FloatArray, poles: sli
     return np.add(calm, escalated, order="F")
 
 
+# TODO(coordinator): remove once engine/tick.py calls threat_from_poles (the old name).
+menace = threat_from_poles
+
+
 def protection_term(
     state: StateParams,
     pole: PoleParams,
@@ -162,7 +178,7 @@ def protection_term(
     rows: slice,
     hedge_access: Scalar,
     weight: Scalar = 1.0,
-) -> Part:
+) -> OptionValues:
     """Protection a bloc offers against the threats a chooser faces, (R, n, K), >= 0.
 
     In [0, 1] for configured exposures; events such as a terror surge can push the
@@ -178,19 +194,21 @@ def protection_term(
     return hedge_share_of(np.multiply(strength, cover, order="F"), hedge_access)
 
 
-def coercion_term(threat_rows: FloatArray, hedge_provocation: Scalar, weight: Scalar = 1.0) -> Part:
+def coercion_term(
+    threat_rows: FloatArray, hedge_provocation: Scalar, weight: Scalar = 1.0
+) -> OptionValues:
     """Minus the threat from the other poles if the chooser aligns with each option.
 
-    Aligning with bloc b provokes every other pole: -(sum_p menace_p - menace_b). A
-    hedger provokes all of them a little: -hedge_provocation * sum_p menace_p.
-    ``threat_rows`` is the menace as (R, n, B) (``pair_rows(threat, rows)``).
+    Aligning with bloc b provokes every other pole: -(sum_p threat_p - threat_b). A
+    hedger provokes all of them a little: -hedge_provocation * sum_p threat_p.
+    ``threat_rows`` is the threat as (R, n, B) (``pair_rows(threat, rows)``).
     """
     total = sum_last_axis(threat_rows)
     provoked = -hedge_provocation * hedge_weight(weight)
-    return Part(weight * (threat_rows - total[..., None]), provoked * total)
+    return OptionValues(weight * (threat_rows - total[..., None]), provoked * total)
 
 
-def grievance_term(pair: PairParams, rows: slice, hedge_access: Scalar) -> Part:
+def grievance_term(pair: PairParams, rows: slice, hedge_access: Scalar) -> OptionValues:
     """Minus the grievance against a pole whose forces hold the chooser's territory
     without consent, (R, n, K) in [-1, 0]: Transnistria, Abkhazia and South Ossetia,
     Crimea (001 on CIS "peacekeeping" in these zones; data field
@@ -219,7 +237,7 @@ def bloc_power(pole: PoleParams, state: StateParams, members: FloatArray) -> Flo
 
 def stance_term(
     power: FloatArray, threat_rows: FloatArray, stance: Scalar, weight: Scalar = 1.0
-) -> Part:
+) -> OptionValues:
     """Balancing vs bandwagoning, (R, n, K) in [0, 1].
 
     With s = stance in [-1, 1]: (1 - s)/2 * power_share_b (bandwagoning: join the
@@ -234,13 +252,15 @@ def stance_term(
     push = share * balance  # lost per unit of threat share
     inverse_threat = 1.0 / np.maximum(sum_last_axis(threat_rows), EPS)
     value = pull - push * (threat_rows * inverse_threat[..., None])
-    return Part(value, np.zeros_like(value[..., 0]))
+    return OptionValues(value, np.zeros_like(value[..., 0]))
 
 
 # --- economic -------------------------------------------------------------------------
 
 
-def trade_term(pole: PoleParams, pair: PairParams, rows: slice, hedge_access: Scalar) -> Part:
+def trade_term(
+    pole: PoleParams, pair: PairParams, rows: slice, hedge_access: Scalar
+) -> OptionValues:
     """Trade dependence on each bloc, (R, n, K) in [0, 1]: trade_share * trade_factor.
 
     Russia is 45-50% of Belarus's trade (003); EAEU trade fell 25% in 2015 (002), which
@@ -257,7 +277,7 @@ def inducement_term(
     rows: slice,
     hedge_access: Scalar,
     weight: Scalar = 1.0,
-) -> Part:
+) -> OptionValues:
     """Inducements on offer, credibility-discounted, (R, n, K): credibility_b *
     log(1 + offer as % of GDP).
 
@@ -276,14 +296,14 @@ def inducement_term(
 
 def remittance_term(
     state: StateParams, pair: PairParams, rows: slice, hedge_access: Scalar
-) -> Part:
+) -> OptionValues:
     """Remittances from each bloc as a fraction of GDP, (R, n, K): labour migration to
     Russia (004, lever 11) ties Central Asia's households to it."""
     value = product(state_rows(state.remittances, rows), pair_rows(pair.remittance_origin, rows))
     return hedge_share_of(value, hedge_access)
 
 
-def transit_term(pair: PairParams, rows: slice, hedge_access: Scalar) -> Part:
+def transit_term(pair: PairParams, rows: slice, hedge_access: Scalar) -> OptionValues:
     """Dependence on each bloc's pipelines and transit routes, (R, n, K) in [0, 1]
     (pipelines in Belarus, 003; gas routes of Central Asia, 001)."""
     return hedge_share_of(pair_rows(pair.transit, rows), hedge_access)
@@ -294,7 +314,7 @@ def transit_term(pair: PairParams, rows: slice, hedge_access: Scalar) -> Part:
 
 def conditionality_term(
     state: StateParams, pair: PairParams, rows: slice, hedge_access: Scalar
-) -> Part:
+) -> OptionValues:
     """Minus the pole's conditionality times the chooser's autocracy, (R, n, K) in [-1, 0].
 
     Western aid conditional on reform threatens incumbents (Powell's message to
@@ -306,7 +326,7 @@ def conditionality_term(
 
 def regime_security_term(
     state: StateParams, pole: PoleParams, rows: slice, hedge_access: Scalar
-) -> Part:
+) -> OptionValues:
     """Regime self-preservation and status, (R, n, K) in [0, ~2]: regime_support_b *
     autocracy_i * (1 + regime_insecurity_i).
 
@@ -321,14 +341,16 @@ def regime_security_term(
     return hedge_share_of(value, hedge_access)
 
 
-def autonomy_term(state: StateParams, rows: slice, n_poles: int) -> Part:
+def autonomy_term(state: StateParams, rows: slice, n_poles: int) -> OptionValues:
     """The value of belonging to no bloc, for the hedge option only, (R, n, K) in [0, 1].
 
     Turkmenistan's permanent neutrality (data), Uzbekistan's "political maneuvering"
     (000), the "multi-vector" credo of Minsk (003): status and sovereignty (001).
     """
     value = state_rows(state.autonomy, rows)
-    return Part(np.zeros((*value.shape[:-1], n_poles), dtype=value.dtype, order="F"), value[..., 0])
+    return OptionValues(
+        np.zeros((*value.shape[:-1], n_poles), dtype=value.dtype, order="F"), value[..., 0]
+    )
 
 
 # --- soft power -----------------------------------------------------------------------
@@ -336,7 +358,7 @@ def autonomy_term(state: StateParams, rows: slice, n_poles: int) -> Part:
 
 def soft_power_term(
     pole: PoleParams, pair: PairParams, years: float, rows: slice, hedge_access: Scalar
-) -> Part:
+) -> OptionValues:
     """Soft power, (R, n, K) in [0, 1]: soft_power_b * ties_bi * exp(-fade_b * years).
 
     Common information space, the Russian diaspora and pro-Russian elites that fade as
@@ -357,7 +379,9 @@ def membership(alignment: IntArray, n_options: int) -> FloatArray:
     return np.equal(alignment[..., None, :], options).astype(FLOAT)
 
 
-def peer_term(affinity: FloatArray, members: FloatArray, rows: slice, weight: Scalar = 1.0) -> Part:
+def peer_term(
+    affinity: FloatArray, members: FloatArray, rows: slice, weight: Scalar = 1.0
+) -> OptionValues:
     """Peer effects, (R, n, K): sum_j affinity_ij * [j chose option k].
 
     Enmity between Armenia and Azerbaijan (002) and Central Asian rivalries (000) push a
@@ -370,7 +394,7 @@ def peer_term(affinity: FloatArray, members: FloatArray, rows: slice, weight: Sc
     by_chooser = members.T.reshape(N, K * R)  # a view for the engine's Fortran order
     peers = (affinity[rows] @ by_chooser).reshape(-1, K, R).T
     blocs = weight * np.swapaxes(peers[:, :-1, :], -1, -2)
-    return Part(blocs, hedge_weight(weight) * peers[:, -1, :])
+    return OptionValues(blocs, hedge_weight(weight) * peers[:, -1, :])
 
 
 def switching_cost_matrix(n_options: int, hedge_fraction: float) -> FloatArray:
@@ -386,7 +410,9 @@ def switching_cost_matrix(n_options: int, hedge_fraction: float) -> FloatArray:
     return cost
 
 
-def switching_term(current: IntArray, cost_matrix: FloatArray, weight: Scalar = 1.0) -> Part:
+def switching_term(
+    current: IntArray, cost_matrix: FloatArray, weight: Scalar = 1.0
+) -> OptionValues:
     """Minus the cost of moving from the current option to each option, (R, n, K).
 
     A plain weight is folded into the (K, K) cost table before the look-up; a weight
@@ -400,7 +426,7 @@ def switching_term(current: IntArray, cost_matrix: FloatArray, weight: Scalar = 
         joined[..., k] = table[:, k][current]
     if per_run:
         joined = weight * joined
-    return Part(joined[..., :-1], joined[..., -1])
+    return OptionValues(joined[..., :-1], joined[..., -1])
 
 
 # --- composition ----------------------------------------------------------------------
@@ -411,7 +437,7 @@ class Snapshot:
     """What every chooser sees at the start of a tick (all decide from the same one).
 
     alignment: (R, N) option index; members: (R, K, N) indicators; power: (R, B);
-    threat: (R, B, N) menace; offers: (R, B, N) US$ bn a year; credibility: (R, B).
+    threat: (R, B, N) (``threat_from_poles``); offers: (R, B, N) US$ bn a year; credibility: (R, B).
     """
 
     alignment: IntArray
@@ -434,15 +460,15 @@ def utility_terms(
     stance: Scalar,
     cost_matrix: FloatArray,
     rows: slice,
-) -> dict[str, Part]:
+) -> dict[str, OptionValues]:
     """Every named utility term, weighted, for the chooser rows ``rows``.
 
-    Each term is a ``Part``: its value for each bloc and for hedging; ``Part.joined``
-    gives it for every option, (R, n, K). Terms that depend on parameters only keep their
-    natural shape (no batch axis unless the parameters have one) and broadcast against
-    the others. The terms add up to the utility of each option. ``weights`` is a
-    UtilityWeights and ``dynamics`` a Dynamics (floats, or arrays over runs in a batch of
-    parameter points, see ``points.py``).
+    Each term is an ``OptionValues``: its value for each bloc and for hedging;
+    ``OptionValues.joined`` gives it for every option, (R, n, K). Terms that depend on
+    parameters only keep their natural shape (no batch axis unless the parameters have
+    one) and broadcast against the others. The terms add up to the utility of each option.
+    ``weights`` is a UtilityWeights and ``dynamics`` a Dynamics (floats, or arrays over
+    runs in a batch of parameter points, see ``studies/points.py``).
     """
     access = dynamics.hedge_access
     current = snap.alignment[..., rows]
@@ -476,7 +502,7 @@ def utility_terms(
     }
 
 
-def total_utility(terms: dict[str, Part], names: tuple[str, ...] = TERMS) -> FloatArray:
+def total_utility(terms: dict[str, OptionValues], names: tuple[str, ...] = TERMS) -> FloatArray:
     """Sum of the named terms for every option, (R, n, K), left to right in ``TERMS`` order.
 
     Each element gets the same additions in the same order whatever the batch size:
