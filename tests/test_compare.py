@@ -13,11 +13,10 @@ import pandas as pd
 import pytest
 
 from alignment_sim import default_config
-from alignment_sim.cli.main import record_failure
 from alignment_sim.engine.batch import run_batch
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.kernels import TERMS
-from alignment_sim.outputs.files import write_run
+from alignment_sim.outputs.files import record_failure, write_run
 from alignment_sim.report.command import Comparison, choose_baseline, compare, main
 from alignment_sim.report.inputs import CompareError
 from alignment_sim.studies.replications import outcome_table, terms_table, write_study_job
@@ -256,12 +255,13 @@ def test_command_writes_a_self_contained_report(
     assert "--seed 3" in page
 
 
-def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+def run_main(args: list[str], capsys: pytest.CaptureFixture[str], code: int = 2) -> str:
     with pytest.raises(SystemExit) as exit_info:
         main(args)
-    assert exit_info.value.code == 2
+    assert exit_info.value.code == code
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.startswith("alignment-sim-compare: ")
+    assert err.count("\n") == 1, err
     return err
 
 
@@ -282,3 +282,78 @@ def test_no_input_and_no_finished_runs_fail_cleanly(
     (empty / "job" / ".hydra").mkdir(parents=True)
     err = run_main([str(empty)], capsys)
     assert "holds no finished run" in err and "unfinished" in err
+
+
+def test_out_onto_or_under_a_file_is_one_line(
+    sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    assert "is a file; pass a folder" in run_main([str(sweep), "--out", str(afile)], capsys)
+    err = run_main([str(sweep), "--out", str(afile / "out")], capsys)
+    assert f"{afile} is a file, not a folder" in err
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "thesis.tex").write_text("x")
+    assert "thesis.tex" in run_main([str(sweep), "--out", str(other)], capsys)
+    assert afile.read_text() == "keep me" and (other / "thesis.tex").exists()
+
+
+def test_bootstrap_beyond_memory_names_the_largest_that_fits(
+    sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = run_main([str(sweep), "--bootstrap", "100000000", "--out", str(tmp_path / "o")], capsys)
+    most = int(re.search(r"at most ([\d,]+) resamples", err).group(1).replace(",", ""))
+    assert "--bootstrap 100000000" in err and "GiB" in err and 0 < most < 100_000_000
+    assert not (tmp_path / "o").exists()
+
+
+def test_report_folder_is_replaced_whole_and_a_failed_write_leaves_the_old_one(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from alignment_sim.report import command, figures
+
+    for name in ("shares_over_time", "alignment_heatmaps", "effect_sizes", "term_drivers"):
+        monkeypatch.setattr(figures, name, lambda *args, **kwargs: b"\x89PNG drawn")
+    sweep = tmp_path / "inputs"
+    for scenario in ("baseline", "russia_recession"):
+        study(sweep / scenario, scenario, {"scenario": scenario}, runs=20)
+    out = tmp_path / "report"
+    main([str(sweep), "--out", str(out), "--bootstrap", str(BOOT), "--seed", "1"])
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    (out / "figure_stale_1.png").write_bytes(b"from an older report")
+    main([str(sweep), "--out", str(out), "--bootstrap", str(BOOT), "--seed", "2"])
+    second = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(second) == set(first)  # the older report's extra figure is gone
+    assert second["effects.csv"] != first["effects.csv"]  # a new seed, a new report
+    capsys.readouterr()
+
+    def full_disk(*args: object, **kwargs: object) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(command, "document", full_disk)
+    err = run_main(
+        [str(sweep), "--out", str(out), "--bootstrap", str(BOOT), "--seed", "3"], capsys, 1
+    )
+    assert (
+        err == f"alignment-sim-compare: {out}: No space left on device (no report was written).\n"
+    )
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == second
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs", "report"]  # no temporary
+
+
+def test_the_same_runs_twice_are_never_pooled(
+    sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    copy = tmp_path / "rerun"
+    shutil.copytree(sweep / f"replications={RUNS},scenario=baseline", copy / "again")
+    result = compare([sweep, copy], n_boot=BOOT)
+    assert result.groups["scenario=baseline"].n_runs == RUNS
+    duplicates = [n for n in result.notes if n.status == "duplicate"]
+    assert [n.path for n in duplicates] == [copy / "again"]
+    assert "already read from" in duplicates[0].reason
+    assert result.tables["effects"]["paired"].all()

@@ -64,6 +64,29 @@ def test_figures_command_writes_figure_and_numbers(tmp_path: Path, capsys) -> No
     assert len(rows) == 2
     shares = [int(cell.strip().rstrip("%")) for cell in rows[0].split("|")[2:6]]
     assert abs(sum(shares) - 100) <= 2, "the four options' shares add up to 100%"
+    assert sorted(p.name for p in (tmp_path / "hedging").iterdir()) == [
+        "README.md",
+        "figure.png",
+        "numbers.md",
+        "preset.yaml",
+    ]
+
+
+def test_a_failed_regeneration_keeps_the_old_figure_and_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alignment_sim.classroom import lessons
+
+    shutil.copytree(LESSONS / "hedging", tmp_path / "hedging")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "hedging").iterdir()}
+
+    def disk_full(*args: object) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(lessons, "lesson_numbers", disk_full)
+    assert main(["--figures", "--seeds", "2", "--lessons", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == "alignment-sim-lessons: No space left on device\n"
+    assert {p.name: p.read_bytes() for p in (tmp_path / "hedging").iterdir()} == before
 
 
 def test_lessons_command_lists_and_rejects_bad_input(tmp_path: Path, capsys) -> None:

@@ -36,6 +36,13 @@ from alignment_sim.engine.batch import run_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.world import World
+from alignment_sim.outputs.files import atomic_write, os_error_text
+from alignment_sim.studies.outcomes import (
+    final_distribution,
+    shares_over_runs,
+    switches,
+    time_share,
+)
 
 DEFAULT_SEEDS = 50
 TICKS = 40
@@ -60,22 +67,18 @@ class Outcome:
 
     def shares(self) -> np.ndarray:
         """Mean share of states in each option over the runs, (T+1, K)."""
-        K = len(self.world.options)
-        counts = (self.alignment[..., None] == np.arange(K)).sum(axis=-2)
-        return np.asarray(counts.mean(axis=0) / self.world.n_states)
+        return shares_over_runs(self.alignment, len(self.world.options))
 
     def final_distribution(self) -> np.ndarray:
         """Share of runs in which each state ends in each option, (N, K)."""
-        K = len(self.world.options)
-        final = self.alignment[:, -1, :]
-        return np.asarray((final[..., None] == np.arange(K)).mean(axis=0))
+        return final_distribution(self.alignment, len(self.world.options))
 
     def switches_per_run(self) -> float:
-        return float((self.alignment[:, 1:] != self.alignment[:, :-1]).sum(axis=(1, 2)).mean())
+        return float(switches(self.alignment).mean())
 
     def hedging_share(self) -> float:
         """Share of state-ticks (after the start) spent hedging."""
-        return float((self.alignment[:, 1:] == self.world.hedge_index).mean())
+        return time_share(self.alignment, self.world.hedge_index)
 
     def offers_pct_gdp(self) -> np.ndarray:
         """Mean offer from each pole to each state as % of its GDP, (B, N)."""
@@ -201,12 +204,14 @@ def lesson_numbers(lesson: Lesson, outcomes: list[Outcome]) -> str:
 
 
 def make_lesson(lesson: Lesson, seeds: int) -> tuple[Path, Path]:
-    """Run a lesson's comparison and write its figure.png and numbers.md."""
-    outcomes = [run_variant(lesson, variant, seeds) for variant in variants(lesson)]
+    """Run a lesson's comparison and write its figure.png and numbers.md (both, or neither
+    when something fails)."""
+    results = [run_variant(lesson, variant, seeds) for variant in variants(lesson)]
     figure_path = lesson.folder / "figure.png"
     numbers_path = lesson.folder / "numbers.md"
-    lesson_figure(lesson, outcomes).savefig(figure_path)
-    numbers_path.write_text(lesson_numbers(lesson, outcomes))
+    with atomic_write(figure_path) as figure, atomic_write(numbers_path, "w") as numbers:
+        lesson_figure(lesson, results).savefig(figure, format="png")
+        numbers.write(lesson_numbers(lesson, results))
     return figure_path, numbers_path
 
 
@@ -238,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"alignment-sim-lessons: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"alignment-sim-lessons: {os_error_text(exc)}", file=sys.stderr)
+        return 1
     return 0
 
 

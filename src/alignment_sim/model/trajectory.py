@@ -15,12 +15,10 @@ import pandas as pd
 from alignment_sim.model.inputs import TickOutput
 from alignment_sim.model.kernels import TERMS
 from alignment_sim.model.world import FloatArray, World
+from alignment_sim.studies import outcomes
+from alignment_sim.studies.outcomes import option_shares
 
-
-def option_shares(alignment: np.ndarray, n_options: int) -> FloatArray:
-    """Share of choosers in each option, (..., K), from option indices (..., N)."""
-    counts = (alignment[..., None] == np.arange(n_options)).sum(axis=-2)
-    return np.asarray(counts / alignment.shape[-1], dtype=np.float64)
+__all__ = ["Trajectory", "option_shares"]
 
 
 @dataclass
@@ -140,26 +138,23 @@ class Trajectory:
     def switches(self, run: int = 0) -> list[dict[str, Any]]:
         """Every change of option: tick, year, state, from, to."""
         world, align = self.world, self.alignment[run]
-        out = []
-        for t in range(1, self.ticks + 1):
-            for i in np.flatnonzero(align[t] != align[t - 1]):
-                out.append(
-                    {
-                        "tick": t,
-                        "year": world.year_of_tick(t),
-                        "state": world.states[i],
-                        "from": world.options[align[t - 1, i]],
-                        "to": world.options[align[t, i]],
-                    }
-                )
-        return out
+        return [
+            {
+                "tick": t,
+                "year": world.year_of_tick(t),
+                "state": world.states[i],
+                "from": world.options[align[t - 1, i]],
+                "to": world.options[align[t, i]],
+            }
+            for t, i in outcomes.switch_events(self.alignment, run)
+        ]
 
     def summary(self, run: int = 0) -> dict[str, Any]:
         """Final alignment, switches, time to stability and final shares of one run."""
         world = self.world
         switches = self.switches(run)
-        last_switch = max((s["tick"] for s in switches), default=0)
-        final = self.alignment[run, -1]
+        last_switch = int(outcomes.time_to_stability(self.alignment[run : run + 1])[0])
+        final = outcomes.final_options(self.alignment)[run]
         shares = self.shares()[run, -1]
         return {
             "seed": int(self.seeds[run]),

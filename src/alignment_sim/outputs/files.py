@@ -1,15 +1,23 @@
-"""Writing a run's outputs atomically, and its readable summary.
+"""Writing outputs atomically, finishing a job, and telling whether a job is finished.
 
-Files land under a temporary name and are renamed into place; ``manifest.json`` is
-written last, so a folder without it is an unfinished run.
+Every file lands under a unique temporary name in its folder and is renamed into place
+(``atomic_write``), so a reader never sees half a file and two processes never share a
+temporary name. A job folder is finished when its ``manifest.json`` (written last by
+``finish_job``) is readable and every file it lists is there with its recorded size;
+``job_status`` is the one place that decides it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -19,13 +27,41 @@ from alignment_sim.model.params import SimulationConfig
 from alignment_sim.model.trajectory import Trajectory
 from alignment_sim.outputs.provenance import manifest
 
-RUN_FILES = ("trajectory.parquet", "blocs.parquet", "summary.json", "manifest.json")
+MANIFEST = "manifest.json"
+ERROR = "error.json"
+RUN_FILES = ("trajectory.parquet", "blocs.parquet", "summary.json")
+"""A single run's files, written before its manifest (``trajectory.png`` too when plotted)."""
+STUDY_FILES = ("runs.parquet", "ticks.parquet", "terms.parquet", "aggregate.json")
+"""A study job's files, written before its manifest."""
+DESIGN_FILES = ("design.parquet", "sensitivity.csv", "sensitivity.png")
+"""A design study's files besides its ``runs/`` parts, written before its manifest."""
+JOB_KINDS = {"study": STUDY_FILES, "run": RUN_FILES, "design": DESIGN_FILES}
+"""Each kind of job folder, told apart by its first file."""
+
+
+@contextmanager
+def atomic_write(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
+    """Open a unique temporary file beside ``path``; rename it onto ``path`` when the block
+    ends without an exception, delete it otherwise. ``mode`` is "wb" or "w" (UTF-8 text).
+    """
+    if mode not in ("wb", "w"):
+        raise ValueError(f"atomic_write mode {mode!r}: expected 'wb' or 'w'")
+    target = Path(path)
+    temporary = target.with_name(f".{target.name[:180]}.{secrets.token_hex(6)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        encoding = None if "b" in mode else "utf-8"
+        with os.fdopen(descriptor, mode, encoding=encoding) as handle:
+            yield handle
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    with atomic_write(path) as handle:
+        handle.write(data)
 
 
 def write_json(path: Path, payload: Any) -> None:
@@ -38,15 +74,172 @@ def write_parquet(path: Path, frame: pd.DataFrame, meta: dict[str, Any]) -> None
     schema_meta = dict(table.schema.metadata or {})
     schema_meta[b"alignment_sim"] = json.dumps(meta, default=str).encode()
     table = table.replace_schema_metadata(schema_meta)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    with atomic_write(path) as handle:
+        pq.write_table(table, handle)
 
 
 def read_manifest(parquet_path: str | Path) -> dict[str, Any]:
     """The manifest embedded in a Parquet file this package wrote."""
     meta = pq.read_schema(parquet_path).metadata or {}
     return dict(json.loads(meta[b"alignment_sim"]))
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OS error in one line: the path and the system's reason, without the temporary
+    file's name (the final name is the one the user knows)."""
+    reason = exc.strerror or str(exc)
+    if exc.filename is None:
+        return reason
+    name = Path(os.fsdecode(exc.filename))
+    parts = name.name.split(".")
+    if name.name.startswith(".") and name.name.endswith(".tmp") and len(parts) >= 4:
+        name = name.with_name(".".join(parts[1:-2]))
+    return f"{name}: {reason}"
+
+
+# --- jobs: finishing one, and telling whether one is finished ----------------------------
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """Whether a job folder holds a finished job: ``state`` is "complete", "failed",
+    "unfinished", "stale" or "corrupt" (see ``job_status``); ``reason`` says why it is not
+    complete (empty when it is)."""
+
+    state: str
+    reason: str
+
+    @property
+    def complete(self) -> bool:
+        return self.state == "complete"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def finish_job(folder: Path, manifest: dict[str, Any], files: Sequence[str]) -> None:
+    """Write ``manifest.json`` last, listing the size (bytes) and SHA-256 of each of
+    ``files`` (names relative to ``folder``, already written); a left-over ``error.json``
+    of an earlier attempt goes, since the job has now finished."""
+    listed = {
+        name: {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
+        for name in files
+    }
+    write_json(folder / MANIFEST, {**manifest, "files": listed})
+    (folder / ERROR).unlink(missing_ok=True)
+
+
+def record_failure(folder: Path, exc: BaseException, overrides: list[str], trace: str = "") -> None:
+    """Leave ``error.json`` in a job's folder, so a sweep goes on and the failure stays on
+    record; an earlier run's ``manifest.json`` goes first, so the folder never looks
+    finished with results that are not this attempt's."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MANIFEST).unlink(missing_ok=True)
+    write_json(
+        folder / ERROR,
+        {"error": str(exc), "type": type(exc).__name__, "overrides": overrides, "traceback": trace},
+    )
+
+
+def job_manifest(folder: Path) -> dict[str, Any]:
+    """A job folder's ``manifest.json``; raises ``ValueError`` (with the reason) when it
+    cannot be read or does not hold an object."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"manifest.json cannot be read ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError("manifest.json does not hold an object")
+    return data
+
+
+def _error_reason(path: Path) -> str:
+    try:
+        error = json.loads(path.read_text(encoding="utf-8"))
+        text = f"{error.get('type', 'Error')}: {error.get('error', '')}".strip()
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        text = "error.json (unreadable)"
+    return f"job failed ({' '.join(text.split())[:300]})"
+
+
+def _expected_files(folder: Path, meta: dict[str, Any]) -> dict[str, int | None]:
+    """The files a finished job must hold, with their sizes when the manifest lists them
+    (manifests written before ``finish_job`` list none: the files of the job's kind)."""
+    listed = meta.get("files")
+    if isinstance(listed, dict):
+        sizes: dict[str, int | None] = {}
+        for name, entry in listed.items():
+            size = entry.get("bytes") if isinstance(entry, dict) else None
+            sizes[str(name)] = size if isinstance(size, int) else None
+        return sizes
+    for files in JOB_KINDS.values():
+        if (folder / files[0]).is_file():
+            return dict.fromkeys(files)
+    return {}
+
+
+def _damage(folder: Path, meta: dict[str, Any]) -> str:
+    """Why the files of a finished-looking job cannot be trusted, or "" when they can."""
+    expected = _expected_files(folder, meta)
+    if not expected:
+        kinds = " or ".join(files[0] for files in JOB_KINDS.values())
+        return f"manifest.json but none of its tables ({kinds})"
+    for name, size in expected.items():
+        path = folder / name
+        if not path.is_file():
+            return f"{name} is missing"
+        actual = path.stat().st_size
+        if size is not None and actual != size:
+            return f"{name} has {actual} bytes, its manifest records {size}"
+        if name.endswith(".parquet"):
+            try:
+                pq.read_metadata(path)
+            except (OSError, pa.ArrowException) as exc:
+                return f"{name} cannot be read ({' '.join(str(exc).split())[:200]})"
+    return ""
+
+
+def job_status(folder: Path, digest: str | None = None) -> JobStatus:
+    """Is the job in ``folder`` finished? The one definition, for sweeps, resumes,
+    ``alignment-sim-collect`` and the comparison report:
+
+    - ``failed``: ``error.json`` and no manifest (or one older than the error);
+    - ``unfinished``: no ``manifest.json`` (the job has not ended, or was killed);
+    - ``corrupt``: the manifest cannot be read, or a file it lists (or, for an older
+      manifest, a file of the job's kind) is missing, of another size, or a Parquet file
+      whose footer cannot be read;
+    - ``stale``: ``digest`` given and not the manifest's ``config_digest``;
+    - ``complete``: none of these.
+    """
+    manifest_path, error_path = folder / MANIFEST, folder / ERROR
+    has_manifest = manifest_path.is_file()
+    if error_path.is_file() and (
+        not has_manifest or error_path.stat().st_mtime_ns >= manifest_path.stat().st_mtime_ns
+    ):
+        reason = _error_reason(error_path)
+        if has_manifest:
+            reason += "; its manifest and tables are from an earlier run"
+        return JobStatus("failed", reason)
+    if not has_manifest:
+        return JobStatus("unfinished", "no manifest.json: the job has not finished")
+    try:
+        meta = job_manifest(folder)
+    except ValueError as exc:
+        return JobStatus("corrupt", str(exc))
+    if digest is not None and meta.get("config_digest") != digest:
+        return JobStatus("stale", "finished with another configuration (its config digest differs)")
+    damage = _damage(folder, meta)
+    if damage:
+        return JobStatus("corrupt", damage)
+    return JobStatus("complete", "")
+
+
+# --- a single run ----------------------------------------------------------------------
 
 
 def write_run(
@@ -57,7 +250,7 @@ def write_run(
     plots: bool = True,
     extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Write one run's files into ``out_dir``; returns the folder."""
+    """Write one run's files into ``out_dir`` and, last, its manifest; returns the folder."""
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     seed = int(trajectory.seeds[run])
@@ -65,6 +258,7 @@ def write_run(
     write_parquet(folder / "trajectory.parquet", trajectory.trajectory_frame(run), meta)
     write_parquet(folder / "blocs.parquet", trajectory.blocs_frame(run), meta)
     write_json(folder / "summary.json", trajectory.summary(run))
+    files = list(RUN_FILES)
     if plots:
         from alignment_sim.outputs.plots import plot_run
 
@@ -74,7 +268,8 @@ def write_run(
             folder / "trajectory.png",
             title=f"{config.region.name} / {config.scenario.name} / seed {seed}",
         )
-    write_json(folder / "manifest.json", meta)
+        files.append("trajectory.png")
+    finish_job(folder, meta, files)
     return folder
 
 

@@ -1,18 +1,20 @@
-"""Pictures of a run: bloc shares over time and a state x tick alignment chart."""
+"""Pictures of a run: bloc shares over time and a state x tick alignment chart.
+
+Drawn with matplotlib's object API (``Figure``, no pyplot), so importing or calling this
+never switches the user's backend.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from alignment_sim.model.trajectory import Trajectory
+from alignment_sim.outputs.files import atomic_write
 
 HEDGE_COLOR = "#9b9b9b"
 
@@ -27,9 +29,8 @@ def plot_run(trajectory: Trajectory, run: int, path: str | Path, title: str = ""
     colors = option_colors(trajectory)
     years = np.array([world.year_of_tick(t) for t in range(trajectory.ticks + 1)])
     shares = trajectory.shares()[run]
-    fig, (top, bottom) = plt.subplots(
-        2, 1, figsize=(10, 8), gridspec_kw={"height_ratios": [1, 1.3]}, constrained_layout=True
-    )
+    fig = Figure(figsize=(10, 8), layout="constrained")
+    top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1, 1.3]})
     top.stackplot(years, shares.T, colors=colors, labels=list(world.options), alpha=0.9)
     top.set_ylim(0, 1)
     top.set_xlim(years[0], years[-1])
@@ -61,8 +62,6 @@ def plot_run(trajectory: Trajectory, run: int, path: str | Path, title: str = ""
         frameon=False,
     )
     out = Path(path)
-    tmp = out.with_name(f".{out.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(out)
+    with atomic_write(out) as handle:
+        fig.savefig(handle, format="png", dpi=110)
     return out

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
+import secrets
 import shlex
+import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from alignment_sim.outputs.files import atomic_write, os_error_text
 from alignment_sim.report import figures
 from alignment_sim.report.inputs import (
     COUNT_METRICS,
@@ -33,9 +37,11 @@ from alignment_sim.report.inputs import (
     Group,
     collect,
     group_units,
+    ordered_union,
 )
 from alignment_sim.report.page import Section, document
 from alignment_sim.report.stats import (
+    bootstrap_bytes,
     effects,
     outcome_summary,
     t_interval,
@@ -427,6 +433,66 @@ def _section_provenance(
     return section
 
 
+def memory_budget() -> int:
+    """Bytes a report may use: half of this machine's memory (8 GiB when unknown)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (AttributeError, ValueError, OSError):
+        return 8 << 30
+
+
+def check_bootstrap_memory(n_boot: int, groups: list[Group], metrics: list[str]) -> None:
+    """Refuse a bootstrap that would not fit in memory, naming the largest that would."""
+    terms = [g.terms.shape[1] for g in groups if g.terms is not None]
+    columns = max([len(metrics), *terms])
+    need, budget = bootstrap_bytes(n_boot, columns), memory_budget()
+    if need > budget:
+        most = budget // bootstrap_bytes(1, columns)
+        raise CompareError(
+            f"--bootstrap {n_boot}: would need about {need / 2**30:,.1f} GiB of memory "
+            f"({columns} columns); expected at most {most:,} resamples, which fit in half "
+            f"of this machine's {2 * budget / 2**30:,.1f} GiB."
+        )
+
+
+REPORT_NAMES = ("report.html", "*.csv", "figure_*.png")
+"""The files a report folder holds: the only ones ``--out`` may replace."""
+
+
+def check_out(out: Path) -> None:
+    """Refuse a report folder that is a file, lies under a file, or holds anything but an
+    earlier report (which a new report replaces whole)."""
+    if out.is_file():
+        raise CompareError(f"--out {out} is a file; pass a folder for the report.")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise CompareError(f"--out {out}: {parent} is a file, not a folder.")
+            break
+    if out.is_dir():
+        others = [p for p in out.iterdir() if not any(p.match(n) for n in REPORT_NAMES)]
+        if others:
+            raise CompareError(
+                f"--out {out} holds files that are not part of a report (e.g. "
+                f"{others[0].name}); pass a new folder or an earlier report's."
+            )
+
+
+def _swap_in(staging: Path, folder: Path) -> None:
+    """Rename the finished ``staging`` folder to ``folder``, replacing an earlier report."""
+    if not folder.exists():
+        os.replace(staging, folder)
+        return
+    old = folder.with_name(f".{folder.name[:100]}.{secrets.token_hex(6)}.old")
+    os.replace(folder, old)
+    try:
+        os.replace(staging, folder)
+    except OSError:
+        os.replace(old, folder)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def default_out_dir() -> Path:
     """``results/compare/<timestamp>/``, with a suffix if that folder exists."""
     stamp = dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
@@ -466,13 +532,20 @@ def compare(
     if seed < 0:
         raise CompareError(f"--seed {seed}: expected a whole number >= 0.")
     units, notes = collect([Path(p) for p in inputs])
-    groups = group_units(units)
+    groups, duplicates = group_units(units)
+    notes = [*notes, *duplicates]
+    if not groups:
+        raise CompareError(
+            "every finished folder was left out: "
+            + "; ".join(f"{n.path} ({n.reason})" for n in duplicates[:3])
+        )
     base = choose_baseline(list(groups), baseline)
     labels = [base, *(label for label in groups if label != base)]
     group_list = [groups[label] for label in labels]
-    options = _ordered([g.options for g in group_list])
-    states = _ordered([g.states for g in group_list])
+    options = ordered_union(g.options for g in group_list)
+    states = ordered_union(g.states for g in group_list)
     metrics = outcome_metrics(group_list, options)
+    check_bootstrap_memory(n_boot, group_list, metrics)
     runs = {label: groups[label].runs for label in labels}
 
     outcomes = pd.concat(
@@ -524,13 +597,45 @@ def compare(
 def write_report(
     comparison: Comparison, out: Path | str | None = None, command: str = ""
 ) -> Report:
-    """Write the CSV tables, the figures and the self-contained ``report.html``."""
+    """Write the CSV tables, the figures and the self-contained ``report.html`` into a
+    temporary folder beside ``out`` and rename it into place when all are written, so a
+    report folder is always whole: never truncated, never a mix of two runs. An OS error
+    is raised with ``out`` as its file name."""
+    folder = Path(out) if out is not None else default_out_dir()
+    check_out(folder)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = folder.with_name(f".{folder.name[:100]}.{secrets.token_hex(6)}.tmp")
+        staging.mkdir()
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(folder)) from None
+    try:
+        figure_names = _write_files(comparison, staging, command)
+        _swap_in(staging, folder)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise OSError(exc.errno, exc.strerror, str(folder)) from None
+        raise
+    c = comparison
+    return Report(
+        out=folder,
+        html=folder / "report.html",
+        baseline=c.baseline,
+        labels=c.labels,
+        notes=c.notes,
+        tables=c.tables,
+        figures={name: folder / f"{name}.png" for name in figure_names},
+    )
+
+
+def _write_files(comparison: Comparison, folder: Path, command: str) -> list[str]:
+    """Every file of the report into ``folder``; returns the figures' names."""
     c = comparison
     tables, labels, base = c.tables, c.labels, c.baseline
-    folder = Path(out) if out is not None else default_out_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
-        table.to_csv(folder / f"{name}.csv", index=False)
+        with atomic_write(folder / f"{name}.csv", "w") as handle:
+            table.to_csv(handle, index=False)
 
     effect, drivers = tables["effects"], tables["term_drivers"]
     sections = [
@@ -568,27 +673,19 @@ def write_report(
     ]
     if c.notes:
         intro.append(
-            f"{len(c.notes)} folder(s) left out (unfinished, failed or unreadable); see Provenance."
+            f"{len(c.notes)} folder(s) left out (unfinished, failed, unreadable or duplicate); "
+            "see Provenance."
         )
-    written: dict[str, Path] = {}
+    figure_names: list[str] = []
     for section in sections:
         for n, png in enumerate(section.images, start=1):
-            path = folder / f"figure_{section.anchor}_{n}.png"
-            path.write_bytes(png)
-            written[path.stem] = path
-    html_path = folder / "report.html"
-    html_path.write_text(
-        document("alignment-sim: scenario comparison", intro, sections), encoding="utf-8"
-    )
-    return Report(
-        out=folder,
-        html=html_path,
-        baseline=base,
-        labels=labels,
-        notes=c.notes,
-        tables=tables,
-        figures=written,
-    )
+            name = f"figure_{section.anchor}_{n}"
+            with atomic_write(folder / f"{name}.png") as handle:
+                handle.write(png)
+            figure_names.append(name)
+    with atomic_write(folder / "report.html", "w") as handle:
+        handle.write(document("alignment-sim: scenario comparison", intro, sections))
+    return figure_names
 
 
 def build_report(
@@ -601,13 +698,6 @@ def build_report(
 ) -> Report:
     """``compare`` then ``write_report``: the whole command without its argument parsing."""
     return write_report(compare(inputs, baseline, n_boot, seed), out, command)
-
-
-def _ordered(lists: list[list[str]]) -> list[str]:
-    out: dict[str, None] = {}
-    for items in lists:
-        out.update(dict.fromkeys(items))
-    return list(out)
 
 
 def _empty_effects() -> pd.DataFrame:
@@ -662,12 +752,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
     command = shlex.join([PROG, *(sys.argv[1:] if argv is None else argv)])
     try:
+        if args.out is not None:
+            check_out(args.out)
         report = build_report(
             args.inputs, args.out, args.baseline, args.bootstrap, args.seed, command
         )
     except CompareError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         sys.exit(2)
+    except OSError as exc:
+        print(f"{PROG}: {os_error_text(exc)} (no report was written).", file=sys.stderr)
+        sys.exit(1)
     runs = ", ".join(
         f"{label} ({n} runs)"
         for label, n in zip(

@@ -9,7 +9,6 @@ are simply replicates of one scenario.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,14 +22,23 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from alignment_sim.model.kernels import TERMS
+from alignment_sim.outputs.files import (
+    ERROR,
+    JOB_KINDS,
+    MANIFEST,
+    job_manifest,
+    job_status,
+)
+from alignment_sim.studies import outcomes
 
-STUDY_MARKERS = ("runs.parquet", "ticks.parquet", "terms.parquet", "aggregate.json")
-RUN_MARKERS = ("trajectory.parquet", "blocs.parquet", "summary.json")
-COUNT_METRICS = ("switches", "time_to_stability", "states_switched")
+COUNT_METRICS = outcomes.OUTCOME_COUNTS
 NOT_LABEL_KEYS = ("seed", "replications")
 """Parameters that choose which replicates run, not what is simulated: never in a label."""
 BATCH_ROWS = 1 << 18
+_SHARE_PREFIXES = ("final_share_", "mean_share_")
 TRAJECTORY_BASE = {"seed", "tick", "year", "state", "alignment", "lean", "hedging", "switched"}
+STATUS_NOTES = {"corrupt": "skipped"}
+"""How the report lists a job ``job_status`` finds corrupt; other states keep their name."""
 
 
 class CompareError(Exception):
@@ -104,11 +112,11 @@ class Group:
 
     @property
     def options(self) -> list[str]:
-        return _ordered_union(u.options for u in self.units)
+        return ordered_union(u.options for u in self.units)
 
     @property
     def states(self) -> list[str]:
-        return _ordered_union(u.states for u in self.units)
+        return ordered_union(u.states for u in self.units)
 
     @cached_property
     def runs(self) -> pd.DataFrame:
@@ -133,46 +141,36 @@ class Group:
         return pd.concat([p for p in parts if p is not None])
 
 
-def _ordered_union(lists: Any) -> list[str]:
+def ordered_union(lists: Any) -> list[str]:
+    """The distinct items of several lists, in the order they first appear."""
     out: dict[str, None] = {}
     for items in lists:
         out.update(dict.fromkeys(items))
     return list(out)
 
 
-def _error_reason(path: Path) -> str:
-    try:
-        error = json.loads(path.read_text())
-        text = f"{error.get('type', 'Error')}: {error.get('error', '')}".strip()
-    except (OSError, json.JSONDecodeError, AttributeError):
-        text = "error.json (unreadable)"
-    text = " ".join(text.split())
-    return f"job failed ({text[:300]})"
-
-
 def _looks_like_job(folder: Path, names: set[str]) -> bool:
-    markers = {*STUDY_MARKERS, *RUN_MARKERS}
+    markers = {name for files in JOB_KINDS.values() for name in files}
     started = any(n in markers or (n.startswith(".") and n.endswith(".tmp")) for n in names)
     return started or (folder / ".hydra").is_dir()
 
 
 def find_folders(root: Path) -> tuple[list[Path], list[FolderNote]]:
-    """Finished folders (with ``manifest.json``) at or below ``root``, and notes on the
-    unfinished and failed ones found on the way."""
+    """Finished folders (``job_status`` complete) at or below ``root``, and notes on the
+    unfinished, failed and corrupt ones found on the way."""
     finished: list[Path] = []
     notes: list[FolderNote] = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         names = set(filenames)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        if "error.json" in names:
-            reason = _error_reason(here / "error.json")
-            if "manifest.json" in names:
-                reason += "; its manifest and tables are from an earlier run"
-            notes.append(FolderNote(here, "failed", reason))
-            dirnames[:] = []
-        elif "manifest.json" in names:
-            finished.append(here)
+        if MANIFEST in names or ERROR in names:
+            status = job_status(here)
+            if status.complete:
+                finished.append(here)
+            else:
+                state = STATUS_NOTES.get(status.state, status.state)
+                notes.append(FolderNote(here, state, status.reason))
             dirnames[:] = []
         elif _looks_like_job(here, names):
             notes.append(
@@ -181,19 +179,12 @@ def find_folders(root: Path) -> tuple[list[Path], list[FolderNote]]:
     return finished, notes
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((folder / "manifest.json").read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UnitError(f"manifest.json cannot be read ({exc})") from None
-    if not isinstance(data, dict):
-        raise UnitError("manifest.json does not hold an object")
-    return data
-
-
 def load_unit(folder: Path) -> Unit:
     """Read one finished folder; raises ``UnitError`` when it cannot be used."""
-    manifest = read_manifest(folder)
+    try:
+        manifest = job_manifest(folder)
+    except ValueError as exc:
+        raise UnitError(str(exc)) from None
     try:
         if (folder / "runs.parquet").is_file():
             return _load_study(folder, manifest)
@@ -255,9 +246,7 @@ def _load_study(folder: Path, manifest: dict[str, Any]) -> Unit:
     schema = pq.read_schema(folder / "runs.parquet")
     names = list(schema.names)
     options = [c.removeprefix("final_share_") for c in names if c.startswith("final_share_")]
-    metrics = [
-        c for c in names if c in COUNT_METRICS or c.startswith(("final_share_", "mean_share_"))
-    ]
+    metrics = [c for c in names if c in COUNT_METRICS or c.startswith(_SHARE_PREFIXES)]
     state_columns = [
         c
         for c in names
@@ -354,39 +343,33 @@ def _term_columns(names: list[str], options: list[str]) -> dict[str, tuple[str, 
 
 
 def _load_single(folder: Path, manifest: dict[str, Any]) -> Unit:
+    """A single run's folder in the shapes of a study job, its outcomes measured by
+    ``alignment_sim.studies.outcomes`` from the states' options in ``trajectory.parquet``."""
     path = folder / "trajectory.parquet"
     names = list(pq.read_schema(path).names)
     options = [c.removeprefix("utility_") for c in names if c.startswith("utility_")]
     if not options:
         raise UnitError("trajectory.parquet has no utility_<option> columns")
     term_columns = _term_columns(names, options)
-    base = ["seed", "tick", "year", "state", "alignment", "switched"]
+    base = ["seed", "tick", "year", "state", "alignment"]
     frame = pq.read_table(path, columns=[*base, *term_columns]).to_pandas()
     frame["state"] = frame["state"].astype(str)
     frame["alignment"] = frame["alignment"].astype(str)
     seed = int(manifest.get("seed", frame["seed"].iloc[0]))
-    states = list(dict.fromkeys(frame["state"]))
-    last = int(frame["tick"].max())
-
-    counts = pd.crosstab(frame["tick"], frame["alignment"]).reindex(columns=options, fill_value=0)
-    shares = counts.div(counts.sum(axis=1), axis=0)
-    moved = frame[(frame["tick"] > 0) & frame["switched"].astype(bool)]
-    row: dict[str, Any] = {
-        "seed": seed,
-        "switches": len(moved),
-        "time_to_stability": int(moved["tick"].max()) if len(moved) else 0,
-        "states_switched": moved["state"].nunique(),
-    }
-    for option in options:
-        row[f"final_share_{option}"] = float(shares.loc[last, option])
-        row[f"mean_share_{option}"] = float(shares.loc[shares.index > 0, option].mean())
-    runs = pd.DataFrame([row])
-    runs["seed"] = runs["seed"].astype(np.int64)
-
-    per_tick = shares.rename(columns=lambda o: f"share_{o}").reset_index()
-    per_tick["year"] = frame.groupby("tick")["year"].first().to_numpy()
-    end = frame[frame["tick"] == last].set_index("state")["alignment"]
-    finals = _final_counts(end.to_frame().T.reset_index(drop=True))
+    alignment, states = outcomes.alignment_from_labels(
+        frame["tick"].to_numpy(), frame["state"].to_numpy(), frame["alignment"].to_numpy(), options
+    )
+    measured = outcomes.run_outcomes(alignment, options, states)
+    runs = pd.DataFrame({"seed": np.array([seed], dtype=np.int64), **measured})
+    metrics = [c for c in runs.columns if c in COUNT_METRICS or c.startswith(_SHARE_PREFIXES)]
+    finals = _final_counts(
+        runs[[f"final_{s}" for s in states]].rename(columns=lambda c: c.removeprefix("final_"))
+    )
+    years = frame.groupby("tick", sort=True)["year"].first().to_numpy()
+    shares = outcomes.option_shares(alignment[0], len(options))
+    per_tick = pd.DataFrame(shares, columns=[f"share_{o}" for o in options])
+    per_tick.insert(0, "tick", np.arange(len(shares)))
+    per_tick.insert(1, "year", years)
 
     terms = None
     if term_columns:
@@ -409,7 +392,7 @@ def _load_single(folder: Path, manifest: dict[str, Any]) -> Unit:
         manifest=manifest,
         options=options,
         states=states,
-        runs=runs,
+        runs=runs[["seed", *metrics]],
         finals=finals,
         ticks=_tick_sums(per_tick, options),
         terms=terms,
@@ -483,7 +466,7 @@ def label_units(units: list[Unit]) -> list[str]:
     replicates, so they never make a label. When parameters vary but leave scenarios with
     different names under one label, the scenario joins the label.
     """
-    keys = _ordered_union(
+    keys = ordered_union(
         [k for k in u.parameters if k not in NOT_LABEL_KEYS and not k.startswith("hydra.")]
         for u in units
     )
@@ -500,9 +483,30 @@ def label_units(units: list[Unit]) -> list[str]:
     return [",".join(f"{k}={value(u, k)}" for k in varying) for u in units]
 
 
-def group_units(units: list[Unit]) -> dict[str, Group]:
-    """Units by label, in the order the labels first appear."""
+def group_units(units: list[Unit]) -> tuple[dict[str, Group], list[FolderNote]]:
+    """Units by label, in the order the labels first appear, and notes on the units left
+    out as duplicates: a unit whose seeds another unit of its label already has (a study
+    run twice, a run copied) is never pooled with it, so no run counts twice. The first
+    unit in folder order is kept."""
     groups: dict[str, Group] = {}
+    notes: list[FolderNote] = []
+    seen: dict[str, dict[int, Path]] = {}
     for unit, label in zip(units, label_units(units), strict=True):
+        owners = seen.setdefault(label, {})
+        seeds = [int(seed) for seed in unit.runs["seed"]]
+        repeated = [seed for seed in seeds if seed in owners]
+        if len(set(seeds)) < len(seeds):
+            reason = f"{label}: a seed appears twice in this folder"
+        elif repeated:
+            reason = (
+                f"{label}: {len(repeated)} of its seeds (e.g. {repeated[0]}) are already read "
+                f"from {owners[repeated[0]]}; the same runs are never counted twice"
+            )
+        else:
+            reason = ""
+        if reason:
+            notes.append(FolderNote(unit.path, "duplicate", reason))
+            continue
+        owners.update(dict.fromkeys(seeds, unit.path))
         groups.setdefault(label, Group(label, [])).units.append(unit)
-    return groups
+    return groups, notes

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,12 +56,8 @@ class Section:
         data = base64.b64encode(png).decode("ascii")
         self.parts.append(f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">')
 
-    def add_table(
-        self,
-        frame: pd.DataFrame,
-        formats: Mapping[str, Callable[[object], str]] | None = None,
-    ) -> None:
-        self.parts.append(table_html(frame, formats or {}))
+    def add_table(self, frame: pd.DataFrame) -> None:
+        self.parts.append(table_html(frame))
 
     def add_list(self, items: Iterable[str]) -> None:
         rows = "".join(f"<li>{html.escape(item)}</li>" for item in items)
@@ -85,23 +81,22 @@ class Section:
         )
 
 
-def table_html(frame: pd.DataFrame, formats: Mapping[str, Callable[[object], str]]) -> str:
-    """An escaped HTML table; numbers are formatted per column (3 significant digits)."""
+def table_html(frame: pd.DataFrame) -> str:
+    """An escaped HTML table; floats with 3 significant digits, booleans as yes or no."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = []
     for record in frame.itertuples(index=False):
         cells = []
-        for column, value in zip(frame.columns, record, strict=True):
-            text, css = _cell(value, formats.get(str(column)))
+        for value in record:
+            text, css = _cell(value)
             cells.append(f"<td{css}>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     return f'<div class="scroll">{table}</div>'
 
 
-def _cell(value: object, fmt: Callable[[object], str] | None) -> tuple[str, str]:
-    if fmt is not None:
-        return fmt(value), ""
+def _cell(value: object) -> tuple[str, str]:
+    """A value as text (3 significant digits for floats) and its cell's CSS class."""
     if isinstance(value, bool | np.bool_):
         return ("yes" if value else "no"), ""
     if isinstance(value, float | np.floating):

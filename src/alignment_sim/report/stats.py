@@ -23,6 +23,17 @@ MIN_PAIRED_FRACTION = 0.5
 """Pair by seed when the common seeds are at least this share of each scenario's runs."""
 
 
+BOOTSTRAP_COPIES = 8
+"""Arrays of (resamples x columns) float64 alive at once at the peak of a bootstrap
+(``effects``, ``term_drivers``): the resampled means, their differences and the copies
+``snap`` and ``np.percentile`` make."""
+
+
+def bootstrap_bytes(n_boot: int, columns: int) -> int:
+    """An estimate of the peak memory (bytes) of bootstrapping ``columns`` means."""
+    return BOOTSTRAP_COPIES * 8 * n_boot * columns
+
+
 def rng_for(seed: int, *keys: str) -> np.random.Generator:
     """A generator fixed by the report seed and the names of what is resampled."""
     return np.random.default_rng([seed, *(zlib.crc32(k.encode()) for k in keys)])

@@ -3,127 +3,285 @@
 One row per run with every parameter and outcome as columns, streamed job by job (and
 part by part) into a ``pyarrow.parquet.ParquetWriter``, so the whole study is never in
 memory. The per-tick data stay per job (``ticks.parquet``); ``--ticks`` streams them
-into a second file too. The result is plain Parquet, so DuckDB, pandas or polars read
-it directly, e.g. ``duckdb -c "select scenario, avg(switches) from 'runs.parquet'
-group by 1"``.
+into a second file too. Jobs of worlds with different options are collected together:
+an option a job lacks is a null in its rows. The result is plain Parquet, so DuckDB,
+pandas or polars read it directly, e.g. ``duckdb -c "select scenario, avg(switches) from
+'runs.parquet' group by 1"``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from alignment_sim.outputs.files import (
+    ERROR,
+    MANIFEST,
+    JobStatus,
+    atomic_write,
+    job_manifest,
+    job_status,
+    os_error_text,
+)
 
-def finished_jobs(root: Path) -> tuple[list[Path], list[Path]]:
-    """Folders below ``root`` holding finished studies (manifest.json), and failed ones."""
-    done, failed = [], []
-    for manifest in sorted(root.rglob("manifest.json")):
-        folder = manifest.parent
-        if (folder / "runs.parquet").is_file() or (folder / "runs").is_dir():
-            done.append(folder)
-    for error in sorted(root.rglob("error.json")):
-        if not (error.parent / "manifest.json").is_file():
-            failed.append(error.parent)
-    return done, failed
+PROG = "alignment-sim-collect"
+TABLES = ("runs", "ticks")
+
+
+class CollectError(Exception):
+    """Bad input to ``alignment-sim-collect``; the command prints it as one line."""
+
+
+@dataclass
+class Jobs:
+    """The job folders found below a root: finished ones, and the others with their status."""
+
+    done: list[Path] = field(default_factory=list)
+    left_out: list[tuple[Path, JobStatus]] = field(default_factory=list)
+
+    def with_state(self, state: str) -> list[Path]:
+        return [folder for folder, status in self.left_out if status.state == state]
+
+
+def finished_jobs(root: Path) -> Jobs:
+    """Job folders at or below ``root`` (those with ``manifest.json`` or ``error.json``),
+    sorted, each judged by ``job_status``: the complete ones, and the rest with reasons."""
+    jobs = Jobs()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if MANIFEST not in filenames and ERROR not in filenames:
+            continue
+        folder = Path(dirpath)
+        status = job_status(folder)
+        if status.complete:
+            jobs.done.append(folder)
+        else:
+            jobs.left_out.append((folder, status))
+        dirnames[:] = []
+    return jobs
 
 
 def job_parameters(folder: Path) -> dict[str, str]:
-    meta = json.loads((folder / "manifest.json").read_text())
-    return {k: str(v) for k, v in (meta.get("parameters") or {}).items()}
+    """The parameters a finished job's manifest records, as text."""
+    raw = job_manifest(folder).get("parameters") or {}
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
-def run_tables(folder: Path, name: str) -> Iterator[pa.Table]:
-    """The job's table ``name`` (runs or ticks), one Parquet file or part at a time."""
+def _sources(folder: Path, name: str) -> list[Path]:
+    """The Parquet files of a job's table ``name``: one file, or a design's parts."""
     single = folder / f"{name}.parquet"
     if single.is_file():
-        for batch in pq.ParquetFile(single).iter_batches(batch_size=65_536):
-            yield pa.Table.from_batches([batch])
-        return
-    for part in sorted((folder / name).glob("part-*.parquet")):
-        yield pq.read_table(part)
+        return [single]
+    return sorted((folder / name).glob("part-*.parquet"))
 
 
-def _with_job_columns(
-    table: pa.Table, job: str, parameters: dict[str, str], keys: list[str]
-) -> pa.Table:
-    table = table.replace_schema_metadata(None)
-    for key in keys:
-        if key in table.column_names:
-            continue
-        table = table.append_column(
-            key, pa.array([parameters.get(key)] * len(table), type=pa.string())
-        )
-    return table.append_column("job", pa.array([job] * len(table), type=pa.string()))
+def _is_design(folder: Path) -> bool:
+    return not (folder / "runs.parquet").is_file() and (folder / "runs").is_dir()
 
 
-def collect(root: Path, out: Path, name: str = "runs") -> dict[str, Any]:
-    """Stream every finished job's ``name`` table into ``out``; returns counts."""
-    done, failed = finished_jobs(root)
-    if not done:
-        raise FileNotFoundError(
-            f"no finished study under {root} (no folder with manifest.json and runs)"
-        )
-    keys = sorted({k for folder in done for k in job_parameters(folder)})
-    tmp = out.with_name(f".{out.name}.tmp")
-    writer: pq.ParquetWriter | None = None
-    rows = 0
+def run_tables(path: Path) -> Iterator[pa.Table]:
+    """One Parquet file of a job's table, a batch at a time."""
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=65_536):
+        yield pa.Table.from_batches([batch])
+
+
+def _unified(schemas: list[tuple[Path, pa.Schema]]) -> pa.Schema:
+    """One schema for every job: the union of their columns in order of appearance."""
     try:
-        for folder in done:
+        return pa.unify_schemas([s for _, s in schemas], promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        first_seen: dict[str, tuple[Path, pa.Field]] = {}
+        for path, schema in schemas:
+            for column in schema:
+                where, seen = first_seen.setdefault(column.name, (path, column))
+                if not _joinable(seen, column):
+                    raise CollectError(
+                        f"column {column.name!r} is {seen.type} in {where} but {column.type} "
+                        f"in {path}: collect such jobs separately."
+                    ) from None
+        raise CollectError(f"the jobs' tables cannot be joined ({_short(exc)}).") from None
+
+
+def _joinable(a: pa.Field, b: pa.Field) -> bool:
+    try:
+        pa.unify_schemas([pa.schema([a]), pa.schema([b])], promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    return True
+
+
+def _schema_of(path: Path) -> pa.Schema:
+    try:
+        return pq.read_schema(path).remove_metadata()
+    except (OSError, pa.ArrowException) as exc:
+        raise CollectError(f"{path} cannot be read ({_short(exc)}).") from None
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
+def _plan(root: Path, jobs: list[Path], name: str) -> tuple[pa.Schema, list[str]]:
+    """The output schema (the tables' columns, then job parameters, then ``job``)."""
+    schemas = [(path, _schema_of(path)) for folder in jobs for path in _sources(folder, name)]
+    if not schemas:
+        raise CollectError(f"no {name} table in the finished jobs under {root}.")
+    data = _unified(schemas)
+    keys = sorted({k for folder in jobs for k in job_parameters(folder)} - set(data.names))
+    if "job" in data.names:
+        raise CollectError(f"the {name} tables already have a column 'job'.")
+    extra = [pa.field(k, pa.string()) for k in keys] + [pa.field("job", pa.string())]
+    return pa.schema([*data, *extra]), keys
+
+
+def _conformed(table: pa.Table, schema: pa.Schema, constants: dict[str, str | None]) -> pa.Table:
+    """``table`` with the columns of ``schema``: its own (cast), the job's constants, and
+    nulls for the columns it lacks (an option of another world)."""
+    columns = []
+    for column in schema:
+        if column.name in table.column_names:
+            columns.append(table.column(column.name).cast(column.type))
+        elif column.name in constants:
+            columns.append(pa.array([constants[column.name]] * len(table), type=column.type))
+        else:
+            columns.append(pa.nulls(len(table), type=column.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _write(root: Path, jobs: list[Path], name: str, handle: Any) -> int:
+    schema, keys = _plan(root, jobs, name)
+    rows = 0
+    with pq.ParquetWriter(handle, schema) as writer:
+        for folder in jobs:
             parameters = job_parameters(folder)
-            job = str(folder.relative_to(root)) if folder != root else folder.name
-            for table in run_tables(folder, name):
-                table = _with_job_columns(table, job, parameters, keys)
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
-                else:
-                    table = table.select(writer.schema.names).cast(writer.schema)
-                writer.write_table(table)
-                rows += len(table)
-    finally:
-        if writer is not None:
-            writer.close()
-    tmp.replace(out)
-    return {"jobs": len(done), "failed": [str(f) for f in failed], "rows": rows}
+            constants: dict[str, str | None] = {k: parameters.get(k) for k in keys}
+            constants["job"] = str(folder.relative_to(root)) if folder != root else folder.name
+            for path in _sources(folder, name):
+                try:
+                    for table in run_tables(path):
+                        writer.write_table(_conformed(table, schema, constants))
+                        rows += len(table)
+                except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+                    raise CollectError(f"{path} cannot be read ({_short(exc)}).") from None
+    return rows
+
+
+def _check_out(out: Path, jobs: list[Path]) -> None:
+    if out.is_dir():
+        raise CollectError(f"--out {out} is a folder; pass the name of a Parquet file to write.")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise CollectError(f"--out {out}: {parent} is a file, not a folder.")
+            break
+    inputs = {p.resolve() for folder in jobs for n in TABLES for p in _sources(folder, n)}
+    if out.resolve() in inputs:
+        raise CollectError(f"--out {out} is one of the tables being collected.")
+
+
+def collect(
+    root: Path,
+    out: Path,
+    ticks: Path | None = None,
+    skip_corrupt: bool = False,
+) -> dict[str, Any]:
+    """Stream every finished job's runs (and, with ``ticks``, per-tick rows) into ``out``.
+
+    Both files appear together or not at all. Raises ``CollectError`` for bad input: no
+    finished job, a corrupt job (unless ``skip_corrupt``), study jobs and designs under one
+    root, or an ``out`` that cannot be a file. Returns counts and the jobs left out.
+    """
+    found = finished_jobs(root)
+    corrupt = [(f, s) for f, s in found.left_out if s.state == "corrupt"]
+    if corrupt and not skip_corrupt:
+        folder, status = corrupt[0]
+        more = f" (and {len(corrupt) - 1} more)" if len(corrupt) > 1 else ""
+        raise CollectError(
+            f"{folder} looks finished but {status.reason}{more}; re-run it, remove it, or "
+            "pass --skip-corrupt to leave it out."
+        )
+    for folder in [f for f in found.done if not _sources(f, "runs")]:
+        found.done.remove(folder)
+        found.left_out.append((folder, JobStatus("complete", "a single run: no runs table")))
+    if not found.done:
+        raise CollectError(
+            f"no finished study under {root} (no folder with a readable manifest.json and "
+            "a runs table)."
+        )
+    designs = [f for f in found.done if _is_design(f)]
+    if designs and len(designs) < len(found.done):
+        study = next(f for f in found.done if not _is_design(f))
+        raise CollectError(
+            f"{root} holds both design studies (e.g. {designs[0]}) and study jobs (e.g. "
+            f"{study}); their rows mean different things: collect each folder on its own."
+        )
+    targets = [(out, "runs")] + ([(ticks, "ticks")] if ticks is not None else [])
+    for path, _ in targets:
+        _check_out(path, found.done)
+    if ticks is not None and ticks.resolve() == out.resolve():
+        raise CollectError(f"--ticks {ticks} is the same file as --out.")
+    rows: dict[str, int] = {}
+    with ExitStack() as stack:
+        for path, name in targets:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = stack.enter_context(atomic_write(path))
+            rows[name] = _write(root, found.done, name, handle)
+    return {
+        "jobs": len(found.done),
+        "rows": rows["runs"],
+        "tick_rows": rows.get("ticks", 0),
+        "failed": [str(f) for f in found.with_state("failed")],
+        "left_out": found.left_out,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="alignment-sim-collect", description=__doc__)
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     parser.add_argument("folder", type=Path, help="a sweep, design or run folder")
     parser.add_argument(
         "--out",
         type=Path,
         default=None,
-        help="output Parquet file (default: <folder>/runs.parquet)",
+        help="output Parquet file (default: <folder>/collected_runs.parquet)",
     )
     parser.add_argument(
         "--ticks", type=Path, default=None, help="also stream per-tick rows into this Parquet file"
     )
+    parser.add_argument(
+        "--skip-corrupt",
+        action="store_true",
+        help="leave out (and list) jobs whose manifest or tables cannot be read",
+    )
     args = parser.parse_args(argv)
     if not args.folder.is_dir():
         print(
-            f"alignment-sim-collect: folder = {str(args.folder)!r}: expected an existing "
-            "sweep or design folder.",
+            f"{PROG}: folder = {str(args.folder)!r}: expected an existing sweep or design folder.",
             file=sys.stderr,
         )
         sys.exit(2)
     out = args.out or args.folder / "collected_runs.parquet"
     try:
-        counts = collect(args.folder, out)
-        if args.ticks is not None:
-            collect(args.folder, args.ticks, name="ticks")
-    except FileNotFoundError as exc:
-        print(f"alignment-sim-collect: {exc}", file=sys.stderr)
+        counts = collect(args.folder, out, args.ticks, args.skip_corrupt)
+    except CollectError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
         sys.exit(2)
-    print(f"alignment-sim-collect: {counts['rows']} runs from {counts['jobs']} jobs -> {out}")
-    for failed in counts["failed"]:
-        print(f"  failed job (not collected): {failed}")
+    except OSError as exc:
+        print(f"{PROG}: {os_error_text(exc)} (nothing was written).", file=sys.stderr)
+        sys.exit(1)
+    print(f"{PROG}: {counts['rows']} runs from {counts['jobs']} jobs -> {out}")
+    if args.ticks is not None:
+        print(f"{PROG}: {counts['tick_rows']} tick rows -> {args.ticks}")
+    for folder, status in counts["left_out"]:
+        print(f"  not collected: {folder} ({status.state}: {status.reason})")
 
 
 if __name__ == "__main__":

@@ -19,12 +19,13 @@ from alignment_sim.engine.batch import BatchResult, run_batch
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.kernels import TERMS
 from alignment_sim.presets import default_config
+from alignment_sim.studies import outcomes
 
 SEEDS = 200
 TICKS = 40
 FIRST_SEED = 0
-"""First seed of the block each scenario runs; the tests use another block than the one
-the defaults were calibrated on."""
+"""First seed of the block each scenario runs by default; the tests use another block than
+the one the defaults were calibrated on."""
 CENTRAL_ASIA = ("kazakhstan", "kyrgyzstan", "tajikistan", "uzbekistan", "turkmenistan")
 
 
@@ -45,9 +46,21 @@ class PatternResult:
         return self.value - self.baseline
 
 
-def simulate(scenario: str, year: int | None = None) -> BatchResult:
-    """Runs of a scenario: SEEDS seeds from FIRST_SEED, TICKS ticks, summary record."""
-    return _simulate(scenario, year, FIRST_SEED, SEEDS, TICKS)
+@dataclass(frozen=True)
+class SeedBlock:
+    """The runs that measure each scenario: ``seeds`` seeds from ``first``, ``ticks`` long."""
+
+    first: int = FIRST_SEED
+    seeds: int = SEEDS
+    ticks: int = TICKS
+
+
+DEFAULT_BLOCK = SeedBlock()
+
+
+def simulate(scenario: str, block: SeedBlock, year: int | None = None) -> BatchResult:
+    """Runs of a scenario over the seeds of ``block``, with the summary record."""
+    return _simulate(scenario, year, block.first, block.seeds, block.ticks)
 
 
 @cache
@@ -69,19 +82,18 @@ def _option(result: BatchResult, option: str) -> int:
 
 def p_final(result: BatchResult, state: str, *options: str) -> float:
     """Probability over runs that ``state`` ends in one of ``options``."""
-    final = result.alignment[:, -1, _index(result, state)]
+    final = outcomes.final_options(result.alignment)[:, _index(result, state)]
     return float(np.isin(final, [_option(result, o) for o in options]).mean())
 
 
 def share_over_run(result: BatchResult, option: str) -> float:
     """Mean share of state-ticks (after the start) spent in ``option``."""
-    return float((result.alignment[:, 1:] == _option(result, option)).mean())
+    return outcomes.time_share(result.alignment, _option(result, option))
 
 
 def switches_per_run(result: BatchResult, first: int = 1, last: int | None = None) -> float:
     """Mean number of switches per run between ticks ``first`` and ``last``."""
-    moves = np.diff(result.alignment.astype(np.int16), axis=1) != 0
-    return float(moves[:, first - 1 : last].sum(axis=(1, 2)).mean())
+    return float(outcomes.switches(result.alignment, first, last).mean())
 
 
 def mean_term(result: BatchResult, state: str, option: str, term: str) -> float:
@@ -122,9 +134,9 @@ def _check(
     )
 
 
-def pattern_1() -> list[PatternResult]:
+def pattern_1(block: SeedBlock = DEFAULT_BLOCK) -> list[PatternResult]:
     """Belarus stays with Russia but extracts more once a Western offer appears (000, 003)."""
-    base, offer = simulate("baseline"), simulate("western_engagement")
+    base, offer = simulate("baseline", block), simulate("western_engagement", block)
     b, s = p_final(base, "belarus", "russia"), p_final(offer, "belarus", "russia")
     belarus, russia = _index(base, "belarus"), 0
     assert base.mean_offers is not None and offer.mean_offers is not None
@@ -152,9 +164,9 @@ def pattern_1() -> list[PatternResult]:
     ]
 
 
-def pattern_2() -> list[PatternResult]:
+def pattern_2(block: SeedBlock = DEFAULT_BLOCK) -> list[PatternResult]:
     """A Russian recession: more hedging and switching, no wholesale Western drift (002)."""
-    base, rec = simulate("baseline"), simulate("russia_recession")
+    base, rec = simulate("baseline", block), simulate("russia_recession", block)
     hedge_b, hedge_r = share_over_run(base, "hedge"), share_over_run(rec, "hedge")
     west_b, west_r = share_over_run(base, "west"), share_over_run(rec, "west")
     sw_b, sw_r = switches_per_run(base), switches_per_run(rec)
@@ -189,10 +201,10 @@ def pattern_2() -> list[PatternResult]:
     ]
 
 
-def pattern_3() -> list[PatternResult]:
+def pattern_3(block: SeedBlock = DEFAULT_BLOCK) -> list[PatternResult]:
     """Central Asia balances: a bigger Chinese offer moves economic alignment while Russia
     keeps the security role (001, 000)."""
-    base, china = simulate("baseline"), simulate("china_expansion")
+    base, china = simulate("baseline", block), simulate("china_expansion", block)
     moved_b = float(np.mean([p_final(base, s, "china", "hedge") for s in CENTRAL_ASIA]))
     moved_c = float(np.mean([p_final(china, s, "china", "hedge") for s in CENTRAL_ASIA]))
     west_b = float(np.mean([p_final(base, s, "west") for s in CENTRAL_ASIA]))
@@ -250,9 +262,9 @@ def _autocracies(result: BatchResult) -> list[str]:
     return [s for s, a in zip(world.states, world.state.autocracy, strict=True) if a > 0.5]
 
 
-def pattern_4() -> list[PatternResult]:
+def pattern_4(block: SeedBlock = DEFAULT_BLOCK) -> list[PatternResult]:
     """Western conditionality with little aid pushes autocracies away from the West (004)."""
-    base, cond = simulate("baseline"), simulate("western_conditionality")
+    base, cond = simulate("baseline", block), simulate("western_conditionality", block)
     autocrats = _autocracies(base)
     east_b = float(np.mean([p_final(base, s, "russia", "china") for s in autocrats]))
     east_c = float(np.mean([p_final(cond, s, "russia", "china") for s in autocrats]))
@@ -293,9 +305,9 @@ def pattern_4() -> list[PatternResult]:
     ]
 
 
-def pattern_5() -> list[PatternResult]:
+def pattern_5(block: SeedBlock = DEFAULT_BLOCK) -> list[PatternResult]:
     """A colour revolution moves that state West and raises Russian pressure on it (001)."""
-    base, rev = simulate("baseline", year=2000), simulate("colour_revolution")
+    base, rev = simulate("baseline", block, year=2000), simulate("colour_revolution", block)
     west_b, west_r = p_final(base, "georgia", "west"), p_final(rev, "georgia", "west")
     coerce_b = -mean_term(base, "georgia", "west", "coercion")
     coerce_r = -mean_term(rev, "georgia", "west", "coercion")
@@ -321,14 +333,13 @@ def pattern_5() -> list[PatternResult]:
     ]
 
 
-def pattern_6() -> list[PatternResult]:
+def pattern_6(block: SeedBlock = DEFAULT_BLOCK) -> list[PatternResult]:
     """Reorientations are rare: long stable spells broken by cascades in crises (002)."""
-    base, rec = simulate("baseline"), simulate("russia_recession")
-    base00, rev = simulate("baseline", year=2000), simulate("colour_revolution")
-    states, years = base.inputs.world.n_states, TICKS * base.inputs.world.tick_months / 12
+    base, rec = simulate("baseline", block), simulate("russia_recession", block)
+    base00, rev = simulate("baseline", block, year=2000), simulate("colour_revolution", block)
+    states, years = base.inputs.world.n_states, block.ticks * base.inputs.world.tick_months / 12
     rate = switches_per_run(base) / states / years
-    moves = np.diff(base.alignment.astype(np.int16), axis=1) != 0
-    never = float((~moves.any(axis=1)).mean())
+    never = float((~outcomes.switched_states(base.alignment)).mean())
     crisis_b, crisis_r = switches_per_run(base, 1, 12), switches_per_run(rec, 1, 12)
     window_b, window_r = switches_per_run(base00, 16, 28), switches_per_run(rev, 16, 28)
     return [
@@ -363,9 +374,9 @@ def pattern_6() -> list[PatternResult]:
     ]
 
 
-def pattern_7() -> list[PatternResult]:
+def pattern_7(block: SeedBlock = DEFAULT_BLOCK) -> list[PatternResult]:
     """Armenia stays with Russia for security while the Karabakh conflict is hot (002)."""
-    base, calm = simulate("baseline"), simulate("karabakh_ceasefire")
+    base, calm = simulate("baseline", block), simulate("karabakh_ceasefire", block)
     stay = p_final(base, "armenia", "russia")
     by_term = term_margins(base, "armenia", "russia")
     reasons = [n for n, name in enumerate(TERMS) if name != "switching"]
@@ -402,9 +413,9 @@ def pattern_7() -> list[PatternResult]:
     ]
 
 
-def pattern_8() -> list[PatternResult]:
+def pattern_8(block: SeedBlock = DEFAULT_BLOCK) -> list[PatternResult]:
     """A terror surge raises Central Asian demand for Russia-led security (000, 001, 004)."""
-    base, surge = simulate("baseline"), simulate("afghan_spillover")
+    base, surge = simulate("baseline", block), simulate("afghan_spillover", block)
     prot_b = float(np.mean([mean_term(base, s, "russia", "protection") for s in CENTRAL_ASIA]))
     prot_s = float(np.mean([mean_term(surge, s, "russia", "protection") for s in CENTRAL_ASIA]))
     rises = float(
@@ -443,7 +454,7 @@ def pattern_8() -> list[PatternResult]:
     ]
 
 
-PATTERNS: dict[int, Callable[[], list[PatternResult]]] = {
+PATTERNS: dict[int, Callable[[SeedBlock], list[PatternResult]]] = {
     1: pattern_1,
     2: pattern_2,
     3: pattern_3,
@@ -470,13 +481,13 @@ def markdown_table(results: list[PatternResult]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    global FIRST_SEED
     parser = argparse.ArgumentParser(description="Measure the eight patterns.")
     parser.add_argument("--first-seed", type=int, default=FIRST_SEED)
-    FIRST_SEED = parser.parse_args(argv).first_seed
-    results = [r for check in PATTERNS.values() for r in check()]
+    block = SeedBlock(first=parser.parse_args(argv).first_seed)
+    results = [r for check in PATTERNS.values() for r in check(block)]
     print(
-        f"{SEEDS} seeds per scenario from seed {FIRST_SEED}, {TICKS} ticks, common random numbers\n"
+        f"{block.seeds} seeds per scenario from seed {block.first}, {block.ticks} ticks, "
+        "common random numbers\n"
     )
     print(markdown_table(results))
 

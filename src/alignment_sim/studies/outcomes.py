@@ -1,0 +1,131 @@
+"""The outcome measures of runs: one definition, used by every path that reports them.
+
+Every function takes ``alignment``, the option index of each state at each tick of each
+run, shaped (R, T+1, N) (tick 0 is the start; a single run is R = 1). The Mesa model's
+``Trajectory`` and DataCollector, the engine's study tables, the comparison report's
+single-run loader, the patterns and the classroom's lessons all measure through here, so
+the same runs give the same numbers on every path (tests/test_outcomes.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+OUTCOME_COUNTS = ("switches", "time_to_stability", "states_switched")
+"""The per-run counts of ``run_outcomes``, besides the option shares."""
+
+
+def option_counts(alignment: np.ndarray, n_options: int) -> np.ndarray:
+    """Number of states in each option, (..., K), from option indices (..., N)."""
+    return np.asarray((alignment[..., None] == np.arange(n_options)).sum(axis=-2))
+
+
+def option_shares(alignment: np.ndarray, n_options: int) -> np.ndarray:
+    """Share of states in each option, (..., K), from option indices (..., N); sums to one."""
+    counts = option_counts(alignment, n_options)
+    return np.asarray(counts / alignment.shape[-1], dtype=np.float64)
+
+
+def switch_mask(alignment: np.ndarray) -> np.ndarray:
+    """(R, T, N): True where a state's option at tick t+1 differs from that at tick t."""
+    return np.asarray(alignment[:, 1:] != alignment[:, :-1])
+
+
+def switches(alignment: np.ndarray, first: int = 1, last: int | None = None) -> np.ndarray:
+    """Switches per run (R,): changes of option over all states at ticks first..last."""
+    return np.asarray(switch_mask(alignment)[:, first - 1 : last].sum(axis=(1, 2)))
+
+
+def switched_states(alignment: np.ndarray) -> np.ndarray:
+    """(R, N): True for a state that changed option at least once in the run."""
+    return np.asarray(switch_mask(alignment).any(axis=1))
+
+
+def time_to_stability(alignment: np.ndarray) -> np.ndarray:
+    """Per run (R,): the last tick at which any state switched; 0 when none did."""
+    any_move = np.asarray(switch_mask(alignment).any(axis=2))
+    last = any_move.shape[1] - np.argmax(any_move[:, ::-1], axis=1)
+    return np.asarray(np.where(any_move.any(axis=1), last, 0))
+
+
+def final_options(alignment: np.ndarray) -> np.ndarray:
+    """(R, N): each state's option at the last tick."""
+    return np.asarray(alignment[:, -1])
+
+
+def final_distribution(alignment: np.ndarray, n_options: int) -> np.ndarray:
+    """(N, K): the share of runs in which each state ends in each option."""
+    final = final_options(alignment)
+    return np.asarray((final[..., None] == np.arange(n_options)).mean(axis=0))
+
+
+def mean_shares(alignment: np.ndarray, n_options: int) -> np.ndarray:
+    """(R, K): each option's share of states averaged over ticks 1..T (the start left out)."""
+    shares = option_shares(alignment, n_options)
+    # one option at a time: a mean over a strided axis of (R, T, K) rounds differently
+    return np.stack([shares[:, 1:, k].mean(axis=1) for k in range(n_options)], axis=-1)
+
+
+def shares_over_runs(alignment: np.ndarray, n_options: int) -> np.ndarray:
+    """(T+1, K): the share of states in each option at each tick, averaged over runs."""
+    counts = option_counts(alignment, n_options)
+    return np.asarray(counts.mean(axis=0) / alignment.shape[-1])
+
+
+def time_share(alignment: np.ndarray, option: int) -> float:
+    """Share of all state-ticks after the start, over every run, spent in ``option``."""
+    return float((alignment[:, 1:] == option).mean())
+
+
+def run_outcomes(
+    alignment: np.ndarray, options: Sequence[str], states: Sequence[str]
+) -> dict[str, Any]:
+    """The outcome columns of one row per run: each option's final and mean share, the
+    counts of ``OUTCOME_COUNTS`` and each state's final option (``final_<state>``, a name).
+    """
+    K = len(options)
+    shares = option_shares(alignment, K)
+    means = mean_shares(alignment, K)
+    table: dict[str, Any] = {}
+    for k, option in enumerate(options):
+        table[f"final_share_{option}"] = shares[:, -1, k]
+        table[f"mean_share_{option}"] = means[:, k]
+    table["switches"] = switches(alignment)
+    table["time_to_stability"] = time_to_stability(alignment)
+    table["states_switched"] = switched_states(alignment).sum(axis=1)
+    names = np.array(options)
+    final = final_options(alignment)
+    for i, state in enumerate(states):
+        table[f"final_{state}"] = names[final[:, i]]
+    return table
+
+
+def switch_events(alignment: np.ndarray, run: int = 0) -> list[tuple[int, int]]:
+    """Every change of option of one run as (tick, state index), in tick then state order."""
+    ticks, states = np.nonzero(switch_mask(alignment)[run])
+    return [(int(t) + 1, int(i)) for t, i in zip(ticks, states, strict=True)]
+
+
+def alignment_from_labels(
+    ticks: np.ndarray, states: np.ndarray, labels: np.ndarray, options: Sequence[str]
+) -> tuple[np.ndarray, list[str]]:
+    """A one-run alignment array (1, T+1, N) from long rows of (tick, state, option name),
+    as a run's ``trajectory.parquet`` stores them; also the states in their first order.
+
+    Raises ``ValueError`` for an option not in ``options`` or a tick x state grid with gaps.
+    """
+    frame = pd.DataFrame({"tick": ticks, "state": states, "option": labels})
+    codes = pd.Index(list(options)).get_indexer(pd.Index(frame["option"]))
+    if (codes < 0).any():
+        unknown = sorted(set(frame["option"][codes < 0].astype(str)))
+        raise ValueError(f"alignment holds options {unknown} not among {list(options)}")
+    order = list(dict.fromkeys(frame["state"]))
+    grid = frame.assign(code=codes).pivot(index="tick", columns="state", values="code")
+    grid = grid.sort_index().reindex(columns=order)
+    if grid.isna().to_numpy().any():
+        raise ValueError("the tick x state rows have gaps")
+    return grid.to_numpy(dtype=np.int64)[None], order

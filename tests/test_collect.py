@@ -1,0 +1,191 @@
+"""``alignment-sim-collect``: the dataset it writes, and one line (exit 2, nothing left
+behind) for every bad input of the reliability review (col03-col13) and OS faults."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from alignment_sim.outputs.files import finish_job, record_failure, write_parquet
+from alignment_sim.studies import collect as collect_module
+from alignment_sim.studies.collect import CollectError, collect, main
+
+
+def fake_job(folder: Path, options: tuple[str, ...], parameters: dict[str, str]) -> Path:
+    """A finished study job with two runs (seeds 0, 1) and a tick table of two ticks."""
+    folder.mkdir(parents=True)
+    runs = {"seed": [0, 1]}
+    for option in options:
+        runs[f"final_share_{option}"] = [1 / len(options)] * 2
+    runs["switches"] = [3, 5]
+    ticks = {"seed": [0, 0, 1, 1], "tick": [0, 1, 0, 1]}
+    ticks.update({f"share_{o}": [1 / len(options)] * 4 for o in options})
+    write_parquet(folder / "runs.parquet", pd.DataFrame(runs), {})
+    write_parquet(folder / "ticks.parquet", pd.DataFrame(ticks), {})
+    finish_job(folder, {"parameters": parameters}, ["runs.parquet", "ticks.parquet"])
+    return folder
+
+
+def fake_design(folder: Path) -> Path:
+    (folder / "runs").mkdir(parents=True)
+    write_parquet(
+        folder / "design.parquet", pd.DataFrame({"point": [0], "weights.trade": [1.0]}), {}
+    )
+    part = pd.DataFrame({"point": [0, 0], "seed": [0, 1], "weights.trade": [1.0, 1.0]})
+    write_parquet(folder / "runs" / "part-00000.parquet", part, {})
+    (folder / "sensitivity.csv").write_text("outcome\n")
+    (folder / "sensitivity.png").write_bytes(b"png")
+    files = ["design.parquet", "sensitivity.csv", "sensitivity.png", "runs/part-00000.parquet"]
+    finish_job(folder, {"design": "lhs"}, files)
+    return folder
+
+
+@pytest.fixture
+def sweep(tmp_path: Path) -> Path:
+    root = tmp_path / "sweep"
+    fake_job(root / "scenario=a", ("russia", "hedge"), {"scenario": "a"})
+    fake_job(root / "scenario=b", ("russia", "hedge"), {"scenario": "b"})
+    record_failure(root / "scenario=c", ValueError("boom"), ["scenario=c"])
+    return root
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if p.name.endswith(".tmp"))
+
+
+def run_main(args: list[str], capsys: pytest.CaptureFixture[str], code: int = 2) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.startswith("alignment-sim-collect: ")
+    assert err.count("\n") == 1, err
+    return err
+
+
+def test_collects_runs_and_ticks_with_job_columns(sweep: Path, tmp_path: Path, capsys) -> None:
+    out, ticks = tmp_path / "o" / "runs.parquet", tmp_path / "o" / "ticks.parquet"
+    main([str(sweep), "--out", str(out), "--ticks", str(ticks)])
+    printed = capsys.readouterr().out
+    assert "4 runs from 2 jobs" in printed and "scenario=c (failed: job failed" in printed
+    table = pd.read_parquet(out)
+    assert list(table.columns) == [
+        "seed",
+        "final_share_russia",
+        "final_share_hedge",
+        "switches",
+        "scenario",
+        "job",
+    ]
+    assert list(table["scenario"]) == ["a", "a", "b", "b"]
+    assert list(table["job"]) == ["scenario=a", "scenario=a", "scenario=b", "scenario=b"]
+    assert table["switches"].sum() == 16
+    assert len(pd.read_parquet(ticks)) == 8
+    counts = collect(sweep, tmp_path / "again.parquet")
+    assert counts["jobs"] == 2 and counts["failed"] == [str(sweep / "scenario=c")]
+    assert leftovers(tmp_path) == []
+
+
+def test_two_worlds_give_the_union_of_option_columns(sweep: Path, tmp_path: Path) -> None:
+    fake_job(sweep / "region=two", ("east", "hedge"), {"region": "two"})
+    out = tmp_path / "all.parquet"
+    collect(sweep, out)
+    table = pd.read_parquet(out).set_index("job")
+    assert {"final_share_russia", "final_share_east", "region"} <= set(table.columns)
+    assert table.loc["region=two", "final_share_russia"].isna().all()
+    assert table.loc["scenario=a", "final_share_east"].isna().all()
+    assert (table.loc["region=two", "final_share_east"] == 0.5).all()
+    assert table.loc["scenario=a", "region"].isna().all()
+
+
+@pytest.mark.parametrize("damage", ["random", "zero", "truncated"])
+def test_a_corrupt_table_is_refused_or_skipped(
+    sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str
+) -> None:
+    runs = sweep / "scenario=b" / "runs.parquet"
+    size = runs.stat().st_size
+    payload = {"random": bytes(range(256)) * (size // 256 + 1), "zero": b""}
+    runs.write_bytes(payload.get(damage, runs.read_bytes()[: size // 2])[:size])
+    out = tmp_path / "out.parquet"
+    err = run_main([str(sweep), "--out", str(out)], capsys)
+    assert "scenario=b looks finished but runs.parquet" in err and "--skip-corrupt" in err
+    assert not out.exists() and leftovers(tmp_path) == []
+    main([str(sweep), "--out", str(out), "--skip-corrupt"])
+    assert "scenario=b (corrupt: runs.parquet" in capsys.readouterr().out
+    assert set(pd.read_parquet(out)["scenario"]) == {"a"}
+
+
+def test_a_corrupt_manifest_is_named(sweep: Path, tmp_path: Path, capsys) -> None:
+    (sweep / "scenario=a" / "manifest.json").write_text('{"parameters": ')
+    err = run_main([str(sweep), "--out", str(tmp_path / "o.parquet")], capsys)
+    assert "scenario=a looks finished but manifest.json cannot be read" in err
+
+
+def test_nothing_finished_is_one_line(tmp_path: Path, capsys) -> None:
+    root = tmp_path / "failed_only"
+    record_failure(root / "job", ValueError("boom"), [])
+    assert "no finished study under" in run_main([str(root)], capsys)
+    assert not (root / "collected_runs.parquet").exists()
+
+
+def test_design_and_sweep_under_one_root_are_refused(sweep: Path, tmp_path: Path, capsys) -> None:
+    fake_design(sweep / "design")
+    err = run_main([str(sweep), "--out", str(tmp_path / "o.parquet")], capsys)
+    assert "both design studies" in err and "collect each folder on its own" in err
+    out = tmp_path / "d.parquet"
+    collect(sweep / "design", out)  # a design alone is fine
+    assert list(pd.read_parquet(out)["point"]) == [0, 0]
+
+
+def test_bad_out_paths_are_one_line(sweep: Path, tmp_path: Path, capsys) -> None:
+    assert "is a folder" in run_main([str(sweep), "--out", str(tmp_path)], capsys)
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    err = run_main([str(sweep), "--out", str(afile / "o.parquet")], capsys)
+    assert f"{afile} is a file, not a folder" in err
+    table = sweep / "scenario=a" / "runs.parquet"
+    assert "is one of the tables being collected" in run_main(
+        [str(sweep), "--out", str(table)], capsys
+    )
+    same = str(tmp_path / "x.parquet")
+    assert "same file" in run_main([str(sweep), "--out", same, "--ticks", same], capsys)
+    assert leftovers(tmp_path) == [] and not (tmp_path / "x.parquet").exists()
+
+
+def test_an_os_error_is_one_line_and_leaves_nothing(
+    sweep: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = pq.ParquetWriter.write_table
+
+    def full_disk(self, table, *args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / ".o.parquet.0123456789ab.tmp"))
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full_disk)
+    out = tmp_path / "o.parquet"
+    err = run_main(
+        [str(sweep), "--out", str(out), "--ticks", str(tmp_path / "t.parquet")], capsys, code=1
+    )
+    assert f"{out}: No space left on device (nothing was written)" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep"]
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", real)
+    assert collect_module.collect(sweep, out)["rows"] == 4
+
+
+def test_ticks_are_refused_when_a_job_has_none(tmp_path: Path) -> None:
+    fake_design(tmp_path / "design")
+    with pytest.raises(CollectError, match="no ticks table"):
+        collect(tmp_path / "design", tmp_path / "o.parquet", ticks=tmp_path / "t.parquet")
+    assert not (tmp_path / "o.parquet").exists() and leftovers(tmp_path) == []
+
+
+def test_finished_jobs_reads_parameters_from_the_manifest(sweep: Path) -> None:
+    found = collect_module.finished_jobs(sweep)
+    assert [f.name for f in found.done] == ["scenario=a", "scenario=b"]
+    assert [(f.name, s.state) for f, s in found.left_out] == [("scenario=c", "failed")]
+    assert collect_module.job_parameters(found.done[0]) == {"scenario": "a"}
+    meta = json.loads((found.done[0] / "manifest.json").read_text())
+    assert set(meta["files"]) == {"runs.parquet", "ticks.parquet"}

@@ -1,0 +1,190 @@
+"""Output files: atomic writes, finishing a job, the one "is this job finished?", and
+imports without side effects."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from alignment_sim import AlignmentModel, default_config
+from alignment_sim.outputs.files import (
+    RUN_FILES,
+    atomic_write,
+    finish_job,
+    job_status,
+    os_error_text,
+    record_failure,
+    write_parquet,
+    write_run,
+)
+
+
+def test_atomic_write_renames_on_success_and_leaves_nothing_on_error(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError, match="midway"), atomic_write(target, "w") as handle:
+        handle.write("half of the new")
+        raise RuntimeError("midway")
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+    with atomic_write(target, "w") as handle:
+        handle.write("new")
+        assert target.read_text() == "old"  # nothing visible before the block ends
+    assert target.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+def test_atomic_write_temporary_names_are_unique_and_permissions_follow_umask(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "same.bin"
+    with atomic_write(target) as first, atomic_write(target) as second:
+        names = sorted(p.name for p in tmp_path.iterdir())
+        first.write(b"a")
+        second.write(b"b")
+    assert len(names) == 2 and all(n.startswith(".same.bin.") for n in names)
+    assert target.read_bytes() == b"a"  # the last to finish (the outer block) wins, whole
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+    with pytest.raises(ValueError, match="mode 'a'"), atomic_write(target, "a"):
+        pass
+
+
+def test_concurrent_writers_never_tear_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "shared.bin"
+    payloads = [bytes([n]) * 200_000 for n in range(8)]
+
+    def write(data: bytes) -> None:
+        for _ in range(5):
+            with atomic_write(target) as handle:
+                handle.write(data)
+
+    threads = [threading.Thread(target=write, args=(p,)) for p in payloads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert target.read_bytes() in payloads
+    assert [p.name for p in tmp_path.iterdir()] == ["shared.bin"]
+
+
+def _study_like(folder: Path) -> dict[str, object]:
+    folder.mkdir(parents=True)
+    write_parquet(folder / "runs.parquet", pd.DataFrame({"seed": [0, 1]}), {"x": 1})
+    (folder / "aggregate.json").write_text("{}")
+    return {"config_digest": "abc", "seed": 0}
+
+
+def test_finish_job_lists_sizes_and_hashes_and_clears_an_old_error(tmp_path: Path) -> None:
+    folder = tmp_path / "job"
+    meta = _study_like(folder)
+    record_failure(folder, ValueError("boom"), ["a=1"])
+    assert job_status(folder).state == "failed"
+    finish_job(folder, meta, ["runs.parquet", "aggregate.json"])
+    written = json.loads((folder / "manifest.json").read_text())
+    runs = (folder / "runs.parquet").read_bytes()
+    assert written["files"]["runs.parquet"] == {
+        "bytes": len(runs),
+        "sha256": hashlib.sha256(runs).hexdigest(),
+    }
+    assert written["config_digest"] == "abc" and "files" not in meta
+    assert not (folder / "error.json").exists()
+    assert job_status(folder) == job_status(folder, "abc")
+    assert job_status(folder).complete and job_status(folder).reason == ""
+
+
+def test_job_status_names_each_state(tmp_path: Path) -> None:
+    folder = tmp_path / "job"
+    assert job_status(folder).state == "unfinished"
+    meta = _study_like(folder)
+    assert job_status(folder).state == "unfinished"
+    finish_job(folder, meta, ["runs.parquet", "aggregate.json"])
+    stale = job_status(folder, "another digest")
+    assert stale.state == "stale" and "digest" in stale.reason
+    (folder / "aggregate.json").write_text("{} ")
+    damaged = job_status(folder)
+    assert damaged.state == "corrupt" and "aggregate.json has 3 bytes" in damaged.reason
+    (folder / "aggregate.json").write_text("{}")
+    (folder / "runs.parquet").unlink()
+    assert job_status(folder).reason == "runs.parquet is missing"
+    (folder / "manifest.json").write_text('{"seed": ')
+    unreadable = job_status(folder)
+    assert unreadable.state == "corrupt" and "manifest.json cannot be read" in unreadable.reason
+    (folder / "manifest.json").write_text("[1, 2]")
+    assert "does not hold an object" in job_status(folder).reason
+    record_failure(folder, KeyError("no such pole"), [])
+    failed = job_status(folder)
+    assert failed.state == "failed" and "KeyError" in failed.reason
+    assert not (folder / "manifest.json").exists()  # an earlier run's manifest goes
+
+
+def test_older_manifests_are_judged_by_the_files_of_their_kind(tmp_path: Path) -> None:
+    folder = tmp_path / "legacy"
+    _study_like(folder)
+    (folder / "manifest.json").write_text(json.dumps({"seed": 0}))
+    # no ticks.parquet: a study job without files listed needs every study file
+    assert job_status(folder).reason == "ticks.parquet is missing"
+    for name in ("ticks.parquet", "terms.parquet"):
+        (folder / name).write_bytes((folder / "runs.parquet").read_bytes())
+    assert job_status(folder).complete
+    (folder / "terms.parquet").write_bytes(b"")  # zero bytes: the footer cannot be read
+    corrupt = job_status(folder)
+    assert corrupt.state == "corrupt" and corrupt.reason.startswith("terms.parquet cannot be read")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "manifest.json").write_text("{}")
+    assert "none of its tables" in job_status(empty).reason
+
+
+def test_an_error_newer_than_the_manifest_means_failed(tmp_path: Path) -> None:
+    folder = tmp_path / "job"
+    meta = _study_like(folder)
+    finish_job(folder, meta, ["runs.parquet"])
+    (folder / "error.json").write_text(json.dumps({"type": "OSError", "error": "disk full"}))
+    status = job_status(folder)
+    assert status.state == "failed" and "earlier run" in status.reason
+    os.utime(folder / "error.json", ns=(1, 1))  # an error from before the job finished
+    assert job_status(folder).complete
+
+
+def test_single_run_folder_is_finished_and_lists_its_files(tmp_path: Path) -> None:
+    config = default_config(ticks=3, seed=4)
+    trajectory = AlignmentModel(config).run()
+    folder = write_run(trajectory, config, tmp_path / "run", plots=True)
+    listed = json.loads((folder / "manifest.json").read_text())["files"]
+    assert list(listed) == [*RUN_FILES, "trajectory.png"]
+    assert (folder / "trajectory.png").read_bytes().startswith(b"\x89PNG")
+    assert job_status(folder).complete
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [*RUN_FILES, "trajectory.png", "manifest.json"]
+    )
+    frame = pd.read_parquet(folder / "trajectory.parquet")
+    assert len(frame) == 4 * len(trajectory.world.states)
+
+
+def test_os_error_text_names_the_final_file_not_the_temporary_one(tmp_path: Path) -> None:
+    error = OSError(28, "No space left on device", str(tmp_path / ".report.html.0a1b2c3d4e5f.tmp"))
+    assert os_error_text(error) == f"{tmp_path / 'report.html'}: No space left on device"
+    plain = OSError(30, "Read-only file system", "/data/x.parquet")
+    assert os_error_text(plain) == "/data/x.parquet: Read-only file system"
+
+
+def test_drawing_modules_never_switch_the_matplotlib_backend() -> None:
+    code = (
+        "import matplotlib; matplotlib.use('svg')\n"
+        "import alignment_sim.classroom.drawing, alignment_sim.outputs.plots\n"
+        "import alignment_sim.report.figures\n"
+        "print(matplotlib.get_backend())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "svg"

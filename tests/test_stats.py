@@ -1,0 +1,118 @@
+"""Known answers for the report's statistics (``alignment_sim.report.stats``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as scipy_stats
+
+from alignment_sim.report.stats import (
+    bootstrap_bytes,
+    bootstrap_means,
+    effects,
+    outcome_summary,
+    pair_by_seed,
+    percentile_interval,
+    rng_for,
+    standardise,
+    t_interval,
+    wilson_interval,
+)
+
+
+def test_wilson_interval_known_values() -> None:
+    low, high = wilson_interval(np.array([0, 10, 5, 1]), np.array([10, 10, 10, 20]))
+    np.testing.assert_allclose(low, [0.0, 0.72246, 0.23659, 0.00889], atol=5e-5)
+    np.testing.assert_allclose(high, [0.27754, 1.0, 0.76341, 0.23611], atol=5e-5)
+    assert low[0] == 0.0 and high[1] == 1.0  # exact at the edges
+
+
+def test_t_interval_matches_scipy() -> None:
+    rng = np.random.default_rng(3)
+    for n in (2, 5, 40):
+        values = rng.normal(2.0, 1.5, n)
+        table = t_interval(np.array([n]), np.array([values.sum()]), np.array([(values**2).sum()]))
+        low, high = scipy_stats.t.interval(
+            0.95, n - 1, loc=values.mean(), scale=scipy_stats.sem(values)
+        )
+        assert table["mean"].item() == pytest.approx(values.mean())
+        assert table["ci_low"].item() == pytest.approx(low, rel=1e-9)
+        assert table["ci_high"].item() == pytest.approx(high, rel=1e-9)
+    single = t_interval(np.array([1]), np.array([4.0]), np.array([16.0]))
+    assert single["mean"].item() == 4.0 and np.isnan(single["ci_low"].item())
+
+
+def test_bootstrap_is_deterministic_and_equals_resampling_by_hand() -> None:
+    values = np.array([[1.0, 5.0], [2.0, 5.0], [4.0, 5.0], [8.0, 5.0], [16.0, 5.0]])
+    (first,) = bootstrap_means([values], 300, rng_for(7, "outcomes", "x"))
+    (again,) = bootstrap_means([values], 300, rng_for(7, "outcomes", "x"))
+    (other,) = bootstrap_means([values], 300, rng_for(7, "outcomes", "y"))
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first[:, 0], other[:, 0])
+    assert (first[:, 1] == 5.0).all()  # a constant column is exactly its value
+    counts = rng_for(7, "outcomes", "x").multinomial(5, np.full(5, 0.2), size=300)
+    np.testing.assert_allclose(first[:, 0], counts @ values[:, 0] / 5, rtol=1e-12)
+    low, high = percentile_interval(first)
+    assert low[0] == np.percentile(first[:, 0], 2.5) and high[1] == 5.0
+
+
+def test_bootstrap_in_blocks_equals_one_block() -> None:
+    values = np.arange(2_000_000 // 500 * 3, dtype=float).reshape(-1, 3)  # forces blocks
+    (blocked,) = bootstrap_means([values], 1500, np.random.default_rng(1))
+    rng = np.random.default_rng(1)
+    n = len(values)
+    block = 2_000_000 // n
+    counts = np.vstack(
+        [
+            rng.multinomial(n, np.full(n, 1 / n), size=min(block, 1500 - s))
+            for s in range(0, 1500, block)
+        ]
+    )
+    np.testing.assert_allclose(blocked, counts @ values / n, rtol=1e-9)
+
+
+def test_percentile_interval_ignores_nan() -> None:
+    samples = np.column_stack([np.arange(101.0), np.r_[np.arange(100.0), np.nan]])
+    low, high = percentile_interval(samples)
+    assert low[0] == 2.5 and high[0] == 97.5
+    assert low[1] == pytest.approx(np.percentile(np.arange(100.0), 2.5))
+
+
+def test_pair_by_seed_rules() -> None:
+    paired = pair_by_seed(np.arange(10), np.arange(2, 12))
+    assert paired.paired and list(paired.seeds) == list(range(2, 10))
+    assert paired.note == "paired by seed (8 pairs); 4 runs without a partner left out"
+    duplicate = pair_by_seed(np.array([0, 1, 1, 2]), np.arange(4))
+    assert not duplicate.paired and "a seed appears twice" in duplicate.note
+    low = pair_by_seed(np.arange(10), np.arange(6, 20))  # 4 common of 14: under half
+    assert not low.paired and low.note == "unpaired: 4 common seeds"
+    half = pair_by_seed(np.arange(10), np.arange(5, 15))  # 5 of 10: exactly half
+    assert half.paired
+    assert not pair_by_seed(np.array([0]), np.array([0])).paired  # one pair is not enough
+
+
+def test_standardise_and_cohens_d_by_hand() -> None:
+    d = standardise(np.array([0.0, 2.0, 3.0]), np.array([0.0, 0.0, 1.5]))
+    assert d[0] == 0.0 and np.isnan(d[1]) and d[2] == 2.0
+    a = pd.DataFrame({"seed": [10, 11, 12, 13], "m": [1.0, 2.0, 3.0, 4.0]})
+    b = pd.DataFrame({"seed": [20, 21, 22, 23], "m": [2.0, 4.0, 6.0, 8.0]})
+    table = effects("a", a, "b", b, ["m"], 500, 0).iloc[0]
+    pooled = np.sqrt((np.var([1, 2, 3, 4], ddof=1) + np.var([2, 4, 6, 8], ddof=1)) / 2)
+    assert not table["paired"] and table["n_compared"] == 8
+    assert table["difference"] == -2.5
+    assert table["cohens_d"] == pytest.approx(-2.5 / pooled)
+    assert table["ci_low"] < -2.5 < table["ci_high"]
+    paired = effects("a", a.assign(seed=b["seed"]), "b", b, ["m"], 500, 0).iloc[0]
+    assert paired["paired"] and paired["cohens_d"] == pytest.approx(-2.5 / pooled)
+
+
+def test_outcome_summary_of_one_run_has_no_interval() -> None:
+    runs = pd.DataFrame({"seed": [0], "m": [3.0]})
+    row = outcome_summary("x", runs, ["m"], 200, 0).iloc[0]
+    assert row["mean"] == 3.0 and np.isnan(row["sd"]) and np.isnan(row["ci_low"])
+
+
+def test_bootstrap_memory_estimate() -> None:
+    assert bootstrap_bytes(1000, 10) == 8 * 8 * 1000 * 10
+    assert bootstrap_bytes(2000, 10) == 2 * bootstrap_bytes(1000, 10)
