@@ -68,7 +68,7 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def result(sweep: Path) -> Comparison:
-    return compare([sweep], n_boot=BOOT, seed=1)
+    return compare([sweep], n_boot=BOOT, seed=1, skip_corrupt=True)
 
 
 def test_labels_come_from_the_parameters_that_differ(result: Comparison) -> None:
@@ -153,6 +153,11 @@ def test_unfinished_failed_and_broken_folders_are_reported_and_skipped(
     assert set(inputs["status"]) == {"used", "failed", "unfinished", "skipped"}
 
 
+def test_a_damaged_folder_stops_the_comparison_unless_skipped(sweep: Path) -> None:
+    with pytest.raises(CompareError, match=r"scenario=nato_buildup.*--skip-corrupt"):
+        compare([sweep], n_boot=BOOT, seed=1)
+
+
 def test_identical_copy_has_zero_paired_difference(tmp_path: Path) -> None:
     config = default_config(scenario="russia_recession", ticks=TICKS)
     batch = run_batch(RunInputs.from_config(config), range(60))
@@ -224,7 +229,7 @@ def test_command_writes_a_self_contained_report(
     sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "report"
-    main([str(sweep), "--out", str(out), "--bootstrap", str(BOOT), "--seed", "3"])
+    main([str(sweep), "--out", str(out), "--bootstrap", str(BOOT), "--seed", "3", "--skip-corrupt"])
     printed = capsys.readouterr().out
     assert str(out / "report.html") in printed and "left out 3 folder(s)" in printed
     for name in (
@@ -268,7 +273,9 @@ def run_main(args: list[str], capsys: pytest.CaptureFixture[str], code: int = 2)
 def test_unknown_baseline_lists_the_labels(
     sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    err = run_main([str(sweep), "--baseline", "nope", "--out", str(tmp_path / "o")], capsys)
+    err = run_main(
+        [str(sweep), "--baseline", "nope", "--skip-corrupt", "--out", str(tmp_path / "o")], capsys
+    )
     assert "'nope'" in err and "'scenario=baseline'" in err and "'scenario=russia_recession'" in err
     assert not (tmp_path / "o").exists()
 
@@ -302,7 +309,10 @@ def test_out_onto_or_under_a_file_is_one_line(
 def test_bootstrap_beyond_memory_names_the_largest_that_fits(
     sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    err = run_main([str(sweep), "--bootstrap", "100000000", "--out", str(tmp_path / "o")], capsys)
+    err = run_main(
+        [str(sweep), "--bootstrap", "100000000", "--skip-corrupt", "--out", str(tmp_path / "o")],
+        capsys,
+    )
     most = int(re.search(r"at most ([\d,]+) resamples", err).group(1).replace(",", ""))
     assert "--bootstrap 100000000" in err and "GiB" in err and 0 < most < 100_000_000
     assert not (tmp_path / "o").exists()
@@ -321,10 +331,10 @@ def test_report_folder_is_replaced_whole_and_a_failed_write_leaves_the_old_one(
     for scenario in ("baseline", "russia_recession"):
         study(sweep / scenario, scenario, {"scenario": scenario}, runs=20)
     out = tmp_path / "report"
-    main([str(sweep), "--out", str(out), "--bootstrap", str(BOOT), "--seed", "1"])
+    main([str(sweep), "--out", str(out), "--bootstrap", str(BOOT), "--seed", "1", "--skip-corrupt"])
     first = {p.name: p.read_bytes() for p in out.iterdir()}
     (out / "figure_stale_1.png").write_bytes(b"from an older report")
-    main([str(sweep), "--out", str(out), "--bootstrap", str(BOOT), "--seed", "2"])
+    main([str(sweep), "--out", str(out), "--bootstrap", str(BOOT), "--seed", "2", "--skip-corrupt"])
     second = {p.name: p.read_bytes() for p in out.iterdir()}
     assert set(second) == set(first)  # the older report's extra figure is gone
     assert second["effects.csv"] != first["effects.csv"]  # a new seed, a new report
@@ -351,7 +361,7 @@ def test_the_same_runs_twice_are_never_pooled(
 
     copy = tmp_path / "rerun"
     shutil.copytree(sweep / f"replications={RUNS},scenario=baseline", copy / "again")
-    result = compare([sweep, copy], n_boot=BOOT)
+    result = compare([sweep, copy], n_boot=BOOT, skip_corrupt=True)
     assert result.groups["scenario=baseline"].n_runs == RUNS
     duplicates = [n for n in result.notes if n.status == "duplicate"]
     assert [n.path for n in duplicates] == [copy / "again"]

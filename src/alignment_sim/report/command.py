@@ -525,13 +525,15 @@ def compare(
     baseline: str | None = None,
     n_boot: int = DEFAULT_BOOTSTRAP,
     seed: int = 0,
+    skip_corrupt: bool = False,
 ) -> Comparison:
-    """Read the inputs and compute every table of the report."""
+    """Read the inputs and compute every table of the report (``skip_corrupt``: leave
+    damaged folders out, listed, instead of refusing)."""
     if n_boot < MIN_BOOTSTRAP:
         raise CompareError(f"--bootstrap {n_boot}: expected at least {MIN_BOOTSTRAP} resamples.")
     if seed < 0:
         raise CompareError(f"--seed {seed}: expected a whole number >= 0.")
-    units, notes = collect([Path(p) for p in inputs])
+    units, notes = collect([Path(p) for p in inputs], skip_corrupt)
     groups, duplicates = group_units(units)
     notes = [*notes, *duplicates]
     if not groups:
@@ -695,9 +697,10 @@ def build_report(
     n_boot: int = DEFAULT_BOOTSTRAP,
     seed: int = 0,
     command: str = "",
+    skip_corrupt: bool = False,
 ) -> Report:
     """``compare`` then ``write_report``: the whole command without its argument parsing."""
-    return write_report(compare(inputs, baseline, n_boot, seed), out, command)
+    return write_report(compare(inputs, baseline, n_boot, seed, skip_corrupt), out, command)
 
 
 def _empty_effects() -> pd.DataFrame:
@@ -744,6 +747,11 @@ def parser() -> argparse.ArgumentParser:
         help=f"bootstrap resamples (default {DEFAULT_BOOTSTRAP})",
     )
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument(
+        "--skip-corrupt",
+        action="store_true",
+        help="leave out (and list) finished folders whose files are damaged, instead of stopping",
+    )
     return p
 
 
@@ -755,7 +763,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.out is not None:
             check_out(args.out)
         report = build_report(
-            args.inputs, args.out, args.baseline, args.bootstrap, args.seed, command
+            args.inputs,
+            args.out,
+            args.baseline,
+            args.bootstrap,
+            args.seed,
+            command,
+            args.skip_corrupt,
         )
     except CompareError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)

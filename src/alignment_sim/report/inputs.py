@@ -399,10 +399,12 @@ def _load_single(folder: Path, manifest: dict[str, Any]) -> Unit:
     )
 
 
-def collect(inputs: list[Path]) -> tuple[list[Unit], list[FolderNote]]:
+def collect(inputs: list[Path], skip_corrupt: bool = False) -> tuple[list[Unit], list[FolderNote]]:
     """Every usable folder below the inputs, and notes on the ones left out.
 
-    Raises ``CompareError`` for a missing input or an input without a finished run.
+    Raises ``CompareError`` for a missing input, an input without a finished run, or a
+    finished folder whose files are damaged (unless ``skip_corrupt``: then it is left out
+    and listed), so a damaged study never shrinks a comparison silently.
     """
     if not inputs:
         raise CompareError(
@@ -441,6 +443,13 @@ def collect(inputs: list[Path]) -> tuple[list[Unit], list[FolderNote]]:
             )
     units = [item for item in read.values() if isinstance(item, Unit)]
     notes = [item for item in read.values() if isinstance(item, FolderNote)]
+    damaged = [n for n in notes if n.status == "skipped"]
+    if damaged and not skip_corrupt:
+        detail = "; ".join(f"{n.path} ({n.reason})" for n in damaged[:5])
+        raise CompareError(
+            f"{len(damaged)} finished folder(s) cannot be read: {detail}. Re-run them (the "
+            "same command resumes), or pass --skip-corrupt to leave them out."
+        )
     return units, notes
 
 
