@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alignment_sim import AlignmentModel, default_config
+from alignment_sim import AlignmentModel, ConfigError, default_config
 from alignment_sim.classroom.classroom import (
     LEVERS,
     ClassroomModel,
@@ -29,14 +29,16 @@ def test_defaults_match_the_library_default() -> None:
     assert model.message is None and model.running
     reference = default_config()
     assert model.config == reference
-    assert model.levers()["russia_budget"] == get_value(reference, "poles.russia.budget_bn_usd")
+    assert model.levers()["russia_budget"] == get_value(
+        reference, "region.poles.russia.budget_bn_usd"
+    )
     assert set(model.levers()) == set(LEVERS)
 
 
 def test_levers_in_the_constructor_reach_the_config() -> None:
     model = ClassroomModel(stance=1.0, russia_budget=2.5, rationality=3.0, seed="7", ticks="12")
     assert model.config.dynamics.stance == 1.0
-    assert get_value(model.config, "poles.russia.budget_bn_usd") == 2.5
+    assert get_value(model.config, "region.poles.russia.budget_bn_usd") == 2.5
     assert model.config.decision.rationality == 3.0
     assert (model.config.seed, model.config.ticks, model.run_seed) == (7, 12, 7)
 
@@ -75,7 +77,11 @@ def write_lesson(root: Path, name: str, text: str) -> None:
         ("title: T\nlevers: {gravity: 1}\n", "a lever"),
         ("title: T\nlevers: {stance: high}\n", "a number"),
         ("title: T\nset: {dynamics.no_such_field: 1}\n", "a field of dynamics"),
-        ("title: T\nset: {poles.atlantis.budget_bn_usd: 1}\n", "a name among the region's poles"),
+        (
+            "title: T\nset: {region.poles.atlantis.budget_bn_usd: 1}\n",
+            "a name of the region's poles",
+        ),
+        ("title: T\nset: {poles.russia.coercion: 0}\n", "Did you mean 'region.poles.russia"),
         ("title: T\ncolour: red\n", "one of the keys"),
         ("title: T\nscenario: missing.yaml\n", "scenario"),
         ("levers: {stance: 1}\n", "title"),
@@ -93,7 +99,7 @@ def test_lesson_preset_sets_scenario_levers_and_keys(tmp_path: Path) -> None:
         tmp_path,
         "good",
         "title: Good\nscenario: baseline\ndecision: best_response\n"
-        "levers: {stance: 0.5}\nset: {weights.stance: 4, states.belarus.autonomy: 0.9}\n",
+        "levers: {stance: 0.5}\nset: {weights.stance: 4, region.states.belarus.autonomy: 0.9}\n",
     )
     model = ClassroomModel(lesson="good", scenario="no_such_scenario", lessons_dir=str(tmp_path))
     assert model.message is None, model.message
@@ -101,16 +107,24 @@ def test_lesson_preset_sets_scenario_levers_and_keys(tmp_path: Path) -> None:
     assert model.config.decision.rule == "best_response"
     assert model.config.dynamics.stance == 0.5
     assert model.config.weights.stance == 4.0
-    assert get_value(model.config, "states.belarus.autonomy") == 0.9
+    assert get_value(model.config, "region.states.belarus.autonomy") == 0.9
 
 
 def test_dotted_keys_reject_unknown_paths() -> None:
     config = default_config()
-    set_value(config, "poles.china.budget_bn_usd", 7)
-    assert get_value(config, "poles.china.budget_bn_usd") == 7.0
-    for key in ("nonsense", "dynamics", "region.poles", "poles.russia", "poles.russia.name"):
-        with pytest.raises(ValueError, match="expected"):
+    set_value(config, "region.poles.china.budget_bn_usd", 7)
+    assert get_value(config, "region.poles.china.budget_bn_usd") == 7.0
+    bad = (
+        "nonsense",
+        "dynamics",
+        "region.poles",
+        "poles.russia.credibility",
+        "region.poles.russia.name",
+    )
+    for key in bad:
+        with pytest.raises(ConfigError, match="expected") as info:
             set_value(config, key, 1.0)
+        assert info.value.key == key
 
 
 def test_unchanged_levers_leave_the_run_bit_identical() -> None:

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -51,6 +52,9 @@ def _load(schema: type[T], group: str, name_or_path: str | Path) -> T:
         )
     try:
         raw = OmegaConf.load(path)
+    except yaml.YAMLError as exc:
+        raise yaml_error(exc, group, path) from None
+    try:
         merged = OmegaConf.merge(OmegaConf.structured(schema), raw)
         return OmegaConf.to_object(merged)  # type: ignore[return-value]
     except OmegaConfBaseException as exc:
@@ -60,6 +64,16 @@ def _load(schema: type[T], group: str, name_or_path: str | Path) -> T:
             "a key and value of the schema",
             str(exc).splitlines()[0],
         ) from None
+
+
+def yaml_error(exc: yaml.YAMLError, group: str, path: str | Path | None = None) -> ConfigError:
+    """A malformed YAML file as a one-line ConfigError: the file, the parser's line and
+    column (1-based) and what it found."""
+    mark = getattr(exc, "problem_mark", None)
+    where = str(path) if path is not None else getattr(mark, "name", "?")
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    position = f"Line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return ConfigError(f"{group} file", where, "a readable YAML file", f"{position}{problem}.")
 
 
 def load_region(name_or_path: str | Path = "post_soviet") -> RegionSpec:

@@ -8,7 +8,7 @@ page) and the model falls back to the default world, stopped. Levers can also be
 while a run goes on (``apply_levers``): the new values hold from the next tick on.
 
 A lesson is a folder in ``experiments/lessons`` with a ``preset.yaml``: a scenario, a
-decision rule, lever values and any other parameter as a dotted key (``set``).
+decision rule, lever values and any other parameter by its path (``set``; see ``paths``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import copy
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from alignment_sim import paths
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.mesa_model import AlignmentModel
@@ -83,7 +84,7 @@ LEVERS: dict[str, Lever] = {
         Lever(
             "russia_budget",
             "Russia's budget (US$ bn a year)",
-            "poles.russia.budget_bn_usd",
+            "region.poles.russia.budget_bn_usd",
             0.0,
             20.0,
             0.5,
@@ -92,7 +93,7 @@ LEVERS: dict[str, Lever] = {
         Lever(
             "china_lending",
             "Chinese lending (US$ bn a year)",
-            "poles.china.budget_bn_usd",
+            "region.poles.china.budget_bn_usd",
             0.0,
             20.0,
             0.5,
@@ -101,7 +102,7 @@ LEVERS: dict[str, Lever] = {
         Lever(
             "west_conditionality",
             "Western conditionality",
-            "poles.west.conditionality",
+            "region.poles.west.conditionality",
             0.0,
             1.0,
             0.01,
@@ -110,7 +111,7 @@ LEVERS: dict[str, Lever] = {
         Lever(
             "russia_credibility",
             "Russia's credibility",
-            "poles.russia.credibility",
+            "region.poles.russia.credibility",
             0.0,
             1.0,
             0.01,
@@ -147,57 +148,17 @@ LEVERS: dict[str, Lever] = {
 }
 
 
-# --- dotted keys into the typed configuration ------------------------------------------
-
-KEY_HELP = (
-    "a parameter key: ticks, seed, dynamics.<field>, decision.<field>, weights.<field>, "
-    "region.<field>, poles.<pole>.<field> or states.<state>.<field>"
-)
-
-
-def _target(config: SimulationConfig, key: str) -> tuple[Any, str]:
-    """The object holding ``key`` and the attribute name (ConfigError if no such key)."""
-    parts = key.split(".")
-    head = parts[0]
-    owner: Any
-    if len(parts) == 1 and head in ("ticks", "seed"):
-        return config, head
-    if head in ("poles", "states") and len(parts) == 3:
-        items = getattr(config.region, head)
-        matches = [item for item in items if item.name == parts[1]]
-        if not matches:
-            names = ", ".join(item.name for item in items)
-            raise ConfigError(key, parts[1], f"a name among the region's {head} ({names})")
-        owner, attribute = matches[0], parts[2]
-    elif head in ("dynamics", "decision", "weights", "region") and len(parts) == 2:
-        owner, attribute = getattr(config, head), parts[1]
-    else:
-        raise ConfigError(key, None, KEY_HELP)
-    settable = [
-        f.name
-        for f in fields(owner)
-        if f.name != "name"
-        and not isinstance(getattr(owner, f.name), list)
-        and not is_dataclass(getattr(owner, f.name))
-    ]
-    if attribute not in settable:
-        raise ConfigError(key, None, f"a field of {head} ({', '.join(settable)})")
-    return owner, attribute
+# --- parameter paths into the typed configuration (one grammar: alignment_sim.paths) ------
 
 
 def get_value(config: SimulationConfig, key: str) -> Any:
-    """The value at a dotted key, e.g. ``poles.russia.budget_bn_usd``."""
-    owner, attribute = _target(config, key)
-    return getattr(owner, attribute)
+    """The value at a parameter path (``paths``), e.g. ``region.poles.russia.budget_bn_usd``."""
+    return paths.get_value(config, key)
 
 
 def set_value(config: SimulationConfig, key: str, value: Any) -> None:
-    """Set a dotted key in place; ``config.validate()`` then checks the value."""
-    owner, attribute = _target(config, key)
-    current = getattr(owner, attribute)
-    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    setattr(owner, attribute, value)
+    """Set a parameter path in place; ``config.validate()`` then checks the value."""
+    paths.assign(config, key, value)
 
 
 def lever_values(config: SimulationConfig) -> dict[str, float]:

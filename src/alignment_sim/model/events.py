@@ -9,6 +9,7 @@ before anything runs, and ``apply_events`` gives the parameters in force at a ti
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
@@ -18,8 +19,9 @@ import yaml
 from numpy.typing import NDArray
 
 from alignment_sim.errors import ConfigError, DataError
-from alignment_sim.model.params import ScenarioSpec
+from alignment_sim.model.params import ANY_FINITE, Domain, ScenarioSpec, format_bound
 from alignment_sim.model.world import (
+    PARAM_DOMAINS,
     PairParams,
     PoleParams,
     StateParams,
@@ -32,6 +34,9 @@ OPS = ("scale", "add", "set")
 TARGET_KINDS = ("none", "states", "poles")
 TARGETS = "$targets"
 NEVER = np.iinfo(np.int64).max // 4
+MAX_MAGNITUDE = 100.0
+"""Largest |magnitude| of any event: a hundred times the calibrated shock is beyond what
+the texts describe, and keeps every edited parameter far inside single precision."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ class EventProgram:
 
 @cache
 def event_library() -> dict[str, dict[str, Any]]:
-    """The event kinds shipped with the package, by name."""
+    """The event kinds shipped with the package, by name (each checked by ``check_kind``)."""
     path = packaged_data_path("event_kinds.yaml")
     try:
         with open(path) as handle:
@@ -73,7 +78,82 @@ def event_library() -> dict[str, dict[str, Any]]:
         raise DataError("event library", str(path), "a readable YAML file", str(exc)) from None
     if not isinstance(library, dict):
         raise DataError("event library", str(path), "a mapping of kind names to definitions")
+    for name, kind in library.items():
+        check_kind(name, kind)
     return library
+
+
+def check_kind(name: str, kind: Any) -> None:
+    """A kind's definition: its ``targets`` one of TARGET_KINDS, and each change a known
+    table, parameter and op with a finite value (a ``set`` value inside the domain)."""
+    key = f"event kind {name}"
+    if not isinstance(kind, dict):
+        raise DataError(key, kind, "a mapping with targets and changes")
+    if kind.get("targets", "none") not in TARGET_KINDS:
+        raise DataError(f"{key}.targets", kind.get("targets"), f"one of {', '.join(TARGET_KINDS)}")
+    for c, spec in enumerate(kind.get("changes", [])):
+        ckey = f"{key}.changes[{c}]"
+        table = spec.get("table")
+        if table not in PARAM_DOMAINS:
+            raise DataError(f"{ckey}.table", table, "state, pole or pair")
+        if spec.get("param") not in table_fields(table):
+            raise DataError(
+                f"{ckey}.param",
+                spec.get("param"),
+                f"a {table} parameter ({', '.join(table_fields(table))})",
+            )
+        if spec.get("op") not in OPS:
+            raise DataError(f"{ckey}.op", spec.get("op"), f"one of {', '.join(OPS)}")
+        value = spec.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise DataError(f"{ckey}.value", value, "a number")
+        domain = PARAM_DOMAINS[table][spec["param"]]
+        if spec["op"] == "set":
+            domain.check(f"{ckey}.value", value)
+        else:
+            ANY_FINITE.check(f"{ckey}.value", value)
+
+
+def _change_range(op: str, value: float, domain: Domain) -> tuple[float, float]:
+    """Magnitudes m for which one change keeps ANY value of ``domain`` (low 0) inside it.
+
+    scale: the factor 1 + m (value - 1) must be >= 0, and <= 1 when the domain is capped
+    at 1; add: m * value must be >= 0 (0 when the domain is capped at 1); set: any m.
+    """
+    low, high = -math.inf, math.inf
+    capped = domain.high <= 1.0
+    if op == "scale" and value != 1.0:
+        edge = 1.0 / abs(value - 1.0)  # where the factor reaches 0
+        if value < 1.0:
+            high = edge
+            low = 0.0 if capped else low
+        else:
+            low = -edge
+            high = 0.0 if capped else high
+    elif op == "add" and value != 0.0:
+        low, high = (0.0, math.inf) if value > 0 else (-math.inf, 0.0)
+        if capped:
+            low = high = 0.0
+    return low, high
+
+
+def magnitude_range(kind: dict[str, Any]) -> tuple[tuple[float, str], tuple[float, str]]:
+    """The magnitudes a kind accepts, (low, why) and (high, why): every parameter it edits
+    stays in its domain (``world.PARAM_DOMAINS``), and |magnitude| <= MAX_MAGNITUDE."""
+    limit = f"|magnitude| <= {MAX_MAGNITUDE:g}"
+    low, high = (-MAX_MAGNITUDE, limit), (MAX_MAGNITUDE, limit)
+    for spec in kind.get("changes", []):
+        domain = PARAM_DOMAINS[spec["table"]][spec["param"]]
+        change_low, change_high = _change_range(spec["op"], float(spec["value"]), domain)
+        why = (
+            f"{spec['table']}.{spec['param']} ({spec['op']} {spec['value']}) "
+            f"in [{format_bound(domain.low)}, {format_bound(domain.high)}]"
+        )
+        if change_low > low[0]:
+            low = (change_low, why)
+        if change_high < high[0]:
+            high = (change_high, why)
+    return low, high
 
 
 def _names_for(
@@ -109,6 +189,7 @@ def compile_scenario(
                 f"an event kind from the library ({', '.join(sorted(kinds))})",
             )
         kind = kinds[event.kind]
+        check_kind(event.kind, kind)
         if (event.at is None) == (event.hazard is None):
             raise ConfigError(
                 f"{key}.at", event.at, "exactly one of 'at' (a tick) and 'hazard' (a rate per tick)"
@@ -137,6 +218,22 @@ def compile_scenario(
             raise ConfigError(
                 f"{key}.targets", [], f"a list of {target_kind} for kind '{event.kind}'"
             )
+        (low, low_why), (high, high_why) = magnitude_range(kind)
+        magnitude = event.magnitude
+        if (
+            isinstance(magnitude, bool)
+            or not isinstance(magnitude, int | float)
+            or not low <= magnitude <= high
+        ):
+            why = low_why if isinstance(magnitude, int | float) and magnitude < low else high_why
+            raise ConfigError(
+                f"{key}.magnitude",
+                magnitude,
+                f"a finite magnitude in [{low:.4g}, {high:.4g}] for kind '{event.kind}'".replace(
+                    "e+", "e"
+                ),
+                f"The range keeps {why}.",
+            )
         for t, name in enumerate(event.targets):
             if name not in known:
                 raise ConfigError(
@@ -146,17 +243,7 @@ def compile_scenario(
                 )
         for c, spec in enumerate(kind.get("changes", [])):
             ckey = f"event kind {event.kind}.changes[{c}]"
-            table = spec.get("table")
-            if table not in ("state", "pole", "pair"):
-                raise DataError(f"{ckey}.table", table, "state, pole or pair")
-            if spec.get("param") not in table_fields(table):
-                raise DataError(
-                    f"{ckey}.param",
-                    spec.get("param"),
-                    f"a {table} parameter ({', '.join(table_fields(table))})",
-                )
-            if spec.get("op") not in OPS:
-                raise DataError(f"{ckey}.op", spec.get("op"), f"one of {', '.join(OPS)}")
+            table = spec["table"]
             pole_index = _names_for(
                 f"{key}: {ckey}.pole", spec.get("pole"), list(event.targets), world.poles, "pole"
             )
@@ -169,9 +256,9 @@ def compile_scenario(
             )
             value = float(spec["value"])
             if spec["op"] == "scale":
-                value = 1.0 + event.magnitude * (value - 1.0)
+                value = 1.0 + magnitude * (value - 1.0)
             elif spec["op"] == "add":
-                value = event.magnitude * value
+                value = magnitude * value
             changes.append(
                 Change(e, table, spec["param"], pole_index, state_index, spec["op"], value)
             )

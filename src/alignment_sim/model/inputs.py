@@ -42,7 +42,12 @@ class RunInputs:
 
     @classmethod
     def from_config(cls, config: SimulationConfig, world: World | None = None) -> RunInputs:
-        """Compile a validated configuration (builds the world unless given)."""
+        """Compile a configuration (builds the world unless given).
+
+        The configuration is validated again here: a field changed after construction
+        (``config.dynamics.stance = 5``) is refused before anything runs.
+        """
+        config.validate()
         world = world if world is not None else build_world(config.region)
         program = compile_scenario(config.scenario, world, config.ticks)
         return cls(

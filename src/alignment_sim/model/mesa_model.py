@@ -21,16 +21,19 @@ from alignment_sim.model import kernels
 from alignment_sim.model.agents import ChooserAgent, PoleAgent
 from alignment_sim.model.events import active_events, apply_events, initial_starts, update_starts
 from alignment_sim.model.inputs import RunInputs, RunStreams, TickOutput
-from alignment_sim.model.params import SimulationConfig
+from alignment_sim.model.params import SimulationConfig, check_seeds
 from alignment_sim.model.trajectory import Trajectory
 from alignment_sim.model.world import FLOAT, FloatArray, IntArray, World
+from alignment_sim.studies.outcomes import option_shares
 
 
 def bloc_share(option: str) -> Any:
     """A model reporter: share of choosers in ``option`` (for DataCollector)."""
 
     def reporter(model: AlignmentModel) -> float:
-        return sum(a.option == option for a in model.choosers) / len(model.choosers)
+        options = model.world.options
+        shares = option_shares(model.alignment_vector(), len(options))
+        return float(shares[0, options.index(option)])
 
     reporter.__name__ = f"share_{option}"
     return reporter
@@ -55,7 +58,11 @@ class AlignmentModel(mesa.Model):
             from alignment_sim.presets import default_config
 
             config = default_config()
-        run_seed = config.seed if seed is None else int(seed)
+        config.validate()  # again: fields may have changed since the config was built
+        run_seed = config.seed if seed is None else seed
+        if isinstance(run_seed, np.integer):
+            run_seed = int(run_seed)
+        check_seeds(run_seed)
         super().__init__(seed=run_seed)
         self.config = config
         self.run_seed = run_seed

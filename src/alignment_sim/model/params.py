@@ -14,7 +14,8 @@ Defaults that come from the texts cite them by file name (``../shared/seeds/``):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+import re
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from alignment_sim.errors import ConfigError
@@ -28,28 +29,167 @@ SOFT_POWER_BASES = ("none", "ethnic_russian_share", "democracy")
 ATTRIBUTE_YEARS = (2000, 2010, 2015)
 
 
-def _check_number(
-    key: str,
-    value: Any,
-    low: float | None = None,
-    high: float | None = None,
-    what: str = "a number",
-) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+FLOAT32_MAX = 3.4028234663852886e38
+"""Largest single-precision number: the model computes in float32 (``world.FLOAT``)."""
+LARGE = 1e6
+"""Upper bound of every open-ended scale (weights, costs, US$ bn budgets, rates, km).
+
+Far above any meaningful value (a US$ 1e6 bn budget is ten times the world's GDP), and
+low enough that no sum or product of the model's terms leaves single precision.
+"""
+MAX_RATIONALITY = 1e6
+"""Upper bound of ``decision.rationality`` (utility units^-1).
+
+The logit rule scores rationality * U + Gumbel noise in float32. With every scale at most
+``LARGE``, |U| stays far below FLOAT32_MAX / 1e6, so the product cannot overflow (1e39
+did, and inf * 0 gave NaN). At 1e6 the rule already picks the best option whenever
+utilities differ by more than about 2e-5; ``decision.rule=best_response`` is the exact limit.
+"""
+MAX_SEED = 2**63 - 1
+"""Seeds are stored as Parquet int64: ``seed + replications - 1`` may not exceed this."""
+
+
+def format_bound(x: float) -> str:
+    """A range's end for messages: 1e6, not 1e+06."""
+    return f"{x:g}".replace("e+0", "e").replace("e+", "e")
+
+
+def _check_number(key: str, value: Any, low: float, high: float, what: str) -> None:
+    """A finite number in [low, high], within single precision."""
+    ends = f"in [{format_bound(low)}, {format_bound(high)}]"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or abs(value) > FLOAT32_MAX
+    ):
+        kind = "a finite number" if what == "a number" else f"a finite number: {what}"
+        raise ConfigError(key, value, f"{kind} {ends}")
+    if not low <= value <= high:
+        raise ConfigError(key, value, f"{what} {ends}")
+
+
+def _check_whole(key: str, value: Any, low: int, high: int | None, what: str) -> None:
+    """A whole number (not a bool, not a float) in [low, high]."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
         raise ConfigError(key, value, what)
-    if (low is not None and value < low) or (high is not None and value > high):
-        bounds = (
-            f"in [{low}, {high}]"
-            if low is not None and high is not None
-            else f">= {low}"
-            if low is not None
-            else f"<= {high}"
+
+
+def check_seeds(seed: Any, runs: int = 1, key: str = "seed") -> None:
+    """Seeds ``seed .. seed + runs - 1``: whole, >= 0, and all within Parquet's int64."""
+    _check_whole(key, seed, 0, MAX_SEED, "a whole number in [0, 2**63 - 1]")
+    last = seed + runs - 1
+    if last > MAX_SEED:
+        raise ConfigError(
+            key,
+            seed,
+            f"seed + replications - 1 <= 2**63 - 1 (seeds are stored as int64; "
+            f"{runs} replications would reach {last})",
         )
-        raise ConfigError(key, value, f"{what} {bounds}")
 
 
-def _check_unit_interval(key: str, value: Any, what: str = "a probability or share") -> None:
-    _check_number(key, value, 0.0, 1.0, what)
+@dataclass(frozen=True)
+class Domain:
+    """The values a numeric parameter accepts: finite, in [low, high], with units."""
+
+    low: float
+    high: float
+    what: str = "a number"
+
+    def check(self, key: str, value: Any) -> None:
+        _check_number(key, value, self.low, self.high, self.what)
+
+    def __str__(self) -> str:
+        return f"{self.what} in [{format_bound(self.low)}, {format_bound(self.high)}]"
+
+
+UNIT = Domain(0.0, 1.0)
+SHARE = Domain(0.0, 1.0, "a share")
+SCALE = Domain(0.0, LARGE)
+POLE_DOMAINS = {
+    "capital_lat": Domain(-90.0, 90.0, "a latitude in degrees"),
+    "capital_lon": Domain(-180.0, 180.0, "a longitude in degrees"),
+    "capability": Domain(0.0, 1.0, "a CINC share"),
+    "military_weight": UNIT,
+    "reach_km": Domain(1.0, LARGE, "a distance in km"),
+    "budget_bn_usd": Domain(0.0, LARGE, "a budget in US$ bn a year"),
+    "credibility": UNIT,
+    "conditionality": UNIT,
+    "regime_support": UNIT,
+    "soft_power": UNIT,
+    "soft_power_floor": UNIT,
+    "soft_power_fade_per_year": Domain(0.0, LARGE, "a rate per year"),
+    "coercion": UNIT,
+    "escalation": SCALE,
+    "leverage": SCALE,
+}
+STATE_DOMAINS = {"threat_exposure": UNIT, "autonomy": UNIT}
+STATE_MAP_DOMAIN = SHARE
+AFFINITY_DOMAIN = Domain(-1.0, 1.0, "an affinity")
+WEIGHT_DOMAIN = Domain(0.0, LARGE, "a weight")
+DYNAMICS_DOMAINS = {
+    "stance": Domain(-1.0, 1.0),
+    "switching_cost": Domain(0.0, LARGE, "a cost in utility units"),
+    "hedge_access": SHARE,
+    "hedge_provocation": SHARE,
+    "hedge_switch_fraction": SHARE,
+    "margin_scale": Domain(1e-9, LARGE, "a positive utility scale"),
+    "credibility_recovery": SHARE,
+    "defection_decay": SHARE,
+}
+RATIONALITY_DOMAIN = Domain(0.0, MAX_RATIONALITY, "a rationality (utility units^-1)")
+OPTIONAL_POLE_FIELDS = ("capital_lat", "capital_lon", "capability")
+PERCENT = Domain(0.0, 100.0, "a percentage")
+FLAG = Domain(0.0, 1.0, "a 0/1 flag")
+FLAG_FIELDS = (
+    "landlocked",
+    "doubly_landlocked",
+    "land_border_russia",
+    "land_border_china",
+    "russian_base_hosted_with_consent",
+    "russian_troops_without_host_consent",
+)
+ATTRIBUTE_DOMAINS = {
+    "gdp_current_usd": Domain(1.0, 1e15, "a GDP in current US$"),
+    "population": Domain(1.0, 1e10, "a population in persons"),
+    "polity2": Domain(-10.0, 10.0, "a Polity2 score"),
+    "vdem_polyarchy": Domain(0.0, 1.0, "a V-Dem polyarchy index"),
+    "cinc": Domain(0.0, 1.0, "a CINC share"),
+    "capital_lat": POLE_DOMAINS["capital_lat"],
+    "capital_lon": POLE_DOMAINS["capital_lon"],
+    "milex_nmc_thousand_usd": Domain(0.0, 1e12, "a military spending in thousands of US$"),
+    "milper_nmc_thousand": Domain(0.0, 1e6, "military personnel in thousands"),
+}
+"""Ranges of the attributes-file fields (data/SOURCES.md, STATE_ATTRIBUTES.md); besides
+these, every ``*_pct*`` field is a percentage, every ``*_usd_mn`` field US$ mn >= 0 and
+every membership or border field a 0/1 flag."""
+ANY_FINITE = Domain(-FLOAT32_MAX, FLOAT32_MAX)
+
+
+def attribute_domain(name: str) -> Domain:
+    """The range of an attributes-file field (any finite float32 for unknown fields)."""
+    if name in ATTRIBUTE_DOMAINS:
+        return ATTRIBUTE_DOMAINS[name]
+    if "_pct" in name:
+        return PERCENT
+    if name.endswith("_usd_mn"):
+        return Domain(0.0, 1e9, "an amount in US$ mn")
+    if name in FLAG_FIELDS or name.endswith("_member"):
+        return FLAG
+    return ANY_FINITE
+
+
+"""Pole fields that may be null (then read from the attributes file)."""
+
+
+def is_lower_identifier(name: Any) -> bool:
+    """A name made of a-z, 0-9 and _, not starting with a digit (``russia``, ``west_2``)."""
+    return isinstance(name, str) and re.fullmatch(r"[a-z_][a-z0-9_]*", name) is not None
 
 
 @dataclass
@@ -86,7 +226,7 @@ class PoleSpec:
     source: str = ""
 
     def validate(self, path: str) -> None:
-        if not self.name or not self.name.isidentifier() or self.name == HEDGE:
+        if not is_lower_identifier(self.name) or self.name == HEDGE:
             raise ConfigError(
                 f"{path}.name", self.name, f"a lower-case identifier other than '{HEDGE}'"
             )
@@ -103,24 +243,10 @@ class PoleSpec:
             raise ConfigError(
                 f"{path}.grievance_field", self.grievance_field, "an attributes field name or null"
             )
-        if self.capability is not None:
-            _check_unit_interval(f"{path}.capability", self.capability, "a CINC share")
-        for name in (
-            "military_weight",
-            "credibility",
-            "conditionality",
-            "regime_support",
-            "soft_power",
-            "soft_power_floor",
-            "coercion",
-        ):
-            _check_unit_interval(f"{path}.{name}", getattr(self, name), "a number")
-        _check_number(f"{path}.reach_km", self.reach_km, 1.0, None, "a distance in km")
-        _check_number(
-            f"{path}.budget_bn_usd", self.budget_bn_usd, 0.0, None, "a budget in US$ bn a year"
-        )
-        for name in ("soft_power_fade_per_year", "escalation", "leverage"):
-            _check_number(f"{path}.{name}", getattr(self, name), 0.0, None)
+        for name, domain in POLE_DOMAINS.items():
+            value = getattr(self, name)
+            if value is not None or name not in OPTIONAL_POLE_FIELDS:
+                domain.check(f"{path}.{name}", value)
         if self.soft_power_basis not in SOFT_POWER_BASES:
             raise ConfigError(
                 f"{path}.soft_power_basis",
@@ -159,7 +285,7 @@ class StateSpec:
     source: str = ""
 
     def validate(self, path: str, poles: list[str], year: int) -> None:
-        if not self.name or not self.name.isidentifier():
+        if not is_lower_identifier(self.name):
             raise ConfigError(f"{path}.name", self.name, "a lower-case identifier")
         if not self.attribute_state:
             raise ConfigError(
@@ -167,8 +293,8 @@ class StateSpec:
                 self.attribute_state,
                 "the state's name in the attributes file",
             )
-        _check_unit_interval(f"{path}.threat_exposure", self.threat_exposure, "a number")
-        _check_unit_interval(f"{path}.autonomy", self.autonomy, "a number")
+        for name, domain in STATE_DOMAINS.items():
+            domain.check(f"{path}.{name}", getattr(self, name))
         for map_name in ("remittance_origin", "transit", "presence"):
             mapping: dict[str, float] = getattr(self, map_name)
             for pole, value in mapping.items():
@@ -178,7 +304,7 @@ class StateSpec:
                         value,
                         f"a key naming a pole ({', '.join(poles)})",
                     )
-                _check_unit_interval(f"{path}.{map_name}.{pole}", value, "a share")
+                STATE_MAP_DOMAIN.check(f"{path}.{map_name}.{pole}", value)
         total = sum(self.remittance_origin.values())
         if total > 1.0 + 1e-9:
             raise ConfigError(
@@ -186,6 +312,8 @@ class StateSpec:
                 dict(self.remittance_origin),
                 "shares that sum to at most 1",
             )
+        for name, value in self.overrides.items():
+            attribute_domain(name).check(f"{path}.overrides.{name}", value)
         options = [*poles, HEDGE]
         for key, option in self.initial.items():
             if option not in options:
@@ -219,7 +347,7 @@ class AffinitySpec:
                 raise ConfigError(f"{path}.{key}", name, f"a chooser ({', '.join(states)})")
         if self.a == self.b:
             raise ConfigError(f"{path}.b", self.b, "a state other than a")
-        _check_number(f"{path}.value", self.value, -1.0, 1.0, "an affinity")
+        AFFINITY_DOMAIN.check(f"{path}.value", self.value)
         if abs(self.value * 16 - round(self.value * 16)) > 1e-12:
             raise ConfigError(
                 f"{path}.value", self.value, "a multiple of 1/16 (e.g. -1, -0.5, 0.25, 0.0625)"
@@ -248,7 +376,9 @@ class RegionSpec:
             raise ConfigError(
                 f"{path}.year", self.year, f"one of the attribute years {ATTRIBUTE_YEARS}"
             )
-        _check_number(f"{path}.tick_months", self.tick_months, 1, 12, "a whole number of months")
+        _check_whole(
+            f"{path}.tick_months", self.tick_months, 1, 12, "a whole number of months in [1, 12]"
+        )
         if len(self.poles) < 2:
             raise ConfigError(f"{path}.poles", [p.name for p in self.poles], "at least two poles")
         if len(self.states) < 1:
@@ -261,8 +391,20 @@ class RegionSpec:
             state.validate(f"{path}.states[{i}]", pole_names, self.year)
         state_names = [s.name for s in self.states]
         _check_unique(f"{path}.states", state_names)
+        listed: dict[frozenset[str], int] = {}
         for i, affinity in enumerate(self.affinities):
             affinity.validate(f"{path}.affinities[{i}]", state_names)
+            pair = frozenset((affinity.a, affinity.b))
+            if pair in listed:
+                first = self.affinities[listed[pair]]
+                raise ConfigError(
+                    f"{path}.affinities[{i}]",
+                    f"{affinity.a}-{affinity.b} = {affinity.value}",
+                    "each pair of states listed once (an affinity is symmetric)",
+                    f"{path}.affinities[{listed[pair]}] already gives "
+                    f"{first.a}-{first.b} = {first.value}.",
+                )
+            listed[pair] = i
 
     @property
     def pole_names(self) -> list[str]:
@@ -306,7 +448,7 @@ class UtilityWeights:
 
     def validate(self, path: str = "weights") -> None:
         for f in fields(self):
-            _check_number(f"{path}.{f.name}", getattr(self, f.name), 0.0, None, "a weight")
+            WEIGHT_DOMAIN.check(f"{path}.{f.name}", getattr(self, f.name))
 
 
 @dataclass
@@ -329,19 +471,8 @@ class Dynamics:
     defection_decay: float = 0.1
 
     def validate(self, path: str = "dynamics") -> None:
-        _check_number(f"{path}.stance", self.stance, -1.0, 1.0)
-        _check_number(f"{path}.switching_cost", self.switching_cost, 0.0, None)
-        for name in (
-            "hedge_access",
-            "hedge_provocation",
-            "hedge_switch_fraction",
-            "credibility_recovery",
-            "defection_decay",
-        ):
-            _check_unit_interval(f"{path}.{name}", getattr(self, name), "a share")
-        _check_number(
-            f"{path}.margin_scale", self.margin_scale, 1e-9, None, "a positive utility scale"
-        )
+        for name, domain in DYNAMICS_DOMAINS.items():
+            domain.check(f"{path}.{name}", getattr(self, name))
 
 
 @dataclass
@@ -360,13 +491,7 @@ class DecisionParams:
     def validate(self, path: str = "decision") -> None:
         if self.rule not in DECISION_RULES:
             raise ConfigError(f"{path}.rule", self.rule, f"one of {', '.join(DECISION_RULES)}")
-        _check_number(
-            f"{path}.rationality",
-            self.rationality,
-            0.0,
-            None,
-            "a rationality >= 0 (utility units^-1)",
-        )
+        RATIONALITY_DOMAIN.check(f"{path}.rationality", self.rationality)
 
 
 @dataclass
@@ -411,6 +536,12 @@ class OutputParams:
 
 
 DESIGN_METHODS = ("none", "grid", "lhs", "sobol", "morris")
+MAX_SAMPLER_SEED = 2**32 - 1
+"""The largest seed every sampler accepts (Morris seeds NumPy's legacy generator)."""
+
+
+def _is_finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass
@@ -444,12 +575,21 @@ class DesignSpec:
         for name, bounds in self.parameters.items():
             if (
                 len(bounds) != 2
-                or not all(isinstance(b, int | float) for b in bounds)
+                or not all(_is_finite_number(b) for b in bounds)
                 or not bounds[0] < bounds[1]
             ):
                 raise ConfigError(
-                    f"{path}.parameters.{name}", list(bounds), "a range [low, high] with low < high"
+                    f"{path}.parameters.{name}",
+                    list(bounds),
+                    "a range [low, high] of finite numbers with low < high",
                 )
+        _check_whole(
+            f"{path}.sampler_seed",
+            self.sampler_seed,
+            0,
+            MAX_SAMPLER_SEED,
+            f"a whole number in [0, {MAX_SAMPLER_SEED}]",
+        )
         for name in ("samples", "levels", "bootstrap"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 2:
@@ -505,27 +645,34 @@ class SimulationConfig:
     output: OutputParams = field(default_factory=OutputParams)
 
     def __post_init__(self) -> None:
-        if self.scenario.start_year is not None:
-            if self.scenario.start_year not in ATTRIBUTE_YEARS:
-                raise ConfigError(
-                    "scenario.start_year",
-                    self.scenario.start_year,
-                    f"one of the attribute years {ATTRIBUTE_YEARS} or null",
-                )
-            self.region.year = self.scenario.start_year
+        start = self.scenario.start_year
+        if start is not None and start in ATTRIBUTE_YEARS and start != self.region.year:
+            # a copy: the caller's RegionSpec keeps its own year
+            self.region = replace(self.region, year=start)
         self.validate()
 
     def validate(self) -> None:
-        if isinstance(self.ticks, bool) or not isinstance(self.ticks, int) or self.ticks <= 0:
-            raise ConfigError("ticks", self.ticks, "a whole number of ticks > 0")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigError("seed", self.seed, "a whole number >= 0")
-        if (
-            isinstance(self.replications, bool)
-            or not isinstance(self.replications, int)
-            or self.replications < 1
-        ):
-            raise ConfigError("replications", self.replications, "a whole number of runs >= 1")
+        """Check every value; call it again after changing a field in place (models and
+        batches do, where they are built)."""
+        _check_whole("ticks", self.ticks, 1, None, "a whole number of ticks > 0")
+        _check_whole("replications", self.replications, 1, None, "a whole number of runs >= 1")
+        check_seeds(self.seed, self.replications)
+        start = self.scenario.start_year
+        if start is not None:
+            if start not in ATTRIBUTE_YEARS:
+                raise ConfigError(
+                    "scenario.start_year",
+                    start,
+                    f"one of the attribute years {ATTRIBUTE_YEARS} or null",
+                )
+            if self.region.year != start:
+                raise ConfigError(
+                    "region.year",
+                    self.region.year,
+                    f"the scenario's start_year {start}",
+                    "The scenario replaces the data year; change both, or build a new "
+                    "SimulationConfig.",
+                )
         if not self.study or not all(c.isalnum() or c in "-_." for c in self.study):
             raise ConfigError("study", self.study, "a folder name (letters, digits, - _ .)")
         self.engine.validate("engine")
@@ -534,3 +681,13 @@ class SimulationConfig:
         self.weights.validate("weights")
         self.dynamics.validate("dynamics")
         self.decision.validate("decision")
+
+
+DOMAINS: dict[str, dict[str, Domain]] = {
+    "weights": {f.name: WEIGHT_DOMAIN for f in fields(UtilityWeights)},
+    "dynamics": DYNAMICS_DOMAINS,
+    "decision": {"rationality": RATIONALITY_DOMAIN},
+    "region.poles": POLE_DOMAINS,
+    "region.states": STATE_DOMAINS,
+}
+"""The domain of each numeric field, by section as ``paths.ParamPath`` names them."""

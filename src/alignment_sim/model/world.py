@@ -9,6 +9,7 @@ immutable; events produce modified copies of its parameter tables (``events.py``
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -18,8 +19,15 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from alignment_sim.errors import DataError
-from alignment_sim.model.params import HEDGE, RegionSpec
+from alignment_sim.errors import ConfigError, DataError
+from alignment_sim.model.params import (
+    ANY_FINITE,
+    HEDGE,
+    LARGE,
+    Domain,
+    RegionSpec,
+    attribute_domain,
+)
 
 FloatArray = NDArray[np.floating[Any]]
 IntArray = NDArray[np.int64]
@@ -105,6 +113,46 @@ class PairParams:
 
 
 PARAM_TABLES: dict[str, type] = {"state": StateParams, "pole": PoleParams, "pair": PairParams}
+_UNIT = Domain(0.0, 1.0, "a number")
+_OPEN = Domain(0.0, LARGE, "a number")
+PARAM_DOMAINS: dict[str, dict[str, Domain]] = {
+    "state": {
+        "gdp_bn": Domain(1e-9, 1e6, "a GDP in US$ bn"),
+        "capability": _UNIT,
+        "autocracy": _UNIT,
+        "threat_exposure": _OPEN,  # events may push exposure above 1 (protection_term)
+        "regime_insecurity": _OPEN,
+        "remittances": _UNIT,
+        "autonomy": _UNIT,
+    },
+    "pole": {
+        "capability": _UNIT,
+        "military_weight": _UNIT,
+        "budget_bn": _OPEN,
+        "credibility": _UNIT,
+        "regime_support": _UNIT,
+        "soft_power": _UNIT,
+        "soft_power_fade": _OPEN,
+        "coercion": _OPEN,  # menace is in [0, ~2]: events may raise coercion above 1
+        "escalation": _OPEN,
+        "leverage": _OPEN,
+        "trade_factor": _OPEN,
+        "proportional_spending": _UNIT,
+    },
+    "pair": {
+        "proximity": _UNIT,
+        "presence": _OPEN,  # its effect is capped: min(1, proximity + presence)
+        "trade_share": _UNIT,
+        "remittance_origin": _UNIT,
+        "transit": _UNIT,
+        "ties": _OPEN,
+        "conditionality": _UNIT,
+        "pressure": _OPEN,
+        "focus": _OPEN,
+        "grievance": _UNIT,
+    },
+}
+"""Where each compiled parameter must stay, events included (``events.magnitude_range``)."""
 
 
 def table_fields(table: str) -> list[str]:
@@ -182,22 +230,72 @@ class AttributeLookup:
     """Picks a field's value for a state and year: the nearest year, earlier on ties.
 
     Time-invariant rows (empty year) always apply. The file says in ``source`` which
-    year each value really is (trade is 2014 for 2015, for example).
+    year each value really is (trade is 2014 for 2015, for example). Every row is checked
+    up front: a whole-number or empty ``year``, one row per (state, year, field), and a
+    value within its field's range (``params.attribute_domain``).
     """
 
     def __init__(self, table: pd.DataFrame, year: int, file_label: str) -> None:
         self.year = year
         self.file_label = file_label
-        years = pd.to_numeric(table["year"], errors="coerce")
         self.rows: dict[tuple[str, str], list[tuple[float, Any]]] = {}
-        for state, name, when, raw in zip(
-            table["state"], table["field"], years, table["value"], strict=True
+        seen: set[tuple[str, float | None, str]] = set()
+        for state, name, raw_year, raw in zip(
+            table["state"], table["field"], table["year"], table["value"], strict=True
         ):
+            when = self._year(state, name, raw_year, raw)
+            key = (state, None if math.isnan(when) else when, name)
+            if key in seen:
+                raise DataError(
+                    self._key(state, when, name),
+                    raw,
+                    "one row per (state, year, field)",
+                    "The file has two or more; keep the one you mean.",
+                )
+            seen.add(key)
+            if attribute_domain(name) is not ANY_FINITE:
+                self._number(state, when, name, raw)
             self.rows.setdefault((state, name), []).append((when, raw))
+
+    def _key(self, state: str, when: float, name: str) -> str:
+        year = "no year" if math.isnan(when) else str(int(when))
+        return f"{self.file_label}[{state}, {year}, {name}]"
+
+    def _year(self, state: str, name: str, raw_year: Any, raw: Any) -> float:
+        """A row's year as a float (NaN: time-invariant); a year that is not a whole
+        number (``2O15``, ``2015.5``) is refused, never read as time-invariant."""
+        if raw_year is None or (isinstance(raw_year, float) and math.isnan(raw_year)):
+            return math.nan
+        text = str(raw_year).strip()
+        if text == "":
+            return math.nan
+        if isinstance(raw_year, bool) or re.fullmatch(r"\d{1,4}(\.0*)?", text) is None:
+            raise DataError(
+                f"{self.file_label}[{state}, {text}, {name}]",
+                raw_year,
+                "a year that is a whole number, or empty for a time-invariant value",
+            )
+        return float(text)
+
+    def _number(self, state: str, when: float, name: str, raw: Any) -> float:
+        """``raw`` as a number within the field's range (DataError naming the row)."""
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise DataError(self._key(state, when, name), raw, "a number") from None
+        if math.isnan(value):
+            raise DataError(self._key(state, when, name), raw, "a number")
+        try:
+            attribute_domain(name).check(self._key(state, when, name), value)
+        except ConfigError as exc:
+            raise DataError(exc.key, exc.value, exc.expected) from None
+        return value
 
     def get(self, state: str, name: str, overrides: dict[str, float] | None = None) -> float:
         if overrides and name in overrides:
-            return float(overrides[name])
+            value = overrides[name]
+            attribute_domain(name).check(f"overrides.{name} (state {state})", value)
+            return float(value)
         rows = self.rows.get((state, name))
         if not rows:
             raise DataError(
@@ -207,14 +305,11 @@ class AttributeLookup:
                 "Add it to the file or give it in the state's 'overrides'.",
             )
         dated = [(abs(when - self.year), when, raw) for when, raw in rows if not math.isnan(when)]
-        raw = min(dated, key=lambda row: (row[0], row[1]))[2] if dated else rows[0][1]
-        try:
-            value = float(raw)
-        except (TypeError, ValueError):
-            raise DataError(f"{self.file_label}[{state}, {name}]", raw, "a number") from None
-        if math.isnan(value):
-            raise DataError(f"{self.file_label}[{state}, {name}]", raw, "a number")
-        return value
+        if dated:
+            _, when, raw = min(dated, key=lambda row: (row[0], row[1]))
+        else:
+            when, raw = rows[0]
+        return self._number(state, when, name, raw)
 
 
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -232,7 +327,8 @@ def in_model_float(table: Table) -> Table:
 
 
 def build_world(region: RegionSpec, attributes: pd.DataFrame | None = None) -> World:
-    """Compile a validated ``RegionSpec`` into a ``World`` of arrays."""
+    """Compile a ``RegionSpec`` into a ``World`` of arrays (validating it first)."""
+    region.validate()
     table = attributes if attributes is not None else load_attributes(region.attributes_file)
     look = AttributeLookup(table, region.year, region.attributes_file or "state_attributes.csv")
     pole_names = region.pole_names

@@ -9,17 +9,18 @@ Mesa model. The two agree run for run (tests/test_design.py).
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from alignment_sim import paths
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.model.params import SimulationConfig, UtilityWeights
+from alignment_sim.model.params import Domain, SimulationConfig, UtilityWeights, format_bound
 from alignment_sim.model.world import FLOAT
+from alignment_sim.paths import domain, item_index, parse
 
 # Dynamics fields that can vary per run, with the number of trailing axes they need.
 DYNAMICS_AXES = {
@@ -46,46 +47,80 @@ POLE_FIELDS = {
 STATE_FIELDS = {"threat_exposure": "threat_exposure", "autonomy": "autonomy"}
 
 
+DESIGNABLE = {
+    "weights": tuple(f.name for f in dataclasses.fields(UtilityWeights)),
+    "dynamics": tuple(DYNAMICS_AXES),
+    "decision": ("rationality",),
+    "region.poles": tuple(POLE_FIELDS),
+    "region.states": tuple(STATE_FIELDS),
+}
+"""The fields a design may vary, by section (``paths.ParamPath.section``)."""
+DESIGN_HELP = (
+    "a parameter a design can vary: weights.<term>, dynamics.<name>, "
+    "decision.rationality, region.poles.<pole>.<field> or "
+    "region.states.<state>.<field> (<pole>, <state>: a name or an index)"
+)
+
+
 def supported_paths(config: SimulationConfig) -> list[str]:
-    """Every parameter path a design may vary, for this configuration's world."""
-    paths = [f"weights.{f.name}" for f in dataclasses.fields(UtilityWeights)]
-    paths += [f"dynamics.{name}" for name in DYNAMICS_AXES]
+    """Every parameter path a design may vary, for this configuration's world (by name;
+    a list index in place of a name is accepted too)."""
+    paths = [
+        f"{section}.{name}" for section in ("weights", "dynamics") for name in DESIGNABLE[section]
+    ]
     paths.append("decision.rationality")
     paths += [f"region.poles.{p}.{f}" for p in config.region.pole_names for f in POLE_FIELDS]
     paths += [f"region.states.{s}.{f}" for s in config.region.state_names for f in STATE_FIELDS]
     return paths
 
 
-def check_paths(config: SimulationConfig, paths: list[str], key: str) -> None:
-    known = set(supported_paths(config))
-    for path in paths:
-        if path not in known:
+def _designable(config: SimulationConfig, path: str, key: str) -> Domain:
+    """The domain of a path a design may vary (ConfigError naming ``key.path`` if none)."""
+    hint = (
+        f"Fields: poles {sorted(POLE_FIELDS)}; states {sorted(STATE_FIELDS)}; "
+        f"dynamics {sorted(DYNAMICS_AXES)}."
+    )
+    try:
+        parsed = parse(path)
+        paths.locate(config, path)  # the pole or state exists
+    except ConfigError as exc:
+        raise ConfigError(f"{key}.{path}", path, DESIGN_HELP, f"{exc} {hint}") from None
+    if parsed.field not in DESIGNABLE.get(parsed.section, ()):
+        raise ConfigError(f"{key}.{path}", path, DESIGN_HELP, hint)
+    found = domain(path)
+    assert found is not None, path  # every designable field has a domain
+    return found
+
+
+def check_paths(config: SimulationConfig, names: list[str], key: str = "design.parameters") -> None:
+    """Each path a design may vary, and (for those in ``config.design.parameters``) its
+    range [low, high] within the parameter's domain: refused before any run."""
+    for path in names:
+        allowed = _designable(config, path, key)
+        bounds = config.design.parameters.get(path)
+        if bounds is None:
+            continue
+        low, high = (float(b) for b in bounds)
+        if not allowed.low <= low < high <= allowed.high:
             raise ConfigError(
                 f"{key}.{path}",
-                path,
-                "a parameter a design can vary: weights.<term>, dynamics.<name>, "
-                "decision.rationality, region.poles.<pole>.<field> or "
-                "region.states.<state>.<field>",
-                f"Fields: poles {sorted(POLE_FIELDS)}; states "
-                f"{sorted(STATE_FIELDS)}; dynamics {sorted(DYNAMICS_AXES)}.",
+                [low, high],
+                f"a range within [{format_bound(allowed.low)}, {format_bound(allowed.high)}] "
+                f"({allowed.what}), as the parameter itself accepts",
             )
 
 
 def config_for_point(config: SimulationConfig, values: Mapping[str, float]) -> SimulationConfig:
-    """A copy of ``config`` with the point's values set (for the Mesa model)."""
-    point = copy.deepcopy(config)
-    for path, value in values.items():
-        parts = path.split(".")
-        if parts[0] in ("weights", "dynamics", "decision"):
-            setattr(getattr(point, parts[0]), parts[1], float(value))
-        elif parts[:2] == ["region", "poles"]:
-            pole = point.region.poles[point.region.pole_names.index(parts[2])]
-            setattr(pole, parts[3], float(value))
-        else:
-            state = point.region.states[point.region.state_names.index(parts[2])]
-            setattr(state, parts[3], float(value))
-    point.validate()
-    return point
+    """A validated copy of ``config`` with the point's values set (for the Mesa model)."""
+    return paths.with_values(config, {path: float(value) for path, value in values.items()})
+
+
+def _check_column(path: str, column: np.ndarray, allowed: Domain) -> None:
+    """Every value of a column finite and inside the domain (the first bad one named)."""
+    values = np.asarray(column, dtype=np.float64)
+    bad = ~np.isfinite(values) | (values < allowed.low) | (values > allowed.high)
+    if bad.any():
+        allowed.check(path, float(values[np.argmax(bad)]))
 
 
 def _column(values: np.ndarray, axes: int) -> np.ndarray:
@@ -93,23 +128,32 @@ def _column(values: np.ndarray, axes: int) -> np.ndarray:
 
 
 def with_point_values(inputs: RunInputs, values: Mapping[str, np.ndarray]) -> RunInputs:
-    """``inputs`` with each named parameter an array over runs (one value per run)."""
+    """``inputs`` with each named parameter an array over runs (one value per run).
+
+    Every value is checked against its parameter's domain first (ConfigError naming the
+    path): a point never runs a value the configuration would refuse.
+    """
     world = inputs.world
     weights: dict[str, Any] = {}
     dynamics: dict[str, Any] = {}
     tables: dict[str, dict[str, np.ndarray]] = {"state": {}, "pole": {}, "pair": {}}
     rationality: Any = inputs.rationality
     for path, column in values.items():
-        parts = path.split(".")
-        if parts[0] == "weights":
-            weights[parts[1]] = _column(column, 2)
-        elif parts[0] == "dynamics":
-            dynamics[parts[1]] = _column(column, DYNAMICS_AXES[parts[1]])
-        elif parts[0] == "decision":
+        parsed = parse(path)
+        allowed = domain(path)
+        if allowed is None or parsed.field not in DESIGNABLE.get(parsed.section, ()):
+            raise ConfigError(path, path, DESIGN_HELP)
+        _check_column(path, column, allowed)
+        if parsed.section == "weights":
+            weights[parsed.field] = _column(column, 2)
+        elif parsed.section == "dynamics":
+            dynamics[parsed.field] = _column(column, DYNAMICS_AXES[parsed.field])
+        elif parsed.section == "decision":
             rationality = _column(column, 2)
-        elif parts[1] == "poles":
-            b = world.poles.index(parts[2])
-            table, name = POLE_FIELDS[parts[3]]
+        elif parsed.section == "region.poles":
+            assert parsed.item is not None
+            b = item_index(path, parsed.item, world.poles, "poles")
+            table, name = POLE_FIELDS[parsed.field]
             current = tables[table].get(name)
             if current is None:
                 base = getattr(getattr(world, table), name)
@@ -117,8 +161,9 @@ def with_point_values(inputs: RunInputs, values: Mapping[str, np.ndarray]) -> Ru
                 tables[table][name] = current
             current[:, b] = _column(column, current.ndim - 2)
         else:
-            i = world.states.index(parts[2])
-            name = STATE_FIELDS[parts[3]]
+            assert parsed.item is not None
+            i = item_index(path, parsed.item, world.states, "states")
+            name = STATE_FIELDS[parsed.field]
             current = tables["state"].get(name)
             if current is None:
                 base = getattr(world.state, name)

@@ -1,0 +1,203 @@
+"""One grammar for parameter paths, used by designs, the classroom and the command line.
+
+A path names one scalar field of a ``SimulationConfig``::
+
+    ticks | seed | replications | study                      (top level)
+    weights.<term> | dynamics.<name> | decision.<field>      (a section's field)
+    region.<field>                                           (year, tick_months, ...)
+    region.poles.<pole>.<field> | region.states.<state>.<field>
+
+where ``<pole>`` / ``<state>`` is a NAME (``russia``) or a list INDEX (``0``). ``parse``
+checks a path against the schema; ``get_value`` reads it; ``with_values`` returns a new,
+validated configuration; ``to_hydra_override`` turns a command-line override that names
+a pole or state into the index form Hydra understands.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from alignment_sim.errors import ConfigError
+from alignment_sim.model.params import (
+    DOMAINS,
+    DecisionParams,
+    Domain,
+    Dynamics,
+    PoleSpec,
+    RegionSpec,
+    SimulationConfig,
+    StateSpec,
+    UtilityWeights,
+)
+
+GRAMMAR = (
+    "a parameter path: ticks, seed, replications, study, weights.<term>, dynamics.<name>, "
+    "decision.<field>, region.<field>, region.poles.<pole>.<field> or "
+    "region.states.<state>.<field> (<pole>, <state>: a name or an index)"
+)
+TOP_LEVEL = ("ticks", "seed", "replications", "study")
+LISTS = {"poles": "region.poles", "states": "region.states"}
+
+
+def _scalar_fields(schema: type) -> tuple[str, ...]:
+    """Fields with a plain default: numbers, strings, flags (not lists, maps or sections)."""
+    return tuple(f.name for f in dataclasses.fields(schema) if f.default is not dataclasses.MISSING)
+
+
+FIELDS: dict[str, tuple[str, ...]] = {
+    "": TOP_LEVEL,
+    "weights": _scalar_fields(UtilityWeights),
+    "dynamics": _scalar_fields(Dynamics),
+    "decision": _scalar_fields(DecisionParams),
+    "region": tuple(f for f in _scalar_fields(RegionSpec) if f != "name"),
+    # a pole's or state's name is what other tables refer to: not settable by path
+    "region.poles": tuple(f for f in _scalar_fields(PoleSpec) if f != "name"),
+    "region.states": tuple(f for f in _scalar_fields(StateSpec) if f != "name"),
+}
+
+
+@dataclass(frozen=True)
+class ParamPath:
+    """A parsed path: ``section`` ("" for the top level, "weights", "region.poles", ...),
+    ``item`` (a pole or state name or index; None outside the lists) and ``field``."""
+
+    section: str
+    item: str | int | None
+    field: str
+
+    def __str__(self) -> str:
+        parts = [self.section] if self.section else []
+        if self.item is not None:
+            parts.append(str(self.item))
+        return ".".join([*parts, self.field])
+
+
+def parse(path: str) -> ParamPath:
+    """Parse ``path`` against the grammar and the schema (ConfigError if outside either)."""
+    if not isinstance(path, str):
+        raise ConfigError(str(path), path, GRAMMAR)
+    parts = path.split(".")
+    if len(parts) == 1 and parts[0] in TOP_LEVEL:
+        return ParamPath("", None, parts[0])
+    head = parts[0]
+    if head in ("weights", "dynamics", "decision") and len(parts) == 2:
+        return _checked(path, ParamPath(head, None, parts[1]))
+    if head == "region" and len(parts) == 2:
+        return _checked(path, ParamPath("region", None, parts[1]))
+    if head == "region" and len(parts) == 4 and parts[1] in LISTS:
+        raw = parts[2]
+        item: str | int = int(raw) if raw.isdecimal() else raw
+        if isinstance(item, str) and not item.isidentifier():
+            raise ConfigError(path, raw, f"a name or an index of the region's {parts[1]}")
+        return _checked(path, ParamPath(LISTS[parts[1]], item, parts[3]))
+    hint = ""
+    if head in LISTS:
+        hint = f"Did you mean 'region.{path}'?"
+    raise ConfigError(path, path, GRAMMAR, hint)
+
+
+def _checked(path: str, parsed: ParamPath) -> ParamPath:
+    known = FIELDS[parsed.section]
+    if parsed.field not in known:
+        raise ConfigError(path, parsed.field, f"a field of {parsed.section} ({', '.join(known)})")
+    return parsed
+
+
+def item_index(path: str, item: str | int, names: list[str] | tuple[str, ...], what: str) -> int:
+    """Position of a pole or state given by name or index (ConfigError naming the known)."""
+    if isinstance(item, int):
+        if 0 <= item < len(names):
+            return item
+        raise ConfigError(
+            path,
+            item,
+            f"an index in [0, {len(names) - 1}] or a name of the region's {what} "
+            f"({', '.join(names)})",
+        )
+    if item in names:
+        return list(names).index(item)
+    raise ConfigError(path, item, f"a name of the region's {what} ({', '.join(names)}) or an index")
+
+
+def locate(config: SimulationConfig, path: str) -> tuple[Any, str]:
+    """The object that holds ``path`` in ``config``, and the attribute's name."""
+    parsed = parse(path)
+    owner: Any
+    if parsed.section == "":
+        owner = config
+    elif parsed.section in ("region.poles", "region.states"):
+        what = parsed.section.split(".")[1]
+        items = getattr(config.region, what)
+        assert parsed.item is not None
+        owner = items[item_index(path, parsed.item, [i.name for i in items], what)]
+    elif parsed.section == "region":
+        owner = config.region
+    else:
+        owner = getattr(config, parsed.section)
+    return owner, parsed.field
+
+
+def get_value(config: SimulationConfig, path: str) -> Any:
+    """The value at ``path``, e.g. ``region.poles.russia.budget_bn_usd``."""
+    owner, attribute = locate(config, path)
+    return getattr(owner, attribute)
+
+
+def assign(config: SimulationConfig, path: str, value: Any) -> None:
+    """Set ``path`` IN PLACE, without validating (``config.validate()`` checks it).
+
+    A whole number given for a float field becomes a float; numpy scalars become Python
+    numbers.
+    """
+    owner, attribute = locate(config, path)
+    if isinstance(value, np.generic):
+        value = value.item()
+    current = getattr(owner, attribute)
+    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    setattr(owner, attribute, value)
+
+
+def with_values(config: SimulationConfig, values: Mapping[str, Any]) -> SimulationConfig:
+    """A NEW validated configuration: ``config`` with each path set (the argument is
+    never changed)."""
+    changed = copy.deepcopy(config)
+    for path, value in values.items():
+        assign(changed, path, value)
+    changed.validate()
+    return changed
+
+
+def domain(path: str) -> Domain | None:
+    """The range of values the configuration accepts at ``path`` (None: not a number
+    with a range, such as ``decision.rule``)."""
+    parsed = parse(path)
+    return DOMAINS.get(parsed.section, {}).get(parsed.field)
+
+
+_OVERRIDE = re.compile(r"^(?P<prefix>\+\+|\+|~)?(?P<key>[^=]+)(?P<rest>=.*)?$", re.DOTALL)
+
+
+def to_hydra_override(override: str, region: RegionSpec) -> str:
+    """``override`` with a pole or state NAME replaced by its index, for Hydra.
+
+    ``region.poles.russia.credibility=0.5`` -> ``region.poles.0.credibility=0.5`` (also
+    with a ``+``, ``++`` or ``~`` prefix); anything else is returned unchanged. An unknown
+    name raises ConfigError listing the known names.
+    """
+    match = _OVERRIDE.match(override)
+    if match is None:
+        return override
+    parts = match["key"].split(".")
+    if len(parts) < 3 or parts[0] != "region" or parts[1] not in LISTS or parts[2].isdecimal():
+        return override
+    names = region.pole_names if parts[1] == "poles" else region.state_names
+    parts[2] = str(item_index(match["key"], parts[2], names, parts[1]))
+    return f"{match['prefix'] or ''}{'.'.join(parts)}{match['rest'] or ''}"

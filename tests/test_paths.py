@@ -1,0 +1,110 @@
+"""One grammar for parameter paths: parse, read, set (on a copy) and rewrite for Hydra."""
+
+from __future__ import annotations
+
+import pytest
+
+from alignment_sim import ConfigError, default_config
+from alignment_sim.paths import (
+    ParamPath,
+    domain,
+    get_value,
+    parse,
+    to_hydra_override,
+    with_values,
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "parsed"),
+    [
+        ("ticks", ParamPath("", None, "ticks")),
+        ("weights.trade", ParamPath("weights", None, "trade")),
+        ("dynamics.stance", ParamPath("dynamics", None, "stance")),
+        ("decision.rationality", ParamPath("decision", None, "rationality")),
+        ("region.year", ParamPath("region", None, "year")),
+        ("region.poles.russia.credibility", ParamPath("region.poles", "russia", "credibility")),
+        ("region.poles.0.credibility", ParamPath("region.poles", 0, "credibility")),
+        ("region.states.belarus.autonomy", ParamPath("region.states", "belarus", "autonomy")),
+        ("region.states.10.autonomy", ParamPath("region.states", 10, "autonomy")),
+    ],
+)
+def test_parse_and_print_round_trip(path: str, parsed: ParamPath) -> None:
+    assert parse(path) == parsed
+    assert str(parsed) == path
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("weights.tradee", "a field of weights"),
+        ("poles.russia.credibility", "Did you mean 'region.poles.russia.credibility'"),
+        ("region.poles.russia", "a parameter path"),
+        ("region.poles.russia.name", "a field of region.poles"),
+        ("region.poles.Rus-sia.credibility", "a name or an index"),
+        ("region.states.belarus.presence", "a field of region.states"),
+        ("scenario.events", "a parameter path"),
+        ("", "a parameter path"),
+    ],
+)
+def test_paths_outside_the_grammar_are_refused(path: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        parse(path)
+    assert info.value.key == path
+
+
+def test_name_and_index_read_the_same_value() -> None:
+    config = default_config()
+    assert config.region.poles[1].name == "china"
+    by_name = get_value(config, "region.poles.china.budget_bn_usd")
+    assert by_name == get_value(config, "region.poles.1.budget_bn_usd") == 5.5
+    assert get_value(config, "region.states.0.autonomy") == config.region.states[0].autonomy
+
+
+def test_unknown_items_name_the_known_ones() -> None:
+    config = default_config()
+    with pytest.raises(ConfigError, match="russia, china, west"):
+        get_value(config, "region.poles.narnia.credibility")
+    with pytest.raises(ConfigError, match=r"an index in \[0, 2\]"):
+        get_value(config, "region.poles.5.credibility")
+
+
+def test_with_values_returns_a_validated_copy() -> None:
+    config = default_config()
+    changed = with_values(config, {"region.poles.russia.credibility": 0.25, "weights.trade": 3})
+    assert changed.region.poles[0].credibility == 0.25
+    assert changed.weights.trade == 3.0 and isinstance(changed.weights.trade, float)
+    assert config.region.poles[0].credibility != 0.25  # the argument is unchanged
+    assert config.weights.trade == 2.0
+    with pytest.raises(ConfigError, match=r"region\.poles\[0\]\.credibility"):
+        with_values(config, {"region.poles.russia.credibility": 3.0})
+
+
+def test_domain_of_a_path() -> None:
+    stance = domain("dynamics.stance")
+    assert stance is not None and (stance.low, stance.high) == (-1.0, 1.0)
+    assert domain("decision.rule") is None
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("region.poles.russia.credibility=0.5", "region.poles.0.credibility=0.5"),
+        ("region.poles.west.budget_bn_usd=1,2,3", "region.poles.2.budget_bn_usd=1,2,3"),
+        ("+region.states.belarus.presence.russia=0.5", "+region.states.0.presence.russia=0.5"),
+        ("++region.states.moldova.autonomy=0.1", "++region.states.2.autonomy=0.1"),
+        ("~region.states.georgia.overrides", "~region.states.3.overrides"),
+        ("region.poles.0.credibility=0.5", "region.poles.0.credibility=0.5"),
+        ("weights.trade=2", "weights.trade=2"),
+        ("region=post_soviet", "region=post_soviet"),
+        ("scenario.events.0.at=3", "scenario.events.0.at=3"),
+    ],
+)
+def test_to_hydra_override(override: str, expected: str) -> None:
+    assert to_hydra_override(override, default_config().region) == expected
+
+
+def test_to_hydra_override_refuses_unknown_names() -> None:
+    with pytest.raises(ConfigError, match="belarus, ukraine") as info:
+        to_hydra_override("region.states.narnia.autonomy=0.5", default_config().region)
+    assert info.value.key == "region.states.narnia.autonomy"
