@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from hydra import compose, initialize_config_module
+from hydra.errors import ConfigCompositionException
 
 from alignment_sim import ConfigError, SimulationConfig, default_config
 from alignment_sim.cli.main import to_config
@@ -56,7 +57,7 @@ def test_bad_values_name_the_key(overrides: list[str], key: str) -> None:
 
 
 def test_unknown_key_is_rejected() -> None:
-    with pytest.raises(Exception, match="no_such_key"):
+    with pytest.raises(ConfigCompositionException, match="no_such_key"):
         compose_config(["no_such_key=1"])
 
 

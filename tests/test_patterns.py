@@ -1,4 +1,4 @@
-"""The eight patterns of MECHANISMS.md, each over 200 seeds per scenario (slow).
+"""The eight patterns (docs/ODD.md, section 1), each over 200 seeds per scenario (slow).
 
 They run on seeds 10,000-10,199, a block the defaults were not calibrated on; the
 criteria and the measured effects are in docs/ODD.md (``python -m alignment_sim.studies.patterns``).

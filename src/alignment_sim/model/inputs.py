@@ -76,7 +76,9 @@ class RunInputs:
         """Gumbel noise from the tick's uniforms; only the logit rule uses it."""
         return kernels.gumbel_from_uniform(noise) if self.rule == "logit" else noise
 
-    def security_score(self, terms: dict[str, kernels.Part], utility: FloatArray) -> FloatArray:
+    def security_score(
+        self, terms: dict[str, kernels.OptionValues], utility: FloatArray
+    ) -> FloatArray:
         """What the realist rules maximise: the security terms alone (else the utility)."""
         if self.rule in ("balancing", "bandwagoning"):
             return kernels.total_utility(terms, kernels.SECURITY_TERMS)
@@ -112,7 +114,7 @@ class TickOutput:
 
     choice: IntArray  # (R, N)
     utility: FloatArray  # (R, N, K)
-    terms: dict[str, kernels.Part]  # name -> weighted term (blocs, hedge)
+    terms: dict[str, kernels.OptionValues]  # name -> weighted term (blocs, hedge)
     offers: FloatArray  # (R, B, N) US$ bn a year
     credibility: FloatArray  # (R, B) in force this tick
     threat: FloatArray  # (R, B, N)

@@ -160,7 +160,7 @@ class AlignmentModel(mesa.Model):
 
         ordered = sorted(self.choosers, key=lambda agent: agent.index)
         stacked = {name: np.stack([a.terms[name] for a in ordered])[None] for name in kernels.TERMS}
-        terms = {name: kernels.Part(v[..., :-1], v[..., -1]) for name, v in stacked.items()}
+        terms = {name: kernels.OptionValues(v[..., :-1], v[..., -1]) for name, v in stacked.items()}
         self.trajectory.add(
             tick,
             TickOutput(

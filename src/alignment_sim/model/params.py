@@ -5,7 +5,7 @@ directly; the command line composes them from YAML (``conf/``) and converts once
 ``OmegaConf.to_object``. ``SimulationConfig.__post_init__`` validates the whole tree, so
 a bad value fails before anything runs with an error naming its key.
 
-Defaults that come from the texts cite them by file name (``../shared/seeds/``):
+Defaults that come from the texts cite them by file name (full references in docs/REFERENCES.md):
 000_f1573ee38e2fd976.txt (Lukyanov), 001_3ff178c6375d3acf.txt (Molchanov),
 002_357a3cbfc3d1d9f7.txt (Bolgova), 003_8e9a560dc416a86b.txt (Sutyrin),
 004_f43a145551096780.txt (Rashidov).

@@ -1,4 +1,4 @@
-"""The eight patterns of MECHANISMS.md as measurements: scenario against baseline.
+"""The eight patterns (docs/ODD.md, section 1) as measurements: scenario against baseline.
 
 Each ``pattern_N`` runs the relevant scenario and the baseline over the same seeds
 (common random numbers) with the batched engine and returns ``PatternResult`` records:
