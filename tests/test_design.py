@@ -11,8 +11,14 @@ import pytest
 from alignment_sim import AlignmentModel, ConfigError, default_config
 from alignment_sim.engine.batch import execute, run_chunk
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.model.params import DesignSpec
-from alignment_sim.studies.design import analysis_seed, run_design, sample_points
+from alignment_sim.model.params import DesignSpec, EngineParams
+from alignment_sim.studies.design import (
+    analysis_seed,
+    main_effects,
+    plot_sensitivity,
+    run_design,
+    sample_points,
+)
 from alignment_sim.studies.points import check_paths, config_for_point, with_point_values
 
 PARAMETERS = {
@@ -124,11 +130,12 @@ def test_dask_cluster_gives_the_same_numbers() -> None:
     inputs = RunInputs.from_config(default_config(ticks=10))
     tasks = [(inputs, np.arange(s, s + 25), "minimal") for s in (0, 25, 50)]
     local = list(execute(run_chunk, tasks))
-    remote = list(execute(run_chunk, tasks, workers=2, backend="dask"))
+    remote = list(execute(run_chunk, tasks, EngineParams(workers=2, backend="dask")))
     for a, b in zip(local, remote, strict=True):
         np.testing.assert_array_equal(a.alignment, b.alignment)
 
 
+@pytest.mark.filterwarnings("error")
 def test_resume_never_mixes_runs_of_another_configuration(tmp_path: Path) -> None:
     config = default_config(ticks=6, replications=2)
     config.design = DesignSpec(
@@ -139,3 +146,42 @@ def test_resume_never_mixes_runs_of_another_configuration(tmp_path: Path) -> Non
     folder = run_design(config, tmp_path / "d", progress=False)
     runs = pd.read_parquet(folder / "runs")
     assert len(runs) == 8 * 3 and set(runs.seed) == {0, 1, 2}
+    table = pd.read_csv(folder / "sensitivity.csv")
+    assert set(table["index"]) == {"main_effect"}  # a grid is not analysed as a sample
+
+
+def test_grid_main_effects_of_an_additive_outcome() -> None:
+    levels = np.array([0.0, 1.0, 2.0])
+    points = pd.DataFrame(
+        [(a, b) for a in levels for b in levels], columns=["weights.trade", "dynamics.stance"]
+    )
+    y = 2 * points["weights.trade"].to_numpy() + points["dynamics.stance"].to_numpy()
+    effects = {row["parameter"]: row["value"] for row in main_effects(points, y)}
+    assert effects == pytest.approx({"weights.trade": 0.8, "dynamics.stance": 0.2})
+
+
+def test_unknown_outcome_is_refused_before_any_run(tmp_path: Path) -> None:
+    config = default_config(ticks=6, replications=2)
+    config.design = DesignSpec(method="lhs", parameters=PARAMETERS, samples=4, outcomes=["foo"])
+    with pytest.raises(ConfigError, match=r"^design\.outcomes = \['foo'\]: expected numeric"):
+        run_design(config, tmp_path / "d", progress=False)
+    assert not (tmp_path / "d").exists()
+
+
+def test_sensitivity_plot_keeps_the_callers_matplotlib_backend(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("svg")
+    table = pd.DataFrame(
+        {
+            "outcome": ["switches"] * 2,
+            "noise_share": [0.1] * 2,
+            "parameter": ["weights.trade", "dynamics.stance"],
+            "index": ["S1", "S1"],
+            "value": [0.6, 0.2],
+            "conf": [0.05, 0.05],
+        }
+    )
+    plot_sensitivity(table, tmp_path / "s.png", "sobol")
+    assert matplotlib.get_backend() == "svg"
+    assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"

@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 
 from alignment_sim import AlignmentModel, default_config
-from alignment_sim.engine.batch import iter_batches, run_batch
+from alignment_sim.engine.batch import (
+    check_memory,
+    estimate_memory_bytes,
+    iter_batches,
+    run_batch,
+)
+from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.params import EngineParams
 from alignment_sim.model.trajectory import Trajectory
 from alignment_sim.presets import available
 
@@ -29,7 +36,9 @@ def mesa_runs(config, seeds) -> list[Trajectory]:
 def test_engine_equals_mesa_for_each_rule(rule: str) -> None:
     config = default_config(scenario="colour_revolution", decision=rule, ticks=24)
     seeds = [0, 1, 2]
-    result = run_batch(RunInputs.from_config(config), seeds, record="full", chunk_size=2)
+    result = run_batch(
+        RunInputs.from_config(config), seeds, EngineParams(chunk_size=2), record="full"
+    )
     assert result.trajectory is not None
     assert_same_runs(mesa_runs(config, seeds), result.trajectory)
 
@@ -37,7 +46,9 @@ def test_engine_equals_mesa_for_each_rule(rule: str) -> None:
 def test_hazard_events_fire_identically() -> None:
     config = default_config(scenario="afghan_spillover", ticks=30)
     seeds = [3, 4, 5, 6]
-    result = run_batch(RunInputs.from_config(config), seeds, record="full", chunk_size=3)
+    result = run_batch(
+        RunInputs.from_config(config), seeds, EngineParams(chunk_size=3), record="full"
+    )
     assert result.trajectory is not None
     onsets = result.trajectory.active[:, :, 0].argmax(axis=1)
     assert len(set(onsets.tolist())) > 1, "hazard onsets should differ between seeds"
@@ -47,9 +58,9 @@ def test_hazard_events_fire_identically() -> None:
 def test_chunk_size_and_workers_do_not_change_results() -> None:
     inputs = RunInputs.from_config(default_config(scenario="russia_recession", ticks=20))
     seeds = list(range(10, 40))
-    whole = run_batch(inputs, seeds, chunk_size=len(seeds))
+    whole = run_batch(inputs, seeds, EngineParams(chunk_size=len(seeds)))
     for chunk_size, workers in [(1, 1), (7, 1), (4, 2)]:
-        other = run_batch(inputs, seeds, chunk_size=chunk_size, workers=workers)
+        other = run_batch(inputs, seeds, EngineParams(chunk_size=chunk_size, workers=workers))
         np.testing.assert_array_equal(whole.alignment, other.alignment)
         np.testing.assert_array_equal(whole.mean_terms, other.mean_terms)
         np.testing.assert_array_equal(whole.mean_offers, other.mean_offers)
@@ -65,10 +76,10 @@ def test_a_run_does_not_depend_on_its_neighbours() -> None:
 
 def test_iter_batches_bounds_memory_by_chunk() -> None:
     inputs = RunInputs.from_config(default_config(ticks=5))
-    sizes = [part.n_runs for part in iter_batches(inputs, range(25), chunk_size=10)]
+    sizes = [part.n_runs for part in iter_batches(inputs, range(25), EngineParams(chunk_size=10))]
     assert sizes == [10, 10, 5]
-    with pytest.raises(ValueError, match="chunk_size"):
-        next(iter_batches(inputs, range(3), chunk_size=0))
+    with pytest.raises(ConfigError, match=r"engine\.chunk_size = 0"):
+        next(iter_batches(inputs, range(3), EngineParams(chunk_size=0)))
 
 
 def test_summary_means_match_the_full_record() -> None:
@@ -86,7 +97,9 @@ def test_summary_means_match_the_full_record() -> None:
 def test_engine_equals_mesa_everywhere(scenario: str, rule: str) -> None:
     config = default_config(scenario=scenario, decision=rule, ticks=30)
     seeds = [0, 11, 222]
-    result = run_batch(RunInputs.from_config(config), seeds, record="full", chunk_size=2)
+    result = run_batch(
+        RunInputs.from_config(config), seeds, EngineParams(chunk_size=2), record="full"
+    )
     assert result.trajectory is not None
     assert_same_runs(mesa_runs(config, seeds), result.trajectory)
 
@@ -114,3 +127,21 @@ def test_batch_arrays_keep_the_run_axis_fastest(scenario: str) -> None:
         assert {"utility", "choice", "protection.blocs", "peer.hedge"} <= set(batch)
         slow |= {k for k, v in batch.items() if v.strides[0] != v.itemsize}
     assert not slow, f"run axis not fastest in: {sorted(slow)}"
+
+
+def test_memory_estimate_grows_with_what_is_held_and_refuses_what_cannot_fit() -> None:
+    inputs = RunInputs.from_config(default_config(ticks=40))
+    small = estimate_memory_bytes(inputs, 10_000, EngineParams(chunk_size=1000))
+    # chunks bound the engine's part; only the runs table read back grows with runs
+    assert estimate_memory_bytes(inputs, 10_000, EngineParams(chunk_size=2000)) > small
+    assert estimate_memory_bytes(inputs, 20_000, EngineParams(chunk_size=1000)) < 2 * small
+    two = estimate_memory_bytes(inputs, 10_000, EngineParams(chunk_size=1000, workers=2))
+    assert two > 2 * small - estimate_memory_bytes(inputs, 0, EngineParams(chunk_size=1000))
+    huge = RunInputs.from_config(default_config(ticks=1_000_000_000))
+    with pytest.raises(ConfigError, match=r"^ticks = 1000000000: expected a run that fits"):
+        check_memory(huge, 1, EngineParams(chunk_size=1), "full")
+    long = RunInputs.from_config(default_config(ticks=100_000))
+    with pytest.raises(ConfigError, match=r"^engine\.chunk_size = 2000: .*would fit"):
+        check_memory(long, 2000, EngineParams(), "summary")
+    with pytest.raises(ConfigError, match=r"^replications = "):
+        check_memory(inputs, 10**12, EngineParams(chunk_size=10), "summary")

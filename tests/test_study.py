@@ -16,12 +16,17 @@ import pytest
 
 from alignment_sim import default_config
 from alignment_sim.engine.batch import run_batch
+from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.params import EngineParams
 from alignment_sim.studies.collect import collect
 from alignment_sim.studies.replications import (
+    NOT_PARAMETERS,
     config_digest,
     job_is_complete,
+    job_parameters,
     outcome_table,
+    run_study,
     tick_table,
     write_study_job,
 )
@@ -40,7 +45,7 @@ def test_outcome_table_counts_switches_and_shares() -> None:
     assert len(runs) == 30 and list(runs.seed) == list(range(30))
     moves = np.diff(result.alignment.astype(int), axis=1) != 0
     np.testing.assert_array_equal(runs.switches, moves.sum(axis=(1, 2)))
-    finals = runs[[c for c in runs if c.startswith("final_share_")]].sum(axis=1)
+    finals = runs[[c for c in runs if str(c).startswith("final_share_")]].sum(axis=1)
     np.testing.assert_allclose(finals, 1.0)
     assert ((runs.time_to_stability >= 0) & (runs.time_to_stability <= 12)).all()
     stable = runs[runs.switches == 0]
@@ -81,7 +86,10 @@ def test_sweep_records_failures_resumes_and_collects(tmp_path: Path) -> None:
         "output.quiet=true",
     ]
     first = cli(args, tmp_path)
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 1, first.stderr  # the others finish; the failure is told
+    assert "1 job(s) of the sweep did not finish: replications=60,scenario=colour_revolution" in (
+        first.stderr
+    )
     sweep = tmp_path / "results" / "sweeps" / "t"
     jobs = {p.name: p for p in sweep.iterdir() if p.is_dir()}
     done = [n for n, p in jobs.items() if (p / "manifest.json").is_file()]
@@ -91,7 +99,7 @@ def test_sweep_records_failures_resumes_and_collects(tmp_path: Path) -> None:
     assert "2 complete, 1 failed" in first.stdout
     before = {n: (jobs[n] / "runs.parquet").stat().st_mtime_ns for n in done}
     second = cli(args, tmp_path)
-    assert second.returncode == 0 and second.stdout.count("already complete") == 2
+    assert second.returncode == 1 and second.stdout.count("already complete") == 2
     assert {n: (jobs[n] / "runs.parquet").stat().st_mtime_ns for n in done} == before
     out = tmp_path / "all.parquet"
     counts = collect(sweep, out)
@@ -196,3 +204,109 @@ def test_submitit_local_launcher_runs_a_sweep(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     sweep = tmp_path / "results" / "sweeps" / "s"
     assert len(list(sweep.glob("*/manifest.json"))) == 2
+
+
+def test_streamed_job_equals_the_gathered_one(tmp_path: Path) -> None:
+    config = default_config(scenario="afghan_spillover", ticks=9, replications=23, seed=4)
+    config.engine = EngineParams(chunk_size=5, progress=False)
+    run_study(config, tmp_path / "streamed", {"scenario": "afghan_spillover"})
+    gathered = run_batch(RunInputs.from_config(config), range(4, 27))
+    write_study_job(gathered, config, tmp_path / "gathered", {"scenario": "afghan_spillover"})
+    for name in ("runs", "ticks", "terms"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "streamed" / f"{name}.parquet"),
+            pd.read_parquet(tmp_path / "gathered" / f"{name}.parquet"),
+            check_exact=True,
+        )
+    assert (tmp_path / "streamed" / "aggregate.json").read_text() == (
+        tmp_path / "gathered" / "aggregate.json"
+    ).read_text()
+    assert job_is_complete(tmp_path / "streamed", config_digest(config))
+    assert not list((tmp_path / "streamed").glob("*.tmp"))
+
+
+def test_digest_and_parameters_ignore_execution_only_settings() -> None:
+    config = default_config(ticks=8, replications=20)
+    faster = default_config(ticks=8, replications=20, study="other")
+    faster.engine = EngineParams(workers=2, chunk_size=7, progress=False, backend="dask")
+    faster.output.quiet = True
+    faster.output.plots = False
+    assert config_digest(faster) == config_digest(config)
+    assert config_digest(default_config(ticks=9, replications=20)) != config_digest(config)
+    overrides = [
+        "seed=5",
+        "scenario=x",
+        "hydra.launcher.n_jobs=2",
+        *(f"{k}=1" for k in NOT_PARAMETERS),
+    ]
+    assert job_parameters(overrides) == {"scenario": "x"}
+
+
+def test_study_job_runs_on_the_dask_cluster_it_is_given(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    config = default_config(ticks=6, replications=12)
+    config.engine = EngineParams(chunk_size=4, progress=False)
+    run_study(config, tmp_path / "local", {})
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        config.engine = EngineParams(
+            chunk_size=4, progress=False, backend="dask", dask_address=cluster.scheduler_address
+        )
+        run_study(config, tmp_path / "dask", {})
+        assert "run_chunk" in cluster.scheduler.task_prefixes  # the chunks ran there
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "local" / "runs.parquet"),
+        pd.read_parquet(tmp_path / "dask" / "runs.parquet"),
+    )
+
+
+def test_unreachable_dask_address_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("distributed")
+    from alignment_sim.engine import distributed
+
+    monkeypatch.setattr(distributed, "CONNECT_TIMEOUT_S", 0.5)
+    config = default_config(ticks=4, replications=4)
+    config.engine = EngineParams(backend="dask", dask_address="tcp://127.0.0.1:1", progress=False)
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match=r"^engine\.dask_address = 'tcp://127\.0\.0\.1:1'"):
+        run_study(config, tmp_path / "job", {})
+    assert time.monotonic() - started < 5
+    assert not (tmp_path / "job" / "manifest.json").exists()
+
+
+def test_seed_blocks_are_runs_seeds_not_a_parameter(tmp_path: Path) -> None:
+    one = cli(
+        [
+            "seed=5",
+            "replications=20",
+            "ticks=4",
+            "output.quiet=true",
+            "engine.progress=false",
+            f"hydra.run.dir={tmp_path / 'one'}",
+        ],
+        tmp_path,
+    )
+    assert one.returncode == 0, one.stderr
+    runs = pd.read_parquet(tmp_path / "one" / "runs.parquet")
+    assert list(runs.seed) == list(range(5, 25))
+    sweep = cli(
+        [
+            "-m",
+            "seed=0,1000",
+            "replications=30",
+            "ticks=4",
+            "output.quiet=true",
+            "engine.progress=false",
+            "hydra.launcher.n_jobs=1",
+            f"hydra.sweep.dir={tmp_path / 'blocks'}",
+        ],
+        tmp_path,
+    )
+    assert sweep.returncode == 0, sweep.stderr
+    counts = collect(tmp_path / "blocks", tmp_path / "all.parquet")
+    assert counts["rows"] == 60 and counts["jobs"] == 2
+    seeds = pd.read_parquet(tmp_path / "all.parquet").seed
+    assert sorted(seeds) == [*range(30), *range(1000, 1030)]

@@ -2,7 +2,8 @@
 
 The model is a library: build a ``SimulationConfig`` (``default_config()`` loads the
 packaged presets), then run ``AlignmentModel`` (Mesa, the reference) or the batched
-engine for many runs. Only ``alignment_sim.cli.main`` knows Hydra.
+engine for many runs. Only ``alignment_sim.cli`` knows Hydra; presets are read with
+OmegaConf into the typed dataclasses.
 """
 
 from alignment_sim.errors import ConfigError, DataError

@@ -1,46 +1,177 @@
 """The ``alignment-sim`` command: Hydra composes the config, the library runs it.
 
-Only this module knows Hydra. It registers the typed schema, converts the composed
-config once with ``OmegaConf.to_object`` (which validates it), runs the Mesa model and
-writes the outputs into Hydra's run folder.
+Only this module knows Hydra. Before Hydra sees the command line, ``prepare_arguments``
+turns a pole or state named in an override into the index Hydra needs and lets
+``design.parameters=...`` replace a preset's parameters. The composed config is checked
+for keys the schema does not know, converted once with ``OmegaConf.to_object`` (which
+validates it), and run as a single Mesa run, a study job or a design, each into a folder
+this process alone writes (a lock file). Every user mistake, file-system fault or
+interrupt ends in one line and a non-zero exit status; so does a sweep with failed jobs.
+Messages go to the terminal and to Hydra's job log (``main.log``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
 import logging
+import os
 import shutil
 import sys
 import traceback
+import types
+import typing
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 import alignment_sim.conf  # noqa: F401  (registers the schema as base_config)
+from alignment_sim.cli import callbacks
 from alignment_sim.errors import ConfigError
-from alignment_sim.model.params import SimulationConfig
+from alignment_sim.model.params import RegionSpec, SimulationConfig
 
-NOT_PARAMETERS = {
-    "study",
-    "engine.workers",
-    "engine.chunk_size",
-    "engine.progress",
-    "engine.backend",
-    "engine.dask_address",
-    "output.quiet",
-    "output.plots",
-}
-"""Overrides that change how a job runs or reports, never what it computes."""
+log = logging.getLogger("alignment_sim")
+
+LOCK_FILE = ".alignment-sim.lock"
+"""Held (flock) by the one process writing a job folder."""
+HYDRA_FILES = (".hydra", "main.log", LOCK_FILE)
+"""What Hydra and the lock leave in a job folder before any output."""
+GIVEN_PARAMETERS = "design.given_parameters"
+"""Where ``design.parameters=...`` from the command line travels through Hydra: Hydra
+merges a dict into the preset's, so the CLI carries it under this key and replaces."""
+GROUPS = ("region", "scenario", "decision", "experiment")
+
+
+class FolderBusyError(Exception):
+    """Another process holds the lock of a job folder."""
+
+
+# --- the command line, before Hydra ---------------------------------------------------
+
+
+def prepare_arguments(arguments: list[str]) -> list[str]:
+    """The command line as Hydra should see it.
+
+    ``region.poles.russia.x=v`` becomes ``region.poles.0.x=v`` (names looked up in the
+    region the command selects, with ``--config-dir`` honoured); an index beyond the list
+    is refused by name; ``design.parameters={...}`` is carried under
+    ``GIVEN_PARAMETERS`` so that it replaces, not extends, an experiment's parameters.
+    """
+    from alignment_sim.paths import item_index, to_hydra_override
+
+    overrides = _overrides(arguments)
+    region: RegionSpec | None = None
+    out = list(arguments)
+    for position, argument in enumerate(arguments):
+        if position not in overrides:
+            continue
+        prefix, key, value = _split(argument)
+        parts = key.split(".")
+        if key == "design.parameters" and prefix == "" and value is not None:
+            argument = f"+{GIVEN_PARAMETERS}={value}"
+        elif len(parts) >= 3 and parts[0] == "region" and parts[1] in ("poles", "states"):
+            if region is None:
+                region = _selected_region(arguments, overrides)
+            argument = to_hydra_override(argument, region)
+            if parts[2].isdecimal():
+                names = region.pole_names if parts[1] == "poles" else region.state_names
+                item_index(key, int(parts[2]), names, parts[1])
+        out[position] = argument
+    return out
+
+
+FLAGS_WITH_VALUES = (
+    "--config-dir",
+    "-cd",
+    "--config-path",
+    "-cp",
+    "--config-name",
+    "-cn",
+    "--cfg",
+    "-c",
+    "--package",
+    "-p",
+)
+
+
+def _overrides(arguments: list[str]) -> list[int]:
+    """Positions of the overrides among Hydra's arguments (not flags or their values)."""
+    found, skip = [], False
+    for position, argument in enumerate(arguments):
+        if skip:
+            skip = False
+        elif argument in FLAGS_WITH_VALUES:
+            skip = True
+        elif not argument.startswith("-"):
+            found.append(position)
+    return found
+
+
+def _config_dirs(arguments: list[str]) -> list[str]:
+    dirs = []
+    for i, argument in enumerate(arguments):
+        if argument in ("--config-dir", "-cd") and i + 1 < len(arguments):
+            dirs.append(arguments[i + 1])
+        elif argument.startswith("--config-dir="):
+            dirs.append(argument.partition("=")[2])
+    return dirs
+
+
+def _split(override: str) -> tuple[str, str, str | None]:
+    """(prefix, key, value) of an override such as ``+weights.trade=2``."""
+    prefix = "++" if override.startswith("++") else override[:1] if override[:1] in "+~" else ""
+    key, equals, value = override[len(prefix) :].partition("=")
+    return prefix, key, value if equals else None
+
+
+def _selected_region(arguments: list[str], overrides: list[int]) -> RegionSpec:
+    """The region the command line selects (its group choices composed as Hydra will)."""
+    from hydra import compose, initialize_config_module
+
+    choices = [
+        arguments[i]
+        for i in overrides
+        if _split(arguments[i])[1] in GROUPS and "," not in arguments[i]
+    ]
+    search = [f"file://{Path(d).resolve()}" for d in _config_dirs(arguments)]
+    if search:
+        choices.append(f"hydra.searchpath=[{','.join(search)}]")
+    with initialize_config_module(config_module="alignment_sim.conf", version_base="1.3"):
+        cfg = compose(config_name="config", overrides=choices)
+    region = OmegaConf.to_object(cfg.region)
+    assert isinstance(region, RegionSpec)
+    return region
+
+
+# --- the composed config --------------------------------------------------------------
 
 
 def to_config(cfg: DictConfig) -> SimulationConfig:
-    """Convert a composed Hydra config to the validated dataclass tree."""
-    plain = {k: v for k, v in cfg.items() if k != "hydra"}
+    """Convert a composed Hydra config to the validated dataclass tree.
+
+    Refuses a key the schema does not know anywhere in the tree (``+weights.tradee=1``
+    would otherwise be dropped), and lets ``GIVEN_PARAMETERS`` replace the design's.
+    """
+    plain: dict[str, Any] = {}
     try:
+        for key in cfg:
+            if key != "hydra":
+                value = cfg[key]
+                is_node = OmegaConf.is_config(value)
+                plain[str(key)] = OmegaConf.to_container(value, resolve=True) if is_node else value
+        design = plain.get("design")
+        name = GIVEN_PARAMETERS.partition(".")[2]
+        if isinstance(design, dict) and name in design:
+            design["parameters"] = _ranges_as_floats(design.pop(name))
+        _check_known_keys(plain, SimulationConfig, "")
         obj = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(SimulationConfig), plain))
     except OmegaConfBaseException as exc:
         raise ConfigError(
@@ -53,142 +184,243 @@ def to_config(cfg: DictConfig) -> SimulationConfig:
     return obj
 
 
-def _discard_incomplete(folder: Path) -> None:
-    """Remove a run folder that holds nothing but Hydra's own files."""
-    if folder.is_dir() and all(
-        p.name in (".hydra", "main.log", "cli.log") for p in folder.iterdir()
-    ):
-        shutil.rmtree(folder, ignore_errors=True)
+def _ranges_as_floats(parameters: Any) -> Any:
+    """``{path: [1, 3]}`` as ``{path: [1.0, 3.0]}`` (the schema's ranges are floats)."""
+    if not isinstance(parameters, dict):
+        return parameters
+    return {
+        path: [float(b) if isinstance(b, int) and not isinstance(b, bool) else b for b in bounds]
+        if isinstance(bounds, list)
+        else bounds
+        for path, bounds in parameters.items()
+    }
 
 
-def record_failure(folder: Path, exc: BaseException, overrides: list[str], trace: str = "") -> None:
-    """Leave ``error.json`` in a sweep job's folder, so the sweep goes on and the failure
-    stays on record (and no manifest marks the job complete)."""
-    from alignment_sim.outputs.files import write_json
+def _check_known_keys(node: Any, schema: Any, path: str) -> None:
+    """Raise ConfigError for the first key of ``node`` that ``schema`` has no field for."""
+    schema = _unwrap(schema)
+    if dataclasses.is_dataclass(schema) and isinstance(node, dict):
+        hints = typing.get_type_hints(schema)
+        for key, value in node.items():
+            where = f"{path}{key}"
+            if key not in hints:
+                section = path.rstrip(".") or "the configuration"
+                raise ConfigError(
+                    where,
+                    value,
+                    f"a key of {section} ({', '.join(hints)})",
+                    "Check its spelling; '+' cannot add a key the schema does not have.",
+                )
+            _check_known_keys(value, hints[key], f"{where}.")
+        return
+    origin, args = typing.get_origin(schema), typing.get_args(schema)
+    if origin is list and args and isinstance(node, list):
+        for i, item in enumerate(node):
+            _check_known_keys(item, args[0], f"{path.rstrip('.')}.{i}.")
+    elif origin is dict and len(args) == 2 and isinstance(node, dict):
+        for key, item in node.items():
+            _check_known_keys(item, args[1], f"{path}{key}.")
 
+
+def _unwrap(schema: Any) -> Any:
+    """``X`` from ``X | None``."""
+    args = [a for a in typing.get_args(schema) if a is not type(None)]
+    if typing.get_origin(schema) in (typing.Union, types.UnionType) and len(args) == 1:
+        return args[0]
+    return schema
+
+
+def shown_overrides(overrides: list[str]) -> list[str]:
+    """The overrides as the user wrote them (``design.parameters=``, not its carrier)."""
+    carrier = f"+{GIVEN_PARAMETERS}="
+    return [
+        f"design.parameters={o[len(carrier) :]}" if o.startswith(carrier) else o for o in overrides
+    ]
+
+
+# --- a job ----------------------------------------------------------------------------
+
+
+@contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold ``folder``'s lock file while writing into it; FolderBusyError if another process
+    holds it. The lock dies with its process, so a killed run never blocks the next."""
     folder.mkdir(parents=True, exist_ok=True)
-    write_json(
-        folder / "error.json",
-        {"error": str(exc), "type": type(exc).__name__, "overrides": overrides, "traceback": trace},
-    )
-
-
-def job_parameters(overrides: list[str]) -> dict[str, Any]:
-    """The job's command-line overrides as columns: ``scenario=x`` -> {"scenario": "x"}."""
-    out: dict[str, Any] = {}
-    for item in overrides:
-        key, _, value = item.lstrip("+~").partition("=")
-        if key.startswith("hydra.") or key in NOT_PARAMETERS:
-            continue
-        out[key] = value
-    return out
+    path = folder / LOCK_FILE
+    while True:
+        handle = path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            handle.close()
+            message = f"another process (pid {holder}) is writing into {folder}"
+            raise FolderBusyError(message) from None
+        try:  # the file may have been removed by its last holder meanwhile: retry then
+            if os.fstat(handle.fileno()).st_ino == path.stat().st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        handle.close()
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        handle.close()
 
 
 def run_one(cfg: DictConfig) -> None:
-    """One Hydra job: a single Mesa run, or ``replications`` runs through the engine."""
+    """One Hydra job: a single Mesa run, a study job (``replications`` runs through the
+    engine) or a design. In a sweep a failed job leaves ``error.json`` and the sweep goes
+    on; alone it exits with a message: 2 for bad input, 1 for anything else."""
     for noisy in ("MESA", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     hydra_cfg = HydraConfig.get()
     folder = Path(hydra_cfg.runtime.output_dir)
-    overrides = list(hydra_cfg.overrides.task)
+    overrides = shown_overrides(list(hydra_cfg.overrides.task))
     sweeping = hydra_cfg.mode == RunMode.MULTIRUN
     try:
-        config = to_config(cfg)
-        if config.design.method != "none":
-            run_design_job(config, folder)
-        elif config.replications > 1:
-            run_study_job(config, folder, overrides)
-        else:
-            run_single(config, folder, overrides, skip_if_done=sweeping)
+        with folder_lock(folder):
+            _run_job(cfg, folder, overrides, sweeping)
+    except FolderBusyError as exc:
+        _job_failed(f"alignment-sim: {exc}; not started.", 1, folder, sweeping)
     except ConfigError as exc:
-        print(f"alignment-sim: invalid configuration. {exc}", file=sys.stderr)
         if sweeping:
-            record_failure(folder, exc, overrides)
-            return
-        _discard_incomplete(folder)
-        sys.exit(2)
+            _record(folder, exc, overrides)
+        _job_failed(f"alignment-sim: invalid configuration. {exc}", 2, folder, sweeping)
+    except OSError as exc:
+        from alignment_sim.outputs.files import os_error_text
+
+        if sweeping:
+            _record(folder, exc, overrides, traceback.format_exc())
+        _job_failed(f"alignment-sim: cannot write {os_error_text(exc)}.", 1, folder, sweeping)
     except Exception as exc:
         if not sweeping:
             raise
-        print(
-            f"alignment-sim: job failed ({type(exc).__name__}: {exc}); the sweep goes on.",
-            file=sys.stderr,
-        )
-        record_failure(folder, exc, overrides, traceback.format_exc())
+        _record(folder, exc, overrides, traceback.format_exc())
+        log.error(f"alignment-sim: job failed ({type(exc).__name__}: {exc}); the sweep goes on.")
+
+
+def _run_job(cfg: DictConfig, folder: Path, overrides: list[str], sweeping: bool) -> None:
+    config = to_config(cfg)
+    if config.design.method != "none":
+        run_design_job(config, folder, overrides)
+    elif config.replications > 1:
+        run_study_job(config, folder, overrides)
+    else:
+        run_single(config, folder, overrides, skip_if_done=sweeping)
+
+
+def _record(folder: Path, exc: BaseException, overrides: list[str], trace: str = "") -> None:
+    """Leave ``error.json`` when the folder can take it (a read-only one cannot)."""
+    from alignment_sim.outputs.files import record_failure
+
+    with suppress(OSError):
+        record_failure(folder, exc, overrides, trace)
+
+
+def _job_failed(message: str, status: int, folder: Path, sweeping: bool) -> None:
+    log.error(message + (" The sweep goes on." if sweeping else ""))
+    if not sweeping:
+        _discard_incomplete(folder)
+        sys.exit(status)
+
+
+def _discard_incomplete(folder: Path) -> None:
+    """Remove a run folder that holds nothing but Hydra's own files."""
+    try:
+        if folder.is_dir() and all(p.name in HYDRA_FILES for p in folder.iterdir()):
+            logging.shutdown()  # main.log is open in it
+            shutil.rmtree(folder, ignore_errors=True)
+    except OSError:
+        pass
+
+
+def _skip_if_complete(folder: Path, digest: str, what: str) -> bool:
+    """True (and a note) when ``folder`` holds this finished job; otherwise clears what
+    an earlier attempt left that could look finished, and says why it runs again."""
+    from alignment_sim.outputs.files import job_status
+
+    status = job_status(folder, digest)
+    if status.complete:
+        log.info(f"alignment-sim: {what} {folder.name or folder} is already complete, skipped.")
+        return True
+    if status.state in ("stale", "corrupt"):
+        log.info(f"alignment-sim: {folder.name}: {status.reason}; computing it again.")
+    (folder / "manifest.json").unlink(missing_ok=True)
+    (folder / "error.json").unlink(missing_ok=True)
+    return False
 
 
 def run_single(
     config: SimulationConfig, folder: Path, overrides: list[str], skip_if_done: bool
 ) -> None:
+    from alignment_sim.engine.batch import check_memory
+    from alignment_sim.model.inputs import RunInputs
     from alignment_sim.model.mesa_model import AlignmentModel
+    from alignment_sim.model.params import EngineParams
     from alignment_sim.outputs.files import summary_text, write_run
+    from alignment_sim.studies.replications import config_digest, job_parameters
 
-    if skip_if_done and (folder / "manifest.json").is_file():
-        print(f"alignment-sim: {folder.name} is already complete, skipped.")
+    digest = config_digest(config)
+    if skip_if_done and _skip_if_complete(folder, digest, "run"):
         return
-    model = AlignmentModel(config)
-    trajectory = model.run()
+    check_memory(RunInputs.from_config(config), 1, EngineParams(chunk_size=1), "full")
+    trajectory = AlignmentModel(config).run()
     write_run(
         trajectory,
         config,
         folder,
         plots=config.output.plots,
-        extra={"overrides": overrides, "parameters": job_parameters(overrides)},
+        extra={
+            "config_digest": digest,
+            "overrides": overrides,
+            "parameters": job_parameters(overrides),
+        },
     )
     if not config.output.quiet:
-        print(summary_text(trajectory, folder))
+        log.info(summary_text(trajectory, folder))
 
 
-def run_design_job(config: SimulationConfig, folder: Path) -> None:
-    from alignment_sim.studies.design import DESIGN_FILES, run_design
-    from alignment_sim.studies.replications import config_digest, job_is_complete
+def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:
+    from alignment_sim.studies.design import ANALYSES, run_design
+    from alignment_sim.studies.replications import config_digest
 
-    if job_is_complete(folder, config_digest(config), DESIGN_FILES):
-        print(f"alignment-sim: design study in {folder} is already complete, skipped.")
+    if _skip_if_complete(folder, config_digest(config), "design study in"):
         return
     run_design(config, folder, progress=config.engine.progress)
     if not config.output.quiet:
         table = (folder / "sensitivity.csv").read_text().splitlines()
-        print(
+        log.info(
             f"alignment-sim: {config.design.method} design, {config.replications} seeds "
-            f"per point. Sensitivity ({len(table) - 1} rows): {folder / 'sensitivity.csv'}, "
-            f"plot: {folder / 'sensitivity.png'}, runs: {folder / 'runs'}"
+            f"per point. Sensitivity ({ANALYSES[config.design.method]}; {len(table) - 1} "
+            f"rows): {folder / 'sensitivity.csv'}, plot: {folder / 'sensitivity.png'}, "
+            f"runs: {folder / 'runs'}"
         )
 
 
 def run_study_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:
-    from alignment_sim.engine.batch import run_batch
-    from alignment_sim.model.inputs import RunInputs
-    from alignment_sim.studies.replications import config_digest, job_is_complete, write_study_job
+    from alignment_sim.studies.replications import config_digest, job_parameters, run_study
 
-    if job_is_complete(folder, config_digest(config)):
-        print(f"alignment-sim: {folder.name or folder} is already complete, skipped.")
+    if _skip_if_complete(folder, config_digest(config), "study job"):
         return
-    (folder / "error.json").unlink(missing_ok=True)
-    inputs = RunInputs.from_config(config)
-    seeds = range(config.seed, config.seed + config.replications)
-    engine = config.engine
-    result = run_batch(
-        inputs,
-        seeds,
-        record="summary",
-        chunk_size=engine.chunk_size,
-        workers=engine.workers,
-        progress=engine.progress,
-    )
-    write_study_job(
-        result, config, folder, job_parameters(overrides), extra={"overrides": overrides}
-    )
+    summary = run_study(config, folder, job_parameters(overrides), extra={"overrides": overrides})
     if not config.output.quiet:
-        shares = ", ".join(
-            f"{o} {v:.0%}"
-            for o, v in zip(inputs.world.options, result.shares()[:, -1].mean(axis=0), strict=True)
-        )
-        print(
+        options = [k[len("final_share_") :] for k in summary if k.startswith("final_share_")]
+        shares = ", ".join(f"{o} {summary[f'final_share_{o}']['mean']:.0%}" for o in options)
+        last = config.seed + config.replications - 1
+        log.info(
             f"alignment-sim: {config.replications} runs of {config.scenario.name} "
-            f"(seeds {seeds.start}-{seeds.stop - 1}); mean final shares: {shares}. "
-            f"Files: {folder}"
+            f"(seeds {config.seed}-{last}); mean final shares: {shares}. Files: {folder}"
         )
+
+
+# --- the command ----------------------------------------------------------------------
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
@@ -196,6 +428,46 @@ def _hydra_entry(cfg: DictConfig) -> None:
     run_one(cfg)
 
 
+def _exit(message: str, status: int) -> NoReturn:
+    print(f"alignment-sim: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
 def main() -> None:
-    """Console entry point ``alignment-sim``."""
-    _hydra_entry()
+    """Console entry point ``alignment-sim``: every outcome ends in a truthful exit status.
+
+    0 success; 1 a failed job, an OS fault or a sweep with failed jobs; 2 bad input;
+    130 interrupted (Ctrl+C). Hydra reports its own errors (unknown preset, grammar) as
+    it always does; ``HYDRA_FULL_ERROR=1`` still gives full tracebacks.
+    """
+    import yaml
+
+    full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises; this function reports
+    try:
+        sys.argv[1:] = prepare_arguments(sys.argv[1:])
+        _hydra_entry()
+    except KeyboardInterrupt:
+        _exit("interrupted.", 130)
+    except ConfigError as exc:
+        _exit(f"invalid configuration. {exc}", 2)
+    except CompactHydraException as exc:
+        if full_error:
+            raise
+        cause = exc.__cause__
+        text = str(exc) + (f"\n{cause}" if isinstance(cause, OmegaConfBaseException) else "")
+        print(text, file=sys.stderr)
+        sys.exit(1)
+    except yaml.YAMLError as exc:
+        if full_error:
+            raise
+        _exit(f"cannot read a YAML file: {' '.join(str(exc).split())}", 2)
+    except OSError as exc:
+        if full_error:
+            raise
+        from alignment_sim.outputs.files import os_error_text
+
+        _exit(f"cannot write {os_error_text(exc)}.", 1)
+    failed = callbacks.SWEEP_FAILURES
+    if failed:
+        _exit(f"{len(failed)} job(s) of the sweep did not finish: {', '.join(failed)}.", 1)

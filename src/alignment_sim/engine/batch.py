@@ -3,17 +3,22 @@
 Runs R seeds of one configuration as arrays over (replication, state, option), in chunks
 so memory stays bounded, on one or several processes. Every run's trajectory equals the
 Mesa model's for the same (config, seed), whatever the chunk size or number of workers:
-both call ``simulation.tick_batch``'s kernels and draw each run's random numbers from
+both call ``tick_batch``'s kernels and draw each run's random numbers from
 ``RunStreams(seed)`` in the same order.
 
-    result = run_batch(RunInputs.from_config(config), seeds=range(1000))
+    result = run_batch(RunInputs.from_config(config), range(1000), config.engine)
     result.alignment        # (R, T + 1, N) option index per run, tick and state
+
+How it runs (chunk size, workers, local or Dask) is one ``EngineParams``, passed whole.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import resource
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import numpy as np
@@ -22,8 +27,10 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from alignment_sim.engine.tick import BatchState, tick_batch
+from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs, RunStreams
 from alignment_sim.model.kernels import TERMS, Part, add_into
+from alignment_sim.model.params import EngineParams
 from alignment_sim.model.trajectory import Trajectory, option_shares
 from alignment_sim.model.world import FloatArray
 
@@ -195,55 +202,58 @@ def _chunks(seeds: np.ndarray, chunk_size: int) -> list[np.ndarray]:
     return [seeds[i : i + chunk_size] for i in range(0, len(seeds), chunk_size)]
 
 
+LIBRARY_ENGINE = EngineParams(progress=False)
+"""The engine settings when a caller gives none: one process, chunks of 2,000, no bar."""
+
+
 def execute(
     function: Callable[..., T],
     tasks: Sequence[tuple[Any, ...]],
-    *,
-    workers: int = 1,
-    backend: str = "local",
-    address: str | None = None,
+    engine: EngineParams | None = None,
 ) -> Iterator[T]:
     """Run ``function(*task)`` for every task and yield the results in task order.
 
-    backend "local": in this process (workers = 1) or a pool of loky processes;
-    "dask": on the Dask scheduler at ``address`` or a local cluster of ``workers``.
+    ``engine.backend`` "local": in this process (``engine.workers`` = 1) or a pool of loky
+    processes; "dask": on the Dask scheduler at ``engine.dask_address``, or a local cluster
+    of ``engine.workers`` processes.
     """
-    if backend == "dask":
+    engine = engine or LIBRARY_ENGINE
+    if engine.backend == "dask":
         from alignment_sim.engine.distributed import connect, map_ordered
 
-        with connect(address, workers) as client:
+        with connect(engine.dask_address, engine.workers) as client:
             yield from map_ordered(client, function, tasks)
-    elif workers == 1 or len(tasks) <= 1:
+    elif engine.workers == 1 or len(tasks) <= 1:
         for task in tasks:
             yield function(*task)
     else:
-        parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator")
+        parallel = Parallel(n_jobs=engine.workers, backend="loky", return_as="generator")
         yield from parallel(delayed(function)(*task) for task in tasks)
 
 
 def iter_batches(
     inputs: RunInputs,
     seeds: Iterable[int],
+    engine: EngineParams | None = None,
     *,
     record: Record = "summary",
-    chunk_size: int = 2000,
-    workers: int = 1,
-    progress: bool = False,
-    backend: str = "local",
-    address: str | None = None,
+    progress: bool | None = None,
 ) -> Iterator[BatchResult]:
     """Yield chunk results in seed order; memory stays bounded by chunk_size x workers.
 
-    ``progress`` shows a bar over the runs when there is more than one chunk; see
-    ``execute`` for ``workers``, ``backend`` and ``address``.
+    ``engine`` says how (chunk size, workers, backend; see ``execute``); ``progress``
+    (default: ``engine.progress``) shows a bar over the runs when there is more than one
+    chunk. Refuses up front (ConfigError) a batch whose chunks cannot fit in memory.
     """
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size = {chunk_size!r}: expected a whole number >= 1")
-    chunks = _chunks(np.asarray(list(seeds), dtype=np.int64), chunk_size)
+    engine = engine or LIBRARY_ENGINE
+    engine.validate("engine")
+    seed_array = np.asarray(list(seeds), dtype=np.int64)
+    check_memory(inputs, len(seed_array), engine, record)
+    chunks = _chunks(seed_array, engine.chunk_size)
     tasks = [(inputs, chunk, record) for chunk in chunks]
-    total = sum(len(c) for c in chunks)
-    with tqdm(total=total, unit="run", disable=not progress or len(chunks) < 2) as bar:
-        for part in execute(run_chunk, tasks, workers=workers, backend=backend, address=address):
+    show = engine.progress if progress is None else progress
+    with tqdm(total=len(seed_array), unit="run", disable=not show or len(chunks) < 2) as bar:
+        for part in execute(run_chunk, tasks, engine):
             bar.update(part.n_runs)
             yield part
 
@@ -251,23 +261,135 @@ def iter_batches(
 def run_batch(
     inputs: RunInputs,
     seeds: Iterable[int],
+    engine: EngineParams | None = None,
     *,
     record: Record = "summary",
-    chunk_size: int = 2000,
-    workers: int = 1,
-    progress: bool = False,
-    backend: str = "local",
-    address: str | None = None,
+    progress: bool | None = None,
 ) -> BatchResult:
-    """Run every seed of one configuration and gather the results (see ``iter_batches``)."""
-    parts = iter_batches(
-        inputs,
-        seeds,
-        record=record,
-        chunk_size=chunk_size,
-        workers=workers,
-        progress=progress,
-        backend=backend,
-        address=address,
-    )
+    """Run every seed of one configuration and gather the results (see ``iter_batches``).
+
+    Gathering holds every run; a study of many runs streams ``iter_batches`` instead.
+    """
+    parts = iter_batches(inputs, seeds, engine, record=record, progress=progress)
     return BatchResult.concatenate(list(parts))
+
+
+# Memory estimates, in bytes. The arrays are exact; the table and interpreter terms are
+# measured (benchmarks/study_memory.py) and rounded up.
+TABLE_BYTES_PER_TERM_ROW = 160
+"""terms.parquet rows of one chunk while they are built and converted to Arrow."""
+TABLE_BYTES_PER_TICK_ROW_AND_COLUMN = 24
+RUNS_ROW_BYTES_PER_COLUMN = 16
+"""runs.parquet read back for the aggregate: a number or a shared string per cell."""
+MESA_FRAME_BYTES_PER_CELL = 24
+"""A single run's trajectory table (state x tick rows) while it is built and written."""
+
+
+def chunk_bytes(inputs: RunInputs, runs: int, record: Record) -> int:
+    """Memory one chunk of ``runs`` runs needs while it runs and is tabulated, in bytes."""
+    world, T = inputs.world, inputs.ticks
+    N, B, E = world.n_states, world.n_poles, inputs.program.n_events
+    K, n_terms = B + 1, len(TERMS)
+    streams = T * runs * (N * K * 4 + E * 8)  # float32 noise, float64 hazards
+    record_arrays = runs * (T + 1) * N + runs * T * B * 4  # alignment, credibility
+    per_tick = runs * N * K * (n_terms + 8) * 8  # one tick's terms and utilities
+    if record == "full":
+        record_arrays += runs * T * (N * K * (n_terms + 1) + B * N + 2 * B + E) * 8
+        frame_cells = runs * (T + 1) * N * (K * (n_terms + 2) + 8)
+        return streams + record_arrays + per_tick + frame_cells * MESA_FRAME_BYTES_PER_CELL
+    if record == "summary":
+        term_cells = runs * N * K * n_terms
+        record_arrays += term_cells * 12 + runs * B * N * 12  # double sums, float32 means
+        record_arrays += term_cells * TABLE_BYTES_PER_TERM_ROW
+        tick_cells = runs * (T + 1) * (3 + K + N)
+        record_arrays += tick_cells * TABLE_BYTES_PER_TICK_ROW_AND_COLUMN
+    return streams + record_arrays + per_tick
+
+
+def estimate_memory_bytes(
+    inputs: RunInputs, runs: int, engine: EngineParams, record: Record = "summary"
+) -> int:
+    """Peak memory of ``runs`` runs through the engine, in bytes (beyond the interpreter).
+
+    Each worker holds one chunk at a time and this process one more, as it writes it;
+    a study job then reads its runs table back for the aggregate.
+    """
+    chunk = min(runs, engine.chunk_size)
+    in_flight = 1 if engine.workers == 1 and engine.backend == "local" else engine.workers + 1
+    world = inputs.world
+    runs_columns = 4 + 2 * (world.n_poles + 1) + world.n_states
+    return in_flight * chunk_bytes(inputs, chunk, record) + (
+        runs * runs_columns * RUNS_ROW_BYTES_PER_COLUMN if record != "full" else 0
+    )
+
+
+def available_memory_bytes() -> int:
+    """What this process may still allocate: free memory, under any cgroup or ulimit cap."""
+    limits = []
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    limits.append(int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    try:
+        cap = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
+        if cap.isdigit() and used.isdigit():
+            limits.append(int(cap) - int(used))
+    except OSError:
+        pass
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        limits.append(soft - _address_space_bytes())
+    return max(min(limits), 0) if limits else 2**62
+
+
+def _address_space_bytes() -> int:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def check_memory(
+    inputs: RunInputs, runs: int, engine: EngineParams, record: Record = "summary"
+) -> None:
+    """Refuse up front (ConfigError) what cannot fit in memory, naming the setting to lower."""
+    need = estimate_memory_bytes(inputs, runs, engine, record)
+    free = available_memory_bytes()
+    if need <= free:
+        return
+    sizes = f"needs about {_gib(need)}, about {_gib(free)} available"
+    one_run = estimate_memory_bytes(inputs, 1, EngineParams(chunk_size=1), record)
+    if record == "full" or one_run > free:
+        raise ConfigError("ticks", inputs.ticks, "a run that fits in memory", f"It {sizes}.")
+    fits = dataclasses.replace(engine, chunk_size=1)
+    if estimate_memory_bytes(inputs, runs, fits, record) > free:
+        raise ConfigError(
+            "replications", runs, "a number of runs whose results fit in memory", f"It {sizes}."
+        )
+    chunk = engine.chunk_size
+    while (
+        chunk > 1
+        and estimate_memory_bytes(
+            inputs, runs, dataclasses.replace(engine, chunk_size=chunk), record
+        )
+        > free
+    ):
+        chunk //= 2
+    raise ConfigError(
+        "engine.chunk_size",
+        engine.chunk_size,
+        "chunks that fit in memory (runs held at once per worker)",
+        f"It {sizes}; engine.chunk_size={chunk} would fit.",
+    )
+
+
+def _gib(size: int) -> str:
+    return f"{size / 2**30:.1f} GiB"

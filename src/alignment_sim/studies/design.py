@@ -9,9 +9,11 @@ engine, and writes:
   per chunk, each written atomically, so an interrupted job resumes where it stopped;
 - ``sensitivity.csv`` and ``sensitivity.png``: SALib indices on the chosen outcomes,
   computed on the per-point means over replicates (Sobol S1/ST, Morris mu*/sigma, delta
-  and S1 for Latin hypercubes), with confidence intervals, and the share of the outcome's
-  variance that is replicate noise rather than parameter effect;
-- ``manifest.json`` last.
+  and S1 for Latin hypercubes), with confidence intervals; a full grid gets each
+  parameter's main effect (the variance of its level means over the total variance, no
+  SALib method fits a grid); and the share of the outcome's variance that is replicate
+  noise rather than parameter effect;
+- ``manifest.json`` last, listing every file with its size and checksum.
 """
 
 from __future__ import annotations
@@ -25,15 +27,30 @@ import pandas as pd
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from alignment_sim.engine.batch import execute, run_chunk
+from alignment_sim.engine.batch import check_memory, execute, run_chunk
+from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import DesignSpec, SimulationConfig
-from alignment_sim.outputs.files import read_manifest, write_json, write_parquet
+from alignment_sim.outputs.files import (
+    DESIGN_FILES,
+    atomic_write,
+    finish_job,
+    read_manifest,
+    write_parquet,
+)
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.studies.points import check_paths, with_point_values
 from alignment_sim.studies.replications import config_digest, outcome_table
 
-DESIGN_FILES = ("design.parquet", "sensitivity.csv", "sensitivity.png", "manifest.json")
+MORRIS_LEVELS = 4
+"""Grid levels of the Morris trajectories: the sampler and the analysis must agree."""
+ANALYSES = {
+    "grid": "main effects: variance of each parameter's level means over the total variance",
+    "lhs": "SALib delta (moment-independent) and S1 (Plischke et al. 2013)",
+    "sobol": "SALib Sobol S1 and ST (Saltelli et al. 2010)",
+    "morris": "SALib Morris elementary effects mu* and sigma (Campolongo et al. 2007)",
+}
+"""What each design's sensitivity.csv holds; also in its manifest."""
 
 
 def problem(spec: DesignSpec) -> dict[str, Any]:
@@ -65,22 +82,33 @@ def sample_points(spec: DesignSpec) -> pd.DataFrame:
     elif spec.method == "morris":
         from SALib.sample import morris
 
-        points = morris.sample(prob, spec.samples, num_levels=4, seed=spec.sampler_seed)
+        points = morris.sample(prob, spec.samples, num_levels=MORRIS_LEVELS, seed=spec.sampler_seed)
     else:
         raise ValueError(f"design.method = {spec.method!r}: nothing to sample")
     return pd.DataFrame(points, columns=names)
 
 
 def run_design(config: SimulationConfig, folder: Path, progress: bool = True) -> Path:
-    """Run (or resume) a design study into ``folder``; returns it."""
+    """Run (or resume) a design study into ``folder``; returns it.
+
+    Everything a run could refuse is checked first: the paths, each range's ends against
+    the parameter's domain, the outcomes, and memory.
+    """
     spec = config.design
     check_paths(config, list(spec.parameters), "design.parameters")
+    points = sample_points(spec)
+    inputs = RunInputs.from_config(config)
+    check_outcomes(spec, inputs, config.seed)
+    n_runs = len(points) * config.replications
+    check_memory(inputs, n_runs, config.engine, "minimal")
     folder.mkdir(parents=True, exist_ok=True)
     digest = config_digest(config)
-    meta = manifest(config, config.seed, {"config_digest": digest, "design": spec.method})
-    points = sample_points(spec)
+    meta = manifest(
+        config,
+        config.seed,
+        {"config_digest": digest, "design": spec.method, "analysis": ANALYSES[spec.method]},
+    )
     write_parquet(folder / "design.parquet", points.rename_axis("point").reset_index(), meta)
-    inputs = RunInputs.from_config(config)
     seeds = np.arange(config.seed, config.seed + config.replications)
     point_of_run = np.repeat(np.arange(len(points)), len(seeds))
     seed_of_run = np.tile(seeds, len(points))
@@ -88,9 +116,9 @@ def run_design(config: SimulationConfig, folder: Path, progress: bool = True) ->
     parts = folder / "runs"
     parts.mkdir(exist_ok=True)
     for part in parts.glob("part-*.parquet"):
-        if read_manifest(part).get("config_digest") != digest:
-            part.unlink()  # written by another configuration: not this study's runs
-    n_chunks = -(-len(point_of_run) // chunk)
+        if _part_digest(part) != digest:
+            part.unlink()  # another configuration's runs, or unreadable: not this study's
+    n_chunks = -(-n_runs // chunk)
     todo = [c for c in range(n_chunks) if not (parts / f"part-{c:05d}.parquet").is_file()]
     tasks = []
     for c in todo:
@@ -98,31 +126,46 @@ def run_design(config: SimulationConfig, folder: Path, progress: bool = True) ->
         chosen = point_of_run[runs]
         values = {name: points[name].to_numpy()[chosen] for name in points.columns}
         tasks.append((inputs, values, chosen, seed_of_run[runs]))
-    engine = config.engine
     with tqdm(
-        total=len(point_of_run),
+        total=n_runs,
         unit="run",
         disable=not progress,
-        initial=len(point_of_run) - sum(len(t[2]) for t in tasks),
+        initial=n_runs - sum(len(t[2]) for t in tasks),
     ) as bar:
-        results = execute(
-            run_points_chunk,
-            tasks,
-            workers=engine.workers,
-            backend=engine.backend,
-            address=engine.dask_address,
-        )
-        for c, table in zip(todo, results, strict=True):
+        for c, table in zip(todo, execute(run_points_chunk, tasks, config.engine), strict=True):
             write_parquet(parts / f"part-{c:05d}.parquet", table, meta)
             bar.update(len(table))
     runs_table = pq.read_table(parts).to_pandas()
     sensitivity = analyse(spec, points, runs_table)
-    tmp = folder / ".sensitivity.csv.tmp"
-    sensitivity.to_csv(tmp, index=False)
-    tmp.replace(folder / "sensitivity.csv")
+    with atomic_write(folder / "sensitivity.csv", "w") as handle:
+        sensitivity.to_csv(handle, index=False)
     plot_sensitivity(sensitivity, folder / "sensitivity.png", spec.method)
-    write_json(folder / "manifest.json", {**meta, "points": len(points), "runs": len(runs_table)})
+    part_files = [f"runs/part-{c:05d}.parquet" for c in range(n_chunks)]
+    finish_job(
+        folder,
+        {**meta, "points": len(points), "runs": len(runs_table)},
+        [*DESIGN_FILES, *part_files],
+    )
     return folder
+
+
+def _part_digest(part: Path) -> str | None:
+    """The config digest a finished part was written with (None when unreadable)."""
+    try:
+        return read_manifest(part).get("config_digest")
+    except (OSError, ValueError, KeyError):  # pyarrow's errors are OSError or ValueError
+        return None
+
+
+def check_outcomes(spec: DesignSpec, inputs: RunInputs, seed: int) -> None:
+    """Refuse outcomes the runs do not produce, before any run (one run names them)."""
+    table = outcome_table(run_chunk(inputs, np.array([seed]), record="minimal"))
+    numeric = [str(c) for c in table if pd.api.types.is_numeric_dtype(table[c]) and c != "seed"]
+    missing = [o for o in spec.outcomes if o not in numeric]
+    if missing:
+        raise ConfigError(
+            "design.outcomes", missing, f"numeric outcome columns ({', '.join(numeric)})"
+        )
 
 
 def run_points_chunk(
@@ -139,14 +182,7 @@ def run_points_chunk(
 
 def point_means(spec: DesignSpec, runs: pd.DataFrame, n_points: int) -> pd.DataFrame:
     """Each outcome's mean over the replicates of each point, in point order."""
-    missing = [o for o in spec.outcomes if o not in runs.columns]
-    if missing:
-        from alignment_sim.errors import ConfigError
-
-        numeric = [c for c in runs.columns if pd.api.types.is_numeric_dtype(runs[c])]
-        raise ConfigError("design.outcomes", missing, f"outcome columns ({', '.join(numeric)})")
-    means = runs.groupby("point")[spec.outcomes].mean().reindex(range(n_points))
-    return means
+    return runs.groupby("point")[spec.outcomes].mean().reindex(range(n_points))
 
 
 def analyse(spec: DesignSpec, points: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
@@ -187,6 +223,8 @@ def analysis_seed(spec: DesignSpec) -> int:
 def _indices(
     spec: DesignSpec, prob: dict[str, Any], points: pd.DataFrame, y: np.ndarray
 ) -> list[dict[str, Any]]:
+    if spec.method == "grid":
+        return main_effects(points, y)
     seed = analysis_seed(spec)
     x = points.to_numpy()
     # each method's indices: (index name, result key, key of its interval or None)
@@ -201,13 +239,17 @@ def _indices(
     elif spec.method == "morris":
         from SALib.analyze import morris
 
-        res = morris.analyze(prob, x, y, num_resamples=spec.bootstrap, num_levels=4, seed=seed)
+        res = morris.analyze(
+            prob, x, y, num_resamples=spec.bootstrap, num_levels=MORRIS_LEVELS, seed=seed
+        )
         keys = [("mu_star", "mu_star", "mu_star_conf"), ("sigma", "sigma", None)]
-    else:
+    elif spec.method == "lhs":
         from SALib.analyze import delta
 
         res = delta.analyze(prob, x, y, num_resamples=spec.bootstrap, seed=seed)
         keys = [("delta", "delta_raw", "delta_raw_conf"), ("S1", "S1", "S1_conf")]
+    else:
+        raise ValueError(f"design.method = {spec.method!r}: no analysis")
     return [
         {
             "parameter": name,
@@ -220,17 +262,36 @@ def _indices(
     ]
 
 
-def plot_sensitivity(table: pd.DataFrame, path: Path, method: str) -> None:
-    """One panel per outcome: each parameter's indices with their intervals."""
-    import matplotlib
+def main_effects(points: pd.DataFrame, y: np.ndarray) -> list[dict[str, Any]]:
+    """A full grid's first-order indices: for each parameter, the variance of the mean
+    outcome at each of its levels over the variance of the outcome across points.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    On a full factorial grid every level of a parameter meets every combination of the
+    others equally often, so this is the first-order (main effect) share of variance
+    for parameters uniform on their levels; no interval (the grid is not a sample).
+    """
+    total = float(np.var(y))
+    return [
+        {
+            "parameter": name,
+            "index": "main_effect",
+            "value": float(np.var(pd.Series(y).groupby(points[name].to_numpy()).mean())) / total,
+            "conf": np.nan,
+        }
+        for name in points.columns
+    ]
+
+
+def plot_sensitivity(table: pd.DataFrame, path: Path, method: str) -> None:
+    """One panel per outcome: each parameter's indices with their intervals.
+
+    Drawn with matplotlib's object API (no pyplot, no backend switch).
+    """
+    from matplotlib.figure import Figure
 
     outcomes = list(dict.fromkeys(table["outcome"]))
-    fig, axes = plt.subplots(
-        1, len(outcomes), figsize=(4.5 * len(outcomes), 3.8), squeeze=False, constrained_layout=True
-    )
+    fig = Figure(figsize=(4.5 * len(outcomes), 3.8), layout="constrained")
+    axes = fig.subplots(1, len(outcomes), squeeze=False)
     for ax, outcome in zip(axes[0], outcomes, strict=True):
         sub = table[table["outcome"] == outcome]
         indices = [i for i in dict.fromkeys(sub["index"]) if i != "constant"]
@@ -252,7 +313,5 @@ def plot_sensitivity(table: pd.DataFrame, path: Path, method: str) -> None:
         if indices:
             ax.legend(fontsize=8)
     fig.suptitle(f"Sensitivity ({method} design)")
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    with atomic_write(path) as handle:
+        fig.savefig(handle, dpi=110, format="png")

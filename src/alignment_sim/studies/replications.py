@@ -13,43 +13,39 @@ A Hydra job with ``replications=N`` runs seeds ``seed .. seed+N-1`` of its confi
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+from collections.abc import Iterable
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from alignment_sim.engine.batch import BatchResult
+from alignment_sim.engine.batch import BatchResult, check_memory, iter_batches
+from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.kernels import TERMS
 from alignment_sim.model.params import SimulationConfig
-from alignment_sim.outputs.files import write_json, write_parquet
+from alignment_sim.outputs.files import (
+    STUDY_FILES,
+    atomic_write,
+    finish_job,
+    job_status,
+    write_json,
+)
 from alignment_sim.outputs.provenance import manifest
-
-STUDY_FILES = ("runs.parquet", "ticks.parquet", "terms.parquet", "aggregate.json", "manifest.json")
+from alignment_sim.studies import outcomes
 
 
 def outcome_table(result: BatchResult) -> pd.DataFrame:
     """One row per run: final and mean shares, switches, stability, each state's end."""
     world = result.inputs.world
-    align = result.alignment.astype(np.int16)
-    shares = result.shares()
-    moves = np.diff(align, axis=1) != 0
-    any_move = moves.any(axis=2)
-    last_switch = np.where(
-        any_move.any(axis=1), any_move.shape[1] - np.argmax(any_move[:, ::-1], axis=1), 0
-    )
     table: dict[str, Any] = {"seed": result.seeds.astype(np.int64)}
-    for k, option in enumerate(world.options):
-        table[f"final_share_{option}"] = shares[:, -1, k]
-        table[f"mean_share_{option}"] = shares[:, 1:, k].mean(axis=1)
-    table["switches"] = moves.sum(axis=(1, 2))
-    table["time_to_stability"] = last_switch
-    table["states_switched"] = moves.any(axis=1).sum(axis=1)
-    options = np.array(world.options)
-    for i, state in enumerate(world.states):
-        table[f"final_{state}"] = options[align[:, -1, i]]
+    table.update(outcomes.run_outcomes(result.alignment, world.options, world.states))
     return pd.DataFrame(table)
 
 
@@ -57,7 +53,7 @@ def tick_table(result: BatchResult) -> pd.DataFrame:
     """One row per run x tick: option shares and each state's option (as names)."""
     world = result.inputs.world
     R, T1, _ = result.alignment.shape
-    shares = result.shares()
+    shares = outcomes.option_shares(result.alignment, len(world.options))
     table: dict[str, Any] = {
         "seed": np.repeat(result.seeds.astype(np.int64), T1),
         "tick": np.tile(np.arange(T1), R),
@@ -110,26 +106,78 @@ def aggregate(runs: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
-def config_digest(config: SimulationConfig) -> str:
-    """A stable hash of the resolved configuration (to recognise a finished job)."""
-    import dataclasses
+NOT_PARAMETERS = frozenset(
+    {
+        "study",
+        "engine.workers",
+        "engine.chunk_size",
+        "engine.progress",
+        "engine.backend",
+        "engine.dask_address",
+        "output.quiet",
+        "output.plots",
+    }
+)
+"""Settings that change how a job runs or reports, never what it computes: not parameter
+columns, not part of the config digest. Keep in step with ``exclude_keys`` of
+``hydra.job.config.override_dirname`` in conf/config.yaml (tests/test_config.py checks)."""
+EXECUTION_SECTIONS = frozenset(key.split(".")[0] for key in NOT_PARAMETERS)
+"""Config sections made only of ``NOT_PARAMETERS`` (engine, output, study)."""
 
-    payload = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
+
+def job_parameters(overrides: list[str]) -> dict[str, Any]:
+    """A job's command-line overrides as columns: ``scenario=x`` -> {"scenario": "x"}.
+
+    Execution-only settings (``NOT_PARAMETERS``) and Hydra's own are not parameters; nor
+    is ``seed``: it starts the job's block of seeds, which the ``seed`` column already
+    holds run by run (``-m seed=0,1000`` gives two blocks of one study).
+    """
+    out: dict[str, Any] = {}
+    for item in overrides:
+        key, _, value = item.lstrip("+~").partition("=")
+        if key.startswith("hydra.") or key in NOT_PARAMETERS or key == "seed":
+            continue
+        out[key] = value
+    return out
+
+
+def config_digest(config: SimulationConfig) -> str:
+    """A stable hash of what a job computes (to recognise a finished job).
+
+    ``EXECUTION_SECTIONS`` (workers, chunk size, backend, progress, plots, quiet, the
+    study's name) are left out, so changing them never forces a recompute.
+    """
+    computed = {
+        key: value
+        for key, value in dataclasses.asdict(config).items()
+        if key not in EXECUTION_SECTIONS
+    }
+    payload = json.dumps(computed, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def job_is_complete(folder: Path, digest: str, files: tuple[str, ...] = STUDY_FILES) -> bool:
-    """True when the folder holds a finished job of exactly this configuration."""
-    path = folder / "manifest.json"
-    if not path.is_file():
-        return False
-    try:
-        meta = json.loads(path.read_text())
-    except json.JSONDecodeError:
-        return False
-    return bool(
-        meta.get("config_digest") == digest and all((folder / name).is_file() for name in files)
-    )
+def job_is_complete(folder: Path, digest: str) -> bool:
+    """True when the folder holds a finished, intact job of exactly this configuration."""
+    return job_status(folder, digest).complete
+
+
+def run_study(
+    config: SimulationConfig,
+    folder: Path,
+    parameters: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run a study job's ``replications`` seeds through the engine (``config.engine``:
+    local or Dask) and stream its tables into ``folder``; returns the aggregate.
+
+    Refuses up front (ConfigError) a job that cannot fit in memory; memory stays flat
+    in the number of runs, since each chunk is written as soon as it is done.
+    """
+    inputs = RunInputs.from_config(config)
+    seeds = np.arange(config.seed, config.seed + config.replications, dtype=np.int64)
+    check_memory(inputs, len(seeds), config.engine, "summary")
+    parts = iter_batches(inputs, seeds, config.engine, record="summary")
+    return _write_tables(parts, seeds, config, folder, parameters, extra)
 
 
 def write_study_job(
@@ -139,26 +187,71 @@ def write_study_job(
     parameters: dict[str, Any],
     extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a job's tables, aggregate and (last) manifest into ``folder``."""
+    """Write a gathered batch as a study job's tables, aggregate and (last) manifest."""
+    _write_tables([result], result.seeds, config, folder, parameters, extra)
+    return folder
+
+
+def _write_tables(
+    parts: Iterable[BatchResult],
+    seeds: np.ndarray,
+    config: SimulationConfig,
+    folder: Path,
+    parameters: dict[str, Any],
+    extra: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Stream chunk results into runs/ticks/terms.parquet, then the aggregate, then the
+    manifest (``finish_job``). Each file is complete or absent: written under a
+    temporary name, renamed when every chunk is in."""
     folder.mkdir(parents=True, exist_ok=True)
-    digest = config_digest(config)
     meta = manifest(
         config,
         int(config.seed),
         {
-            "config_digest": digest,
-            "replications": result.n_runs,
-            "seeds": [int(result.seeds[0]), int(result.seeds[-1])],
+            "config_digest": config_digest(config),
+            "replications": len(seeds),
+            "seeds": [int(seeds[0]), int(seeds[-1])],
             "parameters": parameters,
             **(extra or {}),
         },
     )
-    runs = outcome_table(result)
-    for name, value in reversed(list(parameters.items())):
-        runs.insert(1, name, value)
-    write_parquet(folder / "runs.parquet", runs, meta)
-    write_parquet(folder / "ticks.parquet", tick_table(result), meta)
-    write_parquet(folder / "terms.parquet", terms_table(result), meta)
-    write_json(folder / "aggregate.json", {"parameters": parameters, **aggregate(runs)})
-    write_json(folder / "manifest.json", meta)
-    return folder
+    metadata = {b"alignment_sim": json.dumps(meta, default=str).encode()}
+    with ExitStack() as stack:
+        runs, ticks, terms = (
+            _ParquetStream(stack.enter_context(atomic_write(folder / name)), metadata)
+            for name in ("runs.parquet", "ticks.parquet", "terms.parquet")
+        )
+        for part in parts:
+            table = outcome_table(part)
+            for name, value in reversed(list(parameters.items())):
+                table.insert(1, name, value)
+            runs.write(table)
+            ticks.write(tick_table(part))
+            terms.write(terms_table(part))
+        for stream in (runs, ticks, terms):
+            stream.close()
+    summary = {"parameters": parameters, **aggregate(pd.read_parquet(folder / "runs.parquet"))}
+    write_json(folder / "aggregate.json", summary)
+    finish_job(folder, meta, STUDY_FILES)
+    return summary
+
+
+class _ParquetStream:
+    """One Parquet file written a table at a time, with the job's manifest in its schema
+    metadata (key ``alignment_sim``, as ``write_parquet`` writes it)."""
+
+    def __init__(self, handle: IO[bytes], metadata: dict[bytes, bytes]) -> None:
+        self.handle = handle
+        self.metadata = metadata
+        self.writer: pq.ParquetWriter | None = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **self.metadata})
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.handle, table.schema)
+        self.writer.write_table(table)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()

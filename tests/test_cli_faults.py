@@ -1,0 +1,210 @@
+"""The alignment-sim command under user mistakes and file-system faults: one line, a
+truthful exit status, and nothing left that looks complete (reliability review cases)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+CLI = str(Path(sys.executable).with_name("alignment-sim"))
+FAST = ["ticks=5", "output.plots=false"]
+
+
+def cli(args: list[str], cwd: Path, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], status: int, *needles: str):
+    assert result.returncode == status, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_nested_typo_is_refused_naming_the_key_and_the_known_ones(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = cli(["+weights.tradee=1", *FAST, f"hydra.run.dir={out}"], tmp_path)
+    assert_one_line_error(result, 2, "weights.tradee = 1", "a key of weights (", "trade,")
+    assert not (out / "manifest.json").exists()
+
+
+def test_pole_named_as_designs_spell_it_is_applied(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = cli(["region.poles.russia.credibility=0.5", *FAST, f"hydra.run.dir={out}"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    russia = next(p for p in manifest["config"]["region"]["poles"] if p["name"] == "russia")
+    assert russia["credibility"] == 0.5
+    assert manifest["overrides"][0] == "region.poles.0.credibility=0.5"
+
+
+def test_pole_name_in_a_user_region_under_config_dir(tmp_path: Path) -> None:
+    from alignment_sim.presets import conf_dir
+
+    (tmp_path / "cfg" / "region").mkdir(parents=True)
+    text = (conf_dir() / "region" / "post_soviet.yaml").read_text()
+    (tmp_path / "cfg" / "region" / "mine.yaml").write_text(text)
+    out = tmp_path / "out"
+    args = ["--config-dir", "cfg", "region=mine", "region.states.georgia.autonomy=0.25"]
+    result = cli([*args, *FAST, f"hydra.run.dir={out}"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    states = json.loads((out / "manifest.json").read_text())["config"]["region"]["states"]
+    assert next(s for s in states if s["name"] == "georgia")["autonomy"] == 0.25
+
+
+@pytest.mark.parametrize(
+    ("override", "needles"),
+    [
+        ("region.poles.5.credibility=0.5", ("region.poles.5.credibility", "[0, 2]", "russia")),
+        ("region.poles.narnia.credibility=0.5", ("'narnia'", "russia, china, west")),
+        ("ticks=1000000000", ("ticks = 1000000000", "fits in memory")),
+        ("seed=18446744073709551616", ("seed = 18446744073709551616",)),
+    ],
+)
+def test_mistakes_are_one_line(tmp_path: Path, override: str, needles: tuple[str, ...]) -> None:
+    out = tmp_path / "out"
+    result = cli([*FAST, override, f"hydra.run.dir={out}"], tmp_path)
+    assert_one_line_error(result, 2, *needles)
+    assert not out.exists()  # nothing but Hydra's files was there: removed
+
+
+def test_study_that_cannot_fit_names_the_chunk_size(tmp_path: Path) -> None:
+    result = cli(["ticks=100000", "replications=2000", f"hydra.run.dir={tmp_path / 'o'}"], tmp_path)
+    assert_one_line_error(result, 2, "engine.chunk_size = 2000", "would fit")
+
+
+def test_malformed_region_yaml_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "cfg" / "region").mkdir(parents=True)
+    (tmp_path / "cfg" / "region" / "broken.yaml").write_text("name: x\npoles: [a\n  b: c\n")
+    result = cli(["--config-dir", "cfg", "region=broken", *FAST, "hydra.run.dir=o"], tmp_path)
+    assert_one_line_error(result, 2, "broken.yaml", "line")
+
+
+@pytest.mark.parametrize("run_dir", ["afile/out", "/proc/nope/run"])
+def test_impossible_output_folder_is_one_line(tmp_path: Path, run_dir: str) -> None:
+    (tmp_path / "afile").write_text("a regular file")
+    result = cli([*FAST, f"hydra.run.dir={run_dir}"], tmp_path)
+    assert_one_line_error(result, 1, "cannot write")
+
+
+def test_a_failed_job_makes_the_sweep_exit_non_zero(tmp_path: Path) -> None:
+    sweep = tmp_path / "sw"
+    args = [
+        "-m",
+        "dynamics.stance=0,2",
+        *FAST,
+        "hydra.launcher.n_jobs=1",
+        f"hydra.sweep.dir={sweep}",
+    ]
+    result = cli(args, tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "did not finish: dynamics.stance=2,ticks=5" in result.stderr
+    assert (sweep / "dynamics.stance=0,ticks=5" / "manifest.json").is_file()
+    assert (sweep / "dynamics.stance=2,ticks=5" / "error.json").is_file()
+
+
+def test_many_overrides_make_a_short_folder_name(tmp_path: Path) -> None:
+    sweep = tmp_path / "sw"
+    weights = [f"weights.{w}=1.5" for w in ("protection", "coercion", "grievance", "stance")]
+    weights += [f"weights.{w}=1.25" for w in ("inducements", "remittances", "transit", "peer")]
+    weights += [f"weights.{w}=0.75" for w in ("conditionality", "regime_security", "autonomy")]
+    args = ["-m", "weights.trade=1,2", *weights, "dynamics.hedge_provocation=0.5", "ticks=3"]
+    args.append("hydra.launcher.n_jobs=1")
+    result = cli(
+        [*args, "output.plots=false", "output.quiet=true", f"hydra.sweep.dir={sweep}"], tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    jobs = [p for p in sweep.iterdir() if p.is_dir()]
+    assert len(jobs) == 2 and all(len(p.name.encode()) <= 200 for p in jobs)
+    overrides = {tuple(json.loads((p / "manifest.json").read_text())["overrides"]) for p in jobs}
+    assert ("weights.trade=1" in o for o in overrides) and len(overrides) == 2
+    again = cli([*args, "output.plots=false", f"hydra.sweep.dir={sweep}"], tmp_path)
+    assert again.stdout.count("already complete") == 2  # the same short names on resume
+
+
+def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
+    runs = [
+        subprocess.Popen(
+            [CLI, f"ticks={t}", "seed=6", "output.plots=false"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for t in (4, 5)
+    ]
+    for process in runs:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr
+    folders = sorted((tmp_path / "results" / "runs").iterdir())
+    assert len(folders) == 2
+    ticks = sorted(
+        json.loads((f / "manifest.json").read_text())["config"]["ticks"] for f in folders
+    )
+    assert ticks == [4, 5]
+    for folder in folders:
+        ticks_in_data = pd.read_parquet(folder / "trajectory.parquet").tick.max()
+        assert (
+            ticks_in_data == json.loads((folder / "manifest.json").read_text())["config"]["ticks"]
+        )
+
+
+def test_a_folder_another_process_writes_is_refused(tmp_path: Path) -> None:
+    from alignment_sim.cli.main import folder_lock
+
+    out = tmp_path / "busy"
+    with folder_lock(out):
+        result = cli([*FAST, f"hydra.run.dir={out}"], tmp_path)
+    assert result.returncode == 1
+    assert "another process" in result.stderr and "Traceback" not in result.stderr
+    assert not (out / "manifest.json").exists()
+    assert cli([*FAST, f"hydra.run.dir={out}"], tmp_path).returncode == 0  # lock released
+
+
+def test_readme_design_override_replaces_the_presets_parameters(tmp_path: Path) -> None:
+    out = tmp_path / "d"
+    args = ["experiment=sobol", "design.samples=4", "replications=2", "ticks=5"]
+    result = cli(
+        [
+            *args,
+            "design.parameters={weights.trade: [1, 3]}",
+            "engine.progress=false",
+            f"hydra.run.dir={out}",
+        ],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert set(pd.read_csv(out / "sensitivity.csv").parameter) == {"weights.trade"}
+    design = json.loads((out / "manifest.json").read_text())["config"]["design"]
+    assert design["parameters"] == {"weights.trade": [1.0, 3.0]}
+
+
+def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
+    out = tmp_path / "long"
+    process = subprocess.Popen(
+        [CLI, "ticks=200000", "output.plots=false", f"hydra.run.dir={out}"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (out / ".alignment-sim.lock").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.kill(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr.strip() == "alignment-sim: interrupted."
+    assert not (out / "manifest.json").exists()
