@@ -25,6 +25,7 @@ import numpy as np
 from alignment_sim import AlignmentModel, default_config
 from alignment_sim.engine.batch import run_batch
 from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.params import EngineParams
 
 
 def timed(fn: Any) -> tuple[Any, float]:
@@ -71,23 +72,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     _, warmup_s = timed(lambda: run_batch(inputs, range(100), record="minimal"))
     single, single_s = timed(
         lambda: run_batch(
-            inputs, range(engine_runs // 4), record="minimal", chunk_size=args.chunk_size
+            inputs,
+            range(engine_runs // 4),
+            EngineParams(chunk_size=args.chunk_size),
+            record="minimal",
         )
     )
     _, startup_s = timed(
-        lambda: run_batch(inputs, range(2 * args.workers), chunk_size=1, workers=args.workers)
+        lambda: run_batch(
+            inputs, range(2 * args.workers), EngineParams(chunk_size=1, workers=args.workers)
+        )
     )
     multi, multi_s = timed(
         lambda: run_batch(
             inputs,
             range(engine_runs),
+            EngineParams(chunk_size=args.chunk_size, workers=args.workers),
             record="minimal",
-            chunk_size=args.chunk_size,
-            workers=args.workers,
         )
     )
 
-    full = run_batch(inputs, range(mesa_runs), record="full", chunk_size=3)
+    full = run_batch(inputs, range(mesa_runs), EngineParams(chunk_size=3), record="full")
     assert full.trajectory is not None
     identical_mesa = all(
         np.array_equal(m.alignment[0], full.trajectory.alignment[s])

@@ -93,7 +93,7 @@ def test_two_and_four_poles_work() -> None:
 def test_folder_names_ignore_exactly_the_non_parameters() -> None:
     from hydra import compose, initialize_config_module
 
-    from alignment_sim.cli.main import NOT_PARAMETERS
+    from alignment_sim.studies.replications import NOT_PARAMETERS
 
     with initialize_config_module(config_module="alignment_sim.conf", version_base="1.3"):
         cfg = compose(config_name="config", return_hydra_config=True)

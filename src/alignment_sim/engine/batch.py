@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 from alignment_sim.engine.tick import BatchState, tick_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs, RunStreams
-from alignment_sim.model.kernels import TERMS, Part, add_into
+from alignment_sim.model.kernels import TERMS, OptionValues, add_into
 from alignment_sim.model.params import EngineParams
 from alignment_sim.model.trajectory import Trajectory, option_shares
 from alignment_sim.model.world import FloatArray
@@ -175,7 +175,7 @@ class TermSums:
     def __init__(self) -> None:
         self.sums: dict[tuple[str, str], FloatArray] = {}
 
-    def add(self, terms: dict[str, Part]) -> None:
+    def add(self, terms: dict[str, OptionValues]) -> None:
         for name, part in terms.items():
             for side, value in (("blocs", part.blocs), ("hedge", part.hedge)):
                 total = self.sums.get((name, side))

@@ -55,7 +55,7 @@ def tick_batch(
     active = active_events(starts, inputs.program, tick)
     s_par, p_par, q_par = apply_events(world, inputs.program, active)
 
-    threat = kernels.menace(p_par, q_par, state.defection, ALL)
+    threat = kernels.threat_from_poles(p_par, q_par, state.defection, ALL)
     margins = kernels.bloc_margins(state.utility, B)
     offers = kernels.spending_offers(p_par, q_par, s_par, margins, dyn.margin_scale, ALL)
     members = kernels.membership(state.alignment, B + 1)

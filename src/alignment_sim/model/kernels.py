@@ -129,11 +129,6 @@ class OptionValues(NamedTuple):
         return OptionValues(weight * self.blocs, hedge_weight(weight) * self.hedge)
 
 
-# TODO(coordinator): remove once model/inputs.py, model/mesa_model.py and engine/batch.py
-# say OptionValues (the old name, kept only so their tests run meanwhile).
-Part = OptionValues
-
-
 def hedge_weight(weight: Scalar) -> Scalar:
     """A weight shaped (R, 1, 1) for (..., n, B) arrays, reshaped for (..., n) ones."""
     return weight[..., 0] if isinstance(weight, np.ndarray) and weight.ndim == 3 else weight
@@ -164,10 +159,6 @@ def threat_from_poles(
     calm = product(scale, pair.proximity[..., poles, :], pair.pressure[..., poles, :])
     escalated = product(calm, pole.escalation[..., poles, None], defection[..., poles, :])
     return np.add(calm, escalated, order="F")
-
-
-# TODO(coordinator): remove once engine/tick.py calls threat_from_poles (the old name).
-menace = threat_from_poles
 
 
 def protection_term(

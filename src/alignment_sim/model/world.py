@@ -133,7 +133,7 @@ PARAM_DOMAINS: dict[str, dict[str, Domain]] = {
         "regime_support": _UNIT,
         "soft_power": _UNIT,
         "soft_power_fade": _OPEN,
-        "coercion": _OPEN,  # menace is in [0, ~2]: events may raise coercion above 1
+        "coercion": _OPEN,  # the threat is in [0, ~2]: events may raise coercion above 1
         "escalation": _OPEN,
         "leverage": _OPEN,
         "trade_factor": _OPEN,

@@ -19,6 +19,8 @@ engine, and writes:
 from __future__ import annotations
 
 import itertools
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -246,7 +248,27 @@ def _indices(
     elif spec.method == "lhs":
         from SALib.analyze import delta
 
-        res = delta.analyze(prob, x, y, num_resamples=spec.bootstrap, seed=seed)
+        # SALib's delta resets the process's warning filters to "once"; keep that inside,
+        # and turn its "Highly biased input" (too few points per bin) into our warning.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = delta.analyze(prob, x, y, num_resamples=spec.bootstrap, seed=seed)
+        biased = sorted(
+            {
+                match.group(1)
+                for w in caught
+                if (match := re.match(r"\[([^\]]+)\]", str(w.message)))
+                and "Highly biased" in str(w.message)
+            }
+        )
+        if biased:
+            warnings.warn(
+                f"design.samples = {spec.samples}: too few points for the delta analysis of "
+                f"{', '.join(biased)} (SALib: 'Highly biased input'); their delta and S1 "
+                "estimates are unreliable. Use more samples.",
+                UserWarning,
+                stacklevel=2,
+            )
         keys = [("delta", "delta_raw", "delta_raw_conf"), ("S1", "S1", "S1_conf")]
     else:
         raise ValueError(f"design.method = {spec.method!r}: no analysis")
