@@ -310,3 +310,17 @@ def test_seed_blocks_are_runs_seeds_not_a_parameter(tmp_path: Path) -> None:
     assert counts["rows"] == 60 and counts["jobs"] == 2
     seeds = pd.read_parquet(tmp_path / "all.parquet").seed
     assert sorted(seeds) == [*range(30), *range(1000, 1030)]
+
+
+def test_streamed_labels_equal_the_gathered_ones(tmp_path: Path) -> None:
+    config = default_config(ticks=13, replications=11, seed=2)
+    config.engine = EngineParams(chunk_size=4, progress=False)
+    run_study(config, tmp_path / "streamed", {})
+    gathered = run_batch(RunInputs.from_config(config), range(2, 13))
+    write_study_job(gathered, config, tmp_path / "gathered", {})
+    streamed = pd.read_parquet(tmp_path / "streamed" / "labels.parquet")
+    pd.testing.assert_frame_equal(
+        streamed, pd.read_parquet(tmp_path / "gathered" / "labels.parquet"), check_exact=True
+    )
+    assert len(streamed) == 11 * 11 * 3  # 13 ticks from 2015 cover 2015, 2016 and 2017
+    assert list(streamed.seed.unique()) == list(range(2, 13))

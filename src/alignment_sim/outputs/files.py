@@ -26,17 +26,28 @@ import pyarrow.parquet as pq
 from alignment_sim.model.params import SimulationConfig
 from alignment_sim.model.trajectory import Trajectory
 from alignment_sim.outputs.provenance import manifest
+from alignment_sim.studies import outcomes
 
 MANIFEST = "manifest.json"
 ERROR = "error.json"
-RUN_FILES = ("trajectory.parquet", "blocs.parquet", "summary.json")
-"""A single run's files, written before its manifest (``trajectory.png`` too when plotted)."""
-STUDY_FILES = ("runs.parquet", "ticks.parquet", "terms.parquet", "aggregate.json")
-"""A study job's files, written before its manifest."""
+LABELS_FILE = "labels.parquet"
+"""The yearly labels of a run or study job (``studies.outcomes.label_table``)."""
+IMPUTED_FILE = "imputed.parquet"
+"""The world's imputed values, written only when it has some (``write_imputed``)."""
+RUN_FILES = ("trajectory.parquet", "blocs.parquet", LABELS_FILE, "summary.json")
+"""A single run's files, written before its manifest (``trajectory.png`` too when plotted,
+``imputed.parquet`` when the world has imputed values)."""
+STUDY_FILES = ("runs.parquet", "ticks.parquet", "terms.parquet", LABELS_FILE, "aggregate.json")
+"""A study job's files, written before its manifest (``imputed.parquet`` too, as above)."""
 DESIGN_FILES = ("design.parquet", "sensitivity.csv", "sensitivity.png")
 """A design study's files besides its ``runs/`` parts, written before its manifest."""
-JOB_KINDS = {"study": STUDY_FILES, "run": RUN_FILES, "design": DESIGN_FILES}
-"""Each kind of job folder, told apart by its first file."""
+JOB_KINDS = {
+    "study": ("runs.parquet", "ticks.parquet", "terms.parquet", "aggregate.json"),
+    "run": ("trajectory.parquet", "blocs.parquet", "summary.json"),
+    "design": DESIGN_FILES,
+}
+"""Each kind of job folder, told apart by its first file, with the files every version
+wrote (what a manifest that lists no files is judged by; older jobs have no labels)."""
 
 
 @contextmanager
@@ -95,6 +106,17 @@ def os_error_text(exc: OSError) -> str:
     if name.name.startswith(".") and name.name.endswith(".tmp") and len(parts) >= 4:
         name = name.with_name(".".join(parts[1:-2]))
     return f"{name}: {reason}"
+
+
+def write_imputed(folder: Path, world: object, meta: dict[str, Any]) -> list[str]:
+    """Write the world's imputed values (``World.imputed``: year, state, field, value,
+    rule) as ``imputed.parquet`` when there are any; returns the names written ([] for a
+    static world, which imputes nothing)."""
+    imputed = getattr(world, "imputed", None)
+    if imputed is None or len(imputed) == 0:
+        return []
+    write_parquet(folder / IMPUTED_FILE, pd.DataFrame(imputed), meta)
+    return [IMPUTED_FILE]
 
 
 # --- jobs: finishing one, and telling whether one is finished ----------------------------
@@ -257,8 +279,9 @@ def write_run(
     meta = manifest(config, seed, extra)
     write_parquet(folder / "trajectory.parquet", trajectory.trajectory_frame(run), meta)
     write_parquet(folder / "blocs.parquet", trajectory.blocs_frame(run), meta)
+    write_parquet(folder / LABELS_FILE, run_labels(trajectory, config, run), meta)
     write_json(folder / "summary.json", trajectory.summary(run))
-    files = list(RUN_FILES)
+    files = [*RUN_FILES, *write_imputed(folder, trajectory.world, meta)]
     if plots:
         from alignment_sim.outputs.plots import plot_run
 
@@ -271,6 +294,19 @@ def write_run(
         files.append("trajectory.png")
     finish_job(folder, meta, files)
     return folder
+
+
+def run_labels(trajectory: Trajectory, config: SimulationConfig, run: int = 0) -> pd.DataFrame:
+    """One run's ``labels.parquet``: seed, state (as the record spells it), year, label."""
+    world = trajectory.world
+    return outcomes.label_table(
+        trajectory.alignment[run : run + 1],
+        trajectory.seeds[run : run + 1],
+        world.year,
+        world.tick_months,
+        world.options,
+        [state.attribute_state for state in config.region.states],
+    )
 
 
 def summary_text(trajectory: Trajectory, folder: Path | None = None, run: int = 0) -> str:

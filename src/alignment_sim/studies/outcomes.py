@@ -4,7 +4,9 @@ Every function takes ``alignment``, the option index of each state at each tick 
 run, shaped (R, T+1, N) (tick 0 is the start; a single run is R = 1). The Mesa model's
 ``Trajectory`` and DataCollector, the engine's study tables, the comparison report's
 single-run loader, the patterns and the classroom's lessons all measure through here, so
-the same runs give the same numbers on every path (tests/test_outcomes.py).
+the same runs give the same numbers on every path (tests/test_outcomes.py). The yearly
+label rule (``yearly_options``: each state's option at the end of each calendar year) is
+here too, for single runs and study jobs alike (tests/test_labels.py).
 """
 
 from __future__ import annotations
@@ -129,3 +131,71 @@ def alignment_from_labels(
     if grid.isna().to_numpy().any():
         raise ValueError("the tick x state rows have gaps")
     return grid.to_numpy(dtype=np.int64)[None], order
+
+
+# --- yearly labels: the option at the end of each calendar year ---------------------------
+
+
+def year_end_ticks(start_year: int, tick_months: int, ticks: int) -> tuple[np.ndarray, np.ndarray]:
+    """The calendar years a run of ``ticks`` ticks covers, and each year's last tick.
+
+    Tick t starts at ``start_year + t * tick_months / 12`` (tick 0 is 1 January of
+    ``start_year``). Year Y's last tick is the last one starting in Y; the year is covered
+    when that tick is in the run (t <= ``ticks``). Returns (years, ticks), both (Y,) int64.
+    """
+    if tick_months < 1:
+        raise ValueError(f"tick_months must be at least 1, not {tick_months}")
+    years: list[int] = []
+    last_ticks: list[int] = []
+    year = start_year
+    while True:
+        months = (year + 1 - start_year) * 12  # from the start to 1 January of year + 1
+        last = -(-months // tick_months) - 1  # the last t with t * tick_months < months
+        if last > ticks:
+            break
+        years.append(year)
+        last_ticks.append(last)
+        year += 1
+    return np.array(years, dtype=np.int64), np.array(last_ticks, dtype=np.int64)
+
+
+def yearly_options(
+    alignment: np.ndarray, start_year: int, tick_months: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The yearly label rule: each state's option at the end of each covered calendar year.
+
+    ``alignment`` is (R, T+1, N). Returns (years (Y,), options (R, Y, N)): the option each
+    state holds after the last tick that starts in that year (end-of-year status, as the
+    record's rule ``score_v1`` codes end-of-year memberships). Options name the labels:
+    a pole's name (russia, china, west) or ``hedge``.
+    """
+    years, last = year_end_ticks(start_year, tick_months, alignment.shape[1] - 1)
+    return years, np.asarray(alignment[:, last])
+
+
+def label_table(
+    alignment: np.ndarray,
+    seeds: np.ndarray,
+    start_year: int,
+    tick_months: int,
+    options: Sequence[str],
+    record_states: Sequence[str],
+) -> pd.DataFrame:
+    """``labels.parquet``: one row per run, state and covered year: seed, state, year,
+    label (``yearly_options``); states spelled as the record spells them
+    (``record_states``, each state's ``attribute_state``, in the world's order)."""
+    years, codes = yearly_options(alignment, start_year, tick_months)
+    R, Y, N = codes.shape
+    if len(record_states) != N or len(seeds) != R:
+        raise ValueError(
+            f"{len(record_states)} state names and {len(seeds)} seeds for {codes.shape}"
+        )
+    by_state = codes.transpose(0, 2, 1)  # rows in seed, state, year order
+    return pd.DataFrame(
+        {
+            "seed": np.repeat(np.asarray(seeds, dtype=np.int64), N * Y),
+            "state": np.tile(np.repeat(np.array(record_states, dtype=object), Y), R),
+            "year": np.tile(years, R * N),
+            "label": np.array(options, dtype=object)[by_state.reshape(-1)],
+        }
+    )

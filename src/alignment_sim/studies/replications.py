@@ -7,6 +7,9 @@ A Hydra job with ``replications=N`` runs seeds ``seed .. seed+N-1`` of its confi
 - ``ticks.parquet``: one row per run x tick: shares of each option and each state's option;
 - ``terms.parquet``: one row per run x state x option x term: the term's mean over the run
   (the explanation data the comparison report uses);
+- ``labels.parquet``: one row per run x state x calendar year the run covers: the yearly
+  label (``outcomes.label_table``), states spelled as the alignment record spells them;
+- ``imputed.parquet``: the world's imputed values (``World.imputed``), when it has any;
 - ``aggregate.json``: outcome means with 95% intervals over runs;
 - ``manifest.json``: written last; a job folder without it is unfinished.
 """
@@ -35,6 +38,7 @@ from alignment_sim.outputs.files import (
     atomic_write,
     finish_job,
     job_status,
+    write_imputed,
     write_json,
 )
 from alignment_sim.outputs.provenance import manifest
@@ -66,6 +70,19 @@ def tick_table(result: BatchResult) -> pd.DataFrame:
         options = pd.Categorical.from_codes(codes, categories=pd.Index(list(world.options)))
         table[state] = options
     return pd.DataFrame(table)
+
+
+def labels_table(result: BatchResult, config: SimulationConfig) -> pd.DataFrame:
+    """One row per run x state x covered calendar year: the end-of-year label."""
+    world = result.inputs.world
+    return outcomes.label_table(
+        result.alignment,
+        result.seeds,
+        world.year,
+        world.tick_months,
+        world.options,
+        [state.attribute_state for state in config.region.states],
+    )
 
 
 def terms_table(result: BatchResult) -> pd.DataFrame:
@@ -200,9 +217,10 @@ def _write_tables(
     parameters: dict[str, Any],
     extra: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """Stream chunk results into runs/ticks/terms.parquet, then the aggregate, then the
-    manifest (``finish_job``). Each file is complete or absent: written under a
-    temporary name, renamed when every chunk is in."""
+    """Stream chunk results into runs/ticks/terms/labels.parquet (and imputed.parquet
+    when the world has imputed values), then the aggregate, then the manifest
+    (``finish_job``). Each file is complete or absent: written under a temporary name,
+    renamed when every chunk is in."""
     folder.mkdir(parents=True, exist_ok=True)
     meta = manifest(
         config,
@@ -216,10 +234,11 @@ def _write_tables(
         },
     )
     metadata = {b"alignment_sim": json.dumps(meta, default=str).encode()}
+    world: object = None  # the last chunk's world: its imputed values go in imputed.parquet
     with ExitStack() as stack:
-        runs, ticks, terms = (
+        runs, ticks, terms, labels = (
             _ParquetStream(stack.enter_context(atomic_write(folder / name)), metadata)
-            for name in ("runs.parquet", "ticks.parquet", "terms.parquet")
+            for name in ("runs.parquet", "ticks.parquet", "terms.parquet", "labels.parquet")
         )
         for part in parts:
             table = outcome_table(part)
@@ -228,11 +247,14 @@ def _write_tables(
             runs.write(table)
             ticks.write(tick_table(part))
             terms.write(terms_table(part))
-        for stream in (runs, ticks, terms):
+            labels.write(labels_table(part, config))
+            world = part.inputs.world
+        for stream in (runs, ticks, terms, labels):
             stream.close()
+    files = [*STUDY_FILES, *write_imputed(folder, world, meta)]
     summary = {"parameters": parameters, **aggregate(pd.read_parquet(folder / "runs.parquet"))}
     write_json(folder / "aggregate.json", summary)
-    finish_job(folder, meta, STUDY_FILES)
+    finish_job(folder, meta, files)
     return summary
 
 

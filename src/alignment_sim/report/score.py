@@ -1,0 +1,667 @@
+"""``alignment-sim-score``: how well runs forecast a recorded alignment, beside two baselines.
+
+    alignment-sim-score RUNS... --record FILE [--from Y1] [--to Y2] [--origin Y0]
+                        [--out DIR] [--floor F]
+
+RUNS are run folders, study jobs or sweeps (searched recursively for finished jobs); every
+run found is one member of one forecast ensemble. Each run's ``labels.parquet`` gives its
+label of each state in each calendar year (``studies.outcomes.yearly_options``); the
+forecast probability of a label for a (state, year) is the share of runs giving it.
+
+Scored: the state-years from ``--from`` to ``--to`` that the record labels and every run
+covers, for the states both hold. Scores (``score_arrays``), each a mean over state-years:
+
+- accuracy: 1 when the modal label is the recorded one (a tie of k labels: 1/k);
+- Brier score: sum over the four labels of (p - o)^2, o = 1 for the recorded label
+  (0 is perfect; 0.75 for an even forecast; 2 for certainty on a wrong label);
+- log score: log p(recorded label), p floored at ``--floor`` (0 is perfect, higher is
+  better; log(1/4) = -1.386 for an even forecast).
+
+The baselines (``report.record``) see only record years up to the origin (default: the
+runs' start year). Outputs (``--out``, default ``results/scores/<time>/``): forecasts.csv,
+by_state.csv, by_year.csv, switches.csv, reliability.csv, reliability.png and score.json,
+each written atomically. The last line printed is one JSON object of the headline numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import secrets
+import shlex
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from matplotlib.figure import Figure
+
+from alignment_sim.errors import ConfigError
+from alignment_sim.model.world import load_attributes
+from alignment_sim.outputs.files import (
+    LABELS_FILE,
+    atomic_write,
+    atomic_write_bytes,
+    job_manifest,
+    os_error_text,
+    write_json,
+)
+from alignment_sim.report.record import (
+    LABELS,
+    LAST_IN_SAMPLE_YEAR,
+    Record,
+    StickyChain,
+    fit_sticky,
+    one_hot,
+    read_record,
+)
+from alignment_sim.studies.collect import finished_jobs
+
+PROG = "alignment-sim-score"
+DEFAULT_FLOOR = 1e-3
+FORECASTERS = ("model", "persistence", "sticky")
+SUFFIX = {"model": "", "persistence": "_persistence", "sticky": "_sticky"}
+"""How each forecaster's scores are named: ``brier``, ``brier_persistence``, ..."""
+MEASURES = ("accuracy", "brier", "log_score")
+RELIABILITY_BINS = 10
+
+
+class ScoreError(Exception):
+    """Bad input to ``alignment-sim-score``; the command prints it as one line."""
+
+
+# --- the scores ---------------------------------------------------------------------------
+
+
+def score_arrays(p: np.ndarray, observed: np.ndarray, floor: float) -> dict[str, np.ndarray]:
+    """Per forecast (M,): accuracy, Brier score and log score of probabilities ``p``
+    (M, 4, over ``LABELS``) against the recorded label indices ``observed`` (M,)."""
+    rows = np.arange(len(observed))
+    outcome = np.zeros_like(p)
+    outcome[rows, observed] = 1.0
+    p_observed = p[rows, observed]
+    modal = np.isclose(p, p.max(axis=1, keepdims=True), rtol=0.0, atol=1e-12)
+    return {
+        "accuracy": modal[rows, observed] / modal.sum(axis=1),
+        "brier": ((p - outcome) ** 2).sum(axis=1),
+        "log_score": np.log(np.maximum(p_observed, floor)),
+    }
+
+
+def reliability(p: np.ndarray, observed: np.ndarray, bins: int = RELIABILITY_BINS) -> pd.DataFrame:
+    """Every (forecast, label) probability in ``bins`` equal bins of [0, 1]: the number in
+    each, their mean and how often the label was the recorded one."""
+    outcome = np.zeros_like(p)
+    outcome[np.arange(len(observed)), observed] = 1.0
+    flat_p, flat_o = p.reshape(-1), outcome.reshape(-1)
+    which = np.minimum((flat_p * bins).astype(int), bins - 1)
+    rows = []
+    for b in range(bins):
+        inside = which == b
+        n = int(inside.sum())
+        rows.append(
+            {
+                "bin_low": b / bins,
+                "bin_high": (b + 1) / bins,
+                "n": n,
+                "mean_forecast": float(flat_p[inside].mean()) if n else math.nan,
+                "observed_frequency": float(flat_o[inside].mean()) if n else math.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --- the runs -----------------------------------------------------------------------------
+
+
+@dataclass
+class Ensemble:
+    """Every run's yearly labels: ``codes`` (R, S, Y) index into ``LABELS``, -1 where a run
+    does not cover the year; ``start_years`` each folder's first calendar year."""
+
+    folders: list[Path]
+    start_years: dict[Path, int]
+    states: list[str]
+    years: np.ndarray
+    codes: np.ndarray
+    left_out: list[str] = field(default_factory=list)
+
+    @property
+    def n_runs(self) -> int:
+        return int(self.codes.shape[0])
+
+    def covered(self) -> np.ndarray:
+        """(S, Y): True where every run has a label."""
+        return np.asarray((self.codes >= 0).all(axis=0))
+
+    def probabilities(self) -> np.ndarray:
+        """(S, Y, 4): the share of runs giving each label."""
+        return np.stack([(self.codes == k).mean(axis=0) for k in range(len(LABELS))], axis=-1)
+
+
+def find_folders(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """Finished job folders at or below each path, and a note for each left out (failed,
+    unfinished, corrupt)."""
+    found: dict[Path, Path] = {}  # each folder once, though found below two paths given
+    notes: list[str] = []
+    for path in paths:
+        if not path.is_dir():
+            raise ScoreError(f"{path}: no such folder (expected a run, study job or sweep folder)")
+        jobs = finished_jobs(path)
+        found.update((folder.resolve(), folder) for folder in jobs.done)
+        notes.extend(
+            f"{folder}: {status.state}, {status.reason}" for folder, status in jobs.left_out
+        )
+    folders = list(found.values())
+    if not folders:
+        where = ", ".join(str(p) for p in paths)
+        detail = f" ({len(notes)} unfinished or failed: {notes[0]})" if notes else ""
+        raise ScoreError(f"no finished run folder, study job or sweep in {where}{detail}")
+    return folders, notes
+
+
+def load_folder(folder: Path) -> tuple[int, list[str], np.ndarray, np.ndarray]:
+    """One finished folder's runs: (start year, states, years (Y,), codes (R, S, Y))."""
+    path = folder / LABELS_FILE
+    if not path.is_file():
+        if (folder / "design.parquet").is_file():
+            raise ScoreError(
+                f"{folder} is a design study: it writes no yearly labels. Score study jobs "
+                "(replications=N) or single runs."
+            )
+        raise ScoreError(
+            f"{folder} has no {LABELS_FILE}: it was made by an older version of alignment-sim, "
+            "before yearly labels. Re-run it to score it."
+        )
+    try:
+        frame = pd.read_parquet(path, columns=["seed", "state", "year", "label"])
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise ScoreError(f"{path} cannot be read as yearly labels ({exc})") from None
+    label_codes = pd.Index(LABELS).get_indexer(pd.Index(frame["label"].astype(str)))
+    if (label_codes < 0).any():
+        unknown = sorted(set(frame["label"][label_codes < 0].astype(str)))
+        raise ScoreError(
+            f"{path} holds labels {unknown}, not record labels ({', '.join(LABELS)}): its "
+            "region's poles are not the record's blocs, so it cannot be scored against it."
+        )
+    if len(frame) == 0:
+        raise ScoreError(f"{path} holds no label: its runs end before their first year ends")
+    seeds, run_index = np.unique(frame["seed"].to_numpy(), return_inverse=True)
+    states = list(pd.unique(frame["state"].astype(str)))
+    state_index = pd.Index(states).get_indexer(pd.Index(frame["state"].astype(str)))
+    year_values = frame["year"].to_numpy(dtype=np.int64)
+    years = np.arange(year_values.min(), year_values.max() + 1)
+    codes = np.full((len(seeds), len(states), len(years)), -1, dtype=np.int8)
+    codes[run_index, state_index, year_values - years[0]] = label_codes
+    start = _start_year(folder)
+    return (int(years[0]) if start is None else start), states, years, codes
+
+
+def _start_year(folder: Path) -> int | None:
+    """The runs' start year as the manifest records it (``region.year``)."""
+    try:
+        region = job_manifest(folder).get("config", {}).get("region", {})
+    except (ValueError, AttributeError):
+        return None
+    year = region.get("year") if isinstance(region, dict) else None
+    return year if isinstance(year, int) else None
+
+
+def load_ensemble(paths: Sequence[Path]) -> Ensemble:
+    """Every run below ``paths`` as one ensemble, over the union of states and years."""
+    folders, notes = find_folders(paths)
+    loaded = [(folder, *load_folder(folder)) for folder in folders]
+    states = list(dict.fromkeys(s for _, _, names, _, _ in loaded for s in names))
+    years = np.arange(
+        min(int(y[0]) for _, _, _, y, _ in loaded), max(int(y[-1]) for _, _, _, y, _ in loaded) + 1
+    )
+    parts = []
+    for _, _, names, folder_years, codes in loaded:
+        part = np.full((codes.shape[0], len(states), len(years)), -1, dtype=np.int8)
+        first = int(folder_years[0] - years[0])
+        part[:, [states.index(s) for s in names], first : first + len(folder_years)] = codes
+        parts.append(part)
+    return Ensemble(
+        folders=folders,
+        start_years={folder: start for folder, start, _, _, _ in loaded},
+        states=states,
+        years=years,
+        codes=np.concatenate(parts, axis=0),
+        left_out=notes,
+    )
+
+
+# --- scoring an ensemble ------------------------------------------------------------------
+
+
+@dataclass
+class Window:
+    """The years scored: the baselines' origin and the first and last year."""
+
+    origin: int
+    first: int
+    last: int
+
+
+@dataclass
+class Scores:
+    """Everything the command prints and writes."""
+
+    summary: dict[str, Any]
+    forecasts: pd.DataFrame
+    by_state: pd.DataFrame
+    by_year: pd.DataFrame
+    switches: pd.DataFrame
+    reliability: pd.DataFrame
+    notes: list[str]
+
+
+def choose_window(
+    ensemble: Ensemble,
+    record: Record,
+    origin: int | None,
+    first: int | None,
+    last: int | None,
+) -> Window:
+    """The origin (default: the runs' start year), first (default origin + 1) and last
+    year (default: the last year both the runs and the record cover)."""
+    if origin is None:
+        starts = sorted(set(ensemble.start_years.values()))
+        if len(starts) > 1:
+            raise ScoreError(
+                f"the runs start in different years ({', '.join(map(str, starts))}): score "
+                "them separately, or pass --origin"
+            )
+        origin = starts[0]
+    first = origin + 1 if first is None else first
+    if first <= origin:
+        raise ScoreError(
+            f"--from {first} is not after the origin {origin}: the baselines are fitted on "
+            "the record up to the origin, so scored years must come after it"
+        )
+    covered = ensemble.covered()
+    common = [s for s in ensemble.states if s in record.labels]
+    run_years = {int(y) for j, y in enumerate(ensemble.years) if covered[:, j].any()}
+    both = sorted(y for y in run_years & set(record.years) if y >= first)
+    if last is not None and first > last:
+        raise ScoreError(f"empty year range: --from {first} is after --to {last}")
+    if not [y for y in both if last is None or y <= last]:
+        raise ScoreError(_no_common_years(record, run_years, first, last))
+    last = both[-1] if last is None else last
+    if not common:
+        raise ScoreError(
+            f"no state of the runs ({', '.join(ensemble.states)}) is in the record "
+            f"{record.path}: the record spells states as the region's attribute_state"
+        )
+    return Window(origin, first, last)
+
+
+def _no_common_years(record: Record, run_years: set[int], first: int, last: int | None) -> str:
+    runs = f"{min(run_years)}-{max(run_years)}" if run_years else "no whole year"
+    span = f"from {first} on" if last is None else f"from {first} to {last}"
+    return (
+        f"no year to score: the runs cover {runs}, the record {record.path} covers "
+        f"{record.years[0]}-{record.years[-1]}, and no year {span} is in both. Score "
+        "runs that start inside the record's years (e.g. region.year=2000)."
+    )
+
+
+def score(ensemble: Ensemble, record: Record, window: Window, floor: float) -> Scores:
+    """The model's and the baselines' scores over the window's state-years."""
+    covered = ensemble.covered()
+    probs = ensemble.probabilities()
+    year_at = {int(y): j for j, y in enumerate(ensemble.years)}
+    cells = [
+        (i, year_at[year], state, year, label)
+        for i, state in enumerate(ensemble.states)
+        for year in range(window.first, window.last + 1)
+        if (label := record.label(state, year)) is not None
+        and year in year_at
+        and covered[i, year_at[year]]
+    ]
+    if not cells:
+        raise ScoreError(
+            f"no state-year from {window.first} to {window.last} is both in the record "
+            f"{record.path} and covered by every run"
+        )
+    scored_states = list(dict.fromkeys(cell[2] for cell in cells))
+    origin_label = {}
+    for state in scored_states:
+        label = record.label(state, window.origin)
+        if label is None:
+            raise ScoreError(
+                f"the record {record.path} has no label for {state} in the origin year "
+                f"{window.origin}: the baselines start from it (pass another --origin)"
+            )
+        origin_label[state] = label
+    try:
+        chain = fit_sticky(record, scored_states, window.origin)
+    except ValueError as exc:
+        raise ScoreError(
+            f"the sticky baseline cannot be fitted: {exc} (pass a later --origin)"
+        ) from None
+    observed = np.array([LABELS.index(cell[4]) for cell in cells])
+    forecasts = {
+        "model": np.array([probs[i, j] for i, j, *_ in cells]),
+        "persistence": np.array([one_hot(origin_label[cell[2]]) for cell in cells]),
+        "sticky": np.array(
+            [chain.forecast(origin_label[cell[2]], cell[3] - window.origin) for cell in cells]
+        ),
+    }
+    keys = pd.DataFrame(
+        {
+            "state": [c[2] for c in cells],
+            "year": [c[3] for c in cells],
+            "observed": [c[4] for c in cells],
+        }
+    )
+    long_rows, wide = [], keys.copy()
+    for name, p in forecasts.items():
+        measures = score_arrays(p, observed, floor)
+        rows = keys.assign(forecaster=name, **{f"p_{k}": p[:, n] for n, k in enumerate(LABELS)})
+        long_rows.append(rows.assign(**measures))
+        for measure, values in measures.items():
+            wide[measure + SUFFIX[name]] = values
+    columns = [m + SUFFIX[f] for m in MEASURES for f in FORECASTERS]
+    switches = switch_table(ensemble, record, window, origin_label, chain, covered)
+    summary: dict[str, Any] = {m: float(wide[m].mean()) for m in columns}
+    summary.update(
+        {
+            "n_state_years": len(cells),
+            "n_runs": ensemble.n_runs,
+            "n_states": len(scored_states),
+            "n_folders": len(ensemble.folders),
+            "origin": window.origin,
+            "from": window.first,
+            "to": int(keys["year"].max()),
+            "floor": floor,
+            "record": str(record.path),
+            "sticky_stay_rate": chain.stay_rate,
+            "sticky_transitions": chain.transitions,
+            "n_switches": len(switches),
+        }
+    )
+    for name in FORECASTERS:
+        for when in ("year", "window"):
+            column = f"p_{when}{SUFFIX[name]}"
+            summary[f"switch_{column}"] = float(switches[column].mean()) if len(switches) else None
+    notes = []
+    if window.last > LAST_IN_SAMPLE_YEAR:
+        notes.append(
+            f"scored years after {LAST_IN_SAMPLE_YEAR} come from {record.path}: the project's "
+            "out-of-sample period"
+        )
+    return Scores(
+        summary=summary,
+        forecasts=pd.concat(long_rows, ignore_index=True),
+        by_state=_grouped(wide, "state", columns),
+        by_year=_grouped(wide, "year", columns),
+        switches=switches,
+        reliability=pd.concat(
+            [reliability(p, observed).assign(forecaster=name) for name, p in forecasts.items()],
+            ignore_index=True,
+        ),
+        notes=notes,
+    )
+
+
+def _grouped(wide: pd.DataFrame, by: str, columns: list[str]) -> pd.DataFrame:
+    table = wide.groupby(by, sort=by == "year")[columns].mean()
+    table.insert(0, "n", wide.groupby(by, sort=by == "year").size())
+    return table.reset_index()
+
+
+def switch_table(
+    ensemble: Ensemble,
+    record: Record,
+    window: Window,
+    origin_label: dict[str, str],
+    chain: StickyChain,
+    covered: np.ndarray,
+) -> pd.DataFrame:
+    """Every recorded switch in a scored year (the label differs from the year before):
+    each forecaster's probability of the new label in its year (``p_year``) and in at
+    least one year from the year before to the year after (``p_window``, scored years
+    every run covers)."""
+    year_at = {int(y): j for j, y in enumerate(ensemble.years)}
+
+    def in_runs(i: int, year: int) -> bool:
+        return year in year_at and bool(covered[i, year_at[year]])
+
+    rows = []
+    for i, state in enumerate(ensemble.states):
+        if state not in origin_label:
+            continue
+        for year in range(window.first, window.last + 1):
+            new, before = record.label(state, year), record.label(state, year - 1)
+            if new is None or before is None or new == before or not in_runs(i, year):
+                continue
+            span = [
+                y
+                for y in (year - 1, year, year + 1)
+                if window.first <= y <= window.last and in_runs(i, y)
+            ]
+            k = LABELS.index(new)
+            runs = ensemble.codes[:, i, [year_at[y] for y in span]]
+            start = origin_label[state]
+            persistence = float(start == new)
+            rows.append(
+                {
+                    "state": state,
+                    "year": year,
+                    "from": before,
+                    "to": new,
+                    "window": f"{span[0]}-{span[-1]}",
+                    "p_year": float((ensemble.codes[:, i, year_at[year]] == k).mean()),
+                    "p_window": float((runs == k).any(axis=1).mean()),
+                    "p_year_persistence": persistence,
+                    "p_window_persistence": persistence,
+                    "p_year_sticky": float(chain.forecast(start, year - window.origin)[k]),
+                    "p_window_sticky": chain.hit_probability(
+                        start, span[0] - window.origin, span[-1] - window.origin, new
+                    ),
+                }
+            )
+    columns = ["state", "year", "from", "to", "window", "p_year", "p_window"]
+    columns += [f"p_{w}{SUFFIX[f]}" for f in ("persistence", "sticky") for w in ("year", "window")]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# --- output -------------------------------------------------------------------------------
+
+
+def reliability_figure(table: pd.DataFrame) -> Figure:
+    """Observed frequency against mean forecast probability, one line per forecaster."""
+    fig = Figure(figsize=(6, 5.5), layout="constrained")
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], ls="--", color="#888888", lw=1, label="perfectly reliable")
+    styles = {  # colour, marker, line (persistence has only 0 and 1: points)
+        "model": ("#1f77b4", "o", "-"),
+        "sticky": ("#2ca02c", "s", "-"),
+        "persistence": ("#d62728", "^", "none"),
+    }
+    for name in FORECASTERS:
+        rows = table[(table["forecaster"] == name) & (table["n"] > 0)]
+        colour, marker, line = styles[name]
+        ax.plot(
+            rows["mean_forecast"],
+            rows["observed_frequency"],
+            color=colour,
+            marker=marker,
+            ls=line,
+            lw=1.4,
+            label=f"{name} ({int(rows['n'].sum())} probabilities)",
+        )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("forecast probability of a label (bin mean)")
+    ax.set_ylabel("share of those labels recorded")
+    ax.set_title("Reliability over the scored state-years")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=9)
+    return fig
+
+
+def write_outputs(scores: Scores, out: Path, command: str) -> None:
+    """Every table, the figure and (last) score.json into ``out``, each atomically; a new
+    folder appears whole (written beside it, then renamed)."""
+    target = out
+    staging = out.with_name(f".{out.name[:100]}.{secrets.token_hex(6)}.tmp")
+    fresh = not out.exists()
+    folder = staging if fresh else out
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        tables = {
+            "forecasts.csv": scores.forecasts,
+            "by_state.csv": scores.by_state,
+            "by_year.csv": scores.by_year,
+            "switches.csv": scores.switches,
+            "reliability.csv": scores.reliability,
+        }
+        for name, table in tables.items():
+            atomic_write_bytes(folder / name, table.to_csv(index=False).encode())
+        with atomic_write(folder / "reliability.png") as handle:
+            reliability_figure(scores.reliability).savefig(handle, format="png", dpi=110)
+        write_json(folder / "score.json", {**scores.summary, "command": command})
+        if fresh:
+            os.replace(staging, target)
+    except BaseException:
+        if fresh:
+            for path in staging.glob("*"):
+                path.unlink(missing_ok=True)
+            staging.rmdir()
+        raise
+
+
+def default_out_dir() -> Path:
+    """``results/scores/<timestamp>/``, with a suffix if that folder exists."""
+    stamp = dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    out, n = Path("results") / "scores" / stamp, 2
+    while out.exists():
+        out, n = Path("results") / "scores" / f"{stamp}_{n}", n + 1
+    return out
+
+
+def report_text(scores: Scores, ensemble: Ensemble) -> str:
+    """The readable account: what was scored, the headline table, per state and year, and
+    the recorded switches."""
+    s = scores.summary
+    lines = [
+        f"{PROG}: {s['n_runs']} runs from {s['n_folders']} folder(s) against {s['record']}",
+        f"Scored: {s['n_state_years']} state-years ({s['n_states']} states, {s['from']}-"
+        f"{s['to']}); baselines fitted on the record up to the origin {s['origin']} "
+        f"(sticky: stay rate {s['sticky_stay_rate']:.3f} over {s['sticky_transitions']} "
+        "yearly transitions)",
+        f"Accuracy: modal label = record (higher is better). Brier: 0 perfect, 0.75 even odds "
+        f"(lower is better). Log score: mean log p(record), p floored at {s['floor']:g} "
+        "(0 perfect, higher is better).",
+        "",
+        f"{'':<18}{'accuracy':>10}{'Brier':>10}{'log score':>11}",
+    ]
+    for name in FORECASTERS:
+        tail = SUFFIX[name]
+        title = {"model": "model", "persistence": "persistence", "sticky": "sticky base rate"}
+        lines.append(
+            f"{title[name]:<18}{s['accuracy' + tail]:>10.3f}{s['brier' + tail]:>10.3f}"
+            f"{s['log_score' + tail]:>11.3f}"
+        )
+    for by, table in (("state", scores.by_state), ("year", scores.by_year)):
+        lines += ["", f"Brier score by {by} (model / persistence / sticky), n state-years:"]
+        for r in table.to_dict("records"):
+            lines.append(
+                f"  {r[by]!s:<14}{r['brier']:>7.3f} /{r['brier_persistence']:>6.3f} /"
+                f"{r['brier_sticky']:>6.3f}   n={r['n']}"
+            )
+    if len(scores.switches):
+        lines += [
+            "",
+            "Recorded switches: P(new label) in its year / in a year from the one before to the "
+            "one after:",
+            f"  {'':<30}{'model':>12}{'persistence':>13}{'sticky':>12}",
+        ]
+        for r in scores.switches.to_dict("records"):
+            what = f"{r['state']} {r['year']} {r['from']}->{r['to']}"
+            pairs = [
+                f"{r['p_year' + SUFFIX[name]]:.2f}/{r['p_window' + SUFFIX[name]]:.2f}"
+                for name in FORECASTERS
+            ]
+            lines.append(f"  {what:<30}{pairs[0]:>12}{pairs[1]:>13}{pairs[2]:>12}")
+    else:
+        lines += ["", "No recorded switch in the scored years."]
+    lines += [f"Note: {note}" for note in scores.notes]
+    lines += [f"Left out {note}" for note in ensemble.left_out]
+    return "\n".join(lines)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Score finished runs, study jobs or sweeps against an alignment record "
+        "(state, year, primary_alignment), beside persistence and a sticky base rate.",
+    )
+    p.add_argument("runs", nargs="+", type=Path, metavar="RUNS", help="run, job or sweep folders")
+    p.add_argument("--record", type=Path, required=True, metavar="FILE", help="record CSV file")
+    p.add_argument("--from", dest="first", type=int, metavar="Y1", help="first scored year")
+    p.add_argument("--to", dest="last", type=int, metavar="Y2", help="last scored year")
+    p.add_argument(
+        "--origin", type=int, metavar="Y0", help="baselines' last record year (default: start)"
+    )
+    p.add_argument("--out", type=Path, metavar="DIR", help="default results/scores/<time>/")
+    p.add_argument(
+        "--floor",
+        type=float,
+        default=DEFAULT_FLOOR,
+        metavar="F",
+        help=f"smallest probability in the log score (default {DEFAULT_FLOOR:g})",
+    )
+    return p
+
+
+def run(args: argparse.Namespace, command: str) -> tuple[Scores, Ensemble, Path]:
+    """Load, check, score and write; raises ScoreError or ConfigError for bad input."""
+    if not 0.0 < args.floor < 1.0:
+        raise ScoreError(f"--floor {args.floor:g}: expected a probability between 0 and 1")
+    out = args.out if args.out is not None else default_out_dir()
+    if out.exists() and not out.is_dir():
+        raise ScoreError(f"--out {out} is a file; pass a folder")
+    ensemble = load_ensemble(args.runs)
+    known = set(load_attributes()["state"].astype(str)) | set(ensemble.states)
+    record = read_record(args.record, known)
+    window = choose_window(ensemble, record, args.origin, args.first, args.last)
+    scores = score(ensemble, record, window, args.floor)
+    scores.summary["out"] = str(out)
+    write_outputs(scores, out, command)
+    return scores, ensemble, out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point ``alignment-sim-score``: exit 2 for bad input, 1 when the
+    outputs cannot be written."""
+    args = parser().parse_args(argv)
+    command = shlex.join([PROG, *(sys.argv[1:] if argv is None else argv)])
+    try:
+        scores, ensemble, out = run(args, command)
+    except (ScoreError, ConfigError) as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as exc:
+        print(f"{PROG}: {os_error_text(exc)} (no scores were written).", file=sys.stderr)
+        sys.exit(1)
+    print(report_text(scores, ensemble))
+    print(f"Wrote the tables (.csv), reliability.png and score.json in {out}")
+    print(json.dumps({k: _rounded(v) for k, v in scores.summary.items()}))
+
+
+def _rounded(value: Any) -> Any:
+    return round(value, 6) if isinstance(value, float) else value
+
+
+if __name__ == "__main__":
+    main()

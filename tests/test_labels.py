@@ -1,0 +1,112 @@
+"""Yearly labels: the end-of-year rule, and labels.parquet of single runs and study jobs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alignment_sim import AlignmentModel, default_config
+from alignment_sim.engine.batch import run_batch
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.outputs.files import job_status, write_imputed, write_run
+from alignment_sim.paths import with_values
+from alignment_sim.studies.outcomes import label_table, year_end_ticks, yearly_options
+from alignment_sim.studies.replications import write_study_job
+
+
+def test_a_years_label_is_read_after_the_last_tick_that_starts_in_it() -> None:
+    years, ticks = year_end_ticks(2000, 3, 44)  # quarterly: ticks 0-3 start in 2000
+    assert list(years) == list(range(2000, 2011))
+    assert list(ticks) == [3 + 4 * k for k in range(11)]
+    years, ticks = year_end_ticks(2000, 3, 42)  # tick 43 (end of 2010) is not in the run
+    assert years[-1] == 2009 and ticks[-1] == 39
+    assert list(year_end_ticks(2000, 12, 3)[1]) == [0, 1, 2, 3]  # yearly: tick t starts year t
+    # 5-month ticks start at months 0, 5, 10 | 15, 20 | 25, 30, 35 | ...
+    assert list(year_end_ticks(2000, 5, 13)[1]) == [2, 4, 7, 9, 11]
+    assert len(year_end_ticks(2000, 3, 2)[0]) == 0  # not even the first year is covered
+
+
+def test_yearly_options_are_end_of_year_status() -> None:
+    # one run, 8 quarterly ticks from 2000, two states; options 0..3
+    alignment = np.zeros((1, 9, 2), dtype=np.int8)
+    alignment[0, 4:, 0] = 3  # state 0 moves at tick 4: the first quarter of 2001
+    alignment[0, 1:3, 1] = 1  # state 1 leaves at tick 1, is back at tick 3: unseen at year end
+    years, options = yearly_options(alignment, 2000, 3)
+    assert list(years) == [2000, 2001]
+    np.testing.assert_array_equal(options[0], [[0, 0], [3, 0]])
+    table = label_table(
+        alignment, np.array([7]), 2000, 3, ("russia", "china", "west", "hedge"), ["Ab", "Cd"]
+    )
+    assert table.to_dict("list") == {
+        "seed": [7, 7, 7, 7],
+        "state": ["Ab", "Ab", "Cd", "Cd"],
+        "year": [2000, 2001, 2000, 2001],
+        "label": ["russia", "hedge", "russia", "russia"],
+    }
+
+
+def test_study_job_labels_match_its_tick_table(tmp_path: Path) -> None:
+    config = with_values(default_config(ticks=9, replications=6, seed=3), {"region.year": 2000})
+    result = run_batch(RunInputs.from_config(config), range(3, 9))
+    folder = write_study_job(result, config, tmp_path / "job", {})
+    labels = pd.read_parquet(folder / "labels.parquet")
+    ticks = pd.read_parquet(folder / "ticks.parquet")
+    states = config.region.states
+    assert len(labels) == 6 * len(states) * 2  # 9 ticks cover 2000 (tick 3) and 2001 (tick 7)
+    assert set(labels.state) == {s.attribute_state for s in states}
+    for spec in states:
+        for year, last_tick in ((2000, 3), (2001, 7)):
+            mine = labels[(labels.state == spec.attribute_state) & (labels.year == year)]
+            at_tick = ticks[ticks.tick == last_tick]
+            assert list(mine.seed) == list(at_tick.seed)
+            assert list(mine.label) == list(at_tick[spec.name].astype(str))
+    listed = json.loads((folder / "manifest.json").read_text())["files"]
+    assert "labels.parquet" in listed and "imputed.parquet" not in listed  # a static world
+    (folder / "labels.parquet").write_bytes(b"")
+    assert job_status(folder).reason.startswith("labels.parquet has 0 bytes")
+
+
+def test_single_run_writes_the_labels_of_its_trajectory(tmp_path: Path) -> None:
+    config = with_values(default_config(ticks=8, seed=5), {"region.year": 2000})
+    trajectory = AlignmentModel(config).run()
+    folder = write_run(trajectory, config, tmp_path / "run", plots=False)
+    labels = pd.read_parquet(folder / "labels.parquet")
+    assert list(labels.columns) == ["seed", "state", "year", "label"]
+    belarus = labels[labels.state == "Belarus"]
+    index = trajectory.world.states.index("belarus")
+    expected = [trajectory.world.options[trajectory.alignment[0, t, index]] for t in (3, 7)]
+    assert list(belarus.year) == [2000, 2001] and list(belarus.label) == expected
+    assert (labels.seed == 5).all()
+    assert job_status(folder).complete
+
+
+def test_imputed_values_are_written_only_when_there_are_some(tmp_path: Path) -> None:
+    imputed = pd.DataFrame(
+        {
+            "year": [2001],
+            "state": ["Belarus"],
+            "field": ["gdp_current_usd"],
+            "value": [1.5e10],
+            "rule": ["interpolated"],
+        }
+    )
+    assert write_imputed(tmp_path, SimpleNamespace(imputed=imputed), {"seed": 0}) == [
+        "imputed.parquet"
+    ]
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "imputed.parquet"), imputed)
+    other = tmp_path / "static"
+    other.mkdir()
+    assert write_imputed(other, SimpleNamespace(imputed=imputed.iloc[:0]), {}) == []
+    assert write_imputed(other, SimpleNamespace(), {}) == []
+    assert not list(other.iterdir())
+
+
+@pytest.mark.parametrize("tick_months", [0, -3])
+def test_year_end_ticks_refuses_a_tick_of_no_months(tick_months: int) -> None:
+    with pytest.raises(ValueError, match="tick_months must be at least 1"):
+        year_end_ticks(2000, tick_months, 8)

@@ -1,0 +1,306 @@
+"""alignment-sim-score: the scores on hand-computed cases, the baselines, the record checks."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alignment_sim import default_config
+from alignment_sim.engine.batch import run_batch
+from alignment_sim.errors import ConfigError
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.outputs.files import STUDY_FILES, finish_job, job_manifest
+from alignment_sim.paths import with_values
+from alignment_sim.report.record import (
+    LABELS,
+    PACKAGED_RECORD,
+    fit_sticky,
+    read_record,
+)
+from alignment_sim.report.score import (
+    Ensemble,
+    Window,
+    main,
+    reliability,
+    score,
+    score_arrays,
+)
+from alignment_sim.studies.replications import write_study_job
+
+R, C, W, H = range(4)  # label indices in LABELS order
+assert LABELS == ("russia", "china", "west", "hedge")
+
+
+def write_record(path: Path, rows: list[tuple[str, int, str]]) -> Path:
+    lines = ["state,year,primary_alignment,note"]
+    lines += [f"{state},{year},{label},x" for state, year, label in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def ensemble(states: list[str], years: list[int], codes: list[list[list[int]]]) -> Ensemble:
+    """Runs by hand: codes[run][state][year index], label indices."""
+    return Ensemble(
+        folders=[Path("hand")],
+        start_years={Path("hand"): years[0] - 1},
+        states=states,
+        years=np.array(years),
+        codes=np.array(codes, dtype=np.int8),
+    )
+
+
+def test_a_perfect_forecast_scores_brier_0_log_0_accuracy_1() -> None:
+    observed = np.array([R, W, H, C])
+    scores = score_arrays(np.eye(4)[observed], observed, 1e-3)
+    np.testing.assert_array_equal(scores["brier"], 0.0)
+    np.testing.assert_array_equal(scores["log_score"], 0.0)
+    np.testing.assert_array_equal(scores["accuracy"], 1.0)
+
+
+def test_an_even_forecast_scores_brier_three_quarters_and_log_a_quarter() -> None:
+    observed = np.array([R, W, H])
+    scores = score_arrays(np.full((3, 4), 0.25), observed, 1e-3)
+    np.testing.assert_allclose(scores["brier"], 0.75)  # 0.75^2 + 3 * 0.25^2
+    np.testing.assert_allclose(scores["log_score"], math.log(0.25))
+    np.testing.assert_allclose(scores["accuracy"], 0.25)  # a four-way tie shares the credit
+
+
+def test_the_log_score_floor_applies_only_below_it() -> None:
+    p = np.array([[0.0, 0.0, 1.0, 0.0], [0.0005, 0.0, 0.9995, 0.0], [0.2, 0.0, 0.8, 0.0]])
+    scores = score_arrays(p, np.array([R, R, R]), 1e-3)
+    np.testing.assert_allclose(scores["log_score"], [math.log(1e-3), math.log(1e-3), math.log(0.2)])
+    np.testing.assert_allclose(scores["brier"][0], 2.0)  # certain and wrong
+    np.testing.assert_array_equal(scores["accuracy"], 0.0)
+
+
+def test_reliability_bins_hold_the_forecasts_and_how_often_they_came_true() -> None:
+    table = reliability(
+        np.array([[0.95, 0.0, 0.05, 0.0], [0.95, 0.0, 0.05, 0.0]]), np.array([R, W])
+    )
+    top = table.iloc[-1]
+    assert top.n == 2 and top.mean_forecast == pytest.approx(0.95)
+    assert top.observed_frequency == pytest.approx(0.5)
+    assert table.n.sum() == 8
+
+
+def test_persistence_on_a_record_with_one_switch(tmp_path: Path) -> None:
+    record = read_record(
+        write_record(
+            tmp_path / "r.csv",
+            [("A", y, "russia") for y in (1999, 2000, 2001)]
+            + [("A", 2002, "hedge"), ("A", 2003, "hedge")]
+            + [("B", y, "west") for y in range(1999, 2004)],
+        )
+    )
+    # four runs: A is hedge in 2 runs in 2002 and in all 4 in 2003; B is always west
+    runs = ensemble(
+        ["A", "B"],
+        [2002, 2003],
+        [[[H, H], [W, W]], [[H, H], [W, W]], [[R, H], [W, W]], [[R, H], [W, W]]],
+    )
+    scores = score(runs, record, Window(origin=2001, first=2002, last=2003), floor=1e-3)
+    s = scores.summary
+    # persistence says russia for A and west for B: A wrong twice (Brier 2), B right twice
+    assert s["brier_persistence"] == pytest.approx(1.0)
+    assert s["accuracy_persistence"] == pytest.approx(0.5)
+    assert s["log_score_persistence"] == pytest.approx(math.log(1e-3) / 2)
+    # model: A 2002 half russia half hedge (Brier 0.5, a tie: accuracy 0.5), the rest exact
+    assert s["brier"] == pytest.approx(0.5 / 4)
+    assert s["accuracy"] == pytest.approx((0.5 + 3) / 4)
+    assert s["log_score"] == pytest.approx(math.log(0.5) / 4)
+    assert s["n_state_years"] == 4 and s["n_runs"] == 4
+    # no move up to 2001: the sticky chain stays put, so it is persistence
+    assert s["sticky_stay_rate"] == 1.0 and s["brier_sticky"] == pytest.approx(1.0)
+    switch = scores.switches.iloc[0]
+    assert len(scores.switches) == 1 and (switch.state, switch.year) == ("A", 2002)
+    assert (switch["from"], switch["to"]) == ("russia", "hedge")
+    assert switch.p_year == 0.5 and switch.p_window == 1.0  # window 2002-2003: all hedge by 2003
+    assert switch.p_year_persistence == 0.0
+    by_state = scores.by_state.set_index("state")
+    assert by_state.loc["A", "brier_persistence"] == pytest.approx(2.0)
+
+
+def test_sticky_transition_matrix_on_a_hand_record(tmp_path: Path) -> None:
+    record = read_record(
+        write_record(
+            tmp_path / "r.csv",
+            [
+                ("X", 1995, "russia"),
+                ("X", 1996, "russia"),
+                ("X", 1997, "hedge"),
+                ("X", 1998, "hedge"),
+                ("X", 1999, "china"),  # after the origin: not seen
+                ("Y", 1995, "west"),
+                ("Y", 1996, "west"),
+                ("Y", 1997, "west"),
+                ("Y", 1998, "russia"),
+            ],
+        )
+    )
+    chain = fit_sticky(record, ["X", "Y"], origin=1998)
+    # 6 transitions: 4 stays; moves went once to hedge, once to russia
+    assert chain.transitions == 6 and chain.stay_rate == pytest.approx(2 / 3)
+    assert chain.moves_to == {"russia": 1, "china": 0, "west": 0, "hedge": 1}
+    third, sixth = 1 / 3, 1 / 6
+    expected = np.array(
+        [
+            [2 / 3, 0, 0, third],  # from russia: moves only ever went to hedge among the others
+            [sixth, 2 / 3, 0, sixth],
+            [sixth, 0, 2 / 3, sixth],
+            [third, 0, 0, 2 / 3],
+        ]
+    )
+    np.testing.assert_allclose(chain.matrix, expected)
+    np.testing.assert_allclose(chain.forecast("hedge", 2), [4 / 9, 0, 0, 5 / 9])
+    # russia at least once in the next two years from hedge: 1 - (2/3)^2
+    assert chain.hit_probability("hedge", 1, 2, "russia") == pytest.approx(5 / 9)
+
+
+def test_sticky_moves_spread_evenly_when_no_recorded_move_went_elsewhere(tmp_path: Path) -> None:
+    record = read_record(
+        write_record(tmp_path / "r.csv", [("X", 1995, "russia"), ("X", 1996, "hedge")])
+    )
+    chain = fit_sticky(record, ["X"], origin=1996)
+    assert chain.stay_rate == 0.0
+    np.testing.assert_allclose(chain.matrix[H], [1 / 3, 1 / 3, 1 / 3, 0])
+    with pytest.raises(ValueError, match="no year-to-year transition"):
+        fit_sticky(record, ["X"], origin=1995)
+
+
+GOOD = "state,year,primary_alignment\nBelarus,2000,russia\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("", "empty file"),
+        ("state,year,primary_alignment\n", "no rows"),
+        ("state,year,label\nBelarus,2000,russia\n", "header.*primary_alignment"),
+        (GOOD + "Belarus,2001,Russia\n", r"line 3, primary_alignment = 'Russia': expected one of"),
+        (GOOD + ",2001,russia\n", r"line 3, state = '': expected a state's name"),
+        (GOOD + "Atlantis,2001,russia\n", r"line 3, state = 'Atlantis'"),
+        (GOOD + "Belarus,2001.5,russia\n", r"line 3, year = '2001.5': expected a whole-number"),
+        (GOOD + "Belarus,,russia\n", r"line 3, year = '': expected a whole-number"),
+        (GOOD + "Belarus,1850,russia\n", r"line 3, year = 1850: expected a year from 1991"),
+        (GOOD + "Belarus,2000,russia\n", r"line 3 = .*duplicate of line 2"),
+        (GOOD + "Belarus,2000,west\n", r"line 3 = .*contradicts line 2"),
+    ],
+)
+def test_bad_record_files_are_refused_naming_file_line_and_expectation(
+    tmp_path: Path, text: str, match: str
+) -> None:
+    path = tmp_path / "record.csv"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=match) as raised:
+        read_record(path, known_states={"Belarus", "Ukraine"})
+    assert str(path) in str(raised.value)
+
+
+def test_the_packaged_record_reads_and_holds_no_year_after_2010() -> None:
+    record = read_record(PACKAGED_RECORD)
+    assert record.years == list(range(1991, 2011))
+    assert len(record.states) == 15 and record.label("Ukraine", 2004) == "hedge"
+
+
+# --- the command ------------------------------------------------------------------------
+
+
+def study_job(folder: Path, year: int, replications: int = 5, seed: int = 0) -> Path:
+    config = default_config(ticks=8, replications=replications, seed=seed)
+    config = with_values(config, {"region.year": year})
+    result = run_batch(RunInputs.from_config(config), range(seed, seed + replications))
+    return write_study_job(result, config, folder, {"scenario": "baseline"})
+
+
+def test_end_to_end_a_study_job_scored_against_the_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job = study_job(tmp_path / "runs" / "job", 2000)
+    out = tmp_path / "scores"
+    main([str(tmp_path / "runs"), "--record", str(PACKAGED_RECORD), "--out", str(out)])
+    printed = capsys.readouterr().out.strip().splitlines()
+    line = json.loads(printed[-1])
+    assert line["n_runs"] == 5 and line["n_state_years"] == 11  # 11 states in 2001
+    assert (line["origin"], line["from"], line["to"]) == (2000, 2001, 2001)
+    for key in ("brier", "log_score", "accuracy"):
+        for suffix in ("", "_persistence", "_sticky"):
+            assert key + suffix in line
+    assert line["floor"] == 1e-3 and "floored at 0.001" in "\n".join(printed)
+    assert json.loads((out / "score.json").read_text())["brier"] == pytest.approx(line["brier"])
+    forecasts = pd.read_csv(out / "forecasts.csv")
+    model = forecasts[forecasts.forecaster == "model"]
+    assert len(model) == 11
+    np.testing.assert_allclose(model.filter(like="p_").sum(axis=1), 1.0)
+    labels = pd.read_parquet(job / "labels.parquet")
+    belarus = labels[(labels.state == "Belarus") & (labels.year == 2001)]
+    share = (belarus.label == "russia").mean()
+    assert model.set_index("state").loc["Belarus", "p_russia"] == pytest.approx(share)
+    assert (out / "reliability.png").read_bytes().startswith(b"\x89PNG")
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_runs_outside_the_record_years_get_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    study_job(tmp_path / "job2015", 2015)
+    with pytest.raises(SystemExit) as exited:
+        main([str(tmp_path / "job2015"), "--record", str(PACKAGED_RECORD), "--out", "x"])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "no year to score: the runs cover 2015-2016" in error and "1991-2010" in error
+
+
+def test_a_folder_without_labels_is_named_and_re_run_advised(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job = study_job(tmp_path / "old", 2000)
+    (job / "labels.parquet").unlink()  # as an older version left it: finished, no labels
+    older = [name for name in STUDY_FILES if name != "labels.parquet"]
+    finish_job(job, {k: v for k, v in job_manifest(job).items() if k != "files"}, older)
+    with pytest.raises(SystemExit) as exited:
+        main([str(job), "--record", str(PACKAGED_RECORD), "--out", str(tmp_path / "s")])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert f"{job} has no labels.parquet" in error and "older version" in error
+    assert "Re-run it" in error and not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--from", "2005", "--to", "2003"], "empty year range: --from 2005 is after --to 2003"),
+        (["--from", "2000"], "--from 2000 is not after the origin 2000"),
+        (["--floor", "0"], "--floor 0: expected a probability between 0 and 1"),
+        (["--origin", "1990"], "no label for Belarus in the origin year 1990"),
+    ],
+)
+def test_bad_year_ranges_and_floors_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], match: str
+) -> None:
+    job = tmp_path / "job"
+    if not job.exists():
+        study_job(job, 2000)
+    with pytest.raises(SystemExit) as exited:
+        main([str(job), "--record", str(PACKAGED_RECORD), "--out", str(tmp_path / "s"), *extra])
+    assert exited.value.code == 2
+    assert match in capsys.readouterr().err
+
+
+def test_a_sweep_is_one_ensemble_and_failed_jobs_are_left_out_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sweep = tmp_path / "sweep"
+    study_job(sweep / "0", 2000, replications=3, seed=0)
+    study_job(sweep / "1", 2000, replications=4, seed=100)
+    (sweep / "2").mkdir()
+    (sweep / "2" / "error.json").write_text(json.dumps({"type": "OSError", "error": "disk full"}))
+    main([str(sweep), "--record", str(PACKAGED_RECORD), "--out", str(tmp_path / "s")])
+    printed = capsys.readouterr().out.strip().splitlines()
+    line = json.loads(printed[-1])
+    assert line["n_runs"] == 7 and line["n_folders"] == 2
+    assert any(str(sweep / "2") in text and "disk full" in text for text in printed)
