@@ -20,21 +20,23 @@ from alignment_sim.studies.replications import write_study_job
 
 
 def test_a_years_label_is_read_after_the_last_tick_that_starts_in_it() -> None:
-    years, ticks = year_end_ticks(2000, 3, 44)  # quarterly: ticks 0-3 start in 2000
+    # quarterly: ticks 1-4 are the quarters of 2000; tick 4 ends on 31 December
+    years, ticks = year_end_ticks(2000, 3, 44)
     assert list(years) == list(range(2000, 2011))
-    assert list(ticks) == [3 + 4 * k for k in range(11)]
-    years, ticks = year_end_ticks(2000, 3, 42)  # tick 43 (end of 2010) is not in the run
-    assert years[-1] == 2009 and ticks[-1] == 39
-    assert list(year_end_ticks(2000, 12, 3)[1]) == [0, 1, 2, 3]  # yearly: tick t starts year t
-    # 5-month ticks start at months 0, 5, 10 | 15, 20 | 25, 30, 35 | ...
-    assert list(year_end_ticks(2000, 5, 13)[1]) == [2, 4, 7, 9, 11]
-    assert len(year_end_ticks(2000, 3, 2)[0]) == 0  # not even the first year is covered
+    assert list(ticks) == [4 + 4 * k for k in range(11)]
+    years, ticks = year_end_ticks(2000, 3, 43)  # tick 44 (the end of 2010) is not in the run
+    assert years[-1] == 2009 and ticks[-1] == 40
+    assert list(year_end_ticks(2000, 12, 3)[1]) == [1, 2, 3]  # yearly: tick t is year t - 1
+    # 5-month ticks start at months 0, 5, 10 | 15, 20 | 25, 30, 35 | ...: tick t starts
+    # at month 5 (t - 1), so 2000's last is tick 3, 2001's tick 5, 2004's tick 12 (months 55-60)
+    assert list(year_end_ticks(2000, 5, 13)[1]) == [3, 5, 8, 10, 12]
+    assert len(year_end_ticks(2000, 3, 3)[0]) == 0  # not even the first year is covered
 
 
 def test_yearly_options_are_end_of_year_status() -> None:
     # one run, 8 quarterly ticks from 2000, two states; options 0..3
     alignment = np.zeros((1, 9, 2), dtype=np.int8)
-    alignment[0, 4:, 0] = 3  # state 0 moves at tick 4: the first quarter of 2001
+    alignment[0, 5:, 0] = 3  # state 0 moves at tick 5: the first quarter of 2001
     alignment[0, 1:3, 1] = 1  # state 1 leaves at tick 1, is back at tick 3: unseen at year end
     years, options = yearly_options(alignment, 2000, 3)
     assert list(years) == [2000, 2001]
@@ -57,10 +59,10 @@ def test_study_job_labels_match_its_tick_table(tmp_path: Path) -> None:
     labels = pd.read_parquet(folder / "labels.parquet")
     ticks = pd.read_parquet(folder / "ticks.parquet")
     states = config.region.states
-    assert len(labels) == 6 * len(states) * 2  # 9 ticks cover 2000 (tick 3) and 2001 (tick 7)
+    assert len(labels) == 6 * len(states) * 2  # 9 ticks cover 2000 (tick 4) and 2001 (tick 8)
     assert set(labels.state) == {s.attribute_state for s in states}
     for spec in states:
-        for year, last_tick in ((2000, 3), (2001, 7)):
+        for year, last_tick in ((2000, 4), (2001, 8)):
             mine = labels[(labels.state == spec.attribute_state) & (labels.year == year)]
             at_tick = ticks[ticks.tick == last_tick]
             assert list(mine.seed) == list(at_tick.seed)

@@ -75,3 +75,27 @@ def test_missing_value_names_state_and_field(tmp_path: Path) -> None:
 def test_unknown_preset_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="post_sovet"):
         load_region("post_sovet")
+
+
+def test_a_calendar_world_starts_from_the_same_gdp_as_the_static_one() -> None:
+    static = build_world(load_region("post_soviet"))
+    region = load_region("post_soviet")
+    region.calendar = True
+    calendar = build_world(region)
+    # both read the World Bank's Oct-2024 vintage: the 2015 values agree exactly
+    assert np.array_equal(calendar.state.gdp_bn, static.state.gdp_bn)
+    assert np.array_equal(calendar.initial_alignment, static.initial_alignment)
+    assert calendar.pole.budget_bn[0] == static.pole.budget_bn[0] == 8.0  # Russia's rule: x 1
+    assert static.imputed.empty and not calendar.imputed.empty
+
+
+def test_a_static_world_keeps_the_attribute_years() -> None:
+    region = load_region("post_soviet")
+    region.year = 2005
+    with pytest.raises(ConfigError, match=r"region\.year = 2005: expected one of the attribute"):
+        region.validate()
+    region.calendar = True
+    assert build_world(region).year == 2005  # the calendar takes the start from the record
+    region.year = 2011  # the record ends in 2010 and the region gives no 2011 start
+    with pytest.raises(ConfigError, match=r"region\.year = 2011.*initial.*1991-2010"):
+        build_world(region)

@@ -2,7 +2,8 @@
 
 The Mesa model (``model.mesa_model``) performs the same sequence agent by agent on the
 same kernels; the two must change together (the bit-identity tests enforce it). Order
-within a tick: events start and apply; poles plan (threat and offers) from last tick's
+within a tick: the base parameters of the tick's calendar year (``World.params_for_tick``),
+events start and apply on them; poles plan (threat and offers) from last tick's
 state; every chooser scores every option from that one snapshot and chooses; then
 choosers commit and poles update credibility and memory.
 """
@@ -53,7 +54,7 @@ def tick_batch(
     B = world.n_poles
     starts = update_starts(state.starts, inputs.program, tick, event_uniforms)
     active = active_events(starts, inputs.program, tick)
-    s_par, p_par, q_par = apply_events(world, inputs.program, active)
+    s_par, p_par, q_par = apply_events(world, inputs.program, active, tick)
 
     threat = kernels.threat_from_poles(p_par, q_par, state.defection, ALL)
     margins = kernels.bloc_margins(state.utility, B)

@@ -1,14 +1,16 @@
 """Scenario events: a library of shock kinds (data) compiled into array programs.
 
 An event kind (``data/event_kinds.yaml``) is a list of changes to named parameters of
-a pole, a state or a (pole, state) pair. A scenario schedules kinds at set ticks or with
-a hazard rate per tick, for a duration or for good; events compose, applied in the order
-listed. ``compile_scenario`` checks everything (kind, targets, parameter names, ticks)
-before anything runs, and ``apply_events`` gives the parameters in force at a tick.
+a pole, a state or a (pole, state) pair. A scenario schedules kinds at set ticks, on
+calendar dates (``tick_of_date``) or with a hazard rate per tick, for a duration or for
+good; events compose, applied in the order listed. ``compile_scenario`` checks everything
+(kind, targets, parameter names, ticks) before anything runs, and ``apply_events`` gives
+the parameters in force at a tick.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 from dataclasses import dataclass, replace
 from functools import cache
@@ -19,7 +21,14 @@ import yaml
 from numpy.typing import NDArray
 
 from alignment_sim.errors import ConfigError, DataError
-from alignment_sim.model.params import ANY_FINITE, Domain, ScenarioSpec, format_bound
+from alignment_sim.model.params import (
+    ANY_FINITE,
+    Domain,
+    EventSpec,
+    ScenarioSpec,
+    format_bound,
+    parse_event_date,
+)
 from alignment_sim.model.world import (
     PARAM_DOMAINS,
     PairParams,
@@ -170,15 +179,52 @@ def _names_for(
     return tuple(index)
 
 
+def tick_of_date(when: datetime.date, start_year: int, tick_months: int) -> int:
+    """The tick whose months contain ``when``: tick 1 is the first ``tick_months`` months
+    from 1 January of ``start_year`` (Jan-Mar with quarters), tick t the months from
+    ``world.year_of_tick(t - 1)`` to ``world.year_of_tick(t)``. 0 or less: before the start.
+    """
+    months_from_start = (when.year - start_year) * 12 + when.month - 1
+    return months_from_start // tick_months + 1
+
+
+def dated_window(event: EventSpec, date: str, world: World, ticks: int) -> tuple[int, int] | None:
+    """(start tick, duration in ticks) of an event dated ``date`` in a run of ``ticks``
+    ticks from ``world.year``, or None when no tick of the run falls inside it.
+
+    An event dated after the last tick is dropped. One dated before the start that is
+    still in force at tick 1 (for good, or its ``until``/``duration`` reaching past the
+    start) applies from tick 1 for what remains of it; otherwise it is dropped.
+    """
+    first = tick_of_date(parse_event_date("date", date), world.year, world.tick_months)
+    if event.until is not None:
+        last = tick_of_date(parse_event_date("until", event.until), world.year, world.tick_months)
+    elif event.duration is not None:
+        last = first + event.duration - 1
+    else:
+        last = NEVER
+    if first > ticks or last < 1:
+        return None
+    start = max(first, 1)
+    return start, (NEVER if last == NEVER else last - start + 1)
+
+
 def compile_scenario(
     scenario: ScenarioSpec,
     world: World,
     ticks: int,
     library: dict[str, dict[str, Any]] | None = None,
 ) -> EventProgram:
-    """Check a scenario against the world and the run length, and compile it."""
+    """Check a scenario against the world and the run length, and compile it.
+
+    Every event is checked, dated ones outside the run included; those are then dropped
+    from the program (``dated_window``), so a program may hold fewer events than listed.
+    """
     kinds = library if library is not None else event_library()
-    starts, hazards, durations, names = [], [], [], []
+    starts: list[int] = []
+    hazards: list[float] = []
+    durations: list[int] = []
+    names: list[str] = []
     changes: list[Change] = []
     for e, event in enumerate(scenario.events):
         key = f"scenario.events[{e}]"
@@ -190,10 +236,7 @@ def compile_scenario(
             )
         kind = kinds[event.kind]
         check_kind(event.kind, kind)
-        if (event.at is None) == (event.hazard is None):
-            raise ConfigError(
-                f"{key}.at", event.at, "exactly one of 'at' (a tick) and 'hazard' (a rate per tick)"
-            )
+        event.check_placement(key)
         if event.at is not None and not (isinstance(event.at, int) and 1 <= event.at <= ticks):
             raise ConfigError(
                 f"{key}.at", event.at, f"a tick in [1, {ticks}] (the run has ticks={ticks})"
@@ -241,6 +284,7 @@ def compile_scenario(
                     name,
                     f"one of the region's {target_kind} ({', '.join(known)})",
                 )
+        event_changes: list[Change] = []
         for c, spec in enumerate(kind.get("changes", [])):
             ckey = f"event kind {event.kind}.changes[{c}]"
             table = spec["table"]
@@ -259,13 +303,20 @@ def compile_scenario(
                 value = 1.0 + magnitude * (value - 1.0)
             elif spec["op"] == "add":
                 value = magnitude * value
-            changes.append(
-                Change(e, table, spec["param"], pole_index, state_index, spec["op"], value)
+            event_changes.append(
+                Change(len(names), table, spec["param"], pole_index, state_index, spec["op"], value)
             )
+        start, duration = event.at, event.duration if event.duration is not None else NEVER
+        if event.date is not None:
+            placed = dated_window(event, event.date, world, ticks)
+            if placed is None:
+                continue  # wholly before the start or after the last tick
+            start, duration = placed
+        changes.extend(event_changes)
         names.append(event.label or event.kind)
-        starts.append(event.at if event.at is not None else -1)
+        starts.append(start if start is not None else -1)
         hazards.append(event.hazard if event.hazard is not None else 0.0)
-        durations.append(event.duration if event.duration is not None else NEVER)
+        durations.append(duration)
     return EventProgram(
         names=tuple(names),
         scheduled_start=np.array(starts, dtype=np.int64),
@@ -294,10 +345,13 @@ def active_events(starts: NDArray[np.int64], program: EventProgram, tick: int) -
 
 
 def apply_events(
-    world: World, program: EventProgram, active: NDArray[np.bool_]
+    world: World, program: EventProgram, active: NDArray[np.bool_], tick: int = 0
 ) -> tuple[StateParams, PoleParams, PairParams]:
-    """The parameters in force, with a leading batch axis on those events touch."""
-    tables: dict[str, Any] = {"state": world.state, "pole": world.pole, "pair": world.pair}
+    """The parameters in force during ``tick``: the world's base parameters for the tick
+    (``World.params_for_tick``; tick 0 gives the start year's) with the active events
+    applied, a leading batch axis on those events touch."""
+    state, pole, pair = world.params_for_tick(tick)
+    tables: dict[str, Any] = {"state": state, "pole": pole, "pair": pair}
     batch = active.shape[0]
     edited: dict[str, dict[str, NDArray[np.float64]]] = {"state": {}, "pole": {}, "pair": {}}
     for change in program.changes:
@@ -327,7 +381,7 @@ def apply_events(
         mask = active[:, change.event].reshape((batch,) + (1,) * (old.ndim - 1))
         current[index] = np.where(mask, new, old)
     return (
-        replace(world.state, **edited["state"]),
-        replace(world.pole, **edited["pole"]),
-        replace(world.pair, **edited["pair"]),
+        replace(state, **edited["state"]),
+        replace(pole, **edited["pole"]),
+        replace(pair, **edited["pair"]),
     )

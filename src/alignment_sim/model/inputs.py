@@ -2,11 +2,12 @@
 
 ``RunInputs`` is a run's compiled configuration (world, events, parameters);
 ``RunStreams`` its random numbers, which depend only on the seed; ``tick_batch`` one
-synchronous tick for R replications at once. The Mesa model (``model.py``) performs the
-same sequence agent by agent on the same kernels; the engine (``engine.py``) calls
-``tick_batch`` directly. Order within a tick: events start and apply; poles plan (threat
-and offers) from last tick's state; every chooser scores every option from that one
-snapshot and chooses; then choosers commit and poles update credibility and memory.
+synchronous tick for R replications at once (``engine.tick``). The Mesa model
+(``model.mesa_model``) performs the same sequence agent by agent on the same kernels.
+Order within a tick: the base parameters of the tick's calendar year
+(``World.params_for_tick``), events start and apply on them; poles plan (threat and
+offers) from last tick's state; every chooser scores every option from that one snapshot
+and chooses; then choosers commit and poles update credibility and memory.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ class AlignmentModel(mesa.Model):
             for b, name in enumerate(self.world.poles)
         ]
         self.starts = initial_starts(self.inputs.program, 1)
-        self.params = (self.world.state, self.world.pole, self.world.pair)
+        self.params = self.world.params_for_tick(0)
         self.tick = 0
         self.trajectory = Trajectory(
             self.world, config.ticks, np.array([run_seed]), self.inputs.program.names
@@ -132,7 +132,7 @@ class AlignmentModel(mesa.Model):
         event_uniforms = self.streams.hazards[tick - 1][None]
         self.starts = update_starts(self.starts, self.inputs.program, tick, event_uniforms)
         active = active_events(self.starts, self.inputs.program, tick)
-        self.params = apply_events(world, self.inputs.program, active)
+        self.params = apply_events(world, self.inputs.program, active, tick)
 
         alignment = self.alignment_vector()
         self.margins = kernels.bloc_margins(self.utility_matrix(), world.n_poles)

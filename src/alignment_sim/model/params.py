@@ -13,6 +13,7 @@ Defaults that come from the texts cite them by file name (full references in doc
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from dataclasses import dataclass, field, fields, replace
@@ -27,6 +28,12 @@ DECISION_RULES = ("best_response", "logit", "balancing", "bandwagoning")
 SPENDING_POLICIES = ("leverage", "proportional")
 SOFT_POWER_BASES = ("none", "ethnic_russian_share", "democracy")
 ATTRIBUTE_YEARS = (2000, 2010, 2015)
+CALENDAR_FIRST_YEAR = 1992
+"""First start year of a calendar run (the drivers begin in 1991-93; ``model.calendar``)."""
+CALENDAR_LAST_YEAR = 2024
+"""Last calendar year a run may reach: no tick of a calendar run starts after it."""
+BUDGET_RULES = ("constant", "gdp", "chinese_lending")
+"""How a pole's budget follows the calendar (``RegionSpec.budget_rules``, docs/MODEL.md)."""
 
 
 FLOAT32_MAX = 3.4028234663852886e38
@@ -354,27 +361,58 @@ class AffinitySpec:
             )
 
 
+def last_calendar_tick(year: int, tick_months: int) -> int:
+    """The last tick a calendar run from 1 January of ``year`` may have: the last whose
+    months (tick t runs from ``World.year_of_tick(t - 1)`` to ``year_of_tick(t)``) end by
+    the end of ``CALENDAR_LAST_YEAR`` (132 quarterly ticks from 1992)."""
+    return 12 * (CALENDAR_LAST_YEAR + 1 - year) // tick_months
+
+
 @dataclass
 class RegionSpec:
     """The world: choosers, poles, affinities, the data year and the calendar.
 
-    ``year`` picks the attribute snapshot (2000, 2010 or 2015) and the starting
-    alignment; tick 0 is 1 January of ``year`` and each tick lasts ``tick_months``.
+    Static world (``calendar`` false): ``year`` picks the attribute snapshot (2000, 2010
+    or 2015) and the starting alignment, and the parameters stay those of that year.
+    Calendar world (``calendar`` true): ``year`` is any start year 1992-2024 with a
+    starting alignment (the state's ``initial`` or the record, ``model.calendar``), and
+    every parameter that comes from data takes each calendar year's value, from
+    ``drivers_file`` (default: the packaged ``data/drivers_by_year.csv``) and the
+    attributes file; ``budget_rules`` maps a pole's name to how its budget follows the
+    calendar (one of ``BUDGET_RULES``; a pole not listed keeps its constant budget).
+    Tick 0 is 1 January of ``year`` and each tick lasts ``tick_months``.
     """
 
     name: str = ""
     description: str = ""
     attributes_file: str | None = None
+    drivers_file: str | None = None
     year: int = 2015
+    calendar: bool = False
     tick_months: int = 3
     poles: list[PoleSpec] = field(default_factory=list)
     states: list[StateSpec] = field(default_factory=list)
     affinities: list[AffinitySpec] = field(default_factory=list)
+    budget_rules: dict[str, str] = field(default_factory=dict)
 
     def validate(self, path: str = "region") -> None:
-        if self.year not in ATTRIBUTE_YEARS:
+        if not isinstance(self.calendar, bool):
+            raise ConfigError(f"{path}.calendar", self.calendar, "true or false")
+        if self.calendar:
+            _check_whole(
+                f"{path}.year",
+                self.year,
+                CALENDAR_FIRST_YEAR,
+                CALENDAR_LAST_YEAR,
+                f"a start year in [{CALENDAR_FIRST_YEAR}, {CALENDAR_LAST_YEAR}] (calendar run)",
+            )
+        elif self.year not in ATTRIBUTE_YEARS:
             raise ConfigError(
-                f"{path}.year", self.year, f"one of the attribute years {ATTRIBUTE_YEARS}"
+                f"{path}.year",
+                self.year,
+                f"one of the attribute years {ATTRIBUTE_YEARS}",
+                f"Any year {CALENDAR_FIRST_YEAR}-{CALENDAR_LAST_YEAR} needs the calendar "
+                "(region.calendar=true or scenario=history).",
             )
         _check_whole(
             f"{path}.tick_months", self.tick_months, 1, 12, "a whole number of months in [1, 12]"
@@ -388,7 +426,25 @@ class RegionSpec:
         pole_names = [p.name for p in self.poles]
         _check_unique(f"{path}.poles", pole_names)
         for i, state in enumerate(self.states):
-            state.validate(f"{path}.states[{i}]", pole_names, self.year)
+            checked = state
+            if self.calendar and str(self.year) not in state.initial:
+                # the start may come from the record: build_world resolves it (or refuses)
+                checked = replace(state, initial={**state.initial, str(self.year): HEDGE})
+            checked.validate(f"{path}.states[{i}]", pole_names, self.year)
+        calendar_rules = self.budget_rules if self.calendar else {}  # read by calendar runs only
+        for pole_name, rule in calendar_rules.items():
+            key = f"{path}.budget_rules.{pole_name}"
+            if pole_name not in pole_names:
+                raise ConfigError(key, rule, f"a key naming a pole ({', '.join(pole_names)})")
+            if rule not in BUDGET_RULES:
+                raise ConfigError(key, rule, f"one of {', '.join(BUDGET_RULES)}")
+            pole = self.poles[pole_names.index(pole_name)]
+            if rule != "constant" and pole.attribute_state is None:
+                raise ConfigError(
+                    key,
+                    rule,
+                    f"a pole with an attribute_state (its GDP series) for rule {rule}",
+                )
         state_names = [s.name for s in self.states]
         _check_unique(f"{path}.states", state_names)
         listed: dict[frozenset[str], int] = {}
@@ -494,22 +550,66 @@ class DecisionParams:
         RATIONALITY_DOMAIN.check(f"{path}.rationality", self.rationality)
 
 
+EVENT_DATE_FORMATS = "a calendar date YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2008-08-07)"
+EVENT_PLACEMENTS = "exactly one of 'at' (a tick), 'hazard' (a rate per tick) and 'date'"
+
+
+def parse_event_date(key: str, value: Any) -> datetime.date:
+    """A date "YYYY-MM-DD", "YYYY-MM" or "YYYY"; a month alone is its first day, a year
+    alone 1 January. A day that does not exist (2009-02-30) is refused."""
+    text = value if isinstance(value, str) else ""
+    found = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text.strip())
+    if found is None:
+        raise ConfigError(key, value, EVENT_DATE_FORMATS)
+    year, month, day = (int(part) if part else 1 for part in found.groups())
+    try:
+        return datetime.date(year, month, day)
+    except ValueError as exc:
+        raise ConfigError(key, value, EVENT_DATE_FORMATS, f"Not a calendar date: {exc}.") from None
+
+
 @dataclass
 class EventSpec:
     """A shock in a scenario: an event kind from the library, when and to whom.
 
-    Exactly one of ``at`` (the tick it starts) and ``hazard`` (probability per tick
-    that it starts, once) is set. ``duration`` is in ticks; ``None`` means for good.
-    ``targets`` names the states or poles the kind acts on; ``magnitude`` scales it.
+    Exactly one of ``at`` (the tick it starts), ``hazard`` (probability per tick that it
+    starts, once) and ``date`` (a calendar date "YYYY-MM-DD", "YYYY-MM" or "YYYY": it
+    starts in the tick that contains it, ``events.tick_of_date``) is set. ``duration`` is
+    in ticks; ``None`` means for good. A dated event may give ``until`` instead: the last
+    date it is in force (it ends with the tick that contains that date). ``targets`` names
+    the states or poles the kind acts on; ``magnitude`` scales it. ``source`` says where
+    the event comes from (a history event names its row of ``data/shocks_1991_2024.csv``).
     """
 
     kind: str = ""
     at: int | None = None
     hazard: float | None = None
+    date: str | None = None
+    until: str | None = None
     duration: int | None = None
     targets: list[str] = field(default_factory=list)
     magnitude: float = 1.0
     label: str = ""
+    source: str = ""
+
+    def check_placement(self, path: str) -> None:
+        """Exactly one of at/hazard/date; a well-formed date, and ``until`` only with a
+        date, not with ``duration`` and not before the date."""
+        placed = [name for name in ("at", "hazard", "date") if getattr(self, name) is not None]
+        if len(placed) != 1:
+            name = "date" if self.date is not None else "at"
+            raise ConfigError(f"{path}.{name}", getattr(self, name), EVENT_PLACEMENTS)
+        start = parse_event_date(f"{path}.date", self.date) if self.date is not None else None
+        if self.until is None:
+            return
+        if start is None or self.duration is not None:
+            raise ConfigError(
+                f"{path}.until",
+                self.until,
+                "'until' only on an event placed by 'date', and without 'duration'",
+            )
+        if parse_event_date(f"{path}.until", self.until) < start:
+            raise ConfigError(f"{path}.until", self.until, f"a date not before date {self.date}")
 
 
 @dataclass
@@ -524,6 +624,7 @@ class ScenarioSpec:
     description: str = ""
     sources: str = ""
     start_year: int | None = None
+    calendar: bool = False
     events: list[EventSpec] = field(default_factory=list)
 
 
@@ -649,7 +750,14 @@ class SimulationConfig:
         if start is not None and start in ATTRIBUTE_YEARS and start != self.region.year:
             # a copy: the caller's RegionSpec keeps its own year
             self.region = replace(self.region, year=start)
+        if self.scenario.calendar is True and not self.region.calendar:
+            self.region = replace(self.region, calendar=True)  # a copy, as above
         self.validate()
+
+    @property
+    def calendar(self) -> bool:
+        """Whether the world follows the calendar (the region's or the scenario's flag)."""
+        return bool(self.region.calendar or self.scenario.calendar)
 
     def validate(self) -> None:
         """Check every value; call it again after changing a field in place (models and
@@ -673,6 +781,16 @@ class SimulationConfig:
                     "The scenario replaces the data year; change both, or build a new "
                     "SimulationConfig.",
                 )
+        if not isinstance(self.scenario.calendar, bool):
+            raise ConfigError("scenario.calendar", self.scenario.calendar, "true or false")
+        if self.scenario.calendar and not self.region.calendar:
+            raise ConfigError(
+                "region.calendar",
+                self.region.calendar,
+                "true when scenario.calendar is true",
+                "The scenario turns the calendar on when the configuration is built; "
+                "set region.calendar=true too, or build a new SimulationConfig.",
+            )
         if not self.study or not all(c.isalnum() or c in "-_." for c in self.study):
             raise ConfigError("study", self.study, "a folder name (letters, digits, - _ .)")
         self.engine.validate("engine")
@@ -681,6 +799,16 @@ class SimulationConfig:
         self.weights.validate("weights")
         self.dynamics.validate("dynamics")
         self.decision.validate("decision")
+        if self.calendar:
+            last = last_calendar_tick(self.region.year, self.region.tick_months)
+            if self.ticks > last:
+                raise ConfigError(
+                    "ticks",
+                    self.ticks,
+                    f"at most {last} ticks for a calendar run from {self.region.year} "
+                    f"(tick {last} ends by the end of {CALENDAR_LAST_YEAR}; a calendar run "
+                    f"may not pass it)",
+                )
 
 
 DOMAINS: dict[str, dict[str, Domain]] = {

@@ -2,18 +2,22 @@
 
 ``build_world`` reads the attributes file (``data/state_attributes.csv``, copied from
 the project's shared data with its ``source`` column), picks each field's value for the
-region's year, and combines it with the judgements in the region config. The result is
-immutable; events produce modified copies of its parameter tables (``events.py``).
+region's year, and combines it with the judgements in the region config. A calendar
+world (``region.calendar``) also holds the data-driven parameters of every year from the
+start to 2024 (``model.calendar``); ``World.params_for_tick`` gives a tick's base
+parameters. The result is immutable; events produce modified copies of its parameter
+tables (``events.py``).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -29,6 +33,9 @@ from alignment_sim.model.params import (
     attribute_domain,
 )
 
+if TYPE_CHECKING:
+    from alignment_sim.model.calendar import Calendar
+
 FloatArray = NDArray[np.floating[Any]]
 IntArray = NDArray[np.int64]
 FLOAT = np.float32
@@ -42,6 +49,10 @@ and doubles its vector width (about a quarter faster). Outputs are written as fl
 Table = TypeVar("Table", "StateParams", "PoleParams", "PairParams")
 EARTH_RADIUS_KM = 6371.0
 ATTRIBUTE_COLUMNS = ("state", "year", "field", "value", "unit", "source")
+IMPUTED_COLUMNS = ("year", "state", "field", "value", "rule")
+Getter = Callable[[str, str, "dict[str, float] | None"], float]
+"""Reads a data field for a state: (attribute_state, field, the state's overrides) -> value."""
+BaseParams = tuple["StateParams", "PoleParams", "PairParams"]
 
 
 def packaged_data_path(name: str) -> Path:
@@ -160,9 +171,22 @@ def table_fields(table: str) -> list[str]:
     return [f.name for f in fields(PARAM_TABLES[table])]
 
 
+def empty_imputed() -> pd.DataFrame:
+    """An imputation table with no rows (``World.imputed`` of a static world)."""
+    return pd.DataFrame({name: [] for name in IMPUTED_COLUMNS}).astype(
+        {"year": "int64", "value": "float64", "state": object, "field": object, "rule": object}
+    )
+
+
 @dataclass(frozen=True)
 class World:
-    """Arrays for one region at one data year. N choosers, B poles, K = B + 1 options."""
+    """Arrays for one region at one data year. N choosers, B poles, K = B + 1 options.
+
+    ``state``, ``pole`` and ``pair`` hold the start year's parameters. A calendar world
+    (``calendar`` set) also holds each later year's data-driven values; ``imputed`` lists
+    every value it uses that was not observed in its year (columns ``IMPUTED_COLUMNS``;
+    ``rule`` says how it was filled, docs/MODEL.md "Calendar"). Empty for a static world.
+    """
 
     region: str
     year: int
@@ -181,6 +205,34 @@ class World:
     state_lon: FloatArray
     pole_lat: FloatArray
     pole_lon: FloatArray
+    calendar: Calendar | None = None
+    imputed: pd.DataFrame = field(default_factory=empty_imputed, repr=False)
+    _by_year: dict[int, BaseParams] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def params_for_tick(self, tick: int) -> BaseParams:
+        """The base parameters in force during ``tick``, before events.
+
+        Static world: always ``(state, pole, pair)``. Calendar world: those of the
+        calendar year that holds the tick's months (tick t >= 1 runs from
+        ``year_of_tick(t - 1)`` to ``year_of_tick(t)``; tick 0, the start, is in the start
+        year): the year's data-driven values (``Calendar.fields_of_year``) over this
+        world's tables, built once per year.
+        """
+        if self.calendar is None:
+            return self.state, self.pole, self.pair
+        offset = max(tick - 1, 0) * self.tick_months // 12
+        tables = self._by_year.get(offset)
+        if tables is None:
+            state, pole, pair = self.calendar.fields_of_year(self.year + offset)
+            tables = (
+                replace(self.state, **state),
+                replace(self.pole, **pole),
+                replace(self.pair, **pair),
+            )
+            self._by_year[offset] = tables
+        return tables
 
     @property
     def options(self) -> tuple[str, ...]:
@@ -199,14 +251,17 @@ class World:
         return len(self.poles)
 
     def year_of_tick(self, tick: int) -> float:
-        """Calendar year (fractional) at the start of ``tick``; tick 0 is 1 Jan of ``year``."""
+        """Calendar year (fractional) at the end of ``tick``, when its state is recorded;
+        tick 0 is 1 Jan of ``year``, and tick t >= 1 runs from ``year_of_tick(t - 1)``."""
         return self.year + tick * self.tick_months / 12.0
 
 
-def load_attributes(path: str | Path | None = None) -> pd.DataFrame:
-    """Read a long-form attributes file (state, year, field, value, unit, source)."""
+def load_attributes(
+    path: str | Path | None = None, key: str = "region.attributes_file"
+) -> pd.DataFrame:
+    """Read a long-form attributes file (state, year, field, value, unit, source); ``key``
+    names the setting in errors (the drivers file has the same form)."""
     file = Path(path) if path is not None else packaged_data_path("state_attributes.csv")
-    key = "region.attributes_file"
     if not file.is_file():
         raise DataError(key, str(file), "an existing CSV file of state attributes")
     try:
@@ -291,6 +346,20 @@ class AttributeLookup:
             raise DataError(exc.key, exc.value, exc.expected) from None
         return value
 
+    def observed(self, state: str, name: str) -> tuple[dict[int, float], float | None] | None:
+        """A field's rows for a state: values by year, and the time-invariant value (or
+        None); None when the file has no row for (state, field)."""
+        rows = self.rows.get((state, name))
+        if not rows:
+            return None
+        dated = {
+            int(when): self._number(state, when, name, raw)
+            for when, raw in rows
+            if not math.isnan(when)
+        }
+        fixed = [self._number(state, when, name, raw) for when, raw in rows if math.isnan(when)]
+        return dated, (fixed[0] if fixed else None)
+
     def get(self, state: str, name: str, overrides: dict[str, float] | None = None) -> float:
         if overrides and name in overrides:
             value = overrides[name]
@@ -326,15 +395,71 @@ def in_model_float(table: Table) -> Table:
     return replace(table, **values)
 
 
-def build_world(region: RegionSpec, attributes: pd.DataFrame | None = None) -> World:
-    """Compile a ``RegionSpec`` into a ``World`` of arrays (validating it first)."""
+def read_data_values(region: RegionSpec, get: Getter) -> dict[str, FloatArray]:
+    """The parameters that come from data, for one year, as float64 arrays.
+
+    ``get`` reads a field for a state (``AttributeLookup.get`` for a static world,
+    ``calendar.YearlyData.getter`` for a year of a calendar world). Keys: gdp_bn,
+    capability, autocracy, remittances (N,); pole_capability (B,); trade_share, grievance,
+    ties (B, N).
+    """
+    N, B = len(region.states), len(region.poles)
+    pole_cap = np.zeros(B)
+    for b, pole in enumerate(region.poles):
+        if pole.capability is not None:
+            pole_cap[b] = pole.capability
+        else:
+            assert pole.attribute_state is not None  # PoleSpec.validate
+            pole_cap[b] = get(pole.attribute_state, "cinc", None)
+    gdp, cinc, autocracy, remit = np.zeros(N), np.zeros(N), np.zeros(N), np.zeros(N)
+    trade, grievance, ties = np.zeros((B, N)), np.zeros((B, N)), np.zeros((B, N))
+    for i, spec in enumerate(region.states):
+        row, ov = spec.attribute_state, spec.overrides
+        gdp[i] = get(row, "gdp_current_usd", ov) / 1e9
+        cinc[i] = get(row, "cinc", ov)
+        polity = get(row, "polity2", ov)
+        autocracy[i] = (10.0 - polity) / 20.0
+        remit[i] = get(row, "remittances_received_pct_gdp", ov) / 100.0
+        for b, pole in enumerate(region.poles):
+            trade[b, i] = get(row, pole.trade_field, ov) / 100.0 if pole.trade_field else 0.0
+            if pole.grievance_field:
+                grievance[b, i] = get(row, pole.grievance_field, ov)
+            if pole.soft_power_basis == "ethnic_russian_share":
+                basis = get(row, "ethnic_russian_share_pct", ov) / 100.0
+            elif pole.soft_power_basis == "democracy":
+                basis = (polity + 10.0) / 20.0
+            else:
+                basis = 0.0
+            ties[b, i] = pole.soft_power_floor + (1.0 - pole.soft_power_floor) * basis
+    return {
+        "gdp_bn": gdp,
+        "capability": cinc,
+        "autocracy": autocracy,
+        "remittances": remit,
+        "pole_capability": pole_cap,
+        "trade_share": trade,
+        "grievance": grievance,
+        "ties": ties,
+    }
+
+
+def build_world(
+    region: RegionSpec,
+    attributes: pd.DataFrame | None = None,
+    drivers: pd.DataFrame | None = None,
+) -> World:
+    """Compile a ``RegionSpec`` into a ``World`` of arrays (validating it first).
+
+    ``attributes`` and ``drivers`` replace the region's attributes and drivers files
+    (the drivers are read only by a calendar world, ``region.calendar``).
+    """
     region.validate()
     table = attributes if attributes is not None else load_attributes(region.attributes_file)
     look = AttributeLookup(table, region.year, region.attributes_file or "state_attributes.csv")
     pole_names = region.pole_names
     N, B = len(region.states), len(region.poles)
 
-    pole_lat, pole_lon, pole_cap = np.zeros(B), np.zeros(B), np.zeros(B)
+    pole_lat, pole_lon = np.zeros(B), np.zeros(B)
     for b, pole in enumerate(region.poles):
         if pole.attribute_state is not None:
             pole_lat[b] = (
@@ -347,55 +472,41 @@ def build_world(region: RegionSpec, attributes: pd.DataFrame | None = None) -> W
                 if pole.capital_lon is not None
                 else look.get(pole.attribute_state, "capital_lon")
             )
-            pole_cap[b] = (
-                pole.capability
-                if pole.capability is not None
-                else look.get(pole.attribute_state, "cinc")
-            )
         else:
             assert pole.capital_lat is not None and pole.capital_lon is not None
-            assert pole.capability is not None
-            pole_lat[b], pole_lon[b], pole_cap[b] = (
-                pole.capital_lat,
-                pole.capital_lon,
-                pole.capability,
-            )
+            pole_lat[b], pole_lon[b] = pole.capital_lat, pole.capital_lon
 
-    gdp, cinc, autocracy, remit = np.zeros(N), np.zeros(N), np.zeros(N), np.zeros(N)
-    lat, lon, exposure = np.zeros(N), np.zeros(N), np.zeros(N)
-    proximity, presence, trade = np.zeros((B, N)), np.zeros((B, N)), np.zeros((B, N))
-    origin, transit, ties = np.zeros((B, N)), np.zeros((B, N)), np.zeros((B, N))
-    grievance, autonomy = np.zeros((B, N)), np.zeros(N)
-    initial = np.zeros(N, dtype=np.int64)
+    calendar: Calendar | None = None
+    imputed = empty_imputed()
     options = [*pole_names, HEDGE]
+    if region.calendar:
+        from alignment_sim.model.calendar import build_calendar, starting_alignment
+
+        calendar, imputed = build_calendar(region, look, drivers)
+        values = calendar.start_values
+        initial = starting_alignment(region, options)
+    else:
+        values = read_data_values(region, look.get)
+        initial = np.array(
+            [options.index(spec.initial[str(region.year)]) for spec in region.states],
+            dtype=np.int64,
+        )
+
+    lat, lon, exposure = np.zeros(N), np.zeros(N), np.zeros(N)
+    proximity, presence = np.zeros((B, N)), np.zeros((B, N))
+    origin, transit, autonomy = np.zeros((B, N)), np.zeros((B, N)), np.zeros(N)
     for i, spec in enumerate(region.states):
         row, ov = spec.attribute_state, spec.overrides
-        gdp[i] = look.get(row, "gdp_current_usd", ov) / 1e9
-        cinc[i] = look.get(row, "cinc", ov)
-        polity = look.get(row, "polity2", ov)
-        autocracy[i] = (10.0 - polity) / 20.0
-        remit[i] = look.get(row, "remittances_received_pct_gdp", ov) / 100.0
         lat[i] = look.get(row, "capital_lat", ov)
         lon[i] = look.get(row, "capital_lon", ov)
         exposure[i] = spec.threat_exposure
         autonomy[i] = spec.autonomy
-        initial[i] = options.index(spec.initial[str(region.year)])
         for b, pole in enumerate(region.poles):
             distance = great_circle_km(lat[i], lon[i], pole_lat[b], pole_lon[b])
             proximity[b, i] = math.exp(-distance / pole.reach_km)
             presence[b, i] = spec.presence.get(pole.name, 0.0)
-            trade[b, i] = look.get(row, pole.trade_field, ov) / 100.0 if pole.trade_field else 0.0
             origin[b, i] = spec.remittance_origin.get(pole.name, 0.0)
             transit[b, i] = spec.transit.get(pole.name, 0.0)
-            if pole.grievance_field:
-                grievance[b, i] = look.get(row, pole.grievance_field, ov)
-            if pole.soft_power_basis == "ethnic_russian_share":
-                basis = look.get(row, "ethnic_russian_share_pct", ov) / 100.0
-            elif pole.soft_power_basis == "democracy":
-                basis = (polity + 10.0) / 20.0
-            else:
-                basis = 0.0
-            ties[b, i] = pole.soft_power_floor + (1.0 - pole.soft_power_floor) * basis
 
     index = {name: i for i, name in enumerate(region.state_names)}
     affinity = np.zeros((N, N))
@@ -406,6 +517,7 @@ def build_world(region: RegionSpec, attributes: pd.DataFrame | None = None) -> W
     def per_pole(attr: str) -> FloatArray:
         return np.array([float(getattr(p, attr)) for p in region.poles])
 
+    budget = calendar.start_budget if calendar is not None else per_pole("budget_bn_usd")
     return World(
         region=region.name,
         year=region.year,
@@ -417,20 +529,20 @@ def build_world(region: RegionSpec, attributes: pd.DataFrame | None = None) -> W
         pole_colors=tuple(p.color for p in region.poles),
         state=in_model_float(
             StateParams(
-                gdp_bn=gdp,
-                capability=cinc,
-                autocracy=autocracy,
+                gdp_bn=values["gdp_bn"],
+                capability=values["capability"],
+                autocracy=values["autocracy"],
                 threat_exposure=exposure,
                 regime_insecurity=np.zeros(N),
-                remittances=remit,
+                remittances=values["remittances"],
                 autonomy=autonomy,
             )
         ),
         pole=in_model_float(
             PoleParams(
-                capability=pole_cap,
+                capability=values["pole_capability"],
                 military_weight=per_pole("military_weight"),
-                budget_bn=per_pole("budget_bn_usd"),
+                budget_bn=budget,
                 credibility=per_pole("credibility"),
                 regime_support=per_pole("regime_support"),
                 soft_power=per_pole("soft_power"),
@@ -448,14 +560,14 @@ def build_world(region: RegionSpec, attributes: pd.DataFrame | None = None) -> W
             PairParams(
                 proximity=proximity,
                 presence=presence,
-                trade_share=trade,
+                trade_share=values["trade_share"],
                 remittance_origin=origin,
                 transit=transit,
-                ties=ties,
+                ties=values["ties"],
                 conditionality=np.repeat(per_pole("conditionality")[:, None], N, axis=1),
                 pressure=np.ones((B, N)),
                 focus=np.ones((B, N)),
-                grievance=grievance,
+                grievance=values["grievance"],
             )
         ),
         affinity=affinity.astype(FLOAT),
@@ -464,4 +576,6 @@ def build_world(region: RegionSpec, attributes: pd.DataFrame | None = None) -> W
         state_lon=lon,
         pole_lat=pole_lat,
         pole_lon=pole_lon,
+        calendar=calendar,
+        imputed=imputed,
     )

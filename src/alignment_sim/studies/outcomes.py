@@ -139,9 +139,13 @@ def alignment_from_labels(
 def year_end_ticks(start_year: int, tick_months: int, ticks: int) -> tuple[np.ndarray, np.ndarray]:
     """The calendar years a run of ``ticks`` ticks covers, and each year's last tick.
 
-    Tick t starts at ``start_year + t * tick_months / 12`` (tick 0 is 1 January of
-    ``start_year``). Year Y's last tick is the last one starting in Y; the year is covered
-    when that tick is in the run (t <= ``ticks``). Returns (years, ticks), both (Y,) int64.
+    Tick t covers the months from ``(t - 1) * tick_months`` to ``t * tick_months`` after
+    1 January of ``start_year`` (tick 1 is the first quarter with quarterly ticks), and the
+    option chosen at tick t is the state's status at its end; events dated in a tick's
+    months apply in that tick (``events.tick_of_date``). Year Y's last tick is the last one
+    that starts in Y (with quarterly ticks, the one ending on 31 December); the year is
+    covered when that tick is in the run (t <= ``ticks``). Returns (years, ticks), both
+    (Y,) int64.
     """
     if tick_months < 1:
         raise ValueError(f"tick_months must be at least 1, not {tick_months}")
@@ -150,7 +154,7 @@ def year_end_ticks(start_year: int, tick_months: int, ticks: int) -> tuple[np.nd
     year = start_year
     while True:
         months = (year + 1 - start_year) * 12  # from the start to 1 January of year + 1
-        last = -(-months // tick_months) - 1  # the last t with t * tick_months < months
+        last = -(-months // tick_months)  # the last t with (t - 1) * tick_months < months
         if last > ticks:
             break
         years.append(year)

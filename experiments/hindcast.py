@@ -1,0 +1,224 @@
+"""Rolling-origin hindcasts inside the alignment record, in one command.
+
+For each origin year (1995, 2000 and 2005 by default) the `history` scenario runs from
+1 January of that year, starting from the record's labels of that year, with the shocks
+dated after it, to the end of 2010; `alignment-sim-score` then scores the years after the
+origin against the record, beside the persistence and sticky base-rate baselines fitted
+on the record up to the origin. Nothing after 2010 is used: that is the out-of-sample
+period.
+
+    python experiments/hindcast.py                      # 200 runs per origin
+    python experiments/hindcast.py --replications 50 --out results/hindcast-quick
+
+Writes, under --out: each origin's study job (runs/origin=Y/) and scores
+(scores/origin=Y/), `summary.csv` and `summary.md` (the table the README quotes) and
+`report.html` (the table, and per origin each state's yearly probabilities from the runs
+against the recorded labels). The last printed line is one JSON object: the summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from alignment_sim.model.world import packaged_data_path
+from alignment_sim.outputs.files import atomic_write, atomic_write_bytes
+from alignment_sim.report.record import LABELS, LAST_IN_SAMPLE_YEAR
+
+BIN = Path(sys.executable).parent
+RECORD = packaged_data_path("alignment_by_year_1991_2010.csv")
+COLOURS = {"russia": "#c0392b", "china": "#d4ac0d", "west": "#2e86c1", "hedge": "#7f8c8d"}
+SHOWN = ("accuracy", "brier", "log_score")
+
+
+def run(command: list[str]) -> str:
+    """Run one command of the package; stop with its own message if it fails."""
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"hindcast: {' '.join(command[:3])} ... failed (exit {done.returncode})")
+    return done.stdout
+
+
+def hindcast(origin: int, to: int, replications: int, out: Path, extra: list[str]) -> dict:
+    """One origin: the study job, then its scores; returns the score's JSON summary."""
+    runs = out / "runs" / f"origin={origin}"
+    scores = out / "scores" / f"origin={origin}"
+    ticks = (to - origin + 1) * 4
+    print(f"origin {origin}: {replications} runs of {origin}-{to} ({ticks} ticks) ...", flush=True)
+    run(
+        [
+            str(BIN / "alignment-sim"),
+            "scenario=history",
+            f"region.year={origin}",
+            f"ticks={ticks}",
+            f"replications={replications}",
+            "study=hindcast",
+            "engine.progress=false",
+            "output.quiet=true",
+            f"hydra.run.dir={runs}",
+            *extra,
+        ]
+    )
+    if scores.exists():
+        shutil.rmtree(scores)
+    printed = run(
+        [
+            str(BIN / "alignment-sim-score"),
+            str(runs),
+            "--record",
+            str(RECORD),
+            "--origin",
+            str(origin),
+            "--to",
+            str(to),
+            "--out",
+            str(scores),
+        ]
+    )
+    return dict(json.loads(printed.strip().splitlines()[-1]))
+
+
+def summary_table(results: dict[int, dict]) -> pd.DataFrame:
+    rows = []
+    for origin, s in results.items():
+        rows.append(
+            {
+                "origin": origin,
+                "years": f"{s['from']}-{s['to']}",
+                "state-years": s["n_state_years"],
+                "runs": s["n_runs"],
+                **{
+                    f"{m} {who}": s[m + suffix]
+                    for m in SHOWN
+                    for who, suffix in (
+                        ("model", ""),
+                        ("persistence", "_persistence"),
+                        ("sticky", "_sticky"),
+                    )
+                },
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """The README's table: one row per origin and forecaster."""
+    lines = [
+        "| origin | years scored | forecaster | accuracy | Brier (lower is better) "
+        "| log score (higher is better) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for _, row in table.iterrows():
+        for who in ("model", "persistence", "sticky"):
+            name = {"sticky": "sticky base rate"}.get(who, who)
+            lines.append(
+                f"| {row['origin']} | {row['years']} | {name} | {row[f'accuracy {who}']:.3f} "
+                f"| {row[f'brier {who}']:.3f} | {row[f'log_score {who}']:.3f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def timelines(forecasts: pd.DataFrame, origin: int) -> bytes:
+    """Per state: the runs' yearly probability of each label (stacked) and the record."""
+    model = forecasts[forecasts["forecaster"] == "model"]
+    states = sorted(model["state"].unique())
+    ncols = 4
+    nrows = -(-len(states) // ncols)
+    fig = Figure(figsize=(3.2 * ncols, 2.2 * nrows + 0.8), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+    for ax, state in zip(axes.flat, states, strict=False):
+        rows = model[model["state"] == state].sort_values("year")
+        years = rows["year"].to_numpy()
+        ax.stackplot(
+            years,
+            *[rows[f"p_{label}"].to_numpy() for label in LABELS],
+            colors=[COLOURS[label] for label in LABELS],
+            alpha=0.55,
+            labels=list(LABELS),
+        )
+        for label in LABELS:
+            hit = rows[rows["observed"] == label]
+            ax.scatter(hit["year"], [1.04] * len(hit), color=COLOURS[label], s=14, marker="s")
+        ax.set_title(state, fontsize=10)
+        ax.set_ylim(0, 1.08)
+        ax.grid(alpha=0.25)
+    for ax in axes.flat[len(states) :]:
+        ax.set_visible(False)
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncols=4)
+    fig.suptitle(
+        f"Origin {origin}: share of runs giving each label (areas); the record (squares on top)"
+    )
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def report(out: Path, table: pd.DataFrame, figures: dict[int, bytes]) -> None:
+    parts = [
+        "<!doctype html><meta charset='utf-8'><title>alignment-sim: hindcasts</title>",
+        "<style>body{font-family:sans-serif;max-width:1300px;margin:2em auto}"
+        "td,th{padding:2px 8px;border-bottom:1px solid #ddd}</style>",
+        "<h1>Rolling-origin hindcasts inside the alignment record</h1>",
+        "<p>Each origin's runs start on 1 January of the origin year from the record's labels "
+        "and apply the shocks dated after it; the years after the origin up to "
+        f"{LAST_IN_SAMPLE_YEAR} are scored. The baselines see only the record up to the "
+        "origin: persistence carries the origin's label forward; the sticky base rate stays "
+        "with the record's yearly stay rate and moves where recorded moves went.</p>",
+        table.to_html(index=False, float_format=lambda v: f"{v:.3f}"),
+    ]
+    for origin, png in figures.items():
+        data = base64.b64encode(png).decode()
+        parts.append(f"<h2>Origin {html.escape(str(origin))}</h2>")
+        parts.append(f"<img alt='timelines from {origin}' src='data:image/png;base64,{data}'>")
+    with atomic_write(out / "report.html", "w") as handle:
+        handle.write("\n".join(parts))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--origins", type=int, nargs="+", default=[1995, 2000, 2005])
+    parser.add_argument("--to", type=int, default=LAST_IN_SAMPLE_YEAR)
+    parser.add_argument("--replications", type=int, default=200)
+    parser.add_argument("--out", type=Path, default=Path("results/hindcast"))
+    parser.add_argument(
+        "overrides", nargs="*", help="extra alignment-sim overrides, e.g. decision=best_response"
+    )
+    args = parser.parse_args(argv)
+    if args.to > LAST_IN_SAMPLE_YEAR:
+        parser.error(f"--to {args.to}: hindcasts stay inside the record (<= {LAST_IN_SAMPLE_YEAR})")
+    if any(not 1992 <= o < args.to for o in args.origins):
+        parser.error(f"--origins: expected years from 1992 to {args.to - 1}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = {
+        o: hindcast(o, args.to, args.replications, args.out, args.overrides) for o in args.origins
+    }
+    table = summary_table(results)
+    figures = {
+        o: timelines(pd.read_csv(args.out / "scores" / f"origin={o}" / "forecasts.csv"), o)
+        for o in args.origins
+    }
+    atomic_write_bytes(args.out / "summary.csv", table.to_csv(index=False).encode())
+    atomic_write_bytes(args.out / "summary.md", markdown(table).encode())
+    report(args.out, table, figures)
+    print(markdown(table))
+    print(f"Wrote summary.csv, summary.md and report.html in {args.out}")
+    keys = [m + suffix for m in SHOWN for suffix in ("", "_persistence", "_sticky")]
+    keys += ["n_state_years", "n_runs"]
+    print(json.dumps({str(o): {k: results[o][k] for k in keys} for o in args.origins}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

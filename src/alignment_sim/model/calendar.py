@@ -1,0 +1,409 @@
+"""The world by calendar year: yearly data series, how gaps are filled, and pole budgets.
+
+A calendar world (``region.calendar``) takes every data-driven parameter from the year in
+force: the drivers file (``data/drivers_by_year.csv``, yearly 1991-2024, copied from the
+project's shared data with its ``source`` column) for the fields it has, the attributes
+file (2000, 2010, 2015) for the rest. The rules (docs/MODEL.md, "Calendar"):
+
+- between two observed years a value is interpolated linearly (``interpolated``); a 0/1
+  flag keeps its last observation until the next (``held_last``);
+- before a series starts it takes its first value (``held_first``), after it ends its
+  last (``held_last``);
+- GDP (World Bank, Oct-2024 vintage, to 2023) is extended by the growth of the Jul-2026
+  vintage (to 2024), and trade shares (COW, to 2014) by the change, in percentage points,
+  of the IMF DOTS shares (to 2020): ``chain_linked``;
+- pole budgets follow ``region.budget_rules`` (``pole_budgets``).
+
+Every value used that was not observed in its year is a row of ``World.imputed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from alignment_sim.errors import ConfigError, DataError
+from alignment_sim.model.params import (
+    CALENDAR_FIRST_YEAR,
+    CALENDAR_LAST_YEAR,
+    FLAG,
+    RegionSpec,
+    attribute_domain,
+)
+from alignment_sim.model.world import (
+    FLOAT,
+    IMPUTED_COLUMNS,
+    AttributeLookup,
+    FloatArray,
+    Getter,
+    IntArray,
+    load_attributes,
+    packaged_data_path,
+    read_data_values,
+)
+
+CALENDAR_YEARS = range(CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR + 1)
+RECORD_FILE = "alignment_by_year_1991_2010.csv"
+RECORD_LAST_YEAR = 2010
+"""Record years after 2010 are the out-of-sample period: never read for a start."""
+DRIVERS_FILE = "drivers_by_year.csv"
+GDP_FIELD = "gdp_current_usd"
+LENDING_FIELD = "chinese_devfin_commitments_usd2021"
+BUDGET_REFERENCE_YEAR = 2015
+"""The year the configured budgets describe (the calibrated 2015 world)."""
+LENDING_WINDOW_YEARS = 3
+"""China's budget: mean of the commitments of this many years, ending in the year."""
+EXTENSIONS: dict[str, tuple[str, str]] = {
+    GDP_FIELD: ("gdp_current_usd_v2026", "ratio"),
+    "trade_share_russia_pct": ("dots_trade_share_russia_pct", "difference"),
+    "trade_share_china_pct": ("dots_trade_share_china_pct", "difference"),
+    "trade_share_eu_pct": ("dots_trade_share_eu_pct", "difference"),
+}
+"""A series -> (the series that extends it after it ends, and how: ``ratio`` scales the
+last common value by the extension's growth; ``difference`` adds its change)."""
+
+STATE_FIELDS = ("gdp_bn", "capability", "autocracy", "remittances")
+PAIR_FIELDS = ("trade_share", "grievance", "ties")
+FieldValues = dict[str, FloatArray]
+
+
+@dataclass(frozen=True)
+class Series:
+    """A field's value in every calendar year 1992-2024, and how each was obtained
+    (``None``: observed in its year; else the rule that filled it)."""
+
+    values: tuple[float, ...]
+    rules: tuple[str | None, ...]
+
+    def at(self, year: int) -> tuple[float, str | None]:
+        k = year - CALENDAR_FIRST_YEAR
+        return self.values[k], self.rules[k]
+
+
+def fill_years(observed: Mapping[int, tuple[float, str | None]], step: bool = False) -> Series:
+    """A value for every calendar year from observations {year: (value, rule)}.
+
+    Between observations: linear interpolation (``step``: the last observation holds);
+    before the first: the first (``held_first``); after the last: the last (``held_last``).
+    """
+    years = sorted(observed)
+    values: list[float] = []
+    rules: list[str | None] = []
+    for year in CALENDAR_YEARS:
+        if year in observed:
+            value, rule = observed[year]
+        elif year < years[0]:
+            value, rule = observed[years[0]][0], "held_first"
+        elif year > years[-1]:
+            value, rule = observed[years[-1]][0], "held_last"
+        else:
+            before = max(y for y in years if y < year)
+            after = min(y for y in years if y > year)
+            low, high = observed[before][0], observed[after][0]
+            if step:
+                value, rule = low, "held_last"
+            else:
+                value = low + (high - low) * (year - before) / (after - before)
+                rule = "interpolated"
+        values.append(value)
+        rules.append(rule)
+    return Series(tuple(values), tuple(rules))
+
+
+def chain_link(
+    base: Mapping[int, float], extension: Mapping[int, float], how: str
+) -> dict[int, tuple[float, str | None]]:
+    """``base`` observations, extended after its last year by ``extension``'s movement
+    from the last year both have (``ratio``: growth; ``difference``: change, kept within
+    0-100 for percentages). Extended values carry the rule ``chain_linked``."""
+    linked: dict[int, tuple[float, str | None]] = {y: (v, None) for y, v in base.items()}
+    common = [y for y in base if y in extension]
+    if not common:
+        return linked
+    anchor = max(common)
+    for year, value in extension.items():
+        if year <= max(base):
+            continue
+        if how == "ratio":
+            if extension[anchor] == 0.0:
+                continue
+            linked[year] = (base[anchor] * value / extension[anchor], "chain_linked")
+        else:
+            spliced = base[anchor] + value - extension[anchor]
+            linked[year] = (min(100.0, max(0.0, spliced)), "chain_linked")
+    return linked
+
+
+class YearlyData:
+    """Every (state, field) series a calendar world reads, built on first use.
+
+    ``value`` records each value used in the world's years that was not observed in its
+    year (``imputed``); ``getter(year)`` reads like ``AttributeLookup.get``, overrides
+    first.
+    """
+
+    def __init__(self, drivers: AttributeLookup, attributes: AttributeLookup, first: int) -> None:
+        self.drivers = drivers
+        self.attributes = attributes
+        self.first = first
+        self.series_by_key: dict[tuple[str, str], Series] = {}
+        self.imputed: dict[tuple[int, str, str], tuple[float, str]] = {}
+
+    def series(self, state: str, name: str) -> Series:
+        key = (state, name)
+        if key not in self.series_by_key:
+            self.series_by_key[key] = self._build(state, name)
+        return self.series_by_key[key]
+
+    def _build(self, state: str, name: str) -> Series:
+        step = attribute_domain(name) is FLAG
+        rows = self.drivers.observed(state, name)
+        if rows is not None and rows[0]:
+            base = rows[0]
+            if name in EXTENSIONS:
+                extension_name, how = EXTENSIONS[name]
+                extension = self.drivers.observed(state, extension_name)
+                if extension is not None:
+                    return fill_years(chain_link(base, extension[0], how), step)
+            return fill_years({y: (v, None) for y, v in base.items()}, step)
+        rows = self.attributes.observed(state, name)
+        if rows is not None:
+            dated, fixed = rows
+            if dated:
+                return fill_years({y: (v, None) for y, v in dated.items()}, step)
+            if fixed is not None:
+                return Series((fixed,) * len(CALENDAR_YEARS), (None,) * len(CALENDAR_YEARS))
+        raise DataError(
+            f"{self.drivers.file_label}[{state}, {name}]",
+            None,
+            f"a series for state '{state}' and field '{name}' in {self.drivers.file_label} "
+            f"or {self.attributes.file_label}",
+            "Add its rows to one of the files, or give the value in the state's 'overrides'.",
+        )
+
+    def value(self, state: str, name: str, year: int) -> float:
+        value, rule = self.series(state, name).at(year)
+        if rule is not None and year >= self.first:
+            self.imputed[(year, state, name)] = (value, rule)
+        return value
+
+    def getter(self, year: int) -> Getter:
+        def get(state: str, name: str, overrides: dict[str, float] | None) -> float:
+            if overrides and name in overrides:
+                value = overrides[name]
+                attribute_domain(name).check(f"overrides.{name} (state {state})", value)
+                return float(value)
+            return self.value(state, name, year)
+
+        return get
+
+    def imputed_frame(self) -> pd.DataFrame:
+        rows = [
+            (year, state, name, value, rule)
+            for (year, state, name), (value, rule) in sorted(self.imputed.items())
+        ]
+        frame = pd.DataFrame(rows, columns=list(IMPUTED_COLUMNS))
+        return frame.astype({"year": "int64", "value": "float64"})
+
+
+def lending_budgets(
+    region: RegionSpec, data: YearlyData, lender: str
+) -> dict[int, tuple[float, str | None]]:
+    """China's budget by year, US$ bn: the mean of its development-finance commitments
+    (AidData, constant 2021 US$) to the region's states over ``LENDING_WINDOW_YEARS``
+    years ending in the year (the window starts no earlier than 1992).
+
+    Before the data start (2000), a year's commitments are backcast as the first year's
+    scaled by the lender's GDP (``backcast``); after they end (2021), the last budget
+    holds (``held_last``). A state with no rows (never a recipient) counts as zero.
+    """
+    observed_years: dict[str, list[int]] = {}
+    for spec in region.states:
+        rows = data.drivers.observed(spec.attribute_state, LENDING_FIELD)
+        if rows is not None and rows[0]:
+            observed_years[spec.attribute_state] = sorted(rows[0])
+    if not observed_years:
+        raise DataError(
+            f"{data.drivers.file_label}[{LENDING_FIELD}]",
+            None,
+            f"rows of '{LENDING_FIELD}' for at least one chooser (budget rule chinese_lending)",
+        )
+    recipients = list(observed_years)
+    first = min(years[0] for years in observed_years.values())
+    last = max(years[-1] for years in observed_years.values())
+    lender_gdp = data.series(lender, GDP_FIELD)
+    yearly: dict[int, tuple[float, str | None]] = {}
+    for year in range(CALENDAR_FIRST_YEAR, last + 1):
+        if year >= first:
+            total = sum(data.value(r, LENDING_FIELD, year) for r in recipients)
+            yearly[year] = (total / 1e9, None)
+        else:
+            scale = lender_gdp.at(year)[0] / lender_gdp.at(first)[0]
+            first_total = sum(data.value(r, LENDING_FIELD, first) for r in recipients)
+            yearly[year] = (first_total / 1e9 * scale, "backcast")
+    budgets: dict[int, tuple[float, str | None]] = {}
+    for year in CALENDAR_YEARS:
+        if year > last:
+            budgets[year] = (budgets[last][0], "held_last")
+            continue
+        window = [yearly[y] for y in range(max(CALENDAR_FIRST_YEAR, year - 2), year + 1)]
+        mean = sum(v for v, _ in window) / len(window)
+        budgets[year] = (mean, "backcast" if any(r for _, r in window) else None)
+    return budgets
+
+
+def pole_budgets(region: RegionSpec, data: YearlyData) -> dict[int, FloatArray]:
+    """Each pole's budget (US$ bn a year) for every year from the start, by its rule.
+
+    ``constant``: the configured ``budget_bn_usd``. ``gdp``: the configured budget times
+    GDP_y / GDP_2015 of the pole's ``attribute_state`` (elasticity 1). ``chinese_lending``:
+    ``lending_budgets``. Budget values not observed in their year are recorded as
+    imputed (state: the pole's attribute_state, field ``budget_bn_usd``).
+    """
+    years = range(region.year, CALENDAR_LAST_YEAR + 1)
+    budgets: dict[int, FloatArray] = {year: np.zeros(len(region.poles)) for year in years}
+    for b, pole in enumerate(region.poles):
+        rule = region.budget_rules.get(pole.name, "constant")
+        for year in years:
+            budgets[year][b] = pole.budget_bn_usd
+        if rule == "gdp":
+            assert pole.attribute_state is not None  # RegionSpec.validate
+            reference = data.series(pole.attribute_state, GDP_FIELD).at(BUDGET_REFERENCE_YEAR)[0]
+            for year in years:
+                gdp = data.value(pole.attribute_state, GDP_FIELD, year)
+                budgets[year][b] = pole.budget_bn_usd * gdp / reference
+        elif rule == "chinese_lending":
+            assert pole.attribute_state is not None  # RegionSpec.validate
+            lending = lending_budgets(region, data, pole.attribute_state)
+            for year in years:
+                value, how = lending[year]
+                budgets[year][b] = value
+                if how is not None:
+                    data.imputed[(year, pole.attribute_state, "budget_bn_usd")] = (value, how)
+    return budgets
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The data-driven parameters of every year from the start year to 2024, as float32
+    arrays: per year the fields of ``StateParams`` (``STATE_FIELDS``), ``PoleParams``
+    (capability, budget_bn) and ``PairParams`` (``PAIR_FIELDS``) that data set."""
+
+    first_year: int
+    state: tuple[FieldValues, ...]
+    pole: tuple[FieldValues, ...]
+    pair: tuple[FieldValues, ...]
+    start_values: dict[str, FloatArray]
+    start_budget: FloatArray
+
+    @property
+    def last_year(self) -> int:
+        return self.first_year + len(self.state) - 1
+
+    def fields_of_year(self, year: int) -> tuple[FieldValues, FieldValues, FieldValues]:
+        """The year's data-driven values by table (state, pole, pair)."""
+        if not self.first_year <= year <= self.last_year:
+            raise ConfigError(
+                "tick",
+                year,
+                f"a tick that starts in {self.first_year}-{self.last_year} (calendar run)",
+            )
+        k = year - self.first_year
+        return self.state[k], self.pole[k], self.pair[k]
+
+
+@cache
+def _drivers_lookup(path: str) -> AttributeLookup:
+    """The drivers file, read and checked once per path (rows as ``load_attributes``)."""
+    return AttributeLookup(load_attributes(path, "region.drivers_file"), 0, Path(path).name)
+
+
+def build_calendar(
+    region: RegionSpec, attributes: AttributeLookup, drivers: pd.DataFrame | None = None
+) -> tuple[Calendar, pd.DataFrame]:
+    """The yearly parameters of a calendar world and its imputation table."""
+    if drivers is not None:
+        drivers_lookup = AttributeLookup(drivers, 0, DRIVERS_FILE)
+    else:
+        path = region.drivers_file or str(packaged_data_path(DRIVERS_FILE))
+        drivers_lookup = _drivers_lookup(path)
+    data = YearlyData(drivers_lookup, attributes, region.year)
+    budgets = pole_budgets(region, data)
+    state, pole, pair = [], [], []
+    start_values: dict[str, FloatArray] = {}
+    for year in range(region.year, CALENDAR_LAST_YEAR + 1):
+        values = read_data_values(region, data.getter(year))
+        if year == region.year:
+            start_values = values
+        as_model = {name: np.asarray(v, dtype=FLOAT) for name, v in values.items()}
+        state.append({name: as_model[name] for name in STATE_FIELDS})
+        pole.append(
+            {
+                "capability": as_model["pole_capability"],
+                "budget_bn": np.asarray(budgets[year], dtype=FLOAT),
+            }
+        )
+        pair.append({name: as_model[name] for name in PAIR_FIELDS})
+    calendar = Calendar(
+        first_year=region.year,
+        state=tuple(state),
+        pole=tuple(pole),
+        pair=tuple(pair),
+        start_values=start_values,
+        start_budget=budgets[region.year],
+    )
+    return calendar, data.imputed_frame()
+
+
+@cache
+def record_labels(year: int) -> dict[str, str]:
+    """The record's label of each state in ``year`` (``data/alignment_by_year_1991_2010.csv``,
+    rule ``score_v1``); none after ``RECORD_LAST_YEAR``."""
+    if year > RECORD_LAST_YEAR:
+        return {}
+    path = packaged_data_path(RECORD_FILE)
+    try:
+        record = pd.read_csv(path, usecols=["state", "year", "primary_alignment"])
+    except (OSError, ValueError) as exc:
+        raise DataError("alignment record", str(path), "a readable record CSV", str(exc)) from None
+    rows = record[record["year"] == year]
+    return dict(zip(rows["state"], rows["primary_alignment"], strict=True))
+
+
+def starting_alignment(region: RegionSpec, options: list[str]) -> IntArray:
+    """Each chooser's option at tick 0 of a calendar run: its ``initial`` entry for the
+    start year if given, else the record's label of that year (by ``attribute_state``)."""
+    year = region.year
+    labels = record_labels(year)
+    initial = np.zeros(len(region.states), dtype=np.int64)
+    missing = []
+    for i, spec in enumerate(region.states):
+        label = spec.initial.get(str(year), labels.get(spec.attribute_state))
+        if label is None:
+            missing.append(spec.name)
+            continue
+        if label not in options:
+            raise ConfigError(
+                f"region.states[{i}].initial.{year}",
+                label,
+                f"an option of this region ({', '.join(options)}) as the start of {year}",
+                f"The record ({RECORD_FILE}) labels {spec.attribute_state} '{label}' in "
+                f"{year}; give the state's start in the region file's 'initial'.",
+            )
+        initial[i] = options.index(label)
+    if missing:
+        raise ConfigError(
+            "region.year",
+            year,
+            f"a start year with a starting alignment for every state (none for "
+            f"{', '.join(missing)} in {year})",
+            f'Add initial: {{"{year}": <option>}} to those states in the region file '
+            f"(options: {', '.join(options)}), or their {year} rows to data/{RECORD_FILE} "
+            f"(the record covers 1991-{RECORD_LAST_YEAR} and is never read after it).",
+        )
+    return initial

@@ -1,0 +1,190 @@
+"""A world that follows the calendar: yearly values, imputation, pole budgets, start years."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import tiny_attributes, tiny_region
+
+from alignment_sim import AlignmentModel, ConfigError, DataError, build_world, default_config
+from alignment_sim.engine.batch import run_batch
+from alignment_sim.model.calendar import chain_link, fill_years
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.params import EngineParams, RegionSpec
+from alignment_sim.model.world import World
+from alignment_sim.presets import load_region
+
+DATA = Path(__file__).parents[1] / "src/alignment_sim/data"
+
+
+def drivers_value(state: str, field: str, year: int) -> float:
+    """A value of the packaged drivers file, read without the package's code."""
+    table = pd.read_csv(DATA / "drivers_by_year.csv")
+    row = table[(table.state == state) & (table.field == field) & (table.year == year)]
+    assert len(row) == 1
+    return float(row.value.iloc[0])
+
+
+def calendar_region(year: int) -> RegionSpec:
+    region = load_region("post_soviet")
+    region.calendar = True
+    region.year = year
+    return region
+
+
+@pytest.fixture(scope="module")
+def world_1992() -> World:
+    return build_world(calendar_region(1992))
+
+
+def tiny_calendar_world(gdp_of_a: dict[int, float]) -> World:
+    """The tiny world from 1992, with state A's GDP given by year in a drivers table."""
+    region = tiny_region()
+    region.calendar = True
+    region.year = 1992
+    for state in region.states:
+        state.initial["1992"] = state.initial["2015"]
+    drivers = pd.DataFrame(
+        [
+            {"state": "A", "year": y, "field": "gdp_current_usd", "value": str(v)}
+            for y, v in gdp_of_a.items()
+        ]
+    ).assign(unit="US$", source="test")
+    return build_world(region, tiny_attributes(), drivers)
+
+
+def test_a_gap_is_interpolated_linearly_and_flagged() -> None:
+    world = tiny_calendar_world({1992: 10e9, 1996: 20e9})
+    a = world.states.index("a")
+    # tick t >= 1 runs through the months after year_of_tick(t - 1): tick 9 is Q1 1994
+    assert world.params_for_tick(9)[0].gdp_bn[a] == pytest.approx(15.0)
+    assert world.params_for_tick(8)[0].gdp_bn[a] == pytest.approx(12.5)  # Q4 1993
+    rows = world.imputed[(world.imputed.state == "A") & (world.imputed.field == "gdp_current_usd")]
+    by_year = rows.set_index("year")
+    assert by_year.loc[1994, "value"] == pytest.approx(15e9)
+    assert by_year.loc[1994, "rule"] == "interpolated"
+    assert 1992 not in by_year.index and 1996 not in by_year.index  # observed
+
+
+def test_a_series_holds_its_last_value_after_it_ends() -> None:
+    world = tiny_calendar_world({1992: 10e9, 1996: 20e9})
+    rows = world.imputed[(world.imputed.state == "A") & (world.imputed.field == "gdp_current_usd")]
+    after = rows[rows.year > 1996]
+    assert list(after.year) == list(range(1997, 2025))
+    assert set(after.rule) == {"held_last"} and np.allclose(after.value, 20e9)
+    last_tick = 132
+    assert world.params_for_tick(last_tick)[0].gdp_bn[0] == pytest.approx(20.0)
+
+
+def test_fill_and_chain_link_on_hand_values() -> None:
+    series = fill_years({1995: (1.0, None), 1999: (3.0, None)})
+    assert series.at(1992) == (1.0, "held_first")
+    assert series.at(1997) == (2.0, "interpolated")
+    assert series.at(2024) == (3.0, "held_last")
+    flags = fill_years({1995: (0.0, None), 1999: (1.0, None)}, step=True)
+    assert flags.at(1998) == (0.0, "held_last")  # a 0/1 flag keeps its last observation
+    ratio = chain_link({2022: 100.0, 2023: 110.0}, {2023: 200.0, 2024: 220.0}, "ratio")
+    assert ratio[2024] == (pytest.approx(121.0), "chain_linked")
+    shares = chain_link({2014: 40.0}, {2014: 30.0, 2015: 35.0, 2016: 99.0}, "difference")
+    assert shares[2015] == (45.0, "chain_linked") and shares[2016][0] == 100.0
+
+
+def test_a_1992_start_takes_the_record_and_runs(world_1992: World) -> None:
+    record = pd.read_csv(DATA / "alignment_by_year_1991_2010.csv")
+    labels = record[record.year == 1992].set_index("state").primary_alignment
+    started = [world_1992.options[k] for k in world_1992.initial_alignment]
+    assert started == [labels[name] for name in world_1992.state_labels]
+    assert started[world_1992.states.index("georgia")] == "west"  # outside the CIS in 1992
+    region = calendar_region(1992)
+    trajectory = AlignmentModel(default_config(region=region, ticks=10), seed=1).run()
+    assert trajectory.alignment.shape == (1, 11, 11)
+    assert np.array_equal(trajectory.alignment[0, 0], world_1992.initial_alignment)
+
+
+def test_a_year_without_a_starting_alignment_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"region\.year = 2012.*initial.*2012"):
+        build_world(calendar_region(2012))
+    static = load_region("post_soviet")
+    static.year = 1995
+    with pytest.raises(ConfigError, match=r"region\.year = 1995.*attribute years.*calendar"):
+        static.validate()
+
+
+def test_ticks_past_2024_are_refused() -> None:
+    region = calendar_region(1992)
+    assert default_config(region=region, ticks=132).ticks == 132  # 1992 to the end of 2024
+    with pytest.raises(ConfigError, match=r"ticks = 133: expected at most 132 ticks"):
+        default_config(region=calendar_region(1992), ticks=133)
+    with pytest.raises(ConfigError, match=r"ticks = 41: expected at most 40 ticks.*2015"):
+        default_config(region=calendar_region(2015), ticks=41)
+
+
+def test_russias_budget_follows_its_gdp(world_1992: World) -> None:
+    russia = world_1992.poles.index("russia")
+    reference = drivers_value("Russia", "gdp_current_usd", 2015)
+    for year in (2000, 2009):
+        tick = 4 * (year - 1992) + 1  # the first quarter of the year
+        expected = 8.0 * drivers_value("Russia", "gdp_current_usd", year) / reference
+        assert world_1992.params_for_tick(tick)[1].budget_bn[russia] == pytest.approx(expected)
+    assert world_1992.params_for_tick(4 * (2015 - 1992) + 1)[1].budget_bn[russia] == 8.0
+
+
+def test_chinas_budget_follows_its_lending(world_1992: World) -> None:
+    china = world_1992.poles.index("china")
+    budget_2000 = world_1992.params_for_tick(4 * 8 + 1)[1].budget_bn[china]
+    budget_2009 = world_1992.params_for_tick(4 * 17 + 1)[1].budget_bn[china]
+    assert budget_2000 < 0.1 < 10.0 < budget_2009  # the 2009 loans (001) arrive in 2008-10
+    budget_rows = world_1992.imputed[world_1992.imputed.field == "budget_bn_usd"]
+    assert set(budget_rows[budget_rows.year <= 2001].rule) == {"backcast"}
+    assert list(budget_rows[budget_rows.rule == "held_last"].year) == [2022, 2023, 2024]
+
+
+def test_every_imputed_value_is_listed_with_a_known_rule(world_1992: World) -> None:
+    imputed = world_1992.imputed
+    assert list(imputed.columns) == ["year", "state", "field", "value", "rule"]
+    assert set(imputed.rule) <= {
+        "interpolated",
+        "held_first",
+        "held_last",
+        "backcast",
+        "chain_linked",
+    }
+    assert imputed.value.notna().all() and imputed.year.between(1992, 2024).all()
+    polity = imputed[(imputed.state == "Belarus") & (imputed.field == "polity2")]
+    assert list(polity.year) == list(range(2018, 2025))  # Polity IV ends in 2017
+    assert (polity.value == drivers_value("Belarus", "polity2", 2017)).all()
+
+
+def test_a_missing_series_names_the_file_state_and_field() -> None:
+    region = tiny_region()
+    region.calendar = True
+    drivers = pd.DataFrame(columns=["state", "year", "field", "value", "unit", "source"])
+    attributes = tiny_attributes()
+    attributes = attributes[~((attributes.state == "B") & (attributes.field == "cinc"))]
+    with pytest.raises(DataError, match=r"drivers_by_year\.csv\[B, cinc\]"):
+        build_world(region, attributes, drivers)
+
+
+def test_a_static_world_is_unchanged_by_the_calendar(default_world: World) -> None:
+    assert default_world.calendar is None and default_world.imputed.empty
+    base = default_world.params_for_tick(17)
+    assert base[0] is default_world.state and base[1] is default_world.pole
+
+
+def test_the_engine_equals_mesa_for_a_calendar_run() -> None:
+    config = default_config(region=calendar_region(1995), scenario="afghan_spillover", ticks=30)
+    seeds = [0, 5, 9]
+    result = run_batch(
+        RunInputs.from_config(config), seeds, EngineParams(chunk_size=2), record="full"
+    )
+    assert result.trajectory is not None
+    for r, seed in enumerate(seeds):
+        mesa = AlignmentModel(config, seed=seed).run()
+        for name in ("alignment", "utility", "terms", "offers", "credibility", "power", "active"):
+            expected, got = getattr(mesa, name)[0], getattr(result.trajectory, name)[r]
+            assert np.array_equal(expected, got, equal_nan=True), f"seed {seed}: {name}"
+    offers = result.trajectory.offers.sum(axis=-1)[0, :, 0]
+    assert offers[0] != offers[-1]  # Russia's spending moves with its budget
