@@ -10,8 +10,8 @@ period.
     python experiments/hindcast.py                      # 200 runs per origin
     python experiments/hindcast.py --replications 50 --out results/hindcast-quick
 
-Writes, under --out: each origin's study job (runs/origin=Y/) and scores
-(scores/origin=Y/), `summary.csv` and `summary.md` (the table the README quotes) and
+Writes, under --out: each origin's study job (runs/origin_Y/) and scores
+(scores/origin_Y/), `summary.csv` and `summary.md` (the table the README quotes) and
 `report.html` (the table, and per origin each state's yearly probabilities from the runs
 against the recorded labels). The last printed line is one JSON object: the summary.
 """
@@ -52,8 +52,8 @@ def run(command: list[str]) -> str:
 
 def hindcast(origin: int, to: int, replications: int, out: Path, extra: list[str]) -> dict:
     """One origin: the study job, then its scores; returns the score's JSON summary."""
-    runs = out / "runs" / f"origin={origin}"
-    scores = out / "scores" / f"origin={origin}"
+    runs = out / "runs" / f"origin_{origin}"
+    scores = out / "scores" / f"origin_{origin}"
     ticks = (to - origin + 1) * 4
     print(f"origin {origin}: {replications} runs of {origin}-{to} ({ticks} ticks) ...", flush=True)
     run(
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     table = summary_table(results)
     figures = {
-        o: timelines(pd.read_csv(args.out / "scores" / f"origin={o}" / "forecasts.csv"), o)
+        o: timelines(pd.read_csv(args.out / "scores" / f"origin_{o}" / "forecasts.csv"), o)
         for o in args.origins
     }
     atomic_write_bytes(args.out / "summary.csv", table.to_csv(index=False).encode())

@@ -114,6 +114,7 @@ def test_a_failed_job_makes_the_sweep_exit_non_zero(tmp_path: Path) -> None:
     assert (sweep / "dynamics.stance=2,ticks=5" / "error.json").is_file()
 
 
+@pytest.mark.slow
 def test_many_overrides_make_a_short_folder_name(tmp_path: Path) -> None:
     sweep = tmp_path / "sw"
     weights = [f"weights.{w}=1.5" for w in ("protection", "coercion", "grievance", "stance")]

@@ -277,6 +277,7 @@ def test_unreachable_dask_address_is_one_clear_error(
     assert not (tmp_path / "job" / "manifest.json").exists()
 
 
+@pytest.mark.slow
 def test_seed_blocks_are_runs_seeds_not_a_parameter(tmp_path: Path) -> None:
     one = cli(
         [

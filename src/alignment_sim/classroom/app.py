@@ -26,7 +26,7 @@ from alignment_sim.classroom.classroom import (
 )
 from alignment_sim.classroom.drawing import map_figure, option_colors, shares_figure, why_figure
 from alignment_sim.classroom.explain import Explanation, explain, family_of, quarter
-from alignment_sim.model.params import DECISION_RULES
+from alignment_sim.model.params import DECISION_RULES, EventSpec
 from alignment_sim.presets import available
 
 TITLE = "alignment-sim: the classroom"
@@ -205,6 +205,15 @@ def WhyCard(model: ClassroomModel) -> None:  # noqa: N802
         )
 
 
+def _when(event: EventSpec) -> str:
+    """When an event happens, as a teacher reads it: a tick, a date or a rate."""
+    if event.at is not None:
+        return f"tick {event.at}"
+    if event.date is not None:
+        return str(event.date)
+    return f"hazard {event.hazard} per tick"
+
+
 def lesson_sections(text: str, headings: tuple[str, ...]) -> str:
     """The sections of a lesson's markdown with the given headings (level 2), in order,
     their headings demoted to level 4 to sit under the card's title."""
@@ -238,10 +247,7 @@ def LessonCard(model: ClassroomModel) -> None:  # noqa: N802
                 f"### Scenario: {config.scenario.name}\n\n{config.scenario.description}",
                 "13px",
             )
-        events = ", ".join(
-            f"{e.label or e.kind} ({'tick ' + str(e.at) if e.at else f'hazard {e.hazard}'})"
-            for e in config.scenario.events
-        )
+        events = ", ".join(f"{e.label or e.kind} ({_when(e)})" for e in config.scenario.events)
         prose(
             f"Setup: scenario **{config.scenario.name}**, rule **{config.decision.rule}**, "
             f"seed **{model.run_seed}**, {config.ticks} ticks. Events: {events or 'none'}.",
