@@ -266,6 +266,42 @@ def _design(name: str, parameters: dict) -> dict:  # type: ignore[type-arg]
     }
 
 
+def make_records(folder: Path) -> None:
+    """Alignment records and yearly driver files, each with one fault."""
+    folder.mkdir(parents=True, exist_ok=True)
+    record = (PACKAGE / "data/alignment_by_year_1991_2010.csv").read_text().splitlines()
+    header, rows = record[0], record[1:]
+
+    def write(name: str, lines: list[str]) -> None:
+        (folder / name).write_text("\n".join(lines) + "\n")
+
+    def edit(column: int, old: str, new: str) -> list[str]:
+        out, done = [], False
+        for line in rows:
+            cells = line.split(",")
+            if not done and cells[0] == "Ukraine" and cells[column] == old:
+                cells[column], done = new, True
+            out.append(",".join(cells))
+        return [header, *out]
+
+    write("rec_unknown_label.csv", edit(2, "hedge", "neutral"))
+    write("rec_unknown_state.csv", [header, *rows, "Narnia,2000,hedge,0,0,0,x"])
+    write("rec_bad_year.csv", edit(1, "2001", "2OO1"))
+    ukraine_2001 = next(r for r in rows if r.startswith("Ukraine,2001,"))
+    write("rec_contradiction.csv", [header, *rows, ukraine_2001.replace(",hedge,", ",west,")])
+    write("rec_empty.csv", [])
+    write("rec_header_only.csv", [header])
+    write("rec_no_label_column.csv", [h for h in [",".join(header.split(",")[:2])]])
+    drivers = (PACKAGE / "data/drivers_by_year.csv").read_text().splitlines()
+    out = []
+    for line in drivers:
+        cells = line.split(",")
+        if cells[:3] == ["Georgia", "2004", "polity2"]:
+            cells[3] = "n/a"
+        out.append(",".join(cells))
+    (folder / "drivers_not_a_number.csv").write_text("\n".join(out) + "\n")
+
+
 def make_csvs(folder: Path) -> None:
     """Attribute files, each with one fault, derived from the packaged file."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -392,6 +428,13 @@ def make_study_fixtures(fx: Path, cfg: Path) -> None:
     shutil.copytree(fx / "sweep1", region_mix / "three")
     shutil.copytree(fx / "two_poles", region_mix / "two")
     assert jobs, "the sweep fixture has no finished job"
+    # a study job made before runs wrote labels: no labels.parquet, none listed
+    old = fx / "no_labels"
+    shutil.copytree(jobs[0], old)
+    (old / "labels.parquet").unlink()
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest.get("files", {}).pop("labels.parquet", None)
+    (old / "manifest.json").write_text(json.dumps(manifest))
 
 
 # ------------------------------------------------------------------------------- cases
@@ -812,6 +855,71 @@ def cases() -> list[Case]:
     col("col15", "--out", "{OUT}/runs.parquet", words=("folder",))
     col("col16", "{FX}/sweep2", "--out", "/proc/alignment_sim.parquet", words=("/proc",))
 
+    # history: start years, the calendar's end, dated events, records and scores
+    cli("his01", "scenario=history", "region.year=1991", words=("region.year", "1991"))
+    cli("his02", "region.calendar=true", "region.year=2016", words=("2016", "initial"))
+    cli("his03", "scenario=history", "region.year=2020", "ticks=30", words=("ticks",))
+    cli("his04", "scenario=history", "region.year=2000", "ticks=44", expect="accept")
+    cli(
+        "his05",
+        "scenario=history",
+        "region.year=2000",
+        "region.drivers_file={REC}/drivers_not_a_number.csv",
+        words=("polity2", "georgia"),
+    )
+    cli("his06", "scenario=history", "scenario.events.0.date=2008/08", words=("date",))
+    cli(
+        "his07",
+        "region.calendar=true",
+        "region.drivers_file=/nonexistent.csv",
+        words=("drivers_file",),
+    )
+    record = "{PACKAGE_DATA}/alignment_by_year_1991_2010.csv"
+
+    def score(id_: str, *args: str, expect: str = "refuse", words: tuple[str, ...] = ()) -> None:
+        argv = ("alignment-sim-score", *args)
+        if "--out" not in args:
+            argv = (*argv, "--out", "{OUT}")
+        out.append(Case(id_, argv, expect, words))
+
+    for name, words in [
+        ("unknown_label", ("neutral",)),
+        ("unknown_state", ("narnia",)),
+        ("bad_year", ("2OO1",)),
+        ("contradiction", ("ukraine", "2001")),
+        ("empty", ("rec_empty",)),
+        ("header_only", ("rec_header_only",)),
+        ("no_label_column", ("primary_alignment",)),
+    ]:
+        score(f"sco_{name}", "{FX}/sweep1", "--record", f"{{REC}}/rec_{name}.csv", words=words)
+    score("sco_no_labels", "{FX}/no_labels", "--record", record, words=("labels",))
+    score("sco_2015_runs", "{FX}/sweep1", "--record", record, words=("2015",))
+    score(
+        "sco_missing_record", "{FX}/sweep1", "--record", "/nonexistent.csv", words=("nonexistent",)
+    )
+    score("sco_bad_floor", "{FX}/sweep1", "--record", record, "--floor", "0", words=("--floor",))
+    score(
+        "sco_from_after_to",
+        "{FX}/sweep1",
+        "--record",
+        record,
+        "--from",
+        "2009",
+        "--to",
+        "2005",
+        words=("--from",),
+    )
+    score("sco_no_runs", "{FX}/empty", "--record", record, words=("empty",))
+    score(
+        "sco_out_under_file",
+        "{FX}/sweep1",
+        "--record",
+        record,
+        "--out",
+        "{FX}/afile/s",
+        words=("afile",),
+    )
+
     # the classroom server
     out.append(
         Case("viz01", ("alignment-sim-viz", "--port", "{BUSY_PORT}"), words=("port",), timeout=60)
@@ -980,6 +1088,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"fixtures in {work} ...", flush=True)
     make_config_dir(work / "cfg")
     make_csvs(work / "csv")
+    make_records(work / "rec")
     if any("{FX}" in " ".join(c.argv) for c in selected):
         make_study_fixtures(work / "fx", work / "cfg")
     busy = socket.socket()
@@ -988,6 +1097,8 @@ def main(argv: list[str] | None = None) -> int:
     places = {
         "CFG": str(work / "cfg"),
         "CSV": str(work / "csv"),
+        "REC": str(work / "rec"),
+        "PACKAGE_DATA": str(PACKAGE / "data"),
         "FX": str(work / "fx"),
         "BUSY_PORT": str(busy.getsockname()[1]),
     }

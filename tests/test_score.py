@@ -277,6 +277,7 @@ def test_a_folder_without_labels_is_named_and_re_run_advised(
         (["--from", "2000"], "--from 2000 is not after the origin 2000"),
         (["--floor", "0"], "--floor 0: expected a probability between 0 and 1"),
         (["--origin", "1990"], "no label for Belarus in the origin year 1990"),
+        (["--out", "{tmp}/afile/s"], "afile is a file, not a folder"),
     ],
 )
 def test_bad_year_ranges_and_floors_are_refused(
@@ -285,6 +286,8 @@ def test_bad_year_ranges_and_floors_are_refused(
     job = tmp_path / "job"
     if not job.exists():
         study_job(job, 2000)
+    (tmp_path / "afile").write_text("not a folder")
+    extra = [e.replace("{tmp}", str(tmp_path)) for e in extra]
     with pytest.raises(SystemExit) as exited:
         main([str(job), "--record", str(PACKAGED_RECORD), "--out", str(tmp_path / "s"), *extra])
     assert exited.value.code == 2

@@ -631,6 +631,9 @@ def run(args: argparse.Namespace, command: str) -> tuple[Scores, Ensemble, Path]
     out = args.out if args.out is not None else default_out_dir()
     if out.exists() and not out.is_dir():
         raise ScoreError(f"--out {out} is a file; pass a folder")
+    blocking = next((p for p in out.parents if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise ScoreError(f"--out {out}: {blocking} is a file, not a folder")
     ensemble = load_ensemble(args.runs)
     known = set(load_attributes()["state"].astype(str)) | set(ensemble.states)
     record = read_record(args.record, known)
