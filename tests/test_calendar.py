@@ -13,9 +13,11 @@ from alignment_sim import AlignmentModel, ConfigError, DataError, build_world, d
 from alignment_sim.engine.batch import run_batch
 from alignment_sim.model.calendar import chain_link, fill_years
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.model.params import EngineParams, RegionSpec
+from alignment_sim.model.params import DesignSpec, EngineParams, RegionSpec
 from alignment_sim.model.world import World
+from alignment_sim.paths import with_values
 from alignment_sim.presets import load_region
+from alignment_sim.studies.points import check_paths
 
 DATA = Path(__file__).parents[1] / "src/alignment_sim/data"
 
@@ -188,3 +190,16 @@ def test_the_engine_equals_mesa_for_a_calendar_run() -> None:
             assert np.array_equal(expected, got, equal_nan=True), f"seed {seed}: {name}"
     offers = result.trajectory.offers.sum(axis=-1)[0, :, 0]
     assert offers[0] != offers[-1]  # Russia's spending moves with its budget
+
+
+def test_a_design_over_a_budget_that_follows_the_calendar_is_refused() -> None:
+    config = with_values(default_config(scenario="history"), {"region.year": 2000, "ticks": 8})
+    config.design = DesignSpec(
+        method="lhs", parameters={"region.poles.russia.budget_bn_usd": [4.0, 12.0]}
+    )
+    with pytest.raises(ConfigError, match="follows the rule 'gdp'"):
+        check_paths(config, list(config.design.parameters))
+    config.design = DesignSpec(
+        method="lhs", parameters={"region.poles.west.budget_bn_usd": [2.0, 4.0]}
+    )
+    check_paths(config, list(config.design.parameters))  # the West's budget is constant

@@ -87,6 +87,17 @@ def _designable(config: SimulationConfig, path: str, key: str) -> Domain:
         raise ConfigError(f"{key}.{path}", path, DESIGN_HELP, f"{exc} {hint}") from None
     if parsed.field not in DESIGNABLE.get(parsed.section, ()):
         raise ConfigError(f"{key}.{path}", path, DESIGN_HELP, hint)
+    if parsed.field == "budget_bn_usd" and config.calendar:
+        pole, _ = paths.locate(config, path)
+        rule = config.region.budget_rules.get(pole.name, "constant")
+        if rule != "constant":
+            raise ConfigError(
+                f"{key}.{path}",
+                path,
+                "a parameter the runs use",
+                f"In a calendar run this pole's budget follows the rule '{rule}' year by "
+                "year (region.budget_rules), so a designed budget would have no effect.",
+            )
     found = domain(path)
     assert found is not None, path  # every designable field has a domain
     return found
