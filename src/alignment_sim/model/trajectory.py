@@ -107,9 +107,9 @@ class Trajectory:
         """One row per tick x option: members, shares, pole spending and credibility."""
         world = self.world
         options, T = world.options, self.ticks
-        cinc = world.state.capability
         rows = []
         for t in range(T + 1):
+            cinc = world.params_for_tick(t)[0].capability  # the tick's year in a calendar run
             align = self.alignment[run, t]
             for k, option in enumerate(options):
                 member = align == k
