@@ -21,30 +21,27 @@ def package_version() -> str:
         return "unknown"
 
 
+def _git(*args: str) -> str:
+    """A git command's output, run in the package's source folder (raises on failure)."""
+    return subprocess.run(
+        ["git", *args],
+        cwd=Path(__file__).resolve().parent,
+        capture_output=True,
+        text=True,
+        timeout=5,
+        check=True,
+    ).stdout.strip()
+
+
 @cache
 def git_revision() -> str:
     """The git revision of the source tree the package runs from, or 'unknown'.
 
     A '+dirty' suffix marks uncommitted changes, so a result can be traced exactly.
     """
-    here = Path(__file__).resolve().parent
     try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
+        rev = _git("rev-parse", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return rev + ("+dirty" if dirty else "")
