@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from alignment_sim.outputs.files import finish_job, record_failure, write_parquet
+from alignment_sim.outputs.files import find_jobs, finish_job, record_failure, write_parquet
 from alignment_sim.studies import collect as collect_module
 from alignment_sim.studies.collect import CollectError, collect, main
 
@@ -182,8 +182,8 @@ def test_ticks_are_refused_when_a_job_has_none(tmp_path: Path) -> None:
     assert not (tmp_path / "o.parquet").exists() and leftovers(tmp_path) == []
 
 
-def test_finished_jobs_reads_parameters_from_the_manifest(sweep: Path) -> None:
-    found = collect_module.finished_jobs(sweep)
+def test_find_jobs_finds_finished_jobs_and_their_parameters(sweep: Path) -> None:
+    found = find_jobs(sweep)
     assert [f.name for f in found.done] == ["scenario=a", "scenario=b"]
     assert [(f.name, s.state) for f, s in found.left_out] == [("scenario=c", "failed")]
     assert collect_module.job_parameters(found.done[0]) == {"scenario": "a"}

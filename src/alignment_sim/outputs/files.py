@@ -15,7 +15,7 @@ import os
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -259,6 +259,48 @@ def job_status(folder: Path, digest: str | None = None) -> JobStatus:
     if damage:
         return JobStatus("corrupt", damage)
     return JobStatus("complete", "")
+
+
+@dataclass
+class Jobs:
+    """The job folders found below a root: the finished ones, and the others with their
+    status."""
+
+    done: list[Path] = field(default_factory=list)
+    left_out: list[tuple[Path, JobStatus]] = field(default_factory=list)
+
+    def with_state(self, state: str) -> list[Path]:
+        return [folder for folder, status in self.left_out if status.state == state]
+
+
+def _looks_started(folder: Path, names: set[str]) -> bool:
+    """A folder with a job's files (or temporary files, or Hydra's) but no manifest."""
+    markers = {name for files in JOB_KINDS.values() for name in files}
+    started = any(n in markers or (n.startswith(".") and n.endswith(".tmp")) for n in names)
+    return started or (folder / ".hydra").is_dir()
+
+
+def find_jobs(root: Path, started: bool = False) -> Jobs:
+    """Job folders at or below ``root`` (those with ``manifest.json`` or ``error.json``),
+    in sorted order, each judged by ``job_status``; hidden folders are skipped and a job
+    folder is not searched further. ``started``: also list, as unfinished, folders that
+    hold a job's files but neither file (a run killed before it wrote either)."""
+    jobs = Jobs()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        folder, names = Path(dirpath), set(filenames)
+        if MANIFEST in names or ERROR in names:
+            status = job_status(folder)
+            if status.complete:
+                jobs.done.append(folder)
+            else:
+                jobs.left_out.append((folder, status))
+            dirnames[:] = []
+        elif started and _looks_started(folder, names):
+            jobs.left_out.append(
+                (folder, JobStatus("unfinished", "no manifest.json: the run has not finished"))
+            )
+    return jobs
 
 
 # --- a single run ----------------------------------------------------------------------

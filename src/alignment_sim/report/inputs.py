@@ -9,7 +9,6 @@ are simply replicates of one scenario.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -22,13 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from alignment_sim.model.kernels import TERMS
-from alignment_sim.outputs.files import (
-    ERROR,
-    JOB_KINDS,
-    MANIFEST,
-    job_manifest,
-    job_status,
-)
+from alignment_sim.outputs.files import find_jobs, job_manifest
 from alignment_sim.studies import outcomes
 
 COUNT_METRICS = outcomes.OUTCOME_COUNTS
@@ -149,34 +142,15 @@ def ordered_union(lists: Any) -> list[str]:
     return list(out)
 
 
-def _looks_like_job(folder: Path, names: set[str]) -> bool:
-    markers = {name for files in JOB_KINDS.values() for name in files}
-    started = any(n in markers or (n.startswith(".") and n.endswith(".tmp")) for n in names)
-    return started or (folder / ".hydra").is_dir()
-
-
 def find_folders(root: Path) -> tuple[list[Path], list[FolderNote]]:
     """Finished folders (``job_status`` complete) at or below ``root``, and notes on the
-    unfinished, failed and corrupt ones found on the way."""
-    finished: list[Path] = []
-    notes: list[FolderNote] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        names = set(filenames)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        if MANIFEST in names or ERROR in names:
-            status = job_status(here)
-            if status.complete:
-                finished.append(here)
-            else:
-                state = STATUS_NOTES.get(status.state, status.state)
-                notes.append(FolderNote(here, state, status.reason))
-            dirnames[:] = []
-        elif _looks_like_job(here, names):
-            notes.append(
-                FolderNote(here, "unfinished", "no manifest.json: the run has not finished")
-            )
-    return finished, notes
+    unfinished, failed and corrupt ones found on the way (``files.find_jobs``)."""
+    jobs = find_jobs(root, started=True)
+    notes = [
+        FolderNote(folder, STATUS_NOTES.get(status.state, status.state), status.reason)
+        for folder, status in jobs.left_out
+    ]
+    return jobs.done, notes
 
 
 def load_unit(folder: Path) -> Unit:

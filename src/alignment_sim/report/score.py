@@ -49,6 +49,7 @@ from alignment_sim.outputs.files import (
     LABELS_FILE,
     atomic_write,
     atomic_write_bytes,
+    find_jobs,
     job_manifest,
     os_error_text,
     write_json,
@@ -62,7 +63,6 @@ from alignment_sim.report.record import (
     one_hot,
     read_record,
 )
-from alignment_sim.studies.collect import finished_jobs
 
 PROG = "alignment-sim-score"
 DEFAULT_FLOOR = 1e-3
@@ -154,7 +154,7 @@ def find_folders(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
     for path in paths:
         if not path.is_dir():
             raise ScoreError(f"{path}: no such folder (expected a run, study job or sweep folder)")
-        jobs = finished_jobs(path)
+        jobs = find_jobs(path)
         found.update((folder.resolve(), folder) for folder in jobs.done)
         notes.extend(
             f"{folder}: {status.state}, {status.reason}" for folder, status in jobs.left_out

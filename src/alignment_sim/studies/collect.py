@@ -12,11 +12,9 @@ pandas or polars read it directly, e.g. ``duckdb -c "select scenario, avg(switch
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +22,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from alignment_sim.outputs.files import (
-    ERROR,
-    MANIFEST,
     JobStatus,
     atomic_write,
+    find_jobs,
     job_manifest,
-    job_status,
     os_error_text,
 )
 
@@ -39,35 +35,6 @@ TABLES = ("runs", "ticks")
 
 class CollectError(Exception):
     """Bad input to ``alignment-sim-collect``; the command prints it as one line."""
-
-
-@dataclass
-class Jobs:
-    """The job folders found below a root: finished ones, and the others with their status."""
-
-    done: list[Path] = field(default_factory=list)
-    left_out: list[tuple[Path, JobStatus]] = field(default_factory=list)
-
-    def with_state(self, state: str) -> list[Path]:
-        return [folder for folder, status in self.left_out if status.state == state]
-
-
-def finished_jobs(root: Path) -> Jobs:
-    """Job folders at or below ``root`` (those with ``manifest.json`` or ``error.json``),
-    sorted, each judged by ``job_status``: the complete ones, and the rest with reasons."""
-    jobs = Jobs()
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        if MANIFEST not in filenames and ERROR not in filenames:
-            continue
-        folder = Path(dirpath)
-        status = job_status(folder)
-        if status.complete:
-            jobs.done.append(folder)
-        else:
-            jobs.left_out.append((folder, status))
-        dirnames[:] = []
-    return jobs
 
 
 def job_parameters(folder: Path) -> dict[str, str]:
@@ -200,7 +167,7 @@ def collect(
     finished job, a corrupt job (unless ``skip_corrupt``), study jobs and designs under one
     root, or an ``out`` that cannot be a file. Returns counts and the jobs left out.
     """
-    found = finished_jobs(root)
+    found = find_jobs(root)
     corrupt = [(f, s) for f, s in found.left_out if s.state == "corrupt"]
     if corrupt and not skip_corrupt:
         folder, status = corrupt[0]
