@@ -43,6 +43,7 @@ from alignment_sim.model.world import (
     Getter,
     IntArray,
     load_attributes,
+    override_value,
     packaged_data_path,
     read_data_values,
 )
@@ -194,11 +195,8 @@ class YearlyData:
 
     def getter(self, year: int) -> Getter:
         def get(state: str, name: str, overrides: dict[str, float] | None) -> float:
-            if overrides and name in overrides:
-                value = overrides[name]
-                attribute_domain(name).check(f"overrides.{name} (state {state})", value)
-                return float(value)
-            return self.value(state, name, year)
+            given = override_value(state, name, overrides)
+            return self.value(state, name, year) if given is None else given
 
         return get
 
@@ -237,6 +235,7 @@ def lending_budgets(
     first = min(years[0] for years in observed_years.values())
     last = max(years[-1] for years in observed_years.values())
     lender_gdp = data.series(lender, GDP_FIELD)
+    first_total = sum(data.value(r, LENDING_FIELD, first) for r in recipients)
     yearly: dict[int, tuple[float, str | None]] = {}
     for year in range(CALENDAR_FIRST_YEAR, last + 1):
         if year >= first:
@@ -244,14 +243,14 @@ def lending_budgets(
             yearly[year] = (total / 1e9, None)
         else:
             scale = lender_gdp.at(year)[0] / lender_gdp.at(first)[0]
-            first_total = sum(data.value(r, LENDING_FIELD, first) for r in recipients)
             yearly[year] = (first_total / 1e9 * scale, "backcast")
     budgets: dict[int, tuple[float, str | None]] = {}
     for year in CALENDAR_YEARS:
         if year > last:
             budgets[year] = (budgets[last][0], "held_last")
             continue
-        window = [yearly[y] for y in range(max(CALENDAR_FIRST_YEAR, year - 2), year + 1)]
+        opens = max(CALENDAR_FIRST_YEAR, year - LENDING_WINDOW_YEARS + 1)
+        window = [yearly[y] for y in range(opens, year + 1)]
         mean = sum(v for v, _ in window) / len(window)
         budgets[year] = (mean, "backcast" if any(r for _, r in window) else None)
     return budgets

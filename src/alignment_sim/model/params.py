@@ -151,6 +151,7 @@ DYNAMICS_DOMAINS = {
 }
 RATIONALITY_DOMAIN = Domain(0.0, MAX_RATIONALITY, "a rationality (utility units^-1)")
 OPTIONAL_POLE_FIELDS = ("capital_lat", "capital_lon", "capability")
+"""Pole fields that may be null (then read from the attributes file)."""
 PERCENT = Domain(0.0, 100.0, "a percentage")
 FLAG = Domain(0.0, 1.0, "a 0/1 flag")
 FLAG_FIELDS = (
@@ -189,9 +190,6 @@ def attribute_domain(name: str) -> Domain:
     if name in FLAG_FIELDS or name.endswith("_member"):
         return FLAG
     return ANY_FINITE
-
-
-"""Pole fields that may be null (then read from the attributes file)."""
 
 
 def is_lower_identifier(name: Any) -> bool:
@@ -692,9 +690,7 @@ class DesignSpec:
             f"a whole number in [0, {MAX_SAMPLER_SEED}]",
         )
         for name in ("samples", "levels", "bootstrap"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 2:
-                raise ConfigError(f"{path}.{name}", value, "a whole number >= 2")
+            _check_whole(f"{path}.{name}", getattr(self, name), 2, None, "a whole number >= 2")
         if not self.outcomes:
             raise ConfigError(f"{path}.outcomes", [], "at least one outcome column")
 
@@ -716,9 +712,7 @@ class EngineParams:
 
     def validate(self, path: str = "engine") -> None:
         for name in ("chunk_size", "workers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{path}.{name}", value, "a whole number >= 1")
+            _check_whole(f"{path}.{name}", getattr(self, name), 1, None, "a whole number >= 1")
         if self.backend not in ("local", "dask"):
             raise ConfigError(f"{path}.backend", self.backend, "local or dask")
 

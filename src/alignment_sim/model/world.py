@@ -281,6 +281,16 @@ def load_attributes(
     return table
 
 
+def override_value(state: str, name: str, overrides: dict[str, float] | None) -> float | None:
+    """A state's ``overrides`` value for a field, checked against the field's range, or
+    None when the field is not overridden (then the data files give it)."""
+    if not overrides or name not in overrides:
+        return None
+    value = overrides[name]
+    attribute_domain(name).check(f"overrides.{name} (state {state})", value)
+    return float(value)
+
+
 class AttributeLookup:
     """Picks a field's value for a state and year: the nearest year, earlier on ties.
 
@@ -361,10 +371,9 @@ class AttributeLookup:
         return dated, (fixed[0] if fixed else None)
 
     def get(self, state: str, name: str, overrides: dict[str, float] | None = None) -> float:
-        if overrides and name in overrides:
-            value = overrides[name]
-            attribute_domain(name).check(f"overrides.{name} (state {state})", value)
-            return float(value)
+        given = override_value(state, name, overrides)
+        if given is not None:
+            return given
         rows = self.rows.get((state, name))
         if not rows:
             raise DataError(
