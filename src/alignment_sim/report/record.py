@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from alignment_sim.errors import DataError
+from alignment_sim.model.calendar import RECORD_FILE, RECORD_LAST_YEAR
 from alignment_sim.model.world import packaged_data_path
 
 LABELS = ("russia", "china", "west", "hedge")
@@ -33,9 +34,9 @@ LABELS = ("russia", "china", "west", "hedge")
 COLUMNS = ("state", "year", "primary_alignment")
 RECORD_YEARS = (1991, 2024)
 """The calendar years a record may hold: those the model's data cover."""
-LAST_IN_SAMPLE_YEAR = 2010
+LAST_IN_SAMPLE_YEAR = RECORD_LAST_YEAR
 """Record years after this are the project's out-of-sample period (the shared data hold none)."""
-PACKAGED_RECORD = packaged_data_path("alignment_by_year_1991_2010.csv")
+PACKAGED_RECORD = packaged_data_path(RECORD_FILE)
 
 
 @dataclass(frozen=True)
