@@ -19,11 +19,11 @@ from alignment_sim.engine.batch import run_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EngineParams
+from alignment_sim.outputs.files import job_status
 from alignment_sim.studies.collect import collect
 from alignment_sim.studies.replications import (
     NOT_PARAMETERS,
     config_digest,
-    job_is_complete,
     job_parameters,
     outcome_table,
     run_study,
@@ -61,9 +61,9 @@ def test_study_job_files_and_completion(tmp_path: Path) -> None:
     config = default_config(ticks=8, replications=20)
     result = run_batch(RunInputs.from_config(config), range(20))
     folder = write_study_job(result, config, tmp_path / "job", {"scenario": "baseline"})
-    assert job_is_complete(folder, config_digest(config))
+    assert job_status(folder, config_digest(config)).complete
     other = default_config(ticks=9, replications=20)
-    assert not job_is_complete(folder, config_digest(other))
+    assert not job_status(folder, config_digest(other)).complete
     runs = pd.read_parquet(folder / "runs.parquet")
     assert (runs.scenario == "baseline").all()
     terms = pd.read_parquet(folder / "terms.parquet")
@@ -221,7 +221,7 @@ def test_streamed_job_equals_the_gathered_one(tmp_path: Path) -> None:
     assert (tmp_path / "streamed" / "aggregate.json").read_text() == (
         tmp_path / "gathered" / "aggregate.json"
     ).read_text()
-    assert job_is_complete(tmp_path / "streamed", config_digest(config))
+    assert job_status(tmp_path / "streamed", config_digest(config)).complete
     assert not list((tmp_path / "streamed").glob("*.tmp"))
 
 

@@ -321,7 +321,13 @@ def write_run(
     meta = manifest(config, seed, extra)
     write_parquet(folder / "trajectory.parquet", trajectory.trajectory_frame(run), meta)
     write_parquet(folder / "blocs.parquet", trajectory.blocs_frame(run), meta)
-    write_parquet(folder / LABELS_FILE, run_labels(trajectory, config, run), meta)
+    labels = outcomes.world_labels(
+        trajectory.alignment[run : run + 1],
+        trajectory.seeds[run : run + 1],
+        trajectory.world,
+        config.region,
+    )
+    write_parquet(folder / LABELS_FILE, labels, meta)
     write_json(folder / "summary.json", trajectory.summary(run))
     files = [*RUN_FILES, *write_imputed(folder, trajectory.world, meta)]
     if plots:
@@ -336,19 +342,6 @@ def write_run(
         files.append("trajectory.png")
     finish_job(folder, meta, files)
     return folder
-
-
-def run_labels(trajectory: Trajectory, config: SimulationConfig, run: int = 0) -> pd.DataFrame:
-    """One run's ``labels.parquet``: seed, state (as the record spells it), year, label."""
-    world = trajectory.world
-    return outcomes.label_table(
-        trajectory.alignment[run : run + 1],
-        trajectory.seeds[run : run + 1],
-        world.year,
-        world.tick_months,
-        world.options,
-        [state.attribute_state for state in config.region.states],
-    )
 
 
 def summary_text(trajectory: Trajectory, folder: Path | None = None, run: int = 0) -> str:

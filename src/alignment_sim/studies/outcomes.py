@@ -12,10 +12,14 @@ here too, for single runs and study jobs alike (tests/test_labels.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from alignment_sim.model.params import RegionSpec
+    from alignment_sim.model.world import World
 
 OUTCOME_COUNTS = ("switches", "time_to_stability", "states_switched")
 """The per-run counts of ``run_outcomes``, besides the option shares."""
@@ -202,4 +206,19 @@ def label_table(
             "year": np.tile(years, R * N),
             "label": np.array(options, dtype=object)[by_state.reshape(-1)],
         }
+    )
+
+
+def world_labels(
+    alignment: np.ndarray, seeds: np.ndarray, world: World, region: RegionSpec
+) -> pd.DataFrame:
+    """``label_table`` for runs of ``world``: its calendar and options, and the states
+    spelled as the record spells them (``attribute_state``)."""
+    return label_table(
+        alignment,
+        seeds,
+        world.year,
+        world.tick_months,
+        world.options,
+        [state.attribute_state for state in region.states],
     )

@@ -37,7 +37,6 @@ from alignment_sim.outputs.files import (
     STUDY_FILES,
     atomic_write,
     finish_job,
-    job_status,
     write_imputed,
     write_json,
 )
@@ -70,19 +69,6 @@ def tick_table(result: BatchResult) -> pd.DataFrame:
         options = pd.Categorical.from_codes(codes, categories=pd.Index(list(world.options)))
         table[state] = options
     return pd.DataFrame(table)
-
-
-def labels_table(result: BatchResult, config: SimulationConfig) -> pd.DataFrame:
-    """One row per run x state x covered calendar year: the end-of-year label."""
-    world = result.inputs.world
-    return outcomes.label_table(
-        result.alignment,
-        result.seeds,
-        world.year,
-        world.tick_months,
-        world.options,
-        [state.attribute_state for state in config.region.states],
-    )
 
 
 def terms_table(result: BatchResult) -> pd.DataFrame:
@@ -173,11 +159,6 @@ def config_digest(config: SimulationConfig) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def job_is_complete(folder: Path, digest: str) -> bool:
-    """True when the folder holds a finished, intact job of exactly this configuration."""
-    return job_status(folder, digest).complete
-
-
 def run_study(
     config: SimulationConfig,
     folder: Path,
@@ -247,7 +228,9 @@ def _write_tables(
             runs.write(table)
             ticks.write(tick_table(part))
             terms.write(terms_table(part))
-            labels.write(labels_table(part, config))
+            labels.write(
+                outcomes.world_labels(part.alignment, part.seeds, part.inputs.world, config.region)
+            )
             world = part.inputs.world
         for stream in (runs, ticks, terms, labels):
             stream.close()
