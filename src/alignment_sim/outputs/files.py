@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -67,6 +68,32 @@ def atomic_write(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_folder(folder: Path) -> Iterator[Path]:
+    """Yield a new temporary folder beside ``folder``; when the block ends without an
+    exception, rename it onto ``folder`` (an earlier folder there is replaced whole),
+    otherwise remove it. A reader never sees a half-written or mixed folder."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = folder.with_name(f".{folder.name[:100]}.{secrets.token_hex(6)}.tmp")
+    staging.mkdir()
+    try:
+        yield staging
+        if not folder.exists():
+            os.replace(staging, folder)
+            return
+        old = folder.with_name(f".{folder.name[:100]}.{secrets.token_hex(6)}.old")
+        os.replace(folder, old)
+        try:
+            os.replace(staging, folder)
+        except OSError:
+            os.replace(old, folder)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
         raise
 
 

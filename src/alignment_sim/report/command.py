@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import secrets
 import shlex
-import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alignment_sim.outputs.files import atomic_write, os_error_text
+from alignment_sim.outputs.files import atomic_folder, atomic_write, os_error_text
 from alignment_sim.report import figures
 from alignment_sim.report.inputs import (
     COUNT_METRICS,
@@ -478,21 +476,6 @@ def check_out(out: Path) -> None:
             )
 
 
-def _swap_in(staging: Path, folder: Path) -> None:
-    """Rename the finished ``staging`` folder to ``folder``, replacing an earlier report."""
-    if not folder.exists():
-        os.replace(staging, folder)
-        return
-    old = folder.with_name(f".{folder.name[:100]}.{secrets.token_hex(6)}.old")
-    os.replace(folder, old)
-    try:
-        os.replace(staging, folder)
-    except OSError:
-        os.replace(old, folder)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def default_out_dir() -> Path:
     """``results/compare/<timestamp>/``, with a suffix if that folder exists."""
     stamp = dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
@@ -606,19 +589,10 @@ def write_report(
     folder = Path(out) if out is not None else default_out_dir()
     check_out(folder)
     try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = folder.with_name(f".{folder.name[:100]}.{secrets.token_hex(6)}.tmp")
-        staging.mkdir()
+        with atomic_folder(folder) as staging:
+            figure_names = _write_files(comparison, staging, command)
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror, str(folder)) from None
-    try:
-        figure_names = _write_files(comparison, staging, command)
-        _swap_in(staging, folder)
-    except BaseException as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise OSError(exc.errno, exc.strerror, str(folder)) from None
-        raise
     c = comparison
     return Report(
         out=folder,

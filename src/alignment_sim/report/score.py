@@ -29,11 +29,10 @@ import argparse
 import datetime as dt
 import json
 import math
-import os
-import secrets
 import shlex
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +46,7 @@ from alignment_sim.errors import ConfigError
 from alignment_sim.model.world import load_attributes
 from alignment_sim.outputs.files import (
     LABELS_FILE,
+    atomic_folder,
     atomic_write,
     atomic_write_bytes,
     find_jobs,
@@ -512,12 +512,7 @@ def reliability_figure(table: pd.DataFrame) -> Figure:
 def write_outputs(scores: Scores, out: Path, command: str) -> None:
     """Every table, the figure and (last) score.json into ``out``, each atomically; a new
     folder appears whole (written beside it, then renamed)."""
-    target = out
-    staging = out.with_name(f".{out.name[:100]}.{secrets.token_hex(6)}.tmp")
-    fresh = not out.exists()
-    folder = staging if fresh else out
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
+    with atomic_folder(out) if not out.exists() else nullcontext(out) as folder:
         tables = {
             "forecasts.csv": scores.forecasts,
             "by_state.csv": scores.by_state,
@@ -530,14 +525,6 @@ def write_outputs(scores: Scores, out: Path, command: str) -> None:
         with atomic_write(folder / "reliability.png") as handle:
             reliability_figure(scores.reliability).savefig(handle, format="png", dpi=110)
         write_json(folder / "score.json", {**scores.summary, "command": command})
-        if fresh:
-            os.replace(staging, target)
-    except BaseException:
-        if fresh:
-            for path in staging.glob("*"):
-                path.unlink(missing_ok=True)
-            staging.rmdir()
-        raise
 
 
 def default_out_dir() -> Path:
