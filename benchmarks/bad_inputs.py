@@ -157,12 +157,25 @@ def make_config_dir(cfg: Path) -> None:
     region("r_affinity_unknown_state", lambda d: d["affinities"][0].update(b="narnia"))
     region("r_affinity_self", lambda d: d["affinities"][0].update(b=d["affinities"][0]["a"]))
     region("r_zero_poles", lambda d: d.update(poles=[]))
-    region("r_one_pole", lambda d: d.update(poles=d["poles"][:1]))
+    region("r_one_pole", lambda d: d.update(poles=[{**d["poles"][0], "rivalry": {}}]))
     region("r_duplicate_pole", lambda d: d["poles"].append(dict(d["poles"][0])))
     region("r_duplicate_state", lambda d: d["states"].append(dict(d["states"][0])))
     region("r_zero_states", lambda d: d.update(states=[], affinities=[]))
     region("r_unknown_field", lambda d: state(d).update(colour="red"))
     region("r_pole_named_hedge", lambda d: d["poles"][0].update(name="hedge"))
+    region("r_pole_named_none", lambda d: d["poles"][0].update(name="none"))
+    region("r_pole_named_open", lambda d: d["poles"][1].update(name="open"))
+    region("r_security_not_bool", lambda d: d["poles"][0].update(security="sometimes"))
+    region("r_no_security_pole", lambda d: [p.update(security=False) for p in d["poles"]])
+    region("r_rivalry_unknown_pole", lambda d: d["poles"][0]["rivalry"].update(turkey=0.5))
+    region("r_rivalry_self", lambda d: d["poles"][0]["rivalry"].update(russia=0.5))
+    region("r_rivalry_above_one", lambda d: d["poles"][2]["rivalry"].update(russia=1.5))
+    region(
+        "r_unknown_profile_initial",
+        lambda d: state(d).update(
+            initial={"2000": "russia", "2010": "russia", "2015": "china/west"}
+        ),
+    )
     region("r_attr_state_not_in_csv", lambda d: state(d).update(attribute_state="Narnia"))
     region(
         "r_trade_field_not_in_csv",
@@ -187,6 +200,8 @@ def make_config_dir(cfg: Path) -> None:
     def two_poles(d: dict) -> None:  # type: ignore[type-arg]
         d["name"] = "two_poles"
         d["poles"] = [p for p in d["poles"] if p["name"] != "china"]
+        for p in d["poles"]:
+            p["rivalry"] = {k: v for k, v in p.get("rivalry", {}).items() if k != "china"}
         for s in d["states"]:
             for key in ("remittance_origin", "transit", "presence"):
                 s[key] = {k: v for k, v in (s.get(key) or {}).items() if k != "china"}
@@ -240,7 +255,7 @@ def make_config_dir(cfg: Path) -> None:
         "x_unknown_state": {"region.states.narnia.autonomy": [0.0, 0.5]},
         "x_state_field": {"region.states.belarus.gdp": [1.0, 2.0]},
         "x_budget_neg": {"region.poles.russia.budget_bn_usd": [-10.0, 5.0]},
-        "x_hedge_access": {"dynamics.hedge_access": [0.0, 4.0]},
+        "x_recovery_domain": {"dynamics.credibility_recovery": [0.0, 4.0]},
         "x_weight_inf": {"weights.trade": [1.0, float("inf")]},
     }
     for name, parameters in designs.items():
@@ -484,7 +499,7 @@ def cases() -> list[Case]:
     cli("cli24", "dynamics.stance=-1.01", words=("dynamics.stance",))
     cli("cli25", "dynamics.stance=abc", words=("stance",))
     cli("cli26", "dynamics.stance=[1,2]", words=("stance",))
-    cli("cli27", "dynamics.hedge_access=2", words=("dynamics.hedge_access",))
+    cli("cli27", "dynamics.credibility_recovery=2", words=("dynamics.credibility_recovery",))
     cli("cli28", "dynamics.margin_scale=0", words=("dynamics.margin_scale",))
     cli("cli29", "dynamics.switching_cost=-1", words=("dynamics.switching_cost",))
     cli("cli30", "dynamics.switching_cost=inf", words=("dynamics.switching_cost",))
@@ -548,7 +563,11 @@ def cases() -> list[Case]:
     cli("cli65", "decision.rationality=1e-300", expect="accept")
     cli("cli66", "design.method=foo", words=("design.method",))
     cli("cli67", "ticks=100000", "replications=2000", words=("engine.chunk_size", "GiB"))
-    cli("cli68", "dynamics.hedge_access=-inf", words=("dynamics.hedge_access",))
+    cli(
+        "cli68",
+        "dynamics.economic_switching_cost=-inf",
+        words=("dynamics.economic_switching_cost",),
+    )
     cli("cli69", "region.poles.0.leverage=inf", words=("leverage",))
     cli("cli70", "region.poles.narnia.credibility=0.5", words=("narnia",))
     cli("cli71", "seed=5", "replications=20", expect="accept")
@@ -585,6 +604,14 @@ def cases() -> list[Case]:
         ("zero_states", ("states",)),
         ("unknown_field", ("colour",)),
         ("pole_named_hedge", ("hedge",)),
+        ("pole_named_none", ("none",)),
+        ("pole_named_open", ("open",)),
+        ("security_not_bool", ("security",)),
+        ("no_security_pole", ("security",)),
+        ("rivalry_unknown_pole", ("rivalry", "turkey")),
+        ("rivalry_self", ("rivalry", "russia")),
+        ("rivalry_above_one", ("rivalry", "1.5")),
+        ("unknown_profile_initial", ("initial", "china/west")),
         ("attr_state_not_in_csv", ("narnia",)),
         ("trade_field_not_in_csv", ("trade_share_narnia_pct",)),
         ("pole_credibility_17", ("credibility",)),
@@ -741,6 +768,7 @@ def cases() -> list[Case]:
     out.append(
         Case("des17", ("alignment-sim", "experiment=lhs", "design.samples=abc"), words=("samples",))
     )
+    # a field of the one-dimensional model, since removed: refused by name
     design("des19", "{dynamics.hedge_switch_fraction: [0, 1]}", words=("hedge_switch_fraction",))
     out.append(
         Case(
@@ -780,7 +808,7 @@ def cases() -> list[Case]:
         ("unknown_state", ("narnia",)),
         ("state_field", ("gdp",)),
         ("budget_neg", ("budget_bn_usd",)),
-        ("hedge_access", ("dynamics.hedge_access",)),
+        ("recovery_domain", ("dynamics.credibility_recovery",)),
         ("weight_inf", ("weights.trade",)),
         ("samples0", ("design.samples",)),
     ]:
@@ -1002,7 +1030,7 @@ def cases() -> list[Case]:
                 "alignment-sim",
                 "-m",
                 *long_sweep,
-                "dynamics.hedge_access=0.45",
+                "dynamics.economic_switching_cost=0.45",
                 "replications=2",
                 "ticks=2",
                 "output.plots=false",

@@ -24,9 +24,12 @@ from alignment_sim import AlignmentModel, default_config
 from alignment_sim.engine.batch import run_batch
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EngineParams
+from alignment_sim.model.trajectory import RECORDED_ARRAYS
 from alignment_sim.paths import with_values
 
 TICKS = 132  # 1992 Q1 to 2024 Q4
+RECORDED = RECORDED_ARRAYS
+"""The trajectory arrays compared between the Mesa model and the engine."""
 
 
 def main() -> None:
@@ -62,10 +65,11 @@ def main() -> None:
     identical = True
     for k, seed in enumerate(seeds):
         mesa = AlignmentModel(config, seed=seed).run()
-        identical &= bool(
-            np.array_equal(mesa.alignment[0], full.trajectory.alignment[k])
-            and np.array_equal(mesa.utility[0], full.trajectory.utility[k])
-            and np.array_equal(mesa.terms[0], full.trajectory.terms[k])
+        identical &= all(
+            np.array_equal(
+                getattr(mesa, name)[0], getattr(full.trajectory, name)[k], equal_nan=True
+            )
+            for name in RECORDED
         )
 
     print(f"history 1992-2024: {args.runs} runs x {TICKS} ticks")

@@ -26,6 +26,10 @@ from alignment_sim import AlignmentModel, default_config
 from alignment_sim.engine.batch import run_batch
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EngineParams
+from alignment_sim.model.trajectory import RECORDED_ARRAYS
+
+RECORDED = RECORDED_ARRAYS
+"""The trajectory arrays compared between the Mesa model and the engine."""
 
 
 def timed(fn: Any) -> tuple[Any, float]:
@@ -95,15 +99,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     full = run_batch(inputs, range(mesa_runs), EngineParams(chunk_size=3), record="full")
     assert full.trajectory is not None
     identical_mesa = all(
-        np.array_equal(m.alignment[0], full.trajectory.alignment[s])
-        and np.array_equal(m.utility[0], full.trajectory.utility[s])
-        and np.array_equal(m.terms[0], full.trajectory.terms[s])
+        np.array_equal(getattr(m, name)[0], getattr(full.trajectory, name)[s], equal_nan=True)
         for s, m in enumerate(models)
+        for name in RECORDED
     )
     identical_engines = bool(np.array_equal(single.alignment, multi.alignment[: len(single.seeds)]))
     final_shares = multi.shares()[:, -1]
     identical_batch_run = len(batch) == batch_runs and all(
-        [row[f"share_{o}"] for o in inputs.world.options] == list(final_shares[int(row["seed"])])
+        [row[f"share_{label}"] for label in inputs.world.labels]
+        == list(final_shares[int(row["seed"])])
         for row in batch
     )
     identical = identical_mesa and identical_engines and identical_batch_run

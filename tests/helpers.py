@@ -81,8 +81,8 @@ def tiny_region() -> RegionSpec:
                 soft_power=0.5,
                 soft_power_floor=1.0,
                 coercion=0.5,
-                escalation=1.0,
                 leverage=1.0,
+                rivalry={"q": 1.0},
             ),
             PoleSpec(
                 name="q",
@@ -99,6 +99,7 @@ def tiny_region() -> RegionSpec:
                 soft_power=0.0,
                 coercion=0.0,
                 leverage=0.0,
+                security=False,
             ),
         ],
         states=[
@@ -116,7 +117,7 @@ def tiny_region() -> RegionSpec:
                 attribute_state="B",
                 threat_exposure=0.0,
                 transit={"q": 1.0},
-                initial={"2015": "q"},
+                initial={"2015": "none/q"},
             ),
             StateSpec(
                 name="c",
@@ -147,7 +148,7 @@ ENGINE_SEEDS = tuple(range(20))
 
 
 def alignment_table(trajectory: Trajectory) -> pd.DataFrame:
-    """One row per run x tick: each state's option (by name) and the share of each option."""
+    """One row per run x tick: each state's profile (by name) and the share of each profile."""
     world = trajectory.world
     options = np.array(world.options)
     rows = []
@@ -163,18 +164,25 @@ def alignment_table(trajectory: Trajectory) -> pd.DataFrame:
 
 
 def final_utility_table(trajectory: Trajectory) -> pd.DataFrame:
-    """One row per run x state x option: the utility at the last tick (single precision)."""
-    world = trajectory.world
+    """One row per run x state x dimension x option: each choice's utility at the last
+    tick (single precision); a profile's utility is the sum of its two parts."""
+    world, space = trajectory.world, trajectory.world.space
+    dimensions = (
+        ("security", space.security_options, trajectory.security_utility),
+        ("economy", space.economic_options, trajectory.economy_utility),
+    )
     rows = [
         {
             "seed": int(seed),
             "state": state,
+            "dimension": dimension,
             "option": option,
-            "utility": float(np.float32(trajectory.utility[r, -1, i, k])),
+            "utility": float(np.float32(utility[r, -1, i, k])),
         }
         for r, seed in enumerate(trajectory.seeds)
         for i, state in enumerate(world.states)
-        for k, option in enumerate(world.options)
+        for dimension, options, utility in dimensions
+        for k, option in enumerate(options)
     ]
     return pd.DataFrame(rows)
 
@@ -185,7 +193,8 @@ def mesa_trajectory() -> Trajectory:
     runs = [AlignmentModel(config, seed=seed).run() for seed in MESA_SEEDS]
     merged = Trajectory(runs[0].world, MESA_TICKS, np.array(MESA_SEEDS), runs[0].event_names)
     merged.alignment = np.concatenate([run.alignment for run in runs])
-    merged.utility = np.concatenate([run.utility for run in runs])
+    merged.security_utility = np.concatenate([run.security_utility for run in runs])
+    merged.economy_utility = np.concatenate([run.economy_utility for run in runs])
     return merged
 
 
@@ -216,8 +225,9 @@ def run_outcomes(alignment: np.ndarray, options: tuple[str, ...]) -> dict[str, o
 
 
 def engine_outcomes() -> pd.DataFrame:
-    """One row per scenario x seed (engine): outcomes, each pole's final credibility and
-    its mean offer to Belarus over the run (US$ bn a year, single precision)."""
+    """One row per scenario x seed (engine): outcomes over profiles, the final share of
+    each record label, each pole's final credibility and its mean offer to Belarus over
+    the run (US$ bn a year, single precision)."""
     rows = []
     for scenario in ENGINE_SCENARIOS:
         inputs = RunInputs.from_config(default_config(scenario=scenario))
@@ -225,7 +235,11 @@ def engine_outcomes() -> pd.DataFrame:
         world = inputs.world
         for r, seed in enumerate(result.seeds):
             row: dict[str, object] = {"scenario": scenario, "seed": int(seed)}
-            row.update(run_outcomes(result.alignment[r].astype(np.int64), world.options))
+            alignment = result.alignment[r].astype(np.int64)
+            row.update(run_outcomes(alignment, world.options))
+            final_labels = world.space.label_codes[alignment[-1]]
+            for k, label in enumerate(world.labels):
+                row[f"final_share_{label}"] = float(np.mean(final_labels == k))
             for b, pole in enumerate(world.poles):
                 row[f"final_credibility_{pole}"] = float(np.float32(result.credibility[r, -1, b]))
             assert result.mean_offers is not None

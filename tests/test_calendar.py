@@ -14,6 +14,7 @@ from alignment_sim.engine.batch import run_batch
 from alignment_sim.model.calendar import chain_link, fill_years
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import DesignSpec, EngineParams, RegionSpec
+from alignment_sim.model.trajectory import RECORDED_ARRAYS
 from alignment_sim.model.world import World
 from alignment_sim.paths import with_values
 from alignment_sim.presets import load_region
@@ -97,9 +98,12 @@ def test_fill_and_chain_link_on_hand_values() -> None:
 def test_a_1992_start_takes_the_record_and_runs(world_1992: World) -> None:
     record = pd.read_csv(DATA / "alignment_by_year_1991_2010.csv")
     labels = record[record.year == 1992].set_index("state").primary_alignment
-    started = [world_1992.options[k] for k in world_1992.initial_alignment]
-    assert started == [labels[name] for name in world_1992.state_labels]
+    space = world_1992.space
+    started = [space.profile_labels[k] for k in world_1992.initial_alignment]
+    assert started == [labels[name] for name in world_1992.state_labels]  # the record's labels
+    georgia = world_1992.initial_alignment[world_1992.states.index("georgia")]
     assert started[world_1992.states.index("georgia")] == "west"  # outside the CIS in 1992
+    assert space.security_options[space.profile_security[georgia]] == "west"
     region = calendar_region(1992)
     trajectory = AlignmentModel(default_config(region=region, ticks=10), seed=1).run()
     assert trajectory.alignment.shape == (1, 11, 11)
@@ -185,7 +189,7 @@ def test_the_engine_equals_mesa_for_a_calendar_run() -> None:
     assert result.trajectory is not None
     for r, seed in enumerate(seeds):
         mesa = AlignmentModel(config, seed=seed).run()
-        for name in ("alignment", "utility", "terms", "offers", "credibility", "power", "active"):
+        for name in RECORDED_ARRAYS:
             expected, got = getattr(mesa, name)[0], getattr(result.trajectory, name)[r]
             assert np.array_equal(expected, got, equal_nan=True), f"seed {seed}: {name}"
     offers = result.trajectory.offers.sum(axis=-1)[0, :, 0]

@@ -24,6 +24,7 @@ def test_default_run_writes_every_file(tmp_path: Path) -> None:
     for name in (
         "trajectory.parquet",
         "blocs.parquet",
+        "labels.parquet",
         "summary.json",
         "manifest.json",
         "trajectory.png",
@@ -31,11 +32,19 @@ def test_default_run_writes_every_file(tmp_path: Path) -> None:
         assert (out / name).is_file(), name
     trajectory = pd.read_parquet(out / "trajectory.parquet")
     assert len(trajectory) == 13 * 11
-    assert {"alignment", "hedging", "utility_russia", "protection_west"} <= set(trajectory)
+    columns = {"alignment", "security", "economy", "label", "utility_security_none"}
+    columns |= {"utility_economy_china", "protection_security_west", "trade_economy_open"}
+    assert columns <= set(trajectory)
+    assert set(trajectory.label) <= {"russia", "china", "west", "hedge"}
+    assert (trajectory.alignment == trajectory.security + "/" + trajectory.economy).all()
+    labels = pd.read_parquet(out / "labels.parquet")
+    assert list(labels.columns) == ["seed", "state", "year", "label", "profile"]
+    assert len(labels) == 3 * 11  # 12 quarterly ticks from 2015: 2015, 2016, 2017
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 4 and manifest["config"]["ticks"] == 12
     assert manifest["overrides"] == ["ticks=12", "seed=4"]
     assert "Where each state ended" in result.stdout and str(out) in result.stdout
+    assert "Final shares by record label: russia" in result.stdout
 
 
 def test_default_output_folder_is_under_results(tmp_path: Path) -> None:

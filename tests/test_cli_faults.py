@@ -120,7 +120,7 @@ def test_many_overrides_make_a_short_folder_name(tmp_path: Path) -> None:
     weights = [f"weights.{w}=1.5" for w in ("protection", "coercion", "grievance", "stance")]
     weights += [f"weights.{w}=1.25" for w in ("inducements", "remittances", "transit", "peer")]
     weights += [f"weights.{w}=0.75" for w in ("conditionality", "regime_security", "autonomy")]
-    args = ["-m", "weights.trade=1,2", *weights, "dynamics.hedge_provocation=0.5", "ticks=3"]
+    args = ["-m", "weights.trade=1,2", *weights, "dynamics.economic_switching_cost=0.5", "ticks=3"]
     args.append("hydra.launcher.n_jobs=1")
     result = cli(
         [*args, "output.plots=false", "output.quiet=true", f"hydra.sweep.dir={sweep}"], tmp_path

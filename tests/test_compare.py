@@ -15,10 +15,11 @@ import pytest
 from alignment_sim import default_config
 from alignment_sim.engine.batch import run_batch
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.model.kernels import TERMS
+from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS, TERMS
 from alignment_sim.outputs.files import record_failure, write_run
 from alignment_sim.report.command import Comparison, choose_baseline, compare, main
-from alignment_sim.report.inputs import CompareError
+from alignment_sim.report.inputs import CompareError, UnitError, load_unit
+from alignment_sim.studies.outcomes import OUTCOME_COUNTS
 from alignment_sim.studies.replications import outcome_table, terms_table, write_study_job
 
 RUNS, TICKS, BOOT = 100, 12, 200
@@ -81,30 +82,55 @@ def test_alignment_probabilities_sum_to_one_and_match_the_runs(
     result: Comparison, sweep: Path
 ) -> None:
     table = result.tables["alignment_probability"]
-    sums = table.groupby(["label", "state"])["probability"].sum()
-    assert np.allclose(sums, 1.0)
+    profiles = result.tables["profile_probability"]
+    assert result.options == ["russia", "china", "west", "hedge"]
+    assert set(table["option"]) == set(result.options)
+    assert set(profiles["option"]) == set(result.profiles) and len(result.profiles) == 12
+    for frame in (table, profiles):
+        sums = frame.groupby(["label", "state"])["probability"].sum()
+        assert np.allclose(sums, 1.0)
+        assert (frame["ci_low"] <= frame["probability"]).all()
+        assert (frame["probability"] <= frame["ci_high"]).all()
     runs = pd.read_parquet(sweep / f"replications={RUNS},scenario=russia_recession/runs.parquet")
-    expected = (runs["final_kyrgyzstan"] == "hedge").mean()
-    row = table[
-        (table["label"] == "scenario=russia_recession")
-        & (table["state"] == "kyrgyzstan")
-        & (table["option"] == "hedge")
-    ]
-    assert row["probability"].item() == pytest.approx(expected)
-    assert (table["ci_low"] <= table["probability"]).all()
-    assert (table["probability"] <= table["ci_high"]).all()
+    recession = "scenario=russia_recession"
+    for name, frame, column in (
+        ("hedge", table, "final_label_kyrgyzstan"),
+        ("russia/russia", profiles, "final_kyrgyzstan"),
+    ):
+        row = frame[
+            (frame["label"] == recession)
+            & (frame["state"] == "kyrgyzstan")
+            & (frame["option"] == name)
+        ]
+        assert row["probability"].item() == pytest.approx((runs[column] == name).mean())
+    # a label's probability is that of the profiles it labels
+    space = result.groups[recession].units[0].space
+    label_of = dict(zip(space.profiles, space.profile_labels, strict=True))
+    pooled = profiles.assign(option=profiles["option"].map(label_of))
+    pooled = pooled.groupby(["label", "state", "option"])["probability"].sum()
+    direct = table.set_index(["label", "state", "option"])["probability"]
+    assert np.allclose(direct.reindex(pooled.index), pooled)
 
 
 def test_shares_over_time_match_the_tick_table(result: Comparison, sweep: Path) -> None:
     table = result.tables["shares_over_time"]
     ticks = pd.read_parquet(sweep / f"replications={RUNS},scenario=baseline/ticks.parquet")
-    expected = ticks[ticks["tick"] == 5]["share_west"].mean()
-    row = table[
-        (table["label"] == "scenario=baseline") & (table["tick"] == 5) & (table["option"] == "west")
-    ]
-    assert row["mean"].item() == pytest.approx(expected)
-    assert row["year"].item() == pytest.approx(ticks[ticks["tick"] == 5]["year"].iloc[0])
-    total = table.groupby(["label", "tick"])["mean"].sum()
+    at_five = ticks[ticks["tick"] == 5]
+    for kind, option, column in (
+        ("label", "west", "share_west"),
+        ("security", "none", "share_security_none"),
+        ("economy", "china", "share_economy_china"),
+    ):
+        row = table[
+            (table["label"] == "scenario=baseline")
+            & (table["tick"] == 5)
+            & (table["kind"] == kind)
+            & (table["option"] == option)
+        ]
+        assert row["mean"].item() == pytest.approx(at_five[column].mean())
+        assert row["year"].item() == pytest.approx(at_five["year"].iloc[0])
+    assert list(dict.fromkeys(table["kind"])) == ["label", "security", "economy"]
+    total = table.groupby(["label", "tick", "kind"])["mean"].sum()
     assert np.allclose(total, 1.0)
     assert (table["ci_low"] <= table["mean"] + 1e-12).all()
     assert (table["mean"] <= table["ci_high"] + 1e-12).all()
@@ -112,31 +138,61 @@ def test_shares_over_time_match_the_tick_table(result: Comparison, sweep: Path) 
     assert set(table["tick"]) == set(range(TICKS + 1))
 
 
-def test_recession_raises_switches_paired_by_seed(result: Comparison) -> None:
+def test_effects_are_paired_by_seed_and_match_the_runs(result: Comparison, sweep: Path) -> None:
     effects = result.tables["effects"].set_index("metric")
-    switches = effects.loc["switches"]
-    assert switches["label"] == "scenario=russia_recession"
-    assert bool(switches["paired"]) and switches["n_compared"] == RUNS
-    assert switches["difference"] > 0 and switches["ci_low"] > 0
-    assert switches["cohens_d"] > 0.5
+    runs = {
+        scenario: pd.read_parquet(
+            sweep / f"replications={RUNS},scenario={scenario}/runs.parquet"
+        ).set_index("seed")
+        for scenario in ("baseline", "russia_recession")
+    }
     outcomes = result.tables["outcomes"].set_index(["label", "metric"])
-    base = outcomes.loc[("scenario=baseline", "switches")]
-    assert base["ci_low"] <= base["mean"] <= base["ci_high"]
-    recession = outcomes.loc[("scenario=russia_recession", "switches")]
-    assert recession["mean"] - base["mean"] == pytest.approx(switches["difference"])
+    assert list(effects.index[:6]) == list(OUTCOME_COUNTS)
+    for metric in ("switches", "label_switches", "economy_switches", "mean_share_hedge"):
+        row = effects.loc[metric]
+        assert row["label"] == "scenario=russia_recession"
+        assert bool(row["paired"]) and row["n_compared"] == RUNS
+        paired = runs["russia_recession"][metric] - runs["baseline"][metric]
+        assert row["difference"] == pytest.approx(paired.mean(), abs=1e-12)
+        assert row["ci_low"] <= row["difference"] <= row["ci_high"]
+        base = outcomes.loc[("scenario=baseline", metric)]
+        assert base["ci_low"] <= base["mean"] <= base["ci_high"]
+        assert base["mean"] == pytest.approx(runs["baseline"][metric].mean())
 
 
 def test_term_drivers_are_ranked_and_add_up_to_the_utility_change(result: Comparison) -> None:
     drivers = result.tables["term_drivers"]
-    assert len(drivers) == 11 * 4 * len(TERMS)
-    assert list(drivers["rank"]) == list(range(1, len(drivers) + 1))
+    assert len(drivers) == 11 * 12 * len(TERMS)  # states x profiles x terms
     assert np.all(np.diff(drivers["change"].abs().to_numpy()) <= 0)
     sums = drivers.groupby(["state", "option"])[["change", "utility_change"]].agg(
         {"change": "sum", "utility_change": "first"}
     )
     assert np.allclose(sums["change"], sums["utility_change"], atol=1e-9)
+    # a term of one choice is one change on every profile with that option: one rank
+    only_security = set(SECURITY_TERMS) - set(ECONOMIC_TERMS)
+    only_economy = set(ECONOMIC_TERMS) - set(SECURITY_TERMS)
+    for option, term, where in zip(
+        drivers["option"], drivers["term"], drivers["applies_to"], strict=True
+    ):
+        security, economy = option.split("/")
+        if term in only_security:
+            assert where == f"{security}/*"
+        elif term in only_economy:
+            assert where == f"*/{economy}"
+        else:
+            assert where == option
+    per_state = (
+        3 * len(only_security)
+        + 4 * len(only_economy)
+        + 12 * (len(TERMS) - len(only_security) - len(only_economy))
+    )
+    ranks = drivers["rank"].to_numpy()
+    assert ranks[0] == 1 and np.all(np.diff(ranks) >= 0) and np.all(np.diff(ranks) <= 1)
+    assert ranks[-1] == 11 * per_state
+    same = drivers.groupby("rank")[["state", "applies_to", "term", "change"]].nunique()
+    assert (same == 1).all().all()
     top = drivers.iloc[0]
-    assert top["description"].startswith(f"{top['state']}, {top['option']} option: {top['term']}")
+    assert top["description"].startswith(f"{top['state']}, {top['applies_to']}: {top['term']}")
     assert bool(drivers["paired"].all())
 
 
@@ -235,6 +291,7 @@ def test_command_writes_a_self_contained_report(
     for name in (
         "shares_over_time",
         "alignment_probability",
+        "profile_probability",
         "outcomes",
         "effects",
         "term_drivers",
@@ -252,7 +309,7 @@ def test_command_writes_a_self_contained_report(
     ):
         assert f">{heading}" in page, heading
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    assert len(images) >= 5
+    assert len(images) == 7  # shares x2, alignment x3, effects, drivers
     assert all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
     assert "<script" not in page and 'src="http' not in page
     assert "0.1.0" in page or "unknown" in page
@@ -367,3 +424,22 @@ def test_the_same_runs_twice_are_never_pooled(
     assert [n.path for n in duplicates] == [copy / "again"]
     assert "already read from" in duplicates[0].reason
     assert result.tables["effects"]["paired"].all()
+
+
+def test_folders_of_the_one_dimensional_model_are_refused_by_name(tmp_path: Path) -> None:
+    folder = tmp_path / "old"
+    folder.mkdir()
+    runs = {"seed": [0], "final_share_russia": [1.0], "switches": [0], "final_belarus": ["russia"]}
+    pd.DataFrame(runs).to_parquet(folder / "runs.parquet")
+    ticks = {"seed": [0], "tick": [0], "year": [2015.0], "share_russia": [1.0]}
+    pd.DataFrame(ticks).to_parquet(folder / "ticks.parquet")
+    region: dict[str, list[dict[str, object]]] = {
+        "poles": [{"name": "russia"}],
+        "states": [{"name": "belarus"}],
+    }
+    for security in (None, True):  # a manifest of either model: the tables are the old ones
+        if security is not None:
+            region["poles"][0]["security"] = security
+        (folder / "manifest.json").write_text(json.dumps({"config": {"region": region}}))
+        with pytest.raises(UnitError, match="older version of alignment-sim"):
+            load_unit(folder)

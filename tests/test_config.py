@@ -39,7 +39,8 @@ def test_overrides_reach_the_dataclasses() -> None:
         (["seed=-1"], "seed"),
         (["region.poles.0.budget_bn_usd=-3"], "region.poles[0].budget_bn_usd"),
         (["region.poles.1.credibility=1.5"], "region.poles[1].credibility"),
-        (["dynamics.hedge_access=2"], "dynamics.hedge_access"),
+        (["dynamics.credibility_recovery=2"], "dynamics.credibility_recovery"),
+        (["dynamics.economic_switching_cost=-1"], "dynamics.economic_switching_cost"),
         (["decision.rule=coinflip"], "decision.rule"),
         (["region.year=2005"], "region.year"),
         (
@@ -73,12 +74,20 @@ def test_two_and_four_poles_work() -> None:
 
     config = default_config(ticks=5)
     config.region.poles = config.region.poles[:2]
+    for pole in config.region.poles:
+        pole.rivalry.pop("west", None)
     for state in config.region.states:
         for mapping in (state.remittance_origin, state.transit, state.presence):
             mapping.pop("west", None)
         state.initial = {k: ("hedge" if v == "west" else v) for k, v in state.initial.items()}
     config.validate()
-    assert AlignmentModel(config).run().alignment.max() <= 2
+    run = AlignmentModel(config).run()
+    # security: russia or none; economy: russia, china or open
+    assert run.world.options == (
+        "russia/russia", "russia/china", "russia/open", "none/russia", "none/china", "none/open"
+    )  # fmt: skip
+    assert run.world.labels == ("russia", "china", "hedge")
+    assert run.alignment.max() <= 5
     config = default_config(ticks=5)
     config.region.poles.append(
         PoleSpec(
@@ -87,7 +96,9 @@ def test_two_and_four_poles_work() -> None:
     )
     config.validate()
     run = AlignmentModel(config).run()
-    assert run.world.options == ("russia", "china", "west", "turkey", "hedge")
+    assert run.world.labels == ("russia", "china", "west", "turkey", "hedge")
+    assert run.world.space.security_options == ("russia", "west", "turkey", "none")
+    assert len(run.world.options) == 4 * 5 and run.alignment.max() < 20
 
 
 def test_folder_names_ignore_exactly_the_non_parameters() -> None:

@@ -11,7 +11,8 @@ import pytest
 from alignment_sim import AlignmentModel, ConfigError, default_config
 from alignment_sim.engine.batch import execute, run_chunk
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.model.params import DesignSpec, EngineParams
+from alignment_sim.model.params import DOMAINS, DesignSpec, EngineParams
+from alignment_sim.model.trajectory import RECORDED_ARRAYS
 from alignment_sim.studies.design import (
     analysis_seed,
     main_effects,
@@ -19,7 +20,13 @@ from alignment_sim.studies.design import (
     run_design,
     sample_points,
 )
-from alignment_sim.studies.points import check_paths, config_for_point, with_point_values
+from alignment_sim.studies.points import (
+    DYNAMICS_AXES,
+    check_paths,
+    config_for_point,
+    supported_paths,
+    with_point_values,
+)
 
 PARAMETERS = {
     "weights.inducements": [0.5, 2.5],
@@ -40,25 +47,62 @@ def test_sampler_sizes_and_bounds(method: str, points: int) -> None:
     pd.testing.assert_frame_equal(table, sample_points(spec))
 
 
-def test_point_runs_equal_mesa_runs_of_the_same_config() -> None:
+POINT_VALUES = {
+    "weights.trade": np.array([1.0, 3.0]),
+    "weights.economic_coercion": np.array([0.5, 2.0]),
+    "dynamics.stance": np.array([-0.5, 0.5]),
+    "dynamics.switching_cost": np.array([0.4, 1.2]),
+    "dynamics.economic_switching_cost": np.array([0.3, 1.4]),
+    "dynamics.margin_scale": np.array([0.2, 0.9]),
+    "region.poles.west.conditionality": np.array([0.1, 0.9]),
+    "region.poles.russia.coercion": np.array([0.3, 0.9]),
+    "region.poles.china.budget_bn_usd": np.array([2.0, 9.0]),
+    "region.states.belarus.autonomy": np.array([0.0, 0.8]),
+    "decision.rationality": np.array([2.0, 6.0]),
+}
+RECORDED = RECORDED_ARRAYS
+
+
+def assert_points_equal_mesa_runs(values: dict[str, np.ndarray]) -> None:
+    """Runs of per-run parameter values in one batch equal Mesa runs of each point."""
     config = default_config(scenario="western_engagement", ticks=12)
-    values = {
-        "weights.trade": np.array([1.0, 3.0]),
-        "dynamics.hedge_access": np.array([0.3, 0.6]),
-        "region.poles.west.conditionality": np.array([0.1, 0.9]),
-        "region.states.belarus.autonomy": np.array([0.0, 0.8]),
-        "decision.rationality": np.array([2.0, 6.0]),
-    }
     seeds = np.array([4, 9])
     batch = run_chunk(with_point_values(RunInputs.from_config(config), values), seeds, "full")
     assert batch.trajectory is not None
     for r in range(2):
         point = config_for_point(config, {k: float(v[r]) for k, v in values.items()})
         model_run = AlignmentModel(point, seed=int(seeds[r])).run()
-        for name in ("alignment", "utility", "terms", "offers"):
+        for name in RECORDED:
             assert np.array_equal(
-                getattr(model_run, name)[0], getattr(batch.trajectory, name)[r]
+                getattr(model_run, name)[0], getattr(batch.trajectory, name)[r], equal_nan=True
             ), name
+
+
+def test_point_runs_equal_mesa_runs_of_the_same_config() -> None:
+    assert_points_equal_mesa_runs(POINT_VALUES)
+
+
+KERNEL_LIMITS: dict[str, str] = {}
+"""Dynamics fields whose per-run values the kernels do not yet treat as the Mesa model's
+(to be fixed in model/kernels.py; the marks fail once they are)."""
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            name,
+            marks=[pytest.mark.xfail(reason=KERNEL_LIMITS[name], strict=True)]
+            if name in KERNEL_LIMITS
+            else [],
+        )
+        for name in sorted(DYNAMICS_AXES)
+    ],
+)
+def test_every_dynamics_field_varies_per_run(name: str) -> None:
+    low, high = DOMAINS["dynamics"][name].low, DOMAINS["dynamics"][name].high
+    values = np.array([max(low, 0.05), min(high, 0.6)])
+    assert_points_equal_mesa_runs({f"dynamics.{name}": values})
 
 
 def test_design_runs_resumes_and_analyses(tmp_path: Path) -> None:
@@ -101,17 +145,37 @@ def test_morris_and_lhs_indices(tmp_path: Path) -> None:
         assert set(pd.read_csv(folder / "sensitivity.csv")["index"]) == indices
 
 
-def test_a_parameter_that_matters_ranks_first(tmp_path: Path) -> None:
-    config = default_config(ticks=20, replications=4)
+def test_a_parameter_the_runs_never_read_has_no_effect(tmp_path: Path) -> None:
+    # the balancing rule forces stance = 1 (RunInputs.stance): the designed stance is
+    # never read. Sobol's total index compares runs that differ in one parameter only,
+    # with the same seeds, so its index is exactly 0.
+    config = default_config(ticks=20, replications=2, decision="balancing")
     config.design = DesignSpec(
         method="sobol",
         samples=32,
-        outcomes=["switches"],
-        parameters={"dynamics.switching_cost": [0.3, 1.5], "weights.soft_power": [0.9, 1.1]},
+        outcomes=["economy_switches"],
+        parameters={"dynamics.economic_switching_cost": [0.0, 3.0], "dynamics.stance": [-1, 1]},
     )
-    table = pd.read_csv(run_design(config, tmp_path / "s", progress=False) / "sensitivity.csv")
+    folder = run_design(config, tmp_path / "s", progress=False)
+    table = pd.read_csv(folder / "sensitivity.csv")
     total = table[table["index"] == "ST"].set_index("parameter")["value"]
-    assert total["dynamics.switching_cost"] > 5 * max(total["weights.soft_power"], 0.01)
+    assert total["dynamics.stance"] == 0.0
+    assert total["dynamics.economic_switching_cost"] > 0.1
+
+
+def test_security_fields_of_a_pole_without_security_are_not_designable() -> None:
+    config = default_config(ticks=3)
+    assert "region.poles.russia.regime_support" in supported_paths(config)
+    assert "region.poles.china.regime_support" not in supported_paths(config)
+    assert "region.poles.china.budget_bn_usd" in supported_paths(config)
+    for field in ("regime_support", "soft_power"):
+        path = f"region.poles.china.{field}"
+        with pytest.raises(ConfigError, match=r"china offers no security"):
+            check_paths(config, [path], "design.parameters")
+        inputs = RunInputs.from_config(config)
+        with pytest.raises(ConfigError, match=r"0 for a pole that offers no security"):
+            with_point_values(inputs, {path: np.array([0.0, 0.5])})
+        with_point_values(inputs, {path: np.array([0.0, 0.0])})  # its value: accepted
 
 
 def test_bad_design_inputs_are_named() -> None:

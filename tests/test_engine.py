@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alignment_sim import AlignmentModel, default_config
+from alignment_sim import AlignmentModel, SimulationConfig, default_config
 from alignment_sim.engine.batch import (
     check_memory,
     estimate_memory_bytes,
@@ -14,11 +14,13 @@ from alignment_sim.engine.batch import (
 )
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.model.params import EngineParams
-from alignment_sim.model.trajectory import Trajectory
+from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS, TERMS, Terms
+from alignment_sim.model.params import DecisionParams, EngineParams
+from alignment_sim.model.trajectory import RECORDED_ARRAYS, Trajectory
+from alignment_sim.model.world import World
 from alignment_sim.presets import available
 
-ARRAYS = ("alignment", "utility", "terms", "offers", "credibility", "power", "active")
+ARRAYS = RECORDED_ARRAYS
 
 
 def assert_same_runs(reference: list[Trajectory], batch: Trajectory) -> None:
@@ -41,6 +43,32 @@ def test_engine_equals_mesa_for_each_rule(rule: str) -> None:
     )
     assert result.trajectory is not None
     assert_same_runs(mesa_runs(config, seeds), result.trajectory)
+
+
+@pytest.mark.parametrize("scenario", available("scenario"))
+def test_engine_equals_mesa_for_each_scenario(scenario: str) -> None:
+    config = default_config(scenario=scenario)
+    seeds = [0, 5]
+    result = run_batch(
+        RunInputs.from_config(config), seeds, EngineParams(chunk_size=1), record="full"
+    )
+    assert result.trajectory is not None
+    assert_same_runs(mesa_runs(config, seeds), result.trajectory)
+
+
+@pytest.mark.parametrize("rule", ["logit", "best_response", "balancing", "bandwagoning"])
+def test_engine_equals_mesa_on_the_tiny_world(
+    rule: str, tiny_world: World, tiny_config: SimulationConfig
+) -> None:
+    """Another option space: security (p, none), economy (p, q, open)."""
+    tiny_config.decision = DecisionParams(rule=rule, rationality=2.0)
+    seeds = [1, 2, 3]
+    result = run_batch(RunInputs.from_config(tiny_config, world=tiny_world), seeds, record="full")
+    assert result.trajectory is not None
+    mesa = [AlignmentModel(tiny_config, seed=s, world=tiny_world).run() for s in seeds]
+    assert_same_runs(mesa, result.trajectory)
+    assert result.trajectory.security_utility.shape[-1] == 2
+    assert result.trajectory.economy_utility.shape[-1] == 3
 
 
 def test_hazard_events_fire_identically() -> None:
@@ -82,13 +110,36 @@ def test_iter_batches_bounds_memory_by_chunk() -> None:
         next(iter_batches(inputs, range(3), EngineParams(chunk_size=0)))
 
 
-def test_summary_means_match_the_full_record() -> None:
-    inputs = RunInputs.from_config(default_config(ticks=12))
-    full = run_batch(inputs, [1, 2], record="full")
-    summary = run_batch(inputs, [1, 2], record="summary")
-    assert full.trajectory is not None and summary.mean_terms is not None
-    np.testing.assert_allclose(summary.mean_terms, full.trajectory.terms.mean(axis=1), rtol=1e-6)
-    np.testing.assert_allclose(summary.shares().sum(axis=-1), 1.0)
+@pytest.mark.parametrize("scenario", ["baseline", "afghan_spillover"])
+def test_summary_means_match_the_full_record(scenario: str) -> None:
+    """mean_terms on the profile axis = on_profiles of each dimension's mean terms; a
+    scenario whose events fire at different ticks gives terms a run axis (``TermSums``)."""
+    inputs = RunInputs.from_config(default_config(scenario=scenario, ticks=30))
+    full = run_batch(inputs, [1, 2, 3], record="full")
+    summary = run_batch(inputs, [1, 2, 3], record="summary")
+    record = full.trajectory
+    assert record is not None
+    assert summary.mean_terms is not None and summary.mean_offers is not None
+    means = Terms(
+        dict(
+            zip(SECURITY_TERMS, np.moveaxis(record.security_terms.mean(axis=1), -1, 0), strict=True)
+        ),
+        dict(
+            zip(ECONOMIC_TERMS, np.moveaxis(record.economy_terms.mean(axis=1), -1, 0), strict=True)
+        ),
+    )
+    space = inputs.world.space
+    on_profiles = means.on_profiles(space.profile_security, space.profile_economy)
+    expected = np.stack([on_profiles[name] for name in TERMS], axis=-1)
+    assert summary.mean_terms.shape == (3, inputs.world.n_states, len(space.profiles), len(TERMS))
+    np.testing.assert_allclose(summary.mean_terms, expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(summary.mean_offers, record.offers.mean(axis=1), rtol=1e-6)
+    np.testing.assert_array_equal(summary.alignment, full.alignment)
+    np.testing.assert_array_equal(summary.credibility, full.credibility)
+    shares = summary.shares()
+    assert shares.shape == (3, 31, len(inputs.world.labels))
+    np.testing.assert_allclose(shares.sum(axis=-1), 1.0)
+    np.testing.assert_array_equal(summary.labels(), space.label_codes[summary.alignment])
 
 
 @pytest.mark.slow
@@ -102,31 +153,6 @@ def test_engine_equals_mesa_everywhere(scenario: str, rule: str) -> None:
     )
     assert result.trajectory is not None
     assert_same_runs(mesa_runs(config, seeds), result.trajectory)
-
-
-@pytest.mark.parametrize("scenario", available("scenario"))
-def test_batch_arrays_keep_the_run_axis_fastest(scenario: str) -> None:
-    """Every batch array a tick makes has the run axis fastest in memory (the engine's
-    speed depends on it, see kernels); a C-ordered array creeping in fails here."""
-    from alignment_sim.engine.batch import draw_streams
-    from alignment_sim.engine.tick import BatchState, tick_batch
-
-    inputs = RunInputs.from_config(default_config(scenario=scenario, ticks=40))
-    runs = 40
-    noise, hazards = draw_streams(inputs, np.arange(runs))
-    state = BatchState.initial(inputs, runs)
-    slow: set[str] = set()
-    for tick in range(1, 41):
-        tick_noise = np.asfortranarray(noise[tick - 1])
-        state, out = tick_batch(inputs, state, tick, tick_noise, hazards[tick - 1])
-        arrays = {name: getattr(out, name) for name in ("utility", "choice", "offers", "threat")}
-        arrays |= {f"{name}.blocs": part.blocs for name, part in out.terms.items()}
-        arrays |= {f"{name}.hedge": part.hedge for name, part in out.terms.items()}
-        arrays |= {f"state.{name}": getattr(state, name) for name in ("alignment", "defection")}
-        batch = {k: v for k, v in arrays.items() if v.ndim >= 2 and v.shape[0] == runs}
-        assert {"utility", "choice", "protection.blocs", "peer.hedge"} <= set(batch)
-        slow |= {k for k, v in batch.items() if v.strides[0] != v.itemsize}
-    assert not slow, f"run axis not fastest in: {sorted(slow)}"
 
 
 def test_memory_estimate_grows_with_what_is_held_and_refuses_what_cannot_fit() -> None:

@@ -15,6 +15,8 @@ import pandas as pd
 import pytest
 
 from alignment_sim import AlignmentModel, default_config
+from alignment_sim.model.params import SimulationConfig
+from alignment_sim.model.world import World
 from alignment_sim.outputs.files import (
     RUN_FILES,
     atomic_write,
@@ -22,9 +24,11 @@ from alignment_sim.outputs.files import (
     job_status,
     os_error_text,
     record_failure,
+    summary_text,
     write_parquet,
     write_run,
 )
+from alignment_sim.outputs.plots import dimension_colors, label_colors
 
 
 def test_atomic_write_renames_on_success_and_leaves_nothing_on_error(tmp_path: Path) -> None:
@@ -188,3 +192,21 @@ def test_drawing_modules_never_switch_the_matplotlib_backend() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "svg"
+
+
+def test_summary_text_gives_each_states_profile_label_and_both_dimensions(
+    tiny_config: SimulationConfig, tiny_world: World
+) -> None:
+    trajectory = AlignmentModel(tiny_config, world=tiny_world).run()
+    summary = trajectory.summary()
+    lines = summary_text(trajectory).splitlines()
+    assert lines[1].startswith("Final shares by record label: p ")
+    assert lines[2].startswith("  security: p ") and ", none " in lines[2]
+    assert lines[3].startswith("  economy: p ") and ", q " in lines[3] and ", open " in lines[3]
+    for state, profile in summary["final_alignment"].items():
+        row = next(line for line in lines if line.startswith(f"  {state} "))
+        assert row.split()[1:3] == [profile, summary["final_labels"][state]]
+    world = trajectory.world  # p offers security, q does not
+    assert label_colors(world) == [*world.pole_colors, "#9b9b9b"]
+    assert dimension_colors(world, "security") == [world.pole_colors[0], "#e5e5e5"]
+    assert dimension_colors(world, "economy") == [*world.pole_colors, "#e5e5e5"]

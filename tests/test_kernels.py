@@ -1,27 +1,43 @@
-"""Every utility term and rule against values computed by hand on the tiny world.
+"""Every kernel of Model 2 against values computed by hand on the tiny world.
 
 The tiny world (tests/helpers.py): choosers a, b, c on the equator at longitudes 0, 10, 5;
-pole p at longitude 0, pole q at longitude 10; reach 1000 km, so proximity is
-exp(-d / 1000) with d = 0, 555.97 or 1111.95 km.
+pole p (security bloc, rivalry with q 1.0) at longitude 0, pole q (no security bloc) at
+longitude 10; reach 1000 km, so proximity is exp(-d / 1000) with d = 0, 555.97 or
+1111.95 km. Security options (p, none); economic options (p, q, open). At the start a is
+p/p, b none/q and c none/open. ``two_bloc_world`` is the same world with q offering
+security too (security options p, q, none), for the terms that weigh one bloc against
+another.
+
+Data of the choosers (a, b, c): GDP 10, 20, 5 US$ bn; CINC 0.01, 0.02, 0.01; autocracy
+1, 0, 0.5; remittances 20%, 0, 10% of GDP; trade with p 40%, 10%, 25% and with q 10%,
+50%, 25%; threat exposure 1, 0, 0.5; autonomy 0, 0, 1. Pole p: capability 0.5, military
+weight 1, budget US$ 1 bn, credibility 0.5, regime support 0.5, soft power 0.5 (ties 1),
+coercion 0.5, leverage 1. Pole q: capability 0.25, military weight 0.5, budget US$ 2 bn,
+credibility 1, conditionality 1, nothing else.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
-from helpers import KM_PER_10_DEGREES
+from helpers import KM_PER_10_DEGREES, tiny_attributes, tiny_region
 
 from alignment_sim.model import kernels
-from alignment_sim.model.world import World
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.params import Dynamics, ScenarioSpec, SimulationConfig, UtilityWeights
+from alignment_sim.model.world import FLOAT, World, build_world
 
-A = slice(0, 1)
-C = slice(2, 3)
-FAR = math.exp(-KM_PER_10_DEGREES / 1000)
-MID = math.exp(-KM_PER_10_DEGREES / 2000)
-ACCESS = 0.45
+ALL = slice(None)
+A, B, C = slice(0, 1), slice(1, 2), slice(2, 3)
+FAR = math.exp(-KM_PER_10_DEGREES / 1000)  # 10 degrees of longitude apart
+MID = math.exp(-KM_PER_10_DEGREES / 2000)  # 5 degrees apart
+BASE_SUM = 1.0 + FAR + MID  # each pole's sum of focus * proximity over the choosers
+START_SECURITY = np.array([[0, 1, 1]])  # a in p's bloc, b and c in none
+START_ECONOMY = np.array([[0, 1, 2]])  # a in p's union, b in q's, c open
+CREDIBILITY = np.array([[0.5, 1.0]], dtype=FLOAT)  # the poles' starting credibility
 
 
 def assert_close(actual, desired, **options) -> None:
@@ -29,228 +45,644 @@ def assert_close(actual, desired, **options) -> None:
     np.testing.assert_allclose(actual, desired, **{"rtol": 1e-6, "atol": 1e-7, **options})
 
 
-def row(x: np.ndarray | kernels.OptionValues) -> np.ndarray:
-    values = x.joined() if isinstance(x, kernels.OptionValues) else x
-    return np.asarray(values).reshape(-1)[-3:]
+def table(values) -> np.ndarray:
+    """One run's term as (choosers, options): a term of parameters alone has no run axis."""
+    values = np.asarray(values)
+    return values.reshape(-1, values.shape[-1])
 
 
-def test_world_arrays_follow_the_data(tiny_world: World) -> None:
-    assert_close(tiny_world.state.autocracy, [1.0, 0.0, 0.5])
-    assert_close(tiny_world.state.remittances, [0.2, 0.0, 0.1])
-    assert_close(tiny_world.pair.proximity[0], [1.0, FAR, MID], rtol=1e-4)
-    assert_close(tiny_world.pair.proximity[1], [FAR, 1.0, MID], rtol=1e-4)
-    assert_close(tiny_world.pair.trade_share, [[0.4, 0.1, 0.25], [0.1, 0.5, 0.25]])
-    assert tiny_world.options == ("p", "q", "hedge")
-    assert list(tiny_world.initial_alignment) == [0, 1, 2]
+@pytest.fixture
+def two_bloc_world() -> World:
+    """The tiny world with q offering security: security options (p, q, none)."""
+    region = tiny_region()
+    region.poles[1].security = True
+    return build_world(region, tiny_attributes())
 
 
-def test_protection(tiny_world: World) -> None:
-    cred = np.array([[0.5, 1.0]])
-    got = kernels.protection_term(
-        tiny_world.state, tiny_world.pole, tiny_world.pair, cred, A, ACCESS
-    )
-    p = 1.0 * 0.5 * 1.0 * 1.0  # exposure * credibility * military_weight * min(1, 1 + 0.5)
-    q = 1.0 * 1.0 * 0.5 * FAR
-    assert_close(row(got), [p, q, ACCESS * (p + q)], rtol=1e-4)
+def unit_weights() -> UtilityWeights:
+    """Every weight 1, so a weighted term is the kernel's value."""
+    return UtilityWeights(**{f.name: 1.0 for f in fields(UtilityWeights)})
 
 
-def test_coercion_and_escalation(tiny_world: World) -> None:
-    calm = kernels.threat_from_poles(
-        tiny_world.pole, tiny_world.pair, np.zeros((1, 2, 3)), slice(None)
-    )
-    assert_close(calm[0, 0], [0.5, 0.5 * FAR, 0.5 * MID], rtol=1e-4)
-    assert_close(calm[0, 1], 0.0)  # q has no coercion
-    assert_close(row(kernels.coercion_term(kernels.pair_rows(calm, A), 0.4)), [0.0, -0.5, -0.2])
-    defected = np.zeros((1, 2, 3))
-    defected[0, 0, 0] = 1.0  # a left p's bloc: p's pressure on it doubles (escalation 1)
-    angry = kernels.threat_from_poles(tiny_world.pole, tiny_world.pair, defected, slice(None))
-    assert_close(row(kernels.coercion_term(kernels.pair_rows(angry, A), 0.4)), [0.0, -1.0, -0.4])
-
-
-def test_stance_bandwagoning_and_balancing(tiny_world: World) -> None:
-    members = kernels.membership(np.array([[0, 1, 2]]), 3)  # a in p, b in q, c hedging
-    power = kernels.bloc_power(tiny_world.pole, tiny_world.state, members)
-    assert_close(power[0], [0.5 + 0.01, 0.125 + 0.02])
-    share_p, share_q = 0.51 / 0.655, 0.145 / 0.655
-    threat = kernels.threat_from_poles(
-        tiny_world.pole, tiny_world.pair, np.zeros((1, 2, 3)), slice(None)
-    )
-    # For a, all the threat comes from p: balancing gives p nothing, q its full share.
-    assert_close(
-        row(kernels.stance_term(power, kernels.pair_rows(threat, A), -1.0)), [share_p, share_q, 0.0]
-    )
-    assert_close(
-        row(kernels.stance_term(power, kernels.pair_rows(threat, A), 1.0)),
-        [0.0, share_q, 0.0],
-        atol=1e-12,
-    )
-    assert_close(
-        row(kernels.stance_term(power, kernels.pair_rows(threat, A), 0.0)),
-        [share_p / 2, share_q, 0.0],
-        rtol=1e-9,
+def start_snapshot(world: World, margin_scale: float = 0.5) -> kernels.Snapshot:
+    """What the choosers of the tiny world see at tick 1 (3 months in)."""
+    sec = world.security_poles
+    members = kernels.pole_members(START_SECURITY, START_ECONOMY, sec, world.n_poles)
+    margins = np.full((1, world.n_poles, world.n_states), kernels.NO_MARGIN, dtype=FLOAT)
+    in_bloc = kernels.security_members(START_SECURITY, len(sec))
+    return kernels.Snapshot(
+        security=START_SECURITY,
+        economy=START_ECONOMY,
+        power=kernels.regional_power(world.pole, world.state, world.pair, in_bloc, sec),
+        threat=kernels.threat_from_poles(world.pole, world.pair, ALL),
+        offers=kernels.spending_offers(world.pole, world.pair, members, margins, margin_scale, ALL),
+        credibility=CREDIBILITY,
+        years=0.25,
     )
 
 
-def test_economic_terms(tiny_world: World) -> None:
+def test_the_tiny_world_is_what_the_hand_computations_assume(tiny_world: World) -> None:
     w = tiny_world
-    assert_close(row(kernels.trade_term(w.pole, w.pair, A, ACCESS)), [0.4, 0.1, ACCESS * 0.5])
-    offers = np.zeros((1, 2, 3))
-    offers[0, 0, 0], offers[0, 1, 0] = 1.0, 0.5  # US$ bn to a (GDP 10bn): 10% and 5%
-    cred = np.array([[0.5, 1.0]])
-    p, q = 0.5 * math.log(11.0), 1.0 * math.log(6.0)
-    assert_close(
-        row(kernels.inducement_term(w.state, offers, cred, A, ACCESS)), [p, q, ACCESS * (p + q)]
-    )
-    assert_close(row(kernels.remittance_term(w.state, w.pair, A, ACCESS)), [0.2, 0.0, ACCESS * 0.2])
-    assert_close(
-        row(kernels.remittance_term(w.state, w.pair, C, ACCESS)), [0.05, 0.05, ACCESS * 0.1]
-    )
-    assert_close(row(kernels.transit_term(w.pair, A, ACCESS)), [0.5, 0.0, ACCESS * 0.5])
+    assert w.space.security_options == ("p", "none")
+    assert w.space.economic_options == ("p", "q", "open")
+    assert w.options == ("p/p", "p/q", "p/open", "none/p", "none/q", "none/open")
+    assert [w.options[k] for k in w.initial_alignment] == ["p/p", "none/q", "none/open"]
+    assert list(w.security_poles) == [0]
+    assert_close(w.pair.proximity, [[1.0, FAR, MID], [FAR, 1.0, MID]])
+    assert_close(w.state.autocracy, [1.0, 0.0, 0.5])
+    assert_close(w.pair.ties, [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(w.rivalry, [[0.0, 1.0], [0.0, 0.0]])
 
 
-def test_regime_terms(tiny_world: World) -> None:
+def test_term_lists_agree() -> None:
+    both = set(kernels.SECURITY_TERMS) & set(kernels.ECONOMIC_TERMS)
+    assert both == {"conditionality", "autonomy", "switching"}
+    assert set(kernels.TERMS) == set(kernels.SECURITY_TERMS) | set(kernels.ECONOMIC_TERMS)
+    assert len(set(kernels.TERMS)) == len(kernels.TERMS)
+    assert tuple(kernels.TERM_FAMILIES) == kernels.TERMS
+    assert set(kernels.REALIST_TERMS) <= set(kernels.SECURITY_TERMS)
+
+
+# --- poles: threat, regional power, members, offers, credibility -------------------------
+
+
+def test_threat_is_coercion_times_power_times_proximity(tiny_world: World) -> None:
+    threat = kernels.threat_from_poles(tiny_world.pole, tiny_world.pair, ALL)
+    assert_close(threat, [[0.5, 0.5 * FAR, 0.5 * MID], [0.0, 0.0, 0.0]])  # q has no coercion
+    pressed = replace(tiny_world.pair, pressure=np.array([[1.0, 2.0, 1.0], [1.0, 1.0, 1.0]]))
+    assert_close(kernels.threat_from_poles(tiny_world.pole, pressed, A)[0], [0.5, FAR, 0.5 * MID])
+
+
+def test_regional_power_is_distance_discounted(tiny_world: World, two_bloc_world: World) -> None:
     w = tiny_world
-    assert_close(row(kernels.conditionality_term(w.state, w.pair, A, ACCESS)), [0.0, -1.0, -ACCESS])
-    assert_close(
-        row(kernels.conditionality_term(w.state, w.pair, C, ACCESS)), [0.0, -0.5, -ACCESS * 0.5]
+    in_bloc = kernels.security_members(START_SECURITY, 1)
+    np.testing.assert_array_equal(in_bloc, [[[1.0, 0.0, 0.0]]])
+    power = kernels.regional_power(w.pole, w.state, w.pair, in_bloc, w.security_poles)
+    # p's CINC * military weight (0.5 * 1) plus its member a's CINC (0.01), seen from afar
+    assert_close(power, [[0.51 * np.array([1.0, FAR, MID])]])
+    two = two_bloc_world
+    security = np.array([[0, 1, 2]])  # a in p's bloc, b in q's, c in none
+    power = kernels.regional_power(
+        two.pole, two.state, two.pair, kernels.security_members(security, 2), two.security_poles
     )
-    assert_close(
-        row(kernels.regime_security_term(w.state, w.pole, A, ACCESS)), [0.5, 0.0, ACCESS * 0.5]
+    p, q = 0.5 + 0.01, 0.25 * 0.5 + 0.02
+    assert_close(power[0], [p * np.array([1.0, FAR, MID]), q * np.array([FAR, 1.0, MID])])
+
+
+def test_members_cinc_is_exact_in_any_batch(default_world: World) -> None:
+    """Members' CINC add up to the same bits for one run alone or inside a batch."""
+    rng = np.random.default_rng(5)
+    w = default_world
+    sec, P = w.security_poles, len(w.security_poles)
+    security = rng.integers(0, P + 1, (500, w.n_states))
+    batch = kernels.regional_power(
+        w.pole, w.state, w.pair, kernels.security_members(security, P), sec
     )
-    assert_close(row(kernels.autonomy_term(w.state, C, 2)), [0.0, 0.0, 1.0])
-    assert_close(row(kernels.autonomy_term(w.state, A, 2)), [0.0, 0.0, 0.0])
-    assert np.all(kernels.grievance_term(w.pair, A, ACCESS).joined() == 0.0)
+    for r in (0, 7, 499):
+        alone = kernels.regional_power(
+            w.pole, w.state, w.pair, kernels.security_members(security[r : r + 1], P), sec
+        )
+        np.testing.assert_array_equal(alone[0], batch[r])
+    for p, b in enumerate(sec):
+        bloc = w.pole.capability[b] * w.pole.military_weight[b]
+        counted = w.state.capability.astype(float)[security[0] == p].sum()
+        assert_close(batch[0, p], (bloc + counted) * w.pair.proximity[b], rtol=1e-5)
+    # with an event's per-run capabilities (R, N) the same holds
+    caps = (w.state.capability * rng.uniform(0.5, 2.0, (500, 1))).astype(FLOAT)
+    by_run = kernels.regional_power(
+        w.pole,
+        replace(w.state, capability=caps),
+        w.pair,
+        kernels.security_members(security, P),
+        sec,
+    )
+    one = kernels.regional_power(
+        w.pole,
+        replace(w.state, capability=caps[7:8]),
+        w.pair,
+        kernels.security_members(security[7:8], P),
+        sec,
+    )
+    np.testing.assert_array_equal(one[0], by_run[7])
+
+
+def test_pole_members_count_either_dimension() -> None:
+    sec = np.array([0])
+    security = np.array([[0, 1, 1]])  # a in p's bloc; b, c in none
+    economy = np.array([[1, 2, 0]])  # a in q's union, b open, c in p's union
+    members = kernels.pole_members(security, economy, sec, 2)
+    np.testing.assert_array_equal(members, [[[1.0, 0.0, 1.0], [1.0, 0.0, 0.0]]])
+
+
+def test_spending_envelope_pays_members_their_share(tiny_world: World) -> None:
+    w = tiny_world
+    members = kernels.pole_members(START_SECURITY, START_ECONOMY, w.security_poles, 2)
+    margins = np.full((1, 2, 3), kernels.NO_MARGIN, dtype=FLOAT)
+    offers = kernels.spending_offers(w.pole, w.pair, members, margins, 0.5, ALL)
+    # p's only member is a, q's only member b: each gets base / sum of bases of its budget
+    assert_close(offers[0], [[1.0 / BASE_SUM, 0.0, 0.0], [0.0, 2.0 / BASE_SUM, 0.0]])
+    assert (offers.sum(axis=-1) < w.pole.budget_bn).all()  # the rest stays unspent
+    nobody = kernels.spending_offers(w.pole, w.pair, np.zeros((1, 2, 3)), margins, 0.5, ALL)
+    np.testing.assert_array_equal(nobody, 0.0)  # nobody to pay: the whole budget unspent
+    only_q = kernels.spending_offers(w.pole, w.pair, members, margins, 0.5, B)
+    np.testing.assert_array_equal(only_q[0, 0], offers[0, 1])
+
+
+def test_spending_pays_candidates_by_swing_and_never_beyond_the_budget(
+    tiny_world: World,
+) -> None:
+    w = tiny_world
+    members = kernels.pole_members(START_SECURITY, START_ECONOMY, w.security_poles, 2)
+    margins = np.full((1, 2, 3), kernels.NO_MARGIN, dtype=FLOAT)
+    margins[0, 0] = [kernels.NO_MARGIN, 0.25, 0.5]  # b halfway to tipping, c at the scale
+    offers = kernels.spending_offers(w.pole, w.pair, members, margins, 0.5, ALL)
+    # weights: a 1 * (1 + 0), b FAR * (0 + 1 * 0.5), c 0: below the envelope BASE_SUM
+    assert_close(offers[0, 0], [1.0 / BASE_SUM, 0.5 * FAR / BASE_SUM, 0.0])
+    assert offers[0, 0, 2] == 0.0  # an outsider a margin_scale away gets nothing
+    margins[0, 0] = [0.0, 0.25, -1.0]  # a wavering member, c far from p
+    offers = kernels.spending_offers(w.pole, w.pair, members, margins, 0.5, ALL)
+    weights = np.array([1.0 * (1 + 1), FAR * 0.5, 0.0])  # 2 + 0.16 > BASE_SUM
+    assert_close(offers[0, 0], weights / weights.sum())
+    assert_close(offers[0].sum(axis=-1), [1.0, 2.0 / BASE_SUM])  # p's premiums scaled down
+    assert (offers[0].sum(axis=-1) <= w.pole.budget_bn * (1 + 1e-6)).all()
+    # q has no leverage: its margins do not matter
+    margins[0, 1] = 0.0
+    again = kernels.spending_offers(w.pole, w.pair, members, margins, 0.5, ALL)
+    np.testing.assert_array_equal(again[0, 1], offers[0, 1])
+
+
+def test_offers_never_exceed_the_budget(default_world: World) -> None:
+    w, runs = default_world, 300
+    rng = np.random.default_rng(11)
+    members = (rng.random((runs, w.n_poles, w.n_states)) < 0.4).astype(FLOAT)
+    margins = rng.normal(0.0, 0.5, (runs, w.n_poles, w.n_states)).astype(FLOAT)
+    offers = kernels.spending_offers(w.pole, w.pair, members, margins, 0.5, ALL)
+    assert (offers >= 0).all()
+    assert (offers.sum(axis=-1) <= w.pole.budget_bn * (1 + 1e-6)).all()
+    assert offers.sum() > 0  # not vacuous
+
+
+def test_proportional_spending_pays_members_only(tiny_world: World) -> None:
+    w = tiny_world
+    members = kernels.pole_members(START_SECURITY, START_ECONOMY, w.security_poles, 2)
+    margins = np.zeros((1, 2, 3), dtype=FLOAT)  # everyone wavering
+    plain = replace(w.pole, proportional_spending=np.array([1.0, 0.0], dtype=FLOAT))
+    offers = kernels.spending_offers(plain, w.pair, members, margins, 0.5, ALL)
+    assert_close(offers[0, 0], [1.0 / BASE_SUM, 0.0, 0.0])
+
+
+def test_economic_margins_against_the_best_alternative() -> None:
+    utility = np.array([[[1.0, 3.0, 2.0], [2.0, 2.0, 1.0]]])  # (R, N = 2, E = p, q, open)
+    zero = np.zeros_like(utility)
+    margins = kernels.economic_margins(utility, zero)
+    np.testing.assert_array_equal(margins[0], [[1.0 - 3.0, 0.0], [3.0 - 2.0, 0.0]])
+    rng = np.random.default_rng(3)
+    utility = rng.normal(size=(50, 4, 4)).astype(FLOAT)
+    expected = np.stack(
+        [utility[..., b] - np.delete(utility, b, axis=-1).max(axis=-1) for b in range(3)], axis=1
+    )
+    np.testing.assert_array_equal(
+        kernels.economic_margins(utility, np.zeros_like(utility)), expected
+    )
+
+
+def test_a_pole_discounts_its_own_offer_but_sees_its_rivals() -> None:
+    utility = np.array([[[1.0, 3.0, 2.0], [2.0, 2.0, 1.0]]])
+    inducements = np.array([[[0.5, 0.0, 0.0], [0.0, 1.0, 0.0]]])  # p bids for 0, q for 1
+    margins = kernels.economic_margins(utility, inducements)
+    # chooser 0: p (1 - 0.5) - 3, q 3 - 2; chooser 1: p 2 - 2 (q's bid counts), q (2 - 1) - 2
+    np.testing.assert_array_equal(margins[0], [[-2.5, 0.0], [1.0, -1.0]])
+
+
+def test_kept_promises() -> None:
+    expected = np.array([[[1.0, 1.0, 5.0]]])  # (R, one pole, N): what a, b and c expect
+    members = np.array([[[1.0, 1.0, 0.0]]])  # c is no longer a member: not counted
+    full = kernels.kept_promises(np.array([[[1.0, 3.0, 0.0]]]), expected, members)
+    partial = kernels.kept_promises(np.array([[[0.5, 2.0, 0.0]]]), expected, members)
+    nothing = kernels.kept_promises(np.array([[[0.5, 2.0, 0.0]]]), np.zeros((1, 1, 3)), members)
+    assert_close(full, [[1.0]])
+    assert_close(partial, [[(0.5 + 1.0) / 2.0]])  # min(offer, expected) over members
+    assert_close(nothing, [[1.0]])  # nothing promised: nothing broken
+
+
+def test_expectations_start_from_the_envelope_and_adjust(tiny_world: World) -> None:
+    config = SimulationConfig(region=tiny_region(), scenario=ScenarioSpec(), ticks=2)
+    start = kernels.starting_expectations(RunInputs.from_config(config, world=tiny_world))
+    # the starting members' envelope shares, no candidate premium: a from p, b from q
+    assert_close(start, [[[1.0 / BASE_SUM, 0.0, 0.0], [0.0, 2.0 / BASE_SUM, 0.0]]])
+    expected = np.array([[[1.0, 0.0, 2.0]]], dtype=FLOAT)
+    offers = np.array([[[0.5, 0.8, 0.0]]], dtype=FLOAT)
+    got = kernels.next_expectations(expected, offers, 0.1)
+    # toward the offer by 0.1 a tick; a first offer (b) is expected in full
+    assert_close(got, [[[1.0 - 0.1 * 0.5, 0.8, 2.0 - 0.1 * 2.0]]])
+
+
+def test_next_credibility_moves_toward_target_times_kept() -> None:
+    got = kernels.next_credibility(
+        np.array([[0.5, 1.0]]), np.array([[1.0, 1.0]]), np.array([[0.75, 1.0]]), 0.1
+    )
+    assert_close(got, [[0.5 + 0.1 * (0.75 - 0.5), 1.0]])
+    per_run = kernels.next_credibility(
+        np.array([[0.5], [0.5]]), np.ones((2, 1)), np.ones((2, 1)), np.array([[0.1], [0.5]])
+    )
+    assert_close(per_run, [[0.55], [0.75]])
+
+
+# --- security terms (options p, none; or p, q, none) --------------------------------------
+
+
+def test_protection_for_members_only(tiny_world: World, two_bloc_world: World) -> None:
+    w = tiny_world
+    got = kernels.protection_term(w.state, w.pole, w.pair, CREDIBILITY, ALL, w.security_poles)
+    # exposure * credibility_p (0.5) * military weight (1) * min(1, proximity + presence)
+    assert_close(table(got), [[0.5 * 1.0, 0.0], [0.0, 0.0], [0.5 * 0.5 * MID, 0.0]])
+    two = two_bloc_world
+    got = kernels.protection_term(two.state, two.pole, two.pair, CREDIBILITY, A, two.security_poles)
+    assert_close(table(got), [[0.5, 1.0 * 0.5 * FAR, 0.0]])
+
+
+def test_coercion_is_rivalry_weighted_threat(tiny_world: World, two_bloc_world: World) -> None:
+    threat = kernels.threat_from_poles(tiny_world.pole, tiny_world.pair, ALL)
+    rows = kernels.pair_rows(threat, ALL)
+    # p's rivalry is with q, which has no security bloc: joining p provokes nobody
+    np.testing.assert_array_equal(
+        kernels.coercion_term(rows, tiny_world.rivalry, tiny_world.security_poles), 0.0
+    )
+    two = two_bloc_world
+    rows = kernels.pair_rows(kernels.threat_from_poles(two.pole, two.pair, ALL), ALL)
+    got = kernels.coercion_term(rows, two.rivalry, two.security_poles)
+    assert_close(table(got), [[0.0, -0.5, 0.0], [0.0, -0.5 * FAR, 0.0], [0.0, -0.5 * MID, 0.0]])
+    threat_rows = np.array([[[0.2, 0.4]]])  # one chooser threatened by p (0.2) and q (0.4)
+    rivalry = np.array([[0.0, 1.0], [0.25, 0.0]])
+    got = kernels.coercion_term(threat_rows, rivalry, np.array([0, 1]))
+    assert_close(table(got), [[-0.4 * 0.25, -0.2 * 1.0, 0.0]])
+    threat_rows = np.array([[[0.2, 0.4, 0.1]]])  # three poles; blocs are the first and last
+    rivalry = np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 0.25], [0.5, 0.0, 0.0]])
+    got = kernels.coercion_term(threat_rows, rivalry, np.array([0, 2]))
+    assert_close(table(got), [[-0.1 * 0.5, -(0.2 * 1.0 + 0.4 * 0.25), 0.0]])
+
+
+def test_stance_one_bloc_has_nothing_to_weigh(tiny_world: World) -> None:
+    snap = start_snapshot(tiny_world)
+    for stance in (-1.0, 0.0, 1.0):
+        got = kernels.stance_term(
+            kernels.pair_rows(snap.power, ALL),
+            kernels.pair_rows(snap.threat, ALL),
+            stance,
+            tiny_world.security_poles,
+        )
+        np.testing.assert_array_equal(got, 0.0)
+
+
+def test_stance_bandwagoning_and_balancing() -> None:
+    power = np.array([[[3.0, 1.0]]])  # bloc p has 3/4 of the power the chooser sees
+    threat = np.array([[[1.0, 0.0]]])  # and all of the threat
+    sec = np.array([0, 1])
+    bandwagon = kernels.stance_term(power, threat, -1.0, sec)
+    balance = kernels.stance_term(power, threat, 1.0, sec)
+    middle = kernels.stance_term(power, threat, 0.0, sec)
+    # pulls: bandwagoning (0.75, 0.25); balancing (0.75 * 0, 0.25 * 1); halfway the mean
+    assert_close(bandwagon[0, 0], [0.25, -0.25, 0.0])
+    assert_close(balance[0, 0], [-0.125, 0.125, 0.0])
+    assert_close(middle[0, 0], [0.375 - 0.3125, 0.25 - 0.3125, 0.0])
+    for got in (bandwagon, balance, middle):
+        assert_close(got[..., :-1].sum(axis=-1), 0.0)  # centred over the blocs
+    # three poles, the middle one without a bloc (as China): its threat counts in the
+    # total the blocs' threat shares are taken of (1/6 for p, 0 for the third pole)
+    threat = np.array([[[1.0, 5.0, 0.0]]])
+    balance = kernels.stance_term(power, threat, 1.0, np.array([0, 2]))
+    pull = np.array([0.75 * 5 / 6, 0.25])
+    assert_close(balance[0, 0], [*(pull - pull.mean()), 0.0])
+
+
+def test_stance_on_the_two_bloc_world(two_bloc_world: World) -> None:
+    w = two_bloc_world
+    security = np.array([[0, 1, 2]])  # a in p, b in q, c in none
+    power = kernels.regional_power(
+        w.pole, w.state, w.pair, kernels.security_members(security, 2), w.security_poles
+    )
+    threat = kernels.threat_from_poles(w.pole, w.pair, ALL)
+    p, q = 0.51, 0.145 * FAR  # what a sees; all the threat a faces is p's
+    share_p, share_q = p / (p + q), q / (p + q)
+    power_a, threat_a = kernels.pair_rows(power, A), kernels.pair_rows(threat, A)
+    bandwagon = kernels.stance_term(power_a, threat_a, -1.0, w.security_poles)
+    balance = kernels.stance_term(power_a, threat_a, 1.0, w.security_poles)
+    assert_close(bandwagon[0, 0], [(share_p - share_q) / 2, (share_q - share_p) / 2, 0.0])
+    assert_close(balance[0, 0], [-share_q / 2, share_q / 2, 0.0])
+
+
+def test_grievance(tiny_world: World) -> None:
+    w = tiny_world
+    np.testing.assert_array_equal(kernels.grievance_term(w.pair, ALL, w.security_poles), 0.0)
+    held = replace(w.pair, grievance=np.array([[1.0, 0.0, 0.5], [0.0, 0.0, 0.0]], dtype=FLOAT))
+    got = kernels.grievance_term(held, ALL, w.security_poles)
+    assert_close(table(got)[:, 0], [-1.0, 0.0, -0.5])
+    np.testing.assert_array_equal(table(got)[:, 1], 0.0)
+
+
+def test_regime_security(tiny_world: World) -> None:
+    w = tiny_world
+    secure = kernels.regime_security_term(w.state, w.pole, ALL, w.security_poles)
+    np.testing.assert_array_equal(secure, 0.0)  # no regime is insecure at the start
+    shaken = replace(w.state, regime_insecurity=np.array([1.0, 1.0, 2.0], dtype=FLOAT))
+    got = kernels.regime_security_term(shaken, w.pole, ALL, w.security_poles)
+    # support_p (0.5) * autocracy (1, 0, 0.5) * insecurity (1, 1, 2)
+    assert_close(table(got), [[0.5, 0.0], [0.0, 0.0], [0.5, 0.0]])
 
 
 def test_soft_power_fades(tiny_world: World) -> None:
     w = tiny_world
-    assert_close(
-        row(kernels.soft_power_term(w.pole, w.pair, 0.0, A, ACCESS)), [0.5, 0.0, ACCESS * 0.5]
-    )
-    from dataclasses import replace
-
-    fading = replace(w.pole, soft_power_fade=np.array([0.1, 0.0]))
-    assert_close(
-        row(kernels.soft_power_term(fading, w.pair, 10.0, A, ACCESS)),
-        [0.5 / math.e, 0.0, ACCESS * 0.5 / math.e],
-    )
+    now = kernels.soft_power_term(w.pole, w.pair, 0.0, A, w.security_poles)
+    assert_close(table(now)[0], [0.5, 0.0])
+    fading = replace(w.pole, soft_power_fade=np.array([0.1, 0.0], dtype=FLOAT))
+    later = kernels.soft_power_term(fading, w.pair, 10.0, A, w.security_poles)
+    assert_close(table(later)[0], [0.5 / math.e, 0.0])
 
 
-def test_peer_and_switching(tiny_world: World) -> None:
-    members = kernels.membership(np.array([[0, 1, 2]]), 3)  # a in p, b in q, c hedging
-    # a: rival b is in q (-1), friend c hedges (+0.5)
-    assert_close(row(kernels.peer_term(tiny_world.affinity, members, A)), [0.0, -1.0, 0.5])
-    cost = kernels.switching_cost_matrix(3, 0.5)
-    np.testing.assert_array_equal(cost, [[0, 1, 0.5], [1, 0, 0.5], [0.5, 0.5, 0]])
-    assert_close(row(kernels.switching_term(np.array([[0]]), cost)), [0, -1, -0.5])
-
-
-def test_spending_follows_leverage(tiny_world: World) -> None:
+def test_conditionality_in_both_dimensions(tiny_world: World) -> None:
     w = tiny_world
-    flat = kernels.spending_offers(w.pole, w.pair, w.state, np.zeros((1, 2, 3)), 0.5, slice(None))
-    prox_p = np.array([1.0, FAR, MID])
-    assert_close(flat[0, 0], prox_p / prox_p.sum())
-    assert_close(flat[0, 1], 2.0 * np.array([FAR, 1.0, MID]) / (1 + FAR + MID))
-    margins = np.zeros((1, 2, 3))
-    margins[0, 0, 1] = 1.0  # b is far from tipping for p: swing 1 / (1 + 1 / 0.5) = 1/3
-    weights = np.array([2.0, FAR * (1 + 1 / 3), MID * 2.0])
-    lever = kernels.spending_offers(w.pole, w.pair, w.state, margins, 0.5, slice(None))
-    assert_close(lever[0, 0], weights / weights.sum())
-    assert_close(lever.sum(axis=-1), [[1.0, 2.0]])  # budgets are spent
+    security = kernels.conditionality_term(w.state, w.pair, ALL, w.security_poles)
+    np.testing.assert_array_equal(security, 0.0)  # p asks nothing
+    economy = kernels.conditionality_term(w.state, w.pair, ALL, np.arange(2))
+    # q's conditionality (1) times autocracy (1, 0, 0.5); nothing for p or open
+    assert_close(table(economy)[:, 1], [-1.0, 0.0, -0.5])
+    np.testing.assert_array_equal(table(economy)[:, [0, 2]], 0.0)
 
 
-def test_bloc_margins() -> None:
-    utility = np.array([[[1.0, 3.0, 2.0]]])
-    np.testing.assert_array_equal(kernels.bloc_margins(utility, 2)[0, :, 0], [1.0 - 3.0, 3.0 - 2.0])
-    # three poles and the hedge: each bloc against the best of the other three options
-    rng = np.random.default_rng(3)
-    utility = rng.normal(size=(50, 4, 4))
-    utility[0, 0] = [2.0, 2.0, 1.0, 0.0]  # a tie at the top: both margins are 0
-    expected = np.stack(
-        [utility[..., b] - np.delete(utility, b, axis=-1).max(axis=-1) for b in range(3)], axis=1
-    )
-    np.testing.assert_array_equal(kernels.bloc_margins(utility, 3), expected)
-    assert kernels.bloc_margins(utility, 3)[0, 0, 0] == 0.0
-
-
-def test_credibility_and_defection_memory() -> None:
-    assert_close(kernels.next_credibility(np.array([0.5]), np.array([1.0]), 0.1), 0.55)
-    before, after = np.array([[0, 1, 2]]), np.array([[1, 1, 0]])
-    start = np.array([[[0.5, 0.0, 0.0], [0.0, 0.2, 0.0]]])  # (R, poles p and q, choosers)
-    memory = kernels.next_defection(start, before, after, slice(None), 2, 0.1, 0.5)
-    # a left p for q (+1 for p); b stayed in q; c left the hedge (no pole's memory moves)
-    assert_close(memory, [[[0.45 + 1.0, 0.0, 0.0], [0.0, 0.18, 0.0]]])
-    to_hedge = kernels.next_defection(
-        np.zeros((1, 1, 3)), before, np.array([[2, 2, 2]]), slice(1, 2), 2, 0.1, 0.5
-    )
-    assert_close(to_hedge, [[[0.0, 0.5, 0.0]]])  # only q's row: b left q to hedge
-    per_run = kernels.next_defection(
-        np.ones((2, 2, 3)),
-        np.zeros((2, 3), int),
-        np.zeros((2, 3), int),
-        slice(None),
-        2,
-        np.array([[0.1], [0.5]]),
-        0.5,
-    )
-    assert_close(per_run[:, 0, 0], [0.9, 0.5])  # one decay per run
-
-
-def test_weights_fold_into_the_moving_terms(tiny_world: World) -> None:
-    """A term's weight scales its value for every option, whether a number or per run."""
+def test_autonomy_values_the_outside_options_only(tiny_world: World) -> None:
     w = tiny_world
-    cred = np.array([[0.8, 0.6]])
-    threat = kernels.pair_rows(
-        kernels.threat_from_poles(w.pole, w.pair, np.zeros((1, 2, 3)), slice(None)), A
+    assert_close(table(kernels.autonomy_term(w.state, C, 1)), [[0.0, 1.0]])  # p, none
+    assert_close(table(kernels.autonomy_term(w.state, C, 2)), [[0.0, 0.0, 1.0]])  # p, q, open
+    np.testing.assert_array_equal(kernels.autonomy_term(w.state, A, 2), 0.0)
+
+
+def test_peer_is_exact(tiny_world: World, default_world: World) -> None:
+    members = kernels.security_membership(START_SECURITY, 2)
+    np.testing.assert_array_equal(members, [[[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]])
+    got = kernels.peer_term(tiny_world.affinity, members, ALL)
+    # a: rival b (-1) and friend c (+0.5) are both in none; b: rival a in p; c: friend a in p
+    np.testing.assert_array_equal(table(got), [[0.0, -0.5], [-1.0, 0.0], [0.5, 0.0]])
+    np.testing.assert_array_equal(kernels.peer_term(tiny_world.affinity, members, C), got[:, C])
+    # a row alone equals its row of the whole batch, bit for bit
+    rng = np.random.default_rng(1)
+    S = default_world.space.n_security
+    security = rng.integers(0, S, (64, default_world.n_states))
+    members = kernels.security_membership(security, S)
+    batch = kernels.peer_term(default_world.affinity, members, ALL)
+    for i in range(default_world.n_states):
+        alone = kernels.peer_term(default_world.affinity, members[5:6], slice(i, i + 1))
+        np.testing.assert_array_equal(alone[0], batch[5, i : i + 1])
+    expected = np.einsum("ij,rsj->ris", default_world.affinity.astype(float), members)
+    np.testing.assert_array_equal(batch, expected)
+
+
+def test_switching_costs_leaving_only() -> None:
+    got = kernels.switching_term(np.array([[0, 1, 2]]), 3, 0.75)
+    assert_close(got, [[[0.0, -0.75, -0.75], [-0.75, 0.0, -0.75], [-0.75, -0.75, 0.0]]])
+    per_run = kernels.switching_term(np.array([[0], [0]]), 2, np.array([[[0.5]], [[2.0]]]))
+    assert_close(per_run, [[[0.0, -0.5]], [[0.0, -2.0]]])
+
+
+def test_security_columns_are_the_security_poles(default_world: World) -> None:
+    """In the default world the blocs are poles 0 and 2 (russia, west), not 0 and 1."""
+    w = default_world
+    sec = w.security_poles
+    assert list(sec) == [0, 2]
+    state = replace(w.state, regime_insecurity=np.full(w.n_states, 0.5, dtype=FLOAT))
+    pair = replace(
+        w.pair,
+        grievance=(np.arange(w.n_poles * w.n_states) % 2)
+        .reshape(w.n_poles, w.n_states)
+        .astype(FLOAT),
     )
-    members = kernels.membership(np.array([[0, 1, 2]]), 3)
-    power = kernels.bloc_power(w.pole, w.state, members)
-    offers = np.array([[[1.0, 0.5, 0.2], [0.4, 0.3, 0.1]]])
-    cost = kernels.switching_cost_matrix(3, 0.5)
-    current = np.array([[2]])
+    credibility = np.array([[0.9, 0.7, 0.6]], dtype=FLOAT)
     terms = {
-        "protection": lambda g: kernels.protection_term(
-            w.state, w.pole, w.pair, cred, A, ACCESS, g
-        ),
-        "coercion": lambda g: kernels.coercion_term(threat, 0.4, g),
-        "stance": lambda g: kernels.stance_term(power, threat, 0.3, g),
-        "inducements": lambda g: kernels.inducement_term(w.state, offers, cred, A, ACCESS, g),
-        "peer": lambda g: kernels.peer_term(w.affinity, members, A, g),
-        "switching": lambda g: kernels.switching_term(current, cost, g),
+        "protection": kernels.protection_term(state, w.pole, pair, credibility, ALL, sec),
+        "grievance": kernels.grievance_term(pair, ALL, sec),
+        "regime_security": kernels.regime_security_term(state, w.pole, ALL, sec),
+        "soft_power": kernels.soft_power_term(w.pole, pair, 2.0, ALL, sec),
+        "conditionality": kernels.conditionality_term(state, pair, ALL, sec),
     }
-    for name, term in terms.items():
-        plain = term(1.0).joined()
-        assert_close(term(2.5).joined(), 2.5 * plain, err_msg=name)
-    # the same weight as a number or as a per-run array gives the same bits
-    per_run = np.array([2.5]).reshape(1, 1, 1)
-    np.testing.assert_array_equal(
-        kernels.switching_term(current, cost, per_run).joined(),
-        kernels.switching_term(current, cost, 2.5).joined(),
+    for i in range(w.n_states):
+        for s, b in enumerate(sec):
+            reach = min(1.0, pair.proximity[b, i] + pair.presence[b, i])
+            strength = credibility[0, b] * w.pole.military_weight[b]
+            expected = {
+                "protection": state.threat_exposure[i] * strength * reach,
+                "grievance": -pair.grievance[b, i],
+                "regime_security": w.pole.regime_support[b] * state.autocracy[i] * 0.5,
+                "soft_power": w.pole.soft_power[b]
+                * math.exp(-w.pole.soft_power_fade[b] * 2.0)
+                * pair.ties[b, i],
+                "conditionality": -pair.conditionality[b, i] * state.autocracy[i],
+            }
+            for name, value in expected.items():
+                assert table(terms[name])[i, s] == pytest.approx(value, rel=1e-5, abs=1e-7), name
+        for name, term in terms.items():
+            assert table(term)[i, -1] == 0.0, name  # none
+
+
+# --- economic terms (options p, q, open) ---------------------------------------------------
+
+
+def test_trade_is_creation_minus_diversion(tiny_world: World) -> None:
+    w = tiny_world
+    got = kernels.trade_term(w.pole, w.pair, ALL)
+    # a: 0.4 - 0.1 with p, 0.1 - 0.4 with q; b: 0.1 - 0.5, 0.5 - 0.1; c: 0.25 - 0.25
+    assert_close(table(got), [[0.3, -0.3, 0.0], [-0.4, 0.4, 0.0], [0.0, 0.0, 0.0]])
+    slump = replace(w.pole, trade_factor=np.array([0.75, 1.0], dtype=FLOAT))
+    assert_close(table(kernels.trade_term(slump, w.pair, A)), [[0.3 - 0.1, 0.1 - 0.3, 0.0]])
+
+
+def test_inducements_are_log_of_gdp_share_discounted_by_credibility(tiny_world: World) -> None:
+    offers = np.zeros((1, 2, 3), dtype=FLOAT)
+    offers[0, 0, 0], offers[0, 1, 0] = 1.0, 0.5  # to a (GDP 10bn): 10% and 5% of GDP
+    offers[0, 0, 2] = 0.5  # to c (GDP 5bn): 10% of its GDP
+    got = kernels.inducement_term(tiny_world.state, offers, CREDIBILITY, ALL)
+    assert kernels.INDUCEMENT_SCALE_PCT == 10.0
+    expected_a = [0.5 * math.log(2.0), 1.0 * math.log1p(0.5), 0.0]
+    assert_close(table(got), [expected_a, [0.0, 0.0, 0.0], [0.5 * math.log(2.0), 0.0, 0.0]])
+
+
+def test_remittances_and_transit(tiny_world: World) -> None:
+    w = tiny_world
+    remit = kernels.remittance_term(w.state, w.pair, ALL)
+    assert_close(table(remit), [[0.2, 0.0, 0.0], [0.0, 0.0, 0.0], [0.05, 0.05, 0.0]])
+    transit = kernels.transit_term(w.pair, ALL)
+    assert_close(table(transit), [[0.5, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_dependence_and_economic_coercion(tiny_world: World) -> None:
+    w = tiny_world
+    exposure = kernels.dependence(w.state, w.pair, ALL)
+    # min(1, trade + transit + remittances from the pole): a on p 0.4 + 0.5 + 0.2
+    assert_close(exposure, [[1.0, 0.1], [0.1, 1.0], [0.25 + 0.05, 0.25 + 0.05]])
+    got = kernels.economic_coercion_term(w.pole, w.pair, exposure, w.rivalry, ALL)
+    # joining q's union provokes p (rivalry 1, coercion 0.5); joining p provokes nobody
+    assert_close(table(got)[:, 1], [-0.5, -0.05, -0.15])
+    np.testing.assert_array_equal(table(got)[:, [0, 2]], 0.0)
+
+
+# --- composition -----------------------------------------------------------------------
+
+
+def test_utility_terms_of_a_by_hand(tiny_world: World) -> None:
+    w = tiny_world
+    snap = start_snapshot(w)
+    dynamics = Dynamics(switching_cost=0.5, economic_switching_cost=0.25)
+    terms = kernels.utility_terms(
+        snap,
+        w.state,
+        w.pole,
+        w.pair,
+        w.affinity,
+        w.rivalry,
+        w.security_poles,
+        unit_weights(),
+        dynamics,
+        0.0,
+        A,
+    )
+    assert tuple(terms.security) == kernels.SECURITY_TERMS
+    assert tuple(terms.economy) == kernels.ECONOMIC_TERMS
+    security = {  # options p, none
+        "protection": [0.5, 0.0],
+        "coercion": [0.0, 0.0],
+        "stance": [0.0, 0.0],
+        "grievance": [0.0, 0.0],
+        "regime_security": [0.0, 0.0],
+        "soft_power": [0.5, 0.0],
+        "conditionality": [0.0, 0.0],
+        "autonomy": [0.0, 0.0],
+        "peer": [0.0, -0.5],
+        "switching": [0.0, -0.5],
+    }
+    # p offers a (its only member) its envelope share, 1 / BASE_SUM bn = 1/BASE_SUM % GDP * 10
+    induced = 0.5 * math.log1p(1.0 / BASE_SUM)
+    economy = {  # options p, q, open
+        "trade": [0.3, -0.3, 0.0],
+        "inducements": [induced, 0.0, 0.0],
+        "remittances": [0.2, 0.0, 0.0],
+        "transit": [0.5, 0.0, 0.0],
+        "economic_coercion": [0.0, -0.5, 0.0],
+        "conditionality": [0.0, -1.0, 0.0],
+        "autonomy": [0.0, 0.0, 0.0],
+        "switching": [0.0, -0.25, -0.25],
+    }
+    for name, values in security.items():
+        assert_close(table(terms.security[name]), [values], err_msg=name)
+    for name, values in economy.items():
+        assert_close(table(terms.economy[name]), [values], err_msg=name)
+    u_sec, u_econ = terms.utilities()
+    assert_close(u_sec.reshape(-1), [1.0, -1.0])
+    assert_close(u_econ.reshape(-1), [1.0 + induced, -2.05, -0.25])
+
+
+def test_weights_scale_their_terms(tiny_world: World) -> None:
+    w = tiny_world
+    snap = start_snapshot(w)
+
+    def terms(weights: UtilityWeights) -> kernels.Terms:
+        return kernels.utility_terms(
+            snap,
+            w.state,
+            w.pole,
+            w.pair,
+            w.affinity,
+            w.rivalry,
+            w.security_poles,
+            weights,
+            Dynamics(),
+            0.0,
+            ALL,
+        )
+
+    one = terms(unit_weights())
+    more = terms(UtilityWeights(**{f.name: 2.5 for f in fields(UtilityWeights)}))
+    for part in ("security", "economy"):
+        for name, value in getattr(one, part).items():
+            factor = 1.0 if name == "switching" else 2.5  # switching has its cost, no weight
+            assert_close(getattr(more, part)[name], factor * value, err_msg=f"{part} {name}")
+
+
+def full_terms(security: dict, economy: dict) -> kernels.Terms:
+    """A Terms with every named term: the given ones, zeros for the rest."""
+    zero_s, zero_e = np.zeros((1, 1, 2)), np.zeros((1, 1, 3))
+    return kernels.Terms(
+        {name: np.asarray(security.get(name, zero_s)) for name in kernels.SECURITY_TERMS},
+        {name: np.asarray(economy.get(name, zero_e)) for name in kernels.ECONOMIC_TERMS},
     )
 
 
-def test_bloc_power_does_not_depend_on_the_batch(default_world: World) -> None:
-    """Members' CINC add up to the same bits for one run alone or inside a batch."""
-    rng = np.random.default_rng(5)
-    pole, state = default_world.pole, default_world.state
-    alignment = rng.integers(0, 4, (500, default_world.n_states))
-    batch = kernels.bloc_power(pole, state, kernels.membership(alignment, 4))
-    for r in (0, 7, 499):
-        alone = kernels.bloc_power(pole, state, kernels.membership(alignment[r : r + 1], 4))
-        np.testing.assert_array_equal(alone[0], batch[r])
-    exact = pole.capability * pole.military_weight + np.array(
-        [state.capability[alignment[0] == b].sum() for b in range(3)]
+def test_terms_utilities_and_on_profiles(tiny_world: World) -> None:
+    terms = full_terms(
+        {
+            "protection": [[[1.0, 0.0]]],
+            "conditionality": [[[-0.5, 0.0]]],
+            "autonomy": [[[0.0, 0.25]]],
+        },
+        {
+            "trade": [[[0.3, -0.3, 0.0]]],
+            "conditionality": [[[0.0, -1.0, 0.0]]],
+            "autonomy": [[[0.0, 0.0, 0.5]]],
+        },
     )
-    assert_close(batch[0], exact)
-    # with an event's per-run capabilities (R, N) the same rule applies
-    caps = state.capability * rng.uniform(0.5, 2.0, (500, 1))
-    by_run = kernels.bloc_power(
-        pole, replace(state, capability=caps), kernels.membership(alignment, 4)
+    u_sec, u_econ = terms.utilities()
+    assert_close(u_sec, [[[0.5, 0.25]]])
+    assert_close(u_econ, [[[0.3, -1.3, 0.5]]])
+    space = tiny_world.space  # profiles p/p, p/q, p/open, none/p, none/q, none/open
+    on = terms.on_profiles(space.profile_security, space.profile_economy)
+    assert tuple(on) == kernels.TERMS
+    assert_close(on["protection"], [[[1.0, 1.0, 1.0, 0.0, 0.0, 0.0]]])
+    assert_close(on["trade"], [[[0.3, -0.3, 0.0, 0.3, -0.3, 0.0]]])
+    # a term of both dimensions: its security part plus its economic part
+    assert_close(on["conditionality"], [[[-0.5, -1.5, -0.5, 0.0, -1.0, 0.0]]])
+    assert_close(on["autonomy"], [[[0.0, 0.0, 0.5, 0.25, 0.25, 0.75]]])
+    np.testing.assert_array_equal(on["peer"], 0.0)
+    total = sum(on[name] for name in kernels.TERMS)
+    utility = kernels.profile_utility(u_sec, u_econ, space.profile_security, space.profile_economy)
+    assert_close(total, utility)
+
+
+def test_on_profiles_of_the_model_terms(tiny_world: World) -> None:
+    w = tiny_world
+    terms = kernels.utility_terms(
+        start_snapshot(w),
+        w.state,
+        w.pole,
+        w.pair,
+        w.affinity,
+        w.rivalry,
+        w.security_poles,
+        UtilityWeights(),
+        Dynamics(),
+        0.0,
+        ALL,
     )
-    one = kernels.bloc_power(
-        pole, replace(state, capability=caps[7:8]), kernels.membership(alignment[7:8], 4)
+    space = w.space
+    on = terms.on_profiles(space.profile_security, space.profile_economy)
+    for k in range(len(space.profiles)):
+        s, e = space.profile_security[k], space.profile_economy[k]
+        for name in kernels.TERMS:
+            parts = [
+                part[name][..., j]
+                for part, j in ((terms.security, s), (terms.economy, e))
+                if name in part
+            ]
+            expected = parts[0] if len(parts) == 1 else parts[0] + parts[1]
+            np.testing.assert_array_equal(on[name][..., k], expected, err_msg=name)
+
+
+def test_profile_utility_adds_the_two_choices() -> None:
+    security = np.array([[[0.5, 0.25]]])
+    economy = np.array([[[0.3, -1.3, 0.5]]])
+    got = kernels.profile_utility(
+        security, economy, np.array([0, 0, 0, 1, 1, 1]), np.array([0, 1, 2, 0, 1, 2])
     )
-    np.testing.assert_array_equal(one[0], by_run[7])
+    assert_close(got, [[[0.8, -0.8, 1.0, 0.55, -1.05, 0.75]]])
+
+
+# --- decisions --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -259,38 +691,36 @@ def test_bloc_power_does_not_depend_on_the_batch(default_world: World) -> None:
 )
 def test_best_response_stays_on_ties(utility: list[float], current: int, expected: int) -> None:
     u = np.array([[utility]])
-    zero = np.zeros_like(u)
-    got = kernels.choose(u, u, np.array([[current]]), zero, "best_response", 1.0)
+    got = kernels.choose(u, np.array([[current]]), np.zeros_like(u), "best_response", 1.0)
     assert got[0, 0] == expected
 
 
 def test_logit_is_gumbel_argmax_and_matches_probabilities() -> None:
     u = np.zeros((1, 1, 3))
     gumbel = np.array([[[0.1, 0.5, 0.2]]])
-    assert kernels.choose(u, u, np.array([[0]]), gumbel, "logit", 1.0)[0, 0] == 1
+    assert kernels.choose(u, np.array([[0]]), gumbel, "logit", 1.0)[0, 0] == 1
     utility = np.array([0.0, 0.5, 1.0])
     rng = np.random.default_rng(0)
-    draws = kernels.gumbel_from_uniform(rng.random((200_000, 1, 3)))
+    runs = 200_000
+    draws = kernels.gumbel_from_uniform(rng.random((runs, 1, 3), dtype=np.float32))
     picks = kernels.choose(
-        np.broadcast_to(utility, (200_000, 1, 3)),
-        draws,
-        np.zeros((200_000, 1), dtype=np.int64),
+        np.broadcast_to(utility, (runs, 1, 3)),
+        np.zeros((runs, 1), dtype=np.int64),
         draws,
         "logit",
         2.0,
     )
-    freq = np.bincount(picks[:, 0], minlength=3) / 200_000
+    freq = np.bincount(picks[:, 0], minlength=3) / runs
     expected = np.exp(2 * utility) / np.exp(2 * utility).sum()
     assert_close(freq, expected, atol=0.005)
     assert_close(kernels.choice_probabilities(utility, 2.0), expected)
+    assert_close(kernels.choice_probabilities(utility, 2.0).sum(), 1.0)
 
 
-def test_realist_rules_use_security_only() -> None:
-    utility = np.array([[[5.0, 0.0, 0.0]]])
-    security = np.array([[[0.0, 1.0, 0.0]]])
-    zero = np.zeros_like(utility)
-    for rule in ("balancing", "bandwagoning"):
-        assert kernels.choose(utility, security, np.array([[0]]), zero, rule, 1.0)[0, 0] == 1
+def test_gumbel_from_uniform() -> None:
+    got = kernels.gumbel_from_uniform(np.array([math.exp(-1.0), 0.5], dtype=np.float32))
+    assert got.dtype == np.float32
+    assert_close(got, [0.0, -math.log(math.log(2.0))])
 
 
 def test_sum_last_axis_is_order_fixed() -> None:

@@ -1,9 +1,13 @@
-"""Lessons: every preset loads, every text has its parts, the figures command works, and
-(slow) the claims each lesson's text makes still hold in the model."""
+"""Lessons: every preset loads, every text has its parts, the figures command works, the
+measures the lessons quote give known answers, and (slow) the claims each lesson's text
+makes, restated in Model 2's terms (record labels and the two choices), still hold."""
 
 from __future__ import annotations
 
-import shutil
+import itertools
+import os
+import re
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +20,8 @@ from alignment_sim.classroom.classroom import (
     build_config,
     load_lesson,
 )
-from alignment_sim.classroom.lessons import Outcome, main, run_variant, variants
+from alignment_sim.classroom.lessons import DEFAULT_SEEDS, Outcome, main, run_variant, variants
+from alignment_sim.model.world import World
 
 LESSONS = Path(__file__).resolve().parents[1] / "experiments" / "lessons"
 EXPECTED = [
@@ -27,6 +32,13 @@ EXPECTED = [
     "credibility_of_patrons",
 ]
 SECTIONS = ("## For students", "## Questions", "## What the model shows", "## For the teacher")
+TWO_VARIANTS = """title: Two stances
+scenario: baseline
+decision: logit
+compare:
+  - {label: "bandwagoning", levers: {stance: -1.0}}
+  - {label: "balancing", levers: {stance: 1.0}}
+"""
 
 
 def test_five_lessons_in_teaching_order() -> None:
@@ -49,27 +61,49 @@ def test_lesson_has_text_preset_figure_and_numbers(name: str) -> None:
         build_config(Setup(lesson=name, lessons_dir=str(LESSONS)), variant)
     config = build_config(Setup(lesson=name, lessons_dir=str(LESSONS)))
     assert config.scenario.name == lesson.scenario
+    for model_1_words in ("hedge_access", "Payoff of hedging", "China's bloc"):
+        assert model_1_words not in text, f"{name}: Model 1's {model_1_words!r}"
+
+
+def write_two_variants(root: Path) -> Path:
+    folder = root / "two"
+    folder.mkdir()
+    (folder / "preset.yaml").write_text(TWO_VARIANTS)
+    return folder
+
+
+def percents(row: str) -> list[int]:
+    """The percentages of a markdown table row, in order."""
+    return [int(cell.strip().rstrip("%")) for cell in row.split("|") if cell.strip().endswith("%")]
 
 
 def test_figures_command_writes_figure_and_numbers(tmp_path: Path, capsys) -> None:
-    shutil.copytree(LESSONS / "hedging", tmp_path / "hedging")
-    for generated in ("figure.png", "numbers.md"):
-        (tmp_path / "hedging" / generated).unlink()
+    folder = write_two_variants(tmp_path)
     assert main(["--figures", "--seeds", "2", "--lessons", str(tmp_path)]) == 0
-    assert "hedging: wrote" in capsys.readouterr().out
-    assert (tmp_path / "hedging" / "figure.png").read_bytes()[:4] == b"\x89PNG"
-    numbers = (tmp_path / "hedging" / "numbers.md").read_text()
+    assert "two: wrote" in capsys.readouterr().out
+    assert (folder / "figure.png").read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in folder.iterdir()) == ["figure.png", "numbers.md", "preset.yaml"]
+    numbers = (folder / "numbers.md").read_text()
     assert "2 runs (seeds 0-1)" in numbers
-    rows = [line for line in numbers.splitlines() if line.startswith("| hedging pays")]
-    assert len(rows) == 2
-    shares = [int(cell.strip().rstrip("%")) for cell in rows[0].split("|")[2:6]]
-    assert abs(sum(shares) - 100) <= 2, "the four options' shares add up to 100%"
-    assert sorted(p.name for p in (tmp_path / "hedging").iterdir()) == [
-        "README.md",
-        "figure.png",
-        "numbers.md",
-        "preset.yaml",
-    ]
+    assert (
+        "| variant | russia | china | west | hedge | switches per run | time hedging |" in numbers
+    )
+    rows = [line for line in numbers.splitlines() if line.startswith("| bandwagoning |")]
+    assert len(rows) == 4, "a row in the labels, choices, spending and credibility tables"
+    labels, choices = percents(rows[0]), percents(rows[1])
+    assert abs(sum(labels[:4]) - 100) <= 2, "the four labels' shares add up to 100%"
+    assert len(choices) == 3 + 4, "security russia, west, none; economy russia, china, west, open"
+    assert abs(sum(choices[:3]) - 100) <= 2 and abs(sum(choices[3:]) - 100) <= 2
+    spending = numbers.split("## Each pole's offers to all states together")[1].splitlines()
+    assert spending[2] == "| variant | russia | china | west |"
+    assert all(float(x) >= 0 for x in rows[2].split("|")[2:5]), "US$ bn a year"
+    first, lowest, last = (float(x) for x in rows[3].split("|")[2].split(","))
+    assert 0.0 <= lowest <= min(first, last) <= 1.0, "Russia's lowest credibility is the lowest"
+    belarus = next(line for line in numbers.splitlines() if line.startswith("| Belarus |"))
+    for cell in belarus.split("|")[2:4]:
+        entries = cell.strip().split(", ")
+        assert all(re.fullmatch(r"\w+/\w+ \((russia|west|hedge)\) \d+%", e) for e in entries), cell
+        assert abs(sum(int(e.split()[-1].rstrip("%")) for e in entries) - 100) <= 2
 
 
 def test_a_failed_regeneration_keeps_the_old_figure_and_numbers(
@@ -77,8 +111,10 @@ def test_a_failed_regeneration_keeps_the_old_figure_and_numbers(
 ) -> None:
     from alignment_sim.classroom import lessons
 
-    shutil.copytree(LESSONS / "hedging", tmp_path / "hedging")
-    before = {p.name: p.read_bytes() for p in (tmp_path / "hedging").iterdir()}
+    folder = write_two_variants(tmp_path)
+    (folder / "figure.png").write_bytes(b"old figure")
+    (folder / "numbers.md").write_text("old numbers")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
 
     def disk_full(*args: object) -> str:
         raise OSError(28, "No space left on device")
@@ -86,7 +122,7 @@ def test_a_failed_regeneration_keeps_the_old_figure_and_numbers(
     monkeypatch.setattr(lessons, "lesson_numbers", disk_full)
     assert main(["--figures", "--seeds", "2", "--lessons", str(tmp_path)]) == 1
     assert capsys.readouterr().err == "alignment-sim-lessons: No space left on device\n"
-    assert {p.name: p.read_bytes() for p in (tmp_path / "hedging").iterdir()} == before
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
 def test_lessons_command_lists_and_rejects_bad_input(tmp_path: Path, capsys) -> None:
@@ -101,82 +137,508 @@ def test_lessons_command_lists_and_rejects_bad_input(tmp_path: Path, capsys) -> 
     assert "dynamics.stance = 9.0" in capsys.readouterr().err
 
 
-# --- slow: the lessons' claims -----------------------------------------------------------
+# --- the measures, on a hand-made alignment in the tiny world ------------------------------
+# Tiny world profiles: 0 p/p, 1 p/q, 2 p/open, 3 none/p (labels p), 4 none/q, 5 none/open
+# (labels hedge: q offers no security, so its economic point alone leads nothing).
 
-SEEDS = 20
+HAND = np.array(
+    [
+        [[0, 5, 4], [1, 5, 4], [1, 4, 3]],  # a: p/p -> p/q; b: -> none/q; c: -> none/p
+        [[0, 5, 4], [0, 5, 4], [2, 5, 4]],  # a: p/p -> p/open
+    ],
+    dtype=np.int8,
+)
 
 
-def outcomes(name: str) -> list[Outcome]:
-    lesson = load_lesson(name, LESSONS)
-    return [run_variant(lesson, variant, SEEDS) for variant in variants(lesson)]
-
-
-def share(outcome: Outcome, option: str) -> float:
-    return float(outcome.shares()[-1, outcome.world.options.index(option)])
-
-
-def ends(outcome: Outcome, state: str, option: str) -> float:
-    """Share of runs in which ``state`` ends in ``option``."""
-    world = outcome.world
-    return float(
-        outcome.final_distribution()[world.states.index(state), world.options.index(option)]
+def test_outcome_measures_known_answers(tiny_world: World) -> None:
+    assert tiny_world.options[1] == "p/q" and tiny_world.space.profile_labels == (
+        "p",
+        "p",
+        "p",
+        "p",
+        "hedge",
+        "hedge",
     )
+    offers = np.ones((2, 2, 3))  # US$ 1bn a year from each pole to each state
+    credibility = np.array(
+        [[[0.8, 1.0], [0.4, 1.0]], [[0.6, 0.5], [0.6, 0.5]]]
+    )  # (runs, ticks, poles p q)
+    outcome = Outcome("hand", tiny_world, HAND, offers, credibility)
+    # labels at the end: run 0 (p, hedge, p), run 1 (p, hedge, hedge)
+    np.testing.assert_allclose(outcome.shares()[-1], [0.5, 0.0, 0.5])
+    assert outcome.share("p") == 0.5 and outcome.share("q") == 0.0
+    assert outcome.ends("a", "p") == 1.0 and outcome.ends("c", "hedge") == 0.5
+    np.testing.assert_allclose(outcome.final_distribution()[1], [0.0, 0.0, 1.0])
+    np.testing.assert_allclose(outcome.final_profiles()[0], [0, 0.5, 0.5, 0, 0, 0])
+    # the two choices: economy (p, q, open) at the end, run 0 (q, q, p), run 1 (open, open, q)
+    np.testing.assert_allclose(outcome.dimension_shares("economy")[-1], [1 / 6, 1 / 2, 1 / 3])
+    np.testing.assert_allclose(outcome.dimension_shares("security")[0], [1 / 3, 2 / 3])
+    assert outcome.ends_in("a", "security", "p") == 1.0
+    assert outcome.ends_in("a", "economy", "q") == 0.5
+    assert outcome.ends_in("b", "economy", "open") == 0.5
+    assert outcome.group_share(("a", "b", "c"), security="p", economy="q") == pytest.approx(1 / 6)
+    assert outcome.group_share(("b", "c"), economy="q") == 0.5
+    assert outcome.group_share(("a",)) == 1.0
+    # hedge-labelled state-ticks after the start: run 0 3 of 6, run 1 4 of 6
+    assert outcome.hedging_share() == pytest.approx(7 / 12)
+    assert outcome.switches_per_run() == 2.0  # run 0: 3 changes of profile, run 1: 1
+    np.testing.assert_allclose(outcome.offers_pct_gdp()[0], [10.0, 5.0, 20.0])  # GDP 10, 20, 5
+    np.testing.assert_allclose(outcome.spending(), [3.0, 3.0])  # three states, US$ 1bn each
+    np.testing.assert_allclose(outcome.credibility_path("p"), [[0.8, 0.4], [0.6, 0.6]])
+    np.testing.assert_allclose(outcome.credibility_path("q")[:, -1], [1.0, 0.5])
+    with pytest.raises(ValueError, match="dimension"):
+        outcome.choices("culture")
+    with pytest.raises(ValueError, match="no credibility"):
+        Outcome("bare", tiny_world, HAND, offers).credibility_path("p")
+
+
+# --- slow: the lessons' claims -------------------------------------------------------------
+# Each claim of a lesson's "What the model shows", as behaviour of Model 2 at the model's
+# defaults (logit rule, rationality 4): where states end in each choice (security: a bloc
+# or none; economy: a pole or open), their record labels, offers and credibility, over
+# ALIGNMENT_SIM_LESSON_SEEDS runs (50 by default, as the lessons quote). Each threshold
+# leaves room for the run-to-run spread: when the claims were restated it held on every one
+# of the 120 blocks of 50 seeds in seeds 0-5999, not only on the lessons' seeds 0-49. The
+# assertion messages give the numbers measured.
+
+SEEDS = int(os.environ.get("ALIGNMENT_SIM_LESSON_SEEDS", str(DEFAULT_SEEDS)))
+RUSSIAS_CORE = ("armenia", "kyrgyzstan", "tajikistan")
+"""The states with no autonomy in the region file and Russian bases: both of Russia's blocs."""
+OUTSIDERS = ("ukraine", "moldova", "georgia", "azerbaijan", "uzbekistan", "turkmenistan")
+"""The states in none of Russia's blocs at the start of every lesson."""
+
+
+@cache
+def outcomes(name: str) -> tuple[Outcome, ...]:
+    lesson = load_lesson(name, LESSONS)
+    return tuple(run_variant(lesson, variant, SEEDS) for variant in variants(lesson))
+
+
+def extra(name: str, variant: Variant) -> Outcome:
+    """A variant of a lesson the figure does not show (a claim about the default world)."""
+    return run_variant(load_lesson(name, LESSONS), variant, SEEDS)
+
+
+def ends_as(outcome: Outcome, state: str, security: str, economy: str) -> float:
+    """Share of runs in which ``state`` ends with the profile security/economy."""
+    return outcome.group_share((state,), security=security, economy=economy)
+
+
+def security_share(outcome: Outcome, option: str) -> float:
+    """Mean share of states whose security choice is ``option`` at the end."""
+    options = outcome.world.space.security_options
+    return float(outcome.dimension_shares("security")[-1, options.index(option)])
+
+
+def offer_pct(outcome: Outcome, pole: str, state: str) -> float:
+    """``pole``'s mean offer to ``state``, % of its GDP a year."""
+    world = outcome.world
+    return float(outcome.offers_pct_gdp()[world.poles.index(pole), world.states.index(state)])
+
+
+def first_exit(outcome: Outcome, state: str, option: str) -> np.ndarray:
+    """(R,) the first tick at which ``state``'s security choice is not ``option``; T + 1
+    (one past the last tick) in runs where it never leaves it."""
+    chosen, options = outcome.choices("security")
+    out = chosen[:, :, outcome.world.states.index(state)] != options.index(option)
+    return np.where(out.any(axis=1), out.argmax(axis=1), out.shape[1])
+
+
+# Lesson 1: balancing or bandwagoning (stance weighted 4)
 
 
 @pytest.mark.slow
-def test_claims_balancing_vs_bandwagoning() -> None:
+def test_claim_balancing_empties_russias_alliance_into_the_wests() -> None:
     bandwagon, _, balance = outcomes("balancing_vs_bandwagoning")
-    assert share(balance, "russia") < share(bandwagon, "russia") - 0.05
-    assert share(balance, "china") > share(bandwagon, "china") + 0.05
-    assert ends(bandwagon, "uzbekistan", "russia") > 0.8
-    assert ends(balance, "uzbekistan", "china") > 0.8
-    lesson = load_lesson("balancing_vs_bandwagoning", LESSONS)
+    russia = (security_share(bandwagon, "russia"), security_share(balance, "russia"))
+    west = (security_share(bandwagon, "west"), security_share(balance, "west"))
+    hedge = (bandwagon.share("hedge"), balance.share("hedge"))
+    assert russia[1] < russia[0] - 0.15 and west[1] > west[0] + 0.15, (russia, west)
+    assert hedge[1] > hedge[0] + 0.1, f"recorded as hedgers {hedge}"
+
+
+@pytest.mark.slow
+def test_claim_balancers_leave_russias_alliance_not_its_union() -> None:
+    bandwagon, _, balance = outcomes("balancing_vs_bandwagoning")
+    kazakhstan = [o.ends_in("kazakhstan", "security", "none") for o in (bandwagon, balance)]
+    swapped = {
+        state: [ends_as(o, state, "west", "russia") for o in (bandwagon, balance)]
+        for state in ("armenia", "kyrgyzstan")
+    }
+    assert kazakhstan[1] > 0.9 and kazakhstan[0] < 0.3, f"Kazakhstan security none {kazakhstan}"
+    assert all(b < 0.05 and a > 0.45 for b, a in swapped.values()), f"west/russia {swapped}"
+
+
+@pytest.mark.slow
+def test_claim_belarus_leaves_russias_alliance_whatever_the_stance() -> None:
+    belarus = [
+        ends_as(o, "belarus", "none", "russia") for o in outcomes("balancing_vs_bandwagoning")
+    ]
+    assert min(belarus) > 0.7, f"Belarus none/russia per stance {belarus}"
+
+
+@pytest.mark.slow
+def test_claim_balancing_keeps_the_western_buffer_states_western() -> None:
+    runs = outcomes("balancing_vs_bandwagoning")
+    georgia = [o.ends_in("georgia", "security", "west") for o in runs]
+    ukraine = [o.ends_in("ukraine", "security", "west") for o in runs]
+    neutral = ends_as(runs[0], "ukraine", "none", "open")
+    to_russia = max(
+        o.ends_in(s, "security", "russia") for o in runs for s in ("ukraine", "georgia")
+    )
+    assert georgia[0] < 0.1 and georgia[0] < georgia[1] < georgia[2] and georgia[2] > 0.65, georgia
+    assert ukraine[0] < 0.05 and ukraine[2] > 0.1 and neutral > 0.85, (ukraine, neutral)
+    assert to_russia < 0.05, f"Ukraine or Georgia in Russia's alliance: {to_russia}"
+
+
+@pytest.mark.slow
+def test_claim_the_stance_leaves_the_economy_alone() -> None:
+    economies = np.array(
+        [o.dimension_shares("economy")[-1] for o in outcomes("balancing_vs_bandwagoning")]
+    )
+    assert np.ptp(economies, axis=0).max() < 0.02, f"economic shares per stance {economies}"
+
+
+@pytest.mark.slow
+def test_claim_some_states_never_move_whatever_the_stance() -> None:
+    for outcome in outcomes("balancing_vs_bandwagoning"):
+        pinned = {"tajikistan": outcome.ends_in("tajikistan", "security", "russia")}
+        for state in ("azerbaijan", "uzbekistan", "turkmenistan"):
+            pinned[state] = outcome.ends_in(state, "security", "none")
+        assert min(pinned.values()) > 0.8, (outcome.label, pinned)
+
+
+@pytest.mark.slow
+def test_claim_the_stance_matters_less_at_the_default_weight() -> None:
+    """With the stance term at its default weight (1, not 4) the stance moves Russia's
+    security bloc by a few points, against about 25 in the lesson's world."""
+    bandwagon, _, balance = outcomes("balancing_vs_bandwagoning")
     light = [
-        run_variant(
-            lesson, Variant(f"w1 s{s}", levers={"stance": s}, set={"weights.stance": 1}), SEEDS
+        extra(
+            "balancing_vs_bandwagoning",
+            Variant(f"weight 1, stance {s}", levers={"stance": s}, set={"weights.stance": 1}),
         )
         for s in (-1.0, 1.0)
     ]
-    heavy_effect = share(bandwagon, "russia") - share(balance, "russia")
-    assert abs(share(light[0], "russia") - share(light[1], "russia")) < heavy_effect
+    heavy_effect = security_share(bandwagon, "russia") - security_share(balance, "russia")
+    light_effect = abs(security_share(light[0], "russia") - security_share(light[1], "russia"))
+    assert light_effect < 0.1 and heavy_effect > 0.18, (light_effect, heavy_effect)
+
+
+# Lesson 2: hedging (the value of staying out: 0, 0.5, 1, 2)
 
 
 @pytest.mark.slow
-def test_claims_hedging() -> None:
-    low, default, high = outcomes("hedging")
-    assert share(low, "hedge") < 0.05 < share(default, "hedge") < 0.5 < share(high, "hedge")
-    assert share(high, "west") < share(default, "west") - 0.15
-    assert ends(high, "belarus", "russia") > 0.9
+def test_claim_hedging_grows_with_the_value_of_staying_out() -> None:
+    shares = [o.share("hedge") for o in outcomes("hedging")]
+    assert all(b > a + 0.05 for a, b in itertools.pairwise(shares)), f"hedge {shares}"
 
 
 @pytest.mark.slow
-def test_claims_buffer_states() -> None:
-    world_2015, forgotten, no_threat = outcomes("buffer_states")
-    for state, option in [("ukraine", "west"), ("georgia", "west"), ("belarus", "russia")]:
-        assert ends(world_2015, state, option) > 0.9
-        assert ends(no_threat, state, option) > 0.9
-    assert ends(forgotten, "ukraine", "russia") > 0.9
-    assert ends(forgotten, "georgia", "west") < 0.5
-    assert share(forgotten, "west") < share(world_2015, "west") - 0.1
+def test_claim_states_without_autonomy_never_hedge() -> None:
+    world = outcomes("hedging")[0].world
+    for state in RUSSIAS_CORE:
+        assert world.state.autonomy[world.states.index(state)] == 0.0, state
+    held = {
+        (o.label, s): min(o.ends(s, "russia"), o.ends_in(s, "security", "russia"))
+        for o in outcomes("hedging")
+        for s in RUSSIAS_CORE
+    }
+    assert min(held.values()) > 0.9, held
 
 
 @pytest.mark.slow
-def test_claims_leverage_of_the_weak() -> None:
-    even, default, strong = outcomes("leverage_of_the_weak")
-    world = even.world
-    russia, kyrgyzstan = world.poles.index("russia"), world.states.index("kyrgyzstan")
-    moldova = world.states.index("moldova")
-    offers = [o.offers_pct_gdp()[russia] for o in (even, default, strong)]
-    assert offers[0][kyrgyzstan] < offers[1][kyrgyzstan] < offers[2][kyrgyzstan]
-    assert offers[0][moldova] > offers[1][moldova] > offers[2][moldova]
-    stays = [ends(o, "kyrgyzstan", "russia") for o in (even, default, strong)]
-    assert stays[0] < stays[2] and np.argmax(stays) == 2
+def test_claim_hedging_is_neutrality() -> None:
+    default = outcomes("hedging")[2]
+    world = default.world
+    hedging = default.labels()[:, -1] == world.labels.index("hedge")
+    security, options = default.choices("security")
+    neutral = hedging & (security[:, -1] == options.index("none"))
+    assert neutral.sum() > 0.95 * hedging.sum(), (neutral.sum(), hedging.sum())
+    states = {s: ends_as(default, s, "none", "open") for s in ("ukraine", "moldova", "uzbekistan")}
+    states["turkmenistan"] = default.ends_in("turkmenistan", "security", "none")
+    assert min(states.values()) > 0.8, states
 
 
 @pytest.mark.slow
-def test_claims_credibility_of_patrons() -> None:
-    low, default, high = outcomes("credibility_of_patrons")
-    assert share(low, "russia") < share(default, "russia") < share(high, "russia")
-    assert share(low, "china") > 0.1
-    assert ends(low, "kyrgyzstan", "china") > 0.8
-    assert low.switches_per_run() > high.switches_per_run()
+def test_claim_turkmenistan_moves_from_russias_protection_to_full_neutrality() -> None:
+    nothing, half, default, double = outcomes("hedging")
+    split = ends_as(nothing, "turkmenistan", "russia", "china")
+    china = half.ends_in("turkmenistan", "economy", "china")
+    alone = half.ends_in("turkmenistan", "security", "none")
+    assert split > 0.8 and china > 0.9 and alone > 0.45, (split, china, alone)
+    assert default.ends_in("turkmenistan", "economy", "china") > 0.5
+    assert ends_as(double, "turkmenistan", "none", "open") > 0.9
+
+
+@pytest.mark.slow
+def test_claim_kazakhstan_and_belarus_hedge_inside_russias_camp() -> None:
+    nothing, _, default, double = outcomes("hedging")
+    inside = [ends_as(o, "kazakhstan", "russia", "open") for o in (nothing, default)]
+    out = ends_as(double, "kazakhstan", "none", "open")
+    assert inside[0] > 0.6 and inside[1] > 0.45 and out > 0.75, (inside, out)
+    assert default.ends("kazakhstan", "russia") > 0.45
+    belarus = [ends_as(o, "belarus", "russia", "russia") for o in (nothing, default)]
+    union_only = ends_as(double, "belarus", "none", "russia")
+    assert belarus[0] > 0.7 and belarus[1] < belarus[0] - 0.15, f"Belarus russia/russia {belarus}"
+    assert union_only > 0.8, f"Belarus none/russia at double the value {union_only}"
+
+
+@pytest.mark.slow
+def test_claim_ukraines_neutrality_is_not_its_autonomy() -> None:
+    nothing, _, default, _ = outcomes("hedging")
+    alone = nothing.ends_in("ukraine", "security", "none")
+    neutral = [ends_as(o, "ukraine", "none", "open") for o in (nothing, default)]
+    assert alone > 0.85 and neutral[0] > 0.35 and neutral[1] > 0.85, (alone, neutral)
+
+
+@pytest.mark.slow
+def test_claim_without_a_value_for_staying_out_the_neutrals_pick_sides() -> None:
+    nothing, _, default, _ = outcomes("hedging")
+    moldova = [o.ends_in("moldova", "economy", "west") for o in (nothing, default)]
+    uzbekistan = [o.ends_in("uzbekistan", "security", "russia") for o in (nothing, default)]
+    assert moldova[0] > 0.65 and moldova[1] < 0.25, f"Moldova economy west {moldova}"
+    assert uzbekistan[0] > 0.2 and uzbekistan[1] < 0.1, f"Uzbekistan security russia {uzbekistan}"
+    assert nothing.share("hedge") < default.share("hedge") - 0.2
+    georgia = max(o.ends_in("georgia", "security", "west") for o in outcomes("hedging"))
+    assert georgia < 0.2, f"not shown: Georgia keeps the West's alliance in {georgia:.0%}"
+
+
+# Lesson 3: buffer states (2015 world; frozen conflicts forgotten; Russia stops threatening)
+
+
+@pytest.mark.slow
+def test_claim_the_eastern_buffer_states_keep_russias_union() -> None:
+    runs = outcomes("buffer_states")
+    held = {(o.label, "armenia"): ends_as(o, "armenia", "russia", "russia") for o in runs}
+    held |= {(o.label, "belarus"): o.ends_in("belarus", "economy", "russia") for o in runs}
+    alliance = runs[0].ends_in("belarus", "security", "russia")
+    assert min(held.values()) > 0.9, held
+    assert 0.2 < alliance < 0.85, f"Belarus in Russia's alliance, 2015 world: {alliance}"
+
+
+@pytest.mark.slow
+def test_claim_ukraine_and_georgia_step_out_of_the_western_alliance() -> None:
+    world_2015 = outcomes("buffer_states")[0]
+    ukraine = ends_as(world_2015, "ukraine", "none", "open")
+    georgia = ends_as(world_2015, "georgia", "none", "west")
+    neutral = min(world_2015.ends_in(s, "security", "none") for s in ("moldova", "azerbaijan"))
+    assert min(ukraine, georgia, neutral) > 0.8, (ukraine, georgia, neutral)
+    after = first_exit(world_2015, "georgia", "west") > first_exit(world_2015, "ukraine", "west")
+    assert after.mean() > 0.8, f"Georgia leaves after Ukraine in {after.mean():.0%} of runs"
+
+
+@pytest.mark.slow
+def test_claim_without_russian_threats_they_lean_west() -> None:
+    world_2015, _, no_threat = outcomes("buffer_states")
+    alliance = {
+        (o.label, s): o.ends_in(s, "security", "west")
+        for o in (world_2015, no_threat)
+        for s in ("ukraine", "georgia")
+    }
+    assert max(v for (label, _), v in alliance.items() if label == world_2015.label) < 0.1
+    assert alliance[no_threat.label, "georgia"] > 0.45, alliance
+    assert alliance[no_threat.label, "ukraine"] > 0.08, alliance
+    moldova = [o.ends_in("moldova", "economy", "west") for o in (world_2015, no_threat)]
+    west = (world_2015.share("west"), no_threat.share("west"))
+    belarus = [o.ends_in("belarus", "security", "russia") for o in (world_2015, no_threat)]
+    assert moldova[0] < 0.2 and moldova[1] > 0.45, f"Moldova economy west {moldova}"
+    assert west[1] > west[0] + 0.05, f"label west {west}"
+    assert belarus[1] > belarus[0] + 0.1, f"Belarus in Russia's alliance {belarus}"
+
+
+@pytest.mark.slow
+def test_claim_each_choice_answers_its_own_pressures() -> None:
+    world_2015, _, no_threat = outcomes("buffer_states")
+    ukraine = [o.ends_in("ukraine", "economy", "west") for o in (world_2015, no_threat)]
+    georgia = [o.ends_in("georgia", "economy", "west") for o in outcomes("buffer_states")]
+    assert ukraine[0] < 0.1 and ukraine[1] > 0.04, f"Ukraine economy west {ukraine}"
+    assert min(georgia) > 0.95, f"Georgia economy west {georgia}"
+
+
+@pytest.mark.slow
+def test_claim_the_grievance_is_one_brake_among_several() -> None:
+    world_2015, forgotten, _ = outcomes("buffer_states")
+    georgia = [o.ends_in("georgia", "security", "russia") for o in (world_2015, forgotten)]
+    joins = [o.ends_in("ukraine", "security", "russia") for o in (world_2015, forgotten)]
+    stays_out = forgotten.ends_in("ukraine", "security", "none")
+    assert georgia[0] < 0.05 and 0.1 < georgia[1] < 0.7, f"Georgia security russia {georgia}"
+    assert ends_as(forgotten, "georgia", "russia", "west") > 0.8 * georgia[1], (
+        "keeps its EU economy"
+    )
+    assert joins[0] < 0.05 and joins[1] > joins[0] and stays_out > 0.65, (joins, stays_out)
+
+
+# Lesson 4: the leverage of the weak (China expanding; economic partners cheaper to change)
+
+
+@pytest.mark.slow
+def test_claim_outsiders_get_almost_nothing_from_russia() -> None:
+    offers = {
+        (o.label, s): offer_pct(o, "russia", s)
+        for o in outcomes("leverage_of_the_weak")
+        for s in OUTSIDERS
+    }
+    assert max(offers.values()) < 0.25, offers
+
+
+@pytest.mark.slow
+def test_claim_paying_waverers_sends_russias_money_to_the_edge() -> None:
+    leverage = outcomes("leverage_of_the_weak")
+    for state in ("kyrgyzstan", "tajikistan"):
+        offers = [offer_pct(o, "russia", state) for o in leverage]
+        assert offers[0] < offers[1] < offers[2], (state, offers)
+    for state in ("belarus", "armenia"):
+        offers = [offer_pct(o, "russia", state) for o in leverage]
+        assert np.ptp(offers) < 0.2, (state, offers)
+    spending = [o.spending()[o.world.poles.index("russia")] for o in leverage]
+    assert spending[0] < spending[1] < spending[2], f"Russia's spending {spending}"
+
+
+@pytest.mark.slow
+def test_claim_chinas_money_buys_economies_not_alliances() -> None:
+    leverage = outcomes("leverage_of_the_weak")
+    members_only = leverage[0]
+    china = members_only.group_share(("kyrgyzstan", "tajikistan"), economy="china")
+    alliance = {
+        (o.label, s): o.ends_in(s, "security", "russia")
+        for o in leverage
+        for s in ("kyrgyzstan", "tajikistan")
+    }
+    assert china > 0.8, f"Kyrgyzstan and Tajikistan economy china, members only: {china}"
+    assert ends_as(members_only, "turkmenistan", "none", "china") > 0.85
+    assert min(alliance.values()) > 0.95, alliance
+
+
+@pytest.mark.slow
+def test_claim_paying_the_waverers_keeps_them_in_russias_union() -> None:
+    leverage = outcomes("leverage_of_the_weak")
+    stays = {
+        s: [o.ends_in(s, "economy", "russia") for o in leverage]
+        for s in ("kyrgyzstan", "tajikistan")
+    }
+    for state, kept in stays.items():
+        assert all(b > a + 0.1 for a, b in itertools.pairwise(kept)), (state, kept)
+    china = [offer_pct(o, "china", "kyrgyzstan") for o in leverage]
+    assert china[0] > china[1] > china[2], f"China's offer to Kyrgyzstan {china}"
+
+
+@pytest.mark.slow
+def test_claim_the_small_state_gains_from_the_bidding_war() -> None:
+    members_only, _, most = outcomes("leverage_of_the_weak")
+    offered = [
+        offer_pct(o, "russia", "kyrgyzstan") + offer_pct(o, "china", "kyrgyzstan")
+        for o in (members_only, most)
+    ]
+    assert offered[1] > offered[0] + 10, f"offers to Kyrgyzstan, % of its GDP {offered}"
+
+
+@pytest.mark.slow
+def test_claim_at_the_default_switching_cost_money_moves_less() -> None:
+    """With economic partners as costly to change as by default (1), leverage 6 adds
+    little to Russia's offer to Kyrgyzstan and keeps it in Russia's union in few more
+    runs; at the lesson's cost (0.5) it keeps it in most."""
+    members_only, _, most = outcomes("leverage_of_the_weak")
+    runs = [
+        extra(
+            "leverage_of_the_weak",
+            Variant(label, levers={"economic_switching_cost": 1.0}, set=spending),
+        )
+        for label, spending in (
+            ("members only", {"region.poles.russia.spending": "proportional"}),
+            ("leverage 6", {"region.poles.russia.leverage": 6.0}),
+        )
+    ]
+    stays = [o.ends_in("kyrgyzstan", "economy", "russia") for o in runs]
+    lesson = [o.ends_in("kyrgyzstan", "economy", "russia") for o in (members_only, most)]
+    rent = [offer_pct(o, "russia", "kyrgyzstan") for o in runs]
+    assert stays[1] - stays[0] < 0.3 and lesson[1] - lesson[0] > 0.5, (stays, lesson)
+    assert stays[0] > lesson[0] + 0.2, "the cost of changing holds some runs by itself"
+    assert rent[0] < rent[1] < rent[0] + 3, f"Russia's offer to Kyrgyzstan, % of GDP {rent}"
+
+
+@pytest.mark.slow
+def test_claim_a_poorer_russia_cannot_outbid_china() -> None:
+    """The teacher's note: Russia's budget lever down to 4 (from 8) loses Kyrgyzstan's
+    economy to China; more Chinese lending (the lever at 20) does not."""
+    _, leverage_2, _ = outcomes("leverage_of_the_weak")
+    poorer = extra("leverage_of_the_weak", Variant("budget 4", levers={"russia_budget": 4.0}))
+    lending = extra("leverage_of_the_weak", Variant("lending 20", levers={"china_lending": 20.0}))
+    stays = [o.ends_in("kyrgyzstan", "economy", "russia") for o in (leverage_2, poorer, lending)]
+    assert stays[0] > 0.2 and stays[1] < 0.1, f"economy russia {stays}"
+    assert abs(stays[2] - stays[0]) < 0.1, f"economy russia {stays}"
+
+
+# Lesson 5: the credibility of patrons (recession; security bloc cheaper to leave)
+
+
+@pytest.mark.slow
+def test_claim_broken_promises_cost_russia_credibility() -> None:
+    *recession, calm = outcomes("credibility_of_patrons")
+    for outcome, trust in zip(recession, (0.3, 0.6, 0.9), strict=True):
+        path = outcome.credibility_path("russia")
+        assert path[:, 0] == pytest.approx(trust), outcome.label
+        assert path.min(axis=1).max() < 0.8 * trust, (outcome.label, path.min(axis=1))
+        assert abs(path[:, -1].mean() - trust) < 0.03, (outcome.label, path[:, -1].mean())
+    assert calm.credibility_path("russia").min(axis=1).mean() > 0.9 * 0.6
+
+
+@pytest.mark.slow
+def test_claim_low_credibility_keeps_states_out_of_russias_alliance() -> None:
+    low, middle, high, _ = outcomes("credibility_of_patrons")
+    belarus = [ends_as(o, "belarus", "none", "russia") for o in (low, middle, high)]
+    kazakhstan = [o.ends_in("kazakhstan", "security", "none") for o in (low, middle, high)]
+    alliance = [security_share(o, "russia") for o in (low, middle, high)]
+    assert belarus[0] > 0.75 and belarus[0] > belarus[2] + 0.2, f"Belarus none/russia {belarus}"
+    assert kazakhstan[0] > 0.45 and kazakhstan[2] < 0.35, f"Kazakhstan security none {kazakhstan}"
+    assert alliance[0] < alliance[2] - 0.07, f"security russia {alliance}"
+    assert alliance[0] + 0.01 < alliance[1] < alliance[2] - 0.01, f"security russia {alliance}"
+
+
+@pytest.mark.slow
+def test_claim_the_union_and_the_most_dependent_hold() -> None:
+    runs = outcomes("credibility_of_patrons")[:3]
+    low, _, high = runs
+    belarus = min(o.ends_in("belarus", "economy", "russia") for o in runs)
+    held = {(o.label, s): o.ends_in(s, "security", "russia") for o in runs for s in RUSSIAS_CORE}
+    russia = low.world.space.economic_options.index("russia")
+    union = [o.dimension_shares("economy")[-1, russia] for o in (low, high)]
+    alliance = [security_share(o, "russia") for o in (low, high)]
+    assert belarus > 0.95 and min(held.values()) > 0.8, (belarus, held)
+    assert union[1] - union[0] < alliance[1] - alliance[0] - 0.03, (union, alliance)
+
+
+@pytest.mark.slow
+def test_claim_the_recessions_dip_matters_little() -> None:
+    _, middle, _, calm = outcomes("credibility_of_patrons")
+    alliance = [security_share(o, "russia") for o in (middle, calm)]
+    belarus = [ends_as(o, "belarus", "none", "russia") for o in (middle, calm)]
+    assert abs(alliance[0] - alliance[1]) < 0.03, f"security russia {alliance}"
+    assert abs(belarus[0] - belarus[1]) < 0.1, f"Belarus none/russia {belarus}"
+    central_asia = [
+        o.group_share(("kyrgyzstan", "tajikistan"), economy="china") for o in (middle, calm)
+    ]
+    assert central_asia[0] > central_asia[1], f"economy china with, without {central_asia}"
+
+
+@pytest.mark.slow
+def test_claim_at_the_default_switching_cost_credibility_still_counts() -> None:
+    """With a security bloc as costly to leave as by default (1), states change profile
+    about half as often, yet Russia's alliance still ends smaller at low credibility than
+    at high, and Belarus still leaves it in most low-credibility runs."""
+    low = outcomes("credibility_of_patrons")[0]
+    runs = [
+        extra(
+            "credibility_of_patrons",
+            Variant(
+                f"credibility {trust}",
+                levers={"russia_credibility": trust, "switching_cost": 1.0},
+            ),
+        )
+        for trust in (0.3, 0.9)
+    ]
+    alliance = [security_share(o, "russia") for o in runs]
+    belarus = ends_as(runs[0], "belarus", "none", "russia")
+    assert alliance[1] - alliance[0] > 0.04 and belarus > 0.5, (alliance, belarus)
+    switches = (runs[0].switches_per_run(), low.switches_per_run())
+    assert 0.35 * switches[1] < switches[0] < 0.6 * switches[1], f"switches per run {switches}"

@@ -1,9 +1,12 @@
-"""The Mesa model: invariants, determinism, explanation, and the Mesa contract."""
+"""The Mesa model: the first ticks by hand, invariants, determinism, explanation, and the
+Mesa contract."""
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
+from dataclasses import fields
 from importlib import metadata
 from pathlib import Path
 
@@ -11,64 +14,204 @@ import mesa
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import tiny_attributes
+from helpers import KM_PER_10_DEGREES, tiny_attributes, tiny_region
 
 import alignment_sim
 from alignment_sim import AlignmentModel, SimulationConfig, default_config
-from alignment_sim.model.kernels import TERMS
-from alignment_sim.model.world import FLOAT
+from alignment_sim.model import kernels
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.params import DecisionParams, Dynamics, ScenarioSpec, UtilityWeights
+from alignment_sim.model.trajectory import Trajectory
+from alignment_sim.model.world import FLOAT, World
 from alignment_sim.outputs.files import read_manifest, write_run
+
+FAR = math.exp(-KM_PER_10_DEGREES / 1000)
+MID = math.exp(-KM_PER_10_DEGREES / 2000)
+BASE_SUM = 1.0 + FAR + MID  # each tiny pole's sum of focus * proximity
 
 
 @pytest.fixture(scope="module")
-def default_run():
+def default_run() -> Trajectory:
     return AlignmentModel(default_config(ticks=20, seed=11)).run()
 
 
-def test_each_state_in_exactly_one_option_and_shares_sum_to_one(default_run) -> None:
-    options = len(default_run.world.options)
-    assert default_run.alignment.min() >= 0 and default_run.alignment.max() < options
-    np.testing.assert_allclose(default_run.shares().sum(axis=-1), 1.0)
+def assert_close(actual, desired) -> None:
+    """Hand-computed (double) values against the model's single precision (FLOAT)."""
+    np.testing.assert_allclose(actual, desired, rtol=1e-6, atol=1e-7)
+
+
+def hand_config(rule: str = "best_response") -> SimulationConfig:
+    """The tiny world with every weight 1 and dynamics chosen for hand computation."""
+    return SimulationConfig(
+        region=tiny_region(),
+        scenario=ScenarioSpec(),
+        weights=UtilityWeights(**{f.name: 1.0 for f in fields(UtilityWeights)}),
+        dynamics=Dynamics(
+            switching_cost=0.5,
+            economic_switching_cost=0.25,
+            margin_scale=2.0,
+            credibility_recovery=0.1,
+        ),
+        decision=DecisionParams(rule=rule),
+        ticks=2,
+        seed=3,
+    )
+
+
+def test_the_first_two_ticks_by_hand(tiny_world: World) -> None:
+    """Tiny world (tests/test_kernels.py has each term): a p/p, b none/q, c none/open."""
+    run = AlignmentModel(hand_config(), world=tiny_world).run()
+    induced_a = 0.5 * math.log1p(1.0 / BASE_SUM)  # p's envelope share to a, credibility 0.5
+    induced_b = 1.0 * math.log1p(2.0 / BASE_SUM / 2.0)  # q's to b: 2 / BASE_SUM of GDP 20
+    # security (p, none): a protection 0.5 + soft power 0.5, peers -0.5 in none, cost 0.5;
+    # b soft power 0.5 + rival a -1, cost 0.5; c protection 0.25 MID + soft power 0.5 +
+    # friend a 0.5 - cost 0.5, autonomy 1 in none
+    assert_close(run.security_utility[0, 0], [[1.0, -1.0], [-1.0, 0.0], [0.5 + 0.25 * MID, 1.0]])
+    # economy (p, q, open): trade, inducements, remittances, transit, economic coercion,
+    # conditionality, autonomy, switching (tests/test_kernels.py)
+    assert_close(
+        run.economy_utility[0, 0],
+        [
+            [0.3 + induced_a + 0.2 + 0.5, -0.3 - 0.5 - 1.0 - 0.25, -0.25],
+            [-0.4 - 0.25, 0.4 + induced_b + 1.0 - 0.05, -0.25],
+            [0.05 - 0.25, 0.05 - 0.15 - 0.5 - 0.25, 1.0],
+        ],
+    )
+    assert (run.alignment[0] == tiny_world.initial_alignment).all()  # everyone stays
+    assert_close(run.offers[0, 0], [[1.0 / BASE_SUM, 0.0, 0.0], [0.0, 2.0 / BASE_SUM, 0.0]])
+    # tick 2: p's margins from tick 1's U_econ, its own inducement left out: a 1.0 -
+    # (-0.25) = 1.25, b -0.65 - (1.35 + q's inducement) < -2, c -0.2 - 1 = -1.2; swing
+    # over 2.0: 0.375, 0, 0.4; p pays base * (member + swing), within its envelope
+    offers_p = np.array([1.0 + 0.375, 0.0, MID * 0.4]) / BASE_SUM
+    assert_close(run.offers[0, 1, 0], offers_p)
+    np.testing.assert_allclose(run.offers[0, 1, 1], run.offers[0, 0, 1])  # q has no leverage
+    inducement = run.economy_terms[0, 1, 2, 0, kernels.ECONOMIC_TERMS.index("inducements")]
+    assert inducement == pytest.approx(0.5 * math.log1p(offers_p[2] * 10.0 / 5.0), rel=1e-6)
+    # promises kept in full (tick 1 pays what the start promised, a's offer then rose):
+    # credibility stays at its target
+    np.testing.assert_allclose(run.credibility[0], [[0.5, 1.0], [0.5, 1.0]])
+
+
+def test_a_budget_cut_breaks_promises_and_costs_credibility() -> None:
+    """russia_recession cuts Russia's budget for ticks 1-12: its members get less than
+    they expect, so its credibility falls; once the budget is back it recovers."""
+    run = AlignmentModel(default_config(scenario="russia_recession", ticks=20, seed=1)).run()
+    russia = run.world.poles.index("russia")
+    active = run.active[0, :, 0]
+    assert active[:12].all() and not active[12:].any()
+    credibility = run.credibility[0, :, russia]  # in force at each tick
+    assert credibility[1] < credibility[0]
+    assert credibility[-1] > credibility[12]
+
+
+def test_realist_rules_weigh_the_realist_terms_and_force_the_stance(
+    tiny_world: World,
+) -> None:
+    S, E = 2, 3
+    terms = kernels.Terms(
+        {name: np.zeros((1, 1, S)) for name in kernels.SECURITY_TERMS},
+        {name: np.zeros((1, 1, E)) for name in kernels.ECONOMIC_TERMS},
+    )
+    terms.security["protection"][:] = [0.25, 0.0]  # realist: join p's bloc
+    terms.security["autonomy"][:] = [0.0, 1.0]  # but the whole utility stays out
+    terms.economy["trade"][:] = [0.0, 0.5, 0.0]
+    snap = kernels.Snapshot(
+        security=np.array([[1]]),
+        economy=np.array([[0]]),
+        power=np.zeros((1, 1, 1)),
+        threat=np.zeros((1, 2, 1)),
+        offers=np.zeros((1, 2, 1)),
+        credibility=np.ones((1, 2)),
+        years=0.0,
+    )
+    noise = np.zeros((1, 1, S + E))
+    expected = {"best_response": (1, 0.0), "balancing": (0, 1.0), "bandwagoning": (0, -1.0)}
+    for rule, (security, stance) in expected.items():
+        inputs = RunInputs.from_config(hand_config(rule), world=tiny_world)
+        chosen = inputs.choose(terms, snap, noise, slice(0, 1))
+        assert (int(chosen[0][0, 0]), int(chosen[1][0, 0])) == (security, 1), rule
+        np.testing.assert_array_equal(chosen[2], [[[0.25, 1.0]]])  # U_sec as recorded
+        assert inputs.stance == stance
+
+
+def test_each_state_has_one_profile_and_label_shares_sum_to_one(default_run) -> None:
+    world = default_run.world
+    assert len(world.options) == world.space.n_security * world.space.n_economy == 12
+    assert default_run.alignment.min() >= 0 and default_run.alignment.max() < len(world.options)
+    shares = default_run.shares()
+    assert shares.shape == (1, default_run.ticks + 1, len(world.labels))
+    np.testing.assert_allclose(shares.sum(axis=-1), 1.0)
+    labels = world.space.label_codes[default_run.alignment.astype(int)]
+    np.testing.assert_array_equal(default_run.labels(), labels)
     blocs = default_run.blocs_frame()
+    assert list(blocs.label.unique()) == list(world.labels)
     np.testing.assert_allclose(blocs.groupby("tick")["share"].sum(), 1.0)
     np.testing.assert_allclose(blocs.groupby("tick")["capability_share"].sum(), 1.0)
-    assert (blocs.groupby("tick")["members"].sum() == default_run.world.n_states).all()
+    assert (blocs.groupby("tick")["members"].sum() == world.n_states).all()
 
 
-def test_terms_add_up_to_utility(default_run) -> None:
-    # exactly: the model adds the terms left to right in its own precision (FLOAT)
-    terms = default_run.terms.astype(FLOAT)
-    total = terms[..., 0].copy()
-    for j in range(1, terms.shape[-1]):
-        total += terms[..., j]
-    np.testing.assert_array_equal(total, default_run.utility.astype(FLOAT))
-    np.testing.assert_allclose(default_run.terms.sum(axis=-1), default_run.utility, atol=1e-5)
+def test_terms_add_up_to_each_dimensions_utility(default_run) -> None:
+    # exactly: the model adds each dimension's terms left to right in its precision (FLOAT)
+    for terms, utility in (
+        (default_run.security_terms, default_run.security_utility),
+        (default_run.economy_terms, default_run.economy_utility),
+    ):
+        parts = terms.astype(FLOAT)
+        total = parts[..., 0].copy()
+        for j in range(1, parts.shape[-1]):
+            total += parts[..., j]
+        np.testing.assert_array_equal(total, utility.astype(FLOAT))
+    space = default_run.world.space
+    np.testing.assert_array_equal(
+        default_run.profile_utility(),
+        default_run.security_utility[..., space.profile_security]
+        + default_run.economy_utility[..., space.profile_economy],
+    )
     frame = default_run.trajectory_frame()
     later = frame[frame.tick > 0]
-    for option in default_run.world.options:
-        total = sum(later[f"{name}_{option}"] for name in TERMS)
-        np.testing.assert_allclose(total, later[f"utility_{option}"], atol=1e-5)
+    for dimension, options, names in (
+        ("security", space.security_options, kernels.SECURITY_TERMS),
+        ("economy", space.economic_options, kernels.ECONOMIC_TERMS),
+    ):
+        for option in options:
+            total = sum(later[f"{name}_{dimension}_{option}"] for name in names)
+            np.testing.assert_allclose(total, later[f"utility_{dimension}_{option}"], atol=1e-5)
 
 
-def test_trajectory_frame_shape_and_flags(default_run) -> None:
+def test_trajectory_frame_columns(default_run) -> None:
     frame = default_run.trajectory_frame()
-    world = default_run.world
+    world, space = default_run.world, default_run.world.space
     assert len(frame) == (default_run.ticks + 1) * world.n_states
-    assert set(frame.alignment) <= set(world.options)
-    assert (frame.hedging == (frame.alignment == "hedge")).all()
+    assert (frame.alignment == frame.security + "/" + frame.economy).all()
+    assert set(frame.security) <= set(space.security_options)
+    assert set(frame.economy) <= set(space.economic_options)
+    profile_label = dict(zip(space.profiles, space.profile_labels, strict=True))
+    assert (frame.label == frame.alignment.map(profile_label)).all()
+    by_state = frame.pivot(index="tick", columns="state", values="alignment")
+    moved = (by_state != by_state.shift()).iloc[1:]
+    switched = frame.pivot(index="tick", columns="state", values="switched")
+    assert not switched.iloc[0].any()
+    assert (switched.iloc[1:] == moved).all().all()
     first = frame[frame.tick == 0].set_index("state").alignment
     assert first.to_dict() == {
         s: world.options[k] for s, k in zip(world.states, world.initial_alignment, strict=True)
     }
     assert frame.year.iloc[-1] == pytest.approx(2015 + default_run.ticks / 4)
+    for pole in world.poles:
+        assert f"offer_{pole}_bn_usd" in frame
+    assert frame.filter(like="utility_").columns.size == space.n_security + space.n_economy
 
 
-def test_pole_spending_equals_budget(default_run) -> None:
+def test_offers_never_exceed_the_budgets(default_run) -> None:
+    budgets = default_run.world.pole.budget_bn
+    spent = default_run.offers.sum(axis=-1)  # (R, T, B)
+    assert (default_run.offers >= 0).all()
+    assert (spent <= budgets * (1 + 1e-6)).all()
+    assert (spent > 0).any()  # not vacuous: a pole pays
     blocs = default_run.blocs_frame()
-    spent = blocs[(blocs.tick > 0) & blocs.is_bloc].groupby("option")["spending_bn_usd"].mean()
-    budgets = dict(zip(default_run.world.poles, default_run.world.pole.budget_bn, strict=True))
-    for pole, value in spent.items():
-        assert value == pytest.approx(budgets[pole])
+    poles = blocs[(blocs.tick > 0) & blocs.is_bloc]
+    limit = poles.label.map(dict(zip(default_run.world.poles, budgets, strict=True)))
+    assert (poles.spending_bn_usd <= limit * (1 + 1e-6)).all()
 
 
 def test_same_seed_same_trajectory_and_different_seed_differs(tmp_path: Path) -> None:
@@ -81,8 +224,9 @@ def test_same_seed_same_trajectory_and_different_seed_differs(tmp_path: Path) ->
         pd.testing.assert_frame_equal(
             pd.read_parquet(tmp_path / "one" / name), pd.read_parquet(tmp_path / "two" / name)
         )
-    utilities = [AlignmentModel(config, seed=s).run().utility for s in range(6)]
-    assert any(not np.array_equal(utilities[0], u) for u in utilities[1:])
+    runs = [AlignmentModel(config, seed=s).run() for s in range(6)]
+    assert any(not np.array_equal(runs[0].alignment, r.alignment) for r in runs[1:])
+    assert any(not np.array_equal(runs[0].security_utility, r.security_utility) for r in runs[1:])
 
 
 def checkout_head() -> str | None:
@@ -123,7 +267,10 @@ def test_synchronous_update_ignores_agent_order() -> None:
     backward = AlignmentModel(config)
     backward.choosers.reverse()
     backward.pole_agents.reverse()
-    np.testing.assert_array_equal(forward.run().alignment, backward.run().alignment)
+    one, two = forward.run(), backward.run()
+    np.testing.assert_array_equal(one.alignment, two.alignment)
+    np.testing.assert_array_equal(one.economy_utility, two.economy_utility)
+    np.testing.assert_array_equal(one.credibility, two.credibility)
 
 
 def test_mesa_contract_datacollector_and_batch_run() -> None:
@@ -131,8 +278,9 @@ def test_mesa_contract_datacollector_and_batch_run() -> None:
     assert isinstance(model, mesa.Model)
     model.run()
     data = model.datacollector.get_model_vars_dataframe()
+    assert list(data.columns) == [f"share_{label}" for label in model.world.labels]
     assert len(data) == 5
-    np.testing.assert_allclose(data.sum(axis=1), 1.0)
+    np.testing.assert_allclose(data.to_numpy(), model.trajectory.shares()[0])
     assert not model.running
     results = mesa.batch_run(
         AlignmentModel,
@@ -150,6 +298,8 @@ def test_tiny_world_from_a_csv_file(tmp_path: Path, tiny_config: SimulationConfi
     tiny_config.region.attributes_file = str(csv)
     run = AlignmentModel(tiny_config).run()
     assert run.alignment.shape == (1, 11, 3)
+    assert run.security_utility.shape == (1, 10, 3, 2)
+    assert run.economy_utility.shape == (1, 10, 3, 3)
     np.testing.assert_allclose(run.shares().sum(axis=-1), 1.0)
 
 
@@ -157,8 +307,16 @@ def test_explanation_is_kept_per_agent() -> None:
     model = AlignmentModel(default_config(ticks=2, seed=0))
     model.step()
     belarus = model.choosers[0]
-    assert set(belarus.terms) == set(TERMS)
-    np.testing.assert_allclose(sum(belarus.terms.values()), belarus.utility, atol=2e-6)
+    assert belarus.terms is not None
+    assert tuple(belarus.terms.security) == kernels.SECURITY_TERMS
+    assert tuple(belarus.terms.economy) == kernels.ECONOMIC_TERMS
+    u_sec, u_econ = belarus.terms.utilities()
+    np.testing.assert_array_equal(u_sec.reshape(-1), belarus.security_utility)
+    np.testing.assert_array_equal(u_econ.reshape(-1), belarus.economy_utility)
+    space = model.world.space
+    assert belarus.option == space.profiles[belarus.profile]
+    assert belarus.label == space.profile_labels[belarus.profile]
+    assert belarus.profile == model.trajectory.alignment[0, 1, 0]
 
 
 def test_stepping_past_the_end_is_a_clear_error() -> None:

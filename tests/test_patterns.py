@@ -1,59 +1,399 @@
-"""The eight patterns (docs/ODD.md, section 1), each over 200 seeds per scenario (slow).
+"""The patterns as behaviour, their measures, the mechanisms behind them, and robustness.
 
-They run on seeds 10,000-10,199, a block the defaults were not calibrated on; the
-criteria and the measured effects are in docs/ODD.md (``python -m alignment_sim.studies.patterns``).
+- The measures (studies/patterns.py) on hand-made code arrays with known answers.
+- The mechanisms the old pattern checks measured circularly (an event edits a parameter,
+  the check read the term that parameter multiplies) are unit tests here: a colour
+  revolution raises Russia's pressure, which raises the threat of a Western choice; a
+  terror surge raises exposure, which raises the protection a security bloc gives.
+- A quick robustness run: the output's shape and the box of every sampled value.
+- The patterns themselves over 200 seeds (slow). They assert the criteria and are not
+  pinned to the defaults, which are still being calibrated.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
+import json
+import math
 
-from alignment_sim.studies import patterns
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import KM_PER_10_DEGREES
+
+from alignment_sim import paths
+from alignment_sim.model import kernels
+from alignment_sim.model.events import apply_events, compile_scenario
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.params import EventSpec, ScenarioSpec
+from alignment_sim.model.world import World
+from alignment_sim.presets import available, default_config, load_scenario
+from alignment_sim.studies import patterns, robustness
+from alignment_sim.studies.points import supported_paths
 
 FRESH_BLOCK = patterns.SeedBlock(first=10_000)
 """Seeds the defaults were not calibrated on."""
+ALL = slice(None)
+FAR = math.exp(-KM_PER_10_DEGREES / 1000)  # tiny world: 10 degrees of longitude apart
+MID = math.exp(-KM_PER_10_DEGREES / 2000)  # 5 degrees apart
+
+# Two runs, four ticks of six months from 2000 (years 2000 and 2001), two states:
+#   run 0: state 0 codes 0 0 1 1 1, state 1 codes 2 2 2 2 2
+#   run 1: state 0 codes 0 1 0 0 0, state 1 codes 2 2 2 0 0
+CODES = np.array(
+    [
+        [[0, 2], [0, 2], [1, 2], [1, 2], [1, 2]],
+        [[0, 2], [1, 2], [0, 2], [0, 0], [0, 0]],
+    ]
+)
+START, MONTHS = 2000, 6
+
+
+# --- the measures, by hand ----------------------------------------------------------------
+
+
+def test_shares_of_state_ticks_and_of_runs() -> None:
+    # code 1 after the start: run 0 state 0 ticks 2-4, run 1 state 0 tick 1 -> 4 of 16
+    assert patterns.state_tick_share(CODES, 1) == 0.25
+    assert patterns.state_tick_share(CODES, 1, [0]) == 0.5
+    assert patterns.state_tick_share(CODES, 2, [1]) == 6 / 8
+    assert patterns.final_share(CODES, 0, 1) == 0.5
+    assert patterns.final_share(CODES, 1, 2) == 0.5
+
+
+def test_switch_counts() -> None:
+    # run 0: one change (state 0, tick 2); run 1: three (state 0 ticks 1, 2; state 1 tick 3)
+    assert patterns.switches_per_run(CODES) == 2.0
+    # 2 changes a run over 2 states and 2 years
+    assert patterns.switches_per_state_year(CODES, MONTHS) == 0.5
+    assert patterns.never_switching_share(CODES) == 0.25  # run 0's state 1 only
+
+
+def test_year_end_codes() -> None:
+    # year-ends are ticks 2 (2000) and 4 (2001)
+    ends = patterns.year_end_codes(CODES, START, MONTHS, 2000, 2001)
+    np.testing.assert_array_equal(ends, [[[1, 2], [1, 2]], [[0, 2], [0, 0]]])
+    assert patterns.yearly_share(CODES, START, MONTHS, 1, 2, (2000, 2001)) == 0.75
+    assert patterns.always_share(CODES, START, MONTHS, 1, 2, (2000, 2001)) == 0.5
+    assert patterns.always_share(CODES, START, MONTHS, 0, 1, (2000, 2001)) == 0.5
+    assert patterns.yearly_share(CODES, START, MONTHS, 0, 0, (2001, 2001)) == 0.5
+    with pytest.raises(ValueError, match="2000-2001, not 2001-2002"):
+        patterns.year_end_codes(CODES, START, MONTHS, 2001, 2002)
+
+
+def test_switches_by_year_and_crisis_windows() -> None:
+    years, counts = patterns.switches_by_year(CODES, START, MONTHS)
+    np.testing.assert_array_equal(years, [2000, 2001])
+    np.testing.assert_array_equal(counts, [[[1, 0], [0, 0]], [[2, 0], [0, 1]]])
+    events = [
+        EventSpec(kind="regime_change", date="2000-05", until="2000-12", targets=["a"]),
+        EventSpec(kind="war", date="2001-03-01", targets=["b", "z"]),  # for good; z unknown
+        EventSpec(kind="terror_surge", date="2001", targets=["a"]),  # not a crisis kind
+        EventSpec(kind="war", at=1, targets=["a"]),  # not dated
+    ]
+    cells = patterns.crisis_cells(events, ["a", "b"], years, patterns.CRISIS_KINDS)
+    np.testing.assert_array_equal(cells, [[True, False], [False, True]])
+    # mean changes per cell over runs: 1.5 and 0.5 inside, 0 and 0 outside
+    assert patterns.rates_in_and_out(counts, cells) == (1.0, 0.0)
+
+
+def test_a_counterfactual_drops_the_selected_events() -> None:
+    war = EventSpec(kind="war", date="2001", targets=["a"])
+    keep = EventSpec(kind="terror_surge", date="2001", targets=["a"])
+    scenario = ScenarioSpec(name="t", events=[war, keep])
+
+    def is_war(event: EventSpec) -> bool:
+        return event.kind == "war"
+
+    assert patterns.counterfactual(scenario, is_war).events == [keep]
+    assert scenario.events == [war, keep]
+    with pytest.raises(ValueError, match="no event of scenario 't'"):
+        patterns.counterfactual(ScenarioSpec(name="t", events=[keep]), is_war)
+
+
+@pytest.mark.parametrize(
+    ("variant", "state", "years"),
+    [
+        ("history_without_uzbek_conditionality", "uzbekistan", (2004, 2005)),
+        ("history_without_rose_revolution", "georgia", (2003, 2003)),
+    ],
+)
+def test_the_historical_counterfactuals(variant: str, state: str, years: tuple) -> None:
+    """Each drops only its events of the history scenario: dated in its years, on its state;
+    the runs start in 2000 in the calendar world and reach the end of 2013."""
+    history = load_scenario("history")
+    drop = patterns.VARIANTS[variant].drop
+    assert drop is not None
+    dropped = [e for e in history.events if drop(e)]
+    assert dropped and len(patterns.dropped_labels(variant)) == len(dropped)
+    for event in dropped:
+        assert state in event.targets and years[0] <= int(str(event.date)[:4]) <= years[1]
+    config = patterns.variant_config(variant, patterns.DEFAULT_BLOCK)
+    assert len(config.scenario.events) == len(history.events) - len(dropped)
+    assert (config.region.year, config.calendar, config.ticks) == (2000, True, 56)
+
+
+def test_scenario_edits_of_an_offer_are_found() -> None:
+    """Pattern 1's guard: the offer must be Russia's behaviour, not the scenario's input."""
+    block = patterns.SeedBlock(seeds=1, ticks=1)
+    recession = patterns.simulate("russia_recession", block)
+    assert patterns.editing_changes(recession, "russia", "belarus") == ["budget_bn"]
+    offer = patterns.simulate("western_engagement", block)
+    assert patterns.editing_changes(offer, "russia", "belarus") == []
+    assert patterns.editing_changes(offer, "west", "belarus") == ["budget_bn", "focus"]
+    assert patterns.editing_changes(offer, "west", "ukraine") == ["budget_bn"]
+
+
+def test_results_by_pattern() -> None:
+    def result(pattern: str, passed: bool) -> patterns.PatternResult:
+        return patterns.PatternResult(pattern, "s", "m", None, 1.0, "c", passed)
+
+    results = [result("1", True), result("1", False), result("2", True)]
+    assert patterns.held(results) == {"1": False, "2": True}
+    assert robustness.check_keys(results) == ["1_1", "1_2", "2_1"]
+    assert results[0].effect is None
+    assert patterns.PatternResult("1", "s", "m", 0.25, 1.0, "c", True).effect == 0.75
+
+
+def test_the_pattern_command_prints_a_table_and_a_json_line(capsys) -> None:
+    patterns.main(["--seeds", "2", "--first-seed", "3"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    summary = json.loads(lines[-1])
+    assert list(summary["patterns"]) == list(patterns.PATTERNS)
+    assert summary["seeds"] == 2 and summary["of"] == len(patterns.PATTERNS)
+    rows = [line for line in lines if line.startswith("| ") and not line.startswith("| pattern")]
+    assert len(rows) == len(patterns.measure_all(patterns.simulated(patterns.SeedBlock(3, 2))))
+
+
+@pytest.mark.parametrize("name", available("scenario"))
+def test_every_scenario_preset_loads_and_compiles(name: str) -> None:
+    RunInputs.from_config(default_config(scenario=name))
+
+
+# --- the mechanisms (replacing the circular pattern checks) -------------------------------
+
+
+def with_event(world: World, event: EventSpec, library: dict | None = None):
+    """The parameters of tick 1 with ``event`` in force (one run)."""
+    program = compile_scenario(ScenarioSpec(events=[event]), world, 1, library)
+    return apply_events(world, program, np.ones((1, 1), dtype=bool), tick=1)
+
+
+def test_pressure_raises_the_threat_by_hand(tiny_world: World) -> None:
+    """Tiny world: p's threat to b is coercion 0.5 x military weight 1 x proximity FAR x
+    pressure; an event scaling pressure by 1.5 raises it to 0.75 FAR. The economic
+    pressure of joining q's union (rivalry of p with q 1.0, b's dependence on p its 10%
+    trade) rises alike, from -0.05 to -0.075."""
+    squeeze = {
+        "squeeze": {
+            "targets": "states",
+            "changes": [
+                {
+                    "table": "pair",
+                    "pole": "p",
+                    "state": "$targets",
+                    "param": "pressure",
+                    "op": "scale",
+                    "value": 1.5,
+                }
+            ],
+        }
+    }
+    _, pole, pair = with_event(tiny_world, EventSpec(kind="squeeze", at=1, targets=["b"]), squeeze)
+    base_state, base_pole, base_pair = tiny_world.params_for_tick(1)
+    before = kernels.threat_from_poles(base_pole, base_pair, ALL)
+    after = kernels.threat_from_poles(pole, pair, ALL)
+    np.testing.assert_allclose(before[0, 1], 0.5 * FAR, rtol=1e-6)
+    np.testing.assert_allclose(after[0, 0, 1], 0.75 * FAR, rtol=1e-6)
+    np.testing.assert_array_equal(after[0, :, [0, 2]], before[:, [0, 2]].T)  # a, c unchanged
+    b = slice(1, 2)
+    exposure = kernels.dependence(base_state, base_pair, b)
+    coerced = [
+        kernels.economic_coercion_term(p, q, exposure, tiny_world.rivalry, b)
+        for p, q in ((base_pole, base_pair), (pole, pair))
+    ]
+    np.testing.assert_allclose(np.ravel(coerced[0])[1], -0.05, rtol=1e-6)
+    np.testing.assert_allclose(np.ravel(coerced[1])[1], -0.075, rtol=1e-6)
+
+
+def test_exposure_raises_protection_by_hand(tiny_world: World) -> None:
+    """Tiny world: c's protection from p's bloc is exposure 0.5 x credibility 0.5 x military
+    weight 1 x min(1, proximity MID + presence 0); a terror surge adds 0.6 to exposure."""
+    state, pole, pair = with_event(tiny_world, EventSpec(kind="terror_surge", at=1, targets=["c"]))
+    base_state, base_pole, base_pair = tiny_world.params_for_tick(1)
+    credibility = base_pole.credibility[None]
+    sec = tiny_world.security_poles
+    c = slice(2, 3)
+    before = kernels.protection_term(base_state, base_pole, base_pair, credibility, c, sec)
+    after = kernels.protection_term(state, pole, pair, credibility, c, sec)
+    np.testing.assert_allclose(np.ravel(before), [0.25 * MID, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(np.ravel(after), [0.55 * MID, 0.0], rtol=1e-6)
+    a = slice(0, 1)  # a: exposure 1, proximity 1 + presence 0.5 capped at 1
+    untouched = kernels.protection_term(state, pole, pair, credibility, a, sec)
+    np.testing.assert_allclose(np.ravel(untouched), [0.5, 0.0], rtol=1e-6)
+
+
+def test_a_colour_revolution_raises_russias_threat_to_a_western_choice(
+    default_world: World,
+) -> None:
+    """The default world and the library's colour_revolution kind (pattern 5's input):
+    Russia's pressure on Georgia x1.5, so its threat x1.5, and the coercion a Western
+    security choice provokes grows by 0.5 x that threat x Russia's rivalry with the West;
+    a Russian or no security choice provokes no more than before."""
+    world = default_world
+    russia, west = world.poles.index("russia"), world.poles.index("west")
+    georgia = world.states.index("georgia")
+    _, pole, pair = with_event(
+        world, EventSpec(kind="colour_revolution", at=1, targets=["georgia"])
+    )
+    _, base_pole, base_pair = world.params_for_tick(1)
+    raised = np.ones_like(base_pair.pressure)
+    raised[russia, georgia] = 1.5
+    np.testing.assert_allclose(pair.pressure[0], base_pair.pressure * raised, rtol=1e-6)
+    before = kernels.threat_from_poles(base_pole, base_pair, ALL)
+    after = kernels.threat_from_poles(pole, pair, ALL)
+    np.testing.assert_allclose(after[0], before * raised, rtol=1e-6)
+    assert before[russia, georgia] > 0
+    row = slice(georgia, georgia + 1)
+    sec = world.security_poles
+    term_before = np.ravel(
+        kernels.coercion_term(kernels.pair_rows(before[None], row), world.rivalry, sec)
+    )
+    term_after = np.ravel(kernels.coercion_term(kernels.pair_rows(after, row), world.rivalry, sec))
+    to_west = list(sec).index(west)
+    expected = -0.5 * before[russia, georgia] * world.rivalry[russia, west]
+    np.testing.assert_allclose(term_after[to_west] - term_before[to_west], expected, rtol=1e-5)
+    others = [k for k in range(len(term_before)) if k != to_west]
+    np.testing.assert_allclose(term_after[others], term_before[others], rtol=1e-6)
+
+
+def test_a_terror_surge_raises_the_protection_of_russias_bloc(default_world: World) -> None:
+    """The default world and the library's terror_surge kind (pattern 8's input): exposure
+    +0.6 for the targets, so the protection of Russia's bloc grows by the factor
+    (e + 0.6) / e, and no one else's changes."""
+    world = default_world
+    tajikistan = world.states.index("tajikistan")
+    state, pole, pair = with_event(
+        world, EventSpec(kind="terror_surge", at=1, targets=["tajikistan"])
+    )
+    base_state, base_pole, base_pair = world.params_for_tick(1)
+    exposure = float(base_state.threat_exposure[tajikistan])
+    credibility = base_pole.credibility[None]
+    sec = world.security_poles
+    before = kernels.protection_term(base_state, base_pole, base_pair, credibility, ALL, sec)
+    after = kernels.protection_term(state, pole, pair, credibility, ALL, sec)
+    factor = np.ones(world.n_states)
+    factor[tajikistan] = (exposure + 0.6) / exposure
+    np.testing.assert_allclose(after[0], before[0] * factor[:, None], rtol=1e-6)
+    to_russia = list(sec).index(world.poles.index("russia"))
+    assert after[0, tajikistan, to_russia] > before[0, tajikistan, to_russia] > 0
+    assert after[0, tajikistan, -1] == 0.0  # outside every bloc: no protection
+
+
+# --- robustness -------------------------------------------------------------------------
+
+
+def test_the_judgements_list_every_unsourced_parameter() -> None:
+    """Every parameter a path names with a non-zero default is listed once, as a judgement
+    or as sourced; every listed path exists; a zero default needs a half-width."""
+    config = default_config()
+    listed = robustness.load_judgements()
+    judged = [j.path for j in listed.judgements]
+    for path in judged + list(listed.sourced):
+        paths.get_value(config, path)  # exists
+    pole_only = ("reach_km", "soft_power_floor", "soft_power_fade_per_year", "capability")
+    candidates = supported_paths(config) + [
+        f"region.poles.{pole}.{field}" for pole in config.region.pole_names for field in pole_only
+    ]
+    numeric = {p: paths.get_value(config, p) for p in candidates}
+    unlisted = [p for p, v in numeric.items() if v and p not in judged and p not in listed.sourced]
+    assert not unlisted, f"neither judgement nor sourced: {unlisted}"
+    for judgement in listed.judgements:
+        low, high = robustness.bounds(config, judgement, listed.box)
+        assert low < high, judgement.path
+
+
+def test_a_point_at_the_defaults_measures_as_the_pattern_table() -> None:
+    """Per-run parameter arrays change nothing at the default values: the first point
+    (defaults) measures exactly as the plain runs; the second differs in its values."""
+    block = patterns.SeedBlock(first=5, seeds=3)
+    config = default_config()
+    varied = ("weights.trade", "region.poles.russia.leverage", "region.states.armenia.autonomy")
+    values = {}
+    for path in varied:
+        default = float(paths.get_value(config, path))
+        values[path] = np.array([default, default + 0.1])
+    inputs = {name: patterns.variant_inputs(name, block) for name in patterns.VARIANTS}
+    at_points = robustness.evaluate_group(inputs, values, np.arange(5, 8))
+    assert len(at_points) == 2
+    assert at_points[0] == patterns.measure_all(patterns.simulated(block))
+
+
+def test_a_quick_robustness_run(tmp_path, capsys) -> None:
+    robustness.main(["--quick", "--out", str(tmp_path)])
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    table = pd.read_csv(tmp_path / "points.csv")
+    n = robustness.QUICK["points"]
+    assert list(table["point"]) == list(range(n))
+    listed = robustness.load_judgements()
+    config = default_config()
+    varied = [j for j in listed.judgements if robustness.can_vary(j.path)]
+    assert summary["not_varied"] == [
+        j.path for j in listed.judgements if not robustness.can_vary(j.path)
+    ]
+    for judgement in varied:
+        default = float(paths.get_value(config, judgement.path))
+        half = listed.box * abs(default) if default else float(judgement.half_width or 0.0)
+        column = table[judgement.path].to_numpy()
+        assert np.all(np.abs(column - default) <= half + 1e-12), judgement.path
+        domain = paths.domain(judgement.path)
+        assert domain is not None and np.all((column >= domain.low) & (column <= domain.high))
+        low, high = robustness.bounds(config, judgement, listed.box)
+        strata = np.floor((column - low) / (high - low) * n).clip(0, n - 1)
+        assert sorted(strata) == list(range(n)), judgement.path  # a Latin hypercube
+    ids = list(patterns.PATTERNS)
+    pattern_columns = [f"pattern_{i}" for i in ids]
+    assert all(pd.api.types.is_bool_dtype(table[c]) for c in pattern_columns)
+    np.testing.assert_array_equal(table["patterns_held"], table[pattern_columns].sum(axis=1))
+    assert summary["holds"] == {i: float(table[f"pattern_{i}"].mean()) for i in ids}
+    report = (tmp_path / "robustness.md").read_text()
+    for i in ids:
+        assert f"| {i} | {summary['holds'][i]:.2f} |" in report
+
+
+# --- the patterns over many seeds (slow) --------------------------------------------------
+
+
+NOT_REPRODUCED = {
+    "1": "Belarus is nowhere near the edge, so the West's offer moves no margin and Russia "
+    "pays no premium (docs/MODEL.md, Limits)",
+    "2": "the recession loosens full commitment by about 0.04 and raises switches by about "
+    "6%, short of the criteria (docs/MODEL.md, Limits)",
+    "4": "without the 2004-05 sanctions Uzbekistan turns to Russia as often: the turn comes "
+    "from regime insecurity, not Western conditionality (docs/MODEL.md, Limits)",
+    "5": "the history run moves Georgia West before 2003 (its trade and its 2015 transit "
+    "judgement), and the revolution's pressure deters it (docs/MODEL.md, Limits)",
+    "6": "label switches are no more frequent in crisis years (about 1.2 x, not 1.5 x) "
+    "(docs/MODEL.md, Limits)",
+}
+"""Patterns the model does not reproduce at its defaults, with why (docs/ODD.md, section 1).
+Strict: a pattern that starts to hold fails here until it leaves this list."""
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("number", sorted(patterns.PATTERNS))
-def test_pattern_emerges(number: int) -> None:
-    results = patterns.PATTERNS[number](FRESH_BLOCK)
+@pytest.mark.parametrize(
+    "number",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(reason=NOT_REPRODUCED[n], strict=True))
+        if n in NOT_REPRODUCED
+        else n
+        for n in patterns.PATTERNS
+    ],
+)
+def test_pattern_emerges(number: str) -> None:
+    results = patterns.PATTERNS[number](patterns.simulated(FRESH_BLOCK))
     assert results
     failed = [r for r in results if not r.passed]
     assert not failed, "\n".join(
         f"{r.measure}: baseline {r.baseline}, scenario {r.value} (needs {r.criterion})"
         for r in failed
     )
-
-
-def test_pattern_measures_on_a_small_batch() -> None:
-    """The measuring code itself (fast): probabilities, switch counts, margins, by hand."""
-    block = patterns.SeedBlock(first=10_000, seeds=8, ticks=8)
-    base = patterns.simulate("baseline", block)
-    assert base.n_runs == 8 and base.alignment.shape[1] == 9
-    assert list(base.seeds) == list(range(10_000, 10_008))
-    world = base.inputs.world
-    belarus, russia = world.states.index("belarus"), world.options.index("russia")
-    expected = np.mean(base.alignment[:, -1, belarus] == russia)
-    assert patterns.p_final(base, "belarus", "russia") == expected
-    total = sum(patterns.p_final(base, "uzbekistan", o) for o in world.options)
-    assert total == pytest.approx(1.0)
-    by_hand = [
-        sum(int((run[t] != run[t - 1]).sum()) for t in range(1, 9)) for run in base.alignment
-    ]
-    assert patterns.switches_per_run(base) == pytest.approx(np.mean(by_hand))
-    early = [sum(int((run[t] != run[t - 1]).sum()) for t in (2, 3)) for run in base.alignment]
-    assert patterns.switches_per_run(base, 2, 3) == pytest.approx(np.mean(early))
-    hedge = world.options.index("hedge")
-    assert patterns.share_over_run(base, "hedge") == np.mean(base.alignment[:, 1:] == hedge)
-    margins = patterns.term_margins(base, "armenia", "russia")
-    assert margins.sum() == pytest.approx(patterns.margin(base, "armenia", "russia"))
-    table = patterns.markdown_table(patterns.pattern_1(block))
-    assert table.count("\n") == 3 and "western_engagement" in table
-
-
-def test_the_seed_block_is_an_argument() -> None:
-    block = patterns.SeedBlock(first=7, seeds=3, ticks=2)
-    result = patterns.simulate("baseline", block)
-    assert list(result.seeds) == [7, 8, 9] and result.alignment.shape[1] == 3

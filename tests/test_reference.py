@@ -2,8 +2,10 @@
 
 The equivalence tests (engine = Mesa) cannot see a change that moves both paths alike,
 such as a new order of random draws or a kernel tweak; these tests can. The pinned tables
-are in ``tests/reference/`` (see its README): a deliberate change of the model's numbers
-regenerates them and says so in CHANGELOG.md.
+are in ``tests/reference/`` (see its README). A deliberate change of the model's numbers
+regenerates them with one command and says so in CHANGELOG.md:
+
+    .venv/bin/python tests/reference/regenerate.py
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ from helpers import (
 )
 
 from alignment_sim.model.trajectory import Trajectory
+from alignment_sim.model.world import World
+
+REGENERATE = (
+    "The model's numbers changed. A bug: fix the code. Intended: run "
+    "`.venv/bin/python tests/reference/regenerate.py` and say why in CHANGELOG.md."
+)
 
 
 def pinned(name: str) -> pd.DataFrame:
@@ -38,7 +46,10 @@ def pinned(name: str) -> pd.DataFrame:
 
 def assert_same_numbers(actual: pd.DataFrame, name: str) -> None:
     """``actual`` equals the pinned table exactly (floats are stored in full)."""
-    pd.testing.assert_frame_equal(as_stored(actual), pinned(name), check_exact=True)
+    try:
+        pd.testing.assert_frame_equal(as_stored(actual), pinned(name), check_exact=True)
+    except AssertionError as error:
+        raise AssertionError(f"{name}: {REGENERATE}\n{error}") from None
 
 
 @pytest.fixture(scope="module", params=["mesa", "engine"])
@@ -47,14 +58,24 @@ def trajectory(request: pytest.FixtureRequest) -> Trajectory:
     return mesa_trajectory() if request.param == "mesa" else engine_trajectory()
 
 
-def test_the_reference_covers_what_it_claims() -> None:
+def test_the_reference_covers_what_it_claims(default_world: World) -> None:
+    space = default_world.space
     alignment = pinned(MESA_FILE)
     assert sorted(set(alignment.seed)) == list(MESA_SEEDS)
     assert len(alignment) == len(MESA_SEEDS) * (MESA_TICKS + 1)
-    assert len(pinned(UTILITY_FILE)) == len(MESA_SEEDS) * 11 * 4  # seeds x states x options
+    assert set(alignment.columns) >= set(default_world.states)
+    assert set(alignment[list(default_world.states)].stack()) <= set(space.profiles)
+    utility = pinned(UTILITY_FILE)
+    per_state = space.n_security + space.n_economy  # both choices' options
+    assert len(utility) == len(MESA_SEEDS) * default_world.n_states * per_state
+    assert list(utility.dimension.unique()) == ["security", "economy"]
     outcomes = pinned(ENGINE_FILE)
     assert list(outcomes.scenario.unique()) == list(ENGINE_SCENARIOS)
     assert len(outcomes) == len(ENGINE_SCENARIOS) * len(ENGINE_SEEDS)
+    labels = outcomes[[f"final_share_{label}" for label in space.labels]]
+    np.testing.assert_allclose(labels.sum(axis=1), 1.0)
+    profiles = outcomes[[f"final_share_{profile}" for profile in space.profiles]]
+    np.testing.assert_allclose(profiles.sum(axis=1), 1.0)
     # the pins are not degenerate: runs differ, and some states switch
     assert alignment.drop(columns=["seed", "tick"]).drop_duplicates().shape[0] > 1
     assert outcomes.switches.nunique() > 1 and (outcomes.time_to_stability > 1).any()

@@ -8,6 +8,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from alignment_sim.report.stats import (
+    applies_to,
     bootstrap_bytes,
     bootstrap_means,
     effects,
@@ -17,6 +18,7 @@ from alignment_sim.report.stats import (
     rng_for,
     standardise,
     t_interval,
+    term_drivers,
     wilson_interval,
 )
 
@@ -116,3 +118,37 @@ def test_outcome_summary_of_one_run_has_no_interval() -> None:
 def test_bootstrap_memory_estimate() -> None:
     assert bootstrap_bytes(1000, 10) == 8 * 8 * 1000 * 10
     assert bootstrap_bytes(2000, 10) == 2 * bootstrap_bytes(1000, 10)
+
+
+def test_a_term_of_one_choice_applies_to_every_profile_with_its_option() -> None:
+    assert applies_to("west/china", "trade") == "*/china"  # economic terms only
+    assert applies_to("west/china", "protection") == "west/*"  # security terms only
+    assert applies_to("west/china", "switching") == "west/china"  # a part in each
+    assert applies_to("west/china", "not_a_term") == "west/china"
+    assert applies_to("hedge", "trade") == "hedge"  # not a profile
+
+
+def test_term_drivers_by_hand_give_one_rank_per_change() -> None:
+    # two runs (seeds 0, 1), one state, profiles west/china and none/china; the baseline
+    # is all zero. trade (economic: the same on both profiles) rises by 3; switching
+    # (both choices) by 1 on west/china and by 2 on none/china.
+    columns = pd.MultiIndex.from_tuples(
+        [
+            ("s", "west/china", "trade"),
+            ("s", "west/china", "switching"),
+            ("s", "none/china", "trade"),
+            ("s", "none/china", "switching"),
+        ],
+        names=["state", "option", "term"],
+    )
+    seeds = pd.Index([0, 1], name="seed")
+    scenario = pd.DataFrame([[3.0, 1.0, 3.0, 2.0]] * 2, index=seeds, columns=columns)
+    base = pd.DataFrame(0.0, index=seeds, columns=columns)
+    table = term_drivers("x", scenario, "b", base, n_boot=50, seed=0)
+    assert list(table["change"]) == [3.0, 3.0, 2.0, 1.0]
+    assert list(table["rank"]) == [1, 1, 2, 3]
+    assert list(table["applies_to"]) == ["*/china", "*/china", "none/china", "west/china"]
+    assert table["description"].iloc[0] == "s, */china: trade +3"
+    utility = table.set_index("option")["utility_change"]
+    assert utility["west/china"].tolist() == [4.0, 4.0] and utility["none/china"].iloc[0] == 5.0
+    assert table["paired"].all() and (table["ci_low"] == table["change"]).all()

@@ -18,9 +18,11 @@ from alignment_sim import default_config
 from alignment_sim.engine.batch import run_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.kernels import TERMS
 from alignment_sim.model.params import EngineParams
 from alignment_sim.outputs.files import job_status
 from alignment_sim.studies.collect import collect
+from alignment_sim.studies.outcomes import share_kinds, share_name
 from alignment_sim.studies.replications import (
     NOT_PARAMETERS,
     config_digest,
@@ -45,21 +47,26 @@ def test_outcome_table_counts_switches_and_shares() -> None:
     assert len(runs) == 30 and list(runs.seed) == list(range(30))
     moves = np.diff(result.alignment.astype(int), axis=1) != 0
     np.testing.assert_array_equal(runs.switches, moves.sum(axis=(1, 2)))
-    finals = runs[[c for c in runs if str(c).startswith("final_share_")]].sum(axis=1)
-    np.testing.assert_allclose(finals, 1.0)
+    world = result.inputs.world
+    ticks = tick_table(result)
+    assert len(ticks) == 30 * 13
+    for kind, options in share_kinds(world.space):  # each kind's shares sum to one
+        names = [share_name(kind, o) for o in options]
+        for prefix, table in (("final_share_", runs), ("mean_share_", runs), ("share_", ticks)):
+            np.testing.assert_allclose(table[[prefix + n for n in names]].sum(axis=1), 1.0)
     assert ((runs.time_to_stability >= 0) & (runs.time_to_stability <= 12)).all()
     stable = runs[runs.switches == 0]
     assert (stable.time_to_stability == 0).all()
-    belarus = runs.final_belarus
-    assert set(belarus) <= set(result.inputs.world.options)
-    ticks = tick_table(result)
-    assert len(ticks) == 30 * 13
-    np.testing.assert_allclose(ticks.filter(like="share_").sum(axis=1), 1.0)
+    assert (stable.label_switches == 0).all() and (stable.states_switched == 0).all()
+    assert set(runs.final_belarus) <= set(world.options)
+    assert set(runs.final_label_belarus) <= set(world.labels)
+    last = ticks[ticks.tick == 12].set_index("seed")
+    assert list(last.belarus.astype(str)) == list(runs.final_belarus)
 
 
 def test_study_job_files_and_completion(tmp_path: Path) -> None:
     config = default_config(ticks=8, replications=20)
-    result = run_batch(RunInputs.from_config(config), range(20))
+    result = run_batch(RunInputs.from_config(config), range(20), record="full")
     folder = write_study_job(result, config, tmp_path / "job", {"scenario": "baseline"})
     assert job_status(folder, config_digest(config)).complete
     other = default_config(ticks=9, replications=20)
@@ -67,12 +74,32 @@ def test_study_job_files_and_completion(tmp_path: Path) -> None:
     runs = pd.read_parquet(folder / "runs.parquet")
     assert (runs.scenario == "baseline").all()
     terms = pd.read_parquet(folder / "terms.parquet")
-    assert len(terms) == 20 * 11 * 4 * 14
+    world = result.inputs.world
+    assert len(terms) == 20 * len(world.states) * len(world.options) * len(TERMS)
+    assert set(terms.option) == set(world.options) and set(terms.term) == set(TERMS)
+    # a profile's terms add up to its utility U_sec(s) + U_econ(e), averaged over the run
+    assert result.trajectory is not None
+    utility = result.trajectory.profile_utility().mean(axis=1)  # (R, N, K)
+    cells = pd.MultiIndex.from_product([range(20), world.states, world.options])
+    sums = terms.groupby(["seed", "state", "option"], observed=True)["value"].sum()
+    np.testing.assert_allclose(
+        sums.reindex(cells).to_numpy(), utility.reshape(-1), rtol=1e-5, atol=1e-5
+    )
     aggregate = json.loads((folder / "aggregate.json").read_text())
     assert aggregate["runs"] == 20
     assert aggregate["switches"]["ci95"][0] <= aggregate["switches"]["mean"]
-    probs = aggregate["final_alignment_probability"]["belarus"]
-    assert sum(probs.values()) == pytest.approx(1.0)
+    assert aggregate["switches"]["mean"] == pytest.approx(runs.switches.mean())
+    profiles = aggregate["final_alignment_probability"]["belarus"]
+    labels = aggregate["final_label_probability"]["belarus"]
+    assert sum(profiles.values()) == pytest.approx(1.0) and set(profiles) <= set(world.options)
+    assert sum(labels.values()) == pytest.approx(1.0) and set(labels) <= set(world.labels)
+    for label, p in labels.items():
+        held = [
+            q
+            for k, q in profiles.items()
+            if world.space.profile_labels[world.options.index(k)] == label
+        ]
+        assert p == pytest.approx(sum(held))
 
 
 def test_sweep_records_failures_resumes_and_collects(tmp_path: Path) -> None:
@@ -110,7 +137,9 @@ def test_sweep_records_failures_resumes_and_collects(tmp_path: Path) -> None:
         "group by scenario order by scenario"
     ).fetchall()
     assert [(r[0], r[2]) for r in rows] == [("baseline", 60), ("russia_recession", 60)]
-    assert rows[1][1] > rows[0][1]  # the recession makes switching more common
+    for scenario, mean, _ in rows:
+        job = next(p for n, p in jobs.items() if f"scenario={scenario}" in n.split(","))
+        assert mean == pytest.approx(pd.read_parquet(job / "runs.parquet").switches.mean())
 
 
 @pytest.mark.slow

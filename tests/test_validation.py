@@ -150,7 +150,7 @@ def test_targets_of_every_kind_are_checked_against_target_kinds() -> None:
         ("decision.rationality", [-5.0, -1.0], r"within \[0, 1e6\]"),  # dx_rationality_neg
         ("weights.trade", [-3.0, -1.0], r"within \[0, 1e6\]"),  # dx_weight_neg
         ("region.poles.0.budget_bn_usd", [-10.0, 5.0], r"within \[0, 1e6\]"),  # dx_budget_neg
-        ("dynamics.hedge_access", [0.0, 4.0], r"within \[0, 1\]"),  # dx_hedge_access
+        ("dynamics.credibility_recovery", [0.0, 4.0], r"within \[0, 1\]"),  # dx_recovery_domain
     ],
 )
 def test_design_ranges_outside_the_domain_are_refused(

@@ -3,6 +3,8 @@ and the page itself rendered in Solara's test harness (clicks and inputs as a us
 
 from __future__ import annotations
 
+import copy
+import inspect
 import os
 from pathlib import Path
 
@@ -18,8 +20,17 @@ from alignment_sim.classroom.classroom import (
     get_value,
     set_value,
 )
-from alignment_sim.classroom.explain import explain, last_switch, quarter
-from alignment_sim.model.kernels import TERMS
+from alignment_sim.classroom.explain import (
+    TERM_WORDS,
+    Choice,
+    explain,
+    is_split,
+    last_switch,
+    option_words,
+    quarter,
+)
+from alignment_sim.model.kernels import ECONOMIC_TERMS, REALIST_TERMS, SECURITY_TERMS
+from alignment_sim.model.trajectory import RECORDED_ARRAYS
 
 # --- the model behind the page ---------------------------------------------------------
 
@@ -35,11 +46,36 @@ def test_defaults_match_the_library_default() -> None:
     assert set(model.levers()) == set(LEVERS)
 
 
+def test_every_lever_is_a_parameter_of_model_2_with_its_default_on_the_slider() -> None:
+    config = default_config()
+    signature = inspect.signature(ClassroomModel)
+    for name, lever in LEVERS.items():
+        value = float(get_value(config, lever.key))  # ConfigError if the path is gone
+        assert lever.low <= value <= lever.high, name
+        assert lever.snap(value) == pytest.approx(value), f"{name}: the slider shows the default"
+        assert name in signature.parameters, f"SolaraViz builds the model with {name}="
+        moved = copy.deepcopy(config)
+        set_value(moved, lever.key, lever.high)
+        moved.validate()
+        assert get_value(moved, lever.key) == lever.high
+    assert "hedge_access" not in LEVERS
+
+
 def test_levers_in_the_constructor_reach_the_config() -> None:
-    model = ClassroomModel(stance=1.0, russia_budget=2.5, rationality=3.0, seed="7", ticks="12")
+    model = ClassroomModel(
+        stance=1.0,
+        russia_budget=2.5,
+        rationality=3.0,
+        autonomy=2.0,
+        economic_switching_cost=0.5,
+        seed="7",
+        ticks="12",
+    )
     assert model.config.dynamics.stance == 1.0
     assert get_value(model.config, "region.poles.russia.budget_bn_usd") == 2.5
     assert model.config.decision.rationality == 3.0
+    assert model.config.weights.autonomy == 2.0
+    assert model.config.dynamics.economic_switching_cost == 0.5
     assert (model.config.seed, model.config.ticks, model.run_seed) == (7, 12, 7)
 
 
@@ -50,6 +86,7 @@ def test_levers_in_the_constructor_reach_the_config() -> None:
         ({"ticks": "-5"}, "ticks = -5"),
         ({"stance": 2.0}, "dynamics.stance = 2.0"),
         ({"russia_budget": -1.0}, "budget_bn_usd = -1.0"),
+        ({"economic_switching_cost": -1.0}, "economic_switching_cost = -1.0"),
         ({"scenario": "no_such_scenario"}, "scenario = 'no_such_scenario'"),
         ({"decision": "coin_flip"}, "decision"),
         ({"lesson": "no_such_lesson"}, "lesson = 'no_such_lesson'"),
@@ -75,6 +112,7 @@ def write_lesson(root: Path, name: str, text: str) -> None:
         ("title: [unclosed\n", "a readable YAML file"),
         ("title: T\nlevers: {stance: 3}\n", "dynamics.stance = 3.0"),
         ("title: T\nlevers: {gravity: 1}\n", "a lever"),
+        ("title: T\nlevers: {hedge_access: 0.4}\n", "a lever"),
         ("title: T\nlevers: {stance: high}\n", "a number"),
         ("title: T\nset: {dynamics.no_such_field: 1}\n", "a field of dynamics"),
         (
@@ -99,13 +137,15 @@ def test_lesson_preset_sets_scenario_levers_and_keys(tmp_path: Path) -> None:
         tmp_path,
         "good",
         "title: Good\nscenario: baseline\ndecision: best_response\n"
-        "levers: {stance: 0.5}\nset: {weights.stance: 4, region.states.belarus.autonomy: 0.9}\n",
+        "levers: {stance: 0.5, economic_switching_cost: 2.0}\n"
+        "set: {weights.stance: 4, region.states.belarus.autonomy: 0.9}\n",
     )
     model = ClassroomModel(lesson="good", scenario="no_such_scenario", lessons_dir=str(tmp_path))
     assert model.message is None, model.message
     assert model.lesson is not None and model.lesson.title == "Good"
     assert model.config.decision.rule == "best_response"
     assert model.config.dynamics.stance == 0.5
+    assert model.config.dynamics.economic_switching_cost == 2.0
     assert model.config.weights.stance == 4.0
     assert get_value(model.config, "region.states.belarus.autonomy") == 0.9
 
@@ -120,11 +160,15 @@ def test_dotted_keys_reject_unknown_paths() -> None:
         "region.poles",
         "poles.russia.credibility",
         "region.poles.russia.name",
+        "dynamics.hedge_access",
     )
     for key in bad:
         with pytest.raises(ConfigError, match="expected") as info:
             set_value(config, key, 1.0)
         assert info.value.key == key
+
+
+RECORDED = RECORDED_ARRAYS
 
 
 def test_unchanged_levers_leave_the_run_bit_identical() -> None:
@@ -136,23 +180,28 @@ def test_unchanged_levers_leave_the_run_bit_identical() -> None:
         if tick in (0, 5):
             assert model.apply_levers(model.levers())
         model.step()
-    np.testing.assert_array_equal(model.trajectory.alignment, reference.trajectory.alignment)
-    np.testing.assert_array_equal(model.trajectory.utility, reference.trajectory.utility)
-    np.testing.assert_array_equal(model.trajectory.terms, reference.trajectory.terms)
+    for name in RECORDED:
+        np.testing.assert_array_equal(
+            getattr(model.trajectory, name), getattr(reference.trajectory, name), err_msg=name
+        )
 
 
 def test_a_lever_at_tick_zero_equals_the_same_setup() -> None:
     moved = ClassroomModel(seed=1, ticks=10)
-    assert moved.apply_levers({"stance": 1.0, "china_lending": 12.0})
-    built = ClassroomModel(seed=1, ticks=10, stance=1.0, china_lending=12.0)
+    assert moved.apply_levers({"stance": 1.0, "china_lending": 12.0, "autonomy": 2.0})
+    built = ClassroomModel(seed=1, ticks=10, stance=1.0, china_lending=12.0, autonomy=2.0)
     moved.run()
     built.run()
-    np.testing.assert_array_equal(moved.trajectory.utility, built.trajectory.utility)
+    for name in RECORDED:
+        np.testing.assert_array_equal(
+            getattr(moved.trajectory, name), getattr(built.trajectory, name), err_msg=name
+        )
 
 
 def test_a_lever_mid_run_holds_from_the_next_tick() -> None:
     model = ClassroomModel(ticks=10)
     russia = model.world.poles.index("russia")
+    economic = model.world.space.economic_options.index("russia")
     for _ in range(3):
         model.step()
     assert model.apply_levers({"russia_budget": 0.0})
@@ -161,14 +210,51 @@ def test_a_lever_mid_run_holds_from_the_next_tick() -> None:
     offers = model.trajectory.offers[0, :6, russia].sum(axis=-1)
     assert np.all(offers[:3] > 1.0)
     assert np.all(offers[3:] == 0.0)
-    inducements = model.trajectory.terms[0, 5, :, russia, TERMS.index("inducements")]
+    inducements = model.trajectory.economy_terms[
+        0, 5, :, economic, ECONOMIC_TERMS.index("inducements")
+    ]
     assert np.all(inducements == 0.0)
+
+
+def test_switching_cost_levers_reach_their_own_choice() -> None:
+    """Each dimension's switching term is minus its own cost for every option but the
+    state's current one (kernels.switching_term), from the tick after the move."""
+    model = ClassroomModel(ticks=4)
+    model.step()
+    assert model.apply_levers({"switching_cost": 0.3, "economic_switching_cost": 2.5})
+    model.step()
+    space = model.world.space
+    before = model.trajectory.alignment[0, 1].astype(int)  # the options held when deciding
+    for terms, names, current, cost in (
+        (model.trajectory.security_terms, SECURITY_TERMS, space.profile_security[before], 0.3),
+        (model.trajectory.economy_terms, ECONOMIC_TERMS, space.profile_economy[before], 2.5),
+    ):
+        switching = terms[0, 1, :, :, names.index("switching")]  # (N, options)
+        expected = np.full(switching.shape, -cost)
+        expected[np.arange(len(current)), current] = 0.0
+        np.testing.assert_allclose(switching, expected, rtol=1e-6)
+
+
+def test_autonomy_lever_scales_the_outside_options() -> None:
+    """Autonomy is worth weight x the state's autonomy for ``none`` and ``open``, 0 for a
+    bloc (kernels.autonomy_term), in both choices."""
+    model = ClassroomModel(ticks=2, autonomy=2.5)
+    model.step()
+    autonomy = model.world.state.autonomy
+    for terms, names in (
+        (model.trajectory.security_terms, SECURITY_TERMS),
+        (model.trajectory.economy_terms, ECONOMIC_TERMS),
+    ):
+        value = terms[0, 0, :, :, names.index("autonomy")]
+        np.testing.assert_allclose(value[:, -1], 2.5 * autonomy, rtol=1e-6)
+        assert np.all(value[:, :-1] == 0.0)
 
 
 def test_sliders_round_to_their_steps() -> None:
     assert LEVERS["russia_budget"].snap(8.2) == 8.0
     assert LEVERS["stance"].snap(-1.7) == -1.0
     assert abs(LEVERS["russia_credibility"].snap(0.561) - 0.56) < 1e-12
+    assert LEVERS["economic_switching_cost"].snap(9.0) == 3.0
 
 
 def test_a_bad_lever_value_changes_nothing() -> None:
@@ -192,33 +278,136 @@ def test_last_switch() -> None:
     assert quarter(2015.0) == "2015 Q1" and quarter(2016.75) == "2016 Q4"
 
 
-def test_explanation_takes_the_last_decision_apart() -> None:
+def hand_choice(switched_from: str | None = "open") -> Choice:
+    """An economic choice worked out by hand: options (russia, china, open) and terms
+    (trade, inducements, switching, autonomy)."""
+    now = np.array(
+        [
+            [0.5, 0.9, 0.0],  # trade
+            [0.6, 0.0, 0.0],  # inducements
+            [0.0, -1.0, -1.0],  # switching
+            [0.0, 0.0, 0.3],  # autonomy
+        ]
+    )
+    then = np.array(
+        [
+            [0.5, 0.9, 0.0],
+            [0.2, 0.0, 0.0],
+            [-1.0, -1.0, 0.0],
+            [0.0, 0.0, 0.3],
+        ]
+    )
+    return Choice(
+        dimension="economy",
+        options=("russia", "china", "open"),
+        option="russia",
+        terms=("trade", "inducements", "switching", "autonomy"),
+        now=now,
+        utility=now.sum(axis=0),
+        then_tick=3,
+        then_year=2015.5,
+        then=then,
+        utility_then=then.sum(axis=0),
+        switched_from=switched_from,
+        probabilities=None,
+    )
+
+
+def test_a_choice_taken_apart_by_hand() -> None:
+    choice = hand_choice()
+    # utilities: russia 1.1, china -0.1, open -0.7
+    assert choice.runner_up == "china"
+    assert choice.margin() == pytest.approx(1.2)
+    pro, con = choice.reasons()
+    assert [t for t, _ in pro] == ["switching", "inducements"]
+    assert [v for _, v in pro] == pytest.approx([1.0, 0.6])
+    assert con == [("trade", pytest.approx(0.4))]
+    # russia's lead over china: inducements 0.2 -> 0.6, switching 0 -> 1 (left out)
+    assert choice.moved() == [("inducements", pytest.approx(0.4))]
+    np.testing.assert_allclose(choice.delta[1], [0.4, 0.0, 0.0])
+    text = " ".join(choice.sentences())
+    assert "**Economy: Russia** since 2015 Q3 (before: no economic bloc (open))" in text
+    assert "Next best: China, 1.20 utility lower" in text
+    assert f"{TERM_WORDS['inducements']} (inducements +0.60)" in text
+    assert f"What favours China: {TERM_WORDS['trade']} (trade +0.40)" in text
+    assert "Since its last change (2015 Q3), the lead of Russia over China moved most" in text
+    assert "Chances" not in text, "no probabilities under a deterministic rule"
+    assert "since the start" in " ".join(hand_choice(switched_from=None).sentences())
+
+
+def test_option_words_and_split_profiles(default_world) -> None:
+    space = default_world.space
+    assert option_words("security", "none") == "no security bloc"
+    assert option_words("economy", "open") == "no economic bloc (open)"
+    assert option_words("security", "west") == "the West"
+    split = {p for k, p in enumerate(space.profiles) if is_split(space, k)}
+    # pure: a pole's bloc in both choices (China: economy only), and none/open for hedge
+    assert set(space.profiles) - split == {"russia/russia", "west/west", "none/open"}
+    assert {"russia/china", "russia/open", "none/russia", "none/china"} <= split
+
+
+def test_explanation_takes_both_choices_apart() -> None:
     model = ClassroomModel(ticks=12, rationality=2.0, seed=4)
     assert explain(model, "belarus") is None, "no decision before the first tick"
     for _ in range(12):
         model.step()
-    switched = {s["state"] for s in model.trajectory.switches(0)}
-    assert switched, "with noisy choices some state switches in 12 ticks"
+    space = model.world.space
+    moved = {
+        dimension: {s["state"] for s in model.trajectory.switches(0) if changed(s, dimension)}
+        for dimension in ("security", "economy")
+    }
+    assert moved["security"] | moved["economy"], "with noisy choices some state switches"
     for chooser in model.choosers:
         why = explain(model, chooser.name)
         assert why is not None
-        assert why.option == chooser.option
-        np.testing.assert_allclose(why.now.sum(axis=0), why.utility, atol=2e-6)  # float32 terms
-        np.testing.assert_allclose(why.now, np.stack([chooser.terms[t] for t in TERMS]))
-        np.testing.assert_allclose(why.delta, why.now - why.then)
-        assert (why.switched_from is not None) == (chooser.name in switched)
-        if why.switched_from is not None:
-            row = model.trajectory.alignment[0, :, chooser.index]
-            assert row[why.then_tick] != row[why.then_tick - 1]
-            assert set(row[why.then_tick :]) == {row[-1]}
-        assert why.probabilities is not None and abs(why.probabilities.sum() - 1) < 1e-9
-        pro, con = why.reasons()
-        other = why.options.index(why.runner_up)
-        gap = dict(zip(TERMS, why.now[:, why.chosen] - why.now[:, other], strict=True))
-        assert all(v > 0 and abs(gap[t] - v) < 1e-12 for t, v in pro)
-        assert all(v > 0 and abs(gap[t] + v) < 1e-12 for t, v in con)
-        assert [v for _, v in pro] == sorted((v for _, v in pro), reverse=True)
+        assert why.profile == chooser.option and why.record_label == chooser.label
+        assert why.split == is_split(space, chooser.profile)
+        for choice, terms, index, recorded in (
+            (why.security, SECURITY_TERMS, chooser.security, chooser.terms.security),
+            (why.economy, ECONOMIC_TERMS, chooser.economy, chooser.terms.economy),
+        ):
+            assert choice.terms == terms and choice.chosen == index
+            np.testing.assert_allclose(choice.now.sum(axis=0), choice.utility, atol=2e-6)
+            np.testing.assert_allclose(
+                choice.now, np.stack([np.reshape(recorded[t], -1) for t in terms])
+            )
+            np.testing.assert_allclose(choice.delta, choice.now - choice.then)
+            assert (choice.switched_from is not None) == (chooser.name in moved[choice.dimension])
+            assert choice.probabilities is not None
+            assert abs(choice.probabilities.sum() - 1) < 1e-9
+            pro, con = choice.reasons()
+            other = choice.options.index(choice.runner_up)
+            gap = dict(zip(terms, choice.now[:, choice.chosen] - choice.now[:, other], strict=True))
+            assert all(v > 0 and abs(gap[t] - v) < 1e-12 for t, v in pro)
+            assert all(v > 0 and abs(gap[t] + v) < 1e-12 for t, v in con)
+            assert [v for _, v in pro] == sorted((v for _, v in pro), reverse=True)
     assert explain(model, "atlantis") is None
+
+
+def changed(switch: dict, dimension: str) -> bool:
+    """Whether a profile switch (``Trajectory.switches``) changed ``dimension``."""
+    index = 0 if dimension == "security" else 1
+    return switch["from"].split("/")[index] != switch["to"].split("/")[index]
+
+
+@pytest.mark.parametrize("rule", ["best_response", "balancing"])
+def test_deterministic_rules_pick_the_best_option_they_weigh(rule: str) -> None:
+    """Under a deterministic rule each choice is the best of what it weighs, so its margin
+    over the runner-up is never negative; the realist rules weigh only the realist terms
+    in the security choice."""
+    model = ClassroomModel(ticks=6, decision=rule)
+    for _ in range(6):
+        model.step()
+    for chooser in model.choosers:
+        why = explain(model, chooser.name)
+        assert why is not None
+        expected = REALIST_TERMS if rule == "balancing" else SECURITY_TERMS
+        assert set(why.security.terms) == set(expected)
+        assert why.economy.terms == ECONOMIC_TERMS
+        for choice in why.choices:
+            assert choice.margin() >= -1e-6, (chooser.name, choice.dimension)
+            assert choice.probabilities is None
+            np.testing.assert_allclose(choice.now.sum(axis=0), choice.utility, atol=2e-6)
 
 
 # --- the pictures -----------------------------------------------------------------------
@@ -236,11 +425,76 @@ def test_map_shows_states_poles_and_lever_values() -> None:
     shown = texts(map_figure(model, selected="belarus"))
     for label in model.world.state_labels:
         assert label in shown
-    assert "US$ 0.0bn/yr" in shown and "US$ 5.5bn/yr" in shown
+    china = get_value(model.config, LEVERS["china_lending"].key)
+    assert "US$ 0.0bn/yr" in shown and f"US$ {china:.1f}bn/yr" in shown
     model.step()
     title = map_figure(model).axes[0].get_title()
     assert title.startswith("2015 Q2 (tick 1 of 40)")
-    assert "Bloc shares, 2015 Q1 to 2015 Q2" in shares_figure(model).axes[0].get_title()
+    counts = [int(part.split()[-1]) for part in title.split("·")[1].split(",")]
+    assert [part.split()[0] for part in title.split("·")[1].split(",")] == list(model.world.labels)
+    assert sum(counts) == model.world.n_states
+    figure = shares_figure(model)
+    assert "Record labels, 2015 Q1 to 2015 Q2" in figure.axes[0].get_title()
+    assert "security (dashed), economy (solid)" in figure.axes[1].get_title()
+    lines = {
+        line.get_label(): line
+        for line in figure.axes[1].get_lines()
+        if not line.get_label().startswith("_")
+    }
+    assert "economy china" in lines and "security none" in lines
+    assert lines["economy china"].get_linestyle() == "-"
+    assert lines["security none"].get_linestyle() == "--"
+
+
+def test_a_split_profile_is_ringed_in_its_economys_colour() -> None:
+    """Kyrgyzstan put in russia/china: drawn in Russia's colour (its label), ringed in
+    China's, its profile named; a pure profile gets no ring."""
+    from matplotlib.colors import to_rgba
+
+    from alignment_sim.classroom.drawing import choice_colors, label_colors, map_figure
+
+    model = ClassroomModel()
+    world = model.world
+    kyrgyzstan = next(c for c in model.choosers if c.name == "kyrgyzstan")
+    kyrgyzstan.security = world.space.security_options.index("russia")
+    kyrgyzstan.economy = world.space.economic_options.index("china")
+    assert kyrgyzstan.label == "russia" and is_split(world.space, kyrgyzstan.profile)
+    figure = map_figure(model)
+    ax = figure.axes[0]
+    assert "Kyrgyzstan (russia/china)" in texts(figure)
+    rings = [
+        c for c in ax.collections if len(c.get_facecolors()) == 0 or c.get_facecolors()[0][3] == 0.0
+    ]
+    split = [k for k in (c.profile for c in model.choosers) if is_split(world.space, k)]
+    assert len(rings) == len(split), "one ring per split profile"
+    china = to_rgba(choice_colors(world, "economy")["china"])
+    at = (world.state_lon[kyrgyzstan.index], world.state_lat[kyrgyzstan.index])
+    ring = next(c for c in rings if tuple(c.get_offsets()[0]) == at)
+    assert tuple(ring.get_edgecolors()[0]) == china
+    disc = next(c for c in ax.collections if c not in rings and tuple(c.get_offsets()[0]) == at)
+    assert tuple(disc.get_facecolors()[0]) == to_rgba(label_colors(world)["russia"])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[: len(world.labels)] == list(world.labels)
+    assert any(t.startswith("ring: split profile") for t in legend)
+
+
+def test_why_chart_has_a_panel_per_choice() -> None:
+    from alignment_sim.classroom.drawing import why_figure
+
+    model = ClassroomModel(ticks=3)
+    model.step()
+    why = explain(model, "kazakhstan")
+    assert why is not None
+    figure = why_figure(why, model.world)
+    security, economy = figure.axes
+    assert (security.get_title(loc="left"), economy.get_title(loc="left")) == (
+        "Security choice",
+        "Economic choice",
+    )
+    for ax, choice in ((security, why.security), (economy, why.economy)):
+        ticks = [t.get_text().removeprefix("▶ ") for t in ax.get_yticklabels()]
+        assert ticks == list(reversed(choice.options))
+        assert sum(t.get_text().startswith("▶ ") for t in ax.get_yticklabels()) == 1
 
 
 # --- the page, in Solara's test harness -------------------------------------------------
@@ -319,7 +573,8 @@ def test_page_reports_bad_input_and_keeps_running(page) -> None:
     assert "Russia's budget (US$ bn a year): 3.5" in text_of(page, "as-lever-russia_budget")
     (credibility,) = by_class(page, "as-lever-russia_credibility")
     (slider,) = [w for w in walk(credibility) if isinstance(w, v.Slider)]
-    assert slider.v_model == 0.56
+    credibility_key = LEVERS["russia_credibility"].key
+    assert slider.v_model == get_value(default_config(), credibility_key)
 
     seed = page.find(v.TextField, label="Seed (whole number)").widget
     seed.v_model = "twelve"
@@ -332,9 +587,20 @@ def test_page_reports_bad_input_and_keeps_running(page) -> None:
     seed.fire_event("keyup.enter", None)
     click("Reset")
     assert not by_class(page, "as-message")
-    assert "Russia's budget (US$ bn a year): 8" in text_of(page, "as-lever-russia_budget")
+    budget_default = get_value(default_config(), LEVERS["russia_budget"].key)
+    assert f"Russia's budget (US$ bn a year): {budget_default:g}" in text_of(
+        page, "as-lever-russia_budget"
+    ), "Reset goes back to the setup's lever values"
     click("Step")
     assert "Tick 1 of 40" in text_of(page, "as-tick")
+    (button,) = [w for w in by_class(page, "as-state-kazakhstan") if isinstance(w, v.Btn)]
+    button.click()
+    why = text_of(page, "as-why")
+    assert "Why Kazakhstan?" in why and "(profile " in why
+    assert "<strong>Security: " in why and "<strong>Economy: " in why
+    assert "switching (dynamics)" in text_of(page, "as-why-security")
+    assert "remittances (economic)" in text_of(page, "as-why-economy")
+    assert "remittances" not in text_of(page, "as-why-security"), "each table its own terms"
 
 
 def test_command_line_is_offline_and_checks_its_arguments() -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+LESSONS = ROOT / "experiments" / "lessons"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -119,6 +120,10 @@ def test_classroom_in_chromium(server: str) -> None:
     except ImportError:
         skip_or_fail("the playwright package is not installed")
 
+    from alignment_sim.classroom.classroom import LEVERS, Setup, build_config, get_value
+
+    lesson = build_config(Setup(lesson="credibility_of_patrons", lessons_dir=str(LESSONS)))
+    credibility = get_value(lesson, LEVERS["russia_credibility"].key)
     blocked: list[str] = []
     failures: list[str] = []
     with sync_playwright() as playwright:
@@ -166,16 +171,22 @@ def test_classroom_in_chromium(server: str) -> None:
             assert chart.get_attribute("src") != before, "the chart changes with a step"
 
             lever = page.locator(".as-lever-russia_credibility")
-            expect(lever).to_contain_text("Russia's credibility: 0.56")
+            expect(lever).to_contain_text(f"Russia's credibility: {credibility:g}")
             lever.get_by_role("slider").focus()
             page.keyboard.press("ArrowLeft")
-            shown(".as-lever-russia_credibility", "Russia's credibility: 0.55")
+            lower = LEVERS["russia_credibility"].snap(credibility - 0.01)
+            shown(".as-lever-russia_credibility", f"Russia's credibility: {lower:g}")
 
             step()
             shown(".as-tick", "Tick 2 of 40")
             page.locator(".as-state-kyrgyzstan").click()
             shown(".as-why", "Why Kyrgyzstan?")
-            expect(page.locator(".as-why")).to_contain_text("remittances (economic)")
+            why = page.locator(".as-why")
+            expect(why).to_contain_text("(profile ")
+            expect(why).to_contain_text("Security: ")
+            expect(why).to_contain_text("Economy: ")
+            expect(page.locator(".as-why-security")).to_contain_text("protection (security)")
+            expect(page.locator(".as-why-economy")).to_contain_text("remittances (economic)")
             expect(page.locator(".as-why img")).to_be_visible()
             shot = ROOT / "results" / "screenshots" / "classroom.png"
             shot.parent.mkdir(parents=True, exist_ok=True)
@@ -192,7 +203,7 @@ def test_classroom_in_chromium(server: str) -> None:
             seed.fill("3")
             seed.press("Enter")
             page.get_by_role("button", name="Reset").click()
-            shown(".as-lever-russia_credibility", "Russia's credibility: 0.56")
+            shown(".as-lever-russia_credibility", f"Russia's credibility: {credibility:g}")
             expect(page.locator(".as-message")).to_have_count(0)
             shown(".as-tick", "Tick 0 of 40")
         finally:

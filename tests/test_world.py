@@ -33,7 +33,9 @@ def test_values_come_from_the_data_year() -> None:
     region.year = 2000
     old = build_world(region)
     assert old.pair.trade_share[0, belarus] == pytest.approx(0.5864)
-    assert old.initial_alignment[world.states.index("uzbekistan")] == 3  # hedge in 2000
+    uzbekistan = old.initial_alignment[world.states.index("uzbekistan")]
+    assert old.options[uzbekistan] == "none/open"  # hedge in 2000: outside both blocs
+    assert old.space.profile_labels[uzbekistan] == "hedge"
 
 
 def test_missing_data_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -1,4 +1,8 @@
-"""The classroom page: Mesa's SolaraViz with a map, bloc shares, live levers and a why panel.
+"""The classroom page: Mesa's SolaraViz with a map, shares, live levers and a why panel.
+
+The map colours each state by its record label and rings a split profile (security and
+economy with different poles); the why panel takes the selected state's security choice
+and economic choice apart separately (``explain``).
 
 Run it with ``alignment-sim-viz`` (or ``solara run alignment_sim.classroom.app``). SolaraViz
 gives the controls (reset, play/pause, step) and the setup in the side bar (lesson,
@@ -24,8 +28,8 @@ from alignment_sim.classroom.classroom import (
     available_lessons,
     lessons_dir,
 )
-from alignment_sim.classroom.drawing import map_figure, option_colors, shares_figure, why_figure
-from alignment_sim.classroom.explain import Explanation, explain, family_of, quarter
+from alignment_sim.classroom.drawing import label_colors, map_figure, shares_figure, why_figure
+from alignment_sim.classroom.explain import REALIST_RULES, Choice, explain, family_of, quarter
 from alignment_sim.model.params import DECISION_RULES, EventSpec
 from alignment_sim.presets import available
 
@@ -109,13 +113,14 @@ def SharesCard(model: ClassroomModel) -> None:  # noqa: N802
         solara.Text(f"Tick {model.tick} of {model.config.ticks}: {when}", classes=["as-tick"])
 
 
-def why_table(explanation: Explanation) -> str:
-    """Markdown table: each term's value per option this tick, and its change since then."""
-    options = explanation.options
-    head = "| term | " + " | ".join(f"**{o}**" if o == explanation.option else o for o in options)
+def why_table(choice: Choice) -> str:
+    """Markdown table of one choice: each term's value per option this tick, and in
+    brackets its change since the choice's earlier tick."""
+    options = choice.options
+    head = "| term | " + " | ".join(f"**{o}**" if o == choice.option else o for o in options)
     lines = [head + " |", "|---|" + "---:|" * len(options)]
-    for n, term in enumerate(explanation.terms):
-        now, delta = explanation.now[n], explanation.delta[n]
+    for n, term in enumerate(choice.terms):
+        now, delta = choice.now[n], choice.delta[n]
         if not (abs(now).max() > 1e-9 or abs(delta).max() > 1e-9):
             continue
         cells = [
@@ -125,13 +130,10 @@ def why_table(explanation: Explanation) -> str:
         lines.append(
             f"| {term} ({family_of(term).replace('_', ' ')}) | " + " | ".join(cells) + " |"
         )
+    change = choice.utility - choice.utility_then
     totals = [
-        f"**{explanation.utility[k]:+.2f}**"
-        + (
-            f" ({explanation.utility[k] - explanation.utility_then[k]:+.2f})"
-            if abs(explanation.utility[k] - explanation.utility_then[k]) >= 0.005
-            else ""
-        )
+        f"**{choice.utility[k]:+.2f}**"
+        + (f" ({change[k]:+.2f})" if abs(change[k]) >= 0.005 else "")
         for k in range(len(options))
     ]
     lines.append("| **utility** | " + " | ".join(totals) + " |")
@@ -140,23 +142,26 @@ def why_table(explanation: Explanation) -> str:
 
 @solara.component
 def StatePicker(model: ClassroomModel, selected: str) -> None:  # noqa: N802
-    """A button per state in its bloc's colour (outlined: hedging); a click selects it."""
-    colors = option_colors(model.world)
+    """A button per state in its record label's colour (outlined: hedging); a click
+    selects it. The tooltip gives its profile (security/economy)."""
+    colors = label_colors(model.world)
     with solara.Row(style={"flex-wrap": "wrap", "gap": "4px"}):
         for chooser in sorted(model.choosers, key=lambda c: c.index):
-            solara.Button(
-                model.world.state_labels[chooser.index],
-                color=colors[chooser.option],
-                outlined=chooser.option == "hedge" or chooser.name == selected,
-                x_small=True,
-                on_click=lambda name=chooser.name: selected_state.set(name),
-                classes=["as-state", f"as-state-{chooser.name}"],
-            )
+            with solara.Tooltip(f"{chooser.option} (recorded as {chooser.label})"):
+                solara.Button(
+                    model.world.state_labels[chooser.index],
+                    color=colors[chooser.label],
+                    outlined=chooser.label == "hedge" or chooser.name == selected,
+                    x_small=True,
+                    on_click=lambda name=chooser.name: selected_state.set(name),
+                    classes=["as-state", f"as-state-{chooser.name}"],
+                )
 
 
 @solara.component
 def WhyCard(model: ClassroomModel) -> None:  # noqa: N802
-    """The why panel: the selected state's utility for each option, term by term."""
+    """The why panel: the selected state's security choice and economic choice, each
+    taken apart term by term, in words, a chart and a table."""
     counter = update_counter.get()
     state = selected_state.value
     with solara.Column(classes=["as-why"], style=CARD_STYLE):
@@ -169,40 +174,23 @@ def WhyCard(model: ClassroomModel) -> None:  # noqa: N802
         if explanation is None:
             solara.Info(f"Why {label}? It has not decided yet: press Step.")
             return
-        pro, con = explanation.reasons()
-        since = (
-            f"its last switch ({quarter(explanation.then_year)})"
-            if explanation.switched_from
-            else f"the first tick ({quarter(explanation.then_year)})"
-        )
-        text = [
-            f"### Why {label}?",
-            explanation.headline(),
-            f"For {explanation.option} over {explanation.runner_up}: "
-            + (", ".join(f"{t} {v:+.2f}" for t, v in pro) or "nothing")
-            + f". For {explanation.runner_up}: "
-            + (", ".join(f"{t} {v:+.2f}" for t, v in con) or "nothing")
-            + ".",
-        ]
-        if explanation.probabilities is not None:
+        text = [f"### Why {label}?", explanation.headline()]
+        if model.config.decision.rule in REALIST_RULES:
             text.append(
-                "Logit choice probabilities this tick: "
-                + ", ".join(
-                    f"{o} {p:.0%}"
-                    for o, p in zip(explanation.options, explanation.probabilities, strict=True)
-                )
-                + "."
+                f"The {model.config.decision.rule} rule weighs only the realist terms in the "
+                "security choice; the economic choice weighs all of its terms."
             )
+        for choice in explanation.choices:
+            text.append("\n\n".join(choice.sentences()))
         prose("\n\n".join(text))
-        Picture(
-            lambda: why_figure(explanation, option_colors(model.world)),
-            [model, counter, state],
-        )
-        prose(
-            f"Each term this tick, and in brackets its change since {since}:\n\n"
-            + why_table(explanation),
-            "12px",
-        )
+        Picture(lambda: why_figure(explanation, model.world), [model, counter, state])
+        for choice in explanation.choices:
+            with solara.Column(classes=[f"as-why-{choice.dimension}"], gap="0px"):
+                prose(
+                    f"**{choice.dimension.title()}**: each term this tick, and in brackets "
+                    f"its change since {choice.when()}:\n\n" + why_table(choice),
+                    "12px",
+                )
 
 
 def _when(event: EventSpec) -> str:

@@ -118,22 +118,31 @@ LEVERS: dict[str, Lever] = {
             "the share of Russia's promises states believe (recovers slowly)",
         ),
         Lever(
-            "hedge_access",
-            "Payoff of hedging (multi-vector policy)",
-            "dynamics.hedge_access",
+            "autonomy",
+            "Value of staying out of blocs (autonomy weight)",
+            "weights.autonomy",
             0.0,
-            1.0,
-            0.01,
-            "the share of every bloc's benefits a hedger still gets",
+            3.0,
+            0.1,
+            "how much a state values staying out of every bloc, in both choices",
         ),
         Lever(
             "switching_cost",
-            "Switching cost",
+            "Cost of changing security bloc",
             "dynamics.switching_cost",
             0.0,
             3.0,
             0.1,
-            "utility lost by changing camp (a crisis at home and abroad)",
+            "utility lost by leaving a security bloc (a crisis at home and abroad)",
+        ),
+        Lever(
+            "economic_switching_cost",
+            "Cost of changing economic partner",
+            "dynamics.economic_switching_cost",
+            0.0,
+            3.0,
+            0.1,
+            "utility lost by leaving a union or partnership (tariffs, contracts, migrants)",
         ),
         Lever(
             "rationality",
@@ -450,7 +459,7 @@ class ClassroomModel(AlignmentModel):
         lesson: a lesson name from the lessons folder, or ``"none"``.
         scenario, decision: scenario preset and decision rule (a lesson replaces them).
         seed, ticks: whole numbers, or their text from a form field.
-        stance ... hedge_access: lever values (``LEVERS``); ``None`` keeps the preset's.
+        stance ... rationality: lever values (``LEVERS``); ``None`` keeps the preset's.
         lessons_dir: the lessons folder (default: see ``lessons_dir``).
 
     ``message`` holds the last ConfigError as one paragraph (``None`` when all is well);
@@ -470,8 +479,9 @@ class ClassroomModel(AlignmentModel):
         china_lending: float | None = None,
         west_conditionality: float | None = None,
         russia_credibility: float | None = None,
-        hedge_access: float | None = None,
+        autonomy: float | None = None,
         switching_cost: float | None = None,
+        economic_switching_cost: float | None = None,
         rationality: float | None = None,
         lessons_dir: str | None = None,
     ) -> None:
@@ -481,8 +491,9 @@ class ClassroomModel(AlignmentModel):
             "china_lending": china_lending,
             "west_conditionality": west_conditionality,
             "russia_credibility": russia_credibility,
-            "hedge_access": hedge_access,
+            "autonomy": autonomy,
             "switching_cost": switching_cost,
+            "economic_switching_cost": economic_switching_cost,
             "rationality": rationality,
         }
         self.setup = Setup(

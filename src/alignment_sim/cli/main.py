@@ -411,12 +411,13 @@ def run_study_job(config: SimulationConfig, folder: Path, overrides: list[str]) 
         return
     summary = run_study(config, folder, job_parameters(overrides), extra={"overrides": overrides})
     if not config.output.quiet:
-        options = [k[len("final_share_") :] for k in summary if k.startswith("final_share_")]
-        shares = ", ".join(f"{o} {summary[f'final_share_{o}']['mean']:.0%}" for o in options)
+        labels = config.region.option_space.labels
+        shares = ", ".join(f"{k} {summary[f'final_share_{k}']['mean']:.0%}" for k in labels)
         last = config.seed + config.replications - 1
         log.info(
             f"alignment-sim: {config.replications} runs of {config.scenario.name} "
-            f"(seeds {config.seed}-{last}); mean final shares: {shares}. Files: {folder}"
+            f"(seeds {config.seed}-{last}); mean final shares by record label: {shares}. "
+            f"Files: {folder}"
         )
 
 

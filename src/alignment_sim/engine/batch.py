@@ -7,7 +7,7 @@ both call ``tick_batch``'s kernels and draw each run's random numbers from
 ``RunStreams(seed)`` in the same order.
 
     result = run_batch(RunInputs.from_config(config), range(1000), config.engine)
-    result.alignment        # (R, T + 1, N) option index per run, tick and state
+    result.alignment        # (R, T + 1, N) profile index per run, tick and state
 
 How it runs (chunk size, workers, local or Dask) is one ``EngineParams``, passed whole.
 """
@@ -29,10 +29,10 @@ from tqdm.auto import tqdm
 from alignment_sim.engine.tick import BatchState, tick_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs, RunStreams
-from alignment_sim.model.kernels import TERMS, OptionValues, add_into
+from alignment_sim.model.kernels import TERMS, Terms
 from alignment_sim.model.params import EngineParams
-from alignment_sim.model.trajectory import Trajectory, option_shares
-from alignment_sim.model.world import FloatArray
+from alignment_sim.model.trajectory import RECORDED_ARRAYS, Trajectory, option_shares
+from alignment_sim.model.world import FloatArray, World
 
 Record = Literal["minimal", "summary", "full"]
 T = TypeVar("T")
@@ -42,10 +42,11 @@ T = TypeVar("T")
 class BatchResult:
     """What a batch of runs produced. Arrays are over runs first.
 
-    alignment: (R, T+1, N) int8 option index (tick 0 is the start).
+    alignment: (R, T+1, N) int8 profile index (``World.options``; tick 0 is the start).
     credibility: (R, T, B) float32 credibility in force at each tick.
     mean_offers: (R, B, N) float32 mean offer over the ticks, US$ bn a year ("summary").
-    mean_terms: (R, N, K, n_terms) float32 mean of each weighted term ("summary").
+    mean_terms: (R, N, K, n_terms) float32 mean of each weighted term on the profile
+        axis, in ``kernels.TERMS`` order ("summary").
     trajectory: the complete record of every run ("full" only).
     """
 
@@ -61,9 +62,13 @@ class BatchResult:
     def n_runs(self) -> int:
         return len(self.seeds)
 
+    def labels(self) -> np.ndarray:
+        """(R, T+1, N) each state's record label, an index into ``World.labels``."""
+        return np.asarray(self.inputs.world.space.label_codes[self.alignment.astype(np.int64)])
+
     def shares(self) -> FloatArray:
-        """Share of choosers in each option, (R, T+1, K)."""
-        return option_shares(self.alignment, len(self.inputs.world.options))
+        """Share of choosers with each record label, (R, T+1, L)."""
+        return option_shares(self.labels(), len(self.inputs.world.labels))
 
     @staticmethod
     def concatenate(parts: Sequence[BatchResult]) -> BatchResult:
@@ -81,15 +86,7 @@ class BatchResult:
                 np.concatenate([p.seeds for p in parts]),
                 first.inputs.program.names,
             )
-            for attr in (
-                "alignment",
-                "utility",
-                "terms",
-                "offers",
-                "credibility",
-                "power",
-                "active",
-            ):
+            for attr in RECORDED_ARRAYS:
                 setattr(
                     trajectory, attr, np.concatenate([getattr(p.trajectory, attr) for p in parts])
                 )
@@ -105,12 +102,13 @@ class BatchResult:
 
 
 def draw_streams(inputs: RunInputs, seeds: np.ndarray) -> tuple[np.ndarray, FloatArray]:
-    """Each run's uniforms, as the Mesa model draws them: (T, R, N, K) and (T, R, E).
+    """Each run's uniforms, as the Mesa model draws them: (T, R, N, S + E) and (T, R, E).
 
     Both paths take them from ``RunStreams``, so they are the same numbers.
     """
     world, T = inputs.world, inputs.ticks
-    N, K, E = world.n_states, len(world.options), inputs.program.n_events
+    N, E = world.n_states, inputs.program.n_events
+    K = world.space.n_security + world.space.n_economy
     noise = np.empty((T, len(seeds), N, K), dtype=np.float32)
     hazards = np.empty((T, len(seeds), E))
     for r, seed in enumerate(seeds):
@@ -142,7 +140,7 @@ def _run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record) -> BatchRes
     offers_sum = np.zeros((R, world.n_poles, world.n_states), order="F")
     term_sums = TermSums()
     for tick in range(1, T + 1):
-        tick_noise = np.asfortranarray(noise[tick - 1])  # the batch layout (see kernels)
+        tick_noise = noise[tick - 1]
         state, out = tick_batch(inputs, state, tick, tick_noise, hazards[tick - 1])
         alignment[:, tick] = out.choice
         credibility[:, tick - 1] = out.credibility
@@ -158,13 +156,13 @@ def _run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record) -> BatchRes
         alignment=alignment,
         credibility=credibility,
         mean_offers=(offers_sum / T).astype(np.float32) if summary else None,
-        mean_terms=term_sums.means(R, T) if summary else None,
+        mean_terms=term_sums.means(world, R, T) if summary else None,
         trajectory=trajectory,
     )
 
 
 class TermSums:
-    """Each term's running sum over the ticks, for every run.
+    """Each term's running sum over the ticks, for every run, in each dimension.
 
     A term with no run axis (parameters only, no event in force) is summed at its own
     small shape: every run adds the same numbers in the same order, so this is the
@@ -173,29 +171,33 @@ class TermSums:
     """
 
     def __init__(self) -> None:
-        self.sums: dict[tuple[str, str], FloatArray] = {}
+        self.sums: dict[str, dict[str, FloatArray]] = {"security": {}, "economy": {}}
 
-    def add(self, terms: dict[str, OptionValues]) -> None:
-        for name, part in terms.items():
-            for side, value in (("blocs", part.blocs), ("hedge", part.hedge)):
-                total = self.sums.get((name, side))
+    def add(self, terms: Terms) -> None:
+        for part in ("security", "economy"):
+            sums = self.sums[part]
+            for name, value in getattr(terms, part).items():
+                total = sums.get(name)
                 if total is None:  # summed in double precision
-                    self.sums[name, side] = np.array(value, dtype=np.float64, order="F")
+                    sums[name] = np.array(value, dtype=np.float64)
+                elif total.shape == np.broadcast_shapes(total.shape, np.shape(value)):
+                    np.add(total, value, out=total)
                 else:
-                    self.sums[name, side] = add_into(total, value)
+                    sums[name] = total + value
 
-    def means(self, runs: int, ticks: int) -> np.ndarray:
-        """Per-run means of each term, (R, N, K, n_terms) float32."""
-        columns = []
-        for name in TERMS:
-            blocs, hedge = self.sums[name, "blocs"], self.sums[name, "hedge"]
-            shape = (runs, *blocs.shape[-2:])
-            joined = np.concatenate(
-                [np.broadcast_to(blocs, shape), np.broadcast_to(hedge, shape[:-1])[..., None]],
-                axis=-1,
-            )
-            columns.append((joined / ticks).astype(np.float32))
-        return np.stack(columns, axis=-1)
+    def means(self, world: World, runs: int, ticks: int) -> np.ndarray:
+        """Per-run means of each term on the profile axis, (R, N, K, n_terms) float32."""
+        means = Terms(
+            {name: total / ticks for name, total in self.sums["security"].items()},
+            {name: total / ticks for name, total in self.sums["economy"].items()},
+        )
+        space = world.space
+        on_profiles = means.on_profiles(space.profile_security, space.profile_economy)
+        shape = (runs, world.n_states, len(world.options))
+        return np.stack(
+            [np.broadcast_to(on_profiles[name], shape).astype(np.float32) for name in TERMS],
+            axis=-1,
+        )
 
 
 def _chunks(seeds: np.ndarray, chunk_size: int) -> list[np.ndarray]:
@@ -289,10 +291,11 @@ def chunk_bytes(inputs: RunInputs, runs: int, record: Record) -> int:
     """Memory one chunk of ``runs`` runs needs while it runs and is tabulated, in bytes."""
     world, T = inputs.world, inputs.ticks
     N, B, E = world.n_states, world.n_poles, inputs.program.n_events
-    K, n_terms = B + 1, len(TERMS)
-    streams = T * runs * (N * K * 4 + E * 8)  # float32 noise, float64 hazards
+    K, n_terms = len(world.options), len(TERMS)  # profiles: the axis of recorded terms
+    D = world.space.n_security + world.space.n_economy  # options of the two choices
+    streams = T * runs * (N * D * 4 + E * 8)  # float32 noise, float64 hazards
     record_arrays = runs * (T + 1) * N + runs * T * B * 4  # alignment, credibility
-    per_tick = runs * N * K * (n_terms + 8) * 8  # one tick's terms and utilities
+    per_tick = runs * N * D * (n_terms + 8) * 8  # one tick's terms and utilities
     if record == "full":
         record_arrays += runs * T * (N * K * (n_terms + 1) + B * N + 2 * B + E) * 8
         frame_cells = runs * (T + 1) * N * (K * (n_terms + 2) + 8)

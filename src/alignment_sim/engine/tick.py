@@ -5,7 +5,7 @@ same kernels; the two must change together (the bit-identity tests enforce it). 
 within a tick: the base parameters of the tick's calendar year (``World.params_for_tick``),
 events start and apply on them; poles plan (threat and offers) from last tick's
 state; every chooser scores every option from that one snapshot and chooses; then
-choosers commit and poles update credibility and memory.
+choosers commit and poles update credibility from the promises they kept.
 """
 
 from __future__ import annotations
@@ -24,24 +24,26 @@ ALL = slice(None)
 
 @dataclass
 class BatchState:
-    """The dynamic state of R replications between ticks, in Fortran order (the run
-    axis varies fastest; see ``kernels``)."""
+    """The dynamic state of R replications between ticks."""
 
-    alignment: IntArray  # (R, N) option index
-    utility: FloatArray  # (R, N, K) last tick's utilities (zeros before the first)
+    security: IntArray  # (R, N) security option index
+    economy: IntArray  # (R, N) economic option index
+    margins: FloatArray  # (R, B, N) economic margins from last tick (kernels.economic_margins)
+    expected: FloatArray  # (R, B, N) offers the choosers expect: the poles' promises
     credibility: FloatArray  # (R, B)
-    defection: FloatArray  # (R, B, N)
     starts: IntArray  # (R, E) event start ticks, -1 before
 
     @classmethod
     def initial(cls, inputs: RunInputs, batch: int) -> BatchState:
         world = inputs.world
         N, B = world.n_states, world.n_poles
+        profiles, space = world.initial_alignment, world.space
         return cls(
-            alignment=np.broadcast_to(world.initial_alignment, (batch, N)).copy(order="F"),
-            utility=np.zeros((batch, N, B + 1), dtype=FLOAT, order="F"),
-            credibility=np.broadcast_to(world.pole.credibility, (batch, B)).copy(order="F"),
-            defection=np.zeros((batch, B, N), dtype=FLOAT, order="F"),
+            security=np.broadcast_to(space.profile_security[profiles], (batch, N)).copy(),
+            economy=np.broadcast_to(space.profile_economy[profiles], (batch, N)).copy(),
+            margins=np.full((batch, B, N), kernels.NO_MARGIN, dtype=FLOAT),
+            expected=np.broadcast_to(kernels.starting_expectations(inputs), (batch, B, N)).copy(),
+            credibility=np.broadcast_to(world.pole.credibility, (batch, B)).astype(FLOAT),
             starts=initial_starts(inputs.program, batch),
         )
 
@@ -49,21 +51,21 @@ class BatchState:
 def tick_batch(
     inputs: RunInputs, state: BatchState, tick: int, noise: FloatArray, event_uniforms: FloatArray
 ) -> tuple[BatchState, TickOutput]:
-    """One synchronous tick for every replication: noise (R, N, K), event_uniforms (R, E)."""
+    """One synchronous tick for every replication: noise (R, N, S + E), event_uniforms (R, E)."""
     world, dyn = inputs.world, inputs.dynamics
-    B = world.n_poles
+    sec = world.security_poles
     starts = update_starts(state.starts, inputs.program, tick, event_uniforms)
     active = active_events(starts, inputs.program, tick)
     s_par, p_par, q_par = apply_events(world, inputs.program, active, tick)
 
-    threat = kernels.threat_from_poles(p_par, q_par, state.defection, ALL)
-    margins = kernels.bloc_margins(state.utility, B)
-    offers = kernels.spending_offers(p_par, q_par, s_par, margins, dyn.margin_scale, ALL)
-    members = kernels.membership(state.alignment, B + 1)
+    threat = kernels.threat_from_poles(p_par, q_par, ALL)
+    members = kernels.pole_members(state.security, state.economy, sec, world.n_poles)
+    offers = kernels.spending_offers(p_par, q_par, members, state.margins, dyn.margin_scale, ALL)
+    in_bloc = kernels.security_members(state.security, len(sec))
     snap = kernels.Snapshot(
-        alignment=state.alignment,
-        members=members,
-        power=kernels.bloc_power(p_par, s_par, members),
+        security=state.security,
+        economy=state.economy,
+        power=kernels.regional_power(p_par, s_par, q_par, in_bloc, sec),
         threat=threat,
         offers=offers,
         credibility=state.credibility,
@@ -75,39 +77,31 @@ def tick_batch(
         p_par,
         q_par,
         world.affinity,
+        world.rivalry,
+        sec,
         inputs.weights,
         dyn,
         inputs.stance,
-        inputs.cost_matrix,
         ALL,
     )
-    utility = kernels.total_utility(terms)
-    security = inputs.security_score(terms, utility)
-    choice = kernels.choose(
-        utility, security, state.alignment, inputs.gumbel(noise), inputs.rule, inputs.rationality
-    )
-
-    defection = kernels.next_defection(
-        state.defection,
-        state.alignment,
-        choice,
-        ALL,
-        B,
-        dyn.defection_decay,
-        dyn.hedge_switch_fraction,
-    )
+    security, economy, u_sec, u_econ = inputs.choose(terms, snap, inputs.gumbel(noise), ALL)
     new_state = BatchState(
-        alignment=choice,
-        utility=utility,
+        security=security,
+        economy=economy,
+        margins=kernels.economic_margins(u_econ, terms.economy["inducements"]),
+        expected=kernels.next_expectations(state.expected, offers, dyn.credibility_recovery),
         credibility=kernels.next_credibility(
-            state.credibility, p_par.credibility, dyn.credibility_recovery
+            state.credibility,
+            p_par.credibility,
+            kernels.kept_promises(offers, state.expected, members),
+            dyn.credibility_recovery,
         ),
-        defection=defection,
         starts=starts,
     )
     output = TickOutput(
-        choice=choice,
-        utility=utility,
+        choice=security * world.space.n_economy + economy,
+        security_utility=u_sec,
+        economy_utility=u_econ,
         terms=terms,
         offers=offers,
         credibility=state.credibility,

@@ -21,73 +21,80 @@ if TYPE_CHECKING:
 
 
 class ChooserAgent(mesa.Agent):
-    """A state choosing among the blocs and hedging.
+    """A state choosing a security and an economic alignment each tick.
 
-    Attributes: ``alignment`` (option index), ``utility`` (K,) and ``terms`` (name ->
-    (K,)) from its last decision, ``pending`` (the choice to commit in ``advance``).
+    Attributes: ``security`` and ``economy`` (option indices; ``profile`` joins them),
+    ``security_utility`` (S,) and ``economy_utility`` (E,) from its last decision,
+    ``terms`` (its row of ``kernels.Terms``), ``pending`` (the choices to commit in
+    ``advance``).
     """
 
     model: AlignmentModel
 
-    def __init__(self, model: AlignmentModel, index: int, name: str, alignment: int) -> None:
+    def __init__(self, model: AlignmentModel, index: int, name: str, profile: int) -> None:
         super().__init__(model)
+        space = model.world.space
         self.index = index
         self.name = name
         self.rows = slice(index, index + 1)
-        self.alignment = alignment
-        self.pending = alignment
-        n_options = len(model.world.options)
-        self.utility: FloatArray = np.zeros(n_options, dtype=FLOAT)
-        self.terms: dict[str, FloatArray] = {}  # name -> value for each option
+        self.security = int(space.profile_security[profile])
+        self.economy = int(space.profile_economy[profile])
+        self.pending = (self.security, self.economy)
+        self.security_utility: FloatArray = np.zeros(space.n_security, dtype=FLOAT)
+        self.economy_utility: FloatArray = np.zeros(space.n_economy, dtype=FLOAT)
+        self.terms: kernels.Terms | None = None
+
+    @property
+    def profile(self) -> int:
+        """Index of the profile (security, economy) this state is in."""
+        return self.security * self.model.world.space.n_economy + self.economy
 
     @property
     def option(self) -> str:
-        """Name of the option this state is in (a pole's name or 'hedge')."""
-        return self.model.world.options[self.alignment]
+        """Name of the profile this state is in (``"<security>/<economy>"``)."""
+        return self.model.world.options[self.profile]
+
+    @property
+    def label(self) -> str:
+        """The record label of its profile (russia, china, west or hedge)."""
+        return self.model.world.space.profile_labels[self.profile]
 
     def decide(self) -> None:
-        """Score every option from the snapshot and pick one (not yet committed)."""
+        """Score every option of both choices from the snapshot and pick (not yet committed)."""
         model = self.model
         inputs = model.inputs
+        world = inputs.world
         state_params, pole_params, pair_params = model.params
         terms = kernels.utility_terms(
             model.snapshot,
             state_params,
             pole_params,
             pair_params,
-            inputs.world.affinity,
+            world.affinity,
+            world.rivalry,
+            world.security_poles,
             inputs.weights,
             inputs.dynamics,
             inputs.stance,
-            inputs.cost_matrix,
             self.rows,
         )
-        utility = kernels.total_utility(terms)
-        security = inputs.security_score(terms, utility)
-        choice = kernels.choose(
-            utility,
-            security,
-            model.snapshot.alignment[:, self.rows],
-            model.gumbel[:, self.rows],
-            inputs.rule,
-            inputs.rationality,
+        security, economy, u_sec, u_econ = inputs.choose(
+            terms, model.snapshot, model.gumbel[:, self.rows], self.rows
         )
-        self.pending = int(choice[0, 0])
-        self.utility = utility[0, 0]
-        self.terms = {
-            name: part.joined().reshape(-1, utility.shape[-1])[0] for name, part in terms.items()
-        }
+        self.pending = (int(security[0, 0]), int(economy[0, 0]))
+        self.security_utility = u_sec.reshape(-1, u_sec.shape[-1])[0]
+        self.economy_utility = u_econ.reshape(-1, u_econ.shape[-1])[0]
+        self.terms = terms
 
     def advance(self) -> None:
-        """Commit the choice made in ``decide``."""
-        self.alignment = self.pending
+        """Commit the choices made in ``decide``."""
+        self.security, self.economy = self.pending
 
 
 class PoleAgent(mesa.Agent):
-    """A bloc leader: plans its threat and its offers, keeps credibility and memory.
+    """A bloc leader: plans its threat and its offers, keeps its credibility.
 
-    ``credibility`` is the share of its promises choosers believe; ``defection`` (N,)
-    remembers which choosers left its bloc (and so face its escalated pressure).
+    ``credibility`` is the share of its promises choosers believe.
     """
 
     model: AlignmentModel
@@ -98,22 +105,23 @@ class PoleAgent(mesa.Agent):
         self.name = name
         self.rows = slice(index, index + 1)
         self.credibility = credibility
-        self.defection: FloatArray = np.zeros(model.world.n_states, dtype=FLOAT)
         self.threat: FloatArray = np.zeros((1, 1, model.world.n_states), dtype=FLOAT)
         self.offers: FloatArray = np.zeros((1, 1, model.world.n_states), dtype=FLOAT)
+        self.expected: FloatArray = kernels.starting_expectations(model.inputs)[:, self.rows]
+        self.members: FloatArray = np.zeros((1, 1, model.world.n_states), dtype=FLOAT)
 
-    def plan(self) -> None:
-        """Threat against each chooser and offers to each, from last tick's state."""
+    def plan(self, members: FloatArray) -> None:
+        """Threat against each chooser and offers to each, from last tick's state;
+        ``members`` is (1, B, N) (``kernels.pole_members``)."""
         model = self.model
         _, pole_params, pair_params = model.params
-        state_params = model.params[0]
-        self.threat = kernels.threat_from_poles(
-            pole_params, pair_params, model.defection_matrix(), self.rows
-        )
+        self.members = members[:, self.rows]
+        threat = kernels.threat_from_poles(pole_params, pair_params, self.rows)
+        self.threat = threat.reshape(1, 1, -1)  # (R = 1, this pole, N)
         self.offers = kernels.spending_offers(
             pole_params,
             pair_params,
-            state_params,
+            members,
             model.margins,
             model.inputs.dynamics.margin_scale,
             self.rows,
@@ -125,23 +133,19 @@ class PoleAgent(mesa.Agent):
         return float(self.offers.sum())
 
     def advance(self) -> None:
-        """Update credibility toward its target and the memory of defections."""
+        """Move credibility toward its target times the share of promises kept."""
         model = self.model
         dynamics = model.inputs.dynamics
         target = np.broadcast_to(model.params[1].credibility, (1, model.world.n_poles))
+        kept = kernels.kept_promises(self.offers, self.expected, self.members)
+        self.expected = kernels.next_expectations(
+            self.expected, self.offers, dynamics.credibility_recovery
+        )
         self.credibility = float(
             kernels.next_credibility(
                 np.array([[self.credibility]], dtype=FLOAT),
                 target[:, self.rows],
+                kept,
                 dynamics.credibility_recovery,
             )[0, 0]
         )
-        self.defection = kernels.next_defection(
-            self.defection[None, None, :],
-            model.snapshot.alignment,
-            model.choices(),
-            self.rows,
-            model.world.hedge_index,
-            dynamics.defection_decay,
-            dynamics.hedge_switch_fraction,
-        )[0, 0]

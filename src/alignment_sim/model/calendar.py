@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from alignment_sim.errors import ConfigError, DataError
+from alignment_sim.model.alignment import SEPARATOR, OptionSpace, membership_profile
 from alignment_sim.model.params import (
     CALENDAR_FIRST_YEAR,
     CALENDAR_LAST_YEAR,
@@ -374,35 +375,56 @@ def record_labels(year: int) -> dict[str, str]:
     return dict(zip(rows["state"], rows["primary_alignment"], strict=True))
 
 
-def starting_alignment(region: RegionSpec, options: list[str]) -> IntArray:
-    """Each chooser's option at tick 0 of a calendar run: its ``initial`` entry for the
-    start year if given, else the record's label of that year (by ``attribute_state``)."""
+def starting_profile(space: OptionSpace, key: str, value: str, state: str, year: int) -> int:
+    """A starting entry (``initial``) as a profile index: a profile as given; a label
+    (russia, west, hedge...) as the profile the state's memberships stand for at the end
+    of ``year`` (``alignment.membership_profile``, through ``RECORD_LAST_YEAR``) when that
+    profile carries the label, else the label's default profile
+    (``OptionSpace.default_profile``). ``state`` is the attributes-file name."""
+    index = space.resolve(key, value)
+    if value not in space.labels or year > RECORD_LAST_YEAR:
+        return index
+    security, economy = membership_profile(state, year)
+    name = f"{security}{SEPARATOR}{economy}"
+    if name in space.profiles and space.profile_labels[space.profiles.index(name)] == value:
+        return space.profiles.index(name)
+    return index
+
+
+def starting_alignment(region: RegionSpec, space: OptionSpace) -> IntArray:
+    """Each chooser's profile at tick 0 of a calendar run (``starting_profile``): its
+    ``initial`` entry for the start year if given, else the record's label of that year.
+    The memberships give the record's label in 295 of its 300 state-years; the exceptions
+    (Russia 1991, Moldova 1991, Azerbaijan 1991-92, Georgia 2006) start from the label's
+    default profile."""
     year = region.year
     labels = record_labels(year)
     initial = np.zeros(len(region.states), dtype=np.int64)
     missing = []
     for i, spec in enumerate(region.states):
-        label = spec.initial.get(str(year), labels.get(spec.attribute_state))
-        if label is None:
+        key = f"region.states[{i}].initial.{year}"
+        value = spec.initial.get(str(year), labels.get(spec.attribute_state))
+        if value is None:
             missing.append(spec.name)
             continue
-        if label not in options:
+        if str(year) not in spec.initial and value not in space.labels:
             raise ConfigError(
-                f"region.states[{i}].initial.{year}",
-                label,
-                f"an option of this region ({', '.join(options)}) as the start of {year}",
-                f"The record ({RECORD_FILE}) labels {spec.attribute_state} '{label}' in "
+                key,
+                value,
+                f"a label of this region ({', '.join(space.labels)}) as the start of {year}",
+                f"The record ({RECORD_FILE}) labels {spec.attribute_state} '{value}' in "
                 f"{year}; give the state's start in the region file's 'initial'.",
             )
-        initial[i] = options.index(label)
+        initial[i] = starting_profile(space, key, value, spec.attribute_state, year)
     if missing:
         raise ConfigError(
             "region.year",
             year,
             f"a start year with a starting alignment for every state (none for "
             f"{', '.join(missing)} in {year})",
-            f'Add initial: {{"{year}": <option>}} to those states in the region file '
-            f"(options: {', '.join(options)}), or their {year} rows to data/{RECORD_FILE} "
-            f"(the record covers 1991-{RECORD_LAST_YEAR} and is never read after it).",
+            f'Add initial: {{"{year}": <profile or label>}} to those states in the region '
+            f"file (profiles: {', '.join(space.profiles)}), or their {year} rows to "
+            f"data/{RECORD_FILE} (the record covers 1991-{RECORD_LAST_YEAR} and is never "
+            "read after it).",
         )
     return initial

@@ -7,17 +7,18 @@ synchronous tick for R replications at once (``engine.tick``). The Mesa model
 Order within a tick: the base parameters of the tick's calendar year
 (``World.params_for_tick``), events start and apply on them; poles plan (threat and
 offers) from last tick's state; every chooser scores every option from that one snapshot
-and chooses; then choosers commit and poles update credibility and memory.
+and chooses; then choosers commit and poles update credibility and expectations.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from alignment_sim.model import kernels
+from alignment_sim.model.alignment import OptionSpace
 from alignment_sim.model.events import (
     EventProgram,
     compile_scenario,
@@ -39,7 +40,6 @@ class RunInputs:
     rule: str
     rationality: float
     ticks: int
-    cost_matrix: FloatArray = field(repr=False)
 
     @classmethod
     def from_config(cls, config: SimulationConfig, world: World | None = None) -> RunInputs:
@@ -59,9 +59,6 @@ class RunInputs:
             rule=config.decision.rule,
             rationality=config.decision.rationality,
             ticks=config.ticks,
-            cost_matrix=kernels.switching_cost_matrix(
-                len(world.options), config.dynamics.hedge_switch_fraction
-            ),
         )
 
     @property
@@ -77,13 +74,32 @@ class RunInputs:
         """Gumbel noise from the tick's uniforms; only the logit rule uses it."""
         return kernels.gumbel_from_uniform(noise) if self.rule == "logit" else noise
 
-    def security_score(
-        self, terms: dict[str, kernels.OptionValues], utility: FloatArray
-    ) -> FloatArray:
-        """What the realist rules maximise: the security terms alone (else the utility)."""
+    def security_score(self, terms: kernels.Terms, utility: FloatArray) -> FloatArray:
+        """What the security choice maximises: the realist rules weigh the realist terms
+        alone (``kernels.REALIST_TERMS``), the others the whole security utility."""
         if self.rule in ("balancing", "bandwagoning"):
-            return kernels.total_utility(terms, kernels.SECURITY_TERMS)
+            return kernels.running_sum([terms.security[name] for name in kernels.REALIST_TERMS])
         return utility
+
+    def choose(
+        self, terms: kernels.Terms, snap: kernels.Snapshot, gumbel: FloatArray, rows: slice
+    ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+        """Both choices of the chooser rows ``rows``: (security (R, n), economy (R, n),
+        U_sec (R, n, S), U_econ (R, n, E)). ``gumbel`` is (R, n, S + E): the security
+        choice takes the first S columns."""
+        security_utility, economy_utility = terms.utilities()
+        S = security_utility.shape[-1]
+        security = kernels.choose(
+            self.security_score(terms, security_utility),
+            snap.security[..., rows],
+            gumbel[..., :S],
+            self.rule,
+            self.rationality,
+        )
+        economy = kernels.choose(
+            economy_utility, snap.economy[..., rows], gumbel[..., S:], self.rule, self.rationality
+        )
+        return security, economy, security_utility, economy_utility
 
     def years_elapsed(self, tick: int) -> float:
         return tick * self.world.tick_months / 12.0
@@ -93,7 +109,8 @@ class RunStreams:
     """The random numbers of one run, from its seed alone, drawn up front.
 
     One generator, ``Generator(PCG64(seed))`` (what ``default_rng(seed)`` builds), draws
-    every choice uniform (ticks x choosers x options, float32) and then every event-hazard
+    every choice uniform (ticks x choosers x (S + E) options of the two choices, float32)
+    and then every event-hazard
     uniform (ticks x events, float64). All
     are drawn whatever the rule, so the Mesa model and the engine consume them alike.
     """
@@ -106,18 +123,29 @@ class RunStreams:
     @classmethod
     def for_run(cls, inputs: RunInputs, seed: int) -> RunStreams:
         world = inputs.world
-        return cls(seed, inputs.ticks, world.n_states, len(world.options), inputs.program.n_events)
+        n_options = world.space.n_security + world.space.n_economy
+        return cls(seed, inputs.ticks, world.n_states, n_options, inputs.program.n_events)
 
 
 @dataclass
 class TickOutput:
     """What a tick produced, for recording and explanation."""
 
-    choice: IntArray  # (R, N)
-    utility: FloatArray  # (R, N, K)
-    terms: dict[str, kernels.OptionValues]  # name -> weighted term (blocs, hedge)
+    choice: IntArray  # (R, N) profile index
+    security_utility: FloatArray  # (R, N, S)
+    economy_utility: FloatArray  # (R, N, E)
+    terms: kernels.Terms  # weighted terms of both choices
     offers: FloatArray  # (R, B, N) US$ bn a year
     credibility: FloatArray  # (R, B) in force this tick
     threat: FloatArray  # (R, B, N)
-    power: FloatArray  # (R, B)
+    power: FloatArray  # (R, P, N) regional power of each security bloc
     active: Any  # (R, E) bool
+
+    def profile_utility(self, space: OptionSpace) -> FloatArray:
+        """U(s, e) for every profile, (R, N, K)."""
+        return kernels.profile_utility(
+            self.security_utility,
+            self.economy_utility,
+            space.profile_security,
+            space.profile_economy,
+        )

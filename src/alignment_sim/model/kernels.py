@@ -1,28 +1,30 @@
-"""Pure kernels: every utility term, the spending rule and the decision rules.
+"""Pure kernels: every utility term, the spending rule and the decision rule.
+
+Model 2 (docs/MODEL.md): each chooser makes two choices every tick,
+
+- a **security** alignment: the bloc of a pole that offers protection (Russia's CSTO,
+  the West's NATO partnership), or ``none``;
+- an **economic** alignment: the union or partnership of any pole (the EAEU, China's
+  loans and trade, the EU's association), or ``open`` (no preferential bloc).
+
+So "security with Russia, economy with China" (001, 000) and multi-vector policy inside
+a bloc (Belarus, Kazakhstan, 003, 002) are alignments of their own, and hedging is what
+the utilities make of them (``none``/``open``, or a foot in two blocs), not a fifth
+option with a fixed share of every bloc's value. Each term belongs to one dimension (or
+to both, as two parts: conditionality, autonomy, switching), and a chooser's utility for
+a profile (s, e) is U_sec(s) + U_econ(e): the two choices are separable, linked through
+the poles (offers follow membership in either dimension, regional power counts the
+security bloc's members).
 
 All functions work on arrays with a leading batch axis R (replications or parameter
 points) and are elementwise in it, so the Mesa model (R = 1, one agent's row at a time)
-and the batched engine (R in the thousands, all rows at once) run the same code and get
-bit-identical numbers. Shapes: N choosers, B poles, K = B + 1 options (the blocs, then
-``hedge``); ``n`` is the number of chooser rows being evaluated (N, or 1 for an agent).
-
-Sums over choosers are written as loops in a fixed order (``sum_last_axis``), and the
-peer and bloc-power sums are exact (affinities sit on a 1/16 grid; capabilities are
-summed in double precision on a 2**-48 grid), so results never depend on the batch size
-or on how numpy blocks a reduction. The model's numbers are single precision
-(``world.FLOAT``).
-
-Memory layout: the engine keeps its batch arrays in Fortran order (the run axis varies
-fastest), so every elementwise operation, broadcasts over a run's poles or choosers
-included, runs as long loops over runs rather than loops of 3 or 4 elements. The kernels
-preserve the layout of their inputs (``order="K"``, views instead of C copies) and
-allocate batch arrays in Fortran order (``batch_empty``, ``order="F"`` where a broadcast
-leaves numpy a choice); for one run (the Mesa model) the two layouts are the same.
-Layout never changes a number.
-
-The terms that move every tick take their weight and fold it into their smallest factor
-(a per-run or per-pole array), which saves a pass over the (run, state, option) arrays;
-``OptionValues.scaled`` weights the others.
+and the batched engine (all rows at once) run the same code and get bit-identical
+numbers. Shapes: N choosers, B poles, P security poles (``sec``: their pole indices),
+S = P + 1 security options (the last is ``none``), E = B + 1 economic options (the last
+is ``open``); ``n`` is the number of chooser rows being evaluated (N, or 1 for an agent).
+Sums over poles and choosers are loops in a fixed order, and the peer and bloc-power sums
+are exact (affinities on a 1/16 grid, capabilities on a 2**-48 grid), so no result
+depends on the batch size. The model's numbers are single precision (``world.FLOAT``).
 
 Docstrings cite the source texts by number: 000 Lukyanov (2009), 001 Molchanov (2012),
 002 Bolgova (2016), 003 Sutyrin (2015), 004 Rashidov (c. 2004); full references in
@@ -32,7 +34,7 @@ docs/REFERENCES.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,27 +45,76 @@ FloatArray = NDArray[np.floating[Any]]
 IntArray = NDArray[np.int64]
 Scalar = Any  # float, or an array broadcasting as (R, 1, 1) for per-point parameters
 
+SECURITY = "security"
+ECONOMY = "economy"
+DIMENSIONS = (SECURITY, ECONOMY)
+
+SECURITY_TERMS: tuple[str, ...] = (
+    "protection",
+    "coercion",
+    "stance",
+    "grievance",
+    "regime_security",
+    "soft_power",
+    "conditionality",
+    "autonomy",
+    "peer",
+    "switching",
+)
+"""The terms of the security choice, in the order they are added."""
+ECONOMIC_TERMS: tuple[str, ...] = (
+    "trade",
+    "inducements",
+    "remittances",
+    "transit",
+    "economic_coercion",
+    "conditionality",
+    "autonomy",
+    "switching",
+)
+"""The terms of the economic choice, in the order they are added."""
+TERMS: tuple[str, ...] = (
+    "protection",
+    "coercion",
+    "stance",
+    "grievance",
+    "regime_security",
+    "soft_power",
+    "trade",
+    "inducements",
+    "remittances",
+    "transit",
+    "economic_coercion",
+    "conditionality",
+    "autonomy",
+    "peer",
+    "switching",
+)
+"""Every term once, as recorded on the profile axis (a term of both dimensions adds its
+two parts)."""
 TERM_FAMILIES: dict[str, str] = {
-    # terms that depend on parameters only (events change them) come first ...
-    "trade": "economic",
-    "remittances": "economic",
-    "transit": "economic",
-    "grievance": "security",
-    "conditionality": "regime",
-    "regime_security": "regime",
-    "autonomy": "regime",
-    "soft_power": "soft_power",
-    # ... then the terms that move with the state of the world every tick
     "protection": "security",
     "coercion": "security",
     "stance": "security",
+    "grievance": "security",
+    "regime_security": "regime",
+    "soft_power": "soft_power",
+    "trade": "economic",
     "inducements": "economic",
+    "remittances": "economic",
+    "transit": "economic",
+    "economic_coercion": "economic",
+    "conditionality": "regime",
+    "autonomy": "regime",
     "peer": "dynamics",
     "switching": "dynamics",
 }
-TERMS: tuple[str, ...] = tuple(TERM_FAMILIES)
-SECURITY_TERMS: tuple[str, ...] = ("protection", "coercion", "grievance", "stance", "switching")
+REALIST_TERMS: tuple[str, ...] = ("protection", "coercion", "stance", "grievance", "switching")
+"""What the realist rules (balancing, bandwagoning) weigh in the security choice."""
 EPS = 1e-12
+NO_MARGIN = 1e6
+"""The margin a pole assumes before it has seen a chooser's utilities (tick 1): far from
+wavering, so no candidate premium is paid on a guess."""
 
 
 def sum_last_axis(x: FloatArray) -> FloatArray:
@@ -80,85 +131,238 @@ def pair_rows(pair: FloatArray, rows: slice) -> FloatArray:
 
 
 def state_rows(values: FloatArray, rows: slice) -> FloatArray:
-    """A (..., N) state table as (..., n, 1), ready to broadcast against blocs (a view)."""
+    """A (..., N) state table as (..., n, 1), ready to broadcast against options (a view)."""
     return values[..., rows, None]
 
 
-def batch_empty(shape: tuple[int, ...], dtype: Any = FLOAT) -> FloatArray:
-    """An empty array of ``shape`` in Fortran order (the run axis fastest)."""
-    return np.empty(shape, dtype=dtype, order="F")
+def with_outside(values: FloatArray, outside: Any = 0.0) -> FloatArray:
+    """Append the outside option (``none`` or ``open``): (..., n, P) -> (..., n, P + 1).
 
-
-def product(*factors: Any) -> FloatArray:
-    """factors[0] * factors[1] * ..., left to right, in Fortran order: for broadcasts
-    of a per-run factor against a per-state one, where numpy would pick C order."""
-    result = np.asarray(factors[0])
-    for factor in factors[1:]:
-        result = np.multiply(result, factor, order="F")
-    return result
-
-
-def with_hedge(bloc_values: FloatArray, hedge_value: FloatArray) -> FloatArray:
-    """Append the hedge option: (..., n, B) and (..., n) -> (..., n, K)."""
-    shape = bloc_values.shape[:-1]
-    if hedge_value.shape != shape:
-        shape = np.broadcast_shapes(shape, hedge_value.shape)
-    dtype = np.result_type(bloc_values, hedge_value)
-    out = batch_empty((*shape, bloc_values.shape[-1] + 1), dtype)
-    out[..., :-1] = bloc_values
-    out[..., -1] = hedge_value
+    ``outside`` is a scalar or (..., n) array: the value of staying out of every bloc.
+    """
+    outside = np.asarray(outside, dtype=FLOAT)
+    shape = np.broadcast_shapes(values.shape[:-1], outside.shape)
+    out = np.empty((*shape, values.shape[-1] + 1), dtype=np.result_type(values, FLOAT))
+    out[..., :-1] = values
+    out[..., -1] = outside
     return out
 
 
-class OptionValues(NamedTuple):
-    """A term's value for each bloc, (..., n, B), and for hedging, (..., n).
-
-    Kept apart because joining them into (..., n, K) costs more than the arithmetic;
-    ``joined`` does it where a term is shown (explanations, full records).
-    """
-
-    blocs: FloatArray
-    hedge: FloatArray
-
-    def joined(self) -> FloatArray:
-        """The term for every option, (..., n, K)."""
-        return with_hedge(self.blocs, self.hedge)
-
-    def scaled(self, weight: Scalar) -> OptionValues:
-        """The term times ``weight`` (a float, or (R, 1, 1) per run)."""
-        return OptionValues(weight * self.blocs, hedge_weight(weight) * self.hedge)
+def outside_only(values: FloatArray, n_blocs: int) -> FloatArray:
+    """A term worth ``values`` (..., n, 1) for the outside option and 0 for every bloc."""
+    zeros = np.zeros((*values.shape[:-1], n_blocs), dtype=values.dtype)
+    return with_outside(zeros, values[..., 0])
 
 
-def hedge_weight(weight: Scalar) -> Scalar:
-    """A weight shaped (R, 1, 1) for (..., n, B) arrays, reshaped for (..., n) ones."""
-    return weight[..., 0] if isinstance(weight, np.ndarray) and weight.ndim == 3 else weight
+@dataclass(frozen=True)
+class Terms:
+    """The weighted terms of both choices: name -> (..., n, S) and name -> (..., n, E)."""
+
+    security: dict[str, FloatArray]
+    economy: dict[str, FloatArray]
+
+    def utilities(self) -> tuple[FloatArray, FloatArray]:
+        """U_sec (..., n, S) and U_econ (..., n, E): each dimension's terms added in order."""
+        return running_sum(list(self.security.values())), running_sum(list(self.economy.values()))
+
+    def on_profiles(self, profile_security: IntArray, profile_economy: IntArray) -> dict:
+        """Every term on the profile axis, name -> (..., n, K) in ``TERMS`` order: a
+        profile (s, e) gets the term's security value at s plus its economic value at e."""
+        out = {}
+        for name in TERMS:
+            parts = []
+            if name in self.security:
+                parts.append(np.take(self.security[name], profile_security, axis=-1))
+            if name in self.economy:
+                parts.append(np.take(self.economy[name], profile_economy, axis=-1))
+            out[name] = parts[0] if len(parts) == 1 else parts[0] + parts[1]
+        return out
 
 
-def hedge_share_of(bloc_values: FloatArray, hedge_access: Scalar) -> OptionValues:
-    """A hedger's value: ``hedge_access`` times the sum of what each bloc offers.
-
-    Hedging (the multi-vector policy of Belarus, 003; Uzbekistan, 000; Central Asia,
-    001) gives partial access to every bloc's benefits without full membership.
-    """
-    return OptionValues(bloc_values, hedge_access * sum_last_axis(bloc_values))
-
-
-# --- security -------------------------------------------------------------------------
-
-
-def threat_from_poles(
-    pole: PoleParams, pair: PairParams, defection: FloatArray, poles: slice
+def profile_utility(
+    security: FloatArray, economy: FloatArray, profile_security: IntArray, profile_economy: IntArray
 ) -> FloatArray:
-    """The threat m_pi each pole p in ``poles`` poses to each chooser i, (R, B, N), in [0, ~2].
+    """U(s, e) = U_sec(s) + U_econ(e) for every profile, (..., n, K)."""
+    return np.take(security, profile_security, axis=-1) + np.take(economy, profile_economy, axis=-1)
 
-    coercion_p * military_weight_p * proximity_pi * pressure_pi * (1 + escalation_p *
-    defection_pi): power and proximity ("a most rigid response", 003; GUAM intimidated
-    by Russia's military machine, 001), raised against states that left the pole's bloc.
+
+def running_sum(values: list[FloatArray]) -> FloatArray:
+    """values[0] + values[1] + ... left to right, as a new array of the broadcast shape."""
+    total = np.add(values[0], values[1]) if len(values) > 1 else np.array(values[0])
+    for value in values[2:]:
+        if np.shape(value) == total.shape or total.shape == np.broadcast_shapes(
+            total.shape, np.shape(value)
+        ):
+            np.add(total, value, out=total)
+        else:
+            total = total + value
+    return total
+
+
+# --- poles: threat, regional power, offers ---------------------------------------------
+
+
+def threat_from_poles(pole: PoleParams, pair: PairParams, poles: slice) -> FloatArray:
+    """The threat m_pi each pole p in ``poles`` poses to each chooser i, (R, b, N), >= 0.
+
+    coercion_p * military_weight_p * proximity_pi * pressure_pi: power and proximity
+    ("a most rigid response", 003; GUAM intimidated by Russia's military machine, 001).
+    Events raise ``pressure`` (a colour revolution) or ``coercion``.
     """
     scale = (pole.coercion * pole.military_weight)[..., poles, None]
-    calm = product(scale, pair.proximity[..., poles, :], pair.pressure[..., poles, :])
-    escalated = product(calm, pole.escalation[..., poles, None], defection[..., poles, :])
-    return np.add(calm, escalated, order="F")
+    return scale * pair.proximity[..., poles, :] * pair.pressure[..., poles, :]
+
+
+CAPABILITY_GRID = 2.0**-48  # CINC shares are summed as whole multiples of this
+
+
+def security_members(security_choice: IntArray, n_security_poles: int) -> FloatArray:
+    """(R, N) security options as (R, P, N) indicators: [chooser j is in pole sec[p]'s bloc]."""
+    options = np.arange(n_security_poles)[:, None]
+    return np.equal(security_choice[..., None, :], options).astype(FLOAT)
+
+
+def regional_power(
+    pole: PoleParams,
+    state: StateParams,
+    pair: PairParams,
+    members: FloatArray,
+    sec: IntArray,
+) -> FloatArray:
+    """Each security bloc's power as seen from each chooser, (R, P, N): (its leader's
+    CINC * military_weight + its members' CINC) * proximity_pi.
+
+    Power is discounted by distance (Boulding's loss-of-strength gradient; Walt's balance
+    of threat): Russia is the strongest bloc next to most choosers though the West is
+    stronger in the world. Members' CINC are rounded to multiples of 2**-48 (far below
+    the data's precision) so their sum is exact in any order. ``members`` from
+    ``security_members``.
+    """
+    units = np.round(state.capability.astype(np.float64) / CAPABILITY_GRID)
+    counted = np.sum(members * units[..., None, :], axis=-1) * CAPABILITY_GRID  # (R, P)
+    leader = (pole.capability * pole.military_weight)[..., sec]
+    bloc = (leader + counted.astype(FLOAT))[..., :, None]
+    return bloc * pair.proximity[..., sec, :]
+
+
+def economic_margins(economy_utility: FloatArray, inducements: FloatArray) -> FloatArray:
+    """How far each pole is from winning (or losing) each chooser's economic choice,
+    (R, B, N), from last tick's U_econ and its inducement term, both (R, N, E):
+    (U_b - inducement_b) - max_{k != b} U_k. Near zero the chooser is wavering or pivotal
+    for pole b (``spending_offers``). A pole discounts its own offer (so it never feeds
+    its own premium) but sees its rivals' bids: a Western offer to Belarus narrows
+    Russia's margin there, and Russia pays more (000, 003)."""
+    n_poles = inducements.shape[-1] - 1
+    n_options = economy_utility.shape[-1]
+    margins = np.empty((*economy_utility.shape[:-2], n_poles, economy_utility.shape[-2]), FLOAT)
+    for b in range(n_poles):
+        others = [k for k in range(n_options) if k != b]
+        best = economy_utility[..., others[0]]
+        for k in others[1:]:
+            best = np.maximum(best, economy_utility[..., k])
+        margins[..., b, :] = economy_utility[..., b] - inducements[..., b] - best
+    return margins
+
+
+def pole_members(
+    security_choice: IntArray, economy_choice: IntArray, sec: IntArray, n_poles: int
+) -> FloatArray:
+    """(R, B, N): 1 where chooser j is aligned with pole b in either dimension."""
+    poles = np.arange(n_poles)[:, None]
+    in_economy = np.equal(economy_choice[..., None, :], poles)
+    security_pole = np.where(
+        security_choice < len(sec), np.asarray(sec)[np.minimum(security_choice, len(sec) - 1)], -1
+    )
+    in_security = np.equal(security_pole[..., None, :], poles)
+    return (in_economy | in_security).astype(FLOAT)
+
+
+def spending_offers(
+    pole: PoleParams,
+    pair: PairParams,
+    members: FloatArray,
+    margins: FloatArray,
+    margin_scale: Scalar,
+    poles: slice,
+) -> FloatArray:
+    """Each pole's offer to each chooser, US$ bn a year, (R, b, N) for pole rows ``poles``.
+
+    The budget is an envelope over the region: state i's share of it is in proportion to
+    base_i = focus_i * proximity_i (what the pole would pay if every state were a plain
+    member). A pole pays base_i * (member + leverage * swing), swing = max(0, 1 - |margin|
+    / margin_scale): the leverage of the weak -- members and outsiders close to the edge
+    extract more (Belarus and Armenia, 000, 002) -- and nothing to an outsider whose
+    economic choice money cannot move ("to put an end to unlimited subsidizing ... if it
+    does not produce immediate political results", 002). What nobody can claim stays
+    unspent; premiums beyond the budget are scaled down to it. A pole with proportional
+    spending pays members only.
+    ``members`` from ``pole_members``; ``margins`` from ``economic_margins``.
+    """
+    leverage = (pole.leverage * (1.0 - pole.proportional_spending))[..., poles, None]
+    swing = np.maximum(0.0, 1.0 - np.abs(margins[..., poles, :]) / margin_scale)
+    base = pair.focus[..., poles, :] * pair.proximity[..., poles, :]
+    weight = base * (members[..., poles, :] + leverage * swing)
+    total = np.maximum(sum_last_axis(base), sum_last_axis(weight))
+    per_weight = pole.budget_bn[..., poles] / np.maximum(total, EPS)
+    return (per_weight[..., None] * weight).astype(FLOAT)
+
+
+def kept_promises(offers: FloatArray, expected: FloatArray, members: FloatArray) -> FloatArray:
+    """The share of its promises each pole keeps this tick, (R, b) in [0, 1].
+
+    A pole's promise to a member is the offer the member has come to expect
+    (``next_expectations``); it keeps it in full when this tick's offer is as large:
+    kept = sum_i member_i * min(offer_i, expected_i) / sum_i member_i * expected_i, over
+    the members of this tick (1 when it promised nothing). Subsidies cut in a recession,
+    or shifted from loyal members to waverers, are promises broken until expectations
+    adjust. ``offers``, ``expected``, ``members``: (R, b, N).
+    """
+    promised = sum_last_axis(members * expected)
+    delivered = sum_last_axis(members * np.minimum(offers, expected))
+    ratio = delivered / np.maximum(promised, EPS)
+    return np.where(promised > EPS, np.minimum(ratio, 1.0), 1.0).astype(FLOAT)
+
+
+def starting_expectations(inputs: Any) -> FloatArray:
+    """What the choosers expect at the start, (1, B, N): the offers the poles make their
+    starting members out of the start year's budgets before any event (no candidate
+    premium), so a cut in the first tick is a promise broken. ``inputs``: a RunInputs."""
+    world = inputs.world
+    _, pole, pair = world.params_for_tick(0)
+    space = world.space
+    profiles = world.initial_alignment[None]
+    members = pole_members(
+        space.profile_security[profiles],
+        space.profile_economy[profiles],
+        world.security_poles,
+        world.n_poles,
+    )
+    margins = np.full(members.shape, NO_MARGIN, dtype=FLOAT)
+    return spending_offers(pole, pair, members, margins, inputs.dynamics.margin_scale, slice(None))
+
+
+def next_expectations(expected: FloatArray, offers: FloatArray, rate: Scalar) -> FloatArray:
+    """What each chooser expects from each pole next tick, (R, b, N): expectations move
+    toward the offer by ``rate`` per tick (the pace at which trust adjusts,
+    ``dynamics.credibility_recovery``, a float or (R, 1) per run); a first offer is
+    expected in full."""
+    if isinstance(rate, np.ndarray) and rate.ndim:
+        rate = rate[..., None]
+    moved = expected + rate * (offers - expected)
+    return np.where(expected > 0.0, moved, offers).astype(FLOAT)
+
+
+def next_credibility(
+    credibility: FloatArray, target: FloatArray, kept: FloatArray, recovery: Scalar
+) -> FloatArray:
+    """Credibility moves by ``recovery`` per tick toward target * kept: the (event-
+    adjusted) trust the pole's standing commands, times the share of promises it kept
+    (``kept_promises``). An inconsistent patron has its promises discounted, and trust
+    returns slowly (000, 003). (R, b)."""
+    return credibility + recovery * (target * kept - credibility)
+
+
+# --- security terms: (..., n, S), the last option ``none`` --------------------------------
 
 
 def protection_term(
@@ -167,272 +371,237 @@ def protection_term(
     pair: PairParams,
     credibility: FloatArray,
     rows: slice,
-    hedge_access: Scalar,
-    weight: Scalar = 1.0,
-) -> OptionValues:
-    """Protection a bloc offers against the threats a chooser faces, (R, n, K), >= 0.
+    sec: IntArray,
+) -> FloatArray:
+    """Protection a security bloc gives its members against the threats they face:
+    threat_exposure_i * credibility_b * military_weight_b * min(1, proximity + presence).
 
-    In [0, 1] for configured exposures; events such as a terror surge can push the
-    exposure, and so the protection sought, above 1.
-
-    threat_exposure_i * credibility_b * military_weight_b * min(1, proximity + presence):
-    the CSTO rapid reaction forces and Russian bases against terrorism from Afghanistan
-    and frozen conflicts (000, 001, 004).
+    The CSTO rapid reaction forces and Russian bases against terrorism from Afghanistan
+    and frozen conflicts (000, 001, 004). An excludable guarantee (CSTO Art. 4): only
+    members get it; ``none`` gets 0. In [0, 1] for configured exposures (events such as a
+    terror surge can push exposure above 1).
     """
-    reach = np.minimum(1.0, pair_rows(pair.proximity, rows) + pair_rows(pair.presence, rows))
-    cover = state_rows(state.threat_exposure, rows) * reach
-    strength = weight * (credibility * pole.military_weight)[..., None, :]
-    return hedge_share_of(np.multiply(strength, cover, order="F"), hedge_access)
+    reach = np.minimum(1.0, pair_rows(pair.proximity + pair.presence, rows))[..., sec]
+    strength = (credibility * pole.military_weight)[..., None, sec]
+    return with_outside(state_rows(state.threat_exposure, rows) * reach * strength)
 
 
-def coercion_term(
-    threat_rows: FloatArray, hedge_provocation: Scalar, weight: Scalar = 1.0
-) -> OptionValues:
-    """Minus the threat from the other poles if the chooser aligns with each option.
+def coercion_term(threat_rows: FloatArray, rivalry: FloatArray, sec: IntArray) -> FloatArray:
+    """Minus the threat from the poles that a security alignment provokes.
 
-    Aligning with bloc b provokes every other pole: -(sum_p threat_p - threat_b). A
-    hedger provokes all of them a little: -hedge_provocation * sum_p threat_p.
-    ``threat_rows`` is the threat as (R, n, B) (``pair_rows(threat, rows)``).
+    Joining bloc b provokes pole p in proportion to p's rivalry with b: -sum_p rivalry_pb
+    * threat_p (``threat_from_poles``; Russia against a NATO partnership, "red lines",
+    002); ``none`` provokes nobody. ``threat_rows`` is (R, n, B); ``rivalry`` (B, B).
     """
-    total = sum_last_axis(threat_rows)
-    provoked = -hedge_provocation * hedge_weight(weight)
-    return OptionValues(weight * (threat_rows - total[..., None]), provoked * total)
-
-
-def grievance_term(pair: PairParams, rows: slice, hedge_access: Scalar) -> OptionValues:
-    """Minus the grievance against a pole whose forces hold the chooser's territory
-    without consent, (R, n, K) in [-1, 0]: Transnistria, Abkhazia and South Ossetia,
-    Crimea (001 on CIS "peacekeeping" in these zones; data field
-    russian_troops_without_host_consent). A hedger carries ``hedge_access`` of it.
-    """
-    return hedge_share_of(-pair_rows(pair.grievance, rows), hedge_access)
-
-
-CAPABILITY_GRID = 2.0**-48  # CINC shares are summed as whole multiples of this
-
-
-def bloc_power(pole: PoleParams, state: StateParams, members: FloatArray) -> FloatArray:
-    """Regional power of each bloc, (R, B): its leader's committed capability
-    (CINC * military_weight) plus the CINC of its current members.
-
-    ``members`` is the (R, K, N) membership indicator (``membership``). Members' CINC are
-    rounded to multiples of 2**-48 (far below the data's precision), so their sum is
-    exact in any order and one matrix product serves any batch.
-    """
-    n_poles = pole.capability.shape[-1]
-    units = np.round(state.capability.astype(np.float64) / CAPABILITY_GRID)
-    in_bloc = members[..., :n_poles, :]
-    counted = np.sum(in_bloc * units[..., None, :], axis=-1)
-    return pole.capability * pole.military_weight + (counted * CAPABILITY_GRID).astype(FLOAT)
+    columns = []
+    for b in sec:
+        total = -threat_rows[..., 0] * rivalry[0, b]
+        for p in range(1, threat_rows.shape[-1]):
+            total = total - threat_rows[..., p] * rivalry[p, b]
+        columns.append(total)
+    return with_outside(np.stack(columns, axis=-1))
 
 
 def stance_term(
-    power: FloatArray, threat_rows: FloatArray, stance: Scalar, weight: Scalar = 1.0
-) -> OptionValues:
-    """Balancing vs bandwagoning, (R, n, K) in [0, 1].
+    power_rows: FloatArray, threat_rows: FloatArray, stance: Scalar, sec: IntArray
+) -> FloatArray:
+    """Balancing vs bandwagoning on regional power: which side to join, in [-1, 1].
 
-    With s = stance in [-1, 1]: (1 - s)/2 * power_share_b (bandwagoning: join the
-    strongest side) + (1 + s)/2 * (1 - threat_share_b) * power_share_b (balancing: join
-    the side that can offset the biggest threat). Morgenthau (004), Hurrell and
-    Soderbaum (001). A hedger joins no side: 0.
+    With s = stance in [-1, 1] and share_b the bloc's share of the regional power the
+    chooser sees (``regional_power``), the pull of bloc b is (1 - s)/2 * share_b
+    (bandwagoning: join the strongest side near you) + (1 + s)/2 * (1 - threat_share_b) *
+    share_b (balancing: join the side that can offset the biggest threat, not the threat
+    itself). Morgenthau (004), Hurrell and Soderbaum (001). The rules say which side to
+    join, not whether to join one: each bloc gets its pull minus the mean pull over the
+    blocs, and ``none`` 0. ``power_rows`` is (R, n, P), ``threat_rows`` (R, n, B).
     """
-    share = weight * (power / sum_last_axis(power)[..., None])[..., None, :]
-    bandwagon = (1.0 - stance) / 2.0
-    balance = (1.0 + stance) / 2.0
-    pull = share * (bandwagon + balance)  # what the bloc offers with no threat share
-    push = share * balance  # lost per unit of threat share
-    inverse_threat = 1.0 / np.maximum(sum_last_axis(threat_rows), EPS)
-    value = pull - push * (threat_rows * inverse_threat[..., None])
-    return OptionValues(value, np.zeros_like(value[..., 0]))
+    share = power_rows / np.maximum(sum_last_axis(power_rows), EPS)[..., None]
+    threat_share = threat_rows[..., sec] / np.maximum(sum_last_axis(threat_rows), EPS)[..., None]
+    stance64 = np.asarray(stance, dtype=np.float64)  # the same rounding for a float or per run
+    bandwagon = ((1.0 - stance64) / 2.0).astype(FLOAT)
+    balance = ((1.0 + stance64) / 2.0).astype(FLOAT)
+    pull = share * (bandwagon + balance * (1.0 - threat_share))
+    mean = sum_last_axis(pull)[..., None] / pull.shape[-1]
+    return with_outside(pull - mean)
 
 
-# --- economic -------------------------------------------------------------------------
-
-
-def trade_term(
-    pole: PoleParams, pair: PairParams, rows: slice, hedge_access: Scalar
-) -> OptionValues:
-    """Trade dependence on each bloc, (R, n, K) in [0, 1]: trade_share * trade_factor.
-
-    Russia is 45-50% of Belarus's trade (003); EAEU trade fell 25% in 2015 (002), which
-    events represent as a trade_factor of 0.75.
-    """
-    value = product(pair_rows(pair.trade_share, rows), pole.trade_factor[..., None, :])
-    return hedge_share_of(value, hedge_access)
-
-
-def inducement_term(
-    state: StateParams,
-    offers: FloatArray,
-    credibility: FloatArray,
-    rows: slice,
-    hedge_access: Scalar,
-    weight: Scalar = 1.0,
-) -> OptionValues:
-    """Inducements on offer, credibility-discounted, (R, n, K): credibility_b *
-    log(1 + offer as % of GDP).
-
-    Loans, subsidies and debt swaps (China's US$10bn and 12bn loans, 001; the US$10bn
-    plant loan, 003; the IMF's up to US$3bn, 003; debt-for-assets, 004) matter relative
-    to the economy that receives them; the log saturates large offers. Worked in the
-    offers' own (R, B, n) layout and turned to (R, n, B) once at the end; the log is
-    taken in single precision whatever the inputs.
-    """
-    percent_per_bn = 100.0 / state.gdp_bn[..., None, rows]
-    saturated = (offers[..., rows] * percent_per_bn).astype(np.float32)
-    np.log(np.add(saturated, 1.0, out=saturated), out=saturated)
-    value = (weight * credibility[..., :, None]) * saturated
-    return hedge_share_of(np.swapaxes(value, -1, -2), hedge_access)
-
-
-def remittance_term(
-    state: StateParams, pair: PairParams, rows: slice, hedge_access: Scalar
-) -> OptionValues:
-    """Remittances from each bloc as a fraction of GDP, (R, n, K): labour migration to
-    Russia (004, lever 11) ties Central Asia's households to it."""
-    value = product(state_rows(state.remittances, rows), pair_rows(pair.remittance_origin, rows))
-    return hedge_share_of(value, hedge_access)
-
-
-def transit_term(pair: PairParams, rows: slice, hedge_access: Scalar) -> OptionValues:
-    """Dependence on each bloc's pipelines and transit routes, (R, n, K) in [0, 1]
-    (pipelines in Belarus, 003; gas routes of Central Asia, 001)."""
-    return hedge_share_of(pair_rows(pair.transit, rows), hedge_access)
-
-
-# --- regime stability -----------------------------------------------------------------
-
-
-def conditionality_term(
-    state: StateParams, pair: PairParams, rows: slice, hedge_access: Scalar
-) -> OptionValues:
-    """Minus the pole's conditionality times the chooser's autocracy, (R, n, K) in [-1, 0].
-
-    Western aid conditional on reform threatens incumbents (Powell's message to
-    Uzbekistan, 004; sanctions as a "down payment", 003); Russia and China ask nothing.
-    """
-    value = product(-pair_rows(pair.conditionality, rows), state_rows(state.autocracy, rows))
-    return hedge_share_of(value, hedge_access)
+def grievance_term(pair: PairParams, rows: slice, sec: IntArray) -> FloatArray:
+    """Minus the grievance against a pole whose forces hold the chooser's territory
+    without consent, in [-1, 0]: Transnistria, Abkhazia and South Ossetia, Crimea (001;
+    data field russian_troops_without_host_consent)."""
+    return with_outside(-pair_rows(pair.grievance, rows)[..., sec])
 
 
 def regime_security_term(
-    state: StateParams, pole: PoleParams, rows: slice, hedge_access: Scalar
-) -> OptionValues:
-    """Regime self-preservation and status, (R, n, K) in [0, ~2]: regime_support_b *
-    autocracy_i * (1 + regime_insecurity_i).
+    state: StateParams, pole: PoleParams, rows: slice, sec: IntArray
+) -> FloatArray:
+    """Regime protection a security bloc offers an insecure regime: regime_support_b *
+    autocracy_i * regime_insecurity_i, >= 0 (0 for a secure regime).
 
     Regionalism helps "self-preservation of the otherwise vulnerable regimes" (001);
-    "the key value for their elites is the stability of their regimes" (002). Colour
-    revolutions and successions raise the insecurity that makes this term bite.
+    "the key value for their elites is the stability of their regimes" (002). The term
+    bites when colour revolutions, unrest or a succession make the regime insecure
+    (events raise ``regime_insecurity``): protective integration answers a threat.
     """
-    insecurity = 1.0 + state_rows(state.regime_insecurity, rows)
-    value = product(
-        state_rows(state.autocracy, rows), insecurity, pole.regime_support[..., None, :]
-    )
-    return hedge_share_of(value, hedge_access)
-
-
-def autonomy_term(state: StateParams, rows: slice, n_poles: int) -> OptionValues:
-    """The value of belonging to no bloc, for the hedge option only, (R, n, K) in [0, 1].
-
-    Turkmenistan's permanent neutrality (data), Uzbekistan's "political maneuvering"
-    (000), the "multi-vector" credo of Minsk (003): status and sovereignty (001).
-    """
-    value = state_rows(state.autonomy, rows)
-    return OptionValues(
-        np.zeros((*value.shape[:-1], n_poles), dtype=value.dtype, order="F"), value[..., 0]
-    )
-
-
-# --- soft power -----------------------------------------------------------------------
+    support = pole.regime_support[..., None, sec]
+    need = state_rows(state.autocracy, rows) * state_rows(state.regime_insecurity, rows)
+    return with_outside(need * support)
 
 
 def soft_power_term(
-    pole: PoleParams, pair: PairParams, years: float, rows: slice, hedge_access: Scalar
-) -> OptionValues:
-    """Soft power, (R, n, K) in [0, 1]: soft_power_b * ties_bi * exp(-fade_b * years).
-
-    Common information space, the Russian diaspora and pro-Russian elites that fade as
-    generations change ("the new generation is looking to the West", 004).
-    """
+    pole: PoleParams, pair: PairParams, years: float, rows: slice, sec: IntArray
+) -> FloatArray:
+    """Soft power: soft_power_b * ties_bi * exp(-fade_b * years), in [0, 1]: common
+    information space, diaspora and elites that fade as generations change ("the new
+    generation is looking to the West", 004)."""
     fade = np.exp(-pole.soft_power_fade * years)
-    value = product((pole.soft_power * fade)[..., None, :], pair_rows(pair.ties, rows))
-    return hedge_share_of(value, hedge_access)
+    pull = (pole.soft_power * fade)[..., None, :] * pair_rows(pair.ties, rows)
+    return with_outside(pull[..., sec])
 
 
-# --- dynamics -------------------------------------------------------------------------
+def conditionality_term(
+    state: StateParams, pair: PairParams, rows: slice, columns: IntArray
+) -> FloatArray:
+    """Minus the pole's conditionality times the chooser's autocracy, in [-1, 0], for
+    alignment with each pole in ``columns`` (security poles or all poles): NATO's and
+    the EU's conditions on reform threaten incumbents (Powell's message to Uzbekistan,
+    004; sanctions as a "down payment", 003); Russia and China ask nothing."""
+    value = -pair_rows(pair.conditionality, rows) * state_rows(state.autocracy, rows)
+    return with_outside(value[..., columns])
 
 
-def membership(alignment: IntArray, n_options: int) -> FloatArray:
-    """(R, N) option indices as (R, K, N) indicators: [chooser j is in option k], in the
-    memory order of ``alignment``."""
+def autonomy_term(state: StateParams, rows: slice, n_blocs: int) -> FloatArray:
+    """The value of staying out of every bloc in this dimension, for the outside option
+    only, in [0, 1]: Turkmenistan's permanent neutrality, Uzbekistan's "political
+    maneuvering" (000), the "multi-vector" credo of Minsk (003), sovereignty (001)."""
+    return outside_only(state_rows(state.autonomy, rows), n_blocs)
+
+
+def security_membership(security_choice: IntArray, n_options: int) -> FloatArray:
+    """(R, N) security options as (R, S, N) indicators (``none`` included)."""
     options = np.arange(n_options)[:, None]
-    return np.equal(alignment[..., None, :], options).astype(FLOAT)
+    return np.equal(security_choice[..., None, :], options).astype(FLOAT)
 
 
-def peer_term(
-    affinity: FloatArray, members: FloatArray, rows: slice, weight: Scalar = 1.0
-) -> OptionValues:
-    """Peer effects, (R, n, K): sum_j affinity_ij * [j chose option k].
+def peer_term(affinity: FloatArray, members: FloatArray, rows: slice) -> FloatArray:
+    """Peer effects, (R, n, S): sum_j affinity_ij * [j chose security option s].
 
     Enmity between Armenia and Azerbaijan (002) and Central Asian rivalries (000) push a
-    state away from its rival's choice; friendships pull together (domino effects, 002).
-    Exact in floating point because affinities are multiples of 1/16, so one matrix
-    product over the whole batch gives the same numbers as an agent's own row.
-    ``members`` is the (R, K, N) membership indicator (``membership``).
+    state away from its rival's camp; friendships pull together (domino effects, 002).
+    Exact in floating point (affinities are multiples of 1/16), so one matrix product
+    over the batch gives the same numbers as an agent's own row. ``members`` is (R, S, N).
     """
-    R, K, N = members.shape
-    by_chooser = members.T.reshape(N, K * R)  # a view for the engine's Fortran order
-    peers = (affinity[rows] @ by_chooser).reshape(-1, K, R).T
-    blocs = weight * np.swapaxes(peers[:, :-1, :], -1, -2)
-    return OptionValues(blocs, hedge_weight(weight) * peers[:, -1, :])
+    R, S, N = members.shape
+    by_chooser = np.ascontiguousarray(np.moveaxis(members, -1, 0)).reshape(N, R * S)
+    peers = (affinity[rows] @ by_chooser).reshape(-1, R, S)
+    return np.ascontiguousarray(np.moveaxis(peers, 0, 1))
 
 
-def switching_cost_matrix(n_options: int, hedge_fraction: float) -> FloatArray:
-    """Cost of moving from option a (row) to b (column), in units of switching_cost.
+def switching_term(current: IntArray, n_options: int, cost: Scalar) -> FloatArray:
+    """Minus the cost of leaving the current option: -cost for every other option, 0 to
+    stay, (R, n, D). "A dramatic change of foreign policy orientation is fraught with
+    serious potential crises" (002)."""
+    moved = np.not_equal(np.arange(n_options), current[..., None]).astype(FLOAT)
+    return -cost * moved
 
-    Bloc to bloc costs 1 ("a dramatic change of foreign policy orientation is fraught
-    with serious potential crises", 002); to or from hedging costs ``hedge_fraction``.
+
+# --- economic terms: (..., n, E), the last option ``open`` --------------------------------
+
+
+def trade_term(pole: PoleParams, pair: PairParams, rows: slice) -> FloatArray:
+    """Trade created minus trade diverted by joining a pole's union, in [-1, 1]:
+    trade_share_bi * trade_factor_b - sum_{p != b} trade_share_pi * trade_factor_p.
+
+    A customs union's common external tariff makes trade with its members cheaper and
+    trade with everyone else dearer (Viner's trade creation and diversion, counted
+    alike): union with Russia pays for Belarus, 45-50% of whose trade is with Russia
+    (003), and costs a state that trades as much with the EU or China. EAEU trade fell
+    25% in 2015 (002), which events represent as a trade_factor of 0.75. ``open`` is 0.
     """
-    cost = np.ones((n_options, n_options), dtype=FLOAT)
-    cost[-1, :] = hedge_fraction
-    cost[:, -1] = hedge_fraction
-    np.fill_diagonal(cost, 0.0)
-    return cost
+    flows = pair_rows(pair.trade_share, rows) * pole.trade_factor[..., None, :]
+    total = sum_last_axis(flows)[..., None]
+    return with_outside(2.0 * flows - total)
 
 
-def switching_term(
-    current: IntArray, cost_matrix: FloatArray, weight: Scalar = 1.0
-) -> OptionValues:
-    """Minus the cost of moving from the current option to each option, (R, n, K).
-
-    A plain weight is folded into the (K, K) cost table before the look-up; a weight
-    per run, (R, 1, 1), scales the looked-up rows (the same numbers either way).
-    """
-    per_run = isinstance(weight, np.ndarray) and weight.ndim > 0
-    table = -cost_matrix if per_run else -(weight * cost_matrix)
-    n_options = table.shape[-1]
-    joined = batch_empty((*current.shape, n_options), table.dtype)
-    for k in range(n_options):
-        joined[..., k] = table[:, k][current]
-    if per_run:
-        joined = weight * joined
-    return OptionValues(joined[..., :-1], joined[..., -1])
+INDUCEMENT_SCALE_PCT = 10.0
+"""An offer of this many percent of the receiver's GDP a year is worth log(2) (judgement:
+about what Russia's energy subsidies were worth to Belarus, 003), so a yearly offer of 1%
+of GDP counts about as much as 5% of a state's trade."""
 
 
-# --- composition ----------------------------------------------------------------------
+def inducement_term(
+    state: StateParams, offers: FloatArray, credibility: FloatArray, rows: slice
+) -> FloatArray:
+    """Inducements on offer, credibility-discounted: credibility_b * log(1 + offer as %
+    of GDP / ``INDUCEMENT_SCALE_PCT``). Loans, subsidies and debt swaps (China's US$10bn
+    and 12bn loans, 001; the US$10bn plant loan, 003; the IMF's up to US$3bn, 003) matter
+    relative to the economy that receives them; the log saturates large offers.
+    ``offers`` is (R, B, N)."""
+    scale = 100.0 / INDUCEMENT_SCALE_PCT
+    scaled = offers[..., rows] * (scale / state.gdp_bn[..., None, rows])
+    value = credibility[..., :, None] * np.log1p(scaled.astype(FLOAT))
+    return with_outside(np.swapaxes(value, -1, -2))
+
+
+def remittance_term(state: StateParams, pair: PairParams, rows: slice) -> FloatArray:
+    """Remittances from the union's labour market as a fraction of GDP: free movement of
+    labour in the union secures what migrants send home (Central Asia and Russia, 004;
+    Kyrgyzstan's accession to the EAEU, 002)."""
+    return with_outside(
+        state_rows(state.remittances, rows) * pair_rows(pair.remittance_origin, rows)
+    )
+
+
+def transit_term(pair: PairParams, rows: slice) -> FloatArray:
+    """Dependence on the union's pipelines and transit routes, in [0, 1] (pipelines in
+    Belarus, 003; gas routes of Central Asia, 001)."""
+    return with_outside(pair_rows(pair.transit, rows))
+
+
+def dependence(state: StateParams, pair: PairParams, rows: slice) -> FloatArray:
+    """How exposed a chooser is to each pole's economic pressure, (R, n, B) in [0, 1]:
+    min(1, trade share + transit dependence + remittances from it as a share of GDP)."""
+    remitted = state_rows(state.remittances, rows) * pair_rows(pair.remittance_origin, rows)
+    exposed = pair_rows(pair.trade_share, rows) + pair_rows(pair.transit, rows) + remitted
+    return np.minimum(1.0, exposed)
+
+
+def economic_coercion_term(
+    pole: PoleParams,
+    pair: PairParams,
+    exposure: FloatArray,
+    rivalry: FloatArray,
+    rows: slice,
+) -> FloatArray:
+    """Minus the economic pressure an economic alignment provokes: joining pole b's union
+    costs sum_p rivalry_pb * coercion_p * pressure_pi * dependence_pi -- gas cut-offs,
+    import bans and migrant expulsions, which bite in proportion to what the chooser
+    depends on (001, 003; Hirschman's dependence as vulnerability). ``open`` provokes
+    nobody. ``exposure`` from ``dependence``, (R, n, B)."""
+    leverage = pole.coercion[..., None, :] * pair_rows(pair.pressure, rows) * exposure
+    n_poles = exposure.shape[-1]
+    columns = []
+    for b in range(n_poles):
+        total = -leverage[..., 0] * rivalry[0, b]
+        for p in range(1, n_poles):
+            total = total - leverage[..., p] * rivalry[p, b]
+        columns.append(total)
+    return with_outside(np.stack(columns, axis=-1))
+
+
+# --- composition ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """What every chooser sees at the start of a tick (all decide from the same one).
 
-    alignment: (R, N) option index; members: (R, K, N) indicators; power: (R, B);
-    threat: (R, B, N) (``threat_from_poles``); offers: (R, B, N) US$ bn a year; credibility: (R, B).
+    security, economy: (R, N) option indices; power: (R, P, N) regional power of each
+    security bloc; threat: (R, B, N); offers: (R, B, N) US$ bn a year; credibility: (R, B).
     """
 
-    alignment: IntArray
-    members: FloatArray
+    security: IntArray
+    economy: IntArray
     power: FloatArray
     threat: FloatArray
     offers: FloatArray
@@ -446,203 +615,87 @@ def utility_terms(
     pole: PoleParams,
     pair: PairParams,
     affinity: FloatArray,
+    rivalry: FloatArray,
+    sec: IntArray,
     weights: Any,
     dynamics: Any,
     stance: Scalar,
-    cost_matrix: FloatArray,
     rows: slice,
-) -> dict[str, OptionValues]:
-    """Every named utility term, weighted, for the chooser rows ``rows``.
+) -> Terms:
+    """Every named term, weighted, for the chooser rows ``rows``, in both dimensions.
 
-    Each term is an ``OptionValues``: its value for each bloc and for hedging;
-    ``OptionValues.joined`` gives it for every option, (R, n, K). Terms that depend on
-    parameters only keep their natural shape (no batch axis unless the parameters have
-    one) and broadcast against the others. The terms add up to the utility of each option.
     ``weights`` is a UtilityWeights and ``dynamics`` a Dynamics (floats, or arrays over
     runs in a batch of parameter points, see ``studies/points.py``).
     """
-    access = dynamics.hedge_access
-    current = snap.alignment[..., rows]
-    threat_rows = pair_rows(snap.threat, rows)
+    n_sec = len(sec)
     n_poles = pole.budget_bn.shape[-1]
-    return {
-        "protection": protection_term(
-            state, pole, pair, snap.credibility, rows, access, weights.protection
-        ),
-        "coercion": coercion_term(threat_rows, dynamics.hedge_provocation, weights.coercion),
-        "grievance": grievance_term(pair, rows, access).scaled(weights.grievance),
-        "stance": stance_term(snap.power, threat_rows, stance, weights.stance),
-        "trade": trade_term(pole, pair, rows, access).scaled(weights.trade),
-        "inducements": inducement_term(
-            state, snap.offers, snap.credibility, rows, access, weights.inducements
-        ),
-        "remittances": remittance_term(state, pair, rows, access).scaled(weights.remittances),
-        "transit": transit_term(pair, rows, access).scaled(weights.transit),
-        "conditionality": conditionality_term(state, pair, rows, access).scaled(
-            weights.conditionality
-        ),
-        "regime_security": regime_security_term(state, pole, rows, access).scaled(
-            weights.regime_security
-        ),
-        "autonomy": autonomy_term(state, rows, n_poles).scaled(weights.autonomy),
-        "soft_power": soft_power_term(pole, pair, snap.years, rows, access).scaled(
-            weights.soft_power
-        ),
-        "peer": peer_term(affinity, snap.members, rows, weights.peer),
-        "switching": switching_term(current, cost_matrix, dynamics.switching_cost),
+    threat_rows = pair_rows(snap.threat, rows)
+    all_poles = np.arange(n_poles)
+    members = security_membership(snap.security, n_sec + 1)
+    security = {
+        "protection": weights.protection
+        * protection_term(state, pole, pair, snap.credibility, rows, sec),
+        "coercion": weights.coercion * coercion_term(threat_rows, rivalry, sec),
+        "stance": weights.stance
+        * stance_term(pair_rows(snap.power, rows), threat_rows, stance, sec),
+        "grievance": weights.grievance * grievance_term(pair, rows, sec),
+        "regime_security": weights.regime_security * regime_security_term(state, pole, rows, sec),
+        "soft_power": weights.soft_power * soft_power_term(pole, pair, snap.years, rows, sec),
+        "conditionality": weights.conditionality * conditionality_term(state, pair, rows, sec),
+        "autonomy": weights.autonomy * autonomy_term(state, rows, n_sec),
+        "peer": weights.peer * peer_term(affinity, members, rows),
+        "switching": switching_term(snap.security[..., rows], n_sec + 1, dynamics.switching_cost),
     }
+    exposure = dependence(state, pair, rows)
+    economy = {
+        "trade": weights.trade * trade_term(pole, pair, rows),
+        "inducements": weights.inducements
+        * inducement_term(state, snap.offers, snap.credibility, rows),
+        "remittances": weights.remittances * remittance_term(state, pair, rows),
+        "transit": weights.transit * transit_term(pair, rows),
+        "economic_coercion": weights.economic_coercion
+        * economic_coercion_term(pole, pair, exposure, rivalry, rows),
+        "conditionality": weights.conditionality
+        * conditionality_term(state, pair, rows, all_poles),
+        "autonomy": weights.autonomy * autonomy_term(state, rows, n_poles),
+        "switching": switching_term(
+            snap.economy[..., rows], n_poles + 1, dynamics.economic_switching_cost
+        ),
+    }
+    return Terms(security, economy)
 
 
-def total_utility(terms: dict[str, OptionValues], names: tuple[str, ...] = TERMS) -> FloatArray:
-    """Sum of the named terms for every option, (R, n, K), left to right in ``TERMS`` order.
-
-    Each element gets the same additions in the same order whatever the batch size:
-    terms are added at their own shape (parameter-only terms first, before anything has a
-    batch axis), blocs and hedging apart, and joined once at the end.
-    """
-    blocs = _running_sum([terms[name].blocs for name in names])
-    hedge = _running_sum([terms[name].hedge for name in names])
-    return with_hedge(blocs, hedge)
-
-
-def _running_sum(values: list[FloatArray]) -> FloatArray:
-    """values[0] + values[1] + ... left to right (the same numbers as the plain
-    expression, without a new array per addition)."""
-    if len(values) == 1:
-        return np.asarray(values[0])
-    total = np.add(values[0], values[1], order="F")
-    for value in values[2:]:
-        total = add_into(total, value)
-    return total
-
-
-def add_into(total: FloatArray, value: Any) -> FloatArray:
-    """total + value: in place when ``total`` (an array the caller owns) already has the
-    result's shape, else a new array in Fortran order (a batch axis appeared)."""
-    shape = np.shape(value)
-    if shape == total.shape or total.shape == np.broadcast_shapes(total.shape, shape):
-        return np.add(total, value, out=total)
-    return np.add(total, value, order="F")
-
-
-# --- poles ----------------------------------------------------------------------------
-
-
-def bloc_margins(utility: FloatArray, n_poles: int) -> FloatArray:
-    """Margin of each bloc over the chooser's best alternative, (R, B, N).
-
-    U_b - max_{k != b} U_k from last tick's utilities (R, N, K): near zero, the chooser
-    is pivotal or wavering for that bloc (``spending_offers`` turns it into leverage).
-    """
-    n_options = utility.shape[-1]
-    columns = [utility[..., k] for k in range(n_options)]
-    # the best option before k and the best after k (max is exact): the best
-    # alternative to bloc b is the larger of the two, with no re-scan per bloc
-    best_before = {1: columns[0]}
-    for k in range(2, n_options):
-        best_before[k] = np.maximum(best_before[k - 1], columns[k - 1])
-    best_after = {n_options - 2: columns[n_options - 1]}
-    for k in range(n_options - 3, -1, -1):
-        best_after[k] = np.maximum(columns[k + 1], best_after[k + 1])
-    margins = batch_empty((*utility.shape[:-2], n_poles, utility.shape[-2]), utility.dtype)
-    for b in range(n_poles):  # blocs come before the hedge, so best_after[b] exists
-        best_other = best_after[b] if b == 0 else np.maximum(best_before[b], best_after[b])
-        np.subtract(columns[b], best_other, out=margins[..., b, :])
-    return margins
-
-
-def spending_offers(
-    pole: PoleParams,
-    pair: PairParams,
-    state: StateParams,
-    margins: FloatArray,
-    margin_scale: Scalar,
-    poles: slice,
-) -> FloatArray:
-    """Each pole's offer to each chooser, US$ bn a year, (R, b, N) for pole rows ``poles``.
-
-    A pole splits its budget in proportion to focus * proximity * (1 + leverage *
-    wavering), wavering = 1 / (1 + |margin| / margin_scale): the leverage of the weak
-    -- pivotal or wavering states extract larger inducements (Belarus and Armenia, 000,
-    002). A pole with proportional spending ignores wavering.
-    """
-    leverage = (pole.leverage * (1.0 - pole.proportional_spending))[..., poles, None]
-    base = pair.focus[..., poles, :] * pair.proximity[..., poles, :]
-    swing = margin_scale / (margin_scale + np.abs(margins[..., poles, :]))
-    weight = base + (base * leverage) * swing
-    per_weight = pole.budget_bn[..., poles] / np.maximum(sum_last_axis(weight), EPS)
-    return per_weight[..., None] * weight
-
-
-def next_credibility(credibility: FloatArray, target: FloatArray, recovery: Scalar) -> FloatArray:
-    """Credibility moves toward its (event-adjusted) target by ``recovery`` per tick:
-    trust lost to inconsistency returns slowly (000, 003)."""
-    return credibility + recovery * (target - credibility)
-
-
-def next_defection(
-    defection: FloatArray,
-    before: IntArray,
-    after: IntArray,
-    poles: slice,
-    hedge_option: int,
-    decay: Scalar,
-    hedge_fraction: float,
-) -> FloatArray:
-    """The poles' memory, (R, b, N) for pole rows ``poles``, of choosers leaving their
-    bloc: +1 for a move to a rival bloc, +hedge_fraction for a move to hedging,
-    decaying by ``decay`` per tick (a float or one value per run, (R, 1))."""
-    pole_ids = np.arange(hedge_option)[poles, None]
-    left = (before[..., None, :] == pole_ids) & (after[..., None, :] != pole_ids)
-    jump = np.where(after == hedge_option, FLOAT(hedge_fraction), FLOAT(1.0))[..., None, :]
-    keep = 1.0 - decay
-    if isinstance(keep, np.ndarray) and keep.ndim:
-        keep = keep[..., None]
-    return keep * defection + np.where(left, jump, FLOAT(0.0))
-
-
-# --- decisions ------------------------------------------------------------------------
+# --- decisions --------------------------------------------------------------------------
 
 
 def gumbel_from_uniform(u: Any) -> FloatArray:
     """Standard Gumbel noise, float32, from float32 uniforms in [0, 1): -log(-log(u)).
 
-    Single precision is ample for noise and several times faster; the tail is cut at
-    about 16.6 (u = 1 - 2**-24), and u = 0 gives -inf (that option is not picked).
+    Single precision is ample for noise; the tail is cut at about 16.6 (u = 1 - 2**-24),
+    and u = 0 gives -inf (that option is not picked).
     """
     with np.errstate(divide="ignore"):
         return np.asarray(-np.log(-np.log(np.asarray(u, dtype=np.float32))))
 
 
 def choose(
-    utility: FloatArray,
-    security: FloatArray,
-    current: IntArray,
-    gumbel: FloatArray,
-    rule: str,
-    rationality: Scalar,
+    utility: FloatArray, current: IntArray, gumbel: FloatArray, rule: str, rationality: Scalar
 ) -> IntArray:
-    """The option each chooser picks, (R, n), from utilities (R, n, K).
+    """The option each chooser picks in one dimension, (R, n), from utilities (R, n, D).
 
-    best_response: argmax of utility, staying put on ties. logit: argmax of
-    rationality * U + Gumbel noise, i.e. P(k) = softmax(rationality * U)_k (quantal
-    response). balancing / bandwagoning: the best response to the security terms alone
-    (the caller computes them with the stance forced to +1 / -1).
+    logit: argmax of rationality * U + Gumbel noise, i.e. P(k) = softmax(rationality *
+    U)_k (quantal response). Any other rule: the argmax of U, staying put on ties (the
+    realist rules pass the security utility of ``REALIST_TERMS``).
     """
     if rule == "logit":
         return first_argmax(rationality * utility + gumbel)[0]
-    score = security if rule in ("balancing", "bandwagoning") else utility
-    best, top = first_argmax(score)
-    stay = np.take_along_axis(score, current[..., None], axis=-1)[..., 0] >= top
+    best, top = first_argmax(utility)
+    stay = np.take_along_axis(utility, current[..., None], axis=-1)[..., 0] >= top
     return np.asarray(np.where(stay, current, best), dtype=np.int64)
 
 
 def first_argmax(score: FloatArray) -> tuple[IntArray, FloatArray]:
-    """Index of the first maximum over the last axis (as ``np.argmax``) and the maximum.
-
-    A scan over the K options: it keeps the memory order of ``score``, where
-    ``np.argmax`` on a short last axis runs one tiny loop per chooser.
-    """
+    """Index of the first maximum over the last axis (as ``np.argmax``) and the maximum."""
     top = score[..., 0]
     best = np.zeros_like(top, dtype=np.int64)
     for k in range(1, score.shape[-1]):
@@ -654,7 +707,7 @@ def first_argmax(score: FloatArray) -> tuple[IntArray, FloatArray]:
 
 
 def choice_probabilities(utility: FloatArray, rationality: float) -> FloatArray:
-    """Logit (quantal response) probabilities of each option, (..., K); sums to one."""
+    """Logit (quantal response) probabilities of each option, (..., D); sums to one."""
     scaled = rationality * utility
     scaled = scaled - scaled.max(axis=-1, keepdims=True)
     weights = np.exp(scaled)

@@ -27,20 +27,21 @@ from alignment_sim.model.world import FLOAT, FloatArray, IntArray, World
 from alignment_sim.studies.outcomes import option_shares
 
 
-def bloc_share(option: str) -> Any:
-    """A model reporter: share of choosers in ``option`` (for DataCollector)."""
+def label_share(label: str) -> Any:
+    """A model reporter: share of choosers whose profile has the record label ``label``
+    (russia, china, west, hedge; for DataCollector)."""
 
     def reporter(model: AlignmentModel) -> float:
-        options = model.world.options
-        shares = option_shares(model.alignment_vector(), len(options))
-        return float(shares[0, options.index(option)])
+        space = model.world.space
+        labels = space.label_codes[model.alignment_vector()]
+        return float(option_shares(labels, len(space.labels))[0, space.labels.index(label)])
 
-    reporter.__name__ = f"share_{option}"
+    reporter.__name__ = f"share_{label}"
     return reporter
 
 
 class AlignmentModel(mesa.Model):
-    """Regional alignment: states choose among blocs and hedging each tick.
+    """Regional alignment: states choose a security and an economic alignment each tick.
 
     Args:
         config: the full typed configuration (``default_config()`` gives the default).
@@ -84,12 +85,14 @@ class AlignmentModel(mesa.Model):
             self.world, config.ticks, np.array([run_seed]), self.inputs.program.names
         )
         self.datacollector = mesa.DataCollector(
-            model_reporters={f"share_{o}": bloc_share(o) for o in self.world.options}
+            model_reporters={f"share_{label}": label_share(label) for label in self.world.labels}
         )
         self.datacollector.collect(self)
         self.snapshot: kernels.Snapshot
         self.gumbel: FloatArray
-        self.margins: FloatArray
+        self.margins: FloatArray = np.full(
+            (1, self.world.n_poles, self.world.n_states), kernels.NO_MARGIN, dtype=FLOAT
+        )
 
     # --- views of the agents' state, as batch arrays with R = 1 ---------------------
 
@@ -99,16 +102,14 @@ class AlignmentModel(mesa.Model):
         return np.stack([np.asarray(getattr(agent, attribute)) for agent in ordered])[None]
 
     def alignment_vector(self) -> IntArray:
-        return self._by_index(self.choosers, "alignment").astype(np.int64)
+        """(1, N) profile indices."""
+        return self._by_index(self.choosers, "profile").astype(np.int64)
 
-    def choices(self) -> IntArray:
-        return self._by_index(self.choosers, "pending").astype(np.int64)
+    def security_vector(self) -> IntArray:
+        return self._by_index(self.choosers, "security").astype(np.int64)
 
-    def utility_matrix(self) -> FloatArray:
-        return self._by_index(self.choosers, "utility")
-
-    def defection_matrix(self) -> FloatArray:
-        return self._by_index(self.pole_agents, "defection")
+    def economy_vector(self) -> IntArray:
+        return self._by_index(self.choosers, "economy").astype(np.int64)
 
     def credibility_vector(self) -> FloatArray:
         return self._by_index(self.pole_agents, "credibility").astype(FLOAT)
@@ -134,16 +135,19 @@ class AlignmentModel(mesa.Model):
         active = active_events(self.starts, self.inputs.program, tick)
         self.params = apply_events(world, self.inputs.program, active, tick)
 
-        alignment = self.alignment_vector()
-        self.margins = kernels.bloc_margins(self.utility_matrix(), world.n_poles)
+        security, economy = self.security_vector(), self.economy_vector()
+        sec = world.security_poles
         credibility = self.credibility_vector()
+        members = kernels.pole_members(security, economy, sec, world.n_poles)
         for pole in self.pole_agents:
-            pole.plan()
-        members = kernels.membership(alignment, len(world.options))
+            pole.plan(members)
+        in_bloc = kernels.security_members(security, len(sec))
         self.snapshot = kernels.Snapshot(
-            alignment=alignment,
-            members=members,
-            power=kernels.bloc_power(self.params[1], self.params[0], members),
+            security=security,
+            economy=economy,
+            power=kernels.regional_power(
+                self.params[1], self.params[0], self.params[2], in_bloc, sec
+            ),
             threat=self._pole_rows("threat"),
             offers=self._pole_rows("offers"),
             credibility=credibility,
@@ -159,13 +163,16 @@ class AlignmentModel(mesa.Model):
             pole.advance()
 
         ordered = sorted(self.choosers, key=lambda agent: agent.index)
-        stacked = {name: np.stack([a.terms[name] for a in ordered])[None] for name in kernels.TERMS}
-        terms = {name: kernels.OptionValues(v[..., :-1], v[..., -1]) for name, v in stacked.items()}
+        u_sec = np.stack([a.security_utility for a in ordered])[None]
+        u_econ = np.stack([a.economy_utility for a in ordered])[None]
+        terms = stack_rows([a.terms for a in ordered if a.terms is not None])
+        self.margins = kernels.economic_margins(u_econ, terms.economy["inducements"])
         self.trajectory.add(
             tick,
             TickOutput(
                 choice=self.alignment_vector(),
-                utility=self.utility_matrix(),
+                security_utility=u_sec,
+                economy_utility=u_econ,
                 terms=terms,
                 offers=self.snapshot.offers,
                 credibility=credibility,
@@ -183,3 +190,16 @@ class AlignmentModel(mesa.Model):
         while self.running and self.tick < self.config.ticks:
             self.step()
         return self.trajectory
+
+
+def stack_rows(rows: list[kernels.Terms]) -> kernels.Terms:
+    """The agents' rows of the terms, (..., 1, D) each, as one ``Terms`` over choosers."""
+
+    def stacked(part: str) -> dict[str, FloatArray]:
+        names = getattr(rows[0], part)
+        return {
+            name: np.concatenate([getattr(row, part)[name] for row in rows], axis=-2)
+            for name in names
+        }
+
+    return kernels.Terms(stacked("security"), stacked("economy"))

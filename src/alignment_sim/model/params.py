@@ -20,9 +20,14 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from alignment_sim.errors import ConfigError
+from alignment_sim.model.alignment import HEDGE, OptionSpace
 
-HEDGE = "hedge"
-"""Name of the non-bloc option: a multi-vector policy balancing between poles."""
+RESERVED_POLE_NAMES = ("none", "open", "hedge")
+"""Names a pole may not take: the outside options and the record's non-bloc label
+(``model.alignment``)."""
+SECURITY_ONLY_POLE_FIELDS = ("regime_support", "soft_power")
+"""Pole fields that enter only the security choice (kernels.regime_security_term,
+soft_power_term): a pole without a security option must leave them at 0."""
 
 DECISION_RULES = ("best_response", "logit", "balancing", "bandwagoning")
 SPENDING_POLICIES = ("leverage", "proportional")
@@ -132,7 +137,6 @@ POLE_DOMAINS = {
     "soft_power_floor": UNIT,
     "soft_power_fade_per_year": Domain(0.0, LARGE, "a rate per year"),
     "coercion": UNIT,
-    "escalation": SCALE,
     "leverage": SCALE,
 }
 STATE_DOMAINS = {"threat_exposure": UNIT, "autonomy": UNIT}
@@ -142,12 +146,9 @@ WEIGHT_DOMAIN = Domain(0.0, LARGE, "a weight")
 DYNAMICS_DOMAINS = {
     "stance": Domain(-1.0, 1.0),
     "switching_cost": Domain(0.0, LARGE, "a cost in utility units"),
-    "hedge_access": SHARE,
-    "hedge_provocation": SHARE,
-    "hedge_switch_fraction": SHARE,
+    "economic_switching_cost": Domain(0.0, LARGE, "a cost in utility units"),
     "margin_scale": Domain(1e-9, LARGE, "a positive utility scale"),
     "credibility_recovery": SHARE,
-    "defection_decay": SHARE,
 }
 RATIONALITY_DOMAIN = Domain(0.0, MAX_RATIONALITY, "a rationality (utility units^-1)")
 OPTIONAL_POLE_FIELDS = ("capital_lat", "capital_lon", "capability")
@@ -224,17 +225,31 @@ class PoleSpec:
     soft_power_floor: float = 0.0
     soft_power_fade_per_year: float = 0.0
     coercion: float = 0.0
-    escalation: float = 0.0
     leverage: float = 0.0
     spending: str = "leverage"
+    security: bool = True
+    rivalry: dict[str, float] = field(default_factory=dict)
     color: str = "#888888"
     source: str = ""
 
     def validate(self, path: str) -> None:
-        if not is_lower_identifier(self.name) or self.name == HEDGE:
+        if not is_lower_identifier(self.name) or self.name in RESERVED_POLE_NAMES:
             raise ConfigError(
-                f"{path}.name", self.name, f"a lower-case identifier other than '{HEDGE}'"
+                f"{path}.name",
+                self.name,
+                f"a lower-case identifier other than {', '.join(RESERVED_POLE_NAMES)}",
             )
+        if not isinstance(self.security, bool):
+            raise ConfigError(f"{path}.security", self.security, "true or false")
+        if not self.security:
+            for name in SECURITY_ONLY_POLE_FIELDS:
+                if getattr(self, name) not in (0, 0.0):
+                    raise ConfigError(
+                        f"{path}.{name}",
+                        getattr(self, name),
+                        "0 for a pole that offers no security (security: false)",
+                        f"{name} enters only the security choice, where this pole is no option.",
+                    )
         if self.attribute_state is None and (
             self.capital_lat is None or self.capital_lon is None or self.capability is None
         ):
@@ -289,7 +304,8 @@ class StateSpec:
     overrides: dict[str, float] = field(default_factory=dict)
     source: str = ""
 
-    def validate(self, path: str, poles: list[str], year: int) -> None:
+    def validate(self, path: str, space: OptionSpace, year: int) -> None:
+        poles = list(space.poles)
         if not is_lower_identifier(self.name):
             raise ConfigError(f"{path}.name", self.name, "a lower-case identifier")
         if not self.attribute_state:
@@ -319,12 +335,8 @@ class StateSpec:
             )
         for name, value in self.overrides.items():
             attribute_domain(name).check(f"{path}.overrides.{name}", value)
-        options = [*poles, HEDGE]
         for key, option in self.initial.items():
-            if option not in options:
-                raise ConfigError(
-                    f"{path}.initial.{key}", option, f"an option ({', '.join(options)})"
-                )
+            space.resolve(f"{path}.initial.{key}", option)
         if str(year) not in self.initial:
             raise ConfigError(
                 f"{path}.initial", dict(self.initial), f"an entry for the attributes year {year}"
@@ -423,12 +435,27 @@ class RegionSpec:
             pole.validate(f"{path}.poles[{i}]")
         pole_names = [p.name for p in self.poles]
         _check_unique(f"{path}.poles", pole_names)
+        for i, pole in enumerate(self.poles):
+            for other, value in pole.rivalry.items():
+                key = f"{path}.poles[{i}].rivalry.{other}"
+                if other not in pole_names or other == pole.name:
+                    others = [name for name in pole_names if name != pole.name]
+                    raise ConfigError(
+                        key, value, f"a key naming another pole ({', '.join(others)})"
+                    )
+                SHARE.check(key, value)
+        if not any(pole.security for pole in self.poles):
+            raise ConfigError(
+                f"{path}.poles",
+                pole_names,
+                "at least one pole that offers security (security: true)",
+            )
         for i, state in enumerate(self.states):
             checked = state
             if self.calendar and str(self.year) not in state.initial:
                 # the start may come from the record: build_world resolves it (or refuses)
                 checked = replace(state, initial={**state.initial, str(self.year): HEDGE})
-            checked.validate(f"{path}.states[{i}]", pole_names, self.year)
+            checked.validate(f"{path}.states[{i}]", self.option_space, self.year)
         calendar_rules = self.budget_rules if self.calendar else {}  # read by calendar runs only
         for pole_name, rule in calendar_rules.items():
             key = f"{path}.budget_rules.{pole_name}"
@@ -465,6 +492,11 @@ class RegionSpec:
         return [p.name for p in self.poles]
 
     @property
+    def option_space(self) -> OptionSpace:
+        """The profiles this region's choosers choose among (``model.alignment``)."""
+        return OptionSpace(tuple(self.pole_names), tuple(p.security for p in self.poles))
+
+    @property
     def state_names(self) -> list[str]:
         return [s.name for s in self.states]
 
@@ -498,6 +530,7 @@ class UtilityWeights:
     regime_security: float = 1.0
     autonomy: float = 1.0
     soft_power: float = 1.0
+    economic_coercion: float = 1.0
     peer: float = 0.5
 
     def validate(self, path: str = "weights") -> None:
@@ -517,12 +550,9 @@ class Dynamics:
 
     stance: float = 0.0
     switching_cost: float = 1.0
-    hedge_access: float = 0.45
-    hedge_provocation: float = 0.4
-    hedge_switch_fraction: float = 0.5
+    economic_switching_cost: float = 1.0
     margin_scale: float = 0.5
     credibility_recovery: float = 0.1
-    defection_decay: float = 0.1
 
     def validate(self, path: str = "dynamics") -> None:
         for name, domain in DYNAMICS_DOMAINS.items():
@@ -540,7 +570,7 @@ class DecisionParams:
     """
 
     rule: str = "logit"
-    rationality: float = 8.0
+    rationality: float = 4.0
 
     def validate(self, path: str = "decision") -> None:
         if self.rule not in DECISION_RULES:

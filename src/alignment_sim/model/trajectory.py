@@ -13,113 +13,165 @@ import numpy as np
 import pandas as pd
 
 from alignment_sim.model.inputs import TickOutput
-from alignment_sim.model.kernels import TERMS
+from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS
 from alignment_sim.model.world import FloatArray, World
 from alignment_sim.studies import outcomes
 from alignment_sim.studies.outcomes import option_shares
 
-__all__ = ["Trajectory", "option_shares"]
+__all__ = ["RECORDED_ARRAYS", "Trajectory", "option_shares"]
+
+
+RECORDED_ARRAYS = (
+    "alignment",
+    "security_utility",
+    "economy_utility",
+    "security_terms",
+    "economy_terms",
+    "offers",
+    "credibility",
+    "power",
+    "active",
+)
+"""Every array a ``Trajectory`` records, over (run, tick, ...): what is concatenated,
+compared between the Mesa model and the engine, and checked for identity."""
 
 
 @dataclass
 class Trajectory:
-    """Arrays over (run, tick, ...) for R runs of T ticks; tick 0 is the start."""
+    """Arrays over (run, tick, ...) for R runs of T ticks; tick 0 is the start.
+
+    ``alignment`` holds profile indices (``World.options``); each dimension's utilities
+    and terms are kept on that dimension's options (S security, E economic).
+    """
 
     world: World
     ticks: int
     seeds: np.ndarray
     event_names: tuple[str, ...]
-    alignment: np.ndarray = field(init=False)  # (R, T+1, N) int8
-    utility: FloatArray = field(init=False)  # (R, T, N, K)
-    terms: FloatArray = field(init=False)  # (R, T, N, K, n_terms)
+    alignment: np.ndarray = field(init=False)  # (R, T+1, N) int8 profile index
+    security_utility: FloatArray = field(init=False)  # (R, T, N, S)
+    economy_utility: FloatArray = field(init=False)  # (R, T, N, E)
+    security_terms: FloatArray = field(init=False)  # (R, T, N, S, len(SECURITY_TERMS))
+    economy_terms: FloatArray = field(init=False)  # (R, T, N, E, len(ECONOMIC_TERMS))
     offers: FloatArray = field(init=False)  # (R, T, B, N)
     credibility: FloatArray = field(init=False)  # (R, T, B)
-    power: FloatArray = field(init=False)  # (R, T, B)
+    power: FloatArray = field(init=False)  # (R, T, P, N)
     active: np.ndarray = field(init=False)  # (R, T, E) bool
 
     def __post_init__(self) -> None:
         R, T = len(self.seeds), self.ticks
         N, B = self.world.n_states, self.world.n_poles
-        K = B + 1
+        S, E = self.world.space.n_security, self.world.space.n_economy
         self.alignment = np.zeros((R, T + 1, N), dtype=np.int8)
         self.alignment[:, 0] = self.world.initial_alignment
-        self.utility = np.full((R, T, N, K), np.nan)
-        self.terms = np.full((R, T, N, K, len(TERMS)), np.nan)
+        self.security_utility = np.full((R, T, N, S), np.nan)
+        self.economy_utility = np.full((R, T, N, E), np.nan)
+        self.security_terms = np.full((R, T, N, S, len(SECURITY_TERMS)), np.nan)
+        self.economy_terms = np.full((R, T, N, E, len(ECONOMIC_TERMS)), np.nan)
         self.offers = np.full((R, T, B, N), np.nan)
         self.credibility = np.full((R, T, B), np.nan)
-        self.power = np.full((R, T, B), np.nan)
+        self.power = np.full((R, T, S - 1, N), np.nan)
         self.active = np.zeros((R, T, len(self.event_names)), dtype=bool)
 
     def add(self, tick: int, out: TickOutput, runs: slice = slice(None)) -> None:
         """Store tick ``tick`` (1..T) of the runs ``runs``."""
         t = tick - 1
         self.alignment[runs, tick] = out.choice
-        self.utility[runs, t] = out.utility
-        for n, name in enumerate(TERMS):
-            self.terms[runs, t, :, :, n] = out.terms[name].joined()
+        self.security_utility[runs, t] = out.security_utility
+        self.economy_utility[runs, t] = out.economy_utility
+        for n, name in enumerate(SECURITY_TERMS):
+            self.security_terms[runs, t, ..., n] = out.terms.security[name]
+        for n, name in enumerate(ECONOMIC_TERMS):
+            self.economy_terms[runs, t, ..., n] = out.terms.economy[name]
         self.offers[runs, t] = out.offers
         self.credibility[runs, t] = out.credibility
-        self.power[runs, t] = np.broadcast_to(out.power, self.power[runs, t].shape)
+        self.power[runs, t] = out.power
         self.active[runs, t] = out.active
 
     @property
     def n_runs(self) -> int:
         return len(self.seeds)
 
+    def profile_utility(self) -> FloatArray:
+        """U(s, e) of every profile, (R, T, N, K)."""
+        space = self.world.space
+        return np.take(self.security_utility, space.profile_security, axis=-1) + np.take(
+            self.economy_utility, space.profile_economy, axis=-1
+        )
+
+    def labels(self) -> np.ndarray:
+        """(R, T+1, N) each state's record label as an index into ``World.labels``."""
+        return np.asarray(self.world.space.label_codes[self.alignment.astype(np.int64)])
+
     def trajectory_frame(self, run: int = 0) -> pd.DataFrame:
-        """One row per tick x state: the option chosen, hedging, and every utility term."""
-        world = self.world
-        options, N, T = world.options, world.n_states, self.ticks
+        """One row per tick x state: the profile, its two parts and its label, whether
+        the state switched, and each dimension's utilities and terms by option."""
+        world, space = self.world, self.world.space
+        N, T = world.n_states, self.ticks
         ticks = np.repeat(np.arange(T + 1), N)
         align = self.alignment[run].astype(int)
         chosen = align.reshape(-1)
         previous = np.vstack([align[:1], align[:-1]]).reshape(-1)
-        utility = np.vstack([np.full((1, N, len(options)), np.nan), self.utility[run]])
-        lean = np.argmax(np.nan_to_num(utility[..., : world.n_poles], nan=-np.inf), axis=-1)
         frame: dict[str, Any] = {
             "seed": np.full(len(ticks), int(self.seeds[run])),
             "tick": ticks,
             "year": np.array([world.year_of_tick(t) for t in range(T + 1)]).repeat(N),
             "state": np.tile(np.array(world.states), T + 1),
-            "alignment": np.array(options)[chosen],
-            "lean": np.where(
-                ticks == 0, np.array(options)[chosen], np.array(world.poles)[lean.reshape(-1)]
-            ),
-            "hedging": chosen == world.hedge_index,
+            "alignment": np.array(world.options)[chosen],
+            "security": np.array(space.security_options)[space.profile_security[chosen]],
+            "economy": np.array(space.economic_options)[space.profile_economy[chosen]],
+            "label": np.array(space.profile_labels)[chosen],
             "switched": chosen != previous,
         }
-        for k, option in enumerate(options):
-            frame[f"utility_{option}"] = utility[..., k].reshape(-1)
-        terms = np.vstack([np.full((1, N, len(options), len(TERMS)), np.nan), self.terms[run]])
-        for n, name in enumerate(TERMS):
+        for dimension, options, utility, terms, names in (
+            (
+                "security",
+                space.security_options,
+                self.security_utility,
+                self.security_terms,
+                SECURITY_TERMS,
+            ),
+            (
+                "economy",
+                space.economic_options,
+                self.economy_utility,
+                self.economy_terms,
+                ECONOMIC_TERMS,
+            ),
+        ):
+            u = np.vstack([np.full((1, N, len(options)), np.nan), utility[run]])
+            t_all = np.vstack([np.full((1, N, len(options), len(names)), np.nan), terms[run]])
             for k, option in enumerate(options):
-                frame[f"{name}_{option}"] = terms[..., k, n].reshape(-1)
+                frame[f"utility_{dimension}_{option}"] = u[..., k].reshape(-1)
+            for n, name in enumerate(names):
+                for k, option in enumerate(options):
+                    frame[f"{name}_{dimension}_{option}"] = t_all[..., k, n].reshape(-1)
         offers = np.vstack([np.full((1, world.n_poles, N), np.nan), self.offers[run]])
         for b, pole in enumerate(world.poles):
             frame[f"offer_{pole}_bn_usd"] = offers[:, b, :].reshape(-1)
         return pd.DataFrame(frame)
 
     def shares(self) -> FloatArray:
-        """Share of choosers in each option, (R, T+1, K); sums to one over K."""
-        return option_shares(self.alignment, len(self.world.options))
+        """Share of choosers with each record label, (R, T+1, L); sums to one over L."""
+        return option_shares(self.labels(), len(self.world.labels))
 
     def blocs_frame(self, run: int = 0) -> pd.DataFrame:
-        """One row per tick x option: members, shares, pole spending and credibility."""
+        """One row per tick x label (each pole, hedge): members, shares, capability
+        share, and the pole's spending and credibility."""
         world = self.world
-        options, T = world.options, self.ticks
+        labels, T = self.labels()[run], self.ticks
         rows = []
         for t in range(T + 1):
             cinc = world.params_for_tick(t)[0].capability  # the tick's year in a calendar run
-            align = self.alignment[run, t]
-            for k, option in enumerate(options):
-                member = align == k
+            for k, label in enumerate(world.labels):
+                member = labels[t] == k
                 is_bloc = k < world.n_poles
                 rows.append(
                     {
                         "seed": int(self.seeds[run]),
                         "tick": t,
                         "year": world.year_of_tick(t),
-                        "option": option,
+                        "label": label,
                         "is_bloc": is_bloc,
                         "members": int(member.sum()),
                         "member_states": ",".join(np.array(world.states)[member]),
@@ -165,7 +217,10 @@ class Trajectory:
             "initial_alignment": {
                 s: world.options[world.initial_alignment[i]] for i, s in enumerate(world.states)
             },
-            "final_shares": {o: float(shares[k]) for k, o in enumerate(world.options)},
+            "final_labels": {
+                s: world.space.profile_labels[final[i]] for i, s in enumerate(world.states)
+            },
+            "final_shares": {label: float(shares[k]) for k, label in enumerate(world.labels)},
             "n_switches": len(switches),
             "switches": switches,
             "time_to_stability": last_switch,

@@ -24,9 +24,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from alignment_sim.errors import ConfigError, DataError
+from alignment_sim.model.alignment import OptionSpace
 from alignment_sim.model.params import (
     ANY_FINITE,
-    HEDGE,
     LARGE,
     Domain,
     RegionSpec,
@@ -91,7 +91,6 @@ class PoleParams:
     soft_power: FloatArray
     soft_power_fade: FloatArray
     coercion: FloatArray
-    escalation: FloatArray
     leverage: FloatArray
     trade_factor: FloatArray
     proportional_spending: FloatArray
@@ -145,7 +144,6 @@ PARAM_DOMAINS: dict[str, dict[str, Domain]] = {
         "soft_power": _UNIT,
         "soft_power_fade": _OPEN,
         "coercion": _OPEN,  # the threat is in [0, ~2]: events may raise coercion above 1
-        "escalation": _OPEN,
         "leverage": _OPEN,
         "trade_factor": _OPEN,
         "proportional_spending": _UNIT,
@@ -180,7 +178,8 @@ def empty_imputed() -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class World:
-    """Arrays for one region at one data year. N choosers, B poles, K = B + 1 options.
+    """Arrays for one region at one data year. N choosers, B poles, K profiles
+    (``space``: S security options x E economic options, ``model.alignment``).
 
     ``state``, ``pole`` and ``pair`` hold the start year's parameters. A calendar world
     (``calendar`` set) also holds each later year's data-driven values; ``imputed`` lists
@@ -200,6 +199,8 @@ class World:
     pole: PoleParams
     pair: PairParams
     affinity: FloatArray
+    rivalry: FloatArray
+    space: OptionSpace
     initial_alignment: IntArray
     state_lat: FloatArray
     state_lon: FloatArray
@@ -236,7 +237,18 @@ class World:
 
     @property
     def options(self) -> tuple[str, ...]:
-        return (*self.poles, HEDGE)
+        """The profiles, ``"<security>/<economy>"``, in index order."""
+        return self.space.profiles
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The record labels a profile can get: the poles' names and ``hedge``."""
+        return self.space.labels
+
+    @property
+    def security_poles(self) -> IntArray:
+        """(P,) indices of the poles that offer security."""
+        return self.space.security_poles
 
     @property
     def n_states(self) -> int:
@@ -244,10 +256,6 @@ class World:
 
     @property
     def n_poles(self) -> int:
-        return len(self.poles)
-
-    @property
-    def hedge_index(self) -> int:
         return len(self.poles)
 
     def year_of_tick(self, tick: int) -> float:
@@ -487,17 +495,28 @@ def build_world(
 
     calendar: Calendar | None = None
     imputed = empty_imputed()
-    options = [*pole_names, HEDGE]
+    space = region.option_space
     if region.calendar:
         from alignment_sim.model.calendar import build_calendar, starting_alignment
 
         calendar, imputed = build_calendar(region, look, drivers)
         values = calendar.start_values
-        initial = starting_alignment(region, options)
+        initial = starting_alignment(region, space)
     else:
+        from alignment_sim.model.calendar import starting_profile
+
         values = read_data_values(region, look.get)
         initial = np.array(
-            [options.index(spec.initial[str(region.year)]) for spec in region.states],
+            [
+                starting_profile(
+                    space,
+                    f"region.states[{i}].initial.{region.year}",
+                    spec.initial[str(region.year)],
+                    spec.attribute_state,
+                    region.year,
+                )
+                for i, spec in enumerate(region.states)
+            ],
             dtype=np.int64,
         )
 
@@ -525,6 +544,11 @@ def build_world(
 
     def per_pole(attr: str) -> FloatArray:
         return np.array([float(getattr(p, attr)) for p in region.poles])
+
+    rivalry = np.zeros((B, B))
+    for p, pole in enumerate(region.poles):
+        for other, value in pole.rivalry.items():
+            rivalry[p, pole_names.index(other)] = value
 
     budget = calendar.start_budget if calendar is not None else per_pole("budget_bn_usd")
     return World(
@@ -557,7 +581,6 @@ def build_world(
                 soft_power=per_pole("soft_power"),
                 soft_power_fade=per_pole("soft_power_fade_per_year"),
                 coercion=per_pole("coercion"),
-                escalation=per_pole("escalation"),
                 leverage=per_pole("leverage"),
                 trade_factor=np.ones(B),
                 proportional_spending=np.array(
@@ -580,6 +603,8 @@ def build_world(
             )
         ),
         affinity=affinity.astype(FLOAT),
+        rivalry=rivalry.astype(FLOAT),
+        space=space,
         initial_alignment=initial,
         state_lat=lat,
         state_lon=lon,

@@ -32,7 +32,8 @@ from alignment_sim.studies import outcomes
 MANIFEST = "manifest.json"
 ERROR = "error.json"
 LABELS_FILE = "labels.parquet"
-"""The yearly labels of a run or study job (``studies.outcomes.label_table``)."""
+"""The yearly record labels (and profiles) of a run or study job
+(``studies.outcomes.label_table``)."""
 IMPUTED_FILE = "imputed.parquet"
 """The world's imputed values, written only when it has some (``write_imputed``)."""
 RUN_FILES = ("trajectory.parquet", "blocs.parquet", LABELS_FILE, "summary.json")
@@ -372,7 +373,8 @@ def write_run(
 
 
 def summary_text(trajectory: Trajectory, folder: Path | None = None, run: int = 0) -> str:
-    """A short readable account: where each state ended, who switched and when."""
+    """A short readable account: the final shares (record labels and each dimension),
+    where each state ended (profile and label), who switched and when."""
     world = trajectory.world
     summary = trajectory.summary(run)
     lines = [
@@ -381,12 +383,19 @@ def summary_text(trajectory: Trajectory, folder: Path | None = None, run: int = 
         f"months), seed {summary['seed']}"
     ]
     shares = ", ".join(f"{o} {v:.0%}" for o, v in summary["final_shares"].items())
-    lines.append(f"Final shares: {shares}")
-    lines.append("Where each state ended:")
-    for state, option in summary["final_alignment"].items():
+    lines.append(f"Final shares by record label: {shares}")
+    final = outcomes.share_series(trajectory.alignment[run : run + 1, -1:], world.space)
+    for dimension in outcomes.DIMENSIONS:
+        options = outcomes.dimension_options(world.space, dimension)
+        parts = ", ".join(
+            f"{o} {final[outcomes.share_name(dimension, o)][0, 0]:.0%}" for o in options
+        )
+        lines.append(f"  {dimension}: {parts}")
+    lines.append("Where each state ended (security/economy, record label):")
+    for state, profile in summary["final_alignment"].items():
         start = summary["initial_alignment"][state]
-        moved = "" if start == option else f"   (from {start})"
-        lines.append(f"  {state:<14}{option}{moved}")
+        moved = "" if start == profile else f"   (from {start})"
+        lines.append(f"  {state:<14}{profile:<16}{summary['final_labels'][state]}{moved}")
     if summary["switches"]:
         lines.append(f"Switches ({summary['n_switches']}):")
         for s in summary["switches"]:

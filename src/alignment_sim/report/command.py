@@ -6,9 +6,11 @@
 Inputs are study jobs (``runs.parquet`` ...), single runs (``trajectory.parquet`` ...) or
 any folder above them; only finished folders (with ``manifest.json``) are read. Runs are
 grouped by a label made of the parameters that differ between inputs, and each group is
-compared with the baseline group: bloc shares over time, each state's final alignment,
-outcome metrics with bootstrap intervals and effect sizes (paired by seed when the
-scenarios share seeds: common random numbers), and the utility terms that changed most.
+compared with the baseline group: the shares of the record labels and of each dimension's
+options over time, each state's final label and profile, outcome metrics
+(``studies.outcomes.OUTCOMES``) with bootstrap intervals and effect sizes (paired by seed
+when the scenarios share seeds: common random numbers), and the utility terms that changed
+most.
 The report is ``report.html`` (self-contained) plus the CSV tables behind it.
 """
 
@@ -46,6 +48,7 @@ from alignment_sim.report.stats import (
     term_drivers,
     wilson_interval,
 )
+from alignment_sim.studies.outcomes import OUTCOMES
 
 PROG = "alignment-sim-compare"
 DEFAULT_BOOTSTRAP = 2000
@@ -86,20 +89,24 @@ def choose_baseline(labels: list[str], wanted: str | None) -> str:
     )
 
 
-def outcome_metrics(groups: list[Group], options: list[str]) -> list[str]:
-    """The outcome columns every group has: counts, then final and mean shares."""
-    wanted = [
-        *COUNT_METRICS,
-        *(f"final_share_{o}" for o in options),
-        *(f"mean_share_{o}" for o in options),
-    ]
+def outcome_metrics(groups: list[Group]) -> list[str]:
+    """The outcome columns every group has: counts, then final shares, then mean shares
+    (record labels, then each dimension's options)."""
     present = set.intersection(*(set(g.runs.columns) for g in groups))
-    return [m for m in wanted if m in present]
+    columns = [c for c in ordered_union(g.runs.columns for g in groups) if c in present]
+    return [
+        *(m for m in COUNT_METRICS if m in present),
+        *(c for c in columns if c.startswith("final_share_")),
+        *(c for c in columns if c.startswith("mean_share_")),
+    ]
 
 
-def shares_table(groups: dict[str, Group], labels: list[str], options: list[str]) -> pd.DataFrame:
-    """Mean share of each option per scenario and tick, with a 95% t-interval over runs
-    (clipped to [0, 1], the range of a share)."""
+def shares_table(
+    groups: dict[str, Group], labels: list[str], shares: list[tuple[str, str]]
+) -> pd.DataFrame:
+    """Mean of each share (kind: label, security or economy; option) per scenario and
+    tick, with a 95% t-interval over runs (clipped to [0, 1], the range of a share); the
+    options of one kind sum to one at every tick."""
     parts = []
     for label in labels:
         sums = groups[label].ticks
@@ -110,6 +117,7 @@ def shares_table(groups: dict[str, Group], labels: list[str], options: list[str]
                     "label": label,
                     "tick": sums["tick"].to_numpy(),
                     "year": (sums["year_sum"] / sums["n"]).to_numpy(),
+                    "kind": sums["kind"].to_numpy(),
                     "option": sums["option"].to_numpy(),
                     "runs": sums["n"].to_numpy(),
                     "mean": ci["mean"].to_numpy(),
@@ -119,22 +127,28 @@ def shares_table(groups: dict[str, Group], labels: list[str], options: list[str]
             )
         )
     table = pd.concat(parts, ignore_index=True)
-    table["option"] = pd.Categorical(table["option"], categories=options, ordered=True)
+    order = {share: n for n, share in enumerate(shares)}
+    table["position"] = [order[s] for s in zip(table["kind"], table["option"], strict=True)]
     table["label"] = pd.Categorical(table["label"], categories=labels, ordered=True)
-    table = table.sort_values(["label", "option", "tick"], kind="stable")
-    table["option"] = table["option"].astype(str)
+    table = table.sort_values(["label", "position", "tick"], kind="stable")
     table["label"] = table["label"].astype(str)
-    return table.reset_index(drop=True)
+    return table.drop(columns="position").reset_index(drop=True)
 
 
 def probability_table(
-    groups: dict[str, Group], labels: list[str], states: list[str], options: list[str]
+    groups: dict[str, Group],
+    labels: list[str],
+    states: list[str],
+    options: list[str],
+    profiles: bool = False,
 ) -> pd.DataFrame:
-    """Each state's probability of ending in each option, per scenario (Wilson intervals)."""
+    """Each state's probability of ending with each record label (``options``), or in
+    each profile (``profiles``), per scenario (Wilson intervals)."""
     parts = []
     for label in labels:
         group = groups[label]
-        counts = group.finals.pivot(index="state", columns="option", values="count")
+        finals = group.profile_finals if profiles else group.finals
+        counts = finals.pivot(index="state", columns="option", values="count")
         values = counts.reindex(index=states, columns=options).fillna(0).to_numpy()
         parts.append(
             pd.DataFrame(
@@ -232,44 +246,70 @@ def _at_a_glance(
             f"d = {r.cohens_d:+.2f} ({'paired' if r.paired else 'unpaired'})"
             for r in rows.itertuples()
         ] or ["no outcome differs clearly from the baseline"]
-        top = drivers[drivers["label"] == label].head(3)["description"].tolist()
+        top = distinct_changes(drivers[drivers["label"] == label]).head(3)["description"].tolist()
         if top:
             points.append("largest term changes: " + "; ".join(top))
         out[label] = points
     return out
 
 
-def _section_shares(table: pd.DataFrame, labels: list[str], options: list[str]) -> Section:
-    section = Section(
-        "shares",
-        "Bloc shares over time",
-        "The share of states in each option (the blocs and hedging), averaged over each "
-        "scenario's runs, with a 95% confidence band for the mean (t-interval over runs). "
-        "Bands that do not overlap mark periods where the scenarios clearly differ.",
-    )
-    section.add_image(figures.shares_over_time(table, labels, options), "bloc shares over time")
+def _last_tick_table(table: pd.DataFrame, labels: list[str], kinds: list[str]) -> pd.DataFrame:
+    """The shares of ``kinds`` at each scenario's last tick: mean [95% interval]."""
     last = table[table["tick"] == table.groupby("label")["tick"].transform("max")]
+    last = last[last["kind"].isin(kinds)]
+    names = [figures.panel_title(k, o) for k, o in zip(last["kind"], last["option"], strict=True)]
     wide = last.assign(
+        name=names,
         value=[
             _fmt_interval(m, lo, hi)
             for m, lo, hi in zip(last["mean"], last["ci_low"], last["ci_high"], strict=True)
-        ]
-    ).pivot(index="label", columns="option", values="value")
+        ],
+    ).pivot(index="label", columns="name", values="value")
+    return wide.reindex(index=labels, columns=list(dict.fromkeys(names))).reset_index()
+
+
+def _section_shares(
+    table: pd.DataFrame, labels: list[str], shares: list[tuple[str, str]]
+) -> Section:
+    section = Section(
+        "shares",
+        "Bloc shares over time",
+        "The share of states with each record label (a bloc, or hedge: the record's rule "
+        "applied to a state's security and economic alignment), and the share in each "
+        "option of each dimension (security: a bloc or none; economy: a bloc or open), "
+        "averaged over each scenario's runs, with a 95% confidence band for the mean "
+        "(t-interval over runs). Bands that do not overlap mark periods where the "
+        "scenarios clearly differ.",
+    )
+    by_label = [s for s in shares if s[0] == "label"]
+    by_dimension = [s for s in shares if s[0] != "label"]
+    section.add_image(figures.shares_over_time(table, labels, by_label), "record-label shares")
+    section.add_image(
+        figures.shares_over_time(table, labels, by_dimension), "shares of each dimension"
+    )
     section.add_heading("Shares at the last tick: mean [95% interval]")
-    section.add_table(wide.reindex(index=labels, columns=options).reset_index())
+    section.add_table(_last_tick_table(table, labels, ["label"]))
+    section.add_table(_last_tick_table(table, labels, ["security", "economy"]))
     section.add_text("Every tick is in shares_over_time.csv.")
     return section
 
 
 def _section_alignment(
-    table: pd.DataFrame, labels: list[str], states: list[str], options: list[str], base: str
+    table: pd.DataFrame,
+    profile_table: pd.DataFrame,
+    labels: list[str],
+    states: list[str],
+    options: list[str],
+    profiles: list[str],
+    base: str,
 ) -> Section:
     section = Section(
         "alignment",
         "Where each state ends",
-        "The probability that each state is in each option at the end of the run: the "
+        "The probability that each state ends the run with each record label: the "
         "fraction of a scenario's runs that ended so (each row sums to 100%). The second "
-        "figure shows the change against the baseline (red: more likely, blue: less).",
+        "figure shows the change against the baseline (red: more likely, blue: less); the "
+        "last, the probability of each profile (security/economy) the labels come from.",
     )
     section.add_image(figures.alignment_heatmaps(table, labels, states, options), "final alignment")
     if len(labels) > 1:
@@ -283,7 +323,14 @@ def _section_alignment(
             ),
             "change of final alignment vs baseline",
         )
-    section.add_text("With 95% Wilson intervals in alignment_probability.csv.")
+    section.add_image(
+        figures.alignment_heatmaps(profile_table, labels, states, profiles),
+        "final profile",
+    )
+    section.add_text(
+        "With 95% Wilson intervals in alignment_probability.csv (labels) and "
+        "profile_probability.csv (profiles)."
+    )
     return section
 
 
@@ -292,10 +339,10 @@ def _section_outcomes(outcomes: pd.DataFrame, labels: list[str], n_boot: int) ->
         "outcomes",
         "Outcome metrics",
         f"Per scenario, the mean over runs with a bootstrap 95% interval ({n_boot} resamples "
-        "of the runs, percentile method). switches: changes of option over all states; "
-        "time_to_stability: the last tick anyone switched; states_switched: states that "
-        "moved at least once; final_share / mean_share: an option's share at the end and "
-        "averaged over the run.",
+        "of the runs, percentile method).",
+    )
+    section.add_list(
+        f"{name}: {what}" for name, what in OUTCOMES.items() if not name.endswith("<state>")
     )
     wide = outcomes.assign(
         value=[
@@ -353,33 +400,41 @@ def _section_effects(effect: pd.DataFrame, labels: list[str], base: str) -> Sect
     return section
 
 
+def distinct_changes(drivers: pd.DataFrame) -> pd.DataFrame:
+    """One row per change (``stats.term_drivers``' rank) of each scenario."""
+    return drivers.drop_duplicates(["label", "rank"])
+
+
 def _section_drivers(drivers: pd.DataFrame, labels: list[str], notes: list[str]) -> Section:
     section = Section(
         "drivers",
         "Which utility terms drove the differences",
-        "Each state's utility of each option is a sum of weighted terms (trade, protection, "
-        "inducements, ...). For each scenario, the change of every term's mean contribution "
-        "against the baseline, per state and option, ranked by size, with a bootstrap 95% "
-        "interval (paired by seed when possible). 'utility change' is the change of the "
-        "whole utility of that state and option. Choices depend on utility differences "
-        "between options, so a term that moves every option of a state alike changes no "
-        "choice.",
+        "Each state's utility of a profile (security/economy) is a sum of weighted terms "
+        "(protection, trade, inducements, ...): the terms of its security option plus those "
+        "of its economic option. For each scenario, the change of every term's mean "
+        "contribution against the baseline, per state and profile, ranked by size, with a "
+        "bootstrap 95% interval (paired by seed when possible). A term of one choice is the "
+        "same on every profile with that option ('west/*': security west, any economy; "
+        "'*/china': economy china, any security) and is listed once. 'utility change' is "
+        "the change of the whole utility of that state and profile (term_drivers.csv). "
+        "Choices depend on utility differences between options, so a term that moves "
+        "every option of a state alike changes no choice.",
     )
     for note in notes:
         section.add_text(note, "note")
     if drivers.empty:
         section.add_text("No term changes to show (one scenario, or no term tables).", "note")
         return section
-    section.add_image(figures.term_drivers(drivers, labels), "term drivers")
+    section.add_image(figures.term_drivers(distinct_changes(drivers), labels), "term drivers")
     for label in [label for label in labels if label in set(drivers["label"])]:
-        top = drivers[drivers["label"] == label].head(TOP_DRIVERS)
+        top = distinct_changes(drivers[drivers["label"] == label]).head(TOP_DRIVERS)
         section.add_heading(f"{label}: the {len(top)} largest changes")
         section.add_table(
             pd.DataFrame(
                 {
                     "rank": top["rank"],
                     "state": top["state"],
-                    "option": top["option"],
+                    "profiles": top["applies_to"],
                     "term": top["term"],
                     "baseline": top["mean_baseline"],
                     "scenario": top["mean_scenario"],
@@ -389,11 +444,10 @@ def _section_drivers(drivers: pd.DataFrame, labels: list[str], notes: list[str])
                             top["change"], top["ci_low"], top["ci_high"], strict=True
                         )
                     ],
-                    "utility change": top["utility_change"],
                 }
             )
         )
-    section.add_text("Every state, option and term is in term_drivers.csv.")
+    section.add_text("Every state, profile and term is in term_drivers.csv.")
     return section
 
 
@@ -494,6 +548,10 @@ class Comparison:
     baseline: str
     labels: list[str]
     options: list[str]
+    """The record labels."""
+    profiles: list[str]
+    shares: list[tuple[str, str]]
+    """Every share: (kind, option), ``studies.outcomes.share_kinds``."""
     states: list[str]
     groups: dict[str, Group]
     notes: list[FolderNote]
@@ -528,8 +586,10 @@ def compare(
     labels = [base, *(label for label in groups if label != base)]
     group_list = [groups[label] for label in labels]
     options = ordered_union(g.options for g in group_list)
+    profiles = ordered_union(g.profiles for g in group_list)
+    shares = ordered_union(g.shares for g in group_list)
     states = ordered_union(g.states for g in group_list)
-    metrics = outcome_metrics(group_list, options)
+    metrics = outcome_metrics(group_list)
     check_bootstrap_memory(n_boot, group_list, metrics)
     runs = {label: groups[label].runs for label in labels}
 
@@ -554,8 +614,9 @@ def compare(
             continue
         driver_parts.append(term_drivers(label, terms, base, base_terms, n_boot, seed))
     tables = {
-        "shares_over_time": shares_table(groups, labels, options),
+        "shares_over_time": shares_table(groups, labels, shares),
         "alignment_probability": probability_table(groups, labels, states, options),
+        "profile_probability": probability_table(groups, labels, states, profiles, True),
         "outcomes": outcomes,
         "effects": (
             pd.concat(effect_parts, ignore_index=True) if effect_parts else _empty_effects()
@@ -569,6 +630,8 @@ def compare(
         baseline=base,
         labels=labels,
         options=options,
+        profiles=profiles,
+        shares=shares,
         states=states,
         groups=groups,
         notes=notes,
@@ -615,8 +678,16 @@ def _write_files(comparison: Comparison, folder: Path, command: str) -> list[str
 
     effect, drivers = tables["effects"], tables["term_drivers"]
     sections = [
-        _section_shares(tables["shares_over_time"], labels, c.options),
-        _section_alignment(tables["alignment_probability"], labels, c.states, c.options, base),
+        _section_shares(tables["shares_over_time"], labels, c.shares),
+        _section_alignment(
+            tables["alignment_probability"],
+            tables["profile_probability"],
+            labels,
+            c.states,
+            c.options,
+            c.profiles,
+            base,
+        ),
         _section_outcomes(tables["outcomes"], labels, c.n_boot),
         _section_effects(effect, labels, base),
         _section_drivers(drivers, labels, c.driver_notes),
@@ -688,7 +759,8 @@ def _empty_effects() -> pd.DataFrame:
 
 def _empty_drivers() -> pd.DataFrame:
     columns = [
-        "label", "baseline", "rank", "state", "option", "term", "family", "mean_scenario",
+        "label", "baseline", "rank", "state", "option", "term", "applies_to", "family",
+        "mean_scenario",
         "mean_baseline", "change", "ci_low", "ci_high", "ci_excludes_zero", "utility_change",
         "paired", "n_compared", "description",
     ]  # fmt: skip

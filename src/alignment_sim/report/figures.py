@@ -16,6 +16,8 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
 DPI = 110
+WIDE_OPTIONS = 6
+"""Heatmaps with more columns than this (the profiles) get narrower cells, fewer panels a row."""
 
 
 def _colours(labels: list[str]) -> dict[str, str]:
@@ -31,25 +33,34 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def shares_over_time(table: pd.DataFrame, labels: list[str], options: list[str]) -> bytes:
-    """One panel per option: the mean share per scenario over time with its 95% band."""
+def panel_title(kind: str, option: str) -> str:
+    """A share's name for people: a record label as is, a dimension's option with it."""
+    return option if kind == "label" else f"{kind}: {option}"
+
+
+def shares_over_time(
+    table: pd.DataFrame, labels: list[str], panels: list[tuple[str, str]]
+) -> bytes:
+    """One panel per share (kind, option): the mean share per scenario over time with its
+    95% band."""
     colours = _colours(labels)
-    ncols = 2 if len(options) > 1 else 1
-    nrows = math.ceil(len(options) / ncols)
+    ncols = 2 if len(panels) > 1 else 1
+    nrows = math.ceil(len(panels) / ncols)
     fig = Figure(figsize=(5.2 * ncols, 3.3 * nrows + 0.6), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
-    for ax, option in zip(axes.flat, options, strict=False):
+    for ax, (kind, option) in zip(axes.flat, panels, strict=False):
+        share = table[(table["kind"] == kind) & (table["option"] == option)]
         for label in labels:
-            rows = table[(table["label"] == label) & (table["option"] == option)]
+            rows = share[share["label"] == label]
             ax.plot(rows["year"], rows["mean"], color=colours[label], lw=1.8, label=label)
             ax.fill_between(
                 rows["year"], rows["ci_low"], rows["ci_high"], color=colours[label], alpha=0.18
             )
-        ax.set_title(f"{option}", fontsize=11)
+        ax.set_title(panel_title(kind, option), fontsize=11)
         ax.set_ylabel("share of states")
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-    for ax in axes.flat[len(options) :]:
+    for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
     for ax in axes[-1]:
         ax.set_xlabel("year")
@@ -88,10 +99,12 @@ def alignment_heatmaps(
     value: str = "probability",
     diverging: bool = False,
 ) -> bytes:
-    """One panel per scenario: each state's chance (or change of chance) of each option."""
-    ncols = min(len(labels), 3)
+    """One panel per scenario: each state's chance (or change of chance) of each option (a
+    record label or a profile)."""
+    many = len(options) > WIDE_OPTIONS
+    ncols = min(len(labels), 2 if many else 3)
     nrows = math.ceil(len(labels) / ncols)
-    width = 1.8 + (0.7 * len(options) + 0.5) * ncols + 0.9
+    width = 1.8 + ((0.5 if many else 0.7) * len(options) + 0.5) * ncols + 0.9
     fig = Figure(figsize=(width, 0.3 * len(states) * nrows + 1.2 * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
     limit = 1.0
@@ -150,7 +163,8 @@ def effect_sizes(table: pd.DataFrame, labels: list[str]) -> bytes:
 
 def term_drivers(table: pd.DataFrame, labels: list[str], top: int = 12) -> bytes:
     """For each scenario, the largest changes of a term's contribution vs the baseline
-    (bars labelled state · option · term, with 95% intervals)."""
+    (bars labelled state · profiles · term, with 95% intervals); ``table`` holds one row
+    per change (``stats.term_drivers``' ranks)."""
     colours = _colours(labels)
     others = [label for label in labels if label in set(table["label"])]
     fig = Figure(figsize=(8.5, (0.3 * top + 0.9) * len(others) + 0.3), layout="constrained")
@@ -159,7 +173,8 @@ def term_drivers(table: pd.DataFrame, labels: list[str], top: int = 12) -> bytes
         rows = table[table["label"] == label].head(top)
         baseline = str(rows["baseline"].iloc[0])
         names = [
-            f"{s} · {o} · {t}" for s, o, t in zip(rows.state, rows.option, rows.term, strict=True)
+            f"{s} · {o} · {t}"
+            for s, o, t in zip(rows.state, rows.applies_to, rows.term, strict=True)
         ]
         change = rows["change"].to_numpy(dtype=float)
         err = np.abs(np.vstack([change - rows["ci_low"], rows["ci_high"] - change]))

@@ -1,10 +1,12 @@
 """Finding finished run and study folders, reading what the report needs, grouping them.
 
 Each folder is read on its own and reduced at once, reading only the columns needed:
-per-tick sums of the option shares (read in batches), counts of each state's final option,
-one row of outcomes per run and, for the term drivers, one row of term means per run.
-Study jobs and single runs end up in the same shapes, so single runs with the same label
-are simply replicates of one scenario.
+per-tick sums of every share (record labels and each dimension's options, read in
+batches), counts of each state's final label and profile, one row of outcomes per run
+and, for the term drivers, one row of term means per run (on the profiles). Study jobs
+and single runs end up in the same shapes, so single runs with the same label are simply
+replicates of one scenario. A folder's profiles, labels and states are those of the
+region its manifest records (``option_space``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from alignment_sim.model.kernels import TERMS
+from alignment_sim.model.alignment import OptionSpace
+from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS, TERMS
 from alignment_sim.outputs.files import find_jobs, job_manifest
 from alignment_sim.studies import outcomes
 
@@ -28,10 +31,15 @@ COUNT_METRICS = outcomes.OUTCOME_COUNTS
 NOT_LABEL_KEYS = ("seed", "replications")
 """Parameters that choose which replicates run, not what is simulated: never in a label."""
 BATCH_ROWS = 1 << 18
-_SHARE_PREFIXES = ("final_share_", "mean_share_")
-TRAJECTORY_BASE = {"seed", "tick", "year", "state", "alignment", "lean", "hedging", "switched"}
+SHARE_PREFIXES = ("final_share_", "mean_share_")
+MODEL_2_COLUMN = "label_switches"
+"""An outcome only runs with profiles (two dimensions) have: older folders lack it."""
 STATUS_NOTES = {"corrupt": "skipped"}
 """How the report lists a job ``job_status`` finds corrupt; other states keep their name."""
+OLDER_VERSION = (
+    "made by an older version of alignment-sim (one alignment per state, before security "
+    "and economic profiles): re-run it to compare it"
+)
 
 
 class CompareError(Exception):
@@ -58,16 +66,33 @@ class Unit:
     path: Path
     kind: str
     manifest: dict[str, Any]
-    options: list[str]
+    space: OptionSpace
     states: list[str]
     runs: pd.DataFrame
     """seed and one numeric column per outcome metric, one row per run."""
     finals: pd.DataFrame
-    """state, option, count: how many runs ended with the state in the option."""
+    """state, option, count: how many runs ended with the state's profile labelled option."""
+    profile_finals: pd.DataFrame
+    """state, option, count: how many runs ended with the state in the profile option."""
     ticks: pd.DataFrame
-    """tick, option, n, sum, sumsq, year_sum: sums of the option's share over runs."""
+    """tick, kind, option, n, sum, sumsq, year_sum: sums of each share over runs (kind:
+    label, security or economy, ``outcomes.share_kinds``)."""
     terms: pd.DataFrame | None
-    """Index seed, columns (state, option, term): each term's mean over the run."""
+    """Index seed, columns (state, option, term): each term's mean over the run on each
+    profile (``option``)."""
+
+    @property
+    def options(self) -> list[str]:
+        """The record labels (the vocabulary of the shares and final alignments)."""
+        return list(self.space.labels)
+
+    @property
+    def profiles(self) -> list[str]:
+        return list(self.space.profiles)
+
+    @property
+    def shares(self) -> list[tuple[str, str]]:
+        return shares_of(self.space)
 
     @property
     def parameters(self) -> dict[str, str]:
@@ -105,7 +130,16 @@ class Group:
 
     @property
     def options(self) -> list[str]:
+        """The record labels of its folders."""
         return ordered_union(u.options for u in self.units)
+
+    @property
+    def profiles(self) -> list[str]:
+        return ordered_union(u.profiles for u in self.units)
+
+    @property
+    def shares(self) -> list[tuple[str, str]]:
+        return ordered_union(u.shares for u in self.units)
 
     @property
     def states(self) -> list[str]:
@@ -117,13 +151,16 @@ class Group:
 
     @cached_property
     def finals(self) -> pd.DataFrame:
-        frame = pd.concat([u.finals for u in self.units], ignore_index=True)
-        return frame.groupby(["state", "option"], sort=False)["count"].sum().reset_index()
+        return _pooled_counts([u.finals for u in self.units])
+
+    @cached_property
+    def profile_finals(self) -> pd.DataFrame:
+        return _pooled_counts([u.profile_finals for u in self.units])
 
     @cached_property
     def ticks(self) -> pd.DataFrame:
         frame = pd.concat([u.ticks for u in self.units], ignore_index=True)
-        return frame.groupby(["tick", "option"], sort=True, as_index=False).sum()
+        return frame.groupby(["tick", "kind", "option"], sort=False, as_index=False).sum()
 
     @cached_property
     def terms(self) -> pd.DataFrame | None:
@@ -134,9 +171,19 @@ class Group:
         return pd.concat([p for p in parts if p is not None])
 
 
-def ordered_union(lists: Any) -> list[str]:
+def shares_of(space: OptionSpace) -> list[tuple[str, str]]:
+    """Every share measured in runs of ``space``: (kind, option), ``outcomes.share_kinds``."""
+    return [(kind, o) for kind, options in outcomes.share_kinds(space) for o in options]
+
+
+def _pooled_counts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.groupby(["state", "option"], sort=False)["count"].sum().reset_index()
+
+
+def ordered_union(lists: Any) -> list[Any]:
     """The distinct items of several lists, in the order they first appear."""
-    out: dict[str, None] = {}
+    out: dict[Any, None] = {}
     for items in lists:
         out.update(dict.fromkeys(items))
     return list(out)
@@ -174,6 +221,25 @@ def load_unit(folder: Path) -> Unit:
     raise UnitError("manifest.json but neither runs.parquet nor trajectory.parquet")
 
 
+def option_space(manifest: dict[str, Any]) -> tuple[OptionSpace, list[str]]:
+    """The profiles and states of the region a folder's manifest records (its poles'
+    names and ``security`` flags, its states' names); ``UnitError`` when it records none."""
+    config = manifest.get("config")
+    region = config.get("region") if isinstance(config, dict) else None
+    poles = region.get("poles") if isinstance(region, dict) else None
+    states = region.get("states") if isinstance(region, dict) else None
+    if not (isinstance(poles, list) and poles and isinstance(states, list) and states):
+        raise UnitError("its manifest records no region (config.region.poles and states)")
+    try:
+        space = OptionSpace(
+            tuple(str(p["name"]) for p in poles), tuple(bool(p["security"]) for p in poles)
+        )
+        names = [str(s["name"]) for s in states]
+    except (KeyError, TypeError):
+        raise UnitError(OLDER_VERSION) from None
+    return space, names
+
+
 def _is_numeric(kind: pa.DataType) -> bool:
     return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind))
 
@@ -191,18 +257,20 @@ def _final_counts(finals: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _tick_sums(frame: pd.DataFrame, options: list[str]) -> pd.DataFrame:
-    """Per tick and option: number of runs, sum and sum of squares of the share."""
+def _tick_sums(frame: pd.DataFrame, shares: list[tuple[str, str]]) -> pd.DataFrame:
+    """Per tick and share (kind, option): number of runs, sum and sum of squares of the
+    share, sum of the tick's year."""
     by_tick = frame.groupby("tick", sort=True)
     n = by_tick.size()
     year_sum = by_tick["year"].sum()
     parts = []
-    for option in options:
-        share = frame[f"share_{option}"].astype(float)
+    for kind, option in shares:
+        share = frame[f"share_{outcomes.share_name(kind, option)}"].astype(float)
         parts.append(
             pd.DataFrame(
                 {
                     "tick": n.index.to_numpy(),
+                    "kind": kind,
                     "option": option,
                     "n": n.to_numpy(),
                     "sum": share.groupby(frame["tick"]).sum().to_numpy(),
@@ -214,47 +282,52 @@ def _tick_sums(frame: pd.DataFrame, options: list[str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def _finals(runs: pd.DataFrame, states: list[str], prefix: str) -> pd.DataFrame:
+    columns = {f"{prefix}{state}": state for state in states}
+    return _final_counts(runs[list(columns)].rename(columns=columns))
+
+
 def _load_study(folder: Path, manifest: dict[str, Any]) -> Unit:
     if not (folder / "ticks.parquet").is_file():
         raise UnitError("runs.parquet but no ticks.parquet")
+    space, states = option_space(manifest)
     schema = pq.read_schema(folder / "runs.parquet")
     names = list(schema.names)
-    options = [c.removeprefix("final_share_") for c in names if c.startswith("final_share_")]
-    metrics = [c for c in names if c in COUNT_METRICS or c.startswith(_SHARE_PREFIXES)]
-    state_columns = [
+    if MODEL_2_COLUMN not in names:
+        raise UnitError(OLDER_VERSION)
+    metrics = [
         c
         for c in names
-        if c.startswith("final_") and c not in metrics and not _is_numeric(schema.field(c).type)
+        if (c in COUNT_METRICS or c.startswith(SHARE_PREFIXES))
+        and _is_numeric(schema.field(c).type)
     ]
-    if "seed" not in names or not options:
-        raise UnitError("runs.parquet lacks the seed or the final_share_<option> columns")
-    runs = pq.read_table(
-        folder / "runs.parquet", columns=["seed", *metrics, *state_columns]
-    ).to_pandas()
+    finals = [f"final_{s}" for s in states] + [f"final_label_{s}" for s in states]
+    missing = [c for c in ["seed", *finals] if c not in names]
+    if missing:
+        raise UnitError(f"runs.parquet lacks the columns {', '.join(missing[:3])}")
+    runs = pq.read_table(folder / "runs.parquet", columns=["seed", *metrics, *finals]).to_pandas()
     runs["seed"] = runs["seed"].astype(np.int64)
-    finals = runs[state_columns].rename(columns=lambda c: c.removeprefix("final_"))
-    states = list(finals.columns)
-
+    shares = shares_of(space)
     tick_parts = []
     ticks_file = pq.ParquetFile(folder / "ticks.parquet")
-    columns = ["tick", "year", *(f"share_{o}" for o in options)]
+    columns = ["tick", "year", *(f"share_{outcomes.share_name(*s)}" for s in shares)]
     for batch in ticks_file.iter_batches(columns=columns, batch_size=BATCH_ROWS):
-        tick_parts.append(_tick_sums(batch.to_pandas(), options))
+        tick_parts.append(_tick_sums(batch.to_pandas(), shares))
     ticks = pd.concat(tick_parts, ignore_index=True)
-    ticks = ticks.groupby(["tick", "option"], sort=False, as_index=False).sum()
-
     terms = None
     if (folder / "terms.parquet").is_file():
-        terms = _study_terms(folder / "terms.parquet", runs["seed"].to_numpy(), states, options)
+        seeds = runs["seed"].to_numpy()
+        terms = _study_terms(folder / "terms.parquet", seeds, states, list(space.profiles))
     return Unit(
         path=folder,
         kind="study",
         manifest=manifest,
-        options=options,
+        space=space,
         states=states,
         runs=runs[["seed", *metrics]],
-        finals=_final_counts(finals),
-        ticks=ticks,
+        finals=_finals(runs, states, "final_label_"),
+        profile_finals=_finals(runs, states, "final_"),
+        ticks=ticks.groupby(["tick", "kind", "option"], sort=False, as_index=False).sum(),
         terms=terms,
     )
 
@@ -277,7 +350,7 @@ def _positions(column: pa.Array, index: pd.Index) -> np.ndarray:
 def _study_terms(
     path: Path, seeds: np.ndarray, states: list[str], options: list[str]
 ) -> pd.DataFrame:
-    """The term table as a runs x (state, option, term) matrix, filled batch by batch."""
+    """The term table as a runs x (state, profile, term) matrix, filled batch by batch."""
     term_column = pq.read_table(path, columns=["term"]).column("term")
     terms = _term_order([str(t) for t in pa.chunked_array(term_column).unique().to_pylist()])
     seed_index, state_index = pd.Index(seeds), pd.Index(states)
@@ -303,73 +376,85 @@ def _study_terms(
     )
 
 
-def _term_columns(names: list[str], options: list[str]) -> dict[str, tuple[str, str]]:
-    """Trajectory columns ``<term>_<option>`` -> (term, option)."""
-    out: dict[str, tuple[str, str]] = {}
-    for name in names:
-        if name in TRAJECTORY_BASE or name.startswith(("utility_", "offer_")):
-            continue
-        matches = [o for o in options if name.endswith(f"_{o}") and len(name) > len(o) + 1]
-        if matches:
-            option = max(matches, key=len)
-            out[name] = (name[: -len(option) - 1], option)
+def trajectory_term_columns(space: OptionSpace) -> dict[str, list[tuple[str, list[str]]]]:
+    """Each term's columns in ``trajectory.parquet``: term -> [(dimension, the columns
+    ``<term>_<dimension>_<option>`` of each of that dimension's options)], for the terms
+    of ``kernels.TERMS`` (a term of both dimensions has two parts)."""
+    out: dict[str, list[tuple[str, list[str]]]] = {}
+    for term in TERMS:
+        for dimension, names in (("security", SECURITY_TERMS), ("economy", ECONOMIC_TERMS)):
+            if term in names:
+                options = outcomes.dimension_options(space, dimension)
+                columns = [f"{term}_{dimension}_{o}" for o in options]
+                out.setdefault(term, []).append((dimension, columns))
     return out
+
+
+def _single_terms(
+    frame: pd.DataFrame, space: OptionSpace, states: list[str], seed: int, terms: list[str]
+) -> pd.DataFrame:
+    """A run's mean of each term over ticks 1..T on each profile, as one row (seed) of
+    (state, profile, term) columns: a profile (s, e) gets the term's security mean at s
+    plus its economic mean at e."""
+    parts = trajectory_term_columns(space)
+    columns = [c for term in terms for _, names in parts[term] for c in names]
+    means = frame[frame["tick"] > 0].groupby("state", sort=False)[columns].mean()
+    means = means.reindex(index=states)
+    values = np.zeros((len(states), len(space.profiles), len(terms)))
+    for m, term in enumerate(terms):
+        for dimension, names in parts[term]:
+            of_profile = outcomes.dimension_codes(np.arange(len(space.profiles)), space, dimension)
+            values[:, :, m] += means[names].to_numpy(dtype=np.float64)[:, of_profile]
+    return pd.DataFrame(
+        [values.astype(np.float32).reshape(-1)],
+        index=pd.Index([seed], name="seed"),
+        columns=pd.MultiIndex.from_product(
+            [states, list(space.profiles), terms], names=["state", "option", "term"]
+        ),
+    )
 
 
 def _load_single(folder: Path, manifest: dict[str, Any]) -> Unit:
     """A single run's folder in the shapes of a study job, its outcomes measured by
-    ``alignment_sim.studies.outcomes`` from the states' options in ``trajectory.parquet``."""
+    ``alignment_sim.studies.outcomes`` from the states' profiles in ``trajectory.parquet``."""
     path = folder / "trajectory.parquet"
-    names = list(pq.read_schema(path).names)
-    options = [c.removeprefix("utility_") for c in names if c.startswith("utility_")]
-    if not options:
-        raise UnitError("trajectory.parquet has no utility_<option> columns")
-    term_columns = _term_columns(names, options)
+    names = set(pq.read_schema(path).names)
+    if "label" not in names:
+        raise UnitError(OLDER_VERSION)
+    space, _ = option_space(manifest)
+    parts = trajectory_term_columns(space)
+    terms = [t for t in TERMS if all(set(c) <= names for _, c in parts[t])]
+    term_columns = [c for t in terms for _, columns in parts[t] for c in columns]
     base = ["seed", "tick", "year", "state", "alignment"]
     frame = pq.read_table(path, columns=[*base, *term_columns]).to_pandas()
     frame["state"] = frame["state"].astype(str)
     frame["alignment"] = frame["alignment"].astype(str)
     seed = int(manifest.get("seed", frame["seed"].iloc[0]))
     alignment, states = outcomes.alignment_from_labels(
-        frame["tick"].to_numpy(), frame["state"].to_numpy(), frame["alignment"].to_numpy(), options
+        frame["tick"].to_numpy(),
+        frame["state"].to_numpy(),
+        frame["alignment"].to_numpy(),
+        space.profiles,
     )
-    measured = outcomes.run_outcomes(alignment, options, states)
+    measured = outcomes.run_outcomes(alignment, space, states)
     runs = pd.DataFrame({"seed": np.array([seed], dtype=np.int64), **measured})
-    metrics = [c for c in runs.columns if c in COUNT_METRICS or c.startswith(_SHARE_PREFIXES)]
-    finals = _final_counts(
-        runs[[f"final_{s}" for s in states]].rename(columns=lambda c: c.removeprefix("final_"))
+    metrics = [c for c in runs.columns if c in COUNT_METRICS or c.startswith(SHARE_PREFIXES)]
+    per_tick = pd.DataFrame(
+        {f"share_{name}": s[0] for name, s in outcomes.share_series(alignment, space).items()}
     )
-    years = frame.groupby("tick", sort=True)["year"].first().to_numpy()
-    shares = outcomes.option_shares(alignment[0], len(options))
-    per_tick = pd.DataFrame(shares, columns=[f"share_{o}" for o in options])
-    per_tick.insert(0, "tick", np.arange(len(shares)))
-    per_tick.insert(1, "year", years)
-
-    terms = None
-    if term_columns:
-        means = frame[frame["tick"] > 0].groupby("state", sort=False)[list(term_columns)].mean()
-        found = _term_order(list(dict.fromkeys(t for t, _ in term_columns.values())))
-        columns = pd.MultiIndex.from_product(
-            [states, options, found], names=["state", "option", "term"]
-        )
-        lookup = {(t, o): c for c, (t, o) in term_columns.items()}
-        ordered = [lookup.get((t, o), "") for o in options for t in found]
-        values = means.reindex(index=states, columns=ordered).to_numpy(dtype=np.float32)
-        terms = pd.DataFrame(
-            [values.reshape(-1)],
-            index=pd.Index([seed], name="seed"),
-            columns=columns,
-        )
+    per_tick.insert(0, "tick", np.arange(len(per_tick)))
+    per_tick.insert(1, "year", frame.groupby("tick", sort=True)["year"].first().to_numpy())
     return Unit(
         path=folder,
         kind="single",
         manifest=manifest,
-        options=options,
+        space=space,
         states=states,
         runs=runs[["seed", *metrics]],
-        finals=finals,
-        ticks=_tick_sums(per_tick, options),
-        terms=terms,
+        finals=_finals(runs, states, "final_label_"),
+        profile_finals=_finals(runs, states, "final_"),
+        ticks=_tick_sums(per_tick, shares_of(space)),
+        terms=_single_terms(frame, space, states, seed, terms) if terms else None,
     )
 
 

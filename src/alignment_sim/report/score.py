@@ -5,8 +5,9 @@
 
 RUNS are run folders, study jobs or sweeps (searched recursively for finished jobs); every
 run found is one member of one forecast ensemble. Each run's ``labels.parquet`` gives its
-label of each state in each calendar year (``studies.outcomes.yearly_options``); the
-forecast probability of a label for a (state, year) is the share of runs giving it.
+record label of each state in each calendar year (``studies.outcomes.yearly_labels``: the
+label score_v1's rule gives the state's security and economic profile at the year's end);
+the forecast probability of a label for a (state, year) is the share of runs giving it.
 
 Scored: the state-years from ``--from`` to ``--to`` that the record labels and every run
 covers, for the states both hold. Scores (``score_arrays``), each a mean over state-years:

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from alignment_sim.model.kernels import TERM_FAMILIES
+from alignment_sim.model.alignment import SEPARATOR
+from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS, TERM_FAMILIES
 
 MIN_PAIRED_FRACTION = 0.5
 """Pair by seed when the common seeds are at least this share of each scenario's runs."""
@@ -232,6 +233,19 @@ def _var(values: np.ndarray) -> np.ndarray:
     return _clean(values.var(axis=0, ddof=1), values.mean(axis=0))
 
 
+def applies_to(profile: str, term: str) -> str:
+    """The profiles a term's value on ``profile`` holds for: a term of the security choice
+    alone depends only on the security option (``west/*``: every profile with security
+    west), one of the economic choice alone only on the economic option (``*/china``),
+    a term of both on the whole profile."""
+    security, separator, economy = profile.partition(SEPARATOR)
+    if separator and term in SECURITY_TERMS and term not in ECONOMIC_TERMS:
+        return f"{security}{SEPARATOR}*"
+    if separator and term in ECONOMIC_TERMS and term not in SECURITY_TERMS:
+        return f"*{SEPARATOR}{economy}"
+    return profile
+
+
 def term_drivers(
     label: str,
     terms: pd.DataFrame,
@@ -240,11 +254,13 @@ def term_drivers(
     n_boot: int,
     seed: int,
 ) -> pd.DataFrame:
-    """Change of each term's mean contribution to each state's utility of each option,
-    against the baseline, with a bootstrap 95% interval, ranked by its size.
+    """Change of each term's mean contribution to each state's utility of each profile
+    (``option``), against the baseline, with a bootstrap 95% interval, ranked by its size.
 
-    The terms of an option add up to its utility, so the changes of a (state, option)
-    add up to the change of that utility (``utility_change``).
+    The terms of a profile add up to its utility, so the changes of a (state, option)
+    add up to the change of that utility (``utility_change``). A term of one dimension has
+    the same value on every profile that shares its option in that dimension
+    (``applies_to``): those rows are one change and share one ``rank``.
     """
     columns = terms.columns.intersection(base_terms.columns, sort=False)
     pairing = pair_by_seed(terms.index.to_numpy(), base_terms.index.to_numpy())
@@ -264,6 +280,9 @@ def term_drivers(
     frame = columns.to_frame(index=False)
     frame.insert(0, "baseline", baseline)
     frame.insert(0, "label", label)
+    frame["applies_to"] = [
+        applies_to(o, t) for o, t in zip(frame["option"], frame["term"], strict=True)
+    ]
     frame["family"] = frame["term"].map(TERM_FAMILIES).fillna("")
     frame["mean_scenario"] = a.mean(axis=0)
     frame["mean_baseline"] = b.mean(axis=0)
@@ -278,11 +297,16 @@ def term_drivers(
     frame["n_compared"] = len(pairing.seeds) if pairing.paired else len(a) + len(b)
     frame = frame.dropna(subset=["change"])
     frame = frame.iloc[np.argsort(-frame["change"].abs().to_numpy(), kind="stable")]
-    frame.insert(2, "rank", np.arange(1, len(frame) + 1))
+    # one rank per change: rows of one (state, applies_to, term) are equal, so ordering
+    # the changes by first appearance keeps the sizes non-increasing
+    same = pd.MultiIndex.from_frame(frame[["state", "applies_to", "term"]])
+    rank = pd.factorize(same)[0] + 1
+    frame = frame.iloc[np.argsort(rank, kind="stable")]
+    frame.insert(2, "rank", np.sort(rank))
     frame["description"] = [
-        f"{s}, {o} option: {t} {c:+.3g}"
-        for s, o, t, c in zip(
-            frame["state"], frame["option"], frame["term"], frame["change"], strict=True
+        f"{s}, {where}: {t} {c:+.3g}"
+        for s, where, t, c in zip(
+            frame["state"], frame["applies_to"], frame["term"], frame["change"], strict=True
         )
     ]
     return frame.reset_index(drop=True)

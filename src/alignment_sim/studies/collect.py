@@ -3,8 +3,9 @@
 One row per run with every parameter and outcome as columns, streamed job by job (and
 part by part) into a ``pyarrow.parquet.ParquetWriter``, so the whole study is never in
 memory. The per-tick data stay per job (``ticks.parquet``); ``--ticks`` streams them
-into a second file too. Jobs of worlds with different options are collected together:
-an option a job lacks is a null in its rows. The result is plain Parquet, so DuckDB,
+into a second file too. Jobs of worlds with different poles (and so different share
+columns, ``share_<label>``, ``final_<state>``...) are collected together: a column a job
+lacks is a null in its rows. The result is plain Parquet, so DuckDB,
 pandas or polars read it directly, e.g. ``duckdb -c "select scenario, avg(switches) from
 'runs.parquet' group by 1"``.
 """

@@ -1,12 +1,20 @@
 """The outcome measures of runs: one definition, used by every path that reports them.
 
-Every function takes ``alignment``, the option index of each state at each tick of each
-run, shaped (R, T+1, N) (tick 0 is the start; a single run is R = 1). The Mesa model's
-``Trajectory`` and DataCollector, the engine's study tables, the comparison report's
-single-run loader, the patterns and the classroom's lessons all measure through here, so
-the same runs give the same numbers on every path (tests/test_outcomes.py). The yearly
-label rule (``yearly_options``: each state's option at the end of each calendar year) is
-here too, for single runs and study jobs alike (tests/test_labels.py).
+Runs are recorded as ``alignment``: each state's PROFILE (``OptionSpace.profiles``: a
+security option and an economic option, ``model.alignment``) at each tick of each run,
+shaped (R, T+1, N) (tick 0 is the start; a single run is R = 1). The counting functions
+(``option_counts`` ... ``switch_events``) work on any integer codes of that shape:
+profiles, record labels (``label_codes``) or one dimension's options
+(``dimension_codes``). The Mesa model's ``Trajectory`` and DataCollector, the engine's
+study tables, the comparison report's single-run loader, the patterns and the classroom's
+lessons all measure through here, so the same runs give the same numbers on every path
+(tests/test_outcomes.py). The yearly label rule (``yearly_labels``: each state's record
+label at the end of each calendar year) is here too, for single runs and study jobs alike
+(tests/test_labels.py).
+
+The outcomes of one run (``run_outcomes``, one row of ``runs.parquet``) are named in
+``OUTCOMES``. Shares are over the record LABELS (russia, china, west, hedge: the
+vocabulary of the record, the scores and the patterns) and over each dimension's options.
 """
 
 from __future__ import annotations
@@ -18,11 +26,41 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from alignment_sim.model.alignment import OptionSpace
     from alignment_sim.model.params import RegionSpec
     from alignment_sim.model.world import World
 
-OUTCOME_COUNTS = ("switches", "time_to_stability", "states_switched")
-"""The per-run counts of ``run_outcomes``, besides the option shares."""
+DIMENSIONS = ("security", "economy")
+"""The two choices of a profile, as outcome names spell them."""
+OUTCOME_COUNTS = (
+    "switches",
+    "label_switches",
+    "security_switches",
+    "economy_switches",
+    "time_to_stability",
+    "states_switched",
+)
+"""The per-run counts of ``run_outcomes``, besides the shares."""
+OUTCOMES: dict[str, str] = {
+    "final_share_<label>": "share of states whose profile has the record label <label> "
+    "(a pole's name or hedge) at the last tick",
+    "mean_share_<label>": "the same share averaged over ticks 1..T (the start left out)",
+    "final_share_security_<option>": "share of states in the security option <option> "
+    "(a pole that offers security, or none) at the last tick",
+    "mean_share_security_<option>": "the same share averaged over ticks 1..T",
+    "final_share_economy_<option>": "share of states in the economic option <option> "
+    "(a pole's union or partnership, or open) at the last tick",
+    "mean_share_economy_<option>": "the same share averaged over ticks 1..T",
+    "switches": "changes of profile (in either dimension or both), over all states and ticks",
+    "label_switches": "changes of record label, over all states and ticks",
+    "security_switches": "changes of security option, over all states and ticks",
+    "economy_switches": "changes of economic option, over all states and ticks",
+    "time_to_stability": "the last tick at which any state changed profile; 0 when none did",
+    "states_switched": "states that changed profile at least once",
+    "final_<state>": "the state's profile at the last tick, '<security>/<economy>'",
+    "final_label_<state>": "the record label of that profile",
+}
+"""Every outcome column of ``run_outcomes``, by pattern, with what it measures."""
 
 
 def option_counts(alignment: np.ndarray, n_options: int) -> np.ndarray:
@@ -87,26 +125,99 @@ def time_share(alignment: np.ndarray, option: int) -> float:
     return float((alignment[:, 1:] == option).mean())
 
 
+# --- profiles: their record labels and their two dimensions ------------------------------
+
+
+def label_codes(alignment: np.ndarray, space: OptionSpace) -> np.ndarray:
+    """Profile indices (...) as record-label indices into ``space.labels`` (...)."""
+    return np.asarray(space.label_codes[np.asarray(alignment, dtype=np.int64)])
+
+
+def dimension_options(space: OptionSpace, dimension: str) -> tuple[str, ...]:
+    """The options of one dimension ("security" or "economy"), in index order."""
+    return _dimension(space, dimension)[0]
+
+
+def dimension_codes(alignment: np.ndarray, space: OptionSpace, dimension: str) -> np.ndarray:
+    """Profile indices (...) as one dimension's option indices (...)."""
+    return np.asarray(_dimension(space, dimension)[1][np.asarray(alignment, dtype=np.int64)])
+
+
+def _dimension(space: OptionSpace, dimension: str) -> tuple[tuple[str, ...], np.ndarray]:
+    """A dimension's options and each profile's option in it (ValueError for a bad name)."""
+    if dimension == "security":
+        return space.security_options, space.profile_security
+    if dimension == "economy":
+        return space.economic_options, space.profile_economy
+    raise ValueError(f"dimension {dimension!r}: expected one of {DIMENSIONS}")
+
+
+def share_kinds(space: OptionSpace) -> list[tuple[str, tuple[str, ...]]]:
+    """What shares are measured over: ("label", labels), ("security", its options),
+    ("economy", its options)."""
+    return [
+        ("label", space.labels),
+        *((dimension, dimension_options(space, dimension)) for dimension in DIMENSIONS),
+    ]
+
+
+def share_name(kind: str, option: str) -> str:
+    """A share's name in outcome and tick columns: ``<label>``, ``security_<option>`` or
+    ``economy_<option>``."""
+    return option if kind == "label" else f"{kind}_{option}"
+
+
+def kind_codes(alignment: np.ndarray, space: OptionSpace, kind: str) -> np.ndarray:
+    """Profile indices as the codes of ``kind`` ("label", "security" or "economy")."""
+    if kind == "label":
+        return label_codes(alignment, space)
+    return dimension_codes(alignment, space, kind)
+
+
+def share_series(alignment: np.ndarray, space: OptionSpace) -> dict[str, np.ndarray]:
+    """Every share at every tick, (R, T+1) by name (``share_name``): each label's, then
+    each security option's, then each economic option's. Each kind sums to one."""
+    out: dict[str, np.ndarray] = {}
+    for kind, options in share_kinds(space):
+        shares = option_shares(kind_codes(alignment, space, kind), len(options))
+        for k, option in enumerate(options):
+            out[share_name(kind, option)] = np.ascontiguousarray(shares[..., k])
+    return out
+
+
 def run_outcomes(
-    alignment: np.ndarray, options: Sequence[str], states: Sequence[str]
+    alignment: np.ndarray, space: OptionSpace, states: Sequence[str]
 ) -> dict[str, Any]:
-    """The outcome columns of one row per run: each option's final and mean share, the
-    counts of ``OUTCOME_COUNTS`` and each state's final option (``final_<state>``, a name).
-    """
-    K = len(options)
-    shares = option_shares(alignment, K)
-    means = mean_shares(alignment, K)
+    """The outcome columns of one row per run (``OUTCOMES``), from profile indices
+    (R, T+1, N): each share's final and mean value (labels, then security options, then
+    economic options), the counts of ``OUTCOME_COUNTS``, each state's final profile
+    (``final_<state>``) and its label (``final_label_<state>``), as names."""
+    labels = label_codes(alignment, space)
     table: dict[str, Any] = {}
-    for k, option in enumerate(options):
-        table[f"final_share_{option}"] = shares[:, -1, k]
-        table[f"mean_share_{option}"] = means[:, k]
+    for kind, options in share_kinds(space):
+        codes = kind_codes(alignment, space, kind)
+        shares = option_shares(codes, len(options))
+        means = mean_shares(codes, len(options))
+        for k, option in enumerate(options):
+            name = share_name(kind, option)
+            table[f"final_share_{name}"] = shares[:, -1, k]
+            table[f"mean_share_{name}"] = means[:, k]
     table["switches"] = switches(alignment)
+    table["label_switches"] = switches(labels)
+    for dimension in DIMENSIONS:
+        table[f"{dimension}_switches"] = switches(dimension_codes(alignment, space, dimension))
     table["time_to_stability"] = time_to_stability(alignment)
     table["states_switched"] = switched_states(alignment).sum(axis=1)
-    names = np.array(options)
-    final = final_options(alignment)
+    profiles = np.array(space.profiles, dtype=object)
+    label_names = np.array(space.labels, dtype=object)
+    final, final_labels = final_options(alignment), final_options(labels)
     for i, state in enumerate(states):
-        table[f"final_{state}"] = names[final[:, i]]
+        table[f"final_{state}"] = profiles[final[:, i]]
+    for i, state in enumerate(states):
+        table[f"final_label_{state}"] = label_names[final_labels[:, i]]
+    expected = 2 * sum(len(options) for _, options in share_kinds(space))
+    if len(table) != expected + len(OUTCOME_COUNTS) + 2 * len(states):
+        raise ValueError(f"outcome names collide for poles {space.poles} and states {list(states)}")
     return table
 
 
@@ -137,7 +248,7 @@ def alignment_from_labels(
     return grid.to_numpy(dtype=np.int64)[None], order
 
 
-# --- yearly labels: the option at the end of each calendar year ---------------------------
+# --- yearly labels: the record label at the end of each calendar year --------------------
 
 
 def year_end_ticks(start_year: int, tick_months: int, ticks: int) -> tuple[np.ndarray, np.ndarray]:
@@ -170,15 +281,33 @@ def year_end_ticks(start_year: int, tick_months: int, ticks: int) -> tuple[np.nd
 def yearly_options(
     alignment: np.ndarray, start_year: int, tick_months: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The yearly label rule: each state's option at the end of each covered calendar year.
+    """Each state's code at the end of each covered calendar year (``year_end_ticks``).
 
-    ``alignment`` is (R, T+1, N). Returns (years (Y,), options (R, Y, N)): the option each
-    state holds after the last tick that starts in that year (end-of-year status, as the
-    record's rule ``score_v1`` codes end-of-year memberships). Options name the labels:
-    a pole's name (russia, china, west) or ``hedge``.
+    ``alignment`` is (R, T+1, N) codes of any kind (profiles, labels). Returns (years (Y,),
+    codes (R, Y, N)): the code each state holds after the last tick that starts in that
+    year (end-of-year status, as the record's rule ``score_v1`` codes end-of-year
+    memberships).
     """
     years, last = year_end_ticks(start_year, tick_months, alignment.shape[1] - 1)
     return years, np.asarray(alignment[:, last])
+
+
+def yearly_labels(
+    alignment: np.ndarray, space: OptionSpace, start_year: int, tick_months: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The yearly label rule: each state's RECORD LABEL at the end of each covered year.
+
+    ``alignment`` holds profile indices (R, T+1, N). Returns (years (Y,), labels (R, Y, N)),
+    indices into ``space.labels`` (a pole's name, russia, china, west, or ``hedge``): the
+    label of the profile held at the year's end (``yearly_options``), by the record's rule
+    (``OptionSpace.profile_labels``).
+    """
+    years, profiles = yearly_options(alignment, start_year, tick_months)
+    return years, label_codes(profiles, space)
+
+
+LABEL_COLUMNS = ("seed", "state", "year", "label", "profile")
+"""The columns of ``labels.parquet`` (``label_table``)."""
 
 
 def label_table(
@@ -186,39 +315,42 @@ def label_table(
     seeds: np.ndarray,
     start_year: int,
     tick_months: int,
-    options: Sequence[str],
+    space: OptionSpace,
     record_states: Sequence[str],
 ) -> pd.DataFrame:
     """``labels.parquet``: one row per run, state and covered year: seed, state, year,
-    label (``yearly_options``); states spelled as the record spells them
-    (``record_states``, each state's ``attribute_state``, in the world's order)."""
-    years, codes = yearly_options(alignment, start_year, tick_months)
-    R, Y, N = codes.shape
+    the record label (``yearly_labels``) and the profile it comes from (names); states
+    spelled as the record spells them (``record_states``, each state's
+    ``attribute_state``, in the world's order)."""
+    years, profiles = yearly_options(alignment, start_year, tick_months)
+    R, Y, N = profiles.shape
     if len(record_states) != N or len(seeds) != R:
         raise ValueError(
-            f"{len(record_states)} state names and {len(seeds)} seeds for {codes.shape}"
+            f"{len(record_states)} state names and {len(seeds)} seeds for {profiles.shape}"
         )
-    by_state = codes.transpose(0, 2, 1)  # rows in seed, state, year order
+    by_state = profiles.transpose(0, 2, 1).reshape(-1).astype(np.int64)  # seed, state, year
     return pd.DataFrame(
         {
             "seed": np.repeat(np.asarray(seeds, dtype=np.int64), N * Y),
             "state": np.tile(np.repeat(np.array(record_states, dtype=object), Y), R),
             "year": np.tile(years, R * N),
-            "label": np.array(options, dtype=object)[by_state.reshape(-1)],
-        }
+            "label": np.array(space.profile_labels, dtype=object)[by_state],
+            "profile": np.array(space.profiles, dtype=object)[by_state],
+        },
+        columns=list(LABEL_COLUMNS),
     )
 
 
 def world_labels(
     alignment: np.ndarray, seeds: np.ndarray, world: World, region: RegionSpec
 ) -> pd.DataFrame:
-    """``label_table`` for runs of ``world``: its calendar and options, and the states
+    """``label_table`` for runs of ``world``: its calendar and profiles, and the states
     spelled as the record spells them (``attribute_state``)."""
     return label_table(
         alignment,
         seeds,
         world.year,
         world.tick_months,
-        world.options,
+        world.space,
         [state.attribute_state for state in region.states],
     )

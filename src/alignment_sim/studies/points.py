@@ -18,32 +18,40 @@ import numpy as np
 from alignment_sim import paths
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.model.params import Domain, SimulationConfig, UtilityWeights, format_bound
+from alignment_sim.model.params import (
+    SECURITY_ONLY_POLE_FIELDS,
+    Domain,
+    SimulationConfig,
+    UtilityWeights,
+    format_bound,
+)
 from alignment_sim.model.world import FLOAT
 from alignment_sim.paths import domain, item_index, parse
 
-# Dynamics fields that can vary per run, with the number of trailing axes they need.
 DYNAMICS_AXES = {
     "stance": 2,
     "switching_cost": 2,
+    "economic_switching_cost": 2,
     "margin_scale": 2,
-    "hedge_access": 1,
-    "hedge_provocation": 1,
     "credibility_recovery": 1,
-    "defection_decay": 1,
 }
-# Pole spec field -> (table, array field) in the compiled world.
+"""Dynamics fields that can vary per run, with the trailing axes their values need in the
+kernels: (R, 1, 1) against (R, n, options) or (R, poles, N), (R, 1) against (R, B)."""
+DOUBLE_DYNAMICS: dict[str, Any] = {"stance": np.float64}
+"""Dynamics fields the kernels do arithmetic on before they meet a model array
+(``kernels.stance_term``: (1 +- stance) / 2): kept in double precision per run, as a
+configuration's float is, so a point's runs equal the Mesa model's."""
 POLE_FIELDS = {
     "budget_bn_usd": ("pole", "budget_bn"),
     "credibility": ("pole", "credibility"),
     "regime_support": ("pole", "regime_support"),
     "soft_power": ("pole", "soft_power"),
     "coercion": ("pole", "coercion"),
-    "escalation": ("pole", "escalation"),
     "leverage": ("pole", "leverage"),
     "military_weight": ("pole", "military_weight"),
     "conditionality": ("pair", "conditionality"),
 }
+"""Pole spec field -> (table, array field) of the compiled world."""
 STATE_FIELDS = {"threat_exposure": "threat_exposure", "autonomy": "autonomy"}
 
 
@@ -69,7 +77,12 @@ def supported_paths(config: SimulationConfig) -> list[str]:
         f"{section}.{name}" for section in ("weights", "dynamics") for name in DESIGNABLE[section]
     ]
     paths.append("decision.rationality")
-    paths += [f"region.poles.{p}.{f}" for p in config.region.pole_names for f in POLE_FIELDS]
+    paths += [
+        f"region.poles.{pole.name}.{f}"
+        for pole in config.region.poles
+        for f in POLE_FIELDS
+        if pole.security or f not in SECURITY_ONLY_POLE_FIELDS
+    ]
     paths += [f"region.states.{s}.{f}" for s in config.region.state_names for f in STATE_FIELDS]
     return paths
 
@@ -87,6 +100,16 @@ def _designable(config: SimulationConfig, path: str, key: str) -> Domain:
         raise ConfigError(f"{key}.{path}", path, DESIGN_HELP, f"{exc} {hint}") from None
     if parsed.field not in DESIGNABLE.get(parsed.section, ()):
         raise ConfigError(f"{key}.{path}", path, DESIGN_HELP, hint)
+    if parsed.section == "region.poles" and parsed.field in SECURITY_ONLY_POLE_FIELDS:
+        pole, _ = paths.locate(config, path)
+        if not pole.security:
+            raise ConfigError(
+                f"{key}.{path}",
+                path,
+                "a parameter the runs use",
+                f"{parsed.field} enters only the security choice, and {pole.name} offers no "
+                "security (security: false).",
+            )
     if parsed.field == "budget_bn_usd" and config.calendar:
         pole, _ = paths.locate(config, path)
         rule = config.region.budget_rules.get(pole.name, "constant")
@@ -134,8 +157,8 @@ def _check_column(path: str, column: np.ndarray, allowed: Domain) -> None:
         allowed.check(path, float(values[np.argmax(bad)]))
 
 
-def _column(values: np.ndarray, axes: int) -> np.ndarray:
-    return np.asarray(values, dtype=FLOAT).reshape((-1,) + (1,) * axes)
+def _column(values: np.ndarray, axes: int, dtype: Any = FLOAT) -> np.ndarray:
+    return np.asarray(values, dtype=dtype).reshape((-1,) + (1,) * axes)
 
 
 def with_point_values(inputs: RunInputs, values: Mapping[str, np.ndarray]) -> RunInputs:
@@ -158,12 +181,22 @@ def with_point_values(inputs: RunInputs, values: Mapping[str, np.ndarray]) -> Ru
         if parsed.section == "weights":
             weights[parsed.field] = _column(column, 2)
         elif parsed.section == "dynamics":
-            dynamics[parsed.field] = _column(column, DYNAMICS_AXES[parsed.field])
+            dynamics[parsed.field] = _column(
+                column, DYNAMICS_AXES[parsed.field], DOUBLE_DYNAMICS.get(parsed.field, FLOAT)
+            )
         elif parsed.section == "decision":
             rationality = _column(column, 2)
         elif parsed.section == "region.poles":
             assert parsed.item is not None
             b = item_index(path, parsed.item, world.poles, "poles")
+            nonzero = np.asarray(column, dtype=np.float64) != 0.0
+            security_only = parsed.field in SECURITY_ONLY_POLE_FIELDS
+            if security_only and not world.space.security[b] and nonzero.any():
+                raise ConfigError(
+                    path,
+                    float(np.asarray(column)[np.argmax(nonzero)]),
+                    "0 for a pole that offers no security (security: false)",
+                )
             table, name = POLE_FIELDS[parsed.field]
             current = tables[table].get(name)
             if current is None:

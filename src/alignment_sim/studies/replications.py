@@ -3,12 +3,16 @@
 A Hydra job with ``replications=N`` runs seeds ``seed .. seed+N-1`` of its configuration
 (the same seeds in every job of a sweep: common random numbers) and writes
 
-- ``runs.parquet``: one row per run: seed, the job's parameters, every outcome;
-- ``ticks.parquet``: one row per run x tick: shares of each option and each state's option;
-- ``terms.parquet``: one row per run x state x option x term: the term's mean over the run
-  (the explanation data the comparison report uses);
+- ``runs.parquet``: one row per run: seed, the job's parameters, every outcome
+  (``outcomes.OUTCOMES``);
+- ``ticks.parquet``: one row per run x tick: every share (``share_<label>``,
+  ``share_security_<option>``, ``share_economy_<option>``) and each state's profile;
+- ``terms.parquet``: one row per run x state x profile (column ``option``) x term: the
+  term's mean over the run (``kernels.TERMS``; the explanation data of the comparison
+  report); a profile's terms add up to its utility;
 - ``labels.parquet``: one row per run x state x calendar year the run covers: the yearly
-  label (``outcomes.label_table``), states spelled as the alignment record spells them;
+  record label and its profile (``outcomes.label_table``), states spelled as the
+  alignment record spells them;
 - ``imputed.parquet``: the world's imputed values (``World.imputed``), when it has any;
 - ``aggregate.json``: outcome means with 95% intervals over runs;
 - ``manifest.json``: written last; a job folder without it is unfinished.
@@ -19,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
@@ -33,6 +37,7 @@ from alignment_sim.engine.batch import BatchResult, check_memory, iter_batches
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.kernels import TERMS
 from alignment_sim.model.params import SimulationConfig
+from alignment_sim.model.world import World
 from alignment_sim.outputs.files import (
     STUDY_FILES,
     atomic_write,
@@ -45,34 +50,35 @@ from alignment_sim.studies import outcomes
 
 
 def outcome_table(result: BatchResult) -> pd.DataFrame:
-    """One row per run: final and mean shares, switches, stability, each state's end."""
+    """One row per run: seed and every outcome (``outcomes.run_outcomes``)."""
     world = result.inputs.world
     table: dict[str, Any] = {"seed": result.seeds.astype(np.int64)}
-    table.update(outcomes.run_outcomes(result.alignment, world.options, world.states))
+    table.update(outcomes.run_outcomes(result.alignment, world.space, world.states))
     return pd.DataFrame(table)
 
 
 def tick_table(result: BatchResult) -> pd.DataFrame:
-    """One row per run x tick: option shares and each state's option (as names)."""
+    """One row per run x tick: every share (``outcomes.share_series``, as
+    ``share_<name>``) and each state's profile (a categorical of ``World.options``)."""
     world = result.inputs.world
     R, T1, _ = result.alignment.shape
-    shares = outcomes.option_shares(result.alignment, len(world.options))
     table: dict[str, Any] = {
         "seed": np.repeat(result.seeds.astype(np.int64), T1),
         "tick": np.tile(np.arange(T1), R),
         "year": np.tile([world.year_of_tick(t) for t in range(T1)], R),
     }
-    for k, option in enumerate(world.options):
-        table[f"share_{option}"] = shares[..., k].reshape(-1)
+    for name, shares in outcomes.share_series(result.alignment, world.space).items():
+        table[f"share_{name}"] = shares.reshape(-1)
+    profiles = pd.Index(list(world.options))
     for i, state in enumerate(world.states):
         codes = result.alignment[:, :, i].reshape(-1).astype(np.int64)
-        options = pd.Categorical.from_codes(codes, categories=pd.Index(list(world.options)))
-        table[state] = options
+        table[state] = pd.Categorical.from_codes(codes, categories=profiles)
     return pd.DataFrame(table)
 
 
 def terms_table(result: BatchResult) -> pd.DataFrame:
-    """One row per run x state x option x term: the term's mean over the run."""
+    """One row per run x state x profile (``option``) x term (``kernels.TERMS``): the
+    term's mean over the run, in utility units."""
     if result.mean_terms is None:
         raise ValueError("terms_table needs a 'summary' or 'full' record")
     world = result.inputs.world
@@ -88,8 +94,9 @@ def terms_table(result: BatchResult) -> pd.DataFrame:
     return frame
 
 
-def aggregate(runs: pd.DataFrame) -> dict[str, Any]:
-    """Means with normal 95% intervals over runs for every numeric outcome."""
+def aggregate(runs: pd.DataFrame, states: Sequence[str]) -> dict[str, Any]:
+    """Means with normal 95% intervals over runs for every numeric outcome, and each
+    state's probability of ending in each profile and with each label."""
     out: dict[str, Any] = {"runs": len(runs)}
     for column in runs.columns:
         if column == "seed" or not pd.api.types.is_numeric_dtype(runs[column]):
@@ -100,12 +107,14 @@ def aggregate(runs: pd.DataFrame) -> dict[str, Any]:
             "mean": float(values.mean()),
             "ci95": [float(values.mean() - half), float(values.mean() + half)],
         }
-    finals = {
-        c[len("final_") :]: runs[c].value_counts(normalize=True).to_dict()
-        for c in runs.columns
-        if c.startswith("final_") and not pd.api.types.is_numeric_dtype(runs[c])
-    }
-    out["final_alignment_probability"] = finals
+    for key, prefix in (
+        ("final_alignment_probability", "final_"),
+        ("final_label_probability", "final_label_"),
+    ):
+        out[key] = {
+            state: runs[f"{prefix}{state}"].value_counts(normalize=True).to_dict()
+            for state in states
+        }
     return out
 
 
@@ -215,7 +224,7 @@ def _write_tables(
         },
     )
     metadata = {b"alignment_sim": json.dumps(meta, default=str).encode()}
-    world: object = None  # the last chunk's world: its imputed values go in imputed.parquet
+    world: World | None = None  # the last chunk's: its imputed values go in imputed.parquet
     with ExitStack() as stack:
         runs, ticks, terms, labels = (
             _ParquetStream(stack.enter_context(atomic_write(folder / name)), metadata)
@@ -234,8 +243,10 @@ def _write_tables(
             world = part.inputs.world
         for stream in (runs, ticks, terms, labels):
             stream.close()
+    assert world is not None, "a study job has at least one run"
     files = [*STUDY_FILES, *write_imputed(folder, world, meta)]
-    summary = {"parameters": parameters, **aggregate(pd.read_parquet(folder / "runs.parquet"))}
+    runs_table = pd.read_parquet(folder / "runs.parquet")
+    summary = {"parameters": parameters, **aggregate(runs_table, world.states)}
     write_json(folder / "aggregate.json", summary)
     finish_job(folder, meta, files)
     return summary

@@ -1,0 +1,398 @@
+"""The alignment landscape of a year's world: every stable configuration, its basin, and
+where the recorded configuration sits (``alignment-sim-landscape --year Y``).
+
+In the manner of Axelrod and Bennett (1993), for the world of year Y (the calendar
+world's data for Y, no events; 2015 may also be the static world) the model's own
+utilities are evaluated for every configuration of the choosers' options, vectorised
+(``studies.landscape_core``), without switching costs: the utility landscape itself, not
+the inertia that holds a state where it is.
+
+Model 2's two choices make two games (``model.kernels``):
+
+- the **security game**: each chooser picks a security option; its utilities depend on
+  the others through peer effects and the regional power of each bloc (members' CINC);
+- the **economic game**, given a security configuration: each chooser picks an economic
+  option; its utilities depend on the others only through the poles' offers (members in
+  either dimension, ``kernels.spending_offers``, at the poles' target credibility and at
+  the margins of no offer on the table, which do not depend on the configuration).
+
+A configuration is stable when no chooser gains by moving alone in either game. The
+economic game is pruned first by dominance (an option whose best case, with the largest
+offer the pole could make, is below another option's worst case, with no offer, is never
+played), so its enumeration stays small. Basins are under sequential best response, the
+security game first; a joint basin is the security basin times the economic basin given
+that security configuration.
+
+The recorded configuration of year Y (the record's labels through
+``model.calendar.starting_alignment``, as a calendar run starting in Y uses them) is
+scored by its regret: each chooser's gain from its best unilateral move, in each game.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from alignment_sim.errors import ConfigError
+from alignment_sim.model import kernels
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.params import ATTRIBUTE_YEARS, CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR
+from alignment_sim.model.world import FLOAT, World
+from alignment_sim.outputs.files import atomic_folder
+from alignment_sim.presets import default_config, load_region
+from alignment_sim.studies import landscape_core as core
+
+TOLERANCE = 1e-4
+"""Utility units: a gain below this is no gain (single precision, utilities of order 1)."""
+
+
+@dataclass(frozen=True)
+class YearWorld:
+    """What the games of one year need: the compiled inputs and the recorded configuration."""
+
+    year: int
+    inputs: RunInputs
+    recorded: np.ndarray  # (N,) profile indices
+
+    @property
+    def world(self) -> World:
+        return self.inputs.world
+
+
+def year_world(year: int, static: bool = False) -> YearWorld:
+    """The default region's world of ``year`` (calendar data; ``static`` for the 2015
+    snapshot world) with no events, and its recorded configuration."""
+    region = load_region()
+    region = replace(region, year=year, calendar=not static)
+    config = default_config(region=region, scenario="baseline", ticks=1)
+    inputs = RunInputs.from_config(config)
+    return YearWorld(year, inputs, inputs.world.initial_alignment.copy())
+
+
+def _base_snapshot(yw: YearWorld, security: np.ndarray, economy: np.ndarray) -> kernels.Snapshot:
+    """A snapshot of M configurations at tick 1, offers computed from the configuration."""
+    world = yw.world
+    state, pole, pair = world.params_for_tick(1)
+    sec = world.security_poles
+    M = security.shape[0]
+    credibility = np.broadcast_to(pole.credibility, (M, world.n_poles)).astype(FLOAT)
+    members = kernels.pole_members(security, economy, sec, world.n_poles)
+    in_bloc = kernels.security_members(security, len(sec))
+    margins = np.broadcast_to(_margins(yw), (M, world.n_poles, world.n_states))
+    offers = kernels.spending_offers(
+        pole, pair, members, margins, yw.inputs.dynamics.margin_scale, slice(None)
+    )
+    return kernels.Snapshot(
+        security=security,
+        economy=economy,
+        power=kernels.regional_power(pole, state, pair, in_bloc, sec),
+        threat=kernels.threat_from_poles(pole, pair, slice(None)),
+        offers=offers,
+        credibility=credibility,
+        years=yw.inputs.years_elapsed(1),
+    )
+
+
+def _terms(yw: YearWorld, snap: kernels.Snapshot) -> kernels.Terms:
+    """Every term for every chooser, switching costs set to zero (the landscape itself)."""
+    world = yw.world
+    state, pole, pair = world.params_for_tick(1)
+    dynamics = replace(yw.inputs.dynamics, switching_cost=0.0, economic_switching_cost=0.0)
+    return kernels.utility_terms(
+        snap,
+        state,
+        pole,
+        pair,
+        world.affinity,
+        world.rivalry,
+        world.security_poles,
+        yw.inputs.weights,
+        dynamics,
+        yw.inputs.stance,
+        slice(None),
+    )
+
+
+def _margins(yw: YearWorld) -> np.ndarray:
+    """(B, N) the economic margins with no offer on the table (the poles' view before any
+    bidding): they do not depend on the configuration, so every configuration's offers
+    are computed from the same margins."""
+    world = yw.world
+    N = world.n_states
+    outside = np.full((1, N), world.space.n_security - 1)
+    open_economy = np.full((1, N), world.space.n_economy - 1)
+    snap = _base_snapshot_without_offers(yw, outside, open_economy)
+    terms = _terms(yw, snap)
+    _, economy = terms.utilities()
+    return kernels.economic_margins(economy, terms.economy["inducements"])[0]
+
+
+def _base_snapshot_without_offers(
+    yw: YearWorld, security: np.ndarray, economy: np.ndarray
+) -> kernels.Snapshot:
+    world = yw.world
+    state, pole, pair = world.params_for_tick(1)
+    sec = world.security_poles
+    return kernels.Snapshot(
+        security=security,
+        economy=economy,
+        power=kernels.regional_power(
+            pole, state, pair, kernels.security_members(security, len(sec)), sec
+        ),
+        threat=kernels.threat_from_poles(pole, pair, slice(None)),
+        offers=np.zeros((1, world.n_poles, world.n_states), dtype=FLOAT),
+        credibility=np.broadcast_to(pole.credibility, (1, world.n_poles)).astype(FLOAT),
+        years=yw.inputs.years_elapsed(1),
+    )
+
+
+def security_utility_fn(yw: YearWorld) -> core.UtilityFn:
+    """Configurations of security options (M, N) -> U_sec (M, N, S)."""
+    open_economy = yw.world.space.n_economy - 1
+
+    def utility(configs: np.ndarray) -> np.ndarray:
+        economy = np.full_like(configs, open_economy)
+        security_utility, _ = _terms(yw, _base_snapshot(yw, configs, economy)).utilities()
+        return np.asarray(security_utility, dtype=np.float64)
+
+    return utility
+
+
+def economy_utility_fn(yw: YearWorld, security: np.ndarray) -> core.UtilityFn:
+    """Configurations of economic options (M, N), given the security configuration
+    ``security`` (N,) -> U_econ (M, N, E)."""
+
+    def utility(configs: np.ndarray) -> np.ndarray:
+        held = np.broadcast_to(security, configs.shape)
+        _, economy_utility = _terms(yw, _base_snapshot(yw, held, configs)).utilities()
+        return np.asarray(economy_utility, dtype=np.float64)
+
+    return utility
+
+
+def economy_bounds(yw: YearWorld, security: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lower, upper), each (N, E): U_econ with no offer at all, and with the largest
+    offer each pole can make each chooser (its whole envelope with the full leverage
+    premium, scaled to the budget): the only terms of the economic game that depend on the
+    others' choices are the inducements."""
+    world = yw.world
+    N = world.n_states
+    _, pole, pair = world.params_for_tick(1)
+    none = np.full((1, N), world.space.n_economy - 1)
+    snap = _base_snapshot_without_offers(yw, security[None], none)
+    terms = _terms(yw, snap)
+    _, low = terms.utilities()
+    base = np.asarray(pair.focus * pair.proximity, dtype=np.float64)  # (B, N)
+    leverage = np.asarray(pole.leverage * (1.0 - pole.proportional_spending), dtype=np.float64)
+    budget = np.asarray(pole.budget_bn, dtype=np.float64)
+    largest = budget[:, None] * base * (1.0 + leverage[:, None]) / base.sum(axis=1)[:, None]
+    rich = replace(snap, offers=largest[None].astype(FLOAT))
+    _, high = _terms(yw, rich).utilities()
+    return np.asarray(low[0], dtype=np.float64), np.asarray(high[0], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class YearLandscape:
+    """Both games of one year: the security landscape, and per stable security
+    configuration its economic landscape; the recorded configuration's regrets."""
+
+    year_world: YearWorld
+    security: core.Landscape
+    economy: list[core.Landscape]
+    recorded_security_regret: np.ndarray  # (N,)
+    recorded_economy_regret: np.ndarray  # (N,)
+    recorded_security_best: np.ndarray  # (N,) the best security option at the record
+    recorded_economy_best: np.ndarray  # (N,) the best economic option at the record
+
+    def stable_profiles(self) -> pd.DataFrame:
+        """One row per stable configuration: each chooser's profile and label, the joint
+        basin, and how many choosers differ from the record (by label)."""
+        world = self.year_world.world
+        space = world.space
+        recorded_labels = space.label_codes[self.year_world.recorded]
+        rows = []
+        for s, security in enumerate(self.security.stable):
+            econ = self.economy[s]
+            for e, economy in enumerate(econ.stable):
+                profiles = security * space.n_economy + economy
+                row: dict[str, object] = {
+                    state: world.options[k] for state, k in zip(world.states, profiles, strict=True)
+                }
+                row["basin"] = float(self.security.basins[s] * econ.basins[e])
+                row["labels_differing_from_record"] = int(
+                    np.sum(space.label_codes[profiles] != recorded_labels)
+                )
+                row["profiles_differing_from_record"] = int(
+                    np.sum(profiles != self.year_world.recorded)
+                )
+                rows.append(row)
+        frame = pd.DataFrame(rows)
+        return frame.sort_values("basin", ascending=False, kind="stable").reset_index(drop=True)
+
+    def regret_table(self) -> pd.DataFrame:
+        """One row per chooser: its recorded profile and label, its gain from the best
+        unilateral move in each game (0: it has no better move) and that move."""
+        world = self.year_world.world
+        space = world.space
+        recorded = self.year_world.recorded
+        return pd.DataFrame(
+            {
+                "state": world.states,
+                "recorded_profile": [world.options[k] for k in recorded],
+                "recorded_label": [space.profile_labels[k] for k in recorded],
+                "security_regret": self.recorded_security_regret,
+                "security_best_move": [
+                    space.security_options[k] if r > 0 else ""
+                    for k, r in zip(
+                        self.recorded_security_best, self.recorded_security_regret, strict=True
+                    )
+                ],
+                "economy_regret": self.recorded_economy_regret,
+                "economy_best_move": [
+                    space.economic_options[k] if r > 0 else ""
+                    for k, r in zip(
+                        self.recorded_economy_best, self.recorded_economy_regret, strict=True
+                    )
+                ],
+                "gains_by_moving": (self.recorded_security_regret > 0)
+                | (self.recorded_economy_regret > 0),
+            }
+        )
+
+    def summary(self) -> dict[str, object]:
+        table = self.regret_table()
+        return {
+            "year": self.year_world.year,
+            "stable_configurations": len(self.stable_profiles()),
+            "states_gaining_by_moving": int(table["gains_by_moving"].sum()),
+            "states": len(table),
+            "max_regret": float(max(table["security_regret"].max(), table["economy_regret"].max())),
+            "security_configurations": self.security.n_configurations,
+            "cycling_share_security": self.security.cycling_share,
+        }
+
+
+def landscape(
+    yw: YearWorld, *, basin_starts: int = 20_000, progress: core.ProgressFn | None = None
+) -> YearLandscape:
+    """Both games of ``yw``'s world, enumerated; the recorded configuration's regrets."""
+    world = yw.world
+    N, space = world.n_states, world.space
+    security_fn = security_utility_fn(yw)
+    security = core.enumerate_landscape(
+        security_fn,
+        N,
+        space.n_security,
+        tol=TOLERANCE,
+        basin_starts=basin_starts,
+        progress=progress,
+    )
+    economies = []
+    for held in security.stable:
+        economies.append(
+            core.enumerate_landscape(
+                economy_utility_fn(yw, held),
+                N,
+                space.n_economy,
+                tol=TOLERANCE,
+                bounds=economy_bounds(yw, held),
+                basin_starts=basin_starts,
+            )
+        )
+    recorded_security = space.profile_security[yw.recorded]
+    recorded_economy = space.profile_economy[yw.recorded]
+    economy_fn = economy_utility_fn(yw, recorded_security)
+    return YearLandscape(
+        year_world=yw,
+        security=security,
+        economy=economies,
+        recorded_security_regret=core.regret(security_fn, recorded_security, TOLERANCE),
+        recorded_economy_regret=core.regret(economy_fn, recorded_economy, TOLERANCE),
+        recorded_security_best=np.argmax(security_fn(recorded_security[None])[0], axis=-1),
+        recorded_economy_best=np.argmax(economy_fn(recorded_economy[None])[0], axis=-1),
+    )
+
+
+def regret_figure(result: YearLandscape) -> Figure:
+    """Each chooser's regret at the recorded configuration, by game."""
+    table = result.regret_table()
+    figure = Figure(figsize=(8, 4), layout="constrained")
+    axes = figure.subplots()
+    x = np.arange(len(table))
+    axes.bar(x - 0.2, table["security_regret"], width=0.4, label="security", color="#c0392b")
+    axes.bar(x + 0.2, table["economy_regret"], width=0.4, label="economy", color="#2e86c1")
+    axes.set_xticks(
+        x, [f"{s}\n{p}" for s, p in zip(table["state"], table["recorded_profile"], strict=True)]
+    )
+    axes.tick_params(axis="x", labelsize=7)
+    axes.set_ylabel("gain from the best move alone (utility units)")
+    axes.set_title(
+        f"{result.year_world.year}: regret at the recorded configuration "
+        f"({int(table['gains_by_moving'].sum())} of {len(table)} states gain by moving)"
+    )
+    axes.legend()
+    return figure
+
+
+def write(result: YearLandscape, out: Path) -> None:
+    """stable.csv, regret.csv, regret.png and summary.json, written whole."""
+    with atomic_folder(out) as staging:
+        result.stable_profiles().to_csv(staging / "stable.csv", index=False)
+        result.regret_table().to_csv(staging / "regret.csv", index=False)
+        regret_figure(result).savefig(staging / "regret.png", dpi=120)
+        (staging / "summary.json").write_text(json.dumps(result.summary(), indent=2) + "\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="alignment-sim-landscape",
+        description="Stable configurations of a year's world, their basins, and the "
+        "recorded configuration's regret (docs/MODEL.md, 'Landscape').",
+    )
+    p.add_argument(
+        "--year",
+        type=int,
+        required=True,
+        help=f"a calendar year {CALENDAR_FIRST_YEAR}-{CALENDAR_LAST_YEAR} (the recorded "
+        "configuration needs a record year, up to 2010), or with --static 2000, 2010, 2015",
+    )
+    p.add_argument(
+        "--static", action="store_true", help="the static snapshot world (2000, 2010, 2015)"
+    )
+    p.add_argument("--out", type=Path, default=None, help="default: results/landscape/<year>")
+    p.add_argument("--starts", type=int, default=20_000, help="best-response starts per game")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    static = args.static
+    if static and args.year not in ATTRIBUTE_YEARS:
+        raise SystemExit(f"--year {args.year}: a static world exists for {ATTRIBUTE_YEARS}")
+    if not static and not CALENDAR_FIRST_YEAR <= args.year <= CALENDAR_LAST_YEAR:
+        raise SystemExit(
+            f"--year {args.year}: expected a year {CALENDAR_FIRST_YEAR}-{CALENDAR_LAST_YEAR}"
+        )
+    if args.starts < 1:
+        raise SystemExit(f"--starts {args.starts}: expected a whole number >= 1")
+    out = args.out or Path("results") / "landscape" / (
+        f"{args.year}" + ("-static" if static else "")
+    )
+    try:
+        yw = year_world(args.year, static=static)
+        print(f"landscape of {args.year}: enumerating ...", file=sys.stderr, flush=True)
+        result = landscape(yw, basin_starts=args.starts)
+        write(result, out)
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
+    print(result.regret_table().to_string(index=False))
+    print(f"wrote {out}")
+    print(json.dumps(result.summary()))

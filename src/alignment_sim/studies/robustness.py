@@ -1,0 +1,372 @@
+"""Robustness of the patterns: the share of the judgements' plausible range in which each
+holds.
+
+The judgements -- every parameter no source number sets -- are listed, each with its
+reason, in ``conf/robustness/judgements.yaml``. A Latin hypercube (``scipy.stats.qmc``,
+seeded) samples points in the box of each judgement's default +- 20% (clipped to the
+parameter's domain). Every point runs every variant the patterns need
+(``patterns.VARIANTS``) over the same seeds (common random numbers across variants and
+points), in batches of points whose parameters are per-run arrays
+(``points.with_point_values``); each point is then measured by the same functions as the
+pattern table (``patterns.PATTERNS``). A pattern that holds in fewer than 80% of the points
+holds only near a tuned point (docs/ODD.md, section 1; the model review's section 3).
+
+    python -m alignment_sim.studies.robustness --points 200 --out results/robustness
+
+writes ``points.csv`` (one row per point: its values, each pattern's and each check's
+result) and ``robustness.md`` (the share of points where each pattern holds), prints the
+table, and a JSON summary as its last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from tqdm.auto import tqdm
+
+from alignment_sim import paths
+from alignment_sim.engine.batch import BatchResult, execute, run_chunk
+from alignment_sim.errors import ConfigError
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.params import EngineParams, SimulationConfig
+from alignment_sim.outputs.files import atomic_write
+from alignment_sim.presets import conf_dir, default_config
+from alignment_sim.studies import patterns
+from alignment_sim.studies.points import DESIGNABLE, with_point_values
+
+JUDGEMENTS_FILE = conf_dir() / "robustness" / "judgements.yaml"
+POINTS = 200
+SEEDS = 50
+"""Seeds per point: fewer than the pattern table's 200; a pattern's share of points is
+what is estimated, each point's pass or fail carries noise."""
+GOAL = 0.8
+"""A pattern should hold in at least this share of the box (issue 11)."""
+RUNS_PER_GROUP = 1000
+"""Runs of one variant evaluated together: points are batched to about this many runs."""
+QUICK = {"points": 4, "seeds": 4}
+TOP_PARAMETERS = 10
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A parameter no source number sets: its path, why, and (for a default of 0) the
+    half-width of its box in the parameter's units."""
+
+    path: str
+    reason: str
+    half_width: float | None = None
+
+
+@dataclass(frozen=True)
+class JudgementList:
+    """The judgements file: the box (a share of each default) and the parameters."""
+
+    box: float
+    judgements: tuple[Judgement, ...]
+    sourced: tuple[str, ...]
+
+
+def load_judgements(path: Path | None = None) -> JudgementList:
+    """Read the judgements file (ValueError for a malformed one)."""
+    file = Path(path) if path is not None else JUDGEMENTS_FILE
+    raw = yaml.safe_load(file.read_text())
+    try:
+        box = float(raw["box"])
+        judgements = tuple(
+            Judgement(str(j["path"]), str(j["reason"]), j.get("half_width"))
+            for j in raw["judgements"]
+        )
+        sourced = tuple(str(s["path"]) for s in raw.get("sourced", []))
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{file}: not a judgements file ({exc})") from None
+    listed = [j.path for j in judgements] + list(sourced)
+    twice = sorted({p for p in listed if listed.count(p) > 1})
+    if twice:
+        raise ValueError(f"{file}: listed more than once: {twice}")
+    return JudgementList(box, judgements, sourced)
+
+
+def can_vary(path: str) -> bool:
+    """Whether ``points.with_point_values`` can give ``path`` a value per run."""
+    parsed = paths.parse(path)
+    return parsed.field in DESIGNABLE.get(parsed.section, ())
+
+
+def bounds(config: SimulationConfig, judgement: Judgement, box: float) -> tuple[float, float]:
+    """The judgement's range: default +- ``box`` x |default| (+- ``half_width`` for a
+    default of 0), clipped to the parameter's domain (ValueError for a default of 0
+    without a half-width)."""
+    default = float(paths.get_value(config, judgement.path))
+    if default == 0.0:
+        if judgement.half_width is None:
+            raise ValueError(f"{judgement.path}: default 0 needs a half_width")
+        half = float(judgement.half_width)
+    else:
+        half = box * abs(default)
+    domain = paths.domain(judgement.path)
+    low, high = default - half, default + half
+    if domain is not None:
+        low, high = max(low, domain.low), min(high, domain.high)
+    return low, high
+
+
+def sample_points(
+    judgements: JudgementList, config: SimulationConfig, points: int, sampler_seed: int
+) -> pd.DataFrame:
+    """``points`` Latin hypercube points over the judgements that can vary per run, one
+    column per path."""
+    from scipy.stats import qmc
+
+    varied = [j for j in judgements.judgements if can_vary(j.path)]
+    ranges = np.array([bounds(config, j, judgements.box) for j in varied])
+    unit = qmc.LatinHypercube(d=len(varied), seed=sampler_seed).random(points)
+    values = ranges[:, 0] + unit * (ranges[:, 1] - ranges[:, 0])
+    return pd.DataFrame(values, columns=[j.path for j in varied])
+
+
+def _rows(result: BatchResult, rows: slice) -> BatchResult:
+    """The runs ``rows`` of a batch (the inputs stay those of the whole batch)."""
+    return dataclasses.replace(
+        result,
+        seeds=result.seeds[rows],
+        alignment=result.alignment[rows],
+        credibility=result.credibility[rows],
+        mean_offers=None if result.mean_offers is None else result.mean_offers[rows],
+        mean_terms=None if result.mean_terms is None else result.mean_terms[rows],
+    )
+
+
+def evaluate_group(
+    inputs: dict[str, RunInputs], values: dict[str, np.ndarray], seeds: np.ndarray
+) -> list[list[patterns.PatternResult]]:
+    """The pattern checks at each of a group of points: ``values`` path -> (G,) values,
+    every point run over ``seeds`` in every variant of ``inputs``."""
+    n_points, n_seeds = len(next(iter(values.values()))), len(seeds)
+    per_run = {path: np.repeat(column, n_seeds) for path, column in values.items()}
+    run_seeds = np.tile(seeds, n_points)
+    results = {
+        name: run_chunk(
+            with_point_values(variant, per_run), run_seeds, patterns.VARIANTS[name].record
+        )
+        for name, variant in inputs.items()
+    }
+    checks = []
+    for p in range(n_points):
+        rows = slice(p * n_seeds, (p + 1) * n_seeds)
+        at_point = {name: _rows(result, rows) for name, result in results.items()}
+        checks.append(patterns.measure_all(at_point.__getitem__))
+    return checks
+
+
+def evaluate(
+    points: pd.DataFrame,
+    block: patterns.SeedBlock,
+    workers: int = 1,
+    progress: bool = True,
+) -> list[list[patterns.PatternResult]]:
+    """The pattern checks at every point (in point order)."""
+    inputs = {name: patterns.variant_inputs(name, block) for name in patterns.VARIANTS}
+    seeds = np.arange(block.first, block.first + block.seeds)
+    group = max(1, RUNS_PER_GROUP // block.seeds)
+    tasks = [
+        (inputs, {c: points[c].to_numpy()[start : start + group] for c in points}, seeds)
+        for start in range(0, len(points), group)
+    ]
+    engine = EngineParams(workers=workers, progress=False)
+    checks: list[list[patterns.PatternResult]] = []
+    with tqdm(total=len(points), unit="point", disable=not progress) as bar:
+        for part in execute(evaluate_group, tasks, engine):
+            checks.extend(part)
+            bar.update(len(part))
+    return checks
+
+
+def point_table(
+    points: pd.DataFrame, checks: Sequence[list[patterns.PatternResult]]
+) -> pd.DataFrame:
+    """One row per point: its values, ``pattern_<id>`` (every check of it met),
+    ``patterns_held`` and, per check k of pattern id, ``check_<id>_<k>`` (met),
+    ``value_<id>_<k>`` and ``baseline_<id>_<k>``."""
+    rows = []
+    for results in checks:
+        row: dict[str, Any] = {f"pattern_{i}": ok for i, ok in patterns.held(results).items()}
+        row["patterns_held"] = sum(patterns.held(results).values())
+        for key, r in zip(check_keys(results), results, strict=True):
+            row[f"check_{key}"] = r.passed
+            row[f"value_{key}"] = r.value
+            row[f"baseline_{key}"] = r.baseline
+        rows.append(row)
+    table = pd.concat([points.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
+    table.insert(0, "point", np.arange(len(points)))
+    return table
+
+
+def check_keys(results: Sequence[patterns.PatternResult]) -> list[str]:
+    """``<id>_<k>``: the k-th check (from 1) of each pattern, in order."""
+    counts: dict[str, int] = {}
+    keys = []
+    for r in results:
+        counts[r.pattern] = counts.get(r.pattern, 0) + 1
+        keys.append(f"{r.pattern}_{counts[r.pattern]}")
+    return keys
+
+
+def rank_correlations(table: pd.DataFrame, parameters: Sequence[str]) -> pd.Series:
+    """Spearman's rank correlation of each parameter with the number of patterns held
+    (NaN when either is constant), largest in size first."""
+    held = table["patterns_held"].rank()
+    rho = {}
+    for path in parameters:
+        ranks = table[path].rank()
+        ok = ranks.std() > 0 and held.std() > 0
+        rho[path] = float(np.corrcoef(ranks, held)[0, 1]) if ok else math.nan
+    series = pd.Series(rho, dtype=float)
+    return series.reindex(series.abs().sort_values(ascending=False).index)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a robustness study found: each pattern's share of points, and the files."""
+
+    holds: dict[str, float]
+    all_hold: float
+    table: pd.DataFrame
+    markdown: str
+    not_varied: tuple[str, ...]
+
+
+def markdown(
+    table: pd.DataFrame,
+    checks: Sequence[patterns.PatternResult],
+    judgements: JudgementList,
+    varied: Sequence[str],
+    not_varied: Sequence[str],
+    block: patterns.SeedBlock,
+    sampler_seed: int,
+) -> str:
+    """The study's report: each pattern's share of points, each check's, the parameters
+    most tied to the count of patterns held, and the judgements not varied."""
+    n = len(table)
+    ids = list(patterns.PATTERNS)
+    lines = [
+        "# Robustness of the patterns",
+        "",
+        f"{n} points of a Latin hypercube (sampler seed {sampler_seed}) over {len(varied)} "
+        f"judgements, each its default +- {judgements.box:.0%} clipped to its domain "
+        f"(conf/robustness/judgements.yaml); {block.seeds} seeds per point from seed "
+        f"{block.first}, the same at every point and in every variant.",
+        "",
+        "| pattern | holds at (share of points) | goal | met |",
+        "|---|---|---|---|",
+    ]
+    for i in ids:
+        share = float(table[f"pattern_{i}"].mean())
+        lines.append(f"| {i} | {share:.2f} | >= {GOAL} | {'yes' if share >= GOAL else 'NO'} |")
+    every = float((table["patterns_held"] == len(ids)).mean())
+    lines += [f"| all {len(ids)} | {every:.2f} | | |", "", "## Checks", ""]
+    lines += ["| check | measure | criterion | met at |", "|---|---|---|---|"]
+    for key, r in zip(check_keys(checks), checks, strict=True):
+        lines.append(
+            f"| {key} | {r.measure} | {r.criterion} | {table[f'check_{key}'].mean():.2f} |"
+        )
+    rho = rank_correlations(table, varied).dropna().head(TOP_PARAMETERS)
+    lines += ["", "## Parameters most tied to the number of patterns held", ""]
+    lines += ["| parameter | Spearman rho |", "|---|---|"]
+    lines += [f"| `{path}` | {value:+.2f} |" for path, value in rho.items()]
+    if not_varied:
+        lines += [
+            "",
+            "Judgements not varied (studies/points.py cannot give them per-run values): "
+            + ", ".join(f"`{p}`" for p in not_varied)
+            + ".",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def run_robustness(
+    points: int = POINTS,
+    seeds: int = SEEDS,
+    first_seed: int = 0,
+    sampler_seed: int = 0,
+    out: Path | None = None,
+    workers: int = 1,
+    progress: bool = True,
+    judgements_file: Path | None = None,
+) -> Summary:
+    """Sample, run and measure every point; write ``points.csv`` and ``robustness.md``
+    into ``out`` when given."""
+    if points < 2 or seeds < 1:
+        raise ConfigError("points, seeds", (points, seeds), "at least 2 points and 1 seed")
+    judgements = load_judgements(judgements_file)
+    config = default_config()
+    frame = sample_points(judgements, config, points, sampler_seed)
+    not_varied = tuple(j.path for j in judgements.judgements if not can_vary(j.path))
+    block = patterns.SeedBlock(first=first_seed, seeds=seeds)
+    checks = evaluate(frame, block, workers, progress)
+    table = point_table(frame, checks)
+    report = markdown(
+        table, checks[0], judgements, list(frame.columns), not_varied, block, sampler_seed
+    )
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        with atomic_write(out / "points.csv", "w") as handle:
+            table.to_csv(handle, index=False)
+        with atomic_write(out / "robustness.md", "w") as handle:
+            handle.write(report)
+    holds = {i: float(table[f"pattern_{i}"].mean()) for i in patterns.PATTERNS}
+    every = float((table["patterns_held"] == len(patterns.PATTERNS)).mean())
+    return Summary(holds, every, table, report, not_varied)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Share of the judgements' box where each pattern holds."
+    )
+    parser.add_argument("--points", type=int, default=POINTS)
+    parser.add_argument("--seeds", type=int, default=SEEDS, help="seeds per point")
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--sampler-seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=Path("results/robustness"))
+    parser.add_argument("--judgements", type=Path, default=None, help="a judgements YAML file")
+    parser.add_argument("--quick", action="store_true", help=f"a smoke run: {QUICK}")
+    args = parser.parse_args(argv)
+    size = QUICK if args.quick else {"points": args.points, "seeds": args.seeds}
+    summary = run_robustness(
+        first_seed=args.first_seed,
+        sampler_seed=args.sampler_seed,
+        out=args.out,
+        workers=args.workers,
+        judgements_file=args.judgements,
+        **size,
+    )
+    print(summary.markdown)
+    print(
+        json.dumps(
+            {
+                **size,
+                "first_seed": args.first_seed,
+                "sampler_seed": args.sampler_seed,
+                "holds": summary.holds,
+                "all": summary.all_hold,
+                "goal": GOAL,
+                "met": [i for i, share in summary.holds.items() if share >= GOAL],
+                "not_varied": list(summary.not_varied),
+                "files": [str(args.out / "points.csv"), str(args.out / "robustness.md")],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

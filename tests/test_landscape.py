@@ -1,0 +1,88 @@
+"""alignment-sim-landscape: the year's games, their stable configurations and the record's
+regret, checked against the model's own utilities."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alignment_sim.studies import landscape
+from alignment_sim.studies import landscape_core as core
+
+
+@pytest.fixture(scope="module")
+def year_2000() -> landscape.YearLandscape:
+    return landscape.landscape(landscape.year_world(2000), basin_starts=2_000)
+
+
+def test_every_stable_configuration_has_no_gainful_move(year_2000) -> None:
+    yw = year_2000.year_world
+    space = yw.world.space
+    security_fn = landscape.security_utility_fn(yw)
+    assert len(year_2000.security.stable) >= 1
+    for s, held in enumerate(year_2000.security.stable):
+        assert not core.regret(security_fn, held, landscape.TOLERANCE).any()
+        economy_fn = landscape.economy_utility_fn(yw, held)
+        for config in year_2000.economy[s].stable:
+            assert not core.regret(economy_fn, config, landscape.TOLERANCE).any()
+    table = year_2000.stable_profiles()
+    assert set(table.columns[: yw.world.n_states]) == set(yw.world.states)
+    assert table["basin"].between(0, 1).all()
+    assert table["basin"].sum() <= 1.0 + 1e-9
+    assert all(name in space.profiles for name in table.iloc[0, : yw.world.n_states])
+
+
+def test_the_record_regret_is_each_states_best_gain(year_2000) -> None:
+    yw = year_2000.year_world
+    space = yw.world.space
+    security = space.profile_security[yw.recorded]
+    utilities = landscape.security_utility_fn(yw)(security[None])[0]
+    own = utilities[np.arange(len(security)), security]
+    gain = np.maximum(utilities.max(axis=-1) - own, 0.0)
+    gain[gain <= landscape.TOLERANCE] = 0.0
+    np.testing.assert_allclose(year_2000.recorded_security_regret, gain)
+    table = year_2000.regret_table()
+    assert list(table["state"]) == list(yw.world.states)
+    assert list(table["recorded_label"]) == [space.profile_labels[k] for k in yw.recorded]
+    moved = table["economy_regret"] > 0
+    assert (table.loc[moved, "economy_best_move"] != "").all()
+    assert (table.loc[~moved, "economy_best_move"] == "").all()
+
+
+def test_economy_bounds_hold_over_configurations(year_2000) -> None:
+    """The dominance bounds enclose the economic utilities of any configuration."""
+    yw = year_2000.year_world
+    held = year_2000.security.stable[0]
+    low, high = landscape.economy_bounds(yw, held)
+    rng = np.random.default_rng(0)
+    configs = rng.integers(0, yw.world.space.n_economy, size=(300, yw.world.n_states))
+    utilities = landscape.economy_utility_fn(yw, held)(configs)
+    assert (utilities >= low - 1e-5).all()
+    assert (utilities <= high + 1e-5).all()
+
+
+def test_the_command_writes_its_tables(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "l2005"
+    landscape.main(["--year", "2005", "--out", str(out), "--starts", "500"])
+    for name in ("stable.csv", "regret.csv", "regret.png", "summary.json"):
+        assert (out / name).stat().st_size > 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["year"] == 2005 and summary["states"] == 11
+    assert summary == json.loads((out / "summary.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--year", "1980"], "--year 1980"),
+        (["--year", "2005", "--static"], "static world"),
+        (["--year", "2005", "--starts", "0"], "--starts 0"),
+    ],
+)
+def test_bad_input_is_one_line(argv: list[str], message: str) -> None:
+    with pytest.raises(SystemExit) as exc:
+        landscape.main(argv)
+    assert message in str(exc.value)
