@@ -140,7 +140,7 @@ def _run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record) -> BatchRes
     offers_sum = np.zeros((R, world.n_poles, world.n_states), order="F")
     term_sums = TermSums()
     for tick in range(1, T + 1):
-        tick_noise = noise[tick - 1]
+        tick_noise = np.asfortranarray(noise[tick - 1])  # the run axis fastest in memory
         state, out = tick_batch(inputs, state, tick, tick_noise, hazards[tick - 1])
         alignment[:, tick] = out.choice
         credibility[:, tick - 1] = out.credibility

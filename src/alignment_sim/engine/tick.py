@@ -39,11 +39,17 @@ class BatchState:
         N, B = world.n_states, world.n_poles
         profiles, space = world.initial_alignment, world.space
         return cls(
-            security=np.broadcast_to(space.profile_security[profiles], (batch, N)).copy(),
-            economy=np.broadcast_to(space.profile_economy[profiles], (batch, N)).copy(),
-            margins=np.full((batch, B, N), kernels.NO_MARGIN, dtype=FLOAT),
-            expected=np.broadcast_to(kernels.starting_expectations(inputs), (batch, B, N)).copy(),
-            credibility=np.broadcast_to(world.pole.credibility, (batch, B)).astype(FLOAT),
+            security=np.asfortranarray(
+                np.broadcast_to(space.profile_security[profiles], (batch, N))
+            ),
+            economy=np.asfortranarray(np.broadcast_to(space.profile_economy[profiles], (batch, N))),
+            margins=np.full((batch, B, N), kernels.NO_MARGIN, dtype=FLOAT, order="F"),
+            expected=np.asfortranarray(
+                np.broadcast_to(kernels.starting_expectations(inputs), (batch, B, N))
+            ),
+            credibility=np.asfortranarray(
+                np.broadcast_to(world.pole.credibility, (batch, B)).astype(FLOAT)
+            ),
             starts=initial_starts(inputs.program, batch),
         )
 

@@ -142,7 +142,7 @@ def with_outside(values: FloatArray, outside: Any = 0.0) -> FloatArray:
     """
     outside = np.asarray(outside, dtype=FLOAT)
     shape = np.broadcast_shapes(values.shape[:-1], outside.shape)
-    out = np.empty((*shape, values.shape[-1] + 1), dtype=np.result_type(values, FLOAT))
+    out = np.empty((*shape, values.shape[-1] + 1), np.result_type(values, FLOAT), order="F")
     out[..., :-1] = values
     out[..., -1] = outside
     return out
@@ -219,7 +219,7 @@ CAPABILITY_GRID = 2.0**-48  # CINC shares are summed as whole multiples of this
 def security_members(security_choice: IntArray, n_security_poles: int) -> FloatArray:
     """(R, N) security options as (R, P, N) indicators: [chooser j is in pole sec[p]'s bloc]."""
     options = np.arange(n_security_poles)[:, None]
-    return np.equal(security_choice[..., None, :], options).astype(FLOAT)
+    return np.equal(security_choice[..., None, :], options).astype(FLOAT, order="F")
 
 
 def regional_power(
@@ -254,7 +254,8 @@ def economic_margins(economy_utility: FloatArray, inducements: FloatArray) -> Fl
     Russia's margin there, and Russia pays more (000, 003)."""
     n_poles = inducements.shape[-1] - 1
     n_options = economy_utility.shape[-1]
-    margins = np.empty((*economy_utility.shape[:-2], n_poles, economy_utility.shape[-2]), FLOAT)
+    shape = (*economy_utility.shape[:-2], n_poles, economy_utility.shape[-2])
+    margins = np.empty(shape, FLOAT, order="F")
     for b in range(n_poles):
         others = [k for k in range(n_options) if k != b]
         best = economy_utility[..., others[0]]
@@ -274,7 +275,7 @@ def pole_members(
         security_choice < len(sec), np.asarray(sec)[np.minimum(security_choice, len(sec) - 1)], -1
     )
     in_security = np.equal(security_pole[..., None, :], poles)
-    return (in_economy | in_security).astype(FLOAT)
+    return (in_economy | in_security).astype(FLOAT, order="F")
 
 
 def spending_offers(
@@ -304,7 +305,7 @@ def spending_offers(
     weight = base * (members[..., poles, :] + leverage * swing)
     total = np.maximum(sum_last_axis(base), sum_last_axis(weight))
     per_weight = pole.budget_bn[..., poles] / np.maximum(total, EPS)
-    return (per_weight[..., None] * weight).astype(FLOAT)
+    return (per_weight[..., None] * weight).astype(FLOAT, order="F")
 
 
 def kept_promises(offers: FloatArray, expected: FloatArray, members: FloatArray) -> FloatArray:
@@ -349,7 +350,7 @@ def next_expectations(expected: FloatArray, offers: FloatArray, rate: Scalar) ->
     if isinstance(rate, np.ndarray) and rate.ndim:
         rate = rate[..., None]
     moved = expected + rate * (offers - expected)
-    return np.where(expected > 0.0, moved, offers).astype(FLOAT)
+    return np.where(expected > 0.0, moved, offers).astype(FLOAT, order="F")
 
 
 def next_credibility(
@@ -480,7 +481,7 @@ def autonomy_term(state: StateParams, rows: slice, n_blocs: int) -> FloatArray:
 def security_membership(security_choice: IntArray, n_options: int) -> FloatArray:
     """(R, N) security options as (R, S, N) indicators (``none`` included)."""
     options = np.arange(n_options)[:, None]
-    return np.equal(security_choice[..., None, :], options).astype(FLOAT)
+    return np.equal(security_choice[..., None, :], options).astype(FLOAT, order="F")
 
 
 def peer_term(affinity: FloatArray, members: FloatArray, rows: slice) -> FloatArray:
@@ -494,15 +495,16 @@ def peer_term(affinity: FloatArray, members: FloatArray, rows: slice) -> FloatAr
     R, S, N = members.shape
     by_chooser = np.ascontiguousarray(np.moveaxis(members, -1, 0)).reshape(N, R * S)
     peers = (affinity[rows] @ by_chooser).reshape(-1, R, S)
-    return np.ascontiguousarray(np.moveaxis(peers, 0, 1))
+    return np.asfortranarray(np.moveaxis(peers, 0, 1))
 
 
 def switching_term(current: IntArray, n_options: int, cost: Scalar) -> FloatArray:
     """Minus the cost of leaving the current option: -cost for every other option, 0 to
     stay, (R, n, D). "A dramatic change of foreign policy orientation is fraught with
     serious potential crises" (002)."""
-    moved = np.not_equal(np.arange(n_options), current[..., None]).astype(FLOAT)
-    return -cost * moved
+    moved = np.not_equal(np.arange(n_options), current[..., None])
+    out = np.empty(moved.shape, FLOAT, order="F")
+    return np.multiply(-cost, moved, out=out, dtype=FLOAT)
 
 
 # --- economic terms: (..., n, E), the last option ``open`` --------------------------------
