@@ -85,16 +85,21 @@ CASES: dict[str, Edit | None] = {
 }
 
 
+def compiled(config: SimulationConfig, edit: Edit | None) -> RunInputs:
+    """``config`` with the knock-out ``edit`` applied (and checked again), compiled."""
+    if edit is not None:
+        edit(config)
+        config.validate()
+    return RunInputs.from_config(config)
+
+
 def hindcast(edit: Edit | None, seeds: range) -> dict[str, float]:
     """Brier score and mean p(recorded label) of the history run from 2000, 2001-2010."""
     region = replace(load_region(), year=ORIGIN, calendar=True)
     config = default_config(
         scenario="history", region=region, ticks=(LAST - ORIGIN + 1) * 4, seed=0
     )
-    if edit is not None:
-        edit(config)
-        config.validate()
-    inputs = RunInputs.from_config(config)
+    inputs = compiled(config, edit)
     world = inputs.world
     result = run_batch(inputs, seeds, record="minimal")
     years, labels = yearly_labels(result.alignment, world.space, world.year, world.tick_months)
@@ -116,10 +121,7 @@ def hindcast(edit: Edit | None, seeds: range) -> dict[str, float]:
 def baseline(edit: Edit | None, seeds: range) -> dict[str, float]:
     """Label shares at the end of 10 years from 2015, switches, Central Asia's China economy."""
     config = default_config(ticks=40, seed=0)
-    if edit is not None:
-        edit(config)
-        config.validate()
-    inputs = RunInputs.from_config(config)
+    inputs = compiled(config, edit)
     world = inputs.world
     result = run_batch(inputs, seeds, record="minimal")
     final = result.shares()[:, -1].mean(axis=0)
@@ -149,10 +151,7 @@ def recession(edit: Edit | None, seeds: range) -> dict[str, float]:
     the state-ticks in Russia's security bloc, the share also in its economic union
     (full commitment, 000: an inconsistent patron is not fully committed to)."""
     config = default_config(scenario="russia_recession", ticks=40, seed=0)
-    if edit is not None:
-        edit(config)
-        config.validate()
-    inputs = RunInputs.from_config(config)
+    inputs = compiled(config, edit)
     space = inputs.world.space
     result = run_batch(inputs, seeds, record="minimal")
     alignment = result.alignment[:, 1:].astype(np.int64)

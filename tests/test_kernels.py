@@ -69,7 +69,7 @@ def start_snapshot(world: World, margin_scale: float = 0.5) -> kernels.Snapshot:
     sec = world.security_poles
     members = kernels.pole_members(START_SECURITY, START_ECONOMY, sec, world.n_poles)
     margins = np.full((1, world.n_poles, world.n_states), kernels.NO_MARGIN, dtype=FLOAT)
-    in_bloc = kernels.security_members(START_SECURITY, len(sec))
+    in_bloc = kernels.security_membership(START_SECURITY, len(sec))
     return kernels.Snapshot(
         security=START_SECURITY,
         economy=START_ECONOMY,
@@ -115,7 +115,7 @@ def test_threat_is_coercion_times_power_times_proximity(tiny_world: World) -> No
 
 def test_regional_power_is_distance_discounted(tiny_world: World, two_bloc_world: World) -> None:
     w = tiny_world
-    in_bloc = kernels.security_members(START_SECURITY, 1)
+    in_bloc = kernels.security_membership(START_SECURITY, 1)
     np.testing.assert_array_equal(in_bloc, [[[1.0, 0.0, 0.0]]])
     power = kernels.regional_power(w.pole, w.state, w.pair, in_bloc, w.security_poles)
     # p's CINC * military weight (0.5 * 1) plus its member a's CINC (0.01), seen from afar
@@ -123,7 +123,7 @@ def test_regional_power_is_distance_discounted(tiny_world: World, two_bloc_world
     two = two_bloc_world
     security = np.array([[0, 1, 2]])  # a in p's bloc, b in q's, c in none
     power = kernels.regional_power(
-        two.pole, two.state, two.pair, kernels.security_members(security, 2), two.security_poles
+        two.pole, two.state, two.pair, kernels.security_membership(security, 2), two.security_poles
     )
     p, q = 0.5 + 0.01, 0.25 * 0.5 + 0.02
     assert_close(power[0], [p * np.array([1.0, FAR, MID]), q * np.array([FAR, 1.0, MID])])
@@ -136,11 +136,11 @@ def test_members_cinc_is_exact_in_any_batch(default_world: World) -> None:
     sec, P = w.security_poles, len(w.security_poles)
     security = rng.integers(0, P + 1, (500, w.n_states))
     batch = kernels.regional_power(
-        w.pole, w.state, w.pair, kernels.security_members(security, P), sec
+        w.pole, w.state, w.pair, kernels.security_membership(security, P), sec
     )
     for r in (0, 7, 499):
         alone = kernels.regional_power(
-            w.pole, w.state, w.pair, kernels.security_members(security[r : r + 1], P), sec
+            w.pole, w.state, w.pair, kernels.security_membership(security[r : r + 1], P), sec
         )
         np.testing.assert_array_equal(alone[0], batch[r])
     for p, b in enumerate(sec):
@@ -153,14 +153,14 @@ def test_members_cinc_is_exact_in_any_batch(default_world: World) -> None:
         w.pole,
         replace(w.state, capability=caps),
         w.pair,
-        kernels.security_members(security, P),
+        kernels.security_membership(security, P),
         sec,
     )
     one = kernels.regional_power(
         w.pole,
         replace(w.state, capability=caps[7:8]),
         w.pair,
-        kernels.security_members(security[7:8], P),
+        kernels.security_membership(security[7:8], P),
         sec,
     )
     np.testing.assert_array_equal(one[0], by_run[7])
@@ -359,7 +359,7 @@ def test_stance_on_the_two_bloc_world(two_bloc_world: World) -> None:
     w = two_bloc_world
     security = np.array([[0, 1, 2]])  # a in p, b in q, c in none
     power = kernels.regional_power(
-        w.pole, w.state, w.pair, kernels.security_members(security, 2), w.security_poles
+        w.pole, w.state, w.pair, kernels.security_membership(security, 2), w.security_poles
     )
     threat = kernels.threat_from_poles(w.pole, w.pair, ALL)
     p, q = 0.51, 0.145 * FAR  # what a sees; all the threat a faces is p's

@@ -67,7 +67,7 @@ def tick_batch(
     threat = kernels.threat_from_poles(p_par, q_par, ALL)
     members = kernels.pole_members(state.security, state.economy, sec, world.n_poles)
     offers = kernels.spending_offers(p_par, q_par, members, state.margins, dyn.margin_scale, ALL)
-    in_bloc = kernels.security_members(state.security, len(sec))
+    in_bloc = kernels.security_membership(state.security, len(sec))
     snap = kernels.Snapshot(
         security=state.security,
         economy=state.economy,

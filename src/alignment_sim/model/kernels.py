@@ -216,12 +216,6 @@ def threat_from_poles(pole: PoleParams, pair: PairParams, poles: slice) -> Float
 CAPABILITY_GRID = 2.0**-48  # CINC shares are summed as whole multiples of this
 
 
-def security_members(security_choice: IntArray, n_security_poles: int) -> FloatArray:
-    """(R, N) security options as (R, P, N) indicators: [chooser j is in pole sec[p]'s bloc]."""
-    options = np.arange(n_security_poles)[:, None]
-    return np.equal(security_choice[..., None, :], options).astype(FLOAT, order="F")
-
-
 def regional_power(
     pole: PoleParams,
     state: StateParams,
@@ -236,7 +230,7 @@ def regional_power(
     of threat): Russia is the strongest bloc next to most choosers though the West is
     stronger in the world. Members' CINC are rounded to multiples of 2**-48 (far below
     the data's precision) so their sum is exact in any order. ``members`` from
-    ``security_members``.
+    ``security_membership(security, P)``.
     """
     units = np.round(state.capability.astype(np.float64) / CAPABILITY_GRID)
     counted = np.sum(members * units[..., None, :], axis=-1) * CAPABILITY_GRID  # (R, P)
@@ -479,7 +473,9 @@ def autonomy_term(state: StateParams, rows: slice, n_blocs: int) -> FloatArray:
 
 
 def security_membership(security_choice: IntArray, n_options: int) -> FloatArray:
-    """(R, N) security options as (R, S, N) indicators (``none`` included)."""
+    """(R, N) security options as (R, n_options, N) indicators: [chooser j holds option s].
+    With ``n_options`` = S (``none`` included) for peers; with P, the security blocs'
+    members (``regional_power``)."""
     options = np.arange(n_options)[:, None]
     return np.equal(security_choice[..., None, :], options).astype(FLOAT, order="F")
 

@@ -141,7 +141,7 @@ class AlignmentModel(mesa.Model):
         members = kernels.pole_members(security, economy, sec, world.n_poles)
         for pole in self.pole_agents:
             pole.plan(members)
-        in_bloc = kernels.security_members(security, len(sec))
+        in_bloc = kernels.security_membership(security, len(sec))
         self.snapshot = kernels.Snapshot(
             security=security,
             economy=economy,

@@ -85,7 +85,7 @@ def _base_snapshot(yw: YearWorld, security: np.ndarray, economy: np.ndarray) -> 
     M = security.shape[0]
     credibility = np.broadcast_to(pole.credibility, (M, world.n_poles)).astype(FLOAT)
     members = kernels.pole_members(security, economy, sec, world.n_poles)
-    in_bloc = kernels.security_members(security, len(sec))
+    in_bloc = kernels.security_membership(security, len(sec))
     margins = np.broadcast_to(_margins(yw), (M, world.n_poles, world.n_states))
     offers = kernels.spending_offers(
         pole, pair, members, margins, yw.inputs.dynamics.margin_scale, slice(None)
@@ -145,7 +145,7 @@ def _base_snapshot_without_offers(
         security=security,
         economy=economy,
         power=kernels.regional_power(
-            pole, state, pair, kernels.security_members(security, len(sec)), sec
+            pole, state, pair, kernels.security_membership(security, len(sec)), sec
         ),
         threat=kernels.threat_from_poles(pole, pair, slice(None)),
         offers=np.zeros((1, world.n_poles, world.n_states), dtype=FLOAT),
