@@ -948,6 +948,69 @@ def cases() -> list[Case]:
         words=("afile",),
     )
 
+    # estimation: the fit's window, parameters and record, and fitted sets (fit=)
+    cli("est01", "experiment=fit", "estimation.window=[1991,2015]", words=("estimation.window",))
+    cli(
+        "est02",
+        "experiment=fit",
+        "estimation.window=[2010,2011]",
+        words=("estimation.window", "out-of-sample"),
+    )
+    cli("est03", "experiment=fit", "estimation.window=[1980,1990]", words=("1991-2010",))
+    cli("est04", "experiment=fit", "estimation.window=[2000,2000]", words=("estimation.window",))
+    cli("est05", "experiment=fit", "estimation.window=[1991]", words=("estimation.window",))
+    cli(
+        "est06",
+        "experiment=fit",
+        "estimation.window=[1993,1997]",
+        words=("estimation.window", "switches"),
+    )
+    cli("est07", "experiment=fit", "estimation.parameters=[weights.nope]", words=("weights.nope",))
+    cli(
+        "est08",
+        "experiment=fit",
+        "estimation.parameters=[weights.trade,weights.trade]",
+        words=("estimation.parameters", "weights.trade"),
+    )
+    cli(
+        "est09",
+        "experiment=fit",
+        "estimation.parameters=[decision.rule]",
+        words=("decision.rule",),
+    )
+    cli("est10", "experiment=fit", "estimation.parameters=[]", words=("estimation.parameters",))
+    cli(
+        "est11",
+        "experiment=fit",
+        "weights.peer=0",
+        "estimation.parameters=[weights.peer]",
+        words=("weights.peer", "log scale"),
+    )
+    cli("est12", "experiment=fit", "estimation.prior_sd=0", words=("estimation.prior_sd",))
+    cli("est13", "experiment=fit", "estimation.level=1.5", words=("estimation.level",))
+    cli("est14", "experiment=fit", "estimation.min_switches=-1", words=("min_switches",))
+    cli("est15", "experiment=fit", "decision=best_response", words=("decision.rule", "logit"))
+    cli("est16", "experiment=fit", "estimation.record=/nonexistent.csv", words=("nonexistent",))
+    cli(
+        "est17",
+        "experiment=fit",
+        "estimation.record={REC}/rec_unknown_label.csv",
+        words=("neutral",),
+    )
+    cli("est18", "experiment=fit", "fit=does_not_exist", words=("fit", "does_not_exist"))
+    cli("est19", "fit=does_not_exist", words=("fit", "does_not_exist"))
+    cli("est20", "fit={REC}/rec_header_only.csv", words=("fit", "rec_header_only"))
+    cli("est21", "fit={REC}/rec_empty.csv", words=("fit", "rec_empty"))
+    cli("est22", "task=guess", words=("task",))
+    cli(
+        "est23",
+        "experiment=fit",
+        "estimation.window=[1997,2002]",
+        "estimation.parameters=[decision.rationality]",
+        expect="accept",
+    )
+    cli("est24", "fit=post_soviet_1991_2010", expect="accept")
+
     # the classroom server
     out.append(
         Case("viz01", ("alignment-sim-viz", "--port", "{BUSY_PORT}"), words=("port",), timeout=60)

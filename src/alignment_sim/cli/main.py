@@ -307,13 +307,38 @@ def run_one(cfg: DictConfig) -> None:
 
 
 def _run_job(cfg: DictConfig, folder: Path, overrides: list[str], sweeping: bool) -> None:
-    config = to_config(cfg)
-    if config.design.method != "none":
+    config = with_fitted_set(to_config(cfg), overrides)
+    if config.task == "fit":
+        run_fit_job(config, folder, overrides)
+    elif config.task in ("forecast", "validate"):
+        run_estimation_job(config, folder, overrides)
+    elif config.design.method != "none":
         run_design_job(config, folder, overrides)
     elif config.replications > 1:
         run_study_job(config, folder, overrides)
     else:
         run_single(config, folder, overrides, skip_if_done=sweeping)
+
+
+def with_fitted_set(config: SimulationConfig, overrides: list[str]) -> SimulationConfig:
+    """``config`` with the values of the fitted set ``fit`` names, except the parameters
+    the command line sets itself (an explicit override wins over the fit)."""
+    if config.fit is None:
+        return config
+    from alignment_sim.estimation.fitted import FittedSet
+
+    given = [_split(o)[1] for o in overrides]
+    keep = [key for key in given if _is_parameter_path(key)]
+    return FittedSet.load(config.fit).apply(config, keep=keep)
+
+
+def _is_parameter_path(key: str) -> bool:
+    from alignment_sim.paths import domain
+
+    try:
+        return domain(key) is not None
+    except ConfigError:
+        return False
 
 
 def _record(folder: Path, exc: BaseException, overrides: list[str], trace: str = "") -> None:
@@ -402,6 +427,43 @@ def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str])
             f"rows): {folder / 'sensitivity.csv'}, plot: {folder / 'sensitivity.png'}, "
             f"runs: {folder / 'runs'}"
         )
+
+
+def run_fit_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:
+    from alignment_sim.estimation.jobs import run_fit
+    from alignment_sim.studies.replications import config_digest
+
+    if _skip_if_complete(folder, config_digest(config), "fit in"):
+        return
+    say = None if config.output.quiet else log.info
+    result = run_fit(config, folder, extra={"overrides": overrides}, progress=say)
+    if not config.output.quiet:
+        informed = sum(row["verdict"] == "informed" for row in result.identifiability())
+        log.info(
+            f"alignment-sim: fitted {len(result.parameters)} parameters on "
+            f"{result.n_observations} state-years ({result.n_switches} switches): log "
+            f"likelihood {result.log_likelihood_at_defaults:.2f} at the defaults -> "
+            f"{result.log_likelihood:.2f}; {informed} informed by the record, "
+            f"{len(result.parameters) - informed} mostly by their priors. "
+            f"Files: {folder} (fit.json, parameters.csv, fit.png, fitted.yaml)"
+        )
+
+
+def run_estimation_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:
+    """A forecast or a validation (``estimation.forecast``, ``estimation.validate``)."""
+    from alignment_sim.studies.replications import config_digest
+
+    if _skip_if_complete(folder, config_digest(config), f"{config.task} in"):
+        return
+    say = None if config.output.quiet else log.info
+    if config.task == "forecast":
+        from alignment_sim.estimation.forecast import run_forecast
+
+        run_forecast(config, folder, extra={"overrides": overrides}, progress=say)
+    else:
+        from alignment_sim.estimation.validate import run_validation
+
+        run_validation(config, folder, extra={"overrides": overrides}, progress=say)
 
 
 def run_study_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:

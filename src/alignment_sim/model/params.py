@@ -725,6 +725,97 @@ class DesignSpec:
             raise ConfigError(f"{path}.outcomes", [], "at least one outcome column")
 
 
+TASKS = ("simulate", "fit", "forecast", "validate")
+FREE_PARAMETERS = (
+    *(f"weights.{f.name}" for f in fields(UtilityWeights)),
+    "decision.rationality",
+    "dynamics.switching_cost",
+    "dynamics.economic_switching_cost",
+    "dynamics.margin_scale",
+    "dynamics.credibility_recovery",
+    "dynamics.stance",
+    "region.poles.russia.credibility",
+    "region.poles.west.credibility",
+)
+"""What a fit estimates by default: every utility weight, the decision noise, the
+dynamics and the security poles' starting credibility -- the judgements no text gives a
+number for (conf/robustness/judgements.yaml) that enter every state's choice. China's
+credibility is left out: it discounts only China's offers, which its pre-2010 lending
+leaves too small to move any choice, so the 1991-2010 record's likelihood is the same
+at any value (docs/ESTIMATION.md)."""
+
+
+@dataclass
+class EstimationSpec:
+    """What a fit (``task: fit``, ``alignment-sim experiment=fit``) estimates, from which
+    record, and how a forecast draws from it (docs/ESTIMATION.md).
+
+    ``record``: a record file in the shared format (state, year, primary_alignment), or a
+    table of runs' labels (seed, state, year, label, profile), "" for the package's
+    1991-2010 record; ``window``: [first, last] years, the transitions into first + 1 ..
+    last are fitted; ``parameters``: the config paths estimated; ``prior_sd``: the normal
+    prior's standard deviation on each parameter's free scale (log or logit), ``priors``
+    per path; ``level``: the intervals' probability; ``min_switches``: fewer switches of
+    label in the window are refused (they cannot identify a switching cost);
+    ``draws``: parameter draws a forecast takes from the fit; ``sample_parameters``: a
+    study job with ``fit`` set runs run r on draw r mod ``draws`` of the fit's posterior
+    (the draws depend on the fitted set and ``seed`` alone, so scenarios run with the same
+    seeds share them: their differences include parameter uncertainty).
+    """
+
+    record: str = ""
+    window: list[int] = field(default_factory=lambda: [1991, 2010])
+    parameters: list[str] = field(default_factory=lambda: list(FREE_PARAMETERS))
+    prior_sd: float = 0.5
+    priors: dict[str, float] = field(default_factory=dict)
+    level: float = 0.9
+    min_switches: int = 3
+    draws: int = 50
+    sample_parameters: bool = False
+
+    def validate(self, path: str = "estimation") -> None:
+        if len(self.window) != 2:
+            raise ConfigError(f"{path}.window", self.window, "two years [first, last]")
+        for i, year in enumerate(self.window):
+            _check_whole(f"{path}.window[{i}]", year, 1900, 2100, "a calendar year")
+        if not self.parameters:
+            raise ConfigError(f"{path}.parameters", [], "at least one parameter path")
+        _check_number(f"{path}.prior_sd", self.prior_sd, 1e-6, 100.0, "a standard deviation")
+        _check_number(f"{path}.level", self.level, 0.01, 0.999, "a probability")
+        _check_whole(f"{path}.min_switches", self.min_switches, 0, None, "a whole number >= 0")
+        _check_whole(f"{path}.draws", self.draws, 1, None, "a whole number >= 1")
+        if not isinstance(self.sample_parameters, bool):
+            raise ConfigError(f"{path}.sample_parameters", self.sample_parameters, "true or false")
+
+    def check_sampling(self, config: SimulationConfig, path: str = "estimation") -> None:
+        """Refuse ``sample_parameters`` where it cannot apply: without a fitted set, in a
+        design, in a single run, or in a task other than simulate."""
+        if not self.sample_parameters:
+            return
+        key = f"{path}.sample_parameters"
+        if config.task != "simulate":
+            raise ConfigError(
+                key, True, f"false for task={config.task}", "Only study jobs sample parameters."
+            )
+        if config.fit is None:
+            raise ConfigError(
+                key,
+                True,
+                "a fitted set to draw from: set fit=NAME (e.g. fit=post_soviet_1991_2010)",
+            )
+        if config.design.method != "none":
+            raise ConfigError(
+                key,
+                True,
+                f"false in a design (design.method={config.design.method}): a design sets the "
+                "parameters' values itself",
+            )
+        if config.replications < 2:
+            raise ConfigError(
+                key, True, "a study job (replications > 1): a single run takes the fit's mode"
+            )
+
+
 @dataclass
 class EngineParams:
     """How a job with replications runs its runs (never what they compute).
@@ -754,6 +845,13 @@ class SimulationConfig:
     With ``replications`` > 1 a job runs seeds ``seed .. seed + replications - 1``
     through the batched engine; ``study`` names the sweep folder (results/sweeps/<study>),
     so re-running the same sweep resumes it.
+
+    ``task``: simulate (a run, a study or a design), fit, forecast or validate
+    (docs/ESTIMATION.md). ``fit`` names the fitted parameter set whose values the
+    configuration holds (``estimation.fitted.FittedSet.apply`` sets them; on the command
+    line ``fit=NAME`` does). ``origin`` and ``to`` give a calendar window in years: the
+    run starts on 1 January of ``origin`` from that year's record (``region.year``, the
+    calendar on) and ends with ``to`` (``ticks``); they take precedence over both.
     """
 
     region: RegionSpec = field(default_factory=RegionSpec)
@@ -768,6 +866,11 @@ class SimulationConfig:
     engine: EngineParams = field(default_factory=EngineParams)
     design: DesignSpec = field(default_factory=DesignSpec)
     output: OutputParams = field(default_factory=OutputParams)
+    task: str = "simulate"
+    estimation: EstimationSpec = field(default_factory=EstimationSpec)
+    fit: str | None = None
+    origin: int | None = None
+    to: int | None = None
 
     def __post_init__(self) -> None:
         start = self.scenario.start_year
@@ -776,6 +879,12 @@ class SimulationConfig:
             self.region = replace(self.region, year=start)
         if self.scenario.calendar is True and not self.region.calendar:
             self.region = replace(self.region, calendar=True)  # a copy, as above
+        if isinstance(self.origin, int) and not isinstance(self.origin, bool):
+            self.region = replace(self.region, year=self.origin, calendar=True)
+        if isinstance(self.to, int) and not isinstance(self.to, bool):
+            months = self.region.tick_months
+            if isinstance(months, int) and months > 0 and 12 % months == 0:
+                self.ticks = (self.to - self.region.year + 1) * 12 // months
         self.validate()
 
     @property
@@ -786,6 +895,36 @@ class SimulationConfig:
     def validate(self) -> None:
         """Check every value; call it again after changing a field in place (models and
         batches do, where they are built)."""
+        if self.task not in TASKS:
+            raise ConfigError("task", self.task, f"one of {', '.join(TASKS)}")
+        if self.fit is not None and (not isinstance(self.fit, str) or not self.fit):
+            raise ConfigError(
+                "fit", self.fit, "the name or path of a fitted parameter set, or null"
+            )
+        if self.origin is not None:
+            _check_whole(
+                "origin", self.origin, CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, "a calendar year"
+            )
+            if self.region.year != self.origin or not self.region.calendar:
+                raise ConfigError(
+                    "origin",
+                    self.origin,
+                    f"the region's year ({self.region.year}) in a calendar run",
+                    "origin sets region.year and the calendar when the configuration is "
+                    "built; build a new SimulationConfig to change it.",
+                )
+        if self.to is not None:
+            _check_whole(
+                "to",
+                self.to,
+                self.region.year,
+                CALENDAR_LAST_YEAR,
+                f"a year from the start ({self.region.year}) to {CALENDAR_LAST_YEAR}",
+            )
+            if not self.calendar:
+                raise ConfigError(
+                    "to", self.to, "a calendar run (set origin, or region.calendar=true)"
+                )
         _check_whole("ticks", self.ticks, 1, None, "a whole number of ticks > 0")
         _check_whole("replications", self.replications, 1, None, "a whole number of runs >= 1")
         check_seeds(self.seed, self.replications)
@@ -819,6 +958,8 @@ class SimulationConfig:
             raise ConfigError("study", self.study, "a folder name (letters, digits, - _ .)")
         self.engine.validate("engine")
         self.design.validate("design")
+        self.estimation.validate("estimation")
+        self.estimation.check_sampling(self)
         self.region.validate("region")
         self.weights.validate("weights")
         self.dynamics.validate("dynamics")

@@ -10,7 +10,9 @@ compared with the baseline group: the shares of the record labels and of each di
 options over time, each state's final label and profile, outcome metrics
 (``studies.outcomes.OUTCOMES``) with bootstrap intervals and effect sizes (paired by seed
 when the scenarios share seeds: common random numbers), and the utility terms that changed
-most.
+most. Runs that draw their parameters from a fit (``estimation.sample_parameters``) are
+resampled a draw at a time, so the intervals include parameter uncertainty; the baseline
+and every scenario must draw from the same fitted set, or none.
 The report is ``report.html`` (self-contained) plus the CSV tables behind it.
 """
 
@@ -86,6 +88,55 @@ def choose_baseline(labels: list[str], wanted: str | None) -> str:
         + ", ".join(repr(label) for label in labels)
         + ". Pass one of them (or the value part of one, e.g. 'baseline' for "
         "'scenario=baseline')."
+    )
+
+
+def _source(sampling: tuple[str, str] | None) -> str:
+    if sampling is None:
+        return "its configuration's own parameter values"
+    return f"draws of the fitted set {sampling[0]} (estimation.sample_parameters)"
+
+
+def parameter_uncertainty(groups: dict[str, Group], labels: list[str]) -> str:
+    """The page's note when runs draw their parameters from a fit ('' when none do).
+
+    Refuses (CompareError) a label whose folders differ in whether or from which fitted
+    set their runs draw, and a scenario that differs so from the baseline (``labels[0]``):
+    its effects would count parameter uncertainty on one side only, or compare two fits.
+    """
+    sources: dict[str, tuple[str, str] | None] = {}
+    for label in labels:
+        found = list(dict.fromkeys(u.sampling for u in groups[label].units))
+        if len(found) > 1:
+            raise CompareError(
+                f"the folders of {label!r} mix runs on "
+                + " and runs on ".join(_source(f) for f in found)
+                + ": run them all alike, or compare them apart."
+            )
+        sources[label] = found[0]
+    base = sources[labels[0]]
+    for label in labels[1:]:
+        other = sources[label]
+        if other == base:
+            continue
+        same_name = base is not None and other is not None and base[0] == other[0]
+        theirs = (
+            "another version of that set (their digests differ)" if same_name else _source(base)
+        )
+        raise CompareError(
+            f"scenario {label!r} runs on {_source(other)} but the baseline {labels[0]!r} on "
+            f"{theirs}: the effects would mix parameter uncertainty into one side or compare "
+            "two fits. Run both with the same fit=NAME and estimation.sample_parameters=true "
+            "(and the same seed and replications: they then share their draws), or both "
+            "without."
+        )
+    if base is None:
+        return ""
+    draws = sorted({u.n_draws for g in groups.values() for u in g.units})
+    return (
+        f"Runs draw their parameters from the fit {base[0]} ({' or '.join(map(str, draws))} "
+        "draws): intervals include parameter uncertainty (the bootstrap resamples the draws, "
+        "each with all its runs)."
     )
 
 
@@ -357,7 +408,9 @@ def _section_outcomes(outcomes: pd.DataFrame, labels: list[str], n_boot: int) ->
     return section
 
 
-def _section_effects(effect: pd.DataFrame, labels: list[str], base: str) -> Section:
+def _section_effects(
+    effect: pd.DataFrame, labels: list[str], base: str, uncertainty: str
+) -> Section:
     section = Section(
         "effects",
         f"Effects against the baseline ({base})",
@@ -368,6 +421,8 @@ def _section_effects(effect: pd.DataFrame, labels: list[str], base: str) -> Sect
         "removes the shared noise and narrows the interval. Otherwise the scenarios are "
         "resampled independently ('unpaired').",
     )
+    if uncertainty:
+        section.add_text(uncertainty, "note")
     if effect.empty:
         section.add_text("Only one scenario: there is nothing to compare.", "note")
         return section
@@ -559,6 +614,8 @@ class Comparison:
     driver_notes: list[str]
     n_boot: int
     seed: int
+    uncertainty: str = ""
+    """The note on parameter uncertainty ('' when no run draws its parameters)."""
 
 
 def compare(
@@ -584,6 +641,7 @@ def compare(
         )
     base = choose_baseline(list(groups), baseline)
     labels = [base, *(label for label in groups if label != base)]
+    uncertainty = parameter_uncertainty(groups, labels)
     group_list = [groups[label] for label in labels]
     options = ordered_union(g.options for g in group_list)
     profiles = ordered_union(g.profiles for g in group_list)
@@ -593,12 +651,19 @@ def compare(
     check_bootstrap_memory(n_boot, group_list, metrics)
     runs = {label: groups[label].runs for label in labels}
 
+    draws = {label: groups[label].draws for label in labels}
     outcomes = pd.concat(
-        [outcome_summary(label, runs[label], metrics, n_boot, seed) for label in labels],
+        [
+            outcome_summary(label, runs[label], metrics, n_boot, seed, draws[label])
+            for label in labels
+        ],
         ignore_index=True,
     )
     effect_parts = [
-        effects(label, runs[label], base, runs[base], metrics, n_boot, seed) for label in labels[1:]
+        effects(
+            label, runs[label], base, runs[base], metrics, n_boot, seed, draws[label], draws[base]
+        )
+        for label in labels[1:]
     ]
     driver_notes: list[str] = []
     driver_parts = []
@@ -612,7 +677,9 @@ def compare(
                 "term drivers."
             )
             continue
-        driver_parts.append(term_drivers(label, terms, base, base_terms, n_boot, seed))
+        driver_parts.append(
+            term_drivers(label, terms, base, base_terms, n_boot, seed, draws[label], draws[base])
+        )
     tables = {
         "shares_over_time": shares_table(groups, labels, shares),
         "alignment_probability": probability_table(groups, labels, states, options),
@@ -639,6 +706,7 @@ def compare(
         driver_notes=driver_notes,
         n_boot=n_boot,
         seed=seed,
+        uncertainty=uncertainty,
     )
 
 
@@ -689,7 +757,7 @@ def _write_files(comparison: Comparison, folder: Path, command: str) -> list[str
             base,
         ),
         _section_outcomes(tables["outcomes"], labels, c.n_boot),
-        _section_effects(effect, labels, base),
+        _section_effects(effect, labels, base, c.uncertainty),
         _section_drivers(drivers, labels, c.driver_notes),
         _section_provenance(
             provenance_table(c.groups, labels),
@@ -718,6 +786,8 @@ def _write_files(comparison: Comparison, folder: Path, command: str) -> list[str
         "replicates of one scenario.",
         "; ".join(f"{label}: {c.groups[label].n_runs} runs" for label in labels) + ".",
     ]
+    if c.uncertainty:
+        intro.append(c.uncertainty)
     if c.notes:
         intro.append(
             f"{len(c.notes)} folder(s) left out (unfinished, failed, unreadable or duplicate); "

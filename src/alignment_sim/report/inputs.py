@@ -26,6 +26,7 @@ from alignment_sim.model.alignment import OptionSpace
 from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS, TERMS
 from alignment_sim.outputs.files import find_jobs, job_manifest
 from alignment_sim.studies import outcomes
+from alignment_sim.studies.replications import DRAWS_FILE, DRAWS_KEY
 
 COUNT_METRICS = outcomes.OUTCOME_COUNTS
 NOT_LABEL_KEYS = ("seed", "replications")
@@ -80,6 +81,20 @@ class Unit:
     terms: pd.DataFrame | None
     """Index seed, columns (state, option, term): each term's mean over the run on each
     profile (``option``)."""
+    draws: pd.Series | None = None
+    """Index seed: the parameter draw each run took (``estimation.sample_parameters``), a
+    key naming the fitted set, the draws' seed and the draw; None when runs take none."""
+
+    @property
+    def sampling(self) -> tuple[str, str] | None:
+        """The fitted set (name, digest) the runs draw their parameters from, or None."""
+        info = self.manifest.get(DRAWS_KEY)
+        return (str(info["fit"]), str(info["digest"])) if isinstance(info, dict) else None
+
+    @property
+    def n_draws(self) -> int:
+        info = self.manifest.get(DRAWS_KEY)
+        return int(info["draws"]) if isinstance(info, dict) else 0
 
     @property
     def options(self) -> list[str]:
@@ -161,6 +176,20 @@ class Group:
     def ticks(self) -> pd.DataFrame:
         frame = pd.concat([u.ticks for u in self.units], ignore_index=True)
         return frame.groupby(["tick", "kind", "option"], sort=False, as_index=False).sum()
+
+    @cached_property
+    def draws(self) -> pd.Series | None:
+        """Each run's parameter draw by seed (a run of a folder without draws is its own),
+        or None when no run took one."""
+        if all(u.draws is None for u in self.units):
+            return None
+        parts = [
+            u.draws
+            if u.draws is not None
+            else pd.Series([f"run:{seed}" for seed in u.runs["seed"]], index=u.runs["seed"])
+            for u in self.units
+        ]
+        return pd.concat(parts)
 
     @cached_property
     def terms(self) -> pd.DataFrame | None:
@@ -314,6 +343,7 @@ def _load_study(folder: Path, manifest: dict[str, Any]) -> Unit:
     for batch in ticks_file.iter_batches(columns=columns, batch_size=BATCH_ROWS):
         tick_parts.append(_tick_sums(batch.to_pandas(), shares))
     ticks = pd.concat(tick_parts, ignore_index=True)
+    draws = _study_draws(folder, manifest, runs["seed"].to_numpy())
     terms = None
     if (folder / "terms.parquet").is_file():
         seeds = runs["seed"].to_numpy()
@@ -329,7 +359,24 @@ def _load_study(folder: Path, manifest: dict[str, Any]) -> Unit:
         profile_finals=_finals(runs, states, "final_"),
         ticks=ticks.groupby(["tick", "kind", "option"], sort=False, as_index=False).sum(),
         terms=terms,
+        draws=draws,
     )
+
+
+def _study_draws(folder: Path, manifest: dict[str, Any], seeds: np.ndarray) -> pd.Series | None:
+    """Each run's parameter draw (``draws.parquet``) as a key of the fitted set's digest,
+    the draws' seed and the draw's index; None for a job whose runs take no draws."""
+    info = manifest.get(DRAWS_KEY)
+    if not isinstance(info, dict):
+        return None
+    if not (folder / DRAWS_FILE).is_file():
+        raise UnitError(f"its manifest records {DRAWS_KEY} but it has no {DRAWS_FILE}")
+    table = pq.read_table(folder / DRAWS_FILE, columns=["seed", "draw"]).to_pandas()
+    by_seed = table.set_index("seed")["draw"].reindex(seeds)
+    if by_seed.isna().any():
+        raise UnitError(f"{DRAWS_FILE} lacks runs of runs.parquet")
+    prefix = f"{info.get('digest')}:{info.get('seed')}:"
+    return pd.Series([f"{prefix}{int(d)}" for d in by_seed], index=pd.Index(seeds, name="seed"))
 
 
 def _term_order(found: list[str]) -> list[str]:

@@ -3,11 +3,12 @@
     alignment-sim-score RUNS... --record FILE [--from Y1] [--to Y2] [--origin Y0]
                         [--out DIR] [--floor F]
 
-RUNS are run folders, study jobs or sweeps (searched recursively for finished jobs); every
-run found is one member of one forecast ensemble. Each run's ``labels.parquet`` gives its
-record label of each state in each calendar year (``studies.outcomes.yearly_labels``: the
-label score_v1's rule gives the state's security and economic profile at the year's end);
-the forecast probability of a label for a (state, year) is the share of runs giving it.
+RUNS are run folders, study jobs, sweeps or forecasts (searched recursively for finished
+jobs); every run found is one member of one forecast ensemble (a forecast's runs: each
+parameter draw with each seed). Each run's ``labels.parquet`` gives its record label of
+each state in each calendar year (``studies.outcomes.yearly_labels``: the label score_v1's
+rule gives the state's security and economic profile at the year's end); the forecast
+probability of a label for a (state, year) is the share of runs giving it.
 
 Scored: the state-years from ``--from`` to ``--to`` that the record labels and every run
 covers, for the states both hold. Scores (``score_arrays``), each a mean over state-years:
@@ -41,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from alignment_sim.errors import ConfigError
@@ -169,7 +171,8 @@ def find_folders(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
 
 
 def load_folder(folder: Path) -> tuple[int, list[str], np.ndarray, np.ndarray]:
-    """One finished folder's runs: (start year, states, years (Y,), codes (R, S, Y))."""
+    """One finished folder's runs: (start year, states, years (Y,), codes (R, S, Y)); a
+    run is a seed, or a (draw, seed) in a forecast's labels (``estimation.forecast``)."""
     path = folder / LABELS_FILE
     if not path.is_file():
         if (folder / "design.parquet").is_file():
@@ -182,7 +185,8 @@ def load_folder(folder: Path) -> tuple[int, list[str], np.ndarray, np.ndarray]:
             "before yearly labels. Re-run it to score it."
         )
     try:
-        frame = pd.read_parquet(path, columns=["seed", "state", "year", "label"])
+        keys = ["draw", "seed"] if "draw" in pq.read_schema(path).names else ["seed"]
+        frame = pd.read_parquet(path, columns=[*keys, "state", "year", "label"])
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise ScoreError(f"{path} cannot be read as yearly labels ({exc})") from None
     label_codes = pd.Index(LABELS).get_indexer(pd.Index(frame["label"].astype(str)))
@@ -194,12 +198,12 @@ def load_folder(folder: Path) -> tuple[int, list[str], np.ndarray, np.ndarray]:
         )
     if len(frame) == 0:
         raise ScoreError(f"{path} holds no label: its runs end before their first year ends")
-    seeds, run_index = np.unique(frame["seed"].to_numpy(), return_inverse=True)
+    run_index = frame.groupby(keys, sort=True).ngroup().to_numpy()
     states = list(pd.unique(frame["state"].astype(str)))
     state_index = pd.Index(states).get_indexer(pd.Index(frame["state"].astype(str)))
     year_values = frame["year"].to_numpy(dtype=np.int64)
     years = np.arange(year_values.min(), year_values.max() + 1)
-    codes = np.full((len(seeds), len(states), len(years)), -1, dtype=np.int8)
+    codes = np.full((run_index.max() + 1, len(states), len(years)), -1, dtype=np.int8)
     codes[run_index, state_index, year_values - years[0]] = label_codes
     start = _start_year(folder)
     return (int(years[0]) if start is None else start), states, years, codes

@@ -3,7 +3,10 @@
 Every bootstrap draws from a generator seeded by the report's seed and the names of what
 it compares, so a table does not change when other scenarios join the report. Runs of two
 scenarios with the same seeds saw the same random numbers (common random numbers); they
-are compared pair by pair, which removes the noise the two scenarios share.
+are compared pair by pair, which removes the noise the two scenarios share. Runs that took
+their parameters from a fit's posterior draws (``estimation.sample_parameters``) are
+resampled a draw at a time, with all the runs of each draw (a cluster bootstrap), so the
+intervals count each draw once: they include the parameters' uncertainty.
 """
 
 from __future__ import annotations
@@ -41,25 +44,47 @@ def rng_for(seed: int, *keys: str) -> np.random.Generator:
 
 
 def bootstrap_means(
-    arrays: Sequence[np.ndarray], n_boot: int, rng: np.random.Generator
+    arrays: Sequence[np.ndarray],
+    n_boot: int,
+    rng: np.random.Generator,
+    clusters: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """Column means of each (n, m) array over the same ``n_boot`` resamples of the n rows.
 
     Resamples are multinomial counts, drawn in blocks so memory stays bounded. Columns are
-    centred first, so a constant column gives exactly its value in every resample.
+    centred first, so a constant column gives exactly its value in every resample. With
+    ``clusters`` (n,) (a key per row) whole clusters are resampled, each with all its rows.
     """
     n = arrays[0].shape[0]
     means = [a.mean(axis=0) for a in arrays]
     centred = [a - m for a, m in zip(arrays, means, strict=True)]
     out = [np.empty((n_boot, a.shape[1])) for a in arrays]
     block = max(1, min(n_boot, 2_000_000 // max(n, 1)))
-    weights = np.full(n, 1.0 / n)
+    of_row = None if clusters is None else pd.factorize(clusters)[0]
+    k = n if of_row is None else int(of_row.max()) + 1
+    weights = np.full(k, 1.0 / k)
     for start in range(0, n_boot, block):
         stop = min(n_boot, start + block)
-        counts = rng.multinomial(n, weights, size=stop - start).astype(np.float64)
+        counts = rng.multinomial(k, weights, size=stop - start).astype(np.float64)
+        if of_row is not None:
+            counts = counts[:, of_row]
+        rows = n if of_row is None else counts.sum(axis=1, keepdims=True)
         for array, target in zip(centred, out, strict=True):
-            target[start:stop] = counts @ array / n
+            target[start:stop] = counts @ array / rows
     return [target + m for target, m in zip(out, means, strict=True)]
+
+
+def clusters_of(draws: pd.Series | None, seeds: np.ndarray) -> np.ndarray | None:
+    """Each run's parameter draw (``draws``: seed -> key), for the runs ``seeds``; None
+    when the runs take no draws."""
+    return None if draws is None else draws.reindex(seeds).to_numpy()
+
+
+def pair_clusters(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    """The cluster of each pair of runs: the pair of their draws."""
+    if a is None or b is None:
+        return a if b is None else b
+    return np.array([f"{x}|{y}" for x, y in zip(a, b, strict=True)], dtype=object)
 
 
 def percentile_interval(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -109,15 +134,23 @@ def wilson_interval(count: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def outcome_summary(
-    label: str, runs: pd.DataFrame, metrics: list[str], n_boot: int, seed: int
+    label: str,
+    runs: pd.DataFrame,
+    metrics: list[str],
+    n_boot: int,
+    seed: int,
+    draws: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Mean, sd and bootstrap 95% interval of each outcome metric over a scenario's runs."""
+    """Mean, sd and bootstrap 95% interval of each outcome metric over a scenario's runs
+    (``draws``: each run's parameter draw by seed, resampled as clusters)."""
     values = runs[metrics].to_numpy(dtype=float)
     n = len(values)
     mean = values.mean(axis=0)
     sd = values.std(axis=0, ddof=1) if n > 1 else np.full(len(metrics), np.nan)
     if n > 1:
-        (samples,) = bootstrap_means([values], n_boot, rng_for(seed, "outcomes", label))
+        clusters = clusters_of(draws, runs["seed"].to_numpy())
+        rng = rng_for(seed, "outcomes", label)
+        (samples,) = bootstrap_means([values], n_boot, rng, clusters)
         low, high = (snap(x, mean) for x in percentile_interval(samples))
     else:
         low = high = np.full(len(metrics), np.nan)
@@ -170,12 +203,15 @@ def effects(
     metrics: list[str],
     n_boot: int,
     seed: int,
+    draws: pd.Series | None = None,
+    base_draws: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Difference in means against the baseline with a bootstrap 95% interval, and
     Cohen's d (difference over the pooled sd of the two scenarios) with its interval.
 
     Paired comparisons resample pairs of runs with the same seed; unpaired ones resample
-    each scenario on its own.
+    each scenario on its own. ``draws``, ``base_draws``: each run's parameter draw by
+    seed, resampled as clusters (a pair's cluster is the pair of its runs' draws).
     """
     pairing = pair_by_seed(runs["seed"].to_numpy(), base_runs["seed"].to_numpy())
     rng = rng_for(seed, "effects", label, baseline)
@@ -189,10 +225,15 @@ def effects(
     scale = np.maximum(np.abs(mean_a), np.abs(mean_b))
     ca, cb = a - mean_a, b - mean_b
     if pairing.paired:
-        ma, ma2, mb, mb2 = bootstrap_means([ca, ca**2, cb, cb**2], n_boot, rng)
+        pairs = pair_clusters(
+            clusters_of(draws, pairing.seeds), clusters_of(base_draws, pairing.seeds)
+        )
+        ma, ma2, mb, mb2 = bootstrap_means([ca, ca**2, cb, cb**2], n_boot, rng, pairs)
     else:
-        ma, ma2 = bootstrap_means([ca, ca**2], n_boot, rng)
-        mb, mb2 = bootstrap_means([cb, cb**2], n_boot, rng)
+        clusters_a = clusters_of(draws, runs["seed"].to_numpy())
+        clusters_b = clusters_of(base_draws, base_runs["seed"].to_numpy())
+        ma, ma2 = bootstrap_means([ca, ca**2], n_boot, rng, clusters_a)
+        mb, mb2 = bootstrap_means([cb, cb**2], n_boot, rng, clusters_b)
     difference = snap(mean_a - mean_b, scale)
     boot_difference = snap(ma - mb + (mean_a - mean_b), scale)
     diff_low, diff_high = percentile_interval(boot_difference)
@@ -253,6 +294,8 @@ def term_drivers(
     base_terms: pd.DataFrame,
     n_boot: int,
     seed: int,
+    draws: pd.Series | None = None,
+    base_draws: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Change of each term's mean contribution to each state's utility of each profile
     (``option``), against the baseline, with a bootstrap 95% interval, ranked by its size.
@@ -260,7 +303,8 @@ def term_drivers(
     The terms of a profile add up to its utility, so the changes of a (state, option)
     add up to the change of that utility (``utility_change``). A term of one dimension has
     the same value on every profile that shares its option in that dimension
-    (``applies_to``): those rows are one change and share one ``rank``.
+    (``applies_to``): those rows are one change and share one ``rank``. ``draws``,
+    ``base_draws``: as in ``effects``.
     """
     columns = terms.columns.intersection(base_terms.columns, sort=False)
     pairing = pair_by_seed(terms.index.to_numpy(), base_terms.index.to_numpy())
@@ -268,12 +312,16 @@ def term_drivers(
     if pairing.paired:
         a = terms.loc[pairing.seeds, columns].to_numpy(dtype=np.float64)
         b = base_terms.loc[pairing.seeds, columns].to_numpy(dtype=np.float64)
-        (boot,) = bootstrap_means([a - b], n_boot, rng)
+        pairs = pair_clusters(
+            clusters_of(draws, pairing.seeds), clusters_of(base_draws, pairing.seeds)
+        )
+        (boot,) = bootstrap_means([a - b], n_boot, rng, pairs)
     else:
         a = terms[columns].to_numpy(dtype=np.float64)
         b = base_terms[columns].to_numpy(dtype=np.float64)
-        (boot_a,) = bootstrap_means([a], n_boot, rng)
-        (boot_b,) = bootstrap_means([b], n_boot, rng)
+        (boot_a,) = bootstrap_means([a], n_boot, rng, clusters_of(draws, terms.index.to_numpy()))
+        clusters_b = clusters_of(base_draws, base_terms.index.to_numpy())
+        (boot_b,) = bootstrap_means([b], n_boot, rng, clusters_b)
         boot = boot_a - boot_b
     scale = np.maximum(np.abs(a.mean(axis=0)), np.abs(b.mean(axis=0)))
     low, high = percentile_interval(snap(boot, scale))

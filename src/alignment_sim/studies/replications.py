@@ -14,8 +14,19 @@ A Hydra job with ``replications=N`` runs seeds ``seed .. seed+N-1`` of its confi
   record label and its profile (``outcomes.label_table``), states spelled as the
   alignment record spells them;
 - ``imputed.parquet``: the world's imputed values (``World.imputed``), when it has any;
+- ``draws.parquet``: with ``estimation.sample_parameters``, one row per run: seed, ``draw``
+  (the index of the run's posterior draw) and each drawn parameter's value (a column per
+  path);
 - ``aggregate.json``: outcome means with 95% intervals over runs;
 - ``manifest.json``: written last; a job folder without it is unfinished.
+
+Parameter uncertainty: a job with ``fit`` set and ``estimation.sample_parameters=true``
+runs run r (seed ``seed + r``) on draw r mod ``estimation.draws`` of
+``FittedSet.draws(estimation.draws, seed=seed)``. The draws depend on the fitted set and
+``seed`` alone, so scenarios run with the same seed, replications and fitted set share
+them run for run, and their differences include the parameters' uncertainty. A parameter
+the command line sets itself (a job parameter) keeps its value and is not drawn. The
+manifest's ``parameter_draws`` records the fitted set, its digest and the drawn paths.
 """
 
 from __future__ import annotations
@@ -23,8 +34,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,11 +44,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from tqdm.auto import tqdm
 
-from alignment_sim.engine.batch import BatchResult, check_memory, iter_batches
+from alignment_sim.engine.batch import BatchResult, check_memory, execute, iter_batches, run_chunk
+from alignment_sim.errors import ConfigError
+from alignment_sim.estimation.fitted import FittedSet, canonical
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.kernels import TERMS
-from alignment_sim.model.params import SimulationConfig
+from alignment_sim.model.params import EngineParams, SimulationConfig
 from alignment_sim.model.world import World
 from alignment_sim.outputs.files import (
     STUDY_FILES,
@@ -44,9 +59,16 @@ from alignment_sim.outputs.files import (
     finish_job,
     write_imputed,
     write_json,
+    write_parquet,
 )
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.studies import outcomes
+from alignment_sim.studies.points import with_point_values
+
+DRAWS_FILE = "draws.parquet"
+DRAWS_KEY = "parameter_draws"
+"""The manifest's record of the draws a job's runs take (``ParameterDraws.describe``)."""
+SAMPLING = "estimation.sample_parameters"
 
 
 def outcome_table(result: BatchResult) -> pd.DataFrame:
@@ -168,6 +190,104 @@ def config_digest(config: SimulationConfig) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class ParameterDraws:
+    """The posterior draws a study job's runs take: ``values`` path -> (n,) values of the
+    drawn paths; run r (seed ``seed`` + r) takes draw r mod n."""
+
+    fit: str
+    source: str
+    digest: str
+    seed: int
+    values: dict[str, np.ndarray]
+    held: tuple[str, ...]
+
+    @property
+    def n(self) -> int:
+        return len(next(iter(self.values.values())))
+
+    def index(self, seeds: np.ndarray) -> np.ndarray:
+        """Each run's draw: (seed - ``seed``) mod n."""
+        return (np.asarray(seeds, dtype=np.int64) - self.seed) % self.n
+
+    def per_run(self, seeds: np.ndarray) -> dict[str, np.ndarray]:
+        """Each drawn path's value in each run of ``seeds``."""
+        index = self.index(seeds)
+        return {path: values[index] for path, values in self.values.items()}
+
+    def table(self, seeds: np.ndarray) -> pd.DataFrame:
+        """``draws.parquet``: seed, draw, each drawn path's value, one row per run."""
+        frame = pd.DataFrame({"seed": np.asarray(seeds, dtype=np.int64)})
+        frame["draw"] = self.index(seeds)
+        for path, values in self.per_run(seeds).items():
+            frame[path] = values
+        return frame
+
+    def describe(self) -> dict[str, Any]:
+        """The manifest's ``parameter_draws``."""
+        return {
+            "fit": self.fit,
+            "source": self.source,
+            "digest": self.digest,
+            "draws": self.n,
+            "seed": self.seed,
+            "paths": list(self.values),
+            "held": list(self.held),
+        }
+
+
+def fitted_digest(fitted: FittedSet) -> str:
+    """A hash of what a fitted set's draws come from: its parameters, mode and covariance."""
+    data = fitted.to_dict()
+    payload = json.dumps({k: data[k] for k in ("free", "covariance")}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def parameter_draws(config: SimulationConfig, parameters: dict[str, Any]) -> ParameterDraws | None:
+    """The draws of a job with ``estimation.sample_parameters`` (None without it):
+    ``estimation.draws`` draws of ``fit``'s posterior, seeded by ``seed``, less the paths
+    set among the job's ``parameters`` (the command line's values stand)."""
+    if not config.estimation.sample_parameters:
+        return None
+    assert config.fit is not None
+    fitted = FittedSet.load(config.fit)
+    given: set[str] = set()
+    for key in parameters:
+        try:
+            given.add(canonical(config, key))
+        except ConfigError:
+            continue  # not a parameter path: scenario=, fit=, ...
+    drawn = fitted.draws(config.estimation.draws, seed=config.seed)
+    values = {p: v for p, v in drawn.items() if canonical(config, p) not in given}
+    held = tuple(p for p in drawn if p not in values)
+    if not values:
+        raise ConfigError(
+            SAMPLING, True, f"a parameter of fit {fitted.name} left to draw", f"All are set: {held}"
+        )
+    return ParameterDraws(fitted.name, config.fit, fitted_digest(fitted), config.seed, values, held)
+
+
+def sampled_batches(
+    inputs: RunInputs, seeds: np.ndarray, draws: ParameterDraws, engine: EngineParams
+) -> Iterator[BatchResult]:
+    """``iter_batches`` with each run on its draw: chunk results in seed order, each
+    chunk's drawn values set per run (``points.with_point_values``)."""
+    values = draws.per_run(seeds)
+    size = engine.chunk_size
+    tasks = [
+        (
+            with_point_values(inputs, {p: v[start : start + size] for p, v in values.items()}),
+            seeds[start : start + size],
+            "summary",
+        )
+        for start in range(0, len(seeds), size)
+    ]
+    with tqdm(total=len(seeds), unit="run", disable=not engine.progress or len(tasks) < 2) as bar:
+        for part in execute(run_chunk, tasks, engine):
+            bar.update(part.n_runs)
+            yield part
+
+
 def run_study(
     config: SimulationConfig,
     folder: Path,
@@ -175,16 +295,22 @@ def run_study(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run a study job's ``replications`` seeds through the engine (``config.engine``:
-    local or Dask) and stream its tables into ``folder``; returns the aggregate.
+    local or Dask) and stream its tables into ``folder``; returns the aggregate. With
+    ``estimation.sample_parameters`` each run takes its posterior draw (``ParameterDraws``).
 
     Refuses up front (ConfigError) a job that cannot fit in memory; memory stays flat
     in the number of runs, since each chunk is written as soon as it is done.
     """
-    inputs = RunInputs.from_config(config)
+    inputs = RunInputs.from_config(config)  # validates the configuration first
+    draws = parameter_draws(config, parameters)
     seeds = np.arange(config.seed, config.seed + config.replications, dtype=np.int64)
     check_memory(inputs, len(seeds), config.engine, "summary")
-    parts = iter_batches(inputs, seeds, config.engine, record="summary")
-    return _write_tables(parts, seeds, config, folder, parameters, extra)
+    if draws is None:
+        parts = iter_batches(inputs, seeds, config.engine, record="summary")
+    else:
+        parts = sampled_batches(inputs, seeds, draws, config.engine)
+        extra = {**(extra or {}), DRAWS_KEY: draws.describe()}
+    return _write_tables(parts, seeds, config, folder, parameters, extra, draws)
 
 
 def write_study_job(
@@ -206,11 +332,12 @@ def _write_tables(
     folder: Path,
     parameters: dict[str, Any],
     extra: dict[str, Any] | None,
+    draws: ParameterDraws | None = None,
 ) -> dict[str, Any]:
     """Stream chunk results into runs/ticks/terms/labels.parquet (and imputed.parquet
-    when the world has imputed values), then the aggregate, then the manifest
-    (``finish_job``). Each file is complete or absent: written under a temporary name,
-    renamed when every chunk is in."""
+    when the world has imputed values, draws.parquet when the runs take ``draws``), then
+    the aggregate, then the manifest (``finish_job``). Each file is complete or absent:
+    written under a temporary name, renamed when every chunk is in."""
     folder.mkdir(parents=True, exist_ok=True)
     meta = manifest(
         config,
@@ -245,6 +372,9 @@ def _write_tables(
             stream.close()
     assert world is not None, "a study job has at least one run"
     files = [*STUDY_FILES, *write_imputed(folder, world, meta)]
+    if draws is not None:
+        write_parquet(folder / DRAWS_FILE, draws.table(seeds), meta)
+        files.append(DRAWS_FILE)
     runs_table = pd.read_parquet(folder / "runs.parquet")
     summary = {"parameters": parameters, **aggregate(runs_table, world.states)}
     write_json(folder / "aggregate.json", summary)

@@ -16,6 +16,20 @@ holds only near a tuned point (docs/ODD.md, section 1; the model review's sectio
 writes ``points.csv`` (one row per point: its values, each pattern's and each check's
 result) and ``robustness.md`` (the share of points where each pattern holds), prints the
 table, and a JSON summary as its last line.
+
+Under a fit (docs/ESTIMATION.md) the points are draws of a fitted set's posterior instead:
+
+    python -m alignment_sim.studies.robustness --fit post_soviet_1991_2010 --points 200
+
+draws ``--points`` parameter points from the set's Laplace posterior
+(``FittedSet.draws``, seed ``--sampler-seed``), runs every variant with the set's mode
+applied to its configuration (``FittedSet.apply``; the parameters the fit does not
+estimate keep their hand-set values) and each draw's values per run; the share of draws in
+which a pattern holds is its probability of holding under the fitted uncertainty. The
+same seeds also measure the fitted mode alone and the hand-set point (the pattern table's
+runs). ``--fit`` takes a packaged set's name, a ``fitted.yaml`` or a fit's run folder; the
+files (``points.csv``: one row per draw; ``reference.csv``: the hand-set point and the
+mode; ``robustness.md``) go to ``results/robustness/fit_<name>`` unless ``--out`` says.
 """
 
 from __future__ import annotations
@@ -24,7 +38,8 @@ import argparse
 import dataclasses
 import json
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +52,7 @@ from tqdm.auto import tqdm
 from alignment_sim import paths
 from alignment_sim.engine.batch import BatchResult, execute, run_chunk
 from alignment_sim.errors import ConfigError
+from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EngineParams, SimulationConfig
 from alignment_sim.outputs.files import atomic_write
@@ -49,12 +65,17 @@ POINTS = 200
 SEEDS = 50
 """Seeds per point: fewer than the pattern table's 200; a pattern's share of points is
 what is estimated, each point's pass or fail carries noise."""
+FIT_SEEDS = patterns.SEEDS
+"""Seeds per draw under a fit: the pattern table's 200, so that its hand-set column is the
+pattern table (seeds 0-199) and the mode's column as precise."""
 GOAL = 0.8
 """A pattern should hold in at least this share of the box (issue 11)."""
 RUNS_PER_GROUP = 1000
 """Runs of one variant evaluated together: points are batched to about this many runs."""
 QUICK = {"points": 4, "seeds": 4}
 TOP_PARAMETERS = 10
+OUT = Path("results/robustness")
+"""Where the study writes; a study under a fit writes into ``OUT / fit_<name>``."""
 
 
 @dataclass(frozen=True)
@@ -168,18 +189,30 @@ def evaluate_group(
     return checks
 
 
+def fitted_inputs(block: patterns.SeedBlock, fitted: FittedSet) -> dict[str, RunInputs]:
+    """Every variant's inputs, from its configuration with ``fitted``'s mode applied."""
+    return {
+        name: RunInputs.from_config(fitted.apply(patterns.variant_config(name, block)))
+        for name in patterns.VARIANTS
+    }
+
+
 def evaluate(
     points: pd.DataFrame,
     block: patterns.SeedBlock,
     workers: int = 1,
     progress: bool = True,
+    inputs: Mapping[str, RunInputs] | None = None,
 ) -> list[list[patterns.PatternResult]]:
-    """The pattern checks at every point (in point order)."""
-    inputs = {name: patterns.variant_inputs(name, block) for name in patterns.VARIANTS}
+    """The pattern checks at every point (in point order), the points' values set per run
+    on ``inputs`` (variant name -> inputs; default: each variant's hand-set inputs)."""
+    if inputs is None:
+        inputs = {name: patterns.variant_inputs(name, block) for name in patterns.VARIANTS}
     seeds = np.arange(block.first, block.first + block.seeds)
     group = max(1, RUNS_PER_GROUP // block.seeds)
+    variants = dict(inputs)
     tasks = [
-        (inputs, {c: points[c].to_numpy()[start : start + group] for c in points}, seeds)
+        (variants, {c: points[c].to_numpy()[start : start + group] for c in points}, seeds)
         for start in range(0, len(points), group)
     ]
     engine = EngineParams(workers=workers, progress=False)
@@ -245,6 +278,14 @@ class Summary:
     not_varied: tuple[str, ...]
 
 
+def rank_lines(table: pd.DataFrame, varied: Sequence[str]) -> list[str]:
+    """The report's section on the parameters most tied to the number of patterns held."""
+    rho = rank_correlations(table, varied).dropna().head(TOP_PARAMETERS)
+    lines = ["", "## Parameters most tied to the number of patterns held", ""]
+    lines += ["| parameter | Spearman rho |", "|---|---|"]
+    return lines + [f"| `{path}` | {value:+.2f} |" for path, value in rho.items()]
+
+
 def markdown(
     table: pd.DataFrame,
     checks: Sequence[patterns.PatternResult],
@@ -279,10 +320,7 @@ def markdown(
         lines.append(
             f"| {key} | {r.measure} | {r.criterion} | {table[f'check_{key}'].mean():.2f} |"
         )
-    rho = rank_correlations(table, varied).dropna().head(TOP_PARAMETERS)
-    lines += ["", "## Parameters most tied to the number of patterns held", ""]
-    lines += ["| parameter | Spearman rho |", "|---|---|"]
-    lines += [f"| `{path}` | {value:+.2f} |" for path, value in rho.items()]
+    lines += rank_lines(table, varied)
     if not_varied:
         lines += [
             "",
@@ -328,44 +366,238 @@ def run_robustness(
     return Summary(holds, every, table, report, not_varied)
 
 
+@dataclass(frozen=True)
+class FitSummary:
+    """What the patterns do under a fit: each pattern's probability of holding (the
+    share of posterior draws where it holds), and whether it holds at the fitted mode and
+    at the hand-set point."""
+
+    fit: str
+    holds: dict[str, float]
+    all_hold: float
+    at_mode: dict[str, bool]
+    hand_set: dict[str, bool]
+    table: pd.DataFrame
+    reference: pd.DataFrame
+    markdown: str
+    not_varied: tuple[str, ...]
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "NO"
+
+
+def fit_markdown(
+    fitted: FittedSet,
+    table: pd.DataFrame,
+    reference: pd.DataFrame,
+    checks: Sequence[patterns.PatternResult],
+    not_varied: Sequence[str],
+    block: patterns.SeedBlock,
+    draw_seed: int,
+) -> str:
+    """The report under a fit: per pattern, whether it holds at the hand-set point and at
+    the fitted mode, and the share of draws where it holds; the same per check; the
+    parameters most tied to the number of patterns held; what the comparison says."""
+    n, ids = len(table), list(patterns.PATTERNS)
+    varied = [c for c in table.columns if c in fitted.values]
+    hand, mode = reference.iloc[0], reference.iloc[1]
+    lines = [
+        "# Patterns under the fitted uncertainty",
+        "",
+        f"{n} draws from the Laplace posterior of the fitted set `{fitted.name}` "
+        f"(FittedSet.draws, seed {draw_seed}) over the {len(varied)} parameters it "
+        "estimates; every variant runs with the set's mode applied to its configuration "
+        "(the parameters the fit does not estimate keep their hand-set values) and each "
+        f"draw's values per run. {block.seeds} seeds per draw from seed {block.first}, the "
+        "same for every draw, the fitted mode and the hand-set point, in every variant. "
+        "'P(holds)' is the share of draws in which every check of the pattern is met: the "
+        "pattern's probability of holding under the fitted uncertainty.",
+        "",
+        "| pattern | hand-set point | fitted mode | P(holds) under the fit (share of draws) "
+        "| goal | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for i in ids:
+        share = float(table[f"pattern_{i}"].mean())
+        lines.append(
+            f"| {i} | {_yes(hand[f'pattern_{i}'])} | {_yes(mode[f'pattern_{i}'])} | "
+            f"{share:.2f} | >= {GOAL} | {_yes(share >= GOAL)} |"
+        )
+    every = float((table["patterns_held"] == len(ids)).mean())
+    lines.append(
+        f"| all {len(ids)} | {hand['patterns_held']} of {len(ids)} | "
+        f"{mode['patterns_held']} of {len(ids)} | {every:.2f} | | |"
+    )
+    lost = [i for i in ids if hand[f"pattern_{i}"] and table[f"pattern_{i}"].mean() < GOAL]
+    gained = [i for i in ids if not hand[f"pattern_{i}"] and table[f"pattern_{i}"].mean() >= GOAL]
+    lines += [
+        "",
+        "Held at the hand-set point but not under the fit (P(holds) < "
+        f"{GOAL}): {', '.join(lost) or 'none'}. Held under the fit but not at the hand-set "
+        f"point: {', '.join(gained) or 'none'}.",
+        "",
+        "## Checks",
+        "",
+        "| check | measure | criterion | hand-set value | fitted-mode value | met in (share "
+        "of draws) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, r in zip(check_keys(checks), checks, strict=True):
+        lines.append(
+            f"| {key} | {r.measure} | {r.criterion} | {hand[f'value_{key}']:.3f} | "
+            f"{mode[f'value_{key}']:.3f} | {table[f'check_{key}'].mean():.2f} |"
+        )
+    lines += rank_lines(table, varied)
+    if not_varied:
+        lines += [
+            "",
+            "Fitted parameters held at their mode (studies/points.py cannot give them "
+            "per-run values): " + ", ".join(f"`{p}`" for p in not_varied) + ".",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def fit_folder(fitted: FittedSet) -> Path:
+    """``OUT / fit_<name>``, the name kept to letters, digits, '-', '_' and '.'."""
+    return OUT / f"fit_{re.sub(r'[^A-Za-z0-9_.-]', '_', fitted.name)}"
+
+
+def run_under_fit(
+    fit: str | Path,
+    points: int = POINTS,
+    seeds: int = FIT_SEEDS,
+    first_seed: int = 0,
+    draw_seed: int = 0,
+    out: Path | None = None,
+    workers: int = 1,
+    progress: bool = True,
+) -> FitSummary:
+    """Measure every pattern at ``points`` posterior draws of the fitted set ``fit`` (a
+    name, a ``fitted.yaml`` or a fit's run folder), at its mode and at the hand-set point
+    (the fitted parameters at their defaults: the pattern table's runs), all on the same
+    seeds; write ``points.csv``, ``reference.csv`` and ``robustness.md`` into ``out`` when
+    given."""
+    if points < 2 or seeds < 1:
+        raise ConfigError("points, seeds", (points, seeds), "at least 2 draws and 1 seed")
+    fitted = FittedSet.load(fit)
+    drawn = fitted.draws(points, seed=draw_seed)
+    varied = [path for path in drawn if can_vary(path)]
+    not_varied = tuple(path for path in drawn if not can_vary(path))
+    if not varied:
+        raise ConfigError("fit", str(fit), "a fitted set with a parameter that varies per run")
+    frame = pd.DataFrame({path: drawn[path] for path in varied})
+    defaults = default_config()
+    hand_set = {path: float(paths.get_value(defaults, path)) for path in varied}
+    mode = {path: fitted.values[path] for path in varied}
+    at = pd.DataFrame([hand_set, mode])
+    block = patterns.SeedBlock(first=first_seed, seeds=seeds)
+    checks = evaluate(
+        pd.concat([frame, at], ignore_index=True),
+        block,
+        workers,
+        progress,
+        fitted_inputs(block, fitted),
+    )
+    table = point_table(frame, checks[:points])
+    reference = point_table(at, checks[points:]).drop(columns="point")
+    reference.insert(0, "at", ["hand-set point", "fitted mode"])
+    report = fit_markdown(fitted, table, reference, checks[0], not_varied, block, draw_seed)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame_out in (("points.csv", table), ("reference.csv", reference)):
+            with atomic_write(out / name, "w") as handle:
+                frame_out.to_csv(handle, index=False)
+        with atomic_write(out / "robustness.md", "w") as handle:
+            handle.write(report)
+    ids = list(patterns.PATTERNS)
+    return FitSummary(
+        fit=fitted.name,
+        holds={i: float(table[f"pattern_{i}"].mean()) for i in ids},
+        all_hold=float((table["patterns_held"] == len(ids)).mean()),
+        at_mode=patterns.held(checks[-1]),
+        hand_set=patterns.held(checks[-2]),
+        table=table,
+        reference=reference,
+        markdown=report,
+        not_varied=not_varied,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        description="Share of the judgements' box where each pattern holds."
+        description="Share of the judgements' box (or, with --fit, of a fitted set's "
+        "posterior draws) where each pattern holds."
     )
-    parser.add_argument("--points", type=int, default=POINTS)
-    parser.add_argument("--seeds", type=int, default=SEEDS, help="seeds per point")
+    parser.add_argument("--points", type=int, default=POINTS, help="points (draws with --fit)")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        help=f"seeds per point (default {SEEDS}; {FIT_SEEDS} per draw with --fit)",
+    )
     parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--sampler-seed", type=int, default=0)
+    parser.add_argument("--sampler-seed", type=int, default=0, help="seeds the draws too")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=Path("results/robustness"))
+    parser.add_argument(
+        "--out", type=Path, default=None, help=f"default {OUT} ({OUT}/fit_<name> with --fit)"
+    )
     parser.add_argument("--judgements", type=Path, default=None, help="a judgements YAML file")
+    parser.add_argument(
+        "--fit",
+        default=None,
+        help="draw the points from this fitted set's posterior (a packaged name, a "
+        "fitted.yaml or a fit's run folder) instead of the judgements' box",
+    )
     parser.add_argument("--quick", action="store_true", help=f"a smoke run: {QUICK}")
     args = parser.parse_args(argv)
-    size = QUICK if args.quick else {"points": args.points, "seeds": args.seeds}
-    summary = run_robustness(
-        first_seed=args.first_seed,
-        sampler_seed=args.sampler_seed,
-        out=args.out,
-        workers=args.workers,
-        judgements_file=args.judgements,
-        **size,
-    )
-    print(summary.markdown)
-    print(
-        json.dumps(
-            {
-                **size,
-                "first_seed": args.first_seed,
-                "sampler_seed": args.sampler_seed,
-                "holds": summary.holds,
-                "all": summary.all_hold,
-                "goal": GOAL,
-                "met": [i for i, share in summary.holds.items() if share >= GOAL],
-                "not_varied": list(summary.not_varied),
-                "files": [str(args.out / "points.csv"), str(args.out / "robustness.md")],
-            }
+    if args.fit is not None and args.judgements is not None:
+        parser.error("--judgements and --fit: the judgements' box is not used under a fit")
+    seeds_per_point = args.seeds
+    if seeds_per_point is None:
+        seeds_per_point = FIT_SEEDS if args.fit is not None else SEEDS
+    size = QUICK if args.quick else {"points": args.points, "seeds": seeds_per_point}
+    seeds = {"first_seed": args.first_seed, "sampler_seed": args.sampler_seed}
+    if args.fit is not None:
+        out = args.out if args.out is not None else fit_folder(FittedSet.load(args.fit))
+        under_fit = run_under_fit(
+            args.fit,
+            first_seed=args.first_seed,
+            draw_seed=args.sampler_seed,
+            out=out,
+            workers=args.workers,
+            **size,
         )
-    )
+        print(under_fit.markdown)
+        summary: dict[str, Any] = {
+            "fit": under_fit.fit,
+            "holds": under_fit.holds,
+            "at_mode": under_fit.at_mode,
+            "hand_set": under_fit.hand_set,
+            "all": under_fit.all_hold,
+            "not_varied": list(under_fit.not_varied),
+            "files": [str(out / n) for n in ("points.csv", "reference.csv", "robustness.md")],
+        }
+    else:
+        out = args.out if args.out is not None else OUT
+        box = run_robustness(
+            first_seed=args.first_seed,
+            sampler_seed=args.sampler_seed,
+            out=out,
+            workers=args.workers,
+            judgements_file=args.judgements,
+            **size,
+        )
+        print(box.markdown)
+        summary = {
+            "holds": box.holds,
+            "all": box.all_hold,
+            "not_varied": list(box.not_varied),
+            "files": [str(out / "points.csv"), str(out / "robustness.md")],
+        }
+    holds = summary["holds"]
+    met = [i for i, share in holds.items() if share >= GOAL]
+    print(json.dumps({**size, **seeds, **summary, "goal": GOAL, "met": met}))
 
 
 if __name__ == "__main__":

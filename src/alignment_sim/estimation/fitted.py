@@ -1,0 +1,195 @@
+"""Fitted parameter sets: a fit's values, uncertainty and provenance, usable by every command.
+
+A fit writes ``fitted.yaml`` in its run folder; the package ships fitted sets in
+``alignment_sim/fits/<name>.yaml``. Either is selected by name or path: ``fit=NAME`` on
+the command line, ``FittedSet.load(NAME).apply(config)`` in a notebook. The file holds:
+
+- ``values``: each estimated parameter path -> its posterior mode, in its units;
+- ``free``: per parameter its scale (log, logit, identity), domain and prior (centre
+  ``default``, ``prior_sd``) and ``mode`` on the free scale; ``covariance``: the Laplace
+  covariance on the free scale (forecasts draw from it);
+- ``provenance``: the record file and its SHA-256, the window, the method, the seed,
+  package version, git revision and time, the log-likelihoods.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from alignment_sim import paths
+from alignment_sim.errors import ConfigError
+from alignment_sim.estimation.parameters import FreeParameter, to_values
+from alignment_sim.model.params import SimulationConfig
+
+FITS_DIR = Path(__file__).resolve().parent.parent / "fits"
+"""The fitted sets that ship with the package."""
+FITTED_FILE = "fitted.yaml"
+"""The fitted set a fit writes in its run folder."""
+FREE_FIELDS = ("path", "default", "low", "high", "transform", "prior_sd")
+
+
+def available() -> list[str]:
+    """The names of the packaged fitted sets."""
+    return sorted(p.stem for p in FITS_DIR.glob("*.yaml"))
+
+
+@dataclass(frozen=True)
+class FittedSet:
+    """A fit's posterior (mode and covariance on the free scale) and where it came from."""
+
+    name: str
+    parameters: list[FreeParameter]
+    mode: np.ndarray
+    covariance: np.ndarray
+    provenance: dict[str, Any]
+    source: str = ""
+    """What it was loaded from: a packaged name, or a path (``fit`` records it)."""
+
+    @property
+    def values(self) -> dict[str, float]:
+        """Each estimated path -> its posterior mode, in its units."""
+        return {k: float(v[0]) for k, v in to_values(self.parameters, self.mode).items()}
+
+    def draws(self, n: int, seed: int) -> dict[str, np.ndarray]:
+        """``n`` parameter points from the (Laplace) posterior, path -> (n,) values; the
+        draws depend only on ``seed``."""
+        rng = np.random.Generator(np.random.PCG64(seed))
+        z = rng.multivariate_normal(self.mode, self.covariance, size=n, method="eigh")
+        return to_values(self.parameters, z)
+
+    def apply(self, config: SimulationConfig, keep: Collection[str] = ()) -> SimulationConfig:
+        """A new configuration holding this set's values (``fit`` = its name), except the
+        paths in ``keep`` (a user's explicit overrides, by any spelling of the path)."""
+        kept = {canonical(config, p) for p in keep}
+        values = {}
+        for path, value in self.values.items():
+            try:
+                if canonical(config, path) not in kept:
+                    values[path] = value
+            except ConfigError as exc:
+                raise ConfigError(
+                    f"fit {self.source or self.name}: {path}",
+                    value,
+                    "a parameter of this configuration",
+                    f"The fitted set was made for another region or version ({exc}).",
+                ) from None
+        changed = paths.with_values(config, values)
+        changed.fit = self.source or self.name
+        return changed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "values": self.values,
+            "free": [
+                {**{f: getattr(p, f) for f in FREE_FIELDS}, "mode": float(self.mode[j])}
+                for j, p in enumerate(self.parameters)
+            ],
+            "covariance": [[float(x) for x in row] for row in self.covariance],
+            "provenance": self.provenance,
+        }
+
+    def write(self, path: Path) -> None:
+        from alignment_sim.outputs.files import atomic_write
+
+        header = (
+            f"# Fitted parameter set '{self.name}' (alignment-sim experiment=fit).\n"
+            "# Select it with fit=<name or path of this file>; values are posterior modes,\n"
+            "# covariance is on the free scale of each parameter (docs/ESTIMATION.md).\n"
+        )
+        with atomic_write(path, "w") as handle:
+            handle.write(header + yaml.safe_dump(self.to_dict(), sort_keys=False))
+
+    @classmethod
+    def load(cls, name_or_path: str | Path) -> FittedSet:
+        """A packaged set by name, a ``fitted.yaml``, or a fit's run folder."""
+        path = locate_fitted(name_or_path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            reason = " ".join(str(exc).split())
+            raise ConfigError("fit", str(path), "a readable fitted-set YAML file", reason) from None
+        packaged = path.parent == FITS_DIR and str(name_or_path) == path.stem
+        return cls.from_dict(data, str(path), str(name_or_path) if packaged else str(path))
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str, source: str = "") -> FittedSet:
+        if not isinstance(data, dict) or not {"name", "free", "covariance"} <= set(data):
+            raise ConfigError(
+                "fit", where, "a fitted set with name, free, covariance (written by a fit)"
+            )
+        parameters, mode = [], []
+        for i, entry in enumerate(data["free"]):
+            try:
+                parameter = FreeParameter(**{f: entry[f] for f in FREE_FIELDS})
+                mode.append(float(entry["mode"]))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ConfigError(
+                    f"{where}: free[{i}]", entry, f"fields {FREE_FIELDS} and mode", str(exc)
+                ) from None
+            try:
+                numeric = paths.domain(parameter.path) is not None
+            except ConfigError as exc:
+                numeric, hint = False, str(exc)
+            else:
+                hint = ""
+            if not numeric:
+                raise ConfigError(
+                    f"{where}: free[{i}].path", parameter.path, "a numeric parameter path", hint
+                )
+            parameters.append(parameter)
+        covariance = np.asarray(data["covariance"], dtype=np.float64)
+        d = len(parameters)
+        if covariance.shape != (d, d) or not np.isfinite(covariance).all():
+            raise ConfigError(
+                f"{where}: covariance", covariance.shape, f"a finite {d} x {d} matrix"
+            )
+        if not all(math.isfinite(m) for m in mode):
+            raise ConfigError(f"{where}: free.mode", mode, "finite numbers")
+        return cls(
+            str(data["name"]),
+            parameters,
+            np.array(mode),
+            covariance,
+            dict(data.get("provenance") or {}),
+            source or where,
+        )
+
+
+def locate_fitted(name_or_path: str | Path) -> Path:
+    """The file of a fitted set: a packaged name, a YAML file, or a folder holding one."""
+    text = str(name_or_path)
+    packaged = FITS_DIR / f"{text}.yaml"
+    if "/" not in text and packaged.is_file():
+        return packaged
+    path = Path(text)
+    if path.is_dir() and (path / FITTED_FILE).is_file():
+        return path / FITTED_FILE
+    if path.is_file():
+        return path
+    raise ConfigError(
+        "fit",
+        text,
+        f"a packaged fitted set ({', '.join(available()) or 'none'}), a fitted.yaml file "
+        "or a fit's run folder",
+    )
+
+
+def canonical(config: SimulationConfig, path: str) -> str:
+    """A parameter path with any pole or state index spelled as its name."""
+    parsed = paths.parse(path)
+    if parsed.item is None or parsed.section not in ("region.poles", "region.states"):
+        return str(parsed)
+    names = (
+        config.region.pole_names if parsed.section == "region.poles" else config.region.state_names
+    )
+    index = paths.item_index(path, parsed.item, names, parsed.section.split(".")[1])
+    return str(dataclasses.replace(parsed, item=names[index]))
