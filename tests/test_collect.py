@@ -10,13 +10,26 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from alignment_sim.outputs.files import find_jobs, finish_job, record_failure, write_parquet
+from alignment_sim.outputs.files import (
+    find_jobs,
+    finish_job,
+    read_manifest,
+    record_failure,
+    write_parquet,
+)
 from alignment_sim.studies import collect as collect_module
 from alignment_sim.studies.collect import CollectError, collect, main
+from alignment_sim.studies.outcomes import OUTCOMES
 
 
-def fake_job(folder: Path, options: tuple[str, ...], parameters: dict[str, str]) -> Path:
-    """A finished study job with two runs (seeds 0, 1) and a tick table of two ticks."""
+def fake_job(
+    folder: Path,
+    options: tuple[str, ...],
+    parameters: dict[str, str],
+    meta: dict[str, object] | None = None,
+) -> Path:
+    """A finished study job with two runs (seeds 0, 1) and a tick table of two ticks;
+    ``meta``: more manifest keys."""
     folder.mkdir(parents=True)
     runs = {"seed": [0, 1]}
     for option in options:
@@ -26,7 +39,8 @@ def fake_job(folder: Path, options: tuple[str, ...], parameters: dict[str, str])
     ticks.update({f"share_{o}": [1 / len(options)] * 4 for o in options})
     write_parquet(folder / "runs.parquet", pd.DataFrame(runs), {})
     write_parquet(folder / "ticks.parquet", pd.DataFrame(ticks), {})
-    finish_job(folder, {"parameters": parameters}, ["runs.parquet", "ticks.parquet"])
+    manifest = {"parameters": parameters, **(meta or {})}
+    finish_job(folder, manifest, ["runs.parquet", "ticks.parquet"])
     return folder
 
 
@@ -189,3 +203,112 @@ def test_find_jobs_finds_finished_jobs_and_their_parameters(sweep: Path) -> None
     assert collect_module.job_parameters(found.done[0]) == {"scenario": "a"}
     meta = json.loads((found.done[0] / "manifest.json").read_text())
     assert set(meta["files"]) == {"runs.parquet", "ticks.parquet"}
+
+
+def test_the_collected_file_keeps_a_merged_manifest(tmp_path: Path) -> None:
+    root = tmp_path / "sweep"
+    for name, digest in (("a", "d1"), ("b", "d2")):
+        meta = {"git_revision": "abc", "version": "0.1.0", "config_digest": digest}
+        fake_job(root / f"scenario={name}", ("russia", "hedge"), {"scenario": name}, meta)
+    out = tmp_path / "o.parquet"
+    collect(root, out, ticks=tmp_path / "t.parquet")
+    for path in (out, tmp_path / "t.parquet"):
+        manifest = read_manifest(path)
+        assert manifest["git_revision"] == "abc" and manifest["version"] == "0.1.0"  # shared
+        jobs = manifest["jobs"]
+        assert set(jobs) == set(pd.read_parquet(out)["job"]) == {"scenario=a", "scenario=b"}
+        assert jobs["scenario=b"]["config_digest"] == "d2"  # what differs, per job
+        assert jobs["scenario=a"]["parameters"] == {"scenario": "a"}
+        assert manifest["collected"]["source"] == str(root)
+
+
+def test_parameters_are_typed_and_every_column_is_described(tmp_path: Path) -> None:
+    root = tmp_path / "sweep"
+    for trade, flag in (("1", "true"), ("2.5", "false")):
+        given = {"scenario": "x", "replications": "500", "weights.trade": trade, "flag": flag}
+        fake_job(root / f"trade={trade}", ("russia", "hedge"), given)
+    out, dictionary = tmp_path / "o.parquet", tmp_path / "dictionary.csv"
+    main([str(root), "--out", str(out), "--dictionary", str(dictionary)])
+    schema = pq.read_schema(out)
+    types = {name: str(schema.field(name).type) for name in schema.names}
+    assert types["replications"] == "int64" and types["weights.trade"] == "double"
+    assert types["flag"] == "bool" and types["scenario"] == "string"
+    assert list(pd.read_parquet(out)["weights.trade"]) == [1.0, 1.0, 2.5, 2.5]
+    table = pd.read_csv(dictionary).set_index("column")
+    assert table.loc["switches", "unit"] == "count of state-ticks"
+    assert table.loc["final_share_hedge", "meaning"].startswith("share of states whose profile")
+    assert table.loc["weights.trade", "unit"] == "a weight"
+    assert table.loc["scenario", "unit"] == "preset name"
+    assert table["meaning"].notna().all()  # every column, including job and seed
+    field = schema.field("switches").metadata
+    assert field[b"meaning"].decode() == OUTCOMES["switches"]
+
+
+def test_every_outcome_has_a_unit() -> None:
+    assert list(collect_module.OUTCOME_UNITS) == list(OUTCOMES)
+    assert (
+        collect_module.describe("final_share_security_none")[1]
+        == OUTCOMES["final_share_security_<option>"]
+    )
+    assert collect_module.describe("final_label_kazakhstan")[1] == OUTCOMES["final_label_<state>"]
+    assert collect_module.describe("final_kazakhstan")[1] == OUTCOMES["final_<state>"]
+
+
+def study_jobs(results: Path, study: str, scenarios: dict[str, int]) -> None:
+    """A sweep of fake jobs, one per scenario, with that many switches in each run."""
+    for scenario, switches in scenarios.items():
+        meta = {
+            "config_digest": f"{study}-{scenario}",
+            "created_utc": "2026-12-01T10:00:00+00:00",
+            "git_revision": f"rev-{study}",
+            "config": {"scenario": {"name": scenario}, "ticks": 10, "replications": 2},
+        }
+        job = fake_job(results / study / f"scenario={scenario}", ("russia", "hedge"), {}, meta)
+        runs = pd.read_parquet(job / "runs.parquet").assign(switches=switches)
+        write_parquet(job / "runs.parquet", runs, {})
+        finish_job(
+            job, {"parameters": {"scenario": scenario}, **meta}, ["runs.parquet", "ticks.parquet"]
+        )
+
+
+def test_one_database_answers_a_question_across_studies(tmp_path: Path, capsys) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    results = tmp_path / "results"
+    study_jobs(results / "sweeps", "first", {"baseline": 2, "shock": 6})
+    study_jobs(results / "sweeps", "second", {"baseline": 4})
+    fake_design(results / "designs" / "d")
+    record_failure(results / "sweeps" / "second" / "scenario=broken", ValueError("x"), [])
+    database = tmp_path / "all.duckdb"
+    main([str(results), "--duckdb", str(database)])
+    printed = capsys.readouterr().out
+    assert "4 jobs" in printed and "runs (6 rows)" in printed and "design_runs (2 rows)" in printed
+    assert "scenario=broken (failed" in printed
+    with duckdb.connect(str(database), read_only=True) as con:
+        answer = con.execute(
+            "SELECT s.study, s.scenario, s.git_revision, avg(r.switches), count(*) "
+            "FROM runs r JOIN studies s ON r.study_id = s.id GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        assert answer == [
+            ("sweeps/first", "baseline", "rev-first", 2.0, 2),
+            ("sweeps/first", "shock", "rev-first", 6.0, 2),
+            ("sweeps/second", "baseline", "rev-second", 4.0, 2),
+        ]
+        design = "SELECT id, kind, config_digest, created_utc FROM studies WHERE kind = 'design'"
+        row = con.execute(design).fetchall()
+        assert row == [("designs/d", "design", None, None)]
+        assert con.execute(
+            "SELECT config_digest FROM studies WHERE id LIKE '%shock'"
+        ).fetchall() == [("first-shock",)]
+        created = con.execute(
+            "SELECT DISTINCT created_utc::VARCHAR FROM studies WHERE kind = 'study'"
+        )
+        assert created.fetchall() == [("2026-12-01 10:00:00",)]
+        unit = "SELECT unit FROM dictionary WHERE tbl = 'runs' AND col = 'switches'"
+        assert con.execute(unit).fetchall() == [("count of state-ticks",)]
+    assert leftovers(tmp_path) == []
+
+
+def test_duckdb_is_on_its_own(sweep: Path, tmp_path: Path, capsys) -> None:
+    err = run_main([str(sweep), "--duckdb", str(tmp_path / "a.duckdb"), "--out", "x"], capsys)
+    assert "--duckdb writes one database" in err
+    assert "is a folder" in run_main([str(sweep), "--duckdb", str(tmp_path)], capsys)

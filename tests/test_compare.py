@@ -17,7 +17,7 @@ from alignment_sim.engine.batch import run_batch
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS, TERMS
 from alignment_sim.outputs.files import record_failure, write_run
-from alignment_sim.report.command import Comparison, choose_baseline, compare, main
+from alignment_sim.report.command import Comparison, choose_baseline, compare, main, write_report
 from alignment_sim.report.inputs import CompareError, UnitError, load_unit
 from alignment_sim.studies.outcomes import OUTCOME_COUNTS
 from alignment_sim.studies.replications import outcome_table, terms_table, write_study_job
@@ -295,21 +295,26 @@ def test_command_writes_a_self_contained_report(
         "outcomes",
         "effects",
         "term_drivers",
+        "margin_drivers",
+        "scenarios",
+        "events",
     ):
         assert len(pd.read_csv(out / f"{name}.csv")) > 0, name
     page = (out / "report.html").read_text()
     for heading in (
         "At a glance",
+        "The scenarios",
         "Bloc shares over time",
         "Where each state ends",
         "Outcome metrics",
         "Effects against the baseline",
-        "Which utility terms drove the differences",
+        "What drove the differences",
+        "Which utility terms changed",
         "Provenance",
     ):
         assert f">{heading}" in page, heading
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    assert len(images) == 7  # shares x2, alignment x3, effects, drivers
+    assert len(images) == 9  # shares x2, alignment x3, distributions, effects, margins, terms
     assert all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
     assert "<script" not in page and 'src="http' not in page
     assert "0.1.0" in page or "unknown" in page
@@ -443,3 +448,244 @@ def test_folders_of_the_one_dimensional_model_are_refused_by_name(tmp_path: Path
         (folder / "manifest.json").write_text(json.dumps({"config": {"region": region}}))
         with pytest.raises(UnitError, match="older version of alignment-sim"):
             load_unit(folder)
+
+
+# --- what each scenario is, what drove it, spread, duplicates, names ----------------------
+
+
+@pytest.fixture
+def no_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Figures as a stub PNG, for tests of what the page says (drawing takes seconds)."""
+    from alignment_sim.report import figures
+
+    for name in (
+        "shares_over_time",
+        "alignment_heatmaps",
+        "outcome_distributions",
+        "effect_sizes",
+        "margin_drivers",
+        "term_drivers",
+    ):
+        monkeypatch.setattr(figures, name, lambda *args, **kwargs: b"\x89PNG stub")
+
+
+def test_scenarios_are_described_with_their_events_and_marked_on_the_time_plots(
+    result: Comparison,
+) -> None:
+    from alignment_sim.report import figures
+
+    scenarios = result.tables["scenarios"].set_index("label")
+    recession = scenarios.loc["scenario=russia_recession"]
+    assert "budget cut to 40%" in recession["description"]
+    # at tick 1 for 12 ticks in a 12-tick run from 2015, quarterly: 2015 to the end of 2017
+    assert (
+        recession["events"] == "recession 2015-2017: ticks 1 to the end of the run (2015 to 2018)"
+    )
+    assert recession["differences"] == "none besides the scenario"
+    assert scenarios.loc["scenario=baseline", "events"] == "none"
+    events = result.tables["events"]
+    assert events[["label", "event", "start", "end"]].values.tolist() == [
+        ["scenario=russia_recession", "recession 2015-2017", 2015.0, 2018.0]
+    ]
+    fig = figures.shares_figure(
+        result.tables["shares_over_time"],
+        result.labels,
+        [("label", "russia"), ("economy", "open")],
+        events,
+    )
+    for ax in fig.axes[:2]:  # every time panel carries the marker: its label, line and band
+        marks = [t.get_text() for t in ax.texts if t.get_gid() == "event"]
+        assert marks == [" recession 2015-2017"]
+        assert any(list(line.get_xdata()) == [2015.0, 2015.0] for line in ax.lines)
+        spans = [p.get_extents() for p in ax.patches]
+        assert len(spans) == 1
+
+
+def test_differences_are_in_words_with_resolved_values(tmp_path: Path) -> None:
+    for rule in ("logit", "best_response"):
+        config = default_config(decision=rule, ticks=TICKS)
+        batch = run_batch(RunInputs.from_config(config), range(20))
+        parameters = {} if rule == "logit" else {"decision": rule}  # logit is the default
+        write_study_job(batch, config, tmp_path / rule, {"scenario": "baseline", **parameters})
+    result = compare([tmp_path], n_boot=BOOT, baseline="decision=logit")
+    assert result.labels == ["decision=logit", "decision=best_response"]  # never None
+    scenarios = result.tables["scenarios"].set_index("label")
+    assert scenarios.loc["decision=best_response", "differences"] == (
+        "decision.rule: logit in the baseline, best_response here"
+    )
+
+
+def test_the_largest_state_changes_are_explained_by_their_margins(result: Comparison) -> None:
+    margins = result.tables["margin_drivers"]
+    probability = result.tables["profile_probability"].set_index(["label", "state", "option"])
+    recession = margins[margins["label"] == "scenario=russia_recession"]
+    shifts = recession.drop_duplicates("state")["shift"].to_numpy()
+    assert len(shifts) and np.all(np.diff(shifts) <= 0) and (shifts > 0).all()
+    top = recession.iloc[0]
+    change = (
+        probability.loc[("scenario=russia_recession", top["state"], top["joins"]), "probability"]
+        - probability.loc[("scenario=baseline", top["state"], top["joins"]), "probability"]
+    )
+    assert top["joins_change"] == pytest.approx(change) and change > 0
+    rows = recession[recession["state"] == top["state"]].set_index("term")
+    causes = rows[rows["role"] == "cause"]
+    assert rows.loc["switching", "role"] == "consequence"
+    assert np.isnan(rows.loc["switching", "rank"])
+    assert list(causes["rank"]) == list(range(1, len(causes) + 1))
+    assert np.all(np.diff(causes["change"].abs().to_numpy()) <= 1e-12)
+    assert rows.loc["all causes", "change"] == pytest.approx(causes["change"].sum())
+    assert rows.loc["whole margin", "change"] == pytest.approx(
+        causes["change"].sum() + rows.loc["switching", "change"]
+    )
+
+
+def test_shares_over_time_give_the_spread_of_the_runs(result: Comparison, sweep: Path) -> None:
+    table = result.tables["shares_over_time"]
+    ticks = pd.read_parquet(sweep / f"replications={RUNS},scenario=baseline/ticks.parquet")
+    for tick in (3, TICKS):
+        values = ticks.loc[ticks["tick"] == tick, "share_hedge"].to_numpy()
+        row = table[
+            (table["label"] == "scenario=baseline")
+            & (table["tick"] == tick)
+            & (table["kind"] == "label")
+            & (table["option"] == "hedge")
+        ].iloc[0]
+        for q in (10, 50, 90):
+            expected = np.quantile(values, q / 100, method="inverted_cdf")
+            assert row[f"p{q}"] == pytest.approx(expected), (tick, q)
+    assert (table["p10"] <= table["p50"]).all() and (table["p50"] <= table["p90"]).all()
+    outcomes = result.tables["outcomes"]
+    assert (outcomes["p10"] <= outcomes["p90"]).all()
+
+
+def test_effects_are_judged_against_the_threshold(result: Comparison, sweep: Path) -> None:
+    effects = result.tables["effects"].set_index("metric")
+    assert effects.loc["final_share_west", "threshold"] == 0.02  # 2 points of a share
+    switches = effects.loc["switches"]
+    assert switches["threshold"] == pytest.approx(0.02 * switches["mean_baseline"])
+    assert set(effects["practical"]) <= {"beyond", "negligible", "unclear"}
+    strict = compare([sweep], n_boot=BOOT, seed=1, skip_corrupt=True, threshold=0)
+    judged = strict.tables["effects"]
+    assert (judged["practical"] == "beyond").tolist() == judged["ci_excludes_zero"].tolist()
+    with pytest.raises(CompareError, match="--threshold -1"):
+        compare([sweep], n_boot=BOOT, skip_corrupt=True, threshold=-1)
+
+
+def test_one_run_says_no_interval(tmp_path: Path, no_figures: None) -> None:
+    for scenario in ("baseline", "russia_recession"):
+        singles(tmp_path / "runs", scenario, [0])
+    comparison = compare([tmp_path / "runs"], n_boot=BOOT)
+    effects = comparison.tables["effects"]
+    assert (effects["pairing"] == "n = 1: no interval").all()
+    assert effects[["ci_low", "ci_high", "d_ci_low"]].isna().all().all()
+    assert (effects["practical"] == "no interval").all()
+    page = write_report(comparison, tmp_path / "report").html.read_text()
+    assert "(n = 1: no interval)" in page and "[nan" not in page
+
+
+def test_a_study_rerun_with_other_replications_is_never_pooled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_figures: None
+) -> None:
+    study(tmp_path / "replications=10,scenario=baseline", "baseline", {"scenario": "baseline"}, 10)
+    study(tmp_path / "replications=30,scenario=baseline", "baseline", {"scenario": "baseline"}, 30)
+    study(
+        tmp_path / "scenario=russia_recession",
+        "russia_recession",
+        {"scenario": "russia_recession"},
+        30,
+    )
+    main([str(tmp_path), "--out", str(tmp_path / "report"), "--bootstrap", str(BOOT)])
+    captured = capsys.readouterr()
+    assert "warning: left out" in captured.err and "replications=10" in captured.err
+    assert "never pooled" in captured.err and "already read from" in captured.err
+    assert "scenario=baseline (30 runs)" in captured.out  # the larger job is kept, alone
+    effects = pd.read_csv(tmp_path / "report" / "effects.csv")
+    assert effects["paired"].all()
+
+
+def test_an_ambiguous_baseline_lists_its_matches_and_key_value_picks_one() -> None:
+    labels = [
+        "scenario=baseline,decision=logit",
+        "scenario=baseline,decision=best_response",
+        "scenario=russia_recession,decision=logit",
+    ]
+    with pytest.raises(CompareError) as info:
+        choose_baseline(labels, "baseline")
+    message = str(info.value)
+    assert "matches 2 labels" in message
+    assert "'scenario=baseline,decision=logit'" in message
+    assert "'scenario=baseline,decision=best_response'" in message
+    assert "russia_recession" not in message
+    with pytest.raises(CompareError, match="matches 2 labels"):
+        choose_baseline(labels, "scenario=baseline")
+    picked = choose_baseline(labels, "decision=logit,scenario=baseline")  # any order
+    assert picked == "scenario=baseline,decision=logit"
+    assert choose_baseline(labels, "best_response") == labels[1]
+    # a label that is a scenario's name matches scenario=<name> through its attributes
+    assert (
+        choose_baseline(
+            ["baseline", "x"], "scenario=baseline", {"baseline": {"scenario": "baseline"}}
+        )
+        == "baseline"
+    )
+
+
+def test_labels_can_be_renamed_and_a_bad_name_is_one_line(
+    sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_figures: None
+) -> None:
+    out = tmp_path / "named"
+    main(
+        [str(sweep), "--skip-corrupt", "--out", str(out), "--bootstrap", str(BOOT),
+         "--label", "scenario=russia_recession=recession", "--label", "baseline=base"]
+    )  # fmt: skip
+    assert "compared base (100 runs), recession (100 runs) against base." in capsys.readouterr().out
+    provenance = (out / "report.html").read_text()
+    assert "scenario=russia_recession" in provenance  # the parameters behind the name
+    err = run_main([str(sweep), "--skip-corrupt", "--label", "nope=x"], capsys)
+    assert "--label nope=x" in err and "matches no label" in err
+    assert "expected KEY=TEXT" in run_main([str(sweep), "--label", "recession"], capsys)
+
+
+def test_progress_is_printed_step_by_step(
+    sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_figures: None
+) -> None:
+    main(
+        [
+            str(sweep),
+            "--skip-corrupt",
+            "--out",
+            str(tmp_path / "r"),
+            "--bootstrap",
+            str(BOOT),
+            "--progress",
+        ]
+    )
+    err = capsys.readouterr().err
+    for step in ("reading 1/", "bootstrap", "term drivers", "drawing the figures", "done"):
+        assert step in err, step
+    assert re.search(r"\[\s*\d+\.\d s\]", err)
+
+
+def test_terms_read_by_their_layout_equal_terms_mapped_row_by_row(
+    sweep: Path, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    from alignment_sim.report import inputs
+
+    job = sweep / f"replications={RUNS},scenario=baseline"
+    unit = load_unit(job)
+    seeds = unit.runs["seed"].to_numpy()
+    profiles = list(unit.space.profiles)
+    file = pq.ParquetFile(job / "terms.parquet")
+    assert inputs._product_layout(file, seeds, unit.states, profiles) is not None
+    fast = inputs._study_terms(job / "terms.parquet", seeds, unit.states, profiles)
+    mapped = inputs._mapped_terms(file, seeds, unit.states, profiles)
+    pd.testing.assert_frame_equal(fast, mapped)
+    shuffled = pd.read_parquet(job / "terms.parquet").sample(frac=1.0, random_state=0)
+    shuffled.to_parquet(tmp_path / "terms.parquet")
+    other = pq.ParquetFile(tmp_path / "terms.parquet")
+    assert inputs._product_layout(other, seeds, unit.states, profiles) is None
+    pd.testing.assert_frame_equal(
+        inputs._study_terms(tmp_path / "terms.parquet", seeds, unit.states, profiles), fast
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +15,11 @@ from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import DOMAINS, DesignSpec, EngineParams
 from alignment_sim.model.trajectory import RECORDED_ARRAYS
 from alignment_sim.studies.design import (
+    analyse,
     analysis_seed,
     main_effects,
     plot_sensitivity,
+    point_means,
     run_design,
     sample_points,
 )
@@ -231,7 +234,9 @@ def test_grid_main_effects_of_an_additive_outcome() -> None:
 def test_unknown_outcome_is_refused_before_any_run(tmp_path: Path) -> None:
     config = default_config(ticks=6, replications=2)
     config.design = DesignSpec(method="lhs", parameters=PARAMETERS, samples=4, outcomes=["foo"])
-    with pytest.raises(ConfigError, match=r"^design\.outcomes = \['foo'\]: expected numeric"):
+    with pytest.raises(
+        ConfigError, match=r"^design\.outcomes = 'foo': expected an outcome of the runs"
+    ):
         run_design(config, tmp_path / "d", progress=False)
     assert not (tmp_path / "d").exists()
 
@@ -253,3 +258,75 @@ def test_sensitivity_plot_keeps_the_callers_matplotlib_backend(tmp_path: Path) -
     plot_sensitivity(table, tmp_path / "s.png", "sobol")
     assert matplotlib.get_backend() == "svg"
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_second_order_sobol_finds_a_pure_interaction() -> None:
+    # y = x1 * x2 on [-1, 1]^2 (x3 inert): no first-order effect, all variance in S2(x1, x2)
+    spec = DesignSpec(
+        method="sobol",
+        samples=512,
+        outcomes=["y"],
+        parameters={"weights.trade": [-1, 1], "dynamics.stance": [-1, 1], "weights.peer": [0, 1]},
+    )
+    spec.second_order = True  # design.second_order
+    points = sample_points(spec)
+    assert len(points) == 512 * (2 * 3 + 2)
+    y = points["weights.trade"] * points["dynamics.stance"]
+    runs = pd.DataFrame({"point": points.index, "seed": 0, "y": y})
+    table = analyse(spec, points, runs).set_index(["index", "parameter"])["value"]
+    assert table["S2", "weights.trade:dynamics.stance"] == pytest.approx(1.0, abs=0.1)
+    assert table["S2", "weights.trade:weights.peer"] == pytest.approx(0.0, abs=0.1)
+    assert table["S1", "weights.trade"] == pytest.approx(0.0, abs=0.1)
+    assert table["ST", "dynamics.stance"] == pytest.approx(1.0, abs=0.1)
+    assert len(table.loc["S2"]) == 3  # one row per pair
+
+
+def test_second_order_design_runs_and_never_reuses_first_order_parts(tmp_path: Path) -> None:
+    config = default_config(ticks=6, replications=2)
+    config.design = DesignSpec(
+        method="sobol", parameters=PARAMETERS, samples=4, outcomes=["switches"]
+    )
+    run_design(config, tmp_path / "d", progress=False)
+    config.design.second_order = True  # design.second_order
+    folder = run_design(config, tmp_path / "d", progress=False)
+    assert len(pd.read_parquet(folder / "runs")) == 4 * (2 * 3 + 2) * 2
+    table = pd.read_csv(folder / "sensitivity.csv")
+    pairs = table.loc[table["index"] == "S2", "parameter"]
+    assert sorted(pairs) == sorted(
+        f"{a}:{b}" for i, a in enumerate(PARAMETERS) for b in list(PARAMETERS)[i + 1 :]
+    )
+
+
+def test_an_indicator_outcome_is_the_probability_of_a_final_label(tmp_path: Path) -> None:
+    config = default_config(ticks=8, replications=4)
+    outcome = "final_label_uzbekistan=hedge"
+    config.design = DesignSpec(
+        method="grid", parameters={"dynamics.stance": [-1, 1]}, levels=2, outcomes=[outcome]
+    )
+    folder = run_design(config, tmp_path / "d", progress=False)
+    runs = pd.read_parquet(folder / "runs")
+    means = point_means(config.design, runs, 2)[outcome]
+    expected = (runs["final_label_uzbekistan"] == "hedge").groupby(runs["point"]).mean()
+    np.testing.assert_array_equal(means.to_numpy(), expected.to_numpy())
+    table = pd.read_csv(folder / "sensitivity.csv")
+    assert set(table["outcome"]) == {outcome} and set(table["index"]) <= {"main_effect", "constant"}
+
+
+@pytest.mark.parametrize(
+    ("outcome", "named"),
+    [
+        ("final_label_uzbekistan=maybe", "(russia, china, west, hedge)"),
+        ("final_uzbekistan", "final_uzbekistan=VALUE"),
+        ("switches=3", "it is numeric"),
+        ("final_mars=hedge", "e.g. final_label_turkmenistan=hedge"),
+    ],
+)
+def test_a_bad_outcome_names_the_known_ones_before_any_run(
+    tmp_path: Path, outcome: str, named: str
+) -> None:
+    config = default_config(ticks=4, replications=2)
+    config.design = DesignSpec(method="lhs", parameters=PARAMETERS, samples=4, outcomes=[outcome])
+    with pytest.raises(ConfigError, match=rf"^design\.outcomes = '{re.escape(outcome)}'") as caught:
+        run_design(config, tmp_path / "d", progress=False)
+    assert named in str(caught.value)
+    assert not (tmp_path / "d").exists()

@@ -8,17 +8,24 @@ import pytest
 from scipy import stats as scipy_stats
 
 from alignment_sim.report.stats import (
+    ResamplePool,
     applies_to,
     bootstrap_bytes,
     bootstrap_means,
+    change_interval,
     effects,
+    margin_drivers,
+    mean_se,
+    moves,
     outcome_summary,
     pair_by_seed,
     percentile_interval,
+    practical,
     rng_for,
     standardise,
     t_interval,
     term_drivers,
+    threshold_of,
     wilson_interval,
 )
 
@@ -53,8 +60,8 @@ def test_bootstrap_is_deterministic_and_equals_resampling_by_hand() -> None:
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first[:, 0], other[:, 0])
     assert (first[:, 1] == 5.0).all()  # a constant column is exactly its value
-    counts = rng_for(7, "outcomes", "x").multinomial(5, np.full(5, 0.2), size=300)
-    np.testing.assert_allclose(first[:, 0], counts @ values[:, 0] / 5, rtol=1e-12)
+    picks = rng_for(7, "outcomes", "x").integers(0, 5, size=(300, 5))  # rows drawn by hand
+    np.testing.assert_allclose(first[:, 0], values[picks, 0].mean(axis=1), rtol=1e-12)
     low, high = percentile_interval(first)
     assert low[0] == np.percentile(first[:, 0], 2.5) and high[1] == 5.0
 
@@ -65,13 +72,10 @@ def test_bootstrap_in_blocks_equals_one_block() -> None:
     rng = np.random.default_rng(1)
     n = len(values)
     block = 2_000_000 // n
-    counts = np.vstack(
-        [
-            rng.multinomial(n, np.full(n, 1 / n), size=min(block, 1500 - s))
-            for s in range(0, 1500, block)
-        ]
+    picks = np.vstack(
+        [rng.integers(0, n, size=(min(block, 1500 - s), n)) for s in range(0, 1500, block)]
     )
-    np.testing.assert_allclose(blocked, counts @ values / n, rtol=1e-9)
+    np.testing.assert_allclose(blocked, values[picks].mean(axis=1), rtol=1e-9)
 
 
 def test_percentile_interval_ignores_nan() -> None:
@@ -152,3 +156,86 @@ def test_term_drivers_by_hand_give_one_rank_per_change() -> None:
     utility = table.set_index("option")["utility_change"]
     assert utility["west/china"].tolist() == [4.0, 4.0] and utility["none/china"].iloc[0] == 5.0
     assert table["paired"].all() and (table["ci_low"] == table["change"]).all()
+
+
+def test_margin_drivers_rank_a_known_toy_change() -> None:
+    # one state, profiles a and b; the scenario moves it from a to b (-40 / +40 points).
+    # In the scenario trade on b rises by 0.3, inducements on a by 0.1 (so b's margin over
+    # a falls by 0.1 from it), switching on a by 0.5 (paid where the state no longer is).
+    columns = pd.MultiIndex.from_product(
+        [["s"], ["a", "b"], ["trade", "inducements", "switching"]],
+        names=["state", "option", "term"],
+    )
+    seeds = pd.Index(np.arange(50), name="seed")
+    noise = np.random.default_rng(0).normal(0, 0.01, (50, 6))
+    base = pd.DataFrame(noise, index=seeds, columns=columns)
+    scenario = base.copy()
+    scenario[("s", "b", "trade")] += 0.3
+    scenario[("s", "a", "inducements")] += 0.1
+    scenario[("s", "a", "switching")] -= 0.5
+    profiles = pd.DataFrame(
+        {
+            "label": ["x", "x", "base", "base"],
+            "state": "s",
+            "option": ["a", "b", "a", "b"],
+            "probability": [0.5, 0.5, 0.9, 0.1],
+        }
+    )
+    moved = moves(profiles, "x", "base")
+    assert moved[["leaves", "joins"]].values.tolist() == [["a", "b"]]
+    assert moved["shift"].item() == pytest.approx(0.4)
+    table = margin_drivers("x", scenario, "base", base, moved, ResamplePool(0, 200))
+    rows = table.set_index("term")
+    assert list(table["term"]) == [
+        "trade",
+        "inducements",
+        "switching",
+        "all causes",
+        "whole margin",
+    ]
+    assert rows.loc["trade", "change"] == pytest.approx(0.3)
+    assert rows.loc["inducements", "change"] == pytest.approx(-0.1)
+    assert rows.loc[["trade", "inducements"], "rank"].tolist() == [1.0, 2.0]
+    assert rows.loc["switching", "role"] == "consequence" and np.isnan(
+        rows.loc["switching", "rank"]
+    )
+    assert rows.loc["switching", "change"] == pytest.approx(0.5)
+    assert rows.loc["all causes", "change"] == pytest.approx(0.2)
+    assert rows.loc["whole margin", "change"] == pytest.approx(0.7)
+    assert (table["ci_low"] <= table["change"] + 1e-12).all()
+    assert (table["change"] <= table["ci_high"] + 1e-12).all()
+    assert table["paired"].all()
+
+
+def test_practical_significance_by_hand() -> None:
+    verdict = practical(
+        np.array([0.03, 0.001, -0.01, -0.05, np.nan]),
+        np.array([0.05, 0.004, 0.03, -0.021, np.nan]),
+        np.full(5, 0.02),
+    )
+    assert verdict.tolist() == ["beyond", "negligible", "unclear", "beyond", "no interval"]
+    assert threshold_of("final_share_west", 7.0, 2.0) == 0.02
+    assert threshold_of("switches", 7.0, 2.0) == pytest.approx(0.14)
+
+
+def test_cluster_robust_error_of_a_mean_by_hand() -> None:
+    values = np.array([[1.0], [3.0], [2.0], [6.0]])
+    mean, se, df = mean_se(values)
+    assert mean[0] == 3.0 and se[0] == pytest.approx(np.std(values, ddof=1) / 2) and df[0] == 3
+    clusters = np.array(["a", "a", "b", "b"])  # sums 4 and 8 over 2 rows each
+    mean, se, df = mean_se(values, clusters)
+    by_hand = np.sqrt(2 / 1 * ((4 - 3 * 2) ** 2 + (8 - 3 * 2) ** 2)) / 4
+    assert se[0] == pytest.approx(by_hand) and df[0] == 1
+    change, low, high = change_interval(values + 1, values, paired=True)
+    assert change[0] == 1.0 and low[0] == high[0] == 1.0  # a constant shift: no width
+
+
+def test_resamples_are_kept_and_reused_the_same() -> None:
+    pool = ResamplePool(3, 300)
+    values = np.random.default_rng(1).normal(size=(40, 2))
+    seeds = np.arange(100, 140)
+    (first,) = pool.means(seeds, [values])
+    (again,) = pool.means(seeds[::-1], [values[::-1]])  # the same runs in another order
+    np.testing.assert_array_equal(first, again)
+    (fresh,) = ResamplePool(3, 300).means(seeds, [values])
+    np.testing.assert_array_equal(first, fresh)  # fixed by the seed and the runs alone

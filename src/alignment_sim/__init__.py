@@ -6,8 +6,9 @@ engine for many runs. Only ``alignment_sim.cli`` knows Hydra; presets are read w
 OmegaConf into the typed dataclasses.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from alignment_sim.errors import ConfigError, DataError
-from alignment_sim.model.mesa_model import AlignmentModel
 from alignment_sim.model.params import (
     AffinitySpec,
     DecisionParams,
@@ -24,7 +25,21 @@ from alignment_sim.model.world import World, build_world
 from alignment_sim.outputs.provenance import package_version
 from alignment_sim.presets import default_config, load_region, load_scenario
 
+if TYPE_CHECKING:
+    from alignment_sim.model.mesa_model import AlignmentModel
+
 __version__ = package_version()
+
+
+def __getattr__(name: str) -> Any:
+    """``AlignmentModel`` on first use: importing Mesa takes about a second, which every
+    command that never builds a Mesa model (the engine, compare, score) would pay."""
+    if name == "AlignmentModel":
+        from alignment_sim.model.mesa_model import AlignmentModel
+
+        return AlignmentModel
+    raise AttributeError(f"module 'alignment_sim' has no attribute {name!r}")
+
 
 __all__ = [
     "AffinitySpec",

@@ -7,24 +7,54 @@ Build it from typed parameters (no config system needed)::
     model.run()                       # or model.step() in a loop
     model.trajectory.trajectory_frame()
 
+Or from keywords, as ``mesa.batch_run`` builds it (presets, a seed, config paths)::
+
+    model = AlignmentModel(scenario="russia_recession", stance=0.5, weights__trade=2.0)
+
 Its trajectory equals the batched engine's for the same (config, seed), bit for bit.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import functools
+import secrets
 from typing import Any
 
 import mesa
 import numpy as np
 
+from alignment_sim import paths
+from alignment_sim.errors import ConfigError
 from alignment_sim.model import kernels
 from alignment_sim.model.agents import ChooserAgent, PoleAgent
 from alignment_sim.model.events import active_events, apply_events, initial_starts, update_starts
 from alignment_sim.model.inputs import RunInputs, RunStreams, TickOutput
-from alignment_sim.model.params import SimulationConfig, check_seeds
+from alignment_sim.model.params import (
+    DecisionParams,
+    RegionSpec,
+    ScenarioSpec,
+    SimulationConfig,
+    check_seeds,
+)
 from alignment_sim.model.trajectory import Trajectory
 from alignment_sim.model.world import FLOAT, FloatArray, IntArray, World
-from alignment_sim.studies.outcomes import option_shares
+from alignment_sim.studies.outcomes import option_shares, run_outcomes
+
+PRESET_KEYWORDS = ("region", "scenario", "decision")
+"""Keywords naming a packaged preset (or a YAML file, or a spec object)."""
+BARE_KEYWORDS = {
+    **{name: f"dynamics.{name}" for name in paths.FIELDS["dynamics"]},
+    **{name: f"decision.{name}" for name in paths.FIELDS["decision"]},
+}
+"""Fields that may be given by their bare name (``stance`` is ``dynamics.stance``)."""
+KEYWORD_HELP = (
+    "a keyword of AlignmentModel: region, scenario or decision (a preset name), seed, "
+    f"a dynamics or decision field by name ({', '.join(BARE_KEYWORDS)}), or a config "
+    "path, dotted as a dictionary key ('weights.trade') or with '__' for each dot "
+    "(weights__trade, region__poles__russia__credibility)"
+)
 
 
 def label_share(label: str) -> Any:
@@ -47,6 +77,19 @@ class AlignmentModel(mesa.Model):
         config: the full typed configuration (``default_config()`` gives the default).
         seed: overrides ``config.seed``; the trajectory depends only on (config, seed).
         world: a pre-built ``World`` for ``config.region`` (saves rebuilding it).
+        **parameters: ``region``, ``scenario``, ``decision`` (preset names), then any
+            config path, dotted (``**{"weights.trade": 2.0}``) or with ``__`` for each
+            dot (``weights__trade=2.0``); dynamics and decision fields also by their bare
+            name (``stance``, ``rationality``). With a ``config`` they change a copy of it.
+
+    Built WITHOUT a config (as ``mesa.batch_run`` builds it), the model draws a fresh seed
+    when none is given (so batch_run's ``iterations`` are replicates) and its
+    DataCollector records ticks 1..T: ``tick``, ``seed``, the label shares and the run's
+    outcomes up to that tick (``studies.outcomes.OUTCOMES``; at the last tick, the row
+    ``runs.parquet`` holds for the same config and seed). Mesa 3.3's batch_run reports the
+    second-to-last record (mesa#2514), which is why there is no tick-0 record. Built from a
+    config, the seed is ``config.seed`` unless given, and the DataCollector records the
+    label shares at ticks 0..T.
     """
 
     def __init__(
@@ -54,13 +97,14 @@ class AlignmentModel(mesa.Model):
         config: SimulationConfig | None = None,
         seed: int | None = None,
         world: World | None = None,
+        **parameters: Any,
     ) -> None:
-        if config is None:
-            from alignment_sim.presets import default_config
-
-            config = default_config()
+        batch_layout = config is None
+        config = config_from_keywords(config, parameters)
         config.validate()  # again: fields may have changed since the config was built
-        run_seed = config.seed if seed is None else seed
+        run_seed = config.seed if seed is None and not batch_layout else seed
+        if run_seed is None:
+            run_seed = secrets.randbits(63)  # a fresh replicate, recorded as ``seed``
         if isinstance(run_seed, np.integer):
             run_seed = int(run_seed)
         check_seeds(run_seed)
@@ -84,15 +128,38 @@ class AlignmentModel(mesa.Model):
         self.trajectory = Trajectory(
             self.world, config.ticks, np.array([run_seed]), self.inputs.program.names
         )
-        self.datacollector = mesa.DataCollector(
-            model_reporters={f"share_{label}": label_share(label) for label in self.world.labels}
-        )
-        self.datacollector.collect(self)
+        shares = {f"share_{label}": label_share(label) for label in self.world.labels}
+        self._outcomes: tuple[int, dict[str, Any]] = (-1, {})
+        if batch_layout:
+            reporters = {"tick": tick_of, "seed": seed_of, **shares}
+            reporters.update({name: run_outcome(name) for name in self._outcome_names()})
+            self.datacollector = mesa.DataCollector(model_reporters=reporters)
+        else:
+            self.datacollector = mesa.DataCollector(model_reporters=shares)
+            self.datacollector.collect(self)
         self.snapshot: kernels.Snapshot
         self.gumbel: FloatArray
         self.margins: FloatArray = np.full(
             (1, self.world.n_poles, self.world.n_states), kernels.NO_MARGIN, dtype=FLOAT
         )
+
+    # --- outcomes so far (the batch layout's reporters) ----------------------------
+
+    def _outcome_names(self) -> list[str]:
+        start = np.repeat(self.trajectory.alignment[:, :1], 2, axis=1)
+        return list(run_outcomes(start, self.world.space, self.world.states))
+
+    def outcomes_so_far(self) -> dict[str, Any]:
+        """The run's outcomes over ticks 0..tick (``studies.outcomes.run_outcomes``), as
+        Python values; computed once per tick (tick >= 1)."""
+        if self._outcomes[0] != self.tick:
+            table = run_outcomes(
+                self.trajectory.alignment[:, : self.tick + 1],
+                self.world.space,
+                self.world.states,
+            )
+            self._outcomes = (self.tick, {k: v[:1].tolist()[0] for k, v in table.items()})
+        return self._outcomes[1]
 
     # --- views of the agents' state, as batch arrays with R = 1 ---------------------
 
@@ -190,6 +257,79 @@ class AlignmentModel(mesa.Model):
         while self.running and self.tick < self.config.ticks:
             self.step()
         return self.trajectory
+
+
+def tick_of(model: AlignmentModel) -> int:
+    """A model reporter: the tick just played."""
+    return model.tick
+
+
+def seed_of(model: AlignmentModel) -> int:
+    """A model reporter: the run's seed."""
+    return model.run_seed
+
+
+def run_outcome(name: str) -> Any:
+    """A model reporter: one outcome of the run so far (``outcomes_so_far``)."""
+
+    def reporter(model: AlignmentModel) -> Any:
+        return model.outcomes_so_far()[name]
+
+    reporter.__name__ = name
+    return reporter
+
+
+def preset_kinds() -> dict[str, tuple[type, Any]]:
+    """Each preset keyword's spec type and loader."""
+    from alignment_sim import presets
+
+    return {
+        "region": (RegionSpec, presets.load_region),
+        "scenario": (ScenarioSpec, presets.load_scenario),
+        "decision": (DecisionParams, presets.load_decision),
+    }
+
+
+@functools.lru_cache(maxsize=16)
+def _preset_config(**names: Any) -> SimulationConfig:
+    """``default_config`` of presets given by name, read once per process (callers copy it)."""
+    from alignment_sim.presets import default_config
+
+    return default_config(**names)
+
+
+def config_from_keywords(
+    config: SimulationConfig | None, parameters: dict[str, Any]
+) -> SimulationConfig:
+    """``config`` (or the presets' default) with ``AlignmentModel``'s keyword
+    ``parameters`` applied: presets first, then paths. ``config`` itself is never
+    changed. A keyword that is neither a preset nor a path is a ConfigError naming it."""
+    values: dict[str, Any] = {}
+    for key, value in parameters.items():
+        if key in PRESET_KEYWORDS:
+            continue
+        path = BARE_KEYWORDS.get(key, key.replace("__", "."))
+        try:
+            paths.parse(path)
+        except ConfigError as exc:
+            raise ConfigError(key, value, KEYWORD_HELP, f"({exc})") from None
+        values[path] = value
+    chosen: dict[str, Any] = {}
+    for key, (spec_type, load) in preset_kinds().items():
+        value = parameters.get(key)
+        if isinstance(value, str):
+            chosen[key] = value if config is None else load(value)
+        elif isinstance(value, spec_type):
+            chosen[key] = value
+        elif key in parameters:
+            raise ConfigError(key, value, f"a preset name, a YAML file or a {spec_type.__name__}")
+    if config is None:
+        named = {k: v for k, v in chosen.items() if isinstance(v, str)}
+        config = copy.deepcopy(_preset_config(**named))
+        chosen = {k: v for k, v in chosen.items() if k not in named}
+    if chosen:
+        config = dataclasses.replace(config, **chosen)
+    return paths.with_values(config, values) if values else config
 
 
 def stack_rows(rows: list[kernels.Terms]) -> kernels.Terms:

@@ -682,6 +682,8 @@ class DesignSpec:
     is the number of points (lhs), base samples (sobol: samples x (d + 2) points) or
     trajectories (morris: samples x (d + 1) points); grid takes ``levels`` per parameter.
     Every point runs ``replications`` seeds (the same seeds at every point).
+    ``second_order`` (sobol only) also samples and estimates the pairwise indices S2
+    (samples x (2d + 2) points).
     """
 
     method: str = "none"
@@ -693,6 +695,7 @@ class DesignSpec:
     )
     sampler_seed: int = 0
     bootstrap: int = 200
+    second_order: bool = False
 
     def validate(self, path: str = "design") -> None:
         if self.method not in DESIGN_METHODS:
@@ -723,6 +726,14 @@ class DesignSpec:
             _check_whole(f"{path}.{name}", getattr(self, name), 2, None, "a whole number >= 2")
         if not self.outcomes:
             raise ConfigError(f"{path}.outcomes", [], "at least one outcome column")
+        if not isinstance(self.second_order, bool):
+            raise ConfigError(f"{path}.second_order", self.second_order, "true or false")
+        if self.second_order and self.method != "sobol":
+            raise ConfigError(
+                f"{path}.second_order",
+                True,
+                "false unless design.method=sobol (second-order indices are Sobol's)",
+            )
 
 
 TASKS = ("simulate", "fit", "forecast", "validate")

@@ -19,17 +19,24 @@ The report is ``report.html`` (self-contained) plus the CSV tables behind it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import shlex
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 
+from alignment_sim.model.events import NEVER, dated_window
+from alignment_sim.model.kernels import TERMS
+from alignment_sim.model.params import EventSpec
 from alignment_sim.outputs.files import atomic_folder, atomic_write, os_error_text
 from alignment_sim.report import figures
 from alignment_sim.report.inputs import (
@@ -37,22 +44,35 @@ from alignment_sim.report.inputs import (
     CompareError,
     FolderNote,
     Group,
+    Unit,
     collect,
     group_units,
     ordered_union,
 )
 from alignment_sim.report.page import Section, document
 from alignment_sim.report.stats import (
+    DEFAULT_THRESHOLD,
+    MARGIN_COLUMNS,
+    NO_INTERVAL,
+    ResamplePool,
     bootstrap_bytes,
     effects,
+    margin_drivers,
+    moves,
     outcome_summary,
+    practical,
     t_interval,
     term_drivers,
+    threshold_of,
     wilson_interval,
 )
 from alignment_sim.studies.outcomes import OUTCOMES
 
+if TYPE_CHECKING:
+    from alignment_sim.model.world import World
+
 PROG = "alignment-sim-compare"
+EVENT_FIELDS = {f.name for f in dataclasses.fields(EventSpec)}
 DEFAULT_BOOTSTRAP = 2000
 MIN_BOOTSTRAP = 100
 TOP_DRIVERS = 15
@@ -71,24 +91,96 @@ class Report:
     figures: dict[str, Path] = field(default_factory=dict)
 
 
-def choose_baseline(labels: list[str], wanted: str | None) -> str:
-    """The label given (or the one whose value matches it), else one with 'baseline', else
-    the first."""
+def label_parts(label: str) -> dict[str, str]:
+    """The key=value parts of a label ({} for a label that is a scenario's name)."""
+    parts = [part.partition("=") for part in label.split(",")]
+    return {key: value for key, sep, value in parts if sep}
+
+
+def match_labels(
+    labels: list[str], wanted: str, attributes: dict[str, dict[str, str]]
+) -> list[str]:
+    """The labels ``wanted`` names: the label itself, or every label whose attributes
+    (``label_parts`` and its scenario) hold each comma-separated part of ``wanted``, a
+    ``key=value`` or a bare value."""
+    if wanted in labels:
+        return [wanted]
+    parts = [part.strip() for part in wanted.split(",") if part.strip()]
+
+    def holds(label: str, part: str) -> bool:
+        found = attributes.get(label) or label_parts(label)
+        key, sep, value = part.partition("=")
+        return found.get(key) == value if sep else part in found.values()
+
+    return [label for label in labels if parts and all(holds(label, p) for p in parts)]
+
+
+def choose_baseline(
+    labels: list[str], wanted: str | None, attributes: dict[str, dict[str, str]] | None = None
+) -> str:
+    """The label ``wanted`` names (``match_labels``: the label, a value of it, or key=value
+    parts, e.g. 'scenario=baseline'); without one, the label containing 'baseline', else
+    the first. Refuses (CompareError) a name that matches no label or several, listing
+    them."""
     if wanted is None:
         return next((label for label in labels if "baseline" in label), labels[0])
-    if wanted in labels:
-        return wanted
-    by_value = [
-        label for label in labels if wanted in (part.partition("=")[2] for part in label.split(","))
-    ]
-    if len(by_value) == 1:
-        return by_value[0]
+    found = match_labels(labels, wanted, attributes or {})
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise CompareError(
+            f"--baseline {wanted!r} matches {len(found)} labels: "
+            + ", ".join(repr(label) for label in found)
+            + ". Pass one of them whole, or add key=value parts that pick one (e.g. "
+            f"--baseline {found[0]!r})."
+        )
     raise CompareError(
         f"--baseline {wanted!r} is not one of the labels of these inputs: "
         + ", ".join(repr(label) for label in labels)
-        + ". Pass one of them (or the value part of one, e.g. 'baseline' for "
-        "'scenario=baseline')."
+        + ". Pass one of them, a value of one (e.g. 'baseline' for 'scenario=baseline') "
+        "or key=value parts of one (e.g. 'scenario=baseline')."
     )
+
+
+def parse_names(pairs: Sequence[str]) -> dict[str, str]:
+    """``--label KEY=TEXT`` options as {KEY: TEXT} (split at the last '=', since labels
+    hold '='); CompareError for one without '=' or with an empty side."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, text = pair.rpartition("=")
+        if not sep or not key.strip() or not text.strip():
+            raise CompareError(
+                f"--label {pair!r}: expected KEY=TEXT, KEY a label (or key=value parts or a "
+                "value of one) and TEXT its short name, e.g. --label "
+                "scenario=russia_recession=recession."
+            )
+        out[key.strip()] = text.strip()
+    return out
+
+
+def rename_groups(
+    groups: dict[str, Group], names: dict[str, str], attributes: dict[str, dict[str, str]]
+) -> dict[str, Group]:
+    """The groups under the short names of ``--label`` (each KEY must name exactly one
+    label, as ``--baseline`` does; names must stay distinct)."""
+    labels = list(groups)
+    new = {label: label for label in labels}
+    for key, text in names.items():
+        found = match_labels(labels, key, attributes)
+        if len(found) != 1:
+            listed = ", ".join(repr(label) for label in (found or labels))
+            what = f"matches {len(found)} labels" if found else "matches no label"
+            raise CompareError(f"--label {key}={text}: {key!r} {what}: {listed}.")
+        new[found[0]] = text
+    if len(set(new.values())) < len(new):
+        raise CompareError(
+            "--label: two scenarios would share a name: " + ", ".join(sorted(new.values())) + "."
+        )
+    out = {}
+    for label, group in groups.items():
+        group.label = new[label]
+        out[new[label]] = group
+    return out
 
 
 def _source(sampling: tuple[str, str] | None) -> str:
@@ -140,6 +232,130 @@ def parameter_uncertainty(groups: dict[str, Group], labels: list[str]) -> str:
     )
 
 
+NOT_COMPARED = ("seed", "replications", "study", "engine", "output", "design", "task", "scenario")
+"""Config sections that say how runs were made, not what was simulated (the scenario is
+described apart): never listed as differences."""
+MOST_DIFFERENCES = 12
+
+
+def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
+    """A resolved config as {dotted path: value}; list items that have a name are keyed
+    by it (``region.states.kazakhstan.gdp``), others by position."""
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            out.update(flatten(value, f"{prefix}{key}."))
+        return out
+    if isinstance(node, list) and node and all(isinstance(i, dict) for i in node):
+        out = {}
+        for n, item in enumerate(node):
+            out.update(flatten(item, f"{prefix}{item.get('name', n)}."))
+        return out
+    return {prefix.rstrip("."): node}
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "none" if value is None else str(value)
+
+
+def differences(config: dict[str, Any], base: dict[str, Any]) -> list[str]:
+    """The parameters of ``config`` that differ from the baseline's, in words, with their
+    resolved values ('decision.rule: logit in the baseline, best_response here')."""
+    mine = flatten({k: v for k, v in config.items() if k not in NOT_COMPARED})
+    theirs = flatten({k: v for k, v in base.items() if k not in NOT_COMPARED})
+    lines = [
+        f"{key}: {_value_text(theirs.get(key))} in the baseline, {_value_text(mine.get(key))} here"
+        for key in ordered_union([mine, theirs])
+        if mine.get(key) != theirs.get(key)
+    ]
+    if len(lines) > MOST_DIFFERENCES:
+        more = len(lines) - MOST_DIFFERENCES
+        lines = [*lines[:MOST_DIFFERENCES], f"and {more} more (the inputs' manifest.json)"]
+    return lines
+
+
+@dataclass(frozen=True)
+class EventMark:
+    """When an event of a scenario is in force, for the time plots: ``start`` and ``end``
+    in years (``end`` None: a hazard, whose start differs from run to run)."""
+
+    label: str
+    event: str
+    timing: str
+    start: float | None
+    end: float | None
+
+
+def event_marks(unit: Unit) -> list[EventMark]:
+    """A unit's events with their timing in ticks and years (a tick t covers the years
+    from ``year_of_tick(t - 1)`` to ``year_of_tick(t)``; dated events placed as the engine
+    places them, ``events.dated_window``)."""
+    config = unit.config
+    region = config.get("region") or {}
+    year, months = float(region.get("year", 0)), int(region.get("tick_months", 3))
+    ticks = int(config.get("ticks", 0))
+    world = cast("World", SimpleNamespace(year=int(year), tick_months=months))
+
+    def at(tick: int) -> float:
+        return year + tick * months / 12
+
+    marks = []
+    for raw in unit.events:
+        event = EventSpec(**{k: v for k, v in raw.items() if k in EVENT_FIELDS})
+        name = event.label or event.kind
+        if event.hazard is not None:
+            timing = f"starts with probability {event.hazard:g} per tick (once)"
+            marks.append(EventMark(unit.scenario, name, timing, None, None))
+            continue
+        if event.date is not None:
+            placed = dated_window(event, event.date, world, ticks)
+            if placed is None:
+                continue
+            start, duration = placed
+        else:
+            start, duration = int(event.at or 1), event.duration or NEVER
+        last = min(start + duration - 1, ticks)
+        lasting = "the end of the run" if start + duration - 1 >= ticks else str(last)
+        timing = f"ticks {start} to {lasting} ({at(start - 1):g} to {at(last):g})"
+        marks.append(EventMark(unit.scenario, name, timing, at(start - 1), at(last)))
+    return marks
+
+
+def scenario_table(groups: dict[str, Group], labels: list[str]) -> pd.DataFrame:
+    """Per scenario: its name, description, events with their timing, and the parameters
+    that differ from the baseline's (``labels[0]``), resolved."""
+    base = groups[labels[0]].units[0].config
+    rows = []
+    for label in labels:
+        unit = groups[label].units[0]
+        rows.append(
+            {
+                "label": label,
+                "scenario": unit.scenario,
+                "description": unit.description,
+                "events": "; ".join(f"{m.event}: {m.timing}" for m in event_marks(unit)) or "none",
+                "differences": (
+                    "; ".join(differences(unit.config, base)) or "none besides the scenario"
+                )
+                if label != labels[0]
+                else "(the baseline)",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def event_table(groups: dict[str, Group], labels: list[str]) -> pd.DataFrame:
+    """Every event of every scenario with its years, for the markers of the time plots."""
+    rows = [
+        {"label": label, "event": m.event, "timing": m.timing, "start": m.start, "end": m.end}
+        for label in labels
+        for m in event_marks(groups[label].units[0])
+    ]
+    return pd.DataFrame(rows, columns=["label", "event", "timing", "start", "end"])
+
+
 def outcome_metrics(groups: list[Group]) -> list[str]:
     """The outcome columns every group has: counts, then final shares, then mean shares
     (record labels, then each dimension's options)."""
@@ -152,31 +368,54 @@ def outcome_metrics(groups: list[Group]) -> list[str]:
     ]
 
 
+ENVELOPE = (0.1, 0.5, 0.9)
+"""The quantiles over runs drawn around each mean share: a 10-90% band and the median."""
+
+
+def envelopes(levels: pd.DataFrame, n_states: int) -> pd.DataFrame:
+    """Per tick and share: the 10%, 50% and 90% points of the share over runs (the
+    smallest share at least that fraction of runs have at or below it), from the counts of
+    runs at each level (``Group.levels``)."""
+    keys = ["tick", "kind", "option"]
+    frame = levels.sort_values([*keys, "level"], kind="stable")
+    cumulative = frame.groupby(keys, sort=False)["count"].cumsum()
+    total = frame.groupby(keys, sort=False)["count"].transform("sum")
+    out = frame[keys].drop_duplicates().reset_index(drop=True)
+    for q in ENVELOPE:
+        reached = frame[cumulative.to_numpy() >= q * total.to_numpy()]
+        first = reached.groupby(keys, sort=False)["level"].first().rename(f"p{round(q * 100)}")
+        out = out.merge(first.reset_index(), on=keys, how="left")
+    for q in ENVELOPE:
+        out[f"p{round(q * 100)}"] = out[f"p{round(q * 100)}"] / n_states
+    return out
+
+
 def shares_table(
     groups: dict[str, Group], labels: list[str], shares: list[tuple[str, str]]
 ) -> pd.DataFrame:
     """Mean of each share (kind: label, security or economy; option) per scenario and
-    tick, with a 95% t-interval over runs (clipped to [0, 1], the range of a share); the
-    options of one kind sum to one at every tick."""
+    tick, with a 95% t-interval of the mean over runs (clipped to [0, 1], the range of a
+    share) and the spread of the runs (p10, p50, p90: ``envelopes``); the options of one
+    kind sum to one at every tick."""
     parts = []
     for label in labels:
         sums = groups[label].ticks
         ci = t_interval(sums["n"].to_numpy(), sums["sum"].to_numpy(), sums["sumsq"].to_numpy())
-        parts.append(
-            pd.DataFrame(
-                {
-                    "label": label,
-                    "tick": sums["tick"].to_numpy(),
-                    "year": (sums["year_sum"] / sums["n"]).to_numpy(),
-                    "kind": sums["kind"].to_numpy(),
-                    "option": sums["option"].to_numpy(),
-                    "runs": sums["n"].to_numpy(),
-                    "mean": ci["mean"].to_numpy(),
-                    "ci_low": ci["ci_low"].clip(0, 1).to_numpy(),
-                    "ci_high": ci["ci_high"].clip(0, 1).to_numpy(),
-                }
-            )
+        part = pd.DataFrame(
+            {
+                "label": label,
+                "tick": sums["tick"].to_numpy(),
+                "year": (sums["year_sum"] / sums["n"]).to_numpy(),
+                "kind": sums["kind"].to_numpy(),
+                "option": sums["option"].to_numpy(),
+                "runs": sums["n"].to_numpy(),
+                "mean": ci["mean"].to_numpy(),
+                "ci_low": ci["ci_low"].clip(0, 1).to_numpy(),
+                "ci_high": ci["ci_high"].clip(0, 1).to_numpy(),
+            }
         )
+        spread = envelopes(groups[label].levels, len(groups[label].states))
+        parts.append(part.merge(spread, on=["tick", "kind", "option"], how="left"))
     table = pd.concat(parts, ignore_index=True)
     order = {share: n for n, share in enumerate(shares)}
     table["position"] = [order[s] for s in zip(table["kind"], table["option"], strict=True)]
@@ -222,7 +461,7 @@ def probability_table(
 
 def _fmt_interval(mean: float, low: float, high: float) -> str:
     if np.isnan(low):
-        return f"{mean:.3g}"
+        return f"{mean:.3g} ({NO_INTERVAL})"
     return f"{mean:.3g} [{low:.3g}, {high:.3g}]"
 
 
@@ -237,8 +476,11 @@ def _unique(values: list[str]) -> str:
     return ", ".join(dict.fromkeys(values))
 
 
-def provenance_table(groups: dict[str, Group], labels: list[str]) -> pd.DataFrame:
-    """Per scenario: runs, folders, seeds, scenario, package versions and git revisions."""
+def provenance_table(
+    groups: dict[str, Group], labels: list[str], parameters: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Per scenario: its parameters (when --label renamed it), runs, folders, seeds,
+    scenario, package versions and git revisions."""
     rows = []
     for label in labels:
         group = groups[label]
@@ -246,6 +488,11 @@ def provenance_table(groups: dict[str, Group], labels: list[str]) -> pd.DataFram
         rows.append(
             {
                 "label": label,
+                **(
+                    {"parameters": parameters.get(label, label)}
+                    if parameters and any(k != v for k, v in parameters.items())
+                    else {}
+                ),
                 "runs": group.n_runs,
                 "folders": len(group.units),
                 "kind": _unique([u.kind for u in group.units]),
@@ -284,64 +531,168 @@ def inputs_table(groups: dict[str, Group], notes: list[FolderNote]) -> pd.DataFr
     return pd.DataFrame(rows).fillna({"label": "", "kind": "", "version": "", "git_revision": ""})
 
 
+GLANCE_STATES = 3
+"""States per scenario in the at-a-glance list: those whose final profile moves most."""
+
+
+def _pp(change: float) -> str:
+    """A change of probability in percentage points."""
+    return f"{100 * change:+.1f} pp"
+
+
+def _moved(heads: pd.DataFrame, side: str) -> list[str]:
+    """Each state's profile on one side of its move (leaves or joins) with its change."""
+    changes = heads[f"{side}_change"].to_numpy(dtype=float)
+    return [f"{p} ({_pp(c)})" for p, c in zip(heads[side], changes, strict=True)]
+
+
+def _causes(rows: pd.DataFrame, most: int = 3) -> str:
+    """The largest non-zero causes of a state's margin change, as 'term +x'."""
+    causes = rows[(rows["role"] == "cause") & (rows["change"] != 0)].head(most)
+    return ", ".join(f"{r.term} {r.change:+.3g}" for r in causes.itertuples()) or "none"
+
+
+def state_stories(margins: pd.DataFrame, label: str, states: int, threshold: float) -> list[str]:
+    """The largest state-level changes of a scenario (those whose final distribution moves
+    by at least ``threshold`` percentage points), each with the change of its margin and
+    that change's largest causes (``stats.margin_drivers``)."""
+    part = margins[(margins["label"] == label) & (margins["shift"] >= threshold / 100)]
+    lines = []
+    for state in list(dict.fromkeys(part["state"]))[:states]:
+        rows = part[part["state"] == state]
+        first = rows.iloc[0]
+        whole = rows[rows["term"] == "all causes"].iloc[0]
+        consequence = rows[rows["role"] == "consequence"]
+        text = (
+            f"{state}: ends in {first.joins} {_pp(first.joins_change)}, in {first.leaves} "
+            f"{_pp(first.leaves_change)}; the margin of {first.joins} over {first.leaves} "
+            f"changes by {whole.change:+.3g} [{whole.ci_low:+.3g}, {whole.ci_high:+.3g}] "
+            f"(utility units): {_causes(rows)}"
+        )
+        if len(consequence):
+            text += "; " + ", ".join(
+                f"{r.term} {r.change:+.3g} (a consequence of moving)"
+                for r in consequence.itertuples()
+            )
+        lines.append(text)
+    return lines
+
+
 def _at_a_glance(
-    effect: pd.DataFrame, drivers: pd.DataFrame, labels: list[str]
+    effect: pd.DataFrame, margins: pd.DataFrame, labels: list[str], threshold: float
 ) -> dict[str, list[str]]:
-    """Per scenario: the clearest outcome differences and the largest term changes."""
+    """Per scenario: the outcome differences beyond the practical threshold (largest
+    standardised effects first), how many more are real but negligible, and the states
+    that move most, with why."""
     out: dict[str, list[str]] = {}
     for label in labels[1:]:
-        rows = effect[(effect["label"] == label) & effect["ci_excludes_zero"]]
+        mine = effect[effect["label"] == label]
+        rows = mine[mine["practical"] == "beyond"]
         rows = rows.iloc[np.argsort(-rows["cohens_d"].abs().to_numpy(), kind="stable")].head(4)
         points = [
             f"{r.metric}: {r.difference:+.3g} [{r.ci_low:+.3g}, {r.ci_high:+.3g}], "
             f"d = {r.cohens_d:+.2f} ({'paired' if r.paired else 'unpaired'})"
             for r in rows.itertuples()
-        ] or ["no outcome differs clearly from the baseline"]
-        top = distinct_changes(drivers[drivers["label"] == label]).head(3)["description"].tolist()
-        if top:
-            points.append("largest term changes: " + "; ".join(top))
+        ] or [f"no outcome differs from the baseline by more than the threshold ({threshold:g})"]
+        small = mine[mine["ci_excludes_zero"] & (mine["practical"] == "negligible")]
+        if len(small):
+            points.append(
+                f"{len(small)} more differ from the baseline (interval excludes 0) but by less "
+                f"than the threshold: {', '.join(small['metric'])}"
+            )
+        if (mine["practical"] == "no interval").all() and len(mine):
+            points.append(f"{NO_INTERVAL}: a single run on one side")
+        points += state_stories(margins, label, GLANCE_STATES, threshold) or [
+            f"no state's final profile moves by {threshold:g} percentage points or more"
+        ]
         out[label] = points
     return out
 
 
 def _last_tick_table(table: pd.DataFrame, labels: list[str], kinds: list[str]) -> pd.DataFrame:
-    """The shares of ``kinds`` at each scenario's last tick: mean [95% interval]."""
+    """The shares of ``kinds`` at each scenario's last tick, in per cent: mean [95%
+    interval of the mean] and the runs' 10-90% range."""
     last = table[table["tick"] == table.groupby("label")["tick"].transform("max")]
     last = last[last["kind"].isin(kinds)]
     names = [figures.panel_title(k, o) for k, o in zip(last["kind"], last["option"], strict=True)]
+    cells = zip(
+        last["mean"], last["ci_low"], last["ci_high"], last["p10"], last["p90"], strict=True
+    )
     wide = last.assign(
         name=names,
         value=[
-            _fmt_interval(m, lo, hi)
-            for m, lo, hi in zip(last["mean"], last["ci_low"], last["ci_high"], strict=True)
+            (
+                f"{m:.1%} ({NO_INTERVAL})"
+                if np.isnan(lo)
+                else f"{m:.1%} [{lo:.1%}, {hi:.1%}]; runs {p10:.0%}-{p90:.0%}"
+            )
+            for m, lo, hi, p10, p90 in cells
         ],
     ).pivot(index="label", columns="name", values="value")
     return wide.reindex(index=labels, columns=list(dict.fromkeys(names))).reset_index()
 
 
+def _section_scenarios(
+    scenarios: pd.DataFrame, events: pd.DataFrame, parameters: dict[str, str]
+) -> Section:
+    section = Section(
+        "scenarios",
+        "The scenarios",
+        "What each scenario is: its description, its events and when they are in force (a "
+        "tick is a quarter; an event in force from tick t covers the quarters from t on), "
+        "and the parameters that differ from the baseline, with their resolved values. The "
+        "time plots mark each event: a dashed line where it starts and a band while it is "
+        "in force, in its scenario's colour.",
+    )
+    rows = scenarios.assign(parameters=[parameters.get(x, x) for x in scenarios["label"]])
+    renamed = rows["parameters"] != rows["label"]
+    columns = ["label", "parameters", "scenario", "description", "events", "differences"]
+    section.add_table(
+        rows[columns] if renamed.any() else rows[[c for c in columns if c != "parameters"]]
+    )
+    hazards = events[events["start"].isna()]
+    if len(hazards):
+        section.add_text(
+            "Events that start by chance (a hazard) start at a different tick in each run, so "
+            "the time plots do not mark them: "
+            + "; ".join(f"{r.label}: {r.event}" for r in hazards.itertuples())
+            + ".",
+            "note",
+        )
+    section.add_text("Also in scenarios.csv and events.csv.")
+    return section
+
+
 def _section_shares(
-    table: pd.DataFrame, labels: list[str], shares: list[tuple[str, str]]
+    table: pd.DataFrame,
+    labels: list[str],
+    shares: list[tuple[str, str]],
+    events: pd.DataFrame,
 ) -> Section:
     section = Section(
         "shares",
         "Bloc shares over time",
         "The share of states with each record label (a bloc, or hedge: the record's rule "
         "applied to a state's security and economic alignment), and the share in each "
-        "option of each dimension (security: a bloc or none; economy: a bloc or open), "
-        "averaged over each scenario's runs, with a 95% confidence band for the mean "
-        "(t-interval over runs). Bands that do not overlap mark periods where the "
-        "scenarios clearly differ.",
+        "option of each dimension (security: a bloc or none; economy: a bloc or open). "
+        "Lines are the mean over each scenario's runs; the dark band is the 95% confidence "
+        "interval of that mean (t-interval over runs: how sure the average is), the light "
+        "band the spread of the runs themselves, from their 10th to their 90th percentile "
+        "(what single histories do). All panels share one y-axis, 0 to 1 (a share of 1 is "
+        "every state). Dashed lines and bands mark the scenarios' events.",
     )
     by_label = [s for s in shares if s[0] == "label"]
     by_dimension = [s for s in shares if s[0] != "label"]
-    section.add_image(figures.shares_over_time(table, labels, by_label), "record-label shares")
     section.add_image(
-        figures.shares_over_time(table, labels, by_dimension), "shares of each dimension"
+        figures.shares_over_time(table, labels, by_label, events), "record-label shares"
     )
-    section.add_heading("Shares at the last tick: mean [95% interval]")
+    section.add_image(
+        figures.shares_over_time(table, labels, by_dimension, events), "shares of each dimension"
+    )
+    section.add_heading("Shares at the last tick: mean [95% interval of the mean]; runs 10-90%")
     section.add_table(_last_tick_table(table, labels, ["label"]))
     section.add_table(_last_tick_table(table, labels, ["security", "economy"]))
-    section.add_text("Every tick is in shares_over_time.csv.")
+    section.add_text("Every tick, with p10, p50 and p90 over runs, is in shares_over_time.csv.")
     return section
 
 
@@ -385,31 +736,59 @@ def _section_alignment(
     return section
 
 
-def _section_outcomes(outcomes: pd.DataFrame, labels: list[str], n_boot: int) -> Section:
+DISTRIBUTION_METRICS = ("switches", "label_switches", "time_to_stability", "states_switched")
+
+
+def _section_outcomes(
+    outcomes: pd.DataFrame,
+    labels: list[str],
+    n_boot: int,
+    runs: dict[str, pd.DataFrame],
+    ticks: int,
+) -> Section:
     section = Section(
         "outcomes",
         "Outcome metrics",
-        f"Per scenario, the mean over runs with a bootstrap 95% interval ({n_boot} resamples "
-        "of the runs, percentile method).",
+        f"Per scenario, the mean over runs with a bootstrap 95% interval of that mean ({n_boot} "
+        "resamples of the runs, percentile method), and the spread of the runs: their 10th, "
+        "50th and 90th percentiles. Shares are fractions of the region's states (0.25 is a "
+        "quarter of them); counts are summed over every state and tick.",
     )
     section.add_list(
         f"{name}: {what}" for name, what in OUTCOMES.items() if not name.endswith("<state>")
     )
+    section.add_text(
+        f"time_to_stability is in ticks (quarters) and censored at the run's end: a run whose "
+        f"states still switch at its last tick ({ticks}) has time_to_stability = {ticks}, "
+        "which means 'not settled', not 'settled then'.",
+        "note",
+    )
+    metrics = list(dict.fromkeys(outcomes["metric"]))
+    shown = [
+        m
+        for m in metrics
+        if m.startswith("final_share_") and "_security_" not in m and "_economy_" not in m
+    ]
+    shown += [m for m in DISTRIBUTION_METRICS if m in metrics]
+    section.add_image(
+        figures.outcome_distributions(runs, labels, shown), "distributions of outcomes over runs"
+    )
     wide = outcomes.assign(
         value=[
-            _fmt_interval(m, lo, hi)
-            for m, lo, hi in zip(
-                outcomes["mean"], outcomes["ci_low"], outcomes["ci_high"], strict=True
+            _fmt_interval(m, lo, hi) + (f"; runs {p10:.3g}-{p90:.3g}" if n > 1 else "")
+            for m, lo, hi, p10, p90, n in zip(
+                outcomes["mean"], outcomes["ci_low"], outcomes["ci_high"], outcomes["p10"],
+                outcomes["p90"], outcomes["runs"], strict=True,
             )
         ]
-    ).pivot(index="metric", columns="label", values="value")
-    metrics = list(dict.fromkeys(outcomes["metric"]))
+    ).pivot(index="metric", columns="label", values="value")  # fmt: skip
+    section.add_heading("Mean [95% interval of the mean]; runs 10-90%")
     section.add_table(wide.reindex(index=metrics, columns=labels).reset_index())
     return section
 
 
 def _section_effects(
-    effect: pd.DataFrame, labels: list[str], base: str, uncertainty: str
+    effect: pd.DataFrame, labels: list[str], base: str, uncertainty: str, threshold: float
 ) -> Section:
     section = Section(
         "effects",
@@ -419,13 +798,27 @@ def _section_effects(
         "comparable across metrics. Scenarios run with the same seeds share their random "
         "numbers (common random numbers); they are compared run by run ('paired'), which "
         "removes the shared noise and narrows the interval. Otherwise the scenarios are "
-        "resampled independently ('unpaired').",
+        "resampled independently ('unpaired'). With many runs a tiny difference gets a "
+        "narrow interval that excludes zero, so each difference is also judged against a "
+        f"smallest effect of interest (--threshold {threshold:g}): {threshold:g} percentage "
+        f"points for a share, {threshold:g}% of the baseline's mean for a count. 'beyond': "
+        "the whole 95% interval lies outside that band; 'negligible': wholly inside it (the "
+        "scenarios are practically the same, an equivalence test); 'unclear': neither.",
     )
     if uncertainty:
         section.add_text(uncertainty, "note")
     if effect.empty:
         section.add_text("Only one scenario: there is nothing to compare.", "note")
         return section
+    judged = int((effect["practical"] != "no interval").sum())
+    section.add_text(
+        f"Multiple comparisons: this section holds {judged} intervals at 95% each, so about "
+        f"{0.05 * judged:.1f} would exclude zero by chance alone if nothing differed. The "
+        "intervals are not adjusted (a Bonferroni level of "
+        f"{100 * (1 - 0.05 / max(judged, 1)):.2f}% would need far more resamples); read a "
+        "single marginal result with care, and prefer differences beyond the threshold.",
+        "note",
+    )
     section.add_image(figures.effect_sizes(effect, labels), "effect sizes")
     for label in [label for label in labels if label in set(effect["label"])]:
         rows = effect[effect["label"] == label]
@@ -449,6 +842,7 @@ def _section_effects(
                         )
                     ],
                     "interval excludes 0": rows["ci_excludes_zero"],
+                    "vs threshold": rows["practical"],
                 }
             )
         )
@@ -460,10 +854,60 @@ def distinct_changes(drivers: pd.DataFrame) -> pd.DataFrame:
     return drivers.drop_duplicates(["label", "rank"])
 
 
+def _section_margins(margins: pd.DataFrame, labels: list[str], notes: list[str]) -> Section:
+    section = Section(
+        "margins",
+        "What drove the differences",
+        "For each state whose final profile changes, the two profiles it moves between, "
+        "from the runs: the one it leaves (whose probability of ending the run falls most) "
+        "and the one it joins (rises most). A state chooses by the margin between its "
+        "options (logit: the odds of two profiles are exp(rationality x margin)), so what "
+        "explains the move is the change of the margin U(joins) - U(leaves), averaged over "
+        "the run, split into the utility terms it is made of, ranked by size, with "
+        "bootstrap 95% intervals (paired by seed when possible). The switching cost is "
+        "shown apart as a consequence: it is paid on every profile but the one a state "
+        "holds, so it changes because the state moved, and explains nothing. States are "
+        "ranked by how much of their final distribution moves (shift: the share of runs "
+        "that end elsewhere).",
+    )
+    for note in notes:
+        section.add_text(note, "note")
+    if margins.empty:
+        section.add_text("No state's final profile changes (or there are no term tables).", "note")
+        return section
+    section.add_image(figures.margin_drivers(margins, labels), "margin drivers")
+    for label in [label for label in labels if label in set(margins["label"])]:
+        part = margins[margins["label"] == label]
+        heads = part.drop_duplicates("state")
+        whole = part[part["term"] == "all causes"].set_index("state")
+        consequence = part[part["role"] == "consequence"].groupby("state")["change"].sum()
+        section.add_heading(f"{label}: states by how much they move")
+        section.add_table(
+            pd.DataFrame(
+                {
+                    "state": heads["state"],
+                    "leaves": _moved(heads, "leaves"),
+                    "joins": _moved(heads, "joins"),
+                    "shift": heads["shift"],
+                    "margin change [95%] (all causes)": [
+                        _fmt_interval(*values)
+                        for values in whole.reindex(heads["state"])[
+                            ["change", "ci_low", "ci_high"]
+                        ].to_numpy(dtype=float)
+                    ],
+                    "largest causes": [_causes(part[part["state"] == st]) for st in heads["state"]],
+                    "switching (a consequence)": consequence.reindex(heads["state"]).to_numpy(),
+                }
+            )
+        )
+    section.add_text("Every state and term, with intervals, is in margin_drivers.csv.")
+    return section
+
+
 def _section_drivers(drivers: pd.DataFrame, labels: list[str], notes: list[str]) -> Section:
     section = Section(
         "drivers",
-        "Which utility terms drove the differences",
+        "Which utility terms changed",
         "Each state's utility of a profile (security/economy) is a sum of weighted terms "
         "(protection, trade, inducements, ...): the terms of its security option plus those "
         "of its economic option. For each scenario, the change of every term's mean "
@@ -472,8 +916,11 @@ def _section_drivers(drivers: pd.DataFrame, labels: list[str], notes: list[str])
         "same on every profile with that option ('west/*': security west, any economy; "
         "'*/china': economy china, any security) and is listed once. 'utility change' is "
         "the change of the whole utility of that state and profile (term_drivers.csv). "
+        "Intervals here are normal-theory 95% t-intervals (thousands of cells). "
         "Choices depend on utility differences between options, so a term that moves "
-        "every option of a state alike changes no choice.",
+        "every option of a state alike changes no choice: the section above gives the "
+        "margins that explain the moves; this one is the detail, and is dominated by the "
+        "scenario's own inputs.",
     )
     for note in notes:
         section.add_text(note, "note")
@@ -549,9 +996,10 @@ def memory_budget() -> int:
 
 
 def check_bootstrap_memory(n_boot: int, groups: list[Group], metrics: list[str]) -> None:
-    """Refuse a bootstrap that would not fit in memory, naming the largest that would."""
-    terms = [g.terms.shape[1] for g in groups if g.terms is not None]
-    columns = max([len(metrics), *terms])
+    """Refuse a bootstrap that would not fit in memory, naming the largest that would: the
+    effects resample four arrays of the metrics, the margins one per state and term."""
+    margins = [len(g.states) * (len(TERMS) + 2) for g in groups if g.terms is not None]
+    columns = max([4 * len(metrics), *margins])
     need, budget = bootstrap_bytes(n_boot, columns), memory_budget()
     if need > budget:
         most = budget // bootstrap_bytes(1, columns)
@@ -616,6 +1064,35 @@ class Comparison:
     seed: int
     uncertainty: str = ""
     """The note on parameter uncertainty ('' when no run draws its parameters)."""
+    threshold: float = DEFAULT_THRESHOLD
+    """The practical-significance threshold, percentage points (``stats.threshold_of``)."""
+    parameters: dict[str, str] = field(default_factory=dict)
+    """Each label's parameters (the label it had before ``--label`` renamed it)."""
+
+
+Log = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    """A log that says nothing."""
+
+
+def judged_effects(effect: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """The effects with each metric's smallest effect of interest (``threshold`` column,
+    in the metric's units, ``stats.threshold_of``) and the verdict of its interval against
+    it (``practical``: beyond, negligible, unclear or no interval)."""
+    limit = [
+        threshold_of(m, b, threshold)
+        for m, b in zip(effect["metric"], effect["mean_baseline"], strict=True)
+    ]
+    return effect.assign(
+        threshold=limit,
+        practical=practical(
+            effect["ci_low"].to_numpy(dtype=float),
+            effect["ci_high"].to_numpy(dtype=float),
+            np.asarray(limit, dtype=float),
+        ),
+    )
 
 
 def compare(
@@ -624,22 +1101,43 @@ def compare(
     n_boot: int = DEFAULT_BOOTSTRAP,
     seed: int = 0,
     skip_corrupt: bool = False,
+    names: dict[str, str] | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    log: Log = _quiet,
+    warn: Log = _quiet,
 ) -> Comparison:
     """Read the inputs and compute every table of the report (``skip_corrupt``: leave
-    damaged folders out, listed, instead of refusing)."""
+    damaged folders out, listed, instead of refusing; ``names``: short names of labels,
+    ``--label``; ``threshold``: percentage points, ``--threshold``). ``log`` hears each
+    step as it starts; ``warn`` each folder left out as a duplicate."""
     if n_boot < MIN_BOOTSTRAP:
         raise CompareError(f"--bootstrap {n_boot}: expected at least {MIN_BOOTSTRAP} resamples.")
     if seed < 0:
         raise CompareError(f"--seed {seed}: expected a whole number >= 0.")
-    units, notes = collect([Path(p) for p in inputs], skip_corrupt)
+    if not (np.isfinite(threshold) and 0 <= threshold <= 100):
+        raise CompareError(
+            f"--threshold {threshold}: expected percentage points in [0, 100] (default "
+            f"{DEFAULT_THRESHOLD:g})."
+        )
+    units, notes = collect([Path(p) for p in inputs], skip_corrupt, log)
     groups, duplicates = group_units(units)
+    for note in duplicates:
+        warn(f"left out {note.path} (never pooled as replicates): {note.reason}")
     notes = [*notes, *duplicates]
     if not groups:
         raise CompareError(
             "every finished folder was left out: "
             + "; ".join(f"{n.path} ({n.reason})" for n in duplicates[:3])
         )
-    base = choose_baseline(list(groups), baseline)
+    attributes = {
+        label: {**label_parts(label), "scenario": g.units[0].scenario}
+        for label, g in groups.items()
+    }
+    base = choose_baseline(list(groups), baseline, attributes)
+    original = list(groups)
+    groups = rename_groups(groups, names or {}, attributes)
+    parameters = dict(zip(groups, original, strict=True))
+    base = list(groups)[original.index(base)]
     labels = [base, *(label for label in groups if label != base)]
     uncertainty = parameter_uncertainty(groups, labels)
     group_list = [groups[label] for label in labels]
@@ -650,23 +1148,51 @@ def compare(
     metrics = outcome_metrics(group_list)
     check_bootstrap_memory(n_boot, group_list, metrics)
     runs = {label: groups[label].runs for label in labels}
-
     draws = {label: groups[label].draws for label in labels}
+    pool = ResamplePool(seed, n_boot)
+
+    log(f"bootstrap ({n_boot} resamples): outcomes of {len(labels)} scenario(s)")
     outcomes = pd.concat(
         [
-            outcome_summary(label, runs[label], metrics, n_boot, seed, draws[label])
+            outcome_summary(label, runs[label], metrics, n_boot, seed, draws[label], pool)
             for label in labels
         ],
         ignore_index=True,
     )
+    log(f"bootstrap: effects of {len(labels) - 1} scenario(s) against {base}")
     effect_parts = [
         effects(
-            label, runs[label], base, runs[base], metrics, n_boot, seed, draws[label], draws[base]
+            label,
+            runs[label],
+            base,
+            runs[base],
+            metrics,
+            n_boot,
+            seed,
+            draws[label],
+            draws[base],
+            pool,
         )
         for label in labels[1:]
     ]
+    log("shares over time and final alignments")
+    profile_probability = probability_table(groups, labels, states, profiles, True)
+    tables = {
+        "scenarios": scenario_table(groups, labels),
+        "events": event_table(groups, labels),
+        "shares_over_time": shares_table(groups, labels, shares),
+        "alignment_probability": probability_table(groups, labels, states, options),
+        "profile_probability": profile_probability,
+        "outcomes": outcomes,
+        "effects": (
+            judged_effects(pd.concat(effect_parts, ignore_index=True), threshold)
+            if effect_parts
+            else _empty_effects()
+        ),
+    }
+    log("term drivers: margins of the profiles each state moves between")
     driver_notes: list[str] = []
-    driver_parts = []
+    driver_parts, margin_parts = [], []
     base_terms = groups[base].terms
     for label in labels[1:]:
         terms = groups[label].terms
@@ -677,22 +1203,22 @@ def compare(
                 "term drivers."
             )
             continue
+        moved = moves(profile_probability, label, base)
+        margin_parts.append(
+            margin_drivers(label, terms, base, base_terms, moved, pool, draws[label], draws[base])
+        )
         driver_parts.append(
             term_drivers(label, terms, base, base_terms, n_boot, seed, draws[label], draws[base])
         )
-    tables = {
-        "shares_over_time": shares_table(groups, labels, shares),
-        "alignment_probability": probability_table(groups, labels, states, options),
-        "profile_probability": probability_table(groups, labels, states, profiles, True),
-        "outcomes": outcomes,
-        "effects": (
-            pd.concat(effect_parts, ignore_index=True) if effect_parts else _empty_effects()
-        ),
-        "term_drivers": (
-            pd.concat(driver_parts, ignore_index=True) if driver_parts else _empty_drivers()
-        ),
-        "inputs": inputs_table(groups, notes),
-    }
+    tables["margin_drivers"] = (
+        pd.concat(margin_parts, ignore_index=True)
+        if margin_parts
+        else pd.DataFrame(columns=MARGIN_COLUMNS)
+    )
+    tables["term_drivers"] = (
+        pd.concat(driver_parts, ignore_index=True) if driver_parts else _empty_drivers()
+    )
+    tables["inputs"] = inputs_table(groups, notes)
     return Comparison(
         baseline=base,
         labels=labels,
@@ -707,11 +1233,13 @@ def compare(
         n_boot=n_boot,
         seed=seed,
         uncertainty=uncertainty,
+        threshold=threshold,
+        parameters=parameters,
     )
 
 
 def write_report(
-    comparison: Comparison, out: Path | str | None = None, command: str = ""
+    comparison: Comparison, out: Path | str | None = None, command: str = "", log: Log = _quiet
 ) -> Report:
     """Write the CSV tables, the figures and the self-contained ``report.html`` into a
     temporary folder beside ``out`` and rename it into place when all are written, so a
@@ -721,7 +1249,7 @@ def write_report(
     check_out(folder)
     try:
         with atomic_folder(folder) as staging:
-            figure_names = _write_files(comparison, staging, command)
+            figure_names = _write_files(comparison, staging, command, log)
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror, str(folder)) from None
     c = comparison
@@ -736,17 +1264,23 @@ def write_report(
     )
 
 
-def _write_files(comparison: Comparison, folder: Path, command: str) -> list[str]:
+def _write_files(
+    comparison: Comparison, folder: Path, command: str, log: Log = _quiet
+) -> list[str]:
     """Every file of the report into ``folder``; returns the figures' names."""
     c = comparison
     tables, labels, base = c.tables, c.labels, c.baseline
+    log(f"writing {len(tables)} tables")
     for name, table in tables.items():
         with atomic_write(folder / f"{name}.csv", "w") as handle:
             table.to_csv(handle, index=False)
 
-    effect, drivers = tables["effects"], tables["term_drivers"]
+    effect, drivers, margins = tables["effects"], tables["term_drivers"], tables["margin_drivers"]
+    log("drawing the figures")
+    ticks = max(int(c.groups[label].units[0].config.get("ticks", 0)) for label in labels)
     sections = [
-        _section_shares(tables["shares_over_time"], labels, c.shares),
+        _section_scenarios(tables["scenarios"], tables["events"], c.parameters),
+        _section_shares(tables["shares_over_time"], labels, c.shares, tables["events"]),
         _section_alignment(
             tables["alignment_probability"],
             tables["profile_probability"],
@@ -756,11 +1290,14 @@ def _write_files(comparison: Comparison, folder: Path, command: str) -> list[str
             c.profiles,
             base,
         ),
-        _section_outcomes(tables["outcomes"], labels, c.n_boot),
-        _section_effects(effect, labels, base, c.uncertainty),
+        _section_outcomes(
+            tables["outcomes"], labels, c.n_boot, {k: c.groups[k].runs for k in labels}, ticks
+        ),
+        _section_effects(effect, labels, base, c.uncertainty, c.threshold),
+        _section_margins(margins, labels, c.driver_notes),
         _section_drivers(drivers, labels, c.driver_notes),
         _section_provenance(
-            provenance_table(c.groups, labels),
+            provenance_table(c.groups, labels, c.parameters),
             tables["inputs"],
             c.notes,
             command or PROG,
@@ -768,22 +1305,24 @@ def _write_files(comparison: Comparison, folder: Path, command: str) -> list[str
             c.seed,
         ),
     ]
-    glance = _at_a_glance(effect, drivers, labels)
+    glance = _at_a_glance(effect, margins, labels, c.threshold)
     if glance:
         summary = Section(
             "glance",
             "At a glance",
             "For each scenario, the outcomes whose 95% interval of the difference against the "
-            "baseline excludes zero (largest standardised effects first), and the largest "
-            "changes of utility terms.",
+            f"baseline lies wholly beyond the practical threshold ({c.threshold:g} percentage "
+            "points of a share; largest standardised effects first), and the states whose "
+            "final profile moves most, with the change of the margin between the profiles "
+            "they move between and its largest causes.",
         )
         summary.add_nested_list(glance)
         sections.insert(0, summary)
     total = sum(c.groups[label].n_runs for label in labels)
     intro = [
         f"{len(labels)} scenario(s), {total} runs; baseline: {base}. Scenarios are labelled "
-        "by the parameters that differ between the inputs; runs with the same label are "
-        "replicates of one scenario.",
+        "by the parameters that differ between the inputs (or by --label); runs with the "
+        "same label are replicates of one scenario, each seed counted once.",
         "; ".join(f"{label}: {c.groups[label].n_runs} runs" for label in labels) + ".",
     ]
     if c.uncertainty:
@@ -813,9 +1352,16 @@ def build_report(
     seed: int = 0,
     command: str = "",
     skip_corrupt: bool = False,
+    names: dict[str, str] | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    log: Log = _quiet,
+    warn: Log = _quiet,
 ) -> Report:
     """``compare`` then ``write_report``: the whole command without its argument parsing."""
-    return write_report(compare(inputs, baseline, n_boot, seed, skip_corrupt), out, command)
+    comparison = compare(
+        inputs, baseline, n_boot, seed, skip_corrupt, names, threshold, log=log, warn=warn
+    )
+    return write_report(comparison, out, command, log)
 
 
 def _empty_effects() -> pd.DataFrame:
@@ -853,7 +1399,25 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="report folder (default results/compare/<time>/)")
     p.add_argument(
         "--baseline",
-        help="label to compare against (default: the label containing 'baseline', else the first)",
+        help="label to compare against: the label, a value of it or key=value parts "
+        "(e.g. scenario=baseline); default: the label containing 'baseline', else the first",
+    )
+    p.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="KEY=TEXT",
+        help="a short name for a label (KEY as for --baseline), e.g. "
+        "--label scenario=russia_recession=recession; repeatable",
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        metavar="PP",
+        help=f"smallest effect of interest: percentage points of a share, per cent of a "
+        f"count's baseline mean (default {DEFAULT_THRESHOLD:g}: one of 11 states in about "
+        "one run in five)",
     )
     p.add_argument(
         "--bootstrap",
@@ -868,13 +1432,35 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="leave out (and list) finished folders whose files are damaged, instead of stopping",
     )
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="print each step with its time to stderr (default: when stderr is a terminal)",
+    )
     return p
+
+
+def stderr_log(started: float) -> Log:
+    """Print a step to stderr with the seconds since ``started``."""
+
+    def log(step: str) -> None:
+        print(f"{PROG}: [{time.monotonic() - started:5.1f} s] {step}", file=sys.stderr, flush=True)
+
+    return log
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point ``alignment-sim-compare``."""
     args = parser().parse_args(argv)
     command = shlex.join([PROG, *(sys.argv[1:] if argv is None else argv)])
+    started = time.monotonic()
+    show = sys.stderr.isatty() if args.progress is None else args.progress
+    log = stderr_log(started) if show else _quiet
+
+    def warn(text: str) -> None:
+        print(f"{PROG}: warning: {text}", file=sys.stderr, flush=True)
+
     try:
         if args.out is not None:
             check_out(args.out)
@@ -886,6 +1472,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             args.seed,
             command,
             args.skip_corrupt,
+            parse_names(args.label),
+            args.threshold,
+            log,
+            warn,
         )
     except CompareError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
@@ -893,6 +1483,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except OSError as exc:
         print(f"{PROG}: {os_error_text(exc)} (no report was written).", file=sys.stderr)
         sys.exit(1)
+    log("done")
     runs = ", ".join(
         f"{label} ({n} runs)"
         for label, n in zip(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -38,34 +39,174 @@ def panel_title(kind: str, option: str) -> str:
     return option if kind == "label" else f"{kind}: {option}"
 
 
-def shares_over_time(
-    table: pd.DataFrame, labels: list[str], panels: list[tuple[str, str]]
-) -> bytes:
-    """One panel per share (kind, option): the mean share per scenario over time with its
-    95% band."""
+def wrap(label: str, width: int = 38) -> str:
+    """A long label on several lines (at commas first), for titles and legends."""
+    return textwrap.fill(label.replace(",", ", "), width)
+
+
+def mark_events(ax: Axes, events: pd.DataFrame, colours: dict[str, str]) -> None:
+    """A shaded band for each event while it is in force (a line where it starts and ends
+    in one tick), labelled with its name, in its scenario's colour."""
+    placed = events.dropna(subset=["start"])
+    rows = zip(
+        placed["label"].astype(str),
+        placed["event"].astype(str),
+        placed["start"].to_numpy(dtype=float),
+        placed["end"].to_numpy(dtype=float),
+        strict=True,
+    )
+    for n, (label, event, start, end) in enumerate(rows):
+        colour = colours.get(label, "grey")
+        if end > start:
+            ax.axvspan(start, end, color=colour, alpha=0.07, lw=0)
+        ax.axvline(start, color=colour, lw=1, ls="--", alpha=0.8)
+        ax.text(
+            start,
+            1.0 - 0.09 * (n % 4),
+            f" {event}",
+            transform=ax.get_xaxis_transform(),
+            color=colour,
+            fontsize=7,
+            va="top",
+            ha="left",
+            gid="event",
+        )
+
+
+def shares_figure(
+    table: pd.DataFrame,
+    labels: list[str],
+    panels: list[tuple[str, str]],
+    events: pd.DataFrame | None = None,
+) -> Figure:
+    """One panel per share (kind, option): per scenario the mean share over runs (line),
+    the 95% interval of that mean (dark band) and the spread of the runs from their 10th to
+    their 90th percentile (light band), with the scenarios' events marked. Panels share
+    the y-axis (0 to 1), so heights compare across panels."""
     colours = _colours(labels)
     ncols = 2 if len(panels) > 1 else 1
     nrows = math.ceil(len(panels) / ncols)
-    fig = Figure(figsize=(5.2 * ncols, 3.3 * nrows + 0.6), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
+    fig = Figure(figsize=(5.2 * ncols, 3.3 * nrows + 0.8), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
     for ax, (kind, option) in zip(axes.flat, panels, strict=False):
         share = table[(table["kind"] == kind) & (table["option"] == option)]
         for label in labels:
             rows = share[share["label"] == label]
-            ax.plot(rows["year"], rows["mean"], color=colours[label], lw=1.8, label=label)
-            ax.fill_between(
-                rows["year"], rows["ci_low"], rows["ci_high"], color=colours[label], alpha=0.18
-            )
+            colour = colours[label]
+            ax.plot(rows["year"], rows["mean"], color=colour, lw=1.8, label=wrap(label))
+            if "p10" in rows:
+                ax.fill_between(rows["year"], rows["p10"], rows["p90"], color=colour, alpha=0.08)
+            ax.fill_between(rows["year"], rows["ci_low"], rows["ci_high"], color=colour, alpha=0.3)
+        if events is not None and len(events):
+            mark_events(ax, events, colours)
         ax.set_title(panel_title(kind, option), fontsize=11)
         ax.set_ylabel("share of states")
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
     for ax in axes[-1]:
         ax.set_xlabel("year")
     handles, names = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="outside lower center", ncols=min(len(labels), 4))
+    fig.legend(handles, names, loc="outside lower center", ncols=min(len(labels), 3), fontsize=8)
+    return fig
+
+
+def shares_over_time(
+    table: pd.DataFrame,
+    labels: list[str],
+    panels: list[tuple[str, str]],
+    events: pd.DataFrame | None = None,
+) -> bytes:
+    """``shares_figure`` as PNG."""
+    return _png(shares_figure(table, labels, panels, events))
+
+
+def outcome_distributions(
+    runs: dict[str, pd.DataFrame], labels: list[str], metrics: list[str]
+) -> bytes:
+    """The distribution over runs of each metric, per scenario (histograms as outlines,
+    as a share of each scenario's runs), with each scenario's mean as a tick."""
+    colours = _colours(labels)
+    ncols = 3 if len(metrics) > 2 else len(metrics)
+    nrows = math.ceil(len(metrics) / ncols)
+    fig = Figure(figsize=(4.2 * ncols, 2.8 * nrows + 0.8), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax, metric in zip(axes.flat, metrics, strict=False):
+        values = [runs[label][metric].to_numpy(dtype=float) for label in labels]
+        low = min(float(v.min()) for v in values)
+        high = max(float(v.max()) for v in values)
+        whole = all(np.allclose(v, np.round(v)) for v in values) and high - low <= 60
+        bins = np.arange(low - 0.5, high + 1.5) if whole else np.linspace(low, high + 1e-9, 31)
+        for label, v in zip(labels, values, strict=True):
+            heights, edges = np.histogram(v, bins=bins)
+            colour = colours[label]
+            ax.stairs(heights / len(v), edges, color=colour, lw=1.5, label=wrap(label))
+            ax.axvline(v.mean(), color=colour, lw=1, ls=":")
+        ax.set_title(metric, fontsize=10)
+        ax.set_ylabel("share of runs")
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(metrics) :]:
+        ax.set_visible(False)
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncols=min(len(labels), 3), fontsize=8)
+    return _png(fig)
+
+
+def margin_drivers(
+    table: pd.DataFrame, labels: list[str], states: int = 5, terms: int = 4
+) -> bytes:
+    """Per scenario, the states that move most: the change of the margin of the profile
+    each joins over the one it leaves, split into its largest causes (bars with 95%
+    intervals) and the switching cost that only records the move (grey, hatched)."""
+    colours = _colours(labels)
+    others = [label for label in labels if label in set(table["label"])]
+    rows_per = [
+        min(states, table[table["label"] == label]["state"].nunique()) * (terms + 2)
+        for label in others
+    ]
+    fig = Figure(
+        figsize=(8.5, 0.22 * sum(rows_per) + 1.1 * len(others) + 0.3), layout="constrained"
+    )
+    axes = fig.subplots(len(others), 1, squeeze=False)
+    for ax, label in zip(axes[:, 0], others, strict=True):
+        part = table[table["label"] == label]
+        picked = list(dict.fromkeys(part["state"]))[:states]
+        names, change, low, high, colour, hatch = [], [], [], [], [], []
+        for state in picked:
+            rows = part[part["state"] == state]
+            first = rows.iloc[0]
+            shown = pd.concat(
+                [
+                    rows[(rows["role"] == "cause") & (rows["change"] != 0)].head(terms),
+                    rows[rows["role"] == "consequence"],
+                    rows[rows["term"] == "all causes"],
+                ]
+            )
+            for r in shown.itertuples():
+                head = f"{state} ({first.leaves} → {first.joins})"
+                names.append(
+                    f"{head}: {r.term}" if r.term != "all causes" else f"{head}: all causes"
+                )
+                change.append(r.change)
+                low.append(r.ci_low)
+                high.append(r.ci_high)
+                colour.append("#999999" if r.role == "consequence" else colours[label])
+                hatch.append("//" if r.role == "consequence" else "")
+        y = np.arange(len(names))
+        c = np.asarray(change, dtype=float)
+        err = np.abs(
+            np.vstack([c - np.asarray(low, dtype=float), np.asarray(high, dtype=float) - c])
+        )
+        bars = ax.barh(y, c, xerr=np.nan_to_num(err), color=colour, alpha=0.85, capsize=2)
+        for bar, h in zip(bars, hatch, strict=True):
+            bar.set_hatch(h)
+        ax.set_yticks(y, names, fontsize=7)
+        ax.invert_yaxis()
+        ax.axvline(0, color="grey", lw=1)
+        ax.set_title(wrap(label, 70), fontsize=10)
+        ax.set_xlabel("change of the margin (joins minus leaves) vs baseline, utility units")
+        ax.grid(axis="x", alpha=0.3)
     return _png(fig)
 
 
@@ -122,7 +263,7 @@ def alignment_heatmaps(
             image = _heatmap(ax, matrix, "Blues", 0.0, 1.0)
         ax.set_xticks(range(len(options)), options, rotation=30, ha="right")
         ax.set_yticks(range(len(states)), states)
-        ax.set_title(label, fontsize=9)
+        ax.set_title(wrap(label, 30), fontsize=9)
     for ax in axes.flat[len(labels) :]:
         ax.set_visible(False)
     if image is not None:
@@ -150,8 +291,9 @@ def effect_sizes(table: pd.DataFrame, labels: list[str]) -> bytes:
             ]
         )
         ax.errorbar(
-            d, y, xerr=np.abs(err), fmt="o", ms=4, capsize=2, color=colours[label], label=label
-        )
+            d, y, xerr=np.abs(err), fmt="o", ms=4, capsize=2, color=colours[label],
+            label=wrap(label),
+        )  # fmt: skip
     ax.axvline(0, color="grey", lw=1)
     ax.set_yticks(range(len(metrics)), metrics)
     ax.invert_yaxis()
@@ -182,7 +324,7 @@ def term_drivers(table: pd.DataFrame, labels: list[str], top: int = 12) -> bytes
         ax.set_yticks(range(len(rows)), names, fontsize=8)
         ax.invert_yaxis()
         ax.axvline(0, color="grey", lw=1)
-        ax.set_title(label, fontsize=10)
+        ax.set_title(wrap(label, 70), fontsize=10)
         ax.set_xlabel(f"change of the term's mean contribution to utility vs {baseline}")
         ax.grid(axis="x", alpha=0.3)
         ax.use_sticky_edges = False

@@ -11,6 +11,7 @@ region its manifest records (``option_space``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -78,6 +79,10 @@ class Unit:
     ticks: pd.DataFrame
     """tick, kind, option, n, sum, sumsq, year_sum: sums of each share over runs (kind:
     label, security or economy, ``outcomes.share_kinds``)."""
+    levels: pd.DataFrame
+    """tick, kind, option, level, count: how many runs had ``level`` of the states in that
+    share at that tick (a share is a whole number of states over the region's states),
+    for the envelopes of shares over runs."""
     terms: pd.DataFrame | None
     """Index seed, columns (state, option, term): each term's mean over the run on each
     profile (``option``)."""
@@ -123,6 +128,18 @@ class Unit:
     def scenario(self) -> str:
         scenario = self.config.get("scenario")
         return str(scenario.get("name", "unknown")) if isinstance(scenario, dict) else "unknown"
+
+    @property
+    def description(self) -> str:
+        scenario = self.config.get("scenario")
+        return str(scenario.get("description") or "") if isinstance(scenario, dict) else ""
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The scenario's events as the manifest records them (``EventSpec`` fields)."""
+        scenario = self.config.get("scenario")
+        found = scenario.get("events") if isinstance(scenario, dict) else None
+        return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
 
     @property
     def n_runs(self) -> int:
@@ -176,6 +193,12 @@ class Group:
     def ticks(self) -> pd.DataFrame:
         frame = pd.concat([u.ticks for u in self.units], ignore_index=True)
         return frame.groupby(["tick", "kind", "option"], sort=False, as_index=False).sum()
+
+    @cached_property
+    def levels(self) -> pd.DataFrame:
+        frame = pd.concat([u.levels for u in self.units], ignore_index=True)
+        keys = ["tick", "kind", "option", "level"]
+        return frame.groupby(keys, sort=False)["count"].sum().reset_index()
 
     @cached_property
     def draws(self) -> pd.Series | None:
@@ -288,23 +311,49 @@ def _final_counts(finals: pd.DataFrame) -> pd.DataFrame:
 
 def _tick_sums(frame: pd.DataFrame, shares: list[tuple[str, str]]) -> pd.DataFrame:
     """Per tick and share (kind, option): number of runs, sum and sum of squares of the
-    share, sum of the tick's year."""
-    by_tick = frame.groupby("tick", sort=True)
-    n = by_tick.size()
-    year_sum = by_tick["year"].sum()
+    share, sum of the tick's year (counted with ``np.bincount`` by tick)."""
+    tick = frame["tick"].to_numpy(dtype=np.int64)
+    n = np.bincount(tick)
+    held = np.flatnonzero(n)
+    year_sum = np.bincount(tick, weights=frame["year"].to_numpy(dtype=np.float64))[held]
     parts = []
     for kind, option in shares:
-        share = frame[f"share_{outcomes.share_name(kind, option)}"].astype(float)
+        share = frame[f"share_{outcomes.share_name(kind, option)}"].to_numpy(dtype=np.float64)
         parts.append(
             pd.DataFrame(
                 {
-                    "tick": n.index.to_numpy(),
+                    "tick": held,
                     "kind": kind,
                     "option": option,
-                    "n": n.to_numpy(),
-                    "sum": share.groupby(frame["tick"]).sum().to_numpy(),
-                    "sumsq": (share**2).groupby(frame["tick"]).sum().to_numpy(),
-                    "year_sum": year_sum.to_numpy(),
+                    "n": n[held],
+                    "sum": np.bincount(tick, weights=share)[held],
+                    "sumsq": np.bincount(tick, weights=share * share)[held],
+                    "year_sum": year_sum,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _tick_levels(frame: pd.DataFrame, shares: list[tuple[str, str]], n_states: int) -> pd.DataFrame:
+    """Per tick and share: the number of runs at each level (states in that share, 0 ..
+    ``n_states``), only the levels some run had."""
+    ticks = frame["tick"].to_numpy(dtype=np.int64)
+    width = n_states + 1
+    parts = []
+    for kind, option in shares:
+        share = frame[f"share_{outcomes.share_name(kind, option)}"].to_numpy(dtype=np.float64)
+        level = np.clip(np.rint(share * n_states).astype(np.int64), 0, n_states)
+        counts = np.bincount(ticks * width + level, minlength=(ticks.max() + 1) * width)
+        cell = np.flatnonzero(counts)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "tick": cell // width,
+                    "kind": kind,
+                    "option": option,
+                    "level": cell % width,
+                    "count": counts[cell],
                 }
             )
         )
@@ -337,12 +386,15 @@ def _load_study(folder: Path, manifest: dict[str, Any]) -> Unit:
     runs = pq.read_table(folder / "runs.parquet", columns=["seed", *metrics, *finals]).to_pandas()
     runs["seed"] = runs["seed"].astype(np.int64)
     shares = shares_of(space)
-    tick_parts = []
+    tick_parts, level_parts = [], []
     ticks_file = pq.ParquetFile(folder / "ticks.parquet")
     columns = ["tick", "year", *(f"share_{outcomes.share_name(*s)}" for s in shares)]
     for batch in ticks_file.iter_batches(columns=columns, batch_size=BATCH_ROWS):
-        tick_parts.append(_tick_sums(batch.to_pandas(), shares))
+        frame = batch.to_pandas()
+        tick_parts.append(_tick_sums(frame, shares))
+        level_parts.append(_tick_levels(frame, shares, len(states)))
     ticks = pd.concat(tick_parts, ignore_index=True)
+    levels = pd.concat(level_parts, ignore_index=True)
     draws = _study_draws(folder, manifest, runs["seed"].to_numpy())
     terms = None
     if (folder / "terms.parquet").is_file():
@@ -358,6 +410,9 @@ def _load_study(folder: Path, manifest: dict[str, Any]) -> Unit:
         finals=_finals(runs, states, "final_label_"),
         profile_finals=_finals(runs, states, "final_"),
         ticks=ticks.groupby(["tick", "kind", "option"], sort=False, as_index=False).sum(),
+        levels=levels.groupby(["tick", "kind", "option", "level"], sort=False)["count"]
+        .sum()
+        .reset_index(),
         terms=terms,
         draws=draws,
     )
@@ -379,11 +434,6 @@ def _study_draws(folder: Path, manifest: dict[str, Any], seeds: np.ndarray) -> p
     return pd.Series([f"{prefix}{int(d)}" for d in by_seed], index=pd.Index(seeds, name="seed"))
 
 
-def _term_order(found: list[str]) -> list[str]:
-    """The model's terms in their usual order, then any others the data holds."""
-    return [t for t in TERMS if t in found] + [t for t in found if t not in TERMS]
-
-
 def _positions(column: pa.Array, index: pd.Index) -> np.ndarray:
     """Positions of a string column's values in ``index`` (-1 if absent), looked up once per
     distinct value through the column's dictionary."""
@@ -394,31 +444,174 @@ def _positions(column: pa.Array, index: pd.Index) -> np.ndarray:
     return np.asarray(lookup[column.indices.to_numpy(zero_copy_only=False)])
 
 
+def _rows_of(seeds: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Positions of ``wanted`` in ``seeds`` (unique), -1 where absent: an offset when the
+    seeds are consecutive (a study job's), else a binary search; no hash table, so tens of
+    millions of rows take a fraction of a second."""
+    wanted = np.asarray(wanted, dtype=np.int64)
+    if len(seeds) and np.array_equal(seeds, np.arange(seeds[0], seeds[0] + len(seeds))):
+        row = wanted - seeds[0]
+        return np.where((row >= 0) & (row < len(seeds)), row, -1)
+    order = np.argsort(seeds, kind="stable")
+    ordered = seeds[order]
+    at = np.clip(np.searchsorted(ordered, wanted), 0, max(len(seeds) - 1, 0))
+    found = ordered[at] == wanted if len(seeds) else np.zeros(len(wanted), dtype=bool)
+    return np.where(found, order[at], -1)
+
+
+TERM_KEYS = ["seed", "state", "option", "term"]
+
+
+def _dictionary(column: pa.ChunkedArray) -> tuple[list[str], np.ndarray] | None:
+    """A dictionary column's values (one dictionary for every chunk) and its codes; None
+    when it is not dictionary-encoded or its chunks' dictionaries differ."""
+    chunks = column.chunks
+    if not chunks or not all(pa.types.is_dictionary(c.type) for c in chunks):
+        return None
+    first = chunks[0].dictionary
+    if not all(c.dictionary.equals(first) for c in chunks[1:]):
+        return None
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
+    return [str(v) for v in first.to_pylist()], codes.astype(np.int64)
+
+
+def _product_layout(
+    file: pq.ParquetFile, seeds: np.ndarray, states: list[str], options: list[str]
+) -> tuple[list[str], list[str], list[str]] | None:
+    """The (states, options, terms) of a terms.parquet written in their product order per
+    run, run after run in the order of ``seeds`` (as ``replications.terms_table`` writes
+    it), or None when the file does not show that layout.
+
+    Checked without decoding every key: the row count; every key of the first and the
+    last row groups (the state, option and term codes cycle in product order, each run's
+    rows carry its seed, one dictionary per column); and the seed range of every row
+    group (its statistics)."""
+    meta = file.metadata
+    if meta.num_row_groups == 0 or set(TERM_KEYS) - set(file.schema_arrow.names):
+        return None
+    ends = np.cumsum([meta.row_group(g).num_rows for g in range(meta.num_row_groups)])
+    vocab: list[list[str]] = []
+    for g in sorted({0, meta.num_row_groups - 1}):
+        group = file.read_row_group(g, columns=TERM_KEYS)
+        found = [_dictionary(group.column(k)) for k in ("state", "option", "term")]
+        if any(f is None for f in found):
+            return None
+        names = [f[0] for f in found if f is not None]
+        codes = [f[1] for f in found if f is not None]
+        N, K, M = (len(v) for v in names)
+        W = N * K * M
+        if W == 0 or meta.num_rows != len(seeds) * W or (g == 0 and group.num_rows < W):
+            return None
+        if g == 0:  # each key's order in the file: the first run's rows give it
+            order = [codes[0][:: K * M][:N], codes[1][: K * M : M], codes[2][:M]]
+            if any(len(np.unique(o)) != len(o) for o in order):
+                return None
+            vocab = [[n[c] for c in o] for n, o in zip(names, order, strict=True)]
+        elif [[n[c] for c in o] for n, o in zip(names, order, strict=True)] != vocab:
+            return None
+        row = np.arange(ends[g] - group.num_rows, ends[g])
+        cell, run = row % W, row // W
+        expected = (
+            order[0][cell // (K * M)],
+            order[1][cell // M % K],
+            order[2][cell % M],
+        )
+        if not all(np.array_equal(c, e) for c, e in zip(codes, expected, strict=True)):
+            return None
+        if not np.array_equal(group.column("seed").to_numpy(), seeds[run]):
+            return None
+    if set(vocab[0]) != set(states) or set(vocab[1]) != set(options):
+        return None
+    seed_column = file.schema_arrow.names.index("seed")
+    for g in range(meta.num_row_groups):
+        stats = meta.row_group(g).column(seed_column).statistics
+        runs = seeds[(ends[g] - meta.row_group(g).num_rows) // W : (ends[g] - 1) // W + 1]
+        if stats is None or not stats.has_min_max:
+            return None
+        if (stats.min, stats.max) != (runs.min(), runs.max()):
+            return None
+    return vocab[0], vocab[1], vocab[2]
+
+
+def _unknown_terms(found: list[str]) -> None:
+    unknown = sorted(set(found) - set(TERMS))
+    if unknown:
+        raise UnitError(
+            f"terms.parquet holds terms this version does not know ({', '.join(unknown)}): "
+            "re-run it to compare it"
+        )
+
+
 def _study_terms(
     path: Path, seeds: np.ndarray, states: list[str], options: list[str]
 ) -> pd.DataFrame:
-    """The term table as a runs x (state, profile, term) matrix, filled batch by batch."""
-    term_column = pq.read_table(path, columns=["term"]).column("term")
-    terms = _term_order([str(t) for t in pa.chunked_array(term_column).unique().to_pylist()])
-    seed_index, state_index = pd.Index(seeds), pd.Index(states)
-    option_index, term_index = pd.Index(options), pd.Index(terms)
-    K, M = len(options), len(terms)
-    matrix = np.full((len(seeds), len(states) * K * M), np.nan, dtype=np.float32)
-    columns = ["seed", "state", "option", "term", "value"]
-    for batch in pq.ParquetFile(path).iter_batches(columns=columns, batch_size=BATCH_ROWS):
-        row = seed_index.get_indexer(batch.column("seed").to_numpy())
-        state = _positions(batch.column("state"), state_index)
-        option = _positions(batch.column("option"), option_index)
-        term = _positions(batch.column("term"), term_index)
-        keep = (row >= 0) & (state >= 0) & (option >= 0) & (term >= 0)
-        cell = (state * K + option) * M + term
-        values = batch.column("value").to_numpy(zero_copy_only=False).astype(np.float32)
-        matrix[row[keep], cell[keep]] = values[keep]
+    """The term table as a runs x (state, profile, term) matrix. A file in the layout
+    ``terms_table`` writes (``_product_layout``) is read by its value column alone, batch
+    after batch into consecutive cells; any other is mapped row by row through its key
+    columns (vectorised). Terms are the model's (``kernels.TERMS``) that the file holds; a
+    term this version does not know makes the folder unusable (``UnitError``)."""
+    file = pq.ParquetFile(path)
+    layout = _product_layout(file, seeds, states, options)
+    if layout is None:
+        return _mapped_terms(file, seeds, states, options)
+    file_states, file_options, file_terms = layout
+    _unknown_terms(file_terms)
+    terms = [t for t in TERMS if t in file_terms]
+    flat = np.empty(len(seeds) * len(file_states) * len(file_options) * len(file_terms), np.float32)
+    start = 0
+    for batch in file.iter_batches(columns=["value"], batch_size=BATCH_ROWS):
+        values = batch.column(0).to_numpy(zero_copy_only=False)
+        flat[start : start + len(values)] = values
+        start += len(values)
+    shape = (len(seeds), len(file_states), len(file_options), len(file_terms))
+    cube = flat.reshape(shape)
+    picks = (
+        [file_states.index(x) for x in states],
+        [file_options.index(x) for x in options],
+        [file_terms.index(x) for x in terms],
+    )
+    for axis, pick in enumerate(picks, start=1):
+        if pick != list(range(cube.shape[axis])):
+            cube = np.take(cube, pick, axis=axis)
     return pd.DataFrame(
-        matrix,
+        cube.reshape(len(seeds), -1),
+        copy=False,
         index=pd.Index(seeds, name="seed"),
         columns=pd.MultiIndex.from_product(
             [states, options, terms], names=["state", "option", "term"]
+        ),
+    )
+
+
+def _mapped_terms(
+    file: pq.ParquetFile, seeds: np.ndarray, states: list[str], options: list[str]
+) -> pd.DataFrame:
+    """``_study_terms`` for a file in any row order: each row placed by its keys."""
+    state_index, option_index, term_index = pd.Index(states), pd.Index(options), pd.Index(TERMS)
+    K, M = len(options), len(TERMS)
+    matrix = np.full((len(seeds), len(states) * K * M), np.nan, dtype=np.float32)
+    for batch in file.iter_batches(columns=[*TERM_KEYS, "value"], batch_size=BATCH_ROWS):
+        term = _positions(batch.column("term"), term_index)
+        if (term < 0).any():
+            _unknown_terms([str(v) for v in pc.unique(batch.column("term")).to_pylist()])
+        row = _rows_of(seeds, batch.column("seed").to_numpy())
+        state = _positions(batch.column("state"), state_index)
+        option = _positions(batch.column("option"), option_index)
+        keep = (row >= 0) & (state >= 0) & (option >= 0)
+        cell = (state * K + option) * M + term
+        values = batch.column("value").to_numpy(zero_copy_only=False)
+        matrix[row[keep], cell[keep]] = values[keep]
+    held = ~np.isnan(matrix).all(axis=0).reshape(len(states), K, M).all(axis=(0, 1))
+    if not held.all():  # an older file without some of the model's terms
+        matrix = matrix.reshape(len(seeds), len(states), K, M)[..., held]
+        matrix = matrix.reshape(len(seeds), -1)
+    kept: list[str] = [t for t, h in zip(TERMS, np.asarray(held).tolist(), strict=True) if h]
+    return pd.DataFrame(
+        matrix,
+        copy=False,
+        index=pd.Index(seeds, name="seed"),
+        columns=pd.MultiIndex.from_product(
+            [states, options, kept], names=["state", "option", "term"]
         ),
     )
 
@@ -501,12 +694,18 @@ def _load_single(folder: Path, manifest: dict[str, Any]) -> Unit:
         finals=_finals(runs, states, "final_label_"),
         profile_finals=_finals(runs, states, "final_"),
         ticks=_tick_sums(per_tick, shares_of(space)),
+        levels=_tick_levels(per_tick, shares_of(space), len(states)),
         terms=_single_terms(frame, space, states, seed, terms) if terms else None,
     )
 
 
-def collect(inputs: list[Path], skip_corrupt: bool = False) -> tuple[list[Unit], list[FolderNote]]:
-    """Every usable folder below the inputs, and notes on the ones left out.
+def collect(
+    inputs: list[Path],
+    skip_corrupt: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> tuple[list[Unit], list[FolderNote]]:
+    """Every usable folder below the inputs, and notes on the ones left out (``log``
+    hears each folder as it is read).
 
     Raises ``CompareError`` for a missing input, an input without a finished run, or a
     finished folder whose files are damaged (unless ``skip_corrupt``: then it is left out
@@ -527,9 +726,11 @@ def collect(inputs: list[Path], skip_corrupt: bool = False) -> tuple[list[Unit],
                 f"input {root} is a file; pass the folder that holds runs or study jobs."
             )
         finished, found = find_folders(root)
-        for folder in finished:
+        for n, folder in enumerate(finished, start=1):
             key = folder.resolve()
             if key not in read:
+                if log is not None:
+                    log(f"reading {n}/{len(finished)}: {folder}")
                 try:
                     read[key] = load_unit(folder)
                 except UnitError as exc:
@@ -559,6 +760,11 @@ def collect(inputs: list[Path], skip_corrupt: bool = False) -> tuple[list[Unit],
     return units, notes
 
 
+PRESET_NAMES = ("name", "rule")
+"""The field that names a preset in a resolved config: a scenario or region by its name,
+a decision rule by its rule (``decision=logit`` reads back as ``logit``, never None)."""
+
+
 def _config_value(config: dict[str, Any], key: str) -> str | None:
     """The value of a dotted override key in a resolved config (a preset by its name)."""
     node: Any = config
@@ -570,7 +776,8 @@ def _config_value(config: dict[str, Any], key: str) -> str | None:
         else:
             return None
     if isinstance(node, dict):
-        return str(node["name"]) if "name" in node else None
+        name = next((node[n] for n in PRESET_NAMES if n in node), None)
+        return None if name is None else str(name)
     return str(node)
 
 
@@ -601,12 +808,17 @@ def label_units(units: list[Unit]) -> list[str]:
 def group_units(units: list[Unit]) -> tuple[dict[str, Group], list[FolderNote]]:
     """Units by label, in the order the labels first appear, and notes on the units left
     out as duplicates: a unit whose seeds another unit of its label already has (a study
-    run twice, a run copied) is never pooled with it, so no run counts twice. The first
-    unit in folder order is kept."""
+    run twice, re-run with other ``replications``, a run copied) is never pooled with it,
+    so no run counts twice. Of overlapping units the one with the most runs is kept (then
+    the first in folder order)."""
     groups: dict[str, Group] = {}
     notes: list[FolderNote] = []
     seen: dict[str, dict[int, Path]] = {}
-    for unit, label in zip(units, label_units(units), strict=True):
+    labelled = list(zip(units, label_units(units), strict=True))
+    order = sorted(range(len(labelled)), key=lambda i: -labelled[i][0].n_runs)
+    kept: dict[int, str] = {}
+    for i in order:
+        unit, label = labelled[i]
         owners = seen.setdefault(label, {})
         seeds = [int(seed) for seed in unit.runs["seed"]]
         repeated = [seed for seed in seeds if seed in owners]
@@ -623,5 +835,7 @@ def group_units(units: list[Unit]) -> tuple[dict[str, Group], list[FolderNote]]:
             notes.append(FolderNote(unit.path, "duplicate", reason))
             continue
         owners.update(dict.fromkeys(seeds, unit.path))
-        groups.setdefault(label, Group(label, [])).units.append(unit)
+        kept[i] = label
+    for i in sorted(kept):  # labels and units in folder order
+        groups.setdefault(kept[i], Group(kept[i], [])).units.append(labelled[i][0])
     return groups, notes

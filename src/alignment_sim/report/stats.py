@@ -11,14 +11,17 @@ intervals count each draw once: they include the parameters' uncertainty.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from alignment_sim.model.alignment import SEPARATOR
 from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS, TERM_FAMILIES
@@ -43,35 +46,119 @@ def rng_for(seed: int, *keys: str) -> np.random.Generator:
     return np.random.default_rng([seed, *(zlib.crc32(k.encode()) for k in keys)])
 
 
+BLOCK_CELLS = 2_000_000
+"""Resample counts drawn at once (rows of a block x rows resampled): bounds the memory."""
+KEEP_BYTES = 256 << 20
+"""Resample counts a ``ResamplePool`` keeps for reuse (one byte a count when they fit)."""
+
+
+def resample_counts(k: int, n_boot: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Blocks of bootstrap resamples of k items: (block, k) counts, each row the number of
+    times each item is drawn in k draws with replacement (k uniform indices, counted)."""
+    block = max(1, min(n_boot, BLOCK_CELLS // max(k, 1)))
+    for start in range(0, n_boot, block):
+        size = min(n_boot, start + block) - start
+        picks = rng.integers(0, k, size=(size, k)) + (np.arange(size) * k)[:, None]
+        yield np.bincount(picks.reshape(-1), minlength=size * k).reshape(size, k)
+
+
+class Resamples:
+    """The same ``n_boot`` bootstrap resamples of n rows for any number of arrays.
+
+    With ``clusters`` (n,) (a key per row) whole clusters are resampled, each with all its
+    rows. The counts are drawn once from ``rng`` and kept (as small integers) when they
+    take at most ``KEEP_BYTES``, so every table that resamples these runs reuses them.
+    """
+
+    def __init__(
+        self, n: int, n_boot: int, rng: np.random.Generator, clusters: np.ndarray | None = None
+    ) -> None:
+        self.n, self.n_boot, self.rng = n, n_boot, rng
+        self.of_row = None if clusters is None else pd.factorize(clusters)[0]
+        self.k = n if self.of_row is None else int(self.of_row.max()) + 1
+        self.kept: list[np.ndarray] | None = None
+        self.state: dict[str, Any] | None = None
+        if n_boot * self.k > KEEP_BYTES:  # drawn again on each use, from one child's state
+            self.state = dict(rng.spawn(1)[0].bit_generator.state)
+        else:
+            blocks = list(resample_counts(self.k, n_boot, rng))
+            top = max(int(b.max()) for b in blocks)
+            small = np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int64
+            self.kept = [b.astype(small) for b in blocks]
+
+    def _blocks(self) -> Iterator[np.ndarray]:
+        if self.kept is not None:
+            yield from self.kept
+        else:  # too many to keep: the same resamples drawn again
+            assert self.state is not None
+            rng = np.random.Generator(type(self.rng.bit_generator)())
+            rng.bit_generator.state = self.state
+            yield from resample_counts(self.k, self.n_boot, rng)
+
+    def means(self, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Column means of each (n, m) array over the resamples: (n_boot, m) each.
+
+        Columns are centred first, so a constant column gives exactly its value in every
+        resample."""
+        means = [a.mean(axis=0) for a in arrays]
+        centred = [a - m for a, m in zip(arrays, means, strict=True)]
+        out = [np.empty((self.n_boot, a.shape[1])) for a in arrays]
+        start = 0
+        # one BLAS thread: these thin products gain nothing from threads, and OpenBLAS's
+        # threads waiting on a busy machine made them 15 times slower
+        with threadpool_limits(limits=1, user_api="blas"):
+            for block in self._blocks():
+                counts = block.astype(np.float64)
+                if self.of_row is not None:
+                    counts = counts[:, self.of_row]
+                rows = self.n if self.of_row is None else counts.sum(axis=1, keepdims=True)
+                stop = start + len(counts)
+                for array, target in zip(centred, out, strict=True):
+                    target[start:stop] = counts @ array / rows
+                start = stop
+        return [target + m for target, m in zip(out, means, strict=True)]
+
+
+class ResamplePool:
+    """Resamples by the runs they resample: every table of a report that resamples the
+    same runs (the same seeds and clusters, e.g. a baseline's outcomes and each paired
+    comparison with it) shares one set of resamples, drawn once.
+
+    The generator is fixed by the report seed and the runs' seeds, so a table does not
+    change when other scenarios join the report."""
+
+    def __init__(self, seed: int, n_boot: int) -> None:
+        self.seed, self.n_boot = seed, n_boot
+        self._made: dict[tuple[str, str], Resamples] = {}
+
+    def means(
+        self, seeds: np.ndarray, arrays: Sequence[np.ndarray], clusters: np.ndarray | None = None
+    ) -> list[np.ndarray]:
+        """``Resamples.means`` of arrays whose rows are the runs ``seeds`` (unique)."""
+        seeds = np.asarray(seeds, dtype=np.int64)
+        order = np.argsort(seeds, kind="stable")
+        ordered = clusters[order] if clusters is not None else None
+        key = (
+            hashlib.sha1(seeds[order].tobytes()).hexdigest(),
+            ""
+            if ordered is None
+            else hashlib.sha1("|".join(map(str, ordered)).encode()).hexdigest(),
+        )
+        if key not in self._made:
+            rng = rng_for(self.seed, "runs", *key)
+            self._made[key] = Resamples(len(seeds), self.n_boot, rng, ordered)
+        return self._made[key].means([np.asarray(a)[order] for a in arrays])
+
+
 def bootstrap_means(
     arrays: Sequence[np.ndarray],
     n_boot: int,
     rng: np.random.Generator,
     clusters: np.ndarray | None = None,
 ) -> list[np.ndarray]:
-    """Column means of each (n, m) array over the same ``n_boot`` resamples of the n rows.
-
-    Resamples are multinomial counts, drawn in blocks so memory stays bounded. Columns are
-    centred first, so a constant column gives exactly its value in every resample. With
-    ``clusters`` (n,) (a key per row) whole clusters are resampled, each with all its rows.
-    """
-    n = arrays[0].shape[0]
-    means = [a.mean(axis=0) for a in arrays]
-    centred = [a - m for a, m in zip(arrays, means, strict=True)]
-    out = [np.empty((n_boot, a.shape[1])) for a in arrays]
-    block = max(1, min(n_boot, 2_000_000 // max(n, 1)))
-    of_row = None if clusters is None else pd.factorize(clusters)[0]
-    k = n if of_row is None else int(of_row.max()) + 1
-    weights = np.full(k, 1.0 / k)
-    for start in range(0, n_boot, block):
-        stop = min(n_boot, start + block)
-        counts = rng.multinomial(k, weights, size=stop - start).astype(np.float64)
-        if of_row is not None:
-            counts = counts[:, of_row]
-        rows = n if of_row is None else counts.sum(axis=1, keepdims=True)
-        for array, target in zip(centred, out, strict=True):
-            target[start:stop] = counts @ array / rows
-    return [target + m for target, m in zip(out, means, strict=True)]
+    """Column means of each (n, m) array over the same ``n_boot`` resamples of the n rows
+    (``Resamples``; ``clusters``: a key per row, whole clusters resampled)."""
+    return Resamples(len(arrays[0]), n_boot, rng, clusters).means(arrays)
 
 
 def clusters_of(draws: pd.Series | None, seeds: np.ndarray) -> np.ndarray | None:
@@ -133,6 +220,9 @@ def wilson_interval(count: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.nd
     return low, high
 
 
+NO_INTERVAL = "n = 1: no interval"
+
+
 def outcome_summary(
     label: str,
     runs: pd.DataFrame,
@@ -140,17 +230,21 @@ def outcome_summary(
     n_boot: int,
     seed: int,
     draws: pd.Series | None = None,
+    pool: ResamplePool | None = None,
 ) -> pd.DataFrame:
-    """Mean, sd and bootstrap 95% interval of each outcome metric over a scenario's runs
-    (``draws``: each run's parameter draw by seed, resampled as clusters)."""
+    """Mean, sd, the 10th, 50th and 90th percentiles over runs (the spread of the runs)
+    and a bootstrap 95% interval of the mean of each outcome metric over a scenario's runs
+    (``draws``: each run's parameter draw by seed, resampled as clusters; ``pool``: shared
+    resamples). One run has no interval (NaN)."""
     values = runs[metrics].to_numpy(dtype=float)
     n = len(values)
     mean = values.mean(axis=0)
     sd = values.std(axis=0, ddof=1) if n > 1 else np.full(len(metrics), np.nan)
+    p10, p50, p90 = np.percentile(values, [10, 50, 90], axis=0)
     if n > 1:
         clusters = clusters_of(draws, runs["seed"].to_numpy())
-        rng = rng_for(seed, "outcomes", label)
-        (samples,) = bootstrap_means([values], n_boot, rng, clusters)
+        pool = pool or ResamplePool(seed, n_boot)
+        (samples,) = pool.means(runs["seed"].to_numpy(), [values], clusters)
         low, high = (snap(x, mean) for x in percentile_interval(samples))
     else:
         low = high = np.full(len(metrics), np.nan)
@@ -161,6 +255,9 @@ def outcome_summary(
             "runs": n,
             "mean": mean,
             "sd": sd,
+            "p10": p10,
+            "p50": p50,
+            "p90": p90,
             "ci_low": low,
             "ci_high": high,
         }
@@ -181,6 +278,8 @@ def pair_by_seed(seeds_a: np.ndarray, seeds_b: np.ndarray) -> Pairing:
     common = np.intersect1d(seeds_a, seeds_b)
     if len(np.unique(seeds_a)) < len(seeds_a) or len(np.unique(seeds_b)) < len(seeds_b):
         return Pairing(False, common, "unpaired: a seed appears twice in one scenario")
+    if min(len(seeds_a), len(seeds_b)) < 2:
+        return Pairing(False, common, NO_INTERVAL)
     enough = len(common) >= MIN_PAIRED_FRACTION * max(len(seeds_a), len(seeds_b))
     if len(common) < 2 or not enough:
         return Pairing(False, common, f"unpaired: {len(common)} common seeds")
@@ -205,16 +304,18 @@ def effects(
     seed: int,
     draws: pd.Series | None = None,
     base_draws: pd.Series | None = None,
+    pool: ResamplePool | None = None,
 ) -> pd.DataFrame:
     """Difference in means against the baseline with a bootstrap 95% interval, and
     Cohen's d (difference over the pooled sd of the two scenarios) with its interval.
 
     Paired comparisons resample pairs of runs with the same seed; unpaired ones resample
     each scenario on its own. ``draws``, ``base_draws``: each run's parameter draw by
-    seed, resampled as clusters (a pair's cluster is the pair of its runs' draws).
+    seed, resampled as clusters (a pair's cluster is the pair of its runs' draws). With a
+    single run on either side there is no interval (NaN; pairing ``NO_INTERVAL``).
     """
     pairing = pair_by_seed(runs["seed"].to_numpy(), base_runs["seed"].to_numpy())
-    rng = rng_for(seed, "effects", label, baseline)
+    pool = pool or ResamplePool(seed, n_boot)
     if pairing.paired:
         a = _by_seed(runs, pairing.seeds, metrics)
         b = _by_seed(base_runs, pairing.seeds, metrics)
@@ -223,23 +324,25 @@ def effects(
         b = base_runs[metrics].to_numpy(dtype=float)
     mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
     scale = np.maximum(np.abs(mean_a), np.abs(mean_b))
-    ca, cb = a - mean_a, b - mean_b
-    if pairing.paired:
-        pairs = pair_clusters(
-            clusters_of(draws, pairing.seeds), clusters_of(base_draws, pairing.seeds)
-        )
-        ma, ma2, mb, mb2 = bootstrap_means([ca, ca**2, cb, cb**2], n_boot, rng, pairs)
-    else:
-        clusters_a = clusters_of(draws, runs["seed"].to_numpy())
-        clusters_b = clusters_of(base_draws, base_runs["seed"].to_numpy())
-        ma, ma2 = bootstrap_means([ca, ca**2], n_boot, rng, clusters_a)
-        mb, mb2 = bootstrap_means([cb, cb**2], n_boot, rng, clusters_b)
     difference = snap(mean_a - mean_b, scale)
-    boot_difference = snap(ma - mb + (mean_a - mean_b), scale)
-    diff_low, diff_high = percentile_interval(boot_difference)
     pooled = np.sqrt((_var(a) + _var(b)) / 2)
-    boot_pooled = np.sqrt((_clean(ma2 - ma**2, scale) + _clean(mb2 - mb**2, scale)) / 2)
-    d_low, d_high = percentile_interval(standardise(boot_difference, boot_pooled))
+    nan = np.full(len(metrics), np.nan)
+    diff_low, diff_high, d_low, d_high = nan, nan, nan, nan
+    if pairing.note != NO_INTERVAL:
+        ca, cb = a - mean_a, b - mean_b
+        if pairing.paired:
+            pairs = pair_clusters(
+                clusters_of(draws, pairing.seeds), clusters_of(base_draws, pairing.seeds)
+            )
+            ma, ma2, mb, mb2 = pool.means(pairing.seeds, [ca, ca**2, cb, cb**2], pairs)
+        else:
+            seeds_a, seeds_b = runs["seed"].to_numpy(), base_runs["seed"].to_numpy()
+            ma, ma2 = pool.means(seeds_a, [ca, ca**2], clusters_of(draws, seeds_a))
+            mb, mb2 = pool.means(seeds_b, [cb, cb**2], clusters_of(base_draws, seeds_b))
+        boot_difference = snap(ma - mb + (mean_a - mean_b), scale)
+        diff_low, diff_high = percentile_interval(boot_difference)
+        boot_pooled = np.sqrt((_clean(ma2 - ma**2, scale) + _clean(mb2 - mb**2, scale)) / 2)
+        d_low, d_high = percentile_interval(standardise(boot_difference, boot_pooled))
     return pd.DataFrame(
         {
             "label": label,
@@ -274,6 +377,35 @@ def _var(values: np.ndarray) -> np.ndarray:
     return _clean(values.var(axis=0, ddof=1), values.mean(axis=0))
 
 
+DEFAULT_THRESHOLD = 2.0
+"""The practical-significance threshold in percentage points (``--threshold``). A share of
+the region's 11 states moves in steps of 9.1 points (one state); 2 points is one state in
+about one run in five taking another label, the smallest change a reader would see in a
+handful of simulated histories. A judgement, stated so that it can be changed."""
+SHARE_PREFIXES = ("final_share_", "mean_share_")
+
+
+def threshold_of(metric: str, baseline_mean: float, threshold: float) -> float:
+    """The smallest effect of interest of a metric, in its own units: ``threshold``
+    percentage points for a share (a fraction of states), ``threshold`` per cent of the
+    baseline's mean for a count (switches, ticks, states)."""
+    if metric.startswith(SHARE_PREFIXES):
+        return threshold / 100
+    return threshold / 100 * abs(baseline_mean)
+
+
+def practical(low: np.ndarray, high: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """Each interval against its smallest effect of interest (equivalence testing, Lakens
+    2017, Soc. Psychol. Personal. Sci. 8: 355): 'beyond' when the 95% interval lies wholly
+    outside +-limit, 'negligible' when wholly inside, else 'unclear'; 'no interval' when
+    there is none."""
+    low, high, limit = (np.asarray(x, dtype=float) for x in (low, high, limit))
+    beyond = (low > limit) | (high < -limit)
+    inside = (low >= -limit) & (high <= limit) & ~beyond
+    out = np.where(beyond, "beyond", np.where(inside, "negligible", "unclear"))
+    return np.where(np.isnan(low) | np.isnan(high), "no interval", out)
+
+
 def applies_to(profile: str, term: str) -> str:
     """The profiles a term's value on ``profile`` holds for: a term of the security choice
     alone depends only on the security option (``west/*``: every profile with security
@@ -287,6 +419,66 @@ def applies_to(profile: str, term: str) -> str:
     return profile
 
 
+COLUMN_CHUNK = 256
+"""Columns of the term matrix turned into float64 at once (bounds the memory)."""
+
+
+def mean_se(values: np.ndarray, clusters: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """Each column's mean, the standard error of that mean and its degrees of freedom:
+    sd / sqrt(n) with n - 1, or with ``clusters`` the cluster-robust (sandwich) error of
+    the mean with k - 1 (k clusters). NaN errors with fewer than two runs or clusters."""
+    n = len(values)
+    mean = values.mean(axis=0, dtype=np.float64)
+    if clusters is None:
+        k = n
+        sd = values.std(axis=0, ddof=1, dtype=np.float64) if n > 1 else np.nan
+        se = sd / np.sqrt(n) * np.ones_like(mean)
+    else:
+        codes, _ = pd.factorize(clusters)
+        k = int(codes.max()) + 1
+        order = np.argsort(codes, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
+        sums = np.add.reduceat(values[order].astype(np.float64), starts, axis=0)
+        sizes = np.diff(np.r_[starts, n])[:, None]
+        spread = ((sums - mean * sizes) ** 2).sum(axis=0)
+        se = np.sqrt(k / (k - 1) * spread) / n if k > 1 else np.full_like(mean, np.nan)
+    return mean, se, np.full_like(mean, max(k - 1, 1))
+
+
+def change_interval(
+    a: np.ndarray,
+    b: np.ndarray,
+    paired: bool,
+    clusters_a: np.ndarray | None = None,
+    clusters_b: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Change of each column's mean from ``b`` to ``a`` and its 95% t-interval (normal
+    theory: the means of many runs; cluster-robust with clusters). Paired: rows of a and
+    b are the same seeds (``clusters_a``: the pairs' clusters); unpaired: the two errors
+    combine, with the smaller degrees of freedom. Computed a chunk of columns at a time."""
+    change = np.empty(a.shape[1])
+    half = np.empty(a.shape[1])
+    for start in range(0, a.shape[1], COLUMN_CHUNK):
+        part = slice(start, start + COLUMN_CHUNK)
+        if paired:
+            diff = a[:, part].astype(np.float64) - b[:, part]
+            mean, se, df = mean_se(diff, clusters_a)
+        else:
+            mean_a, se_a, df_a = mean_se(a[:, part], clusters_a)
+            mean_b, se_b, df_b = mean_se(b[:, part], clusters_b)
+            mean, se, df = mean_a - mean_b, np.hypot(se_a, se_b), np.minimum(df_a, df_b)
+        change[part] = mean
+        half[part] = stats.t.ppf(0.975, df) * se
+    return change, change - half, change + half
+
+
+def _columns(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``values[:, at]``, without a copy when ``at`` is every column in order."""
+    if np.array_equal(at, np.arange(values.shape[1])):
+        return values
+    return values[:, at]
+
+
 def term_drivers(
     label: str,
     terms: pd.DataFrame,
@@ -298,33 +490,35 @@ def term_drivers(
     base_draws: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Change of each term's mean contribution to each state's utility of each profile
-    (``option``), against the baseline, with a bootstrap 95% interval, ranked by its size.
+    (``option``), against the baseline, with a 95% t-interval (``change_interval``: with
+    thousands of columns a bootstrap would dominate the report's time), ranked by size.
 
     The terms of a profile add up to its utility, so the changes of a (state, option)
     add up to the change of that utility (``utility_change``). A term of one dimension has
     the same value on every profile that shares its option in that dimension
     (``applies_to``): those rows are one change and share one ``rank``. ``draws``,
-    ``base_draws``: as in ``effects``.
+    ``base_draws``: as in ``effects`` (cluster-robust errors). ``n_boot`` and ``seed`` are
+    not used (kept for callers' symmetry with ``effects``).
     """
     columns = terms.columns.intersection(base_terms.columns, sort=False)
     pairing = pair_by_seed(terms.index.to_numpy(), base_terms.index.to_numpy())
-    rng = rng_for(seed, "terms", label, baseline)
+    at_a = terms.columns.get_indexer(columns)
+    at_b = base_terms.columns.get_indexer(columns)
     if pairing.paired:
-        a = terms.loc[pairing.seeds, columns].to_numpy(dtype=np.float64)
-        b = base_terms.loc[pairing.seeds, columns].to_numpy(dtype=np.float64)
+        a = _columns(rows_of(terms, pairing.seeds), at_a)
+        b = _columns(rows_of(base_terms, pairing.seeds), at_b)
         pairs = pair_clusters(
             clusters_of(draws, pairing.seeds), clusters_of(base_draws, pairing.seeds)
         )
-        (boot,) = bootstrap_means([a - b], n_boot, rng, pairs)
+        change, low, high = change_interval(a, b, True, pairs)
     else:
-        a = terms[columns].to_numpy(dtype=np.float64)
-        b = base_terms[columns].to_numpy(dtype=np.float64)
-        (boot_a,) = bootstrap_means([a], n_boot, rng, clusters_of(draws, terms.index.to_numpy()))
+        a, b = _columns(terms.to_numpy(), at_a), _columns(base_terms.to_numpy(), at_b)
+        clusters_a = clusters_of(draws, terms.index.to_numpy())
         clusters_b = clusters_of(base_draws, base_terms.index.to_numpy())
-        (boot_b,) = bootstrap_means([b], n_boot, rng, clusters_b)
-        boot = boot_a - boot_b
-    scale = np.maximum(np.abs(a.mean(axis=0)), np.abs(b.mean(axis=0)))
-    low, high = percentile_interval(snap(boot, scale))
+        change, low, high = change_interval(a, b, False, clusters_a, clusters_b)
+    mean_a = a.mean(axis=0, dtype=np.float64)
+    mean_b = b.mean(axis=0, dtype=np.float64)
+    scale = np.maximum(np.abs(mean_a), np.abs(mean_b))
     frame = columns.to_frame(index=False)
     frame.insert(0, "baseline", baseline)
     frame.insert(0, "label", label)
@@ -332,12 +526,12 @@ def term_drivers(
         applies_to(o, t) for o, t in zip(frame["option"], frame["term"], strict=True)
     ]
     frame["family"] = frame["term"].map(TERM_FAMILIES).fillna("")
-    frame["mean_scenario"] = a.mean(axis=0)
-    frame["mean_baseline"] = b.mean(axis=0)
-    frame["change"] = snap(a.mean(axis=0) - b.mean(axis=0), scale)
-    frame["ci_low"] = low
-    frame["ci_high"] = high
-    frame["ci_excludes_zero"] = (low > 0) | (high < 0)
+    frame["mean_scenario"] = mean_a
+    frame["mean_baseline"] = mean_b
+    frame["change"] = snap(change, scale)
+    frame["ci_low"] = snap(low, scale)
+    frame["ci_high"] = snap(high, scale)
+    frame["ci_excludes_zero"] = (frame["ci_low"] > 0) | (frame["ci_high"] < 0)
     frame["utility_change"] = frame.groupby(["state", "option"], sort=False)["change"].transform(
         "sum"
     )
@@ -358,3 +552,142 @@ def term_drivers(
         )
     ]
     return frame.reset_index(drop=True)
+
+
+CONSEQUENCE_TERMS = ("switching",)
+"""Terms that record that a move happened rather than why: the switching cost is paid on
+every profile but the one a state holds, so it changes because the state moved. Shown
+apart, as consequences, never ranked as drivers."""
+
+
+def moves(profiles: pd.DataFrame, label: str, baseline: str) -> pd.DataFrame:
+    """Per state, the two profiles it moves between under ``label`` against ``baseline``,
+    from the runs: the one whose probability of ending the run falls most (``leaves``) and
+    the one whose probability rises most (``joins``), with those changes and ``shift``
+    (the total variation distance: half the sum of |change|, the share of runs that end
+    elsewhere). ``profiles``: the report's profile_probability table."""
+    wide = profiles[profiles["label"].isin([label, baseline])].pivot_table(
+        index=["state", "option"], columns="label", values="probability", sort=False
+    )
+    change = (wide[label] - wide[baseline]).unstack("option")
+    states = list(dict.fromkeys(profiles["state"]))
+    change = change.reindex(index=states)
+    values = change.to_numpy(dtype=float)
+    joins, leaves = np.nanargmax(values, axis=1), np.nanargmin(values, axis=1)
+    rows = np.arange(len(states))
+    return pd.DataFrame(
+        {
+            "state": states,
+            "leaves": change.columns.to_numpy()[leaves],
+            "joins": change.columns.to_numpy()[joins],
+            "leaves_change": values[rows, leaves],
+            "joins_change": values[rows, joins],
+            "shift": np.nansum(np.abs(values), axis=1) / 2,
+        }
+    )
+
+
+def rows_of(frame: pd.DataFrame, seeds: np.ndarray) -> np.ndarray:
+    """The rows of ``frame`` (index: seed) for ``seeds``, as an array; no copy when they
+    are its rows in order."""
+    values = frame.to_numpy()
+    if len(seeds) == len(frame) and np.array_equal(frame.index.to_numpy(), seeds):
+        return values
+    return values[frame.index.get_indexer(pd.Index(seeds))]
+
+
+def margin_drivers(
+    label: str,
+    terms: pd.DataFrame,
+    baseline: str,
+    base_terms: pd.DataFrame,
+    moved: pd.DataFrame,
+    pool: ResamplePool,
+    draws: pd.Series | None = None,
+    base_draws: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Why each state moves: the change (scenario minus baseline) of the margin of the
+    profile it joins over the one it leaves (``moves``), term by term, with bootstrap 95%
+    intervals (paired by seed when possible; ``pool``: shared resamples).
+
+    A margin is U(joins) - U(leaves) averaged over a run (utility units); choices follow
+    such margins (logit: the odds of two profiles are exp(rationality x margin)). Per
+    state the rows are each term (``role`` cause, or consequence for
+    ``CONSEQUENCE_TERMS``), ranked by |change| among the causes, then 'all causes' and
+    'whole margin' (role total). States are ranked by ``shift``; a state that does not
+    move (shift 0) is left out.
+    """
+    moved = moved[moved["shift"] > 0].sort_values("shift", ascending=False, kind="stable")
+    columns = terms.columns.intersection(base_terms.columns, sort=False)
+    found = columns.to_frame(index=False)
+    names = list(dict.fromkeys(found["term"]))
+    keys: list[tuple[str, str, str]] = []
+    parts_a: list[np.ndarray] = []
+    parts_b: list[np.ndarray] = []
+    pairing = pair_by_seed(terms.index.to_numpy(), base_terms.index.to_numpy())
+    if pairing.paired:
+        matrix_a, matrix_b = rows_of(terms, pairing.seeds), rows_of(base_terms, pairing.seeds)
+    else:
+        matrix_a, matrix_b = terms.to_numpy(), base_terms.to_numpy()
+    for state, leaves, joins in zip(moved["state"], moved["leaves"], moved["joins"], strict=True):
+        joined = pd.MultiIndex.from_tuples([(state, joins, t) for t in names])
+        left = pd.MultiIndex.from_tuples([(state, leaves, t) for t in names])
+        to, away = terms.columns.get_indexer(joined), terms.columns.get_indexer(left)
+        to_b = base_terms.columns.get_indexer(joined)
+        away_b = base_terms.columns.get_indexer(left)
+        if min(to.min(), away.min(), to_b.min(), away_b.min()) < 0:
+            continue
+        margin_a = matrix_a[:, to].astype(np.float64) - matrix_a[:, away]
+        margin_b = matrix_b[:, to_b].astype(np.float64) - matrix_b[:, away_b]
+        cause = np.array([t not in CONSEQUENCE_TERMS for t in names])
+        for part, margin in ((parts_a, margin_a), (parts_b, margin_b)):
+            part.append(np.column_stack([margin, margin[:, cause].sum(axis=1), margin.sum(axis=1)]))
+        keys += [
+            (state, t, "cause" if c else "consequence") for t, c in zip(names, cause, strict=True)
+        ]
+        keys += [(state, "all causes", "total"), (state, "whole margin", "total")]
+    if not keys:
+        return pd.DataFrame(columns=MARGIN_COLUMNS)
+    a, b = np.hstack(parts_a), np.hstack(parts_b)
+    mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
+    scale = np.maximum(np.abs(mean_a), np.abs(mean_b))
+    change = snap(mean_a - mean_b, scale)
+    low = high = np.full(len(keys), np.nan)
+    if pairing.note != NO_INTERVAL:
+        if pairing.paired:
+            pairs = pair_clusters(
+                clusters_of(draws, pairing.seeds), clusters_of(base_draws, pairing.seeds)
+            )
+            (boot,) = pool.means(pairing.seeds, [a - b], pairs)
+        else:
+            seeds_a, seeds_b = terms.index.to_numpy(), base_terms.index.to_numpy()
+            (boot_a,) = pool.means(seeds_a, [a], clusters_of(draws, seeds_a))
+            (boot_b,) = pool.means(seeds_b, [b], clusters_of(base_draws, seeds_b))
+            boot = boot_a - boot_b
+        low, high = percentile_interval(snap(boot, scale))
+    frame = pd.DataFrame(keys, columns=["state", "term", "role"])
+    frame = frame.merge(moved, on="state", how="left", sort=False)
+    frame.insert(0, "baseline", baseline)
+    frame.insert(0, "label", label)
+    frame["margin_baseline"] = mean_b
+    frame["margin_scenario"] = mean_a
+    frame["change"] = change
+    frame["ci_low"], frame["ci_high"] = low, high
+    frame["ci_excludes_zero"] = (frame["ci_low"] > 0) | (frame["ci_high"] < 0)
+    frame["paired"] = pairing.paired
+    size = np.where(frame["role"] == "cause", frame["change"].abs(), -1.0)
+    frame["rank"] = (
+        pd.Series(size).groupby(frame["state"], sort=False).rank(ascending=False, method="first")
+    ).where(frame["role"] == "cause")
+    order = frame.assign(
+        state_order=pd.factorize(frame["state"])[0],
+        within=frame["rank"].fillna(1e9) + np.where(frame["role"] == "total", 1e9, 0),
+    ).sort_values(["state_order", "within"], kind="stable")
+    return order.drop(columns=["state_order", "within"]).reset_index(drop=True)
+
+
+MARGIN_COLUMNS = [
+    "label", "baseline", "state", "term", "role", "leaves", "joins", "leaves_change",
+    "joins_change", "shift", "margin_baseline", "margin_scenario", "change", "ci_low",
+    "ci_high", "ci_excludes_zero", "paired", "rank",
+]  # fmt: skip

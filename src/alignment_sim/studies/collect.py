@@ -1,47 +1,241 @@
-"""``alignment-sim-collect``: one tidy Parquet dataset from a sweep or design folder.
+"""``alignment-sim-collect``: one tidy Parquet dataset from a sweep or design folder, or
+one DuckDB database over every study under a folder.
 
-One row per run with every parameter and outcome as columns, streamed job by job (and
-part by part) into a ``pyarrow.parquet.ParquetWriter``, so the whole study is never in
-memory. The per-tick data stay per job (``ticks.parquet``); ``--ticks`` streams them
-into a second file too. Jobs of worlds with different poles (and so different share
-columns, ``share_<label>``, ``final_<state>``...) are collected together: a column a job
-lacks is a null in its rows. The result is plain Parquet, so DuckDB,
-pandas or polars read it directly, e.g. ``duckdb -c "select scenario, avg(switches) from
-'runs.parquet' group by 1"``.
+One row per run with its outcomes and the job's swept parameters as columns (typed:
+``replications`` is an integer, ``weights.trade`` a float), streamed job by job (and part
+by part) into a ``pyarrow.parquet.ParquetWriter``, so the whole study is never in memory.
+The per-tick data stay per job (``ticks.parquet``); ``--ticks`` streams them into a second
+file too. Jobs of worlds with different poles (and so different share columns,
+``share_<label>``, ``final_<state>``...) are collected together: a column a job lacks is a
+null in its rows. Every column carries its unit and meaning as Parquet field metadata
+(``data_dictionary``; ``--dictionary FILE.csv`` writes them as a table), and the file
+carries a merged manifest (``outputs.files.read_manifest``): what every source job's
+manifest shares, and per job (by its ``job`` column value) what differs.
+
+``--duckdb FILE`` instead builds one DuckDB database over every finished job under the
+folder (``results/``): a ``studies`` table (one row per job: id, study, kind, config
+digest, created, git revision, scenario, parameters, the manifest as JSON), ``runs`` and
+``ticks`` (study jobs) and ``design_runs`` (design jobs), each keyed by ``study_id``, and
+``dictionary``; so a question across studies is one query.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import os
+import re
+import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from alignment_sim import paths
+from alignment_sim.errors import ConfigError
 from alignment_sim.outputs.files import (
+    Jobs,
     JobStatus,
     atomic_write,
     find_jobs,
     job_manifest,
     os_error_text,
 )
+from alignment_sim.outputs.provenance import git_revision, package_version
+from alignment_sim.studies.outcomes import OUTCOMES
 
 PROG = "alignment-sim-collect"
 TABLES = ("runs", "ticks")
+MANIFEST_KEY = b"alignment_sim"
+"""The schema-metadata key of a manifest (``outputs.files.write_parquet``)."""
+
+OUTCOME_UNITS: dict[str, str] = {
+    "final_share_<label>": "share of states, 0-1",
+    "mean_share_<label>": "share of states, 0-1",
+    "final_share_security_<option>": "share of states, 0-1",
+    "mean_share_security_<option>": "share of states, 0-1",
+    "final_share_economy_<option>": "share of states, 0-1",
+    "mean_share_economy_<option>": "share of states, 0-1",
+    "switches": "count of state-ticks",
+    "label_switches": "count of state-ticks",
+    "security_switches": "count of state-ticks",
+    "economy_switches": "count of state-ticks",
+    "time_to_stability": "tick (0..T)",
+    "states_switched": "count of states",
+    "final_<state>": "category: a profile '<security>/<economy>'",
+    "final_label_<state>": "category: a record label",
+}
+"""The unit of each outcome column of ``studies.outcomes.OUTCOMES`` (same patterns)."""
+OTHER_COLUMNS: dict[str, tuple[str, str]] = {
+    "seed": ("integer", "the run's seed; with the configuration it fixes the run"),
+    "point": ("integer", "a design's point (a row of design.parquet); its runs share seeds"),
+    "tick": ("tick (0..T)", "the tick; 0 is the start, tick t ends t * tick_months months in"),
+    "year": ("calendar year", "the calendar year the tick falls in"),
+    "share_security_<option>": (
+        "share of states, 0-1",
+        "share of states in the security option <option> at this tick",
+    ),
+    "share_economy_<option>": (
+        "share of states, 0-1",
+        "share of states in the economic option <option> at this tick",
+    ),
+    "share_<label>": (
+        "share of states, 0-1",
+        "share of states whose profile has the record label <label> at this tick",
+    ),
+    "job": ("text", "the job's folder, relative to the collected folder (its manifest's key)"),
+    "study_id": ("text", "the job's folder, relative to the root (studies.id)"),
+}
+"""Columns besides the outcomes and parameters: the ``runs``/``ticks`` keys and shares."""
 
 
 class CollectError(Exception):
     """Bad input to ``alignment-sim-collect``; the command prints it as one line."""
 
 
+def _pattern(template: str) -> re.Pattern[str]:
+    """A column pattern such as ``final_share_<label>`` as a regular expression."""
+    return re.compile(re.sub(r"<\w+>", ".+", re.escape(template)) + "$")
+
+
+DEFINITIONS: list[tuple[re.Pattern[str], str, str]] = sorted(
+    [(_pattern(k), OUTCOME_UNITS[k], meaning) for k, meaning in OUTCOMES.items()]
+    + [(_pattern(k), unit, meaning) for k, (unit, meaning) in OTHER_COLUMNS.items()],
+    key=lambda row: -len(row[0].pattern.split(".+")[0]),
+)
+"""Every column pattern with its unit and meaning, the most specific prefix first."""
+
+
+def describe(column: str) -> tuple[str, str]:
+    """A column's (unit, meaning) by its pattern: an outcome, a key or a share; ("", "")
+    when it is none of these."""
+    for pattern, unit, meaning in DEFINITIONS:
+        if pattern.match(column):
+            return unit, meaning
+    return "", ""
+
+
+PRESET_GROUPS = ("region", "scenario", "decision", "experiment", "fit")
+"""Parameters that name a preset (or a fitted set) rather than a value."""
+
+
+def describe_parameter(name: str) -> tuple[str, str]:
+    """A job parameter's (unit, meaning): a preset's name, or a config path's domain."""
+    if name in PRESET_GROUPS:
+        return "preset name", f"the job's {name} preset (its override)"
+    try:
+        allowed = paths.domain(name)
+    except ConfigError:
+        return "as given", f"the job's parameter {name} (its override)"
+    unit = allowed.what if allowed is not None else "as in the configuration"
+    return unit, f"the job's value of the configuration parameter {name}"
+
+
+STATE_AT_TICK = ("category: a profile '<security>/<economy>'", "the state's profile at this tick")
+"""A ``ticks`` column named after a state (``replications.tick_table``)."""
+
+
+def with_descriptions(schema: pa.Schema, parameters: set[str], table: str) -> pa.Schema:
+    """``schema`` with each field's unit and meaning as field metadata (``table``: runs
+    or ticks, whose other columns are states)."""
+    fields = []
+    for column in schema:
+        unit, meaning = describe(column.name)
+        if column.name in parameters:
+            unit, meaning = describe_parameter(column.name)
+        elif table == "ticks" and not meaning:
+            unit, meaning = STATE_AT_TICK
+        fields.append(column.with_metadata({"unit": unit, "meaning": meaning}))
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+def data_dictionary(schema: pa.Schema, table: str = "runs") -> pd.DataFrame:
+    """The data dictionary of a collected table: table, column, type, unit, meaning."""
+    rows = []
+    for column in schema:
+        meta = column.metadata or {}
+        rows.append(
+            {
+                "table": table,
+                "column": column.name,
+                "type": str(column.type),
+                "unit": meta.get(b"unit", b"").decode(),
+                "meaning": meta.get(b"meaning", b"").decode(),
+            }
+        )
+    return pd.DataFrame(rows, columns=["table", "column", "type", "unit", "meaning"])
+
+
+def typed(text: str) -> bool | int | float | str:
+    """An override's value as it would be read: true/false, an integer, a number or text."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parameter_type(values: list[str]) -> pa.DataType:
+    """The one Arrow type for a parameter's values across jobs (text when they differ)."""
+    kinds = {type(typed(v)) for v in values}
+    if kinds == {bool}:
+        return pa.bool_()
+    if kinds == {int}:
+        return pa.int64()
+    if kinds <= {int, float}:
+        return pa.float64()
+    return pa.string()
+
+
 def job_parameters(folder: Path) -> dict[str, str]:
     """The parameters a finished job's manifest records, as text."""
     raw = job_manifest(folder).get("parameters") or {}
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def _value(text: str | None, kind: pa.DataType) -> Any:
+    if text is None or pa.types.is_string(kind):
+        return text
+    value = typed(text)
+    return float(value) if pa.types.is_floating(kind) else value
+
+
+def job_id(root: Path, folder: Path) -> str:
+    """A job's id: its folder relative to the collected root (the folder's name when the
+    root is the job)."""
+    return str(folder.relative_to(root)) if folder != root else folder.name
+
+
+def merged_manifest(root: Path, jobs: list[Path]) -> dict[str, Any]:
+    """One manifest for a collected file: what every job's manifest shares (top-level
+    keys with equal values: version, git revision, libraries...), then ``jobs``: per job
+    id, its other keys; and ``collected``: when, by which version, from where."""
+    manifests = {job_id(root, f): job_manifest(f) for f in jobs}
+    first = next(iter(manifests.values()))
+    shared = {
+        k: v for k, v in first.items() if all(k in m and m[k] == v for m in manifests.values())
+    }
+    return {
+        **shared,
+        "collected": {
+            "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "version": package_version(),
+            "git_revision": git_revision(),
+            "source": str(root),
+        },
+        "jobs": {
+            name: {k: v for k, v in m.items() if k not in shared} for name, m in manifests.items()
+        },
+    }
 
 
 def _sources(folder: Path, name: str) -> list[Path]:
@@ -99,19 +293,33 @@ def _short(exc: BaseException) -> str:
 
 
 def _plan(root: Path, jobs: list[Path], name: str) -> tuple[pa.Schema, list[str]]:
-    """The output schema (the tables' columns, then job parameters, then ``job``)."""
+    """The output schema (the tables' columns, then job parameters, typed, then ``job``),
+    with each field's unit and meaning and the merged manifest."""
     schemas = [(path, _schema_of(path)) for folder in jobs for path in _sources(folder, name)]
     if not schemas:
         raise CollectError(f"no {name} table in the finished jobs under {root}.")
     data = _unified(schemas)
-    keys = sorted({k for folder in jobs for k in job_parameters(folder)} - set(data.names))
+    given = [job_parameters(folder) for folder in jobs]
+    types = {
+        k: parameter_type([p[k] for p in given if k in p]) for k in {k for p in given for k in p}
+    }
+    keys = sorted(set(types) - set(data.names))
     if "job" in data.names:
         raise CollectError(f"the {name} tables already have a column 'job'.")
-    extra = [pa.field(k, pa.string()) for k in keys] + [pa.field("job", pa.string())]
-    return pa.schema([*data, *extra]), keys
+    columns = [  # parameters a job wrote as text into its own table get their type too
+        f.with_type(types[f.name]) if f.name in types and _is_text(f.type) else f for f in data
+    ]
+    extra = [pa.field(k, types[k]) for k in keys] + [pa.field("job", pa.string())]
+    manifest = json.dumps(merged_manifest(root, jobs), default=str).encode()
+    schema = pa.schema([*columns, *extra], metadata={MANIFEST_KEY: manifest})
+    return with_descriptions(schema, set(types), name), keys
 
 
-def _conformed(table: pa.Table, schema: pa.Schema, constants: dict[str, str | None]) -> pa.Table:
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _conformed(table: pa.Table, schema: pa.Schema, constants: dict[str, Any]) -> pa.Table:
     """``table`` with the columns of ``schema``: its own (cast), the job's constants, and
     nulls for the columns it lacks (an option of another world)."""
     columns = []
@@ -131,8 +339,8 @@ def _write(root: Path, jobs: list[Path], name: str, handle: Any) -> int:
     with pq.ParquetWriter(handle, schema) as writer:
         for folder in jobs:
             parameters = job_parameters(folder)
-            constants: dict[str, str | None] = {k: parameters.get(k) for k in keys}
-            constants["job"] = str(folder.relative_to(root)) if folder != root else folder.name
+            constants = {k: _value(parameters.get(k), schema.field(k).type) for k in keys}
+            constants["job"] = job_id(root, folder)
             for path in _sources(folder, name):
                 try:
                     for table in run_tables(path):
@@ -156,6 +364,31 @@ def _check_out(out: Path, jobs: list[Path]) -> None:
         raise CollectError(f"--out {out} is one of the tables being collected.")
 
 
+def finished_jobs(root: Path, skip_corrupt: bool) -> Jobs:
+    """The finished jobs with a runs table under ``root`` (CollectError for a corrupt one
+    unless ``skip_corrupt``, or for none)."""
+    found = find_jobs(root)
+    corrupt = [(f, s) for f, s in found.left_out if s.state == "corrupt"]
+    if corrupt and not skip_corrupt:
+        folder, status = corrupt[0]
+        more = f" (and {len(corrupt) - 1} more)" if len(corrupt) > 1 else ""
+        raise CollectError(
+            f"{folder} looks finished but {status.reason}{more}; re-run it, remove it, or "
+            "pass --skip-corrupt to leave it out."
+        )
+    for folder in [f for f in found.done if not _sources(f, "runs")]:
+        found.done.remove(folder)
+        found.left_out.append(
+            (folder, JobStatus("complete", "no runs table: a single run or another kind of job"))
+        )
+    if not found.done:
+        raise CollectError(
+            f"no finished study under {root} (no folder with a readable manifest.json and "
+            "a runs table)."
+        )
+    return found
+
+
 def collect(
     root: Path,
     out: Path,
@@ -168,23 +401,7 @@ def collect(
     finished job, a corrupt job (unless ``skip_corrupt``), study jobs and designs under one
     root, or an ``out`` that cannot be a file. Returns counts and the jobs left out.
     """
-    found = find_jobs(root)
-    corrupt = [(f, s) for f, s in found.left_out if s.state == "corrupt"]
-    if corrupt and not skip_corrupt:
-        folder, status = corrupt[0]
-        more = f" (and {len(corrupt) - 1} more)" if len(corrupt) > 1 else ""
-        raise CollectError(
-            f"{folder} looks finished but {status.reason}{more}; re-run it, remove it, or "
-            "pass --skip-corrupt to leave it out."
-        )
-    for folder in [f for f in found.done if not _sources(f, "runs")]:
-        found.done.remove(folder)
-        found.left_out.append((folder, JobStatus("complete", "a single run: no runs table")))
-    if not found.done:
-        raise CollectError(
-            f"no finished study under {root} (no folder with a readable manifest.json and "
-            "a runs table)."
-        )
+    found = finished_jobs(root, skip_corrupt)
     designs = [f for f in found.done if _is_design(f)]
     if designs and len(designs) < len(found.done):
         study = next(f for f in found.done if not _is_design(f))
@@ -212,9 +429,150 @@ def collect(
     }
 
 
+DATABASE_TABLES = (
+    ("runs", False, "runs"),
+    ("ticks", False, "ticks"),
+    ("design_runs", True, "runs"),
+)
+"""The database's run tables: (table, from design jobs?, the jobs' table)."""
+
+
+def study_row(root: Path, folder: Path) -> dict[str, Any]:
+    """A job's row of the ``studies`` table, from its manifest."""
+    meta = job_manifest(folder)
+    config: dict[str, Any] = meta["config"] if isinstance(meta.get("config"), dict) else {}
+    scenario: dict[str, Any] = config.get("scenario") or {}
+    created = meta.get("created_utc")
+    try:
+        when = dt.datetime.fromisoformat(str(created)).astimezone(dt.UTC).replace(tzinfo=None)
+    except ValueError:
+        when = None
+    design = _is_design(folder)
+    return {
+        "id": job_id(root, folder),
+        "study": job_id(root, folder if design or folder == root else folder.parent),
+        "kind": "design" if design else "study",
+        "config_digest": meta.get("config_digest"),
+        "created_utc": when,
+        "git_revision": meta.get("git_revision"),
+        "version": meta.get("version"),
+        "scenario": scenario.get("name"),
+        "ticks": config.get("ticks"),
+        "replications": config.get("replications"),
+        "parameters": json.dumps(meta.get("parameters") or {}, default=str),
+        "manifest": json.dumps(meta, default=str),
+    }
+
+
+STUDY_COLUMNS = {
+    "id": ("VARCHAR", "text", "the job's folder relative to the root: runs.study_id"),
+    "study": ("VARCHAR", "text", "the sweep folder of the job (a design is its own study)"),
+    "kind": ("VARCHAR", "text", "study (a sweep job: runs, ticks) or design (design_runs)"),
+    "config_digest": ("VARCHAR", "text", "digest of the job's resolved configuration"),
+    "created_utc": ("TIMESTAMP", "timestamp, UTC", "when the job was run"),
+    "git_revision": ("VARCHAR", "text", "the source revision that ran it (+dirty: uncommitted)"),
+    "version": ("VARCHAR", "text", "alignment-sim's version"),
+    "scenario": ("VARCHAR", "text", "the scenario's name"),
+    "ticks": ("BIGINT", "ticks", "the run length"),
+    "replications": ("BIGINT", "integer", "seeds per job (per point for a design)"),
+    "parameters": ("VARCHAR", "JSON text", "the job's swept parameters, as given"),
+    "manifest": ("VARCHAR", "JSON text", "the job's manifest: resolved config, versions, files"),
+}
+"""The ``studies`` table's columns: SQL type, unit, meaning."""
+
+
+def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[str, Any]:
+    """Write one DuckDB database over every finished job under ``root`` to ``out``
+    (replaced whole, atomically): ``studies``, ``runs``, ``ticks``, ``design_runs`` (each
+    run table keyed by ``study_id``, rows in the jobs' order) and ``dictionary``.
+
+    Raises ``CollectError`` as ``collect`` does, and when duckdb is not installed.
+    """
+    try:
+        import duckdb
+    except ImportError:
+        raise CollectError("--duckdb needs the duckdb package (pip install duckdb).") from None
+    found = finished_jobs(root, skip_corrupt)
+    _check_out(out, found.done)
+    rows = [study_row(root, folder) for folder in found.done]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(f".{out.name[:180]}.{secrets.token_hex(6)}.tmp")
+    counts: dict[str, int] = {}
+    try:
+        with duckdb.connect(str(temporary)) as con:
+            columns = ", ".join(f"{k} {sql}" for k, (sql, _, _) in STUDY_COLUMNS.items())
+            con.execute(f"CREATE TABLE studies ({columns}, PRIMARY KEY (id))")
+            con.executemany(
+                f"INSERT INTO studies VALUES ({', '.join('?' * len(STUDY_COLUMNS))})",
+                [list(row.values()) for row in rows],
+            )
+            dictionary = [
+                ("studies", k, sql, unit, meaning)
+                for k, (sql, unit, meaning) in STUDY_COLUMNS.items()
+            ]
+            for table, from_designs, name in DATABASE_TABLES:
+                files = [
+                    (job_id(root, folder), str(path.resolve()))
+                    for folder in found.done
+                    if _is_design(folder) == from_designs
+                    for path in _sources(folder, name)
+                ]
+                if not files:
+                    continue
+                counts[table] = _load_table(con, table, files)
+                for column, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall():
+                    unit, meaning = describe(column)
+                    if not meaning and table == "ticks":
+                        unit, meaning = STATE_AT_TICK
+                    dictionary.append((table, column, kind, unit, meaning))
+            con.execute(
+                "CREATE TABLE dictionary (tbl VARCHAR, col VARCHAR, type VARCHAR, unit VARCHAR, "
+                "meaning VARCHAR)"
+            )
+            con.executemany("INSERT INTO dictionary VALUES (?, ?, ?, ?, ?)", dictionary)
+        os.replace(temporary, out)
+    except duckdb.Error as exc:
+        raise CollectError(f"the jobs' tables cannot be joined ({_short(exc)}).") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+        temporary.with_name(temporary.name + ".wal").unlink(missing_ok=True)
+    return {"jobs": len(found.done), "tables": counts, "left_out": found.left_out}
+
+
+def _load_table(con: Any, table: str, files: list[tuple[str, str]]) -> int:
+    """Create ``table`` from the Parquet ``files`` (study id, path), keyed by
+    ``study_id``; returns its rows."""
+    con.execute("CREATE TEMP TABLE source_files (study_id VARCHAR, path VARCHAR, part INTEGER)")
+    con.executemany(
+        "INSERT INTO source_files VALUES (?, ?, ?)", [(*f, i) for i, f in enumerate(files)]
+    )
+    con.execute(
+        f"CREATE TABLE {table} AS SELECT s.study_id, t.* EXCLUDE (filename, file_row_number) "
+        "FROM read_parquet(?, union_by_name = true, filename = true, file_row_number = true) t "
+        "JOIN source_files s ON t.filename = s.path ORDER BY s.part, t.file_row_number",
+        [[path for _, path in files]],
+    )
+    con.execute("DROP TABLE source_files")
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def write_dictionary(path: Path, tables: dict[str, Path]) -> None:
+    """The data dictionary of collected Parquet files (table name -> file) as CSV."""
+    frames = [data_dictionary(pq.read_schema(file), table) for table, file in tables.items()]
+    with atomic_write(path, "w") as handle:
+        pd.concat(frames, ignore_index=True).to_csv(handle, index=False)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
-    parser.add_argument("folder", type=Path, help="a sweep, design or run folder")
+    parser = argparse.ArgumentParser(
+        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("folder", type=Path, help="a sweep, design or run folder (or results/)")
     parser.add_argument(
         "--out",
         type=Path,
@@ -225,29 +583,49 @@ def main(argv: list[str] | None = None) -> None:
         "--ticks", type=Path, default=None, help="also stream per-tick rows into this Parquet file"
     )
     parser.add_argument(
+        "--dictionary",
+        type=Path,
+        default=None,
+        help="also write the data dictionary (table, column, type, unit, meaning) as CSV",
+    )
+    parser.add_argument(
+        "--duckdb",
+        type=Path,
+        default=None,
+        help="instead, build one DuckDB file over every finished job under the folder",
+    )
+    parser.add_argument(
         "--skip-corrupt",
         action="store_true",
         help="leave out (and list) jobs whose manifest or tables cannot be read",
     )
     args = parser.parse_args(argv)
     if not args.folder.is_dir():
-        print(
-            f"{PROG}: folder = {str(args.folder)!r}: expected an existing sweep or design folder.",
-            file=sys.stderr,
+        _fail(f"folder = {str(args.folder)!r}: expected an existing sweep or design folder.")
+    if args.duckdb is not None and (args.out or args.ticks or args.dictionary):
+        _fail(
+            "--duckdb writes one database (with its dictionary): give it without --out, "
+            "--ticks or --dictionary."
         )
-        sys.exit(2)
     out = args.out or args.folder / "collected_runs.parquet"
     try:
-        counts = collect(args.folder, out, args.ticks, args.skip_corrupt)
+        if args.duckdb is not None:
+            counts = build_database(args.folder, args.duckdb, args.skip_corrupt)
+            tables = ", ".join(f"{t} ({n} rows)" for t, n in counts["tables"].items())
+            print(f"{PROG}: {counts['jobs']} jobs -> {args.duckdb}: studies, {tables}, dictionary")
+        else:
+            counts = collect(args.folder, out, args.ticks, args.skip_corrupt)
+            print(f"{PROG}: {counts['rows']} runs from {counts['jobs']} jobs -> {out}")
+            if args.ticks is not None:
+                print(f"{PROG}: {counts['tick_rows']} tick rows -> {args.ticks}")
+            if args.dictionary is not None:
+                written = {"runs": out} | ({"ticks": args.ticks} if args.ticks else {})
+                write_dictionary(args.dictionary, written)
+                print(f"{PROG}: data dictionary -> {args.dictionary}")
     except CollectError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        sys.exit(2)
+        _fail(str(exc))
     except OSError as exc:
-        print(f"{PROG}: {os_error_text(exc)} (nothing was written).", file=sys.stderr)
-        sys.exit(1)
-    print(f"{PROG}: {counts['rows']} runs from {counts['jobs']} jobs -> {out}")
-    if args.ticks is not None:
-        print(f"{PROG}: {counts['tick_rows']} tick rows -> {args.ticks}")
+        _fail(f"{os_error_text(exc)} (nothing was written).", 1)
     for folder, status in counts["left_out"]:
         print(f"  not collected: {folder} ({status.state}: {status.reason})")
 

@@ -8,12 +8,18 @@ engine, and writes:
 - ``runs/part-NNNNN.parquet``: one row per run (point, seed, parameters, outcomes), a part
   per chunk, each written atomically, so an interrupted job resumes where it stopped;
 - ``sensitivity.csv`` and ``sensitivity.png``: SALib indices on the chosen outcomes,
-  computed on the per-point means over replicates (Sobol S1/ST, Morris mu*/sigma, delta
+  computed on the per-point means over replicates (Sobol S1/ST, and with
+  ``design.second_order`` the pairwise S2 as rows ``a:b``; Morris mu*/sigma; delta
   and S1 for Latin hypercubes), with confidence intervals; a full grid gets each
   parameter's main effect (the variance of its level means over the total variance, no
   SALib method fits a grid); and the share of the outcome's variance that is replicate
   noise rather than parameter effect;
 - ``manifest.json`` last, listing every file with its size and checksum.
+
+An outcome is a numeric column of the runs (``studies.outcomes.OUTCOMES``) or an
+indicator of a categorical one, ``<column>=<value>`` (``final_label_uzbekistan=hedge``: 1
+when Uzbekistan ends hedging, so its point mean is the probability); every outcome is
+checked before any run.
 """
 
 from __future__ import annotations
@@ -30,7 +36,6 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from alignment_sim.engine.batch import check_memory, execute, run_chunk
-from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import DesignSpec, SimulationConfig
 from alignment_sim.outputs.files import (
@@ -41,6 +46,7 @@ from alignment_sim.outputs.files import (
     write_parquet,
 )
 from alignment_sim.outputs.provenance import manifest
+from alignment_sim.studies import outcomes
 from alignment_sim.studies.points import check_paths, with_point_values
 from alignment_sim.studies.replications import config_digest, outcome_table
 
@@ -49,10 +55,15 @@ MORRIS_LEVELS = 4
 ANALYSES = {
     "grid": "main effects: variance of each parameter's level means over the total variance",
     "lhs": "SALib delta (moment-independent) and S1 (Plischke et al. 2013)",
-    "sobol": "SALib Sobol S1 and ST (Saltelli et al. 2010)",
+    "sobol": "SALib Sobol S1 and ST (Saltelli et al. 2010), and S2 with design.second_order",
     "morris": "SALib Morris elementary effects mu* and sigma (Campolongo et al. 2007)",
 }
 """What each design's sensitivity.csv holds; also in its manifest."""
+
+
+def second_order(spec: DesignSpec) -> bool:
+    """Whether a design estimates Sobol's pairwise S2 (``design.second_order``)."""
+    return spec.method == "sobol" and spec.second_order
 
 
 def problem(spec: DesignSpec) -> dict[str, Any]:
@@ -80,7 +91,9 @@ def sample_points(spec: DesignSpec) -> pd.DataFrame:
     elif spec.method == "sobol":
         from SALib.sample import sobol
 
-        points = sobol.sample(prob, spec.samples, calc_second_order=False, seed=spec.sampler_seed)
+        points = sobol.sample(
+            prob, spec.samples, calc_second_order=second_order(spec), seed=spec.sampler_seed
+        )
     elif spec.method == "morris":
         from SALib.sample import morris
 
@@ -108,7 +121,12 @@ def run_design(config: SimulationConfig, folder: Path, progress: bool = True) ->
     meta = manifest(
         config,
         config.seed,
-        {"config_digest": digest, "design": spec.method, "analysis": ANALYSES[spec.method]},
+        {
+            "config_digest": digest,
+            "design": spec.method,
+            "second_order": second_order(spec),
+            "analysis": ANALYSES[spec.method],
+        },
     )
     write_parquet(folder / "design.parquet", points.rename_axis("point").reset_index(), meta)
     seeds = np.arange(config.seed, config.seed + config.replications)
@@ -118,7 +136,7 @@ def run_design(config: SimulationConfig, folder: Path, progress: bool = True) ->
     parts = folder / "runs"
     parts.mkdir(exist_ok=True)
     for part in parts.glob("part-*.parquet"):
-        if _part_digest(part) != digest:
+        if _part_key(part) != (digest, second_order(spec)):
             part.unlink()  # another configuration's runs, or unreadable: not this study's
     n_chunks = -(-n_runs // chunk)
     todo = [c for c in range(n_chunks) if not (parts / f"part-{c:05d}.parquet").is_file()]
@@ -151,23 +169,35 @@ def run_design(config: SimulationConfig, folder: Path, progress: bool = True) ->
     return folder
 
 
-def _part_digest(part: Path) -> str | None:
-    """The config digest a finished part was written with (None when unreadable)."""
+def _part_key(part: Path) -> tuple[str | None, bool]:
+    """The config digest and sample (second order or not) a finished part was written
+    with ((None, False) when unreadable)."""
     try:
-        return read_manifest(part).get("config_digest")
+        meta = read_manifest(part)
     except (OSError, ValueError, KeyError):  # pyarrow's errors are OSError or ValueError
-        return None
+        return None, False
+    return meta.get("config_digest"), bool(meta.get("second_order", False))
 
 
 def check_outcomes(spec: DesignSpec, inputs: RunInputs, seed: int) -> None:
-    """Refuse outcomes the runs do not produce, before any run (one run names them)."""
+    """Refuse outcomes the runs do not produce, before any run (one run names them): a
+    numeric column, or ``<column>=<value>`` with a categorical column and one of its
+    values (``outcomes.outcome_values``, ``outcomes.categorical_choices``)."""
     table = outcome_table(run_chunk(inputs, np.array([seed]), record="minimal"))
-    numeric = [str(c) for c in table if pd.api.types.is_numeric_dtype(table[c]) and c != "seed"]
-    missing = [o for o in spec.outcomes if o not in numeric]
-    if missing:
-        raise ConfigError(
-            "design.outcomes", missing, f"numeric outcome columns ({', '.join(numeric)})"
+    choices = outcomes.categorical_choices(inputs.world)
+    for outcome in spec.outcomes:
+        outcomes.outcome_values(
+            table.drop(columns="seed", errors="ignore"), str(outcome), "design.outcomes", choices
         )
+
+
+def outcome_columns(spec: DesignSpec, runs: pd.DataFrame) -> pd.DataFrame:
+    """The design's outcomes per run, by name, with ``point`` (``outcomes.outcome_values``:
+    a numeric column as it is, ``<column>=<value>`` as 1.0 where it holds, else 0.0)."""
+    columns: dict[str, Any] = {"point": runs["point"]}
+    for outcome in spec.outcomes:
+        columns[outcome] = outcomes.outcome_values(runs, outcome, "design.outcomes")
+    return pd.DataFrame(columns)
 
 
 def run_points_chunk(
@@ -184,7 +214,8 @@ def run_points_chunk(
 
 def point_means(spec: DesignSpec, runs: pd.DataFrame, n_points: int) -> pd.DataFrame:
     """Each outcome's mean over the replicates of each point, in point order."""
-    return runs.groupby("point")[spec.outcomes].mean().reindex(range(n_points))
+    values = outcome_columns(spec, runs)
+    return values.groupby("point")[spec.outcomes].mean().reindex(range(n_points))
 
 
 def analyse(spec: DesignSpec, points: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
@@ -196,7 +227,7 @@ def analyse(spec: DesignSpec, points: pd.DataFrame, runs: pd.DataFrame) -> pd.Da
     """
     prob = problem(spec)
     means = point_means(spec, runs, len(points))
-    within = runs.groupby("point")[spec.outcomes].var(ddof=1).mean()
+    within = outcome_columns(spec, runs).groupby("point")[spec.outcomes].var(ddof=1).mean()
     per_point = runs.groupby("point").size().mean()
     rows: list[dict[str, Any]] = []
     for outcome in spec.outcomes:
@@ -235,9 +266,11 @@ def _indices(
         from SALib.analyze import sobol
 
         res = sobol.analyze(
-            prob, y, calc_second_order=False, num_resamples=spec.bootstrap, seed=seed
+            prob, y, calc_second_order=second_order(spec), num_resamples=spec.bootstrap, seed=seed
         )
         keys = [("S1", "S1", "S1_conf"), ("ST", "ST", "ST_conf")]
+        if second_order(spec):
+            return [*_rows(prob, res, keys), *_pairs(prob, res)]
     elif spec.method == "morris":
         from SALib.analyze import morris
 
@@ -272,6 +305,13 @@ def _indices(
         keys = [("delta", "delta_raw", "delta_raw_conf"), ("S1", "S1", "S1_conf")]
     else:
         raise ValueError(f"design.method = {spec.method!r}: no analysis")
+    return _rows(prob, res, keys)
+
+
+def _rows(
+    prob: dict[str, Any], res: Any, keys: list[tuple[str, str, str | None]]
+) -> list[dict[str, Any]]:
+    """Each parameter's indices from a SALib result: (index name, key, interval key)."""
     return [
         {
             "parameter": name,
@@ -281,6 +321,21 @@ def _indices(
         }
         for i, name in enumerate(prob["names"])
         for index, value, conf in keys
+    ]
+
+
+def _pairs(prob: dict[str, Any], res: Any) -> list[dict[str, Any]]:
+    """Sobol's second-order indices S2 of each pair of parameters, as rows ``a:b``."""
+    names = prob["names"]
+    return [
+        {
+            "parameter": f"{names[i]}:{names[j]}",
+            "index": "S2",
+            "value": res["S2"][i, j],
+            "conf": res["S2_conf"][i, j],
+        }
+        for i in range(len(names))
+        for j in range(i + 1, len(names))
     ]
 
 
@@ -305,7 +360,8 @@ def main_effects(points: pd.DataFrame, y: np.ndarray) -> list[dict[str, Any]]:
 
 
 def plot_sensitivity(table: pd.DataFrame, path: Path, method: str) -> None:
-    """One panel per outcome: each parameter's indices with their intervals.
+    """One panel per outcome: each parameter's indices with their intervals (pairs'
+    S2 are in the table only).
 
     Drawn with matplotlib's object API (no pyplot, no backend switch).
     """
@@ -315,7 +371,7 @@ def plot_sensitivity(table: pd.DataFrame, path: Path, method: str) -> None:
     fig = Figure(figsize=(4.5 * len(outcomes), 3.8), layout="constrained")
     axes = fig.subplots(1, len(outcomes), squeeze=False)
     for ax, outcome in zip(axes[0], outcomes, strict=True):
-        sub = table[table["outcome"] == outcome]
+        sub = table[(table["outcome"] == outcome) & (table["index"] != "S2")]
         indices = [i for i in dict.fromkeys(sub["index"]) if i != "constant"]
         params = list(dict.fromkeys(sub["parameter"]))
         width = 0.8 / max(len(indices), 1)

@@ -19,11 +19,13 @@ vocabulary of the record, the scores and the patterns) and over each dimension's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from alignment_sim.errors import ConfigError
 
 if TYPE_CHECKING:
     from alignment_sim.model.alignment import OptionSpace
@@ -354,3 +356,65 @@ def world_labels(
         world.space,
         [state.attribute_state for state in region.states],
     )
+
+
+# --- an outcome by name: a numeric column, or NAME=VALUE for a categorical one -----------
+
+
+def categorical_choices(world: World) -> dict[str, tuple[str, ...]]:
+    """The values each categorical outcome of ``run_outcomes`` can take in runs of
+    ``world``: a state's final profile (``final_<state>``) and its record label
+    (``final_label_<state>``)."""
+    choices: dict[str, tuple[str, ...]] = {}
+    for state in world.states:
+        choices[f"final_{state}"] = tuple(world.options)
+        choices[f"final_label_{state}"] = tuple(world.labels)
+    return choices
+
+
+def outcome_values(
+    table: pd.DataFrame,
+    outcome: str,
+    key: str = "outcome",
+    choices: Mapping[str, Sequence[str]] | None = None,
+) -> np.ndarray:
+    """One float64 value per row of an outcome table (columns: outcomes only).
+
+    ``outcome`` is a numeric column's name (its values) or ``NAME=VALUE`` for a categorical
+    column (1.0 where it holds VALUE, else 0.0: its mean over runs is a share of runs).
+    ``choices`` lists each categorical column's possible values (default: those present).
+    Anything else: ConfigError naming ``key``.
+    """
+    name, is_indicator, wanted = outcome.partition("=")
+    if name not in table.columns:
+        raise ConfigError(key, outcome, _outcome_help(table))
+    column = table[name]
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    if numeric and not is_indicator:
+        return column.to_numpy(dtype=np.float64)
+    if numeric:
+        raise ConfigError(key, outcome, f"{name} alone: it is numeric, not categorical")
+    known = choices is not None and name in choices
+    allowed = list(choices[name]) if choices is not None and known else sorted(set(column))
+    if not is_indicator or wanted not in allowed:
+        where = "" if known else " in these runs"
+        raise ConfigError(
+            key,
+            outcome,
+            f"{name}=VALUE, VALUE one of its values{where} ({', '.join(allowed)}): a "
+            "categorical outcome counts the runs in which it holds VALUE",
+        )
+    return (column.to_numpy() == wanted).astype(np.float64)
+
+
+def _outcome_help(table: pd.DataFrame) -> str:
+    numeric = [str(c) for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
+    categorical = [str(c) for c in table.columns if str(c) not in numeric]
+    text = f"an outcome of the runs: a numeric one ({', '.join(numeric)})"
+    if categorical:
+        first = table[categorical[-1]].iloc[0]
+        text += (
+            f" or NAME=VALUE for a categorical one ({', '.join(categorical[:2])} ..., e.g. "
+            f"{categorical[-1]}={first})"
+        )
+    return text

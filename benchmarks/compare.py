@@ -1,0 +1,100 @@
+"""Wall time and peak memory of ``alignment-sim-compare`` on a large sweep.
+
+Builds (once, through the engine and the command line) a sweep of three scenarios x N
+runs, ``alignment-sim -m scenario=baseline,russia_recession,western_conditionality
+replications=N``, 40 ticks, then times ``alignment-sim-compare`` on it in a child process
+(default bootstrap, 2,000 resamples) and reads that child's peak resident set size from
+``resource.getrusage(RUSAGE_CHILDREN)`` in a fresh parent. Prints the compare's progress,
+a summary and, last, a JSON line with ``runs``, ``compare_s`` and ``peak_rss_mib``.
+
+    .venv/bin/python benchmarks/compare.py               # 3 x 20,000 runs; the sweep takes
+                                                         # about 1-2 minutes to build
+    .venv/bin/python benchmarks/compare.py --quick       # 3 x 2,000 runs
+    .venv/bin/python benchmarks/compare.py --keep /tmp/cmp   # build once, time again later
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+SCENARIOS = ("baseline", "russia_recession", "western_conditionality")
+STUDY = "compare_benchmark"
+
+
+def build_sweep(folder: Path, runs: int) -> Path:
+    """The sweep folder of three scenarios x ``runs`` runs (resumed if already built)."""
+    started = time.monotonic()
+    subprocess.run(
+        [
+            str(BIN / "alignment-sim"),
+            "-m",
+            f"scenario={','.join(SCENARIOS)}",
+            f"replications={runs}",
+            f"study={STUDY}",
+            "hydra.launcher.n_jobs=1",
+            "engine.progress=false",
+            "output.quiet=true",
+        ],
+        check=True,
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+    )
+    print(f"sweep of 3 x {runs:,} runs ready in {time.monotonic() - started:.1f} s", flush=True)
+    return folder / "results" / "sweeps" / STUDY
+
+
+def measure(sweep: Path, out: Path) -> tuple[float, float]:
+    """Wall time (s) and peak RSS (MiB) of one compare of ``sweep`` into ``out``."""
+    started = time.monotonic()
+    subprocess.run(
+        [str(BIN / "alignment-sim-compare"), str(sweep), "--out", str(out), "--progress"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    elapsed = time.monotonic() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
+    return elapsed, peak_kib / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20_000, help="runs per scenario")
+    parser.add_argument("--quick", action="store_true", help="2,000 runs per scenario")
+    parser.add_argument("--keep", type=Path, help="build (or reuse) the sweep in this folder")
+    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:  # a fresh parent, so RUSAGE_CHILDREN sees the compare only
+        print(json.dumps(measure(Path(args.one[0]), Path(args.one[1]))))
+        return
+    runs = 2_000 if args.quick else args.runs
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        sweep = build_sweep(folder, runs)
+        out = Path(scratch) / "report"
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", str(sweep), str(out)],
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        elapsed, peak = json.loads(done.stdout.strip().splitlines()[-1])
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"{'runs':>8} {'compare (s)':>12} {'peak RSS (MiB)':>15} {'load avg':>9}")
+    print(f"{3 * runs:>8,} {elapsed:>12.1f} {peak:>15.0f} {load:>9.1f}")
+    print(
+        json.dumps({"runs": 3 * runs, "compare_s": round(elapsed, 2), "peak_rss_mib": round(peak)})
+    )
+
+
+if __name__ == "__main__":
+    main()

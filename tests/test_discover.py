@@ -1,0 +1,210 @@
+"""Scenario discovery: on a toy design whose outcome is high exactly in a known range of one
+parameter, PRIM's box and CART's leaf find that range and feature scoring ranks that
+parameter first; bad input is one line and exit 2; a real design runs end to end."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import qmc
+
+from alignment_sim import default_config
+from alignment_sim.errors import ConfigError
+from alignment_sim.model.params import DesignSpec
+from alignment_sim.studies.design import run_design
+from alignment_sim.studies.discover import (
+    FILES,
+    Target,
+    discover,
+    main,
+    read_design,
+)
+from alignment_sim.studies.outcomes import outcome_values
+
+RANGES = {"weights.trade": (0.0, 2.0), "dynamics.stance": (-1.0, 1.0), "weights.peer": (0.0, 1.0)}
+BOX = (0.8, 1.4)
+"""The toy outcome is high exactly when weights.trade is in this range."""
+SEEDS = (0, 1)
+POINTS = 400
+
+
+def toy_design(folder: Path) -> Path:
+    """A finished design folder as ``run_design`` writes one: 400 Latin-hypercube points,
+    2 seeds each. mean_share_hedge is 0.9 +- 0.05 (by seed) where weights.trade is in BOX,
+    0.1 +- 0.05 elsewhere; Uzbekistan ends hedging exactly there."""
+    unit = qmc.LatinHypercube(d=len(RANGES), seed=1).random(POINTS)
+    lows, highs = np.array(list(RANGES.values())).T
+    points = pd.DataFrame(qmc.scale(unit, lows, highs), columns=list(RANGES))
+    inside = points["weights.trade"].between(*BOX).to_numpy()
+    runs = []
+    for seed in SEEDS:
+        runs.append(
+            points.assign(
+                point=np.arange(POINTS),
+                seed=seed,
+                mean_share_hedge=np.where(inside, 0.9, 0.1) + (0.05 if seed else -0.05),
+                switches=np.full(POINTS, 3 + seed),
+                final_label_uzbekistan=np.where(inside, "hedge", "russia"),
+            )
+        )
+    (folder / "runs").mkdir(parents=True)
+    points.rename_axis("point").reset_index().to_parquet(folder / "design.parquet")
+    pd.concat(runs).to_parquet(folder / "runs" / "part-00000.parquet")
+    (folder / "manifest.json").write_text(json.dumps({"design": "lhs", "config_digest": "toy"}))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return toy_design(tmp_path_factory.mktemp("toy") / "design")
+
+
+def box_limits(boxes: pd.DataFrame, method: str, number: int = 1) -> pd.DataFrame:
+    chosen = boxes[(boxes["method"] == method) & (boxes["box"] == number)]
+    return chosen.set_index("parameter")
+
+
+def gap(toy: Path) -> float:
+    """The largest distance between neighbouring trade values: how close a limit drawn
+    between data points can come to the true edge."""
+    return float(np.diff(np.sort(pd.read_parquet(toy / "design.parquet")["weights.trade"])).max())
+
+
+@pytest.mark.parametrize("outcome", ["mean_share_hedge", "final_label_uzbekistan=hedge"])
+def test_prim_and_cart_find_the_known_range_and_scores_rank_it_first(
+    toy: Path, outcome: str
+) -> None:
+    found = discover(read_design(toy), Target(outcome, "above", 0.5))
+    inside = found.points["weights.trade"].between(*BOX)
+    assert found.points["of_interest"].equals(inside)  # the means are 0.9 and 0.1 (or 1, 0)
+    # CART splits between neighbouring points: its leaf is the range, to within their gap
+    cart = box_limits(found.boxes, "cart")
+    assert cart.loc["weights.trade", "low"] == pytest.approx(BOX[0], abs=gap(toy))
+    assert cart.loc["weights.trade", "high"] == pytest.approx(BOX[1], abs=gap(toy))
+    assert cart["coverage"].iloc[0] == 1.0 and cart["density"].iloc[0] == 1.0
+    assert cart["mass"].iloc[0] == pytest.approx(inside.mean())
+    # PRIM peels 5% of its box's points a step: its box lies inside the range, short of
+    # each edge by less than one step (5% of 30% of the points: 0.03 of trade's range)
+    prim = box_limits(found.boxes, "prim")
+    assert BOX[0] <= prim.loc["weights.trade", "low"] < BOX[0] + 0.03
+    assert BOX[1] - 0.03 < prim.loc["weights.trade", "high"] <= BOX[1]
+    assert prim["density"].iloc[0] == 1.0 and prim["coverage"].iloc[0] > 0.9
+    for box in (prim, cart):
+        assert box.loc["weights.trade", "restricted"]
+        assert not box.loc[["dynamics.stance", "weights.peer"], "restricted"].any()
+    assert found.trajectory["box"].unique().tolist() == [1]  # one range: one PRIM box
+    assert found.scores["parameter"].iloc[0] == "weights.trade"
+    first, second = found.scores["score_interest"].iloc[:2]
+    assert first > 2 * second  # the noise parameters share what chance gives them
+    assert found.scores["score_interest"].sum() == pytest.approx(1.0)
+
+
+def test_below_the_two_sides_of_the_range(toy: Path) -> None:
+    """Below 0.5 the cases of interest (70% of the points) lie on both sides of the range:
+    CART finds both; PRIM, which only peels from the edges and never lowers the density
+    on the way, finds no box of density 0.8 and says so."""
+    found = discover(read_design(toy), Target("mean_share_hedge", "below", 0.5))
+    below, above = box_limits(found.boxes, "cart", 1), box_limits(found.boxes, "cart", 2)
+    sides = sorted([below.loc["weights.trade"], above.loc["weights.trade"]], key=lambda b: b["low"])
+    assert sides[0]["high"] == pytest.approx(BOX[0], abs=gap(toy))
+    assert sides[1]["low"] == pytest.approx(BOX[1], abs=gap(toy))
+    assert below["coverage"].iloc[0] + above["coverage"].iloc[0] == pytest.approx(1.0)
+    assert found.trajectory.empty and "PRIM found no box of density >= 0.8" in found.summary()
+    assert found.scores["parameter"].iloc[0] == "weights.trade"
+
+
+def test_command_writes_every_file(toy: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "discovery"
+    main([str(toy), "--outcome", "mean_share_hedge", "--above", "0.5", "--out", str(out)])
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    boxes = pd.read_csv(out / "boxes.csv")
+    assert set(boxes["method"]) == {"prim", "cart"}
+    assert {"low", "high", "coverage", "density", "mass"} <= set(boxes.columns)
+    assert pd.read_csv(out / "feature_scores.csv")["parameter"].iloc[0] == "weights.trade"
+    page = (out / "discovery.html").read_text()
+    assert "coverage-density trade-off" in page and page.count("data:image/png;base64,") >= 3
+    assert "http://" not in page and "https://" not in page  # self-contained
+    printed = capsys.readouterr().out
+    assert "mean over each point's 2 runs" in printed
+    limits = r"0\.8\d* <= weights\.trade <= 1\.[34]\d*\n"  # the range, nothing else
+    assert re.search(r"CART box 1 \(coverage 1\.00, density 1\.00\): " + limits, printed)
+    assert re.search(r"PRIM box 1 \(coverage 0\.9\d, density 1\.00\): " + limits, printed)
+    # again into the same folder: an earlier discovery is replaced
+    again = ["--outcome", "final_label_uzbekistan=russia", "--above", "0.5", "--out", str(out)]
+    main([str(toy), *again])
+    assert json.loads((out / "discovery.json").read_text())["outcome"] == again[1]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        (
+            ["--outcome", "nonsense", "--above", "0.5"],
+            "--outcome = 'nonsense': expected an outcome",
+        ),
+        (["--outcome", "final_label_uzbekistan", "--above", "0.5"], "final_label_uzbekistan=VALUE"),
+        (["--outcome", "final_label_uzbekistan=west", "--above", "0.5"], "(hedge, russia)"),
+        (["--outcome", "mean_share_hedge", "--above", "0.95"], "It selects no point"),
+        (["--outcome", "mean_share_hedge", "--below", "0.95"], "It selects every point"),
+        (["--outcome", "mean_share_hedge", "--above", "0.5", "--density", "0"], "--density"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    toy: Path, tmp_path: Path, capsys, arguments: list[str], says: str
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main([str(toy), *arguments, "--out", str(tmp_path / "out")])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_that_is_no_finished_design_is_refused(toy: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no design\\.parquet"):
+        read_design(tmp_path)
+    unfinished = toy_design(tmp_path / "unfinished")
+    (unfinished / "manifest.json").unlink()
+    with pytest.raises(ConfigError, match="unfinished"):
+        read_design(unfinished)
+
+
+def test_outcome_values_numeric_or_indicator() -> None:
+    table = pd.DataFrame({"switches": [1, 4], "final_label_a": ["hedge", "west"]})
+    assert outcome_values(table, "switches").tolist() == [1.0, 4.0]
+    assert outcome_values(table, "final_label_a=west").tolist() == [0.0, 1.0]
+    labels = {"final_label_a": ("russia", "west", "hedge")}
+    assert outcome_values(table, "final_label_a=russia", choices=labels).tolist() == [0.0, 0.0]
+    with pytest.raises(ConfigError, match="it is numeric"):
+        outcome_values(table, "switches=4")
+
+
+def test_a_real_design_end_to_end(tmp_path: Path, capsys) -> None:
+    """A grid design through the engine (16 points x 3 seeds), then discovery on it."""
+    spec = DesignSpec(
+        method="grid",
+        parameters={"weights.protection": [0.5, 3.0], "dynamics.stance": [-1.0, 1.0]},
+        levels=4,
+        outcomes=["mean_share_hedge"],
+    )
+    config = default_config(ticks=20, replications=3, design=spec)
+    folder = run_design(config, tmp_path / "design", progress=False)
+    design = read_design(folder)
+    means = design.runs.groupby("point")["mean_share_hedge"].mean()
+    threshold = float(means.median())
+    out = tmp_path / "discovery"
+    main(
+        [str(folder), "--outcome", "mean_share_hedge", "--above", str(threshold), "--out", str(out)]
+    )
+    points = pd.read_csv(out / "points.csv")
+    assert len(points) == 16
+    np.testing.assert_allclose(points["mean"], means.to_numpy())
+    assert points["of_interest"].tolist() == (means > threshold).tolist()
+    scores = pd.read_csv(out / "feature_scores.csv")
+    assert sorted(scores["parameter"]) == ["dynamics.stance", "weights.protection"]
+    assert "mean over each point's 3 runs" in capsys.readouterr().out
