@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from alignment_sim.estimation.fitted import FittedSet, available
-from alignment_sim.estimation.jobs import fit_config, load_histories, record_path, sha256
+from alignment_sim.estimation.jobs import fit_config, load_histories, record_path
+from alignment_sim.outputs.files import sha256
 from alignment_sim.presets import default_config
 
 PACKAGED = "post_soviet_1991_2010"

@@ -325,20 +325,9 @@ def with_fitted_set(config: SimulationConfig, overrides: list[str]) -> Simulatio
     the command line sets itself (an explicit override wins over the fit)."""
     if config.fit is None:
         return config
-    from alignment_sim.estimation.fitted import FittedSet
+    from alignment_sim.estimation.fitted import FittedSet, override_paths
 
-    given = [_split(o)[1] for o in overrides]
-    keep = [key for key in given if _is_parameter_path(key)]
-    return FittedSet.load(config.fit).apply(config, keep=keep)
-
-
-def _is_parameter_path(key: str) -> bool:
-    from alignment_sim.paths import domain
-
-    try:
-        return domain(key) is not None
-    except ConfigError:
-        return False
+    return FittedSet.load(config.fit).apply(config, keep=override_paths(config, overrides))
 
 
 def _record(folder: Path, exc: BaseException, overrides: list[str], trace: str = "") -> None:

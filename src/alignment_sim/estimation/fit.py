@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -61,7 +61,7 @@ class FitResult:
     converged: bool
     message: str
     level: float
-    extra: dict[str, Any] = field(default_factory=dict)
+    likelihood: ConditionalLikelihood
 
     @property
     def names(self) -> list[str]:
@@ -176,6 +176,7 @@ def fit(
     log_posterior = float(posterior(mode)[0])
     log_likelihood = float(likelihood.log_likelihood(to_values(parameters, mode))[0])
     return FitResult(
+        likelihood=likelihood,
         parameters=parameters,
         mode=mode,
         covariance=covariance,

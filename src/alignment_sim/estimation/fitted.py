@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,6 +181,21 @@ def locate_fitted(name_or_path: str | Path) -> Path:
         f"a packaged fitted set ({', '.join(available()) or 'none'}), a fitted.yaml file "
         "or a fit's run folder",
     )
+
+
+def override_paths(config: SimulationConfig, overrides: Iterable[str]) -> list[str]:
+    """The parameter paths that overrides (``dynamics.switching_cost=3``, ``+x=1``, or a
+    bare key) set, canonical: what stays at its given value over a fit. Keys that are not
+    a numeric parameter (a group, a setting) are skipped."""
+    out = []
+    for item in overrides:
+        key = str(item).lstrip("+~").partition("=")[0]
+        try:
+            if paths.domain(key) is not None:
+                out.append(canonical(config, key))
+        except ConfigError:
+            continue
+    return out
 
 
 def canonical(config: SimulationConfig, path: str) -> str:

@@ -42,7 +42,7 @@ from alignment_sim import paths
 from alignment_sim.engine.batch import check_memory, execute, run_chunk
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fit import Progress
-from alignment_sim.estimation.fitted import FittedSet, canonical
+from alignment_sim.estimation.fitted import FittedSet, canonical, override_paths
 from alignment_sim.estimation.jobs import record_path
 from alignment_sim.model.calendar import RECORD_LAST_YEAR, record_labels
 from alignment_sim.model.inputs import RunInputs
@@ -94,7 +94,7 @@ def run_forecast(
     origin = check_origin(config)
     fitted = FittedSet.load(config.fit) if config.fit is not None else None
     if held is None:
-        held = explicit_paths(config, extra.get("overrides", []))
+        held = override_paths(config, extra.get("overrides", []))
     draws = draw_table(config, fitted, held)
     values = (  # without a fit, nothing varies per run
         {str(c): draws[c].to_numpy() for c in draws.columns if c != "draw"} if fitted else {}
@@ -167,19 +167,6 @@ def last_year(config: SimulationConfig) -> int:
     """The last calendar year the run covers."""
     years, _ = outcomes.year_end_ticks(config.region.year, config.region.tick_months, config.ticks)
     return int(years[-1]) if len(years) else config.region.year
-
-
-def explicit_paths(config: SimulationConfig, overrides: Sequence[str]) -> list[str]:
-    """The parameter paths an override sets (``dynamics.switching_cost=3``), canonical."""
-    out = []
-    for item in overrides:
-        key, equals, _ = str(item).lstrip("+~").partition("=")
-        try:
-            if equals and paths.domain(key) is not None:
-                out.append(canonical(config, key))
-        except ConfigError:
-            continue  # not a parameter path (a group, a setting): nothing to hold
-    return out
 
 
 def draw_table(

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ from alignment_sim.estimation.histories import Histories, read_histories
 from alignment_sim.estimation.likelihood import ConditionalLikelihood
 from alignment_sim.estimation.parameters import free_parameters, to_values
 from alignment_sim.model.params import SimulationConfig
-from alignment_sim.outputs.files import atomic_write_bytes, finish_job, write_json
+from alignment_sim.outputs.files import atomic_write_bytes, finish_job, sha256, write_json
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.report.record import LABELS, PACKAGED_RECORD, Record, fit_sticky
 
@@ -76,13 +75,7 @@ def fit_config(
     spec = config.estimation
     parameters = free_parameters(config, list(spec.parameters), spec.prior_sd, dict(spec.priors))
     likelihood = ConditionalLikelihood.build(config, histories)
-    result = fit(likelihood, parameters, level=spec.level, progress=progress)
-    result.extra["likelihood"] = likelihood
-    return result
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return fit(likelihood, parameters, level=spec.level, progress=progress)
 
 
 def sticky_log_likelihood(histories: Histories, labels: tuple[str, ...]) -> float:
@@ -119,12 +112,6 @@ def run_fit(
     return result
 
 
-def fitted_set(
-    config: SimulationConfig, result: FitResult, name: str, provenance: dict[str, Any]
-) -> FittedSet:
-    return FittedSet(name, result.parameters, result.mode, result.covariance, provenance)
-
-
 def write_fit(
     config: SimulationConfig,
     histories: Histories,
@@ -150,7 +137,7 @@ def write_fit(
         "n_observations": result.n_observations,
     }
     name = f"{config.region.name or 'fit'}_{first}_{last}"
-    fitted = fitted_set(config, result, name, provenance)
+    fitted = FittedSet(name, result.parameters, result.mode, result.covariance, provenance)
     labels = config.region.option_space.labels
     intervals = result.intervals()
     payload = {
@@ -204,7 +191,7 @@ def contributions_frame(
 ) -> pd.DataFrame:
     """One row per history, scored state-year: the log-likelihood at the defaults and at
     the mode, and the labels at the start and end of the year."""
-    likelihood: ConditionalLikelihood = result.extra["likelihood"]
+    likelihood = result.likelihood
     centre = np.array([p.prior_mean for p in result.parameters])
     points = to_values(result.parameters, np.vstack([centre, result.mode]))
     contrib = likelihood.contributions(points)  # (2, H, Y - 1, N)

@@ -45,14 +45,19 @@ from alignment_sim.estimation.jobs import (
     fit_config,
     load_histories,
     record_path,
-    sha256,
     write_fit,
 )
 from alignment_sim.estimation.likelihood import ConditionalLikelihood
 from alignment_sim.estimation.parameters import FreeParameter, free_parameters, to_values
 from alignment_sim.model.calendar import RECORD_LAST_YEAR
 from alignment_sim.model.params import SimulationConfig
-from alignment_sim.outputs.files import MANIFEST, atomic_write_bytes, finish_job, write_json
+from alignment_sim.outputs.files import (
+    MANIFEST,
+    atomic_write_bytes,
+    finish_job,
+    sha256,
+    write_json,
+)
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.report.record import LABELS, Record, fit_sticky
 from alignment_sim.report.score import (

@@ -73,25 +73,6 @@ ECONOMIC_TERMS: tuple[str, ...] = (
     "switching",
 )
 """The terms of the economic choice, in the order they are added."""
-TERMS: tuple[str, ...] = (
-    "protection",
-    "coercion",
-    "stance",
-    "grievance",
-    "regime_security",
-    "soft_power",
-    "trade",
-    "inducements",
-    "remittances",
-    "transit",
-    "economic_coercion",
-    "conditionality",
-    "autonomy",
-    "peer",
-    "switching",
-)
-"""Every term once, as recorded on the profile axis (a term of both dimensions adds its
-two parts)."""
 TERM_FAMILIES: dict[str, str] = {
     "protection": "security",
     "coercion": "security",
@@ -109,6 +90,9 @@ TERM_FAMILIES: dict[str, str] = {
     "peer": "dynamics",
     "switching": "dynamics",
 }
+TERMS: tuple[str, ...] = tuple(TERM_FAMILIES)
+"""Every term once, as recorded on the profile axis (a term of both dimensions adds its
+two parts)."""
 REALIST_TERMS: tuple[str, ...] = ("protection", "coercion", "stance", "grievance", "switching")
 """What the realist rules (balancing, bandwagoning) weigh in the security choice."""
 EPS = 1e-12

@@ -9,6 +9,7 @@ temporary name. A job folder is finished when its ``manifest.json`` (written las
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -103,6 +104,16 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def timestamped_folder(kind: str) -> Path:
+    """``results/<kind>/<time>/`` (a command's default output folder), with a suffix
+    ``_2``, ``_3``... if that folder exists."""
+    stamp = dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    out, n = Path("results") / kind / stamp, 2
+    while out.exists():
+        out, n = Path("results") / kind / f"{stamp}_{n}", n + 1
+    return out
+
+
 def write_json(path: Path, payload: Any) -> None:
     atomic_write_bytes(path, (json.dumps(payload, indent=2, default=str) + "\n").encode())
 
@@ -164,7 +175,8 @@ class JobStatus:
         return self.state == "complete"
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks (hex)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -177,7 +189,7 @@ def finish_job(folder: Path, manifest: dict[str, Any], files: Sequence[str]) -> 
     ``files`` (names relative to ``folder``, already written); a left-over ``error.json``
     of an earlier attempt goes, since the job has now finished."""
     listed = {
-        name: {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
+        name: {"bytes": (folder / name).stat().st_size, "sha256": sha256(folder / name)}
         for name in files
     }
     write_json(folder / MANIFEST, {**manifest, "files": listed})

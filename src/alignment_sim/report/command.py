@@ -37,7 +37,12 @@ import pandas as pd
 from alignment_sim.model.events import NEVER, dated_window
 from alignment_sim.model.kernels import TERMS
 from alignment_sim.model.params import EventSpec
-from alignment_sim.outputs.files import atomic_folder, atomic_write, os_error_text
+from alignment_sim.outputs.files import (
+    atomic_folder,
+    atomic_write,
+    os_error_text,
+    timestamped_folder,
+)
 from alignment_sim.report import figures
 from alignment_sim.report.inputs import (
     COUNT_METRICS,
@@ -1033,17 +1038,6 @@ def check_out(out: Path) -> None:
             )
 
 
-def default_out_dir() -> Path:
-    """``results/compare/<timestamp>/``, with a suffix if that folder exists."""
-    stamp = dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    out = Path("results") / "compare" / stamp
-    n = 2
-    while out.exists():
-        out = Path("results") / "compare" / f"{stamp}_{n}"
-        n += 1
-    return out
-
-
 @dataclass
 class Comparison:
     """Every table of a report, before anything is drawn or written."""
@@ -1245,7 +1239,7 @@ def write_report(
     temporary folder beside ``out`` and rename it into place when all are written, so a
     report folder is always whole: never truncated, never a mix of two runs. An OS error
     is raised with ``out`` as its file name."""
-    folder = Path(out) if out is not None else default_out_dir()
+    folder = Path(out) if out is not None else timestamped_folder("compare")
     check_out(folder)
     try:
         with atomic_folder(folder) as staging:

@@ -28,7 +28,6 @@ each written atomically. The last line printed is one JSON object of the headlin
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import math
 import shlex
@@ -55,6 +54,7 @@ from alignment_sim.outputs.files import (
     find_jobs,
     job_manifest,
     os_error_text,
+    timestamped_folder,
     write_json,
 )
 from alignment_sim.report.record import (
@@ -532,15 +532,6 @@ def write_outputs(scores: Scores, out: Path, command: str) -> None:
         write_json(folder / "score.json", {**scores.summary, "command": command})
 
 
-def default_out_dir() -> Path:
-    """``results/scores/<timestamp>/``, with a suffix if that folder exists."""
-    stamp = dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    out, n = Path("results") / "scores" / stamp, 2
-    while out.exists():
-        out, n = Path("results") / "scores" / f"{stamp}_{n}", n + 1
-    return out
-
-
 def report_text(scores: Scores, ensemble: Ensemble) -> str:
     """The readable account: what was scored, the headline table, per state and year, and
     the recorded switches."""
@@ -620,7 +611,7 @@ def run(args: argparse.Namespace, command: str) -> tuple[Scores, Ensemble, Path]
     """Load, check, score and write; raises ScoreError or ConfigError for bad input."""
     if not 0.0 < args.floor < 1.0:
         raise ScoreError(f"--floor {args.floor:g}: expected a probability between 0 and 1")
-    out = args.out if args.out is not None else default_out_dir()
+    out = args.out if args.out is not None else timestamped_folder("scores")
     if out.exists() and not out.is_dir():
         raise ScoreError(f"--out {out} is a file; pass a folder")
     blocking = next((p for p in out.parents if p.exists()), None)

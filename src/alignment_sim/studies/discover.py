@@ -64,7 +64,7 @@ import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from alignment_sim.errors import ConfigError
-from alignment_sim.outputs.files import atomic_folder, os_error_text
+from alignment_sim.outputs.files import atomic_folder, os_error_text, timestamped_folder
 from alignment_sim.outputs.provenance import git_revision, package_version
 from alignment_sim.report.page import Section, document
 from alignment_sim.studies.outcomes import outcome_values
@@ -614,15 +614,6 @@ def check_out(out: Path) -> None:
             )
 
 
-def default_out() -> Path:
-    """``results/discover/<time>/``, with a suffix if that folder exists."""
-    stamp = dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    out, n = Path("results") / "discover" / stamp, 2
-    while out.exists():
-        out, n = Path("results") / "discover" / f"{stamp}_{n}", n + 1
-    return out
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG,
@@ -670,7 +661,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise ConfigError("--boxes", args.boxes, "a whole number >= 1")
         if not np.isfinite(target.threshold):
             raise ConfigError(f"--{direction}", target.threshold, "a finite number")
-        out = args.out or default_out()
+        out = args.out or timestamped_folder("discover")
         check_out(out)
         design = read_design(args.design)
         result = discover(design, target, args.density, args.boxes, progress=True)

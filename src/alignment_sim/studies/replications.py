@@ -48,7 +48,7 @@ from tqdm.auto import tqdm
 
 from alignment_sim.engine.batch import BatchResult, check_memory, execute, iter_batches, run_chunk
 from alignment_sim.errors import ConfigError
-from alignment_sim.estimation.fitted import FittedSet, canonical
+from alignment_sim.estimation.fitted import FittedSet, canonical, override_paths
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.kernels import TERMS
 from alignment_sim.model.params import EngineParams, SimulationConfig
@@ -251,12 +251,7 @@ def parameter_draws(config: SimulationConfig, parameters: dict[str, Any]) -> Par
         return None
     assert config.fit is not None
     fitted = FittedSet.load(config.fit)
-    given: set[str] = set()
-    for key in parameters:
-        try:
-            given.add(canonical(config, key))
-        except ConfigError:
-            continue  # not a parameter path: scenario=, fit=, ...
+    given = set(override_paths(config, parameters))
     drawn = fitted.draws(config.estimation.draws, seed=config.seed)
     values = {p: v for p, v in drawn.items() if canonical(config, p) not in given}
     held = tuple(p for p in drawn if p not in values)
