@@ -4,8 +4,10 @@ Builds (once, through the engine and the command line) a sweep of three scenario
 runs, ``alignment-sim -m scenario=baseline,russia_recession,western_conditionality
 replications=N``, 40 ticks, then times ``alignment-sim-compare`` on it in a child process
 (default bootstrap, 2,000 resamples) and reads that child's peak resident set size from
-``resource.getrusage(RUSAGE_CHILDREN)`` in a fresh parent. Prints the compare's progress,
-a summary and, last, a JSON line with ``runs``, ``compare_s`` and ``peak_rss_mib``.
+``resource.getrusage(RUSAGE_CHILDREN)`` in a fresh parent (the largest of the compare and
+the worker process it draws figures in). Prints the compare's progress, a summary and,
+last, a JSON line with ``runs``, ``compare_s`` and ``peak_rss_mib``. Run it a few times on
+a shared machine and take the median.
 
     .venv/bin/python benchmarks/compare.py               # 3 x 20,000 runs; the sweep takes
                                                          # about 1-2 minutes to build

@@ -689,3 +689,60 @@ def test_terms_read_by_their_layout_equal_terms_mapped_row_by_row(
     pd.testing.assert_frame_equal(
         inputs._study_terms(tmp_path / "terms.parquet", seeds, unit.states, profiles), fast
     )
+
+
+def test_every_text_of_a_figure_lies_inside_it(
+    result: Comparison, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hand-made layout (``figures.arrange``) leaves room for every label: nothing
+    drawn (tick labels, axis labels, titles, legends, colorbars) crosses the figure's
+    edge, in every figure of the report."""
+    from matplotlib.figure import Figure
+
+    from alignment_sim.report import figures
+    from alignment_sim.report.command import figure_jobs
+
+    drawn: list[Figure] = []
+    monkeypatch.setattr(figures, "_png", lambda fig: drawn.append(fig) or b"")
+    jobs = figure_jobs(result)
+    assert len(jobs) == 9
+    for function, args in jobs.values():
+        function(*args)
+    for fig in drawn:
+        width, height = fig.get_size_inches()
+        tight = fig.get_tightbbox(figures._renderer(fig))
+        assert tight.x0 >= -0.01 and tight.y0 >= -0.01, (fig.axes[0].get_title(), tight)
+        assert tight.x1 <= width + 0.01 and tight.y1 <= height + 0.01, tight
+
+
+@pytest.mark.slow
+def test_figures_drawn_by_a_worker_are_the_same_bytes(
+    result: Comparison, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report drawn partly in a worker process (``Drawer``, for large comparisons) has
+    the figures one drawn in this process has, byte for byte."""
+    from alignment_sim.report import command
+
+    jobs = command.figure_jobs(result)
+    here = command.Drawer().draw(jobs)
+    monkeypatch.setattr(command, "quick_run_count", lambda inputs: command.PARALLEL_RUNS)
+    monkeypatch.setattr(command, "spare_core", lambda: True)
+    with command.Drawer(parallel=True) as drawer:
+        drawer.prepare([])
+        assert drawer.pool is not None
+        drawer.start(result)
+        assert drawer.pending
+        there = drawer.draw(jobs)
+    assert list(there) == list(jobs) and there == here
+
+
+def test_a_worker_draws_only_with_a_core_to_spare(monkeypatch: pytest.MonkeyPatch) -> None:
+    from alignment_sim.report import command
+
+    for cores, load, spare in ((2, 0.9, True), (2, 1.6, False), (1, 0.0, False), (8, 7.0, True)):
+        monkeypatch.setattr(command.os, "cpu_count", lambda cores=cores: cores)
+        monkeypatch.setattr(command.os, "getloadavg", lambda load=load: (load, load, load))
+        assert command.spare_core() is spare, (cores, load)
+    drawer = command.Drawer(parallel=True)
+    drawer.prepare([])  # no core to spare (1 core): no worker, nothing spawned
+    assert drawer.pool is None

@@ -20,6 +20,7 @@ from alignment_sim.studies.design import (
     main_effects,
     plot_sensitivity,
     point_means,
+    points_table,
     run_design,
     sample_points,
 )
@@ -27,6 +28,7 @@ from alignment_sim.studies.points import (
     DYNAMICS_AXES,
     check_paths,
     config_for_point,
+    run_points,
     supported_paths,
     with_point_values,
 )
@@ -330,3 +332,25 @@ def test_a_bad_outcome_names_the_known_ones_before_any_run(
         run_design(config, tmp_path / "d", progress=False)
     assert named in str(caught.value)
     assert not (tmp_path / "d").exists()
+
+
+def test_run_points_gives_each_chunk_in_order_as_one_batch_would() -> None:
+    """The one runner of per-run parameter values (designs, sampled studies, forecasts):
+    chunk by chunk it gives what one batch of every run gives, leaves out the chunks
+    already done, and hands each chunk its slice of ``tags``."""
+    config = default_config(ticks=6)
+    inputs = RunInputs.from_config(config)
+    values = {"weights.trade": np.linspace(0.5, 2.0, 7), "dynamics.stance": np.linspace(-1, 1, 7)}
+    seeds = np.arange(10, 17)
+    engine = EngineParams(workers=1, chunk_size=3, progress=False)
+    whole = run_chunk(with_point_values(inputs, values), seeds, record="minimal")
+    parts = list(run_points(inputs, values, seeds, engine))
+    assert [c for c, _ in parts] == [0, 1, 2]
+    alignment = np.concatenate([part.alignment for _, part in parts])
+    np.testing.assert_array_equal(alignment, whole.alignment)
+    tags = np.array([4, 4, 4, 5, 5, 5, 6])
+    tables = list(run_points(inputs, values, seeds, engine, then=points_table, tags=tags, done={1}))
+    assert [c for c, _ in tables] == [0, 2]
+    assert list(tables[0][1]["point"]) == [4, 4, 4] and list(tables[1][1]["point"]) == [6]
+    assert list(tables[1][1]["seed"]) == [16]
+    assert tables[1][1]["weights.trade"].item() == values["weights.trade"][6]

@@ -1,6 +1,9 @@
 """Lessons: every preset loads, every text has its parts, the figures command works, the
-measures the lessons quote give known answers, and (slow) the claims each lesson's text
-makes, restated in Model 2's terms (record labels and the two choices), still hold."""
+measures the lessons quote give known answers, every count a text quotes is a claim of its
+preset and equals numbers.md, claims and the game block are checked as the preset is read,
+and (slow) every claim holds over the lessons' runs with the counts the texts quote, and
+the claims each lesson's text makes, restated in Model 2's terms (record labels and the two
+choices), still hold."""
 
 from __future__ import annotations
 
@@ -13,14 +16,34 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from alignment_sim.classroom.claims import Claim, LeverMove
 from alignment_sim.classroom.classroom import (
+    ClassroomModel,
     Setup,
     Variant,
     available_lessons,
     build_config,
     load_lesson,
 )
-from alignment_sim.classroom.lessons import DEFAULT_SEEDS, Outcome, main, run_variant, variants
+from alignment_sim.classroom.lessons import (
+    COUNT_TAG,
+    DEFAULT_SEEDS,
+    MEDIAN_TAG,
+    SPREAD_TAG,
+    ClaimCount,
+    ClaimRunner,
+    Outcome,
+    claim_holds,
+    main,
+    quote_counts,
+    run_moved,
+    run_variant,
+    variants,
+)
+from alignment_sim.engine.batch import run_batch
+from alignment_sim.errors import ConfigError
+from alignment_sim.model.inputs import RunInputs
+from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS
 from alignment_sim.model.world import World
 
 LESSONS = Path(__file__).resolve().parents[1] / "experiments" / "lessons"
@@ -30,6 +53,7 @@ EXPECTED = [
     "buffer_states",
     "leverage_of_the_weak",
     "credibility_of_patrons",
+    "you_are_belarus",
 ]
 SECTIONS = ("## For students", "## Questions", "## What the model shows", "## For the teacher")
 TWO_VARIANTS = """title: Two stances
@@ -41,7 +65,7 @@ compare:
 """
 
 
-def test_five_lessons_in_teaching_order() -> None:
+def test_six_lessons_in_teaching_order() -> None:
     assert available_lessons(LESSONS) == EXPECTED
 
 
@@ -135,6 +159,266 @@ def test_lessons_command_lists_and_rejects_bad_input(tmp_path: Path, capsys) -> 
     (tmp_path / "bad" / "preset.yaml").write_text("title: Bad\nlevers: {stance: 9}\n")
     assert main(["--figures", "--seeds", "1", "--lessons", str(tmp_path)]) == 2
     assert "dynamics.stance = 9.0" in capsys.readouterr().err
+
+
+# --- claims: what the texts quote is what the presets claim and numbers.md counts ---------
+
+CLAIM_ROW = re.compile(
+    r"^\| ([a-z0-9_]+) \| .* \| (\d+) of (\d+) \| ([\d.]*) \| (?:(\d+) to (\d+))? \|"
+)
+
+
+def numbers_claims(name: str) -> dict[str, tuple[int, int, str, tuple[int, int] | None]]:
+    """numbers.md's claims table: id -> (count, total, median, spread)."""
+    rows = {}
+    for line in (LESSONS / name / "numbers.md").read_text().splitlines():
+        match = CLAIM_ROW.match(line)
+        if match:
+            low, high = match.group(5), match.group(6)
+            spread = (int(low), int(high)) if low is not None else None
+            rows[match.group(1)] = (
+                int(match.group(2)),
+                int(match.group(3)),
+                match.group(4),
+                spread,
+            )
+    return rows
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_every_count_a_text_quotes_is_a_claim_counted_in_numbers(name: str) -> None:
+    lesson = load_lesson(name, LESSONS)
+    text = (LESSONS / name / "README.md").read_text()
+    rows = numbers_claims(name)
+    assert lesson.claims and set(rows) == {c.id for c in lesson.claims}, "one row per claim"
+    untagged = re.findall(r"\b\d+ of \d+\b(?!<!-- claim:)", text)
+    assert not untagged, f"{name}: counts quoted without a claim: {untagged}"
+    quoted = {m.group(3) for m in COUNT_TAG.finditer(text)}
+    assert quoted == set(rows), f"{name}: claims the text never quotes {set(rows) - quoted}"
+    for match in COUNT_TAG.finditer(text):
+        count, total, _, _ = rows[match.group(3)]
+        assert (int(match.group(1)), int(match.group(2))) == (count, total), match.group(0)
+    for match in MEDIAN_TAG.finditer(text):
+        assert float(match.group(1)) == float(rows[match.group(2)][2]), match.group(0)
+    for match in SPREAD_TAG.finditer(text):
+        spread = (int(match.group(1)), int(match.group(2)))
+        assert spread == rows[match.group(3)][3], match.group(0)
+        assert spread[0] <= rows[match.group(3)][0] <= spread[1], "the quoted count is in it"
+    assert "| NO |" not in (LESSONS / name / "numbers.md").read_text()
+
+
+def test_the_game_lesson_has_a_game_block_and_sourced_text() -> None:
+    lesson = load_lesson("you_are_belarus", LESSONS)
+    assert lesson.game is not None and "belarus" in lesson.game.seats
+    assert lesson.game.ticks_per_round == 4 and lesson.game.round_seconds == 90
+    assert [e.kind for e in lesson.game.events] == [
+        "western_offer",
+        "russia_recession",
+        "nato_buildup",
+    ]
+    assert all(load_lesson(name, LESSONS).game is None for name in EXPECTED[:5]), "optional"
+    text = (LESSONS / "you_are_belarus" / "README.md").read_text()
+    assert "## In the app / In the game" in text
+    seeds = set(re.findall(r"`(\d{3}_[0-9a-f]{16}\.txt)`", text))
+    assert seeds == {
+        "000_f1573ee38e2fd976.txt",
+        "002_357a3cbfc3d1d9f7.txt",
+        "003_8e9a560dc416a86b.txt",
+    }, "every source is one of the texts in shared/seeds (INDEX.md)"
+
+
+GOOD_CLAIM = "{id: a, state: belarus, security: none, at_least: 0.5}"
+
+
+@pytest.mark.parametrize(
+    ("entry", "key", "expected"),
+    [
+        (
+            "{id: a, state: belarus, security: none, at_least: 0.5, when: end}",
+            "claims[0].when",
+            "one of the keys",
+        ),
+        ("{id: A, state: belarus, security: none, at_least: 0.5}", "claims[0].id", "lower-case"),
+        (
+            "{id: a, state: minsk, security: none, at_least: 0.5}",
+            "claims[a].state",
+            "one of belarus",
+        ),
+        (
+            "{id: a, variant: nope, state: belarus, security: none, at_least: 0.5}",
+            "claims[a].variant",
+            "one of one, two",
+        ),
+        ("{id: a, state: belarus, at_least: 0.5}", "claims[a]", "an outcome"),
+        ("{id: a, state: belarus, security: none}", "claims[a]", "a bound"),
+        (
+            "{id: a, state: belarus, security: none, at_least: 1.5}",
+            "claims[a].at_least",
+            "between 0 and 1",
+        ),
+        (
+            "{id: a, state: belarus, security: none, at_least: 0.6, at_most: 0.5}",
+            "claims[a].at_most",
+            ">= at_least",
+        ),
+        (
+            "{id: a, state: belarus, security: none, at_least: 0.5, at: in 2017}",
+            "claims[a].at",
+            "'YYYY Qn'",
+        ),
+        (
+            "{id: a, state: belarus, security: none, at_least: 0.5, at: end, within: 4}",
+            "claims[a].within",
+            "one or other",
+        ),
+        (
+            "{id: a, state: belarus, security: none, at_least: 0.5, move: {tick: 3}}",
+            "claims[a].move.levers",
+            "a lever",
+        ),
+    ],
+)
+def test_a_broken_claim_names_its_key(tmp_path: Path, entry: str, key: str, expected: str) -> None:
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "preset.yaml").write_text(
+        f"title: T\ncompare: [{{label: one}}, {{label: two}}]\nclaims:\n  - {entry}\n"
+    )
+    with pytest.raises(ConfigError, match=re.escape(key)) as error:
+        load_lesson("broken", tmp_path)
+    assert expected in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("game", "key", "expected"),
+    [
+        ("{seats: [belarus], rounds: 3}", "game.rounds", "one of the keys"),
+        ("{seats: [minsk]}", "game.seats", "one of belarus"),
+        ("{seats: [belarus, belarus]}", "game.seats", "each state once"),
+        ("{seats: [belarus], ticks_per_round: 0}", "game.ticks_per_round", ">= 1"),
+        ("{seats: [belarus], round_seconds: 5}", "game.round_seconds", ">= 10"),
+        (
+            "{seats: [belarus], events: [{round: 1, kind: earthquake}]}",
+            "game.events[0].kind",
+            "an event kind",
+        ),
+        (
+            "{seats: [belarus], events: [{round: 0, kind: western_offer}]}",
+            "game.events[0].round",
+            ">= 1",
+        ),
+        (
+            "{seats: [belarus], events: [{round: 1, kind: nato_buildup, targets: [x]}]}",
+            "game.events[0].targets",
+            "one of belarus",
+        ),
+        (
+            "{seats: [belarus], events: [{round: 1, kind: war, magnitude: 0}]}",
+            "game.events[0].magnitude",
+            "> 0",
+        ),
+    ],
+)
+def test_a_broken_game_block_names_its_key(
+    tmp_path: Path, game: str, key: str, expected: str
+) -> None:
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "preset.yaml").write_text(f"title: T\ngame: {game}\n")
+    with pytest.raises(ConfigError, match=re.escape(key)) as error:
+        load_lesson("broken", tmp_path)
+    assert expected in str(error.value)
+
+
+def test_claim_outcomes_and_windows_known_answers(tiny_world: World) -> None:
+    # HAND (below): state a p/p -> p/q in run 0, p/p -> p/open in run 1; b none/open then
+    # none/q in run 0 (labels hedge), none/open in run 1.
+    claim = Claim(id="a", states=("a",), economy=("q",), at_least=0.5)
+    held = claim_holds(tiny_world, HAND, claim)
+    np.testing.assert_array_equal(held[..., 0], [[False, True, True], [False, False, False]])
+    both = Claim(id="b", states=("a", "b"), security=("p",), economy=("q", "open"), at_least=0)
+    np.testing.assert_array_equal(claim_holds(tiny_world, HAND, both)[:, 2], [[1, 0], [1, 0]])
+    hedge = Claim(id="c", states=("b",), label=("hedge",), at_least=1)
+    assert claim_holds(tiny_world, HAND, hedge).all()
+
+
+def test_quoted_counts_are_rewritten_and_unknown_tags_refused() -> None:
+    claim = Claim(id="k", states=("kazakhstan",), security=("none",), within=8, at_least=0.2)
+    result = ClaimCount(claim, 22, 50, median=1.0, spread=(17, 28))
+    text = (
+        "out in 9 of 50<!-- claim:k --> runs [1 to 2]<!-- claim:k spread -->, "
+        "after 3 quarters<!-- claim:k median -->."
+    )
+    assert quote_counts(text, [result]) == (
+        "out in 22 of 50<!-- claim:k --> runs [17 to 28]<!-- claim:k spread -->, "
+        "after 1 quarter<!-- claim:k median -->."
+    )
+    assert result.holds and result.share == 0.44
+    assert not ClaimCount(claim, 9, 50).holds
+    with pytest.raises(ConfigError, match="claim tag"):
+        quote_counts("in 1 of 2<!-- claim:other -->", [result])
+
+
+def test_a_lever_moved_mid_run_is_the_apps_lever_move() -> None:
+    """The batched runs of a claim with a move equal the app's model with the lever moved
+    by ``apply_levers`` after the same tick, seed by seed."""
+    lesson = load_lesson("credibility_of_patrons", LESSONS)
+    move = LeverMove(3, {"russia_credibility": 0.3, "switching_cost": 1.0})
+    world, alignment = run_moved(lesson, Variant(lesson.title), move, seeds=2, ticks=10)
+    assert alignment.shape == (2, 11, world.n_states)
+    for seed in range(2):
+        model = ClassroomModel(
+            lesson="credibility_of_patrons", seed=seed, ticks=10, lessons_dir=str(LESSONS)
+        )
+        for _ in range(3):
+            model.step()
+        assert model.apply_levers(move.levers)
+        for _ in range(7):
+            model.step()
+        np.testing.assert_array_equal(model.trajectory.alignment[0], alignment[seed])
+    unmoved = run_variant(lesson, Variant(lesson.title), 2, ticks=10).alignment
+    assert not np.array_equal(unmoved, alignment), "the move changes the runs"
+    np.testing.assert_array_equal(unmoved[:, :4], alignment[:, :4])
+
+
+def test_figures_command_rewrites_the_quoted_counts_and_flags_a_broken_claim(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matplotlib.figure import Figure
+
+    from alignment_sim.classroom import lessons
+
+    monkeypatch.setattr(lessons, "lesson_figure", lambda *args: Figure())  # tested above
+    folder = write_two_variants(tmp_path)
+    (folder / "preset.yaml").write_text(
+        TWO_VARIANTS
+        + "claims:\n"
+        + "  - {id: belarus_union, variant: [bandwagoning, balancing], state: belarus,\n"
+        + "     economy: russia, at_least: 0.9}\n"
+        + "  - {id: ukraine_west, variant: balancing, state: ukraine, security: west,\n"
+        + "     at_least: 0.99}\n"
+    )
+    (folder / "README.md").write_text(
+        "Belarus in 0 of 1<!-- claim:belarus_union --> runs; "
+        "Ukraine in 0 of 1<!-- claim:ukraine_west -->.\n"
+    )
+    assert main(["--figures", "--seeds", "2", "--blocks", "2", "--lessons", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert "two: claim ukraine_west holds in 0 of 2, expected at least 99%" in err
+    assert "belarus_union" not in err
+    text = (folder / "README.md").read_text()
+    assert "Belarus in 4 of 4<!-- claim:belarus_union --> runs" in text
+    rows = numbers_claims_at(folder)
+    assert rows["belarus_union"][:2] == (4, 4) and rows["ukraine_west"][:2] == (0, 2)
+
+
+def numbers_claims_at(folder: Path) -> dict[str, tuple[int, int]]:
+    rows = {}
+    for line in (folder / "numbers.md").read_text().splitlines():
+        match = CLAIM_ROW.match(line)
+        if match:
+            rows[match.group(1)] = (int(match.group(2)), int(match.group(3)))
+    return rows
 
 
 # --- the measures, on a hand-made alignment in the tiny world ------------------------------
@@ -642,3 +926,56 @@ def test_claim_at_the_default_switching_cost_credibility_still_counts() -> None:
     assert alliance[1] - alliance[0] > 0.04 and belarus > 0.5, (alliance, belarus)
     switches = (runs[0].switches_per_run(), low.switches_per_run())
     assert 0.35 * switches[1] < switches[0] < 0.6 * switches[1], f"switches per run {switches}"
+
+
+# --- slow: every claim of every lesson holds, with the counts the texts quote -------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXPECTED)
+def test_claims_hold_and_the_text_quotes_their_counts(name: str) -> None:
+    lesson = load_lesson(name, LESSONS)
+    counts = ClaimRunner(lesson, SEEDS).counts()
+    outside = [(c.claim.id, c.count, c.total) for c in counts if not c.holds]
+    assert not outside, f"claims outside their bounds over {SEEDS} runs: {outside}"
+    if SEEDS == DEFAULT_SEEDS:
+        quoted = numbers_claims(name)
+        measured = {c.claim.id: (c.count, c.total) for c in counts}
+        assert {k: v[:2] for k, v in quoted.items()} == measured, "regenerate the lesson"
+        medians = {c.claim.id: c.median for c in counts if c.median is not None}
+        assert {k: float(quoted[k][2]) for k in medians} == medians
+
+
+@pytest.mark.slow
+def test_claim_the_recession_is_in_force_from_the_first_tick() -> None:
+    """Lesson 5's teacher note: by 2016 Q1 (tick 4) Belarus's Russian inducements and trade
+    have hardly moved since tick 1, because the recession's cut is in force from tick 1;
+    without the recession they are two to three times as large; protection falls a little
+    as Russia's credibility falls."""
+    lesson = load_lesson("credibility_of_patrons", LESSONS)
+    terms = {}
+    for label, scenario in (("recession", None), ("calm", "baseline")):
+        config = build_config(
+            Setup(lesson=lesson.name, ticks=4, lessons_dir=str(LESSONS)),
+            Variant(label, scenario=scenario),
+        )
+        inputs = RunInputs.from_config(config)
+        trajectory = run_batch(inputs, range(SEEDS), record="full").trajectory
+        assert trajectory is not None
+        world = inputs.world
+        b, russia = world.states.index("belarus"), world.poles.index("russia")
+        security = world.space.security_options.index("russia")
+        economy = trajectory.economy_terms[:, :, b, russia]
+        terms[label] = {
+            name: economy[..., ECONOMIC_TERMS.index(name)] for name in ("inducements", "trade")
+        }
+        terms[label]["protection"] = trajectory.security_terms[
+            :, :, b, security, SECURITY_TERMS.index("protection")
+        ]
+    recession, calm = terms["recession"], terms["calm"]
+    for name in ("inducements", "trade"):
+        assert np.abs(recession[name][:, 3] - recession[name][:, 0]).max() < 0.03, name
+        assert (calm[name][:, 0] > 1.8 * recession[name][:, 0]).all(), name
+    protection = recession["protection"]
+    assert (protection[:, 3] < protection[:, 0]).mean() > 0.9
+    assert (calm["protection"][:, 0] > protection[:, 0] - 1e-9).all()

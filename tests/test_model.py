@@ -278,9 +278,11 @@ def test_mesa_contract_datacollector_and_batch_run() -> None:
     assert isinstance(model, mesa.Model)
     model.run()
     data = model.datacollector.get_model_vars_dataframe()
-    assert list(data.columns) == [f"share_{label}" for label in model.world.labels]
-    assert len(data) == 5
-    np.testing.assert_allclose(data.to_numpy(), model.trajectory.shares()[0])
+    shares = [f"share_{label}" for label in model.world.labels]
+    assert list(data.columns[:2]) == ["tick", "seed"] and list(data.columns[2:6]) == shares
+    assert list(data["tick"]) == [1, 2, 3, 4]  # collected at the end of each step
+    np.testing.assert_allclose(data[shares].to_numpy(), model.trajectory.shares()[0][1:])
+    assert data["switches"].iloc[-1] == model.trajectory.summary()["n_switches"]
     assert not model.running
     results = mesa.batch_run(
         AlignmentModel,
@@ -290,6 +292,7 @@ def test_mesa_contract_datacollector_and_batch_run() -> None:
         display_progress=False,
     )
     assert {r["seed"] for r in results} == {1, 2}
+    assert {r["tick"] for r in results} == {3}  # the last tick, config-built too (mesa#2514)
 
 
 def test_tiny_world_from_a_csv_file(tmp_path: Path, tiny_config: SimulationConfig) -> None:
@@ -324,3 +327,23 @@ def test_stepping_past_the_end_is_a_clear_error() -> None:
     model.run()
     with pytest.raises(RuntimeError, match="2 ticks long"):
         model.step()
+
+
+def test_a_directed_choice_is_committed_and_the_models_own_pick_is_kept() -> None:
+    """A state steered from outside (the classroom game) takes the directed profile; its
+    ``pending`` still holds what the model would have chosen, and the others are unaffected."""
+    config = default_config()
+    config.ticks = 2
+    free = AlignmentModel(config, seed=3)
+    steered = AlignmentModel(config, seed=3)
+    space = steered.world.space
+    target = steered.choosers[0]
+    none, open_ = space.n_security - 1, space.n_economy - 1
+    target.directed = (none, open_)
+    free.step()
+    steered.step()
+    assert (target.security, target.economy) == (none, open_)
+    assert target.option == "none/open"
+    assert target.pending == (free.choosers[0].security, free.choosers[0].economy)
+    assert [a.profile for a in steered.choosers[1:]] == [a.profile for a in free.choosers[1:]]
+    assert steered.trajectory.alignment[0, 1, 0] == target.profile

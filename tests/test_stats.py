@@ -239,3 +239,18 @@ def test_resamples_are_kept_and_reused_the_same() -> None:
     np.testing.assert_array_equal(first, again)
     (fresh,) = ResamplePool(3, 300).means(seeds, [values])
     np.testing.assert_array_equal(first, fresh)  # fixed by the seed and the runs alone
+
+
+def test_an_array_is_resampled_once_and_constant_columns_never() -> None:
+    rng = np.random.default_rng(2)
+    values = np.column_stack([rng.normal(size=50), np.full(50, 0.25), rng.integers(0, 3, 50)])
+    pool = ResamplePool(5, 400)
+    seeds = np.arange(50)
+    (first,) = pool.means(seeds, [values])
+    resamples, _ = pool.resamples(seeds)
+    assert len(resamples.done) == 1
+    (again,) = pool.means(seeds, [values.copy()])  # the same bytes: not resampled again
+    assert len(resamples.done) == 1 and np.array_equal(first, again)
+    assert (first[:, 1] == 0.25).all()  # a constant column is exactly its value
+    (alone,) = ResamplePool(5, 400).means(seeds, [values[:, [0]]])  # columns apart alike
+    np.testing.assert_allclose(first[:, 0], alone[:, 0], rtol=1e-12)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import inspect
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from alignment_sim import AlignmentModel, ConfigError, default_config
 from alignment_sim.classroom.classroom import (
     LEVERS,
     ClassroomModel,
+    LeverChange,
     Setup,
     build_config,
     get_value,
@@ -53,7 +55,7 @@ def test_every_lever_is_a_parameter_of_model_2_with_its_default_on_the_slider() 
         value = float(get_value(config, lever.key))  # ConfigError if the path is gone
         assert lever.low <= value <= lever.high, name
         assert lever.snap(value) == pytest.approx(value), f"{name}: the slider shows the default"
-        assert name in signature.parameters, f"SolaraViz builds the model with {name}="
+        assert name in signature.parameters, f"the page builds the model with {name}="
         moved = copy.deepcopy(config)
         set_value(moved, lever.key, lever.high)
         moved.validate()
@@ -327,7 +329,8 @@ def test_a_choice_taken_apart_by_hand() -> None:
     np.testing.assert_allclose(choice.delta[1], [0.4, 0.0, 0.0])
     text = " ".join(choice.sentences())
     assert "**Economy: Russia** since 2015 Q3 (before: no economic bloc (open))" in text
-    assert "Next best: China, 1.20 utility lower" in text
+    assert "Next best: China, with a score 1.20 lower" in text
+    assert "utility" not in text and "logit" not in text, "students read scores, not utility"
     assert f"{TERM_WORDS['inducements']} (inducements +0.60)" in text
     assert f"What favours China: {TERM_WORDS['trade']} (trade +0.40)" in text
     assert "Since its last change (2015 Q3), the lead of Russia over China moved most" in text
@@ -410,6 +413,65 @@ def test_deterministic_rules_pick_the_best_option_they_weigh(rule: str) -> None:
             np.testing.assert_allclose(choice.now.sum(axis=0), choice.utility, atol=2e-6)
 
 
+# --- the glossary -----------------------------------------------------------------------
+
+SOURCE_TEXTS = {
+    "000_f1573ee38e2fd976",
+    "001_3ff178c6375d3acf",
+    "002_357a3cbfc3d1d9f7",
+    "003_8e9a560dc416a86b",
+    "004_f43a145551096780",
+}
+"""The five source texts (docs/MODEL.md cites them by these names)."""
+
+
+def test_the_glossary_defines_every_term_a_student_sees() -> None:
+    from alignment_sim.classroom.explain import TERM_NAMES
+    from alignment_sim.classroom.glossary import entries, glossary
+
+    words = glossary()
+    for term in TERM_WORDS:
+        assert term in words and TERM_NAMES[term] in words, term
+    for shown in ("score", "utility", "logit", "hedge", "profile", "record label", "tick"):
+        assert shown in words, shown
+    for entry in entries():
+        assert set(entry.sources) <= SOURCE_TEXTS, entry.term
+        assert entry.text.endswith((".", ")")) and "utility" not in entry.text.split("(")[0]
+
+
+def test_glossed_html_marks_the_first_use_outside_tags_and_code() -> None:
+    from alignment_sim.classroom.glossary import glossary, glossed_html
+
+    text = '<p title="trade">Trade and <code>trade</code>, then trade; regime_security.</p>'
+    out = glossed_html(text)
+    assert out.count("<abbr") == 2, out
+    assert '<p title="trade">' in out, "attributes are left alone"
+    assert "<code>trade</code>" in out, "code is left alone"
+    assert out.startswith('<p title="trade"><abbr class="as-term" tabindex="0" title="')
+    assert ">Trade</abbr> and" in out and ", then trade;" in out
+    assert ">regime_security</abbr>" in out
+    assert plain(out) == plain(text), "only marks are added"
+    assert glossed_html("score, then utility").count("<abbr") == 1, "one term, two spellings"
+    assert glossed_html("trade, trade", every=True).count("<abbr") == 2
+    assert glossed_html("quarter-final") == "quarter-final", "whole words only"
+    assert "&quot;hedge&quot;" in glossed_html("hedging") or '"' not in glossary()["hedging"]
+
+
+def test_a_broken_glossary_names_the_term(tmp_path: Path) -> None:
+    from alignment_sim.classroom.glossary import read_entries
+
+    for text, expected in (
+        ("score: just words\n", "a mapping with a text"),
+        ("score: {text: T, sources: [paper.txt]}\n", "a source text id"),
+        ("score: {text: T, colour: red}\n", "text, sources or also"),
+    ):
+        path = tmp_path / "glossary.yaml"
+        path.write_text(text)
+        with pytest.raises(ConfigError, match=expected) as info:
+            read_entries(path)
+        assert info.value.key.startswith("glossary score")
+
+
 # --- the pictures -----------------------------------------------------------------------
 
 
@@ -446,36 +508,50 @@ def test_map_shows_states_poles_and_lever_values() -> None:
     assert lines["security none"].get_linestyle() == "--"
 
 
-def test_a_split_profile_is_ringed_in_its_economys_colour() -> None:
-    """Kyrgyzstan put in russia/china: drawn in Russia's colour (its label), ringed in
-    China's, its profile named; a pure profile gets no ring."""
-    from matplotlib.colors import to_rgba
+def test_shares_axis_reads_whole_years_or_quarters_and_marks_lever_moves() -> None:
+    from alignment_sim.classroom.drawing import shares_figure
 
-    from alignment_sim.classroom.drawing import choice_colors, label_colors, map_figure
+    def labels(figure) -> list[str]:
+        figure.canvas.draw()
+        return [t.get_text() for t in figure.axes[1].get_xticklabels()]
 
-    model = ClassroomModel()
-    world = model.world
-    kyrgyzstan = next(c for c in model.choosers if c.name == "kyrgyzstan")
-    kyrgyzstan.security = world.space.security_options.index("russia")
-    kyrgyzstan.economy = world.space.economic_options.index("china")
-    assert kyrgyzstan.label == "russia" and is_split(world.space, kyrgyzstan.profile)
-    figure = map_figure(model)
-    ax = figure.axes[0]
-    assert "Kyrgyzstan (russia/china)" in texts(figure)
-    rings = [
-        c for c in ax.collections if len(c.get_facecolors()) == 0 or c.get_facecolors()[0][3] == 0.0
+    ten_years = ClassroomModel(ticks=40)
+    ten_years.step()
+    assert labels(shares_figure(ten_years)) == [str(y) for y in range(2015, 2026)]
+    short = ClassroomModel(ticks=6)  # a year and a half: quarters
+    for _ in range(3):
+        short.step()
+    assert short.apply_levers({"stance": 1.0})
+    short.step()
+    assert labels(shares_figure(short)) == [
+        "2015 Q1",
+        "2015 Q2",
+        "2015 Q3",
+        "2015 Q4",
+        "2016 Q1",
+        "2016 Q2",
+        "2016 Q3",
     ]
-    split = [k for k in (c.profile for c in model.choosers) if is_split(world.space, k)]
-    assert len(rings) == len(split), "one ring per split profile"
-    china = to_rgba(choice_colors(world, "economy")["china"])
-    at = (world.state_lon[kyrgyzstan.index], world.state_lat[kyrgyzstan.index])
-    ring = next(c for c in rings if tuple(c.get_offsets()[0]) == at)
-    assert tuple(ring.get_edgecolors()[0]) == china
-    disc = next(c for c in ax.collections if c not in rings and tuple(c.get_offsets()[0]) == at)
-    assert tuple(disc.get_facecolors()[0]) == to_rgba(label_colors(world)["russia"])
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend[: len(world.labels)] == list(world.labels)
-    assert any(t.startswith("ring: split profile") for t in legend)
+    assert short.lever_changes == [LeverChange(tick=3, lever="stance", value=1.0, before=0.0)]
+    marks = [t.get_text() for t in shares_figure(short).axes[0].texts]
+    assert "stance 1" in marks
+
+
+def test_levers_in_force_include_events_and_the_credibility_now() -> None:
+    """China's lending in force is the lever plus the scenario's Belt and Road (+4, from
+    tick 1 in china_expansion); Russia's credibility now moves toward its lever."""
+    model = ClassroomModel(scenario="china_expansion", ticks=8)
+    lending = model.levers()["china_lending"]
+    assert model.in_force()["china_lending"] == pytest.approx(lending)
+    model.step()
+    assert model.in_force()["china_lending"] > lending
+    before = model.in_force()["russia_credibility"]
+    assert before == pytest.approx(model.levers()["russia_credibility"])
+    assert model.apply_levers({"russia_credibility": 0.1})
+    for _ in range(3):
+        model.step()
+    assert 0.1 < model.in_force()["russia_credibility"] < before - 0.01, "falls, slowly"
+    assert set(model.in_force()) == {"russia_budget", "china_lending", "russia_credibility"}
 
 
 def test_why_chart_has_a_panel_per_choice() -> None:
@@ -509,12 +585,11 @@ def page():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("CI=true but the viz extra (solara) is not installed")
         pytest.skip("the viz extra (solara) is not installed")
-    solara.settings.main.check_hooks = "off"  # Mesa's SolaraViz trips Solara's hook linter
+    solara.settings.main.check_hooks = "off"  # as the server runs it (__main__)
 
     from alignment_sim.classroom import app
 
-    app.selected_state.set("")
-    _box, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
+    _box, rc = solara.render(app.Layout(children=[app.Page()]), handle_error=False)
     yield rc
     rc.close()
 
@@ -550,11 +625,51 @@ def walk(widget, seen=None):
 def by_class(rc, cls: str) -> list:
     """Widgets that carry the CSS class ``cls`` (among others)."""
     root = rc.find().widget
-    return [w for w in walk(root) if cls in (getattr(w, "class_", "") or "").split()]
+
+    def classes(widget) -> list[str]:
+        attributes = getattr(widget, "attributes", None) or {}  # solara.HTML's classes
+        return f"{getattr(widget, 'class_', '') or ''} {attributes.get('class', '')}".split()
+
+    return [w for w in walk(root) if cls in classes(w)]
 
 
 def text_of(rc, cls: str) -> str:
     return " ".join(widget_text(w) for w in by_class(rc, cls))
+
+
+def plain(html_text: str) -> str:
+    """Text as a reader sees it: tags (and the glossary's titles) removed."""
+    return re.sub(r"<[^>]*>", "", html_text)
+
+
+def click(rc, label: str) -> None:
+    import ipyvuetify as v
+
+    rc.find(v.Btn, children=[label]).widget.click()
+
+
+def choose(rc, label: str, value: str) -> None:
+    """Pick ``value`` in the select labelled ``label``."""
+    import ipyvuetify as v
+
+    rc.find(v.Select, label=label).widget.v_model = value
+
+
+def state_buttons(rc) -> dict[str, object]:
+    import ipyvuetify as v
+
+    return {
+        cls.removeprefix("as-state-"): w
+        for w in by_class(rc, "as-state")
+        if isinstance(w, v.Btn)
+        for cls in w.class_.split()
+        if cls.startswith("as-state-") and cls != "as-state-selected"
+    }
+
+
+def label_of(button) -> str:
+    (label,) = [c.removeprefix("as-label-") for c in button.class_.split() if "as-label-" in c]
+    return label
 
 
 def test_page_reports_bad_input_and_keeps_running(page) -> None:
@@ -562,10 +677,7 @@ def test_page_reports_bad_input_and_keeps_running(page) -> None:
     paragraph on the page (no trace), and once corrected the model runs again."""
     import ipyvuetify as v
 
-    def click(label: str) -> None:
-        page.find(v.Btn, children=[label]).widget.click()
-
-    assert "Tick 0 of 40" in text_of(page, "as-tick")
+    assert "Quarter 0 of 40: 2015 Q1" in text_of(page, "as-tick")
     assert "Why? Click a state" in text_of(page, "as-why")
     (lever,) = by_class(page, "as-lever-russia_budget")
     (budget,) = [w for w in walk(lever) if isinstance(w, v.Slider)]
@@ -578,29 +690,187 @@ def test_page_reports_bad_input_and_keeps_running(page) -> None:
 
     seed = page.find(v.TextField, label="Seed (whole number)").widget
     seed.v_model = "twelve"
-    seed.fire_event("keyup.enter", None)
-    click("Reset")
+    assert "Press Reset to apply" in text_of(page, "as-pending")
+    click(page, "Reset")
     message = text_of(page, "as-message")
     assert "seed = 'twelve': expected a whole number" in message
     assert "Traceback" not in message
+    seed = page.find(v.TextField, label="Seed (whole number)").widget
     seed.v_model = "12"
-    seed.fire_event("keyup.enter", None)
-    click("Reset")
-    assert not by_class(page, "as-message")
+    click(page, "Reset")
+    assert not by_class(page, "as-message") and not by_class(page, "as-pending")
     budget_default = get_value(default_config(), LEVERS["russia_budget"].key)
     assert f"Russia's budget (US$ bn a year): {budget_default:g}" in text_of(
         page, "as-lever-russia_budget"
     ), "Reset goes back to the setup's lever values"
-    click("Step")
-    assert "Tick 1 of 40" in text_of(page, "as-tick")
-    (button,) = [w for w in by_class(page, "as-state-kazakhstan") if isinstance(w, v.Btn)]
-    button.click()
+    click(page, "Step")
+    assert "Quarter 1 of 40" in text_of(page, "as-tick")
+    state_buttons(page)["kazakhstan"].click()
     why = text_of(page, "as-why")
-    assert "Why Kazakhstan?" in why and "(profile " in why
+    assert "Why Kazakhstan?" in why and "profile</abbr> " in why
     assert "<strong>Security: " in why and "<strong>Economy: " in why
-    assert "switching (dynamics)" in text_of(page, "as-why-security")
-    assert "remittances (economic)" in text_of(page, "as-why-economy")
+    assert "switching (dynamics)" in plain(text_of(page, "as-why-security"))
+    assert "remittances (economic)" in plain(text_of(page, "as-why-economy"))
     assert "remittances" not in text_of(page, "as-why-security"), "each table its own terms"
+    assert "utility" not in plain(why), "students read scores"
+
+
+def test_no_mesa_furniture_and_every_lever_explained(page) -> None:
+    """The page is the app's own: no Mesa controls; every lever shows its help text."""
+    everything = widget_text(page.find().widget)
+    for furniture in ("PAGE 0", "Render Interval", "Use Threads", "Play Interval"):
+        assert furniture not in everything
+    for name, lever in LEVERS.items():
+        assert lever.help[1:] in plain(text_of(page, f"as-lever-{name}")), name
+    assert "Download the debrief (zip)" in everything, "solo export"
+    assert by_class(page, "as-run-to"), "run to a year"
+
+
+def test_state_buttons_follow_the_run(page) -> None:
+    """After ten quarters every button shows its state's record label now (the same
+    seed's run in Python), and the selected state is ringed, not drawn as a hedger."""
+    reference = ClassroomModel()
+    start = {c.name: c.label for c in reference.choosers}
+    for _ in range(10):
+        reference.step()
+        click(page, "Step")
+    now = {c.name: c.label for c in reference.choosers}
+    assert now != start, "labels change in ten quarters (else this test proves nothing)"
+    buttons = state_buttons(page)
+    assert {name: label_of(b) for name, b in buttons.items()} == now
+    for name, button in buttons.items():
+        assert bool(button.outlined) == (now[name] == "hedge"), name
+    kept = next(name for name, label in now.items() if label != "hedge")
+    buttons[kept].click()
+    selected = state_buttons(page)[kept]
+    assert "as-state-selected" in selected.class_ and not selected.outlined
+
+
+def test_a_picked_lesson_applies_at_once_and_stays_beside_other_worlds(page) -> None:
+    from alignment_sim.classroom.app import BASELINE, lesson_title
+
+    click(page, "Step")
+    choose(page, "Lesson (applies at once)", lesson_title("balancing_vs_bandwagoning"))
+    assert "Quarter 0 of 40" in text_of(page, "as-tick"), "a new run, at once"
+    card = plain(text_of(page, "as-lesson"))
+    assert "Balancing or bandwagoning?" in card and "Questions" in card
+    assert "Weight of stance (the balance of power nearby): 4.0 (default 1.0)" in card
+    assert "Stance: bandwagoning (-1) or balancing (+1): -1" in card
+    assert "press Reset" not in card, "the app has opened the lesson already"
+    assert "Stance: bandwagoning (-1) or balancing (+1): -1" in text_of(page, "as-lever-stance")
+    choose(page, "World to run", BASELINE)
+    card = plain(text_of(page, "as-lesson"))
+    assert "Questions" in card and f"Running now: {BASELINE}" in card
+    assert "Stance: bandwagoning (-1) or balancing (+1): 0" in text_of(page, "as-lever-stance")
+    choose(page, "World to run", "balancing (stance +1)")
+    assert "Stance: bandwagoning (-1) or balancing (+1): 1" in text_of(page, "as-lever-stance")
+
+
+def test_a_lever_shows_its_value_in_force(page) -> None:
+    from alignment_sim.classroom.app import lesson_title
+
+    choose(page, "Lesson (applies at once)", lesson_title("leverage_of_the_weak"))
+    setting = ClassroomModel(lesson="leverage_of_the_weak").levers()["china_lending"]
+    assert "In force" not in text_of(page, "as-lever-china_lending")
+    click(page, "Step")
+    shown = plain(text_of(page, "as-lever-china_lending"))
+    assert f"Chinese lending (US$ bn a year): {setting:g}" in shown
+    assert f"In force last quarter: {setting + 4:g} (events included)" in shown
+
+
+def test_the_end_of_a_run_is_said_in_words(page) -> None:
+    import ipyvuetify as v
+
+    ticks = page.find(v.TextField, label="Quarters to run").widget
+    ticks.v_model = "2"
+    click(page, "Reset")
+    click(page, "Step")
+    assert not by_class(page, "as-ended")
+    click(page, "Step")
+    assert "The run has reached 2015 Q3: press Reset to start again." in text_of(page, "as-ended")
+    assert page.find(v.Btn, children=["Step"]).widget.disabled
+
+
+def test_info_tab_and_presentation_mode(page) -> None:
+    from alignment_sim.classroom.app import lesson_title, query
+
+    choose(page, "Lesson (applies at once)", lesson_title("hedging"))
+    info = plain(text_of(page, "as-info"))
+    assert "Hedging and the multi-vector policy" in info and "Questions" in info
+    assert "For the teacher" not in info, "the teacher's notes wait behind a button"
+    click(page, "Show the teacher's notes")
+    assert "For the teacher" in plain(text_of(page, "as-info"))
+    click(page, "Show the numbers from 50 runs")
+    assert "Record labels at the end" in plain(text_of(page, "as-numbers"))
+    assert not by_class(page, "as-present")
+    click(page, "Presentation mode")
+    assert by_class(page, "as-present") and not by_class(page, "as-setup")
+    assert query("present=1&lesson=hedging") == {"present": "1", "lesson": "hedging"}
+
+
+def test_pause_lets_no_further_tick_in(page) -> None:
+    """Play runs the model on its own; after Pause the tick stays where it is."""
+    import time
+
+    from alignment_sim.classroom.app import Player
+
+    click(page, "Play")
+    deadline = time.monotonic() + 60
+    while "Quarter 0 " in text_of(page, "as-tick") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    click(page, "Pause")
+    paused = text_of(page, "as-tick")
+    time.sleep(1.5)
+    assert text_of(page, "as-tick") == paused and "Quarter 0 " not in paused
+    model = ClassroomModel(ticks=3)
+    player = Player()
+    player.playing = True
+    assert player.tick(model) and model.tick == 1
+    player.pause(model)
+    assert not player.tick(model) and model.tick == 1, "paused: no tick"
+    player.playing, player.stop_at = True, 2
+    assert player.tick(model) and not player.tick(model) and model.tick == 2, "run to tick 2"
+
+
+def test_a_click_on_the_svg_map_opens_the_why_panel(page, monkeypatch) -> None:
+    """With a map module (``mapview.map_svg``) the map is SVG in the page, and a click on a
+    state's shape (the front end sets ``picked``) selects it."""
+    import sys
+    import types
+
+    from alignment_sim.classroom.app import ClickableMap
+
+    calls = []
+
+    def map_svg(model, *, selected="", large=False):
+        calls.append((model.tick, selected, large))
+        return f'<svg width="100%"><circle data-state="armenia" r="{model.tick + 1}"/></svg>'
+
+    monkeypatch.setitem(
+        sys.modules, "alignment_sim.classroom.mapview", types.SimpleNamespace(map_svg=map_svg)
+    )
+    click(page, "Step")
+    (svg,) = [w for w in walk(page.find().widget) if isinstance(w, ClickableMap)]
+    assert 'data-state="armenia" r="2"' in svg.svg and calls[-1] == (1, "", False)
+    svg.picked = "armenia"
+    assert "Why Armenia?" in text_of(page, "as-why")
+    assert calls[-1] == (1, "armenia", False)
+    assert "as-state-selected" in state_buttons(page)["armenia"].class_
+
+
+def test_play_as_a_class_starts_the_game_and_shows_its_address(page) -> None:
+    """The button starts the class game on 127.0.0.1 and links the teacher's page, which
+    answers; Stop ends it."""
+    import urllib.request
+
+    pytest.importorskip("alignment_sim.classroom.game.server")
+    click(page, "Play as a class")
+    shown = text_of(page, "as-game")
+    (address,) = re.findall(r'href="(http://127\.0\.0\.1:\d+/[^"]*)"', shown)
+    with urllib.request.urlopen(address, timeout=10) as response:
+        assert response.status == 200
+    click(page, "Stop the class game")
+    assert "Play as a class" in text_of(page, "as-game")
 
 
 def test_command_line_is_offline_and_checks_its_arguments() -> None:

@@ -1,8 +1,11 @@
 """The classroom app in a real browser: Debian's Chromium driven by Playwright.
 
 Starts ``python -m alignment_sim.classroom`` on a free localhost port and drives the page as a
-teacher would: it loads, a step moves the tick and the chart, a lever reaches the model,
-a click on a state opens its "why" panel, and bad input shows a message, not a trace.
+teacher would: it loads (the app's own controls, no Mesa furniture), a picked lesson
+applies at once, a step moves the tick and the chart, a lever reaches the model, a click
+on a state of the map opens its "why" panel (in students' words, with the glossary),
+Pause lets no tick in, the Info tab holds the teacher's notes, bad input shows a message,
+not a trace, and a phone gets the map and the controls (presentation mode by URL).
 Every request the page makes to anything but localhost is blocked and counted: the app
 must work without a network. Without Chromium or Playwright the browser test skips,
 except under CI (``CI=true``), where that is a failure.
@@ -112,6 +115,7 @@ def test_page_loads_its_code_from_the_server_only(server: str) -> None:
     assert "solara.dev/static/public/success" not in html, "no call home"
 
 
+@pytest.mark.slow  # about a minute of a real browser: CI runs it with the slow checks
 def test_classroom_in_chromium(server: str) -> None:
     if not CHROMIUM.exists():
         skip_or_fail(f"no browser at {CHROMIUM} (apt-get install chromium)")
@@ -154,32 +158,40 @@ def test_classroom_in_chromium(server: str) -> None:
                 page.get_by_role("button", name="Step").click()
 
             page.goto(server)
-            shown(".as-tick", "Tick 0 of 40", timeout=60_000)
-            expect(page.locator(".as-map img")).to_be_visible()
+            shown(".as-tick", "Quarter 0 of 40", timeout=90_000)
+            expect(page.locator(".as-map-svg svg, .as-map img").first).to_be_visible()
+            for furniture in ("PAGE 0", "Render Interval", "Use Threads"):
+                expect(page.get_by_text(furniture)).to_have_count(0)
 
-            page.get_by_label("Lesson (sets scenario, rule and levers)").click(force=True)
-            page.locator(".v-menu__content .v-list-item", has_text="credibility_of_patrons").click()
-            page.get_by_role("button", name="Reset").click()
-            shown(".as-lesson", "The credibility of patrons")
-            expect(page.locator(".as-lesson")).to_contain_text("Questions")
-            expect(page.locator(".as-lesson")).to_contain_text("russia_recession")
+            page.get_by_label("Lesson (applies at once)").click(force=True)
+            page.locator(".v-menu__content .v-list-item", has_text="credibility of patrons").click()
+            shown(".as-lesson", "The credibility of patrons")  # at once: no Reset
+            lesson_card = page.locator(".as-lesson")
+            expect(lesson_card).to_contain_text("Questions")
+            expect(lesson_card).to_contain_text("russia_recession")
+            expect(lesson_card).to_contain_text(f"Russia's credibility: {credibility:g}")
 
             chart = page.locator(".as-shares img")
             before = chart.get_attribute("src")
             step()
-            shown(".as-tick", "Tick 1 of 40: 2015 Q2")
+            shown(".as-tick", "Quarter 1 of 40: 2015 Q2")
             assert chart.get_attribute("src") != before, "the chart changes with a step"
 
             lever = page.locator(".as-lever-russia_credibility")
             expect(lever).to_contain_text(f"Russia's credibility: {credibility:g}")
+            expect(lever).to_contain_text("promises states believe")  # its help text
             lever.get_by_role("slider").focus()
             page.keyboard.press("ArrowLeft")
             lower = LEVERS["russia_credibility"].snap(credibility - 0.01)
             shown(".as-lever-russia_credibility", f"Russia's credibility: {lower:g}")
 
             step()
-            shown(".as-tick", "Tick 2 of 40")
-            page.locator(".as-state-kyrgyzstan").click()
+            shown(".as-tick", "Quarter 2 of 40")
+            state = page.locator('.as-map-svg text[data-state="kyrgyzstan"]')
+            if state.count():
+                state.first.click()  # the map itself (here: the state's name) selects it
+            else:
+                page.locator(".as-state-kyrgyzstan").click()
             shown(".as-why", "Why Kyrgyzstan?")
             why = page.locator(".as-why")
             expect(why).to_contain_text("(profile ")
@@ -188,24 +200,55 @@ def test_classroom_in_chromium(server: str) -> None:
             expect(page.locator(".as-why-security")).to_contain_text("protection (security)")
             expect(page.locator(".as-why-economy")).to_contain_text("remittances (economic)")
             expect(page.locator(".as-why img")).to_be_visible()
+            assert "utility" not in why.inner_text(), "students read scores"
+            term = why.locator("abbr.as-term", has_text="score").first
+            assert "utility" in (term.get_attribute("title") or ""), "the glossary explains"
+            expect(page.locator(".as-state-kyrgyzstan")).to_have_class(re.compile("selected"))
             shot = ROOT / "results" / "screenshots" / "classroom.png"
             shot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot))
             if os.environ.get("ALIGNMENT_SIM_UPDATE_SCREENSHOT") == "1":
                 shutil.copyfile(shot, ROOT / "docs" / "img" / "app.png")
 
+            page.locator(".as-play").click()
+            shown(".as-tick", "Quarter 3 of 40", timeout=60_000)
+            page.locator(".as-pause").click()
+            page.locator(".as-play").wait_for()
+            paused = page.locator(".as-tick").inner_text()
+            page.wait_for_timeout(2_000)
+            assert page.locator(".as-tick").inner_text() == paused, "no tick after Pause"
+
+            page.get_by_role("tab", name="Info").click()
+            expect(page.locator(".as-info")).not_to_contain_text("For the teacher")
+            page.locator(".as-reveal", has_text="teacher").click()
+            shown(".as-info", "For the teacher")
+            expect(page.locator(".as-info img")).to_be_visible()  # the 50-run figure
+            page.get_by_role("tab", name="Run").click()
+
             seed = page.get_by_label("Seed (whole number)")
             seed.fill("twelve")
-            seed.press("Enter")
-            page.get_by_role("button", name="Reset").click()
+            shown(".as-pending", "Press Reset")
+            page.locator(".as-reset").click()
             shown(".as-message", "seed = 'twelve': expected a whole number")
             assert "Traceback" not in page.locator("body").inner_text()
             seed.fill("3")
-            seed.press("Enter")
-            page.get_by_role("button", name="Reset").click()
+            page.locator(".as-reset").click()
             shown(".as-lever-russia_credibility", f"Russia's credibility: {credibility:g}")
             expect(page.locator(".as-message")).to_have_count(0)
-            shown(".as-tick", "Tick 0 of 40")
+            shown(".as-tick", "Quarter 0 of 40")
+
+            phone = browser.new_page(viewport={"width": 390, "height": 844})
+            phone.route("**/*", route)
+            phone.goto(server + "?present=1")
+            phone.locator(".as-tick", has_text="Quarter 0").first.wait_for(timeout=90_000)
+            expect(phone.locator(".as-present")).to_have_count(1)
+            expect(phone.locator(".as-setup")).to_have_count(0)
+            picture = phone.locator(".as-map-svg svg, .as-map img").first
+            box = picture.bounding_box()
+            assert box is not None and box["width"] > 300, "the map fills the phone's width"
+            assert phone.locator(".as-step").bounding_box()["y"] < 844, "Step is on screen"
+            phone.locator(".as-step").click()
+            phone.locator(".as-tick", has_text="Quarter 1").first.wait_for()
         finally:
             browser.close()
     assert not blocked, f"the page tried to reach the network: {blocked}"

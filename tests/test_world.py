@@ -101,3 +101,46 @@ def test_a_static_world_keeps_the_attribute_years() -> None:
     region.year = 2011  # the record ends in 2010 and the region gives no 2011 start
     with pytest.raises(ConfigError, match=r"region\.year = 2011.*initial.*1991-2010"):
         build_world(region)
+
+
+def test_a_pipeline_counts_from_the_year_it_opened() -> None:
+    """data/transit_routes.csv: Georgia's Western transit (0.6 in the 2015 world) is
+    Baku-Supsa (0.2, 1999) and Baku-Tbilisi-Ceyhan (0.4, 2006); Turkmenistan's Chinese
+    transit (0.7) is the Central Asia-China gas pipeline (2010)."""
+    region = load_region("post_soviet")
+    region.calendar, region.year = True, 1995
+    world = build_world(region)
+    west, china = world.poles.index("west"), world.poles.index("china")
+    georgia, turkmen = world.states.index("georgia"), world.states.index("turkmenistan")
+    ticks_per_year = 12 // world.tick_months
+
+    def transit(year: int) -> tuple[float, float]:
+        pair = world.params_for_tick((year - 1995) * ticks_per_year + 1)[2]
+        return float(pair.transit[west, georgia]), float(pair.transit[china, turkmen])
+
+    assert transit(1995) == (0.0, 0.0)
+    assert transit(1999) == pytest.approx((0.2, 0.0))
+    assert transit(2005) == pytest.approx((0.2, 0.0))
+    assert transit(2006) == pytest.approx((0.6, 0.0))
+    assert transit(2010) == pytest.approx((0.6, 0.7))
+    region.calendar, region.year = False, 2000  # a static world takes its year's routes
+    assert build_world(region).pair.transit[west, georgia] == pytest.approx(0.2)
+    region.year = 2015
+    assert build_world(region).pair.transit[china, turkmen] == pytest.approx(0.7)
+
+
+def test_transit_below_its_dated_routes_is_a_clear_error(tmp_path: Path) -> None:
+    region = load_region("post_soviet")
+    georgia = region.state_names.index("georgia")
+    region.states[georgia].transit = {"west": 0.3}
+    with pytest.raises(ConfigError, match=r"transit\.west.*at least 0\.6.*Baku-Supsa"):
+        build_world(region)
+    region.states[georgia].transit = {"west": 0.6}
+    bad = tmp_path / "routes.csv"
+    bad.write_text("state,pole,route,opened,share,source\nGeorgia,west,X,1999,1.5,made up\n")
+    region.transit_routes_file = str(bad)
+    with pytest.raises(DataError, match=r"routes\.csv row 2: share.*1\.5.*\[0, 1\]"):
+        build_world(region)
+    region.transit_routes_file = str(tmp_path / "missing.csv")
+    with pytest.raises(DataError, match="transit_routes_file"):
+        build_world(region)

@@ -15,6 +15,7 @@ import socket
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 APP = "alignment_sim.classroom.app"
@@ -28,6 +29,15 @@ VIZ_MODULES = ("solara", "solara_assets", "ipyvuetify", "altair", "networkx", "m
 """What the ``viz`` extra installs and the app imports."""
 INSTALL_HINT = "pip install 'alignment-sim[viz]' (or: make viz)"
 WAIT_FOR_SERVER_S = 120.0
+KERNEL_CULL_TIMEOUT = "2m"
+"""How long a closed tab's session (its model, a run still playing) lives on: Solara's
+default, 24 hours, keeps every closed tab's model in memory and playing."""
+HOST_ENV = "ALIGNMENT_SIM_HOST"
+"""Where the app tells its page the address it listens on (the class game serves there)."""
+COOKIE_WARNING = "Cookies with samesite=none require https"
+"""Solara warns on every page load served on a plain address over http (not "localhost"):
+the session cookie then falls back to samesite=lax, which is what a classroom server on
+its own network wants (the app is never embedded in another site's frame)."""
 
 
 class ServeError(Exception):
@@ -100,6 +110,7 @@ def offline_environment(lessons: Path | None) -> dict[str, str]:
         "SOLARA_THEME_SHOW_BANNER": "false",
         "SOLARA_THEME_TITLE": "alignment-sim classroom",
         "SOLARA_CHECK_HOOKS": "off",
+        "SOLARA_KERNEL_CULL_TIMEOUT": KERNEL_CULL_TIMEOUT,
     }
     if lessons is not None:
         values["ALIGNMENT_SIM_LESSONS"] = str(lessons.resolve())
@@ -116,7 +127,7 @@ def free_port(host: str) -> int:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="alignment-sim-viz",
-        description="Serve the alignment-sim classroom app (a Mesa SolaraViz page) locally.",
+        description="Serve the alignment-sim classroom app (a Solara page) locally.",
     )
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free)"
@@ -145,7 +156,6 @@ def main(argv: list[str] | None = None) -> None:
     command with one line on stderr and exit status 2.
     """
     args = parse_args(argv)
-    os.environ.update(offline_environment(args.lessons))
     try:
         check_viz_extra()
         check_address(args.host, args.port)
@@ -153,6 +163,11 @@ def main(argv: list[str] | None = None) -> None:
     except ServeError as exc:
         print(f"alignment-sim-viz: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    # the app runs in this process: the environment tells it how to serve (set only now,
+    # so that a refused command leaves no trace in its caller's environment)
+    os.environ.update(offline_environment(args.lessons))
+    os.environ[HOST_ENV] = args.host
+    warnings.filterwarnings("ignore", message=COOKIE_WARNING, category=UserWarning)
     from solara.__main__ import cli
 
     threading.Thread(target=announce_when_listening, args=(args.host, port), daemon=True).start()

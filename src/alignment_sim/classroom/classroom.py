@@ -26,7 +26,9 @@ import pandas as pd
 import yaml
 
 from alignment_sim import paths
+from alignment_sim.classroom.claims import Claim, Game, mapping_of, parse_claims, parse_game
 from alignment_sim.errors import ConfigError
+from alignment_sim.model.events import event_library
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.mesa_model import AlignmentModel
 from alignment_sim.model.params import RegionSpec, SimulationConfig
@@ -133,7 +135,7 @@ LEVERS: dict[str, Lever] = {
             0.0,
             3.0,
             0.1,
-            "utility lost by leaving a security bloc (a crisis at home and abroad)",
+            "what a state gives up by leaving a security bloc (a crisis at home and abroad)",
         ),
         Lever(
             "economic_switching_cost",
@@ -142,7 +144,7 @@ LEVERS: dict[str, Lever] = {
             0.0,
             3.0,
             0.1,
-            "utility lost by leaving a union or partnership (tariffs, contracts, migrants)",
+            "what a state gives up by leaving a union or a partner (tariffs, contracts)",
         ),
         Lever(
             "rationality",
@@ -207,7 +209,8 @@ class Variant:
 
 @dataclass
 class Lesson:
-    """A lesson preset: the scenario, rule and parameters the app loads by name."""
+    """A lesson preset: the scenario, rule and parameters the app loads by name; the
+    claims its text makes (``claims``) and how a class plays it (``game``), both optional."""
 
     name: str
     folder: Path
@@ -219,6 +222,8 @@ class Lesson:
     levers: dict[str, float] = field(default_factory=dict)
     set: dict[str, Any] = field(default_factory=dict)
     compare: list[Variant] = field(default_factory=list)
+    claims: tuple[Claim, ...] = ()
+    game: Game | None = None
 
     def scenario_source(self, scenario: str | None = None) -> str:
         """A scenario preset name, or the path of a YAML file in the lesson's folder."""
@@ -258,14 +263,6 @@ def available_lessons(folder: str | Path | None = None) -> list[str]:
     return sorted(names, key=order)
 
 
-def _mapping(key: str, value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ConfigError(key, value, "a mapping of names to values")
-    return {str(k): v for k, v in value.items()}
-
-
 def _text(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(key, value, "a non-empty text")
@@ -288,11 +285,10 @@ def load_lesson(name: str, folder: str | Path | None = None) -> Lesson:
         raise ConfigError(label, str(path), "a readable YAML file", first) from None
     if not isinstance(raw, dict):
         raise ConfigError(label, raw, "a mapping with at least a title")
+    keys = (*PRESET_KEYS, "claims", "game")
     for key in raw:
-        if key not in PRESET_KEYS:
-            raise ConfigError(
-                f"{label}: {key}", raw[key], f"one of the keys {', '.join(PRESET_KEYS)}"
-            )
+        if key not in keys:
+            raise ConfigError(f"{label}: {key}", raw[key], f"one of the keys {', '.join(keys)}")
     variants = []
     compare = raw.get("compare") or []
     if not isinstance(compare, list):
@@ -309,13 +305,16 @@ def load_lesson(name: str, folder: str | Path | None = None) -> Lesson:
                 label=_text(f"{key}.label", entry.get("label")),
                 scenario=entry.get("scenario"),
                 decision=entry.get("decision"),
-                levers=_mapping(f"{key}.levers", entry.get("levers")),
-                set=_mapping(f"{key}.set", entry.get("set")),
+                levers=mapping_of(f"{key}.levers", entry.get("levers")),
+                set=mapping_of(f"{key}.set", entry.get("set")),
             )
         )
     order = raw.get("order", 99)
     if isinstance(order, bool) or not isinstance(order, int):
         raise ConfigError(f"{label}: order", order, "a whole number")
+    states = tuple(state.name for state in region_spec().states)
+    kinds = tuple(event_library())
+    labels = tuple(variant.label for variant in variants)
     return Lesson(
         name=name,
         folder=root / name,
@@ -324,9 +323,11 @@ def load_lesson(name: str, folder: str | Path | None = None) -> Lesson:
         summary=str(raw.get("summary") or ""),
         scenario=_text(f"{label}: scenario", raw.get("scenario", "baseline")),
         decision=_text(f"{label}: decision", raw.get("decision", "logit")),
-        levers=_mapping(f"{label}: levers", raw.get("levers")),
-        set=_mapping(f"{label}: set", raw.get("set")),
+        levers=mapping_of(f"{label}: levers", raw.get("levers")),
+        set=mapping_of(f"{label}: set", raw.get("set")),
         compare=variants,
+        claims=parse_claims(label, raw.get("claims"), labels, states),
+        game=parse_game(label, raw.get("game"), states, kinds),
     )
 
 
@@ -452,6 +453,21 @@ def compile_world(config: SimulationConfig) -> World:
 # --- the model -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LeverChange:
+    """A lever moved during a run: at ``tick`` (it holds from ``tick + 1``), from ``before``
+    to ``value`` (the lever's units, ``LEVERS[lever]``)."""
+
+    tick: int
+    lever: str
+    value: float
+    before: float
+
+
+POLE_FIELDS = {"budget_bn_usd": "budget_bn"}
+"""Pole levers whose value in force (events included) the world's pole table holds."""
+
+
 class ClassroomModel(AlignmentModel):
     """The alignment model as the classroom app builds it: flat named parameters.
 
@@ -461,6 +477,8 @@ class ClassroomModel(AlignmentModel):
         seed, ticks: whole numbers, or their text from a form field.
         stance ... rationality: lever values (``LEVERS``); ``None`` keeps the preset's.
         lessons_dir: the lessons folder (default: see ``lessons_dir``).
+        variant: the label of one of the lesson's comparisons (``compare``) to run
+            instead of its preset ("": the preset).
 
     ``message`` holds the last ConfigError as one paragraph (``None`` when all is well);
     a setup that fails leaves the default world in place, stopped (``setup_failed``).
@@ -484,6 +502,7 @@ class ClassroomModel(AlignmentModel):
         economic_switching_cost: float | None = None,
         rationality: float | None = None,
         lessons_dir: str | None = None,
+        variant: str = "",
     ) -> None:
         given = {
             "stance": stance,
@@ -510,7 +529,7 @@ class ClassroomModel(AlignmentModel):
         try:
             if lesson not in ("", NO_LESSON):
                 self.lesson = load_lesson(lesson, lessons_dir)
-            config = build_config(self.setup)
+            config = build_config(self.setup, self._variant(variant))
         except ConfigError as exc:
             self.lesson = None
             message = (
@@ -522,12 +541,41 @@ class ClassroomModel(AlignmentModel):
         self.message: str | None = message
         self.setup_failed = message is not None
         self.lock = threading.RLock()
+        self.lever_changes: list[LeverChange] = []
         if self.setup_failed:
             self.running = False
+
+    def _variant(self, label: str) -> Variant | None:
+        """The lesson's comparison variant named ``label`` ("": the preset itself)."""
+        if not label:
+            return None
+        variants = self.lesson.compare if self.lesson is not None else []
+        for variant in variants:
+            if variant.label == label:
+                return variant
+        labels = ", ".join(repr(v.label) for v in variants) or "none: pick a lesson first"
+        raise ConfigError("variant", label, f"a comparison of the lesson ({labels})")
 
     def levers(self) -> dict[str, float]:
         """The lever values in force."""
         return lever_values(self.config)
+
+    def in_force(self) -> dict[str, float]:
+        """Levers whose value in force differs in kind from the setting: a pole's budget
+        in the tick just played (events included: the Belt and Road adds to China's), and
+        Russia's credibility now (it moves toward the setting, slowly)."""
+        values = {}
+        for name, lever in LEVERS.items():
+            parts = lever.key.split(".")
+            if parts[:2] != ["region", "poles"] or parts[2] not in self.world.poles:
+                continue
+            b = self.world.poles.index(parts[2])
+            if parts[3] == "credibility":
+                values[name] = float(self.pole_agents[b].credibility)
+            elif parts[3] in POLE_FIELDS:
+                table = getattr(self.params[1], POLE_FIELDS[parts[3]])
+                values[name] = float(table.reshape(-1, self.world.n_poles)[0, b])
+        return values
 
     def apply_levers(self, values: Mapping[str, Any]) -> bool:
         """Move levers mid-run: the new values hold from the next tick on.
@@ -545,6 +593,12 @@ class ClassroomModel(AlignmentModel):
             except ConfigError as exc:
                 self.message = f"The lever change was not applied: {exc}"
                 return False
+            before = self.levers()
+            self.lever_changes += [
+                LeverChange(self.tick, name, float(value), before[name])
+                for name, value in values.items()
+                if abs(float(value) - before[name]) > 1e-12
+            ]
             self.config = config
             self.inputs = inputs
             self.world = inputs.world
@@ -558,3 +612,61 @@ class ClassroomModel(AlignmentModel):
             return
         with self.lock:
             super().step()
+
+    def drop_event(
+        self,
+        kind: str,
+        targets: tuple[str, ...] | list[str] = (),
+        duration: int | None = None,
+        magnitude: float = 1.0,
+    ) -> bool:
+        """Drop an event of the library (``data/event_kinds.yaml``) into the run: it is in
+        force from the next tick, for ``duration`` ticks (None: for good).
+
+        The event joins the scenario and the inputs are rebuilt as in ``apply_levers``; the
+        run's state carries over. The event program grows by one event at its end, so the
+        run's arrays over events grow with it: its start tick, a column of hazard uniforms
+        (never drawn on: its hazard is 0, and no random number of the run changes) and a
+        column of the trajectory's record of active events. On a ConfigError (an unknown
+        kind or target, a run that has ended) nothing changes, ``message`` says why and
+        the result is False.
+        """
+        import numpy as np
+
+        from alignment_sim.model.params import EventSpec
+
+        with self.lock:
+            config = copy.deepcopy(self.config)
+            label = f"{kind} ({', '.join(targets)})" if targets else kind
+            event = EventSpec(
+                kind=kind,
+                at=self.tick + 1,
+                duration=duration,
+                targets=list(targets),
+                magnitude=magnitude,
+                label=label,
+            )
+            config.scenario.events.append(event)
+            try:
+                config.validate()
+                inputs = RunInputs.from_config(config, compile_world(config))
+            except ConfigError as exc:
+                self.message = f"The event was not dropped: {exc}"
+                return False
+            if inputs.program.n_events != self.inputs.program.n_events + 1:
+                raise RuntimeError("an added event must add one event at the program's end")
+            self.starts = np.concatenate(
+                [self.starts, np.full((self.starts.shape[0], 1), self.tick + 1)], axis=1
+            )
+            hazards = self.streams.hazards
+            self.streams.hazards = np.concatenate([hazards, np.ones((len(hazards), 1))], axis=1)
+            record = self.trajectory
+            record.active = np.concatenate(
+                [record.active, np.zeros((*record.active.shape[:2], 1), dtype=bool)], axis=2
+            )
+            record.event_names = inputs.program.names
+            self.config = config
+            self.inputs = inputs
+            self.world = inputs.world
+            self.message = None
+            return True

@@ -3,23 +3,23 @@
 Figures are built with ``matplotlib.figure.Figure`` (no pyplot state), so each browser
 session draws its own without locks or leaks. The same functions draw the lessons' PNGs.
 
-A state is drawn in the colour of its record label (russia, china, west; hedge: white,
-hatched grey). A **split** profile (its security and its economy not with the same pole,
-``explain.is_split``: e.g. ``russia/china``) gets a ring in the colour of its economic
-choice (grey: ``open``) and its profile next to its name; a solid line joins a state to
-its security bloc's leader, a dotted one to its economic partner.
+The map (``map_figure``, for PNG exports) draws the same country shapes, fills and
+labels as the browser's SVG map (``mapview.map_svg``; shapes and label places from
+``geo``): a state in the colour of its record label (russia, china, west); a **split**
+profile (its security and its economy not with the same pole, ``explain.is_split``:
+e.g. ``russia/china``) hatched in its other choice's colour (grey: ``none``/``open``);
+a hedger white, hatched in its two choices' colours. The map's colours are defined here.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, PathPatch, Rectangle
+from matplotlib.path import Path as MplPath
+from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from alignment_sim.classroom.explain import (
     FAMILIES,
@@ -27,7 +27,18 @@ from alignment_sim.classroom.explain import (
     Explanation,
     family_of,
     is_split,
+    pole_words,
     quarter,
+    term_name,
+)
+from alignment_sim.classroom.geo import (
+    POLE_SIZE,
+    STATE_SIZE,
+    Box,
+    Label,
+    edge_marker,
+    geography,
+    region_labels,
 )
 from alignment_sim.model.alignment import HEDGE
 from alignment_sim.model.kernels import ECONOMY, SECURITY
@@ -42,11 +53,17 @@ FAMILY_COLORS = {
     "soft_power": "#16a085",
     "dynamics": "#7f8c8d",
 }
-MAP_MARGIN_DEG = 5.0
-EDGE_STRIP_DEG = 8.0
-HEDGE_HATCH = "////"
-RING_GAP_PT = 4.0
-"""Gap between a state's disc and its split-profile ring, in points."""
+SEA = "#dbe8f3"
+LAND = "#e4e4df"
+"""The map's countries outside the model."""
+BORDER = "#ffffff"
+STATE_BORDER = "#3d4a52"
+"""Borders of the choosers (dark, so two hedgers side by side stay apart)."""
+INK = "#1f2a30"
+POLE_TINT = 0.3
+"""Share of a pole's colour in its country's tint on the map (the rest white)."""
+MAP_STRIP_IN = 0.75
+"""Height of the key and the poles' offers under the PNG map, inches."""
 DIMENSION_TITLES = {SECURITY: "Security choice", ECONOMY: "Economic choice"}
 
 
@@ -69,220 +86,242 @@ def pole_title(world: World, b: int) -> str:
     return world.poles[b].replace("_", " ").title()
 
 
-def map_extent(world: World) -> tuple[float, float, float, float]:
-    """Longitude and latitude limits around the choosers' capitals, with a strip on each
-    side where a pole beyond them is drawn at the edge (Brussels, Beijing)."""
-    west = float(world.state_lon.min()) - MAP_MARGIN_DEG
-    east = float(world.state_lon.max()) + MAP_MARGIN_DEG
-    if (world.pole_lon < west).any():
-        west -= EDGE_STRIP_DEG
-    if (world.pole_lon > east).any():
-        east += EDGE_STRIP_DEG
-    return (
-        west,
-        east,
-        float(world.state_lat.min()) - MAP_MARGIN_DEG,
-        float(world.state_lat.max()) + MAP_MARGIN_DEG + 2.0,
-    )
+def tint(color: str, share: float = POLE_TINT) -> str:
+    """A '#rrggbb' colour mixed with white (``share`` of the colour)."""
+    rgb = [int(color[k : k + 2], 16) for k in (1, 3, 5)]
+    return "#" + "".join(f"{round(255 - share * (255 - c)):02x}" for c in rgb)
 
 
-def map_legend_handles(world: World) -> list[Line2D | Patch]:
-    """The map's key: label colours, hedging, the split ring and the two kinds of line."""
-    colors = label_colors(world)
-    handles: list[Line2D | Patch] = [
-        Line2D([], [], marker="o", linestyle="", color=colors[p], label=p) for p in world.poles
+def pole_offers(model: AlignmentModel) -> list[tuple[float, float]]:
+    """Each pole's offers in force (US$ bn a year over all choosers; before the first
+    tick, its budget) and its credibility now."""
+    offers = []
+    for b, agent in enumerate(model.pole_agents):
+        spec = next(p for p in model.config.region.poles if p.name == model.world.poles[b])
+        budget = agent.spending_bn_usd if model.tick > 0 else spec.budget_bn_usd
+        offers.append((float(budget), float(agent.credibility)))
+    return offers
+
+
+def off_map_poles(world: World) -> list[int]:
+    """Poles without a country on the map (drawn as markers at its edge: the West)."""
+    geo = geography()
+    return [
+        b
+        for b, name in enumerate(world.poles)
+        if (shape := geo.shape(name)) is None or shape.role != "pole"
     ]
-    handles.append(
-        Patch(facecolor="white", edgecolor=HEDGE_COLOR, hatch=HEDGE_HATCH, label="hedge")
+
+
+def marker_text(world: World, b: int) -> str:
+    """An off-map pole's marker text, its arrow pointing off the map."""
+    geo = geography()
+    x = float(geo.project(float(world.pole_lon[b]), float(world.pole_lat[b]))[0])
+    name = pole_words(world.poles[b])
+    return f"◀ {name}" if x < geo.width / 2 else f"{name} ▶"
+
+
+def map_labels(world: World, scale: float = 1.0) -> tuple[dict[str, Label], dict[int, Box]]:
+    """Where the states' and poles' names go on the map (``geo.place_labels``, names up
+    to ``scale`` times their size, as big as fit) and the off-map poles' markers (font
+    ``scale`` times the state names')."""
+    geo = geography()
+    off_map = off_map_poles(world)
+    markers = {
+        b: edge_marker(
+            geo,
+            float(world.pole_lon[b]),
+            float(world.pole_lat[b]),
+            marker_text(world, b),
+            STATE_SIZE * scale,
+        )
+        for b in off_map
+    }
+    texts = tuple(
+        (name, world.state_labels[i], STATE_SIZE * scale) for i, name in enumerate(world.states)
     )
+    texts += tuple(
+        (name, pole_words(name), POLE_SIZE * scale)
+        for b, name in enumerate(world.poles)
+        if b not in off_map
+    )
+    return region_labels(texts, tuple(markers.values()), 1 / scale), markers
+
+
+def map_legend_handles(world: World) -> list[Patch]:
+    """The map's key: label colours, hedging, split stripes and the selected outline."""
+    colors = label_colors(world)
+    handles = [Patch(facecolor=colors[p], label=p) for p in world.poles]
+    handles.append(Patch(facecolor="white", hatch="xx", hatchcolor=HEDGE_COLOR, label=HEDGE))
+    other = world.poles[1] if world.n_poles > 1 else HEDGE
     handles.append(
-        Line2D(
-            [],
-            [],
-            marker="o",
-            linestyle="",
-            markerfacecolor="none",
-            markeredgecolor="black",
-            markersize=9,
-            markeredgewidth=1.8,
-            label="ring: split profile, in its economy's colour (grey: open)",
+        Patch(
+            facecolor=colors[world.poles[0]],
+            hatch="///",
+            hatchcolor=colors[other],
+            label="stripes: security and economy with different poles",
         )
     )
-    handles.append(Line2D([], [], color="black", linewidth=1.2, label="security bloc"))
-    handles.append(
-        Line2D([], [], color="black", linewidth=1.2, linestyle=":", label="economic partner")
-    )
+    handles.append(Patch(facecolor="white", edgecolor="black", linewidth=2.0, label="selected"))
     return handles
 
 
+def _state_patches(world: World, profile: int, path: MplPath) -> list[PathPatch]:
+    """A state's shape in its label's colour; a split profile hatched in its other
+    choice's colour; a hedger white, hatched in its two choices' colours."""
+    space = world.space
+    label = space.profile_labels[profile]
+    security = choice_colors(world, SECURITY)[
+        space.security_options[space.profile_security[profile]]
+    ]
+    economy_option = space.economic_options[space.profile_economy[profile]]
+    economy = choice_colors(world, ECONOMY)[economy_option]
+    common = {"edgecolor": STATE_BORDER, "linewidth": 0.5, "zorder": 2}
+    if label == HEDGE:
+        return [
+            PathPatch(path, facecolor="white", hatch="\\\\", hatchcolor=security, **common),
+            PathPatch(path, facecolor="none", hatch="////", hatchcolor=economy, **common),
+        ]
+    color = label_colors(world)[label]
+    if is_split(space, profile):
+        other = economy if economy_option != label else security
+        return [PathPatch(path, facecolor=color, hatch="///", hatchcolor=other, **common)]
+    return [PathPatch(path, facecolor=color, **common)]
+
+
 def map_figure(model: AlignmentModel, selected: str = "") -> Figure:
-    """States at their capitals in their record label's colour (hedgers hatched grey),
-    split profiles ringed in their economy's colour, lines to their security bloc's
-    leader (solid) and their economic partner (dotted), and the poles with their budgets
-    and credibility."""
+    """The map as a matplotlib figure (for PNGs): the same shapes, fills, labels and
+    key as ``mapview.map_svg``, with hatching for its patterns."""
     world = model.world
     space = world.space
-    colors = label_colors(world)
-    economy_colors = choice_colors(world, ECONOMY)
-    west, east, south, north = map_extent(world)
-    fig = Figure(figsize=(6.4, 4.4), dpi=100)
-    ax = fig.add_axes((0.08, 0.06, 0.9, 0.86))
-    ax.set_xlim(west, east)
-    ax.set_ylim(south, north)
-    ax.set_aspect(1.0 / math.cos(math.radians((south + north) / 2)))
-    ax.apply_aspect()
-    ax.set_facecolor("#f4f6f7")
-    ax.grid(color="white", linewidth=1.0)
-    ax.tick_params(labelsize=7, colors="#777777")
-    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0f}°E")
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0f}°N")
-
-    pole_xy = []
+    geo = geography()
+    labels, markers = map_labels(world)
+    offers = pole_offers(model)
+    map_height = geo.height / geo.width * 9.8
+    height = map_height + MAP_STRIP_IN + 0.4
+    fig = Figure(figsize=(10, height), dpi=100)
+    ax = fig.add_axes((0.01, MAP_STRIP_IN / height, 0.98, map_height / height))
+    points = 9.8 * 72 / geo.width
+    """Points per map unit."""
+    ax.set_xlim(0, geo.width)
+    ax.set_ylim(geo.height, 0)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_facecolor(SEA)
+    for context in geo.of_role("context"):
+        ax.add_patch(PathPatch(context.outline, facecolor=LAND, edgecolor=BORDER, lw=0.5))
     for b in range(world.n_poles):
-        x = min(max(float(world.pole_lon[b]), west + 3.0), east - 3.0)
-        y = min(max(float(world.pole_lat[b]), south + 1.5), north - 2.5)
-        pole_xy.append((x, y))
-
-    profiles = [c.profile for c in sorted(model.choosers, key=lambda c: c.index)]
-    for i, k in enumerate(profiles):
-        security = space.security_options[space.profile_security[k]]
-        economy = space.economic_options[space.profile_economy[k]]
-        for partner, style in ((security, "-"), (economy, ":")):
-            if partner not in world.poles or (style == ":" and partner == security):
-                continue
-            px, py = pole_xy[world.poles.index(partner)]
-            ax.plot(
-                [world.state_lon[i], px],
-                [world.state_lat[i], py],
-                color=colors[partner],
-                alpha=0.4,
-                linewidth=1.2,
-                linestyle=style,
-                zorder=1,
+        pole = geo.shape(world.poles[b])
+        if b not in markers and pole is not None:
+            ax.add_patch(
+                PathPatch(
+                    pole.outline,
+                    facecolor=tint(world.pole_colors[b]),
+                    edgecolor=BORDER,
+                    lw=0.5,
+                )
             )
-    size = 60 + 220 * np.sqrt(world.state.gdp_bn / world.state.gdp_bn.max())
-    for i, k in enumerate(profiles):
-        label = space.profile_labels[k]
-        hedging = label == HEDGE
-        chosen = world.states[i] == selected
-        ax.scatter(
-            world.state_lon[i],
-            world.state_lat[i],
-            s=size[i],
-            color="white" if hedging else colors[label],
-            edgecolor="black" if chosen else colors[label],
-            hatch=HEDGE_HATCH if hedging else None,
-            linewidth=2.5 if chosen else 1.5,
-            zorder=3,
-        )
-        if is_split(space, k):
-            economy = space.economic_options[space.profile_economy[k]]
-            ring = (math.sqrt(size[i]) + 2 * RING_GAP_PT) ** 2
-            ax.scatter(
-                world.state_lon[i],
-                world.state_lat[i],
-                s=ring,
-                facecolors="none",
-                edgecolors=economy_colors[economy],
-                linewidths=2.2,
-                zorder=3,
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    for chooser in sorted(model.choosers, key=lambda c: c.index):
+        name = world.states[chooser.index]
+        shape = geo.shape(name)
+        if shape is None or shape.role != "chooser":
+            x, y = geo.project(
+                float(world.state_lon[chooser.index]), float(world.state_lat[chooser.index])
             )
-    labels = [
-        (
-            world.state_labels[i] + (f" ({space.profiles[k]})" if is_split(space, k) else ""),
-            world.state_lon[i],
-            world.state_lat[i],
-            world.states[i] == selected,
+            path = MplPath.circle((float(x), float(y)), 0.6 * STATE_SIZE)
+        else:
+            path = shape.outline
+        for patch in _state_patches(world, chooser.profile, path):
+            ax.add_patch(patch)
+        if name == selected:
+            ax.add_patch(PathPatch(path, facecolor="none", edgecolor="white", lw=4.0, zorder=3))
+            ax.add_patch(PathPatch(path, facecolor="none", edgecolor="black", lw=2.0, zorder=3))
+    for i, name in enumerate(world.states):
+        label = labels.get(name)
+        if label is None:
+            x, y = geo.project(float(world.state_lon[i]), float(world.state_lat[i]))
+            label = Label(
+                name,
+                world.state_labels[i],
+                (float(x), float(y) - 1.4 * STATE_SIZE),
+                (float(x), float(y)),
+                STATE_SIZE,
+                False,
+            )
+        _draw_label(ax, label, INK, points, halo, bold=name == selected)
+    for b, name in enumerate(world.poles):
+        if name in labels:
+            _draw_label(ax, labels[name], world.pole_colors[b], points, halo, bold=True)
+    for b, (x0, y0, x1, y1) in markers.items():
+        ax.add_patch(
+            Rectangle(
+                (x0, y0),
+                x1 - x0,
+                y1 - y0,
+                facecolor=world.pole_colors[b],
+                edgecolor="white",
+                zorder=5,
+            )
         )
-        for i, k in enumerate(profiles)
-    ]
-    for b, (x, y) in enumerate(pole_xy):
-        spec = next(p for p in model.config.region.poles if p.name == world.poles[b])
-        agent = model.pole_agents[b]
-        budget = agent.spending_bn_usd if model.tick > 0 else spec.budget_bn_usd
-        ax.scatter(
-            x,
-            y,
-            marker="s",
-            s=80 + 25 * budget,
-            color=world.pole_colors[b],
-            edgecolor="black",
-            zorder=5,
-        )
-        outside = (x, y) != (float(world.pole_lon[b]), float(world.pole_lat[b]))
-        east_side = x > (west + east) / 2
-        arrow = (" →" if east_side else " ←") if outside else ""
-        ax.annotate(
-            f"{pole_title(world, b)}{arrow}\nUS$ {budget:.1f}bn/yr\n"
-            f"credibility {agent.credibility:.2f}",
-            (x, y),
-            xytext=(0, 9),
-            textcoords="offset points",
-            ha="center" if not outside else ("right" if east_side else "left"),
-            fontsize=7.5,
-            color=world.pole_colors[b],
+        ax.text(
+            (x0 + x1) / 2,
+            (y0 + y1) / 2,
+            marker_text(world, b),
+            ha="center",
+            va="center",
+            color="white",
             fontweight="bold",
+            fontsize=STATE_SIZE * points,
             zorder=6,
         )
-    _place_labels(fig, ax, labels)
-
-    counts = {label: 0 for label in world.labels}
-    for k in profiles:
-        counts[space.profile_labels[k]] += 1
+    counts = dict.fromkeys(world.labels, 0)
+    for chooser in model.choosers:
+        counts[space.profile_labels[chooser.profile]] += 1
     ax.set_title(
         f"{quarter(world.year_of_tick(model.tick))} (tick {model.tick} of {model.config.ticks})"
         + "  ·  "
         + ", ".join(f"{label} {counts[label]}" for label in world.labels),
-        fontsize=9,
+        fontsize=10,
     )
-    ax.legend(
-        handles=map_legend_handles(world),
-        loc="lower left",
-        fontsize=6.5,
-        ncol=3,
-        framealpha=0.85,
+    strip = fig.add_axes((0.01, 0.0, 0.98, MAP_STRIP_IN / height))
+    strip.set_axis_off()
+    strip.legend(
+        handles=map_legend_handles(world), loc="upper left", ncol=7, fontsize=8, frameon=False
     )
+    for b, name in enumerate(world.poles):
+        budget, credibility = offers[b]
+        strip.text(
+            0.01 + b / world.n_poles,
+            0.15,
+            f"{pole_words(name)}: offers US$ {budget:.1f}bn/yr, credibility {credibility:.2f}",
+            color=world.pole_colors[b],
+            fontweight="bold",
+            fontsize=8.5,
+            transform=strip.transAxes,
+        )
     return fig
 
 
-LABEL_OFFSETS = ((7, 4), (7, -12), (-7, 4), (-7, -12), (0, 9), (0, -16))
-
-
-def _place_labels(fig: Figure, ax: Axes, labels: list[tuple[str, float, float, bool]]) -> None:
-    """Label points where the text stays inside the axes and overlaps no label drawn
-    before (else up-right)."""
-    renderer = FigureCanvasAgg(fig).get_renderer()
-    frame = ax.get_window_extent(renderer)
-    taken = [t.get_window_extent(renderer) for t in ax.texts]
-    for text, x, y, bold in labels:
-        placed = None
-        for dx, dy in LABEL_OFFSETS:
-            candidate = ax.annotate(
-                text,
-                (x, y),
-                xytext=(dx, dy),
-                textcoords="offset points",
-                ha="left" if dx >= 0 else "right",
-                fontsize=8,
-                fontweight="bold" if bold else "normal",
-                zorder=4,
-            )
-            box = candidate.get_window_extent(renderer)
-            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and box.y1 <= frame.y1
-            if inside and not any(box.overlaps(other) for other in taken):
-                placed = candidate
-                break
-            candidate.remove()
-        if placed is None:
-            placed = ax.annotate(
-                text,
-                (x, y),
-                xytext=LABEL_OFFSETS[0],
-                textcoords="offset points",
-                fontsize=8,
-                zorder=4,
-            )
-        taken.append(placed.get_window_extent(renderer))
+def _draw_label(ax: Axes, label: Label, color: str, points: float, halo: list, bold: bool) -> None:
+    """A name where ``geo.place_labels`` put it, with its leader line if any."""
+    if label.leader:
+        end = label.leader_end()
+        ax.plot([label.anchor[0], end[0]], [label.anchor[1], end[1]], color=INK, lw=0.8, zorder=4)
+        ax.plot([label.anchor[0]], [label.anchor[1]], "o", color=INK, markersize=2.5, zorder=4)
+    ax.text(
+        label.at[0],
+        label.at[1],
+        label.text,
+        ha="center",
+        va="center",
+        fontsize=label.size * points,
+        fontweight="bold" if bold else "normal",
+        color=color,
+        path_effects=halo,
+        zorder=4,
+    )
 
 
 def shares_figure(model: AlignmentModel) -> Figure:
@@ -345,10 +384,26 @@ def shares_figure(model: AlignmentModel) -> Figure:
                 linewidth=1.4,
                 label=f"{dimension} {option}",
             )
+    for change in getattr(model, "lever_changes", ()):
+        if change.tick <= tick:
+            when = years[change.tick]
+            for axis in (ax, choices):
+                axis.axvline(when, color="#555555", linewidth=0.9, linestyle=":")
+            ax.annotate(
+                f"{change.lever.replace('_', ' ')} {change.value:g}",
+                (when, 0.02),
+                xytext=(2, 0),
+                textcoords="offset points",
+                rotation=90,
+                fontsize=6.5,
+                va="bottom",
+                color="#222222",
+            )
     for axis in (ax, choices):
         axis.axvline(years[tick], color="black", linewidth=1)
         axis.spines[["top", "right"]].set_visible(False)
         axis.tick_params(labelsize=7)
+    _year_axis(choices, float(years[0]), float(years[-1]))
     ax.set_xlim(years[0], years[-1])
     ax.set_ylim(0, 1.2)
     ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
@@ -362,10 +417,35 @@ def shares_figure(model: AlignmentModel) -> Figure:
     return fig
 
 
-def _why_axis(ax: Axes, choice: Choice, colors: dict[str, str]) -> None:
+def _year_axis(ax: Axes, first: float, last: float) -> None:
+    """Ticks on whole years ('2017'), or on quarters ('2015 Q2') for a run of three years
+    or less, never on fractions of a year."""
+    if last - first <= 3.0:
+        step = 0.25 if last - first <= 1.5 else 0.5
+        ticks = np.arange(np.ceil(first / step) * step, last + 1e-9, step)
+        ax.xaxis.set_major_locator(FixedLocator(ticks.tolist()))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: quarter(v)))
+    else:
+        every = max(1, int(np.ceil((last - first) / 10)))
+        ticks = np.arange(np.ceil(first), np.floor(last) + 1e-9, every)
+        ax.xaxis.set_major_locator(FixedLocator(ticks.tolist()))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}"))
+
+
+TERM_FONT_PT = 6.5
+CHAR_WIDTH_EM = 0.62
+"""A bar is labelled with its term only if the name fits inside it: about this many ems
+a character, at TERM_FONT_PT (the rest are named in the legend and the table)."""
+
+
+def _why_axis(ax: Axes, choice: Choice, colors: dict[str, str], width_in: float) -> None:
     """One choice's options as stacked term contributions (right: for, left: against),
-    coloured by family, with the total marked; the chosen option is drawn bold."""
+    coloured by family, with the total score marked; the chosen option is drawn bold. A
+    bar names its term only where the name fits inside it (``width_in``: the axes' width,
+    inches)."""
     n_options = len(choice.options)
+    bars = []  # (row, left, width, term)
+    low, high = 0.0, 0.0
     for k in range(n_options):
         y = n_options - 1 - k
         positive, negative = 0.0, 0.0
@@ -374,29 +454,40 @@ def _why_axis(ax: Axes, choice: Choice, colors: dict[str, str]) -> None:
             if abs(value) < 1e-9:
                 continue
             left = positive if value > 0 else negative + value
-            ax.barh(
-                y,
-                abs(value),
-                left=left,
-                height=0.6,
-                color=FAMILY_COLORS[family_of(term)],
-                edgecolor="white",
-                linewidth=0.8,
-            )
-            if abs(value) > 0.35:
-                ax.text(
-                    left + abs(value) / 2,
-                    y,
-                    term,
-                    ha="center",
-                    va="center",
-                    fontsize=6.5,
-                    color="white",
-                )
+            bars.append((y, left, abs(value), term))
             if value > 0:
                 positive += value
             else:
                 negative += value
+        total = float(choice.utility[k])
+        low, high = min(low, negative, total), max(high, positive, total)
+    span = (high - low) * 1.08 or 1.0
+    ax.set_xlim(low - 0.04 * span, high + 0.04 * span)
+    name_width = CHAR_WIDTH_EM * TERM_FONT_PT / 72.0  # inches a character
+    for y, left, width, term in bars:
+        ax.barh(
+            y,
+            width,
+            left=left,
+            height=0.6,
+            color=FAMILY_COLORS[family_of(term)],
+            edgecolor="white",
+            linewidth=0.8,
+        )
+        name = term_name(term)
+        if width / span * width_in > name_width * (len(name) + 1):
+            ax.text(
+                left + width / 2,
+                y,
+                name,
+                ha="center",
+                va="center",
+                fontsize=TERM_FONT_PT,
+                color="white",
+                clip_on=True,
+            )
+    for k in range(n_options):
+        y = n_options - 1 - k
         total = float(choice.utility[k])
         ax.plot([total], [y], marker="D", color="black", markersize=5, zorder=5)
         ax.annotate(
@@ -408,7 +499,7 @@ def _why_axis(ax: Axes, choice: Choice, colors: dict[str, str]) -> None:
             ha="center",
         )
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.margins(x=0.04, y=0.12)
+    ax.set_ylim(-0.6, n_options - 0.25)
     options = list(reversed(choice.options))
     ax.set_yticks(
         range(n_options), [("▶ " if o == choice.option else "") + o for o in options], fontsize=8
@@ -421,20 +512,32 @@ def _why_axis(ax: Axes, choice: Choice, colors: dict[str, str]) -> None:
     ax.set_title(DIMENSION_TITLES[choice.dimension], fontsize=8, loc="left")
 
 
+WHY_WIDTH_IN = 6.0
+WHY_AXES_SHARE = 0.74
+"""The why chart's width (inches) and the share of it its bars get (the rest: option
+names on the left, margins)."""
+
+
 def why_figure(explanation: Explanation, world: World) -> Figure:
     """Both choices of a state, one panel each (security above, economy below): each
-    option's utility as stacked term contributions, coloured by family."""
+    option's score as stacked term contributions, coloured by family. Everything stays
+    inside the figure (constrained layout; the family key in three columns below)."""
     rows = [len(choice.options) for choice in explanation.choices]
-    height = 1.9 + 0.42 * sum(rows)
-    fig = Figure(figsize=(6.0, height), dpi=100, layout="constrained")
+    height = 2.3 + 0.42 * sum(rows)
+    fig = Figure(figsize=(WHY_WIDTH_IN, height), dpi=100, layout="constrained")
     axes = fig.subplots(2, 1, gridspec_kw={"height_ratios": rows})
     for ax, choice in zip(axes, explanation.choices, strict=True):
-        _why_axis(ax, choice, choice_colors(world, choice.dimension))
-    axes[-1].set_xlabel("utility (◆ total)", fontsize=8)
+        _why_axis(
+            ax,
+            choice,
+            choice_colors(world, choice.dimension),
+            WHY_WIDTH_IN * WHY_AXES_SHARE,
+        )
+    axes[-1].set_xlabel("score: for (right), against (left); ◆ total", fontsize=8)
     fig.legend(
         handles=[Patch(color=FAMILY_COLORS[f], label=f.replace("_", " ")) for f in FAMILIES],
         loc="outside lower center",
-        ncol=len(FAMILIES),
+        ncol=3,
         fontsize=7,
         frameon=False,
     )

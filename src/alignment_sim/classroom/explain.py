@@ -9,7 +9,9 @@ and the model records every term of every option at every tick
 exactly. For each dimension, "then" is the tick of the state's last change in that
 dimension (the decision that brought it where it is), or tick 1 if it never changed; the
 change since then shows what moved. The record label (russia, china, west, hedge) follows
-from the pair (``OptionSpace.profile_labels``).
+from the pair (``OptionSpace.profile_labels``). The words are for students: an option's
+utility is its "score", each term has a short name (``TERM_NAMES``) and plain words
+(``TERM_WORDS``), and the glossary (``glossary.yaml``) defines every one of them.
 """
 
 from __future__ import annotations
@@ -58,6 +60,13 @@ TERM_WORDS: dict[str, str] = {
 }
 """Each term in a student's words (kernels.py has the formulas and sources)."""
 
+TERM_NAMES: dict[str, str] = {
+    **{term: term.replace("_", " ") for term in TERM_WORDS},
+    "economic_coercion": "economic pressure",
+}
+"""Each term's short name as the page shows it (the glossary, ``glossary.yaml``, defines
+each one; the model's own names, with underscores, are in the code and the CSV files)."""
+
 POLE_WORDS = {"west": "the West"}
 """How a pole's name reads in a sentence, where its title case does not."""
 
@@ -92,6 +101,11 @@ def label_words(label: str) -> str:
 
 def family_of(term: str) -> str:
     return TERM_FAMILIES[term]
+
+
+def term_name(term: str) -> str:
+    """A term's short name on the page ('regime security', 'economic pressure')."""
+    return TERM_NAMES.get(term, term.replace("_", " "))
 
 
 def is_split(space: OptionSpace, profile: int) -> bool:
@@ -201,15 +215,22 @@ class Choice:
             was = option_words(self.dimension, self.switched_from)
             since = f"since {quarter(self.then_year)} (before: {was})"
         margin = self.margin()
-        closeness = "lower" if margin >= 0 else "higher: chosen by chance or by inertia"
+        closeness = (
+            "lower"
+            if margin >= 0
+            else "higher: picked by chance, or kept because changing side costs"
+        )
         pro, con = self.reasons()
 
         def listed(pairs: list[tuple[str, float]], empty: str) -> str:
-            return "; ".join(f"{TERM_WORDS[t]} ({t} {_signed(v)})" for t, v in pairs) or empty
+            return (
+                "; ".join(f"{TERM_WORDS[t]} ({term_name(t)} {_signed(v)})" for t, v in pairs)
+                or empty
+            )
 
         lines = [
-            f"**{name}: {chosen}** {since}. Next best: {rival}, "
-            f"{abs(margin):.2f} utility {closeness}.",
+            f"**{name}: {chosen}** {since}. Next best: {rival}, with a score "
+            f"{abs(margin):.2f} {closeness}.",
             f"What favours {chosen} over {rival}: {listed(pro, 'nothing')}.",
             f"What favours {rival}: {listed(con, 'nothing')}.",
         ]
@@ -223,9 +244,10 @@ class Choice:
             lines.append(f"Since {self.when()}, nothing moved between {chosen} and {rival}.")
         if self.probabilities is not None:
             lines.append(
-                "Chances this tick: "
+                "Chances this quarter: "
                 + ", ".join(
-                    f"{o} {p:.0%}" for o, p in zip(self.options, self.probabilities, strict=True)
+                    f"{option_words(self.dimension, o)} {p:.0%}"
+                    for o, p in zip(self.options, self.probabilities, strict=True)
                 )
                 + "."
             )

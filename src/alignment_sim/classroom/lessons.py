@@ -4,7 +4,12 @@ Each lesson's ``preset.yaml`` lists variants to compare (``compare``). This modu
 every variant over many seeds with the batched engine (the same kernels as the app's
 model), then writes next to the lesson ``figure.png`` (mean record-label shares and the
 shares of each security and economic choice over time, and where each state ends) and
-``numbers.md`` (the numbers the lesson's text quotes)::
+``numbers.md`` (the numbers the lesson's text quotes). Each claim of the preset
+(``claims``; see ``alignment_sim.classroom.claims``) is counted over the same runs, its
+count written into ``numbers.md`` and into the README where the text quotes it: a count
+``41 of 50<!-- claim:ID -->``, a median ``5 quarters<!-- claim:ID median -->`` and a
+spread ``[36 to 44]<!-- claim:ID spread -->`` are rewritten with the measured numbers, so
+the text cannot drift from the model::
 
     python -m alignment_sim.classroom.lessons --figures            # every lesson, 50 seeds
     python -m alignment_sim.classroom.lessons --figures --only buffer_states --seeds 10
@@ -13,14 +18,19 @@ shares of each security and economic choice over time, and where each state ends
 from __future__ import annotations
 
 import argparse
+import copy
+import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from threadpoolctl import threadpool_limits
 
+from alignment_sim.classroom.claims import END, Claim, LeverMove
 from alignment_sim.classroom.classroom import (
     Lesson,
     Setup,
@@ -30,10 +40,12 @@ from alignment_sim.classroom.classroom import (
     compile_world,
     lessons_dir,
     load_lesson,
+    set_levers,
 )
 from alignment_sim.classroom.drawing import choice_colors, label_colors
 from alignment_sim.classroom.explain import quarter
-from alignment_sim.engine.batch import run_batch
+from alignment_sim.engine.batch import draw_streams, run_batch
+from alignment_sim.engine.tick import BatchState, tick_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.alignment import HEDGE, NONE, OPEN
 from alignment_sim.model.inputs import RunInputs
@@ -48,6 +60,8 @@ from alignment_sim.studies.outcomes import (
 )
 
 DEFAULT_SEEDS = 50
+DEFAULT_BLOCKS = 20
+"""Blocks of DEFAULT_SEEDS seeds over which a claim's spread is counted (seeds 0-999)."""
 TICKS = 40
 
 
@@ -183,6 +197,294 @@ def variants(lesson: Lesson) -> list[Variant]:
     return lesson.compare or [Variant(label=lesson.title)]
 
 
+# --- claims ---------------------------------------------------------------------------------
+
+
+def run_moved(
+    lesson: Lesson, variant: Variant, move: LeverMove, seeds: int, ticks: int = TICKS
+) -> tuple[World, np.ndarray]:
+    """A variant run for seeds 0..seeds-1 with levers moved after ``move.tick`` ticks, as
+    ``ClassroomModel.apply_levers`` does it: the state of each run (choices, credibility,
+    expectations, events, random numbers) carries over and the new inputs hold from the
+    next tick. Returns the world and the (R, T+1, N) profile indices."""
+    setup = Setup(lesson=lesson.name, ticks=ticks, lessons_dir=str(lesson.folder.parent))
+    config = build_config(setup, variant)
+    if not 0 <= move.tick < ticks:
+        raise ConfigError("move.tick", move.tick, f"a tick from 0 to {ticks - 1}")
+    before = RunInputs.from_config(config, compile_world(config))
+    config = copy.deepcopy(config)  # the inputs hold parts of the config, not copies
+    set_levers(config, move.levers, "move.levers")
+    config.validate()
+    after = RunInputs.from_config(config, compile_world(config))
+    world, seed_array = before.world, np.arange(seeds)
+    noise, hazards = draw_streams(before, seed_array)
+    alignment = np.empty((seeds, ticks + 1, world.n_states), dtype=np.int8)
+    alignment[:, 0] = world.initial_alignment
+    with threadpool_limits(limits=1, user_api="blas"):
+        state = BatchState.initial(before, seeds)
+        for tick in range(1, ticks + 1):
+            inputs = before if tick <= move.tick else after
+            tick_noise = np.asfortranarray(noise[tick - 1])
+            state, out = tick_batch(inputs, state, tick, tick_noise, hazards[tick - 1])
+            alignment[:, tick] = out.choice
+    return world, alignment
+
+
+@dataclass(frozen=True)
+class ClaimCount:
+    """How often a claim held: ``count`` of ``total`` (variant, run, state) cases over the
+    lesson's runs (seeds 0..R-1); ``spread``: the least and most counts over blocks of R
+    seeds (seeds 0..blocks x R - 1), if counted; for a claim within some ticks of a move
+    (or the start), ``median`` ticks (quarters) until it first held, over the cases where
+    it did in the lesson's runs (None if none did)."""
+
+    claim: Claim
+    count: int
+    total: int
+    median: float | None = None
+    spread: tuple[int, int] | None = None
+
+    @property
+    def share(self) -> float:
+        return self.count / self.total
+
+    @property
+    def holds(self) -> bool:
+        return self.claim.holds(self.share)
+
+    @property
+    def spread_holds(self) -> bool:
+        """Whether the bounds hold in every block too."""
+        if self.spread is None:
+            return self.holds
+        return all(self.claim.holds(count / self.total) for count in self.spread)
+
+
+def claim_variants(lesson: Lesson, claim: Claim) -> list[Variant]:
+    """The variants a claim is counted over: its compare labels (none: the preset), with
+    the claim's own levers and ``set`` on top."""
+    by_label = {variant.label: variant for variant in lesson.compare}
+    bases = [by_label[label] for label in claim.variants] or [Variant(label=lesson.title)]
+    return [
+        Variant(
+            label=base.label,
+            scenario=base.scenario,
+            decision=base.decision,
+            levers={**base.levers, **claim.levers},
+            set={**base.set, **claim.set},
+        )
+        for base in bases
+    ]
+
+
+def claim_tick(world: World, at: str | int, ticks: int, key: str) -> int:
+    """The tick a claim's ``at`` names: the last, a tick, or the tick whose quarter (as the
+    app shows it, ``explain.quarter``) is the date."""
+    if at == END:
+        return ticks
+    if isinstance(at, int):
+        if at > ticks:
+            raise ConfigError(key, at, f"a tick from 0 to {ticks}")
+        return at
+    for tick in range(ticks + 1):
+        if quarter(world.year_of_tick(tick)) == at:
+            return tick
+    first, last = quarter(world.year), quarter(world.year_of_tick(ticks))
+    raise ConfigError(key, at, f"a date from {first} to {last}")
+
+
+def check_claim(world: World, claim: Claim, ticks: int, where: str) -> None:
+    """ConfigError for an option, label or date the world does not have (before any run)."""
+    space = world.space
+    for part, allowed in (
+        ("label", world.labels),
+        ("security", space.security_options),
+        ("economy", space.economic_options),
+    ):
+        for option in getattr(claim, part):
+            if option not in allowed:
+                raise ConfigError(f"{where}.{part}", option, f"one of {', '.join(allowed)}")
+    claim_tick(world, claim.at, ticks, f"{where}.at")
+    start = claim.move.tick if claim.move is not None else 0
+    if claim.within is not None and start + claim.within > ticks:
+        raise ConfigError(f"{where}.within", claim.within, f"at most {ticks - start} ticks")
+
+
+def claim_holds(world: World, alignment: np.ndarray, claim: Claim) -> np.ndarray:
+    """(R, T+1, S) whether each of the claim's states has the claim's outcome at each tick."""
+    space = world.space
+    rows = [world.states.index(state) for state in claim.states]
+    profiles = alignment[:, :, rows].astype(np.int64)
+    held = np.ones(profiles.shape, dtype=bool)
+    for codes, options, accepted in (
+        (space.label_codes, world.labels, claim.label),
+        (space.profile_security, space.security_options, claim.security),
+        (space.profile_economy, space.economic_options, claim.economy),
+    ):
+        if accepted:
+            held &= np.isin(codes[profiles], [options.index(o) for o in accepted])
+    return held
+
+
+class ClaimRunner:
+    """Counts a lesson's claims over seeds 0..seeds-1 (and, for their spread, over
+    ``blocks`` blocks of as many seeds), running each world once."""
+
+    def __init__(self, lesson: Lesson, seeds: int, blocks: int = 1, ticks: int = TICKS) -> None:
+        self.lesson, self.seeds, self.blocks, self.ticks = lesson, seeds, blocks, ticks
+        self._runs: dict[str, tuple[World, np.ndarray]] = {}
+
+    def alignment(self, variant: Variant, move: LeverMove | None) -> tuple[World, np.ndarray]:
+        """The world and (R, T+1, N) profiles of every seed of a variant (with a move)."""
+        key = repr((variant, move))
+        if key not in self._runs:
+            runs = self.seeds * self.blocks
+            if move is None:
+                outcome = run_variant(self.lesson, variant, runs, self.ticks)
+                self._runs[key] = (outcome.world, outcome.alignment)
+            else:
+                self._runs[key] = run_moved(self.lesson, variant, move, runs, self.ticks)
+        return self._runs[key]
+
+    def check(self) -> None:
+        """ConfigError for any claim the world cannot measure, before anything runs."""
+        for claim in self.lesson.claims:
+            config = build_config(
+                Setup(lesson=self.lesson.name, lessons_dir=str(self.lesson.folder.parent)),
+                claim_variants(self.lesson, claim)[0],
+            )
+            where = f"lesson {self.lesson.name}: claims[{claim.id}]"
+            check_claim(compile_world(config), claim, self.ticks, where)
+
+    def count(self, claim: Claim) -> ClaimCount:
+        """How often ``claim`` holds over the runs of its variants."""
+        cases: list[np.ndarray] = []
+        waits: list[np.ndarray] = []
+        for variant in claim_variants(self.lesson, claim):
+            world, alignment = self.alignment(variant, claim.move)
+            held = claim_holds(world, alignment, claim)
+            if claim.within is None:
+                where = f"claims[{claim.id}].at"
+                cases.append(held[:, claim_tick(world, claim.at, self.ticks, where)])
+                continue
+            start = claim.move.tick if claim.move is not None else 0
+            window = held[: self.seeds, start + 1 : start + claim.within + 1]
+            waits.append(window.argmax(axis=1)[window.any(axis=1)] + 1)
+            cases.append(np.asarray(held[:, start + 1 : start + claim.within + 1].any(axis=1)))
+        by_block = np.stack([c.reshape(self.blocks, self.seeds, -1) for c in cases], axis=1)
+        counts = by_block.sum(axis=(1, 2, 3))
+        wait = np.concatenate(waits) if waits else np.array([])
+        return ClaimCount(
+            claim,
+            int(counts[0]),
+            int(by_block[0].size),
+            float(np.median(wait)) if wait.size else None,
+            (int(counts.min()), int(counts.max())) if self.blocks > 1 else None,
+        )
+
+    def counts(self) -> list[ClaimCount]:
+        self.check()
+        return [self.count(claim) for claim in self.lesson.claims]
+
+
+def claim_statement(lesson: Lesson, claim: Claim) -> str:
+    """A claim in words, for numbers.md (e.g. 'belarus: security none, economy russia at
+    the end; balancing (stance +1)')."""
+    outcome = "; ".join(
+        f"{part} {' or '.join(options)}"
+        for part, options in (
+            ("label", claim.label),
+            ("security", claim.security),
+            ("economy", claim.economy),
+        )
+        if options
+    )
+    if claim.within is not None:
+        when = f"within {claim.within} ticks of " + ("the move" if claim.move else "the start")
+    else:
+        when = "at the end" if claim.at == END else f"at {claim.at}"
+    world = ", ".join(claim.variants) or "the preset"
+    changes = {**claim.levers, **claim.set}
+    if changes:
+        world += " with " + ", ".join(f"{k} {v}" for k, v in changes.items())
+    if claim.move is not None:
+        moved = ", ".join(f"{k} {v}" for k, v in claim.move.levers.items())
+        world += f"; {moved} after tick {claim.move.tick}"
+    return f"{', '.join(claim.states)}: {outcome} {when} ({world})"
+
+
+def claims_table(lesson: Lesson, counts: Sequence[ClaimCount], seeds: int) -> list[str]:
+    """The claims section of numbers.md: one row per claim."""
+    blocks = next((c.spread for c in counts if c.spread is not None), None)
+    lines = [
+        "",
+        "## Claims the text makes",
+        "",
+        "Each claim counted over its (variant, run, state) cases; the README quotes these",
+        "counts (`N of M<!-- claim:ID -->`), medians and spreads, and the tests check each",
+        "count against its bound. The median is the number of quarters after the move (or",
+        "the start) until the claim first held, in the runs where it did within its window.",
+    ]
+    if blocks is not None:
+        lines.append(
+            f"The spread is the least and most count over blocks of {seeds} seeds "
+            "(`alignment-sim-lessons --blocks`)."
+        )
+    lines += [
+        "",
+        "| claim | statement | holds in | median quarters | spread | bound | within bound |",
+        "|---|---|---:|---:|---|---|---|",
+    ]
+    for result in counts:
+        claim = result.claim
+        median = "" if result.median is None else f"{result.median:g}"
+        spread = "" if result.spread is None else f"{result.spread[0]} to {result.spread[1]}"
+        lines.append(
+            f"| {claim.id} | {claim_statement(lesson, claim)} | "
+            f"{result.count} of {result.total} | {median} | {spread} | {claim.bounds_text()} | "
+            f"{'yes' if result.spread_holds else 'NO'} |"
+        )
+    return lines
+
+
+COUNT_TAG = re.compile(r"(\d+) of (\d+)<!-- claim:([a-z0-9_]+) -->")
+MEDIAN_TAG = re.compile(r"(\S+) quarters?<!-- claim:([a-z0-9_]+) median -->")
+SPREAD_TAG = re.compile(r"\[(\d+) to (\d+)\]<!-- claim:([a-z0-9_]+) spread -->")
+
+
+def quote_counts(text: str, counts: Sequence[ClaimCount], where: str = "README.md") -> str:
+    """``text`` with every tagged count and median replaced by the measured one
+    (ConfigError for a tag naming no claim, or a median of a claim that has none)."""
+    by_id = {result.claim.id: result for result in counts}
+
+    def count(match: re.Match[str]) -> str:
+        result = by_id.get(match.group(3))
+        if result is None:
+            raise ConfigError(f"{where}: claim tag", match.group(3), "a claim id of the preset")
+        return f"{result.count} of {result.total}<!-- claim:{result.claim.id} -->"
+
+    def median(match: re.Match[str]) -> str:
+        result = by_id.get(match.group(2))
+        if result is None or result.median is None:
+            raise ConfigError(
+                f"{where}: median tag", match.group(2), "a claim with 'within' that holds"
+            )
+        unit = "quarter" if result.median == 1 else "quarters"
+        return f"{result.median:g} {unit}<!-- claim:{result.claim.id} median -->"
+
+    def spread(match: re.Match[str]) -> str:
+        result = by_id.get(match.group(3))
+        if result is None:
+            raise ConfigError(f"{where}: spread tag", match.group(3), "a claim id of the preset")
+        if result.spread is None:  # counted without blocks: keep the text's spread
+            return match.group(0)
+        low, high = result.spread
+        return f"[{low} to {high}]<!-- claim:{result.claim.id} spread -->"
+
+    text = COUNT_TAG.sub(count, text)
+    return SPREAD_TAG.sub(spread, MEDIAN_TAG.sub(median, text))
+
+
 def lesson_figure(lesson: Lesson, outcomes: list[Outcome]) -> Figure:
     """Per variant, from the top: mean record-label shares over time; mean shares of each
     security choice and of each economic choice over time (what a record label hides:
@@ -258,8 +560,10 @@ def _percent(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def lesson_numbers(lesson: Lesson, outcomes: list[Outcome]) -> str:
-    """The numbers behind a lesson's text, as markdown tables."""
+def lesson_numbers(
+    lesson: Lesson, outcomes: list[Outcome], counts: Sequence[ClaimCount] = ()
+) -> str:
+    """The numbers behind a lesson's text, as markdown tables (its claims first)."""
     world = outcomes[0].world
     space = world.space
     runs = outcomes[0].n_runs
@@ -275,6 +579,7 @@ def lesson_numbers(lesson: Lesson, outcomes: list[Outcome]) -> str:
         f"Generated by `python -m alignment_sim.classroom.lessons --figures` from `preset.yaml`: "
         f"{runs} runs (seeds 0-{runs - 1}) of each variant, {quarter(world.year)} to {end}. "
         "Regenerate after changing the model; the lesson's text quotes these numbers.",
+        *(claims_table(lesson, counts, runs) if counts else []),
         "",
         "## Record labels at the end (mean over runs)",
         "",
@@ -361,16 +666,29 @@ def lesson_numbers(lesson: Lesson, outcomes: list[Outcome]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def make_lesson(lesson: Lesson, seeds: int) -> tuple[Path, Path]:
-    """Run a lesson's comparison and write its figure.png and numbers.md (both, or neither
-    when something fails)."""
+def make_lesson(lesson: Lesson, seeds: int, blocks: int = 1) -> tuple[Path, Path, list[ClaimCount]]:
+    """Run a lesson's comparison and count its claims (their spread over ``blocks`` blocks
+    of ``seeds`` seeds); write its figure.png and numbers.md and the counts its README
+    quotes (all, or none when something fails)."""
+    runner = ClaimRunner(lesson, seeds, blocks)
+    runner.check()
     results = [run_variant(lesson, variant, seeds) for variant in variants(lesson)]
+    counts = runner.counts()
     figure_path = lesson.folder / "figure.png"
     numbers_path = lesson.folder / "numbers.md"
-    with atomic_write(figure_path) as figure, atomic_write(numbers_path, "w") as numbers:
+    readme_path = lesson.folder / "README.md"
+    readme = readme_path.read_text() if readme_path.exists() else None
+    quoted = quote_counts(readme, counts, str(readme_path)) if readme is not None else None
+    with (
+        atomic_write(figure_path) as figure,
+        atomic_write(numbers_path, "w") as numbers,
+    ):
         lesson_figure(lesson, results).savefig(figure, format="png")
-        numbers.write(lesson_numbers(lesson, results))
-    return figure_path, numbers_path
+        numbers.write(lesson_numbers(lesson, results, counts))
+    if quoted is not None and quoted != readme:
+        with atomic_write(readme_path, "w") as text:
+            text.write(quoted)
+    return figure_path, numbers_path, counts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -381,6 +699,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--figures", action="store_true", help="write figures and numbers")
     parser.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, help="runs per variant")
+    parser.add_argument(
+        "--blocks",
+        type=int,
+        default=DEFAULT_BLOCKS,
+        help="blocks of --seeds seeds over which each claim's spread is counted (1: none)",
+    )
     parser.add_argument("--only", action="append", default=None, help="a lesson name (repeat)")
     parser.add_argument("--lessons", type=Path, default=None, help="the lessons folder")
     args = parser.parse_args(argv)
@@ -394,17 +718,30 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.seeds < 1:
         parser.error(f"--seeds {args.seeds}: expected a whole number >= 1")
+    if args.blocks < 1:
+        parser.error(f"--blocks {args.blocks}: expected a whole number >= 1")
+    outside = []
     try:
         for name in names:
-            figure, numbers = make_lesson(load_lesson(name, folder), args.seeds)
+            figure, numbers, counts = make_lesson(
+                load_lesson(name, folder), args.seeds, args.blocks
+            )
             print(f"{name}: wrote {figure} and {numbers}")
+            outside += [
+                f"{name}: claim {c.claim.id} holds in {c.count} of {c.total}, "
+                f"expected {c.claim.bounds_text()}"
+                for c in counts
+                if not c.holds
+            ]
     except ConfigError as exc:
         print(f"alignment-sim-lessons: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"alignment-sim-lessons: {os_error_text(exc)}", file=sys.stderr)
         return 1
-    return 0
+    for line in outside:
+        print(f"alignment-sim-lessons: {line}", file=sys.stderr)
+    return 3 if outside else 0
 
 
 if __name__ == "__main__":

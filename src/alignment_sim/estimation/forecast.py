@@ -27,6 +27,7 @@ Writes into the run folder, each file whole:
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,10 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from tqdm.auto import tqdm
 
 from alignment_sim import paths
-from alignment_sim.engine.batch import check_memory, execute, run_chunk
+from alignment_sim.engine.batch import BatchResult, check_memory
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fit import Progress
 from alignment_sim.estimation.fitted import FittedSet, canonical, override_paths
@@ -59,7 +59,7 @@ from alignment_sim.outputs.plots import label_colors
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.report.record import Record, read_record
 from alignment_sim.studies import outcomes
-from alignment_sim.studies.points import check_paths, with_point_values
+from alignment_sim.studies.points import check_paths, run_points
 from alignment_sim.studies.replications import config_digest
 
 FORECAST_FILES = (LABELS_FILE, "draws.csv", "forecast.json", "bands.png")
@@ -198,34 +198,29 @@ def simulate(
     seeds: np.ndarray,
 ) -> pd.DataFrame:
     """Every (draw, seed) run through the engine in chunks of ``engine.chunk_size`` runs,
-    draw-major; their yearly labels (``LABEL_COLUMNS`` after ``draw``)."""
-    n_runs = n_draws * len(seeds)
+    draw-major (``points.run_points``); their yearly labels (``LABEL_COLUMNS`` after
+    ``draw``)."""
     draw_of_run = np.repeat(np.arange(n_draws), len(seeds))
-    seed_of_run = np.tile(seeds, n_draws)
-    chunk = config.engine.chunk_size
-    tasks = []
-    for start in range(0, n_runs, chunk):
-        runs = slice(start, start + chunk)
-        chosen = draw_of_run[runs]
-        point = {path: np.asarray(v)[chosen] for path, v in values.items()}
-        tasks.append((inputs, point, chosen, seed_of_run[runs], config.region))
-    parts = []
-    with tqdm(total=n_runs, unit="run", disable=not config.engine.progress) as bar:
-        for task, table in zip(tasks, execute(run_draws_chunk, tasks, config.engine), strict=True):
-            parts.append(table)
-            bar.update(len(task[3]))
-    return pd.concat(parts, ignore_index=True)
+    per_run = {path: np.asarray(v)[draw_of_run] for path, v in values.items()}
+    labels = functools.partial(draws_labels, region=config.region)
+    chunks = run_points(
+        inputs,
+        per_run,
+        np.tile(seeds, n_draws),
+        config.engine,
+        then=labels,
+        tags=draw_of_run,
+        progress=config.engine.progress,
+    )
+    return pd.concat([table for _, table in chunks], ignore_index=True)
 
 
-def run_draws_chunk(
-    inputs: RunInputs,
-    values: dict[str, np.ndarray],
-    draws: np.ndarray,
-    seeds: np.ndarray,
-    region: RegionSpec,
+def draws_labels(
+    result: BatchResult, values: dict[str, np.ndarray], draws: np.ndarray, region: RegionSpec
 ) -> pd.DataFrame:
-    """One chunk: runs with per-run parameter values; their yearly labels with ``draw``."""
-    result = run_chunk(with_point_values(inputs, values), seeds, record="minimal")
+    """A chunk of a forecast's runs (``points.run_points``) as their yearly labels, with
+    each run's ``draw``."""
+    seeds = result.seeds
     table = outcomes.world_labels(result.alignment, seeds, result.inputs.world, region)
     table.insert(0, "draw", np.repeat(np.asarray(draws, dtype=np.int64), len(table) // len(seeds)))
     return table

@@ -26,7 +26,9 @@ class ChooserAgent(mesa.Agent):
     Attributes: ``security`` and ``economy`` (option indices; ``profile`` joins them),
     ``security_utility`` (S,) and ``economy_utility`` (E,) from its last decision,
     ``terms`` (its row of ``kernels.Terms``), ``pending`` (the choices to commit in
-    ``advance``).
+    ``advance``), ``directed`` (a choice made for this state from outside, e.g. by a
+    student in the classroom game: ``advance`` commits it instead of ``pending``, which
+    keeps the model's own pick for comparison; ``None`` lets the state choose).
     """
 
     model: AlignmentModel
@@ -40,6 +42,7 @@ class ChooserAgent(mesa.Agent):
         self.security = int(space.profile_security[profile])
         self.economy = int(space.profile_economy[profile])
         self.pending = (self.security, self.economy)
+        self.directed: tuple[int, int] | None = None
         self.security_utility: FloatArray = np.zeros(space.n_security, dtype=FLOAT)
         self.economy_utility: FloatArray = np.zeros(space.n_economy, dtype=FLOAT)
         self.terms: kernels.Terms | None = None
@@ -87,8 +90,8 @@ class ChooserAgent(mesa.Agent):
         self.terms = terms
 
     def advance(self) -> None:
-        """Commit the choices made in ``decide``."""
-        self.security, self.economy = self.pending
+        """Commit the choices made in ``decide``, or the ``directed`` ones if set."""
+        self.security, self.economy = self.pending if self.directed is None else self.directed
 
 
 class PoleAgent(mesa.Agent):

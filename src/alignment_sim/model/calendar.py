@@ -70,7 +70,7 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
 last common value by the extension's growth; ``difference`` adds its change)."""
 
 STATE_FIELDS = ("gdp_bn", "capability", "autocracy", "remittances")
-PAIR_FIELDS = ("trade_share", "grievance", "ties")
+PAIR_FIELDS = ("trade_share", "grievance", "ties", "transit")
 FieldValues = dict[str, FloatArray]
 
 
@@ -337,7 +337,7 @@ def build_calendar(
     state, pole, pair = [], [], []
     start_values: dict[str, FloatArray] = {}
     for year in range(region.year, CALENDAR_LAST_YEAR + 1):
-        values = read_data_values(region, data.getter(year))
+        values = read_data_values(region, data.getter(year), year)
         if year == region.year:
             start_values = values
         as_model = {name: np.asarray(v, dtype=FLOAT) for name, v in values.items()}

@@ -188,17 +188,20 @@ def tick_of_date(when: datetime.date, start_year: int, tick_months: int) -> int:
     return months_from_start // tick_months + 1
 
 
-def dated_window(event: EventSpec, date: str, world: World, ticks: int) -> tuple[int, int] | None:
+def dated_window(
+    event: EventSpec, date: str, start_year: int, tick_months: int, ticks: int
+) -> tuple[int, int] | None:
     """(start tick, duration in ticks) of an event dated ``date`` in a run of ``ticks``
-    ticks from ``world.year``, or None when no tick of the run falls inside it.
+    ticks of ``tick_months`` months from 1 January of ``start_year`` (a world's ``year``
+    and ``tick_months``), or None when no tick of the run falls inside it.
 
     An event dated after the last tick is dropped. One dated before the start that is
     still in force at tick 1 (for good, or its ``until``/``duration`` reaching past the
     start) applies from tick 1 for what remains of it; otherwise it is dropped.
     """
-    first = tick_of_date(parse_event_date("date", date), world.year, world.tick_months)
+    first = tick_of_date(parse_event_date("date", date), start_year, tick_months)
     if event.until is not None:
-        last = tick_of_date(parse_event_date("until", event.until), world.year, world.tick_months)
+        last = tick_of_date(parse_event_date("until", event.until), start_year, tick_months)
     elif event.duration is not None:
         last = first + event.duration - 1
     else:
@@ -308,7 +311,7 @@ def compile_scenario(
             )
         start, duration = event.at, event.duration if event.duration is not None else NEVER
         if event.date is not None:
-            placed = dated_window(event, event.date, world, ticks)
+            placed = dated_window(event, event.date, world.year, world.tick_months, ticks)
             if placed is None:
                 continue  # wholly before the start or after the last tick
             start, duration = placed

@@ -83,13 +83,13 @@ class AlignmentModel(mesa.Model):
             name (``stance``, ``rationality``). With a ``config`` they change a copy of it.
 
     Built WITHOUT a config (as ``mesa.batch_run`` builds it), the model draws a fresh seed
-    when none is given (so batch_run's ``iterations`` are replicates) and its
-    DataCollector records ticks 1..T: ``tick``, ``seed``, the label shares and the run's
-    outcomes up to that tick (``studies.outcomes.OUTCOMES``; at the last tick, the row
-    ``runs.parquet`` holds for the same config and seed). Mesa 3.3's batch_run reports the
-    second-to-last record (mesa#2514), which is why there is no tick-0 record. Built from a
-    config, the seed is ``config.seed`` unless given, and the DataCollector records the
-    label shares at ticks 0..T.
+    when none is given (so batch_run's ``iterations`` are replicates); built from a config,
+    the seed is ``config.seed`` unless given. Either way the DataCollector records, at the
+    end of each ``step`` (Mesa's convention), ticks 1..T: ``tick``, ``seed``, the label
+    shares and the run's outcomes up to that tick (``studies.outcomes.OUTCOMES``; at the
+    last tick, the row ``runs.parquet`` holds for the same config and seed). The state
+    at tick 0 is in ``trajectory``. With no tick-0 record, Mesa 3.3's batch_run, which
+    reads the record at index ``steps - 1`` (mesa#2514), reports the last tick.
     """
 
     def __init__(
@@ -130,13 +130,9 @@ class AlignmentModel(mesa.Model):
         )
         shares = {f"share_{label}": label_share(label) for label in self.world.labels}
         self._outcomes: tuple[int, dict[str, Any]] = (-1, {})
-        if batch_layout:
-            reporters = {"tick": tick_of, "seed": seed_of, **shares}
-            reporters.update({name: run_outcome(name) for name in self._outcome_names()})
-            self.datacollector = mesa.DataCollector(model_reporters=reporters)
-        else:
-            self.datacollector = mesa.DataCollector(model_reporters=shares)
-            self.datacollector.collect(self)
+        reporters = {"tick": tick_of, "seed": seed_of, **shares}
+        reporters.update({name: run_outcome(name) for name in self._outcome_names()})
+        self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self.snapshot: kernels.Snapshot
         self.gumbel: FloatArray
         self.margins: FloatArray = np.full(

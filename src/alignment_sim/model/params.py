@@ -390,13 +390,16 @@ class RegionSpec:
     ``drivers_file`` (default: the packaged ``data/drivers_by_year.csv``) and the
     attributes file; ``budget_rules`` maps a pole's name to how its budget follows the
     calendar (one of ``BUDGET_RULES``; a pole not listed keeps its constant budget).
-    Tick 0 is 1 January of ``year`` and each tick lasts ``tick_months``.
+    Tick 0 is 1 January of ``year`` and each tick lasts ``tick_months``. Either way a
+    state's transit towards a pole leaves out the routes not yet open in the year
+    (``transit_routes_file``, default: the packaged ``data/transit_routes.csv``).
     """
 
     name: str = ""
     description: str = ""
     attributes_file: str | None = None
     drivers_file: str | None = None
+    transit_routes_file: str | None = None
     year: int = 2015
     calendar: bool = False
     tick_months: int = 3

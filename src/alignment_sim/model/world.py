@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -412,7 +413,56 @@ def in_model_float(table: Table) -> Table:
     return replace(table, **values)
 
 
-def read_data_values(region: RegionSpec, get: Getter) -> dict[str, FloatArray]:
+TRANSIT_ROUTES_FILE = "transit_routes.csv"
+TRANSIT_ROUTE_COLUMNS = ("state", "pole", "route", "opened", "share", "source")
+
+
+@cache
+def transit_routes(path: str) -> pd.DataFrame:
+    """The dated transit routes (``data/transit_routes.csv`` unless
+    ``region.transit_routes_file``): one row per route, with the year it opened and the
+    share of a state's transit judgement towards a pole that it carries."""
+    key = "region.transit_routes_file"
+    if not Path(path).is_file():
+        raise DataError(key, path, "an existing CSV file of dated transit routes")
+    table = pd.read_csv(path)
+    missing = [c for c in TRANSIT_ROUTE_COLUMNS if c not in table.columns]
+    if missing:
+        raise DataError(key, path, f"a CSV with the columns {', '.join(TRANSIT_ROUTE_COLUMNS)}")
+    for number, row in enumerate(table.itertuples(index=False), start=2):
+        where = f"{Path(path).name} row {number}"
+        if not isinstance(row.opened, (int, np.integer)):
+            raise DataError(f"{where}: opened", row.opened, "a whole year")
+        if not (isinstance(row.share, float | int) and 0.0 <= row.share <= 1.0):
+            raise DataError(f"{where}: share", row.share, "a share in [0, 1]")
+    return table
+
+
+def transit_in_year(region: RegionSpec, year: int) -> FloatArray:
+    """(B, N) transit dependence in ``year``: each state's judgement (``transit``, the
+    routes of the 2015 world) less the share of the routes that opened after ``year``
+    (``transit_routes``), so that no pipeline counts before it carried anything."""
+    path = region.transit_routes_file or str(packaged_data_path(TRANSIT_ROUTES_FILE))
+    routes = transit_routes(path)
+    pole_names = [pole.name for pole in region.poles]
+    transit = np.zeros((len(pole_names), len(region.states)))
+    for i, spec in enumerate(region.states):
+        for b, pole in enumerate(pole_names):
+            level = spec.transit.get(pole, 0.0)
+            mine = routes[(routes["state"] == spec.attribute_state) & (routes["pole"] == pole)]
+            if mine["share"].sum() > level + 1e-9:
+                raise ConfigError(
+                    f"region.states[{i}].transit.{pole}",
+                    level,
+                    f"at least {mine['share'].sum():g}, the share its dated routes carry "
+                    f"({', '.join(mine['route'])}: {Path(path).name})",
+                )
+            pending = mine.loc[mine["opened"] > year, "share"].sum()
+            transit[b, i] = max(0.0, level - pending)  # no -1e-16 from 0.6 - 0.2 - 0.4
+    return transit
+
+
+def read_data_values(region: RegionSpec, get: Getter, year: int) -> dict[str, FloatArray]:
     """The parameters that come from data, for one year, as float64 arrays.
 
     ``get`` reads a field for a state (``AttributeLookup.get`` for a static world,
@@ -457,6 +507,7 @@ def read_data_values(region: RegionSpec, get: Getter) -> dict[str, FloatArray]:
         "trade_share": trade,
         "grievance": grievance,
         "ties": ties,
+        "transit": transit_in_year(region, year),
     }
 
 
@@ -505,7 +556,7 @@ def build_world(
     else:
         from alignment_sim.model.calendar import starting_profile
 
-        values = read_data_values(region, look.get)
+        values = read_data_values(region, look.get, region.year)
         initial = np.array(
             [
                 starting_profile(
@@ -522,7 +573,7 @@ def build_world(
 
     lat, lon, exposure = np.zeros(N), np.zeros(N), np.zeros(N)
     proximity, presence = np.zeros((B, N)), np.zeros((B, N))
-    origin, transit, autonomy = np.zeros((B, N)), np.zeros((B, N)), np.zeros(N)
+    origin, autonomy = np.zeros((B, N)), np.zeros(N)
     for i, spec in enumerate(region.states):
         row, ov = spec.attribute_state, spec.overrides
         lat[i] = look.get(row, "capital_lat", ov)
@@ -534,7 +585,6 @@ def build_world(
             proximity[b, i] = math.exp(-distance / pole.reach_km)
             presence[b, i] = spec.presence.get(pole.name, 0.0)
             origin[b, i] = spec.remittance_origin.get(pole.name, 0.0)
-            transit[b, i] = spec.transit.get(pole.name, 0.0)
 
     index = {name: i for i, name in enumerate(region.state_names)}
     affinity = np.zeros((N, N))
@@ -594,7 +644,7 @@ def build_world(
                 presence=presence,
                 trade_share=values["trade_share"],
                 remittance_origin=origin,
-                transit=transit,
+                transit=values["transit"],
                 ties=values["ties"],
                 conditionality=np.repeat(per_pole("conditionality")[:, None], N, axis=1),
                 pressure=np.ones((B, N)),

@@ -21,18 +21,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import multiprocessing
 import os
 import shlex
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from alignment_sim.model.events import NEVER, dated_window
 from alignment_sim.model.kernels import TERMS
@@ -72,9 +76,6 @@ from alignment_sim.report.stats import (
     wilson_interval,
 )
 from alignment_sim.studies.outcomes import OUTCOMES
-
-if TYPE_CHECKING:
-    from alignment_sim.model.world import World
 
 PROG = "alignment-sim-compare"
 EVENT_FIELDS = {f.name for f in dataclasses.fields(EventSpec)}
@@ -299,9 +300,8 @@ def event_marks(unit: Unit) -> list[EventMark]:
     places them, ``events.dated_window``)."""
     config = unit.config
     region = config.get("region") or {}
-    year, months = float(region.get("year", 0)), int(region.get("tick_months", 3))
+    year, months = int(region.get("year", 0)), int(region.get("tick_months", 3))
     ticks = int(config.get("ticks", 0))
-    world = cast("World", SimpleNamespace(year=int(year), tick_months=months))
 
     def at(tick: int) -> float:
         return year + tick * months / 12
@@ -315,7 +315,7 @@ def event_marks(unit: Unit) -> list[EventMark]:
             marks.append(EventMark(unit.scenario, name, timing, None, None))
             continue
         if event.date is not None:
-            placed = dated_window(event, event.date, world, ticks)
+            placed = dated_window(event, event.date, year, months, ticks)
             if placed is None:
                 continue
             start, duration = placed
@@ -668,12 +668,7 @@ def _section_scenarios(
     return section
 
 
-def _section_shares(
-    table: pd.DataFrame,
-    labels: list[str],
-    shares: list[tuple[str, str]],
-    events: pd.DataFrame,
-) -> Section:
+def _section_shares(table: pd.DataFrame, labels: list[str], pngs: Mapping[str, bytes]) -> Section:
     section = Section(
         "shares",
         "Bloc shares over time",
@@ -686,14 +681,8 @@ def _section_shares(
         "(what single histories do). All panels share one y-axis, 0 to 1 (a share of 1 is "
         "every state). Dashed lines and bands mark the scenarios' events.",
     )
-    by_label = [s for s in shares if s[0] == "label"]
-    by_dimension = [s for s in shares if s[0] != "label"]
-    section.add_image(
-        figures.shares_over_time(table, labels, by_label, events), "record-label shares"
-    )
-    section.add_image(
-        figures.shares_over_time(table, labels, by_dimension, events), "shares of each dimension"
-    )
+    section.add_image(pngs["shares_1"], "record-label shares")
+    section.add_image(pngs["shares_2"], "shares of each dimension")
     section.add_heading("Shares at the last tick: mean [95% interval of the mean]; runs 10-90%")
     section.add_table(_last_tick_table(table, labels, ["label"]))
     section.add_table(_last_tick_table(table, labels, ["security", "economy"]))
@@ -701,15 +690,7 @@ def _section_shares(
     return section
 
 
-def _section_alignment(
-    table: pd.DataFrame,
-    profile_table: pd.DataFrame,
-    labels: list[str],
-    states: list[str],
-    options: list[str],
-    profiles: list[str],
-    base: str,
-) -> Section:
+def _section_alignment(labels: list[str], pngs: Mapping[str, bytes]) -> Section:
     section = Section(
         "alignment",
         "Where each state ends",
@@ -718,22 +699,10 @@ def _section_alignment(
         "figure shows the change against the baseline (red: more likely, blue: less); the "
         "last, the probability of each profile (security/economy) the labels come from.",
     )
-    section.add_image(figures.alignment_heatmaps(table, labels, states, options), "final alignment")
+    section.add_image(pngs["alignment_1"], "final alignment")
     if len(labels) > 1:
-        base_rows = table[table["label"] == base].set_index(["state", "option"])["probability"]
-        change = table[table["label"] != base].copy()
-        keys = pd.MultiIndex.from_frame(change[["state", "option"]])
-        change["change"] = change["probability"].to_numpy() - base_rows.reindex(keys).to_numpy()
-        section.add_image(
-            figures.alignment_heatmaps(
-                change, labels[1:], states, options, value="change", diverging=True
-            ),
-            "change of final alignment vs baseline",
-        )
-    section.add_image(
-        figures.alignment_heatmaps(profile_table, labels, states, profiles),
-        "final profile",
-    )
+        section.add_image(pngs["alignment_2"], "change of final alignment vs baseline")
+    section.add_image(pngs[f"alignment_{min(len(labels), 2) + 1}"], "final profile")
     section.add_text(
         "With 95% Wilson intervals in alignment_probability.csv (labels) and "
         "profile_probability.csv (profiles)."
@@ -745,11 +714,7 @@ DISTRIBUTION_METRICS = ("switches", "label_switches", "time_to_stability", "stat
 
 
 def _section_outcomes(
-    outcomes: pd.DataFrame,
-    labels: list[str],
-    n_boot: int,
-    runs: dict[str, pd.DataFrame],
-    ticks: int,
+    outcomes: pd.DataFrame, labels: list[str], n_boot: int, ticks: int, pngs: Mapping[str, bytes]
 ) -> Section:
     section = Section(
         "outcomes",
@@ -769,15 +734,7 @@ def _section_outcomes(
         "note",
     )
     metrics = list(dict.fromkeys(outcomes["metric"]))
-    shown = [
-        m
-        for m in metrics
-        if m.startswith("final_share_") and "_security_" not in m and "_economy_" not in m
-    ]
-    shown += [m for m in DISTRIBUTION_METRICS if m in metrics]
-    section.add_image(
-        figures.outcome_distributions(runs, labels, shown), "distributions of outcomes over runs"
-    )
+    section.add_image(pngs["outcomes_1"], "distributions of outcomes over runs")
     wide = outcomes.assign(
         value=[
             _fmt_interval(m, lo, hi) + (f"; runs {p10:.3g}-{p90:.3g}" if n > 1 else "")
@@ -793,7 +750,12 @@ def _section_outcomes(
 
 
 def _section_effects(
-    effect: pd.DataFrame, labels: list[str], base: str, uncertainty: str, threshold: float
+    effect: pd.DataFrame,
+    labels: list[str],
+    base: str,
+    uncertainty: str,
+    threshold: float,
+    pngs: Mapping[str, bytes],
 ) -> Section:
     section = Section(
         "effects",
@@ -824,7 +786,7 @@ def _section_effects(
         "single marginal result with care, and prefer differences beyond the threshold.",
         "note",
     )
-    section.add_image(figures.effect_sizes(effect, labels), "effect sizes")
+    section.add_image(pngs["effects_1"], "effect sizes")
     for label in [label for label in labels if label in set(effect["label"])]:
         rows = effect[effect["label"] == label]
         section.add_heading(f"{label}: {rows['pairing'].iloc[0]}")
@@ -859,7 +821,9 @@ def distinct_changes(drivers: pd.DataFrame) -> pd.DataFrame:
     return drivers.drop_duplicates(["label", "rank"])
 
 
-def _section_margins(margins: pd.DataFrame, labels: list[str], notes: list[str]) -> Section:
+def _section_margins(
+    margins: pd.DataFrame, labels: list[str], notes: list[str], pngs: Mapping[str, bytes]
+) -> Section:
     section = Section(
         "margins",
         "What drove the differences",
@@ -880,7 +844,7 @@ def _section_margins(margins: pd.DataFrame, labels: list[str], notes: list[str])
     if margins.empty:
         section.add_text("No state's final profile changes (or there are no term tables).", "note")
         return section
-    section.add_image(figures.margin_drivers(margins, labels), "margin drivers")
+    section.add_image(pngs["margins_1"], "margin drivers")
     for label in [label for label in labels if label in set(margins["label"])]:
         part = margins[margins["label"] == label]
         heads = part.drop_duplicates("state")
@@ -909,7 +873,9 @@ def _section_margins(margins: pd.DataFrame, labels: list[str], notes: list[str])
     return section
 
 
-def _section_drivers(drivers: pd.DataFrame, labels: list[str], notes: list[str]) -> Section:
+def _section_drivers(
+    drivers: pd.DataFrame, labels: list[str], notes: list[str], pngs: Mapping[str, bytes]
+) -> Section:
     section = Section(
         "drivers",
         "Which utility terms changed",
@@ -932,7 +898,7 @@ def _section_drivers(drivers: pd.DataFrame, labels: list[str], notes: list[str])
     if drivers.empty:
         section.add_text("No term changes to show (one scenario, or no term tables).", "note")
         return section
-    section.add_image(figures.term_drivers(distinct_changes(drivers), labels), "term drivers")
+    section.add_image(pngs["drivers_1"], "term drivers")
     for label in [label for label in labels if label in set(drivers["label"])]:
         top = distinct_changes(drivers[drivers["label"] == label]).head(TOP_DRIVERS)
         section.add_heading(f"{label}: the {len(top)} largest changes")
@@ -1099,11 +1065,14 @@ def compare(
     threshold: float = DEFAULT_THRESHOLD,
     log: Log = _quiet,
     warn: Log = _quiet,
+    early: Callable[[Comparison], None] | None = None,
 ) -> Comparison:
     """Read the inputs and compute every table of the report (``skip_corrupt``: leave
     damaged folders out, listed, instead of refusing; ``names``: short names of labels,
     ``--label``; ``threshold``: percentage points, ``--threshold``). ``log`` hears each
-    step as it starts; ``warn`` each folder left out as a duplicate."""
+    step as it starts; ``warn`` each folder left out as a duplicate; ``early`` gets the
+    comparison once the tables that need no statistics are in it (scenarios, events,
+    shares over time, final alignments and profiles; the others are added after)."""
     if n_boot < MIN_BOOTSTRAP:
         raise CompareError(f"--bootstrap {n_boot}: expected at least {MIN_BOOTSTRAP} resamples.")
     if seed < 0:
@@ -1145,6 +1114,36 @@ def compare(
     draws = {label: groups[label].draws for label in labels}
     pool = ResamplePool(seed, n_boot)
 
+    log("shares over time and final alignments")
+    profile_probability = probability_table(groups, labels, states, profiles, True)
+    tables = {
+        "scenarios": scenario_table(groups, labels),
+        "events": event_table(groups, labels),
+        "shares_over_time": shares_table(groups, labels, shares),
+        "alignment_probability": probability_table(groups, labels, states, options),
+        "profile_probability": profile_probability,
+    }
+    driver_notes: list[str] = []
+    comparison = Comparison(
+        baseline=base,
+        labels=labels,
+        options=options,
+        profiles=profiles,
+        shares=shares,
+        states=states,
+        groups=groups,
+        notes=notes,
+        tables=tables,
+        driver_notes=driver_notes,
+        n_boot=n_boot,
+        seed=seed,
+        uncertainty=uncertainty,
+        threshold=threshold,
+        parameters=parameters,
+    )
+    if early is not None:
+        early(comparison)
+
     log(f"bootstrap ({n_boot} resamples): outcomes of {len(labels)} scenario(s)")
     outcomes = pd.concat(
         [
@@ -1169,23 +1168,13 @@ def compare(
         )
         for label in labels[1:]
     ]
-    log("shares over time and final alignments")
-    profile_probability = probability_table(groups, labels, states, profiles, True)
-    tables = {
-        "scenarios": scenario_table(groups, labels),
-        "events": event_table(groups, labels),
-        "shares_over_time": shares_table(groups, labels, shares),
-        "alignment_probability": probability_table(groups, labels, states, options),
-        "profile_probability": profile_probability,
-        "outcomes": outcomes,
-        "effects": (
-            judged_effects(pd.concat(effect_parts, ignore_index=True), threshold)
-            if effect_parts
-            else _empty_effects()
-        ),
-    }
+    tables["outcomes"] = outcomes
+    tables["effects"] = (
+        judged_effects(pd.concat(effect_parts, ignore_index=True), threshold)
+        if effect_parts
+        else _empty_effects()
+    )
     log("term drivers: margins of the profiles each state moves between")
-    driver_notes: list[str] = []
     driver_parts, margin_parts = [], []
     base_terms = groups[base].terms
     for label in labels[1:]:
@@ -1213,37 +1202,197 @@ def compare(
         pd.concat(driver_parts, ignore_index=True) if driver_parts else _empty_drivers()
     )
     tables["inputs"] = inputs_table(groups, notes)
-    return Comparison(
-        baseline=base,
-        labels=labels,
-        options=options,
-        profiles=profiles,
-        shares=shares,
-        states=states,
-        groups=groups,
-        notes=notes,
-        tables=tables,
-        driver_notes=driver_notes,
-        n_boot=n_boot,
-        seed=seed,
-        uncertainty=uncertainty,
-        threshold=threshold,
-        parameters=parameters,
-    )
+    return comparison
+
+
+FigureJob = tuple[Callable[..., bytes], tuple[Any, ...]]
+"""A figure to draw: a function of ``report.figures`` and its arguments."""
+
+
+def distribution_metrics(metrics: list[str]) -> list[str]:
+    """The outcomes whose distributions over runs are drawn: the final record-label
+    shares, then the counts of ``DISTRIBUTION_METRICS``."""
+    shown = [
+        m
+        for m in metrics
+        if m.startswith("final_share_") and "_security_" not in m and "_economy_" not in m
+    ]
+    return shown + [m for m in DISTRIBUTION_METRICS if m in metrics]
+
+
+def alignment_change(table: pd.DataFrame, base: str) -> pd.DataFrame:
+    """The final-alignment table of every scenario but the baseline, with ``change``: its
+    probability minus the baseline's."""
+    base_rows = table[table["label"] == base].set_index(["state", "option"])["probability"]
+    change = table[table["label"] != base].copy()
+    keys = pd.MultiIndex.from_frame(change[["state", "option"]])
+    change["change"] = change["probability"].to_numpy() - base_rows.reindex(keys).to_numpy()
+    return change
+
+
+def figure_jobs(c: Comparison) -> dict[str, FigureJob]:
+    """Every figure of the report that ``c``'s tables allow so far, by name (the file is
+    figure_<name>.png): the time plots, heat-maps and distributions need only what was
+    read; the effects, margins and term drivers need the statistics."""
+    tables, labels = c.tables, c.labels
+    jobs: dict[str, FigureJob] = {}
+    if "shares_over_time" in tables:
+        for n, wanted in enumerate((True, False), start=1):
+            panels = [s for s in c.shares if (s[0] == "label") == wanted]
+            jobs[f"shares_{n}"] = (
+                figures.shares_over_time,
+                (tables["shares_over_time"], labels, panels, tables["events"]),
+            )
+    if "alignment_probability" in tables:
+        final = tables["alignment_probability"]
+        heatmaps: list[tuple[Any, ...]] = [(final, labels, c.states, c.options)]
+        if len(labels) > 1:
+            change = alignment_change(final, c.baseline)
+            heatmaps.append((change, labels[1:], c.states, c.options, "change", True))
+        heatmaps.append((tables["profile_probability"], labels, c.states, c.profiles))
+        for n, args in enumerate(heatmaps, start=1):
+            jobs[f"alignment_{n}"] = (figures.alignment_heatmaps, args)
+    shown = distribution_metrics(outcome_metrics([c.groups[label] for label in labels]))
+    runs = {label: c.groups[label].runs[shown] for label in labels}
+    jobs["outcomes_1"] = (figures.outcome_distributions, (runs, labels, shown))
+    effect = tables.get("effects")
+    if effect is not None and not effect.empty:
+        jobs["effects_1"] = (figures.effect_sizes, (effect, labels))
+    margins = tables.get("margin_drivers")
+    if margins is not None and not margins.empty:
+        jobs["margins_1"] = (figures.margin_drivers, (margins, labels))
+    drivers = tables.get("term_drivers")
+    if drivers is not None and not drivers.empty:
+        jobs["drivers_1"] = (figures.term_drivers, (distinct_changes(drivers), labels))
+    return jobs
+
+
+PARALLEL_RUNS = 20_000
+"""Runs from which ``Drawer`` draws in a worker process too: starting one takes about two
+seconds of another core, which pays when drawing takes longer."""
+
+
+def quick_run_count(inputs: Sequence[Path | str]) -> int:
+    """The rows of every runs.parquet below the inputs, from the files' metadata alone: how
+    large a comparison will be before anything is read."""
+    total = 0
+    for root in inputs:
+        for path in Path(root).rglob("runs.parquet"):
+            try:
+                total += pq.read_metadata(path).num_rows
+            except (OSError, pa.ArrowException):
+                continue
+    return total
+
+
+def spare_core() -> bool:
+    """Whether another core is likely idle: more than one core, and a load average over
+    the last minute below the cores less a half. A worker on a busy machine only takes
+    time from this process (about two seconds to start, then the figures)."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average on this system
+        load = 0.0
+    return cores > 1 and load < cores - 0.5
+
+
+class Drawer:
+    """Draws the report's figures, in this process or, for a large comparison with a core
+    to spare, in a worker process too. ``prepare`` starts the worker (spawned, so
+    nothing of this process's threads is copied) while the inputs are read; ``start``
+    hands it the figures that need no statistics while this process computes them;
+    ``draw`` queues the rest and draws here, from the end of the queue, whatever the
+    worker has not begun. Figures are the same bytes wherever they are drawn."""
+
+    def __init__(self, parallel: bool = False) -> None:
+        self.parallel = parallel
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: dict[str, Future[bytes]] = {}
+
+    def prepare(self, inputs: Sequence[Path | str]) -> None:
+        """Start the worker (importing matplotlib) when parallel, with a core to spare
+        (``spare_core``), for inputs of at least ``PARALLEL_RUNS`` runs."""
+        if not self.parallel or not spare_core():
+            return
+        if quick_run_count(inputs) < PARALLEL_RUNS:
+            return
+        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        self.pool.submit(figures.ready)
+
+    def start(self, comparison: Comparison) -> None:
+        """Hand the worker, when there is one, every figure ``figure_jobs`` gives for
+        ``comparison`` so far."""
+        self._queue(figure_jobs(comparison))
+
+    def _queue(self, jobs: dict[str, FigureJob]) -> None:
+        if self.pool is None:
+            return
+        try:
+            for name, (function, args) in jobs.items():
+                if name not in self.pending:
+                    self.pending[name] = self.pool.submit(function, *args)
+        except BrokenProcessPool:  # the worker died: what it has not drawn is drawn here
+            self.pool = None
+
+    def draw(self, jobs: dict[str, FigureJob]) -> dict[str, bytes]:
+        """Each job's PNG, in the order of ``jobs``. With a worker, the jobs it does not
+        have yet are queued after its own; this process then takes jobs from the end of
+        the queue that the worker has not begun (cancelling them there) and draws them,
+        while the worker works from the front; the rest come from the worker (or are
+        drawn here after all if it died)."""
+        self._queue(jobs)
+        pngs: dict[str, bytes] = {}
+        for name in reversed([name for name in self.pending if name in jobs]):
+            if not self.pending[name].cancel():
+                break  # the worker has begun it (or holds it next), and those before it
+            del self.pending[name]
+            function, args = jobs[name]
+            pngs[name] = function(*args)
+        for name, (function, args) in jobs.items():
+            future = self.pending.pop(name, None)
+            if name in pngs:
+                continue
+            if future is None:
+                pngs[name] = function(*args)
+                continue
+            try:
+                pngs[name] = future.result()
+            except BrokenProcessPool:
+                pngs[name] = function(*args)
+        return {name: pngs[name] for name in jobs}
+
+    def close(self) -> None:
+        """Stop the worker (cancelling what it has not begun)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        self.pending.clear()
+
+    def __enter__(self) -> Drawer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def write_report(
-    comparison: Comparison, out: Path | str | None = None, command: str = "", log: Log = _quiet
+    comparison: Comparison,
+    out: Path | str | None = None,
+    command: str = "",
+    log: Log = _quiet,
+    drawer: Drawer | None = None,
 ) -> Report:
     """Write the CSV tables, the figures and the self-contained ``report.html`` into a
     temporary folder beside ``out`` and rename it into place when all are written, so a
     report folder is always whole: never truncated, never a mix of two runs. An OS error
-    is raised with ``out`` as its file name."""
+    is raised with ``out`` as its file name. ``drawer``: one that may already be drawing
+    some figures (``build_report``)."""
     folder = Path(out) if out is not None else timestamped_folder("compare")
     check_out(folder)
     try:
         with atomic_folder(folder) as staging:
-            figure_names = _write_files(comparison, staging, command, log)
+            figure_names = _write_files(comparison, staging, command, log, drawer)
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror, str(folder)) from None
     c = comparison
@@ -1259,7 +1408,11 @@ def write_report(
 
 
 def _write_files(
-    comparison: Comparison, folder: Path, command: str, log: Log = _quiet
+    comparison: Comparison,
+    folder: Path,
+    command: str,
+    log: Log = _quiet,
+    drawer: Drawer | None = None,
 ) -> list[str]:
     """Every file of the report into ``folder``; returns the figures' names."""
     c = comparison
@@ -1271,25 +1424,16 @@ def _write_files(
 
     effect, drivers, margins = tables["effects"], tables["term_drivers"], tables["margin_drivers"]
     log("drawing the figures")
+    pngs = (drawer or Drawer()).draw(figure_jobs(c))
     ticks = max(int(c.groups[label].units[0].config.get("ticks", 0)) for label in labels)
     sections = [
         _section_scenarios(tables["scenarios"], tables["events"], c.parameters),
-        _section_shares(tables["shares_over_time"], labels, c.shares, tables["events"]),
-        _section_alignment(
-            tables["alignment_probability"],
-            tables["profile_probability"],
-            labels,
-            c.states,
-            c.options,
-            c.profiles,
-            base,
-        ),
-        _section_outcomes(
-            tables["outcomes"], labels, c.n_boot, {k: c.groups[k].runs for k in labels}, ticks
-        ),
-        _section_effects(effect, labels, base, c.uncertainty, c.threshold),
-        _section_margins(margins, labels, c.driver_notes),
-        _section_drivers(drivers, labels, c.driver_notes),
+        _section_shares(tables["shares_over_time"], labels, pngs),
+        _section_alignment(labels, pngs),
+        _section_outcomes(tables["outcomes"], labels, c.n_boot, ticks, pngs),
+        _section_effects(effect, labels, base, c.uncertainty, c.threshold, pngs),
+        _section_margins(margins, labels, c.driver_notes, pngs),
+        _section_drivers(drivers, labels, c.driver_notes, pngs),
         _section_provenance(
             provenance_table(c.groups, labels, c.parameters),
             tables["inputs"],
@@ -1350,12 +1494,27 @@ def build_report(
     threshold: float = DEFAULT_THRESHOLD,
     log: Log = _quiet,
     warn: Log = _quiet,
+    parallel: bool = False,
 ) -> Report:
-    """``compare`` then ``write_report``: the whole command without its argument parsing."""
-    comparison = compare(
-        inputs, baseline, n_boot, seed, skip_corrupt, names, threshold, log=log, warn=warn
-    )
-    return write_report(comparison, out, command, log)
+    """``compare`` then ``write_report``: the whole command without its argument parsing.
+    ``parallel``: with many runs, draw the figures that need no statistics in a worker
+    process while the statistics are computed (``Drawer``; the worker is spawned, so the
+    calling program's main module must run nothing on import: the command's does not)."""
+    with Drawer(parallel) as drawer:
+        drawer.prepare(inputs)
+        comparison = compare(
+            inputs,
+            baseline,
+            n_boot,
+            seed,
+            skip_corrupt,
+            names,
+            threshold,
+            log=log,
+            warn=warn,
+            early=drawer.start,
+        )
+        return write_report(comparison, out, command, log, drawer)
 
 
 def _empty_effects() -> pd.DataFrame:
@@ -1470,6 +1629,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             args.threshold,
             log,
             warn,
+            parallel=True,
         )
     except CompareError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)

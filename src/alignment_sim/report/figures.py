@@ -2,6 +2,11 @@
 
 Each function takes a tidy table of the report and returns the figure as PNG bytes, so
 the page can embed it and the command can also save it next to the tables.
+
+Figures are laid out once, by hand (``arrange``): the margins come from the font metrics
+of the texts around the axes (tick labels, axis labels, titles). Matplotlib's constrained
+layout measures every artist in an extra drawing pass first, which doubled the report's
+drawing time.
 """
 
 from __future__ import annotations
@@ -9,16 +14,161 @@ from __future__ import annotations
 import io
 import math
 import textwrap
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
+from matplotlib.text import Text
 
 DPI = 110
 WIDE_OPTIONS = 6
 """Heatmaps with more columns than this (the profiles) get narrower cells, fewer panels a row."""
+
+PAD = 4 / 72
+"""Space (inches) kept free at the figure's edges and between neighbouring panels' texts."""
+TICK_SPACE = 7 / 72
+"""A tick (3.5 pt) and the gap to its label (3.5 pt): matplotlib's defaults, in inches."""
+LABEL_PAD = 4 / 72
+TITLE_PAD = 6 / 72
+COLORBAR_WIDTH = 0.18
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    """A figure of that size (inches) with an Agg canvas, so texts can be measured."""
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _renderer(fig: Figure) -> RendererAgg:
+    """The renderer of a figure made by ``_new_figure`` (what its texts are measured with)."""
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    return canvas.get_renderer()
+
+
+def text_extent(text: Text) -> tuple[float, float]:
+    """Width and height (inches) a text takes as drawn (its lines and rotation), measured
+    by the figure's own renderer; (0, 0) when hidden or empty."""
+    if not text.get_text() or not text.get_visible():
+        return 0.0, 0.0
+    figure = text.get_figure(root=True)
+    assert isinstance(figure, Figure)
+    box = text.get_window_extent(_renderer(figure))
+    return box.width / figure.dpi, box.height / figure.dpi
+
+
+@dataclass(frozen=True)
+class Room:
+    """Inches an axes' texts need outside its box on each side."""
+
+    left: float
+    right: float
+    top: float
+    bottom: float
+
+
+def _ticks(texts: list[Text]) -> list[tuple[float, float]]:
+    return [text_extent(t) for t in texts if t.get_visible() and t.get_text()]
+
+
+def room(ax: Axes) -> Room:
+    """The room an axes' tick labels, axis labels and title take around its box.
+
+    Rotated x tick labels aligned right stick out to the left of their tick by their whole
+    width, centred ones by half of it on either side."""
+    y = _ticks(ax.get_yticklabels())
+    x = _ticks(ax.get_xticklabels())
+    left = (max(w for w, _ in y) + TICK_SPACE) if y else 0.0
+    label_width = text_extent(ax.yaxis.label)[0]
+    left += label_width + LABEL_PAD if label_width else 0.0
+    bottom = (max(h for _, h in x) + TICK_SPACE) if x else 0.0
+    label_height = text_extent(ax.xaxis.label)[1]
+    bottom += label_height + LABEL_PAD if label_height else 0.0
+    title_height = text_extent(ax.title)[1]
+    top = title_height + TITLE_PAD if title_height else 0.0
+    sticks_out = 0.0
+    right = 0.0
+    if x:
+        rotated = ax.get_xticklabels()[0].get_horizontalalignment() == "right"
+        sticks_out = max(w for w, _ in x) * (1.0 if rotated else 0.5)
+        right = 0.0 if rotated else sticks_out
+    return Room(max(left, sticks_out), right, top, bottom)
+
+
+def arrange(
+    fig: Figure, axes: np.ndarray, bottom: float = 0.0, right: float = 0.0
+) -> tuple[float, float, float, float]:
+    """Place a grid of axes (nrows, ncols; hidden ones ignored) so that every panel's texts
+    (``room``) fit, ``bottom`` and ``right`` inches are kept free (a legend, a colorbar),
+    and the panels share the rest equally. Returns the grid's box (left, bottom, right,
+    top) in figure fractions."""
+    width, height = fig.get_size_inches()
+    nrows, ncols = axes.shape
+    rooms = {(i, j): room(ax) for (i, j), ax in np.ndenumerate(axes) if ax.get_visible()}
+
+    def most(values: list[float]) -> float:
+        return max(values, default=0.0)
+
+    left_edge = PAD + most([r.left for (i, j), r in rooms.items() if j == 0])
+    right_edge = PAD + right + most([r.right for (i, j), r in rooms.items() if j == ncols - 1])
+    top_edge = PAD + most([r.top for (i, j), r in rooms.items() if i == 0])
+    lowest = {j: max(i for i, k in rooms if k == j) for j in {k for _, k in rooms}}
+    bottom_edge = PAD + bottom + most([rooms[(i, j)].bottom for j, i in lowest.items()])
+    wgap = most(
+        [
+            most([r.right for (i, k), r in rooms.items() if k == j - 1])
+            + most([r.left for (i, k), r in rooms.items() if k == j])
+            for j in range(1, ncols)
+        ]
+    )
+    hgap = most(
+        [
+            most([r.bottom for (k, j), r in rooms.items() if k == i - 1])
+            + most([r.top for (k, j), r in rooms.items() if k == i])
+            for i in range(1, nrows)
+        ]
+    )
+    wgap, hgap = wgap + PAD, hgap + PAD
+    panel_width = (width - left_edge - right_edge - wgap * (ncols - 1)) / ncols
+    panel_height = (height - top_edge - bottom_edge - hgap * (nrows - 1)) / nrows
+    box = (left_edge / width, bottom_edge / height, 1 - right_edge / width, 1 - top_edge / height)
+    fig.subplots_adjust(
+        left=box[0],
+        bottom=box[1],
+        right=box[2],
+        top=box[3],
+        wspace=wgap / max(panel_width, 1e-3),
+        hspace=hgap / max(panel_height, 1e-3),
+    )
+    return box
+
+
+def bottom_legend(fig: Figure, axes: Axes, columns: int) -> float:
+    """The legend of ``axes``' lines centred at the figure's foot; returns its height
+    (inches) plus a gap, the room ``arrange`` keeps for it."""
+    handles, names = axes.get_legend_handles_labels()
+    height = fig.get_size_inches()[1]
+    legend = fig.legend(
+        handles,
+        names,
+        loc="lower center",
+        bbox_to_anchor=(0.5, PAD / height),
+        ncols=columns,
+        fontsize=8,
+    )
+    return legend.get_window_extent(_renderer(fig)).height / fig.dpi + PAD
+
+
+def ready() -> bool:
+    """True: a call that makes a worker process import this module (and matplotlib) before
+    it is given a figure."""
+    return True
 
 
 def _colours(labels: list[str]) -> dict[str, str]:
@@ -86,7 +236,7 @@ def shares_figure(
     colours = _colours(labels)
     ncols = 2 if len(panels) > 1 else 1
     nrows = math.ceil(len(panels) / ncols)
-    fig = Figure(figsize=(5.2 * ncols, 3.3 * nrows + 0.8), layout="constrained")
+    fig = _new_figure(5.2 * ncols, 3.3 * nrows + 0.8)
     axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
     for ax, (kind, option) in zip(axes.flat, panels, strict=False):
         share = table[(table["kind"] == kind) & (table["option"] == option)]
@@ -107,8 +257,7 @@ def shares_figure(
         ax.set_visible(False)
     for ax in axes[-1]:
         ax.set_xlabel("year")
-    handles, names = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="outside lower center", ncols=min(len(labels), 3), fontsize=8)
+    arrange(fig, axes, bottom=bottom_legend(fig, axes.flat[0], min(len(labels), 3)))
     return fig
 
 
@@ -130,7 +279,7 @@ def outcome_distributions(
     colours = _colours(labels)
     ncols = 3 if len(metrics) > 2 else len(metrics)
     nrows = math.ceil(len(metrics) / ncols)
-    fig = Figure(figsize=(4.2 * ncols, 2.8 * nrows + 0.8), layout="constrained")
+    fig = _new_figure(4.2 * ncols, 2.8 * nrows + 0.8)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax, metric in zip(axes.flat, metrics, strict=False):
         values = [runs[label][metric].to_numpy(dtype=float) for label in labels]
@@ -148,8 +297,7 @@ def outcome_distributions(
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(metrics) :]:
         ax.set_visible(False)
-    handles, names = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="outside lower center", ncols=min(len(labels), 3), fontsize=8)
+    arrange(fig, axes, bottom=bottom_legend(fig, axes.flat[0], min(len(labels), 3)))
     return _png(fig)
 
 
@@ -165,9 +313,7 @@ def margin_drivers(
         min(states, table[table["label"] == label]["state"].nunique()) * (terms + 2)
         for label in others
     ]
-    fig = Figure(
-        figsize=(8.5, 0.22 * sum(rows_per) + 1.1 * len(others) + 0.3), layout="constrained"
-    )
+    fig = _new_figure(8.5, 0.22 * sum(rows_per) + 1.1 * len(others) + 0.3)
     axes = fig.subplots(len(others), 1, squeeze=False)
     for ax, label in zip(axes[:, 0], others, strict=True):
         part = table[table["label"] == label]
@@ -207,6 +353,7 @@ def margin_drivers(
         ax.set_title(wrap(label, 70), fontsize=10)
         ax.set_xlabel("change of the margin (joins minus leaves) vs baseline, utility units")
         ax.grid(axis="x", alpha=0.3)
+    arrange(fig, axes)
     return _png(fig)
 
 
@@ -246,7 +393,7 @@ def alignment_heatmaps(
     ncols = min(len(labels), 2 if many else 3)
     nrows = math.ceil(len(labels) / ncols)
     width = 1.8 + ((0.5 if many else 0.7) * len(options) + 0.5) * ncols + 0.9
-    fig = Figure(figsize=(width, 0.3 * len(states) * nrows + 1.2 * nrows), layout="constrained")
+    fig = _new_figure(width, 0.3 * len(states) * nrows + 1.2 * nrows)
     axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
     limit = 1.0
     if diverging:
@@ -266,10 +413,29 @@ def alignment_heatmaps(
         ax.set_title(wrap(label, 30), fontsize=9)
     for ax in axes.flat[len(labels) :]:
         ax.set_visible(False)
-    if image is not None:
-        caption = "change of probability vs baseline" if diverging else "probability"
-        fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label=caption)
+    if image is None:
+        arrange(fig, axes)
+        return _png(fig)
+    caption = "change of probability vs baseline" if diverging else "probability"
+    bar = fig.colorbar(image, cax=fig.add_axes((0.9, 0.1, 0.02, 0.8)), label=caption)
+    beside = room(bar.ax)  # its ticks and label stand right of it: "left" is their width
+    gap = 2 * PAD
+    left, bottom, right, top = arrange(fig, axes, right=gap + COLORBAR_WIDTH + beside.left)
+    _place_colorbar(fig, bar, (left, bottom, right, top), gap)
     return _png(fig)
+
+
+def _place_colorbar(
+    fig: Figure, bar: Colorbar, grid: tuple[float, float, float, float], gap: float
+) -> None:
+    """The colorbar right of the grid (figure fractions), ``gap`` inches away, 80% of its
+    height, centred; its ticks and label on its right."""
+    width = fig.get_size_inches()[0]
+    _, bottom, right, top = grid
+    tall = 0.8 * (top - bottom)
+    bar.ax.set_position(
+        (right + gap / width, bottom + (top - bottom - tall) / 2, COLORBAR_WIDTH / width, tall)
+    )
 
 
 def effect_sizes(table: pd.DataFrame, labels: list[str]) -> bytes:
@@ -277,7 +443,7 @@ def effect_sizes(table: pd.DataFrame, labels: list[str]) -> bytes:
     colours = _colours(labels)
     metrics = list(dict.fromkeys(table["metric"]))
     others = [label for label in labels if label in set(table["label"])]
-    fig = Figure(figsize=(7.5, 0.38 * len(metrics) + 1.4), layout="constrained")
+    fig = _new_figure(7.5, 0.38 * len(metrics) + 1.4)
     ax = fig.subplots()
     offsets = np.linspace(-0.25, 0.25, len(others)) if len(others) > 1 else np.zeros(1)
     for offset, label in zip(offsets, others, strict=True):
@@ -300,6 +466,7 @@ def effect_sizes(table: pd.DataFrame, labels: list[str]) -> bytes:
     ax.set_xlabel("standardised effect (Cohen's d) vs baseline, 95% interval")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="best", fontsize=8)
+    arrange(fig, np.array([[ax]]))
     return _png(fig)
 
 
@@ -309,7 +476,7 @@ def term_drivers(table: pd.DataFrame, labels: list[str], top: int = 12) -> bytes
     per change (``stats.term_drivers``' ranks)."""
     colours = _colours(labels)
     others = [label for label in labels if label in set(table["label"])]
-    fig = Figure(figsize=(8.5, (0.3 * top + 0.9) * len(others) + 0.3), layout="constrained")
+    fig = _new_figure(8.5, (0.3 * top + 0.9) * len(others) + 0.3)
     axes = fig.subplots(len(others), 1, squeeze=False)
     for ax, label in zip(axes[:, 0], others, strict=True):
         rows = table[table["label"] == label].head(top)
@@ -329,4 +496,5 @@ def term_drivers(table: pd.DataFrame, labels: list[str], top: int = 12) -> bytes
         ax.grid(axis="x", alpha=0.3)
         ax.use_sticky_edges = False
         ax.margins(x=0.06)
+    arrange(fig, axes)
     return _png(fig)

@@ -542,6 +542,26 @@ def _unknown_terms(found: list[str]) -> None:
         )
 
 
+VALUE_ROWS = 1 << 21
+"""Rows of a term table's value column read at once (16 MiB as float64): whole row groups,
+decoded on several threads."""
+
+
+def _row_group_runs(file: pq.ParquetFile, rows: int) -> list[list[int]]:
+    """The file's row groups in consecutive runs of about ``rows`` rows (one group each
+    when the groups are larger)."""
+    runs: list[list[int]] = [[]]
+    held = 0
+    for group in range(file.metadata.num_row_groups):
+        size = file.metadata.row_group(group).num_rows
+        if runs[-1] and held + size > rows:
+            runs.append([])
+            held = 0
+        runs[-1].append(group)
+        held += size
+    return [run for run in runs if run]
+
+
 def _study_terms(
     path: Path, seeds: np.ndarray, states: list[str], options: list[str]
 ) -> pd.DataFrame:
@@ -559,10 +579,12 @@ def _study_terms(
     terms = [t for t in TERMS if t in file_terms]
     flat = np.empty(len(seeds) * len(file_states) * len(file_options) * len(file_terms), np.float32)
     start = 0
-    for batch in file.iter_batches(columns=["value"], batch_size=BATCH_ROWS):
-        values = batch.column(0).to_numpy(zero_copy_only=False)
-        flat[start : start + len(values)] = values
-        start += len(values)
+    for groups in _row_group_runs(file, VALUE_ROWS):
+        column = file.read_row_groups(groups, columns=["value"], use_threads=True).column(0)
+        for chunk in column.chunks:
+            values = chunk.to_numpy(zero_copy_only=False)
+            flat[start : start + len(values)] = values
+            start += len(values)
     shape = (len(seeds), len(file_states), len(file_options), len(file_terms))
     cube = flat.reshape(shape)
     picks = (

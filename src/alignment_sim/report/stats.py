@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit
 from threadpoolctl import threadpool_limits
 
 from alignment_sim.model.alignment import SEPARATOR
@@ -67,7 +67,9 @@ class Resamples:
 
     With ``clusters`` (n,) (a key per row) whole clusters are resampled, each with all its
     rows. The counts are drawn once from ``rng`` and kept (as small integers) when they
-    take at most ``KEEP_BYTES``, so every table that resamples these runs reuses them.
+    take at most ``KEEP_BYTES``, so every table that resamples these runs reuses them. An
+    array resampled once is remembered (by its bytes) and never resampled again, e.g. the
+    baseline's side of every scenario's paired effects.
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class Resamples:
         self.k = n if self.of_row is None else int(self.of_row.max()) + 1
         self.kept: list[np.ndarray] | None = None
         self.state: dict[str, Any] | None = None
+        self.done: dict[str, np.ndarray] = {}
         if n_boot * self.k > KEEP_BYTES:  # drawn again on each use, from one child's state
             self.state = dict(rng.spawn(1)[0].bit_generator.state)
         else:
@@ -95,14 +98,36 @@ class Resamples:
             rng.bit_generator.state = self.state
             yield from resample_counts(self.k, self.n_boot, rng)
 
-    def means(self, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Column means of each (n, m) array over the resamples: (n_boot, m) each.
+    def deviations(self, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Column means of each (n, m) array over the resamples minus its column means over
+        all n rows: (n_boot, m) each, read-only.
 
-        Columns are centred first, so a constant column gives exactly its value in every
+        Columns are centred first, so a constant column gives exactly 0 (and is not
+        resampled). The columns still to resample go through one matrix product per block
+        of resamples; an array resampled before (the same bytes) is not resampled again."""
+        values = [np.ascontiguousarray(a, dtype=np.float64) for a in arrays]
+        keys = [hashlib.sha1(v.tobytes()).hexdigest() + f":{v.shape[1]}" for v in values]
+        todo = {key: v for key, v in zip(keys, values, strict=True) if key not in self.done}
+        if todo:
+            centred = {key: v - v.mean(axis=0) for key, v in todo.items()}
+            varying = {key: c.any(axis=0) for key, c in centred.items()}
+            matrix = np.hstack([c[:, varying[key]] for key, c in centred.items()])
+            found = np.empty((self.n_boot, matrix.shape[1]))
+            if matrix.shape[1]:
+                self._resample(matrix, found)
+            start = 0
+            for key, c in centred.items():
+                result = np.zeros((self.n_boot, c.shape[1]))
+                stop = start + int(varying[key].sum())
+                result[:, varying[key]] = found[:, start:stop]
+                result.flags.writeable = False
+                self.done[key] = result
+                start = stop
+        return [self.done[key] for key in keys]
+
+    def _resample(self, centred: np.ndarray, out: np.ndarray) -> None:
+        """``out`` (n_boot, m): the mean of each column of ``centred`` (n, m) over each
         resample."""
-        means = [a.mean(axis=0) for a in arrays]
-        centred = [a - m for a, m in zip(arrays, means, strict=True)]
-        out = [np.empty((self.n_boot, a.shape[1])) for a in arrays]
         start = 0
         # one BLAS thread: these thin products gain nothing from threads, and OpenBLAS's
         # threads waiting on a busy machine made them 15 times slower
@@ -113,10 +138,16 @@ class Resamples:
                     counts = counts[:, self.of_row]
                 rows = self.n if self.of_row is None else counts.sum(axis=1, keepdims=True)
                 stop = start + len(counts)
-                for array, target in zip(centred, out, strict=True):
-                    target[start:stop] = counts @ array / rows
+                out[start:stop] = counts @ centred / rows
                 start = stop
-        return [target + m for target, m in zip(out, means, strict=True)]
+
+    def means(self, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Column means of each (n, m) array over the resamples: (n_boot, m) each
+        (``deviations`` plus the column means, so a constant column gives exactly its
+        value in every resample)."""
+        values = [np.ascontiguousarray(a, dtype=np.float64) for a in arrays]
+        found = self.deviations(values)
+        return [d + v.mean(axis=0) for d, v in zip(found, values, strict=True)]
 
 
 class ResamplePool:
@@ -131,10 +162,10 @@ class ResamplePool:
         self.seed, self.n_boot = seed, n_boot
         self._made: dict[tuple[str, str], Resamples] = {}
 
-    def means(
-        self, seeds: np.ndarray, arrays: Sequence[np.ndarray], clusters: np.ndarray | None = None
-    ) -> list[np.ndarray]:
-        """``Resamples.means`` of arrays whose rows are the runs ``seeds`` (unique)."""
+    def resamples(
+        self, seeds: np.ndarray, clusters: np.ndarray | None = None
+    ) -> tuple[Resamples, np.ndarray]:
+        """The resamples of the runs ``seeds`` (unique), and the order of the runs in them."""
         seeds = np.asarray(seeds, dtype=np.int64)
         order = np.argsort(seeds, kind="stable")
         ordered = clusters[order] if clusters is not None else None
@@ -147,7 +178,14 @@ class ResamplePool:
         if key not in self._made:
             rng = rng_for(self.seed, "runs", *key)
             self._made[key] = Resamples(len(seeds), self.n_boot, rng, ordered)
-        return self._made[key].means([np.asarray(a)[order] for a in arrays])
+        return self._made[key], order
+
+    def means(
+        self, seeds: np.ndarray, arrays: Sequence[np.ndarray], clusters: np.ndarray | None = None
+    ) -> list[np.ndarray]:
+        """``Resamples.means`` of arrays whose rows are the runs ``seeds`` (unique)."""
+        resamples, order = self.resamples(seeds, clusters)
+        return resamples.means([np.asarray(a)[order] for a in arrays])
 
 
 def bootstrap_means(
@@ -197,13 +235,19 @@ def standardise(difference: np.ndarray, sd: np.ndarray) -> np.ndarray:
         return np.where(sd > 0, difference / sd, np.where(difference == 0, 0.0, np.nan))
 
 
+def t_quantile(df: np.ndarray | float) -> np.ndarray:
+    """The 97.5% point of Student's t with ``df`` degrees of freedom (``scipy.stats.t.ppf``
+    calls the same ``scipy.special.stdtrit``; importing scipy.stats alone took a second)."""
+    return np.asarray(stdtrit(df, 0.975))
+
+
 def t_interval(n: np.ndarray, total: np.ndarray, total_sq: np.ndarray) -> pd.DataFrame:
     """Mean and 95% t-interval from counts, sums and sums of squares (NaN when n < 2)."""
     n = np.asarray(n, dtype=float)
     mean = total / n
     with np.errstate(divide="ignore", invalid="ignore"):
         var = np.maximum(total_sq - n * mean**2, 0.0) / (n - 1)
-        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * np.sqrt(var / n)
+        half = t_quantile(np.maximum(n - 1, 1)) * np.sqrt(var / n)
     half = np.where(n > 1, half, np.nan)
     return pd.DataFrame({"mean": mean, "ci_low": mean - half, "ci_high": mean + half})
 
@@ -431,7 +475,11 @@ def mean_se(values: np.ndarray, clusters: np.ndarray | None = None) -> tuple[np.
     mean = values.mean(axis=0, dtype=np.float64)
     if clusters is None:
         k = n
-        sd = values.std(axis=0, ddof=1, dtype=np.float64) if n > 1 else np.nan
+        if n > 1:  # the sum of squared deviations as one product per column
+            centred = values - mean
+            sd = np.sqrt(np.einsum("ij,ij->j", centred, centred) / (n - 1))
+        else:
+            sd = np.nan
         se = sd / np.sqrt(n) * np.ones_like(mean)
     else:
         codes, _ = pd.factorize(clusters)
@@ -461,14 +509,14 @@ def change_interval(
     for start in range(0, a.shape[1], COLUMN_CHUNK):
         part = slice(start, start + COLUMN_CHUNK)
         if paired:
-            diff = a[:, part].astype(np.float64) - b[:, part]
+            diff = np.subtract(a[:, part], b[:, part], dtype=np.float64)
             mean, se, df = mean_se(diff, clusters_a)
         else:
             mean_a, se_a, df_a = mean_se(a[:, part], clusters_a)
             mean_b, se_b, df_b = mean_se(b[:, part], clusters_b)
             mean, se, df = mean_a - mean_b, np.hypot(se_a, se_b), np.minimum(df_a, df_b)
         change[part] = mean
-        half[part] = stats.t.ppf(0.975, df) * se
+        half[part] = t_quantile(df) * se
     return change, change - half, change + half
 
 

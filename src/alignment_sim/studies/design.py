@@ -33,9 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
-from tqdm.auto import tqdm
 
-from alignment_sim.engine.batch import check_memory, execute, run_chunk
+from alignment_sim.engine.batch import BatchResult, check_memory, run_chunk
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import DesignSpec, SimulationConfig
 from alignment_sim.outputs.files import (
@@ -47,7 +46,7 @@ from alignment_sim.outputs.files import (
 )
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.studies import outcomes
-from alignment_sim.studies.points import check_paths, with_point_values
+from alignment_sim.studies.points import check_paths, run_points
 from alignment_sim.studies.replications import config_digest, outcome_table
 
 MORRIS_LEVELS = 4
@@ -139,22 +138,20 @@ def run_design(config: SimulationConfig, folder: Path, progress: bool = True) ->
         if _part_key(part) != (digest, second_order(spec)):
             part.unlink()  # another configuration's runs, or unreadable: not this study's
     n_chunks = -(-n_runs // chunk)
-    todo = [c for c in range(n_chunks) if not (parts / f"part-{c:05d}.parquet").is_file()]
-    tasks = []
-    for c in todo:
-        runs = slice(c * chunk, (c + 1) * chunk)
-        chosen = point_of_run[runs]
-        values = {name: points[name].to_numpy()[chosen] for name in points.columns}
-        tasks.append((inputs, values, chosen, seed_of_run[runs]))
-    with tqdm(
-        total=n_runs,
-        unit="run",
-        disable=not progress,
-        initial=n_runs - sum(len(t[2]) for t in tasks),
-    ) as bar:
-        for c, table in zip(todo, execute(run_points_chunk, tasks, config.engine), strict=True):
-            write_parquet(parts / f"part-{c:05d}.parquet", table, meta)
-            bar.update(len(table))
+    done = {c for c in range(n_chunks) if (parts / f"part-{c:05d}.parquet").is_file()}
+    values = {name: points[name].to_numpy()[point_of_run] for name in points.columns}
+    chunks = run_points(
+        inputs,
+        values,
+        seed_of_run,
+        config.engine,
+        then=points_table,
+        tags=point_of_run,
+        done=done,
+        progress=progress,
+    )
+    for c, table in chunks:
+        write_parquet(parts / f"part-{c:05d}.parquet", table, meta)
     runs_table = pq.read_table(parts).to_pandas()
     sensitivity = analyse(spec, points, runs_table)
     with atomic_write(folder / "sensitivity.csv", "w") as handle:
@@ -200,11 +197,11 @@ def outcome_columns(spec: DesignSpec, runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def run_points_chunk(
-    inputs: RunInputs, values: dict[str, np.ndarray], points: np.ndarray, seeds: np.ndarray
+def points_table(
+    result: BatchResult, values: dict[str, np.ndarray], points: np.ndarray
 ) -> pd.DataFrame:
-    """One chunk of a design: runs with per-run parameter values, as an outcome table."""
-    result = run_chunk(with_point_values(inputs, values), seeds, record="minimal")
+    """A chunk of a design's runs (``points.run_points``) as an outcome table, with each
+    run's point and parameter values."""
     table = outcome_table(result)
     table.insert(0, "point", points)
     for offset, name in enumerate(values, start=2):

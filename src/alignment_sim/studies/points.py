@@ -4,23 +4,28 @@ A design varies parameters by their config path (``weights.trade``, ``dynamics.s
 ``region.poles.russia.budget_bn_usd``...). ``with_point_values`` gives the engine a
 ``RunInputs`` whose varied parameters are arrays over runs, shaped to broadcast in the
 kernels; ``config_for_point`` gives the same point as a plain configuration, for the
-Mesa model. The two agree run for run (tests/test_design.py).
+Mesa model. The two agree run for run (tests/test_design.py). ``run_points`` runs many
+such runs in chunks on the engine's workers: designs, studies whose runs draw their
+parameters from a fit, and forecasts all run through it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from alignment_sim import paths
+from alignment_sim.engine.batch import BatchResult, Record, execute, run_chunk
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import (
     SECURITY_ONLY_POLE_FIELDS,
     Domain,
+    EngineParams,
     SimulationConfig,
     UtilityWeights,
     format_bound,
@@ -227,3 +232,56 @@ def with_point_values(inputs: RunInputs, values: Mapping[str, np.ndarray]) -> Ru
         dynamics=dataclasses.replace(inputs.dynamics, **dynamics),
         rationality=rationality,
     )
+
+
+ChunkResult = Callable[[BatchResult, dict[str, np.ndarray], np.ndarray], Any]
+"""What a chunk of ``run_points`` hands back instead of its ``BatchResult``: a function of
+the result, the chunk's values and its ``tags`` (computed where the chunk ran)."""
+
+
+def run_point_chunk(
+    inputs: RunInputs,
+    values: dict[str, np.ndarray],
+    seeds: np.ndarray,
+    record: Record,
+    then: ChunkResult | None,
+    tags: np.ndarray,
+) -> Any:
+    """One chunk of ``run_points``: its runs, each on its own values, then ``then``."""
+    result = run_chunk(with_point_values(inputs, values), seeds, record=record)
+    return result if then is None else then(result, values, tags)
+
+
+def run_points(
+    inputs: RunInputs,
+    values: Mapping[str, np.ndarray],
+    seeds: np.ndarray,
+    engine: EngineParams,
+    record: Record = "minimal",
+    then: ChunkResult | None = None,
+    tags: np.ndarray | None = None,
+    done: Collection[int] = (),
+    progress: bool = False,
+) -> Iterator[tuple[int, Any]]:
+    """Run every run ``seeds[r]`` (R,) with its own parameter values (``values``: config
+    path -> (R,), ``with_point_values``), in chunks of ``engine.chunk_size`` runs on the
+    engine's workers (``engine.batch.execute``), and yield (chunk number, result) in
+    chunk order: the chunk's ``BatchResult``, or ``then(result, values, tags)`` computed
+    where it ran (``tags``: any per-run array, e.g. each run's point or draw, handed over
+    a chunk at a time). Chunks in ``done`` are left out (a resumed study); ``progress``
+    shows a bar of runs."""
+    seeds = np.asarray(seeds)
+    tags = np.arange(len(seeds)) if tags is None else np.asarray(tags)
+    size = engine.chunk_size
+    chunks = [c for c in range(-(-len(seeds) // size)) if c not in done]
+    tasks = []
+    for c in chunks:
+        runs = slice(c * size, (c + 1) * size)
+        chunk = {path: np.asarray(column)[runs] for path, column in values.items()}
+        tasks.append((inputs, chunk, seeds[runs], record, then, tags[runs]))
+    todo = sum(len(task[2]) for task in tasks)
+    with tqdm(total=len(seeds), initial=len(seeds) - todo, unit="run", disable=not progress) as bar:
+        results = execute(run_point_chunk, tasks, engine)
+        for c, task, result in zip(chunks, tasks, results, strict=True):
+            bar.update(len(task[2]))
+            yield c, result

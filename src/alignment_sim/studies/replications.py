@@ -44,9 +44,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm.auto import tqdm
 
-from alignment_sim.engine.batch import BatchResult, check_memory, execute, iter_batches, run_chunk
+from alignment_sim.engine.batch import BatchResult, check_memory, iter_batches
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet, canonical, override_paths
 from alignment_sim.model.inputs import RunInputs
@@ -63,7 +62,7 @@ from alignment_sim.outputs.files import (
 )
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.studies import outcomes
-from alignment_sim.studies.points import with_point_values
+from alignment_sim.studies.points import run_points
 
 DRAWS_FILE = "draws.parquet"
 DRAWS_KEY = "parameter_draws"
@@ -266,21 +265,11 @@ def sampled_batches(
     inputs: RunInputs, seeds: np.ndarray, draws: ParameterDraws, engine: EngineParams
 ) -> Iterator[BatchResult]:
     """``iter_batches`` with each run on its draw: chunk results in seed order, each
-    chunk's drawn values set per run (``points.with_point_values``)."""
-    values = draws.per_run(seeds)
-    size = engine.chunk_size
-    tasks = [
-        (
-            with_point_values(inputs, {p: v[start : start + size] for p, v in values.items()}),
-            seeds[start : start + size],
-            "summary",
-        )
-        for start in range(0, len(seeds), size)
-    ]
-    with tqdm(total=len(seeds), unit="run", disable=not engine.progress or len(tasks) < 2) as bar:
-        for part in execute(run_chunk, tasks, engine):
-            bar.update(part.n_runs)
-            yield part
+    run on its drawn values (``points.run_points``)."""
+    progress = engine.progress and len(seeds) > engine.chunk_size
+    chunks = run_points(inputs, draws.per_run(seeds), seeds, engine, "summary", progress=progress)
+    for _, part in chunks:
+        yield part
 
 
 def run_study(
