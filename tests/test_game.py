@@ -8,7 +8,9 @@ urllib (Starlette's TestClient needs httpx, which the project does not install).
 from __future__ import annotations
 
 import copy
+import html
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -26,8 +28,10 @@ from alignment_sim.classroom.game.session import (
     SUGGESTED_BY,
     GameError,
     GameSession,
+    glossed_texts,
     short_words,
 )
+from alignment_sim.classroom.glossary import glossary
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.mesa_model import AlignmentModel
 from alignment_sim.model.params import EventSpec
@@ -287,6 +291,70 @@ def test_the_situation_is_in_plain_words_and_matches_the_model() -> None:
     assert [n["label"] for n in words["neighbours"]] == ["Georgia", "Azerbaijan", "Turkmenistan"]
 
 
+MARK = re.compile(r'<abbr class="as-term" tabindex="0" title="([^"]*)">([^<]*)</abbr>')
+
+
+def marked(text: str) -> set[str]:
+    """The words a glossed HTML text marks (lower case), each checked against its
+    definition in glossary.yaml."""
+    words = {name.lower(): definition for name, definition in glossary().items()}
+    for title, word in MARK.findall(text):
+        assert html.unescape(title) == words[word.lower()], word
+    return {word.lower() for _, word in MARK.findall(text)}
+
+
+def plain(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]*>", "", text))
+
+
+def test_glossed_texts_escape_and_mark_each_terms_first_use() -> None:
+    union = html.escape(glossary()["union"], quote=True)
+    trade = html.escape(glossary()["trade"], quote=True)
+    assert glossed_texts(["a <b>union</b> & trade", "trade, union"]) == [
+        f'a &lt;b&gt;<abbr class="as-term" tabindex="0" title="{union}">union</abbr>&lt;/b&gt;'
+        f' &amp; <abbr class="as-term" tabindex="0" title="{trade}">trade</abbr>',
+        "trade, union",
+    ]
+    assert glossed_texts([]) == []
+
+
+def test_what_a_student_reads_is_glossed_and_their_name_stays_text() -> None:
+    session, _ = game(ticks_per_round=1)
+    name = '<img src=x onerror="alert(1)">Eve & co'
+    seat = session.join(name, "armenia")
+    session.drop_event("western_sanctions", ["armenia"])
+    session.advance()
+    view = session.situation(seat.token)
+    shown = view["html"]
+    camp = "camp" if "camp" in view["sentences"][1] else "hedging"
+    assert plain(shown["situation"]) == " ".join(view["sentences"][:2])
+    assert camp in marked(shown["situation"])
+    assert [marked(c) for c in shown["columns"]] == [set(), {"trade"}, {"threat"}]
+    assert marked(shown["staying"]) == {"staying out of blocs"}
+    helps = {d: "".join(o["help_html"] for o in view["options"][d]) for d in view["options"]}
+    assert {"alliance", "csto", "protection"} <= marked(helps["security"])
+    assert {"customs union", "eurasian economic union", "eu", "conditions"} <= marked(
+        helps["economy"]
+    )
+    last = view["last_round"]
+    report = last["html"]
+    assert plain(report["summary"]) == f"{last['you']} {last['model']}"
+    assert [plain(w) for w in report["why"]] == last["why"]
+    assert plain(report["events"]) == "western sanctions in Armenia"
+    assert marked(report["events"]) == {"sanctions"}
+    for line, words in zip(last["why"], report["why"], strict=True):
+        if "protection" in line:  # a reason in the model's words is glossed
+            assert "protection" in marked(words)
+    teacher = session.teacher_view()
+    armenia = next(s for s in teacher["seats"] if s["state"] == "armenia")
+    assert armenia["players"] == [name], "the teacher's page escapes names itself"
+    assert teacher["events"][0]["text_html"].endswith("sanctions</abbr> in Armenia")
+    # a typed name is data for the page to escape, never glossed or turned into HTML
+    assert view["player"] == name and view["team"][0]["name"] == name
+    teachers = [s["now_html"] for s in teacher["seats"]] + [teacher["events"][0]["text_html"]]
+    assert "onerror" not in json.dumps([view["html"], view["options"], last["html"], teachers])
+
+
 def test_every_state_full_is_a_message() -> None:
     session, _ = game(team_size=1)
     seats = [session.join(f"Student {n}") for n in range(len(session.states))]
@@ -454,6 +522,12 @@ def test_the_server_plays_a_round(served: tuple[GameSession, str]) -> None:
     assert status == 200 and svg.startswith("<svg")
     status, qr, _ = ask(f"{base}/qr.svg")
     assert status == 200 and "<svg" in qr
+    status, css, headers = ask(f"{base}/glossary.css")
+    assert (
+        status == 200 and "abbr.as-term" in css and headers["content-type"].startswith("text/css")
+    )
+    _, page, _ = ask(f"{base}/join")
+    assert '<link rel="stylesheet" href="/glossary.css">' in page
     status, page, _ = ask(f"{base}/?key={key}")
     assert status == 200 and "teacher.js" in page
     status, page, _ = ask(f"{base}/join")
@@ -659,7 +733,9 @@ def test_a_suggested_event_shows_in_its_round_and_is_never_dropped_by_itself() -
         "Suggested now: the West's offer to Belarus, for 8 quarters — The IMF loan and "
         "suspended sanctions, as a down payment on reform (003)"
     )
-    assert session.teacher_view()["suggested"][0] == offer
+    shown = dict(session.teacher_view()["suggested"][0])
+    assert "sanctions" in marked(shown["text_html"]) and plain(shown["text_html"]) == offer["text"]
+    assert {key: value for key, value in shown.items() if key != "text_html"} == offer
     session.advance()
     assert session.events_frame().empty, "a suggestion is never dropped by itself"
     statuses = [row["status"] for row in session.suggestions()]

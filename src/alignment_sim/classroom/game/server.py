@@ -12,10 +12,11 @@ Pages (plain HTML, CSS and JavaScript in ``static/``, nothing from the internet)
   ``GET /api/teacher?since=V&wait=S``, ``POST /api/teacher/{pause,resume,advance,end}``,
   ``POST /api/teacher/event`` {kind, targets}, ``POST /api/teacher/suggested`` {id} (drop
   the lesson's suggested event ``id``), ``POST /api/teacher/levers`` {values};
-- ``/map.svg`` (``classroom.mapview.map_svg``, drawn once per ``world_version`` and
-  cached), ``/qr.svg`` (the join address, drawn offline by segno), ``/debrief`` and
-  ``/export.zip`` (``classroom.debrief``, built in a worker thread once per change of the
-  game's world and cached).
+- ``/glossary.css`` (``classroom.glossary.GLOSSARY_CSS``: glossed terms' dotted underline,
+  their definitions on tap), ``/map.svg`` (``classroom.mapview.map_svg``, drawn once per
+  ``world_version`` and cached), ``/qr.svg`` (the join address, drawn offline by segno),
+  ``/debrief`` and ``/export.zip`` (``classroom.debrief``, built in a worker thread once per
+  change of the game's world and cached).
 
 **Cheap polling.** Every answer of ``/api/state`` and ``/api/teacher`` carries
 ``version`` (``GameSession.version_for(state)``, ``GameSession.changes``). A page asks
@@ -61,6 +62,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from alignment_sim.classroom.game.session import GameError, GameSession
+from alignment_sim.classroom.glossary import GLOSSARY_CSS
 from alignment_sim.errors import ConfigError
 
 STATIC = Path(__file__).parent / "static"
@@ -426,6 +428,9 @@ def build_app(session: GameSession, join_url: str = "") -> Starlette:
         svg = maps.get(session, selected, large)
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
+    async def glossary_css(request: Request) -> Response:
+        return Response(GLOSSARY_CSS, media_type="text/css")
+
     async def qr(request: Request) -> Response:
         address = session.join_url or f"{request.base_url}join"
         return Response(qr_svg(address), media_type="image/svg+xml")
@@ -502,6 +507,7 @@ def build_app(session: GameSession, join_url: str = "") -> Starlette:
         ],
         Route("/map.svg", guarded(map_svg)),
         Route("/qr.svg", guarded(qr)),
+        Route("/glossary.css", guarded(glossary_css)),
         Route("/debrief", guarded(debrief)),
         Route("/export.zip", guarded(export)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -31,12 +31,17 @@ are full, the other states take the rest; ``all_states`` offers every state) and
 events it suggests, round by round: the teacher's page shows each in its round with a
 "Drop it" button (``drop_suggested``); none is dropped by itself.
 
+**Glossed texts.** Beside each text the game writes for a page, an ``html`` version
+(``glossed_texts``): the text HTML-escaped, with the glossary's terms (``glossary.yaml``)
+marked for hover and tap. Names students type are never glossed: they stay plain text.
+
 A ``GameError`` is a student's or teacher's mistake (a team full, a forged choice, a
 closed game); its message is written for their page. The game goes on.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import secrets
@@ -68,6 +73,7 @@ from alignment_sim.classroom.explain import (
     pole_words,
     quarter,
 )
+from alignment_sim.classroom.glossary import glossed_html
 from alignment_sim.errors import ConfigError
 from alignment_sim.model import kernels
 from alignment_sim.model.events import (
@@ -118,6 +124,8 @@ ECONOMY_HELP = {
     "west": "sign the EU's trade agreement and take its conditions",
     "open": "trade with everyone, bound to no one",
 }
+POLE_COLUMNS = ("Pays you a year", "Your trade", "Threat to you")
+"""The headings of the student's table of the poles."""
 THREAT_WORDS = ((0.5, "high"), (0.2, "serious"), (0.05, "some"), (-math.inf, "little"))
 """Threat (coercion x military weight x proximity x pressure, kernels.threat_from_poles)
 in words, by lower bound."""
@@ -201,6 +209,18 @@ class Vote:
     order: int
 
 
+BREAK = "<br>"
+"""Joins texts glossed together (``html.escape`` never writes it, nor does ``glossed_html``)."""
+
+
+def glossed_texts(texts: Sequence[str]) -> list[str]:
+    """``texts`` (plain, never a name a student typed) as HTML: escaped, with the first use
+    of each glossary term among them all marked (``glossary.glossed_html``) for hover and tap."""
+    if not texts:
+        return []
+    return glossed_html(BREAK.join(html.escape(text) for text in texts)).split(BREAK)
+
+
 def choice_text(dimension: str, option: str) -> str:
     """An option as a button says it ('With Russia', "Russia's union")."""
     words = SECURITY_TEXT if dimension == SECURITY else ECONOMY_TEXT
@@ -281,7 +301,7 @@ def lesson_info(lesson: Lesson | None) -> dict[str, str]:
         "title": lesson.title,
         "summary": lesson.summary,
         "for_students": source,
-        "for_students_html": markdown.markdown(source) if source else "",
+        "for_students_html": glossed_html(markdown.markdown(source)) if source else "",
     }
 
 
@@ -1001,10 +1021,15 @@ class GameSession:
             you = "You did not answer in time. " + last["team"]
         else:
             you = "You did not vote in time. " + last["team"]
+        why = last["why"]
+        summary, *marked = glossed_texts(
+            [f"{you} {last['model']}", *why, "; ".join(last["events"])]
+        )
         return {
             **last,
             "you": you,
             "your_vote": profile_words(vote["vote"]) if vote and vote["voted"] else None,
+            "html": {"summary": summary, "why": marked[: len(why)], "events": marked[-1]},
         }
 
     def situation(self, token: str) -> dict[str, Any]:
@@ -1116,6 +1141,13 @@ class GameSession:
                 "Staying out of blocs matters to your people: "
                 + ("a lot." if autonomy >= 0.7 else "somewhat." if autonomy >= 0.3 else "little.")
             )
+            texts = [f"{sentences[0]} {sentences[1]}", *POLE_COLUMNS, sentences[-1]]
+            situation, *columns, staying = glossed_texts(texts)
+            choices = {SECURITY: space.security_options, ECONOMY: space.economic_options}
+            helps = {SECURITY: SECURITY_HELP, ECONOMY: ECONOMY_HELP}
+            help_html = iter(
+                glossed_texts([helps[d].get(o, "") for d, opts in choices.items() for o in opts])
+            )
             return {
                 "state": seat.state,
                 "label": seat.label,
@@ -1131,23 +1163,18 @@ class GameSession:
                 "autonomy": round(autonomy, 2),
                 "neighbours": neighbours,
                 "sentences": sentences,
+                "html": {"situation": situation, "columns": columns, "staying": staying},
                 "options": {
-                    "security": [
+                    d: [
                         {
                             "value": o,
-                            "text": choice_text(SECURITY, o),
-                            "help": SECURITY_HELP.get(o, ""),
+                            "text": choice_text(d, o),
+                            "help": helps[d].get(o, ""),
+                            "help_html": next(help_html),
                         }
-                        for o in space.security_options
-                    ],
-                    "economy": [
-                        {
-                            "value": o,
-                            "text": choice_text(ECONOMY, o),
-                            "help": ECONOMY_HELP.get(o, ""),
-                        }
-                        for o in space.economic_options
-                    ],
+                        for o in opts
+                    ]
+                    for d, opts in choices.items()
                 },
                 "last_round": self._last_round(seat.state),
             }
@@ -1188,8 +1215,12 @@ class GameSession:
                     "last": None if row is None else last_words(row),
                 }
             )
+        for seat, marked in zip(
+            seats, glossed_texts([f"{seat['now']} ({seat['camp']})" for seat in seats]), strict=True
+        ):
+            seat["now_html"] = marked
         library = event_library()
-        return {
+        view: dict[str, Any] = {
             "round": self.round,
             "rounds": self.rounds,
             "tick": model.tick,
@@ -1239,6 +1270,17 @@ class GameSession:
             ],
             "states": [{"state": s, "label": self._label(s)} for s in self.states],
         }
+        for part, key in (
+            ("suggested", "text"),
+            ("events", "text"),
+            ("levers", "help"),
+            ("event_kinds", "description"),
+        ):
+            for row, marked in zip(
+                view[part], glossed_texts([row[key] for row in view[part]]), strict=True
+            ):
+                row[f"{key}_html"] = marked
+        return view
 
     # --- the logs, for the debrief -----------------------------------------------------------
 

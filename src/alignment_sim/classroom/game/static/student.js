@@ -1,6 +1,8 @@
 // The student's page: join (or rejoin after a reload), read the situation, vote, send.
 // It asks the server "anything new since version V?" and the server answers when
 // something changed (or after a while, "unchanged"): cheap for a class of 30.
+// Texts the server wrote come twice: plain, and as `html` (escaped by the server, with the
+// glossary's terms marked for hover and tap); names students type are only ever plain text.
 "use strict";
 const TOKEN_KEY = "alignment-sim-seat";
 const HOLD_S = 20;          // the server holds an unchanged poll this long at most
@@ -78,17 +80,22 @@ function optionButtons(dimension, options) {
   const box = $("opt-" + dimension);
   box.innerHTML = "";
   for (const o of options) {
+    const option = document.createElement("div");
+    option.className = "option";
     const button = document.createElement("button");
     button.type = "button";
     button.dataset.value = o.value;
-    button.innerHTML = esc(o.text) + "<small>" + esc(o.help) + "</small>";
+    button.textContent = o.text;
     button.setAttribute("aria-pressed", String(selected[dimension] === o.value));
     button.addEventListener("click", () => {
       selected[dimension] = button.dataset.value;
-      for (const b of box.children) b.setAttribute("aria-pressed", String(b === button));
+      for (const b of box.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b === button));
       $("send").disabled = !(selected.security && selected.economy);
     });
-    box.appendChild(button);
+    const help = document.createElement("small");
+    help.innerHTML = o.help_html;  // outside the button: a term's definition opens on tap
+    option.append(button, help);
+    box.appendChild(option);
   }
 }
 
@@ -122,11 +129,12 @@ function render(data) {
     const neighbours = data.neighbours.map((n) =>
       "<li" + (n.changed ? ' class="changed"' : "") + ">" + esc(n.label) + ": " + esc(n.choice)
       + (n.changed ? " (changed; before: " + esc(n.before) + ")" : "") + "</li>").join("");
+    const html = data.html;
     $("situation").innerHTML =
-      "<h2>Your situation</h2><p>" + esc(data.sentences[0]) + " " + esc(data.sentences[1]) + "</p>"
-      + '<table class="poles"><thead><tr><th></th><th>Pays you a year</th><th>Your trade</th><th>Threat to you</th></tr></thead><tbody>'
-      + rows + "</tbody></table>"
-      + "<p>" + esc(data.sentences[data.sentences.length - 1]) + "</p>"
+      "<h2>Your situation</h2><p>" + html.situation + "</p>"
+      + '<table class="poles"><thead><tr><th></th>' + html.columns.map((c) => "<th>" + c + "</th>").join("")
+      + "</tr></thead><tbody>" + rows + "</tbody></table>"
+      + "<p>" + html.staying + "</p>"
       + "<h2>Your neighbours (last round)</h2><ul>" + neighbours + "</ul>";
     optionButtons("security", data.options.security);
     optionButtons("economy", data.options.economy);
@@ -135,12 +143,12 @@ function render(data) {
     if (last) {
       const mine = last.your_vote
         ? "<tr><td>You voted</td><td>" + esc(last.your_vote) + "</td></tr>" : "";
-      $("last-round").innerHTML = "<h2>What happened in round " + last.round + "</h2><p>" + esc(last.you)
-        + " " + esc(last.model) + '</p><table class="poles"><tbody>' + mine
+      $("last-round").innerHTML = "<h2>What happened in round " + last.round + "</h2><p>"
+        + last.html.summary + '</p><table class="poles"><tbody>' + mine
         + "<tr><td>Your team's choice</td><td>" + esc(last.team_choice) + "</td></tr>"
         + "<tr><td>The model's leader</td><td>" + esc(last.model_choice) + "</td></tr></tbody></table>"
-        + "<ul>" + last.why.map((w) => "<li>" + esc(w) + "</li>").join("")
-        + "</ul>" + (last.events.length ? "<p>Events: " + esc(last.events.join("; ")) + "</p>" : "");
+        + "<ul>" + last.html.why.map((w) => "<li>" + w + "</li>").join("")
+        + "</ul>" + (last.events.length ? "<p>Events: " + last.html.events + "</p>" : "");
     }
     shown = { round: data.round, world };
   }

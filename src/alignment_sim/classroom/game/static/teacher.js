@@ -1,4 +1,5 @@
 // The teacher's dashboard: the clock, the seats, the map, events and levers.
+// Fields ending in _html are the server's own texts, escaped and glossed there; names stay plain.
 "use strict";
 const $ = (id) => document.getElementById(id);
 const KEY = new URLSearchParams(location.search).get("key") || "";
@@ -53,7 +54,7 @@ function eventChanged() {
     target.disabled = true;
     target.innerHTML = '<option value="">the whole region</option>';
   }
-  $("event-help").textContent = kind.description;
+  $("event-help").innerHTML = kind.description_html;  // escaped and glossed by the server
 }
 
 function leverChanged() {
@@ -61,7 +62,7 @@ function leverChanged() {
   if (!lever) return;
   $("lever-value").value = lever.value;
   $("lever-value").min = lever.low; $("lever-value").max = lever.high; $("lever-value").step = lever.step;
-  $("lever-help").textContent = lever.help + " (" + lever.low + " to " + lever.high + "; now " + lever.value + ")";
+  $("lever-help").innerHTML = lever.help_html + esc(" (" + lever.low + " to " + lever.high + "; now " + lever.value + ")");
 }
 
 let stateOptions = "";
@@ -90,9 +91,9 @@ function render(view) {
       : '<span class="model">' + (s.offered ? "nobody yet (the model plays)" : "the model") + "</span>")
     + "</td><td>" + (s.players.length ? '<span class="' + (s.voted ? "yes" : "no") + '">' + s.voted
       + " of " + s.players.length + "</span>" : "")
-    + "</td><td>" + esc(s.chosen || "") + "</td><td>" + esc(s.now) + " (" + esc(s.camp) + ")</td><td>"
+    + "</td><td>" + esc(s.chosen || "") + "</td><td>" + s.now_html + "</td><td>"
     + esc(s.last || "") + "</td></tr>").join("");
-  $("events-log").innerHTML = view.events.map((e) => "<li>" + esc(e.text) + "</li>").join("");
+  $("events-log").innerHTML = view.events.map((e) => "<li>" + e.text_html + "</li>").join("");
   renderSuggested(view);
   if (!lessonShown) renderLesson(view);
   if (view.map_version !== shownMap) {
@@ -105,7 +106,7 @@ function render(view) {
 function renderSuggested(view) {
   $("suggested-card").classList.toggle("hidden", !view.suggested.length);
   $("suggested").innerHTML = view.suggested.map((s) =>
-    '<li class="' + esc(s.status) + '" data-suggested="' + s.id + '">' + esc(s.text)
+    '<li class="' + esc(s.status) + '" data-suggested="' + s.id + '">' + s.text_html
     + (s.droppable ? '<br><button type="button" class="primary" data-drop="' + s.id + '">Drop it</button>' : "")
     + "</li>").join("");
 }
