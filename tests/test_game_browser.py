@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from test_viz_browser import CHROMIUM, CHROMIUM_ARGS, skip_or_fail
+from test_viz_browser import CHROMIUM, CHROMIUM_ARGS, guard_offline, skip_or_fail
 
 from alignment_sim.classroom.game.server import start_game_server
 from alignment_sim.classroom.game.session import GameSession
@@ -31,7 +31,6 @@ SHOTS = ROOT / "results" / "screenshots"
 WAIT_MS = 20_000
 ROUND_SECONDS = 6.0
 PHONE = {"width": 390, "height": 844}
-LOCAL = ("http://127.0.0.1:", "data:", "blob:", "about:")
 
 pytestmark = pytest.mark.slow
 
@@ -66,16 +65,7 @@ def test_a_class_plays_two_rounds_in_chromium(game: tuple[GameSession, str]) -> 
     failures: list[str] = []
 
     def watch(page: Any) -> Any:
-        def route(request_route: Any) -> None:
-            url = request_route.request.url
-            if url.startswith(LOCAL):
-                request_route.continue_()
-            else:
-                blocked.append(url)
-                request_route.abort()
-
-        page.route("**/*", route)
-        page.on("pageerror", lambda e: failures.append(f"page error: {e}"))
+        guard_offline(page, blocked, failures)
         page.set_default_timeout(WAIT_MS)
         return page
 

@@ -26,6 +26,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,6 +55,22 @@ def skip_or_fail(reason: str) -> None:
     if under_ci():
         pytest.fail(f"CI=true but {reason}")
     pytest.skip(reason)
+
+
+def guard_offline(page: Any, blocked: list[str], failures: list[str]) -> None:
+    """Let ``page`` reach this machine only (``LOCAL``): every other request is aborted and
+    recorded in ``blocked``; page errors go to ``failures``."""
+
+    def route(request_route: Any) -> None:
+        url = request_route.request.url
+        if url.startswith(LOCAL):
+            request_route.continue_()
+        else:
+            blocked.append(url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    page.on("pageerror", lambda error: failures.append(f"page error: {error}"))
 
 
 def free_port() -> int:
@@ -135,17 +152,7 @@ def test_classroom_in_chromium(server: str) -> None:
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
             page.set_default_timeout(WAIT_MS)
-
-            def route(request_route) -> None:
-                url = request_route.request.url
-                if url.startswith(LOCAL):
-                    request_route.continue_()
-                else:
-                    blocked.append(url)
-                    request_route.abort()
-
-            page.route("**/*", route)
-            page.on("pageerror", lambda error: failures.append(f"page error: {error}"))
+            guard_offline(page, blocked, failures)
             page.on(
                 "response",
                 lambda r: failures.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
@@ -238,7 +245,7 @@ def test_classroom_in_chromium(server: str) -> None:
             shown(".as-tick", "Quarter 0 of 40")
 
             phone = browser.new_page(viewport={"width": 390, "height": 844})
-            phone.route("**/*", route)
+            guard_offline(phone, blocked, failures)
             phone.goto(server + "?present=1")
             phone.locator(".as-tick", has_text="Quarter 0").first.wait_for(timeout=90_000)
             expect(phone.locator(".as-present")).to_have_count(1)
