@@ -417,11 +417,22 @@ TRANSIT_ROUTES_FILE = "transit_routes.csv"
 TRANSIT_ROUTE_COLUMNS = ("state", "pole", "route", "opened", "share", "source")
 
 
+@dataclass(frozen=True)
+class TransitRoute:
+    """A dated route: the share of ``state``'s transit judgement towards ``pole`` that it
+    carries, from the year ``opened`` on."""
+
+    state: str
+    pole: str
+    route: str
+    opened: int
+    share: float
+
+
 @cache
-def transit_routes(path: str) -> pd.DataFrame:
+def transit_routes(path: str) -> tuple[TransitRoute, ...]:
     """The dated transit routes (``data/transit_routes.csv`` unless
-    ``region.transit_routes_file``): one row per route, with the year it opened and the
-    share of a state's transit judgement towards a pole that it carries."""
+    ``region.transit_routes_file``), read and checked once per path."""
     key = "region.transit_routes_file"
     if not Path(path).is_file():
         raise DataError(key, path, "an existing CSV file of dated transit routes")
@@ -429,13 +440,17 @@ def transit_routes(path: str) -> pd.DataFrame:
     missing = [c for c in TRANSIT_ROUTE_COLUMNS if c not in table.columns]
     if missing:
         raise DataError(key, path, f"a CSV with the columns {', '.join(TRANSIT_ROUTE_COLUMNS)}")
+    routes = []
     for number, row in enumerate(table.itertuples(index=False), start=2):
         where = f"{Path(path).name} row {number}"
         if not isinstance(row.opened, (int, np.integer)):
             raise DataError(f"{where}: opened", row.opened, "a whole year")
         if not (isinstance(row.share, float | int) and 0.0 <= row.share <= 1.0):
             raise DataError(f"{where}: share", row.share, "a share in [0, 1]")
-    return table
+        routes.append(
+            TransitRoute(str(row.state), str(row.pole), str(row.route), int(row.opened), row.share)
+        )
+    return tuple(routes)
 
 
 def transit_in_year(region: RegionSpec, year: int) -> FloatArray:
@@ -443,32 +458,38 @@ def transit_in_year(region: RegionSpec, year: int) -> FloatArray:
     routes of the 2015 world) less the share of the routes that opened after ``year``
     (``transit_routes``), so that no pipeline counts before it carried anything."""
     path = region.transit_routes_file or str(packaged_data_path(TRANSIT_ROUTES_FILE))
-    routes = transit_routes(path)
-    pole_names = [pole.name for pole in region.poles]
-    transit = np.zeros((len(pole_names), len(region.states)))
-    for i, spec in enumerate(region.states):
-        for b, pole in enumerate(pole_names):
-            level = spec.transit.get(pole, 0.0)
-            mine = routes[(routes["state"] == spec.attribute_state) & (routes["pole"] == pole)]
-            if mine["share"].sum() > level + 1e-9:
-                raise ConfigError(
-                    f"region.states[{i}].transit.{pole}",
-                    level,
-                    f"at least {mine['share'].sum():g}, the share its dated routes carry "
-                    f"({', '.join(mine['route'])}: {Path(path).name})",
-                )
-            pending = mine.loc[mine["opened"] > year, "share"].sum()
-            transit[b, i] = max(0.0, level - pending)  # no -1e-16 from 0.6 - 0.2 - 0.4
-    return transit
+    pole_index = {pole.name: b for b, pole in enumerate(region.poles)}
+    state_index = {spec.attribute_state: i for i, spec in enumerate(region.states)}
+    level = np.array(
+        [[spec.transit.get(pole, 0.0) for spec in region.states] for pole in pole_index]
+    )
+    carried, pending = np.zeros_like(level), np.zeros_like(level)
+    names: dict[tuple[int, int], list[str]] = {}
+    for route in transit_routes(path):
+        if route.pole not in pole_index or route.state not in state_index:
+            continue  # a route of another region's states or poles
+        b, i = pole_index[route.pole], state_index[route.state]
+        carried[b, i] += route.share
+        names.setdefault((b, i), []).append(route.route)
+        if route.opened > year:
+            pending[b, i] += route.share
+    for b, i in zip(*np.nonzero(carried > level + 1e-9), strict=True):
+        raise ConfigError(
+            f"region.states[{i}].transit.{region.poles[b].name}",
+            float(level[b, i]),
+            f"at least {carried[b, i]:g}, the share its dated routes carry "
+            f"({', '.join(names[b, i])}: {Path(path).name})",
+        )
+    return np.maximum(0.0, level - pending)  # no -1e-16 from 0.6 - 0.2 - 0.4
 
 
 def read_data_values(region: RegionSpec, get: Getter, year: int) -> dict[str, FloatArray]:
     """The parameters that come from data, for one year, as float64 arrays.
 
     ``get`` reads a field for a state (``AttributeLookup.get`` for a static world,
-    ``calendar.YearlyData.getter`` for a year of a calendar world). Keys: gdp_bn,
-    capability, autocracy, remittances (N,); pole_capability (B,); trade_share, grievance,
-    ties (B, N).
+    ``calendar.YearlyData.getter`` for a year of a calendar world) in ``year``. Keys:
+    gdp_bn, capability, autocracy, remittances (N,); pole_capability (B,); trade_share,
+    grievance, ties, transit (B, N).
     """
     N, B = len(region.states), len(region.poles)
     pole_cap = np.zeros(B)
