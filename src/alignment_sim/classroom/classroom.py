@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -31,7 +32,7 @@ from alignment_sim.errors import ConfigError
 from alignment_sim.model.events import event_library
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.mesa_model import AlignmentModel
-from alignment_sim.model.params import RegionSpec, SimulationConfig
+from alignment_sim.model.params import EventSpec, RegionSpec, SimulationConfig
 from alignment_sim.model.world import World, build_world, load_attributes
 from alignment_sim.presets import (
     available,
@@ -588,10 +589,11 @@ class ClassroomModel(AlignmentModel):
             config = copy.deepcopy(self.config)
             try:
                 set_levers(config, values)
-                config.validate()
-                inputs = RunInputs.from_config(config, compile_world(config))
             except ConfigError as exc:
                 self.message = f"The lever change was not applied: {exc}"
+                return False
+            inputs = self._rebuilt(config, "The lever change was not applied")
+            if inputs is None:
                 return False
             before = self.levers()
             self.lever_changes += [
@@ -599,11 +601,25 @@ class ClassroomModel(AlignmentModel):
                 for name, value in values.items()
                 if abs(float(value) - before[name]) > 1e-12
             ]
-            self.config = config
-            self.inputs = inputs
-            self.world = inputs.world
-            self.message = None
+            self._adopt(config, inputs)
             return True
+
+    def _rebuilt(self, config: SimulationConfig, failure: str) -> RunInputs | None:
+        """The run's inputs for a changed ``config``, checked; None (and ``message``
+        saying ``failure`` and why) on a ConfigError."""
+        try:
+            config.validate()
+            return RunInputs.from_config(config, compile_world(config))
+        except ConfigError as exc:
+            self.message = f"{failure}: {exc}"
+            return None
+
+    def _adopt(self, config: SimulationConfig, inputs: RunInputs) -> None:
+        """Run on from the next tick with ``config`` and its ``inputs``."""
+        self.config = config
+        self.inputs = inputs
+        self.world = inputs.world
+        self.message = None
 
     def step(self) -> None:
         """One tick (nothing if the setup failed); levers wait until it is done."""
@@ -631,10 +647,6 @@ class ClassroomModel(AlignmentModel):
         kind or target, a run that has ended) nothing changes, ``message`` says why and
         the result is False.
         """
-        import numpy as np
-
-        from alignment_sim.model.params import EventSpec
-
         with self.lock:
             config = copy.deepcopy(self.config)
             label = f"{kind} ({', '.join(targets)})" if targets else kind
@@ -647,11 +659,8 @@ class ClassroomModel(AlignmentModel):
                 label=label,
             )
             config.scenario.events.append(event)
-            try:
-                config.validate()
-                inputs = RunInputs.from_config(config, compile_world(config))
-            except ConfigError as exc:
-                self.message = f"The event was not dropped: {exc}"
+            inputs = self._rebuilt(config, "The event was not dropped")
+            if inputs is None:
                 return False
             if inputs.program.n_events != self.inputs.program.n_events + 1:
                 raise RuntimeError("an added event must add one event at the program's end")
@@ -665,8 +674,5 @@ class ClassroomModel(AlignmentModel):
                 [record.active, np.zeros((*record.active.shape[:2], 1), dtype=bool)], axis=2
             )
             record.event_names = inputs.program.names
-            self.config = config
-            self.inputs = inputs
-            self.world = inputs.world
-            self.message = None
+            self._adopt(config, inputs)
             return True
