@@ -1,0 +1,39 @@
+"""The package's public names: each resolves to its home module's object, on first use."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import alignment_sim
+
+
+def test_every_public_name_resolves_to_its_home_module() -> None:
+    assert set(alignment_sim.__all__) == {"__version__", *alignment_sim.HOMES}
+    for name, home in alignment_sim.HOMES.items():
+        assert getattr(alignment_sim, name) is getattr(importlib.import_module(home), name)
+    assert set(alignment_sim.HOMES) <= set(dir(alignment_sim))
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    try:
+        alignment_sim.NoSuchThing  # noqa: B018
+    except AttributeError as exc:
+        assert "NoSuchThing" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
+
+
+def test_importing_the_package_leaves_mesa_pandas_and_the_presets_unloaded() -> None:
+    """A command pays only for what it uses: the report's figure worker, the engine and
+    the scorer import the package first."""
+    probe = (
+        "import sys, alignment_sim; "
+        "print(sorted(m for m in ('mesa', 'pandas', 'omegaconf', 'alignment_sim.presets') "
+        "if m in sys.modules))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+    ).stdout
+    assert found.strip() == "[]"
