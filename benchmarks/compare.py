@@ -5,9 +5,11 @@ runs, ``alignment-sim -m scenario=baseline,russia_recession,western_conditionali
 replications=N``, 40 ticks, then times ``alignment-sim-compare`` on it in a child process
 (default bootstrap, 2,000 resamples) and reads that child's peak resident set size from
 ``resource.getrusage(RUSAGE_CHILDREN)`` in a fresh parent (the largest of the compare and
-the worker process it draws figures in). Prints the compare's progress, a summary and,
-last, a JSON line with ``runs``, ``compare_s`` and ``peak_rss_mib``. Run it a few times on
-a shared machine and take the median.
+the worker process it draws figures in). The compare is timed ``--repeat`` times (3 by
+default; the first shows its progress) and the median is reported, since a shared
+machine's load moves single timings by a second or more. Prints a line per compare, a
+summary and, last, a JSON line with ``runs``, ``compare_s`` (the median) and
+``peak_rss_mib`` (the largest).
 
     .venv/bin/python benchmarks/compare.py               # 3 x 20,000 runs; the sweep takes
                                                          # about 1-2 minutes to build
@@ -21,6 +23,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,11 +57,12 @@ def build_sweep(folder: Path, runs: int) -> Path:
     return folder / "results" / "sweeps" / STUDY
 
 
-def measure(sweep: Path, out: Path) -> tuple[float, float]:
+def measure(sweep: Path, out: Path, progress: bool) -> tuple[float, float]:
     """Wall time (s) and peak RSS (MiB) of one compare of ``sweep`` into ``out``."""
     started = time.monotonic()
     subprocess.run(
-        [str(BIN / "alignment-sim-compare"), str(sweep), "--out", str(out), "--progress"],
+        [str(BIN / "alignment-sim-compare"), str(sweep), "--out", str(out)]
+        + (["--progress"] if progress else []),
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -72,29 +76,40 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20_000, help="runs per scenario")
     parser.add_argument("--quick", action="store_true", help="2,000 runs per scenario")
     parser.add_argument("--keep", type=Path, help="build (or reuse) the sweep in this folder")
-    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=3, help="compares timed (median)")
+    parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:  # a fresh parent, so RUSAGE_CHILDREN sees the compare only
-        print(json.dumps(measure(Path(args.one[0]), Path(args.one[1]))))
+        sweep, out, progress = args.one
+        print(json.dumps(measure(Path(sweep), Path(out), progress == "progress")))
         return
     runs = 2_000 if args.quick else args.runs
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         sweep = build_sweep(folder, runs)
-        out = Path(scratch) / "report"
-        done = subprocess.run(
-            [sys.executable, __file__, "--one", str(sweep), str(out)],
-            check=True,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        elapsed, peak = json.loads(done.stdout.strip().splitlines()[-1])
+        timings, peaks = [], []
+        for n in range(max(1, args.repeat)):
+            out = Path(scratch) / f"report_{n}"
+            shown = "progress" if n == 0 else "quiet"
+            done = subprocess.run(
+                [sys.executable, __file__, "--one", str(sweep), str(out), shown],
+                check=True,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            elapsed, peak = json.loads(done.stdout.strip().splitlines()[-1])
+            timings.append(elapsed)
+            peaks.append(peak)
+            print(f"compare {n + 1}: {elapsed:.1f} s, peak {peak:.0f} MiB", flush=True)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    median = statistics.median(timings)
     print(f"{'runs':>8} {'compare (s)':>12} {'peak RSS (MiB)':>15} {'load avg':>9}")
-    print(f"{3 * runs:>8,} {elapsed:>12.1f} {peak:>15.0f} {load:>9.1f}")
+    print(f"{3 * runs:>8,} {median:>12.1f} {max(peaks):>15.0f} {load:>9.1f}")
     print(
-        json.dumps({"runs": 3 * runs, "compare_s": round(elapsed, 2), "peak_rss_mib": round(peak)})
+        json.dumps(
+            {"runs": 3 * runs, "compare_s": round(median, 2), "peak_rss_mib": round(max(peaks))}
+        )
     )
 
 

@@ -27,7 +27,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1143,7 +1143,62 @@ def compare(
     )
     if early is not None:
         early(comparison)
+    _statistics(comparison, runs, draws, metrics, pool, log)
+    tables["inputs"] = inputs_table(groups, notes)
+    return comparison
 
+
+def _statistics(
+    comparison: Comparison,
+    runs: dict[str, pd.DataFrame],
+    draws: dict[str, pd.Series | None],
+    metrics: list[str],
+    pool: ResamplePool,
+    log: Log,
+) -> None:
+    """The outcomes, effects, margin drivers and term drivers tables into ``comparison``.
+    The term drivers (t-intervals, no resampling) are computed on a second thread while
+    this one bootstraps (``_bootstraps``), so the tables do not depend on timing."""
+    c = comparison
+    labels, base, groups = c.labels, c.baseline, c.groups
+    base_terms = groups[base].terms
+    with ThreadPoolExecutor(1) as background:
+        term_jobs = [
+            background.submit(
+                term_drivers,
+                label,
+                terms,
+                base,
+                base_terms,
+                c.n_boot,
+                c.seed,
+                draws[label],
+                draws[base],
+            )
+            for label in labels[1:]
+            if (terms := groups[label].terms) is not None and base_terms is not None
+        ]
+        _bootstraps(comparison, runs, draws, metrics, pool, log)
+        driver_parts = [job.result() for job in term_jobs]
+    c.tables["term_drivers"] = (
+        pd.concat(driver_parts, ignore_index=True) if driver_parts else _empty_drivers()
+    )
+
+
+def _bootstraps(
+    comparison: Comparison,
+    runs: dict[str, pd.DataFrame],
+    draws: dict[str, pd.Series | None],
+    metrics: list[str],
+    pool: ResamplePool,
+    log: Log,
+) -> None:
+    """The outcomes, effects and margin drivers tables into ``comparison`` (every
+    resample drawn in this thread, in one order)."""
+    c = comparison
+    tables, labels, base, groups = c.tables, c.labels, c.baseline, c.groups
+    n_boot, seed = c.n_boot, c.seed
+    base_terms = groups[base].terms
     log(f"bootstrap ({n_boot} resamples): outcomes of {len(labels)} scenario(s)")
     outcomes = pd.concat(
         [
@@ -1170,39 +1225,30 @@ def compare(
     ]
     tables["outcomes"] = outcomes
     tables["effects"] = (
-        judged_effects(pd.concat(effect_parts, ignore_index=True), threshold)
+        judged_effects(pd.concat(effect_parts, ignore_index=True), c.threshold)
         if effect_parts
         else _empty_effects()
     )
     log("term drivers: margins of the profiles each state moves between")
-    driver_parts, margin_parts = [], []
-    base_terms = groups[base].terms
+    margin_parts = []
     for label in labels[1:]:
         terms = groups[label].terms
         if terms is None or base_terms is None:
             missing = label if terms is None else base
-            driver_notes.append(
+            c.driver_notes.append(
                 f"{missing}: some of its folders have no term table, so {label} is not in the "
                 "term drivers."
             )
             continue
-        moved = moves(profile_probability, label, base)
+        moved = moves(tables["profile_probability"], label, base)
         margin_parts.append(
             margin_drivers(label, terms, base, base_terms, moved, pool, draws[label], draws[base])
-        )
-        driver_parts.append(
-            term_drivers(label, terms, base, base_terms, n_boot, seed, draws[label], draws[base])
         )
     tables["margin_drivers"] = (
         pd.concat(margin_parts, ignore_index=True)
         if margin_parts
         else pd.DataFrame(columns=MARGIN_COLUMNS)
     )
-    tables["term_drivers"] = (
-        pd.concat(driver_parts, ignore_index=True) if driver_parts else _empty_drivers()
-    )
-    tables["inputs"] = inputs_table(groups, notes)
-    return comparison
 
 
 FigureJob = tuple[Callable[..., bytes], tuple[Any, ...]]

@@ -11,7 +11,9 @@ region its manifest records (``option_space``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -309,6 +311,15 @@ def _final_counts(finals: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def _share_keys(shares: list[tuple[str, str]], rows: int | list[int]) -> dict[str, np.ndarray]:
+    """The kind and option columns of a table with ``rows`` rows for each share (one
+    count, or one per share), share after share."""
+    return {
+        "kind": np.repeat(np.array([k for k, _ in shares], dtype=object), rows),
+        "option": np.repeat(np.array([o for _, o in shares], dtype=object), rows),
+    }
+
+
 def _tick_sums(frame: pd.DataFrame, shares: list[tuple[str, str]]) -> pd.DataFrame:
     """Per tick and share (kind, option): number of runs, sum and sum of squares of the
     share, sum of the tick's year (counted with ``np.bincount`` by tick)."""
@@ -316,23 +327,22 @@ def _tick_sums(frame: pd.DataFrame, shares: list[tuple[str, str]]) -> pd.DataFra
     n = np.bincount(tick)
     held = np.flatnonzero(n)
     year_sum = np.bincount(tick, weights=frame["year"].to_numpy(dtype=np.float64))[held]
-    parts = []
+    sums, squares = [], []
     for kind, option in shares:
         share = frame[f"share_{outcomes.share_name(kind, option)}"].to_numpy(dtype=np.float64)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "tick": held,
-                    "kind": kind,
-                    "option": option,
-                    "n": n[held],
-                    "sum": np.bincount(tick, weights=share)[held],
-                    "sumsq": np.bincount(tick, weights=share * share)[held],
-                    "year_sum": year_sum,
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
+        sums.append(np.bincount(tick, weights=share)[held])
+        squares.append(np.bincount(tick, weights=share * share)[held])
+    width = len(shares)
+    return pd.DataFrame(
+        {
+            "tick": np.tile(held, width),
+            **_share_keys(shares, len(held)),
+            "n": np.tile(n[held], width),
+            "sum": np.concatenate(sums),
+            "sumsq": np.concatenate(squares),
+            "year_sum": np.tile(year_sum, width),
+        }
+    )
 
 
 def _tick_levels(frame: pd.DataFrame, shares: list[tuple[str, str]], n_states: int) -> pd.DataFrame:
@@ -340,24 +350,23 @@ def _tick_levels(frame: pd.DataFrame, shares: list[tuple[str, str]], n_states: i
     ``n_states``), only the levels some run had."""
     ticks = frame["tick"].to_numpy(dtype=np.int64)
     width = n_states + 1
-    parts = []
+    cells, counts = [], []
     for kind, option in shares:
         share = frame[f"share_{outcomes.share_name(kind, option)}"].to_numpy(dtype=np.float64)
         level = np.clip(np.rint(share * n_states).astype(np.int64), 0, n_states)
-        counts = np.bincount(ticks * width + level, minlength=(ticks.max() + 1) * width)
-        cell = np.flatnonzero(counts)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "tick": cell // width,
-                    "kind": kind,
-                    "option": option,
-                    "level": cell % width,
-                    "count": counts[cell],
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
+        count = np.bincount(ticks * width + level, minlength=(ticks.max() + 1) * width)
+        cell = np.flatnonzero(count)
+        cells.append(cell)
+        counts.append(count[cell])
+    cell = np.concatenate(cells)
+    return pd.DataFrame(
+        {
+            "tick": cell // width,
+            **_share_keys(shares, [len(c) for c in cells]),
+            "level": cell % width,
+            "count": np.concatenate(counts),
+        }
+    )
 
 
 def _finals(runs: pd.DataFrame, states: list[str], prefix: str) -> pd.DataFrame:
@@ -721,13 +730,22 @@ def _load_single(folder: Path, manifest: dict[str, Any]) -> Unit:
     )
 
 
+def read_threads(folders: int) -> int:
+    """Threads that read folders at once: one more than the cores (a folder's reading
+    waits on the disk and on pyarrow's own threads part of the time; measured on 2 cores,
+    three studies of 20,000 runs took 3.3 s one after another and 1.8 s on three threads),
+    at most one per folder."""
+    return max(1, min(folders, (os.cpu_count() or 1) + 1))
+
+
 def collect(
     inputs: list[Path],
     skip_corrupt: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> tuple[list[Unit], list[FolderNote]]:
     """Every usable folder below the inputs, and notes on the ones left out (``log``
-    hears each folder as it is read).
+    hears each folder as it is read). Folders are read on ``read_threads`` threads; the
+    result is in the folders' order, whatever order they finish in.
 
     Raises ``CompareError`` for a missing input, an input without a finished run, or a
     finished folder whose files are damaged (unless ``skip_corrupt``: then it is left out
@@ -748,15 +766,20 @@ def collect(
                 f"input {root} is a file; pass the folder that holds runs or study jobs."
             )
         finished, found = find_folders(root)
-        for n, folder in enumerate(finished, start=1):
-            key = folder.resolve()
-            if key not in read:
-                if log is not None:
-                    log(f"reading {n}/{len(finished)}: {folder}")
-                try:
-                    read[key] = load_unit(folder)
-                except UnitError as exc:
-                    read[key] = FolderNote(folder, "skipped", str(exc))
+        todo = [(n, f) for n, f in enumerate(finished, start=1) if f.resolve() not in read]
+
+        def read_one(numbered: tuple[int, Path], total: int = len(finished)) -> Unit | FolderNote:
+            n, folder = numbered
+            if log is not None:
+                log(f"reading {n}/{total}: {folder}")
+            try:
+                return load_unit(folder)
+            except UnitError as exc:
+                return FolderNote(folder, "skipped", str(exc))
+
+        with ThreadPoolExecutor(read_threads(len(todo))) as threads:
+            for (_, folder), item in zip(todo, threads.map(read_one, todo), strict=True):
+                read[folder.resolve()] = item
         for note in found:
             read.setdefault(note.path.resolve(), note)
         if not any(isinstance(read[f.resolve()], Unit) for f in finished):

@@ -520,13 +520,6 @@ def change_interval(
     return change, change - half, change + half
 
 
-def _columns(values: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """``values[:, at]``, without a copy when ``at`` is every column in order."""
-    if np.array_equal(at, np.arange(values.shape[1])):
-        return values
-    return values[:, at]
-
-
 def term_drivers(
     label: str,
     terms: pd.DataFrame,
@@ -549,30 +542,35 @@ def term_drivers(
     not used (kept for callers' symmetry with ``effects``).
     """
     columns = terms.columns.intersection(base_terms.columns, sort=False)
-    pairing = pair_by_seed(terms.index.to_numpy(), base_terms.index.to_numpy())
-    at_a = terms.columns.get_indexer(columns)
-    at_b = base_terms.columns.get_indexer(columns)
-    if pairing.paired:
-        a = _columns(rows_of(terms, pairing.seeds), at_a)
-        b = _columns(rows_of(base_terms, pairing.seeds), at_b)
-        pairs = pair_clusters(
-            clusters_of(draws, pairing.seeds), clusters_of(base_draws, pairing.seeds)
-        )
-        change, low, high = change_interval(a, b, True, pairs)
-    else:
-        a, b = _columns(terms.to_numpy(), at_a), _columns(base_terms.to_numpy(), at_b)
-        clusters_a = clusters_of(draws, terms.index.to_numpy())
-        clusters_b = clusters_of(base_draws, base_terms.index.to_numpy())
-        change, low, high = change_interval(a, b, False, clusters_a, clusters_b)
-    mean_a = a.mean(axis=0, dtype=np.float64)
-    mean_b = b.mean(axis=0, dtype=np.float64)
-    scale = np.maximum(np.abs(mean_a), np.abs(mean_b))
     frame = columns.to_frame(index=False)
     frame.insert(0, "baseline", baseline)
     frame.insert(0, "label", label)
     frame["applies_to"] = [
         applies_to(o, t) for o, t in zip(frame["option"], frame["term"], strict=True)
     ]
+    # the columns of one (state, applies_to, term) hold the same values: computed once
+    codes = pd.factorize(pd.MultiIndex.from_frame(frame[["state", "applies_to", "term"]]))[0]
+    _, first, back = np.unique(codes, return_index=True, return_inverse=True)
+    distinct = columns[first]
+    pairing = pair_by_seed(terms.index.to_numpy(), base_terms.index.to_numpy())
+    at_a = terms.columns.get_indexer(distinct)
+    at_b = base_terms.columns.get_indexer(distinct)
+    if pairing.paired:
+        a = rows_of(terms, pairing.seeds)[:, at_a]
+        b = rows_of(base_terms, pairing.seeds)[:, at_b]
+        pairs = pair_clusters(
+            clusters_of(draws, pairing.seeds), clusters_of(base_draws, pairing.seeds)
+        )
+        change, low, high = change_interval(a, b, True, pairs)
+    else:
+        a, b = terms.to_numpy()[:, at_a], base_terms.to_numpy()[:, at_b]
+        clusters_a = clusters_of(draws, terms.index.to_numpy())
+        clusters_b = clusters_of(base_draws, base_terms.index.to_numpy())
+        change, low, high = change_interval(a, b, False, clusters_a, clusters_b)
+    mean_a = a.mean(axis=0, dtype=np.float64)[back]
+    mean_b = b.mean(axis=0, dtype=np.float64)[back]
+    change, low, high = change[back], low[back], high[back]
+    scale = np.maximum(np.abs(mean_a), np.abs(mean_b))
     frame["family"] = frame["term"].map(TERM_FAMILIES).fillna("")
     frame["mean_scenario"] = mean_a
     frame["mean_baseline"] = mean_b
