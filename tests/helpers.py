@@ -1,12 +1,15 @@
 """Test helpers shared by several test files (import as ``from helpers import ...``).
 
-The tiny hand-checkable world used by the kernel and model tests, and the reference runs:
-the pinned (config, seed) pairs of ``tests/reference/`` and how their numbers are computed.
+The tiny hand-checkable world used by the kernel and model tests, the reference runs (the
+pinned (config, seed) pairs of ``tests/reference/`` and how their numbers are computed),
+and ``run_cli``, the command line run as a user runs it.
 """
 
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +20,16 @@ from alignment_sim.engine.batch import run_batch
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import AffinitySpec, PoleSpec, RegionSpec, StateSpec
 from alignment_sim.model.trajectory import Trajectory
+
+CLI = [sys.executable, "-c", "from alignment_sim.cli.main import main; main()"]
+"""``alignment-sim`` in a fresh interpreter of this environment."""
+
+
+def run_cli(args: list[str], cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """``alignment-sim ARGS`` run in ``cwd`` (a test's tmp_path), its output captured as
+    text; a run longer than ``timeout`` seconds fails the test."""
+    return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
 
 # Three choosers on the equator; pole p at longitude 0, pole q at longitude 10 (1111.95 km).
 TINY_ATTRIBUTES = {

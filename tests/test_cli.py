@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-
-CLI = [sys.executable, "-c", "from alignment_sim.cli.main import main; main()"]
-
-
-def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=180)
+from helpers import run_cli
 
 
 def test_default_run_writes_every_file(tmp_path: Path) -> None:

@@ -11,8 +11,6 @@ and its bad inputs (exit 2, one line naming the key).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import run_cli
 
 from alignment_sim import default_config
 from alignment_sim.engine.batch import BatchResult, Record, run_batch
@@ -47,13 +46,8 @@ from alignment_sim.paths import with_values
 from alignment_sim.report.record import PACKAGED_RECORD
 from alignment_sim.studies.outcomes import world_labels, yearly_options
 
-CLI = [sys.executable, "-c", "from alignment_sim.cli.main import main; main()"]
 TRUE = {"decision.rationality": 3.0, "dynamics.switching_cost": 1.5, "weights.trade": 2.5}
 """The known parameters the recovery tests simulate from (defaults: 4.0, 1.0, 2.0)."""
-
-
-def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
 def calendar_config(tick_months: int, **values: float) -> SimulationConfig:

@@ -4,14 +4,13 @@ scored by alignment-sim-score, equal to plain runs of each draw's configuration.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import run_cli
 
 from alignment_sim import AlignmentModel, default_config
 from alignment_sim.engine.batch import run_batch
@@ -28,7 +27,6 @@ from alignment_sim.studies.outcomes import LABEL_COLUMNS
 from alignment_sim.studies.points import config_for_point
 
 PACKAGED = "post_soviet_1991_2010"
-CLI = [sys.executable, "-c", "from alignment_sim.cli.main import main; main()"]
 DRAWS, SEEDS = 3, 2
 
 
@@ -185,13 +183,7 @@ def test_bad_input_is_refused_before_anything_runs(tmp_path: Path) -> None:
 
 
 def test_the_command_refuses_an_unknown_fitted_set_in_one_line(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [*CLI, "experiment=forecast", "fit=unknown_name"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_cli(["experiment=forecast", "fit=unknown_name"], tmp_path)
     assert done.returncode == 2
     assert "fit = 'unknown_name'" in done.stderr and "Traceback" not in done.stderr
     assert not list((tmp_path / "results").rglob("*.parquet"))
@@ -199,12 +191,8 @@ def test_the_command_refuses_an_unknown_fitted_set_in_one_line(tmp_path: Path) -
 
 @pytest.mark.slow
 def test_the_command_as_typed_writes_a_forecast_folder(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [*CLI, "experiment=forecast", "origin=2010", "to=2024", "estimation.draws=5"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    done = run_cli(
+        ["experiment=forecast", "origin=2010", "to=2024", "estimation.draws=5"], tmp_path, 300
     )
     assert done.returncode == 0, done.stderr
     (folder,) = (tmp_path / "results" / "forecasts").iterdir()

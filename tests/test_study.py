@@ -6,13 +6,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import CLI, run_cli
 
 from alignment_sim import default_config
 from alignment_sim.engine.batch import run_batch
@@ -32,12 +32,6 @@ from alignment_sim.studies.replications import (
     tick_table,
     write_study_job,
 )
-
-CLI = [sys.executable, "-c", "from alignment_sim.cli.main import main; main()"]
-
-
-def cli(args: list[str], cwd: Path, timeout: int = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
 def test_outcome_table_counts_switches_and_shares() -> None:
@@ -112,7 +106,7 @@ def test_sweep_records_failures_resumes_and_collects(tmp_path: Path) -> None:
         "hydra.launcher.n_jobs=2",
         "output.quiet=true",
     ]
-    first = cli(args, tmp_path)
+    first = run_cli(args, tmp_path)
     assert first.returncode == 1, first.stderr  # the others finish; the failure is told
     assert "1 job(s) of the sweep did not finish: replications=60,scenario=colour_revolution" in (
         first.stderr
@@ -125,7 +119,7 @@ def test_sweep_records_failures_resumes_and_collects(tmp_path: Path) -> None:
     assert "at = 16" in json.loads((jobs[failed[0]] / "error.json").read_text())["error"]
     assert "2 complete, 1 failed" in first.stdout
     before = {n: (jobs[n] / "runs.parquet").stat().st_mtime_ns for n in done}
-    second = cli(args, tmp_path)
+    second = run_cli(args, tmp_path)
     assert second.returncode == 1 and second.stdout.count("already complete") == 2
     assert {n: (jobs[n] / "runs.parquet").stat().st_mtime_ns for n in done} == before
     out = tmp_path / "all.parquet"
@@ -145,8 +139,8 @@ def test_sweep_records_failures_resumes_and_collects(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_same_numbers_with_one_or_two_workers(tmp_path: Path) -> None:
     common = ["replications=300", "ticks=10", "engine.chunk_size=50", "output.quiet=true"]
-    one = cli([*common, "engine.workers=1", f"hydra.run.dir={tmp_path / 'one'}"], tmp_path)
-    two = cli([*common, "engine.workers=2", f"hydra.run.dir={tmp_path / 'two'}"], tmp_path)
+    one = run_cli([*common, "engine.workers=1", f"hydra.run.dir={tmp_path / 'one'}"], tmp_path)
+    two = run_cli([*common, "engine.workers=2", f"hydra.run.dir={tmp_path / 'two'}"], tmp_path)
     assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
     pd.testing.assert_frame_equal(
         pd.read_parquet(tmp_path / "one" / "runs.parquet"),
@@ -167,7 +161,7 @@ def test_killed_sweep_resumes_without_redoing_or_changing_numbers(tmp_path: Path
         "output.quiet=true",
         "engine.progress=false",
     ]
-    reference = cli([*args[:-4], "study=ref", *args[-3:]], tmp_path, timeout=600)
+    reference = run_cli([*args[:-4], "study=ref", *args[-3:]], tmp_path, timeout=600)
     assert reference.returncode == 0, reference.stderr
     sweep = tmp_path / "results" / "sweeps" / "k"
     process = subprocess.Popen(
@@ -189,7 +183,7 @@ def test_killed_sweep_resumes_without_redoing_or_changing_numbers(tmp_path: Path
         for p in sweep.glob("*/manifest.json")
     }
     assert 2 <= len(finished) < 5, "the kill should land part way through"
-    again = cli(args, tmp_path, timeout=600)
+    again = run_cli(args, tmp_path, timeout=600)
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("already complete") == len(finished)
     for name, mtime in finished.items():
@@ -217,7 +211,7 @@ def test_slurm_launcher_config_composes() -> None:
 
 @pytest.mark.slow
 def test_submitit_local_launcher_runs_a_sweep(tmp_path: Path) -> None:
-    result = cli(
+    result = run_cli(
         [
             "-m",
             "hydra/launcher=submitit_local",
@@ -308,7 +302,7 @@ def test_unreachable_dask_address_is_one_clear_error(
 
 @pytest.mark.slow
 def test_seed_blocks_are_runs_seeds_not_a_parameter(tmp_path: Path) -> None:
-    one = cli(
+    one = run_cli(
         [
             "seed=5",
             "replications=20",
@@ -322,7 +316,7 @@ def test_seed_blocks_are_runs_seeds_not_a_parameter(tmp_path: Path) -> None:
     assert one.returncode == 0, one.stderr
     runs = pd.read_parquet(tmp_path / "one" / "runs.parquet")
     assert list(runs.seed) == list(range(5, 25))
-    sweep = cli(
+    sweep = run_cli(
         [
             "-m",
             "seed=0,1000",

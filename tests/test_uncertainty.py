@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import run_cli
 
 from alignment_sim import default_config, paths
 from alignment_sim.engine.batch import run_batch
@@ -271,7 +272,6 @@ def test_compare_refuses_runs_of_another_fitted_set(jobs: Path, tmp_path: Path) 
 
 # --- the command line, end to end (slow) ---------------------------------------------------
 
-CLI = [sys.executable, "-c", "from alignment_sim.cli.main import main; main()"]
 COMPARE = [sys.executable, "-c", "from alignment_sim.report.command import main; main()"]
 
 
@@ -287,7 +287,7 @@ def test_a_sweep_with_sampled_parameters_and_its_comparison(tmp_path: Path) -> N
         "estimation.draws=4",
         "study=u",
     ]
-    done = subprocess.run([*CLI, *sweep], cwd=tmp_path, capture_output=True, text=True)
+    done = run_cli(sweep, tmp_path, 600)
     assert done.returncode == 0, done.stderr
     folders = sorted((tmp_path / "results" / "sweeps" / "u").glob("*scenario=*"))
     assert len(folders) == 2

@@ -6,14 +6,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import run_cli
 
 from alignment_sim import default_config
 from alignment_sim.errors import ConfigError
@@ -32,7 +31,6 @@ from alignment_sim.report.record import LABELS, PACKAGED_RECORD
 from alignment_sim.report.score import DEFAULT_FLOOR
 from alignment_sim.report.score import main as score_main
 
-CLI = [sys.executable, "-c", "from alignment_sim.cli.main import main; main()"]
 R, C, W, H = range(4)
 assert LABELS == ("russia", "china", "west", "hedge")
 SMALL = EstimationSpec(
@@ -109,13 +107,7 @@ def test_bad_input_is_refused_before_anything_runs(
 
 
 def test_the_command_refuses_a_fitted_set_in_one_line(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [*CLI, "experiment=validate", "fit=post_soviet_1991_2010"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_cli(["experiment=validate", "fit=post_soviet_1991_2010"], tmp_path)
     assert done.returncode == 2
     assert "fit = 'post_soviet_1991_2010'" in done.stderr and "Traceback" not in done.stderr
 
