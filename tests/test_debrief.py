@@ -186,7 +186,9 @@ def test_switches_csv_lists_exactly_the_trajectorys_switches(game: Game) -> None
     )
     assert len(found) == len(expected) and set(found) == expected
     ana = switches[(switches["tick"] == DISAGREE_ROUND) & (switches["state"] == "belarus")]
-    assert len(ana) == 1 and "chosen by Ana (the model: " in ana["text"].iloc[0]
+    assert len(ana) == 1 and "chosen by Ana (the model: Security: " in ana["text"].iloc[0]
+    # told in words: no profile id ('russia/open') in any line
+    assert not [t for t in switches["text"] for p in world.options if p in t]
     kinds = [kind for _, kind, _ in game.debrief.timeline()]
     assert kinds.count("switch") == len(expected)
     assert (kinds.count("lever"), kinds.count("dropped"), kinds.count("event")) == (1, 1, 0)

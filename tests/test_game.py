@@ -28,6 +28,7 @@ from alignment_sim.classroom.game.session import (
     SUGGESTED_BY,
     GameError,
     GameSession,
+    change_words,
     glossed_texts,
     short_words,
 )
@@ -131,6 +132,14 @@ def test_timeout_lets_the_model_play_and_the_log_says_so() -> None:
         f"{short_words(plays.loc['ukraine', 'chosen'])} (nobody answered in time: the model played)"
     )
     assert short_words("russia/china") == "Security: Russia · Economy: China"
+
+
+def test_a_move_is_told_by_the_choices_it_changes() -> None:
+    assert change_words("none/open", "russia/open") == "security: no alliance -> Russia"
+    assert change_words("russia/russia", "west/china") == (
+        "security: Russia -> the West; economy: Russia -> China"
+    )
+    assert change_words("none/open", "none/open") == "no change"
 
 
 def test_a_directed_choice_is_committed_and_held_through_the_round() -> None:

@@ -74,7 +74,13 @@ from alignment_sim.classroom.explain import (
     option_words,
     quarter,
 )
-from alignment_sim.classroom.game.session import EVENT_COLUMNS, PLAY_COLUMNS, VOTE_COLUMNS
+from alignment_sim.classroom.game.session import (
+    EVENT_COLUMNS,
+    PLAY_COLUMNS,
+    VOTE_COLUMNS,
+    change_words,
+    short_words,
+)
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.alignment import HEDGE
 from alignment_sim.model.kernels import ECONOMY, SECURITY
@@ -778,9 +784,10 @@ def _switch_row(
     if label_before != label_after:
         left = "" if label_before == HEDGE else "left "
         text = f"{row['date']}: {row['state_label']} {left}{label_before} -> {label_after} "
-        text += f"({before} -> {after})"
+        text += f"({change_words(before, after)})"
     else:
-        text = f"{row['date']}: {row['state_label']} {before} -> {after} (still {label_after})"
+        text = f"{row['date']}: {row['state_label']} {change_words(before, after)} "
+        text += f"(still {label_after})"
     text += f"; top reason: {TERM_WORDS[term]} ({term})" if term else "; no term favoured it"
     if row["player"] != MODEL_PLAYER:
         if row["timed_out"]:
@@ -788,7 +795,7 @@ def _switch_row(
         else:
             text += f"; chosen by {row['player']}"
             if not row["agreed"]:
-                text += f" (the model: {row['model_choice']})"
+                text += f" (the model: {short_words(row['model_choice'])})"
     return {
         "tick": row["tick"],
         "round": row["round"],

@@ -246,6 +246,23 @@ def short_words(profile: str) -> str:
     )
 
 
+def change_words(before: str, after: str) -> str:
+    """What a move from profile ``before`` to ``after`` changes, in a table's words:
+    'security: no alliance -> Russia' (each choice that changed, joined by '; ')."""
+    parts = []
+    for dimension, short, old, new in zip(
+        (SECURITY, ECONOMY),
+        (SHORT_SECURITY, SHORT_ECONOMY),
+        before.split("/"),
+        after.split("/"),
+        strict=True,
+    ):
+        if old != new:
+            words = [short.get(option, pole_words(option)) for option in (old, new)]
+            parts.append(f"{dimension}: {words[0]} -> {words[1]}")
+    return "; ".join(parts) or "no change"
+
+
 def event_words(event: Mapping[str, Any], label: Callable[[str], str]) -> str:
     """A dropped event in words: 'colour revolution in Georgia' (``label``: a state's name)."""
     targets = [t for t in str(event["targets"]).split(",") if t]
