@@ -890,3 +890,64 @@ def test_setup_applies_on_reset() -> None:
     config = build_config(Setup(scenario="russia_recession", decision="best_response", seed="5"))
     assert config.scenario.name == "russia_recession"
     assert (config.decision.rule, config.seed) == ("best_response", 5)
+
+
+def test_saved_runs_find_a_run_by_its_id_and_drop_the_least_recently_used() -> None:
+    pytest.importorskip("solara")
+    from alignment_sim.classroom import app
+
+    runs = app.SavedRuns(capacity=2)
+    first, second, third = (ClassroomModel(ticks=3) for _ in range(3))
+    a = runs.save(first, {"seed": "0"})
+    b = runs.save(second, {"seed": "1"})
+    assert a != b and re.fullmatch(r"[\w-]{8}", a)
+    saved = runs.get(a)  # a is now the most recently used
+    assert saved is not None and saved.model is first and saved.form == {"seed": "0"}
+    c = runs.save(third, {})
+    assert runs.get(b) is None, "the least recently used run is dropped"
+    assert [runs.get(x).model for x in (a, c)] == [first, third]  # type: ignore[union-attr]
+    assert runs.get(None) is None and runs.get("no-such-run") is None
+    assert app.address("/", {"present": "1", "run": a}, c) == f"/?present=1&run={c}"
+
+
+def test_a_reloaded_address_shows_the_same_run_and_its_setup() -> None:
+    """A new page (a reload) with ``?run=ID`` in its address shows that run where it was,
+    with the setup it was built from; a page without one saves its run and puts its id in
+    the address."""
+    solara = pytest.importorskip("solara")
+    import ipyvuetify as v
+    from solara.routing import Router, router_context
+
+    from alignment_sim.classroom import app
+
+    solara.settings.main.check_hooks = "off"
+    pushed: list[str] = []
+
+    @solara.component
+    def At(path: str) -> None:  # noqa: N802
+        router_context.provide(Router(path, [], set_path=pushed.append))
+        app.Layout(children=[app.Page()])
+
+    _, fresh = solara.render(At("/?from=mail"), handle_error=False)
+    try:
+        (address,) = pushed
+        run_id = app.query(address.split("?", 1)[1])["run"]
+        saved = app.RUNS.get(run_id)
+        assert saved is not None and address == f"/?from=mail&run={run_id}"
+        seed = fresh.find(v.TextField, label="Seed (whole number)").widget
+        seed.v_model = "7"
+        click(fresh, "Reset")
+        click(fresh, "Step")
+        click(fresh, "Step")
+        latest = app.query(pushed[-1].split("?", 1)[1])["run"]
+        assert latest != run_id and app.RUNS.get(latest).model.tick == 2  # type: ignore[union-attr]
+    finally:
+        fresh.close()
+    _, reloaded = solara.render(At(f"/?run={latest}"), handle_error=False)
+    try:
+        assert "Quarter 2 of 40" in text_of(reloaded, "as-tick")
+        seed = reloaded.find(v.TextField, label="Seed (whole number)").widget
+        assert seed.v_model == "7" and not by_class(reloaded, "as-pending")
+        assert len(pushed) == 2, "a restored run keeps its address"
+    finally:
+        reloaded.close()

@@ -194,6 +194,11 @@ def test_classroom_in_chromium(server: str) -> None:
 
             step()
             shown(".as-tick", "Quarter 2 of 40")
+            assert "run=" in page.url, "the address names the run"
+            page.reload()  # the same run, lesson and lever, where they were
+            shown(".as-tick", "Quarter 2 of 40", timeout=90_000)
+            shown(".as-lesson", "The credibility of patrons")
+            shown(".as-lever-russia_credibility", f"Russia's credibility: {lower:g}")
             state = page.locator('.as-map-svg text[data-state="kyrgyzstan"]')
             if state.count():
                 state.first.click()  # the map itself (here: the state's name) selects it

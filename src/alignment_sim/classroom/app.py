@@ -4,6 +4,8 @@ app's own Solara components (no Mesa page furniture).
 Run it with ``alignment-sim-viz`` (or ``solara run alignment_sim.classroom.app``). Every
 browser tab is a session with its own ``ClassroomModel``; the page is drawn again from the
 model after every tick, lever move or Reset (``version``), so nothing on it can go stale.
+The page's address names its run (``?run=ID``, ``SavedRuns``): a reload, or the address
+opened in another tab of the same browser, finds the run where it was.
 
 - Controls: Reset, Step, Play/Pause with a labelled speed, and "Run to" a year. Pause
   takes the model's lock, so a tick being computed finishes and no further tick lands.
@@ -27,8 +29,10 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import secrets
 import threading
 import urllib.parse
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -279,6 +283,55 @@ def query(search: str | None) -> dict[str, str]:
 
 
 # --- the session ---------------------------------------------------------------------------
+
+
+SAVED_RUNS = 64
+"""Runs the server keeps for reloads (each a few MB); the least recently used go first."""
+
+
+@dataclass(frozen=True)
+class SavedRun:
+    """A page's run and the setup form as it was when the run was built."""
+
+    model: ClassroomModel
+    form: dict[str, str]
+
+
+class SavedRuns:
+    """The server's runs by id, so that a page reloaded with ``?run=ID`` in its address
+    shows the same run (a tab's own state dies with the tab). Ids are random (8 letters);
+    beyond ``capacity`` the least recently used run is dropped, and its address then opens
+    a new run."""
+
+    def __init__(self, capacity: int = SAVED_RUNS) -> None:
+        self.capacity = capacity
+        self._runs: OrderedDict[str, SavedRun] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def save(self, model: ClassroomModel, form: dict[str, str]) -> str:
+        """Keep ``model`` and its form; returns the new run's id."""
+        run_id = secrets.token_urlsafe(6)
+        with self._lock:
+            self._runs[run_id] = SavedRun(model, dict(form))
+            while len(self._runs) > self.capacity:
+                self._runs.popitem(last=False)
+        return run_id
+
+    def get(self, run_id: str | None) -> SavedRun | None:
+        """The run saved as ``run_id`` (None if unknown or dropped)."""
+        with self._lock:
+            saved = self._runs.get(run_id or "")
+            if saved is not None:
+                self._runs.move_to_end(run_id or "")
+            return saved
+
+
+RUNS = SavedRuns()
+
+
+def address(path: str, asked: dict[str, str], run_id: str) -> str:
+    """The page's address with ``run`` set to ``run_id`` and its other query kept."""
+    return f"{path}?{urllib.parse.urlencode({**asked, 'run': run_id})}"
 
 
 class Player:
@@ -738,12 +791,14 @@ def Page() -> None:  # noqa: N802
     folder = solara.use_memo(lessons_dir, [])
     lessons = solara.use_memo(lambda: [NO_LESSON, *available_lessons(folder)], [])
     titles = solara.use_memo(lambda: {name: lesson_title(name) for name in lessons}, [lessons])
-    lesson_name = solara.use_reactive(asked.get("lesson", NO_LESSON))
-    world = solara.use_reactive(PRESET_WORLD)
-    scenario = solara.use_reactive("baseline")
-    decision = solara.use_reactive("logit")
-    seed = solara.use_reactive("0")
-    ticks = solara.use_reactive("40")
+    saved = solara.use_memo(lambda: RUNS.get(asked.get("run")), [])
+    form_at_start = saved.form if saved is not None else {}
+    lesson_name = solara.use_reactive(form_at_start.get("lesson", asked.get("lesson", NO_LESSON)))
+    world = solara.use_reactive(form_at_start.get("world", PRESET_WORLD))
+    scenario = solara.use_reactive(form_at_start.get("scenario", "baseline"))
+    decision = solara.use_reactive(form_at_start.get("decision", "logit"))
+    seed = solara.use_reactive(form_at_start.get("seed", "0"))
+    ticks = solara.use_reactive(form_at_start.get("ticks", "40"))
     speed = solara.use_reactive(DEFAULT_SPEED)
     present = solara.use_reactive(asked.get("present", "") in ("1", "true", "yes"))
     selected = solara.use_reactive("")
@@ -751,12 +806,33 @@ def Page() -> None:  # noqa: N802
     playing = solara.use_reactive(False)
     player = solara.use_memo(Player, [])
 
-    def first() -> ClassroomModel:
-        name = lesson_name.value if lesson_name.value in lessons else NO_LESSON
-        return build_model(name, PRESET_WORLD, "baseline", "logit", "0", "40")
+    def form() -> dict[str, str]:
+        return {
+            "lesson": lesson_name.value,
+            "world": world.value,
+            "scenario": scenario.value,
+            "decision": decision.value,
+            "seed": seed.value,
+            "ticks": ticks.value,
+        }
 
-    model_state: solara.Reactive[ClassroomModel] = solara.use_reactive(solara.use_memo(first, []))
+    def first() -> tuple[ClassroomModel, str]:
+        if saved is not None:
+            return saved.model, str(asked["run"])
+        name = lesson_name.value if lesson_name.value in lessons else NO_LESSON
+        model = build_model(name, PRESET_WORLD, "baseline", "logit", "0", "40")
+        return model, RUNS.save(model, {**form(), "lesson": name})
+
+    opening = solara.use_memo(first, [])
+    model_state: solara.Reactive[ClassroomModel] = solara.use_reactive(opening[0])
+    run_id = solara.use_reactive(opening[1])
     model = model_state.value
+
+    def show_run_in_address() -> None:
+        if router.set_path is not None and asked.get("run") != run_id.value:
+            router.push(address(router.path, asked, run_id.value))  # a reload finds it
+
+    solara.use_effect(show_run_in_address, [run_id.value])
     lesson = solara.use_memo(lambda: safe_lesson(lesson_name.value, folder), [lesson_name.value])
     years = run_years(model)
     target = solara.use_reactive(years[-1] if years else 0)
@@ -769,11 +845,11 @@ def Page() -> None:  # noqa: N802
         playing.set(False)
         lesson_now = lesson_name.value if name is None else name
         world_now = world.value if chosen_world is None else chosen_world
-        model_state.set(
-            build_model(
-                lesson_now, world_now, scenario.value, decision.value, seed.value, ticks.value
-            )
+        built = build_model(
+            lesson_now, world_now, scenario.value, decision.value, seed.value, ticks.value
         )
+        model_state.set(built)
+        run_id.set(RUNS.save(built, {**form(), "lesson": lesson_now, "world": world_now}))
         redraw()
 
     def pick_lesson(name: str) -> None:
