@@ -37,7 +37,7 @@ format: install-test
 	$(BIN)/ruff format src tests benchmarks scripts
 
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 test-slow: install-test
 	$(BIN)/python -m pytest -q -m slow
