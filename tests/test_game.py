@@ -500,6 +500,25 @@ def ask(
     return status, parsed, dict(got.headers)
 
 
+def test_the_servers_slower_housekeeping_is_in_force_with_the_installed_uvicorn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The override fits this uvicorn (else an upgrade silently costs an idle game CPU),
+    and a uvicorn whose loop it does not fit keeps its own server."""
+    import uvicorn
+
+    from alignment_sim.classroom.game import server
+
+    chosen = server.server_class()
+    assert chosen is not uvicorn.Server and issubclass(chosen, uvicorn.Server)
+
+    async def other_on_tick(self: Any, counter: int, extra: int = 0) -> bool:
+        return True
+
+    monkeypatch.setattr(uvicorn.Server, "on_tick", other_on_tick)
+    assert server.server_class() is uvicorn.Server
+
+
 def test_the_server_plays_a_round(served: tuple[GameSession, str]) -> None:
     session, base = served
     status, seat, headers = ask(f"{base}/api/join", {"name": "Anna", "state": "Moldova"})
