@@ -1143,46 +1143,40 @@ def compare(
     )
     if early is not None:
         early(comparison)
-    _statistics(comparison, runs, draws, metrics, pool, log)
+    with ThreadPoolExecutor(1) as background:  # t-intervals beside the bootstrap
+        term_jobs = start_term_drivers(comparison, draws, background)
+        _bootstraps(comparison, runs, draws, metrics, pool, log)
+        driver_parts = [job.result() for job in term_jobs]
+    tables["term_drivers"] = (
+        pd.concat(driver_parts, ignore_index=True) if driver_parts else _empty_drivers()
+    )
     tables["inputs"] = inputs_table(groups, notes)
     return comparison
 
 
-def _statistics(
-    comparison: Comparison,
-    runs: dict[str, pd.DataFrame],
-    draws: dict[str, pd.Series | None],
-    metrics: list[str],
-    pool: ResamplePool,
-    log: Log,
-) -> None:
-    """The outcomes, effects, margin drivers and term drivers tables into ``comparison``.
-    The term drivers (t-intervals, no resampling) are computed on a second thread while
-    this one bootstraps (``_bootstraps``), so the tables do not depend on timing."""
-    c = comparison
-    labels, base, groups = c.labels, c.baseline, c.groups
-    base_terms = groups[base].terms
-    with ThreadPoolExecutor(1) as background:
-        term_jobs = [
-            background.submit(
-                term_drivers,
-                label,
-                terms,
-                base,
-                base_terms,
-                c.n_boot,
-                c.seed,
-                draws[label],
-                draws[base],
-            )
-            for label in labels[1:]
-            if (terms := groups[label].terms) is not None and base_terms is not None
-        ]
-        _bootstraps(comparison, runs, draws, metrics, pool, log)
-        driver_parts = [job.result() for job in term_jobs]
-    c.tables["term_drivers"] = (
-        pd.concat(driver_parts, ignore_index=True) if driver_parts else _empty_drivers()
-    )
+def start_term_drivers(
+    c: Comparison, draws: dict[str, pd.Series | None], background: ThreadPoolExecutor
+) -> list[Future[pd.DataFrame]]:
+    """The term drivers of every scenario with term tables (its and the baseline's), begun
+    on ``background``: t-intervals, no resampling, so the tables do not depend on when
+    they are computed."""
+    base = c.baseline
+    base_terms = c.groups[base].terms
+    return [
+        background.submit(
+            term_drivers,
+            label,
+            terms,
+            base,
+            base_terms,
+            c.n_boot,
+            c.seed,
+            draws[label],
+            draws[base],
+        )
+        for label in c.labels[1:]
+        if (terms := c.groups[label].terms) is not None and base_terms is not None
+    ]
 
 
 def _bootstraps(
