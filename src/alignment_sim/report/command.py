@@ -839,10 +839,8 @@ def _section_margins(
         "ranked by how much of their final distribution moves (shift: the share of runs "
         "that end elsewhere).",
     )
-    for note in notes:
-        section.add_text(note, "note")
-    if margins.empty:
-        section.add_text("No state's final profile changes (or there are no term tables).", "note")
+    empty = "No state's final profile changes (or there are no term tables)."
+    if not _opened(section, notes, margins, empty):
         return section
     section.add_image(pngs["margins_1"], "margin drivers")
     for label in [label for label in labels if label in set(margins["label"])]:
@@ -873,6 +871,16 @@ def _section_margins(
     return section
 
 
+def _opened(section: Section, notes: list[str], table: pd.DataFrame, empty: str) -> bool:
+    """A drivers section's opening: its notes, then, when ``table`` is empty, ``empty``
+    (False: nothing more to show)."""
+    for note in notes:
+        section.add_text(note, "note")
+    if table.empty:
+        section.add_text(empty, "note")
+    return not table.empty
+
+
 def _section_drivers(
     drivers: pd.DataFrame, labels: list[str], notes: list[str], pngs: Mapping[str, bytes]
 ) -> Section:
@@ -883,7 +891,7 @@ def _section_drivers(
         "(protection, trade, inducements, ...): the terms of its security option plus those "
         "of its economic option. For each scenario, the change of every term's mean "
         "contribution against the baseline, per state and profile, ranked by size, with a "
-        "bootstrap 95% interval (paired by seed when possible). A term of one choice is the "
+        "95% t-interval (paired by seed when possible). A term of one choice is the "
         "same on every profile with that option ('west/*': security west, any economy; "
         "'*/china': economy china, any security) and is listed once. 'utility change' is "
         "the change of the whole utility of that state and profile (term_drivers.csv). "
@@ -893,10 +901,8 @@ def _section_drivers(
         "margins that explain the moves; this one is the detail, and is dominated by the "
         "scenario's own inputs.",
     )
-    for note in notes:
-        section.add_text(note, "note")
-    if drivers.empty:
-        section.add_text("No term changes to show (one scenario, or no term tables).", "note")
+    empty = "No term changes to show (one scenario, or no term tables)."
+    if not _opened(section, notes, drivers, empty):
         return section
     section.add_image(pngs["drivers_1"], "term drivers")
     for label in [label for label in labels if label in set(drivers["label"])]:
