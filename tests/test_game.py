@@ -804,3 +804,36 @@ def test_one_click_drops_a_suggested_event(tmp_path: Path) -> None:
         assert status == 200 and '<details id="lesson"' in page
     finally:
         stop()
+
+
+def test_the_debriefs_charts_are_drawn_while_the_game_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The game's debrief holds the model for its tables only: while its two charts are
+    drawn, another thread can take the model's lock (a round could be played)."""
+    from alignment_sim.classroom import debrief as debrief_module
+    from alignment_sim.classroom.game.server import DebriefCache
+
+    session, _ = game()
+    session.join("Anna", "Belarus")
+    session.advance()  # one round: the model plays Anna's silent team
+    free: list[bool] = []
+    drawn = debrief_module._png
+
+    def probe(fig: Any, dpi: int) -> bytes:
+        took: list[bool] = []
+
+        def other() -> None:
+            took.append(session.model.lock.acquire(blocking=False))
+            if took[0]:
+                session.model.lock.release()
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        free.append(took[0])
+        return drawn(fig, dpi)
+
+    monkeypatch.setattr(debrief_module, "_png", probe)
+    built = DebriefCache(session)._current()
+    assert free == [True, True] and built.map_png and built.shares_png

@@ -213,7 +213,8 @@ def draw_map(session: GameSession, selected: str | None, large: bool) -> str:
 
 class DebriefCache:
     """The game's debrief (``classroom.debrief.Debrief``), its page and its zip, built
-    once per change of the world (a build takes about 2 s: call from a worker thread)."""
+    once per change of the world (a build takes about 2 s: call from a worker thread; the
+    model is held for the tables only, about a third of it)."""
 
     def __init__(self, session: GameSession) -> None:
         self.session = session
@@ -241,16 +242,17 @@ class DebriefCache:
                 session.votes_frame(),
             )
             model = session.model
-            model.lock.acquire()  # the model waits for the build; the session does not
+            model.lock.acquire()  # the model waits for the tables; the session does not
         try:
             plays, events, levers, votes = frames
             try:
-                self.debrief = Debrief.build(model, plays, events, levers, votes=votes)
+                built, charts = Debrief.without_charts(model, plays, events, levers, votes)
             except ConfigError as exc:  # the logs contradict the run: a bug, said plainly
                 log.exception("game server: the debrief could not be built")
                 raise GameError(f"The debrief could not be built: {exc}", status=500) from None
         finally:
             model.lock.release()
+        self.debrief = built.with_charts(charts)  # drawn while the game goes on
         self.key, self.page, self.zip = key, "", b""
         return self.debrief
 
