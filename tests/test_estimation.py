@@ -161,6 +161,24 @@ def test_log_likelihood_is_the_sum_of_contributions(
     )
 
 
+def test_an_impossible_state_year_counts_the_floor_not_minus_infinity(
+    record_likelihood: ConditionalLikelihood,
+) -> None:
+    """Near the prior box's edge (rationality x switching cost in the thousands) a recorded
+    switch underflows to probability 0: its contribution is -inf, and the log-likelihood
+    counts it as LOG_FLOOR, so an optimiser's finite differences stay finite."""
+    from alignment_sim.estimation.likelihood import LOG_FLOOR
+
+    points = {"decision.rationality": np.array([80.0]), "dynamics.switching_cost": np.array([20.0])}
+    contributions = record_likelihood.contributions(points)
+    impossible = np.isneginf(contributions)
+    assert impossible.any(), "a switch at rationality 80 and cost 20 is impossible"
+    total = record_likelihood.log_likelihood(points)
+    assert np.isfinite(total).all()
+    expected = np.where(impossible, LOG_FLOOR, contributions)
+    np.testing.assert_allclose(total, np.nansum(expected, axis=(1, 2, 3)), rtol=1e-12)
+
+
 def test_points_do_not_depend_on_their_batch(
     record_likelihood: ConditionalLikelihood, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -48,6 +48,8 @@ from alignment_sim.model.inputs import RunInputs, RunStreams
 from alignment_sim.model.params import SimulationConfig
 from alignment_sim.studies.points import with_point_values
 
+LOG_FLOOR = float(np.log(np.finfo(np.float64).tiny))
+"""The log-probability (about -708) an impossible state-year counts in ``log_likelihood``."""
 MAX_ROWS = 4096
 """Rows (points x histories) evaluated together; more are split into chunks."""
 NOISE = 0.5
@@ -102,8 +104,13 @@ class ConditionalLikelihood:
 
     def log_likelihood(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
         """(P,) log-likelihood of the histories at each of P points (``values``: path ->
-        (P,) values; an empty mapping is the one point of the configuration)."""
-        return np.nansum(self.contributions(values), axis=(1, 2, 3))
+        (P,) values; an empty mapping is the one point of the configuration). A
+        state-year the point makes impossible (its probability underflows to 0, e.g. a
+        rationality x switching cost near the prior box's edge) counts ``LOG_FLOOR``, not
+        -inf: an optimiser's trial step there sees a very low, finite value and backs off
+        (with -inf its finite differences were NaN and L-BFGS-B stopped where it began)."""
+        contributions = np.maximum(self.contributions(values), LOG_FLOOR)
+        return np.nansum(contributions, axis=(1, 2, 3))
 
     def contributions(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
         """(P, H, Y - 1, N) log P(recorded label | start-of-year profile) per point,
