@@ -299,7 +299,7 @@ class SavedRun:
 
 class SavedRuns:
     """The server's runs by id, so that a page reloaded with ``?run=ID`` in its address
-    shows the same run (a tab's own state dies with the tab). Ids are random (8 letters);
+    shows the same run (a tab's own state dies with the tab). Ids are random (8 characters);
     beyond ``capacity`` the least recently used run is dropped, and its address then opens
     a new run."""
 
