@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -721,12 +722,12 @@ def test_figures_drawn_by_a_worker_are_the_same_bytes(
 ) -> None:
     """A report drawn partly in a worker process (``Drawer``, for large comparisons) has
     the figures one drawn in this process has, byte for byte."""
-    from alignment_sim.report import command
+    from alignment_sim.report import command, entry
 
     jobs = command.figure_jobs(result)
     here = command.Drawer().draw(jobs)
-    monkeypatch.setattr(command, "quick_run_count", lambda inputs: command.PARALLEL_RUNS)
-    monkeypatch.setattr(command, "spare_core", lambda: True)
+    monkeypatch.setattr(entry, "quick_run_count", lambda inputs: entry.PARALLEL_RUNS)
+    monkeypatch.setattr(entry, "spare_core", lambda: True)
     with command.Drawer(parallel=True) as drawer:
         drawer.prepare([])
         assert drawer.pool is not None
@@ -737,12 +738,39 @@ def test_figures_drawn_by_a_worker_are_the_same_bytes(
 
 
 def test_a_worker_draws_only_with_a_core_to_spare(monkeypatch: pytest.MonkeyPatch) -> None:
-    from alignment_sim.report import command
+    from alignment_sim.report import command, entry
 
-    for cores, load, spare in ((2, 0.9, True), (2, 1.6, False), (1, 0.0, False), (8, 7.0, True)):
-        monkeypatch.setattr(command.os, "cpu_count", lambda cores=cores: cores)
-        monkeypatch.setattr(command.os, "getloadavg", lambda load=load: (load, load, load))
-        assert command.spare_core() is spare, (cores, load)
+    for cores, idle, spare in ((2, 1.9, True), (2, 1.0, False), (8, 1.3, True), (1, 1.0, False)):
+        monkeypatch.setattr(entry.os, "cpu_count", lambda cores=cores: cores)
+        monkeypatch.setattr(entry, "idle_cores", lambda idle=idle: idle)
+        assert entry.spare_core() is spare, (cores, idle)
+    monkeypatch.setattr(entry, "idle_cores", lambda: None)  # no /proc/stat: the load average
+    for cores, load, spare in ((2, 0.9, True), (2, 1.6, False), (8, 7.0, True)):
+        monkeypatch.setattr(entry.os, "cpu_count", lambda cores=cores: cores)
+        monkeypatch.setattr(entry.os, "getloadavg", lambda load=load: (load, load, load))
+        assert entry.spare_core() is spare, (cores, load)
+    monkeypatch.setattr(entry.os, "cpu_count", lambda: 1)
     drawer = command.Drawer(parallel=True)
     drawer.prepare([])  # no core to spare (1 core): no worker, nothing spawned
     assert drawer.pool is None
+
+
+def test_the_entry_point_starts_the_worker_before_the_command_only_for_large_inputs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``entry.main`` starts the figure worker before it imports the command when the
+    folders among its arguments hold enough runs, hands it to the command and stops it."""
+    from alignment_sim.report import command, entry
+
+    assert entry.start_worker([tmp_path]) is None  # no runs there
+    given: list[object] = []
+    monkeypatch.setattr(command, "main", lambda argv, pool: given.append(pool))
+    entry.main([str(tmp_path), "--out", str(tmp_path / "out")])
+    assert given == [None]
+    monkeypatch.setattr(entry, "spare_core", lambda: True)
+    monkeypatch.setattr(entry, "quick_run_count", lambda inputs: entry.PARALLEL_RUNS)
+    entry.main([str(tmp_path)])
+    pool = given[-1]
+    assert isinstance(pool, ProcessPoolExecutor)
+    with pytest.raises(RuntimeError, match="shutdown"):  # stopped once the command returned
+        pool.submit(int)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import multiprocessing
 import os
 import shlex
 import sys
@@ -35,8 +34,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from alignment_sim.model.events import NEVER, dated_window
 from alignment_sim.model.kernels import TERMS
@@ -48,6 +45,7 @@ from alignment_sim.outputs.files import (
     timestamped_folder,
 )
 from alignment_sim.report import figures
+from alignment_sim.report.entry import start_worker
 from alignment_sim.report.inputs import (
     COUNT_METRICS,
     CompareError,
@@ -1313,58 +1311,26 @@ def figure_jobs(c: Comparison) -> dict[str, FigureJob]:
     return jobs
 
 
-PARALLEL_RUNS = 20_000
-"""Runs from which ``Drawer`` draws in a worker process too: starting one takes about two
-seconds of another core, which pays when drawing takes longer."""
-
-
-def quick_run_count(inputs: Sequence[Path | str]) -> int:
-    """The rows of every runs.parquet below the inputs, from the files' metadata alone: how
-    large a comparison will be before anything is read."""
-    total = 0
-    for root in inputs:
-        for path in Path(root).rglob("runs.parquet"):
-            try:
-                total += pq.read_metadata(path).num_rows
-            except (OSError, pa.ArrowException):
-                continue
-    return total
-
-
-def spare_core() -> bool:
-    """Whether another core is likely idle: more than one core, and a load average over
-    the last minute below the cores less a half. A worker on a busy machine only takes
-    time from this process (about two seconds to start, then the figures)."""
-    cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # no load average on this system
-        load = 0.0
-    return cores > 1 and load < cores - 0.5
-
-
 class Drawer:
     """Draws the report's figures, in this process or, for a large comparison with a core
     to spare, in a worker process too. ``prepare`` starts the worker (spawned, so
-    nothing of this process's threads is copied) while the inputs are read; ``start``
+    nothing of this process's threads is copied) while the inputs are read, unless one was
+    given (``entry.main`` starts it before this module is imported); ``start``
     hands it the figures that need no statistics while this process computes them;
     ``draw`` queues the rest and draws here, from the end of the queue, whatever the
     worker has not begun. Figures are the same bytes wherever they are drawn."""
 
-    def __init__(self, parallel: bool = False) -> None:
+    def __init__(self, parallel: bool = False, pool: ProcessPoolExecutor | None = None) -> None:
         self.parallel = parallel
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool = pool
+        self.owned = pool is None
         self.pending: dict[str, Future[bytes]] = {}
 
     def prepare(self, inputs: Sequence[Path | str]) -> None:
-        """Start the worker (importing matplotlib) when parallel, with a core to spare
-        (``spare_core``), for inputs of at least ``PARALLEL_RUNS`` runs."""
-        if not self.parallel or not spare_core():
-            return
-        if quick_run_count(inputs) < PARALLEL_RUNS:
-            return
-        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        self.pool.submit(figures.ready)
+        """Start the worker (importing matplotlib) when parallel and none was given, with a
+        core to spare, for inputs of at least ``PARALLEL_RUNS`` runs (``entry.start_worker``)."""
+        if self.parallel and self.pool is None:
+            self.pool = start_worker(inputs)
 
     def start(self, comparison: Comparison) -> None:
         """Hand the worker, when there is one, every figure ``figure_jobs`` gives for
@@ -1409,10 +1375,11 @@ class Drawer:
         return {name: pngs[name] for name in jobs}
 
     def close(self) -> None:
-        """Stop the worker (cancelling what it has not begun)."""
-        if self.pool is not None:
+        """Stop the worker it started (cancelling what it has not begun); one it was given
+        is its giver's to stop."""
+        if self.pool is not None and self.owned:
             self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        self.pool = None
         self.pending.clear()
 
     def __enter__(self) -> Drawer:
@@ -1541,12 +1508,13 @@ def build_report(
     log: Log = _quiet,
     warn: Log = _quiet,
     parallel: bool = False,
+    pool: ProcessPoolExecutor | None = None,
 ) -> Report:
     """``compare`` then ``write_report``: the whole command without its argument parsing.
     ``parallel``: with many runs, draw the figures that need no statistics in a worker
     process while the statistics are computed (``Drawer``; the worker is spawned, so the
     calling program's main module must run nothing on import: the command's does not)."""
-    with Drawer(parallel) as drawer:
+    with Drawer(parallel, pool) as drawer:
         drawer.prepare(inputs)
         comparison = compare(
             inputs,
@@ -1649,8 +1617,9 @@ def stderr_log(started: float) -> Log:
     return log
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry point ``alignment-sim-compare``."""
+def main(argv: Sequence[str] | None = None, pool: ProcessPoolExecutor | None = None) -> None:
+    """The command ``alignment-sim-compare`` (``entry.main`` calls it, with the figure
+    worker it may have started as ``pool``)."""
     args = parser().parse_args(argv)
     command = shlex.join([PROG, *(sys.argv[1:] if argv is None else argv)])
     started = time.monotonic()
@@ -1676,6 +1645,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             log,
             warn,
             parallel=True,
+            pool=pool,
         )
     except CompareError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)

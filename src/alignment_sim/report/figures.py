@@ -165,12 +165,6 @@ def bottom_legend(fig: Figure, axes: Axes, columns: int) -> float:
     return legend.get_window_extent(_renderer(fig)).height / fig.dpi + PAD
 
 
-def ready() -> bool:
-    """True: a call that makes a worker process import this module (and matplotlib) before
-    it is given a figure."""
-    return True
-
-
 def _colours(labels: list[str]) -> dict[str, str]:
     """One colour per scenario, the same in every figure (the baseline in black)."""
     palette = ["#000000", "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
