@@ -750,8 +750,9 @@ def test_a_worker_draws_only_with_a_core_to_spare(monkeypatch: pytest.MonkeyPatc
         monkeypatch.setattr(entry.os, "getloadavg", lambda load=load: (load, load, load))
         assert entry.spare_core() is spare, (cores, load)
     monkeypatch.setattr(entry.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(entry, "quick_run_count", lambda inputs: entry.PARALLEL_RUNS)
     drawer = command.Drawer(parallel=True)
-    drawer.prepare([])  # no core to spare (1 core): no worker, nothing spawned
+    drawer.prepare([])  # enough runs, but no core to spare (1 core): no worker spawned
     assert drawer.pool is None
 
 
@@ -764,7 +765,12 @@ def test_the_entry_point_starts_the_worker_before_the_command_only_for_large_inp
 
     assert entry.start_worker([tmp_path]) is None  # no runs there
     given: list[object] = []
-    monkeypatch.setattr(command, "main", lambda argv, pool: given.append(pool))
+
+    def decided(argv: object, pool: object, parallel: bool) -> None:
+        assert not parallel, "the entry point decides; the command does not look again"
+        given.append(pool)
+
+    monkeypatch.setattr(command, "main", decided)
     entry.main([str(tmp_path), "--out", str(tmp_path / "out")])
     assert given == [None]
     monkeypatch.setattr(entry, "spare_core", lambda: True)

@@ -1617,9 +1617,14 @@ def stderr_log(started: float) -> Log:
     return log
 
 
-def main(argv: Sequence[str] | None = None, pool: ProcessPoolExecutor | None = None) -> None:
-    """The command ``alignment-sim-compare`` (``entry.main`` calls it, with the figure
-    worker it may have started as ``pool``)."""
+def main(
+    argv: Sequence[str] | None = None,
+    pool: ProcessPoolExecutor | None = None,
+    parallel: bool = True,
+) -> None:
+    """The command ``alignment-sim-compare``. ``entry.main`` calls it with the figure
+    worker it started as ``pool`` (or None) and ``parallel`` False, having decided; called
+    alone, it decides itself (``Drawer.prepare``)."""
     args = parser().parse_args(argv)
     command = shlex.join([PROG, *(sys.argv[1:] if argv is None else argv)])
     started = time.monotonic()
@@ -1644,7 +1649,7 @@ def main(argv: Sequence[str] | None = None, pool: ProcessPoolExecutor | None = N
             args.threshold,
             log,
             warn,
-            parallel=True,
+            parallel=parallel,
             pool=pool,
         )
     except CompareError as exc:

@@ -97,7 +97,7 @@ def start_worker(inputs: Sequence[Path | str]) -> ProcessPoolExecutor | None:
     """A figure worker (spawned: nothing of this process's threads is copied), already
     importing, when a core is spare (``spare_core``) and the inputs hold at least
     ``PARALLEL_RUNS`` runs; else None."""
-    if not spare_core() or quick_run_count(inputs) < PARALLEL_RUNS:
+    if quick_run_count(inputs) < PARALLEL_RUNS or not spare_core():  # the count costs no wait
         return None
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     pool.submit(warm_up)
@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         from alignment_sim.report.command import main as compare
 
-        compare(argv, pool)
+        compare(argv, pool, parallel=False)  # decided here: no second look at the machine
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
