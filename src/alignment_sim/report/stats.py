@@ -548,10 +548,10 @@ def term_drivers(
     frame["applies_to"] = [
         applies_to(o, t) for o, t in zip(frame["option"], frame["term"], strict=True)
     ]
-    # the columns of one (state, applies_to, term) hold the same values: computed once
-    codes = pd.factorize(pd.MultiIndex.from_frame(frame[["state", "applies_to", "term"]]))[0]
-    _, first, back = np.unique(codes, return_index=True, return_inverse=True)
-    distinct = columns[first]
+    # the columns of one (state, applies_to, term) hold the same values: computed once,
+    # each change's code (0, 1, ... in order of first appearance) maps it back to its rows
+    back = pd.factorize(pd.MultiIndex.from_frame(frame[["state", "applies_to", "term"]]))[0]
+    distinct = columns[np.unique(back, return_index=True)[1]]
     pairing = pair_by_seed(terms.index.to_numpy(), base_terms.index.to_numpy())
     at_a = terms.columns.get_indexer(distinct)
     at_b = base_terms.columns.get_indexer(distinct)
