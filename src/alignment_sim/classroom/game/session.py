@@ -233,33 +233,33 @@ def profile_words(profile: str) -> str:
     return f"{choice_text(SECURITY, security)}; {choice_text(ECONOMY, economy)}"
 
 
-SHORT_SECURITY = {"none": "no alliance"}
-SHORT_ECONOMY = {"open": "open to all"}
+SHORT_WORDS = {SECURITY: {"none": "no alliance"}, ECONOMY: {"open": "open to all"}}
+"""The outside options in a table's words; a pole's option is the pole (``pole_words``)."""
+
+
+def short_option(dimension: str, option: str) -> str:
+    """One choice's option in a table's words: 'no alliance', 'Russia', 'open to all'."""
+    return SHORT_WORDS[dimension].get(option, pole_words(option))
 
 
 def short_words(profile: str) -> str:
     """A profile in a table's words: 'Security: Russia · Economy: China'."""
     security, economy = profile.split("/")
     return (
-        f"Security: {SHORT_SECURITY.get(security, pole_words(security))} · "
-        f"Economy: {SHORT_ECONOMY.get(economy, pole_words(economy))}"
+        f"Security: {short_option(SECURITY, security)} · Economy: {short_option(ECONOMY, economy)}"
     )
 
 
 def change_words(before: str, after: str) -> str:
     """What a move from profile ``before`` to ``after`` changes, in a table's words:
     'security: no alliance -> Russia' (each choice that changed, joined by '; ')."""
-    parts = []
-    for dimension, short, old, new in zip(
-        (SECURITY, ECONOMY),
-        (SHORT_SECURITY, SHORT_ECONOMY),
-        before.split("/"),
-        after.split("/"),
-        strict=True,
-    ):
-        if old != new:
-            words = [short.get(option, pole_words(option)) for option in (old, new)]
-            parts.append(f"{dimension}: {words[0]} -> {words[1]}")
+    parts = [
+        f"{dimension}: {short_option(dimension, old)} -> {short_option(dimension, new)}"
+        for dimension, old, new in zip(
+            (SECURITY, ECONOMY), before.split("/"), after.split("/"), strict=True
+        )
+        if old != new
+    ]
     return "; ".join(parts) or "no change"
 
 
