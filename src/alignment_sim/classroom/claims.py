@@ -20,7 +20,7 @@ before anything runs (``lessons.resolve``; seats and event targets here).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,6 +176,21 @@ def _unknown_keys(key: str, entry: Mapping[str, Any], allowed: tuple[str, ...]) 
             raise ConfigError(f"{key}.{k}", entry[k], f"one of the keys {', '.join(allowed)}")
 
 
+def _entries(
+    key: str, raw: Any, items: str, keys: str, allowed: tuple[str, ...]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each entry of a preset's list ``key`` of ``items`` with its own key (``key[i]``),
+    checked to be a mapping (with ``keys``, said in the error) of ``allowed`` keys only."""
+    if not isinstance(raw, list):
+        raise ConfigError(key, raw, f"a list of {items}")
+    for i, entry in enumerate(raw):
+        where = f"{key}[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(where, entry, f"a mapping with {keys}")
+        _unknown_keys(where, entry, allowed)
+        yield where, entry
+
+
 def parse_at(key: str, value: Any) -> str | int:
     """``"end"``, a tick (whole number >= 0) or a date ``"YYYY Qn"``."""
     if value == END or (isinstance(value, str) and DATE.match(value)):
@@ -191,14 +206,11 @@ def parse_claims(
     """A preset's ``claims`` list, checked (variant labels and state names too)."""
     if raw is None:
         return ()
-    if not isinstance(raw, list):
-        raise ConfigError(f"{label}: claims", raw, "a list of claims")
     claims: list[Claim] = []
-    for i, entry in enumerate(raw):
-        key = f"{label}: claims[{i}]"
-        if not isinstance(entry, dict):
-            raise ConfigError(key, entry, "a mapping with an id, a state and an outcome")
-        _unknown_keys(key, entry, CLAIM_KEYS)
+    listed = _entries(
+        f"{label}: claims", raw, "claims", "an id, a state and an outcome", CLAIM_KEYS
+    )
+    for key, entry in listed:
         identifier = entry.get("id")
         if not isinstance(identifier, str) or not IDENTIFIER.match(identifier):
             raise ConfigError(f"{key}.id", identifier, "a name of lower-case letters, digits, _")
@@ -264,15 +276,11 @@ def parse_game(
     seats = _names(f"{key}.seats", raw.get("seats"), states)
     if len(set(seats)) != len(seats):
         raise ConfigError(f"{key}.seats", list(seats), "each state once")
-    raw_events = raw.get("events") or []
-    if not isinstance(raw_events, list):
-        raise ConfigError(f"{key}.events", raw_events, "a list of events")
     events = []
-    for i, entry in enumerate(raw_events):
-        where = f"{key}.events[{i}]"
-        if not isinstance(entry, dict):
-            raise ConfigError(where, entry, "a mapping with round and kind")
-        _unknown_keys(where, entry, GAME_EVENT_KEYS)
+    listed = _entries(
+        f"{key}.events", raw.get("events") or [], "events", "round and kind", GAME_EVENT_KEYS
+    )
+    for where, entry in listed:
         kind = entry.get("kind")
         if kind not in kinds:
             raise ConfigError(f"{where}.kind", kind, f"an event kind ({', '.join(kinds)})")
