@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from alignment_sim.studies import landscape
@@ -70,8 +71,27 @@ def test_the_command_writes_its_tables(tmp_path: Path, capsys) -> None:
     for name in ("stable.csv", "regret.csv", "regret.png", "summary.json"):
         assert (out / name).stat().st_size > 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert summary["year"] == 2005 and summary["states"] == 11
+    assert summary["year"] == 2005 and summary["states"] == 11 and summary["fit"] is None
     assert summary == json.loads((out / "summary.json").read_text())
+
+
+def test_the_command_takes_a_fitted_set(tmp_path: Path, capsys) -> None:
+    """``--fit``: the world at the packaged fit's values, recorded in the summary and the
+    manifest. Armenia's gain from joining Russia's union in 2005 is 1.066 at the defaults
+    and 1.134 at the fit (docs/ODD.md, section 1.4)."""
+    out = tmp_path / "l2005fit"
+    fit = "post_soviet_1991_2010"
+    landscape.main(["--year", "2005", "--fit", fit, "--out", str(out), "--starts", "500"])
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["fit"] == fit and summary["states_gaining_by_moving"] == 3
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["fit"] == fit and manifest["seed"] == landscape.BASIN_SEED
+    assert manifest["config"]["region"]["year"] == 2005 and manifest["git_revision"]
+    regret = pd.read_csv(out / "regret.csv").set_index("state")
+    assert regret.loc["armenia", "economy_regret"] == pytest.approx(1.1338, abs=1e-3)
+    default = landscape.landscape(landscape.year_world(2005), basin_starts=500)
+    armenia = default.regret_table().set_index("state").loc["armenia", "economy_regret"]
+    assert armenia == pytest.approx(1.0656, abs=1e-3)
 
 
 @pytest.mark.parametrize(
@@ -80,6 +100,7 @@ def test_the_command_writes_its_tables(tmp_path: Path, capsys) -> None:
         (["--year", "1980"], "--year 1980"),
         (["--year", "2005", "--static"], "static world"),
         (["--year", "2005", "--starts", "0"], "--starts 0"),
+        (["--year", "2005", "--fit", "nonesuch"], "fit = 'nonesuch'"),
     ],
 )
 def test_bad_input_is_one_line(argv: list[str], message: str) -> None:

@@ -42,16 +42,25 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from alignment_sim.errors import ConfigError
+from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model import kernels
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.model.params import ATTRIBUTE_YEARS, CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR
+from alignment_sim.model.params import (
+    ATTRIBUTE_YEARS,
+    CALENDAR_FIRST_YEAR,
+    CALENDAR_LAST_YEAR,
+    SimulationConfig,
+)
 from alignment_sim.model.world import FLOAT, World
-from alignment_sim.outputs.files import atomic_folder
+from alignment_sim.outputs.files import atomic_folder, write_json
+from alignment_sim.outputs.provenance import manifest
 from alignment_sim.presets import default_config, load_region
 from alignment_sim.studies import landscape_core as core
 
 TOLERANCE = 1e-4
 """Utility units: a gain below this is no gain (single precision, utilities of order 1)."""
+BASIN_SEED = 0
+"""The seed of the best-response starts that measure the basins (``landscape_core``)."""
 
 
 @dataclass(frozen=True)
@@ -61,20 +70,25 @@ class YearWorld:
     year: int
     inputs: RunInputs
     recorded: np.ndarray  # (N,) profile indices
+    config: SimulationConfig
 
     @property
     def world(self) -> World:
         return self.inputs.world
 
 
-def year_world(year: int, static: bool = False) -> YearWorld:
+def year_world(year: int, static: bool = False, fit: str | None = None) -> YearWorld:
     """The default region's world of ``year`` (calendar data; ``static`` for the 2015
-    snapshot world) with no events, and its recorded configuration."""
+    snapshot world) with no events, and its recorded configuration; with ``fit`` (a
+    fitted set's name or path, ``estimation.fitted``) at that set's parameter values
+    instead of the defaults."""
     region = load_region()
     region = replace(region, year=year, calendar=not static)
     config = default_config(region=region, scenario="baseline", ticks=1)
+    if fit is not None:
+        config = FittedSet.load(fit).apply(config)
     inputs = RunInputs.from_config(config)
-    return YearWorld(year, inputs, inputs.world.initial_alignment.copy())
+    return YearWorld(year, inputs, inputs.world.initial_alignment.copy(), config)
 
 
 def _base_snapshot(yw: YearWorld, security: np.ndarray, economy: np.ndarray) -> kernels.Snapshot:
@@ -271,6 +285,7 @@ class YearLandscape:
         table = self.regret_table()
         return {
             "year": self.year_world.year,
+            "fit": self.year_world.config.fit,
             "stable_configurations": len(self.stable_profiles()),
             "states_gaining_by_moving": int(table["gains_by_moving"].sum()),
             "states": len(table),
@@ -293,6 +308,7 @@ def landscape(
         space.n_security,
         tol=TOLERANCE,
         basin_starts=basin_starts,
+        rng_seed=BASIN_SEED,
         progress=progress,
     )
     economies = []
@@ -305,6 +321,7 @@ def landscape(
                 tol=TOLERANCE,
                 bounds=economy_bounds(yw, held),
                 basin_starts=basin_starts,
+                rng_seed=BASIN_SEED,
             )
         )
     recorded_security = space.profile_security[yw.recorded]
@@ -343,8 +360,13 @@ def regret_figure(result: YearLandscape) -> Figure:
 
 
 def write(result: YearLandscape, out: Path) -> None:
-    """stable.csv, regret.csv, regret.png and summary.json, written whole."""
+    """stable.csv, regret.csv, regret.png, summary.json and manifest.json (the config,
+    version and git revision; ``seed`` is the basins' sampling seed), written whole."""
     with atomic_folder(out) as staging:
+        write_json(
+            staging / "manifest.json",
+            manifest(result.year_world.config, BASIN_SEED, {"command": "alignment-sim-landscape"}),
+        )
         result.stable_profiles().to_csv(staging / "stable.csv", index=False)
         result.regret_table().to_csv(staging / "regret.csv", index=False)
         regret_figure(result).savefig(staging / "regret.png", dpi=120)
@@ -367,7 +389,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--static", action="store_true", help="the static snapshot world (2000, 2010, 2015)"
     )
-    p.add_argument("--out", type=Path, default=None, help="default: results/landscape/<year>")
+    p.add_argument(
+        "--fit",
+        default=None,
+        help="a fitted set (a packaged name such as post_soviet_1991_2010, or a fit's "
+        "fitted.yaml or folder): its parameter values instead of the defaults",
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, help="default: results/landscape/<year>[-static][-fit]"
+    )
     p.add_argument("--starts", type=int, default=20_000, help="best-response starts per game")
     return p
 
@@ -384,10 +414,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.starts < 1:
         raise SystemExit(f"--starts {args.starts}: expected a whole number >= 1")
     out = args.out or Path("results") / "landscape" / (
-        f"{args.year}" + ("-static" if static else "")
+        f"{args.year}" + ("-static" if static else "") + ("-fit" if args.fit else "")
     )
     try:
-        yw = year_world(args.year, static=static)
+        yw = year_world(args.year, static=static, fit=args.fit)
         print(f"landscape of {args.year}: enumerating ...", file=sys.stderr, flush=True)
         result = landscape(yw, basin_starts=args.starts)
         write(result, out)
