@@ -6,11 +6,15 @@ the page can embed it and the command can also save it next to the tables.
 Figures are laid out once, by hand (``arrange``): the margins come from the font metrics
 of the texts around the axes (tick labels, axis labels, titles). Matplotlib's constrained
 layout measures every artist in an extra drawing pass first, which doubled the report's
-drawing time.
+drawing time. For the same reason the titles and axis labels get fixed places
+(``set_title``, ``pin_axis_labels``), automatic ticks are cut to those shown
+(``fix_ticks``), a heatmap's cell values are one collection of glyph outlines
+(``centred_texts``) and figures are drawn once into an RGB PNG (``_png``).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import textwrap
@@ -20,12 +24,22 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.colorbar import Colorbar
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.image import AxesImage
+from matplotlib.path import Path
 from matplotlib.text import Text
+from matplotlib.textpath import TextPath
+from matplotlib.ticker import FixedLocator
+from matplotlib.transforms import Affine2D, ScaledTranslation
+from PIL import Image
 
 DPI = 110
+SHOWN_ZERO = 0.0005
+"""A heatmap cell below this (in absolute value) would read 0.0% (or -0.0%): left blank."""
 WIDE_OPTIONS = 6
 """Heatmaps with more columns than this (the profiles) get narrower cells, fewer panels a row."""
 
@@ -65,12 +79,15 @@ def text_extent(text: Text) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class Room:
-    """Inches an axes' texts need outside its box on each side."""
+    """Inches an axes' texts need outside its box on each side, and how far from its box
+    its y and x axis labels start (past the tick labels and ``LABEL_PAD``)."""
 
     left: float
     right: float
     top: float
     bottom: float
+    ylabel_at: float
+    xlabel_at: float
 
 
 def _ticks(texts: list[Text]) -> list[tuple[float, float]]:
@@ -83,22 +100,36 @@ def room(ax: Axes) -> Room:
     Rotated x tick labels aligned right stick out to the left of their tick by their whole
     width, centred ones by half of it on either side."""
     y = _ticks(ax.get_yticklabels())
-    x = _ticks(ax.get_xticklabels())
-    left = (max(w for w, _ in y) + TICK_SPACE) if y else 0.0
+    x_labels = ax.get_xticklabels()
+    x = _ticks(x_labels)
+    ylabel_at = ((max(w for w, _ in y) + TICK_SPACE) if y else 0.0) + LABEL_PAD
     label_width = text_extent(ax.yaxis.label)[0]
-    left += label_width + LABEL_PAD if label_width else 0.0
-    bottom = (max(h for _, h in x) + TICK_SPACE) if x else 0.0
+    left = ylabel_at + label_width if label_width else ylabel_at - LABEL_PAD
+    xlabel_at = ((max(h for _, h in x) + TICK_SPACE) if x else 0.0) + LABEL_PAD
     label_height = text_extent(ax.xaxis.label)[1]
-    bottom += label_height + LABEL_PAD if label_height else 0.0
+    bottom = xlabel_at + label_height if label_height else xlabel_at - LABEL_PAD
     title_height = text_extent(ax.title)[1]
     top = title_height + TITLE_PAD if title_height else 0.0
     sticks_out = 0.0
     right = 0.0
     if x:
-        rotated = ax.get_xticklabels()[0].get_horizontalalignment() == "right"
+        rotated = x_labels[0].get_horizontalalignment() == "right"
         sticks_out = max(w for w, _ in x) * (1.0 if rotated else 0.5)
         right = 0.0 if rotated else sticks_out
-    return Room(max(left, sticks_out), right, top, bottom)
+    return Room(max(left, sticks_out), right, top, bottom, ylabel_at, xlabel_at)
+
+
+def pin_axis_labels(ax: Axes, room: Room) -> None:
+    """Put the axes' axis labels where matplotlib would (``LABEL_PAD`` past the tick
+    labels), as measured in ``room``, so it does not measure all tick labels again at
+    every draw to find that place."""
+    figure = ax.get_figure(root=True)
+    assert isinstance(figure, Figure)
+    inches = figure.dpi_scale_trans
+    below = ax.transAxes + ScaledTranslation(0, -room.xlabel_at, inches)
+    ax.xaxis.set_label_coords(0.5, 0.0, below)
+    beside = ax.transAxes + ScaledTranslation(-room.ylabel_at, 0, inches)
+    ax.yaxis.set_label_coords(0.0, 0.5, beside)
 
 
 def arrange(
@@ -106,11 +137,15 @@ def arrange(
 ) -> tuple[float, float, float, float]:
     """Place a grid of axes (nrows, ncols; hidden ones ignored) so that every panel's texts
     (``room``) fit, ``bottom`` and ``right`` inches are kept free (a legend, a colorbar),
-    and the panels share the rest equally. Returns the grid's box (left, bottom, right,
-    top) in figure fractions."""
+    and the panels share the rest equally; the axis labels are pinned (``pin_axis_labels``).
+    Returns the grid's box (left, bottom, right, top) in figure fractions."""
     width, height = fig.get_size_inches()
     nrows, ncols = axes.shape
-    rooms = {(i, j): room(ax) for (i, j), ax in np.ndenumerate(axes) if ax.get_visible()}
+    rooms: dict[tuple[int, int], Room] = {}
+    for (i, j), ax in np.ndenumerate(axes):
+        if ax.get_visible():
+            rooms[(i, j)] = room(ax)
+            pin_axis_labels(ax, rooms[(i, j)])
 
     def most(values: list[float]) -> float:
         return max(values, default=0.0)
@@ -173,9 +208,36 @@ def _colours(labels: list[str]) -> dict[str, str]:
 
 
 def _png(fig: Figure) -> bytes:
+    """The figure drawn once and saved as an opaque (RGB) PNG with fast compression: the
+    figures are opaque, and RGB at zlib level 1 makes files no larger than matplotlib's
+    RGBA at level 6 in about half the time."""
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    canvas.draw()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI)
+    image.convert("RGB").save(buffer, format="png", compress_level=1, dpi=(DPI, DPI))
     return buffer.getvalue()
+
+
+def fix_ticks(ax: Axes) -> None:
+    """Replace the automatic tick positions of the axes' x and y axes by the ones they
+    take inside the final limits: matplotlib's locators add ticks beyond them, and each
+    is built as a Tick (two lines, a grid line, two labels) only to be left out. Call it
+    when nothing more is plotted; axes that share an axis share its positions."""
+    for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        if isinstance(axis.get_major_locator(), FixedLocator):
+            continue
+        low, high = sorted(limits)
+        slack = 1e-10 * (high - low)  # matplotlib's tolerance for ticks on the limits
+        shown = [t for t in axis.get_majorticklocs() if low - slack <= t <= high + slack]
+        axis.set_major_locator(FixedLocator(shown))
+
+
+def set_title(ax: Axes, title: str, fontsize: float) -> None:
+    """The panel's title at a fixed height above its box (no ticks or labels are drawn on
+    top), so matplotlib does not measure the tick labels at every draw to place it."""
+    ax.set_title(title, fontsize=fontsize, y=1.0)
 
 
 def panel_title(kind: str, option: str) -> str:
@@ -184,8 +246,11 @@ def panel_title(kind: str, option: str) -> str:
 
 
 def wrap(label: str, width: int = 38) -> str:
-    """A long label on several lines (at commas first), for titles and legends."""
-    return textwrap.fill(label.replace(",", ", "), width)
+    """A long label on several lines (at commas first), for titles and legends; a word
+    longer than ``width`` (``scenario=western_conditionality``) is kept whole."""
+    return textwrap.fill(
+        label.replace(",", ", "), width, break_long_words=False, break_on_hyphens=False
+    )
 
 
 def mark_events(ax: Axes, events: pd.DataFrame, colours: dict[str, str]) -> None:
@@ -217,6 +282,17 @@ def mark_events(ax: Axes, events: pd.DataFrame, colours: dict[str, str]) -> None
         )
 
 
+def band_outlines(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> list[np.ndarray]:
+    """The outline of the band between ``low`` and ``high`` over ``x``: one polygon per
+    stretch where all three are finite (where ``fill_between`` would leave gaps)."""
+    finite = np.isfinite(x) & np.isfinite(low) & np.isfinite(high)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], finite.astype(int), [0]])))
+    return [
+        np.column_stack([np.r_[x[a:b], x[a:b][::-1]], np.r_[high[a:b], low[a:b][::-1]]])
+        for a, b in zip(edges[::2], edges[1::2], strict=True)
+    ]
+
+
 def shares_figure(
     table: pd.DataFrame,
     labels: list[str],
@@ -226,31 +302,47 @@ def shares_figure(
     """One panel per share (kind, option): per scenario the mean share over runs (line),
     the 95% interval of that mean (dark band) and the spread of the runs from their 10th to
     their 90th percentile (light band), with the scenarios' events marked. Panels share
-    the y-axis (0 to 1), so heights compare across panels."""
+    the y-axis (0 to 1), so heights compare across panels; tick labels and axis labels are
+    on the outer panels only. Each panel's bands are one collection of polygons."""
     colours = _colours(labels)
     ncols = 2 if len(panels) > 1 else 1
     nrows = math.ceil(len(panels) / ncols)
     fig = _new_figure(5.2 * ncols, 3.3 * nrows + 0.8)
     axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+    spreads = [("p10", "p90", 0.08)] if "p10" in table else []
+    bands = [*spreads, ("ci_low", "ci_high", 0.3)]
+    series = dict(list(table.groupby(["kind", "option", "label"], sort=False)))
     for ax, (kind, option) in zip(axes.flat, panels, strict=False):
-        share = table[(table["kind"] == kind) & (table["option"] == option)]
+        outlines: list[np.ndarray] = []
+        fills: list[tuple[float, float, float, float]] = []
         for label in labels:
-            rows = share[share["label"] == label]
+            rows = series.get((kind, option, label))
+            if rows is None:  # a scenario without this share
+                continue
+            year = rows["year"].to_numpy(dtype=float)
             colour = colours[label]
-            ax.plot(rows["year"], rows["mean"], color=colour, lw=1.8, label=wrap(label))
-            if "p10" in rows:
-                ax.fill_between(rows["year"], rows["p10"], rows["p90"], color=colour, alpha=0.08)
-            ax.fill_between(rows["year"], rows["ci_low"], rows["ci_high"], color=colour, alpha=0.3)
+            ax.plot(year, rows["mean"], color=colour, lw=1.8, label=wrap(label))
+            for low, high, alpha in bands:
+                parts = band_outlines(
+                    year, rows[low].to_numpy(dtype=float), rows[high].to_numpy(dtype=float)
+                )
+                outlines += parts
+                fills += [to_rgba(colour, alpha)] * len(parts)
+        ax.add_collection(PolyCollection(outlines, facecolors=fills, edgecolors=fills))
         if events is not None and len(events):
             mark_events(ax, events, colours)
-        ax.set_title(panel_title(kind, option), fontsize=11)
-        ax.set_ylabel("share of states")
+        set_title(ax, panel_title(kind, option), 11)
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
+        fix_ticks(ax)
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
-    for ax in axes[-1]:
-        ax.set_xlabel("year")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("share of states")
+    for column in axes.T:  # the lowest panel of each column shows the years
+        lowest = [ax for ax in column if ax.get_visible()][-1]
+        lowest.xaxis.set_tick_params(labelbottom=True)
+        lowest.set_xlabel("year")
     arrange(fig, axes, bottom=bottom_legend(fig, axes.flat[0], min(len(labels), 3)))
     return fig
 
@@ -269,7 +361,9 @@ def outcome_distributions(
     runs: dict[str, pd.DataFrame], labels: list[str], metrics: list[str]
 ) -> bytes:
     """The distribution over runs of each metric, per scenario (histograms as outlines,
-    as a share of each scenario's runs), with each scenario's mean as a tick."""
+    as a share of each scenario's runs), with each scenario's mean as a tick. The outlines
+    are lines, not ``stairs`` patches, whose data limits matplotlib finds segment by
+    segment in Python."""
     colours = _colours(labels)
     ncols = 3 if len(metrics) > 2 else len(metrics)
     nrows = math.ceil(len(metrics) / ncols)
@@ -284,11 +378,17 @@ def outcome_distributions(
         for label, v in zip(labels, values, strict=True):
             heights, edges = np.histogram(v, bins=bins)
             colour = colours[label]
-            ax.stairs(heights / len(v), edges, color=colour, lw=1.5, label=wrap(label))
+            outline = np.concatenate([[0.0], np.repeat(heights / len(v), 2), [0.0]])
+            (line,) = ax.plot(
+                np.repeat(edges, 2), outline, color=colour, lw=1.5, label=wrap(label),
+                solid_joinstyle="miter", solid_capstyle="butt",
+            )  # fmt: skip
+            line.sticky_edges.y.append(0.0)  # the y-axis starts at 0
             ax.axvline(v.mean(), color=colour, lw=1, ls=":")
-        ax.set_title(metric, fontsize=10)
+        set_title(ax, metric, 10)
         ax.set_ylabel("share of runs")
         ax.grid(alpha=0.3)
+        fix_ticks(ax)
     for ax in axes.flat[len(metrics) :]:
         ax.set_visible(False)
     arrange(fig, axes, bottom=bottom_legend(fig, axes.flat[0], min(len(labels), 3)))
@@ -344,7 +444,7 @@ def margin_drivers(
         ax.set_yticks(y, names, fontsize=7)
         ax.invert_yaxis()
         ax.axvline(0, color="grey", lw=1)
-        ax.set_title(wrap(label, 70), fontsize=10)
+        set_title(ax, wrap(label, 70), 10)
         ax.set_xlabel("change of the margin (joins minus leaves) vs baseline, utility units")
         ax.grid(axis="x", alpha=0.3)
     arrange(fig, axes)
@@ -352,25 +452,52 @@ def margin_drivers(
 
 
 def _heatmap(ax: Axes, matrix: np.ndarray, cmap: str, vmin: float, vmax: float) -> AxesImage:
-    """Coloured cells with their value written in (blank for exactly zero)."""
+    """Coloured cells with their value written in (blank where it rounds to 0.0%)."""
     image = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     diverging = vmin < 0
+    cells: list[tuple[float, float, str, str]] = []
     for (i, j), value in np.ndenumerate(matrix):
-        if not np.isfinite(value) or value == 0:
+        if not np.isfinite(value) or abs(value) < SHOWN_ZERO:
             continue
         strong = abs(value) > 0.55 * vmax if diverging else value > 0.55 * vmax
         digits = 0 if abs(value) >= 0.01 else 1
         text = f"{value:+.{digits}%}" if diverging else f"{value:.{digits}%}"
-        ax.text(
-            j,
-            i,
-            text,
-            ha="center",
-            va="center",
-            fontsize=8,
-            color="white" if strong else "black",
-        )
+        cells.append((j, i, text, "white" if strong else "black"))
+    centred_texts(ax, cells, fontsize=8)
     return image
+
+
+@functools.lru_cache(maxsize=4096)
+def centred_outline(text: str, font: FontProperties) -> Path:
+    """The glyph outlines of ``text`` in points, centred on (0, 0) by their control
+    points (cached: a report's heatmaps repeat few distinct values)."""
+    outline = TextPath((0, 0), text, prop=font)
+    points = outline.vertices[outline.codes != Path.CLOSEPOLY]
+    middle = (points.min(axis=0) + points.max(axis=0)) / 2
+    return Affine2D().translate(*-middle).transform_path(outline)
+
+
+def centred_texts(
+    ax: Axes, texts: list[tuple[float, float, str, str]], fontsize: float
+) -> PathCollection:
+    """Texts (x, y in data coordinates, text, colour) centred on their points, drawn as
+    one collection of glyph outlines: a heatmap's hundreds of cell values cost one
+    artist, not a Text each that matplotlib lays out and renders glyph by glyph."""
+    font = FontProperties(size=fontsize)
+    collection = PathCollection(
+        [centred_outline(text, font) for _, _, text, _ in texts],
+        offsets=[(x, y) for x, y, _, _ in texts],
+        offset_transform=ax.transData,
+        facecolors=[colour for _, _, _, colour in texts],
+        edgecolors="none",
+        linewidths=0,
+        zorder=3,
+    )
+    figure = ax.get_figure(root=True)
+    assert isinstance(figure, Figure)
+    collection.set_transform(Affine2D().scale(1 / 72) + figure.dpi_scale_trans)
+    ax.add_collection(collection, autolim=False)
+    return collection
 
 
 def alignment_heatmaps(
@@ -404,7 +531,7 @@ def alignment_heatmaps(
             image = _heatmap(ax, matrix, "Blues", 0.0, 1.0)
         ax.set_xticks(range(len(options)), options, rotation=30, ha="right")
         ax.set_yticks(range(len(states)), states)
-        ax.set_title(wrap(label, 30), fontsize=9)
+        set_title(ax, wrap(label, 30), 9)
     for ax in axes.flat[len(labels) :]:
         ax.set_visible(False)
     if image is None:
@@ -485,7 +612,7 @@ def term_drivers(table: pd.DataFrame, labels: list[str], top: int = 12) -> bytes
         ax.set_yticks(range(len(rows)), names, fontsize=8)
         ax.invert_yaxis()
         ax.axvline(0, color="grey", lw=1)
-        ax.set_title(wrap(label, 70), fontsize=10)
+        set_title(ax, wrap(label, 70), 10)
         ax.set_xlabel(f"change of the term's mean contribution to utility vs {baseline}")
         ax.grid(axis="x", alpha=0.3)
         ax.use_sticky_edges = False
