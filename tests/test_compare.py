@@ -707,8 +707,8 @@ def test_every_text_of_a_figure_lies_inside_it(
     monkeypatch.setattr(figures, "_png", lambda fig: drawn.append(fig) or b"")
     jobs = figure_jobs(result)
     assert len(jobs) == 9
-    for function, args in jobs.values():
-        function(*args)
+    for name, args in jobs.values():
+        getattr(figures, name)(*args)
     for fig in drawn:
         width, height = fig.get_size_inches()
         tight = fig.get_tightbbox(figures._renderer(fig))

@@ -37,3 +37,17 @@ def test_importing_the_package_leaves_mesa_pandas_and_the_presets_unloaded() -> 
         [sys.executable, "-c", probe], check=True, capture_output=True, text=True
     ).stdout
     assert found.strip() == "[]"
+
+
+def test_the_comparison_imports_matplotlib_only_to_draw() -> None:
+    """``alignment-sim-compare`` hands its figures to ``entry.draw_figure`` by name, so a
+    process that draws none (the command while its worker draws) never imports matplotlib."""
+    probe = (
+        "import sys, alignment_sim.report.command; print('matplotlib' in sys.modules); "
+        "from alignment_sim.report.entry import draw_figure; "
+        "print(draw_figure('wrap', ('a, b', 3))); print('matplotlib' in sys.modules)"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+    ).stdout
+    assert found.split("\n")[:4] == ["False", "a,", "b", "True"]

@@ -44,8 +44,7 @@ from alignment_sim.outputs.files import (
     os_error_text,
     timestamped_folder,
 )
-from alignment_sim.report import figures
-from alignment_sim.report.entry import start_worker
+from alignment_sim.report.entry import draw_figure, start_worker
 from alignment_sim.report.inputs import (
     COUNT_METRICS,
     CompareError,
@@ -56,7 +55,7 @@ from alignment_sim.report.inputs import (
     group_units,
     ordered_union,
 )
-from alignment_sim.report.page import Section, document
+from alignment_sim.report.page import Section, document, panel_title
 from alignment_sim.report.stats import (
     DEFAULT_THRESHOLD,
     MARGIN_COLUMNS,
@@ -617,7 +616,7 @@ def _last_tick_table(table: pd.DataFrame, labels: list[str], kinds: list[str]) -
     interval of the mean] and the runs' 10-90% range."""
     last = table[table["tick"] == table.groupby("label")["tick"].transform("max")]
     last = last[last["kind"].isin(kinds)]
-    names = [figures.panel_title(k, o) for k, o in zip(last["kind"], last["option"], strict=True)]
+    names = [panel_title(k, o) for k, o in zip(last["kind"], last["option"], strict=True)]
     cells = zip(
         last["mean"], last["ci_low"], last["ci_high"], last["p10"], last["p90"], strict=True
     )
@@ -1249,8 +1248,9 @@ def _bootstraps(
     )
 
 
-FigureJob = tuple[Callable[..., bytes], tuple[Any, ...]]
-"""A figure to draw: a function of ``report.figures`` and its arguments."""
+FigureJob = tuple[str, tuple[Any, ...]]
+"""A figure to draw: the name of a function of ``report.figures`` and its arguments
+(``entry.draw_figure``; by name, so that this module does not import matplotlib)."""
 
 
 def distribution_metrics(metrics: list[str]) -> list[str]:
@@ -1284,7 +1284,7 @@ def figure_jobs(c: Comparison) -> dict[str, FigureJob]:
         for n, wanted in enumerate((True, False), start=1):
             panels = [s for s in c.shares if (s[0] == "label") == wanted]
             jobs[f"shares_{n}"] = (
-                figures.shares_over_time,
+                "shares_over_time",
                 (tables["shares_over_time"], labels, panels, tables["events"]),
             )
     if "alignment_probability" in tables:
@@ -1295,19 +1295,19 @@ def figure_jobs(c: Comparison) -> dict[str, FigureJob]:
             heatmaps.append((change, labels[1:], c.states, c.options, "change", True))
         heatmaps.append((tables["profile_probability"], labels, c.states, c.profiles))
         for n, args in enumerate(heatmaps, start=1):
-            jobs[f"alignment_{n}"] = (figures.alignment_heatmaps, args)
+            jobs[f"alignment_{n}"] = ("alignment_heatmaps", args)
     shown = distribution_metrics(outcome_metrics([c.groups[label] for label in labels]))
     runs = {label: c.groups[label].runs[shown] for label in labels}
-    jobs["outcomes_1"] = (figures.outcome_distributions, (runs, labels, shown))
+    jobs["outcomes_1"] = ("outcome_distributions", (runs, labels, shown))
     effect = tables.get("effects")
     if effect is not None and not effect.empty:
-        jobs["effects_1"] = (figures.effect_sizes, (effect, labels))
+        jobs["effects_1"] = ("effect_sizes", (effect, labels))
     margins = tables.get("margin_drivers")
     if margins is not None and not margins.empty:
-        jobs["margins_1"] = (figures.margin_drivers, (margins, labels))
+        jobs["margins_1"] = ("margin_drivers", (margins, labels))
     drivers = tables.get("term_drivers")
     if drivers is not None and not drivers.empty:
-        jobs["drivers_1"] = (figures.term_drivers, (distinct_changes(drivers), labels))
+        jobs["drivers_1"] = ("term_drivers", (distinct_changes(drivers), labels))
     return jobs
 
 
@@ -1343,7 +1343,7 @@ class Drawer:
         try:
             for name, (function, args) in jobs.items():
                 if name not in self.pending:
-                    self.pending[name] = self.pool.submit(function, *args)
+                    self.pending[name] = self.pool.submit(draw_figure, function, args)
         except BrokenProcessPool:  # the worker died: what it has not drawn is drawn here
             self.pool = None
 
@@ -1359,19 +1359,18 @@ class Drawer:
             if not self.pending[name].cancel():
                 break  # the worker has begun it (or holds it next), and those before it
             del self.pending[name]
-            function, args = jobs[name]
-            pngs[name] = function(*args)
-        for name, (function, args) in jobs.items():
+            pngs[name] = draw_figure(*jobs[name])
+        for name, job in jobs.items():
             future = self.pending.pop(name, None)
             if name in pngs:
                 continue
             if future is None:
-                pngs[name] = function(*args)
+                pngs[name] = draw_figure(*job)
                 continue
             try:
                 pngs[name] = future.result()
             except BrokenProcessPool:
-                pngs[name] = function(*args)
+                pngs[name] = draw_figure(*job)
         return {name: pngs[name] for name in jobs}
 
     def close(self) -> None:

@@ -37,6 +37,8 @@ from matplotlib.ticker import FixedLocator
 from matplotlib.transforms import Affine2D, ScaledTranslation
 from PIL import Image
 
+from alignment_sim.report.page import panel_title
+
 DPI = 110
 SHOWN_ZERO = 0.0005
 """A heatmap cell below this (in absolute value) would read 0.0% (or -0.0%): left blank."""
@@ -238,11 +240,6 @@ def set_title(ax: Axes, title: str, fontsize: float) -> None:
     """The panel's title at a fixed height above its box (no ticks or labels are drawn on
     top), so matplotlib does not measure the tick labels at every draw to place it."""
     ax.set_title(title, fontsize=fontsize, y=1.0)
-
-
-def panel_title(kind: str, option: str) -> str:
-    """A share's name for people: a record label as is, a dimension's option with it."""
-    return option if kind == "label" else f"{kind}: {option}"
 
 
 def wrap(label: str, width: int = 38) -> str:

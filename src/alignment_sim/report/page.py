@@ -117,3 +117,8 @@ def document(title: str, intro: list[str], sections: list[Section]) -> str:
         f"<h1>{html.escape(title)}</h1>\n{paragraphs}\n<nav><ul>{toc}</ul></nav>\n{body}\n"
         "</body></html>\n"
     )
+
+
+def panel_title(kind: str, option: str) -> str:
+    """A share's name for people: a record label as is, a dimension's option with it."""
+    return option if kind == "label" else f"{kind}: {option}"
