@@ -73,6 +73,29 @@ def result(sweep: Path) -> Comparison:
     return compare([sweep], n_boot=BOOT, seed=1, skip_corrupt=True)
 
 
+def test_each_figure_is_handed_on_as_soon_as_its_table_exists(sweep: Path) -> None:
+    """``early`` (the figure worker's ``Drawer.start``) hears the comparison after the
+    reading and again after each table of statistics with a figure, so the worker draws
+    the effects while the margins are computed."""
+    from alignment_sim.report.command import figure_jobs
+
+    seen: list[list[str]] = []
+    compare(
+        [sweep],
+        n_boot=BOOT,
+        seed=1,
+        skip_corrupt=True,
+        early=lambda c: seen.append(list(figure_jobs(c))),
+    )
+    first = ["shares_1", "shares_2", "alignment_1", "alignment_2", "alignment_3", "outcomes_1"]
+    assert seen == [
+        first,
+        [*first, "effects_1"],
+        [*first, "effects_1", "margins_1"],
+        [*first, "effects_1", "margins_1", "drivers_1"],
+    ]
+
+
 def test_labels_come_from_the_parameters_that_differ(result: Comparison) -> None:
     assert result.labels == ["scenario=baseline", "scenario=russia_recession"]
     assert result.baseline == "scenario=baseline"

@@ -1075,7 +1075,8 @@ def compare(
     ``--label``; ``threshold``: percentage points, ``--threshold``). ``log`` hears each
     step as it starts; ``warn`` each folder left out as a duplicate; ``early`` gets the
     comparison once the tables that need no statistics are in it (scenarios, events,
-    shares over time, final alignments and profiles; the others are added after)."""
+    shares over time, final alignments and profiles), and again after each table of
+    statistics with a figure (effects, margin drivers, term drivers)."""
     if n_boot < MIN_BOOTSTRAP:
         raise CompareError(f"--bootstrap {n_boot}: expected at least {MIN_BOOTSTRAP} resamples.")
     if seed < 0:
@@ -1148,11 +1149,13 @@ def compare(
         early(comparison)
     with ThreadPoolExecutor(1) as background:  # t-intervals beside the bootstrap
         term_jobs = start_term_drivers(comparison, draws, background)
-        _bootstraps(comparison, runs, draws, metrics, pool, log)
+        _bootstraps(comparison, runs, draws, metrics, pool, log, early)
         driver_parts = [job.result() for job in term_jobs]
     tables["term_drivers"] = (
         pd.concat(driver_parts, ignore_index=True) if driver_parts else _empty_drivers()
     )
+    if early is not None:
+        early(comparison)
     tables["inputs"] = inputs_table(groups, notes)
     return comparison
 
@@ -1189,9 +1192,11 @@ def _bootstraps(
     metrics: list[str],
     pool: ResamplePool,
     log: Log,
+    early: Callable[[Comparison], None] | None = None,
 ) -> None:
     """The outcomes, effects and margin drivers tables into ``comparison`` (every
-    resample drawn in this thread, in one order)."""
+    resample drawn in this thread, in one order); ``early`` gets the comparison after each
+    table with a figure, so that figure can be drawn while the next is computed."""
     c = comparison
     tables, labels, base, groups = c.tables, c.labels, c.baseline, c.groups
     n_boot, seed = c.n_boot, c.seed
@@ -1226,6 +1231,8 @@ def _bootstraps(
         if effect_parts
         else _empty_effects()
     )
+    if early is not None:
+        early(c)
     log("term drivers: margins of the profiles each state moves between")
     margin_parts = []
     for label in labels[1:]:
@@ -1246,6 +1253,8 @@ def _bootstraps(
         if margin_parts
         else pd.DataFrame(columns=MARGIN_COLUMNS)
     )
+    if early is not None:
+        early(c)
 
 
 FigureJob = tuple[str, tuple[Any, ...]]
@@ -1316,7 +1325,7 @@ class Drawer:
     to spare, in a worker process too. ``prepare`` starts the worker (spawned, so
     nothing of this process's threads is copied) while the inputs are read, unless one was
     given (``entry.main`` starts it before this module is imported); ``start``
-    hands it the figures that need no statistics while this process computes them;
+    hands it every figure the comparison allows so far, as each table is computed;
     ``draw`` queues the rest and draws here, from the end of the queue, whatever the
     worker has not begun. Figures are the same bytes wherever they are drawn."""
 
