@@ -25,29 +25,30 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         raise AssertionError("expected AttributeError")
 
 
+def printed_by(code: str) -> str:
+    """What ``code`` prints in a fresh Python process (so nothing is imported before it)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+
+
 def test_importing_the_package_leaves_mesa_pandas_and_the_presets_unloaded() -> None:
     """A command pays only for what it uses: the report's figure worker, the engine and
     the scorer import the package first."""
-    probe = (
+    found = printed_by(
         "import sys, alignment_sim; "
         "print(sorted(m for m in ('mesa', 'pandas', 'omegaconf', 'alignment_sim.presets') "
         "if m in sys.modules))"
     )
-    found = subprocess.run(
-        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
-    ).stdout
     assert found.strip() == "[]"
 
 
 def test_the_comparison_imports_matplotlib_only_to_draw() -> None:
     """``alignment-sim-compare`` hands its figures to ``entry.draw_figure`` by name, so a
     process that draws none (the command while its worker draws) never imports matplotlib."""
-    probe = (
+    found = printed_by(
         "import sys, alignment_sim.report.command; print('matplotlib' in sys.modules); "
         "from alignment_sim.report.entry import draw_figure; "
         "print(draw_figure('wrap', ('a, b', 3))); print('matplotlib' in sys.modules)"
     )
-    found = subprocess.run(
-        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
-    ).stdout
     assert found.split("\n")[:4] == ["False", "a,", "b", "True"]
