@@ -87,6 +87,7 @@ def test_the_command_takes_a_fitted_set(tmp_path: Path, capsys) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["fit"] == fit and manifest["seed"] == landscape.BASIN_SEED
     assert manifest["config"]["region"]["year"] == 2005 and manifest["git_revision"]
+    assert sorted(manifest["files"]) == ["regret.csv", "regret.png", "stable.csv", "summary.json"]
     regret = pd.read_csv(out / "regret.csv").set_index("state")
     assert regret.loc["armenia", "economy_regret"] == pytest.approx(1.1338, abs=1e-3)
     default = landscape.landscape(landscape.year_world(2005), basin_starts=500)

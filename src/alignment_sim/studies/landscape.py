@@ -52,7 +52,7 @@ from alignment_sim.model.params import (
     SimulationConfig,
 )
 from alignment_sim.model.world import FLOAT, World
-from alignment_sim.outputs.files import atomic_folder, write_json
+from alignment_sim.outputs.files import atomic_folder, finish_job
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.presets import default_config, load_region
 from alignment_sim.studies import landscape_core as core
@@ -61,6 +61,7 @@ TOLERANCE = 1e-4
 """Utility units: a gain below this is no gain (single precision, utilities of order 1)."""
 BASIN_SEED = 0
 """The seed of the best-response starts that measure the basins (``landscape_core``)."""
+PROG = "alignment-sim-landscape"
 
 
 @dataclass(frozen=True)
@@ -360,22 +361,21 @@ def regret_figure(result: YearLandscape) -> Figure:
 
 
 def write(result: YearLandscape, out: Path) -> None:
-    """stable.csv, regret.csv, regret.png, summary.json and manifest.json (the config,
-    version and git revision; ``seed`` is the basins' sampling seed), written whole."""
+    """stable.csv, regret.csv, regret.png, summary.json and, last, manifest.json (the
+    config, version and git revision, ``seed`` the basins' sampling seed, and each file's
+    size and SHA-256: ``files.finish_job``), written whole."""
     with atomic_folder(out) as staging:
-        write_json(
-            staging / "manifest.json",
-            manifest(result.year_world.config, BASIN_SEED, {"command": "alignment-sim-landscape"}),
-        )
         result.stable_profiles().to_csv(staging / "stable.csv", index=False)
         result.regret_table().to_csv(staging / "regret.csv", index=False)
         regret_figure(result).savefig(staging / "regret.png", dpi=120)
         (staging / "summary.json").write_text(json.dumps(result.summary(), indent=2) + "\n")
+        meta = manifest(result.year_world.config, BASIN_SEED, {"command": PROG})
+        finish_job(staging, meta, ["stable.csv", "regret.csv", "regret.png", "summary.json"])
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="alignment-sim-landscape",
+        prog=PROG,
         description="Stable configurations of a year's world, their basins, and the "
         "recorded configuration's regret (docs/MODEL.md, 'Landscape').",
     )
