@@ -1040,6 +1040,10 @@ def _quiet(_: str) -> None:
     """A log that says nothing."""
 
 
+def _unheard(_: Comparison) -> None:
+    """An ``early`` hand-off that nobody listens to."""
+
+
 def judged_effects(effect: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """The effects with each metric's smallest effect of interest (``threshold`` column,
     in the metric's units, ``stats.threshold_of``) and the verdict of its interval against
@@ -1068,7 +1072,7 @@ def compare(
     threshold: float = DEFAULT_THRESHOLD,
     log: Log = _quiet,
     warn: Log = _quiet,
-    early: Callable[[Comparison], None] | None = None,
+    early: Callable[[Comparison], None] = _unheard,
 ) -> Comparison:
     """Read the inputs and compute every table of the report (``skip_corrupt``: leave
     damaged folders out, listed, instead of refusing; ``names``: short names of labels,
@@ -1145,8 +1149,7 @@ def compare(
         threshold=threshold,
         parameters=parameters,
     )
-    if early is not None:
-        early(comparison)
+    early(comparison)
     with ThreadPoolExecutor(1) as background:  # t-intervals beside the bootstrap
         term_jobs = start_term_drivers(comparison, draws, background)
         _bootstraps(comparison, runs, draws, metrics, pool, log, early)
@@ -1154,8 +1157,7 @@ def compare(
     tables["term_drivers"] = (
         pd.concat(driver_parts, ignore_index=True) if driver_parts else _empty_drivers()
     )
-    if early is not None:
-        early(comparison)
+    early(comparison)
     tables["inputs"] = inputs_table(groups, notes)
     return comparison
 
@@ -1192,7 +1194,7 @@ def _bootstraps(
     metrics: list[str],
     pool: ResamplePool,
     log: Log,
-    early: Callable[[Comparison], None] | None = None,
+    early: Callable[[Comparison], None] = _unheard,
 ) -> None:
     """The outcomes, effects and margin drivers tables into ``comparison`` (every
     resample drawn in this thread, in one order); ``early`` gets the comparison after each
@@ -1231,8 +1233,7 @@ def _bootstraps(
         if effect_parts
         else _empty_effects()
     )
-    if early is not None:
-        early(c)
+    early(c)
     log("term drivers: margins of the profiles each state moves between")
     margin_parts = []
     for label in labels[1:]:
@@ -1253,8 +1254,7 @@ def _bootstraps(
         if margin_parts
         else pd.DataFrame(columns=MARGIN_COLUMNS)
     )
-    if early is not None:
-        early(c)
+    early(c)
 
 
 FigureJob = tuple[str, tuple[Any, ...]]
