@@ -62,10 +62,10 @@ from alignment_sim.report.stats import (
     NO_INTERVAL,
     ResamplePool,
     bootstrap_bytes,
-    effects,
-    margin_drivers,
+    effects_later,
+    margin_drivers_later,
     moves,
-    outcome_summary,
+    outcome_summary_later,
     practical,
     t_interval,
     term_drivers,
@@ -971,16 +971,20 @@ def memory_budget() -> int:
 
 def check_bootstrap_memory(n_boot: int, groups: list[Group], metrics: list[str]) -> None:
     """Refuse a bootstrap that would not fit in memory, naming the largest that would: the
-    effects resample four arrays of the metrics, the margins one per state and term."""
-    margins = [len(g.states) * (len(TERMS) + 2) for g in groups if g.terms is not None]
+    outcomes resample an array of the metrics per scenario, the effects four per scenario
+    but the baseline (``groups[0]``), the margins one per state and term; all are held at
+    once (``bootstrap_bytes``)."""
+    margins = [len(g.states) * (len(TERMS) + 2) for g in groups[1:] if g.terms is not None]
     columns = max([4 * len(metrics), *margins])
-    need, budget = bootstrap_bytes(n_boot, columns), memory_budget()
+    held = len(metrics) * (len(groups) + 4 * (len(groups) - 1)) + sum(margins)
+    need, budget = bootstrap_bytes(n_boot, columns, held), memory_budget()
     if need > budget:
-        most = budget // bootstrap_bytes(1, columns)
+        most = budget // bootstrap_bytes(1, columns, held)
         raise CompareError(
             f"--bootstrap {n_boot}: would need about {need / 2**30:,.1f} GiB of memory "
-            f"({columns} columns); expected at most {most:,} resamples, which fit in half "
-            f"of this machine's {2 * budget / 2**30:,.1f} GiB."
+            f"({held} columns resampled, {columns} in the largest table); expected at most "
+            f"{most:,} resamples, which fit in half of this machine's "
+            f"{2 * budget / 2**30:,.1f} GiB."
         )
 
 
@@ -1197,23 +1201,22 @@ def _bootstraps(
     early: Callable[[Comparison], None] = _unheard,
 ) -> None:
     """The outcomes, effects and margin drivers tables into ``comparison`` (every
-    resample drawn in this thread, in one order); ``early`` gets the comparison after each
-    table with a figure, so that figure can be drawn while the next is computed."""
+    resample drawn in this thread, in one order). Every table asks for its resamples
+    first, so that the arrays of all of them that resample the same runs go through one
+    product; ``early`` gets the comparison after each table with a figure, so that figure
+    can be drawn while the next is made."""
     c = comparison
     tables, labels, base, groups = c.tables, c.labels, c.baseline, c.groups
     n_boot, seed = c.n_boot, c.seed
     base_terms = groups[base].terms
     log(f"bootstrap ({n_boot} resamples): outcomes of {len(labels)} scenario(s)")
-    outcomes = pd.concat(
-        [
-            outcome_summary(label, runs[label], metrics, n_boot, seed, draws[label], pool)
-            for label in labels
-        ],
-        ignore_index=True,
-    )
+    outcome_parts = [
+        outcome_summary_later(label, runs[label], metrics, n_boot, seed, draws[label], pool)
+        for label in labels
+    ]
     log(f"bootstrap: effects of {len(labels) - 1} scenario(s) against {base}")
     effect_parts = [
-        effects(
+        effects_later(
             label,
             runs[label],
             base,
@@ -1227,13 +1230,6 @@ def _bootstraps(
         )
         for label in labels[1:]
     ]
-    tables["outcomes"] = outcomes
-    tables["effects"] = (
-        judged_effects(pd.concat(effect_parts, ignore_index=True), c.threshold)
-        if effect_parts
-        else _empty_effects()
-    )
-    early(c)
     log("term drivers: margins of the profiles each state moves between")
     margin_parts = []
     for label in labels[1:]:
@@ -1247,10 +1243,21 @@ def _bootstraps(
             continue
         moved = moves(tables["profile_probability"], label, base)
         margin_parts.append(
-            margin_drivers(label, terms, base, base_terms, moved, pool, draws[label], draws[base])
+            margin_drivers_later(
+                label, terms, base, base_terms, moved, pool, draws[label], draws[base]
+            )
         )
+    parts = len(outcome_parts) + len(effect_parts) + len(margin_parts)
+    log(f"bootstrap: resampling the arrays of {parts} tables at once")
+    tables["outcomes"] = pd.concat([part() for part in outcome_parts], ignore_index=True)
+    tables["effects"] = (
+        judged_effects(pd.concat([part() for part in effect_parts], ignore_index=True), c.threshold)
+        if effect_parts
+        else _empty_effects()
+    )
+    early(c)
     tables["margin_drivers"] = (
-        pd.concat(margin_parts, ignore_index=True)
+        pd.concat([part() for part in margin_parts], ignore_index=True)
         if margin_parts
         else pd.DataFrame(columns=MARGIN_COLUMNS)
     )
