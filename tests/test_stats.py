@@ -21,6 +21,7 @@ from alignment_sim.report.stats import (
     pair_by_seed,
     percentile_interval,
     practical,
+    resample_counts,
     rng_for,
     standardise,
     t_interval,
@@ -76,6 +77,14 @@ def test_bootstrap_in_blocks_equals_one_block() -> None:
         [rng.integers(0, n, size=(min(block, 1500 - s), n)) for s in range(0, 1500, block)]
     )
     np.testing.assert_allclose(blocked, values[picks].mean(axis=1), rtol=1e-9)
+
+
+def test_resample_counts_are_the_draws_counted_row_by_row() -> None:
+    for k, n_boot in ((3, 50), (1000, 150), (70_000, 2)):  # many, some and one row a count
+        blocks = list(resample_counts(k, n_boot, np.random.default_rng(k)))
+        picks = np.random.default_rng(k).integers(0, k, size=(n_boot, k))
+        by_hand = np.stack([np.bincount(row, minlength=k) for row in picks])
+        np.testing.assert_array_equal(np.vstack(blocks), by_hand)
 
 
 def test_percentile_interval_ignores_nan() -> None:

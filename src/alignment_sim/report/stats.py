@@ -52,16 +52,26 @@ BLOCK_CELLS = 2_000_000
 """Resample counts drawn at once (rows of a block x rows resampled): bounds the memory."""
 KEEP_BYTES = 256 << 20
 """Resample counts a ``ResamplePool`` keeps for reuse (one byte a count when they fit)."""
+COUNT_CELLS = 1 << 16
+"""Resample counts counted at once (one ``np.bincount``): they stay in the processor's
+cache, where counting a whole block scattered them over megabytes of memory."""
 
 
 def resample_counts(k: int, n_boot: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
     """Blocks of bootstrap resamples of k items: (block, k) counts, each row the number of
     times each item is drawn in k draws with replacement (k uniform indices, counted)."""
     block = max(1, min(n_boot, BLOCK_CELLS // max(k, 1)))
+    rows = max(1, COUNT_CELLS // max(k, 1))
+    offsets = (np.arange(rows) * k)[:, None]  # each row's draws counted in bins of their own
     for start in range(0, n_boot, block):
         size = min(n_boot, start + block) - start
-        picks = rng.integers(0, k, size=(size, k)) + (np.arange(size) * k)[:, None]
-        yield np.bincount(picks.reshape(-1), minlength=size * k).reshape(size, k)
+        picks = rng.integers(0, k, size=(size, k))
+        counts = np.empty((size, k), dtype=np.intp)
+        for row in range(0, size, rows):
+            part = picks[row : row + rows]
+            found = np.bincount((part + offsets[: len(part)]).reshape(-1), minlength=part.size)
+            counts[row : row + len(part)] = found.reshape(part.shape)
+        yield counts
 
 
 class Resamples:
