@@ -769,29 +769,41 @@ def margin_drivers_later(
     """``margin_drivers`` in two steps, like ``outcome_summary_later``."""
     moved = moved[moved["shift"] > 0].sort_values("shift", ascending=False, kind="stable")
     columns = terms.columns.intersection(base_terms.columns, sort=False)
-    found = columns.to_frame(index=False)
-    names = list(dict.fromkeys(found["term"]))
-    keys: list[tuple[str, str, str]] = []
-    parts_a: list[np.ndarray] = []
-    parts_b: list[np.ndarray] = []
+    names = list(dict.fromkeys(columns.to_frame(index=False)["term"]))
+    if moved.empty or not names:
+        return lambda: pd.DataFrame(columns=MARGIN_COLUMNS)
     pairing = pair_by_seed(terms.index.to_numpy(), base_terms.index.to_numpy())
     if pairing.paired:
         matrix_a, matrix_b = rows_of(terms, pairing.seeds), rows_of(base_terms, pairing.seeds)
     else:
         matrix_a, matrix_b = terms.to_numpy(), base_terms.to_numpy()
-    for state, leaves, joins in zip(moved["state"], moved["leaves"], moved["joins"], strict=True):
-        joined = pd.MultiIndex.from_tuples([(state, joins, t) for t in names])
-        left = pd.MultiIndex.from_tuples([(state, leaves, t) for t in names])
-        to, away = terms.columns.get_indexer(joined), terms.columns.get_indexer(left)
-        to_b = base_terms.columns.get_indexer(joined)
-        away_b = base_terms.columns.get_indexer(left)
-        if min(to.min(), away.min(), to_b.min(), away_b.min()) < 0:
-            continue
-        margin_a = matrix_a[:, to].astype(np.float64) - matrix_a[:, away]
-        margin_b = matrix_b[:, to_b].astype(np.float64) - matrix_b[:, away_b]
-        cause = np.array([t not in CONSEQUENCE_TERMS for t in names])
-        for part, margin in ((parts_a, margin_a), (parts_b, margin_b)):
-            part.append(np.column_stack([margin, margin[:, cause].sum(axis=1), margin.sum(axis=1)]))
+    # the columns of every state's terms on the profile it joins and the one it leaves,
+    # (state, term) each; a state missing any of them in either table is left out
+    states = moved["state"].to_numpy()
+
+    def at(table: pd.DataFrame, side: str) -> np.ndarray:
+        wanted = [(s, o, t) for s, o in zip(states, moved[side], strict=True) for t in names]
+        where = table.columns.get_indexer(pd.MultiIndex.from_tuples(wanted))
+        return where.reshape(len(states), len(names))
+
+    to, away = at(terms, "joins"), at(terms, "leaves")
+    to_b, away_b = at(base_terms, "joins"), at(base_terms, "leaves")
+    found = np.minimum.reduce([to, away, to_b, away_b]).min(axis=1) >= 0
+    states = states[found]
+    margins_a = matrix_a[:, to[found].ravel()].astype(np.float64) - matrix_a[:, away[found].ravel()]
+    margins_b = (
+        matrix_b[:, to_b[found].ravel()].astype(np.float64) - matrix_b[:, away_b[found].ravel()]
+    )
+    cause = np.array([t not in CONSEQUENCE_TERMS for t in names])
+    keys: list[tuple[str, str, str]] = []
+    parts_a: list[np.ndarray] = []
+    parts_b: list[np.ndarray] = []
+    for n, state in enumerate(states):
+        for parts, margins in ((parts_a, margins_a), (parts_b, margins_b)):
+            margin = margins[:, n * len(names) : (n + 1) * len(names)]
+            parts.append(
+                np.column_stack([margin, margin[:, cause].sum(axis=1), margin.sum(axis=1)])
+            )
         keys += [
             (state, t, "cause" if c else "consequence") for t, c in zip(names, cause, strict=True)
         ]
