@@ -739,6 +739,16 @@ def test_every_text_of_a_figure_lies_inside_it(
         assert tight.x1 <= width + 0.01 and tight.y1 <= height + 0.01, tight
 
 
+def test_figures_handed_on_already_are_not_made_again(result: Comparison) -> None:
+    from alignment_sim.report.command import figure_jobs
+
+    jobs = figure_jobs(result)
+    known = {"alignment_2", "outcomes_1", "drivers_1"}
+    rest = figure_jobs(result, known)
+    assert list(rest) == [name for name in jobs if name not in known]
+    assert all(rest[name][0] == jobs[name][0] for name in rest)
+
+
 @pytest.mark.slow
 def test_figures_drawn_by_a_worker_are_the_same_bytes(
     result: Comparison, monkeypatch: pytest.MonkeyPatch

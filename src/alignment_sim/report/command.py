@@ -25,7 +25,7 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -1290,12 +1290,18 @@ def alignment_change(table: pd.DataFrame, base: str) -> pd.DataFrame:
     return change
 
 
-def figure_jobs(c: Comparison) -> dict[str, FigureJob]:
+def figure_jobs(c: Comparison, known: Collection[str] = ()) -> dict[str, FigureJob]:
     """Every figure of the report that ``c``'s tables allow so far, by name (the file is
-    figure_<name>.png): the time plots, heat-maps and distributions need only what was
+    figure_<name>.png), but those named in ``known`` (handed on already: their arguments
+    are not made again): the time plots, heat-maps and distributions need only what was
     read; the effects, margins and term drivers need the statistics."""
     tables, labels = c.tables, c.labels
     jobs: dict[str, FigureJob] = {}
+
+    def add(name: str, function: str, args: Callable[[], tuple[Any, ...]]) -> None:
+        if name not in known:
+            jobs[name] = (function, args())
+
     if "shares_over_time" in tables:
         for n, wanted in enumerate((True, False), start=1):
             panels = [s for s in c.shares if (s[0] == "label") == wanted]
@@ -1305,16 +1311,29 @@ def figure_jobs(c: Comparison) -> dict[str, FigureJob]:
             )
     if "alignment_probability" in tables:
         final = tables["alignment_probability"]
-        heatmaps: list[tuple[Any, ...]] = [(final, labels, c.states, c.options)]
+        heatmaps: list[Callable[[], tuple[Any, ...]]] = [
+            lambda: (final, labels, c.states, c.options)
+        ]
         if len(labels) > 1:
-            change = alignment_change(final, c.baseline)
-            heatmaps.append((change, labels[1:], c.states, c.options, "change", True))
-        heatmaps.append((tables["profile_probability"], labels, c.states, c.profiles))
+            heatmaps.append(
+                lambda: (
+                    alignment_change(final, c.baseline),
+                    labels[1:],
+                    c.states,
+                    c.options,
+                    "change",
+                    True,
+                )
+            )
+        heatmaps.append(lambda: (tables["profile_probability"], labels, c.states, c.profiles))
         for n, args in enumerate(heatmaps, start=1):
-            jobs[f"alignment_{n}"] = ("alignment_heatmaps", args)
+            add(f"alignment_{n}", "alignment_heatmaps", args)
     shown = distribution_metrics(outcome_metrics([c.groups[label] for label in labels]))
-    runs = {label: c.groups[label].runs[shown] for label in labels}
-    jobs["outcomes_1"] = ("outcome_distributions", (runs, labels, shown))
+    add(
+        "outcomes_1",
+        "outcome_distributions",
+        lambda: ({label: c.groups[label].runs[shown] for label in labels}, labels, shown),
+    )
     effect = tables.get("effects")
     if effect is not None and not effect.empty:
         jobs["effects_1"] = ("effect_sizes", (effect, labels))
@@ -1323,7 +1342,7 @@ def figure_jobs(c: Comparison) -> dict[str, FigureJob]:
         jobs["margins_1"] = ("margin_drivers", (margins, labels))
     drivers = tables.get("term_drivers")
     if drivers is not None and not drivers.empty:
-        jobs["drivers_1"] = ("term_drivers", (distinct_changes(drivers), labels))
+        add("drivers_1", "term_drivers", lambda: (distinct_changes(drivers), labels))
     return jobs
 
 
@@ -1350,8 +1369,9 @@ class Drawer:
 
     def start(self, comparison: Comparison) -> None:
         """Hand the worker, when there is one, every figure ``figure_jobs`` gives for
-        ``comparison`` so far."""
-        self._queue(figure_jobs(comparison))
+        ``comparison`` so far that it does not have yet."""
+        if self.pool is not None:
+            self._queue(figure_jobs(comparison, self.pending))
 
     def _queue(self, jobs: dict[str, FigureJob]) -> None:
         if self.pool is None:
