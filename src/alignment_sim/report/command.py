@@ -380,15 +380,16 @@ def envelopes(levels: pd.DataFrame, n_states: int) -> pd.DataFrame:
     runs at each level (``Group.levels``)."""
     keys = ["tick", "kind", "option"]
     frame = levels.sort_values([*keys, "level"], kind="stable")
-    cumulative = frame.groupby(keys, sort=False)["count"].cumsum()
-    total = frame.groupby(keys, sort=False)["count"].transform("sum")
+    grouped = frame.groupby(keys, sort=False, dropna=False)
+    group = grouped.ngroup().to_numpy()  # 0, 1, ... in the order of ``out``'s rows
+    cumulative = grouped["count"].cumsum().to_numpy()
+    total = grouped["count"].transform("sum").to_numpy()
+    level = frame["level"].to_numpy()
     out = frame[keys].drop_duplicates().reset_index(drop=True)
     for q in ENVELOPE:
-        reached = frame[cumulative.to_numpy() >= q * total.to_numpy()]
-        first = reached.groupby(keys, sort=False)["level"].first().rename(f"p{round(q * 100)}")
-        out = out.merge(first.reset_index(), on=keys, how="left")
-    for q in ENVELOPE:
-        out[f"p{round(q * 100)}"] = out[f"p{round(q * 100)}"] / n_states
+        reached = np.flatnonzero(cumulative >= q * total)  # a group's last row always is
+        first = reached[np.r_[True, np.diff(group[reached]) != 0]]
+        out[f"p{round(q * 100)}"] = level[first] / n_states
     return out
 
 
@@ -548,10 +549,15 @@ def _moved(heads: pd.DataFrame, side: str) -> list[str]:
     return [f"{p} ({_pp(c)})" for p, c in zip(heads[side], changes, strict=True)]
 
 
-def _causes(rows: pd.DataFrame, most: int = 3) -> str:
-    """The largest non-zero causes of a state's margin change, as 'term +x'."""
-    causes = rows[(rows["role"] == "cause") & (rows["change"] != 0)].head(most)
-    return ", ".join(f"{r.term} {r.change:+.3g}" for r in causes.itertuples()) or "none"
+def largest_causes(margins: pd.DataFrame, most: int = 3) -> dict[str, str]:
+    """Per state of one scenario's margin drivers, the largest non-zero causes of its
+    margin change, as 'term +x, ...' ('none' for a state without one)."""
+    causes = margins[(margins["role"] == "cause") & (margins["change"] != 0)]
+    causes = causes[causes.groupby("state", sort=False).cumcount() < most]
+    found: dict[str, list[str]] = {state: [] for state in margins["state"]}
+    for state, term, change in zip(causes["state"], causes["term"], causes["change"], strict=True):
+        found[state].append(f"{term} {change:+.3g}")
+    return {state: ", ".join(texts) or "none" for state, texts in found.items()}
 
 
 def state_stories(margins: pd.DataFrame, label: str, states: int, threshold: float) -> list[str]:
@@ -559,6 +565,7 @@ def state_stories(margins: pd.DataFrame, label: str, states: int, threshold: flo
     by at least ``threshold`` percentage points), each with the change of its margin and
     that change's largest causes (``stats.margin_drivers``)."""
     part = margins[(margins["label"] == label) & (margins["shift"] >= threshold / 100)]
+    causes = largest_causes(part)
     lines = []
     for state in list(dict.fromkeys(part["state"]))[:states]:
         rows = part[part["state"] == state]
@@ -569,7 +576,7 @@ def state_stories(margins: pd.DataFrame, label: str, states: int, threshold: flo
             f"{state}: ends in {first.joins} {_pp(first.joins_change)}, in {first.leaves} "
             f"{_pp(first.leaves_change)}; the margin of {first.joins} over {first.leaves} "
             f"changes by {whole.change:+.3g} [{whole.ci_low:+.3g}, {whole.ci_high:+.3g}] "
-            f"(utility units): {_causes(rows)}"
+            f"(utility units): {causes[state]}"
         )
         if len(consequence):
             text += "; " + ", ".join(
@@ -845,6 +852,7 @@ def _section_margins(
         heads = part.drop_duplicates("state")
         whole = part[part["term"] == "all causes"].set_index("state")
         consequence = part[part["role"] == "consequence"].groupby("state")["change"].sum()
+        causes = largest_causes(part)
         section.add_heading(f"{label}: states by how much they move")
         section.add_table(
             pd.DataFrame(
@@ -859,7 +867,7 @@ def _section_margins(
                             ["change", "ci_low", "ci_high"]
                         ].to_numpy(dtype=float)
                     ],
-                    "largest causes": [_causes(part[part["state"] == st]) for st in heads["state"]],
+                    "largest causes": [causes[state] for state in heads["state"]],
                     "switching (a consequence)": consequence.reindex(heads["state"]).to_numpy(),
                 }
             )
