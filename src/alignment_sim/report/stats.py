@@ -98,11 +98,13 @@ class Resamples:
         self.waiting: dict[str, np.ndarray] = {}
         if n_boot * self.k > KEEP_BYTES:  # drawn again on each use, from one child's state
             self.state = dict(rng.spawn(1)[0].bit_generator.state)
-        else:
-            blocks = list(resample_counts(self.k, n_boot, rng))
-            top = max(int(b.max()) for b in blocks)
+        else:  # each block made small as it is drawn, so few are ever held as int64
+            blocks, top = [], 0
+            for block in resample_counts(self.k, n_boot, rng):
+                top = max(top, int(block.max()))
+                blocks.append(block.astype(np.uint8) if top < 256 else block)
             small = np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int64
-            self.kept = [b.astype(small) for b in blocks]
+            self.kept = [b.astype(small, copy=False) for b in blocks]
 
     def _blocks(self) -> Iterator[np.ndarray]:
         if self.kept is not None:
