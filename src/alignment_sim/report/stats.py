@@ -126,21 +126,14 @@ class Resamples:
         return keys
 
     def answers(self, keys: Sequence[str]) -> list[np.ndarray]:
-        """The deviations (``deviations``) of the arrays of ``keys`` (``ask``), resampling
-        every array still waiting first, in one product."""
+        """The deviations of the arrays of ``keys`` (``ask``): each one's column means over
+        the resamples minus its column means over all n rows, (n_boot, m), read-only.
+
+        Every array still waiting is resampled first, in one matrix product per block of
+        resamples; a constant column gives exactly 0 (and is not resampled)."""
         if self.waiting:
             self._resample_waiting()
         return [self.done[key] for key in keys]
-
-    def deviations(self, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Column means of each (n, m) array over the resamples minus its column means over
-        all n rows: (n_boot, m) each, read-only.
-
-        Columns are centred first, so a constant column gives exactly 0 (and is not
-        resampled). The columns still to resample go through one matrix product per block
-        of resamples; an array resampled before (the same bytes) is not resampled again."""
-        values = [np.ascontiguousarray(a, dtype=np.float64) for a in arrays]
-        return self.answers(self.ask(values))
 
     def _resample_waiting(self) -> None:
         """Every array waiting resampled in one product; each one's deviations are a
@@ -175,8 +168,8 @@ class Resamples:
 
     def means(self, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Column means of each (n, m) array over the resamples: (n_boot, m) each
-        (``deviations`` plus the column means, so a constant column gives exactly its
-        value in every resample)."""
+        (``answers`` plus the column means, so a constant column gives exactly its value
+        in every resample)."""
         return self.later(arrays)()
 
     def later(self, arrays: Sequence[np.ndarray]) -> Callable[[], list[np.ndarray]]:
