@@ -18,7 +18,14 @@ from alignment_sim.engine.batch import run_batch
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS, TERMS
 from alignment_sim.outputs.files import record_failure, write_run
-from alignment_sim.report.command import Comparison, choose_baseline, compare, main, write_report
+from alignment_sim.report.command import (
+    Comparison,
+    choose_baseline,
+    compare,
+    largest_causes,
+    main,
+    write_report,
+)
 from alignment_sim.report.inputs import CompareError, UnitError, load_unit
 from alignment_sim.studies.outcomes import OUTCOME_COUNTS
 from alignment_sim.studies.replications import outcome_table, terms_table, write_study_job
@@ -737,6 +744,30 @@ def test_every_text_of_a_figure_lies_inside_it(
         tight = fig.get_tightbbox(figures._renderer(fig))
         assert tight.x0 >= -0.01 and tight.y0 >= -0.01, (fig.axes[0].get_title(), tight)
         assert tight.x1 <= width + 0.01 and tight.y1 <= height + 0.01, tight
+
+
+def test_largest_causes_are_each_states_first_non_zero_causes() -> None:
+    rows = [
+        ("x", "trade", "cause", 0.31234),
+        ("x", "switching", "consequence", 0.5),
+        ("x", "prestige", "cause", 0.0),
+        ("x", "security", "cause", -0.2),
+        ("x", "aid", "cause", 0.1),
+        ("y", "switching", "consequence", 0.1),
+        ("y", "all causes", "total", 0.0),
+    ]
+    margins = pd.DataFrame(rows, columns=["state", "term", "role", "change"])
+    assert largest_causes(margins, most=2) == {"x": "trade +0.312, security -0.2", "y": "none"}
+
+
+def test_figures_handed_on_already_are_not_made_again(result: Comparison) -> None:
+    from alignment_sim.report.command import figure_jobs
+
+    jobs = figure_jobs(result)
+    known = {"alignment_2", "outcomes_1", "drivers_1"}
+    rest = figure_jobs(result, known)
+    assert list(rest) == [name for name in jobs if name not in known]
+    assert all(rest[name][0] == jobs[name][0] for name in rest)
 
 
 @pytest.mark.slow

@@ -169,3 +169,38 @@ def test_distribution_outlines_start_at_zero(monkeypatch: pytest.MonkeyPatch) ->
     assert first.get_ydata()[0] == first.get_ydata()[-1] == 0.0  # closed down to zero
     shares = first.get_ydata()[1:-1:2]
     assert shares.sum() == pytest.approx(1.0)  # a share of each scenario's runs
+
+
+def test_matrices_put_each_row_in_its_cell_and_nan_where_one_is_missing() -> None:
+    table = pd.DataFrame(
+        {
+            "label": ["b", "a", "a", "b"],
+            "state": ["x", "x", "y", "y"],
+            "option": ["p", "q", "p", "q"],
+            "probability": [0.1, 0.2, 0.3, 0.4],
+        }
+    )
+    axes = {"label": ["a", "b"], "state": ["x", "y"], "option": ["p", "q"]}
+    cube = figures.matrices(table, "probability", axes)
+    expected = [[[np.nan, 0.2], [0.3, np.nan]], [[0.1, np.nan], [np.nan, 0.4]]]
+    np.testing.assert_array_equal(cube, expected)
+
+
+def test_shown_margins_are_the_first_causes_then_consequences_then_all_causes() -> None:
+    rows = [
+        ("x", "all causes", "total", 0.5),
+        ("x", "trade", "cause", 0.3),
+        ("x", "switching", "consequence", 0.1),
+        ("x", "prestige", "cause", 0.0),  # no change: not shown
+        ("x", "security", "cause", 0.2),
+        ("x", "aid", "cause", -0.1),  # beyond the first two causes
+        ("y", "trade", "cause", 0.4),
+        ("y", "all causes", "total", 0.4),
+        ("z", "trade", "cause", 0.9),  # beyond the first two states
+    ]
+    part = pd.DataFrame(rows, columns=["state", "term", "role", "change"])
+    shown = figures.shown_margins(part, states=2, terms=2)
+    assert list(zip(shown["state"], shown["term"], strict=True)) == [
+        ("x", "trade"), ("x", "security"), ("x", "switching"), ("x", "all causes"),
+        ("y", "trade"), ("y", "all causes"),
+    ]  # fmt: skip

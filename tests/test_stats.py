@@ -21,6 +21,7 @@ from alignment_sim.report.stats import (
     pair_by_seed,
     percentile_interval,
     practical,
+    resample_counts,
     rng_for,
     standardise,
     t_interval,
@@ -78,6 +79,14 @@ def test_bootstrap_in_blocks_equals_one_block() -> None:
     np.testing.assert_allclose(blocked, values[picks].mean(axis=1), rtol=1e-9)
 
 
+def test_resample_counts_are_the_draws_counted_row_by_row() -> None:
+    for k, n_boot in ((3, 50), (1000, 150), (70_000, 2)):  # many, some and one row a count
+        blocks = list(resample_counts(k, n_boot, np.random.default_rng(k)))
+        picks = np.random.default_rng(k).integers(0, k, size=(n_boot, k))
+        by_hand = np.stack([np.bincount(row, minlength=k) for row in picks])
+        np.testing.assert_array_equal(np.vstack(blocks), by_hand)
+
+
 def test_percentile_interval_ignores_nan() -> None:
     samples = np.column_stack([np.arange(101.0), np.r_[np.arange(100.0), np.nan]])
     low, high = percentile_interval(samples)
@@ -122,6 +131,7 @@ def test_outcome_summary_of_one_run_has_no_interval() -> None:
 def test_bootstrap_memory_estimate() -> None:
     assert bootstrap_bytes(1000, 10) == 8 * 8 * 1000 * 10
     assert bootstrap_bytes(2000, 10) == 2 * bootstrap_bytes(1000, 10)
+    assert bootstrap_bytes(1000, 10, held=30) == bootstrap_bytes(1000, 10) + 8 * 1000 * 30
 
 
 def test_a_term_of_one_choice_applies_to_every_profile_with_its_option() -> None:
@@ -254,3 +264,19 @@ def test_an_array_is_resampled_once_and_constant_columns_never() -> None:
     assert (first[:, 1] == 0.25).all()  # a constant column is exactly its value
     (alone,) = ResamplePool(5, 400).means(seeds, [values[:, [0]]])  # columns apart alike
     np.testing.assert_allclose(first[:, 0], alone[:, 0], rtol=1e-12)
+
+
+def test_arrays_asked_for_first_are_resampled_in_one_product_as_if_alone() -> None:
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(60, 3)), rng.normal(size=(60, 2))
+    seeds = np.arange(60)
+    pool = ResamplePool(4, 300)
+    later_x, later_y = pool.later(seeds, [x]), pool.later(seeds, [y])
+    resamples, _ = pool.resamples(seeds)
+    assert len(resamples.waiting) == 2 and not resamples.done  # asked for, not resampled
+    (boot_x,) = later_x()
+    assert not resamples.waiting and len(resamples.done) == 2  # both in the one product
+    (boot_y,) = later_y()
+    for values, boot in ((x, boot_x), (y, boot_y)):
+        (alone,) = ResamplePool(4, 300).means(seeds, [values])
+        np.testing.assert_allclose(boot, alone, rtol=1e-12)

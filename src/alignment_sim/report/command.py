@@ -25,7 +25,7 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -62,10 +62,10 @@ from alignment_sim.report.stats import (
     NO_INTERVAL,
     ResamplePool,
     bootstrap_bytes,
-    effects,
-    margin_drivers,
+    effects_later,
+    margin_drivers_later,
     moves,
-    outcome_summary,
+    outcome_summary_later,
     practical,
     t_interval,
     term_drivers,
@@ -380,15 +380,16 @@ def envelopes(levels: pd.DataFrame, n_states: int) -> pd.DataFrame:
     runs at each level (``Group.levels``)."""
     keys = ["tick", "kind", "option"]
     frame = levels.sort_values([*keys, "level"], kind="stable")
-    cumulative = frame.groupby(keys, sort=False)["count"].cumsum()
-    total = frame.groupby(keys, sort=False)["count"].transform("sum")
+    grouped = frame.groupby(keys, sort=False, dropna=False)
+    group = grouped.ngroup().to_numpy()  # 0, 1, ... in the order of ``out``'s rows
+    cumulative = grouped["count"].cumsum().to_numpy()
+    total = grouped["count"].transform("sum").to_numpy()
+    level = frame["level"].to_numpy()
     out = frame[keys].drop_duplicates().reset_index(drop=True)
     for q in ENVELOPE:
-        reached = frame[cumulative.to_numpy() >= q * total.to_numpy()]
-        first = reached.groupby(keys, sort=False)["level"].first().rename(f"p{round(q * 100)}")
-        out = out.merge(first.reset_index(), on=keys, how="left")
-    for q in ENVELOPE:
-        out[f"p{round(q * 100)}"] = out[f"p{round(q * 100)}"] / n_states
+        reached = np.flatnonzero(cumulative >= q * total)  # a group's last row always is
+        first = reached[np.r_[True, np.diff(group[reached]) != 0]]
+        out[f"p{round(q * 100)}"] = level[first] / n_states
     return out
 
 
@@ -548,10 +549,15 @@ def _moved(heads: pd.DataFrame, side: str) -> list[str]:
     return [f"{p} ({_pp(c)})" for p, c in zip(heads[side], changes, strict=True)]
 
 
-def _causes(rows: pd.DataFrame, most: int = 3) -> str:
-    """The largest non-zero causes of a state's margin change, as 'term +x'."""
-    causes = rows[(rows["role"] == "cause") & (rows["change"] != 0)].head(most)
-    return ", ".join(f"{r.term} {r.change:+.3g}" for r in causes.itertuples()) or "none"
+def largest_causes(margins: pd.DataFrame, most: int = 3) -> dict[str, str]:
+    """Per state of one scenario's margin drivers, the largest non-zero causes of its
+    margin change, as 'term +x, ...' ('none' for a state without one)."""
+    causes = margins[(margins["role"] == "cause") & (margins["change"] != 0)]
+    causes = causes[causes.groupby("state", sort=False).cumcount() < most]
+    found: dict[str, list[str]] = {state: [] for state in margins["state"]}
+    for state, term, change in zip(causes["state"], causes["term"], causes["change"], strict=True):
+        found[state].append(f"{term} {change:+.3g}")
+    return {state: ", ".join(texts) or "none" for state, texts in found.items()}
 
 
 def state_stories(margins: pd.DataFrame, label: str, states: int, threshold: float) -> list[str]:
@@ -559,6 +565,7 @@ def state_stories(margins: pd.DataFrame, label: str, states: int, threshold: flo
     by at least ``threshold`` percentage points), each with the change of its margin and
     that change's largest causes (``stats.margin_drivers``)."""
     part = margins[(margins["label"] == label) & (margins["shift"] >= threshold / 100)]
+    causes = largest_causes(part)
     lines = []
     for state in list(dict.fromkeys(part["state"]))[:states]:
         rows = part[part["state"] == state]
@@ -569,7 +576,7 @@ def state_stories(margins: pd.DataFrame, label: str, states: int, threshold: flo
             f"{state}: ends in {first.joins} {_pp(first.joins_change)}, in {first.leaves} "
             f"{_pp(first.leaves_change)}; the margin of {first.joins} over {first.leaves} "
             f"changes by {whole.change:+.3g} [{whole.ci_low:+.3g}, {whole.ci_high:+.3g}] "
-            f"(utility units): {_causes(rows)}"
+            f"(utility units): {causes[state]}"
         )
         if len(consequence):
             text += "; " + ", ".join(
@@ -845,6 +852,7 @@ def _section_margins(
         heads = part.drop_duplicates("state")
         whole = part[part["term"] == "all causes"].set_index("state")
         consequence = part[part["role"] == "consequence"].groupby("state")["change"].sum()
+        causes = largest_causes(part)
         section.add_heading(f"{label}: states by how much they move")
         section.add_table(
             pd.DataFrame(
@@ -859,7 +867,7 @@ def _section_margins(
                             ["change", "ci_low", "ci_high"]
                         ].to_numpy(dtype=float)
                     ],
-                    "largest causes": [_causes(part[part["state"] == st]) for st in heads["state"]],
+                    "largest causes": [causes[state] for state in heads["state"]],
                     "switching (a consequence)": consequence.reindex(heads["state"]).to_numpy(),
                 }
             )
@@ -971,16 +979,20 @@ def memory_budget() -> int:
 
 def check_bootstrap_memory(n_boot: int, groups: list[Group], metrics: list[str]) -> None:
     """Refuse a bootstrap that would not fit in memory, naming the largest that would: the
-    effects resample four arrays of the metrics, the margins one per state and term."""
-    margins = [len(g.states) * (len(TERMS) + 2) for g in groups if g.terms is not None]
+    outcomes resample an array of the metrics per scenario, the effects four per scenario
+    but the baseline (``groups[0]``), the margins one per state and term; all are held at
+    once (``bootstrap_bytes``)."""
+    margins = [len(g.states) * (len(TERMS) + 2) for g in groups[1:] if g.terms is not None]
     columns = max([4 * len(metrics), *margins])
-    need, budget = bootstrap_bytes(n_boot, columns), memory_budget()
+    held = len(metrics) * (len(groups) + 4 * (len(groups) - 1)) + sum(margins)
+    need, budget = bootstrap_bytes(n_boot, columns, held), memory_budget()
     if need > budget:
-        most = budget // bootstrap_bytes(1, columns)
+        most = budget // bootstrap_bytes(1, columns, held)
         raise CompareError(
             f"--bootstrap {n_boot}: would need about {need / 2**30:,.1f} GiB of memory "
-            f"({columns} columns); expected at most {most:,} resamples, which fit in half "
-            f"of this machine's {2 * budget / 2**30:,.1f} GiB."
+            f"({held} columns resampled, {columns} in the largest table); expected at most "
+            f"{most:,} resamples, which fit in half of this machine's "
+            f"{2 * budget / 2**30:,.1f} GiB."
         )
 
 
@@ -1197,23 +1209,22 @@ def _bootstraps(
     early: Callable[[Comparison], None] = _unheard,
 ) -> None:
     """The outcomes, effects and margin drivers tables into ``comparison`` (every
-    resample drawn in this thread, in one order); ``early`` gets the comparison after each
-    table with a figure, so that figure can be drawn while the next is computed."""
+    resample drawn in this thread, in one order). Every table asks for its resamples
+    first, so that the arrays of all of them that resample the same runs go through one
+    product; ``early`` gets the comparison after each table with a figure, so that figure
+    can be drawn while the next is made."""
     c = comparison
     tables, labels, base, groups = c.tables, c.labels, c.baseline, c.groups
     n_boot, seed = c.n_boot, c.seed
     base_terms = groups[base].terms
     log(f"bootstrap ({n_boot} resamples): outcomes of {len(labels)} scenario(s)")
-    outcomes = pd.concat(
-        [
-            outcome_summary(label, runs[label], metrics, n_boot, seed, draws[label], pool)
-            for label in labels
-        ],
-        ignore_index=True,
-    )
+    outcome_parts = [
+        outcome_summary_later(label, runs[label], metrics, n_boot, seed, draws[label], pool)
+        for label in labels
+    ]
     log(f"bootstrap: effects of {len(labels) - 1} scenario(s) against {base}")
     effect_parts = [
-        effects(
+        effects_later(
             label,
             runs[label],
             base,
@@ -1227,13 +1238,6 @@ def _bootstraps(
         )
         for label in labels[1:]
     ]
-    tables["outcomes"] = outcomes
-    tables["effects"] = (
-        judged_effects(pd.concat(effect_parts, ignore_index=True), c.threshold)
-        if effect_parts
-        else _empty_effects()
-    )
-    early(c)
     log("term drivers: margins of the profiles each state moves between")
     margin_parts = []
     for label in labels[1:]:
@@ -1247,10 +1251,21 @@ def _bootstraps(
             continue
         moved = moves(tables["profile_probability"], label, base)
         margin_parts.append(
-            margin_drivers(label, terms, base, base_terms, moved, pool, draws[label], draws[base])
+            margin_drivers_later(
+                label, terms, base, base_terms, moved, pool, draws[label], draws[base]
+            )
         )
+    parts = len(outcome_parts) + len(effect_parts) + len(margin_parts)
+    log(f"bootstrap: resampling the arrays of {parts} tables at once")
+    tables["outcomes"] = pd.concat([part() for part in outcome_parts], ignore_index=True)
+    tables["effects"] = (
+        judged_effects(pd.concat([part() for part in effect_parts], ignore_index=True), c.threshold)
+        if effect_parts
+        else _empty_effects()
+    )
+    early(c)
     tables["margin_drivers"] = (
-        pd.concat(margin_parts, ignore_index=True)
+        pd.concat([part() for part in margin_parts], ignore_index=True)
         if margin_parts
         else pd.DataFrame(columns=MARGIN_COLUMNS)
     )
@@ -1283,12 +1298,18 @@ def alignment_change(table: pd.DataFrame, base: str) -> pd.DataFrame:
     return change
 
 
-def figure_jobs(c: Comparison) -> dict[str, FigureJob]:
+def figure_jobs(c: Comparison, known: Collection[str] = ()) -> dict[str, FigureJob]:
     """Every figure of the report that ``c``'s tables allow so far, by name (the file is
-    figure_<name>.png): the time plots, heat-maps and distributions need only what was
+    figure_<name>.png), but those named in ``known`` (handed on already: their arguments
+    are not made again): the time plots, heat-maps and distributions need only what was
     read; the effects, margins and term drivers need the statistics."""
     tables, labels = c.tables, c.labels
     jobs: dict[str, FigureJob] = {}
+
+    def add(name: str, function: str, args: Callable[[], tuple[Any, ...]]) -> None:
+        if name not in known:
+            jobs[name] = (function, args())
+
     if "shares_over_time" in tables:
         for n, wanted in enumerate((True, False), start=1):
             panels = [s for s in c.shares if (s[0] == "label") == wanted]
@@ -1298,16 +1319,29 @@ def figure_jobs(c: Comparison) -> dict[str, FigureJob]:
             )
     if "alignment_probability" in tables:
         final = tables["alignment_probability"]
-        heatmaps: list[tuple[Any, ...]] = [(final, labels, c.states, c.options)]
+        heatmaps: list[Callable[[], tuple[Any, ...]]] = [
+            lambda: (final, labels, c.states, c.options)
+        ]
         if len(labels) > 1:
-            change = alignment_change(final, c.baseline)
-            heatmaps.append((change, labels[1:], c.states, c.options, "change", True))
-        heatmaps.append((tables["profile_probability"], labels, c.states, c.profiles))
+            heatmaps.append(
+                lambda: (
+                    alignment_change(final, c.baseline),
+                    labels[1:],
+                    c.states,
+                    c.options,
+                    "change",
+                    True,
+                )
+            )
+        heatmaps.append(lambda: (tables["profile_probability"], labels, c.states, c.profiles))
         for n, args in enumerate(heatmaps, start=1):
-            jobs[f"alignment_{n}"] = ("alignment_heatmaps", args)
+            add(f"alignment_{n}", "alignment_heatmaps", args)
     shown = distribution_metrics(outcome_metrics([c.groups[label] for label in labels]))
-    runs = {label: c.groups[label].runs[shown] for label in labels}
-    jobs["outcomes_1"] = ("outcome_distributions", (runs, labels, shown))
+    add(
+        "outcomes_1",
+        "outcome_distributions",
+        lambda: ({label: c.groups[label].runs[shown] for label in labels}, labels, shown),
+    )
     effect = tables.get("effects")
     if effect is not None and not effect.empty:
         jobs["effects_1"] = ("effect_sizes", (effect, labels))
@@ -1316,7 +1350,7 @@ def figure_jobs(c: Comparison) -> dict[str, FigureJob]:
         jobs["margins_1"] = ("margin_drivers", (margins, labels))
     drivers = tables.get("term_drivers")
     if drivers is not None and not drivers.empty:
-        jobs["drivers_1"] = ("term_drivers", (distinct_changes(drivers), labels))
+        add("drivers_1", "term_drivers", lambda: (distinct_changes(drivers), labels))
     return jobs
 
 
@@ -1343,8 +1377,9 @@ class Drawer:
 
     def start(self, comparison: Comparison) -> None:
         """Hand the worker, when there is one, every figure ``figure_jobs`` gives for
-        ``comparison`` so far."""
-        self._queue(figure_jobs(comparison))
+        ``comparison`` so far that it does not have yet."""
+        if self.pool is not None:
+            self._queue(figure_jobs(comparison, self.pending))
 
     def _queue(self, jobs: dict[str, FigureJob]) -> None:
         if self.pool is None:

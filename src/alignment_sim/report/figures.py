@@ -250,18 +250,27 @@ def wrap(label: str, width: int = 38) -> str:
     )
 
 
-def mark_events(ax: Axes, events: pd.DataFrame, colours: dict[str, str]) -> None:
-    """A shaded band for each event while it is in force (a line where it starts and ends
-    in one tick), labelled with its name, in its scenario's colour."""
+def placed_events(events: pd.DataFrame) -> list[tuple[str, str, float, float]]:
+    """The events that start in the runs: (label, event, start, end) each."""
     placed = events.dropna(subset=["start"])
-    rows = zip(
-        placed["label"].astype(str),
-        placed["event"].astype(str),
-        placed["start"].to_numpy(dtype=float),
-        placed["end"].to_numpy(dtype=float),
-        strict=True,
+    return list(
+        zip(
+            placed["label"].astype(str),
+            placed["event"].astype(str),
+            placed["start"].to_numpy(dtype=float),
+            placed["end"].to_numpy(dtype=float),
+            strict=True,
+        )
     )
-    for n, (label, event, start, end) in enumerate(rows):
+
+
+def mark_events(
+    ax: Axes, events: list[tuple[str, str, float, float]], colours: dict[str, str]
+) -> None:
+    """A shaded band for each event (``placed_events``) while it is in force (a line
+    where it starts and ends in one tick), labelled with its name, in its scenario's
+    colour."""
+    for n, (label, event, start, end) in enumerate(events):
         colour = colours.get(label, "grey")
         if end > start:
             ax.axvspan(start, end, color=colour, alpha=0.07, lw=0)
@@ -309,6 +318,7 @@ def shares_figure(
     spreads = [("p10", "p90", 0.08)] if "p10" in table else []
     bands = [*spreads, ("ci_low", "ci_high", 0.3)]
     series = dict(list(table.groupby(["kind", "option", "label"], sort=False)))
+    placed = placed_events(events) if events is not None else []
     for ax, (kind, option) in zip(axes.flat, panels, strict=False):
         outlines: list[np.ndarray] = []
         fills: list[tuple[float, float, float, float]] = []
@@ -326,8 +336,7 @@ def shares_figure(
                 outlines += parts
                 fills += [to_rgba(colour, alpha)] * len(parts)
         ax.add_collection(PolyCollection(outlines, facecolors=fills, edgecolors=fills))
-        if events is not None and len(events):
-            mark_events(ax, events, colours)
+        mark_events(ax, placed, colours)
         set_title(ax, panel_title(kind, option), 11)
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
@@ -407,33 +416,25 @@ def margin_drivers(
     fig = _new_figure(8.5, 0.22 * sum(rows_per) + 1.1 * len(others) + 0.3)
     axes = fig.subplots(len(others), 1, squeeze=False)
     for ax, label in zip(axes[:, 0], others, strict=True):
-        part = table[table["label"] == label]
-        picked = list(dict.fromkeys(part["state"]))[:states]
-        names, change, low, high, colour, hatch = [], [], [], [], [], []
-        for state in picked:
-            rows = part[part["state"] == state]
-            first = rows.iloc[0]
-            shown = pd.concat(
+        shown = shown_margins(table[table["label"] == label], states, terms)
+        names = [
+            f"{state} ({leaves} → {joins}): {term}"
+            for state, leaves, joins, term in zip(
+                shown["state"], shown["leaves"], shown["joins"], shown["term"], strict=True
+            )
+        ]
+        consequence = (shown["role"] == "consequence").to_numpy()
+        colour = ["#999999" if c else colours[label] for c in consequence]
+        hatch = ["//" if c else "" for c in consequence]
+        y = np.arange(len(names))
+        c = shown["change"].to_numpy(dtype=float)
+        err = np.abs(
+            np.vstack(
                 [
-                    rows[(rows["role"] == "cause") & (rows["change"] != 0)].head(terms),
-                    rows[rows["role"] == "consequence"],
-                    rows[rows["term"] == "all causes"],
+                    c - shown["ci_low"].to_numpy(dtype=float),
+                    shown["ci_high"].to_numpy(dtype=float) - c,
                 ]
             )
-            for r in shown.itertuples():
-                head = f"{state} ({first.leaves} → {first.joins})"
-                names.append(
-                    f"{head}: {r.term}" if r.term != "all causes" else f"{head}: all causes"
-                )
-                change.append(r.change)
-                low.append(r.ci_low)
-                high.append(r.ci_high)
-                colour.append("#999999" if r.role == "consequence" else colours[label])
-                hatch.append("//" if r.role == "consequence" else "")
-        y = np.arange(len(names))
-        c = np.asarray(change, dtype=float)
-        err = np.abs(
-            np.vstack([c - np.asarray(low, dtype=float), np.asarray(high, dtype=float) - c])
         )
         bars = ax.barh(y, c, xerr=np.nan_to_num(err), color=colour, alpha=0.85, capsize=2)
         for bar, h in zip(bars, hatch, strict=True):
@@ -446,6 +447,23 @@ def margin_drivers(
         ax.grid(axis="x", alpha=0.3)
     arrange(fig, axes)
     return _png(fig)
+
+
+def shown_margins(part: pd.DataFrame, states: int, terms: int) -> pd.DataFrame:
+    """The rows of one scenario's margin drivers that ``margin_drivers`` draws: for each of
+    its first ``states`` states, its first ``terms`` non-zero causes, its consequences and
+    'all causes', in that order."""
+    picked = list(dict.fromkeys(part["state"]))[:states]
+    part = part[part["state"].isin(picked)]
+    at = pd.Index(picked).get_indexer(part["state"])
+    role, term = part["role"].to_numpy(), part["term"].to_numpy()
+    cause = (role == "cause") & (part["change"].to_numpy() != 0)
+    rank = pd.Series(cause).groupby(at).cumsum().to_numpy()  # causes so far in the state
+    block = np.select(
+        [cause & (rank <= terms), role == "consequence", term == "all causes"], [0, 1, 2], -1
+    )
+    order = np.lexsort((np.arange(len(part)), block, at))
+    return part.iloc[order[block[order] >= 0]]
 
 
 def _heatmap(ax: Axes, matrix: np.ndarray, cmap: str, vmin: float, vmax: float) -> AxesImage:
@@ -497,6 +515,16 @@ def centred_texts(
     return collection
 
 
+def matrices(table: pd.DataFrame, value: str, axes: dict[str, list[str]]) -> np.ndarray:
+    """``table[value]`` as an array with one axis per column of ``axes`` (its keys, in
+    their order), e.g. a (state x option) matrix per label; NaN where a row is missing."""
+    at = [pd.Index(keys).get_indexer(pd.Index(table[column])) for column, keys in axes.items()]
+    found = np.logical_and.reduce([codes >= 0 for codes in at])
+    cube = np.full([len(keys) for keys in axes.values()], np.nan)
+    cube[tuple(codes[found] for codes in at)] = table[value].to_numpy(dtype=float)[found]
+    return cube
+
+
 def alignment_heatmaps(
     table: pd.DataFrame,
     labels: list[str],
@@ -518,10 +546,8 @@ def alignment_heatmaps(
         finite = table[value].abs().dropna()
         limit = max(float(finite.max()) if len(finite) else 0.0, 0.05)
     image = None
-    for ax, label in zip(axes.flat, labels, strict=False):
-        rows = table[table["label"] == label]
-        wide = rows.pivot(index="state", columns="option", values=value)
-        matrix = wide.reindex(index=states, columns=options).to_numpy(dtype=float)
+    cube = matrices(table, value, {"label": labels, "state": states, "option": options})
+    for ax, label, matrix in zip(axes.flat, labels, cube, strict=False):
         if diverging:
             image = _heatmap(ax, matrix, "RdBu_r", -limit, limit)
         else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import warnings
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,9 +36,11 @@ BOOTSTRAP_COPIES = 8
 ``snap`` and ``np.percentile`` make."""
 
 
-def bootstrap_bytes(n_boot: int, columns: int) -> int:
-    """An estimate of the peak memory (bytes) of bootstrapping ``columns`` means."""
-    return BOOTSTRAP_COPIES * 8 * n_boot * columns
+def bootstrap_bytes(n_boot: int, columns: int, held: int = 0) -> int:
+    """An estimate of the peak memory (bytes) of bootstrapping ``columns`` means (the
+    largest table's, with its copies) while ``held`` resampled means of every table
+    (resampled at once, ``Resamples.answers``) are kept."""
+    return 8 * n_boot * (BOOTSTRAP_COPIES * columns + held)
 
 
 def rng_for(seed: int, *keys: str) -> np.random.Generator:
@@ -50,16 +52,26 @@ BLOCK_CELLS = 2_000_000
 """Resample counts drawn at once (rows of a block x rows resampled): bounds the memory."""
 KEEP_BYTES = 256 << 20
 """Resample counts a ``ResamplePool`` keeps for reuse (one byte a count when they fit)."""
+COUNT_CELLS = 1 << 16
+"""Resample counts counted at once (one ``np.bincount``): they stay in the processor's
+cache, where counting a whole block scattered them over megabytes of memory."""
 
 
 def resample_counts(k: int, n_boot: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
     """Blocks of bootstrap resamples of k items: (block, k) counts, each row the number of
     times each item is drawn in k draws with replacement (k uniform indices, counted)."""
     block = max(1, min(n_boot, BLOCK_CELLS // max(k, 1)))
+    rows = max(1, COUNT_CELLS // max(k, 1))
+    offsets = (np.arange(rows) * k)[:, None]  # each row's draws counted in bins of their own
     for start in range(0, n_boot, block):
         size = min(n_boot, start + block) - start
-        picks = rng.integers(0, k, size=(size, k)) + (np.arange(size) * k)[:, None]
-        yield np.bincount(picks.reshape(-1), minlength=size * k).reshape(size, k)
+        picks = rng.integers(0, k, size=(size, k))
+        counts = np.empty((size, k), dtype=np.intp)
+        for row in range(0, size, rows):
+            part = picks[row : row + rows]
+            found = np.bincount((part + offsets[: len(part)]).reshape(-1), minlength=part.size)
+            counts[row : row + len(part)] = found.reshape(part.shape)
+        yield counts
 
 
 class Resamples:
@@ -69,7 +81,9 @@ class Resamples:
     rows. The counts are drawn once from ``rng`` and kept (as small integers) when they
     take at most ``KEEP_BYTES``, so every table that resamples these runs reuses them. An
     array resampled once is remembered (by its bytes) and never resampled again, e.g. the
-    baseline's side of every scenario's paired effects.
+    baseline's side of every scenario's paired effects. Arrays can be asked for first
+    (``ask``) and resampled later (``answers``): all those waiting then go through one
+    matrix product, which costs much less than one product each.
     """
 
     def __init__(
@@ -81,13 +95,16 @@ class Resamples:
         self.kept: list[np.ndarray] | None = None
         self.state: dict[str, Any] | None = None
         self.done: dict[str, np.ndarray] = {}
+        self.waiting: dict[str, np.ndarray] = {}
         if n_boot * self.k > KEEP_BYTES:  # drawn again on each use, from one child's state
             self.state = dict(rng.spawn(1)[0].bit_generator.state)
-        else:
-            blocks = list(resample_counts(self.k, n_boot, rng))
-            top = max(int(b.max()) for b in blocks)
+        else:  # each block made small as it is drawn, so few are ever held as int64
+            blocks, top = [], 0
+            for block in resample_counts(self.k, n_boot, rng):
+                top = max(top, int(block.max()))
+                blocks.append(block.astype(np.uint8) if top < 256 else block)
             small = np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int64
-            self.kept = [b.astype(small) for b in blocks]
+            self.kept = [b.astype(small, copy=False) for b in blocks]
 
     def _blocks(self) -> Iterator[np.ndarray]:
         if self.kept is not None:
@@ -98,36 +115,44 @@ class Resamples:
             rng.bit_generator.state = self.state
             yield from resample_counts(self.k, self.n_boot, rng)
 
-    def deviations(self, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Column means of each (n, m) array over the resamples minus its column means over
-        all n rows: (n_boot, m) each, read-only.
+    def ask(self, arrays: Sequence[np.ndarray]) -> list[str]:
+        """The keys of (n, m) float64 arrays, each centred (its column means subtracted)
+        and left waiting for ``answers`` unless resampled or waiting already (the same
+        bytes)."""
+        keys = [hashlib.sha1(a.tobytes()).hexdigest() + f":{a.shape[1]}" for a in arrays]
+        for key, values in zip(keys, arrays, strict=True):
+            if key not in self.done and key not in self.waiting:
+                self.waiting[key] = values - values.mean(axis=0)
+        return keys
 
-        Columns are centred first, so a constant column gives exactly 0 (and is not
-        resampled). The columns still to resample go through one matrix product per block
-        of resamples; an array resampled before (the same bytes) is not resampled again."""
-        values = [np.ascontiguousarray(a, dtype=np.float64) for a in arrays]
-        keys = [hashlib.sha1(v.tobytes()).hexdigest() + f":{v.shape[1]}" for v in values]
-        todo = {key: v for key, v in zip(keys, values, strict=True) if key not in self.done}
-        if todo:
-            centred = {key: v - v.mean(axis=0) for key, v in todo.items()}
-            varying = {key: c.any(axis=0) for key, c in centred.items()}
-            matrix = np.hstack([c[:, varying[key]] for key, c in centred.items()])
-            found = np.empty((self.n_boot, matrix.shape[1]))
-            if matrix.shape[1]:
-                self._resample(matrix, found)
-            start = 0
-            for key, c in centred.items():
-                result = np.zeros((self.n_boot, c.shape[1]))
-                stop = start + int(varying[key].sum())
-                result[:, varying[key]] = found[:, start:stop]
-                result.flags.writeable = False
-                self.done[key] = result
-                start = stop
+    def answers(self, keys: Sequence[str]) -> list[np.ndarray]:
+        """The deviations of the arrays of ``keys`` (``ask``): each one's column means over
+        the resamples minus its column means over all n rows, (n_boot, m), read-only.
+
+        Every array still waiting is resampled first, in one matrix product per block of
+        resamples; a constant column gives exactly 0 (and is not resampled)."""
+        if self.waiting:
+            self._resample_waiting()
         return [self.done[key] for key in keys]
 
-    def _resample(self, centred: np.ndarray, out: np.ndarray) -> None:
-        """``out`` (n_boot, m): the mean of each column of ``centred`` (n, m) over each
-        resample."""
+    def _resample_waiting(self) -> None:
+        """Every array waiting resampled in one product; each one's deviations are a
+        read-only view of its result (0 in constant columns)."""
+        centred, self.waiting = self.waiting, {}
+        varying = {key: c.any(axis=0) for key, c in centred.items()}
+        matrix = np.hstack([c[:, varying[key]] for key, c in centred.items()])
+        found = np.zeros((self.n_boot, sum(c.shape[1] for c in centred.values())))
+        if matrix.shape[1]:
+            self._resample(matrix, found, np.flatnonzero(np.concatenate(list(varying.values()))))
+        found.flags.writeable = False
+        start = 0
+        for key, c in centred.items():
+            self.done[key] = found[:, start : start + c.shape[1]]
+            start += c.shape[1]
+
+    def _resample(self, centred: np.ndarray, out: np.ndarray, columns: np.ndarray) -> None:
+        """``out[:, columns]`` (n_boot, m): the mean of each column of ``centred`` (n, m)
+        over each resample."""
         start = 0
         # one BLAS thread: these thin products gain nothing from threads, and OpenBLAS's
         # threads waiting on a busy machine made them 15 times slower
@@ -138,16 +163,21 @@ class Resamples:
                     counts = counts[:, self.of_row]
                 rows = self.n if self.of_row is None else counts.sum(axis=1, keepdims=True)
                 stop = start + len(counts)
-                out[start:stop] = counts @ centred / rows
+                out[start:stop, columns] = counts @ centred / rows
                 start = stop
 
     def means(self, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Column means of each (n, m) array over the resamples: (n_boot, m) each
-        (``deviations`` plus the column means, so a constant column gives exactly its
-        value in every resample)."""
+        (``answers`` plus the column means, so a constant column gives exactly its value
+        in every resample)."""
+        return self.later(arrays)()
+
+    def later(self, arrays: Sequence[np.ndarray]) -> Callable[[], list[np.ndarray]]:
+        """``means`` of the arrays, resampled when first called (``ask``, ``answers``)."""
         values = [np.ascontiguousarray(a, dtype=np.float64) for a in arrays]
-        found = self.deviations(values)
-        return [d + v.mean(axis=0) for d, v in zip(found, values, strict=True)]
+        keys = self.ask(values)
+        centres = [v.mean(axis=0) for v in values]
+        return lambda: [d + c for d, c in zip(self.answers(keys), centres, strict=True)]
 
 
 class ResamplePool:
@@ -184,8 +214,15 @@ class ResamplePool:
         self, seeds: np.ndarray, arrays: Sequence[np.ndarray], clusters: np.ndarray | None = None
     ) -> list[np.ndarray]:
         """``Resamples.means`` of arrays whose rows are the runs ``seeds`` (unique)."""
+        return self.later(seeds, arrays, clusters)()
+
+    def later(
+        self, seeds: np.ndarray, arrays: Sequence[np.ndarray], clusters: np.ndarray | None = None
+    ) -> Callable[[], list[np.ndarray]]:
+        """``means``, resampled when first called, in one product with every array asked
+        of the same resamples by then (``Resamples.later``)."""
         resamples, order = self.resamples(seeds, clusters)
-        return resamples.means([np.asarray(a)[order] for a in arrays])
+        return resamples.later([np.asarray(a)[order] for a in arrays])
 
 
 def bootstrap_means(
@@ -280,32 +317,53 @@ def outcome_summary(
     and a bootstrap 95% interval of the mean of each outcome metric over a scenario's runs
     (``draws``: each run's parameter draw by seed, resampled as clusters; ``pool``: shared
     resamples). One run has no interval (NaN)."""
+    return outcome_summary_later(label, runs, metrics, n_boot, seed, draws, pool)()
+
+
+def outcome_summary_later(
+    label: str,
+    runs: pd.DataFrame,
+    metrics: list[str],
+    n_boot: int,
+    seed: int,
+    draws: pd.Series | None = None,
+    pool: ResamplePool | None = None,
+) -> Callable[[], pd.DataFrame]:
+    """``outcome_summary`` in two steps: its resamples are asked for now
+    (``ResamplePool.later``) and the table is made when called, so that one product
+    resamples the arrays of every table asked for before."""
     values = runs[metrics].to_numpy(dtype=float)
     n = len(values)
-    mean = values.mean(axis=0)
-    sd = values.std(axis=0, ddof=1) if n > 1 else np.full(len(metrics), np.nan)
-    p10, p50, p90 = np.percentile(values, [10, 50, 90], axis=0)
+    boot = None
     if n > 1:
         clusters = clusters_of(draws, runs["seed"].to_numpy())
         pool = pool or ResamplePool(seed, n_boot)
-        (samples,) = pool.means(runs["seed"].to_numpy(), [values], clusters)
-        low, high = (snap(x, mean) for x in percentile_interval(samples))
-    else:
+        boot = pool.later(runs["seed"].to_numpy(), [values], clusters)
+
+    def table() -> pd.DataFrame:
+        mean = values.mean(axis=0)
+        sd = values.std(axis=0, ddof=1) if n > 1 else np.full(len(metrics), np.nan)
+        p10, p50, p90 = np.percentile(values, [10, 50, 90], axis=0)
         low = high = np.full(len(metrics), np.nan)
-    return pd.DataFrame(
-        {
-            "label": label,
-            "metric": metrics,
-            "runs": n,
-            "mean": mean,
-            "sd": sd,
-            "p10": p10,
-            "p50": p50,
-            "p90": p90,
-            "ci_low": low,
-            "ci_high": high,
-        }
-    )
+        if boot is not None:
+            (samples,) = boot()
+            low, high = (snap(x, mean) for x in percentile_interval(samples))
+        return pd.DataFrame(
+            {
+                "label": label,
+                "metric": metrics,
+                "runs": n,
+                "mean": mean,
+                "sd": sd,
+                "p10": p10,
+                "p50": p50,
+                "p90": p90,
+                "ci_low": low,
+                "ci_high": high,
+            }
+        )
+
+    return table
 
 
 @dataclass(frozen=True)
@@ -358,6 +416,24 @@ def effects(
     seed, resampled as clusters (a pair's cluster is the pair of its runs' draws). With a
     single run on either side there is no interval (NaN; pairing ``NO_INTERVAL``).
     """
+    return effects_later(
+        label, runs, baseline, base_runs, metrics, n_boot, seed, draws, base_draws, pool
+    )()
+
+
+def effects_later(
+    label: str,
+    runs: pd.DataFrame,
+    baseline: str,
+    base_runs: pd.DataFrame,
+    metrics: list[str],
+    n_boot: int,
+    seed: int,
+    draws: pd.Series | None = None,
+    base_draws: pd.Series | None = None,
+    pool: ResamplePool | None = None,
+) -> Callable[[], pd.DataFrame]:
+    """``effects`` in two steps, like ``outcome_summary_later``."""
     pairing = pair_by_seed(runs["seed"].to_numpy(), base_runs["seed"].to_numpy())
     pool = pool or ResamplePool(seed, n_boot)
     if pairing.paired:
@@ -367,47 +443,54 @@ def effects(
         a = runs[metrics].to_numpy(dtype=float)
         b = base_runs[metrics].to_numpy(dtype=float)
     mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
-    scale = np.maximum(np.abs(mean_a), np.abs(mean_b))
-    difference = snap(mean_a - mean_b, scale)
-    pooled = np.sqrt((_var(a) + _var(b)) / 2)
-    nan = np.full(len(metrics), np.nan)
-    diff_low, diff_high, d_low, d_high = nan, nan, nan, nan
+    boot_a = boot_b = None
     if pairing.note != NO_INTERVAL:
         ca, cb = a - mean_a, b - mean_b
         if pairing.paired:
             pairs = pair_clusters(
                 clusters_of(draws, pairing.seeds), clusters_of(base_draws, pairing.seeds)
             )
-            ma, ma2, mb, mb2 = pool.means(pairing.seeds, [ca, ca**2, cb, cb**2], pairs)
+            boot_a = pool.later(pairing.seeds, [ca, ca**2, cb, cb**2], pairs)
         else:
             seeds_a, seeds_b = runs["seed"].to_numpy(), base_runs["seed"].to_numpy()
-            ma, ma2 = pool.means(seeds_a, [ca, ca**2], clusters_of(draws, seeds_a))
-            mb, mb2 = pool.means(seeds_b, [cb, cb**2], clusters_of(base_draws, seeds_b))
-        boot_difference = snap(ma - mb + (mean_a - mean_b), scale)
-        diff_low, diff_high = percentile_interval(boot_difference)
-        boot_pooled = np.sqrt((_clean(ma2 - ma**2, scale) + _clean(mb2 - mb**2, scale)) / 2)
-        d_low, d_high = percentile_interval(standardise(boot_difference, boot_pooled))
-    return pd.DataFrame(
-        {
-            "label": label,
-            "baseline": baseline,
-            "metric": metrics,
-            "paired": pairing.paired,
-            "pairing": pairing.note,
-            "n_scenario": len(runs),
-            "n_baseline": len(base_runs),
-            "n_compared": len(pairing.seeds) if pairing.paired else len(a) + len(b),
-            "mean_scenario": mean_a,
-            "mean_baseline": mean_b,
-            "difference": difference,
-            "ci_low": diff_low,
-            "ci_high": diff_high,
-            "cohens_d": standardise(difference, pooled),
-            "d_ci_low": d_low,
-            "d_ci_high": d_high,
-            "ci_excludes_zero": (diff_low > 0) | (diff_high < 0),
-        }
-    )
+            boot_a = pool.later(seeds_a, [ca, ca**2], clusters_of(draws, seeds_a))
+            boot_b = pool.later(seeds_b, [cb, cb**2], clusters_of(base_draws, seeds_b))
+
+    def table() -> pd.DataFrame:
+        scale = np.maximum(np.abs(mean_a), np.abs(mean_b))
+        difference = snap(mean_a - mean_b, scale)
+        pooled = np.sqrt((_var(a) + _var(b)) / 2)
+        nan = np.full(len(metrics), np.nan)
+        diff_low, diff_high, d_low, d_high = nan, nan, nan, nan
+        if boot_a is not None:
+            ma, ma2, mb, mb2 = boot_a() + (boot_b() if boot_b is not None else [])
+            boot_difference = snap(ma - mb + (mean_a - mean_b), scale)
+            diff_low, diff_high = percentile_interval(boot_difference)
+            boot_pooled = np.sqrt((_clean(ma2 - ma**2, scale) + _clean(mb2 - mb**2, scale)) / 2)
+            d_low, d_high = percentile_interval(standardise(boot_difference, boot_pooled))
+        return pd.DataFrame(
+            {
+                "label": label,
+                "baseline": baseline,
+                "metric": metrics,
+                "paired": pairing.paired,
+                "pairing": pairing.note,
+                "n_scenario": len(runs),
+                "n_baseline": len(base_runs),
+                "n_compared": len(pairing.seeds) if pairing.paired else len(a) + len(b),
+                "mean_scenario": mean_a,
+                "mean_baseline": mean_b,
+                "difference": difference,
+                "ci_low": diff_low,
+                "ci_high": diff_high,
+                "cohens_d": standardise(difference, pooled),
+                "d_ci_low": d_low,
+                "d_ci_high": d_high,
+                "ci_excludes_zero": (diff_low > 0) | (diff_high < 0),
+            }
+        )
+
+    return table
 
 
 def _clean(var: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -663,73 +746,111 @@ def margin_drivers(
     'whole margin' (role total). States are ranked by ``shift``; a state that does not
     move (shift 0) is left out.
     """
+    return margin_drivers_later(
+        label, terms, baseline, base_terms, moved, pool, draws, base_draws
+    )()
+
+
+def margin_drivers_later(
+    label: str,
+    terms: pd.DataFrame,
+    baseline: str,
+    base_terms: pd.DataFrame,
+    moved: pd.DataFrame,
+    pool: ResamplePool,
+    draws: pd.Series | None = None,
+    base_draws: pd.Series | None = None,
+) -> Callable[[], pd.DataFrame]:
+    """``margin_drivers`` in two steps, like ``outcome_summary_later``."""
     moved = moved[moved["shift"] > 0].sort_values("shift", ascending=False, kind="stable")
     columns = terms.columns.intersection(base_terms.columns, sort=False)
-    found = columns.to_frame(index=False)
-    names = list(dict.fromkeys(found["term"]))
-    keys: list[tuple[str, str, str]] = []
-    parts_a: list[np.ndarray] = []
-    parts_b: list[np.ndarray] = []
+    names = list(dict.fromkeys(columns.to_frame(index=False)["term"]))
+    if moved.empty or not names:
+        return lambda: pd.DataFrame(columns=MARGIN_COLUMNS)
     pairing = pair_by_seed(terms.index.to_numpy(), base_terms.index.to_numpy())
     if pairing.paired:
         matrix_a, matrix_b = rows_of(terms, pairing.seeds), rows_of(base_terms, pairing.seeds)
     else:
         matrix_a, matrix_b = terms.to_numpy(), base_terms.to_numpy()
-    for state, leaves, joins in zip(moved["state"], moved["leaves"], moved["joins"], strict=True):
-        joined = pd.MultiIndex.from_tuples([(state, joins, t) for t in names])
-        left = pd.MultiIndex.from_tuples([(state, leaves, t) for t in names])
-        to, away = terms.columns.get_indexer(joined), terms.columns.get_indexer(left)
-        to_b = base_terms.columns.get_indexer(joined)
-        away_b = base_terms.columns.get_indexer(left)
-        if min(to.min(), away.min(), to_b.min(), away_b.min()) < 0:
-            continue
-        margin_a = matrix_a[:, to].astype(np.float64) - matrix_a[:, away]
-        margin_b = matrix_b[:, to_b].astype(np.float64) - matrix_b[:, away_b]
-        cause = np.array([t not in CONSEQUENCE_TERMS for t in names])
-        for part, margin in ((parts_a, margin_a), (parts_b, margin_b)):
-            part.append(np.column_stack([margin, margin[:, cause].sum(axis=1), margin.sum(axis=1)]))
+    # the columns of every state's terms on the profile it joins and the one it leaves,
+    # (state, term) each; a state missing any of them in either table is left out
+    states = moved["state"].to_numpy()
+
+    def at(table: pd.DataFrame, side: str) -> np.ndarray:
+        wanted = [(s, o, t) for s, o in zip(states, moved[side], strict=True) for t in names]
+        where = table.columns.get_indexer(pd.MultiIndex.from_tuples(wanted))
+        return where.reshape(len(states), len(names))
+
+    to, away = at(terms, "joins"), at(terms, "leaves")
+    to_b, away_b = at(base_terms, "joins"), at(base_terms, "leaves")
+    found = np.minimum.reduce([to, away, to_b, away_b]).min(axis=1) >= 0
+    states = states[found]
+    margins_a = matrix_a[:, to[found].ravel()].astype(np.float64) - matrix_a[:, away[found].ravel()]
+    margins_b = (
+        matrix_b[:, to_b[found].ravel()].astype(np.float64) - matrix_b[:, away_b[found].ravel()]
+    )
+    cause = np.array([t not in CONSEQUENCE_TERMS for t in names])
+    keys: list[tuple[str, str, str]] = []
+    parts_a: list[np.ndarray] = []
+    parts_b: list[np.ndarray] = []
+    for n, state in enumerate(states):
+        for parts, margins in ((parts_a, margins_a), (parts_b, margins_b)):
+            margin = margins[:, n * len(names) : (n + 1) * len(names)]
+            parts.append(
+                np.column_stack([margin, margin[:, cause].sum(axis=1), margin.sum(axis=1)])
+            )
         keys += [
             (state, t, "cause" if c else "consequence") for t, c in zip(names, cause, strict=True)
         ]
         keys += [(state, "all causes", "total"), (state, "whole margin", "total")]
     if not keys:
-        return pd.DataFrame(columns=MARGIN_COLUMNS)
+        return lambda: pd.DataFrame(columns=MARGIN_COLUMNS)
     a, b = np.hstack(parts_a), np.hstack(parts_b)
     mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
-    scale = np.maximum(np.abs(mean_a), np.abs(mean_b))
-    change = snap(mean_a - mean_b, scale)
-    low = high = np.full(len(keys), np.nan)
+    boot_a = boot_b = None
     if pairing.note != NO_INTERVAL:
         if pairing.paired:
             pairs = pair_clusters(
                 clusters_of(draws, pairing.seeds), clusters_of(base_draws, pairing.seeds)
             )
-            (boot,) = pool.means(pairing.seeds, [a - b], pairs)
+            boot_a = pool.later(pairing.seeds, [a - b], pairs)
         else:
             seeds_a, seeds_b = terms.index.to_numpy(), base_terms.index.to_numpy()
-            (boot_a,) = pool.means(seeds_a, [a], clusters_of(draws, seeds_a))
-            (boot_b,) = pool.means(seeds_b, [b], clusters_of(base_draws, seeds_b))
-            boot = boot_a - boot_b
-        low, high = percentile_interval(snap(boot, scale))
-    frame = pd.DataFrame(keys, columns=["state", "term", "role"])
-    frame = frame.merge(moved, on="state", how="left", sort=False)
-    frame.insert(0, "baseline", baseline)
-    frame.insert(0, "label", label)
-    frame["margin_baseline"] = mean_b
-    frame["margin_scenario"] = mean_a
-    frame["change"] = change
-    frame["ci_low"], frame["ci_high"] = low, high
-    frame["ci_excludes_zero"] = (frame["ci_low"] > 0) | (frame["ci_high"] < 0)
-    frame["paired"] = pairing.paired
-    size = np.where(frame["role"] == "cause", frame["change"].abs(), -1.0)
-    frame["rank"] = (
-        pd.Series(size).groupby(frame["state"], sort=False).rank(ascending=False, method="first")
-    ).where(frame["role"] == "cause")
-    order = frame.assign(
-        state_order=pd.factorize(frame["state"])[0],
-        within=frame["rank"].fillna(1e9) + np.where(frame["role"] == "total", 1e9, 0),
-    ).sort_values(["state_order", "within"], kind="stable")
-    return order.drop(columns=["state_order", "within"]).reset_index(drop=True)
+            boot_a = pool.later(seeds_a, [a], clusters_of(draws, seeds_a))
+            boot_b = pool.later(seeds_b, [b], clusters_of(base_draws, seeds_b))
+
+    def table() -> pd.DataFrame:
+        scale = np.maximum(np.abs(mean_a), np.abs(mean_b))
+        change = snap(mean_a - mean_b, scale)
+        low = high = np.full(len(keys), np.nan)
+        if boot_a is not None:
+            (boot,) = boot_a()
+            if boot_b is not None:
+                boot = boot - boot_b()[0]
+            low, high = percentile_interval(snap(boot, scale))
+        frame = pd.DataFrame(keys, columns=["state", "term", "role"])
+        frame = frame.merge(moved, on="state", how="left", sort=False)
+        frame.insert(0, "baseline", baseline)
+        frame.insert(0, "label", label)
+        frame["margin_baseline"] = mean_b
+        frame["margin_scenario"] = mean_a
+        frame["change"] = change
+        frame["ci_low"], frame["ci_high"] = low, high
+        frame["ci_excludes_zero"] = (frame["ci_low"] > 0) | (frame["ci_high"] < 0)
+        frame["paired"] = pairing.paired
+        size = np.where(frame["role"] == "cause", frame["change"].abs(), -1.0)
+        frame["rank"] = (
+            pd.Series(size)
+            .groupby(frame["state"], sort=False)
+            .rank(ascending=False, method="first")
+        ).where(frame["role"] == "cause")
+        order = frame.assign(
+            state_order=pd.factorize(frame["state"])[0],
+            within=frame["rank"].fillna(1e9) + np.where(frame["role"] == "total", 1e9, 0),
+        ).sort_values(["state_order", "within"], kind="stable")
+        return order.drop(columns=["state_order", "within"]).reset_index(drop=True)
+
+    return table
 
 
 MARGIN_COLUMNS = [
