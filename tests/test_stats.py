@@ -13,11 +13,11 @@ from alignment_sim.report.stats import (
     bootstrap_bytes,
     bootstrap_means,
     change_interval,
-    effects,
-    margin_drivers,
+    effects_later,
+    margin_drivers_later,
     mean_se,
     moves,
-    outcome_summary,
+    outcome_summary_later,
     pair_by_seed,
     percentile_interval,
     practical,
@@ -112,19 +112,19 @@ def test_standardise_and_cohens_d_by_hand() -> None:
     assert d[0] == 0.0 and np.isnan(d[1]) and d[2] == 2.0
     a = pd.DataFrame({"seed": [10, 11, 12, 13], "m": [1.0, 2.0, 3.0, 4.0]})
     b = pd.DataFrame({"seed": [20, 21, 22, 23], "m": [2.0, 4.0, 6.0, 8.0]})
-    table = effects("a", a, "b", b, ["m"], 500, 0).iloc[0]
+    table = effects_later("a", a, "b", b, ["m"], 500, 0)().iloc[0]
     pooled = np.sqrt((np.var([1, 2, 3, 4], ddof=1) + np.var([2, 4, 6, 8], ddof=1)) / 2)
     assert not table["paired"] and table["n_compared"] == 8
     assert table["difference"] == -2.5
     assert table["cohens_d"] == pytest.approx(-2.5 / pooled)
     assert table["ci_low"] < -2.5 < table["ci_high"]
-    paired = effects("a", a.assign(seed=b["seed"]), "b", b, ["m"], 500, 0).iloc[0]
+    paired = effects_later("a", a.assign(seed=b["seed"]), "b", b, ["m"], 500, 0)().iloc[0]
     assert paired["paired"] and paired["cohens_d"] == pytest.approx(-2.5 / pooled)
 
 
 def test_outcome_summary_of_one_run_has_no_interval() -> None:
     runs = pd.DataFrame({"seed": [0], "m": [3.0]})
-    row = outcome_summary("x", runs, ["m"], 200, 0).iloc[0]
+    row = outcome_summary_later("x", runs, ["m"], 200, 0)().iloc[0]
     assert row["mean"] == 3.0 and np.isnan(row["sd"]) and np.isnan(row["ci_low"])
 
 
@@ -194,7 +194,7 @@ def test_margin_drivers_rank_a_known_toy_change() -> None:
     moved = moves(profiles, "x", "base")
     assert moved[["leaves", "joins"]].values.tolist() == [["a", "b"]]
     assert moved["shift"].item() == pytest.approx(0.4)
-    table = margin_drivers("x", scenario, "base", base, moved, ResamplePool(0, 200))
+    table = margin_drivers_later("x", scenario, "base", base, moved, ResamplePool(0, 200))()
     rows = table.set_index("term")
     assert list(table["term"]) == [
         "trade",

@@ -563,7 +563,7 @@ def largest_causes(margins: pd.DataFrame, most: int = 3) -> dict[str, str]:
 def state_stories(margins: pd.DataFrame, label: str, states: int, threshold: float) -> list[str]:
     """The largest state-level changes of a scenario (those whose final distribution moves
     by at least ``threshold`` percentage points), each with the change of its margin and
-    that change's largest causes (``stats.margin_drivers``)."""
+    that change's largest causes (``stats.margin_drivers_later``)."""
     part = margins[(margins["label"] == label) & (margins["shift"] >= threshold / 100)]
     causes = largest_causes(part)
     lines = []

@@ -32,7 +32,7 @@ MIN_PAIRED_FRACTION = 0.5
 
 BOOTSTRAP_COPIES = 8
 """Arrays of (resamples x columns) float64 alive at once at the peak of a bootstrap
-(``effects``, ``term_drivers``): the resampled means, their differences and the copies
+(``effects_later``, ``term_drivers``): the resampled means, their differences and the copies
 ``snap`` and ``np.percentile`` make."""
 
 
@@ -304,22 +304,6 @@ def wilson_interval(count: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.nd
 NO_INTERVAL = "n = 1: no interval"
 
 
-def outcome_summary(
-    label: str,
-    runs: pd.DataFrame,
-    metrics: list[str],
-    n_boot: int,
-    seed: int,
-    draws: pd.Series | None = None,
-    pool: ResamplePool | None = None,
-) -> pd.DataFrame:
-    """Mean, sd, the 10th, 50th and 90th percentiles over runs (the spread of the runs)
-    and a bootstrap 95% interval of the mean of each outcome metric over a scenario's runs
-    (``draws``: each run's parameter draw by seed, resampled as clusters; ``pool``: shared
-    resamples). One run has no interval (NaN)."""
-    return outcome_summary_later(label, runs, metrics, n_boot, seed, draws, pool)()
-
-
 def outcome_summary_later(
     label: str,
     runs: pd.DataFrame,
@@ -329,9 +313,14 @@ def outcome_summary_later(
     draws: pd.Series | None = None,
     pool: ResamplePool | None = None,
 ) -> Callable[[], pd.DataFrame]:
-    """``outcome_summary`` in two steps: its resamples are asked for now
-    (``ResamplePool.later``) and the table is made when called, so that one product
-    resamples the arrays of every table asked for before."""
+    """Mean, sd, the 10th, 50th and 90th percentiles over runs (the spread of the runs)
+    and a bootstrap 95% interval of the mean of each outcome metric over a scenario's runs
+    (``draws``: each run's parameter draw by seed, resampled as clusters; ``pool``: shared
+    resamples). One run has no interval (NaN).
+
+    In two steps: the resamples are asked for now (``ResamplePool.later``) and the table
+    is made when the returned function is called, so that one product resamples the
+    arrays of every table asked for before."""
     values = runs[metrics].to_numpy(dtype=float)
     n = len(values)
     boot = None
@@ -396,31 +385,6 @@ def _by_seed(frame: pd.DataFrame, seeds: np.ndarray, columns: list[str]) -> np.n
     return frame.set_index("seed").loc[seeds, columns].to_numpy(dtype=float)
 
 
-def effects(
-    label: str,
-    runs: pd.DataFrame,
-    baseline: str,
-    base_runs: pd.DataFrame,
-    metrics: list[str],
-    n_boot: int,
-    seed: int,
-    draws: pd.Series | None = None,
-    base_draws: pd.Series | None = None,
-    pool: ResamplePool | None = None,
-) -> pd.DataFrame:
-    """Difference in means against the baseline with a bootstrap 95% interval, and
-    Cohen's d (difference over the pooled sd of the two scenarios) with its interval.
-
-    Paired comparisons resample pairs of runs with the same seed; unpaired ones resample
-    each scenario on its own. ``draws``, ``base_draws``: each run's parameter draw by
-    seed, resampled as clusters (a pair's cluster is the pair of its runs' draws). With a
-    single run on either side there is no interval (NaN; pairing ``NO_INTERVAL``).
-    """
-    return effects_later(
-        label, runs, baseline, base_runs, metrics, n_boot, seed, draws, base_draws, pool
-    )()
-
-
 def effects_later(
     label: str,
     runs: pd.DataFrame,
@@ -433,7 +397,15 @@ def effects_later(
     base_draws: pd.Series | None = None,
     pool: ResamplePool | None = None,
 ) -> Callable[[], pd.DataFrame]:
-    """``effects`` in two steps, like ``outcome_summary_later``."""
+    """Difference in means against the baseline with a bootstrap 95% interval, and
+    Cohen's d (difference over the pooled sd of the two scenarios) with its interval.
+
+    Paired comparisons resample pairs of runs with the same seed; unpaired ones resample
+    each scenario on its own. ``draws``, ``base_draws``: each run's parameter draw by
+    seed, resampled as clusters (a pair's cluster is the pair of its runs' draws). With a
+    single run on either side there is no interval (NaN; pairing ``NO_INTERVAL``).
+    In two steps, like ``outcome_summary_later``.
+    """
     pairing = pair_by_seed(runs["seed"].to_numpy(), base_runs["seed"].to_numpy())
     pool = pool or ResamplePool(seed, n_boot)
     if pairing.paired:
@@ -621,8 +593,8 @@ def term_drivers(
     add up to the change of that utility (``utility_change``). A term of one dimension has
     the same value on every profile that shares its option in that dimension
     (``applies_to``): those rows are one change and share one ``rank``. ``draws``,
-    ``base_draws``: as in ``effects`` (cluster-robust errors). ``n_boot`` and ``seed`` are
-    not used (kept for callers' symmetry with ``effects``).
+    ``base_draws``: as in ``effects_later`` (cluster-robust errors). ``n_boot`` and ``seed`` are
+    not used (kept for callers' symmetry with ``effects_later``).
     """
     columns = terms.columns.intersection(base_terms.columns, sort=False)
     frame = columns.to_frame(index=False)
@@ -725,32 +697,6 @@ def rows_of(frame: pd.DataFrame, seeds: np.ndarray) -> np.ndarray:
     return values[frame.index.get_indexer(pd.Index(seeds))]
 
 
-def margin_drivers(
-    label: str,
-    terms: pd.DataFrame,
-    baseline: str,
-    base_terms: pd.DataFrame,
-    moved: pd.DataFrame,
-    pool: ResamplePool,
-    draws: pd.Series | None = None,
-    base_draws: pd.Series | None = None,
-) -> pd.DataFrame:
-    """Why each state moves: the change (scenario minus baseline) of the margin of the
-    profile it joins over the one it leaves (``moves``), term by term, with bootstrap 95%
-    intervals (paired by seed when possible; ``pool``: shared resamples).
-
-    A margin is U(joins) - U(leaves) averaged over a run (utility units); choices follow
-    such margins (logit: the odds of two profiles are exp(rationality x margin)). Per
-    state the rows are each term (``role`` cause, or consequence for
-    ``CONSEQUENCE_TERMS``), ranked by |change| among the causes, then 'all causes' and
-    'whole margin' (role total). States are ranked by ``shift``; a state that does not
-    move (shift 0) is left out.
-    """
-    return margin_drivers_later(
-        label, terms, baseline, base_terms, moved, pool, draws, base_draws
-    )()
-
-
 def margin_drivers_later(
     label: str,
     terms: pd.DataFrame,
@@ -761,7 +707,18 @@ def margin_drivers_later(
     draws: pd.Series | None = None,
     base_draws: pd.Series | None = None,
 ) -> Callable[[], pd.DataFrame]:
-    """``margin_drivers`` in two steps, like ``outcome_summary_later``."""
+    """Why each state moves: the change (scenario minus baseline) of the margin of the
+    profile it joins over the one it leaves (``moves``), term by term, with bootstrap 95%
+    intervals (paired by seed when possible; ``pool``: shared resamples).
+
+    A margin is U(joins) - U(leaves) averaged over a run (utility units); choices follow
+    such margins (logit: the odds of two profiles are exp(rationality x margin)). Per
+    state the rows are each term (``role`` cause, or consequence for
+    ``CONSEQUENCE_TERMS``), ranked by |change| among the causes, then 'all causes' and
+    'whole margin' (role total). States are ranked by ``shift``; a state that does not
+    move (shift 0) is left out.
+    In two steps, like ``outcome_summary_later``.
+    """
     moved = moved[moved["shift"] > 0].sort_values("shift", ascending=False, kind="stable")
     columns = terms.columns.intersection(base_terms.columns, sort=False)
     names = list(dict.fromkeys(columns.to_frame(index=False)["term"]))
