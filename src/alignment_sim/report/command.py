@@ -55,7 +55,7 @@ from alignment_sim.report.inputs import (
     group_units,
     ordered_union,
 )
-from alignment_sim.report.page import Section, document, panel_title
+from alignment_sim.report.page import Section, document, leading_causes, panel_title
 from alignment_sim.report.stats import (
     DEFAULT_THRESHOLD,
     MARGIN_COLUMNS,
@@ -552,8 +552,7 @@ def _moved(heads: pd.DataFrame, side: str) -> list[str]:
 def largest_causes(margins: pd.DataFrame, most: int = 3) -> dict[str, str]:
     """Per state of one scenario's margin drivers, the largest non-zero causes of its
     margin change, as 'term +x, ...' ('none' for a state without one)."""
-    causes = margins[(margins["role"] == "cause") & (margins["change"] != 0)]
-    causes = causes[causes.groupby("state", sort=False).cumcount() < most]
+    causes = margins[leading_causes(margins, most)]
     found: dict[str, list[str]] = {state: [] for state in margins["state"]}
     for state, term, change in zip(causes["state"], causes["term"], causes["change"], strict=True):
         found[state].append(f"{term} {change:+.3g}")
@@ -1311,12 +1310,11 @@ def figure_jobs(c: Comparison, known: Collection[str] = ()) -> dict[str, FigureJ
             jobs[name] = (function, args())
 
     if "shares_over_time" in tables:
-        for n, wanted in enumerate((True, False), start=1):
-            panels = [s for s in c.shares if (s[0] == "label") == wanted]
-            jobs[f"shares_{n}"] = (
-                "shares_over_time",
-                (tables["shares_over_time"], labels, panels, tables["events"]),
-            )
+        shares, events = tables["shares_over_time"], tables["events"]
+        of_labels = [s for s in c.shares if s[0] == "label"]
+        of_choices = [s for s in c.shares if s[0] != "label"]
+        add("shares_1", "shares_over_time", lambda: (shares, labels, of_labels, events))
+        add("shares_2", "shares_over_time", lambda: (shares, labels, of_choices, events))
     if "alignment_probability" in tables:
         final = tables["alignment_probability"]
         heatmaps: list[Callable[[], tuple[Any, ...]]] = [
@@ -1344,10 +1342,10 @@ def figure_jobs(c: Comparison, known: Collection[str] = ()) -> dict[str, FigureJ
     )
     effect = tables.get("effects")
     if effect is not None and not effect.empty:
-        jobs["effects_1"] = ("effect_sizes", (effect, labels))
+        add("effects_1", "effect_sizes", lambda: (effect, labels))
     margins = tables.get("margin_drivers")
     if margins is not None and not margins.empty:
-        jobs["margins_1"] = ("margin_drivers", (margins, labels))
+        add("margins_1", "margin_drivers", lambda: (margins, labels))
     drivers = tables.get("term_drivers")
     if drivers is not None and not drivers.empty:
         add("drivers_1", "term_drivers", lambda: (distinct_changes(drivers), labels))

@@ -37,7 +37,7 @@ from matplotlib.ticker import FixedLocator
 from matplotlib.transforms import Affine2D, ScaledTranslation
 from PIL import Image
 
-from alignment_sim.report.page import panel_title
+from alignment_sim.report.page import leading_causes, panel_title
 
 DPI = 110
 SHOWN_ZERO = 0.0005
@@ -457,10 +457,8 @@ def shown_margins(part: pd.DataFrame, states: int, terms: int) -> pd.DataFrame:
     part = part[part["state"].isin(picked)]
     at = pd.Index(picked).get_indexer(part["state"])
     role, term = part["role"].to_numpy(), part["term"].to_numpy()
-    cause = (role == "cause") & (part["change"].to_numpy() != 0)
-    rank = pd.Series(cause).groupby(at).cumsum().to_numpy()  # causes so far in the state
     block = np.select(
-        [cause & (rank <= terms), role == "consequence", term == "all causes"], [0, 1, 2], -1
+        [leading_causes(part, terms), role == "consequence", term == "all causes"], [0, 1, 2], -1
     )
     order = np.lexsort((np.arange(len(part)), block, at))
     return part.iloc[order[block[order] >= 0]]

@@ -122,3 +122,12 @@ def document(title: str, intro: list[str], sections: list[Section]) -> str:
 def panel_title(kind: str, option: str) -> str:
     """A share's name for people: a record label as is, a dimension's option with it."""
     return option if kind == "label" else f"{kind}: {option}"
+
+
+def leading_causes(margins: pd.DataFrame, most: int) -> np.ndarray:
+    """Which rows of a margin-drivers table (``stats.margin_drivers_later``: each state's
+    causes ranked by |change|) are among its state's first ``most`` non-zero causes: the
+    causes the page names and the margins figure draws."""
+    cause = (margins["role"] == "cause").to_numpy() & (margins["change"].to_numpy() != 0)
+    so_far = pd.Series(cause).groupby(margins["state"].to_numpy(), sort=False).cumsum()
+    return cause & (so_far.to_numpy() <= most)
