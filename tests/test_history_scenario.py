@@ -244,6 +244,7 @@ FIRST_QUARTER = {
         "US-led intervention in Afghanistan",
         "European Neighbourhood Policy",
         "NATO Bucharest promise",
+        "Abkhazia and South Ossetia held",
         "Eastern Partnership",
         "Eurasian Union proposal",
         "Silk Road Economic Belt",
