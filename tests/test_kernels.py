@@ -485,13 +485,19 @@ def test_security_columns_are_the_security_poles(default_world: World) -> None:
 # --- economic terms (options p, q, open) ---------------------------------------------------
 
 
-def test_trade_is_creation_minus_diversion(tiny_world: World) -> None:
+def test_trade_is_trusted_creation_minus_diversion(tiny_world: World) -> None:
     w = tiny_world
-    got = kernels.trade_term(w.pole, w.pair, ALL)
+    trusted = np.ones((1, 2), dtype=FLOAT)
+    got = kernels.trade_term(w.pole, w.pair, trusted, ALL)
     # a: 0.4 - 0.1 with p, 0.1 - 0.4 with q; b: 0.1 - 0.5, 0.5 - 0.1; c: 0.25 - 0.25
     assert_close(table(got), [[0.3, -0.3, 0.0], [-0.4, 0.4, 0.0], [0.0, 0.0, 0.0]])
     slump = replace(w.pole, trade_factor=np.array([0.75, 1.0], dtype=FLOAT))
-    assert_close(table(kernels.trade_term(slump, w.pair, A)), [[0.3 - 0.1, 0.1 - 0.3, 0.0]])
+    assert_close(
+        table(kernels.trade_term(slump, w.pair, trusted, A)), [[0.3 - 0.1, 0.1 - 0.3, 0.0]]
+    )
+    # p trusted half: a gains 0.5 * 0.4 on its trade with p and still loses 0.1 with q
+    got = kernels.trade_term(w.pole, w.pair, CREDIBILITY, ALL)
+    assert_close(table(got), [[0.1, -0.3, 0.0], [-0.45, 0.4, 0.0], [-0.125, 0.0, 0.0]])
 
 
 def test_inducements_are_log_of_gdp_share_discounted_by_credibility(tiny_world: World) -> None:
@@ -560,7 +566,7 @@ def test_utility_terms_of_a_by_hand(tiny_world: World) -> None:
     # p offers a (its only member) its envelope share, 1 / BASE_SUM bn = 1/BASE_SUM % GDP * 10
     induced = 0.5 * math.log1p(1.0 / BASE_SUM)
     economy = {  # options p, q, open
-        "trade": [0.3, -0.3, 0.0],
+        "trade": [0.1, -0.3, 0.0],  # p's credibility 0.5 halves a's gain on its trade with p
         "inducements": [induced, 0.0, 0.0],
         "remittances": [0.2, 0.0, 0.0],
         "transit": [0.5, 0.0, 0.0],
@@ -575,7 +581,7 @@ def test_utility_terms_of_a_by_hand(tiny_world: World) -> None:
         assert_close(table(terms.economy[name]), [values], err_msg=name)
     u_sec, u_econ = terms.utilities()
     assert_close(u_sec.reshape(-1), [1.0, -1.0])
-    assert_close(u_econ.reshape(-1), [1.0 + induced, -2.05, -0.25])
+    assert_close(u_econ.reshape(-1), [0.8 + induced, -2.05, -0.25])
 
 
 def test_weights_scale_their_terms(tiny_world: World) -> None:

@@ -67,22 +67,23 @@ def test_the_first_two_ticks_by_hand(tiny_world: World) -> None:
     # b soft power 0.5 + rival a -1, cost 0.5; c protection 0.25 MID + soft power 0.5 +
     # friend a 0.5 - cost 0.5, autonomy 1 in none
     assert_close(run.security_utility[0, 0], [[1.0, -1.0], [-1.0, 0.0], [0.5 + 0.25 * MID, 1.0]])
-    # economy (p, q, open): trade, inducements, remittances, transit, economic coercion,
-    # conditionality, autonomy, switching (tests/test_kernels.py)
+    # economy (p, q, open): trade (p's gain halved by its credibility 0.5), inducements,
+    # remittances, transit, economic coercion, conditionality, autonomy, switching
+    # (tests/test_kernels.py)
     assert_close(
         run.economy_utility[0, 0],
         [
-            [0.3 + induced_a + 0.2 + 0.5, -0.3 - 0.5 - 1.0 - 0.25, -0.25],
-            [-0.4 - 0.25, 0.4 + induced_b + 1.0 - 0.05, -0.25],
-            [0.05 - 0.25, 0.05 - 0.15 - 0.5 - 0.25, 1.0],
+            [0.1 + induced_a + 0.2 + 0.5, -0.3 - 0.5 - 1.0 - 0.25, -0.25],
+            [-0.45 - 0.25, 0.4 + induced_b + 1.0 - 0.05, -0.25],
+            [-0.125 + 0.05 - 0.25, 0.05 - 0.15 - 0.5 - 0.25, 1.0],
         ],
     )
     assert (run.alignment[0] == tiny_world.initial_alignment).all()  # everyone stays
     assert_close(run.offers[0, 0], [[1.0 / BASE_SUM, 0.0, 0.0], [0.0, 2.0 / BASE_SUM, 0.0]])
-    # tick 2: p's margins from tick 1's U_econ, its own inducement left out: a 1.0 -
-    # (-0.25) = 1.25, b -0.65 - (1.35 + q's inducement) < -2, c -0.2 - 1 = -1.2; swing
-    # over 2.0: 0.375, 0, 0.4; p pays base * (member + swing), within its envelope
-    offers_p = np.array([1.0 + 0.375, 0.0, MID * 0.4]) / BASE_SUM
+    # tick 2: p's margins from tick 1's U_econ, its own inducement left out: a 0.8 -
+    # (-0.25) = 1.05, b -0.7 - (1.35 + q's inducement) < -2, c -0.325 - 1 = -1.325; swing
+    # over 2.0: 0.475, 0, 0.3375; p pays base * (member + swing), within its envelope
+    offers_p = np.array([1.0 + 0.475, 0.0, MID * 0.3375]) / BASE_SUM
     assert_close(run.offers[0, 1, 0], offers_p)
     np.testing.assert_allclose(run.offers[0, 1, 1], run.offers[0, 0, 1])  # q has no leverage
     inducement = run.economy_terms[0, 1, 2, 0, kernels.ECONOMIC_TERMS.index("inducements")]

@@ -490,19 +490,28 @@ def switching_term(current: IntArray, n_options: int, cost: Scalar) -> FloatArra
 # --- economic terms: (..., n, E), the last option ``open`` --------------------------------
 
 
-def trade_term(pole: PoleParams, pair: PairParams, rows: slice) -> FloatArray:
-    """Trade created minus trade diverted by joining a pole's union, in [-1, 1]:
-    trade_share_bi * trade_factor_b - sum_{p != b} trade_share_pi * trade_factor_p.
+def trade_term(
+    pole: PoleParams, pair: PairParams, credibility: FloatArray, rows: slice
+) -> FloatArray:
+    """Trade created, as far as the pole is trusted, minus trade diverted by joining a
+    pole's union, in [-1, 1]: credibility_b * f_bi - sum_{p != b} f_pi, with
+    f_pi = trade_share_pi * trade_factor_p.
 
     A customs union's common external tariff makes trade with its members cheaper and
-    trade with everyone else dearer (Viner's trade creation and diversion, counted
-    alike): union with Russia pays for Belarus, 45-50% of whose trade is with Russia
-    (003), and costs a state that trades as much with the EU or China. EAEU trade fell
-    25% in 2015 (002), which events represent as a trade_factor of 0.75. ``open`` is 0.
+    trade with everyone else dearer (Viner's trade creation and diversion): union with
+    Russia pays for Belarus, 45-50% of whose trade is with Russia (003), and costs a state
+    that trades as much with the EU or China. The diversion is certain, the tariff binds;
+    the gain rests on the leader keeping the union's rules, so it is discounted by the
+    leader's credibility, as its other promises are. Russia is "unclear about its
+    intentions and inconsistent in its actions" (its WTO U-turn for a customs union), so
+    "those countries that see the potential to join other international alliances will
+    make every effort to avoid fully committing to Moscow, even if they would enjoy certain
+    benefits by doing so" (000). EAEU trade fell 25% in 2015 (002), which events represent
+    as a trade_factor of 0.75. ``open`` is 0. ``credibility`` is (R, B).
     """
     flows = pair_rows(pair.trade_share, rows) * pole.trade_factor[..., None, :]
     total = sum_last_axis(flows)[..., None]
-    return with_outside(2.0 * flows - total)
+    return with_outside((1.0 + credibility[..., None, :]) * flows - total)
 
 
 INDUCEMENT_SCALE_PCT = 10.0
@@ -630,7 +639,7 @@ def utility_terms(
     }
     exposure = dependence(state, pair, rows)
     economy = {
-        "trade": weights.trade * trade_term(pole, pair, rows),
+        "trade": weights.trade * trade_term(pole, pair, snap.credibility, rows),
         "inducements": weights.inducements
         * inducement_term(state, snap.offers, snap.credibility, rows),
         "remittances": weights.remittances * remittance_term(state, pair, rows),
