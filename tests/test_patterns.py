@@ -366,13 +366,11 @@ def test_a_quick_robustness_run(tmp_path, capsys) -> None:
 NOT_REPRODUCED = {
     "1": "Belarus is nowhere near the edge, so the West's offer moves no margin and Russia "
     "pays no premium (docs/MODEL.md, Limits)",
-    "2": "the recession raises switches by about 8%, short of the criterion's 20% (full "
-    "commitment falls by about 0.06, as asked; docs/MODEL.md, Limits)",
-    "5": "Georgia ends West-labelled after 2006 in about 3 runs of 4 with or without the "
+    "2": "the recession raises switches by about 12%, short of the criterion's 20% (full "
+    "commitment falls by about 0.05-0.065, as asked; docs/MODEL.md, Limits)",
+    "5": "Georgia ends West-labelled after 2006 in about 4 runs of 5 with or without the "
     "revolution (its trade and the West's offers); the revolution only makes regimes "
     "insecure, which if anything favours Russia's regime support (docs/MODEL.md, Limits)",
-    "6": "fewer than 80% of states keep their label for 10 years (0.79), and crisis years "
-    "switch about 1.4 x as often as the others, short of 1.5 x (docs/MODEL.md, Limits)",
 }
 """Patterns the model does not reproduce at its defaults, with why (docs/ODD.md, section 1).
 Strict: a pattern that starts to hold fails here until it leaves this list."""
