@@ -518,16 +518,17 @@ def _product_layout(
             vocab = [[n[c] for c in o] for n, o in zip(names, order, strict=True)]
         elif [[n[c] for c in o] for n, o in zip(names, order, strict=True)] != vocab:
             return None
-        row = np.arange(ends[g] - group.num_rows, ends[g])
-        cell, run = row % W, row // W
-        expected = (
-            order[0][cell // (K * M)],
-            order[1][cell // M % K],
-            order[2][cell % M],
-        )
-        if not all(np.array_equal(c, e) for c, e in zip(codes, expected, strict=True)):
-            return None
-        if not np.array_equal(group.column("seed").to_numpy(), seeds[run]):
+        first, rows = ends[g] - group.num_rows, group.num_rows
+        start = first % W  # where in a run's rows the group begins
+        cycles = [  # each key's codes over one run's rows, repeated run after run
+            np.repeat(order[0], K * M),
+            np.tile(np.repeat(order[1], M), N),
+            np.tile(order[2], N * K),
+        ]
+        expected = [np.resize(np.roll(cycle, -start), rows) for cycle in cycles]
+        expected.append(np.repeat(seeds[first // W : (ends[g] - 1) // W + 1], W)[start:][:rows])
+        held = [*codes, group.column("seed").to_numpy()]
+        if not all(np.array_equal(h, e) for h, e in zip(held, expected, strict=True)):
             return None
     if set(vocab[0]) != set(states) or set(vocab[1]) != set(options):
         return None
