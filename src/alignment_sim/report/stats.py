@@ -405,7 +405,8 @@ def effects_later(
     each scenario on its own. ``draws``, ``base_draws``: each run's parameter draw by
     seed, resampled as clusters (a pair's cluster is the pair of its runs' draws). With a
     single run on either side there is no interval (NaN; pairing ``NO_INTERVAL``).
-    In two steps, like ``outcome_summary_later``.
+    In two steps, like ``outcome_summary_later``; the runs' values are asked for as they
+    are, the arrays the outcomes ask for, so one set of resampled means serves both.
     """
     pairing = pair_by_seed(runs["seed"].to_numpy(), base_runs["seed"].to_numpy())
     pool = pool or ResamplePool(seed, n_boot)
@@ -418,16 +419,16 @@ def effects_later(
     mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
     boot_a = boot_b = None
     if pairing.note != NO_INTERVAL:
-        ca, cb = a - mean_a, b - mean_b
+        ca, cb = a - mean_a, b - mean_b  # squared for the resampled variances
         if pairing.paired:
             pairs = pair_clusters(
                 clusters_of(draws, pairing.seeds), clusters_of(base_draws, pairing.seeds)
             )
-            boot_a = pool.later(pairing.seeds, [ca, ca**2, cb, cb**2], pairs)
+            boot_a = pool.later(pairing.seeds, [a, ca**2, b, cb**2], pairs)
         else:
             seeds_a, seeds_b = runs["seed"].to_numpy(), base_runs["seed"].to_numpy()
-            boot_a = pool.later(seeds_a, [ca, ca**2], clusters_of(draws, seeds_a))
-            boot_b = pool.later(seeds_b, [cb, cb**2], clusters_of(base_draws, seeds_b))
+            boot_a = pool.later(seeds_a, [a, ca**2], clusters_of(draws, seeds_a))
+            boot_b = pool.later(seeds_b, [b, cb**2], clusters_of(base_draws, seeds_b))
 
     def table() -> pd.DataFrame:
         scale = np.maximum(np.abs(mean_a), np.abs(mean_b))
@@ -437,9 +438,12 @@ def effects_later(
         diff_low, diff_high, d_low, d_high = nan, nan, nan, nan
         if boot_a is not None:
             ma, ma2, mb, mb2 = boot_a() + (boot_b() if boot_b is not None else [])
-            boot_difference = snap(ma - mb + (mean_a - mean_b), scale)
+            boot_difference = snap(ma - mb, scale)
             diff_low, diff_high = percentile_interval(boot_difference)
-            boot_pooled = np.sqrt((_clean(ma2 - ma**2, scale) + _clean(mb2 - mb**2, scale)) / 2)
+            shift_a, shift_b = ma - mean_a, mb - mean_b  # the resampled means' deviations
+            boot_pooled = np.sqrt(
+                (_clean(ma2 - shift_a**2, scale) + _clean(mb2 - shift_b**2, scale)) / 2
+            )
             d_low, d_high = percentile_interval(standardise(boot_difference, boot_pooled))
         return pd.DataFrame(
             {
