@@ -616,14 +616,14 @@ def term_drivers(
     at_a = terms.columns.get_indexer(distinct)
     at_b = base_terms.columns.get_indexer(distinct)
     if pairing.paired:
-        a = rows_of(terms, pairing.seeds)[:, at_a]
-        b = rows_of(base_terms, pairing.seeds)[:, at_b]
+        a = columns_of(rows_of(terms, pairing.seeds), at_a)
+        b = columns_of(rows_of(base_terms, pairing.seeds), at_b)
         pairs = pair_clusters(
             clusters_of(draws, pairing.seeds), clusters_of(base_draws, pairing.seeds)
         )
         change, low, high = change_interval(a, b, True, pairs)
     else:
-        a, b = terms.to_numpy()[:, at_a], base_terms.to_numpy()[:, at_b]
+        a, b = columns_of(terms.to_numpy(), at_a), columns_of(base_terms.to_numpy(), at_b)
         clusters_a = clusters_of(draws, terms.index.to_numpy())
         clusters_b = clusters_of(base_draws, base_terms.index.to_numpy())
         change, low, high = change_interval(a, b, False, clusters_a, clusters_b)
@@ -693,6 +693,12 @@ def moves(profiles: pd.DataFrame, label: str, baseline: str) -> pd.DataFrame:
     )
 
 
+def columns_of(matrix: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The columns ``at`` (any shape, flattened) of a 2-d array, by ``np.take``: a third of
+    the time of ``matrix[:, at]`` on the wide run x term matrices."""
+    return np.take(matrix, np.ravel(at), axis=1)
+
+
 def rows_of(frame: pd.DataFrame, seeds: np.ndarray) -> np.ndarray:
     """The rows of ``frame`` (index: seed) for ``seeds``, as an array; no copy when they
     are its rows in order."""
@@ -747,9 +753,11 @@ def margin_drivers_later(
     to_b, away_b = at(base_terms, "joins"), at(base_terms, "leaves")
     found = np.minimum.reduce([to, away, to_b, away_b]).min(axis=1) >= 0
     states = states[found]
-    margins_a = matrix_a[:, to[found].ravel()].astype(np.float64) - matrix_a[:, away[found].ravel()]
-    margins_b = (
-        matrix_b[:, to_b[found].ravel()].astype(np.float64) - matrix_b[:, away_b[found].ravel()]
+    margins_a = np.subtract(
+        columns_of(matrix_a, to[found]), columns_of(matrix_a, away[found]), dtype=np.float64
+    )
+    margins_b = np.subtract(
+        columns_of(matrix_b, to_b[found]), columns_of(matrix_b, away_b[found]), dtype=np.float64
     )
     cause = np.array([t not in CONSEQUENCE_TERMS for t in names])
     keys: list[tuple[str, str, str]] = []
