@@ -120,7 +120,10 @@ class Resamples:
         """The keys of (n, m) float64 arrays, each centred (its column means subtracted)
         and left waiting for ``answers`` unless resampled or waiting already (the same
         bytes)."""
-        keys = [hashlib.sha1(a.tobytes()).hexdigest() + f":{a.shape[1]}" for a in arrays]
+        keys = [  # hashed in place: the arrays' bytes, not a copy of them
+            hashlib.sha1(np.ascontiguousarray(a).data).hexdigest() + f":{a.shape[1]}"
+            for a in arrays
+        ]
         for key, values in zip(keys, arrays, strict=True):
             if key not in self.done and key not in self.waiting:
                 self.waiting[key] = values - values.mean(axis=0)
