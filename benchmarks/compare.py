@@ -5,11 +5,11 @@ runs, ``alignment-sim -m scenario=baseline,russia_recession,western_conditionali
 replications=N``, 40 ticks, then times ``alignment-sim-compare`` on it in a child process
 (default bootstrap, 2,000 resamples) and reads that child's peak resident set size from
 ``resource.getrusage(RUSAGE_CHILDREN)`` in a fresh parent (the largest of the compare and
-the worker process it draws figures in). The compare is timed ``--repeat`` times (3 by
-default; the first shows its progress) and the median is reported, since a shared
-machine's load moves single timings by a second or more. Prints a line per compare, a
-summary and, last, a JSON line with ``runs``, ``compare_s`` (the median) and
-``peak_rss_mib`` (the largest).
+the worker process it draws figures in), with the CPU time (user + system) of both. The
+compare is timed ``--repeat`` times (3 by default; the first shows its progress) and the
+median is reported, since a shared machine's load moves single timings by a second or
+more. Prints a line per compare, a summary and, last, a JSON line with ``runs``,
+``compare_s`` (the median), ``peak_rss_mib`` (the largest) and ``cpu_s`` (the median).
 
     .venv/bin/python benchmarks/compare.py               # 3 x 20,000 runs; the sweep takes
                                                          # about 1-2 minutes to build
@@ -57,8 +57,9 @@ def build_sweep(folder: Path, runs: int) -> Path:
     return folder / "results" / "sweeps" / STUDY
 
 
-def measure(sweep: Path, out: Path, progress: bool) -> tuple[float, float]:
-    """Wall time (s) and peak RSS (MiB) of one compare of ``sweep`` into ``out``."""
+def measure(sweep: Path, out: Path, progress: bool) -> tuple[float, float, float]:
+    """Wall time (s), peak RSS (MiB) and CPU time (s, user + system, of the compare and
+    its worker) of one compare of ``sweep`` into ``out``."""
     started = time.monotonic()
     subprocess.run(
         [str(BIN / "alignment-sim-compare"), str(sweep), "--out", str(out)]
@@ -67,8 +68,8 @@ def measure(sweep: Path, out: Path, progress: bool) -> tuple[float, float]:
         stdout=subprocess.DEVNULL,
     )
     elapsed = time.monotonic() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
-    return elapsed, peak_kib / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # ru_maxrss in KiB on Linux
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -88,7 +89,7 @@ def main() -> None:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         sweep = build_sweep(folder, runs)
-        timings, peaks = [], []
+        timings, peaks, cpus = [], [], []
         for n in range(max(1, args.repeat)):
             out = Path(scratch) / f"report_{n}"
             shown = "progress" if n == 0 else "quiet"
@@ -98,17 +99,26 @@ def main() -> None:
                 stdout=subprocess.PIPE,
                 text=True,
             )
-            elapsed, peak = json.loads(done.stdout.strip().splitlines()[-1])
+            elapsed, peak, cpu = json.loads(done.stdout.strip().splitlines()[-1])
             timings.append(elapsed)
             peaks.append(peak)
-            print(f"compare {n + 1}: {elapsed:.1f} s, peak {peak:.0f} MiB", flush=True)
+            cpus.append(cpu)
+            print(
+                f"compare {n + 1}: {elapsed:.1f} s, {cpu:.1f} s CPU, peak {peak:.0f} MiB",
+                flush=True,
+            )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    median = statistics.median(timings)
-    print(f"{'runs':>8} {'compare (s)':>12} {'peak RSS (MiB)':>15} {'load avg':>9}")
-    print(f"{3 * runs:>8,} {median:>12.1f} {max(peaks):>15.0f} {load:>9.1f}")
+    median, cpu = statistics.median(timings), statistics.median(cpus)
+    print(f"{'runs':>8} {'compare (s)':>12} {'CPU (s)':>8} {'peak RSS (MiB)':>15} {'load avg':>9}")
+    print(f"{3 * runs:>8,} {median:>12.1f} {cpu:>8.1f} {max(peaks):>15.0f} {load:>9.1f}")
     print(
         json.dumps(
-            {"runs": 3 * runs, "compare_s": round(median, 2), "peak_rss_mib": round(max(peaks))}
+            {
+                "runs": 3 * runs,
+                "compare_s": round(median, 2),
+                "peak_rss_mib": round(max(peaks)),
+                "cpu_s": round(cpu, 2),
+            }
         )
     )
 

@@ -320,6 +320,14 @@ def _share_keys(shares: list[tuple[str, str]], rows: int | list[int]) -> dict[st
     }
 
 
+def _share_matrix(frame: pd.DataFrame, shares: list[tuple[str, str]]) -> np.ndarray:
+    """The shares' columns as one (rows, shares) float64 array in Fortran order (each
+    share contiguous): the sums and levels are computed on it as a whole, a few arrays
+    large enough for huge pages instead of many small ones that each fault in anew."""
+    columns = [f"share_{outcomes.share_name(kind, option)}" for kind, option in shares]
+    return np.asfortranarray(frame[columns].to_numpy(dtype=np.float64))
+
+
 def _tick_sums(frame: pd.DataFrame, shares: list[tuple[str, str]]) -> pd.DataFrame:
     """Per tick and share (kind, option): number of runs, sum and sum of squares of the
     share, sum of the tick's year (counted with ``np.bincount`` by tick)."""
@@ -327,11 +335,10 @@ def _tick_sums(frame: pd.DataFrame, shares: list[tuple[str, str]]) -> pd.DataFra
     n = np.bincount(tick)
     held = np.flatnonzero(n)
     year_sum = np.bincount(tick, weights=frame["year"].to_numpy(dtype=np.float64))[held]
-    sums, squares = [], []
-    for kind, option in shares:
-        share = frame[f"share_{outcomes.share_name(kind, option)}"].to_numpy(dtype=np.float64)
-        sums.append(np.bincount(tick, weights=share)[held])
-        squares.append(np.bincount(tick, weights=share * share)[held])
+    values = _share_matrix(frame, shares)
+    squared = values * values
+    sums = [np.bincount(tick, weights=values[:, j])[held] for j in range(len(shares))]
+    squares = [np.bincount(tick, weights=squared[:, j])[held] for j in range(len(shares))]
     width = len(shares)
     return pd.DataFrame(
         {
@@ -350,11 +357,11 @@ def _tick_levels(frame: pd.DataFrame, shares: list[tuple[str, str]], n_states: i
     ``n_states``), only the levels some run had."""
     ticks = frame["tick"].to_numpy(dtype=np.int64)
     width = n_states + 1
+    at = np.clip(np.rint(_share_matrix(frame, shares) * n_states).astype(np.int64), 0, n_states)
+    at += (ticks * width)[:, None]  # each (tick, level) a cell of its own
     cells, counts = [], []
-    for kind, option in shares:
-        share = frame[f"share_{outcomes.share_name(kind, option)}"].to_numpy(dtype=np.float64)
-        level = np.clip(np.rint(share * n_states).astype(np.int64), 0, n_states)
-        count = np.bincount(ticks * width + level, minlength=(ticks.max() + 1) * width)
+    for j in range(len(shares)):
+        count = np.bincount(at[:, j], minlength=(ticks.max() + 1) * width)
         cell = np.flatnonzero(count)
         cells.append(cell)
         counts.append(count[cell])
@@ -518,16 +525,17 @@ def _product_layout(
             vocab = [[n[c] for c in o] for n, o in zip(names, order, strict=True)]
         elif [[n[c] for c in o] for n, o in zip(names, order, strict=True)] != vocab:
             return None
-        row = np.arange(ends[g] - group.num_rows, ends[g])
-        cell, run = row % W, row // W
-        expected = (
-            order[0][cell // (K * M)],
-            order[1][cell // M % K],
-            order[2][cell % M],
-        )
-        if not all(np.array_equal(c, e) for c, e in zip(codes, expected, strict=True)):
-            return None
-        if not np.array_equal(group.column("seed").to_numpy(), seeds[run]):
+        first, rows = ends[g] - group.num_rows, group.num_rows
+        start = first % W  # where in a run's rows the group begins
+        cycles = [  # each key's codes over one run's rows, repeated run after run
+            np.repeat(order[0], K * M),
+            np.tile(np.repeat(order[1], M), N),
+            np.tile(order[2], N * K),
+        ]
+        expected = [np.resize(np.roll(cycle, -start), rows) for cycle in cycles]
+        expected.append(np.repeat(seeds[first // W : (ends[g] - 1) // W + 1], W)[start:][:rows])
+        held = [*codes, group.column("seed").to_numpy()]
+        if not all(np.array_equal(h, e) for h, e in zip(held, expected, strict=True)):
             return None
     if set(vocab[0]) != set(states) or set(vocab[1]) != set(options):
         return None

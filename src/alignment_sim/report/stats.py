@@ -59,13 +59,14 @@ cache, where counting a whole block scattered them over megabytes of memory."""
 
 def resample_counts(k: int, n_boot: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
     """Blocks of bootstrap resamples of k items: (block, k) counts, each row the number of
-    times each item is drawn in k draws with replacement (k uniform indices, counted)."""
+    times each item is drawn in k draws with replacement (k uniform indices, counted; drawn
+    as int32, the same numbers as int64 below 2**32 and faster)."""
     block = max(1, min(n_boot, BLOCK_CELLS // max(k, 1)))
     rows = max(1, COUNT_CELLS // max(k, 1))
     offsets = (np.arange(rows) * k)[:, None]  # each row's draws counted in bins of their own
     for start in range(0, n_boot, block):
         size = min(n_boot, start + block) - start
-        picks = rng.integers(0, k, size=(size, k))
+        picks = rng.integers(0, k, size=(size, k), dtype=np.int32)
         counts = np.empty((size, k), dtype=np.intp)
         for row in range(0, size, rows):
             part = picks[row : row + rows]
@@ -119,7 +120,10 @@ class Resamples:
         """The keys of (n, m) float64 arrays, each centred (its column means subtracted)
         and left waiting for ``answers`` unless resampled or waiting already (the same
         bytes)."""
-        keys = [hashlib.sha1(a.tobytes()).hexdigest() + f":{a.shape[1]}" for a in arrays]
+        keys = [  # hashed in place: the arrays' bytes, not a copy of them
+            hashlib.sha1(np.ascontiguousarray(a).data).hexdigest() + f":{a.shape[1]}"
+            for a in arrays
+        ]
         for key, values in zip(keys, arrays, strict=True):
             if key not in self.done and key not in self.waiting:
                 self.waiting[key] = values - values.mean(axis=0)
@@ -404,7 +408,8 @@ def effects_later(
     each scenario on its own. ``draws``, ``base_draws``: each run's parameter draw by
     seed, resampled as clusters (a pair's cluster is the pair of its runs' draws). With a
     single run on either side there is no interval (NaN; pairing ``NO_INTERVAL``).
-    In two steps, like ``outcome_summary_later``.
+    In two steps, like ``outcome_summary_later``; the runs' values are asked for as they
+    are, the arrays the outcomes ask for, so one set of resampled means serves both.
     """
     pairing = pair_by_seed(runs["seed"].to_numpy(), base_runs["seed"].to_numpy())
     pool = pool or ResamplePool(seed, n_boot)
@@ -417,16 +422,16 @@ def effects_later(
     mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
     boot_a = boot_b = None
     if pairing.note != NO_INTERVAL:
-        ca, cb = a - mean_a, b - mean_b
+        ca, cb = a - mean_a, b - mean_b  # squared for the resampled variances
         if pairing.paired:
             pairs = pair_clusters(
                 clusters_of(draws, pairing.seeds), clusters_of(base_draws, pairing.seeds)
             )
-            boot_a = pool.later(pairing.seeds, [ca, ca**2, cb, cb**2], pairs)
+            boot_a = pool.later(pairing.seeds, [a, ca**2, b, cb**2], pairs)
         else:
             seeds_a, seeds_b = runs["seed"].to_numpy(), base_runs["seed"].to_numpy()
-            boot_a = pool.later(seeds_a, [ca, ca**2], clusters_of(draws, seeds_a))
-            boot_b = pool.later(seeds_b, [cb, cb**2], clusters_of(base_draws, seeds_b))
+            boot_a = pool.later(seeds_a, [a, ca**2], clusters_of(draws, seeds_a))
+            boot_b = pool.later(seeds_b, [b, cb**2], clusters_of(base_draws, seeds_b))
 
     def table() -> pd.DataFrame:
         scale = np.maximum(np.abs(mean_a), np.abs(mean_b))
@@ -436,9 +441,12 @@ def effects_later(
         diff_low, diff_high, d_low, d_high = nan, nan, nan, nan
         if boot_a is not None:
             ma, ma2, mb, mb2 = boot_a() + (boot_b() if boot_b is not None else [])
-            boot_difference = snap(ma - mb + (mean_a - mean_b), scale)
+            boot_difference = snap(ma - mb, scale)
             diff_low, diff_high = percentile_interval(boot_difference)
-            boot_pooled = np.sqrt((_clean(ma2 - ma**2, scale) + _clean(mb2 - mb**2, scale)) / 2)
+            shift_a, shift_b = ma - mean_a, mb - mean_b  # the resampled means' deviations
+            boot_pooled = np.sqrt(
+                (_clean(ma2 - shift_a**2, scale) + _clean(mb2 - shift_b**2, scale)) / 2
+            )
             d_low, d_high = percentile_interval(standardise(boot_difference, boot_pooled))
         return pd.DataFrame(
             {
@@ -611,14 +619,14 @@ def term_drivers(
     at_a = terms.columns.get_indexer(distinct)
     at_b = base_terms.columns.get_indexer(distinct)
     if pairing.paired:
-        a = rows_of(terms, pairing.seeds)[:, at_a]
-        b = rows_of(base_terms, pairing.seeds)[:, at_b]
+        a = columns_of(rows_of(terms, pairing.seeds), at_a)
+        b = columns_of(rows_of(base_terms, pairing.seeds), at_b)
         pairs = pair_clusters(
             clusters_of(draws, pairing.seeds), clusters_of(base_draws, pairing.seeds)
         )
         change, low, high = change_interval(a, b, True, pairs)
     else:
-        a, b = terms.to_numpy()[:, at_a], base_terms.to_numpy()[:, at_b]
+        a, b = columns_of(terms.to_numpy(), at_a), columns_of(base_terms.to_numpy(), at_b)
         clusters_a = clusters_of(draws, terms.index.to_numpy())
         clusters_b = clusters_of(base_draws, base_terms.index.to_numpy())
         change, low, high = change_interval(a, b, False, clusters_a, clusters_b)
@@ -688,6 +696,12 @@ def moves(profiles: pd.DataFrame, label: str, baseline: str) -> pd.DataFrame:
     )
 
 
+def columns_of(matrix: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The columns ``at`` (any shape, flattened) of a 2-d array, by ``np.take``: a third of
+    the time of ``matrix[:, at]`` on the wide run x term matrices."""
+    return np.take(matrix, np.ravel(at), axis=1)
+
+
 def rows_of(frame: pd.DataFrame, seeds: np.ndarray) -> np.ndarray:
     """The rows of ``frame`` (index: seed) for ``seeds``, as an array; no copy when they
     are its rows in order."""
@@ -742,9 +756,11 @@ def margin_drivers_later(
     to_b, away_b = at(base_terms, "joins"), at(base_terms, "leaves")
     found = np.minimum.reduce([to, away, to_b, away_b]).min(axis=1) >= 0
     states = states[found]
-    margins_a = matrix_a[:, to[found].ravel()].astype(np.float64) - matrix_a[:, away[found].ravel()]
-    margins_b = (
-        matrix_b[:, to_b[found].ravel()].astype(np.float64) - matrix_b[:, away_b[found].ravel()]
+    margins_a = np.subtract(
+        columns_of(matrix_a, to[found]), columns_of(matrix_a, away[found]), dtype=np.float64
+    )
+    margins_b = np.subtract(
+        columns_of(matrix_b, to_b[found]), columns_of(matrix_b, away_b[found]), dtype=np.float64
     )
     cause = np.array([t not in CONSEQUENCE_TERMS for t in names])
     keys: list[tuple[str, str, str]] = []
