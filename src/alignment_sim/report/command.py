@@ -1188,8 +1188,6 @@ def start_term_drivers(
             terms,
             base,
             base_terms,
-            c.n_boot,
-            c.seed,
             draws[label],
             draws[base],
         )

@@ -588,8 +588,6 @@ def term_drivers(
     terms: pd.DataFrame,
     baseline: str,
     base_terms: pd.DataFrame,
-    n_boot: int,
-    seed: int,
     draws: pd.Series | None = None,
     base_draws: pd.Series | None = None,
 ) -> pd.DataFrame:
@@ -601,8 +599,7 @@ def term_drivers(
     add up to the change of that utility (``utility_change``). A term of one dimension has
     the same value on every profile that shares its option in that dimension
     (``applies_to``): those rows are one change and share one ``rank``. ``draws``,
-    ``base_draws``: as in ``effects_later`` (cluster-robust errors). ``n_boot`` and ``seed`` are
-    not used (kept for callers' symmetry with ``effects_later``).
+    ``base_draws``: as in ``effects_later`` (cluster-robust errors).
     """
     columns = terms.columns.intersection(base_terms.columns, sort=False)
     frame = columns.to_frame(index=False)
