@@ -40,6 +40,7 @@ from alignment_sim.model.params import SimulationConfig
 from alignment_sim.presets import default_config, load_region
 from alignment_sim.report.record import LABELS, PACKAGED_RECORD, read_record
 from alignment_sim.report.score import score_arrays
+from alignment_sim.studies import patterns
 from alignment_sim.studies.outcomes import yearly_labels
 
 CENTRAL_ASIA = ("kazakhstan", "kyrgyzstan", "tajikistan", "uzbekistan", "turkmenistan")
@@ -152,15 +153,13 @@ def recession(edit: Edit | None, seeds: range) -> dict[str, float]:
     (full commitment, 000: an inconsistent patron is not fully committed to)."""
     config = default_config(scenario="russia_recession", ticks=40, seed=0)
     inputs = compiled(config, edit)
-    space = inputs.world.space
     result = run_batch(inputs, seeds, record="minimal")
-    alignment = result.alignment[:, 1:].astype(np.int64)
     russia = inputs.world.poles.index("russia")
-    in_security = space.profile_security[alignment] == list(space.security_poles).index(russia)
-    full = in_security & (space.profile_economy[alignment] == russia)
+    security = patterns.options_of(result, "security")[:, 1:]
+    in_security = security == inputs.world.space.security_options.index("russia")
     return {
         "recession_credibility": float(result.credibility[..., russia].mean()),
-        "recession_full_commitment": float(full.sum() / max(in_security.sum(), 1)),
+        "recession_full_commitment": patterns.full_commitment(result, "russia"),
         "recession_security_russia": float(in_security.mean()),
     }
 

@@ -106,19 +106,18 @@ def test_a_budget_cut_breaks_promises_and_costs_credibility() -> None:
 
 
 def recession_commitment(credibility_recovery: float) -> tuple[float, float]:
-    """Under russia_recession over seeds 0-999: the share of the state-ticks in Russia's
-    security bloc also in its union (full commitment), and the share of all state-ticks
-    in that bloc."""
+    """Under russia_recession over seeds 0-999: the full commitment of Russia's security
+    partners (``patterns.full_commitment``) and the share of all state-ticks in its
+    security bloc."""
     from alignment_sim.engine.batch import run_batch
+    from alignment_sim.studies import patterns
 
     config = default_config(scenario="russia_recession", ticks=40, seed=0)
     config.dynamics.credibility_recovery = credibility_recovery
-    inputs = RunInputs.from_config(config)
-    space, russia = inputs.world.space, inputs.world.poles.index("russia")
-    alignment = run_batch(inputs, range(1000), record="minimal").alignment[:, 1:].astype(int)
-    in_bloc = space.profile_security[alignment] == list(space.security_poles).index(russia)
-    full = in_bloc & (space.profile_economy[alignment] == russia)
-    return float(full.sum() / in_bloc.sum()), float(in_bloc.mean())
+    result = run_batch(RunInputs.from_config(config), range(1000), record="minimal")
+    security = patterns.options_of(result, "security")[:, 1:]
+    in_bloc = security == result.inputs.world.space.security_options.index("russia")
+    return patterns.full_commitment(result, "russia"), float(in_bloc.mean())
 
 
 def test_an_inconsistent_patron_is_not_fully_committed_to() -> None:
