@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 from concurrent.futures import ProcessPoolExecutor
@@ -834,3 +835,228 @@ def test_the_entry_point_starts_the_worker_before_the_command_only_for_large_inp
     assert isinstance(pool, ProcessPoolExecutor)
     with pytest.raises(RuntimeError, match="shutdown"):  # stopped once the command returned
         pool.submit(int)
+
+
+# --- at a glance, multiple comparisons, event markers, --threshold on the command line ----
+
+
+def page_section(page: str, anchor: str) -> str:
+    """The HTML of one section of a report page."""
+    found = re.search(rf'<section id="{anchor}">(.*?)</section>', page, re.S)
+    assert found is not None, anchor
+    return found.group(1)
+
+
+def glance_points(page: str, label: str) -> list[str]:
+    """The points the at-a-glance section lists under one scenario, as text."""
+    glance = page_section(page, "glance")
+    found = re.search(rf"<strong>{re.escape(html.escape(label))}</strong><ul>(.*?)</ul>", glance)
+    assert found is not None, label
+    return [html.unescape(point) for point in re.findall(r"<li>([^<]*)</li>", found.group(1))]
+
+
+def pp(change: float) -> str:
+    return f"{100 * change:+.1f} pp"
+
+
+def test_at_a_glance_names_the_states_that_move_most_and_why(
+    result: Comparison, tmp_path: Path, no_figures: None
+) -> None:
+    from alignment_sim.report.command import GLANCE_STATES
+
+    label = "scenario=russia_recession"
+    page = write_report(result, tmp_path / "report").html.read_text()
+    points = glance_points(page, label)
+    margins = result.tables["margin_drivers"]
+    mine = margins[margins["label"] == label]
+    shifts = mine.drop_duplicates("state").set_index("state")["shift"]
+    moved = shifts[shifts >= result.threshold / 100]
+    assert len(moved) and moved.iloc[0] > 5 * result.threshold / 100  # a state clearly moves
+    # the states whose final profile moves most, largest first, no more than GLANCE_STATES
+    stories = [p for p in points if re.match(r"\w+: ends in ", p)]
+    assert [s.split(":")[0] for s in stories] == list(moved.index[:GLANCE_STATES])
+    # the first one's story, checked against the tables it comes from
+    state = str(moved.index[0])
+    rows = mine[mine["state"] == state].set_index("term")
+    joins, leaves = rows["joins"].iloc[0], rows["leaves"].iloc[0]
+    probability = result.tables["profile_probability"].set_index(["label", "state", "option"])
+
+    def change(profile: str) -> float:
+        return float(
+            probability.loc[(label, state, profile), "probability"]
+            - probability.loc[(result.baseline, state, profile), "probability"]
+        )
+
+    assert change(joins) > 0 > change(leaves)
+    story = stories[0]
+    assert story.startswith(f"{state}: ends in {joins} {pp(change(joins))}, ")
+    assert f"in {leaves} {pp(change(leaves))};" in story
+    whole = rows.loc["all causes"]
+    assert (
+        f"the margin of {joins} over {leaves} changes by {whole['change']:+.3g} "
+        f"[{whole['ci_low']:+.3g}, {whole['ci_high']:+.3g}] (utility units)" in story
+    )
+    causes = rows[(rows["role"] == "cause") & (rows["change"] != 0)].sort_values("rank")
+    named = story.split("(utility units): ")[1].split(";")[0]
+    assert named.startswith(f"{causes.index[0]} {causes['change'].iloc[0]:+.3g}")
+    switching = rows.loc["switching", "change"]
+    assert f"switching {switching:+.3g} (a consequence of moving)" in story
+    # the outcomes beyond the threshold come first, largest standardised effect first
+    effects = result.tables["effects"]
+    beyond = effects[(effects["label"] == label) & (effects["practical"] == "beyond")]
+    assert len(beyond)
+    first = beyond.iloc[np.argsort(-beyond["cohens_d"].abs().to_numpy(), kind="stable")].head(4)
+    assert [p.split(":")[0] for p in points[: len(first)]] == list(first["metric"])
+
+
+def test_state_stories_keep_only_the_states_that_move_beyond_the_threshold(
+    result: Comparison,
+) -> None:
+    from alignment_sim.report.command import state_stories
+
+    label = "scenario=russia_recession"
+    margins = result.tables["margin_drivers"]
+    shifts = margins[margins["label"] == label].drop_duplicates("state")["shift"].to_numpy()
+    states = margins[margins["label"] == label].drop_duplicates("state")["state"].tolist()
+    assert len(shifts) >= 2 and shifts[0] > shifts[1]
+    between = 100 * (shifts[0] + shifts[1]) / 2  # percentage points
+    only = state_stories(margins, label, 3, between)
+    assert len(only) == 1 and only[0].startswith(f"{states[0]}: ends in ")
+    assert state_stories(margins, label, 3, 100 * shifts[0] + 1) == []
+    assert state_stories(margins, label, 2, 0) == state_stories(margins, label, 3, 0)[:2]
+    assert state_stories(margins, result.baseline, 3, 0) == []  # no moves against itself
+
+
+def test_the_multiple_comparisons_note_counts_the_judged_intervals(
+    tmp_path: Path, no_figures: None
+) -> None:
+    """Three runs of two scenarios and one run of a third: the third's differences have
+    no interval, and the note counts only the intervals the section holds."""
+    for scenario in ("baseline", "russia_recession"):
+        singles(tmp_path / "runs", scenario, [0, 1, 2])
+    singles(tmp_path / "runs", "afghan_spillover", [0])
+    comparison = compare([tmp_path / "runs"], n_boot=BOOT)
+    effects = comparison.tables["effects"]
+    judged = int((effects["practical"] != "no interval").sum())
+    assert 0 < judged < len(effects)  # one scenario judged, the other not
+    page = write_report(comparison, tmp_path / "report").html.read_text()
+    section = html.unescape(page_section(page, "effects"))
+    note = re.search(
+        r"Multiple comparisons: this section holds (\d+) intervals at 95% each, so about "
+        r"([\d.]+) would exclude zero by chance alone",
+        section,
+    )
+    assert note is not None
+    assert int(note.group(1)) == judged
+    assert float(note.group(2)) == pytest.approx(0.05 * judged, abs=0.05)
+    level = re.search(r"a Bonferroni level of ([\d.]+)%", section)
+    assert level is not None
+    assert float(level.group(1)) == pytest.approx(100 * (1 - 0.05 / judged), abs=0.005)
+
+
+def test_every_time_plot_is_given_and_marks_the_scenarios_events(
+    result: Comparison, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each figure job drawn over time (a table with a year per row) gets the events
+    table, and every panel it draws marks each placed event."""
+    import inspect
+
+    from matplotlib.figure import Figure
+
+    from alignment_sim.report import figures
+    from alignment_sim.report.command import figure_jobs
+
+    events = result.tables["events"]
+    placed = events.dropna(subset=["start"])
+    assert len(placed) and set(placed["label"]) == {"scenario=russia_recession"}
+    jobs = figure_jobs(result)
+    over_time = {
+        name: job
+        for name, job in jobs.items()
+        if any(isinstance(a, pd.DataFrame) and "year" in a.columns for a in job[1])
+    }
+    assert len(over_time) >= 2  # the record labels, and each dimension's options
+    drawn: list[Figure] = []
+    monkeypatch.setattr(figures, "_png", lambda fig: drawn.append(fig) or b"")
+    for name, (function, args) in over_time.items():
+        bound = inspect.signature(getattr(figures, function)).bind(*args).arguments
+        assert bound.get("events") is not None, name
+        given = bound["events"].dropna(subset=["start"])
+        pd.testing.assert_frame_equal(given.reset_index(drop=True), placed.reset_index(drop=True))
+        drawn.clear()
+        getattr(figures, function)(*args)
+        (fig,) = drawn
+        panels = [ax for ax in fig.axes if ax.lines]
+        assert panels, name
+        for ax in panels:
+            marks = [t.get_text().strip() for t in ax.texts if t.get_gid() == "event"]
+            assert marks == placed["event"].tolist(), (name, ax.get_title())
+            starts = [
+                line.get_xdata()[0]
+                for line in ax.lines
+                if len(set(line.get_xdata())) == 1 and line.get_linestyle() == "--"
+            ]
+            assert starts == placed["start"].tolist(), (name, ax.get_title())
+
+
+def test_the_threshold_flag_judges_the_effects_and_is_stated_on_the_page(
+    result: Comparison, sweep: Path, tmp_path: Path, no_figures: None
+) -> None:
+    margins = result.tables["margin_drivers"]
+    threshold = float(np.ceil(100 * margins["shift"].max())) + 1  # beyond every state's move
+    assert threshold != result.threshold
+    out = tmp_path / "report"
+    main(
+        [str(sweep), "--skip-corrupt", "--out", str(out), "--bootstrap", str(BOOT),
+         "--seed", "1", "--threshold", f"{threshold:g}"]
+    )  # fmt: skip
+    judged = pd.read_csv(out / "effects.csv")
+    default = result.tables["effects"]  # the same runs, resamples and seed, threshold 2
+    assert judged["metric"].tolist() == default["metric"].tolist()
+    np.testing.assert_allclose(judged["ci_low"], default["ci_low"])
+    share = judged["metric"].str.startswith(("final_share_", "mean_share_"))
+    limit = np.where(share, threshold / 100, threshold / 100 * judged["mean_baseline"].abs())
+    np.testing.assert_allclose(judged["threshold"], limit)
+    low, high = judged["ci_low"].to_numpy(), judged["ci_high"].to_numpy()
+    beyond = (low > limit) | (high < -limit)
+    inside = (low >= -limit) & (high <= limit)
+    expected = np.where(beyond, "beyond", np.where(inside, "negligible", "unclear"))
+    assert judged["practical"].tolist() == expected.tolist()
+    assert (judged["practical"] != default["practical"]).any()  # the flag changed a verdict
+    page = (out / "report.html").read_text()
+    effects = html.unescape(page_section(page, "effects"))
+    assert f"(--threshold {threshold:g}): {threshold:g} percentage points" in effects
+    glance = html.unescape(page_section(page, "glance"))
+    assert f"practical threshold ({threshold:g} percentage points" in glance
+    points = glance_points(page, "scenario=russia_recession")
+    assert f"no state's final profile moves by {threshold:g} percentage points or more" in points
+    if not (judged["practical"] == "beyond").any():
+        assert points[0] == (
+            f"no outcome differs from the baseline by more than the threshold ({threshold:g})"
+        )
+
+
+@pytest.mark.parametrize("value", ["-1", "101", "nan", "inf"])
+def test_a_threshold_out_of_range_is_one_line(
+    sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    out = tmp_path / "o"
+    err = run_main([str(sweep), "--skip-corrupt", "--threshold", value, "--out", str(out)], capsys)
+    assert "--threshold" in err and "expected percentage points in [0, 100]" in err
+    assert not out.exists()
+
+
+def test_a_threshold_that_is_no_number_names_the_flag(
+    sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """argparse refuses it before the command runs: its usage, then one error line."""
+    out = tmp_path / "o"
+    with pytest.raises(SystemExit) as stopped:
+        main([str(sweep), "--threshold", "abc", "--out", str(out)])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("alignment-sim-compare: ") and "--threshold" in last
+    assert "'abc'" in last
+    assert not out.exists()

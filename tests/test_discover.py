@@ -208,3 +208,70 @@ def test_a_real_design_end_to_end(tmp_path: Path, capsys) -> None:
     scores = pd.read_csv(out / "feature_scores.csv")
     assert sorted(scores["parameter"]) == ["dynamics.stance", "weights.protection"]
     assert "mean over each point's 3 runs" in capsys.readouterr().out
+
+
+WHOLE = "region.poles.russia.budget_bn_usd"
+WHOLE_BOX = (6, 12)
+"""The integer-typed toy outcome is high exactly when WHOLE is in this range."""
+
+
+def whole_number_design(folder: Path) -> Path:
+    """A toy design whose first parameter is stored as integers (int64 in design.parquet,
+    0 to 20) beside two float ones; mean_share_hedge is 0.9 where it is in WHOLE_BOX, else
+    0.1. EMA Workbench's CART fails on an int64 column under pandas 3 (it writes a split
+    between two whole numbers into it); read_design hands it float64."""
+    unit = qmc.LatinHypercube(d=2, seed=3).random(POINTS)
+    points = pd.DataFrame(
+        {
+            WHOLE: np.random.default_rng(2).integers(0, 21, POINTS),
+            "weights.trade": 2 * unit[:, 0],
+            "weights.peer": unit[:, 1],
+        }
+    )
+    inside = points[WHOLE].between(*WHOLE_BOX).to_numpy()
+    runs = [
+        points.assign(
+            point=np.arange(POINTS),
+            seed=seed,
+            mean_share_hedge=np.where(inside, 0.9, 0.1) + (0.05 if seed else -0.05),
+        )
+        for seed in SEEDS
+    ]
+    (folder / "runs").mkdir(parents=True)
+    points.rename_axis("point").reset_index().to_parquet(folder / "design.parquet")
+    pd.concat(runs).to_parquet(folder / "runs" / "part-00000.parquet")
+    (folder / "manifest.json").write_text(json.dumps({"design": "lhs", "config_digest": "toy"}))
+    return folder
+
+
+def test_a_whole_number_parameter_gets_limits_between_its_values(tmp_path: Path, capsys) -> None:
+    folder = whole_number_design(tmp_path / "design")
+    stored = pd.read_parquet(folder / "design.parquet")
+    assert stored[WHOLE].dtype == np.int64  # the case the float64 conversion is for
+    out = tmp_path / "discovery"
+    main([str(folder), "--outcome", "mean_share_hedge", "--above", "0.5", "--out", str(out)])
+    boxes = pd.read_csv(out / "boxes.csv")
+    assert set(boxes["method"]) == {"prim", "cart"}
+    values = stored[WHOLE].to_numpy()
+    inside = (values >= WHOLE_BOX[0]) & (values <= WHOLE_BOX[1])
+    for method in ("prim", "cart"):
+        box = box_limits(boxes, method)
+        whole = box.loc[WHOLE]
+        assert whole["range_low"] == values.min() and whole["range_high"] == values.max()
+        # the limits fall between the last whole number out and the first in, each side
+        assert WHOLE_BOX[0] - 1 < whole["low"] <= WHOLE_BOX[0], method
+        assert WHOLE_BOX[1] <= whole["high"] < WHOLE_BOX[1] + 1, method
+        assert bool(whole["restricted"])
+        assert not box.loc[["weights.trade", "weights.peer"], "restricted"].any()
+        within = (values >= whole["low"]) & (values <= whole["high"])
+        assert (within == inside).all()  # the box holds exactly the points of interest
+        assert whole["coverage"] == 1.0 and whole["density"] == 1.0
+        assert whole["mass"] == pytest.approx(inside.mean())
+    points = pd.read_csv(out / "points.csv")
+    assert points[WHOLE].tolist() == values.tolist()
+    assert points["of_interest"].tolist() == inside.tolist()
+    assert pd.read_csv(out / "feature_scores.csv")["parameter"].iloc[0] == WHOLE
+    printed = capsys.readouterr().out
+    assert re.search(
+        rf"CART box 1 \(coverage 1\.00, density 1\.00\): [\d.]+ <= {re.escape(WHOLE)} <= ", printed
+    )
