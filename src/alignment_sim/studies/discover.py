@@ -36,8 +36,10 @@ float frame), and ``OutputFormatterMixin.boxes_to_dataframe`` silently returns z
 chained assignment, a no-op under copy-on-write). Neither is called here: limits,
 statistics and quasi-p values are read from ``PrimBox.box_lims``, ``peeling_trajectory``
 and ``qp`` and from ``CART.boxes`` and ``stats``, which are right under pandas 3, and the
-figures are drawn here. Parameters are passed as float64 (PRIM's pasting can fail on
-int64 columns under pandas 3: EMA Workbench issue 448). EMA's own deprecated pandas calls
+figures are drawn here. Parameters are passed as float64: on int64 columns ``CART.boxes``
+fails under pandas 3 (``Invalid value '12.5' for dtype 'int64'``, a split between whole
+numbers) and PRIM's limits land on the values themselves rather than between them
+(``tests/test_discover.py``, the whole-number parameter). EMA's own deprecated pandas calls
 (``drop(inplace=True)``) warn under pandas 3: silenced around its calls, for its modules
 only.
 """
