@@ -44,7 +44,7 @@ from alignment_sim.classroom.classroom import (
 )
 from alignment_sim.classroom.drawing import choice_colors, label_colors
 from alignment_sim.classroom.explain import quarter
-from alignment_sim.engine.batch import draw_streams, run_batch
+from alignment_sim.engine.batch import draw_streams, run_batch, tick_uniforms
 from alignment_sim.engine.tick import BatchState, tick_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.alignment import HEDGE, NONE, OPEN
@@ -224,8 +224,7 @@ def run_moved(
         state = BatchState.initial(before, seeds)
         for tick in range(1, ticks + 1):
             inputs = before if tick <= move.tick else after
-            tick_noise = np.asfortranarray(noise[tick - 1])
-            state, out = tick_batch(inputs, state, tick, tick_noise, hazards[tick - 1])
+            state, out = tick_batch(inputs, state, tick, *tick_uniforms(noise, hazards, tick))
             alignment[:, tick] = out.choice
     return world, alignment
 

@@ -102,20 +102,27 @@ class BatchResult:
 
 
 def draw_streams(inputs: RunInputs, seeds: np.ndarray) -> tuple[np.ndarray, FloatArray]:
-    """Each run's uniforms, as the Mesa model draws them: (T, R, N, S + E) and (T, R, E).
+    """Each run's uniforms, as the Mesa model draws them: (R, T, N, S + E) and (R, T, E).
 
-    Both paths take them from ``RunStreams``, so they are the same numbers.
+    Both paths take them from ``RunStreams.draw``, so they are the same numbers; each
+    run's draws fill its own contiguous rows.
     """
     world, T = inputs.world, inputs.ticks
     N, E = world.n_states, inputs.program.n_events
     K = world.space.n_security + world.space.n_economy
-    noise = np.empty((T, len(seeds), N, K), dtype=np.float32)
-    hazards = np.empty((T, len(seeds), E))
+    noise = np.empty((len(seeds), T, N, K), dtype=np.float32)
+    hazards = np.empty((len(seeds), T, E))
     for r, seed in enumerate(seeds):
-        streams = RunStreams(int(seed), T, N, K, E)
-        noise[:, r] = streams.noise
-        hazards[:, r] = streams.hazards
+        RunStreams.draw(int(seed), noise[r], hazards[r])
     return noise, hazards
+
+
+def tick_uniforms(
+    noise: np.ndarray, hazards: FloatArray, tick: int
+) -> tuple[FloatArray, FloatArray]:
+    """The uniforms of tick ``tick`` (from 1) out of ``draw_streams``' arrays: noise
+    (R, N, S + E) with the run axis fastest in memory, and the hazards (R, E)."""
+    return np.asfortranarray(noise[:, tick - 1]), hazards[:, tick - 1]
 
 
 def run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record = "summary") -> BatchResult:
@@ -140,8 +147,7 @@ def _run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record) -> BatchRes
     offers_sum = np.zeros((R, world.n_poles, world.n_states), order="F")
     term_sums = TermSums()
     for tick in range(1, T + 1):
-        tick_noise = np.asfortranarray(noise[tick - 1])  # the run axis fastest in memory
-        state, out = tick_batch(inputs, state, tick, tick_noise, hazards[tick - 1])
+        state, out = tick_batch(inputs, state, tick, *tick_uniforms(noise, hazards, tick))
         alignment[:, tick] = out.choice
         credibility[:, tick - 1] = out.credibility
         if record != "minimal":

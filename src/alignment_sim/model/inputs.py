@@ -116,9 +116,17 @@ class RunStreams:
     """
 
     def __init__(self, seed: int, ticks: int, n_states: int, n_options: int, n_events: int) -> None:
+        self.noise = np.empty((ticks, n_states, n_options), dtype=np.float32)
+        self.hazards = np.empty((ticks, n_events))
+        self.draw(seed, self.noise, self.hazards)
+
+    @staticmethod
+    def draw(seed: int, noise: np.ndarray, hazards: np.ndarray) -> None:
+        """Fill one run's ``noise`` (T, N, S + E) float32 and ``hazards`` (T, E) float64
+        from its seed, in that order; both contiguous (the engine's rows of a batch)."""
         generator = np.random.Generator(np.random.PCG64(seed))
-        self.noise = generator.random((ticks, n_states, n_options), dtype=np.float32)
-        self.hazards = generator.random((ticks, n_events))
+        generator.random(out=noise, dtype=np.float32)
+        generator.random(out=hazards)
 
     @classmethod
     def for_run(cls, inputs: RunInputs, seed: int) -> RunStreams:
