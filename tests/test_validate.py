@@ -202,3 +202,21 @@ def test_leave_one_state_out_scores_by_hand(
         assert row["persistence"]["accuracy"] == pytest.approx(1 - switches / n)
         floored = np.maximum(contributions[:, i], math.log(DEFAULT_FLOOR))
         assert row["model_defaults"]["log_score"] == pytest.approx(floored.mean())
+
+
+def test_the_summary_names_fits_that_stopped_early() -> None:
+    from alignment_sim.estimation.validate import convergence_note
+
+    def payload(window: bool, states: dict[str, bool]) -> dict[str, Any]:
+        fits = [{"state": s, "converged": c} for s, c in states.items()]
+        return {"fit": {"converged": window}, "leave_one_state_out": {"fits": fits}}
+
+    clean = convergence_note(payload(True, {"Belarus": True, "Ukraine": True}))
+    assert clean == (
+        "The optimiser: the window's fit converged; 2 of 2 leave-one-state-out fits converged."
+    )
+    stopped = convergence_note(
+        payload(False, {"Belarus": True, "Ukraine": False, "Armenia": False})
+    )
+    assert "the window's fit stopped early (not converged)" in stopped
+    assert "1 of 3 leave-one-state-out fits converged (not: Ukraine, Armenia)" in stopped

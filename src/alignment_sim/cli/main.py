@@ -436,6 +436,11 @@ def run_fit_job(config: SimulationConfig, folder: Path, overrides: list[str]) ->
             f"{len(result.parameters) - informed} mostly by their priors. "
             f"Files: {folder} (fit.json, parameters.csv, fit.png, fitted.yaml)"
         )
+        if not result.converged:
+            log.info(
+                f"alignment-sim: the optimiser stopped early ({result.message.strip()}): the "
+                "mode may be a little off (docs/ESTIMATION.md, Convergence)."
+            )
 
 
 def run_estimation_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:

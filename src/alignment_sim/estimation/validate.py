@@ -167,6 +167,8 @@ def run_validation(
     parts += [f"{sub}/score.json" for sub in SCORES.values()]
     finish_job(folder, meta, [*VALIDATION_FILES, *parts])
     say(f"validate: done in {payload['seconds']:.0f} s: {folder / 'summary.md'}")
+    if not result.converged or any(not f["converged"] for f in loso["fits"]):
+        say(f"validate: {convergence_note(payload)} (docs/ESTIMATION.md, Convergence)")
     return payload
 
 
@@ -404,7 +406,7 @@ def summary_markdown(payload: dict[str, Any]) -> str:
         f"{test['draws']} draws of the fit x {test['seeds_per_draw']} seeds "
         f"({test['runs']['model_draws']} runs). Scored: "
         f"{test['n_state_years']} state-years, {test['n_switches']} recorded switches; the "
-        f"baselines see the record up to {origin}.",
+        f"baselines see the record up to {origin}. {convergence_note(payload)}",
         "",
         *_table(
             test["forecasters"], "P(switch) in its year", test["switch_probability_in_its_year"]
@@ -432,6 +434,19 @@ def summary_markdown(payload: dict[str, Any]) -> str:
         log = " / ".join(f"{row[name]['log_score']:.3f}" for name in LOSO_FORECASTERS)
         lines.append(f"| {row['state']} | {row['n']} | {row['switches']} | {brier} | {log} |")
     return "\n".join(lines) + "\n"
+
+
+def convergence_note(payload: dict[str, Any]) -> str:
+    """Whether the optimiser reported success for the window's fit and for the
+    leave-one-state-out fits; an early stop is named, not hidden (docs/ESTIMATION.md,
+    "Convergence": at the likelihood's kinks L-BFGS-B can stop near the mode)."""
+    fits = payload["leave_one_state_out"]["fits"]
+    stopped = [f["state"] for f in fits if not f["converged"]]
+    window = "converged" if payload["fit"]["converged"] else "stopped early (not converged)"
+    others = f"{len(fits) - len(stopped)} of {len(fits)} leave-one-state-out fits converged" + (
+        f" (not: {', '.join(stopped)})" if stopped else ""
+    )
+    return f"The optimiser: the window's fit {window}; {others}."
 
 
 def _table(
