@@ -121,8 +121,9 @@ def tick_uniforms(
     noise: np.ndarray, hazards: FloatArray, tick: int
 ) -> tuple[FloatArray, FloatArray]:
     """The uniforms of tick ``tick`` (from 1) out of ``draw_streams``' arrays: noise
-    (R, N, S + E) with the run axis fastest in memory, and the hazards (R, E)."""
-    return np.asfortranarray(noise[:, tick - 1]), hazards[:, tick - 1]
+    (R, N, S + E) and the hazards (R, E), as views (``kernels.gumbel_from_uniform``
+    writes the noise it uses with the run axis fastest in memory)."""
+    return noise[:, tick - 1], hazards[:, tick - 1]
 
 
 def run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record = "summary") -> BatchResult:
