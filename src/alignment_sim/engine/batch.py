@@ -26,7 +26,7 @@ from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from alignment_sim.engine.tick import BatchState, tick_batch
+from alignment_sim.engine.tick import BatchState, TickParameters, tick_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs, RunStreams
 from alignment_sim.model.kernels import TERMS, Terms
@@ -147,8 +147,11 @@ def _run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record) -> BatchRes
     trajectory = Trajectory(world, T, seeds, inputs.program.names) if record == "full" else None
     offers_sum = np.zeros((R, world.n_poles, world.n_states), order="F")
     term_sums = TermSums()
+    parameters = TickParameters(inputs)
     for tick in range(1, T + 1):
-        state, out = tick_batch(inputs, state, tick, *tick_uniforms(noise, hazards, tick))
+        state, out = tick_batch(
+            inputs, state, tick, *tick_uniforms(noise, hazards, tick), parameters
+        )
         alignment[:, tick] = out.choice
         credibility[:, tick - 1] = out.credibility
         if record != "minimal":

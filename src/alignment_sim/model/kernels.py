@@ -610,6 +610,42 @@ class Snapshot:
     years: float
 
 
+def parameter_terms(
+    state: StateParams,
+    pole: PoleParams,
+    pair: PairParams,
+    threat: FloatArray,
+    rivalry: FloatArray,
+    sec: IntArray,
+    weights: Any,
+    rows: slice,
+) -> Terms:
+    """The weighted terms that read nothing but parameters, for the chooser rows ``rows``
+    (the threat, (R, B, N) from ``threat_from_poles``, is parameters too): the same in
+    every tick the parameters are, so the engine computes them once for such ticks.
+    ``utility_terms`` puts them in their places."""
+    n_sec = len(sec)
+    n_poles = pole.budget_bn.shape[-1]
+    security = {
+        "coercion": weights.coercion * coercion_term(pair_rows(threat, rows), rivalry, sec),
+        "grievance": weights.grievance * grievance_term(pair, rows, sec),
+        "regime_security": weights.regime_security * regime_security_term(state, pole, rows, sec),
+        "conditionality": weights.conditionality * conditionality_term(state, pair, rows, sec),
+        "autonomy": weights.autonomy * autonomy_term(state, rows, n_sec),
+    }
+    exposure = dependence(state, pair, rows)
+    economy = {
+        "remittances": weights.remittances * remittance_term(state, pair, rows),
+        "transit": weights.transit * transit_term(pair, rows),
+        "economic_coercion": weights.economic_coercion
+        * economic_coercion_term(pole, pair, exposure, rivalry, rows),
+        "conditionality": weights.conditionality
+        * conditionality_term(state, pair, rows, np.arange(n_poles)),
+        "autonomy": weights.autonomy * autonomy_term(state, rows, n_poles),
+    }
+    return Terms(security, economy)
+
+
 def utility_terms(
     snap: Snapshot,
     state: StateParams,
@@ -622,43 +658,42 @@ def utility_terms(
     dynamics: Any,
     stance: Scalar,
     rows: slice,
+    fixed: Terms | None = None,
 ) -> Terms:
     """Every named term, weighted, for the chooser rows ``rows``, in both dimensions.
 
     ``weights`` is a UtilityWeights and ``dynamics`` a Dynamics (floats, or arrays over
-    runs in a batch of parameter points, see ``studies/points.py``).
+    runs in a batch of parameter points, see ``studies/points.py``). ``fixed``: the
+    ``parameter_terms`` of these parameters and rows when already computed.
     """
     n_sec = len(sec)
     n_poles = pole.budget_bn.shape[-1]
-    threat_rows = pair_rows(snap.threat, rows)
-    all_poles = np.arange(n_poles)
+    if fixed is None:
+        fixed = parameter_terms(state, pole, pair, snap.threat, rivalry, sec, weights, rows)
     members = security_membership(snap.security, n_sec + 1)
     security = {
         "protection": weights.protection
         * protection_term(state, pole, pair, snap.credibility, rows, sec),
-        "coercion": weights.coercion * coercion_term(threat_rows, rivalry, sec),
+        "coercion": fixed.security["coercion"],
         "stance": weights.stance
-        * stance_term(pair_rows(snap.power, rows), threat_rows, stance, sec),
-        "grievance": weights.grievance * grievance_term(pair, rows, sec),
-        "regime_security": weights.regime_security * regime_security_term(state, pole, rows, sec),
+        * stance_term(pair_rows(snap.power, rows), pair_rows(snap.threat, rows), stance, sec),
+        "grievance": fixed.security["grievance"],
+        "regime_security": fixed.security["regime_security"],
         "soft_power": weights.soft_power * soft_power_term(pole, pair, snap.years, rows, sec),
-        "conditionality": weights.conditionality * conditionality_term(state, pair, rows, sec),
-        "autonomy": weights.autonomy * autonomy_term(state, rows, n_sec),
+        "conditionality": fixed.security["conditionality"],
+        "autonomy": fixed.security["autonomy"],
         "peer": weights.peer * peer_term(affinity, members, rows),
         "switching": switching_term(snap.security[..., rows], n_sec + 1, dynamics.switching_cost),
     }
-    exposure = dependence(state, pair, rows)
     economy = {
         "trade": weights.trade * trade_term(pole, pair, snap.credibility, rows),
         "inducements": weights.inducements
         * inducement_term(state, snap.offers, snap.credibility, rows),
-        "remittances": weights.remittances * remittance_term(state, pair, rows),
-        "transit": weights.transit * transit_term(pair, rows),
-        "economic_coercion": weights.economic_coercion
-        * economic_coercion_term(pole, pair, exposure, rivalry, rows),
-        "conditionality": weights.conditionality
-        * conditionality_term(state, pair, rows, all_poles),
-        "autonomy": weights.autonomy * autonomy_term(state, rows, n_poles),
+        "remittances": fixed.economy["remittances"],
+        "transit": fixed.economy["transit"],
+        "economic_coercion": fixed.economy["economic_coercion"],
+        "conditionality": fixed.economy["conditionality"],
+        "autonomy": fixed.economy["autonomy"],
         "switching": switching_term(
             snap.economy[..., rows], n_poles + 1, dynamics.economic_switching_cost
         ),
