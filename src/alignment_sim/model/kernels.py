@@ -739,15 +739,18 @@ def choose(
 
 
 def first_argmax(score: FloatArray) -> tuple[IntArray, FloatArray]:
-    """Index of the first maximum over the last axis (as ``np.argmax``) and the maximum."""
+    """Index of the first maximum over the last axis (as ``np.argmax``) and the maximum.
+
+    The index is kept in the smallest integer type that holds it (one byte for a few
+    options, a fraction of the memory traffic) and returned as int64."""
     top = score[..., 0]
-    best = np.zeros_like(top, dtype=np.int64)
+    best = np.zeros_like(top, dtype=np.min_scalar_type(score.shape[-1]))
     for k in range(1, score.shape[-1]):
         column = score[..., k]
         better = column > top
         top = np.maximum(top, column)
         best += better * (k - best)
-    return best, top
+    return best.astype(np.int64), top
 
 
 def choice_probabilities(utility: FloatArray, rationality: float) -> FloatArray:
