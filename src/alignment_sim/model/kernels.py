@@ -172,11 +172,10 @@ def profile_utility(
 
 def running_sum(values: list[FloatArray]) -> FloatArray:
     """values[0] + values[1] + ... left to right, as a new array of the broadcast shape."""
+    shape = np.broadcast_shapes(*(np.shape(value) for value in values))
     total = np.add(values[0], values[1]) if len(values) > 1 else np.array(values[0])
     for value in values[2:]:
-        if np.shape(value) == total.shape or total.shape == np.broadcast_shapes(
-            total.shape, np.shape(value)
-        ):
+        if total.shape == shape:
             np.add(total, value, out=total)
         else:
             total = total + value
