@@ -469,12 +469,13 @@ def peer_term(affinity: FloatArray, members: FloatArray, rows: slice) -> FloatAr
     Enmity between Armenia and Azerbaijan (002) and Central Asian rivalries (000) push a
     state away from its rival's camp; friendships pull together (domino effects, 002).
     Exact in floating point (affinities are multiples of 1/16), so one matrix product
-    over the batch gives the same numbers as an agent's own row. ``members`` is (R, S, N).
+    over the batch gives the same numbers as an agent's own row. ``members`` is (R, S, N)
+    (run axis fastest, as ``security_membership`` writes it, its transpose needs no copy).
     """
     R, S, N = members.shape
-    by_chooser = np.ascontiguousarray(np.moveaxis(members, -1, 0)).reshape(N, R * S)
-    peers = (affinity[rows] @ by_chooser).reshape(-1, R, S)
-    return np.asfortranarray(np.moveaxis(peers, 0, 1))
+    by_chooser = np.reshape(members.T, (N, S * R))
+    peers = (affinity[rows] @ by_chooser).reshape(-1, S, R)
+    return np.asfortranarray(peers.transpose(2, 0, 1))
 
 
 def switching_term(current: IntArray, n_options: int, cost: Scalar) -> FloatArray:
