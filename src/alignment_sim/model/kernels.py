@@ -483,15 +483,13 @@ def switching_term(current: IntArray, n_options: int, cost: Scalar) -> FloatArra
     stay, (R, n, D). "A dramatic change of foreign policy orientation is fraught with
     serious potential crises" (002).
 
-    With one cost for every run, each option's column is looked up from the current
-    option (a gather, written run axis fastest); per-run costs multiply the moves."""
+    With one cost for every run, each option's column is written on its own, run axis
+    fastest (as ``current`` runs); per-run costs multiply the moves."""
     if np.ndim(cost) == 0:
-        by_current = np.multiply(-cost, 1 - np.eye(n_options, dtype=np.int8), dtype=FLOAT)
-        index = current.T  # (n, R): contiguous when ``current`` runs fastest over R
-        out = np.empty((n_options, *index.shape), FLOAT)
+        out = np.empty((*current.shape, n_options), FLOAT, order="F")
         for k in range(n_options):
-            np.take(by_current[:, k], index, out=out[k])
-        return out.T
+            np.multiply(np.not_equal(current, k), -cost, out=out[..., k], dtype=FLOAT)
+        return out
     moved = np.not_equal(np.arange(n_options), current[..., None])
     out = np.empty(moved.shape, FLOAT, order="F")
     return np.multiply(-cost, moved, out=out, dtype=FLOAT)
