@@ -219,7 +219,10 @@ def regional_power(
     counted = np.sum(members * units[..., None, :], axis=-1) * CAPABILITY_GRID  # (R, P)
     leader = (pole.capability * pole.military_weight)[..., sec]
     bloc = (leader + counted.astype(FLOAT))[..., :, None]
-    return bloc * pair.proximity[..., sec, :]
+    proximity = pair.proximity[..., sec, :]
+    shape = np.broadcast_shapes(bloc.shape, proximity.shape)
+    power = np.empty(shape, np.result_type(bloc, proximity), order="F")  # run axis fastest
+    return np.multiply(bloc, proximity, out=power)
 
 
 def economic_margins(economy_utility: FloatArray, inducements: FloatArray) -> FloatArray:
@@ -246,13 +249,13 @@ def pole_members(
     security_choice: IntArray, economy_choice: IntArray, sec: IntArray, n_poles: int
 ) -> FloatArray:
     """(R, B, N): 1 where chooser j is aligned with pole b in either dimension."""
-    poles = np.arange(n_poles)[:, None]
-    in_economy = np.equal(economy_choice[..., None, :], poles)
-    security_pole = np.where(
-        security_choice < len(sec), np.asarray(sec)[np.minimum(security_choice, len(sec) - 1)], -1
-    )
-    in_security = np.equal(security_pole[..., None, :], poles)
-    return (in_economy | in_security).astype(FLOAT, order="F")
+    pole_of_option = np.append(np.asarray(sec), -1)  # the security options' poles; none: -1
+    security_pole = pole_of_option[security_choice]
+    shape = (*security_choice.shape[:-1], n_poles, security_choice.shape[-1])
+    members = np.empty(shape, FLOAT, order="F")
+    for b in range(n_poles):
+        np.logical_or(economy_choice == b, security_pole == b, out=members[..., b, :])
+    return members
 
 
 def spending_offers(
