@@ -280,12 +280,13 @@ def spending_offers(
     ``members`` from ``pole_members``; ``margins`` from ``economic_margins``.
     """
     leverage = (pole.leverage * (1.0 - pole.proportional_spending))[..., poles, None]
-    swing = np.maximum(0.0, 1.0 - np.abs(margins[..., poles, :]) / margin_scale)
+    swing = np.abs(margins[..., poles, :]) / margin_scale
+    np.maximum(0.0, np.subtract(1.0, swing, out=swing), out=swing)
     base = pair.focus[..., poles, :] * pair.proximity[..., poles, :]
     weight = base * (members[..., poles, :] + leverage * swing)
     total = np.maximum(sum_last_axis(base), sum_last_axis(weight))
     per_weight = pole.budget_bn[..., poles] / np.maximum(total, EPS)
-    return (per_weight[..., None] * weight).astype(FLOAT, order="F")
+    return (per_weight[..., None] * weight).astype(FLOAT, order="F", copy=False)
 
 
 def kept_promises(offers: FloatArray, expected: FloatArray, members: FloatArray) -> FloatArray:
@@ -301,7 +302,7 @@ def kept_promises(offers: FloatArray, expected: FloatArray, members: FloatArray)
     promised = sum_last_axis(members * expected)
     delivered = sum_last_axis(members * np.minimum(offers, expected))
     ratio = delivered / np.maximum(promised, EPS)
-    return np.where(promised > EPS, np.minimum(ratio, 1.0), 1.0).astype(FLOAT)
+    return np.where(promised > EPS, np.minimum(ratio, 1.0), 1.0).astype(FLOAT, copy=False)
 
 
 def starting_expectations(inputs: Any) -> FloatArray:
@@ -330,7 +331,7 @@ def next_expectations(expected: FloatArray, offers: FloatArray, rate: Scalar) ->
     if isinstance(rate, np.ndarray) and rate.ndim:
         rate = rate[..., None]
     moved = expected + rate * (offers - expected)
-    return np.where(expected > 0.0, moved, offers).astype(FLOAT, order="F")
+    return np.where(expected > 0.0, moved, offers).astype(FLOAT, order="F", copy=False)
 
 
 def next_credibility(
