@@ -125,7 +125,9 @@ def with_outside(values: FloatArray, outside: Any = 0.0) -> FloatArray:
     ``outside`` is a scalar or (..., n) array: the value of staying out of every bloc.
     """
     outside = np.asarray(outside, dtype=FLOAT)
-    shape = np.broadcast_shapes(values.shape[:-1], outside.shape)
+    shape = values.shape[:-1]
+    if outside.ndim:
+        shape = np.broadcast_shapes(shape, outside.shape)
     out = np.empty((*shape, values.shape[-1] + 1), np.result_type(values, FLOAT), order="F")
     out[..., :-1] = values
     out[..., -1] = outside
