@@ -221,10 +221,7 @@ def regional_power(
     counted = np.sum(members * units[..., None, :], axis=-1) * CAPABILITY_GRID  # (R, P)
     leader = (pole.capability * pole.military_weight)[..., sec]
     bloc = (leader + counted.astype(FLOAT))[..., :, None]
-    proximity = pair.proximity[..., sec, :]
-    shape = np.broadcast_shapes(bloc.shape, proximity.shape)
-    power = np.empty(shape, np.result_type(bloc, proximity), order="F")  # run axis fastest
-    return np.multiply(bloc, proximity, out=power)
+    return np.multiply(bloc, pair.proximity[..., sec, :], order="F")  # run axis fastest
 
 
 def economic_margins(economy_utility: FloatArray, inducements: FloatArray) -> FloatArray:
