@@ -26,7 +26,7 @@ from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from alignment_sim.engine.tick import BatchState, tick_batch
+from alignment_sim.engine.tick import BatchState, TickParameters, tick_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs, RunStreams
 from alignment_sim.model.kernels import TERMS, Terms
@@ -121,8 +121,9 @@ def tick_uniforms(
     noise: np.ndarray, hazards: FloatArray, tick: int
 ) -> tuple[FloatArray, FloatArray]:
     """The uniforms of tick ``tick`` (from 1) out of ``draw_streams``' arrays: noise
-    (R, N, S + E) with the run axis fastest in memory, and the hazards (R, E)."""
-    return np.asfortranarray(noise[:, tick - 1]), hazards[:, tick - 1]
+    (R, N, S + E) and the hazards (R, E), as views (``kernels.gumbel_from_uniform``
+    writes the noise it uses with the run axis fastest in memory)."""
+    return noise[:, tick - 1], hazards[:, tick - 1]
 
 
 def run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record = "summary") -> BatchResult:
@@ -146,8 +147,11 @@ def _run_chunk(inputs: RunInputs, seeds: np.ndarray, record: Record) -> BatchRes
     trajectory = Trajectory(world, T, seeds, inputs.program.names) if record == "full" else None
     offers_sum = np.zeros((R, world.n_poles, world.n_states), order="F")
     term_sums = TermSums()
+    parameters = TickParameters(inputs)
     for tick in range(1, T + 1):
-        state, out = tick_batch(inputs, state, tick, *tick_uniforms(noise, hazards, tick))
+        state, out = tick_batch(
+            inputs, state, tick, *tick_uniforms(noise, hazards, tick), parameters
+        )
         alignment[:, tick] = out.choice
         credibility[:, tick - 1] = out.credibility
         if record != "minimal":

@@ -10,16 +10,20 @@ choosers commit and poles update credibility from the promises they kept.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from alignment_sim.model import kernels
 from alignment_sim.model.events import active_events, apply_events, initial_starts, update_starts
 from alignment_sim.model.inputs import RunInputs, TickOutput
-from alignment_sim.model.world import FLOAT, FloatArray, IntArray
+from alignment_sim.model.world import FLOAT, BaseParams, FloatArray, IntArray
 
 ALL = slice(None)
+TickParams = tuple[BaseParams, FloatArray, kernels.Terms]
+"""A tick's (state, pole, pair) parameters, the threat and the parameter terms."""
 
 
 @dataclass
@@ -54,17 +58,56 @@ class BatchState:
         )
 
 
+class TickParameters:
+    """The parameters in force at a tick, the threat and the ``kernels.parameter_terms``
+    they give, for one RunInputs: kept from the last tick and reused while the base
+    parameters (``World.params_for_tick``: the same objects within a calendar year) and
+    the events active in each run are the same, since they are then the same numbers.
+    """
+
+    def __init__(self, inputs: RunInputs) -> None:
+        self.inputs = inputs
+        self.last: tuple[BaseParams, NDArray[np.bool_], TickParams] | None = None
+
+    def at(self, tick: int, active: NDArray[np.bool_]) -> TickParams:
+        """(state, pole, pair) parameters, threat (R, B, N) and parameter terms at ``tick``
+        with the events ``active`` (R, E)."""
+        inputs, world = self.inputs, self.inputs.world
+        base = world.params_for_tick(tick)
+        if self.last is not None:
+            last_base, last_active, last = self.last
+            if all(map(operator.is_, base, last_base)) and np.array_equal(active, last_active):
+                return last
+        state, pole, pair = params = apply_events(world, inputs.program, active, tick)
+        threat = kernels.threat_from_poles(pole, pair, ALL)
+        fixed = kernels.parameter_terms(
+            state, pole, pair, threat, world.rivalry, world.security_poles, inputs.weights, ALL
+        )
+        self.last = (base, active, (params, threat, fixed))
+        return params, threat, fixed
+
+
 def tick_batch(
-    inputs: RunInputs, state: BatchState, tick: int, noise: FloatArray, event_uniforms: FloatArray
+    inputs: RunInputs,
+    state: BatchState,
+    tick: int,
+    noise: FloatArray,
+    event_uniforms: FloatArray,
+    parameters: TickParameters | None = None,
 ) -> tuple[BatchState, TickOutput]:
-    """One synchronous tick for every replication: noise (R, N, S + E), event_uniforms (R, E)."""
+    """One synchronous tick for every replication: noise (R, N, S + E), event_uniforms (R, E).
+
+    ``parameters``: a ``TickParameters(inputs)`` carried from tick to tick (a run of ticks
+    reuses what is unchanged), or None to compute this tick's afresh.
+    """
     world, dyn = inputs.world, inputs.dynamics
     sec = world.security_poles
     starts = update_starts(state.starts, inputs.program, tick, event_uniforms)
     active = active_events(starts, inputs.program, tick)
-    s_par, p_par, q_par = apply_events(world, inputs.program, active, tick)
+    if parameters is None:
+        parameters = TickParameters(inputs)
+    (s_par, p_par, q_par), threat, fixed = parameters.at(tick, active)
 
-    threat = kernels.threat_from_poles(p_par, q_par, ALL)
     members = kernels.pole_members(state.security, state.economy, sec, world.n_poles)
     offers = kernels.spending_offers(p_par, q_par, members, state.margins, dyn.margin_scale, ALL)
     in_bloc = kernels.security_membership(state.security, len(sec))
@@ -89,6 +132,7 @@ def tick_batch(
         dyn,
         inputs.stance,
         ALL,
+        fixed,
     )
     security, economy, u_sec, u_econ = inputs.choose(terms, snap, inputs.gumbel(noise), ALL)
     new_state = BatchState(

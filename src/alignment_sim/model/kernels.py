@@ -125,7 +125,9 @@ def with_outside(values: FloatArray, outside: Any = 0.0) -> FloatArray:
     ``outside`` is a scalar or (..., n) array: the value of staying out of every bloc.
     """
     outside = np.asarray(outside, dtype=FLOAT)
-    shape = np.broadcast_shapes(values.shape[:-1], outside.shape)
+    shape = values.shape[:-1]
+    if outside.ndim:
+        shape = np.broadcast_shapes(shape, outside.shape)
     out = np.empty((*shape, values.shape[-1] + 1), np.result_type(values, FLOAT), order="F")
     out[..., :-1] = values
     out[..., -1] = outside
@@ -172,11 +174,10 @@ def profile_utility(
 
 def running_sum(values: list[FloatArray]) -> FloatArray:
     """values[0] + values[1] + ... left to right, as a new array of the broadcast shape."""
+    shape = np.broadcast_shapes(*(np.shape(value) for value in values))
     total = np.add(values[0], values[1]) if len(values) > 1 else np.array(values[0])
     for value in values[2:]:
-        if np.shape(value) == total.shape or total.shape == np.broadcast_shapes(
-            total.shape, np.shape(value)
-        ):
+        if total.shape == shape:
             np.add(total, value, out=total)
         else:
             total = total + value
@@ -220,7 +221,7 @@ def regional_power(
     counted = np.sum(members * units[..., None, :], axis=-1) * CAPABILITY_GRID  # (R, P)
     leader = (pole.capability * pole.military_weight)[..., sec]
     bloc = (leader + counted.astype(FLOAT))[..., :, None]
-    return bloc * pair.proximity[..., sec, :]
+    return np.multiply(bloc, pair.proximity[..., sec, :], order="F")  # run axis fastest
 
 
 def economic_margins(economy_utility: FloatArray, inducements: FloatArray) -> FloatArray:
@@ -247,13 +248,13 @@ def pole_members(
     security_choice: IntArray, economy_choice: IntArray, sec: IntArray, n_poles: int
 ) -> FloatArray:
     """(R, B, N): 1 where chooser j is aligned with pole b in either dimension."""
-    poles = np.arange(n_poles)[:, None]
-    in_economy = np.equal(economy_choice[..., None, :], poles)
-    security_pole = np.where(
-        security_choice < len(sec), np.asarray(sec)[np.minimum(security_choice, len(sec) - 1)], -1
-    )
-    in_security = np.equal(security_pole[..., None, :], poles)
-    return (in_economy | in_security).astype(FLOAT, order="F")
+    pole_of_option = np.append(np.asarray(sec), -1)  # the security options' poles; none: -1
+    security_pole = pole_of_option[security_choice]
+    shape = (*security_choice.shape[:-1], n_poles, security_choice.shape[-1])
+    members = np.empty(shape, FLOAT, order="F")
+    for b in range(n_poles):
+        np.logical_or(economy_choice == b, security_pole == b, out=members[..., b, :])
+    return members
 
 
 def spending_offers(
@@ -278,12 +279,13 @@ def spending_offers(
     ``members`` from ``pole_members``; ``margins`` from ``economic_margins``.
     """
     leverage = (pole.leverage * (1.0 - pole.proportional_spending))[..., poles, None]
-    swing = np.maximum(0.0, 1.0 - np.abs(margins[..., poles, :]) / margin_scale)
+    swing = np.abs(margins[..., poles, :]) / margin_scale
+    np.maximum(0.0, np.subtract(1.0, swing, out=swing), out=swing)
     base = pair.focus[..., poles, :] * pair.proximity[..., poles, :]
     weight = base * (members[..., poles, :] + leverage * swing)
     total = np.maximum(sum_last_axis(base), sum_last_axis(weight))
     per_weight = pole.budget_bn[..., poles] / np.maximum(total, EPS)
-    return (per_weight[..., None] * weight).astype(FLOAT, order="F")
+    return (per_weight[..., None] * weight).astype(FLOAT, order="F", copy=False)
 
 
 def kept_promises(offers: FloatArray, expected: FloatArray, members: FloatArray) -> FloatArray:
@@ -299,7 +301,7 @@ def kept_promises(offers: FloatArray, expected: FloatArray, members: FloatArray)
     promised = sum_last_axis(members * expected)
     delivered = sum_last_axis(members * np.minimum(offers, expected))
     ratio = delivered / np.maximum(promised, EPS)
-    return np.where(promised > EPS, np.minimum(ratio, 1.0), 1.0).astype(FLOAT)
+    return np.where(promised > EPS, np.minimum(ratio, 1.0), 1.0).astype(FLOAT, copy=False)
 
 
 def starting_expectations(inputs: Any) -> FloatArray:
@@ -328,7 +330,7 @@ def next_expectations(expected: FloatArray, offers: FloatArray, rate: Scalar) ->
     if isinstance(rate, np.ndarray) and rate.ndim:
         rate = rate[..., None]
     moved = expected + rate * (offers - expected)
-    return np.where(expected > 0.0, moved, offers).astype(FLOAT, order="F")
+    return np.where(expected > 0.0, moved, offers).astype(FLOAT, order="F", copy=False)
 
 
 def next_credibility(
@@ -470,12 +472,13 @@ def peer_term(affinity: FloatArray, members: FloatArray, rows: slice) -> FloatAr
     Enmity between Armenia and Azerbaijan (002) and Central Asian rivalries (000) push a
     state away from its rival's camp; friendships pull together (domino effects, 002).
     Exact in floating point (affinities are multiples of 1/16), so one matrix product
-    over the batch gives the same numbers as an agent's own row. ``members`` is (R, S, N).
+    over the batch gives the same numbers as an agent's own row. ``members`` is (R, S, N)
+    (run axis fastest, as ``security_membership`` writes it, its transpose needs no copy).
     """
     R, S, N = members.shape
-    by_chooser = np.ascontiguousarray(np.moveaxis(members, -1, 0)).reshape(N, R * S)
-    peers = (affinity[rows] @ by_chooser).reshape(-1, R, S)
-    return np.asfortranarray(np.moveaxis(peers, 0, 1))
+    by_chooser = np.reshape(members.T, (N, S * R))
+    peers = (affinity[rows] @ by_chooser).reshape(-1, S, R)
+    return np.asfortranarray(peers.transpose(2, 0, 1))
 
 
 def switching_term(current: IntArray, n_options: int, cost: Scalar) -> FloatArray:
@@ -483,15 +486,13 @@ def switching_term(current: IntArray, n_options: int, cost: Scalar) -> FloatArra
     stay, (R, n, D). "A dramatic change of foreign policy orientation is fraught with
     serious potential crises" (002).
 
-    With one cost for every run, each option's column is looked up from the current
-    option (a gather, written run axis fastest); per-run costs multiply the moves."""
+    With one cost for every run, each option's column is written on its own, run axis
+    fastest (as ``current`` runs); per-run costs multiply the moves."""
     if np.ndim(cost) == 0:
-        by_current = np.multiply(-cost, 1 - np.eye(n_options, dtype=np.int8), dtype=FLOAT)
-        index = current.T  # (n, R): contiguous when ``current`` runs fastest over R
-        out = np.empty((n_options, *index.shape), FLOAT)
+        out = np.empty((*current.shape, n_options), FLOAT, order="F")
         for k in range(n_options):
-            np.take(by_current[:, k], index, out=out[k])
-        return out.T
+            np.multiply(np.not_equal(current, k), -cost, out=out[..., k], dtype=FLOAT)
+        return out
     moved = np.not_equal(np.arange(n_options), current[..., None])
     out = np.empty(moved.shape, FLOAT, order="F")
     return np.multiply(-cost, moved, out=out, dtype=FLOAT)
@@ -610,6 +611,42 @@ class Snapshot:
     years: float
 
 
+def parameter_terms(
+    state: StateParams,
+    pole: PoleParams,
+    pair: PairParams,
+    threat: FloatArray,
+    rivalry: FloatArray,
+    sec: IntArray,
+    weights: Any,
+    rows: slice,
+) -> Terms:
+    """The weighted terms that read nothing but parameters, for the chooser rows ``rows``
+    (the threat, (R, B, N) from ``threat_from_poles``, is parameters too): the same in
+    every tick the parameters are, so the engine computes them once for such ticks.
+    ``utility_terms`` puts them in their places."""
+    n_sec = len(sec)
+    n_poles = pole.budget_bn.shape[-1]
+    security = {
+        "coercion": weights.coercion * coercion_term(pair_rows(threat, rows), rivalry, sec),
+        "grievance": weights.grievance * grievance_term(pair, rows, sec),
+        "regime_security": weights.regime_security * regime_security_term(state, pole, rows, sec),
+        "conditionality": weights.conditionality * conditionality_term(state, pair, rows, sec),
+        "autonomy": weights.autonomy * autonomy_term(state, rows, n_sec),
+    }
+    exposure = dependence(state, pair, rows)
+    economy = {
+        "remittances": weights.remittances * remittance_term(state, pair, rows),
+        "transit": weights.transit * transit_term(pair, rows),
+        "economic_coercion": weights.economic_coercion
+        * economic_coercion_term(pole, pair, exposure, rivalry, rows),
+        "conditionality": weights.conditionality
+        * conditionality_term(state, pair, rows, np.arange(n_poles)),
+        "autonomy": weights.autonomy * autonomy_term(state, rows, n_poles),
+    }
+    return Terms(security, economy)
+
+
 def utility_terms(
     snap: Snapshot,
     state: StateParams,
@@ -622,43 +659,42 @@ def utility_terms(
     dynamics: Any,
     stance: Scalar,
     rows: slice,
+    fixed: Terms | None = None,
 ) -> Terms:
     """Every named term, weighted, for the chooser rows ``rows``, in both dimensions.
 
     ``weights`` is a UtilityWeights and ``dynamics`` a Dynamics (floats, or arrays over
-    runs in a batch of parameter points, see ``studies/points.py``).
+    runs in a batch of parameter points, see ``studies/points.py``). ``fixed``: the
+    ``parameter_terms`` of these parameters and rows when already computed.
     """
     n_sec = len(sec)
     n_poles = pole.budget_bn.shape[-1]
-    threat_rows = pair_rows(snap.threat, rows)
-    all_poles = np.arange(n_poles)
+    if fixed is None:
+        fixed = parameter_terms(state, pole, pair, snap.threat, rivalry, sec, weights, rows)
     members = security_membership(snap.security, n_sec + 1)
     security = {
         "protection": weights.protection
         * protection_term(state, pole, pair, snap.credibility, rows, sec),
-        "coercion": weights.coercion * coercion_term(threat_rows, rivalry, sec),
+        "coercion": fixed.security["coercion"],
         "stance": weights.stance
-        * stance_term(pair_rows(snap.power, rows), threat_rows, stance, sec),
-        "grievance": weights.grievance * grievance_term(pair, rows, sec),
-        "regime_security": weights.regime_security * regime_security_term(state, pole, rows, sec),
+        * stance_term(pair_rows(snap.power, rows), pair_rows(snap.threat, rows), stance, sec),
+        "grievance": fixed.security["grievance"],
+        "regime_security": fixed.security["regime_security"],
         "soft_power": weights.soft_power * soft_power_term(pole, pair, snap.years, rows, sec),
-        "conditionality": weights.conditionality * conditionality_term(state, pair, rows, sec),
-        "autonomy": weights.autonomy * autonomy_term(state, rows, n_sec),
+        "conditionality": fixed.security["conditionality"],
+        "autonomy": fixed.security["autonomy"],
         "peer": weights.peer * peer_term(affinity, members, rows),
         "switching": switching_term(snap.security[..., rows], n_sec + 1, dynamics.switching_cost),
     }
-    exposure = dependence(state, pair, rows)
     economy = {
         "trade": weights.trade * trade_term(pole, pair, snap.credibility, rows),
         "inducements": weights.inducements
         * inducement_term(state, snap.offers, snap.credibility, rows),
-        "remittances": weights.remittances * remittance_term(state, pair, rows),
-        "transit": weights.transit * transit_term(pair, rows),
-        "economic_coercion": weights.economic_coercion
-        * economic_coercion_term(pole, pair, exposure, rivalry, rows),
-        "conditionality": weights.conditionality
-        * conditionality_term(state, pair, rows, all_poles),
-        "autonomy": weights.autonomy * autonomy_term(state, rows, n_poles),
+        "remittances": fixed.economy["remittances"],
+        "transit": fixed.economy["transit"],
+        "economic_coercion": fixed.economy["economic_coercion"],
+        "conditionality": fixed.economy["conditionality"],
+        "autonomy": fixed.economy["autonomy"],
         "switching": switching_term(
             snap.economy[..., rows], n_poles + 1, dynamics.economic_switching_cost
         ),
@@ -673,10 +709,18 @@ def gumbel_from_uniform(u: Any) -> FloatArray:
     """Standard Gumbel noise, float32, from float32 uniforms in [0, 1): -log(-log(u)).
 
     Single precision is ample for noise; the tail is cut at about 16.6 (u = 1 - 2**-24),
-    and u = 0 gives -inf (that option is not picked).
+    and u = 0 gives -inf (that option is not picked). Written with the first (run) axis
+    fastest in memory, in place in one new array: the engine's ``u`` is a tick's
+    strided slice of every run's draws, so the transposing copy is the only extra pass.
     """
+    gumbel = np.empty(np.shape(u), dtype=np.float32, order="F")
+    gumbel[...] = u
     with np.errstate(divide="ignore"):
-        return np.asarray(-np.log(-np.log(np.asarray(u, dtype=np.float32))))
+        np.log(gumbel, out=gumbel)
+        np.negative(gumbel, out=gumbel)
+        np.log(gumbel, out=gumbel)
+        np.negative(gumbel, out=gumbel)
+    return gumbel
 
 
 def choose(
@@ -696,15 +740,18 @@ def choose(
 
 
 def first_argmax(score: FloatArray) -> tuple[IntArray, FloatArray]:
-    """Index of the first maximum over the last axis (as ``np.argmax``) and the maximum."""
+    """Index of the first maximum over the last axis (as ``np.argmax``) and the maximum.
+
+    The index is kept in the smallest integer type that holds it (one byte for a few
+    options, a fraction of the memory traffic) and returned as int64."""
     top = score[..., 0]
-    best = np.zeros_like(top, dtype=np.int64)
+    best = np.zeros_like(top, dtype=np.min_scalar_type(score.shape[-1]))
     for k in range(1, score.shape[-1]):
         column = score[..., k]
         better = column > top
         top = np.maximum(top, column)
         best += better * (k - best)
-    return best, top
+    return best.astype(np.int64), top
 
 
 def choice_probabilities(utility: FloatArray, rationality: float) -> FloatArray:
