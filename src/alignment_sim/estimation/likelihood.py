@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from alignment_sim.engine.tick import BatchState, tick_batch
+from alignment_sim.engine.tick import BatchState, TickParameters, tick_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.histories import Histories
 from alignment_sim.model.inputs import RunInputs, RunStreams
@@ -154,6 +154,7 @@ class ConditionalLikelihood:
         n_options = space.n_security + space.n_economy
         noise = np.full((R, N, n_options), NOISE, dtype=np.float32)
         state = BatchState.initial(inputs, R)
+        parameters = TickParameters(inputs)  # parameter terms reused while unchanged
         out = np.empty((R, Y - 1, N, len(space.labels)))
         tick = 0
         for year in range(1, Y):
@@ -165,7 +166,7 @@ class ConditionalLikelihood:
                 tick += 1
                 state.security, state.economy = forced_security, forced_economy
                 uniforms = np.broadcast_to(self.hazards[tick - 1], (R, self.hazards.shape[1]))
-                state, output = tick_batch(inputs, state, tick, noise, uniforms)
+                state, output = tick_batch(inputs, state, tick, noise, uniforms, parameters)
                 terms = output.terms
                 v_sec = output.security_utility - terms.security["switching"]
                 v_econ = output.economy_utility - terms.economy["switching"]

@@ -486,16 +486,15 @@ def switching_term(current: IntArray, n_options: int, cost: Scalar) -> FloatArra
     stay, (R, n, D). "A dramatic change of foreign policy orientation is fraught with
     serious potential crises" (002).
 
-    With one cost for every run, each option's column is written on its own, run axis
-    fastest (as ``current`` runs); per-run costs multiply the moves."""
-    if np.ndim(cost) == 0:
-        out = np.empty((*current.shape, n_options), FLOAT, order="F")
-        for k in range(n_options):
-            np.multiply(np.not_equal(current, k), -cost, out=out[..., k], dtype=FLOAT)
-        return out
-    moved = np.not_equal(np.arange(n_options), current[..., None])
-    out = np.empty(moved.shape, FLOAT, order="F")
-    return np.multiply(-cost, moved, out=out, dtype=FLOAT)
+    Each option's column is written on its own, run axis fastest (as ``current`` runs);
+    ``cost`` is a float or (R, 1, 1) per run."""
+    price = -np.asarray(cost)
+    if price.ndim:
+        price = price[..., 0]  # (R, 1): one cost per run, for every chooser
+    out = np.empty((*current.shape, n_options), FLOAT, order="F")
+    for k in range(n_options):
+        np.multiply(np.not_equal(current, k), price, out=out[..., k], dtype=FLOAT)
+    return out
 
 
 # --- economic terms: (..., n, E), the last option ``open`` --------------------------------

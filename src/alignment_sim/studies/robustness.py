@@ -63,13 +63,12 @@ from alignment_sim.studies.points import DESIGNABLE, with_point_values
 JUDGEMENTS_FILE = conf_dir() / "robustness" / "judgements.yaml"
 POINTS = 200
 SEEDS = patterns.SEEDS
-"""Seeds per point: the pattern table's 200, so that a point's pass or fail carries the
-table's noise (with 50, a pattern whose effect sits near its criterion passed or failed
-by chance at many points: pattern 3 held at 0.52 of them, at 0.45 with 200). 200 points
-take about 45 s on 2 workers."""
-FIT_SEEDS = patterns.SEEDS
-"""Seeds per draw under a fit: the pattern table's 200, so that its hand-set column is the
-pattern table (seeds 0-199) and the mode's column as precise."""
+"""Seeds per point of the box and per draw under a fit: the pattern table's 200, so that
+a point's pass or fail carries the table's noise, and under a fit the hand-set column is
+the pattern table (seeds 0-199) and the mode's column as precise. With 50 seeds per point
+of the box, a pattern whose effect sits near its criterion passed or failed by chance at
+many points (pattern 3 held at 0.52 of them, at 0.45 with 200); 200 points take about
+45 s on 2 workers."""
 GOAL = 0.8
 """A pattern should hold in at least this share of the box (issue 11)."""
 RUNS_PER_GROUP = 1000
@@ -468,7 +467,7 @@ def fit_folder(fitted: FittedSet) -> Path:
 def run_under_fit(
     fit: str | Path,
     points: int = POINTS,
-    seeds: int = FIT_SEEDS,
+    seeds: int = SEEDS,
     first_seed: int = 0,
     draw_seed: int = 0,
     out: Path | None = None,
@@ -535,8 +534,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--seeds",
         type=int,
-        default=None,
-        help=f"seeds per point (default {SEEDS}; {FIT_SEEDS} per draw with --fit)",
+        default=SEEDS,
+        help=f"seeds per point, or per draw with --fit (default {SEEDS})",
     )
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--sampler-seed", type=int, default=0, help="seeds the draws too")
@@ -555,10 +554,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.fit is not None and args.judgements is not None:
         parser.error("--judgements and --fit: the judgements' box is not used under a fit")
-    seeds_per_point = args.seeds
-    if seeds_per_point is None:
-        seeds_per_point = FIT_SEEDS if args.fit is not None else SEEDS
-    size = QUICK if args.quick else {"points": args.points, "seeds": seeds_per_point}
+    size = QUICK if args.quick else {"points": args.points, "seeds": args.seeds}
     seeds = {"first_seed": args.first_seed, "sampler_seed": args.sampler_seed}
     if args.fit is not None:
         out = args.out if args.out is not None else fit_folder(FittedSet.load(args.fit))
