@@ -58,7 +58,7 @@ COMMITMENT_FALL = 0.05
 """Full commitment among Russia's security partners down by >= 0.05: one of its five
 partners for a quarter of the run (2)."""
 SWITCH_RISE = 1.2
-"""Profile switches >= 1.2 x baseline (2)."""
+"""Profile switches of Russia's partners >= 1.2 x baseline (2)."""
 WEST_DRIFT = 0.02
 """West-labelled state-ticks up by < 0.02: no wholesale Western drift (2)."""
 CHINA_ECONOMY_RISE = 0.10
@@ -421,18 +421,33 @@ def full_commitment(result: BatchResult, pole: str) -> float:
     return float((in_bloc & (economy == b)).sum() / max(int(in_bloc.sum()), 1))
 
 
+def starting_partners(result: BatchResult, pole: str) -> list[int]:
+    """The state columns aligned with ``pole`` in either dimension at the start (tick 0 of
+    the first run; every run of a variant starts from the same profiles)."""
+    world = result.inputs.world
+    start = result.alignment[0, 0].astype(np.int64)
+    security, economy = world.space.profile_security[start], world.space.profile_economy[start]
+    b = world.poles.index(pole)
+    in_bloc = security == world.space.security_options.index(pole)
+    return [int(i) for i in np.flatnonzero(in_bloc | (economy == b))]
+
+
 def pattern_2(runs: Runs) -> list[PatternResult]:
     """A Russian recession makes partners more independent: "greater independence of the
     partner states within multilateral formats" (002) -- less full commitment among
-    Russia's security partners and more reorientations -- not a wholesale Western drift."""
+    Russia's security partners and more reorientations by its partners -- not a wholesale
+    Western drift. The switches are counted over the states aligned with Russia at the
+    start, the text's subject, not over every chooser (the others' choices the recession
+    leaves alone, and their switches would dilute the ratio)."""
     base, rec = runs("baseline"), runs("russia_recession")
     world = base.inputs.world
     west = world.labels.index("west")
     lb, lr = labels_of(base), labels_of(rec)
     full_b, full_r = full_commitment(base, "russia"), full_commitment(rec, "russia")
     west_b, west_r = state_tick_share(lb, west), state_tick_share(lr, west)
-    sw_b = switches_per_run(base.alignment.astype(np.int64))
-    sw_r = switches_per_run(rec.alignment.astype(np.int64))
+    partners = starting_partners(base, "russia")
+    sw_b = switches_per_run(base.alignment[..., partners].astype(np.int64))
+    sw_r = switches_per_run(rec.alignment[..., partners].astype(np.int64))
     return [
         _check(
             "2",
@@ -446,7 +461,9 @@ def pattern_2(runs: Runs) -> list[PatternResult]:
         _check(
             "2",
             "russia_recession",
-            "profile switches per run (either choice)",
+            "profile switches per run of Russia's partners at the start (either choice; "
+            + ", ".join(world.states[i] for i in partners)
+            + ")",
             sw_b,
             sw_r,
             f">= {SWITCH_RISE} x baseline",
