@@ -567,7 +567,10 @@ def test_claim_belarus_leaves_russias_alliance_whatever_the_stance() -> None:
 
 
 @pytest.mark.slow
-def test_claim_balancing_keeps_the_western_buffer_states_western() -> None:
+def test_claim_balancing_keeps_georgia_western_and_seldom_ukraine() -> None:
+    """Georgia keeps the West's alliance the more often the more states balance; Ukraine,
+    which no alliance protects (its threat is Russia itself), leaves it in most balancing
+    runs too; neither ends in Russia's alliance under any stance."""
     runs = outcomes("balancing_vs_bandwagoning")
     georgia = [o.ends_in("georgia", "security", "west") for o in runs]
     ukraine = [o.ends_in("ukraine", "security", "west") for o in runs]
@@ -575,8 +578,9 @@ def test_claim_balancing_keeps_the_western_buffer_states_western() -> None:
     to_russia = max(
         o.ends_in(s, "security", "russia") for o in runs for s in ("ukraine", "georgia")
     )
-    assert georgia[0] < 0.1 and georgia[0] < georgia[1] < georgia[2] and georgia[2] > 0.65, georgia
-    assert ukraine[0] < 0.05 and ukraine[2] > 0.1 and neutral > 0.85, (ukraine, neutral)
+    assert georgia[0] < 0.1 and georgia[0] < georgia[1] < georgia[2] and georgia[2] > 0.6, georgia
+    assert ukraine[0] < 0.05 and ukraine[2] < 0.35 and neutral > 0.85, (ukraine, neutral)
+    assert ukraine[2] < georgia[2] - 0.25, (ukraine, georgia)
     assert to_russia < 0.05, f"Ukraine or Georgia in Russia's alliance: {to_russia}"
 
 
@@ -727,7 +731,11 @@ def test_claim_ukraine_and_georgia_step_out_of_the_western_alliance() -> None:
 
 
 @pytest.mark.slow
-def test_claim_without_russian_threats_they_lean_west() -> None:
+def test_claim_without_russian_threats_georgia_and_moldova_lean_west() -> None:
+    """When Russia threatens nobody Georgia keeps the West's alliance in many runs and
+    Moldova takes the EU's economy; Ukraine, which no alliance protects (its threat is
+    Russia itself), still leaves the West's alliance in most runs, only later, and ends
+    out of both alliances."""
     world_2015, _, no_threat = outcomes("buffer_states")
     alliance = {
         (o.label, s): o.ends_in(s, "security", "west")
@@ -735,13 +743,21 @@ def test_claim_without_russian_threats_they_lean_west() -> None:
         for s in ("ukraine", "georgia")
     }
     assert max(v for (label, _), v in alliance.items() if label == world_2015.label) < 0.1
-    assert alliance[no_threat.label, "georgia"] > 0.45, alliance
-    assert alliance[no_threat.label, "ukraine"] > 0.08, alliance
+    assert alliance[no_threat.label, "georgia"] > 0.35, alliance
+    ukraine_out = no_threat.ends_in("ukraine", "security", "none")
+    assert alliance[no_threat.label, "ukraine"] < 0.35 and ukraine_out > 0.65, (
+        alliance,
+        ukraine_out,
+    )
+    exits = [first_exit(o, "ukraine", "west") for o in (world_2015, no_threat)]
+    left = float((exits[1] < no_threat.alignment.shape[1]).mean())
+    pace = [float(np.median(e)) for e in exits]
+    assert left > 0.8 and pace[1] > pace[0] + 4, f"Ukraine leaves in {left:.0%}, median {pace}"
     moldova = [o.ends_in("moldova", "economy", "west") for o in (world_2015, no_threat)]
     west = (world_2015.share("west"), no_threat.share("west"))
     belarus = [o.ends_in("belarus", "security", "russia") for o in (world_2015, no_threat)]
-    assert moldova[0] < 0.2 and moldova[1] > 0.3, f"Moldova economy west {moldova}"
-    assert west[1] > west[0] + 0.05, f"label west {west}"
+    assert moldova[0] < 0.2 and moldova[1] > 0.25, f"Moldova economy west {moldova}"
+    assert west[1] > west[0] + 0.03, f"label west {west}"
     assert belarus[1] > belarus[0] + 0.1, f"Belarus in Russia's alliance {belarus}"
 
 
@@ -755,16 +771,25 @@ def test_claim_each_choice_answers_its_own_pressures() -> None:
 
 
 @pytest.mark.slow
-def test_claim_the_grievance_is_one_brake_among_several() -> None:
+def test_claim_the_grievance_is_not_what_keeps_them_out() -> None:
+    """With the frozen conflicts forgotten Georgia joins Russia's alliance in a few runs
+    (keeping its EU economy) and Ukraine almost never: Russia, their threat, offers them no
+    protection, so the two mostly end where they do in the 2015 world."""
     world_2015, forgotten, _ = outcomes("buffer_states")
     georgia = [o.ends_in("georgia", "security", "russia") for o in (world_2015, forgotten)]
     joins = [o.ends_in("ukraine", "security", "russia") for o in (world_2015, forgotten)]
-    stays_out = forgotten.ends_in("ukraine", "security", "none")
-    assert georgia[0] < 0.05 and 0.1 < georgia[1] < 0.7, f"Georgia security russia {georgia}"
-    assert ends_as(forgotten, "georgia", "russia", "west") > 0.8 * georgia[1], (
+    assert georgia[0] < 0.05 and georgia[1] < 0.2, f"Georgia security russia {georgia}"
+    assert ends_as(forgotten, "georgia", "russia", "west") >= 0.8 * georgia[1], (
         "keeps its EU economy"
     )
-    assert joins[0] < 0.05 and joins[1] > joins[0] and stays_out > 0.65, (joins, stays_out)
+    assert joins[0] < 0.05 and joins[1] < 0.1, f"Ukraine security russia {joins}"
+    stay = (
+        ends_as(forgotten, "georgia", "none", "west"),
+        ends_as(forgotten, "ukraine", "none", "open"),
+    )
+    assert stay[0] > 0.75 and stay[1] > 0.85, f"Georgia none/west, Ukraine none/open {stay}"
+    west = (world_2015.share("west"), forgotten.share("west"))
+    assert abs(west[1] - west[0]) < 0.05, f"label west {west}"
 
 
 # Lesson 4: the leverage of the weak (China expanding; economic partners cheaper to change)
