@@ -696,14 +696,34 @@ def test_claim_ukraines_neutrality_is_not_its_autonomy() -> None:
 
 @pytest.mark.slow
 def test_claim_without_a_value_for_staying_out_the_neutrals_pick_sides() -> None:
+    """Moldova and Azerbaijan take the EU's economy, Azerbaijan without an alliance (none
+    protects it: its adversary, Armenia, is Russia's ally), Uzbekistan Russia's alliance."""
     nothing, _, default, _ = outcomes("hedging")
     moldova = [o.ends_in("moldova", "economy", "west") for o in (nothing, default)]
+    azerbaijan = [
+        nothing.ends_in("azerbaijan", d, o) for d, o in (("economy", "west"), ("security", "none"))
+    ]
     uzbekistan = [o.ends_in("uzbekistan", "security", "russia") for o in (nothing, default)]
     assert moldova[0] > 0.55 and moldova[1] < 0.25, f"Moldova economy west {moldova}"
+    assert azerbaijan[0] > 0.6 and azerbaijan[1] > 0.85, f"Azerbaijan EU, no alliance {azerbaijan}"
     assert uzbekistan[0] > 0.2 and uzbekistan[1] < 0.1, f"Uzbekistan security russia {uzbekistan}"
     assert nothing.share("hedge") < default.share("hedge") - 0.2
     georgia = max(o.ends_in("georgia", "security", "west") for o in outcomes("hedging"))
     assert georgia < 0.2, f"not shown: Georgia keeps the West's alliance in {georgia:.0%}"
+
+
+@pytest.mark.slow
+def test_claim_a_foot_in_two_camps_hardly_shows() -> None:
+    """At no value of staying out does a state end with one pole's alliance and the
+    other's market (russia/west, west/russia) in more than a few runs: Azerbaijan, which
+    did when staying out was worth nothing, no longer has a threat Russia's alliance
+    protects it against."""
+    for outcome in outcomes("hedging"):
+        world = outcome.world
+        hedging = outcome.labels()[:, -1] == world.labels.index("hedge")
+        security, options = outcome.choices("security")
+        camps = hedging & (security[:, -1] != options.index("none"))
+        assert camps.mean() < 0.01, (outcome.label, int(camps.sum()))
 
 
 # Lesson 3: buffer states (2015 world; frozen conflicts forgotten; Russia stops threatening)
@@ -910,7 +930,9 @@ def test_claim_broken_promises_cost_russia_credibility() -> None:
 def test_claim_low_credibility_keeps_states_out_of_russias_alliance() -> None:
     """Belarus leaves Russia's alliance and keeps its union the more often the less
     Russia is trusted; Kazakhstan, with nothing to gain from staying out, keeps the
-    alliance at every credibility."""
+    alliance at every credibility. Russia's alliance grows with credibility: from the
+    middle to high by 0.7 to 4.5 points over 120 blocks of 50 seeds (Azerbaijan, which no
+    alliance protects, no longer joins it when Russia is trusted)."""
     low, middle, high, _ = outcomes("credibility_of_patrons")
     belarus = [ends_as(o, "belarus", "none", "russia") for o in (low, middle, high)]
     kazakhstan = [o.ends_in("kazakhstan", "security", "russia") for o in (low, middle, high)]
@@ -918,7 +940,17 @@ def test_claim_low_credibility_keeps_states_out_of_russias_alliance() -> None:
     assert belarus[0] > 0.55 and belarus[0] > belarus[2] + 0.2, f"Belarus none/russia {belarus}"
     assert min(kazakhstan) > 0.75, f"Kazakhstan security russia {kazakhstan}"
     assert alliance[0] < alliance[2] - 0.03, f"security russia {alliance}"
-    assert alliance[0] + 0.01 < alliance[1] < alliance[2] - 0.01, f"security russia {alliance}"
+    assert alliance[0] + 0.01 < alliance[1] < alliance[2], f"security russia {alliance}"
+
+
+@pytest.mark.slow
+def test_claim_low_credibility_makes_the_region_more_restless() -> None:
+    """With the security bloc cheap to leave, states change profile more often when Russia
+    is not trusted: about 3.4 changes per run more at low credibility than at high (1.6 to
+    4.9 over 120 blocks of 50 seeds), most of them among Russia's members."""
+    low, _, high, _ = outcomes("credibility_of_patrons")
+    switches = (low.switches_per_run(), high.switches_per_run())
+    assert switches[0] > switches[1] + 1, f"switches per run, low and high {switches}"
 
 
 @pytest.mark.slow
@@ -957,7 +989,8 @@ def test_claim_the_recessions_dip_matters_little() -> None:
 def test_claim_at_the_default_switching_cost_credibility_still_counts() -> None:
     """With a security bloc as costly to leave as by default (1), states change profile
     about half as often, yet Russia's alliance still ends smaller at low credibility than
-    at high, and Belarus still leaves it in most low-credibility runs."""
+    at high (by 1.8 to 6.5 points over 120 blocks of 50 seeds, 4.5 on average), and Belarus
+    still leaves it in most low-credibility runs."""
     low = outcomes("credibility_of_patrons")[0]
     runs = [
         extra(
@@ -971,7 +1004,7 @@ def test_claim_at_the_default_switching_cost_credibility_still_counts() -> None:
     ]
     alliance = [security_share(o, "russia") for o in runs]
     belarus = ends_as(runs[0], "belarus", "none", "russia")
-    assert alliance[1] - alliance[0] > 0.02 and belarus > 0.5, (alliance, belarus)
+    assert alliance[1] - alliance[0] > 0.015 and belarus > 0.5, (alliance, belarus)
     switches = (runs[0].switches_per_run(), low.switches_per_run())
     assert 0.35 * switches[1] < switches[0] < 0.6 * switches[1], f"switches per run {switches}"
 
