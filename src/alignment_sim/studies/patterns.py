@@ -29,6 +29,7 @@ from functools import cache
 import numpy as np
 
 from alignment_sim.engine.batch import BatchResult, Record, run_batch
+from alignment_sim.model import kernels
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EventSpec, ScenarioSpec, SimulationConfig, parse_event_date
 from alignment_sim.presets import default_config, load_region, load_scenario
@@ -423,13 +424,17 @@ def full_commitment(result: BatchResult, pole: str) -> float:
 
 def starting_partners(result: BatchResult, pole: str) -> list[int]:
     """The state columns aligned with ``pole`` in either dimension at the start (tick 0 of
-    the first run; every run of a variant starts from the same profiles)."""
+    the first run; every run of a variant starts from the same profiles), by the
+    membership the poles' offers follow (``kernels.pole_members``)."""
     world = result.inputs.world
-    start = result.alignment[0, 0].astype(np.int64)
-    security, economy = world.space.profile_security[start], world.space.profile_economy[start]
-    b = world.poles.index(pole)
-    in_bloc = security == world.space.security_options.index(pole)
-    return [int(i) for i in np.flatnonzero(in_bloc | (economy == b))]
+    start = result.alignment[:1, 0].astype(np.int64)
+    members = kernels.pole_members(
+        world.space.profile_security[start],
+        world.space.profile_economy[start],
+        world.security_poles,
+        world.n_poles,
+    )
+    return [int(i) for i in np.flatnonzero(members[0, world.poles.index(pole)])]
 
 
 def pattern_2(runs: Runs) -> list[PatternResult]:
