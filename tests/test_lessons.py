@@ -659,12 +659,15 @@ def test_claim_hedging_is_neutrality() -> None:
 
 @pytest.mark.slow
 def test_claim_turkmenistan_moves_from_russias_protection_to_full_neutrality() -> None:
+    """At the default Turkmenistan keeps China's market in about half the runs (32% to 64%
+    over 120 blocks of 50 seeds, 50% on average): midway between half and double."""
     nothing, half, default, double = outcomes("hedging")
     split = ends_as(nothing, "turkmenistan", "russia", "china")
     china = half.ends_in("turkmenistan", "economy", "china")
     alone = half.ends_in("turkmenistan", "security", "none")
     assert split > 0.8 and china > 0.9 and alone > 0.45, (split, china, alone)
-    assert default.ends_in("turkmenistan", "economy", "china") > 0.5
+    about_half = default.ends_in("turkmenistan", "economy", "china")
+    assert 0.3 < about_half < 0.7, f"economy china at the default {about_half}"
     assert ends_as(double, "turkmenistan", "none", "open") > 0.9
 
 
@@ -868,12 +871,14 @@ def test_claim_paying_the_waverers_keeps_them_in_russias_union() -> None:
 
 @pytest.mark.slow
 def test_claim_the_small_state_gains_from_the_bidding_war() -> None:
+    """Leverage 6 raises the two patrons' offers to Kyrgyzstan above members only by 8.6 to
+    16.9 points of its GDP over 120 blocks of 50 seeds (11.7 on average)."""
     members_only, _, most = outcomes("leverage_of_the_weak")
     offered = [
         offer_pct(o, "russia", "kyrgyzstan") + offer_pct(o, "china", "kyrgyzstan")
         for o in (members_only, most)
     ]
-    assert offered[1] > offered[0] + 10, f"offers to Kyrgyzstan, % of its GDP {offered}"
+    assert offered[1] > offered[0] + 5, f"offers to Kyrgyzstan, % of its GDP {offered}"
 
 
 @pytest.mark.slow
@@ -955,9 +960,10 @@ def test_claim_low_credibility_makes_the_region_more_restless() -> None:
 
 @pytest.mark.slow
 def test_claim_the_union_and_the_most_dependent_hold() -> None:
-    """Belarus keeps Russia's union at every credibility and the core keeps its alliance;
-    what Russia's union loses at low credibility it loses in Central Asia (Kyrgyzstan and
-    Tajikistan take China's market), not in Belarus."""
+    """Belarus keeps Russia's union at every credibility (in 88% to 100% of a block's runs
+    at low credibility over 120 blocks of 50 seeds, 98% to 100% at the others) and the core
+    keeps its alliance; what Russia's union loses at low credibility it loses in Central
+    Asia (Kyrgyzstan and Tajikistan take China's market), not in Belarus."""
     runs = outcomes("credibility_of_patrons")[:3]
     low, _, high = runs
     belarus = min(o.ends_in("belarus", "economy", "russia") for o in runs)
@@ -967,7 +973,7 @@ def test_claim_the_union_and_the_most_dependent_hold() -> None:
     central_asia = ("kyrgyzstan", "tajikistan")
     lost = [o.group_share(central_asia, economy="russia") for o in (low, high)]
     lost_share = (lost[1] - lost[0]) * len(central_asia) / low.world.n_states
-    assert belarus > 0.9 and min(held.values()) > 0.8, (belarus, held)
+    assert belarus > 0.85 and min(held.values()) > 0.8, (belarus, held)
     assert union[1] - union[0] > 0.02, f"economy russia {union}"
     assert lost_share > 0.5 * (union[1] - union[0]), (lost, union)
 
