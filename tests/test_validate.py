@@ -205,7 +205,7 @@ def test_leave_one_state_out_scores_by_hand(
 
 
 def test_the_summary_names_fits_that_stopped_early() -> None:
-    from alignment_sim.estimation.validate import convergence_note
+    from alignment_sim.estimation.validate import all_converged, convergence_note
 
     def payload(window: bool, states: dict[str, bool]) -> dict[str, Any]:
         fits = [{"state": s, "converged": c} for s, c in states.items()]
@@ -220,3 +220,6 @@ def test_the_summary_names_fits_that_stopped_early() -> None:
     )
     assert "the window's fit stopped early (not converged)" in stopped
     assert "1 of 3 leave-one-state-out fits converged (not: Ukraine, Armenia)" in stopped
+    assert all_converged(payload(True, {"Belarus": True, "Ukraine": True}))
+    assert not all_converged(payload(False, {"Belarus": True}))
+    assert not all_converged(payload(True, {"Belarus": True, "Ukraine": False}))

@@ -167,7 +167,7 @@ def run_validation(
     parts += [f"{sub}/score.json" for sub in SCORES.values()]
     finish_job(folder, meta, [*VALIDATION_FILES, *parts])
     say(f"validate: done in {payload['seconds']:.0f} s: {folder / 'summary.md'}")
-    if not result.converged or any(not f["converged"] for f in loso["fits"]):
+    if not all_converged(payload):
         say(f"validate: {convergence_note(payload)} (docs/ESTIMATION.md, Convergence)")
     return payload
 
@@ -436,12 +436,23 @@ def summary_markdown(payload: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def stopped_fits(payload: dict[str, Any]) -> list[str]:
+    """The states whose leave-one-state-out fit stopped early (the optimiser reported no
+    success), in the fits' order."""
+    return [f["state"] for f in payload["leave_one_state_out"]["fits"] if not f["converged"]]
+
+
+def all_converged(payload: dict[str, Any]) -> bool:
+    """Whether the window's fit and every leave-one-state-out fit converged."""
+    return bool(payload["fit"]["converged"]) and not stopped_fits(payload)
+
+
 def convergence_note(payload: dict[str, Any]) -> str:
     """Whether the optimiser reported success for the window's fit and for the
     leave-one-state-out fits; an early stop is named, not hidden (docs/ESTIMATION.md,
     "Convergence": at the likelihood's kinks L-BFGS-B can stop near the mode)."""
     fits = payload["leave_one_state_out"]["fits"]
-    stopped = [f["state"] for f in fits if not f["converged"]]
+    stopped = stopped_fits(payload)
     window = "converged" if payload["fit"]["converged"] else "stopped early (not converged)"
     others = f"{len(fits) - len(stopped)} of {len(fits)} leave-one-state-out fits converged" + (
         f" (not: {', '.join(stopped)})" if stopped else ""
