@@ -338,8 +338,9 @@ def next_credibility(
 ) -> FloatArray:
     """Credibility moves by ``recovery`` per tick toward target * kept: the (event-
     adjusted) trust the pole's standing commands, times the share of promises it kept
-    (``kept_promises``). An inconsistent patron has its promises discounted, and trust
-    returns slowly (000, 003). (R, b)."""
+    (``kept_promises``). An inconsistent patron has its promises discounted (000: "unclear
+    about its intentions and inconsistent in its actions"); no text says how fast trust
+    returns, so ``recovery`` is a judgement. (R, b)."""
     return credibility + recovery * (target * kept - credibility)
 
 
@@ -371,8 +372,9 @@ def coercion_term(threat_rows: FloatArray, rivalry: FloatArray, sec: IntArray) -
     """Minus the threat from the poles that a security alignment provokes.
 
     Joining bloc b provokes pole p in proportion to p's rivalry with b: -sum_p rivalry_pb
-    * threat_p (``threat_from_poles``; Russia against a NATO partnership, "red lines",
-    002); ``none`` provokes nobody. ``threat_rows`` is (R, n, B); ``rivalry`` (B, B).
+    * threat_p (``threat_from_poles``; Russia against a NATO partnership, "a most rigid
+    response" to interference, 003); ``none`` provokes nobody. ``threat_rows`` is
+    (R, n, B); ``rivalry`` (B, B).
     """
     columns = []
     for b in sec:
@@ -419,7 +421,8 @@ def regime_security_term(
     """Regime protection a security bloc offers an insecure regime: regime_support_b *
     autocracy_i * regime_insecurity_i, >= 0 (0 for a secure regime).
 
-    Regionalism helps "self-preservation of the otherwise vulnerable regimes" (001);
+    Regionalism "helps self-preservation of the otherwise vulnerable and potentially
+    unstable regimes" (001);
     "the key value for their elites is the stability of their regimes" (002). The term
     bites when colour revolutions, unrest or a succession make the regime insecure
     (events raise ``regime_insecurity``): protective integration answers a threat.
@@ -453,8 +456,9 @@ def conditionality_term(
 
 def autonomy_term(state: StateParams, rows: slice, n_blocs: int) -> FloatArray:
     """The value of staying out of every bloc in this dimension, for the outside option
-    only, in [0, 1]: Turkmenistan's permanent neutrality, Uzbekistan's "political
-    maneuvering" (000), the "multi-vector" credo of Minsk (003), sovereignty (001)."""
+    only, in [0, 1]: Turkmenistan's permanent neutrality (data), Moldova's constitutional
+    neutrality; GUAM's four "saw reintegration efforts in Eurasia as a threat to their
+    national independence" (001). The values are judgements (conf/region/post_soviet.yaml)."""
     return outside_only(state_rows(state.autonomy, rows), n_blocs)
 
 
@@ -525,9 +529,10 @@ def trade_term(
 
 
 INDUCEMENT_SCALE_PCT = 10.0
-"""An offer of this many percent of the receiver's GDP a year is worth log(2) (judgement:
-about what Russia's energy subsidies were worth to Belarus, 003), so a yearly offer of 1%
-of GDP counts about as much as 5% of a state's trade."""
+"""An offer of this many percent of the receiver's GDP a year is worth log(2) (judgement,
+in no text: set when the model review measured inducements as the dominant term at 1%;
+docs/MODEL.md, "Calibration"), so a yearly offer of 1% of GDP counts about as much as 5%
+of a state's trade."""
 
 
 def inducement_term(
@@ -546,8 +551,10 @@ def inducement_term(
 
 def remittance_term(state: StateParams, pair: PairParams, rows: slice) -> FloatArray:
     """Remittances from the union's labour market as a fraction of GDP: free movement of
-    labour in the union secures what migrants send home (Central Asia and Russia, 004;
-    Kyrgyzstan's accession to the EAEU, 002)."""
+    labour in the union secures what migrants send home (004: "Encouragement of labor
+    migration to Russia"; 001: regional cooperation "enables some form of a privileged
+    access to the credit, labor, and trade markets of the participant states"; Kyrgyzstan's
+    accession to the EAEU in 2015, data: eaeu_member)."""
     return with_outside(
         state_rows(state.remittances, rows) * pair_rows(pair.remittance_origin, rows)
     )
