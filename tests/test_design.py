@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,10 @@ import pytest
 from alignment_sim import AlignmentModel, ConfigError, default_config
 from alignment_sim.engine.batch import execute, run_chunk
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.model.params import DOMAINS, DesignSpec, EngineParams
+from alignment_sim.model.params import DOMAINS, DesignSpec, EngineParams, SimulationConfig
 from alignment_sim.model.trajectory import RECORDED_ARRAYS
+from alignment_sim.model.world import World, build_world
+from alignment_sim.studies import patterns, robustness
 from alignment_sim.studies.design import (
     analyse,
     analysis_seed,
@@ -68,9 +71,12 @@ POINT_VALUES = {
 RECORDED = RECORDED_ARRAYS
 
 
-def assert_points_equal_mesa_runs(values: dict[str, np.ndarray]) -> None:
-    """Runs of per-run parameter values in one batch equal Mesa runs of each point."""
-    config = default_config(scenario="western_engagement", ticks=12)
+def assert_points_equal_mesa_runs(
+    values: dict[str, np.ndarray], config: SimulationConfig | None = None
+) -> None:
+    """Runs of per-run parameter values in one batch equal Mesa runs of each point (on
+    ``config``, by default the western_engagement scenario over 12 ticks)."""
+    config = config or default_config(scenario="western_engagement", ticks=12)
     seeds = np.array([4, 9])
     batch = run_chunk(with_point_values(RunInputs.from_config(config), values), seeds, "full")
     assert batch.trajectory is not None
@@ -85,6 +91,96 @@ def assert_points_equal_mesa_runs(values: dict[str, np.ndarray]) -> None:
 
 def test_point_runs_equal_mesa_runs_of_the_same_config() -> None:
     assert_points_equal_mesa_runs(POINT_VALUES)
+
+
+JUDGED_POLE_VALUES = {
+    "region.poles.russia.reach_km": np.array([2000.0, 5000.0]),
+    "region.poles.china.reach_km": np.array([1500.0, 4000.0]),
+    "region.poles.west.reach_km": np.array([2500.0, 6000.0]),
+    "region.poles.russia.soft_power_floor": np.array([0.1, 0.9]),
+    "region.poles.west.soft_power_floor": np.array([0.0, 0.6]),
+    "region.poles.russia.soft_power_fade_per_year": np.array([0.0, 0.08]),
+}
+"""Pole judgements the world turns into tables: reach (proximity), floor (ties, of every
+calendar year) and the fade of soft power."""
+
+
+def history_config() -> SimulationConfig:
+    """The history runs' calendar configuration (2000-2013, data by year)."""
+    return patterns.variant_config("history", patterns.DEFAULT_BLOCK)
+
+
+def static_config() -> SimulationConfig:
+    return default_config(scenario="western_engagement", ticks=12)
+
+
+WORLDS = pytest.mark.parametrize("make_config", [static_config, history_config])
+
+
+@WORLDS
+def test_reach_floor_and_fade_per_run_equal_mesa_runs_of_the_same_config(
+    make_config: Callable[[], SimulationConfig],
+) -> None:
+    assert_points_equal_mesa_runs(JUDGED_POLE_VALUES, make_config())
+
+
+def tick_tables(world: World, tick: int) -> dict[str, np.ndarray]:
+    """Every base parameter of ``tick`` (``World.params_for_tick``), by table.field."""
+    tables = zip(("state", "pole", "pair"), world.params_for_tick(tick), strict=True)
+    return {
+        f"{name}.{field}": array for name, table in tables for field, array in vars(table).items()
+    }
+
+
+@WORLDS
+@pytest.mark.parametrize("path", [*JUDGED_POLE_VALUES, "all"])
+def test_every_years_tables_per_run_equal_the_world_built_from_each_point(
+    make_config: Callable[[], SimulationConfig], path: str
+) -> None:
+    config = make_config()
+    values = JUDGED_POLE_VALUES if path == "all" else {path: JUDGED_POLE_VALUES[path]}
+    per_run = with_point_values(RunInputs.from_config(config), values).world
+    ticks_of_years = range(0, config.ticks + 1, 12 // per_run.tick_months)
+    for r in range(2):
+        point = config_for_point(config, {k: float(v[r]) for k, v in values.items()})
+        built = build_world(point.region)
+        for tick in ticks_of_years:
+            tables = tick_tables(per_run, tick)
+            for name, array in tick_tables(built, tick).items():
+                run = tables[name][r] if tables[name].ndim > array.ndim else tables[name]
+                assert run.dtype == array.dtype and np.array_equal(run, array), (name, tick)
+
+
+def test_a_point_without_reach_or_floor_keeps_the_worlds_pair_tables() -> None:
+    inputs = RunInputs.from_config(history_config())
+    world = with_point_values(inputs, {"weights.trade": np.array([1.0, 2.0])}).world
+    assert world.pair.proximity is inputs.world.pair.proximity
+    assert world.pair.ties is inputs.world.pair.ties
+    assert world.calendar is inputs.world.calendar
+
+
+@pytest.mark.parametrize(
+    ("path", "bad"),
+    [
+        ("region.poles.russia.reach_km", 0.0),
+        ("region.poles.china.reach_km", -100.0),
+        ("region.poles.west.soft_power_floor", 1.2),
+        ("region.poles.russia.soft_power_floor", -0.1),
+        ("region.poles.russia.soft_power_fade_per_year", -0.01),
+    ],
+)
+def test_a_judged_pole_value_outside_its_domain_is_refused(path: str, bad: float) -> None:
+    inputs = RunInputs.from_config(default_config(ticks=3))
+    good = JUDGED_POLE_VALUES[path][0]
+    with pytest.raises(ConfigError, match=rf"^{re.escape(f'{path} = {bad}')}: expected"):
+        with_point_values(inputs, {path: np.array([good, bad])})
+
+
+def test_every_judgement_varies_per_run() -> None:
+    """The robustness box covers every listed judgement: none is left at its default."""
+    listed = [j.path for j in robustness.load_judgements().judgements]
+    assert [path for path in listed if not robustness.can_vary(path)] == []
+    assert set(listed) <= set(supported_paths(default_config()))
 
 
 KERNEL_LIMITS: dict[str, str] = {}

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from alignment_sim import ConfigError, DataError, build_world, load_region
+from alignment_sim.model.world import FLOAT, proximity, soft_power_ties
 
 
 @pytest.mark.parametrize("year", [2000, 2010, 2015])
@@ -89,6 +90,27 @@ def test_a_calendar_world_starts_from_the_same_gdp_as_the_static_one() -> None:
     assert np.array_equal(calendar.initial_alignment, static.initial_alignment)
     assert calendar.pole.budget_bn[0] == static.pole.budget_bn[0] == 8.0  # Russia's rule: x 1
     assert static.imputed.empty and not calendar.imputed.empty
+
+
+def test_proximity_and_every_years_ties_are_the_formulas_of_what_the_world_keeps() -> None:
+    """The tables a design varies per run (studies.points) come from the world's distances
+    and each year's basis of the ties by the builder's own formulas."""
+    region = load_region("post_soviet")
+    region.calendar, region.year = True, 2000
+    world = build_world(region)
+    assert world.calendar is not None
+    reach = np.array([[pole.reach_km] for pole in region.poles])
+    floor = np.array([[pole.soft_power_floor] for pole in region.poles])
+    moscow_minsk = world.distance_km[world.poles.index("russia"), world.states.index("belarus")]
+    assert moscow_minsk == pytest.approx(672, abs=1)
+    assert np.array_equal(world.pair.proximity, proximity(world.distance_km, reach).astype(FLOAT))
+    assert np.array_equal(world.soft_power_basis, world.calendar.soft_power_basis[0])
+    for year, basis in zip(world.calendar.pair, world.calendar.soft_power_basis, strict=True):
+        assert np.array_equal(year["ties"], soft_power_ties(floor, basis).astype(FLOAT))
+    # the basis moves with the data (polity2, ethnic Russian shares): ties differ by year
+    assert not np.array_equal(
+        world.calendar.soft_power_basis[0], world.calendar.soft_power_basis[-1]
+    )
 
 
 def test_a_static_world_keeps_the_attribute_years() -> None:

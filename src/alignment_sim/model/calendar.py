@@ -292,12 +292,14 @@ def pole_budgets(region: RegionSpec, data: YearlyData) -> dict[int, FloatArray]:
 class Calendar:
     """The data-driven parameters of every year from the start year to 2024, as float32
     arrays: per year the fields of ``StateParams`` (``STATE_FIELDS``), ``PoleParams``
-    (capability, budget_bn) and ``PairParams`` (``PAIR_FIELDS``) that data set."""
+    (capability, budget_bn) and ``PairParams`` (``PAIR_FIELDS``) that data set, and the
+    basis of the year's ties (B, N), float64 (``world.soft_power_ties``)."""
 
     first_year: int
     state: tuple[FieldValues, ...]
     pole: tuple[FieldValues, ...]
     pair: tuple[FieldValues, ...]
+    soft_power_basis: tuple[FloatArray, ...]
     start_values: dict[str, FloatArray]
     start_budget: FloatArray
 
@@ -334,7 +336,7 @@ def build_calendar(
         drivers_lookup = _drivers_lookup(path)
     data = YearlyData(drivers_lookup, attributes, region.year)
     budgets = pole_budgets(region, data)
-    state, pole, pair = [], [], []
+    state, pole, pair, basis = [], [], [], []
     start_values: dict[str, FloatArray] = {}
     for year in range(region.year, CALENDAR_LAST_YEAR + 1):
         values = read_data_values(region, data.getter(year), year)
@@ -349,11 +351,13 @@ def build_calendar(
             }
         )
         pair.append({name: as_model[name] for name in PAIR_FIELDS})
+        basis.append(values["soft_power_basis"])
     calendar = Calendar(
         first_year=region.year,
         state=tuple(state),
         pole=tuple(pole),
         pair=tuple(pair),
+        soft_power_basis=tuple(basis),
         start_values=start_values,
         start_budget=budgets[region.year],
     )

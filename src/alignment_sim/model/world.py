@@ -182,7 +182,10 @@ class World:
     """Arrays for one region at one data year. N choosers, B poles, K profiles
     (``space``: S security options x E economic options, ``model.alignment``).
 
-    ``state``, ``pole`` and ``pair`` hold the start year's parameters. A calendar world
+    ``state``, ``pole`` and ``pair`` hold the start year's parameters, float32;
+    ``distance_km`` (B, N) the distances between capitals and ``soft_power_basis`` (B, N)
+    the start year's basis of the ties, float64: what ``proximity`` and ``soft_power_ties``
+    turn a pole's reach and floor into (per run in ``studies.points``). A calendar world
     (``calendar`` set) also holds each later year's data-driven values; ``imputed`` lists
     every value it uses that was not observed in its year (columns ``IMPUTED_COLUMNS``;
     ``rule`` says how it was filled, docs/MODEL.md "Calendar"). Empty for a static world.
@@ -207,6 +210,8 @@ class World:
     state_lon: FloatArray
     pole_lat: FloatArray
     pole_lon: FloatArray
+    distance_km: FloatArray
+    soft_power_basis: FloatArray
     calendar: Calendar | None = None
     imputed: pd.DataFrame = field(default_factory=empty_imputed, repr=False)
     _by_year: dict[int, BaseParams] = field(
@@ -407,6 +412,19 @@ def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
 
 
+def proximity(distance_km: FloatArray, reach_km: FloatArray) -> FloatArray:
+    """Proximity of choosers to a pole, 0-1: exp(-distance / reach), the distance between
+    capitals and the pole's reach in km (arrays that broadcast; float64 in, float64 out)."""
+    return np.exp(-distance_km / reach_km)
+
+
+def soft_power_ties(floor: FloatArray, basis: FloatArray) -> FloatArray:
+    """Cultural ties to a pole, 0-1: its floor (every chooser's ties, 0-1) and the rest of
+    the way by the chooser's basis (0-1: ethnic Russian share, democracy); arrays that
+    broadcast, float64 in, float64 out."""
+    return floor + (1.0 - floor) * basis
+
+
 def in_model_float(table: Table) -> Table:
     """A parameter table (StateParams, PoleParams, PairParams) with arrays of ``FLOAT``."""
     values = {f.name: np.asarray(getattr(table, f.name), dtype=FLOAT) for f in fields(table)}
@@ -489,7 +507,8 @@ def read_data_values(region: RegionSpec, get: Getter, year: int) -> dict[str, Fl
     ``get`` reads a field for a state (``AttributeLookup.get`` for a static world,
     ``calendar.YearlyData.getter`` for a year of a calendar world) in ``year``. Keys:
     gdp_bn, capability, autocracy, remittances (N,); pole_capability (B,); trade_share,
-    grievance, ties, transit (B, N).
+    grievance, ties, soft_power_basis (the ties' basis, ``soft_power_ties``), transit
+    (B, N).
     """
     N, B = len(region.states), len(region.poles)
     pole_cap = np.zeros(B)
@@ -500,7 +519,7 @@ def read_data_values(region: RegionSpec, get: Getter, year: int) -> dict[str, Fl
             assert pole.attribute_state is not None  # PoleSpec.validate
             pole_cap[b] = get(pole.attribute_state, "cinc", None)
     gdp, cinc, autocracy, remit = np.zeros(N), np.zeros(N), np.zeros(N), np.zeros(N)
-    trade, grievance, ties = np.zeros((B, N)), np.zeros((B, N)), np.zeros((B, N))
+    trade, grievance, basis = np.zeros((B, N)), np.zeros((B, N)), np.zeros((B, N))
     for i, spec in enumerate(region.states):
         row, ov = spec.attribute_state, spec.overrides
         gdp[i] = get(row, "gdp_current_usd", ov) / 1e9
@@ -513,12 +532,10 @@ def read_data_values(region: RegionSpec, get: Getter, year: int) -> dict[str, Fl
             if pole.grievance_field:
                 grievance[b, i] = get(row, pole.grievance_field, ov)
             if pole.soft_power_basis == "ethnic_russian_share":
-                basis = get(row, "ethnic_russian_share_pct", ov) / 100.0
+                basis[b, i] = get(row, "ethnic_russian_share_pct", ov) / 100.0
             elif pole.soft_power_basis == "democracy":
-                basis = (polity + 10.0) / 20.0
-            else:
-                basis = 0.0
-            ties[b, i] = pole.soft_power_floor + (1.0 - pole.soft_power_floor) * basis
+                basis[b, i] = (polity + 10.0) / 20.0
+    floor = np.array([[pole.soft_power_floor] for pole in region.poles], dtype=np.float64)
     return {
         "gdp_bn": gdp,
         "capability": cinc,
@@ -527,7 +544,8 @@ def read_data_values(region: RegionSpec, get: Getter, year: int) -> dict[str, Fl
         "pole_capability": pole_cap,
         "trade_share": trade,
         "grievance": grievance,
-        "ties": ties,
+        "ties": soft_power_ties(floor, basis),
+        "soft_power_basis": basis,
         "transit": transit_in_year(region, year),
     }
 
@@ -593,7 +611,7 @@ def build_world(
         )
 
     lat, lon, exposure = np.zeros(N), np.zeros(N), np.zeros(N)
-    proximity, presence = np.zeros((B, N)), np.zeros((B, N))
+    distance, presence = np.zeros((B, N)), np.zeros((B, N))
     origin, autonomy = np.zeros((B, N)), np.zeros(N)
     for i, spec in enumerate(region.states):
         row, ov = spec.attribute_state, spec.overrides
@@ -602,11 +620,11 @@ def build_world(
         exposure[i] = spec.threat_exposure
         autonomy[i] = spec.autonomy
         for b, pole in enumerate(region.poles):
-            distance = great_circle_km(lat[i], lon[i], pole_lat[b], pole_lon[b])
-            proximity[b, i] = math.exp(-distance / pole.reach_km)
+            distance[b, i] = great_circle_km(lat[i], lon[i], pole_lat[b], pole_lon[b])
             presence[b, i] = spec.presence.get(pole.name, 0.0)
             origin[b, i] = spec.remittance_origin.get(pole.name, 0.0)
 
+    reach = np.array([[pole.reach_km] for pole in region.poles], dtype=np.float64)
     index = {name: i for i, name in enumerate(region.state_names)}
     affinity = np.zeros((N, N))
     for a in region.affinities:
@@ -661,7 +679,7 @@ def build_world(
         ),
         pair=in_model_float(
             PairParams(
-                proximity=proximity,
+                proximity=proximity(distance, reach),
                 presence=presence,
                 trade_share=values["trade_share"],
                 remittance_origin=origin,
@@ -681,6 +699,8 @@ def build_world(
         state_lon=lon,
         pole_lat=pole_lat,
         pole_lon=pole_lon,
+        distance_km=distance,
+        soft_power_basis=values["soft_power_basis"],
         calendar=calendar,
         imputed=imputed,
     )

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from alignment_sim import paths
 from alignment_sim.engine.batch import BatchResult, Record, execute, run_chunk
 from alignment_sim.errors import ConfigError
+from alignment_sim.model.calendar import Calendar
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import (
     SECURITY_ONLY_POLE_FIELDS,
@@ -30,7 +31,7 @@ from alignment_sim.model.params import (
     UtilityWeights,
     format_bound,
 )
-from alignment_sim.model.world import FLOAT
+from alignment_sim.model.world import FLOAT, proximity, soft_power_ties
 from alignment_sim.paths import domain, item_index, parse
 
 DYNAMICS_AXES = {
@@ -51,12 +52,17 @@ POLE_FIELDS = {
     "credibility": ("pole", "credibility"),
     "regime_support": ("pole", "regime_support"),
     "soft_power": ("pole", "soft_power"),
+    "soft_power_fade_per_year": ("pole", "soft_power_fade"),
     "coercion": ("pole", "coercion"),
     "leverage": ("pole", "leverage"),
     "military_weight": ("pole", "military_weight"),
     "conditionality": ("pair", "conditionality"),
+    "reach_km": ("pair", "proximity"),
+    "soft_power_floor": ("pair", "ties"),
 }
-"""Pole spec field -> (table, array field) of the compiled world."""
+"""Pole spec field -> (table, array field) of the compiled world. Most set their value;
+``reach_km`` and ``soft_power_floor`` set the pair rows the world builds of them
+(``world.proximity``, ``world.soft_power_ties``: the ties of every calendar year)."""
 STATE_FIELDS = {"threat_exposure": "threat_exposure", "autonomy": "autonomy"}
 
 
@@ -166,6 +172,38 @@ def _column(values: np.ndarray, axes: int, dtype: Any = FLOAT) -> np.ndarray:
     return np.asarray(values, dtype=dtype).reshape((-1,) + (1,) * axes)
 
 
+def _per_run(tables: dict[str, np.ndarray], base: Any, name: str, runs: int) -> np.ndarray:
+    """The per-run copy (R, ...) of the array ``name`` of the table ``base`` in ``tables``,
+    made from ``base`` the first time it is asked for."""
+    current = tables.get(name)
+    if current is None:
+        array = getattr(base, name)
+        current = tables[name] = np.broadcast_to(array, (runs, *array.shape)).copy()
+    return current
+
+
+def _ties_per_run(
+    ties: np.ndarray, basis: np.ndarray, floors: Mapping[int, np.ndarray]
+) -> np.ndarray:
+    """(R, B, N) ties: a year's ``ties`` (B, N), with the rows of the poles b in ``floors``
+    made of their floor per run (R,) and the year's ``basis`` (B, N)."""
+    runs = len(next(iter(floors.values())))
+    per_run = np.broadcast_to(ties, (runs, *ties.shape)).copy()
+    for b, floor in floors.items():
+        per_run[:, b] = soft_power_ties(floor[:, None], basis[b])
+    return per_run
+
+
+def _calendar_with_floors(calendar: Calendar, floors: Mapping[int, np.ndarray]) -> Calendar:
+    """``calendar`` with every year's ties made of the poles' floors per run (``floors``:
+    pole index -> (R,))."""
+    pair = tuple(
+        {**year, "ties": _ties_per_run(year["ties"], basis, floors)}
+        for year, basis in zip(calendar.pair, calendar.soft_power_basis, strict=True)
+    )
+    return dataclasses.replace(calendar, pair=pair)
+
+
 def with_point_values(inputs: RunInputs, values: Mapping[str, np.ndarray]) -> RunInputs:
     """``inputs`` with each named parameter an array over runs (one value per run).
 
@@ -176,6 +214,7 @@ def with_point_values(inputs: RunInputs, values: Mapping[str, np.ndarray]) -> Ru
     weights: dict[str, Any] = {}
     dynamics: dict[str, Any] = {}
     tables: dict[str, dict[str, np.ndarray]] = {"state": {}, "pole": {}, "pair": {}}
+    floors: dict[int, np.ndarray] = {}
     rationality: Any = inputs.rationality
     for path, column in values.items():
         parsed = parse(path)
@@ -202,28 +241,33 @@ def with_point_values(inputs: RunInputs, values: Mapping[str, np.ndarray]) -> Ru
                     float(np.asarray(column)[np.argmax(nonzero)]),
                     "0 for a pole that offers no security (security: false)",
                 )
+            if parsed.field == "soft_power_floor":  # every year's ties: after the loop
+                floors[b] = np.asarray(column, dtype=np.float64)
+                continue
             table, name = POLE_FIELDS[parsed.field]
-            current = tables[table].get(name)
-            if current is None:
-                base = getattr(getattr(world, table), name)
-                current = np.broadcast_to(base, (len(column), *base.shape)).copy()
-                tables[table][name] = current
-            current[:, b] = _column(column, current.ndim - 2)
+            current = _per_run(tables[table], getattr(world, table), name, len(column))
+            if parsed.field == "reach_km":
+                current[:, b] = proximity(world.distance_km[b], _column(column, 1, np.float64))
+            else:
+                current[:, b] = _column(column, current.ndim - 2)
         else:
             assert parsed.item is not None
             i = item_index(path, parsed.item, world.states, "states")
-            name = STATE_FIELDS[parsed.field]
-            current = tables["state"].get(name)
-            if current is None:
-                base = getattr(world.state, name)
-                current = np.broadcast_to(base, (len(column), *base.shape)).copy()
-                tables["state"][name] = current
+            current = _per_run(
+                tables["state"], world.state, STATE_FIELDS[parsed.field], len(column)
+            )
             current[:, i] = np.asarray(column, dtype=np.float64)
+    calendar = world.calendar
+    if floors:
+        tables["pair"]["ties"] = _ties_per_run(world.pair.ties, world.soft_power_basis, floors)
+        if calendar is not None:
+            calendar = _calendar_with_floors(calendar, floors)
     new_world = dataclasses.replace(
         world,
         state=dataclasses.replace(world.state, **tables["state"]),
         pole=dataclasses.replace(world.pole, **tables["pole"]),
         pair=dataclasses.replace(world.pair, **tables["pair"]),
+        calendar=calendar,
     )
     return dataclasses.replace(
         inputs,
