@@ -11,6 +11,8 @@ from helpers import tiny_attributes, tiny_region
 
 from alignment_sim import AlignmentModel, ConfigError, DataError, build_world, default_config
 from alignment_sim.engine.batch import run_batch
+from alignment_sim.engine.tick import BatchState, tick_batch
+from alignment_sim.model import kernels
 from alignment_sim.model.calendar import chain_link, fill_years
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import DesignSpec, EngineParams, RegionSpec
@@ -178,6 +180,29 @@ def test_a_static_world_is_unchanged_by_the_calendar(default_world: World) -> No
     assert default_world.calendar is None and default_world.imputed.empty
     base = default_world.params_for_tick(17)
     assert base[0] is default_world.state and base[1] is default_world.pole
+
+
+def test_soft_power_fades_from_1991_in_static_and_calendar_worlds_alike() -> None:
+    """A 2015 world starts as faded as a run from 1992 is when it reaches 2015 (24 years
+    since 1991), and the engine's soft-power term at its first tick is the kernel's at
+    24.25 years."""
+    static = RunInputs.from_config(default_config())
+    from_1992 = RunInputs.from_config(default_config(region=calendar_region(1992), ticks=100))
+    ticks_to_2015 = 23 * 12 // from_1992.world.tick_months
+    assert static.years_since_independence(0) == 24.0
+    assert from_1992.years_since_independence(0) == 1.0
+    assert from_1992.years_since_independence(ticks_to_2015) == 24.0
+    world = static.world
+    state = BatchState.initial(static, 1)
+    noise = np.zeros((1, world.n_states, world.space.n_security + world.space.n_economy), np.float32)
+    _, output = tick_batch(static, state, 1, noise, np.zeros((1, 0)))
+    russia = world.poles.index("russia")
+    expected = static.weights.soft_power * kernels.soft_power_term(
+        world.pole, world.pair, 24.25, slice(None), world.security_poles
+    )
+    assert np.allclose(output.terms.security["soft_power"], expected, rtol=1e-6)
+    fade = np.exp(-world.pole.soft_power_fade[russia] * 24.25)
+    assert 0.5 < fade < 0.7  # 2% a year over 24 years: about 0.62 of the 1991 pull
 
 
 def test_the_engine_equals_mesa_for_a_calendar_run() -> None:

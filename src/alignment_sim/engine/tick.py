@@ -118,7 +118,7 @@ def tick_batch(
         threat=threat,
         offers=offers,
         credibility=state.credibility,
-        years=inputs.years_elapsed(tick),
+        years=inputs.years_since_independence(tick),
     )
     terms = kernels.utility_terms(
         snap,

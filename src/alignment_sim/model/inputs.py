@@ -27,6 +27,9 @@ from alignment_sim.model.params import Dynamics, SimulationConfig, UtilityWeight
 from alignment_sim.model.world import FloatArray, IntArray, World, build_world
 
 ALL = slice(None)
+INDEPENDENCE_YEAR = 1991
+"""The end of the Soviet Union: the generations whose turn fades soft power ("the new
+generation is looking to the West", 004) are counted from it."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,12 @@ class RunInputs:
         )
         return security, economy, security_utility, economy_utility
 
-    def years_elapsed(self, tick: int) -> float:
-        return tick * self.world.tick_months / 12.0
+    def years_since_independence(self, tick: int) -> float:
+        """Years from the start of ``INDEPENDENCE_YEAR`` to tick ``tick`` of a run whose
+        world is dated ``world.year`` (static or calendar alike): the clock of soft
+        power's fade (``kernels.soft_power_term``), so that a 2015 world starts as faded as
+        a run from 1991 is when it reaches 2015. 0 before 1991."""
+        return max(0.0, self.world.year - INDEPENDENCE_YEAR + tick * self.world.tick_months / 12.0)
 
 
 class RunStreams:

@@ -605,7 +605,8 @@ class Snapshot:
     """What every chooser sees at the start of a tick (all decide from the same one).
 
     security, economy: (R, N) option indices; power: (R, P, N) regional power of each
-    security bloc; threat: (R, B, N); offers: (R, B, N) US$ bn a year; credibility: (R, B).
+    security bloc; threat: (R, B, N); offers: (R, B, N) US$ bn a year; credibility: (R, B);
+    years: years since the start of 1991 (``RunInputs.years_since_independence``).
     """
 
     security: IntArray

@@ -214,7 +214,7 @@ class AlignmentModel(mesa.Model):
             threat=self._pole_rows("threat"),
             offers=self._pole_rows("offers"),
             credibility=credibility,
-            years=self.inputs.years_elapsed(tick),
+            years=self.inputs.years_since_independence(tick),
         )
         self.gumbel = self.inputs.gumbel(noise)
 

@@ -112,7 +112,7 @@ def _base_snapshot(yw: YearWorld, security: np.ndarray, economy: np.ndarray) -> 
         threat=kernels.threat_from_poles(pole, pair, slice(None)),
         offers=offers,
         credibility=credibility,
-        years=yw.inputs.years_elapsed(1),
+        years=yw.inputs.years_since_independence(1),
     )
 
 
@@ -165,7 +165,7 @@ def _base_snapshot_without_offers(
         threat=kernels.threat_from_poles(pole, pair, slice(None)),
         offers=np.zeros((1, world.n_poles, world.n_states), dtype=FLOAT),
         credibility=np.broadcast_to(pole.credibility, (1, world.n_poles)).astype(FLOAT),
-        years=yw.inputs.years_elapsed(1),
+        years=yw.inputs.years_since_independence(1),
     )
 
 
