@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from alignment_sim.model.trajectory import RECORDED_ARRAYS
 from alignment_sim.model.world import World
 from alignment_sim.paths import with_values
 from alignment_sim.presets import load_region
-from alignment_sim.studies.points import check_paths
+from alignment_sim.studies.points import check_paths, with_point_values
 
 DATA = Path(__file__).parents[1] / "src/alignment_sim/data"
 
@@ -194,7 +195,9 @@ def test_soft_power_fades_from_1991_in_static_and_calendar_worlds_alike() -> Non
     assert from_1992.years_since_independence(ticks_to_2015) == 24.0
     world = static.world
     state = BatchState.initial(static, 1)
-    noise = np.zeros((1, world.n_states, world.space.n_security + world.space.n_economy), np.float32)
+    noise = np.zeros(
+        (1, world.n_states, world.space.n_security + world.space.n_economy), np.float32
+    )
     _, output = tick_batch(static, state, 1, noise, np.zeros((1, 0)))
     russia = world.poles.index("russia")
     expected = static.weights.soft_power * kernels.soft_power_term(
@@ -222,13 +225,24 @@ def test_the_engine_equals_mesa_for_a_calendar_run() -> None:
 
 
 def test_a_design_over_a_budget_that_follows_the_calendar_is_refused() -> None:
+    """China's budget (rule chinese_lending) comes from data alone in every year of a
+    calendar run: a design or a point varying it is refused, naming the key, the value
+    and what is expected. The West's (constant) and Russia's (gdp: the configured budget
+    times its GDP's path) are the configured budget's in every year: accepted."""
     config = with_values(default_config(scenario="history"), {"region.year": 2000, "ticks": 8})
-    config.design = DesignSpec(
-        method="lhs", parameters={"region.poles.russia.budget_bn_usd": [4.0, 12.0]}
-    )
-    with pytest.raises(ConfigError, match="follows the rule 'gdp'"):
+    path = "region.poles.china.budget_bn_usd"
+    config.design = DesignSpec(method="lhs", parameters={path: [2.0, 9.0]})
+    expected = r"expected a parameter the runs use \(in a calendar world, a budget under the rule "
+    with pytest.raises(ConfigError, match=rf"^design\.parameters\.{re.escape(path)} = ") as caught:
         check_paths(config, list(config.design.parameters))
-    config.design = DesignSpec(
-        method="lhs", parameters={"region.poles.west.budget_bn_usd": [2.0, 4.0]}
-    )
-    check_paths(config, list(config.design.parameters))  # the West's budget is constant
+    assert re.search(expected, str(caught.value))
+    assert "china's budget follows the rule 'chinese_lending'" in str(caught.value)
+    inputs = RunInputs.from_config(config)
+    with pytest.raises(ConfigError, match=rf"^{re.escape(path)} = 2\.0: {expected}"):
+        with_point_values(inputs, {path: np.array([2.0, 9.0])})
+    check_paths(default_config(), [path])  # a static world reads it
+    for pole in ("west", "russia"):
+        config.design = DesignSpec(
+            method="lhs", parameters={f"region.poles.{pole}.budget_bn_usd": [2.0, 12.0]}
+        )
+        check_paths(config, list(config.design.parameters))

@@ -132,13 +132,11 @@ def tick_tables(world: World, tick: int) -> dict[str, np.ndarray]:
     }
 
 
-@WORLDS
-@pytest.mark.parametrize("path", [*JUDGED_POLE_VALUES, "all"])
-def test_every_years_tables_per_run_equal_the_world_built_from_each_point(
-    make_config: Callable[[], SimulationConfig], path: str
+def assert_tables_equal_the_worlds_of_the_points(
+    config: SimulationConfig, values: dict[str, np.ndarray]
 ) -> None:
-    config = make_config()
-    values = JUDGED_POLE_VALUES if path == "all" else {path: JUDGED_POLE_VALUES[path]}
+    """Every base parameter of every year's first tick (``World.params_for_tick``) of each
+    run of ``values`` equals, dtype and bits, that of the world built from its point."""
     per_run = with_point_values(RunInputs.from_config(config), values).world
     ticks_of_years = range(0, config.ticks + 1, 12 // per_run.tick_months)
     for r in range(2):
@@ -149,6 +147,63 @@ def test_every_years_tables_per_run_equal_the_world_built_from_each_point(
             for name, array in tick_tables(built, tick).items():
                 run = tables[name][r] if tables[name].ndim > array.ndim else tables[name]
                 assert run.dtype == array.dtype and np.array_equal(run, array), (name, tick)
+
+
+@WORLDS
+@pytest.mark.parametrize("path", [*JUDGED_POLE_VALUES, "all"])
+def test_every_years_tables_per_run_equal_the_world_built_from_each_point(
+    make_config: Callable[[], SimulationConfig], path: str
+) -> None:
+    values = JUDGED_POLE_VALUES if path == "all" else {path: JUDGED_POLE_VALUES[path]}
+    assert_tables_equal_the_worlds_of_the_points(make_config(), values)
+
+
+BUDGET_VALUES = {
+    "region.poles.west.budget_bn_usd": np.array([1.0, 50.0]),
+    "region.poles.russia.budget_bn_usd": np.array([3.3, 11.7]),
+}
+"""Budgets that vary in a calendar world too: the West's (rule constant) and Russia's
+(rule gdp: the configured budget times GDP_y / GDP_2015). China's (chinese_lending) comes
+from data alone there and is refused (tests/test_calendar.py)."""
+
+
+@WORLDS
+@pytest.mark.parametrize("path", [*BUDGET_VALUES, "all"])
+def test_every_years_budget_per_run_equals_the_world_built_from_each_point(
+    make_config: Callable[[], SimulationConfig], path: str
+) -> None:
+    """A budget per run sets every calendar year's budget as the world builder does of
+    the point's budget (``calendar.yearly_budget``), beside reach and floors ("all")."""
+    everything = {**BUDGET_VALUES, **JUDGED_POLE_VALUES}
+    values = everything if path == "all" else {path: BUDGET_VALUES[path]}
+    assert_tables_equal_the_worlds_of_the_points(make_config(), values)
+
+
+def test_a_calendar_budget_per_run_is_its_rules_value_of_the_run_in_every_year() -> None:
+    """In every tick of a history run the West's budget is the run's own (not the
+    calendar's 3.0), and Russia's is the run's budget times its GDP's path (the default
+    world's budget, of 8.0, scaled)."""
+    config = history_config()
+    inputs = RunInputs.from_config(config)
+    per_run = with_point_values(inputs, BUDGET_VALUES).world
+    west, russia = per_run.poles.index("west"), per_run.poles.index("russia")
+    seen = set()
+    for tick in range(config.ticks + 1):
+        budget = per_run.params_for_tick(tick)[1].budget_bn
+        assert budget.shape == (2, per_run.n_poles)
+        assert budget[:, west].tolist() == [1.0, 50.0]
+        default = inputs.world.params_for_tick(tick)[1].budget_bn[russia]
+        expected = default * BUDGET_VALUES["region.poles.russia.budget_bn_usd"] / 8.0
+        np.testing.assert_allclose(budget[:, russia], expected, rtol=1e-6)
+        seen.add(float(budget[0, russia]))
+    assert len(seen) == 14  # one budget a year, 2000-2013
+
+
+@WORLDS
+def test_budgets_per_run_equal_mesa_runs_of_the_same_config(
+    make_config: Callable[[], SimulationConfig],
+) -> None:
+    assert_points_equal_mesa_runs(BUDGET_VALUES, make_config())
 
 
 def test_a_point_without_reach_or_floor_keeps_the_worlds_pair_tables() -> None:
@@ -269,7 +324,7 @@ def test_security_fields_of_a_pole_without_security_are_not_designable() -> None
     assert "region.poles.russia.regime_support" in supported_paths(config)
     assert "region.poles.china.regime_support" not in supported_paths(config)
     assert "region.poles.china.budget_bn_usd" in supported_paths(config)
-    for field in ("regime_support", "soft_power"):
+    for field in ("regime_support", "soft_power", "soft_power_floor", "soft_power_fade_per_year"):
         path = f"region.poles.china.{field}"
         with pytest.raises(ConfigError, match=r"china offers no security"):
             check_paths(config, [path], "design.parameters")

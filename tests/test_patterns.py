@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from helpers import KM_PER_10_DEGREES
 
-from alignment_sim import paths
+from alignment_sim import ConfigError, paths
 from alignment_sim.engine.batch import run_batch
 from alignment_sim.model import kernels
 from alignment_sim.model.events import apply_events, compile_scenario
@@ -29,7 +29,7 @@ from alignment_sim.model.params import EventSpec, ScenarioSpec
 from alignment_sim.model.world import World
 from alignment_sim.presets import available, default_config, load_scenario
 from alignment_sim.studies import patterns, robustness
-from alignment_sim.studies.points import supported_paths
+from alignment_sim.studies.points import supported_paths, with_point_values
 
 FRESH_BLOCK = patterns.SeedBlock(first=10_000)
 """Seeds the defaults were not calibrated on."""
@@ -343,6 +343,31 @@ def test_a_point_at_the_defaults_measures_as_the_pattern_table() -> None:
     assert at_points[0] == patterns.measure_all(patterns.simulated(block))
 
 
+CHINA_BUDGET = "region.poles.china.budget_bn_usd"
+HISTORY_VARIANTS = [name for name, v in patterns.VARIANTS.items() if v.history]
+
+
+def test_a_budget_the_calendar_takes_from_data_varies_in_the_static_variants_only() -> None:
+    """China's budget (rule chinese_lending) cannot vary in the history variants' calendar
+    world (with_point_values refuses it): the study keeps it at its configured value
+    there and varies it in the static variants; Russia's and the West's vary in both."""
+    block = patterns.SeedBlock(first=5, seeds=2)
+    inputs = {name: patterns.variant_inputs(name, block) for name in ("baseline", "history")}
+    values = {
+        CHINA_BUDGET: np.array([4.4, 6.6]),
+        "region.poles.russia.budget_bn_usd": np.array([6.4, 9.6]),
+        "region.poles.west.budget_bn_usd": np.array([2.4, 3.6]),
+    }
+    fixed = robustness.calendar_fixed(inputs, list(values))
+    assert fixed == {CHINA_BUDGET: ("chinese_lending", ("history",))}
+    assert robustness.per_variant(inputs["baseline"], values) == values
+    kept = robustness.per_variant(inputs["history"], values)
+    assert list(kept) == ["region.poles.russia.budget_bn_usd", "region.poles.west.budget_bn_usd"]
+    with pytest.raises(ConfigError, match=rf"^{CHINA_BUDGET} = 4\.4: expected"):
+        with_point_values(inputs["history"], values)
+    assert "keeps its configured value in history" in "".join(robustness.fixed_lines(fixed))
+
+
 def test_a_quick_robustness_run(tmp_path, capsys) -> None:
     robustness.main(["--quick", "--out", str(tmp_path)])
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -355,6 +380,7 @@ def test_a_quick_robustness_run(tmp_path, capsys) -> None:
     assert summary["not_varied"] == [
         j.path for j in listed.judgements if not robustness.can_vary(j.path)
     ]
+    assert summary["calendar_fixed"] == {CHINA_BUDGET: HISTORY_VARIANTS}
     for judgement in varied:
         default = float(paths.get_value(config, judgement.path))
         half = listed.box * abs(default) if default else float(judgement.half_width or 0.0)
@@ -373,6 +399,7 @@ def test_a_quick_robustness_run(tmp_path, capsys) -> None:
     report = (tmp_path / "robustness.md").read_text()
     for i in ids:
         assert f"| {i} | {summary['holds'][i]:.2f} |" in report
+    assert f"`{CHINA_BUDGET}` is varied in the other variants but keeps its configured " in report
 
 
 # --- the patterns over many seeds (slow) --------------------------------------------------

@@ -12,13 +12,14 @@ file (2000, 2010, 2015) for the rest. The rules (docs/MODEL.md, "Calendar"):
 - GDP (World Bank, Oct-2024 vintage, to 2023) is extended by the growth of the Jul-2026
   vintage (to 2024), and trade shares (COW, to 2014) by the change, in percentage points,
   of the IMF DOTS shares (to 2020): ``chain_linked``;
-- pole budgets follow ``region.budget_rules`` (``pole_budgets``).
+- pole budgets follow ``region.budget_rules`` (``yearly_budget``, ``pole_budgets``).
 
 Every value used that was not observed in its year is a row of ``World.imputed``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -257,34 +258,89 @@ def lending_budgets(
     return budgets
 
 
-def pole_budgets(region: RegionSpec, data: YearlyData) -> dict[int, FloatArray]:
-    """Each pole's budget (US$ bn a year) for every year from the start, by its rule.
+CONFIGURED_BUDGET_RULES = ("constant", "gdp")
+"""The budget rules whose yearly budget is made of the configured ``budget_bn_usd``
+(``yearly_budget``); under ``chinese_lending`` every year's budget comes from data alone,
+so the configured value changes no calendar run (``studies.points`` refuses to vary it)."""
+Budget = float | FloatArray
+"""A budget in US$ bn: a float, or an array over runs (``studies.points``)."""
+
+
+def yearly_budget(rule: str, configured: Budget, datum: float, reference: float) -> Budget:
+    """A pole's budget (US$ bn) in one calendar year by its rule (``region.budget_rules``).
 
     ``constant``: the configured ``budget_bn_usd``. ``gdp``: the configured budget times
-    GDP_y / GDP_2015 of the pole's ``attribute_state`` (elasticity 1). ``chinese_lending``:
-    ``lending_budgets``. Budget values not observed in their year are recorded as
-    imputed (state: the pole's attribute_state, field ``budget_bn_usd``).
+    GDP_y / GDP_2015 of the pole's ``attribute_state`` (elasticity 1; ``datum``: GDP_y,
+    ``reference``: GDP_2015, US$). ``chinese_lending``: ``datum``, the year's
+    ``lending_budgets`` value, whatever the configured budget. ``configured`` is a float
+    (the world builder) or a float64 array over runs (``studies.points``): the same
+    double-precision operations either way, so a run's budget is bit for bit the budget
+    of a world built with its value.
     """
+    if rule == "gdp":
+        return configured * datum / reference
+    if rule == "chinese_lending":
+        return datum
+    return configured
+
+
+@dataclass(frozen=True)
+class BudgetSeries:
+    """What a pole's budget is made of in every year from the start, besides its
+    configured ``budget_bn_usd``: its rule and the datum the rule reads each year
+    (``yearly_budget``: the pole's GDP under ``gdp``, with ``reference`` its GDP in
+    ``BUDGET_REFERENCE_YEAR``; the lending budget under ``chinese_lending``; NaN under
+    ``constant``, which reads none)."""
+
+    rule: str
+    data: tuple[float, ...]
+    reference: float = math.nan
+
+    @property
+    def follows_configured(self) -> bool:
+        """Whether the configured budget enters the yearly budgets (``CONFIGURED_BUDGET_RULES``)."""
+        return self.rule in CONFIGURED_BUDGET_RULES
+
+    def budget(self, k: int, configured: Budget) -> Budget:
+        """The budget of the k-th year from the start, of the configured budget."""
+        return yearly_budget(self.rule, configured, self.data[k], self.reference)
+
+
+def budget_series(region: RegionSpec, data: YearlyData) -> tuple[BudgetSeries, ...]:
+    """Each pole's ``BudgetSeries`` from the start year to 2024, by its rule
+    (``region.budget_rules``; a pole not listed is ``constant``). Budget values not
+    observed in their year are recorded as imputed (state: the pole's attribute_state,
+    field ``budget_bn_usd``)."""
     years = range(region.year, CALENDAR_LAST_YEAR + 1)
-    budgets: dict[int, FloatArray] = {year: np.zeros(len(region.poles)) for year in years}
-    for b, pole in enumerate(region.poles):
+    series = []
+    for pole in region.poles:
         rule = region.budget_rules.get(pole.name, "constant")
-        for year in years:
-            budgets[year][b] = pole.budget_bn_usd
         if rule == "gdp":
             assert pole.attribute_state is not None  # RegionSpec.validate
             reference = data.series(pole.attribute_state, GDP_FIELD).at(BUDGET_REFERENCE_YEAR)[0]
-            for year in years:
-                gdp = data.value(pole.attribute_state, GDP_FIELD, year)
-                budgets[year][b] = pole.budget_bn_usd * gdp / reference
+            gdp = tuple(data.value(pole.attribute_state, GDP_FIELD, year) for year in years)
+            series.append(BudgetSeries(rule, gdp, reference))
         elif rule == "chinese_lending":
             assert pole.attribute_state is not None  # RegionSpec.validate
             lending = lending_budgets(region, data, pole.attribute_state)
             for year in years:
                 value, how = lending[year]
-                budgets[year][b] = value
                 if how is not None:
                     data.imputed[(year, pole.attribute_state, "budget_bn_usd")] = (value, how)
+            series.append(BudgetSeries(rule, tuple(lending[year][0] for year in years)))
+        else:
+            series.append(BudgetSeries(rule, (math.nan,) * len(years)))
+    return tuple(series)
+
+
+def pole_budgets(region: RegionSpec, series: tuple[BudgetSeries, ...]) -> dict[int, FloatArray]:
+    """Each pole's budget (US$ bn a year) for every year from the start: its
+    ``BudgetSeries`` (``budget_series``) of its configured ``budget_bn_usd``."""
+    years = range(region.year, CALENDAR_LAST_YEAR + 1)
+    budgets: dict[int, FloatArray] = {year: np.zeros(len(region.poles)) for year in years}
+    for b, (pole, budget) in enumerate(zip(region.poles, series, strict=True)):
+        for k, year in enumerate(years):
+            budgets[year][b] = budget.budget(k, pole.budget_bn_usd)
     return budgets
 
 
@@ -292,8 +348,9 @@ def pole_budgets(region: RegionSpec, data: YearlyData) -> dict[int, FloatArray]:
 class Calendar:
     """The data-driven parameters of every year from the start year to 2024, as float32
     arrays: per year the fields of ``StateParams`` (``STATE_FIELDS``), ``PoleParams``
-    (capability, budget_bn) and ``PairParams`` (``PAIR_FIELDS``) that data set, and the
-    basis of the year's ties (B, N), float64 (``world.soft_power_ties``)."""
+    (capability, budget_bn) and ``PairParams`` (``PAIR_FIELDS``) that data set, the
+    basis of the year's ties (B, N), float64 (``world.soft_power_ties``), and what each
+    pole's yearly budget is made of (``budgets``, one ``BudgetSeries`` per pole)."""
 
     first_year: int
     state: tuple[FieldValues, ...]
@@ -302,6 +359,7 @@ class Calendar:
     soft_power_basis: tuple[FloatArray, ...]
     start_values: dict[str, FloatArray]
     start_budget: FloatArray
+    budgets: tuple[BudgetSeries, ...]
 
     @property
     def last_year(self) -> int:
@@ -335,7 +393,8 @@ def build_calendar(
         path = region.drivers_file or str(packaged_data_path(DRIVERS_FILE))
         drivers_lookup = _drivers_lookup(path)
     data = YearlyData(drivers_lookup, attributes, region.year)
-    budgets = pole_budgets(region, data)
+    series = budget_series(region, data)
+    budgets = pole_budgets(region, series)
     state, pole, pair, basis = [], [], [], []
     start_values: dict[str, FloatArray] = {}
     for year in range(region.year, CALENDAR_LAST_YEAR + 1):
@@ -360,6 +419,7 @@ def build_calendar(
         soft_power_basis=tuple(basis),
         start_values=start_values,
         start_budget=budgets[region.year],
+        budgets=series,
     )
     return calendar, data.imputed_frame()
 

@@ -4,7 +4,12 @@ A design varies parameters by their config path (``weights.trade``, ``dynamics.s
 ``region.poles.russia.budget_bn_usd``...). ``with_point_values`` gives the engine a
 ``RunInputs`` whose varied parameters are arrays over runs, shaped to broadcast in the
 kernels; ``config_for_point`` gives the same point as a plain configuration, for the
-Mesa model. The two agree run for run (tests/test_design.py). ``run_points`` runs many
+Mesa model. The two agree run for run, bit for bit (tests/test_design.py), in a calendar
+world too: a varied reach, soft-power floor or budget is turned into every calendar year's
+values by the world builder's own formula (``world.proximity``, ``world.soft_power_ties``,
+``calendar.yearly_budget``). A budget whose every yearly value comes from data alone
+(budget rule ``chinese_lending``) cannot vary in a calendar world: refused by name
+(``check_paths``, ``with_point_values``; ``calendar_ignores``). ``run_points`` runs many
 such runs in chunks on the engine's workers: designs, studies whose runs draw their
 parameters from a fit, and forecasts all run through it.
 """
@@ -21,7 +26,7 @@ from tqdm.auto import tqdm
 from alignment_sim import paths
 from alignment_sim.engine.batch import BatchResult, Record, execute, run_chunk
 from alignment_sim.errors import ConfigError
-from alignment_sim.model.calendar import Calendar
+from alignment_sim.model.calendar import CONFIGURED_BUDGET_RULES, BudgetSeries, Calendar
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import (
     SECURITY_ONLY_POLE_FIELDS,
@@ -31,7 +36,7 @@ from alignment_sim.model.params import (
     UtilityWeights,
     format_bound,
 )
-from alignment_sim.model.world import FLOAT, proximity, soft_power_ties
+from alignment_sim.model.world import FLOAT, World, proximity, soft_power_ties
 from alignment_sim.paths import domain, item_index, parse
 
 DYNAMICS_AXES = {
@@ -62,7 +67,9 @@ POLE_FIELDS = {
 }
 """Pole spec field -> (table, array field) of the compiled world. Most set their value;
 ``reach_km`` and ``soft_power_floor`` set the pair rows the world builds of them
-(``world.proximity``, ``world.soft_power_ties``: the ties of every calendar year)."""
+(``world.proximity``, ``world.soft_power_ties``: the ties of every calendar year), and
+in a calendar world ``budget_bn_usd`` sets the budget of every year
+(``calendar.yearly_budget``)."""
 STATE_FIELDS = {"threat_exposure": "threat_exposure", "autonomy": "autonomy"}
 
 
@@ -98,6 +105,35 @@ def supported_paths(config: SimulationConfig) -> list[str]:
     return paths
 
 
+BUDGET_EXPECTED = (
+    "a parameter the runs use (in a calendar world, a budget under the rule "
+    f"{' or '.join(repr(r) for r in CONFIGURED_BUDGET_RULES)})"
+)
+
+
+def _budget_from_data(pole: str, rule: str) -> str:
+    """Why a calendar world ignores a pole's configured budget (a ConfigError's hint)."""
+    return (
+        f"In a calendar run {pole}'s budget follows the rule '{rule}' "
+        "(region.budget_rules): every year's budget comes from data alone, not from "
+        "budget_bn_usd (model/calendar.py, yearly_budget), so a value per run would change "
+        "no run. Vary it in a static world, or give the pole a rule of the configured "
+        "budget."
+    )
+
+
+def calendar_ignores(world: World, path: str) -> str | None:
+    """The budget rule by which ``world``'s calendar takes every year's budget of the pole
+    ``path`` names from data alone (not one of ``calendar.CONFIGURED_BUDGET_RULES``), when
+    ``path`` is such a budget: a value per run would change no run of ``world``, and
+    ``with_point_values`` refuses one. None for any other path or world."""
+    parsed = parse(path)
+    if world.calendar is None or parsed.field != "budget_bn_usd" or parsed.item is None:
+        return None
+    budget = world.calendar.budgets[item_index(path, parsed.item, world.poles, "poles")]
+    return None if budget.follows_configured else budget.rule
+
+
 def _designable(config: SimulationConfig, path: str, key: str) -> Domain:
     """The domain of a path a design may vary (ConfigError naming ``key.path`` if none)."""
     hint = (
@@ -124,13 +160,9 @@ def _designable(config: SimulationConfig, path: str, key: str) -> Domain:
     if parsed.field == "budget_bn_usd" and config.calendar:
         pole, _ = paths.locate(config, path)
         rule = config.region.budget_rules.get(pole.name, "constant")
-        if rule != "constant":
+        if rule not in CONFIGURED_BUDGET_RULES:
             raise ConfigError(
-                f"{key}.{path}",
-                path,
-                "a parameter the runs use",
-                f"In a calendar run this pole's budget follows the rule '{rule}' year by "
-                "year (region.budget_rules), so a designed budget would have no effect.",
+                f"{key}.{path}", path, BUDGET_EXPECTED, _budget_from_data(pole.name, rule)
             )
     found = domain(path)
     assert found is not None, path  # every designable field has a domain
@@ -204,17 +236,46 @@ def _calendar_with_floors(calendar: Calendar, floors: Mapping[int, np.ndarray]) 
     return dataclasses.replace(calendar, pair=pair)
 
 
+def _budgets_per_run(
+    budget: np.ndarray,
+    k: int,
+    series: tuple[BudgetSeries, ...],
+    configured: Mapping[int, np.ndarray],
+) -> np.ndarray:
+    """(R, B) budgets: the k-th calendar year's ``budget`` (B,), with the poles b in
+    ``configured`` given the year's budget (``BudgetSeries.budget``) of their configured
+    budget per run (R,), float64 as the world builder's, then in the model's float."""
+    runs = len(next(iter(configured.values())))
+    per_run = np.broadcast_to(budget, (runs, *budget.shape)).copy()
+    for b, values in configured.items():
+        per_run[:, b] = series[b].budget(k, values)
+    return per_run
+
+
+def _calendar_with_budgets(calendar: Calendar, configured: Mapping[int, np.ndarray]) -> Calendar:
+    """``calendar`` with every year's budgets made of the poles' configured budgets per
+    run (``configured``: pole index -> (R,))."""
+    pole = tuple(
+        {**year, "budget_bn": _budgets_per_run(year["budget_bn"], k, calendar.budgets, configured)}
+        for k, year in enumerate(calendar.pole)
+    )
+    return dataclasses.replace(calendar, pole=pole)
+
+
 def with_point_values(inputs: RunInputs, values: Mapping[str, np.ndarray]) -> RunInputs:
     """``inputs`` with each named parameter an array over runs (one value per run).
 
     Every value is checked against its parameter's domain first (ConfigError naming the
-    path): a point never runs a value the configuration would refuse.
+    path): a point never runs a value the configuration would refuse. In a calendar world
+    a pole's budget sets the budget of every year (``calendar.yearly_budget``); one its
+    calendar takes from data alone is refused (``calendar_ignores``).
     """
     world = inputs.world
     weights: dict[str, Any] = {}
     dynamics: dict[str, Any] = {}
     tables: dict[str, dict[str, np.ndarray]] = {"state": {}, "pole": {}, "pair": {}}
     floors: dict[int, np.ndarray] = {}
+    budgets: dict[int, np.ndarray] = {}
     rationality: Any = inputs.rationality
     for path, column in values.items():
         parsed = parse(path)
@@ -244,6 +305,17 @@ def with_point_values(inputs: RunInputs, values: Mapping[str, np.ndarray]) -> Ru
             if parsed.field == "soft_power_floor":  # every year's ties: after the loop
                 floors[b] = np.asarray(column, dtype=np.float64)
                 continue
+            if parsed.field == "budget_bn_usd" and world.calendar is not None:
+                rule = calendar_ignores(world, path)
+                if rule is not None:
+                    raise ConfigError(
+                        path,
+                        float(np.asarray(column)[0]),
+                        BUDGET_EXPECTED,
+                        _budget_from_data(world.poles[b], rule),
+                    )
+                budgets[b] = np.asarray(column, dtype=np.float64)  # every year's: after the loop
+                continue
             table, name = POLE_FIELDS[parsed.field]
             current = _per_run(tables[table], getattr(world, table), name, len(column))
             if parsed.field == "reach_km":
@@ -262,6 +334,12 @@ def with_point_values(inputs: RunInputs, values: Mapping[str, np.ndarray]) -> Ru
         tables["pair"]["ties"] = _ties_per_run(world.pair.ties, world.soft_power_basis, floors)
         if calendar is not None:
             calendar = _calendar_with_floors(calendar, floors)
+    if budgets:  # a calendar world's (a static world's budget is set as its value)
+        assert calendar is not None
+        tables["pole"]["budget_bn"] = _budgets_per_run(
+            world.pole.budget_bn, 0, calendar.budgets, budgets
+        )  # the start year's, as ``build_world`` sets it
+        calendar = _calendar_with_budgets(calendar, budgets)
     new_world = dataclasses.replace(
         world,
         state=dataclasses.replace(world.state, **tables["state"]),

@@ -11,6 +11,17 @@ points), in batches of points whose parameters are per-run arrays
 pattern table (``patterns.PATTERNS``). A pattern that holds in fewer than 80% of the points
 holds only near a tuned point (docs/ODD.md, section 1; the model review's section 3).
 
+A point's values are set in every variant, the history variants' calendar world included:
+there a budget sets every year's budget by its pole's rule (the West's ``constant``,
+Russia's ``gdp``; ``calendar.yearly_budget``). One exception: a budget the calendar takes
+from data alone (China's, rule ``chinese_lending``: every year's budget is its lending)
+cannot vary there (``points.calendar_ignores``; ``points.with_point_values`` refuses it).
+It varies in the static variants, and the history variants keep its configured value
+(the default; under a fit, the mode), which their calendar reads no more than any other
+(``per_variant``); the report and the JSON summary (``calendar_fixed``: path -> those
+variants) name it. So the study still measures how the static patterns depend on China's
+budget, and says that the history runs do not vary it.
+
     python -m alignment_sim.studies.robustness --points 200 --out results/robustness
 
 writes ``points.csv`` (one row per point: its values, each pattern's and each check's
@@ -58,7 +69,7 @@ from alignment_sim.model.params import EngineParams, SimulationConfig
 from alignment_sim.outputs.files import atomic_write
 from alignment_sim.presets import conf_dir, default_config
 from alignment_sim.studies import patterns
-from alignment_sim.studies.points import DESIGNABLE, with_point_values
+from alignment_sim.studies.points import DESIGNABLE, calendar_ignores, with_point_values
 
 JUDGEMENTS_FILE = conf_dir() / "robustness" / "judgements.yaml"
 POINTS = 200
@@ -124,6 +135,44 @@ def can_vary(path: str) -> bool:
     return parsed.field in DESIGNABLE.get(parsed.section, ())
 
 
+CalendarFixed = dict[str, tuple[str, tuple[str, ...]]]
+"""Varied paths some variant's calendar world takes from data alone: path -> (the budget
+rule, those variants)."""
+
+
+def calendar_fixed(inputs: Mapping[str, RunInputs], varied: Sequence[str]) -> CalendarFixed:
+    """The ``varied`` paths some variants' calendar worlds take from data alone
+    (``points.calendar_ignores``), with the rule and those variants: they keep such a
+    path at its configured value (``per_variant``), the other variants vary it."""
+    fixed: CalendarFixed = {}
+    for path in varied:
+        rules = {name: calendar_ignores(v.world, path) for name, v in inputs.items()}
+        held = tuple(name for name, rule in rules.items() if rule is not None)
+        if held:
+            fixed[path] = (str(rules[held[0]]), held)
+    return fixed
+
+
+def per_variant(variant: RunInputs, values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The point values ``variant`` runs: all but those its calendar world takes from data
+    alone (``points.calendar_ignores``), which keep their configured value."""
+    return {p: c for p, c in values.items() if calendar_ignores(variant.world, p) is None}
+
+
+def fixed_lines(fixed: CalendarFixed) -> list[str]:
+    """The report's lines on the paths some variants could not vary (``calendar_fixed``)."""
+    lines = []
+    for path, (rule, names) in fixed.items():
+        lines += [
+            "",
+            f"`{path}` is varied in the other variants but keeps its configured value in "
+            f"{', '.join(names)}: their calendar world takes every year's budget from data "
+            f"alone (budget rule `{rule}`, model/calendar.py), so a value per run would "
+            "change none of their runs.",
+        ]
+    return lines
+
+
 def bounds(config: SimulationConfig, judgement: Judgement, box: float) -> tuple[float, float]:
     """The judgement's range: default +- ``box`` x |default| (+- ``half_width`` for a
     default of 0), clipped to the parameter's domain (ValueError for a default of 0
@@ -172,13 +221,16 @@ def evaluate_group(
     inputs: dict[str, RunInputs], values: dict[str, np.ndarray], seeds: np.ndarray
 ) -> list[list[patterns.PatternResult]]:
     """The pattern checks at each of a group of points: ``values`` path -> (G,) values,
-    every point run over ``seeds`` in every variant of ``inputs``."""
+    every point run over ``seeds`` in every variant of ``inputs`` (``per_variant``: a
+    value a variant's calendar world takes from data alone stays at its default)."""
     n_points, n_seeds = len(next(iter(values.values()))), len(seeds)
     per_run = {path: np.repeat(column, n_seeds) for path, column in values.items()}
     run_seeds = np.tile(seeds, n_points)
     results = {
         name: run_chunk(
-            with_point_values(variant, per_run), run_seeds, patterns.VARIANTS[name].record
+            with_point_values(variant, per_variant(variant, per_run)),
+            run_seeds,
+            patterns.VARIANTS[name].record,
         )
         for name, variant in inputs.items()
     }
@@ -277,6 +329,7 @@ class Summary:
     table: pd.DataFrame
     markdown: str
     not_varied: tuple[str, ...]
+    calendar_fixed: CalendarFixed = dataclasses.field(default_factory=dict)
 
 
 def rank_lines(table: pd.DataFrame, varied: Sequence[str]) -> list[str]:
@@ -295,9 +348,11 @@ def markdown(
     not_varied: Sequence[str],
     block: patterns.SeedBlock,
     sampler_seed: int,
+    fixed: CalendarFixed | None = None,
 ) -> str:
     """The study's report: each pattern's share of points, each check's, the parameters
-    most tied to the count of patterns held, and the judgements not varied."""
+    most tied to the count of patterns held, the judgements not varied and those some
+    variants could not vary (``fixed``, ``calendar_fixed``)."""
     n = len(table)
     ids = list(patterns.PATTERNS)
     lines = [
@@ -329,6 +384,7 @@ def markdown(
             + ", ".join(f"`{p}`" for p in not_varied)
             + ".",
         ]
+    lines += fixed_lines(fixed or {})
     return "\n".join(lines) + "\n"
 
 
@@ -351,10 +407,12 @@ def run_robustness(
     frame = sample_points(judgements, config, points, sampler_seed)
     not_varied = tuple(j.path for j in judgements.judgements if not can_vary(j.path))
     block = patterns.SeedBlock(first=first_seed, seeds=seeds)
-    checks = evaluate(frame, block, workers, progress)
+    inputs = {name: patterns.variant_inputs(name, block) for name in patterns.VARIANTS}
+    fixed = calendar_fixed(inputs, list(frame.columns))
+    checks = evaluate(frame, block, workers, progress, inputs)
     table = point_table(frame, checks)
     report = markdown(
-        table, checks[0], judgements, list(frame.columns), not_varied, block, sampler_seed
+        table, checks[0], judgements, list(frame.columns), not_varied, block, sampler_seed, fixed
     )
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -364,7 +422,7 @@ def run_robustness(
             handle.write(report)
     holds = {i: float(table[f"pattern_{i}"].mean()) for i in patterns.PATTERNS}
     every = float((table["patterns_held"] == len(patterns.PATTERNS)).mean())
-    return Summary(holds, every, table, report, not_varied)
+    return Summary(holds, every, table, report, not_varied, fixed)
 
 
 @dataclass(frozen=True)
@@ -382,6 +440,7 @@ class FitSummary:
     reference: pd.DataFrame
     markdown: str
     not_varied: tuple[str, ...]
+    calendar_fixed: CalendarFixed = dataclasses.field(default_factory=dict)
 
 
 def _yes(value: bool) -> str:
@@ -396,6 +455,7 @@ def fit_markdown(
     not_varied: Sequence[str],
     block: patterns.SeedBlock,
     draw_seed: int,
+    fixed: CalendarFixed | None = None,
 ) -> str:
     """The report under a fit: per pattern, whether it holds at the hand-set point and at
     the fitted mode, and the share of draws where it holds; the same per check; the
@@ -456,6 +516,7 @@ def fit_markdown(
             "Fitted parameters held at their mode (studies/points.py cannot give them "
             "per-run values): " + ", ".join(f"`{p}`" for p in not_varied) + ".",
         ]
+    lines += fixed_lines(fixed or {})
     return "\n".join(lines) + "\n"
 
 
@@ -493,17 +554,13 @@ def run_under_fit(
     mode = {path: fitted.values[path] for path in varied}
     at = pd.DataFrame([hand_set, mode])
     block = patterns.SeedBlock(first=first_seed, seeds=seeds)
-    checks = evaluate(
-        pd.concat([frame, at], ignore_index=True),
-        block,
-        workers,
-        progress,
-        fitted_inputs(block, fitted),
-    )
+    inputs = fitted_inputs(block, fitted)
+    fixed = calendar_fixed(inputs, varied)
+    checks = evaluate(pd.concat([frame, at], ignore_index=True), block, workers, progress, inputs)
     table = point_table(frame, checks[:points])
     reference = point_table(at, checks[points:]).drop(columns="point")
     reference.insert(0, "at", ["hand-set point", "fitted mode"])
-    report = fit_markdown(fitted, table, reference, checks[0], not_varied, block, draw_seed)
+    report = fit_markdown(fitted, table, reference, checks[0], not_varied, block, draw_seed, fixed)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         for name, frame_out in (("points.csv", table), ("reference.csv", reference)):
@@ -522,6 +579,7 @@ def run_under_fit(
         reference=reference,
         markdown=report,
         not_varied=not_varied,
+        calendar_fixed=fixed,
     )
 
 
@@ -574,6 +632,7 @@ def main(argv: list[str] | None = None) -> None:
             "hand_set": under_fit.hand_set,
             "all": under_fit.all_hold,
             "not_varied": list(under_fit.not_varied),
+            "calendar_fixed": {p: list(v) for p, (_, v) in under_fit.calendar_fixed.items()},
             "files": [str(out / n) for n in ("points.csv", "reference.csv", "robustness.md")],
         }
     else:
@@ -591,6 +650,7 @@ def main(argv: list[str] | None = None) -> None:
             "holds": box.holds,
             "all": box.all_hold,
             "not_varied": list(box.not_varied),
+            "calendar_fixed": {p: list(v) for p, (_, v) in box.calendar_fixed.items()},
             "files": [str(out / "points.csv"), str(out / "robustness.md")],
         }
     holds = summary["holds"]
