@@ -544,8 +544,9 @@ def test_claim_balancing_empties_russias_alliance_into_the_wests() -> None:
 @pytest.mark.slow
 def test_claim_balancers_leave_russias_alliance_not_its_union() -> None:
     """Kazakhstan, with no value of its own for staying out of blocs, leaves Russia's
-    alliance in about half the balancing runs and almost never when it bandwagons; its
-    economy stays open under both (it is not in Russia's union to leave)."""
+    alliance in most balancing runs (64% to 92% of a block's runs over 120 blocks of 50
+    seeds, 78% on average) and almost never when it bandwagons; its economy stays open under
+    both (it is not in Russia's union to leave)."""
     bandwagon, _, balance = outcomes("balancing_vs_bandwagoning")
     kazakhstan = [o.ends_in("kazakhstan", "security", "none") for o in (bandwagon, balance)]
     open_economy = [o.ends_in("kazakhstan", "economy", "open") for o in (bandwagon, balance)]
@@ -624,10 +625,12 @@ def test_claim_the_stance_matters_less_at_the_default_weight() -> None:
 @pytest.mark.slow
 def test_claim_hedging_grows_with_the_value_of_staying_out() -> None:
     """Hedging grows up to the default value of staying out, then levels off: doubling
-    the value adds a few points (the states it still moves stay in a camp)."""
+    the value adds a few points (the states it still moves stay in a camp). From half the
+    default to the default it grows by 4.7 to 9.6 points over 120 blocks of 50 seeds, from
+    the default to double by 0.9 to 4.4."""
     shares = [o.share("hedge") for o in outcomes("hedging")]
     steps = [b - a for a, b in itertools.pairwise(shares)]
-    assert steps[0] > 0.05 and steps[1] > 0.05, f"hedge {shares}"
+    assert steps[0] > 0.05 and steps[1] > 0.04, f"hedge {shares}"
     assert 0 < steps[2] < 0.05, f"hedge {shares}"
 
 
@@ -665,7 +668,7 @@ def test_claim_turkmenistan_moves_from_russias_protection_to_full_neutrality() -
     split = ends_as(nothing, "turkmenistan", "russia", "china")
     china = half.ends_in("turkmenistan", "economy", "china")
     alone = half.ends_in("turkmenistan", "security", "none")
-    assert split > 0.8 and china > 0.9 and alone > 0.45, (split, china, alone)
+    assert split > 0.7 and china > 0.9 and alone > 0.45, (split, china, alone)
     about_half = default.ends_in("turkmenistan", "economy", "china")
     assert 0.3 < about_half < 0.7, f"economy china at the default {about_half}"
     assert ends_as(double, "turkmenistan", "none", "open") > 0.9
@@ -682,10 +685,10 @@ def test_claim_kazakhstan_and_belarus_hedge_inside_russias_camp() -> None:
     assert world.state.autonomy[world.states.index("kazakhstan")] == 0.0
     inside = [ends_as(o, "kazakhstan", "russia", "open") for o in runs]
     assert min(inside) > 0.8, f"Kazakhstan russia/open per value {inside}"
-    assert min(o.ends("kazakhstan", "russia") for o in runs) > 0.9
+    assert min(o.ends("kazakhstan", "russia") for o in runs) > 0.85
     belarus = [ends_as(o, "belarus", "russia", "russia") for o in (nothing, default)]
     union_only = ends_as(double, "belarus", "none", "russia")
-    assert belarus[0] > 0.7 and belarus[1] < belarus[0] - 0.15, f"Belarus russia/russia {belarus}"
+    assert belarus[0] > 0.65 and belarus[1] < belarus[0] - 0.15, f"Belarus russia/russia {belarus}"
     assert union_only > 0.7, f"Belarus none/russia at double the value {union_only}"
 
 
@@ -739,7 +742,7 @@ def test_claim_the_eastern_buffer_states_keep_russias_union() -> None:
     held |= {(o.label, "belarus"): o.ends_in("belarus", "economy", "russia") for o in runs}
     alliance = runs[0].ends_in("belarus", "security", "russia")
     assert min(held.values()) > 0.9, held
-    assert 0.2 < alliance < 0.85, f"Belarus in Russia's alliance, 2015 world: {alliance}"
+    assert 0.15 < alliance < 0.85, f"Belarus in Russia's alliance, 2015 world: {alliance}"
 
 
 @pytest.mark.slow
@@ -934,16 +937,18 @@ def test_claim_broken_promises_cost_russia_credibility() -> None:
 @pytest.mark.slow
 def test_claim_low_credibility_keeps_states_out_of_russias_alliance() -> None:
     """Belarus leaves Russia's alliance and keeps its union the more often the less
-    Russia is trusted; Kazakhstan, with nothing to gain from staying out, keeps the
-    alliance at every credibility. Russia's alliance grows with credibility: from the
-    middle to high by 0.7 to 4.5 points over 120 blocks of 50 seeds (Azerbaijan, which no
+    Russia is trusted (more often at low credibility than at high, by 6 to 42 points over
+    120 blocks of 50 seeds); Kazakhstan, with nothing to gain from staying out, keeps the
+    alliance in most runs at every credibility (at low credibility in 60% to 92% of a
+    block's runs, 77% on average). Russia's alliance grows with credibility: from the
+    middle to high by 1.1 to 4.0 points over 120 blocks of 50 seeds (Azerbaijan, which no
     alliance protects, no longer joins it when Russia is trusted)."""
     low, middle, high, _ = outcomes("credibility_of_patrons")
     belarus = [ends_as(o, "belarus", "none", "russia") for o in (low, middle, high)]
     kazakhstan = [o.ends_in("kazakhstan", "security", "russia") for o in (low, middle, high)]
     alliance = [security_share(o, "russia") for o in (low, middle, high)]
-    assert belarus[0] > 0.55 and belarus[0] > belarus[2] + 0.2, f"Belarus none/russia {belarus}"
-    assert min(kazakhstan) > 0.75, f"Kazakhstan security russia {kazakhstan}"
+    assert belarus[0] > 0.55 and belarus[0] > belarus[2] + 0.05, f"Belarus none/russia {belarus}"
+    assert min(kazakhstan) > 0.55, f"Kazakhstan security russia {kazakhstan}"
     assert alliance[0] < alliance[2] - 0.03, f"security russia {alliance}"
     assert alliance[0] + 0.01 < alliance[1] < alliance[2], f"security russia {alliance}"
 
@@ -951,8 +956,8 @@ def test_claim_low_credibility_keeps_states_out_of_russias_alliance() -> None:
 @pytest.mark.slow
 def test_claim_low_credibility_makes_the_region_more_restless() -> None:
     """With the security bloc cheap to leave, states change profile more often when Russia
-    is not trusted: about 3.4 changes per run more at low credibility than at high (1.6 to
-    4.9 over 120 blocks of 50 seeds), most of them among Russia's members."""
+    is not trusted: about 5.2 changes per run more at low credibility than at high (3.5 to
+    6.8 over 120 blocks of 50 seeds), most of them among Russia's members."""
     low, _, high, _ = outcomes("credibility_of_patrons")
     switches = (low.switches_per_run(), high.switches_per_run())
     assert switches[0] > switches[1] + 1, f"switches per run, low and high {switches}"
@@ -995,7 +1000,7 @@ def test_claim_the_recessions_dip_matters_little() -> None:
 def test_claim_at_the_default_switching_cost_credibility_still_counts() -> None:
     """With a security bloc as costly to leave as by default (1), states change profile
     about half as often, yet Russia's alliance still ends smaller at low credibility than
-    at high (by 1.8 to 6.5 points over 120 blocks of 50 seeds, 4.5 on average), and Belarus
+    at high (by 2.9 to 6.7 points over 120 blocks of 50 seeds, 5.1 on average), and Belarus
     still leaves it in most low-credibility runs."""
     low = outcomes("credibility_of_patrons")[0]
     runs = [
@@ -1039,20 +1044,31 @@ def test_claim_the_recession_is_in_force_from_the_first_tick() -> None:
     hardly moved since tick 1, because the recession's cut is in force from tick 1; without
     the recession they are two to three times as large. Its trade with Russia's union was
     cut at tick 1 too and keeps falling as Russia's credibility falls (the union's trade
-    gain is discounted by it), as protection does, a little."""
+    gain is discounted by it), as protection does, a little. The inducements are compared
+    in the runs where Belarus stays in one of Russia's blocs to tick 4: it leaves both
+    (none/open, which ends the inducements) in 24 of the 6000 runs of seeds 0-5999, at most
+    two in a block of 50."""
     lesson = load_lesson("credibility_of_patrons", LESSONS)
     terms = {}
+    member = np.ones(SEEDS, dtype=bool)
     for label, scenario in (("recession", None), ("calm", "baseline")):
         config = build_config(
             Setup(lesson=lesson.name, ticks=4, lessons_dir=str(LESSONS)),
             Variant(label, scenario=scenario),
         )
         inputs = RunInputs.from_config(config)
-        trajectory = run_batch(inputs, range(SEEDS), record="full").trajectory
+        result = run_batch(inputs, range(SEEDS), record="full")
+        trajectory = result.trajectory
         assert trajectory is not None
         world = inputs.world
         b, russia = world.states.index("belarus"), world.poles.index("russia")
         security = world.space.security_options.index("russia")
+        if label == "recession":
+            space, profiles = world.space, result.alignment[:, 1:, b].astype(np.int64)
+            member = (space.profile_security[profiles] == security) | (
+                space.profile_economy[profiles] == space.economic_options.index("russia")
+            )
+            member = member.all(axis=1)
         economy = trajectory.economy_terms[:, :, b, russia]
         terms[label] = {
             name: economy[..., ECONOMIC_TERMS.index(name)] for name in ("inducements", "trade")
@@ -1062,7 +1078,8 @@ def test_claim_the_recession_is_in_force_from_the_first_tick() -> None:
         ]
     recession, calm = terms["recession"], terms["calm"]
     induced = recession["inducements"]
-    assert np.abs(induced[:, 3] - induced[:, 0]).max() < 0.03
+    assert member.mean() > 0.95, f"Belarus in one of Russia's blocs to tick 4: {member.mean()}"
+    assert np.abs(induced[member, 3] - induced[member, 0]).max() < 0.03
     assert (calm["inducements"][:, 0] > 1.8 * induced[:, 0]).all()
     trade = recession["trade"]
     assert (calm["trade"][:, 0] > trade[:, 0] + 0.1).all()
