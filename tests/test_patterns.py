@@ -368,6 +368,32 @@ def test_a_budget_the_calendar_takes_from_data_varies_in_the_static_variants_onl
     assert "keeps its configured value in history" in "".join(robustness.fixed_lines(fixed))
 
 
+def test_each_check_lists_the_parameters_most_tied_to_its_measure() -> None:
+    """By hand: over five points, check 8_1's effect (scenario minus baseline) rises with
+    x and falls with y, and z does not move; check 7_1 has no baseline (its value is its
+    measure) and does not move, so no parameter is listed for it."""
+    table = pd.DataFrame(
+        {
+            "x": [0.1, 0.2, 0.3, 0.4, 0.5],
+            "y": [5.0, 1.0, 4.0, 2.0, 3.0],
+            "z": [1.0] * 5,
+            "value_8_1": [0.60, 0.62, 0.64, 0.66, 0.68],
+            "baseline_8_1": [0.60, 0.61, 0.62, 0.63, 0.64],
+            "value_7_1": [0.99] * 5,
+            "baseline_7_1": [None] * 5,
+            "patterns_held": [1, 2, 3, 4, 5],
+        }
+    )
+    effect = robustness.check_effect(table, "8_1")
+    assert effect.round(3).tolist() == [0.0, 0.01, 0.02, 0.03, 0.04]
+    assert robustness.check_effect(table, "7_1").tolist() == [0.99] * 5
+    rho = robustness.rank_correlations(table, ["x", "y", "z"], effect)
+    assert rho["x"] == pytest.approx(1.0) and rho["y"] == pytest.approx(-0.3)
+    assert math.isnan(rho["z"]) and list(rho.index[:2]) == ["x", "y"]
+    assert robustness.check_drivers(table, "8_1", ["x", "y", "z"]) == "`x` +1.00, `y` -0.30"
+    assert robustness.check_drivers(table, "7_1", ["x", "y", "z"]) == "-"
+
+
 def test_a_quick_robustness_run(tmp_path, capsys) -> None:
     robustness.main(["--quick", "--out", str(tmp_path)])
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

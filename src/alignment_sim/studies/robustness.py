@@ -86,6 +86,8 @@ RUNS_PER_GROUP = 1000
 """Runs of one variant evaluated together: points are batched to about this many runs."""
 QUICK = {"points": 4, "seeds": 4}
 TOP_PARAMETERS = 10
+TOP_CHECK_DRIVERS = 3
+"""Parameters listed beside each check (``check_drivers``)."""
 OUT = Path("results/robustness")
 """Where the study writes; a study under a fit writes into ``OUT / fit_<name>``."""
 
@@ -307,10 +309,13 @@ def check_keys(results: Sequence[patterns.PatternResult]) -> list[str]:
     return keys
 
 
-def rank_correlations(table: pd.DataFrame, parameters: Sequence[str]) -> pd.Series:
-    """Spearman's rank correlation of each parameter with the number of patterns held
-    (NaN when either is constant), largest in size first."""
-    held = table["patterns_held"].rank()
+def rank_correlations(
+    table: pd.DataFrame, parameters: Sequence[str], target: pd.Series | None = None
+) -> pd.Series:
+    """Spearman's rank correlation of each parameter with ``target`` (one value per point;
+    the number of patterns held when None), NaN when either is constant, largest in size
+    first."""
+    held = (table["patterns_held"] if target is None else target).rank()
     rho = {}
     for path in parameters:
         ranks = table[path].rank()
@@ -318,6 +323,23 @@ def rank_correlations(table: pd.DataFrame, parameters: Sequence[str]) -> pd.Seri
         rho[path] = float(np.corrcoef(ranks, held)[0, 1]) if ok else math.nan
     series = pd.Series(rho, dtype=float)
     return series.reindex(series.abs().sort_values(ascending=False).index)
+
+
+def check_effect(table: pd.DataFrame, key: str) -> pd.Series:
+    """Per point, what check ``key`` measures: the scenario's value minus the baseline's
+    (the effect), or the value alone for a check without a baseline."""
+    value = table[f"value_{key}"].astype(float)
+    baseline = pd.to_numeric(table[f"baseline_{key}"], errors="coerce")
+    return value - baseline.fillna(0.0)
+
+
+def check_drivers(table: pd.DataFrame, key: str, varied: Sequence[str]) -> str:
+    """The ``TOP_CHECK_DRIVERS`` parameters most tied to check ``key``'s measure over the
+    points (``check_effect``; Spearman rho, signed), for the report's checks table: where
+    in the box a check fails. "-" when its measure does not move."""
+    rho = rank_correlations(table, varied, check_effect(table, key)).dropna()
+    top = rho.head(TOP_CHECK_DRIVERS)
+    return ", ".join(f"`{path}` {value:+.2f}" for path, value in top.items()) or "-"
 
 
 @dataclass(frozen=True)
@@ -350,8 +372,9 @@ def markdown(
     sampler_seed: int,
     fixed: CalendarFixed | None = None,
 ) -> str:
-    """The study's report: each pattern's share of points, each check's, the parameters
-    most tied to the count of patterns held, the judgements not varied and those some
+    """The study's report: each pattern's share of points, each check's with the
+    parameters most tied to its measure (``check_drivers``), those most tied to the count
+    of patterns held, the judgements not varied and those some
     variants could not vary (``fixed``, ``calendar_fixed``)."""
     n = len(table)
     ids = list(patterns.PATTERNS)
@@ -371,10 +394,15 @@ def markdown(
         lines.append(f"| {i} | {share:.2f} | >= {GOAL} | {'yes' if share >= GOAL else 'NO'} |")
     every = float((table["patterns_held"] == len(ids)).mean())
     lines += [f"| all {len(ids)} | {every:.2f} | | |", "", "## Checks", ""]
-    lines += ["| check | measure | criterion | met at |", "|---|---|---|---|"]
+    lines += [
+        "| check | measure | criterion | met at | parameters most tied to its measure "
+        "(Spearman rho) |",
+        "|---|---|---|---|---|",
+    ]
     for key, r in zip(check_keys(checks), checks, strict=True):
         lines.append(
-            f"| {key} | {r.measure} | {r.criterion} | {table[f'check_{key}'].mean():.2f} |"
+            f"| {key} | {r.measure} | {r.criterion} | {table[f'check_{key}'].mean():.2f} | "
+            f"{check_drivers(table, key, varied)} |"
         )
     lines += rank_lines(table, varied)
     if not_varied:
@@ -501,13 +529,14 @@ def fit_markdown(
         "## Checks",
         "",
         "| check | measure | criterion | hand-set value | fitted-mode value | met in (share "
-        "of draws) |",
-        "|---|---|---|---|---|---|",
+        "of draws) | parameters most tied to its measure (Spearman rho) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for key, r in zip(check_keys(checks), checks, strict=True):
         lines.append(
             f"| {key} | {r.measure} | {r.criterion} | {hand[f'value_{key}']:.3f} | "
-            f"{mode[f'value_{key}']:.3f} | {table[f'check_{key}'].mean():.2f} |"
+            f"{mode[f'value_{key}']:.3f} | {table[f'check_{key}'].mean():.2f} | "
+            f"{check_drivers(table, key, varied)} |"
         )
     lines += rank_lines(table, varied)
     if not_varied:
