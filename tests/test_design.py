@@ -75,8 +75,8 @@ def assert_points_equal_mesa_runs(
     values: dict[str, np.ndarray], config: SimulationConfig | None = None
 ) -> None:
     """Runs of per-run parameter values in one batch equal Mesa runs of each point (on
-    ``config``, by default the western_engagement scenario over 12 ticks)."""
-    config = config or default_config(scenario="western_engagement", ticks=12)
+    ``config``, by default ``static_config``)."""
+    config = config or static_config()
     seeds = np.array([4, 9])
     batch = run_chunk(with_point_values(RunInputs.from_config(config), values), seeds, "full")
     assert batch.trajectory is not None
@@ -111,6 +111,7 @@ def history_config() -> SimulationConfig:
 
 
 def static_config() -> SimulationConfig:
+    """The western_engagement scenario in the static 2015 world, 12 ticks."""
     return default_config(scenario="western_engagement", ticks=12)
 
 

@@ -214,16 +214,24 @@ def _per_run(tables: dict[str, np.ndarray], base: Any, name: str, runs: int) -> 
     return current
 
 
+def _with_rows(array: np.ndarray, rows: Mapping[int, np.ndarray]) -> np.ndarray:
+    """(R, ...) ``array`` repeated over runs, with row b (the first axis of ``array``)
+    replaced per run by ``rows[b]`` (R, ...); R from the rows, keeping ``array``'s dtype."""
+    runs = len(next(iter(rows.values())))
+    per_run = np.broadcast_to(array, (runs, *array.shape)).copy()
+    for b, row in rows.items():
+        per_run[:, b] = row
+    return per_run
+
+
 def _ties_per_run(
     ties: np.ndarray, basis: np.ndarray, floors: Mapping[int, np.ndarray]
 ) -> np.ndarray:
     """(R, B, N) ties: a year's ``ties`` (B, N), with the rows of the poles b in ``floors``
     made of their floor per run (R,) and the year's ``basis`` (B, N)."""
-    runs = len(next(iter(floors.values())))
-    per_run = np.broadcast_to(ties, (runs, *ties.shape)).copy()
-    for b, floor in floors.items():
-        per_run[:, b] = soft_power_ties(floor[:, None], basis[b])
-    return per_run
+    return _with_rows(
+        ties, {b: soft_power_ties(floor[:, None], basis[b]) for b, floor in floors.items()}
+    )
 
 
 def _calendar_with_floors(calendar: Calendar, floors: Mapping[int, np.ndarray]) -> Calendar:
@@ -245,11 +253,8 @@ def _budgets_per_run(
     """(R, B) budgets: the k-th calendar year's ``budget`` (B,), with the poles b in
     ``configured`` given the year's budget (``BudgetSeries.budget``) of their configured
     budget per run (R,), float64 as the world builder's, then in the model's float."""
-    runs = len(next(iter(configured.values())))
-    per_run = np.broadcast_to(budget, (runs, *budget.shape)).copy()
-    for b, values in configured.items():
-        per_run[:, b] = series[b].budget(k, values)
-    return per_run
+    rows = {b: np.asarray(series[b].budget(k, values)) for b, values in configured.items()}
+    return _with_rows(budget, rows)
 
 
 def _calendar_with_budgets(calendar: Calendar, configured: Mapping[int, np.ndarray]) -> Calendar:
