@@ -97,8 +97,8 @@ def test_targeted_pair_change(world) -> None:
     program = compile_scenario(scenario(offer), world, ticks=5)
     _, _, pair = apply_events(world, program, active_events(initial_starts(program, 1), program, 1))
     west, belarus = world.poles.index("west"), world.states.index("belarus")
-    assert pair.focus[0, west, belarus] == 8.0
-    assert pair.focus[0, west].sum() == 8.0 + world.n_states - 1
+    assert pair.pledge_bn[0, west, belarus] == 3.0
+    assert pair.pledge_bn[0].sum() == 3.0  # the West's, to Belarus alone
     assert pair.conditionality[0, west, belarus] == pytest.approx(
         0.25 * world.pair.conditionality[west, belarus]
     )

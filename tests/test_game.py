@@ -281,6 +281,18 @@ def test_the_game_ends_after_its_rounds() -> None:
     assert not session.tick_if_due()
 
 
+def test_a_western_offer_shows_as_a_pledge_to_its_target() -> None:
+    session, _ = game(ticks_per_round=2)
+    west = session.model.world.poles.index("west")
+    seat = session.join("Anna", "belarus")
+    assert session.situation(seat.token)["poles"][west]["pledge_bn"] == 0.0
+    session.drop_event("western_offer", ["belarus"])
+    # data/event_kinds.yaml: western_offer pledges US$3bn a year to its targets
+    words = session.situation(seat.token)
+    assert words["poles"][west]["pledge_bn"] == 3.0
+    assert any("pledges US$ 3.00 bn a year if you stay out" in s for s in words["sentences"])
+
+
 def test_the_situation_is_in_plain_words_and_matches_the_model() -> None:
     session, _ = game(ticks_per_round=1)
     seat = session.join("Anna", "armenia")

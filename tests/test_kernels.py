@@ -504,10 +504,23 @@ def test_inducements_are_log_of_gdp_share_discounted_by_credibility(tiny_world: 
     offers = np.zeros((1, 2, 3), dtype=FLOAT)
     offers[0, 0, 0], offers[0, 1, 0] = 1.0, 0.5  # to a (GDP 10bn): 10% and 5% of GDP
     offers[0, 0, 2] = 0.5  # to c (GDP 5bn): 10% of its GDP
-    got = kernels.inducement_term(tiny_world.state, offers, CREDIBILITY, ALL)
+    got = kernels.inducement_term(tiny_world.state, tiny_world.pair, offers, CREDIBILITY, ALL)
     assert kernels.INDUCEMENT_SCALE_PCT == 10.0
     expected_a = [0.5 * math.log(2.0), 1.0 * math.log1p(0.5), 0.0]
     assert_close(table(got), [expected_a, [0.0, 0.0, 0.0], [0.5 * math.log(2.0), 0.0, 0.0]])
+
+
+def test_a_pledge_pays_for_the_poles_union_and_for_staying_out(tiny_world: World) -> None:
+    # q pledges 0.5bn to a (GDP 10bn, 5% of GDP) on top of its 0.5bn offer; p offers 1bn
+    offers = np.zeros((1, 2, 3), dtype=FLOAT)
+    offers[0, 0, 0], offers[0, 1, 0] = 1.0, 0.5
+    pledge = np.zeros((2, 3))
+    pledge[1, 0] = 0.5
+    pair = replace(tiny_world.pair, pledge_bn=pledge.astype(FLOAT))
+    got = table(kernels.inducement_term(tiny_world.state, pair, offers, CREDIBILITY, ALL))
+    # q's union: offer and pledge, 10% of GDP, at q's credibility 1.0; open: the pledge alone
+    assert_close(got[0], [0.5 * math.log(2.0), 1.0 * math.log(2.0), 1.0 * math.log1p(0.5)])
+    np.testing.assert_array_equal(got[1:], 0.0)  # nobody pledged b or c anything
 
 
 def test_remittances_and_transit(tiny_world: World) -> None:

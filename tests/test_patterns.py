@@ -154,8 +154,28 @@ def test_scenario_edits_of_an_offer_are_found() -> None:
     assert patterns.editing_changes(recession, "russia", "belarus") == ["budget_bn"]
     offer = patterns.simulate("western_engagement", block)
     assert patterns.editing_changes(offer, "russia", "belarus") == []
-    assert patterns.editing_changes(offer, "west", "belarus") == ["budget_bn", "focus"]
-    assert patterns.editing_changes(offer, "west", "ukraine") == ["budget_bn"]
+    assert patterns.editing_changes(offer, "west", "belarus") == ["pledge_bn"]
+    assert patterns.editing_changes(offer, "west", "ukraine") == []
+
+
+def test_the_wests_pledge_narrows_russias_margin_on_belarus_by_its_value() -> None:
+    """Pattern 1's mechanism: the West's pledge pays for Belarus's ``open`` (003's push
+    towards neutrality), the best alternative to Russia's union, so Russia's margin there
+    shrinks by the pledge's worth: 1.5 * 0.8 * ln(1 + 10 * 3 / 56.45) = 0.511."""
+    from alignment_sim.model.mesa_model import AlignmentModel
+
+    margins = {}
+    for scenario in ("baseline", "western_engagement"):
+        model = AlignmentModel(scenario=scenario, seed=0)
+        model.step()
+        world = model.world
+        belarus, russia = world.states.index("belarus"), world.poles.index("russia")
+        assert model.economy_vector()[0, belarus] == russia
+        margins[scenario] = float(model.margins[0, russia, belarus])
+    worth = 1.5 * 0.8 * math.log1p(10 * 3.0 / 56.45488739)  # weight, credibility, GDP US$ bn
+    assert margins["baseline"] - margins["western_engagement"] == pytest.approx(worth, abs=1e-5)
+    # still beyond the reach of Russia's premium (why pattern 1's offer check fails)
+    assert margins["western_engagement"] > default_config().dynamics.margin_scale
 
 
 def test_results_by_pattern() -> None:
@@ -432,8 +452,8 @@ def test_a_quick_robustness_run(tmp_path, capsys) -> None:
 
 
 NOT_REPRODUCED = {
-    "1": "Belarus is nowhere near the edge, so the West's offer moves no margin and Russia "
-    "pays no premium (docs/MODEL.md, Limits)",
+    "1": "Belarus is far from the edge (Russia's margin 1.64, the premium's reach 0.5): the "
+    "West's pledge narrows the margin by 0.51 and Russia pays no premium (docs/MODEL.md, Limits)",
     "6": "crisis state-years switch 1.17 x as often as the others on seeds 0-199 and 1.36 x "
     "on FRESH_BLOCK's, short of the criterion's 1.5 x: most crisis switches were Georgia "
     "leaving Russia's bloc in the 2008 war, a bloc it had held for the protection its "

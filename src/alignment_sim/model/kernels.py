@@ -229,8 +229,9 @@ def economic_margins(economy_utility: FloatArray, inducements: FloatArray) -> Fl
     (R, B, N), from last tick's U_econ and its inducement term, both (R, N, E):
     (U_b - inducement_b) - max_{k != b} U_k. Near zero the chooser is wavering or pivotal
     for pole b (``spending_offers``). A pole discounts its own offer (so it never feeds
-    its own premium) but sees its rivals' bids: a Western offer to Belarus narrows
-    Russia's margin there, and Russia pays more (000, 003)."""
+    its own premium) but sees its rivals' bids, pledges included: the West's pledge to
+    Belarus narrows Russia's margin there, and within ``margin_scale`` of the edge Russia
+    pays more (000, 003)."""
     n_poles = inducements.shape[-1] - 1
     n_options = economy_utility.shape[-1]
     shape = (*economy_utility.shape[:-2], n_poles, economy_utility.shape[-2])
@@ -536,17 +537,35 @@ of a state's trade."""
 
 
 def inducement_term(
-    state: StateParams, offers: FloatArray, credibility: FloatArray, rows: slice
+    state: StateParams,
+    pair: PairParams,
+    offers: FloatArray,
+    credibility: FloatArray,
+    rows: slice,
 ) -> FloatArray:
     """Inducements on offer, credibility-discounted: credibility_b * log(1 + offer as %
     of GDP / ``INDUCEMENT_SCALE_PCT``). Loans, subsidies and debt swaps (China's US$10bn
     and 12bn loans, 001; the US$10bn plant loan, 003; the IMF's up to US$3bn, 003) matter
     relative to the economy that receives them; the log saturates large offers.
-    ``offers`` is (R, B, N)."""
+
+    A pole's spending-rule offer (``offers``, (R, B, N)) pays for its own union. Its
+    pledge (``pair.pledge_bn``, an offer an event puts on the table outside the spending
+    rule) pays for any economic choice but a rival's union: for its own union (with the
+    offer) and for ``open`` (the sum over the poles' pledges). The West's carrots for
+    Belarus are "attempts to push Belarus towards neutrality", negotiated "with Minsk
+    separately from the EEU" (003), not an invitation to join. With no pledge this is
+    the offers' term alone.
+    """
     scale = 100.0 / INDUCEMENT_SCALE_PCT
-    scaled = offers[..., rows] * (scale / state.gdp_bn[..., None, rows])
+    per_gdp = scale / state.gdp_bn[..., None, rows]
+    pledged = pair.pledge_bn[..., rows]
+    scaled = (offers[..., rows] + pledged) * per_gdp
     value = credibility[..., :, None] * np.log1p(scaled.astype(FLOAT))
-    return with_outside(np.swapaxes(value, -1, -2))
+    outside: Any = 0.0
+    if np.any(pledged):
+        pledge_value = credibility[..., :, None] * np.log1p((pledged * per_gdp).astype(FLOAT))
+        outside = sum_last_axis(np.swapaxes(pledge_value, -1, -2))
+    return with_outside(np.swapaxes(value, -1, -2), outside)
 
 
 def remittance_term(state: StateParams, pair: PairParams, rows: slice) -> FloatArray:
@@ -696,7 +715,7 @@ def utility_terms(
     economy = {
         "trade": weights.trade * trade_term(pole, pair, snap.credibility, rows),
         "inducements": weights.inducements
-        * inducement_term(state, snap.offers, snap.credibility, rows),
+        * inducement_term(state, pair, snap.offers, snap.credibility, rows),
         "remittances": fixed.economy["remittances"],
         "transit": fixed.economy["transit"],
         "economic_coercion": fixed.economy["economic_coercion"],

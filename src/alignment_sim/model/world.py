@@ -108,7 +108,8 @@ class PairParams:
     conditionality: 0-1 strictness of the pole's conditions on this chooser. pressure:
     multiplier on the pole's coercion of this chooser. focus: multiplier on the pole's
     spending on it. grievance: 0-1, the pole's forces hold the chooser's territory
-    without its consent.
+    without its consent. pledge_bn: US$ bn a year the pole has put on the table for the
+    chooser outside its spending rule (events only; ``kernels.inducement_term``).
     """
 
     proximity: FloatArray
@@ -121,6 +122,7 @@ class PairParams:
     pressure: FloatArray
     focus: FloatArray
     grievance: FloatArray
+    pledge_bn: FloatArray
 
 
 PARAM_TABLES: dict[str, type] = {"state": StateParams, "pole": PoleParams, "pair": PairParams}
@@ -160,6 +162,7 @@ PARAM_DOMAINS: dict[str, dict[str, Domain]] = {
         "pressure": _OPEN,
         "focus": _OPEN,
         "grievance": _UNIT,
+        "pledge_bn": _OPEN,
     },
 }
 """Where each compiled parameter must stay, events included (``events.magnitude_range``)."""
@@ -689,6 +692,7 @@ def build_world(
                 pressure=np.ones((B, N)),
                 focus=np.ones((B, N)),
                 grievance=values["grievance"],
+                pledge_bn=np.zeros((B, N)),
             )
         ),
         affinity=affinity.astype(FLOAT),

@@ -332,14 +332,15 @@ def rates_in_and_out(counts: np.ndarray, cells: np.ndarray) -> tuple[float, floa
 
 def editing_changes(result: BatchResult, pole: str, state: str) -> list[str]:
     """The scenario's changes to what sets ``pole``'s offer to ``state`` (its budget and
-    leverage, its focus on the state), as "param" names: none means the offer is the
-    pole's behaviour under the spending rule, not the scenario's input."""
+    leverage, its focus on the state, a pledge to it), as "param" names: none means the
+    offer is the pole's behaviour under the spending rule, not the scenario's input."""
     world = result.inputs.world
     b, i = world.poles.index(pole), world.states.index(state)
     found = []
     for change in result.inputs.program.changes:
         on_pole = change.table == "pole" and change.param in ("budget_bn", "leverage")
-        on_pair = change.table == "pair" and change.param == "focus" and i in change.state_index
+        on_pair = change.table == "pair" and change.param in ("focus", "pledge_bn")
+        on_pair = on_pair and i in change.state_index
         if b in change.pole_index and (on_pole or on_pair):
             found.append(change.param)
     return found
@@ -402,7 +403,7 @@ def pattern_1(runs: Runs) -> list[PatternResult]:
         _check(
             "1",
             "western_engagement",
-            "scenario edits of Russia's budget, leverage or focus on Belarus"
+            "scenario edits of Russia's budget, leverage, focus or pledge on Belarus"
             + (f" ({', '.join(edits)})" if edits else ""),
             None,
             float(len(edits)),

@@ -1118,6 +1118,7 @@ class GameSession:
                     "pole": pole,
                     "name": pole_words(pole),
                     "offer_bn": round(float(offers[b, i]), 2),
+                    "pledge_bn": round(float(pair.pledge_bn[..., b, i].reshape(-1)[0]), 2),
                     "threat": threat_words(float(threat[b, i])),
                     "trade_share": round(float(pair.trade_share[..., b, i].reshape(-1)[0]), 2),
                 }
@@ -1150,8 +1151,14 @@ class GameSession:
                 f"{label_words(space.profile_labels[chooser.profile])}.",
             ]
             for pole in poles:
+                pledge = (
+                    f" (and pledges US$ {pole['pledge_bn']:.2f} bn a year if you stay out of "
+                    "its rivals' unions)"
+                    if pole["pledge_bn"]
+                    else ""
+                )
                 sentences.append(
-                    f"{pole['name']}: pays you US$ {pole['offer_bn']:.2f} bn a year; "
+                    f"{pole['name']}: pays you US$ {pole['offer_bn']:.2f} bn a year{pledge}; "
                     f"{pole['trade_share']:.0%} of your trade; threat to you: {pole['threat']}."
                 )
             sentences.append(

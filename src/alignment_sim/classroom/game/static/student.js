@@ -124,7 +124,9 @@ function render(data) {
   const world = data.round + "|" + data.date + "|" + JSON.stringify(data.poles) + JSON.stringify(data.last_round);
   if (world !== shown.world) {
     const rows = data.poles.map((p) =>
-      "<tr><td>" + esc(p.name) + "</td><td>US$ " + p.offer_bn.toFixed(2) + " bn</td><td>"
+      "<tr><td>" + esc(p.name) + "</td><td>US$ " + p.offer_bn.toFixed(2) + " bn"
+      + (p.pledge_bn ? " + US$ " + p.pledge_bn.toFixed(2) + " bn pledged if you stay out of its rivals' unions" : "")
+      + "</td><td>"
       + Math.round(p.trade_share * 100) + "%</td><td>" + esc(p.threat) + "</td></tr>").join("");
     const neighbours = data.neighbours.map((n) =>
       "<li" + (n.changed ? ' class="changed"' : "") + ">" + esc(n.label) + ": " + esc(n.choice)
