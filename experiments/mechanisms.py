@@ -54,6 +54,9 @@ def weight_off(name: str) -> Edit:
         if name == "switching":
             config.dynamics.switching_cost = 0.0
             config.dynamics.economic_switching_cost = 0.0
+        elif name == "neutrality":  # not weighted: no state's neutrality in force
+            for state in config.region.states:
+                state.neutral_from = None
         else:
             setattr(config.weights, name, 0.0)
 

@@ -131,6 +131,18 @@ def test_ticks_past_2024_are_refused() -> None:
         default_config(region=calendar_region(2015), ticks=41)
 
 
+def test_a_permanent_neutrality_is_in_force_from_its_first_full_year(
+    world_1992: World,
+) -> None:
+    """Moldova's constitution (July 1994) binds from 1995, Turkmenistan's UN-recognised
+    neutrality (December 1995) from 1996 (conf/region/post_soviet.yaml, neutral_from)."""
+    moldova, turkmenistan = (world_1992.states.index(s) for s in ("moldova", "turkmenistan"))
+    for year, expected in ((1994, (0, 0)), (1995, (1, 0)), (1996, (1, 1)), (2015, (1, 1))):
+        state, _, _ = world_1992.calendar.fields_of_year(year)  # type: ignore[union-attr]
+        assert (state["neutral"][moldova], state["neutral"][turkmenistan]) == expected, year
+    assert world_1992.state.neutral.sum() == 0  # nobody in 1992
+
+
 def test_russias_budget_follows_its_gdp(world_1992: World) -> None:
     russia = world_1992.poles.index("russia")
     reference = drivers_value("Russia", "gdp_current_usd", 2015)

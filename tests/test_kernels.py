@@ -416,6 +416,42 @@ def test_autonomy_values_the_outside_options_only(tiny_world: World) -> None:
     np.testing.assert_array_equal(kernels.autonomy_term(w.state, A, 2), 0.0)
 
 
+def test_a_permanent_neutrality_closes_every_bloc_and_nothing_else(tiny_world: World) -> None:
+    w = tiny_world
+    neutral = replace(w.state, neutral=np.array([0.0, 0.0, 1.0], dtype=FLOAT))  # c only
+    security = table(kernels.neutrality_term(neutral, ALL, 2))  # p, q, none
+    assert_close(security, [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [-10.0, -10.0, 0.0]])
+    assert kernels.NEUTRALITY_PRICE == 10.0
+    np.testing.assert_array_equal(kernels.neutrality_term(w.state, ALL, 2), 0.0)  # nobody
+
+
+@pytest.mark.parametrize("rule", ["logit", "best_response", "balancing", "bandwagoning"])
+def test_a_neutral_state_leaves_any_alliance_at_once_under_every_rule(rule: str) -> None:
+    from alignment_sim.engine.batch import run_batch
+    from alignment_sim.presets import default_config
+
+    # both start in Russia's alliance, with the largest exposure there is: without the
+    # status the switching cost and protection would keep them there under every rule
+    config = default_config(decision=rule, ticks=20)
+    for state in config.region.states:
+        if state.name in ("moldova", "turkmenistan"):
+            state.initial["2015"] = "russia/open"
+            state.threat_exposure = 1.0
+    inputs = RunInputs.from_config(config)
+    world = inputs.world
+    profiles = run_batch(inputs, range(50)).alignment.astype(np.int64)  # (R, T + 1, N)
+    security = world.space.profile_security[profiles]
+    russia, none = (world.space.security_options.index(o) for o in ("russia", "none"))
+    for name in ("moldova", "turkmenistan"):
+        assert (security[:, 0, world.states.index(name)] == russia).all()
+        assert (security[:, 1:, world.states.index(name)] == none).all(), (rule, name)
+
+
+def test_moldova_and_turkmenistan_are_neutral_in_the_2015_world(default_world: World) -> None:
+    neutral = dict(zip(default_world.states, default_world.state.neutral.tolist(), strict=True))
+    assert {name for name, value in neutral.items() if value} == {"moldova", "turkmenistan"}
+
+
 def test_peer_is_exact(tiny_world: World, default_world: World) -> None:
     members = kernels.security_membership(START_SECURITY, 2)
     np.testing.assert_array_equal(members, [[[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]])

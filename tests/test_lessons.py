@@ -624,13 +624,13 @@ def test_claim_the_stance_matters_less_at_the_default_weight() -> None:
 
 @pytest.mark.slow
 def test_claim_hedging_grows_with_the_value_of_staying_out() -> None:
-    """Hedging grows up to the default value of staying out, then levels off: doubling
-    the value adds a few points (the states it still moves stay in a camp). From half the
-    default to the default it grows by 4.7 to 9.6 points over 120 blocks of 50 seeds, from
-    the default to double by 0.9 to 4.4."""
+    """Hedging grows with the value of staying out, most of it up to half the default, then
+    by a few points a step (the states it still moves stay in a camp). Over 120 blocks of
+    50 seeds it grows from nothing to half the default by 12.0 to 17.8 points, from half to
+    the default by 3.1 to 7.8, from the default to double by 0.9 to 4.4."""
     shares = [o.share("hedge") for o in outcomes("hedging")]
     steps = [b - a for a, b in itertools.pairwise(shares)]
-    assert steps[0] > 0.05 and steps[1] > 0.04, f"hedge {shares}"
+    assert steps[0] > 0.1 > steps[1] > 0.02, f"hedge {shares}"
     assert 0 < steps[2] < 0.05, f"hedge {shares}"
 
 
@@ -661,14 +661,19 @@ def test_claim_hedging_is_neutrality() -> None:
 
 
 @pytest.mark.slow
-def test_claim_turkmenistan_moves_from_russias_protection_to_full_neutrality() -> None:
-    """At the default Turkmenistan keeps China's market in about half the runs (32% to 64%
-    over 120 blocks of 50 seeds, 50% on average): midway between half and double."""
-    nothing, half, default, double = outcomes("hedging")
-    split = ends_as(nothing, "turkmenistan", "russia", "china")
-    china = half.ends_in("turkmenistan", "economy", "china")
-    alone = half.ends_in("turkmenistan", "security", "none")
-    assert split > 0.7 and china > 0.9 and alone > 0.45, (split, china, alone)
+def test_claim_turkmenistans_law_keeps_it_out_and_the_lever_moves_its_economy() -> None:
+    """Turkmenistan's permanent neutrality rules out an alliance at every value of staying
+    out (no security bloc in every run of every block), so the lever moves only its
+    economy: China's market when staying out is worth nothing or half the default (in 98%
+    and 94% of a block's runs at least, over 120 blocks of 50 seeds); at the default
+    China's market in about half the runs (32% to 64%, 50% on average), midway between
+    half and double."""
+    runs = outcomes("hedging")
+    nothing, half, default, double = runs
+    alone = [o.ends_in("turkmenistan", "security", "none") for o in runs]
+    assert min(alone) > 0.95, f"Turkmenistan security none per value {alone}"
+    china = [o.ends_in("turkmenistan", "economy", "china") for o in (nothing, half)]
+    assert min(china) > 0.9, f"Turkmenistan economy china, nothing and half {china}"
     about_half = default.ends_in("turkmenistan", "economy", "china")
     assert 0.3 < about_half < 0.7, f"economy china at the default {about_half}"
     assert ends_as(double, "turkmenistan", "none", "open") > 0.9
@@ -702,18 +707,22 @@ def test_claim_ukraines_neutrality_is_not_its_autonomy() -> None:
 
 @pytest.mark.slow
 def test_claim_without_a_value_for_staying_out_the_neutrals_pick_sides() -> None:
-    """Moldova and Azerbaijan take the EU's economy, Azerbaijan without an alliance (none
-    protects it: its adversary, Armenia, is Russia's ally), Uzbekistan Russia's alliance."""
+    """Moldova and Azerbaijan take the EU's economy without an alliance (Moldova's
+    neutrality is law; none protects Azerbaijan: its adversary, Armenia, is Russia's
+    ally), Uzbekistan Russia's alliance. Over 120 blocks of 50 seeds Moldova takes the EU's
+    economy in 50% to 86% of a block's runs when staying out is worth nothing, and hedging
+    ends 16.4 to 21.8 points lower than at the default."""
     nothing, _, default, _ = outcomes("hedging")
     moldova = [o.ends_in("moldova", "economy", "west") for o in (nothing, default)]
+    assert nothing.ends_in("moldova", "security", "none") > 0.95, "Moldova's neutrality"
     azerbaijan = [
         nothing.ends_in("azerbaijan", d, o) for d, o in (("economy", "west"), ("security", "none"))
     ]
     uzbekistan = [o.ends_in("uzbekistan", "security", "russia") for o in (nothing, default)]
-    assert moldova[0] > 0.55 and moldova[1] < 0.25, f"Moldova economy west {moldova}"
+    assert moldova[0] > 0.45 and moldova[1] < 0.25, f"Moldova economy west {moldova}"
     assert azerbaijan[0] > 0.6 and azerbaijan[1] > 0.85, f"Azerbaijan EU, no alliance {azerbaijan}"
     assert uzbekistan[0] > 0.2 and uzbekistan[1] < 0.1, f"Uzbekistan security russia {uzbekistan}"
-    assert nothing.share("hedge") < default.share("hedge") - 0.2
+    assert nothing.share("hedge") < default.share("hedge") - 0.15
     georgia = max(o.ends_in("georgia", "security", "west") for o in outcomes("hedging"))
     assert georgia < 0.2, f"not shown: Georgia keeps the West's alliance in {georgia:.0%}"
 
@@ -758,10 +767,11 @@ def test_claim_ukraine_and_georgia_step_out_of_the_western_alliance() -> None:
 
 @pytest.mark.slow
 def test_claim_without_russian_threats_georgia_and_moldova_lean_west() -> None:
-    """When Russia threatens nobody Georgia keeps the West's alliance in many runs and
-    Moldova takes the EU's economy; Ukraine, which no alliance protects (its threat is
-    Russia itself), still leaves the West's alliance in most runs, only later, and ends
-    out of both alliances."""
+    """When Russia threatens nobody Georgia keeps the West's alliance in many runs (34% to
+    70% of a block's runs over 120 blocks of 50 seeds) and Moldova takes the EU's economy
+    (20% to 58%, against at most 8% in the 2015 world); Ukraine, which no alliance protects
+    (its threat is Russia itself), still leaves the West's alliance in most runs, only
+    later, and ends out of both alliances."""
     world_2015, _, no_threat = outcomes("buffer_states")
     alliance = {
         (o.label, s): o.ends_in(s, "security", "west")
@@ -769,7 +779,7 @@ def test_claim_without_russian_threats_georgia_and_moldova_lean_west() -> None:
         for s in ("ukraine", "georgia")
     }
     assert max(v for (label, _), v in alliance.items() if label == world_2015.label) < 0.1
-    assert alliance[no_threat.label, "georgia"] > 0.35, alliance
+    assert alliance[no_threat.label, "georgia"] > 0.3, alliance
     ukraine_out = no_threat.ends_in("ukraine", "security", "none")
     assert alliance[no_threat.label, "ukraine"] < 0.35 and ukraine_out > 0.65, (
         alliance,
@@ -782,7 +792,7 @@ def test_claim_without_russian_threats_georgia_and_moldova_lean_west() -> None:
     moldova = [o.ends_in("moldova", "economy", "west") for o in (world_2015, no_threat)]
     west = (world_2015.share("west"), no_threat.share("west"))
     belarus = [o.ends_in("belarus", "security", "russia") for o in (world_2015, no_threat)]
-    assert moldova[0] < 0.2 and moldova[1] > 0.25, f"Moldova economy west {moldova}"
+    assert moldova[0] < 0.2 and moldova[1] > 0.15, f"Moldova economy west {moldova}"
     assert west[1] > west[0] + 0.03, f"label west {west}"
     assert belarus[1] > belarus[0] + 0.1, f"Belarus in Russia's alliance {belarus}"
 
@@ -941,8 +951,9 @@ def test_claim_low_credibility_keeps_states_out_of_russias_alliance() -> None:
     120 blocks of 50 seeds); Kazakhstan, with nothing to gain from staying out, keeps the
     alliance in most runs at every credibility (at low credibility in 60% to 92% of a
     block's runs, 77% on average). Russia's alliance grows with credibility: from the
-    middle to high by 1.1 to 4.0 points over 120 blocks of 50 seeds (Azerbaijan, which no
-    alliance protects, no longer joins it when Russia is trusted)."""
+    middle to high by 0.9 to 3.6 points over 120 blocks of 50 seeds (Azerbaijan, which no
+    alliance protects, no longer joins it when Russia is trusted, nor Turkmenistan, whose
+    neutrality is law)."""
     low, middle, high, _ = outcomes("credibility_of_patrons")
     belarus = [ends_as(o, "belarus", "none", "russia") for o in (low, middle, high)]
     kazakhstan = [o.ends_in("kazakhstan", "security", "russia") for o in (low, middle, high)]
@@ -956,8 +967,8 @@ def test_claim_low_credibility_keeps_states_out_of_russias_alliance() -> None:
 @pytest.mark.slow
 def test_claim_low_credibility_makes_the_region_more_restless() -> None:
     """With the security bloc cheap to leave, states change profile more often when Russia
-    is not trusted: about 5.2 changes per run more at low credibility than at high (3.5 to
-    6.8 over 120 blocks of 50 seeds), most of them among Russia's members."""
+    is not trusted: about 6.1 changes per run more at low credibility than at high (4.7 to
+    7.6 over 120 blocks of 50 seeds), most of them among Russia's members."""
     low, _, high, _ = outcomes("credibility_of_patrons")
     switches = (low.switches_per_run(), high.switches_per_run())
     assert switches[0] > switches[1] + 1, f"switches per run, low and high {switches}"
@@ -1000,7 +1011,7 @@ def test_claim_the_recessions_dip_matters_little() -> None:
 def test_claim_at_the_default_switching_cost_credibility_still_counts() -> None:
     """With a security bloc as costly to leave as by default (1), states change profile
     about half as often, yet Russia's alliance still ends smaller at low credibility than
-    at high (by 2.9 to 6.7 points over 120 blocks of 50 seeds, 5.1 on average), and Belarus
+    at high (by 2.7 to 6.5 points over 120 blocks of 50 seeds, 4.9 on average), and Belarus
     still leaves it in most low-credibility runs."""
     low = outcomes("credibility_of_patrons")[0]
     runs = [

@@ -62,6 +62,8 @@ DATA = Path(__file__).parents[1] / "src/alignment_sim/data/state_attributes.csv"
         ("region.poles.russia.reach_km", math.inf),
         ("region.poles.west.capital_lat", 91.0),
         ("region.states.belarus.autonomy", math.nan),
+        ("region.states.moldova.neutral_from", 1990),  # before independence
+        ("region.states.moldova.neutral_from", math.inf),
     ],
 )
 def test_infinite_or_overflowing_numbers_are_refused(path: str, value: float) -> None:

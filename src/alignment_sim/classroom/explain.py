@@ -50,6 +50,7 @@ TERM_WORDS: dict[str, str] = {
     "soft_power": "shared language, media and ties",
     "conditionality": "conditions on reform, unwelcome to autocrats",
     "autonomy": "the value of staying out of every bloc",
+    "neutrality": "a permanent neutrality in its law, which rules out alliances",
     "peer": "where its friends and rivals stand",
     "switching": "the cost of changing side",
     "trade": "trade gained or diverted by the union",

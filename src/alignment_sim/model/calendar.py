@@ -70,7 +70,7 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
 """A series -> (the series that extends it after it ends, and how: ``ratio`` scales the
 last common value by the extension's growth; ``difference`` adds its change)."""
 
-STATE_FIELDS = ("gdp_bn", "capability", "autocracy", "remittances")
+STATE_FIELDS = ("gdp_bn", "capability", "autocracy", "remittances", "neutral")
 PAIR_FIELDS = ("trade_share", "grievance", "ties", "transit")
 FieldValues = dict[str, FloatArray]
 

@@ -58,6 +58,7 @@ SECURITY_TERMS: tuple[str, ...] = (
     "soft_power",
     "conditionality",
     "autonomy",
+    "neutrality",
     "peer",
     "switching",
 )
@@ -87,14 +88,23 @@ TERM_FAMILIES: dict[str, str] = {
     "economic_coercion": "economic",
     "conditionality": "regime",
     "autonomy": "regime",
+    "neutrality": "regime",
     "peer": "dynamics",
     "switching": "dynamics",
 }
 TERMS: tuple[str, ...] = tuple(TERM_FAMILIES)
 """Every term once, as recorded on the profile axis (a term of both dimensions adds its
 two parts)."""
-REALIST_TERMS: tuple[str, ...] = ("protection", "coercion", "stance", "grievance", "switching")
-"""What the realist rules (balancing, bandwagoning) weigh in the security choice."""
+REALIST_TERMS: tuple[str, ...] = (
+    "protection",
+    "coercion",
+    "stance",
+    "grievance",
+    "neutrality",
+    "switching",
+)
+"""What the realist rules (balancing, bandwagoning) weigh in the security choice: power and
+threat, and the law (a permanent neutrality binds under every rule)."""
 EPS = 1e-12
 NO_MARGIN = 1e6
 """The margin a pole assumes before it has seen a chooser's utilities (tick 1): far from
@@ -463,6 +473,25 @@ def autonomy_term(state: StateParams, rows: slice, n_blocs: int) -> FloatArray:
     return outside_only(state_rows(state.autonomy, rows), n_blocs)
 
 
+NEUTRALITY_PRICE = 10.0
+"""What a permanently neutral state would give up by joining a security bloc, in utility
+units: several times the range of all its other security terms together (a few units),
+so the status closes the blocs under any decision rule and any parameter the robustness
+box varies. Structure, not a judgement of size: a permanent neutrality is renounced only
+by a constitutional change or a UN act, which no event represents."""
+
+
+def neutrality_term(state: StateParams, rows: slice, n_blocs: int) -> FloatArray:
+    """Minus ``NEUTRALITY_PRICE`` for every security bloc of a state whose permanent
+    neutrality is in force (``neutral`` 1), 0 for ``none`` and for every other state:
+    Turkmenistan's neutrality recognised by the UN General Assembly on 12 December 1995
+    (data/alignment_events_1991_2010.csv), Moldova's in its Constitution of 29 July 1994
+    (art. 11). A military status: the economic choice is not bound."""
+    closed = -NEUTRALITY_PRICE * state_rows(state.neutral, rows)
+    blocs = np.broadcast_to(closed, (*closed.shape[:-1], n_blocs))
+    return with_outside(blocs)
+
+
 def security_membership(security_choice: IntArray, n_options: int) -> FloatArray:
     """(R, N) security options as (R, n_options, N) indicators: [chooser j holds option s].
     With ``n_options`` = S (``none`` included) for peers; with P, the security blocs'
@@ -659,6 +688,7 @@ def parameter_terms(
         "regime_security": weights.regime_security * regime_security_term(state, pole, rows, sec),
         "conditionality": weights.conditionality * conditionality_term(state, pair, rows, sec),
         "autonomy": weights.autonomy * autonomy_term(state, rows, n_sec),
+        "neutrality": neutrality_term(state, rows, n_sec),
     }
     exposure = dependence(state, pair, rows)
     economy = {
@@ -709,6 +739,7 @@ def utility_terms(
         "soft_power": weights.soft_power * soft_power_term(pole, pair, snap.years, rows, sec),
         "conditionality": fixed.security["conditionality"],
         "autonomy": fixed.security["autonomy"],
+        "neutrality": fixed.security["neutrality"],
         "peer": weights.peer * peer_term(affinity, members, rows),
         "switching": switching_term(snap.security[..., rows], n_sec + 1, dynamics.switching_cost),
     }

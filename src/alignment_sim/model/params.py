@@ -145,7 +145,11 @@ POLE_DOMAINS = {
     "coercion": UNIT,
     "leverage": SCALE,
 }
-STATE_DOMAINS = {"threat_exposure": UNIT, "autonomy": UNIT}
+STATE_DOMAINS = {
+    "threat_exposure": UNIT,
+    "autonomy": UNIT,
+    "neutral_from": Domain(1991.0, 2100.0, "a year (a permanent neutrality's first full year)"),
+}
 STATE_MAP_DOMAIN = SHARE
 AFFINITY_DOMAIN = Domain(-1.0, 1.0, "an affinity")
 WEIGHT_DOMAIN = Domain(0.0, LARGE, "a weight")
@@ -294,8 +298,10 @@ class StateSpec:
     by pole name: ``remittance_origin`` (share of remittances sent from that bloc),
     ``transit`` (0-1 dependence on its pipelines and routes), ``presence`` (0-1 military
     presence, bases); ``autonomy`` (0-1) is the value the state puts on belonging to no
-    bloc (neutrality, a multi-vector credo); ``initial`` maps an attributes year to the
-    starting option.
+    bloc (neutrality, a multi-vector credo); ``neutral_from`` is the first full year of a
+    permanent neutrality, a legal status (constitutional or recognised by the UN) that
+    closes every security bloc (``kernels.neutrality_term``); ``initial`` maps an
+    attributes year to the starting option.
     """
 
     name: str = ""
@@ -303,6 +309,7 @@ class StateSpec:
     label: str = ""
     threat_exposure: float = 0.0
     autonomy: float = 0.0
+    neutral_from: int | None = None
     remittance_origin: dict[str, float] = field(default_factory=dict)
     transit: dict[str, float] = field(default_factory=dict)
     presence: dict[str, float] = field(default_factory=dict)
@@ -321,7 +328,8 @@ class StateSpec:
                 "the state's name in the attributes file",
             )
         for name, domain in STATE_DOMAINS.items():
-            domain.check(f"{path}.{name}", getattr(self, name))
+            if getattr(self, name) is not None:  # neutral_from: None, no neutrality
+                domain.check(f"{path}.{name}", getattr(self, name))
         for map_name in ("remittance_origin", "transit", "presence"):
             mapping: dict[str, float] = getattr(self, map_name)
             for pole, value in mapping.items():

@@ -78,6 +78,7 @@ class StateParams:
     regime_insecurity: FloatArray
     remittances: FloatArray
     autonomy: FloatArray
+    neutral: FloatArray
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ PARAM_DOMAINS: dict[str, dict[str, Domain]] = {
         "regime_insecurity": _OPEN,
         "remittances": _UNIT,
         "autonomy": _UNIT,
+        "neutral": _UNIT,
     },
     "pole": {
         "capability": _UNIT,
@@ -539,9 +541,14 @@ def read_data_values(region: RegionSpec, get: Getter, year: int) -> dict[str, Fl
             elif pole.soft_power_basis == "democracy":
                 basis[b, i] = (polity + 10.0) / 20.0
     floor = np.array([[pole.soft_power_floor] for pole in region.poles], dtype=np.float64)
+    neutral = np.array(
+        [spec.neutral_from is not None and year >= spec.neutral_from for spec in region.states],
+        dtype=np.float64,
+    )
     return {
         "gdp_bn": gdp,
         "capability": cinc,
+        "neutral": neutral,
         "autocracy": autocracy,
         "remittances": remit,
         "pole_capability": pole_cap,
@@ -661,6 +668,7 @@ def build_world(
                 regime_insecurity=np.zeros(N),
                 remittances=values["remittances"],
                 autonomy=autonomy,
+                neutral=values["neutral"],
             )
         ),
         pole=in_model_float(
