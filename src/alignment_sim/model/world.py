@@ -68,7 +68,9 @@ class StateParams:
     gdp_bn: GDP, current US$ bn. capability: CINC share. autocracy: (10 - polity2) / 20,
     in [0, 1]. threat_exposure: 0-1 exposure to terrorism, extremism and frozen
     conflicts. regime_insecurity: >= 0, raised by colour revolutions and successions.
-    remittances: remittances received as a fraction of GDP.
+    remittances: remittances received as a fraction of GDP. autonomy: 0-1 value of staying
+    out of every bloc. neutral: 1 while a permanent neutrality is in force
+    (``StateSpec.neutral_from``), else 0.
     """
 
     gdp_bn: FloatArray
@@ -511,9 +513,9 @@ def read_data_values(region: RegionSpec, get: Getter, year: int) -> dict[str, Fl
 
     ``get`` reads a field for a state (``AttributeLookup.get`` for a static world,
     ``calendar.YearlyData.getter`` for a year of a calendar world) in ``year``. Keys:
-    gdp_bn, capability, autocracy, remittances (N,); pole_capability (B,); trade_share,
-    grievance, ties, soft_power_basis (the ties' basis, ``soft_power_ties``), transit
-    (B, N).
+    gdp_bn, capability, autocracy, remittances (N,); neutral (N,; from each state's
+    ``neutral_from``); pole_capability (B,); trade_share, grievance, ties,
+    soft_power_basis (the ties' basis, ``soft_power_ties``), transit (B, N).
     """
     N, B = len(region.states), len(region.poles)
     pole_cap = np.zeros(B)
