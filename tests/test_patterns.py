@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -197,6 +198,35 @@ def test_the_pattern_command_prints_a_table_and_a_json_line(capsys) -> None:
     assert summary["seeds"] == 2 and summary["of"] == len(patterns.PATTERNS)
     rows = [line for line in lines if line.startswith("| ") and not line.startswith("| pattern")]
     assert len(rows) == len(patterns.measure_all(patterns.simulated(patterns.SeedBlock(3, 2))))
+
+
+def test_a_parameter_point_sets_every_variant_and_the_command_takes_it(capsys) -> None:
+    """``--set PATH=NUMBER``: the pattern table at one parameter point, every variant
+    (static and history) run there; the defaults untouched."""
+    point = patterns.ParameterPoint((("decision.rationality", 6.0),))
+    block = patterns.SeedBlock(first=3, seeds=2)
+    for name in patterns.VARIANTS:
+        assert patterns.variant_config(name, block, point).decision.rationality == 6.0
+        assert patterns.variant_config(name, block).decision.rationality == 4.0
+    assert patterns.simulate("baseline", block, point).inputs.rationality == 6.0
+    patterns.main(["--seeds", "2", "--first-seed", "3", "--set", "decision.rationality=6"])
+    out = capsys.readouterr().out
+    assert "at decision.rationality=6" in out
+    assert json.loads(out.strip().splitlines()[-1])["set"] == {"decision.rationality": 6.0}
+
+
+@pytest.mark.parametrize(
+    ("assignment", "named"),
+    [
+        ("decision.rationalty=3", "decision.rationalty"),
+        ("decision.rationality=three", "--set"),
+        ("decision.rationality", "--set"),
+        ("decision.rationality=-1", "decision.rationality"),
+    ],
+)
+def test_a_bad_point_is_refused_before_anything_runs(assignment: str, named: str) -> None:
+    with pytest.raises(SystemExit, match=re.escape(named)):
+        patterns.main(["--seeds", "1", "--set", assignment])
 
 
 @pytest.mark.parametrize("name", available("scenario"))

@@ -22,13 +22,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
+from alignment_sim import paths
 from alignment_sim.engine.batch import BatchResult, Record, run_batch
+from alignment_sim.errors import ConfigError
 from alignment_sim.model import kernels
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EventSpec, ScenarioSpec, SimulationConfig, parse_event_date
@@ -108,6 +111,19 @@ class SeedBlock:
 
 
 DEFAULT_BLOCK = SeedBlock()
+
+
+@dataclass(frozen=True)
+class ParameterPoint:
+    """The parameter values every variant runs at: (path, value) pairs set on each
+    variant's configuration (``paths.with_values``, validated); none: the defaults. The
+    robustness study varies many points per run (``studies/points.py``); this is one point
+    for the pattern table (``--set``)."""
+
+    values: tuple[tuple[str, float], ...] = ()
+
+
+DEFAULTS = ParameterPoint()
 Runs = Callable[[str], BatchResult]
 """The runs of a variant, by name (``VARIANTS``), all over the same seeds."""
 
@@ -185,37 +201,66 @@ def history_ticks(tick_months: int) -> int:
     return (HISTORY_LAST_YEAR - HISTORY_FIRST_YEAR + 1) * 12 // tick_months
 
 
-def variant_config(name: str, block: SeedBlock) -> SimulationConfig:
-    """The configuration variant ``name`` runs (the seeds are the block's)."""
+def variant_config(
+    name: str, block: SeedBlock, point: ParameterPoint = DEFAULTS
+) -> SimulationConfig:
+    """The configuration variant ``name`` runs (the seeds are the block's) at ``point``."""
     variant = VARIANTS[name]
     if not variant.history:
-        return default_config(scenario=variant.scenario, ticks=block.ticks)
-    scenario = load_scenario(variant.scenario)
-    if variant.drop is not None:
-        scenario = counterfactual(scenario, variant.drop)
-    region = load_region()
-    region.year, region.calendar = HISTORY_FIRST_YEAR, True
-    return default_config(region=region, scenario=scenario, ticks=history_ticks(region.tick_months))
+        config = default_config(scenario=variant.scenario, ticks=block.ticks)
+    else:
+        scenario = load_scenario(variant.scenario)
+        if variant.drop is not None:
+            scenario = counterfactual(scenario, variant.drop)
+        region = load_region()
+        region.year, region.calendar = HISTORY_FIRST_YEAR, True
+        ticks = history_ticks(region.tick_months)
+        config = default_config(region=region, scenario=scenario, ticks=ticks)
+    return paths.with_values(config, dict(point.values)) if point.values else config
 
 
-def variant_inputs(name: str, block: SeedBlock) -> RunInputs:
-    return RunInputs.from_config(variant_config(name, block))
+def variant_inputs(name: str, block: SeedBlock, point: ParameterPoint = DEFAULTS) -> RunInputs:
+    return RunInputs.from_config(variant_config(name, block, point))
 
 
-def simulate(name: str, block: SeedBlock = DEFAULT_BLOCK) -> BatchResult:
-    """The runs of variant ``name`` over the seeds of ``block`` (kept for reuse)."""
-    return _simulate(name, block)
+def simulate(
+    name: str, block: SeedBlock = DEFAULT_BLOCK, point: ParameterPoint = DEFAULTS
+) -> BatchResult:
+    """The runs of variant ``name`` over the seeds of ``block`` at ``point`` (kept for
+    reuse)."""
+    return _simulate(name, block, point)
 
 
 @cache
-def _simulate(name: str, block: SeedBlock) -> BatchResult:
+def _simulate(name: str, block: SeedBlock, point: ParameterPoint) -> BatchResult:
     seeds = range(block.first, block.first + block.seeds)
-    return run_batch(variant_inputs(name, block), seeds, record=VARIANTS[name].record)
+    return run_batch(variant_inputs(name, block, point), seeds, record=VARIANTS[name].record)
 
 
-def simulated(block: SeedBlock = DEFAULT_BLOCK) -> Runs:
-    """Runs of every variant over ``block``, simulated when first asked for."""
-    return lambda name: simulate(name, block)
+def simulated(block: SeedBlock = DEFAULT_BLOCK, point: ParameterPoint = DEFAULTS) -> Runs:
+    """Runs of every variant over ``block`` at ``point``, simulated when first asked for."""
+    return lambda name: simulate(name, block, point)
+
+
+def parse_point(assignments: Sequence[str]) -> ParameterPoint:
+    """``PATH=NUMBER`` strings (``--set``) as a point, each path checked on every variant's
+    configuration before anything runs: a ConfigError names the path and the value."""
+    values = []
+    for assignment in assignments:
+        path, equals, text = assignment.partition("=")
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not equals or not path or not math.isfinite(value):
+            raise ConfigError(
+                "--set", assignment, "PATH=NUMBER, e.g. decision.rationality=3 (a finite number)"
+            )
+        values.append((path.strip(), value))
+    point = ParameterPoint(tuple(values))
+    for name in VARIANTS:
+        variant_config(name, SeedBlock(seeds=1), point)
+    return point
 
 
 # --- measures on code arrays (R, T+1, N): labels or one dimension's options --------------
@@ -743,19 +788,33 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Measure the eight patterns (and Ukraine's).")
     parser.add_argument("--first-seed", type=int, default=FIRST_SEED)
     parser.add_argument("--seeds", type=int, default=SEEDS)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=NUMBER",
+        help="run every variant with this parameter value (repeat for more), e.g. "
+        "--set decision.rationality=3",
+    )
     args = parser.parse_args(argv)
     block = SeedBlock(first=args.first_seed, seeds=args.seeds)
-    results = measure_all(simulated(block))
+    try:
+        point = parse_point(args.set)
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
+    results = measure_all(simulated(block, point))
+    where = ", ".join(f"{path}={value:g}" for path, value in point.values) or "the defaults"
     print(
         f"{block.seeds} seeds per variant from seed {block.first} (common random numbers); "
         f"static runs {block.ticks} ticks from 2015, history runs "
-        f"{HISTORY_FIRST_YEAR}-{HISTORY_LAST_YEAR} (calendar world)\n"
+        f"{HISTORY_FIRST_YEAR}-{HISTORY_LAST_YEAR} (calendar world); at {where}\n"
     )
     print(markdown_table(results))
     by_pattern = held(results)
     summary = {
         "first_seed": block.first,
         "seeds": block.seeds,
+        "set": dict(point.values),
         "patterns": by_pattern,
         "held": sum(by_pattern.values()),
         "of": len(by_pattern),
