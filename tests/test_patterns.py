@@ -444,6 +444,19 @@ def test_each_check_lists_the_parameters_most_tied_to_its_measure() -> None:
     assert robustness.check_drivers(table, "7_1", ["x", "y", "z"]) == "-"
 
 
+def test_the_interval_of_a_share_is_wilsons_by_hand() -> None:
+    """160 of 200 points: the 90% Wilson score interval, p = 0.8, z = 1.6449:
+    (p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n) = [0.7496, 0.8424]."""
+    held = pd.Series([True] * 160 + [False] * 40)
+    z, n, p = 1.6448536269514722, 200, 0.8
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    low, high = robustness.share_interval(held)
+    assert (low, high) == (pytest.approx(centre - half), pytest.approx(centre + half))
+    assert (round(low, 4), round(high, 4)) == (0.7496, 0.8424)
+    assert robustness.share_interval(pd.Series([True] * 10))[1] == pytest.approx(1.0)
+
+
 def test_a_quick_robustness_run(tmp_path, capsys) -> None:
     robustness.main(["--quick", "--out", str(tmp_path)])
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -474,7 +487,9 @@ def test_a_quick_robustness_run(tmp_path, capsys) -> None:
     assert summary["holds"] == {i: float(table[f"pattern_{i}"].mean()) for i in ids}
     report = (tmp_path / "robustness.md").read_text()
     for i in ids:
-        assert f"| {i} | {summary['holds'][i]:.2f} |" in report
+        low, high = summary["holds_interval"][i]
+        assert low <= summary["holds"][i] <= high
+        assert f"| {i} | {summary['holds'][i]:.3f} | [{low:.2f}, {high:.2f}] |" in report
     assert f"`{CHINA_BUDGET}` is varied in the other variants but keeps its configured " in report
 
 

@@ -97,7 +97,8 @@ def test_patterns_under_the_fit_are_probabilities_of_the_draws(
     report = (tmp_path / "robustness.md").read_text()
     assert report.startswith("# Patterns under the fitted uncertainty")
     for i in ids:
-        assert f" | {summary['holds'][i]:.2f} | >= 0.8 |" in report
+        low, high = summary["holds_interval"][i]
+        assert f" | {summary['holds'][i]:.3f} | [{low:.2f}, {high:.2f}] | >= 0.8 |" in report
 
 
 @pytest.mark.slow

@@ -82,6 +82,8 @@ many points (pattern 3 held at 0.52 of them, at 0.45 with 200); 200 points take 
 45 s on 2 workers."""
 GOAL = 0.8
 """A pattern should hold in at least this share of the box (issue 11)."""
+INTERVAL = 0.9
+"""Confidence of the interval reported beside each share (``share_interval``)."""
 RUNS_PER_GROUP = 1000
 """Runs of one variant evaluated together: points are batched to about this many runs."""
 QUICK = {"points": 4, "seeds": 4}
@@ -354,6 +356,28 @@ class Summary:
     calendar_fixed: CalendarFixed = dataclasses.field(default_factory=dict)
 
 
+def share_interval(held: pd.Series) -> tuple[float, float]:
+    """The ``INTERVAL`` Wilson score interval of the share of True in ``held`` (one row per
+    point or draw): the points are a sample of the box (the draws of the posterior), so the
+    share over the whole box is known to about this much. Conservative for a Latin
+    hypercube, whose stratified points vary less than independent ones."""
+    from scipy.stats import binomtest
+
+    n = len(held)
+    ci = binomtest(int(held.sum()), n).proportion_ci(confidence_level=INTERVAL, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def interval_text(held: pd.Series) -> str:
+    low, high = share_interval(held)
+    return f"[{low:.2f}, {high:.2f}]"
+
+
+def share_intervals(table: pd.DataFrame) -> dict[str, list[float]]:
+    """Each pattern's ``share_interval`` over the rows of ``table``, for the JSON line."""
+    return {i: list(share_interval(table[f"pattern_{i}"])) for i in patterns.PATTERNS}
+
+
 def rank_lines(table: pd.DataFrame, varied: Sequence[str]) -> list[str]:
     """The report's section on the parameters most tied to the number of patterns held."""
     rho = rank_correlations(table, varied).dropna().head(TOP_PARAMETERS)
@@ -386,14 +410,17 @@ def markdown(
         f"(conf/robustness/judgements.yaml); {block.seeds} seeds per point from seed "
         f"{block.first}, the same at every point and in every variant.",
         "",
-        "| pattern | holds at (share of points) | goal | met |",
-        "|---|---|---|---|",
+        f"| pattern | holds at (share of points) | {INTERVAL:.0%} interval | goal | met |",
+        "|---|---|---|---|---|",
     ]
     for i in ids:
         share = float(table[f"pattern_{i}"].mean())
-        lines.append(f"| {i} | {share:.2f} | >= {GOAL} | {'yes' if share >= GOAL else 'NO'} |")
+        lines.append(
+            f"| {i} | {share:.3f} | {interval_text(table[f'pattern_{i}'])} | >= {GOAL} | "
+            f"{'yes' if share >= GOAL else 'NO'} |"
+        )
     every = float((table["patterns_held"] == len(ids)).mean())
-    lines += [f"| all {len(ids)} | {every:.2f} | | |", "", "## Checks", ""]
+    lines += [f"| all {len(ids)} | {every:.3f} | | | |", "", "## Checks", ""]
     lines += [
         "| check | measure | criterion | met at | parameters most tied to its measure "
         "(Spearman rho) |",
@@ -504,19 +531,20 @@ def fit_markdown(
         "pattern's probability of holding under the fitted uncertainty.",
         "",
         "| pattern | hand-set point | fitted mode | P(holds) under the fit (share of draws) "
-        "| goal | met |",
-        "|---|---|---|---|---|---|",
+        f"| {INTERVAL:.0%} interval | goal | met |",
+        "|---|---|---|---|---|---|---|",
     ]
     for i in ids:
         share = float(table[f"pattern_{i}"].mean())
         lines.append(
             f"| {i} | {_yes(hand[f'pattern_{i}'])} | {_yes(mode[f'pattern_{i}'])} | "
-            f"{share:.2f} | >= {GOAL} | {_yes(share >= GOAL)} |"
+            f"{share:.3f} | {interval_text(table[f'pattern_{i}'])} | >= {GOAL} | "
+            f"{_yes(share >= GOAL)} |"
         )
     every = float((table["patterns_held"] == len(ids)).mean())
     lines.append(
         f"| all {len(ids)} | {hand['patterns_held']} of {len(ids)} | "
-        f"{mode['patterns_held']} of {len(ids)} | {every:.2f} | | |"
+        f"{mode['patterns_held']} of {len(ids)} | {every:.3f} | | | |"
     )
     lost = [i for i in ids if hand[f"pattern_{i}"] and table[f"pattern_{i}"].mean() < GOAL]
     gained = [i for i in ids if not hand[f"pattern_{i}"] and table[f"pattern_{i}"].mean() >= GOAL]
@@ -657,6 +685,7 @@ def main(argv: list[str] | None = None) -> None:
         summary: dict[str, Any] = {
             "fit": under_fit.fit,
             "holds": under_fit.holds,
+            "holds_interval": share_intervals(under_fit.table),
             "at_mode": under_fit.at_mode,
             "hand_set": under_fit.hand_set,
             "all": under_fit.all_hold,
@@ -677,6 +706,7 @@ def main(argv: list[str] | None = None) -> None:
         print(box.markdown)
         summary = {
             "holds": box.holds,
+            "holds_interval": share_intervals(box.table),
             "all": box.all_hold,
             "not_varied": list(box.not_varied),
             "calendar_fixed": {p: list(v) for p, (_, v) in box.calendar_fixed.items()},
