@@ -368,9 +368,12 @@ def share_interval(held: pd.Series) -> tuple[float, float]:
     return float(ci.low), float(ci.high)
 
 
-def interval_text(held: pd.Series) -> str:
+def share_cells(held: pd.Series) -> str:
+    """A pattern's share of points (or draws), its interval, the goal and whether the
+    share meets it: the last four cells of a row of either report's pattern table."""
+    share = float(held.mean())
     low, high = share_interval(held)
-    return f"[{low:.2f}, {high:.2f}]"
+    return f"{share:.3f} | [{low:.2f}, {high:.2f}] | >= {GOAL} | {_yes(share >= GOAL)}"
 
 
 def share_intervals(table: pd.DataFrame) -> dict[str, list[float]]:
@@ -414,11 +417,7 @@ def markdown(
         "|---|---|---|---|---|",
     ]
     for i in ids:
-        share = float(table[f"pattern_{i}"].mean())
-        lines.append(
-            f"| {i} | {share:.3f} | {interval_text(table[f'pattern_{i}'])} | >= {GOAL} | "
-            f"{'yes' if share >= GOAL else 'NO'} |"
-        )
+        lines.append(f"| {i} | {share_cells(table[f'pattern_{i}'])} |")
     every = float((table["patterns_held"] == len(ids)).mean())
     lines += [f"| all {len(ids)} | {every:.3f} | | | |", "", "## Checks", ""]
     lines += [
@@ -535,11 +534,9 @@ def fit_markdown(
         "|---|---|---|---|---|---|---|",
     ]
     for i in ids:
-        share = float(table[f"pattern_{i}"].mean())
         lines.append(
             f"| {i} | {_yes(hand[f'pattern_{i}'])} | {_yes(mode[f'pattern_{i}'])} | "
-            f"{share:.3f} | {interval_text(table[f'pattern_{i}'])} | >= {GOAL} | "
-            f"{_yes(share >= GOAL)} |"
+            f"{share_cells(table[f'pattern_{i}'])} |"
         )
     every = float((table["patterns_held"] == len(ids)).mean())
     lines.append(
