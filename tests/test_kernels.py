@@ -293,12 +293,45 @@ def test_next_credibility_moves_toward_target_times_kept() -> None:
 
 def test_protection_for_members_only(tiny_world: World, two_bloc_world: World) -> None:
     w = tiny_world
-    got = kernels.protection_term(w.state, w.pole, w.pair, CREDIBILITY, ALL, w.security_poles)
-    # exposure * credibility_p (0.5) * military weight (1) * min(1, proximity + presence)
+    threat = kernels.pair_rows(kernels.threat_from_poles(w.pole, w.pair, ALL), ALL)
+    got = kernels.protection_term(
+        w.state, w.pole, w.pair, CREDIBILITY, threat, w.rivalry, ALL, w.security_poles
+    )
+    # exposure * credibility_p (0.5) * military weight (1) * min(1, proximity + presence);
+    # p is rival to q, but q threatens nobody (coercion 0)
     assert_close(table(got), [[0.5 * 1.0, 0.0], [0.0, 0.0], [0.5 * 0.5 * MID, 0.0]])
     two = two_bloc_world
-    got = kernels.protection_term(two.state, two.pole, two.pair, CREDIBILITY, A, two.security_poles)
+    threat = kernels.pair_rows(kernels.threat_from_poles(two.pole, two.pair, ALL), A)
+    got = kernels.protection_term(
+        two.state, two.pole, two.pair, CREDIBILITY, threat, two.rivalry, A, two.security_poles
+    )
     assert_close(table(got), [[0.5, 1.0 * 0.5 * FAR, 0.0]])
+
+
+def test_protection_guards_against_the_blocs_rivals() -> None:
+    """A bloc also shields its members from the poles it is rival to (balance of threat):
+    chooser a (exposure 1, at p's capital) with q threatening too and each pole rival to
+    the other."""
+    region = tiny_region()
+    region.poles[1].security = True
+    region.poles[1].coercion = 0.5
+    region.poles[1].rivalry = {"p": 0.5}
+    w = build_world(region, tiny_attributes())
+    threat = kernels.pair_rows(kernels.threat_from_poles(w.pole, w.pair, ALL), A)
+    # threats to a: p 0.5 * 1 * proximity 1 = 0.5; q 0.5 * 0.5 * FAR = 0.25 * FAR
+    assert_close(threat, [[0.5, 0.25 * FAR]])
+    got = kernels.protection_term(
+        w.state, w.pole, w.pair, CREDIBILITY, threat, w.rivalry, A, w.security_poles
+    )
+    # p (credibility 0.5, weight 1, reach 1): (1 + rivalry_pq 1.0 * 0.25 FAR) * 0.5
+    # q (credibility 1, weight 0.5, reach FAR): (1 + rivalry_qp 0.5 * 0.5) * 0.5 * FAR
+    expected = [[0.5 * (1.0 + 0.25 * FAR), 0.5 * FAR * 1.25, 0.0]]
+    assert_close(table(got), expected)
+    # a bloc never guards against its own leader's threat: with no rivalry, exposure only
+    calm = kernels.protection_term(
+        w.state, w.pole, w.pair, CREDIBILITY, threat, np.zeros((2, 2)), A, w.security_poles
+    )
+    assert_close(table(calm), [[0.5, 0.5 * FAR, 0.0]])
 
 
 def test_coercion_is_rivalry_weighted_threat(tiny_world: World, two_bloc_world: World) -> None:
@@ -492,8 +525,11 @@ def test_security_columns_are_the_security_poles(default_world: World) -> None:
         .astype(FLOAT),
     )
     credibility = np.array([[0.9, 0.7, 0.6]], dtype=FLOAT)
+    threat_rows = kernels.pair_rows(kernels.threat_from_poles(w.pole, pair, ALL), ALL)
     terms = {
-        "protection": kernels.protection_term(state, w.pole, pair, credibility, ALL, sec),
+        "protection": kernels.protection_term(
+            state, w.pole, pair, credibility, threat_rows, w.rivalry, ALL, sec
+        ),
         "grievance": kernels.grievance_term(pair, ALL, sec),
         "regime_security": kernels.regime_security_term(state, w.pole, ALL, sec),
         "soft_power": kernels.soft_power_term(w.pole, pair, 2.0, ALL, sec),
@@ -503,8 +539,11 @@ def test_security_columns_are_the_security_poles(default_world: World) -> None:
         for s, b in enumerate(sec):
             reach = min(1.0, pair.proximity[b, i] + pair.presence[b, i])
             strength = credibility[0, b] * w.pole.military_weight[b]
+            rivals = sum(
+                w.rivalry[b, p] * threat_rows[..., i, p] for p in range(w.n_poles) if p != b
+            )
             expected = {
-                "protection": state.threat_exposure[i] * strength * reach,
+                "protection": (state.threat_exposure[i] + rivals) * strength * reach,
                 "grievance": -pair.grievance[b, i],
                 "regime_security": w.pole.regime_support[b] * state.autocracy[i] * 0.5,
                 "soft_power": w.pole.soft_power[b]

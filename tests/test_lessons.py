@@ -544,8 +544,8 @@ def test_claim_balancing_empties_russias_alliance_into_the_wests() -> None:
 @pytest.mark.slow
 def test_claim_balancers_leave_russias_alliance_not_its_union() -> None:
     """Kazakhstan, with no value of its own for staying out of blocs, leaves Russia's
-    alliance in most balancing runs (64% to 92% of a block's runs over 120 blocks of 50
-    seeds, 78% on average) and almost never when it bandwagons; its economy stays open under
+    alliance in most balancing runs (52% to 84% of a block's runs over 120 blocks of 50
+    seeds, 72% on average) and almost never when it bandwagons; its economy stays open under
     both (it is not in Russia's union to leave)."""
     bandwagon, _, balance = outcomes("balancing_vs_bandwagoning")
     kazakhstan = [o.ends_in("kazakhstan", "security", "none") for o in (bandwagon, balance)]
@@ -564,14 +564,15 @@ def test_claim_belarus_leaves_russias_alliance_whatever_the_stance() -> None:
     belarus = [
         ends_as(o, "belarus", "none", "russia") for o in outcomes("balancing_vs_bandwagoning")
     ]
-    assert min(belarus) > 0.7, f"Belarus none/russia per stance {belarus}"
+    assert min(belarus) > 0.6, f"Belarus none/russia per stance {belarus}"
 
 
 @pytest.mark.slow
-def test_claim_balancing_keeps_georgia_western_and_seldom_ukraine() -> None:
+def test_claim_balancing_keeps_georgia_western_and_ukraine_less_often() -> None:
     """Georgia keeps the West's alliance the more often the more states balance; Ukraine,
-    which no alliance protects (its threat is Russia itself), leaves it in most balancing
-    runs too; neither ends in Russia's alliance under any stance."""
+    whose protection by the West's alliance against Russia's threat weighs less than that
+    threat, keeps it in only about half the balancing runs (30% to 64% of a block's runs
+    over 120 blocks of 50 seeds); neither ends in Russia's alliance under any stance."""
     runs = outcomes("balancing_vs_bandwagoning")
     georgia = [o.ends_in("georgia", "security", "west") for o in runs]
     ukraine = [o.ends_in("ukraine", "security", "west") for o in runs]
@@ -579,8 +580,8 @@ def test_claim_balancing_keeps_georgia_western_and_seldom_ukraine() -> None:
     to_russia = max(
         o.ends_in(s, "security", "russia") for o in runs for s in ("ukraine", "georgia")
     )
-    assert georgia[0] < 0.1 and georgia[0] < georgia[1] < georgia[2] and georgia[2] > 0.6, georgia
-    assert ukraine[0] < 0.05 and ukraine[2] < 0.35 and neutral > 0.85, (ukraine, neutral)
+    assert georgia[0] < 0.15 and georgia[0] < georgia[1] < georgia[2] and georgia[2] > 0.6, georgia
+    assert ukraine[0] < 0.05 and 0.25 < ukraine[2] < 0.7 and neutral > 0.85, (ukraine, neutral)
     assert ukraine[2] < georgia[2] - 0.25, (ukraine, georgia)
     assert to_russia < 0.05, f"Ukraine or Georgia in Russia's alliance: {to_russia}"
 
@@ -626,8 +627,8 @@ def test_claim_the_stance_matters_less_at_the_default_weight() -> None:
 def test_claim_hedging_grows_with_the_value_of_staying_out() -> None:
     """Hedging grows with the value of staying out, most of it up to half the default, then
     by a few points a step (the states it still moves stay in a camp). Over 120 blocks of
-    50 seeds it grows from nothing to half the default by 12.0 to 17.8 points, from half to
-    the default by 3.1 to 7.8, from the default to double by 0.9 to 4.4."""
+    50 seeds it grows from nothing to half the default by 12.2 to 17.6 points, from half to
+    the default by 3.1 to 7.6, from the default to double by 0.9 to 4.0."""
     shares = [o.share("hedge") for o in outcomes("hedging")]
     steps = [b - a for a, b in itertools.pairwise(shares)]
     assert steps[0] > 0.1 > steps[1] > 0.02, f"hedge {shares}"
@@ -693,8 +694,8 @@ def test_claim_kazakhstan_and_belarus_hedge_inside_russias_camp() -> None:
     assert min(o.ends("kazakhstan", "russia") for o in runs) > 0.85
     belarus = [ends_as(o, "belarus", "russia", "russia") for o in (nothing, default)]
     union_only = ends_as(double, "belarus", "none", "russia")
-    assert belarus[0] > 0.65 and belarus[1] < belarus[0] - 0.15, f"Belarus russia/russia {belarus}"
-    assert union_only > 0.7, f"Belarus none/russia at double the value {union_only}"
+    assert belarus[0] > 0.65 and belarus[1] < belarus[0] - 0.1, f"Belarus russia/russia {belarus}"
+    assert union_only > 0.65, f"Belarus none/russia at double the value {union_only}"
 
 
 @pytest.mark.slow
@@ -708,10 +709,10 @@ def test_claim_ukraines_neutrality_is_not_its_autonomy() -> None:
 @pytest.mark.slow
 def test_claim_without_a_value_for_staying_out_the_neutrals_pick_sides() -> None:
     """Moldova and Azerbaijan take the EU's economy without an alliance (Moldova's
-    neutrality is law; none protects Azerbaijan: its adversary, Armenia, is Russia's
-    ally), Uzbekistan Russia's alliance. Over 120 blocks of 50 seeds Moldova takes the EU's
-    economy in 50% to 86% of a block's runs when staying out is worth nothing, and hedging
-    ends 16.4 to 21.8 points lower than at the default."""
+    neutrality is law; none protects Azerbaijan against its own threat: its adversary,
+    Armenia, is Russia's ally), Uzbekistan Russia's alliance. Over 120 blocks of 50 seeds
+    Moldova takes the EU's economy in 50% to 86% of a block's runs when staying out is
+    worth nothing, and hedging ends 16.9 to 22.5 points lower than at the default."""
     nothing, _, default, _ = outcomes("hedging")
     moldova = [o.ends_in("moldova", "economy", "west") for o in (nothing, default)]
     assert nothing.ends_in("moldova", "security", "none") > 0.95, "Moldova's neutrality"
@@ -769,9 +770,10 @@ def test_claim_ukraine_and_georgia_step_out_of_the_western_alliance() -> None:
 def test_claim_without_russian_threats_georgia_and_moldova_lean_west() -> None:
     """When Russia threatens nobody Georgia keeps the West's alliance in many runs (34% to
     70% of a block's runs over 120 blocks of 50 seeds) and Moldova takes the EU's economy
-    (20% to 58%, against at most 8% in the 2015 world); Ukraine, which no alliance protects
-    (its threat is Russia itself), still leaves the West's alliance in most runs, only
-    later, and ends out of both alliances."""
+    (20% to 58%, against at most 8% in the 2015 world); Ukraine, which no alliance then
+    protects (its threat was Russia itself), still leaves the West's alliance in most runs,
+    only later (by 4 to 14 quarters at the median over 120 blocks of 50 seeds), and ends
+    out of both alliances. Belarus keeps Russia's alliance more often (by 8 to 42 points)."""
     world_2015, _, no_threat = outcomes("buffer_states")
     alliance = {
         (o.label, s): o.ends_in(s, "security", "west")
@@ -788,13 +790,13 @@ def test_claim_without_russian_threats_georgia_and_moldova_lean_west() -> None:
     exits = [first_exit(o, "ukraine", "west") for o in (world_2015, no_threat)]
     left = float((exits[1] < no_threat.alignment.shape[1]).mean())
     pace = [float(np.median(e)) for e in exits]
-    assert left > 0.8 and pace[1] > pace[0] + 4, f"Ukraine leaves in {left:.0%}, median {pace}"
+    assert left > 0.8 and pace[1] > pace[0] + 3, f"Ukraine leaves in {left:.0%}, median {pace}"
     moldova = [o.ends_in("moldova", "economy", "west") for o in (world_2015, no_threat)]
     west = (world_2015.share("west"), no_threat.share("west"))
     belarus = [o.ends_in("belarus", "security", "russia") for o in (world_2015, no_threat)]
     assert moldova[0] < 0.2 and moldova[1] > 0.15, f"Moldova economy west {moldova}"
     assert west[1] > west[0] + 0.03, f"label west {west}"
-    assert belarus[1] > belarus[0] + 0.1, f"Belarus in Russia's alliance {belarus}"
+    assert belarus[1] > belarus[0] + 0.05, f"Belarus in Russia's alliance {belarus}"
 
 
 @pytest.mark.slow
@@ -809,8 +811,9 @@ def test_claim_each_choice_answers_its_own_pressures() -> None:
 @pytest.mark.slow
 def test_claim_the_grievance_is_not_what_keeps_them_out() -> None:
     """With the frozen conflicts forgotten Georgia joins Russia's alliance in a few runs
-    (keeping its EU economy) and Ukraine almost never: Russia, their threat, offers them no
-    protection, so the two mostly end where they do in the 2015 world."""
+    (keeping its EU economy) and Ukraine almost never: Russia, their threat, offers them
+    little protection (only against the West's threat), so the two mostly end where they
+    do in the 2015 world."""
     world_2015, forgotten, _ = outcomes("buffer_states")
     georgia = [o.ends_in("georgia", "security", "russia") for o in (world_2015, forgotten)]
     joins = [o.ends_in("ukraine", "security", "russia") for o in (world_2015, forgotten)]
@@ -947,13 +950,13 @@ def test_claim_broken_promises_cost_russia_credibility() -> None:
 @pytest.mark.slow
 def test_claim_low_credibility_keeps_states_out_of_russias_alliance() -> None:
     """Belarus leaves Russia's alliance and keeps its union the more often the less
-    Russia is trusted (more often at low credibility than at high, by 6 to 42 points over
+    Russia is trusted (more often at low credibility than at high, by 38 to 76 points over
     120 blocks of 50 seeds); Kazakhstan, with nothing to gain from staying out, keeps the
-    alliance in most runs at every credibility (at low credibility in 60% to 92% of a
-    block's runs, 77% on average). Russia's alliance grows with credibility: from the
-    middle to high by 0.9 to 3.6 points over 120 blocks of 50 seeds (Azerbaijan, which no
-    alliance protects, no longer joins it when Russia is trusted, nor Turkmenistan, whose
-    neutrality is law)."""
+    alliance in most runs at every credibility (at low credibility in 66% to 96% of a
+    block's runs, 81% on average). Russia's alliance grows with credibility: from the
+    middle to high by 1.3 to 5.8 points over 120 blocks of 50 seeds (Azerbaijan, which no
+    alliance protects against its own threat, no longer joins it when Russia is trusted,
+    nor Turkmenistan, whose neutrality is law)."""
     low, middle, high, _ = outcomes("credibility_of_patrons")
     belarus = [ends_as(o, "belarus", "none", "russia") for o in (low, middle, high)]
     kazakhstan = [o.ends_in("kazakhstan", "security", "russia") for o in (low, middle, high)]
@@ -967,8 +970,8 @@ def test_claim_low_credibility_keeps_states_out_of_russias_alliance() -> None:
 @pytest.mark.slow
 def test_claim_low_credibility_makes_the_region_more_restless() -> None:
     """With the security bloc cheap to leave, states change profile more often when Russia
-    is not trusted: about 6.1 changes per run more at low credibility than at high (4.7 to
-    7.6 over 120 blocks of 50 seeds), most of them among Russia's members."""
+    is not trusted: about 7.4 changes per run more at low credibility than at high (5.7 to
+    8.8 over 120 blocks of 50 seeds), most of them among Russia's members."""
     low, _, high, _ = outcomes("credibility_of_patrons")
     switches = (low.switches_per_run(), high.switches_per_run())
     assert switches[0] > switches[1] + 1, f"switches per run, low and high {switches}"
@@ -1011,7 +1014,7 @@ def test_claim_the_recessions_dip_matters_little() -> None:
 def test_claim_at_the_default_switching_cost_credibility_still_counts() -> None:
     """With a security bloc as costly to leave as by default (1), states change profile
     about half as often, yet Russia's alliance still ends smaller at low credibility than
-    at high (by 2.7 to 6.5 points over 120 blocks of 50 seeds, 4.9 on average), and Belarus
+    at high (by 4.9 to 8.5 points over 120 blocks of 50 seeds, 6.7 on average), and Belarus
     still leaves it in most low-credibility runs."""
     low = outcomes("credibility_of_patrons")[0]
     runs = [
@@ -1057,7 +1060,7 @@ def test_claim_the_recession_is_in_force_from_the_first_tick() -> None:
     cut at tick 1 too and keeps falling as Russia's credibility falls (the union's trade
     gain is discounted by it), as protection does, a little. The inducements are compared
     in the runs where Belarus stays in one of Russia's blocs to tick 4: it leaves both
-    (none/open, which ends the inducements) in 24 of the 6000 runs of seeds 0-5999, at most
+    (none/open, which ends the inducements) in 14 of the 6000 runs of seeds 0-5999, at most
     two in a block of 50."""
     lesson = load_lesson("credibility_of_patrons", LESSONS)
     terms = {}

@@ -288,12 +288,18 @@ def test_exposure_raises_protection_by_hand(tiny_world: World) -> None:
     credibility = base_pole.credibility[None]
     sec = tiny_world.security_poles
     c = slice(2, 3)
-    before = kernels.protection_term(base_state, base_pole, base_pair, credibility, c, sec)
-    after = kernels.protection_term(state, pole, pair, credibility, c, sec)
+    rivalry = tiny_world.rivalry
+
+    def protection(state, pole, pair, rows):
+        threat = kernels.pair_rows(kernels.threat_from_poles(pole, pair, ALL), rows)
+        return kernels.protection_term(state, pole, pair, credibility, threat, rivalry, rows, sec)
+
+    before = protection(base_state, base_pole, base_pair, c)
+    after = protection(state, pole, pair, c)
     np.testing.assert_allclose(np.ravel(before), [0.25 * MID, 0.0], rtol=1e-6)
     np.testing.assert_allclose(np.ravel(after), [0.55 * MID, 0.0], rtol=1e-6)
     a = slice(0, 1)  # a: exposure 1, proximity 1 + presence 0.5 capped at 1
-    untouched = kernels.protection_term(state, pole, pair, credibility, a, sec)
+    untouched = protection(state, pole, pair, a)
     np.testing.assert_allclose(np.ravel(untouched), [0.5, 0.0], rtol=1e-6)
 
 
@@ -333,8 +339,8 @@ def test_a_colour_revolution_raises_russias_threat_to_a_western_choice(
 
 def test_a_terror_surge_raises_the_protection_of_russias_bloc(default_world: World) -> None:
     """The default world and the library's terror_surge kind (pattern 8's input): exposure
-    +0.6 for the targets, so the protection of Russia's bloc grows by the factor
-    (e + 0.6) / e, and no one else's changes."""
+    +0.6 for the targets, so the protection of each bloc grows by 0.6 x its credibility x
+    military weight x reach for them, and no one else's changes."""
     world = default_world
     tajikistan = world.states.index("tajikistan")
     state, pole, pair = with_event(
@@ -344,11 +350,20 @@ def test_a_terror_surge_raises_the_protection_of_russias_bloc(default_world: Wor
     exposure = float(base_state.threat_exposure[tajikistan])
     credibility = base_pole.credibility[None]
     sec = world.security_poles
-    before = kernels.protection_term(base_state, base_pole, base_pair, credibility, ALL, sec)
-    after = kernels.protection_term(state, pole, pair, credibility, ALL, sec)
-    factor = np.ones(world.n_states)
-    factor[tajikistan] = (exposure + 0.6) / exposure
-    np.testing.assert_allclose(after[0], before[0] * factor[:, None], rtol=1e-6)
+
+    def protection(state, pole, pair):
+        threat = kernels.pair_rows(kernels.threat_from_poles(pole, pair, ALL), ALL)
+        return kernels.protection_term(
+            state, pole, pair, credibility, threat, world.rivalry, ALL, sec
+        )
+
+    before, after = protection(base_state, base_pole, base_pair), protection(state, pole, pair)
+    reach = np.minimum(1.0, base_pair.proximity + base_pair.presence)[sec, tajikistan]
+    strength = (credibility[0] * base_pole.military_weight)[sec]
+    added = np.zeros_like(before[0])
+    added[tajikistan, :-1] = 0.6 * strength * reach
+    assert exposure > 0
+    np.testing.assert_allclose(after[0] - before[0], added, rtol=1e-5, atol=1e-7)
     to_russia = list(sec).index(world.poles.index("russia"))
     assert after[0, tajikistan, to_russia] > before[0, tajikistan, to_russia] > 0
     assert after[0, tajikistan, -1] == 0.0  # outside every bloc: no protection

@@ -363,20 +363,35 @@ def protection_term(
     pole: PoleParams,
     pair: PairParams,
     credibility: FloatArray,
+    threat_rows: FloatArray,
+    rivalry: FloatArray,
     rows: slice,
     sec: IntArray,
 ) -> FloatArray:
     """Protection a security bloc gives its members against the threats they face:
-    threat_exposure_i * credibility_b * military_weight_b * min(1, proximity + presence).
+    credibility_b * military_weight_b * min(1, proximity + presence) * guarded_bi, with
+    guarded_bi = threat_exposure_i + sum over poles p != b of rivalry_bp * threat_pi.
 
-    The CSTO rapid reaction forces and Russian bases against terrorism from Afghanistan
-    and frozen conflicts (000, 001, 004). An excludable guarantee (CSTO Art. 4): only
-    members get it; ``none`` gets 0. In [0, 1] for configured exposures (events such as a
-    terror surge can push exposure above 1).
+    Two kinds of threat. The exposure: terrorism from Afghanistan, frozen conflicts, a
+    neighbour (the CSTO rapid reaction forces and Russian bases, 000, 001, 004). And the
+    threat of the poles bloc b is rival to (``threat_from_poles``): an alliance shields its
+    members from its rival, so a state the rival threatens has a reason to join it (Walt's
+    balance of threat; GUAM's four "felt intimidated by Russia's military machine and
+    therefore" sought to "counterbalance", 001; Belarus's "military presence along the
+    perimeter", 003). An excludable guarantee (CSTO Art. 4): only members get it; ``none``
+    gets 0. >= 0; ``threat_rows`` is (R, n, B), ``rivalry`` (B, B).
     """
     reach = np.minimum(1.0, pair_rows(pair.proximity + pair.presence, rows))[..., sec]
     strength = (credibility * pole.military_weight)[..., None, sec]
-    return with_outside(state_rows(state.threat_exposure, rows) * reach * strength)
+    exposure = state.threat_exposure[..., rows]  # (..., n)
+    columns = []
+    for b in sec:
+        guarded = exposure
+        for p in range(threat_rows.shape[-1]):
+            if p != b:
+                guarded = guarded + rivalry[b, p] * threat_rows[..., p]
+        columns.append(guarded)
+    return with_outside(np.stack(columns, axis=-1) * reach * strength)
 
 
 def coercion_term(threat_rows: FloatArray, rivalry: FloatArray, sec: IntArray) -> FloatArray:
@@ -730,7 +745,9 @@ def utility_terms(
     members = security_membership(snap.security, n_sec + 1)
     security = {
         "protection": weights.protection
-        * protection_term(state, pole, pair, snap.credibility, rows, sec),
+        * protection_term(
+            state, pole, pair, snap.credibility, pair_rows(snap.threat, rows), rivalry, rows, sec
+        ),
         "coercion": fixed.security["coercion"],
         "stance": weights.stance
         * stance_term(pair_rows(snap.power, rows), pair_rows(snap.threat, rows), stance, sec),
