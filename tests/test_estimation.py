@@ -144,6 +144,50 @@ def test_label_probabilities_sum_to_one(record_likelihood: ConditionalLikelihood
     np.testing.assert_allclose(p.sum(axis=-1), 1.0, atol=1e-9)
 
 
+def test_profile_probabilities_sum_to_one_and_make_the_labels(
+    record_likelihood: ConditionalLikelihood,
+) -> None:
+    """Each year's end profile is a distribution over the 12 profiles, and a label's
+    probability is the sum over the profiles that carry it."""
+    points = {"decision.rationality": np.array([4.0, 2.0])}
+    profiles = record_likelihood.profile_probabilities(points)
+    assert profiles.shape == (2, 1, 19, 11, 12)
+    assert (profiles >= 0).all()
+    np.testing.assert_allclose(profiles.sum(axis=-1), 1.0, atol=1e-9)
+    space = record_likelihood.inputs.world.space
+    labels = record_likelihood.label_probabilities(points)
+    for code, label in enumerate(space.labels):
+        carrying = space.label_codes == code
+        np.testing.assert_allclose(
+            labels[..., code], profiles[..., carrying].sum(axis=-1), atol=1e-12, err_msg=label
+        )
+
+
+def test_a_profile_scores_no_better_than_its_label(
+    record_likelihood: ConditionalLikelihood,
+) -> None:
+    """The recorded profile is one way to the recorded label: its log-probability is never
+    above the label's, and equal where the model puts no weight on the label's other
+    profiles. Not-scored state-years are NaN in both."""
+    from alignment_sim.estimation.likelihood import LOG_FLOOR
+
+    points = {"weights.trade": np.array([2.0, 1.5])}
+    label = record_likelihood.contributions(points)
+    profile = record_likelihood.profile_contributions(points)
+    assert profile.shape == label.shape
+    np.testing.assert_array_equal(np.isnan(profile), np.isnan(label))
+    assert (profile <= label + 1e-12).all()
+    # Armenia's record is russia/open for 1993-2010 (in the CST, in no Russian union), and
+    # the model takes it into Russia's union: the profile scores far below the label
+    armenia = record_likelihood.inputs.world.states.index("armenia")
+    assert label[0, 0, :, armenia].sum() > -1.0 > -50.0 > profile[0, 0, :, armenia].sum()
+    total = np.nansum(np.maximum(profile, LOG_FLOOR), axis=(1, 2, 3))
+    np.testing.assert_allclose(record_likelihood.profile_log_likelihood(points), total)
+    assert (
+        record_likelihood.profile_log_likelihood(points) < record_likelihood.log_likelihood(points)
+    ).all()
+
+
 def test_log_likelihood_is_the_sum_of_contributions(
     record_likelihood: ConditionalLikelihood,
 ) -> None:
@@ -252,6 +296,8 @@ def test_the_likelihood_gives_the_simulators_choice_probabilities(
     likelihood = ConditionalLikelihood.build(config, histories)
     got = likelihood.label_probabilities({p: np.array([v]) for p, v in point.items()})[0]
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    profiles = likelihood.profile_probabilities({p: np.array([v]) for p, v in point.items()})
+    np.testing.assert_allclose(profiles[0], joint, rtol=1e-9, atol=1e-12)
     # and the log-likelihood scores the labels the runs ended each year with
     observed = np.take_along_axis(expected, histories.labels[:, 1:, :, None], -1)
     np.testing.assert_allclose(
@@ -632,6 +678,15 @@ def check_fit_folder(out: Path, window: list[int]) -> dict[str, Any]:
     assert payload["record"]["path"] == str(PACKAGED_RECORD)
     assert payload["provenance"]["record_sha256"] == payload["record"]["sha256"]
     assert np.isfinite(payload["log_likelihood"])
+    profiles = payload["profile_log_likelihood"]
+    assert profiles["fit"] < payload["log_likelihood"]
+    assert profiles["at_defaults"] < payload["log_likelihood_at_defaults"]
+    rows = pd.read_csv(out / "contributions.csv")
+    assert {"from_profile", "to_profile", "profile_log_likelihood_fit"} <= set(rows.columns)
+    assert (rows["profile_log_likelihood_fit"] <= rows["log_likelihood_fit"] + 1e-12).all()
+    assert rows["profile_log_likelihood_fit"].clip(lower=-708).sum() == pytest.approx(
+        profiles["fit"]
+    )
     fitted = FittedSet.load(out)
     assert fitted.values == pytest.approx(
         {p: e["estimate"] for p, e in payload["parameters"].items()}

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fit import METHOD, FitResult, Progress, fit
 from alignment_sim.estimation.fitted import FITTED_FILE, FittedSet
 from alignment_sim.estimation.histories import Histories, read_histories
-from alignment_sim.estimation.likelihood import ConditionalLikelihood
+from alignment_sim.estimation.likelihood import LOG_FLOOR, ConditionalLikelihood
 from alignment_sim.estimation.parameters import free_parameters, to_values
 from alignment_sim.model.params import SimulationConfig
 from alignment_sim.outputs.files import atomic_write_bytes, finish_job, sha256, write_json
@@ -137,6 +138,7 @@ def write_fit(
         "n_observations": result.n_observations,
     }
     name = f"{config.region.name or 'fit'}_{first}_{last}"
+    scores = _state_year_scores(result)
     fitted = FittedSet(name, result.parameters, result.mode, result.covariance, provenance)
     labels = config.region.option_space.labels
     intervals = result.intervals()
@@ -156,6 +158,12 @@ def write_fit(
         "log_likelihood": result.log_likelihood,
         "log_likelihood_at_defaults": result.log_likelihood_at_defaults,
         "log_likelihood_sticky": sticky_log_likelihood(histories, labels),
+        "profile_log_likelihood": {
+            "at_defaults": scores.profile_log_likelihood[0],
+            "fit": scores.profile_log_likelihood[1],
+            "what": "log P(recorded profile at year end | recorded profile at its start): "
+            "a diagnostic the fit does not maximise (docs/ESTIMATION.md)",
+        },
         "log_posterior": result.log_posterior,
         "method": METHOD,
         "record": {
@@ -181,21 +189,45 @@ def write_fit(
     _write_csv(folder / "parameters.csv", table)
     corr = pd.DataFrame(result.correlation(), index=result.names, columns=result.names)
     _write_csv(folder / "correlation.csv", corr, index=True)
-    _write_csv(folder / "contributions.csv", contributions_frame(config, histories, result))
+    _write_csv(folder / "contributions.csv", contributions_frame(config, histories, scores))
     atomic_write_bytes(folder / "fit.png", _png(fit_figure(result)))
     finish_job(folder, {**base, "fit": payload["fitted_set"], "task": "fit"}, list(FIT_FILES))
 
 
-def contributions_frame(
-    config: SimulationConfig, histories: Histories, result: FitResult
-) -> pd.DataFrame:
-    """One row per history, scored state-year: the log-likelihood at the defaults and at
-    the mode, and the labels at the start and end of the year."""
+@dataclass(frozen=True)
+class StateYearScores:
+    """Each scored state-year's log-probability at the defaults (index 0) and at the mode
+    (index 1): of its recorded label (what the fit maximises) and of its recorded profile
+    (a diagnostic: whether the label is reached through the recorded memberships)."""
+
+    label: np.ndarray  # (2, H, Y - 1, N), NaN where not scored
+    profile: np.ndarray  # (2, H, Y - 1, N)
+
+    @property
+    def profile_log_likelihood(self) -> tuple[float, float]:
+        totals = np.nansum(np.maximum(self.profile, LOG_FLOOR), axis=(1, 2, 3))
+        return float(totals[0]), float(totals[1])
+
+
+def _state_year_scores(result: FitResult) -> StateYearScores:
     likelihood = result.likelihood
     centre = np.array([p.prior_mean for p in result.parameters])
     points = to_values(result.parameters, np.vstack([centre, result.mode]))
-    contrib = likelihood.contributions(points)  # (2, H, Y - 1, N)
-    labels = np.array(config.region.option_space.labels, dtype=object)
+    return StateYearScores(
+        likelihood.contributions(points), likelihood.profile_contributions(points)
+    )
+
+
+def contributions_frame(
+    config: SimulationConfig, histories: Histories, scores: StateYearScores
+) -> pd.DataFrame:
+    """One row per history, scored state-year: the log-likelihood of the recorded label and
+    of the recorded profile at the defaults and at the mode, and the labels and profiles at
+    the start and end of the year."""
+    space = config.region.option_space
+    contrib, profile = scores.label, scores.profile
+    labels = np.array(space.labels, dtype=object)
+    names = np.array(space.profiles, dtype=object)
     H, Ym1, N = contrib.shape[1:]
     h, y, i = np.meshgrid(np.arange(H), np.arange(Ym1), np.arange(N), indexing="ij")
     frame = pd.DataFrame(
@@ -205,8 +237,12 @@ def contributions_frame(
             "year": histories.years[1:][y.ravel()],
             "from": labels[histories.labels[:, :-1][h, y, i].ravel()],
             "to": labels[histories.labels[:, 1:][h, y, i].ravel()],
+            "from_profile": names[histories.profiles[:, :-1][h, y, i].ravel()],
+            "to_profile": names[histories.profiles[:, 1:][h, y, i].ravel()],
             "log_likelihood_defaults": contrib[0].ravel(),
             "log_likelihood_fit": contrib[1].ravel(),
+            "profile_log_likelihood_defaults": profile[0].ravel(),
+            "profile_log_likelihood_fit": profile[1].ravel(),
         }
     )
     return frame.dropna()

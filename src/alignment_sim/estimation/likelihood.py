@@ -19,6 +19,12 @@ choice model to panel data):
 - the log-likelihood is the sum over histories, states and years first + 1 .. last of
   log P(recorded label at year end | recorded profile at the start).
 
+The same chains give log P(recorded profile at year end | recorded profile at the start)
+(``profile_contributions``): a diagnostic, not what a fit maximises. A label can be
+reached through either choice (``west`` through NATO or through the EU's union), and the
+profile score says whether the model reaches the record's labels through the record's
+memberships (docs/ESTIMATION.md).
+
 Approximation, stated: within a year the other states (and the offers a state gets, which
 follow its own membership) stay on the observed path while the focal state's chain moves;
 the model moves them tick by tick. With one tick a year the likelihood is exact (the tests
@@ -121,8 +127,33 @@ class ConditionalLikelihood:
         with np.errstate(divide="ignore"):
             return np.where(observed >= 0, np.log(picked), np.nan)
 
+    def profile_contributions(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
+        """(P, H, Y - 1, N) log P(recorded profile at year end | start-of-year profile), per
+        point, history, year after the first and chooser; NaN where a state-year is not
+        scored. Never above the label's contribution: a profile is one way to its label."""
+        p_profile = self.profile_probabilities(values)
+        observed = np.broadcast_to(self.histories.profiles[None, :, 1:], p_profile.shape[:-1])
+        picked = np.take_along_axis(p_profile, np.maximum(observed, 0)[..., None], -1)[..., 0]
+        scored = np.broadcast_to(self.histories.labels[None, :, 1:] >= 0, picked.shape)
+        with np.errstate(divide="ignore"):
+            return np.where(scored & (observed >= 0), np.log(picked), np.nan)
+
+    def profile_log_likelihood(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
+        """(P,) the sum of ``profile_contributions`` (an impossible state-year counts
+        ``LOG_FLOOR``, as in ``log_likelihood``)."""
+        contributions = np.maximum(self.profile_contributions(values), LOG_FLOOR)
+        return np.nansum(contributions, axis=(1, 2, 3))
+
     def label_probabilities(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
         """(P, H, Y - 1, N, L) P(each label at the end of each year after the first |
+        the recorded profile at its start), per point, history and chooser: the profile
+        probabilities summed over the profiles carrying each label."""
+        space = self.inputs.world.space
+        label_of_profile = np.eye(len(space.labels))[space.label_codes]  # (K, L)
+        return self.profile_probabilities(values) @ label_of_profile
+
+    def profile_probabilities(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
+        """(P, H, Y - 1, N, K) P(each profile at the end of each year after the first |
         the recorded profile at its start), per point, history and chooser."""
         columns = {
             path: np.atleast_1d(np.asarray(v, dtype=np.float64)) for path, v in values.items()
@@ -150,12 +181,11 @@ class ConditionalLikelihood:
         rationality = _per_row(inputs.rationality, R)
         security_cost = _per_row(inputs.dynamics.switching_cost, R)
         economy_cost = _per_row(inputs.dynamics.economic_switching_cost, R)
-        label_of_profile = np.eye(len(space.labels))[space.label_codes]  # (K, L)
         n_options = space.n_security + space.n_economy
         noise = np.full((R, N, n_options), NOISE, dtype=np.float32)
         state = BatchState.initial(inputs, R)
         parameters = TickParameters(inputs)  # parameter terms reused while unchanged
-        out = np.empty((R, Y - 1, N, len(space.labels)))
+        out = np.empty((R, Y - 1, N, len(space.label_codes)))
         tick = 0
         for year in range(1, Y):
             forced_security = np.asfortranarray(security_path[:, year - 1])
@@ -174,8 +204,7 @@ class ConditionalLikelihood:
                 chain_economy = chain_economy @ tick_matrix(v_econ, rationality, economy_cost)
             p_sec = _row_of(chain_security, forced_security)  # (R, N, S)
             p_econ = _row_of(chain_economy, forced_economy)  # (R, N, E)
-            joint = (p_sec[..., :, None] * p_econ[..., None, :]).reshape(R, N, -1)
-            out[:, year - 1] = joint @ label_of_profile
+            out[:, year - 1] = (p_sec[..., :, None] * p_econ[..., None, :]).reshape(R, N, -1)
         return out.reshape(n_points, H, Y - 1, N, -1)
 
 
