@@ -30,7 +30,7 @@ from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fit import METHOD, FitResult, Progress, fit
 from alignment_sim.estimation.fitted import FITTED_FILE, FittedSet
 from alignment_sim.estimation.histories import Histories, read_histories
-from alignment_sim.estimation.likelihood import LOG_FLOOR, ConditionalLikelihood
+from alignment_sim.estimation.likelihood import ConditionalLikelihood, floored_sum
 from alignment_sim.estimation.parameters import free_parameters, to_values
 from alignment_sim.model.params import SimulationConfig
 from alignment_sim.outputs.files import atomic_write_bytes, finish_job, sha256, write_json
@@ -205,7 +205,7 @@ class StateYearScores:
 
     @property
     def profile_log_likelihood(self) -> tuple[float, float]:
-        totals = np.nansum(np.maximum(self.profile, LOG_FLOOR), axis=(1, 2, 3))
+        totals = floored_sum(self.profile)
         return float(totals[0]), float(totals[1])
 
 
@@ -213,9 +213,7 @@ def _state_year_scores(result: FitResult) -> StateYearScores:
     likelihood = result.likelihood
     centre = np.array([p.prior_mean for p in result.parameters])
     points = to_values(result.parameters, np.vstack([centre, result.mode]))
-    return StateYearScores(
-        likelihood.contributions(points), likelihood.profile_contributions(points)
-    )
+    return StateYearScores(*likelihood.label_and_profile_contributions(points))
 
 
 def contributions_frame(

@@ -115,42 +115,51 @@ class ConditionalLikelihood:
         rationality x switching cost near the prior box's edge) counts ``LOG_FLOOR``, not
         -inf: an optimiser's trial step there sees a very low, finite value and backs off
         (with -inf its finite differences were NaN and L-BFGS-B stopped where it began)."""
-        contributions = np.maximum(self.contributions(values), LOG_FLOOR)
-        return np.nansum(contributions, axis=(1, 2, 3))
+        return floored_sum(self.contributions(values))
 
     def contributions(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
         """(P, H, Y - 1, N) log P(recorded label | start-of-year profile) per point,
         history, year after the first and chooser; NaN where a state-year is not scored."""
-        p_label = self.label_probabilities(values)
-        observed = np.broadcast_to(self.histories.labels[None, :, 1:], p_label.shape[:-1])
-        picked = np.take_along_axis(p_label, np.maximum(observed, 0)[..., None], -1)[..., 0]
-        with np.errstate(divide="ignore"):
-            return np.where(observed >= 0, np.log(picked), np.nan)
+        return self._label_scores(self.label_probabilities(values))
 
     def profile_contributions(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
         """(P, H, Y - 1, N) log P(recorded profile at year end | start-of-year profile), per
         point, history, year after the first and chooser; NaN where a state-year is not
         scored. Never above the label's contribution: a profile is one way to its label."""
+        return self._profile_scores(self.profile_probabilities(values))
+
+    def label_and_profile_contributions(
+        self, values: Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``contributions`` and ``profile_contributions`` from one pass over the years."""
         p_profile = self.profile_probabilities(values)
-        observed = np.broadcast_to(self.histories.profiles[None, :, 1:], p_profile.shape[:-1])
-        picked = np.take_along_axis(p_profile, np.maximum(observed, 0)[..., None], -1)[..., 0]
-        scored = np.broadcast_to(self.histories.labels[None, :, 1:] >= 0, picked.shape)
-        with np.errstate(divide="ignore"):
-            return np.where(scored & (observed >= 0), np.log(picked), np.nan)
+        p_label = p_profile @ self._label_of_profile()
+        return self._label_scores(p_label), self._profile_scores(p_profile)
 
     def profile_log_likelihood(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
         """(P,) the sum of ``profile_contributions`` (an impossible state-year counts
         ``LOG_FLOOR``, as in ``log_likelihood``)."""
-        contributions = np.maximum(self.profile_contributions(values), LOG_FLOOR)
-        return np.nansum(contributions, axis=(1, 2, 3))
+        return floored_sum(self.profile_contributions(values))
+
+    def _label_scores(self, p_label: np.ndarray) -> np.ndarray:
+        labels = self.histories.labels[None, :, 1:]
+        return _log_of_observed(p_label, labels, labels >= 0)
+
+    def _profile_scores(self, p_profile: np.ndarray) -> np.ndarray:
+        profiles = self.histories.profiles[None, :, 1:]
+        scored = (self.histories.labels[None, :, 1:] >= 0) & (profiles >= 0)
+        return _log_of_observed(p_profile, profiles, scored)
+
+    def _label_of_profile(self) -> np.ndarray:
+        """(K, L) 1 where profile k carries label l."""
+        space = self.inputs.world.space
+        return np.eye(len(space.labels))[space.label_codes]
 
     def label_probabilities(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
         """(P, H, Y - 1, N, L) P(each label at the end of each year after the first |
         the recorded profile at its start), per point, history and chooser: the profile
         probabilities summed over the profiles carrying each label."""
-        space = self.inputs.world.space
-        label_of_profile = np.eye(len(space.labels))[space.label_codes]  # (K, L)
-        return self.profile_probabilities(values) @ label_of_profile
+        return self.profile_probabilities(values) @ self._label_of_profile()
 
     def profile_probabilities(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
         """(P, H, Y - 1, N, K) P(each profile at the end of each year after the first |
@@ -206,6 +215,20 @@ class ConditionalLikelihood:
             p_econ = _row_of(chain_economy, forced_economy)  # (R, N, E)
             out[:, year - 1] = (p_sec[..., :, None] * p_econ[..., None, :]).reshape(R, N, -1)
         return out.reshape(n_points, H, Y - 1, N, -1)
+
+
+def floored_sum(contributions: np.ndarray) -> np.ndarray:
+    """(P,) the sum of (P, H, Y - 1, N) contributions over the scored state-years, an
+    impossible one (-inf) counting ``LOG_FLOOR``."""
+    return np.nansum(np.maximum(contributions, LOG_FLOOR), axis=(1, 2, 3))
+
+
+def _log_of_observed(p: np.ndarray, observed: np.ndarray, scored: np.ndarray) -> np.ndarray:
+    """log of ``p`` (..., C) at each state-year's observed code, NaN where not ``scored``."""
+    observed = np.broadcast_to(observed, p.shape[:-1])
+    picked = np.take_along_axis(p, np.maximum(observed, 0)[..., None], -1)[..., 0]
+    with np.errstate(divide="ignore"):
+        return np.where(np.broadcast_to(scored, picked.shape), np.log(picked), np.nan)
 
 
 def tick_matrix(utility: np.ndarray, rationality: np.ndarray, cost: np.ndarray) -> np.ndarray:
