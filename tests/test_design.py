@@ -37,7 +37,7 @@ from alignment_sim.studies.points import (
 )
 
 PARAMETERS = {
-    "weights.inducements": [0.5, 2.5],
+    "weights.trade": [0.5, 3.5],
     "dynamics.stance": [-1.0, 1.0],
     "region.poles.russia.budget_bn_usd": [4.0, 12.0],
 }

@@ -96,7 +96,7 @@ def test_the_tiny_world_is_what_the_hand_computations_assume(tiny_world: World) 
 
 def test_term_lists_agree() -> None:
     both = set(kernels.SECURITY_TERMS) & set(kernels.ECONOMIC_TERMS)
-    assert both == {"conditionality", "autonomy", "switching"}
+    assert both == {"inducements", "conditionality", "autonomy", "switching"}
     assert set(kernels.TERMS) == set(kernels.SECURITY_TERMS) | set(kernels.ECONOMIC_TERMS)
     assert len(set(kernels.TERMS)) == len(kernels.TERMS)
     assert tuple(kernels.TERM_FAMILIES) == kernels.TERMS
@@ -575,14 +575,95 @@ def test_trade_is_trusted_creation_minus_diversion(tiny_world: World) -> None:
     assert_close(table(got), [[0.1, -0.3, 0.0], [-0.45, 0.4, 0.0], [-0.125, 0.0, 0.0]])
 
 
+OUTSIDE = np.array([[-1, -1, -1]])  # no chooser in a security bloc
+OPEN = np.array([[2, 2, 2]])  # every economy open (options p, q, open)
+
+
 def test_inducements_are_log_of_gdp_share_discounted_by_credibility(tiny_world: World) -> None:
     offers = np.zeros((1, 2, 3), dtype=FLOAT)
     offers[0, 0, 0], offers[0, 1, 0] = 1.0, 0.5  # to a (GDP 10bn): 10% and 5% of GDP
     offers[0, 0, 2] = 0.5  # to c (GDP 5bn): 10% of its GDP
-    got = kernels.inducement_term(tiny_world.state, tiny_world.pair, offers, CREDIBILITY, ALL)
+    w = tiny_world
+    sec = w.security_poles
+    bloc, union = kernels.inducement_terms(
+        w.state, w.pair, offers, None, CREDIBILITY, OUTSIDE, OPEN, ALL, sec
+    )
     assert kernels.INDUCEMENT_SCALE_PCT == 10.0
     expected_a = [0.5 * math.log(2.0), 1.0 * math.log1p(0.5), 0.0]
-    assert_close(table(got), [expected_a, [0.0, 0.0, 0.0], [0.5 * math.log(2.0), 0.0, 0.0]])
+    assert_close(table(union), [expected_a, [0.0, 0.0, 0.0], [0.5 * math.log(2.0), 0.0, 0.0]])
+    # outside p's union, a and c also count p's offer for joining p's bloc (options p, none)
+    assert_close(table(bloc), [[0.5 * math.log(2.0), 0.0], [0.0, 0.0], [0.5 * math.log(2.0), 0.0]])
+
+
+def test_an_offer_the_other_choice_keeps_counts_in_neither(tiny_world: World) -> None:
+    """p pays its members in either dimension: a chooser in p's bloc keeps p's offer
+    whatever its economy (so the economic choice does not count it), and one in p's union
+    keeps it whatever its security (so the security choice does not count it)."""
+    offers = np.zeros((1, 2, 3), dtype=FLOAT)
+    offers[0, 0, :] = 1.0, 1.0, 0.5  # p's offers: 10% of a's and c's GDP, 5% of b's
+    offers[0, 1, 1] = 2.0  # q's to b: 10% of its GDP
+    w = tiny_world
+    sec = w.security_poles
+    # a in p's bloc with an open economy; b outside with q's economy; c in p's union only
+    held_security = np.array([[0, -1, -1]])
+    held_economy = np.array([[2, 1, 0]])
+    bloc, union = kernels.inducement_terms(
+        w.state, w.pair, offers, None, CREDIBILITY, held_security, held_economy, ALL, sec
+    )
+    ten = 0.5 * math.log(2.0)  # p's credibility 0.5, an offer of 10% of GDP
+    # economy (p, q, open): a keeps p's offer through its bloc; b counts p's for p's union
+    # and q's for q's; c counts p's for p's union (it is outside p's bloc)
+    assert_close(
+        table(union),
+        [[0.0, 0.0, 0.0], [0.5 * math.log1p(0.5), 1.0 * math.log(2.0), 0.0], [ten, 0.0, 0.0]],
+    )
+    # security (p, none): a (in p's bloc, outside its union) counts it for p's bloc; b too;
+    # c keeps it through p's union
+    assert_close(table(bloc), [[ten, 0.0], [0.5 * math.log1p(0.5), 0.0], [0.0, 0.0]])
+
+
+def test_a_premium_is_paid_for_the_union_whatever_the_alliance(tiny_world: World) -> None:
+    """The premium part of an offer (a bid on the economic margin) counts in the economic
+    choice for the pole's union even for a chooser in the pole's bloc, and never in the
+    security choice; the base share follows the held choices as before."""
+    offers = np.zeros((1, 2, 3), dtype=FLOAT)
+    offers[0, 0, 0] = 1.0  # p to a (GDP 10bn): 0.6bn base share and 0.4bn premium
+    premiums = np.zeros_like(offers)
+    premiums[0, 0, 0] = 0.4
+    w = tiny_world
+    sec = w.security_poles
+    in_bloc = np.array([[0, -1, -1]])
+    bloc, union = kernels.inducement_terms(
+        w.state, w.pair, offers, premiums, CREDIBILITY, in_bloc, OPEN, ALL, sec
+    )
+    # a keeps the base share through p's bloc: its economic choice counts the premium only
+    assert_close(table(union)[0], [0.5 * math.log1p(0.4), 0.0, 0.0])
+    # its security choice (outside p's union) counts the base share only
+    assert_close(table(bloc)[0], [0.5 * math.log1p(0.6), 0.0])
+    # outside p's bloc the economic choice counts the whole offer
+    _, union_out = kernels.inducement_terms(
+        w.state, w.pair, offers, premiums, CREDIBILITY, OUTSIDE, OPEN, ALL, sec
+    )
+    assert_close(table(union_out)[0], [0.5 * math.log(2.0), 0.0, 0.0])
+
+
+def test_spending_premiums_are_the_leverage_part_of_the_offers(tiny_world: World) -> None:
+    """Offers are base * (member + leverage * swing) at one scale; the premiums are the
+    base * leverage * swing part of them, and no more."""
+    w = tiny_world
+    _, pole, pair = w.params_for_tick(1)
+    members = np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]], dtype=FLOAT)
+    margins = np.array([[[0.2, 5.0, 0.5], [5.0, 5.0, 5.0]]], dtype=FLOAT)
+    offers = kernels.spending_offers(pole, pair, members, margins, 1.0, ALL)
+    premiums = kernels.spending_premiums(pole, pair, members, margins, 1.0, ALL)
+    assert (premiums >= 0).all() and (premiums <= offers + 1e-7).all()
+    # p (leverage 1): a is a member at swing 0.8, c an outsider at swing 0.5, b beyond reach
+    base = pair.focus[0] * pair.proximity[0]
+    weight = base * (members[0, 0] + np.array([0.8, 0.0, 0.5]))
+    scale = pole.budget_bn[0] / max(base.sum(), weight.sum())
+    assert_close(offers[0, 0], scale * weight)
+    assert_close(premiums[0, 0], scale * base * np.array([0.8, 0.0, 0.5]))
+    np.testing.assert_array_equal(premiums[0, 1], 0.0)  # q has no leverage
 
 
 def test_a_pledge_pays_for_the_poles_union_and_for_staying_out(tiny_world: World) -> None:
@@ -592,10 +673,16 @@ def test_a_pledge_pays_for_the_poles_union_and_for_staying_out(tiny_world: World
     pledge = np.zeros((2, 3))
     pledge[1, 0] = 0.5
     pair = replace(tiny_world.pair, pledge_bn=pledge.astype(FLOAT))
-    got = table(kernels.inducement_term(tiny_world.state, pair, offers, CREDIBILITY, ALL))
+    sec = tiny_world.security_poles
+    bloc, union = kernels.inducement_terms(
+        tiny_world.state, pair, offers, None, CREDIBILITY, OUTSIDE, OPEN, ALL, sec
+    )
+    got = table(union)
     # q's union: offer and pledge, 10% of GDP, at q's credibility 1.0; open: the pledge alone
     assert_close(got[0], [0.5 * math.log(2.0), 1.0 * math.log(2.0), 1.0 * math.log1p(0.5)])
     np.testing.assert_array_equal(got[1:], 0.0)  # nobody pledged b or c anything
+    # the pledge is economic only: p's bloc counts p's offer, and nothing of q's
+    assert_close(table(bloc)[0], [0.5 * math.log(2.0), 0.0])
 
 
 def test_remittances_and_transit(tiny_world: World) -> None:
@@ -646,16 +733,17 @@ def test_utility_terms_of_a_by_hand(tiny_world: World) -> None:
         "grievance": [0.0, 0.0],
         "regime_security": [0.0, 0.0],
         "soft_power": [0.5, 0.0],
+        "inducements": [0.0, 0.0],  # a is in p's union: it keeps p's offer in any bloc
         "conditionality": [0.0, 0.0],
         "autonomy": [0.0, 0.0],
         "peer": [0.0, -0.5],
         "switching": [0.0, -0.5],
     }
-    # p offers a (its only member) its envelope share, 1 / BASE_SUM bn = 1/BASE_SUM % GDP * 10
-    induced = 0.5 * math.log1p(1.0 / BASE_SUM)
+    # p offers a (its only member) its envelope share, and a keeps it through its bloc
+    # whatever its economy: no economic option gains or loses it
     economy = {  # options p, q, open
         "trade": [0.1, -0.3, 0.0],  # p's credibility 0.5 halves a's gain on its trade with p
-        "inducements": [induced, 0.0, 0.0],
+        "inducements": [0.0, 0.0, 0.0],
         "remittances": [0.2, 0.0, 0.0],
         "transit": [0.5, 0.0, 0.0],
         "economic_coercion": [0.0, -0.5, 0.0],
@@ -669,7 +757,7 @@ def test_utility_terms_of_a_by_hand(tiny_world: World) -> None:
         assert_close(table(terms.economy[name]), [values], err_msg=name)
     u_sec, u_econ = terms.utilities()
     assert_close(u_sec.reshape(-1), [1.0, -1.0])
-    assert_close(u_econ.reshape(-1), [0.8 + induced, -2.05, -0.25])
+    assert_close(u_econ.reshape(-1), [0.8, -2.05, -0.25])
 
 
 def test_weights_scale_their_terms(tiny_world: World) -> None:

@@ -61,8 +61,9 @@ def hand_config(rule: str = "best_response") -> SimulationConfig:
 def test_the_first_two_ticks_by_hand(tiny_world: World) -> None:
     """Tiny world (tests/test_kernels.py has each term): a p/p, b none/q, c none/open."""
     run = AlignmentModel(hand_config(), world=tiny_world).run()
-    induced_a = 0.5 * math.log1p(1.0 / BASE_SUM)  # p's envelope share to a, credibility 0.5
-    induced_b = 1.0 * math.log1p(2.0 / BASE_SUM / 2.0)  # q's to b: 2 / BASE_SUM of GDP 20
+    # q's envelope share to b, 2 / BASE_SUM of GDP 20, at q's credibility 1; p's share to a
+    # counts in neither of a's choices: a is in p's bloc and union, and keeps it either way
+    induced_b = 1.0 * math.log1p(2.0 / BASE_SUM / 2.0)
     # security (p, none): a protection 0.5 + soft power 0.5, peers -0.5 in none, cost 0.5;
     # b soft power 0.5 + rival a -1, cost 0.5; c protection 0.25 MID + soft power 0.5 +
     # friend a 0.5 - cost 0.5, autonomy 1 in none
@@ -73,7 +74,7 @@ def test_the_first_two_ticks_by_hand(tiny_world: World) -> None:
     assert_close(
         run.economy_utility[0, 0],
         [
-            [0.1 + induced_a + 0.2 + 0.5, -0.3 - 0.5 - 1.0 - 0.25, -0.25],
+            [0.1 + 0.2 + 0.5, -0.3 - 0.5 - 1.0 - 0.25, -0.25],
             [-0.45 - 0.25, 0.4 + induced_b + 1.0 - 0.05, -0.25],
             [-0.125 + 0.05 - 0.25, 0.05 - 0.15 - 0.5 - 0.25, 1.0],
         ],

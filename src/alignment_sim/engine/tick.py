@@ -110,6 +110,9 @@ def tick_batch(
 
     members = kernels.pole_members(state.security, state.economy, sec, world.n_poles)
     offers = kernels.spending_offers(p_par, q_par, members, state.margins, dyn.margin_scale, ALL)
+    premiums = kernels.spending_premiums(
+        p_par, q_par, members, state.margins, dyn.margin_scale, ALL
+    )
     in_bloc = kernels.security_membership(state.security, len(sec))
     snap = kernels.Snapshot(
         security=state.security,
@@ -119,6 +122,7 @@ def tick_batch(
         offers=offers,
         credibility=state.credibility,
         years=inputs.years_since_independence(tick),
+        premiums=premiums,
     )
     terms = kernels.utility_terms(
         snap,

@@ -110,6 +110,7 @@ class PoleAgent(mesa.Agent):
         self.credibility = credibility
         self.threat: FloatArray = np.zeros((1, 1, model.world.n_states), dtype=FLOAT)
         self.offers: FloatArray = np.zeros((1, 1, model.world.n_states), dtype=FLOAT)
+        self.premiums: FloatArray = np.zeros((1, 1, model.world.n_states), dtype=FLOAT)
         self.expected: FloatArray = kernels.starting_expectations(model.inputs)[:, self.rows]
         self.members: FloatArray = np.zeros((1, 1, model.world.n_states), dtype=FLOAT)
 
@@ -121,7 +122,7 @@ class PoleAgent(mesa.Agent):
         self.members = members[:, self.rows]
         threat = kernels.threat_from_poles(pole_params, pair_params, self.rows)
         self.threat = threat.reshape(1, 1, -1)  # (R = 1, this pole, N)
-        self.offers = kernels.spending_offers(
+        spending = (
             pole_params,
             pair_params,
             members,
@@ -129,6 +130,8 @@ class PoleAgent(mesa.Agent):
             model.inputs.dynamics.margin_scale,
             self.rows,
         )
+        self.offers = kernels.spending_offers(*spending)
+        self.premiums = kernels.spending_premiums(*spending)
 
     @property
     def spending_bn_usd(self) -> float:

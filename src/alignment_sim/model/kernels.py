@@ -56,6 +56,7 @@ SECURITY_TERMS: tuple[str, ...] = (
     "grievance",
     "regime_security",
     "soft_power",
+    "inducements",
     "conditionality",
     "autonomy",
     "neutrality",
@@ -289,14 +290,44 @@ def spending_offers(
     spending pays members only.
     ``members`` from ``pole_members``; ``margins`` from ``economic_margins``.
     """
+    per_weight, weight, _ = _spending_weights(pole, pair, members, margins, margin_scale, poles)
+    return (per_weight * weight).astype(FLOAT, order="F", copy=False)
+
+
+def spending_premiums(
+    pole: PoleParams,
+    pair: PairParams,
+    members: FloatArray,
+    margins: FloatArray,
+    margin_scale: Scalar,
+    poles: slice,
+) -> FloatArray:
+    """The premium part of each pole's offer (``spending_offers``), US$ bn a year, (R, b,
+    N): base_i * leverage * swing at the same scale. The rest of an offer is the member's
+    base share, paid for membership in either dimension; the premium is a bid on the
+    economic margin, paid to keep or win the chooser's union (``inducement_terms``)."""
+    per_weight, _, premium = _spending_weights(pole, pair, members, margins, margin_scale, poles)
+    return (per_weight * premium).astype(FLOAT, order="F", copy=False)
+
+
+def _spending_weights(
+    pole: PoleParams,
+    pair: PairParams,
+    members: FloatArray,
+    margins: FloatArray,
+    margin_scale: Scalar,
+    poles: slice,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(US$ bn per unit of weight (R, b, 1), each chooser's weight, its premium weight)."""
     leverage = (pole.leverage * (1.0 - pole.proportional_spending))[..., poles, None]
     swing = np.abs(margins[..., poles, :]) / margin_scale
     np.maximum(0.0, np.subtract(1.0, swing, out=swing), out=swing)
     base = pair.focus[..., poles, :] * pair.proximity[..., poles, :]
-    weight = base * (members[..., poles, :] + leverage * swing)
+    premium = leverage * swing
+    weight = base * (members[..., poles, :] + premium)
     total = np.maximum(sum_last_axis(base), sum_last_axis(weight))
     per_weight = pole.budget_bn[..., poles] / np.maximum(total, EPS)
-    return (per_weight[..., None] * weight).astype(FLOAT, order="F", copy=False)
+    return per_weight[..., None], weight, base * premium
 
 
 def kept_promises(offers: FloatArray, expected: FloatArray, members: FloatArray) -> FloatArray:
@@ -580,36 +611,63 @@ docs/MODEL.md, "Calibration"), so a yearly offer of 1% of GDP counts about as mu
 of a state's trade."""
 
 
-def inducement_term(
+def inducement_terms(
     state: StateParams,
     pair: PairParams,
     offers: FloatArray,
+    premiums: FloatArray | None,
     credibility: FloatArray,
+    held_security_pole: IntArray,
+    held_economy: IntArray,
     rows: slice,
-) -> FloatArray:
-    """Inducements on offer, credibility-discounted: credibility_b * log(1 + offer as %
-    of GDP / ``INDUCEMENT_SCALE_PCT``). Loans, subsidies and debt swaps (China's US$10bn
-    and 12bn loans, 001; the US$10bn plant loan, 003; the IMF's up to US$3bn, 003) matter
+    sec: IntArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Inducements on offer, credibility-discounted, in each choice: (security (..., n,
+    S + 1), economy (..., n, P + 1)). An offer's worth is credibility_b * log(1 + offer as %
+    of GDP / ``INDUCEMENT_SCALE_PCT``): loans, subsidies and debt swaps (China's US$10bn and
+    12bn loans, 001; the US$10bn plant loan, 003; the IMF's up to US$3bn, 003) matter
     relative to the economy that receives them; the log saturates large offers.
 
-    A pole's spending-rule offer (``offers``, (R, B, N)) pays for its own union. Its
-    pledge (``pair.pledge_bn``, an offer an event puts on the table outside the spending
-    rule) pays for any economic choice but a rival's union: for its own union (with the
-    offer) and for ``open`` (the sum over the poles' pledges). The West's carrots for
-    Belarus are "attempts to push Belarus towards neutrality", negotiated "with Minsk
-    separately from the EEU" (003), not an invitation to join. With no pledge this is
-    the offers' term alone.
+    A pole's spending-rule offer (``offers``, (R, B, N)) has two parts. Its base share is
+    paid to members in either dimension (``pole_members``), so each choice values it given
+    the other choice as held (``held_security_pole``, (R, n): the pole of each chooser's
+    security option, -1 for ``none``; ``held_economy``, (R, n)): the economic choice counts
+    pole b's base share for b's union only while the chooser is outside b's security bloc,
+    and the security choice counts it for b's bloc only while the chooser is outside b's
+    union; where the other choice already keeps it, no option of this one gains or loses
+    it. Its premium (``premiums``, the bid the spending rule makes on the economic margin)
+    is paid for the union, and counts in the economic choice only: the texts tie such money
+    to the union's politics (002: an end to "unlimited subsidizing ... if it does not
+    produce immediate political results"; 000: Lukashenko's "old trick of demanding new
+    concessions"). Its pledge
+    (``pair.pledge_bn``, an offer an event puts on the table outside the spending rule) is
+    economic only and pays for any economic choice but a rival's union: for its own union
+    (with the offer at stake there) and for ``open`` (the sum over the poles' pledges).
+    The West's carrots for Belarus are "attempts to push Belarus towards neutrality",
+    negotiated "with Minsk separately from the EEU" (003), not an invitation to join.
     """
     scale = 100.0 / INDUCEMENT_SCALE_PCT
     per_gdp = scale / state.gdp_bn[..., None, rows]
+    offered = offers[..., rows]  # (R, B, n)
+    n_poles = offered.shape[-2]
+    premium = np.zeros_like(offered) if premiums is None else premiums[..., rows]
+    base_share = offered - premium
     pledged = pair.pledge_bn[..., rows]
-    scaled = (offers[..., rows] + pledged) * per_gdp
-    value = credibility[..., :, None] * np.log1p(scaled.astype(FLOAT))
+    poles = np.arange(n_poles)[:, None]
+    outside_bloc = held_security_pole[..., None, :] != poles  # (R, B, n)
+    at_stake = np.where(outside_bloc, base_share, FLOAT(0.0)) + premium
+    value = credibility[..., :, None] * np.log1p(((at_stake + pledged) * per_gdp).astype(FLOAT))
     outside: Any = 0.0
     if np.any(pledged):
         pledge_value = credibility[..., :, None] * np.log1p((pledged * per_gdp).astype(FLOAT))
         outside = sum_last_axis(np.swapaxes(pledge_value, -1, -2))
-    return with_outside(np.swapaxes(value, -1, -2), outside)
+    outside_union = held_economy[..., None, :] != np.asarray(sec)[:, None]  # (R, S, n)
+    for_bloc = np.where(outside_union, base_share[..., sec, :], FLOAT(0.0))
+    bloc_value = credibility[..., sec, None] * np.log1p((for_bloc * per_gdp).astype(FLOAT))
+    return (
+        with_outside(np.swapaxes(bloc_value, -1, -2)),
+        with_outside(np.swapaxes(value, -1, -2), outside),
+    )
 
 
 def remittance_term(state: StateParams, pair: PairParams, rows: slice) -> FloatArray:
@@ -668,8 +726,9 @@ class Snapshot:
     """What every chooser sees at the start of a tick (all decide from the same one).
 
     security, economy: (R, N) option indices; power: (R, P, N) regional power of each
-    security bloc; threat: (R, B, N); offers: (R, B, N) US$ bn a year; credibility: (R, B);
-    years: years since the start of 1991 (``RunInputs.years_since_independence``).
+    security bloc; threat: (R, B, N); offers: (R, B, N) US$ bn a year, of which premiums
+    (``spending_premiums``; None: none); credibility: (R, B); years: years since the start
+    of 1991 (``RunInputs.years_since_independence``).
     """
 
     security: IntArray
@@ -679,6 +738,7 @@ class Snapshot:
     offers: FloatArray
     credibility: FloatArray
     years: float
+    premiums: FloatArray | None = None
 
 
 def parameter_terms(
@@ -743,6 +803,18 @@ def utility_terms(
     if fixed is None:
         fixed = parameter_terms(state, pole, pair, snap.threat, rivalry, sec, weights, rows)
     members = security_membership(snap.security, n_sec + 1)
+    held_security_pole = np.append(np.asarray(sec), -1)[snap.security[..., rows]]
+    for_bloc, for_union = inducement_terms(
+        state,
+        pair,
+        snap.offers,
+        snap.premiums,
+        snap.credibility,
+        held_security_pole,
+        snap.economy[..., rows],
+        rows,
+        sec,
+    )
     security = {
         "protection": weights.protection
         * protection_term(
@@ -754,6 +826,7 @@ def utility_terms(
         "grievance": fixed.security["grievance"],
         "regime_security": fixed.security["regime_security"],
         "soft_power": weights.soft_power * soft_power_term(pole, pair, snap.years, rows, sec),
+        "inducements": weights.inducements * for_bloc,
         "conditionality": fixed.security["conditionality"],
         "autonomy": fixed.security["autonomy"],
         "neutrality": fixed.security["neutrality"],
@@ -762,8 +835,7 @@ def utility_terms(
     }
     economy = {
         "trade": weights.trade * trade_term(pole, pair, snap.credibility, rows),
-        "inducements": weights.inducements
-        * inducement_term(state, pair, snap.offers, snap.credibility, rows),
+        "inducements": weights.inducements * for_union,
         "remittances": fixed.economy["remittances"],
         "transit": fixed.economy["transit"],
         "economic_coercion": fixed.economy["economic_coercion"],

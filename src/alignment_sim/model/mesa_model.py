@@ -215,6 +215,7 @@ class AlignmentModel(mesa.Model):
             offers=self._pole_rows("offers"),
             credibility=credibility,
             years=self.inputs.years_since_independence(tick),
+            premiums=self._pole_rows("premiums"),
         )
         self.gumbel = self.inputs.gumbel(noise)
 

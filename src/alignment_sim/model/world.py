@@ -112,7 +112,7 @@ class PairParams:
     multiplier on the pole's coercion of this chooser. focus: multiplier on the pole's
     spending on it. grievance: 0-1, the pole's forces hold the chooser's territory
     without its consent. pledge_bn: US$ bn a year the pole has put on the table for the
-    chooser outside its spending rule (events only; ``kernels.inducement_term``).
+    chooser outside its spending rule (events only; ``kernels.inducement_terms``).
     """
 
     proximity: FloatArray

@@ -102,17 +102,16 @@ def _base_snapshot(yw: YearWorld, security: np.ndarray, economy: np.ndarray) -> 
     members = kernels.pole_members(security, economy, sec, world.n_poles)
     in_bloc = kernels.security_membership(security, len(sec))
     margins = np.broadcast_to(_margins(yw), (M, world.n_poles, world.n_states))
-    offers = kernels.spending_offers(
-        pole, pair, members, margins, yw.inputs.dynamics.margin_scale, slice(None)
-    )
+    spending = (pole, pair, members, margins, yw.inputs.dynamics.margin_scale, slice(None))
     return kernels.Snapshot(
         security=security,
         economy=economy,
         power=kernels.regional_power(pole, state, pair, in_bloc, sec),
         threat=kernels.threat_from_poles(pole, pair, slice(None)),
-        offers=offers,
+        offers=kernels.spending_offers(*spending),
         credibility=credibility,
         years=yw.inputs.years_since_independence(1),
+        premiums=kernels.spending_premiums(*spending),
     )
 
 
@@ -169,13 +168,16 @@ def _base_snapshot_without_offers(
     )
 
 
-def security_utility_fn(yw: YearWorld) -> core.UtilityFn:
-    """Configurations of security options (M, N) -> U_sec (M, N, S)."""
-    open_economy = yw.world.space.n_economy - 1
+def security_utility_fn(yw: YearWorld, economy: np.ndarray | None = None) -> core.UtilityFn:
+    """Configurations of security options (M, N) -> U_sec (M, N, S), with the choosers'
+    economic options held at ``economy`` (N,) (default: every economy ``open``): a pole's
+    offer counts in the security choice of a chooser outside its union
+    (``kernels.inducement_terms``)."""
+    held = np.full(yw.world.n_states, yw.world.space.n_economy - 1) if economy is None else economy
 
     def utility(configs: np.ndarray) -> np.ndarray:
-        economy = np.full_like(configs, open_economy)
-        security_utility, _ = _terms(yw, _base_snapshot(yw, configs, economy)).utilities()
+        economies = np.broadcast_to(held, configs.shape)
+        security_utility, _ = _terms(yw, _base_snapshot(yw, configs, economies)).utilities()
         return np.asarray(security_utility, dtype=np.float64)
 
     return utility
@@ -209,7 +211,8 @@ def economy_bounds(yw: YearWorld, security: np.ndarray) -> tuple[np.ndarray, np.
     leverage = np.asarray(pole.leverage * (1.0 - pole.proportional_spending), dtype=np.float64)
     budget = np.asarray(pole.budget_bn, dtype=np.float64)
     largest = budget[:, None] * base * (1.0 + leverage[:, None]) / base.sum(axis=1)[:, None]
-    rich = replace(snap, offers=largest[None].astype(FLOAT))
+    most = largest[None].astype(FLOAT)
+    rich = replace(snap, offers=most, premiums=most)  # every bn a bid for the union: the most
     _, high = _terms(yw, rich).utilities()
     return np.asarray(low[0], dtype=np.float64), np.asarray(high[0], dtype=np.float64)
 
@@ -328,13 +331,14 @@ def landscape(
     recorded_security = space.profile_security[yw.recorded]
     recorded_economy = space.profile_economy[yw.recorded]
     economy_fn = economy_utility_fn(yw, recorded_security)
+    recorded_fn = security_utility_fn(yw, recorded_economy)
     return YearLandscape(
         year_world=yw,
         security=security,
         economy=economies,
-        recorded_security_regret=core.regret(security_fn, recorded_security, TOLERANCE),
+        recorded_security_regret=core.regret(recorded_fn, recorded_security, TOLERANCE),
         recorded_economy_regret=core.regret(economy_fn, recorded_economy, TOLERANCE),
-        recorded_security_best=np.argmax(security_fn(recorded_security[None])[0], axis=-1),
+        recorded_security_best=np.argmax(recorded_fn(recorded_security[None])[0], axis=-1),
         recorded_economy_best=np.argmax(economy_fn(recorded_economy[None])[0], axis=-1),
     )
 
