@@ -654,8 +654,7 @@ def test_spending_premiums_are_the_leverage_part_of_the_offers(tiny_world: World
     _, pole, pair = w.params_for_tick(1)
     members = np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]], dtype=FLOAT)
     margins = np.array([[[0.2, 5.0, 0.5], [5.0, 5.0, 5.0]]], dtype=FLOAT)
-    offers = kernels.spending_offers(pole, pair, members, margins, 1.0, ALL)
-    premiums = kernels.spending_premiums(pole, pair, members, margins, 1.0, ALL)
+    offers, premiums = kernels.spending(pole, pair, members, margins, 1.0, ALL)
     assert (premiums >= 0).all() and (premiums <= offers + 1e-7).all()
     # p (leverage 1): a is a member at swing 0.8, c an outsider at swing 0.5, b beyond reach
     base = pair.focus[0] * pair.proximity[0]

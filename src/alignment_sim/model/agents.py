@@ -130,8 +130,7 @@ class PoleAgent(mesa.Agent):
             model.inputs.dynamics.margin_scale,
             self.rows,
         )
-        self.offers = kernels.spending_offers(*spending)
-        self.premiums = kernels.spending_premiums(*spending)
+        self.offers, self.premiums = kernels.spending(*spending)
 
     @property
     def spending_bn_usd(self) -> float:

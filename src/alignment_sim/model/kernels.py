@@ -277,7 +277,21 @@ def spending_offers(
     margin_scale: Scalar,
     poles: slice,
 ) -> FloatArray:
-    """Each pole's offer to each chooser, US$ bn a year, (R, b, N) for pole rows ``poles``.
+    """Each pole's offer to each chooser, US$ bn a year, (R, b, N) for pole rows ``poles``:
+    the first part of ``spending``."""
+    return spending(pole, pair, members, margins, margin_scale, poles)[0]
+
+
+def spending(
+    pole: PoleParams,
+    pair: PairParams,
+    members: FloatArray,
+    margins: FloatArray,
+    margin_scale: Scalar,
+    poles: slice,
+) -> tuple[FloatArray, FloatArray]:
+    """Each pole's offer to each chooser and the premium part of it, US$ bn a year, both
+    (R, b, N) for pole rows ``poles``.
 
     The budget is an envelope over the region: state i's share of it is in proportion to
     base_i = focus_i * proximity_i (what the pole would pay if every state were a plain
@@ -288,37 +302,12 @@ def spending_offers(
     does not produce immediate political results", 002). What nobody can claim stays
     unspent; premiums beyond the budget are scaled down to it. A pole with proportional
     spending pays members only.
+
+    The premium is base_i * leverage * swing at the same scale: a bid on the economic
+    margin, paid to keep or win the chooser's union (``inducement_terms``); the rest of an
+    offer is the member's base share, paid for membership in either dimension.
     ``members`` from ``pole_members``; ``margins`` from ``economic_margins``.
     """
-    per_weight, weight, _ = _spending_weights(pole, pair, members, margins, margin_scale, poles)
-    return (per_weight * weight).astype(FLOAT, order="F", copy=False)
-
-
-def spending_premiums(
-    pole: PoleParams,
-    pair: PairParams,
-    members: FloatArray,
-    margins: FloatArray,
-    margin_scale: Scalar,
-    poles: slice,
-) -> FloatArray:
-    """The premium part of each pole's offer (``spending_offers``), US$ bn a year, (R, b,
-    N): base_i * leverage * swing at the same scale. The rest of an offer is the member's
-    base share, paid for membership in either dimension; the premium is a bid on the
-    economic margin, paid to keep or win the chooser's union (``inducement_terms``)."""
-    per_weight, _, premium = _spending_weights(pole, pair, members, margins, margin_scale, poles)
-    return (per_weight * premium).astype(FLOAT, order="F", copy=False)
-
-
-def _spending_weights(
-    pole: PoleParams,
-    pair: PairParams,
-    members: FloatArray,
-    margins: FloatArray,
-    margin_scale: Scalar,
-    poles: slice,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """(US$ bn per unit of weight (R, b, 1), each chooser's weight, its premium weight)."""
     leverage = (pole.leverage * (1.0 - pole.proportional_spending))[..., poles, None]
     swing = np.abs(margins[..., poles, :]) / margin_scale
     np.maximum(0.0, np.subtract(1.0, swing, out=swing), out=swing)
@@ -326,8 +315,11 @@ def _spending_weights(
     premium = leverage * swing
     weight = base * (members[..., poles, :] + premium)
     total = np.maximum(sum_last_axis(base), sum_last_axis(weight))
-    per_weight = pole.budget_bn[..., poles] / np.maximum(total, EPS)
-    return per_weight[..., None], weight, base * premium
+    per_weight = (pole.budget_bn[..., poles] / np.maximum(total, EPS))[..., None]
+    return (
+        (per_weight * weight).astype(FLOAT, order="F", copy=False),
+        (per_weight * (base * premium)).astype(FLOAT, order="F", copy=False),
+    )
 
 
 def kept_promises(offers: FloatArray, expected: FloatArray, members: FloatArray) -> FloatArray:
@@ -727,7 +719,7 @@ class Snapshot:
 
     security, economy: (R, N) option indices; power: (R, P, N) regional power of each
     security bloc; threat: (R, B, N); offers: (R, B, N) US$ bn a year, of which premiums
-    (``spending_premiums``; None: none); credibility: (R, B); years: years since the start
+    (``spending``; None: none); credibility: (R, B); years: years since the start
     of 1991 (``RunInputs.years_since_independence``).
     """
 
@@ -856,13 +848,12 @@ def gumbel_from_uniform(u: Any) -> FloatArray:
 
     Single precision is ample for noise; the tail is cut at about 16.6 (u = 1 - 2**-24),
     and u = 0 gives -inf (that option is not picked). Written with the first (run) axis
-    fastest in memory, in place in one new array: the engine's ``u`` is a tick's
-    strided slice of every run's draws, so the transposing copy is the only extra pass.
+    fastest in memory, in one new array: the engine's ``u`` is a tick's strided slice of
+    every run's draws, which the first logarithm reads as it writes that array.
     """
     gumbel = np.empty(np.shape(u), dtype=np.float32, order="F")
-    gumbel[...] = u
     with np.errstate(divide="ignore"):
-        np.log(gumbel, out=gumbel)
+        np.log(np.asarray(u, dtype=np.float32), out=gumbel)
         np.negative(gumbel, out=gumbel)
         np.log(gumbel, out=gumbel)
         np.negative(gumbel, out=gumbel)

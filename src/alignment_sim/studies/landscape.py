@@ -102,16 +102,18 @@ def _base_snapshot(yw: YearWorld, security: np.ndarray, economy: np.ndarray) -> 
     members = kernels.pole_members(security, economy, sec, world.n_poles)
     in_bloc = kernels.security_membership(security, len(sec))
     margins = np.broadcast_to(_margins(yw), (M, world.n_poles, world.n_states))
-    spending = (pole, pair, members, margins, yw.inputs.dynamics.margin_scale, slice(None))
+    offers, premiums = kernels.spending(
+        pole, pair, members, margins, yw.inputs.dynamics.margin_scale, slice(None)
+    )
     return kernels.Snapshot(
         security=security,
         economy=economy,
         power=kernels.regional_power(pole, state, pair, in_bloc, sec),
         threat=kernels.threat_from_poles(pole, pair, slice(None)),
-        offers=kernels.spending_offers(*spending),
+        offers=offers,
         credibility=credibility,
         years=yw.inputs.years_since_independence(1),
-        premiums=kernels.spending_premiums(*spending),
+        premiums=premiums,
     )
 
 
