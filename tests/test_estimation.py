@@ -46,7 +46,7 @@ from alignment_sim.paths import with_values
 from alignment_sim.report.record import PACKAGED_RECORD
 from alignment_sim.studies.outcomes import world_labels, yearly_options
 
-TRUE = {"decision.rationality": 3.0, "dynamics.switching_cost": 1.5, "weights.trade": 2.5}
+TRUE = {"decision.rationality": 3.0, "dynamics.switching_cost": 1.5, "weights.trade": 3.0}
 """The known parameters the recovery tests simulate from (defaults: 4.0, 1.0, 2.0)."""
 
 
@@ -613,9 +613,8 @@ def recovered_40() -> tuple[FitResult, list[str]]:
 def test_the_fit_recovers_known_parameters(recovered_40: tuple[FitResult, list[str]]) -> None:
     """One tick a year: the conditional likelihood is exact (see the test above), so the
     truth must lie in the 95% intervals (at 90% all three cover together in only about
-    73% of sets of histories: here weights.trade is 1.6 sd off). Over 12 sets of 40
-    histories the estimates fell (true - estimate) / sd = 0.1, -0.3, -0.3 on average
-    (sd 0.8-1.1 over the sets): no bias."""
+    73% of sets of histories). Over 12 sets of 40 histories the estimates fell (true -
+    estimate) / sd = 0.3, 0.3, -0.0 on average (sd 0.6-0.9 over the sets): no bias."""
     result, messages = recovered_40
     assert result.converged
     intervals = result.intervals()
@@ -633,9 +632,9 @@ def test_intervals_shrink_with_more_histories(recovered_40: tuple[FitResult, lis
     """Four times the histories: about half the spread (1 / sqrt(4)) where the likelihood
     is smooth. Not for weights.trade: the spending rule's premiums have thresholds, so the
     log-likelihood is kinked in the trade weight (second differences at a step of 0.01 on
-    the log scale range from -1450 to +2026 around the truth with 40 histories), and the
-    Laplace spread at the mode of 10 histories lands on a kink (0.041 for seeds 100-109,
-    0.069 and 0.052 for seeds 110-119 and 120-129, against 0.041 with 40)."""
+    the log scale range from -947 to +441 around the truth with 40 histories), and the
+    Laplace spread at the mode of 10 histories can land on a kink (0.056 for seeds
+    100-109, 0.074 and 0.085 for seeds 110-119 and 120-129, against 0.041 with 40)."""
     few = recover(12, range(100, 110))
     many, _ = recovered_40
     smooth = ["decision.rationality", "dynamics.switching_cost"]

@@ -58,6 +58,7 @@ TERM_WORDS: dict[str, str] = {
     "remittances": "money its migrants send home",
     "transit": "pipelines and transit routes",
     "economic_coercion": "economic pressure from rivals (gas, import bans)",
+    "founding": "a union that did not exist yet",
 }
 """Each term in a student's words (kernels.py has the formulas and sources)."""
 

@@ -72,6 +72,7 @@ ECONOMIC_TERMS: tuple[str, ...] = (
     "economic_coercion",
     "conditionality",
     "autonomy",
+    "founding",
     "switching",
 )
 """The terms of the economic choice, in the order they are added."""
@@ -90,6 +91,7 @@ TERM_FAMILIES: dict[str, str] = {
     "conditionality": "regime",
     "autonomy": "regime",
     "neutrality": "regime",
+    "founding": "economic",
     "peer": "dynamics",
     "switching": "dynamics",
 }
@@ -530,6 +532,22 @@ def neutrality_term(state: StateParams, rows: slice, n_blocs: int) -> FloatArray
     return with_outside(blocs)
 
 
+UNFOUNDED_PRICE = NEUTRALITY_PRICE
+"""What joining a union before it exists would cost, in utility units: the same structural
+price as a permanent neutrality's, for the same reason (an option no treaty makes
+available is closed under every rule and every parameter the robustness box varies)."""
+
+
+def founding_term(pair: PairParams, rows: slice) -> FloatArray:
+    """Minus ``UNFOUNDED_PRICE`` for each pole's union before its first full year
+    (``union_open`` 0, from ``PoleSpec.union_from``), 0 once it exists and for ``open``:
+    Russia's union from 2000, the Union State (treaty of 8 December 1999) and EurAsEC
+    (treaty of 10 October 2000, data/alignment_events_1991_2010.csv); the 1995 Customs
+    Union had no common external tariff, and the record codes no Russian union before
+    2000."""
+    return with_outside(-UNFOUNDED_PRICE * (1.0 - pair_rows(pair.union_open, rows)))
+
+
 def security_membership(security_choice: IntArray, n_options: int) -> FloatArray:
     """(R, N) security options as (R, n_options, N) indicators: [chooser j holds option s].
     With ``n_options`` = S (``none`` included) for peers; with P, the security blocs'
@@ -766,6 +784,7 @@ def parameter_terms(
         "conditionality": weights.conditionality
         * conditionality_term(state, pair, rows, np.arange(n_poles)),
         "autonomy": weights.autonomy * autonomy_term(state, rows, n_poles),
+        "founding": founding_term(pair, rows),
     }
     return Terms(security, economy)
 
@@ -833,6 +852,7 @@ def utility_terms(
         "economic_coercion": fixed.economy["economic_coercion"],
         "conditionality": fixed.economy["conditionality"],
         "autonomy": fixed.economy["autonomy"],
+        "founding": fixed.economy["founding"],
         "switching": switching_term(
             snap.economy[..., rows], n_poles + 1, dynamics.economic_switching_cost
         ),

@@ -144,6 +144,7 @@ POLE_DOMAINS = {
     "soft_power_fade_per_year": Domain(0.0, LARGE, "a rate per year"),
     "coercion": UNIT,
     "leverage": SCALE,
+    "union_from": Domain(1991.0, 2100.0, "a year (the first full year of the pole's union)"),
 }
 STATE_DOMAINS = {
     "threat_exposure": UNIT,
@@ -161,8 +162,9 @@ DYNAMICS_DOMAINS = {
     "credibility_recovery": SHARE,
 }
 RATIONALITY_DOMAIN = Domain(0.0, MAX_RATIONALITY, "a rationality (utility units^-1)")
-OPTIONAL_POLE_FIELDS = ("capital_lat", "capital_lon", "capability")
-"""Pole fields that may be null (then read from the attributes file)."""
+OPTIONAL_POLE_FIELDS = ("capital_lat", "capital_lon", "capability", "union_from")
+"""Pole fields that may be null (then read from the attributes file; ``union_from``: no
+date, a union open in every year)."""
 PERCENT = Domain(0.0, 100.0, "a percentage")
 FLAG = Domain(0.0, 1.0, "a 0/1 flag")
 FLAG_FIELDS = (
@@ -214,6 +216,8 @@ class PoleSpec:
 
     Scales: ``capability`` is a CINC share; ``budget_bn_usd`` is US$ bn of inducements
     a year for the whole region; 0-1 parameters are shares or intensities.
+    ``union_from`` is the first full year of the pole's union (before it, no chooser can
+    join it: ``kernels.founding_term``); null, open in every year.
     """
 
     name: str = ""
@@ -239,6 +243,7 @@ class PoleSpec:
     spending: str = "leverage"
     security: bool = True
     rivalry: dict[str, float] = field(default_factory=dict)
+    union_from: int | None = None
     color: str = "#888888"
     source: str = ""
 

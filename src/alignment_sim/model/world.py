@@ -113,6 +113,8 @@ class PairParams:
     spending on it. grievance: 0-1, the pole's forces hold the chooser's territory
     without its consent. pledge_bn: US$ bn a year the pole has put on the table for the
     chooser outside its spending rule (events only; ``kernels.inducement_terms``).
+    union_open: 1 from the first full year of the pole's union (``PoleSpec.union_from``),
+    else 0: before it no chooser can join the union (``kernels.founding_term``).
     """
 
     proximity: FloatArray
@@ -126,6 +128,7 @@ class PairParams:
     focus: FloatArray
     grievance: FloatArray
     pledge_bn: FloatArray
+    union_open: FloatArray
 
 
 PARAM_TABLES: dict[str, type] = {"state": StateParams, "pole": PoleParams, "pair": PairParams}
@@ -167,6 +170,7 @@ PARAM_DOMAINS: dict[str, dict[str, Domain]] = {
         "focus": _OPEN,
         "grievance": _UNIT,
         "pledge_bn": _OPEN,
+        "union_open": _UNIT,
     },
 }
 """Where each compiled parameter must stay, events included (``events.magnitude_range``)."""
@@ -515,7 +519,8 @@ def read_data_values(region: RegionSpec, get: Getter, year: int) -> dict[str, Fl
     ``calendar.YearlyData.getter`` for a year of a calendar world) in ``year``. Keys:
     gdp_bn, capability, autocracy, remittances (N,); neutral (N,; from each state's
     ``neutral_from``); pole_capability (B,); trade_share, grievance, ties,
-    soft_power_basis (the ties' basis, ``soft_power_ties``), transit (B, N).
+    soft_power_basis (the ties' basis, ``soft_power_ties``), transit, union_open (B, N;
+    from each pole's ``union_from``).
     """
     N, B = len(region.states), len(region.poles)
     pole_cap = np.zeros(B)
@@ -547,6 +552,10 @@ def read_data_values(region: RegionSpec, get: Getter, year: int) -> dict[str, Fl
         [spec.neutral_from is not None and year >= spec.neutral_from for spec in region.states],
         dtype=np.float64,
     )
+    founded = np.array(
+        [pole.union_from is None or year >= pole.union_from for pole in region.poles],
+        dtype=np.float64,
+    )
     return {
         "gdp_bn": gdp,
         "capability": cinc,
@@ -556,6 +565,7 @@ def read_data_values(region: RegionSpec, get: Getter, year: int) -> dict[str, Fl
         "pole_capability": pole_cap,
         "trade_share": trade,
         "grievance": grievance,
+        "union_open": np.repeat(founded[:, None], N, axis=1),
         "ties": soft_power_ties(floor, basis),
         "soft_power_basis": basis,
         "transit": transit_in_year(region, year),
@@ -703,6 +713,7 @@ def build_world(
                 focus=np.ones((B, N)),
                 grievance=values["grievance"],
                 pledge_bn=np.zeros((B, N)),
+                union_open=values["union_open"],
             )
         ),
         affinity=affinity.astype(FLOAT),
