@@ -143,6 +143,32 @@ def test_a_permanent_neutrality_is_in_force_from_its_first_full_year(
     assert world_1992.state.neutral.sum() == 0  # nobody in 1992
 
 
+def test_russias_union_is_open_from_2000(world_1992: World) -> None:
+    """The Union State and EurAsEC (treaties of December 1999 and October 2000) date
+    Russia's union from 2000 (conf/region/post_soviet.yaml, union_from); China's and the
+    West's are undated, open in every year."""
+    russia = world_1992.poles.index("russia")
+    for year, expected in ((1992, 0.0), (1999, 0.0), (2000, 1.0), (2015, 1.0)):
+        _, _, pair = world_1992.calendar.fields_of_year(year)  # type: ignore[union-attr]
+        assert set(pair["union_open"][russia]) == {expected}, year
+        assert np.delete(pair["union_open"], russia, axis=0).min() == 1.0, year
+    assert world_1992.pair.union_open[russia].max() == 0.0  # in 1992
+
+
+def test_nobody_joins_russias_union_before_it_exists(world_1992: World) -> None:
+    """A history run from 1992: no chooser holds Russia's union before 2000; Belarus joins
+    it in most runs within the year (36 of 40), Kazakhstan in 2 (the union would divert
+    its trade with the EU and China: MODEL.md, Limits)."""
+    config = default_config(region=calendar_region(1992), scenario="history", ticks=36)
+    inputs = RunInputs.from_config(config)
+    result = run_batch(inputs, range(40), record="minimal", progress=False)
+    space = inputs.world.space
+    union = space.profile_economy[result.alignment] == space.economic_options.index("russia")
+    assert not union[:, :33].any()  # ticks 0-32: from 1 January 1992 to 1 January 2000
+    belarus = union[:, 36, inputs.world.states.index("belarus")]
+    assert belarus.mean() > 0.5, belarus.mean()
+
+
 def test_russias_budget_follows_its_gdp(world_1992: World) -> None:
     russia = world_1992.poles.index("russia")
     reference = drivers_value("Russia", "gdp_current_usd", 2015)

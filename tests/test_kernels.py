@@ -458,6 +458,16 @@ def test_a_permanent_neutrality_closes_every_bloc_and_nothing_else(tiny_world: W
     np.testing.assert_array_equal(kernels.neutrality_term(w.state, ALL, 2), 0.0)  # nobody
 
 
+def test_a_union_not_yet_founded_is_closed_and_nothing_else(tiny_world: World) -> None:
+    w = tiny_world
+    assert w.pair.union_open.min() == 1.0  # the tiny world's unions are undated
+    np.testing.assert_array_equal(kernels.founding_term(w.pair, ALL), 0.0)
+    union_open = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]], dtype=FLOAT)  # p's not yet
+    economy = table(kernels.founding_term(replace(w.pair, union_open=union_open), ALL))
+    assert_close(economy, [[-10.0, 0.0, 0.0]] * 3)  # p, q, open for each chooser
+    assert kernels.UNFOUNDED_PRICE == kernels.NEUTRALITY_PRICE == 10.0
+
+
 @pytest.mark.parametrize("rule", ["logit", "best_response", "balancing", "bandwagoning"])
 def test_a_neutral_state_leaves_any_alliance_at_once_under_every_rule(rule: str) -> None:
     from alignment_sim.engine.batch import run_batch
