@@ -18,6 +18,7 @@ import pytest
 from alignment_sim import build_world
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.alignment import OptionSpace, membership_profile
+from alignment_sim.model.calendar import starting_profile
 from alignment_sim.model.world import World
 from alignment_sim.presets import load_region
 
@@ -40,7 +41,7 @@ LABELS_BY_HAND = {
 }
 RECORD_EXCEPTIONS = {
     # state-year: (memberships' profile, record label); the calendar starts these at the
-    # record label's default profile (calendar.starting_alignment)
+    # label's security option with the memberships' economy (calendar.starting_profile)
     ("Russia", 1991): ("none/open", "russia"),  # no organisation yet in December 1991
     ("Moldova", 1991): ("west/open", "hedge"),  # outside the CIS until its ratification
     ("Azerbaijan", 1991): ("west/open", "hedge"),
@@ -146,6 +147,26 @@ def test_membership_profiles_carry_the_record_labels() -> None:
     assert differ == RECORD_EXCEPTIONS
     # as calendar.starting_alignment's docstring says: all in 1991-92, or Georgia 2006
     assert all(year <= 1992 or (state, year) == ("Georgia", 2006) for state, year in differ)
+
+
+@pytest.mark.parametrize(
+    ("state", "year", "label", "profile"),
+    [
+        ("Georgia", 2006, "west", "west/open"),  # the label's bloc, the memberships' economy
+        ("Azerbaijan", 1992, "hedge", "none/open"),
+        ("Moldova", 1991, "hedge", "none/open"),
+        ("Georgia", 2007, "west", "west/open"),  # the memberships carry the label
+        ("Belarus", 2000, "russia", "russia/russia"),
+    ],
+)
+def test_a_recorded_label_starts_from_the_nearest_profile_that_carries_it(
+    state: str, year: int, label: str, profile: str
+) -> None:
+    """Where the memberships do not carry the record's label, the start is the label's
+    security option with the memberships' economy: Georgia 2006 (a NATO aspirant still
+    hosting Russian bases) is ``west/open``, not ``west/west`` (an EU union nobody held)."""
+    index = starting_profile(DEFAULT, "initial", label, state, year)
+    assert DEFAULT.profiles[index] == profile
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from alignment_sim.errors import ConfigError, DataError
-from alignment_sim.model.alignment import SEPARATOR, OptionSpace, membership_profile
+from alignment_sim.model.alignment import NONE, SEPARATOR, OptionSpace, membership_profile
 from alignment_sim.model.params import (
     CALENDAR_FIRST_YEAR,
     CALENDAR_LAST_YEAR,
@@ -443,15 +443,19 @@ def starting_profile(space: OptionSpace, key: str, value: str, state: str, year:
     """A starting entry (``initial``) as a profile index: a profile as given; a label
     (russia, west, hedge...) as the profile the state's memberships stand for at the end
     of ``year`` (``alignment.membership_profile``, through ``RECORD_LAST_YEAR``) when that
-    profile carries the label, else the label's default profile
+    profile carries the label; else the label's security option with the memberships'
+    economy, when that carries it (score_v1's points are mostly security points: NATO,
+    bases, GUAM, the CIS; Georgia 2006, a NATO aspirant still hosting Russian bases, is
+    ``west/open``, not in an EU union nobody held); else the label's default profile
     (``OptionSpace.default_profile``). ``state`` is the attributes-file name."""
     index = space.resolve(key, value)
     if value not in space.labels or year > RECORD_LAST_YEAR:
         return index
     security, economy = membership_profile(state, year)
-    name = f"{security}{SEPARATOR}{economy}"
-    if name in space.profiles and space.profile_labels[space.profiles.index(name)] == value:
-        return space.profiles.index(name)
+    label_security = value if value in space.security_options else NONE
+    for name in (f"{security}{SEPARATOR}{economy}", f"{label_security}{SEPARATOR}{economy}"):
+        if name in space.profiles and space.profile_labels[space.profiles.index(name)] == value:
+            return space.profiles.index(name)
     return index
 
 
@@ -460,7 +464,7 @@ def starting_alignment(region: RegionSpec, space: OptionSpace) -> IntArray:
     ``initial`` entry for the start year if given, else the record's label of that year.
     The memberships give the record's label in 295 of its 300 state-years; the exceptions
     (Russia 1991, Moldova 1991, Azerbaijan 1991-92, Georgia 2006) start from the label's
-    default profile."""
+    security option with the memberships' economy (``starting_profile``)."""
     year = region.year
     labels = record_labels(year)
     initial = np.zeros(len(region.states), dtype=np.int64)
