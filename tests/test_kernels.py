@@ -75,7 +75,7 @@ def start_snapshot(world: World, margin_scale: float = 0.5) -> kernels.Snapshot:
         economy=START_ECONOMY,
         power=kernels.regional_power(world.pole, world.state, world.pair, in_bloc, sec),
         threat=kernels.threat_from_poles(world.pole, world.pair, ALL),
-        offers=kernels.spending_offers(world.pole, world.pair, members, margins, margin_scale, ALL),
+        offers=kernels.spending(world.pole, world.pair, members, margins, margin_scale, ALL)[0],
         credibility=CREDIBILITY,
         years=0.25,
     )
@@ -178,13 +178,13 @@ def test_spending_envelope_pays_members_their_share(tiny_world: World) -> None:
     w = tiny_world
     members = kernels.pole_members(START_SECURITY, START_ECONOMY, w.security_poles, 2)
     margins = np.full((1, 2, 3), kernels.NO_MARGIN, dtype=FLOAT)
-    offers = kernels.spending_offers(w.pole, w.pair, members, margins, 0.5, ALL)
+    offers = kernels.spending(w.pole, w.pair, members, margins, 0.5, ALL)[0]
     # p's only member is a, q's only member b: each gets base / sum of bases of its budget
     assert_close(offers[0], [[1.0 / BASE_SUM, 0.0, 0.0], [0.0, 2.0 / BASE_SUM, 0.0]])
     assert (offers.sum(axis=-1) < w.pole.budget_bn).all()  # the rest stays unspent
-    nobody = kernels.spending_offers(w.pole, w.pair, np.zeros((1, 2, 3)), margins, 0.5, ALL)
+    nobody = kernels.spending(w.pole, w.pair, np.zeros((1, 2, 3)), margins, 0.5, ALL)[0]
     np.testing.assert_array_equal(nobody, 0.0)  # nobody to pay: the whole budget unspent
-    only_q = kernels.spending_offers(w.pole, w.pair, members, margins, 0.5, B)
+    only_q = kernels.spending(w.pole, w.pair, members, margins, 0.5, B)[0]
     np.testing.assert_array_equal(only_q[0, 0], offers[0, 1])
 
 
@@ -195,19 +195,19 @@ def test_spending_pays_candidates_by_swing_and_never_beyond_the_budget(
     members = kernels.pole_members(START_SECURITY, START_ECONOMY, w.security_poles, 2)
     margins = np.full((1, 2, 3), kernels.NO_MARGIN, dtype=FLOAT)
     margins[0, 0] = [kernels.NO_MARGIN, 0.25, 0.5]  # b halfway to tipping, c at the scale
-    offers = kernels.spending_offers(w.pole, w.pair, members, margins, 0.5, ALL)
+    offers = kernels.spending(w.pole, w.pair, members, margins, 0.5, ALL)[0]
     # weights: a 1 * (1 + 0), b FAR * (0 + 1 * 0.5), c 0: below the envelope BASE_SUM
     assert_close(offers[0, 0], [1.0 / BASE_SUM, 0.5 * FAR / BASE_SUM, 0.0])
     assert offers[0, 0, 2] == 0.0  # an outsider a margin_scale away gets nothing
     margins[0, 0] = [0.0, 0.25, -1.0]  # a wavering member, c far from p
-    offers = kernels.spending_offers(w.pole, w.pair, members, margins, 0.5, ALL)
+    offers = kernels.spending(w.pole, w.pair, members, margins, 0.5, ALL)[0]
     weights = np.array([1.0 * (1 + 1), FAR * 0.5, 0.0])  # 2 + 0.16 > BASE_SUM
     assert_close(offers[0, 0], weights / weights.sum())
     assert_close(offers[0].sum(axis=-1), [1.0, 2.0 / BASE_SUM])  # p's premiums scaled down
     assert (offers[0].sum(axis=-1) <= w.pole.budget_bn * (1 + 1e-6)).all()
     # q has no leverage: its margins do not matter
     margins[0, 1] = 0.0
-    again = kernels.spending_offers(w.pole, w.pair, members, margins, 0.5, ALL)
+    again = kernels.spending(w.pole, w.pair, members, margins, 0.5, ALL)[0]
     np.testing.assert_array_equal(again[0, 1], offers[0, 1])
 
 
@@ -216,7 +216,7 @@ def test_offers_never_exceed_the_budget(default_world: World) -> None:
     rng = np.random.default_rng(11)
     members = (rng.random((runs, w.n_poles, w.n_states)) < 0.4).astype(FLOAT)
     margins = rng.normal(0.0, 0.5, (runs, w.n_poles, w.n_states)).astype(FLOAT)
-    offers = kernels.spending_offers(w.pole, w.pair, members, margins, 0.5, ALL)
+    offers = kernels.spending(w.pole, w.pair, members, margins, 0.5, ALL)[0]
     assert (offers >= 0).all()
     assert (offers.sum(axis=-1) <= w.pole.budget_bn * (1 + 1e-6)).all()
     assert offers.sum() > 0  # not vacuous
@@ -227,7 +227,7 @@ def test_proportional_spending_pays_members_only(tiny_world: World) -> None:
     members = kernels.pole_members(START_SECURITY, START_ECONOMY, w.security_poles, 2)
     margins = np.zeros((1, 2, 3), dtype=FLOAT)  # everyone wavering
     plain = replace(w.pole, proportional_spending=np.array([1.0, 0.0], dtype=FLOAT))
-    offers = kernels.spending_offers(plain, w.pair, members, margins, 0.5, ALL)
+    offers = kernels.spending(plain, w.pair, members, margins, 0.5, ALL)[0]
     assert_close(offers[0, 0], [1.0 / BASE_SUM, 0.0, 0.0])
 
 

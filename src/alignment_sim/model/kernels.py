@@ -241,7 +241,7 @@ def economic_margins(economy_utility: FloatArray, inducements: FloatArray) -> Fl
     """How far each pole is from winning (or losing) each chooser's economic choice,
     (R, B, N), from last tick's U_econ and its inducement term, both (R, N, E):
     (U_b - inducement_b) - max_{k != b} U_k. Near zero the chooser is wavering or pivotal
-    for pole b (``spending_offers``). A pole discounts its own offer (so it never feeds
+    for pole b (``spending``). A pole discounts its own offer (so it never feeds
     its own premium) but sees its rivals' bids, pledges included: the West's pledge to
     Belarus narrows Russia's margin there, and within ``margin_scale`` of the edge Russia
     pays more (000, 003)."""
@@ -269,19 +269,6 @@ def pole_members(
     for b in range(n_poles):
         np.logical_or(economy_choice == b, security_pole == b, out=members[..., b, :])
     return members
-
-
-def spending_offers(
-    pole: PoleParams,
-    pair: PairParams,
-    members: FloatArray,
-    margins: FloatArray,
-    margin_scale: Scalar,
-    poles: slice,
-) -> FloatArray:
-    """Each pole's offer to each chooser, US$ bn a year, (R, b, N) for pole rows ``poles``:
-    the first part of ``spending``."""
-    return spending(pole, pair, members, margins, margin_scale, poles)[0]
 
 
 def spending(
@@ -355,7 +342,7 @@ def starting_expectations(inputs: Any) -> FloatArray:
         world.n_poles,
     )
     margins = np.full(members.shape, NO_MARGIN, dtype=FLOAT)
-    return spending_offers(pole, pair, members, margins, inputs.dynamics.margin_scale, slice(None))
+    return spending(pole, pair, members, margins, inputs.dynamics.margin_scale, slice(None))[0]
 
 
 def next_expectations(expected: FloatArray, offers: FloatArray, rate: Scalar) -> FloatArray:

@@ -13,7 +13,7 @@ Model 2's two choices make two games (``model.kernels``):
   the others through peer effects and the regional power of each bloc (members' CINC);
 - the **economic game**, given a security configuration: each chooser picks an economic
   option; its utilities depend on the others only through the poles' offers (members in
-  either dimension, ``kernels.spending_offers``, at the poles' target credibility and at
+  either dimension, ``kernels.spending``, at the poles' target credibility and at
   the margins of no offer on the table, which do not depend on the configuration).
 
 A configuration is stable when no chooser gains by moving alone in either game. The

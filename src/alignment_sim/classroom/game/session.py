@@ -929,7 +929,7 @@ class GameSession:
         )
         every = slice(None)
         threat = kernels.threat_from_poles(pole, pair, every)
-        offers = kernels.spending_offers(
+        offers, _ = kernels.spending(
             pole, pair, members, model.margins, inputs.dynamics.margin_scale, every
         )
         shape = (world.n_poles, world.n_states)
