@@ -404,6 +404,37 @@ def test_stance_on_the_two_bloc_world(two_bloc_world: World) -> None:
     assert_close(balance[0, 0], [-share_q / 2, share_q / 2, 0.0])
 
 
+def test_a_balancer_is_not_deterred_and_a_bandwagoner_twice(two_bloc_world: World) -> None:
+    """``coercion`` is scaled by the deterrence 1 - stance: 1 at 0 (the term as it was),
+    0 for a pure balancer, 2 for a pure bandwagoner, per run in a batch of points."""
+    assert kernels.deterrence(0.0) == 1.0 and kernels.deterrence(1.0) == 0.0
+    assert kernels.deterrence(-1.0) == 2.0
+    per_run = kernels.deterrence(np.array([-1.0, 0.0, 0.5])[:, None, None])
+    assert_close(per_run[:, 0, 0], [2.0, 1.0, 0.5])
+    two = two_bloc_world
+    threat = kernels.threat_from_poles(two.pole, two.pair, ALL)
+
+    def coercion(stance: float) -> np.ndarray:
+        fixed = kernels.parameter_terms(
+            two.state,
+            two.pole,
+            two.pair,
+            threat,
+            two.rivalry,
+            two.security_poles,
+            unit_weights(),
+            stance,
+            ALL,
+        )
+        return table(fixed.security["coercion"])
+
+    neutral = coercion(0.0)
+    assert_close(neutral, [[0.0, -0.5, 0.0], [0.0, -0.5 * FAR, 0.0], [0.0, -0.5 * MID, 0.0]])
+    assert_close(coercion(-1.0), 2.0 * neutral)
+    assert_close(coercion(0.5), 0.5 * neutral)
+    np.testing.assert_array_equal(coercion(1.0), 0.0)
+
+
 def test_grievance(tiny_world: World) -> None:
     w = tiny_world
     np.testing.assert_array_equal(kernels.grievance_term(w.pair, ALL, w.security_poles), 0.0)

@@ -377,3 +377,27 @@ def test_a_directed_choice_is_committed_and_the_models_own_pick_is_kept() -> Non
     assert target.pending == (free.choosers[0].security, free.choosers[0].economy)
     assert [a.profile for a in steered.choosers[1:]] == [a.profile for a in free.choosers[1:]]
     assert steered.trajectory.alignment[0, 1, 0] == target.profile
+
+
+def test_the_stance_lever_moves_the_buffer_states() -> None:
+    """Issue 11, property 3, a visible stance lever: in the 2015 world pure balancing
+    (stance +1) takes Georgia and Ukraine into the West's alliance in most runs (0.99 and
+    0.84 of 200), since a balancer is not deterred by Russia's threat (``deterrence``);
+    at the default stance and under pure bandwagoning they stay out in almost every run."""
+    from alignment_sim.engine.batch import run_batch
+    from alignment_sim.paths import with_values
+
+    west = {}
+    for stance in (-1.0, 0.0, 1.0):
+        config = with_values(default_config(ticks=40), {"dynamics.stance": stance})
+        inputs = RunInputs.from_config(config)
+        world = inputs.world
+        result = run_batch(inputs, range(100), record="minimal", progress=False)
+        security = world.space.profile_security[result.alignment[:, -1]]
+        option = world.space.security_options.index("west")
+        west[stance] = [
+            float((security[:, world.states.index(s)] == option).mean())
+            for s in ("georgia", "ukraine")
+        ]
+    assert max(west[-1.0] + west[0.0]) < 0.1, west
+    assert west[1.0][0] > 0.9 and west[1.0][1] > 0.6, west

@@ -81,7 +81,15 @@ class TickParameters:
         state, pole, pair = params = apply_events(world, inputs.program, active, tick)
         threat = kernels.threat_from_poles(pole, pair, ALL)
         fixed = kernels.parameter_terms(
-            state, pole, pair, threat, world.rivalry, world.security_poles, inputs.weights, ALL
+            state,
+            pole,
+            pair,
+            threat,
+            world.rivalry,
+            world.security_poles,
+            inputs.weights,
+            inputs.stance,
+            ALL,
         )
         self.last = (base, active, (params, threat, fixed))
         return params, threat, fixed

@@ -423,6 +423,17 @@ def coercion_term(threat_rows: FloatArray, rivalry: FloatArray, sec: IntArray) -
     return with_outside(np.stack(columns, axis=-1))
 
 
+def deterrence(stance: Scalar) -> FloatArray:
+    """How far a pole's threat deters a chooser from joining its rivals, the factor on
+    ``coercion``: 1 - stance, in [0, 2]. A balancer (stance +1) is not deterred: it meets
+    a threat by allying against it (GUAM's four "felt intimidated by Russia's military
+    machine and therefore" sought to "counterbalance", 001), and ``protection`` values
+    that ally's shield. A bandwagoner (-1) yields to it twice over (Morgenthau's weak
+    neighbour of a great power, 004). 1 at the default stance, 0: the term as it was.
+    A float, or an array over runs (``studies.points``), as for ``stance_term``."""
+    return (1.0 - np.asarray(stance, dtype=np.float64)).astype(FLOAT)
+
+
 def stance_term(
     power_rows: FloatArray, threat_rows: FloatArray, stance: Scalar, sec: IntArray
 ) -> FloatArray:
@@ -746,16 +757,20 @@ def parameter_terms(
     rivalry: FloatArray,
     sec: IntArray,
     weights: Any,
+    stance: Scalar,
     rows: slice,
 ) -> Terms:
     """The weighted terms that read nothing but parameters, for the chooser rows ``rows``
-    (the threat, (R, B, N) from ``threat_from_poles``, is parameters too): the same in
-    every tick the parameters are, so the engine computes them once for such ticks.
-    ``utility_terms`` puts them in their places."""
+    (the threat, (R, B, N) from ``threat_from_poles``, is parameters too; the stance
+    scales ``coercion`` by ``deterrence``): the same in every tick the parameters are, so
+    the engine computes them once for such ticks. ``utility_terms`` puts them in their
+    places."""
     n_sec = len(sec)
     n_poles = pole.budget_bn.shape[-1]
     security = {
-        "coercion": weights.coercion * coercion_term(pair_rows(threat, rows), rivalry, sec),
+        "coercion": weights.coercion
+        * deterrence(stance)
+        * coercion_term(pair_rows(threat, rows), rivalry, sec),
         "grievance": weights.grievance * grievance_term(pair, rows, sec),
         "regime_security": weights.regime_security * regime_security_term(state, pole, rows, sec),
         "conditionality": weights.conditionality * conditionality_term(state, pair, rows, sec),
@@ -799,7 +814,7 @@ def utility_terms(
     n_sec = len(sec)
     n_poles = pole.budget_bn.shape[-1]
     if fixed is None:
-        fixed = parameter_terms(state, pole, pair, snap.threat, rivalry, sec, weights, rows)
+        fixed = parameter_terms(state, pole, pair, snap.threat, rivalry, sec, weights, stance, rows)
     members = security_membership(snap.security, n_sec + 1)
     held_security_pole = np.append(np.asarray(sec), -1)[snap.security[..., rows]]
     for_bloc, for_union = inducement_terms(
