@@ -70,14 +70,16 @@ def start_snapshot(world: World, margin_scale: float = 0.5) -> kernels.Snapshot:
     members = kernels.pole_members(START_SECURITY, START_ECONOMY, sec, world.n_poles)
     margins = np.full((1, world.n_poles, world.n_states), kernels.NO_MARGIN, dtype=FLOAT)
     in_bloc = kernels.security_membership(START_SECURITY, len(sec))
+    offers, premiums = kernels.spending(world.pole, world.pair, members, margins, margin_scale, ALL)
     return kernels.Snapshot(
         security=START_SECURITY,
         economy=START_ECONOMY,
         power=kernels.regional_power(world.pole, world.state, world.pair, in_bloc, sec),
         threat=kernels.threat_from_poles(world.pole, world.pair, ALL),
-        offers=kernels.spending(world.pole, world.pair, members, margins, margin_scale, ALL)[0],
+        offers=offers,
         credibility=CREDIBILITY,
         years=0.25,
+        premiums=premiums,
     )
 
 
@@ -627,7 +629,7 @@ def test_inducements_are_log_of_gdp_share_discounted_by_credibility(tiny_world: 
     w = tiny_world
     sec = w.security_poles
     bloc, union = kernels.inducement_terms(
-        w.state, w.pair, offers, None, CREDIBILITY, OUTSIDE, OPEN, ALL, sec
+        w.state, w.pair, offers, np.zeros_like(offers), CREDIBILITY, OUTSIDE, OPEN, ALL, sec
     )
     assert kernels.INDUCEMENT_SCALE_PCT == 10.0
     expected_a = [0.5 * math.log(2.0), 1.0 * math.log1p(0.5), 0.0]
@@ -649,7 +651,15 @@ def test_an_offer_the_other_choice_keeps_counts_in_neither(tiny_world: World) ->
     held_security = np.array([[0, -1, -1]])
     held_economy = np.array([[2, 1, 0]])
     bloc, union = kernels.inducement_terms(
-        w.state, w.pair, offers, None, CREDIBILITY, held_security, held_economy, ALL, sec
+        w.state,
+        w.pair,
+        offers,
+        np.zeros_like(offers),
+        CREDIBILITY,
+        held_security,
+        held_economy,
+        ALL,
+        sec,
     )
     ten = 0.5 * math.log(2.0)  # p's credibility 0.5, an offer of 10% of GDP
     # economy (p, q, open): a keeps p's offer through its bloc; b counts p's for p's union
@@ -715,7 +725,7 @@ def test_a_pledge_pays_for_the_poles_union_and_for_staying_out(tiny_world: World
     pair = replace(tiny_world.pair, pledge_bn=pledge.astype(FLOAT))
     sec = tiny_world.security_poles
     bloc, union = kernels.inducement_terms(
-        tiny_world.state, pair, offers, None, CREDIBILITY, OUTSIDE, OPEN, ALL, sec
+        tiny_world.state, pair, offers, np.zeros_like(offers), CREDIBILITY, OUTSIDE, OPEN, ALL, sec
     )
     got = table(union)
     # q's union: offer and pledge, 10% of GDP, at q's credibility 1.0; open: the pledge alone

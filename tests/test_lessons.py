@@ -40,10 +40,11 @@ from alignment_sim.classroom.lessons import (
     run_variant,
     variants,
 )
-from alignment_sim.engine.batch import run_batch
+from alignment_sim.engine.batch import BatchResult, run_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS
+from alignment_sim.model.trajectory import Trajectory
 from alignment_sim.model.world import World
 
 LESSONS = Path(__file__).resolve().parents[1] / "experiments" / "lessons"
@@ -531,20 +532,16 @@ def first_exit(outcome: Outcome, state: str, option: str) -> np.ndarray:
 # Lesson 1: balancing or bandwagoning (stance weighted 4)
 
 
-def recorded(
-    stance: float, ticks: int = 1, seeds: int = 1
-) -> tuple[World, np.ndarray, np.ndarray, np.ndarray]:
-    """Lesson 1's world at ``stance``, run with every term recorded: the world, the
-    alignment (R, T+1, N), and the security and economic terms (R, T, N, options, terms)."""
-    config = build_config(
-        Setup(lesson="balancing_vs_bandwagoning", ticks=ticks, lessons_dir=str(LESSONS)),
-        Variant(f"stance {stance}", levers={"stance": stance}),
-    )
+def full_run(
+    lesson: str, variant: Variant, ticks: int, seeds: int
+) -> tuple[RunInputs, BatchResult, Trajectory]:
+    """A lesson's variant run for ``ticks`` ticks and seeds 0..seeds-1 with everything
+    recorded (the why panel's terms, the offers): its inputs, result and trajectory."""
+    config = build_config(Setup(lesson=lesson, ticks=ticks, lessons_dir=str(LESSONS)), variant)
     inputs = RunInputs.from_config(config)
     result = run_batch(inputs, range(seeds), record="full")
-    trajectory = result.trajectory
-    assert trajectory is not None
-    return inputs.world, result.alignment, trajectory.security_terms, trajectory.economy_terms
+    assert result.trajectory is not None
+    return inputs, result, result.trajectory
 
 
 def test_the_threat_deters_bandwagoners_twice_and_balancers_not_at_all() -> None:
@@ -557,7 +554,9 @@ def test_the_threat_deters_bandwagoners_twice_and_balancers_not_at_all() -> None
     Kazakhstan has no *autonomy*: staying out is worth nothing to it in itself."""
     terms = {}
     for stance in (-1.0, 0.0, 1.0):
-        world, _, security_terms, _ = recorded(stance)
+        variant = Variant(f"stance {stance}", levers={"stance": stance})
+        inputs, _, trajectory = full_run("balancing_vs_bandwagoning", variant, 1, 1)
+        world, security_terms = inputs.world, trajectory.security_terms
         security = world.space.security_options
         terms[stance] = {
             (state, option, name): float(
@@ -682,7 +681,9 @@ def test_claim_the_stance_hardly_moves_the_economy() -> None:
     options = world.space.economic_options
     assert economies[2, options.index("china")] <= economies[0, options.index("china")]
     ticks = runs[2].alignment.shape[1] - 1
-    world, alignment, _, economy_terms = recorded(1.0, ticks=ticks, seeds=SEEDS)
+    balancing = Variant("stance 1.0", levers={"stance": 1.0})
+    inputs, result, trajectory = full_run("balancing_vs_bandwagoning", balancing, ticks, SEEDS)
+    world, alignment, economy_terms = inputs.world, result.alignment, trajectory.economy_terms
     kyrgyzstan = world.states.index("kyrgyzstan")
     # the security bloc held when each tick's terms are computed: (R, T)
     held = world.space.profile_security[alignment[:, :-1, kyrgyzstan].astype(np.int64)]
@@ -1199,17 +1200,10 @@ def test_claim_the_recession_is_in_force_from_the_first_tick() -> None:
     only the premium (in the ticks at which it holds both). Its trade with Russia's union
     was cut at tick 1 too and keeps falling as Russia's credibility falls (the union's
     trade gain is discounted by it), as protection does, a little."""
-    lesson = load_lesson("credibility_of_patrons", LESSONS)
     terms, offers = {}, {}
     for label, scenario in (("recession", None), ("calm", "baseline")):
-        config = build_config(
-            Setup(lesson=lesson.name, ticks=4, lessons_dir=str(LESSONS)),
-            Variant(label, scenario=scenario),
-        )
-        inputs = RunInputs.from_config(config)
-        result = run_batch(inputs, range(SEEDS), record="full")
-        trajectory = result.trajectory
-        assert trajectory is not None
+        variant = Variant(label, scenario=scenario)
+        inputs, result, trajectory = full_run("credibility_of_patrons", variant, 4, SEEDS)
         world = inputs.world
         b, russia = world.states.index("belarus"), world.poles.index("russia")
         security = world.space.security_options.index("russia")

@@ -153,6 +153,7 @@ def test_realist_rules_weigh_the_realist_terms_and_force_the_stance(
         offers=np.zeros((1, 2, 1)),
         credibility=np.ones((1, 2)),
         years=0.0,
+        premiums=np.zeros((1, 2, 1)),
     )
     noise = np.zeros((1, 1, S + E))
     expected = {"best_response": (1, 0.0), "balancing": (0, 1.0), "bandwagoning": (0, -1.0)}

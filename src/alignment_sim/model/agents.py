@@ -122,7 +122,7 @@ class PoleAgent(mesa.Agent):
         self.members = members[:, self.rows]
         threat = kernels.threat_from_poles(pole_params, pair_params, self.rows)
         self.threat = threat.reshape(1, 1, -1)  # (R = 1, this pole, N)
-        spending = (
+        self.offers, self.premiums = kernels.spending(
             pole_params,
             pair_params,
             members,
@@ -130,7 +130,6 @@ class PoleAgent(mesa.Agent):
             model.inputs.dynamics.margin_scale,
             self.rows,
         )
-        self.offers, self.premiums = kernels.spending(*spending)
 
     @property
     def spending_bn_usd(self) -> float:

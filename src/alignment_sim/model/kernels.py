@@ -623,7 +623,7 @@ def inducement_terms(
     state: StateParams,
     pair: PairParams,
     offers: FloatArray,
-    premiums: FloatArray | None,
+    premiums: FloatArray,
     credibility: FloatArray,
     held_security_pole: IntArray,
     held_economy: IntArray,
@@ -658,7 +658,7 @@ def inducement_terms(
     per_gdp = scale / state.gdp_bn[..., None, rows]
     offered = offers[..., rows]  # (R, B, n)
     n_poles = offered.shape[-2]
-    premium = np.zeros_like(offered) if premiums is None else premiums[..., rows]
+    premium = premiums[..., rows]
     base_share = offered - premium
     pledged = pair.pledge_bn[..., rows]
     poles = np.arange(n_poles)[:, None]
@@ -735,8 +735,8 @@ class Snapshot:
 
     security, economy: (R, N) option indices; power: (R, P, N) regional power of each
     security bloc; threat: (R, B, N); offers: (R, B, N) US$ bn a year, of which premiums
-    (``spending``; None: none); credibility: (R, B); years: years since the start
-    of 1991 (``RunInputs.years_since_independence``).
+    (R, B, N) (``spending``); credibility: (R, B); years: years since the start of 1991
+    (``RunInputs.years_since_independence``).
     """
 
     security: IntArray
@@ -746,7 +746,7 @@ class Snapshot:
     offers: FloatArray
     credibility: FloatArray
     years: float
-    premiums: FloatArray | None = None
+    premiums: FloatArray
 
 
 def parameter_terms(

@@ -167,6 +167,7 @@ def _base_snapshot_without_offers(
         offers=np.zeros((1, world.n_poles, world.n_states), dtype=FLOAT),
         credibility=np.broadcast_to(pole.credibility, (1, world.n_poles)).astype(FLOAT),
         years=yw.inputs.years_since_independence(1),
+        premiums=np.zeros((1, world.n_poles, world.n_states), dtype=FLOAT),
     )
 
 
