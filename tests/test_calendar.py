@@ -189,6 +189,29 @@ def test_chinas_budget_follows_its_lending(world_1992: World) -> None:
     assert list(budget_rows[budget_rows.rule == "held_last"].year) == [2022, 2023, 2024]
 
 
+def test_chinas_focus_follows_where_it_lent(world_1992: World) -> None:
+    """China's envelope goes where its recorded commitments went over the budget's window:
+    focus = N x a chooser's share (2008-2010 for 2010, by hand from the drivers file);
+    before the data (2000) and for the other poles the focus is 1."""
+    china = world_1992.poles.index("china")
+    states = [spec.attribute_state for spec in calendar_region(1992).states]
+    field = "chinese_devfin_commitments_usd2021"
+
+    def lent(state: str) -> float:
+        return sum(drivers_value(state, field, y) for y in (2008, 2009, 2010))
+
+    total = sum(lent(s) for s in states)
+    focus_2010 = world_1992.params_for_tick(4 * 18 + 1)[2].focus
+    for i, state in enumerate(states):
+        assert focus_2010[china, i] == pytest.approx(len(states) * lent(state) / total, rel=1e-6)
+    kazakhstan, kyrgyzstan = states.index("Kazakhstan"), states.index("Kyrgyzstan")
+    assert focus_2010[china, kazakhstan] > 5.0 > 0.2 > focus_2010[china, kyrgyzstan]
+    others = [b for b in range(len(world_1992.poles)) if b != china]
+    assert (focus_2010[others] == 1.0).all()
+    assert (world_1992.params_for_tick(4 * 7 + 1)[2].focus == 1.0).all()  # 1999: no data
+    assert (world_1992.pair.focus == 1.0).all()  # the start, 1992
+
+
 def test_every_imputed_value_is_listed_with_a_known_rule(world_1992: World) -> None:
     imputed = world_1992.imputed
     assert list(imputed.columns) == ["year", "state", "field", "value", "rule"]

@@ -71,7 +71,7 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
 last common value by the extension's growth; ``difference`` adds its change)."""
 
 STATE_FIELDS = ("gdp_bn", "capability", "autocracy", "remittances", "neutral")
-PAIR_FIELDS = ("trade_share", "grievance", "ties", "transit", "union_open")
+PAIR_FIELDS = ("trade_share", "grievance", "ties", "transit", "union_open", "focus")
 FieldValues = dict[str, FloatArray]
 
 
@@ -209,6 +209,28 @@ class YearlyData:
         ]
         frame = pd.DataFrame(rows, columns=list(IMPUTED_COLUMNS))
         return frame.astype({"year": "int64", "value": "float64"})
+
+
+def yearly_focus(region: RegionSpec, data: YearlyData, year: int) -> FloatArray:
+    """(B, N) each pole's focus on each chooser in ``year`` before events: 1, except for a
+    pole under ``chinese_lending``, whose focus is each chooser's weight in its recorded
+    commitments (AidData, ``LENDING_FIELD``) over the years of the budget's window that
+    the data observe: N x the chooser's share, so that its envelope goes where its money
+    went (Kazakhstan and Turkmenistan, not Kyrgyzstan: 001's loans). A window the data do
+    not reach (before 2000) or with no commitment leaves the focus at 1."""
+    focus = np.ones((len(region.poles), len(region.states)))
+    window = range(max(CALENDAR_FIRST_YEAR, year - LENDING_WINDOW_YEARS + 1), year + 1)
+    for b, pole in enumerate(region.poles):
+        if region.budget_rules.get(pole.name) != "chinese_lending":
+            continue
+        lent = np.zeros(len(region.states))
+        for i, spec in enumerate(region.states):
+            rows = data.drivers.observed(spec.attribute_state, LENDING_FIELD)
+            observed = rows[0] if rows is not None else {}
+            lent[i] = sum(observed.get(y, 0.0) for y in window)
+        if lent.sum() > 0.0:
+            focus[b] = lent * len(lent) / lent.sum()
+    return focus
 
 
 def lending_budgets(
@@ -409,6 +431,7 @@ def build_calendar(
                 "budget_bn": np.asarray(budgets[year], dtype=FLOAT),
             }
         )
+        as_model["focus"] = yearly_focus(region, data, year)
         pair.append({name: as_model[name] for name in PAIR_FIELDS})
         basis.append(values["soft_power_basis"])
     calendar = Calendar(

@@ -110,7 +110,8 @@ class PairParams:
     dependence on the bloc's pipelines. ties: 0-1 cultural ties (soft-power basis).
     conditionality: 0-1 strictness of the pole's conditions on this chooser. pressure:
     multiplier on the pole's coercion of this chooser. focus: multiplier on the pole's
-    spending on it. grievance: 0-1, the pole's forces hold the chooser's territory
+    spending on it (1; in a calendar world, a lending pole's recorded weights,
+    ``calendar.yearly_focus``). grievance: 0-1, the pole's forces hold the chooser's territory
     without its consent. pledge_bn: US$ bn a year the pole has put on the table for the
     chooser outside its spending rule (events only; ``kernels.inducement_terms``).
     union_open: 1 from the first full year of the pole's union (``PoleSpec.union_from``),
@@ -710,7 +711,7 @@ def build_world(
                 ties=values["ties"],
                 conditionality=np.repeat(per_pole("conditionality")[:, None], N, axis=1),
                 pressure=np.ones((B, N)),
-                focus=np.ones((B, N)),
+                focus=calendar.pair[0]["focus"] if calendar is not None else np.ones((B, N)),
                 grievance=values["grievance"],
                 pledge_bn=np.zeros((B, N)),
                 union_open=values["union_open"],
