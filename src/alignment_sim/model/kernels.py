@@ -869,9 +869,8 @@ def gumbel_from_uniform(u: Any) -> FloatArray:
     """Standard Gumbel noise, float32, from float32 uniforms in [0, 1): -log(-log(u)).
 
     Single precision is ample for noise; the tail is cut at about 16.6 (u = 1 - 2**-24),
-    and u = 0 gives -inf (that option is not picked). Written with the first (run) axis
-    fastest in memory, in one new array: the engine's ``u`` is a tick's strided slice of
-    every run's draws, which the first logarithm reads as it writes that array.
+    and u = 0 gives -inf (that option is not picked). Written in one new array with the
+    first (run) axis fastest in memory, as the engine lays out a tick's draws.
     """
     gumbel = np.empty(np.shape(u), dtype=np.float32, order="F")
     with np.errstate(divide="ignore"):
