@@ -312,7 +312,8 @@ def chunk_bytes(inputs: RunInputs, runs: int, record: Record) -> int:
     N, B, E = world.n_states, world.n_poles, inputs.program.n_events
     K, n_terms = len(world.options), len(TERMS)  # profiles: the axis of recorded terms
     D = world.space.n_security + world.space.n_economy  # options of the two choices
-    streams = T * runs * (N * D * 4 + E * 8)  # float32 noise, float64 hazards
+    drawn = T * (runs + min(runs, DRAW_BLOCK)) * N * D * 4  # float32 noise and its buffer
+    streams = drawn + T * runs * E * 8  # and float64 hazards
     record_arrays = runs * (T + 1) * N + runs * T * B * 4  # alignment, credibility
     per_tick = runs * N * D * (n_terms + 8) * 8  # one tick's terms and utilities
     if record == "full":

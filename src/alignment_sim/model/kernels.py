@@ -661,8 +661,9 @@ def inducement_terms(
     offered = offers[..., rows]  # (R, B, n)
     n_poles = offered.shape[-2]
     premium = premiums[..., rows]
-    base_share = offered - premium  # >= 0 (the premium is part of the offer), so a product
-    # with a mask is np.where(mask, base_share, 0) to the bit, and several times faster
+    # The base share is >= 0 (the premium is part of the offer): its product with a mask
+    # is np.where(mask, base_share, 0) to the bit, and several times faster.
+    base_share = offered - premium
     pledged = pair.pledge_bn[..., rows]
     poles = np.arange(n_poles)[:, None]
     outside_bloc = held_security_pole[..., None, :] != poles  # (R, B, n)
