@@ -101,19 +101,29 @@ class BatchResult:
         )
 
 
+DRAW_BLOCK = 64
+"""Runs drawn at a time into a small buffer, from which their noise is laid out."""
+
+
 def draw_streams(inputs: RunInputs, seeds: np.ndarray) -> tuple[np.ndarray, FloatArray]:
     """Each run's uniforms, as the Mesa model draws them: (R, T, N, S + E) and (R, T, E).
 
-    Both paths take them from ``RunStreams.draw``, so they are the same numbers; each
-    run's draws fill its own contiguous rows.
+    Both paths take them from ``RunStreams.draw``, so they are the same numbers. The noise
+    is laid out with the run axis fastest, tick by tick (a tick's (R, N, S + E) is one
+    Fortran-ordered block, as the tick's arrays are): each run draws into its own rows of a
+    small buffer of ``DRAW_BLOCK`` runs, copied into place while it is in cache.
     """
-    world, T = inputs.world, inputs.ticks
+    world, T, R = inputs.world, inputs.ticks, len(seeds)
     N, E = world.n_states, inputs.program.n_events
     K = world.space.n_security + world.space.n_economy
-    noise = np.empty((len(seeds), T, N, K), dtype=np.float32)
-    hazards = np.empty((len(seeds), T, E))
-    for r, seed in enumerate(seeds):
-        RunStreams.draw(int(seed), noise[r], hazards[r])
+    noise = np.empty((T, K, N, R), dtype=np.float32).transpose(3, 0, 2, 1)
+    hazards = np.empty((R, T, E))
+    drawn = np.empty((min(R, DRAW_BLOCK), T, N, K), dtype=np.float32)
+    for start in range(0, R, DRAW_BLOCK):
+        block = seeds[start : start + DRAW_BLOCK]
+        for row, seed in enumerate(block):
+            RunStreams.draw(int(seed), drawn[row], hazards[start + row])
+        noise[start : start + len(block)] = drawn[: len(block)]
     return noise, hazards
 
 
@@ -121,8 +131,7 @@ def tick_uniforms(
     noise: np.ndarray, hazards: FloatArray, tick: int
 ) -> tuple[FloatArray, FloatArray]:
     """The uniforms of tick ``tick`` (from 1) out of ``draw_streams``' arrays: noise
-    (R, N, S + E) and the hazards (R, E), as views (``kernels.gumbel_from_uniform``
-    writes the noise it uses with the run axis fastest in memory)."""
+    (R, N, S + E) and the hazards (R, E), as views."""
     return noise[:, tick - 1], hazards[:, tick - 1]
 
 
@@ -303,7 +312,8 @@ def chunk_bytes(inputs: RunInputs, runs: int, record: Record) -> int:
     N, B, E = world.n_states, world.n_poles, inputs.program.n_events
     K, n_terms = len(world.options), len(TERMS)  # profiles: the axis of recorded terms
     D = world.space.n_security + world.space.n_economy  # options of the two choices
-    streams = T * runs * (N * D * 4 + E * 8)  # float32 noise, float64 hazards
+    drawn = T * (runs + min(runs, DRAW_BLOCK)) * N * D * 4  # float32 noise and its buffer
+    streams = drawn + T * runs * E * 8  # and float64 hazards
     record_arrays = runs * (T + 1) * N + runs * T * B * 4  # alignment, credibility
     per_tick = runs * N * D * (n_terms + 8) * 8  # one tick's terms and utilities
     if record == "full":

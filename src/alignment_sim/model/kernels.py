@@ -353,7 +353,8 @@ def next_expectations(expected: FloatArray, offers: FloatArray, rate: Scalar) ->
     if isinstance(rate, np.ndarray) and rate.ndim:
         rate = rate[..., None]
     moved = expected + rate * (offers - expected)
-    return np.where(expected > 0.0, moved, offers).astype(FLOAT, order="F", copy=False)
+    np.copyto(moved, offers, where=~(expected > 0.0))  # np.where, without its branches
+    return moved.astype(FLOAT, order="F", copy=False)
 
 
 def next_credibility(
@@ -609,7 +610,8 @@ def trade_term(
     """
     flows = pair_rows(pair.trade_share, rows) * pole.trade_factor[..., None, :]
     total = sum_last_axis(flows)[..., None]
-    return with_outside((1.0 + credibility[..., None, :]) * flows - total)
+    created = np.multiply(1.0 + credibility[..., None, :], flows, order="F")  # run axis fastest
+    return with_outside(created - total)
 
 
 INDUCEMENT_SCALE_PCT = 10.0
@@ -659,19 +661,25 @@ def inducement_terms(
     offered = offers[..., rows]  # (R, B, n)
     n_poles = offered.shape[-2]
     premium = premiums[..., rows]
+    # The base share is >= 0 (the premium is part of the offer): its product with a mask
+    # is np.where(mask, base_share, 0) to the bit, and several times faster.
     base_share = offered - premium
     pledged = pair.pledge_bn[..., rows]
     poles = np.arange(n_poles)[:, None]
     outside_bloc = held_security_pole[..., None, :] != poles  # (R, B, n)
-    at_stake = np.where(outside_bloc, base_share, FLOAT(0.0)) + premium
-    value = credibility[..., :, None] * np.log1p(((at_stake + pledged) * per_gdp).astype(FLOAT))
+    at_stake = base_share * outside_bloc + premium
+    value = credibility[..., :, None] * np.log1p(
+        ((at_stake + pledged) * per_gdp).astype(FLOAT, copy=False)
+    )
     outside: Any = 0.0
     if np.any(pledged):
         pledge_value = credibility[..., :, None] * np.log1p((pledged * per_gdp).astype(FLOAT))
         outside = sum_last_axis(np.swapaxes(pledge_value, -1, -2))
     outside_union = held_economy[..., None, :] != np.asarray(sec)[:, None]  # (R, S, n)
-    for_bloc = np.where(outside_union, base_share[..., sec, :], FLOAT(0.0))
-    bloc_value = credibility[..., sec, None] * np.log1p((for_bloc * per_gdp).astype(FLOAT))
+    for_bloc = base_share[..., sec, :] * outside_union
+    bloc_value = credibility[..., sec, None] * np.log1p(
+        (for_bloc * per_gdp).astype(FLOAT, copy=False)
+    )
     return (
         with_outside(np.swapaxes(bloc_value, -1, -2)),
         with_outside(np.swapaxes(value, -1, -2), outside),
@@ -869,9 +877,8 @@ def gumbel_from_uniform(u: Any) -> FloatArray:
     """Standard Gumbel noise, float32, from float32 uniforms in [0, 1): -log(-log(u)).
 
     Single precision is ample for noise; the tail is cut at about 16.6 (u = 1 - 2**-24),
-    and u = 0 gives -inf (that option is not picked). Written with the first (run) axis
-    fastest in memory, in one new array: the engine's ``u`` is a tick's strided slice of
-    every run's draws, which the first logarithm reads as it writes that array.
+    and u = 0 gives -inf (that option is not picked). Written in one new array with the
+    first (run) axis fastest in memory, as the engine lays out a tick's draws.
     """
     gumbel = np.empty(np.shape(u), dtype=np.float32, order="F")
     with np.errstate(divide="ignore"):
