@@ -216,8 +216,9 @@ def yearly_focus(region: RegionSpec, data: YearlyData, year: int) -> FloatArray:
     pole under ``chinese_lending``, whose focus is each chooser's weight in its recorded
     commitments (AidData, ``LENDING_FIELD``) over the years of the budget's window that
     the data observe: N x the chooser's share, so that its envelope goes where its money
-    went (Kazakhstan and Turkmenistan, not Kyrgyzstan: 001's loans). A window the data do
-    not reach (before 2000) or with no commitment leaves the focus at 1."""
+    went (in 2008-2010 Kazakhstan, Uzbekistan and Turkmenistan, not Kyrgyzstan). A
+    window the data do not reach (before 2000) or with no commitment leaves the focus
+    at 1."""
     focus = np.ones((len(region.poles), len(region.states)))
     window = range(max(CALENDAR_FIRST_YEAR, year - LENDING_WINDOW_YEARS + 1), year + 1)
     for b, pole in enumerate(region.poles):
