@@ -192,7 +192,8 @@ def test_chinas_budget_follows_its_lending(world_1992: World) -> None:
 def test_chinas_focus_follows_where_it_lent(world_1992: World) -> None:
     """China's envelope goes where its recorded commitments went over the budget's window:
     focus = N x a chooser's share (2008-2010 for 2010, by hand from the drivers file);
-    before the data (2000) and for the other poles the focus is 1."""
+    before the data (2000) and for the other poles the focus is 1; after them (2021) the
+    last year's holds."""
     china = world_1992.poles.index("china")
     states = [spec.attribute_state for spec in calendar_region(1992).states]
     field = "chinese_devfin_commitments_usd2021"
@@ -210,6 +211,10 @@ def test_chinas_focus_follows_where_it_lent(world_1992: World) -> None:
     assert (focus_2010[others] == 1.0).all()
     assert (world_1992.params_for_tick(4 * 7 + 1)[2].focus == 1.0).all()  # 1999: no data
     assert (world_1992.pair.focus == 1.0).all()  # the start, 1992
+    last_data = world_1992.params_for_tick(4 * 29 + 1)[2].focus  # 2021, the data's last year
+    for year in (2022, 2024):  # held after it, as the budget is
+        held = world_1992.params_for_tick(4 * (year - 1992) + 1)[2].focus
+        np.testing.assert_array_equal(held, last_data)
 
 
 def test_every_imputed_value_is_listed_with_a_known_rule(world_1992: World) -> None:

@@ -211,26 +211,47 @@ class YearlyData:
         return frame.astype({"year": "int64", "value": "float64"})
 
 
-def yearly_focus(region: RegionSpec, data: YearlyData, year: int) -> FloatArray:
-    """(B, N) each pole's focus on each chooser in ``year`` before events: 1, except for a
-    pole under ``chinese_lending``, whose focus is each chooser's weight in its recorded
-    commitments (AidData, ``LENDING_FIELD``) over the years of the budget's window that
-    the data observe: N x the chooser's share, so that its envelope goes where its money
-    went (in 2008-2010 Kazakhstan, Uzbekistan and Turkmenistan, not Kyrgyzstan). A
-    window the data do not reach (before 2000) or with no commitment leaves the focus
-    at 1."""
-    focus = np.ones((len(region.poles), len(region.states)))
-    window = range(max(CALENDAR_FIRST_YEAR, year - LENDING_WINDOW_YEARS + 1), year + 1)
-    for b, pole in enumerate(region.poles):
-        if region.budget_rules.get(pole.name) != "chinese_lending":
+def recorded_lending(region: RegionSpec, data: YearlyData) -> dict[str, dict[int, float]]:
+    """The choosers' observed development-finance commitments (AidData,
+    ``LENDING_FIELD``, constant 2021 US$) by year, for the choosers the data list."""
+    recorded: dict[str, dict[int, float]] = {}
+    for spec in region.states:
+        rows = data.drivers.observed(spec.attribute_state, LENDING_FIELD)
+        if rows is not None and rows[0]:
+            recorded[spec.attribute_state] = rows[0]
+    return recorded
+
+
+def lending_focus(region: RegionSpec, data: YearlyData) -> dict[int, FloatArray]:
+    """Each year's (B, N) focus of each pole on each chooser before events: 1, except for
+    a pole under ``chinese_lending``, whose focus is each chooser's weight in its
+    recorded commitments (``recorded_lending``) over the years of the budget's window
+    that the data observe: N x the chooser's share, so that its envelope goes where its
+    money went (in 2008-2010 Kazakhstan, Uzbekistan and Turkmenistan, not Kyrgyzstan).
+    A window the data do not reach (before 2000) leaves the focus at 1; after the data
+    end (2021) the last year's focus holds, as the budget does (``lending_budgets``)."""
+    recorded = recorded_lending(region, data)
+    last = max((max(years) for years in recorded.values()), default=CALENDAR_FIRST_YEAR)
+    lending = [
+        b
+        for b, pole in enumerate(region.poles)
+        if region.budget_rules.get(pole.name) == "chinese_lending"
+    ]
+    focus: dict[int, FloatArray] = {}
+    for year in CALENDAR_YEARS:
+        if year > last:
+            focus[year] = focus[last]
             continue
-        lent = np.zeros(len(region.states))
-        for i, spec in enumerate(region.states):
-            rows = data.drivers.observed(spec.attribute_state, LENDING_FIELD)
-            observed = rows[0] if rows is not None else {}
-            lent[i] = sum(observed.get(y, 0.0) for y in window)
+        window = range(max(CALENDAR_FIRST_YEAR, year - LENDING_WINDOW_YEARS + 1), year + 1)
+        lent = np.array(
+            [
+                sum(recorded.get(spec.attribute_state, {}).get(y, 0.0) for y in window)
+                for spec in region.states
+            ]
+        )
+        focus[year] = np.ones((len(region.poles), len(region.states)))
         if lent.sum() > 0.0:
-            focus[b] = lent * len(lent) / lent.sum()
+            focus[year][lending] = lent * len(lent) / lent.sum()
     return focus
 
 
@@ -245,11 +266,9 @@ def lending_budgets(
     scaled by the lender's GDP (``backcast``); after they end (2021), the last budget
     holds (``held_last``). A state with no rows (never a recipient) counts as zero.
     """
-    observed_years: dict[str, list[int]] = {}
-    for spec in region.states:
-        rows = data.drivers.observed(spec.attribute_state, LENDING_FIELD)
-        if rows is not None and rows[0]:
-            observed_years[spec.attribute_state] = sorted(rows[0])
+    observed_years = {
+        state: sorted(years) for state, years in recorded_lending(region, data).items()
+    }
     if not observed_years:
         raise DataError(
             f"{data.drivers.file_label}[{LENDING_FIELD}]",
@@ -418,6 +437,7 @@ def build_calendar(
     data = YearlyData(drivers_lookup, attributes, region.year)
     series = budget_series(region, data)
     budgets = pole_budgets(region, series)
+    focus = lending_focus(region, data)
     state, pole, pair, basis = [], [], [], []
     start_values: dict[str, FloatArray] = {}
     for year in range(region.year, CALENDAR_LAST_YEAR + 1):
@@ -432,7 +452,7 @@ def build_calendar(
                 "budget_bn": np.asarray(budgets[year], dtype=FLOAT),
             }
         )
-        as_model["focus"] = yearly_focus(region, data, year)
+        as_model["focus"] = np.asarray(focus[year], dtype=FLOAT)
         pair.append({name: as_model[name] for name in PAIR_FIELDS})
         basis.append(values["soft_power_basis"])
     calendar = Calendar(

@@ -111,7 +111,7 @@ class PairParams:
     conditionality: 0-1 strictness of the pole's conditions on this chooser. pressure:
     multiplier on the pole's coercion of this chooser. focus: multiplier on the pole's
     spending on it (1; in a calendar world, a lending pole's recorded weights,
-    ``calendar.yearly_focus``). grievance: 0-1, the pole's forces hold the chooser's territory
+    ``calendar.lending_focus``). grievance: 0-1, the pole's forces hold the chooser's territory
     without its consent. pledge_bn: US$ bn a year the pole has put on the table for the
     chooser outside its spending rule (events only; ``kernels.inducement_terms``).
     union_open: 1 from the first full year of the pole's union (``PoleSpec.union_from``),
