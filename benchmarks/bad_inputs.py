@@ -500,7 +500,7 @@ def cases() -> list[Case]:
     cli("cli25", "dynamics.stance=abc", words=("stance",))
     cli("cli26", "dynamics.stance=[1,2]", words=("stance",))
     cli("cli27", "dynamics.credibility_recovery=2", words=("dynamics.credibility_recovery",))
-    cli("cli28", "dynamics.margin_scale=0", words=("dynamics.margin_scale",))
+    cli("cli28", "dynamics.margin_scale=0.5", words=("margin_scale",))
     cli("cli29", "dynamics.switching_cost=-1", words=("dynamics.switching_cost",))
     cli("cli30", "dynamics.switching_cost=inf", words=("dynamics.switching_cost",))
     cli("cli31", "region.poles.0.budget_bn_usd=-3", words=("budget_bn_usd",))

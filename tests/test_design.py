@@ -61,7 +61,6 @@ POINT_VALUES = {
     "dynamics.stance": np.array([-0.5, 0.5]),
     "dynamics.switching_cost": np.array([0.4, 1.2]),
     "dynamics.economic_switching_cost": np.array([0.3, 1.4]),
-    "dynamics.margin_scale": np.array([0.2, 0.9]),
     "region.poles.west.conditionality": np.array([0.1, 0.9]),
     "region.poles.russia.coercion": np.array([0.3, 0.9]),
     "region.poles.china.budget_bn_usd": np.array([2.0, 9.0]),

@@ -229,7 +229,7 @@ def test_points_do_not_depend_on_their_batch(
 ) -> None:
     points = {
         "decision.rationality": np.array([4.0, 2.0, 6.0, 3.0, 5.0]),
-        "dynamics.margin_scale": np.array([0.5, 0.3, 0.8, 1.2, 0.4]),
+        "dynamics.credibility_recovery": np.array([0.1, 0.3, 0.05, 0.2, 0.15]),
         "region.poles.west.credibility": np.array([0.8, 0.5, 0.9, 0.3, 0.7]),
     }
     together = record_likelihood.label_probabilities(points)

@@ -24,6 +24,7 @@ from dataclasses import fields, replace
 import numpy as np
 import pytest
 from helpers import KM_PER_10_DEGREES, tiny_attributes, tiny_region
+from scipy.special import expit
 
 from alignment_sim.model import kernels
 from alignment_sim.model.inputs import RunInputs
@@ -64,13 +65,13 @@ def unit_weights() -> UtilityWeights:
     return UtilityWeights(**{f.name: 1.0 for f in fields(UtilityWeights)})
 
 
-def start_snapshot(world: World, margin_scale: float = 0.5) -> kernels.Snapshot:
+def start_snapshot(world: World) -> kernels.Snapshot:
     """What the choosers of the tiny world see at tick 1 (3 months in)."""
     sec = world.security_poles
     members = kernels.pole_members(START_SECURITY, START_ECONOMY, sec, world.n_poles)
     margins = np.full((1, world.n_poles, world.n_states), kernels.NO_MARGIN, dtype=FLOAT)
     in_bloc = kernels.security_membership(START_SECURITY, len(sec))
-    offers, premiums = kernels.spending(world.pole, world.pair, members, margins, margin_scale, ALL)
+    offers, premiums = kernels.spending(world.pole, world.pair, members, margins, 4.0, ALL)
     return kernels.Snapshot(
         security=START_SECURITY,
         economy=START_ECONOMY,
@@ -180,13 +181,13 @@ def test_spending_envelope_pays_members_their_share(tiny_world: World) -> None:
     w = tiny_world
     members = kernels.pole_members(START_SECURITY, START_ECONOMY, w.security_poles, 2)
     margins = np.full((1, 2, 3), kernels.NO_MARGIN, dtype=FLOAT)
-    offers = kernels.spending(w.pole, w.pair, members, margins, 0.5, ALL)[0]
+    offers = kernels.spending(w.pole, w.pair, members, margins, 4.0, ALL)[0]
     # p's only member is a, q's only member b: each gets base / sum of bases of its budget
     assert_close(offers[0], [[1.0 / BASE_SUM, 0.0, 0.0], [0.0, 2.0 / BASE_SUM, 0.0]])
     assert (offers.sum(axis=-1) < w.pole.budget_bn).all()  # the rest stays unspent
-    nobody = kernels.spending(w.pole, w.pair, np.zeros((1, 2, 3)), margins, 0.5, ALL)[0]
+    nobody = kernels.spending(w.pole, w.pair, np.zeros((1, 2, 3)), margins, 4.0, ALL)[0]
     np.testing.assert_array_equal(nobody, 0.0)  # nobody to pay: the whole budget unspent
-    only_q = kernels.spending(w.pole, w.pair, members, margins, 0.5, B)[0]
+    only_q = kernels.spending(w.pole, w.pair, members, margins, 4.0, B)[0]
     np.testing.assert_array_equal(only_q[0, 0], offers[0, 1])
 
 
@@ -196,21 +197,41 @@ def test_spending_pays_candidates_by_swing_and_never_beyond_the_budget(
     w = tiny_world
     members = kernels.pole_members(START_SECURITY, START_ECONOMY, w.security_poles, 2)
     margins = np.full((1, 2, 3), kernels.NO_MARGIN, dtype=FLOAT)
-    margins[0, 0] = [kernels.NO_MARGIN, 0.25, 0.5]  # b halfway to tipping, c at the scale
-    offers = kernels.spending(w.pole, w.pair, members, margins, 0.5, ALL)[0]
-    # weights: a 1 * (1 + 0), b FAR * (0 + 1 * 0.5), c 0: below the envelope BASE_SUM
-    assert_close(offers[0, 0], [1.0 / BASE_SUM, 0.5 * FAR / BASE_SUM, 0.0])
-    assert offers[0, 0, 2] == 0.0  # an outsider a margin_scale away gets nothing
-    margins[0, 0] = [0.0, 0.25, -1.0]  # a wavering member, c far from p
-    offers = kernels.spending(w.pole, w.pair, members, margins, 0.5, ALL)[0]
-    weights = np.array([1.0 * (1 + 1), FAR * 0.5, 0.0])  # 2 + 0.16 > BASE_SUM
+    # at rationality 4, exp(-4 |margin|) = 1/3 and 1/9: swings 4e / (1 + e)^2 = 0.75, 0.36
+    margins[0, 0] = [kernels.NO_MARGIN, math.log(3) / 4, -math.log(9) / 4]
+    offers = kernels.spending(w.pole, w.pair, members, margins, 4.0, ALL)[0]
+    # weights: a 1 * (1 + 0), b FAR * (0 + 1 * 0.75), c MID * 0.36: below the envelope
+    assert_close(offers[0, 0], [1.0 / BASE_SUM, 0.75 * FAR / BASE_SUM, 0.36 * MID / BASE_SUM])
+    margins[0, 0] = [0.0, math.log(3) / 4, -3.0]  # a wavering member, c far from p
+    offers = kernels.spending(w.pole, w.pair, members, margins, 4.0, ALL)[0]
+    far_swing = 4 * math.exp(-12) / (1 + math.exp(-12)) ** 2
+    weights = np.array([1.0 * (1 + 1), FAR * 0.75, MID * far_swing])  # 2 + 0.24 > BASE_SUM
     assert_close(offers[0, 0], weights / weights.sum())
+    assert offers[0, 0, 2] < 1e-4 * offers[0, 0, 1]  # next to nothing where money moves nothing
     assert_close(offers[0].sum(axis=-1), [1.0, 2.0 / BASE_SUM])  # p's premiums scaled down
     assert (offers[0].sum(axis=-1) <= w.pole.budget_bn * (1 + 1e-6)).all()
     # q has no leverage: its margins do not matter
     margins[0, 1] = 0.0
-    again = kernels.spending(w.pole, w.pair, members, margins, 0.5, ALL)[0]
+    again = kernels.spending(w.pole, w.pair, members, margins, 4.0, ALL)[0]
     np.testing.assert_array_equal(again[0, 1], offers[0, 1])
+
+
+def test_bid_sensitivity_is_the_logits_response_to_money() -> None:
+    """The swing is d p / d margin of the logit p = 1 / (1 + exp(-r margin)), relative to
+    its peak r / 4 at the edge: 1 there, the same on either side, falling with distance,
+    none for a margin not yet known; per-run rationalities broadcast."""
+    margins = np.array([[[-2.0, -0.5, 0.0, 0.25, 0.5, 2.0, kernels.NO_MARGIN]]], dtype=FLOAT)
+    rationality = np.array([4.0, 1.0]).reshape(2, 1, 1)
+    swing = kernels.bid_sensitivity(margins, rationality)
+    assert swing.shape == (2, 1, 7)
+    step = 1e-4
+    for run, r in enumerate((4.0, 1.0)):
+        m = margins[0, 0, :-1].astype(float)
+        slope = (expit(r * (m + step)) - expit(r * (m - step))) / (2 * step)
+        np.testing.assert_allclose(swing[run, 0, :-1], slope / (r / 4), rtol=1e-5)
+    assert_close(swing[0, 0, [1, 2, 4]], [0.41997434, 1.0, 0.41997434])
+    assert swing[0, 0, 5] < 0.002 and swing[0, 0, -1] == 0.0
+    assert (swing[1, 0, :-1] > swing[0, 0, :-1] - 1e-7).all()  # noisier choosers: wider bids
 
 
 def test_offers_never_exceed_the_budget(default_world: World) -> None:
@@ -218,7 +239,7 @@ def test_offers_never_exceed_the_budget(default_world: World) -> None:
     rng = np.random.default_rng(11)
     members = (rng.random((runs, w.n_poles, w.n_states)) < 0.4).astype(FLOAT)
     margins = rng.normal(0.0, 0.5, (runs, w.n_poles, w.n_states)).astype(FLOAT)
-    offers = kernels.spending(w.pole, w.pair, members, margins, 0.5, ALL)[0]
+    offers = kernels.spending(w.pole, w.pair, members, margins, 4.0, ALL)[0]
     assert (offers >= 0).all()
     assert (offers.sum(axis=-1) <= w.pole.budget_bn * (1 + 1e-6)).all()
     assert offers.sum() > 0  # not vacuous
@@ -229,7 +250,7 @@ def test_proportional_spending_pays_members_only(tiny_world: World) -> None:
     members = kernels.pole_members(START_SECURITY, START_ECONOMY, w.security_poles, 2)
     margins = np.zeros((1, 2, 3), dtype=FLOAT)  # everyone wavering
     plain = replace(w.pole, proportional_spending=np.array([1.0, 0.0], dtype=FLOAT))
-    offers = kernels.spending(plain, w.pair, members, margins, 0.5, ALL)[0]
+    offers = kernels.spending(plain, w.pair, members, margins, 4.0, ALL)[0]
     assert_close(offers[0, 0], [1.0 / BASE_SUM, 0.0, 0.0])
 
 
@@ -704,15 +725,16 @@ def test_spending_premiums_are_the_leverage_part_of_the_offers(tiny_world: World
     w = tiny_world
     _, pole, pair = w.params_for_tick(1)
     members = np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]], dtype=FLOAT)
-    margins = np.array([[[0.2, 5.0, 0.5], [5.0, 5.0, 5.0]]], dtype=FLOAT)
+    margins = np.array([[[math.log(3), 20.0, -math.log(9)], [5.0, 5.0, 5.0]]], dtype=FLOAT)
     offers, premiums = kernels.spending(pole, pair, members, margins, 1.0, ALL)
     assert (premiums >= 0).all() and (premiums <= offers + 1e-7).all()
-    # p (leverage 1): a is a member at swing 0.8, c an outsider at swing 0.5, b beyond reach
+    # p (leverage 1): a is a member at swing 0.75, c an outsider at 0.36, b far out
+    swing = np.array([0.75, 4 * math.exp(-20) / (1 + math.exp(-20)) ** 2, 0.36])
     base = pair.focus[0] * pair.proximity[0]
-    weight = base * (members[0, 0] + np.array([0.8, 0.0, 0.5]))
+    weight = base * (members[0, 0] + swing)
     scale = pole.budget_bn[0] / max(base.sum(), weight.sum())
     assert_close(offers[0, 0], scale * weight)
-    assert_close(premiums[0, 0], scale * base * np.array([0.8, 0.0, 0.5]))
+    assert_close(premiums[0, 0], scale * base * swing)
     np.testing.assert_array_equal(premiums[0, 1], 0.0)  # q has no leverage
 
 

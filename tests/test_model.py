@@ -49,7 +49,6 @@ def hand_config(rule: str = "best_response") -> SimulationConfig:
         dynamics=Dynamics(
             switching_cost=0.5,
             economic_switching_cost=0.25,
-            margin_scale=2.0,
             credibility_recovery=0.1,
         ),
         decision=DecisionParams(rule=rule),
@@ -82,9 +81,13 @@ def test_the_first_two_ticks_by_hand(tiny_world: World) -> None:
     assert (run.alignment[0] == tiny_world.initial_alignment).all()  # everyone stays
     assert_close(run.offers[0, 0], [[1.0 / BASE_SUM, 0.0, 0.0], [0.0, 2.0 / BASE_SUM, 0.0]])
     # tick 2: p's margins from tick 1's U_econ, its own inducement left out: a 0.8 -
-    # (-0.25) = 1.05, b -0.7 - (1.35 + q's inducement) < -2, c -0.325 - 1 = -1.325; swing
-    # over 2.0: 0.475, 0, 0.3375; p pays base * (member + swing), within its envelope
-    offers_p = np.array([1.0 + 0.475, 0.0, MID * 0.3375]) / BASE_SUM
+    # (-0.25) = 1.05, b -0.7 - (1.35 + q's inducement), c -0.325 - 1 = -1.325; swing at
+    # rationality 4: 4e / (1 + e)^2, e = exp(-4 |margin|) (0.058, 0.0006, 0.020); p pays
+    # base * (member + swing), within its envelope
+    swing = [
+        4 * math.exp(-4 * m) / (1 + math.exp(-4 * m)) ** 2 for m in (1.05, 2.05 + induced_b, 1.325)
+    ]
+    offers_p = np.array([1.0 + swing[0], FAR * swing[1], MID * swing[2]]) / BASE_SUM
     assert_close(run.offers[0, 1, 0], offers_p)
     np.testing.assert_allclose(run.offers[0, 1, 1], run.offers[0, 0, 1])  # q has no leverage
     inducement = run.economy_terms[0, 1, 2, 0, kernels.ECONOMIC_TERMS.index("inducements")]

@@ -175,8 +175,13 @@ def test_the_wests_pledge_narrows_russias_margin_on_belarus_by_its_value() -> No
         margins[scenario] = float(model.margins[0, russia, belarus])
     worth = 1.5 * 0.8 * math.log1p(10 * 3.0 / 56.45488739)  # weight, credibility, GDP US$ bn
     assert margins["baseline"] - margins["western_engagement"] == pytest.approx(worth, abs=1e-5)
-    # still beyond the reach of Russia's premium (why pattern 1's offer check fails)
-    assert margins["western_engagement"] > default_config().dynamics.margin_scale
+    # Russia bids where money moves Belarus's choice: the narrower margin multiplies the
+    # sensitivity of Belarus's choice to money, so Russia's premium there, several times
+    rationality = default_config().decision.rationality
+    sensitivity = {
+        k: float(kernels.bid_sensitivity(np.float32(m), rationality)) for k, m in margins.items()
+    }
+    assert sensitivity["western_engagement"] > 5 * sensitivity["baseline"] > 0
 
 
 def test_results_by_pattern() -> None:

@@ -117,7 +117,9 @@ def tick_batch(
     (s_par, p_par, q_par), threat, fixed = parameters.at(tick, active)
 
     members = kernels.pole_members(state.security, state.economy, sec, world.n_poles)
-    offers, premiums = kernels.spending(p_par, q_par, members, state.margins, dyn.margin_scale, ALL)
+    offers, premiums = kernels.spending(
+        p_par, q_par, members, state.margins, inputs.rationality, ALL
+    )
     in_bloc = kernels.security_membership(state.security, len(sec))
     snap = kernels.Snapshot(
         security=state.security,

@@ -127,7 +127,7 @@ class PoleAgent(mesa.Agent):
             pair_params,
             members,
             model.margins,
-            model.inputs.dynamics.margin_scale,
+            model.inputs.rationality,
             self.rows,
         )
 

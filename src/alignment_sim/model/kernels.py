@@ -243,8 +243,8 @@ def economic_margins(economy_utility: FloatArray, inducements: FloatArray) -> Fl
     (U_b - inducement_b) - max_{k != b} U_k. Near zero the chooser is wavering or pivotal
     for pole b (``spending``). A pole discounts its own offer (so it never feeds
     its own premium) but sees its rivals' bids, pledges included: the West's pledge to
-    Belarus narrows Russia's margin there, and within ``margin_scale`` of the edge Russia
-    pays more (000, 003)."""
+    Belarus narrows Russia's margin there, and the nearer the edge the more Russia pays
+    (000, 003; ``bid_sensitivity``)."""
     n_poles = inducements.shape[-1] - 1
     n_options = economy_utility.shape[-1]
     shape = (*economy_utility.shape[:-2], n_poles, economy_utility.shape[-2])
@@ -271,12 +271,31 @@ def pole_members(
     return members
 
 
+def bid_sensitivity(margins: FloatArray, rationality: Scalar) -> FloatArray:
+    """How much money can move each chooser's economic choice for or against each pole,
+    in [0, 1], the shape of ``margins`` (utility units; ``economic_margins``).
+
+    Under the logit rule the chance that pole b wins (or keeps) chooser i against its best
+    rival is p = 1 / (1 + exp(-rationality * margin)), and a little more money moves it by
+    rationality * p * (1 - p) per utility unit: the swing is that sensitivity relative to
+    its peak at the edge, 4 p (1 - p) = 4 e / (1 + e)**2 with e = exp(-rationality *
+    |margin|). It is 1 at the edge, 0.42 half a unit away at the default rationality (4)
+    and below 0.002 two units away, so the patrons bid where their money buys a choice:
+    the targeting of swing voters in probabilistic voting (Lindbeck and Weibull 1987,
+    Dixit and Londregan 1996). A margin not yet known (``NO_MARGIN``, before the first
+    tick) has none. ``rationality``: a float or (R, 1, 1) per run."""
+    distance = np.abs(margins)
+    e = np.exp(-rationality * distance)
+    swing = 4.0 * e / np.square(1.0 + e) * (distance < NO_MARGIN)
+    return np.asarray(swing, dtype=FLOAT)
+
+
 def spending(
     pole: PoleParams,
     pair: PairParams,
     members: FloatArray,
     margins: FloatArray,
-    margin_scale: Scalar,
+    rationality: Scalar,
     poles: slice,
 ) -> tuple[FloatArray, FloatArray]:
     """Each pole's offer to each chooser and the premium part of it, US$ bn a year, both
@@ -284,13 +303,13 @@ def spending(
 
     The budget is an envelope over the region: state i's share of it is in proportion to
     base_i = focus_i * proximity_i (what the pole would pay if every state were a plain
-    member). A pole pays base_i * (member + leverage * swing), swing = max(0, 1 - |margin|
-    / margin_scale): the leverage of the weak -- members and outsiders close to the edge
-    extract more (Belarus and Armenia, 000, 002) -- and nothing to an outsider whose
-    economic choice money cannot move ("to put an end to unlimited subsidizing ... if it
-    does not produce immediate political results", 002). What nobody can claim stays
-    unspent; premiums beyond the budget are scaled down to it. A pole with proportional
-    spending pays members only.
+    member). A pole pays base_i * (member + leverage * swing), swing the
+    ``bid_sensitivity`` of i's economic choice to money at its margin: the leverage of the
+    weak -- members and outsiders close to the edge extract more (Belarus and Armenia,
+    000, 002) -- and next to nothing to a chooser whose economic choice money cannot move
+    ("to put an end to unlimited subsidizing ... if it does not produce immediate
+    political results", 002). What nobody can claim stays unspent; premiums beyond the
+    budget are scaled down to it. A pole with proportional spending pays members only.
 
     The premium is base_i * leverage * swing at the same scale: a bid on the economic
     margin, paid to keep or win the chooser's union (``inducement_terms``); the rest of an
@@ -298,8 +317,7 @@ def spending(
     ``members`` from ``pole_members``; ``margins`` from ``economic_margins``.
     """
     leverage = (pole.leverage * (1.0 - pole.proportional_spending))[..., poles, None]
-    swing = np.abs(margins[..., poles, :]) / margin_scale
-    np.maximum(0.0, np.subtract(1.0, swing, out=swing), out=swing)
+    swing = bid_sensitivity(margins[..., poles, :], rationality)
     base = pair.focus[..., poles, :] * pair.proximity[..., poles, :]
     premium = leverage * swing
     weight = base * (members[..., poles, :] + premium)
@@ -342,7 +360,7 @@ def starting_expectations(inputs: Any) -> FloatArray:
         world.n_poles,
     )
     margins = np.full(members.shape, NO_MARGIN, dtype=FLOAT)
-    return spending(pole, pair, members, margins, inputs.dynamics.margin_scale, slice(None))[0]
+    return spending(pole, pair, members, margins, inputs.rationality, slice(None))[0]
 
 
 def next_expectations(expected: FloatArray, offers: FloatArray, rate: Scalar) -> FloatArray:

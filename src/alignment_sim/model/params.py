@@ -158,7 +158,6 @@ DYNAMICS_DOMAINS = {
     "stance": Domain(-1.0, 1.0),
     "switching_cost": Domain(0.0, LARGE, "a cost in utility units"),
     "economic_switching_cost": Domain(0.0, LARGE, "a cost in utility units"),
-    "margin_scale": Domain(1e-9, LARGE, "a positive utility scale"),
     "credibility_recovery": SHARE,
 }
 RATIONALITY_DOMAIN = Domain(0.0, MAX_RATIONALITY, "a rationality (utility units^-1)")
@@ -573,7 +572,6 @@ class Dynamics:
     stance: float = 0.0
     switching_cost: float = 1.0
     economic_switching_cost: float = 1.0
-    margin_scale: float = 0.5
     credibility_recovery: float = 0.1
 
     def validate(self, path: str = "dynamics") -> None:
@@ -764,7 +762,6 @@ FREE_PARAMETERS = (
     "decision.rationality",
     "dynamics.switching_cost",
     "dynamics.economic_switching_cost",
-    "dynamics.margin_scale",
     "dynamics.credibility_recovery",
     "dynamics.stance",
     "region.poles.russia.credibility",

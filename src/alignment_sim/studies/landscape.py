@@ -103,7 +103,7 @@ def _base_snapshot(yw: YearWorld, security: np.ndarray, economy: np.ndarray) -> 
     in_bloc = kernels.security_membership(security, len(sec))
     margins = np.broadcast_to(_margins(yw), (M, world.n_poles, world.n_states))
     offers, premiums = kernels.spending(
-        pole, pair, members, margins, yw.inputs.dynamics.margin_scale, slice(None)
+        pole, pair, members, margins, yw.inputs.rationality, slice(None)
     )
     return kernels.Snapshot(
         security=security,

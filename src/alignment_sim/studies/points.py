@@ -43,7 +43,6 @@ DYNAMICS_AXES = {
     "stance": 2,
     "switching_cost": 2,
     "economic_switching_cost": 2,
-    "margin_scale": 2,
     "credibility_recovery": 1,
 }
 """Dynamics fields that can vary per run, with the trailing axes their values need in the

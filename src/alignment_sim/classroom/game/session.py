@@ -929,9 +929,7 @@ class GameSession:
         )
         every = slice(None)
         threat = kernels.threat_from_poles(pole, pair, every)
-        offers, _ = kernels.spending(
-            pole, pair, members, model.margins, inputs.dynamics.margin_scale, every
-        )
+        offers, _ = kernels.spending(pole, pair, members, model.margins, inputs.rationality, every)
         shape = (world.n_poles, world.n_states)
         return (
             np.asarray(threat).reshape(-1, *shape)[0],
