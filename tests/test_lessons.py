@@ -960,27 +960,33 @@ def test_claim_the_grievance_is_not_what_keeps_them_out() -> None:
 
 @pytest.mark.slow
 def test_claim_outsiders_get_almost_nothing_from_russia() -> None:
+    """At most 0.1% of GDP a year to the outsiders in any variant, 0.5% to Moldova, the
+    nearest of them to Russia's union; its allies get 6% to 17%."""
     offers = {
         (o.label, s): offer_pct(o, "russia", s)
         for o in outcomes("leverage_of_the_weak")
         for s in OUTSIDERS
     }
-    assert max(offers.values()) < 0.25, offers
+    assert max(v for (_, s), v in offers.items() if s != "moldova") < 0.15, offers
+    assert max(offers.values()) < 0.6, offers
 
 
 @pytest.mark.slow
 def test_claim_paying_waverers_sends_russias_money_to_the_edge() -> None:
-    """Leverage raises Russia's offer to the allies whose economic choice is near the edge
-    (Kyrgyzstan, Tajikistan, Armenia) and hardly Belarus's, which is safely in its union;
-    the premiums come from the part of the budget nobody claimed."""
+    """Leverage raises Russia's offers to its allies, most where the economic choice stays
+    near the edge: Tajikistan's by 10.6 points of its GDP from members only to leverage
+    6, Armenia's by 4.0, Kyrgyzstan's (past the edge, in China's market) and Belarus's
+    (far from leaving) by under 1; the premiums come from the part of the budget nobody
+    claimed."""
     leverage = outcomes("leverage_of_the_weak")
     rises = {}
-    for state in ("kyrgyzstan", "tajikistan", "armenia"):
+    for state in ("kyrgyzstan", "tajikistan", "armenia", "belarus"):
         offers = [offer_pct(o, "russia", state) for o in leverage]
         assert offers[0] < offers[1] < offers[2], (state, offers)
         rises[state] = offers[2] - offers[0]
-    belarus = [offer_pct(o, "russia", "belarus") for o in leverage]
-    assert belarus[2] - belarus[0] < min(rises.values()) / 3, (belarus, rises)
+    assert (
+        rises["tajikistan"] > 2 * rises["armenia"] > 4 * max(rises["kyrgyzstan"], rises["belarus"])
+    ), rises
     spending = [o.spending()[o.world.poles.index("russia")] for o in leverage]
     assert spending[0] < spending[1] < spending[2], f"Russia's spending {spending}"
 
@@ -1030,11 +1036,12 @@ def test_claim_the_small_state_collects_from_both_patrons() -> None:
 
 
 @pytest.mark.slow
-def test_claim_the_premium_is_paid_only_near_the_edge() -> None:
-    """At the lesson's cost of changing economic partner (0.5) leverage 6 raises Russia's
-    offer to Kyrgyzstan by more than a point of its GDP; at the default cost (1) its
-    economic choice is too far from the edge to earn a premium, so the offer does not
-    move, and it leaves Russia's union either way."""
+def test_claim_the_premium_is_paid_near_the_edge() -> None:
+    """At the lesson's cost of changing economic partner (0.5) Kyrgyzstan slides past the
+    edge and leverage 6 raises Russia's offer to it by under a point of its GDP; at the
+    default cost (1) the cost of leaving holds it near the edge, leverage 6 more than
+    doubles the offer (7.9% to 20.5%) and keeps it in Russia's union in most runs (the
+    claim kyrgyzstan_union_default_cost_leverage_6 counts them)."""
     members_only, _, most = outcomes("leverage_of_the_weak")
     runs = [
         extra(
@@ -1048,10 +1055,10 @@ def test_claim_the_premium_is_paid_only_near_the_edge() -> None:
     ]
     lesson = [offer_pct(o, "russia", "kyrgyzstan") for o in (members_only, most)]
     default_cost = [offer_pct(o, "russia", "kyrgyzstan") for o in runs]
-    assert lesson[1] > lesson[0] + 1, f"Russia's offer to Kyrgyzstan, % of GDP {lesson}"
-    assert abs(default_cost[1] - default_cost[0]) < 0.3, default_cost
+    assert 0 < lesson[1] - lesson[0] < 1, f"Russia's offer to Kyrgyzstan, % of GDP {lesson}"
+    assert default_cost[1] > 2 * default_cost[0], default_cost
     stays = [o.ends_in("kyrgyzstan", "economy", "russia") for o in runs]
-    assert max(stays) <= 0.1, f"economy russia at the default cost {stays}"
+    assert stays[0] <= 0.1 < 0.5 < stays[1], f"economy russia at the default cost {stays}"
 
 
 @pytest.mark.slow
@@ -1080,7 +1087,7 @@ def test_claim_broken_promises_cost_russia_credibility() -> None:
     for outcome, trust in zip(recession, (0.3, 0.6, 0.9), strict=True):
         path = outcome.credibility_path("russia")
         assert path[:, 0] == pytest.approx(trust), outcome.label
-        assert path.min(axis=1).max() < 0.8 * trust, (outcome.label, path.min(axis=1))
+        assert path.min(axis=1).max() < 5 / 6 * trust, (outcome.label, path.min(axis=1))
         assert abs(path[:, -1].mean() - trust) < 0.03, (outcome.label, path[:, -1].mean())
     assert calm.credibility_path("russia").min(axis=1).mean() > 0.9 * 0.6
 
