@@ -262,12 +262,15 @@ def pole_members(
     security_choice: IntArray, economy_choice: IntArray, sec: IntArray, n_poles: int
 ) -> FloatArray:
     """(R, B, N): 1 where chooser j is aligned with pole b in either dimension."""
-    pole_of_option = np.append(np.asarray(sec), -1)  # the security options' poles; none: -1
-    security_pole = pole_of_option[security_choice]
+    bloc_option = {int(pole): option for option, pole in enumerate(sec)}  # pole -> its bloc
     shape = (*security_choice.shape[:-1], n_poles, security_choice.shape[-1])
     members = np.empty(shape, FLOAT, order="F")
     for b in range(n_poles):
-        np.logical_or(economy_choice == b, security_pole == b, out=members[..., b, :])
+        in_union = economy_choice == b
+        if b in bloc_option:
+            np.logical_or(in_union, security_choice == bloc_option[b], out=members[..., b, :])
+        else:
+            members[..., b, :] = in_union
     return members
 
 
@@ -286,7 +289,11 @@ def bid_sensitivity(margins: FloatArray, rationality: Scalar) -> FloatArray:
     tick) has none. ``rationality``: a float or (R, 1, 1) per run."""
     distance = np.abs(margins)
     e = np.exp(-rationality * distance)
-    swing = 4.0 * e / np.square(1.0 + e) * (distance < NO_MARGIN)
+    swing = 4.0 * e
+    swing /= np.square(1.0 + e)
+    known = distance < NO_MARGIN
+    if not known.all():  # tick 1 only; a product with True changes no bit
+        swing *= known
     return np.asarray(swing, dtype=FLOAT)
 
 
@@ -320,12 +327,15 @@ def spending(
     swing = bid_sensitivity(margins[..., poles, :], rationality)
     base = pair.focus[..., poles, :] * pair.proximity[..., poles, :]
     premium = leverage * swing
-    weight = base * (members[..., poles, :] + premium)
+    # Products with the (b, N) parameters are written run axis fastest, as the batch is.
+    weight = np.multiply(base, members[..., poles, :] + premium, order="F")
     total = np.maximum(sum_last_axis(base), sum_last_axis(weight))
     per_weight = (pole.budget_bn[..., poles] / np.maximum(total, EPS))[..., None]
     return (
-        (per_weight * weight).astype(FLOAT, order="F", copy=False),
-        (per_weight * (base * premium)).astype(FLOAT, order="F", copy=False),
+        np.multiply(per_weight, weight, order="F").astype(FLOAT, copy=False),
+        np.multiply(per_weight, np.multiply(base, premium, order="F"), order="F").astype(
+            FLOAT, copy=False
+        ),
     )
 
 
