@@ -587,6 +587,9 @@ class DecisionParams:
     ``logit``: quantal response, P(k) proportional to exp(rationality * U_k).
     ``balancing`` / ``bandwagoning``: the realist rules -- the best response to the
     security terms alone with the stance forced to +1 / -1 (004, 001).
+    Under every rule ``rationality`` also sets how far the poles' premiums reach: they bid
+    where the logit at that rationality makes money move a choice
+    (``kernels.bid_sensitivity``).
     """
 
     rule: str = "logit"
