@@ -8,6 +8,7 @@ and ``run_cli``, the command line run as a user runs it.
 from __future__ import annotations
 
 import io
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,13 @@ def run_cli(args: list[str], cwd: Path, timeout: float = 180) -> subprocess.Comp
     """``alignment-sim ARGS`` run in ``cwd`` (a test's tmp_path), its output captured as
     text; a run longer than ``timeout`` seconds fails the test."""
     return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def swing_by_hand(rationality: float, margin: float) -> float:
+    """The spending rule's swing written out by hand: 4e / (1 + e)^2, e = exp(-rationality
+    * |margin|) (``kernels.bid_sensitivity``)."""
+    e = math.exp(-rationality * abs(margin))
+    return 4 * e / (1 + e) ** 2
 
 
 # Three choosers on the equator; pole p at longitude 0, pole q at longitude 10 (1111.95 km).

@@ -23,7 +23,7 @@ from dataclasses import fields, replace
 
 import numpy as np
 import pytest
-from helpers import KM_PER_10_DEGREES, tiny_attributes, tiny_region
+from helpers import KM_PER_10_DEGREES, swing_by_hand, tiny_attributes, tiny_region
 from scipy.special import expit
 
 from alignment_sim.model import kernels
@@ -204,8 +204,8 @@ def test_spending_pays_candidates_by_swing_and_never_beyond_the_budget(
     assert_close(offers[0, 0], [1.0 / BASE_SUM, 0.75 * FAR / BASE_SUM, 0.36 * MID / BASE_SUM])
     margins[0, 0] = [0.0, math.log(3) / 4, -3.0]  # a wavering member, c far from p
     offers = kernels.spending(w.pole, w.pair, members, margins, 4.0, ALL)[0]
-    far_swing = 4 * math.exp(-12) / (1 + math.exp(-12)) ** 2
-    weights = np.array([1.0 * (1 + 1), FAR * 0.75, MID * far_swing])  # 2 + 0.24 > BASE_SUM
+    # weights 2 + 0.24 + a trace > BASE_SUM: p's premiums scaled down to its budget
+    weights = np.array([1.0 * (1 + 1), FAR * 0.75, MID * swing_by_hand(4.0, -3.0)])
     assert_close(offers[0, 0], weights / weights.sum())
     assert offers[0, 0, 2] < 1e-4 * offers[0, 0, 1]  # next to nothing where money moves nothing
     assert_close(offers[0].sum(axis=-1), [1.0, 2.0 / BASE_SUM])  # p's premiums scaled down
@@ -729,7 +729,7 @@ def test_spending_premiums_are_the_leverage_part_of_the_offers(tiny_world: World
     offers, premiums = kernels.spending(pole, pair, members, margins, 1.0, ALL)
     assert (premiums >= 0).all() and (premiums <= offers + 1e-7).all()
     # p (leverage 1): a is a member at swing 0.75, c an outsider at 0.36, b far out
-    swing = np.array([0.75, 4 * math.exp(-20) / (1 + math.exp(-20)) ** 2, 0.36])
+    swing = np.array([0.75, swing_by_hand(1.0, 20.0), 0.36])
     base = pair.focus[0] * pair.proximity[0]
     weight = base * (members[0, 0] + swing)
     scale = pole.budget_bn[0] / max(base.sum(), weight.sum())

@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import KM_PER_10_DEGREES, tiny_attributes, tiny_region
+from helpers import KM_PER_10_DEGREES, swing_by_hand, tiny_attributes, tiny_region
 
 import alignment_sim
 from alignment_sim import AlignmentModel, SimulationConfig, default_config
@@ -84,9 +84,7 @@ def test_the_first_two_ticks_by_hand(tiny_world: World) -> None:
     # (-0.25) = 1.05, b -0.7 - (1.35 + q's inducement), c -0.325 - 1 = -1.325; swing at
     # rationality 4: 4e / (1 + e)^2, e = exp(-4 |margin|) (0.058, 0.0006, 0.020); p pays
     # base * (member + swing), within its envelope
-    swing = [
-        4 * math.exp(-4 * m) / (1 + math.exp(-4 * m)) ** 2 for m in (1.05, 2.05 + induced_b, 1.325)
-    ]
+    swing = [swing_by_hand(4.0, m) for m in (1.05, 2.05 + induced_b, 1.325)]
     offers_p = np.array([1.0 + swing[0], FAR * swing[1], MID * swing[2]]) / BASE_SUM
     assert_close(run.offers[0, 1, 0], offers_p)
     np.testing.assert_allclose(run.offers[0, 1, 1], run.offers[0, 0, 1])  # q has no leverage
