@@ -104,6 +104,7 @@ def tiny_region() -> RegionSpec:
                 coercion=0.5,
                 leverage=1.0,
                 rivalry={"q": 1.0},
+                labour_market_from=1991,
             ),
             PoleSpec(
                 name="q",
@@ -121,6 +122,7 @@ def tiny_region() -> RegionSpec:
                 coercion=0.0,
                 leverage=0.0,
                 security=False,
+                labour_market_from=1991,
             ),
         ],
         states=[

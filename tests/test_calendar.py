@@ -155,6 +155,18 @@ def test_russias_union_is_open_from_2000(world_1992: World) -> None:
     assert world_1992.pair.union_open[russia].max() == 0.0  # in 1992
 
 
+def test_russias_union_secures_remittances_from_2015(world_1992: World) -> None:
+    """Free movement of labour comes with the EAEU (in force 1 January 2015; 001: the
+    "next step" after the Common Economic Space of 2012), not with EurAsEC: Russia's
+    labour market is open to its union from 2015 (conf/region/post_soviet.yaml,
+    labour_market_from); an EU association and China's partnership open none."""
+    russia = world_1992.poles.index("russia")
+    for year, expected in ((1992, 0.0), (2010, 0.0), (2014, 0.0), (2015, 1.0), (2024, 1.0)):
+        _, _, pair = world_1992.calendar.fields_of_year(year)  # type: ignore[union-attr]
+        assert set(pair["labour_open"][russia]) == {expected}, year
+        assert np.delete(pair["labour_open"], russia, axis=0).max() == 0.0, year
+
+
 def test_nobody_joins_russias_union_before_it_exists(world_1992: World) -> None:
     """A history run from 1992: no chooser holds Russia's union before 2000; Belarus joins
     it in most runs within the year (36 of 40), Kazakhstan in 2 (the union would divert

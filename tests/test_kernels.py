@@ -765,6 +765,23 @@ def test_remittances_and_transit(tiny_world: World) -> None:
     assert_close(table(transit), [[0.5, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
 
 
+def test_a_union_secures_remittances_only_once_its_labour_market_is_open(
+    tiny_world: World,
+) -> None:
+    """Before p's labour market opens, no union is worth any remittances to a or c (their
+    migrants work in p either way), q's still is; economic coercion still reads the
+    remittances as dependence (a gain would be lost, not a door closed)."""
+    w = tiny_world
+    assert w.pair.labour_open.min() == 1.0  # the tiny world's labour markets are open
+    labour_open = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]], dtype=FLOAT)  # p's not yet
+    closed = replace(w.pair, labour_open=labour_open)
+    remit = kernels.remittance_term(w.state, closed, ALL)
+    assert_close(table(remit), [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.05, 0.0]])
+    np.testing.assert_array_equal(
+        kernels.dependence(w.state, closed, ALL), kernels.dependence(w.state, w.pair, ALL)
+    )
+
+
 def test_dependence_and_economic_coercion(tiny_world: World) -> None:
     w = tiny_world
     exposure = kernels.dependence(w.state, w.pair, ALL)

@@ -71,7 +71,7 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
 last common value by the extension's growth; ``difference`` adds its change)."""
 
 STATE_FIELDS = ("gdp_bn", "capability", "autocracy", "remittances", "neutral")
-PAIR_FIELDS = ("trade_share", "grievance", "ties", "transit", "union_open", "focus")
+PAIR_FIELDS = ("trade_share", "grievance", "ties", "transit", "union_open", "labour_open", "focus")
 FieldValues = dict[str, FloatArray]
 
 

@@ -715,13 +715,18 @@ def inducement_terms(
 
 
 def remittance_term(state: StateParams, pair: PairParams, rows: slice) -> FloatArray:
-    """Remittances from the union's labour market as a fraction of GDP: free movement of
-    labour in the union secures what migrants send home (004: "Encouragement of labor
-    migration to Russia"; 001: regional cooperation "enables some form of a privileged
-    access to the credit, labor, and trade markets of the participant states"; Kyrgyzstan's
-    accession to the EAEU in 2015, data: eaeu_member)."""
+    """Remittances from the union's labour market as a fraction of GDP, once the union has
+    one (``labour_open``): free movement of labour in the union secures what migrants
+    send home (004: "Encouragement of labor migration to Russia"; 001: regional
+    cooperation "enables some form of a privileged access to the credit, labor, and trade
+    markets of the participant states"; Kyrgyzstan's accession to the EAEU in 2015, data:
+    eaeu_member). Before it a union secures nothing that staying out would lose: the CIS
+    "allowed institutionalization of the relatively unrestricted movement of labor" (001)
+    whatever a member's union."""
     return with_outside(
-        state_rows(state.remittances, rows) * pair_rows(pair.remittance_origin, rows)
+        state_rows(state.remittances, rows)
+        * pair_rows(pair.remittance_origin, rows)
+        * pair_rows(pair.labour_open, rows)
     )
 
 

@@ -145,6 +145,9 @@ POLE_DOMAINS = {
     "coercion": UNIT,
     "leverage": SCALE,
     "union_from": Domain(1991.0, 2100.0, "a year (the first full year of the pole's union)"),
+    "labour_market_from": Domain(
+        1991.0, 2100.0, "a year (the first full year of free movement of labour in the union)"
+    ),
 }
 STATE_DOMAINS = {
     "threat_exposure": UNIT,
@@ -161,9 +164,16 @@ DYNAMICS_DOMAINS = {
     "credibility_recovery": SHARE,
 }
 RATIONALITY_DOMAIN = Domain(0.0, MAX_RATIONALITY, "a rationality (utility units^-1)")
-OPTIONAL_POLE_FIELDS = ("capital_lat", "capital_lon", "capability", "union_from")
+OPTIONAL_POLE_FIELDS = (
+    "capital_lat",
+    "capital_lon",
+    "capability",
+    "union_from",
+    "labour_market_from",
+)
 """Pole fields that may be null (then read from the attributes file; ``union_from``: no
-date, a union open in every year)."""
+date, a union open in every year; ``labour_market_from``: a union without free movement
+of labour)."""
 PERCENT = Domain(0.0, 100.0, "a percentage")
 FLAG = Domain(0.0, 1.0, "a 0/1 flag")
 FLAG_FIELDS = (
@@ -217,6 +227,9 @@ class PoleSpec:
     a year for the whole region; 0-1 parameters are shares or intensities.
     ``union_from`` is the first full year of the pole's union (before it, no chooser can
     join it: ``kernels.founding_term``); null, open in every year.
+    ``labour_market_from`` is the first full year of free movement of labour in the union
+    (from it, the union secures what its migrants send home: ``kernels.remittance_term``);
+    null, a union that never opens its labour market to members' workers.
     """
 
     name: str = ""
@@ -243,6 +256,7 @@ class PoleSpec:
     security: bool = True
     rivalry: dict[str, float] = field(default_factory=dict)
     union_from: int | None = None
+    labour_market_from: int | None = None
     color: str = "#888888"
     source: str = ""
 

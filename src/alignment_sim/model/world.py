@@ -116,6 +116,9 @@ class PairParams:
     chooser outside its spending rule (events only; ``kernels.inducement_terms``).
     union_open: 1 from the first full year of the pole's union (``PoleSpec.union_from``),
     else 0: before it no chooser can join the union (``kernels.founding_term``).
+    labour_open: 1 from the first full year of free movement of labour in the pole's union
+    (``PoleSpec.labour_market_from``), else 0: before it the union secures no remittances
+    (``kernels.remittance_term``).
     """
 
     proximity: FloatArray
@@ -130,6 +133,7 @@ class PairParams:
     grievance: FloatArray
     pledge_bn: FloatArray
     union_open: FloatArray
+    labour_open: FloatArray
 
 
 PARAM_TABLES: dict[str, type] = {"state": StateParams, "pole": PoleParams, "pair": PairParams}
@@ -172,6 +176,7 @@ PARAM_DOMAINS: dict[str, dict[str, Domain]] = {
         "grievance": _UNIT,
         "pledge_bn": _OPEN,
         "union_open": _UNIT,
+        "labour_open": _UNIT,
     },
 }
 """Where each compiled parameter must stay, events included (``events.magnitude_range``)."""
@@ -520,8 +525,8 @@ def read_data_values(region: RegionSpec, get: Getter, year: int) -> dict[str, Fl
     ``calendar.YearlyData.getter`` for a year of a calendar world) in ``year``. Keys:
     gdp_bn, capability, autocracy, remittances (N,); neutral (N,; from each state's
     ``neutral_from``); pole_capability (B,); trade_share, grievance, ties,
-    soft_power_basis (the ties' basis, ``soft_power_ties``), transit, union_open (B, N;
-    from each pole's ``union_from``).
+    soft_power_basis (the ties' basis, ``soft_power_ties``), transit, union_open and
+    labour_open (B, N; from each pole's ``union_from`` and ``labour_market_from``).
     """
     N, B = len(region.states), len(region.poles)
     pole_cap = np.zeros(B)
@@ -557,6 +562,13 @@ def read_data_values(region: RegionSpec, get: Getter, year: int) -> dict[str, Fl
         [pole.union_from is None or year >= pole.union_from for pole in region.poles],
         dtype=np.float64,
     )
+    labour = np.array(
+        [
+            pole.labour_market_from is not None and year >= pole.labour_market_from
+            for pole in region.poles
+        ],
+        dtype=np.float64,
+    )
     return {
         "gdp_bn": gdp,
         "capability": cinc,
@@ -567,6 +579,7 @@ def read_data_values(region: RegionSpec, get: Getter, year: int) -> dict[str, Fl
         "trade_share": trade,
         "grievance": grievance,
         "union_open": np.repeat(founded[:, None], N, axis=1),
+        "labour_open": np.repeat(labour[:, None], N, axis=1),
         "ties": soft_power_ties(floor, basis),
         "soft_power_basis": basis,
         "transit": transit_in_year(region, year),
@@ -715,6 +728,7 @@ def build_world(
                 grievance=values["grievance"],
                 pledge_bn=np.zeros((B, N)),
                 union_open=values["union_open"],
+                labour_open=values["labour_open"],
             )
         ),
         affinity=affinity.astype(FLOAT),
