@@ -645,11 +645,13 @@ def test_intervals_shrink_with_more_histories(recovered_40: tuple[FitResult, lis
 @pytest.mark.slow
 def test_the_fit_recovers_known_parameters_from_many_histories() -> None:
     """160 histories: the truth in every 95% interval, and the intervals narrow: within
-    10% for the rationality and the switching cost (1.07 and 1.09 of their low ends),
-    15% for the trade weight (1.13), which also sets the margins the spending rule bids
-    on, so part of its effect on the choices is offset by the premiums it moves."""
+    10% for the rationality and the switching cost, 20% for the trade weight (1.16 of its
+    low end since a union secures remittances only once its labour market opens, 1.13
+    before), which also sets the margins the spending rule bids on, so part of its effect
+    on the choices is offset by the premiums it moves. The prior's 90% interval spans a
+    factor of 5.2."""
     result = recover(12, range(1000, 1160))
-    width = {"decision.rationality": 1.1, "dynamics.switching_cost": 1.1, "weights.trade": 1.15}
+    width = {"decision.rationality": 1.1, "dynamics.switching_cost": 1.1, "weights.trade": 1.2}
     for path, truth in TRUE.items():
         low, high = result.intervals()[path]
         assert low < truth < high, (path, result.estimates[path], (low, high))

@@ -832,22 +832,26 @@ def test_claim_ukraines_neutrality_is_not_its_autonomy() -> None:
 
 @pytest.mark.slow
 def test_claim_without_a_value_for_staying_out_the_neutrals_pick_sides() -> None:
-    """Moldova and Azerbaijan take the EU's economy without an alliance (Moldova's
-    neutrality is law; none protects Azerbaijan against its own threat: its adversary,
-    Armenia, is Russia's ally), Uzbekistan Russia's alliance. Over 120 blocks of 50 seeds
-    Moldova takes the EU's economy in 50% to 86% of a block's runs when staying out is
-    worth nothing, and hedging ends 16.9 to 22.5 points lower than at the default."""
+    """Moldova joins a union without an alliance (its neutrality is law), Russia's more
+    often than the EU's; Azerbaijan takes the EU's economy without an alliance (none
+    protects it against its own threat: its adversary, Armenia, is Russia's ally),
+    Uzbekistan Russia's alliance. Over 120 blocks of 50 seeds Moldova joins a union in 30%
+    to 62% of a block's runs when staying out is worth nothing (0% to 4% at the default),
+    and hedging ends 13.6 to 19.6 points lower than at the default."""
     nothing, _, default, _ = outcomes("hedging")
-    moldova = [o.ends_in("moldova", "economy", "west") for o in (nothing, default)]
+    moldova = [
+        o.ends_in("moldova", "economy", "russia") + o.ends_in("moldova", "economy", "west")
+        for o in (nothing, default)
+    ]
     assert nothing.ends_in("moldova", "security", "none") > 0.95, "Moldova's neutrality"
     azerbaijan = [
         nothing.ends_in("azerbaijan", d, o) for d, o in (("economy", "west"), ("security", "none"))
     ]
     uzbekistan = [o.ends_in("uzbekistan", "security", "russia") for o in (nothing, default)]
-    assert moldova[0] > 0.45 and moldova[1] < 0.25, f"Moldova economy west {moldova}"
+    assert moldova[0] > 0.25 and moldova[1] < 0.1, f"Moldova in a union {moldova}"
     assert azerbaijan[0] > 0.6 and azerbaijan[1] > 0.85, f"Azerbaijan EU, no alliance {azerbaijan}"
     assert uzbekistan[0] > 0.2 and uzbekistan[1] < 0.1, f"Uzbekistan security russia {uzbekistan}"
-    assert nothing.share("hedge") < default.share("hedge") - 0.15
+    assert nothing.share("hedge") < default.share("hedge") - 0.12
     georgia = max(o.ends_in("georgia", "security", "west") for o in outcomes("hedging"))
     assert georgia < 0.2, f"not shown: Georgia keeps the West's alliance in {georgia:.0%}"
 
@@ -892,12 +896,14 @@ def test_claim_ukraine_and_georgia_step_out_of_the_western_alliance() -> None:
 
 @pytest.mark.slow
 def test_claim_without_russian_threats_georgia_and_moldova_lean_west() -> None:
-    """When Russia threatens nobody Georgia keeps the West's alliance in many runs (34% to
-    70% of a block's runs over 120 blocks of 50 seeds) and Moldova takes the EU's economy
-    (20% to 58%, against at most 8% in the 2015 world); Ukraine, which no alliance then
-    protects (its threat was Russia itself), still leaves the West's alliance in most runs,
-    only later (by 4 to 14 quarters at the median over 120 blocks of 50 seeds), and ends
-    out of both alliances. Belarus keeps Russia's alliance more often (by 8 to 42 points)."""
+    """When Russia threatens nobody Georgia keeps the West's alliance in many runs (36% to
+    74% of a block's runs over 120 blocks of 50 seeds); Moldova hardly moves: it takes the
+    EU's economy in 2% to 24% of a block's runs (at most 4% in the 2015 world), since an
+    association would not secure what its migrants earn in the EU; Ukraine, which no
+    alliance then protects (its threat was Russia itself), still leaves the West's alliance
+    in most runs (78% to 98%), only later (by 4 to 17 quarters at the median), and ends out
+    of both alliances. Belarus keeps Russia's alliance more often (by 8 to 44 points), and
+    the Western share of labels rises by 1.3 to 6.4 points."""
     world_2015, _, no_threat = outcomes("buffer_states")
     alliance = {
         (o.label, s): o.ends_in(s, "security", "west")
@@ -914,12 +920,12 @@ def test_claim_without_russian_threats_georgia_and_moldova_lean_west() -> None:
     exits = [first_exit(o, "ukraine", "west") for o in (world_2015, no_threat)]
     left = float((exits[1] < no_threat.alignment.shape[1]).mean())
     pace = [float(np.median(e)) for e in exits]
-    assert left > 0.8 and pace[1] > pace[0] + 3, f"Ukraine leaves in {left:.0%}, median {pace}"
+    assert left > 0.75 and pace[1] > pace[0] + 3, f"Ukraine leaves in {left:.0%}, median {pace}"
     moldova = [o.ends_in("moldova", "economy", "west") for o in (world_2015, no_threat)]
     west = (world_2015.share("west"), no_threat.share("west"))
     belarus = [o.ends_in("belarus", "security", "russia") for o in (world_2015, no_threat)]
-    assert moldova[0] < 0.2 and moldova[1] > 0.15, f"Moldova economy west {moldova}"
-    assert west[1] > west[0] + 0.03, f"label west {west}"
+    assert moldova[0] < 0.1 and moldova[1] < 0.3, f"Moldova economy west {moldova}"
+    assert west[1] > west[0] + 0.01, f"label west {west}"
     assert belarus[1] > belarus[0] + 0.05, f"Belarus in Russia's alliance {belarus}"
 
 
@@ -974,9 +980,10 @@ def test_claim_outsiders_get_almost_nothing_from_russia() -> None:
 @pytest.mark.slow
 def test_claim_paying_waverers_sends_russias_money_to_the_edge() -> None:
     """Leverage raises Russia's offers to its allies, most where the economic choice stays
-    near the edge: Tajikistan's by 10.6 points of its GDP from members only to leverage
-    6, Armenia's by 4.0, Kyrgyzstan's (past the edge, in China's market) and Belarus's
-    (far from leaving) by under 1; the premiums come from the part of the budget nobody
+    near the edge: from members only to leverage 6, over 120 blocks of 50 seeds,
+    Tajikistan's by 10.1 to 16.5 points of its GDP, Armenia's by 3.9 to 4.3, Kyrgyzstan's
+    (further past the edge, in China's market) by 0.7 to 3.7 and Belarus's (far from
+    leaving) by 0.5 to 0.7; the premiums come from the part of the budget nobody
     claimed."""
     leverage = outcomes("leverage_of_the_weak")
     rises = {}
@@ -984,9 +991,8 @@ def test_claim_paying_waverers_sends_russias_money_to_the_edge() -> None:
         offers = [offer_pct(o, "russia", state) for o in leverage]
         assert offers[0] < offers[1] < offers[2], (state, offers)
         rises[state] = offers[2] - offers[0]
-    assert (
-        rises["tajikistan"] > 2 * rises["armenia"] > 4 * max(rises["kyrgyzstan"], rises["belarus"])
-    ), rises
+    assert rises["tajikistan"] > 2 * rises["armenia"] > 4 * rises["belarus"], rises
+    assert rises["armenia"] > rises["kyrgyzstan"], rises
     spending = [o.spending()[o.world.poles.index("russia")] for o in leverage]
     assert spending[0] < spending[1] < spending[2], f"Russia's spending {spending}"
 
@@ -1012,7 +1018,8 @@ def test_claim_premiums_hardly_keep_allies_in_russias_union() -> None:
     for the union: Kyrgyzstan stays in it in no variant; Tajikistan, where the premium is
     largest, in a few more runs with leverage 6 (6 to 23 of 50 over 120 blocks of 50
     seeds, against 0 to 1 when Russia pays members only), and China's offer to it falls
-    as Russia's rises."""
+    as Russia's rises; China's offer to Kyrgyzstan (about 28% of its GDP) moves by 0.1 to
+    2.7 points over the variants in a block."""
     leverage = outcomes("leverage_of_the_weak")
     kyrgyzstan = [o.ends_in("kyrgyzstan", "economy", "russia") for o in leverage]
     tajikistan = [o.ends_in("tajikistan", "economy", "russia") for o in leverage]
@@ -1021,7 +1028,7 @@ def test_claim_premiums_hardly_keep_allies_in_russias_union() -> None:
     to_tajikistan = [offer_pct(o, "china", "tajikistan") for o in leverage]
     assert to_tajikistan[0] > to_tajikistan[1] > to_tajikistan[2], to_tajikistan
     to_kyrgyzstan = [offer_pct(o, "china", "kyrgyzstan") for o in leverage]
-    assert np.ptp(to_kyrgyzstan) < 1.5, f"China's offer to Kyrgyzstan {to_kyrgyzstan}"
+    assert np.ptp(to_kyrgyzstan) < 3.0, f"China's offer to Kyrgyzstan {to_kyrgyzstan}"
 
 
 @pytest.mark.slow
@@ -1038,10 +1045,10 @@ def test_claim_the_small_state_collects_from_both_patrons() -> None:
 @pytest.mark.slow
 def test_claim_the_premium_is_paid_near_the_edge() -> None:
     """At the lesson's cost of changing economic partner (0.5) Kyrgyzstan slides past the
-    edge and leverage 6 raises Russia's offer to it by under a point of its GDP; at the
-    default cost (1) the cost of leaving holds it near the edge, leverage 6 more than
-    doubles the offer (7.9% to 20.5%) and keeps it in Russia's union in most runs (the
-    claim kyrgyzstan_union_default_cost_leverage_6 counts them)."""
+    edge and leverage 6 raises Russia's offer to it by 8% to 47% (7.9% to 10.0% of its
+    GDP on seeds 0-49); at the default cost (1) the cost of leaving holds it near the
+    edge, leverage 6 more than doubles the offer (7.9% to 20.0%) and keeps it in Russia's
+    union in most runs (the claim kyrgyzstan_union_default_cost_leverage_6 counts them)."""
     members_only, _, most = outcomes("leverage_of_the_weak")
     runs = [
         extra(
@@ -1055,7 +1062,9 @@ def test_claim_the_premium_is_paid_near_the_edge() -> None:
     ]
     lesson = [offer_pct(o, "russia", "kyrgyzstan") for o in (members_only, most)]
     default_cost = [offer_pct(o, "russia", "kyrgyzstan") for o in runs]
-    assert 0 < lesson[1] - lesson[0] < 1, f"Russia's offer to Kyrgyzstan, % of GDP {lesson}"
+    assert lesson[0] < lesson[1] < 1.5 * lesson[0], (
+        f"Russia's offer to Kyrgyzstan, % of GDP {lesson}"
+    )
     assert default_cost[1] > 2 * default_cost[0], default_cost
     stays = [o.ends_in("kyrgyzstan", "economy", "russia") for o in runs]
     assert stays[0] <= 0.1 < 0.5 < stays[1], f"economy russia at the default cost {stays}"
