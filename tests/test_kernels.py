@@ -576,6 +576,25 @@ def test_switching_costs_leaving_only() -> None:
     assert_close(per_run, [[[0.0, -0.5]], [[0.0, -2.0]]])
 
 
+def test_leaving_a_bloc_whose_treaty_lapses_costs_nothing(tiny_world: World) -> None:
+    """While p's treaty lapses for chooser a (p's exit_cost 0 for a), a leaves p's bloc for
+    free; b, in p's bloc too, and c, outside every bloc, pay the full cost. Joining is
+    never cheaper. With every exit_cost 1 there are no factors (the fast path)."""
+    w = tiny_world
+    sec = w.security_poles  # p only: options p, none
+    assert kernels.exit_factors(w.pair, ALL, sec) is None
+    exit_cost = np.ones_like(w.pair.exit_cost)
+    exit_cost[0, 0] = 0.0  # p, chooser a
+    factors = kernels.exit_factors(replace(w.pair, exit_cost=exit_cost), ALL, sec)
+    assert factors is not None
+    assert_close(factors, [[0.0, 1.0, 1.0], [1.0, 1.0, 1.0]])  # (option, chooser)
+    held = np.array([[0, 0, 1]])  # a and b in p's bloc, c outside
+    held_factor = kernels.held_exit_factor(factors, held)
+    assert_close(held_factor, [[0.0, 1.0, 1.0]])
+    got = kernels.switching_term(held, 2, 1.5, held_factor)
+    assert_close(got, [[[0.0, 0.0], [0.0, -1.5], [-1.5, 0.0]]])
+
+
 def test_security_columns_are_the_security_poles(default_world: World) -> None:
     """In the default world the blocs are poles 0 and 2 (russia, west), not 0 and 1."""
     w = default_world

@@ -47,9 +47,10 @@ from typing import Any
 
 import numpy as np
 
-from alignment_sim.engine.tick import BatchState, TickParameters, tick_batch
+from alignment_sim.engine.tick import ALL, BatchState, TickParameters, tick_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.histories import Histories
+from alignment_sim.model import kernels
 from alignment_sim.model.inputs import RunInputs, RunStreams
 from alignment_sim.model.params import SimulationConfig
 from alignment_sim.studies.points import with_point_values
@@ -209,7 +210,10 @@ class ConditionalLikelihood:
                 terms = output.terms
                 v_sec = output.security_utility - terms.security["switching"]
                 v_econ = output.economy_utility - terms.economy["switching"]
-                chain_security = chain_security @ tick_matrix(v_sec, rationality, security_cost)
+                (_, _, pair), _, _ = parameters.at(tick, output.active)
+                exits = kernels.exit_factors(pair, ALL, inputs.world.security_poles)
+                cost = security_cost if exits is None else security_cost * exit_rows(exits, R)
+                chain_security = chain_security @ tick_matrix(v_sec, rationality, cost)
                 chain_economy = chain_economy @ tick_matrix(v_econ, rationality, economy_cost)
             p_sec = _row_of(chain_security, forced_security)  # (R, N, S)
             p_econ = _row_of(chain_economy, forced_economy)  # (R, N, E)
@@ -242,6 +246,13 @@ def tick_matrix(utility: np.ndarray, rationality: np.ndarray, cost: np.ndarray) 
     scaled -= scaled.max(axis=-1, keepdims=True)
     weights = np.exp(scaled)
     return weights / weights.sum(axis=-1, keepdims=True)
+
+
+def exit_rows(factors: np.ndarray, rows: int) -> np.ndarray:
+    """(R, n, S, 1) the factor on leaving each security option (``kernels.exit_factors``,
+    (..., S, n)), laid out as ``tick_matrix``'s cost of leaving the row's option."""
+    per_option = np.broadcast_to(factors, (rows, *factors.shape[-2:]))
+    return np.swapaxes(per_option, -1, -2)[..., None].astype(np.float64)
 
 
 def _row_of(matrix: np.ndarray, start: np.ndarray) -> np.ndarray:

@@ -598,20 +598,42 @@ def peer_term(affinity: FloatArray, members: FloatArray, rows: slice) -> FloatAr
     return np.asfortranarray(peers.transpose(2, 0, 1))
 
 
-def switching_term(current: IntArray, n_options: int, cost: Scalar) -> FloatArray:
+def switching_term(
+    current: IntArray, n_options: int, cost: Scalar, exit_factor: FloatArray | None = None
+) -> FloatArray:
     """Minus the cost of leaving the current option: -cost for every other option, 0 to
     stay, (R, n, D). "A dramatic change of foreign policy orientation is fraught with
     serious potential crises" (002).
 
     Each option's column is written on its own, run axis fastest (as ``current`` runs);
-    ``cost`` is a float or (R, 1, 1) per run."""
+    ``cost`` is a float or (R, 1, 1) per run. ``exit_factor`` (R, n), if given, scales
+    each chooser's cost by a factor of the option it holds (``exit_factors``)."""
     price = -np.asarray(cost)
     if price.ndim:
         price = price[..., 0]  # (R, 1): one cost per run, for every chooser
+    if exit_factor is not None:
+        price = price * exit_factor
     out = np.empty((*current.shape, n_options), FLOAT, order="F")
     for k in range(n_options):
         np.multiply(np.not_equal(current, k), price, out=out[..., k], dtype=FLOAT)
     return out
+
+
+def exit_factors(pair: PairParams, rows: slice, sec: IntArray) -> FloatArray | None:
+    """(..., S + 1, n) the factor on the cost of leaving each security option: a bloc's
+    ``exit_cost`` (1 unless an event sets it: 0 while a treaty's term lapses, when leaving
+    takes only not signing its renewal), 1 for ``none``; None when every factor is 1."""
+    exit_cost = pair.exit_cost[..., rows]
+    if not np.any(exit_cost != 1.0):
+        return None
+    blocs = exit_cost[..., sec, :]
+    return np.concatenate([blocs, np.ones_like(blocs[..., :1, :])], axis=-2)
+
+
+def held_exit_factor(factors: FloatArray, held: IntArray) -> FloatArray:
+    """(R, n) each chooser's factor on leaving the option it holds (``exit_factors``)."""
+    per_option = np.broadcast_to(factors, (*held.shape[:-1], *factors.shape[-2:]))
+    return np.take_along_axis(per_option, held[..., None, :], axis=-2)[..., 0, :]
 
 
 # --- economic terms: (..., n, E), the last option ``open`` --------------------------------
@@ -858,6 +880,7 @@ def utility_terms(
         fixed = parameter_terms(state, pole, pair, snap.threat, rivalry, sec, weights, stance, rows)
     members = security_membership(snap.security, n_sec + 1)
     held_security_pole = np.append(np.asarray(sec), -1)[snap.security[..., rows]]
+    exits = exit_factors(pair, rows, sec)
     for_bloc, for_union = inducement_terms(
         state,
         pair,
@@ -885,7 +908,12 @@ def utility_terms(
         "autonomy": fixed.security["autonomy"],
         "neutrality": fixed.security["neutrality"],
         "peer": weights.peer * peer_term(affinity, members, rows),
-        "switching": switching_term(snap.security[..., rows], n_sec + 1, dynamics.switching_cost),
+        "switching": switching_term(
+            snap.security[..., rows],
+            n_sec + 1,
+            dynamics.switching_cost,
+            None if exits is None else held_exit_factor(exits, snap.security[..., rows]),
+        ),
     }
     economy = {
         "trade": weights.trade * trade_term(pole, pair, snap.credibility, rows),

@@ -118,7 +118,9 @@ class PairParams:
     else 0: before it no chooser can join the union (``kernels.founding_term``).
     labour_open: 1 from the first full year of free movement of labour in the pole's union
     (``PoleSpec.labour_market_from``), else 0: before it the union secures no remittances
-    (``kernels.remittance_term``).
+    (``kernels.remittance_term``). exit_cost: multiplier on the cost of leaving the pole's
+    security bloc (1; events set it, e.g. 0 while a treaty's term lapses:
+    ``kernels.switching_term``).
     """
 
     proximity: FloatArray
@@ -134,6 +136,7 @@ class PairParams:
     pledge_bn: FloatArray
     union_open: FloatArray
     labour_open: FloatArray
+    exit_cost: FloatArray
 
 
 PARAM_TABLES: dict[str, type] = {"state": StateParams, "pole": PoleParams, "pair": PairParams}
@@ -177,6 +180,7 @@ PARAM_DOMAINS: dict[str, dict[str, Domain]] = {
         "pledge_bn": _OPEN,
         "union_open": _UNIT,
         "labour_open": _UNIT,
+        "exit_cost": _OPEN,
     },
 }
 """Where each compiled parameter must stay, events included (``events.magnitude_range``)."""
@@ -729,6 +733,7 @@ def build_world(
                 pledge_bn=np.zeros((B, N)),
                 union_open=values["union_open"],
                 labour_open=values["labour_open"],
+                exit_cost=np.ones((B, N)),
             )
         ),
         affinity=affinity.astype(FLOAT),
