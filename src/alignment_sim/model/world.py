@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from importlib import resources
@@ -492,6 +492,14 @@ def transit_routes(path: str) -> tuple[TransitRoute, ...]:
     return tuple(routes)
 
 
+def in_force(first_years: Sequence[int | None], year: int, undated: bool) -> FloatArray:
+    """1.0 where a dated status (a neutrality, a union, a labour market) is in force in
+    ``year``, its first full year reached; a status with no year (None) is ``undated``."""
+    return np.array(
+        [undated if first is None else year >= first for first in first_years], dtype=np.float64
+    )
+
+
 def transit_in_year(region: RegionSpec, year: int) -> FloatArray:
     """(B, N) transit dependence in ``year``: each state's judgement (``transit``, the
     routes of the 2015 world) less the share of the routes that opened after ``year``
@@ -558,21 +566,9 @@ def read_data_values(region: RegionSpec, get: Getter, year: int) -> dict[str, Fl
             elif pole.soft_power_basis == "democracy":
                 basis[b, i] = (polity + 10.0) / 20.0
     floor = np.array([[pole.soft_power_floor] for pole in region.poles], dtype=np.float64)
-    neutral = np.array(
-        [spec.neutral_from is not None and year >= spec.neutral_from for spec in region.states],
-        dtype=np.float64,
-    )
-    founded = np.array(
-        [pole.union_from is None or year >= pole.union_from for pole in region.poles],
-        dtype=np.float64,
-    )
-    labour = np.array(
-        [
-            pole.labour_market_from is not None and year >= pole.labour_market_from
-            for pole in region.poles
-        ],
-        dtype=np.float64,
-    )
+    neutral = in_force([spec.neutral_from for spec in region.states], year, undated=False)
+    founded = in_force([pole.union_from for pole in region.poles], year, undated=True)
+    labour = in_force([pole.labour_market_from for pole in region.poles], year, undated=False)
     return {
         "gdp_bn": gdp,
         "capability": cinc,
