@@ -143,16 +143,21 @@ def test_a_permanent_neutrality_is_in_force_from_its_first_full_year(
     assert world_1992.state.neutral.sum() == 0  # nobody in 1992
 
 
-def test_russias_union_is_open_from_2000(world_1992: World) -> None:
+def test_the_unions_open_when_they_were_founded_or_offered(world_1992: World) -> None:
     """The Union State and EurAsEC (treaties of December 1999 and October 2000) date
-    Russia's union from 2000 (conf/region/post_soviet.yaml, union_from); China's and the
-    West's are undated, open in every year."""
-    russia = world_1992.poles.index("russia")
-    for year, expected in ((1992, 0.0), (1999, 0.0), (2000, 1.0), (2015, 1.0)):
+    Russia's union from 2000; the Eastern Partnership (May 2009) first offered an
+    association with the EU, so the West's union opens in 2010; China founded none, so its
+    partnership is open in every year (conf/region/post_soviet.yaml, union_from)."""
+    opens = {"russia": 2000, "west": 2010, "china": None}
+    for year in (1992, 1999, 2000, 2009, 2010, 2015):
         _, _, pair = world_1992.calendar.fields_of_year(year)  # type: ignore[union-attr]
-        assert set(pair["union_open"][russia]) == {expected}, year
-        assert np.delete(pair["union_open"], russia, axis=0).min() == 1.0, year
-    assert world_1992.pair.union_open[russia].max() == 0.0  # in 1992
+        for pole, first in opens.items():
+            expected = 1.0 if first is None or year >= first else 0.0
+            assert set(pair["union_open"][world_1992.poles.index(pole)]) == {expected}, (
+                pole,
+                year,
+            )
+    assert world_1992.pair.union_open[world_1992.poles.index("russia")].max() == 0.0  # 1992
 
 
 def test_russias_union_secures_remittances_from_2015(world_1992: World) -> None:

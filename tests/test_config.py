@@ -40,6 +40,10 @@ def test_overrides_reach_the_dataclasses() -> None:
         (["region.poles.0.budget_bn_usd=-3"], "region.poles[0].budget_bn_usd"),
         (["region.poles.1.credibility=1.5"], "region.poles[1].credibility"),
         (["region.poles.0.labour_market_from=1900"], "region.poles[0].labour_market_from"),
+        (
+            ["region.poles.2.regime_support_basis=monarchy"],
+            "region.poles[2].regime_support_basis",
+        ),
         (["dynamics.credibility_recovery=2"], "dynamics.credibility_recovery"),
         (["dynamics.economic_switching_cost=-1"], "dynamics.economic_switching_cost"),
         (["decision.rule=coinflip"], "decision.rule"),

@@ -477,6 +477,20 @@ def test_regime_security(tiny_world: World) -> None:
     assert_close(table(got), [[0.5, 0.0], [0.0, 0.0], [0.5, 0.0]])
 
 
+def test_a_pole_that_props_up_democracies_protects_the_insecure_democrat(
+    tiny_world: World,
+) -> None:
+    """The West's kind of regime support (001: the colour revolutions "much helped by
+    western advice, encouragement, and cash handouts"): the same insecurity now pulls the
+    democrat to p's bloc and leaves the autocrat with nothing."""
+    w = tiny_world
+    shaken = replace(w.state, regime_insecurity=np.array([1.0, 1.0, 2.0], dtype=FLOAT))
+    democrats = replace(w.pole, supports_democracy=np.array([1.0, 0.0], dtype=FLOAT))
+    got = kernels.regime_security_term(shaken, democrats, ALL, w.security_poles)
+    # support_p (0.5) * democracy (0, 1, 0.5) * insecurity (1, 1, 2)
+    assert_close(table(got), [[0.0, 0.0], [0.5, 0.0], [0.5, 0.0]])
+
+
 def test_soft_power_fades(tiny_world: World) -> None:
     w = tiny_world
     now = kernels.soft_power_term(w.pole, w.pair, 0.0, A, w.security_poles)
@@ -628,7 +642,9 @@ def test_security_columns_are_the_security_poles(default_world: World) -> None:
             expected = {
                 "protection": (state.threat_exposure[i] + rivals) * strength * reach,
                 "grievance": -pair.grievance[b, i],
-                "regime_security": w.pole.regime_support[b] * state.autocracy[i] * 0.5,
+                "regime_security": w.pole.regime_support[b]
+                * (1.0 - state.autocracy[i] if b == w.poles.index("west") else state.autocracy[i])
+                * 0.5,
                 "soft_power": w.pole.soft_power[b]
                 * math.exp(-w.pole.soft_power_fade[b] * 2.0)
                 * pair.ties[b, i],

@@ -228,11 +228,14 @@ def floored_sum(contributions: np.ndarray) -> np.ndarray:
 
 
 def _log_of_observed(p: np.ndarray, observed: np.ndarray, scored: np.ndarray) -> np.ndarray:
-    """log of ``p`` (..., C) at each state-year's observed code, NaN where not ``scored``."""
+    """log of ``p`` (..., C) at each state-year's observed code, NaN where not ``scored``.
+    A probability is at most 1: a certain outcome whose chained rows sum a rounding error
+    above it (a permanent neutrality's stay) scores 0, not +4e-16."""
     observed = np.broadcast_to(observed, p.shape[:-1])
     picked = np.take_along_axis(p, np.maximum(observed, 0)[..., None], -1)[..., 0]
     with np.errstate(divide="ignore"):
-        return np.where(np.broadcast_to(scored, picked.shape), np.log(picked), np.nan)
+        logged = np.log(np.minimum(picked, 1.0))
+    return np.where(np.broadcast_to(scored, picked.shape), logged, np.nan)
 
 
 def tick_matrix(utility: np.ndarray, rationality: np.ndarray, cost: np.ndarray) -> np.ndarray:

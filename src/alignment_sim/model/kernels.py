@@ -496,18 +496,26 @@ def grievance_term(pair: PairParams, rows: slice, sec: IntArray) -> FloatArray:
 def regime_security_term(
     state: StateParams, pole: PoleParams, rows: slice, sec: IntArray
 ) -> FloatArray:
-    """Regime protection a security bloc offers an insecure regime: regime_support_b *
-    autocracy_i * regime_insecurity_i, >= 0 (0 for a secure regime).
+    """Regime protection a security bloc offers an insecure regime of the kind its leader
+    props up: regime_support_b * kind_bi * regime_insecurity_i, >= 0 (0 for a secure
+    regime), with kind_bi the chooser's autocracy for a pole that props up autocracies
+    and its democracy (1 - autocracy) for one that props up democracies
+    (``supports_democracy``).
 
     Regionalism "helps self-preservation of the otherwise vulnerable and potentially
     unstable regimes" (001);
-    "the key value for their elites is the stability of their regimes" (002). The term
-    bites when colour revolutions, unrest or a succession make the regime insecure
-    (events raise ``regime_insecurity``): protective integration answers a threat.
+    "the key value for their elites is the stability of their regimes" (002): Russia
+    supports "the ruling Central Asian regimes" (004). The West backs the regimes the
+    colour revolutions brought, "much helped by western advice, encouragement, and cash
+    handouts" (001; 004: "accelerated liberalization and democratization campaigns").
+    The term bites when colour revolutions, unrest or a succession make the regime
+    insecure (events raise ``regime_insecurity``): protective integration answers a threat.
     """
     support = pole.regime_support[..., None, sec]
-    need = state_rows(state.autocracy, rows) * state_rows(state.regime_insecurity, rows)
-    return with_outside(need * support)
+    democrat = pole.supports_democracy[..., None, sec]
+    autocracy = state_rows(state.autocracy, rows)
+    kind = autocracy + democrat * (1.0 - 2.0 * autocracy)
+    return with_outside(kind * state_rows(state.regime_insecurity, rows) * support)
 
 
 def soft_power_term(

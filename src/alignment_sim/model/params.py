@@ -38,6 +38,9 @@ leave them at 0."""
 DECISION_RULES = ("best_response", "logit", "balancing", "bandwagoning")
 SPENDING_POLICIES = ("leverage", "proportional")
 SOFT_POWER_BASES = ("none", "ethnic_russian_share", "democracy")
+REGIME_SUPPORT_BASES = ("autocracy", "democracy")
+"""Which regimes a pole props up when they are insecure (``kernels.regime_security_term``):
+autocracies in proportion to their autocracy, democracies in proportion to their democracy."""
 ATTRIBUTE_YEARS = (2000, 2010, 2015)
 CALENDAR_FIRST_YEAR = 1992
 """First start year of a calendar run (the drivers begin in 1991-93; ``model.calendar``)."""
@@ -230,6 +233,8 @@ class PoleSpec:
     ``labour_market_from`` is the first full year of free movement of labour in the union
     (from it, the union secures what its migrants send home: ``kernels.remittance_term``);
     null, a union that never opens its labour market to members' workers.
+    ``regime_support_basis`` is the kind of regime the pole props up when it is insecure:
+    ``autocracy`` (Russia) or ``democracy`` (the West; ``kernels.regime_security_term``).
     """
 
     name: str = ""
@@ -246,6 +251,7 @@ class PoleSpec:
     credibility: float = 1.0
     conditionality: float = 0.0
     regime_support: float = 0.0
+    regime_support_basis: str = "autocracy"
     soft_power: float = 0.0
     soft_power_basis: str = "none"
     soft_power_floor: float = 0.0
@@ -300,6 +306,12 @@ class PoleSpec:
                 f"{path}.soft_power_basis",
                 self.soft_power_basis,
                 f"one of {', '.join(SOFT_POWER_BASES)}",
+            )
+        if self.regime_support_basis not in REGIME_SUPPORT_BASES:
+            raise ConfigError(
+                f"{path}.regime_support_basis",
+                self.regime_support_basis,
+                f"one of {', '.join(REGIME_SUPPORT_BASES)}",
             )
         if self.spending not in SPENDING_POLICIES:
             raise ConfigError(

@@ -98,6 +98,7 @@ class PoleParams:
     leverage: FloatArray
     trade_factor: FloatArray
     proportional_spending: FloatArray
+    supports_democracy: FloatArray
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ PARAM_DOMAINS: dict[str, dict[str, Domain]] = {
         "leverage": _OPEN,
         "trade_factor": _OPEN,
         "proportional_spending": _UNIT,
+        "supports_democracy": _UNIT,
     },
     "pair": {
         "proximity": _UNIT,
@@ -711,6 +713,9 @@ def build_world(
                 trade_factor=np.ones(B),
                 proportional_spending=np.array(
                     [1.0 if p.spending == "proportional" else 0.0 for p in region.poles]
+                ),
+                supports_democracy=np.array(
+                    [1.0 if p.regime_support_basis == "democracy" else 0.0 for p in region.poles]
                 ),
             )
         ),
