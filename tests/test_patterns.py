@@ -525,9 +525,6 @@ NOT_REPRODUCED = {
     "0.008 on FRESH_BLOCK's under the terror surge, short of 0.02: two thirds of the effect "
     "was permanently neutral Turkmenistan joining, which its neutrality now rules out; "
     "Uzbekistan's share rises from 0.002 to 0.030 (docs/MODEL.md, Limits)",
-    "5": "Georgia ends West-labelled after 2006 in about 9 runs of 10 with or without the "
-    "revolution (its trade and the West's offers); the revolution only makes regimes "
-    "insecure, which if anything favours Russia's regime support (docs/MODEL.md, Limits)",
     "2": "Marginal: the switches of Russia's partners rise by 1.16 x on FRESH_BLOCK's seeds "
     "under the recession, 1.20 to 1.25 x on five other blocks of 200 (criterion 1.2 x): a "
     "member of both Russian blocs keeps Russia's base share whatever each choice, so the "
