@@ -57,6 +57,9 @@ def weight_off(name: str) -> Edit:
         elif name == "neutrality":  # not weighted: no state's neutrality in force
             for state in config.region.states:
                 state.neutral_from = None
+        elif name == "founding":  # not weighted: every union open in every year
+            for pole in config.region.poles:
+                pole.union_from = None
         else:
             setattr(config.weights, name, 0.0)
 
