@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -395,6 +396,23 @@ def test_the_judgements_list_every_unsourced_parameter() -> None:
     for judgement in listed.judgements:
         low, high = robustness.bounds(config, judgement, listed.box)
         assert low < high, judgement.path
+
+
+def test_a_sourced_entry_must_name_its_source(tmp_path: Path) -> None:
+    """A value listed as sourced with only a reason is a judgement in the wrong list: it
+    would escape the box (the West's regime support sat there for a run)."""
+    file = tmp_path / "judgements.yaml"
+    file.write_text(
+        "box: 0.2\njudgements: []\n"
+        "sourced:\n  - {path: region.poles.west.regime_support, reason: no number}\n"
+    )
+    with pytest.raises(ValueError, match="not a judgements file"):
+        robustness.load_judgements(file)
+    file.write_text(
+        "box: 0.2\njudgements: []\n"
+        "sourced:\n  - {path: region.poles.west.capability, source: COW NMC}\n"
+    )
+    assert robustness.load_judgements(file).sourced == ("region.poles.west.capability",)
 
 
 def test_a_point_at_the_defaults_measures_as_the_pattern_table() -> None:

@@ -113,6 +113,14 @@ class JudgementList:
     sourced: tuple[str, ...]
 
 
+def _sourced_path(entry: dict[str, Any]) -> str:
+    """A ``sourced`` entry's path; its ``source`` must name the text or data behind the
+    value (an entry with only a reason is a judgement listed in the wrong place)."""
+    if not str(entry["source"]).strip():
+        raise KeyError("source")
+    return str(entry["path"])
+
+
 def load_judgements(path: Path | None = None) -> JudgementList:
     """Read the judgements file (ValueError for a malformed one)."""
     file = Path(path) if path is not None else JUDGEMENTS_FILE
@@ -123,7 +131,7 @@ def load_judgements(path: Path | None = None) -> JudgementList:
             Judgement(str(j["path"]), str(j["reason"]), j.get("half_width"))
             for j in raw["judgements"]
         )
-        sourced = tuple(str(s["path"]) for s in raw.get("sourced", []))
+        sourced = tuple(_sourced_path(s) for s in raw.get("sourced", []))
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{file}: not a judgements file ({exc})") from None
     listed = [j.path for j in judgements] + list(sourced)
