@@ -3,6 +3,7 @@ regret, checked against the model's own utilities."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -53,6 +54,30 @@ def test_the_record_regret_is_each_states_best_gain(year_2000) -> None:
     assert (table.loc[~moved, "economy_best_move"] == "").all()
 
 
+def test_a_state_moves_despite_the_cost_only_if_its_gain_exceeds_it(year_2000) -> None:
+    """The model's best response pays the switching cost to move: at the recorded 2000
+    configuration Armenia gains 0.565 by joining Russia's union, below the economic
+    switching cost (1), so nobody would move; with the cost at 0.5 Armenia would."""
+    table = year_2000.regret_table().set_index("state")
+    assert table.loc["armenia", "economy_regret"] == pytest.approx(0.5652, abs=1e-3)
+    assert table["gains_by_moving"].sum() == 1 and not table["moves_despite_cost"].any()
+    assert year_2000.switching_costs() == (1.0, 1.0)
+    assert year_2000.summary()["states_moving_despite_switching_cost"] == 0
+    cheap = landscape.YearWorld(
+        year_2000.year_world.year,
+        dataclasses.replace(
+            year_2000.year_world.inputs,
+            dynamics=dataclasses.replace(
+                year_2000.year_world.inputs.dynamics, economic_switching_cost=0.5
+            ),
+        ),
+        year_2000.year_world.recorded,
+        year_2000.year_world.config,
+    )
+    moved = dataclasses.replace(year_2000, year_world=cheap).regret_table().set_index("state")
+    assert list(moved.index[moved["moves_despite_cost"]]) == ["armenia"]
+
+
 def test_economy_bounds_hold_over_configurations(year_2000) -> None:
     """The dominance bounds enclose the economic utilities of any configuration."""
     yw = year_2000.year_world
@@ -84,6 +109,7 @@ def test_the_command_takes_a_fitted_set(tmp_path: Path, capsys) -> None:
     landscape.main(["--year", "2005", "--fit", fit, "--out", str(out), "--starts", "500"])
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["fit"] == fit and summary["states_gaining_by_moving"] == 2
+    assert summary["states_moving_despite_switching_cost"] == 0  # costs 1.25 and 1.24
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["fit"] == fit and manifest["seed"] == landscape.BASIN_SEED
     assert manifest["config"]["region"]["year"] == 2005 and manifest["git_revision"]

@@ -26,6 +26,9 @@ that security configuration.
 The recorded configuration of year Y (the record's labels through
 ``model.calendar.starting_alignment``, as a calendar run starting in Y uses them) is
 scored by its regret: each chooser's gain from its best unilateral move, in each game.
+Beside it, whether that gain exceeds the game's switching cost: a configuration where no
+gain does is a rest point of the model's own best response, which pays the cost to move
+(inertia holds it), though not a stable point of the landscape.
 """
 
 from __future__ import annotations
@@ -258,12 +261,24 @@ class YearLandscape:
         frame = pd.DataFrame(rows)
         return frame.sort_values("basin", ascending=False, kind="stable").reset_index(drop=True)
 
+    def switching_costs(self) -> tuple[float, float]:
+        """The cost of moving in each game (utility units): the configuration's security
+        and economic switching costs (``Dynamics``; no event changes them here)."""
+        dynamics = self.year_world.inputs.dynamics
+        return float(dynamics.switching_cost), float(dynamics.economic_switching_cost)
+
     def regret_table(self) -> pd.DataFrame:
         """One row per chooser: its recorded profile and label, its gain from the best
-        unilateral move in each game (0: it has no better move) and that move."""
+        unilateral move in each game (0: it has no better move) and that move; and
+        whether that gain exceeds the game's switching cost, so that the model's own best
+        response, which pays the cost to move, would move it (``moves_despite_cost``)."""
         world = self.year_world.world
         space = world.space
         recorded = self.year_world.recorded
+        security_cost, economy_cost = self.switching_costs()
+        beyond_cost = (self.recorded_security_regret > security_cost + TOLERANCE) | (
+            self.recorded_economy_regret > economy_cost + TOLERANCE
+        )
         return pd.DataFrame(
             {
                 "state": world.states,
@@ -285,6 +300,7 @@ class YearLandscape:
                 ],
                 "gains_by_moving": (self.recorded_security_regret > 0)
                 | (self.recorded_economy_regret > 0),
+                "moves_despite_cost": beyond_cost,
             }
         )
 
@@ -295,6 +311,8 @@ class YearLandscape:
             "fit": self.year_world.config.fit,
             "stable_configurations": len(self.stable_profiles()),
             "states_gaining_by_moving": int(table["gains_by_moving"].sum()),
+            "states_moving_despite_switching_cost": int(table["moves_despite_cost"].sum()),
+            "switching_costs": list(self.switching_costs()),
             "states": len(table),
             "max_regret": float(max(table["security_regret"].max(), table["economy_regret"].max())),
             "security_configurations": self.security.n_configurations,
@@ -358,10 +376,19 @@ def regret_figure(result: YearLandscape) -> Figure:
         x, [f"{s}\n{p}" for s, p in zip(table["state"], table["recorded_profile"], strict=True)]
     )
     axes.tick_params(axis="x", labelsize=7)
+    security_cost, economy_cost = result.switching_costs()
+    for cost, color, game in (
+        (security_cost, "#c0392b", "security"),
+        (economy_cost, "#2e86c1", "economy"),
+    ):
+        axes.axhline(
+            cost, color=color, linestyle="--", linewidth=0.8, label=f"{game} switching cost"
+        )
     axes.set_ylabel("gain from the best move alone (utility units)")
     axes.set_title(
         f"{result.year_world.year}: regret at the recorded configuration "
-        f"({int(table['gains_by_moving'].sum())} of {len(table)} states gain by moving)"
+        f"({int(table['gains_by_moving'].sum())} of {len(table)} states gain by moving, "
+        f"{int(table['moves_despite_cost'].sum())} by more than the switching cost)"
     )
     axes.legend()
     return figure
