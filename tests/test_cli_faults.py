@@ -200,12 +200,17 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while not (out / ".alignment-sim.lock").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)
-    os.kill(process.pid, signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / ".alignment-sim.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        os.kill(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:  # a run that ignored the signal must not outlive the test (200,000 ticks)
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
     assert process.returncode == 130
     assert stderr.strip() == "alignment-sim: interrupted."
     assert not (out / "manifest.json").exists()

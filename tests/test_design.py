@@ -321,10 +321,12 @@ def test_a_parameter_the_runs_never_read_has_no_effect(tmp_path: Path) -> None:
 
 def test_security_fields_of_a_pole_without_security_are_not_designable() -> None:
     config = default_config(ticks=3)
-    assert "region.poles.russia.regime_support" in supported_paths(config)
-    assert "region.poles.china.regime_support" not in supported_paths(config)
+    assert "region.poles.russia.soft_power" in supported_paths(config)
+    assert "region.poles.china.soft_power" not in supported_paths(config)
     assert "region.poles.china.budget_bn_usd" in supported_paths(config)
-    for field in ("regime_support", "soft_power", "soft_power_floor", "soft_power_fade_per_year"):
+    # a union props up regimes too (kernels.regime_security_term): China's is designable
+    assert "region.poles.china.regime_support" in supported_paths(config)
+    for field in ("soft_power", "soft_power_floor", "soft_power_fade_per_year"):
         path = f"region.poles.china.{field}"
         with pytest.raises(ConfigError, match=r"china offers no security"):
             check_paths(config, [path], "design.parameters")

@@ -99,7 +99,7 @@ def test_the_tiny_world_is_what_the_hand_computations_assume(tiny_world: World) 
 
 def test_term_lists_agree() -> None:
     both = set(kernels.SECURITY_TERMS) & set(kernels.ECONOMIC_TERMS)
-    assert both == {"inducements", "conditionality", "autonomy", "switching"}
+    assert both == {"inducements", "regime_security", "conditionality", "autonomy", "switching"}
     assert set(kernels.TERMS) == set(kernels.SECURITY_TERMS) | set(kernels.ECONOMIC_TERMS)
     assert len(set(kernels.TERMS)) == len(kernels.TERMS)
     assert tuple(kernels.TERM_FAMILIES) == kernels.TERMS
@@ -475,6 +475,32 @@ def test_regime_security(tiny_world: World) -> None:
     got = kernels.regime_security_term(shaken, w.pole, ALL, w.security_poles)
     # support_p (0.5) * autocracy (1, 0, 0.5) * insecurity (1, 1, 2)
     assert_close(table(got), [[0.5, 0.0], [0.0, 0.0], [0.5, 0.0]])
+
+
+def test_a_union_props_up_an_insecure_regime_as_its_bloc_does(tiny_world: World) -> None:
+    """001's regionalism "helps self-preservation of the otherwise vulnerable and
+    potentially unstable regimes": the economic choice holds the same term over every
+    pole's union (q props up no regime), and the weighted economy of ``utility_terms``
+    carries it."""
+    w = tiny_world
+    shaken = replace(w.state, regime_insecurity=np.array([1.0, 1.0, 2.0], dtype=FLOAT))
+    got = kernels.regime_security_term(shaken, w.pole, ALL, np.arange(w.n_poles))
+    # options p, q, open: support (0.5, 0) * autocracy (1, 0, 0.5) * insecurity (1, 1, 2)
+    assert_close(table(got), [[0.5, 0.0, 0.0], [0.0, 0.0, 0.0], [0.5, 0.0, 0.0]])
+    weights = replace(unit_weights(), regime_security=2.0)
+    terms = kernels.parameter_terms(
+        shaken,
+        w.pole,
+        w.pair,
+        np.zeros((1, w.n_poles, w.n_states)),
+        w.rivalry,
+        w.security_poles,
+        weights,
+        0.0,
+        ALL,
+    )
+    assert_close(table(terms.economy["regime_security"]), 2.0 * table(got))
+    assert_close(table(terms.security["regime_security"]), [[1.0, 0.0], [0.0, 0.0], [1.0, 0.0]])
 
 
 def test_a_pole_that_props_up_democracies_protects_the_insecure_democrat(
@@ -871,6 +897,7 @@ def test_utility_terms_of_a_by_hand(tiny_world: World) -> None:
         "remittances": [0.2, 0.0, 0.0],
         "transit": [0.5, 0.0, 0.0],
         "economic_coercion": [0.0, -0.5, 0.0],
+        "regime_security": [0.0, 0.0, 0.0],  # no regime is insecure
         "conditionality": [0.0, -1.0, 0.0],
         "autonomy": [0.0, 0.0, 0.0],
         "switching": [0.0, -0.25, -0.25],

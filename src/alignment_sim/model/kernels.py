@@ -70,6 +70,7 @@ ECONOMIC_TERMS: tuple[str, ...] = (
     "remittances",
     "transit",
     "economic_coercion",
+    "regime_security",
     "conditionality",
     "autonomy",
     "founding",
@@ -494,16 +495,18 @@ def grievance_term(pair: PairParams, rows: slice, sec: IntArray) -> FloatArray:
 
 
 def regime_security_term(
-    state: StateParams, pole: PoleParams, rows: slice, sec: IntArray
+    state: StateParams, pole: PoleParams, rows: slice, options: IntArray
 ) -> FloatArray:
-    """Regime protection a security bloc offers an insecure regime of the kind its leader
-    props up: regime_support_b * kind_bi * regime_insecurity_i, >= 0 (0 for a secure
+    """Regime protection a pole's bloc or union offers an insecure regime of the kind the
+    pole props up: regime_support_b * kind_bi * regime_insecurity_i, >= 0 (0 for a secure
     regime), with kind_bi the chooser's autocracy for a pole that props up autocracies
     and its democracy (1 - autocracy) for one that props up democracies
-    (``supports_democracy``).
+    (``supports_democracy``). ``options`` are the poles of the choice: the security blocs
+    (``sec``) or every pole's union (the economic choice).
 
     Regionalism "helps self-preservation of the otherwise vulnerable and potentially
-    unstable regimes" (001);
+    unstable regimes" (001, of the Eurasian regional projects, the unions as much as the
+    alliance: Uzbekistan joined EurAsEC and the CSTO in 2006, after Andijan, data);
     "the key value for their elites is the stability of their regimes" (002): Russia
     supports "the ruling Central Asian regimes" (004). The West backs the regimes the
     colour revolutions brought, "much helped by western advice, encouragement, and cash
@@ -511,8 +514,8 @@ def regime_security_term(
     The term bites when colour revolutions, unrest or a succession make the regime
     insecure (events raise ``regime_insecurity``): protective integration answers a threat.
     """
-    support = pole.regime_support[..., None, sec]
-    democrat = pole.supports_democracy[..., None, sec]
+    support = pole.regime_support[..., None, options]
+    democrat = pole.supports_democracy[..., None, options]
     autocracy = state_rows(state.autocracy, rows)
     kind = autocracy + democrat * (1.0 - 2.0 * autocracy)
     return with_outside(kind * state_rows(state.regime_insecurity, rows) * support)
@@ -854,6 +857,8 @@ def parameter_terms(
         "transit": weights.transit * transit_term(pair, rows),
         "economic_coercion": weights.economic_coercion
         * economic_coercion_term(pole, pair, exposure, rivalry, rows),
+        "regime_security": weights.regime_security
+        * regime_security_term(state, pole, rows, np.arange(n_poles)),
         "conditionality": weights.conditionality
         * conditionality_term(state, pair, rows, np.arange(n_poles)),
         "autonomy": weights.autonomy * autonomy_term(state, rows, n_poles),
@@ -929,6 +934,7 @@ def utility_terms(
         "remittances": fixed.economy["remittances"],
         "transit": fixed.economy["transit"],
         "economic_coercion": fixed.economy["economic_coercion"],
+        "regime_security": fixed.economy["regime_security"],
         "conditionality": fixed.economy["conditionality"],
         "autonomy": fixed.economy["autonomy"],
         "founding": fixed.economy["founding"],

@@ -26,14 +26,12 @@ RESERVED_POLE_NAMES = ("none", "open", "hedge")
 """Names a pole may not take: the outside options and the record's non-bloc label
 (``model.alignment``)."""
 SECURITY_ONLY_POLE_FIELDS = (
-    "regime_support",
     "soft_power",
     "soft_power_floor",
     "soft_power_fade_per_year",
 )
-"""Pole fields that enter only the security choice (kernels.regime_security_term,
-soft_power_term and the ties and fade it scales): a pole without a security option must
-leave them at 0."""
+"""Pole fields that enter only the security choice (kernels.soft_power_term and the ties
+and fade it scales): a pole without a security option must leave them at 0."""
 
 DECISION_RULES = ("best_response", "logit", "balancing", "bandwagoning")
 SPENDING_POLICIES = ("leverage", "proportional")
