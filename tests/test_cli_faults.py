@@ -214,3 +214,38 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
     assert process.returncode == 130
     assert stderr.strip() == "alignment-sim: interrupted."
     assert not (out / "manifest.json").exists()
+
+
+INTERRUPT_INSIDE_VALIDATION = """
+import os, signal, time
+from omegaconf import OmegaConf
+from omegaconf.errors import ValidationError
+from alignment_sim.cli.main import main
+
+def interrupted_inside(*args, **kwargs):
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(30)
+    finally:  # OmegaConf's cleanup fails on the half-built node and replaces the interrupt
+        raise ValidationError("'NoneType' object has no attribute '_invalidate_flags_cache'")
+
+OmegaConf.to_object = interrupted_inside
+main()
+"""
+
+
+def test_ctrl_c_inside_the_configs_validation_is_an_interrupt(tmp_path: Path) -> None:
+    """Ctrl+C while OmegaConf builds the config surfaced as the error its cleanup raised,
+    "invalid configuration" (exit 2). An error that follows an interrupt is the
+    interrupt's: exit 130, and nothing that looks complete."""
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-c", INTERRUPT_INSIDE_VALIDATION, f"hydra.run.dir={out}", *FAST],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 130, result.stderr
+    assert result.stderr.strip() == "alignment-sim: interrupted."
+    assert not (out / "manifest.json").exists()

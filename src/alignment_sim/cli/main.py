@@ -17,7 +17,9 @@ import fcntl
 import logging
 import os
 import shutil
+import signal
 import sys
+import threading
 import traceback
 import types
 import typing
@@ -52,6 +54,24 @@ GROUPS = ("region", "scenario", "decision", "experiment")
 
 class FolderBusyError(Exception):
     """Another process holds the lock of a job folder."""
+
+
+INTERRUPTED = threading.Event()
+"""Set by the command's Ctrl+C handler: the process was interrupted, whatever exception
+a library made of the KeyboardInterrupt (an interrupt inside OmegaConf's validation
+surfaces as a validation error about a lost node)."""
+
+
+def _on_interrupt(signum: int, frame: types.FrameType | None) -> None:
+    INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
+def _stop_if_interrupted() -> None:
+    """Raise KeyboardInterrupt if Ctrl+C was pressed: an error that follows an interrupt
+    is the interrupt's, not a bad input or a failed job (a sweep stops, it does not go on)."""
+    if INTERRUPTED.is_set():
+        raise KeyboardInterrupt
 
 
 # --- the command line, before Hydra ---------------------------------------------------
@@ -290,16 +310,19 @@ def run_one(cfg: DictConfig) -> None:
     except FolderBusyError as exc:
         _job_failed(f"alignment-sim: {exc}; not started.", 1, folder, sweeping)
     except ConfigError as exc:
+        _stop_if_interrupted()
         if sweeping:
             _record(folder, exc, overrides)
         _job_failed(f"alignment-sim: invalid configuration. {exc}", 2, folder, sweeping)
     except OSError as exc:
         from alignment_sim.outputs.files import os_error_text
 
+        _stop_if_interrupted()
         if sweeping:
             _record(folder, exc, overrides, traceback.format_exc())
         _job_failed(f"alignment-sim: cannot write {os_error_text(exc)}.", 1, folder, sweeping)
     except Exception as exc:
+        _stop_if_interrupted()
         if not sweeping:
             raise
         _record(folder, exc, overrides, traceback.format_exc())
@@ -490,25 +513,35 @@ def _exit(message: str, status: int) -> NoReturn:
     sys.exit(status)
 
 
+def _exit_if_interrupted() -> None:
+    if INTERRUPTED.is_set():
+        _exit("interrupted.", 130)
+
+
 def main() -> None:
     """Console entry point ``alignment-sim``: every outcome ends in a truthful exit status.
 
     0 success; 1 a failed job, an OS fault or a sweep with failed jobs; 2 bad input;
-    130 interrupted (Ctrl+C). Hydra reports its own errors (unknown preset, grammar) as
-    it always does; ``HYDRA_FULL_ERROR=1`` still gives full tracebacks.
+    130 interrupted (Ctrl+C), whatever error the interrupt left behind. Hydra reports its
+    own errors (unknown preset, grammar) as it always does; ``HYDRA_FULL_ERROR=1`` still
+    gives full tracebacks.
     """
     import yaml
 
     full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises; this function reports
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when ignored
+        signal.signal(signal.SIGINT, _on_interrupt)
     try:
         sys.argv[1:] = prepare_arguments(sys.argv[1:])
         _hydra_entry()
     except KeyboardInterrupt:
         _exit("interrupted.", 130)
     except ConfigError as exc:
+        _exit_if_interrupted()
         _exit(f"invalid configuration. {exc}", 2)
     except CompactHydraException as exc:
+        _exit_if_interrupted()
         if full_error:
             raise
         cause = exc.__cause__
@@ -516,10 +549,12 @@ def main() -> None:
         print(text, file=sys.stderr)
         sys.exit(1)
     except yaml.YAMLError as exc:
+        _exit_if_interrupted()
         if full_error:
             raise
         _exit(f"cannot read a YAML file: {' '.join(str(exc).split())}", 2)
     except OSError as exc:
+        _exit_if_interrupted()
         if full_error:
             raise
         from alignment_sim.outputs.files import os_error_text
