@@ -539,10 +539,6 @@ NOT_REPRODUCED = {
     "West's offer, 5.1% to 7.2% on six other blocks of 200 (criterion 5%): the pledge narrows "
     "Russia's margin from 1.64 to 1.13, where money moves Belarus's choice 7.6 times as much "
     "(docs/MODEL.md, Limits)",
-    "8": "Central Asian state-ticks in Russia's alliance rise by 0.006 on seeds 0-199 and "
-    "0.010 on FRESH_BLOCK's under the terror surge, short of 0.02: two thirds of the effect "
-    "was permanently neutral Turkmenistan joining, which its neutrality now rules out; "
-    "Uzbekistan's share rises from 0.002 to 0.030 (docs/MODEL.md, Limits)",
     "2": "Marginal: the switches of Russia's partners rise by 1.16 x on FRESH_BLOCK's seeds "
     "under the recession, 1.20 to 1.25 x on five other blocks of 200 (criterion 1.2 x): a "
     "member of both Russian blocs keeps Russia's base share whatever each choice, so the "
