@@ -701,18 +701,22 @@ def test_claim_the_stance_hardly_moves_the_economy() -> None:
 
 @pytest.mark.slow
 def test_claim_the_outsiders_never_move_and_tajikistan_only_when_it_balances() -> None:
-    """Azerbaijan, Uzbekistan and Turkmenistan end with no security bloc under every stance
-    (each in at least 90% of a block's runs, over 120 blocks of 50 seeds), and Moldova (its
-    law rules out every alliance) in every run. Tajikistan keeps Russia's alliance when it
-    bandwagons or at stance 0 (98% to 100%), and in most but not all balancing runs (58% to
-    82%)."""
+    """Azerbaijan and Turkmenistan end with no security bloc under every stance (each in at
+    least 90% of a block's runs, over 120 blocks of 50 seeds), Uzbekistan too but when it
+    bandwagons (then it joins Russia's alliance now and then: 8 of these 50 runs, 0 to 10
+    in a block; autonomy 0.6), and Moldova (its law rules out every alliance) in every run.
+    Tajikistan keeps Russia's alliance when it bandwagons or at stance 0 (98% to 100%), and
+    in most but not all balancing runs (58% to 82%)."""
     runs = outcomes("balancing_vs_bandwagoning")
     for outcome in runs:
-        out = {
-            state: outcome.ends_in(state, "security", "none")
-            for state in ("azerbaijan", "uzbekistan", "turkmenistan", "moldova")
-        }
+        outsiders = ("azerbaijan", "turkmenistan", "moldova")
+        if not outcome.label.startswith("bandwagoning"):
+            outsiders = (*outsiders, "uzbekistan")
+        out = {state: outcome.ends_in(state, "security", "none") for state in outsiders}
         assert min(out.values()) > 0.85 and out["moldova"] > 0.95, (outcome.label, out)
+    bandwagoning = runs[0]
+    assert bandwagoning.label.startswith("bandwagoning")
+    assert 0.05 < bandwagoning.ends_in("uzbekistan", "security", "russia") < 0.3
     tajikistan = [o.ends_in("tajikistan", "security", "russia") for o in runs]
     assert min(tajikistan[:2]) > 0.9 and 0.5 < tajikistan[2] < 0.9, tajikistan
 
