@@ -539,7 +539,7 @@ NOT_REPRODUCED = {
     "West's offer, 5.1% to 7.2% on six other blocks of 200 (criterion 5%): the pledge narrows "
     "Russia's margin from 1.64 to 1.13, where money moves Belarus's choice 7.6 times as much "
     "(docs/MODEL.md, Limits)",
-    "2": "Marginal: the switches of Russia's partners rise by 1.16 x on FRESH_BLOCK's seeds "
+    "2": "Marginal: the switches of Russia's partners rise by 1.15 x on FRESH_BLOCK's seeds "
     "under the recession, 1.20 to 1.25 x on five other blocks of 200 (criterion 1.2 x): a "
     "member of both Russian blocs keeps Russia's base share whatever each choice, so the "
     "cut moves it only through credibility (docs/ODD.md, 1.2)",
