@@ -313,8 +313,9 @@ def test_history_kinds_do_not_count_the_yearly_data_twice(history: ScenarioSpec)
 def test_the_cst_term_lapse_lets_its_members_leave_without_a_cost(history: ScenarioSpec) -> None:
     """Runs of 1998-1999 with and without the treaty's lapse (April 1999; 400 runs each,
     the same seeds): the members with a reason to leave leave Russia's bloc far more often
-    (Georgia 0.40 against 0.08, Azerbaijan 0.94 against 0.57; Uzbekistan 0.11 against 0.07,
-    0.32 against 0.20 while its autonomy was Model 1's 0.8), those it protects stay
+    (Georgia 0.40 against 0.08, Azerbaijan 0.94 against 0.57, Uzbekistan 0.76 against 0.31;
+    0.11 against 0.07 while the 1999 terror surge made its regime insecure and its autonomy
+    was 0.6, 0.32 against 0.20 at 0.8), those it protects stay
     (Armenia, Kazakhstan, Kyrgyzstan, Tajikistan at most 0.01), and Belarus, which renewed,
     leaves in 0.26 of the runs against 0.035 (the model's misfit)."""
     from alignment_sim.engine.batch import run_batch
@@ -332,7 +333,7 @@ def test_the_cst_term_lapse_lets_its_members_leave_without_a_cost(history: Scena
         russia = space.security_options.index("russia")
         gone = (security[:, 0] == russia) & (security[:, -1] != russia)
         left[name] = dict(zip(states, gone.mean(axis=0), strict=True))
-    for state, rise in (("georgia", 0.2), ("azerbaijan", 0.2), ("uzbekistan", 0.02)):
+    for state, rise in (("georgia", 0.2), ("azerbaijan", 0.2), ("uzbekistan", 0.2)):
         assert left["with"][state] > left["without"][state] + rise, (state, left)
     for state in ("armenia", "kazakhstan", "kyrgyzstan", "tajikistan"):
         assert left["with"][state] <= 0.03, (state, left["with"])
