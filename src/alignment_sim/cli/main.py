@@ -67,11 +67,16 @@ def _on_interrupt(signum: int, frame: types.FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _stop_if_interrupted() -> None:
-    """Raise KeyboardInterrupt if Ctrl+C was pressed: an error that follows an interrupt
-    is the interrupt's, not a bad input or a failed job (a sweep stops, it does not go on)."""
-    if INTERRUPTED.is_set():
-        raise KeyboardInterrupt
+@contextmanager
+def _interrupt_wins() -> Iterator[None]:
+    """An error raised after Ctrl+C is the interrupt's, not a bad input or a failed job:
+    it leaves the block as KeyboardInterrupt (a sweep stops, it does not go on)."""
+    try:
+        yield
+    except Exception:
+        if INTERRUPTED.is_set():
+            raise KeyboardInterrupt from None
+        raise
 
 
 # --- the command line, before Hydra ---------------------------------------------------
@@ -305,24 +310,21 @@ def run_one(cfg: DictConfig) -> None:
     overrides = shown_overrides(list(hydra_cfg.overrides.task))
     sweeping = hydra_cfg.mode == RunMode.MULTIRUN
     try:
-        with folder_lock(folder):
+        with folder_lock(folder), _interrupt_wins():
             _run_job(cfg, folder, overrides, sweeping)
     except FolderBusyError as exc:
         _job_failed(f"alignment-sim: {exc}; not started.", 1, folder, sweeping)
     except ConfigError as exc:
-        _stop_if_interrupted()
         if sweeping:
             _record(folder, exc, overrides)
         _job_failed(f"alignment-sim: invalid configuration. {exc}", 2, folder, sweeping)
     except OSError as exc:
         from alignment_sim.outputs.files import os_error_text
 
-        _stop_if_interrupted()
         if sweeping:
             _record(folder, exc, overrides, traceback.format_exc())
         _job_failed(f"alignment-sim: cannot write {os_error_text(exc)}.", 1, folder, sweeping)
     except Exception as exc:
-        _stop_if_interrupted()
         if not sweeping:
             raise
         _record(folder, exc, overrides, traceback.format_exc())
@@ -513,11 +515,6 @@ def _exit(message: str, status: int) -> NoReturn:
     sys.exit(status)
 
 
-def _exit_if_interrupted() -> None:
-    if INTERRUPTED.is_set():
-        _exit("interrupted.", 130)
-
-
 def main() -> None:
     """Console entry point ``alignment-sim``: every outcome ends in a truthful exit status.
 
@@ -533,15 +530,14 @@ def main() -> None:
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when ignored
         signal.signal(signal.SIGINT, _on_interrupt)
     try:
-        sys.argv[1:] = prepare_arguments(sys.argv[1:])
-        _hydra_entry()
+        with _interrupt_wins():
+            sys.argv[1:] = prepare_arguments(sys.argv[1:])
+            _hydra_entry()
     except KeyboardInterrupt:
         _exit("interrupted.", 130)
     except ConfigError as exc:
-        _exit_if_interrupted()
         _exit(f"invalid configuration. {exc}", 2)
     except CompactHydraException as exc:
-        _exit_if_interrupted()
         if full_error:
             raise
         cause = exc.__cause__
@@ -549,12 +545,10 @@ def main() -> None:
         print(text, file=sys.stderr)
         sys.exit(1)
     except yaml.YAMLError as exc:
-        _exit_if_interrupted()
         if full_error:
             raise
         _exit(f"cannot read a YAML file: {' '.join(str(exc).split())}", 2)
     except OSError as exc:
-        _exit_if_interrupted()
         if full_error:
             raise
         from alignment_sim.outputs.files import os_error_text
