@@ -61,8 +61,9 @@ OFFER_RISE = 1.05
 COMMITMENT_FALL = 0.05
 """Full commitment among Russia's security partners down by >= 0.05: one of its five
 partners for a quarter of the run (2)."""
-SWITCH_RISE = 1.2
-"""Profile switches of Russia's partners >= 1.2 x baseline (2)."""
+ALLIANCE_FALL = 0.05
+"""Russia's partners' state-ticks in its alliance down by < 0.05 (2): they stay in the
+formats ("within multilateral formats", 002); less than full commitment must fall."""
 WEST_DRIFT = 0.02
 """West-labelled state-ticks up by < 0.02: no wholesale Western drift (2)."""
 CHINA_ECONOMY_RISE = 0.10
@@ -483,13 +484,23 @@ def starting_partners(result: BatchResult, pole: str) -> list[int]:
     return [int(i) for i in np.flatnonzero(members[0, world.poles.index(pole)])]
 
 
+def alliance_share(result: BatchResult, pole: str, columns: Sequence[int]) -> float:
+    """The share of the state-ticks (after the start) of the states ``columns`` in
+    ``pole``'s security bloc."""
+    security = options_of(result, "security")[:, 1:][..., list(columns)]
+    bloc = result.inputs.world.space.security_options.index(pole)
+    return float((security == bloc).mean())
+
+
 def pattern_2(runs: Runs) -> list[PatternResult]:
-    """A Russian recession makes partners more independent: "greater independence of the
-    partner states within multilateral formats" (002) -- less full commitment among
-    Russia's security partners and more reorientations by its partners -- not a wholesale
-    Western drift. The switches are counted over the states aligned with Russia at the
-    start, the text's subject, not over every chooser (the others' choices the recession
-    leaves alone, and their switches would dilute the ratio)."""
+    """A Russian recession makes partners more independent "within multilateral formats"
+    (002: Russia's shrinking means to subsidise "prompts greater independence of the
+    partner states within multilateral formats ... and encourages them to pursue their own
+    agendas"): less full commitment among Russia's security partners, while the partners
+    it had at the start stay in its alliance, and no wholesale Western drift ("global
+    political and economic conditions diminish the chances of relying on players outside
+    the region", 002). The alliance is measured over the states aligned with Russia at the
+    start, the text's subject."""
     base, rec = runs("baseline"), runs("russia_recession")
     world = base.inputs.world
     west = world.labels.index("west")
@@ -497,8 +508,10 @@ def pattern_2(runs: Runs) -> list[PatternResult]:
     full_b, full_r = full_commitment(base, "russia"), full_commitment(rec, "russia")
     west_b, west_r = state_tick_share(lb, west), state_tick_share(lr, west)
     partners = starting_partners(base, "russia")
-    sw_b = switches_per_run(base.alignment[..., partners].astype(np.int64))
-    sw_r = switches_per_run(rec.alignment[..., partners].astype(np.int64))
+    ally_b, ally_r = (
+        alliance_share(base, "russia", partners),
+        alliance_share(rec, "russia", partners),
+    )
     return [
         _check(
             "2",
@@ -512,13 +525,13 @@ def pattern_2(runs: Runs) -> list[PatternResult]:
         _check(
             "2",
             "russia_recession",
-            "profile switches per run of Russia's partners at the start (either choice; "
+            "Russia's partners at the start in its alliance (share of their state-ticks; "
             + ", ".join(world.states[i] for i in partners)
             + ")",
-            sw_b,
-            sw_r,
-            f">= {SWITCH_RISE} x baseline",
-            sw_r >= SWITCH_RISE * sw_b and sw_r > sw_b,
+            ally_b,
+            ally_r,
+            f"down by < {ALLIANCE_FALL}",
+            ally_b - ally_r < ALLIANCE_FALL,
         ),
         _check(
             "2",
