@@ -616,8 +616,9 @@ def test_claim_the_buffer_states_keep_the_wests_alliance_only_when_they_balance(
 
 @pytest.mark.slow
 def test_claim_balancers_take_the_wests_alliance_and_keep_russias_union() -> None:
-    """Balancing, Armenia and Kyrgyzstan end west/russia (Armenia in 96% to 100% of a
-    block's runs, Kyrgyzstan in 76% to 100%, over 120 blocks of 50 seeds), bandwagoning
+    """Balancing, Armenia and Kyrgyzstan end west/russia (Armenia in 76% to 96% of a
+    block's runs since its transit judgement went, 3 December 2026, 96% to 100% before;
+    Kyrgyzstan in 76% to 100%, over 120 blocks of 50 seeds), bandwagoning
     never. Kazakhstan, with no value of its own for staying out, joins the West's alliance
     when it balances (58% to 82%) and ends with no bloc at all in at most 32%; bandwagoning,
     it keeps Russia's alliance (96% to 100%). Its economy stays open under both stances
@@ -627,7 +628,7 @@ def test_claim_balancers_take_the_wests_alliance_and_keep_russias_union() -> Non
         state: [ends_as(o, state, "west", "russia") for o in (bandwagon, balance)]
         for state in ("armenia", "kyrgyzstan")
     }
-    assert swapped["armenia"][1] > 0.9 and swapped["kyrgyzstan"][1] > 0.7, swapped
+    assert swapped["armenia"][1] > 0.7 and swapped["kyrgyzstan"][1] > 0.7, swapped
     assert max(b for b, _ in swapped.values()) < 0.05, f"west/russia bandwagoning {swapped}"
     kazakhstan = {
         "west, balancing": balance.ends_in("kazakhstan", "security", "west"),
@@ -658,24 +659,25 @@ def test_claim_belarus_leaves_russias_alliance_whatever_the_stance() -> None:
 
 @pytest.mark.slow
 def test_claim_the_stance_hardly_moves_the_economy() -> None:
-    """The economic shares of the three stances differ by 1.8 to 4.7 points (over 120
-    blocks of 50 seeds); those of the other ten states by at most 1.2. The difference is
-    Kyrgyzstan's: out of Russia's alliance
-    it gets Russia's payments only through the union (its *inducements* for the union are
-    positive then, nothing while it holds the alliance), so balancing it leaves China's
-    market (its share in China's falls by 14 to 42 points). China gains nothing from
+    """The economic shares of the three stances differ by 2.7 to 7.1 points (over 120
+    blocks of 50 seeds; 1.8 to 4.7 before Armenia's transit judgement went, 3 December
+    2026); those of the other nine states by at most 0.9. The difference is Kyrgyzstan's
+    and Armenia's: out of Russia's alliance each gets Russia's payments only through the
+    union (its *inducements* for the union are positive then, nothing while it holds the
+    alliance), so balancing Kyrgyzstan leaves China's market (its share in China's falls
+    by 12 to 44 points) and Armenia keeps Russia's union. China gains nothing from
     balancing."""
     runs = outcomes("balancing_vs_bandwagoning")
     economies = np.array([o.dimension_shares("economy")[-1] for o in runs])
     world = runs[0].world
-    others = [i for i, state in enumerate(world.states) if state != "kyrgyzstan"]
+    others = [i for i, state in enumerate(world.states) if state not in ("kyrgyzstan", "armenia")]
     without = []
     for outcome in runs:
         chosen, options = outcome.choices("economy")
         final = chosen[:, -1, others]
         without.append([(final == k).mean() for k in range(len(options))])
-    assert np.ptp(economies, axis=0).max() < 0.06, f"economic shares per stance {economies}"
-    assert np.ptp(without, axis=0).max() < 0.02, f"without Kyrgyzstan {without}"
+    assert np.ptp(economies, axis=0).max() < 0.08, f"economic shares per stance {economies}"
+    assert np.ptp(without, axis=0).max() < 0.02, f"without Kyrgyzstan and Armenia {without}"
     china = [o.ends_in("kyrgyzstan", "economy", "china") for o in runs]
     assert china[2] < china[0] - 0.1, f"Kyrgyzstan in China's market per stance {china}"
     options = world.space.economic_options
@@ -879,11 +881,18 @@ def test_claim_a_foot_in_two_camps_hardly_shows() -> None:
 
 @pytest.mark.slow
 def test_claim_the_eastern_buffer_states_keep_russias_union() -> None:
+    """In every world of the lesson Armenia keeps Russia's alliance (in 96% to 100% of a
+    block's runs over 120 blocks of 50 seeds) and Belarus its union (96% to 100%);
+    Armenia's union holds in only 44% to 78%: no route of Armenia's runs through Russia
+    (its transit judgement went, 3 December 2026), and it stays in the union while
+    Russia's premium holds it at the edge."""
     runs = outcomes("buffer_states")
-    held = {(o.label, "armenia"): ends_as(o, "armenia", "russia", "russia") for o in runs}
+    held = {(o.label, "armenia"): o.ends_in("armenia", "security", "russia") for o in runs}
     held |= {(o.label, "belarus"): o.ends_in("belarus", "economy", "russia") for o in runs}
+    union = {o.label: ends_as(o, "armenia", "russia", "russia") for o in runs}
     alliance = runs[0].ends_in("belarus", "security", "russia")
     assert min(held.values()) > 0.9, held
+    assert min(union.values()) > 0.3 and max(union.values()) < 0.9, union
     assert 0.15 < alliance < 0.85, f"Belarus in Russia's alliance, 2015 world: {alliance}"
 
 
@@ -985,18 +994,20 @@ def test_claim_outsiders_get_almost_nothing_from_russia() -> None:
 def test_claim_paying_waverers_sends_russias_money_to_the_edge() -> None:
     """Leverage raises Russia's offers to its allies, most where the economic choice stays
     near the edge: from members only to leverage 6, over 120 blocks of 50 seeds,
-    Tajikistan's by 10.1 to 16.5 points of its GDP, Armenia's by 3.9 to 4.3, Kyrgyzstan's
-    (further past the edge, in China's market) by 0.7 to 3.7 and Belarus's (far from
-    leaving) by 0.5 to 0.7; the premiums come from the part of the budget nobody
-    claimed."""
+    Armenia's by 23.8 to 25.4 points of its GDP (at the edge of Russia's union since its
+    transit judgement went, 3 December 2026; 3.9 to 4.3 before), Tajikistan's by 7.7 to
+    14.0, Belarus's (far from leaving) by 0.3 to 0.5 and Kyrgyzstan's (further past the
+    edge, in China's market) by -0.1 to 1.4, rising with the leverage in only 48 of the
+    120 blocks; the premiums come from the part of the budget nobody claimed."""
     leverage = outcomes("leverage_of_the_weak")
     rises = {}
     for state in ("kyrgyzstan", "tajikistan", "armenia", "belarus"):
         offers = [offer_pct(o, "russia", state) for o in leverage]
-        assert offers[0] < offers[1] < offers[2], (state, offers)
+        if state != "kyrgyzstan":
+            assert offers[0] < offers[1] < offers[2], (state, offers)
         rises[state] = offers[2] - offers[0]
-    assert rises["tajikistan"] > 2 * rises["armenia"] > 4 * rises["belarus"], rises
-    assert rises["armenia"] > rises["kyrgyzstan"], rises
+    assert rises["armenia"] > 1.5 * rises["tajikistan"] > 4 * rises["belarus"], rises
+    assert rises["tajikistan"] > rises["kyrgyzstan"] and abs(rises["kyrgyzstan"]) < 2, rises
     spending = [o.spending()[o.world.poles.index("russia")] for o in leverage]
     assert spending[0] < spending[1] < spending[2], f"Russia's spending {spending}"
 
@@ -1049,9 +1060,11 @@ def test_claim_the_small_state_collects_from_both_patrons() -> None:
 @pytest.mark.slow
 def test_claim_the_premium_is_paid_near_the_edge() -> None:
     """At the lesson's cost of changing economic partner (0.5) Kyrgyzstan slides past the
-    edge and leverage 6 raises Russia's offer to it by 8% to 47% (7.9% to 10.0% of its
-    GDP on seeds 0-49); at the default cost (1) the cost of leaving holds it near the
-    edge, leverage 6 more than doubles the offer (7.9% to 20.0%) and keeps it in Russia's
+    edge and leverage 6 changes Russia's offer to it by -1% to +17% over 120 blocks of 50
+    seeds (7.9% to 8.5% of its GDP on seeds 0-49; +8% to +47% before Armenia's transit
+    judgement went, 3 December 2026: Armenia, at the edge, now takes most of the premium);
+    at the default cost (1) the cost of leaving holds it near the edge, leverage 6 more
+    than doubles the offer (2.3 to 2.7 times; 7.9% to 19.6%) and keeps it in Russia's
     union in most runs (the claim kyrgyzstan_union_default_cost_leverage_6 counts them)."""
     members_only, _, most = outcomes("leverage_of_the_weak")
     runs = [
@@ -1066,7 +1079,7 @@ def test_claim_the_premium_is_paid_near_the_edge() -> None:
     ]
     lesson = [offer_pct(o, "russia", "kyrgyzstan") for o in (members_only, most)]
     default_cost = [offer_pct(o, "russia", "kyrgyzstan") for o in runs]
-    assert lesson[0] < lesson[1] < 1.5 * lesson[0], (
+    assert 0.97 * lesson[0] < lesson[1] < 1.25 * lesson[0], (
         f"Russia's offer to Kyrgyzstan, % of GDP {lesson}"
     )
     assert default_cost[1] > 2 * default_cost[0], default_cost
@@ -1139,20 +1152,22 @@ def test_claim_low_credibility_makes_the_region_more_restless() -> None:
 def test_claim_the_union_and_the_most_dependent_hold() -> None:
     """Belarus keeps Russia's union at every credibility (in 88% to 100% of a block's runs
     at low credibility over 120 blocks of 50 seeds, 98% to 100% at the others) and the core
-    keeps its alliance; what Russia's union loses at low credibility it loses in Central
-    Asia (Kyrgyzstan and Tajikistan take China's market), not in Belarus."""
+    keeps its alliance; what Russia's union loses at low credibility (7.3 to 13.6 points)
+    it loses with the waverers, 80% to 98% of it: Armenia, whose union rests on Russia's
+    money since its transit judgement went (3 December 2026), and Central Asia
+    (Kyrgyzstan and Tajikistan take China's market), not Belarus (at most 12.5%)."""
     runs = outcomes("credibility_of_patrons")[:3]
     low, _, high = runs
     belarus = min(o.ends_in("belarus", "economy", "russia") for o in runs)
     held = {(o.label, s): o.ends_in(s, "security", "russia") for o in runs for s in RUSSIAS_CORE}
     russia = low.world.space.economic_options.index("russia")
     union = [o.dimension_shares("economy")[-1, russia] for o in (low, high)]
-    central_asia = ("kyrgyzstan", "tajikistan")
-    lost = [o.group_share(central_asia, economy="russia") for o in (low, high)]
-    lost_share = (lost[1] - lost[0]) * len(central_asia) / low.world.n_states
+    waverers = ("kyrgyzstan", "tajikistan", "armenia")
+    lost = [o.group_share(waverers, economy="russia") for o in (low, high)]
+    lost_share = (lost[1] - lost[0]) * len(waverers) / low.world.n_states
     assert belarus > 0.85 and min(held.values()) > 0.8, (belarus, held)
     assert union[1] - union[0] > 0.02, f"economy russia {union}"
-    assert lost_share > 0.5 * (union[1] - union[0]), (lost, union)
+    assert lost_share > 0.7 * (union[1] - union[0]), (lost, union)
 
 
 @pytest.mark.slow
@@ -1172,7 +1187,7 @@ def test_claim_the_recessions_dip_matters_little() -> None:
 def test_claim_at_the_default_switching_cost_credibility_still_counts() -> None:
     """With a security bloc as costly to leave as by default (1), states change profile
     about half as often, yet Russia's alliance still ends smaller at low credibility than
-    at high (by 4.9 to 8.5 points over 120 blocks of 50 seeds, 6.7 on average), and Belarus
+    at high (by 5.1 to 9.1 points over 120 blocks of 50 seeds, 7.1 on average), and Belarus
     still leaves it in most low-credibility runs."""
     low = outcomes("credibility_of_patrons")[0]
     runs = [
