@@ -10,6 +10,7 @@ and its bad inputs (exit 2, one line naming the key).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -457,6 +458,20 @@ def test_draws_are_reproducible_and_follow_the_posterior(record_config: Simulati
     assert (
         (a["region.poles.russia.credibility"] > 0) & (a["region.poles.russia.credibility"] < 1)
     ).all()
+
+
+def test_a_tiny_change_of_the_covariance_moves_each_draw_a_little(
+    record_config: SimulationConfig,
+) -> None:
+    """Two covariances a billionth apart whose eigenvalues trade places: an
+    eigendecomposition would swap the draws' axes (a new sample), the Cholesky factor
+    keeps each draw where it was, so a refit's draws are comparable with the last fit's."""
+    fitted = small_set(record_config)
+    near = dataclasses.replace(fitted, covariance=np.diag([0.04, 0.04 + 1e-11]))
+    swapped = dataclasses.replace(fitted, covariance=np.diag([0.04 + 2e-11, 0.04]))
+    a, b = near.draws(200, seed=3), swapped.draws(200, seed=3)
+    for path in a:
+        np.testing.assert_allclose(a[path], b[path], rtol=1e-6)
 
 
 def test_the_packaged_fitted_set_loads_and_applies(record_config: SimulationConfig) -> None:

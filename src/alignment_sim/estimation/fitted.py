@@ -60,9 +60,14 @@ class FittedSet:
 
     def draws(self, n: int, seed: int) -> dict[str, np.ndarray]:
         """``n`` parameter points from the (Laplace) posterior, path -> (n,) values; the
-        draws depend only on ``seed``."""
+        draws depend only on ``seed``. Each is the mode plus the covariance's Cholesky
+        factor times the seed's standard normals, a continuous function of the two, so a
+        refit that moves the mode and the covariance a little moves every draw a little:
+        the same draws, not a new sample (an eigendecomposition's axes can swap or flip
+        sign under a tiny change). The Laplace covariance is positive definite (its
+        priors' precision is added to a positive semi-definite record part)."""
         rng = np.random.Generator(np.random.PCG64(seed))
-        z = rng.multivariate_normal(self.mode, self.covariance, size=n, method="eigh")
+        z = rng.multivariate_normal(self.mode, self.covariance, size=n, method="cholesky")
         return to_values(self.parameters, z)
 
     def apply(self, config: SimulationConfig, keep: Collection[str] = ()) -> SimulationConfig:
