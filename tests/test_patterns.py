@@ -94,9 +94,11 @@ def test_full_commitment_and_the_alliance_are_shares_of_the_state_ticks_after_th
     result.alignment[0, 1:, belarus] = code("russia/russia")
     result.alignment[1, 1:, belarus] = code("none/russia")
     result.alignment[0, 1, armenia] = code("russia/open")
+    security = patterns.options_of(result, "security")
+    alliance = world.space.security_options.index("russia")
     # after the start, 8 state-ticks of the two: Belarus twice in run 0, Armenia once
-    assert patterns.alliance_share(result, "russia", [belarus, armenia]) == 3 / 8
-    assert patterns.alliance_share(result, "russia", [armenia]) == 1 / 4
+    assert patterns.state_tick_share(security, alliance, [belarus, armenia]) == 3 / 8
+    assert patterns.state_tick_share(security, alliance, [armenia]) == 1 / 4
     # of the 3 state-ticks in Russia's alliance (no other state is in it), 2 in its union
     assert patterns.full_commitment(result, "russia") == 2 / 3
 

@@ -484,14 +484,6 @@ def starting_partners(result: BatchResult, pole: str) -> list[int]:
     return [int(i) for i in np.flatnonzero(members[0, world.poles.index(pole)])]
 
 
-def alliance_share(result: BatchResult, pole: str, columns: Sequence[int]) -> float:
-    """The share of the state-ticks (after the start) of the states ``columns`` in
-    ``pole``'s security bloc."""
-    security = options_of(result, "security")[:, 1:][..., list(columns)]
-    bloc = result.inputs.world.space.security_options.index(pole)
-    return float((security == bloc).mean())
-
-
 def pattern_2(runs: Runs) -> list[PatternResult]:
     """A Russian recession makes partners more independent "within multilateral formats"
     (002: Russia's shrinking means to subsidise "prompts greater independence of the
@@ -508,9 +500,9 @@ def pattern_2(runs: Runs) -> list[PatternResult]:
     full_b, full_r = full_commitment(base, "russia"), full_commitment(rec, "russia")
     west_b, west_r = state_tick_share(lb, west), state_tick_share(lr, west)
     partners = starting_partners(base, "russia")
+    alliance = world.space.security_options.index("russia")
     ally_b, ally_r = (
-        alliance_share(base, "russia", partners),
-        alliance_share(rec, "russia", partners),
+        state_tick_share(options_of(run, "security"), alliance, partners) for run in (base, rec)
     )
     return [
         _check(
