@@ -2,7 +2,8 @@
 
 "Nothing inert" (issue 11): a mechanism either changes a measured outcome or leaves the
 model. For each mechanism this script sets it to zero (a term's weight, the poles'
-leverage, their rivalries, credibility's movement) and measures, against the defaults,
+leverage, their rivalries, credibility's movement, the record of protection given and
+refused: a prior of a million tests) and measures, against the defaults,
 over the same seeds:
 
 - the hindcast from 2000 (the `history` scenario, 2001-2010 against the record): Brier
@@ -87,6 +88,7 @@ CASES: dict[str, Edit | None] = {
     "leverage of the weak off": poles_off("leverage", 0.0),
     "rivalry off": poles_off("rivalry", dict),
     "credibility fixed": set_dynamics("credibility_recovery", 0.0),
+    "protection record off": set_dynamics("credibility_prior_tests", 1e6),
     "stance -1 (bandwagoning)": set_dynamics("stance", -1.0),
     "stance +1 (balancing)": set_dynamics("stance", 1.0),
 }

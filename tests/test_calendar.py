@@ -291,8 +291,12 @@ def test_soft_power_fades_from_1991_in_static_and_calendar_worlds_alike() -> Non
     assert 0.5 < fade < 0.7  # 2% a year over 24 years: about 0.62 of the 1991 pull
 
 
-def test_the_engine_equals_mesa_for_a_calendar_run() -> None:
-    config = default_config(region=calendar_region(1995), scenario="afghan_spillover", ticks=30)
+@pytest.mark.parametrize(
+    ("year", "scenario", "ticks"),
+    [(1995, "afghan_spillover", 30), (2008, "history", 12)],  # 2008-2010: two protection tests
+)
+def test_the_engine_equals_mesa_for_a_calendar_run(year: int, scenario: str, ticks: int) -> None:
+    config = default_config(region=calendar_region(year), scenario=scenario, ticks=ticks)
     seeds = [0, 5, 9]
     result = run_batch(
         RunInputs.from_config(config), seeds, EngineParams(chunk_size=2), record="full"

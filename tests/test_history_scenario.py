@@ -252,8 +252,15 @@ def test_history_compiles_on_every_static_world(history: ScenarioSpec, year: int
 
 FIRST_QUARTER = {
     1992: {"Transnistria war", "South Ossetia war", "First Karabakh war"},
-    2000: set(),  # the 1999 incidents ended with 1999; the first 2000 shock is in August
+    # the 1999 incidents ended with 1999 (the first 2000 shock is in August); Russia's help
+    # in Tajikistan and in Batken stays on its record of protection
+    2000: {"Russia defends Tajikistan's government", "Russia arms Kyrgyzstan in Batken"},
     2015: {
+        "Russia defends Tajikistan's government",
+        "Russia arms Kyrgyzstan in Batken",
+        "Russia arms Kyrgyzstan in Batken again",
+        "The West leaves Georgia to fight alone",
+        "Russia declines to send troops to Osh",
         "US-led intervention in Afghanistan",
         "European Neighbourhood Policy",
         "NATO Bucharest promise",
@@ -337,3 +344,58 @@ def test_the_cst_term_lapse_lets_its_members_leave_without_a_cost(history: Scena
         assert left["with"][state] > left["without"][state] + rise, (state, left)
     for state in ("armenia", "kazakhstan", "kyrgyzstan", "tajikistan"):
         assert left["with"][state] <= 0.03, (state, left["with"])
+
+
+PROTECTION_KINDS = {"protection_given", "protection_refused"}
+
+
+def test_protection_tests_are_the_poles_acts_up_to_2010(history: ScenarioSpec) -> None:
+    """A test's outcome after 2010 turns on a state's request for troops (Kazakhstan's in
+    January 2022, Armenia's in September 2022), an alignment act the out-of-sample rule
+    keeps out of events: the history holds the tests of 1991-2010 only, each a pole's act."""
+    library = event_library()
+    tests = [event for event in history.events if event.kind in PROTECTION_KINDS]
+    assert [(e.date, e.kind, e.targets) for e in tests] == [
+        ("1992-05", "protection_given", ["russia"]),
+        ("1999-08-22", "protection_given", ["russia"]),
+        ("2000-08-11", "protection_given", ["russia"]),
+        ("2008-08-07", "protection_refused", ["west"]),
+        ("2010-06-12", "protection_refused", ["russia"]),
+    ]
+    for kind in PROTECTION_KINDS:
+        assert library[kind]["targets"] == "poles"
+        assert {change["table"] for change in library[kind]["changes"]} == {"pole"}
+
+
+def test_a_refused_protection_lowers_the_poles_credibility_for_good() -> None:
+    """History from 2009, 2009-2012, with every protection test, without Russia's refusal
+    at Osh (June 2010, tick 6) and without any test (the same seeds). Credibility starts at
+    its configured value in every run and moves toward its target by 0.1 a tick: the West's
+    target is 0.64 from the first tick (0 kept of 1 after Georgia, prior 4 at 0.8), Russia's
+    5.4 / 7 (3 kept, prior 4 at 0.6) and 5.4 / 8 after Osh. China's, untested, moves only
+    as far as its members' choices change which promises it keeps."""
+    from alignment_sim.engine.batch import run_batch
+    from alignment_sim.model.inputs import RunInputs
+
+    config = default_config(scenario="history")
+    config = replace(config, region=replace(config.region, year=2009), ticks=16)
+    events = config.scenario.events
+    scenarios = {
+        "tested": events,
+        "no Osh": [e for e in events if e.label != "Russia declines to send troops to Osh"],
+        "untested": [e for e in events if e.kind not in PROTECTION_KINDS],
+    }
+    credibility = {}
+    for name, kept in scenarios.items():
+        scenario = replace(config.scenario, events=kept)
+        inputs = RunInputs.from_config(replace(config, scenario=scenario))
+        result = run_batch(inputs, range(20), record="minimal", progress=False)
+        credibility[name] = result.credibility.mean(axis=0)  # (ticks, poles)
+    russia, china, west = (inputs.world.poles.index(p) for p in ("russia", "china", "west"))
+    gap = credibility["tested"] - credibility["untested"]
+    assert np.abs(gap[:, china]).max() < 1e-3
+    assert np.all(gap[1:, west] < 0.0) and gap[-1, west] < -0.1
+    assert np.all(gap[1:, russia] > 0.0) and gap[5, russia] > 0.05
+    osh = credibility["tested"][:, russia] - credibility["no Osh"][:, russia]
+    assert np.all(osh[:6] == 0.0)  # the refusal moves it from its tick on
+    assert np.all(np.diff(osh[5:]) < 0.0) and osh[-1] < -0.03

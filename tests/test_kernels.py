@@ -311,6 +311,25 @@ def test_next_credibility_moves_toward_target_times_kept() -> None:
     assert_close(per_run, [[0.55], [0.75]])
 
 
+def test_credibility_target_is_the_share_of_protection_kept_with_the_configured_prior(
+    tiny_world: World,
+) -> None:
+    pole = replace(
+        tiny_world.pole,
+        credibility=np.array([0.6, 0.8], dtype=FLOAT),
+        protection_tests=np.array([2.0, 1.0], dtype=FLOAT),
+        protection_given=np.array([1.0, 0.0], dtype=FLOAT),
+    )
+    # p: (4 x 0.6 + 1 kept) / (4 + 2 tests); q: one refusal, (4 x 0.8 + 0) / (4 + 1)
+    assert_close(kernels.credibility_target(pole, 4.0), [3.4 / 6.0, 3.2 / 5.0], rtol=1e-6)
+    per_run = kernels.credibility_target(pole, np.array([[1.0], [1e6]]))
+    assert_close(per_run, [[1.6 / 3.0, 0.4], [0.6, 0.8]], rtol=1e-5)  # a heavy prior: no move
+    untested = replace(pole, protection_tests=np.zeros(2, FLOAT), protection_given=np.zeros(2))
+    odd = np.array([0.6123457, 0.1], dtype=FLOAT)
+    untested = replace(untested, credibility=odd)
+    assert np.array_equal(kernels.credibility_target(untested, 3.7), odd)  # to the last bit
+
+
 # --- security terms (options p, none; or p, q, none) --------------------------------------
 
 

@@ -153,7 +153,7 @@ def tick_batch(
         expected=kernels.next_expectations(state.expected, offers, dyn.credibility_recovery),
         credibility=kernels.next_credibility(
             state.credibility,
-            p_par.credibility,
+            kernels.credibility_target(p_par, dyn.credibility_prior_tests),
             kernels.kept_promises(offers, state.expected, members),
             dyn.credibility_recovery,
         ),

@@ -140,7 +140,10 @@ class PoleAgent(mesa.Agent):
         """Move credibility toward its target times the share of promises kept."""
         model = self.model
         dynamics = model.inputs.dynamics
-        target = np.broadcast_to(model.params[1].credibility, (1, model.world.n_poles))
+        target = np.broadcast_to(
+            kernels.credibility_target(model.params[1], dynamics.credibility_prior_tests),
+            (1, model.world.n_poles),
+        )
         kept = kernels.kept_promises(self.offers, self.expected, self.members)
         self.expected = kernels.next_expectations(
             self.expected, self.offers, dynamics.credibility_recovery

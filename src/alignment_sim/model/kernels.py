@@ -386,6 +386,22 @@ def next_expectations(expected: FloatArray, offers: FloatArray, rate: Scalar) ->
     return moved.astype(FLOAT, order="F", copy=False)
 
 
+def credibility_target(pole: PoleParams, prior_tests: Scalar) -> FloatArray:
+    """What a pole's credibility moves toward, (..., B): its configured credibility (as the
+    tick's events leave it) updated by the record of its protection, as a share of kept
+    promises with the configured value as the prior,
+    (prior_tests * credibility + given) / (prior_tests + tests). A pole whose protection
+    was never tested keeps its configured value; each time it protects a member when a
+    threat materialises the target rises toward 1, each time it does not it falls toward 0
+    (001: the CSTO "failed to intervene decisively to stop, or contain local conflicts",
+    "a theoretical proposition of collective security but devoid of any real content").
+    ``prior_tests`` (``dynamics.credibility_prior_tests``, a float or (R, 1) per run): how
+    many tests the configured value counts for, a judgement."""
+    credibility, tests = pole.credibility, pole.protection_tests
+    # written so that an untested pole's target is its credibility to the last bit
+    return credibility + (pole.protection_given - tests * credibility) / (prior_tests + tests)
+
+
 def next_credibility(
     credibility: FloatArray, target: FloatArray, kept: FloatArray, recovery: Scalar
 ) -> FloatArray:

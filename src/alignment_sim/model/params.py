@@ -163,6 +163,7 @@ DYNAMICS_DOMAINS = {
     "switching_cost": Domain(0.0, LARGE, "a cost in utility units"),
     "economic_switching_cost": Domain(0.0, LARGE, "a cost in utility units"),
     "credibility_recovery": SHARE,
+    "credibility_prior_tests": Domain(0.01, LARGE, "a number of tests"),
 }
 RATIONALITY_DOMAIN = Domain(0.0, MAX_RATIONALITY, "a rationality (utility units^-1)")
 OPTIONAL_POLE_FIELDS = (
@@ -591,12 +592,18 @@ class Dynamics:
     strongest side (bandwagoning), +1 the side that offsets the biggest threat
     (balancing) -- Morgenthau in 004_f43a145551096780.txt; Hurrell and Soderbaum in
     001_3ff178c6375d3acf.txt.
+
+    ``credibility_prior_tests``: how many tests of its protection a pole's configured
+    credibility counts as (``kernels.credibility_target``). A judgement, 4: one refusal
+    then costs an untested pole a fifth of its credibility, the cost the event library
+    gives turmoil inside Russia (``russian_domestic_crisis``, x 0.8, 004).
     """
 
     stance: float = 0.0
     switching_cost: float = 1.0
     economic_switching_cost: float = 1.0
     credibility_recovery: float = 0.1
+    credibility_prior_tests: float = 4.0
 
     def validate(self, path: str = "dynamics") -> None:
         for name, domain in DYNAMICS_DOMAINS.items():

@@ -85,7 +85,12 @@ class StateParams:
 
 @dataclass(frozen=True)
 class PoleParams:
-    """Per-pole parameters, arrays of shape (..., B); see ``params.PoleSpec``."""
+    """Per-pole parameters, arrays of shape (..., B); see ``params.PoleSpec``.
+
+    protection_tests, protection_given: how many times the pole's protection has been
+    tested (a threat materialised against a member of its security bloc) and how many
+    times it gave it, as of this tick (0; events add them: ``kernels.credibility_target``).
+    """
 
     capability: FloatArray
     military_weight: FloatArray
@@ -99,6 +104,8 @@ class PoleParams:
     trade_factor: FloatArray
     proportional_spending: FloatArray
     supports_democracy: FloatArray
+    protection_tests: FloatArray
+    protection_given: FloatArray
 
 
 @dataclass(frozen=True)
@@ -167,6 +174,8 @@ PARAM_DOMAINS: dict[str, dict[str, Domain]] = {
         "trade_factor": _OPEN,
         "proportional_spending": _UNIT,
         "supports_democracy": _UNIT,
+        "protection_tests": _OPEN,
+        "protection_given": _OPEN,
     },
     "pair": {
         "proximity": _UNIT,
@@ -717,6 +726,8 @@ def build_world(
                 supports_democracy=np.array(
                     [1.0 if p.regime_support_basis == "democracy" else 0.0 for p in region.poles]
                 ),
+                protection_tests=np.zeros(B),
+                protection_given=np.zeros(B),
             )
         ),
         pair=in_model_float(

@@ -44,6 +44,7 @@ DYNAMICS_AXES = {
     "switching_cost": 2,
     "economic_switching_cost": 2,
     "credibility_recovery": 1,
+    "credibility_prior_tests": 1,
 }
 """Dynamics fields that can vary per run, with the trailing axes their values need in the
 kernels: (R, 1, 1) against (R, n, options) or (R, poles, N), (R, 1) against (R, B)."""
