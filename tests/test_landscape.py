@@ -71,16 +71,12 @@ def test_a_state_moves_despite_the_cost_only_if_its_gain_exceeds_it(year_2000, y
     assert table["gains_by_moving"].sum() == 1 and not table["moves_despite_cost"].any()
     assert year_2005.switching_costs() == (1.0, 1.0)
     assert year_2005.summary()["states_moving_despite_switching_cost"] == 0
-    cheap = landscape.YearWorld(
-        year_2005.year_world.year,
-        dataclasses.replace(
-            year_2005.year_world.inputs,
-            dynamics=dataclasses.replace(
-                year_2005.year_world.inputs.dynamics, economic_switching_cost=0.05
-            ),
+    inputs = year_2005.year_world.inputs
+    cheap = dataclasses.replace(
+        year_2005.year_world,
+        inputs=dataclasses.replace(
+            inputs, dynamics=dataclasses.replace(inputs.dynamics, economic_switching_cost=0.05)
         ),
-        year_2005.year_world.recorded,
-        year_2005.year_world.config,
     )
     moved = dataclasses.replace(year_2005, year_world=cheap).regret_table().set_index("state")
     assert list(moved.index[moved["moves_despite_cost"]]) == ["kazakhstan"]
@@ -128,10 +124,41 @@ def test_the_command_takes_a_fitted_set(tmp_path: Path, capsys, year_2005) -> No
     assert default == pytest.approx(0.1044, abs=1e-3)
 
 
+def test_the_2010_configuration_in_the_2015_world(tmp_path: Path, capsys) -> None:
+    """``--configuration-year 2010``: the record's last configuration scored in the static
+    2015 world. Six states gain by moving alone, none by more than the switching cost:
+    Armenia by joining Russia's union (0.615), Kazakhstan by leaving it (0.548), Georgia
+    by joining the West's economy (0.556), Uzbekistan by leaving the CSTO (0.458),
+    Turkmenistan and Kyrgyzstan by turning their economies to China (docs/ODD.md, 1.4)."""
+    out = tmp_path / "from2010"
+    argv = ["--year", "2015", "--static", "--configuration-year", "2010", "--out", str(out)]
+    landscape.main([*argv, "--starts", "200"])
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (summary["year"], summary["configuration_year"]) == (2015, 2010)
+    assert summary["states_gaining_by_moving"] == 6
+    assert summary["states_moving_despite_switching_cost"] == 0
+    regret = pd.read_csv(out / "regret.csv").set_index("state")
+    assert regret.loc["ukraine", "recorded_profile"] == "none/open"  # its 2010 start
+    moves = {
+        "armenia": ("economy", "russia", 0.6154),
+        "kazakhstan": ("economy", "open", 0.5484),
+        "georgia": ("economy", "west", 0.5562),
+        "uzbekistan": ("security", "none", 0.4585),
+        "turkmenistan": ("economy", "china", 0.1874),
+        "kyrgyzstan": ("economy", "china", 0.0695),
+    }
+    for state, (game, option, gain) in moves.items():
+        assert regret.loc[state, f"{game}_best_move"] == option, state
+        assert regret.loc[state, f"{game}_regret"] == pytest.approx(gain, abs=1e-3), state
+    assert set(regret.index[regret["gains_by_moving"]]) == set(moves)
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["--year", "1980"], "--year 1980"),
+        (["--year", "2015", "--static", "--configuration-year", "1980"], "--configuration-year"),
+        (["--year", "2015", "--static", "--configuration-year", "2012"], "2012"),
         (["--year", "2005", "--static"], "static world"),
         (["--year", "2005", "--starts", "0"], "--starts 0"),
         (["--year", "2005", "--fit", "nonesuch"], "fit = 'nonesuch'"),

@@ -29,6 +29,11 @@ scored by its regret: each chooser's gain from its best unilateral move, in each
 Beside it, whether that gain exceeds the game's switching cost: a configuration where no
 gain does is a rest point of the model's own best response, which pays the cost to move
 (inertia holds it), though not a stable point of the landscape.
+
+``--configuration-year S`` scores year S's recorded configuration in year Y's world
+instead: the configuration of 2010, the record's last year, in the world of 2015 shows
+which moves the world of 2015 gives the states that stood where they stood in 2010 (an
+out-of-sample check: the record after 2010 is the test period, docs/ODD.md, 1.4).
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from matplotlib.figure import Figure
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model import kernels
+from alignment_sim.model.calendar import starting_alignment
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import (
     ATTRIBUTE_YEARS,
@@ -75,24 +81,35 @@ class YearWorld:
     inputs: RunInputs
     recorded: np.ndarray  # (N,) profile indices
     config: SimulationConfig
+    configuration_year: int  # the year whose recorded configuration is scored
 
     @property
     def world(self) -> World:
         return self.inputs.world
 
 
-def year_world(year: int, static: bool = False, fit: str | None = None) -> YearWorld:
+def year_world(
+    year: int,
+    static: bool = False,
+    fit: str | None = None,
+    configuration_year: int | None = None,
+) -> YearWorld:
     """The default region's world of ``year`` (calendar data; ``static`` for the 2015
-    snapshot world) with no events, and its recorded configuration; with ``fit`` (a
-    fitted set's name or path, ``estimation.fitted``) at that set's parameter values
-    instead of the defaults."""
+    snapshot world) with no events, and its recorded configuration (that of
+    ``configuration_year`` if given: the starting profiles a run from that year uses,
+    ``calendar.starting_alignment``); with ``fit`` (a fitted set's name or path,
+    ``estimation.fitted``) at that set's parameter values instead of the defaults."""
     region = load_region()
     region = replace(region, year=year, calendar=not static)
     config = default_config(region=region, scenario="baseline", ticks=1)
     if fit is not None:
         config = FittedSet.load(fit).apply(config)
     inputs = RunInputs.from_config(config)
-    return YearWorld(year, inputs, inputs.world.initial_alignment.copy(), config)
+    recorded = inputs.world.initial_alignment.copy()
+    if configuration_year is not None and configuration_year != year:
+        then = replace(config.region, year=configuration_year)
+        recorded = starting_alignment(then, inputs.world.space)
+    return YearWorld(year, inputs, recorded, config, configuration_year or year)
 
 
 def _base_snapshot(yw: YearWorld, security: np.ndarray, economy: np.ndarray) -> kernels.Snapshot:
@@ -308,6 +325,7 @@ class YearLandscape:
         table = self.regret_table()
         return {
             "year": self.year_world.year,
+            "configuration_year": self.year_world.configuration_year,
             "fit": self.year_world.config.fit,
             "stable_configurations": len(self.stable_profiles()),
             "states_gaining_by_moving": int(table["gains_by_moving"].sum()),
@@ -385,10 +403,13 @@ def regret_figure(result: YearLandscape) -> Figure:
             cost, color=color, linestyle="--", linewidth=0.8, label=f"{game} switching cost"
         )
     axes.set_ylabel("gain from the best move alone (utility units)")
+    yw = result.year_world
+    which = "" if yw.configuration_year == yw.year else f" of {yw.configuration_year}"
     axes.set_title(
-        f"{result.year_world.year}: regret at the recorded configuration "
+        f"{yw.year}: regret at the recorded configuration{which}\n"
         f"({int(table['gains_by_moving'].sum())} of {len(table)} states gain by moving, "
-        f"{int(table['moves_despite_cost'].sum())} by more than the switching cost)"
+        f"{int(table['moves_despite_cost'].sum())} by more than the switching cost)",
+        fontsize=10,
     )
     axes.legend()
     return figure
@@ -433,6 +454,13 @@ def parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=None, help="default: results/landscape/<year>[-static][-fit]"
     )
     p.add_argument("--starts", type=int, default=20_000, help="best-response starts per game")
+    p.add_argument(
+        "--configuration-year",
+        type=int,
+        default=None,
+        help="score this year's recorded configuration in --year's world (default: "
+        "--year's own; e.g. --year 2015 --static --configuration-year 2010)",
+    )
     return p
 
 
@@ -447,11 +475,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     if args.starts < 1:
         raise SystemExit(f"--starts {args.starts}: expected a whole number >= 1")
+    then = args.configuration_year
+    if then is not None and not CALENDAR_FIRST_YEAR <= then <= CALENDAR_LAST_YEAR:
+        raise SystemExit(
+            f"--configuration-year {then}: expected a year {CALENDAR_FIRST_YEAR}-"
+            f"{CALENDAR_LAST_YEAR} with a recorded configuration"
+        )
     out = args.out or Path("results") / "landscape" / (
-        f"{args.year}" + ("-static" if static else "") + ("-fit" if args.fit else "")
+        f"{args.year}"
+        + ("-static" if static else "")
+        + ("-fit" if args.fit else "")
+        + (f"-from{then}" if then is not None and then != args.year else "")
     )
     try:
-        yw = year_world(args.year, static=static, fit=args.fit)
+        yw = year_world(args.year, static=static, fit=args.fit, configuration_year=then)
         print(f"landscape of {args.year}: enumerating ...", file=sys.stderr, flush=True)
         result = landscape(yw, basin_starts=args.starts)
         write(result, out)
