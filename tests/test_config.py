@@ -84,7 +84,10 @@ def test_two_and_four_poles_work() -> None:
     for state in config.region.states:
         for mapping in (state.remittance_origin, state.transit, state.presence):
             mapping.pop("west", None)
-        state.initial = {k: ("hedge" if v == "west" else v) for k, v in state.initial.items()}
+        state.initial = {
+            k: ("hedge" if v == "west" else v.replace("west/", "none/"))
+            for k, v in state.initial.items()
+        }
     config.validate()
     run = AlignmentModel(config).run()
     # security: russia or none; economy: russia, china or open

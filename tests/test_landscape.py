@@ -124,33 +124,30 @@ def test_the_command_takes_a_fitted_set(tmp_path: Path, capsys, year_2005) -> No
     assert default == pytest.approx(0.1044, abs=1e-3)
 
 
-def test_the_2010_configuration_in_the_2015_world(tmp_path: Path, capsys) -> None:
-    """``--configuration-year 2010``: the record's last configuration scored in the static
-    2015 world. Six states gain by moving alone, none by more than the switching cost:
-    Armenia by joining Russia's union (0.615), Kazakhstan by leaving it (0.548), Georgia
-    by joining the West's economy (0.556), Uzbekistan by leaving the CSTO (0.458),
-    Turkmenistan and Kyrgyzstan by turning their economies to China (docs/ODD.md, 1.4)."""
-    out = tmp_path / "from2010"
-    argv = ["--year", "2015", "--static", "--configuration-year", "2010", "--out", str(out)]
-    landscape.main([*argv, "--starts", "200"])
+def test_another_years_configuration_in_a_years_world(tmp_path: Path, capsys) -> None:
+    """``--configuration-year 2005``: the record's 2005 configuration scored in the world of
+    2010. Three states gain by moving alone: Georgia, then out of both blocs, by joining
+    the West's economy (0.644), Kazakhstan by leaving Russia's union (0.328) and Kyrgyzstan
+    by turning its economy to China (1.141, more than the switching cost); Uzbekistan,
+    outside Russia's alliance in 2005, gains nothing by joining it in 2010's world."""
+    out = tmp_path / "from2005"
+    landscape.main(["--year", "2010", "--configuration-year", "2005", "--out", str(out)])
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert (summary["year"], summary["configuration_year"]) == (2015, 2010)
-    assert summary["states_gaining_by_moving"] == 6
-    assert summary["states_moving_despite_switching_cost"] == 0
+    assert (summary["year"], summary["configuration_year"]) == (2010, 2005)
+    assert summary["states_gaining_by_moving"] == 3
+    assert summary["states_moving_despite_switching_cost"] == 1
     regret = pd.read_csv(out / "regret.csv").set_index("state")
-    assert regret.loc["ukraine", "recorded_profile"] == "none/open"  # its 2010 start
+    assert regret.loc["uzbekistan", "recorded_profile"] == "none/open"  # its 2005 profile
     moves = {
-        "armenia": ("economy", "russia", 0.6154),
-        "kazakhstan": ("economy", "open", 0.5484),
-        "georgia": ("economy", "west", 0.5562),
-        "uzbekistan": ("security", "none", 0.4585),
-        "turkmenistan": ("economy", "china", 0.1874),
-        "kyrgyzstan": ("economy", "china", 0.0695),
+        "georgia": ("west", 0.6438),
+        "kazakhstan": ("open", 0.3282),
+        "kyrgyzstan": ("china", 1.1415),
     }
-    for state, (game, option, gain) in moves.items():
-        assert regret.loc[state, f"{game}_best_move"] == option, state
-        assert regret.loc[state, f"{game}_regret"] == pytest.approx(gain, abs=1e-3), state
+    for state, (option, gain) in moves.items():
+        assert regret.loc[state, "economy_best_move"] == option, state
+        assert regret.loc[state, "economy_regret"] == pytest.approx(gain, abs=1e-3), state
     assert set(regret.index[regret["gains_by_moving"]]) == set(moves)
+    assert list(regret.index[regret["moves_despite_cost"]]) == ["kyrgyzstan"]
 
 
 @pytest.mark.parametrize(

@@ -489,8 +489,9 @@ def test_outcome_measures_known_answers(tiny_world: World) -> None:
 SEEDS = int(os.environ.get("ALIGNMENT_SIM_LESSON_SEEDS", str(DEFAULT_SEEDS)))
 RUSSIAS_CORE = ("armenia", "kyrgyzstan", "tajikistan")
 """The states with no autonomy in the region file and Russian bases: both of Russia's blocs."""
-OUTSIDERS = ("ukraine", "moldova", "georgia", "azerbaijan", "uzbekistan", "turkmenistan")
-"""The states in none of Russia's blocs at the start of every lesson."""
+OUTSIDERS = ("ukraine", "moldova", "georgia", "azerbaijan", "turkmenistan")
+"""The states in none of Russia's blocs at the start of every lesson (the record's 2010
+configuration: Uzbekistan, then in the CSTO, is not one of them)."""
 
 
 @cache
@@ -616,10 +617,11 @@ def test_claim_the_buffer_states_keep_the_wests_alliance_only_when_they_balance(
 
 @pytest.mark.slow
 def test_claim_balancers_take_the_wests_alliance_and_keep_russias_union() -> None:
-    """Balancing, Armenia and Kyrgyzstan end west/russia (Armenia in 76% to 96% of a
-    block's runs since its transit judgement went, 3 December 2026, 96% to 100% before;
-    Kyrgyzstan in 76% to 100%, over 120 blocks of 50 seeds), bandwagoning
-    never. Kazakhstan, with no value of its own for staying out, joins the West's alliance
+    """Balancing, Armenia and Kyrgyzstan take the West's alliance (Armenia in 90% to 100% of
+    a block's runs, over 120 blocks of 50 seeds; it starts outside Russia's union, the 2010
+    configuration, and keeps or joins it in about half of them), Kyrgyzstan keeping
+    Russia's union (west/russia, 80% to 100%); bandwagoning, neither ends west/russia.
+    Kazakhstan, with no value of its own for staying out, joins the West's alliance
     when it balances (58% to 82%) and ends with no bloc at all in at most 32%; bandwagoning,
     it keeps Russia's alliance (96% to 100%). Its economy stays open under both stances
     (92% to 100%: the bound 0.9 is one run below the least block)."""
@@ -628,7 +630,9 @@ def test_claim_balancers_take_the_wests_alliance_and_keep_russias_union() -> Non
         state: [ends_as(o, state, "west", "russia") for o in (bandwagon, balance)]
         for state in ("armenia", "kyrgyzstan")
     }
-    assert swapped["armenia"][1] > 0.7 and swapped["kyrgyzstan"][1] > 0.7, swapped
+    armenia_west = balance.ends_in("armenia", "security", "west")
+    assert armenia_west > 0.8 and swapped["kyrgyzstan"][1] > 0.7, (armenia_west, swapped)
+    assert 0.2 < swapped["armenia"][1] < 0.8, swapped  # about half keep Russia's union
     assert max(b for b, _ in swapped.values()) < 0.05, f"west/russia bandwagoning {swapped}"
     kazakhstan = {
         "west, balancing": balance.ends_in("kazakhstan", "security", "west"),
@@ -705,8 +709,9 @@ def test_claim_the_stance_hardly_moves_the_economy() -> None:
 def test_claim_the_outsiders_never_move_and_tajikistan_only_when_it_balances() -> None:
     """Azerbaijan and Turkmenistan end with no security bloc under every stance (each in at
     least 90% of a block's runs, over 120 blocks of 50 seeds), Uzbekistan too but when it
-    bandwagons (then it joins Russia's alliance now and then: 8 of these 50 runs, 0 to 10
-    in a block; autonomy 0.6), and Moldova (its law rules out every alliance) in every run.
+    bandwagons (then it stays in Russia's alliance, where the 2010 configuration starts it,
+    now and then: 21 of these 50 runs, 5 to 22 in a block; autonomy 0.6), and Moldova (its
+    law rules out every alliance) in every run.
     Tajikistan keeps Russia's alliance when it bandwagons or at stance 0 (98% to 100%), and
     in most but not all balancing runs (58% to 82%)."""
     runs = outcomes("balancing_vs_bandwagoning")
@@ -718,7 +723,7 @@ def test_claim_the_outsiders_never_move_and_tajikistan_only_when_it_balances() -
         assert min(out.values()) > 0.85 and out["moldova"] > 0.95, (outcome.label, out)
     bandwagoning = runs[0]
     assert bandwagoning.label.startswith("bandwagoning")
-    assert 0.05 < bandwagoning.ends_in("uzbekistan", "security", "russia") < 0.3
+    assert 0.05 < bandwagoning.ends_in("uzbekistan", "security", "russia") < 0.5
     tajikistan = [o.ends_in("tajikistan", "security", "russia") for o in runs]
     assert min(tajikistan[:2]) > 0.9 and 0.5 < tajikistan[2] < 0.9, tajikistan
 
@@ -897,26 +902,35 @@ def test_claim_the_eastern_buffer_states_keep_russias_union() -> None:
 
 
 @pytest.mark.slow
-def test_claim_ukraine_and_georgia_step_out_of_the_western_alliance() -> None:
+def test_claim_georgia_steps_out_of_the_western_alliance_and_ukraine_stays_out() -> None:
+    """From the record's 2010 configuration Georgia (west/open) leaves the West's alliance,
+    after a median of some quarters, and takes the EU's economy; Ukraine (none/open) never
+    holds the alliance and ends where it started; Moldova and Azerbaijan stay out."""
     world_2015 = outcomes("buffer_states")[0]
     ukraine = ends_as(world_2015, "ukraine", "none", "open")
     georgia = ends_as(world_2015, "georgia", "none", "west")
     neutral = min(world_2015.ends_in(s, "security", "none") for s in ("moldova", "azerbaijan"))
     assert min(ukraine, georgia, neutral) > 0.8, (ukraine, georgia, neutral)
-    after = first_exit(world_2015, "georgia", "west") > first_exit(world_2015, "ukraine", "west")
-    assert after.mean() > 0.8, f"Georgia leaves after Ukraine in {after.mean():.0%} of runs"
+    chosen, options = world_2015.choices("security")
+    assert (
+        chosen[:, 0, world_2015.world.states.index("georgia")].tolist()
+        == [options.index("west")] * chosen.shape[0]
+    )
+    exits = first_exit(world_2015, "georgia", "west")
+    assert (exits < chosen.shape[1]).mean() > 0.9 and np.median(exits) > 2, exits
+    ukraine_in = chosen[:, :, world_2015.world.states.index("ukraine")] == options.index("west")
+    assert ukraine_in.mean() < 0.01, f"Ukraine in the West's alliance {ukraine_in.mean():.3f}"
 
 
 @pytest.mark.slow
 def test_claim_without_russian_threats_georgia_and_moldova_lean_west() -> None:
-    """When Russia threatens nobody Georgia keeps the West's alliance in many runs (36% to
-    74% of a block's runs over 120 blocks of 50 seeds); Moldova hardly moves: it takes the
-    EU's economy in 2% to 24% of a block's runs (at most 4% in the 2015 world), since an
+    """When Russia threatens nobody Georgia keeps the West's alliance in many runs (26% to
+    64% of a block's runs over 120 blocks of 50 seeds); Moldova hardly moves: it takes the
+    EU's economy in 0% to 24% of a block's runs (at most 4% in the 2015 world), since an
     association would not secure what its migrants earn in the EU; Ukraine, which no
-    alliance then protects (its threat was Russia itself), still leaves the West's alliance
-    in most runs (78% to 98%), only later (by 4 to 17 quarters at the median), and ends out
-    of both alliances. Belarus keeps Russia's alliance more often (by 8 to 44 points), and
-    the Western share of labels rises by 1.3 to 6.4 points."""
+    alliance then protects (its threat was Russia itself), stays out of both alliances
+    (84% to 100%). Belarus keeps Russia's alliance more often, and the Western share of
+    labels rises."""
     world_2015, _, no_threat = outcomes("buffer_states")
     alliance = {
         (o.label, s): o.ends_in(s, "security", "west")
@@ -924,16 +938,12 @@ def test_claim_without_russian_threats_georgia_and_moldova_lean_west() -> None:
         for s in ("ukraine", "georgia")
     }
     assert max(v for (label, _), v in alliance.items() if label == world_2015.label) < 0.1
-    assert alliance[no_threat.label, "georgia"] > 0.3, alliance
+    assert alliance[no_threat.label, "georgia"] > 0.2, alliance
     ukraine_out = no_threat.ends_in("ukraine", "security", "none")
     assert alliance[no_threat.label, "ukraine"] < 0.35 and ukraine_out > 0.65, (
         alliance,
         ukraine_out,
     )
-    exits = [first_exit(o, "ukraine", "west") for o in (world_2015, no_threat)]
-    left = float((exits[1] < no_threat.alignment.shape[1]).mean())
-    pace = [float(np.median(e)) for e in exits]
-    assert left > 0.75 and pace[1] > pace[0] + 3, f"Ukraine leaves in {left:.0%}, median {pace}"
     moldova = [o.ends_in("moldova", "economy", "west") for o in (world_2015, no_threat)]
     west = (world_2015.share("west"), no_threat.share("west"))
     belarus = [o.ends_in("belarus", "security", "russia") for o in (world_2015, no_threat)]
@@ -948,7 +958,7 @@ def test_claim_each_choice_answers_its_own_pressures() -> None:
     ukraine = [o.ends_in("ukraine", "economy", "west") for o in (world_2015, no_threat)]
     georgia = [o.ends_in("georgia", "economy", "west") for o in outcomes("buffer_states")]
     assert ukraine[0] < 0.1 and ukraine[1] < 0.25, f"Ukraine economy west {ukraine}"
-    assert min(georgia) > 0.95, f"Georgia economy west {georgia}"
+    assert min(georgia) > 0.9, f"Georgia economy west {georgia}"
 
 
 @pytest.mark.slow
@@ -980,7 +990,8 @@ def test_claim_the_grievance_is_not_what_keeps_them_out() -> None:
 @pytest.mark.slow
 def test_claim_outsiders_get_almost_nothing_from_russia() -> None:
     """At most 0.1% of GDP a year to the outsiders in any variant, 0.5% to Moldova, the
-    nearest of them to Russia's union; its allies get 6% to 17%."""
+    nearest of them to Russia's union; its allies get 6% to 17%. Uzbekistan, in Russia's
+    alliance at the 2010 start and out of it within the first quarters, gets about 0.2%."""
     offers = {
         (o.label, s): offer_pct(o, "russia", s)
         for o in outcomes("leverage_of_the_weak")
@@ -988,6 +999,8 @@ def test_claim_outsiders_get_almost_nothing_from_russia() -> None:
     }
     assert max(v for (_, s), v in offers.items() if s != "moldova") < 0.15, offers
     assert max(offers.values()) < 0.6, offers
+    uzbekistan = [offer_pct(o, "russia", "uzbekistan") for o in outcomes("leverage_of_the_weak")]
+    assert max(uzbekistan) < 0.4, uzbekistan
 
 
 @pytest.mark.slow
