@@ -31,9 +31,10 @@ gain does is a rest point of the model's own best response, which pays the cost 
 (inertia holds it), though not a stable point of the landscape.
 
 ``--configuration-year S`` scores year S's recorded configuration in year Y's world
-instead: the configuration of 2010, the record's last year, in the world of 2015 shows
-which moves the world of 2015 gives the states that stood where they stood in 2010 (an
-out-of-sample check: the record after 2010 is the test period, docs/ODD.md, 1.4).
+instead: the configuration of 2005 in the world of 2010 shows which moves the world of
+2010 gives the states that stood where they stood in 2005. The 2015 world's own
+configuration is the record's 2010 one (its start: the record after 2010 is the test
+period, docs/ODD.md, 1.4).
 """
 
 from __future__ import annotations
@@ -459,7 +460,7 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="score this year's recorded configuration in --year's world (default: "
-        "--year's own; e.g. --year 2015 --static --configuration-year 2010)",
+        "--year's own; e.g. --year 2010 --configuration-year 2005)",
     )
     return p
 
