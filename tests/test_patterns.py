@@ -29,7 +29,7 @@ from alignment_sim.model.events import apply_events, compile_scenario
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EventSpec, ScenarioSpec
 from alignment_sim.model.world import World
-from alignment_sim.presets import available, default_config, load_scenario
+from alignment_sim.presets import available, default_config, load_region, load_scenario
 from alignment_sim.studies import patterns, robustness
 from alignment_sim.studies.points import supported_paths, with_point_values
 
@@ -63,12 +63,30 @@ def test_shares_of_state_ticks_and_of_runs() -> None:
     assert patterns.final_share(CODES, 1, 2) == 0.5
 
 
-def test_switch_counts() -> None:
-    # run 0: one change (state 0, tick 2); run 1: three (state 0 ticks 1, 2; state 1 tick 3)
-    assert patterns.switches_per_run(CODES) == 2.0
-    # 2 changes a run over 2 states and 2 years
-    assert patterns.switches_per_state_year(CODES, MONTHS) == 0.5
-    assert patterns.never_switching_share(CODES) == 0.25  # run 0's state 1 only
+def test_changes_as_a_yearly_record_sees_them() -> None:
+    # year-ends: 2000 at tick 2, 2001 at tick 4. Run 0: state 0 changes in 2000 (0 -> 1);
+    # run 1: state 0's flip at tick 1 is back by tick 2, unseen; state 1 changes in 2001.
+    changes = patterns.year_end_changes(CODES, START, MONTHS)
+    np.testing.assert_array_equal(
+        changes, [[[True, False], [False, False]], [[False, False], [False, True]]]
+    )
+    stability = patterns.Stability.of(changes)
+    assert stability.rate == 2 / 8  # 2 changes in 2 runs x 2 years x 2 states
+    assert stability.never == 0.5  # run 0's state 1 and run 1's state 0
+
+
+def test_pattern_6_is_measured_against_the_records_own_decades() -> None:
+    """The yardstick, by hand from data/alignment_by_year_1991_2010.csv: of the eleven
+    choosers, Georgia, Azerbaijan and Uzbekistan change label in the decades from 1993 to
+    1998 (all three leave the CST in 1999; Georgia's label goes west in 2006, Uzbekistan's
+    west in 2001, back to hedge in 2002 and to Russia in 2006), only Georgia and
+    Uzbekistan in 1999-2009 and 2000-2010."""
+    names = tuple(s.attribute_state for s in load_region().states)
+    record = patterns.record_stability(names, 10)
+    assert len(record) == 8  # windows from 1993-2003 to 2000-2010
+    assert [round(r.never * 11) for r in record] == [8, 8, 8, 8, 8, 8, 9, 9]
+    assert [round(r.rate * 110) for r in record] == [5, 5, 5, 7, 7, 7, 4, 4]
+    assert patterns.RECORD_SETTLED == 1993
 
 
 def test_russias_partners_at_the_start_are_read_from_the_starting_profiles() -> None:
