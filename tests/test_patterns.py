@@ -66,7 +66,8 @@ def test_shares_of_state_ticks_and_of_runs() -> None:
 def test_changes_as_a_yearly_record_sees_them() -> None:
     # year-ends: 2000 at tick 2, 2001 at tick 4. Run 0: state 0 changes in 2000 (0 -> 1);
     # run 1: state 0's flip at tick 1 is back by tick 2, unseen; state 1 changes in 2001.
-    changes = patterns.year_end_changes(CODES, START, MONTHS)
+    years, changes = patterns.year_end_changes(CODES, START, MONTHS)
+    np.testing.assert_array_equal(years, [2000, 2001])
     np.testing.assert_array_equal(
         changes, [[[True, False], [False, False]], [[False, False], [False, True]]]
     )
@@ -136,10 +137,9 @@ def test_year_end_codes() -> None:
         patterns.year_end_codes(CODES, START, MONTHS, 2001, 2002)
 
 
-def test_switches_by_year_and_crisis_windows() -> None:
-    years, counts = patterns.switches_by_year(CODES, START, MONTHS)
+def test_crisis_windows() -> None:
+    years, changes = patterns.year_end_changes(CODES, START, MONTHS)
     np.testing.assert_array_equal(years, [2000, 2001])
-    np.testing.assert_array_equal(counts, [[[1, 0], [0, 0]], [[2, 0], [0, 1]]])
     events = [
         EventSpec(kind="regime_change", date="2000-05", until="2000-12", targets=["a"]),
         EventSpec(kind="war", date="2001-03-01", targets=["b", "z"]),  # for good; z unknown
@@ -148,8 +148,9 @@ def test_switches_by_year_and_crisis_windows() -> None:
     ]
     cells = patterns.crisis_cells(events, ["a", "b"], years, patterns.CRISIS_KINDS)
     np.testing.assert_array_equal(cells, [[True, False], [False, True]])
-    # mean changes per cell over runs: 1.5 and 0.5 inside, 0 and 0 outside
-    assert patterns.rates_in_and_out(counts, cells) == (1.0, 0.0)
+    # year-end changes: run 0 state a in 2000 (inside), run 1 state b in 2001 (inside);
+    # run 1's flip of a within 2000 is not seen: 0.5 and 0.5 inside, 0 and 0 outside
+    assert patterns.rates_in_and_out(changes, cells) == (0.5, 0.0)
 
 
 def test_a_counterfactual_drops_the_selected_events() -> None:

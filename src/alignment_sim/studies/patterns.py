@@ -295,12 +295,15 @@ def final_share(codes: np.ndarray, column: int, code: int) -> float:
     return float((codes[:, -1, column] == code).mean())
 
 
-def year_end_changes(codes: np.ndarray, start_year: int, tick_months: int) -> np.ndarray:
-    """(R, Y, N): whether each state's code at the end of each covered year differs from
-    the one before (the start for the first year): changes as a yearly record sees them."""
-    _, yearly = outcomes.yearly_options(codes, start_year, tick_months)
+def year_end_changes(
+    codes: np.ndarray, start_year: int, tick_months: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Changes as a yearly record sees them: (years (Y,), changes (R, Y, N)), whether each
+    state's code at the end of each covered year differs from the one before (the start
+    for the first year). A change and its reversal within a year are not seen."""
+    years, yearly = outcomes.yearly_options(codes, start_year, tick_months)
     ends = np.concatenate([codes[:, :1], yearly], axis=1)
-    return np.asarray(ends[:, 1:] != ends[:, :-1])
+    return years, np.asarray(ends[:, 1:] != ends[:, :-1])
 
 
 @dataclass(frozen=True)
@@ -365,19 +368,6 @@ def always_share(
     return float((ends[..., column] == code).all(axis=1).mean())
 
 
-def switches_by_year(
-    codes: np.ndarray, start_year: int, tick_months: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Changes of code within each calendar year the run covers: (years (Y,), counts
-    (R, Y, N)). Tick t (months (t-1)*m .. t*m from 1 January ``start_year``) belongs to
-    the year its months start in; a change at tick t is counted in that year."""
-    years, _ = outcomes.year_end_ticks(start_year, tick_months, codes.shape[1] - 1)
-    moved = outcomes.switch_mask(codes)  # (R, T, N): index t - 1 for tick t
-    tick_year = start_year + (np.arange(moved.shape[1]) * tick_months) // 12
-    counts = np.stack([moved[:, tick_year == year].sum(axis=1) for year in years], axis=1)
-    return years, counts
-
-
 def crisis_cells(
     events: Sequence[EventSpec], states: Sequence[str], years: np.ndarray, kinds: Sequence[str]
 ) -> np.ndarray:
@@ -396,9 +386,10 @@ def crisis_cells(
     return cells
 
 
-def rates_in_and_out(counts: np.ndarray, cells: np.ndarray) -> tuple[float, float]:
-    """Mean changes per state-year (over runs) inside the ``cells`` (Y, N) and outside."""
-    per_cell = counts.mean(axis=0)  # (Y, N)
+def rates_in_and_out(changes: np.ndarray, cells: np.ndarray) -> tuple[float, float]:
+    """Mean changes per state-year (over runs) inside the ``cells`` (Y, N) and outside;
+    ``changes`` (R, Y, N), as ``year_end_changes`` gives them."""
+    per_cell = changes.mean(axis=0)  # (Y, N)
     inside = float(per_cell[cells].mean()) if cells.any() else float("nan")
     outside = float(per_cell[~cells].mean()) if (~cells).any() else float("nan")
     return inside, outside
@@ -667,7 +658,7 @@ def pattern_6(runs: Runs) -> list[PatternResult]:
     """Reorientations are rare: long stable spells, broken in crisis windows (002)."""
     base, history = runs("baseline"), runs("history")
     world = base.inputs.world
-    changes = year_end_changes(labels_of(base), world.year, world.tick_months)
+    _, changes = year_end_changes(labels_of(base), world.year, world.tick_months)
     run = Stability.of(changes)
     years = changes.shape[1]
     record = record_stability(tuple(s.attribute_state for s in load_region().states), years)
@@ -675,9 +666,9 @@ def pattern_6(runs: Runs) -> list[PatternResult]:
     fewest_never = min(r.never for r in record)
     span = f"the record's {years}-year windows {RECORD_SETTLED}-{RECORD_LAST_YEAR}"
     hw = history.inputs.world
-    covered, counts = switches_by_year(labels_of(history), hw.year, hw.tick_months)
+    covered, moved = year_end_changes(labels_of(history), hw.year, hw.tick_months)
     cells = crisis_cells(history_events(), hw.states, covered, CRISIS_KINDS)
-    crisis, rest = rates_in_and_out(counts, cells)
+    crisis, rest = rates_in_and_out(moved, cells)
     return [
         _check(
             "6",
@@ -700,8 +691,9 @@ def pattern_6(runs: Runs) -> list[PatternResult]:
         _check(
             "6",
             "history",
-            f"label switches per state-year: other vs crisis state-years ({', '.join(CRISIS_KINDS)}"
-            f"; {int(cells.sum())} of {cells.size}, {covered[0]}-{covered[-1]})",
+            "label changes per state-year (year-ends): other vs crisis state-years "
+            f"({', '.join(CRISIS_KINDS)}; {int(cells.sum())} of {cells.size}, "
+            f"{covered[0]}-{covered[-1]})",
             rest,
             crisis,
             f">= {CRISIS_RATIO} x the other state-years",
