@@ -765,11 +765,11 @@ def test_claim_at_the_default_weight_balancing_moves_only_the_buffer_states() ->
 def test_claim_hedging_grows_with_the_value_of_staying_out() -> None:
     """Hedging grows with the value of staying out, most of it up to half the default, then
     by a few points a step (the states it still moves stay in a camp). Over 120 blocks of
-    50 seeds it grows from nothing to half the default by 12.2 to 17.6 points, from half to
-    the default by 3.1 to 7.6, from the default to double by 0.9 to 4.0."""
+    50 seeds it grows from nothing to half the default by 9.1 to 14.2 points, from half to
+    the default by 2.7 to 8.2, from the default to double by 0.9 to 4.0."""
     shares = [o.share("hedge") for o in outcomes("hedging")]
     steps = [b - a for a, b in itertools.pairwise(shares)]
-    assert steps[0] > 0.1 > steps[1] > 0.02, f"hedge {shares}"
+    assert steps[0] > 0.08 and 0.1 > steps[1] > 0.02, f"hedge {shares}"
     assert 0 < steps[2] < 0.05, f"hedge {shares}"
 
 
@@ -805,7 +805,7 @@ def test_claim_turkmenistans_law_keeps_it_out_and_the_lever_moves_its_economy() 
     out (no security bloc in every run of every block), so the lever moves only its
     economy: China's market when staying out is worth nothing or half the default (in 98%
     and 94% of a block's runs at least, over 120 blocks of 50 seeds); at the default
-    China's market in about half the runs (32% to 64%, 50% on average), midway between
+    China's market in about half the runs (36% to 70%, 52% on average), midway between
     half and double."""
     runs = outcomes("hedging")
     nothing, half, default, double = runs
@@ -814,7 +814,7 @@ def test_claim_turkmenistans_law_keeps_it_out_and_the_lever_moves_its_economy() 
     china = [o.ends_in("turkmenistan", "economy", "china") for o in (nothing, half)]
     assert min(china) > 0.9, f"Turkmenistan economy china, nothing and half {china}"
     about_half = default.ends_in("turkmenistan", "economy", "china")
-    assert 0.3 < about_half < 0.7, f"economy china at the default {about_half}"
+    assert 0.3 < about_half < 0.75, f"economy china at the default {about_half}"
     assert ends_as(double, "turkmenistan", "none", "open") > 0.9
 
 
@@ -851,7 +851,8 @@ def test_claim_without_a_value_for_staying_out_the_neutrals_pick_sides() -> None
     protects it against its own threat: its adversary, Armenia, is Russia's ally),
     Uzbekistan Russia's alliance. Over 120 blocks of 50 seeds Moldova joins a union in 30%
     to 62% of a block's runs when staying out is worth nothing (0% to 4% at the default),
-    and hedging ends 13.6 to 19.6 points lower than at the default."""
+    Uzbekistan keeps Russia's alliance in 60% to 90% (0% to 10% at the default), and
+    hedging ends 14.5 to 19.8 points lower than at the default."""
     nothing, _, default, _ = outcomes("hedging")
     moldova = [
         o.ends_in("moldova", "economy", "russia") + o.ends_in("moldova", "economy", "west")
@@ -864,7 +865,7 @@ def test_claim_without_a_value_for_staying_out_the_neutrals_pick_sides() -> None
     uzbekistan = [o.ends_in("uzbekistan", "security", "russia") for o in (nothing, default)]
     assert moldova[0] > 0.25 and moldova[1] < 0.1, f"Moldova in a union {moldova}"
     assert azerbaijan[0] > 0.6 and azerbaijan[1] > 0.85, f"Azerbaijan EU, no alliance {azerbaijan}"
-    assert uzbekistan[0] > 0.2 and uzbekistan[1] < 0.1, f"Uzbekistan security russia {uzbekistan}"
+    assert uzbekistan[0] > 0.2 and uzbekistan[1] < 0.15, f"Uzbekistan security russia {uzbekistan}"
     assert nothing.share("hedge") < default.share("hedge") - 0.12
     georgia = max(o.ends_in("georgia", "security", "west") for o in outcomes("hedging"))
     assert georgia < 0.2, f"not shown: Georgia keeps the West's alliance in {georgia:.0%}"
@@ -994,9 +995,11 @@ def test_claim_the_grievance_is_not_what_keeps_them_out() -> None:
 
 @pytest.mark.slow
 def test_claim_outsiders_get_almost_nothing_from_russia() -> None:
-    """At most 0.1% of GDP a year to the outsiders in any variant, 0.5% to Moldova, the
-    nearest of them to Russia's union; its allies get 6% to 17%. Uzbekistan, in Russia's
-    alliance at the 2010 start and out of it within the first quarters, gets about 0.2%."""
+    """At most 0.1% of GDP a year to the outsiders in any variant, 0.4% to Moldova, the
+    nearest of them to Russia's union; its allies at the edge (Armenia, Kyrgyzstan,
+    Tajikistan) get 6% to 31%, Belarus about 2%, Kazakhstan under 0.5%. Uzbekistan, in
+    Russia's alliance at the 2010 start and out of it in almost every run (after a median
+    of about two years), gets about 0.2%."""
     offers = {
         (o.label, s): offer_pct(o, "russia", s)
         for o in outcomes("leverage_of_the_weak")
@@ -1012,10 +1015,10 @@ def test_claim_outsiders_get_almost_nothing_from_russia() -> None:
 def test_claim_paying_waverers_sends_russias_money_to_the_edge() -> None:
     """Leverage raises Russia's offers to its allies, most where the economic choice stays
     near the edge: from members only to leverage 6, over 120 blocks of 50 seeds,
-    Armenia's by 23.8 to 25.4 points of its GDP (at the edge of Russia's union since its
-    transit judgement went, 3 December 2026; 3.9 to 4.3 before), Tajikistan's by 7.7 to
-    14.0, Belarus's (far from leaving) by 0.3 to 0.5 and Kyrgyzstan's (further past the
-    edge, in China's market) by -0.1 to 1.4, rising with the leverage in only 48 of the
+    Armenia's by 22.5 to 24.2 points of its GDP (at the edge of Russia's union since its
+    transit judgement went, 3 December 2026; 3.9 to 4.3 before), Tajikistan's by 8.6 to
+    14.4, Belarus's (far from leaving) by 0.3 to 0.5 and Kyrgyzstan's (further past the
+    edge, in China's market) by 0.0 to 2.0, rising with the leverage in only 70 of the
     120 blocks; the premiums come from the part of the budget nobody claimed."""
     leverage = outcomes("leverage_of_the_weak")
     rises = {}
@@ -1048,11 +1051,12 @@ def test_claim_chinas_money_buys_economies_not_alliances() -> None:
 @pytest.mark.slow
 def test_claim_premiums_hardly_keep_allies_in_russias_union() -> None:
     """An ally gets Russia's base share whatever its economy, so only the premium counts
-    for the union: Kyrgyzstan stays in it in no variant; Tajikistan, where the premium is
-    largest, in a few more runs with leverage 6 (6 to 23 of 50 over 120 blocks of 50
-    seeds, against 0 to 1 when Russia pays members only), and China's offer to it falls
-    as Russia's rises; China's offer to Kyrgyzstan (about 28% of its GDP) moves by 0.1 to
-    2.7 points over the variants in a block."""
+    for the union: Kyrgyzstan stays in it in hardly any run (at most 3 of 50, with
+    leverage 6); Tajikistan, whose premium is larger, in many more runs with leverage 6
+    (19 to 37 of 50 over 120 blocks of 50 seeds, 21 on the lessons' seeds, against 0 to 1
+    when Russia pays members only), and China's offer to it falls as Russia's rises;
+    China's offer to Kyrgyzstan (27% to 29% of its GDP) moves by 0.1 to 2.2 points over
+    the variants in a block."""
     leverage = outcomes("leverage_of_the_weak")
     kyrgyzstan = [o.ends_in("kyrgyzstan", "economy", "russia") for o in leverage]
     tajikistan = [o.ends_in("tajikistan", "economy", "russia") for o in leverage]
@@ -1078,11 +1082,11 @@ def test_claim_the_small_state_collects_from_both_patrons() -> None:
 @pytest.mark.slow
 def test_claim_the_premium_is_paid_near_the_edge() -> None:
     """At the lesson's cost of changing economic partner (0.5) Kyrgyzstan slides past the
-    edge and leverage 6 changes Russia's offer to it by -1% to +17% over 120 blocks of 50
-    seeds (7.9% to 8.5% of its GDP on seeds 0-49; +8% to +47% before Armenia's transit
+    edge and leverage 6 changes Russia's offer to it by +0.5% to +25% over 120 blocks of
+    50 seeds (7.9% to 9.1% of its GDP on seeds 0-49; +8% to +47% before Armenia's transit
     judgement went, 3 December 2026: Armenia, at the edge, now takes most of the premium);
     at the default cost (1) the cost of leaving holds it near the edge, leverage 6 more
-    than doubles the offer (2.3 to 2.7 times; 7.9% to 19.6%) and keeps it in Russia's
+    than doubles the offer (2.3 to 2.7 times; 7.9% to 19.7%) and keeps it in Russia's
     union in most runs (the claim kyrgyzstan_union_default_cost_leverage_6 counts them)."""
     members_only, _, most = outcomes("leverage_of_the_weak")
     runs = [
@@ -1097,7 +1101,7 @@ def test_claim_the_premium_is_paid_near_the_edge() -> None:
     ]
     lesson = [offer_pct(o, "russia", "kyrgyzstan") for o in (members_only, most)]
     default_cost = [offer_pct(o, "russia", "kyrgyzstan") for o in runs]
-    assert 0.97 * lesson[0] < lesson[1] < 1.25 * lesson[0], (
+    assert 0.97 * lesson[0] < lesson[1] < 1.3 * lesson[0], (
         f"Russia's offer to Kyrgyzstan, % of GDP {lesson}"
     )
     assert default_cost[1] > 2 * default_cost[0], default_cost
@@ -1139,11 +1143,11 @@ def test_claim_broken_promises_cost_russia_credibility() -> None:
 @pytest.mark.slow
 def test_claim_low_credibility_keeps_states_out_of_russias_alliance() -> None:
     """Belarus leaves Russia's alliance and keeps its union the more often the less
-    Russia is trusted (more often at low credibility than at high, by 38 to 76 points over
+    Russia is trusted (more often at low credibility than at high, by 40 to 74 points over
     120 blocks of 50 seeds); Kazakhstan, with nothing to gain from staying out, keeps the
     alliance in most runs at every credibility (at low credibility in 66% to 96% of a
-    block's runs, 81% on average). Russia's alliance grows with credibility: from the
-    middle to high by 1.3 to 5.8 points over 120 blocks of 50 seeds (Azerbaijan, which no
+    block's runs, 82% on average). Russia's alliance grows with credibility: from the
+    middle to high by 2.2 to 5.6 points over 120 blocks of 50 seeds (Azerbaijan, which no
     alliance protects against its own threat, no longer joins it when Russia is trusted,
     nor Turkmenistan, whose neutrality is law)."""
     low, middle, high, _ = outcomes("credibility_of_patrons")
@@ -1159,8 +1163,8 @@ def test_claim_low_credibility_keeps_states_out_of_russias_alliance() -> None:
 @pytest.mark.slow
 def test_claim_low_credibility_makes_the_region_more_restless() -> None:
     """With the security bloc cheap to leave, states change profile more often when Russia
-    is not trusted: about 7.4 changes per run more at low credibility than at high (5.7 to
-    8.8 over 120 blocks of 50 seeds), most of them among Russia's members."""
+    is not trusted: about 4.5 changes per run more at low credibility than at high (2.9 to
+    6.0 over 120 blocks of 50 seeds), most of them among Russia's members."""
     low, _, high, _ = outcomes("credibility_of_patrons")
     switches = (low.switches_per_run(), high.switches_per_run())
     assert switches[0] > switches[1] + 1, f"switches per run, low and high {switches}"
@@ -1169,11 +1173,11 @@ def test_claim_low_credibility_makes_the_region_more_restless() -> None:
 @pytest.mark.slow
 def test_claim_the_union_and_the_most_dependent_hold() -> None:
     """Belarus keeps Russia's union at every credibility (in 88% to 100% of a block's runs
-    at low credibility over 120 blocks of 50 seeds, 98% to 100% at the others) and the core
-    keeps its alliance; what Russia's union loses at low credibility (7.3 to 13.6 points)
-    it loses with the waverers, 80% to 98% of it: Armenia, whose union rests on Russia's
+    at low credibility over 120 blocks of 50 seeds, 96% to 100% at the others) and the core
+    keeps its alliance; what Russia's union loses at low credibility (7.1 to 12.5 points)
+    it loses with the waverers, 79% to 98% of it: Armenia, whose union rests on Russia's
     money since its transit judgement went (3 December 2026), and Central Asia
-    (Kyrgyzstan and Tajikistan take China's market), not Belarus (at most 12.5%)."""
+    (Kyrgyzstan and Tajikistan take China's market), not Belarus (at most 12.8%)."""
     runs = outcomes("credibility_of_patrons")[:3]
     low, _, high = runs
     belarus = min(o.ends_in("belarus", "economy", "russia") for o in runs)
@@ -1205,7 +1209,7 @@ def test_claim_the_recessions_dip_matters_little() -> None:
 def test_claim_at_the_default_switching_cost_credibility_still_counts() -> None:
     """With a security bloc as costly to leave as by default (1), states change profile
     about half as often, yet Russia's alliance still ends smaller at low credibility than
-    at high (by 5.1 to 9.1 points over 120 blocks of 50 seeds, 7.1 on average), and Belarus
+    at high (by 5.3 to 10.4 points over 120 blocks of 50 seeds, 7.5 on average), and Belarus
     still leaves it in most low-credibility runs."""
     low = outcomes("credibility_of_patrons")[0]
     runs = [
