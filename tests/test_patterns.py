@@ -88,6 +88,9 @@ def test_pattern_6_is_measured_against_the_records_own_decades() -> None:
     assert [round(r.never * 11) for r in record] == [8, 8, 8, 8, 8, 8, 9, 9]
     assert [round(r.rate * 110) for r in record] == [5, 5, 5, 7, 7, 7, 4, 4]
     assert patterns.RECORD_SETTLED == 1993
+    assert len(patterns.record_stability(names, 17)) == 1  # 1993-2010, the one window
+    with pytest.raises(ValueError, match="18 years is longer than the record"):
+        patterns.record_stability(names, 18)
 
 
 def test_russias_partners_at_the_start_are_read_from_the_starting_profiles() -> None:

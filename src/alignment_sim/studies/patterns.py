@@ -79,7 +79,7 @@ RECORD_SETTLED = 1993
 1991-1992 the record's labels are independence settling, not reorientation). Pattern 6's
 yardstick is the record's decades from here to ``RECORD_LAST_YEAR``."""
 CRISIS_RATIO = 1.5
-"""Label switches per state-year in crisis state-years >= 1.5 x the rest (6)."""
+"""Label changes per state-year (year-ends) in crisis state-years >= 1.5 x the rest (6)."""
 SECURITY_RISE = 0.02
 """Central Asian state-ticks with security russia up by >= 0.02: one of five states for a
 tenth of the run (8)."""
@@ -325,7 +325,13 @@ def record_stability(states: tuple[str, ...], years: int) -> tuple[Stability, ..
     """Each window of ``years`` years of the alignment record (``states`` by their record
     names) from the year-end ``RECORD_SETTLED`` to ``RECORD_LAST_YEAR``: the record's own
     decades, pattern 6's yardstick (1993-2003 ... 2000-2010: 0.036 to 0.064 changes per
-    state-year, 8 or 9 of the 11 choosers never changing)."""
+    state-year, 8 or 9 of the 11 choosers never changing). ValueError when the record's
+    years hold no such window."""
+    if years > RECORD_LAST_YEAR - RECORD_SETTLED:
+        raise ValueError(
+            f"pattern 6 compares a run's years with the record's: {years} years is longer "
+            f"than the record from {RECORD_SETTLED} to {RECORD_LAST_YEAR}"
+        )
     labels = np.array(
         [
             [record_labels(year)[state] for state in states]
