@@ -18,6 +18,7 @@ def test_the_packaged_set_names_its_record_and_window() -> None:
     config = default_config(scenario="history")
     assert PACKAGED in available()
     assert fitted.provenance["window"] == [1991, 2010]
+    assert fitted.provenance["objective"] == "labels"  # what the scorer reads
     assert fitted.provenance["record_sha256"] == sha256(record_path(config))
     assert [p.path for p in fitted.parameters] == config.estimation.parameters
     # every prior centre is the default the package ships

@@ -456,8 +456,8 @@ def run_fit_job(config: SimulationConfig, folder: Path, overrides: list[str]) ->
         log.info(
             f"alignment-sim: fitted {len(result.parameters)} parameters on "
             f"{result.n_observations} state-years ({result.n_switches} switches): log "
-            f"likelihood {result.log_likelihood_at_defaults:.2f} at the defaults -> "
-            f"{result.log_likelihood:.2f}; {informed} informed by the record, "
+            f"likelihood of the {result.objective} {result.log_likelihood_at_defaults:.2f} "
+            f"at the defaults -> {result.log_likelihood:.2f}; {informed} informed by the record, "
             f"{len(result.parameters) - informed} mostly by their priors. "
             f"Files: {folder} (fit.json, parameters.csv, fit.png, fitted.yaml)"
         )

@@ -46,7 +46,8 @@ METHOD = "map-laplace"
 
 @dataclass
 class FitResult:
-    """What a fit found, on the free scale and in each parameter's units."""
+    """What a fit found, on the free scale and in each parameter's units; its
+    log-likelihoods are of its ``objective`` (``likelihood.OBJECTIVES``)."""
 
     parameters: list[FreeParameter]
     mode: np.ndarray  # (d,) free scale
@@ -61,6 +62,7 @@ class FitResult:
     converged: bool
     message: str
     level: float
+    objective: str
     likelihood: ConditionalLikelihood
 
     @property
@@ -129,21 +131,25 @@ def fit(
     parameters: list[FreeParameter],
     level: float = 0.9,
     progress: Progress | None = None,
+    objective: str = "labels",
 ) -> FitResult:
-    """The posterior mode and Laplace covariance of ``parameters`` given the histories."""
+    """The posterior mode and Laplace covariance of ``parameters`` given the histories,
+    the likelihood being that of the recorded labels or profiles (``objective``)."""
     say = progress or (lambda _: None)
     started = time.perf_counter()
     d = len(parameters)
     centre = np.array([p.prior_mean for p in parameters])
     spread = np.array([p.prior_sd for p in parameters])
 
+    score = likelihood.objective(objective)
+
     def posterior(z: np.ndarray) -> np.ndarray:
-        return likelihood.log_likelihood(to_values(parameters, z)) + log_prior(parameters, z)
+        return score(to_values(parameters, z)) + log_prior(parameters, z)
 
     evaluations = [0]
     best = [-np.inf]
 
-    def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
+    def negative_posterior(z: np.ndarray) -> tuple[float, np.ndarray]:
         steps = np.vstack([z, z + STEP * np.eye(d), z - STEP * np.eye(d)])
         values = posterior(steps)
         evaluations[0] += 1
@@ -155,14 +161,14 @@ def fit(
     def report(_: Any) -> None:
         say(f"fit: step {evaluations[0]}, log posterior {best[0]:.3f}")
 
-    at_defaults = float(likelihood.log_likelihood(to_values(parameters, centre))[0])
+    at_defaults = float(score(to_values(parameters, centre))[0])
     say(
         f"fit: {d} parameters, {likelihood.n_observations} state-years; "
-        f"log likelihood at the defaults {at_defaults:.3f}"
+        f"log likelihood of the {objective} at the defaults {at_defaults:.3f}"
     )
     bounds = list(zip(centre - PRIOR_BOX * spread, centre + PRIOR_BOX * spread, strict=True))
     found = optimize.minimize(
-        objective,
+        negative_posterior,
         centre,
         jac=True,
         method="L-BFGS-B",
@@ -174,7 +180,7 @@ def fit(
     say("fit: the Laplace covariance (second differences at the mode) ...")
     covariance = laplace_covariance(posterior, mode, spread)
     log_posterior = float(posterior(mode)[0])
-    log_likelihood = float(likelihood.log_likelihood(to_values(parameters, mode))[0])
+    log_likelihood = float(score(to_values(parameters, mode))[0])
     return FitResult(
         likelihood=likelihood,
         parameters=parameters,
@@ -190,6 +196,7 @@ def fit(
         converged=bool(found.success),
         message=str(found.message),
         level=level,
+        objective=objective,
     )
 
 

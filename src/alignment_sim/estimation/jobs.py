@@ -76,7 +76,7 @@ def fit_config(
     spec = config.estimation
     parameters = free_parameters(config, list(spec.parameters), spec.prior_sd, dict(spec.priors))
     likelihood = ConditionalLikelihood.build(config, histories)
-    return fit(likelihood, parameters, level=spec.level, progress=progress)
+    return fit(likelihood, parameters, spec.level, progress, spec.objective)
 
 
 def sticky_log_likelihood(histories: Histories, labels: tuple[str, ...]) -> float:
@@ -121,6 +121,7 @@ def write_fit(
     extra: dict[str, Any],
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    scores = _state_year_scores(result)
     record = record_path(config)
     first, last = int(histories.years[0]), int(histories.years[-1])
     base = manifest(config, config.seed, extra)
@@ -134,11 +135,11 @@ def write_fit(
         "version": base["version"],
         "git_revision": base["git_revision"],
         "created_utc": base["created_utc"],
-        "log_likelihood": result.log_likelihood,
+        "objective": result.objective,
+        "log_likelihood": scores.label_log_likelihood[1],
         "n_observations": result.n_observations,
     }
     name = f"{config.region.name or 'fit'}_{first}_{last}"
-    scores = _state_year_scores(result)
     fitted = FittedSet(name, result.parameters, result.mode, result.covariance, provenance)
     labels = config.region.option_space.labels
     intervals = result.intervals()
@@ -155,14 +156,19 @@ def write_fit(
             }
             for p in result.parameters
         },
-        "log_likelihood": result.log_likelihood,
-        "log_likelihood_at_defaults": result.log_likelihood_at_defaults,
+        "objective": result.objective,
+        "log_likelihood": scores.label_log_likelihood[1],
+        "log_likelihood_at_defaults": scores.label_log_likelihood[0],
         "log_likelihood_sticky": sticky_log_likelihood(histories, labels),
         "profile_log_likelihood": {
             "at_defaults": scores.profile_log_likelihood[0],
             "fit": scores.profile_log_likelihood[1],
             "what": "log P(recorded profile at year end | recorded profile at its start): "
-            "a diagnostic the fit does not maximise (docs/ESTIMATION.md)",
+            + (
+                "what the fit maximises (estimation.objective=profiles)"
+                if result.objective == "profiles"
+                else "a diagnostic the fit does not maximise (docs/ESTIMATION.md)"
+            ),
         },
         "log_posterior": result.log_posterior,
         "method": METHOD,
@@ -197,11 +203,16 @@ def write_fit(
 @dataclass(frozen=True)
 class StateYearScores:
     """Each scored state-year's log-probability at the defaults (index 0) and at the mode
-    (index 1): of its recorded label (what the fit maximises) and of its recorded profile
-    (a diagnostic: whether the label is reached through the recorded memberships)."""
+    (index 1): of its recorded label and of its recorded profile (whether the label is
+    reached through the recorded memberships); the fit maximises one (its objective)."""
 
     label: np.ndarray  # (2, H, Y - 1, N), NaN where not scored
     profile: np.ndarray  # (2, H, Y - 1, N)
+
+    @property
+    def label_log_likelihood(self) -> tuple[float, float]:
+        totals = floored_sum(self.label)
+        return float(totals[0]), float(totals[1])
 
     @property
     def profile_log_likelihood(self) -> tuple[float, float]:

@@ -20,10 +20,10 @@ choice model to panel data):
   log P(recorded label at year end | recorded profile at the start).
 
 The same chains give log P(recorded profile at year end | recorded profile at the start)
-(``profile_contributions``): a diagnostic, not what a fit maximises. A label can be
-reached through either choice (``west`` through NATO or through the EU's union), and the
-profile score says whether the model reaches the record's labels through the record's
-memberships (docs/ESTIMATION.md).
+(``profile_contributions``): a diagnostic of a fit to the labels, or what a fit maximises
+instead (``OBJECTIVES``). A label can be reached through either choice (``west`` through
+NATO or through the EU's union), and the profile score says whether the model reaches the
+record's labels through the record's memberships (docs/ESTIMATION.md).
 
 Approximation, stated: within a year the other states (and the offers a state gets, which
 follow its own membership) stay on the observed path while the focal state's chain moves;
@@ -41,7 +41,7 @@ pass over the years.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +81,12 @@ def year_config(config: SimulationConfig, histories: Histories) -> SimulationCon
     scenario = dataclasses.replace(config.scenario, start_year=None)
     ticks = (len(histories.years) - 1) * 12 // tick_months
     return dataclasses.replace(config, region=region, scenario=scenario, ticks=ticks)
+
+
+OBJECTIVES = ("labels", "profiles")
+"""What a fit maximises (``EstimationSpec.objective``): the log-likelihood of the recorded
+labels (``log_likelihood``, what the scorer reads) or of the recorded profiles
+(``profile_log_likelihood``, the memberships the labels come from; docs/ESTIMATION.md)."""
 
 
 @dataclass
@@ -136,6 +142,10 @@ class ConditionalLikelihood:
         p_profile = self.profile_probabilities(values)
         p_label = p_profile @ self._label_of_profile()
         return self._label_scores(p_label), self._profile_scores(p_profile)
+
+    def objective(self, name: str) -> Callable[[Mapping[str, np.ndarray]], np.ndarray]:
+        """The log-likelihood a fit with objective ``name`` (``OBJECTIVES``) maximises."""
+        return {"labels": self.log_likelihood, "profiles": self.profile_log_likelihood}[name]
 
     def profile_log_likelihood(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
         """(P,) the sum of ``profile_contributions`` (an impossible state-year counts

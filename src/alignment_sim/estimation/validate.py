@@ -147,6 +147,7 @@ def run_validation(
             "parameters": result.names,
             "n_observations": result.n_observations,
             "n_switches": result.n_switches,
+            "objective": result.objective,
             "log_likelihood": result.log_likelihood,
             "log_likelihood_at_defaults": result.log_likelihood_at_defaults,
             "converged": result.converged,
@@ -313,6 +314,7 @@ def leave_one_state_out(
             dataclasses.replace(likelihood, histories=histories.select(states=np.arange(n) != i)),
             parameters,
             spec.level,
+            spec.objective,
         )
         for i in range(n)
     ]
@@ -363,10 +365,14 @@ def leave_one_state_out(
 
 
 def loso_mode(
-    likelihood: ConditionalLikelihood, parameters: list[FreeParameter], level: float
+    likelihood: ConditionalLikelihood,
+    parameters: list[FreeParameter],
+    level: float,
+    objective: str,
 ) -> tuple[np.ndarray, bool, float]:
-    """One leave-one-state-out fit: its mode (free scale), whether it converged, seconds."""
-    result = fit(likelihood, parameters, level=level)
+    """One leave-one-state-out fit (of ``objective``, ``likelihood.OBJECTIVES``): its mode
+    (free scale), whether it converged, seconds."""
+    result = fit(likelihood, parameters, level=level, objective=objective)
     return result.mode, result.converged, result.seconds
 
 
@@ -400,8 +406,9 @@ def summary_markdown(payload: dict[str, Any]) -> str:
         "",
         f"## Out of sample: fitted on {first}-{origin}, scored {test['from']}-{test['to']}",
         "",
-        f"Fit of {len(fitted['parameters'])} parameters on {fitted['n_observations']} "
-        f"state-years ({fitted['n_switches']} switches). Forecasts from {origin}: "
+        f"Fit of {len(fitted['parameters'])} parameters to the recorded {fitted['objective']} "
+        f"on {fitted['n_observations']} state-years ({fitted['n_switches']} switches). "
+        f"Forecasts from {origin}: "
         f"the fit's mode and the hand-set defaults, {test['runs']['model_fit']} runs each; "
         f"{test['draws']} draws of the fit x {test['seeds_per_draw']} seeds "
         f"({test['runs']['model_draws']} runs). Scored: "

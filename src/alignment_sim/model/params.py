@@ -819,7 +819,9 @@ class EstimationSpec:
     1991-2010 record; ``window``: [first, last] years, the transitions into first + 1 ..
     last are fitted; ``parameters``: the config paths estimated; ``prior_sd``: the normal
     prior's standard deviation on each parameter's free scale (log or logit), ``priors``
-    per path; ``level``: the intervals' probability; ``min_switches``: fewer switches of
+    per path; ``objective``: what the fit maximises, the log-likelihood of the recorded
+    ``labels`` (what the scorer reads) or of the recorded ``profiles`` (the memberships the
+    labels come from); ``level``: the intervals' probability; ``min_switches``: fewer switches of
     label in the window are refused (they cannot identify a switching cost);
     ``draws``: parameter draws a forecast takes from the fit; ``sample_parameters``: a
     study job with ``fit`` set runs run r on draw r mod ``draws`` of the fit's posterior
@@ -832,6 +834,7 @@ class EstimationSpec:
     parameters: list[str] = field(default_factory=lambda: list(FREE_PARAMETERS))
     prior_sd: float = 0.5
     priors: dict[str, float] = field(default_factory=dict)
+    objective: str = "labels"
     level: float = 0.9
     min_switches: int = 3
     draws: int = 50
@@ -845,6 +848,12 @@ class EstimationSpec:
         if not self.parameters:
             raise ConfigError(f"{path}.parameters", [], "at least one parameter path")
         _check_number(f"{path}.prior_sd", self.prior_sd, 1e-6, 100.0, "a standard deviation")
+        if self.objective not in ("labels", "profiles"):
+            raise ConfigError(
+                f"{path}.objective",
+                self.objective,
+                "labels or profiles (the recorded labels' log-likelihood, or the profiles')",
+            )
         _check_number(f"{path}.level", self.level, 0.01, 0.999, "a probability")
         _check_whole(f"{path}.min_switches", self.min_switches, 0, None, "a whole number >= 0")
         _check_whole(f"{path}.draws", self.draws, 1, None, "a whole number >= 1")
