@@ -121,7 +121,7 @@ def write_fit(
     extra: dict[str, Any],
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    scores = _state_year_scores(result)
+    scores = state_year_scores(result)
     record = record_path(config)
     first, last = int(histories.years[0]), int(histories.years[-1])
     base = manifest(config, config.seed, extra)
@@ -220,7 +220,9 @@ class StateYearScores:
         return float(totals[0]), float(totals[1])
 
 
-def _state_year_scores(result: FitResult) -> StateYearScores:
+def state_year_scores(result: FitResult) -> StateYearScores:
+    """The labels' and the profiles' scores at the defaults and at the mode, whatever the
+    fit's objective."""
     likelihood = result.likelihood
     centre = np.array([p.prior_mean for p in result.parameters])
     points = to_values(result.parameters, np.vstack([centre, result.mode]))

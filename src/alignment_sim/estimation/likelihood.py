@@ -52,7 +52,7 @@ from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.histories import Histories
 from alignment_sim.model import kernels
 from alignment_sim.model.inputs import RunInputs, RunStreams
-from alignment_sim.model.params import SimulationConfig
+from alignment_sim.model.params import OBJECTIVES, SimulationConfig
 from alignment_sim.studies.points import with_point_values
 
 LOG_FLOOR = float(np.log(np.finfo(np.float64).tiny))
@@ -81,12 +81,6 @@ def year_config(config: SimulationConfig, histories: Histories) -> SimulationCon
     scenario = dataclasses.replace(config.scenario, start_year=None)
     ticks = (len(histories.years) - 1) * 12 // tick_months
     return dataclasses.replace(config, region=region, scenario=scenario, ticks=ticks)
-
-
-OBJECTIVES = ("labels", "profiles")
-"""What a fit maximises (``EstimationSpec.objective``): the log-likelihood of the recorded
-labels (``log_likelihood``, what the scorer reads) or of the recorded profiles
-(``profile_log_likelihood``, the memberships the labels come from; docs/ESTIMATION.md)."""
 
 
 @dataclass
@@ -144,8 +138,10 @@ class ConditionalLikelihood:
         return self._label_scores(p_label), self._profile_scores(p_profile)
 
     def objective(self, name: str) -> Callable[[Mapping[str, np.ndarray]], np.ndarray]:
-        """The log-likelihood a fit with objective ``name`` (``OBJECTIVES``) maximises."""
-        return {"labels": self.log_likelihood, "profiles": self.profile_log_likelihood}[name]
+        """The log-likelihood a fit with objective ``name`` (``OBJECTIVES``) maximises:
+        ``log_likelihood`` (labels) or ``profile_log_likelihood`` (profiles)."""
+        scores = (self.log_likelihood, self.profile_log_likelihood)
+        return dict(zip(OBJECTIVES, scores, strict=True))[name]
 
     def profile_log_likelihood(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
         """(P,) the sum of ``profile_contributions`` (an impossible state-year counts

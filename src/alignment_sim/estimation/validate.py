@@ -45,6 +45,7 @@ from alignment_sim.estimation.jobs import (
     fit_config,
     load_histories,
     record_path,
+    state_year_scores,
     write_fit,
 )
 from alignment_sim.estimation.likelihood import ConditionalLikelihood
@@ -138,6 +139,7 @@ def run_validation(
     say(f"validate 4/4: leave one state out, {first + 1}-{RECORD_LAST_YEAR}")
     loso = leave_one_state_out(config, say)
 
+    labels = state_year_scores(result).label_log_likelihood  # as in fit.json
     payload = {
         "window": [first, origin],
         "origin": origin,
@@ -148,8 +150,8 @@ def run_validation(
             "n_observations": result.n_observations,
             "n_switches": result.n_switches,
             "objective": result.objective,
-            "log_likelihood": result.log_likelihood,
-            "log_likelihood_at_defaults": result.log_likelihood_at_defaults,
+            "log_likelihood": labels[1],
+            "log_likelihood_at_defaults": labels[0],
             "converged": result.converged,
         },
         "out_of_sample": test,

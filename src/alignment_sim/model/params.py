@@ -809,6 +809,12 @@ leaves too small to move any choice, so the 1991-2010 record's likelihood is the
 at any value (docs/ESTIMATION.md)."""
 
 
+OBJECTIVES = ("labels", "profiles")
+"""What a fit maximises (``EstimationSpec.objective``): the log-likelihood of the recorded
+labels (what the scorer reads) or of the recorded profiles (the memberships the labels
+come from; ``estimation.likelihood.ConditionalLikelihood.objective``, docs/ESTIMATION.md)."""
+
+
 @dataclass
 class EstimationSpec:
     """What a fit (``task: fit``, ``alignment-sim experiment=fit``) estimates, from which
@@ -848,7 +854,7 @@ class EstimationSpec:
         if not self.parameters:
             raise ConfigError(f"{path}.parameters", [], "at least one parameter path")
         _check_number(f"{path}.prior_sd", self.prior_sd, 1e-6, 100.0, "a standard deviation")
-        if self.objective not in ("labels", "profiles"):
+        if self.objective not in OBJECTIVES:
             raise ConfigError(
                 f"{path}.objective",
                 self.objective,
