@@ -239,6 +239,36 @@ def test_results_by_pattern() -> None:
     assert patterns.PatternResult("1", "s", "m", 0.25, 1.0, "c", True).effect == 0.75
 
 
+def test_the_share_of_points_where_an_effect_has_the_texts_direction() -> None:
+    """Effects +0.5, -0.1, 0.0 and +0.2 (value minus baseline): up in 2 of 4 points, down
+    in 1; a check without a direction has no share."""
+    table = pd.DataFrame({"value_1_1": [1.0, 0.4, 0.5, 0.7], "baseline_1_1": [0.5] * 4})
+    assert robustness.direction_share(table, "1_1", 1) == 0.5
+    assert robustness.direction_share(table, "1_1", -1) == 0.25
+    assert robustness.direction_share(table, "1_1", 0) is None
+    assert robustness.direction_cell(table, "1_1", 0) == "-"
+    assert robustness.direction_cell(table, "1_1", 1) == "0.50"
+
+
+def test_every_check_of_an_effects_size_carries_the_texts_direction() -> None:
+    """A criterion "up by >= x" is a direction +1, "down by >= x" -1 and the crisis
+    windows' ">= k x the other state-years" +1 (crisis minus the rest); bounds ("up by <
+    x", "down by < x") and levels have none."""
+    results = patterns.measure_all(patterns.simulated(patterns.SeedBlock(3, 2)))
+    for r in results:
+        if r.criterion.startswith("up by >="):
+            expected = 1
+        elif r.criterion.startswith("down by >="):
+            expected = -1
+        elif "x the other state-years" in r.criterion:
+            expected = 1
+        else:
+            expected = 0
+        assert r.direction == expected, (r.pattern, r.criterion, r.direction)
+        assert r.direction == 0 or r.baseline is not None
+    assert sum(r.direction != 0 for r in results) == 7
+
+
 def test_the_pattern_command_prints_a_table_and_a_json_line(capsys) -> None:
     patterns.main(["--seeds", "2", "--first-seed", "3"])
     lines = capsys.readouterr().out.strip().splitlines()

@@ -89,7 +89,12 @@ MOST_RUNS = 0.5
 
 @dataclass(frozen=True)
 class PatternResult:
-    """One check of one pattern: what was measured, in the baseline and the scenario."""
+    """One check of one pattern: what was measured, in the baseline and the scenario.
+
+    ``direction``: the sign the text gives the effect (scenario minus baseline) for a
+    check that asks an effect of a size: +1 (the scenario raises the measure), -1 (lowers
+    it); 0 for a level or a bound. The size asked is a judgement; the direction is the
+    text's (docs/ODD.md, 1.5)."""
 
     pattern: str
     scenario: str
@@ -98,6 +103,7 @@ class PatternResult:
     value: float
     criterion: str
     passed: bool
+    direction: int = 0
 
     @property
     def effect(self) -> float | None:
@@ -425,9 +431,11 @@ def _check(
     value: float,
     criterion: str,
     ok: bool,
+    direction: int = 0,
 ) -> PatternResult:
     rounded = None if base is None else round(base, 4)
-    return PatternResult(pattern, scenario, measure, rounded, round(value, 4), criterion, bool(ok))
+    value = round(value, 4)
+    return PatternResult(pattern, scenario, measure, rounded, value, criterion, bool(ok), direction)
 
 
 def _columns(result: BatchResult, states: Sequence[str]) -> list[int]:
@@ -470,6 +478,7 @@ def pattern_1(runs: Runs) -> list[PatternResult]:
             offer_s,
             f"up by >= {OFFER_RISE - 1:.0%}",
             offer_s >= OFFER_RISE * offer_b,
+            direction=1,
         ),
         _check(
             "1",
@@ -538,6 +547,7 @@ def pattern_2(runs: Runs) -> list[PatternResult]:
             full_r,
             f"down by >= {COMMITMENT_FALL}",
             full_b - full_r >= COMMITMENT_FALL,
+            direction=-1,
         ),
         _check(
             "2",
@@ -583,6 +593,7 @@ def pattern_3(runs: Runs) -> list[PatternResult]:
             eco_c,
             f"up by >= {CHINA_ECONOMY_RISE}",
             eco_c - eco_b >= CHINA_ECONOMY_RISE,
+            direction=1,
         )
     ]
     for state in ("kyrgyzstan", "tajikistan"):
@@ -627,6 +638,7 @@ def _history_effect(
         measured[1],
         f"up by >= {HISTORY_EFFECT}",
         measured[1] - measured[0] >= HISTORY_EFFECT,
+        direction=1,
     )
 
 
@@ -704,6 +716,7 @@ def pattern_6(runs: Runs) -> list[PatternResult]:
             crisis,
             f">= {CRISIS_RATIO} x the other state-years",
             crisis > rest and crisis >= CRISIS_RATIO * rest,
+            direction=1,
         ),
     ]
 
@@ -747,6 +760,7 @@ def pattern_8(runs: Runs) -> list[PatternResult]:
             share_s,
             f"up by >= {SECURITY_RISE}",
             share_s - share_b >= SECURITY_RISE,
+            direction=1,
         )
     ]
 

@@ -319,6 +319,21 @@ def check_keys(results: Sequence[patterns.PatternResult]) -> list[str]:
     return keys
 
 
+def direction_share(table: pd.DataFrame, key: str, direction: int) -> float | None:
+    """Share of the rows (points or draws) where check ``key``'s effect (value minus
+    baseline) has the text's sign ``direction`` (``PatternResult.direction``), whatever its
+    size; None for a check without one."""
+    if direction == 0:
+        return None
+    effect = table[f"value_{key}"].astype(float) - table[f"baseline_{key}"].astype(float)
+    return float((direction * effect > 0).mean())
+
+
+def direction_cell(table: pd.DataFrame, key: str, direction: int) -> str:
+    share = direction_share(table, key, direction)
+    return "-" if share is None else f"{share:.2f}"
+
+
 def rank_correlations(
     table: pd.DataFrame, parameters: Sequence[str], target: pd.Series | None = None
 ) -> pd.Series:
@@ -362,6 +377,14 @@ class Summary:
     markdown: str
     not_varied: tuple[str, ...]
     calendar_fixed: CalendarFixed = dataclasses.field(default_factory=dict)
+
+
+DIRECTION_NOTE = (
+    "A check that asks an effect of a size (scenario minus baseline, up or down by at least "
+    "a judged amount) also gets the share where the effect has the text's sign, whatever "
+    "its size: where the two shares part, the pattern's direction holds and the size the "
+    "criterion asks does not."
+)
 
 
 def share_interval(held: pd.Series) -> tuple[float, float]:
@@ -429,15 +452,16 @@ def markdown(
     every = float((table["patterns_held"] == len(ids)).mean())
     lines += [f"| all {len(ids)} | {every:.3f} | | | |", "", "## Checks", ""]
     lines += [
-        "| check | measure | criterion | met at | parameters most tied to its measure "
-        "(Spearman rho) |",
-        "|---|---|---|---|---|",
+        "| check | measure | criterion | met at | effect in the text's direction at | "
+        "parameters most tied to its measure (Spearman rho) |",
+        "|---|---|---|---|---|---|",
     ]
     for key, r in zip(check_keys(checks), checks, strict=True):
         lines.append(
             f"| {key} | {r.measure} | {r.criterion} | {table[f'check_{key}'].mean():.2f} | "
-            f"{check_drivers(table, key, varied)} |"
+            f"{direction_cell(table, key, r.direction)} | {check_drivers(table, key, varied)} |"
         )
+    lines += ["", DIRECTION_NOTE]
     lines += rank_lines(table, varied)
     if not_varied:
         lines += [
@@ -562,15 +586,17 @@ def fit_markdown(
         "## Checks",
         "",
         "| check | measure | criterion | hand-set value | fitted-mode value | met in (share "
-        "of draws) | parameters most tied to its measure (Spearman rho) |",
-        "|---|---|---|---|---|---|---|",
+        "of draws) | effect in the text's direction in | parameters most tied to its "
+        "measure (Spearman rho) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for key, r in zip(check_keys(checks), checks, strict=True):
         lines.append(
             f"| {key} | {r.measure} | {r.criterion} | {hand[f'value_{key}']:.3f} | "
             f"{mode[f'value_{key}']:.3f} | {table[f'check_{key}'].mean():.2f} | "
-            f"{check_drivers(table, key, varied)} |"
+            f"{direction_cell(table, key, r.direction)} | {check_drivers(table, key, varied)} |"
         )
+    lines += ["", DIRECTION_NOTE]
     lines += rank_lines(table, varied)
     if not_varied:
         lines += [
