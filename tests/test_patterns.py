@@ -29,7 +29,7 @@ from alignment_sim.model.events import apply_events, compile_scenario
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EventSpec, ScenarioSpec
 from alignment_sim.model.world import World
-from alignment_sim.presets import available, default_config, load_region, load_scenario
+from alignment_sim.presets import available, default_config, load_scenario
 from alignment_sim.studies import patterns, robustness
 from alignment_sim.studies.points import supported_paths, with_point_values
 
@@ -82,7 +82,8 @@ def test_pattern_6_is_measured_against_the_records_own_decades() -> None:
     1998 (all three leave the CST in 1999; Georgia's label goes west in 2006, Uzbekistan's
     west in 2001, back to hedge in 2002 and to Russia in 2006), only Georgia and
     Uzbekistan in 1999-2009 and 2000-2010."""
-    names = tuple(s.attribute_state for s in load_region().states)
+    names = patterns.record_names()
+    assert len(names) == 11 and names[0] == "Belarus"  # the record's spelling
     record = patterns.record_stability(names, 10)
     assert len(record) == 8  # windows from 1993-2003 to 2000-2010
     assert [round(r.never * 11) for r in record] == [8, 8, 8, 8, 8, 8, 9, 9]

@@ -858,7 +858,8 @@ class EstimationSpec:
             raise ConfigError(
                 f"{path}.objective",
                 self.objective,
-                "labels or profiles (the recorded labels' log-likelihood, or the profiles')",
+                f"one of {', '.join(OBJECTIVES)} (the recorded labels' log-likelihood, or "
+                "the profiles')",
             )
         _check_number(f"{path}.level", self.level, 0.01, 0.999, "a probability")
         _check_whole(f"{path}.min_switches", self.min_switches, 0, None, "a whole number >= 0")

@@ -672,6 +672,12 @@ def history_events() -> tuple[EventSpec, ...]:
     return tuple(load_scenario(VARIANTS["history"].scenario).events)
 
 
+@cache
+def record_names() -> tuple[str, ...]:
+    """The choosers' names in the alignment record (``attribute_state``), read once."""
+    return tuple(s.attribute_state for s in load_region().states)
+
+
 def pattern_6(runs: Runs) -> list[PatternResult]:
     """Reorientations are rare: long stable spells, broken in crisis windows (002)."""
     base, history = runs("baseline"), runs("history")
@@ -679,7 +685,7 @@ def pattern_6(runs: Runs) -> list[PatternResult]:
     _, changes = year_end_changes(labels_of(base), world.year, world.tick_months)
     run = Stability.of(changes)
     years = changes.shape[1]
-    record = record_stability(tuple(s.attribute_state for s in load_region().states), years)
+    record = record_stability(record_names(), years)
     most_changes = max(r.rate for r in record)
     fewest_never = min(r.never for r in record)
     span = f"the record's {years}-year windows {RECORD_SETTLED}-{RECORD_LAST_YEAR}"
