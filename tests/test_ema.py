@@ -3,19 +3,11 @@ points and seeds, bit for bit, with common random numbers, and bad names refused
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import pytest
-from ema_workbench import (
-    ArrayOutcome,
-    BooleanParameter,
-    MultiprocessingEvaluator,
-    Policy,
-    RealParameter,
-    ScalarOutcome,
-    Scenario,
-    perform_experiments,
-)
 
 from alignment_sim import default_config
 from alignment_sim.ema import BatchedEvaluator, EngineModel, engine_model
@@ -25,6 +17,12 @@ from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EngineParams
 from alignment_sim.studies.points import config_for_point
 from alignment_sim.studies.replications import outcome_table
+
+# EMA Workbench is imported where a test needs it: its import takes seconds (its logging
+# inspects the stack of every method it decorates), which every test worker would
+# otherwise pay while collecting.
+if TYPE_CHECKING:
+    from ema_workbench import Policy, Scenario
 
 UNCERTAINTIES = {
     "weights.trade": (0.5, 2.0),
@@ -40,6 +38,8 @@ TICKS = 12
 def small_model(engine: EngineParams | None = None) -> EngineModel:
     """Three uncertainties and a lever; the mean share of the West, the share of runs in
     which Uzbekistan hedges, and every replication's switches."""
+    from ema_workbench import ArrayOutcome
+
     model = engine_model(
         "baseline",
         UNCERTAINTIES,
@@ -56,6 +56,8 @@ def small_model(engine: EngineParams | None = None) -> EngineModel:
 
 def points() -> tuple[list[Scenario], list[Policy]]:
     """25 scenarios (uniform draws, fixed seed) and 2 policies: 50 experiments."""
+    from ema_workbench import Policy, Scenario
+
     rng = np.random.default_rng(0)
     scenarios = [
         Scenario(f"s{i}", **{path: rng.uniform(*bounds) for path, bounds in UNCERTAINTIES.items()})
@@ -74,6 +76,8 @@ def plain_runs(model: EngineModel, values: dict[str, float]) -> pd.DataFrame:
 
 
 def test_fifty_experiments_equal_plain_engine_runs_with_common_random_numbers() -> None:
+    from ema_workbench import perform_experiments
+
     model = small_model()
     assert model.seeds.tolist() == [5, 6, 7, 8]  # seed .. seed + replications - 1
     scenarios, policies = points()
@@ -103,6 +107,8 @@ def test_fifty_experiments_equal_plain_engine_runs_with_common_random_numbers() 
 def test_same_point_same_numbers_in_every_experiment() -> None:
     """Common random numbers: two experiments at the same point run the same seeds, so
     they agree replication for replication; another point differs."""
+    from ema_workbench import Scenario, perform_experiments
+
     model = small_model()
     point = {"weights.trade": 1.5, "dynamics.stance": 0.5, "region.poles.russia.budget_bn_usd": 4}
     other = {**point, "dynamics.stance": -0.5}  # the trade weight at 0.6 gave the same 4 runs
@@ -137,6 +143,14 @@ def test_bad_names_and_ranges_refused_before_any_run(
 def test_parameters_of_other_kinds_and_user_outcomes() -> None:
     """A boolean parameter sets no path; an EMA outcome may reduce the replications itself,
     and a parameter may name its path as variable_name."""
+    from ema_workbench import (
+        BooleanParameter,
+        RealParameter,
+        ScalarOutcome,
+        Scenario,
+        perform_experiments,
+    )
+
     with pytest.raises(ConfigError, match="RealParameter"):
         engine_model("baseline", [BooleanParameter("weights.trade")], ["switches"], ticks=4)
     config = default_config(ticks=6, seed=1)
@@ -160,6 +174,8 @@ def test_parameters_of_other_kinds_and_user_outcomes() -> None:
 def test_worker_processes_give_the_same_numbers() -> None:
     """The batched evaluator on two loky workers, and EMA's own multiprocessing evaluator
     (the model pickled to each process), agree with one process run for run."""
+    from ema_workbench import MultiprocessingEvaluator, perform_experiments
+
     scenarios, policies = points()
     _, one = perform_experiments(small_model(), scenarios, policies)
     spread = small_model(EngineParams(chunk_size=10, workers=2, progress=False))
