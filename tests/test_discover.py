@@ -16,6 +16,7 @@ from scipy.stats import qmc
 from alignment_sim import default_config
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.params import DesignSpec
+from alignment_sim.studies import robustness
 from alignment_sim.studies.design import run_design
 from alignment_sim.studies.discover import (
     FILES,
@@ -276,3 +277,63 @@ def test_a_whole_number_parameter_gets_limits_between_its_values(tmp_path: Path,
     assert re.search(
         rf"CART box 1 \(coverage 1\.00, density 1\.00\): [\d.]+ <= {re.escape(WHOLE)} <= ", printed
     )
+
+
+# --- a robustness study as a design ---------------------------------------------------
+
+
+TRADE_EDGE = 1.0
+"""The toy study's pattern 1 holds exactly where weights.trade is below this."""
+
+
+def toy_study(folder: Path) -> Path:
+    """A robustness study written by the study's own writer (``robustness.write_study``):
+    200 points of a Latin hypercube over two judgements' +-20% boxes; pattern 1 holds where
+    the trade weight is below ``TRADE_EDGE``, pattern 2 everywhere."""
+    unit = qmc.LatinHypercube(d=2, seed=0).random(200)
+    trade, stance = 0.8 + 0.4 * unit[:, 0], -0.2 + 0.4 * unit[:, 1]
+    table = pd.DataFrame(
+        {
+            "point": range(200),
+            "weights.trade": trade,
+            "dynamics.stance": stance,
+            "pattern_1": trade < TRADE_EDGE,
+            "pattern_2": True,
+            "patterns_held": 1 + (trade < TRADE_EDGE),
+            "value_1_2": 1.0 + stance,
+        }
+    )
+    study = {"points": 200, "seeds": 200, "varied": ["weights.trade", "dynamics.stance"]}
+    robustness.write_study(folder, {"points.csv": table}, "# toy", default_config(), 0, study)
+    return folder
+
+
+def test_a_robustness_study_reads_as_a_design_and_prim_finds_where_a_pattern_holds(
+    tmp_path: Path,
+) -> None:
+    study = toy_study(tmp_path / "box")
+    design = read_design(study)
+    assert design.parameters == ["weights.trade", "dynamics.stance"]
+    assert len(design.runs) == 200 and design.runs["pattern_1"].dtype == np.float64
+    found = discover(design, Target("pattern_1", "above", 0.5))
+    assert found.averaging() == "each point's measures over its 200 seeds (a robustness study)"
+    prim = box_limits(found.boxes, "prim")
+    assert prim.loc["weights.trade", "restricted"]
+    assert not prim.loc["dynamics.stance", "restricted"]
+    assert TRADE_EDGE - 0.02 < prim.loc["weights.trade", "high"] <= TRADE_EDGE
+    assert prim["density"].iloc[0] == 1.0 and prim["coverage"].iloc[0] > 0.9
+    assert found.scores["parameter"].iloc[0] == "weights.trade"
+    with pytest.raises(ConfigError, match="pattern_2"):  # holds everywhere: no contrast
+        discover(design, Target("pattern_2", "above", 0.5))
+
+
+def test_a_folder_that_is_no_finished_robustness_study_is_refused(tmp_path: Path) -> None:
+    study = toy_study(tmp_path / "box")
+    meta = json.loads((study / "manifest.json").read_text())
+    (study / "manifest.json").write_text(json.dumps({**meta, "study": "landscape"}))
+    with pytest.raises(ConfigError, match="not a robustness study"):
+        read_design(study)
+    (study / "manifest.json").unlink()  # a study from before manifests, or unfinished
+    with pytest.raises(ConfigError, match=r"no manifest\.json") as caught:
+        read_design(study)
+    assert caught.value.key == "DESIGN_FOLDER"

@@ -29,6 +29,7 @@ from alignment_sim.model.events import apply_events, compile_scenario
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EventSpec, ScenarioSpec
 from alignment_sim.model.world import World
+from alignment_sim.outputs.files import sha256
 from alignment_sim.presets import available, default_config, load_scenario
 from alignment_sim.studies import patterns, robustness
 from alignment_sim.studies.points import supported_paths, with_point_values
@@ -603,6 +604,45 @@ def test_a_quick_robustness_run(tmp_path, capsys) -> None:
         assert low <= summary["holds"][i] <= high
         assert f"| {i} | {summary['holds'][i]:.3f} | [{low:.2f}, {high:.2f}] |" in report
     assert f"`{CHINA_BUDGET}` is varied in the other variants but keeps its configured " in report
+    meta = json.loads((tmp_path / "manifest.json").read_text())
+    assert meta["study"] == robustness.STUDY and meta["seed"] == 0
+    assert meta["varied"] == [j.path for j in varied] and meta["holds"] == summary["holds"]
+    assert meta["command"] == f"{robustness.PROG} --quick --out {tmp_path}"
+    assert meta["config"]["region"]["name"] == config.region.name  # what the box is drawn around
+    for name in robustness.BOX_FILES:
+        assert meta["files"][name]["sha256"] == sha256(tmp_path / name)
+
+
+def test_a_study_folder_is_written_whole(tmp_path, monkeypatch) -> None:
+    """An earlier study is replaced whole; a failure while writing leaves it as it was,
+    with no half-written folder beside it."""
+    out = tmp_path / "box"
+    table = pd.DataFrame({"point": [0, 1], "weights.trade": [1.0, 2.0], "pattern_1": [True, False]})
+    study = {"points": 2, "seeds": 1, "varied": ["weights.trade"]}
+    robustness.write_study(out, {"points.csv": table}, "# first", default_config(), 0, study)
+    assert (out / "robustness.md").read_text() == "# first"
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(robustness, "finish_job", broken)
+    with pytest.raises(OSError, match="disk full"):
+        robustness.write_study(out, {"points.csv": table}, "# second", default_config(), 0, study)
+    assert (out / "robustness.md").read_text() == "# first"
+    assert json.loads((out / "manifest.json").read_text())["varied"] == ["weights.trade"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["box"]
+
+
+def test_a_folder_holding_other_files_is_refused_before_anything_runs(tmp_path, capsys) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match=r"notes\.txt"):
+        robustness.run_robustness(points=2, seeds=1, out=tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        robustness.main(["--quick", "--out", str(tmp_path)])
+    assert exited.value.code == 2
+    message = capsys.readouterr().err.strip()
+    assert message.count("\n") == 0 and "--out" in message and "notes.txt" in message
+    assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
 # --- the patterns over many seeds (slow) --------------------------------------------------

@@ -24,6 +24,7 @@ from alignment_sim.report.command import compare, write_report
 from alignment_sim.report.inputs import CompareError
 from alignment_sim.report.stats import bootstrap_means
 from alignment_sim.studies import patterns, robustness
+from alignment_sim.studies.discover import read_design
 from alignment_sim.studies.points import config_for_point
 from alignment_sim.studies.replications import (
     DRAWS_FILE,
@@ -99,6 +100,14 @@ def test_patterns_under_the_fit_are_probabilities_of_the_draws(
     for i in ids:
         low, high = summary["holds_interval"][i]
         assert f" | {summary['holds'][i]:.3f} | [{low:.2f}, {high:.2f}] | >= 0.8 |" in report
+    meta = json.loads((tmp_path / "manifest.json").read_text())
+    assert meta["study"] == robustness.STUDY and meta["fit"] == FIT and meta["seed"] == 7
+    assert meta["varied"] == list(fitted.draws(3, seed=0)) and meta["draw_seed"] == 0
+    mode = fitted.apply(defaults)  # the configuration the draws vary around
+    assert meta["config"]["decision"]["rationality"] == mode.decision.rationality
+    assert sorted(meta["files"]) == sorted(robustness.FIT_FILES)
+    # the draws read as a design, for scenario discovery over the fitted uncertainty
+    assert read_design(tmp_path).per_point.startswith("each draw of the fit's measures")
 
 
 @pytest.mark.slow

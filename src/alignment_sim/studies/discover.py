@@ -3,12 +3,17 @@ interest (``alignment-sim-discover``).
 
     alignment-sim-discover results/designs/lhs --outcome mean_share_hedge --above 0.4
     alignment-sim-discover DESIGN --outcome final_label_uzbekistan=hedge --below 0.5
+    alignment-sim-discover results/robustness/box --outcome pattern_1 --above 0.5
 
 Reads a finished design folder (``studies.design``: ``design.parquet``, ``runs/``), takes
 the outcome per run (any outcome of ``studies.outcomes``: a numeric one by name, a
 categorical one as ``NAME=VALUE``, 1 in a run where it holds VALUE, else 0), averages it
 over each point's replicates (the same seeds at every point), and marks the points whose
-mean is above (or below) the threshold as the cases of interest. Then, from EMA
+mean is above (or below) the threshold as the cases of interest. A robustness study's
+folder (``studies.robustness``) reads as a design whose points are its varied judgements
+(or a fit's draws) and whose one row per point holds what the study measured there:
+``pattern_<id>`` (1 where the pattern holds), so the boxes say in which ranges of the
+judgements a pattern holds (``read_robustness``). Then, from EMA
 Workbench's analysis package (Kwakkel 2017, doi:10.1016/j.envsoft.2017.06.054):
 
 - PRIM (Friedman and Fisher 1999; Bryant and Lempert 2010): boxes of parameter ranges
@@ -105,6 +110,9 @@ class Design:
     points: pd.DataFrame
     runs: pd.DataFrame
     manifest: dict[str, Any]
+    per_point: str = ""
+    """How a row of ``runs`` came about when it is not a run: a robustness study's row is
+    a point's measures over its seeds (``read_robustness``)."""
 
     @property
     def parameters(self) -> list[str]:
@@ -115,12 +123,21 @@ class Design:
         return self.runs.drop(columns=[*NOT_OUTCOMES, *self.parameters], errors="ignore")
 
 
+FOLDER_KEY = "DESIGN_FOLDER"
+EXPECTED_FOLDER = (
+    "a finished design folder (design.parquet, runs/, manifest.json) or robustness study "
+    "folder (points.csv, manifest.json)"
+)
+
+
 def read_design(folder: Path) -> Design:
-    """A finished design folder's points and runs (ConfigError naming the folder if it is
-    none, is unfinished, or repeats a run)."""
-    key = "DESIGN_FOLDER"
-    expected = "a finished design folder (design.parquet, runs/, manifest.json)"
+    """A finished design folder's points and runs, or a robustness study's points
+    (``read_robustness``); ConfigError naming the folder if it is neither, is unfinished,
+    or repeats a run."""
+    key, expected = FOLDER_KEY, EXPECTED_FOLDER
     if not (folder / "design.parquet").is_file():
+        if (folder / "points.csv").is_file():
+            return read_robustness(folder)
         hint = "" if folder.is_dir() else "No such folder."
         raise ConfigError(key, str(folder), expected, hint or "It has no design.parquet.")
     if not (folder / "manifest.json").is_file() or not (folder / "runs").is_dir():
@@ -151,6 +168,39 @@ def read_design(folder: Path) -> Design:
             f"{len(missing)} of {len(points)} points have no runs: run its command again.",
         )
     return Design(folder, points.astype(np.float64), runs, manifest)
+
+
+def read_robustness(folder: Path) -> Design:
+    """A robustness study (``studies.robustness``: the judgements' box or a fit's draws) as
+    a design: its points are the varied parameters (``manifest.json``'s ``varied``), and
+    each point's one row of outcomes is what the study measured there over its seeds --
+    ``pattern_<id>`` and ``check_<id>`` (1 where it holds), ``patterns_held``, each
+    check's ``value_`` and ``baseline_``. ConfigError naming the folder if its manifest is
+    missing (an unfinished or older study) or not a robustness study's."""
+    from alignment_sim.studies.robustness import STUDY
+
+    manifest_file = folder / "manifest.json"
+    if not manifest_file.is_file():
+        raise ConfigError(
+            FOLDER_KEY,
+            str(folder),
+            EXPECTED_FOLDER,
+            "It has points.csv but no manifest.json: run the study again.",
+        )
+    manifest = json.loads(manifest_file.read_text())
+    if manifest.get("study") != STUDY:
+        raise ConfigError(
+            FOLDER_KEY, str(folder), EXPECTED_FOLDER, "Its manifest is not a robustness study's."
+        )
+    table = pd.read_csv(folder / "points.csv")
+    varied = [str(path) for path in manifest["varied"]]
+    points = table.set_index("point")[varied].astype(np.float64)
+    runs = table.drop(columns=varied)
+    flags = [c for c in runs.columns if pd.api.types.is_bool_dtype(runs[c])]
+    runs[flags] = runs[flags].astype(np.float64)
+    what = "draw of the fit" if "fit" in manifest else "point"
+    per_point = f"each {what}'s measures over its {manifest['seeds']} seeds (a robustness study)"
+    return Design(folder, points, runs, manifest, per_point)
 
 
 # --- discovery --------------------------------------------------------------------------
@@ -199,6 +249,8 @@ class Discovery:
 
     def averaging(self) -> str:
         """How each point's outcome comes from its runs, in words."""
+        if self.design.per_point:
+            return self.design.per_point
         counts = sorted({int(n) for n in self.replicates})
         if counts == [1]:
             return "one run per point: the run's value"
@@ -570,6 +622,7 @@ def provenance(d: Discovery, command: str) -> dict[str, Any]:
         "command": command,
         "design": str(d.design.folder),
         "design_config_digest": d.design.manifest.get("config_digest"),
+        "design_study": d.design.manifest.get("study", "design"),
         "outcome": d.target.outcome,
         "direction": d.target.direction,
         "threshold": d.target.threshold,
@@ -619,11 +672,18 @@ def check_out(out: Path) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG,
-        description="Scenario discovery on a finished design (alignment-sim experiment=lhs ...): "
-        "PRIM and CART boxes and feature scores for the points where an outcome's mean over "
-        "the point's runs is above or below a threshold.",
+        description="Scenario discovery on a finished design (alignment-sim experiment=lhs ...) "
+        "or robustness study (python -m alignment_sim.studies.robustness): PRIM and CART "
+        "boxes and feature scores for the points where an outcome's mean over the point's "
+        "runs is above or below a threshold.",
     )
-    p.add_argument("design", type=Path, metavar="DESIGN_FOLDER", help="a finished design folder")
+    p.add_argument(
+        "design",
+        type=Path,
+        metavar="DESIGN_FOLDER",
+        help="a finished design folder, or a robustness study's folder (its outcomes: "
+        "pattern_<id>, check_<id>, patterns_held, value_<check>, baseline_<check>)",
+    )
     p.add_argument(
         "--outcome",
         required=True,

@@ -22,11 +22,15 @@ It varies in the static variants, and the history variants keep its configured v
 variants) name it. So the study still measures how the static patterns depend on China's
 budget, and says that the history runs do not vary it.
 
-    python -m alignment_sim.studies.robustness --points 200 --out results/robustness
+    python -m alignment_sim.studies.robustness --points 200 --out results/robustness/box
 
 writes ``points.csv`` (one row per point: its values, each pattern's and each check's
-result) and ``robustness.md`` (the share of points where each pattern holds), prints the
-table, and a JSON summary as its last line.
+result), ``robustness.md`` (the share of points where each pattern holds) and, last,
+``manifest.json`` (the configuration the box is drawn around, the seeds, what was varied,
+version and git revision, each file's size and SHA-256), the folder written whole (an
+earlier study there is replaced; a failure leaves it as it was); prints the table, and a
+JSON summary as its last line. ``alignment-sim-discover FOLDER --outcome pattern_1
+--above 0.5`` then finds the judgements' ranges where a pattern holds (PRIM, CART).
 
 Under a fit (docs/ESTIMATION.md) the points are draws of a fitted set's posterior instead:
 
@@ -40,7 +44,8 @@ which a pattern holds is its probability of holding under the fitted uncertainty
 same seeds also measure the fitted mode alone and the hand-set point (the pattern table's
 runs). ``--fit`` takes a packaged set's name, a ``fitted.yaml`` or a fit's run folder; the
 files (``points.csv``: one row per draw; ``reference.csv``: the hand-set point and the
-mode; ``robustness.md``) go to ``results/robustness/fit_<name>`` unless ``--out`` says.
+mode; ``robustness.md``; ``manifest.json``) go to ``results/robustness/fit_<name>`` unless
+``--out`` says.
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ import dataclasses
 import json
 import math
 import re
+import shlex
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +73,8 @@ from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EngineParams, SimulationConfig
-from alignment_sim.outputs.files import atomic_write
+from alignment_sim.outputs.files import MANIFEST, atomic_folder, finish_job, os_error_text
+from alignment_sim.outputs.provenance import manifest
 from alignment_sim.presets import conf_dir, default_config
 from alignment_sim.studies import patterns
 from alignment_sim.studies.points import DESIGNABLE, calendar_ignores, with_point_values
@@ -91,7 +99,14 @@ TOP_PARAMETERS = 10
 TOP_CHECK_DRIVERS = 3
 """Parameters listed beside each check (``check_drivers``)."""
 OUT = Path("results/robustness")
-"""Where the study writes; a study under a fit writes into ``OUT / fit_<name>``."""
+"""Where the studies write: the box's into ``OUT / "box"``, one under a fit into
+``OUT / fit_<name>``."""
+PROG = "python -m alignment_sim.studies.robustness"
+STUDY = "robustness"
+"""``manifest.json``'s ``study``: what marks a folder as this study's
+(``alignment-sim-discover`` reads it as a design)."""
+BOX_FILES = ("points.csv", "robustness.md")
+FIT_FILES = ("points.csv", "reference.csv", "robustness.md")
 
 
 @dataclass(frozen=True)
@@ -474,6 +489,46 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
+def check_out(out: Path, files: Sequence[str]) -> None:
+    """Refuse (ConfigError) an output folder that is a file or holds anything a study does
+    not write: the study replaces the folder whole."""
+    expected = "a folder (new, or an earlier robustness study's)"
+    if out.is_file():
+        raise ConfigError("--out", str(out), expected)
+    if out.is_dir():
+        others = sorted(p.name for p in out.iterdir() if p.name not in (*files, MANIFEST))
+        if others:
+            raise ConfigError(
+                "--out",
+                str(out),
+                expected,
+                f"It holds {others[0]}, which the study does not write.",
+            )
+
+
+def write_study(
+    out: Path,
+    tables: Mapping[str, pd.DataFrame],
+    report: str,
+    config: SimulationConfig,
+    first_seed: int,
+    study: Mapping[str, Any],
+    command: str = "",
+) -> None:
+    """A study's tables (CSV), ``robustness.md`` and, last, ``manifest.json``: the
+    configuration the points vary around (``config``; under a fit, the mode's), the first
+    seed, version and git revision, ``study`` (sizes, seeds, what was varied, the shares)
+    marked ``study: robustness``, and each file's size and SHA-256 (``files.finish_job``).
+    Written whole: an earlier study in ``out`` is replaced, and a failure leaves it as it
+    was (``files.atomic_folder``)."""
+    with atomic_folder(out) as staging:
+        for name, table in tables.items():
+            table.to_csv(staging / name, index=False)
+        (staging / "robustness.md").write_text(report, encoding="utf-8")
+        extra = {"study": STUDY, "command": command or PROG, **study}
+        finish_job(staging, manifest(config, first_seed, extra), [*tables, "robustness.md"])
+
+
 def run_robustness(
     points: int = POINTS,
     seeds: int = SEEDS,
@@ -483,11 +538,15 @@ def run_robustness(
     workers: int = 1,
     progress: bool = True,
     judgements_file: Path | None = None,
+    command: str = "",
 ) -> Summary:
-    """Sample, run and measure every point; write ``points.csv`` and ``robustness.md``
-    into ``out`` when given."""
+    """Sample, run and measure every point; write the study into ``out`` when given
+    (``write_study``; ``command``, the command line, goes into its manifest). A bad size or
+    output folder is refused before anything runs."""
     if points < 2 or seeds < 1:
         raise ConfigError("points, seeds", (points, seeds), "at least 2 points and 1 seed")
+    if out is not None:
+        check_out(out, BOX_FILES)
     judgements = load_judgements(judgements_file)
     config = default_config()
     frame = sample_points(judgements, config, points, sampler_seed)
@@ -500,14 +559,20 @@ def run_robustness(
     report = markdown(
         table, checks[0], judgements, list(frame.columns), not_varied, block, sampler_seed, fixed
     )
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        with atomic_write(out / "points.csv", "w") as handle:
-            table.to_csv(handle, index=False)
-        with atomic_write(out / "robustness.md", "w") as handle:
-            handle.write(report)
     holds = {i: float(table[f"pattern_{i}"].mean()) for i in patterns.PATTERNS}
     every = float((table["patterns_held"] == len(patterns.PATTERNS)).mean())
+    if out is not None:
+        study = {
+            "points": points,
+            "seeds": seeds,
+            "sampler_seed": sampler_seed,
+            "box": judgements.box,
+            "judgements_file": str(judgements_file) if judgements_file else "packaged",
+            "varied": list(frame.columns),
+            "not_varied": list(not_varied),
+            "holds": holds,
+        }
+        write_study(out, {"points.csv": table}, report, config, first_seed, study, command)
     return Summary(holds, every, table, report, not_varied, fixed)
 
 
@@ -622,14 +687,17 @@ def run_under_fit(
     out: Path | None = None,
     workers: int = 1,
     progress: bool = True,
+    command: str = "",
 ) -> FitSummary:
     """Measure every pattern at ``points`` posterior draws of the fitted set ``fit`` (a
     name, a ``fitted.yaml`` or a fit's run folder), at its mode and at the hand-set point
     (the fitted parameters at their defaults: the pattern table's runs), all on the same
     seeds; write ``points.csv``, ``reference.csv`` and ``robustness.md`` into ``out`` when
-    given."""
+    given (``write_study``)."""
     if points < 2 or seeds < 1:
         raise ConfigError("points, seeds", (points, seeds), "at least 2 draws and 1 seed")
+    if out is not None:
+        check_out(out, FIT_FILES)
     fitted = FittedSet.load(fit)
     drawn = fitted.draws(points, seed=draw_seed)
     varied = [path for path in drawn if can_vary(path)]
@@ -649,14 +717,20 @@ def run_under_fit(
     reference = point_table(at, checks[points:]).drop(columns="point")
     reference.insert(0, "at", ["hand-set point", "fitted mode"])
     report = fit_markdown(fitted, table, reference, checks[0], not_varied, block, draw_seed, fixed)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        for name, frame_out in (("points.csv", table), ("reference.csv", reference)):
-            with atomic_write(out / name, "w") as handle:
-                frame_out.to_csv(handle, index=False)
-        with atomic_write(out / "robustness.md", "w") as handle:
-            handle.write(report)
     ids = list(patterns.PATTERNS)
+    if out is not None:
+        study = {
+            "points": points,
+            "seeds": seeds,
+            "draw_seed": draw_seed,
+            "fit": fitted.name,
+            "fit_source": str(fit),
+            "varied": varied,
+            "not_varied": list(not_varied),
+            "holds": {i: float(table[f"pattern_{i}"].mean()) for i in ids},
+        }
+        tables = {"points.csv": table, "reference.csv": reference}
+        write_study(out, tables, report, fitted.apply(defaults), first_seed, study, command)
     return FitSummary(
         fit=fitted.name,
         holds={i: float(table[f"pattern_{i}"].mean()) for i in ids},
@@ -687,7 +761,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sampler-seed", type=int, default=0, help="seeds the draws too")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument(
-        "--out", type=Path, default=None, help=f"default {OUT} ({OUT}/fit_<name> with --fit)"
+        "--out",
+        type=Path,
+        default=None,
+        help=f"default {OUT / 'box'} ({OUT}/fit_<name> with --fit); replaced whole",
     )
     parser.add_argument("--judgements", type=Path, default=None, help="a judgements YAML file")
     parser.add_argument(
@@ -702,6 +779,22 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--judgements and --fit: the judgements' box is not used under a fit")
     size = QUICK if args.quick else {"points": args.points, "seeds": args.seeds}
     seeds = {"first_seed": args.first_seed, "sampler_seed": args.sampler_seed}
+    command = f"{PROG} {shlex.join(sys.argv[1:] if argv is None else argv)}".strip()
+    try:
+        summary = _run(args, size, command)
+    except ConfigError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as exc:
+        print(f"{PROG}: {os_error_text(exc)} (nothing was written).", file=sys.stderr)
+        sys.exit(1)
+    holds = summary["holds"]
+    met = [i for i, share in holds.items() if share >= GOAL]
+    print(json.dumps({**size, **seeds, **summary, "goal": GOAL, "met": met}))
+
+
+def _run(args: argparse.Namespace, size: dict[str, int], command: str) -> dict[str, Any]:
+    """The study ``main`` asked for, its report printed; its JSON summary's fields."""
     if args.fit is not None:
         out = args.out if args.out is not None else fit_folder(FittedSet.load(args.fit))
         under_fit = run_under_fit(
@@ -710,10 +803,12 @@ def main(argv: list[str] | None = None) -> None:
             draw_seed=args.sampler_seed,
             out=out,
             workers=args.workers,
-            **size,
+            command=command,
+            points=size["points"],
+            seeds=size["seeds"],
         )
         print(under_fit.markdown)
-        summary: dict[str, Any] = {
+        return {
             "fit": under_fit.fit,
             "holds": under_fit.holds,
             "holds_interval": share_intervals(under_fit.table),
@@ -722,30 +817,28 @@ def main(argv: list[str] | None = None) -> None:
             "all": under_fit.all_hold,
             "not_varied": list(under_fit.not_varied),
             "calendar_fixed": {p: list(v) for p, (_, v) in under_fit.calendar_fixed.items()},
-            "files": [str(out / n) for n in ("points.csv", "reference.csv", "robustness.md")],
+            "files": [str(out / n) for n in (*FIT_FILES, MANIFEST)],
         }
-    else:
-        out = args.out if args.out is not None else OUT
-        box = run_robustness(
-            first_seed=args.first_seed,
-            sampler_seed=args.sampler_seed,
-            out=out,
-            workers=args.workers,
-            judgements_file=args.judgements,
-            **size,
-        )
-        print(box.markdown)
-        summary = {
-            "holds": box.holds,
-            "holds_interval": share_intervals(box.table),
-            "all": box.all_hold,
-            "not_varied": list(box.not_varied),
-            "calendar_fixed": {p: list(v) for p, (_, v) in box.calendar_fixed.items()},
-            "files": [str(out / "points.csv"), str(out / "robustness.md")],
-        }
-    holds = summary["holds"]
-    met = [i for i, share in holds.items() if share >= GOAL]
-    print(json.dumps({**size, **seeds, **summary, "goal": GOAL, "met": met}))
+    out = args.out if args.out is not None else OUT / "box"
+    box = run_robustness(
+        first_seed=args.first_seed,
+        sampler_seed=args.sampler_seed,
+        out=out,
+        workers=args.workers,
+        judgements_file=args.judgements,
+        command=command,
+        points=size["points"],
+        seeds=size["seeds"],
+    )
+    print(box.markdown)
+    return {
+        "holds": box.holds,
+        "holds_interval": share_intervals(box.table),
+        "all": box.all_hold,
+        "not_varied": list(box.not_varied),
+        "calendar_fixed": {p: list(v) for p, (_, v) in box.calendar_fixed.items()},
+        "files": [str(out / n) for n in (*BOX_FILES, MANIFEST)],
+    }
 
 
 if __name__ == "__main__":
