@@ -286,20 +286,22 @@ TRADE_EDGE = 1.0
 """The toy study's pattern 1 holds exactly where weights.trade is below this."""
 
 
-def toy_study(folder: Path) -> Path:
+def toy_study(folder: Path, corner: bool = False) -> Path:
     """A robustness study written by the study's own writer (``robustness.write_study``):
     200 points of a Latin hypercube over two judgements' +-20% boxes; pattern 1 holds where
-    the trade weight is below ``TRADE_EDGE``, pattern 2 everywhere."""
+    the trade weight is below ``TRADE_EDGE`` (and, with ``corner``, the stance is above 0),
+    pattern 2 everywhere."""
     unit = qmc.LatinHypercube(d=2, seed=0).random(200)
     trade, stance = 0.8 + 0.4 * unit[:, 0], -0.2 + 0.4 * unit[:, 1]
+    holds = (trade < TRADE_EDGE) & ((stance > 0) if corner else True)
     table = pd.DataFrame(
         {
             "point": range(200),
             "weights.trade": trade,
             "dynamics.stance": stance,
-            "pattern_1": trade < TRADE_EDGE,
+            "pattern_1": holds,
             "pattern_2": True,
-            "patterns_held": 1 + (trade < TRADE_EDGE),
+            "patterns_held": 1 + holds,
             "value_1_2": 1.0 + stance,
         }
     )
@@ -337,3 +339,34 @@ def test_a_folder_that_is_no_finished_robustness_study_is_refused(tmp_path: Path
     with pytest.raises(ConfigError, match=r"no manifest\.json") as caught:
         read_design(study)
     assert caught.value.key == "DESIGN_FOLDER"
+
+
+def test_prim_boxes_can_be_kept_to_a_few_parameters(tmp_path: Path) -> None:
+    """A pattern that holds in a corner of two judgements: PRIM's own box restricts both;
+    kept to one, its box is the densest step of its peeling that restricts one."""
+    design = read_design(toy_study(tmp_path / "box", corner=True))
+    target = Target("pattern_1", "above", 0.5)
+    own = discover(design, target, max_boxes=1)
+    assert box_limits(own.boxes, "prim")["restricted"].sum() == 2
+    kept = discover(design, target, max_boxes=1, max_restricted=1)
+    prim = box_limits(kept.boxes, "prim")
+    assert prim["restricted"].sum() == 1 and (prim["restricted_dims"] == 1).all()
+    steps = kept.trajectory
+    best = steps[steps["res_dim"] <= 1]["density"].max()
+    chosen = steps[steps["chosen"]]
+    assert len(chosen) == 1 and chosen["density"].iloc[0] == best
+    assert chosen["res_dim"].iloc[0] == 1 and best < 1.0  # a corner needs both limits
+    assert prim["density"].iloc[0] == pytest.approx(best)
+    assert own.trajectory["chosen"].to_numpy()[-1]  # PRIM's own: the end of the peeling
+
+
+def test_max_restricted_is_checked_and_recorded(tmp_path: Path, capsys) -> None:
+    study = toy_study(tmp_path / "box", corner=True)
+    args = [str(study), "--outcome", "pattern_1", "--above", "0.5"]
+    with pytest.raises(SystemExit) as exited:
+        main([*args, "--max-restricted", "0", "--out", str(tmp_path / "d0")])
+    assert exited.value.code == 2
+    assert "--max-restricted = 0" in capsys.readouterr().err
+    main([*args, "--max-restricted", "1", "--out", str(tmp_path / "d1")])
+    meta = json.loads((tmp_path / "d1" / "discovery.json").read_text())
+    assert meta["max_restricted"] == 1 and meta["design_study"] == "robustness"

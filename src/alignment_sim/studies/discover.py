@@ -18,8 +18,9 @@ Workbench's analysis package (Kwakkel 2017, doi:10.1016/j.envsoft.2017.06.054):
 
 - PRIM (Friedman and Fisher 1999; Bryant and Lempert 2010): boxes of parameter ranges
   where the cases of interest are dense, each PRIM's own choice on its peeling trajectory
-  (its last, densest box), up to ``--boxes`` boxes of density >= ``--density``, each
-  found among the points outside the earlier ones;
+  (its last, densest box; with ``--max-restricted K`` the densest box restricting at most
+  K parameters, readable over a robustness study's dozens), up to ``--boxes`` boxes of
+  density >= ``--density``, each found among the points outside the earlier ones;
 - CART (Breiman et al. 1984): the leaves of a classification tree that it classifies as
   cases of interest (density above 1/2); ties between equal splits are broken with a
   fixed seed;
@@ -246,6 +247,9 @@ class Discovery:
     boxes: pd.DataFrame
     trajectory: pd.DataFrame
     scores: pd.DataFrame
+    max_restricted: int | None = None
+    """PRIM's boxes restrict at most this many parameters (``chosen_step``); None: PRIM's
+    own choice."""
 
     def averaging(self) -> str:
         """How each point's outcome comes from its runs, in words."""
@@ -311,6 +315,7 @@ def discover(
     density: float = DEFAULT_DENSITY,
     max_boxes: int = DEFAULT_BOXES,
     progress: bool = False,
+    max_restricted: int | None = None,
 ) -> Discovery:
     """PRIM, CART and feature scores for the points where ``target`` holds (``progress``:
     say on stderr when the outcome is checked and the analysis starts)."""
@@ -326,7 +331,7 @@ def discover(
             flush=True,
         )
     x = design.points.reset_index(drop=True)
-    prim_rows, trajectory = prim_boxes(x, interest, density, max_boxes)
+    prim_rows, trajectory = prim_boxes(x, interest, density, max_boxes, max_restricted)
     boxes = pd.DataFrame([*prim_rows, *cart_boxes(x, interest)], columns=BOX_COLUMNS)
     points = design.points.assign(mean=y, of_interest=interest).reset_index()
     return Discovery(
@@ -338,6 +343,7 @@ def discover(
         boxes=boxes,
         trajectory=trajectory,
         scores=feature_scores(x, interest, y),
+        max_restricted=max_restricted,
     )
 
 
@@ -398,10 +404,28 @@ def _box_rows(
     return rows
 
 
+def chosen_step(trajectory: pd.DataFrame, max_restricted: int | None) -> int:
+    """The step of a PRIM peeling trajectory reported as its box: PRIM's own choice, the
+    last (densest) step; with ``max_restricted`` the densest step restricting at most that
+    many parameters (the earliest of equals, the one of most coverage), so a box over many
+    parameters stays readable (Bryant and Lempert 2010 trade density for
+    interpretability the same way)."""
+    if max_restricted is None:
+        return len(trajectory) - 1
+    density = trajectory["density"].to_numpy(dtype=np.float64)
+    readable = trajectory["res_dim"].to_numpy() <= max_restricted  # step 0 restricts none
+    return int(np.argmax(np.where(readable, density, -np.inf)))
+
+
 def prim_boxes(
-    x: pd.DataFrame, interest: np.ndarray, density: float, max_boxes: int
+    x: pd.DataFrame,
+    interest: np.ndarray,
+    density: float,
+    max_boxes: int,
+    max_restricted: int | None = None,
 ) -> tuple[list[dict[str, Any]], pd.DataFrame]:
-    """PRIM's boxes (rows of boxes.csv) and their peeling trajectories."""
+    """PRIM's boxes (rows of boxes.csv) and their peeling trajectories; each box is the
+    ``chosen_step`` of its trajectory, and the next is found among the points outside it."""
     prim = _ema_analysis().prim
     rows: list[dict[str, Any]] = []
     trajectories = []
@@ -411,7 +435,8 @@ def prim_boxes(
             box = algorithm.find_box()
             if box is None or box.mean < density:  # no points left, or EMA's "dump box"
                 break
-            chosen = len(box.box_lims) - 1  # PRIM's own choice: the end of its trajectory
+            chosen = chosen_step(box.peeling_trajectory, max_restricted)
+            box.select(chosen)
             stats = box.peeling_trajectory.iloc[chosen]
             rows += _box_rows(
                 "prim", number, box.box_lims[chosen], algorithm.box_init, stats, box.qp[chosen]
@@ -627,6 +652,7 @@ def provenance(d: Discovery, command: str) -> dict[str, Any]:
         "direction": d.target.direction,
         "threshold": d.target.threshold,
         "density": d.density,
+        "max_restricted": d.max_restricted,
         "points": len(d.points),
         "of_interest": int(d.points["of_interest"].sum()),
         "runs_per_point": sorted({int(n) for n in d.replicates}),
@@ -706,6 +732,15 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_BOXES,
         help=f"at most this many PRIM boxes (default {DEFAULT_BOXES})",
     )
+    p.add_argument(
+        "--max-restricted",
+        type=int,
+        default=None,
+        metavar="K",
+        help="report each PRIM box as the densest step of its peeling that restricts at "
+        "most K parameters (default: PRIM's own, its densest); for many parameters, as in "
+        "a robustness study",
+    )
     p.add_argument("--out", type=Path, help="output folder (default results/discover/<time>/)")
     return p
 
@@ -721,12 +756,16 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise ConfigError("--density", args.density, "a density in (0, 1]")
         if args.boxes < 1:
             raise ConfigError("--boxes", args.boxes, "a whole number >= 1")
+        if args.max_restricted is not None and args.max_restricted < 1:
+            raise ConfigError("--max-restricted", args.max_restricted, "a whole number >= 1")
         if not np.isfinite(target.threshold):
             raise ConfigError(f"--{direction}", target.threshold, "a finite number")
         out = args.out or timestamped_folder("discover")
         check_out(out)
         design = read_design(args.design)
-        result = discover(design, target, args.density, args.boxes, progress=True)
+        result = discover(
+            design, target, args.density, args.boxes, True, max_restricted=args.max_restricted
+        )
         write_discovery(result, out, command)
     except ConfigError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
