@@ -15,11 +15,13 @@ import pandas as pd
 import pytest
 
 from alignment_sim import AlignmentModel, default_config
+from alignment_sim.errors import ConfigError
 from alignment_sim.model.params import SimulationConfig
 from alignment_sim.model.world import World
 from alignment_sim.outputs.files import (
     RUN_FILES,
     atomic_write,
+    command_errors,
     finish_job,
     job_status,
     os_error_text,
@@ -210,3 +212,20 @@ def test_summary_text_gives_each_states_profile_label_and_both_dimensions(
     assert label_colors(world) == [*world.pole_colors, "#9b9b9b"]
     assert dimension_colors(world, "security") == [world.pole_colors[0], "#e5e5e5"]
     assert dimension_colors(world, "economy") == [*world.pole_colors, "#e5e5e5"]
+
+
+def test_a_command_reports_bad_input_and_os_errors_in_one_line(tmp_path: Path, capsys) -> None:
+    """Bad input exits 2, an OS error 1 saying what was not written; both one line, named
+    by the command; anything else is not swallowed."""
+    with pytest.raises(SystemExit) as exited, command_errors("tool", "nothing was written"):
+        raise ConfigError("--out", "x", "a folder")
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == "tool: --out = 'x': expected a folder.\n"
+    with pytest.raises(SystemExit) as exited, command_errors("tool", "nothing was written"):
+        open(tmp_path / "missing" / "file.csv")  # noqa: SIM115
+    assert exited.value.code == 1
+    message = capsys.readouterr().err
+    assert message.count("\n") == 1 and "file.csv" in message
+    assert message.endswith("(nothing was written).\n")
+    with pytest.raises(KeyError), command_errors("tool", "nothing was written", (ValueError,)):
+        raise KeyError("a bug stays a traceback")

@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import shutil
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from alignment_sim.errors import ConfigError
 from alignment_sim.model.params import SimulationConfig
 from alignment_sim.model.trajectory import Trajectory
 from alignment_sim.outputs.provenance import manifest
@@ -145,6 +147,23 @@ def os_error_text(exc: OSError) -> str:
     if name.name.startswith(".") and name.name.endswith(".tmp") and len(parts) >= 4:
         name = name.with_name(".".join(parts[1:-2]))
     return f"{name}: {reason}"
+
+
+@contextmanager
+def command_errors(
+    prog: str, unwritten: str, bad_input: tuple[type[Exception], ...] = (ConfigError,)
+) -> Iterator[None]:
+    """A console command's failures as one line on stderr, named by ``prog``: bad input
+    (``bad_input``) exits 2, an OS error exits 1 and says what was not written
+    (``unwritten``, e.g. "nothing was written")."""
+    try:
+        yield
+    except bad_input as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as exc:
+        print(f"{prog}: {os_error_text(exc)} ({unwritten}).", file=sys.stderr)
+        sys.exit(1)
 
 
 def write_imputed(folder: Path, world: object, meta: dict[str, Any]) -> list[str]:

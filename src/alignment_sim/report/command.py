@@ -41,7 +41,7 @@ from alignment_sim.model.params import EventSpec
 from alignment_sim.outputs.files import (
     atomic_folder,
     atomic_write,
-    os_error_text,
+    command_errors,
     timestamped_folder,
 )
 from alignment_sim.report.entry import draw_figure, start_worker
@@ -1673,7 +1673,7 @@ def main(
     def warn(text: str) -> None:
         print(f"{PROG}: warning: {text}", file=sys.stderr, flush=True)
 
-    try:
+    with command_errors(PROG, "no report was written", (CompareError,)):
         if args.out is not None:
             check_out(args.out)
         report = build_report(
@@ -1691,12 +1691,6 @@ def main(
             parallel=parallel,
             pool=pool,
         )
-    except CompareError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except OSError as exc:
-        print(f"{PROG}: {os_error_text(exc)} (no report was written).", file=sys.stderr)
-        sys.exit(1)
     log("done")
     runs = ", ".join(
         f"{label} ({n} runs)"

@@ -51,9 +51,9 @@ from alignment_sim.outputs.files import (
     atomic_folder,
     atomic_write,
     atomic_write_bytes,
+    command_errors,
     find_jobs,
     job_manifest,
-    os_error_text,
     timestamped_folder,
     write_json,
 )
@@ -632,14 +632,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     outputs cannot be written."""
     args = parser().parse_args(argv)
     command = shlex.join([PROG, *(sys.argv[1:] if argv is None else argv)])
-    try:
+    with command_errors(PROG, "no scores were written", (ScoreError, ConfigError)):
         scores, ensemble, out = run(args, command)
-    except (ScoreError, ConfigError) as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except OSError as exc:
-        print(f"{PROG}: {os_error_text(exc)} (no scores were written).", file=sys.stderr)
-        sys.exit(1)
     print(report_text(scores, ensemble))
     print(f"Wrote the tables (.csv), reliability.png and score.json in {out}")
     print(json.dumps({k: _rounded(v) for k, v in scores.summary.items()}))

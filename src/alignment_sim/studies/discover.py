@@ -72,7 +72,7 @@ import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from alignment_sim.errors import ConfigError
-from alignment_sim.outputs.files import atomic_folder, os_error_text, timestamped_folder
+from alignment_sim.outputs.files import atomic_folder, command_errors, timestamped_folder
 from alignment_sim.outputs.provenance import git_revision, package_version
 from alignment_sim.report.page import Section, document
 from alignment_sim.studies.outcomes import outcome_values
@@ -751,7 +751,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     command = shlex.join([PROG, *(sys.argv[1:] if argv is None else argv)])
     direction = "above" if args.above is not None else "below"
     target = Target(args.outcome, direction, args.above if args.above is not None else args.below)
-    try:
+    with command_errors(PROG, "nothing was written"):
         if not 0 < args.density <= 1:
             raise ConfigError("--density", args.density, "a density in (0, 1]")
         if args.boxes < 1:
@@ -767,12 +767,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             design, target, args.density, args.boxes, True, max_restricted=args.max_restricted
         )
         write_discovery(result, out, command)
-    except ConfigError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except OSError as exc:
-        print(f"{PROG}: {os_error_text(exc)} (nothing was written).", file=sys.stderr)
-        sys.exit(1)
     print(result.summary())
     print(f"wrote {out / 'discovery.html'}")
 

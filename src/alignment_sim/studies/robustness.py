@@ -73,7 +73,7 @@ from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EngineParams, SimulationConfig
-from alignment_sim.outputs.files import MANIFEST, atomic_folder, finish_job, os_error_text
+from alignment_sim.outputs.files import MANIFEST, atomic_folder, command_errors, finish_job
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.presets import conf_dir, default_config
 from alignment_sim.studies import patterns
@@ -780,14 +780,8 @@ def main(argv: list[str] | None = None) -> None:
     size = QUICK if args.quick else {"points": args.points, "seeds": args.seeds}
     seeds = {"first_seed": args.first_seed, "sampler_seed": args.sampler_seed}
     command = f"{PROG} {shlex.join(sys.argv[1:] if argv is None else argv)}".strip()
-    try:
+    with command_errors(PROG, "nothing was written"):
         summary = _run(args, size, command)
-    except ConfigError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except OSError as exc:
-        print(f"{PROG}: {os_error_text(exc)} (nothing was written).", file=sys.stderr)
-        sys.exit(1)
     holds = summary["holds"]
     met = [i for i, share in holds.items() if share >= GOAL]
     print(json.dumps({**size, **seeds, **summary, "goal": GOAL, "met": met}))
