@@ -784,6 +784,14 @@ def main(argv: list[str] | None = None) -> None:
         summary = _run(args, size, command)
     holds = summary["holds"]
     met = [i for i, share in holds.items() if share >= GOAL]
+    short = [i for i in holds if i not in met]
+    if short:
+        folder = Path(summary["files"][0]).parent
+        print(
+            f"Where in the box pattern {short[0]} holds (PRIM, CART): alignment-sim-discover "
+            f"{shlex.quote(str(folder))} --outcome pattern_{short[0]} --above 0.5 "
+            "--max-restricted 3"
+        )
     print(json.dumps({**size, **seeds, **summary, "goal": GOAL, "met": met}))
 
 
