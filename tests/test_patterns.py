@@ -577,7 +577,7 @@ def test_a_quick_robustness_run(tmp_path, capsys) -> None:
     short = [i for i in summary["holds"] if i not in summary["met"]]
     if short:  # the next step: where in the box the first short pattern holds
         assert printed[-2] == (
-            f"Where in the box pattern {short[0]} holds (PRIM, CART): alignment-sim-discover "
+            f"Where pattern {short[0]} holds (PRIM, CART): alignment-sim-discover "
             f"{tmp_path} --outcome pattern_{short[0]} --above 0.5 --max-restricted 3"
         )
     table = pd.read_csv(tmp_path / "points.csv")

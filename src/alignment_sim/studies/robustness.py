@@ -788,7 +788,7 @@ def main(argv: list[str] | None = None) -> None:
     if short:
         folder = Path(summary["files"][0]).parent
         print(
-            f"Where in the box pattern {short[0]} holds (PRIM, CART): alignment-sim-discover "
+            f"Where pattern {short[0]} holds (PRIM, CART): alignment-sim-discover "
             f"{shlex.quote(str(folder))} --outcome pattern_{short[0]} --above 0.5 "
             "--max-restricted 3"
         )
