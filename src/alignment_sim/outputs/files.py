@@ -149,6 +149,20 @@ def os_error_text(exc: OSError) -> str:
     return f"{name}: {reason}"
 
 
+def check_replaceable(out: Path, names: Sequence[str], what: str) -> None:
+    """Refuse (ConfigError on ``--out``) an output folder that a command would replace
+    whole but should not: a file, or a folder holding anything but the ``names`` an
+    earlier ``what`` (e.g. "discovery") writes."""
+    expected = f"a folder (new, or an earlier {what}'s)"
+    if out.is_file():
+        raise ConfigError("--out", str(out), expected)
+    if out.is_dir():
+        others = sorted(p.name for p in out.iterdir() if p.name not in names)
+        if others:
+            hint = f"It holds {others[0]}, which a {what} does not write."
+            raise ConfigError("--out", str(out), expected, hint)
+
+
 @contextmanager
 def command_errors(
     prog: str, unwritten: str, bad_input: tuple[type[Exception], ...] = (ConfigError,)

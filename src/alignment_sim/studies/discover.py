@@ -72,7 +72,12 @@ import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from alignment_sim.errors import ConfigError
-from alignment_sim.outputs.files import atomic_folder, command_errors, timestamped_folder
+from alignment_sim.outputs.files import (
+    atomic_folder,
+    check_replaceable,
+    command_errors,
+    timestamped_folder,
+)
 from alignment_sim.outputs.provenance import git_revision, package_version
 from alignment_sim.report.page import Section, document
 from alignment_sim.studies.outcomes import outcome_values
@@ -682,17 +687,7 @@ def write_discovery(d: Discovery, out: Path, command: str) -> Path:
 
 def check_out(out: Path) -> None:
     """Refuse an output folder that is a file or holds anything but an earlier discovery."""
-    if out.is_file():
-        raise ConfigError("--out", str(out), "a folder (new, or an earlier discovery's)")
-    if out.is_dir():
-        others = [p.name for p in out.iterdir() if p.name not in FILES]
-        if others:
-            raise ConfigError(
-                "--out",
-                str(out),
-                "a folder (new, or an earlier discovery's)",
-                f"It holds {others[0]}, which a discovery does not write.",
-            )
+    check_replaceable(out, FILES, "discovery")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -73,7 +73,13 @@ from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EngineParams, SimulationConfig
-from alignment_sim.outputs.files import MANIFEST, atomic_folder, command_errors, finish_job
+from alignment_sim.outputs.files import (
+    MANIFEST,
+    atomic_folder,
+    check_replaceable,
+    command_errors,
+    finish_job,
+)
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.presets import conf_dir, default_config
 from alignment_sim.studies import patterns
@@ -422,6 +428,16 @@ def share_cells(held: pd.Series) -> str:
     return f"{share:.3f} | [{low:.2f}, {high:.2f}] | >= {GOAL} | {_yes(share >= GOAL)}"
 
 
+def pattern_shares(table: pd.DataFrame) -> dict[str, float]:
+    """Each pattern's share of the rows of ``table`` (points or draws) where it holds."""
+    return {i: float(table[f"pattern_{i}"].mean()) for i in patterns.PATTERNS}
+
+
+def all_hold_share(table: pd.DataFrame) -> float:
+    """The share of the rows of ``table`` where every pattern holds."""
+    return float((table["patterns_held"] == len(patterns.PATTERNS)).mean())
+
+
 def share_intervals(table: pd.DataFrame) -> dict[str, list[float]]:
     """Each pattern's ``share_interval`` over the rows of ``table``, for the JSON line."""
     return {i: list(share_interval(table[f"pattern_{i}"])) for i in patterns.PATTERNS}
@@ -464,8 +480,7 @@ def markdown(
     ]
     for i in ids:
         lines.append(f"| {i} | {share_cells(table[f'pattern_{i}'])} |")
-    every = float((table["patterns_held"] == len(ids)).mean())
-    lines += [f"| all {len(ids)} | {every:.3f} | | | |", "", "## Checks", ""]
+    lines += [f"| all {len(ids)} | {all_hold_share(table):.3f} | | | |", "", "## Checks", ""]
     lines += [
         "| check | measure | criterion | met at | effect in the text's direction at | "
         "parameters most tied to its measure (Spearman rho) |",
@@ -487,23 +502,6 @@ def markdown(
         ]
     lines += fixed_lines(fixed or {})
     return "\n".join(lines) + "\n"
-
-
-def check_out(out: Path, files: Sequence[str]) -> None:
-    """Refuse (ConfigError) an output folder that is a file or holds anything a study does
-    not write: the study replaces the folder whole."""
-    expected = "a folder (new, or an earlier robustness study's)"
-    if out.is_file():
-        raise ConfigError("--out", str(out), expected)
-    if out.is_dir():
-        others = sorted(p.name for p in out.iterdir() if p.name not in (*files, MANIFEST))
-        if others:
-            raise ConfigError(
-                "--out",
-                str(out),
-                expected,
-                f"It holds {others[0]}, which the study does not write.",
-            )
 
 
 def write_study(
@@ -546,7 +544,7 @@ def run_robustness(
     if points < 2 or seeds < 1:
         raise ConfigError("points, seeds", (points, seeds), "at least 2 points and 1 seed")
     if out is not None:
-        check_out(out, BOX_FILES)
+        check_replaceable(out, (*BOX_FILES, MANIFEST), "robustness study")
     judgements = load_judgements(judgements_file)
     config = default_config()
     frame = sample_points(judgements, config, points, sampler_seed)
@@ -559,8 +557,7 @@ def run_robustness(
     report = markdown(
         table, checks[0], judgements, list(frame.columns), not_varied, block, sampler_seed, fixed
     )
-    holds = {i: float(table[f"pattern_{i}"].mean()) for i in patterns.PATTERNS}
-    every = float((table["patterns_held"] == len(patterns.PATTERNS)).mean())
+    holds = pattern_shares(table)
     if out is not None:
         study = {
             "points": points,
@@ -573,7 +570,7 @@ def run_robustness(
             "holds": holds,
         }
         write_study(out, {"points.csv": table}, report, config, first_seed, study, command)
-    return Summary(holds, every, table, report, not_varied, fixed)
+    return Summary(holds, all_hold_share(table), table, report, not_varied, fixed)
 
 
 @dataclass(frozen=True)
@@ -635,13 +632,13 @@ def fit_markdown(
             f"| {i} | {_yes(hand[f'pattern_{i}'])} | {_yes(mode[f'pattern_{i}'])} | "
             f"{share_cells(table[f'pattern_{i}'])} |"
         )
-    every = float((table["patterns_held"] == len(ids)).mean())
     lines.append(
         f"| all {len(ids)} | {hand['patterns_held']} of {len(ids)} | "
-        f"{mode['patterns_held']} of {len(ids)} | {every:.3f} | | | |"
+        f"{mode['patterns_held']} of {len(ids)} | {all_hold_share(table):.3f} | | | |"
     )
-    lost = [i for i in ids if hand[f"pattern_{i}"] and table[f"pattern_{i}"].mean() < GOAL]
-    gained = [i for i in ids if not hand[f"pattern_{i}"] and table[f"pattern_{i}"].mean() >= GOAL]
+    shares = pattern_shares(table)
+    lost = [i for i in ids if hand[f"pattern_{i}"] and shares[i] < GOAL]
+    gained = [i for i in ids if not hand[f"pattern_{i}"] and shares[i] >= GOAL]
     lines += [
         "",
         "Held at the hand-set point but not under the fit (P(holds) < "
@@ -697,7 +694,7 @@ def run_under_fit(
     if points < 2 or seeds < 1:
         raise ConfigError("points, seeds", (points, seeds), "at least 2 draws and 1 seed")
     if out is not None:
-        check_out(out, FIT_FILES)
+        check_replaceable(out, (*FIT_FILES, MANIFEST), "robustness study")
     fitted = FittedSet.load(fit)
     drawn = fitted.draws(points, seed=draw_seed)
     varied = [path for path in drawn if can_vary(path)]
@@ -717,7 +714,7 @@ def run_under_fit(
     reference = point_table(at, checks[points:]).drop(columns="point")
     reference.insert(0, "at", ["hand-set point", "fitted mode"])
     report = fit_markdown(fitted, table, reference, checks[0], not_varied, block, draw_seed, fixed)
-    ids = list(patterns.PATTERNS)
+    holds = pattern_shares(table)
     if out is not None:
         study = {
             "points": points,
@@ -727,14 +724,14 @@ def run_under_fit(
             "fit_source": str(fit),
             "varied": varied,
             "not_varied": list(not_varied),
-            "holds": {i: float(table[f"pattern_{i}"].mean()) for i in ids},
+            "holds": holds,
         }
         tables = {"points.csv": table, "reference.csv": reference}
         write_study(out, tables, report, fitted.apply(defaults), first_seed, study, command)
     return FitSummary(
         fit=fitted.name,
-        holds={i: float(table[f"pattern_{i}"].mean()) for i in ids},
-        all_hold=float((table["patterns_held"] == len(ids)).mean()),
+        holds=holds,
+        all_hold=all_hold_share(table),
         at_mode=patterns.held(checks[-1]),
         hand_set=patterns.held(checks[-2]),
         table=table,
@@ -781,22 +778,24 @@ def main(argv: list[str] | None = None) -> None:
     seeds = {"first_seed": args.first_seed, "sampler_seed": args.sampler_seed}
     command = f"{PROG} {shlex.join(sys.argv[1:] if argv is None else argv)}".strip()
     with command_errors(PROG, "nothing was written"):
-        summary = _run(args, size, command)
+        summary, out = _run(args, size, command)
     holds = summary["holds"]
     met = [i for i, share in holds.items() if share >= GOAL]
     short = [i for i in holds if i not in met]
     if short:
-        folder = Path(summary["files"][0]).parent
         print(
             f"Where pattern {short[0]} holds (PRIM, CART): alignment-sim-discover "
-            f"{shlex.quote(str(folder))} --outcome pattern_{short[0]} --above 0.5 "
+            f"{shlex.quote(str(out))} --outcome pattern_{short[0]} --above 0.5 "
             "--max-restricted 3"
         )
     print(json.dumps({**size, **seeds, **summary, "goal": GOAL, "met": met}))
 
 
-def _run(args: argparse.Namespace, size: dict[str, int], command: str) -> dict[str, Any]:
-    """The study ``main`` asked for, its report printed; its JSON summary's fields."""
+def _run(
+    args: argparse.Namespace, size: dict[str, int], command: str
+) -> tuple[dict[str, Any], Path]:
+    """The study ``main`` asked for, its report printed: its JSON summary's fields and the
+    folder it wrote."""
     if args.fit is not None:
         out = args.out if args.out is not None else fit_folder(FittedSet.load(args.fit))
         under_fit = run_under_fit(
@@ -810,17 +809,8 @@ def _run(args: argparse.Namespace, size: dict[str, int], command: str) -> dict[s
             seeds=size["seeds"],
         )
         print(under_fit.markdown)
-        return {
-            "fit": under_fit.fit,
-            "holds": under_fit.holds,
-            "holds_interval": share_intervals(under_fit.table),
-            "at_mode": under_fit.at_mode,
-            "hand_set": under_fit.hand_set,
-            "all": under_fit.all_hold,
-            "not_varied": list(under_fit.not_varied),
-            "calendar_fixed": {p: list(v) for p, (_, v) in under_fit.calendar_fixed.items()},
-            "files": [str(out / n) for n in (*FIT_FILES, MANIFEST)],
-        }
+        fit = {"at_mode": under_fit.at_mode, "hand_set": under_fit.hand_set}
+        return {"fit": under_fit.fit, **_summary(under_fit, out, FIT_FILES), **fit}, out
     out = args.out if args.out is not None else OUT / "box"
     box = run_robustness(
         first_seed=args.first_seed,
@@ -833,13 +823,19 @@ def _run(args: argparse.Namespace, size: dict[str, int], command: str) -> dict[s
         seeds=size["seeds"],
     )
     print(box.markdown)
+    return _summary(box, out, BOX_FILES), out
+
+
+def _summary(study: Summary | FitSummary, out: Path, files: Sequence[str]) -> dict[str, Any]:
+    """The JSON summary's fields every study has: the shares with their intervals, what
+    was not varied, and the files written."""
     return {
-        "holds": box.holds,
-        "holds_interval": share_intervals(box.table),
-        "all": box.all_hold,
-        "not_varied": list(box.not_varied),
-        "calendar_fixed": {p: list(v) for p, (_, v) in box.calendar_fixed.items()},
-        "files": [str(out / n) for n in (*BOX_FILES, MANIFEST)],
+        "holds": study.holds,
+        "holds_interval": share_intervals(study.table),
+        "all": study.all_hold,
+        "not_varied": list(study.not_varied),
+        "calendar_fixed": {p: list(v) for p, (_, v) in study.calendar_fixed.items()},
+        "files": [str(out / n) for n in (*files, MANIFEST)],
     }
 
 
