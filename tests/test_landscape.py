@@ -104,6 +104,15 @@ def test_the_command_writes_its_tables(tmp_path: Path, capsys) -> None:
     assert summary == json.loads((out / "summary.json").read_text())
 
 
+def test_a_folder_holding_other_files_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """The command replaces its folder whole: one holding anything a landscape does not
+    write (here the user's own notes) is refused, and left as it was."""
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(SystemExit, match=r"--out .*notes\.txt, which a landscape does not"):
+        landscape.main(["--year", "2005", "--out", str(tmp_path)])
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
 def test_the_command_takes_a_fitted_set(tmp_path: Path, capsys, year_2005) -> None:
     """``--fit``: the world at the packaged fit's values, recorded in the summary and the
     manifest. Kazakhstan's gain from leaving Russia's union in 2005 is 0.104 at the

@@ -62,7 +62,7 @@ from alignment_sim.model.params import (
     SimulationConfig,
 )
 from alignment_sim.model.world import FLOAT, World
-from alignment_sim.outputs.files import atomic_folder, finish_job
+from alignment_sim.outputs.files import MANIFEST, atomic_folder, check_replaceable, finish_job
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.presets import default_config, load_region
 from alignment_sim.studies import landscape_core as core
@@ -72,6 +72,8 @@ TOLERANCE = 1e-4
 BASIN_SEED = 0
 """The seed of the best-response starts that measure the basins (``landscape_core``)."""
 PROG = "alignment-sim-landscape"
+FILES = ("stable.csv", "regret.csv", "regret.png", "summary.json")
+"""What a landscape folder holds, besides ``manifest.json`` (``write``)."""
 
 
 @dataclass(frozen=True)
@@ -426,7 +428,7 @@ def write(result: YearLandscape, out: Path) -> None:
         regret_figure(result).savefig(staging / "regret.png", dpi=120)
         (staging / "summary.json").write_text(json.dumps(result.summary(), indent=2) + "\n")
         meta = manifest(result.year_world.config, BASIN_SEED, {"command": PROG})
-        finish_job(staging, meta, ["stable.csv", "regret.csv", "regret.png", "summary.json"])
+        finish_job(staging, meta, FILES)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -489,6 +491,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         + (f"-from{then}" if then is not None and then != args.year else "")
     )
     try:
+        check_replaceable(out, (*FILES, MANIFEST), "landscape")
         yw = year_world(args.year, static=static, fit=args.fit, configuration_year=then)
         print(f"landscape of {args.year}: enumerating ...", file=sys.stderr, flush=True)
         result = landscape(yw, basin_starts=args.starts)
