@@ -52,3 +52,15 @@ def test_the_comparison_imports_matplotlib_only_to_draw() -> None:
         "print(draw_figure('wrap', ('a, b', 3))); print('matplotlib' in sys.modules)"
     )
     assert found.split("\n")[:4] == ["False", "a,", "b", "True"]
+
+
+def test_the_estimation_and_score_commands_import_scipy_and_matplotlib_only_when_used() -> None:
+    """A fit, forecast, validation or scoring refused for a bad input answers before
+    scipy's optimiser and statistics and matplotlib are loaded (about a second together):
+    they are imported where a fit runs, an interval is computed or a figure is drawn."""
+    found = printed_by(
+        "import sys, alignment_sim.estimation.jobs, alignment_sim.estimation.forecast, "
+        "alignment_sim.estimation.validate, alignment_sim.report.score; "
+        "print([m for m in ('matplotlib', 'scipy.optimize', 'scipy.stats') if m in sys.modules])"
+    )
+    assert found.strip() == "[]"

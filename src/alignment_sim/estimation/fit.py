@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
 
 from alignment_sim.estimation.likelihood import ConditionalLikelihood
 from alignment_sim.estimation.parameters import FreeParameter, log_prior, to_values
@@ -79,6 +78,8 @@ class FitResult:
 
     def intervals(self) -> dict[str, tuple[float, float]]:
         """Each parameter's central ``level`` interval, in its units."""
+        from scipy import stats  # imported when used, as matplotlib is
+
         q = stats.norm.ppf(0.5 + self.level / 2.0)
         out = {}
         for j, p in enumerate(self.parameters):
@@ -166,6 +167,8 @@ def fit(
         f"fit: {d} parameters, {likelihood.n_observations} state-years; "
         f"log likelihood of the {objective} at the defaults {at_defaults:.3f}"
     )
+    from scipy import optimize  # imported when a fit runs: a bad input is refused sooner
+
     bounds = list(zip(centre - PRIOR_BOX * spread, centre + PRIOR_BOX * spread, strict=True))
     found = optimize.minimize(
         negative_posterior,

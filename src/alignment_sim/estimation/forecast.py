@@ -32,11 +32,10 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from alignment_sim import paths
 from alignment_sim.engine.batch import BatchResult, check_memory
@@ -55,12 +54,14 @@ from alignment_sim.outputs.files import (
     write_json,
     write_parquet,
 )
-from alignment_sim.outputs.plots import label_colors
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.report.record import Record, read_record
 from alignment_sim.studies import outcomes
 from alignment_sim.studies.points import check_paths, run_points
 from alignment_sim.studies.replications import config_digest
+
+if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn
+    from matplotlib.figure import Figure
 
 FORECAST_FILES = (LABELS_FILE, "draws.csv", "forecast.json", "bands.png")
 
@@ -301,6 +302,10 @@ def bands_figure(
     """One panel per state: the share of runs in each label by year (lines), the record
     up to min(origin, ``RECORD_LAST_YEAR``) as markers at 1 in its label's colour, and a
     dashed line at the origin."""
+    from matplotlib.figure import Figure
+
+    from alignment_sim.outputs.plots import label_colors
+
     world = inputs.world
     space_labels = list(world.labels)
     colours = dict(zip(space_labels, label_colors(world), strict=True))

@@ -19,12 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from scipy import stats
 
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fit import METHOD, FitResult, Progress, fit
@@ -36,6 +34,9 @@ from alignment_sim.model.params import SimulationConfig
 from alignment_sim.outputs.files import atomic_write_bytes, finish_job, sha256, write_json
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.report.record import LABELS, PACKAGED_RECORD, Record, fit_sticky
+
+if TYPE_CHECKING:  # matplotlib and scipy.stats are imported where a figure is drawn
+    from matplotlib.figure import Figure
 
 FIT_FILES = (
     "fit.json",
@@ -262,6 +263,9 @@ def contributions_frame(
 def fit_figure(result: FitResult) -> Figure:
     """Left: each parameter's prior and posterior interval, in prior standard deviations
     from the prior's centre; right: posterior correlations."""
+    from matplotlib.figure import Figure
+    from scipy import stats
+
     d = len(result.parameters)
     figure = Figure(figsize=(13, 0.35 * d + 2.0))
     left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})

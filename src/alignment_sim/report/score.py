@@ -36,13 +36,12 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from matplotlib.figure import Figure
 
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.world import load_attributes
@@ -66,6 +65,9 @@ from alignment_sim.report.record import (
     one_hot,
     read_record,
 )
+
+if TYPE_CHECKING:  # matplotlib is imported where the figure is drawn
+    from matplotlib.figure import Figure
 
 PROG = "alignment-sim-score"
 DEFAULT_FLOOR = 1e-3
@@ -484,6 +486,8 @@ def switch_table(
 
 def reliability_figure(table: pd.DataFrame) -> Figure:
     """Observed frequency against mean forecast probability, one line per forecaster."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(6, 5.5), layout="constrained")
     ax = fig.subplots()
     ax.plot([0, 1], [0, 1], ls="--", color="#888888", lw=1, label="perfectly reliable")
