@@ -42,6 +42,10 @@ def test_known_answers_on_hand_made_codes() -> None:
     np.testing.assert_array_equal(outcomes.final_options(HAND), [[1, 1, 0], [0, 0, 0]])
     np.testing.assert_allclose(outcomes.option_shares(HAND, 3)[0, -1], [1 / 3, 2 / 3, 0])
     np.testing.assert_array_equal(outcomes.option_counts(HAND, 3)[0, 2], [0, 2, 1])
+    # every row of every shape, as one-hot sums would count it; codes outside 0..K-1 nowhere
+    one_hot = (HAND[..., None] == np.arange(3)).sum(axis=-2)
+    np.testing.assert_array_equal(outcomes.option_counts(HAND, 3), one_hot)
+    np.testing.assert_array_equal(outcomes.option_counts(np.array([2, -1, 3, 2, 0]), 3), [1, 0, 2])
     # state 0 ends in code 1 in run 0 and code 0 in run 1
     np.testing.assert_allclose(
         outcomes.final_distribution(HAND, 3), [[0.5, 0.5, 0], [0.5, 0.5, 0], [1, 0, 0]]

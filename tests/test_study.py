@@ -29,6 +29,7 @@ from alignment_sim.studies.replications import (
     job_parameters,
     outcome_table,
     run_study,
+    terms_table,
     tick_table,
     write_study_job,
 )
@@ -348,3 +349,30 @@ def test_streamed_labels_equal_the_gathered_ones(tmp_path: Path) -> None:
     )
     assert len(streamed) == 11 * 11 * 3  # 13 ticks from 2015 cover 2015, 2016 and 2017
     assert list(streamed.seed.unique()) == list(range(2, 13))
+
+
+def test_the_terms_table_has_a_row_per_run_state_profile_and_term() -> None:
+    """Each row holds mean_terms[run, state, profile, term]; the rows run through the terms
+    fastest; state, option and term are categoricals in sorted order."""
+    batch = run_batch(RunInputs.from_config(default_config(ticks=3)), [5, 9], record="summary")
+    assert batch.mean_terms is not None
+    table = terms_table(batch)
+    world = batch.inputs.world
+    R, N, K, T = batch.mean_terms.shape
+    assert len(table) == R * N * K * T and list(table.columns) == [
+        "seed",
+        "state",
+        "option",
+        "term",
+        "value",
+    ]
+    assert list(table["term"].cat.categories) == sorted(TERMS)
+    assert list(table["state"].cat.categories) == sorted(world.states)
+    row = table.iloc[(((1 * N + 4) * K + 7) * T) + 2]
+    assert (row["seed"], row["state"], row["option"], row["term"]) == (
+        9,
+        world.states[4],
+        world.options[7],
+        TERMS[2],
+    )
+    assert row["value"] == float(batch.mean_terms[1, 4, 7, 2])

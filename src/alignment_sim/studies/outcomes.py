@@ -66,8 +66,15 @@ OUTCOMES: dict[str, str] = {
 
 
 def option_counts(alignment: np.ndarray, n_options: int) -> np.ndarray:
-    """Number of states in each option, (..., K), from option indices (..., N)."""
-    return np.asarray((alignment[..., None] == np.arange(n_options)).sum(axis=-2))
+    """Number of states in each option, (..., K), from option indices (..., N); a code
+    outside 0..K-1 counts in no option. One histogram over the flattened rows."""
+    codes = np.asarray(alignment, dtype=np.int64)
+    lead = codes.shape[:-1]
+    rows = codes.reshape(-1, codes.shape[-1]) if codes.ndim else codes.reshape(1, 1)
+    valid = (rows >= 0) & (rows < n_options)
+    cells = np.arange(rows.shape[0], dtype=np.int64)[:, None] * n_options + rows
+    counts = np.bincount(cells[valid], minlength=rows.shape[0] * n_options)
+    return counts.reshape(*lead, n_options)
 
 
 def option_shares(alignment: np.ndarray, n_options: int) -> np.ndarray:
