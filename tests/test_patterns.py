@@ -252,6 +252,37 @@ def test_the_share_of_points_where_an_effect_has_the_texts_direction() -> None:
     assert robustness.direction_cell(table, "1_1", 1) == "0.50"
 
 
+def test_the_robustness_figure_draws_each_share_and_the_goal() -> None:
+    """Known shares: pattern 1 holds at 3 of 4 points, pattern 2 at 1; its bars, intervals,
+    each check's bar and the hollow marker of the check with a direction (up at 2 of 4)."""
+    results = [
+        patterns.PatternResult("1", "s", "m1", 0.5, 1.0, "up by >= 0.1", True, direction=1),
+        patterns.PatternResult("2", "s", "m2", None, 1.0, "level", True),
+    ]
+    table = pd.DataFrame(
+        {
+            "pattern_1": [True, True, True, False],
+            "pattern_2": [True, False, False, False],
+            "check_1_1": [True, True, True, False],
+            "check_2_1": [True, False, False, False],
+            "value_1_1": [1.0, 0.4, 0.5, 0.7],
+            "baseline_1_1": [0.5] * 4,
+        }
+    )
+    for i in patterns.PATTERNS:
+        if f"pattern_{i}" not in table:
+            table[f"pattern_{i}"] = False
+    left, right = robustness.robustness_figure(table, results, "points").axes
+    widths = [bar.get_width() for bar in left.patches]
+    assert widths[:2] == [0.75, 0.25] and len(widths) == len(patterns.PATTERNS)
+    assert [bar.get_width() for bar in right.patches] == [0.75, 0.25]
+    (goal,) = [line for line in left.lines if line.get_linestyle() == "--"]
+    assert goal.get_xdata()[0] == robustness.GOAL
+    markers = [line for line in right.lines if line.get_marker() == "o"]
+    assert [list(m.get_xdata()) for m in markers] == [[0.5]]  # the check with a direction
+    assert "4 points" in left.get_title()
+
+
 def test_every_check_of_an_effects_size_carries_the_texts_direction() -> None:
     """A criterion "up by >= x" is a direction +1, "down by >= x" -1 and the crisis
     windows' ">= k x the other state-years" +1 (crisis minus the rest); bounds ("up by <

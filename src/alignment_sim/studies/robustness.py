@@ -25,11 +25,13 @@ budget, and says that the history runs do not vary it.
     python -m alignment_sim.studies.robustness --points 200 --out results/robustness/box
 
 writes ``points.csv`` (one row per point: its values, each pattern's and each check's
-result), ``robustness.md`` (the share of points where each pattern holds) and, last,
-``manifest.json`` (the configuration the box is drawn around, the seeds, what was varied,
-version and git revision, each file's size and SHA-256), the folder written whole (an
-earlier study there is replaced; a failure leaves it as it was); prints the table, and a
-JSON summary as its last line. ``alignment-sim-discover FOLDER --outcome pattern_1
+result), ``robustness.md`` (the share of points where each pattern holds),
+``robustness.png`` (those shares with their intervals and the goal, and each check's share
+met beside the share where its effect has the text's sign) and, last, ``manifest.json``
+(the configuration the box is drawn around, the seeds, what was varied, version and git
+revision, each file's size and SHA-256), the folder written whole (an earlier study there
+is replaced; a failure leaves it as it was); prints the table, and a JSON summary as its
+last line. ``alignment-sim-discover FOLDER --outcome pattern_1
 --above 0.5`` then finds the judgements' ranges where a pattern holds (PRIM, CART).
 
 Under a fit (docs/ESTIMATION.md) the points are draws of a fitted set's posterior instead:
@@ -44,8 +46,8 @@ which a pattern holds is its probability of holding under the fitted uncertainty
 same seeds also measure the fitted mode alone and the hand-set point (the pattern table's
 runs). ``--fit`` takes a packaged set's name, a ``fitted.yaml`` or a fit's run folder; the
 files (``points.csv``: one row per draw; ``reference.csv``: the hand-set point and the
-mode; ``robustness.md``; ``manifest.json``) go to ``results/robustness/fit_<name>`` unless
-``--out`` says.
+mode; ``robustness.md``; ``robustness.png``; ``manifest.json``) go to
+``results/robustness/fit_<name>`` unless ``--out`` says.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from textwrap import shorten
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -84,6 +87,9 @@ from alignment_sim.outputs.provenance import manifest
 from alignment_sim.presets import conf_dir, default_config
 from alignment_sim.studies import patterns
 from alignment_sim.studies.points import DESIGNABLE, calendar_ignores, with_point_values
+
+if TYPE_CHECKING:  # matplotlib is imported where the figure is drawn
+    from matplotlib.figure import Figure
 
 JUDGEMENTS_FILE = conf_dir() / "robustness" / "judgements.yaml"
 POINTS = 200
@@ -111,8 +117,9 @@ PROG = "python -m alignment_sim.studies.robustness"
 STUDY = "robustness"
 """``manifest.json``'s ``study``: what marks a folder as this study's
 (``alignment-sim-discover`` reads it as a design)."""
-BOX_FILES = ("points.csv", "robustness.md")
-FIT_FILES = ("points.csv", "reference.csv", "robustness.md")
+FIGURE = "robustness.png"
+BOX_FILES = ("points.csv", "robustness.md", FIGURE)
+FIT_FILES = ("points.csv", "reference.csv", "robustness.md", FIGURE)
 
 
 @dataclass(frozen=True)
@@ -504,6 +511,54 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
+def robustness_figure(
+    table: pd.DataFrame, checks: Sequence[patterns.PatternResult], rows_are: str
+) -> Figure:
+    """Left: each pattern's share of the rows of ``table`` (points of the box, or draws of
+    a fit: ``rows_are``) where it holds, its ``INTERVAL`` interval and the goal; right: each
+    check's share of the rows where it is met and, for a check of an effect's size, the
+    share where the effect has the text's sign (``direction_share``)."""
+    from matplotlib.figure import Figure
+
+    ids, keys = list(patterns.PATTERNS), check_keys(checks)
+    figure = Figure(figsize=(11, 1.2 + 0.26 * len(keys)), layout="constrained")
+    left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.5]})
+    shares = np.array([table[f"pattern_{i}"].mean() for i in ids])
+    bounds = np.array([share_interval(table[f"pattern_{i}"]) for i in ids])
+    at = np.arange(len(ids))[::-1]
+    left.barh(
+        at,
+        shares,
+        color=["tab:green" if share >= GOAL else "tab:orange" for share in shares],
+        xerr=[shares - bounds[:, 0], bounds[:, 1] - shares],
+        capsize=3,
+    )
+    left.set_yticks(at, [f"pattern {i}" for i in ids])
+    left.set_title(f"Share of the {len(table)} {rows_are} where each pattern holds", fontsize=10)
+    left.set_xlabel(f"share, with its {INTERVAL:.0%} interval (green: the goal is met)")
+    met = np.array([table[f"check_{key}"].mean() for key in keys])
+    at = np.arange(len(keys))[::-1]
+    right.barh(at, met, color="tab:blue", alpha=0.55, label="criterion met")
+    signed = [
+        (row, share)
+        for row, key, r in zip(at, keys, checks, strict=True)
+        if (share := direction_share(table, key, r.direction)) is not None
+    ]
+    if signed:
+        rows, values = zip(*signed, strict=True)
+        right.plot(values, rows, "o", mfc="none", mec="k", label="effect has the text's sign")
+    names = [f"{key}: {shorten(r.measure, 64)}" for key, r in zip(keys, checks, strict=True)]
+    right.set_yticks(at, names)
+    right.tick_params(axis="y", labelsize=7)
+    right.set_title("Each check", fontsize=10)
+    right.set_xlabel(f"share of the {rows_are}")
+    for axes in (left, right):
+        axes.axvline(GOAL, ls="--", color="0.3", lw=1, label=f"goal {GOAL}")
+        axes.set_xlim(0, 1.02)
+    right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=7)
+    return figure
+
+
 def write_study(
     out: Path,
     tables: Mapping[str, pd.DataFrame],
@@ -512,8 +567,10 @@ def write_study(
     first_seed: int,
     study: Mapping[str, Any],
     command: str = "",
+    figure: Figure | None = None,
 ) -> None:
-    """A study's tables (CSV), ``robustness.md`` and, last, ``manifest.json``: the
+    """A study's tables (CSV), ``robustness.md``, ``figure`` as ``robustness.png`` (when
+    given) and, last, ``manifest.json``: the
     configuration the points vary around (``config``; under a fit, the mode's), the first
     seed, version and git revision, ``study`` (sizes, seeds, what was varied, the shares)
     marked ``study: robustness``, and each file's size and SHA-256 (``files.finish_job``).
@@ -523,8 +580,12 @@ def write_study(
         for name, table in tables.items():
             table.to_csv(staging / name, index=False)
         (staging / "robustness.md").write_text(report, encoding="utf-8")
+        written = [*tables, "robustness.md"]
+        if figure is not None:
+            figure.savefig(staging / FIGURE, dpi=110)
+            written.append(FIGURE)
         extra = {"study": STUDY, "command": command or PROG, **study}
-        finish_job(staging, manifest(config, first_seed, extra), [*tables, "robustness.md"])
+        finish_job(staging, manifest(config, first_seed, extra), written)
 
 
 def run_robustness(
@@ -569,7 +630,8 @@ def run_robustness(
             "not_varied": list(not_varied),
             "holds": holds,
         }
-        write_study(out, {"points.csv": table}, report, config, first_seed, study, command)
+        figure = robustness_figure(table, checks[0], "points of the box")
+        write_study(out, {"points.csv": table}, report, config, first_seed, study, command, figure)
     return Summary(holds, all_hold_share(table), table, report, not_varied, fixed)
 
 
@@ -727,7 +789,8 @@ def run_under_fit(
             "holds": holds,
         }
         tables = {"points.csv": table, "reference.csv": reference}
-        write_study(out, tables, report, fitted.apply(defaults), first_seed, study, command)
+        figure = robustness_figure(table, checks[0], f"draws of {fitted.name}")
+        write_study(out, tables, report, fitted.apply(defaults), first_seed, study, command, figure)
     return FitSummary(
         fit=fitted.name,
         holds=holds,
