@@ -830,7 +830,7 @@ def test_the_debriefs_charts_are_drawn_while_the_game_goes_on(
     session.join("Anna", "Belarus")
     session.advance()  # one round: the model plays Anna's silent team
     free: list[bool] = []
-    drawn = debrief_module._png
+    drawn = debrief_module.figure_png
 
     def probe(fig: Any, dpi: int) -> bytes:
         took: list[bool] = []
@@ -846,6 +846,6 @@ def test_the_debriefs_charts_are_drawn_while_the_game_goes_on(
         free.append(took[0])
         return drawn(fig, dpi)
 
-    monkeypatch.setattr(debrief_module, "_png", probe)
+    monkeypatch.setattr(debrief_module, "figure_png", probe)
     built = DebriefCache(session)._current()
     assert free == [True, True] and built.map_png and built.shares_png

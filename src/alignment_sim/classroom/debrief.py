@@ -87,6 +87,7 @@ from alignment_sim.model.kernels import ECONOMY, SECURITY
 from alignment_sim.model.mesa_model import AlignmentModel
 from alignment_sim.outputs.files import (
     atomic_write_bytes,
+    figure_png,
     finish_job,
     timestamped_folder,
 )
@@ -428,7 +429,9 @@ class Debrief:
         copies of the run's numbers, so later ticks cannot change them)."""
         map_chart, shares_chart = charts
         return dataclasses.replace(
-            self, map_png=_png(map_chart, CHART_DPI), shares_png=_png(shares_chart, CHART_DPI)
+            self,
+            map_png=figure_png(map_chart, CHART_DPI),
+            shares_png=figure_png(shares_chart, CHART_DPI),
         )
 
     @classmethod
@@ -643,7 +646,7 @@ class Debrief:
     @cached_property
     def summary_png(self) -> bytes:
         """The same page as PNG."""
-        return _png(self._summary_figure(), SUMMARY_PNG_DPI)
+        return figure_png(self._summary_figure(), SUMMARY_PNG_DPI)
 
     def _summary_figure(self) -> Figure:
         """An A4 page: title, map and shares on the left, students and the run on the
@@ -939,12 +942,6 @@ def _titles(model: AlignmentModel, played: int) -> tuple[str, str]:
         f"seed {model.run_seed} · scenario {config.scenario.name}"
     )
     return title, subtitle
-
-
-def _png(fig: Figure, dpi: int) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
 
 
 def _marked_shares(model: AlignmentModel, marks: list[Mark]) -> Figure:

@@ -28,7 +28,6 @@ Writes into the run folder, each file whole:
 from __future__ import annotations
 
 import functools
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +49,7 @@ from alignment_sim.outputs.files import (
     LABELS_FILE,
     MANIFEST,
     atomic_write_bytes,
+    figure_png,
     finish_job,
     write_json,
     write_parquet,
@@ -130,7 +130,7 @@ def run_forecast(
     atomic_write_bytes(folder / "draws.csv", draws.to_csv(index=False).encode())
     write_json(folder / "forecast.json", summary)
     figure = bands_figure(labels, inputs, record, origin, summary)
-    atomic_write_bytes(folder / "bands.png", _png(figure))
+    atomic_write_bytes(folder / "bands.png", figure_png(figure, 100))
     finish_job(folder, meta, list(FORECAST_FILES))
     say(f"forecast: done, {n_runs} runs: {', '.join(FORECAST_FILES)} in {folder}")
     return Forecast(labels, draws, summary)
@@ -348,9 +348,3 @@ def bands_figure(
         fontsize=10,
     )
     return figure
-
-
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    return buffer.getvalue()

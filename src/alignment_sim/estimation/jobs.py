@@ -31,7 +31,13 @@ from alignment_sim.estimation.histories import Histories, read_histories
 from alignment_sim.estimation.likelihood import ConditionalLikelihood, floored_sum
 from alignment_sim.estimation.parameters import free_parameters, to_values
 from alignment_sim.model.params import SimulationConfig
-from alignment_sim.outputs.files import atomic_write_bytes, finish_job, sha256, write_json
+from alignment_sim.outputs.files import (
+    atomic_write_bytes,
+    figure_png,
+    finish_job,
+    sha256,
+    write_json,
+)
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.report.record import LABELS, PACKAGED_RECORD, Record, fit_sticky
 
@@ -197,7 +203,7 @@ def write_fit(
     corr = pd.DataFrame(result.correlation(), index=result.names, columns=result.names)
     _write_csv(folder / "correlation.csv", corr, index=True)
     _write_csv(folder / "contributions.csv", contributions_frame(config, histories, scores))
-    atomic_write_bytes(folder / "fit.png", _png(fit_figure(result)))
+    atomic_write_bytes(folder / "fit.png", figure_png(fit_figure(result), 110))
     finish_job(folder, {**base, "fit": payload["fitted_set"], "task": "fit"}, list(FIT_FILES))
 
 
@@ -299,14 +305,6 @@ def fit_figure(result: FitResult) -> Figure:
     figure.colorbar(image, ax=right, shrink=0.7)
     figure.tight_layout()
     return figure
-
-
-def _png(figure: Figure) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    return buffer.getvalue()
 
 
 def _write_csv(path: Path, frame: pd.DataFrame, index: bool = False) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import secrets
@@ -104,6 +105,14 @@ def atomic_folder(folder: Path) -> Iterator[Path]:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     with atomic_write(path) as handle:
         handle.write(data)
+
+
+def figure_png(figure: Any, dpi: int) -> bytes:
+    """A matplotlib figure as PNG bytes at ``dpi`` (the commands' figures, written with
+    ``atomic_write_bytes`` or served by the classroom)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
 
 
 def timestamped_folder(kind: str) -> Path:

@@ -55,7 +55,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import io
 import json
 import shlex
 import sys
@@ -76,6 +75,7 @@ from alignment_sim.outputs.files import (
     atomic_folder,
     check_replaceable,
     command_errors,
+    figure_png,
     timestamped_folder,
 )
 from alignment_sim.outputs.provenance import git_revision, package_version
@@ -509,12 +509,6 @@ def feature_scores(x: pd.DataFrame, interest: np.ndarray, y: np.ndarray) -> pd.D
 # --- figures and page -------------------------------------------------------------------
 
 
-def _png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI)
-    return buffer.getvalue()
-
-
 def tradeoff_figure(trajectory: pd.DataFrame, density: float) -> bytes:
     """Coverage against density along each PRIM box's peeling trajectory, coloured by the
     number of restricted parameters, PRIM's chosen box ringed."""
@@ -546,7 +540,7 @@ def tradeoff_figure(trajectory: pd.DataFrame, density: float) -> bytes:
             title=f"PRIM box {number}",
         )
     fig.colorbar(points, ax=list(axes), label="restricted parameters", ticks=range(top + 1))
-    return _png(fig)
+    return figure_png(fig, DPI)
 
 
 def limits_figure(boxes: pd.DataFrame, method: str, number: int) -> bytes:
@@ -570,7 +564,7 @@ def limits_figure(boxes: pd.DataFrame, method: str, number: int) -> bytes:
         f"density {box['density'].iloc[0]:.2f}",
         fontsize=9,
     )
-    return _png(fig)
+    return figure_png(fig, DPI)
 
 
 def scores_figure(scores: pd.DataFrame) -> bytes:
@@ -582,7 +576,7 @@ def scores_figure(scores: pd.DataFrame) -> bytes:
     ax.set_yticks(rows, list(scores["parameter"]), fontsize=8)
     ax.set_xlabel("extra-trees feature score")
     ax.legend(fontsize=8)
-    return _png(fig)
+    return figure_png(fig, DPI)
 
 
 def _box_table(boxes: pd.DataFrame, method: str) -> pd.DataFrame:
