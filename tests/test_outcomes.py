@@ -77,6 +77,15 @@ PROFILES = np.array(
 )
 
 
+def test_option_counts_are_the_same_block_by_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows histogrammed a few at a time (blocks of 7 rows over 5 x 6 rows, one short) give
+    the one-hot sums, codes outside the options counted nowhere."""
+    codes = np.random.default_rng(3).integers(-1, 5, size=(5, 6, 4), dtype=np.int8)
+    monkeypatch.setattr(outcomes, "COUNT_BLOCK", 7)
+    one_hot = (codes[..., None] == np.arange(4)).sum(axis=-2)
+    np.testing.assert_array_equal(outcomes.option_counts(codes, 4), one_hot)
+
+
 def test_profiles_labels_and_dimensions_by_hand() -> None:
     assert TINY.profiles == ("p/p", "p/q", "p/open", "none/p", "none/q", "none/open")
     np.testing.assert_array_equal(outcomes.label_codes(PROFILES, TINY)[0, 0], [0, 2, 2])

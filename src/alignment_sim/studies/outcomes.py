@@ -65,15 +65,27 @@ OUTCOMES: dict[str, str] = {
 """Every outcome column of ``run_outcomes``, by pattern, with what it measures."""
 
 
+COUNT_BLOCK = 1 << 16
+"""Rows histogrammed at a time by ``option_counts``: their temporaries stay a few MiB
+whatever the batch (128,000 runs x 101 ticks is 13 million rows)."""
+
+
 def option_counts(alignment: np.ndarray, n_options: int) -> np.ndarray:
     """Number of states in each option, (..., K), from option indices (..., N); a code
-    outside 0..K-1 counts in no option. One histogram over the flattened rows."""
-    codes = np.asarray(alignment, dtype=np.int64)
-    lead = codes.shape[:-1]
-    rows = codes.reshape(-1, codes.shape[-1]) if codes.ndim else codes.reshape(1, 1)
-    valid = (rows >= 0) & (rows < n_options)
-    cells = np.arange(rows.shape[0], dtype=np.int64)[:, None] * n_options + rows
-    counts = np.bincount(cells[valid], minlength=rows.shape[0] * n_options)
+    outside 0..K-1 counts in no option. One histogram (``np.bincount``) per block of
+    ``COUNT_BLOCK`` rows."""
+    codes = np.asarray(alignment)
+    lead, n_states = codes.shape[:-1], codes.shape[-1] if codes.ndim else 1
+    rows = codes.reshape(-1, n_states)
+    counts = np.empty((rows.shape[0], n_options), dtype=np.int64)
+    for first in range(0, rows.shape[0], COUNT_BLOCK):
+        block = rows[first : first + COUNT_BLOCK].astype(np.int64)
+        size = block.shape[0]
+        valid = (block >= 0) & (block < n_options)
+        cells = block + (np.arange(size, dtype=np.int64) * n_options)[:, None]
+        counts[first : first + size] = np.bincount(
+            cells[valid], minlength=size * n_options
+        ).reshape(size, n_options)
     return counts.reshape(*lead, n_options)
 
 
