@@ -41,7 +41,7 @@ from alignment_sim.outputs.files import (
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.report.record import LABELS, PACKAGED_RECORD, Record, fit_sticky
 
-if TYPE_CHECKING:  # matplotlib and scipy.stats are imported where a figure is drawn
+if TYPE_CHECKING:  # matplotlib (and scipy.stats) are imported where the figure is drawn
     from matplotlib.figure import Figure
 
 FIT_FILES = (

@@ -679,11 +679,6 @@ def write_discovery(d: Discovery, out: Path, command: str) -> Path:
     return out
 
 
-def check_out(out: Path) -> None:
-    """Refuse an output folder that is a file or holds anything but an earlier discovery."""
-    check_replaceable(out, FILES, "discovery")
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG,
@@ -750,10 +745,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         if not np.isfinite(target.threshold):
             raise ConfigError(f"--{direction}", target.threshold, "a finite number")
         out = args.out or timestamped_folder("discover")
-        check_out(out)
+        check_replaceable(out, FILES, "discovery")
         design = read_design(args.design)
         result = discover(
-            design, target, args.density, args.boxes, True, max_restricted=args.max_restricted
+            design,
+            target,
+            args.density,
+            args.boxes,
+            progress=True,
+            max_restricted=args.max_restricted,
         )
         write_discovery(result, out, command)
     print(result.summary())

@@ -75,8 +75,8 @@ def option_counts(alignment: np.ndarray, n_options: int) -> np.ndarray:
     outside 0..K-1 counts in no option. One histogram (``np.bincount``) per block of
     ``COUNT_BLOCK`` rows."""
     codes = np.asarray(alignment)
-    lead, n_states = codes.shape[:-1], codes.shape[-1] if codes.ndim else 1
-    rows = codes.reshape(-1, n_states)
+    lead = codes.shape[:-1]
+    rows = codes.reshape(-1, codes.shape[-1])
     counts = np.empty((rows.shape[0], n_options), dtype=np.int64)
     for first in range(0, rows.shape[0], COUNT_BLOCK):
         block = rows[first : first + COUNT_BLOCK].astype(np.int64)

@@ -523,8 +523,8 @@ def robustness_figure(
     ids, keys = list(patterns.PATTERNS), check_keys(checks)
     figure = Figure(figsize=(11, 1.2 + 0.26 * len(keys)), layout="constrained")
     left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.5]})
-    shares = np.array([table[f"pattern_{i}"].mean() for i in ids])
-    bounds = np.array([share_interval(table[f"pattern_{i}"]) for i in ids])
+    shares = np.array(list(pattern_shares(table).values()))
+    bounds = np.array(list(share_intervals(table).values()))
     at = np.arange(len(ids))[::-1]
     left.barh(
         at,
