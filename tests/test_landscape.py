@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -104,12 +105,19 @@ def test_the_command_writes_its_tables(tmp_path: Path, capsys) -> None:
     assert summary == json.loads((out / "summary.json").read_text())
 
 
-def test_a_folder_holding_other_files_is_refused_before_anything_runs(tmp_path: Path) -> None:
+def test_a_folder_holding_other_files_is_refused_before_anything_runs(
+    tmp_path: Path, capsys
+) -> None:
     """The command replaces its folder whole: one holding anything a landscape does not
-    write (here the user's own notes) is refused, and left as it was."""
+    write (here the user's own notes) is refused in one line on stderr, exit 2, and left
+    as it was."""
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(SystemExit, match=r"--out .*notes\.txt, which a landscape does not"):
+    with pytest.raises(SystemExit) as exited:
         landscape.main(["--year", "2005", "--out", str(tmp_path)])
+    assert exited.value.code == 2
+    message = capsys.readouterr().err.strip()
+    assert message.startswith("alignment-sim-landscape: --out ") and "\n" not in message
+    assert re.search(r"notes\.txt, which a landscape does not", message)
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
@@ -170,7 +178,11 @@ def test_another_years_configuration_in_a_years_world(tmp_path: Path, capsys) ->
         (["--year", "2005", "--fit", "nonesuch"], "fit = 'nonesuch'"),
     ],
 )
-def test_bad_input_is_one_line(argv: list[str], message: str) -> None:
-    with pytest.raises(SystemExit) as exc:
+def test_bad_input_is_one_line(argv: list[str], message: str, capsys) -> None:
+    """Refused before anything runs: exit 2, the value named in the last line on stderr
+    (an argument after argparse's usage line, a bad fit alone)."""
+    with pytest.raises(SystemExit) as exited:
         landscape.main(argv)
-    assert message in str(exc.value)
+    assert exited.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("alignment-sim-landscape: ") and message in last

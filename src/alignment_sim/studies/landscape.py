@@ -50,7 +50,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model import kernels
 from alignment_sim.model.calendar import starting_alignment
@@ -62,7 +61,13 @@ from alignment_sim.model.params import (
     SimulationConfig,
 )
 from alignment_sim.model.world import FLOAT, World
-from alignment_sim.outputs.files import MANIFEST, atomic_folder, check_replaceable, finish_job
+from alignment_sim.outputs.files import (
+    MANIFEST,
+    atomic_folder,
+    check_replaceable,
+    command_errors,
+    finish_job,
+)
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.presets import default_config, load_region
 from alignment_sim.studies import landscape_core as core
@@ -468,19 +473,20 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parser().parse_args(argv)
+    """Bad arguments exit 2 with argparse's usage line; a bad fit or output folder exits
+    2 and an OS error 1, each as one line on stderr (``files.command_errors``)."""
+    p = parser()
+    args = p.parse_args(argv)
     static = args.static
     if static and args.year not in ATTRIBUTE_YEARS:
-        raise SystemExit(f"--year {args.year}: a static world exists for {ATTRIBUTE_YEARS}")
+        p.error(f"--year {args.year}: a static world exists for {ATTRIBUTE_YEARS}")
     if not static and not CALENDAR_FIRST_YEAR <= args.year <= CALENDAR_LAST_YEAR:
-        raise SystemExit(
-            f"--year {args.year}: expected a year {CALENDAR_FIRST_YEAR}-{CALENDAR_LAST_YEAR}"
-        )
+        p.error(f"--year {args.year}: expected a year {CALENDAR_FIRST_YEAR}-{CALENDAR_LAST_YEAR}")
     if args.starts < 1:
-        raise SystemExit(f"--starts {args.starts}: expected a whole number >= 1")
+        p.error(f"--starts {args.starts}: expected a whole number >= 1")
     then = args.configuration_year
     if then is not None and not CALENDAR_FIRST_YEAR <= then <= CALENDAR_LAST_YEAR:
-        raise SystemExit(
+        p.error(
             f"--configuration-year {then}: expected a year {CALENDAR_FIRST_YEAR}-"
             f"{CALENDAR_LAST_YEAR} with a recorded configuration"
         )
@@ -490,14 +496,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         + ("-fit" if args.fit else "")
         + (f"-from{then}" if then is not None and then != args.year else "")
     )
-    try:
+    with command_errors(PROG, "nothing was written"):
         check_replaceable(out, (*FILES, MANIFEST), "landscape")
         yw = year_world(args.year, static=static, fit=args.fit, configuration_year=then)
         print(f"landscape of {args.year}: enumerating ...", file=sys.stderr, flush=True)
         result = landscape(yw, basin_starts=args.starts)
         write(result, out)
-    except ConfigError as exc:
-        raise SystemExit(str(exc)) from None
     print(result.regret_table().to_string(index=False))
     print(f"wrote {out}")
     print(json.dumps(result.summary()))

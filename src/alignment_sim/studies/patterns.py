@@ -851,11 +851,15 @@ def main(argv: list[str] | None = None) -> None:
         "--set decision.rationality=3",
     )
     args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error(f"--seeds {args.seeds}: expected a whole number >= 1")
+    if args.first_seed < 0:
+        parser.error(f"--first-seed {args.first_seed}: expected a whole number >= 0")
     block = SeedBlock(first=args.first_seed, seeds=args.seeds)
     try:
         point = parse_point(args.set)
     except ConfigError as exc:
-        raise SystemExit(str(exc)) from None
+        parser.error(str(exc))
     results = measure_all(simulated(block, point))
     where = ", ".join(f"{path}={value:g}" for path, value in point.values) or "the defaults"
     print(

@@ -75,7 +75,7 @@ from alignment_sim.engine.batch import BatchResult, execute, run_chunk
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.model.params import EngineParams, SimulationConfig
+from alignment_sim.model.params import EngineParams, SimulationConfig, check_seeds
 from alignment_sim.outputs.files import (
     MANIFEST,
     atomic_folder,
@@ -588,6 +588,20 @@ def write_study(
         finish_job(staging, manifest(config, first_seed, extra), written)
 
 
+def check_study(
+    points: int, seeds: int, first_seed: int, sampler_seed: int, workers: int, what: str
+) -> None:
+    """A study's size, seeds and workers, refused (ConfigError) before anything runs:
+    at least 2 ``what`` (points of the box, draws of a fit) and 1 seed, seeds whole and
+    >= 0, at least one worker."""
+    if points < 2 or seeds < 1:
+        raise ConfigError("points, seeds", (points, seeds), f"at least 2 {what} and 1 seed")
+    check_seeds(first_seed, seeds, "first_seed")
+    check_seeds(sampler_seed, 1, "sampler_seed")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError("workers", workers, "a whole number >= 1")
+
+
 def run_robustness(
     points: int = POINTS,
     seeds: int = SEEDS,
@@ -602,8 +616,7 @@ def run_robustness(
     """Sample, run and measure every point; write the study into ``out`` when given
     (``write_study``; ``command``, the command line, goes into its manifest). A bad size or
     output folder is refused before anything runs."""
-    if points < 2 or seeds < 1:
-        raise ConfigError("points, seeds", (points, seeds), "at least 2 points and 1 seed")
+    check_study(points, seeds, first_seed, sampler_seed, workers, "points")
     if out is not None:
         check_replaceable(out, (*BOX_FILES, MANIFEST), "robustness study")
     judgements = load_judgements(judgements_file)
@@ -753,8 +766,7 @@ def run_under_fit(
     (the fitted parameters at their defaults: the pattern table's runs), all on the same
     seeds; write ``points.csv``, ``reference.csv`` and ``robustness.md`` into ``out`` when
     given (``write_study``)."""
-    if points < 2 or seeds < 1:
-        raise ConfigError("points, seeds", (points, seeds), "at least 2 draws and 1 seed")
+    check_study(points, seeds, first_seed, draw_seed, workers, "draws")
     if out is not None:
         check_replaceable(out, (*FIT_FILES, MANIFEST), "robustness study")
     fitted = FittedSet.load(fit)
