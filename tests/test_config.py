@@ -8,7 +8,7 @@ from hydra.errors import ConfigCompositionException
 
 from alignment_sim import ConfigError, SimulationConfig, default_config
 from alignment_sim.cli.main import to_config
-from alignment_sim.presets import available
+from alignment_sim.presets import available, load_region, load_scenario
 
 
 def compose_config(overrides: list[str]) -> SimulationConfig:
@@ -118,3 +118,20 @@ def test_folder_names_ignore_exactly_the_non_parameters() -> None:
         cfg = compose(config_name="config", return_hydra_config=True)
     excluded = set(cfg.hydra.job.config.override_dirname.exclude_keys)
     assert excluded - {"hydra.launcher.n_jobs"} == NOT_PARAMETERS
+
+
+def test_a_loaded_preset_is_the_callers_own_and_an_edited_file_is_read_again(tmp_path) -> None:
+    """Presets are parsed once per version of their file (``presets._parse``): each load
+    returns its own copy, so changing one changes no later load; a file edited since is
+    read again."""
+    first = load_region()
+    first.states[0].autonomy = 0.987
+    first.poles[0].credibility = 0.123
+    again = load_region()
+    assert again.states[0].autonomy != 0.987 and again.poles[0].credibility != 0.123
+    assert again == load_region() and again is not load_region()
+    path = tmp_path / "mine.yaml"
+    path.write_text("name: mine\nevents: []\n")
+    assert load_scenario(path).name == "mine"
+    path.write_text("name: mine_edited\nevents: []\n")
+    assert load_scenario(path).name == "mine_edited"
