@@ -390,7 +390,8 @@ def test_out_onto_or_under_a_file_is_one_line(
 ) -> None:
     afile = tmp_path / "afile"
     afile.write_text("keep me")
-    assert "is a file; pass a folder" in run_main([str(sweep), "--out", str(afile)], capsys)
+    err = run_main([str(sweep), "--out", str(afile)], capsys)
+    assert "earlier report's" in err and "It is a file." in err
     err = run_main([str(sweep), "--out", str(afile / "out")], capsys)
     assert f"{afile} is a file, not a folder" in err
     other = tmp_path / "notes"

@@ -16,6 +16,7 @@ from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.outputs.files import STUDY_FILES, finish_job, job_manifest
 from alignment_sim.paths import with_values
+from alignment_sim.report import score as score_module
 from alignment_sim.report.record import (
     LABELS,
     PACKAGED_RECORD,
@@ -243,6 +244,39 @@ def test_end_to_end_a_study_job_scored_against_the_record(
     assert model.set_index("state").loc["Belarus", "p_russia"] == pytest.approx(share)
     assert (out / "reliability.png").read_bytes().startswith(b"\x89PNG")
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_failed_scoring_leaves_the_earlier_folder_as_it_was_and_others_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scoring into an earlier scores folder replaces it whole: one that fails half way
+    (here drawing its figure) leaves the earlier folder as it was, not its tables beside
+    the earlier score.json. A folder holding anything scoring does not write is refused
+    before anything is written."""
+    study_job(tmp_path / "runs" / "job", 2000)
+    out = tmp_path / "scores"
+    argv = [str(tmp_path / "runs"), "--record", str(PACKAGED_RECORD), "--out", str(out)]
+    main(argv)
+    assert sorted(p.name for p in out.iterdir()) == sorted(score_module.FILES)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(score_module, "reliability_figure", broken)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--floor", "0.01"])
+    assert exited.value.code == 1 and "no scores were written" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    (out / "thesis.tex").write_text("mine")
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "thesis.tex, which a scoring does not write" in err
+    assert (out / "thesis.tex").read_text() == "mine"
+    assert not list(tmp_path.glob(".*.tmp")) and not list(tmp_path.glob(".*.old"))
 
 
 def test_runs_outside_the_record_years_get_a_clear_message(

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import IO, Any
 
@@ -158,15 +159,29 @@ def os_error_text(exc: OSError) -> str:
     return f"{name}: {reason}"
 
 
+def check_parent_folders(out: Path) -> None:
+    """Refuse (ConfigError on ``--out``) an output path under a file: its nearest existing
+    parent must be a folder."""
+    blocking = next((parent for parent in out.parents if parent.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise ConfigError(
+            "--out", str(out), "a path under a folder", f"{blocking} is a file, not a folder."
+        )
+
+
 def check_replaceable(out: Path, names: Sequence[str], what: str) -> None:
     """Refuse (ConfigError on ``--out``) an output folder that a command would replace
-    whole but should not: a file, or a folder holding anything but the ``names`` an
-    earlier ``what`` (e.g. "discovery") writes."""
+    whole but should not: a file, a path under a file, or a folder holding anything but
+    the ``names`` (file names or glob patterns such as ``figure_*.png``) an earlier
+    ``what`` (e.g. "discovery") writes."""
     expected = f"a folder (new, or an earlier {what}'s)"
     if out.is_file():
-        raise ConfigError("--out", str(out), expected)
+        raise ConfigError("--out", str(out), expected, "It is a file.")
+    check_parent_folders(out)
     if out.is_dir():
-        others = sorted(p.name for p in out.iterdir() if p.name not in names)
+        others = sorted(
+            p.name for p in out.iterdir() if not any(fnmatchcase(p.name, name) for name in names)
+        )
         if others:
             hint = f"It holds {others[0]}, which a {what} does not write."
             raise ConfigError("--out", str(out), expected, hint)

@@ -35,12 +35,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alignment_sim.errors import ConfigError
 from alignment_sim.model.events import NEVER, dated_window
 from alignment_sim.model.kernels import TERMS
 from alignment_sim.model.params import EventSpec
 from alignment_sim.outputs.files import (
     atomic_folder,
     atomic_write,
+    check_replaceable,
     command_errors,
     timestamped_folder,
 )
@@ -996,26 +998,8 @@ def check_bootstrap_memory(n_boot: int, groups: list[Group], metrics: list[str])
 
 
 REPORT_NAMES = ("report.html", "*.csv", "figure_*.png")
-"""The files a report folder holds: the only ones ``--out`` may replace."""
-
-
-def check_out(out: Path) -> None:
-    """Refuse a report folder that is a file, lies under a file, or holds anything but an
-    earlier report (which a new report replaces whole)."""
-    if out.is_file():
-        raise CompareError(f"--out {out} is a file; pass a folder for the report.")
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise CompareError(f"--out {out}: {parent} is a file, not a folder.")
-            break
-    if out.is_dir():
-        others = [p for p in out.iterdir() if not any(p.match(n) for n in REPORT_NAMES)]
-        if others:
-            raise CompareError(
-                f"--out {out} holds files that are not part of a report (e.g. "
-                f"{others[0].name}); pass a new folder or an earlier report's."
-            )
+"""The files a report folder holds: the only ones ``--out`` may replace
+(``files.check_replaceable``)."""
 
 
 @dataclass
@@ -1438,10 +1422,11 @@ def write_report(
     """Write the CSV tables, the figures and the self-contained ``report.html`` into a
     temporary folder beside ``out`` and rename it into place when all are written, so a
     report folder is always whole: never truncated, never a mix of two runs. An OS error
-    is raised with ``out`` as its file name. ``drawer``: one that may already be drawing
-    some figures (``build_report``)."""
+    is raised with ``out`` as its file name; an ``out`` that is a file, lies under one or
+    holds anything but an earlier report is refused (ConfigError) before anything is
+    written. ``drawer``: one that may already be drawing some figures (``build_report``)."""
     folder = Path(out) if out is not None else timestamped_folder("compare")
-    check_out(folder)
+    check_replaceable(folder, REPORT_NAMES, "report")
     try:
         with atomic_folder(folder) as staging:
             figure_names = _write_files(comparison, staging, command, log, drawer)
@@ -1673,9 +1658,9 @@ def main(
     def warn(text: str) -> None:
         print(f"{PROG}: warning: {text}", file=sys.stderr, flush=True)
 
-    with command_errors(PROG, "no report was written", (CompareError,)):
+    with command_errors(PROG, "no report was written", (CompareError, ConfigError)):
         if args.out is not None:
-            check_out(args.out)
+            check_replaceable(args.out, REPORT_NAMES, "report")
         report = build_report(
             args.inputs,
             args.out,

@@ -33,7 +33,6 @@ import math
 import shlex
 import sys
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +49,7 @@ from alignment_sim.outputs.files import (
     atomic_folder,
     atomic_write,
     atomic_write_bytes,
+    check_replaceable,
     command_errors,
     find_jobs,
     job_manifest,
@@ -518,18 +518,18 @@ def reliability_figure(table: pd.DataFrame) -> Figure:
     return fig
 
 
+TABLES = ("forecasts.csv", "by_state.csv", "by_year.csv", "switches.csv", "reliability.csv")
+FILES = (*TABLES, "reliability.png", "score.json")
+"""What a scores folder holds: the only files ``--out`` may replace."""
+
+
 def write_outputs(scores: Scores, out: Path, command: str) -> None:
-    """Every table, the figure and (last) score.json into ``out``, each atomically; a new
-    folder appears whole (written beside it, then renamed)."""
-    with atomic_folder(out) if not out.exists() else nullcontext(out) as folder:
-        tables = {
-            "forecasts.csv": scores.forecasts,
-            "by_state.csv": scores.by_state,
-            "by_year.csv": scores.by_year,
-            "switches.csv": scores.switches,
-            "reliability.csv": scores.reliability,
-        }
-        for name, table in tables.items():
+    """Every table, the figure and (last) score.json into ``out``, written beside it and
+    renamed into place whole: an earlier scores folder there is replaced, never mixed
+    with this one (``files.atomic_folder``)."""
+    tables = (scores.forecasts, scores.by_state, scores.by_year, scores.switches)
+    with atomic_folder(out) as folder:
+        for name, table in zip(TABLES, (*tables, scores.reliability), strict=True):
             atomic_write_bytes(folder / name, table.to_csv(index=False).encode())
         with atomic_write(folder / "reliability.png") as handle:
             reliability_figure(scores.reliability).savefig(handle, format="png", dpi=110)
@@ -616,11 +616,7 @@ def run(args: argparse.Namespace, command: str) -> tuple[Scores, Ensemble, Path]
     if not 0.0 < args.floor < 1.0:
         raise ScoreError(f"--floor {args.floor:g}: expected a probability between 0 and 1")
     out = args.out if args.out is not None else timestamped_folder("scores")
-    if out.exists() and not out.is_dir():
-        raise ScoreError(f"--out {out} is a file; pass a folder")
-    blocking = next((p for p in out.parents if p.exists()), None)
-    if blocking is not None and not blocking.is_dir():
-        raise ScoreError(f"--out {out}: {blocking} is a file, not a folder")
+    check_replaceable(out, FILES, "scoring")
     ensemble = load_ensemble(args.runs)
     known = set(load_attributes()["state"].astype(str)) | set(ensemble.states)
     record = read_record(args.record, known)

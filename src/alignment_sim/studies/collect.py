@@ -43,9 +43,10 @@ from alignment_sim.outputs.files import (
     Jobs,
     JobStatus,
     atomic_write,
+    check_parent_folders,
+    command_errors,
     find_jobs,
     job_manifest,
-    os_error_text,
 )
 from alignment_sim.outputs.provenance import git_revision, package_version
 from alignment_sim.studies.outcomes import OUTCOMES
@@ -354,11 +355,7 @@ def _write(root: Path, jobs: list[Path], name: str, handle: Any) -> int:
 def _check_out(out: Path, jobs: list[Path]) -> None:
     if out.is_dir():
         raise CollectError(f"--out {out} is a folder; pass the name of a Parquet file to write.")
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise CollectError(f"--out {out}: {parent} is a file, not a folder.")
-            break
+    check_parent_folders(out)
     inputs = {p.resolve() for folder in jobs for n in TABLES for p in _sources(folder, n)}
     if out.resolve() in inputs:
         raise CollectError(f"--out {out} is one of the tables being collected.")
@@ -608,7 +605,7 @@ def main(argv: list[str] | None = None) -> None:
             "--ticks or --dictionary."
         )
     out = args.out or args.folder / "collected_runs.parquet"
-    try:
+    with command_errors(PROG, "nothing was written", (CollectError, ConfigError)):
         if args.duckdb is not None:
             counts = build_database(args.folder, args.duckdb, args.skip_corrupt)
             tables = ", ".join(f"{t} ({n} rows)" for t, n in counts["tables"].items())
@@ -622,10 +619,6 @@ def main(argv: list[str] | None = None) -> None:
                 written = {"runs": out} | ({"ticks": args.ticks} if args.ticks else {})
                 write_dictionary(args.dictionary, written)
                 print(f"{PROG}: data dictionary -> {args.dictionary}")
-    except CollectError as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(f"{os_error_text(exc)} (nothing was written).", 1)
     for folder, status in counts["left_out"]:
         print(f"  not collected: {folder} ({status.state}: {status.reason})")
 
