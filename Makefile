@@ -28,13 +28,13 @@ run: install
 	$(BIN)/alignment-sim
 
 lint: install-test
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts experiments
+	$(BIN)/ruff format --check src tests benchmarks scripts experiments
 	$(BIN)/mypy
 
 format: install-test
-	$(BIN)/ruff check --fix src tests benchmarks scripts
-	$(BIN)/ruff format src tests benchmarks scripts
+	$(BIN)/ruff check --fix src tests benchmarks scripts experiments
+	$(BIN)/ruff format src tests benchmarks scripts experiments
 
 test: lint
 	$(BIN)/python -m pytest -q -n auto
