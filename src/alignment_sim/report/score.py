@@ -527,9 +527,10 @@ def write_outputs(scores: Scores, out: Path, command: str) -> None:
     """Every table, the figure and (last) score.json into ``out``, written beside it and
     renamed into place whole: an earlier scores folder there is replaced, never mixed
     with this one (``files.atomic_folder``)."""
-    tables = (scores.forecasts, scores.by_state, scores.by_year, scores.switches)
+    s = scores
+    tables = (s.forecasts, s.by_state, s.by_year, s.switches, s.reliability)
     with atomic_folder(out) as folder:
-        for name, table in zip(TABLES, (*tables, scores.reliability), strict=True):
+        for name, table in zip(TABLES, tables, strict=True):
             atomic_write_bytes(folder / name, table.to_csv(index=False).encode())
         with atomic_write(folder / "reliability.png") as handle:
             reliability_figure(scores.reliability).savefig(handle, format="png", dpi=110)
