@@ -275,6 +275,38 @@ def test_the_command_exports_a_solo_lesson(tmp_path: Path, capsys: pytest.Captur
     assert not (tmp_path / "x").exists()
 
 
+def test_the_command_replaces_an_earlier_export_whole_and_refuses_other_folders(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """``--out`` an earlier export: replaced whole (its manifest is the new run's); a file,
+    a path under a file or a folder of the user's own files: refused in one line, exit 2,
+    before the lesson runs, and left as they were."""
+    out = tmp_path / "solo"
+    assert main(["--seed", "2", "--ticks", "2", "--out", str(out)]) == 0
+    assert main(["--seed", "3", "--ticks", "2", "--out", str(out)]) == 0
+    assert json.loads((out / MANIFEST_FILE).read_text())["seed"] == 3
+    assert sorted(p.name for p in out.iterdir()) == sorted([*EXPORT_FILES, MANIFEST_FILE])
+    afile = tmp_path / "afile"
+    afile.write_text("keep")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("keep")
+    capsys.readouterr()
+    for bad, needle in (
+        (afile, "It is a file."),
+        (afile / "x", f"{afile} is a file, not a folder"),
+        (mine, "It holds thesis.tex, which a debrief export does not write."),
+    ):
+        with pytest.raises(SystemExit) as exited:
+            main(["--ticks", "2", "--out", str(bad)])
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith("alignment-sim-debrief: --out") and err.count("\n") == 1
+        assert needle in err
+    assert afile.read_text() == "keep" and [p.name for p in mine.iterdir()] == ["thesis.tex"]
+    assert not list(tmp_path.glob(".*.tmp")) and not list(tmp_path.glob(".*.old"))
+
+
 def test_a_round_of_two_ticks_keeps_the_students_answer_and_counts_once() -> None:
     model = ClassroomModel(seed=SEED, ticks=3)
     world, space = model.world, model.world.space

@@ -30,7 +30,7 @@ and, written last, ``manifest.json`` (``outputs.files.finish_job``: provenance f
 ``outputs.provenance.manifest`` plus each file's size and SHA-256). ``debrief_html`` is a
 self-contained page (images inline) for ``/debrief``. Solo export from the shell::
 
-    python -m alignment_sim.classroom.debrief --lesson hedging --seed 3 --ticks 40 --out DIR
+    alignment-sim-debrief --lesson hedging --seed 3 --ticks 40 --out DIR
 """
 
 from __future__ import annotations
@@ -86,7 +86,10 @@ from alignment_sim.model.alignment import HEDGE
 from alignment_sim.model.kernels import ECONOMY, SECURITY
 from alignment_sim.model.mesa_model import AlignmentModel
 from alignment_sim.outputs.files import (
+    atomic_folder,
     atomic_write_bytes,
+    check_replaceable,
+    command_errors,
     figure_png,
     finish_job,
     timestamped_folder,
@@ -1028,14 +1031,15 @@ def export_files(debrief: Debrief) -> dict[str, bytes]:
 
 
 def write_export(debrief: Debrief, folder: str | Path) -> list[Path]:
-    """Write every file of the export into ``folder`` (each atomically), then its
-    ``manifest.json``; returns the paths written, the manifest last."""
+    """Write every file of the export, then its ``manifest.json``, beside ``folder`` and
+    rename them into place whole (``files.atomic_folder``: an earlier folder there is
+    replaced, and a failure leaves it as it was); returns the paths, the manifest last."""
     target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
     files = export_files(debrief)
-    for name, data in files.items():
-        atomic_write_bytes(target / name, data)
-    finish_job(target, debrief.manifest, list(files))
+    with atomic_folder(target) as staging:
+        for name, data in files.items():
+            atomic_write_bytes(staging / name, data)
+        finish_job(staging, debrief.manifest, list(files))
     return [target / name for name in (*files, MANIFEST_FILE)]
 
 
@@ -1226,12 +1230,13 @@ def debrief_html(debrief: Debrief, zip_href: str = ZIP_HREF) -> str:
 
 # --- solo export from the shell -------------------------------------------------------------
 
+PROG = "alignment-sim-debrief"
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run a solo lesson (the model plays every state) and write its debrief export."""
     parser = argparse.ArgumentParser(
-        prog="python -m alignment_sim.classroom.debrief",
-        description="Run a lesson solo and write its debrief (CSV, PNG, one-page PDF).",
+        prog=PROG, description="Run a lesson solo and write its debrief (CSV, PNG, one-page PDF)."
     )
     parser.add_argument("--lesson", default=NO_LESSON, help="a lesson name (default: none)")
     parser.add_argument("--seed", default="0", help="the run's seed (default 0)")
@@ -1244,12 +1249,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     if model.setup_failed:
         error = model.message.split(" The page shows")[0] if model.message else "bad setup"
-        print(f"alignment-sim debrief: error: {error}", file=sys.stderr)
+        print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
-    model.run()
     folder = args.out or timestamped_folder("debrief")
-    paths = write_export(Debrief.build(model), folder)
-    print(f"alignment-sim debrief: {len(paths)} files in {folder}")
+    with command_errors(PROG, "nothing was written"):
+        check_replaceable(folder, (*EXPORT_FILES, MANIFEST_FILE), "debrief export")
+        model.run()
+        paths = write_export(Debrief.build(model), folder)
+    print(f"{PROG}: {len(paths)} files in {folder}")
     return 0
 
 
