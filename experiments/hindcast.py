@@ -23,7 +23,6 @@ import base64
 import html
 import io
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,14 +30,17 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from alignment_sim.errors import ConfigError
 from alignment_sim.model.world import packaged_data_path
-from alignment_sim.outputs.files import atomic_write, atomic_write_bytes
+from alignment_sim.outputs.files import atomic_write, atomic_write_bytes, check_replaceable
 from alignment_sim.report.record import LABELS, LAST_IN_SAMPLE_YEAR
 
 BIN = Path(sys.executable).parent
 RECORD = packaged_data_path("alignment_by_year_1991_2010.csv")
 COLOURS = {"russia": "#c0392b", "china": "#d4ac0d", "west": "#2e86c1", "hedge": "#7f8c8d"}
 SHOWN = ("accuracy", "brier", "log_score")
+WRITTEN = ("runs", "scores", "summary.csv", "summary.md", "report.html")
+"""What a hindcast folder holds: the only names ``--out`` may hold already."""
 
 
 def run(command: list[str]) -> str:
@@ -70,8 +72,6 @@ def hindcast(origin: int, to: int, replications: int, out: Path, extra: list[str
             *extra,
         ]
     )
-    if scores.exists():
-        shutil.rmtree(scores)
     printed = run(
         [
             str(BIN / "alignment-sim-score"),
@@ -200,6 +200,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--to {args.to}: hindcasts stay inside the record (<= {LAST_IN_SAMPLE_YEAR})")
     if any(not 1992 <= o < args.to for o in args.origins):
         parser.error(f"--origins: expected years from 1992 to {args.to - 1}")
+    try:
+        check_replaceable(args.out, WRITTEN, "hindcast")
+    except ConfigError as exc:
+        parser.error(str(exc))
     args.out.mkdir(parents=True, exist_ok=True)
     results = {
         o: hindcast(o, args.to, args.replications, args.out, args.overrides) for o in args.origins
