@@ -273,6 +273,9 @@ def test_the_command_exports_a_solo_lesson(tmp_path: Path, capsys: pytest.Captur
     assert main(["--lesson", "no_such_lesson", "--out", str(tmp_path / "x")]) == 2
     assert "lesson = 'no_such_lesson'" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+    with pytest.raises(SystemExit) as exited:  # not a folder: no silent packaged lessons
+        main(["--lessons", str(out / "README.txt"), "--out", str(tmp_path / "x")])
+    assert exited.value.code == 2 and "expected an existing folder" in capsys.readouterr().err
 
 
 def test_the_command_replaces_an_earlier_export_whole_and_refuses_other_folders(

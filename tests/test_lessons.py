@@ -160,6 +160,16 @@ def test_lessons_command_lists_and_rejects_bad_input(tmp_path: Path, capsys) -> 
     (tmp_path / "bad" / "preset.yaml").write_text("title: Bad\nlevers: {stance: 9}\n")
     assert main(["--figures", "--seeds", "1", "--lessons", str(tmp_path)]) == 2
     assert "dynamics.stance = 9.0" in capsys.readouterr().err
+    # an unknown lesson and a --lessons that is not a folder: one line each, exit 2 (a
+    # mistyped --lessons used to fall back silently on the packaged lessons)
+    assert main(["--only", "nonesuch", "--lessons", str(LESSONS)]) == 2
+    assert "lesson = 'nonesuch'" in capsys.readouterr().err
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(SystemExit) as exited:
+        main(["--lessons", str(afile)])
+    assert exited.value.code == 2
+    assert f"--lessons {afile}: expected an existing folder" in capsys.readouterr().err
 
 
 # --- claims: what the texts quote is what the presets claim and numbers.md counts ---------

@@ -1244,6 +1244,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="folder (results/debrief/<time>)")
     parser.add_argument("--lessons", default=None, help="the lessons folder")
     args = parser.parse_args(argv)
+    if args.lessons is not None and not Path(args.lessons).is_dir():
+        parser.error(f"--lessons {args.lessons}: expected an existing folder")
     model = ClassroomModel(
         lesson=args.lesson, seed=args.seed, ticks=args.ticks, lessons_dir=args.lessons
     )

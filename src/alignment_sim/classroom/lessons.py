@@ -707,27 +707,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=None, help="a lesson name (repeat)")
     parser.add_argument("--lessons", type=Path, default=None, help="the lessons folder")
     args = parser.parse_args(argv)
-    folder = lessons_dir(args.lessons)
-    if folder is None:
-        parser.error("no lessons folder found: give --lessons DIR")
-    names = args.only or available_lessons(folder)
-    if not args.figures:
-        for name in names:
-            print(f"{name}: {load_lesson(name, folder).title}")
-        return 0
+    if args.lessons is not None and not args.lessons.is_dir():
+        parser.error(f"--lessons {args.lessons}: expected an existing folder")
     if args.seeds < 1:
         parser.error(f"--seeds {args.seeds}: expected a whole number >= 1")
     if args.blocks < 1:
         parser.error(f"--blocks {args.blocks}: expected a whole number >= 1")
+    folder = lessons_dir(args.lessons)
+    if folder is None:
+        parser.error("no lessons folder found: give --lessons DIR")
+    names = args.only or available_lessons(folder)
     outside = []
     try:
-        for name in names:
-            figure, numbers, counts = make_lesson(
-                load_lesson(name, folder), args.seeds, args.blocks
-            )
-            print(f"{name}: wrote {figure} and {numbers}")
+        lessons = [load_lesson(name, folder) for name in names]
+        if not args.figures:
+            for lesson in lessons:
+                print(f"{lesson.name}: {lesson.title}")
+            return 0
+        for lesson in lessons:
+            figure, numbers, counts = make_lesson(lesson, args.seeds, args.blocks)
+            print(f"{lesson.name}: wrote {figure} and {numbers}")
             outside += [
-                f"{name}: claim {c.claim.id} holds in {c.count} of {c.total}, "
+                f"{lesson.name}: claim {c.claim.id} holds in {c.count} of {c.total}, "
                 f"expected {c.claim.bounds_text()}"
                 for c in counts
                 if not c.holds
