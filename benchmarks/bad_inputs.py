@@ -948,6 +948,57 @@ def cases() -> list[Case]:
         words=("afile",),
     )
 
+    score(
+        "sco_out_foreign_folder",
+        "{FX}/sweep1",
+        "--record",
+        record,
+        "--out",
+        "{FX}/sweep2",
+        words=("sweep2", "scoring does not write"),
+    )
+
+    # the study, landscape, classroom and hindcast commands
+    def study(id_: str, module: str, *args: str, words: tuple[str, ...]) -> None:
+        argv = ("python", "-m", f"alignment_sim.studies.{module}", *args)
+        out.append(Case(id_, argv, "refuse", words))
+
+    study("stu01", "robustness", "--first-seed", "-1", "--out", "{OUT}", words=("first_seed",))
+    study("stu02", "robustness", "--sampler-seed", "-3", "--out", "{OUT}", words=("sampler_seed",))
+    study("stu03", "robustness", "--workers", "0", "--out", "{OUT}", words=("workers",))
+    study("stu04", "robustness", "--points", "1", "--out", "{OUT}", words=("points",))
+    study("stu05", "robustness", "--out", "{FX}/afile", words=("afile", "is a file"))
+    study("stu06", "robustness", "--out", "{FX}/sweep2", words=("sweep2", "does not write"))
+    study("stu07", "patterns", "--seeds", "0", words=("--seeds 0",))
+    study("stu08", "patterns", "--first-seed", "-1", words=("--first-seed -1",))
+    study("stu09", "patterns", "--set", "decision.rationalty=3", words=("rationalty",))
+    landscape = ("alignment-sim-landscape", "--out", "{OUT}")
+    out.append(Case("lan01", (*landscape, "--year", "1980"), words=("--year 1980",)))
+    out.append(Case("lan02", (*landscape, "--year", "2005", "--starts", "0"), words=("--starts",)))
+    out.append(Case("lan03", (*landscape, "--year", "2005", "--static"), words=("static",)))
+    out.append(Case("lan04", (*landscape, "--year", "2005", "--fit", "{FX}/afile"), words=("fit",)))
+    out.append(
+        Case(
+            "lan05",
+            ("alignment-sim-landscape", "--year", "2005", "--out", "{FX}/afile/l"),
+            words=("afile",),
+        )
+    )
+    debrief = ("alignment-sim-debrief", "--ticks", "2")
+    out.append(Case("deb01", (*debrief, "--out", "{FX}/afile"), words=("afile", "is a file")))
+    out.append(Case("deb02", (*debrief, "--out", "{FX}/sweep2"), words=("sweep2",)))
+    out.append(Case("deb03", (*debrief, "--lessons", "{FX}/afile"), words=("--lessons",)))
+    out.append(Case("deb04", (*debrief, "--lesson", "nonesuch"), words=("nonesuch",)))
+    out.append(Case("les01", ("alignment-sim-lessons", "--only", "nonesuch"), words=("nonesuch",)))
+    out.append(
+        Case("les02", ("alignment-sim-lessons", "--lessons", "{FX}/afile"), words=("--lessons",))
+    )
+    out.append(Case("les03", ("alignment-sim-lessons", "--seeds", "0"), words=("--seeds",)))
+    hindcast = ("python", str(ROOT / "experiments" / "hindcast.py"), "--replications", "2")
+    out.append(Case("hin01", (*hindcast, "--out", "{FX}/afile"), words=("afile", "is a file")))
+    out.append(Case("hin02", (*hindcast, "--out", "{FX}/sweep2"), words=("sweep2",)))
+    out.append(Case("hin03", (*hindcast, "--to", "2012"), words=("--to 2012",)))
+
     # estimation: the fit's window, parameters and record, and fitted sets (fit=)
     cli("est01", "experiment=fit", "estimation.window=[1991,2015]", words=("estimation.window",))
     cli(
