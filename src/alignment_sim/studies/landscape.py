@@ -475,18 +475,18 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     """Bad arguments exit 2 with argparse's usage line; a bad fit or output folder exits
     2 and an OS error 1, each as one line on stderr (``files.command_errors``)."""
-    p = parser()
-    args = p.parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
     static = args.static
     if static and args.year not in ATTRIBUTE_YEARS:
-        p.error(f"--year {args.year}: a static world exists for {ATTRIBUTE_YEARS}")
+        cli.error(f"--year {args.year}: a static world exists for {ATTRIBUTE_YEARS}")
     if not static and not CALENDAR_FIRST_YEAR <= args.year <= CALENDAR_LAST_YEAR:
-        p.error(f"--year {args.year}: expected a year {CALENDAR_FIRST_YEAR}-{CALENDAR_LAST_YEAR}")
+        cli.error(f"--year {args.year}: expected a year {CALENDAR_FIRST_YEAR}-{CALENDAR_LAST_YEAR}")
     if args.starts < 1:
-        p.error(f"--starts {args.starts}: expected a whole number >= 1")
+        cli.error(f"--starts {args.starts}: expected a whole number >= 1")
     then = args.configuration_year
     if then is not None and not CALENDAR_FIRST_YEAR <= then <= CALENDAR_LAST_YEAR:
-        p.error(
+        cli.error(
             f"--configuration-year {then}: expected a year {CALENDAR_FIRST_YEAR}-"
             f"{CALENDAR_LAST_YEAR} with a recorded configuration"
         )
