@@ -597,6 +597,78 @@ def read_data_values(region: RegionSpec, get: Getter, year: int) -> dict[str, Fl
     }
 
 
+def pole_capitals(region: RegionSpec, look: AttributeLookup) -> tuple[FloatArray, FloatArray]:
+    """Each pole's capital (latitude, longitude), (B,) each: its own coordinates where the
+    region gives them, otherwise its attribute state's from the attributes table."""
+    lat, lon = np.zeros(len(region.poles)), np.zeros(len(region.poles))
+    for b, pole in enumerate(region.poles):
+        if pole.attribute_state is None:
+            assert pole.capital_lat is not None and pole.capital_lon is not None
+            lat[b], lon[b] = pole.capital_lat, pole.capital_lon
+            continue
+        lat[b] = (
+            pole.capital_lat
+            if pole.capital_lat is not None
+            else look.get(pole.attribute_state, "capital_lat")
+        )
+        lon[b] = (
+            pole.capital_lon
+            if pole.capital_lon is not None
+            else look.get(pole.attribute_state, "capital_lon")
+        )
+    return lat, lon
+
+
+def starting_world(
+    region: RegionSpec, look: AttributeLookup, drivers: pd.DataFrame | None
+) -> tuple[dict[str, FloatArray], IntArray, Calendar | None, pd.DataFrame]:
+    """The data values of the start year, each chooser's starting profile, the calendar (a
+    calendar world's yearly values; None for a snapshot) and the values it imputed."""
+    space = region.option_space
+    if region.calendar:
+        from alignment_sim.model.calendar import build_calendar, starting_alignment
+
+        calendar, imputed = build_calendar(region, look, drivers)
+        return calendar.start_values, starting_alignment(region, space), calendar, imputed
+    from alignment_sim.model.calendar import starting_profile
+
+    values = read_data_values(region, look.get, region.year)
+    initial = np.array(
+        [
+            starting_profile(
+                space,
+                f"region.states[{i}].initial.{region.year}",
+                spec.initial[str(region.year)],
+                spec.attribute_state,
+                region.year,
+            )
+            for i, spec in enumerate(region.states)
+        ],
+        dtype=np.int64,
+    )
+    return values, initial, None, empty_imputed()
+
+
+def affinity_matrix(region: RegionSpec) -> FloatArray:
+    """(N, N) the choosers' affinities (``region.affinities``), symmetric, 0 elsewhere."""
+    index = {name: i for i, name in enumerate(region.state_names)}
+    affinity = np.zeros((len(index), len(index)))
+    for a in region.affinities:
+        affinity[index[a.a], index[a.b]] = a.value
+        affinity[index[a.b], index[a.a]] = a.value
+    return affinity
+
+
+def rivalry_matrix(region: RegionSpec) -> FloatArray:
+    """(B, B) each pole's rivalry with each other pole (``pole.rivalry``), 0 elsewhere."""
+    names = region.pole_names
+    rivalry = np.zeros((len(names), len(names)))
+    for p, pole in enumerate(region.poles):
+        for other, value in pole.rivalry.items():
+            rivalry[p, names.index(other)] = value
+    return rivalry
+
+
 def build_world(
     region: RegionSpec,
     attributes: pd.DataFrame | None = None,
@@ -613,49 +685,9 @@ def build_world(
     pole_names = region.pole_names
     N, B = len(region.states), len(region.poles)
 
-    pole_lat, pole_lon = np.zeros(B), np.zeros(B)
-    for b, pole in enumerate(region.poles):
-        if pole.attribute_state is not None:
-            pole_lat[b] = (
-                pole.capital_lat
-                if pole.capital_lat is not None
-                else look.get(pole.attribute_state, "capital_lat")
-            )
-            pole_lon[b] = (
-                pole.capital_lon
-                if pole.capital_lon is not None
-                else look.get(pole.attribute_state, "capital_lon")
-            )
-        else:
-            assert pole.capital_lat is not None and pole.capital_lon is not None
-            pole_lat[b], pole_lon[b] = pole.capital_lat, pole.capital_lon
-
-    calendar: Calendar | None = None
-    imputed = empty_imputed()
+    pole_lat, pole_lon = pole_capitals(region, look)
     space = region.option_space
-    if region.calendar:
-        from alignment_sim.model.calendar import build_calendar, starting_alignment
-
-        calendar, imputed = build_calendar(region, look, drivers)
-        values = calendar.start_values
-        initial = starting_alignment(region, space)
-    else:
-        from alignment_sim.model.calendar import starting_profile
-
-        values = read_data_values(region, look.get, region.year)
-        initial = np.array(
-            [
-                starting_profile(
-                    space,
-                    f"region.states[{i}].initial.{region.year}",
-                    spec.initial[str(region.year)],
-                    spec.attribute_state,
-                    region.year,
-                )
-                for i, spec in enumerate(region.states)
-            ],
-            dtype=np.int64,
-        )
+    values, initial, calendar, imputed = starting_world(region, look, drivers)
 
     lat, lon, exposure = np.zeros(N), np.zeros(N), np.zeros(N)
     distance, presence = np.zeros((B, N)), np.zeros((B, N))
@@ -672,19 +704,9 @@ def build_world(
             origin[b, i] = spec.remittance_origin.get(pole.name, 0.0)
 
     reach = np.array([[pole.reach_km] for pole in region.poles], dtype=np.float64)
-    index = {name: i for i, name in enumerate(region.state_names)}
-    affinity = np.zeros((N, N))
-    for a in region.affinities:
-        affinity[index[a.a], index[a.b]] = a.value
-        affinity[index[a.b], index[a.a]] = a.value
 
     def per_pole(attr: str) -> FloatArray:
         return np.array([float(getattr(p, attr)) for p in region.poles])
-
-    rivalry = np.zeros((B, B))
-    for p, pole in enumerate(region.poles):
-        for other, value in pole.rivalry.items():
-            rivalry[p, pole_names.index(other)] = value
 
     budget = calendar.start_budget if calendar is not None else per_pole("budget_bn_usd")
     return World(
@@ -748,8 +770,8 @@ def build_world(
                 exit_cost=np.ones((B, N)),
             )
         ),
-        affinity=affinity.astype(FLOAT),
-        rivalry=rivalry.astype(FLOAT),
+        affinity=affinity_matrix(region).astype(FLOAT),
+        rivalry=rivalry_matrix(region).astype(FLOAT),
         space=space,
         initial_alignment=initial,
         state_lat=lat,
