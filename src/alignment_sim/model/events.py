@@ -238,77 +238,8 @@ def compile_scenario(
                 f"an event kind from the library ({', '.join(sorted(kinds))})",
             )
         kind = kinds[event.kind]
-        check_kind(event.kind, kind)
-        event.check_placement(key)
-        if event.at is not None and not (isinstance(event.at, int) and 1 <= event.at <= ticks):
-            raise ConfigError(
-                f"{key}.at", event.at, f"a tick in [1, {ticks}] (the run has ticks={ticks})"
-            )
-        if event.hazard is not None and not (0.0 <= event.hazard <= 1.0):
-            raise ConfigError(f"{key}.hazard", event.hazard, "a probability per tick in [0, 1]")
-        if event.duration is not None and not (
-            isinstance(event.duration, int) and event.duration >= 1
-        ):
-            raise ConfigError(
-                f"{key}.duration", event.duration, "a whole number of ticks >= 1, or null for good"
-            )
-        target_kind = kind.get("targets", "none")
-        known = {"states": world.states, "poles": world.poles}.get(target_kind, ())
-        if target_kind == "none" and event.targets:
-            raise ConfigError(
-                f"{key}.targets",
-                list(event.targets),
-                f"no targets (kind '{event.kind}' takes none)",
-            )
-        if target_kind != "none" and not event.targets:
-            raise ConfigError(
-                f"{key}.targets", [], f"a list of {target_kind} for kind '{event.kind}'"
-            )
-        (low, low_why), (high, high_why) = magnitude_range(kind)
-        magnitude = event.magnitude
-        if (
-            isinstance(magnitude, bool)
-            or not isinstance(magnitude, int | float)
-            or not low <= magnitude <= high
-        ):
-            why = low_why if isinstance(magnitude, int | float) and magnitude < low else high_why
-            raise ConfigError(
-                f"{key}.magnitude",
-                magnitude,
-                f"a finite magnitude in [{low:.4g}, {high:.4g}] for kind '{event.kind}'".replace(
-                    "e+", "e"
-                ),
-                f"The range keeps {why}.",
-            )
-        for t, name in enumerate(event.targets):
-            if name not in known:
-                raise ConfigError(
-                    f"{key}.targets[{t}]",
-                    name,
-                    f"one of the region's {target_kind} ({', '.join(known)})",
-                )
-        event_changes: list[Change] = []
-        for c, spec in enumerate(kind.get("changes", [])):
-            ckey = f"event kind {event.kind}.changes[{c}]"
-            table = spec["table"]
-            pole_index = _names_for(
-                f"{key}: {ckey}.pole", spec.get("pole"), list(event.targets), world.poles, "pole"
-            )
-            state_index = _names_for(
-                f"{key}: {ckey}.state",
-                spec.get("state"),
-                list(event.targets),
-                world.states,
-                "state",
-            )
-            value = float(spec["value"])
-            if spec["op"] == "scale":
-                value = 1.0 + magnitude * (value - 1.0)
-            elif spec["op"] == "add":
-                value = magnitude * value
-            event_changes.append(
-                Change(len(names), table, spec["param"], pole_index, state_index, spec["op"], value)
-            )
+        check_event(event, kind, key, world, ticks)
+        event_changes = compile_changes(event, kind, key, world, len(names))
         start, duration = event.at, event.duration if event.duration is not None else NEVER
         if event.date is not None:
             placed = dated_window(event, event.date, world.year, world.tick_months, ticks)
@@ -327,6 +258,83 @@ def compile_scenario(
         duration=np.array(durations, dtype=np.int64),
         changes=tuple(changes),
     )
+
+
+def check_event(event: EventSpec, kind: dict[str, Any], key: str, world: World, ticks: int) -> None:
+    """ConfigError, naming ``key``'s field, unless the event fits its kind (``kind``, from
+    the library), the world and a run of ``ticks``: its placement, tick, hazard, duration,
+    targets and magnitude."""
+    check_kind(event.kind, kind)
+    event.check_placement(key)
+    if event.at is not None and not (isinstance(event.at, int) and 1 <= event.at <= ticks):
+        raise ConfigError(
+            f"{key}.at", event.at, f"a tick in [1, {ticks}] (the run has ticks={ticks})"
+        )
+    if event.hazard is not None and not (0.0 <= event.hazard <= 1.0):
+        raise ConfigError(f"{key}.hazard", event.hazard, "a probability per tick in [0, 1]")
+    if event.duration is not None and not (isinstance(event.duration, int) and event.duration >= 1):
+        raise ConfigError(
+            f"{key}.duration", event.duration, "a whole number of ticks >= 1, or null for good"
+        )
+    target_kind = kind.get("targets", "none")
+    known = {"states": world.states, "poles": world.poles}.get(target_kind, ())
+    if target_kind == "none" and event.targets:
+        raise ConfigError(
+            f"{key}.targets",
+            list(event.targets),
+            f"no targets (kind '{event.kind}' takes none)",
+        )
+    if target_kind != "none" and not event.targets:
+        raise ConfigError(f"{key}.targets", [], f"a list of {target_kind} for kind '{event.kind}'")
+    (low, low_why), (high, high_why) = magnitude_range(kind)
+    magnitude = event.magnitude
+    if (
+        isinstance(magnitude, bool)
+        or not isinstance(magnitude, int | float)
+        or not low <= magnitude <= high
+    ):
+        why = low_why if isinstance(magnitude, int | float) and magnitude < low else high_why
+        raise ConfigError(
+            f"{key}.magnitude",
+            magnitude,
+            f"a finite magnitude in [{low:.4g}, {high:.4g}] for kind '{event.kind}'".replace(
+                "e+", "e"
+            ),
+            f"The range keeps {why}.",
+        )
+    for t, name in enumerate(event.targets):
+        if name not in known:
+            raise ConfigError(
+                f"{key}.targets[{t}]",
+                name,
+                f"one of the region's {target_kind} ({', '.join(known)})",
+            )
+
+
+def compile_changes(
+    event: EventSpec, kind: dict[str, Any], key: str, world: World, index: int
+) -> list[Change]:
+    """The parameter changes of a checked event, the ``index``-th of its program: each of
+    its kind's changes on its targets' rows, the value scaled by its magnitude (an ``add``
+    times it, a ``scale`` moved from 1 by it, a ``set`` as it is)."""
+    changes = []
+    for c, spec in enumerate(kind.get("changes", [])):
+        ckey = f"event kind {event.kind}.changes[{c}]"
+        pole_index = _names_for(
+            f"{key}: {ckey}.pole", spec.get("pole"), list(event.targets), world.poles, "pole"
+        )
+        state_index = _names_for(
+            f"{key}: {ckey}.state", spec.get("state"), list(event.targets), world.states, "state"
+        )
+        value = float(spec["value"])
+        if spec["op"] == "scale":
+            value = 1.0 + event.magnitude * (value - 1.0)
+        elif spec["op"] == "add":
+            value = event.magnitude * value
+        changes.append(
+            Change(index, spec["table"], spec["param"], pole_index, state_index, spec["op"], value)
+        )
+    return changes
 
 
 def initial_starts(program: EventProgram, batch: int) -> NDArray[np.int64]:
