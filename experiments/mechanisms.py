@@ -17,7 +17,7 @@ over the same seeds:
 
 The stance lever is reported the same way (stance -1 and +1 against the default 0).
 
-    python experiments/mechanisms.py                    # 100 runs per case, about a minute
+    python experiments/mechanisms.py                    # 100 runs per case, about 10 s
     python experiments/mechanisms.py --replications 20  # quick
 
 Prints a markdown table (the one in docs/MODEL.md, "What each mechanism does") and, last, a
@@ -172,29 +172,57 @@ def recession(edit: Edit | None, seeds: range) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--replications", type=int, default=100)
-    args = parser.parse_args()
-    seeds = range(args.replications)
+SHOWN = [
+    "brier_2000",
+    "p_record_2000",
+    "final_russia",
+    "final_west",
+    "final_hedge",
+    "switches",
+    "asia_economy_china",
+    "recession_credibility",
+    "recession_full_commitment",
+    "recession_security_russia",
+]
+"""The measures of the table in docs/MODEL.md, "What each mechanism does", in its order."""
+
+
+def measure(replications: int, progress: bool = True) -> pd.DataFrame:
+    """Every case's measures over seeds 0 .. replications - 1, one row a case."""
+    seeds = range(replications)
     rows = {}
     for name, edit in CASES.items():
-        print(f"{name} ...", flush=True)
+        if progress:
+            print(f"{name} ...", flush=True)
         rows[name] = {
             **hindcast(edit, seeds),
             **baseline(edit, seeds),
             **recession(edit, seeds),
         }
-    table = pd.DataFrame(rows).T
-    shown = ["brier_2000", "p_record_2000", "final_russia", "final_west", "final_hedge"]
-    shown += ["switches", "asia_economy_china", "recession_credibility"]
-    shown += ["recession_full_commitment", "recession_security_russia"]
-    change = table[shown] - table.loc["defaults", shown]
-    change.loc["defaults"] = table.loc["defaults", shown]
+    return pd.DataFrame(rows).T
+
+
+def changes(table: pd.DataFrame) -> pd.DataFrame:
+    """The table docs/MODEL.md shows: each case's measures minus the defaults', the
+    defaults' row as measured."""
+    change = table[SHOWN] - table.loc["defaults", SHOWN]
+    change.loc["defaults"] = table.loc["defaults", SHOWN]
+    return change
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--replications", type=int, default=100)
+    args = parser.parse_args()
+    if args.replications < 1:
+        parser.error(f"--replications {args.replications}: expected a whole number >= 1")
+    table = measure(args.replications)
     print()
-    print(markdown(change.round(3)))
+    print(markdown(changes(table).round(3)))
     print(
-        json.dumps({name: {k: round(v, 4) for k, v in row.items()} for name, row in rows.items()})
+        json.dumps(
+            {name: {k: round(v, 4) for k, v in row.items()} for name, row in table.iterrows()}
+        )
     )
 
 
