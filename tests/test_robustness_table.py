@@ -1,7 +1,8 @@
-"""The robustness table of docs/ODD.md (section 1.2) is what the study measures today:
-issue 11's requirement 8 asks the table "produced by one command"; this runs that command's
-study (200 points, seeds 0-199, sampler seed 0) and compares the table row by row, so a
-change of the model cannot leave the documented shares stale."""
+"""The pattern table and the robustness table of docs/ODD.md (sections 1.1 and 1.2) are
+what their commands measure today: issue 11's requirement 8 asks the tables "produced by
+one command"; these run each command's measurement (the pattern table on seeds 0-199; the
+study at 200 points, seeds 0-199, sampler seed 0) and compare the tables row by row, so a
+change of the model cannot leave the documented numbers stale."""
 
 from __future__ import annotations
 
@@ -9,16 +10,25 @@ from pathlib import Path
 
 import pytest
 
-from alignment_sim.studies import robustness
+from alignment_sim.studies import patterns, robustness
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTION = "### 1.2 Robustness"
-HEADER = "| pattern | holds at (share of points) | 90% interval | goal | met |"
+ROBUSTNESS = "### 1.2 Robustness"
+ROBUSTNESS_HEADER = "| pattern | holds at (share of points) | 90% interval | goal | met |"
+PATTERNS = "### 1.1 The pattern table"
+PATTERNS_HEADER = (
+    "| pattern | scenario | measure | baseline | scenario | effect | criterion | met |"
+)
 
 
-def table_rows(text: str) -> list[str]:
-    """The rows of the first pattern table after its header in ``text``."""
-    lines = text[text.index(HEADER) :].splitlines()
+def odd_section(heading: str) -> str:
+    odd = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
+    return odd[odd.index(heading) :]
+
+
+def table_rows(text: str, header: str) -> list[str]:
+    """The rows of the first table under ``header`` in ``text``, spaces collapsed."""
+    lines = text[text.index(header) :].splitlines()
     rows = []
     for line in lines[2:]:
         if not line.startswith("|"):
@@ -28,8 +38,16 @@ def table_rows(text: str) -> list[str]:
 
 
 @pytest.mark.slow
+def test_the_documented_pattern_table_is_what_the_patterns_measure() -> None:
+    documented = table_rows(odd_section(PATTERNS), PATTERNS_HEADER)
+    results = patterns.measure_all(patterns.simulated())
+    assert len(documented) == len(results)  # a row a check
+    assert table_rows(patterns.markdown_table(results), PATTERNS_HEADER) == documented
+
+
+@pytest.mark.slow
 def test_the_documented_robustness_table_is_what_the_study_measures() -> None:
-    odd = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
-    documented = table_rows(odd[odd.index(SECTION) :])
+    documented = table_rows(odd_section(ROBUSTNESS), ROBUSTNESS_HEADER)
+    assert len(documented) == len(patterns.PATTERNS) + 1  # a row a pattern, and "all"
     study = robustness.run_robustness(points=200, seeds=200, workers=2, progress=False)
-    assert table_rows(study.markdown) == documented
+    assert table_rows(study.markdown, ROBUSTNESS_HEADER) == documented
