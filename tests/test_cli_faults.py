@@ -18,6 +18,13 @@ CLI = str(Path(sys.executable).with_name("alignment-sim"))
 FAST = ["ticks=5", "output.plots=false"]
 
 
+def sigint_default() -> None:
+    """In a child, before it starts: Ctrl+C at its default. A test run started in the
+    background (``cmd &`` in a non-interactive shell, ``nohup``) has SIGINT ignored, which
+    its children inherit, and the command rightly leaves an ignored SIGINT alone."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def cli(args: list[str], cwd: Path, timeout: int = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
@@ -199,6 +206,7 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_default,
     )
     try:
         deadline = time.monotonic() + 60
@@ -245,6 +253,7 @@ def test_ctrl_c_inside_the_configs_validation_is_an_interrupt(tmp_path: Path) ->
         capture_output=True,
         text=True,
         timeout=120,
+        preexec_fn=sigint_default,
     )
     assert result.returncode == 130, result.stderr
     assert result.stderr.strip() == "alignment-sim: interrupted."
