@@ -7,11 +7,13 @@ and ``run_cli``, the command line run as a user runs it.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import math
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -30,6 +32,18 @@ def run_cli(args: list[str], cwd: Path, timeout: float = 180) -> subprocess.Comp
     """``alignment-sim ARGS`` run in ``cwd`` (a test's tmp_path), its output captured as
     text; a run longer than ``timeout`` seconds fails the test."""
     return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def load_script(path: Path) -> ModuleType:
+    """A script of the repository that is not a package module (``experiments/``,
+    ``benchmarks/``) imported as the module named after its file (registered in
+    ``sys.modules``, as its dataclasses need)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def swing_by_hand(rationality: float, margin: float) -> float:

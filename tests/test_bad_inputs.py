@@ -5,26 +5,16 @@ Slow (about five minutes on two cores): it starts every command over 200 times.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import load_script
 
 BATTERY = Path(__file__).resolve().parents[1] / "benchmarks" / "bad_inputs.py"
 
 
-def _battery():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("bad_inputs", BATTERY)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bad_inputs"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_battery_has_over_200_bad_inputs() -> None:
-    cases = _battery().cases()
+    cases = load_script(BATTERY).cases()
     bad = [c for c in cases if c.expect == "refuse"]
     assert len(bad) >= 200
     assert len({c.id for c in cases}) == len(cases), "case ids must be unique"
@@ -34,7 +24,7 @@ def test_the_battery_has_over_200_bad_inputs() -> None:
 
 @pytest.mark.slow
 def test_every_bad_input_is_handled_well(capsys: pytest.CaptureFixture[str]) -> None:
-    status = _battery().main(["--jobs", "2"])
+    status = load_script(BATTERY).main(["--jobs", "2"])
     report = capsys.readouterr().out
     failed = [line for line in report.splitlines() if line.startswith("FAIL")]
     assert status == 0, "\n".join(failed)

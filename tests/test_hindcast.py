@@ -4,22 +4,13 @@ and log scores from every origin, and the script's refusal of a bad ``--out``.""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from helpers import load_script
 
 SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "hindcast.py"
-
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("hindcast", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize("case", ["file", "under a file", "foreign folder"])
@@ -35,7 +26,7 @@ def test_a_bad_out_is_refused_before_anything_runs(tmp_path: Path, capsys, case:
         "foreign folder": (mine, "It holds thesis.tex, which a hindcast does not write."),
     }[case]
     with pytest.raises(SystemExit) as exited:
-        load_script().main(["--replications", "2", "--out", str(out)])
+        load_script(SCRIPT).main(["--replications", "2", "--out", str(out)])
     assert exited.value.code == 2
     assert needle in capsys.readouterr().err.strip().splitlines()[-1]
     assert afile.read_text() == "keep" and [p.name for p in mine.iterdir()] == ["thesis.tex"]
@@ -47,7 +38,7 @@ def test_the_model_beats_both_baselines_from_every_origin(tmp_path: Path, capsys
     than persistence and the sticky base rate at each (docs/MODEL.md, Calibration: Brier
     0.110, 0.084, 0.099 against persistence's 0.376, 0.200, 0.364)."""
     out = tmp_path / "hindcast"
-    assert load_script().main(["--replications", "100", "--out", str(out)]) == 0
+    assert load_script(SCRIPT).main(["--replications", "100", "--out", str(out)]) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert sorted(summary) == ["1995", "2000", "2005"]
     for origin, s in summary.items():

@@ -4,11 +4,10 @@ shows ("What each mechanism does") is what the script measures today."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from helpers import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "experiments" / "mechanisms.py"
@@ -16,14 +15,6 @@ SECTION = "## What each mechanism does"
 VISIBLE = 0.002
 """A change the table shows (at its three decimals) beyond rounding: below it in every
 measure, a mechanism would be inert."""
-
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mechanisms", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def documented_table() -> dict[str, list[float]]:
@@ -45,7 +36,7 @@ def documented_table() -> dict[str, list[float]]:
 
 @pytest.mark.slow
 def test_every_mechanism_changes_a_measure_and_the_docs_table_is_current() -> None:
-    mechanisms = load_script()
+    mechanisms = load_script(SCRIPT)
     measured = mechanisms.changes(mechanisms.measure(100, progress=False)).round(3)
     documented = documented_table()
     assert sorted(documented) == sorted(measured.index)
