@@ -150,6 +150,18 @@ def test_a_failed_regeneration_keeps_the_old_figure_and_numbers(
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
+def test_a_lessons_folder_that_is_not_one_is_refused_not_passed_over(tmp_path: Path) -> None:
+    """A mistyped lessons folder used to fall back silently on the packaged lessons (the
+    same names): the library refuses it, and the classroom shows why its setup failed."""
+    missing = tmp_path / "lesons"
+    with pytest.raises(ConfigError, match=r"lessons folder = '.*lesons': expected an existing"):
+        load_lesson("hedging", missing)
+    with pytest.raises(ConfigError, match="lesons"):
+        available_lessons(missing)
+    model = ClassroomModel(lesson="hedging", lessons_dir=str(missing))
+    assert model.setup_failed and "lessons folder" in model.message and model.lesson is None
+
+
 def test_lessons_command_lists_and_rejects_bad_input(tmp_path: Path, capsys) -> None:
     assert main(["--lessons", str(LESSONS)]) == 0
     listed = capsys.readouterr().out

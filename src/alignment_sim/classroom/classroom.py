@@ -234,10 +234,13 @@ class Lesson:
 
 def lessons_dir(explicit: str | Path | None = None) -> Path | None:
     """The lessons folder: the argument, ``$ALIGNMENT_SIM_LESSONS``, ``./experiments/lessons``
-    or the repository's (next to ``src/``), the first that exists."""
-    candidates: list[Path] = []
+    or the repository's (next to ``src/``), the first that exists. An argument that is not
+    a folder is refused (ConfigError), not passed over for another folder's lessons."""
     if explicit:
-        candidates.append(Path(explicit))
+        if not Path(explicit).is_dir():
+            raise ConfigError("lessons folder", str(explicit), "an existing folder")
+        return Path(explicit)
+    candidates: list[Path] = []
     if os.environ.get(LESSONS_ENV):
         candidates.append(Path(os.environ[LESSONS_ENV]))
     candidates.append(Path.cwd() / "experiments" / "lessons")
