@@ -23,6 +23,7 @@ from alignment_sim.classroom.classroom import (
     Variant,
     available_lessons,
     build_config,
+    lessons_dir,
     load_lesson,
 )
 from alignment_sim.classroom.lessons import (
@@ -160,6 +161,25 @@ def test_a_lessons_folder_that_is_not_one_is_refused_not_passed_over(tmp_path: P
         available_lessons(missing)
     model = ClassroomModel(lesson="hedging", lessons_dir=str(missing))
     assert model.setup_failed and "lessons folder" in model.message and model.lesson is None
+
+
+def test_a_lessons_variable_that_names_no_folder_is_refused_not_passed_over(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """``$ALIGNMENT_SIM_LESSONS`` naming no folder used to be passed over for the packaged
+    lessons; now it is refused where it is read, and the command says which setting."""
+    monkeypatch.setenv("ALIGNMENT_SIM_LESSONS", str(tmp_path / "lesons"))
+    with pytest.raises(ConfigError, match=r"\$ALIGNMENT_SIM_LESSONS = '.*lesons': expected"):
+        lessons_dir()
+    with pytest.raises(ConfigError, match="ALIGNMENT_SIM_LESSONS"):
+        load_lesson("hedging")
+    assert lessons_dir(LESSONS) == LESSONS  # the argument wins over the variable
+    with pytest.raises(SystemExit) as exited:
+        main(["--only", "hedging"])
+    assert exited.value.code == 2
+    assert "$ALIGNMENT_SIM_LESSONS = " in capsys.readouterr().err
+    monkeypatch.setenv("ALIGNMENT_SIM_LESSONS", str(LESSONS))
+    assert lessons_dir() == LESSONS
 
 
 def test_lessons_command_lists_and_rejects_bad_input(tmp_path: Path, capsys) -> None:

@@ -886,6 +886,25 @@ def test_command_line_is_offline_and_checks_its_arguments() -> None:
             parse_args(bad)
 
 
+def test_the_served_lessons_folder_is_the_commands_then_the_environments(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """``--lessons`` wins over ``$ALIGNMENT_SIM_LESSONS`` (the app reads the variable; an
+    earlier one in the environment used to win over the command's flag), and a variable
+    that names no folder is refused before the server starts."""
+    from alignment_sim.classroom.__main__ import offline_environment, parse_args
+
+    monkeypatch.setenv("ALIGNMENT_SIM_LESSONS", str(tmp_path))
+    chosen = tmp_path / "chosen"
+    chosen.mkdir()
+    assert offline_environment(chosen)["ALIGNMENT_SIM_LESSONS"] == str(chosen.resolve())
+    assert "ALIGNMENT_SIM_LESSONS" not in offline_environment(None)  # the environment's stays
+    monkeypatch.setenv("ALIGNMENT_SIM_LESSONS", str(tmp_path / "gone"))
+    with pytest.raises(SystemExit):
+        parse_args([])
+    assert parse_args(["--lessons", str(chosen)]).lessons == chosen
+
+
 def test_setup_applies_on_reset() -> None:
     config = build_config(Setup(scenario="russia_recession", decision="best_response", seed="5"))
     assert config.scenario.name == "russia_recession"

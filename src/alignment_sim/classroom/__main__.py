@@ -18,6 +18,9 @@ import time
 import warnings
 from pathlib import Path
 
+from alignment_sim.classroom.classroom import LESSONS_ENV, lessons_dir
+from alignment_sim.errors import ConfigError
+
 APP = "alignment_sim.classroom.app"
 DEFAULT_PORT = 8765
 OFFLINE_CDN = "http://127.0.0.1:9/"
@@ -112,9 +115,10 @@ def offline_environment(lessons: Path | None) -> dict[str, str]:
         "SOLARA_CHECK_HOOKS": "off",
         "SOLARA_KERNEL_CULL_TIMEOUT": KERNEL_CULL_TIMEOUT,
     }
-    if lessons is not None:
-        values["ALIGNMENT_SIM_LESSONS"] = str(lessons.resolve())
-    return {key: os.environ.get(key, value) for key, value in values.items()}
+    settings = {key: os.environ.get(key, value) for key, value in values.items()}
+    if lessons is not None:  # the command's --lessons wins over the environment's
+        settings[LESSONS_ENV] = str(lessons.resolve())
+    return settings
 
 
 def free_port(host: str) -> int:
@@ -146,6 +150,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--port {args.port}: expected a port number in [0, 65535]")
     if args.lessons is not None and not args.lessons.is_dir():
         parser.error(f"--lessons {args.lessons}: expected an existing folder")
+    if args.lessons is None:
+        try:
+            lessons_dir()  # a $ALIGNMENT_SIM_LESSONS that is no folder, refused before serving
+        except ConfigError as exc:
+            parser.error(str(exc))
     return args
 
 

@@ -233,22 +233,28 @@ class Lesson:
 
 
 def lessons_dir(explicit: str | Path | None = None) -> Path | None:
-    """The lessons folder: the argument, ``$ALIGNMENT_SIM_LESSONS``, ``./experiments/lessons``
-    or the repository's (next to ``src/``), the first that exists. An argument that is not
-    a folder is refused (ConfigError), not passed over for another folder's lessons."""
+    """The lessons folder: the argument, else ``$ALIGNMENT_SIM_LESSONS``, else the first of
+    ``./experiments/lessons`` and the repository's (next to ``src/``) that exists, else
+    None. A folder the user named (the argument or the variable) that is not a folder is
+    refused (ConfigError), not passed over for another folder's lessons."""
     if explicit:
-        if not Path(explicit).is_dir():
-            raise ConfigError("lessons folder", str(explicit), "an existing folder")
-        return Path(explicit)
-    candidates: list[Path] = []
+        return named_folder("lessons folder", explicit)
     if os.environ.get(LESSONS_ENV):
-        candidates.append(Path(os.environ[LESSONS_ENV]))
-    candidates.append(Path.cwd() / "experiments" / "lessons")
-    candidates.append(Path(__file__).resolve().parents[3] / "experiments" / "lessons")
-    for candidate in candidates:
+        return named_folder(f"${LESSONS_ENV}", os.environ[LESSONS_ENV])
+    for candidate in (
+        Path.cwd() / "experiments" / "lessons",
+        Path(__file__).resolve().parents[3] / "experiments" / "lessons",
+    ):
         if candidate.is_dir():
             return candidate
     return None
+
+
+def named_folder(key: str, value: str | Path) -> Path:
+    """``value`` as a Path if it is an existing folder, else a ConfigError naming ``key``."""
+    if not Path(value).is_dir():
+        raise ConfigError(key, str(value), "an existing folder")
+    return Path(value)
 
 
 def available_lessons(folder: str | Path | None = None) -> list[str]:

@@ -713,7 +713,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--seeds {args.seeds}: expected a whole number >= 1")
     if args.blocks < 1:
         parser.error(f"--blocks {args.blocks}: expected a whole number >= 1")
-    folder = lessons_dir(args.lessons)
+    try:
+        folder = lessons_dir(args.lessons)
+    except ConfigError as exc:  # a $ALIGNMENT_SIM_LESSONS that is no folder
+        parser.error(str(exc))
     if folder is None:
         parser.error("no lessons folder found: give --lessons DIR")
     names = args.only or available_lessons(folder)
