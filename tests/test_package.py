@@ -1,12 +1,18 @@
-"""The package's public names: each resolves to its home module's object, on first use."""
+"""The package's public names: each resolves to its home module's object, on first use;
+its commands: each resolves to a function."""
 
 from __future__ import annotations
 
 import importlib
+import re
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import alignment_sim
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_public_name_resolves_to_its_home_module() -> None:
@@ -64,3 +70,16 @@ def test_the_estimation_and_score_commands_import_scipy_and_matplotlib_only_when
         "print([m for m in ('matplotlib', 'scipy.optimize', 'scipy.stats') if m in sys.modules])"
     )
     assert found.strip() == "[]"
+
+
+def test_every_command_resolves_to_a_function_and_the_readme_names_it() -> None:
+    """Each console script of pyproject.toml points at a callable that exists (a renamed
+    ``main`` would install a command that fails on first use) and README.md shows it."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    readme = (ROOT / "README.md").read_text()
+    scripts = project["project"]["scripts"]
+    assert {"alignment-sim-patterns", "alignment-sim-robustness"} <= set(scripts)
+    for command, target in scripts.items():
+        module, _, function = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), function)), command
+        assert re.search(rf"(?<![\w-]){re.escape(command)}(?![\w-])", readme), command

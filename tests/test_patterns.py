@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -345,7 +346,11 @@ def test_a_bad_point_is_refused_before_anything_runs(assignment: str, named: str
 
 @pytest.mark.parametrize(
     ("argv", "named"),
-    [(["--seeds", "0"], "--seeds 0"), (["--first-seed", "-1"], "--first-seed -1")],
+    [
+        (["--seeds", "0"], "seeds = 0"),
+        (["--first-seed", "-1"], "first_seed = -1"),
+        (["--seeds", "2", "--first-seed", str(2**63 - 1)], "first_seed = 9223372036854775807"),
+    ],
 )
 def test_a_bad_seed_block_is_refused_before_anything_runs(
     argv: list[str], named: str, capsys
@@ -354,6 +359,21 @@ def test_a_bad_seed_block_is_refused_before_anything_runs(
         patterns.main(argv)
     assert exited.value.code == 2
     assert named in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_a_seed_block_refuses_what_no_study_can_run() -> None:
+    """One definition of a block of seeds, checked where it is made (the pattern table's
+    and the robustness study's commands both build one)."""
+    assert patterns.SeedBlock(first=5, seeds=3).seeds == 3
+    for fields, named in (
+        ({"seeds": 0}, "seeds = 0"),
+        ({"seeds": 2.0}, "seeds = 2.0"),
+        ({"ticks": 0}, "ticks = 0"),
+        ({"first": -1}, "first_seed = -1"),
+        ({"first": True}, "first_seed = True"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(named)):
+            patterns.SeedBlock(**fields)
 
 
 @pytest.mark.parametrize("name", available("scenario"))
@@ -701,7 +721,8 @@ def test_a_folder_holding_other_files_is_refused_before_anything_runs(tmp_path, 
 @pytest.mark.parametrize(
     ("argv", "named"),
     [
-        (["--points", "1"], "points, seeds = (1, 200)"),
+        (["--points", "1"], "points = 1"),
+        (["--seeds", "0"], "seeds = 0"),
         (["--first-seed", "-1"], "first_seed = -1"),
         (["--sampler-seed", "-3"], "sampler_seed = -3"),
         (["--workers", "0"], "workers = 0"),

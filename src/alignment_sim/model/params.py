@@ -112,6 +112,11 @@ def check_seeds(seed: Any, runs: int = 1, key: str = "seed") -> None:
         )
 
 
+def check_workers(workers: Any, key: str = "workers") -> None:
+    """A number of worker processes: whole and >= 1."""
+    _check_whole(key, workers, 1, None, "a whole number >= 1")
+
+
 @dataclass(frozen=True)
 class Domain:
     """The values a numeric parameter accepts: finite, in [low, high], with units."""
@@ -912,8 +917,8 @@ class EngineParams:
     dask_address: str | None = None
 
     def validate(self, path: str = "engine") -> None:
-        for name in ("chunk_size", "workers"):
-            _check_whole(f"{path}.{name}", getattr(self, name), 1, None, "a whole number >= 1")
+        _check_whole(f"{path}.chunk_size", self.chunk_size, 1, None, "a whole number >= 1")
+        check_workers(self.workers, f"{path}.workers")
         if self.backend not in ("local", "dask"):
             raise ConfigError(f"{path}.backend", self.backend, "local or dask")
 

@@ -683,7 +683,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG,
         description="Scenario discovery on a finished design (alignment-sim experiment=lhs ...) "
-        "or robustness study (python -m alignment_sim.studies.robustness): PRIM and CART "
+        "or robustness study (alignment-sim-robustness): PRIM and CART "
         "boxes and feature scores for the points where an outcome's mean over the point's "
         "runs is above or below a threshold.",
     )

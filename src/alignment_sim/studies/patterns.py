@@ -14,7 +14,7 @@ thing only, pattern 6's yardstick (``record_stability``: how stable the record's
 were, 1993-2010, never after 2010).
 
 Each ``pattern_*`` takes ``runs`` (variant name -> ``BatchResult``, ``VARIANTS``) and returns
-``PatternResult`` records. ``python -m alignment_sim.studies.patterns`` prints the table and
+``PatternResult`` records. ``alignment-sim-patterns`` prints the table and
 a JSON summary line; ``studies/robustness.py`` evaluates the same functions at many
 parameter points.
 """
@@ -37,10 +37,17 @@ from alignment_sim.errors import ConfigError
 from alignment_sim.model import kernels
 from alignment_sim.model.calendar import RECORD_LAST_YEAR, record_labels
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.model.params import EventSpec, ScenarioSpec, SimulationConfig, parse_event_date
+from alignment_sim.model.params import (
+    EventSpec,
+    ScenarioSpec,
+    SimulationConfig,
+    check_seeds,
+    parse_event_date,
+)
 from alignment_sim.presets import default_config, load_region, load_scenario
 from alignment_sim.studies import outcomes
 
+PROG = "alignment-sim-patterns"
 SEEDS = 200
 TICKS = 40
 """Ticks of the static (2015) runs: ten years of quarters."""
@@ -119,6 +126,15 @@ class SeedBlock:
     first: int = FIRST_SEED
     seeds: int = SEEDS
     ticks: int = TICKS
+
+    def __post_init__(self) -> None:
+        """Refuse a block no study can run (ConfigError naming the field): at least one
+        seed and one tick, seeds whole, >= 0 and within int64."""
+        for name in ("seeds", "ticks"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(name, value, "a whole number >= 1")
+        check_seeds(self.first, self.seeds, "first_seed")
 
 
 DEFAULT_BLOCK = SeedBlock()
@@ -839,7 +855,9 @@ def held(results: list[PatternResult]) -> dict[str, bool]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Measure the eight patterns (and Ukraine's).")
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Measure the eight patterns (and Ukraine's)."
+    )
     parser.add_argument("--first-seed", type=int, default=FIRST_SEED)
     parser.add_argument("--seeds", type=int, default=SEEDS)
     parser.add_argument(
@@ -851,12 +869,8 @@ def main(argv: list[str] | None = None) -> None:
         "--set decision.rationality=3",
     )
     args = parser.parse_args(argv)
-    if args.seeds < 1:
-        parser.error(f"--seeds {args.seeds}: expected a whole number >= 1")
-    if args.first_seed < 0:
-        parser.error(f"--first-seed {args.first_seed}: expected a whole number >= 0")
-    block = SeedBlock(first=args.first_seed, seeds=args.seeds)
     try:
+        block = SeedBlock(first=args.first_seed, seeds=args.seeds)
         point = parse_point(args.set)
     except ConfigError as exc:
         parser.error(str(exc))

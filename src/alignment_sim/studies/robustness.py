@@ -22,7 +22,7 @@ It varies in the static variants, and the history variants keep its configured v
 variants) name it. So the study still measures how the static patterns depend on China's
 budget, and says that the history runs do not vary it.
 
-    python -m alignment_sim.studies.robustness --points 200 --out results/robustness/box
+    alignment-sim-robustness --points 200 --out results/robustness/box
 
 writes ``points.csv`` (one row per point: its values, each pattern's and each check's
 result), ``robustness.md`` (the share of points where each pattern holds),
@@ -36,7 +36,7 @@ last line. ``alignment-sim-discover FOLDER --outcome pattern_1
 
 Under a fit (docs/ESTIMATION.md) the points are draws of a fitted set's posterior instead:
 
-    python -m alignment_sim.studies.robustness --fit post_soviet_1991_2010 --points 200
+    alignment-sim-robustness --fit post_soviet_1991_2010 --points 200
 
 draws ``--points`` parameter points from the set's Laplace posterior
 (``FittedSet.draws``, seed ``--sampler-seed``), runs every variant with the set's mode
@@ -75,7 +75,7 @@ from alignment_sim.engine.batch import BatchResult, execute, run_chunk
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.model.params import EngineParams, SimulationConfig, check_seeds
+from alignment_sim.model.params import EngineParams, SimulationConfig, check_seeds, check_workers
 from alignment_sim.outputs.files import (
     MANIFEST,
     atomic_folder,
@@ -113,7 +113,7 @@ TOP_CHECK_DRIVERS = 3
 OUT = Path("results/robustness")
 """Where the studies write: the box's into ``OUT / "box"``, one under a fit into
 ``OUT / fit_<name>``."""
-PROG = "python -m alignment_sim.studies.robustness"
+PROG = "alignment-sim-robustness"
 STUDY = "robustness"
 """``manifest.json``'s ``study``: what marks a folder as this study's
 (``alignment-sim-discover`` reads it as a design)."""
@@ -592,14 +592,13 @@ def check_study(
     points: int, seeds: int, first_seed: int, sampler_seed: int, workers: int, what: str
 ) -> None:
     """A study's size, seeds and workers, refused (ConfigError) before anything runs:
-    at least 2 ``what`` (points of the box, draws of a fit) and 1 seed, seeds whole and
-    >= 0, at least one worker."""
-    if points < 2 or seeds < 1:
-        raise ConfigError("points, seeds", (points, seeds), f"at least 2 {what} and 1 seed")
-    check_seeds(first_seed, seeds, "first_seed")
+    at least 2 ``what`` (points of the box, draws of a fit), a seed block the pattern
+    table can run (``patterns.SeedBlock``), a sampler seed, at least one worker."""
+    if isinstance(points, bool) or not isinstance(points, int) or points < 2:
+        raise ConfigError("points", points, f"at least 2 {what} (a whole number)")
+    patterns.SeedBlock(first=first_seed, seeds=seeds)
     check_seeds(sampler_seed, 1, "sampler_seed")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ConfigError("workers", workers, "a whole number >= 1")
+    check_workers(workers)
 
 
 def run_robustness(
@@ -819,8 +818,9 @@ def run_under_fit(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
+        prog=PROG,
         description="Share of the judgements' box (or, with --fit, of a fitted set's "
-        "posterior draws) where each pattern holds."
+        "posterior draws) where each pattern holds.",
     )
     parser.add_argument("--points", type=int, default=POINTS, help="points (draws with --fit)")
     parser.add_argument(
