@@ -102,6 +102,21 @@ def test_a_run_does_not_depend_on_its_neighbours() -> None:
     np.testing.assert_array_equal(alone.alignment[0], crowd.alignment[1])
 
 
+def test_taking_runs_out_of_a_batch_is_running_them_alone() -> None:
+    """``BatchResult.take`` (a resample repeats runs) gives what those seeds give run
+    alone, in every array a summary keeps; a full record refuses."""
+    inputs = RunInputs.from_config(default_config(ticks=6))
+    crowd = run_batch(inputs, [7, 42, 99], record="summary")
+    taken = crowd.take(np.array([2, 0, 2]))
+    again = run_batch(inputs, [99, 7, 99], record="summary")
+    np.testing.assert_array_equal(taken.seeds, [99, 7, 99])
+    for name in ("alignment", "credibility", "mean_offers", "mean_terms"):
+        np.testing.assert_array_equal(getattr(taken, name), getattr(again, name))
+    assert crowd.take(slice(1, 2)).n_runs == 1
+    with pytest.raises(ValueError, match="full"):
+        run_batch(inputs, [7, 42], record="full").take(slice(0, 1))
+
+
 def test_iter_batches_bounds_memory_by_chunk() -> None:
     inputs = RunInputs.from_config(default_config(ticks=5))
     sizes = [part.n_runs for part in iter_batches(inputs, range(25), EngineParams(chunk_size=10))]

@@ -19,6 +19,7 @@ PATTERNS = "### 1.1 The pattern table"
 PATTERNS_HEADER = (
     "| pattern | scenario | measure | baseline | scenario | effect | criterion | met |"
 )
+SPREAD_HEADER = "| check | measure | effect (value) | 90% interval over resampled seeds | met in |"
 
 
 def odd_section(heading: str) -> str:
@@ -43,6 +44,10 @@ def test_the_documented_pattern_table_is_what_the_patterns_measure() -> None:
     results = patterns.measure_all(patterns.simulated())
     assert len(documented) == len(results)  # a row a check
     assert table_rows(patterns.markdown_table(results), PATTERNS_HEADER) == documented
+    spread = table_rows(odd_section(PATTERNS), SPREAD_HEADER)
+    assert len(spread) == len(results)
+    measured = patterns.spread_table(patterns.seed_spread(patterns.simulated()))
+    assert table_rows(measured, SPREAD_HEADER) == spread
 
 
 @pytest.mark.slow

@@ -70,6 +70,21 @@ class BatchResult:
         """Share of choosers with each record label, (R, T+1, L)."""
         return option_shares(self.labels(), len(self.inputs.world.labels))
 
+    def take(self, rows: slice | np.ndarray) -> BatchResult:
+        """The runs ``rows`` (a slice, or indices, repeats allowed: a resample) as a batch of
+        their own; the inputs stay the whole batch's. Summary records only: a ValueError
+        for a batch that kept its trajectories ("full")."""
+        if self.trajectory is not None:
+            raise ValueError("take: a batch recorded in full keeps its runs together")
+        return dataclasses.replace(
+            self,
+            seeds=self.seeds[rows],
+            alignment=self.alignment[rows],
+            credibility=self.credibility[rows],
+            mean_offers=None if self.mean_offers is None else self.mean_offers[rows],
+            mean_terms=None if self.mean_terms is None else self.mean_terms[rows],
+        )
+
     @staticmethod
     def concatenate(parts: Sequence[BatchResult]) -> BatchResult:
         first = parts[0]

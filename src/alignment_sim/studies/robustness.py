@@ -71,7 +71,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from alignment_sim import paths
-from alignment_sim.engine.batch import BatchResult, execute, run_chunk
+from alignment_sim.engine.batch import execute, run_chunk
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model.inputs import RunInputs
@@ -245,18 +245,6 @@ def sample_points(
     return pd.DataFrame(values, columns=[j.path for j in varied])
 
 
-def _rows(result: BatchResult, rows: slice) -> BatchResult:
-    """The runs ``rows`` of a batch (the inputs stay those of the whole batch)."""
-    return dataclasses.replace(
-        result,
-        seeds=result.seeds[rows],
-        alignment=result.alignment[rows],
-        credibility=result.credibility[rows],
-        mean_offers=None if result.mean_offers is None else result.mean_offers[rows],
-        mean_terms=None if result.mean_terms is None else result.mean_terms[rows],
-    )
-
-
 def evaluate_group(
     inputs: dict[str, RunInputs], values: dict[str, np.ndarray], seeds: np.ndarray
 ) -> list[list[patterns.PatternResult]]:
@@ -277,7 +265,7 @@ def evaluate_group(
     checks = []
     for p in range(n_points):
         rows = slice(p * n_seeds, (p + 1) * n_seeds)
-        at_point = {name: _rows(result, rows) for name, result in results.items()}
+        at_point = {name: result.take(rows) for name, result in results.items()}
         checks.append(patterns.measure_all(at_point.__getitem__))
     return checks
 
@@ -327,7 +315,7 @@ def point_table(
     for results in checks:
         row: dict[str, Any] = {f"pattern_{i}": ok for i, ok in patterns.held(results).items()}
         row["patterns_held"] = sum(patterns.held(results).values())
-        for key, r in zip(check_keys(results), results, strict=True):
+        for key, r in zip(patterns.check_keys(results), results, strict=True):
             row[f"check_{key}"] = r.passed
             row[f"value_{key}"] = r.value
             row[f"baseline_{key}"] = r.baseline
@@ -335,16 +323,6 @@ def point_table(
     table = pd.concat([points.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
     table.insert(0, "point", np.arange(len(points)))
     return table
-
-
-def check_keys(results: Sequence[patterns.PatternResult]) -> list[str]:
-    """``<id>_<k>``: the k-th check (from 1) of each pattern, in order."""
-    counts: dict[str, int] = {}
-    keys = []
-    for r in results:
-        counts[r.pattern] = counts.get(r.pattern, 0) + 1
-        keys.append(f"{r.pattern}_{counts[r.pattern]}")
-    return keys
 
 
 def direction_share(table: pd.DataFrame, key: str, direction: int) -> float | None:
@@ -493,7 +471,7 @@ def markdown(
         "parameters most tied to its measure (Spearman rho) |",
         "|---|---|---|---|---|---|",
     ]
-    for key, r in zip(check_keys(checks), checks, strict=True):
+    for key, r in zip(patterns.check_keys(checks), checks, strict=True):
         lines.append(
             f"| {key} | {r.measure} | {r.criterion} | {table[f'check_{key}'].mean():.2f} | "
             f"{direction_cell(table, key, r.direction)} | {check_drivers(table, key, varied)} |"
@@ -520,7 +498,7 @@ def robustness_figure(
     share where the effect has the text's sign (``direction_share``)."""
     from matplotlib.figure import Figure
 
-    ids, keys = list(patterns.PATTERNS), check_keys(checks)
+    ids, keys = list(patterns.PATTERNS), patterns.check_keys(checks)
     figure = Figure(figsize=(11, 1.2 + 0.26 * len(keys)), layout="constrained")
     left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.5]})
     shares = np.array(list(pattern_shares(table).values()))
@@ -726,7 +704,7 @@ def fit_markdown(
         "measure (Spearman rho) |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for key, r in zip(check_keys(checks), checks, strict=True):
+    for key, r in zip(patterns.check_keys(checks), checks, strict=True):
         lines.append(
             f"| {key} | {r.measure} | {r.criterion} | {hand[f'value_{key}']:.3f} | "
             f"{mode[f'value_{key}']:.3f} | {table[f'check_{key}'].mean():.2f} | "
