@@ -20,6 +20,7 @@ from alignment_sim.outputs.files import (
 from alignment_sim.studies import collect as collect_module
 from alignment_sim.studies.collect import CollectError, collect, main
 from alignment_sim.studies.outcomes import OUTCOMES
+from alignment_sim.studies.replications import repeats
 
 
 def fake_job(
@@ -312,3 +313,57 @@ def test_duckdb_is_on_its_own(sweep: Path, tmp_path: Path, capsys) -> None:
     err = run_main([str(sweep), "--duckdb", str(tmp_path / "a.duckdb"), "--out", "x"], capsys)
     assert "--duckdb writes one database" in err
     assert "is a folder" in run_main([str(sweep), "--duckdb", str(tmp_path)], capsys)
+
+
+# --- no run collected twice ---------------------------------------------------------------
+
+
+def test_repeats_leave_out_every_unit_whose_runs_are_already_counted() -> None:
+    """Known answers: units (key, seeds); the largest of overlapping units is kept, then
+    the first; a unit repeating a seed of its own is left out; other keys never clash."""
+    units = [
+        ("a", [0, 1]),  # inside the larger unit 1: left out, owner 1
+        ("a", [0, 1, 2, 3]),
+        ("b", [0, 1]),  # another configuration: kept
+        ("a", [3, 4, 5, 6]),  # as large as unit 1, later: seed 3 repeated, left out
+        ("a", [10, 11, 12]),  # new seeds of "a": kept
+        ("c", [5, 5]),  # a seed twice in itself
+    ]
+    found = {r.index: r for r in repeats(units)}
+    assert sorted(found) == [0, 3, 5]
+    assert (found[0].owner, found[0].seed, found[0].count) == (1, 0, 2)
+    assert (found[3].owner, found[3].seed, found[3].count) == (1, 3, 1)
+    assert (found[5].owner, found[5].seed) == (None, 5)
+    assert repeats([("a", [0]), ("a", [1])]) == []
+
+
+def rerun_job(folder: Path, seeds: list[int], config: dict[str, object]) -> Path:
+    """A finished study job of ``seeds`` with ``config`` in its manifest."""
+    job = fake_job(folder, ("russia", "hedge"), {}, {"config": config})
+    runs = pd.DataFrame({"seed": seeds, "switches": [3] * len(seeds)})
+    write_parquet(job / "runs.parquet", runs, {})
+    finish_job(job, {"parameters": {}, "config": config}, ["runs.parquet", "ticks.parquet"])
+    return job
+
+
+def test_a_study_rerun_with_more_replications_is_collected_once(tmp_path: Path, capsys) -> None:
+    """A sweep re-run with other ``replications`` (the research review's 5.14) left two
+    jobs per scenario with seeds in common: their runs are the same runs (a run depends on
+    its config and seed), so the smaller job is left out and listed; another block of seeds
+    (``seed=1000``) or another scenario is collected."""
+    config = {"scenario": {"name": "baseline"}, "ticks": 8, "seed": 0, "replications": 3}
+    study = tmp_path / "study"
+    rerun_job(study / "replications=2", [0, 1], {**config, "replications": 2})
+    rerun_job(study / "replications=3", [0, 1, 2], config)
+    rerun_job(study / "seed=1000", [1000, 1001, 1002], {**config, "seed": 1000})
+    rerun_job(study / "shock", [0, 1, 2], {**config, "scenario": {"name": "shock"}})
+    rerun_job(study / "workers=2", [0, 1, 2], {**config, "engine": {"workers": 2}})
+    out = tmp_path / "all.parquet"
+    main([str(study), "--out", str(out)])
+    printed = capsys.readouterr().out
+    runs = pd.read_parquet(out)
+    assert sorted(runs["job"].unique()) == ["replications=3", "seed=1000", "shock"]
+    assert len(runs) == 9 and not runs.duplicated(["job", "seed"]).any()
+    assert "not collected: " in printed and "replications=2 (complete: 2 of its runs" in printed
+    assert "workers=2 (complete: 3 of its runs (e.g. seed 0)" in printed
+    assert "already collected from replications=3" in printed

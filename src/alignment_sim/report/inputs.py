@@ -29,10 +29,10 @@ from alignment_sim.model.alignment import OptionSpace
 from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS, TERMS
 from alignment_sim.outputs.files import find_jobs, job_manifest
 from alignment_sim.studies import outcomes
-from alignment_sim.studies.replications import DRAWS_FILE, DRAWS_KEY
+from alignment_sim.studies.replications import DRAWS_FILE, DRAWS_KEY, REPLICATE_KEYS, repeats
 
 COUNT_METRICS = outcomes.OUTCOME_COUNTS
-NOT_LABEL_KEYS = ("seed", "replications")
+NOT_LABEL_KEYS = REPLICATE_KEYS
 """Parameters that choose which replicates run, not what is simulated: never in a label."""
 BATCH_ROWS = 1 << 18
 SHARE_PREFIXES = ("final_share_", "mean_share_")
@@ -860,35 +860,25 @@ def label_units(units: list[Unit]) -> list[str]:
 
 def group_units(units: list[Unit]) -> tuple[dict[str, Group], list[FolderNote]]:
     """Units by label, in the order the labels first appear, and notes on the units left
-    out as duplicates: a unit whose seeds another unit of its label already has (a study
-    run twice, re-run with other ``replications``, a run copied) is never pooled with it,
-    so no run counts twice. Of overlapping units the one with the most runs is kept (then
-    the first in folder order)."""
-    groups: dict[str, Group] = {}
-    notes: list[FolderNote] = []
-    seen: dict[str, dict[int, Path]] = {}
-    labelled = list(zip(units, label_units(units), strict=True))
-    order = sorted(range(len(labelled)), key=lambda i: -labelled[i][0].n_runs)
-    kept: dict[int, str] = {}
-    for i in order:
-        unit, label = labelled[i]
-        owners = seen.setdefault(label, {})
-        seeds = [int(seed) for seed in unit.runs["seed"]]
-        repeated = [seed for seed in seeds if seed in owners]
-        if len(set(seeds)) < len(seeds):
-            reason = f"{label}: a seed appears twice in this folder"
-        elif repeated:
-            reason = (
-                f"{label}: {len(repeated)} of its seeds (e.g. {repeated[0]}) are already read "
-                f"from {owners[repeated[0]]}; the same runs are never counted twice"
-            )
+    out as duplicates (``replications.repeats``: a unit whose seeds another unit of its
+    label already has is never pooled with it, so no run counts twice)."""
+    labels = label_units(units)
+    left_out = repeats(
+        [(label, unit.runs["seed"].tolist()) for unit, label in zip(units, labels, strict=True)]
+    )
+    notes = []
+    for r in left_out:
+        if r.owner is None:
+            reason = f"{labels[r.index]}: a seed appears twice in this folder"
         else:
-            reason = ""
-        if reason:
-            notes.append(FolderNote(unit.path, "duplicate", reason))
-            continue
-        owners.update(dict.fromkeys(seeds, unit.path))
-        kept[i] = label
-    for i in sorted(kept):  # labels and units in folder order
-        groups.setdefault(kept[i], Group(kept[i], [])).units.append(labelled[i][0])
+            reason = (
+                f"{labels[r.index]}: {r.count} of its seeds (e.g. {r.seed}) are already read "
+                f"from {units[r.owner].path}; the same runs are never counted twice"
+            )
+        notes.append(FolderNote(units[r.index].path, "duplicate", reason))
+    groups: dict[str, Group] = {}
+    dropped = {r.index for r in left_out}
+    for i, (unit, label) in enumerate(zip(units, labels, strict=True)):
+        if i not in dropped:  # labels and units in folder order
+            groups.setdefault(label, Group(label, [])).units.append(unit)
     return groups, notes

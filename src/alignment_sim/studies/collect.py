@@ -50,6 +50,7 @@ from alignment_sim.outputs.files import (
 )
 from alignment_sim.outputs.provenance import git_revision, package_version
 from alignment_sim.studies.outcomes import OUTCOMES
+from alignment_sim.studies.replications import repeats, runs_digest
 
 PROG = "alignment-sim-collect"
 TABLES = ("runs", "ticks")
@@ -386,6 +387,43 @@ def finished_jobs(root: Path, skip_corrupt: bool) -> Jobs:
     return found
 
 
+def job_seeds(folder: Path) -> list[int]:
+    """The seeds of a finished job's runs (the ``seed`` column of its runs tables)."""
+    seeds: list[int] = []
+    for path in _sources(folder, "runs"):
+        try:
+            seeds += pq.read_table(path, columns=["seed"]).column("seed").to_pylist()
+        except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError) as exc:
+            raise CollectError(f"{path} cannot be read ({_short(exc)}).") from None
+    return seeds
+
+
+def leave_out_repeats(root: Path, found: Jobs) -> None:
+    """Move from ``found.done`` to ``found.left_out`` every study job whose runs another job
+    already gives (``replications.repeats``: the same runs digest and a seed in common; a
+    study re-run with other ``replications``, a job copied), so no run is collected twice.
+    Design jobs, and jobs whose manifest holds no configuration (nothing to compare), are
+    left as they are (a design's runs are keyed by point too)."""
+    configs: dict[Path, dict[str, Any]] = {}
+    for folder in found.done:
+        config = job_manifest(folder).get("config")
+        if isinstance(config, dict) and not _is_design(folder):
+            configs[folder] = config
+    jobs = list(configs)
+    units = [(runs_digest(configs[folder]), job_seeds(folder)) for folder in jobs]
+    for r in repeats(units):
+        folder = jobs[r.index]
+        if r.owner is None:
+            reason = f"the seed {r.seed} appears twice in its runs"
+        else:
+            reason = (
+                f"{r.count} of its runs (e.g. seed {r.seed}) are already collected from "
+                f"{job_id(root, jobs[r.owner])}, with the same configuration"
+            )
+        found.done.remove(folder)
+        found.left_out.append((folder, JobStatus("complete", reason)))
+
+
 def collect(
     root: Path,
     out: Path,
@@ -396,7 +434,8 @@ def collect(
 
     Both files appear together or not at all. Raises ``CollectError`` for bad input: no
     finished job, a corrupt job (unless ``skip_corrupt``), study jobs and designs under one
-    root, or an ``out`` that cannot be a file. Returns counts and the jobs left out.
+    root, or an ``out`` that cannot be a file. A study job whose runs another job already
+    gives is left out (``leave_out_repeats``). Returns counts and the jobs left out.
     """
     found = finished_jobs(root, skip_corrupt)
     designs = [f for f in found.done if _is_design(f)]
@@ -406,6 +445,7 @@ def collect(
             f"{root} holds both design studies (e.g. {designs[0]}) and study jobs (e.g. "
             f"{study}); their rows mean different things: collect each folder on its own."
         )
+    leave_out_repeats(root, found)
     targets = [(out, "runs")] + ([(ticks, "ticks")] if ticks is not None else [])
     for path, _ in targets:
         _check_out(path, found.done)

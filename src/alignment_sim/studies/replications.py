@@ -34,7 +34,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,6 +178,64 @@ def job_parameters(overrides: list[str]) -> dict[str, Any]:
             continue
         out[key] = value
     return out
+
+
+REPLICATE_KEYS = ("seed", "replications")
+"""Settings that choose which replicates a job runs (the first seed, how many), not what a
+run computes."""
+
+
+def runs_digest(config: Mapping[str, Any]) -> str:
+    """A stable hash of what each run of a job computes, from the job's configuration as
+    its manifest holds it (``manifest["config"]``): what the config digest covers, without
+    the seeds' start and number (``REPLICATE_KEYS``). A run depends only on its config and
+    seed, so two jobs of one runs digest give the same run for the same seed."""
+    computed = {
+        key: value
+        for key, value in config.items()
+        if key not in EXECUTION_SECTIONS and key not in REPLICATE_KEYS
+    }
+    payload = json.dumps(computed, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A unit left out because its runs are already counted (``repeats``): unit ``index``
+    repeats ``count`` seeds, ``seed`` the first of them, of unit ``owner`` (None: a seed
+    that appears twice in the unit itself)."""
+
+    index: int
+    seed: int
+    count: int
+    owner: int | None
+
+
+def repeats(units: Sequence[tuple[str, Sequence[int]]]) -> list[Repeat]:
+    """The units to leave out so that no run counts twice, in the order they are found.
+
+    A unit is (key, seeds) and a run is (key, seed): two units of one key give the same
+    run for the same seed (a study run twice, re-run with other ``replications``, a run
+    copied). A unit that repeats a seed of its own, or a seed a kept unit of its key
+    already has, is left out whole; of overlapping units the one with the most runs is
+    kept, then the first in order.
+    """
+    owners: dict[str, dict[int, int]] = {}
+    found = []
+    for i in sorted(range(len(units)), key=lambda i: -len(units[i][1])):
+        key, values = units[i]
+        seeds = [int(seed) for seed in values]
+        kept = owners.setdefault(key, {})
+        twice = [seed for seed, n in Counter(seeds).items() if n > 1]
+        if twice:
+            found.append(Repeat(i, twice[0], len(twice), None))
+            continue
+        repeated = [seed for seed in seeds if seed in kept]
+        if repeated:
+            found.append(Repeat(i, repeated[0], len(repeated), kept[repeated[0]]))
+            continue
+        kept.update(dict.fromkeys(seeds, i))
+    return found
 
 
 def config_digest(config: SimulationConfig) -> str:
