@@ -20,6 +20,7 @@ from alignment_sim.model.params import SimulationConfig
 from alignment_sim.model.world import World
 from alignment_sim.outputs.files import (
     RUN_FILES,
+    SWITCHES_SHOWN,
     atomic_write,
     command_errors,
     finish_job,
@@ -208,10 +209,32 @@ def test_summary_text_gives_each_states_profile_label_and_both_dimensions(
     for state, profile in summary["final_alignment"].items():
         row = next(line for line in lines if line.startswith(f"  {state} "))
         assert row.split()[1:3] == [profile, summary["final_labels"][state]]
+    assert lines[-1] in (
+        f"Stable since tick {summary['time_to_stability']}.",
+        f"Still switching at the end (a switch at tick {trajectory.ticks}, the last).",
+    )
     world = trajectory.world  # p offers security, q does not
     assert label_colors(world) == [*world.pole_colors, "#9b9b9b"]
     assert dimension_colors(world, "security") == [world.pole_colors[0], "#e5e5e5"]
     assert dimension_colors(world, "economy") == [*world.pole_colors, "#e5e5e5"]
+
+
+def test_a_summary_says_a_run_still_switching_and_counts_what_it_does_not_list() -> None:
+    """The research review's 5.9: a run whose last switch is at its last tick is not
+    "stable since" it; a run with many switches lists the first ``SWITCHES_SHOWN`` and
+    counts the rest; a whole end year is written whole."""
+    noisy = AlignmentModel(default_config(ticks=12, seed=0), rationality=0.5).run()
+    summary = noisy.summary()
+    assert summary["n_switches"] > SWITCHES_SHOWN and summary["time_to_stability"] == 12
+    lines = summary_text(noisy).splitlines()
+    assert lines[0].endswith("2015 to 2018 (12 ticks of 3 months), seed 0")
+    listed = [line for line in lines if line.startswith("  tick ")]
+    assert len(listed) == SWITCHES_SHOWN
+    more = summary["n_switches"] - SWITCHES_SHOWN
+    assert f"  ... and {more} more (every one in summary.json)" in lines
+    assert lines[-1] == "Still switching at the end (a switch at tick 12, the last)."
+    calm = AlignmentModel(default_config(ticks=6, seed=0), decision="best_response").run()
+    assert summary_text(calm).splitlines()[-1] == "Stable since tick 0."
 
 
 def test_a_command_reports_bad_input_and_os_errors_in_one_line(tmp_path: Path, capsys) -> None:

@@ -441,15 +441,20 @@ def write_run(
     return folder
 
 
+SWITCHES_SHOWN = 20
+"""Switches a run's printed summary lists; the rest are counted."""
+
+
 def summary_text(trajectory: Trajectory, folder: Path | None = None, run: int = 0) -> str:
     """A short readable account: the final shares (record labels and each dimension),
     where each state ended (profile and label), who switched and when."""
     world = trajectory.world
     summary = trajectory.summary(run)
+    end = summary["end_year"]
     lines = [
         f"alignment-sim: {world.region}, {summary['start_year']} to "
-        f"{summary['end_year']:.2f} ({trajectory.ticks} ticks of {world.tick_months} "
-        f"months), seed {summary['seed']}"
+        f"{f'{end:.0f}' if float(end).is_integer() else f'{end:.2f}'} ({trajectory.ticks} "
+        f"ticks of {world.tick_months} months), seed {summary['seed']}"
     ]
     shares = ", ".join(f"{o} {v:.0%}" for o, v in summary["final_shares"].items())
     lines.append(f"Final shares by record label: {shares}")
@@ -465,15 +470,24 @@ def summary_text(trajectory: Trajectory, folder: Path | None = None, run: int = 
         start = summary["initial_alignment"][state]
         moved = "" if start == profile else f"   (from {start})"
         lines.append(f"  {state:<14}{profile:<16}{summary['final_labels'][state]}{moved}")
-    if summary["switches"]:
+    switches = summary["switches"]
+    if switches:
         lines.append(f"Switches ({summary['n_switches']}):")
-        for s in summary["switches"]:
+        for s in switches[:SWITCHES_SHOWN]:
             lines.append(
                 f"  tick {s['tick']:>3} ({s['year']:.2f})  {s['state']}: {s['from']} -> {s['to']}"
             )
+        if len(switches) > SWITCHES_SHOWN:
+            lines.append(
+                f"  ... and {len(switches) - SWITCHES_SHOWN} more (every one in summary.json)"
+            )
     else:
         lines.append("No state switched.")
-    lines.append(f"Stable since tick {summary['time_to_stability']}.")
+    last = summary["time_to_stability"]
+    if switches and last >= trajectory.ticks:
+        lines.append(f"Still switching at the end (a switch at tick {last}, the last).")
+    else:
+        lines.append(f"Stable since tick {last}.")
     for event in summary["events"]:
         lines.append(f"Event: {event['event']} from tick {event['first_active_tick']}")
     if folder is not None:
