@@ -150,3 +150,19 @@ def test_docs_point_only_inside_the_repository() -> None:
         if outside.search(line)
     ]
     assert not hits, f"paths outside the repository: {hits}"
+
+
+def test_results_readme_names_every_folder_the_commands_write_by_default() -> None:
+    """Each default output folder (a Hydra ``dir: results/<kind>``, a command's
+    ``timestamped_folder("<kind>")`` or ``results/<kind>`` default) is listed in
+    results/README.md, which used to name three of twelve."""
+    written = set()
+    for path in [*PACKAGE.rglob("*.yaml"), *PACKAGE.rglob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        written |= set(re.findall(r"dir: results/([a-z_]+)", text))
+        written |= set(re.findall(r'timestamped_folder\("([a-z_]+)"\)', text))
+        written |= set(re.findall(r'Path\("results"\) / "([a-z_]+)"', text))
+        written |= set(re.findall(r'Path\("results/([a-z_]+)', text))
+    listed = (ROOT / "results" / "README.md").read_text(encoding="utf-8")
+    assert {"runs", "sweeps", "designs", "compare", "fits", "landscape", "robustness"} <= written
+    assert [kind for kind in sorted(written) if f"`results/{kind}/" not in listed] == []
