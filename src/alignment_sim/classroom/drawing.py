@@ -81,11 +81,6 @@ def choice_colors(world: World, dimension: str) -> dict[str, str]:
     return {option: poles.get(option, HEDGE_COLOR) for option in options}
 
 
-def pole_title(world: World, b: int) -> str:
-    """A short name for a pole ('Russia', 'China', 'West')."""
-    return world.poles[b].replace("_", " ").title()
-
-
 def tint(color: str, share: float = POLE_TINT) -> str:
     """A '#rrggbb' colour mixed with white (``share`` of the colour)."""
     rgb = [int(color[k : k + 2], 16) for k in (1, 3, 5)]

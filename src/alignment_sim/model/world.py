@@ -229,7 +229,6 @@ class World:
     states: tuple[str, ...]
     state_labels: tuple[str, ...]
     poles: tuple[str, ...]
-    pole_labels: tuple[str, ...]
     pole_colors: tuple[str, ...]
     state: StateParams
     pole: PoleParams
@@ -716,7 +715,6 @@ def build_world(
         states=tuple(region.state_names),
         state_labels=tuple(s.label or s.attribute_state for s in region.states),
         poles=tuple(pole_names),
-        pole_labels=tuple(p.label or p.name for p in region.poles),
         pole_colors=tuple(p.color for p in region.poles),
         state=in_model_float(
             StateParams(

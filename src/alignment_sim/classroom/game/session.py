@@ -197,7 +197,6 @@ class Seat:
     label: str
     name: str
     token: str
-    joined_round: int
 
 
 @dataclass(frozen=True)
@@ -564,7 +563,7 @@ class GameSession:
                         + ", ".join(self._label(s) for s in self.offered)
                         + f"; the model plays {self._label(chosen)}. Pick one of them."
                     )
-            seat = Seat(chosen, self._label(chosen), name, secrets.token_urlsafe(16), self.round)
+            seat = Seat(chosen, self._label(chosen), name, secrets.token_urlsafe(16))
             self.players[seat.token] = seat
             self.teams[chosen].append(seat.token)
             self._changed(chosen)
