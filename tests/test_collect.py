@@ -367,3 +367,29 @@ def test_a_study_rerun_with_more_replications_is_collected_once(tmp_path: Path, 
     assert "not collected: " in printed and "replications=2 (complete: 2 of its runs" in printed
     assert "workers=2 (complete: 3 of its runs (e.g. seed 0)" in printed
     assert "already collected from replications=3" in printed
+
+
+def test_the_database_marks_a_job_whose_runs_another_job_holds(tmp_path: Path) -> None:
+    """The DuckDB catalogue keeps every job (one row each), and ``studies.repeats`` names
+    the job that already holds a re-run's runs, so ``WHERE repeats IS NULL`` counts each
+    run once."""
+    duckdb = pytest.importorskip("duckdb")
+    config = {"scenario": {"name": "baseline"}, "ticks": 8, "seed": 0, "replications": 3}
+    results = tmp_path / "results"
+    rerun_job(results / "first" / "replications=2", [0, 1], {**config, "replications": 2})
+    rerun_job(results / "first" / "replications=3", [0, 1, 2], config)
+    rerun_job(results / "second" / "seed=1000", [1000, 1001], {**config, "seed": 1000})
+    database = tmp_path / "all.duckdb"
+    main([str(results), "--duckdb", str(database)])
+    with duckdb.connect(str(database), read_only=True) as con:
+        marks = con.execute("SELECT id, repeats FROM studies ORDER BY id").fetchall()
+        assert marks == [
+            ("first/replications=2", "first/replications=3"),
+            ("first/replications=3", None),
+            ("second/seed=1000", None),
+        ]
+        once = "SELECT count(*) FROM runs r JOIN studies s ON r.study_id = s.id"
+        assert con.execute(once).fetchone() == (7,)
+        assert con.execute(once + " WHERE s.repeats IS NULL").fetchone() == (5,)
+        meaning = "SELECT meaning FROM dictionary WHERE tbl = 'studies' AND col = 'repeats'"
+        assert "WHERE repeats IS NULL" in con.execute(meaning).fetchone()[0]

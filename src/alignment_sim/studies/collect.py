@@ -50,7 +50,7 @@ from alignment_sim.outputs.files import (
 )
 from alignment_sim.outputs.provenance import git_revision, package_version
 from alignment_sim.studies.outcomes import OUTCOMES
-from alignment_sim.studies.replications import repeats, runs_digest
+from alignment_sim.studies.replications import Repeat, repeats, runs_digest
 
 PROG = "alignment-sim-collect"
 TABLES = ("runs", "ticks")
@@ -398,27 +398,35 @@ def job_seeds(folder: Path) -> list[int]:
     return seeds
 
 
-def leave_out_repeats(root: Path, found: Jobs) -> None:
-    """Move from ``found.done`` to ``found.left_out`` every study job whose runs another job
-    already gives (``replications.repeats``: the same runs digest and a seed in common; a
-    study re-run with other ``replications``, a job copied), so no run is collected twice.
-    Design jobs, and jobs whose manifest holds no configuration (nothing to compare), are
-    left as they are (a design's runs are keyed by point too)."""
+def repeated_jobs(jobs: list[Path]) -> dict[Path, tuple[Path | None, Repeat]]:
+    """The study jobs of ``jobs`` whose runs another job already gives
+    (``replications.repeats``: the same runs digest and a seed in common; a study re-run
+    with other ``replications``, a job copied): job -> (the job that holds its runs, None
+    for a job that repeats a seed of its own; the repeat). Design jobs, and jobs whose
+    manifest holds no configuration (nothing to compare), are never repeats (a design's
+    runs are keyed by point too)."""
     configs: dict[Path, dict[str, Any]] = {}
-    for folder in found.done:
+    for folder in jobs:
         config = job_manifest(folder).get("config")
         if isinstance(config, dict) and not _is_design(folder):
             configs[folder] = config
-    jobs = list(configs)
-    units = [(runs_digest(configs[folder]), job_seeds(folder)) for folder in jobs]
-    for r in repeats(units):
-        folder = jobs[r.index]
-        if r.owner is None:
+    studies = list(configs)
+    units = [(runs_digest(configs[folder]), job_seeds(folder)) for folder in studies]
+    return {
+        studies[r.index]: (None if r.owner is None else studies[r.owner], r) for r in repeats(units)
+    }
+
+
+def leave_out_repeats(root: Path, found: Jobs) -> None:
+    """Move every job of ``found.done`` whose runs another job already gives
+    (``repeated_jobs``) to ``found.left_out``, so no run is collected twice."""
+    for folder, (owner, r) in repeated_jobs(found.done).items():
+        if owner is None:
             reason = f"the seed {r.seed} appears twice in its runs"
         else:
             reason = (
                 f"{r.count} of its runs (e.g. seed {r.seed}) are already collected from "
-                f"{job_id(root, jobs[r.owner])}, with the same configuration"
+                f"{job_id(root, owner)}, with the same configuration"
             )
         found.done.remove(folder)
         found.left_out.append((folder, JobStatus("complete", reason)))
@@ -498,6 +506,7 @@ def study_row(root: Path, folder: Path) -> dict[str, Any]:
         "replications": config.get("replications"),
         "parameters": json.dumps(meta.get("parameters") or {}, default=str),
         "manifest": json.dumps(meta, default=str),
+        "repeats": None,
     }
 
 
@@ -514,6 +523,13 @@ STUDY_COLUMNS = {
     "replications": ("BIGINT", "integer", "seeds per job (per point for a design)"),
     "parameters": ("VARCHAR", "JSON text", "the job's swept parameters, as given"),
     "manifest": ("VARCHAR", "JSON text", "the job's manifest: resolved config, versions, files"),
+    "repeats": (
+        "VARCHAR",
+        "text",
+        "the id of the job that already holds this job's runs (the same configuration and "
+        "seeds in common: a study re-run with other replications, a copy; its own id when a "
+        "seed appears twice in it), null otherwise: WHERE repeats IS NULL counts each run once",
+    ),
 }
 """The ``studies`` table's columns: SQL type, unit, meaning."""
 
@@ -531,7 +547,12 @@ def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[st
         raise CollectError("--duckdb needs the duckdb package (pip install duckdb).") from None
     found = finished_jobs(root, skip_corrupt)
     _check_out(out, found.done)
+    repeated = repeated_jobs(found.done)
     rows = [study_row(root, folder) for folder in found.done]
+    for row, folder in zip(rows, found.done, strict=True):
+        if folder in repeated:
+            owner = repeated[folder][0]
+            row["repeats"] = job_id(root, folder if owner is None else owner)
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name[:180]}.{secrets.token_hex(6)}.tmp")
     counts: dict[str, int] = {}
