@@ -88,7 +88,7 @@ def _check_number(key: str, value: Any, low: float, high: float, what: str) -> N
         raise ConfigError(key, value, f"{what} {ends}")
 
 
-def _check_whole(key: str, value: Any, low: int, high: int | None, what: str) -> None:
+def check_whole(key: str, value: Any, low: int, high: int | None, what: str) -> None:
     """A whole number (not a bool, not a float) in [low, high]."""
     if (
         isinstance(value, bool)
@@ -101,7 +101,7 @@ def _check_whole(key: str, value: Any, low: int, high: int | None, what: str) ->
 
 def check_seeds(seed: Any, runs: int = 1, key: str = "seed") -> None:
     """Seeds ``seed .. seed + runs - 1``: whole, >= 0, and all within Parquet's int64."""
-    _check_whole(key, seed, 0, MAX_SEED, "a whole number in [0, 2**63 - 1]")
+    check_whole(key, seed, 0, MAX_SEED, "a whole number in [0, 2**63 - 1]")
     last = seed + runs - 1
     if last > MAX_SEED:
         raise ConfigError(
@@ -110,11 +110,6 @@ def check_seeds(seed: Any, runs: int = 1, key: str = "seed") -> None:
             f"seed + replications - 1 <= 2**63 - 1 (seeds are stored as int64; "
             f"{runs} replications would reach {last})",
         )
-
-
-def check_workers(workers: Any, key: str = "workers") -> None:
-    """A number of worker processes: whole and >= 1."""
-    _check_whole(key, workers, 1, None, "a whole number >= 1")
 
 
 @dataclass(frozen=True)
@@ -460,7 +455,7 @@ class RegionSpec:
         if not isinstance(self.calendar, bool):
             raise ConfigError(f"{path}.calendar", self.calendar, "true or false")
         if self.calendar:
-            _check_whole(
+            check_whole(
                 f"{path}.year",
                 self.year,
                 CALENDAR_FIRST_YEAR,
@@ -475,7 +470,7 @@ class RegionSpec:
                 f"Any year {CALENDAR_FIRST_YEAR}-{CALENDAR_LAST_YEAR} needs the calendar "
                 "(region.calendar=true or scenario=history).",
             )
-        _check_whole(
+        check_whole(
             f"{path}.tick_months", self.tick_months, 1, 12, "a whole number of months in [1, 12]"
         )
         if len(self.poles) < 2:
@@ -774,7 +769,7 @@ class DesignSpec:
                     list(bounds),
                     "a range [low, high] of finite numbers with low < high",
                 )
-        _check_whole(
+        check_whole(
             f"{path}.sampler_seed",
             self.sampler_seed,
             0,
@@ -782,7 +777,7 @@ class DesignSpec:
             f"a whole number in [0, {MAX_SAMPLER_SEED}]",
         )
         for name in ("samples", "levels", "bootstrap"):
-            _check_whole(f"{path}.{name}", getattr(self, name), 2, None, "a whole number >= 2")
+            check_whole(f"{path}.{name}", getattr(self, name), 2, None, "a whole number >= 2")
         if not self.outcomes:
             raise ConfigError(f"{path}.outcomes", [], "at least one outcome column")
         if not isinstance(self.second_order, bool):
@@ -855,7 +850,7 @@ class EstimationSpec:
         if len(self.window) != 2:
             raise ConfigError(f"{path}.window", self.window, "two years [first, last]")
         for i, year in enumerate(self.window):
-            _check_whole(f"{path}.window[{i}]", year, 1900, 2100, "a calendar year")
+            check_whole(f"{path}.window[{i}]", year, 1900, 2100, "a calendar year")
         if not self.parameters:
             raise ConfigError(f"{path}.parameters", [], "at least one parameter path")
         _check_number(f"{path}.prior_sd", self.prior_sd, 1e-6, 100.0, "a standard deviation")
@@ -867,8 +862,8 @@ class EstimationSpec:
                 "the profiles')",
             )
         _check_number(f"{path}.level", self.level, 0.01, 0.999, "a probability")
-        _check_whole(f"{path}.min_switches", self.min_switches, 0, None, "a whole number >= 0")
-        _check_whole(f"{path}.draws", self.draws, 1, None, "a whole number >= 1")
+        check_whole(f"{path}.min_switches", self.min_switches, 0, None, "a whole number >= 0")
+        check_whole(f"{path}.draws", self.draws, 1, None, "a whole number >= 1")
         if not isinstance(self.sample_parameters, bool):
             raise ConfigError(f"{path}.sample_parameters", self.sample_parameters, "true or false")
 
@@ -917,8 +912,8 @@ class EngineParams:
     dask_address: str | None = None
 
     def validate(self, path: str = "engine") -> None:
-        _check_whole(f"{path}.chunk_size", self.chunk_size, 1, None, "a whole number >= 1")
-        check_workers(self.workers, f"{path}.workers")
+        for name in ("chunk_size", "workers"):
+            check_whole(f"{path}.{name}", getattr(self, name), 1, None, "a whole number >= 1")
         if self.backend not in ("local", "dask"):
             raise ConfigError(f"{path}.backend", self.backend, "local or dask")
 
@@ -987,7 +982,7 @@ class SimulationConfig:
                 "fit", self.fit, "the name or path of a fitted parameter set, or null"
             )
         if self.origin is not None:
-            _check_whole(
+            check_whole(
                 "origin", self.origin, CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, "a calendar year"
             )
             if self.region.year != self.origin or not self.region.calendar:
@@ -999,7 +994,7 @@ class SimulationConfig:
                     "built; build a new SimulationConfig to change it.",
                 )
         if self.to is not None:
-            _check_whole(
+            check_whole(
                 "to",
                 self.to,
                 self.region.year,
@@ -1010,8 +1005,8 @@ class SimulationConfig:
                 raise ConfigError(
                     "to", self.to, "a calendar run (set origin, or region.calendar=true)"
                 )
-        _check_whole("ticks", self.ticks, 1, None, "a whole number of ticks > 0")
-        _check_whole("replications", self.replications, 1, None, "a whole number of runs >= 1")
+        check_whole("ticks", self.ticks, 1, None, "a whole number of ticks > 0")
+        check_whole("replications", self.replications, 1, None, "a whole number of runs >= 1")
         check_seeds(self.seed, self.replications)
         start = self.scenario.start_year
         if start is not None:

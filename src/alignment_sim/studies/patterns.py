@@ -42,6 +42,7 @@ from alignment_sim.model.params import (
     ScenarioSpec,
     SimulationConfig,
     check_seeds,
+    check_whole,
     parse_event_date,
 )
 from alignment_sim.presets import default_config, load_region, load_scenario
@@ -131,9 +132,7 @@ class SeedBlock:
         """Refuse a block no study can run (ConfigError naming the field): at least one
         seed and one tick, seeds whole, >= 0 and within int64."""
         for name in ("seeds", "ticks"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(name, value, "a whole number >= 1")
+            check_whole(name, getattr(self, name), 1, None, "a whole number >= 1")
         check_seeds(self.first, self.seeds, "first_seed")
 
 
@@ -869,8 +868,7 @@ RESAMPLES = 200
 
 def check_resamples(resamples: object) -> None:
     """A number of resamples: whole and >= 2 (ConfigError)."""
-    if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 2:
-        raise ConfigError("resamples", resamples, "a whole number >= 2")
+    check_whole("resamples", resamples, 2, None, "a whole number >= 2")
 
 
 def seed_spread(runs: Runs, resamples: int = RESAMPLES, seed: int = 0) -> list[SeedSpread]:

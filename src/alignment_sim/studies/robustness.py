@@ -75,7 +75,7 @@ from alignment_sim.engine.batch import execute, run_chunk
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.model.params import EngineParams, SimulationConfig, check_seeds, check_workers
+from alignment_sim.model.params import EngineParams, SimulationConfig, check_seeds, check_whole
 from alignment_sim.outputs.files import (
     MANIFEST,
     atomic_folder,
@@ -572,11 +572,10 @@ def check_study(
     """A study's size, seeds and workers, refused (ConfigError) before anything runs:
     at least 2 ``what`` (points of the box, draws of a fit), a seed block the pattern
     table can run (``patterns.SeedBlock``), a sampler seed, at least one worker."""
-    if isinstance(points, bool) or not isinstance(points, int) or points < 2:
-        raise ConfigError("points", points, f"at least 2 {what} (a whole number)")
+    check_whole("points", points, 2, None, f"at least 2 {what} (a whole number)")
     patterns.SeedBlock(first=first_seed, seeds=seeds)
     check_seeds(sampler_seed, 1, "sampler_seed")
-    check_workers(workers)
+    check_whole("workers", workers, 1, None, "a whole number >= 1")
 
 
 def run_robustness(
