@@ -464,6 +464,39 @@ def test_the_same_runs_twice_are_never_pooled(
     assert result.tables["effects"]["paired"].all()
 
 
+def test_runs_of_another_configuration_are_no_repeats_and_get_their_own_label(
+    sweep: Path, tmp_path: Path
+) -> None:
+    """The same seeds under a configuration the overrides do not show (a default changed
+    between two versions of the package) are other runs: kept, labelled by the change."""
+    import shutil
+
+    def variant(name: str, edit: dict[str, float]) -> Path:
+        folder = tmp_path / name / "again"
+        shutil.copytree(sweep / f"replications={RUNS},scenario=baseline", folder)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest["config"]["weights"].update(edit)
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        return folder
+
+    trade = variant("trade", {"trade": 9.0})
+    result = compare([sweep, trade.parent], n_boot=BOOT, skip_corrupt=True)
+    assert [n for n in result.notes if n.status == "duplicate"] == []
+    default_trade = default_config().weights.trade
+    assert result.groups[f"scenario=baseline,weights.trade={default_trade}"].n_runs == RUNS
+    assert result.groups["scenario=baseline,weights.trade=9.0"].n_runs == RUNS
+
+    many = variant("many", {"trade": 9.0, "peer": 9.0, "transit": 9.0, "coercion": 9.0})
+    result = compare([sweep, many.parent], n_boot=BOOT, skip_corrupt=True)
+    baselines = {
+        label: [u.runs_digest for u in group.units]
+        for label, group in result.groups.items()
+        if label.startswith("scenario=baseline")
+    }
+    assert len(baselines) == 2
+    assert all(label == f"scenario=baseline,runs={d}" for label, (d,) in baselines.items())
+
+
 def test_folders_of_the_one_dimensional_model_are_refused_by_name(tmp_path: Path) -> None:
     folder = tmp_path / "old"
     folder.mkdir()

@@ -54,6 +54,7 @@ from alignment_sim.report.inputs import (
     Group,
     Unit,
     collect,
+    flatten,
     group_units,
     ordered_union,
 )
@@ -241,22 +242,6 @@ NOT_COMPARED = ("seed", "replications", "study", "engine", "output", "design", "
 """Config sections that say how runs were made, not what was simulated (the scenario is
 described apart): never listed as differences."""
 MOST_DIFFERENCES = 12
-
-
-def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
-    """A resolved config as {dotted path: value}; list items that have a name are keyed
-    by it (``region.states.kazakhstan.gdp``), others by position."""
-    if isinstance(node, dict):
-        out: dict[str, Any] = {}
-        for key, value in node.items():
-            out.update(flatten(value, f"{prefix}{key}."))
-        return out
-    if isinstance(node, list) and node and all(isinstance(i, dict) for i in node):
-        out = {}
-        for n, item in enumerate(node):
-            out.update(flatten(item, f"{prefix}{item.get('name', n)}."))
-        return out
-    return {prefix.rstrip("."): node}
 
 
 def _value_text(value: Any) -> str:

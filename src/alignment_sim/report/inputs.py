@@ -29,7 +29,14 @@ from alignment_sim.model.alignment import OptionSpace
 from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS, TERMS
 from alignment_sim.outputs.files import find_jobs, job_manifest
 from alignment_sim.studies import outcomes
-from alignment_sim.studies.replications import DRAWS_FILE, DRAWS_KEY, REPLICATE_KEYS, repeats
+from alignment_sim.studies.replications import (
+    DRAWS_FILE,
+    DRAWS_KEY,
+    EXECUTION_SECTIONS,
+    REPLICATE_KEYS,
+    repeats,
+    runs_digest,
+)
 
 COUNT_METRICS = outcomes.OUTCOME_COUNTS
 NOT_LABEL_KEYS = REPLICATE_KEYS
@@ -125,6 +132,12 @@ class Unit:
     def config(self) -> dict[str, Any]:
         raw = self.manifest.get("config")
         return raw if isinstance(raw, dict) else {}
+
+    @cached_property
+    def runs_digest(self) -> str:
+        """What each run computes (``replications.runs_digest``): two units of one digest
+        give the same run for the same seed."""
+        return runs_digest(self.config)
 
     @property
     def scenario(self) -> str:
@@ -834,12 +847,37 @@ def _config_value(config: dict[str, Any], key: str) -> str | None:
     return str(node)
 
 
+def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
+    """A resolved config as {dotted path: value}; list items that have a name are keyed
+    by it (``region.states.kazakhstan.gdp``), others by position."""
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            out.update(flatten(value, f"{prefix}{key}."))
+        return out
+    if isinstance(node, list) and node and all(isinstance(i, dict) for i in node):
+        out = {}
+        for n, item in enumerate(node):
+            out.update(flatten(item, f"{prefix}{item.get('name', n)}."))
+        return out
+    return {prefix.rstrip("."): node}
+
+
+MOST_LABEL_KEYS = 3
+"""Config differences a label names at most; beyond them it names the runs digest."""
+
+
 def label_units(units: list[Unit]) -> list[str]:
     """A label per unit: the parameters that differ between inputs, else the scenario name.
 
     A parameter a unit lacks is read from its config. ``seed`` and ``replications`` choose
     replicates, so they never make a label. When parameters vary but leave scenarios with
-    different names under one label, the scenario joins the label.
+    different names under one label, the scenario joins the label. Units whose runs
+    compute different things (``replications.runs_digest``) never share a label: when
+    their overrides do not tell them apart (a default changed between the package
+    versions that made them, a config directory of one's own), the label gains the
+    resolved config's values that differ, or the runs digest when more than
+    ``MOST_LABEL_KEYS`` do.
     """
     keys = ordered_union(
         [k for k in u.parameters if k not in NOT_LABEL_KEYS and not k.startswith("hydra.")]
@@ -851,11 +889,37 @@ def label_units(units: list[Unit]) -> list[str]:
         return params[key] if key in params else _config_value(unit.config, key)
 
     varying = [k for k in keys if len({value(u, k) for u in units}) > 1]
-    if not varying:
-        return [u.scenario for u in units]
-    if "scenario" not in varying and len({u.scenario for u in units}) > 1:
+    if varying and "scenario" not in varying and len({u.scenario for u in units}) > 1:
         varying.insert(0, "scenario")
-    return [",".join(f"{k}={value(u, k)}" for k in varying) for u in units]
+    labels = [
+        ",".join(f"{k}={value(u, k)}" for k in varying) if varying else u.scenario for u in units
+    ]
+    for label in dict.fromkeys(labels):
+        members = [i for i, own in enumerate(labels) if own == label]
+        if len({units[i].runs_digest for i in members}) > 1:
+            extras = _config_differences([units[i] for i in members])
+            for i, extra in zip(members, extras, strict=True):
+                labels[i] = f"{label},{extra}"
+    return labels
+
+
+def _config_differences(units: list[Unit]) -> list[str]:
+    """What tells apart the resolved configs of units that share a label, per unit: the
+    dotted values that differ (at most ``MOST_LABEL_KEYS``), else the runs digest."""
+    flat = [
+        flatten(
+            {
+                key: node
+                for key, node in u.config.items()
+                if key not in EXECUTION_SECTIONS and key not in REPLICATE_KEYS
+            }
+        )
+        for u in units
+    ]
+    keys = [k for k in ordered_union(flat) if len({repr(f.get(k)) for f in flat}) > 1]
+    if not keys or len(keys) > MOST_LABEL_KEYS:
+        return [f"runs={u.runs_digest}" for u in units]
+    return [",".join(f"{k}={f.get(k)}" for k in keys) for f in flat]
 
 
 def group_units(units: list[Unit]) -> tuple[dict[str, Group], list[FolderNote]]:
@@ -864,7 +928,10 @@ def group_units(units: list[Unit]) -> tuple[dict[str, Group], list[FolderNote]]:
     label already has is never pooled with it, so no run counts twice)."""
     labels = label_units(units)
     left_out = repeats(
-        [(label, unit.runs["seed"].tolist()) for unit, label in zip(units, labels, strict=True)]
+        [
+            (f"{label}\n{unit.runs_digest}", unit.runs["seed"].tolist())
+            for unit, label in zip(units, labels, strict=True)
+        ]
     )
     notes = []
     for r in left_out:
