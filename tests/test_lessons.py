@@ -178,6 +178,13 @@ def test_a_lessons_variable_that_names_no_folder_is_refused_not_passed_over(
         main(["--only", "hedging"])
     assert exited.value.code == 2
     assert "$ALIGNMENT_SIM_LESSONS = " in capsys.readouterr().err
+    from alignment_sim.classroom import debrief
+
+    with pytest.raises(SystemExit) as exited:  # the debrief refuses it as it parses, too
+        debrief.main(["--lesson", "hedging", "--out", str(tmp_path / "debrief")])
+    assert exited.value.code == 2
+    assert "$ALIGNMENT_SIM_LESSONS = " in capsys.readouterr().err
+    assert not (tmp_path / "debrief").exists()
     monkeypatch.setenv("ALIGNMENT_SIM_LESSONS", str(LESSONS))
     assert lessons_dir() == LESSONS
 

@@ -18,8 +18,7 @@ import time
 import warnings
 from pathlib import Path
 
-from alignment_sim.classroom.classroom import LESSONS_ENV, lessons_dir
-from alignment_sim.errors import ConfigError
+from alignment_sim.classroom.classroom import LESSONS_ENV, lessons_option
 
 APP = "alignment_sim.classroom.app"
 DEFAULT_PORT = 8765
@@ -148,13 +147,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port}: expected a port number in [0, 65535]")
-    if args.lessons is not None and not args.lessons.is_dir():
-        parser.error(f"--lessons {args.lessons}: expected an existing folder")
-    if args.lessons is None:
-        try:
-            lessons_dir()  # a $ALIGNMENT_SIM_LESSONS that is no folder, refused before serving
-        except ConfigError as exc:
-            parser.error(str(exc))
+    lessons_option(parser, args.lessons)  # refused before serving
     return args
 
 

@@ -13,6 +13,7 @@ decision rule, lever values and any other parameter by its path (``set``; see ``
 
 from __future__ import annotations
 
+import argparse
 import copy
 import os
 import threading
@@ -248,6 +249,18 @@ def lessons_dir(explicit: str | Path | None = None) -> Path | None:
         if candidate.is_dir():
             return candidate
     return None
+
+
+def lessons_option(parser: argparse.ArgumentParser, value: str | Path | None) -> Path | None:
+    """The lessons folder for a command's ``--lessons`` (``lessons_dir``): a ``--lessons``
+    that is no folder, or a ``$ALIGNMENT_SIM_LESSONS`` that is none, ends the command with
+    ``parser.error`` naming it, before anything runs."""
+    if value is not None and not Path(value).is_dir():
+        parser.error(f"--lessons {value}: expected an existing folder")
+    try:
+        return lessons_dir(value)
+    except ConfigError as exc:
+        parser.error(str(exc))
 
 
 def named_folder(key: str, value: str | Path) -> Path:

@@ -62,6 +62,7 @@ from alignment_sim.classroom.classroom import (
     NO_LESSON,
     ClassroomModel,
     build_config,
+    lessons_option,
     lever_values,
 )
 from alignment_sim.classroom.drawing import map_figure, shares_figure
@@ -1244,8 +1245,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="folder (results/debrief/<time>)")
     parser.add_argument("--lessons", default=None, help="the lessons folder")
     args = parser.parse_args(argv)
-    if args.lessons is not None and not Path(args.lessons).is_dir():
-        parser.error(f"--lessons {args.lessons}: expected an existing folder")
+    lessons_option(parser, args.lessons)
     model = ClassroomModel(
         lesson=args.lesson, seed=args.seed, ticks=args.ticks, lessons_dir=args.lessons
     )

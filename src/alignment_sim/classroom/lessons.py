@@ -38,7 +38,7 @@ from alignment_sim.classroom.classroom import (
     available_lessons,
     build_config,
     compile_world,
-    lessons_dir,
+    lessons_option,
     load_lesson,
     set_levers,
 )
@@ -707,16 +707,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=None, help="a lesson name (repeat)")
     parser.add_argument("--lessons", type=Path, default=None, help="the lessons folder")
     args = parser.parse_args(argv)
-    if args.lessons is not None and not args.lessons.is_dir():
-        parser.error(f"--lessons {args.lessons}: expected an existing folder")
     if args.seeds < 1:
         parser.error(f"--seeds {args.seeds}: expected a whole number >= 1")
     if args.blocks < 1:
         parser.error(f"--blocks {args.blocks}: expected a whole number >= 1")
-    try:
-        folder = lessons_dir(args.lessons)
-    except ConfigError as exc:  # a $ALIGNMENT_SIM_LESSONS that is no folder
-        parser.error(str(exc))
+    folder = lessons_option(parser, args.lessons)
     if folder is None:
         parser.error("no lessons folder found: give --lessons DIR")
     names = args.only or available_lessons(folder)
