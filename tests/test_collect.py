@@ -331,10 +331,14 @@ def test_repeats_leave_out_every_unit_whose_runs_are_already_counted() -> None:
     ]
     found = {r.index: r for r in repeats(units)}
     assert sorted(found) == [0, 3, 5]
-    assert (found[0].owner, found[0].seed, found[0].count) == (1, 0, 2)
-    assert (found[3].owner, found[3].seed, found[3].count) == (1, 3, 1)
-    assert (found[5].owner, found[5].seed) == (None, 5)
+    assert (found[0].owner, found[0].run, found[0].count) == (1, 0, 2)
+    assert (found[3].owner, found[3].run, found[3].count) == (1, 3, 1)
+    assert (found[5].owner, found[5].run) == (None, 5)
     assert repeats([("a", [0]), ("a", [1])]) == []
+    # a design's runs are (point, seed): the same seed at another point is another run
+    assert repeats([("d", [(0, 0), (1, 0)]), ("d", [(2, 0)])]) == []
+    (design,) = repeats([("d", [(0, 0), (1, 0)]), ("d", [(1, 0)])])
+    assert (design.index, design.owner, design.run) == (1, 0, (1, 0))
 
 
 def rerun_job(folder: Path, seeds: list[int], config: dict[str, object]) -> Path:
@@ -367,6 +371,28 @@ def test_a_study_rerun_with_more_replications_is_collected_once(tmp_path: Path, 
     assert "not collected: " in printed and "replications=2 (complete: 2 of its runs" in printed
     assert "workers=2 (complete: 3 of its runs (e.g. seed 0)" in printed
     assert "already collected from replications=3" in printed
+
+
+def test_a_design_run_twice_is_collected_once(tmp_path: Path, capsys) -> None:
+    """Two design jobs of one configuration give the same runs, point by point: the second
+    is left out and listed; a design of other points (another sampler seed) is kept."""
+    config = {"design": {"method": "lhs", "seed": 0}, "ticks": 8, "seed": 0}
+    root = tmp_path / "designs"
+    for name, design_config in (
+        ("run-1", config),
+        ("run-2", config),
+        ("other", {**config, "design": {"method": "lhs", "seed": 1}}),
+    ):
+        job = fake_design(root / name)
+        files = ["design.parquet", "sensitivity.csv", "sensitivity.png", "runs/part-00000.parquet"]
+        finish_job(job, {"design": "lhs", "config": design_config}, files)
+    out = tmp_path / "all.parquet"
+    main([str(root), "--out", str(out)])
+    printed = capsys.readouterr().out
+    runs = pd.read_parquet(out)
+    assert sorted(runs["job"].unique()) == ["other", "run-1"]
+    assert "run-2 (complete: 2 of its runs (e.g. point 0, seed 0)" in printed
+    assert "already collected from run-1" in printed
 
 
 def test_the_database_marks_a_job_whose_runs_another_job_holds(tmp_path: Path) -> None:

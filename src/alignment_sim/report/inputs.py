@@ -939,7 +939,7 @@ def group_units(units: list[Unit]) -> tuple[dict[str, Group], list[FolderNote]]:
             reason = f"{labels[r.index]}: a seed appears twice in this folder"
         else:
             reason = (
-                f"{labels[r.index]}: {r.count} of its seeds (e.g. {r.seed}) are already read "
+                f"{labels[r.index]}: {r.count} of its seeds (e.g. {r.run}) are already read "
                 f"from {units[r.owner].path}; the same runs are never counted twice"
             )
         notes.append(FolderNote(units[r.index].path, "duplicate", reason))

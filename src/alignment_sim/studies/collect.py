@@ -28,7 +28,7 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -387,34 +387,43 @@ def finished_jobs(root: Path, skip_corrupt: bool) -> Jobs:
     return found
 
 
-def job_seeds(folder: Path) -> list[int]:
-    """The seeds of a finished job's runs (the ``seed`` column of its runs tables)."""
-    seeds: list[int] = []
+def job_runs(folder: Path) -> list[Hashable]:
+    """The runs of a finished job, each by its seed (a design's by its (point, seed): every
+    point runs the same seeds), from its runs tables."""
+    columns = ["point", "seed"] if _is_design(folder) else ["seed"]
+    runs: list[Hashable] = []
     for path in _sources(folder, "runs"):
         try:
-            seeds += pq.read_table(path, columns=["seed"]).column("seed").to_pylist()
+            table = pq.read_table(path, columns=columns)
         except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError) as exc:
             raise CollectError(f"{path} cannot be read ({_short(exc)}).") from None
-    return seeds
+        values = [table.column(c).to_pylist() for c in columns]
+        runs += values[0] if len(values) == 1 else list(zip(*values, strict=True))
+    return runs
+
+
+def run_name(run: Hashable) -> str:
+    """A run as ``job_runs`` keys it, in words: 'seed 3', or 'point 2, seed 3'."""
+    if isinstance(run, tuple):
+        point, seed = run
+        return f"point {point}, seed {seed}"
+    return f"seed {run}"
 
 
 def repeated_jobs(jobs: list[Path]) -> dict[Path, tuple[Path | None, Repeat]]:
-    """The study jobs of ``jobs`` whose runs another job already gives
-    (``replications.repeats``: the same runs digest and a seed in common; a study re-run
-    with other ``replications``, a job copied): job -> (the job that holds its runs, None
-    for a job that repeats a seed of its own; the repeat). Design jobs, and jobs whose
-    manifest holds no configuration (nothing to compare), are never repeats (a design's
-    runs are keyed by point too)."""
+    """The jobs of ``jobs`` whose runs another job already gives (``replications.repeats``:
+    the same runs digest and a run in common; a study re-run with other ``replications``,
+    a design run twice, a job copied): job -> (the job that holds its runs, None for a job
+    that repeats a run of its own; the repeat). Jobs whose manifest holds no configuration
+    (nothing to compare) are never repeats."""
     configs: dict[Path, dict[str, Any]] = {}
     for folder in jobs:
         config = job_manifest(folder).get("config")
-        if isinstance(config, dict) and not _is_design(folder):
+        if isinstance(config, dict):
             configs[folder] = config
-    studies = list(configs)
-    units = [(runs_digest(configs[folder]), job_seeds(folder)) for folder in studies]
-    return {
-        studies[r.index]: (None if r.owner is None else studies[r.owner], r) for r in repeats(units)
-    }
+    kept = list(configs)
+    units = [(runs_digest(configs[folder]), job_runs(folder)) for folder in kept]
+    return {kept[r.index]: (None if r.owner is None else kept[r.owner], r) for r in repeats(units)}
 
 
 def leave_out_repeats(root: Path, found: Jobs) -> None:
@@ -422,10 +431,10 @@ def leave_out_repeats(root: Path, found: Jobs) -> None:
     (``repeated_jobs``) to ``found.left_out``, so no run is collected twice."""
     for folder, (owner, r) in repeated_jobs(found.done).items():
         if owner is None:
-            reason = f"the seed {r.seed} appears twice in its runs"
+            reason = f"{run_name(r.run)} appears twice in its runs"
         else:
             reason = (
-                f"{r.count} of its runs (e.g. seed {r.seed}) are already collected from "
+                f"{r.count} of its runs (e.g. {run_name(r.run)}) are already collected from "
                 f"{job_id(root, owner)}, with the same configuration"
             )
         found.done.remove(folder)

@@ -35,7 +35,7 @@ import dataclasses
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,39 +202,38 @@ def runs_digest(config: Mapping[str, Any]) -> str:
 @dataclass(frozen=True)
 class Repeat:
     """A unit left out because its runs are already counted (``repeats``): unit ``index``
-    repeats ``count`` seeds, ``seed`` the first of them, of unit ``owner`` (None: a seed
-    that appears twice in the unit itself)."""
+    repeats ``count`` runs, ``run`` the first of them (a seed; a design's (point, seed)), of
+    unit ``owner`` (None: a run that appears twice in the unit itself)."""
 
     index: int
-    seed: int
+    run: Hashable
     count: int
     owner: int | None
 
 
-def repeats(units: Sequence[tuple[str, Sequence[int]]]) -> list[Repeat]:
+def repeats(units: Sequence[tuple[str, Sequence[Hashable]]]) -> list[Repeat]:
     """The units to leave out so that no run counts twice, in the order they are found.
 
-    A unit is (key, seeds) and a run is (key, seed): two units of one key give the same
-    run for the same seed (a study run twice, re-run with other ``replications``, a run
-    copied). A unit that repeats a seed of its own, or a seed a kept unit of its key
-    already has, is left out whole; of overlapping units the one with the most runs is
-    kept, then the first in order.
+    A unit is (key, runs) and a run is known by its key and its seed (a design's by its
+    point and seed): two units of one key give the same run for the same seed (a study
+    run twice, re-run with other ``replications``, a run copied). A unit that repeats a
+    run of its own, or a run a kept unit of its key already has, is left out whole; of
+    overlapping units the one with the most runs is kept, then the first in order.
     """
-    owners: dict[str, dict[int, int]] = {}
+    owners: dict[str, dict[Hashable, int]] = {}
     found = []
     for i in sorted(range(len(units)), key=lambda i: -len(units[i][1])):
-        key, values = units[i]
-        seeds = [int(seed) for seed in values]
+        key, runs = units[i]
         kept = owners.setdefault(key, {})
-        twice = [seed for seed, n in Counter(seeds).items() if n > 1]
+        twice = [run for run, n in Counter(runs).items() if n > 1]
         if twice:
             found.append(Repeat(i, twice[0], len(twice), None))
             continue
-        repeated = [seed for seed in seeds if seed in kept]
+        repeated = [run for run in runs if run in kept]
         if repeated:
             found.append(Repeat(i, repeated[0], len(repeated), kept[repeated[0]]))
             continue
-        kept.update(dict.fromkeys(seeds, i))
+        kept.update(dict.fromkeys(runs, i))
     return found
 
 
