@@ -18,7 +18,6 @@ import pytest
 from alignment_sim.classroom.classroom import ClassroomModel
 from alignment_sim.classroom.debrief import (
     EXPORT_FILES,
-    MANIFEST_FILE,
     ROUNDS_COLUMNS,
     SWITCHES_COLUMNS,
     Debrief,
@@ -30,7 +29,7 @@ from alignment_sim.classroom.debrief import (
 )
 from alignment_sim.classroom.explain import explain
 from alignment_sim.errors import ConfigError
-from alignment_sim.outputs.files import job_status
+from alignment_sim.outputs.files import MANIFEST, job_status
 from alignment_sim.outputs.provenance import package_version
 
 SEED, TICKS, ROUNDS = 5, 6, 4
@@ -196,7 +195,7 @@ def test_switches_csv_lists_exactly_the_trajectorys_switches(game: Game) -> None
 
 def test_the_export_folder_and_zip_hold_every_file_and_the_manifest(game: Game) -> None:
     assert job_status(game.folder).complete
-    manifest = json.loads((game.folder / MANIFEST_FILE).read_text())
+    manifest = json.loads((game.folder / MANIFEST).read_text())
     assert manifest["seed"] == SEED and manifest["version"] == package_version()
     assert manifest["git_revision"] and manifest["config"]["seed"] == SEED
     assert manifest["kind"] == "debrief" and manifest["players"] == {
@@ -206,8 +205,8 @@ def test_the_export_folder_and_zip_hold_every_file_and_the_manifest(game: Game) 
     assert set(manifest["files"]) == set(EXPORT_FILES)
     with zipfile.ZipFile(io.BytesIO(export_zip(game.debrief))) as archive:
         names = archive.namelist()
-        assert sorted(names) == sorted([*EXPORT_FILES, MANIFEST_FILE])
-        listed = json.loads(archive.read(MANIFEST_FILE))["files"]
+        assert sorted(names) == sorted([*EXPORT_FILES, MANIFEST])
+        listed = json.loads(archive.read(MANIFEST))["files"]
         for name in EXPORT_FILES:
             assert listed[name]["bytes"] == archive.getinfo(name).file_size > 0
         assert archive.read("map.png").startswith(b"\x89PNG")
@@ -268,8 +267,8 @@ def test_the_command_exports_a_solo_lesson(tmp_path: Path, capsys: pytest.Captur
     out = tmp_path / "solo"
     assert main(["--lesson", "hedging", "--seed", "2", "--ticks", "2", "--out", str(out)]) == 0
     assert job_status(out).complete
-    assert sorted(p.name for p in out.iterdir()) == sorted([*EXPORT_FILES, MANIFEST_FILE])
-    assert json.loads((out / MANIFEST_FILE).read_text())["lesson"] == "hedging"
+    assert sorted(p.name for p in out.iterdir()) == sorted([*EXPORT_FILES, MANIFEST])
+    assert json.loads((out / MANIFEST).read_text())["lesson"] == "hedging"
     assert main(["--lesson", "no_such_lesson", "--out", str(tmp_path / "x")]) == 2
     assert "lesson = 'no_such_lesson'" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
@@ -287,8 +286,8 @@ def test_the_command_replaces_an_earlier_export_whole_and_refuses_other_folders(
     out = tmp_path / "solo"
     assert main(["--seed", "2", "--ticks", "2", "--out", str(out)]) == 0
     assert main(["--seed", "3", "--ticks", "2", "--out", str(out)]) == 0
-    assert json.loads((out / MANIFEST_FILE).read_text())["seed"] == 3
-    assert sorted(p.name for p in out.iterdir()) == sorted([*EXPORT_FILES, MANIFEST_FILE])
+    assert json.loads((out / MANIFEST).read_text())["seed"] == 3
+    assert sorted(p.name for p in out.iterdir()) == sorted([*EXPORT_FILES, MANIFEST])
     afile = tmp_path / "afile"
     afile.write_text("keep")
     mine = tmp_path / "mine"

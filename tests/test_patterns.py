@@ -29,7 +29,7 @@ from alignment_sim.model.events import apply_events, compile_scenario
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EventSpec, ScenarioSpec
 from alignment_sim.model.world import World
-from alignment_sim.outputs.files import sha256
+from alignment_sim.outputs.files import MANIFEST, sha256
 from alignment_sim.presets import available, default_config, load_scenario
 from alignment_sim.studies import patterns, robustness
 from alignment_sim.studies.points import supported_paths, with_point_values
@@ -302,18 +302,48 @@ def test_every_check_of_an_effects_size_carries_the_texts_direction() -> None:
     assert sum(r.direction != 0 for r in results) == 7
 
 
-def test_the_pattern_command_prints_a_table_and_a_json_line(capsys) -> None:
-    patterns.main(["--seeds", "2", "--first-seed", "3", "--resamples", "0"])
-    lines = capsys.readouterr().out.strip().splitlines()
+def test_the_pattern_command_prints_and_writes_a_table_with_its_provenance(
+    tmp_path: Path, capsys
+) -> None:
+    """The table on stdout and a JSON line; the same table as patterns.md, one row a
+    check in patterns.csv, and a manifest (version, git revision, the seeds, the
+    configuration, the command); a folder holding other files is refused before
+    anything runs, and a second table replaces the first whole."""
+    out = tmp_path / "table"
+    patterns.main(["--seeds", "2", "--first-seed", "3", "--resamples", "0", "--out", str(out)])
+    printed = capsys.readouterr().out
+    lines = printed.strip().splitlines()
     summary = json.loads(lines[-1])
     assert list(summary["patterns"]) == list(patterns.PATTERNS)
     assert summary["seeds"] == 2 and summary["of"] == len(patterns.PATTERNS)
     assert "met_share" not in summary  # no resamples, no spread
+    results = patterns.measure_all(patterns.simulated(patterns.SeedBlock(3, 2)))
     rows = [line for line in lines if line.startswith("| ") and not line.startswith("| pattern")]
-    assert len(rows) == len(patterns.measure_all(patterns.simulated(patterns.SeedBlock(3, 2))))
+    assert len(rows) == len(results)
+    assert summary["files"] == [str(out / n) for n in ("patterns.csv", "patterns.md", MANIFEST)]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "patterns.csv", "patterns.md"]
+    assert (out / "patterns.md").read_text() in printed
+    table = pd.read_csv(out / "patterns.csv")
+    assert table["check"].tolist() == patterns.check_keys(results)
+    assert table["met"].tolist() == [r.passed for r in results]
+    assert table["value"].tolist() == pytest.approx([r.value for r in results])
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["study"] == "patterns" and manifest["seed"] == 3 and manifest["seeds"] == 2
+    assert manifest["git_revision"] and manifest["version"]
+    assert manifest["command"].startswith("alignment-sim-patterns --seeds 2")
+    assert manifest["config"]["scenario"]["name"] == "baseline"
+    patterns.main(["--seeds", "2", "--first-seed", "3", "--out", str(out), "--resamples", "2"])
+    capsys.readouterr()
+    assert "low" in pd.read_csv(out / "patterns.csv").columns  # replaced by the new table
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(SystemExit) as exited:
+        patterns.main(["--seeds", "2", "--out", str(out)])
+    assert exited.value.code == 2 and "notes.txt" in capsys.readouterr().err
 
 
-def test_a_checks_spread_over_resampled_seeds_is_the_paired_bootstrap(capsys) -> None:
+def test_a_checks_spread_over_resampled_seeds_is_the_paired_bootstrap(
+    tmp_path: Path, capsys
+) -> None:
     """Known answer by hand: check 1_1's effect, P(Belarus Russia-labelled at the end)
     under the West's offer minus without it, recomputed on the same resamples of the runs
     (the same rows in both variants: the seeds stay paired), gives the interval
@@ -344,7 +374,7 @@ def test_a_checks_spread_over_resampled_seeds_is_the_paired_bootstrap(capsys) ->
     assert all(s.low <= s.high and 0 <= s.met_share <= 1 for s in spreads)
     with pytest.raises(ConfigError, match="resamples = 1"):
         patterns.seed_spread(runs, resamples=1)
-    patterns.main(["--seeds", "5", "--resamples", "3"])
+    patterns.main(["--seeds", "5", "--resamples", "3", "--out", str(tmp_path / "table")])
     out = capsys.readouterr().out
     assert "| check | measure | effect (value) | 90% interval over resampled seeds |" in out
     shares = json.loads(out.strip().splitlines()[-1])["met_share"]
@@ -354,7 +384,9 @@ def test_a_checks_spread_over_resampled_seeds_is_the_paired_bootstrap(capsys) ->
     assert exited.value.code == 2 and "resamples = 1" in capsys.readouterr().err
 
 
-def test_a_parameter_point_sets_every_variant_and_the_command_takes_it(capsys) -> None:
+def test_a_parameter_point_sets_every_variant_and_the_command_takes_it(
+    tmp_path: Path, capsys
+) -> None:
     """``--set PATH=NUMBER``: the pattern table at one parameter point, every variant
     (static and history) run there; the defaults untouched."""
     point = patterns.ParameterPoint((("decision.rationality", 6.0),))
@@ -363,7 +395,8 @@ def test_a_parameter_point_sets_every_variant_and_the_command_takes_it(capsys) -
         assert patterns.variant_config(name, block, point).decision.rationality == 6.0
         assert patterns.variant_config(name, block).decision.rationality == 4.0
     assert patterns.simulate("baseline", block, point).inputs.rationality == 6.0
-    patterns.main(["--seeds", "2", "--first-seed", "3", "--set", "decision.rationality=6"])
+    point_argv = ["--seeds", "2", "--first-seed", "3", "--set", "decision.rationality=6"]
+    patterns.main([*point_argv, "--out", str(tmp_path / "table")])
     out = capsys.readouterr().out
     assert "at decision.rationality=6" in out
     assert json.loads(out.strip().splitlines()[-1])["set"] == {"decision.rationality": 6.0}

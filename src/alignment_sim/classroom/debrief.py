@@ -87,6 +87,7 @@ from alignment_sim.model.alignment import HEDGE
 from alignment_sim.model.kernels import ECONOMY, SECURITY
 from alignment_sim.model.mesa_model import AlignmentModel
 from alignment_sim.outputs.files import (
+    MANIFEST,
     atomic_folder,
     atomic_write_bytes,
     check_replaceable,
@@ -202,7 +203,6 @@ EXPORT_FILES = (
     "README.txt",
 )
 """The files of an export, written before its ``manifest.json``."""
-MANIFEST_FILE = "manifest.json"
 ZIP_HREF = "/export.zip"
 A4_INCHES = (8.27, 11.69)
 CHART_DPI = 150
@@ -1041,7 +1041,7 @@ def write_export(debrief: Debrief, folder: str | Path) -> list[Path]:
         for name, data in files.items():
             atomic_write_bytes(staging / name, data)
         finish_job(staging, debrief.manifest, list(files))
-    return [target / name for name in (*files, MANIFEST_FILE)]
+    return [target / name for name in (*files, MANIFEST)]
 
 
 def export_zip(debrief: Debrief) -> bytes:
@@ -1255,7 +1255,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     folder = args.out or timestamped_folder("debrief")
     with command_errors(PROG, "nothing was written"):
-        check_replaceable(folder, (*EXPORT_FILES, MANIFEST_FILE), "debrief export")
+        check_replaceable(folder, (*EXPORT_FILES, MANIFEST), "debrief export")
         model.run()
         paths = write_export(Debrief.build(model), folder)
     print(f"{PROG}: {len(paths)} files in {folder}")

@@ -383,7 +383,7 @@ def _discard_incomplete(folder: Path) -> None:
 def _skip_if_complete(folder: Path, digest: str, what: str) -> bool:
     """True (and a note) when ``folder`` holds this finished job; otherwise clears what
     an earlier attempt left that could look finished, and says why it runs again."""
-    from alignment_sim.outputs.files import job_status
+    from alignment_sim.outputs.files import ERROR, MANIFEST, job_status
 
     status = job_status(folder, digest)
     if status.complete:
@@ -391,8 +391,8 @@ def _skip_if_complete(folder: Path, digest: str, what: str) -> bool:
         return True
     if status.state in ("stale", "corrupt"):
         log.info(f"alignment-sim: {folder.name}: {status.reason}; computing it again.")
-    (folder / "manifest.json").unlink(missing_ok=True)
-    (folder / "error.json").unlink(missing_ok=True)
+    (folder / MANIFEST).unlink(missing_ok=True)
+    (folder / ERROR).unlink(missing_ok=True)
     return False
 
 

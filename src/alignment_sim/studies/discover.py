@@ -72,6 +72,7 @@ from matplotlib.figure import Figure
 
 from alignment_sim.errors import ConfigError
 from alignment_sim.outputs.files import (
+    MANIFEST,
     atomic_folder,
     check_replaceable,
     command_errors,
@@ -146,14 +147,14 @@ def read_design(folder: Path) -> Design:
             return read_robustness(folder)
         hint = "" if folder.is_dir() else "No such folder."
         raise ConfigError(key, str(folder), expected, hint or "It has no design.parquet.")
-    if not (folder / "manifest.json").is_file() or not (folder / "runs").is_dir():
+    if not (folder / MANIFEST).is_file() or not (folder / "runs").is_dir():
         raise ConfigError(
             key,
             str(folder),
             expected,
             "The design is unfinished: run its command again to resume it.",
         )
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = json.loads((folder / MANIFEST).read_text())
     points = pd.read_parquet(folder / "design.parquet").set_index("point")
     runs = pq.read_table(folder / "runs").to_pandas()
     duplicated = runs.duplicated(["point", "seed"])
@@ -185,7 +186,7 @@ def read_robustness(folder: Path) -> Design:
     missing (an unfinished or older study) or not a robustness study's."""
     from alignment_sim.studies.robustness import STUDY
 
-    manifest_file = folder / "manifest.json"
+    manifest_file = folder / MANIFEST
     if not manifest_file.is_file():
         raise ConfigError(
             FOLDER_KEY,

@@ -25,11 +25,15 @@ import argparse
 import dataclasses
 import json
 import math
+import shlex
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from alignment_sim import paths
 from alignment_sim.engine.batch import BatchResult, Record, run_batch
@@ -45,10 +49,21 @@ from alignment_sim.model.params import (
     check_whole,
     parse_event_date,
 )
+from alignment_sim.outputs.files import (
+    MANIFEST,
+    atomic_folder,
+    check_replaceable,
+    command_errors,
+    finish_job,
+    timestamped_folder,
+)
+from alignment_sim.outputs.provenance import manifest
 from alignment_sim.presets import default_config, load_region, load_scenario
 from alignment_sim.studies import outcomes
 
 PROG = "alignment-sim-patterns"
+FILES = ("patterns.csv", "patterns.md")
+"""What the command writes into its folder, besides ``manifest.json``."""
 SEEDS = 200
 TICKS = 40
 """Ticks of the static (2015) runs: ten years of quarters."""
@@ -939,6 +954,53 @@ def held(results: list[PatternResult]) -> dict[str, bool]:
     return out
 
 
+def checks_frame(
+    results: Sequence[PatternResult], spreads: Sequence[SeedSpread] | None = None
+) -> pd.DataFrame:
+    """The pattern table, a row a check (``check_keys``): what was measured, in the
+    baseline and the scenario, the effect, the criterion, whether it is met and the text's
+    direction; with ``spreads`` (``seed_spread``), each check's 90% interval over the
+    resamples and the share of them in which it is met."""
+    frame = pd.DataFrame(
+        {
+            "check": check_keys(results),
+            "pattern": [r.pattern for r in results],
+            "scenario": [r.scenario for r in results],
+            "measure": [r.measure for r in results],
+            "baseline": [r.baseline for r in results],
+            "value": [r.value for r in results],
+            "effect": [r.effect for r in results],
+            "criterion": [r.criterion for r in results],
+            "met": [r.passed for r in results],
+            "direction": [r.direction for r in results],
+        }
+    )
+    if spreads is not None:
+        frame["low"] = [s.low for s in spreads]
+        frame["high"] = [s.high for s in spreads]
+        frame["met_share"] = [s.met_share for s in spreads]
+    return frame
+
+
+def write_table(
+    out: Path,
+    frame: pd.DataFrame,
+    report: str,
+    config: SimulationConfig,
+    block: SeedBlock,
+    study: dict[str, object],
+) -> None:
+    """``patterns.csv`` (``checks_frame``), ``patterns.md`` (the printed tables) and, last,
+    ``manifest.json``: the baseline variant's configuration at the point, the seeds,
+    version and git revision, and ``study`` (marked ``study: patterns``). Written whole:
+    an earlier table in ``out`` is replaced, and a failure leaves it as it was."""
+    with atomic_folder(out) as staging:
+        frame.to_csv(staging / FILES[0], index=False)
+        (staging / FILES[1]).write_text(report, encoding="utf-8")
+        extra = {"study": "patterns", "seeds": block.seeds, "ticks": block.ticks, **study}
+        finish_job(staging, manifest(config, block.first, extra), FILES)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Measure the eight patterns (and Ukraine's)."
@@ -960,22 +1022,32 @@ def main(argv: list[str] | None = None) -> None:
         help="bootstrap resamples of the seeds for each check's interval and the share of "
         f"resamples in which it is met (default {RESAMPLES}; 0: none)",
     )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for patterns.csv, patterns.md and manifest.json (default "
+        "results/patterns/<time>; an earlier table there is replaced whole)",
+    )
     args = parser.parse_args(argv)
+    out = args.out if args.out is not None else timestamped_folder("patterns")
     try:
         block = SeedBlock(first=args.first_seed, seeds=args.seeds)
         point = parse_point(args.set)
         if args.resamples != 0:
             check_resamples(args.resamples)
+        check_replaceable(out, (*FILES, MANIFEST), "pattern table")
     except ConfigError as exc:
         parser.error(str(exc))
     results = measure_all(simulated(block, point))
     where = ", ".join(f"{path}={value:g}" for path, value in point.values) or "the defaults"
-    print(
+    report = (
         f"{block.seeds} seeds per variant from seed {block.first} (common random numbers); "
         f"static runs {block.ticks} ticks from 2015, history runs "
-        f"{HISTORY_FIRST_YEAR}-{HISTORY_LAST_YEAR} (calendar world); at {where}\n"
+        f"{HISTORY_FIRST_YEAR}-{HISTORY_LAST_YEAR} (calendar world); at {where}\n\n"
+        + markdown_table(results)
+        + "\n"
     )
-    print(markdown_table(results))
     by_pattern = held(results)
     summary: dict[str, object] = {
         "first_seed": block.first,
@@ -985,15 +1057,28 @@ def main(argv: list[str] | None = None) -> None:
         "held": sum(by_pattern.values()),
         "of": len(by_pattern),
     }
+    spreads = None
     if args.resamples:
         spreads = seed_spread(simulated(block, point), args.resamples)
-        print(
+        report += (
             f"\nHow far the seeds settle each check ({args.resamples} bootstrap resamples of "
-            "the runs, paired across variants):\n"
+            "the runs, paired across variants):\n\n" + spread_table(spreads) + "\n"
         )
-        print(spread_table(spreads))
         summary["met_share"] = {s.key: s.met_share for s in spreads}
-    print(json.dumps(summary))
+    print(report, end="")
+    command = f"{PROG} {shlex.join(sys.argv[1:] if argv is None else argv)}".strip()
+    study = {"command": command, "resamples": args.resamples, **summary}
+    with command_errors(PROG, "the table was printed, not written"):
+        write_table(
+            out,
+            checks_frame(results, spreads),
+            report,
+            variant_config("baseline", block, point),
+            block,
+            study,
+        )
+    print(f"wrote {out}")
+    print(json.dumps({**summary, "files": [str(out / name) for name in (*FILES, MANIFEST)]}))
 
 
 if __name__ == "__main__":
