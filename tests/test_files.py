@@ -230,6 +230,9 @@ def test_a_summary_says_a_run_still_switching_and_counts_what_it_does_not_list()
     assert lines[0].endswith("2015 to 2018 (12 ticks of 3 months), seed 0")
     listed = [line for line in lines if line.startswith("  tick ")]
     assert len(listed) == SWITCHES_SHOWN
+    for line in listed:  # a quarter, as the classroom dates a tick: tick 1 of 2015 is 2015 Q2
+        tick = int(line.split()[1])
+        assert f"({2015 + tick // 4} Q{tick % 4 + 1})" in line
     more = summary["n_switches"] - SWITCHES_SHOWN
     assert f"  ... and {more} more (every one in summary.json)" in lines
     assert lines[-1] == "Still switching at the end (a switch at tick 12, the last)."

@@ -29,10 +29,10 @@ from alignment_sim.classroom.explain import (
     is_split,
     last_switch,
     option_words,
-    quarter,
 )
 from alignment_sim.model.kernels import ECONOMIC_TERMS, REALIST_TERMS, SECURITY_TERMS
 from alignment_sim.model.trajectory import RECORDED_ARRAYS
+from alignment_sim.model.world import quarter
 
 # --- the model behind the page ---------------------------------------------------------
 

@@ -62,12 +62,12 @@ from alignment_sim.classroom.explain import (
     Choice,
     family_of,
     pole_words,
-    quarter,
     term_name,
 )
 from alignment_sim.classroom.glossary import GLOSSARY_CSS, glossed_html
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.params import DECISION_RULES, EventSpec
+from alignment_sim.model.world import quarter
 from alignment_sim.presets import available, default_config
 
 TITLE = "alignment-sim: the classroom"

@@ -73,7 +73,6 @@ from alignment_sim.classroom.explain import (
     Choice,
     _choice,
     option_words,
-    quarter,
 )
 from alignment_sim.classroom.game.session import (
     EVENT_COLUMNS,
@@ -86,6 +85,7 @@ from alignment_sim.errors import ConfigError
 from alignment_sim.model.alignment import HEDGE
 from alignment_sim.model.kernels import ECONOMY, SECURITY
 from alignment_sim.model.mesa_model import AlignmentModel
+from alignment_sim.model.world import quarter
 from alignment_sim.outputs.files import (
     MANIFEST,
     atomic_folder,

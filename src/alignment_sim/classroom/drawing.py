@@ -28,7 +28,6 @@ from alignment_sim.classroom.explain import (
     family_of,
     is_split,
     pole_words,
-    quarter,
     term_name,
 )
 from alignment_sim.classroom.geo import (
@@ -43,7 +42,7 @@ from alignment_sim.classroom.geo import (
 from alignment_sim.model.alignment import HEDGE
 from alignment_sim.model.kernels import ECONOMY, SECURITY
 from alignment_sim.model.mesa_model import AlignmentModel
-from alignment_sim.model.world import World
+from alignment_sim.model.world import World, quarter
 from alignment_sim.outputs.plots import HEDGE_COLOR
 
 FAMILY_COLORS = {

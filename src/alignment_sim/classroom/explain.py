@@ -31,7 +31,7 @@ from alignment_sim.model.kernels import (
     choice_probabilities,
 )
 from alignment_sim.model.mesa_model import AlignmentModel
-from alignment_sim.model.world import FloatArray
+from alignment_sim.model.world import FloatArray, quarter
 
 FAMILIES = ("security", "economic", "regime", "soft_power", "dynamics")
 REALIST_RULES = ("balancing", "bandwagoning")
@@ -71,12 +71,6 @@ each one; the model's own names, with underscores, are in the code and the CSV f
 
 POLE_WORDS = {"west": "the West"}
 """How a pole's name reads in a sentence, where its title case does not."""
-
-
-def quarter(year: float) -> str:
-    """A fractional year as 'YYYY Qn' (tick 0 of 2015 is '2015 Q1')."""
-    whole = int(np.floor(year + 1e-9))
-    return f"{whole} Q{int((year - whole) * 4 + 1e-9) + 1}"
 
 
 def pole_words(pole: str) -> str:

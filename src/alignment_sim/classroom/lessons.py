@@ -43,14 +43,13 @@ from alignment_sim.classroom.classroom import (
     set_levers,
 )
 from alignment_sim.classroom.drawing import choice_colors, label_colors
-from alignment_sim.classroom.explain import quarter
 from alignment_sim.engine.batch import draw_streams, run_batch, tick_uniforms
 from alignment_sim.engine.tick import BatchState, tick_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.alignment import HEDGE, NONE, OPEN
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.kernels import ECONOMY, SECURITY
-from alignment_sim.model.world import World
+from alignment_sim.model.world import World, quarter
 from alignment_sim.outputs.files import atomic_write, os_error_text
 from alignment_sim.studies.outcomes import (
     final_distribution,

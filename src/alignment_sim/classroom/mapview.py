@@ -42,7 +42,6 @@ from alignment_sim.classroom.explain import (
     label_words,
     option_words,
     pole_words,
-    quarter,
 )
 from alignment_sim.classroom.geo import (
     MAP_WIDTH,
@@ -54,7 +53,7 @@ from alignment_sim.classroom.geo import (
 from alignment_sim.model.alignment import HEDGE
 from alignment_sim.model.kernels import ECONOMY, SECURITY
 from alignment_sim.model.mesa_model import AlignmentModel
-from alignment_sim.model.world import World
+from alignment_sim.model.world import World, quarter
 
 FONT = "system-ui, 'Segoe UI', Roboto, 'DejaVu Sans', Arial, sans-serif"
 LARGE = 1.6

@@ -301,6 +301,13 @@ class World:
         return self.year + tick * self.tick_months / 12.0
 
 
+def quarter(year: float) -> str:
+    """A fractional year as 'YYYY Qn', the quarter that starts then (``year_of_tick``:
+    tick 0 of 2015 is '2015 Q1', tick 1 '2015 Q2')."""
+    whole = int(np.floor(year + 1e-9))
+    return f"{whole} Q{int((year - whole) * 4 + 1e-9) + 1}"
+
+
 def load_attributes(
     path: str | Path | None = None, key: str = "region.attributes_file"
 ) -> pd.DataFrame:

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.params import SimulationConfig
 from alignment_sim.model.trajectory import Trajectory
+from alignment_sim.model.world import quarter
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.studies import outcomes
 
@@ -475,7 +476,8 @@ def summary_text(trajectory: Trajectory, folder: Path | None = None, run: int = 
         lines.append(f"Switches ({summary['n_switches']}):")
         for s in switches[:SWITCHES_SHOWN]:
             lines.append(
-                f"  tick {s['tick']:>3} ({s['year']:.2f})  {s['state']}: {s['from']} -> {s['to']}"
+                f"  tick {s['tick']:>3} ({quarter(s['year'])})  {s['state']}: {s['from']} -> "
+                f"{s['to']}"
             )
         if len(switches) > SWITCHES_SHOWN:
             lines.append(
@@ -489,7 +491,10 @@ def summary_text(trajectory: Trajectory, folder: Path | None = None, run: int = 
     else:
         lines.append(f"Stable since tick {last}.")
     for event in summary["events"]:
-        lines.append(f"Event: {event['event']} from tick {event['first_active_tick']}")
+        first = event["first_active_tick"]
+        lines.append(
+            f"Event: {event['event']} from tick {first} ({quarter(world.year_of_tick(first))})"
+        )
     if folder is not None:
         lines.append(f"Files: {folder}")
     return "\n".join(lines)

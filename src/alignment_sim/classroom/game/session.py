@@ -71,7 +71,6 @@ from alignment_sim.classroom.explain import (
     label_words,
     option_words,
     pole_words,
-    quarter,
 )
 from alignment_sim.classroom.glossary import glossed_html
 from alignment_sim.errors import ConfigError
@@ -89,6 +88,7 @@ from alignment_sim.model.kernels import (
     SECURITY,
     SECURITY_TERMS,
 )
+from alignment_sim.model.world import quarter
 
 DEFAULT_TICKS = 40
 """Ticks in a game when ``rounds`` is not given (ten years of quarters)."""
