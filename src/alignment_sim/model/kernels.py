@@ -452,6 +452,18 @@ def protection_term(
     return with_outside(np.stack(columns, axis=-1) * reach * strength)
 
 
+def deterring_threat(threat: FloatArray, grievance: FloatArray) -> FloatArray:
+    """The part of each pole's threat (``threat_from_poles``, (R, B, N)) that still deters
+    a chooser from joining its rivals: ``threat * (1 - grievance)``. A pole whose forces
+    already hold the chooser's territory without consent (grievance 1) has spent its
+    deterrent: a threat deters only while compliance avoids the punishment (Schelling),
+    and demonstrated aggression provokes balancing rather than compliance (Walt; 001:
+    the GUAM states "felt intimidated by Russia's military machine and therefore" sought
+    to "counterbalance"). The threat itself stays: the rivals' ``protection`` still
+    shields against it."""
+    return threat * (1.0 - grievance)
+
+
 def coercion_term(threat_rows: FloatArray, rivalry: FloatArray, sec: IntArray) -> FloatArray:
     """Minus the threat from the poles that a security alignment provokes.
 
@@ -860,7 +872,7 @@ def parameter_terms(
     security = {
         "coercion": weights.coercion
         * deterrence(stance)
-        * coercion_term(pair_rows(threat, rows), rivalry, sec),
+        * coercion_term(pair_rows(deterring_threat(threat, pair.grievance), rows), rivalry, sec),
         "grievance": weights.grievance * grievance_term(pair, rows, sec),
         "regime_security": weights.regime_security * regime_security_term(state, pole, rows, sec),
         "conditionality": weights.conditionality * conditionality_term(state, pair, rows, sec),
