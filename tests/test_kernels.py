@@ -29,7 +29,7 @@ from scipy.special import expit
 from alignment_sim.model import kernels
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import Dynamics, ScenarioSpec, SimulationConfig, UtilityWeights
-from alignment_sim.model.world import FLOAT, World, build_world
+from alignment_sim.model.world import FLOAT, PairParams, World, build_world
 
 ALL = slice(None)
 A, B, C = slice(0, 1), slice(1, 2), slice(2, 3)
@@ -475,6 +475,38 @@ def test_a_balancer_is_not_deterred_and_a_bandwagoner_twice(two_bloc_world: Worl
     assert_close(coercion(-1.0), 2.0 * neutral)
     assert_close(coercion(0.5), 0.5 * neutral)
     np.testing.assert_array_equal(coercion(1.0), 0.0)
+
+
+def test_an_occupiers_threat_no_longer_deters(two_bloc_world: World) -> None:
+    """``deterring_threat``: where pole 0's forces hold a state's territory without consent
+    (grievance 1), its threat no longer deters that state from joining its rival's bloc;
+    half a grievance, half the deterrent; the threat itself, and the rival's protection
+    against it, stay as they were."""
+    two = two_bloc_world
+    threat = kernels.threat_from_poles(two.pole, two.pair, ALL)
+    grievance = np.zeros_like(two.pair.grievance)
+    grievance[0, 0], grievance[0, 2] = 1.0, 0.5  # pole 0 holds all of state 0, half of state 2
+    held = replace(two.pair, grievance=grievance)
+    assert_close(kernels.deterring_threat(threat, held.grievance), threat * (1 - grievance))
+
+    def coercion(pair: PairParams) -> np.ndarray:
+        fixed = kernels.parameter_terms(
+            two.state,
+            two.pole,
+            pair,
+            threat,
+            two.rivalry,
+            two.security_poles,
+            unit_weights(),
+            0.0,
+            ALL,
+        )
+        return table(fixed.security["coercion"])
+
+    assert_close(
+        coercion(two.pair), [[0.0, -0.5, 0.0], [0.0, -0.5 * FAR, 0.0], [0.0, -0.5 * MID, 0.0]]
+    )
+    assert_close(coercion(held), [[0.0, 0.0, 0.0], [0.0, -0.5 * FAR, 0.0], [0.0, -0.25 * MID, 0.0]])
 
 
 def test_grievance(tiny_world: World) -> None:

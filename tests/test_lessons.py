@@ -597,11 +597,12 @@ def full_run(
 def test_the_threat_deters_bandwagoners_twice_and_balancers_not_at_all() -> None:
     """The mechanism the lesson's text explains, as the why panel shows it at the first
     tick: Russia's threat against the West's alliance (*coercion*) is nothing to a
-    balancer and twice as much to a bandwagoner as at stance 0, for Ukraine as for
-    Kazakhstan; the West's *protection* is the same under every stance. Seen from Minsk the
-    West's alliance is the stronger one, so a bandwagoning Belarus's *stance* term favours
-    it, and the West's threat weighs on Russia's alliance (twice over when it bandwagons).
-    Kazakhstan has no *autonomy*: staying out is worth nothing to it in itself."""
+    balancer and twice as much to a bandwagoner as at stance 0, for Armenia as for
+    Kazakhstan, and nothing at any stance to Ukraine, whose territory Russia's forces hold
+    (``deterring_threat``); the West's *protection* is the same under every stance. Seen
+    from Minsk the West's alliance is the stronger one, so a bandwagoning Belarus's *stance*
+    term favours it, and the West's threat weighs on Russia's alliance (twice over when it
+    bandwagons). Kazakhstan has no *autonomy*: staying out is worth nothing to it in itself."""
     terms = {}
     for stance in (-1.0, 0.0, 1.0):
         variant = Variant(f"stance {stance}", levers={"stance": stance})
@@ -612,12 +613,13 @@ def test_the_threat_deters_bandwagoners_twice_and_balancers_not_at_all() -> None
             (state, option, name): float(
                 security_terms[0, 0, world.states.index(state), index, SECURITY_TERMS.index(name)]
             )
-            for state in ("ukraine", "kazakhstan", "belarus")
+            for state in ("ukraine", "armenia", "kazakhstan", "belarus")
             for index, option in enumerate(security)
             for name in ("coercion", "protection", "stance", "autonomy")
         }
     bandwagon, neither, balance = terms[-1.0], terms[0.0], terms[1.0]
-    for state in ("ukraine", "kazakhstan"):
+    assert [t[("ukraine", "west", "coercion")] for t in (bandwagon, neither, balance)] == [0.0] * 3
+    for state in ("armenia", "kazakhstan"):
         key = (state, "west", "coercion")
         assert neither[key] < 0 and balance[key] == 0.0, (state, neither[key], balance[key])
         assert bandwagon[key] == pytest.approx(2 * neither[key]), (state, bandwagon[key])
