@@ -635,36 +635,38 @@ def test_the_threat_deters_bandwagoners_twice_and_balancers_not_at_all() -> None
 
 @pytest.mark.slow
 def test_claim_balancing_empties_russias_alliance_into_the_wests() -> None:
-    """From bandwagoning to balancing Russia's security bloc loses 27 to 31 points of the
-    states, the West's gains 51 to 56 and the hedgers' label 18 to 23 (over 120 blocks of
-    50 seeds; 29, 53 and 20 on seeds 0-49)."""
+    """From bandwagoning to balancing Russia's security bloc loses 29 to 33 points of the
+    states, the West's gains 34 to 40 and the hedgers' label 21 to 28 (over 120 blocks of
+    50 seeds; 32, 38 and 26 on seeds 0-49). The West's gain is smaller than Russia's loss
+    would make it since the buffer states, whose land Russia's forces hold, are in the
+    West's alliance under every stance."""
     bandwagon, _, balance = outcomes("balancing_vs_bandwagoning")
     russia = (security_share(bandwagon, "russia"), security_share(balance, "russia"))
     west = (security_share(bandwagon, "west"), security_share(balance, "west"))
     hedge = (bandwagon.share("hedge"), balance.share("hedge"))
-    assert russia[1] < russia[0] - 0.25 and west[1] > west[0] + 0.45, (russia, west)
+    assert russia[1] < russia[0] - 0.25 and west[1] > west[0] + 0.3, (russia, west)
     assert hedge[1] > hedge[0] + 0.15, f"recorded as hedgers {hedge}"
 
 
 @pytest.mark.slow
-def test_claim_the_buffer_states_keep_the_wests_alliance_only_when_they_balance() -> None:
+def test_claim_the_buffer_states_keep_the_wests_alliance_under_every_stance() -> None:
     """Georgia starts in the West's alliance (west/open) and Ukraine in no bloc (none/open),
-    the record's 2010 configuration. Balancing, Georgia ends in the alliance in every run
-    and Ukraine in 98% to 100% of a block's runs (over 120 blocks of 50 seeds); at stance 0
-    Georgia in 20% to 50%, Ukraine in 0% to 12%; bandwagoning, almost never (Ukraine then
-    ends with no bloc at all, none/open). Neither ends in Russia's alliance under any
-    stance. The bounds at stance 0 hold on every block (Georgia above 15%, as the lesson's
-    claim `georgia_west_neither` is restated from the 2010 start; 34% on the lessons' seeds)."""
+    the record's 2010 configuration; in the 2015 world Russia's forces hold part of both
+    without consent, so its threat no longer deters them (``deterring_threat``). Balancing,
+    Georgia ends in the alliance in every run and Ukraine in 98% to 100% of a block's runs
+    (over 120 blocks of 50 seeds); at stance 0 Georgia in 98% to 100%, Ukraine in 96% to
+    100%; bandwagoning, Georgia in 86% to 100% and Ukraine in 76% to 96%: the power of
+    Russia's bloc next door holds a few bandwagoners back. Neither ends in Russia's
+    alliance under any stance."""
     runs = outcomes("balancing_vs_bandwagoning")
     georgia = [o.ends_in("georgia", "security", "west") for o in runs]
     ukraine = [o.ends_in("ukraine", "security", "west") for o in runs]
-    neutral = ends_as(runs[0], "ukraine", "none", "open")
     to_russia = max(
         o.ends_in(s, "security", "russia") for o in runs for s in ("ukraine", "georgia")
     )
-    assert georgia[0] < 0.05 and 0.15 < georgia[1] < 0.75 and georgia[2] > 0.95, georgia
-    assert ukraine[0] < 0.05 and ukraine[1] < 0.35 and ukraine[2] > 0.9, ukraine
-    assert neutral > 0.85, f"Ukraine none/open when bandwagoning {neutral}"
+    assert georgia[0] > 0.8 and georgia[1] > 0.9 and georgia[2] > 0.95, georgia
+    assert 0.7 < ukraine[0] < 0.98 and ukraine[1] > 0.9 and ukraine[2] > 0.9, ukraine
+    assert ukraine[0] <= ukraine[2], f"Ukraine balances more surely {ukraine}"
     assert to_russia < 0.05, f"Ukraine or Georgia in Russia's alliance: {to_russia}"
 
 
@@ -784,13 +786,13 @@ def test_claim_the_outsiders_never_move_and_tajikistan_only_when_it_balances() -
 @pytest.mark.slow
 def test_claim_at_the_default_weight_balancing_moves_only_the_buffer_states() -> None:
     """With the stance term at its default weight (1, not 4) the threat half of the stance
-    still works: balancing takes Ukraine and Georgia into the West's alliance (73% to 93%
-    of the two's runs in a block, over 120 blocks of 50 seeds; never when bandwagoning) and
-    the West's bloc gains points of the states. The power half weighs a quarter as much:
-    Armenia, Kazakhstan, Kyrgyzstan and Tajikistan keep Russia's alliance (93% to 99%
-    balancing), and Russia's bloc moves by a few points, against 27 or more in the lesson's
-    world. The bound on the buffer states (above 65%) holds on every block (82% on the
-    lessons' seeds)."""
+    still works: the buffer states, which Russia's threat no longer deters, take the West's
+    alliance in 73% to 93% of the two's runs in a block when they balance (over 120 blocks
+    of 50 seeds) and in 48% to 79% when they bandwagon, and the West's bloc gains 2.5 to
+    7.6 points of the states. The power half weighs a quarter as much: Armenia,
+    Kazakhstan, Kyrgyzstan and Tajikistan keep Russia's alliance (93% to 99% balancing),
+    and Russia's bloc moves by a few points (at most 5.1), against 29 or more in the
+    lesson's world."""
     bandwagon, _, balance = outcomes("balancing_vs_bandwagoning")
     light = [
         extra(
@@ -801,11 +803,11 @@ def test_claim_at_the_default_weight_balancing_moves_only_the_buffer_states() ->
     ]
     buffer = [o.group_share(("ukraine", "georgia"), security="west") for o in light]
     allies = light[1].group_share(("armenia", "kazakhstan", "kyrgyzstan", "tajikistan"), "russia")
-    assert buffer[0] < 0.05 and buffer[1] > 0.65 and allies > 0.85, (buffer, allies)
+    assert 0.4 < buffer[0] < buffer[1] and buffer[1] > 0.65 and allies > 0.85, (buffer, allies)
     west_gain = security_share(light[1], "west") - security_share(light[0], "west")
     heavy_effect = security_share(bandwagon, "russia") - security_share(balance, "russia")
     light_effect = abs(security_share(light[0], "russia") - security_share(light[1], "russia"))
-    assert west_gain > 0.12, f"the West's bloc at weight 1: +{west_gain}"
+    assert west_gain > 0.02, f"the West's bloc at weight 1: +{west_gain}"
     assert light_effect < 0.07 and heavy_effect > 0.25, (light_effect, heavy_effect)
 
 
