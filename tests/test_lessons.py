@@ -816,14 +816,15 @@ def test_claim_at_the_default_weight_balancing_moves_only_the_buffer_states() ->
 
 @pytest.mark.slow
 def test_claim_hedging_grows_with_the_value_of_staying_out() -> None:
-    """Hedging grows with the value of staying out, most of it up to half the default, then
-    by a few points a step (the states it still moves stay in a camp). Over 120 blocks of
-    50 seeds it grows from nothing to half the default by 9.1 to 14.2 points, from half to
-    the default by 2.7 to 8.2, from the default to double by 0.9 to 4.0."""
+    """Hedging grows with the value of staying out at every step. Over 120 blocks of 50
+    seeds it grows from nothing to half the default by 8.7 to 14.7 points, from half to
+    the default by 5.1 to 12.2, from the default to double by 4.5 to 9.1: Ukraine, which
+    Russia's threat no longer deters, leaves the West's alliance for no bloc as staying out
+    is worth more, and Belarus Russia's alliance (0.9 to 4.0 points for the last step
+    before an occupier's threat came to deter no more)."""
     shares = [o.share("hedge") for o in outcomes("hedging")]
     steps = [b - a for a, b in itertools.pairwise(shares)]
-    assert steps[0] > 0.08 and 0.1 > steps[1] > 0.02, f"hedge {shares}"
-    assert 0 < steps[2] < 0.05, f"hedge {shares}"
+    assert steps[0] > 0.08 and steps[1] > 0.04 and 0.03 < steps[2] < 0.1, f"hedge {shares}"
 
 
 @pytest.mark.slow
@@ -847,9 +848,13 @@ def test_claim_hedging_is_neutrality() -> None:
     security, options = default.choices("security")
     neutral = hedging & (security[:, -1] == options.index("none"))
     assert neutral.sum() > 0.95 * hedging.sum(), (neutral.sum(), hedging.sum())
-    states = {s: ends_as(default, s, "none", "open") for s in ("ukraine", "moldova", "uzbekistan")}
+    states = {s: ends_as(default, s, "none", "open") for s in ("moldova", "uzbekistan")}
     states["turkmenistan"] = default.ends_in("turkmenistan", "security", "none")
     assert min(states.values()) > 0.8, states
+    # Ukraine, whose land Russia's forces hold, is a neutral hedger in 24% to 60% of a
+    # block's runs (over 120 blocks of 50 seeds) and in the West's alliance in the rest
+    ukraine = ends_as(default, "ukraine", "none", "open")
+    assert 0.15 < ukraine < 0.75, f"Ukraine none/open at the default {ukraine}"
 
 
 @pytest.mark.slow
@@ -890,11 +895,14 @@ def test_claim_kazakhstan_and_belarus_hedge_inside_russias_camp() -> None:
 
 
 @pytest.mark.slow
-def test_claim_ukraines_neutrality_is_not_its_autonomy() -> None:
+def test_claim_ukraines_neutrality_rests_on_its_autonomy() -> None:
+    """Russia's threat no longer deters Ukraine (its forces hold Crimea in the 2015 world):
+    when staying out is worth nothing Ukraine takes the West's alliance (92% to 100% of a
+    block's runs, over 120 blocks of 50 seeds), at the default in 40% to 74%."""
     nothing, _, default, _ = outcomes("hedging")
-    alone = nothing.ends_in("ukraine", "security", "none")
-    neutral = [ends_as(o, "ukraine", "none", "open") for o in (nothing, default)]
-    assert alone > 0.85 and neutral[0] > 0.35 and neutral[1] > 0.85, (alone, neutral)
+    west = [o.ends_in("ukraine", "security", "west") for o in (nothing, default)]
+    neutral = ends_as(nothing, "ukraine", "none", "open")
+    assert west[0] > 0.85 and 0.25 < west[1] < 0.85 and neutral < 0.15, (west, neutral)
 
 
 @pytest.mark.slow
@@ -905,7 +913,9 @@ def test_claim_without_a_value_for_staying_out_the_neutrals_pick_sides() -> None
     Uzbekistan Russia's alliance. Over 120 blocks of 50 seeds Moldova joins a union in 30%
     to 62% of a block's runs when staying out is worth nothing (0% to 4% at the default),
     Uzbekistan keeps Russia's alliance in 60% to 90% (0% to 10% at the default), and
-    hedging ends 14.5 to 19.8 points lower than at the default."""
+    hedging ends 16.7 to 22.2 points lower than at the default. Georgia keeps the West's
+    alliance at every value (76% to 100% of a block's runs): Russia's threat no longer
+    deters it."""
     nothing, _, default, _ = outcomes("hedging")
     moldova = [
         o.ends_in("moldova", "economy", "russia") + o.ends_in("moldova", "economy", "west")
@@ -920,8 +930,8 @@ def test_claim_without_a_value_for_staying_out_the_neutrals_pick_sides() -> None
     assert azerbaijan[0] > 0.6 and azerbaijan[1] > 0.85, f"Azerbaijan EU, no alliance {azerbaijan}"
     assert uzbekistan[0] > 0.2 and uzbekistan[1] < 0.15, f"Uzbekistan security russia {uzbekistan}"
     assert nothing.share("hedge") < default.share("hedge") - 0.12
-    georgia = max(o.ends_in("georgia", "security", "west") for o in outcomes("hedging"))
-    assert georgia < 0.2, f"not shown: Georgia keeps the West's alliance in {georgia:.0%}"
+    georgia = min(o.ends_in("georgia", "security", "west") for o in outcomes("hedging"))
+    assert georgia > 0.7, f"Georgia keeps the West's alliance in {georgia:.0%}"
 
 
 @pytest.mark.slow
