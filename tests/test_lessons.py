@@ -971,42 +971,44 @@ def test_claim_the_eastern_buffer_states_keep_russias_union() -> None:
 
 
 @pytest.mark.slow
-def test_claim_georgia_steps_out_of_the_western_alliance_and_ukraine_stays_out() -> None:
-    """From the record's 2010 configuration Georgia (west/open) leaves the West's alliance,
-    after a median of some quarters, and takes the EU's economy; Ukraine (none/open) never
-    holds the alliance and ends where it started; Moldova and Azerbaijan stay out."""
+def test_claim_russias_threat_no_longer_deters_the_buffer_states_it_occupies() -> None:
+    """From the record's 2010 configuration Georgia (west/open) keeps the West's alliance
+    (82% to 100% of a block's runs, over 120 blocks of 50 seeds) and Ukraine (none/open)
+    joins it in 40% to 74%, ending none/open in the rest: Russia's forces hold part of both
+    in the 2015 world, so its threat no longer deters them (``deterring_threat``) and the
+    West's protection against it remains. Moldova and Azerbaijan stay out."""
     world_2015 = outcomes("buffer_states")[0]
-    ukraine = ends_as(world_2015, "ukraine", "none", "open")
-    georgia = ends_as(world_2015, "georgia", "none", "west")
+    georgia = world_2015.ends_in("georgia", "security", "west")
+    ukraine = world_2015.ends_in("ukraine", "security", "west")
+    ukraine_out = ends_as(world_2015, "ukraine", "none", "open")
     neutral = min(world_2015.ends_in(s, "security", "none") for s in ("moldova", "azerbaijan"))
-    assert min(ukraine, georgia, neutral) > 0.8, (ukraine, georgia, neutral)
+    assert georgia > 0.75 and 0.25 < ukraine < 0.85 and neutral > 0.9, (georgia, ukraine, neutral)
+    assert ukraine + ukraine_out > 0.95, f"Ukraine west or none/open {ukraine}, {ukraine_out}"
     chosen, options = world_2015.choices("security")
     assert (
         chosen[:, 0, world_2015.world.states.index("georgia")].tolist()
         == [options.index("west")] * chosen.shape[0]
     )
-    exits = first_exit(world_2015, "georgia", "west")
-    assert (exits < chosen.shape[1]).mean() > 0.9 and np.median(exits) > 2, exits
-    ukraine_in = chosen[:, :, world_2015.world.states.index("ukraine")] == options.index("west")
-    assert ukraine_in.mean() < 0.01, f"Ukraine in the West's alliance {ukraine_in.mean():.3f}"
 
 
 @pytest.mark.slow
-def test_claim_without_russian_threats_georgia_and_moldova_lean_west() -> None:
-    """When Russia threatens nobody Georgia keeps the West's alliance in many runs (26% to
-    64% of a block's runs over 120 blocks of 50 seeds); Moldova hardly moves: it takes the
-    EU's economy in 0% to 24% of a block's runs (at most 4% in the 2015 world), since an
-    association would not secure what its migrants earn in the EU; Ukraine, which no
-    alliance then protects (its threat was Russia itself), stays out of both alliances
-    (84% to 100%). Belarus keeps Russia's alliance more often, and the Western share of
-    labels rises."""
+def test_claim_without_russian_threats_the_buffer_states_join_the_west_less() -> None:
+    """When Russia threatens nobody there is nothing for the West's alliance to protect the
+    buffer states from: Georgia keeps it in 26% to 64% of a block's runs (over 120 blocks
+    of 50 seeds; 82% to 100% in the 2015 world), Ukraine joins it in 0% to 16% (40% to 74%)
+    and stays out of both alliances in 84% to 100%. Moldova hardly moves: it takes the EU's
+    economy in 0% to 24% of a block's runs (at most 2% in the 2015 world), since an
+    association would not secure what its migrants earn in the EU. Belarus keeps Russia's
+    alliance more often (12 to 44 points), and the Western share of labels falls (by 0.4
+    to 4.7 points)."""
     world_2015, _, no_threat = outcomes("buffer_states")
     alliance = {
         (o.label, s): o.ends_in(s, "security", "west")
         for o in (world_2015, no_threat)
         for s in ("ukraine", "georgia")
     }
-    assert max(v for (label, _), v in alliance.items() if label == world_2015.label) < 0.1
+    for state in ("ukraine", "georgia"):
+        assert alliance[no_threat.label, state] < alliance[world_2015.label, state], alliance
     assert alliance[no_threat.label, "georgia"] > 0.2, alliance
     ukraine_out = no_threat.ends_in("ukraine", "security", "none")
     assert alliance[no_threat.label, "ukraine"] < 0.35 and ukraine_out > 0.65, (
@@ -1017,7 +1019,7 @@ def test_claim_without_russian_threats_georgia_and_moldova_lean_west() -> None:
     west = (world_2015.share("west"), no_threat.share("west"))
     belarus = [o.ends_in("belarus", "security", "russia") for o in (world_2015, no_threat)]
     assert moldova[0] < 0.1 and moldova[1] < 0.3, f"Moldova economy west {moldova}"
-    assert west[1] > west[0] + 0.01, f"label west {west}"
+    assert west[1] < west[0], f"label west {west}"
     assert belarus[1] > belarus[0] + 0.05, f"Belarus in Russia's alliance {belarus}"
 
 
@@ -1032,23 +1034,22 @@ def test_claim_each_choice_answers_its_own_pressures() -> None:
 
 @pytest.mark.slow
 def test_claim_the_grievance_is_not_what_keeps_them_out() -> None:
-    """With the frozen conflicts forgotten Georgia joins Russia's alliance in a few runs
-    (keeping its EU economy) and Ukraine almost never: Russia, their threat, offers them
-    little protection (only against the West's threat), so the two mostly end where they
-    do in the 2015 world."""
+    """With the frozen conflicts forgotten (the grievance term at 0) Georgia joins Russia's
+    alliance in at most 8% of a block's runs and Ukraine in at most 4% (over 120 blocks of
+    50 seeds): Russia, their threat, offers them little protection. Forgetting them does
+    not give Russia's threat back its force (its forces still hold the land), so the two
+    end much as in the 2015 world: Georgia in the West's alliance in 80% to 98%, Ukraine in
+    40% to 76%, the Western share of labels within about a point of the 2015 world's."""
     world_2015, forgotten, _ = outcomes("buffer_states")
     georgia = [o.ends_in("georgia", "security", "russia") for o in (world_2015, forgotten)]
     joins = [o.ends_in("ukraine", "security", "russia") for o in (world_2015, forgotten)]
     assert georgia[0] < 0.05 and georgia[1] < 0.2, f"Georgia security russia {georgia}"
-    assert ends_as(forgotten, "georgia", "russia", "west") >= 0.8 * georgia[1], (
-        "keeps its EU economy"
-    )
     assert joins[0] < 0.05 and joins[1] < 0.1, f"Ukraine security russia {joins}"
-    stay = (
-        ends_as(forgotten, "georgia", "none", "west"),
-        ends_as(forgotten, "ukraine", "none", "open"),
+    west_alliance = (
+        forgotten.ends_in("georgia", "security", "west"),
+        forgotten.ends_in("ukraine", "security", "west"),
     )
-    assert stay[0] > 0.75 and stay[1] > 0.85, f"Georgia none/west, Ukraine none/open {stay}"
+    assert west_alliance[0] > 0.7 and 0.25 < west_alliance[1] < 0.85, west_alliance
     west = (world_2015.share("west"), forgotten.share("west"))
     assert abs(west[1] - west[0]) < 0.05, f"label west {west}"
 
