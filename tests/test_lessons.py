@@ -571,14 +571,6 @@ def offer_pct(outcome: Outcome, pole: str, state: str) -> float:
     return float(outcome.offers_pct_gdp()[world.poles.index(pole), world.states.index(state)])
 
 
-def first_exit(outcome: Outcome, state: str, option: str) -> np.ndarray:
-    """(R,) the first tick at which ``state``'s security choice is not ``option``; T + 1
-    (one past the last tick) in runs where it never leaves it."""
-    chosen, options = outcome.choices("security")
-    out = chosen[:, :, outcome.world.states.index(state)] != options.index(option)
-    return np.where(out.any(axis=1), out.argmax(axis=1), out.shape[1])
-
-
 # Lesson 1: balancing or bandwagoning (stance weighted 4)
 
 
