@@ -32,9 +32,9 @@ from alignment_sim.studies import outcomes
 from alignment_sim.studies.replications import (
     DRAWS_FILE,
     DRAWS_KEY,
-    EXECUTION_SECTIONS,
     REPLICATE_KEYS,
     repeats,
+    run_sections,
     runs_digest,
 )
 
@@ -906,16 +906,7 @@ def label_units(units: list[Unit]) -> list[str]:
 def _config_differences(units: list[Unit]) -> list[str]:
     """What tells apart the resolved configs of units that share a label, per unit: the
     dotted values that differ (at most ``MOST_LABEL_KEYS``), else the runs digest."""
-    flat = [
-        flatten(
-            {
-                key: node
-                for key, node in u.config.items()
-                if key not in EXECUTION_SECTIONS and key not in REPLICATE_KEYS
-            }
-        )
-        for u in units
-    ]
+    flat = [flatten(run_sections(u.config)) for u in units]
     keys = [k for k in ordered_union(flat) if len({repr(f.get(k)) for f in flat}) > 1]
     if not keys or len(keys) > MOST_LABEL_KEYS:
         return [f"runs={u.runs_digest}" for u in units]

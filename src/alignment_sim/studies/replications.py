@@ -185,17 +185,22 @@ REPLICATE_KEYS = ("seed", "replications")
 run computes."""
 
 
-def runs_digest(config: Mapping[str, Any]) -> str:
-    """A stable hash of what each run of a job computes, from the job's configuration as
-    its manifest holds it (``manifest["config"]``): what the config digest covers, without
-    the seeds' start and number (``REPLICATE_KEYS``). A run depends only on its config and
-    seed, so two jobs of one runs digest give the same run for the same seed."""
-    computed = {
+def run_sections(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The sections of a job's configuration, as its manifest holds it
+    (``manifest["config"]``), that decide what each run computes: all but
+    ``EXECUTION_SECTIONS`` and the seeds' start and number (``REPLICATE_KEYS``)."""
+    return {
         key: value
         for key, value in config.items()
         if key not in EXECUTION_SECTIONS and key not in REPLICATE_KEYS
     }
-    payload = json.dumps(computed, sort_keys=True, default=str)
+
+
+def runs_digest(config: Mapping[str, Any]) -> str:
+    """A stable hash of ``run_sections``: what each run of a job computes. A run depends
+    only on its config and seed, so two jobs of one runs digest give the same run for the
+    same seed."""
+    payload = json.dumps(run_sections(config), sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
