@@ -27,7 +27,6 @@ No record year after ``RECORD_LAST_YEAR`` is read: the scored years end there.
 from __future__ import annotations
 
 import dataclasses
-import shlex
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,6 +54,7 @@ from alignment_sim.model.params import SimulationConfig
 from alignment_sim.outputs.files import (
     MANIFEST,
     atomic_write_bytes,
+    command_line,
     finish_job,
     sha256,
     write_json,
@@ -229,7 +229,7 @@ def score_forecast(config: SimulationConfig, runs: Path, out: Path, origin: int)
     argv = [str(runs), "--record", str(record_path(config)), "--origin", str(origin)]
     argv += ["--from", str(origin + 1), "--to", str(RECORD_LAST_YEAR), "--out", str(out)]
     try:
-        scores, _, _ = run_score(parser().parse_args(argv), shlex.join([PROG, *argv]))
+        scores, _, _ = run_score(parser().parse_args(argv), command_line(PROG, argv))
     except ScoreError as exc:
         raise ConfigError(
             "estimation.record",

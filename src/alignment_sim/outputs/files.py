@@ -15,6 +15,7 @@ import io
 import json
 import os
 import secrets
+import shlex
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
@@ -186,6 +187,12 @@ def check_replaceable(out: Path, names: Sequence[str], what: str) -> None:
         if others:
             hint = f"It holds {others[0]}, which a {what} does not write."
             raise ConfigError("--out", str(out), expected, hint)
+
+
+def command_line(prog: str, argv: Sequence[str] | None = None) -> str:
+    """A console command as typed, for its manifest: ``prog`` and its arguments
+    (``sys.argv``'s when ``argv`` is None), shell-quoted."""
+    return shlex.join([prog, *(sys.argv[1:] if argv is None else argv)])
 
 
 @contextmanager

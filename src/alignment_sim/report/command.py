@@ -22,7 +22,6 @@ import argparse
 import dataclasses
 import datetime as dt
 import os
-import shlex
 import sys
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -44,6 +43,7 @@ from alignment_sim.outputs.files import (
     atomic_write,
     check_replaceable,
     command_errors,
+    command_line,
     timestamped_folder,
 )
 from alignment_sim.report.entry import draw_figure, start_worker
@@ -1635,7 +1635,7 @@ def main(
     worker it started as ``pool`` (or None) and ``parallel`` False, having decided; called
     alone, it decides itself (``Drawer.prepare``)."""
     args = parser().parse_args(argv)
-    command = shlex.join([PROG, *(sys.argv[1:] if argv is None else argv)])
+    command = command_line(PROG, argv)
     started = time.monotonic()
     show = sys.stderr.isatty() if args.progress is None else args.progress
     log = stderr_log(started) if show else _quiet

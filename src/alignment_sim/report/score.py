@@ -30,8 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shlex
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +49,7 @@ from alignment_sim.outputs.files import (
     atomic_write_bytes,
     check_replaceable,
     command_errors,
+    command_line,
     find_jobs,
     job_manifest,
     timestamped_folder,
@@ -632,7 +631,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point ``alignment-sim-score``: exit 2 for bad input, 1 when the
     outputs cannot be written."""
     args = parser().parse_args(argv)
-    command = shlex.join([PROG, *(sys.argv[1:] if argv is None else argv)])
+    command = command_line(PROG, argv)
     with command_errors(PROG, "no scores were written", (ScoreError, ConfigError)):
         scores, ensemble, out = run(args, command)
     print(report_text(scores, ensemble))

@@ -56,7 +56,6 @@ import argparse
 import contextlib
 import datetime as dt
 import json
-import shlex
 import sys
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -76,6 +75,7 @@ from alignment_sim.outputs.files import (
     atomic_folder,
     check_replaceable,
     command_errors,
+    command_line,
     figure_png,
     timestamped_folder,
 )
@@ -733,7 +733,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point ``alignment-sim-discover``."""
     args = parser().parse_args(argv)
-    command = shlex.join([PROG, *(sys.argv[1:] if argv is None else argv)])
+    command = command_line(PROG, argv)
     direction = "above" if args.above is not None else "below"
     target = Target(args.outcome, direction, args.above if args.above is not None else args.below)
     with command_errors(PROG, "nothing was written"):

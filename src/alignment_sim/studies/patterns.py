@@ -25,8 +25,6 @@ import argparse
 import dataclasses
 import json
 import math
-import shlex
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -54,6 +52,7 @@ from alignment_sim.outputs.files import (
     atomic_folder,
     check_replaceable,
     command_errors,
+    command_line,
     finish_job,
     timestamped_folder,
 )
@@ -1066,7 +1065,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         summary["met_share"] = {s.key: s.met_share for s in spreads}
     print(report, end="")
-    command = f"{PROG} {shlex.join(sys.argv[1:] if argv is None else argv)}".strip()
+    command = command_line(PROG, argv)
     study = {"command": command, "resamples": args.resamples, **summary}
     with command_errors(PROG, "the table was printed, not written"):
         write_table(

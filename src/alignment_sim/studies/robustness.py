@@ -58,7 +58,6 @@ import json
 import math
 import re
 import shlex
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +80,7 @@ from alignment_sim.outputs.files import (
     atomic_folder,
     check_replaceable,
     command_errors,
+    command_line,
     finish_job,
 )
 from alignment_sim.outputs.provenance import manifest
@@ -828,7 +828,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--judgements and --fit: the judgements' box is not used under a fit")
     size = QUICK if args.quick else {"points": args.points, "seeds": args.seeds}
     seeds = {"first_seed": args.first_seed, "sampler_seed": args.sampler_seed}
-    command = f"{PROG} {shlex.join(sys.argv[1:] if argv is None else argv)}".strip()
+    command = command_line(PROG, argv)
     with command_errors(PROG, "nothing was written"):
         summary, out = _run(args, size, command)
     holds = summary["holds"]
