@@ -104,6 +104,18 @@ def test_targeted_pair_change(world) -> None:
     )
 
 
+@pytest.mark.parametrize("kind", ["trade_embargo", "energy_cut_off"])
+def test_an_economic_punishment_raises_economic_pressure_only(world, kind: str) -> None:
+    punishment = EventSpec(kind=kind, at=1, targets=["georgia"])
+    program = compile_scenario(scenario(punishment), world, ticks=5)
+    _, _, pair = apply_events(world, program, active_events(initial_starts(program, 1), program, 1))
+    russia, georgia = world.poles.index("russia"), world.states.index("georgia")
+    assert pair.economic_pressure[0, russia, georgia] == 1.5
+    others = world.pair.economic_pressure.sum()
+    assert pair.economic_pressure[0].sum() == pytest.approx(others + 0.5)  # Georgia's alone
+    assert np.all(pair.pressure == world.pair.pressure)  # no military escalation
+
+
 def test_every_scenario_compiles(world) -> None:
     from alignment_sim.presets import available
 

@@ -905,6 +905,25 @@ def test_dependence_and_economic_coercion(tiny_world: World) -> None:
     np.testing.assert_array_equal(table(got)[:, [0, 2]], 0.0)
 
 
+def test_an_economic_punishment_raises_the_economic_threat_not_the_military(
+    tiny_world: World,
+) -> None:
+    w = tiny_world
+    exposure = kernels.dependence(w.state, w.pair, ALL)
+    doubled = np.array([[1.0, 2.0, 1.0], [1.0, 1.0, 1.0]])  # p's on b
+    punished = replace(w.pair, economic_pressure=doubled)
+    escalated = replace(w.pair, pressure=doubled)
+    base = table(kernels.economic_coercion_term(w.pole, w.pair, exposure, w.rivalry, ALL))
+    # b joining q's union: p's coercion 0.5 x pressure x b's dependence on p 0.1
+    for pair in (punished, escalated):
+        got = table(kernels.economic_coercion_term(w.pole, pair, exposure, w.rivalry, ALL))
+        assert_close(got[:, 1], [-0.5, -0.1, -0.15])
+        np.testing.assert_array_equal(got[[0, 2]], base[[0, 2]])
+    threat = kernels.threat_from_poles(w.pole, w.pair, ALL)
+    np.testing.assert_array_equal(kernels.threat_from_poles(w.pole, punished, ALL), threat)
+    assert_close(kernels.threat_from_poles(w.pole, escalated, A)[0], [0.5, FAR, 0.5 * MID])
+
+
 # --- composition -----------------------------------------------------------------------
 
 

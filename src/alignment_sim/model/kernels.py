@@ -206,7 +206,8 @@ def threat_from_poles(pole: PoleParams, pair: PairParams, poles: slice) -> Float
 
     coercion_p * military_weight_p * proximity_pi * pressure_pi: power and proximity
     ("a most rigid response", 003; GUAM intimidated by Russia's military machine, 001).
-    Events raise ``pressure`` (a colour revolution) or ``coercion``.
+    Military events raise ``pressure`` (a colour revolution, a war) or ``coercion``; an
+    economic punishment raises only the economic pressure (``economic_coercion_term``).
     """
     scale = (pole.coercion * pole.military_weight)[..., poles, None]
     return scale * pair.proximity[..., poles, :] * pair.pressure[..., poles, :]
@@ -813,11 +814,15 @@ def economic_coercion_term(
     rows: slice,
 ) -> FloatArray:
     """Minus the economic pressure an economic alignment provokes: joining pole b's union
-    costs sum_p rivalry_pb * coercion_p * pressure_pi * dependence_pi -- gas cut-offs,
-    import bans and migrant expulsions, which bite in proportion to what the chooser
-    depends on (001, 003; Hirschman's dependence as vulnerability). ``open`` provokes
-    nobody. ``exposure`` from ``dependence``, (R, n, B)."""
-    leverage = pole.coercion[..., None, :] * pair_rows(pair.pressure, rows) * exposure
+    costs sum_p rivalry_pb * coercion_p * pressure_pi * economic_pressure_pi *
+    dependence_pi -- gas cut-offs, import bans and migrant expulsions, which bite in
+    proportion to what the chooser depends on (001, 003; Hirschman's dependence as
+    vulnerability). ``open`` provokes nobody. ``exposure`` from ``dependence``, (R, n, B).
+    A military escalation (``pressure``) raises this threat and the military one
+    (``threat_from_poles``); an economic punishment (``economic_pressure``: an embargo, a
+    gas cut-off) raises this one only."""
+    pressure = pair_rows(pair.pressure, rows) * pair_rows(pair.economic_pressure, rows)
+    leverage = pole.coercion[..., None, :] * pressure * exposure
     n_poles = exposure.shape[-1]
     columns = []
     for b in range(n_poles):

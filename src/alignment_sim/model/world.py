@@ -117,7 +117,10 @@ class PairParams:
     remittance_origin: share of its remittances sent from the bloc. transit: 0-1
     dependence on the bloc's pipelines. ties: 0-1 cultural ties (soft-power basis).
     conditionality: 0-1 strictness of the pole's conditions on this chooser. pressure:
-    multiplier on the pole's coercion of this chooser. focus: multiplier on the pole's
+    multiplier on the pole's coercion of this chooser, its military threat and its
+    economic pressure alike (1; military escalations raise it). economic_pressure:
+    multiplier on its economic pressure alone (1; economic punishments, an embargo or a
+    gas cut-off, raise it: ``kernels.economic_coercion_term``). focus: multiplier on the pole's
     spending on it (1; in a calendar world, a lending pole's recorded weights,
     ``calendar.lending_focus``). grievance: 0-1, the pole's forces hold the chooser's territory
     without its consent. pledge_bn: US$ bn a year the pole has put on the table for the
@@ -139,6 +142,7 @@ class PairParams:
     ties: FloatArray
     conditionality: FloatArray
     pressure: FloatArray
+    economic_pressure: FloatArray
     focus: FloatArray
     grievance: FloatArray
     pledge_bn: FloatArray
@@ -186,6 +190,7 @@ PARAM_DOMAINS: dict[str, dict[str, Domain]] = {
         "ties": _OPEN,
         "conditionality": _UNIT,
         "pressure": _OPEN,
+        "economic_pressure": _OPEN,
         "focus": _OPEN,
         "grievance": _UNIT,
         "pledge_bn": _OPEN,
@@ -767,6 +772,7 @@ def build_world(
                 ties=values["ties"],
                 conditionality=np.repeat(per_pole("conditionality")[:, None], N, axis=1),
                 pressure=np.ones((B, N)),
+                economic_pressure=np.ones((B, N)),
                 focus=calendar.pair[0]["focus"] if calendar is not None else np.ones((B, N)),
                 grievance=values["grievance"],
                 pledge_bn=np.zeros((B, N)),
