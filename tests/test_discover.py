@@ -339,6 +339,10 @@ def test_a_folder_that_is_no_finished_robustness_study_is_refused(tmp_path: Path
     with pytest.raises(ConfigError, match=r"no manifest\.json") as caught:
         read_design(study)
     assert caught.value.key == "DESIGN_FOLDER"
+    (study / "manifest.json").write_text("{not json")  # cut short by a crash, say
+    with pytest.raises(ConfigError, match=r"manifest\.json cannot be read") as caught:
+        read_design(study)
+    assert caught.value.key == "DESIGN_FOLDER"
 
 
 def test_prim_boxes_can_be_kept_to_a_few_parameters(tmp_path: Path) -> None:

@@ -77,6 +77,7 @@ from alignment_sim.outputs.files import (
     command_errors,
     command_line,
     figure_png,
+    job_manifest,
     timestamped_folder,
 )
 from alignment_sim.outputs.provenance import git_revision, package_version
@@ -137,6 +138,15 @@ EXPECTED_FOLDER = (
 )
 
 
+def folder_manifest(folder: Path) -> dict[str, Any]:
+    """A design's or study's ``manifest.json`` (``files.job_manifest``); ConfigError naming
+    the folder when it cannot be read or holds no object."""
+    try:
+        return job_manifest(folder)
+    except ValueError as exc:
+        raise ConfigError(FOLDER_KEY, str(folder), EXPECTED_FOLDER, f"Its {exc}.") from None
+
+
 def read_design(folder: Path) -> Design:
     """A finished design folder's points and runs, or a robustness study's points
     (``read_robustness``); ConfigError naming the folder if it is neither, is unfinished,
@@ -154,7 +164,7 @@ def read_design(folder: Path) -> Design:
             expected,
             "The design is unfinished: run its command again to resume it.",
         )
-    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest = folder_manifest(folder)
     points = pd.read_parquet(folder / "design.parquet").set_index("point")
     runs = pq.read_table(folder / "runs").to_pandas()
     duplicated = runs.duplicated(["point", "seed"])
@@ -194,7 +204,7 @@ def read_robustness(folder: Path) -> Design:
             EXPECTED_FOLDER,
             "It has points.csv but no manifest.json: run the study again.",
         )
-    manifest = json.loads(manifest_file.read_text())
+    manifest = folder_manifest(folder)
     if manifest.get("study") != STUDY:
         raise ConfigError(
             FOLDER_KEY, str(folder), EXPECTED_FOLDER, "Its manifest is not a robustness study's."
