@@ -22,11 +22,10 @@ import dataclasses
 import json
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from alignment_sim.estimation.jobs import load_histories
-from alignment_sim.estimation.likelihood import ConditionalLikelihood, year_config
+from alignment_sim.estimation.likelihood import ConditionalLikelihood, floored_sum, year_config
 from alignment_sim.model.events import compile_scenario, event_library
 from alignment_sim.presets import default_config
 
@@ -34,9 +33,10 @@ AS_BUILT = "as built"
 
 
 def scores(likelihood: ConditionalLikelihood) -> tuple[float, float]:
-    """The labels' and the profiles' log-likelihood of the record at the defaults."""
+    """The labels' and the profiles' log-likelihood of the record at the defaults (as
+    ``log_likelihood`` and ``profile_log_likelihood`` sum them, from one pass)."""
     labels, profiles = likelihood.label_and_profile_contributions({})
-    return float(np.nansum(labels[0, 0])), float(np.nansum(profiles[0, 0]))
+    return float(floored_sum(labels)[0]), float(floored_sum(profiles)[0])
 
 
 def change_name(kind: str, change: dict[str, Any]) -> str:
