@@ -124,9 +124,7 @@ def test_a_folder_holding_other_files_is_refused_before_anything_runs(
 def test_the_command_takes_a_fitted_set(tmp_path: Path, capsys, year_2005) -> None:
     """``--fit``: the world at the packaged fit's values, recorded in the summary and the
     manifest. Kazakhstan's gain from leaving Russia's union in 2005 is 0.104 at the
-    defaults and 0.186 at the fit (docs/ODD.md, section 1.4; the refit after an economic
-    punishment came to leave the military threat alone; 0.188 at the fit before, 0.186
-    before an occupier's threat came to deter no more)."""
+    defaults and 0.186 at the fit (docs/ODD.md, section 1.4)."""
     out = tmp_path / "l2005fit"
     fit = "post_soviet_1991_2010"
     landscape.main(["--year", "2005", "--fit", fit, "--out", str(out), "--starts", "500"])
@@ -188,3 +186,36 @@ def test_bad_input_is_one_line(argv: list[str], message: str, capsys) -> None:
     assert exited.value.code == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith("alignment-sim-landscape: ") and message in last
+
+
+ODD_ROW = re.compile(
+    r"^\| (\d{4})(?: \(static[^|]*)? \| (\d+) \| (\d+) of 11 \| (\d+)[^|]* \| ([\d.]+) \| (.*) \|$"
+)
+GAIN = re.compile(r"([A-Z][a-z]+) (\d\.\d{3}), (security|economy) `(\w+)`")
+
+
+def test_the_odd_landscape_table_is_the_commands() -> None:
+    """docs/ODD.md 1.4's table of the recorded years (2000, 2005 and 2010 in the calendar
+    world, 2015 static) is what the landscape gives today, column for column: the stable
+    configurations, the states gaining by moving alone, those gaining more than the
+    switching cost, the largest regret and each gainer's gain and best move; so the table
+    cannot go stale as the model moves."""
+    odd = (Path(__file__).resolve().parents[1] / "docs" / "ODD.md").read_text(encoding="utf-8")
+    rows = {int(m[1]): m for m in map(ODD_ROW.match, odd.splitlines()) if m}
+    assert sorted(rows) == [2000, 2005, 2010, 2015]
+    for year, row in rows.items():
+        result = landscape.landscape(
+            landscape.year_world(year, static=year == 2015), basin_starts=500
+        )
+        summary, table = result.summary(), result.regret_table()
+        assert int(row[2]) == summary["stable_configurations"], year
+        assert int(row[3]) == summary["states_gaining_by_moving"], year
+        assert int(row[4]) == summary["states_moving_despite_switching_cost"], year
+        assert float(row[5]) == pytest.approx(summary["max_regret"], abs=5e-4), year
+        gainers = table[table["gains_by_moving"]].set_index("state")
+        named = GAIN.findall(row[6])
+        assert sorted(s.lower() for s, *_ in named) == sorted(gainers.index), year
+        for state, gain, choice, move in named:
+            line = gainers.loc[state.lower()]
+            assert float(gain) == pytest.approx(line[f"{choice}_regret"], abs=5e-4), (year, state)
+            assert line[f"{choice}_best_move"] == move, (year, state)
