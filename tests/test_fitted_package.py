@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -40,3 +42,20 @@ def test_a_fit_of_the_packaged_record_reproduces_the_packaged_set() -> None:
     np.testing.assert_allclose(result.mode, fitted.mode, rtol=0, atol=1e-4)
     np.testing.assert_allclose(result.covariance, fitted.covariance, rtol=1e-3, atol=1e-6)
     assert result.log_likelihood == pytest.approx(fitted.provenance["log_likelihood"], abs=1e-4)
+
+
+def test_the_documented_estimates_are_the_packaged_sets() -> None:
+    """Every row of docs/ESTIMATION.md's parameter table gives the packaged set's mode (to
+    the table's three significant figures) beside the default the package ships, so a
+    refit cannot leave the documented estimates stale."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "ESTIMATION.md").read_text("utf-8")
+    fitted = FittedSet.load(PACKAGED)
+    rows = {}
+    for line in doc.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 7 and cells[0].startswith("`") and cells[0].strip("`") in fitted.values:
+            rows[cells[0].strip("`")] = (float(cells[1]), float(cells[2]))
+    assert sorted(rows) == sorted(fitted.values)  # a row a fitted parameter
+    for path, (default, estimate) in rows.items():
+        assert estimate == pytest.approx(float(f"{fitted.values[path]:.3g}"), abs=1e-9), path
+        assert default == pytest.approx(_value(default_config(scenario="history"), path)), path
