@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,8 @@ import pytest
 
 from alignment_sim.estimation.fitted import FittedSet, available
 from alignment_sim.estimation.jobs import fit_config, load_histories, record_path
+from alignment_sim.estimation.likelihood import LOG_FLOOR, ConditionalLikelihood
+from alignment_sim.model.params import SimulationConfig
 from alignment_sim.outputs.files import sha256
 from alignment_sim.presets import default_config
 
@@ -59,3 +62,35 @@ def test_the_documented_estimates_are_the_packaged_sets() -> None:
     for path, (default, estimate) in rows.items():
         assert estimate == pytest.approx(float(f"{fitted.values[path]:.3g}"), abs=1e-9), path
         assert default == pytest.approx(_value(default_config(scenario="history"), path)), path
+
+
+def test_the_documented_contributions_by_state_are_the_records() -> None:
+    """docs/ESTIMATION.md's table of the record's log-likelihood by state (labels and
+    profiles, at the defaults and at the packaged set, to 0.1) is what the likelihood
+    gives today, so a change of the model or a refit cannot leave it stale."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "ESTIMATION.md").read_text("utf-8")
+    rows = doc[doc.index("| state | labels | profiles |") :].splitlines()[2:]
+    defaults = default_config(scenario="history")
+    points = [by_state(defaults), by_state(FittedSet.load(PACKAGED).apply(defaults))]
+    covered: list[str] = []
+    for row in itertools.takewhile(lambda line: line.startswith("|"), rows):
+        name, *cells = (c.strip() for c in row.strip("|").split("|"))
+        group = name.replace(" and ", ", ").split(", ")
+        covered += group
+        for column, cell in enumerate(cells):  # labels, profiles
+            for point, documented in zip(points, cell.split(" / "), strict=True):
+                measured = sum(point[state][column] for state in group)
+                assert float(documented) == pytest.approx(measured, abs=0.051), (name, column)
+    assert sorted(covered) == sorted(points[0])  # every state in the table once
+
+
+def by_state(config: SimulationConfig) -> dict[str, tuple[float, float]]:
+    """The record's log-likelihood of each state's labels and profiles at ``config`` (an
+    impossible state-year counting ``LOG_FLOOR``, as ``floored_sum`` does)."""
+    likelihood = ConditionalLikelihood.build(config, load_histories(config))
+    contributions = likelihood.label_and_profile_contributions({})
+    floored = [np.nansum(np.maximum(c[0, 0], LOG_FLOOR), axis=0) for c in contributions]
+    states = likelihood.inputs.world.states
+    return {
+        s.capitalize(): (float(floored[0][i]), float(floored[1][i])) for i, s in enumerate(states)
+    }
