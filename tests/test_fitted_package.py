@@ -10,12 +10,13 @@ import pytest
 
 from alignment_sim.estimation.fitted import FittedSet, available
 from alignment_sim.estimation.jobs import fit_config, load_histories, record_path
-from alignment_sim.estimation.likelihood import LOG_FLOOR, ConditionalLikelihood
+from alignment_sim.estimation.likelihood import ConditionalLikelihood, floored_sum
 from alignment_sim.model.params import SimulationConfig
 from alignment_sim.outputs.files import sha256
 from alignment_sim.presets import default_config
 
 PACKAGED = "post_soviet_1991_2010"
+ESTIMATION_DOC = Path(__file__).resolve().parents[1] / "docs" / "ESTIMATION.md"
 
 
 def test_the_packaged_set_names_its_record_and_window() -> None:
@@ -51,7 +52,7 @@ def test_the_documented_estimates_are_the_packaged_sets() -> None:
     """Every row of docs/ESTIMATION.md's parameter table gives the packaged set's mode (to
     the table's three significant figures) beside the default the package ships, so a
     refit cannot leave the documented estimates stale."""
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "ESTIMATION.md").read_text("utf-8")
+    doc = ESTIMATION_DOC.read_text("utf-8")
     fitted = FittedSet.load(PACKAGED)
     rows = {}
     for line in doc.splitlines():
@@ -68,7 +69,7 @@ def test_the_documented_contributions_by_state_are_the_records() -> None:
     """docs/ESTIMATION.md's table of the record's log-likelihood by state (labels and
     profiles, at the defaults and at the packaged set, to 0.1) is what the likelihood
     gives today, so a change of the model or a refit cannot leave it stale."""
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "ESTIMATION.md").read_text("utf-8")
+    doc = ESTIMATION_DOC.read_text("utf-8")
     rows = doc[doc.index("| state | labels | profiles |") :].splitlines()[2:]
     defaults = default_config(scenario="history")
     points = [by_state(defaults), by_state(FittedSet.load(PACKAGED).apply(defaults))]
@@ -85,11 +86,11 @@ def test_the_documented_contributions_by_state_are_the_records() -> None:
 
 
 def by_state(config: SimulationConfig) -> dict[str, tuple[float, float]]:
-    """The record's log-likelihood of each state's labels and profiles at ``config`` (an
-    impossible state-year counting ``LOG_FLOOR``, as ``floored_sum`` does)."""
+    """The record's log-likelihood of each state's labels and profiles at ``config``
+    (``floored_sum`` over the years, as the fit sums them)."""
     likelihood = ConditionalLikelihood.build(config, load_histories(config))
     contributions = likelihood.label_and_profile_contributions({})
-    floored = [np.nansum(np.maximum(c[0, 0], LOG_FLOOR), axis=0) for c in contributions]
+    floored = [floored_sum(c, axis=(1, 2))[0] for c in contributions]
     states = likelihood.inputs.world.states
     return {
         s.capitalize(): (float(floored[0][i]), float(floored[1][i])) for i, s in enumerate(states)

@@ -227,10 +227,10 @@ class ConditionalLikelihood:
         return out.reshape(n_points, H, Y - 1, N, -1)
 
 
-def floored_sum(contributions: np.ndarray) -> np.ndarray:
+def floored_sum(contributions: np.ndarray, axis: tuple[int, ...] = (1, 2, 3)) -> np.ndarray:
     """(P,) the sum of (P, H, Y - 1, N) contributions over the scored state-years, an
-    impossible one (-inf) counting ``LOG_FLOOR``."""
-    return np.nansum(np.maximum(contributions, LOG_FLOOR), axis=(1, 2, 3))
+    impossible one (-inf) counting ``LOG_FLOOR``; ``axis`` (1, 2) keeps the states, (P, N)."""
+    return np.nansum(np.maximum(contributions, LOG_FLOOR), axis=axis)
 
 
 def _log_of_observed(p: np.ndarray, observed: np.ndarray, scored: np.ndarray) -> np.ndarray:
