@@ -111,7 +111,7 @@ def hindcast(edit: Edit | None, seeds: range) -> dict[str, float]:
     inputs = compiled(config, edit)
     world = inputs.world
     result = run_batch(inputs, seeds, record="minimal")
-    years, labels = yearly_labels(result.alignment, world.space, world.year, world.tick_months)
+    years, labels = yearly_labels(result.alignment, world.labelling, world.year, world.tick_months)
     record = read_record(PACKAGED_RECORD)
     probabilities, observed = [], []
     for i, spec in enumerate(config.region.states):

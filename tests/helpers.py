@@ -274,7 +274,7 @@ def engine_outcomes() -> pd.DataFrame:
             row: dict[str, object] = {"scenario": scenario, "seed": int(seed)}
             alignment = result.alignment[r].astype(np.int64)
             row.update(run_outcomes(alignment, world.options))
-            final_labels = world.space.label_codes[alignment[-1]]
+            final_labels = world.labelling.of_profiles(alignment[-1])
             for k, label in enumerate(world.labels):
                 row[f"final_share_{label}"] = float(np.mean(final_labels == k))
             for b, pole in enumerate(world.poles):

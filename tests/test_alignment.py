@@ -2,9 +2,11 @@
 
 The default region's poles are russia (security), china (no security bloc) and west
 (security): security options (russia, west, none), economic options (russia, china, west,
-open), 12 profiles. Label rule (score_v1): a security bloc +2, the union of a pole with a
-security bloc +2, China's economy +1; the top pole wins with at least 2 points and a lead
-of at least 1, else hedge.
+open), 12 profiles. Label rule (score_v1): Russia's bloc (the CSTO) +2, the West's (NATO
+aspiration) +1, Russia's or the West's union +2, China's economy 0 (the region file's
+points), plus the memberships the record holds for the state (bases, GUAM, the CIS,
+observer seats, the SCO); the top pole wins with at least 2 points and a lead of at
+least 1, else hedge.
 """
 
 from __future__ import annotations
@@ -17,36 +19,41 @@ import pytest
 
 from alignment_sim import build_world
 from alignment_sim.errors import ConfigError
-from alignment_sim.model.alignment import OptionSpace, membership_profile
+from alignment_sim.model.alignment import (
+    Labelling,
+    OptionSpace,
+    held_points,
+    held_scores,
+    membership_profile,
+)
 from alignment_sim.model.calendar import starting_profile
 from alignment_sim.model.world import World
 from alignment_sim.presets import load_region
 
 DATA = Path(__file__).parents[1] / "src/alignment_sim/data"
-DEFAULT = OptionSpace(poles=("russia", "china", "west"), security=(True, False, True))
+DEFAULT = load_region("post_soviet").option_space
+GENERIC = OptionSpace(poles=("russia", "china", "west"), security=(True, False, True))
 TINY = OptionSpace(poles=("p", "q"), security=(True, False))
 LABELS_BY_HAND = {
     "russia/russia": "russia",  # russia 4
-    "russia/china": "russia",  # russia 2, china 1
+    "russia/china": "russia",  # russia 2, china 0
     "russia/west": "hedge",  # 2 each
     "russia/open": "russia",
-    "west/russia": "hedge",
-    "west/china": "west",  # west 2, china 1
-    "west/west": "west",
-    "west/open": "west",
+    "west/russia": "russia",  # russia 2, west 1
+    "west/china": "hedge",  # west 1: below 2
+    "west/west": "west",  # west 3
+    "west/open": "hedge",  # a NATO aspirant alone scores 1
     "none/russia": "russia",  # the union alone is 2 points
-    "none/china": "hedge",  # china 1: below 2
+    "none/china": "hedge",
     "none/west": "west",
     "none/open": "hedge",
 }
-RECORD_EXCEPTIONS = {
-    # state-year: (memberships' profile, record label); the calendar starts these at the
-    # label's security option with the memberships' economy (calendar.starting_profile)
-    ("Russia", 1991): ("none/open", "russia"),  # no organisation yet in December 1991
-    ("Moldova", 1991): ("west/open", "hedge"),  # outside the CIS until its ratification
-    ("Azerbaijan", 1991): ("west/open", "hedge"),
-    ("Azerbaijan", 1992): ("west/open", "hedge"),
-    ("Georgia", 2006): ("none/open", "west"),  # NATO aspirant and GUAM, Russian bases
+GENERIC_LABELS = {
+    **LABELS_BY_HAND,  # score_v1's usual points: every bloc 2, China's economy 1
+    "russia/china": "russia",  # russia 2, china 1
+    "west/russia": "hedge",  # 2 each
+    "west/china": "west",  # west 2, china 1
+    "west/open": "west",
 }
 
 
@@ -74,24 +81,57 @@ def test_profiles_and_their_order() -> None:
 def test_profile_labels_by_the_score_rule() -> None:
     assert DEFAULT.labels == ("russia", "china", "west", "hedge")
     assert dict(zip(DEFAULT.profiles, DEFAULT.profile_labels, strict=True)) == LABELS_BY_HAND
-    assert DEFAULT.profile_scores(DEFAULT.profiles.index("russia/china")) == {
-        "russia": 2.0,
-        "china": 1.0,
-        "west": 0.0,
-    }
-    assert DEFAULT.profile_scores(DEFAULT.profiles.index("west/west")) == {
-        "russia": 0.0,
-        "china": 0.0,
-        "west": 4.0,
-    }
+    assert dict(zip(GENERIC.profiles, GENERIC.profile_labels, strict=True)) == GENERIC_LABELS
+    k = DEFAULT.profiles.index
+    np.testing.assert_array_equal(DEFAULT.profile_points[k("russia/china")], [2.0, 0.0, 0.0])
+    np.testing.assert_array_equal(DEFAULT.profile_points[k("west/west")], [0.0, 0.0, 3.0])
+    np.testing.assert_array_equal(GENERIC.profile_points[k("west/china")], [0.0, 1.0, 2.0])
     codes = [DEFAULT.labels[c] for c in DEFAULT.label_codes]
     assert codes == list(DEFAULT.profile_labels)
     assert TINY.profile_labels == ("p", "p", "p", "p", "hedge", "hedge")
 
 
-def test_no_profile_is_labelled_by_a_pole_without_security() -> None:
-    assert "china" not in DEFAULT.profile_labels
-    assert "q" not in TINY.profile_labels
+@pytest.mark.parametrize(
+    ("state", "year", "scores"),
+    [
+        ("Uzbekistan", 2001, {"russia": 0.0, "west": 2.0, "china": 1.0}),  # GUUAM, the bases
+        ("Uzbekistan", 2006, {"russia": 0.0, "west": 1.0, "china": 1.0}),  # Termez stays
+        ("Ukraine", 2005, {"russia": 1.5, "west": 1.0, "china": 0.0}),  # BSF, observer; GUAM
+        ("Georgia", 1992, {"russia": 0.0, "west": 2.0, "china": 0.0}),  # outside the CIS
+        ("Georgia", 2009, {"russia": 0.0, "west": 3.0, "china": 0.0}),  # out again; GUAM
+        ("Kyrgyzstan", 2004, {"russia": 1.0, "west": 1.0, "china": 1.0}),  # Kant, Manas, SCO
+        ("Moldova", 2005, {"russia": 0.5, "west": 1.0, "china": 0.0}),  # no base: unconsented
+        ("Lithuania", 1997, {"russia": 0.0, "west": 4.0, "china": 0.0}),  # + EU applicant, signed
+        ("Kyrgyzstan", 2015, {"russia": 1.0, "west": 1.0, "china": 1.0}),  # 2010's, held
+        ("Narnia", 2000, {"russia": 0.0, "west": 0.0, "china": 0.0}),  # not in the record
+        (None, 2000, {"russia": 0.0, "west": 0.0, "china": 0.0}),
+    ],
+)
+def test_held_scores_by_hand(state: str | None, year: int, scores: dict[str, float]) -> None:
+    assert held_scores(state, year) == scores
+
+
+def test_a_chooser_labels_its_profile_with_the_memberships_the_record_holds() -> None:
+    poles, k = DEFAULT.poles, DEFAULT.profiles.index
+    states = ["Uzbekistan", "Ukraine", "Georgia", "Kazakhstan", "Narnia"]
+    labelling = Labelling.of(DEFAULT, held_points(states, 2001, poles))
+    np.testing.assert_array_equal(held_points(["Kyrgyzstan"], 2004, ("p", "west")), [[0.0, 1.0]])
+    assert labelling.label(0, k("none/open")) == "west"  # GUUAM and the US base: 2 to china 1
+    assert labelling.label(1, k("west/open")) == "west"  # 1 + GUAM 1 against the BSF's 1
+    assert labelling.label(2, k("none/open")) == "hedge"  # GUAM 1, Russian bases 1
+    assert labelling.label(2, k("west/open")) == "west"
+    assert labelling.label(3, k("none/china")) == "hedge"  # the SCO's 1
+    assert labelling.label(4, k("west/open")) == "hedge"  # no held membership
+    later = Labelling.of(DEFAULT, held_points(states, 2005, poles))
+    assert later.label(1, k("west/open")) == "hedge"  # the observer seat: 2 against 1.5
+    alignment = np.array([[[k("none/open")] * 5, [k("russia/russia")] * 5]])
+    np.testing.assert_array_equal(
+        labelling.of_profiles(alignment), [[[2, 3, 3, 3, 3], [0, 0, 0, 0, 0]]]
+    )
+    with pytest.raises(ValueError, match="the last axis must be 5"):
+        labelling.of_profiles(np.zeros((2, 4), dtype=np.int64))
+    plain = Labelling.without_held(DEFAULT, 2)
+    assert [plain.label(0, j) for j in range(12)] == list(DEFAULT.profile_labels)
 
 
 def test_default_profile_of_each_label() -> None:
@@ -121,11 +161,13 @@ def test_resolve_a_profile_or_a_label() -> None:
 @pytest.mark.parametrize(
     ("state", "year", "profile"),
     [
-        ("Lithuania", 1997, ("west", "open")),  # outside the CIS; EU association signed only
-        ("Lithuania", 1998, ("west", "west")),  # the association in force
+        ("Lithuania", 1997, ("none", "open")),  # outside the CIS (held); association signed
+        ("Lithuania", 1998, ("none", "west")),  # the association in force
+        ("Lithuania", 2004, ("west", "west")),  # NATO and the EU
         ("Georgia", 1994, ("russia", "open")),  # CST member
-        ("Georgia", 2006, ("none", "open")),  # aspirant + GUAM - Russian bases = 1 point
-        ("Georgia", 2007, ("west", "open")),  # the bases have gone
+        ("Georgia", 2006, ("west", "open")),  # a NATO aspirant
+        ("Ukraine", 2005, ("west", "open")),
+        ("Uzbekistan", 2001, ("none", "open")),  # its bases and GUUAM are held
         ("Belarus", 2010, ("russia", "russia")),
     ],
 )
@@ -134,37 +176,34 @@ def test_membership_profile_by_hand(state: str, year: int, profile: tuple[str, s
 
 
 def test_membership_profiles_carry_the_record_labels() -> None:
+    """With the memberships the record holds, the profile a state's memberships stand for
+    carries the record's label in every state-year (Russia, a pole, is ``russia``
+    throughout by the record's rule, whatever its memberships)."""
     rows = record_rows()
     assert len(rows) == 300 and {int(r["year"]) for r in rows} == set(range(1991, 2011))
     differ = {}
     for row in rows:
         state, year = row["state"], int(row["year"])
-        profile = "/".join(membership_profile(state, year))
-        label = DEFAULT.profile_labels[DEFAULT.profiles.index(profile)]
+        profile = DEFAULT.profiles.index("/".join(membership_profile(state, year)))
+        label = Labelling.of(DEFAULT, held_points([state], year, DEFAULT.poles)).label(0, profile)
         if label != row["primary_alignment"]:
-            differ[state, year] = (profile, row["primary_alignment"])
-    assert len(rows) - len(differ) >= 295
-    assert differ == RECORD_EXCEPTIONS
-    # as calendar.starting_alignment's docstring says: all in 1991-92, or Georgia 2006
-    assert all(year <= 1992 or (state, year) == ("Georgia", 2006) for state, year in differ)
+            differ[state, year] = (DEFAULT.profiles[profile], row["primary_alignment"])
+    assert differ == {("Russia", 1991): ("none/open", "russia")}
 
 
 @pytest.mark.parametrize(
     ("state", "year", "label", "profile"),
     [
-        ("Georgia", 2006, "west", "west/open"),  # the label's bloc, the memberships' economy
+        ("Georgia", 2006, "west", "west/open"),  # the memberships carry the label
+        ("Uzbekistan", 2001, "west", "none/open"),  # through the held bases and GUUAM
         ("Azerbaijan", 1992, "hedge", "none/open"),
-        ("Moldova", 1991, "hedge", "none/open"),
-        ("Georgia", 2007, "west", "west/open"),  # the memberships carry the label
         ("Belarus", 2000, "russia", "russia/russia"),
+        ("Belarus", 2000, "west", "west/west"),  # not carried: the label's default profile
     ],
 )
-def test_a_recorded_label_starts_from_the_nearest_profile_that_carries_it(
+def test_a_recorded_label_starts_from_the_profile_that_carries_it(
     state: str, year: int, label: str, profile: str
 ) -> None:
-    """Where the memberships do not carry the record's label, the start is the label's
-    security option with the memberships' economy: Georgia 2006 (a NATO aspirant still
-    hosting Russian bases) is ``west/open``, not ``west/west`` (an EU union nobody held)."""
     index = starting_profile(DEFAULT, "initial", label, state, year)
     assert DEFAULT.profiles[index] == profile
 
@@ -183,7 +222,7 @@ def test_calendar_worlds_start_with_the_record_labels(calendar_worlds: dict[int,
     record = {(r["state"], int(r["year"])): r["primary_alignment"] for r in record_rows()}
     region = load_region("post_soviet")
     for year, world in calendar_worlds.items():
-        got = [world.space.profile_labels[k] for k in world.initial_alignment]
+        got = [world.labelling.label(i, k) for i, k in enumerate(world.initial_alignment)]
         expected = [record[spec.attribute_state, year] for spec in region.states]
         assert got == expected, year
 
@@ -194,7 +233,7 @@ def test_calendar_worlds_start_from_the_memberships(calendar_worlds: dict[int, W
     region = load_region("post_soviet")
     for year, world in calendar_worlds.items():
         for i, spec in enumerate(region.states):
-            if str(year) in spec.initial or (spec.attribute_state, year) in RECORD_EXCEPTIONS:
+            if str(year) in spec.initial:
                 continue
             held = "/".join(membership_profile(spec.attribute_state, year))
             assert world.options[world.initial_alignment[i]] == held, (spec.name, year)

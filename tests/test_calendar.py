@@ -102,11 +102,11 @@ def test_a_1992_start_takes_the_record_and_runs(world_1992: World) -> None:
     record = pd.read_csv(DATA / "alignment_by_year_1991_2010.csv")
     labels = record[record.year == 1992].set_index("state").primary_alignment
     space = world_1992.space
-    started = [space.profile_labels[k] for k in world_1992.initial_alignment]
+    started = [world_1992.labelling.label(i, k) for i, k in enumerate(world_1992.initial_alignment)]
     assert started == [labels[name] for name in world_1992.state_labels]  # the record's labels
     georgia = world_1992.initial_alignment[world_1992.states.index("georgia")]
     assert started[world_1992.states.index("georgia")] == "west"  # outside the CIS in 1992
-    assert space.security_options[space.profile_security[georgia]] == "west"
+    assert space.profiles[georgia] == "none/open"  # in no bloc: the CIS is held
     region = calendar_region(1992)
     trajectory = AlignmentModel(default_config(region=region, ticks=10), seed=1).run()
     assert trajectory.alignment.shape == (1, 11, 11)

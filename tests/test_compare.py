@@ -135,10 +135,16 @@ def test_alignment_probabilities_sum_to_one_and_match_the_runs(
             & (frame["option"] == name)
         ]
         assert row["probability"].item() == pytest.approx((runs[column] == name).mean())
-    # a label's probability is that of the profiles it labels
-    space = result.groups[recession].units[0].space
-    label_of = dict(zip(space.profiles, space.profile_labels, strict=True))
-    pooled = profiles.assign(option=profiles["option"].map(label_of))
+    # a label's probability is that of the profiles it labels (each state's labels)
+    world = RunInputs.from_config(default_config(scenario="russia_recession")).world
+    label_of = {
+        (state, profile): world.labelling.label(i, k)
+        for i, state in enumerate(world.states)
+        for k, profile in enumerate(world.options)
+    }
+    pooled = profiles.assign(
+        option=[label_of[s, o] for s, o in zip(profiles["state"], profiles["option"], strict=True)]
+    )
     pooled = pooled.groupby(["label", "state", "option"])["probability"].sum()
     direct = table.set_index(["label", "state", "option"])["probability"]
     assert np.allclose(direct.reindex(pooled.index), pooled)

@@ -154,7 +154,9 @@ def test_summary_means_match_the_full_record(scenario: str) -> None:
     shares = summary.shares()
     assert shares.shape == (3, 31, len(inputs.world.labels))
     np.testing.assert_allclose(shares.sum(axis=-1), 1.0)
-    np.testing.assert_array_equal(summary.labels(), space.label_codes[summary.alignment])
+    np.testing.assert_array_equal(
+        summary.labels(), summary.inputs.world.labelling.of_profiles(summary.alignment)
+    )
 
 
 @pytest.mark.slow

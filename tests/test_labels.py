@@ -12,7 +12,7 @@ import pytest
 
 from alignment_sim import AlignmentModel, default_config
 from alignment_sim.engine.batch import run_batch
-from alignment_sim.model.alignment import OptionSpace
+from alignment_sim.model.alignment import Labelling, OptionSpace
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.outputs.files import job_status, write_imputed, write_run
 from alignment_sim.paths import with_values
@@ -52,10 +52,14 @@ def test_yearly_labels_are_the_record_labels_of_end_of_year_profiles() -> None:
     years, profiles = yearly_options(alignment, 2000, 3)
     assert list(years) == [2000, 2001]
     np.testing.assert_array_equal(profiles[0], [[0, 0], [11, 0]])
-    years, labels = yearly_labels(alignment, SPACE, 2000, 3)
+    plain = Labelling.without_held(SPACE, 2)
+    years, labels = yearly_labels(alignment, plain, 2000, 3)
     assert SPACE.labels == ("russia", "china", "west", "hedge")
     np.testing.assert_array_equal(labels[0], [[0, 0], [3, 0]])  # none/open is hedge
-    table = label_table(alignment, np.array([7]), 2000, 3, SPACE, ["Ab", "Cd"])
+    # state 0 holds 2 Western points (outside the CIS, say): none/open is then west
+    held = Labelling.of(SPACE, np.array([[0.0, 0.0, 2.0], [0.0, 0.0, 0.0]]))
+    np.testing.assert_array_equal(yearly_labels(alignment, held, 2000, 3)[1][0], [[0, 0], [2, 0]])
+    table = label_table(alignment, np.array([7]), 2000, 3, plain, ["Ab", "Cd"])
     assert table.to_dict("list") == {
         "seed": [7, 7, 7, 7],
         "state": ["Ab", "Ab", "Cd", "Cd"],
@@ -69,7 +73,8 @@ def test_every_profile_of_the_record_vocabulary_gets_its_label_by_score_v1() -> 
     # security with a pole: 2 points; economy with a security pole: 2; with China: 1;
     # a label needs 2 points and a lead of 1 (model.alignment)
     alignment = np.arange(12, dtype=np.int8).reshape(1, 1, 12).repeat(5, axis=1)
-    table = label_table(alignment, np.array([0]), 2000, 3, SPACE, [f"s{k}" for k in range(12)])
+    plain = Labelling.without_held(SPACE, 12)
+    table = label_table(alignment, np.array([0]), 2000, 3, plain, [f"s{k}" for k in range(12)])
     by_profile = dict(zip(table.profile, table.label, strict=True))
     assert by_profile == {
         "russia/russia": "russia",

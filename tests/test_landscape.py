@@ -63,15 +63,20 @@ def year_2005() -> landscape.YearLandscape:
 def test_a_state_moves_despite_the_cost_only_if_its_gain_exceeds_it(year_2000, year_2005) -> None:
     """The model's best response pays the switching cost to move. At the recorded 2000
     configuration no state gains by moving; at 2005's Kazakhstan gains 0.104 by leaving
-    Russia's union, below the economic switching cost (1), so nobody would move; with the
-    cost at 0.05 Kazakhstan would."""
+    Russia's union, below the economic switching cost (1), and Ukraine, a NATO aspirant
+    from April 2005, 1.113 by leaving the West's bloc, above the security cost (1): only
+    Ukraine would move; with the economic cost at 0.05 Kazakhstan would too."""
     assert not year_2000.regret_table()["gains_by_moving"].any()
     table = year_2005.regret_table().set_index("state")
     assert table.loc["kazakhstan", "economy_regret"] == pytest.approx(0.1044, abs=1e-3)
     assert table.loc["kazakhstan", "economy_best_move"] == "open"
-    assert table["gains_by_moving"].sum() == 1 and not table["moves_despite_cost"].any()
+    assert table.loc["ukraine", "recorded_profile"] == "west/open"
+    assert table.loc["ukraine", "security_regret"] == pytest.approx(1.113, abs=1e-3)
+    assert table.loc["ukraine", "security_best_move"] == "none"
+    assert table["gains_by_moving"].sum() == 2
+    assert list(table.index[table["moves_despite_cost"]]) == ["ukraine"]
     assert year_2005.switching_costs() == (1.0, 1.0)
-    assert year_2005.summary()["states_moving_despite_switching_cost"] == 0
+    assert year_2005.summary()["states_moving_despite_switching_cost"] == 1
     inputs = year_2005.year_world.inputs
     cheap = dataclasses.replace(
         year_2005.year_world,
@@ -80,7 +85,7 @@ def test_a_state_moves_despite_the_cost_only_if_its_gain_exceeds_it(year_2000, y
         ),
     )
     moved = dataclasses.replace(year_2005, year_world=cheap).regret_table().set_index("state")
-    assert list(moved.index[moved["moves_despite_cost"]]) == ["kazakhstan"]
+    assert list(moved.index[moved["moves_despite_cost"]]) == ["ukraine", "kazakhstan"]
 
 
 def test_economy_bounds_hold_over_configurations(year_2000) -> None:
@@ -124,35 +129,37 @@ def test_a_folder_holding_other_files_is_refused_before_anything_runs(
 def test_the_command_takes_a_fitted_set(tmp_path: Path, capsys, year_2005) -> None:
     """``--fit``: the world at the packaged fit's values, recorded in the summary and the
     manifest. Kazakhstan's gain from leaving Russia's union in 2005 is 0.104 at the
-    defaults and 0.186 at the fit (docs/ODD.md, section 1.4)."""
+    defaults and 0.126 at the fit (docs/ODD.md, section 1.4)."""
     out = tmp_path / "l2005fit"
     fit = "post_soviet_1991_2010"
     landscape.main(["--year", "2005", "--fit", fit, "--out", str(out), "--starts", "500"])
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert summary["fit"] == fit and summary["states_gaining_by_moving"] == 1
-    assert summary["states_moving_despite_switching_cost"] == 0  # costs 1.09 and 1.23
+    assert summary["fit"] == fit and summary["states_gaining_by_moving"] == 3
+    assert summary["states_moving_despite_switching_cost"] == 0  # costs 0.88 and 1.06
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["fit"] == fit and manifest["seed"] == landscape.BASIN_SEED
     assert manifest["config"]["region"]["year"] == 2005 and manifest["git_revision"]
     assert sorted(manifest["files"]) == ["regret.csv", "regret.png", "stable.csv", "summary.json"]
     regret = pd.read_csv(out / "regret.csv").set_index("state")
-    assert regret.loc["kazakhstan", "economy_regret"] == pytest.approx(0.1865, abs=1e-3)
+    assert regret.loc["kazakhstan", "economy_regret"] == pytest.approx(0.1260, abs=1e-3)
     default = year_2005.regret_table().set_index("state").loc["kazakhstan", "economy_regret"]
     assert default == pytest.approx(0.1044, abs=1e-3)
 
 
 def test_another_years_configuration_in_a_years_world(tmp_path: Path, capsys) -> None:
     """``--configuration-year 2005``: the record's 2005 configuration scored in the world of
-    2010. Three states gain by moving alone: Georgia, then out of both blocs, by joining
-    the West's economy (0.644), Kazakhstan by leaving Russia's union (0.328) and Kyrgyzstan
-    by turning its economy to China (1.141, more than the switching cost); Uzbekistan,
-    outside Russia's alliance in 2005, gains nothing by joining it in 2010's world."""
+    2010. Four states gain by moving alone: Georgia, then out of both blocs, by joining
+    the West's economy (0.644), Kazakhstan by leaving Russia's union (0.328), Kyrgyzstan
+    by turning its economy to China (1.141) and Ukraine, a NATO aspirant in 2005, by
+    leaving the West's bloc (1.134), the last two more than the switching cost;
+    Uzbekistan, outside Russia's alliance in 2005, gains nothing by joining it in 2010's
+    world."""
     out = tmp_path / "from2005"
     landscape.main(["--year", "2010", "--configuration-year", "2005", "--out", str(out)])
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (summary["year"], summary["configuration_year"]) == (2010, 2005)
-    assert summary["states_gaining_by_moving"] == 3
-    assert summary["states_moving_despite_switching_cost"] == 1
+    assert summary["states_gaining_by_moving"] == 4
+    assert summary["states_moving_despite_switching_cost"] == 2
     regret = pd.read_csv(out / "regret.csv").set_index("state")
     assert regret.loc["uzbekistan", "recorded_profile"] == "none/open"  # its 2005 profile
     moves = {
@@ -163,8 +170,10 @@ def test_another_years_configuration_in_a_years_world(tmp_path: Path, capsys) ->
     for state, (option, gain) in moves.items():
         assert regret.loc[state, "economy_best_move"] == option, state
         assert regret.loc[state, "economy_regret"] == pytest.approx(gain, abs=1e-3), state
-    assert set(regret.index[regret["gains_by_moving"]]) == set(moves)
-    assert list(regret.index[regret["moves_despite_cost"]]) == ["kyrgyzstan"]
+    assert regret.loc["ukraine", "security_best_move"] == "none"
+    assert regret.loc["ukraine", "security_regret"] == pytest.approx(1.1340, abs=1e-3)
+    assert set(regret.index[regret["gains_by_moving"]]) == {*moves, "ukraine"}
+    assert list(regret.index[regret["moves_despite_cost"]]) == ["ukraine", "kyrgyzstan"]
 
 
 @pytest.mark.parametrize(

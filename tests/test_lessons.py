@@ -628,16 +628,26 @@ def test_the_threat_deters_bandwagoners_twice_and_balancers_not_at_all() -> None
 @pytest.mark.slow
 def test_claim_balancing_empties_russias_alliance_into_the_wests() -> None:
     """From bandwagoning to balancing Russia's security bloc loses 29 to 33 points of the
-    states, the West's gains 34 to 40 and the hedgers' label 21 to 28 (over 120 blocks of
-    50 seeds; 32, 38 and 26 on seeds 0-49). The West's gain is smaller than Russia's loss
-    would make it since the buffer states, whose land Russia's forces hold, are in the
-    West's alliance under every stance."""
+    states and the West's gains 34 to 40 (over 120 blocks of 50 seeds; 31 and 37 on seeds
+    0-49). The West's gain is smaller than Russia's loss would make it since the buffer
+    states, whose land Russia's forces hold, are in the West's alliance under every stance.
+    The record labels show half of it, as they count memberships and the West's alliance
+    stands for a NATO aspiration (1 point, a union 2): Russia's share of labels falls by
+    13.5 to 17.8 points (12.9 to 17.3 less than its alliance's: west/russia is recorded in
+    Russia's camp), the hedgers' rises by 12.0 to 17.1 (west/open, a NATO aspiration alone,
+    leads no camp) and the West's moves by 0.2 to 2.2 (15.5, 14.7 and 0.7 on seeds 0-49)."""
     bandwagon, _, balance = outcomes("balancing_vs_bandwagoning")
     russia = (security_share(bandwagon, "russia"), security_share(balance, "russia"))
     west = (security_share(bandwagon, "west"), security_share(balance, "west"))
-    hedge = (bandwagon.share("hedge"), balance.share("hedge"))
     assert russia[1] < russia[0] - 0.25 and west[1] > west[0] + 0.3, (russia, west)
-    assert hedge[1] > hedge[0] + 0.15, f"recorded as hedgers {hedge}"
+    labels = {
+        label: (bandwagon.share(label), balance.share(label))
+        for label in ("russia", "west", "hedge")
+    }
+    fall = labels["russia"][0] - labels["russia"][1]
+    assert 0.1 < fall < russia[0] - russia[1] - 0.1, f"labels {labels}, alliance {russia}"
+    assert labels["hedge"][1] > labels["hedge"][0] + 0.1, f"recorded as hedgers {labels}"
+    assert abs(labels["west"][1] - labels["west"][0]) < 0.04, f"labelled west {labels}"
 
 
 @pytest.mark.slow
@@ -808,15 +818,22 @@ def test_claim_at_the_default_weight_balancing_moves_only_the_buffer_states() ->
 
 @pytest.mark.slow
 def test_claim_hedging_grows_with_the_value_of_staying_out() -> None:
-    """Hedging grows with the value of staying out at every step. Over 120 blocks of 50
-    seeds it grows from nothing to half the default by 8.7 to 14.7 points, from half to
-    the default by 5.1 to 12.2, from the default to double by 4.5 to 9.1: Ukraine, which
-    Russia's threat no longer deters, leaves the West's alliance for no bloc as staying out
-    is worth more, and Belarus Russia's alliance (0.9 to 4.0 points for the last step
-    before an occupier's threat came to deter no more)."""
-    shares = [o.share("hedge") for o in outcomes("hedging")]
+    """Staying out grows with its value at every step: over 120 blocks of 50 seeds the
+    share of states with no security bloc grows from nothing to half the default by 4.2 to
+    8.0 points, from half to the default by 4.7 to 10.7, from the default to double by 6.7
+    to 12.2. The record's hedgers grow at every step too, but less and less: by 8.7 to
+    14.4 points, 2.6 to 8.2 and 0.7 to 3.8 (11.5, 6.7 and 2.9 on seeds 0-49). The last step
+    moves states whose label it does not change: Ukraine leaves the West's alliance for no
+    bloc and is a hedger in both (west/open: a NATO aspirant hosting Russia's fleet),
+    Belarus leaves Russia's alliance and keeps its union, Georgia leaves the West's
+    alliance and is labelled west either way (outside the CIS, in GUAM)."""
+    runs = outcomes("hedging")
+    shares = [o.share("hedge") for o in runs]
     steps = [b - a for a, b in itertools.pairwise(shares)]
-    assert steps[0] > 0.08 and steps[1] > 0.04 and 0.03 < steps[2] < 0.1, f"hedge {shares}"
+    out = [security_share(o, "none") for o in runs]
+    out_steps = [b - a for a, b in itertools.pairwise(out)]
+    assert min(out_steps[:2]) > 0.03 and out_steps[2] > 0.05, f"security none {out}"
+    assert steps[0] > 0.08 and steps[1] > 0.02 and 0.0 < steps[2] < 0.06, f"hedge {shares}"
 
 
 @pytest.mark.slow
@@ -833,13 +850,21 @@ def test_claim_states_without_autonomy_never_hedge() -> None:
 
 
 @pytest.mark.slow
-def test_claim_hedging_is_neutrality() -> None:
+def test_claim_hedging_is_mostly_neutrality() -> None:
+    """At the default 84% to 92% of the states recorded as hedgers at the end have no
+    security bloc (over 120 blocks of 50 seeds; 213 of 240 on seeds 0-49); the rest (all
+    but at most one of a block's hedgers) is Ukraine in the West's alliance: a NATO
+    aspirant hosting Russia's Black Sea Fleet, a foot in two camps by the record's rule."""
     default = outcomes("hedging")[2]
     world = default.world
     hedging = default.labels()[:, -1] == world.labels.index("hedge")
     security, options = default.choices("security")
     neutral = hedging & (security[:, -1] == options.index("none"))
-    assert neutral.sum() > 0.95 * hedging.sum(), (neutral.sum(), hedging.sum())
+    ukraine = np.zeros_like(hedging)
+    u = world.states.index("ukraine")
+    ukraine[:, u] = hedging[:, u] & (security[:, -1, u] == options.index("west"))
+    assert neutral.sum() > 0.8 * hedging.sum(), (neutral.sum(), hedging.sum())
+    assert (neutral | ukraine).sum() > 0.99 * hedging.sum(), (ukraine.sum(), hedging.sum())
     states = {s: ends_as(default, s, "none", "open") for s in ("moldova", "uzbekistan")}
     states["turkmenistan"] = default.ends_in("turkmenistan", "security", "none")
     assert min(states.values()) > 0.8, states
@@ -905,7 +930,7 @@ def test_claim_without_a_value_for_staying_out_the_neutrals_pick_sides() -> None
     Uzbekistan Russia's alliance. Over 120 blocks of 50 seeds Moldova joins a union in 30%
     to 62% of a block's runs when staying out is worth nothing (0% to 4% at the default),
     Uzbekistan keeps Russia's alliance in 60% to 90% (0% to 10% at the default), and
-    hedging ends 16.7 to 22.2 points lower than at the default. Georgia keeps the West's
+    hedging ends 14.4 to 20.0 points lower than at the default. Georgia keeps the West's
     alliance at every value (76% to 100% of a block's runs): Russia's threat no longer
     deters it."""
     nothing, _, default, _ = outcomes("hedging")
@@ -919,7 +944,7 @@ def test_claim_without_a_value_for_staying_out_the_neutrals_pick_sides() -> None
     ]
     uzbekistan = [o.ends_in("uzbekistan", "security", "russia") for o in (nothing, default)]
     assert moldova[0] > 0.25 and moldova[1] < 0.1, f"Moldova in a union {moldova}"
-    assert azerbaijan[0] > 0.6 and azerbaijan[1] > 0.85, f"Azerbaijan EU, no alliance {azerbaijan}"
+    assert azerbaijan[0] >= 0.6 and azerbaijan[1] > 0.85, f"Azerbaijan EU, no alliance {azerbaijan}"
     assert uzbekistan[0] > 0.2 and uzbekistan[1] < 0.15, f"Uzbekistan security russia {uzbekistan}"
     assert nothing.share("hedge") < default.share("hedge") - 0.12
     georgia = min(o.ends_in("georgia", "security", "west") for o in outcomes("hedging"))
@@ -927,17 +952,35 @@ def test_claim_without_a_value_for_staying_out_the_neutrals_pick_sides() -> None
 
 
 @pytest.mark.slow
-def test_claim_a_foot_in_two_camps_hardly_shows() -> None:
-    """At no value of staying out does a state end with one pole's alliance and the
-    other's market (russia/west, west/russia) in more than a few runs: Azerbaijan, which
-    did when staying out was worth nothing, no longer has a threat Russia's alliance
-    protects it against."""
+def test_claim_a_foot_in_two_camps_shows_where_it_is_held() -> None:
+    """A foot in two camps as the record counts it (a hedger with a security bloc) is
+    Ukraine's: in the West's alliance (79% to 100% of a block's Ukraines there at each value
+    of staying out, over 120 blocks of 50 seeds; the others west/russia, in Russia's camp)
+    it is recorded as a hedger, a NATO aspirant (1 point, GUAM's 1) hosting Russia's Black
+    Sea Fleet with an observer seat in Russia's union (1.5). The ten other states end so
+    in at most 1% of a block's 500 cases at any value: Azerbaijan, which took Russia's
+    alliance with the EU's market when staying out was worth nothing, no longer has a
+    threat Russia's alliance protects it against. Two choices with rival poles
+    (russia/west, west/russia) end in at most 2.2% of a block's cases (Ukraine's
+    west/russia when staying out is worth nothing), recorded in Russia's camp or not."""
     for outcome in outcomes("hedging"):
         world = outcome.world
         hedging = outcome.labels()[:, -1] == world.labels.index("hedge")
         security, options = outcome.choices("security")
+        economy, economies = outcome.choices("economy")
         camps = hedging & (security[:, -1] != options.index("none"))
-        assert camps.mean() < 0.01, (outcome.label, int(camps.sum()))
+        u = world.states.index("ukraine")
+        others = np.delete(camps, u, axis=1)
+        assert others.mean() <= 0.01, (outcome.label, int(others.sum()))
+        in_alliance = security[:, -1, u] == options.index("west")
+        if in_alliance.any():
+            recorded = (camps[:, u] & in_alliance).sum() / in_alliance.sum()
+            assert recorded > 0.75, (outcome.label, recorded)
+        rival = [
+            (security[:, -1] == options.index(a)) & (economy[:, -1] == economies.index(b))
+            for a, b in (("russia", "west"), ("west", "russia"))
+        ]
+        assert sum(r.mean() for r in rival) < 0.03, outcome.label
 
 
 # Lesson 3: buffer states (2015 world; frozen conflicts forgotten; Russia stops threatening)
@@ -991,8 +1034,12 @@ def test_claim_without_russian_threats_the_buffer_states_join_the_west_less() ->
     and stays out of both alliances in 84% to 100%. Moldova hardly moves: it takes the EU's
     economy in 0% to 24% of a block's runs (at most 2% in the 2015 world), since an
     association would not secure what its migrants earn in the EU. Belarus keeps Russia's
-    alliance more often (12 to 44 points), and the Western share of labels falls (by 0.4
-    to 4.7 points)."""
+    alliance more often (12 to 44 points), and the West's alliance loses 6.4 to 11.3
+    points of the states (8.0 on seeds 0-49). The record labels do not show it: the
+    Western share of labels rises by 0.9 to 4.6 points (Moldova and Azerbaijan take the
+    EU's economy a little more often), as Georgia, outside the CIS and in GUAM, is
+    labelled west in every run with or without the alliance, and Ukraine hedge in the
+    alliance as out of it (a NATO aspirant hosting Russia's fleet)."""
     world_2015, _, no_threat = outcomes("buffer_states")
     alliance = {
         (o.label, s): o.ends_in(s, "security", "west")
@@ -1008,10 +1055,13 @@ def test_claim_without_russian_threats_the_buffer_states_join_the_west_less() ->
         ukraine_out,
     )
     moldova = [o.ends_in("moldova", "economy", "west") for o in (world_2015, no_threat)]
+    west_alliance = (security_share(world_2015, "west"), security_share(no_threat, "west"))
     west = (world_2015.share("west"), no_threat.share("west"))
+    georgia = min(o.ends("georgia", "west") for o in (world_2015, no_threat))
     belarus = [o.ends_in("belarus", "security", "russia") for o in (world_2015, no_threat)]
     assert moldova[0] < 0.1 and moldova[1] < 0.3, f"Moldova economy west {moldova}"
-    assert west[1] < west[0], f"label west {west}"
+    assert west_alliance[1] < west_alliance[0] - 0.04, f"security west {west_alliance}"
+    assert west[1] > west[0] and georgia > 0.95, f"label west {west}, Georgia's {georgia}"
     assert belarus[1] > belarus[0] + 0.05, f"Belarus in Russia's alliance {belarus}"
 
 
@@ -1031,7 +1081,9 @@ def test_claim_the_grievance_is_not_what_keeps_them_out() -> None:
     50 seeds): Russia, their threat, offers them little protection. Forgetting them does
     not give Russia's threat back its force (its forces still hold the land), so the two
     end much as in the 2015 world: Georgia in the West's alliance in 80% to 98%, Ukraine in
-    40% to 76%, the Western share of labels within about a point of the 2015 world's."""
+    40% to 76%, the West's alliance within 1.1 points of the 2015 world's share and the
+    Western share of labels the same in every block (Georgia is labelled west whatever it
+    chooses but both of Russia's blocs, Ukraine hedge in the West's alliance or none)."""
     world_2015, forgotten, _ = outcomes("buffer_states")
     georgia = [o.ends_in("georgia", "security", "russia") for o in (world_2015, forgotten)]
     joins = [o.ends_in("ukraine", "security", "russia") for o in (world_2015, forgotten)]
@@ -1042,8 +1094,10 @@ def test_claim_the_grievance_is_not_what_keeps_them_out() -> None:
         forgotten.ends_in("ukraine", "security", "west"),
     )
     assert west_alliance[0] > 0.7 and 0.25 < west_alliance[1] < 0.85, west_alliance
+    alliance = (security_share(world_2015, "west"), security_share(forgotten, "west"))
     west = (world_2015.share("west"), forgotten.share("west"))
-    assert abs(west[1] - west[0]) < 0.05, f"label west {west}"
+    assert abs(alliance[1] - alliance[0]) < 0.02, f"security west {alliance}"
+    assert abs(west[1] - west[0]) < 0.01, f"label west {west}"
 
 
 # Lesson 4: the leverage of the weak (China expanding; economic partners cheaper to change)

@@ -173,8 +173,11 @@ def test_each_state_has_one_profile_and_label_shares_sum_to_one(default_run) -> 
     shares = default_run.shares()
     assert shares.shape == (1, default_run.ticks + 1, len(world.labels))
     np.testing.assert_allclose(shares.sum(axis=-1), 1.0)
-    labels = world.space.label_codes[default_run.alignment.astype(int)]
-    np.testing.assert_array_equal(default_run.labels(), labels)
+    by_hand = [
+        [[world.labelling.label(i, k) for i, k in enumerate(tick)] for tick in run]
+        for run in default_run.alignment
+    ]
+    np.testing.assert_array_equal(np.array(world.labels)[default_run.labels()], by_hand)
     blocs = default_run.blocs_frame()
     assert list(blocs.label.unique()) == list(world.labels)
     np.testing.assert_allclose(blocs.groupby("tick")["share"].sum(), 1.0)
@@ -217,8 +220,10 @@ def test_trajectory_frame_columns(default_run) -> None:
     assert (frame.alignment == frame.security + "/" + frame.economy).all()
     assert set(frame.security) <= set(space.security_options)
     assert set(frame.economy) <= set(space.economic_options)
-    profile_label = dict(zip(space.profiles, space.profile_labels, strict=True))
-    assert (frame.label == frame.alignment.map(profile_label)).all()
+    state_index = frame.state.map({s: i for i, s in enumerate(world.states)})
+    profile_index = frame.alignment.map({p: k for k, p in enumerate(space.profiles)})
+    by_hand = [world.labelling.label(i, k) for i, k in zip(state_index, profile_index, strict=True)]
+    assert (frame.label == by_hand).all()
     by_state = frame.pivot(index="tick", columns="state", values="alignment")
     moved = (by_state != by_state.shift()).iloc[1:]
     switched = frame.pivot(index="tick", columns="state", values="switched")

@@ -16,7 +16,7 @@ import pytest
 from alignment_sim import AlignmentModel, default_config
 from alignment_sim.classroom.lessons import Outcome
 from alignment_sim.engine.batch import run_batch
-from alignment_sim.model.alignment import OptionSpace
+from alignment_sim.model.alignment import Labelling, OptionSpace
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.outputs.files import write_run
 from alignment_sim.report.inputs import load_unit
@@ -65,6 +65,7 @@ def test_known_answers_on_hand_made_codes() -> None:
 # (model.alignment): p/p 4, p/q 2 vs 1, p/open 2 and none/p 2 are labelled p; none/q (q 1)
 # and none/open (no score) are hedge; no profile is labelled q.
 TINY = OptionSpace(("p", "q"), (True, False))
+TINY_LABELS = Labelling.without_held(TINY, 3)
 PROFILES = np.array(
     [
         [
@@ -88,8 +89,8 @@ def test_option_counts_are_the_same_block_by_block(monkeypatch: pytest.MonkeyPat
 
 def test_profiles_labels_and_dimensions_by_hand() -> None:
     assert TINY.profiles == ("p/p", "p/q", "p/open", "none/p", "none/q", "none/open")
-    np.testing.assert_array_equal(outcomes.label_codes(PROFILES, TINY)[0, 0], [0, 2, 2])
-    np.testing.assert_array_equal(outcomes.label_codes(PROFILES, TINY)[0, 2], [0, 2, 0])
+    np.testing.assert_array_equal(outcomes.label_codes(PROFILES, TINY_LABELS)[0, 0], [0, 2, 2])
+    np.testing.assert_array_equal(outcomes.label_codes(PROFILES, TINY_LABELS)[0, 2], [0, 2, 0])
     np.testing.assert_array_equal(
         outcomes.dimension_codes(PROFILES, TINY, "security")[0, 2], [0, 1, 1]
     )
@@ -98,7 +99,7 @@ def test_profiles_labels_and_dimensions_by_hand() -> None:
     )
     with pytest.raises(ValueError, match="'trade'"):
         outcomes.dimension_codes(PROFILES, TINY, "trade")
-    series = outcomes.share_series(PROFILES, TINY)
+    series = outcomes.share_series(PROFILES, TINY_LABELS)
     assert list(series) == [
         "p", "q", "hedge", "security_p", "security_none", "economy_p", "economy_q", "economy_open"
     ]  # fmt: skip
@@ -109,7 +110,7 @@ def test_profiles_labels_and_dimensions_by_hand() -> None:
 
 
 def test_run_outcomes_of_a_hand_made_run() -> None:
-    row = outcomes.run_outcomes(PROFILES, TINY, ["a", "b", "c"])
+    row = outcomes.run_outcomes(PROFILES, TINY_LABELS, ["a", "b", "c"])
     expected = {
         "final_share_p": 2 / 3,
         "mean_share_p": 2 / 3,
@@ -153,7 +154,7 @@ def test_run_outcomes_of_a_hand_made_run() -> None:
 
 def test_colliding_outcome_names_are_refused() -> None:
     with pytest.raises(ValueError, match="collide"):
-        outcomes.run_outcomes(PROFILES, TINY, ["a", "label_a", "c"])
+        outcomes.run_outcomes(PROFILES, TINY_LABELS, ["a", "label_a", "c"])
 
 
 def test_alignment_from_labels_rebuilds_the_grid_and_refuses_gaps() -> None:
@@ -189,12 +190,12 @@ def test_counts_are_consistent_on_engine_runs(engine_runs) -> None:
     assert (table["states_switched"] <= len(result.inputs.world.states)).all()
     moves = np.diff(result.alignment.astype(int), axis=1) != 0
     np.testing.assert_array_equal(table["switches"], moves.sum(axis=(1, 2)))
-    space = result.inputs.world.space
+    world = result.inputs.world
     for seed, run in zip(SEEDS, result.alignment, strict=True):
-        for i, state in enumerate(result.inputs.world.states):
-            profile = space.profiles.index(table.loc[seed, f"final_{state}"])
+        for i, state in enumerate(world.states):
+            profile = world.space.profiles.index(table.loc[seed, f"final_{state}"])
             assert profile == run[-1, i]
-            assert table.loc[seed, f"final_label_{state}"] == space.profile_labels[profile]
+            assert table.loc[seed, f"final_label_{state}"] == world.labelling.label(i, profile)
 
 
 def test_every_path_measures_the_same_runs_alike(engine_runs, tmp_path: Path) -> None:

@@ -450,7 +450,6 @@ class Debrief:
         """The debrief without its charts' PNGs, and the charts (map, shares) to draw
         (``with_charts``); the caller holds the model still (``build`` takes its lock)."""
         world, trajectory = model.world, model.trajectory
-        space = world.space
         played = min(model.tick, trajectory.ticks)
         solo = plays is None
         plays = _checked_frame("plays", plays, PLAYS_COLUMNS, PLAYS_REQUIRED)
@@ -501,9 +500,9 @@ class Debrief:
                     "answered": False if play is None else play["answered"],
                     "timed_out": False if play is None else play["timed_out"],
                     "chosen": world.options[chosen],
-                    "chosen_label": space.profile_labels[chosen],
+                    "chosen_label": world.labelling.label(i, chosen),
                     "model_choice": "" if own is None else world.options[own],
-                    "model_label": "" if own is None else space.profile_labels[own],
+                    "model_label": "" if own is None else world.labelling.label(i, own),
                     "agreed": None if own is None else chosen == own,
                     "switched": chosen != alignment[t - 1, i],
                     "model_why": why,
@@ -536,8 +535,8 @@ class Debrief:
         ]
         final = alignment[played]
         counts = {label: 0 for label in world.labels}
-        for k in final:
-            counts[space.profile_labels[k]] += 1
+        for i, k in enumerate(final):
+            counts[world.labelling.label(i, k)] += 1
         title, subtitle = _titles(model, played)
         extra = {
             "kind": "debrief",
@@ -799,7 +798,8 @@ def _switch_row(
         if parts[old] != parts[model.world.options.index(row["chosen"])]
     ]
     before, after = model.world.options[old], row["chosen"]
-    label_before, label_after = space.profile_labels[old], row["chosen_label"]
+    state = model.world.states.index(row["state"])
+    label_before, label_after = model.world.labelling.label(state, old), row["chosen_label"]
     term, _ = move_reason(choices, old, model)
     if label_before != label_after:
         left = "" if label_before == HEDGE else "left "

@@ -160,11 +160,11 @@ def map_legend_handles(world: World) -> list[Patch]:
     return handles
 
 
-def _state_patches(world: World, profile: int, path: MplPath) -> list[PathPatch]:
-    """A state's shape in its label's colour; a split profile hatched in its other
+def _state_patches(world: World, i: int, profile: int, path: MplPath) -> list[PathPatch]:
+    """Chooser ``i``'s shape in its label's colour; a split profile hatched in its other
     choice's colour; a hedger white, hatched in its two choices' colours."""
     space = world.space
-    label = space.profile_labels[profile]
+    label = world.labelling.label(i, profile)
     security = choice_colors(world, SECURITY)[
         space.security_options[space.profile_security[profile]]
     ]
@@ -187,7 +187,6 @@ def map_figure(model: AlignmentModel, selected: str = "") -> Figure:
     """The map as a matplotlib figure (for PNGs): the same shapes, fills, labels and
     key as ``mapview.map_svg``, with hatching for its patterns."""
     world = model.world
-    space = world.space
     geo = geography()
     labels, markers = map_labels(world)
     offers = pole_offers(model)
@@ -227,7 +226,7 @@ def map_figure(model: AlignmentModel, selected: str = "") -> Figure:
             path = MplPath.circle((float(x), float(y)), 0.6 * STATE_SIZE)
         else:
             path = shape.outline
-        for patch in _state_patches(world, chooser.profile, path):
+        for patch in _state_patches(world, chooser.index, chooser.profile, path):
             ax.add_patch(patch)
         if name == selected:
             ax.add_patch(PathPatch(path, facecolor="none", edgecolor="white", lw=4.0, zorder=3))
@@ -272,7 +271,7 @@ def map_figure(model: AlignmentModel, selected: str = "") -> Figure:
         )
     counts = dict.fromkeys(world.labels, 0)
     for chooser in model.choosers:
-        counts[space.profile_labels[chooser.profile]] += 1
+        counts[chooser.label] += 1
     ax.set_title(
         f"{quarter(world.year_of_tick(model.tick))} (tick {model.tick} of {model.config.ticks})"
         + "  ·  "

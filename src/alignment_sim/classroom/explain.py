@@ -8,10 +8,11 @@ and the model records every term of every option at every tick
 (``Trajectory.security_terms``, ``economy_terms``), so each choice can be taken apart
 exactly. For each dimension, "then" is the tick of the state's last change in that
 dimension (the decision that brought it where it is), or tick 1 if it never changed; the
-change since then shows what moved. The record label (russia, china, west, hedge) follows
-from the pair (``OptionSpace.profile_labels``). The words are for students: an option's
-utility is its "score", each term has a short name (``TERM_NAMES``) and plain words
-(``TERM_WORDS``), and the glossary (``glossary.yaml``) defines every one of them.
+change since then shows what moved. The record label (russia, china, west, hedge)
+follows from the pair and the memberships the record holds (``alignment.Labelling``).
+The words are for students: an option's utility is its "score", each term has a short
+name (``TERM_NAMES``) and plain words (``TERM_WORDS``), and the glossary
+(``glossary.yaml``) defines every one of them.
 """
 
 from __future__ import annotations
@@ -105,10 +106,12 @@ def term_name(term: str) -> str:
 
 
 def is_split(space: OptionSpace, profile: int) -> bool:
-    """Whether a profile is not the one its record label stands for
-    (``OptionSpace.default_profile``): its two choices are not with the same pole, as
-    ``russia/china`` (security with Russia, economy with China) or ``russia/open``."""
-    return profile != space.default_profile(space.profile_labels[profile])
+    """Whether a profile's two choices are not with the same pole, as ``russia/china``
+    (security with Russia, economy with China) or ``russia/open``; ``none/open``, out of
+    both, is not split."""
+    security = space.security_options[space.profile_security[profile]]
+    economy = space.economic_options[space.profile_economy[profile]]
+    return (security, economy) != (NONE, OPEN) and security != economy
 
 
 def last_switch(row: np.ndarray, tick: int) -> int | None:
@@ -357,7 +360,7 @@ def explain(model: AlignmentModel, state: str) -> Explanation | None:
         tick=tick,
         year=world.year_of_tick(tick),
         profile=space.profiles[profile],
-        record_label=space.profile_labels[profile],
+        record_label=world.labelling.label(i, profile),
         split=is_split(space, profile),
         security=_choice(model, SECURITY, i, tick, realist),
         economy=_choice(model, ECONOMY, i, tick, realist=False),

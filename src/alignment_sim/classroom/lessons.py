@@ -87,7 +87,7 @@ class Outcome:
 
     def labels(self) -> np.ndarray:
         """(R, T+1, N) each state's record label, an index into ``World.labels``."""
-        return np.asarray(self.world.space.label_codes[self.alignment.astype(np.int64)])
+        return self.world.labelling.of_profiles(self.alignment)
 
     def choices(self, dimension: str) -> tuple[np.ndarray, tuple[str, ...]]:
         """(R, T+1, N) each state's option in ``dimension`` and that dimension's options."""
@@ -313,14 +313,15 @@ def claim_holds(world: World, alignment: np.ndarray, claim: Claim) -> np.ndarray
     space = world.space
     rows = [world.states.index(state) for state in claim.states]
     profiles = alignment[:, :, rows].astype(np.int64)
+    labels = world.labelling.of_profiles(alignment)[:, :, rows]
     held = np.ones(profiles.shape, dtype=bool)
     for codes, options, accepted in (
-        (space.label_codes, world.labels, claim.label),
-        (space.profile_security, space.security_options, claim.security),
-        (space.profile_economy, space.economic_options, claim.economy),
+        (labels, world.labels, claim.label),
+        (space.profile_security[profiles], space.security_options, claim.security),
+        (space.profile_economy[profiles], space.economic_options, claim.economy),
     ):
         if accepted:
-            held &= np.isin(codes[profiles], [options.index(o) for o in accepted])
+            held &= np.isin(codes, [options.index(o) for o in accepted])
     return held
 
 
@@ -618,7 +619,8 @@ def lesson_numbers(
             distribution = outcome.final_profiles()[i]
             cells.append(
                 ", ".join(
-                    f"{world.options[k]} ({space.profile_labels[k]}) {_percent(distribution[k])}"
+                    f"{world.options[k]} ({world.labelling.label(i, k)}) "
+                    f"{_percent(distribution[k])}"
                     for k in np.argsort(-distribution, kind="stable")
                     if distribution[k] > 0
                 )

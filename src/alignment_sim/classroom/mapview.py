@@ -68,7 +68,7 @@ LEGEND_EM = 0.52
 def state_title(world: World, profile: int, i: int) -> str:
     """A state's hover text: its name, record label and both choices in plain words."""
     space = world.space
-    label = space.profile_labels[profile]
+    label = world.labelling.label(i, profile)
     security = space.security_options[space.profile_security[profile]]
     economy = space.economic_options[space.profile_economy[profile]]
     return (
@@ -78,10 +78,10 @@ def state_title(world: World, profile: int, i: int) -> str:
     )
 
 
-def _fill(world: World, profile: int, ids: str) -> tuple[str, tuple[str, str, str] | None]:
-    """A state's fill and the pattern it needs (kind, colour 1, colour 2), if any."""
+def _fill(world: World, i: int, profile: int, ids: str) -> tuple[str, tuple[str, str, str] | None]:
+    """Chooser ``i``'s fill and the pattern it needs (kind, colour 1, colour 2), if any."""
     space = world.space
-    label = space.profile_labels[profile]
+    label = world.labelling.label(i, profile)
     security = space.security_options[space.profile_security[profile]]
     economy = space.economic_options[space.profile_economy[profile]]
     security_colors, economy_colors = choice_colors(world, SECURITY), choice_colors(world, ECONOMY)
@@ -197,7 +197,7 @@ def map_svg(
             )
     for chooser in choosers:
         i, profile, name = chooser.index, chooser.profile, world.states[chooser.index]
-        fill, pattern = _fill(world, profile, ids)
+        fill, pattern = _fill(world, i, profile, ids)
         if pattern:
             patterns[pattern] = None
         shape = geo.shape(name)
@@ -289,7 +289,7 @@ def _summary(model: AlignmentModel) -> tuple[str, str]:
     world = model.world
     counts = dict.fromkeys(world.labels, 0)
     for chooser in model.choosers:
-        counts[world.space.profile_labels[chooser.profile]] += 1
+        counts[chooser.label] += 1
     when = (
         f"{quarter(world.year_of_tick(model.tick))} (quarter {model.tick} of {model.config.ticks})"
     )

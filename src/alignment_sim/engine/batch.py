@@ -64,7 +64,7 @@ class BatchResult:
 
     def labels(self) -> np.ndarray:
         """(R, T+1, N) each state's record label, an index into ``World.labels``."""
-        return np.asarray(self.inputs.world.space.label_codes[self.alignment.astype(np.int64)])
+        return self.inputs.world.labelling.of_profiles(self.alignment)
 
     def shares(self) -> FloatArray:
         """Share of choosers with each record label, (R, T+1, L)."""

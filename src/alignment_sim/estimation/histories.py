@@ -6,11 +6,12 @@ hedge, as ``score_v1`` codes end-of-year memberships) and the profile that stand
 
 - a record in the shared format (CSV: state, year, primary_alignment; the package's
   ``data/alignment_by_year_1991_2010.csv``), checked by ``report.record.read_record``;
-  the profile of each state-year is the one its memberships stand for when that profile
-  carries the recorded label, else the label's default profile
-  (``calendar.starting_profile``); or
+  the profile of each state-year is the one its memberships stand for (it carries the
+  recorded label in every state-year, with the memberships the record holds that year,
+  ``calendar.starting_profile``); or
 - a table of simulated runs (``labels.parquet``, or a CSV with its columns: seed, state,
-  year, label, profile): one history per seed, with the profiles the runs held.
+  year, label, profile): one history per seed, with the profiles the runs held, labelled
+  as the runs labelled them (with the memberships held at their start).
 
 The fit's window [first, last] takes the years ``first .. last``; the transitions scored
 are those into ``first + 1 .. last``. Every chooser needs a label in every window year.
@@ -41,13 +42,22 @@ class Histories:
     """H observed histories of the N choosers over Y consecutive years.
 
     labels: (H, Y, N) index into ``OptionSpace.labels``; profiles: (H, Y, N) profile
-    index (the path a fit conditions on); ``source`` the file read.
+    index (the path a fit conditions on); ``source`` the file read; ``held_years`` (Y,)
+    the year whose memberships the record holds label each year's profiles
+    (``alignment.Labelling``): the record's, the year itself (None: so); simulated runs',
+    the year they started in, as they labelled themselves (``World.labelling``).
     """
 
     years: np.ndarray
     labels: np.ndarray
     profiles: np.ndarray
     source: str
+    held_years: np.ndarray | None = None
+
+    @property
+    def labelling_years(self) -> np.ndarray:
+        """(Y,) the year of the held memberships that label each year (``held_years``)."""
+        return self.years if self.held_years is None else self.held_years
 
     @property
     def n_histories(self) -> int:
@@ -67,7 +77,7 @@ class Histories:
             labels, profiles = labels[histories], profiles[histories]
         if states is not None:
             labels = np.where(states[None, None, :], labels, -1)
-        return Histories(self.years, labels, profiles, self.source)
+        return Histories(self.years, labels, profiles, self.source, self.held_years)
 
 
 def check_window(window: tuple[int, int], years: list[int], source: str) -> tuple[int, int]:
@@ -101,8 +111,10 @@ def read_histories(path: str | Path, region: RegionSpec, window: tuple[int, int]
     file = Path(path)
     space = region.option_space
     record_names = [s.attribute_state for s in region.states]
+    held_year = None
     if file.suffix == ".parquet" or _has_profiles(file):
         frame = _read_runs(file)
+        held_year = int(frame["year"].min())  # the runs' start: they label as of it
     else:
         record = read_record(file)
         frame = pd.DataFrame(
@@ -141,7 +153,8 @@ def read_histories(path: str | Path, region: RegionSpec, window: tuple[int, int]
             "a label for every chooser in every year of the window",
             f"{len(missing)} state-year(s) missing; choose a window the record covers.",
         )
-    return Histories(years, labels, profiles, str(file))
+    held_years = None if held_year is None else np.full(len(years), held_year)
+    return Histories(years, labels, profiles, str(file), held_years)
 
 
 def _label_index(space: OptionSpace, label: str, file: Path) -> int:

@@ -15,7 +15,11 @@ choice model to panel data):
   V the tick's utility without the switching term. The product of a year's tick
   matrices gives P(option at year end | option at the start) for each dimension; the two
   dimensions are independent given the path (U = U_sec + U_econ), so a profile's
-  probability is the product and a label's the sum over the profiles carrying it;
+  probability is the product and a label's the sum over the profiles carrying it, with
+  the memberships the record holds for the state at the end of that year
+  (``alignment.Labelling``: bases, GUAM, the CIS, observer seats, the SCO, which no
+  choice of the model stands for; like the year's shocks, they are the observed world
+  the likelihood conditions on);
 - the log-likelihood is the sum over histories, states and years first + 1 .. last of
   log P(recorded label at year end | recorded profile at the start).
 
@@ -51,6 +55,7 @@ from alignment_sim.engine.tick import ALL, BatchState, TickParameters, tick_batc
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.histories import Histories
 from alignment_sim.model import kernels
+from alignment_sim.model.alignment import Labelling, held_points
 from alignment_sim.model.inputs import RunInputs, RunStreams
 from alignment_sim.model.params import OBJECTIVES, SimulationConfig
 from alignment_sim.studies.points import with_point_values
@@ -95,6 +100,7 @@ class ConditionalLikelihood:
     histories: Histories
     ticks_per_year: int
     hazards: np.ndarray
+    label_of_profile: np.ndarray
 
     @classmethod
     def build(cls, config: SimulationConfig, histories: Histories) -> ConditionalLikelihood:
@@ -102,7 +108,19 @@ class ConditionalLikelihood:
         inputs = RunInputs.from_config(run)
         world = inputs.world
         streams = RunStreams(run.seed, run.ticks, world.n_states, 1, inputs.program.n_events)
-        return cls(inputs, histories, 12 // run.region.tick_months, streams.hazards)
+        record_states = [state.attribute_state for state in config.region.states]
+        space = world.space
+        label_of_profile = np.stack(
+            [
+                np.eye(len(space.labels))[
+                    Labelling.of(space, held_points(record_states, int(year), world.poles)).codes
+                ]
+                for year in histories.labelling_years[1:]
+            ]
+        )
+        return cls(
+            inputs, histories, 12 // run.region.tick_months, streams.hazards, label_of_profile
+        )
 
     @property
     def n_observations(self) -> int:
@@ -134,7 +152,7 @@ class ConditionalLikelihood:
     ) -> tuple[np.ndarray, np.ndarray]:
         """``contributions`` and ``profile_contributions`` from one pass over the years."""
         p_profile = self.profile_probabilities(values)
-        p_label = p_profile @ self._label_of_profile()
+        p_label = self._labels_of(p_profile)
         return self._label_scores(p_label), self._profile_scores(p_profile)
 
     def objective(self, name: str) -> Callable[[Mapping[str, np.ndarray]], np.ndarray]:
@@ -157,16 +175,17 @@ class ConditionalLikelihood:
         scored = (self.histories.labels[None, :, 1:] >= 0) & (profiles >= 0)
         return _log_of_observed(p_profile, profiles, scored)
 
-    def _label_of_profile(self) -> np.ndarray:
-        """(K, L) 1 where profile k carries label l."""
-        space = self.inputs.world.space
-        return np.eye(len(space.labels))[space.label_codes]
+    def _labels_of(self, p_profile: np.ndarray) -> np.ndarray:
+        """(P, H, Y - 1, N, L) label probabilities from profile probabilities: each
+        state-year's profiles summed by the label each carries that year
+        (``label_of_profile``, (Y - 1, N, K, L))."""
+        return np.einsum("phynk,ynkl->phynl", p_profile, self.label_of_profile)
 
     def label_probabilities(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
         """(P, H, Y - 1, N, L) P(each label at the end of each year after the first |
         the recorded profile at its start), per point, history and chooser: the profile
         probabilities summed over the profiles carrying each label."""
-        return self.profile_probabilities(values) @ self._label_of_profile()
+        return self._labels_of(self.profile_probabilities(values))
 
     def profile_probabilities(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
         """(P, H, Y - 1, N, K) P(each profile at the end of each year after the first |
@@ -201,7 +220,7 @@ class ConditionalLikelihood:
         noise = np.full((R, N, n_options), NOISE, dtype=np.float32)
         state = BatchState.initial(inputs, R)
         parameters = TickParameters(inputs)  # parameter terms reused while unchanged
-        out = np.empty((R, Y - 1, N, len(space.label_codes)))
+        out = np.empty((R, Y - 1, N, len(space.profiles)))
         tick = 0
         for year in range(1, Y):
             forced_security = np.asfortranarray(security_path[:, year - 1])

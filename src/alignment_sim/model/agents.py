@@ -59,8 +59,9 @@ class ChooserAgent(mesa.Agent):
 
     @property
     def label(self) -> str:
-        """The record label of its profile (russia, china, west or hedge)."""
-        return self.model.world.space.profile_labels[self.profile]
+        """The record label of its profile (russia, china, west or hedge), with the
+        memberships the record holds for the state (``alignment.Labelling``)."""
+        return self.model.world.labelling.label(self.index, self.profile)
 
     def decide(self) -> None:
         """Score every option of both choices from the snapshot and pick (not yet committed)."""

@@ -29,7 +29,13 @@ import numpy as np
 import pandas as pd
 
 from alignment_sim.errors import ConfigError, DataError
-from alignment_sim.model.alignment import NONE, SEPARATOR, OptionSpace, membership_profile
+from alignment_sim.model.alignment import (
+    SEPARATOR,
+    Labelling,
+    OptionSpace,
+    held_points,
+    membership_profile,
+)
 from alignment_sim.model.params import (
     CALENDAR_FIRST_YEAR,
     CALENDAR_LAST_YEAR,
@@ -487,28 +493,25 @@ def starting_profile(space: OptionSpace, key: str, value: str, state: str, year:
     """A starting entry (``initial``) as a profile index: a profile as given; a label
     (russia, west, hedge...) as the profile the state's memberships stand for at the end
     of ``year`` (``alignment.membership_profile``, through ``RECORD_LAST_YEAR``) when that
-    profile carries the label; else the label's security option with the memberships'
-    economy, when that carries it (score_v1's points are mostly security points: NATO,
-    bases, GUAM, the CIS; Georgia 2006, a NATO aspirant still hosting Russian bases, is
-    ``west/open``, not in an EU union nobody held); else the label's default profile
+    profile carries the label, with the memberships the record holds for the state
+    (``alignment.held_points``); else the label's default profile
     (``OptionSpace.default_profile``). ``state`` is the attributes-file name."""
     index = space.resolve(key, value)
     if value not in space.labels or year > RECORD_LAST_YEAR:
         return index
-    security, economy = membership_profile(state, year)
-    label_security = value if value in space.security_options else NONE
-    for name in (f"{security}{SEPARATOR}{economy}", f"{label_security}{SEPARATOR}{economy}"):
-        if name in space.profiles and space.profile_labels[space.profiles.index(name)] == value:
+    name = SEPARATOR.join(membership_profile(state, year))
+    if name in space.profiles:
+        labelling = Labelling.of(space, held_points([state], year, space.poles))
+        if labelling.label(0, space.profiles.index(name)) == value:
             return space.profiles.index(name)
     return index
 
 
 def starting_alignment(region: RegionSpec, space: OptionSpace) -> IntArray:
     """Each chooser's profile at tick 0 of a calendar run (``starting_profile``): its
-    ``initial`` entry for the start year if given, else the record's label of that year.
-    The memberships give the record's label in 295 of its 300 state-years; the exceptions
-    (Russia 1991, Moldova 1991, Azerbaijan 1991-92, Georgia 2006) start from the label's
-    security option with the memberships' economy (``starting_profile``)."""
+    ``initial`` entry for the start year if given, else the record's label of that year:
+    with the memberships the record holds, the profile the memberships stand for carries
+    the record's label in every state-year of 1991-2010 (Russia, a pole, aside)."""
     year = region.year
     labels = record_labels(year)
     initial = np.zeros(len(region.states), dtype=np.int64)

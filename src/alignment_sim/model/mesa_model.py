@@ -62,9 +62,9 @@ def label_share(label: str) -> Any:
     (russia, china, west, hedge; for DataCollector)."""
 
     def reporter(model: AlignmentModel) -> float:
-        space = model.world.space
-        labels = space.label_codes[model.alignment_vector()]
-        return float(option_shares(labels, len(space.labels))[0, space.labels.index(label)])
+        labels = model.world.labelling.of_profiles(model.alignment_vector())
+        labelled = option_shares(labels, len(model.world.labels))
+        return float(labelled[0, model.world.labels.index(label)])
 
     reporter.__name__ = f"share_{label}"
     return reporter
@@ -143,7 +143,7 @@ class AlignmentModel(mesa.Model):
 
     def _outcome_names(self) -> list[str]:
         start = np.repeat(self.trajectory.alignment[:, :1], 2, axis=1)
-        return list(run_outcomes(start, self.world.space, self.world.states))
+        return list(run_outcomes(start, self.world.labelling, self.world.states))
 
     def outcomes_so_far(self) -> dict[str, Any]:
         """The run's outcomes over ticks 0..tick (``studies.outcomes.run_outcomes``), as
@@ -151,7 +151,7 @@ class AlignmentModel(mesa.Model):
         if self._outcomes[0] != self.tick:
             table = run_outcomes(
                 self.trajectory.alignment[:, : self.tick + 1],
-                self.world.space,
+                self.world.labelling,
                 self.world.states,
             )
             self._outcomes = (self.tick, {k: v[:1].tolist()[0] for k, v in table.items()})

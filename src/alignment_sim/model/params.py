@@ -149,6 +149,8 @@ POLE_DOMAINS = {
     "labour_market_from": Domain(
         1991.0, 2100.0, "a year (the first full year of free movement of labour in the union)"
     ),
+    "bloc_points": Domain(0.0, 10.0, "score_v1 points (a CST/CSTO member scores 2)"),
+    "union_points": Domain(0.0, 10.0, "score_v1 points (a Customs Union member scores 2)"),
 }
 STATE_DOMAINS = {
     "threat_exposure": UNIT,
@@ -172,10 +174,13 @@ OPTIONAL_POLE_FIELDS = (
     "capability",
     "union_from",
     "labour_market_from",
+    "bloc_points",
+    "union_points",
 )
 """Pole fields that may be null (then read from the attributes file; ``union_from``: no
 date, a union open in every year; ``labour_market_from``: a union without free movement
-of labour)."""
+of labour; ``bloc_points`` and ``union_points``: score_v1's usual points,
+``alignment.BLOC_POINTS``, ``UNION_POINTS``, ``UNION_POINTS_WITHOUT_SECURITY``)."""
 PERCENT = Domain(0.0, 100.0, "a percentage")
 FLAG = Domain(0.0, 1.0, "a 0/1 flag")
 FLAG_FIELDS = (
@@ -234,6 +239,10 @@ class PoleSpec:
     null, a union that never opens its labour market to members' workers.
     ``regime_support_basis`` is the kind of regime the pole props up when it is insecure:
     ``autocracy`` (Russia) or ``democracy`` (the West; ``kernels.regime_security_term``).
+    ``bloc_points`` and ``union_points`` are the points the record's rule (score_v1) gives
+    the memberships the pole's security bloc and union stand for; they set the record
+    label of a profile (``alignment.Labelling``), never a utility. Null: score_v1's
+    usual points (2 for a bloc; 2 for a union, 1 for a pole without security).
     """
 
     name: str = ""
@@ -262,6 +271,8 @@ class PoleSpec:
     rivalry: dict[str, float] = field(default_factory=dict)
     union_from: int | None = None
     labour_market_from: int | None = None
+    bloc_points: float | None = None
+    union_points: float | None = None
     color: str = "#888888"
     source: str = ""
 
@@ -540,7 +551,12 @@ class RegionSpec:
     @property
     def option_space(self) -> OptionSpace:
         """The profiles this region's choosers choose among (``model.alignment``)."""
-        return OptionSpace(tuple(self.pole_names), tuple(p.security for p in self.poles))
+        return OptionSpace(
+            tuple(self.pole_names),
+            tuple(p.security for p in self.poles),
+            tuple(p.bloc_points for p in self.poles),
+            tuple(p.union_points for p in self.poles),
+        )
 
     @property
     def state_names(self) -> list[str]:

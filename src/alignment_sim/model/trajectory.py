@@ -101,7 +101,7 @@ class Trajectory:
 
     def labels(self) -> np.ndarray:
         """(R, T+1, N) each state's record label as an index into ``World.labels``."""
-        return np.asarray(self.world.space.label_codes[self.alignment.astype(np.int64)])
+        return self.world.labelling.of_profiles(self.alignment)
 
     def trajectory_frame(self, run: int = 0) -> pd.DataFrame:
         """One row per tick x state: the profile, its two parts and its label, whether
@@ -120,7 +120,7 @@ class Trajectory:
             "alignment": np.array(world.options)[chosen],
             "security": np.array(space.security_options)[space.profile_security[chosen]],
             "economy": np.array(space.economic_options)[space.profile_economy[chosen]],
-            "label": np.array(space.profile_labels)[chosen],
+            "label": np.array(world.labels)[world.labelling.of_profiles(align).reshape(-1)],
             "switched": chosen != previous,
         }
         for dimension, options, utility, terms, names in (
@@ -218,7 +218,7 @@ class Trajectory:
                 s: world.options[world.initial_alignment[i]] for i, s in enumerate(world.states)
             },
             "final_labels": {
-                s: world.space.profile_labels[final[i]] for i, s in enumerate(world.states)
+                s: world.labelling.label(i, final[i]) for i, s in enumerate(world.states)
             },
             "final_shares": {label: float(shares[k]) for k, label in enumerate(world.labels)},
             "n_switches": len(switches),

@@ -25,7 +25,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from alignment_sim.errors import ConfigError, DataError
-from alignment_sim.model.alignment import OptionSpace
+from alignment_sim.model.alignment import Labelling, OptionSpace, held_points
 from alignment_sim.model.params import (
     ANY_FINITE,
     LARGE,
@@ -226,6 +226,9 @@ class World:
     (``calendar`` set) also holds each later year's data-driven values; ``imputed`` lists
     every value it uses that was not observed in its year (columns ``IMPUTED_COLUMNS``;
     ``rule`` says how it was filled, docs/MODEL.md "Calendar"). Empty for a static world.
+    ``labelling`` gives each chooser's record label of every profile, with the memberships
+    the record holds for it at the end of the start year (``alignment.held_points``): a
+    run knows them as of its start and holds them, as it knows no later act of a state.
     """
 
     region: str
@@ -241,6 +244,7 @@ class World:
     affinity: FloatArray
     rivalry: FloatArray
     space: OptionSpace
+    labelling: Labelling
     initial_alignment: IntArray
     state_lat: FloatArray
     state_lon: FloatArray
@@ -784,6 +788,10 @@ def build_world(
         affinity=affinity_matrix(region).astype(FLOAT),
         rivalry=rivalry_matrix(region).astype(FLOAT),
         space=space,
+        labelling=Labelling.of(
+            space,
+            held_points([s.attribute_state for s in region.states], region.year, pole_names),
+        ),
         initial_alignment=initial,
         state_lat=lat,
         state_lon=lon,

@@ -466,7 +466,7 @@ def summary_text(trajectory: Trajectory, folder: Path | None = None, run: int = 
     ]
     shares = ", ".join(f"{o} {v:.0%}" for o, v in summary["final_shares"].items())
     lines.append(f"Final shares by record label: {shares}")
-    final = outcomes.share_series(trajectory.alignment[run : run + 1, -1:], world.space)
+    final = outcomes.share_series(trajectory.alignment[run : run + 1, -1:], world.labelling)
     for dimension in outcomes.DIMENSIONS:
         options = outcomes.dimension_options(world.space, dimension)
         parts = ", ".join(

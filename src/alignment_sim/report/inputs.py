@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from alignment_sim.model.alignment import OptionSpace
+from alignment_sim.model.alignment import Labelling, OptionSpace, held_points
 from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS, TERMS
 from alignment_sim.outputs.files import find_jobs, job_manifest
 from alignment_sim.studies import outcomes
@@ -290,7 +290,8 @@ def load_unit(folder: Path) -> Unit:
 
 def option_space(manifest: dict[str, Any]) -> tuple[OptionSpace, list[str]]:
     """The profiles and states of the region a folder's manifest records (its poles'
-    names and ``security`` flags, its states' names); ``UnitError`` when it records none."""
+    names, ``security`` flags and record points, its states' names); ``UnitError`` when it
+    records none."""
     config = manifest.get("config")
     region = config.get("region") if isinstance(config, dict) else None
     poles = region.get("poles") if isinstance(region, dict) else None
@@ -299,12 +300,24 @@ def option_space(manifest: dict[str, Any]) -> tuple[OptionSpace, list[str]]:
         raise UnitError("its manifest records no region (config.region.poles and states)")
     try:
         space = OptionSpace(
-            tuple(str(p["name"]) for p in poles), tuple(bool(p["security"]) for p in poles)
+            tuple(str(p["name"]) for p in poles),
+            tuple(bool(p["security"]) for p in poles),
+            tuple(p.get("bloc_points") for p in poles),
+            tuple(p.get("union_points") for p in poles),
         )
         names = [str(s["name"]) for s in states]
     except (KeyError, TypeError):
         raise UnitError(OLDER_VERSION) from None
     return space, names
+
+
+def run_labelling(manifest: dict[str, Any], space: OptionSpace, states: list[str]) -> Labelling:
+    """The record labels of a run's choosers (``alignment.Labelling``): the memberships
+    the record holds for each at the start year its manifest records."""
+    region = manifest["config"]["region"]
+    spelled = {str(s["name"]): s.get("attribute_state") for s in region["states"]}
+    held = held_points([spelled.get(state) for state in states], int(region["year"]), space.poles)
+    return Labelling.of(space, held)
 
 
 def _is_numeric(kind: pa.DataType) -> bool:
@@ -728,11 +741,12 @@ def _load_single(folder: Path, manifest: dict[str, Any]) -> Unit:
         frame["alignment"].to_numpy(),
         space.profiles,
     )
-    measured = outcomes.run_outcomes(alignment, space, states)
+    labelling = run_labelling(manifest, space, states)
+    measured = outcomes.run_outcomes(alignment, labelling, states)
     runs = pd.DataFrame({"seed": np.array([seed], dtype=np.int64), **measured})
     metrics = [c for c in runs.columns if c in COUNT_METRICS or c.startswith(SHARE_PREFIXES)]
     per_tick = pd.DataFrame(
-        {f"share_{name}": s[0] for name, s in outcomes.share_series(alignment, space).items()}
+        {f"share_{name}": s[0] for name, s in outcomes.share_series(alignment, labelling).items()}
     )
     per_tick.insert(0, "tick", np.arange(len(per_tick)))
     per_tick.insert(1, "year", frame.groupby("tick", sort=True)["year"].first().to_numpy())

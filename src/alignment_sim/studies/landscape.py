@@ -266,7 +266,8 @@ class YearLandscape:
         basin, and how many choosers differ from the record (by label)."""
         world = self.year_world.world
         space = world.space
-        recorded_labels = space.label_codes[self.year_world.recorded]
+        labelling = world.labelling
+        recorded_labels = labelling.of_profiles(self.year_world.recorded)
         rows = []
         for s, security in enumerate(self.security.stable):
             econ = self.economy[s]
@@ -277,7 +278,7 @@ class YearLandscape:
                 }
                 row["basin"] = float(self.security.basins[s] * econ.basins[e])
                 row["labels_differing_from_record"] = int(
-                    np.sum(space.label_codes[profiles] != recorded_labels)
+                    np.sum(labelling.of_profiles(profiles) != recorded_labels)
                 )
                 row["profiles_differing_from_record"] = int(
                     np.sum(profiles != self.year_world.recorded)
@@ -308,7 +309,7 @@ class YearLandscape:
             {
                 "state": world.states,
                 "recorded_profile": [world.options[k] for k in recorded],
-                "recorded_label": [space.profile_labels[k] for k in recorded],
+                "recorded_label": [world.labelling.label(i, k) for i, k in enumerate(recorded)],
                 "security_regret": self.recorded_security_regret,
                 "security_best_move": [
                     space.security_options[k] if r > 0 else ""

@@ -4,13 +4,13 @@ Runs are recorded as ``alignment``: each state's PROFILE (``OptionSpace.profiles
 security option and an economic option, ``model.alignment``) at each tick of each run,
 shaped (R, T+1, N) (tick 0 is the start; a single run is R = 1). The counting functions
 (``option_counts`` ... ``switch_events``) work on any integer codes of that shape:
-profiles, record labels (``label_codes``) or one dimension's options
-(``dimension_codes``). The Mesa model's ``Trajectory`` and DataCollector, the engine's
-study tables, the comparison report's single-run loader, the patterns and the classroom's
-lessons all measure through here, so the same runs give the same numbers on every path
-(tests/test_outcomes.py). The yearly label rule (``yearly_labels``: each state's record
-label at the end of each calendar year) is here too, for single runs and study jobs alike
-(tests/test_labels.py).
+profiles, record labels (``label_codes``, each chooser's by ``alignment.Labelling``) or
+one dimension's options (``dimension_codes``). The Mesa model's ``Trajectory`` and
+DataCollector, the engine's study tables, the comparison report's single-run loader, the
+patterns and the classroom's lessons all measure through here, so the same runs give the
+same numbers on every path (tests/test_outcomes.py). The yearly label rule
+(``yearly_labels``: each state's record label at the end of each calendar year) is here
+too, for single runs and study jobs alike (tests/test_labels.py).
 
 The outcomes of one run (``run_outcomes``, one row of ``runs.parquet``) are named in
 ``OUTCOMES``. Shares are over the record LABELS (russia, china, west, hedge: the
@@ -28,7 +28,7 @@ import pandas as pd
 from alignment_sim.errors import ConfigError
 
 if TYPE_CHECKING:
-    from alignment_sim.model.alignment import OptionSpace
+    from alignment_sim.model.alignment import Labelling, OptionSpace
     from alignment_sim.model.params import RegionSpec
     from alignment_sim.model.world import World
 
@@ -149,9 +149,10 @@ def time_share(alignment: np.ndarray, option: int) -> float:
 # --- profiles: their record labels and their two dimensions ------------------------------
 
 
-def label_codes(alignment: np.ndarray, space: OptionSpace) -> np.ndarray:
-    """Profile indices (...) as record-label indices into ``space.labels`` (...)."""
-    return np.asarray(space.label_codes[np.asarray(alignment, dtype=np.int64)])
+def label_codes(alignment: np.ndarray, labelling: Labelling) -> np.ndarray:
+    """Profile indices (..., N) as record-label indices into ``space.labels`` (..., N):
+    each chooser's label of its profile (``alignment.Labelling``)."""
+    return labelling.of_profiles(alignment)
 
 
 def dimension_options(space: OptionSpace, dimension: str) -> tuple[str, ...]:
@@ -188,35 +189,36 @@ def share_name(kind: str, option: str) -> str:
     return option if kind == "label" else f"{kind}_{option}"
 
 
-def kind_codes(alignment: np.ndarray, space: OptionSpace, kind: str) -> np.ndarray:
+def kind_codes(alignment: np.ndarray, labelling: Labelling, kind: str) -> np.ndarray:
     """Profile indices as the codes of ``kind`` ("label", "security" or "economy")."""
     if kind == "label":
-        return label_codes(alignment, space)
-    return dimension_codes(alignment, space, kind)
+        return label_codes(alignment, labelling)
+    return dimension_codes(alignment, labelling.space, kind)
 
 
-def share_series(alignment: np.ndarray, space: OptionSpace) -> dict[str, np.ndarray]:
+def share_series(alignment: np.ndarray, labelling: Labelling) -> dict[str, np.ndarray]:
     """Every share at every tick, (R, T+1) by name (``share_name``): each label's, then
     each security option's, then each economic option's. Each kind sums to one."""
     out: dict[str, np.ndarray] = {}
-    for kind, options in share_kinds(space):
-        shares = option_shares(kind_codes(alignment, space, kind), len(options))
+    for kind, options in share_kinds(labelling.space):
+        shares = option_shares(kind_codes(alignment, labelling, kind), len(options))
         for k, option in enumerate(options):
             out[share_name(kind, option)] = np.ascontiguousarray(shares[..., k])
     return out
 
 
 def run_outcomes(
-    alignment: np.ndarray, space: OptionSpace, states: Sequence[str]
+    alignment: np.ndarray, labelling: Labelling, states: Sequence[str]
 ) -> dict[str, Any]:
     """The outcome columns of one row per run (``OUTCOMES``), from profile indices
     (R, T+1, N): each share's final and mean value (labels, then security options, then
     economic options), the counts of ``OUTCOME_COUNTS``, each state's final profile
     (``final_<state>``) and its label (``final_label_<state>``), as names."""
-    labels = label_codes(alignment, space)
+    space = labelling.space
+    labels = label_codes(alignment, labelling)
     table: dict[str, Any] = {}
     for kind, options in share_kinds(space):
-        codes = kind_codes(alignment, space, kind)
+        codes = kind_codes(alignment, labelling, kind)
         shares = option_shares(codes, len(options))
         means = mean_shares(codes, len(options))
         for k, option in enumerate(options):
@@ -314,17 +316,18 @@ def yearly_options(
 
 
 def yearly_labels(
-    alignment: np.ndarray, space: OptionSpace, start_year: int, tick_months: int
+    alignment: np.ndarray, labelling: Labelling, start_year: int, tick_months: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The yearly label rule: each state's RECORD LABEL at the end of each covered year.
 
     ``alignment`` holds profile indices (R, T+1, N). Returns (years (Y,), labels (R, Y, N)),
     indices into ``space.labels`` (a pole's name, russia, china, west, or ``hedge``): the
     label of the profile held at the year's end (``yearly_options``), by the record's rule
-    (``OptionSpace.profile_labels``).
+    (``alignment.Labelling``: with the memberships the record holds for each state at the
+    run's start).
     """
     years, profiles = yearly_options(alignment, start_year, tick_months)
-    return years, label_codes(profiles, space)
+    return years, label_codes(profiles, labelling)
 
 
 LABEL_COLUMNS = ("seed", "state", "year", "label", "profile")
@@ -336,13 +339,14 @@ def label_table(
     seeds: np.ndarray,
     start_year: int,
     tick_months: int,
-    space: OptionSpace,
+    labelling: Labelling,
     record_states: Sequence[str],
 ) -> pd.DataFrame:
     """``labels.parquet``: one row per run, state and covered year: seed, state, year,
     the record label (``yearly_labels``) and the profile it comes from (names); states
     spelled as the record spells them (``record_states``, each state's
     ``attribute_state``, in the world's order)."""
+    space = labelling.space
     years, profiles = yearly_options(alignment, start_year, tick_months)
     R, Y, N = profiles.shape
     if len(record_states) != N or len(seeds) != R:
@@ -355,7 +359,9 @@ def label_table(
             "seed": np.repeat(np.asarray(seeds, dtype=np.int64), N * Y),
             "state": np.tile(np.repeat(np.array(record_states, dtype=object), Y), R),
             "year": np.tile(years, R * N),
-            "label": np.array(space.profile_labels, dtype=object)[by_state],
+            "label": np.array(space.labels, dtype=object)[
+                label_codes(profiles, labelling).transpose(0, 2, 1).reshape(-1)
+            ],
             "profile": np.array(space.profiles, dtype=object)[by_state],
         },
         columns=list(LABEL_COLUMNS),
@@ -372,7 +378,7 @@ def world_labels(
         seeds,
         world.year,
         world.tick_months,
-        world.space,
+        world.labelling,
         [state.attribute_state for state in region.states],
     )
 

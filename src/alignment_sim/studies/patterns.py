@@ -308,7 +308,7 @@ def parse_point(assignments: Sequence[str]) -> ParameterPoint:
 
 def labels_of(result: BatchResult) -> np.ndarray:
     """(R, T+1, N) record-label codes, indices into ``world.labels``."""
-    return outcomes.label_codes(result.alignment, result.inputs.world.space)
+    return outcomes.label_codes(result.alignment, result.inputs.world.labelling)
 
 
 def options_of(result: BatchResult, dimension: str) -> np.ndarray:

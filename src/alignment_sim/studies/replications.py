@@ -75,7 +75,7 @@ def outcome_table(result: BatchResult) -> pd.DataFrame:
     """One row per run: seed and every outcome (``outcomes.run_outcomes``)."""
     world = result.inputs.world
     table: dict[str, Any] = {"seed": result.seeds.astype(np.int64)}
-    table.update(outcomes.run_outcomes(result.alignment, world.space, world.states))
+    table.update(outcomes.run_outcomes(result.alignment, world.labelling, world.states))
     return pd.DataFrame(table)
 
 
@@ -89,7 +89,7 @@ def tick_table(result: BatchResult) -> pd.DataFrame:
         "tick": np.tile(np.arange(T1), R),
         "year": np.tile([world.year_of_tick(t) for t in range(T1)], R),
     }
-    for name, shares in outcomes.share_series(result.alignment, world.space).items():
+    for name, shares in outcomes.share_series(result.alignment, world.labelling).items():
         table[f"share_{name}"] = shares.reshape(-1)
     profiles = pd.Index(list(world.options))
     for i, state in enumerate(world.states):

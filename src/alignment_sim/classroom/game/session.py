@@ -733,7 +733,7 @@ class GameSession:
         self, first_tick: int, claimed: dict[str, tuple[int, int] | None], own: dict[str, int]
     ) -> None:
         """One play row per state and one vote row per student for the round just played."""
-        space = self.model.world.space
+        space, labelling = self.model.world.space, self.model.world.labelling
         date = quarter(self.model.world.year_of_tick(first_tick))
         profiles = self.model.trajectory.alignment[0, first_tick]
         for i, state in enumerate(self.states):
@@ -751,8 +751,8 @@ class GameSession:
                     "model_choice": space.profiles[own[state]],
                     "answered": answered,
                     "timed_out": bool(team) and not answered,
-                    "label": space.profile_labels[chosen],
-                    "model_label": space.profile_labels[own[state]],
+                    "label": labelling.label(i, chosen),
+                    "model_label": labelling.label(i, own[state]),
                 }
             )
             for seat in team:
@@ -1135,7 +1135,7 @@ class GameSession:
                         "state": self.states[j],
                         "label": world.state_labels[j],
                         "choice": profile_words(space.profiles[now]),
-                        "camp": label_words(space.profile_labels[now]),
+                        "camp": label_words(world.labelling.label(j, now)),
                         "changed": now != before,
                         "before": profile_words(space.profiles[before]),
                     }
@@ -1145,7 +1145,7 @@ class GameSession:
                 f"You lead {seat.label}. It is {self.date()}.",
                 f"Now: {choice_text(SECURITY, security)} for security, "
                 f"{choice_text(ECONOMY, economy)} for the economy; "
-                f"{label_words(space.profile_labels[chooser.profile])}.",
+                f"{label_words(chooser.label)}.",
             ]
             for pole in poles:
                 pledge = (
@@ -1178,7 +1178,7 @@ class GameSession:
                 "now": {
                     "security": security,
                     "economy": economy,
-                    "camp": label_words(space.profile_labels[chooser.profile]),
+                    "camp": label_words(chooser.label),
                 },
                 "poles": poles,
                 "autonomy": round(autonomy, 2),
@@ -1232,7 +1232,7 @@ class GameSession:
                         else None
                     ),
                     "now": short_words(space.profiles[chooser.profile]),
-                    "camp": label_words(space.profile_labels[chooser.profile]),
+                    "camp": label_words(chooser.label),
                     "last": None if row is None else last_words(row),
                 }
             )
