@@ -14,6 +14,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -329,6 +330,38 @@ def test_the_likelihood_gives_the_simulators_choice_probabilities(
         np.log(observed).sum(),
         rtol=1e-9,
     )
+
+
+def rough_record(ripple: float) -> SimpleNamespace:
+    """A stand-in for a likelihood: a smooth peak at rationality 3 and trade weight 2.5,
+    with a ripple in the rationality of the given height, as the spending rule's
+    thresholds kink the real one."""
+
+    def score(values: dict[str, np.ndarray]) -> np.ndarray:
+        r, t = values["decision.rationality"], values["weights.trade"]
+        return -20 * ((r - 3.0) ** 2 + (t - 2.5) ** 2) - ripple * np.abs(np.sin(400 * r))
+
+    return SimpleNamespace(
+        objective=lambda name: score,
+        n_observations=10,
+        histories=SimpleNamespace(switches=lambda: 3),
+    )
+
+
+def test_a_fit_goes_on_where_the_gradient_search_stops(record_config: SimulationConfig) -> None:
+    """Where the posterior is kinked a central-difference gradient misleads L-BFGS-B's line
+    search, which ends abnormally; the fit goes on with Powell's search from there and
+    converges near the peak (the ripple's 0.05 can shift it by about sqrt(0.05 / 20)). On
+    a smooth posterior L-BFGS-B converges and Powell never runs."""
+    parameters = free_parameters(record_config, ["decision.rationality", "weights.trade"], 0.5, {})
+    rough = fit(rough_record(0.05), parameters)  # type: ignore[arg-type]
+    assert rough.message.startswith("L-BFGS-B: ABNORMAL") and "Powell" in rough.message
+    assert rough.converged, rough.message
+    assert rough.estimates["decision.rationality"] == pytest.approx(3.0, abs=0.06)
+    assert rough.estimates["weights.trade"] == pytest.approx(2.5, abs=0.06)
+    smooth = fit(rough_record(0.0), parameters)  # type: ignore[arg-type]
+    assert smooth.converged and "Powell" not in smooth.message, smooth.message
+    assert smooth.estimates["decision.rationality"] == pytest.approx(3.0, abs=0.01)
 
 
 def test_the_likelihood_refuses_rules_without_probabilities(

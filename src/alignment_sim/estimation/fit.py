@@ -3,7 +3,11 @@
 Method (docs/ESTIMATION.md): maximum a posteriori on the free scale
 (``estimation.parameters``), the conditional likelihood of ``estimation.likelihood`` times
 the normal priors of ``estimation.parameters``, by L-BFGS-B (scipy.optimize) with
-central-difference gradients, every difference point a row of one batch. Uncertainty is
+central-difference gradients, every difference point a row of one batch; where its line
+search fails (the spending rule's thresholds make the posterior kinked, so a
+finite-difference gradient can point nowhere better), Powell's derivative-free search
+(scipy.optimize) goes on from where it stopped, and the fit converges when that does.
+Uncertainty is
 the Laplace approximation: a normal posterior on the free scale with the inverse Hessian
 of the negative log posterior at the mode as covariance (second differences, one batch);
 intervals are its quantiles mapped back to each parameter's units, so they stay inside
@@ -180,6 +184,20 @@ def fit(
         options={"ftol": FTOL},
     )
     mode = np.asarray(found.x, dtype=np.float64)
+    converged, message = bool(found.success), f"L-BFGS-B: {found.message}"
+    if not found.success:
+        say(f"fit: the gradient search stopped ({found.message}); Powell's search from there ...")
+        polished = optimize.minimize(
+            lambda z: -float(posterior(np.asarray(z)[None])[0]),
+            mode,
+            method="Powell",
+            bounds=bounds,
+            options={"ftol": FTOL},
+        )
+        if polished.fun < found.fun:  # a better point; else the gradient search's stop stands
+            mode = np.asarray(polished.x, dtype=np.float64)
+        converged = bool(polished.success)
+        message += f"; Powell from its stop: {polished.message}"
     say("fit: the Laplace covariance (second differences at the mode) ...")
     covariance = laplace_covariance(posterior, mode, spread)
     log_posterior = float(posterior(mode)[0])
@@ -196,8 +214,8 @@ def fit(
         n_switches=likelihood.histories.switches(),
         iterations=int(found.nit),
         seconds=time.perf_counter() - started,
-        converged=bool(found.success),
-        message=str(found.message),
+        converged=converged,
+        message=message,
         level=level,
         objective=objective,
     )
