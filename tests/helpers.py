@@ -24,6 +24,11 @@ from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import AffinitySpec, PoleSpec, RegionSpec, StateSpec
 from alignment_sim.model.trajectory import Trajectory
 
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository's root (the clone being tested)."""
+DATA_DIR = ROOT / "src" / "alignment_sim" / "data"
+"""The package's data files."""
+
 CLI = [sys.executable, "-c", "from alignment_sim.cli.main import main; main()"]
 """``alignment-sim`` in a fresh interpreter of this environment."""
 
@@ -174,7 +179,7 @@ def tiny_region() -> RegionSpec:
 
 # --- reference runs (tests/reference/) --------------------------------------------------
 
-REFERENCE_DIR = Path(__file__).parent / "reference"
+REFERENCE_DIR = ROOT / "tests" / "reference"
 MESA_FILE = "mesa_default.csv"
 UTILITY_FILE = "mesa_default_utility.csv"
 ENGINE_FILE = "engine_outcomes.csv"

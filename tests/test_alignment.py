@@ -12,10 +12,10 @@ least 1, else hedge.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import DATA_DIR
 
 from alignment_sim import build_world
 from alignment_sim.errors import ConfigError
@@ -30,7 +30,7 @@ from alignment_sim.model.calendar import starting_profile
 from alignment_sim.model.world import World
 from alignment_sim.presets import load_region
 
-DATA = Path(__file__).parents[1] / "src/alignment_sim/data"
+DATA = DATA_DIR
 DEFAULT = load_region("post_soviet").option_space
 GENERIC = OptionSpace(poles=("russia", "china", "west"), security=(True, False, True))
 TINY = OptionSpace(poles=("p", "q"), security=(True, False))

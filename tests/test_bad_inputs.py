@@ -5,12 +5,10 @@ Slow (about five minutes on two cores): it starts every command over 200 times.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from helpers import load_script
+from helpers import ROOT, load_script
 
-BATTERY = Path(__file__).resolve().parents[1] / "benchmarks" / "bad_inputs.py"
+BATTERY = ROOT / "benchmarks" / "bad_inputs.py"
 
 
 def test_the_battery_has_over_200_bad_inputs() -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import tiny_attributes, tiny_region
+from helpers import DATA_DIR, tiny_attributes, tiny_region
 
 from alignment_sim import AlignmentModel, ConfigError, DataError, build_world, default_config
 from alignment_sim.engine.batch import run_batch
@@ -23,7 +22,7 @@ from alignment_sim.paths import with_values
 from alignment_sim.presets import load_region
 from alignment_sim.studies.points import check_paths, with_point_values
 
-DATA = Path(__file__).parents[1] / "src/alignment_sim/data"
+DATA = DATA_DIR
 
 
 def drivers_value(state: str, field: str, year: int) -> float:

@@ -5,10 +5,8 @@ rows are the changes the event library gives the kinds the history uses."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from helpers import load_script
+from helpers import ROOT, load_script
 
 from alignment_sim import default_config
 from alignment_sim.estimation.jobs import load_histories
@@ -16,7 +14,6 @@ from alignment_sim.estimation.likelihood import ConditionalLikelihood
 from alignment_sim.model.events import event_library
 from alignment_sim.presets import load_scenario
 
-ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "experiments" / "event_screen.py"
 ENTRY = "**What the record says about each event's changes**"
 

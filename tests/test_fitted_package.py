@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import ROOT
 
 from alignment_sim.estimation.fitted import FittedSet, available
 from alignment_sim.estimation.jobs import fit_config, load_histories, record_path
@@ -16,7 +16,7 @@ from alignment_sim.outputs.files import sha256
 from alignment_sim.presets import default_config
 
 PACKAGED = "post_soviet_1991_2010"
-ESTIMATION_DOC = Path(__file__).resolve().parents[1] / "docs" / "ESTIMATION.md"
+ESTIMATION_DOC = ROOT / "docs" / "ESTIMATION.md"
 
 
 def test_the_packaged_set_names_its_record_and_window() -> None:

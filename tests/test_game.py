@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import ROOT
 
 from alignment_sim.classroom.classroom import ClassroomModel
 from alignment_sim.classroom.game.server import start_game_server
@@ -37,7 +38,7 @@ from alignment_sim.errors import ConfigError
 from alignment_sim.model.mesa_model import AlignmentModel
 from alignment_sim.model.params import EventSpec
 
-LESSONS = str(Path(__file__).resolve().parents[1] / "experiments" / "lessons")
+LESSONS = str(ROOT / "experiments" / "lessons")
 
 
 class FakeClock:

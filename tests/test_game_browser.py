@@ -21,12 +21,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from helpers import ROOT
 from test_viz_browser import CHROMIUM, CHROMIUM_ARGS, guard_offline, skip_or_fail
 
 from alignment_sim.classroom.game.server import start_game_server
 from alignment_sim.classroom.game.session import GameSession
 
-ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "results" / "screenshots"
 WAIT_MS = 20_000
 ROUND_SECONDS = 6.0

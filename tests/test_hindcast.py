@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import load_script
+from helpers import ROOT, load_script
 
-ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "experiments" / "hindcast.py"
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import ROOT
 
 from alignment_sim.studies import landscape
 from alignment_sim.studies import landscape_core as core
@@ -209,7 +210,7 @@ def test_the_odd_landscape_table_is_the_commands(year_2000, year_2005) -> None:
     configurations, the states gaining by moving alone, those gaining more than the
     switching cost, the largest regret and each gainer's gain and best move; so the table
     cannot go stale as the model moves."""
-    odd = (Path(__file__).resolve().parents[1] / "docs" / "ODD.md").read_text(encoding="utf-8")
+    odd = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
     rows = {int(m[1]): m for m in map(ODD_ROW.match, odd.splitlines()) if m}
     assert sorted(rows) == [2000, 2005, 2010, 2015]
     built = {2000: year_2000, 2005: year_2005}  # the module's fixtures, not computed again

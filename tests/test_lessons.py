@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import ROOT
 
 from alignment_sim.classroom.claims import Claim, LeverMove
 from alignment_sim.classroom.classroom import (
@@ -48,7 +49,7 @@ from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS
 from alignment_sim.model.trajectory import Trajectory
 from alignment_sim.model.world import World
 
-LESSONS = Path(__file__).resolve().parents[1] / "experiments" / "lessons"
+LESSONS = ROOT / "experiments" / "lessons"
 EXPECTED = [
     "balancing_vs_bandwagoning",
     "hedging",

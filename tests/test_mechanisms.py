@@ -4,12 +4,9 @@ shows ("What each mechanism does") is what the script measures today."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from helpers import load_script
+from helpers import ROOT, load_script
 
-ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "experiments" / "mechanisms.py"
 SECTION = "## What each mechanism does"
 VISIBLE = 0.002

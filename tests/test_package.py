@@ -8,11 +8,10 @@ import re
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
+
+from helpers import ROOT
 
 import alignment_sim
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_public_name_resolves_to_its_home_module() -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import itertools
 import re
-from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
-ROOT = Path(__file__).parents[1]
 README = ROOT / "README.md"
 PACKAGE = ROOT / "src" / "alignment_sim"
 

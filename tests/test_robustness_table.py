@@ -8,13 +8,11 @@ stale."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from helpers import ROOT
 
 from alignment_sim.studies import patterns, robustness
 
-ROOT = Path(__file__).resolve().parents[1]
 ROBUSTNESS = "### 1.2 Robustness"
 ROBUSTNESS_HEADER = "| pattern | holds at (share of points) | 90% interval | goal | met |"
 UNDER_FIT = "### 1.3 Patterns under the fitted uncertainty"

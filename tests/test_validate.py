@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import run_cli
+from helpers import ROOT, run_cli
 
 from alignment_sim import default_config
 from alignment_sim.errors import ConfigError
@@ -237,8 +237,7 @@ def test_the_docs_validation_tables_are_the_commands(tmp_path: Path) -> None:
     summary = (tmp_path / "v" / "summary.md").read_text(encoding="utf-8")
     tables = [block for block in summary.split("\n\n") if block.startswith("| forecaster |")]
     assert len(tables) == 2  # out of sample; leave one state out
-    root = Path(__file__).resolve().parents[1]
-    for doc in (root / "README.md", root / "docs" / "ESTIMATION.md"):
+    for doc in (ROOT / "README.md", ROOT / "docs" / "ESTIMATION.md"):
         text = doc.read_text(encoding="utf-8")
         for table in tables:
             assert table.strip() in text, f"{doc.name} does not show the command's table:\n{table}"

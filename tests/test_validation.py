@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import DATA_DIR
 
 from alignment_sim import (
     AffinitySpec,
@@ -42,7 +43,7 @@ from alignment_sim.studies.points import (
     with_point_values,
 )
 
-DATA = Path(__file__).parents[1] / "src/alignment_sim/data/state_attributes.csv"
+DATA = DATA_DIR / "state_attributes.csv"
 
 
 # --- 1. finiteness: inf and overflowing values refused everywhere (cli13, cli14, cli18,

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 LESSONS = ROOT / "experiments" / "lessons"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import DATA_DIR
 
 from alignment_sim import ConfigError, DataError, build_world, load_region
 from alignment_sim.model.world import FLOAT, proximity, soft_power_ties
@@ -56,7 +57,7 @@ def test_malformed_data_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_missing_value_names_state_and_field(tmp_path: Path) -> None:
-    source = Path(__file__).parents[1] / "src/alignment_sim/data/state_attributes.csv"
+    source = DATA_DIR / "state_attributes.csv"
     lines = [
         ln
         for ln in source.read_text().splitlines()
