@@ -55,7 +55,7 @@ from alignment_sim.engine.tick import ALL, BatchState, TickParameters, tick_batc
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.histories import Histories
 from alignment_sim.model import kernels
-from alignment_sim.model.alignment import Labelling, held_points
+from alignment_sim.model.alignment import Labelling
 from alignment_sim.model.inputs import RunInputs, RunStreams
 from alignment_sim.model.params import OBJECTIVES, SimulationConfig
 from alignment_sim.studies.points import with_point_values
@@ -113,7 +113,7 @@ class ConditionalLikelihood:
         label_of_profile = np.stack(
             [
                 np.eye(len(space.labels))[
-                    Labelling.of(space, held_points(record_states, int(year), world.poles)).codes
+                    Labelling.of_record(space, record_states, int(year)).codes
                 ]
                 for year in histories.labelling_years[1:]
             ]

@@ -218,6 +218,12 @@ class Labelling:
         return cls(space, codes)
 
     @classmethod
+    def of_record(cls, space: OptionSpace, states: Sequence[str | None], year: int) -> Labelling:
+        """The labelling of ``states`` (the record's spelling) holding what the record
+        holds for each at the end of ``year`` (``held_points``)."""
+        return cls.of(space, held_points(states, year, space.poles))
+
+    @classmethod
     def without_held(cls, space: OptionSpace, n_states: int) -> Labelling:
         """N choosers that hold no membership beside their profiles (a region the record
         does not cover)."""

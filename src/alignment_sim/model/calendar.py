@@ -33,7 +33,6 @@ from alignment_sim.model.alignment import (
     SEPARATOR,
     Labelling,
     OptionSpace,
-    held_points,
     membership_profile,
 )
 from alignment_sim.model.params import (
@@ -501,7 +500,7 @@ def starting_profile(space: OptionSpace, key: str, value: str, state: str, year:
         return index
     name = SEPARATOR.join(membership_profile(state, year))
     if name in space.profiles:
-        labelling = Labelling.of(space, held_points([state], year, space.poles))
+        labelling = Labelling.of_record(space, [state], year)
         if labelling.label(0, space.profiles.index(name)) == value:
             return space.profiles.index(name)
     return index

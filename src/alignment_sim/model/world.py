@@ -25,7 +25,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from alignment_sim.errors import ConfigError, DataError
-from alignment_sim.model.alignment import Labelling, OptionSpace, held_points
+from alignment_sim.model.alignment import Labelling, OptionSpace
 from alignment_sim.model.params import (
     ANY_FINITE,
     LARGE,
@@ -788,9 +788,8 @@ def build_world(
         affinity=affinity_matrix(region).astype(FLOAT),
         rivalry=rivalry_matrix(region).astype(FLOAT),
         space=space,
-        labelling=Labelling.of(
-            space,
-            held_points([s.attribute_state for s in region.states], region.year, pole_names),
+        labelling=Labelling.of_record(
+            space, [s.attribute_state for s in region.states], region.year
         ),
         initial_alignment=initial,
         state_lat=lat,

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from alignment_sim.model.alignment import Labelling, OptionSpace, held_points
+from alignment_sim.model.alignment import Labelling, OptionSpace
 from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS, TERMS
 from alignment_sim.outputs.files import find_jobs, job_manifest
 from alignment_sim.studies import outcomes
@@ -316,8 +316,7 @@ def run_labelling(manifest: dict[str, Any], space: OptionSpace, states: list[str
     the record holds for each at the start year its manifest records."""
     region = manifest["config"]["region"]
     spelled = {str(s["name"]): s.get("attribute_state") for s in region["states"]}
-    held = held_points([spelled.get(state) for state in states], int(region["year"]), space.poles)
-    return Labelling.of(space, held)
+    return Labelling.of_record(space, [spelled.get(state) for state in states], int(region["year"]))
 
 
 def _is_numeric(kind: pa.DataType) -> bool:
