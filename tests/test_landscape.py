@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 import re
 from pathlib import Path
 
@@ -87,6 +88,73 @@ def test_a_state_moves_despite_the_cost_only_if_its_gain_exceeds_it(year_2000, y
     )
     moved = dataclasses.replace(year_2005, year_world=cheap).regret_table().set_index("state")
     assert list(moved.index[moved["moves_despite_cost"]]) == ["ukraine", "kazakhstan"]
+
+
+def test_without_events_the_years_world_is_its_data(year_2005) -> None:
+    """The plain landscape has no events: its parameters are the calendar world's own for
+    the year's first tick, the very objects a run reads."""
+    yw = year_2005.year_world
+    assert yw.events_in_force == ()
+    assert all(map(operator.is_, yw.params, yw.world.params_for_tick(1)))
+    assert year_2005.summary()["events_in_force"] == []
+
+
+def test_the_historys_events_in_force_enter_the_years_world(tmp_path: Path, capsys) -> None:
+    """``--events``: the history's events in force at the start of 2005, those dated in its
+    first quarter (the Tulip Revolution, 24 March) and those before that still last (the
+    Orange and Rose Revolutions, two years each), not Andijan (May 2005); each edits the
+    year's parameters as in a history run (Ukraine's and Georgia's regimes insecure).
+    Ukraine's gain from leaving the West's bloc falls from 1.113 to 0.217, below the
+    switching cost, while Georgia gains 0.893 by joining it and Uzbekistan 0.196 by
+    joining Russia's alliance, the moves both made in 2006 (docs/ODD.md, 1.4)."""
+    out = tmp_path / "l2005events"
+    landscape.main(["--year", "2005", "--events", "--out", str(out), "--starts", "500"])
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    in_force = summary["events_in_force"]
+    assert {"Orange Revolution", "Rose Revolution", "Tulip Revolution"} <= set(in_force)
+    assert not any("Andijan" in name for name in in_force)
+    assert summary["states_gaining_by_moving"] == 4
+    assert summary["states_moving_despite_switching_cost"] == 0
+    assert json.loads((out / "manifest.json").read_text())["config"]["scenario"]["name"] == (
+        landscape.EVENTS_SCENARIO
+    )
+    yw = landscape.year_world(2005, events=True)
+    insecurity = yw.params[0].regime_insecurity
+    plain = yw.world.params_for_tick(1)[0].regime_insecurity
+    states = list(yw.world.states)
+    for state in ("ukraine", "georgia", "kyrgyzstan"):
+        assert insecurity[states.index(state)] > plain[states.index(state)], state
+    assert insecurity.shape == plain.shape  # one run: no run axis
+    regret = pd.read_csv(out / "regret.csv").set_index("state")
+    moves = {
+        "ukraine": ("none", 0.2171),
+        "georgia": ("west", 0.8929),
+        "uzbekistan": ("russia", 0.1960),
+        "azerbaijan": ("russia", 0.0392),
+    }
+    for state, (option, gain) in moves.items():
+        assert regret.loc[state, "security_best_move"] == option, state
+        assert regret.loc[state, "security_regret"] == pytest.approx(gain, abs=1e-3), state
+    assert set(regret.index[regret["gains_by_moving"]]) == set(moves)
+
+
+def test_a_lapsed_treaty_makes_leaving_its_bloc_free(year_2000) -> None:
+    """While an event lapses a bloc's treaty (``exit_cost`` 0, as the Collective Security
+    Treaty's term in April 1999) its members leave it at no switching cost: any gain from
+    leaving is a move despite the cost; the others' cost stays the switching cost."""
+    yw = year_2000.year_world
+    state, pole, pair = yw.params
+    russia = list(yw.world.poles).index("russia")
+    exit_cost = np.array(pair.exit_cost, copy=True)
+    exit_cost[russia] = 0.0
+    lapsed = dataclasses.replace(
+        yw, params=(state, pole, dataclasses.replace(pair, exit_cost=exit_cost))
+    )
+    result = dataclasses.replace(year_2000, year_world=lapsed)
+    members = yw.world.space.profile_security[yw.recorded] == russia
+    assert members.any() and not members.all()
+    np.testing.assert_array_equal(result.security_costs(), np.where(members, 0.0, 1.0))
+    np.testing.assert_array_equal(year_2000.security_costs(), np.ones(len(members)))
 
 
 def test_economy_bounds_hold_over_configurations(year_2000) -> None:
@@ -184,6 +252,7 @@ def test_another_years_configuration_in_a_years_world(tmp_path: Path, capsys) ->
         (["--year", "2015", "--static", "--configuration-year", "1980"], "--configuration-year"),
         (["--year", "2015", "--static", "--configuration-year", "2012"], "2012"),
         (["--year", "2005", "--static"], "static world"),
+        (["--year", "2015", "--static", "--events"], "--events with --static"),
         (["--year", "2005", "--starts", "0"], "--starts 0"),
         (["--year", "2005", "--fit", "nonesuch"], "fit = 'nonesuch'"),
     ],
@@ -230,3 +299,43 @@ def test_the_odd_landscape_table_is_the_commands(year_2000, year_2005) -> None:
             line = gainers.loc[state.lower()]
             assert float(gain) == pytest.approx(line[f"{choice}_regret"], abs=5e-4), (year, state)
             assert line[f"{choice}_best_move"] == move, (year, state)
+
+
+EVENTS_ROW = re.compile(
+    r"^\| (\d{4}) with (\d+) events \| (\d+) \| (\d+) of 11 \| (\d+)[^|]* \| ([\d.]+) \| (.*) \|$"
+)
+
+
+def test_the_odd_table_with_events_in_force_is_the_commands() -> None:
+    """docs/ODD.md 1.4's table of the recorded years with the history's events in force
+    (``--events``; 2015 in the calendar world) is what the landscape gives today: the
+    number of events in force, the stable configurations, the states gaining by moving
+    alone, those gaining more than the switching cost, the largest regret and each gain
+    and best move (a state may gain in both games)."""
+    odd = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
+    rows = {int(m[1]): m for m in map(EVENTS_ROW.match, odd.splitlines()) if m}
+    assert sorted(rows) == [2000, 2005, 2010, 2015]
+    for year, row in rows.items():
+        yw = landscape.year_world(year, events=True)
+        result = landscape.landscape(yw, basin_starts=500)
+        summary, table = result.summary(), result.regret_table()
+        assert int(row[2]) == len(yw.events_in_force), year
+        assert int(row[3]) == summary["stable_configurations"], year
+        assert int(row[4]) == summary["states_gaining_by_moving"], year
+        assert int(row[5]) == summary["states_moving_despite_switching_cost"], year
+        assert float(row[6]) == pytest.approx(summary["max_regret"], abs=5e-4), year
+        table = table.set_index("state")
+        named = {
+            (state.lower(), choice): (float(gain), move)
+            for state, gain, choice, move in GAIN.findall(row[7])
+        }
+        gains = {
+            (state, choice): (line[f"{choice}_regret"], line[f"{choice}_best_move"])
+            for state, line in table.iterrows()
+            for choice in ("security", "economy")
+            if line[f"{choice}_regret"] > 0
+        }
+        assert sorted(named) == sorted(gains), year
+        for key, (gain, move) in named.items():
+            assert gain == pytest.approx(gains[key][0], abs=5e-4), (year, key)
+            assert move == gains[key][1], (year, key)

@@ -2,7 +2,9 @@
 where the recorded configuration sits (``alignment-sim-landscape --year Y``).
 
 In the manner of Axelrod and Bennett (1993), for the world of year Y (the calendar
-world's data for Y, no events; 2015 may also be the static world) the model's own
+world's data for Y, no events; 2015 may also be the static world; with ``--events``, the
+``history`` scenario's dated events in force at the year's first tick, as a history run
+from Y has them, ``model.events``) the model's own
 utilities are evaluated for every configuration of the choosers' options, vectorised
 (``studies.landscape_core``), without switching costs: the utility landscape itself, not
 the inertia that holds a state where it is.
@@ -43,8 +45,9 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -53,6 +56,7 @@ from matplotlib.figure import Figure
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model import kernels
 from alignment_sim.model.calendar import starting_alignment
+from alignment_sim.model.events import active_events, apply_events, initial_starts
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import (
     ATTRIBUTE_YEARS,
@@ -60,7 +64,14 @@ from alignment_sim.model.params import (
     CALENDAR_LAST_YEAR,
     SimulationConfig,
 )
-from alignment_sim.model.world import FLOAT, World
+from alignment_sim.model.world import (
+    FLOAT,
+    BaseParams,
+    PairParams,
+    PoleParams,
+    StateParams,
+    World,
+)
 from alignment_sim.outputs.files import (
     MANIFEST,
     atomic_folder,
@@ -79,6 +90,8 @@ BASIN_SEED = 0
 PROG = "alignment-sim-landscape"
 FILES = ("stable.csv", "regret.csv", "regret.png", "summary.json")
 """What a landscape folder holds, besides ``manifest.json`` (``write``)."""
+EVENTS_SCENARIO = "history"
+"""The scenario whose dated events ``--events`` puts in force (conf/scenario/history.yaml)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,8 @@ class YearWorld:
     recorded: np.ndarray  # (N,) profile indices
     config: SimulationConfig
     configuration_year: int  # the year whose recorded configuration is scored
+    params: BaseParams  # (state, pole, pair) at the year's first tick, events applied
+    events_in_force: tuple[str, ...]  # the events' labels (none without ``events``)
 
     @property
     def world(self) -> World:
@@ -101,15 +116,22 @@ def year_world(
     static: bool = False,
     fit: str | None = None,
     configuration_year: int | None = None,
+    events: bool = False,
 ) -> YearWorld:
     """The default region's world of ``year`` (calendar data; ``static`` for the 2015
     snapshot world) with no events, and its recorded configuration (that of
     ``configuration_year`` if given: the starting profiles a run from that year uses,
     ``calendar.starting_alignment``); with ``fit`` (a fitted set's name or path,
-    ``estimation.fitted``) at that set's parameter values instead of the defaults."""
+    ``estimation.fitted``) at that set's parameter values instead of the defaults; with
+    ``events`` (calendar world only), the ``history`` scenario's dated events in force at
+    the year's first tick: those dated in it and those dated before that still last (as a
+    history run from ``year`` has them, ``events.compile_scenario``)."""
+    if events and static:
+        raise ValueError("the history's events are dated: they need the calendar world")
     region = load_region()
     region = replace(region, year=year, calendar=not static)
-    config = default_config(region=region, scenario="baseline", ticks=1)
+    scenario = EVENTS_SCENARIO if events else "baseline"
+    config = default_config(region=region, scenario=scenario, ticks=1)
     if fit is not None:
         config = FittedSet.load(fit).apply(config)
     inputs = RunInputs.from_config(config)
@@ -117,13 +139,43 @@ def year_world(
     if configuration_year is not None and configuration_year != year:
         then = replace(config.region, year=configuration_year)
         recorded = starting_alignment(then, inputs.world.space)
-    return YearWorld(year, inputs, recorded, config, configuration_year or year)
+    program = inputs.program
+    active = active_events(initial_starts(program, 1), program, 1)
+    params = _one_run(apply_events(inputs.world, program, active, 1), inputs.world)
+    in_force = tuple(name for name, on in zip(program.names, active[0], strict=True) if on)
+    return YearWorld(year, inputs, recorded, config, configuration_year or year, params, in_force)
+
+
+def _one_run(params: BaseParams, world: World) -> BaseParams:
+    """``apply_events``'s parameters for one run without its leading run axis (the
+    fields an event edits carry one; the others are the world's own)."""
+    state, pole, pair = params
+    base_state, base_pole, base_pair = world.params_for_tick(1)
+    return (
+        _without_run_axis(state, base_state),
+        _without_run_axis(pole, base_pole),
+        _without_run_axis(pair, base_pair),
+    )
+
+
+Table = TypeVar("Table", StateParams, PoleParams, PairParams)
+
+
+def _without_run_axis(table: Table, base: Table) -> Table:
+    """``table`` with each field that has one more axis than in ``base`` taken at run 0;
+    ``base`` itself where no event edits the table."""
+    edited = {
+        f.name: getattr(table, f.name)[0]
+        for f in fields(table)
+        if np.ndim(getattr(table, f.name)) > np.ndim(getattr(base, f.name))
+    }
+    return replace(table, **edited) if edited else base
 
 
 def _base_snapshot(yw: YearWorld, security: np.ndarray, economy: np.ndarray) -> kernels.Snapshot:
     """A snapshot of M configurations at tick 1, offers computed from the configuration."""
     world = yw.world
-    state, pole, pair = world.params_for_tick(1)
+    state, pole, pair = yw.params
     sec = world.security_poles
     M = security.shape[0]
     credibility = np.broadcast_to(pole.credibility, (M, world.n_poles)).astype(FLOAT)
@@ -148,7 +200,7 @@ def _base_snapshot(yw: YearWorld, security: np.ndarray, economy: np.ndarray) -> 
 def _terms(yw: YearWorld, snap: kernels.Snapshot) -> kernels.Terms:
     """Every term for every chooser, switching costs set to zero (the landscape itself)."""
     world = yw.world
-    state, pole, pair = world.params_for_tick(1)
+    state, pole, pair = yw.params
     dynamics = replace(yw.inputs.dynamics, switching_cost=0.0, economic_switching_cost=0.0)
     return kernels.utility_terms(
         snap,
@@ -183,7 +235,7 @@ def _base_snapshot_without_offers(
     yw: YearWorld, security: np.ndarray, economy: np.ndarray
 ) -> kernels.Snapshot:
     world = yw.world
-    state, pole, pair = world.params_for_tick(1)
+    state, pole, pair = yw.params
     sec = world.security_poles
     return kernels.Snapshot(
         security=security,
@@ -233,7 +285,7 @@ def economy_bounds(yw: YearWorld, security: np.ndarray) -> tuple[np.ndarray, np.
     others' choices are the inducements."""
     world = yw.world
     N = world.n_states
-    _, pole, pair = world.params_for_tick(1)
+    _, pole, pair = yw.params
     none = np.full((1, N), world.space.n_economy - 1)
     snap = _base_snapshot_without_offers(yw, security[None], none)
     terms = _terms(yw, snap)
@@ -289,9 +341,21 @@ class YearLandscape:
 
     def switching_costs(self) -> tuple[float, float]:
         """The cost of moving in each game (utility units): the configuration's security
-        and economic switching costs (``Dynamics``; no event changes them here)."""
+        and economic switching costs (``Dynamics``)."""
         dynamics = self.year_world.inputs.dynamics
         return float(dynamics.switching_cost), float(dynamics.economic_switching_cost)
+
+    def security_costs(self) -> np.ndarray:
+        """(N,) each chooser's cost of leaving its recorded security option: the security
+        switching cost times the option's exit factor (``kernels.exit_factors``: 0 while
+        an event lapses a treaty's term, else 1)."""
+        yw = self.year_world
+        cost, _ = self.switching_costs()
+        recorded = yw.world.space.profile_security[yw.recorded]
+        factors = kernels.exit_factors(yw.params[2], slice(None), yw.world.security_poles)
+        if factors is None:
+            return np.full(recorded.shape, cost)
+        return cost * kernels.held_exit_factor(factors, recorded).astype(np.float64)
 
     def regret_table(self) -> pd.DataFrame:
         """One row per chooser: its recorded profile and label, its gain from the best
@@ -301,8 +365,8 @@ class YearLandscape:
         world = self.year_world.world
         space = world.space
         recorded = self.year_world.recorded
-        security_cost, economy_cost = self.switching_costs()
-        beyond_cost = (self.recorded_security_regret > security_cost + TOLERANCE) | (
+        _, economy_cost = self.switching_costs()
+        beyond_cost = (self.recorded_security_regret > self.security_costs() + TOLERANCE) | (
             self.recorded_economy_regret > economy_cost + TOLERANCE
         )
         return pd.DataFrame(
@@ -336,6 +400,7 @@ class YearLandscape:
             "year": self.year_world.year,
             "configuration_year": self.year_world.configuration_year,
             "fit": self.year_world.config.fit,
+            "events_in_force": list(self.year_world.events_in_force),
             "stable_configurations": len(self.stable_profiles()),
             "states_gaining_by_moving": int(table["gains_by_moving"].sum()),
             "states_moving_despite_switching_cost": int(table["moves_despite_cost"].sum()),
@@ -414,8 +479,9 @@ def regret_figure(result: YearLandscape) -> Figure:
     axes.set_ylabel("gain from the best move alone (utility units)")
     yw = result.year_world
     which = "" if yw.configuration_year == yw.year else f" of {yw.configuration_year}"
+    events = f", {len(yw.events_in_force)} events in force" if yw.events_in_force else ""
     axes.set_title(
-        f"{yw.year}: regret at the recorded configuration{which}\n"
+        f"{yw.year}{events}: regret at the recorded configuration{which}\n"
         f"({int(table['gains_by_moving'].sum())} of {len(table)} states gain by moving, "
         f"{int(table['moves_despite_cost'].sum())} by more than the switching cost)",
         fontsize=10,
@@ -454,13 +520,22 @@ def parser() -> argparse.ArgumentParser:
         "--static", action="store_true", help="the static snapshot world (2000, 2010, 2015)"
     )
     p.add_argument(
+        "--events",
+        action="store_true",
+        help="the history scenario's dated events in force at the year's start, as a "
+        "history run from that year has them (calendar world only)",
+    )
+    p.add_argument(
         "--fit",
         default=None,
         help="a fitted set (a packaged name such as post_soviet_1991_2010, or a fit's "
         "fitted.yaml or folder): its parameter values instead of the defaults",
     )
     p.add_argument(
-        "--out", type=Path, default=None, help="default: results/landscape/<year>[-static][-fit]"
+        "--out",
+        type=Path,
+        default=None,
+        help="default: results/landscape/<year>[-static][-events][-fit]",
     )
     p.add_argument("--starts", type=int, default=20_000, help="best-response starts per game")
     p.add_argument(
@@ -479,6 +554,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     cli = parser()
     args = cli.parse_args(argv)
     static = args.static
+    if static and args.events:
+        cli.error("--events with --static: the history's events are dated (calendar world)")
     if static and args.year not in ATTRIBUTE_YEARS:
         cli.error(f"--year {args.year}: a static world exists for {ATTRIBUTE_YEARS}")
     if not static and not CALENDAR_FIRST_YEAR <= args.year <= CALENDAR_LAST_YEAR:
@@ -494,13 +571,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     out = args.out or Path("results") / "landscape" / (
         f"{args.year}"
         + ("-static" if static else "")
+        + ("-events" if args.events else "")
         + ("-fit" if args.fit else "")
         + (f"-from{then}" if then is not None and then != args.year else "")
     )
     with command_errors(PROG, "nothing was written"):
         check_replaceable(out, (*FILES, MANIFEST), "landscape")
-        yw = year_world(args.year, static=static, fit=args.fit, configuration_year=then)
+        yw = year_world(
+            args.year, static=static, fit=args.fit, configuration_year=then, events=args.events
+        )
         print(f"landscape of {args.year}: enumerating ...", file=sys.stderr, flush=True)
+        for name in yw.events_in_force:
+            print(f"  in force: {name}", file=sys.stderr)
         result = landscape(yw, basin_starts=args.starts)
         write(result, out)
     print(result.regret_table().to_string(index=False))
