@@ -37,6 +37,10 @@ instead: the configuration of 2005 in the world of 2010 shows which moves the wo
 2010 gives the states that stood where they stood in 2005. The 2015 world's own
 configuration is the record's 2010 one (its start: the record after 2010 is the test
 period, docs/ODD.md, 1.4).
+
+Each gain is set beside the first later year, to 2010, whose recorded configuration has
+the state on that move (``YearLandscape.moves_recorded_later``); ``--year A --through B``
+does so year by year (``studies.landscape_series``).
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ from matplotlib.figure import Figure
 
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model import kernels
-from alignment_sim.model.calendar import starting_alignment
+from alignment_sim.model.calendar import RECORD_LAST_YEAR, starting_alignment
 from alignment_sim.model.events import active_events, apply_events, initial_starts
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import (
@@ -357,6 +361,26 @@ class YearLandscape:
             return np.full(recorded.shape, cost)
         return cost * kernels.held_exit_factor(factors, recorded).astype(np.float64)
 
+    def moves_recorded_later(self) -> tuple[np.ndarray, np.ndarray]:
+        """(security, economy), each (N,): the first year after the configuration's, to
+        the record's end (``RECORD_LAST_YEAR``), whose recorded configuration has the
+        chooser on its best move in that game, where it gains by one; 0 otherwise (and
+        for every chooser from a configuration of 2010 on: the record after 2010 is the
+        test period)."""
+        yw = self.year_world
+        space = yw.world.space
+        found = [np.zeros(yw.world.n_states, dtype=np.int64) for _ in range(2)]
+        games = (
+            (space.profile_security, self.recorded_security_best, self.recorded_security_regret),
+            (space.profile_economy, self.recorded_economy_best, self.recorded_economy_regret),
+        )
+        for year in range(yw.configuration_year + 1, RECORD_LAST_YEAR + 1):
+            then = starting_alignment(replace(yw.config.region, year=year), space)
+            for first, (option_of, best, regret) in zip(found, games, strict=True):
+                newly = (first == 0) & (regret > 0) & (option_of[then] == best)
+                first[newly] = year
+        return found[0], found[1]
+
     def regret_table(self) -> pd.DataFrame:
         """One row per chooser: its recorded profile and label, its gain from the best
         unilateral move in each game (0: it has no better move) and that move; and
@@ -369,6 +393,7 @@ class YearLandscape:
         beyond_cost = (self.recorded_security_regret > self.security_costs() + TOLERANCE) | (
             self.recorded_economy_regret > economy_cost + TOLERANCE
         )
+        security_later, economy_later = self.moves_recorded_later()
         return pd.DataFrame(
             {
                 "state": world.states,
@@ -391,6 +416,8 @@ class YearLandscape:
                 "gains_by_moving": (self.recorded_security_regret > 0)
                 | (self.recorded_economy_regret > 0),
                 "moves_despite_cost": beyond_cost,
+                "security_move_recorded_in": _years_or_missing(security_later),
+                "economy_move_recorded_in": _years_or_missing(economy_later),
             }
         )
 
@@ -403,6 +430,12 @@ class YearLandscape:
             "events_in_force": list(self.year_world.events_in_force),
             "stable_configurations": len(self.stable_profiles()),
             "states_gaining_by_moving": int(table["gains_by_moving"].sum()),
+            "gainers_making_the_move_in_the_record": int(
+                (
+                    table["security_move_recorded_in"].notna()
+                    | table["economy_move_recorded_in"].notna()
+                ).sum()
+            ),
             "states_moving_despite_switching_cost": int(table["moves_despite_cost"].sum()),
             "switching_costs": list(self.switching_costs()),
             "states": len(table),
@@ -410,6 +443,11 @@ class YearLandscape:
             "security_configurations": self.security.n_configurations,
             "cycling_share_security": self.security.cycling_share,
         }
+
+
+def _years_or_missing(years: np.ndarray) -> pd.Series:
+    """Years as a nullable integer column, missing where 0 (no year)."""
+    return pd.Series(years, dtype="Int64").where(years > 0)
 
 
 def landscape(
@@ -545,6 +583,14 @@ def parser() -> argparse.ArgumentParser:
         help="score this year's recorded configuration in --year's world (default: "
         "--year's own; e.g. --year 2010 --configuration-year 2005)",
     )
+    p.add_argument(
+        "--through",
+        type=int,
+        default=None,
+        help=f"every year from --year to this one (at most {RECORD_LAST_YEAR}), each "
+        "scored against the record's later moves: series.csv, series.png, summary.json "
+        "(docs/MODEL.md, 'Landscape')",
+    )
     return p
 
 
@@ -563,6 +609,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.starts < 1:
         cli.error(f"--starts {args.starts}: expected a whole number >= 1")
     then = args.configuration_year
+    if args.through is not None:
+        _series_main(cli, args)
+        return
     if then is not None and not CALENDAR_FIRST_YEAR <= then <= CALENDAR_LAST_YEAR:
         cli.error(
             f"--configuration-year {then}: expected a year {CALENDAR_FIRST_YEAR}-"
@@ -586,5 +635,39 @@ def main(argv: Sequence[str] | None = None) -> None:
         result = landscape(yw, basin_starts=args.starts)
         write(result, out)
     print(result.regret_table().to_string(index=False))
+    print(f"wrote {out}")
+    print(json.dumps(result.summary()))
+
+
+def _series_main(cli: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``--year A --through B``: the landscape of every year A..B against the record."""
+    from alignment_sim.studies import landscape_series  # it builds on this module
+
+    first, last = args.year, args.through
+    if args.static or args.configuration_year is not None:
+        cli.error(
+            "--through takes the calendar world's own configurations: not with "
+            "--static or --configuration-year"
+        )
+    if not first <= last <= RECORD_LAST_YEAR:
+        cli.error(
+            f"--through {last}: expected a year from --year ({first}) to "
+            f"{RECORD_LAST_YEAR}, the record's last"
+        )
+    out = args.out or Path("results") / "landscape" / (
+        f"{first}-{last}" + ("-events" if args.events else "") + ("-fit" if args.fit else "")
+    )
+    with command_errors(PROG, "nothing was written"):
+        check_replaceable(out, (*landscape_series.FILES, MANIFEST), "landscape series")
+        result = landscape_series.series(
+            first,
+            last,
+            fit=args.fit,
+            events=args.events,
+            basin_starts=args.starts,
+            progress=landscape_series.print_progress,
+        )
+        landscape_series.write(result, out, PROG)
+    print(pd.DataFrame(result.year_rows()).to_string(index=False))
     print(f"wrote {out}")
     print(json.dumps(result.summary()))

@@ -1,0 +1,245 @@
+"""The landscape year by year against the record's later moves
+(``alignment-sim-landscape --year A --through B``).
+
+Axelrod and Bennett (1993) judged a landscape by whether the configurations it calls
+unstable are those that change. For each year A..B (to the record's end, 2010) this scores
+the year's recorded configuration in the year's world (``landscape.landscape``, with or
+without the history's events in force) and sets each state's best move beside what the
+record shows it doing afterwards:
+
+- a **gainer** (a state-year gaining by moving alone, in either game) **makes its move**
+  when a later recorded configuration, to 2010, has it on that move
+  (``YearLandscape.moves_recorded_later``);
+- a state-year **moves later** when any later recorded configuration, to 2010, has it on
+  another profile; the share of the other state-years that do is the comparison: the
+  landscape informs where its gainers make their move more often than the others move at
+  all;
+- the record's **moves in the next year** (a state's option in a game that differs in the
+  next year's configuration), and how many of them were the state's best move.
+
+Only the record to 2010 is read (the test period after it stays unread), so the years
+scored are those with a later record year, A..min(B, 2009), and a state-year counts once
+however many of its later years show the move.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from alignment_sim.model.calendar import RECORD_LAST_YEAR, starting_alignment
+from alignment_sim.outputs.files import atomic_folder, finish_job
+from alignment_sim.outputs.provenance import manifest
+from alignment_sim.studies import landscape as yearly
+
+FILES = ("series.csv", "series.png", "summary.json")
+"""What a series folder holds, besides ``manifest.json`` (``write``)."""
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class YearScore:
+    """One year's landscape and what the record does next."""
+
+    result: yearly.YearLandscape
+    moved_later: np.ndarray  # (N,) bool: any later recorded profile differs, to 2010
+    next_moves: np.ndarray  # (N, 2) bool: the option in each game differs next year
+    next_moves_best: np.ndarray  # (N, 2) bool: ... and next year's option is the best move
+
+
+def score_year(yw: yearly.YearWorld, basin_starts: int) -> YearScore:
+    """The landscape of ``yw`` and the record's moves after its configuration's year."""
+    result = yearly.landscape(yw, basin_starts=basin_starts)
+    space = yw.world.space
+    later = [
+        starting_alignment(replace(yw.config.region, year=year), space)
+        for year in range(yw.configuration_year + 1, RECORD_LAST_YEAR + 1)
+    ]
+    moved_later = np.zeros(yw.world.n_states, dtype=bool)
+    for profiles in later:
+        moved_later |= profiles != yw.recorded
+    next_moves = np.zeros((yw.world.n_states, 2), dtype=bool)
+    next_best = np.zeros_like(next_moves)
+    if later:
+        games = (
+            (
+                space.profile_security,
+                result.recorded_security_best,
+                result.recorded_security_regret,
+            ),
+            (space.profile_economy, result.recorded_economy_best, result.recorded_economy_regret),
+        )
+        for g, (option_of, best, regret) in enumerate(games):
+            now, then = option_of[yw.recorded], option_of[later[0]]
+            next_moves[:, g] = then != now
+            next_best[:, g] = (then != now) & (regret > 0) & (then == best)
+    return YearScore(result, moved_later, next_moves, next_best)
+
+
+@dataclass(frozen=True)
+class LandscapeSeries:
+    """Every year's landscape, A..B, and the record's later moves."""
+
+    years: tuple[int, ...]
+    scores: tuple[YearScore, ...]
+    events: bool  # the history's events in force in each year's world
+
+    def table(self) -> pd.DataFrame:
+        """Every year's regret table (``YearLandscape.regret_table``), a year column first,
+        and whether the state moved in a later year to 2010 (``moves_later``)."""
+        frames = []
+        for year, score in zip(self.years, self.scores, strict=True):
+            frame = score.result.regret_table()
+            frame.insert(0, "year", year)
+            frame["moves_later"] = score.moved_later
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def year_rows(self) -> list[dict[str, object]]:
+        """Per year: states gaining, those making their move in the record, those gaining
+        by more than the switching cost, and the record's moves in the next year (state x
+        game) with how many were the best move."""
+        rows = []
+        for year, score in zip(self.years, self.scores, strict=True):
+            summary = score.result.summary()
+            rows.append(
+                {
+                    "year": year,
+                    "states_gaining_by_moving": summary["states_gaining_by_moving"],
+                    "gainers_making_the_move_in_the_record": summary[
+                        "gainers_making_the_move_in_the_record"
+                    ],
+                    "states_moving_despite_switching_cost": summary[
+                        "states_moving_despite_switching_cost"
+                    ],
+                    "record_moves_next_year": int(score.next_moves.sum()),
+                    "record_moves_next_year_on_the_best_move": int(score.next_moves_best.sum()),
+                }
+            )
+        return rows
+
+    def summary(self) -> dict[str, object]:
+        """The year rows and their totals over the years with a later record: the share
+        of gaining state-years whose move the record shows, against the share of the
+        other state-years that move at all."""
+        table = self.table()
+        scored = table[table["year"] < RECORD_LAST_YEAR]
+        gaining = scored["gains_by_moving"].to_numpy(dtype=bool)
+        made = (
+            scored["security_move_recorded_in"].notna() | scored["economy_move_recorded_in"].notna()
+        ).to_numpy(dtype=bool)
+        moved = scored["moves_later"].to_numpy(dtype=bool)
+        rows = self.year_rows()
+        first = self.scores[0].result.year_world
+        return {
+            "years": [self.years[0], self.years[-1]],
+            "events": self.events,
+            "fit": first.config.fit,
+            "state_years_scored": len(scored),
+            "gaining_state_years": int(gaining.sum()),
+            "gainers_making_the_move": int((gaining & made).sum()),
+            "share_of_gainers_making_the_move": _share(gaining & made, gaining),
+            "share_of_others_moving_later": _share(~gaining & moved, ~gaining),
+            "record_moves_next_year": sum(int(s.next_moves.sum()) for s in self.scores),
+            "record_moves_next_year_on_the_best_move": sum(
+                int(s.next_moves_best.sum()) for s in self.scores
+            ),
+            "by_year": rows,
+        }
+
+    def figure(self) -> Figure:
+        """Each state's gain from its best move alone (the larger of its two games), year
+        by year; a ring where the record shows the state making that move later, a cross
+        where the record moves the state in the next year."""
+        table = self.table()
+        states = list(dict.fromkeys(table["state"]))
+        gain = np.maximum(table["security_regret"].to_numpy(), table["economy_regret"].to_numpy())
+        grid = gain.reshape(len(self.years), len(states)).T
+        figure = Figure(figsize=(max(6.0, 0.45 * len(self.years) + 2), 4.5), layout="constrained")
+        axes = figure.subplots()
+        image = axes.imshow(grid, aspect="auto", cmap="Reds", vmin=0.0)
+        figure.colorbar(image, ax=axes, label="gain from the best move alone (utility units)")
+        made = (
+            table["security_move_recorded_in"].notna() | table["economy_move_recorded_in"].notna()
+        ).to_numpy()
+        year_index = table["year"].map({y: i for i, y in enumerate(self.years)}).to_numpy()
+        state_index = table["state"].map({s: i for i, s in enumerate(states)}).to_numpy()
+        axes.scatter(
+            year_index[made],
+            state_index[made],
+            s=90,
+            facecolors="none",
+            edgecolors="#1a5276",
+            label="the record shows the move later",
+        )
+        next_moves = np.concatenate([s.next_moves.any(axis=1) for s in self.scores])
+        axes.scatter(
+            year_index[next_moves],
+            state_index[next_moves],
+            marker="x",
+            color="black",
+            label="the record moves the state next year",
+        )
+        axes.set_xticks(range(len(self.years)), [str(y) for y in self.years], rotation=90)
+        axes.set_yticks(range(len(states)), states)
+        summary = self.summary()
+        axes.set_title(
+            f"Regret at the recorded configuration{' (events in force)' if self.events else ''}: "
+            f"{summary['gainers_making_the_move']} of {summary['gaining_state_years']} gaining "
+            "state-years make the move",
+            fontsize=10,
+        )
+        axes.legend(loc="upper left", fontsize=7, bbox_to_anchor=(0, -0.18), ncol=2)
+        return figure
+
+
+def _share(hits: np.ndarray, among: np.ndarray) -> float | None:
+    return float(hits.sum() / among.sum()) if among.any() else None
+
+
+def series(
+    first: int,
+    last: int,
+    *,
+    fit: str | None = None,
+    events: bool = False,
+    basin_starts: int = 20_000,
+    progress: Progress | None = None,
+) -> LandscapeSeries:
+    """The landscapes of ``first``..``last`` (calendar years with a record, to 2010), at
+    the defaults or a fitted set, with or without the history's events in force."""
+    years = tuple(range(first, last + 1))
+    scores = []
+    for year in years:
+        if progress is not None:
+            progress(year)
+        yw = yearly.year_world(year, fit=fit, events=events)
+        scores.append(score_year(yw, basin_starts))
+    return LandscapeSeries(years, tuple(scores), events)
+
+
+def write(result: LandscapeSeries, out: Path, command: str) -> None:
+    """series.csv (``LandscapeSeries.table``), series.png, summary.json and, last,
+    manifest.json (the first year's configuration, the basins' seed, version, git
+    revision, each file's size and SHA-256), written whole."""
+    with atomic_folder(out) as staging:
+        result.table().to_csv(staging / "series.csv", index=False)
+        result.figure().savefig(staging / "series.png", dpi=120)
+        (staging / "summary.json").write_text(json.dumps(result.summary(), indent=2) + "\n")
+        config = result.scores[0].result.year_world.config
+        meta = manifest(
+            config, yearly.BASIN_SEED, {"command": command, "years": list(result.years)}
+        )
+        finish_job(staging, meta, FILES)
+
+
+def print_progress(year: int) -> None:
+    print(f"landscape of {year} ...", file=sys.stderr, flush=True)
