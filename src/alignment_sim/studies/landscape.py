@@ -304,6 +304,31 @@ def economy_bounds(yw: YearWorld, security: np.ndarray) -> tuple[np.ndarray, np.
     return np.asarray(low[0], dtype=np.float64), np.asarray(high[0], dtype=np.float64)
 
 
+def later_configurations(yw: YearWorld) -> list[tuple[int, np.ndarray]]:
+    """(year, (N,) profiles) of every year after ``yw``'s configuration year to the
+    record's end (``RECORD_LAST_YEAR``): the record's configurations, as a calendar run
+    from each year starts (``calendar.starting_alignment``); none after 2010."""
+    space = yw.world.space
+    return [
+        (year, starting_alignment(replace(yw.config.region, year=year), space))
+        for year in range(yw.configuration_year + 1, RECORD_LAST_YEAR + 1)
+    ]
+
+
+@dataclass(frozen=True)
+class Game:
+    """One game at the recorded configuration: ``option_of`` (K,) each profile's option
+    in the game; ``best`` and ``regret`` (N,) each chooser's best option and its gain."""
+
+    option_of: np.ndarray
+    best: np.ndarray
+    regret: np.ndarray
+
+    def on_best_move(self, profiles: np.ndarray) -> np.ndarray:
+        """(N,) True where a gaining chooser holds its best option in ``profiles``."""
+        return (self.regret > 0) & (self.option_of[profiles] == self.best)
+
+
 @dataclass(frozen=True)
 class YearLandscape:
     """Both games of one year: the security landscape, and per stable security
@@ -361,24 +386,28 @@ class YearLandscape:
             return np.full(recorded.shape, cost)
         return cost * kernels.held_exit_factor(factors, recorded).astype(np.float64)
 
+    def games(self) -> tuple[Game, Game]:
+        """The security and economic games at the recorded configuration: each
+        profile's option in the game, each chooser's best option and its gain."""
+        space = self.year_world.world.space
+        return (
+            Game(
+                space.profile_security, self.recorded_security_best, self.recorded_security_regret
+            ),
+            Game(space.profile_economy, self.recorded_economy_best, self.recorded_economy_regret),
+        )
+
     def moves_recorded_later(self) -> tuple[np.ndarray, np.ndarray]:
         """(security, economy), each (N,): the first year after the configuration's, to
-        the record's end (``RECORD_LAST_YEAR``), whose recorded configuration has the
+        the record's end, whose recorded configuration (``later_configurations``) has the
         chooser on its best move in that game, where it gains by one; 0 otherwise (and
         for every chooser from a configuration of 2010 on: the record after 2010 is the
         test period)."""
-        yw = self.year_world
-        space = yw.world.space
-        found = [np.zeros(yw.world.n_states, dtype=np.int64) for _ in range(2)]
-        games = (
-            (space.profile_security, self.recorded_security_best, self.recorded_security_regret),
-            (space.profile_economy, self.recorded_economy_best, self.recorded_economy_regret),
-        )
-        for year in range(yw.configuration_year + 1, RECORD_LAST_YEAR + 1):
-            then = starting_alignment(replace(yw.config.region, year=year), space)
-            for first, (option_of, best, regret) in zip(found, games, strict=True):
-                newly = (first == 0) & (regret > 0) & (option_of[then] == best)
-                first[newly] = year
+        games = self.games()
+        found = [np.zeros(self.year_world.world.n_states, dtype=np.int64) for _ in games]
+        for year, then in later_configurations(self.year_world):
+            for first, game in zip(found, games, strict=True):
+                first[(first == 0) & game.on_best_move(then)] = year
         return found[0], found[1]
 
     def regret_table(self) -> pd.DataFrame:

@@ -27,14 +27,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from alignment_sim.model.calendar import RECORD_LAST_YEAR, starting_alignment
+from alignment_sim.model.calendar import RECORD_LAST_YEAR
 from alignment_sim.outputs.files import atomic_folder, finish_job
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.studies import landscape as yearly
@@ -58,29 +58,16 @@ class YearScore:
 def score_year(yw: yearly.YearWorld, basin_starts: int) -> YearScore:
     """The landscape of ``yw`` and the record's moves after its configuration's year."""
     result = yearly.landscape(yw, basin_starts=basin_starts)
-    space = yw.world.space
-    later = [
-        starting_alignment(replace(yw.config.region, year=year), space)
-        for year in range(yw.configuration_year + 1, RECORD_LAST_YEAR + 1)
-    ]
+    later = [profiles for _, profiles in yearly.later_configurations(yw)]
     moved_later = np.zeros(yw.world.n_states, dtype=bool)
     for profiles in later:
         moved_later |= profiles != yw.recorded
     next_moves = np.zeros((yw.world.n_states, 2), dtype=bool)
     next_best = np.zeros_like(next_moves)
     if later:
-        games = (
-            (
-                space.profile_security,
-                result.recorded_security_best,
-                result.recorded_security_regret,
-            ),
-            (space.profile_economy, result.recorded_economy_best, result.recorded_economy_regret),
-        )
-        for g, (option_of, best, regret) in enumerate(games):
-            now, then = option_of[yw.recorded], option_of[later[0]]
-            next_moves[:, g] = then != now
-            next_best[:, g] = (then != now) & (regret > 0) & (then == best)
+        for g, game in enumerate(result.games()):
+            next_moves[:, g] = game.option_of[later[0]] != game.option_of[yw.recorded]
+            next_best[:, g] = next_moves[:, g] & game.on_best_move(later[0])
     return YearScore(result, moved_later, next_moves, next_best)
 
 
