@@ -137,3 +137,22 @@ def test_the_odd_series_table_is_the_commands() -> None:
         assert float(row[6]) == pytest.approx(summary["share_of_others_moving_later"], abs=5e-3)
         assert int(row[7]) == summary["record_moves_next_year_on_the_best_move"], row[0]
         assert int(row[8]) == summary["record_moves_next_year"], row[0]
+
+
+def test_the_union_opens_in_2000_and_its_first_members_gain_by_joining_it() -> None:
+    """Belarus, Kazakhstan, Kyrgyzstan and Tajikistan joined EurAsEC in 2000 (the record's
+    first Russian union): in 1999's world the union is not yet open (``founding``), so
+    nobody gains by joining it; 2000's world, scored from 1999's configuration, gives all
+    four that move, and the record shows it in 2000 (docs/ODD.md, 1.4)."""
+    members = ["belarus", "kazakhstan", "kyrgyzstan", "tajikistan"]
+    before = landscape.landscape(landscape.year_world(1999), basin_starts=200)
+    table = before.regret_table().set_index("state")
+    assert not (table["economy_best_move"] == "russia").any()
+    opened = landscape.landscape(
+        landscape.year_world(2000, configuration_year=1999), basin_starts=200
+    )
+    table = opened.regret_table().set_index("state")
+    gainers = table[table["gains_by_moving"]]
+    assert sorted(gainers.index) == members
+    assert (gainers["economy_best_move"] == "russia").all()
+    assert (gainers["economy_move_recorded_in"] == 2000).all()
