@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model import kernels
 from alignment_sim.model.calendar import RECORD_LAST_YEAR, starting_alignment
@@ -66,6 +67,7 @@ from alignment_sim.model.params import (
     ATTRIBUTE_YEARS,
     CALENDAR_FIRST_YEAR,
     CALENDAR_LAST_YEAR,
+    ScenarioSpec,
     SimulationConfig,
 )
 from alignment_sim.model.world import (
@@ -84,8 +86,9 @@ from alignment_sim.outputs.files import (
     finish_job,
 )
 from alignment_sim.outputs.provenance import manifest
-from alignment_sim.presets import default_config, load_region
+from alignment_sim.presets import default_config, load_region, load_scenario
 from alignment_sim.studies import landscape_core as core
+from alignment_sim.studies.patterns import counterfactual
 
 TOLERANCE = 1e-4
 """Utility units: a gain below this is no gain (single precision, utilities of order 1)."""
@@ -109,6 +112,7 @@ class YearWorld:
     configuration_year: int  # the year whose recorded configuration is scored
     params: BaseParams  # (state, pole, pair) at the year's first tick, events applied
     events_in_force: tuple[str, ...]  # the events' labels (none without ``events``)
+    events_left_out: tuple[str, ...] = ()  # the history's events ``without`` named
 
     @property
     def world(self) -> World:
@@ -121,6 +125,7 @@ def year_world(
     fit: str | None = None,
     configuration_year: int | None = None,
     events: bool = False,
+    without: Sequence[str] = (),
 ) -> YearWorld:
     """The default region's world of ``year`` (calendar data; ``static`` for the 2015
     snapshot world) with no events, and its recorded configuration (that of
@@ -129,12 +134,15 @@ def year_world(
     ``estimation.fitted``) at that set's parameter values instead of the defaults; with
     ``events`` (calendar world only), the ``history`` scenario's dated events in force at
     the year's first tick: those dated in it and those dated before that still last (as a
-    history run from ``year`` has them, ``events.compile_scenario``)."""
+    history run from ``year`` has them, ``events.compile_scenario``), but those whose
+    labels ``without`` names (a counterfactual: the year without the Orange Revolution)."""
     if events and static:
         raise ValueError("the history's events are dated: they need the calendar world")
+    if without and not events:
+        raise ValueError("without: events are left out only of the history's (events=True)")
     region = load_region()
     region = replace(region, year=year, calendar=not static)
-    scenario = EVENTS_SCENARIO if events else "baseline"
+    scenario = without_events(load_scenario(EVENTS_SCENARIO), without) if events else "baseline"
     config = default_config(region=region, scenario=scenario, ticks=1)
     if fit is not None:
         config = FittedSet.load(fit).apply(config)
@@ -147,7 +155,25 @@ def year_world(
     active = active_events(initial_starts(program, 1), program, 1)
     params = _one_run(apply_events(inputs.world, program, active, 1), inputs.world)
     in_force = tuple(name for name, on in zip(program.names, active[0], strict=True) if on)
-    return YearWorld(year, inputs, recorded, config, configuration_year or year, params, in_force)
+    return YearWorld(
+        year, inputs, recorded, config, configuration_year or year, params, in_force, tuple(without)
+    )
+
+
+def without_events(scenario: ScenarioSpec, labels: Sequence[str]) -> ScenarioSpec:
+    """``scenario`` without the events ``labels`` names (an event's label, or its kind
+    where it has none); a ConfigError names a label no event has."""
+    if not labels:
+        return scenario
+    known = [event.label or event.kind for event in scenario.events]
+    for label in labels:
+        if label not in known:
+            raise ConfigError(
+                "without",
+                label,
+                f"the label of an event of scenario '{scenario.name}', e.g. 'Orange Revolution'",
+            )
+    return counterfactual(scenario, lambda event: (event.label or event.kind) in labels)
 
 
 def _one_run(params: BaseParams, world: World) -> BaseParams:
@@ -457,6 +483,7 @@ class YearLandscape:
             "configuration_year": self.year_world.configuration_year,
             "fit": self.year_world.config.fit,
             "events_in_force": list(self.year_world.events_in_force),
+            "events_left_out": list(self.year_world.events_left_out),
             "stable_configurations": len(self.stable_profiles()),
             "states_gaining_by_moving": int(table["gains_by_moving"].sum()),
             "gainers_making_the_move_in_the_record": int(
@@ -593,6 +620,14 @@ def parser() -> argparse.ArgumentParser:
         "history run from that year has them (calendar world only)",
     )
     p.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="with --events, leave out the history's event of this label (repeatable), "
+        "e.g. --without 'Orange Revolution'",
+    )
+    p.add_argument(
         "--fit",
         default=None,
         help="a fitted set (a packaged name such as post_soviet_1991_2010, or a fit's "
@@ -631,6 +666,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     static = args.static
     if static and args.events:
         cli.error("--events with --static: the history's events are dated (calendar world)")
+    if args.without and not args.events:
+        cli.error("--without needs --events: it leaves events out of the history's")
     if static and args.year not in ATTRIBUTE_YEARS:
         cli.error(f"--year {args.year}: a static world exists for {ATTRIBUTE_YEARS}")
     if not static and not CALENDAR_FIRST_YEAR <= args.year <= CALENDAR_LAST_YEAR:
@@ -650,13 +687,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{args.year}"
         + ("-static" if static else "")
         + ("-events" if args.events else "")
+        + ("-without" if args.without else "")
         + ("-fit" if args.fit else "")
         + (f"-from{then}" if then is not None and then != args.year else "")
     )
     with command_errors(PROG, "nothing was written"):
         check_replaceable(out, (*FILES, MANIFEST), "landscape")
         yw = year_world(
-            args.year, static=static, fit=args.fit, configuration_year=then, events=args.events
+            args.year,
+            static=static,
+            fit=args.fit,
+            configuration_year=then,
+            events=args.events,
+            without=args.without,
         )
         print(f"landscape of {args.year}: enumerating ...", file=sys.stderr, flush=True)
         for name in yw.events_in_force:
@@ -684,7 +727,10 @@ def _series_main(cli: argparse.ArgumentParser, args: argparse.Namespace) -> None
             f"{RECORD_LAST_YEAR}, the record's last"
         )
     out = args.out or Path("results") / "landscape" / (
-        f"{first}-{last}" + ("-events" if args.events else "") + ("-fit" if args.fit else "")
+        f"{first}-{last}"
+        + ("-events" if args.events else "")
+        + ("-without" if args.without else "")
+        + ("-fit" if args.fit else "")
     )
     with command_errors(PROG, "nothing was written"):
         check_replaceable(out, (*landscape_series.FILES, MANIFEST), "landscape series")
@@ -693,6 +739,7 @@ def _series_main(cli: argparse.ArgumentParser, args: argparse.Namespace) -> None
             last,
             fit=args.fit,
             events=args.events,
+            without=args.without,
             basin_starts=args.starts,
             progress=landscape_series.print_progress,
         )

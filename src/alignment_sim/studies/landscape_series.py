@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,17 +198,19 @@ def series(
     *,
     fit: str | None = None,
     events: bool = False,
+    without: Sequence[str] = (),
     basin_starts: int = 20_000,
     progress: Progress | None = None,
 ) -> LandscapeSeries:
     """The landscapes of ``first``..``last`` (calendar years with a record, to 2010), at
-    the defaults or a fitted set, with or without the history's events in force."""
+    the defaults or a fitted set, with or without the history's events in force (but
+    those ``without`` names: ``landscape.year_world``)."""
     years = tuple(range(first, last + 1))
     scores = []
     for year in years:
         if progress is not None:
             progress(year)
-        yw = yearly.year_world(year, fit=fit, events=events)
+        yw = yearly.year_world(year, fit=fit, events=events, without=without)
         scores.append(score_year(yw, basin_starts))
     return LandscapeSeries(years, tuple(scores), events)
 
