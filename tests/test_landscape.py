@@ -104,10 +104,13 @@ def test_the_historys_events_in_force_enter_the_years_world(tmp_path: Path, caps
     """``--events``: the history's events in force at the start of 2005, those dated in its
     first quarter (the Tulip Revolution, 24 March) and those before that still last (the
     Orange and Rose Revolutions, two years each), not Andijan (May 2005); each edits the
-    year's parameters as in a history run (Ukraine's and Georgia's regimes insecure).
-    Ukraine's gain from leaving the West's bloc falls from 1.113 to 0.217, below the
-    switching cost, while Georgia gains 0.893 by joining it and Uzbekistan 0.196 by
-    joining Russia's alliance, the moves both made in 2006 (docs/ODD.md, 1.4)."""
+    year's parameters as in a history run (Ukraine's and Georgia's regimes insecure), and
+    Russia's three kept protections (Tajikistan's government, Batken twice) raise its
+    credibility from its configured 0.6 to the target a history run moves toward,
+    (4 x 0.6 + 3) / (4 + 3) = 0.771. Ukraine's gain from leaving the West's bloc falls from
+    1.113 to 0.217, below the switching cost, while Georgia gains 0.893 by joining it and
+    Uzbekistan 0.310 by joining Russia's alliance and 0.404 by joining its union, the moves
+    both made in 2006 (docs/ODD.md, 1.4)."""
     out = tmp_path / "l2005events"
     landscape.main(["--year", "2005", "--events", "--out", str(out), "--starts", "500"])
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -126,26 +129,35 @@ def test_the_historys_events_in_force_enter_the_years_world(tmp_path: Path, caps
     for state in ("ukraine", "georgia", "kyrgyzstan"):
         assert insecurity[states.index(state)] > plain[states.index(state)], state
     assert insecurity.shape == plain.shape  # one run: no run axis
+    pole = yw.params[1]
+    np.testing.assert_allclose(pole.credibility, [0.6, 0.8, 0.8])
+    np.testing.assert_allclose(landscape.pole_credibility(yw), [(2.4 + 3) / 7, 0.8, 0.8], rtol=1e-6)
+    plain_world = landscape.year_world(2005)
+    plain_pole = plain_world.params[1]  # untested poles: their configured credibility, bit for bit
+    np.testing.assert_array_equal(landscape.pole_credibility(plain_world), plain_pole.credibility)
     regret = pd.read_csv(out / "regret.csv").set_index("state")
     moves = {
         "ukraine": ("none", 0.2171),
         "georgia": ("west", 0.8929),
-        "uzbekistan": ("russia", 0.1960),
-        "azerbaijan": ("russia", 0.0392),
+        "uzbekistan": ("russia", 0.3098),
+        "azerbaijan": ("russia", 0.0706),
     }
     for state, (option, gain) in moves.items():
         assert regret.loc[state, "security_best_move"] == option, state
         assert regret.loc[state, "security_regret"] == pytest.approx(gain, abs=1e-3), state
     assert set(regret.index[regret["gains_by_moving"]]) == set(moves)
+    assert regret.loc["uzbekistan", "economy_best_move"] == "russia"
+    assert regret.loc["uzbekistan", "economy_regret"] == pytest.approx(0.4044, abs=1e-3)
 
 
 def test_a_year_without_one_of_the_historys_events(tmp_path: Path, capsys) -> None:
     """``--without LABEL``: the year's world without that event, a counterfactual. In 2005
     the three colour revolutions in force make every chooser's regime a little insecure,
-    which Russia's support answers in an autocracy: without any one of them Uzbekistan no
-    longer gains by joining Russia's blocs; without the Orange Revolution Ukraine's gain
-    from leaving the West's bloc is 0.729 (0.217 with it), without the Rose Revolution
-    Georgia's from joining it 0.349 (0.893) (docs/ODD.md, 1.4)."""
+    which Russia's support answers in an autocracy: without any one of them Uzbekistan's
+    gains from joining Russia's blocs fall from 0.310 and 0.404 to about 0.08 and 0.15;
+    without the Orange Revolution Ukraine's gain from leaving the West's bloc is 0.729
+    (0.217 with it), without the Rose Revolution Georgia's from joining it 0.349 (0.893)
+    (docs/ODD.md, 1.4)."""
     out = tmp_path / "l2005without"
     argv = ["--year", "2005", "--events", "--without", "Orange Revolution", "--starts", "200"]
     landscape.main([*argv, "--out", str(out)])
@@ -155,17 +167,19 @@ def test_a_year_without_one_of_the_historys_events(tmp_path: Path, capsys) -> No
     assert "Rose Revolution" in summary["events_in_force"]
     regret = pd.read_csv(out / "regret.csv").set_index("state")
     assert regret.loc["ukraine", "security_regret"] == pytest.approx(0.7291, abs=1e-3)
-    assert (regret.loc["uzbekistan", ["security_regret", "economy_regret"]] == 0).all()
-    gains = {
-        ("Rose Revolution", "georgia"): 0.3490,
-        ("Tulip Revolution", "georgia"): 0.6889,
-    }
-    for (left_out, state), gain in gains.items():
+    uzbekistan = regret.loc["uzbekistan", ["security_regret", "economy_regret"]]
+    np.testing.assert_allclose(uzbekistan.to_numpy(float), [0.0817, 0.1517], atol=1e-3)
+    cases = {"Rose Revolution": (0.3490, 0.1479), "Tulip Revolution": (0.6889, 0.1404)}
+    for left_out, (georgia, uzbek_economy) in cases.items():
         yw = landscape.year_world(2005, events=True, without=[left_out])
         table = landscape.landscape(yw, basin_starts=100).regret_table().set_index("state")
-        assert table.loc[state, "security_regret"] == pytest.approx(gain, abs=1e-3), left_out
-        assert table.loc["uzbekistan", "security_regret"] == 0.0, left_out
-        assert table.loc["uzbekistan", "economy_regret"] == 0.0, left_out
+        gains = table.loc[["georgia", "uzbekistan", "uzbekistan"]]
+        got = [
+            gains.iloc[0]["security_regret"],
+            gains.iloc[1]["security_regret"],
+            gains.iloc[2]["economy_regret"],
+        ]
+        np.testing.assert_allclose(got, [georgia, 0.0817, uzbek_economy], atol=1e-3)
     with pytest.raises(ConfigError, match="Orange Revolutio'"):
         landscape.year_world(2005, events=True, without=["Orange Revolutio"])
 

@@ -208,7 +208,7 @@ def _base_snapshot(yw: YearWorld, security: np.ndarray, economy: np.ndarray) -> 
     state, pole, pair = yw.params
     sec = world.security_poles
     M = security.shape[0]
-    credibility = np.broadcast_to(pole.credibility, (M, world.n_poles)).astype(FLOAT)
+    credibility = np.broadcast_to(pole_credibility(yw), (M, world.n_poles)).astype(FLOAT)
     members = kernels.pole_members(security, economy, sec, world.n_poles)
     in_bloc = kernels.security_membership(security, len(sec))
     margins = np.broadcast_to(_margins(yw), (M, world.n_poles, world.n_states))
@@ -225,6 +225,15 @@ def _base_snapshot(yw: YearWorld, security: np.ndarray, economy: np.ndarray) -> 
         years=yw.inputs.years_since_independence(1),
         premiums=premiums,
     )
+
+
+def pole_credibility(yw: YearWorld) -> np.ndarray:
+    """(B,) each pole's target credibility (``kernels.credibility_target``): its
+    configured credibility updated by the record of its protection the events in force
+    hold (the value a history run's credibility moves toward); without events, the
+    configured value to the last bit."""
+    _, pole, _ = yw.params
+    return kernels.credibility_target(pole, yw.inputs.dynamics.credibility_prior_tests)
 
 
 def _terms(yw: YearWorld, snap: kernels.Snapshot) -> kernels.Terms:
@@ -275,7 +284,7 @@ def _base_snapshot_without_offers(
         ),
         threat=kernels.threat_from_poles(pole, pair, slice(None)),
         offers=np.zeros((1, world.n_poles, world.n_states), dtype=FLOAT),
-        credibility=np.broadcast_to(pole.credibility, (1, world.n_poles)).astype(FLOAT),
+        credibility=np.broadcast_to(pole_credibility(yw), (1, world.n_poles)).astype(FLOAT),
         years=yw.inputs.years_since_independence(1),
         premiums=np.zeros((1, world.n_poles, world.n_states), dtype=FLOAT),
     )
