@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from helpers import ROOT
@@ -96,7 +97,7 @@ def test_the_command_writes_the_series(tmp_path: Path, capsys) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--year", "2005", "--through", "2011"], "--through 2011"),
+        (["--year", "2005", "--through", "2025"], "--through 2025"),
         (["--year", "2005", "--through", "2004"], "--through 2004"),
         (["--year", "2010", "--through", "2010", "--static"], "--through takes"),
         (
@@ -156,3 +157,20 @@ def test_the_union_opens_in_2000_and_its_first_members_gain_by_joining_it() -> N
     assert sorted(gainers.index) == members
     assert (gainers["economy_best_move"] == "russia").all()
     assert (gainers["economy_move_recorded_in"] == 2000).all()
+
+
+def test_after_the_record_the_series_scores_its_last_configuration() -> None:
+    """A year after 2010 (which the region file gives no start) scores the record's 2010
+    configuration in its own world, and the record's columns are empty: the package holds
+    no record after 2010, and the summary counts only 1993-2009's state-years."""
+    result = landscape_series.series(2009, 2011, events=True, basin_starts=50)
+    rows = result.year_rows()
+    assert [row["configuration_year"] for row in rows] == [2009, 2010, 2010]
+    for row in rows[1:]:
+        assert row["gainers_making_the_move_in_the_record"] is None
+        assert row["record_moves_next_year"] is None
+    assert rows[0]["record_moves_next_year"] == 1  # Ukraine out of the West's bloc in 2010
+    assert result.summary()["state_years_scored"] == 11
+    last = result.scores[2].result.year_world
+    np.testing.assert_array_equal(last.recorded, landscape.year_world(2010).recorded)
+    assert not result.table().query("year > 2009")["moves_later"].any()

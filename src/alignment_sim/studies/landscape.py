@@ -67,6 +67,7 @@ from alignment_sim.model.params import (
     ATTRIBUTE_YEARS,
     CALENDAR_FIRST_YEAR,
     CALENDAR_LAST_YEAR,
+    RegionSpec,
     ScenarioSpec,
     SimulationConfig,
 )
@@ -135,13 +136,18 @@ def year_world(
     ``events`` (calendar world only), the ``history`` scenario's dated events in force at
     the year's first tick: those dated in it and those dated before that still last (as a
     history run from ``year`` has them, ``events.compile_scenario``), but those whose
-    labels ``without`` names (a counterfactual: the year without the Orange Revolution)."""
+    labels ``without`` names (a counterfactual: the year without the Orange Revolution).
+    A calendar year after 2010 whose states the region file gives no start scores the
+    record's 2010 configuration (``starting_at_record_end``)."""
     if events and static:
         raise ValueError("the history's events are dated: they need the calendar world")
     if without and not events:
         raise ValueError("without: events are left out only of the history's (events=True)")
     region = load_region()
     region = replace(region, year=year, calendar=not static)
+    if not static and year > RECORD_LAST_YEAR and not has_own_start(region):
+        region = starting_at_record_end(region)
+        configuration_year = configuration_year or RECORD_LAST_YEAR
     scenario = without_events(load_scenario(EVENTS_SCENARIO), without) if events else "baseline"
     config = default_config(region=region, scenario=scenario, ticks=1)
     if fit is not None:
@@ -158,6 +164,29 @@ def year_world(
     return YearWorld(
         year, inputs, recorded, config, configuration_year or year, params, in_force, tuple(without)
     )
+
+
+def has_own_start(region: RegionSpec) -> bool:
+    """Whether every state of ``region`` has an ``initial`` entry for the region's year."""
+    return all(str(region.year) in state.initial for state in region.states)
+
+
+def starting_at_record_end(region: RegionSpec) -> RegionSpec:
+    """``region`` (a calendar year after the record's end) starting each state that has
+    no ``initial`` entry for its year where the record ends: its 2010 profile
+    (``calendar.starting_alignment``), as the 2015 world starts. The landscape of such a
+    year scores the record's last configuration (configuration year 2010) in that year's
+    world, and reads no record after 2010."""
+    key = str(region.year)
+    space = region.option_space
+    last = starting_alignment(replace(region, year=RECORD_LAST_YEAR), space)
+    states = [
+        state
+        if key in state.initial
+        else replace(state, initial={**state.initial, key: space.profiles[profile]})
+        for state, profile in zip(region.states, last, strict=True)
+    ]
+    return replace(region, states=states)
 
 
 def without_events(scenario: ScenarioSpec, labels: Sequence[str]) -> ScenarioSpec:
@@ -660,9 +689,10 @@ def parser() -> argparse.ArgumentParser:
         "--through",
         type=int,
         default=None,
-        help=f"every year from --year to this one (at most {RECORD_LAST_YEAR}), each "
-        "scored against the record's later moves: series.csv, series.png, summary.json "
-        "(docs/MODEL.md, 'Landscape')",
+        help=f"every year from --year to this one (to {CALENDAR_LAST_YEAR}), each scored "
+        f"against the record's later moves to {RECORD_LAST_YEAR} (after it the record's "
+        f"{RECORD_LAST_YEAR} configuration in each year's world): series.csv, series.png, "
+        "summary.json (docs/MODEL.md, 'Landscape')",
     )
     return p
 
@@ -730,10 +760,10 @@ def _series_main(cli: argparse.ArgumentParser, args: argparse.Namespace) -> None
             "--through takes the calendar world's own configurations: not with "
             "--static or --configuration-year"
         )
-    if not first <= last <= RECORD_LAST_YEAR:
+    if not first <= last <= CALENDAR_LAST_YEAR:
         cli.error(
             f"--through {last}: expected a year from --year ({first}) to "
-            f"{RECORD_LAST_YEAR}, the record's last"
+            f"{CALENDAR_LAST_YEAR}, the calendar's last"
         )
     out = args.out or Path("results") / "landscape" / (
         f"{first}-{last}"
@@ -753,6 +783,6 @@ def _series_main(cli: argparse.ArgumentParser, args: argparse.Namespace) -> None
             progress=landscape_series.print_progress,
         )
         landscape_series.write(result, out, PROG)
-    print(pd.DataFrame(result.year_rows()).to_string(index=False))
+    print(pd.DataFrame(result.year_rows()).convert_dtypes().to_string(index=False))
     print(f"wrote {out}")
     print(json.dumps(result.summary()))

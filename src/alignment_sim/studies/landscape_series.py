@@ -93,22 +93,27 @@ class LandscapeSeries:
     def year_rows(self) -> list[dict[str, object]]:
         """Per year: states gaining, those making their move in the record, those gaining
         by more than the switching cost, and the record's moves in the next year (state x
-        game) with how many were the best move."""
+        game) with how many were the best move; the record's columns are None from 2010
+        on (no later record: the test period)."""
         rows = []
         for year, score in zip(self.years, self.scores, strict=True):
             summary = score.result.summary()
+            scored = score.result.year_world.configuration_year < RECORD_LAST_YEAR
             rows.append(
                 {
                     "year": year,
+                    "configuration_year": score.result.year_world.configuration_year,
                     "states_gaining_by_moving": summary["states_gaining_by_moving"],
-                    "gainers_making_the_move_in_the_record": summary[
-                        "gainers_making_the_move_in_the_record"
-                    ],
                     "states_moving_despite_switching_cost": summary[
                         "states_moving_despite_switching_cost"
                     ],
-                    "record_moves_next_year": int(score.next_moves.sum()),
-                    "record_moves_next_year_on_the_best_move": int(score.next_moves_best.sum()),
+                    "gainers_making_the_move_in_the_record": (
+                        summary["gainers_making_the_move_in_the_record"] if scored else None
+                    ),
+                    "record_moves_next_year": int(score.next_moves.sum()) if scored else None,
+                    "record_moves_next_year_on_the_best_move": (
+                        int(score.next_moves_best.sum()) if scored else None
+                    ),
                 }
             )
         return rows
@@ -175,6 +180,14 @@ class LandscapeSeries:
             color="black",
             label="the record moves the state next year",
         )
+        if self.years[0] <= RECORD_LAST_YEAR < self.years[-1]:
+            axes.axvline(
+                self.years.index(RECORD_LAST_YEAR) + 0.5,
+                color="#555555",
+                linestyle="--",
+                linewidth=0.8,
+                label=f"the record ends: its {RECORD_LAST_YEAR} configuration after it",
+            )
         axes.set_xticks(range(len(self.years)), [str(y) for y in self.years], rotation=90)
         axes.set_yticks(range(len(states)), states)
         summary = self.summary()
