@@ -645,8 +645,9 @@ def parser() -> argparse.ArgumentParser:
         "--year",
         type=int,
         required=True,
-        help=f"a calendar year {CALENDAR_FIRST_YEAR}-{CALENDAR_LAST_YEAR} (the recorded "
-        "configuration needs a record year, up to 2010), or with --static 2000, 2010, 2015",
+        help=f"a calendar year {CALENDAR_FIRST_YEAR}-{CALENDAR_LAST_YEAR} (after "
+        f"{RECORD_LAST_YEAR}, the record's {RECORD_LAST_YEAR} configuration is scored), or "
+        "with --static 2000, 2010, 2015",
     )
     p.add_argument(
         "--static", action="store_true", help="the static snapshot world (2000, 2010, 2015)"
@@ -675,7 +676,7 @@ def parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=None,
-        help="default: results/landscape/<year>[-static][-events][-fit]",
+        help="default: results/landscape/<year>[-static][-events][-without][-fit]",
     )
     p.add_argument("--starts", type=int, default=20_000, help="best-response starts per game")
     p.add_argument(
