@@ -184,6 +184,35 @@ def test_a_year_without_one_of_the_historys_events(tmp_path: Path, capsys) -> No
         landscape.year_world(2005, events=True, without=["Orange Revolutio"])
 
 
+def test_after_the_record_the_configuration_scored_is_2010s() -> None:
+    """The package's record ends in 2010: in the calendar world a later year, or a later
+    configuration year, scores the record's 2010 configuration and says so; the static
+    2015 world keeps its own start (the same profiles)."""
+    last = landscape.year_world(2010).recorded
+    for yw in (
+        landscape.year_world(2012),
+        landscape.year_world(2015),
+        landscape.year_world(2013, configuration_year=2012),
+    ):
+        assert yw.configuration_year == 2010, yw.year
+        np.testing.assert_array_equal(yw.recorded, last)
+    static = landscape.year_world(2015, static=True)
+    assert static.configuration_year == 2015
+    np.testing.assert_array_equal(static.recorded, last)
+
+
+def test_each_variant_has_its_own_default_folder() -> None:
+    """Two counterfactuals never share a default folder: each left-out event's label is in
+    the name."""
+    args = landscape.parser().parse_args(
+        ["--year", "2005", "--events", "--without", "Orange Revolution", "--fit", "f"]
+    )
+    folder = landscape.default_folder("2005", args)
+    assert folder == Path("results/landscape/2005-events-without-orange-revolution-fit")
+    args.without = ["Rose Revolution"]
+    assert landscape.default_folder("2005", args).name == "2005-events-without-rose-revolution-fit"
+
+
 def test_a_lapsed_treaty_makes_leaving_its_bloc_free(year_2000) -> None:
     """While an event lapses a bloc's treaty (``exit_cost`` 0, as the Collective Security
     Treaty's term in April 1999) its members leave it at no switching cost: any gain from
@@ -301,6 +330,7 @@ def test_another_years_configuration_in_a_years_world(tmp_path: Path, capsys) ->
         (["--year", "2015", "--static", "--events"], "--events with --static"),
         (["--year", "2005", "--without", "Orange Revolution"], "--without needs --events"),
         (["--year", "2005", "--events", "--without", "Orange"], "without = 'Orange'"),
+        (["--year", "2005", "--events", "--without", "Andijan"], "in force at the start of 2005"),
         (["--year", "2005", "--starts", "0"], "--starts 0"),
         (["--year", "2005", "--fit", "nonesuch"], "fit = 'nonesuch'"),
     ],

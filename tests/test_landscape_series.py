@@ -174,3 +174,29 @@ def test_after_the_record_the_series_scores_its_last_configuration() -> None:
     last = result.scores[2].result.year_world
     np.testing.assert_array_equal(last.recorded, landscape.year_world(2010).recorded)
     assert not result.table().query("year > 2009")["moves_later"].any()
+    legend = result.figure().axes[0].get_legend()
+    assert "the record ends: its 2010 configuration after it" in [
+        text.get_text() for text in legend.get_texts()
+    ]
+
+
+def test_a_series_without_an_event_says_so(tmp_path: Path, capsys) -> None:
+    """``--without`` in a series: the summary and the title name the event left out in
+    the years it is in force; a label in force in none of the years is refused, and
+    nothing is written."""
+    result = landscape_series.series(
+        2004, 2005, events=True, without=["Orange Revolution"], basin_starts=50
+    )
+    assert [s.result.year_world.events_left_out for s in result.scores] == [
+        (),
+        ("Orange Revolution",),
+    ]
+    assert result.summary()["events_left_out"] == ["Orange Revolution"]
+    assert "without Orange Revolution" in result.figure().axes[0].get_title()
+    out = tmp_path / "never"
+    argv = ["--year", "2000", "--through", "2001", "--events", "--without", "Orange Revolution"]
+    with pytest.raises(SystemExit) as exited:
+        landscape.main([*argv, "--out", str(out), "--starts", "50"])
+    assert exited.value.code == 2
+    assert "in force in some year 2000-2001" in capsys.readouterr().err.strip().splitlines()[-1]
+    assert not out.exists()

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
@@ -61,7 +62,13 @@ from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model import kernels
 from alignment_sim.model.calendar import RECORD_LAST_YEAR, starting_alignment
-from alignment_sim.model.events import active_events, apply_events, initial_starts
+from alignment_sim.model.events import (
+    EventProgram,
+    active_events,
+    apply_events,
+    compile_scenario,
+    initial_starts,
+)
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import (
     ATTRIBUTE_YEARS,
@@ -113,7 +120,7 @@ class YearWorld:
     configuration_year: int  # the year whose recorded configuration is scored
     params: BaseParams  # (state, pole, pair) at the year's first tick, events applied
     events_in_force: tuple[str, ...]  # the events' labels (none without ``events``)
-    events_left_out: tuple[str, ...] = ()  # the history's events ``without`` named
+    events_left_out: tuple[str, ...] = ()  # those ``without`` named that are in force
 
     @property
     def world(self) -> World:
@@ -136,19 +143,23 @@ def year_world(
     ``events`` (calendar world only), the ``history`` scenario's dated events in force at
     the year's first tick: those dated in it and those dated before that still last (as a
     history run from ``year`` has them, ``events.compile_scenario``), but those whose
-    labels ``without`` names (a counterfactual: the year without the Orange Revolution).
-    A calendar year after 2010 whose states the region file gives no start scores the
-    record's 2010 configuration (``starting_at_record_end``)."""
+    labels ``without`` names (a counterfactual: the year without the Orange Revolution;
+    ``events_left_out`` lists those of them in force that year). In the calendar world
+    the record ends in 2010: a configuration year after it is the record's 2010
+    configuration, and a later year whose states the region file gives no start starts
+    there (``starting_at_record_end``)."""
     if events and static:
         raise ValueError("the history's events are dated: they need the calendar world")
     if without and not events:
         raise ValueError("without: events are left out only of the history's (events=True)")
     region = load_region()
     region = replace(region, year=year, calendar=not static)
-    if not static and year > RECORD_LAST_YEAR and not has_own_start(region):
-        region = starting_at_record_end(region)
-        configuration_year = configuration_year or RECORD_LAST_YEAR
-    scenario = without_events(load_scenario(EVENTS_SCENARIO), without) if events else "baseline"
+    if not static:
+        if year > RECORD_LAST_YEAR and not has_own_start(region):
+            region = starting_at_record_end(region)
+        configuration_year = min(configuration_year or year, RECORD_LAST_YEAR)
+    history = load_scenario(EVENTS_SCENARIO) if events else None
+    scenario = "baseline" if history is None else without_events(history, without)
     config = default_config(region=region, scenario=scenario, ticks=1)
     if fit is not None:
         config = FittedSet.load(fit).apply(config)
@@ -158,12 +169,28 @@ def year_world(
         then = replace(config.region, year=configuration_year)
         recorded = starting_alignment(then, inputs.world.space)
     program = inputs.program
-    active = active_events(initial_starts(program, 1), program, 1)
+    active = _first_tick(program)
     params = _one_run(apply_events(inputs.world, program, active, 1), inputs.world)
-    in_force = tuple(name for name, on in zip(program.names, active[0], strict=True) if on)
+    in_force = _in_force(program, active)
+    left_out: tuple[str, ...] = ()
+    if history is not None and without:
+        whole = compile_scenario(history, inputs.world, config.ticks)
+        would_be = _in_force(whole, _first_tick(whole))
+        left_out = tuple(label for label in without if label in would_be)
     return YearWorld(
-        year, inputs, recorded, config, configuration_year or year, params, in_force, tuple(without)
+        year, inputs, recorded, config, configuration_year or year, params, in_force, left_out
     )
+
+
+def _first_tick(program: EventProgram) -> np.ndarray:
+    """(1, E) which of ``program``'s events are in force at tick 1 (the dated ones; a
+    hazard event has not started)."""
+    return active_events(initial_starts(program, 1), program, 1)
+
+
+def _in_force(program: EventProgram, active: np.ndarray) -> tuple[str, ...]:
+    """The labels of the events ``active`` (1, E) holds in force."""
+    return tuple(name for name, on in zip(program.names, active[0], strict=True) if on)
 
 
 def has_own_start(region: RegionSpec) -> bool:
@@ -259,7 +286,8 @@ def _base_snapshot(yw: YearWorld, security: np.ndarray, economy: np.ndarray) -> 
 def pole_credibility(yw: YearWorld) -> np.ndarray:
     """(B,) each pole's target credibility (``kernels.credibility_target``): its
     configured credibility updated by the record of its protection the events in force
-    hold (the value a history run's credibility moves toward); without events, the
+    hold (the value a history run's credibility moves toward while the pole keeps its
+    promises, ``kernels.next_credibility``); without events, the
     configured value to the last bit."""
     _, pole, _ = yw.params
     return kernels.credibility_target(pole, yw.inputs.dynamics.credibility_prior_tests)
@@ -476,9 +504,11 @@ class YearLandscape:
 
     def regret_table(self) -> pd.DataFrame:
         """One row per chooser: its recorded profile and label, its gain from the best
-        unilateral move in each game (0: it has no better move) and that move; and
-        whether that gain exceeds the game's switching cost, so that the model's own best
-        response, which pays the cost to move, would move it (``moves_despite_cost``)."""
+        unilateral move in each game (0: it has no better move) and that move; whether
+        that gain exceeds the game's switching cost, so that the model's own best response,
+        which pays the cost to move, would move it (``moves_despite_cost``); and the first
+        later year, to 2010, whose recorded configuration has it on that move
+        (``*_move_recorded_in``; ``move_recorded``: in either game)."""
         world = self.year_world.world
         space = world.space
         recorded = self.year_world.recorded
@@ -511,6 +541,7 @@ class YearLandscape:
                 "moves_despite_cost": beyond_cost,
                 "security_move_recorded_in": _years_or_missing(security_later),
                 "economy_move_recorded_in": _years_or_missing(economy_later),
+                "move_recorded": (security_later > 0) | (economy_later > 0),
             }
         )
 
@@ -524,12 +555,7 @@ class YearLandscape:
             "events_left_out": list(self.year_world.events_left_out),
             "stable_configurations": len(self.stable_profiles()),
             "states_gaining_by_moving": int(table["gains_by_moving"].sum()),
-            "gainers_making_the_move_in_the_record": int(
-                (
-                    table["security_move_recorded_in"].notna()
-                    | table["economy_move_recorded_in"].notna()
-                ).sum()
-            ),
+            "gainers_making_the_move_in_the_record": int(table["move_recorded"].sum()),
             "states_moving_despite_switching_cost": int(table["moves_despite_cost"].sum()),
             "switching_costs": list(self.switching_costs()),
             "states": len(table),
@@ -676,7 +702,7 @@ def parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=None,
-        help="default: results/landscape/<year>[-static][-events][-without][-fit]",
+        help="default: results/landscape/<year>[-static][-events][-without-<label>][-fit]",
     )
     p.add_argument("--starts", type=int, default=20_000, help="best-response starts per game")
     p.add_argument(
@@ -684,7 +710,8 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="score this year's recorded configuration in --year's world (default: "
-        "--year's own; e.g. --year 2010 --configuration-year 2005)",
+        f"--year's own, {RECORD_LAST_YEAR}'s after {RECORD_LAST_YEAR}; e.g. --year 2010 "
+        "--configuration-year 2005)",
     )
     p.add_argument(
         "--through",
@@ -723,13 +750,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"--configuration-year {then}: expected a year {CALENDAR_FIRST_YEAR}-"
             f"{CALENDAR_LAST_YEAR} with a recorded configuration"
         )
-    out = args.out or Path("results") / "landscape" / (
-        f"{args.year}"
-        + ("-static" if static else "")
-        + ("-events" if args.events else "")
-        + ("-without" if args.without else "")
-        + ("-fit" if args.fit else "")
-        + (f"-from{then}" if then is not None and then != args.year else "")
+    out = args.out or default_folder(
+        f"{args.year}" + ("-static" if static else ""),
+        args,
+        f"-from{then}" if then is not None and then != args.year else "",
     )
     with command_errors(PROG, "nothing was written"):
         check_replaceable(out, (*FILES, MANIFEST), "landscape")
@@ -741,6 +765,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             events=args.events,
             without=args.without,
         )
+        for label in args.without:
+            if label not in yw.events_left_out:
+                raise ConfigError(
+                    "--without",
+                    label,
+                    f"an event in force at the start of {args.year}: "
+                    + ", ".join(repr(name) for name in yw.events_in_force),
+                )
         print(f"landscape of {args.year}: enumerating ...", file=sys.stderr, flush=True)
         for name in yw.events_in_force:
             print(f"  in force: {name}", file=sys.stderr)
@@ -766,12 +798,7 @@ def _series_main(cli: argparse.ArgumentParser, args: argparse.Namespace) -> None
             f"--through {last}: expected a year from --year ({first}) to "
             f"{CALENDAR_LAST_YEAR}, the calendar's last"
         )
-    out = args.out or Path("results") / "landscape" / (
-        f"{first}-{last}"
-        + ("-events" if args.events else "")
-        + ("-without" if args.without else "")
-        + ("-fit" if args.fit else "")
-    )
+    out = args.out or default_folder(f"{first}-{last}", args)
     with command_errors(PROG, "nothing was written"):
         check_replaceable(out, (*landscape_series.FILES, MANIFEST), "landscape series")
         result = landscape_series.series(
@@ -783,7 +810,28 @@ def _series_main(cli: argparse.ArgumentParser, args: argparse.Namespace) -> None
             basin_starts=args.starts,
             progress=landscape_series.print_progress,
         )
+        unused = [label for label in args.without if label not in result.events_left_out]
+        if unused:
+            raise ConfigError(
+                "--without", unused[0], f"an event in force in some year {first}-{last}"
+            )
         landscape_series.write(result, out, PROG)
     print(pd.DataFrame(result.year_rows()).convert_dtypes().to_string(index=False))
     print(f"wrote {out}")
     print(json.dumps(result.summary()))
+
+
+def default_folder(years: str, args: argparse.Namespace, suffix: str = "") -> Path:
+    """results/landscape/<years>[-events][-without-<label>...][-fit]<suffix>: each
+    variant its own folder (a label in lower case, words joined by hyphens)."""
+    slugs = [
+        "-without-" + "-".join(re.findall(r"[a-z0-9]+", label.lower())) for label in args.without
+    ]
+    name = (
+        years
+        + ("-events" if args.events else "")
+        + "".join(slugs)
+        + ("-fit" if args.fit else "")
+        + suffix
+    )
+    return Path("results") / "landscape" / name

@@ -47,12 +47,20 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True)
 class YearScore:
-    """One year's landscape and what the record does next."""
+    """One year's landscape and what the record does next; its regret table and summary
+    (``YearLandscape.regret_table``, ``summary``) computed once."""
 
     result: yearly.YearLandscape
+    table: pd.DataFrame
+    summary: dict[str, object]
     moved_later: np.ndarray  # (N,) bool: any later recorded profile differs, to 2010
     next_moves: np.ndarray  # (N, 2) bool: the option in each game differs next year
     next_moves_best: np.ndarray  # (N, 2) bool: ... and next year's option is the best move
+
+    @property
+    def scored(self) -> bool:
+        """Whether the record goes on after the configuration's year (before 2010)."""
+        return self.result.year_world.configuration_year < RECORD_LAST_YEAR
 
 
 def score_year(yw: yearly.YearWorld, basin_starts: int) -> YearScore:
@@ -68,7 +76,9 @@ def score_year(yw: yearly.YearWorld, basin_starts: int) -> YearScore:
         for g, game in enumerate(result.games()):
             next_moves[:, g] = game.option_of[later[0]] != game.option_of[yw.recorded]
             next_best[:, g] = next_moves[:, g] & game.on_best_move(later[0])
-    return YearScore(result, moved_later, next_moves, next_best)
+    return YearScore(
+        result, result.regret_table(), result.summary(), moved_later, next_moves, next_best
+    )
 
 
 @dataclass(frozen=True)
@@ -79,13 +89,20 @@ class LandscapeSeries:
     scores: tuple[YearScore, ...]
     events: bool  # the history's events in force in each year's world
 
+    @property
+    def events_left_out(self) -> tuple[str, ...]:
+        """The events left out (``without``) that are in force in some year."""
+        left = (s.result.year_world.events_left_out for s in self.scores)
+        return tuple(dict.fromkeys(label for labels in left for label in labels))
+
     def table(self) -> pd.DataFrame:
         """Every year's regret table (``YearLandscape.regret_table``), a year column first,
         and whether the state moved in a later year to 2010 (``moves_later``)."""
         frames = []
         for year, score in zip(self.years, self.scores, strict=True):
-            frame = score.result.regret_table()
+            frame = score.table.copy()
             frame.insert(0, "year", year)
+            frame.insert(1, "configuration_year", score.result.year_world.configuration_year)
             frame["moves_later"] = score.moved_later
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
@@ -97,8 +114,7 @@ class LandscapeSeries:
         on (no later record: the test period)."""
         rows = []
         for year, score in zip(self.years, self.scores, strict=True):
-            summary = score.result.summary()
-            scored = score.result.year_world.configuration_year < RECORD_LAST_YEAR
+            summary, scored = score.summary, score.scored
             rows.append(
                 {
                     "year": year,
@@ -122,29 +138,26 @@ class LandscapeSeries:
         """The year rows and their totals over the years with a later record: the share
         of gaining state-years whose move the record shows, against the share of the
         other state-years that move at all."""
-        table = self.table()
-        scored = table[table["year"] < RECORD_LAST_YEAR]
-        gaining = scored["gains_by_moving"].to_numpy(dtype=bool)
-        made = (
-            scored["security_move_recorded_in"].notna() | scored["economy_move_recorded_in"].notna()
-        ).to_numpy(dtype=bool)
-        moved = scored["moves_later"].to_numpy(dtype=bool)
-        rows = self.year_rows()
+        scored = [s for s in self.scores if s.scored]
+        gaining = _stacked([s.table["gains_by_moving"].to_numpy(bool) for s in scored])
+        made = _stacked([s.table["move_recorded"].to_numpy(bool) for s in scored])
+        moved = _stacked([s.moved_later for s in scored])
         first = self.scores[0].result.year_world
         return {
             "years": [self.years[0], self.years[-1]],
             "events": self.events,
+            "events_left_out": list(self.events_left_out),
             "fit": first.config.fit,
-            "state_years_scored": len(scored),
+            "state_years_scored": len(gaining),
             "gaining_state_years": int(gaining.sum()),
             "gainers_making_the_move": int((gaining & made).sum()),
             "share_of_gainers_making_the_move": _share(gaining & made, gaining),
             "share_of_others_moving_later": _share(~gaining & moved, ~gaining),
-            "record_moves_next_year": sum(int(s.next_moves.sum()) for s in self.scores),
+            "record_moves_next_year": sum(int(s.next_moves.sum()) for s in scored),
             "record_moves_next_year_on_the_best_move": sum(
-                int(s.next_moves_best.sum()) for s in self.scores
+                int(s.next_moves_best.sum()) for s in scored
             ),
-            "by_year": rows,
+            "by_year": self.year_rows(),
         }
 
     def figure(self) -> Figure:
@@ -159,9 +172,7 @@ class LandscapeSeries:
         axes = figure.subplots()
         image = axes.imshow(grid, aspect="auto", cmap="Reds", vmin=0.0)
         figure.colorbar(image, ax=axes, label="gain from the best move alone (utility units)")
-        made = (
-            table["security_move_recorded_in"].notna() | table["economy_move_recorded_in"].notna()
-        ).to_numpy()
+        made = table["move_recorded"].to_numpy(bool)
         year_index = table["year"].map({y: i for i, y in enumerate(self.years)}).to_numpy()
         state_index = table["state"].map({s: i for i, s in enumerate(states)}).to_numpy()
         axes.scatter(
@@ -191,14 +202,22 @@ class LandscapeSeries:
         axes.set_xticks(range(len(self.years)), [str(y) for y in self.years], rotation=90)
         axes.set_yticks(range(len(states)), states)
         summary = self.summary()
+        events = " (events in force" if self.events else ""
+        if self.events_left_out:
+            events += ", without " + ", ".join(self.events_left_out)
         axes.set_title(
-            f"Regret at the recorded configuration{' (events in force)' if self.events else ''}: "
+            f"Regret at the recorded configuration{events + ')' if events else ''}: "
             f"{summary['gainers_making_the_move']} of {summary['gaining_state_years']} gaining "
             "state-years make the move",
             fontsize=10,
         )
         axes.legend(loc="upper left", fontsize=7, bbox_to_anchor=(0, -0.18), ncol=2)
         return figure
+
+
+def _stacked(columns: list[np.ndarray]) -> np.ndarray:
+    """Boolean columns, one per scored year, end to end (empty when no year is scored)."""
+    return np.concatenate(columns).astype(bool) if columns else np.zeros(0, dtype=bool)
 
 
 def _share(hits: np.ndarray, among: np.ndarray) -> float | None:
