@@ -52,7 +52,10 @@ def test_the_record_regret_is_each_states_best_gain(year_2000) -> None:
     np.testing.assert_allclose(year_2000.recorded_security_regret, gain)
     table = year_2000.regret_table()
     assert list(table["state"]) == list(yw.world.states)
-    assert list(table["recorded_label"]) == [space.profile_labels[k] for k in yw.recorded]
+    labelling = yw.world.labelling  # the record label, with what the record holds in 2000
+    assert list(table["recorded_label"]) == [
+        labelling.label(i, k) for i, k in enumerate(yw.recorded)
+    ]
     moved = table["economy_regret"] > 0
     assert (table.loc[moved, "economy_best_move"] != "").all()
     assert (table.loc[~moved, "economy_best_move"] == "").all()
@@ -348,7 +351,42 @@ def test_bad_input_is_one_line(argv: list[str], message: str, capsys) -> None:
 ODD_ROW = re.compile(
     r"^\| (\d{4})(?: \(static[^|]*)? \| (\d+) \| (\d+) of 11 \| (\d+)[^|]* \| ([\d.]+) \| (.*) \|$"
 )
+EVENTS_ROW = re.compile(
+    r"^\| (\d{4}) with (\d+) events \| (\d+) \| (\d+) of 11 \| (\d+)[^|]* \| ([\d.]+) \| (.*) \|$"
+)
 GAIN = re.compile(r"([A-Z][a-z]+) (\d\.\d{3}), (security|economy) `(\w+)`")
+
+
+def odd_rows(pattern: re.Pattern[str]) -> dict[int, re.Match[str]]:
+    """docs/ODD.md's table rows ``pattern`` matches, by year."""
+    odd = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
+    return {int(m[1]): m for m in map(pattern.match, odd.splitlines()) if m}
+
+
+def assert_row_is(cells: tuple[str, ...], result: landscape.YearLandscape, year: int) -> None:
+    """An ODD 1.4 row's last five cells (stable configurations, states gaining, of them
+    beyond the switching cost, the largest regret, each gain and best move) are what the
+    landscape ``result`` gives: every gain in either game named, none more."""
+    stable, gaining, beyond, largest, named_gains = cells
+    summary = result.summary()
+    assert int(stable) == summary["stable_configurations"], year
+    assert int(gaining) == summary["states_gaining_by_moving"], year
+    assert int(beyond) == summary["states_moving_despite_switching_cost"], year
+    assert float(largest) == pytest.approx(summary["max_regret"], abs=5e-4), year
+    named = {
+        (state.lower(), choice): (float(gain), move)
+        for state, gain, choice, move in GAIN.findall(named_gains)
+    }
+    gains = {
+        (state, choice): (line[f"{choice}_regret"], line[f"{choice}_best_move"])
+        for state, line in result.regret_table().set_index("state").iterrows()
+        for choice in ("security", "economy")
+        if line[f"{choice}_regret"] > 0
+    }
+    assert sorted(named) == sorted(gains), year
+    for key, (gain, move) in named.items():
+        assert gain == pytest.approx(gains[key][0], abs=5e-4), (year, key)
+        assert move == gains[key][1], (year, key)
 
 
 def test_the_odd_landscape_table_is_the_commands(year_2000, year_2005) -> None:
@@ -357,63 +395,24 @@ def test_the_odd_landscape_table_is_the_commands(year_2000, year_2005) -> None:
     configurations, the states gaining by moving alone, those gaining more than the
     switching cost, the largest regret and each gainer's gain and best move; so the table
     cannot go stale as the model moves."""
-    odd = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
-    rows = {int(m[1]): m for m in map(ODD_ROW.match, odd.splitlines()) if m}
+    rows = odd_rows(ODD_ROW)
     assert sorted(rows) == [2000, 2005, 2010, 2015]
     built = {2000: year_2000, 2005: year_2005}  # the module's fixtures, not computed again
     for year, row in rows.items():
         result = built.get(year) or landscape.landscape(
             landscape.year_world(year, static=year == 2015), basin_starts=500
         )
-        summary, table = result.summary(), result.regret_table()
-        assert int(row[2]) == summary["stable_configurations"], year
-        assert int(row[3]) == summary["states_gaining_by_moving"], year
-        assert int(row[4]) == summary["states_moving_despite_switching_cost"], year
-        assert float(row[5]) == pytest.approx(summary["max_regret"], abs=5e-4), year
-        gainers = table[table["gains_by_moving"]].set_index("state")
-        named = GAIN.findall(row[6])
-        assert sorted(s.lower() for s, *_ in named) == sorted(gainers.index), year
-        for state, gain, choice, move in named:
-            line = gainers.loc[state.lower()]
-            assert float(gain) == pytest.approx(line[f"{choice}_regret"], abs=5e-4), (year, state)
-            assert line[f"{choice}_best_move"] == move, (year, state)
-
-
-EVENTS_ROW = re.compile(
-    r"^\| (\d{4}) with (\d+) events \| (\d+) \| (\d+) of 11 \| (\d+)[^|]* \| ([\d.]+) \| (.*) \|$"
-)
+        assert_row_is(row.groups()[1:], result, year)
 
 
 def test_the_odd_table_with_events_in_force_is_the_commands() -> None:
     """docs/ODD.md 1.4's table of the recorded years with the history's events in force
     (``--events``; 2015 in the calendar world) is what the landscape gives today: the
-    number of events in force, the stable configurations, the states gaining by moving
-    alone, those gaining more than the switching cost, the largest regret and each gain
-    and best move (a state may gain in both games)."""
-    odd = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
-    rows = {int(m[1]): m for m in map(EVENTS_ROW.match, odd.splitlines()) if m}
+    number of events in force, then the columns of the table without them (a state may
+    gain in both games)."""
+    rows = odd_rows(EVENTS_ROW)
     assert sorted(rows) == [2000, 2005, 2010, 2015]
     for year, row in rows.items():
         yw = landscape.year_world(year, events=True)
-        result = landscape.landscape(yw, basin_starts=500)
-        summary, table = result.summary(), result.regret_table()
         assert int(row[2]) == len(yw.events_in_force), year
-        assert int(row[3]) == summary["stable_configurations"], year
-        assert int(row[4]) == summary["states_gaining_by_moving"], year
-        assert int(row[5]) == summary["states_moving_despite_switching_cost"], year
-        assert float(row[6]) == pytest.approx(summary["max_regret"], abs=5e-4), year
-        table = table.set_index("state")
-        named = {
-            (state.lower(), choice): (float(gain), move)
-            for state, gain, choice, move in GAIN.findall(row[7])
-        }
-        gains = {
-            (state, choice): (line[f"{choice}_regret"], line[f"{choice}_best_move"])
-            for state, line in table.iterrows()
-            for choice in ("security", "economy")
-            if line[f"{choice}_regret"] > 0
-        }
-        assert sorted(named) == sorted(gains), year
-        for key, (gain, move) in named.items():
-            assert gain == pytest.approx(gains[key][0], abs=5e-4), (year, key)
-            assert move == gains[key][1], (year, key)
+        assert_row_is(row.groups()[2:], landscape.landscape(yw, basin_starts=500), year)

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from alignment_sim.errors import ConfigError
 from alignment_sim.model.calendar import RECORD_LAST_YEAR
 from alignment_sim.outputs.files import atomic_folder, finish_job
 from alignment_sim.outputs.provenance import manifest
@@ -234,15 +235,20 @@ def series(
     basin_starts: int = 20_000,
     progress: Progress | None = None,
 ) -> LandscapeSeries:
-    """The landscapes of ``first``..``last`` (calendar years with a record, to 2010), at
-    the defaults or a fitted set, with or without the history's events in force (but
-    those ``without`` names: ``landscape.year_world``)."""
+    """The landscapes of ``first``..``last`` (calendar years; after 2010 the record's
+    2010 configuration), at the defaults or a fitted set, with or without the history's
+    events in force (but those ``without`` names: ``landscape.year_world``). Every year's
+    world is built, and ``without`` checked against them (a ConfigError names a label in
+    force in none of the years), before any landscape is enumerated."""
     years = tuple(range(first, last + 1))
+    worlds = [yearly.year_world(year, fit=fit, events=events, without=without) for year in years]
+    for label in without:
+        if not any(label in yw.events_left_out for yw in worlds):
+            raise ConfigError("without", label, f"an event in force in some year {first}-{last}")
     scores = []
-    for year in years:
+    for yw in worlds:
         if progress is not None:
-            progress(year)
-        yw = yearly.year_world(year, fit=fit, events=events, without=without)
+            progress(yw.year)
         scores.append(score_year(yw, basin_starts))
     return LandscapeSeries(years, tuple(scores), events)
 
