@@ -89,8 +89,8 @@ def test_option_counts_are_the_same_block_by_block(monkeypatch: pytest.MonkeyPat
 
 def test_profiles_labels_and_dimensions_by_hand() -> None:
     assert TINY.profiles == ("p/p", "p/q", "p/open", "none/p", "none/q", "none/open")
-    np.testing.assert_array_equal(outcomes.label_codes(PROFILES, TINY_LABELS)[0, 0], [0, 2, 2])
-    np.testing.assert_array_equal(outcomes.label_codes(PROFILES, TINY_LABELS)[0, 2], [0, 2, 0])
+    np.testing.assert_array_equal(TINY_LABELS.of_profiles(PROFILES)[0, 0], [0, 2, 2])
+    np.testing.assert_array_equal(TINY_LABELS.of_profiles(PROFILES)[0, 2], [0, 2, 0])
     np.testing.assert_array_equal(
         outcomes.dimension_codes(PROFILES, TINY, "security")[0, 2], [0, 1, 1]
     )
@@ -254,7 +254,7 @@ def test_every_path_measures_the_same_runs_alike(engine_runs, tmp_path: Path) ->
         atol=1e-12,
     )
     # the patterns (over a batch, on label codes)
-    labels = patterns.labels_of(result)
+    labels = result.labels()
     hedge = world.labels.index("hedge")
     assert patterns.state_tick_share(labels, hedge) == lesson.hedging_share()
     for i, state in enumerate(world.states):

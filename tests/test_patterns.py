@@ -357,7 +357,7 @@ def test_a_checks_spread_over_resampled_seeds_is_the_paired_bootstrap(
     belarus, russia = world.states.index("belarus"), world.labels.index("russia")
 
     def at_end(name: str) -> np.ndarray:
-        return (patterns.labels_of(runs(name))[:, -1, belarus] == russia).astype(float)
+        return (runs(name).labels()[:, -1, belarus] == russia).astype(float)
 
     base, offer = at_end("baseline"), at_end("western_engagement")
     generator = np.random.Generator(np.random.PCG64(7))

@@ -4,7 +4,7 @@ Runs are recorded as ``alignment``: each state's PROFILE (``OptionSpace.profiles
 security option and an economic option, ``model.alignment``) at each tick of each run,
 shaped (R, T+1, N) (tick 0 is the start; a single run is R = 1). The counting functions
 (``option_counts`` ... ``switch_events``) work on any integer codes of that shape:
-profiles, record labels (``label_codes``, each chooser's by ``alignment.Labelling``) or
+profiles, record labels (each chooser's by ``alignment.Labelling.of_profiles``) or
 one dimension's options (``dimension_codes``). The Mesa model's ``Trajectory`` and
 DataCollector, the engine's study tables, the comparison report's single-run loader, the
 patterns and the classroom's lessons all measure through here, so the same runs give the
@@ -149,12 +149,6 @@ def time_share(alignment: np.ndarray, option: int) -> float:
 # --- profiles: their record labels and their two dimensions ------------------------------
 
 
-def label_codes(alignment: np.ndarray, labelling: Labelling) -> np.ndarray:
-    """Profile indices (..., N) as record-label indices into ``space.labels`` (..., N):
-    each chooser's label of its profile (``alignment.Labelling``)."""
-    return labelling.of_profiles(alignment)
-
-
 def dimension_options(space: OptionSpace, dimension: str) -> tuple[str, ...]:
     """The options of one dimension ("security" or "economy"), in index order."""
     return _dimension(space, dimension)[0]
@@ -192,7 +186,7 @@ def share_name(kind: str, option: str) -> str:
 def kind_codes(alignment: np.ndarray, labelling: Labelling, kind: str) -> np.ndarray:
     """Profile indices as the codes of ``kind`` ("label", "security" or "economy")."""
     if kind == "label":
-        return label_codes(alignment, labelling)
+        return labelling.of_profiles(alignment)
     return dimension_codes(alignment, labelling.space, kind)
 
 
@@ -215,7 +209,7 @@ def run_outcomes(
     economic options), the counts of ``OUTCOME_COUNTS``, each state's final profile
     (``final_<state>``) and its label (``final_label_<state>``), as names."""
     space = labelling.space
-    labels = label_codes(alignment, labelling)
+    labels = labelling.of_profiles(alignment)
     table: dict[str, Any] = {}
     for kind, options in share_kinds(space):
         codes = kind_codes(alignment, labelling, kind)
@@ -327,7 +321,7 @@ def yearly_labels(
     run's start).
     """
     years, profiles = yearly_options(alignment, start_year, tick_months)
-    return years, label_codes(profiles, labelling)
+    return years, labelling.of_profiles(profiles)
 
 
 LABEL_COLUMNS = ("seed", "state", "year", "label", "profile")
@@ -360,7 +354,7 @@ def label_table(
             "state": np.tile(np.repeat(np.array(record_states, dtype=object), Y), R),
             "year": np.tile(years, R * N),
             "label": np.array(space.labels, dtype=object)[
-                label_codes(profiles, labelling).transpose(0, 2, 1).reshape(-1)
+                labelling.of_profiles(profiles).transpose(0, 2, 1).reshape(-1)
             ],
             "profile": np.array(space.profiles, dtype=object)[by_state],
         },

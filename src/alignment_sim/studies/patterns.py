@@ -306,11 +306,6 @@ def parse_point(assignments: Sequence[str]) -> ParameterPoint:
 # --- measures on code arrays (R, T+1, N): labels or one dimension's options --------------
 
 
-def labels_of(result: BatchResult) -> np.ndarray:
-    """(R, T+1, N) record-label codes, indices into ``world.labels``."""
-    return outcomes.label_codes(result.alignment, result.inputs.world.labelling)
-
-
 def options_of(result: BatchResult, dimension: str) -> np.ndarray:
     """(R, T+1, N) option codes of one dimension ("security" or "economy")."""
     return outcomes.dimension_codes(result.alignment, result.inputs.world.space, dimension)
@@ -482,8 +477,8 @@ def pattern_1(runs: Runs) -> list[PatternResult]:
     belarus, russia = world.states.index("belarus"), world.poles.index("russia")
     label = world.labels.index("russia")
     stay_b, stay_s = (
-        final_share(labels_of(base), belarus, label),
-        final_share(labels_of(offer), belarus, label),
+        final_share(base.labels(), belarus, label),
+        final_share(offer.labels(), belarus, label),
     )
     assert base.mean_offers is not None and offer.mean_offers is not None
     offer_b = float(base.mean_offers[:, russia, belarus].mean())
@@ -559,7 +554,7 @@ def pattern_2(runs: Runs) -> list[PatternResult]:
     base, rec = runs("baseline"), runs("russia_recession")
     world = base.inputs.world
     west = world.labels.index("west")
-    lb, lr = labels_of(base), labels_of(rec)
+    lb, lr = base.labels(), rec.labels()
     full_b, full_r = full_commitment(base, "russia"), full_commitment(rec, "russia")
     west_b, west_r = state_tick_share(lb, west), state_tick_share(lr, west)
     partners = starting_partners(base, "russia")
@@ -654,7 +649,7 @@ def _history_effect(
     world = with_events.inputs.world
     column, code = world.states.index(state), world.labels.index(label)
     measured = [
-        yearly_share(labels_of(r), world.year, world.tick_months, column, code, HISTORY_WINDOW)
+        yearly_share(r.labels(), world.year, world.tick_months, column, code, HISTORY_WINDOW)
         for r in (counter, with_events)
     ]
     first, last = HISTORY_WINDOW
@@ -711,7 +706,7 @@ def pattern_6(runs: Runs) -> list[PatternResult]:
     """Reorientations are rare: long stable spells, broken in crisis windows (002)."""
     base, history = runs("baseline"), runs("history")
     world = base.inputs.world
-    _, changes = year_end_changes(labels_of(base), world.year, world.tick_months)
+    _, changes = year_end_changes(base.labels(), world.year, world.tick_months)
     run = Stability.of(changes)
     years = changes.shape[1]
     record = record_stability(record_names(), years)
@@ -719,7 +714,7 @@ def pattern_6(runs: Runs) -> list[PatternResult]:
     fewest_never = min(r.never for r in record)
     span = f"the record's {years}-year windows {RECORD_SETTLED}-{RECORD_LAST_YEAR}"
     hw = history.inputs.world
-    covered, moved = year_end_changes(labels_of(history), hw.year, hw.tick_months)
+    covered, moved = year_end_changes(history.labels(), hw.year, hw.tick_months)
     cells = crisis_cells(history_events(), hw.states, covered, CRISIS_KINDS)
     crisis, rest = rates_in_and_out(moved, cells)
     return [
@@ -806,7 +801,7 @@ def ukraine_non_bloc(runs: Runs) -> list[PatternResult]:
     world = history.inputs.world
     years = (HISTORY_FIRST_YEAR, HISTORY_LAST_YEAR)
     share = always_share(
-        labels_of(history),
+        history.labels(),
         world.year,
         world.tick_months,
         world.states.index("ukraine"),
