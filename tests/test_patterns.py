@@ -761,6 +761,45 @@ def test_a_quick_robustness_run(tmp_path, capsys) -> None:
         assert meta["files"][name]["sha256"] == sha256(tmp_path / name)
 
 
+def test_a_wider_box_scales_every_range_by_hand() -> None:
+    """``--box 0.5``: a default of 2 spans 1..3 (not 1.6..2.4), and a zero default's
+    half-width, given for the file's box of 0.2, grows with it (the stance's 0.2 -> 0.5)."""
+    listed = robustness.load_judgements()
+    wide = robustness.widened(listed, 0.5)
+    assert listed.box == 0.2 and wide.box == 0.5
+    config = default_config()
+    by_path = {j.path: j for j in wide.judgements}
+    assert paths.get_value(config, "weights.protection") == 2.0
+    assert robustness.bounds(config, by_path["weights.protection"], wide.box) == (1.0, 3.0)
+    assert paths.get_value(config, "dynamics.stance") == 0.0
+    assert robustness.bounds(config, by_path["dynamics.stance"], wide.box) == (-0.5, 0.5)
+    assert [j.path for j in wide.judgements] == [j.path for j in listed.judgements]
+    assert robustness.widened(listed, 0.2) == listed
+
+
+@pytest.mark.parametrize("box", [0.0, -0.1, 1.5, float("nan")])
+def test_a_box_outside_zero_to_one_is_refused_before_anything_runs(tmp_path, capsys, box) -> None:
+    with pytest.raises(ConfigError, match=r"box"):
+        robustness.run_robustness(points=2, seeds=1, out=tmp_path / "box", box=box)
+    with pytest.raises(SystemExit) as exited:
+        robustness.main(["--quick", "--box", str(box), "--out", str(tmp_path / "box")])
+    assert exited.value.code == 2
+    assert "box" in capsys.readouterr().err
+    assert not (tmp_path / "box").exists()
+
+
+def test_a_quick_run_in_a_wider_box_samples_it_and_says_so(tmp_path, capsys) -> None:
+    robustness.main(["--quick", "--box", "0.5", "--out", str(tmp_path)])
+    table = pd.read_csv(tmp_path / "points.csv")
+    trade = table["weights.trade"]  # default 2.0: the wider box's strata reach 1.0 and 3.0
+    assert trade.min() < 1.6 or trade.max() > 2.4
+    assert trade.between(1.0, 3.0).all()
+    assert json.loads((tmp_path / "manifest.json").read_text())["box"] == 0.5
+    assert "+- 50%" in (tmp_path / "robustness.md").read_text()
+    with pytest.raises(SystemExit):
+        robustness.main(["--quick", "--box", "0.5", "--fit", "post_soviet_1991_2010"])
+
+
 def test_a_study_folder_is_written_whole(tmp_path, monkeypatch) -> None:
     """An earlier study is replaced whole; a failure while writing leaves it as it was,
     with no half-written folder beside it."""

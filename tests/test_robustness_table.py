@@ -71,3 +71,56 @@ def test_the_documented_table_under_the_fit_is_what_the_study_measures() -> None
         "post_soviet_1991_2010", points=200, seeds=200, workers=2, progress=False
     )
     assert table_rows(study.markdown, UNDER_FIT_HEADER) == documented
+
+
+WIDER_BOX = "**A wider box.**"
+
+
+def odd_paragraph(heading: str) -> str:
+    """The text from ``heading`` to the next bold paragraph heading, lines joined."""
+    text = odd_section(heading)
+    return " ".join(text[: text.index("\n**", len(heading))].split())
+
+
+@pytest.mark.slow
+def test_the_documented_wider_box_is_what_the_study_measures() -> None:
+    """ODD 1.2's wider box (``--box 0.5 --points 1000``): its table, the points holding
+    eight of the nine and which they miss, the rank correlations and direction shares the
+    paragraph quotes from the report, and the correlations of pattern 8's results with the
+    patterns of staying put."""
+    documented = table_rows(odd_section(WIDER_BOX), ROBUSTNESS_HEADER)
+    assert len(documented) == len(patterns.PATTERNS) + 1
+    study = robustness.run_robustness(points=1000, seeds=200, workers=2, progress=False, box=0.5)
+    assert table_rows(study.markdown, ROBUSTNESS_HEADER) == documented
+    table = study.table
+    held = [f"pattern_{i}" for i in patterns.PATTERNS]
+    eight = table[table["patterns_held"] == len(held) - 1]
+    missed = {column: int((~eight[column]).sum()) for column in held}
+    assert (table["patterns_held"] == len(held)).sum() == 0
+    assert len(eight) == 7 and missed["pattern_8"] == 5 and missed["pattern_1"] == 2
+    paragraph = odd_paragraph(WIDER_BOX)
+    assert "7 hold eight (5 all but 8, 2 all but 1)" in paragraph
+    checks = study.markdown[study.markdown.index("## Checks") :]
+    for check, quoted in [
+        ("ukraine_1", "`decision.rationality` +0.51"),
+        ("7_1", "`decision.rationality` +0.48"),
+        ("8_1", "`decision.rationality` -0.35"),
+        ("1_2", "`decision.rationality` -0.30"),
+        ("8_1", "| 0.99 |"),
+        ("5_1", "| 0.88 |"),
+        ("1_2", "| 0.82 |"),
+    ]:
+        row = next(line for line in checks.splitlines() if line.startswith(f"| {check} |"))
+        assert quoted in row, (check, quoted, row)
+    for number in ("+0.51", "+0.48", "-0.35", "-0.30", "0.99", "0.88", "0.82"):
+        assert number in paragraph, number
+    correlation = table[held].astype(float).corr()["pattern_8"].round(2)
+    assert correlation[["pattern_7", "pattern_3", "pattern_ukraine"]].tolist() == [
+        -0.34,
+        -0.26,
+        -0.25,
+    ]
+    assert (
+        "-0.34 with Armenia's stay (7), -0.26 with Kyrgyzstan's and Tajikistan's (3) and -0.25"
+        in paragraph
+    )

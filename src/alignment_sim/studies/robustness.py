@@ -33,6 +33,8 @@ revision, each file's size and SHA-256), the folder written whole (an earlier st
 is replaced; a failure leaves it as it was); prints the table, and a JSON summary as its
 last line. ``alignment-sim-discover FOLDER --outcome pattern_1
 --above 0.5`` then finds the judgements' ranges where a pattern holds (PRIM, CART).
+``--box 0.5`` draws from a wider box (each default +- 50%; ``widened``): whether the
+patterns can hold together anywhere near the defaults, not only how robust they are there.
 
 Under a fit (docs/ESTIMATION.md) the points are draws of a fitted set's posterior instead:
 
@@ -167,6 +169,26 @@ def load_judgements(path: Path | None = None) -> JudgementList:
     if twice:
         raise ValueError(f"{file}: listed more than once: {twice}")
     return JudgementList(box, judgements, sourced)
+
+
+BOX_EXPECTED = "a number above 0 and at most 1: each judgement's default +- that share"
+
+
+def widened(judgements: JudgementList, box: float) -> JudgementList:
+    """The same judgements over another box (``--box``): each default +- ``box`` of it, and
+    a zero default's ``half_width`` scaled with it (the file gives that half-width for its
+    own box). ConfigError (key ``box``) for a box not in (0, 1]."""
+    if isinstance(box, bool) or not isinstance(box, (int, float)) or not 0.0 < box <= 1.0:
+        raise ConfigError("box", box, BOX_EXPECTED)
+    scale = box / judgements.box
+    return dataclasses.replace(
+        judgements,
+        box=float(box),
+        judgements=tuple(
+            j if j.half_width is None else dataclasses.replace(j, half_width=j.half_width * scale)
+            for j in judgements.judgements
+        ),
+    )
 
 
 def can_vary(path: str) -> bool:
@@ -588,14 +610,18 @@ def run_robustness(
     progress: bool = True,
     judgements_file: Path | None = None,
     command: str = "",
+    box: float | None = None,
 ) -> Summary:
     """Sample, run and measure every point; write the study into ``out`` when given
-    (``write_study``; ``command``, the command line, goes into its manifest). A bad size or
-    output folder is refused before anything runs."""
+    (``write_study``; ``command``, the command line, goes into its manifest). ``box``, when
+    given, replaces the judgements file's (``widened``). A bad size, box or output folder
+    is refused before anything runs."""
     check_study(points, seeds, first_seed, sampler_seed, workers, "points")
+    judgements = load_judgements(judgements_file)
+    if box is not None:
+        judgements = widened(judgements, box)
     if out is not None:
         check_replaceable(out, (*BOX_FILES, MANIFEST), "robustness study")
-    judgements = load_judgements(judgements_file)
     config = default_config()
     frame = sample_points(judgements, config, points, sampler_seed)
     not_varied = tuple(j.path for j in judgements.judgements if not can_vary(j.path))
@@ -817,6 +843,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--judgements", type=Path, default=None, help="a judgements YAML file")
     parser.add_argument(
+        "--box",
+        type=float,
+        default=None,
+        help="each judgement's default +- this share (default: the judgements file's, 0.2)",
+    )
+    parser.add_argument(
         "--fit",
         default=None,
         help="draw the points from this fitted set's posterior (a packaged name, a "
@@ -824,8 +856,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--quick", action="store_true", help=f"a smoke run: {QUICK}")
     args = parser.parse_args(argv)
-    if args.fit is not None and args.judgements is not None:
-        parser.error("--judgements and --fit: the judgements' box is not used under a fit")
+    if args.fit is not None and (args.judgements is not None or args.box is not None):
+        parser.error(
+            "--judgements or --box with --fit: the judgements' box is not used under a fit"
+        )
     size = QUICK if args.quick else {"points": args.points, "seeds": args.seeds}
     seeds = {"first_seed": args.first_seed, "sampler_seed": args.sampler_seed}
     command = command_line(PROG, argv)
@@ -871,6 +905,7 @@ def _run(
         workers=args.workers,
         judgements_file=args.judgements,
         command=command,
+        box=args.box,
         points=size["points"],
         seeds=size["seeds"],
     )
