@@ -190,7 +190,7 @@ def test_a_year_without_one_of_the_historys_events(tmp_path: Path, capsys) -> No
 def test_after_the_record_the_configuration_scored_is_2010s() -> None:
     """The package's record ends in 2010: in the calendar world a later year, or a later
     configuration year, scores the record's 2010 configuration and says so; the static
-    2015 world keeps its own start (the same profiles)."""
+    2015 world keeps its own start, the same profiles, and says they are 2010's."""
     last = landscape.year_world(2010).recorded
     for yw in (
         landscape.year_world(2012),
@@ -200,7 +200,7 @@ def test_after_the_record_the_configuration_scored_is_2010s() -> None:
         assert yw.configuration_year == 2010, yw.year
         np.testing.assert_array_equal(yw.recorded, last)
     static = landscape.year_world(2015, static=True)
-    assert static.configuration_year == 2015
+    assert static.configuration_year == 2010
     np.testing.assert_array_equal(static.recorded, last)
 
 
@@ -287,6 +287,10 @@ def test_the_command_takes_a_fitted_set(tmp_path: Path, capsys, year_2005) -> No
     assert manifest["config"]["fit"] == fit and manifest["seed"] == landscape.BASIN_SEED
     assert manifest["config"]["region"]["year"] == 2005 and manifest["git_revision"]
     assert sorted(manifest["files"]) == ["regret.csv", "regret.png", "stable.csv", "summary.json"]
+    assert manifest["command"] == (
+        f"alignment-sim-landscape --year 2005 --fit {fit} --out {out} --starts 500"
+    )
+    assert manifest["basin_starts"] == 500
     regret = pd.read_csv(out / "regret.csv").set_index("state")
     assert regret.loc["kazakhstan", "economy_regret"] == pytest.approx(0.1260, abs=1e-3)
     default = year_2005.regret_table().set_index("state").loc["kazakhstan", "economy_regret"]
@@ -328,11 +332,17 @@ def test_another_years_configuration_in_a_years_world(tmp_path: Path, capsys) ->
     [
         (["--year", "1980"], "--year 1980"),
         (["--year", "2015", "--static", "--configuration-year", "1980"], "--configuration-year"),
-        (["--year", "2015", "--static", "--configuration-year", "2012"], "2012"),
+        (["--year", "2015", "--static", "--configuration-year", "2012"], "the record ends in 2010"),
+        (["--year", "2010", "--configuration-year", "2012"], "--configuration-year 2012"),
         (["--year", "2005", "--static"], "static world"),
         (["--year", "2015", "--static", "--events"], "--events with --static"),
         (["--year", "2005", "--without", "Orange Revolution"], "--without needs --events"),
         (["--year", "2005", "--events", "--without", "Orange"], "without = 'Orange'"),
+        (
+            ["--year", "2005", "--events", "--without", "orange revolution"],
+            "Closest: 'Orange Revolution'",
+        ),
+        (["--year", "2005", "--events", "--without", "Foo"], "conf/scenario/history.yaml"),
         (["--year", "2005", "--events", "--without", "Andijan"], "in force at the start of 2005"),
         (["--year", "2005", "--starts", "0"], "--starts 0"),
         (["--year", "2005", "--fit", "nonesuch"], "fit = 'nonesuch'"),
@@ -416,3 +426,19 @@ def test_the_odd_table_with_events_in_force_is_the_commands() -> None:
         yw = landscape.year_world(year, events=True)
         assert int(row[2]) == len(yw.events_in_force), year
         assert_row_is(row.groups()[2:], landscape.landscape(yw, basin_starts=500), year)
+
+
+def test_the_regret_figure_draws_each_cost_once_and_names_each_state(
+    year_2005, monkeypatch
+) -> None:
+    """Equal costs in the two games are one dashed line (two would hide one another);
+    unequal ones, as at the fit, are one a game; each bar's label is its state and its
+    recorded profile."""
+    (axes,) = landscape.regret_figure(year_2005).axes
+    assert [line.get_label() for line in axes.get_lines()] == ["switching cost (both games)"]
+    labels = [tick.get_text() for tick in axes.get_xticklabels()]
+    assert labels[0] == "belarus (russia/russia)" and labels[1] == "ukraine (west/open)"
+    monkeypatch.setattr(landscape.YearLandscape, "switching_costs", lambda self: (0.88, 1.06))
+    (axes,) = landscape.regret_figure(year_2005).axes
+    lines = {line.get_label(): line.get_ydata()[0] for line in axes.get_lines()}
+    assert lines == {"security switching cost": 0.88, "economy switching cost": 1.06}

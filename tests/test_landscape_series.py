@@ -89,6 +89,8 @@ def test_the_command_writes_the_series(tmp_path: Path, capsys) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     assert sorted(manifest["files"]) == ["series.csv", "series.png", "summary.json"]
     assert manifest["years"] == [2008, 2009, 2010]
+    assert manifest["command"] == " ".join(["alignment-sim-landscape", *argv, "--out", str(out)])
+    assert manifest["basin_starts"] == 200
     assert manifest["config"]["scenario"]["name"] == landscape.EVENTS_SCENARIO
     # 2010 has no later record: its state-years are shown, not scored
     assert summary["state_years_scored"] == 22
@@ -192,7 +194,8 @@ def test_a_series_without_an_event_says_so(tmp_path: Path, capsys) -> None:
         ("Orange Revolution",),
     ]
     assert result.summary()["events_left_out"] == ["Orange Revolution"]
-    assert "without Orange Revolution" in result.figure().axes[0].get_title()
+    title = result.figure().get_suptitle()
+    assert title.startswith("2004-2005: ") and "without Orange Revolution" in title
     out = tmp_path / "never"
     argv = ["--year", "2000", "--through", "2001", "--events", "--without", "Orange Revolution"]
     with pytest.raises(SystemExit) as exited:

@@ -409,6 +409,10 @@ def test_a_parameter_point_sets_every_variant_and_the_command_takes_it(
         ("decision.rationality=three", "--set"),
         ("decision.rationality", "--set"),
         ("decision.rationality=-1", "decision.rationality"),
+        ("seed=5", "the table sets its own seeds, ticks, years and scenarios"),
+        ("study=1", "'study=1'"),
+        ("region.year=2000", "a parameter of the model"),
+        ("decision.rule=1", "decision.rationality, region.poles"),
     ],
 )
 def test_a_bad_point_is_refused_before_anything_runs(assignment: str, named: str, capsys) -> None:
@@ -622,7 +626,7 @@ def test_a_sourced_entry_must_name_its_source(tmp_path: Path) -> None:
         "box: 0.2\njudgements: []\n"
         "sourced:\n  - {path: region.poles.west.regime_support, reason: no number}\n"
     )
-    with pytest.raises(ValueError, match="not a judgements file"):
+    with pytest.raises(ConfigError, match="expected a judgements file: box"):
         robustness.load_judgements(file)
     file.write_text(
         "box: 0.2\njudgements: []\n"
@@ -759,6 +763,41 @@ def test_a_quick_robustness_run(tmp_path, capsys) -> None:
     assert meta["config"]["region"]["name"] == config.region.name  # what the box is drawn around
     for name in robustness.BOX_FILES:
         assert meta["files"][name]["sha256"] == sha256(tmp_path / name)
+
+
+def test_a_judgements_file_that_is_missing_or_malformed_is_bad_input(tmp_path, capsys) -> None:
+    """Exit 2 with the option named, before anything runs: a file that does not exist, one
+    that is no YAML mapping, one listing a path twice; and --quick with a size of its own."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("box: [0.2\n")
+    twice = tmp_path / "twice.yaml"
+    twice.write_text(
+        "box: 0.2\njudgements:\n  - {path: weights.trade, reason: a}\n"
+        "  - {path: weights.trade, reason: b}\n"
+    )
+    for file, said in [
+        (tmp_path / "none.yaml", "a judgements YAML file that exists"),
+        (broken, "a judgements file: box"),
+        (twice, "Twice: ['weights.trade']"),
+    ]:
+        with pytest.raises(SystemExit) as exited:
+            robustness.main(["--quick", "--judgements", str(file), "--out", str(tmp_path / "o")])
+        assert exited.value.code == 2
+        error = capsys.readouterr().err
+        assert "judgements = " in error and said in error, error
+    for size in (["--points", "50"], ["--seeds", "10"]):
+        with pytest.raises(SystemExit) as exited:
+            robustness.main(["--quick", *size, "--out", str(tmp_path / "o")])
+        assert exited.value.code == 2
+        assert "--quick runs" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_report_says_how_large_a_correlation_chance_gives() -> None:
+    """1.96 / sqrt(n - 1): 0.14 over 200 points, 0.98 over 5 draws."""
+    assert "below 0.14 is within what chance" in robustness.chance_note(200, "points")
+    assert robustness.chance_note(5, "draws").startswith("With 5 draws, a rank correlation")
+    assert "below 0.98" in robustness.chance_note(5, "draws")
 
 
 def test_a_wider_box_scales_every_range_by_hand() -> None:

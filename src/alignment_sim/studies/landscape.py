@@ -46,6 +46,7 @@ does so year by year (``studies.landscape_series``).
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import re
 import sys
@@ -91,6 +92,7 @@ from alignment_sim.outputs.files import (
     atomic_folder,
     check_replaceable,
     command_errors,
+    command_line,
     finish_job,
 )
 from alignment_sim.outputs.provenance import manifest
@@ -147,7 +149,8 @@ def year_world(
     ``events_left_out`` lists those of them in force that year). In the calendar world
     the record ends in 2010: a configuration year after it is the record's 2010
     configuration, and a later year whose states the region file gives no start starts
-    there (``starting_at_record_end``)."""
+    there (``starting_at_record_end``); a later static world whose own start is that
+    configuration (the 2015 world's, as the region file gives it) says so too."""
     if events and static:
         raise ValueError("the history's events are dated: they need the calendar world")
     if without and not events:
@@ -168,6 +171,10 @@ def year_world(
     if configuration_year is not None and configuration_year != year:
         then = replace(config.region, year=configuration_year)
         recorded = starting_alignment(then, inputs.world.space)
+    elif static and year > RECORD_LAST_YEAR:
+        record_end = replace(config.region, year=RECORD_LAST_YEAR)
+        if np.array_equal(recorded, starting_alignment(record_end, inputs.world.space)):
+            configuration_year = RECORD_LAST_YEAR
     program = inputs.program
     active = _first_tick(program)
     params = _one_run(apply_events(inputs.world, program, active, 1), inputs.world)
@@ -222,12 +229,20 @@ def without_events(scenario: ScenarioSpec, labels: Sequence[str]) -> ScenarioSpe
     if not labels:
         return scenario
     known = [event.label or event.kind for event in scenario.events]
+    by_lower = {name.lower(): name for name in known}
     for label in labels:
         if label not in known:
+            close = difflib.get_close_matches(label.lower(), list(by_lower), n=3, cutoff=0.5)
+            hint = (
+                "Closest: " + ", ".join(repr(by_lower[name]) for name in close) + "."
+                if close
+                else f"Every event's label is in conf/scenario/{scenario.name}.yaml."
+            )
             raise ConfigError(
                 "without",
                 label,
-                f"the label of an event of scenario '{scenario.name}', e.g. 'Orange Revolution'",
+                f"the label of an event of scenario '{scenario.name}' (as written there)",
+                hint,
             )
     return counterfactual(scenario, lambda event: (event.label or event.kind) in labels)
 
@@ -623,17 +638,30 @@ def regret_figure(result: YearLandscape) -> Figure:
     axes.bar(x - 0.2, table["security_regret"], width=0.4, label="security", color="#c0392b")
     axes.bar(x + 0.2, table["economy_regret"], width=0.4, label="economy", color="#2e86c1")
     axes.set_xticks(
-        x, [f"{s}\n{p}" for s, p in zip(table["state"], table["recorded_profile"], strict=True)]
+        x,
+        [f"{s} ({p})" for s, p in zip(table["state"], table["recorded_profile"], strict=True)],
+        rotation=35,
+        ha="right",
+        rotation_mode="anchor",
     )
     axes.tick_params(axis="x", labelsize=7)
     security_cost, economy_cost = result.switching_costs()
-    for cost, color, game in (
-        (security_cost, "#c0392b", "security"),
-        (economy_cost, "#2e86c1", "economy"),
-    ):
+    if security_cost == economy_cost:  # one line, not one hidden under the other
         axes.axhline(
-            cost, color=color, linestyle="--", linewidth=0.8, label=f"{game} switching cost"
+            security_cost,
+            color="#555555",
+            linestyle="--",
+            linewidth=0.8,
+            label="switching cost (both games)",
         )
+    else:
+        for cost, color, game in (
+            (security_cost, "#c0392b", "security"),
+            (economy_cost, "#2e86c1", "economy"),
+        ):
+            axes.axhline(
+                cost, color=color, linestyle="--", linewidth=0.8, label=f"{game} switching cost"
+            )
     axes.set_ylabel("gain from the best move alone (utility units)")
     yw = result.year_world
     which = "" if yw.configuration_year == yw.year else f" of {yw.configuration_year}"
@@ -648,16 +676,18 @@ def regret_figure(result: YearLandscape) -> Figure:
     return figure
 
 
-def write(result: YearLandscape, out: Path) -> None:
+def write(result: YearLandscape, out: Path, *, command: str, basin_starts: int) -> None:
     """stable.csv, regret.csv, regret.png, summary.json and, last, manifest.json (the
-    config, version and git revision, ``seed`` the basins' sampling seed, and each file's
-    size and SHA-256: ``files.finish_job``), written whole."""
+    config, version and git revision, ``seed`` the basins' sampling seed, the command as
+    typed and the best-response starts behind the basins, and each file's size and
+    SHA-256: ``files.finish_job``), written whole."""
     with atomic_folder(out) as staging:
         result.stable_profiles().to_csv(staging / "stable.csv", index=False)
         result.regret_table().to_csv(staging / "regret.csv", index=False)
         regret_figure(result).savefig(staging / "regret.png", dpi=120)
         (staging / "summary.json").write_text(json.dumps(result.summary(), indent=2) + "\n")
-        meta = manifest(result.year_world.config, BASIN_SEED, {"command": PROG})
+        extra = {"command": command, "basin_starts": basin_starts}
+        meta = manifest(result.year_world.config, BASIN_SEED, extra)
         finish_job(staging, meta, FILES)
 
 
@@ -704,7 +734,12 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="default: results/landscape/<year>[-static][-events][-without-<label>][-fit]",
     )
-    p.add_argument("--starts", type=int, default=20_000, help="best-response starts per game")
+    p.add_argument(
+        "--starts",
+        type=int,
+        default=20_000,
+        help="best-response starts per game, for the basins (default 20000)",
+    )
     p.add_argument(
         "--configuration-year",
         type=int,
@@ -730,6 +765,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     2 and an OS error 1, each as one line on stderr (``files.command_errors``)."""
     cli = parser()
     args = cli.parse_args(argv)
+    command = command_line(PROG, argv)
     static = args.static
     if static and args.events:
         cli.error("--events with --static: the history's events are dated (calendar world)")
@@ -743,12 +779,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         cli.error(f"--starts {args.starts}: expected a whole number >= 1")
     then = args.configuration_year
     if args.through is not None:
-        _series_main(cli, args)
+        _series_main(cli, args, command)
         return
-    if then is not None and not CALENDAR_FIRST_YEAR <= then <= CALENDAR_LAST_YEAR:
+    if then is not None and not CALENDAR_FIRST_YEAR <= then <= RECORD_LAST_YEAR:
         cli.error(
             f"--configuration-year {then}: expected a year {CALENDAR_FIRST_YEAR}-"
-            f"{CALENDAR_LAST_YEAR} with a recorded configuration"
+            f"{RECORD_LAST_YEAR} with a recorded configuration (the record ends in "
+            f"{RECORD_LAST_YEAR})"
         )
     out = args.out or default_folder(
         f"{args.year}" + ("-static" if static else ""),
@@ -777,13 +814,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         for name in yw.events_in_force:
             print(f"  in force: {name}", file=sys.stderr)
         result = landscape(yw, basin_starts=args.starts)
-        write(result, out)
+        write(result, out, command=command, basin_starts=args.starts)
     print(result.regret_table().to_string(index=False))
     print(f"wrote {out}")
     print(json.dumps(result.summary()))
 
 
-def _series_main(cli: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+def _series_main(cli: argparse.ArgumentParser, args: argparse.Namespace, command: str) -> None:
     """``--year A --through B``: the landscape of every year A..B against the record."""
     from alignment_sim.studies import landscape_series  # it builds on this module
 
@@ -810,7 +847,7 @@ def _series_main(cli: argparse.ArgumentParser, args: argparse.Namespace) -> None
             basin_starts=args.starts,
             progress=landscape_series.print_progress,
         )
-        landscape_series.write(result, out, PROG)
+        landscape_series.write(result, out, command=command, basin_starts=args.starts)
     print(pd.DataFrame(result.year_rows()).convert_dtypes().to_string(index=False))
     print(f"wrote {out}")
     print(json.dumps(result.summary()))

@@ -169,7 +169,7 @@ class LandscapeSeries:
         states = list(dict.fromkeys(table["state"]))
         gain = np.maximum(table["security_regret"].to_numpy(), table["economy_regret"].to_numpy())
         grid = gain.reshape(len(self.years), len(states)).T
-        figure = Figure(figsize=(max(6.0, 0.45 * len(self.years) + 2), 4.5), layout="constrained")
+        figure = Figure(figsize=(max(8.0, 0.45 * len(self.years) + 2), 4.8), layout="constrained")
         axes = figure.subplots()
         image = axes.imshow(grid, aspect="auto", cmap="Reds", vmin=0.0)
         figure.colorbar(image, ax=axes, label="gain from the best move alone (utility units)")
@@ -206,8 +206,9 @@ class LandscapeSeries:
         events = " (events in force" if self.events else ""
         if self.events_left_out:
             events += ", without " + ", ".join(self.events_left_out)
-        axes.set_title(
-            f"Regret at the recorded configuration{events + ')' if events else ''}: "
+        span = f"{self.years[0]}-{self.years[-1]}"
+        figure.suptitle(
+            f"{span}: regret at the recorded configuration{events + ')' if events else ''}\n"
             f"{summary['gainers_making_the_move']} of {summary['gaining_state_years']} gaining "
             "state-years make the move",
             fontsize=10,
@@ -253,17 +254,20 @@ def series(
     return LandscapeSeries(years, tuple(scores), events)
 
 
-def write(result: LandscapeSeries, out: Path, command: str) -> None:
+def write(result: LandscapeSeries, out: Path, *, command: str, basin_starts: int) -> None:
     """series.csv (``LandscapeSeries.table``), series.png, summary.json and, last,
-    manifest.json (the first year's configuration, the basins' seed, version, git
-    revision, each file's size and SHA-256), written whole."""
+    manifest.json (the first year's configuration, the basins' seed, the command as typed,
+    the best-response starts behind the basins, the years, version, git revision, each
+    file's size and SHA-256), written whole."""
     with atomic_folder(out) as staging:
         result.table().to_csv(staging / "series.csv", index=False)
         result.figure().savefig(staging / "series.png", dpi=120)
         (staging / "summary.json").write_text(json.dumps(result.summary(), indent=2) + "\n")
         config = result.scores[0].result.year_world.config
         meta = manifest(
-            config, yearly.BASIN_SEED, {"command": command, "years": list(result.years)}
+            config,
+            yearly.BASIN_SEED,
+            {"command": command, "basin_starts": basin_starts, "years": list(result.years)},
         )
         finish_job(staging, meta, FILES)
 

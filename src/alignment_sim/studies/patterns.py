@@ -282,6 +282,24 @@ def simulated(block: SeedBlock = DEFAULT_BLOCK, point: ParameterPoint = DEFAULTS
     return lambda name: simulate(name, block, point)
 
 
+SET_PATHS = (
+    "PATH=NUMBER with PATH a parameter of the model: weights.<term>, dynamics.<name>, "
+    "decision.rationality, region.poles.<pole>.<field> or region.states.<state>.<field> "
+    "(the table sets its own seeds, ticks, years and scenarios)"
+)
+
+
+def is_model_parameter(path: str) -> bool:
+    """Whether ``path`` names a parameter of the model (``SET_PATHS``), not a setting of the
+    runs (seed, ticks, the region's year) that the pattern table makes itself."""
+    try:
+        section = paths.parse(path).section
+    except ConfigError:
+        return False
+    sections = ("weights", "dynamics", "region.poles", "region.states")
+    return section in sections or path == "decision.rationality"
+
+
 def parse_point(assignments: Sequence[str]) -> ParameterPoint:
     """``PATH=NUMBER`` strings (``--set``) as a point, each path checked on every variant's
     configuration before anything runs: a ConfigError names the path and the value."""
@@ -296,7 +314,10 @@ def parse_point(assignments: Sequence[str]) -> ParameterPoint:
             raise ConfigError(
                 "--set", assignment, "PATH=NUMBER, e.g. decision.rationality=3 (a finite number)"
             )
-        values.append((path.strip(), value))
+        path = path.strip()
+        if not is_model_parameter(path):
+            raise ConfigError("--set", assignment, SET_PATHS)
+        values.append((path, value))
     point = ParameterPoint(tuple(values))
     for name in VARIANTS:
         variant_config(name, SeedBlock(seeds=1), point)
@@ -999,8 +1020,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Measure the eight patterns (and Ukraine's)."
     )
-    parser.add_argument("--first-seed", type=int, default=FIRST_SEED)
-    parser.add_argument("--seeds", type=int, default=SEEDS)
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=FIRST_SEED,
+        help=f"the first seed of every variant (default {FIRST_SEED})",
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=SEEDS, help=f"seeds per variant (default {SEEDS})"
+    )
     parser.add_argument(
         "--set",
         action="append",

@@ -154,20 +154,27 @@ def _sourced_path(entry: dict[str, Any]) -> str:
 def load_judgements(path: Path | None = None) -> JudgementList:
     """Read the judgements file (ValueError for a malformed one)."""
     file = Path(path) if path is not None else JUDGEMENTS_FILE
-    raw = yaml.safe_load(file.read_text())
+    if not file.is_file():
+        raise ConfigError("judgements", str(file), "a judgements YAML file that exists")
     try:
+        raw = yaml.safe_load(file.read_text())
         box = float(raw["box"])
         judgements = tuple(
             Judgement(str(j["path"]), str(j["reason"]), j.get("half_width"))
             for j in raw["judgements"]
         )
         sourced = tuple(_sourced_path(s) for s in raw.get("sourced", []))
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"{file}: not a judgements file ({exc})") from None
+    except (KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
+        raise ConfigError(
+            "judgements",
+            str(file),
+            "a judgements file: box, judgements (path, reason) and sourced (path, source)",
+            f"Not one: {exc!r}.",
+        ) from None
     listed = [j.path for j in judgements] + list(sourced)
     twice = sorted({p for p in listed if listed.count(p) > 1})
     if twice:
-        raise ValueError(f"{file}: listed more than once: {twice}")
+        raise ConfigError("judgements", str(file), "each path listed once", f"Twice: {twice}.")
     return JudgementList(box, judgements, sourced)
 
 
@@ -415,6 +422,18 @@ DIRECTION_NOTE = (
 )
 
 
+def chance_note(n: int, rows_are: str) -> str:
+    """How large a rank correlation over ``n`` rows chance alone gives (95%, two-sided:
+    1.96 / sqrt(n - 1), the large-sample spread of Spearman's rho under independence), so
+    that a small study's "parameters most tied" read as leads below it."""
+    bound = 1.96 / math.sqrt(max(n - 1, 1))
+    return (
+        f"With {n} {rows_are}, a rank correlation of absolute size below {bound:.2f} is within "
+        "what chance alone gives (95%); below it the parameters most tied are leads, not "
+        "findings."
+    )
+
+
 def share_interval(held: pd.Series) -> tuple[float, float]:
     """The ``INTERVAL`` Wilson score interval of the share of True in ``held`` (one row per
     point or draw): the points are a sample of the box (the draws of the posterior), so the
@@ -498,7 +517,7 @@ def markdown(
             f"| {key} | {r.measure} | {r.criterion} | {table[f'check_{key}'].mean():.2f} | "
             f"{direction_cell(table, key, r.direction)} | {check_drivers(table, key, varied)} |"
         )
-    lines += ["", DIRECTION_NOTE]
+    lines += ["", DIRECTION_NOTE, "", chance_note(n, "points")]
     lines += rank_lines(table, varied)
     if not_varied:
         lines += [
@@ -735,7 +754,7 @@ def fit_markdown(
             f"{mode[f'value_{key}']:.3f} | {table[f'check_{key}'].mean():.2f} | "
             f"{direction_cell(table, key, r.direction)} | {check_drivers(table, key, varied)} |"
         )
-    lines += ["", DIRECTION_NOTE]
+    lines += ["", DIRECTION_NOTE, "", chance_note(n, "draws")]
     lines += rank_lines(table, varied)
     if not_varied:
         lines += [
@@ -825,16 +844,22 @@ def main(argv: list[str] | None = None) -> None:
         description="Share of the judgements' box (or, with --fit, of a fitted set's "
         "posterior draws) where each pattern holds.",
     )
-    parser.add_argument("--points", type=int, default=POINTS, help="points (draws with --fit)")
+    parser.add_argument(
+        "--points", type=int, default=None, help=f"points (draws with --fit; default {POINTS})"
+    )
     parser.add_argument(
         "--seeds",
         type=int,
-        default=SEEDS,
+        default=None,
         help=f"seeds per point, or per draw with --fit (default {SEEDS})",
     )
-    parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--sampler-seed", type=int, default=0, help="seeds the draws too")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="the first seed of every point (default 0)"
+    )
+    parser.add_argument(
+        "--sampler-seed", type=int, default=0, help="seeds the hypercube, or the draws (default 0)"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     parser.add_argument(
         "--out",
         type=Path,
@@ -860,7 +885,16 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(
             "--judgements or --box with --fit: the judgements' box is not used under a fit"
         )
-    size = QUICK if args.quick else {"points": args.points, "seeds": args.seeds}
+    if args.quick and (args.points is not None or args.seeds is not None):
+        parser.error(f"--quick runs {QUICK}: not with --points or --seeds")
+    size = (
+        QUICK
+        if args.quick
+        else {
+            "points": POINTS if args.points is None else args.points,
+            "seeds": SEEDS if args.seeds is None else args.seeds,
+        }
+    )
     seeds = {"first_seed": args.first_seed, "sampler_seed": args.sampler_seed}
     command = command_line(PROG, argv)
     with command_errors(PROG, "nothing was written"):
