@@ -3,6 +3,7 @@ imports without side effects."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -21,6 +22,7 @@ from alignment_sim.model.world import World
 from alignment_sim.outputs.files import (
     RUN_FILES,
     SWITCHES_SHOWN,
+    as_typed,
     atomic_write,
     command_errors,
     finish_job,
@@ -255,3 +257,26 @@ def test_a_command_reports_bad_input_and_os_errors_in_one_line(tmp_path: Path, c
     assert message.endswith("(nothing was written).\n")
     with pytest.raises(KeyError), command_errors("tool", "nothing was written", (ValueError,)):
         raise KeyError("a bug stays a traceback")
+
+
+def test_a_commands_bad_input_names_the_option_as_typed(capsys) -> None:
+    """A key that is an option's destination is named by the option, with the hint kept;
+    any other key, or another error, as the library says it."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--first-seed", type=int)
+    parser.add_argument("-w", "--workers", type=int)
+    with pytest.raises(SystemExit) as exited, command_errors("tool", "-", parser=parser):
+        raise ConfigError("first_seed", -1, "a seed >= 0", "Seeds count from 0.")
+    assert exited.value.code == 2
+    assert (
+        capsys.readouterr().err
+        == "tool: --first-seed -1: expected a seed >= 0. Seeds count from 0.\n"
+    )
+    assert as_typed(ConfigError("workers", 0, "a whole number >= 1"), parser) == (
+        "--workers 0: expected a whole number >= 1."
+    )
+    assert as_typed(ConfigError("weights.trade", -1.0, "a number >= 0"), parser) == (
+        "weights.trade = -1.0: expected a number >= 0."
+    )
+    assert as_typed(ValueError("plain"), parser) == "plain"
+    assert as_typed(ConfigError("workers", 0, "x"), None) == "workers = 0: expected x."

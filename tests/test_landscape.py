@@ -337,7 +337,7 @@ def test_another_years_configuration_in_a_years_world(tmp_path: Path, capsys) ->
         (["--year", "2005", "--static"], "static world"),
         (["--year", "2015", "--static", "--events"], "--events with --static"),
         (["--year", "2005", "--without", "Orange Revolution"], "--without needs --events"),
-        (["--year", "2005", "--events", "--without", "Orange"], "without = 'Orange'"),
+        (["--year", "2005", "--events", "--without", "Orange"], "--without 'Orange'"),
         (
             ["--year", "2005", "--events", "--without", "orange revolution"],
             "Closest: 'Orange Revolution'",
@@ -345,7 +345,7 @@ def test_another_years_configuration_in_a_years_world(tmp_path: Path, capsys) ->
         (["--year", "2005", "--events", "--without", "Foo"], "conf/scenario/history.yaml"),
         (["--year", "2005", "--events", "--without", "Andijan"], "in force at the start of 2005"),
         (["--year", "2005", "--starts", "0"], "--starts 0"),
-        (["--year", "2005", "--fit", "nonesuch"], "fit = 'nonesuch'"),
+        (["--year", "2005", "--fit", "nonesuch"], "--fit 'nonesuch'"),
     ],
 )
 def test_bad_input_is_one_line(argv: list[str], message: str, capsys) -> None:

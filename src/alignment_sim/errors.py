@@ -14,10 +14,14 @@ class ConfigError(ValueError):
         self.key = key
         self.value = value
         self.expected = expected
-        message = f"{key} = {value!r}: expected {expected}."
-        if hint:
-            message += f" {hint}"
-        super().__init__(message)
+        self.hint = hint
+        super().__init__(self.named(f"{key} ="))
+
+    def named(self, name: str) -> str:
+        """The message with ``name`` where the key stands (a command-line option, say:
+        ``--points 0: expected ...`` for the library's ``points = 0: expected ...``)."""
+        message = f"{name} {self.value!r}: expected {self.expected}."
+        return f"{message} {self.hint}" if self.hint else message
 
 
 class DataError(ConfigError):

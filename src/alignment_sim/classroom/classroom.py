@@ -35,6 +35,7 @@ from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.mesa_model import AlignmentModel
 from alignment_sim.model.params import EventSpec, RegionSpec, SimulationConfig
 from alignment_sim.model.world import World, build_world, load_attributes
+from alignment_sim.outputs.files import as_typed
 from alignment_sim.presets import (
     available,
     conf_dir,
@@ -260,7 +261,7 @@ def lessons_option(parser: argparse.ArgumentParser, value: str | Path | None) ->
     try:
         return lessons_dir(value)
     except ConfigError as exc:
-        parser.error(str(exc))
+        parser.error(as_typed(exc, parser))
 
 
 def named_folder(key: str, value: str | Path) -> Path:

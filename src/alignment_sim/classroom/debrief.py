@@ -1254,7 +1254,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     folder = args.out or timestamped_folder("debrief")
-    with command_errors(PROG, "nothing was written"):
+    with command_errors(PROG, "nothing was written", parser=parser):
         check_replaceable(folder, (*EXPORT_FILES, MANIFEST), "debrief export")
         model.run()
         paths = write_export(Debrief.build(model), folder)

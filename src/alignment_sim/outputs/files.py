@@ -9,6 +9,7 @@ temporary name. A job folder is finished when its ``manifest.json`` (written las
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import hashlib
 import io
@@ -195,17 +196,33 @@ def command_line(prog: str, argv: Sequence[str] | None = None) -> str:
     return shlex.join([prog, *(sys.argv[1:] if argv is None else argv)])
 
 
+def as_typed(exc: Exception, parser: argparse.ArgumentParser | None) -> str:
+    """``exc``'s message as the command line's user reads it: a ConfigError whose key is an
+    option's destination (``first_seed``) named by the option (``--first-seed``), so the
+    error names what was typed; any other message as it is."""
+    if parser is None or not isinstance(exc, ConfigError):
+        return str(exc)
+    for action in parser._actions:  # argparse keeps no public list of an option's names
+        if action.dest == exc.key and action.option_strings:
+            return exc.named(action.option_strings[-1])
+    return str(exc)
+
+
 @contextmanager
 def command_errors(
-    prog: str, unwritten: str, bad_input: tuple[type[Exception], ...] = (ConfigError,)
+    prog: str,
+    unwritten: str,
+    bad_input: tuple[type[Exception], ...] = (ConfigError,),
+    parser: argparse.ArgumentParser | None = None,
 ) -> Iterator[None]:
     """A console command's failures as one line on stderr, named by ``prog``: bad input
-    (``bad_input``) exits 2, an OS error exits 1 and says what was not written
-    (``unwritten``, e.g. "nothing was written")."""
+    (``bad_input``) exits 2, naming the option where its key is one of ``parser``'s
+    (``as_typed``); an OS error exits 1 and says what was not written (``unwritten``,
+    e.g. "nothing was written")."""
     try:
         yield
     except bad_input as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
+        print(f"{prog}: {as_typed(exc, parser)}", file=sys.stderr)
         sys.exit(2)
     except OSError as exc:
         print(f"{prog}: {os_error_text(exc)} ({unwritten}).", file=sys.stderr)

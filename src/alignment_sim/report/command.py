@@ -1634,7 +1634,8 @@ def main(
     """The command ``alignment-sim-compare``. ``entry.main`` calls it with the figure
     worker it started as ``pool`` (or None) and ``parallel`` False, having decided; called
     alone, it decides itself (``Drawer.prepare``)."""
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
     command = command_line(PROG, argv)
     started = time.monotonic()
     show = sys.stderr.isatty() if args.progress is None else args.progress
@@ -1643,7 +1644,7 @@ def main(
     def warn(text: str) -> None:
         print(f"{PROG}: warning: {text}", file=sys.stderr, flush=True)
 
-    with command_errors(PROG, "no report was written", (CompareError, ConfigError)):
+    with command_errors(PROG, "no report was written", (CompareError, ConfigError), cli):
         if args.out is not None:
             check_replaceable(args.out, REPORT_NAMES, "report")
         report = build_report(

@@ -630,9 +630,10 @@ def run(args: argparse.Namespace, command: str) -> tuple[Scores, Ensemble, Path]
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point ``alignment-sim-score``: exit 2 for bad input, 1 when the
     outputs cannot be written."""
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
     command = command_line(PROG, argv)
-    with command_errors(PROG, "no scores were written", (ScoreError, ConfigError)):
+    with command_errors(PROG, "no scores were written", (ScoreError, ConfigError), cli):
         scores, ensemble, out = run(args, command)
     print(report_text(scores, ensemble))
     print(f"Wrote the tables (.csv), reliability.png and score.json in {out}")

@@ -675,7 +675,7 @@ def main(argv: list[str] | None = None) -> None:
             "--ticks or --dictionary."
         )
     out = args.out or args.folder / "collected_runs.parquet"
-    with command_errors(PROG, "nothing was written", (CollectError, ConfigError)):
+    with command_errors(PROG, "nothing was written", (CollectError, ConfigError), parser):
         if args.duckdb is not None:
             counts = build_database(args.folder, args.duckdb, args.skip_corrupt)
             tables = ", ".join(f"{t} ({n} rows)" for t, n in counts["tables"].items())

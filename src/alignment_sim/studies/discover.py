@@ -742,11 +742,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point ``alignment-sim-discover``."""
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
     command = command_line(PROG, argv)
     direction = "above" if args.above is not None else "below"
     target = Target(args.outcome, direction, args.above if args.above is not None else args.below)
-    with command_errors(PROG, "nothing was written"):
+    with command_errors(PROG, "nothing was written", parser=cli):
         if not 0 < args.density <= 1:
             raise ConfigError("--density", args.density, "a density in (0, 1]")
         if args.boxes < 1:

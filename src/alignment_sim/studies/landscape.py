@@ -792,7 +792,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args,
         f"-from{then}" if then is not None and then != args.year else "",
     )
-    with command_errors(PROG, "nothing was written"):
+    with command_errors(PROG, "nothing was written", parser=cli):
         check_replaceable(out, (*FILES, MANIFEST), "landscape")
         yw = year_world(
             args.year,
@@ -836,7 +836,7 @@ def _series_main(cli: argparse.ArgumentParser, args: argparse.Namespace, command
             f"{CALENDAR_LAST_YEAR}, the calendar's last"
         )
     out = args.out or default_folder(f"{first}-{last}", args)
-    with command_errors(PROG, "nothing was written"):
+    with command_errors(PROG, "nothing was written", parser=cli):
         check_replaceable(out, (*landscape_series.FILES, MANIFEST), "landscape series")
         result = landscape_series.series(
             first,

@@ -49,6 +49,7 @@ from alignment_sim.model.params import (
 )
 from alignment_sim.outputs.files import (
     MANIFEST,
+    as_typed,
     atomic_folder,
     check_replaceable,
     command_errors,
@@ -1057,10 +1058,10 @@ def main(argv: list[str] | None = None) -> None:
         block = SeedBlock(first=args.first_seed, seeds=args.seeds)
         point = parse_point(args.set)
         if args.resamples != 0:
-            check_resamples(args.resamples)
+            check_whole("resamples", args.resamples, 2, None, "0 (none) or a whole number >= 2")
         check_replaceable(out, (*FILES, MANIFEST), "pattern table")
     except ConfigError as exc:
-        parser.error(str(exc))
+        parser.error(as_typed(exc, parser))
     results = measure_all(simulated(block, point))
     where = ", ".join(f"{path}={value:g}" for path, value in point.values) or "the defaults"
     report = (
@@ -1090,7 +1091,7 @@ def main(argv: list[str] | None = None) -> None:
     print(report, end="")
     command = command_line(PROG, argv)
     study = {"command": command, "resamples": args.resamples, **summary}
-    with command_errors(PROG, "the table was printed, not written"):
+    with command_errors(PROG, "the table was printed, not written", parser=parser):
         write_table(
             out,
             checks_frame(results, spreads),

@@ -897,7 +897,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     seeds = {"first_seed": args.first_seed, "sampler_seed": args.sampler_seed}
     command = command_line(PROG, argv)
-    with command_errors(PROG, "nothing was written"):
+    with command_errors(PROG, "nothing was written", parser=parser):
         summary, out = _run(args, size, command)
     holds = summary["holds"]
     met = [i for i, share in holds.items() if share >= GOAL]
