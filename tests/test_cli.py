@@ -55,14 +55,23 @@ def test_default_output_folder_is_under_results(tmp_path: Path) -> None:
         (["region.states.0.threat_exposure=1.5"], "threat_exposure"),
         (["region.affinities.0.a=atlantis"], "atlantis"),
         (["region.attributes_file=/nonexistent.csv"], "attributes_file"),
-        (["nonsense_key=3"], "nonsense_key"),
+        (["nonsense_key=3"], "nonsense_key: not a setting of the configuration"),
+        (["weights.trdae=2"], "weights.trdae: not a setting of the configuration (docs/MODEL.md"),
+        (["decision.rationalty=2"], "Closest: decision.rationality."),
+        (["ticks=2.5"], "ticks: Value '2.5' of type 'float' could not be converted to Integer"),
         (["region=atlantis"], "atlantis"),
+        (["scenario=russia_recesion"], "russia_recession"),  # Hydra lists the presets
+        (["ticks=[1"], "override_grammar"),
     ],
 )
 def test_bad_input_fails_cleanly(tmp_path: Path, args: list[str], needle: str) -> None:
+    """Bad input exits 2 before anything is written, naming the key; Hydra's refusals too
+    (a key the schema lacks in one line with the closest keys, never Hydra's advice to
+    append it with '+')."""
     out = tmp_path / "bad"
     result = run_cli([*args, f"hydra.run.dir={out}"], tmp_path)
-    assert result.returncode != 0
+    assert result.returncode == 2, result.stderr
+    assert "To append to your config" not in result.stderr
     assert needle in result.stderr
     assert "Traceback" not in result.stderr
     assert not (out / "manifest.json").exists()

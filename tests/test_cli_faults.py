@@ -197,6 +197,25 @@ def test_readme_design_override_replaces_the_presets_parameters(tmp_path: Path) 
     design = json.loads((out / "manifest.json").read_text())["config"]["design"]
     assert design["parameters"] == {"weights.trade": [1.0, 3.0]}
 
+    # a re-run with a bad outcome is refused before the finished design is touched
+    def results() -> dict[str, bytes]:  # Hydra rewrites its own files on every call
+        own = [p for p in out.rglob("*") if p.is_file() and ".hydra" not in p.parts]
+        return {str(p.relative_to(out)): p.read_bytes() for p in own if p.name != "main.log"}
+
+    finished = results()
+    assert "manifest.json" in finished and "runs/part-00000.parquet" in finished
+    again = cli(
+        [
+            *args,
+            "design.parameters={weights.trade: [1, 3]}",
+            "design.outcomes=[switchs]",
+            f"hydra.run.dir={out}",
+        ],
+        tmp_path,
+    )
+    assert again.returncode == 2 and "switchs" in again.stderr
+    assert results() == finished
+
 
 def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
     out = tmp_path / "long"

@@ -13,6 +13,7 @@ Messages go to the terminal and to Hydra's job log (``main.log``).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import fcntl
 import logging
 import os
@@ -23,7 +24,7 @@ import threading
 import traceback
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NoReturn
@@ -33,7 +34,12 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import (
+    ConfigAttributeError,
+    ConfigKeyError,
+    OmegaConfBaseException,
+    ValidationError,
+)
 
 import alignment_sim.conf  # noqa: F401  (registers the schema as base_config)
 from alignment_sim.cli import callbacks
@@ -380,15 +386,21 @@ def _discard_incomplete(folder: Path) -> None:
         pass
 
 
-def _skip_if_complete(folder: Path, digest: str, what: str) -> bool:
-    """True (and a note) when ``folder`` holds this finished job; otherwise clears what
-    an earlier attempt left that could look finished, and says why it runs again."""
+def _skip_if_complete(
+    folder: Path, digest: str, what: str, check: Callable[[], object] | None = None
+) -> bool:
+    """True (and a note) when ``folder`` holds this finished job; otherwise runs ``check``
+    (the job's own checks of its input, which raise before anything is touched: a bad
+    re-run leaves an earlier finished job as it was), then clears what an earlier attempt
+    left that could look finished, and says why it runs again."""
     from alignment_sim.outputs.files import ERROR, MANIFEST, job_status
 
     status = job_status(folder, digest)
     if status.complete:
         log.info(f"alignment-sim: {what} {folder.name or folder} is already complete, skipped.")
         return True
+    if check is not None:
+        check()
     if status.state in ("stale", "corrupt"):
         log.info(f"alignment-sim: {folder.name}: {status.reason}; computing it again.")
     (folder / MANIFEST).unlink(missing_ok=True)
@@ -427,10 +439,11 @@ def run_single(
 
 
 def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:
-    from alignment_sim.studies.design import ANALYSES, run_design
+    from alignment_sim.studies.design import ANALYSES, check_design, run_design
     from alignment_sim.studies.replications import config_digest
 
-    if _skip_if_complete(folder, config_digest(config), "design study in"):
+    digest = config_digest(config)
+    if _skip_if_complete(folder, digest, "design study in", lambda: check_design(config)):
         return
     run_design(config, folder, progress=config.engine.progress)
     if not config.output.quiet:
@@ -510,6 +523,37 @@ def _hydra_entry(cfg: DictConfig) -> None:
     run_one(cfg)
 
 
+def hydra_error_text(exc: CompactHydraException) -> str:
+    """What Hydra refused while composing the configuration, for the user: a key the schema
+    lacks in one line with the closest keys (not Hydra's advice to append it with ``+``,
+    which the schema would refuse too); a value of the wrong type in one line; anything
+    else (an unknown preset, with the available ones; an override's grammar) as Hydra
+    words it."""
+    cause = exc.__cause__
+    if isinstance(cause, (ConfigKeyError, ConfigAttributeError)) and cause.full_key:
+        parent, _, key = str(cause.full_key).rpartition(".")
+        names = _field_names(cause.object_type)
+        close = difflib.get_close_matches(str(key), names, n=3, cutoff=0.6)
+        where = f"{parent}." if parent else ""
+        hint = f" Closest: {', '.join(where + name for name in close)}." if close else ""
+        return (
+            f"alignment-sim: invalid configuration. {cause.full_key}: not a setting of the "
+            f"configuration (docs/MODEL.md lists them).{hint}"
+        )
+    if isinstance(cause, ValidationError) and cause.full_key:
+        first = str(cause.msg).splitlines()[0]
+        return f"alignment-sim: invalid configuration. {cause.full_key}: {first}."
+    text = str(exc) + (f"\n{cause}" if isinstance(cause, OmegaConfBaseException) else "")
+    return text
+
+
+def _field_names(schema: object) -> list[str]:
+    """The field names of a dataclass schema (none for anything else)."""
+    if isinstance(schema, type) and dataclasses.is_dataclass(schema):
+        return [f.name for f in dataclasses.fields(schema)]
+    return []
+
+
 def _exit(message: str, status: int) -> NoReturn:
     print(f"alignment-sim: {message}", file=sys.stderr)
     sys.exit(status)
@@ -518,10 +562,10 @@ def _exit(message: str, status: int) -> NoReturn:
 def main() -> None:
     """Console entry point ``alignment-sim``: every outcome ends in a truthful exit status.
 
-    0 success; 1 a failed job, an OS fault or a sweep with failed jobs; 2 bad input;
-    130 interrupted (Ctrl+C), whatever error the interrupt left behind. Hydra reports its
-    own errors (unknown preset, grammar) as it always does; ``HYDRA_FULL_ERROR=1`` still
-    gives full tracebacks.
+    0 success; 1 a failed job, an OS fault or a sweep with failed jobs; 2 bad input, the
+    configuration Hydra could not compose included (``hydra_error_text``); 130
+    interrupted (Ctrl+C), whatever error the interrupt left behind.
+    ``HYDRA_FULL_ERROR=1`` still gives full tracebacks.
     """
     import yaml
 
@@ -540,10 +584,8 @@ def main() -> None:
     except CompactHydraException as exc:
         if full_error:
             raise
-        cause = exc.__cause__
-        text = str(exc) + (f"\n{cause}" if isinstance(cause, OmegaConfBaseException) else "")
-        print(text, file=sys.stderr)
-        sys.exit(1)
+        print(hydra_error_text(exc), file=sys.stderr)
+        sys.exit(2)
     except yaml.YAMLError as exc:
         if full_error:
             raise

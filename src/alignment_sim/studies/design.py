@@ -102,19 +102,25 @@ def sample_points(spec: DesignSpec) -> pd.DataFrame:
     return pd.DataFrame(points, columns=names)
 
 
-def run_design(config: SimulationConfig, folder: Path, progress: bool = True) -> Path:
-    """Run (or resume) a design study into ``folder``; returns it.
-
-    Everything a run could refuse is checked first: the paths, each range's ends against
-    the parameter's domain, the outcomes, and memory.
-    """
+def check_design(config: SimulationConfig) -> tuple[pd.DataFrame, RunInputs]:
+    """Everything a design's runs could refuse, checked before anything is written (a
+    ConfigError): the paths, each range's ends against the parameter's domain, the
+    outcomes, and memory. Returns the design's points and the runs' inputs."""
     spec = config.design
     check_paths(config, list(spec.parameters), "design.parameters")
     points = sample_points(spec)
     inputs = RunInputs.from_config(config)
     check_outcomes(spec, inputs, config.seed)
+    check_memory(inputs, len(points) * config.replications, config.engine, "minimal")
+    return points, inputs
+
+
+def run_design(config: SimulationConfig, folder: Path, progress: bool = True) -> Path:
+    """Run (or resume) a design study into ``folder``; returns it. Everything a run could
+    refuse is checked first (``check_design``)."""
+    spec = config.design
+    points, inputs = check_design(config)
     n_runs = len(points) * config.replications
-    check_memory(inputs, n_runs, config.engine, "minimal")
     folder.mkdir(parents=True, exist_ok=True)
     digest = config_digest(config)
     meta = manifest(
