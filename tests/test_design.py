@@ -21,6 +21,7 @@ from alignment_sim.studies.design import (
     analyse,
     analysis_seed,
     main_effects,
+    noise_share,
     plot_sensitivity,
     point_means,
     points_table,
@@ -261,7 +262,7 @@ def test_every_dynamics_field_varies_per_run(name: str) -> None:
     assert_points_equal_mesa_runs({f"dynamics.{name}": values})
 
 
-def test_design_runs_resumes_and_analyses(tmp_path: Path) -> None:
+def test_design_runs_resumes_and_analyses(tmp_path: Path, capsys) -> None:
     config = default_config(ticks=12, replications=3)
     config.design = DesignSpec(
         method="sobol", parameters=PARAMETERS, samples=8, outcomes=["mean_share_hedge", "switches"]
@@ -280,8 +281,10 @@ def test_design_runs_resumes_and_analyses(tmp_path: Path) -> None:
     before = parts[0].stat().st_mtime_ns
     parts[-1].unlink()
     (folder / "manifest.json").unlink()
-    run_design(config, folder, progress=False)
+    run_design(config, folder, progress=True)
     assert parts[0].stat().st_mtime_ns == before  # finished chunks are not redone
+    said = capsys.readouterr().err  # the silent analysis after the runs' bar, announced
+    assert "analysing 2 outcome(s) over 40 points, 200 bootstrap resamples" in said
     pd.testing.assert_frame_equal(pd.read_parquet(folder / "runs"), runs)
     pd.testing.assert_frame_equal(pd.read_csv(folder / "sensitivity.csv"), first)
     assert (folder / "sensitivity.png").is_file()
@@ -507,3 +510,25 @@ def test_run_points_gives_each_chunk_in_order_as_one_batch_would() -> None:
     assert list(tables[0][1]["point"]) == [4, 4, 4] and list(tables[1][1]["point"]) == [6]
     assert list(tables[1][1]["seed"]) == [16]
     assert tables[1][1]["weights.trade"].item() == values["weights.trade"][6]
+
+
+def test_the_noise_share_counts_only_the_noise_the_point_means_do_not_share() -> None:
+    """Every point runs the same seeds: a seed's effect common to all points is no noise in
+    their differences (the old ratio, within-point variance over the means', read it as
+    such and passed 100%). By hand, 2 points x 2 seeds: y = point + seed + rest with rest
+    +-e in a checkerboard; residual mean square 4e^2 / 1, over 2 seeds, against the means'
+    variance."""
+    point = pd.Series([0, 0, 1, 1])
+    seed = pd.Series([7, 8, 7, 8])
+    seed_effect = np.array([0.0, 10.0, 0.0, 10.0])  # large, and common to both points
+    assert noise_share(pd.Series(seed_effect + np.array([0, 0, 1, 1])), point, seed) == 0.0
+    e = 0.1
+    y = seed_effect + np.array([0, 0, 1, 1]) + np.array([e, -e, -e, e])
+    # residuals are +-e: 4 e^2 / ((2-1)(2-1)) = 0.04; per mean / 2 seeds = 0.02; means
+    # 5 and 6 (the rest cancels in each mean): variance 0.5
+    assert noise_share(pd.Series(y), point, seed) == pytest.approx(0.02 / 0.5)
+    pure = pd.Series(seed_effect + np.array([e, -e, -e, e]))  # the means equal: no signal
+    assert np.isnan(noise_share(pure, point, seed))
+    noisy = pd.Series(seed_effect + np.array([0, 0, 0.01, 0.01]) + np.array([e, -e, -e, e]))
+    assert noise_share(noisy, point, seed) == 1.0  # more noise than signal: shown as 1
+    assert np.isnan(noise_share(pd.Series([1.0, 2.0]), pd.Series([0, 1]), pd.Series([7, 7])))

@@ -7,7 +7,9 @@ import itertools
 import re
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, run_cli
+
+from alignment_sim.studies import discover
 
 README = ROOT / "README.md"
 PACKAGE = ROOT / "src" / "alignment_sim"
@@ -165,3 +167,20 @@ def test_results_readme_names_every_folder_the_commands_write_by_default() -> No
     listed = (ROOT / "results" / "README.md").read_text(encoding="utf-8")
     assert {"runs", "sweeps", "designs", "compare", "fits", "landscape", "robustness"} <= written
     assert [kind for kind in sorted(written) if f"`results/{kind}/" not in listed] == []
+
+
+@pytest.mark.slow
+def test_the_readme_scenario_discovery_runs_as_written(tmp_path, monkeypatch, capsys) -> None:
+    """Step 6 of the README's research workflow, its two commands as written: the design
+    and a threshold that splits its points (one above every point's mean was refused)."""
+    lines = README.read_text().splitlines()
+    at = lines.index("alignment-sim experiment=lhs")
+    discover_line = lines[at + 1]
+    assert discover_line.startswith("alignment-sim-discover results/designs/lhs ")
+    result = run_cli(["experiment=lhs"], tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr
+    monkeypatch.chdir(tmp_path)
+    discover.main(discover_line.split()[1:])
+    said = capsys.readouterr().out
+    interest, total = map(int, re.search(r"(\d+) of (\d+) points have", said).groups())
+    assert total == 200 and 0.2 * total < interest < 0.8 * total

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,14 @@ def run_design(config: SimulationConfig, folder: Path, progress: bool = True) ->
     for c, table in chunks:
         write_parquet(parts / f"part-{c:05d}.parquet", table, meta)
     runs_table = pq.read_table(parts).to_pandas()
+    if progress:  # the runs' bar is full; SALib's bootstrap can take as long again, silent
+        resamples = "" if spec.method == "grid" else f", {spec.bootstrap} bootstrap resamples"
+        print(
+            f"analysing {len(spec.outcomes)} outcome(s) over {len(points)} points{resamples} "
+            f"(design.bootstrap): {ANALYSES[spec.method]} ...",
+            file=sys.stderr,
+            flush=True,
+        )
     sensitivity = analyse(spec, points, runs_table)
     with atomic_write(folder / "sensitivity.csv", "w") as handle:
         sensitivity.to_csv(handle, index=False)
@@ -221,21 +230,48 @@ def point_means(spec: DesignSpec, runs: pd.DataFrame, n_points: int) -> pd.DataF
     return values.groupby("point")[spec.outcomes].mean().reindex(range(n_points))
 
 
+def noise_share(values: pd.Series, point: pd.Series, seed: pd.Series) -> float:
+    """The share of the variance of an outcome's point means that is replicate noise, in
+    [0, 1] (NaN with one seed per point, one point, or means that do not vary).
+
+    Every point runs the same seeds (common random numbers), so a run's outcome is its
+    point's effect plus its seed's plus the rest, and the seed's effect, common to every
+    point, moves no point mean against another: only the rest is noise in their
+    differences. Its variance is the residual mean square of the point x seed table (the
+    two-way analysis of variance without replication); divided by the seeds per point it
+    is the noise variance of a point mean, and over the variance of the means, the share.
+    An estimate: where the means differ by noise alone it scatters around 1, and is shown
+    as 1 (no effect of the parameters told from the noise).
+    """
+    table = pd.DataFrame({"y": values.to_numpy(float), "point": point, "seed": seed})
+    grid = table.pivot_table(index="point", columns="seed", values="y", aggfunc="mean")
+    n_points, n_seeds = grid.shape
+    if n_points < 2 or n_seeds < 2 or grid.isna().to_numpy().any():
+        return float("nan")
+    y = grid.to_numpy()
+    means = y.mean(axis=1)
+    spread = means.var(ddof=1)
+    if not spread > 0:
+        return float("nan")
+    rest = y - means[:, None] - y.mean(axis=0)[None, :] + y.mean()
+    residual = float((rest**2).sum() / ((n_points - 1) * (n_seeds - 1)))
+    return min(residual / n_seeds / spread, 1.0)
+
+
 def analyse(spec: DesignSpec, points: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """Sensitivity indices per outcome and parameter, long format, with intervals.
 
     Replicates are averaged per point first (the indices describe the expected outcome);
     ``noise_share`` says how much of the variance of the point means is replicate noise
-    (within-point variance / replicates, over the variance of the means).
+    (``noise_share``).
     """
     prob = problem(spec)
     means = point_means(spec, runs, len(points))
-    within = outcome_columns(spec, runs).groupby("point")[spec.outcomes].var(ddof=1).mean()
-    per_point = runs.groupby("point").size().mean()
+    values = outcome_columns(spec, runs)
     rows: list[dict[str, Any]] = []
     for outcome in spec.outcomes:
         y = means[outcome].to_numpy(dtype=float)
-        noise = float(within[outcome] / per_point / y.var(ddof=1)) if y.var() > 0 else np.nan
+        noise = noise_share(values[outcome], runs["point"], runs["seed"])
         base = {"outcome": outcome, "noise_share": noise}
         if np.allclose(y, y[0]):
             for name in prob["names"]:
@@ -362,6 +398,16 @@ def main_effects(points: pd.DataFrame, y: np.ndarray) -> list[dict[str, Any]]:
     ]
 
 
+def _noise_words(sub: pd.DataFrame) -> str:
+    """The panel's note on the replicate noise of one outcome's rows of ``sensitivity``."""
+    if (sub["index"] == "constant").all():
+        return "the same at every point"
+    noise = sub["noise_share"].iloc[0]
+    if not np.isfinite(noise):
+        return "replicate noise not measured: one seed per point"
+    return f"replicate noise {noise:.0%} of the point means' variance"
+
+
 def plot_sensitivity(table: pd.DataFrame, path: Path, method: str) -> None:
     """One panel per outcome: each parameter's indices with their intervals (pairs'
     S2 are in the table only).
@@ -389,8 +435,7 @@ def plot_sensitivity(table: pd.DataFrame, path: Path, method: str) -> None:
                 capsize=2,
             )
         ax.set_yticks(np.arange(len(params)) + width * (len(indices) - 1) / 2, params, fontsize=8)
-        noise = sub["noise_share"].iloc[0]
-        ax.set_title(f"{outcome}\n(replicate noise {noise:.0%} of variance)", fontsize=9)
+        ax.set_title(f"{outcome}\n({_noise_words(sub)})", fontsize=9)
         if indices:
             ax.legend(fontsize=8)
     fig.suptitle(f"Sensitivity ({method} design)")
