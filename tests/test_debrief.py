@@ -269,8 +269,10 @@ def test_the_command_exports_a_solo_lesson(tmp_path: Path, capsys: pytest.Captur
     assert job_status(out).complete
     assert sorted(p.name for p in out.iterdir()) == sorted([*EXPORT_FILES, MANIFEST])
     assert json.loads((out / MANIFEST).read_text())["lesson"] == "hedging"
-    assert main(["--lesson", "no_such_lesson", "--out", str(tmp_path / "x")]) == 2
-    assert "lesson = 'no_such_lesson'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["--lesson", "no_such_lesson", "--out", str(tmp_path / "x")])
+    assert exited.value.code == 2
+    assert "--lesson 'no_such_lesson': expected a lesson name" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
     with pytest.raises(SystemExit) as exited:  # not a folder: no silent packaged lessons
         main(["--lessons", str(out / "README.txt"), "--out", str(tmp_path / "x")])

@@ -236,6 +236,9 @@ def test_a_dropped_event_equals_the_same_event_scheduled_from_the_start() -> Non
     for _ in range(5):
         model.step()
     assert model.drop_event("succession_crisis", ["uzbekistan"], duration=4)
+    with pytest.raises(ConfigError, match="coup"):  # a library's use: raised, nothing changed
+        model.drop_event("coup")
+    model.as_message = True  # the app's: a message, and False
     assert not model.drop_event("coup"), "an unknown kind changes nothing"
     assert "coup" in (model.message or "")
     while model.running:

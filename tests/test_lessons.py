@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import shutil
 from functools import cache
 from pathlib import Path
 
@@ -104,7 +105,17 @@ def percents(row: str) -> list[int]:
     return [int(cell.strip().rstrip("%")) for cell in row.split("|") if cell.strip().endswith("%")]
 
 
-def test_figures_command_writes_figure_and_numbers(tmp_path: Path, capsys) -> None:
+@pytest.fixture
+def own_size_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lessons whose own size is 2 runs in 2 blocks, so a test writes into a lessons folder
+    at that size (another size needs --out)."""
+    from alignment_sim.classroom import lessons
+
+    monkeypatch.setattr(lessons, "DEFAULT_SEEDS", 2)
+    monkeypatch.setattr(lessons, "DEFAULT_BLOCKS", 2)
+
+
+def test_figures_command_writes_figure_and_numbers(tmp_path: Path, capsys, own_size_two) -> None:
     folder = write_two_variants(tmp_path)
     assert main(["--figures", "--seeds", "2", "--lessons", str(tmp_path)]) == 0
     assert "two: wrote" in capsys.readouterr().out
@@ -134,7 +145,10 @@ def test_figures_command_writes_figure_and_numbers(tmp_path: Path, capsys) -> No
 
 
 def test_a_failed_regeneration_keeps_the_old_figure_and_numbers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    own_size_two: None,
 ) -> None:
     from alignment_sim.classroom import lessons
 
@@ -160,7 +174,9 @@ def test_a_lessons_folder_that_is_not_one_is_refused_not_passed_over(tmp_path: P
         load_lesson("hedging", missing)
     with pytest.raises(ConfigError, match="lesons"):
         available_lessons(missing)
-    model = ClassroomModel(lesson="hedging", lessons_dir=str(missing))
+    with pytest.raises(ConfigError, match="lessons folder"):
+        ClassroomModel(lesson="hedging", lessons_dir=str(missing))
+    model = ClassroomModel(lesson="hedging", lessons_dir=str(missing), as_message=True)
     assert model.setup_failed and "lessons folder" in model.message and model.lesson is None
 
 
@@ -198,7 +214,8 @@ def test_lessons_command_lists_and_rejects_bad_input(tmp_path: Path, capsys) -> 
         main(["--figures", "--seeds", "0", "--lessons", str(LESSONS)])
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "preset.yaml").write_text("title: Bad\nlevers: {stance: 9}\n")
-    assert main(["--figures", "--seeds", "1", "--lessons", str(tmp_path)]) == 2
+    out = ["--out", str(tmp_path / "out")]
+    assert main(["--figures", "--seeds", "1", "--lessons", str(tmp_path), *out]) == 2
     assert "dynamics.stance = 9.0" in capsys.readouterr().err
     # an unknown lesson and a --lessons that is not a folder: one line each, exit 2 (a
     # mistyped --lessons used to fall back silently on the packaged lessons)
@@ -433,7 +450,10 @@ def test_a_lever_moved_mid_run_is_the_apps_lever_move() -> None:
 
 
 def test_figures_command_rewrites_the_quoted_counts_and_flags_a_broken_claim(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    own_size_two: None,
 ) -> None:
     from matplotlib.figure import Figure
 
@@ -461,6 +481,29 @@ def test_figures_command_rewrites_the_quoted_counts_and_flags_a_broken_claim(
     assert "Belarus in 4 of 4<!-- claim:belarus_union --> runs" in text
     rows = numbers_claims_at(folder)
     assert rows["belarus_union"][:2] == (4, 4) and rows["ukraine_russia"][:2] == (0, 2)
+
+
+def test_another_size_goes_to_out_and_leaves_the_lessons_as_they_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A smaller run (--seeds 10, as CLASSROOM.md's example) used to rewrite the lesson's
+    README with "5 of 10" beside its text's "50 runs": another size than the lessons' own
+    is refused without --out (exit 2, nothing written), and with it writes figure.png and
+    numbers.md to OUT/<lesson>, the lesson's own files untouched."""
+    shutil.copytree(LESSONS / "hedging", tmp_path / "lessons" / "hedging")
+    folder = tmp_path / "lessons" / "hedging"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    argv = ["--figures", "--only", "hedging", "--lessons", str(tmp_path / "lessons")]
+    for size in (["--seeds", "10"], ["--blocks", "1"]):
+        with pytest.raises(SystemExit) as exited:
+            main([*argv, *size])
+        assert exited.value.code == 2
+        assert "give --out DIR" in capsys.readouterr().err
+    out = tmp_path / "small"
+    assert main([*argv, "--seeds", "10", "--blocks", "1", "--out", str(out)]) in (0, 3)
+    assert sorted(p.name for p in (out / "hedging").iterdir()) == ["figure.png", "numbers.md"]
+    assert "10 runs (seeds 0-9)" in (out / "hedging" / "numbers.md").read_text()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
 def numbers_claims_at(folder: Path) -> dict[str, tuple[int, int]]:

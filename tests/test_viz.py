@@ -94,8 +94,13 @@ def test_levers_in_the_constructor_reach_the_config() -> None:
         ({"lesson": "no_such_lesson"}, "lesson = 'no_such_lesson'"),
     ],
 )
-def test_bad_setup_becomes_a_message_not_an_exception(kwargs: dict, key: str) -> None:
-    model = ClassroomModel(**kwargs)
+def test_bad_setup_is_raised_or_in_the_app_a_message(kwargs: dict, key: str) -> None:
+    """A library's use raises the ConfigError naming the value (an unknown lesson used to
+    pass silently, leaving the default world at seed 0); the app's (``as_message``) shows
+    it, the default world stopped."""
+    with pytest.raises(ConfigError, match=re.escape(key)):
+        ClassroomModel(**kwargs)
+    model = ClassroomModel(**kwargs, as_message=True)
     assert model.message is not None and key in model.message
     assert "Traceback" not in model.message
     assert model.setup_failed and not model.running
@@ -129,7 +134,9 @@ def write_lesson(root: Path, name: str, text: str) -> None:
 )
 def test_broken_preset_becomes_a_message(tmp_path: Path, preset: str, expected: str) -> None:
     write_lesson(tmp_path, "broken", preset)
-    model = ClassroomModel(lesson="broken", lessons_dir=str(tmp_path))
+    with pytest.raises(ConfigError):
+        ClassroomModel(lesson="broken", lessons_dir=str(tmp_path))
+    model = ClassroomModel(lesson="broken", lessons_dir=str(tmp_path), as_message=True)
     assert model.message is not None and expected in model.message
     assert model.setup_failed and model.lesson is None
 
@@ -262,6 +269,12 @@ def test_sliders_round_to_their_steps() -> None:
 def test_a_bad_lever_value_changes_nothing() -> None:
     model = ClassroomModel()
     before = model.levers()
+    with pytest.raises(ConfigError, match=r"conditionality = 1\.5"):
+        model.apply_levers({"west_conditionality": 1.5})
+    with pytest.raises(ConfigError, match="Stance"):
+        model.apply_levers({"Stance": 1.0})
+    assert model.levers() == before
+    model.as_message = True  # the app's use
     assert not model.apply_levers({"west_conditionality": 1.5})
     assert model.message is not None and "conditionality = 1.5" in model.message
     assert model.levers() == before

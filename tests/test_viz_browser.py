@@ -262,6 +262,13 @@ def test_classroom_in_chromium(server: str) -> None:
             assert phone.locator(".as-step").bounding_box()["y"] < 844, "Step is on screen"
             phone.locator(".as-step").click()
             phone.locator(".as-tick", has_text="Quarter 1").first.wait_for()
+
+            # a lesson that does not exist is named in red, not passed over in silence
+            wrong = browser.new_page(viewport={"width": 1500, "height": 1100})
+            guard_offline(wrong, blocked, failures)
+            wrong.goto(server + "?lesson=no_such_lesson")
+            message = wrong.locator(".as-message", has_text="lesson = 'no_such_lesson'")
+            message.first.wait_for(timeout=90_000)
         finally:
             browser.close()
     assert not blocked, f"the page tried to reach the network: {blocked}"

@@ -365,7 +365,7 @@ def build_model(
     folder = lessons_dir()
     where = str(folder) if folder else None
     if lesson != NO_LESSON and world == BASELINE:
-        return ClassroomModel(seed=seed, ticks=ticks, lessons_dir=where)
+        return ClassroomModel(seed=seed, ticks=ticks, lessons_dir=where, as_message=True)
     return ClassroomModel(
         lesson=lesson,
         scenario=scenario,
@@ -374,6 +374,7 @@ def build_model(
         ticks=ticks,
         lessons_dir=where,
         variant="" if world in ("", PRESET_WORLD) else world,
+        as_message=True,
     )
 
 
@@ -819,7 +820,7 @@ def Page() -> None:  # noqa: N802
     def first() -> tuple[ClassroomModel, str]:
         if saved is not None:
             return saved.model, str(asked["run"])
-        name = lesson_name.value if lesson_name.value in lessons else NO_LESSON
+        name = lesson_name.value or NO_LESSON  # an unknown one: the model says so, in red
         model = build_model(name, PRESET_WORLD, "baseline", "logit", "0", "40")
         return model, RUNS.save(model, {**form(), "lesson": name})
 

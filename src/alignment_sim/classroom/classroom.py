@@ -1,11 +1,12 @@
 """The classroom model: flat named parameters, lesson presets and live levers.
 
-SolaraViz builds a model as ``cls(**params)`` from the values in its side bar, so
 ``ClassroomModel`` takes flat named parameters (lesson, scenario, decision rule, seed,
-ticks and the levers) and builds the typed ``SimulationConfig`` itself. Bad input never
-raises out of the constructor: a ``ConfigError`` becomes ``model.message`` (shown in the
-page) and the model falls back to the default world, stopped. Levers can also be moved
-while a run goes on (``apply_levers``): the new values hold from the next tick on.
+ticks and the levers), as the app's side bar gives them, and builds the typed
+``SimulationConfig`` itself. Bad input (an unknown lesson, a lever out of its range)
+raises a ``ConfigError`` naming it, as everywhere in the library; the app builds its
+models with ``as_message=True``, under which the error becomes ``model.message`` (shown in
+the page) and the model falls back to the default world, stopped. Levers can also be
+moved while a run goes on (``apply_levers``): the new values hold from the next tick on.
 
 A lesson is a folder in ``experiments/lessons`` with a ``preset.yaml``: a scenario, a
 decision rule, lever values and any other parameter by its path (``set``; see ``paths``).
@@ -504,8 +505,11 @@ class ClassroomModel(AlignmentModel):
         variant: the label of one of the lesson's comparisons (``compare``) to run
             instead of its preset ("": the preset).
 
-    ``message`` holds the last ConfigError as one paragraph (``None`` when all is well);
-    a setup that fails leaves the default world in place, stopped (``setup_failed``).
+        as_message: False (a library's use): bad input raises a ConfigError naming it.
+            True (the app's): it becomes ``message``, one paragraph (``None`` when all is
+            well), and a setup that fails leaves the default world in place, stopped
+            (``setup_failed``); a lever change or an event that fails changes nothing.
+
     ``lesson`` is the lesson preset in force, if any.
     """
 
@@ -527,6 +531,8 @@ class ClassroomModel(AlignmentModel):
         rationality: float | None = None,
         lessons_dir: str | None = None,
         variant: str = "",
+        *,
+        as_message: bool = False,
     ) -> None:
         given = {
             "stance": stance,
@@ -548,6 +554,7 @@ class ClassroomModel(AlignmentModel):
             levers={k: v for k, v in given.items() if v is not None},
             lessons_dir=lessons_dir,
         )
+        self.as_message = as_message
         message = None
         self.lesson: Lesson | None = None
         try:
@@ -555,6 +562,8 @@ class ClassroomModel(AlignmentModel):
                 self.lesson = load_lesson(lesson, lessons_dir)
             config = build_config(self.setup, self._variant(variant))
         except ConfigError as exc:
+            if not as_message:
+                raise
             self.lesson = None
             message = (
                 f"The setup was not applied: {exc} The page shows the default world instead; "
@@ -604,15 +613,18 @@ class ClassroomModel(AlignmentModel):
     def apply_levers(self, values: Mapping[str, Any]) -> bool:
         """Move levers mid-run: the new values hold from the next tick on.
 
-        The configuration is rebuilt and checked first; on a ConfigError nothing changes,
-        ``message`` says why and the result is False. The state of the run (alignments,
-        credibility, memories, events, random numbers) carries over.
+        The configuration is rebuilt and checked first; on a ConfigError nothing changes:
+        it is raised, or with ``as_message`` ``message`` says why and the result is False.
+        The state of the run (alignments, credibility, memories, events, random numbers)
+        carries over.
         """
         with self.lock:
             config = copy.deepcopy(self.config)
             try:
                 set_levers(config, values)
             except ConfigError as exc:
+                if not self.as_message:
+                    raise
                 self.message = f"The lever change was not applied: {exc}"
                 return False
             inputs = self._rebuilt(config, "The lever change was not applied")
@@ -628,12 +640,14 @@ class ClassroomModel(AlignmentModel):
             return True
 
     def _rebuilt(self, config: SimulationConfig, failure: str) -> RunInputs | None:
-        """The run's inputs for a changed ``config``, checked; None (and ``message``
-        saying ``failure`` and why) on a ConfigError."""
+        """The run's inputs for a changed ``config``, checked; a ConfigError raised, or with
+        ``as_message`` None and ``message`` saying ``failure`` and why."""
         try:
             config.validate()
             return RunInputs.from_config(config, compile_world(config))
         except ConfigError as exc:
+            if not self.as_message:
+                raise
             self.message = f"{failure}: {exc}"
             return None
 
@@ -667,8 +681,8 @@ class ClassroomModel(AlignmentModel):
         run's arrays over events grow with it: its start tick, a column of hazard uniforms
         (never drawn on: its hazard is 0, and no random number of the run changes) and a
         column of the trajectory's record of active events. On a ConfigError (an unknown
-        kind or target, a run that has ended) nothing changes, ``message`` says why and
-        the result is False.
+        kind or target, a run that has ended) nothing changes; it is raised, or with
+        ``as_message`` ``message`` says why and the result is False.
         """
         with self.lock:
             config = copy.deepcopy(self.config)

@@ -41,7 +41,6 @@ import contextlib
 import dataclasses
 import html
 import io
-import sys
 import tempfile
 import textwrap
 import zipfile
@@ -1246,15 +1245,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lessons", default=None, help="the lessons folder")
     args = parser.parse_args(argv)
     lessons_option(parser, args.lessons)
-    model = ClassroomModel(
-        lesson=args.lesson, seed=args.seed, ticks=args.ticks, lessons_dir=args.lessons
-    )
-    if model.setup_failed:
-        error = model.message.split(" The page shows")[0] if model.message else "bad setup"
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 2
     folder = args.out or timestamped_folder("debrief")
     with command_errors(PROG, "nothing was written", parser=parser):
+        model = ClassroomModel(
+            lesson=args.lesson, seed=args.seed, ticks=args.ticks, lessons_dir=args.lessons
+        )
         check_replaceable(folder, (*EXPORT_FILES, MANIFEST), "debrief export")
         model.run()
         paths = write_export(Debrief.build(model), folder)

@@ -59,8 +59,9 @@ from alignment_sim.studies.outcomes import (
 )
 
 DEFAULT_SEEDS = 50
-DEFAULT_BLOCKS = 20
-"""Blocks of DEFAULT_SEEDS seeds over which a claim's spread is counted (seeds 0-999)."""
+DEFAULT_BLOCKS = 120
+"""Blocks of DEFAULT_SEEDS seeds over which a claim's spread is counted (seeds 0-5999): the
+ranges the lessons' texts quote ("the range over 120 sets of 50 runs")."""
 TICKS = 40
 
 
@@ -666,18 +667,24 @@ def lesson_numbers(
     return "\n".join(lines) + "\n"
 
 
-def make_lesson(lesson: Lesson, seeds: int, blocks: int = 1) -> tuple[Path, Path, list[ClaimCount]]:
+def make_lesson(
+    lesson: Lesson, seeds: int, blocks: int = 1, out: Path | None = None
+) -> tuple[Path, Path, list[ClaimCount]]:
     """Run a lesson's comparison and count its claims (their spread over ``blocks`` blocks
     of ``seeds`` seeds); write its figure.png and numbers.md and the counts its README
-    quotes (all, or none when something fails)."""
+    quotes (all, or none when something fails). With ``out``, figure.png and numbers.md go
+    to ``out / lesson.name`` and the lesson's folder, its README included, is left as it
+    is: its text speaks of its own runs."""
     runner = ClaimRunner(lesson, seeds, blocks)
     runner.check()
     results = [run_variant(lesson, variant, seeds) for variant in variants(lesson)]
     counts = runner.counts()
-    figure_path = lesson.folder / "figure.png"
-    numbers_path = lesson.folder / "numbers.md"
+    folder = lesson.folder if out is None else out / lesson.name
+    folder.mkdir(parents=True, exist_ok=True)
+    figure_path = folder / "figure.png"
+    numbers_path = folder / "numbers.md"
     readme_path = lesson.folder / "README.md"
-    readme = readme_path.read_text() if readme_path.exists() else None
+    readme = readme_path.read_text() if out is None and readme_path.exists() else None
     quoted = quote_counts(readme, counts, str(readme_path)) if readme is not None else None
     with (
         atomic_write(figure_path) as figure,
@@ -695,23 +702,48 @@ def main(argv: list[str] | None = None) -> int:
     """Regenerate the lessons' figures and numbers (``--figures``)."""
     parser = argparse.ArgumentParser(
         prog="alignment-sim-lessons",
-        description="Regenerate each lesson's figure.png and numbers.md, headless.",
+        description="List the lessons, or (--figures) regenerate each lesson's figure.png, "
+        "numbers.md and the counts its README quotes, headless.",
+        epilog="Exit status: 0 done; 2 bad input; 3 a claim of a lesson outside the bounds "
+        "its preset gives (each named on stderr; the files are written all the same).",
     )
-    parser.add_argument("--figures", action="store_true", help="write figures and numbers")
-    parser.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, help="runs per variant")
+    parser.add_argument(
+        "--figures", action="store_true", help="write figures and numbers (without: list)"
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=DEFAULT_SEEDS,
+        help=f"runs per variant (default {DEFAULT_SEEDS}, the lessons' own; another needs --out)",
+    )
     parser.add_argument(
         "--blocks",
         type=int,
         default=DEFAULT_BLOCKS,
-        help="blocks of --seeds seeds over which each claim's spread is counted (1: none)",
+        help="blocks of --seeds seeds over which each claim's spread is counted (default "
+        f"{DEFAULT_BLOCKS}, the lessons' own; 1: none; another needs --out)",
     )
     parser.add_argument("--only", action="append", default=None, help="a lesson name (repeat)")
     parser.add_argument("--lessons", type=Path, default=None, help="the lessons folder")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="write each lesson's figure.png and numbers.md to OUT/<lesson> and leave the "
+        "lessons as they are (needed with another --seeds or --blocks)",
+    )
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds {args.seeds}: expected a whole number >= 1")
     if args.blocks < 1:
         parser.error(f"--blocks {args.blocks}: expected a whole number >= 1")
+    own = (args.seeds, args.blocks) == (DEFAULT_SEEDS, DEFAULT_BLOCKS)
+    if args.figures and args.out is None and not own:
+        parser.error(
+            f"--seeds {args.seeds} --blocks {args.blocks}: a lesson's own files quote "
+            f"{DEFAULT_SEEDS} runs and ranges over {DEFAULT_BLOCKS} blocks; give --out DIR to "
+            "write another size there, leaving the lessons as they are"
+        )
     folder = lessons_option(parser, args.lessons)
     if folder is None:
         parser.error("no lessons folder found: give --lessons DIR")
@@ -724,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{lesson.name}: {lesson.title}")
             return 0
         for lesson in lessons:
-            figure, numbers, counts = make_lesson(lesson, args.seeds, args.blocks)
+            figure, numbers, counts = make_lesson(lesson, args.seeds, args.blocks, args.out)
             print(f"{lesson.name}: wrote {figure} and {numbers}")
             outside += [
                 f"{lesson.name}: claim {c.claim.id} holds in {c.count} of {c.total}, "

@@ -401,7 +401,9 @@ class GameSession:
         ticks = rounds * ticks_per_round
         setup = Setup(lesson=lesson, seed=seed, ticks=ticks, lessons_dir=lessons_dir)
         build_config(setup)  # a ConfigError here names the bad value
-        self.model = ClassroomModel(lesson=lesson, seed=seed, ticks=ticks, lessons_dir=lessons_dir)
+        self.model = ClassroomModel(
+            lesson=lesson, seed=seed, ticks=ticks, lessons_dir=lessons_dir, as_message=True
+        )
         self.ticks_per_round = ticks_per_round
         self.round_seconds = float(round_seconds)
         self.rounds = rounds
