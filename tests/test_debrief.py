@@ -19,8 +19,10 @@ from alignment_sim.classroom.classroom import ClassroomModel
 from alignment_sim.classroom.debrief import (
     EXPORT_FILES,
     ROUNDS_COLUMNS,
+    SUMMARY_TEXT_X,
     SWITCHES_COLUMNS,
     Debrief,
+    _short_revision,
     debrief_html,
     export_zip,
     main,
@@ -222,6 +224,33 @@ def test_the_summary_is_one_a4_page(game: Game) -> None:
     png = (game.folder / "summary.png").read_bytes()
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert height / width == pytest.approx(11.69 / 8.27, rel=0.01)
+
+
+def test_no_text_of_the_summary_lies_over_its_map_or_charts(game: Game) -> None:
+    """The map and the charts end left of the text column (the map used to run under
+    "Students and the model"), one below the other; the footer keeps a dirty tree's
+    mark."""
+    figure = game.debrief._summary_figure()
+    images = [ax.get_position() for ax in figure.axes]
+    assert len(images) == 2
+    assert all(box.x1 <= SUMMARY_TEXT_X - 0.01 for box in images)
+    assert images[1].y1 <= images[0].y0  # the charts below the map
+    column = [t for t in figure.texts if t.get_text() == "Students and the model"]
+    assert column and column[0].get_position()[0] == SUMMARY_TEXT_X
+    assert _short_revision("0123456789abcdef+dirty") == "0123456789ab+dirty"
+    assert _short_revision("0123456789abcdef") == "0123456789ab"
+
+
+def test_an_alliance_joined_under_the_same_label_is_a_main_switch(game: Game) -> None:
+    """The summary's timeline lists label changes, alliance changes and students' choices:
+    Ukraine joining the West's alliance keeps its hedge label and is listed; an economic
+    move under the same label, by the model, is not."""
+    frame = game.debrief.switches
+    listed = set(game.debrief.main_switches())
+    for row in frame.itertuples():
+        main = row.from_label != row.to_label or "security" in str(row.changed)
+        main = main or row.player != "model"
+        assert (row.text in listed) == main, row.text
 
 
 def test_the_page_is_self_contained_with_the_students_and_the_zip_link(game: Game) -> None:

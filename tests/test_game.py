@@ -161,6 +161,27 @@ def test_a_directed_choice_is_committed_and_held_through_the_round() -> None:
     assert all(chooser.directed is None for chooser in session.model.choosers)
 
 
+def test_a_stopped_game_is_saved_once_a_round_was_played(tmp_path: Path, capsys) -> None:
+    """Ctrl+C used to lose the game: the command saves its debrief, the files of the
+    teacher's export, when it stops; before any round there is nothing to save."""
+    from alignment_sim.classroom.debrief import EXPORT_FILES
+    from alignment_sim.classroom.game.__main__ import save_game
+    from alignment_sim.outputs.files import job_status
+
+    session, _ = game()
+    assert save_game(session, tmp_path / "none") is None
+    assert "no round was played" in capsys.readouterr().out
+    assert not (tmp_path / "none").exists()
+    seat = session.join("Anna", "belarus")
+    session.submit(seat.token, "west", "china")
+    session.advance()
+    folder = save_game(session, tmp_path / "class")
+    assert folder == tmp_path / "class" and job_status(folder).complete
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*EXPORT_FILES, "manifest.json"])
+    assert "Anna" in (folder / "students.csv").read_text()
+    assert f"saved the game's debrief in {folder}" in capsys.readouterr().out
+
+
 def test_every_answer_in_closes_the_round_early() -> None:
     session, clock = game()
     seats = [session.join(name) for name in ("Anna", "Ben")]

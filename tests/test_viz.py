@@ -86,6 +86,7 @@ def test_levers_in_the_constructor_reach_the_config() -> None:
     [
         ({"seed": "abc"}, "seed = 'abc'"),
         ({"ticks": "-5"}, "ticks = -5"),
+        ({"ticks": 100_000}, "ticks = 100000: expected a whole number 1-400"),
         ({"stance": 2.0}, "dynamics.stance = 2.0"),
         ({"russia_budget": -1.0}, "budget_bn_usd = -1.0"),
         ({"economic_switching_cost": -1.0}, "economic_switching_cost = -1.0"),

@@ -359,6 +359,22 @@ def load_lesson(name: str, folder: str | Path | None = None) -> Lesson:
 # --- from a setup to a configuration ------------------------------------------------------
 
 
+MAX_CLASS_TICKS = 400
+"""The longest run the classroom builds: 100 years of quarters, from 2015 (a class's map,
+charts and debrief are read quarter by quarter; longer runs are the batch engine's)."""
+
+
+def class_ticks(value: Any) -> int:
+    """A classroom run's length in ticks, 1 to ``MAX_CLASS_TICKS`` (ConfigError otherwise,
+    before anything runs)."""
+    ticks = whole_number("ticks", value)
+    if not 1 <= ticks <= MAX_CLASS_TICKS:
+        raise ConfigError(
+            "ticks", ticks, f"a whole number 1-{MAX_CLASS_TICKS} (up to 100 years of quarters)"
+        )
+    return ticks
+
+
 def whole_number(key: str, value: Any) -> int:
     """A whole number from an int or the text of a form field (ConfigError otherwise)."""
     if isinstance(value, bool):
@@ -435,7 +451,7 @@ def build_config(setup: Setup, variant: Variant | None = None) -> SimulationConf
         region=region_spec(),
         scenario=load_scenario_checked(source),
         decision=load_decision(decision),
-        ticks=whole_number("ticks", setup.ticks),
+        ticks=class_ticks(setup.ticks),
         seed=whole_number("seed", setup.seed),
     )
     if lesson is not None:

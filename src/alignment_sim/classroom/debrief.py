@@ -206,6 +206,11 @@ ZIP_HREF = "/export.zip"
 A4_INCHES = (8.27, 11.69)
 CHART_DPI = 150
 SUMMARY_PNG_DPI = 100
+SUMMARY_TEXT_X = 0.64
+"""Where the one-page summary's right-hand text column begins (a share of the page's width)."""
+SUMMARY_IMAGE_WIDTH = SUMMARY_TEXT_X - 0.04
+"""The widest the summary's map and charts may be (from 0.02), so no text is printed over
+them."""
 CHAR_EM = 0.56
 """Mean width of a character of the summary's font, in ems (DejaVu Sans, mixed text)."""
 REASONS_SHOWN = 2
@@ -302,6 +307,12 @@ def _check_ticks(name: str, ticks: pd.Series, low: int, high: int) -> None:
     bad = ticks[(ticks < low) | (ticks > high)]
     if len(bad):
         raise ConfigError(f"{name}.tick", int(bad.iloc[0]), f"a tick in {low}..{high}")
+
+
+def _short_revision(revision: str) -> str:
+    """A git revision in 12 characters, keeping its "+dirty" mark."""
+    commit, dirty, _ = revision.partition("+dirty")
+    return commit[:12] + dirty
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -607,9 +618,13 @@ class Debrief:
 
     def main_switches(self) -> list[str]:
         """The switches the one-page summary lists: those that change a state's record
-        label or were a student's choice (every switch if there are no such)."""
+        label or its alliance, or were a student's choice (every switch if there are no
+        such): Ukraine joining the West's alliance keeps its label and is a main switch."""
         frame = self.switches
-        main = frame[(frame["from_label"] != frame["to_label"]) | (frame["player"] != "model")]
+        security = frame["changed"].astype(str).str.contains("security")
+        main = frame[
+            (frame["from_label"] != frame["to_label"]) | security | (frame["player"] != "model")
+        ]
         return [str(t) for t in (main if len(main) else frame)["text"]]
 
     def student_lines(self) -> list[str]:
@@ -656,14 +671,19 @@ class Debrief:
         fig = Figure(figsize=A4_INCHES, dpi=100)
         fig.text(0.04, 0.975, f"Debrief: {self.title}", fontsize=14, fontweight="bold", va="top")
         fig.text(0.04, 0.952, self.subtitle, fontsize=8.5, va="top", color="#444444")
-        for png, top, height in ((self.map_png, 0.935, 0.29), (self.shares_png, 0.64, 0.3)):
+        top = 0.935
+        for png, height in ((self.map_png, 0.29), (self.shares_png, 0.3)):
             image = mpimg.imread(io.BytesIO(png))
             h, w = image.shape[:2]
-            width = height * A4_INCHES[1] / A4_INCHES[0] * w / h
-            ax = fig.add_axes((0.02, top - height, width, height))
+            aspect = A4_INCHES[1] / A4_INCHES[0] * w / h  # page width per page height
+            width = min(height * aspect, SUMMARY_IMAGE_WIDTH)  # clear of the text column
+            ax = fig.add_axes((0.02, top - width / aspect, width, width / aspect))
+            top -= width / aspect + 0.005
             ax.imshow(image, interpolation="antialiased")
             ax.set_axis_off()
-        right = _TextColumn(fig, x=0.64, top=0.93, bottom=0.35, width=0.34)
+        right = _TextColumn(
+            fig, x=SUMMARY_TEXT_X, top=0.93, bottom=0.35, width=0.98 - SUMMARY_TEXT_X
+        )
         right.heading("Students and the model")
         right.block(self.student_lines(), "students.csv")
         right.heading("The run")
@@ -685,7 +705,7 @@ class Debrief:
         fig.text(
             0.04,
             0.012,
-            f"alignment-sim {meta['version']} · git {str(meta['git_revision'])[:12]} · "
+            f"alignment-sim {meta['version']} · git {_short_revision(str(meta['git_revision']))} · "
             f"seed {meta['seed']} · made {meta['created_utc']} · every round: rounds.csv",
             fontsize=6.5,
             color="#666666",

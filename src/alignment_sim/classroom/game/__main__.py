@@ -2,11 +2,13 @@
 
 Prints the teacher's address (with its secret key) and the address students open (this
 machine's LAN address; also as a QR code on the teacher's page), then serves until
-Ctrl+C. Several students may share a state (``--team-size``, default 4: a class of 30
-on the region's 11 states plays in teams). Nothing is fetched from or sent to the
-internet. The game starts paused, so the class can join first: the teacher presses
-"Start / resume". A lesson with a ``game:`` block sets the round's quarters and seconds
-(unless given) and the states the class plays (``--all-states`` offers every state).
+Ctrl+C, and then saves the game's debrief, as its export holds it, in
+``results/class/<time>/`` (``--out``), once a round was played. Several students may
+share a state (``--team-size``, default 4: a class of 30 on the region's 11 states plays
+in teams). Nothing is fetched from or sent to the internet. The game starts paused, so
+the class can join first: the teacher presses "Start / resume". A lesson with a
+``game:`` block sets the round's quarters and seconds (unless given) and the states the
+class plays (``--all-states`` offers every state).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import math
 import sys
 import threading
+from pathlib import Path
 
 from alignment_sim.classroom.__main__ import ServeError, check_address
 from alignment_sim.classroom.classroom import NO_LESSON, available_lessons
@@ -72,6 +75,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--rounds", type=int, default=None, help="rounds in the game (default: ten years' worth)"
     )
     parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where the game's debrief is saved when it stops (default results/class/<time>)",
+    )
+    parser.add_argument(
         "--team-size",
         type=int,
         default=DEFAULT_TEAM_SIZE,
@@ -109,9 +118,34 @@ def setup_words(session: GameSession) -> str:
     )
 
 
+def save_game(session: GameSession, out: Path | None) -> Path | None:
+    """The game's debrief written to ``out`` (``results/class/<time>`` when None), as the
+    teacher's export holds it (``debrief.write_export``), and a line saying where; None,
+    and a line saying so, when no round was played or the folder cannot be written."""
+    from alignment_sim.classroom.debrief import write_export
+    from alignment_sim.classroom.game.server import DebriefCache
+    from alignment_sim.classroom.game.session import GameError
+    from alignment_sim.outputs.files import os_error_text, timestamped_folder
+
+    try:
+        debrief = DebriefCache(session).current()
+    except GameError:
+        print("alignment-sim class game: no round was played, nothing to save.")
+        return None
+    folder = out if out is not None else timestamped_folder("class")
+    try:
+        write_export(debrief, folder)
+    except OSError as exc:
+        print(f"alignment-sim-class: the game was not saved: {os_error_text(exc)}", file=sys.stderr)
+        return None
+    print(f"alignment-sim class game: saved the game's debrief in {folder}")
+    return folder
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Serve a game until Ctrl+C. A bad lesson, a port in use or a host that cannot be
-    listened on ends the command with one line on stderr and exit status 2."""
+    """Serve a game until Ctrl+C, then save it (``save_game``). A bad lesson, a port in
+    use or a host that cannot be listened on ends the command with one line on stderr and
+    exit status 2."""
     args = parse_args(argv)
     from alignment_sim.classroom.game.server import start_game_server
 
@@ -148,6 +182,7 @@ def main(argv: list[str] | None = None) -> None:
         pass
     finally:
         stop()
+        save_game(session, args.out)
 
 
 if __name__ == "__main__":

@@ -256,6 +256,11 @@ class DebriefCache:
         self.key, self.page, self.zip = key, "", b""
         return self.debrief
 
+    def current(self) -> Any:
+        """The debrief of the game now (a GameError before any round is played)."""
+        with self.lock:
+            return self._current()
+
     def html(self, zip_href: str) -> str:
         from alignment_sim.classroom.debrief import debrief_html
 
