@@ -374,3 +374,17 @@ def test_max_restricted_is_checked_and_recorded(tmp_path: Path, capsys) -> None:
     main([*args, "--max-restricted", "1", "--out", str(tmp_path / "d1")])
     meta = json.loads((tmp_path / "d1" / "discovery.json").read_text())
     assert meta["max_restricted"] == 1 and meta["design_study"] == "robustness"
+
+
+def test_the_summary_counts_the_boxes_it_does_not_list(toy: Path, monkeypatch) -> None:
+    """The console lists a few boxes of each method and says how many more boxes.csv
+    holds (it used to stop at three in silence)."""
+    from alignment_sim.studies import discover as module
+
+    found = discover(read_design(toy), Target("mean_share_hedge", "above", 0.5))
+    cart = found.boxes[found.boxes["method"] == "cart"]["box"].nunique()
+    assert cart >= 1
+    monkeypatch.setattr(module, "BOXES_PRINTED", 0)
+    lines = found.summary().splitlines()
+    assert not any(line.startswith("CART box") for line in lines)
+    assert f"... and {cart} more CART box(es) in boxes.csv." in lines

@@ -25,6 +25,7 @@ from alignment_sim.outputs.files import (
     as_typed,
     atomic_write,
     command_errors,
+    counted,
     finish_job,
     job_status,
     os_error_text,
@@ -280,3 +281,7 @@ def test_a_commands_bad_input_names_the_option_as_typed(capsys) -> None:
     )
     assert as_typed(ValueError("plain"), parser) == "plain"
     assert as_typed(ConfigError("workers", 0, "x"), None) == "workers = 0: expected x."
+
+
+def test_a_count_is_plural_unless_it_is_one() -> None:
+    assert [counted(n, "run") for n in (0, 1, 2)] == ["0 runs", "1 run", "2 runs"]

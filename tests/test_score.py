@@ -244,6 +244,11 @@ def test_end_to_end_a_study_job_scored_against_the_record(
     assert model.set_index("state").loc["Belarus", "p_russia"] == pytest.approx(share)
     assert (out / "reliability.png").read_bytes().startswith(b"\x89PNG")
     assert not list(tmp_path.glob(".*.tmp"))
+    assert score["version"] and score["git_revision"] and score["created_utc"]
+    # without --record: the packaged record, the same scores
+    main([str(tmp_path / "runs"), "--out", str(tmp_path / "default")])
+    again = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert again["brier"] == line["brier"] and again["record"] == line["record"]
 
 
 def test_a_failed_scoring_leaves_the_earlier_folder_as_it_was_and_others_are_refused(

@@ -109,7 +109,7 @@ def test_sweep_records_failures_resumes_and_collects(tmp_path: Path) -> None:
     ]
     first = run_cli(args, tmp_path)
     assert first.returncode == 1, first.stderr  # the others finish; the failure is told
-    assert "1 job(s) of the sweep did not finish: replications=60,scenario=colour_revolution" in (
+    assert "1 job of the sweep did not finish: replications=60,scenario=colour_revolution" in (
         first.stderr
     )
     sweep = tmp_path / "results" / "sweeps" / "t"

@@ -499,6 +499,7 @@ def run_estimation_job(config: SimulationConfig, folder: Path, overrides: list[s
 
 
 def run_study_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:
+    from alignment_sim.outputs.files import counted
     from alignment_sim.studies.replications import config_digest, job_parameters, run_study
 
     if _skip_if_complete(folder, config_digest(config), "study job"):
@@ -509,7 +510,7 @@ def run_study_job(config: SimulationConfig, folder: Path, overrides: list[str]) 
         shares = ", ".join(f"{k} {summary[f'final_share_{k}']['mean']:.0%}" for k in labels)
         last = config.seed + config.replications - 1
         log.info(
-            f"alignment-sim: {config.replications} runs of {config.scenario.name} "
+            f"alignment-sim: {counted(config.replications, 'run')} of {config.scenario.name} "
             f"(seeds {config.seed}-{last}); mean final shares by record label: {shares}. "
             f"Files: {folder}"
         )
@@ -598,4 +599,6 @@ def main() -> None:
         _exit(f"cannot write {os_error_text(exc)}.", 1)
     failed = callbacks.SWEEP_FAILURES
     if failed:
-        _exit(f"{len(failed)} job(s) of the sweep did not finish: {', '.join(failed)}.", 1)
+        from alignment_sim.outputs.files import counted
+
+        _exit(f"{counted(len(failed), 'job')} of the sweep did not finish: {', '.join(failed)}.", 1)

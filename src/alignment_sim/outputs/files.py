@@ -190,6 +190,11 @@ def check_replaceable(out: Path, names: Sequence[str], what: str) -> None:
             raise ConfigError("--out", str(out), expected, hint)
 
 
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1: "1 run", "50 runs"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def command_line(prog: str, argv: Sequence[str] | None = None) -> str:
     """A console command as typed, for its manifest: ``prog`` and its arguments
     (``sys.argv``'s when ``argv`` is None), shell-quoted."""

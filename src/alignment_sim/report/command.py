@@ -44,6 +44,7 @@ from alignment_sim.outputs.files import (
     check_replaceable,
     command_errors,
     command_line,
+    counted,
     timestamped_folder,
 )
 from alignment_sim.report.entry import draw_figure, start_worker
@@ -1664,7 +1665,7 @@ def main(
         )
     log("done")
     runs = ", ".join(
-        f"{label} ({n} runs)"
+        f"{label} ({counted(int(n), 'run')})"
         for label, n in zip(
             report.labels,
             report.tables["outcomes"].groupby("label", sort=False)["runs"].first(),

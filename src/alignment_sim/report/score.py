@@ -1,7 +1,9 @@
 """``alignment-sim-score``: how well runs forecast a recorded alignment, beside two baselines.
 
-    alignment-sim-score RUNS... --record FILE [--from Y1] [--to Y2] [--origin Y0]
+    alignment-sim-score RUNS... [--record FILE] [--from Y1] [--to Y2] [--origin Y0]
                         [--out DIR] [--floor F]
+
+``--record`` defaults to the packaged record (``data/alignment_by_year_1991_2010.csv``).
 
 RUNS are run folders, study jobs, sweeps or forecasts (searched recursively for finished
 jobs); every run found is one member of one forecast ensemble (a forecast's runs: each
@@ -28,6 +30,7 @@ each written atomically. The last line printed is one JSON object of the headlin
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import math
 from collections.abc import Sequence
@@ -41,7 +44,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from alignment_sim.errors import ConfigError
-from alignment_sim.model.world import load_attributes
+from alignment_sim.model.calendar import RECORD_FILE
+from alignment_sim.model.world import load_attributes, packaged_data_path
 from alignment_sim.outputs.files import (
     LABELS_FILE,
     atomic_folder,
@@ -50,11 +54,13 @@ from alignment_sim.outputs.files import (
     check_replaceable,
     command_errors,
     command_line,
+    counted,
     find_jobs,
     job_manifest,
     timestamped_folder,
     write_json,
 )
+from alignment_sim.outputs.provenance import git_revision, package_version
 from alignment_sim.report.record import (
     LABELS,
     LAST_IN_SAMPLE_YEAR,
@@ -533,7 +539,12 @@ def write_outputs(scores: Scores, out: Path, command: str) -> None:
             atomic_write_bytes(folder / name, table.to_csv(index=False).encode())
         with atomic_write(folder / "reliability.png") as handle:
             reliability_figure(scores.reliability).savefig(handle, format="png", dpi=110)
-        write_json(folder / "score.json", {**scores.summary, "command": command})
+        provenance = {
+            "version": package_version(),
+            "git_revision": git_revision(),
+            "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        write_json(folder / "score.json", {**scores.summary, "command": command, **provenance})
 
 
 def report_text(scores: Scores, ensemble: Ensemble) -> str:
@@ -541,7 +552,8 @@ def report_text(scores: Scores, ensemble: Ensemble) -> str:
     the recorded switches."""
     s = scores.summary
     lines = [
-        f"{PROG}: {s['n_runs']} runs from {s['n_folders']} folder(s) against {s['record']}",
+        f"{PROG}: {counted(s['n_runs'], 'run')} from {counted(s['n_folders'], 'folder')} "
+        f"against {s['record']}",
         f"Scored: {s['n_state_years']} state-years ({s['n_states']} states, {s['from']}-"
         f"{s['to']}); baselines fitted on the record up to the origin {s['origin']} "
         f"(sticky: stay rate {s['sticky_stay_rate']:.3f} over {s['sticky_transitions']} "
@@ -594,7 +606,13 @@ def parser() -> argparse.ArgumentParser:
         "(state, year, primary_alignment), beside persistence and a sticky base rate.",
     )
     p.add_argument("runs", nargs="+", type=Path, metavar="RUNS", help="run, job or sweep folders")
-    p.add_argument("--record", type=Path, required=True, metavar="FILE", help="record CSV file")
+    p.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=f"record CSV file (default: the packaged one, data/{RECORD_FILE})",
+    )
     p.add_argument("--from", dest="first", type=int, metavar="Y1", help="first scored year")
     p.add_argument("--to", dest="last", type=int, metavar="Y2", help="last scored year")
     p.add_argument(
@@ -619,7 +637,7 @@ def run(args: argparse.Namespace, command: str) -> tuple[Scores, Ensemble, Path]
     check_replaceable(out, FILES, "scoring")
     ensemble = load_ensemble(args.runs)
     known = set(load_attributes()["state"].astype(str)) | set(ensemble.states)
-    record = read_record(args.record, known)
+    record = read_record(args.record or packaged_data_path(RECORD_FILE), known)
     window = choose_window(ensemble, record, args.origin, args.first, args.last)
     scores = score(ensemble, record, window, args.floor)
     scores.summary["out"] = str(out)

@@ -45,6 +45,7 @@ from alignment_sim.outputs.files import (
     atomic_write,
     check_parent_folders,
     command_errors,
+    counted,
     find_jobs,
     job_manifest,
 )
@@ -679,10 +680,12 @@ def main(argv: list[str] | None = None) -> None:
         if args.duckdb is not None:
             counts = build_database(args.folder, args.duckdb, args.skip_corrupt)
             tables = ", ".join(f"{t} ({n} rows)" for t, n in counts["tables"].items())
-            print(f"{PROG}: {counts['jobs']} jobs -> {args.duckdb}: studies, {tables}, dictionary")
+            jobs = counted(counts["jobs"], "job")
+            print(f"{PROG}: {jobs} -> {args.duckdb}: studies, {tables}, dictionary")
         else:
             counts = collect(args.folder, out, args.ticks, args.skip_corrupt)
-            print(f"{PROG}: {counts['rows']} runs from {counts['jobs']} jobs -> {out}")
+            runs, jobs = counted(counts["rows"], "run"), counted(counts["jobs"], "job")
+            print(f"{PROG}: {runs} from {jobs} -> {out}")
             if args.ticks is not None:
                 print(f"{PROG}: {counts['tick_rows']} tick rows -> {args.ticks}")
             if args.dictionary is not None:

@@ -98,6 +98,8 @@ DEFAULT_DENSITY = 0.8
 """PRIM's density threshold: a box is kept when at least this share of its points are of
 interest (EMA's default)."""
 DEFAULT_BOXES = 3
+BOXES_PRINTED = 3
+"""Boxes of each method the console summary lists; it counts the rest (all in boxes.csv)."""
 MASS_MIN = 0.05
 """The smallest share of all points a PRIM box or a CART leaf may hold (EMA's default)."""
 SEED = 0
@@ -296,11 +298,14 @@ class Discovery:
         ]
         for method in ("prim", "cart"):
             found = self.boxes[self.boxes["method"] == method].drop_duplicates("box")
-            for b in found.to_dict("records")[:3]:
+            for b in found.to_dict("records")[:BOXES_PRINTED]:
                 lines.append(
                     f"{method.upper()} box {b['box']} (coverage {b['coverage']:.2f}, density "
                     f"{b['density']:.2f}): {self.limits_text(method, b['box'])}"
                 )
+            if len(found) > BOXES_PRINTED:
+                more = len(found) - BOXES_PRINTED
+                lines.append(f"... and {more} more {method.upper()} box(es) in boxes.csv.")
         if self.trajectory.empty:
             lines.append(f"PRIM found no box of density >= {self.density:g}; lower --density.")
         lines.append(f"Most influential parameter: {self.scores['parameter'].iloc[0]}.")
