@@ -705,6 +705,10 @@ def test_the_command_takes_a_team_size(capsys: pytest.CaptureFixture[str]) -> No
     defaults = parse_args([])
     assert (defaults.ticks_per_round, defaults.round_seconds) == (None, None), "the lesson's"
     assert parse_args(["--team-size", "3"]).team_size == 3
+    assert parse_args(["--lessons", LESSONS]).lessons == LESSONS  # as the other commands
+    with pytest.raises(SystemExit):
+        parse_args(["--lessons", LESSONS + "-missing"])
+    assert "expected an existing folder" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         parse_args(["--team-size", "0"])
     assert "--team-size 0: expected a whole number >= 1" in capsys.readouterr().err

@@ -338,6 +338,12 @@ def test_a_choice_taken_apart_by_hand() -> None:
     assert [t for t, _ in pro] == ["switching", "inducements"]
     assert [v for _, v in pro] == pytest.approx([1.0, 0.6])
     assert con == [("trade", pytest.approx(0.4))]
+    # a term that would read "+0.00" is no reason: autonomy 0.004 for russia over china
+    tiny = hand_choice()
+    tiny.now[3] = [0.004, 0.0, 0.3]
+    assert "autonomy" not in [t for t, _ in tiny.reasons()[0]]
+    tiny.now[3] = [0.006, 0.0, 0.3]
+    assert "autonomy" in [t for t, _ in tiny.reasons(count=4)[0]]
     # russia's lead over china: inducements 0.2 -> 0.6, switching 0 -> 1 (left out)
     assert choice.moved() == [("inducements", pytest.approx(0.4))]
     np.testing.assert_allclose(choice.delta[1], [0.4, 0.0, 0.0])

@@ -40,7 +40,7 @@ REALIST_RULES = ("balancing", "bandwagoning")
 SMALL = 1e-9
 """Term values below this (utility units) count as zero."""
 CHANGE_SHOWN = 0.005
-"""Changes below this (utility units) are not shown (they round to 0.00)."""
+"""Reasons and changes below this (utility units) are not shown (they round to 0.00)."""
 
 TERM_WORDS: dict[str, str] = {
     "protection": "protection against the threats it faces",
@@ -178,8 +178,9 @@ class Choice:
         that favour the runner-up most: (term, difference) pairs, largest first."""
         gap = self._gap(self.now)
         order = np.argsort(-gap, kind="stable")
-        pro = [(self.terms[n], float(gap[n])) for n in order if gap[n] > SMALL][:count]
-        con = [(self.terms[n], float(-gap[n])) for n in order[::-1] if gap[n] < -SMALL][:count]
+        shown = CHANGE_SHOWN  # a term that rounds to +0.00 favours nothing a reader can see
+        pro = [(self.terms[n], float(gap[n])) for n in order if gap[n] >= shown][:count]
+        con = [(self.terms[n], float(-gap[n])) for n in order[::-1] if gap[n] <= -shown][:count]
         return pro, con
 
     def moved(self, count: int = 3) -> list[tuple[str, float]]:

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 from alignment_sim.classroom.__main__ import ServeError, check_address
-from alignment_sim.classroom.classroom import NO_LESSON, available_lessons
+from alignment_sim.classroom.classroom import NO_LESSON, available_lessons, lessons_option
 from alignment_sim.classroom.game.session import (
     DEFAULT_ROUND_SECONDS,
     DEFAULT_TEAM_SIZE,
@@ -50,6 +50,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--lesson",
         default=NO_LESSON,
         help=f"a lesson ({', '.join(available_lessons()) or 'none found'}) or {NO_LESSON}",
+    )
+    parser.add_argument(
+        "--lessons",
+        default=None,
+        help="the lessons folder (default: experiments/lessons, or $ALIGNMENT_SIM_LESSONS)",
     )
     parser.add_argument("--seed", type=int, default=0, help="the model's seed (default 0)")
     parser.add_argument(
@@ -88,6 +93,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         f"{DEFAULT_TEAM_SIZE * 11} on the 11 states; each team's choice is its majority)",
     )
     args = parser.parse_args(argv)
+    folder = lessons_option(parser, args.lessons)
+    args.lessons = str(folder) if folder is not None else None
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port}: expected a port number in [0, 65535]")
     if args.round_seconds is not None and not (
@@ -152,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         session = GameSession(
             lesson=args.lesson,
+            lessons_dir=args.lessons,
             seed=args.seed,
             ticks_per_round=args.ticks_per_round,
             round_seconds=args.round_seconds,
