@@ -247,10 +247,13 @@ def test_parameters_are_typed_and_every_column_is_described(tmp_path: Path) -> N
 
 def test_every_outcome_has_a_unit() -> None:
     assert list(collect_module.OUTCOME_UNITS) == list(OUTCOMES)
-    assert (
-        collect_module.describe("final_share_security_none")[1]
-        == OUTCOMES["final_share_security_<option>"]
-    )
+    # a column's meaning names its own option, label or state (the pattern's placeholder
+    # left in it read "<option>" for a column that is one option's)
+    assert collect_module.describe("final_share_security_none")[1] == OUTCOMES[
+        "final_share_security_<option>"
+    ].replace("<option>", "none")
+    assert "<" not in collect_module.describe("final_share_russia")[1]
+    assert "record label russia " in collect_module.describe("final_share_russia")[1]
     assert collect_module.describe("final_label_kazakhstan")[1] == OUTCOMES["final_label_<state>"]
     assert collect_module.describe("final_kazakhstan")[1] == OUTCOMES["final_<state>"]
 

@@ -1100,3 +1100,21 @@ def test_a_threshold_that_is_no_number_names_the_flag(
     assert last.startswith("alignment-sim-compare: ") and "--threshold" in last
     assert "'abc'" in last
     assert not out.exists()
+
+
+def test_runs_of_another_length_and_a_lone_scenario_are_warned_of(tmp_path: Path) -> None:
+    """Final shares of a 12-tick baseline against a 6-tick scenario are read at different
+    dates: the comparison warns; one scenario alone is described and warned of too."""
+    for ticks in (TICKS, TICKS // 2):
+        config = default_config(ticks=ticks)
+        batch = run_batch(RunInputs.from_config(config), range(20))
+        write_study_job(batch, config, tmp_path / f"t{ticks}", {"ticks": str(ticks)})
+    heard: list[str] = []
+    compare([tmp_path], n_boot=BOOT, baseline=f"ticks={TICKS}", warn=heard.append)
+    assert heard == [
+        f"'ticks={TICKS // 2}' runs {TICKS // 2} ticks and the baseline 'ticks={TICKS}' "
+        f"{TICKS}: its final shares and effects are read at another date than the baseline's"
+    ]
+    alone: list[str] = []
+    compare([tmp_path / f"t{TICKS}"], n_boot=BOOT, warn=alone.append)
+    assert len(alone) == 1 and "no effect is estimated" in alone[0]

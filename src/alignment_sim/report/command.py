@@ -239,6 +239,28 @@ def parameter_uncertainty(groups: dict[str, Group], labels: list[str]) -> str:
     )
 
 
+def horizon_warnings(groups: dict[str, Group], labels: list[str]) -> list[str]:
+    """What the user should hear about the runs' lengths: a scenario whose runs end at
+    another tick than the baseline's (its final shares are read at another date), and a
+    comparison of one scenario alone (its outcomes described, no effect estimated)."""
+    if len(labels) == 1:
+        return [f"only {labels[0]!r}: its outcomes are described, no effect is estimated"]
+
+    def horizon(label: str) -> str:
+        ticks = sorted(
+            {int(u.manifest.get("config", {}).get("ticks", -1)) for u in groups[label].units}
+        )
+        return " or ".join(map(str, ticks))
+
+    base = horizon(labels[0])
+    return [
+        f"{label!r} runs {horizon(label)} ticks and the baseline {labels[0]!r} {base}: its "
+        "final shares and effects are read at another date than the baseline's"
+        for label in labels[1:]
+        if horizon(label) != base
+    ]
+
+
 NOT_COMPARED = ("seed", "replications", "study", "engine", "output", "design", "task", "scenario")
 """Config sections that say how runs were made, not what was simulated (the scenario is
 described apart): never listed as differences."""
@@ -1092,6 +1114,8 @@ def compare(
     base = list(groups)[original.index(base)]
     labels = [base, *(label for label in groups if label != base)]
     uncertainty = parameter_uncertainty(groups, labels)
+    for text in horizon_warnings(groups, labels):
+        warn(text)
     group_list = [groups[label] for label in labels]
     options = ordered_union(g.options for g in group_list)
     profiles = ordered_union(g.profiles for g in group_list)

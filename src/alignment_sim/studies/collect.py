@@ -102,26 +102,38 @@ class CollectError(Exception):
     """Bad input to ``alignment-sim-collect``; the command prints it as one line."""
 
 
+PLACEHOLDER = re.compile(r"<(\w+)>")
+"""A placeholder of a column pattern or a meaning: ``<label>``, ``<state>``."""
+
+
 def _pattern(template: str) -> re.Pattern[str]:
-    """A column pattern such as ``final_share_<label>`` as a regular expression."""
-    return re.compile(re.sub(r"<\w+>", ".+", re.escape(template)) + "$")
+    """A column pattern such as ``final_share_<label>`` as a regular expression, each
+    placeholder a named group."""
+    return re.compile(PLACEHOLDER.sub(r"(?P<\1>.+)", re.escape(template)) + "$")
 
 
 DEFINITIONS: list[tuple[re.Pattern[str], str, str]] = sorted(
     [(_pattern(k), OUTCOME_UNITS[k], meaning) for k, meaning in OUTCOMES.items()]
     + [(_pattern(k), unit, meaning) for k, (unit, meaning) in OTHER_COLUMNS.items()],
-    key=lambda row: -len(row[0].pattern.split(".+")[0]),
+    key=lambda row: -len(row[0].pattern.split("(?P<")[0]),
 )
 """Every column pattern with its unit and meaning, the most specific prefix first."""
 
 
 def describe(column: str) -> tuple[str, str]:
-    """A column's (unit, meaning) by its pattern: an outcome, a key or a share; ("", "")
-    when it is none of these."""
+    """A column's (unit, meaning) by its pattern: an outcome, a key or a share, the
+    meaning with the column's own label or state in place of ``<label>``, ``<state>``;
+    ("", "") when it is none of these."""
     for pattern, unit, meaning in DEFINITIONS:
-        if pattern.match(column):
-            return unit, meaning
+        found = pattern.match(column)
+        if found:
+            return unit, _filled(meaning, found.groupdict())
     return "", ""
+
+
+def _filled(meaning: str, named: dict[str, str]) -> str:
+    """``meaning`` with each placeholder ``named`` gives a value replaced by it."""
+    return PLACEHOLDER.sub(lambda m: named.get(m.group(1), m.group(0)), meaning)
 
 
 PRESET_GROUPS = ("region", "scenario", "decision", "experiment", "fit")
