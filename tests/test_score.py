@@ -87,6 +87,13 @@ def test_reliability_bins_hold_the_forecasts_and_how_often_they_came_true() -> N
     assert top.n == 2 and top.mean_forecast == pytest.approx(0.95)
     assert top.observed_frequency == pytest.approx(0.5)
     assert table.n.sum() == 8
+    # the figure says how many probabilities each of the model's bins holds, and shows
+    # the markers at 0 and 1 whole
+    table = pd.concat([table.assign(forecaster=name) for name in ("model", "persistence")])
+    (axes,) = score_module.reliability_figure(table).axes
+    counts = sorted(int(t.get_text()) for t in axes.texts)
+    assert counts == sorted(int(n) for n in table[table.forecaster == "model"].n if n > 0)
+    assert axes.get_xlim()[0] < 0 < 1 < axes.get_xlim()[1]
 
 
 def test_persistence_on_a_record_with_one_switch(tmp_path: Path) -> None:

@@ -513,11 +513,26 @@ def reliability_figure(table: pd.DataFrame) -> Figure:
             lw=1.4,
             label=f"{name} ({int(rows['n'].sum())} probabilities)",
         )
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
+        if name == "model":  # a bin of two probabilities swings far: say how many
+            points = zip(rows["mean_forecast"], rows["observed_frequency"], rows["n"], strict=True)
+            for x, y, n in points:
+                ax.annotate(
+                    str(int(n)),
+                    (x, y),
+                    textcoords="offset points",
+                    xytext=(5 if x < 0.85 else -18, -11),  # inside the axes at the right
+                    fontsize=7,
+                    color=colour,
+                )
+    ax.set_xlim(-0.03, 1.03)  # markers at 0 and 1 whole
+    ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("forecast probability of a label (bin mean)")
     ax.set_ylabel("share of those labels recorded")
-    ax.set_title("Reliability over the scored state-years")
+    ax.set_title(
+        "Reliability over the scored state-years\n"
+        "(beside each model point: how many probabilities its bin holds)",
+        fontsize=10,
+    )
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=9)
     return fig
