@@ -963,14 +963,22 @@ def cases() -> list[Case]:
         argv = ("python", "-m", f"alignment_sim.studies.{module}", *args)
         out.append(Case(id_, argv, "refuse", words))
 
-    study("stu01", "robustness", "--first-seed", "-1", "--out", "{OUT}", words=("first_seed",))
-    study("stu02", "robustness", "--sampler-seed", "-3", "--out", "{OUT}", words=("sampler_seed",))
+    study("stu01", "robustness", "--first-seed", "-1", "--out", "{OUT}", words=("--first-seed -1",))
+    study(
+        "stu02",
+        "robustness",
+        "--sampler-seed",
+        "-3",
+        "--out",
+        "{OUT}",
+        words=("--sampler-seed -3",),
+    )
     study("stu03", "robustness", "--workers", "0", "--out", "{OUT}", words=("workers",))
     study("stu04", "robustness", "--points", "1", "--out", "{OUT}", words=("points",))
     study("stu05", "robustness", "--out", "{FX}/afile", words=("afile", "is a file"))
     study("stu06", "robustness", "--out", "{FX}/sweep2", words=("sweep2", "does not write"))
-    study("stu07", "patterns", "--seeds", "0", words=("seeds = 0",))
-    study("stu08", "patterns", "--first-seed", "-1", words=("first_seed = -1",))
+    study("stu07", "patterns", "--seeds", "0", words=("--seeds 0",))
+    study("stu08", "patterns", "--first-seed", "-1", words=("--first-seed -1",))
     study("stu09", "patterns", "--set", "decision.rationalty=3", words=("rationalty",))
     landscape = ("alignment-sim-landscape", "--out", "{OUT}")
     out.append(Case("lan01", (*landscape, "--year", "1980"), words=("--year 1980",)))
