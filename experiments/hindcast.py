@@ -98,6 +98,7 @@ def summary_table(results: dict[int, dict]) -> pd.DataFrame:
                 "years": f"{s['from']}-{s['to']}",
                 "state-years": s["n_state_years"],
                 "runs": s["n_runs"],
+                "in sample": bool(s.get("in_sample_fit", False)),
                 **{
                     f"{m} {who}": s[m + suffix]
                     for m in SHOWN
@@ -126,6 +127,14 @@ def markdown(table: pd.DataFrame) -> str:
                 f"| {row['origin']} | {row['years']} | {name} | {row[f'accuracy {who}']:.3f} "
                 f"| {row[f'brier {who}']:.3f} | {row[f'log_score {who}']:.3f} |"
             )
+    inside = [str(o) for o, flag in zip(table["origin"], table["in sample"], strict=True) if flag]
+    if inside:
+        lines += [
+            "",
+            f"In sample (origins {', '.join(inside)}): the runs' parameters were fitted on the "
+            "record of the years scored, which the baselines never see (alignment-sim-score's "
+            "note): not a hindcast.",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -62,6 +62,10 @@ def test_default_output_folder_is_under_results(tmp_path: Path) -> None:
         (["region=atlantis"], "atlantis"),
         (["scenario=russia_recesion"], "russia_recession"),  # Hydra lists the presets
         (["ticks=[1"], "override_grammar"),
+        (  # a new key of a mapping: Hydra's '+' is the way, and the message says so
+            ["experiment=fit", "estimation.priors={decision.rationality: 0.1}"],
+            "'+estimation.priors={decision.rationality: VALUE}'",
+        ),
     ],
 )
 def test_bad_input_fails_cleanly(tmp_path: Path, args: list[str], needle: str) -> None:

@@ -564,6 +564,10 @@ BAD_SETS: dict[str, tuple[Callable[[Path], str | Path], str]] = {
         "covariance",
     ),
     "no mode": (lambda tmp: _write_set(tmp, lambda d: d["free"][1].pop("mode")), "mode"),
+    "fitted after the record": (  # the out-of-sample rule, on a set edited by hand too
+        lambda tmp: _write_set(tmp, lambda d: d["provenance"].update(window=[1991, 2015])),
+        r"provenance.window = \[1991, 2015\]: expected a window that ends by 2010",
+    ),
 }
 
 

@@ -55,3 +55,20 @@ def test_the_model_beats_both_baselines_from_every_origin(tmp_path: Path, capsys
     for doc in (ROOT / "README.md", ROOT / "docs" / "MODEL.md"):
         text = doc.read_text(encoding="utf-8")
         assert "\n".join(rows) in text, f"{doc.name}'s hindcast table is not the script's"
+
+
+def test_an_in_sample_origin_is_said_under_the_table() -> None:
+    """Runs at a set fitted on the scored years (fit=...) make no hindcast: the table says
+    which origins are in sample (alignment-sim-score's in_sample_fit), and none at the
+    defaults."""
+    script = load_script(SCRIPT)
+    one = {"from": 2006, "to": 2010, "n_state_years": 55, "n_runs": 20}
+    scores = {m + suffix: 0.5 for m in script.SHOWN for suffix in ("", "_persistence", "_sticky")}
+    table = script.summary_table(
+        {2000: {**one, **scores}, 2005: {**one, **scores, "in_sample_fit": True}}
+    )
+    assert table["in sample"].tolist() == [False, True]
+    text = script.markdown(table)
+    assert text.rstrip().endswith("(alignment-sim-score's note): not a hindcast.")
+    assert "In sample (origins 2005)" in text
+    assert "In sample" not in script.markdown(table.assign(**{"in sample": False}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 from alignment_sim import default_config
 from alignment_sim.engine.batch import run_batch
 from alignment_sim.errors import ConfigError
+from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.outputs.files import STUDY_FILES, finish_job, job_manifest
 from alignment_sim.paths import with_values
@@ -218,8 +220,12 @@ def test_the_packaged_record_reads_and_holds_no_year_after_2010() -> None:
 # --- the command ------------------------------------------------------------------------
 
 
-def study_job(folder: Path, year: int, replications: int = 5, seed: int = 0) -> Path:
+def study_job(
+    folder: Path, year: int, replications: int = 5, seed: int = 0, fit: str | None = None
+) -> Path:
     config = default_config(ticks=8, replications=replications, seed=seed)
+    if fit is not None:
+        config = FittedSet.load(fit).apply(replace(config, fit=fit))
     config = with_values(config, {"region.year": year})
     result = run_batch(RunInputs.from_config(config), range(seed, seed + replications))
     return write_study_job(result, config, folder, {"scenario": "baseline"})
@@ -256,6 +262,27 @@ def test_end_to_end_a_study_job_scored_against_the_record(
     main([str(tmp_path / "runs"), "--out", str(tmp_path / "default")])
     again = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert again["brier"] == line["brier"] and again["record"] == line["record"]
+
+
+def test_runs_of_a_set_fitted_on_the_scored_years_are_an_in_sample_score(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Runs at the packaged fit (fitted on 1991-2010) scored on 2001: the report says the
+    score is in sample, which the baselines, seeing the record to 2000, are not; runs at
+    the hand-set defaults get no such note."""
+    study_job(tmp_path / "fitted" / "job", 2000, fit="post_soviet_1991_2010")
+    main([str(tmp_path / "fitted"), "--out", str(tmp_path / "s1")])
+    printed = capsys.readouterr().out
+    assert json.loads(printed.strip().splitlines()[-1])["in_sample_fit"] is True
+    assert (
+        "Note: the runs' parameters come from the fitted set post_soviet_1991_2010, fitted on "
+        "the record of 1991-2010, which holds the scored years 2001-2001: an in-sample score"
+    ) in printed
+    study_job(tmp_path / "hand" / "job", 2000)
+    main([str(tmp_path / "hand"), "--out", str(tmp_path / "s2")])
+    printed = capsys.readouterr().out
+    assert json.loads(printed.strip().splitlines()[-1])["in_sample_fit"] is False
+    assert "in-sample" not in printed
 
 
 def test_a_failed_scoring_leaves_the_earlier_folder_as_it_was_and_others_are_refused(

@@ -458,6 +458,7 @@ def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str])
 
 def run_fit_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:
     from alignment_sim.estimation.jobs import run_fit
+    from alignment_sim.outputs.files import counted
     from alignment_sim.studies.replications import config_digest
 
     if _skip_if_complete(folder, config_digest(config), "fit in"):
@@ -467,7 +468,7 @@ def run_fit_job(config: SimulationConfig, folder: Path, overrides: list[str]) ->
     if not config.output.quiet:
         informed = sum(row["verdict"] == "informed" for row in result.identifiability())
         log.info(
-            f"alignment-sim: fitted {len(result.parameters)} parameters on "
+            f"alignment-sim: fitted {counted(len(result.parameters), 'parameter')} on "
             f"{result.n_observations} state-years ({result.n_switches} switches): log "
             f"likelihood of the {result.objective} {result.log_likelihood_at_defaults:.2f} "
             f"at the defaults -> {result.log_likelihood:.2f}; {informed} informed by the record, "
@@ -531,6 +532,17 @@ def hydra_error_text(exc: CompactHydraException) -> str:
     else (an unknown preset, with the available ones; an override's grammar) as Hydra
     words it."""
     cause = exc.__cause__
+    if (
+        isinstance(cause, (ConfigKeyError, ConfigAttributeError))
+        and cause.full_key
+        and not _field_names(cause.object_type)
+    ):  # a key new to a mapping (estimation.priors): Hydra adds it with '+'
+        mapping = str(cause.full_key)[: -len(str(cause.key)) - 1]
+        return (
+            f"alignment-sim: invalid configuration. {cause.full_key}: {mapping} holds no key "
+            f"{str(cause.key)!r} yet; a new key of a mapping is added with '+': "
+            f"'+{mapping}={{{cause.key}: VALUE}}'."
+        )
     if isinstance(cause, (ConfigKeyError, ConfigAttributeError)) and cause.full_key:
         parent, _, key = str(cause.full_key).rpartition(".")
         names = _field_names(cause.object_type)

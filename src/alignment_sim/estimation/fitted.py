@@ -27,6 +27,7 @@ import yaml
 from alignment_sim import paths
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.parameters import FreeParameter, to_values
+from alignment_sim.model.calendar import RECORD_LAST_YEAR
 from alignment_sim.model.params import SimulationConfig
 
 FITS_DIR = Path(__file__).resolve().parent.parent / "fits"
@@ -159,14 +160,32 @@ class FittedSet:
             )
         if not all(math.isfinite(m) for m in mode):
             raise ConfigError(f"{where}: free.mode", mode, "finite numbers")
+        provenance = dict(data.get("provenance") or {})
+        window = provenance.get("window")
+        if isinstance(window, list) and window and _after_the_record(window[-1]):
+            raise ConfigError(
+                f"{where}: provenance.window",
+                window,
+                f"a window that ends by {RECORD_LAST_YEAR}",
+                "The alignment record after it is the test period: no fitted set may use it.",
+            )
         return cls(
             str(data["name"]),
             parameters,
             np.array(mode),
             covariance,
-            dict(data.get("provenance") or {}),
+            provenance,
             source or where,
         )
+
+
+def _after_the_record(year: Any) -> bool:
+    """Whether a fitted set's last year lies after the alignment record's (a year that is
+    no number is left to the rest of the checks)."""
+    try:
+        return int(year) > RECORD_LAST_YEAR
+    except (TypeError, ValueError):
+        return False
 
 
 def locate_fitted(name_or_path: str | Path) -> Path:

@@ -216,6 +216,43 @@ def load_folder(folder: Path) -> tuple[int, list[str], np.ndarray, np.ndarray]:
     return (int(years[0]) if start is None else start), states, years, codes
 
 
+def fit_of(folder: Path) -> str | None:
+    """The fitted set the folder's runs took their parameters from (``fit``), if any."""
+    try:
+        fit = job_manifest(folder).get("config", {}).get("fit")
+    except (ValueError, AttributeError):
+        return None
+    return str(fit) if fit else None
+
+
+def in_sample_notes(fits: Sequence[str], window: Window) -> tuple[list[str], bool]:
+    """A note for each fitted set the runs used whose record window holds scored years
+    (their score is in sample, where the baselines see the record only to the origin), or
+    that cannot be read; and whether any is in sample."""
+    from alignment_sim.estimation.fitted import FittedSet
+
+    notes, in_sample = [], False
+    for fit in dict.fromkeys(fits):
+        try:
+            fitted = FittedSet.load(fit)
+        except ConfigError as exc:
+            notes.append(f"the runs' fitted set {fit} could not be read ({exc})")
+            continue
+        span = fitted.provenance.get("window")
+        if not (isinstance(span, list) and len(span) == 2):
+            continue
+        first, last = max(int(span[0]), window.first), min(int(span[1]), window.last)
+        if first <= last:
+            in_sample = True
+            notes.append(
+                f"the runs' parameters come from the fitted set {fitted.name}, fitted on the "
+                f"record of {span[0]}-{span[1]}, which holds the scored years {first}-{last}: "
+                f"an in-sample score, where the baselines see the record only to "
+                f"{window.origin}"
+            )
+    return notes, in_sample
+
+
 def _start_year(folder: Path) -> int | None:
     """The runs' start year as the manifest records it (``region.year``)."""
     try:
@@ -655,6 +692,9 @@ def run(args: argparse.Namespace, command: str) -> tuple[Scores, Ensemble, Path]
     record = read_record(args.record or packaged_data_path(RECORD_FILE), known)
     window = choose_window(ensemble, record, args.origin, args.first, args.last)
     scores = score(ensemble, record, window, args.floor)
+    fitted, in_sample = in_sample_notes([f for f in map(fit_of, ensemble.folders) if f], window)
+    scores.notes.extend(fitted)
+    scores.summary["in_sample_fit"] = in_sample
     scores.summary["out"] = str(out)
     write_outputs(scores, out, command)
     return scores, ensemble, out
