@@ -17,7 +17,7 @@ from helpers import run_cli
 from alignment_sim import default_config, paths
 from alignment_sim.engine.batch import run_batch
 from alignment_sim.errors import ConfigError
-from alignment_sim.estimation.fitted import FittedSet
+from alignment_sim.estimation.fitted import FittedSet, locate_fitted
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import SimulationConfig
 from alignment_sim.report.command import compare, write_report
@@ -316,3 +316,19 @@ def test_a_sweep_with_sampled_parameters_and_its_comparison(tmp_path: Path) -> N
         f"the fit {FIT} (4 draws): intervals include parameter uncertainty"
         in (out / "report.html").read_text()
     )
+
+
+def test_a_study_of_ones_own_fit_never_replaces_the_packaged_sets(tmp_path: Path) -> None:
+    """Every fit of 1991-2010 is named post_soviet_1991_2010: a study under a fit loaded
+    from a file goes by the fit's folder (or the file), not by that shared name."""
+    packaged = FittedSet.load("post_soviet_1991_2010")
+    assert robustness.fit_folder(packaged).name == "fit_post_soviet_1991_2010"
+    own = tmp_path / "2026-12-04_fit profiles"
+    own.mkdir()
+    (own / "fitted.yaml").write_text(locate_fitted("post_soviet_1991_2010").read_text())
+    for given in (own, own / "fitted.yaml"):
+        loaded = FittedSet.load(given)
+        assert loaded.name == packaged.name
+        assert robustness.fit_folder(loaded).name == "fit_2026-12-04_fit_profiles"
+    (tmp_path / "mine.yaml").write_text((own / "fitted.yaml").read_text())
+    assert robustness.fit_folder(FittedSet.load(tmp_path / "mine.yaml")).name == "fit_mine"

@@ -49,7 +49,8 @@ same seeds also measure the fitted mode alone and the hand-set point (the patter
 runs). ``--fit`` takes a packaged set's name, a ``fitted.yaml`` or a fit's run folder; the
 files (``points.csv``: one row per draw; ``reference.csv``: the hand-set point and the
 mode; ``robustness.md``; ``robustness.png``; ``manifest.json``) go to
-``results/robustness/fit_<name>`` unless ``--out`` says.
+``results/robustness/fit_<name>`` (a packaged set's name; a set loaded from a file goes by
+its fit's folder or the file, ``fit_folder``) unless ``--out`` says.
 """
 
 from __future__ import annotations
@@ -767,8 +768,16 @@ def fit_markdown(
 
 
 def fit_folder(fitted: FittedSet) -> Path:
-    """``OUT / fit_<name>``, the name kept to letters, digits, '-', '_' and '.'."""
-    return OUT / f"fit_{re.sub(r'[^A-Za-z0-9_.-]', '_', fitted.name)}"
+    """``OUT / fit_<name>`` for a packaged set; for a set loaded from a file, its fit's
+    folder's name (``fitted.yaml``'s folder) or the file's stem, so that a study of one's own
+    fit never replaces the packaged set's (every fit of 1991-2010 is named alike); kept to
+    letters, digits, '-', '_' and '.'."""
+    source = Path(fitted.source) if fitted.source and fitted.source != fitted.name else None
+    if source is None:
+        name = fitted.name
+    else:
+        name = source.parent.name if source.name == "fitted.yaml" else source.stem
+    return OUT / f"fit_{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}"
 
 
 def run_under_fit(
@@ -864,7 +873,8 @@ def main(argv: list[str] | None = None) -> None:
         "--out",
         type=Path,
         default=None,
-        help=f"default {OUT / 'box'} ({OUT}/fit_<name> with --fit); replaced whole",
+        help=f"default {OUT / 'box'} ({OUT}/fit_<name> with --fit: the packaged set's name, "
+        "or the fit's folder); replaced whole",
     )
     parser.add_argument("--judgements", type=Path, default=None, help="a judgements YAML file")
     parser.add_argument(
