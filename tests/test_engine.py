@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -188,3 +190,23 @@ def test_memory_estimate_grows_with_what_is_held_and_refuses_what_cannot_fit() -
         check_memory(long, 2000, EngineParams(), "summary")
     with pytest.raises(ConfigError, match=r"^replications = "):
         check_memory(inputs, 10**12, EngineParams(chunk_size=10), "summary")
+
+
+@pytest.mark.parametrize(
+    ("seeds", "said"),
+    [
+        ([1.7], "seeds = 1.7"),  # used to run seed 1
+        ("12", "seeds = '12'"),  # used to run seeds 1 and 2
+        ([0, 1, -1], "seeds = -1"),  # numpy's error, after the first chunks ran
+        ([2**64], "seeds = 18446744073709551616"),
+        ([], "at least one seed"),
+        ([True], "seeds = True"),
+    ],
+)
+def test_bad_seeds_and_records_are_refused_before_any_run(seeds, said) -> None:
+    inputs = RunInputs.from_config(default_config(ticks=2))
+    with pytest.raises(ConfigError, match=re.escape(said)):
+        run_batch(inputs, seeds)
+    with pytest.raises(ConfigError, match="record = 'all': expected one of minimal"):
+        run_batch(inputs, [0], record="all")  # type: ignore[arg-type]
+    assert run_batch(inputs, np.arange(2, 4)).seeds.tolist() == [2, 3]

@@ -416,3 +416,43 @@ def test_the_stance_lever_moves_the_buffer_states() -> None:
     assert balance[("ukraine", "west")] - bandwagon[("ukraine", "west")] >= 0.1, shares
     assert balance[("belarus", "russia")] - bandwagon[("belarus", "russia")] >= 0.25, shares
     assert bandwagon[("georgia", "west")] > 0.5, shares  # occupied: not deterred at any stance
+
+
+def test_a_model_stepped_part_way_shows_only_the_ticks_it_played() -> None:
+    """The trajectory's arrays are sized for the whole run; a model stepped 5 of 20 ticks
+    used to report ticks 6-20 as every state in russia/russia (the zeros not yet
+    written), with switches into them. Its tables hold the ticks played, and equal the
+    first ticks of the whole run."""
+    stepped = AlignmentModel(default_config(ticks=20, seed=3))
+    for _ in range(5):
+        stepped.step()
+    part = stepped.trajectory
+    assert part.played == 5
+    summary = part.summary()
+    assert summary["ticks"] == 5 and summary["end_year"] == 2016.25
+    frame = part.trajectory_frame()
+    assert frame["tick"].max() == 5
+    assert all(s["tick"] <= 5 for s in part.switches())
+    whole = AlignmentModel(default_config(ticks=20, seed=3)).run()
+    assert whole.played == 20
+    pd.testing.assert_frame_equal(
+        frame, whole.trajectory_frame()[lambda f: f["tick"] <= 5].reset_index(drop=True)
+    )
+    assert part.switches() == [s for s in whole.switches() if s["tick"] <= 5]
+
+
+def test_a_config_edited_after_the_model_is_built_reaches_no_run() -> None:
+    """The model keeps its own copy: an edit of the caller's config (a weight, the
+    stance, the ticks) used to reach some fields mid-run unchecked and not others; now
+    none, and a new model takes (and checks) it."""
+    config = default_config(ticks=6, seed=1)
+    model = AlignmentModel(config)
+    reference = AlignmentModel(default_config(ticks=6, seed=1)).run()
+    config.weights.trade = -50.0
+    config.dynamics.stance = 5.0
+    config.ticks = 2
+    run = model.run()
+    assert model.config.weights.trade == 2.0 and model.config.ticks == 6
+    np.testing.assert_array_equal(run.alignment, reference.alignment)
+    with pytest.raises(alignment_sim.ConfigError, match=r"weights\.trade"):
+        AlignmentModel(config)

@@ -30,11 +30,33 @@ from alignment_sim.engine.tick import BatchState, TickParameters, tick_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs, RunStreams
 from alignment_sim.model.kernels import TERMS, Terms
-from alignment_sim.model.params import EngineParams
+from alignment_sim.model.params import MAX_SEED, EngineParams, check_seeds
 from alignment_sim.model.trajectory import RECORDED_ARRAYS, Trajectory, option_shares
 from alignment_sim.model.world import FloatArray, World
 
 Record = Literal["minimal", "summary", "full"]
+RECORDS: tuple[str, ...] = ("minimal", "summary", "full")
+
+
+def seed_list(seeds: Iterable[int]) -> np.ndarray:
+    """``seeds`` as an int64 array, each checked before any run (``params.check_seeds``):
+    a whole number (not a float, a bool or the characters of a string) from 0 to
+    2**63 - 1; at least one."""
+    if isinstance(seeds, (str, bytes)):
+        raise ConfigError("seeds", seeds, "whole numbers >= 0 (a list or a range)")
+    listed = list(seeds)
+    if not listed:
+        raise ConfigError("seeds", listed, "at least one seed")
+    array = np.asarray(listed)
+    if array.dtype.kind in "iu" and array.ndim == 1:  # whole numbers: their bounds alone
+        low, high = int(array.min()), int(array.max())
+        if low >= 0 and high <= MAX_SEED:
+            return array.astype(np.int64)
+    for seed in listed:  # the first bad one, named
+        check_seeds(int(seed) if isinstance(seed, np.integer) else seed, 1, "seeds")
+    return np.asarray(listed, dtype=np.int64)
+
+
 T = TypeVar("T")
 
 
@@ -310,7 +332,9 @@ def iter_batches(
     """
     engine = engine or LIBRARY_ENGINE
     engine.validate("engine")
-    seed_array = np.asarray(list(seeds), dtype=np.int64)
+    if record not in RECORDS:
+        raise ConfigError("record", record, f"one of {', '.join(RECORDS)}")
+    seed_array = seed_list(seeds)
     check_memory(inputs, len(seed_array), engine, record)
     chunks = _chunks(seed_array, engine.chunk_size)
     tasks = [(inputs, chunk, record) for chunk in chunks]

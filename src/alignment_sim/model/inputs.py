@@ -12,7 +12,7 @@ and chooses; then choosers commit and poles update credibility and expectations.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -57,8 +57,8 @@ class RunInputs:
         return cls(
             world=world,
             program=program,
-            weights=config.weights,
-            dynamics=config.dynamics,
+            weights=replace(config.weights),  # copies: a later edit of config reaches no run
+            dynamics=replace(config.dynamics),
             rule=config.decision.rule,
             rationality=config.decision.rationality,
             ticks=config.ticks,

@@ -109,7 +109,9 @@ class AlignmentModel(mesa.Model):
             run_seed = int(run_seed)
         check_seeds(run_seed)
         super().__init__(seed=run_seed)
-        self.config = config
+        # the model's own copy: a later edit of the caller's config reaches no run (it would
+        # reach some fields and not others, unchecked); a new model takes it
+        self.config = config = copy.deepcopy(config)
         self.run_seed = run_seed
         self.inputs = RunInputs.from_config(config, world)
         self.world = self.inputs.world
@@ -128,6 +130,7 @@ class AlignmentModel(mesa.Model):
         self.trajectory = Trajectory(
             self.world, config.ticks, np.array([run_seed]), self.inputs.program.names
         )
+        self.trajectory.played = 0  # filled tick by tick as the model steps
         shares = {f"share_{label}": label_share(label) for label in self.world.labels}
         self._outcomes: tuple[int, dict[str, Any]] = (-1, {})
         reporters = {"tick": tick_of, "seed": seed_of, **shares}

@@ -6,6 +6,7 @@ so equivalence is checked array against array and every output is written one wa
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,7 @@ class Trajectory:
     credibility: FloatArray = field(init=False)  # (R, T, B)
     power: FloatArray = field(init=False)  # (R, T, P, N)
     active: np.ndarray = field(init=False)  # (R, T, E) bool
+    played: int = field(init=False)  # ticks recorded: T, or fewer while a model steps
 
     def __post_init__(self) -> None:
         R, T = len(self.seeds), self.ticks
@@ -72,10 +74,12 @@ class Trajectory:
         self.credibility = np.full((R, T, B), np.nan)
         self.power = np.full((R, T, S - 1, N), np.nan)
         self.active = np.zeros((R, T, len(self.event_names)), dtype=bool)
+        self.played = T
 
     def add(self, tick: int, out: TickOutput, runs: slice = slice(None)) -> None:
         """Store tick ``tick`` (1..T) of the runs ``runs``."""
         t = tick - 1
+        self.played = max(self.played, tick)
         self.alignment[runs, tick] = out.choice
         self.security_utility[runs, t] = out.security_utility
         self.economy_utility[runs, t] = out.economy_utility
@@ -92,6 +96,19 @@ class Trajectory:
     def n_runs(self) -> int:
         return len(self.seeds)
 
+    def played_part(self) -> Trajectory:
+        """The ticks recorded so far (``played``) as a trajectory of their own, its arrays
+        views of these: what a model stepped part way has to show. Itself when all are."""
+        if self.played >= self.ticks:
+            return self
+        part = copy.copy(self)
+        part.ticks = self.played
+        part.alignment = self.alignment[:, : self.played + 1]
+        for name in RECORDED_ARRAYS:
+            if name != "alignment":
+                setattr(part, name, getattr(self, name)[:, : self.played])
+        return part
+
     def profile_utility(self) -> FloatArray:
         """U(s, e) of every profile, (R, T, N, K)."""
         space = self.world.space
@@ -105,7 +122,10 @@ class Trajectory:
 
     def trajectory_frame(self, run: int = 0) -> pd.DataFrame:
         """One row per tick x state: the profile, its two parts and its label, whether
-        the state switched, and each dimension's utilities and terms by option."""
+        the state switched, and each dimension's utilities and terms by option (the
+        ticks played so far)."""
+        if self.played < self.ticks:  # a model stepped part way: its ticks so far
+            return self.played_part().trajectory_frame(run)
         world, space = self.world, self.world.space
         N, T = world.n_states, self.ticks
         ticks = np.repeat(np.arange(T + 1), N)
@@ -157,7 +177,9 @@ class Trajectory:
 
     def blocs_frame(self, run: int = 0) -> pd.DataFrame:
         """One row per tick x label (each pole, hedge): members, shares, capability
-        share, and the pole's spending and credibility."""
+        share, and the pole's spending and credibility (the ticks played so far)."""
+        if self.played < self.ticks:  # a model stepped part way: its ticks so far
+            return self.played_part().blocs_frame(run)
         world = self.world
         labels, T = self.labels()[run], self.ticks
         rows = []
@@ -188,7 +210,9 @@ class Trajectory:
         return pd.DataFrame(rows)
 
     def switches(self, run: int = 0) -> list[dict[str, Any]]:
-        """Every change of option: tick, year, state, from, to."""
+        """Every change of option: tick, year, state, from, to (the ticks played so far)."""
+        if self.played < self.ticks:  # a model stepped part way: its ticks so far
+            return self.played_part().switches(run)
         world, align = self.world, self.alignment[run]
         return [
             {
@@ -202,7 +226,10 @@ class Trajectory:
         ]
 
     def summary(self, run: int = 0) -> dict[str, Any]:
-        """Final alignment, switches, time to stability and final shares of one run."""
+        """Final alignment, switches, time to stability and final shares of one run (at
+        the last tick played)."""
+        if self.played < self.ticks:  # a model stepped part way: its ticks so far
+            return self.played_part().summary(run)
         world = self.world
         switches = self.switches(run)
         last_switch = int(outcomes.time_to_stability(self.alignment[run : run + 1])[0])
