@@ -456,3 +456,18 @@ def test_a_config_edited_after_the_model_is_built_reaches_no_run() -> None:
     np.testing.assert_array_equal(run.alignment, reference.alignment)
     with pytest.raises(alignment_sim.ConfigError, match=r"weights\.trade"):
         AlignmentModel(config)
+
+
+def test_configs_built_from_one_region_never_share_it() -> None:
+    """Two configurations from one RegionSpec (one with a scenario that moves the year)
+    used to share its poles: an edit of one reached the other and the spec."""
+    from alignment_sim.presets import load_region
+
+    region = load_region()
+    first = default_config(region=region)
+    second = default_config(region=region, scenario="colour_revolution")
+    budget = region.poles[0].budget_bn_usd
+    first.region.poles[0].budget_bn_usd = 0.5
+    assert second.region.poles[0].budget_bn_usd == budget == region.poles[0].budget_bn_usd
+    with pytest.raises(alignment_sim.ConfigError, match="tiks = 20: expected a setting"):
+        default_config(tiks=20)

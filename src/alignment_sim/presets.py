@@ -9,6 +9,7 @@ run; keyword arguments override top-level fields::
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Hashable
 from functools import lru_cache
 from importlib import resources
@@ -110,13 +111,22 @@ def default_config(
     dynamics: Dynamics | None = None,
     **top_level: Any,
 ) -> SimulationConfig:
-    """A validated configuration from packaged presets; ``top_level`` sets ticks, seed..."""
+    """A validated configuration from packaged presets; ``top_level`` sets ticks, seed...
+    (a ConfigError names a key the configuration lacks). Every part given as an object is
+    copied: two configurations built from one RegionSpec never share its poles and states,
+    so an edit of one reaches neither the other nor the spec."""
+    known = {f.name for f in dataclasses.fields(SimulationConfig)}
+    for key in top_level:
+        if key not in known:
+            raise ConfigError(
+                key, top_level[key], f"a setting of the configuration: {', '.join(sorted(known))}"
+            )
     return SimulationConfig(
-        region=load_region(region) if isinstance(region, str) else region,
-        scenario=load_scenario(scenario) if isinstance(scenario, str) else scenario,
-        decision=load_decision(decision) if isinstance(decision, str) else decision,
-        weights=weights or UtilityWeights(),
-        dynamics=dynamics or Dynamics(),
+        region=load_region(region) if isinstance(region, str) else copy.deepcopy(region),
+        scenario=load_scenario(scenario) if isinstance(scenario, str) else copy.deepcopy(scenario),
+        decision=load_decision(decision) if isinstance(decision, str) else copy.deepcopy(decision),
+        weights=copy.deepcopy(weights) if weights is not None else UtilityWeights(),
+        dynamics=copy.deepcopy(dynamics) if dynamics is not None else Dynamics(),
         output=top_level.pop("output", OutputParams()),
         **top_level,
     )
