@@ -442,3 +442,14 @@ def test_the_regret_figure_draws_each_cost_once_and_names_each_state(
     (axes,) = landscape.regret_figure(year_2005).axes
     lines = {line.get_label(): line.get_ydata()[0] for line in axes.get_lines()}
     assert lines == {"security switching cost": 0.88, "economy switching cost": 1.06}
+
+
+def test_a_bad_year_or_number_of_starts_is_named_in_python() -> None:
+    """From Python as from the command: the value named before anything is built."""
+    for year, said in (("2000", "year = '2000'"), (1980, "year = 1980: expected a calendar")):
+        with pytest.raises(ConfigError, match=re.escape(said)):
+            landscape.year_world(year)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=re.escape("one of (2000, 2010, 2015)")):
+        landscape.year_world(2005, static=True)
+    with pytest.raises(ConfigError, match="basin_starts = -1"):
+        landscape.landscape(landscape.year_world(2000), basin_starts=-1)

@@ -932,3 +932,17 @@ def test_pattern_emerges(number: str) -> None:
         f"{r.measure}: baseline {r.baseline}, scenario {r.value} (needs {r.criterion})"
         for r in failed
     )
+
+
+def test_a_simulated_variant_is_the_callers_own_copy_and_an_unknown_one_is_named() -> None:
+    """``simulate`` keeps each variant's runs; a caller's edit of what it returned used to
+    reach every later call (the kept object itself)."""
+    block = patterns.SeedBlock(first=0, seeds=3)
+    first = patterns.simulate("baseline", block)
+    kept = first.alignment.copy()
+    first.alignment[:] = 0
+    again = patterns.simulate("baseline", block)
+    np.testing.assert_array_equal(again.alignment, kept)
+    assert again.inputs is first.inputs  # the inputs and world are shared, not copied
+    with pytest.raises(ConfigError, match="variant = 'baselin': expected a variant"):
+        patterns.simulate("baselin", block)

@@ -78,6 +78,7 @@ from alignment_sim.model.params import (
     RegionSpec,
     ScenarioSpec,
     SimulationConfig,
+    check_whole,
 )
 from alignment_sim.model.world import (
     FLOAT,
@@ -155,6 +156,12 @@ def year_world(
         raise ValueError("the history's events are dated: they need the calendar world")
     if without and not events:
         raise ValueError("without: events are left out only of the history's (events=True)")
+    if static:
+        if year not in ATTRIBUTE_YEARS or isinstance(year, bool):
+            raise ConfigError("year", year, f"a static world's year: one of {ATTRIBUTE_YEARS}")
+    else:
+        span = f"a calendar year {CALENDAR_FIRST_YEAR}-{CALENDAR_LAST_YEAR} (a whole number)"
+        check_whole("year", year, CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, span)
     region = load_region()
     region = replace(region, year=year, calendar=not static)
     if not static:
@@ -588,7 +595,9 @@ def _years_or_missing(years: np.ndarray) -> pd.Series:
 def landscape(
     yw: YearWorld, *, basin_starts: int = 20_000, progress: core.ProgressFn | None = None
 ) -> YearLandscape:
-    """Both games of ``yw``'s world, enumerated; the recorded configuration's regrets."""
+    """Both games of ``yw``'s world, enumerated; the recorded configuration's regrets
+    (a ConfigError for ``basin_starts`` not a whole number >= 1)."""
+    check_whole("basin_starts", basin_starts, 1, None, "a whole number of starts >= 1")
     world = yw.world
     N, space = world.n_states, world.space
     security_fn = security_utility_fn(yw)

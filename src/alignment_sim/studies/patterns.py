@@ -22,6 +22,7 @@ parameter points.
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import json
 import math
@@ -245,7 +246,10 @@ def history_ticks(tick_months: int) -> int:
 def variant_config(
     name: str, block: SeedBlock, point: ParameterPoint = DEFAULTS
 ) -> SimulationConfig:
-    """The configuration variant ``name`` runs (the seeds are the block's) at ``point``."""
+    """The configuration variant ``name`` runs (the seeds are the block's) at ``point``
+    (a ConfigError names an unknown variant and lists the variants)."""
+    if name not in VARIANTS:
+        raise ConfigError("variant", name, f"a variant of the patterns: {', '.join(VARIANTS)}")
     variant = VARIANTS[name]
     if not variant.history:
         config = default_config(scenario=variant.scenario, ticks=block.ticks)
@@ -267,9 +271,14 @@ def variant_inputs(name: str, block: SeedBlock, point: ParameterPoint = DEFAULTS
 def simulate(
     name: str, block: SeedBlock = DEFAULT_BLOCK, point: ParameterPoint = DEFAULTS
 ) -> BatchResult:
-    """The runs of variant ``name`` over the seeds of ``block`` at ``point`` (kept for
-    reuse)."""
-    return _simulate(name, block, point)
+    """The runs of variant ``name`` over the seeds of ``block`` at ``point``, simulated
+    once and kept: each call returns a copy of the kept runs, so a caller's edit of one
+    reaches no other (a ConfigError names an unknown variant)."""
+    if name not in VARIANTS:
+        raise ConfigError("variant", name, f"a variant of the patterns: {', '.join(VARIANTS)}")
+    kept = _simulate(name, block, point)
+    shared = {id(kept.inputs): kept.inputs, id(kept.inputs.world): kept.inputs.world}
+    return copy.deepcopy(kept, shared)  # the arrays copied, the inputs and world shared
 
 
 @cache
