@@ -37,7 +37,7 @@ def test_parse_and_print_round_trip(path: str, parsed: ParamPath) -> None:
 @pytest.mark.parametrize(
     ("path", "message"),
     [
-        ("weights.tradee", "a field of weights"),
+        ("weights.tradee", r"a field of weights \(.*\)\. Did you mean 'weights\.trade'\?"),
         ("poles.russia.credibility", "Did you mean 'region.poles.russia.credibility'"),
         ("region.poles.russia", "a parameter path"),
         ("region.poles.russia.name", "a field of region.poles"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -106,7 +107,11 @@ def parse(path: str) -> ParamPath:
 def _checked(path: str, parsed: ParamPath) -> ParamPath:
     known = FIELDS[parsed.section]
     if parsed.field not in known:
-        raise ConfigError(path, parsed.field, f"a field of {parsed.section} ({', '.join(known)})")
+        close = difflib.get_close_matches(parsed.field, list(known), n=1)
+        hint = f"Did you mean '{path[: -len(parsed.field)]}{close[0]}'?" if close else ""
+        raise ConfigError(
+            path, parsed.field, f"a field of {parsed.section} ({', '.join(known)})", hint
+        )
     return parsed
 
 
