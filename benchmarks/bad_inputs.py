@@ -1049,7 +1049,12 @@ def cases() -> list[Case]:
     cli("est13", "experiment=fit", "estimation.level=1.5", words=("estimation.level",))
     cli("est14", "experiment=fit", "estimation.min_switches=-1", words=("min_switches",))
     cli("est15", "experiment=fit", "decision=best_response", words=("decision.rule", "logit"))
-    cli("est16", "experiment=fit", "estimation.record=/nonexistent.csv", words=("nonexistent",))
+    cli(
+        "est16",
+        "experiment=fit",
+        "estimation.record=/nonexistent.csv",
+        words=("estimation.record", "nonexistent"),
+    )
     cli(
         "est17",
         "experiment=fit",

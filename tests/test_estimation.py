@@ -30,7 +30,7 @@ from alignment_sim.estimation import likelihood as likelihood_module
 from alignment_sim.estimation.fit import FitResult, fit
 from alignment_sim.estimation.fitted import FITTED_FILE, FittedSet
 from alignment_sim.estimation.histories import Histories, read_histories
-from alignment_sim.estimation.jobs import load_histories
+from alignment_sim.estimation.jobs import load_histories, record_path
 from alignment_sim.estimation.likelihood import OBJECTIVES, ConditionalLikelihood, tick_matrix
 from alignment_sim.estimation.parameters import (
     IDENTITY,
@@ -937,3 +937,12 @@ def test_bad_fit_input_is_one_line_and_exit_2(
     for needle in needles:
         assert needle in lines[0]
     assert not (out / "manifest.json").exists() and not (out / "fit.json").exists()
+
+
+def test_a_record_file_that_does_not_exist_is_named_by_its_key(tmp_path: Path) -> None:
+    config = default_config()
+    config.estimation.record = str(tmp_path / "nonexist.csv")
+    with pytest.raises(ConfigError, match=r"estimation\.record = '.*nonexist\.csv': expected"):
+        record_path(config)
+    config.estimation.record = ""
+    assert record_path(config).name == "alignment_by_year_1991_2010.csv"

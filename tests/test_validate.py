@@ -91,7 +91,7 @@ def test_the_goal_reads_brier_lower_and_log_score_higher() -> None:
             "a window ending before 2010",
         ),
         (
-            {"estimation": EstimationSpec(window=[1991, 2002], record="runs.parquet")},
+            {"estimation": EstimationSpec(window=[1991, 2002], record="{tmp}/runs.parquet")},
             "estimation.record",
             "a record in the shared format",
         ),
@@ -100,6 +100,13 @@ def test_the_goal_reads_brier_lower_and_log_score_higher() -> None:
 def test_bad_input_is_refused_before_anything_runs(
     tmp_path: Path, changes: dict[str, Any], key: str, words: str
 ) -> None:
+    spec = changes.get("estimation")
+    if spec is not None and spec.record.startswith("{tmp}"):  # a table of runs, not a record
+        runs = tmp_path / "runs.parquet"
+        pd.DataFrame(
+            {"seed": [0], "state": ["Belarus"], "year": [2000], "label": ["russia"]}
+        ).to_parquet(runs)
+        changes = {**changes, "estimation": dataclasses.replace(spec, record=str(runs))}
     with pytest.raises(ConfigError, match=words) as raised:
         run_validation(validation_config(**changes), tmp_path / "v")
     assert raised.value.key == key

@@ -55,8 +55,20 @@ FIT_FILES = (
 
 
 def record_path(config: SimulationConfig) -> Path:
-    """The record a fit reads: ``estimation.record``, or the package's."""
-    return Path(config.estimation.record) if config.estimation.record else PACKAGED_RECORD
+    """The record a fit reads: ``estimation.record``, or the package's (a ConfigError
+    naming ``estimation.record`` for a file that does not exist)."""
+    if not config.estimation.record:
+        return PACKAGED_RECORD
+    path = Path(config.estimation.record)
+    if not path.is_file():
+        raise ConfigError(
+            "estimation.record",
+            config.estimation.record,
+            "a record file that exists (CSV: state, year, primary_alignment; or a table of "
+            "runs' labels)",
+            f"Relative paths are read from {Path.cwd()}.",
+        )
+    return path
 
 
 def load_histories(config: SimulationConfig) -> Histories:
