@@ -639,9 +639,7 @@ class ClassroomModel(AlignmentModel):
             try:
                 set_levers(config, values)
             except ConfigError as exc:
-                if not self.as_message:
-                    raise
-                self.message = f"The lever change was not applied: {exc}"
+                self._refused("The lever change was not applied", exc)
                 return False
             inputs = self._rebuilt(config, "The lever change was not applied")
             if inputs is None:
@@ -662,10 +660,15 @@ class ClassroomModel(AlignmentModel):
             config.validate()
             return RunInputs.from_config(config, compile_world(config))
         except ConfigError as exc:
-            if not self.as_message:
-                raise
-            self.message = f"{failure}: {exc}"
+            self._refused(failure, exc)
             return None
+
+    def _refused(self, failure: str, exc: ConfigError) -> None:
+        """A change refused: ``exc`` raised, or with ``as_message`` said in ``message``
+        (``failure`` and why)."""
+        if not self.as_message:
+            raise exc
+        self.message = f"{failure}: {exc}"
 
     def _adopt(self, config: SimulationConfig, inputs: RunInputs) -> None:
         """Run on from the next tick with ``config`` and its ``inputs``."""

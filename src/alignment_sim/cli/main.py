@@ -532,20 +532,16 @@ def hydra_error_text(exc: CompactHydraException) -> str:
     else (an unknown preset, with the available ones; an override's grammar) as Hydra
     words it."""
     cause = exc.__cause__
-    if (
-        isinstance(cause, (ConfigKeyError, ConfigAttributeError))
-        and cause.full_key
-        and not _field_names(cause.object_type)
-    ):  # a key new to a mapping (estimation.priors): Hydra adds it with '+'
-        mapping = str(cause.full_key)[: -len(str(cause.key)) - 1]
-        return (
-            f"alignment-sim: invalid configuration. {cause.full_key}: {mapping} holds no key "
-            f"{str(cause.key)!r} yet; a new key of a mapping is added with '+': "
-            f"'+{mapping}={{{cause.key}: VALUE}}'."
-        )
     if isinstance(cause, (ConfigKeyError, ConfigAttributeError)) and cause.full_key:
-        parent, _, key = str(cause.full_key).rpartition(".")
         names = _field_names(cause.object_type)
+        if not names:  # a key new to a mapping (estimation.priors): Hydra adds it with '+'
+            mapping = str(cause.full_key)[: -len(str(cause.key)) - 1]
+            return (
+                f"alignment-sim: invalid configuration. {cause.full_key}: {mapping} holds no "
+                f"key {str(cause.key)!r} yet; a new key of a mapping is added with '+': "
+                f"'+{mapping}={{{cause.key}: VALUE}}'."
+            )
+        parent, _, key = str(cause.full_key).rpartition(".")
         close = difflib.get_close_matches(str(key), names, n=3, cutoff=0.6)
         where = f"{parent}." if parent else ""
         hint = f" Closest: {', '.join(where + name for name in close)}." if close else ""
@@ -556,8 +552,7 @@ def hydra_error_text(exc: CompactHydraException) -> str:
     if isinstance(cause, ValidationError) and cause.full_key:
         first = str(cause.msg).splitlines()[0]
         return f"alignment-sim: invalid configuration. {cause.full_key}: {first}."
-    text = str(exc) + (f"\n{cause}" if isinstance(cause, OmegaConfBaseException) else "")
-    return text
+    return str(exc) + (f"\n{cause}" if isinstance(cause, OmegaConfBaseException) else "")
 
 
 def _field_names(schema: object) -> list[str]:

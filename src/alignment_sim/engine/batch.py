@@ -19,7 +19,7 @@ import resource
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -35,7 +35,7 @@ from alignment_sim.model.trajectory import RECORDED_ARRAYS, Trajectory, option_s
 from alignment_sim.model.world import FloatArray, World
 
 Record = Literal["minimal", "summary", "full"]
-RECORDS: tuple[str, ...] = ("minimal", "summary", "full")
+RECORDS: tuple[str, ...] = get_args(Record)
 
 
 def seed_list(seeds: Iterable[int]) -> np.ndarray:

@@ -57,16 +57,24 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+def stamp() -> dict[str, Any]:
+    """What made an output and when: the package, its version, the git revision and the
+    time (UTC), the fields every output leads with."""
+    return {
+        "package": "alignment-sim",
+        "version": package_version(),
+        "git_revision": git_revision(),
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
 def manifest(
     config: SimulationConfig, seed: int, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The manifest of one run: everything needed to reproduce it."""
     return {
-        "package": "alignment-sim",
-        "version": package_version(),
-        "git_revision": git_revision(),
+        **stamp(),
         "seed": seed,
-        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "libraries": library_versions(),
         "config": dataclasses.asdict(config),
         **(extra or {}),

@@ -30,7 +30,6 @@ each written atomically. The last line printed is one JSON object of the headlin
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import math
 from collections.abc import Sequence
@@ -60,7 +59,7 @@ from alignment_sim.outputs.files import (
     timestamped_folder,
     write_json,
 )
-from alignment_sim.outputs.provenance import git_revision, package_version
+from alignment_sim.outputs.provenance import stamp
 from alignment_sim.report.record import (
     LABELS,
     LAST_IN_SAMPLE_YEAR,
@@ -591,12 +590,7 @@ def write_outputs(scores: Scores, out: Path, command: str) -> None:
             atomic_write_bytes(folder / name, table.to_csv(index=False).encode())
         with atomic_write(folder / "reliability.png") as handle:
             reliability_figure(scores.reliability).savefig(handle, format="png", dpi=110)
-        provenance = {
-            "version": package_version(),
-            "git_revision": git_revision(),
-            "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
-        write_json(folder / "score.json", {**scores.summary, "command": command, **provenance})
+        write_json(folder / "score.json", {**scores.summary, "command": command, **stamp()})
 
 
 def report_text(scores: Scores, ensemble: Ensemble) -> str:

@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import json
 import sys
 import warnings
@@ -80,7 +79,7 @@ from alignment_sim.outputs.files import (
     job_manifest,
     timestamped_folder,
 )
-from alignment_sim.outputs.provenance import git_revision, package_version
+from alignment_sim.outputs.provenance import stamp
 from alignment_sim.report.page import Section, document
 from alignment_sim.studies.outcomes import outcome_values
 
@@ -655,10 +654,7 @@ def page(d: Discovery, command: str) -> str:
 def provenance(d: Discovery, command: str) -> dict[str, Any]:
     versions = {name: _version(name) for name in ("ema_workbench", "pandas", "scikit-learn")}
     return {
-        "package": "alignment-sim",
-        "version": package_version(),
-        "git_revision": git_revision(),
-        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **stamp(),
         "command": command,
         "design": str(d.design.folder),
         "design_config_digest": d.design.manifest.get("config_digest"),

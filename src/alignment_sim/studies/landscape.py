@@ -90,6 +90,7 @@ from alignment_sim.model.world import (
 )
 from alignment_sim.outputs.files import (
     MANIFEST,
+    as_typed,
     atomic_folder,
     check_replaceable,
     command_errors,
@@ -156,12 +157,7 @@ def year_world(
         raise ValueError("the history's events are dated: they need the calendar world")
     if without and not events:
         raise ValueError("without: events are left out only of the history's (events=True)")
-    if static:
-        if year not in ATTRIBUTE_YEARS or isinstance(year, bool):
-            raise ConfigError("year", year, f"a static world's year: one of {ATTRIBUTE_YEARS}")
-    else:
-        span = f"a calendar year {CALENDAR_FIRST_YEAR}-{CALENDAR_LAST_YEAR} (a whole number)"
-        check_whole("year", year, CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, span)
+    check_year(year, static)
     region = load_region()
     region = replace(region, year=year, calendar=not static)
     if not static:
@@ -194,6 +190,17 @@ def year_world(
     return YearWorld(
         year, inputs, recorded, config, configuration_year or year, params, in_force, left_out
     )
+
+
+def check_year(year: object, static: bool) -> None:
+    """A year a world exists for (ConfigError, key ``year``): a static world's snapshot
+    year, or a calendar year."""
+    if static:
+        if year not in ATTRIBUTE_YEARS or isinstance(year, bool):
+            raise ConfigError("year", year, f"a static world's year: one of {ATTRIBUTE_YEARS}")
+    else:
+        span = f"a calendar year {CALENDAR_FIRST_YEAR}-{CALENDAR_LAST_YEAR} (a whole number)"
+        check_whole("year", year, CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, span)
 
 
 def _first_tick(program: EventProgram) -> np.ndarray:
@@ -780,10 +787,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         cli.error("--events with --static: the history's events are dated (calendar world)")
     if args.without and not args.events:
         cli.error("--without needs --events: it leaves events out of the history's")
-    if static and args.year not in ATTRIBUTE_YEARS:
-        cli.error(f"--year {args.year}: a static world exists for {ATTRIBUTE_YEARS}")
-    if not static and not CALENDAR_FIRST_YEAR <= args.year <= CALENDAR_LAST_YEAR:
-        cli.error(f"--year {args.year}: expected a year {CALENDAR_FIRST_YEAR}-{CALENDAR_LAST_YEAR}")
+    try:
+        check_year(args.year, static)
+    except ConfigError as exc:
+        cli.error(as_typed(exc, cli))
     if args.starts < 1:
         cli.error(f"--starts {args.starts}: expected a whole number >= 1")
     then = args.configuration_year

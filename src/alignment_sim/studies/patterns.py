@@ -273,9 +273,7 @@ def simulate(
 ) -> BatchResult:
     """The runs of variant ``name`` over the seeds of ``block`` at ``point``, simulated
     once and kept: each call returns a copy of the kept runs, so a caller's edit of one
-    reaches no other (a ConfigError names an unknown variant)."""
-    if name not in VARIANTS:
-        raise ConfigError("variant", name, f"a variant of the patterns: {', '.join(VARIANTS)}")
+    reaches no other (a ConfigError names an unknown variant: ``variant_config``)."""
     kept = _simulate(name, block, point)
     shared = {id(kept.inputs): kept.inputs, id(kept.inputs.world): kept.inputs.world}
     return copy.deepcopy(kept, shared)  # the arrays copied, the inputs and world shared
@@ -906,9 +904,10 @@ RESAMPLES = 200
 """Resamples of the seeds behind ``seed_spread`` (the command's ``--resamples``)."""
 
 
-def check_resamples(resamples: object) -> None:
-    """A number of resamples: whole and >= 2 (ConfigError)."""
-    check_whole("resamples", resamples, 2, None, "a whole number >= 2")
+def check_resamples(resamples: object, expected: str = "a whole number >= 2") -> None:
+    """A number of resamples: whole and >= 2 (ConfigError saying ``expected``: the command,
+    where 0 means none, says so)."""
+    check_whole("resamples", resamples, 2, None, expected)
 
 
 def seed_spread(runs: Runs, resamples: int = RESAMPLES, seed: int = 0) -> list[SeedSpread]:
@@ -1067,7 +1066,7 @@ def main(argv: list[str] | None = None) -> None:
         block = SeedBlock(first=args.first_seed, seeds=args.seeds)
         point = parse_point(args.set)
         if args.resamples != 0:
-            check_whole("resamples", args.resamples, 2, None, "0 (none) or a whole number >= 2")
+            check_resamples(args.resamples, "0 (none) or a whole number >= 2")
         check_replaceable(out, (*FILES, MANIFEST), "pattern table")
     except ConfigError as exc:
         parser.error(as_typed(exc, parser))

@@ -153,7 +153,8 @@ def _sourced_path(entry: dict[str, Any]) -> str:
 
 
 def load_judgements(path: Path | None = None) -> JudgementList:
-    """Read the judgements file (ValueError for a malformed one)."""
+    """Read the judgements file (a ConfigError, key ``judgements``, for one that is
+    missing, malformed or lists a path twice)."""
     file = Path(path) if path is not None else JUDGEMENTS_FILE
     if not file.is_file():
         raise ConfigError("judgements", str(file), "a judgements YAML file that exists")
