@@ -18,7 +18,7 @@ from alignment_sim import default_config
 from alignment_sim.engine.batch import run_batch
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS, TERMS
-from alignment_sim.outputs.files import record_failure, write_run
+from alignment_sim.outputs.files import finish_job, job_status, record_failure, write_run
 from alignment_sim.report.command import (
     Comparison,
     choose_baseline,
@@ -1118,3 +1118,45 @@ def test_runs_of_another_length_and_a_lone_scenario_are_warned_of(tmp_path: Path
     alone: list[str] = []
     compare([tmp_path / f"t{TICKS}"], n_boot=BOOT, warn=alone.append)
     assert len(alone) == 1 and "no effect is estimated" in alone[0]
+
+
+def test_other_commands_outputs_are_not_runs_and_the_report_has_a_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_figures: None
+) -> None:
+    """`alignment-sim-compare results` over runs beside a pattern table and a design: those
+    are listed as not runs, not damaged; the report's manifest says what made it and from
+    what, and a later comparison over the same tree leaves the report out too."""
+    results = tmp_path / "results"
+    for scenario in ("baseline", "russia_recession"):
+        singles(results / "runs", scenario, [0, 1])
+    table = results / "patterns" / "t"
+    table.mkdir(parents=True)
+    (table / "patterns.csv").write_text("key,met\n1_1,True\n")
+    finish_job(table, {"study": "patterns"}, ["patterns.csv"])
+    design = results / "designs" / "d"
+    design.mkdir(parents=True)
+    pd.DataFrame({"point": [0]}).to_parquet(design / "design.parquet")
+    finish_job(design, {"study": "d"}, ["design.parquet"])
+
+    out = tmp_path / "report"
+    main([str(results), "--out", str(out), "--bootstrap", str(BOOT), "--seed", "4"])
+    printed = capsys.readouterr().out
+    assert "not runs, a finished patterns output (patterns.csv)" in printed
+    assert "not runs, a design study" in printed
+    assert job_status(out).complete
+    meta = json.loads((out / "manifest.json").read_text())
+    assert meta["study"] == "compare" and meta["package"] == "alignment-sim"
+    assert meta["baseline"] == "scenario=baseline" and (meta["bootstrap"], meta["seed"]) == (
+        BOOT,
+        4,
+    )
+    assert meta["scenarios"]["scenario=russia_recession"]["runs"] == 2
+    assert len(meta["scenarios"]["scenario=baseline"]["folders"]) == 2
+    assert {n["status"] for n in meta["left_out"]} == {"not runs"}
+    assert {"report.html", "effects.csv", "inputs.csv"} <= set(meta["files"])
+
+    again = compare([tmp_path], n_boot=BOOT)
+    assert {n.path for n in again.notes} == {table, design, out}
+    assert {n.status for n in again.notes} == {"not runs"}
+    with pytest.raises(CompareError, match=r"no finished run.*not runs: a finished patterns"):
+        compare([results / "patterns"], n_boot=BOOT)

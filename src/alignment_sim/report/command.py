@@ -39,14 +39,17 @@ from alignment_sim.model.events import NEVER, dated_window
 from alignment_sim.model.kernels import TERMS
 from alignment_sim.model.params import EventSpec
 from alignment_sim.outputs.files import (
+    MANIFEST,
     atomic_folder,
     atomic_write,
     check_replaceable,
     command_errors,
     command_line,
     counted,
+    finish_job,
     timestamped_folder,
 )
+from alignment_sim.outputs.provenance import stamp
 from alignment_sim.report.entry import draw_figure, start_worker
 from alignment_sim.report.inputs import (
     COUNT_METRICS,
@@ -1005,7 +1008,7 @@ def check_bootstrap_memory(n_boot: int, groups: list[Group], metrics: list[str])
         )
 
 
-REPORT_NAMES = ("report.html", "*.csv", "figure_*.png")
+REPORT_NAMES = ("report.html", "*.csv", "figure_*.png", MANIFEST)
 """The files a report folder holds: the only ones ``--out`` may replace
 (``files.check_replaceable``)."""
 
@@ -1514,7 +1517,8 @@ def _write_files(
         intro.append(c.uncertainty)
     if c.notes:
         intro.append(
-            f"{len(c.notes)} folder(s) left out (unfinished, failed, unreadable or duplicate); "
+            f"{len(c.notes)} folder(s) left out (unfinished, failed, unreadable, duplicate or "
+            "not runs); "
             "see Provenance."
         )
     figure_names: list[str] = []
@@ -1526,7 +1530,35 @@ def _write_files(
             figure_names.append(name)
     with atomic_write(folder / "report.html", "w") as handle:
         handle.write(document("alignment-sim: scenario comparison", intro, sections))
+    files = [f"{name}.csv" for name in tables] + [f"{n}.png" for n in figure_names]
+    finish_job(folder, report_manifest(c, command), [*files, "report.html"])
     return figure_names
+
+
+def report_manifest(comparison: Comparison, command: str) -> dict[str, Any]:
+    """What made a report (``provenance.stamp``, the command) and from what: each
+    scenario's runs and folders, the baseline, the bootstrap's size and seed, the
+    threshold and the folders left out; ``finish_job`` adds its files."""
+    c = comparison
+    return {
+        **stamp(),
+        "study": "compare",
+        "command": command or PROG,
+        "baseline": c.baseline,
+        "scenarios": {
+            label: {
+                "runs": c.groups[label].n_runs,
+                "folders": [str(unit.path) for unit in c.groups[label].units],
+            }
+            for label in c.labels
+        },
+        "bootstrap": c.n_boot,
+        "seed": c.seed,
+        "threshold": c.threshold,
+        "left_out": [
+            {"folder": str(n.path), "status": n.status, "reason": n.reason} for n in c.notes
+        ],
+    }
 
 
 def build_report(

@@ -61,9 +61,19 @@ class UnitError(Exception):
     """A finished folder that cannot be read; it is skipped with this reason."""
 
 
+class NotRunsError(UnitError):
+    """A finished, whole output of another kind (a pattern table, a landscape, a design, a
+    fit ...): left out of a comparison and listed, not counted as damaged."""
+
+
+NOT_RUNS = "not runs"
+"""How the report lists a finished output that holds no runs (``NotRunsError``)."""
+
+
 @dataclass(frozen=True)
 class FolderNote:
-    """A folder left out of the report, and why (status: unfinished, failed or skipped)."""
+    """A folder left out of the report, and why (status: unfinished, failed, skipped or
+    ``NOT_RUNS``)."""
 
     path: Path
     status: str
@@ -281,9 +291,16 @@ def load_unit(folder: Path) -> Unit:
     except (OSError, pa.ArrowException, KeyError, ValueError) as exc:
         raise UnitError(f"its tables cannot be read ({type(exc).__name__}: {exc})") from None
     if (folder / "design.parquet").is_file():
-        raise UnitError(
+        raise NotRunsError(
             "a design study (design.parquet, runs/): its sensitivity.csv summarises it; the "
             "comparison reads study jobs and single runs"
+        )
+    listed = manifest.get("files")
+    if isinstance(listed, dict) and listed:
+        kind = manifest.get("study") or manifest.get("task") or "another command's"
+        names = ", ".join(sorted(str(name) for name in listed)[:4])
+        raise NotRunsError(
+            f"a finished {kind} output ({names}); the comparison reads study jobs and single runs"
         )
     raise UnitError("manifest.json but neither runs.parquet nor trajectory.parquet")
 
@@ -808,6 +825,8 @@ def collect(
                 log(f"reading {n}/{total}: {folder}")
             try:
                 return load_unit(folder)
+            except NotRunsError as exc:
+                return FolderNote(folder, NOT_RUNS, str(exc))
             except UnitError as exc:
                 return FolderNote(folder, "skipped", str(exc))
 
