@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import CLI, run_cli
+from omegaconf import OmegaConf
 
 from alignment_sim import default_config
+from alignment_sim.cli.callbacks import SweepProgress
 from alignment_sim.engine.batch import run_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs
@@ -376,3 +378,34 @@ def test_the_terms_table_has_a_row_per_run_state_profile_and_term() -> None:
         TERMS[2],
     )
     assert row["value"] == float(batch.mean_terms[1, 4, 7, 2])
+
+
+def test_a_sweep_is_told_of_earlier_sweeps_jobs_in_its_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Sweeps without study= share results/sweeps/default: the summary counts this sweep's
+    jobs only and says how many of earlier sweeps the folder holds."""
+    sweep = tmp_path / "default"
+
+    def job(name: str) -> None:
+        (sweep / name / ".hydra").mkdir(parents=True)
+        (sweep / name / ".hydra" / "overrides.yaml").write_text("[]\n")
+
+    job("scenario=baseline")
+    job("scenario=russia_recession")
+    earlier = time.time_ns() - 10_000_000_000
+    for name in ("scenario=baseline", "scenario=russia_recession"):
+        os.utime(sweep / name / ".hydra" / "overrides.yaml", ns=(earlier, earlier))
+    progress = SweepProgress()
+    config = OmegaConf.create({"hydra": {"sweep": {"dir": str(sweep)}}})
+    progress.on_multirun_start(config)
+    job("dynamics.stance=1")
+    progress.on_multirun_end(config)
+    out = capsys.readouterr().out
+    assert "0 complete, 0 failed, 1 unfinished" in out
+    assert "also holds 2 job(s) of earlier sweeps" in out and "study=NAME" in out
+    progress.on_multirun_start(config)
+    for name in ("scenario=baseline", "scenario=russia_recession", "dynamics.stance=1"):
+        (sweep / name / ".hydra" / "overrides.yaml").write_text("[]\n")
+    progress.on_multirun_end(config)
+    assert "earlier sweeps" not in capsys.readouterr().out

@@ -3,7 +3,8 @@
 Whether a job finished is ``outputs.files.job_status``'s call. The summary counts the
 jobs of this sweep only (those Hydra started since the sweep began: their ``.hydra``
 folder is new), and leaves the ones that did not finish in ``SWEEP_FAILURES``, from
-which the command sets its exit status.
+which the command sets its exit status. A sweep folder that also holds jobs of earlier
+sweeps (every sweep without ``study=`` shares ``results/sweeps/default``) is said so.
 """
 
 from __future__ import annotations
@@ -91,3 +92,11 @@ class SweepProgress(Callback):
                 SWEEP_FAILURES.append(name)
                 reason = job_status(sweep / name).reason
                 print(f"[alignment-sim]   {state}: {name} ({reason})", flush=True)
+        earlier = len(job_folders(sweep)) - sum(len(names) for names in status.values())
+        if earlier > 0:
+            print(
+                f"[alignment-sim] {sweep} also holds {earlier} job(s) of earlier sweeps, which "
+                "a comparison or collection of the folder reads too; give a sweep a folder "
+                "of its own with study=NAME",
+                flush=True,
+            )
