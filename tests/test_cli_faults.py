@@ -105,10 +105,14 @@ def test_impossible_output_folder_is_one_line(tmp_path: Path, run_dir: str) -> N
 
 
 def test_a_failed_job_makes_the_sweep_exit_non_zero(tmp_path: Path) -> None:
+    """A job that fails as it runs (its table cannot be written: a folder stands where it
+    goes) leaves error.json; the others finish and the sweep exits 1. (A bad value stops
+    the sweep before any job runs: tests/test_study.py.)"""
     sweep = tmp_path / "sw"
+    (sweep / "dynamics.stance=1,ticks=5" / "trajectory.parquet").mkdir(parents=True)
     args = [
         "-m",
-        "dynamics.stance=0,2",
+        "dynamics.stance=0,1",
         *FAST,
         "hydra.launcher.n_jobs=1",
         f"hydra.sweep.dir={sweep}",
@@ -116,9 +120,10 @@ def test_a_failed_job_makes_the_sweep_exit_non_zero(tmp_path: Path) -> None:
     result = cli(args, tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert "did not finish: dynamics.stance=2,ticks=5" in result.stderr
+    assert "did not finish: dynamics.stance=1,ticks=5" in result.stderr
     assert (sweep / "dynamics.stance=0,ticks=5" / "manifest.json").is_file()
-    assert (sweep / "dynamics.stance=2,ticks=5" / "error.json").is_file()
+    assert (sweep / "dynamics.stance=1,ticks=5" / "error.json").is_file()
+    assert not (sweep / "dynamics.stance=1,ticks=5" / "manifest.json").exists()
 
 
 @pytest.mark.slow

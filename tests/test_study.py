@@ -99,27 +99,45 @@ def test_study_job_files_and_completion(tmp_path: Path) -> None:
         assert p == pytest.approx(sum(held))
 
 
+def test_a_sweep_with_a_bad_job_is_refused_before_any_job_runs(tmp_path: Path) -> None:
+    """colour_revolution's event at tick 16 in a 10-tick run: the sweeper checks every
+    job as the job would (``check_job``) and no job starts."""
+    args = ["-m", "scenario=baseline,colour_revolution", "replications=5", "ticks=10", "study=b"]
+    result = run_cli(args, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "scenario.events[0].at = 16: expected a tick in [1, 10]" in result.stderr
+    assert "job scenario=colour_revolution,replications=5,ticks=10" in result.stderr
+    assert "no job has run" in result.stderr
+    sweep = tmp_path / "results" / "sweeps" / "b"
+    assert not [p for p in sweep.iterdir() if p.is_dir()]
+
+
 def test_sweep_records_failures_resumes_and_collects(tmp_path: Path) -> None:
     args = [
         "-m",
-        "scenario=baseline,russia_recession,colour_revolution",
+        "scenario=baseline,russia_recession,western_conditionality",
         "replications=60",
         "ticks=10",
         "study=t",
         "hydra.launcher.n_jobs=2",
         "output.quiet=true",
     ]
+    sweep = tmp_path / "results" / "sweeps" / "t"
+    # a job that cannot write its table (a folder where runs.parquet goes) fails as it runs
+    (sweep / "replications=60,scenario=western_conditionality,ticks=10" / "runs.parquet").mkdir(
+        parents=True
+    )
     first = run_cli(args, tmp_path)
     assert first.returncode == 1, first.stderr  # the others finish; the failure is told
-    assert "1 job of the sweep did not finish: replications=60,scenario=colour_revolution" in (
+    assert "1 job of the sweep did not finish: replications=60,scenario=western_conditionality" in (
         first.stderr
     )
-    sweep = tmp_path / "results" / "sweeps" / "t"
     jobs = {p.name: p for p in sweep.iterdir() if p.is_dir()}
     done = [n for n, p in jobs.items() if (p / "manifest.json").is_file()]
     failed = [n for n, p in jobs.items() if (p / "error.json").is_file()]
-    assert len(done) == 2 and len(failed) == 1 and "colour_revolution" in failed[0]
-    assert "at = 16" in json.loads((jobs[failed[0]] / "error.json").read_text())["error"]
+    assert len(done) == 2 and len(failed) == 1 and "western_conditionality" in failed[0]
+    assert "runs.parquet" in json.loads((jobs[failed[0]] / "error.json").read_text())["error"]
     assert "2 complete, 1 failed" in first.stdout
     before = {n: (jobs[n] / "runs.parquet").stat().st_mtime_ns for n in done}
     second = run_cli(args, tmp_path)

@@ -338,7 +338,7 @@ def run_one(cfg: DictConfig) -> None:
 
 
 def _run_job(cfg: DictConfig, folder: Path, overrides: list[str], sweeping: bool) -> None:
-    config = with_fitted_set(to_config(cfg), overrides)
+    config = check_job(cfg, overrides)
     if config.task == "fit":
         run_fit_job(config, folder, overrides)
     elif config.task in ("forecast", "validate"):
@@ -349,6 +349,31 @@ def _run_job(cfg: DictConfig, folder: Path, overrides: list[str], sweeping: bool
         run_study_job(config, folder, overrides)
     else:
         run_single(config, folder, overrides, skip_if_done=sweeping)
+
+
+def check_job(cfg: DictConfig, overrides: list[str]) -> SimulationConfig:
+    """A job's configuration, checked as far as it can be before the job runs (a
+    ConfigError): the schema and every value (``to_config``), the fitted set ``fit``
+    names, and for a run or a study the world and scenario it would build
+    (``RunInputs.from_config``: an event dated past ``ticks``, say) and the memory it
+    would need, for a design ``design.check_design``. A fit, forecast or validation checks
+    its record and priors when it starts. The sweeper (``hydra_plugins``) checks every job
+    of a sweep with it before the first runs."""
+    from alignment_sim.engine.batch import check_memory
+    from alignment_sim.model.inputs import RunInputs
+    from alignment_sim.model.params import EngineParams
+    from alignment_sim.studies.design import check_design
+
+    config = with_fitted_set(to_config(cfg), overrides)
+    if config.task != "simulate":
+        return config
+    if config.design.method != "none":
+        check_design(config)
+    elif config.replications > 1:
+        check_memory(RunInputs.from_config(config), config.replications, config.engine)
+    else:
+        check_memory(RunInputs.from_config(config), 1, EngineParams(chunk_size=1), "full")
+    return config
 
 
 def with_fitted_set(config: SimulationConfig, overrides: list[str]) -> SimulationConfig:
@@ -411,17 +436,13 @@ def _skip_if_complete(
 def run_single(
     config: SimulationConfig, folder: Path, overrides: list[str], skip_if_done: bool
 ) -> None:
-    from alignment_sim.engine.batch import check_memory
-    from alignment_sim.model.inputs import RunInputs
     from alignment_sim.model.mesa_model import AlignmentModel
-    from alignment_sim.model.params import EngineParams
     from alignment_sim.outputs.files import summary_text, write_run
     from alignment_sim.studies.replications import config_digest, job_parameters
 
     digest = config_digest(config)
     if skip_if_done and _skip_if_complete(folder, digest, "run"):
         return
-    check_memory(RunInputs.from_config(config), 1, EngineParams(chunk_size=1), "full")
     trajectory = AlignmentModel(config).run()
     write_run(
         trajectory,
