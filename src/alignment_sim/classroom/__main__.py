@@ -18,7 +18,7 @@ import time
 import warnings
 from pathlib import Path
 
-from alignment_sim.classroom.classroom import LESSONS_ENV, lessons_option
+from alignment_sim.classroom.classroom import LESSONS_ENV, add_lessons_option, lessons_option
 
 APP = "alignment_sim.classroom.app"
 DEFAULT_PORT = 8765
@@ -138,12 +138,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
-    parser.add_argument(
-        "--lessons",
-        type=Path,
-        default=None,
-        help="the lessons folder (default experiments/lessons)",
-    )
+    add_lessons_option(parser)
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port}: expected a port number in [0, 65535]")

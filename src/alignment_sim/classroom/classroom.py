@@ -253,6 +253,18 @@ def lessons_dir(explicit: str | Path | None = None) -> Path | None:
     return None
 
 
+def add_lessons_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--lessons FOLDER`` option of every classroom command (read it with
+    ``lessons_option``)."""
+    parser.add_argument(
+        "--lessons",
+        type=Path,
+        default=None,
+        metavar="FOLDER",
+        help=f"the lessons folder (default: ${LESSONS_ENV}, else experiments/lessons)",
+    )
+
+
 def lessons_option(parser: argparse.ArgumentParser, value: str | Path | None) -> Path | None:
     """The lessons folder for a command's ``--lessons`` (``lessons_dir``): a ``--lessons``
     that is no folder, or a ``$ALIGNMENT_SIM_LESSONS`` that is none, ends the command with

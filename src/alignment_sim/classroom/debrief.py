@@ -60,6 +60,7 @@ from alignment_sim.classroom.classroom import (
     LEVERS,
     NO_LESSON,
     ClassroomModel,
+    add_lessons_option,
     build_config,
     lessons_option,
     lever_values,
@@ -1262,7 +1263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", default="0", help="the run's seed (default 0)")
     parser.add_argument("--ticks", default="40", help="ticks to run (default 40)")
     parser.add_argument("--out", type=Path, default=None, help="folder (results/debrief/<time>)")
-    parser.add_argument("--lessons", default=None, help="the lessons folder")
+    add_lessons_option(parser)
     args = parser.parse_args(argv)
     lessons_option(parser, args.lessons)
     folder = args.out or timestamped_folder("debrief")

@@ -35,6 +35,7 @@ from alignment_sim.classroom.classroom import (
     Lesson,
     Setup,
     Variant,
+    add_lessons_option,
     available_lessons,
     build_config,
     compile_world,
@@ -724,7 +725,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{DEFAULT_BLOCKS}, the lessons' own; 1: none; another needs --out)",
     )
     parser.add_argument("--only", action="append", default=None, help="a lesson name (repeat)")
-    parser.add_argument("--lessons", type=Path, default=None, help="the lessons folder")
+    add_lessons_option(parser)
     parser.add_argument(
         "--out",
         type=Path,

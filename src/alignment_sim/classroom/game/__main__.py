@@ -20,7 +20,12 @@ import threading
 from pathlib import Path
 
 from alignment_sim.classroom.__main__ import ServeError, check_address
-from alignment_sim.classroom.classroom import NO_LESSON, available_lessons, lessons_option
+from alignment_sim.classroom.classroom import (
+    NO_LESSON,
+    add_lessons_option,
+    available_lessons,
+    lessons_option,
+)
 from alignment_sim.classroom.game.session import (
     DEFAULT_ROUND_SECONDS,
     DEFAULT_TEAM_SIZE,
@@ -51,11 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=NO_LESSON,
         help=f"a lesson ({', '.join(available_lessons()) or 'none found'}) or {NO_LESSON}",
     )
-    parser.add_argument(
-        "--lessons",
-        default=None,
-        help="the lessons folder (default: experiments/lessons, or $ALIGNMENT_SIM_LESSONS)",
-    )
+    add_lessons_option(parser)
     parser.add_argument("--seed", type=int, default=0, help="the model's seed (default 0)")
     parser.add_argument(
         "--round-seconds",
