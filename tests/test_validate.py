@@ -167,6 +167,13 @@ def test_validation_writes_its_files_with_finite_numbers(
     summary = (folder / "summary.md").read_text()
     assert summary == summary_markdown(payload)
     assert "| persistence |" in summary and "| Georgia |" in summary
+    fits = loso["fits"]
+    assert [f["state"] for f in fits] == [row["state"] for row in loso["states"]]
+    for path in loso["parameters"]:
+        values = [f["estimates"][path] for f in fits]
+        assert all(math.isfinite(v) for v in values)
+        low, high = min(values), max(values)
+        assert f"| `{path}` | {low:.3g} (" in summary and f"| {high:.3g} (" in summary
 
 
 @pytest.mark.slow
@@ -236,15 +243,21 @@ def test_the_summary_names_fits_that_stopped_early() -> None:
 def test_the_docs_validation_tables_are_the_commands(tmp_path: Path) -> None:
     """The whole default validation (``alignment-sim experiment=validate``, about 30 s on
     2 cores): its out-of-sample table and its leave-one-state-out table are the ones
-    README.md ("Fit, validate, forecast") and docs/ESTIMATION.md show, row for row, so
-    neither can go stale as the model moves (at the defaults Brier 0.058 out of sample,
-    0.088 at the fit's mode, against persistence's 0.227)."""
+    README.md ("Fit, validate, forecast") and docs/ESTIMATION.md show, row for row, and
+    the leave-one-state-out fits' estimates are ESTIMATION.md's, so none can go stale as
+    the model moves (at the defaults Brier 0.058 out of sample, 0.088 at the fit's mode,
+    against persistence's 0.227)."""
     done = run_cli(["experiment=validate", f"hydra.run.dir={tmp_path / 'v'}"], tmp_path, 600)
     assert done.returncode == 0, done.stderr
     summary = (tmp_path / "v" / "summary.md").read_text(encoding="utf-8")
     tables = [block for block in summary.split("\n\n") if block.startswith("| forecaster |")]
     assert len(tables) == 2  # out of sample; leave one state out
-    for doc in (ROOT / "README.md", ROOT / "docs" / "ESTIMATION.md"):
+    estimates = [block for block in summary.split("\n\n") if block.startswith("| parameter |")]
+    assert len(estimates) == 1  # the leave-one-state-out fits' estimates: ESTIMATION.md's
+    for doc, shown in (
+        (ROOT / "README.md", tables),
+        (ROOT / "docs" / "ESTIMATION.md", tables + estimates),
+    ):
         text = doc.read_text(encoding="utf-8")
-        for table in tables:
+        for table in shown:
             assert table.strip() in text, f"{doc.name} does not show the command's table:\n{table}"

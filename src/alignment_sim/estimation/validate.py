@@ -17,7 +17,8 @@ run folder:
    left-out state's one-step-ahead label probabilities at that fit's mode
    (``ConditionalLikelihood.label_probabilities``), and at the hand-set values, scored
    (``report.score.score_arrays``) against persistence and the sticky base rate fitted on
-   the same other choosers' transitions;
+   the same other choosers' transitions; each fit's estimates are kept, and the summary
+   gives each parameter's range over them (how much one state moves it);
 5. ``validation.json`` (every number), ``summary.md`` (the tables, ready to quote) and
    ``manifest.json`` last.
 
@@ -323,7 +324,15 @@ def leave_one_state_out(
     modes, fits = [], []
     for i, (mode, converged, seconds) in enumerate(execute(loso_mode, tasks, config.engine)):
         modes.append(mode)
-        fits.append({"state": states[i], "converged": converged, "seconds": round(seconds, 1)})
+        estimates = {path: float(v[0]) for path, v in to_values(parameters, mode).items()}
+        fits.append(
+            {
+                "state": states[i],
+                "converged": converged,
+                "seconds": round(seconds, 1),
+                "estimates": estimates,
+            }
+        )
         say(f"validate: left out {states[i]} ({i + 1}/{n}), fitted in {seconds:.0f} s")
     at_fits = likelihood.label_probabilities(to_values(parameters, np.array(modes)))
     at_defaults = likelihood.label_probabilities({})[0]
@@ -442,7 +451,30 @@ def summary_markdown(payload: dict[str, Any]) -> str:
         brier = " / ".join(f"{row[name]['brier']:.3f}" for name in LOSO_FORECASTERS)
         log = " / ".join(f"{row[name]['log_score']:.3f}" for name in LOSO_FORECASTERS)
         lines.append(f"| {row['state']} | {row['n']} | {row['switches']} | {brier} | {log} |")
+    lines += ["", *estimates_table(loso["fits"])]
     return "\n".join(lines) + "\n"
+
+
+def estimates_table(fits: list[dict[str, Any]]) -> list[str]:
+    """How far one state moves each estimate: over the leave-one-state-out fits, each
+    parameter's lowest and highest mode (config units) and the state left out at each."""
+    lines = [
+        "How much one state's transitions move each estimate: each parameter's lowest and "
+        "highest mode over the leave-one-state-out fits (config units; every fit's "
+        "estimates are in validation.json), and the state left out.",
+        "",
+        "| parameter | lowest (state left out) | highest (state left out) |",
+        "|---|---|---|",
+    ]
+    for path in fits[0]["estimates"]:
+        low = min(fits, key=lambda f: f["estimates"][path])
+        high = max(fits, key=lambda f: f["estimates"][path])
+        lowest, highest = f"{low['estimates'][path]:.3g}", f"{high['estimates'][path]:.3g}"
+        if lowest == highest:
+            lines.append(f"| `{path}` | {lowest} (any) | {highest} (any) |")
+        else:
+            lines.append(f"| `{path}` | {lowest} ({low['state']}) | {highest} ({high['state']}) |")
+    return lines
 
 
 def stopped_fits(payload: dict[str, Any]) -> list[str]:
