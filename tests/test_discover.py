@@ -16,6 +16,7 @@ from scipy.stats import qmc
 from alignment_sim import default_config
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.params import DesignSpec
+from alignment_sim.outputs.files import finish_job
 from alignment_sim.studies import robustness
 from alignment_sim.studies.design import run_design
 from alignment_sim.studies.discover import (
@@ -56,7 +57,8 @@ def toy_design(folder: Path) -> Path:
     (folder / "runs").mkdir(parents=True)
     points.rename_axis("point").reset_index().to_parquet(folder / "design.parquet")
     pd.concat(runs).to_parquet(folder / "runs" / "part-00000.parquet")
-    (folder / "manifest.json").write_text(json.dumps({"design": "lhs", "config_digest": "toy"}))
+    parts = ["design.parquet", "runs/part-00000.parquet"]
+    finish_job(folder, {"design": "lhs", "config_digest": "toy"}, parts)
     return folder
 
 
@@ -173,6 +175,14 @@ def test_a_folder_that_is_no_finished_design_is_refused(toy: Path, tmp_path: Pat
     (unfinished / "manifest.json").unlink()
     with pytest.raises(ConfigError, match="unfinished"):
         read_design(unfinished)
+    damaged = toy_design(tmp_path / "damaged")
+    part = damaged / "runs" / "part-00000.parquet"
+    part.write_bytes(part.read_bytes()[:3000])  # a part cut short
+    with pytest.raises(ConfigError, match=r"The design is corrupt \(.*part-00000.*run its"):
+        read_design(damaged)
+    (damaged / "runs" / "part-00000.parquet").unlink()
+    with pytest.raises(ConfigError, match="is corrupt"):
+        read_design(damaged)
 
 
 def test_outcome_values_numeric_or_indicator() -> None:
@@ -193,7 +203,7 @@ def test_a_real_design_end_to_end(tmp_path: Path, capsys) -> None:
         levels=4,
         outcomes=["mean_share_hedge"],
     )
-    config = default_config(ticks=20, replications=3, design=spec)
+    config = default_config(ticks=20, replications=3, design=spec, study="small_grid")
     folder = run_design(config, tmp_path / "design", progress=False)
     design = read_design(folder)
     means = design.runs.groupby("point")["mean_share_hedge"].mean()
@@ -210,6 +220,7 @@ def test_a_real_design_end_to_end(tmp_path: Path, capsys) -> None:
     scores = pd.read_csv(out / "feature_scores.csv")
     assert sorted(scores["parameter"]) == ["dynamics.stance", "weights.protection"]
     assert "mean over each point's 3 runs" in capsys.readouterr().out
+    assert json.loads((out / "discovery.json").read_text())["design_study"] == "small_grid"
 
 
 WHOLE = "region.poles.russia.budget_bn_usd"
@@ -242,7 +253,8 @@ def whole_number_design(folder: Path) -> Path:
     (folder / "runs").mkdir(parents=True)
     points.rename_axis("point").reset_index().to_parquet(folder / "design.parquet")
     pd.concat(runs).to_parquet(folder / "runs" / "part-00000.parquet")
-    (folder / "manifest.json").write_text(json.dumps({"design": "lhs", "config_digest": "toy"}))
+    parts = ["design.parquet", "runs/part-00000.parquet"]
+    finish_job(folder, {"design": "lhs", "config_digest": "toy"}, parts)
     return folder
 
 

@@ -77,6 +77,7 @@ from alignment_sim.outputs.files import (
     command_line,
     figure_png,
     job_manifest,
+    job_status,
     timestamped_folder,
 )
 from alignment_sim.outputs.provenance import stamp
@@ -165,6 +166,14 @@ def read_design(folder: Path) -> Design:
             expected,
             "The design is unfinished: run its command again to resume it.",
         )
+    status = job_status(folder)
+    if not status.complete:
+        raise ConfigError(
+            key,
+            str(folder),
+            expected,
+            f"The design is {status.state} ({status.reason}): run its command again.",
+        )
     manifest = folder_manifest(folder)
     points = pd.read_parquet(folder / "design.parquet").set_index("point")
     runs = pq.read_table(folder / "runs").to_pandas()
@@ -186,6 +195,14 @@ def read_design(folder: Path) -> Design:
             f"{len(missing)} of {len(points)} points have no runs: run its command again.",
         )
     return Design(folder, points.astype(np.float64), runs, manifest)
+
+
+def design_study(manifest: Mapping[str, Any]) -> str:
+    """The study a design or robustness folder's manifest names: a robustness study's
+    ``study``, a design's configured ``study`` (``experiment=lhs`` names it ``lhs``)."""
+    config = manifest.get("config")
+    configured = config.get("study") if isinstance(config, Mapping) else None
+    return str(manifest.get("study") or configured or "design")
 
 
 def read_robustness(folder: Path) -> Design:
@@ -658,7 +675,7 @@ def provenance(d: Discovery, command: str) -> dict[str, Any]:
         "command": command,
         "design": str(d.design.folder),
         "design_config_digest": d.design.manifest.get("config_digest"),
-        "design_study": d.design.manifest.get("study", "design"),
+        "design_study": design_study(d.design.manifest),
         "outcome": d.target.outcome,
         "direction": d.target.direction,
         "threshold": d.target.threshold,
