@@ -347,6 +347,9 @@ def test_bad_design_inputs_are_named() -> None:
         DesignSpec(method="lhs", parameters={"weights.trade": [2.0, 1.0]}).validate()
     with pytest.raises(ConfigError, match=r"design\.method"):
         DesignSpec(method="halton").validate()
+    with pytest.raises(ConfigError, match=r"design\.samples = 10: expected a power of 2.*8 or 16"):
+        DesignSpec(method="sobol", parameters={"weights.trade": [1.0, 2.0]}, samples=10).validate()
+    DesignSpec(method="lhs", parameters={"weights.trade": [1.0, 2.0]}, samples=10).validate()
 
 
 def test_analysis_seed_is_never_zero() -> None:
@@ -532,3 +535,16 @@ def test_the_noise_share_counts_only_the_noise_the_point_means_do_not_share() ->
     noisy = pd.Series(seed_effect + np.array([0, 0, 0.01, 0.01]) + np.array([e, -e, -e, e]))
     assert noise_share(noisy, point, seed) == 1.0  # more noise than signal: shown as 1
     assert np.isnan(noise_share(pd.Series([1.0, 2.0]), pd.Series([0, 1]), pd.Series([7, 7])))
+
+
+def test_an_outcome_the_same_at_every_point_has_no_noise_share() -> None:
+    """Point means equal to the last digit (seeds differ, points do not): the rows say
+    'constant' and their noise share is empty, not 1 (no variance to share out)."""
+    spec = DesignSpec(method="grid", parameters={"weights.trade": [1.0, 2.0]}, levels=2)
+    spec.outcomes = ["switches"]
+    points = pd.DataFrame({"weights.trade": [1.0, 2.0]})
+    runs = pd.DataFrame(
+        {"point": [0, 0, 1, 1], "seed": [0, 1, 0, 1], "switches": [3.0, 5.0, 5.0, 3.0 + 1e-7]}
+    )
+    table = analyse(spec, points, runs)
+    assert table["index"].tolist() == ["constant"] and table["noise_share"].isna().all()

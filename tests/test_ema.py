@@ -125,6 +125,7 @@ def test_same_point_same_numbers_in_every_experiment() -> None:
     [
         ({"weights.nonsense": (0.0, 1.0)}, ["switches"], "alignmentsim.uncertainties"),
         ({"dynamics.stance": (-2.0, 1.0)}, ["switches"], "alignmentsim.uncertainties"),
+        ({"dynamics.stance": (1.0, -1.0)}, ["switches"], "alignmentsim.uncertainties"),
         ({"ticks": (1.0, 5.0)}, ["switches"], "alignmentsim.uncertainties"),
         ({"weights.trade": (0.5, 2.0)}, ["no_such_outcome"], "alignmentsim.outcomes"),
         ({"weights.trade": (0.5, 2.0)}, ["final_label_uzbekistan"], "alignmentsim.outcomes"),

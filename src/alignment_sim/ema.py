@@ -48,7 +48,12 @@ from alignment_sim import paths
 from alignment_sim.engine.batch import check_memory, execute, run_chunk
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.model.params import EngineParams, SimulationConfig, format_bound
+from alignment_sim.model.params import (
+    RANGE_EXPECTED,
+    EngineParams,
+    SimulationConfig,
+    format_bound,
+)
 from alignment_sim.presets import default_config
 from alignment_sim.studies.outcomes import categorical_choices, outcome_values
 from alignment_sim.studies.points import check_paths, with_point_values
@@ -214,6 +219,8 @@ def _check_parameter(config: SimulationConfig, parameter: Parameter, key: str) -
         values = [category.value for category in parameter.categories]
     else:
         values = [parameter.lower_bound, parameter.upper_bound]
+        if not values[0] < values[1]:
+            raise ConfigError(f"{key}.{parameter.name}", values, RANGE_EXPECTED)
     for path in parameter.variable_name:
         check_paths(config, [path], key)
         _check_values(f"{key}.{parameter.name}", path, values)

@@ -460,7 +460,7 @@ def run_single(
 
 
 def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:
-    from alignment_sim.studies.design import ANALYSES, check_design, run_design
+    from alignment_sim.studies.design import analysis, check_design, run_design
     from alignment_sim.studies.replications import config_digest
 
     digest = config_digest(config)
@@ -471,7 +471,7 @@ def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str])
         table = (folder / "sensitivity.csv").read_text().splitlines()
         log.info(
             f"alignment-sim: {config.design.method} design, {config.replications} seeds "
-            f"per point. Sensitivity ({ANALYSES[config.design.method]}; {len(table) - 1} "
+            f"per point. Sensitivity ({analysis(config.design)}; {len(table) - 1} "
             f"rows): {folder / 'sensitivity.csv'}, plot: {folder / 'sensitivity.png'}, "
             f"runs: {folder / 'runs'}"
         )

@@ -735,6 +735,8 @@ class OutputParams:
 
 
 DESIGN_METHODS = ("none", "grid", "lhs", "sobol", "morris")
+RANGE_EXPECTED = "a range [low, high] of finite numbers with low < high"
+"""What a design's (or an EMA model's) range of a parameter must be."""
 MAX_SAMPLER_SEED = 2**32 - 1
 """The largest seed every sampler accepts (Morris seeds NumPy's legacy generator)."""
 
@@ -780,11 +782,7 @@ class DesignSpec:
                 or not all(_is_finite_number(b) for b in bounds)
                 or not bounds[0] < bounds[1]
             ):
-                raise ConfigError(
-                    f"{path}.parameters.{name}",
-                    list(bounds),
-                    "a range [low, high] of finite numbers with low < high",
-                )
+                raise ConfigError(f"{path}.parameters.{name}", list(bounds), RANGE_EXPECTED)
         check_whole(
             f"{path}.sampler_seed",
             self.sampler_seed,
@@ -794,6 +792,14 @@ class DesignSpec:
         )
         for name in ("samples", "levels", "bootstrap"):
             check_whole(f"{path}.{name}", getattr(self, name), 2, None, "a whole number >= 2")
+        if self.method == "sobol" and self.samples & (self.samples - 1):
+            below = 1 << (self.samples.bit_length() - 1)
+            raise ConfigError(
+                f"{path}.samples",
+                self.samples,
+                "a power of 2 for a Sobol design (its sequence keeps its balance only there)",
+                f"e.g. {below} or {below * 2}.",
+            )
         if not self.outcomes:
             raise ConfigError(f"{path}.outcomes", [], "at least one outcome column")
         if not isinstance(self.second_order, bool):

@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import re
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 from typing import Any
@@ -55,15 +56,20 @@ MORRIS_LEVELS = 4
 ANALYSES = {
     "grid": "main effects: variance of each parameter's level means over the total variance",
     "lhs": "SALib delta (moment-independent) and S1 (Plischke et al. 2013)",
-    "sobol": "SALib Sobol S1 and ST (Saltelli et al. 2010), and S2 with design.second_order",
+    "sobol": "SALib Sobol S1 and ST (Saltelli et al. 2010)",
     "morris": "SALib Morris elementary effects mu* and sigma (Campolongo et al. 2007)",
 }
-"""What each design's sensitivity.csv holds; also in its manifest."""
+"""What each design's sensitivity.csv holds (``analysis``: with Sobol's S2 when asked)."""
 
 
 def second_order(spec: DesignSpec) -> bool:
     """Whether a design estimates Sobol's pairwise S2 (``design.second_order``)."""
     return spec.method == "sobol" and spec.second_order
+
+
+def analysis(spec: DesignSpec) -> str:
+    """What this design's sensitivity.csv holds; also in its manifest."""
+    return ANALYSES[spec.method] + (", and the pairwise S2" if second_order(spec) else "")
 
 
 def problem(spec: DesignSpec) -> dict[str, Any]:
@@ -131,7 +137,7 @@ def run_design(config: SimulationConfig, folder: Path, progress: bool = True) ->
             "config_digest": digest,
             "design": spec.method,
             "second_order": second_order(spec),
-            "analysis": ANALYSES[spec.method],
+            "analysis": analysis(spec),
         },
     )
     write_parquet(folder / "design.parquet", points.rename_axis("point").reset_index(), meta)
@@ -161,10 +167,14 @@ def run_design(config: SimulationConfig, folder: Path, progress: bool = True) ->
         write_parquet(parts / f"part-{c:05d}.parquet", table, meta)
     runs_table = pq.read_table(parts).to_pandas()
     if progress:  # the runs' bar is full; SALib's bootstrap can take as long again, silent
-        resamples = "" if spec.method == "grid" else f", {spec.bootstrap} bootstrap resamples"
+        resamples = (
+            ""
+            if spec.method == "grid"
+            else f", {spec.bootstrap} bootstrap resamples (design.bootstrap)"
+        )
         print(
-            f"analysing {len(spec.outcomes)} outcome(s) over {len(points)} points{resamples} "
-            f"(design.bootstrap): {ANALYSES[spec.method]} ...",
+            f"analysing {len(spec.outcomes)} outcome(s) over {len(points)} points{resamples}: "
+            f"{analysis(spec)} ...",
             file=sys.stderr,
             flush=True,
         )
@@ -271,9 +281,10 @@ def analyse(spec: DesignSpec, points: pd.DataFrame, runs: pd.DataFrame) -> pd.Da
     rows: list[dict[str, Any]] = []
     for outcome in spec.outcomes:
         y = means[outcome].to_numpy(dtype=float)
-        noise = noise_share(values[outcome], runs["point"], runs["seed"])
+        constant = bool(np.allclose(y, y[0]))
+        noise = np.nan if constant else noise_share(values[outcome], runs["point"], runs["seed"])
         base = {"outcome": outcome, "noise_share": noise}
-        if np.allclose(y, y[0]):
+        if constant:
             for name in prob["names"]:
                 rows.append(
                     {**base, "parameter": name, "index": "constant", "value": 0.0, "conf": 0.0}
@@ -398,6 +409,15 @@ def main_effects(points: pd.DataFrame, y: np.ndarray) -> list[dict[str, Any]]:
     ]
 
 
+INDEX_AXES = {
+    "grid": "main effect: share of the point means' variance",
+    "sobol": "S1, ST: share of the point means' variance",
+    "lhs": "delta (0 to 1); S1: share of the point means' variance",
+    "morris": "mu*, sigma: change of {outcome} over a parameter's range",
+}
+"""What each design's indices measure, the x axis of its sensitivity.png."""
+
+
 def _noise_words(sub: pd.DataFrame) -> str:
     """The panel's note on the replicate noise of one outcome's rows of ``sensitivity``."""
     if (sub["index"] == "constant").all():
@@ -417,7 +437,7 @@ def plot_sensitivity(table: pd.DataFrame, path: Path, method: str) -> None:
     from matplotlib.figure import Figure
 
     outcomes = list(dict.fromkeys(table["outcome"]))
-    fig = Figure(figsize=(4.5 * len(outcomes), 3.8), layout="constrained")
+    fig = Figure(figsize=(5.0 * len(outcomes), 4.2), layout="constrained")
     axes = fig.subplots(1, len(outcomes), squeeze=False)
     for ax, outcome in zip(axes[0], outcomes, strict=True):
         sub = table[(table["outcome"] == outcome) & (table["index"] != "S2")]
@@ -426,18 +446,21 @@ def plot_sensitivity(table: pd.DataFrame, path: Path, method: str) -> None:
         width = 0.8 / max(len(indices), 1)
         for j, index in enumerate(indices):
             part = sub[sub["index"] == index].set_index("parameter").reindex(params)
+            conf = part["conf"].to_numpy(dtype=float)
             ax.barh(
                 np.arange(len(params)) + j * width,
                 part["value"],
                 height=width,
-                xerr=part["conf"].fillna(0).to_numpy(),
+                xerr=conf if np.isfinite(conf).any() else None,
                 label=index,
                 capsize=2,
             )
         ax.set_yticks(np.arange(len(params)) + width * (len(indices) - 1) / 2, params, fontsize=8)
-        ax.set_title(f"{outcome}\n({_noise_words(sub)})", fontsize=9)
+        ax.set_title("\n".join(textwrap.wrap(f"{outcome} ({_noise_words(sub)})", 40)), fontsize=9)
+        axis = INDEX_AXES[method].format(outcome=outcome)
+        ax.set_xlabel("\n".join(textwrap.wrap(axis, 44)), fontsize=8)
         if indices:
             ax.legend(fontsize=8)
-    fig.suptitle(f"Sensitivity ({method} design)")
+    fig.suptitle(f"Sensitivity ({method} design; bars: 95% intervals where the method has them)")
     with atomic_write(path) as handle:
         fig.savefig(handle, dpi=110, format="png")
