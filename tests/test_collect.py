@@ -55,7 +55,8 @@ def fake_design(folder: Path) -> Path:
     (folder / "sensitivity.csv").write_text("outcome\n")
     (folder / "sensitivity.png").write_bytes(b"png")
     files = ["design.parquet", "sensitivity.csv", "sensitivity.png", "runs/part-00000.parquet"]
-    finish_job(folder, {"design": "lhs"}, files)
+    config = {"design": {"method": "lhs", "parameters": {"weights.trade": [0.5, 2.0]}}}
+    finish_job(folder, {"design": "lhs", "config": config}, files)
     return folder
 
 
@@ -309,6 +310,14 @@ def test_one_database_answers_a_question_across_studies(tmp_path: Path, capsys) 
         assert created.fetchall() == [("2026-12-01 10:00:00",)]
         unit = "SELECT unit FROM dictionary WHERE tbl = 'runs' AND col = 'switches'"
         assert con.execute(unit).fetchall() == [("count of state-ticks",)]
+        # a design's varied parameter: its range in studies, its unit in the dictionary
+        varied = "SELECT parameters FROM studies WHERE kind = 'design'"
+        assert json.loads(con.execute(varied).fetchall()[0][0]) == {"weights.trade": [0.5, 2.0]}
+        column = "SELECT unit, meaning FROM dictionary WHERE tbl = 'design_runs' AND col = "
+        unit, meaning = con.execute(column + "'weights.trade'").fetchall()[0]
+        assert unit == "a weight" and "weights.trade" in meaning
+    unit, meaning = collect_module.describe_column("year", "ticks")
+    assert unit == "decimal calendar year" and "2015.25" in meaning
     assert leftovers(tmp_path) == []
 
 

@@ -28,7 +28,7 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import Hashable, Iterator
+from collections.abc import Collection, Hashable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -79,7 +79,11 @@ OTHER_COLUMNS: dict[str, tuple[str, str]] = {
     "seed": ("integer", "the run's seed; with the configuration it fixes the run"),
     "point": ("integer", "a design's point (a row of design.parquet); its runs share seeds"),
     "tick": ("tick (0..T)", "the tick; 0 is the start, tick t ends t * tick_months months in"),
-    "year": ("calendar year", "the calendar year the tick falls in"),
+    "year": (
+        "decimal calendar year",
+        "when the tick ends: the start year plus tick x tick_months / 12 (2015.25: a quarter "
+        "into 2015)",
+    ),
     "share_security_<option>": (
         "share of states, 0-1",
         "share of states in the security option <option> at this tick",
@@ -156,16 +160,34 @@ STATE_AT_TICK = ("category: a profile '<security>/<economy>'", "the state's prof
 """A ``ticks`` column named after a state (``replications.tick_table``)."""
 
 
+def describe_column(column: str, table: str, parameters: Collection[str] = ()) -> tuple[str, str]:
+    """Any collected column's (unit, meaning): a job's swept parameter, an outcome, a key
+    or a share (``describe``), a design's varied parameter (a config path, by its
+    domain), or in ``ticks`` a state's profile."""
+    if column in parameters:
+        return describe_parameter(column)
+    unit, meaning = describe(column)
+    if meaning:
+        return unit, meaning
+    if _is_config_path(column):
+        return describe_parameter(column)
+    return STATE_AT_TICK if table == "ticks" else ("", "")
+
+
+def _is_config_path(name: str) -> bool:
+    """Whether ``name`` is a parameter path of the configuration with a domain."""
+    try:
+        return paths.domain(name) is not None
+    except ConfigError:
+        return False
+
+
 def with_descriptions(schema: pa.Schema, parameters: set[str], table: str) -> pa.Schema:
-    """``schema`` with each field's unit and meaning as field metadata (``table``: runs
-    or ticks, whose other columns are states)."""
+    """``schema`` with each field's unit and meaning as field metadata
+    (``describe_column``)."""
     fields = []
     for column in schema:
-        unit, meaning = describe(column.name)
-        if column.name in parameters:
-            unit, meaning = describe_parameter(column.name)
-        elif table == "ticks" and not meaning:
-            unit, meaning = STATE_AT_TICK
+        unit, meaning = describe_column(column.name, table, parameters)
         fields.append(column.with_metadata({"unit": unit, "meaning": meaning}))
     return pa.schema(fields, metadata=schema.metadata)
 
@@ -526,10 +548,19 @@ def study_row(root: Path, folder: Path) -> dict[str, Any]:
         "scenario": scenario.get("name"),
         "ticks": config.get("ticks"),
         "replications": config.get("replications"),
-        "parameters": json.dumps(meta.get("parameters") or {}, default=str),
+        "parameters": json.dumps(_swept(meta, config, design), default=str),
         "manifest": json.dumps(meta, default=str),
         "repeats": None,
     }
+
+
+def _swept(meta: dict[str, Any], config: dict[str, Any], design: bool) -> dict[str, Any]:
+    """What a job varied: a sweep job's parameters as given, a design's ranges."""
+    given = meta.get("parameters") or {}
+    if design and not given:
+        spec = config.get("design")
+        given = (spec.get("parameters") if isinstance(spec, dict) else None) or {}
+    return dict(given)
 
 
 STUDY_COLUMNS = {
@@ -543,7 +574,12 @@ STUDY_COLUMNS = {
     "scenario": ("VARCHAR", "text", "the scenario's name"),
     "ticks": ("BIGINT", "ticks", "the run length"),
     "replications": ("BIGINT", "integer", "seeds per job (per point for a design)"),
-    "parameters": ("VARCHAR", "JSON text", "the job's swept parameters, as given"),
+    "parameters": (
+        "VARCHAR",
+        "JSON text",
+        "the job's swept parameters, as given; a design's varied parameters with their "
+        "ranges [low, high]",
+    ),
     "manifest": ("VARCHAR", "JSON text", "the job's manifest: resolved config, versions, files"),
     "repeats": (
         "VARCHAR",
@@ -601,9 +637,7 @@ def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[st
                     continue
                 counts[table] = _load_table(con, table, files)
                 for column, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall():
-                    unit, meaning = describe(column)
-                    if not meaning and table == "ticks":
-                        unit, meaning = STATE_AT_TICK
+                    unit, meaning = describe_column(column, table)
                     dictionary.append((table, column, kind, unit, meaning))
             con.execute(
                 "CREATE TABLE dictionary (tbl VARCHAR, col VARCHAR, type VARCHAR, unit VARCHAR, "
