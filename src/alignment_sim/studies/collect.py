@@ -404,7 +404,8 @@ def finished_jobs(root: Path, skip_corrupt: bool) -> Jobs:
     corrupt = [(f, s) for f, s in found.left_out if s.state == "corrupt"]
     if corrupt and not skip_corrupt:
         folder, status = corrupt[0]
-        more = f" (and {len(corrupt) - 1} more)" if len(corrupt) > 1 else ""
+        others = len(corrupt) - 1
+        more = f" (and {counted(others, 'more folder')} like it)" if others else ""
         raise CollectError(
             f"{folder} looks finished but {status.reason}{more}; re-run it, remove it, or "
             "pass --skip-corrupt to leave it out."

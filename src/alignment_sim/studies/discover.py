@@ -251,7 +251,8 @@ class Target:
 
     def describe(self) -> str:
         side = ">" if self.direction == "above" else "<"
-        return f"mean {self.outcome} {side} {self.threshold:g}"
+        mean = "" if self.outcome.startswith("mean_") else "mean "
+        return f"{mean}{self.outcome} {side} {self.threshold:g}"
 
     def select(self, y: np.ndarray) -> np.ndarray:
         """Which points are of interest; ConfigError if none or all are."""
