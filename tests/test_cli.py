@@ -58,7 +58,9 @@ def test_default_output_folder_is_under_results(tmp_path: Path) -> None:
         (["nonsense_key=3"], "nonsense_key: not a setting of the configuration"),
         (["weights.trdae=2"], "weights.trdae: not a setting of the configuration (docs/MODEL.md"),
         (["decision.rationalty=2"], "Closest: decision.rationality."),
-        (["ticks=2.5"], "ticks: Value '2.5' of type 'float' could not be converted to Integer"),
+        (["ticks=2.5"], "ticks = 2.5: expected a whole number."),
+        (["seed=abc"], "seed = 'abc': expected a whole number."),
+        (["weights.trade=abc"], "weights.trade = 'abc': expected a number."),
         (["region=atlantis"], "atlantis"),
         (["scenario=russia_recesion"], "russia_recession"),  # Hydra lists the presets
         (["ticks=[1"], "override_grammar"),

@@ -282,3 +282,23 @@ def test_ctrl_c_inside_the_configs_validation_is_an_interrupt(tmp_path: Path) ->
     assert result.returncode == 130, result.stderr
     assert result.stderr.strip() == "alignment-sim: interrupted."
     assert not (out / "manifest.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "needles"),
+    [
+        (["origin=2000", "region.year=1995"], ("region.year = '1995'", "origin=2000")),
+        (["origin=2000", "to=2002", "ticks=10"], ("ticks = '10'", "to=2002")),
+    ],
+)
+def test_a_window_and_the_setting_it_sets_are_refused_together(
+    tmp_path: Path, given: list[str], needles: tuple[str, ...]
+) -> None:
+    """origin= sets region.year and to= sets ticks: both on one command line is a
+    conflict the configuration cannot see, refused before anything runs."""
+    out = tmp_path / "out"
+    result = cli(
+        ["scenario=history", *given, "output.plots=false", f"hydra.run.dir={out}"], tmp_path
+    )
+    assert_one_line_error(result, 2, *needles, "Give one of")
+    assert not out.exists() or not (out / "manifest.json").exists()

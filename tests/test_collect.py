@@ -169,7 +169,10 @@ def test_bad_out_paths_are_one_line(sweep: Path, tmp_path: Path, capsys) -> None
     )
     same = str(tmp_path / "x.parquet")
     assert "same file" in run_main([str(sweep), "--out", same, "--ticks", same], capsys)
+    err = run_main([str(sweep), "--out", str(tmp_path / "s.csv")], capsys)
+    assert "s.csv: the file written is Parquet; name it NAME.parquet" in err
     assert leftovers(tmp_path) == [] and not (tmp_path / "x.parquet").exists()
+    assert not (tmp_path / "s.csv").exists()
 
 
 def test_an_os_error_is_one_line_and_leaves_nothing(

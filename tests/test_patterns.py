@@ -798,6 +798,7 @@ def test_the_report_says_how_large_a_correlation_chance_gives() -> None:
     assert "below 0.14 is within what chance" in robustness.chance_note(200, "points")
     assert robustness.chance_note(5, "draws").startswith("With 5 draws, a rank correlation")
     assert "below 0.98" in robustness.chance_note(5, "draws")
+    assert "chance alone can give any rank correlation" in robustness.chance_note(4, "points")
 
 
 def test_a_wider_box_scales_every_range_by_hand() -> None:

@@ -17,6 +17,7 @@ import difflib
 import fcntl
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -365,6 +366,7 @@ def check_job(cfg: DictConfig, overrides: list[str]) -> SimulationConfig:
     from alignment_sim.studies.design import check_design
 
     config = with_fitted_set(to_config(cfg), overrides)
+    _check_window(overrides)
     if config.task != "simulate":
         return config
     if config.design.method != "none":
@@ -374,6 +376,25 @@ def check_job(cfg: DictConfig, overrides: list[str]) -> SimulationConfig:
     else:
         check_memory(RunInputs.from_config(config), 1, EngineParams(chunk_size=1), "full")
     return config
+
+
+WINDOW_SETS = {"origin": ("region.year", "the start year"), "to": ("ticks", "the run's length")}
+"""The calendar window's keys, and the setting each of them sets (``SimulationConfig``)."""
+
+
+def _check_window(overrides: list[str]) -> None:
+    """Refuse ``origin=`` beside ``region.year=``, or ``to=`` beside ``ticks=``, on one
+    command line: the window's key sets the other, which the configuration cannot tell
+    from a value given on purpose."""
+    given = {key: value for _, key, value in map(_split, overrides) if value is not None}
+    for window, (sets, what) in WINDOW_SETS.items():
+        if window in given and sets in given:
+            raise ConfigError(
+                sets,
+                given[sets],
+                f"no {sets} beside {window}={given[window]}, which sets {what}",
+                f"Give one of {window}= and {sets}=.",
+            )
 
 
 def with_fitted_set(config: SimulationConfig, overrides: list[str]) -> SimulationConfig:
@@ -546,6 +567,14 @@ def _hydra_entry(cfg: DictConfig) -> None:
     run_one(cfg)
 
 
+SCHEMA_TYPES = {
+    "Integer": "a whole number",
+    "Float": "a number",
+    "Boolean": "true or false",
+}
+"""What a value of each of OmegaConf's types is, in the words of the package's errors."""
+
+
 def hydra_error_text(exc: CompactHydraException) -> str:
     """What Hydra refused while composing the configuration, for the user: a key the schema
     lacks in one line with the closest keys (not Hydra's advice to append it with ``+``,
@@ -572,6 +601,13 @@ def hydra_error_text(exc: CompactHydraException) -> str:
         )
     if isinstance(cause, ValidationError) and cause.full_key:
         first = str(cause.msg).splitlines()[0]
+        wanted = re.search(r"converted to (\w+)", first)
+        if wanted and wanted.group(1) in SCHEMA_TYPES:
+            value = getattr(cause, "value", None)
+            return (
+                f"alignment-sim: invalid configuration. {cause.full_key} = {value!r}: expected "
+                f"{SCHEMA_TYPES[wanted.group(1)]}."
+            )
         return f"alignment-sim: invalid configuration. {cause.full_key}: {first}."
     return str(exc) + (f"\n{cause}" if isinstance(cause, OmegaConfBaseException) else "")
 

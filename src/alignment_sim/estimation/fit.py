@@ -186,7 +186,11 @@ def fit(
     mode = np.asarray(found.x, dtype=np.float64)
     converged, message = bool(found.success), f"L-BFGS-B: {found.message}"
     if not found.success:
-        say(f"fit: the gradient search stopped ({found.message}); Powell's search from there ...")
+        why = str(found.message).strip().rstrip(":") or "no reason given"
+        say(
+            f"fit: the gradient search stopped short ({why}), as it can at the likelihood's "
+            "kinks (docs/ESTIMATION.md, Convergence); Powell's search goes on from there ..."
+        )
         polished = optimize.minimize(
             lambda z: -float(posterior(np.asarray(z)[None])[0]),
             mode,

@@ -388,9 +388,13 @@ def _write(root: Path, jobs: list[Path], name: str, handle: Any) -> int:
     return rows
 
 
-def _check_out(out: Path, jobs: list[Path]) -> None:
+def _check_out(out: Path, jobs: list[Path], parquet: bool = True) -> None:
+    """Refuse an output that is a folder, a Parquet file not named ``.parquet`` (a
+    ``.csv`` name would hide what it holds), under a file, or one of the tables read."""
     if out.is_dir():
         raise CollectError(f"--out {out} is a folder; pass the name of a Parquet file to write.")
+    if parquet and out.suffix != ".parquet":
+        raise CollectError(f"{out}: the file written is Parquet; name it NAME.parquet.")
     check_parent_folders(out)
     inputs = {p.resolve() for folder in jobs for n in TABLES for p in _sources(folder, n)}
     if out.resolve() in inputs:
@@ -605,7 +609,7 @@ def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[st
     except ImportError:
         raise CollectError("--duckdb needs the duckdb package (pip install duckdb).") from None
     found = finished_jobs(root, skip_corrupt)
-    _check_out(out, found.done)
+    _check_out(out, found.done, parquet=False)
     repeated = repeated_jobs(found.done)
     rows = [study_row(root, folder) for folder in found.done]
     for row, folder in zip(rows, found.done, strict=True):

@@ -19,6 +19,7 @@ vocabulary of the record, the scores and the patterns) and over each dimension's
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -406,7 +407,9 @@ def outcome_values(
     """
     name, is_indicator, wanted = outcome.partition("=")
     if name not in table.columns:
-        raise ConfigError(key, outcome, _outcome_help(table))
+        close = difflib.get_close_matches(name, [str(c) for c in table.columns], n=1, cutoff=0.8)
+        hint = f"Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(key, outcome, _outcome_help(table), hint)
     column = table[name]
     numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
     if numeric and not is_indicator:

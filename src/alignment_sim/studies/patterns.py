@@ -324,7 +324,12 @@ def parse_point(assignments: Sequence[str]) -> ParameterPoint:
             )
         path = path.strip()
         if not is_model_parameter(path):
-            raise ConfigError("--set", assignment, SET_PATHS)
+            try:
+                paths.parse(path)
+                hint = ""
+            except ConfigError as exc:
+                hint = exc.hint  # a misspelled field: the closest one
+            raise ConfigError("--set", assignment, SET_PATHS, hint)
         values.append((path, value))
     point = ParameterPoint(tuple(values))
     for name in VARIANTS:

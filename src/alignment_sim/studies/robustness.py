@@ -429,6 +429,11 @@ def chance_note(n: int, rows_are: str) -> str:
     1.96 / sqrt(n - 1), the large-sample spread of Spearman's rho under independence), so
     that a small study's "parameters most tied" read as leads below it."""
     bound = 1.96 / math.sqrt(max(n - 1, 1))
+    if bound >= 1:
+        return (
+            f"With {n} {rows_are}, chance alone can give any rank correlation (95%): the "
+            "parameters most tied are leads, not findings."
+        )
     return (
         f"With {n} {rows_are}, a rank correlation of absolute size below {bound:.2f} is within "
         "what chance alone gives (95%); below it the parameters most tied are leads, not "
