@@ -5,9 +5,11 @@ string annotations cannot be resolved."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from alignment_sim.errors import ConfigError
 
@@ -25,18 +27,30 @@ ConfigStore.instance().store(group="hydra/sweeper", name="checked", node=Checked
 
 
 class CheckedSweeper(BasicSweeper):
-    """Hydra's basic sweeper; its check of a batch also checks each job's configuration as
-    the job would (``alignment_sim.cli.main.check_job``) and raises the first
-    ``ConfigError``, naming the job's overrides, before any job of the batch runs."""
+    """Hydra's basic sweeper that first checks every job's configuration as the job would
+    (``alignment_sim.cli.main.check_job``), before the sweep's folder is touched, and
+    raises the first ``ConfigError``, naming the job's overrides; no job runs then."""
+
+    def sweep(self, arguments: list[str]) -> Any:
+        assert self.hydra_context is not None
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        overrides = parser.parse_overrides([*self._parse_config(), *arguments])
+        jobs = [job for batch in self.split_arguments(overrides, None) for job in batch]
+        self.check_jobs(jobs)
+        return super().sweep(arguments)
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
+        """Nothing more: ``sweep`` composed and checked every job before the first batch."""
+
+    def check_jobs(self, jobs: Sequence[Sequence[str]]) -> None:
+        """Compose each job's configuration (as Hydra's own check does) and check it."""
         from alignment_sim.cli.main import check_job, shown_overrides
 
         assert self.hydra_context is not None and self.config is not None
         loader = self.hydra_context.config_loader
-        if len(batch) > 1:
-            print(f"[alignment-sim] checking the configurations of {len(batch)} jobs", flush=True)
-        for overrides in batch:
+        if len(jobs) > 1:
+            print(f"[alignment-sim] checking the configurations of {len(jobs)} jobs", flush=True)
+        for overrides in jobs:
             composed = loader.load_sweep_config(
                 master_config=self.config, sweep_overrides=list(overrides)
             )
