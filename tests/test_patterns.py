@@ -252,6 +252,33 @@ def test_the_share_of_points_where_an_effect_has_the_texts_direction() -> None:
     assert robustness.direction_cell(table, "1_1", 1) == "0.50"
 
 
+def test_the_effect_reached_at_the_goal_share_by_hand() -> None:
+    """Effects 0.01..0.10 over ten points: at 0.8 of them the effect is at least the 0.2
+    quantile, 0.01 + 0.2 x 9 x 0.01 = 0.028; a fall the same, signed; a relative check on
+    the ratio; none without a direction."""
+    effects = np.arange(1, 11) / 100
+    table = pd.DataFrame(
+        {
+            "value_up": 1.0 + effects,
+            "baseline_up": 1.0,
+            "value_down": 0.5 - effects,
+            "baseline_down": 0.5,
+            "value_ratio": 2.0 * (1 + effects),
+            "baseline_ratio": 2.0,
+        }
+    )
+
+    def check(direction: int, relative: bool = False) -> patterns.PatternResult:
+        return patterns.PatternResult("1", "s", "m", 1.0, 1.0, "c", True, direction, relative)
+
+    assert robustness.size_at_goal(table, check(1), "up") == pytest.approx(0.028)
+    assert robustness.size_at_goal(table, check(-1), "down") == pytest.approx(-0.028)
+    assert robustness.size_at_goal(table, check(1, True), "ratio") == pytest.approx(0.028)
+    assert robustness.size_cell(table, check(1, True), "ratio") == "+2.8%"
+    assert robustness.size_cell(table, check(-1), "down") == "-0.028"
+    assert robustness.size_cell(table, check(0), "up") == "-"
+
+
 def test_the_robustness_figure_draws_each_share_and_the_goal() -> None:
     """Known shares: pattern 1 holds at 3 of 4 points, pattern 2 at 1; its bars, intervals,
     each check's bar and the hollow marker of the check with a direction (up at 2 of 4)."""

@@ -61,6 +61,20 @@ def test_the_documented_robustness_table_is_what_the_study_measures() -> None:
     assert len(documented) == len(patterns.PATTERNS) + 1  # a row a pattern, and "all"
     study = robustness.run_robustness(points=200, seeds=200, workers=2, progress=False)
     assert table_rows(study.markdown, ROBUSTNESS_HEADER) == documented
+    sizes = odd_paragraph(SIZES)
+    checks = study.markdown[study.markdown.index("## Checks") :]
+    for check, size in [
+        ("1_2", "+2.1%"),
+        ("5_1", "+0.069"),
+        ("8_1", "+0.006"),
+        ("2_1", "-0.061"),
+        ("3_1", "+0.129"),
+        ("4_1", "+0.129"),
+        ("6_3", "+78.7%"),
+    ]:
+        row = next(line for line in checks.splitlines() if line.startswith(f"| {check} |"))
+        assert f"| {size} |" in row, (check, size, row)
+        assert f"{size} ({check}" in sizes or f"{check} {size}" in sizes, (check, size)
 
 
 @pytest.mark.slow
@@ -74,6 +88,7 @@ def test_the_documented_table_under_the_fit_is_what_the_study_measures() -> None
 
 
 WIDER_BOX = "**A wider box.**"
+SIZES = "**The sizes the box supports.**"
 
 
 def odd_paragraph(heading: str) -> str:

@@ -118,7 +118,8 @@ class PatternResult:
     ``direction``: the sign the text gives the effect (scenario minus baseline) for a
     check that asks an effect of a size: +1 (the scenario raises the measure), -1 (lowers
     it); 0 for a level or a bound. The size asked is a judgement; the direction is the
-    text's (docs/ODD.md, 1.5)."""
+    text's (docs/ODD.md, 1.5). ``relative``: the size is asked of the ratio (scenario over
+    baseline, minus 1), not of the difference."""
 
     pattern: str
     scenario: str
@@ -128,6 +129,7 @@ class PatternResult:
     criterion: str
     passed: bool
     direction: int = 0
+    relative: bool = False
 
     @property
     def effect(self) -> float | None:
@@ -490,10 +492,13 @@ def _check(
     criterion: str,
     ok: bool,
     direction: int = 0,
+    relative: bool = False,
 ) -> PatternResult:
     rounded = None if base is None else round(base, 4)
     value = round(value, 4)
-    return PatternResult(pattern, scenario, measure, rounded, value, criterion, bool(ok), direction)
+    return PatternResult(
+        pattern, scenario, measure, rounded, value, criterion, bool(ok), direction, relative
+    )
 
 
 def _columns(result: BatchResult, states: Sequence[str]) -> list[int]:
@@ -537,6 +542,7 @@ def pattern_1(runs: Runs) -> list[PatternResult]:
             f"up by >= {OFFER_RISE - 1:.0%}",
             offer_s >= OFFER_RISE * offer_b,
             direction=1,
+            relative=True,
         ),
         _check(
             "1",
@@ -781,6 +787,7 @@ def pattern_6(runs: Runs) -> list[PatternResult]:
             f">= {CRISIS_RATIO} x the other state-years",
             crisis > rest and crisis >= CRISIS_RATIO * rest,
             direction=1,
+            relative=True,
         ),
     ]
 

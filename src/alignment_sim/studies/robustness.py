@@ -366,6 +366,27 @@ def direction_share(table: pd.DataFrame, key: str, direction: int) -> float | No
     return float((direction * effect > 0).mean())
 
 
+def size_at_goal(table: pd.DataFrame, check: patterns.PatternResult, key: str) -> float | None:
+    """The effect check ``key`` reaches, in the text's direction, at ``GOAL`` of the rows
+    (points or draws): the size a criterion could ask and be met there (the rows' 1 - GOAL
+    quantile of the effect times its sign, signed back); a ratio minus 1 for a
+    ``relative`` check. None for a check without a direction."""
+    if check.direction == 0:
+        return None
+    value = table[f"value_{key}"].astype(float)
+    baseline = table[f"baseline_{key}"].astype(float)
+    effect = value / baseline - 1 if check.relative else value - baseline
+    signed = check.direction * effect
+    return check.direction * float(signed.quantile(1 - GOAL))
+
+
+def size_cell(table: pd.DataFrame, check: patterns.PatternResult, key: str) -> str:
+    size = size_at_goal(table, check, key)
+    if size is None:
+        return "-"
+    return f"{size:+.1%}" if check.relative else f"{size:+.3f}"
+
+
 def direction_cell(table: pd.DataFrame, key: str, direction: int) -> str:
     share = direction_share(table, key, direction)
     return "-" if share is None else f"{share:.2f}"
@@ -420,7 +441,9 @@ DIRECTION_NOTE = (
     "A check that asks an effect of a size (scenario minus baseline, up or down by at least "
     "a judged amount) also gets the share where the effect has the text's sign, whatever "
     "its size: where the two shares part, the pattern's direction holds and the size the "
-    "criterion asks does not."
+    "criterion asks does not. 'Effect reached' is the size the effect has, in the text's "
+    f"direction, at {GOAL} of the rows (a ratio's change for a criterion in %): the largest "
+    "size a criterion could ask and be met as widely as the goal asks."
 )
 
 
@@ -516,13 +539,15 @@ def markdown(
     lines += [f"| all {len(ids)} | {all_hold_share(table):.3f} | | | |", "", "## Checks", ""]
     lines += [
         "| check | measure | criterion | met at | effect in the text's direction at | "
+        f"effect reached at {GOAL} of the points | "
         "parameters most tied to its measure (Spearman rho) |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
     ]
     for key, r in zip(patterns.check_keys(checks), checks, strict=True):
         lines.append(
             f"| {key} | {r.measure} | {r.criterion} | {table[f'check_{key}'].mean():.2f} | "
-            f"{direction_cell(table, key, r.direction)} | {check_drivers(table, key, varied)} |"
+            f"{direction_cell(table, key, r.direction)} | {size_cell(table, r, key)} | "
+            f"{check_drivers(table, key, varied)} |"
         )
     lines += ["", DIRECTION_NOTE, "", chance_note(n, "points")]
     lines += rank_lines(table, varied)
@@ -751,15 +776,16 @@ def fit_markdown(
         "## Checks",
         "",
         "| check | measure | criterion | hand-set value | fitted-mode value | met in (share "
-        "of draws) | effect in the text's direction in | parameters most tied to its "
-        "measure (Spearman rho) |",
-        "|---|---|---|---|---|---|---|---|",
+        "of draws) | effect in the text's direction in | effect reached in "
+        f"{GOAL} of the draws | parameters most tied to its measure (Spearman rho) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for key, r in zip(patterns.check_keys(checks), checks, strict=True):
         lines.append(
             f"| {key} | {r.measure} | {r.criterion} | {hand[f'value_{key}']:.3f} | "
             f"{mode[f'value_{key}']:.3f} | {table[f'check_{key}'].mean():.2f} | "
-            f"{direction_cell(table, key, r.direction)} | {check_drivers(table, key, varied)} |"
+            f"{direction_cell(table, key, r.direction)} | {size_cell(table, r, key)} | "
+            f"{check_drivers(table, key, varied)} |"
         )
     lines += ["", DIRECTION_NOTE, "", chance_note(n, "draws")]
     lines += rank_lines(table, varied)
