@@ -302,3 +302,26 @@ def test_a_window_and_the_setting_it_sets_are_refused_together(
     )
     assert_one_line_error(result, 2, *needles, "Give one of")
     assert not out.exists() or not (out / "manifest.json").exists()
+
+
+def test_a_state_named_in_a_sweep_over_regions_is_refused(tmp_path: Path) -> None:
+    """A name becomes a position before Hydra sweeps; another region may hold another
+    state there, so a sweep over regions takes no names."""
+    args = ["-m", "region=post_soviet,post_soviet", "region.states.uzbekistan.autonomy=0.05"]
+    result = cli([*args, *FAST, f"hydra.sweep.dir={tmp_path / 'sw'}"], tmp_path)
+    assert_one_line_error(result, 2, "region = 'post_soviet,post_soviet'", "uzbekistan")
+    assert not (tmp_path / "sw").exists()
+
+
+def test_a_user_file_named_as_a_packaged_preset_is_refused(tmp_path: Path) -> None:
+    """Hydra reads the package's russia_recession before a --config-dir's own: a copy
+    edited under that name would be silently ignored, so it is refused by name."""
+    from alignment_sim.presets import conf_dir
+
+    (tmp_path / "cfg" / "scenario").mkdir(parents=True)
+    packaged = conf_dir() / "scenario" / "russia_recession.yaml"
+    (tmp_path / "cfg" / "scenario" / "russia_recession.yaml").write_text(packaged.read_text())
+    args = ["--config-dir", "cfg", "scenario=russia_recession", *FAST, "hydra.run.dir=o"]
+    result = cli(args, tmp_path)
+    assert_one_line_error(result, 2, "russia_recession.yaml", "scenario=my_russia_recession")
+    assert not (tmp_path / "o").exists()

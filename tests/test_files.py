@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -285,3 +286,46 @@ def test_a_commands_bad_input_names_the_option_as_typed(capsys) -> None:
 
 def test_a_count_is_plural_unless_it_is_one() -> None:
     assert [counted(n, "run") for n in (0, 1, 2)] == ["0 runs", "1 run", "2 runs"]
+
+
+def test_an_event_is_dated_by_the_quarter_its_first_tick_covers() -> None:
+    """Tick t covers the quarter that starts at tick t - 1's end: an event dated 15
+    January 2016 in the 2015 world is in force from tick 5, the first quarter of 2016."""
+    from alignment_sim.model.params import EventSpec, ScenarioSpec
+
+    scenario = ScenarioSpec(
+        name="dated",
+        events=[EventSpec(kind="energy_cut_off", date="2016-01-15", targets=["ukraine"])],
+    )
+    trajectory = AlignmentModel(default_config(ticks=8, scenario=scenario)).run()
+    assert "from tick 5 (2016 Q1)" in summary_text(trajectory)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        pytest.param(
+            lambda: default_config(ticks=6, seed=3, scenario="russia_recession"), id="static"
+        ),
+        pytest.param(
+            lambda: default_config(scenario="history", origin=2000, to=2001, seed=2), id="calendar"
+        ),
+    ],
+)
+def test_a_run_is_rebuilt_from_its_manifest_and_gives_the_same_numbers(
+    tmp_path: Path, config: Any
+) -> None:
+    """(config, seed) are all a run depends on: the configuration its manifest records
+    (``config_from_manifest``), run again, gives the same trajectory."""
+    from alignment_sim import config_from_manifest
+
+    original = config()
+    trajectory = AlignmentModel(original).run()
+    folder = write_run(trajectory, original, tmp_path / "run", plots=False)
+    rebuilt = config_from_manifest(folder)
+    assert rebuilt == original
+    again = AlignmentModel(rebuilt).run()
+    assert (again.alignment == trajectory.alignment).all()
+    assert config_from_manifest(folder / "manifest.json") == original
+    with pytest.raises(ConfigError, match="manifest"):
+        config_from_manifest(tmp_path / "nowhere")

@@ -426,3 +426,26 @@ def test_a_sweep_is_told_of_earlier_sweeps_jobs_in_its_folder(
         (sweep / name / ".hydra" / "overrides.yaml").write_text("[]\n")
     progress.on_multirun_end(config)
     assert "earlier sweeps" not in capsys.readouterr().out
+
+
+def test_an_edited_data_file_makes_a_finished_job_stale(tmp_path: Path) -> None:
+    """The digest that recognises a finished job covers the contents of the data files
+    the job reads: the same configuration over an edited attributes file is another job."""
+    from alignment_sim.model.world import ATTRIBUTES_FILE, packaged_data_path
+    from alignment_sim.studies.replications import config_digest, data_files
+
+    attributes = tmp_path / "attributes.csv"
+    attributes.write_bytes(packaged_data_path(ATTRIBUTES_FILE).read_bytes())
+    config = default_config(ticks=4)
+    config.region.attributes_file = str(attributes)
+    config.validate()
+    assert data_files(config)["region.attributes_file"] == attributes
+    before = config_digest(config)
+    assert config_digest(config) == before  # stable
+    original = attributes.read_bytes()
+    edited = original.replace(b"Belarus,2015,polity2,", b"Belarus,2015,polity2,-", 1)
+    assert edited != original
+    attributes.write_bytes(edited)
+    assert config_digest(config) != before
+    attributes.write_bytes(original)
+    assert config_digest(config) == before

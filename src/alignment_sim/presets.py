@@ -130,3 +130,37 @@ def default_config(
         output=top_level.pop("output", OutputParams()),
         **top_level,
     )
+
+
+def config_from_manifest(path: str | Path) -> SimulationConfig:
+    """The configuration a finished run, study job, design or fit recorded in its
+    ``manifest.json`` (``path``: the file or its folder), validated: with its seed it
+    gives the same numbers again (a run depends only on the two), without the config
+    folders or overrides that made it. A ConfigError names a manifest that is missing,
+    unreadable or holds no configuration."""
+    from alignment_sim.outputs.files import MANIFEST, job_manifest
+
+    file = Path(path)
+    folder = file if file.is_dir() else file.parent
+    if file.is_dir():
+        file = file / MANIFEST
+    if not file.is_file():
+        raise ConfigError("manifest", str(path), "a run's manifest.json or its folder")
+    try:
+        recorded = job_manifest(folder).get("config")
+    except ValueError as exc:
+        raise ConfigError("manifest", str(file), "a readable manifest.json", str(exc)) from None
+    if not isinstance(recorded, dict):
+        raise ConfigError("manifest", str(file), "a manifest that records its configuration")
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(SimulationConfig), recorded)
+        config = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(
+            f"manifest ({file}): {exc.full_key}",
+            getattr(exc, "value", None),
+            "a configuration this version of alignment-sim reads",
+            str(exc).splitlines()[0],
+        ) from None
+    assert isinstance(config, SimulationConfig)
+    return config

@@ -100,6 +100,7 @@ def prepare_arguments(arguments: list[str]) -> list[str]:
     from alignment_sim.paths import item_index, to_hydra_override
 
     overrides = _overrides(arguments)
+    _refuse_shadowed_presets(_config_dirs(arguments))
     region: RegionSpec | None = None
     out = list(arguments)
     for position, argument in enumerate(arguments):
@@ -111,6 +112,7 @@ def prepare_arguments(arguments: list[str]) -> list[str]:
             argument = f"+{GIVEN_PARAMETERS}={value}"
         elif len(parts) >= 3 and parts[0] == "region" and parts[1] in ("poles", "states"):
             if region is None:
+                _refuse_names_across_regions(key, arguments, overrides)
                 region = _selected_region(arguments, overrides)
             argument = to_hydra_override(argument, region)
             if parts[2].isdecimal():
@@ -162,6 +164,41 @@ def _split(override: str) -> tuple[str, str, str | None]:
     prefix = "++" if override.startswith("++") else override[:1] if override[:1] in "+~" else ""
     key, equals, value = override[len(prefix) :].partition("=")
     return prefix, key, value if equals else None
+
+
+def _refuse_shadowed_presets(config_dirs: list[str]) -> None:
+    """Refuse a file of a ``--config-dir`` named as a packaged preset of its group: Hydra
+    would read the packaged one and the user's edits would be silently ignored."""
+    from alignment_sim.presets import conf_dir
+
+    for folder in config_dirs:
+        for group in GROUPS:
+            for mine in sorted((Path(folder) / group).glob("*.yaml")):
+                if (conf_dir() / group / mine.name).is_file():
+                    raise ConfigError(
+                        "--config-dir",
+                        str(mine),
+                        f"a {group} file named unlike the package's own {group} "
+                        f"{mine.stem!r}, which Hydra would read instead of yours",
+                        f"Rename it (e.g. {group}/my_{mine.name}) and select it with "
+                        f"{group}=my_{mine.stem}.",
+                    )
+
+
+def _refuse_names_across_regions(key: str, arguments: list[str], overrides: list[int]) -> None:
+    """A pole or state named in a sweep over regions: the name is turned into a position
+    before Hydra sweeps, and another region's list may hold another state there."""
+    for position in overrides:
+        _, group, value = _split(arguments[position])
+        if group == "region" and value is not None and ("," in value or "(" in value):
+            raise ConfigError(
+                "region",
+                value,
+                f"one region when {key} names a pole or state: the sweep's regions may list "
+                "them in other orders",
+                "Sweep each region on its own, or give the position (region.states.N...) "
+                "in a sweep over regions that list them alike.",
+            )
 
 
 def _selected_region(arguments: list[str], overrides: list[int]) -> RegionSpec:

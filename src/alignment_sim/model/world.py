@@ -56,6 +56,10 @@ Getter = Callable[[str, str, "dict[str, float] | None"], float]
 BaseParams = tuple["StateParams", "PoleParams", "PairParams"]
 
 
+ATTRIBUTES_FILE = "state_attributes.csv"
+"""The package's states' attributes (``region.attributes_file`` when it names none)."""
+
+
 def packaged_data_path(name: str) -> Path:
     """Path of a data file shipped inside the package (``alignment_sim/data``)."""
     return Path(str(resources.files("alignment_sim") / "data" / name))
@@ -322,7 +326,7 @@ def load_attributes(
 ) -> pd.DataFrame:
     """Read a long-form attributes file (state, year, field, value, unit, source); ``key``
     names the setting in errors (the drivers file has the same form)."""
-    file = Path(path) if path is not None else packaged_data_path("state_attributes.csv")
+    file = Path(path) if path is not None else packaged_data_path(ATTRIBUTES_FILE)
     if not file.is_file():
         raise DataError(key, str(file), "an existing CSV file of state attributes")
     try:
@@ -696,7 +700,7 @@ def build_world(
     """
     region.validate()
     table = attributes if attributes is not None else load_attributes(region.attributes_file)
-    look = AttributeLookup(table, region.year, region.attributes_file or "state_attributes.csv")
+    look = AttributeLookup(table, region.year, region.attributes_file or ATTRIBUTES_FILE)
     pole_names = region.pole_names
     N, B = len(region.states), len(region.poles)
 

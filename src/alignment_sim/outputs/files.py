@@ -520,10 +520,9 @@ def summary_text(trajectory: Trajectory, folder: Path | None = None, run: int = 
     else:
         lines.append(f"Stable since tick {last}.")
     for event in summary["events"]:
-        first = event["first_active_tick"]
-        lines.append(
-            f"Event: {event['event']} from tick {first} ({quarter(world.year_of_tick(first))})"
-        )
+        first = event["first_active_tick"]  # tick t covers the quarter that starts at t - 1
+        when = quarter(world.year_of_tick(max(first - 1, 0)))
+        lines.append(f"Event: {event['event']} from tick {first} ({when})")
     if folder is not None:
         lines.append(f"Files: {folder}")
     return "\n".join(lines)

@@ -49,14 +49,21 @@ import pyarrow.parquet as pq
 from alignment_sim.engine.batch import BatchResult, check_memory, iter_batches
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet, canonical, override_paths
+from alignment_sim.model.calendar import DRIVERS_FILE, RECORD_FILE
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.kernels import TERMS
 from alignment_sim.model.params import EngineParams, SimulationConfig
-from alignment_sim.model.world import World
+from alignment_sim.model.world import (
+    ATTRIBUTES_FILE,
+    TRANSIT_ROUTES_FILE,
+    World,
+    packaged_data_path,
+)
 from alignment_sim.outputs.files import (
     STUDY_FILES,
     atomic_write,
     finish_job,
+    sha256,
     write_imputed,
     write_json,
     write_parquet,
@@ -243,7 +250,9 @@ def repeats(units: Sequence[tuple[str, Sequence[Hashable]]]) -> list[Repeat]:
 
 
 def config_digest(config: SimulationConfig) -> str:
-    """A stable hash of what a job computes (to recognise a finished job).
+    """A stable hash of what a job computes (to recognise a finished job): the
+    configuration and the contents of the data files it reads (``data_files``), so an
+    edited attributes, drivers or record file makes a finished job stale.
 
     ``EXECUTION_SECTIONS`` (workers, chunk size, backend, progress, plots, quiet, the
     study's name) are left out, so changing them never forces a recompute.
@@ -253,8 +262,43 @@ def config_digest(config: SimulationConfig) -> str:
         for key, value in dataclasses.asdict(config).items()
         if key not in EXECUTION_SECTIONS
     }
+    computed["data_files"] = {name: _file_digest(path) for name, path in data_files(config).items()}
     payload = json.dumps(computed, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def data_files(config: SimulationConfig) -> dict[str, Path]:
+    """The data files a job reads, by the setting that names them (the package's own
+    where it names none): the states' attributes, the yearly drivers, the transit routes
+    and the alignment record (a calendar world's starting profiles; a fit's record)."""
+    region = config.region
+    record = config.estimation.record
+    return {
+        "region.attributes_file": Path(
+            region.attributes_file or packaged_data_path(ATTRIBUTES_FILE)
+        ),
+        "region.drivers_file": Path(region.drivers_file or packaged_data_path(DRIVERS_FILE)),
+        "region.transit_routes_file": Path(
+            region.transit_routes_file or packaged_data_path(TRANSIT_ROUTES_FILE)
+        ),
+        "estimation.record": Path(record or packaged_data_path(RECORD_FILE)),
+    }
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+"""File digests by (path, size, modification time): a sweep hashes each file once."""
+
+
+def _file_digest(path: Path) -> str:
+    """The SHA-256 of a data file, or "missing" (the job's own checks name it)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return "missing"
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = sha256(path)
+    return _DIGESTS[key]
 
 
 @dataclass(frozen=True)
