@@ -325,3 +325,32 @@ def test_a_user_file_named_as_a_packaged_preset_is_refused(tmp_path: Path) -> No
     result = cli(args, tmp_path)
     assert_one_line_error(result, 2, "russia_recession.yaml", "scenario=my_russia_recession")
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("event", "needles"),
+    [
+        (
+            "{kind: energy_cut_off, at: 3, duraton: 4, targets: [ukraine]}",
+            ("In scenario/mine.yaml: duraton: not a field of EventSpec", "Closest: duration."),
+        ),
+        (
+            "{kind: energy_cut_off, at: two, targets: [ukraine]}",
+            ("In scenario/mine.yaml: at = 'two': expected a whole number.",),
+        ),
+        (
+            "{kind: energy_cut_off, at: 2, targets: ukraine}",
+            ("In scenario/mine.yaml: targets: expected a list",),
+        ),
+    ],
+)
+def test_a_mistake_in_a_users_scenario_file_is_one_line_naming_the_file(
+    tmp_path: Path, event: str, needles: tuple[str, ...]
+) -> None:
+    (tmp_path / "cfg" / "scenario").mkdir(parents=True)
+    (tmp_path / "cfg" / "scenario" / "mine.yaml").write_text(
+        f"name: mine\ndescription: x\nsources: x\nevents:\n  - {event}\n"
+    )
+    result = cli(["--config-dir", "cfg", "scenario=mine", *FAST, "hydra.run.dir=o"], tmp_path)
+    assert_one_line_error(result, 2, *needles)
+    assert not (tmp_path / "o").exists()

@@ -44,6 +44,11 @@ def scenario(*events: EventSpec) -> ScenarioSpec:
         ),
         (EventSpec(kind="terror_surge", at=1), "scenario.events[0].targets", "list of states"),
         (
+            EventSpec(kind="terror_surge", at=1, targets="uzbekistan"),  # type: ignore[arg-type]
+            "scenario.events[0].targets",
+            "a list of names",
+        ),
+        (
             EventSpec(kind="russia_recession", at=1, targets=["belarus"]),
             "scenario.events[0].targets",
             "takes none",

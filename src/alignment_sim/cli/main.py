@@ -615,37 +615,41 @@ SCHEMA_TYPES = {
 def hydra_error_text(exc: CompactHydraException) -> str:
     """What Hydra refused while composing the configuration, for the user: a key the schema
     lacks in one line with the closest keys (not Hydra's advice to append it with ``+``,
-    which the schema would refuse too); a value of the wrong type in one line; anything
-    else (an unknown preset, with the available ones; an override's grammar) as Hydra
-    words it."""
-    cause = exc.__cause__
+    which the schema would refuse too); a value of the wrong type in one line; either
+    naming the file of a config folder it came from; anything else (an unknown preset,
+    with the available ones; an override's grammar) as Hydra words it."""
+    cause = exc.__cause__ or exc.__context__  # Hydra raises from inside a handler
+    source = re.match(r"In '([^']+)'", str(exc))
+    inside = f"In {source.group(1)}.yaml: " if source else ""
+    start = f"alignment-sim: invalid configuration. {inside}"
     if isinstance(cause, (ConfigKeyError, ConfigAttributeError)) and cause.full_key:
         names = _field_names(cause.object_type)
         if not names:  # a key new to a mapping (estimation.priors): Hydra adds it with '+'
             mapping = str(cause.full_key)[: -len(str(cause.key)) - 1]
             return (
-                f"alignment-sim: invalid configuration. {cause.full_key}: {mapping} holds no "
-                f"key {str(cause.key)!r} yet; a new key of a mapping is added with '+': "
-                f"'+{mapping}={{{cause.key}: VALUE}}'."
+                f"{start}{cause.full_key}: {mapping} holds no key {str(cause.key)!r} yet; a "
+                f"new key of a mapping is added with '+': '+{mapping}={{{cause.key}: VALUE}}'."
             )
         parent, _, key = str(cause.full_key).rpartition(".")
         close = difflib.get_close_matches(str(key), names, n=3, cutoff=0.6)
         where = f"{parent}." if parent else ""
         hint = f" Closest: {', '.join(where + name for name in close)}." if close else ""
+        if source:
+            schema = getattr(cause.object_type, "__name__", "its schema")
+            return f"{start}{cause.full_key}: not a field of {schema} ({', '.join(names)}).{hint}"
         return (
-            f"alignment-sim: invalid configuration. {cause.full_key}: not a setting of the "
-            f"configuration (docs/MODEL.md lists them).{hint}"
+            f"{start}{cause.full_key}: not a setting of the configuration (docs/MODEL.md "
+            f"lists them).{hint}"
         )
     if isinstance(cause, ValidationError) and cause.full_key:
         first = str(cause.msg).splitlines()[0]
         wanted = re.search(r"converted to (\w+)", first)
         if wanted and wanted.group(1) in SCHEMA_TYPES:
             value = getattr(cause, "value", None)
-            return (
-                f"alignment-sim: invalid configuration. {cause.full_key} = {value!r}: expected "
-                f"{SCHEMA_TYPES[wanted.group(1)]}."
-            )
-        return f"alignment-sim: invalid configuration. {cause.full_key}: {first}."
+            return f"{start}{cause.full_key} = {value!r}: expected {SCHEMA_TYPES[wanted.group(1)]}."
+        if "is not a ListConfig, list or tuple" in first:
+            return f"{start}{cause.full_key}: expected a list, e.g. [ukraine, moldova]."
+        return f"{start}{cause.full_key}: {first.rstrip('.')}."
     return str(exc) + (f"\n{cause}" if isinstance(cause, OmegaConfBaseException) else "")
 
 

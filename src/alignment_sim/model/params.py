@@ -691,8 +691,14 @@ class EventSpec:
     source: str = ""
 
     def check_placement(self, path: str) -> None:
-        """Exactly one of at/hazard/date; a well-formed date, and ``until`` only with a
-        date, not with ``duration`` and not before the date."""
+        """Targets a list of names; exactly one of at/hazard/date; a well-formed date, and
+        ``until`` only with a date, not with ``duration`` and not before the date."""
+        if not isinstance(self.targets, list | tuple) or not all(
+            isinstance(target, str) for target in self.targets
+        ):
+            raise ConfigError(
+                f"{path}.targets", self.targets, "a list of names, e.g. [ukraine, moldova]"
+            )
         placed = [name for name in ("at", "hazard", "date") if getattr(self, name) is not None]
         if len(placed) != 1:
             name = "date" if self.date is not None else "at"
