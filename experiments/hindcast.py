@@ -11,9 +11,11 @@ period.
     python experiments/hindcast.py --replications 50 --out results/hindcast-quick
 
 Writes, under --out: each origin's study job (runs/origin_Y/) and scores
-(scores/origin_Y/), `summary.csv` and `summary.md` (the table the README quotes) and
+(scores/origin_Y/), `summary.csv` and `summary.md` (the table the README quotes),
 `report.html` (the table, and per origin each state's yearly probabilities from the runs
-against the recorded labels). The last printed line is one JSON object: the summary.
+against the recorded labels) and, last, `manifest.json` (version, git revision, the
+command, the origins; an earlier summary is removed first, so a failed rerun leaves none).
+The last printed line is one JSON object: the summary.
 """
 
 from __future__ import annotations
@@ -32,14 +34,23 @@ from matplotlib.figure import Figure
 
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.world import packaged_data_path
-from alignment_sim.outputs.files import atomic_write, atomic_write_bytes, check_replaceable
+from alignment_sim.outputs.files import (
+    MANIFEST,
+    atomic_write,
+    atomic_write_bytes,
+    check_replaceable,
+    command_line,
+    finish_job,
+)
+from alignment_sim.outputs.provenance import stamp
 from alignment_sim.report.record import LABELS, LAST_IN_SAMPLE_YEAR
 
 BIN = Path(sys.executable).parent
 RECORD = packaged_data_path("alignment_by_year_1991_2010.csv")
 COLOURS = {"russia": "#c0392b", "china": "#d4ac0d", "west": "#2e86c1", "hedge": "#7f8c8d"}
 SHOWN = ("accuracy", "brier", "log_score")
-WRITTEN = ("runs", "scores", "summary.csv", "summary.md", "report.html")
+SUMMARY = ("summary.csv", "summary.md", "report.html")
+WRITTEN = ("runs", "scores", *SUMMARY, MANIFEST)
 """What a hindcast folder holds: the only names ``--out`` may hold already."""
 
 
@@ -214,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         parser.error(str(exc))
     args.out.mkdir(parents=True, exist_ok=True)
+    for name in (MANIFEST, *SUMMARY):  # an earlier summary must not outlive a failed rerun
+        (args.out / name).unlink(missing_ok=True)
     results = {
         o: hindcast(o, args.to, args.replications, args.out, args.overrides) for o in args.origins
     }
@@ -225,8 +238,19 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_bytes(args.out / "summary.csv", table.to_csv(index=False).encode())
     atomic_write_bytes(args.out / "summary.md", markdown(table).encode())
     report(args.out, table, figures)
+    meta = {
+        **stamp(),
+        "study": "hindcast",
+        "command": command_line("experiments/hindcast.py", argv),
+        "origins": args.origins,
+        "to": args.to,
+        "replications": args.replications,
+        "overrides": args.overrides,
+        "folders": {str(o): [f"runs/origin_{o}", f"scores/origin_{o}"] for o in args.origins},
+    }
+    finish_job(args.out, meta, list(SUMMARY))
     print(markdown(table))
-    print(f"Wrote summary.csv, summary.md and report.html in {args.out}")
+    print(f"Wrote summary.csv, summary.md, report.html and manifest.json in {args.out}")
     keys = [m + suffix for m in SHOWN for suffix in ("", "_persistence", "_sticky")]
     keys += ["n_state_years", "n_runs"]
     print(json.dumps({str(o): {k: results[o][k] for k in keys} for o in args.origins}))

@@ -199,8 +199,9 @@ def test_readme_design_override_replaces_the_presets_parameters(tmp_path: Path) 
     )
     assert result.returncode == 0, result.stderr
     assert set(pd.read_csv(out / "sensitivity.csv").parameter) == {"weights.trade"}
-    design = json.loads((out / "manifest.json").read_text())["config"]["design"]
-    assert design["parameters"] == {"weights.trade": [1.0, 3.0]}
+    recorded = json.loads((out / "manifest.json").read_text())
+    assert recorded["config"]["design"]["parameters"] == {"weights.trade": [1.0, 3.0]}
+    assert "design.samples=4" in recorded["overrides"]  # what the command line set
 
     # a re-run with a bad outcome is refused before the finished design is touched
     def results() -> dict[str, bytes]:  # Hydra rewrites its own files on every call

@@ -290,6 +290,33 @@ def test_design_runs_resumes_and_analyses(tmp_path: Path, capsys) -> None:
     assert (folder / "sensitivity.png").is_file()
 
 
+def test_a_design_resumed_with_another_chunk_size_keeps_its_cut(tmp_path: Path, capsys) -> None:
+    """A part is a chunk by its number: a design interrupted in chunks of 20 and resumed
+    with engine.chunk_size=7 finishes in chunks of 20, with every (point, seed) once and
+    the numbers of an uninterrupted run."""
+    config = default_config(ticks=8, replications=3)
+    config.design = DesignSpec(
+        method="lhs", parameters=PARAMETERS, samples=16, outcomes=["switches"]
+    )
+    config.engine.chunk_size = 20
+    whole = run_design(config, tmp_path / "whole", progress=False)
+    folder = run_design(config, tmp_path / "d", progress=False)
+    parts = sorted((folder / "runs").glob("part-*.parquet"))
+    for part in parts[1:]:
+        part.unlink()
+    (folder / "manifest.json").unlink()
+    config.engine.chunk_size = 7
+    run_design(config, folder, progress=False)
+    assert "resuming a design cut in chunks of 20 runs" in capsys.readouterr().err
+    runs = pd.read_parquet(folder / "runs")
+    assert len(runs) == 16 * 3 and not runs.duplicated(["point", "seed"]).any()
+    assert len(list((folder / "runs").glob("part-*.parquet"))) == len(parts)
+    pd.testing.assert_frame_equal(runs, pd.read_parquet(whole / "runs"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(folder / "sensitivity.csv"), pd.read_csv(whole / "sensitivity.csv")
+    )
+
+
 def test_morris_and_lhs_indices(tmp_path: Path) -> None:
     for method, indices in (("morris", {"mu_star", "sigma"}), ("lhs", {"delta", "S1"})):
         config = default_config(ticks=8, replications=2)

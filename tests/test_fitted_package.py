@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,3 +96,27 @@ def by_state(config: SimulationConfig) -> dict[str, tuple[float, float]]:
     return {
         s.capitalize(): (float(floored[0][i]), float(floored[1][i])) for i, s in enumerate(states)
     }
+
+
+def test_the_set_of_a_fit_that_did_not_finish_is_refused(tmp_path: Path) -> None:
+    """A fit's run folder (fit.json beside fitted.yaml) is read only once its manifest
+    says it finished; a fitted.yaml of one's own, alone, is read as it is."""
+    from alignment_sim.errors import ConfigError
+    from alignment_sim.estimation.fitted import FITS_DIR
+    from alignment_sim.outputs.files import finish_job
+
+    packaged = (FITS_DIR / "post_soviet_1991_2010.yaml").read_text()
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "fitted.yaml").write_text(packaged)
+    assert FittedSet.load(alone).values == FittedSet.load("post_soviet_1991_2010").values
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "fitted.yaml").write_text(packaged)
+    (run / "fit.json").write_text("{}")
+    with pytest.raises(ConfigError, match=r"fit = .*run.*a fit that finished.*unfinished"):
+        FittedSet.load(run)
+    with pytest.raises(ConfigError, match="a fit that finished"):
+        FittedSet.load(run / "fitted.yaml")
+    finish_job(run, {"task": "fit"}, ["fit.json", "fitted.yaml"])
+    assert FittedSet.load(run).values == FittedSet.load("post_soviet_1991_2010").values

@@ -524,7 +524,7 @@ def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str])
     digest = config_digest(config)
     if _skip_if_complete(folder, digest, "design study in", lambda: check_design(config)):
         return
-    run_design(config, folder, progress=config.engine.progress)
+    run_design(config, folder, progress=config.engine.progress, extra={"overrides": overrides})
     if not config.output.quiet:
         table = (folder / "sensitivity.csv").read_text().splitlines()
         log.info(

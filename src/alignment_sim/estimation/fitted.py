@@ -118,6 +118,7 @@ class FittedSet:
     def load(cls, name_or_path: str | Path) -> FittedSet:
         """A packaged set by name, a ``fitted.yaml``, or a fit's run folder."""
         path = locate_fitted(name_or_path)
+        check_finished_fit(path.parent)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -186,6 +187,30 @@ def _after_the_record(year: Any) -> bool:
         return int(year) > RECORD_LAST_YEAR
     except (TypeError, ValueError):
         return False
+
+
+FIT_REPORT = "fit.json"
+"""The file that marks a fit's run folder (``estimation.jobs.FIT_FILES``)."""
+
+
+def check_finished_fit(folder: Path) -> None:
+    """Refuse the fitted set of a fit's run folder (one holding ``fit.json``) that did not
+    finish (``files.job_status``: no manifest, a failure, a damaged file): its
+    ``fitted.yaml`` may be of a fit that stopped part way. A ``fitted.yaml`` of one's own,
+    alone in its folder, is read as it is."""
+    from alignment_sim.outputs.files import job_status
+
+    if not (folder / FIT_REPORT).is_file():
+        return
+    status = job_status(folder)
+    if not status.complete:
+        raise ConfigError(
+            "fit",
+            str(folder),
+            "a fit that finished",
+            f"It is {status.state} ({status.reason}): run the fit again (the same command "
+            "resumes).",
+        )
 
 
 def locate_fitted(name_or_path: str | Path) -> Path:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fit import METHOD, FitResult, Progress, fit
-from alignment_sim.estimation.fitted import FITTED_FILE, FittedSet
+from alignment_sim.estimation.fitted import FIT_REPORT, FITTED_FILE, FittedSet
 from alignment_sim.estimation.histories import Histories, read_histories
 from alignment_sim.estimation.likelihood import ConditionalLikelihood, floored_sum
 from alignment_sim.estimation.parameters import free_parameters, to_values
@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # matplotlib (and scipy.stats) are imported where the figure 
     from matplotlib.figure import Figure
 
 FIT_FILES = (
-    "fit.json",
+    FIT_REPORT,
     FITTED_FILE,
     "parameters.csv",
     "correlation.csv",

@@ -24,11 +24,13 @@ checked before any run.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import sys
 import textwrap
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -122,9 +124,15 @@ def check_design(config: SimulationConfig) -> tuple[pd.DataFrame, RunInputs]:
     return points, inputs
 
 
-def run_design(config: SimulationConfig, folder: Path, progress: bool = True) -> Path:
+def run_design(
+    config: SimulationConfig,
+    folder: Path,
+    progress: bool = True,
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """Run (or resume) a design study into ``folder``; returns it. Everything a run could
-    refuse is checked first (``check_design``)."""
+    refuse is checked first (``check_design``). ``extra``: more for its manifest (the
+    command line's overrides)."""
     spec = config.design
     points, inputs = check_design(config)
     n_runs = len(points) * config.replications
@@ -134,6 +142,7 @@ def run_design(config: SimulationConfig, folder: Path, progress: bool = True) ->
         config,
         config.seed,
         {
+            **(extra or {}),
             "config_digest": digest,
             "design": spec.method,
             "second_order": second_order(spec),
@@ -144,11 +153,12 @@ def run_design(config: SimulationConfig, folder: Path, progress: bool = True) ->
     seeds = np.arange(config.seed, config.seed + config.replications)
     point_of_run = np.repeat(np.arange(len(points)), len(seeds))
     seed_of_run = np.tile(seeds, len(points))
-    chunk = config.engine.chunk_size
     parts = folder / "runs"
     parts.mkdir(exist_ok=True)
-    for part in parts.glob("part-*.parquet"):
-        if _part_key(part) != (digest, second_order(spec)):
+    keys = {part: _part_key(part) for part in sorted(parts.glob("part-*.parquet"))}
+    chunk = resumed_chunk_size(keys.values(), (digest, second_order(spec)), config)
+    for part, key in keys.items():
+        if key != (digest, second_order(spec), chunk):
             part.unlink()  # another configuration's runs, or unreadable: not this study's
     n_chunks = -(-n_runs // chunk)
     done = {c for c in range(n_chunks) if (parts / f"part-{c:05d}.parquet").is_file()}
@@ -157,7 +167,7 @@ def run_design(config: SimulationConfig, folder: Path, progress: bool = True) ->
         inputs,
         values,
         seed_of_run,
-        config.engine,
+        dataclasses.replace(config.engine, chunk_size=chunk),
         then=points_table,
         tags=point_of_run,
         done=done,
@@ -191,14 +201,42 @@ def run_design(config: SimulationConfig, folder: Path, progress: bool = True) ->
     return folder
 
 
-def _part_key(part: Path) -> tuple[str | None, bool]:
-    """The config digest and sample (second order or not) a finished part was written
-    with ((None, False) when unreadable)."""
+def _part_key(part: Path) -> tuple[str | None, bool, int | None]:
+    """The config digest, sample (second order or not) and chunk size a finished part was
+    written with ((None, False, None) when unreadable)."""
     try:
         meta = read_manifest(part)
     except (OSError, ValueError, KeyError):  # pyarrow's errors are OSError or ValueError
-        return None, False
-    return meta.get("config_digest"), bool(meta.get("second_order", False))
+        return None, False, None
+    engine = (meta.get("config") or {}).get("engine") or {}
+    size = engine.get("chunk_size")
+    return (
+        meta.get("config_digest"),
+        bool(meta.get("second_order", False)),
+        size if isinstance(size, int) else None,
+    )
+
+
+def resumed_chunk_size(
+    keys: Iterable[tuple[str | None, bool, int | None]],
+    study: tuple[str, bool],
+    config: SimulationConfig,
+) -> int:
+    """The chunk size a (resumed) design runs in: its finished parts' own, whatever
+    ``engine.chunk_size`` says now (a part is a chunk by its number, so the study keeps
+    the cut it began with; the numbers do not depend on it), else the configured one."""
+    sizes = {size for digest, order, size in keys if (digest, order) == study and size}
+    if len(sizes) == 1:
+        (size,) = sizes
+        if size != config.engine.chunk_size:
+            print(
+                f"resuming a design cut in chunks of {size} runs (engine.chunk_size="
+                f"{config.engine.chunk_size} applies to a new design)",
+                file=sys.stderr,
+                flush=True,
+            )
+        return size
+    return config.engine.chunk_size
 
 
 def check_outcomes(spec: DesignSpec, inputs: RunInputs, seed: int) -> None:
