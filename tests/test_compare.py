@@ -550,15 +550,16 @@ def test_scenarios_are_described_with_their_events_and_marked_on_the_time_plots(
     recession = scenarios.loc["scenario=russia_recession"]
     assert "budget cut to 40%" in recession["description"]
     # at tick 1 for 12 ticks in a 12-tick run from 2015, quarterly: 2015 to the end of 2017
-    assert (
-        recession["events"] == "recession 2015-2017: ticks 1 to the end of the run (2015 to 2018)"
+    assert recession["events"] == (
+        "recession 2015-2017 (russia_recession): ticks 1 to the end of the run (2015 to 2018)"
     )
     assert recession["differences"] == "none besides the scenario"
     assert scenarios.loc["scenario=baseline", "events"] == "none"
     events = result.tables["events"]
-    assert events[["label", "event", "start", "end"]].values.tolist() == [
-        ["scenario=russia_recession", "recession 2015-2017", 2015.0, 2018.0]
+    assert events[["label", "event", "what", "start", "end"]].values.tolist() == [
+        ["scenario=russia_recession", "recession 2015-2017", "russia_recession", 2015.0, 2018.0]
     ]
+    assert list(events.columns)[-1] == "source"  # an event's own citation, when it gives one
     fig = figures.shares_figure(
         result.tables["shares_over_time"],
         result.labels,
@@ -1160,3 +1161,25 @@ def test_other_commands_outputs_are_not_runs_and_the_report_has_a_manifest(
     assert {n.status for n in again.notes} == {"not runs"}
     with pytest.raises(CompareError, match=r"no finished run.*not runs: a finished patterns"):
         compare([results / "patterns"], n_boot=BOOT)
+
+
+def test_a_scenario_of_other_states_is_warned_of(tmp_path: Path) -> None:
+    """A world without Turkmenistan against the full one: every share is of another set of
+    states, which the comparison says rather than passing it off as an effect."""
+    from alignment_sim import load_region
+
+    region = load_region()
+    region.name = "no_turkmenistan"
+    region.states = [s for s in region.states if s.name != "turkmenistan"]
+    region.affinities = [a for a in region.affinities if "turkmenistan" not in (a.a, a.b)]
+    for name, world in (("post_soviet", load_region()), ("no_turkmenistan", region)):
+        config = default_config(region=world, ticks=TICKS)
+        batch = run_batch(RunInputs.from_config(config), range(20))
+        write_study_job(batch, config, tmp_path / name, {"region": name})
+    heard: list[str] = []
+    compare([tmp_path], n_boot=BOOT, baseline="region=post_soviet", warn=heard.append)
+    assert heard == [
+        "'region=no_turkmenistan' has other states than the baseline (without turkmenistan): "
+        "its shares are of another set of states, so part of each effect on a share is the "
+        "set's, not the scenario's"
+    ]

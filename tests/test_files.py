@@ -329,3 +329,18 @@ def test_a_run_is_rebuilt_from_its_manifest_and_gives_the_same_numbers(
     assert config_from_manifest(folder / "manifest.json") == original
     with pytest.raises(ConfigError, match="manifest"):
         config_from_manifest(tmp_path / "nowhere")
+
+
+def test_the_summary_says_how_many_events_fall_outside_the_run() -> None:
+    """Dated events before or after the run are left out of it: the summary counts them,
+    so a scenario whose events all miss the run does not pass for a baseline."""
+    from alignment_sim.model.params import EventSpec, ScenarioSpec
+
+    events = [
+        EventSpec(kind="energy_cut_off", date="2016-01-15", targets=["ukraine"]),
+        EventSpec(kind="energy_cut_off", date="2031-01-01", targets=["ukraine"]),
+        EventSpec(kind="energy_cut_off", date="2000-01-01", duration=4, targets=["ukraine"]),
+    ]
+    config = default_config(ticks=8, scenario=ScenarioSpec(name="three", events=events))
+    text = summary_text(AlignmentModel(config).run(), listed=len(events))
+    assert "2 events of the scenario's 3 fall outside the run" in text

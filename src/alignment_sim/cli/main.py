@@ -514,7 +514,7 @@ def run_single(
         },
     )
     if not config.output.quiet:
-        log.info(summary_text(trajectory, folder))
+        log.info(summary_text(trajectory, folder, listed=len(config.scenario.events)))
 
 
 def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:

@@ -475,9 +475,13 @@ SWITCHES_SHOWN = 20
 """Switches a run's printed summary lists; the rest are counted."""
 
 
-def summary_text(trajectory: Trajectory, folder: Path | None = None, run: int = 0) -> str:
+def summary_text(
+    trajectory: Trajectory, folder: Path | None = None, run: int = 0, listed: int | None = None
+) -> str:
     """A short readable account: the final shares (record labels and each dimension),
-    where each state ended (profile and label), who switched and when."""
+    where each state ended (profile and label), who switched and when, the events in
+    force; ``listed``: the events the scenario lists, to say how many fell outside the
+    run (dated before or after it) and were left out."""
     world = trajectory.world
     summary = trajectory.summary(run)
     end = summary["end_year"]
@@ -523,6 +527,12 @@ def summary_text(trajectory: Trajectory, folder: Path | None = None, run: int = 
         first = event["first_active_tick"]  # tick t covers the quarter that starts at t - 1
         when = quarter(world.year_of_tick(max(first - 1, 0)))
         lines.append(f"Event: {event['event']} from tick {first} ({when})")
+    outside = (listed or 0) - len(trajectory.event_names)
+    if outside > 0:
+        lines.append(
+            f"{counted(outside, 'event')} of the scenario's {listed} fall outside the run "
+            f"({summary['start_year']} to the end of tick {trajectory.ticks}) and were left out."
+        )
     if folder is not None:
         lines.append(f"Files: {folder}")
     return "\n".join(lines)

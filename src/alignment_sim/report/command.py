@@ -243,9 +243,10 @@ def parameter_uncertainty(groups: dict[str, Group], labels: list[str]) -> str:
 
 
 def horizon_warnings(groups: dict[str, Group], labels: list[str]) -> list[str]:
-    """What the user should hear about the runs' lengths: a scenario whose runs end at
-    another tick than the baseline's (its final shares are read at another date), and a
-    comparison of one scenario alone (its outcomes described, no effect estimated)."""
+    """What the user should hear about what the scenarios share: a scenario whose runs end
+    at another tick than the baseline's (its final shares are read at another date), or
+    whose world has other states (its shares are of another set), and a comparison of one
+    scenario alone (its outcomes described, no effect estimated)."""
     if len(labels) == 1:
         return [f"only {labels[0]!r}: its outcomes are described, no effect is estimated"]
 
@@ -256,12 +257,28 @@ def horizon_warnings(groups: dict[str, Group], labels: list[str]) -> list[str]:
         return " or ".join(map(str, ticks))
 
     base = horizon(labels[0])
-    return [
+    said = [
         f"{label!r} runs {horizon(label)} ticks and the baseline {labels[0]!r} {base}: its "
         "final shares and effects are read at another date than the baseline's"
         for label in labels[1:]
         if horizon(label) != base
     ]
+
+    def states(label: str) -> list[str]:
+        return ordered_union(u.states for u in groups[label].units)
+
+    for label in labels[1:]:
+        missing = [s for s in states(labels[0]) if s not in states(label)]
+        added = [s for s in states(label) if s not in states(labels[0])]
+        if missing or added:
+            parts = [f"without {', '.join(missing)}"] if missing else []
+            parts += [f"with {', '.join(added)}"] if added else []
+            said.append(
+                f"{label!r} has other states than the baseline ({'; '.join(parts)}): its "
+                "shares are of another set of states, so part of each effect on a share is "
+                "the set's, not the scenario's"
+            )
+    return said
 
 
 NOT_COMPARED = ("seed", "replications", "study", "engine", "output", "design", "task", "scenario")
@@ -302,6 +319,9 @@ class EventMark:
     timing: str
     start: float | None
     end: float | None
+    what: str = ""
+    """The event's kind, its targets and its magnitude when not 1."""
+    source: str = ""
 
 
 def event_marks(unit: Unit) -> list[EventMark]:
@@ -320,9 +340,13 @@ def event_marks(unit: Unit) -> list[EventMark]:
     for raw in unit.events:
         event = EventSpec(**{k: v for k, v in raw.items() if k in EVENT_FIELDS})
         name = event.label or event.kind
+        what = event.kind + (f" on {', '.join(event.targets)}" if event.targets else "")
+        if event.magnitude != 1:
+            what += f", magnitude {event.magnitude:g}"
         if event.hazard is not None:
-            timing = f"starts with probability {event.hazard:g} per tick (once)"
-            marks.append(EventMark(unit.scenario, name, timing, None, None))
+            lasting = f"{event.duration} ticks" if event.duration else "for good"
+            timing = f"starts with probability {event.hazard:g} per tick (once), {lasting}"
+            marks.append(EventMark(unit.scenario, name, timing, None, None, what, event.source))
             continue
         if event.date is not None:
             placed = dated_window(event, event.date, year, months, ticks)
@@ -334,7 +358,9 @@ def event_marks(unit: Unit) -> list[EventMark]:
         last = min(start + duration - 1, ticks)
         lasting = "the end of the run" if start + duration - 1 >= ticks else str(last)
         timing = f"ticks {start} to {lasting} ({at(start - 1):g} to {at(last):g})"
-        marks.append(EventMark(unit.scenario, name, timing, at(start - 1), at(last)))
+        marks.append(
+            EventMark(unit.scenario, name, timing, at(start - 1), at(last), what, event.source)
+        )
     return marks
 
 
@@ -350,7 +376,8 @@ def scenario_table(groups: dict[str, Group], labels: list[str]) -> pd.DataFrame:
                 "label": label,
                 "scenario": unit.scenario,
                 "description": unit.description,
-                "events": "; ".join(f"{m.event}: {m.timing}" for m in event_marks(unit)) or "none",
+                "events": "; ".join(f"{m.event} ({m.what}): {m.timing}" for m in event_marks(unit))
+                or "none",
                 "differences": (
                     "; ".join(differences(unit.config, base)) or "none besides the scenario"
                 )
@@ -363,12 +390,21 @@ def scenario_table(groups: dict[str, Group], labels: list[str]) -> pd.DataFrame:
 
 def event_table(groups: dict[str, Group], labels: list[str]) -> pd.DataFrame:
     """Every event of every scenario with its years, for the markers of the time plots."""
+    columns = ["label", "event", "what", "timing", "start", "end", "source"]
     rows = [
-        {"label": label, "event": m.event, "timing": m.timing, "start": m.start, "end": m.end}
+        {
+            "label": label,
+            "event": m.event,
+            "what": m.what,
+            "timing": m.timing,
+            "start": m.start,
+            "end": m.end,
+            "source": m.source,
+        }
         for label in labels
         for m in event_marks(groups[label].units[0])
     ]
-    return pd.DataFrame(rows, columns=["label", "event", "timing", "start", "end"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def outcome_metrics(groups: list[Group]) -> list[str]:
