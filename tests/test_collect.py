@@ -313,6 +313,9 @@ def test_one_database_answers_a_question_across_studies(tmp_path: Path, capsys) 
         assert created.fetchall() == [("2026-12-01 10:00:00",)]
         unit = "SELECT unit FROM dictionary WHERE tbl = 'runs' AND col = 'switches'"
         assert con.execute(unit).fetchall() == [("count of state-ticks",)]
+        made = dict(con.execute("SELECT key, value FROM provenance").fetchall())
+        assert made["package"] == "alignment-sim" and made["source"] == str(results)
+        assert made["version"] and made["git_revision"] and made["created_utc"]
         # a design's varied parameter: its range in studies, its unit in the dictionary
         varied = "SELECT parameters FROM studies WHERE kind = 'design'"
         assert json.loads(con.execute(varied).fetchall()[0][0]) == {"weights.trade": [0.5, 2.0]}

@@ -15,11 +15,11 @@ from helpers import run_cli
 from alignment_sim import AlignmentModel, default_config
 from alignment_sim.engine.batch import run_batch
 from alignment_sim.errors import ConfigError
-from alignment_sim.estimation.fitted import FittedSet
+from alignment_sim.estimation.fitted import FittedSet, locate_fitted
 from alignment_sim.estimation.forecast import check_origin, draw_table, run_forecast
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EngineParams, EstimationSpec, SimulationConfig
-from alignment_sim.outputs.files import job_status
+from alignment_sim.outputs.files import job_status, sha256
 from alignment_sim.report.record import PACKAGED_RECORD
 from alignment_sim.report.score import main as score_main
 from alignment_sim.studies import outcomes
@@ -73,6 +73,8 @@ def test_labels_hold_draws_x_seeds_runs_and_the_score_command_reads_them(
     runs = set(zip(labels["draw"], labels["seed"], strict=True))
     assert runs == {(d, s) for d in range(DRAWS) for s in (5, 6)}
     assert job_status(folder).complete
+    recorded = json.loads((folder / "manifest.json").read_text())
+    assert recorded["fit_sha256"] == sha256(locate_fitted(recorded["fit"]))  # the set it drew
     assert (folder / "bands.png").read_bytes().startswith(b"\x89PNG")
     assert "6 runs" in said[0] and len(said) == 2
     summary = json.loads((folder / "forecast.json").read_text())

@@ -16,7 +16,7 @@ from alignment_sim.engine.batch import run_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.outputs.files import STUDY_FILES, finish_job, job_manifest
+from alignment_sim.outputs.files import STUDY_FILES, finish_job, job_manifest, sha256
 from alignment_sim.paths import with_values
 from alignment_sim.report import score as score_module
 from alignment_sim.report.record import (
@@ -258,6 +258,11 @@ def test_end_to_end_a_study_job_scored_against_the_record(
     assert (out / "reliability.png").read_bytes().startswith(b"\x89PNG")
     assert not list(tmp_path.glob(".*.tmp"))
     assert score["version"] and score["git_revision"] and score["created_utc"]
+    assert score["record_sha256"] == sha256(PACKAGED_RECORD)  # what it was scored against
+    (scored,) = score["inputs"]
+    assert scored["folder"] == str(job)
+    recorded = json.loads((job / "manifest.json").read_text())
+    assert scored["config_digest"] == recorded["config_digest"]
     # without --record: the packaged record, the same scores
     main([str(tmp_path / "runs"), "--out", str(tmp_path / "default")])
     again = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -40,7 +40,7 @@ from alignment_sim import paths
 from alignment_sim.engine.batch import BatchResult, check_memory
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fit import Progress
-from alignment_sim.estimation.fitted import FittedSet, canonical, override_paths
+from alignment_sim.estimation.fitted import FittedSet, canonical, locate_fitted, override_paths
 from alignment_sim.estimation.jobs import record_path
 from alignment_sim.model.calendar import RECORD_LAST_YEAR, record_labels
 from alignment_sim.model.inputs import RunInputs
@@ -51,6 +51,7 @@ from alignment_sim.outputs.files import (
     atomic_write_bytes,
     figure_png,
     finish_job,
+    sha256,
     write_json,
     write_parquet,
 )
@@ -124,6 +125,7 @@ def run_forecast(
             "draws": len(draws),
             "replications": len(seeds),
             "fit": fitted.name if fitted else None,
+            "fit_sha256": sha256(locate_fitted(fitted.source or fitted.name)) if fitted else None,
         },
     )
     write_parquet(folder / LABELS_FILE, labels, meta)

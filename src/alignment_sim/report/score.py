@@ -56,6 +56,7 @@ from alignment_sim.outputs.files import (
     counted,
     find_jobs,
     job_manifest,
+    sha256,
     timestamped_folder,
     write_json,
 )
@@ -690,8 +691,21 @@ def run(args: argparse.Namespace, command: str) -> tuple[Scores, Ensemble, Path]
     scores.notes.extend(fitted)
     scores.summary["in_sample_fit"] = in_sample
     scores.summary["out"] = str(out)
+    scores.summary["record_sha256"] = sha256(record.path)
+    scores.summary["inputs"] = [input_entry(folder) for folder in ensemble.folders]
     write_outputs(scores, out, command)
     return scores, ensemble, out
+
+
+def input_entry(folder: Path) -> dict[str, Any]:
+    """A scored folder as ``score.json`` names it: where it is, and its configuration's
+    digest and git revision (from its manifest, when it has one)."""
+    try:
+        meta = job_manifest(folder)
+    except ValueError:
+        meta = {}
+    keys = ("config_digest", "git_revision")
+    return {"folder": str(folder), **{key: meta.get(key) for key in keys}}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -704,7 +718,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         scores, ensemble, out = run(args, command)
     print(report_text(scores, ensemble))
     print(f"Wrote the tables (.csv), reliability.png and score.json in {out}")
-    print(json.dumps({k: _rounded(v) for k, v in scores.summary.items()}))
+    shown = {k: _rounded(v) for k, v in scores.summary.items() if k != "inputs"}
+    print(json.dumps(shown))  # the scored folders are in score.json
 
 
 def _rounded(value: Any) -> Any:

@@ -49,7 +49,7 @@ from alignment_sim.outputs.files import (
     find_jobs,
     job_manifest,
 )
-from alignment_sim.outputs.provenance import git_revision, package_version
+from alignment_sim.outputs.provenance import stamp
 from alignment_sim.studies.outcomes import OUTCOMES
 from alignment_sim.studies.replications import Repeat, repeats, runs_digest
 
@@ -263,12 +263,7 @@ def merged_manifest(root: Path, jobs: list[Path]) -> dict[str, Any]:
     }
     return {
         **shared,
-        "collected": {
-            "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "version": package_version(),
-            "git_revision": git_revision(),
-            "source": str(root),
-        },
+        "collected": {**stamp(), "source": str(root)},
         "jobs": {
             name: {k: v for k, v in m.items() if k not in shared} for name, m in manifests.items()
         },
@@ -600,7 +595,8 @@ STUDY_COLUMNS = {
 def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[str, Any]:
     """Write one DuckDB database over every finished job under ``root`` to ``out``
     (replaced whole, atomically): ``studies``, ``runs``, ``ticks``, ``design_runs`` (each
-    run table keyed by ``study_id``, rows in the jobs' order) and ``dictionary``.
+    run table keyed by ``study_id``, rows in the jobs' order), ``dictionary`` and
+    ``provenance`` (key, value: what made the database, when, from which folder).
 
     Raises ``CollectError`` as ``collect`` does, and when duckdb is not installed.
     """
@@ -649,6 +645,9 @@ def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[st
                 "meaning VARCHAR)"
             )
             con.executemany("INSERT INTO dictionary VALUES (?, ?, ?, ?, ?)", dictionary)
+            made = {**stamp(), "source": str(root)}
+            con.execute("CREATE TABLE provenance (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            con.executemany("INSERT INTO provenance VALUES (?, ?)", [*map(list, made.items())])
         os.replace(temporary, out)
     except duckdb.Error as exc:
         raise CollectError(f"the jobs' tables cannot be joined ({_short(exc)}).") from None
@@ -732,7 +731,7 @@ def main(argv: list[str] | None = None) -> None:
             counts = build_database(args.folder, args.duckdb, args.skip_corrupt)
             tables = ", ".join(f"{t} ({n} rows)" for t, n in counts["tables"].items())
             jobs = counted(counts["jobs"], "job")
-            print(f"{PROG}: {jobs} -> {args.duckdb}: studies, {tables}, dictionary")
+            print(f"{PROG}: {jobs} -> {args.duckdb}: studies, {tables}, dictionary, provenance")
         else:
             counts = collect(args.folder, out, args.ticks, args.skip_corrupt)
             runs, jobs = counted(counts["rows"], "run"), counted(counts["jobs"], "job")
