@@ -344,3 +344,21 @@ def test_the_summary_says_how_many_events_fall_outside_the_run() -> None:
     config = default_config(ticks=8, scenario=ScenarioSpec(name="three", events=events))
     text = summary_text(AlignmentModel(config).run(), listed=len(events))
     assert "2 events of the scenario's 3 fall outside the run" in text
+
+
+def test_a_mistyped_option_is_named_before_a_missing_required_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """argparse 3.11 would say only that --year is required; the package's parser names
+    the option it does not know, with the closest, and still takes abbreviations."""
+    from alignment_sim.outputs.files import CommandParser
+
+    parser = CommandParser(prog="p")
+    parser.add_argument("--year", type=int, required=True)
+    parser.add_argument("--static", action="store_true")
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--yaer", "2000"])
+    assert "unrecognized option --yaer (did you mean --year?)" in capsys.readouterr().err
+    args = parser.parse_args(["--year=2000", "--stat"])
+    assert (args.year, args.static) == (2000, True)
+    assert parser.parse_known_args(["--year", "1", "--", "--zzz"])[1] == ["--", "--zzz"]

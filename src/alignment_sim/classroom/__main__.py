@@ -19,6 +19,7 @@ import warnings
 from pathlib import Path
 
 from alignment_sim.classroom.classroom import LESSONS_ENV, add_lessons_option, lessons_option
+from alignment_sim.outputs.files import CommandParser
 
 APP = "alignment_sim.classroom.app"
 DEFAULT_PORT = 8765
@@ -128,7 +129,7 @@ def free_port(host: str) -> int:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="alignment-sim-viz",
         description="Serve the alignment-sim classroom app (a Solara page) locally.",
     )

@@ -35,7 +35,6 @@ self-contained page (images inline) for ``/debrief``. Solo export from the shell
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import dataclasses
@@ -88,6 +87,7 @@ from alignment_sim.model.mesa_model import AlignmentModel
 from alignment_sim.model.world import quarter
 from alignment_sim.outputs.files import (
     MANIFEST,
+    CommandParser,
     atomic_folder,
     atomic_write_bytes,
     check_replaceable,
@@ -1256,7 +1256,7 @@ PROG = "alignment-sim-debrief"
 
 def main(argv: list[str] | None = None) -> int:
     """Run a solo lesson (the model plays every state) and write its debrief export."""
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog=PROG, description="Run a lesson solo and write its debrief (CSV, PNG, one-page PDF)."
     )
     parser.add_argument("--lesson", default=NO_LESSON, help="a lesson name (default: none)")

@@ -17,7 +17,6 @@ the text cannot drift from the model::
 
 from __future__ import annotations
 
-import argparse
 import copy
 import re
 import sys
@@ -51,7 +50,7 @@ from alignment_sim.model.alignment import HEDGE, NONE, OPEN
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.kernels import ECONOMY, SECURITY
 from alignment_sim.model.world import World, quarter
-from alignment_sim.outputs.files import atomic_write, os_error_text
+from alignment_sim.outputs.files import CommandParser, atomic_write, os_error_text
 from alignment_sim.studies.outcomes import (
     final_distribution,
     shares_over_runs,
@@ -701,7 +700,7 @@ def make_lesson(
 
 def main(argv: list[str] | None = None) -> int:
     """Regenerate the lessons' figures and numbers (``--figures``)."""
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="alignment-sim-lessons",
         description="List the lessons, or (--figures) regenerate each lesson's figure.png, "
         "numbers.md and the counts its README quotes, headless.",

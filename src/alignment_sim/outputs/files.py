@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import hashlib
 import io
 import json
@@ -199,6 +200,26 @@ def command_line(prog: str, argv: Sequence[str] | None = None) -> str:
     """A console command as typed, for its manifest: ``prog`` and its arguments
     (``sys.argv``'s when ``argv`` is None), shell-quoted."""
     return shlex.join([prog, *(sys.argv[1:] if argv is None else argv)])
+
+
+class CommandParser(argparse.ArgumentParser):
+    """The package's console commands' argument parser: an option it does not know is
+    named first, with the closest it knows (argparse 3.11 would report only a required
+    option as missing, ``--yaer 2000`` as "--year is required")."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        known = [flag for action in self._actions for flag in action.option_strings]
+        for token in sys.argv[1:] if args is None else args:
+            if token == "--":
+                break
+            flag = token.partition("=")[0]
+            if flag.startswith("--") and not any(name.startswith(flag) for name in known):
+                close = difflib.get_close_matches(flag, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                self.error(f"unrecognized option {flag}{hint}")
+        return super().parse_known_args(args, namespace)
 
 
 def as_typed(exc: Exception, parser: argparse.ArgumentParser | None) -> str:

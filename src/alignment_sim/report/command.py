@@ -40,6 +40,7 @@ from alignment_sim.model.kernels import TERMS
 from alignment_sim.model.params import EventSpec
 from alignment_sim.outputs.files import (
     MANIFEST,
+    CommandParser,
     atomic_folder,
     atomic_write,
     check_replaceable,
@@ -1653,7 +1654,7 @@ def _empty_drivers() -> pd.DataFrame:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = CommandParser(
         prog=PROG,
         description="Compare scenarios from finished alignment-sim runs, studies or sweeps: "
         "writes report.html and CSV tables.",

@@ -47,6 +47,7 @@ from alignment_sim.model.calendar import RECORD_FILE
 from alignment_sim.model.world import load_attributes, packaged_data_path
 from alignment_sim.outputs.files import (
     LABELS_FILE,
+    CommandParser,
     atomic_folder,
     atomic_write,
     atomic_write_bytes,
@@ -647,7 +648,7 @@ def report_text(scores: Scores, ensemble: Ensemble) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = CommandParser(
         prog=PROG,
         description="Score finished runs, study jobs or sweeps against an alignment record "
         "(state, year, primary_alignment), beside persistence and a sticky base rate.",

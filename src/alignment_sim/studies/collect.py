@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 from alignment_sim import paths
 from alignment_sim.errors import ConfigError
 from alignment_sim.outputs.files import (
+    CommandParser,
     Jobs,
     JobStatus,
     atomic_write,
@@ -687,7 +688,7 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("folder", type=Path, help="a sweep, design or run folder (or results/)")

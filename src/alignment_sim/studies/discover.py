@@ -71,6 +71,7 @@ from matplotlib.figure import Figure
 from alignment_sim.errors import ConfigError
 from alignment_sim.outputs.files import (
     MANIFEST,
+    CommandParser,
     atomic_folder,
     check_replaceable,
     command_errors,
@@ -710,7 +711,7 @@ def write_discovery(d: Discovery, out: Path, command: str) -> Path:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = CommandParser(
         prog=PROG,
         description="Scenario discovery on a finished design (alignment-sim experiment=lhs ...) "
         "or robustness study (alignment-sim-robustness): PRIM and CART "

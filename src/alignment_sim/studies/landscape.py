@@ -90,6 +90,7 @@ from alignment_sim.model.world import (
 )
 from alignment_sim.outputs.files import (
     MANIFEST,
+    CommandParser,
     as_typed,
     atomic_folder,
     check_replaceable,
@@ -708,7 +709,7 @@ def write(result: YearLandscape, out: Path, *, command: str, basin_starts: int) 
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = CommandParser(
         prog=PROG,
         description="Stable configurations of a year's world, their basins, and the "
         "recorded configuration's regret (docs/MODEL.md, 'Landscape').",

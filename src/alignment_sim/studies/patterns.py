@@ -21,7 +21,6 @@ parameter points.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import dataclasses
 import json
@@ -50,6 +49,7 @@ from alignment_sim.model.params import (
 )
 from alignment_sim.outputs.files import (
     MANIFEST,
+    CommandParser,
     as_typed,
     atomic_folder,
     check_replaceable,
@@ -1038,9 +1038,7 @@ def write_table(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description="Measure the eight patterns (and Ukraine's)."
-    )
+    parser = CommandParser(prog=PROG, description="Measure the eight patterns (and Ukraine's).")
     parser.add_argument(
         "--first-seed",
         type=int,

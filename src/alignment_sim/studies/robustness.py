@@ -80,6 +80,7 @@ from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EngineParams, SimulationConfig, check_seeds, check_whole
 from alignment_sim.outputs.files import (
     MANIFEST,
+    CommandParser,
     atomic_folder,
     check_replaceable,
     command_errors,
@@ -880,7 +881,7 @@ def run_under_fit(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog=PROG,
         description="Share of the judgements' box (or, with --fit, of a fitted set's "
         "posterior draws) where each pattern holds.",

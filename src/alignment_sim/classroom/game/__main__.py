@@ -33,12 +33,13 @@ from alignment_sim.classroom.game.session import (
     GameSession,
 )
 from alignment_sim.errors import ConfigError
+from alignment_sim.outputs.files import CommandParser
 
 DEFAULT_PORT = 8770
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="alignment-sim-class",
         description="Run a classroom game: students play the states from their phones.",
     )
