@@ -81,3 +81,32 @@ def test_bad_input_fails_cleanly(tmp_path: Path, args: list[str], needle: str) -
     assert needle in result.stderr
     assert "Traceback" not in result.stderr
     assert not (out / "manifest.json").exists()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["weights.trade=2"],
+        ["scenario=history", "origin=2000", "to=2003", "replications=5"],
+        ["experiment=fit"],
+        ["experiment=sobol", "design.samples=16"],
+        ["region.states.0.autonomy=0.3", "decision=best_response", "seed=7"],
+        ["fit=post_soviet_1991_2010", "scenario=russia_recession"],
+    ],
+)
+def test_the_composed_config_becomes_the_same_dataclasses_as_merged_on_the_schema(
+    overrides: list[str],
+) -> None:
+    """``to_config``'s direct conversion of a config composed on the schema gives what
+    merging it onto the schema again gave, the configuration a job runs."""
+    from hydra import compose, initialize_config_module
+    from omegaconf import OmegaConf
+
+    from alignment_sim.cli.main import to_config
+    from alignment_sim.model.params import SimulationConfig
+
+    with initialize_config_module(config_module="alignment_sim.conf", version_base="1.3"):
+        cfg = compose(config_name="config", overrides=overrides)
+    assert OmegaConf.get_type(cfg) is SimulationConfig  # the direct path is taken
+    merged = OmegaConf.merge(OmegaConf.structured(SimulationConfig), OmegaConf.to_container(cfg))
+    assert to_config(cfg) == OmegaConf.to_object(merged)

