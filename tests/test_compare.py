@@ -549,9 +549,9 @@ def test_scenarios_are_described_with_their_events_and_marked_on_the_time_plots(
     scenarios = result.tables["scenarios"].set_index("label")
     recession = scenarios.loc["scenario=russia_recession"]
     assert "budget cut to 40%" in recession["description"]
-    # at tick 1 for 12 ticks in a 12-tick run from 2015, quarterly: 2015 to the end of 2017
+    # at tick 1 for 12 ticks in a 12-tick run from 2015, quarterly: 2015 Q1 to 2017 Q4
     assert recession["events"] == (
-        "recession 2015-2017 (russia_recession): ticks 1 to the end of the run (2015 to 2018)"
+        "recession 2015-2017 (russia_recession): ticks 1 to the end of the run (2015 Q1 to 2017 Q4)"
     )
     assert recession["differences"] == "none besides the scenario"
     assert scenarios.loc["scenario=baseline", "events"] == "none"

@@ -8,6 +8,7 @@ choices), still hold."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import shutil
@@ -49,6 +50,7 @@ from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS
 from alignment_sim.model.trajectory import Trajectory
 from alignment_sim.model.world import World
+from alignment_sim.outputs.files import job_status
 
 LESSONS = ROOT / "experiments" / "lessons"
 EXPECTED = [
@@ -501,9 +503,14 @@ def test_another_size_goes_to_out_and_leaves_the_lessons_as_they_are(
         assert "give --out DIR" in capsys.readouterr().err
     out = tmp_path / "small"
     assert main([*argv, "--seeds", "10", "--blocks", "1", "--out", str(out)]) in (0, 3)
-    assert sorted(p.name for p in (out / "hedging").iterdir()) == ["figure.png", "numbers.md"]
+    written = sorted(p.name for p in (out / "hedging").iterdir())
+    assert written == ["figure.png", "manifest.json", "numbers.md"]
     assert "10 runs (seeds 0-9)" in (out / "hedging" / "numbers.md").read_text()
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert job_status(out / "hedging").complete  # what made it, with each file's checksum
+    made = json.loads((out / "hedging" / "manifest.json").read_text())
+    assert (made["lesson"], made["seeds"], made["blocks"]) == ("hedging", 10, 1)
+    assert made["command"].startswith("alignment-sim-lessons --figures --only hedging")
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # no manifest there
 
 
 def numbers_claims_at(folder: Path) -> dict[str, tuple[int, int]]:

@@ -38,6 +38,7 @@ from alignment_sim.errors import ConfigError
 from alignment_sim.model.events import NEVER, dated_window
 from alignment_sim.model.kernels import TERMS
 from alignment_sim.model.params import EventSpec
+from alignment_sim.model.world import quarter
 from alignment_sim.outputs.files import (
     MANIFEST,
     CommandParser,
@@ -326,9 +327,10 @@ class EventMark:
 
 
 def event_marks(unit: Unit) -> list[EventMark]:
-    """A unit's events with their timing in ticks and years (a tick t covers the years
-    from ``year_of_tick(t - 1)`` to ``year_of_tick(t)``; dated events placed as the engine
-    places them, ``events.dated_window``)."""
+    """A unit's events with their timing in ticks and the quarters they cover (a tick t
+    covers the years from ``year_of_tick(t - 1)`` to ``year_of_tick(t)``, the quarter
+    that starts at the first; dated events placed as the engine places them,
+    ``events.dated_window``)."""
     config = unit.config
     region = config.get("region") or {}
     year, months = int(region.get("year", 0)), int(region.get("tick_months", 3))
@@ -358,7 +360,7 @@ def event_marks(unit: Unit) -> list[EventMark]:
             start, duration = int(event.at or 1), event.duration or NEVER
         last = min(start + duration - 1, ticks)
         lasting = "the end of the run" if start + duration - 1 >= ticks else str(last)
-        timing = f"ticks {start} to {lasting} ({at(start - 1):g} to {at(last):g})"
+        timing = f"ticks {start} to {lasting} ({quarter(at(start - 1))} to {quarter(at(last - 1))})"
         marks.append(
             EventMark(unit.scenario, name, timing, at(start - 1), at(last), what, event.source)
         )
