@@ -575,3 +575,27 @@ def test_an_outcome_the_same_at_every_point_has_no_noise_share() -> None:
     )
     table = analyse(spec, points, runs)
     assert table["index"].tolist() == ["constant"] and table["noise_share"].isna().all()
+
+
+def test_a_delta_analysis_that_fails_leaves_its_outcome_empty_and_says_so() -> None:
+    """SALib's density estimate fails on an outcome one point of twenty differs in
+    (a singular matrix): the design keeps its runs and other outcomes, this outcome's
+    delta and S1 are empty, and a warning says why (it was a traceback after the runs)."""
+    spec = DesignSpec(method="lhs", parameters=PARAMETERS, samples=20, outcomes=["switches"])
+    rng = np.random.default_rng(0)
+    points = pd.DataFrame(
+        {name: rng.uniform(low, high, 20) for name, (low, high) in PARAMETERS.items()}
+    )
+    y = np.zeros(20)
+    y[0] = 1.0
+    runs = pd.DataFrame(
+        {
+            "point": np.repeat(np.arange(20), 2),
+            "seed": np.tile([0, 1], 20),
+            "switches": np.repeat(y, 2),
+        }
+    )
+    with pytest.warns(UserWarning, match="the delta analysis failed on these points"):
+        table = analyse(spec, points, runs)
+    assert set(table["index"]) == {"delta", "S1"} and table["value"].isna().all()
+    assert len(table) == 2 * len(PARAMETERS)

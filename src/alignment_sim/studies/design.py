@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import re
 import sys
 import textwrap
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,10 @@ ANALYSES = {
     "morris": "SALib Morris elementary effects mu* and sigma (Campolongo et al. 2007)",
 }
 """What each design's sensitivity.csv holds (``analysis``: with Sobol's S2 when asked)."""
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def second_order(spec: DesignSpec) -> bool:
@@ -188,7 +193,7 @@ def run_design(
             file=sys.stderr,
             flush=True,
         )
-    sensitivity = analyse(spec, points, runs_table)
+    sensitivity = analyse(spec, points, runs_table, _to_stderr if progress else None)
     with atomic_write(folder / "sensitivity.csv", "w") as handle:
         sensitivity.to_csv(handle, index=False)
     plot_sensitivity(sensitivity, folder / "sensitivity.png", spec.method)
@@ -306,18 +311,26 @@ def noise_share(values: pd.Series, point: pd.Series, seed: pd.Series) -> float:
     return min(residual / n_seeds / spread, 1.0)
 
 
-def analyse(spec: DesignSpec, points: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+def analyse(
+    spec: DesignSpec,
+    points: pd.DataFrame,
+    runs: pd.DataFrame,
+    say: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
     """Sensitivity indices per outcome and parameter, long format, with intervals.
 
     Replicates are averaged per point first (the indices describe the expected outcome);
     ``noise_share`` says how much of the variance of the point means is replicate noise
-    (``noise_share``).
+    (``noise_share``). ``say`` hears each outcome as its analysis starts (SALib's
+    bootstrap can take as long as the runs).
     """
     prob = problem(spec)
     means = point_means(spec, runs, len(points))
     values = outcome_columns(spec, runs)
     rows: list[dict[str, Any]] = []
-    for outcome in spec.outcomes:
+    for n, outcome in enumerate(spec.outcomes, start=1):
+        if say is not None:
+            say(f"  {outcome} ({n} of {len(spec.outcomes)})")
         y = means[outcome].to_numpy(dtype=float)
         constant = bool(np.allclose(y, y[0]))
         noise = np.nan if constant else noise_share(values[outcome], runs["point"], runs["seed"])
@@ -371,9 +384,24 @@ def _indices(
 
         # SALib's delta resets the process's warning filters to "once"; keep that inside,
         # and turn its "Highly biased input" (too few points per bin) into our warning.
+        keys = [("delta", "delta_raw", "delta_raw_conf"), ("S1", "S1", "S1_conf")]
+        failed = ""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            res = delta.analyze(prob, x, y, num_resamples=spec.bootstrap, seed=seed)
+            try:
+                res = delta.analyze(prob, x, y, num_resamples=spec.bootstrap, seed=seed)
+            except ValueError as exc:  # SALib's density estimate fails on degenerate data
+                failed = " ".join(str(exc).split())
+        if failed:
+            warnings.warn(
+                f"design.samples = {spec.samples}: the delta analysis failed on these points "
+                f"({failed}); the outcome's delta and S1 are left empty. Use more samples, or "
+                "an outcome that varies more between points.",
+                UserWarning,
+                stacklevel=2,
+            )
+            nothing = [math.nan] * len(prob["names"])
+            return _rows(prob, {name: nothing for _, k, c in keys for name in (k, c) if name}, keys)
         biased = sorted(
             {
                 match.group(1)
@@ -390,7 +418,6 @@ def _indices(
                 UserWarning,
                 stacklevel=2,
             )
-        keys = [("delta", "delta_raw", "delta_raw_conf"), ("S1", "S1", "S1_conf")]
     else:
         raise ValueError(f"design.method = {spec.method!r}: no analysis")
     return _rows(prob, res, keys)
