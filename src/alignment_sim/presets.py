@@ -69,14 +69,19 @@ def _parse(schema: Any, group: str, path: Path, version: tuple[Path, int, int]) 
         raw = OmegaConf.load(path)
     except yaml.YAMLError as exc:
         raise yaml_error(exc, group, path) from None
+    return on_schema(schema, raw, f"{group} ({path.name})", "a key and value of the schema")
+
+
+def on_schema(schema: Any, data: Any, where: str, expected: str) -> Any:
+    """``data`` merged onto ``schema`` (a dataclass) and made its object, validated; a
+    value the schema refuses is a ConfigError naming ``where`` and the key."""
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(schema), raw)
-        return OmegaConf.to_object(merged)
+        return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), data))
     except OmegaConfBaseException as exc:
         raise ConfigError(
-            f"{group} ({path.name}): {exc.full_key}",
+            f"{where}: {exc.full_key}",
             getattr(exc, "value", None),
-            "a key and value of the schema",
+            expected,
             str(exc).splitlines()[0],
         ) from None
 
@@ -152,15 +157,7 @@ def config_from_manifest(path: str | Path) -> SimulationConfig:
         raise ConfigError("manifest", str(file), "a readable manifest.json", str(exc)) from None
     if not isinstance(recorded, dict):
         raise ConfigError("manifest", str(file), "a manifest that records its configuration")
-    try:
-        merged = OmegaConf.merge(OmegaConf.structured(SimulationConfig), recorded)
-        config = OmegaConf.to_object(merged)
-    except OmegaConfBaseException as exc:
-        raise ConfigError(
-            f"manifest ({file}): {exc.full_key}",
-            getattr(exc, "value", None),
-            "a configuration this version of alignment-sim reads",
-            str(exc).splitlines()[0],
-        ) from None
+    expected = "a configuration this version of alignment-sim reads"
+    config = on_schema(SimulationConfig, recorded, f"manifest ({file})", expected)
     assert isinstance(config, SimulationConfig)
     return config

@@ -25,7 +25,7 @@ import threading
 import traceback
 import types
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NoReturn
@@ -241,9 +241,10 @@ def to_config(cfg: DictConfig) -> SimulationConfig:
                 plain[str(key)] = OmegaConf.to_container(value, resolve=True) if is_node else value
         design = plain.get("design")
         name = GIVEN_PARAMETERS.partition(".")[2]
-        carried = isinstance(design, dict) and name in design
-        if isinstance(design, dict) and carried:
+        carried = False
+        if isinstance(design, dict) and name in design:
             design["parameters"] = _ranges_as_floats(design.pop(name))
+            carried = True
         _check_known_keys(plain, SimulationConfig, "")
         if OmegaConf.get_type(cfg) is SimulationConfig and not carried and "hydra" not in cfg:
             obj = OmegaConf.to_object(cfg)
@@ -477,21 +478,17 @@ def _discard_incomplete(folder: Path) -> None:
         pass
 
 
-def _skip_if_complete(
-    folder: Path, digest: str, what: str, check: Callable[[], object] | None = None
-) -> bool:
-    """True (and a note) when ``folder`` holds this finished job; otherwise runs ``check``
-    (the job's own checks of its input, which raise before anything is touched: a bad
-    re-run leaves an earlier finished job as it was), then clears what an earlier attempt
-    left that could look finished, and says why it runs again."""
+def _skip_if_complete(folder: Path, digest: str, what: str) -> bool:
+    """True (and a note) when ``folder`` holds this finished job; otherwise clears what an
+    earlier attempt left that could look finished, and says why it runs again. The job's
+    input was checked before (``check_job``): a bad re-run leaves an earlier finished job
+    as it was."""
     from alignment_sim.outputs.files import ERROR, MANIFEST, job_status
 
     status = job_status(folder, digest)
     if status.complete:
         log.info(f"alignment-sim: {what} {folder.name or folder} is already complete, skipped.")
         return True
-    if check is not None:
-        check()
     if status.state in ("stale", "corrupt"):
         log.info(f"alignment-sim: {folder.name}: {status.reason}; computing it again.")
     (folder / MANIFEST).unlink(missing_ok=True)
@@ -526,11 +523,11 @@ def run_single(
 
 
 def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:
-    from alignment_sim.studies.design import analysis, check_design, run_design
+    from alignment_sim.studies.design import analysis, run_design
     from alignment_sim.studies.replications import config_digest
 
     digest = config_digest(config)
-    if _skip_if_complete(folder, digest, "design study in", lambda: check_design(config)):
+    if _skip_if_complete(folder, digest, "design study in"):
         return
     run_design(config, folder, progress=config.engine.progress, extra={"overrides": overrides})
     if not config.output.quiet:

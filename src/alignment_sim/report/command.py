@@ -244,7 +244,7 @@ def parameter_uncertainty(groups: dict[str, Group], labels: list[str]) -> str:
     )
 
 
-def horizon_warnings(groups: dict[str, Group], labels: list[str]) -> list[str]:
+def comparability_warnings(groups: dict[str, Group], labels: list[str]) -> list[str]:
     """What the user should hear about what the scenarios share: a scenario whose runs end
     at another tick than the baseline's (its final shares are read at another date), or
     whose world has other states (its shares are of another set), and a comparison of one
@@ -395,15 +395,7 @@ def event_table(groups: dict[str, Group], labels: list[str]) -> pd.DataFrame:
     """Every event of every scenario with its years, for the markers of the time plots."""
     columns = ["label", "event", "what", "timing", "start", "end", "source"]
     rows = [
-        {
-            "label": label,
-            "event": m.event,
-            "what": m.what,
-            "timing": m.timing,
-            "start": m.start,
-            "end": m.end,
-            "source": m.source,
-        }
+        {**dataclasses.asdict(m), "label": label}  # the group's label, not the scenario's
         for label in labels
         for m in event_marks(groups[label].units[0])
     ]
@@ -1156,7 +1148,7 @@ def compare(
     base = list(groups)[original.index(base)]
     labels = [base, *(label for label in groups if label != base)]
     uncertainty = parameter_uncertainty(groups, labels)
-    for text in horizon_warnings(groups, labels):
+    for text in comparability_warnings(groups, labels):
         warn(text)
     group_list = [groups[label] for label in labels]
     options = ordered_union(g.options for g in group_list)

@@ -253,6 +253,11 @@ def job_id(root: Path, folder: Path) -> str:
     return str(folder.relative_to(root)) if folder != root else folder.name
 
 
+def collected_by(root: Path) -> dict[str, Any]:
+    """What made a collection (``provenance.stamp``) and from which folder."""
+    return {**stamp(), "source": str(root)}
+
+
 def merged_manifest(root: Path, jobs: list[Path]) -> dict[str, Any]:
     """One manifest for a collected file: what every job's manifest shares (top-level
     keys with equal values: version, git revision, libraries...), then ``jobs``: per job
@@ -264,7 +269,7 @@ def merged_manifest(root: Path, jobs: list[Path]) -> dict[str, Any]:
     }
     return {
         **shared,
-        "collected": {**stamp(), "source": str(root)},
+        "collected": collected_by(root),
         "jobs": {
             name: {k: v for k, v in m.items() if k not in shared} for name, m in manifests.items()
         },
@@ -646,7 +651,7 @@ def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[st
                 "meaning VARCHAR)"
             )
             con.executemany("INSERT INTO dictionary VALUES (?, ?, ?, ?, ?)", dictionary)
-            made = {**stamp(), "source": str(root)}
+            made = collected_by(root)
             con.execute("CREATE TABLE provenance (key VARCHAR PRIMARY KEY, value VARCHAR)")
             con.executemany("INSERT INTO provenance VALUES (?, ?)", [*map(list, made.items())])
         os.replace(temporary, out)

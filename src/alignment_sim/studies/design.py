@@ -66,6 +66,7 @@ ANALYSES = {
 
 
 def _to_stderr(line: str) -> None:
+    """A progress line on stderr, at once (stdout is the command's result)."""
     print(line, file=sys.stderr, flush=True)
 
 
@@ -187,11 +188,9 @@ def run_design(
             if spec.method == "grid"
             else f", {spec.bootstrap} bootstrap resamples (design.bootstrap)"
         )
-        print(
+        _to_stderr(
             f"analysing {len(spec.outcomes)} outcome(s) over {len(points)} points{resamples}: "
-            f"{analysis(spec)} ...",
-            file=sys.stderr,
-            flush=True,
+            f"{analysis(spec)} ..."
         )
     sensitivity = analyse(spec, points, runs_table, _to_stderr if progress else None)
     with atomic_write(folder / "sensitivity.csv", "w") as handle:
@@ -234,11 +233,9 @@ def resumed_chunk_size(
     if len(sizes) == 1:
         (size,) = sizes
         if size != config.engine.chunk_size:
-            print(
+            _to_stderr(
                 f"resuming a design cut in chunks of {size} runs (engine.chunk_size="
-                f"{config.engine.chunk_size} applies to a new design)",
-                file=sys.stderr,
-                flush=True,
+                f"{config.engine.chunk_size} applies to a new design)"
             )
         return size
     return config.engine.chunk_size
