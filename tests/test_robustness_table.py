@@ -62,7 +62,6 @@ def test_the_documented_robustness_table_is_what_the_study_measures() -> None:
     study = robustness.run_robustness(points=200, seeds=200, workers=2, progress=False)
     assert table_rows(study.markdown, ROBUSTNESS_HEADER) == documented
     sizes = odd_paragraph(SIZES)
-    checks = study.markdown[study.markdown.index("## Checks") :]
     for check, size in [
         ("1_2", "+2.1%"),
         ("5_1", "+0.069"),
@@ -72,7 +71,7 @@ def test_the_documented_robustness_table_is_what_the_study_measures() -> None:
         ("4_1", "+0.129"),
         ("6_3", "+78.7%"),
     ]:
-        row = next(line for line in checks.splitlines() if line.startswith(f"| {check} |"))
+        row = check_row(study.markdown, check)
         assert f"| {size} |" in row, (check, size, row)
         assert f"{size} ({check}" in sizes or f"{check} {size}" in sizes, (check, size)
 
@@ -89,6 +88,12 @@ def test_the_documented_table_under_the_fit_is_what_the_study_measures() -> None
 
 WIDER_BOX = "**A wider box.**"
 SIZES = "**The sizes the box supports.**"
+
+
+def check_row(report: str, check: str) -> str:
+    """A check's row of a robustness report's checks table."""
+    checks = report[report.index("## Checks") :]
+    return next(line for line in checks.splitlines() if line.startswith(f"| {check} |"))
 
 
 def odd_paragraph(heading: str) -> str:
@@ -115,7 +120,6 @@ def test_the_documented_wider_box_is_what_the_study_measures() -> None:
     assert len(eight) == 7 and missed["pattern_8"] == 5 and missed["pattern_1"] == 2
     paragraph = odd_paragraph(WIDER_BOX)
     assert "7 hold eight (5 all but 8, 2 all but 1)" in paragraph
-    checks = study.markdown[study.markdown.index("## Checks") :]
     for check, quoted in [
         ("ukraine_1", "`decision.rationality` +0.51"),
         ("7_1", "`decision.rationality` +0.48"),
@@ -125,7 +129,7 @@ def test_the_documented_wider_box_is_what_the_study_measures() -> None:
         ("5_1", "| 0.88 |"),
         ("1_2", "| 0.82 |"),
     ]:
-        row = next(line for line in checks.splitlines() if line.startswith(f"| {check} |"))
+        row = check_row(study.markdown, check)
         assert quoted in row, (check, quoted, row)
     for number in ("+0.51", "+0.48", "-0.35", "-0.30", "0.99", "0.88", "0.82"):
         assert number in paragraph, number
