@@ -1,11 +1,12 @@
 """Rolling-origin hindcasts inside the alignment record, in one command.
 
 For each origin year (1995, 2000 and 2005 by default) the `history` scenario runs from
-1 January of that year, starting from the record's labels of that year, with the shocks
-dated after it, to the end of 2010; `alignment-sim-score` then scores the years after the
-origin against the record, beside the persistence and sticky base-rate baselines fitted
-on the record up to the origin. Nothing after 2010 is used: that is the out-of-sample
-period.
+1 January of the year after it, starting from the record's configuration at the end of
+the origin (`origin=Y`, the last year known, as the likelihood conditions each year on
+the one before), with the shocks dated after it, to the end of 2010; `alignment-sim-score`
+then scores the years after the origin against the record, beside the persistence and
+sticky base-rate baselines fitted on the record up to the origin. Nothing after 2010 is
+used: that is the out-of-sample period.
 
     python experiments/hindcast.py                      # 200 runs per origin
     python experiments/hindcast.py --replications 50 --out results/hindcast-quick
@@ -67,14 +68,16 @@ def hindcast(origin: int, to: int, replications: int, out: Path, extra: list[str
     """One origin: the study job, then its scores; returns the score's JSON summary."""
     runs = out / "runs" / f"origin_{origin}"
     scores = out / "scores" / f"origin_{origin}"
-    ticks = (to - origin + 1) * 4
-    print(f"origin {origin}: {replications} runs of {origin}-{to} ({ticks} ticks) ...", flush=True)
+    ticks = (to - origin) * 4
+    print(
+        f"origin {origin}: {replications} runs of {origin + 1}-{to} ({ticks} ticks) ...", flush=True
+    )
     run(
         [
             str(BIN / "alignment-sim"),
             "scenario=history",
-            f"region.year={origin}",
-            f"ticks={ticks}",
+            f"origin={origin}",
+            f"to={to}",
             f"replications={replications}",
             "study=hindcast",
             "engine.progress=false",
@@ -191,8 +194,9 @@ def report(out: Path, table: pd.DataFrame, figures: dict[int, bytes]) -> None:
         "<style>body{font-family:sans-serif;max-width:1300px;margin:2em auto}"
         "td,th{padding:2px 8px;border-bottom:1px solid #ddd}</style>",
         "<h1>Rolling-origin hindcasts inside the alignment record</h1>",
-        "<p>Each origin's runs start on 1 January of the origin year from the record's labels "
-        "and apply the shocks dated after it; the years after the origin up to "
+        "<p>Each origin's runs start on 1 January of the year after the origin from the "
+        "record's configuration at the origin's end and apply the shocks dated after it; the "
+        "years after the origin up to "
         f"{LAST_IN_SAMPLE_YEAR} are scored. The baselines see only the record up to the "
         "origin: persistence carries the origin's label forward; the sticky base rate stays "
         "with the record's yearly stay rate and moves where recorded moves went.</p>",
@@ -218,8 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.to > LAST_IN_SAMPLE_YEAR:
         parser.error(f"--to {args.to}: hindcasts stay inside the record (<= {LAST_IN_SAMPLE_YEAR})")
-    if any(not 1992 <= o < args.to for o in args.origins):
-        parser.error(f"--origins: expected years from 1992 to {args.to - 1}")
+    if any(not 1991 <= o < args.to for o in args.origins):
+        parser.error(f"--origins: expected years from 1991 to {args.to - 1}")
     try:
         check_replaceable(args.out, WRITTEN, "hindcast")
     except ConfigError as exc:

@@ -121,6 +121,52 @@ def test_a_year_without_a_starting_alignment_is_refused() -> None:
         static.validate()
 
 
+def test_a_forecast_from_an_origin_starts_the_next_year_from_the_origins_year_end() -> None:
+    """origin=Y is the last year known: the world of Y + 1 from the configuration the
+    record gives at the end of Y, as the likelihood conditions each year on the one before
+    (``estimation.likelihood``); a history run from region.year=Y starts from Y's own."""
+    config = default_config(scenario="history", origin=2005, to=2007)
+    assert (config.region.year, config.region.configuration_year, config.ticks) == (2006, 2005, 8)
+    world = build_world(config.region)
+    assert world.year == 2006
+    of_2005 = build_world(calendar_region(2005)).initial_alignment
+    of_2006 = build_world(calendar_region(2006)).initial_alignment
+    assert np.array_equal(world.initial_alignment, of_2005)
+    moved = {world.states[i] for i in np.flatnonzero(of_2005 != of_2006)}
+    assert {"georgia", "uzbekistan"} <= moved  # the record's moves of 2006
+    after = calendar_region(2011)
+    after.configuration_year = 2010  # the record's last configuration, no 'initial' needed
+    assert np.array_equal(
+        build_world(after).initial_alignment, build_world(calendar_region(2010)).initial_alignment
+    )
+    with pytest.raises(ConfigError, match=r"region\.year = 2012.*initial.*2012"):
+        build_world(calendar_region(2012))  # without it, 2012 has no record to start from
+
+
+@pytest.mark.parametrize(
+    ("year", "configuration_year", "calendar", "needle"),
+    [
+        (2006, 2007, True, r"configuration_year = 2007: expected a year from 1991 to the start"),
+        (2006, 1990, True, r"configuration_year = 1990: expected a year from 1991"),
+        (2010, 2000, False, r"configuration_year = 2000: expected null in a static world"),
+    ],
+)
+def test_a_configuration_year_outside_the_record_before_the_start_is_refused(
+    year: int, configuration_year: int, calendar: bool, needle: str
+) -> None:
+    region = calendar_region(year)
+    region.calendar, region.configuration_year = calendar, configuration_year
+    with pytest.raises(ConfigError, match=needle):
+        region.validate()
+
+
+def test_an_origin_is_a_record_year_before_the_last_start() -> None:
+    assert default_config(scenario="history", origin=1991, to=1992).region.year == 1992
+    for origin in (1990, 2024):
+        with pytest.raises(ConfigError, match=rf"origin = {origin}: expected a year from 1991"):
+            default_config(scenario="history", origin=origin)
+
+
 def test_ticks_past_2024_are_refused() -> None:
     region = calendar_region(1992)
     assert default_config(region=region, ticks=132).ticks == 132  # 1992 to the end of 2024

@@ -289,14 +289,19 @@ def test_ctrl_c_inside_the_configs_validation_is_an_interrupt(tmp_path: Path) ->
     ("given", "needles"),
     [
         (["origin=2000", "region.year=1995"], ("region.year = '1995'", "origin=2000")),
+        (
+            ["origin=2000", "region.configuration_year=1999"],
+            ("region.configuration_year = '1999'", "origin=2000", "configuration"),
+        ),
         (["origin=2000", "to=2002", "ticks=10"], ("ticks = '10'", "to=2002")),
     ],
 )
 def test_a_window_and_the_setting_it_sets_are_refused_together(
     tmp_path: Path, given: list[str], needles: tuple[str, ...]
 ) -> None:
-    """origin= sets region.year and to= sets ticks: both on one command line is a
-    conflict the configuration cannot see, refused before anything runs."""
+    """origin= sets region.year and region.configuration_year, to= sets ticks: both on
+    one command line is a conflict the configuration cannot see, refused before anything
+    runs."""
     out = tmp_path / "out"
     result = cli(
         ["scenario=history", *given, "output.plots=false", f"hydra.run.dir={out}"], tmp_path

@@ -31,7 +31,8 @@ DRAWS, SEEDS = 3, 2
 
 
 def forecast_config(**changes: object) -> SimulationConfig:
-    """A short forecast with the packaged fit: 2006 to the end of 2008, 3 draws x 2 seeds."""
+    """A short forecast with the packaged fit: from the end of 2006 (its origin, the last
+    year known) to the end of 2008, 3 draws x 2 seeds."""
     settings: dict[str, object] = {
         "scenario": "history",
         "origin": 2006,
@@ -68,7 +69,7 @@ def test_labels_hold_draws_x_seeds_runs_and_the_score_command_reads_them(
     labels = pd.read_parquet(folder / "labels.parquet")
     assert list(labels.columns) == ["draw", *LABEL_COLUMNS]
     pd.testing.assert_frame_equal(labels, forecast.labels)
-    assert sorted(set(labels["year"])) == [2006, 2007, 2008]
+    assert sorted(set(labels["year"])) == [2007, 2008]  # the years after the origin
     assert (labels.groupby(["state", "year"]).size() == DRAWS * SEEDS).all()
     runs = set(zip(labels["draw"], labels["seed"], strict=True))
     assert runs == {(d, s) for d in range(DRAWS) for s in (5, 6)}
@@ -169,11 +170,13 @@ def test_a_parameter_set_on_the_command_line_is_held_in_every_draw(tmp_path: Pat
 def test_bad_input_is_refused_before_anything_runs(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"fit = 'unknown_name'.*packaged fitted set"):
         run_forecast(forecast_config(fit="unknown_name"), tmp_path / "a")
-    with pytest.raises(ConfigError, match="origin = 2025"):
-        default_config(scenario="history", origin=2025)
+    with pytest.raises(ConfigError, match=r"origin = 2024: expected a year from 1991 to 2023"):
+        default_config(scenario="history", origin=2024)  # its run would start in 2025
     with pytest.raises(ConfigError, match="to = 2030"):
         default_config(scenario="history", origin=2010, to=2030)
-    with pytest.raises(ConfigError, match="origin = None: expected the forecast's start year"):
+    with pytest.raises(ConfigError, match=r"to = 2010: expected a year from the start \(2011\)"):
+        default_config(scenario="history", origin=2010, to=2010)
+    with pytest.raises(ConfigError, match="origin = None: expected the forecast's origin"):
         check_origin(default_config(scenario="history"))
     data = FittedSet.load(PACKAGED).to_dict()
     data["free"][0]["path"] = "region.states.atlantis.autonomy"
@@ -201,5 +204,5 @@ def test_the_command_as_typed_writes_a_forecast_folder(tmp_path: Path) -> None:
     assert folder.name.split("_")[2:4] == ["2010", "2024"]
     labels = pd.read_parquet(folder / "labels.parquet")
     assert (labels.groupby(["state", "year"]).size() == 5 * 4).all()
-    assert sorted(set(labels.year)) == list(range(2010, 2025))
+    assert sorted(set(labels.year)) == list(range(2011, 2025))  # from the end of 2010
     assert job_status(folder).complete

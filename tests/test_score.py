@@ -50,7 +50,7 @@ def ensemble(states: list[str], years: list[int], codes: list[list[list[int]]]) 
     """Runs by hand: codes[run][state][year index], label indices."""
     return Ensemble(
         folders=[Path("hand")],
-        start_years={Path("hand"): years[0] - 1},
+        origins={Path("hand"): years[0] - 1},
         states=states,
         years=np.array(years),
         codes=np.array(codes, dtype=np.int8),
@@ -321,6 +321,34 @@ def test_a_failed_scoring_leaves_the_earlier_folder_as_it_was_and_others_are_ref
     assert err.count("\n") == 1 and "thesis.tex, which a scoring does not write" in err
     assert (out / "thesis.tex").read_text() == "mine"
     assert not list(tmp_path.glob(".*.tmp")) and not list(tmp_path.glob(".*.old"))
+
+
+def test_the_default_origin_is_the_year_whose_end_the_runs_start_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Runs from origin=2000 start on 1 January 2001 from the record's end of 2000: their
+    origin is 2000 and every year they cover is scored; a history run from
+    region.year=2001 starts from 2001's own configuration, so its origin is 2001. Both
+    together are refused unless --origin says which."""
+    config = default_config(scenario="history", origin=2000, to=2002, replications=3)
+    result = run_batch(RunInputs.from_config(config), range(3))
+    write_study_job(result, config, tmp_path / "runs" / "forecast", {"scenario": "history"})
+    main([str(tmp_path / "runs"), "--out", str(tmp_path / "s1")])
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (line["origin"], line["from"], line["to"], line["n_state_years"]) == (
+        2000,
+        2001,
+        2002,
+        22,
+    )
+    history = with_values(default_config(scenario="history", ticks=8), {"region.year": 2001})
+    result = run_batch(RunInputs.from_config(history), range(3))
+    write_study_job(result, history, tmp_path / "runs" / "history", {"scenario": "history"})
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "runs"), "--out", str(tmp_path / "s2")])
+    assert "start from the configurations of different years (2000, 2001)" in (
+        capsys.readouterr().err
+    )
 
 
 def test_runs_outside_the_record_years_get_a_clear_message(

@@ -424,23 +424,30 @@ def check_job(cfg: DictConfig, overrides: list[str]) -> SimulationConfig:
     return config
 
 
-WINDOW_SETS = {"origin": ("region.year", "the start year"), "to": ("ticks", "the run's length")}
-"""The calendar window's keys, and the setting each of them sets (``SimulationConfig``)."""
+WINDOW_SETS = {
+    "origin": {
+        "region.year": "the start year (the year after it)",
+        "region.configuration_year": "the configuration the run starts from (its own)",
+    },
+    "to": {"ticks": "the run's length"},
+}
+"""The calendar window's keys, and the settings each of them sets (``SimulationConfig``)."""
 
 
 def _check_window(overrides: list[str]) -> None:
-    """Refuse ``origin=`` beside ``region.year=``, or ``to=`` beside ``ticks=``, on one
-    command line: the window's key sets the other, which the configuration cannot tell
-    from a value given on purpose."""
+    """Refuse ``origin=`` beside ``region.year=`` or ``region.configuration_year=``, or
+    ``to=`` beside ``ticks=``, on one command line: the window's key sets the others,
+    which the configuration cannot tell from a value given on purpose."""
     given = {key: value for _, key, value in map(_split, overrides) if value is not None}
-    for window, (sets, what) in WINDOW_SETS.items():
-        if window in given and sets in given:
-            raise ConfigError(
-                sets,
-                given[sets],
-                f"no {sets} beside {window}={given[window]}, which sets {what}",
-                f"Give one of {window}= and {sets}=.",
-            )
+    for window, settings in WINDOW_SETS.items():
+        for sets, what in settings.items():
+            if window in given and sets in given:
+                raise ConfigError(
+                    sets,
+                    given[sets],
+                    f"no {sets} beside {window}={given[window]}, which sets {what}",
+                    f"Give one of {window}= and {sets}=.",
+                )
 
 
 def with_fitted_set(config: SimulationConfig, overrides: list[str]) -> SimulationConfig:

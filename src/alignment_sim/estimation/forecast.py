@@ -1,11 +1,12 @@
 """Forecasts from any origin: the history world run forward over a fit's uncertainty.
 
 ``alignment-sim experiment=forecast origin=2010 to=2024`` starts the calendar world on
-1 January of ``origin`` from that year's record (``calendar.starting_alignment``) and runs
-it to the end of ``to``. It takes ``estimation.draws`` parameter points from the fitted
-set ``fit`` names (``FittedSet.draws``: the Laplace posterior, seeded by ``seed`` alone)
-and runs each with the same ``replications`` seeds (``seed .. seed + replications - 1``:
-common random numbers), every (draw, seed) one run of one batch through the engine
+1 January of ``origin + 1`` from the record at the end of ``origin``, the last year known
+(``calendar.starting_alignment``), and runs it to the end of ``to``. It takes
+``estimation.draws`` parameter points from the fitted set ``fit`` names
+(``FittedSet.draws``: the Laplace posterior, seeded by ``seed`` alone) and runs each with
+the same ``replications`` seeds (``seed .. seed + replications - 1``: common random
+numbers), every (draw, seed) one run of one batch through the engine
 (``studies.points.with_point_values``, as a design runs its points). A parameter set on
 the command line beside ``fit`` stays at that value in every draw (an explicit override
 wins over the fit, as everywhere). Without a fit (``fit=null``) there is one draw: the
@@ -13,7 +14,7 @@ configuration's own values.
 
 Writes into the run folder, each file whole:
 
-- ``labels.parquet``: one row per run, state and calendar year ``origin .. to``: draw,
+- ``labels.parquet``: one row per run, state and calendar year ``origin + 1 .. to``: draw,
   then a study job's columns (``studies.outcomes.LABEL_COLUMNS``); ``alignment-sim-score``
   scores it as an ensemble of draws x seeds runs;
 - ``draws.csv``: each draw's parameter values (draw, then one column per drawn path);
@@ -111,7 +112,7 @@ def run_forecast(
     source = f"the fitted set {fitted.name}" if fitted else "the configuration's values"
     say(
         f"forecast: {len(draws)} draw(s) of {source} x {len(seeds)} seed(s) = {n_runs} runs "
-        f"of {config.scenario.name}, {origin} to the end of {last_year(config)}"
+        f"of {config.scenario.name}, from the end of {origin} to the end of {last_year(config)}"
     )
     labels = simulate(config, inputs, values, len(draws), seeds)
     summary = forecast_summary(config, fitted, draws, seeds, labels, held)
@@ -146,7 +147,8 @@ def check_origin(config: SimulationConfig) -> int:
         raise ConfigError(
             "origin",
             None,
-            "the forecast's start year (origin=YEAR): it starts from that year's record",
+            "the forecast's origin (origin=YEAR): it starts the year after, from the record "
+            "at the end of that year",
         )
     recorded = record_labels(origin)
     missing = [
@@ -159,7 +161,8 @@ def check_origin(config: SimulationConfig) -> int:
             "origin",
             origin,
             f"a year of the alignment record (to {RECORD_LAST_YEAR})",
-            f"A forecast starts from each state's recorded alignment in its origin year; "
+            f"A forecast starts from each state's recorded alignment at the end of its origin "
+            "year; "
             f"the record has none for {', '.join(missing)} in {origin} (records after "
             f"{RECORD_LAST_YEAR} are the project's out-of-sample test and are never read).",
         )

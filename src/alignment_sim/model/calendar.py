@@ -507,11 +507,13 @@ def starting_profile(space: OptionSpace, key: str, value: str, state: str, year:
 
 
 def starting_alignment(region: RegionSpec, space: OptionSpace) -> IntArray:
-    """Each chooser's profile at tick 0 of a calendar run (``starting_profile``): its
-    ``initial`` entry for the start year if given, else the record's label of that year:
-    with the memberships the record holds, the profile the memberships stand for carries
-    the record's label in every state-year of 1991-2010 (Russia, a pole, aside)."""
-    year = region.year
+    """Each chooser's profile at tick 0 of a calendar run (``starting_profile``), from the
+    configuration at the end of ``region.start_configuration_year`` (the start year unless
+    set): its ``initial`` entry for that year if given, else the record's label of that
+    year: with the memberships the record holds, the profile the memberships stand for
+    carries the record's label in every state-year of 1991-2010 (Russia, a pole, aside)."""
+    year = region.start_configuration_year
+    key_of_year = f"region.{'year' if region.configuration_year is None else 'configuration_year'}"
     labels = record_labels(year)
     initial = np.zeros(len(region.states), dtype=np.int64)
     missing = []
@@ -532,9 +534,9 @@ def starting_alignment(region: RegionSpec, space: OptionSpace) -> IntArray:
         initial[i] = starting_profile(space, key, value, spec.attribute_state, year)
     if missing:
         raise ConfigError(
-            "region.year",
+            key_of_year,
             year,
-            f"a start year with a starting alignment for every state (none for "
+            f"a year with a starting alignment for every state (none for "
             f"{', '.join(missing)} in {year})",
             f'Add initial: {{"{year}": <profile or label>}} to those states in the region '
             f"file (profiles: {', '.join(space.profiles)}), or their {year} rows to "

@@ -44,6 +44,9 @@ CALENDAR_FIRST_YEAR = 1992
 """First start year of a calendar run (the drivers begin in 1991-93; ``model.calendar``)."""
 CALENDAR_LAST_YEAR = 2024
 """Last calendar year a run may reach: no tick of a calendar run starts after it."""
+RECORD_FIRST_YEAR = 1991
+"""First year of the alignment record (``data/alignment_by_year_1991_2010.csv``): the
+earliest configuration a calendar run can start from."""
 BUDGET_RULES = ("constant", "gdp", "chinese_lending")
 """How a pole's budget follows the calendar (``RegionSpec.budget_rules``, docs/MODEL.md)."""
 
@@ -444,9 +447,12 @@ class RegionSpec:
     ``drivers_file`` (default: the packaged ``data/drivers_by_year.csv``) and the
     attributes file; ``budget_rules`` maps a pole's name to how its budget follows the
     calendar (one of ``BUDGET_RULES``; a pole not listed keeps its constant budget).
-    Tick 0 is 1 January of ``year`` and each tick lasts ``tick_months``. Either way a
-    state's transit towards a pole leaves out the routes not yet open in the year
-    (``transit_routes_file``, default: the packaged ``data/transit_routes.csv``).
+    Tick 0 is 1 January of ``year`` and each tick lasts ``tick_months``. A calendar run
+    starts from the configuration at the end of ``configuration_year`` (default ``year``
+    itself, as the history runs do; ``origin=Y`` starts the world of Y + 1 from the end of
+    Y, the year the record is known to). Either way a state's transit towards a pole
+    leaves out the routes not yet open in the year (``transit_routes_file``, default: the
+    packaged ``data/transit_routes.csv``).
     """
 
     name: str = ""
@@ -456,6 +462,7 @@ class RegionSpec:
     transit_routes_file: str | None = None
     year: int = 2015
     calendar: bool = False
+    configuration_year: int | None = None
     tick_months: int = 3
     poles: list[PoleSpec] = field(default_factory=list)
     states: list[StateSpec] = field(default_factory=list)
@@ -480,6 +487,20 @@ class RegionSpec:
                 f"one of the attribute years {ATTRIBUTE_YEARS}",
                 f"Any year {CALENDAR_FIRST_YEAR}-{CALENDAR_LAST_YEAR} needs the calendar "
                 "(region.calendar=true or scenario=history).",
+            )
+        if self.configuration_year is not None:
+            if not self.calendar:
+                raise ConfigError(
+                    f"{path}.configuration_year",
+                    self.configuration_year,
+                    "null in a static world (its year's 'initial' entries are its start)",
+                )
+            check_whole(
+                f"{path}.configuration_year",
+                self.configuration_year,
+                RECORD_FIRST_YEAR,
+                self.year,
+                f"a year from {RECORD_FIRST_YEAR} to the start year ({self.year}) or null",
             )
         check_whole(
             f"{path}.tick_months", self.tick_months, 1, 12, "a whole number of months in [1, 12]"
@@ -507,12 +528,13 @@ class RegionSpec:
                 pole_names,
                 "at least one pole that offers security (security: true)",
             )
+        start = self.start_configuration_year
         for i, state in enumerate(self.states):
             checked = state
-            if self.calendar and str(self.year) not in state.initial:
+            if self.calendar and str(start) not in state.initial:
                 # the start may come from the record: build_world resolves it (or refuses)
-                checked = replace(state, initial={**state.initial, str(self.year): HEDGE})
-            checked.validate(f"{path}.states[{i}]", self.option_space, self.year)
+                checked = replace(state, initial={**state.initial, str(start): HEDGE})
+            checked.validate(f"{path}.states[{i}]", self.option_space, start)
         calendar_rules = self.budget_rules if self.calendar else {}  # read by calendar runs only
         for pole_name, rule in calendar_rules.items():
             key = f"{path}.budget_rules.{pole_name}"
@@ -543,6 +565,12 @@ class RegionSpec:
                     f"{first.a}-{first.b} = {first.value}.",
                 )
             listed[pair] = i
+
+    @property
+    def start_configuration_year(self) -> int:
+        """The year whose year-end configuration the run starts from: ``configuration_year``
+        if set, else ``year``."""
+        return self.year if self.configuration_year is None else self.configuration_year
 
     @property
     def pole_names(self) -> list[str]:
@@ -957,9 +985,12 @@ class SimulationConfig:
     ``task``: simulate (a run, a study or a design), fit, forecast or validate
     (docs/ESTIMATION.md). ``fit`` names the fitted parameter set whose values the
     configuration holds (``estimation.fitted.FittedSet.apply`` sets them; on the command
-    line ``fit=NAME`` does). ``origin`` and ``to`` give a calendar window in years: the
-    run starts on 1 January of ``origin`` from that year's record (``region.year``, the
-    calendar on) and ends with ``to`` (``ticks``); they take precedence over both.
+    line ``fit=NAME`` does). ``origin`` and ``to`` give a forecast's window in years:
+    ``origin`` is the last year known, so the run starts on 1 January of ``origin + 1``
+    from the configuration at the end of ``origin`` (``region.year`` and
+    ``region.configuration_year``, the calendar on), as the likelihood conditions each
+    year on the one before, and ends with ``to`` (``ticks``); they take precedence over
+    those keys.
     """
 
     region: RegionSpec = field(default_factory=RegionSpec)
@@ -988,7 +1019,9 @@ class SimulationConfig:
         if self.scenario.calendar is True and not self.region.calendar:
             self.region = replace(self.region, calendar=True)  # a copy, as above
         if isinstance(self.origin, int) and not isinstance(self.origin, bool):
-            self.region = replace(self.region, year=self.origin, calendar=True)
+            self.region = replace(
+                self.region, year=self.origin + 1, configuration_year=self.origin, calendar=True
+            )
         if isinstance(self.to, int) and not isinstance(self.to, bool):
             months = self.region.tick_months
             if isinstance(months, int) and months > 0 and 12 % months == 0:
@@ -1011,15 +1044,25 @@ class SimulationConfig:
             )
         if self.origin is not None:
             check_whole(
-                "origin", self.origin, CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, "a calendar year"
+                "origin",
+                self.origin,
+                RECORD_FIRST_YEAR,
+                CALENDAR_LAST_YEAR - 1,
+                f"a year from {RECORD_FIRST_YEAR} to {CALENDAR_LAST_YEAR - 1} (the run starts "
+                "the year after)",
             )
-            if self.region.year != self.origin or not self.region.calendar:
+            if (
+                self.region.year != self.origin + 1
+                or self.region.configuration_year != self.origin
+                or not self.region.calendar
+            ):
                 raise ConfigError(
                     "origin",
                     self.origin,
-                    f"the region's year ({self.region.year}) in a calendar run",
-                    "origin sets region.year and the calendar when the configuration is "
-                    "built; build a new SimulationConfig to change it.",
+                    f"the year before the region's start ({self.region.year}), its "
+                    f"configuration_year ({self.region.configuration_year}), in a calendar run",
+                    "origin sets region.year, region.configuration_year and the calendar when "
+                    "the configuration is built; build a new SimulationConfig to change it.",
                 )
         if self.to is not None:
             check_whole(

@@ -231,8 +231,9 @@ class World:
     every value it uses that was not observed in its year (columns ``IMPUTED_COLUMNS``;
     ``rule`` says how it was filled, docs/MODEL.md "Calendar"). Empty for a static world.
     ``labelling`` gives each chooser's record label of every profile, with the memberships
-    the record holds for it at the end of the start year (``alignment.held_points``): a
-    run knows them as of its start and holds them, as it knows no later act of a state.
+    the record holds for it at the end of the year of its start configuration
+    (``RegionSpec.start_configuration_year``; ``alignment.held_points``): a run knows them
+    as of its start and holds them, as it knows no later act of a state.
     """
 
     region: str
@@ -793,7 +794,7 @@ def build_world(
         rivalry=rivalry_matrix(region).astype(FLOAT),
         space=space,
         labelling=Labelling.of_record(
-            space, [s.attribute_state for s in region.states], region.year
+            space, [s.attribute_state for s in region.states], region.start_configuration_year
         ),
         initial_alignment=initial,
         state_lat=lat,

@@ -328,12 +328,27 @@ def option_space(manifest: dict[str, Any]) -> tuple[OptionSpace, list[str]]:
     return space, names
 
 
+def configuration_year(region: Any) -> int | None:
+    """The year whose year-end configuration, and the memberships the record holds then, a
+    run starts from, as its manifest's region records it (``RegionSpec``'s
+    ``start_configuration_year``: ``configuration_year``, else ``year``); None if the
+    manifest holds neither."""
+    if not isinstance(region, dict):
+        return None
+    year = region.get("configuration_year")
+    year = region.get("year") if year is None else year
+    return year if isinstance(year, int) and not isinstance(year, bool) else None
+
+
 def run_labelling(manifest: dict[str, Any], space: OptionSpace, states: list[str]) -> Labelling:
     """The record labels of a run's choosers (``alignment.Labelling``): the memberships
-    the record holds for each at the start year its manifest records."""
+    the record holds for each at the end of the year its start configuration is of."""
     region = manifest["config"]["region"]
     spelled = {str(s["name"]): s.get("attribute_state") for s in region["states"]}
-    return Labelling.of_record(space, [spelled.get(state) for state in states], int(region["year"]))
+    year = configuration_year(region)
+    if year is None:
+        raise UnitError(OLDER_VERSION)
+    return Labelling.of_record(space, [spelled.get(state) for state in states], year)
 
 
 def _is_numeric(kind: pa.DataType) -> bool:

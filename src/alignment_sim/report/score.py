@@ -22,9 +22,12 @@ covers, for the states both hold. Scores (``score_arrays``), each a mean over st
   better; log(1/4) = -1.386 for an even forecast).
 
 The baselines (``report.record``) see only record years up to the origin (default: the
-runs' start year). Outputs (``--out``, default ``results/scores/<time>/``): forecasts.csv,
-by_state.csv, by_year.csv, switches.csv, reliability.csv, reliability.png and score.json,
-each written atomically. The last line printed is one JSON object of the headline numbers.
+year whose end-of-year configuration the runs start from, ``region.configuration_year``,
+else ``region.year``: a forecast from ``origin=Y`` starts on 1 January of Y + 1 from the
+end of Y, a history run from ``region.year=Y`` from the end of Y itself). Outputs
+(``--out``, default ``results/scores/<time>/``): forecasts.csv, by_state.csv,
+by_year.csv, switches.csv, reliability.csv, reliability.png and score.json, each written
+atomically. The last line printed is one JSON object of the headline numbers.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ from alignment_sim.outputs.files import (
     write_json,
 )
 from alignment_sim.outputs.provenance import stamp
+from alignment_sim.report.inputs import configuration_year
 from alignment_sim.report.record import (
     LABELS,
     LAST_IN_SAMPLE_YEAR,
@@ -135,10 +139,10 @@ def reliability(p: np.ndarray, observed: np.ndarray, bins: int = RELIABILITY_BIN
 @dataclass
 class Ensemble:
     """Every run's yearly labels: ``codes`` (R, S, Y) index into ``LABELS``, -1 where a run
-    does not cover the year; ``start_years`` each folder's first calendar year."""
+    does not cover the year; ``origins`` each folder's origin (``_origin_year``)."""
 
     folders: list[Path]
-    start_years: dict[Path, int]
+    origins: dict[Path, int]
     states: list[str]
     years: np.ndarray
     codes: np.ndarray
@@ -213,8 +217,8 @@ def load_folder(folder: Path) -> tuple[int, list[str], np.ndarray, np.ndarray]:
     years = np.arange(year_values.min(), year_values.max() + 1)
     codes = np.full((run_index.max() + 1, len(states), len(years)), -1, dtype=np.int8)
     codes[run_index, state_index, year_values - years[0]] = label_codes
-    start = _start_year(folder)
-    return (int(years[0]) if start is None else start), states, years, codes
+    origin = _origin_year(folder)
+    return (int(years[0]) - 1 if origin is None else origin), states, years, codes
 
 
 def fit_of(folder: Path) -> str | None:
@@ -254,14 +258,14 @@ def in_sample_notes(fits: Sequence[str], window: Window) -> tuple[list[str], boo
     return notes, in_sample
 
 
-def _start_year(folder: Path) -> int | None:
-    """The runs' start year as the manifest records it (``region.year``)."""
+def _origin_year(folder: Path) -> int | None:
+    """The year whose end-of-year configuration the runs start from, as the manifest
+    records it (``region.configuration_year``, else ``region.year``); None without one
+    (the caller takes the year before the runs' first)."""
     try:
-        region = job_manifest(folder).get("config", {}).get("region", {})
+        return configuration_year(job_manifest(folder).get("config", {}).get("region", {}))
     except (ValueError, AttributeError):
         return None
-    year = region.get("year") if isinstance(region, dict) else None
-    return year if isinstance(year, int) else None
 
 
 def load_ensemble(paths: Sequence[Path]) -> Ensemble:
@@ -280,7 +284,7 @@ def load_ensemble(paths: Sequence[Path]) -> Ensemble:
         parts.append(part)
     return Ensemble(
         folders=folders,
-        start_years={folder: start for folder, start, _, _, _ in loaded},
+        origins={folder: origin for folder, origin, _, _, _ in loaded},
         states=states,
         years=years,
         codes=np.concatenate(parts, axis=0),
@@ -320,16 +324,16 @@ def choose_window(
     first: int | None,
     last: int | None,
 ) -> Window:
-    """The origin (default: the runs' start year), first (default origin + 1) and last
-    year (default: the last year both the runs and the record cover)."""
+    """The origin (default: the runs' own, ``Ensemble.origins``), first (default origin +
+    1) and last year (default: the last year both the runs and the record cover)."""
     if origin is None:
-        starts = sorted(set(ensemble.start_years.values()))
-        if len(starts) > 1:
+        origins = sorted(set(ensemble.origins.values()))
+        if len(origins) > 1:
             raise ScoreError(
-                f"the runs start in different years ({', '.join(map(str, starts))}): score "
-                "them separately, or pass --origin"
+                f"the runs start from the configurations of different years "
+                f"({', '.join(map(str, origins))}): score them separately, or pass --origin"
             )
-        origin = starts[0]
+        origin = origins[0]
     first = origin + 1 if first is None else first
     if first <= origin:
         raise ScoreError(
@@ -664,7 +668,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="first", type=int, metavar="Y1", help="first scored year")
     p.add_argument("--to", dest="last", type=int, metavar="Y2", help="last scored year")
     p.add_argument(
-        "--origin", type=int, metavar="Y0", help="baselines' last record year (default: start)"
+        "--origin",
+        type=int,
+        metavar="Y0",
+        help="baselines' last record year (default: the year whose end the runs start from)",
     )
     p.add_argument("--out", type=Path, metavar="DIR", help="default results/scores/<time>/")
     p.add_argument(

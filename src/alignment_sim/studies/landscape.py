@@ -152,8 +152,9 @@ def year_world(
     ``events_left_out`` lists those of them in force that year). In the calendar world
     the record ends in 2010: a configuration year after it is the record's 2010
     configuration, and a later year whose states the region file gives no start starts
-    there (``starting_at_record_end``); a later static world whose own start is that
-    configuration (the 2015 world's, as the region file gives it) says so too."""
+    there (``region.configuration_year`` 2010), reading no record after it; a later
+    static world whose own start is that configuration (the 2015 world's, as the region
+    file gives it) says so too."""
     if events and static:
         raise ValueError("the history's events are dated: they need the calendar world")
     if without and not events:
@@ -163,7 +164,7 @@ def year_world(
     region = replace(region, year=year, calendar=not static)
     if not static:
         if year > RECORD_LAST_YEAR and not has_own_start(region):
-            region = starting_at_record_end(region)
+            region = replace(region, configuration_year=RECORD_LAST_YEAR)
         configuration_year = min(configuration_year or year, RECORD_LAST_YEAR)
     history = load_scenario(EVENTS_SCENARIO) if events else None
     scenario = "baseline" if history is None else without_events(history, without)
@@ -173,7 +174,7 @@ def year_world(
     inputs = RunInputs.from_config(config)
     recorded = inputs.world.initial_alignment.copy()
     if configuration_year is not None and configuration_year != year:
-        then = replace(config.region, year=configuration_year)
+        then = replace(config.region, configuration_year=configuration_year)
         recorded = starting_alignment(then, inputs.world.space)
     elif static and year > RECORD_LAST_YEAR:
         record_end = replace(config.region, year=RECORD_LAST_YEAR)
@@ -218,24 +219,6 @@ def _in_force(program: EventProgram, active: np.ndarray) -> tuple[str, ...]:
 def has_own_start(region: RegionSpec) -> bool:
     """Whether every state of ``region`` has an ``initial`` entry for the region's year."""
     return all(str(region.year) in state.initial for state in region.states)
-
-
-def starting_at_record_end(region: RegionSpec) -> RegionSpec:
-    """``region`` (a calendar year after the record's end) starting each state that has
-    no ``initial`` entry for its year where the record ends: its 2010 profile
-    (``calendar.starting_alignment``), as the 2015 world starts. The landscape of such a
-    year scores the record's last configuration (configuration year 2010) in that year's
-    world, and reads no record after 2010."""
-    key = str(region.year)
-    space = region.option_space
-    last = starting_alignment(replace(region, year=RECORD_LAST_YEAR), space)
-    states = [
-        state
-        if key in state.initial
-        else replace(state, initial={**state.initial, key: space.profiles[profile]})
-        for state, profile in zip(region.states, last, strict=True)
-    ]
-    return replace(region, states=states)
 
 
 def without_events(scenario: ScenarioSpec, labels: Sequence[str]) -> ScenarioSpec:
