@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -336,27 +337,34 @@ def test_duckdb_is_on_its_own(sweep: Path, tmp_path: Path, capsys) -> None:
 # --- no run collected twice ---------------------------------------------------------------
 
 
-def test_repeats_leave_out_every_unit_whose_runs_are_already_counted() -> None:
-    """Known answers: units (key, seeds); the largest of overlapping units is kept, then
-    the first; a unit repeating a seed of its own is left out; other keys never clash."""
+def test_repeats_leave_out_every_run_already_counted() -> None:
+    """Known answers: units (key, seeds), largest first, then in order; a unit whose
+    every run is counted already, or that repeats a seed of its own, is left out whole;
+    one with some runs counted keeps its others, unless units are taken whole only
+    (``partial=False``, a comparison's folders); other keys never clash."""
     units = [
-        ("a", [0, 1]),  # inside the larger unit 1: left out, owner 1
+        ("a", [0, 1]),  # inside the larger unit 1: left out whole, owner 1
         ("a", [0, 1, 2, 3]),
         ("b", [0, 1]),  # another configuration: kept
-        ("a", [3, 4, 5, 6]),  # as large as unit 1, later: seed 3 repeated, left out
+        ("a", [3, 4, 5, 6]),  # as large as unit 1, later: seed 3 left out, 4-6 kept
         ("a", [10, 11, 12]),  # new seeds of "a": kept
         ("c", [5, 5]),  # a seed twice in itself
+        ("a", [5, 6, 7]),  # 5 and 6 are unit 3's new runs: left out, 7 kept
     ]
     found = {r.index: r for r in repeats(units)}
-    assert sorted(found) == [0, 3, 5]
-    assert (found[0].owner, found[0].run, found[0].count) == (1, 0, 2)
-    assert (found[3].owner, found[3].run, found[3].count) == (1, 3, 1)
-    assert (found[5].owner, found[5].run) == (None, 5)
+    assert sorted(found) == [0, 3, 5, 6]
+    assert (found[0].owner, found[0].runs, found[0].whole) == (1, (0, 1), True)
+    assert (found[3].owner, found[3].runs, found[3].whole) == (1, (3,), False)
+    assert (found[5].owner, found[5].runs, found[5].whole) == (None, (5,), True)
+    assert (found[6].owner, found[6].runs, found[6].whole) == (3, (5, 6), False)
+    whole = {r.index: r for r in repeats(units, partial=False)}
+    assert sorted(whole) == [0, 3, 5]  # unit 3 out whole: 5 and 6 stay unit 6's
+    assert all(r.whole for r in whole.values()) and whole[3].runs == (3,)
     assert repeats([("a", [0]), ("a", [1])]) == []
     # a design's runs are (point, seed): the same seed at another point is another run
     assert repeats([("d", [(0, 0), (1, 0)]), ("d", [(2, 0)])]) == []
     (design,) = repeats([("d", [(0, 0), (1, 0)]), ("d", [(1, 0)])])
-    assert (design.index, design.owner, design.run) == (1, 0, (1, 0))
+    assert (design.index, design.owner, design.run, design.whole) == (1, 0, (1, 0), True)
 
 
 def rerun_job(folder: Path, seeds: list[int], config: dict[str, object]) -> Path:
@@ -391,6 +399,49 @@ def test_a_study_rerun_with_more_replications_is_collected_once(tmp_path: Path, 
     assert "already collected from replications=3" in printed
 
 
+def test_a_job_whose_seeds_partly_overlap_a_larger_one_keeps_its_other_runs(
+    tmp_path: Path, capsys
+) -> None:
+    """Seeds 0-4 of a job of seeds 0-9 beside one of seeds 5-24 of the same configuration:
+    the larger job is collected whole, the smaller one without seeds 5-9, so every run is
+    collected once and none is lost (they were, with the whole job, until 5 December
+    2026); its ticks likewise."""
+    config = {"scenario": {"name": "baseline"}, "ticks": 8, "seed": 0, "replications": 10}
+    study = tmp_path / "study"
+    for name, seeds in (("first", range(10)), ("more", range(5, 25))):
+        job = rerun_job(study / name, list(seeds), {**config, "seed": seeds[0]})
+        ticks = pd.DataFrame({"seed": np.repeat(list(seeds), 2), "tick": [0, 1] * len(seeds)})
+        write_parquet(job / "ticks.parquet", ticks, {})
+        finish_job(job, {"parameters": {}, "config": config}, ["runs.parquet", "ticks.parquet"])
+    out, ticks_out = tmp_path / "all.parquet", tmp_path / "ticks.parquet"
+    main([str(study), "--out", str(out), "--ticks", str(ticks_out)])
+    printed = capsys.readouterr().out
+    runs = pd.read_parquet(out)
+    assert sorted(runs["seed"]) == list(range(25)) and len(runs) == 25
+    assert sorted(runs.loc[runs.job == "first", "seed"]) == [0, 1, 2, 3, 4]
+    ticks = pd.read_parquet(ticks_out)
+    assert len(ticks) == 50 and not ticks.duplicated(["seed", "tick"]).any()
+    assert "25 runs from 2 jobs" in printed and "not collected" not in printed
+    assert (
+        "collected in part: " in printed
+        and "first (5 of its runs (e.g. seed 5) are already collected from more, with the "
+        "same configuration; its other runs are collected)"
+        in printed
+    )
+
+
+def test_a_designs_repeated_runs_are_left_out_by_point_and_seed() -> None:
+    """A design's run is its (point, seed): seed 0 of point 1 goes, seed 0 of point 0
+    stays."""
+    import pyarrow as pa
+
+    table = pa.table({"point": [0, 0, 1, 1], "seed": [0, 1, 0, 1], "x": [1, 2, 3, 4]})
+    kept = collect_module._without_runs(table, [(1, 0)], design=True)
+    assert kept.column("x").to_pylist() == [1, 2, 4]
+    kept = collect_module._without_runs(table.drop(["point"]), [0], design=False)
+    assert kept.column("x").to_pylist() == [2, 4]
+
+
 def test_a_design_run_twice_is_collected_once(tmp_path: Path, capsys) -> None:
     """Two design jobs of one configuration give the same runs, point by point: the second
     is left out and listed; a design of other points (another sampler seed) is kept."""
@@ -414,26 +465,41 @@ def test_a_design_run_twice_is_collected_once(tmp_path: Path, capsys) -> None:
 
 
 def test_the_database_marks_a_job_whose_runs_another_job_holds(tmp_path: Path) -> None:
-    """The DuckDB catalogue keeps every job (one row each), and ``studies.repeats`` names
-    the job that already holds a re-run's runs, so ``WHERE repeats IS NULL`` counts each
-    run once."""
+    """The DuckDB catalogue keeps every job (one row each) and every run: ``studies.repeats``
+    names the job that already holds runs of a re-run, and each run table's ``repeated``
+    marks the runs held twice (a job's every run, or some: seeds 2-3 of a job of seeds
+    2-4 beside one of 0-3), so ``WHERE NOT repeated`` counts each run once."""
     duckdb = pytest.importorskip("duckdb")
-    config = {"scenario": {"name": "baseline"}, "ticks": 8, "seed": 0, "replications": 3}
+    config = {"scenario": {"name": "baseline"}, "ticks": 8, "seed": 0, "replications": 4}
     results = tmp_path / "results"
     rerun_job(results / "first" / "replications=2", [0, 1], {**config, "replications": 2})
-    rerun_job(results / "first" / "replications=3", [0, 1, 2], config)
+    rerun_job(results / "first" / "replications=4", [0, 1, 2, 3], config)
+    rerun_job(results / "first" / "seed=2", [2, 3, 4], {**config, "seed": 2, "replications": 3})
     rerun_job(results / "second" / "seed=1000", [1000, 1001], {**config, "seed": 1000})
     database = tmp_path / "all.duckdb"
     main([str(results), "--duckdb", str(database)])
     with duckdb.connect(str(database), read_only=True) as con:
         marks = con.execute("SELECT id, repeats FROM studies ORDER BY id").fetchall()
         assert marks == [
-            ("first/replications=2", "first/replications=3"),
-            ("first/replications=3", None),
+            ("first/replications=2", "first/replications=4"),
+            ("first/replications=4", None),
+            ("first/seed=2", "first/replications=4"),
             ("second/seed=1000", None),
         ]
-        once = "SELECT count(*) FROM runs r JOIN studies s ON r.study_id = s.id"
-        assert con.execute(once).fetchone() == (7,)
-        assert con.execute(once + " WHERE s.repeats IS NULL").fetchone() == (5,)
+        assert con.execute("SELECT count(*) FROM runs").fetchone() == (11,)
+        once = "SELECT study_id, seed FROM runs WHERE NOT repeated ORDER BY seed"
+        assert con.execute(once).fetchall() == [
+            ("first/replications=4", 0),
+            ("first/replications=4", 1),
+            ("first/replications=4", 2),
+            ("first/replications=4", 3),
+            ("first/seed=2", 4),
+            ("second/seed=1000", 1000),
+            ("second/seed=1000", 1001),
+        ]
+        ticks = "SELECT study_id, count(*) FROM ticks WHERE repeated GROUP BY study_id"
+        assert con.execute(ticks).fetchall() == [("first/replications=2", 4)]  # seeds 0-1
+        meaning = "SELECT meaning FROM dictionary WHERE tbl = 'runs' AND col = 'repeated'"
+        assert "WHERE NOT repeated" in con.execute(meaning).fetchone()[0]
         meaning = "SELECT meaning FROM dictionary WHERE tbl = 'studies' AND col = 'repeats'"
-        assert "WHERE repeats IS NULL" in con.execute(meaning).fetchone()[0]
+        assert "WHERE NOT repeated" in con.execute(meaning).fetchone()[0]

@@ -470,6 +470,26 @@ def test_the_same_runs_twice_are_never_pooled(
     assert result.tables["effects"]["paired"].all()
 
 
+def test_a_folder_overlapping_another_in_part_is_left_out_whole_and_says_what_it_holds(
+    sweep: Path, tmp_path: Path
+) -> None:
+    """A baseline job of seeds 98-101 beside the sweep's of seeds 0-99: its outcomes are
+    pooled per folder, so it is left out, and the note says its two other runs go with it
+    (alignment-sim-collect keeps them)."""
+    config = default_config(scenario="baseline", ticks=TICKS)
+    config.replications, config.seed = 4, RUNS - 2
+    result = run_batch(RunInputs.from_config(config), range(RUNS - 2, RUNS + 2))
+    write_study_job(result, config, tmp_path / "more" / "job", {"scenario": "baseline"})
+    compared = compare([sweep, tmp_path / "more"], n_boot=BOOT, skip_corrupt=True)
+    assert compared.groups["scenario=baseline"].n_runs == RUNS
+    (note,) = [n for n in compared.notes if n.status == "duplicate"]
+    assert note.path == tmp_path / "more" / "job"
+    assert "2 of its seeds (e.g. 98) are already read from" in note.reason
+    assert "so its 2 other runs are left out with it (alignment-sim-collect keeps them)" in (
+        note.reason
+    )
+
+
 def test_runs_of_another_configuration_are_no_repeats_and_get_their_own_label(
     sweep: Path, tmp_path: Path
 ) -> None:

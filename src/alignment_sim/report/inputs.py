@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from alignment_sim.model.alignment import Labelling, OptionSpace
 from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS, TERMS
-from alignment_sim.outputs.files import find_jobs, job_manifest
+from alignment_sim.outputs.files import counted, find_jobs, job_manifest
 from alignment_sim.studies import outcomes
 from alignment_sim.studies.replications import (
     DRAWS_FILE,
@@ -969,7 +969,8 @@ def group_units(units: list[Unit]) -> tuple[dict[str, Group], list[FolderNote]]:
         [
             (f"{label}\n{unit.runs_digest}", unit.runs["seed"].tolist())
             for unit, label in zip(units, labels, strict=True)
-        ]
+        ],
+        partial=False,  # a unit's outcomes are pooled whole
     )
     notes = []
     for r in left_out:
@@ -980,6 +981,12 @@ def group_units(units: list[Unit]) -> tuple[dict[str, Group], list[FolderNote]]:
                 f"{labels[r.index]}: {r.count} of its seeds (e.g. {r.run}) are already read "
                 f"from {units[r.owner].path}; the same runs are never counted twice"
             )
+            others = units[r.index].n_runs - r.count
+            if others:
+                reason += (
+                    f"; the comparison pools whole folders, so its {counted(others, 'other run')}"
+                    " are left out with it (alignment-sim-collect keeps them)"
+                )
         notes.append(FolderNote(units[r.index].path, "duplicate", reason))
     groups: dict[str, Group] = {}
     dropped = {r.index for r in left_out}

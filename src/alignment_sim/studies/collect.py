@@ -15,8 +15,9 @@ manifest shares, and per job (by its ``job`` column value) what differs.
 ``--duckdb FILE`` instead builds one DuckDB database over every finished job under the
 folder (``results/``): a ``studies`` table (one row per job: id, study, kind, config
 digest, created, git revision, scenario, parameters, the manifest as JSON), ``runs`` and
-``ticks`` (study jobs) and ``design_runs`` (design jobs), each keyed by ``study_id``, and
-``dictionary``; so a question across studies is one query.
+``ticks`` (study jobs) and ``design_runs`` (design jobs), each keyed by ``study_id``, with
+``repeated`` marking a run another job already holds, and ``dictionary``; so a question
+across studies is one query.
 """
 
 from __future__ import annotations
@@ -99,6 +100,12 @@ OTHER_COLUMNS: dict[str, tuple[str, str]] = {
     ),
     "job": ("text", "the job's folder, relative to the collected folder (its manifest's key)"),
     "study_id": ("text", "the job's folder, relative to the root (studies.id)"),
+    "repeated": (
+        "true or false",
+        "the run is already in the database from another study (the same configuration "
+        "and seed: a study re-run with other replications, a copy; studies.repeats names "
+        "it) or appears twice in its own: WHERE NOT repeated counts each run once",
+    ),
 }
 """Columns besides the outcomes and parameters: the ``runs``/``ticks`` keys and shares."""
 
@@ -371,7 +378,11 @@ def _conformed(table: pa.Table, schema: pa.Schema, constants: dict[str, Any]) ->
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def _write(root: Path, jobs: list[Path], name: str, handle: Any) -> int:
+def _write(
+    root: Path, jobs: list[Path], name: str, handle: Any, dropped: dict[Path, Repeat]
+) -> int:
+    """Stream the ``name`` tables of ``jobs`` into ``handle``, without the runs
+    ``dropped`` lists for a job (those another job already gives); returns the rows."""
     schema, keys = _plan(root, jobs, name)
     rows = 0
     with pq.ParquetWriter(handle, schema) as writer:
@@ -382,6 +393,8 @@ def _write(root: Path, jobs: list[Path], name: str, handle: Any) -> int:
             for path in _sources(folder, name):
                 try:
                     for table in run_tables(path):
+                        if folder in dropped:
+                            table = _without_runs(table, dropped[folder].runs, _is_design(folder))
                         writer.write_table(_conformed(table, schema, constants))
                         rows += len(table)
                 except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
@@ -431,7 +444,7 @@ def finished_jobs(root: Path, skip_corrupt: bool) -> Jobs:
 def job_runs(folder: Path) -> list[Hashable]:
     """The runs of a finished job, each by its seed (a design's by its (point, seed): every
     point runs the same seeds), from its runs tables."""
-    columns = ["point", "seed"] if _is_design(folder) else ["seed"]
+    columns = run_keys(_is_design(folder))
     runs: list[Hashable] = []
     for path in _sources(folder, "runs"):
         try:
@@ -443,6 +456,20 @@ def job_runs(folder: Path) -> list[Hashable]:
     return runs
 
 
+def run_keys(design: bool) -> list[str]:
+    """The columns that name a run in a job's tables: its seed (a design's point and
+    seed: every point runs the same seeds)."""
+    return ["point", "seed"] if design else ["seed"]
+
+
+def _without_runs(table: pa.Table, runs: Collection[Hashable], design: bool) -> pa.Table:
+    """``table``'s rows but those of ``runs`` (as ``job_runs`` names them)."""
+    keys = table.select(run_keys(design)).to_pandas()
+    index = pd.MultiIndex.from_frame(keys) if design else pd.Index(keys["seed"])
+    wanted: list[Any] = list(runs)
+    return table.filter(pa.array(~index.isin(wanted)))
+
+
 def run_name(run: Hashable) -> str:
     """A run as ``job_runs`` keys it, in words: 'seed 3', or 'point 2, seed 3'."""
     if isinstance(run, tuple):
@@ -452,10 +479,11 @@ def run_name(run: Hashable) -> str:
 
 
 def repeated_jobs(jobs: list[Path]) -> dict[Path, tuple[Path | None, Repeat]]:
-    """The jobs of ``jobs`` whose runs another job already gives (``replications.repeats``:
-    the same runs digest and a run in common; a study re-run with other ``replications``,
-    a design run twice, a job copied): job -> (the job that holds its runs, None for a job
-    that repeats a run of its own; the repeat). Jobs whose manifest holds no configuration
+    """The jobs of ``jobs`` some or all of whose runs another job already gives
+    (``replications.repeats``: the same runs digest and a run in common; a study re-run
+    with other ``replications``, a design run twice, a job copied): job -> (the job that
+    holds the first of them, None for a job that repeats a run of its own; the repeat,
+    ``whole`` when the job gives no other run). Jobs whose manifest holds no configuration
     (nothing to compare) are never repeats."""
     configs: dict[Path, dict[str, Any]] = {}
     for folder in jobs:
@@ -467,9 +495,12 @@ def repeated_jobs(jobs: list[Path]) -> dict[Path, tuple[Path | None, Repeat]]:
     return {kept[r.index]: (None if r.owner is None else kept[r.owner], r) for r in repeats(units)}
 
 
-def leave_out_repeats(root: Path, found: Jobs) -> None:
-    """Move every job of ``found.done`` whose runs another job already gives
-    (``repeated_jobs``) to ``found.left_out``, so no run is collected twice."""
+def leave_out_repeats(root: Path, found: Jobs) -> dict[Path, tuple[Repeat, str]]:
+    """Move every job of ``found.done`` whose runs another job already gives, all of them
+    (``repeated_jobs``), to ``found.left_out``, so no run is collected twice; returns the
+    jobs that give some new runs besides: job -> (its repeat, the runs to leave out of
+    it; what the command says of it)."""
+    partly = {}
     for folder, (owner, r) in repeated_jobs(found.done).items():
         if owner is None:
             reason = f"{run_name(r.run)} appears twice in its runs"
@@ -478,8 +509,12 @@ def leave_out_repeats(root: Path, found: Jobs) -> None:
                 f"{r.count} of its runs (e.g. {run_name(r.run)}) are already collected from "
                 f"{job_id(root, owner)}, with the same configuration"
             )
-        found.done.remove(folder)
-        found.left_out.append((folder, JobStatus("complete", reason)))
+        if r.whole:
+            found.done.remove(folder)
+            found.left_out.append((folder, JobStatus("complete", reason)))
+        else:
+            partly[folder] = (r, f"{reason}; its other runs are collected")
+    return partly
 
 
 def collect(
@@ -493,7 +528,9 @@ def collect(
     Both files appear together or not at all. Raises ``CollectError`` for bad input: no
     finished job, a corrupt job (unless ``skip_corrupt``), study jobs and designs under one
     root, or an ``out`` that cannot be a file. A study job whose runs another job already
-    gives is left out (``leave_out_repeats``). Returns counts and the jobs left out.
+    gives is left out, and of a job that gives some of them only its other runs are
+    collected (``leave_out_repeats``). Returns counts, the jobs left out and the jobs
+    collected in part (``partly``: job, why).
     """
     found = finished_jobs(root, skip_corrupt)
     designs = [f for f in found.done if _is_design(f)]
@@ -503,7 +540,8 @@ def collect(
             f"{root} holds both design studies (e.g. {designs[0]}) and study jobs (e.g. "
             f"{study}); their rows mean different things: collect each folder on its own."
         )
-    leave_out_repeats(root, found)
+    partly = leave_out_repeats(root, found)
+    dropped = {folder: r for folder, (r, _) in partly.items()}
     targets = [(out, "runs")] + ([(ticks, "ticks")] if ticks is not None else [])
     for path, _ in targets:
         _check_out(path, found.done)
@@ -514,13 +552,14 @@ def collect(
         for path, name in targets:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle = stack.enter_context(atomic_write(path))
-            rows[name] = _write(root, found.done, name, handle)
+            rows[name] = _write(root, found.done, name, handle, dropped)
     return {
         "jobs": len(found.done),
         "rows": rows["runs"],
         "tick_rows": rows.get("ticks", 0),
         "failed": [str(f) for f in found.with_state("failed")],
         "left_out": found.left_out,
+        "partly": [(folder, why) for folder, (_, why) in partly.items()],
     }
 
 
@@ -590,9 +629,10 @@ STUDY_COLUMNS = {
     "repeats": (
         "VARCHAR",
         "text",
-        "the id of the job that already holds this job's runs (the same configuration and "
-        "seeds in common: a study re-run with other replications, a copy; its own id when a "
-        "seed appears twice in it), null otherwise: WHERE repeats IS NULL counts each run once",
+        "the id of the job that already holds runs of this job, all or some (the same "
+        "configuration and seeds in common: a study re-run with other replications, a copy; "
+        "its own id when a seed appears twice in it), null otherwise; the run tables' "
+        "repeated marks each run held twice: WHERE NOT repeated counts each run once",
     ),
 }
 """The ``studies`` table's columns: SQL type, unit, meaning."""
@@ -601,8 +641,9 @@ STUDY_COLUMNS = {
 def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[str, Any]:
     """Write one DuckDB database over every finished job under ``root`` to ``out``
     (replaced whole, atomically): ``studies``, ``runs``, ``ticks``, ``design_runs`` (each
-    run table keyed by ``study_id``, rows in the jobs' order), ``dictionary`` and
-    ``provenance`` (key, value: what made the database, when, from which folder).
+    run table keyed by ``study_id``, rows in the jobs' order, ``repeated`` true for a run
+    another job already holds: ``repeated_jobs``), ``dictionary`` and ``provenance``
+    (key, value: what made the database, when, from which folder).
 
     Raises ``CollectError`` as ``collect`` does, and when duckdb is not installed.
     """
@@ -643,6 +684,7 @@ def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[st
                 if not files:
                     continue
                 counts[table] = _load_table(con, table, files)
+                _mark_repeated(con, table, repeated, root, from_designs)
                 for column, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall():
                     unit, meaning = describe_column(column, table)
                     dictionary.append((table, column, kind, unit, meaning))
@@ -665,19 +707,50 @@ def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[st
 
 def _load_table(con: Any, table: str, files: list[tuple[str, str]]) -> int:
     """Create ``table`` from the Parquet ``files`` (study id, path), keyed by
-    ``study_id``; returns its rows."""
+    ``study_id``, with ``repeated`` false (``_mark_repeated`` sets it); returns its rows."""
     con.execute("CREATE TEMP TABLE source_files (study_id VARCHAR, path VARCHAR, part INTEGER)")
     con.executemany(
         "INSERT INTO source_files VALUES (?, ?, ?)", [(*f, i) for i, f in enumerate(files)]
     )
     con.execute(
-        f"CREATE TABLE {table} AS SELECT s.study_id, t.* EXCLUDE (filename, file_row_number) "
+        f"CREATE TABLE {table} AS SELECT s.study_id, false AS repeated, "
+        "t.* EXCLUDE (filename, file_row_number) "
         "FROM read_parquet(?, union_by_name = true, filename = true, file_row_number = true) t "
         "JOIN source_files s ON t.filename = s.path ORDER BY s.part, t.file_row_number",
         [[path for _, path in files]],
     )
     con.execute("DROP TABLE source_files")
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def _mark_repeated(
+    con: Any,
+    table: str,
+    repeated: dict[Path, tuple[Path | None, Repeat]],
+    root: Path,
+    design: bool,
+) -> None:
+    """Set ``repeated`` on the rows of ``table`` whose run another job already holds: every
+    row of a job left out whole, the repeated runs of one that gives others too."""
+    keys = run_keys(design)
+    rows = [
+        (job_id(root, folder), *(run if isinstance(run, tuple) else (run,)))
+        for folder, (_, r) in repeated.items()
+        if _is_design(folder) == design
+        for run in r.runs
+    ]
+    whole = [job_id(root, f) for f, (_, r) in repeated.items() if r.whole]
+    if whole:
+        marks = ", ".join("?" * len(whole))
+        con.execute(f"UPDATE {table} SET repeated = true WHERE study_id IN ({marks})", whole)
+    if not rows:
+        return
+    columns = ", ".join(f"{key} BIGINT" for key in keys)
+    con.execute(f"CREATE TEMP TABLE repeated_runs (study_id VARCHAR, {columns})")
+    con.executemany(f"INSERT INTO repeated_runs VALUES (?, {', '.join('?' * len(keys))})", rows)
+    same = " AND ".join(f"t.{key} = r.{key}" for key in ["study_id", *keys])
+    con.execute(f"UPDATE {table} t SET repeated = true FROM repeated_runs r WHERE {same}")
+    con.execute("DROP TABLE repeated_runs")
 
 
 def write_dictionary(path: Path, tables: dict[str, Path]) -> None:
@@ -750,6 +823,8 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"{PROG}: data dictionary -> {args.dictionary}")
     for folder, status in counts["left_out"]:
         print(f"  not collected: {folder} ({status.state}: {status.reason})")
+    for folder, why in counts.get("partly", []):
+        print(f"  collected in part: {folder} ({why})")
 
 
 if __name__ == "__main__":

@@ -213,39 +213,53 @@ def runs_digest(config: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Repeat:
-    """A unit left out because its runs are already counted (``repeats``): unit ``index``
-    repeats ``count`` runs, ``run`` the first of them (a seed; a design's (point, seed)), of
-    unit ``owner`` (None: a run that appears twice in the unit itself)."""
+    """Runs of unit ``index`` already counted (``repeats``): ``runs`` (seeds; a design's
+    (point, seed)), the first of them held by unit ``owner`` (None: runs that appear twice
+    in the unit itself). ``whole``: the unit is left out (every run of it is counted
+    already, or it repeats a run of its own); otherwise only ``runs`` are, and its other
+    runs count."""
 
     index: int
-    run: Hashable
-    count: int
+    runs: tuple[Hashable, ...]
     owner: int | None
+    whole: bool
+
+    @property
+    def run(self) -> Hashable:
+        """The first repeated run."""
+        return self.runs[0]
+
+    @property
+    def count(self) -> int:
+        return len(self.runs)
 
 
-def repeats(units: Sequence[tuple[str, Sequence[Hashable]]]) -> list[Repeat]:
-    """The units to leave out so that no run counts twice, in the order they are found.
+def repeats(units: Sequence[tuple[str, Sequence[Hashable]]], partial: bool = True) -> list[Repeat]:
+    """The runs to leave out so that no run counts twice, unit by unit in the order found.
 
     A unit is (key, runs) and a run is known by its key and its seed (a design's by its
     point and seed): two units of one key give the same run for the same seed (a study
-    run twice, re-run with other ``replications``, a run copied). A unit that repeats a
-    run of its own, or a run a kept unit of its key already has, is left out whole; of
-    overlapping units the one with the most runs is kept, then the first in order.
+    run twice, re-run with other ``replications``, a run copied). Units are taken largest
+    first, then in order: a unit that repeats a run of its own, or whose every run a unit
+    taken before already has, is left out whole; one with some runs already counted keeps
+    its others (``partial``) or, where a unit can only be taken whole (a comparison pools
+    whole folders: ``partial=False``), is left out whole.
     """
     owners: dict[str, dict[Hashable, int]] = {}
     found = []
     for i in sorted(range(len(units)), key=lambda i: -len(units[i][1])):
         key, runs = units[i]
         kept = owners.setdefault(key, {})
-        twice = [run for run, n in Counter(runs).items() if n > 1]
+        twice = tuple(run for run, n in Counter(runs).items() if n > 1)
         if twice:
-            found.append(Repeat(i, twice[0], len(twice), None))
+            found.append(Repeat(i, twice, None, True))
             continue
-        repeated = [run for run in runs if run in kept]
+        repeated = tuple(run for run in runs if run in kept)
+        whole = len(repeated) == len(runs) or not partial
         if repeated:
-            found.append(Repeat(i, repeated[0], len(repeated), kept[repeated[0]]))
-            continue
-        kept.update(dict.fromkeys(runs, i))
+            found.append(Repeat(i, repeated, kept[repeated[0]], whole))
+        if not (repeated and whole):
+            kept.update({run: i for run in runs if run not in kept})
     return found
 
 
