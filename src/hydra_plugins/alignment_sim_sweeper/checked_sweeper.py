@@ -3,13 +3,17 @@ before the first job is launched (the package's docstring says why). No ``from _
 import annotations``: Hydra imports plugins outside ``sys.modules``, where a dataclass's
 string annotations cannot be resolved."""
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
+from omegaconf import DictConfig, open_dict, read_write
 
 from alignment_sim.errors import ConfigError
 
@@ -27,7 +31,7 @@ ConfigStore.instance().store(group="hydra/sweeper", name="checked", node=Checked
 
 
 PROGRESS_EVERY = 50
-"""Jobs between the check's progress lines, at least (a job takes about 0.2 s)."""
+"""Jobs between the check's progress lines, at least."""
 
 
 class CheckedSweeper(BasicSweeper):
@@ -47,20 +51,17 @@ class CheckedSweeper(BasicSweeper):
         """Nothing more: ``sweep`` composed and checked every job before the first batch."""
 
     def check_jobs(self, jobs: Sequence[Sequence[str]]) -> None:
-        """Compose each job's configuration (as Hydra's own check does) and check it."""
+        """Compose each job's configuration (``job_config``) and check it."""
         from alignment_sim.cli.main import check_job, shown_overrides
 
-        assert self.hydra_context is not None and self.config is not None
-        loader = self.hydra_context.config_loader
         if len(jobs) > 1:
             print(f"[alignment-sim] checking the configurations of {len(jobs)} jobs", flush=True)
         every = max(len(jobs) // 10, PROGRESS_EVERY)  # a line at most every tenth
+        composed_for: dict[tuple[str, ...], DictConfig] = {}
         for n, overrides in enumerate(jobs, start=1):
             if n % every == 0 and n < len(jobs):
                 print(f"[alignment-sim]   checked {n} of {len(jobs)}", flush=True)
-            composed = loader.load_sweep_config(
-                master_config=self.config, sweep_overrides=list(overrides)
-            )
+            composed = self.job_config(list(overrides), composed_for)
             shown = shown_overrides(list(overrides))
             try:
                 check_job(composed, shown)
@@ -69,3 +70,36 @@ class CheckedSweeper(BasicSweeper):
                 where = f"The sweep's job {job} has it; no job has run."
                 hint = f"{exc.hint} {where}" if exc.hint else where
                 raise ConfigError(exc.key, exc.value, exc.expected, hint) from None
+
+    def job_config(
+        self, overrides: list[str], composed_for: dict[tuple[str, ...], DictConfig]
+    ) -> DictConfig:
+        """A job's configuration without its ``hydra`` node, as its task gets it: Hydra
+        composes the defaults its config-group overrides choose once per choice
+        (``composed_for`` keeps them), then applies the job's other overrides to a copy,
+        as Hydra's composing applies them after the defaults (``Overrides``: a value
+        override is one whose key is no config group, or whose value is a mapping). The
+        jobs of a sweep over values share one composing (about 0.1 s a job saved)."""
+        assert self.hydra_context is not None and self.config is not None
+        loader = self.hydra_context.config_loader
+        parser = OverridesParser.create(config_loader=loader)
+        parsed = parser.parse_overrides(overrides)
+        repository = getattr(loader, "repository", None)
+
+        def is_value(override: Override) -> bool:
+            if repository is None:  # another loader: compose every job whole
+                return False
+            value = override.value()
+            return isinstance(value, dict) or not repository.group_exists(override.key_or_group)
+
+        groups = tuple(str(o.input_line) for o in parsed if not is_value(o))
+        if groups not in composed_for:
+            composed = loader.load_sweep_config(
+                master_config=self.config, sweep_overrides=list(groups)
+            )
+            with read_write(composed), open_dict(composed):
+                del composed["hydra"]  # as the job's task gets it (to_config's direct path)
+            composed_for[groups] = composed
+        composed = copy.deepcopy(composed_for[groups])
+        ConfigLoaderImpl._apply_overrides_to_config([o for o in parsed if is_value(o)], composed)
+        return composed

@@ -1,0 +1,59 @@
+"""The checked sweeper (``hydra_plugins.alignment_sim_sweeper``): the configuration it
+checks for each job is the one Hydra composes for that job."""
+
+from __future__ import annotations
+
+import pytest
+from hydra import initialize_config_module
+from hydra._internal.callbacks import Callbacks
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.plugins import Plugins
+from hydra.types import HydraContext, RunMode
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+
+from hydra_plugins.alignment_sim_sweeper.checked_sweeper import CheckedSweeper
+
+
+def without_hydra(cfg: DictConfig) -> dict:
+    with read_write(cfg), open_dict(cfg):
+        del cfg["hydra"]
+    container = OmegaConf.to_container(cfg, resolve=False)
+    assert isinstance(container, dict)
+    return container
+
+
+@pytest.mark.parametrize(
+    ("arguments", "composings"),
+    [
+        (["weights.trade=0.5,1,2", "ticks=8"], 1),
+        (["scenario=baseline,russia_recession", "weights.trade=1,2", "decision=best_response"], 2),
+        (["experiment=sobol", "design.samples=16,32", "region.states.0.autonomy=0.3"], 1),
+        (["fit=post_soviet_1991_2010,null", "+estimation.priors={weights.trade: 0.3}"], 1),
+        (["scenario=history", "origin=2000,2005", "to=2010"], 1),
+        (["decision=logit,best_response", "scenario=baseline,colour_revolution"], 4),
+    ],
+)
+def test_each_jobs_checked_configuration_is_the_one_hydra_composes(
+    arguments: list[str], composings: int
+) -> None:
+    """Group overrides composed once per choice, value overrides applied to a copy: every
+    job's configuration equals Hydra's own composing of it (without the hydra node, as a
+    job's task gets it), with the composings shared across the sweep's jobs."""
+    with initialize_config_module(config_module="alignment_sim.conf", version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        master = loader.load_configuration("config", arguments, RunMode.MULTIRUN)
+        context = HydraContext(config_loader=loader, callbacks=Callbacks())
+        sweeper = Plugins.instance().instantiate_sweeper(
+            config=master, hydra_context=context, task_function=lambda _: None
+        )
+        assert type(sweeper).__name__ == CheckedSweeper.__name__  # the configured sweeper
+        parser = OverridesParser.create(config_loader=loader)
+        batches = sweeper.split_arguments(parser.parse_overrides(arguments), None)
+        jobs = [list(job) for batch in batches for job in batch]
+        assert len(jobs) >= 2
+        shared: dict = {}
+        for job in jobs:
+            hydra_own = without_hydra(loader.load_sweep_config(master, job))
+            assert OmegaConf.to_container(sweeper.job_config(job, shared)) == hydra_own, job
+        assert len(shared) == composings  # one per choice of the config groups
