@@ -165,6 +165,13 @@ def test_an_origin_is_a_record_year_before_the_last_start() -> None:
     for origin in (1990, 2024):
         with pytest.raises(ConfigError, match=rf"origin = {origin}: expected a year from 1991"):
             default_config(scenario="history", origin=origin)
+    # after the record, only a year the region gives every state a start for (2015's)
+    with pytest.raises(
+        ConfigError,
+        match=r"origin = 2012: expected a year of the alignment record \(1991-2010\), or 2015",
+    ):
+        default_config(scenario="history", origin=2012, to=2014)
+    assert default_config(scenario="history", origin=2015, to=2016).region.year == 2016
 
 
 def test_ticks_past_2024_are_refused() -> None:

@@ -288,12 +288,13 @@ def test_ctrl_c_inside_the_configs_validation_is_an_interrupt(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("given", "needles"),
     [
-        (["origin=2000", "region.year=1995"], ("region.year = '1995'", "origin=2000")),
+        (["origin=2000", "region.year=1995"], ("region.year = 1995", "origin=2000")),
         (
             ["origin=2000", "region.configuration_year=1999"],
-            ("region.configuration_year = '1999'", "origin=2000", "configuration"),
+            ("region.configuration_year = 1999", "origin=2000", "whose end the run starts"),
         ),
-        (["origin=2000", "to=2002", "ticks=10"], ("ticks = '10'", "to=2002")),
+        (["origin=2000", "region.calendar=false"], ("region.calendar = False", "the calendar")),
+        (["origin=2000", "to=2002", "ticks=10"], ("ticks = 10", "to=2002")),
     ],
 )
 def test_a_window_and_the_setting_it_sets_are_refused_together(

@@ -290,7 +290,8 @@ def test_one_database_answers_a_question_across_studies(tmp_path: Path, capsys) 
     database = tmp_path / "all.duckdb"
     main([str(results), "--duckdb", str(database)])
     printed = capsys.readouterr().out
-    assert "4 jobs" in printed and "runs (6 rows)" in printed and "design_runs (2 rows)" in printed
+    assert "4 jobs" in printed and "design_runs (2 rows)" in printed
+    assert "runs (6 rows, 2 repeated)" in printed  # the two baselines: the same runs
     assert "scenario=broken (failed" in printed
     with duckdb.connect(str(database), read_only=True) as con:
         answer = con.execute(
@@ -464,7 +465,7 @@ def test_a_design_run_twice_is_collected_once(tmp_path: Path, capsys) -> None:
     assert "already collected from run-1" in printed
 
 
-def test_the_database_marks_a_job_whose_runs_another_job_holds(tmp_path: Path) -> None:
+def test_the_database_marks_a_job_whose_runs_another_job_holds(tmp_path: Path, capsys) -> None:
     """The DuckDB catalogue keeps every job (one row each) and every run: ``studies.repeats``
     names the job that already holds runs of a re-run, and each run table's ``repeated``
     marks the runs held twice (a job's every run, or some: seeds 2-3 of a job of seeds
@@ -478,6 +479,7 @@ def test_the_database_marks_a_job_whose_runs_another_job_holds(tmp_path: Path) -
     rerun_job(results / "second" / "seed=1000", [1000, 1001], {**config, "seed": 1000})
     database = tmp_path / "all.duckdb"
     main([str(results), "--duckdb", str(database)])
+    assert "runs (11 rows, 4 repeated), ticks (16 rows, 4 repeated)" in capsys.readouterr().out
     with duckdb.connect(str(database), read_only=True) as con:
         marks = con.execute("SELECT id, repeats FROM studies ORDER BY id").fetchall()
         assert marks == [

@@ -590,6 +590,25 @@ def test_a_fitted_set_for_another_region_is_refused(tmp_path: Path) -> None:
 # --- histories ------------------------------------------------------------------------------
 
 
+def test_runs_from_an_origin_hold_the_memberships_of_its_year(tmp_path: Path) -> None:
+    """Runs from origin=2000 start on 1 January 2001 from the record's end of 2000, so
+    their first labelled year is 2001 and they hold 2000's memberships, as their manifest
+    records (a run's labels, ``world.labelling``); the same table without its manifest
+    (a CSV) can only say its first year."""
+    from alignment_sim.studies.replications import write_study_job
+
+    config = default_config(scenario="history", origin=2000, to=2003, replications=2)
+    result = run_batch(RunInputs.from_config(config), range(2))
+    job = write_study_job(result, config, tmp_path / "job", {"scenario": "history"})
+    region = dataclasses.replace(config.region, year=2001, configuration_year=None)
+    runs = read_histories(job / "labels.parquet", region, (2001, 2003))
+    assert list(runs.years) == [2001, 2002, 2003]
+    assert list(runs.labelling_years) == [2000, 2000, 2000]
+    pd.read_parquet(job / "labels.parquet").to_csv(tmp_path / "labels.csv", index=False)
+    plain = read_histories(tmp_path / "labels.csv", region, (2001, 2003))
+    assert list(plain.labelling_years) == [2001, 2001, 2001]
+
+
 def test_the_packaged_record_over_1991_2010(
     record_config: SimulationConfig, record_histories: Histories
 ) -> None:

@@ -51,6 +51,7 @@ def ensemble(states: list[str], years: list[int], codes: list[list[list[int]]]) 
     return Ensemble(
         folders=[Path("hand")],
         origins={Path("hand"): years[0] - 1},
+        first_years={Path("hand"): years[0]},
         states=states,
         years=np.array(years),
         codes=np.array(codes, dtype=np.int8),
@@ -340,6 +341,18 @@ def test_the_default_origin_is_the_year_whose_end_the_runs_start_from(
         2001,
         2002,
         22,
+    )
+    main([str(tmp_path / "runs"), "--origin", "1999", "--out", str(tmp_path / "s0")])
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (line["origin"], line["from"], line["to"]) == (1999, 2001, 2002)  # years scored
+    same_start = with_values(default_config(scenario="history", ticks=12), {"region.year": 2000})
+    result = run_batch(RunInputs.from_config(same_start), range(3))
+    write_study_job(result, same_start, tmp_path / "pooled" / "h", {"scenario": "history"})
+    main([str(tmp_path / "pooled"), str(tmp_path / "runs"), "--out", str(tmp_path / "s3")])
+    printed = capsys.readouterr().out
+    assert (
+        "the runs start from the configuration at the end of 2000 but their first years "
+        "differ (2000, 2001)" in " ".join(printed.split())
     )
     history = with_values(default_config(scenario="history", ticks=8), {"region.year": 2001})
     result = run_batch(RunInputs.from_config(history), range(3))

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import hydra
+import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import CompactHydraException
 from hydra.types import RunMode
@@ -426,25 +427,36 @@ def check_job(cfg: DictConfig, overrides: list[str]) -> SimulationConfig:
 
 WINDOW_SETS = {
     "origin": {
-        "region.year": "the start year (the year after it)",
-        "region.configuration_year": "the configuration the run starts from (its own)",
+        "region.year": "the start year (the year after the origin)",
+        "region.configuration_year": "the year whose end the run starts from (the origin)",
+        "region.calendar": "the calendar (on)",
     },
     "to": {"ticks": "the run's length"},
 }
 """The calendar window's keys, and the settings each of them sets (``SimulationConfig``)."""
 
 
+def _typed(value: str) -> Any:
+    """A command line's value as YAML reads it (``2006`` a number, ``false`` a flag), or
+    the text itself."""
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+
+
 def _check_window(overrides: list[str]) -> None:
-    """Refuse ``origin=`` beside ``region.year=`` or ``region.configuration_year=``, or
-    ``to=`` beside ``ticks=``, on one command line: the window's key sets the others,
-    which the configuration cannot tell from a value given on purpose."""
+    """Refuse ``origin=`` beside ``region.year=``, ``region.configuration_year=`` or
+    ``region.calendar=``, or ``to=`` beside ``ticks=``, on one command line: the window's
+    key sets the others, which the configuration cannot tell from a value given on
+    purpose."""
     given = {key: value for _, key, value in map(_split, overrides) if value is not None}
     for window, settings in WINDOW_SETS.items():
         for sets, what in settings.items():
             if window in given and sets in given:
                 raise ConfigError(
                     sets,
-                    given[sets],
+                    _typed(given[sets]),
                     f"no {sets} beside {window}={given[window]}, which sets {what}",
                     f"Give one of {window}= and {sets}=.",
                 )

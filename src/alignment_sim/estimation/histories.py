@@ -11,7 +11,8 @@ hedge, as ``score_v1`` codes end-of-year memberships) and the profile that stand
   ``calendar.starting_profile``); or
 - a table of simulated runs (``labels.parquet``, or a CSV with its columns: seed, state,
   year, label, profile): one history per seed, with the profiles the runs held, labelled
-  as the runs labelled them (with the memberships held at their start).
+  as the runs labelled them (with the memberships held at their start: those of the
+  configuration they started from, ``runs_held_year``).
 
 The fit's window [first, last] takes the years ``first .. last``; the transitions scored
 are those into ``first + 1 .. last``. Every chooser needs a label in every window year.
@@ -21,6 +22,7 @@ project's out-of-sample test) is ever read.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,8 @@ from alignment_sim.errors import ConfigError, DataError
 from alignment_sim.model.alignment import OptionSpace
 from alignment_sim.model.calendar import RECORD_LAST_YEAR, starting_profile
 from alignment_sim.model.params import RegionSpec
+from alignment_sim.outputs.files import read_manifest
+from alignment_sim.report.inputs import configuration_year
 from alignment_sim.report.record import LABELS, read_record
 from alignment_sim.studies.outcomes import LABEL_COLUMNS
 
@@ -114,7 +118,7 @@ def read_histories(path: str | Path, region: RegionSpec, window: tuple[int, int]
     held_year = None
     if file.suffix == ".parquet" or _has_profiles(file):
         frame = _read_runs(file)
-        held_year = int(frame["year"].min())  # the runs' start: they label as of it
+        held_year = runs_held_year(file, frame)
     else:
         record = read_record(file)
         frame = pd.DataFrame(
@@ -155,6 +159,19 @@ def read_histories(path: str | Path, region: RegionSpec, window: tuple[int, int]
         )
     held_years = None if held_year is None else np.full(len(years), held_year)
     return Histories(years, labels, profiles, str(file), held_years)
+
+
+def runs_held_year(file: Path, frame: pd.DataFrame) -> int:
+    """The year whose memberships a table of runs' labels holds: that of the
+    configuration the runs started from, as the manifest a Parquet table carries records
+    it (``report.inputs.configuration_year``: ``origin=Y`` runs, whose first year is Y + 1,
+    hold Y's); without one, the table's first year (a run from ``region.year=Y`` starts
+    from Y's)."""
+    year = None
+    if file.suffix == ".parquet":
+        with contextlib.suppress(KeyError, ValueError, OSError, TypeError):
+            year = configuration_year(read_manifest(file)["config"]["region"])
+    return int(frame["year"].min()) if year is None else year
 
 
 def _label_index(space: OptionSpace, label: str, file: Path) -> int:

@@ -39,6 +39,7 @@ from alignment_sim.model.params import (
     CALENDAR_FIRST_YEAR,
     CALENDAR_LAST_YEAR,
     FLAG,
+    RECORD_LAST_YEAR,
     RegionSpec,
     attribute_domain,
 )
@@ -57,8 +58,6 @@ from alignment_sim.model.world import (
 
 CALENDAR_YEARS = range(CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR + 1)
 RECORD_FILE = "alignment_by_year_1991_2010.csv"
-RECORD_LAST_YEAR = 2010
-"""Record years after 2010 are the out-of-sample period: never read for a start."""
 DRIVERS_FILE = "drivers_by_year.csv"
 GDP_FIELD = "gdp_current_usd"
 LENDING_FIELD = "chinese_devfin_commitments_usd2021"

@@ -47,6 +47,8 @@ CALENDAR_LAST_YEAR = 2024
 RECORD_FIRST_YEAR = 1991
 """First year of the alignment record (``data/alignment_by_year_1991_2010.csv``): the
 earliest configuration a calendar run can start from."""
+RECORD_LAST_YEAR = 2010
+"""Record years after 2010 are the out-of-sample period: never read for a start."""
 BUDGET_RULES = ("constant", "gdp", "chinese_lending")
 """How a pole's budget follows the calendar (``RegionSpec.budget_rules``, docs/MODEL.md)."""
 
@@ -1028,6 +1030,26 @@ class SimulationConfig:
                 self.ticks = (self.to - self.region.year + 1) * 12 // months
         self.validate()
 
+    def _check_origin_has_a_start(self) -> None:
+        """Refuse (by ``origin``) an origin after the record that the region gives not
+        every state a start for: the run could not start there."""
+        assert self.origin is not None
+        if self.origin <= RECORD_LAST_YEAR:
+            return
+        if all(str(self.origin) in s.initial for s in self.region.states):
+            return
+        everyones = set.intersection(*(set(s.initial) for s in self.region.states))
+        given = sorted(int(k) for k in everyones if k.isdigit() and int(k) > RECORD_LAST_YEAR)
+        also = f", or {', '.join(map(str, given))} (the region's own starts)" if given else ""
+        raise ConfigError(
+            "origin",
+            self.origin,
+            f"a year of the alignment record ({RECORD_FIRST_YEAR}-{RECORD_LAST_YEAR}){also}",
+            "A run from an origin starts from the record's configuration at its end; the "
+            f"record after {RECORD_LAST_YEAR} is the out-of-sample test period and is never "
+            "read.",
+        )
+
     @property
     def calendar(self) -> bool:
         """Whether the world follows the calendar (the region's or the scenario's flag)."""
@@ -1051,6 +1073,7 @@ class SimulationConfig:
                 f"a year from {RECORD_FIRST_YEAR} to {CALENDAR_LAST_YEAR - 1} (the run starts "
                 "the year after)",
             )
+            self._check_origin_has_a_start()
             if (
                 self.region.year != self.origin + 1
                 or self.region.configuration_year != self.origin

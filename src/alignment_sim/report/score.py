@@ -139,10 +139,12 @@ def reliability(p: np.ndarray, observed: np.ndarray, bins: int = RELIABILITY_BIN
 @dataclass
 class Ensemble:
     """Every run's yearly labels: ``codes`` (R, S, Y) index into ``LABELS``, -1 where a run
-    does not cover the year; ``origins`` each folder's origin (``_origin_year``)."""
+    does not cover the year; ``origins`` each folder's origin (``_origin_year``),
+    ``first_years`` its first labelled year."""
 
     folders: list[Path]
     origins: dict[Path, int]
+    first_years: dict[Path, int]
     states: list[str]
     years: np.ndarray
     codes: np.ndarray
@@ -258,6 +260,21 @@ def in_sample_notes(fits: Sequence[str], window: Window) -> tuple[list[str], boo
     return notes, in_sample
 
 
+def horizon_notes(ensemble: Ensemble) -> list[str]:
+    """A note when runs from one configuration start in different years (a history run
+    from ``region.year=Y`` and a forecast from ``origin=Y``): pooled as one forecast,
+    though a year of the one is simulated that the other starts after."""
+    firsts = sorted(set(ensemble.first_years.values()))
+    if len(set(ensemble.origins.values())) != 1 or len(firsts) < 2:
+        return []
+    origin = next(iter(ensemble.origins.values()))
+    return [
+        f"the runs start from the configuration at the end of {origin} but their first "
+        f"years differ ({', '.join(map(str, firsts))}): they are pooled as one forecast, "
+        "though their horizons differ; score them separately to compare them"
+    ]
+
+
 def _origin_year(folder: Path) -> int | None:
     """The year whose end-of-year configuration the runs start from, as the manifest
     records it (``region.configuration_year``, else ``region.year``); None without one
@@ -285,6 +302,7 @@ def load_ensemble(paths: Sequence[Path]) -> Ensemble:
     return Ensemble(
         folders=folders,
         origins={folder: origin for folder, origin, _, _, _ in loaded},
+        first_years={folder: int(years[0]) for folder, _, _, years, _ in loaded},
         states=states,
         years=years,
         codes=np.concatenate(parts, axis=0),
@@ -363,7 +381,8 @@ def _no_common_years(record: Record, run_years: set[int], first: int, last: int 
     return (
         f"no year to score: the runs cover {runs}, the record {record.path} covers "
         f"{record.years[0]}-{record.years[-1]}, and no year {span} is in both. Score "
-        "runs that start inside the record's years (e.g. region.year=2000)."
+        "runs that start inside the record's years (e.g. scenario=history origin=2000 "
+        "to=2010)."
     )
 
 
@@ -433,7 +452,7 @@ def score(ensemble: Ensemble, record: Record, window: Window, floor: float) -> S
             "n_states": len(scored_states),
             "n_folders": len(ensemble.folders),
             "origin": window.origin,
-            "from": window.first,
+            "from": int(keys["year"].min()),
             "to": int(keys["year"].max()),
             "floor": floor,
             "record": str(record.path),
@@ -696,7 +715,7 @@ def run(args: argparse.Namespace, command: str) -> tuple[Scores, Ensemble, Path]
     window = choose_window(ensemble, record, args.origin, args.first, args.last)
     scores = score(ensemble, record, window, args.floor)
     fitted, in_sample = in_sample_notes([f for f in map(fit_of, ensemble.folders) if f], window)
-    scores.notes.extend(fitted)
+    scores.notes.extend(fitted + horizon_notes(ensemble))
     scores.summary["in_sample_fit"] = in_sample
     scores.summary["out"] = str(out)
     scores.summary["record_sha256"] = sha256(record.path)

@@ -662,6 +662,7 @@ def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[st
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name[:180]}.{secrets.token_hex(6)}.tmp")
     counts: dict[str, int] = {}
+    repeats: dict[str, int] = {}
     try:
         with duckdb.connect(str(temporary)) as con:
             columns = ", ".join(f"{k} {sql}" for k, (sql, _, _) in STUDY_COLUMNS.items())
@@ -684,7 +685,7 @@ def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[st
                 if not files:
                     continue
                 counts[table] = _load_table(con, table, files)
-                _mark_repeated(con, table, repeated, root, from_designs)
+                repeats[table] = _mark_repeated(con, table, repeated, root, from_designs)
                 for column, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall():
                     unit, meaning = describe_column(column, table)
                     dictionary.append((table, column, kind, unit, meaning))
@@ -702,7 +703,12 @@ def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[st
     finally:
         temporary.unlink(missing_ok=True)
         temporary.with_name(temporary.name + ".wal").unlink(missing_ok=True)
-    return {"jobs": len(found.done), "tables": counts, "left_out": found.left_out}
+    return {
+        "jobs": len(found.done),
+        "tables": counts,
+        "repeated": repeats,
+        "left_out": found.left_out,
+    }
 
 
 def _load_table(con: Any, table: str, files: list[tuple[str, str]]) -> int:
@@ -729,9 +735,10 @@ def _mark_repeated(
     repeated: dict[Path, tuple[Path | None, Repeat]],
     root: Path,
     design: bool,
-) -> None:
+) -> int:
     """Set ``repeated`` on the rows of ``table`` whose run another job already holds: every
-    row of a job left out whole, the repeated runs of one that gives others too."""
+    row of a job left out whole, the repeated runs of one that gives others too; returns
+    how many rows it set."""
     keys = run_keys(design)
     rows = [
         (job_id(root, folder), *(run if isinstance(run, tuple) else (run,)))
@@ -743,8 +750,13 @@ def _mark_repeated(
     if whole:
         marks = ", ".join("?" * len(whole))
         con.execute(f"UPDATE {table} SET repeated = true WHERE study_id IN ({marks})", whole)
-    if not rows:
-        return
+    if rows:
+        _mark_runs(con, table, keys, rows)
+    return int(con.execute(f"SELECT count(*) FROM {table} WHERE repeated").fetchone()[0])
+
+
+def _mark_runs(con: Any, table: str, keys: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """Set ``repeated`` on the rows of ``table`` of the (study id, run keys) ``rows``."""
     columns = ", ".join(f"{key} BIGINT" for key in keys)
     con.execute(f"CREATE TEMP TABLE repeated_runs (study_id VARCHAR, {columns})")
     con.executemany(f"INSERT INTO repeated_runs VALUES (?, {', '.join('?' * len(keys))})", rows)
@@ -808,7 +820,10 @@ def main(argv: list[str] | None = None) -> None:
     with command_errors(PROG, "nothing was written", (CollectError, ConfigError), parser):
         if args.duckdb is not None:
             counts = build_database(args.folder, args.duckdb, args.skip_corrupt)
-            tables = ", ".join(f"{t} ({n} rows)" for t, n in counts["tables"].items())
+            tables = ", ".join(
+                f"{t} ({n} rows" + (f", {r} repeated)" if (r := counts["repeated"][t]) else ")")
+                for t, n in counts["tables"].items()
+            )
             jobs = counted(counts["jobs"], "job")
             print(f"{PROG}: {jobs} -> {args.duckdb}: studies, {tables}, dictionary, provenance")
         else:
