@@ -188,8 +188,9 @@ def test_switches_csv_lists_exactly_the_trajectorys_switches(game: Game) -> None
     assert len(found) == len(expected) and set(found) == expected
     ana = switches[(switches["tick"] == DISAGREE_ROUND) & (switches["state"] == "belarus")]
     assert len(ana) == 1 and "chosen by Ana (the model: Security: " in ana["text"].iloc[0]
-    # told in words: no profile id ('russia/open') in any line
+    # told in words: no profile id ('russia/open') and no term's code name ('soft_power')
     assert not [t for t in switches["text"] for p in world.options if p in t]
+    assert not [t for t in switches["text"] if re.search(r"\(\w+_\w+\)", t)]
     kinds = [kind for _, kind, _ in game.debrief.timeline()]
     assert kinds.count("switch") == len(expected)
     assert (kinds.count("lever"), kinds.count("dropped"), kinds.count("event")) == (1, 1, 0)

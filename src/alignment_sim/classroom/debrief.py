@@ -72,6 +72,7 @@ from alignment_sim.classroom.explain import (
     Choice,
     _choice,
     option_words,
+    term_name,
 )
 from alignment_sim.classroom.game.session import (
     EVENT_COLUMNS,
@@ -115,8 +116,9 @@ LEVERS_COLUMNS = ("round", "tick", "lever", "value", "previous", "by")
 
 ROUNDS_COLUMNS: dict[str, str] = {
     "round": "the game round (empty before the first; a solo run: the tick)",
-    "round_start": "the round's first tick, where a student's answer and the model's own "
-    "pick are recorded (a round of several ticks: the answer holds through them)",
+    "round_start": "true at the round's first tick, where a student's answer and the "
+    "model's own pick are recorded (a round of several ticks: the answer holds through "
+    "them)",
     "tick": "the tick played (1 is the first decision)",
     "date": "the quarter the choice holds from ('2017 Q3', explain.quarter)",
     "state": "the state's id",
@@ -828,12 +830,15 @@ def _switch_row(
     else:
         text = f"{row['date']}: {row['state_label']} {change_words(before, after)} "
         text += f"(still {label_after})"
-    text += f"; top reason: {TERM_WORDS[term]} ({term})" if term else "; no term favoured it"
+    reason = f"; top reason: {TERM_WORDS[term]} ({term_name(term)})"
+    text += reason if term else "; no term favoured it"
     if row["player"] != MODEL_PLAYER:
         if row["timed_out"]:
             text += f"; {row['player']} timed out, the model chose"
         else:
-            text += f"; chosen by {row['player']}"
+            player = str(row["player"])
+            team = ", " in player  # a team votes: a majority, not each member, chose
+            text += f"; chosen by {'the vote of ' if team else ''}{player}"
             if not row["agreed"]:
                 text += f" (the model: {short_words(row['model_choice'])})"
     return {

@@ -995,9 +995,10 @@ class GameSession:
             team = f"The model played your state: {profile_words(row['chosen'])}."
         same = row["chosen"] == row["model_choice"]
         model_text = (
-            "The model's leader would have chosen the same."
+            "The model, playing your state, would have chosen the same."
             if same
-            else f"The model's leader would have chosen: {profile_words(row['model_choice'])}."
+            else "The model, playing your state, would have chosen: "
+            f"{profile_words(row['model_choice'])}."
         )
         reasons = self._why(state, row["tick"], row["chosen"], row["model_choice"])
         happened = [

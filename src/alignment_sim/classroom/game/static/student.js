@@ -137,7 +137,7 @@ function render(data) {
       + '<table class="poles"><thead><tr><th></th>' + html.columns.map((c) => "<th>" + c + "</th>").join("")
       + "</tr></thead><tbody>" + rows + "</tbody></table>"
       + "<p>" + html.staying + "</p>"
-      + "<h2>Your neighbours (last round)</h2><ul>" + neighbours + "</ul>";
+      + "<h2>The states with the nearest capitals (last round)</h2><ul>" + neighbours + "</ul>";
     optionButtons("security", data.options.security);
     optionButtons("economy", data.options.economy);
     const last = data.last_round;
