@@ -232,15 +232,16 @@ def test_poles_their_shapes_the_west_marker_and_offers_in_force() -> None:
     }
     assert list(offers) == list(model.world.poles)
     for b, name in enumerate(model.world.poles):
-        budget, credibility = pole_offers(model)[b]
+        budget, credibility, _ = pole_offers(model)[b]
         assert (
             f"US$ {budget:.1f}bn/yr" in offers[name]
             and f"credibility {credibility:.2f}" in offers[name]
         )
-    assert "US$ 8.0bn/yr" in offers["russia"]  # before the first tick: the budget
+    # before the first tick nothing is offered yet: the budget, called so
+    assert "budget US$ 8.0bn/yr" in offers["russia"]
     model.step()
     spent = model.pole_agents[0].spending_bn_usd
-    assert f"US$ {spent:.1f}bn/yr" in "".join(parse(map_svg(model)).itertext())
+    assert f"offers US$ {spent:.1f}bn/yr" in "".join(parse(map_svg(model)).itertext())
 
 
 def test_text_is_escaped_and_large_type_is_bigger() -> None:

@@ -236,6 +236,8 @@ def test_classroom_in_chromium(server: str) -> None:
             page.locator(".as-reveal", has_text="teacher").click()
             shown(".as-info", "For the teacher")
             expect(page.locator(".as-info img")).to_be_visible()  # the 50-run figure
+            alt = page.locator(".as-info img").get_attribute("alt") or ""
+            assert alt.startswith("Label shares, each choice and where each state ends"), alt
             page.get_by_role("tab", name="Run").click()
 
             seed = page.get_by_label("Seed (whole number)")

@@ -26,6 +26,7 @@ Bad input never shows a stack trace: the ConfigError paragraph appears on the pa
 
 from __future__ import annotations
 
+import base64
 import importlib
 import os
 import re
@@ -594,6 +595,16 @@ def LeversCard(model: ClassroomModel, version: int, on_change: Callable[[], None
                 )
 
 
+FIGURE_ALT = re.compile(r"!\[([^\]]+)\]\(figure\.png\)")
+"""A lesson README's figure with its alt text: ``![what it shows](figure.png)``."""
+
+
+def figure_alt(readme_text: str) -> str:
+    """The alt text a lesson's README gives its figure, for the app's copy of it."""
+    found = FIGURE_ALT.search(readme_text)
+    return found.group(1) if found else "The lesson's figure: the numbers from 50 runs"
+
+
 @solara.component
 def InfoTab(lesson: Lesson | None) -> None:  # noqa: N802
     """The lesson inside the app: its text, the answers and the teacher's notes behind
@@ -627,7 +638,12 @@ def InfoTab(lesson: Lesson | None) -> None:  # noqa: N802
                 prose(local_text(lesson_sections(body, (heading,))))
         figure = lesson.folder / "figure.png"
         if figure.is_file():
-            solara.Image(str(figure), width="100%")
+            data = base64.b64encode(figure.read_bytes()).decode()
+            solara.HTML(
+                tag="img",
+                attributes={"src": f"data:image/png;base64,{data}", "alt": figure_alt(body)},
+                style="width: 100%",
+            )
         table = lesson.folder / "numbers.md"
         if table.is_file():
             solara.Button(

@@ -13,6 +13,8 @@ a hedger white, hatched in its two choices' colours. The map's colours are defin
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.axes import Axes
@@ -86,14 +88,30 @@ def tint(color: str, share: float = POLE_TINT) -> str:
     return "#" + "".join(f"{round(255 - share * (255 - c)):02x}" for c in rgb)
 
 
-def pole_offers(model: AlignmentModel) -> list[tuple[float, float]]:
-    """Each pole's offers in force (US$ bn a year over all choosers; before the first
-    tick, its budget) and its credibility now."""
+class PoleOffer(NamedTuple):
+    """What the map says of a pole: ``amount`` (US$ bn a year over all choosers) of
+    ``what`` (its offers in force; before the first quarter, when it has offered nothing
+    yet, its budget) and its credibility now."""
+
+    amount: float
+    credibility: float
+    what: str
+
+    def words(self) -> str:
+        """'offers US$ 1.6bn/yr, credibility 0.60' (or 'budget ...' before the first
+        quarter: the offers come after it, and are a part of the budget)."""
+        return f"{self.what} US$ {self.amount:.1f}bn/yr, credibility {self.credibility:.2f}"
+
+
+def pole_offers(model: AlignmentModel) -> list[PoleOffer]:
+    """Each pole's offers in force (before the first tick, its budget) and credibility."""
     offers = []
     for b, agent in enumerate(model.pole_agents):
         spec = next(p for p in model.config.region.poles if p.name == model.world.poles[b])
-        budget = agent.spending_bn_usd if model.tick > 0 else spec.budget_bn_usd
-        offers.append((float(budget), float(agent.credibility)))
+        if model.tick > 0:
+            offers.append(PoleOffer(float(agent.spending_bn_usd), agent.credibility, "offers"))
+        else:
+            offers.append(PoleOffer(float(spec.budget_bn_usd), agent.credibility, "budget"))
     return offers
 
 
@@ -284,11 +302,10 @@ def map_figure(model: AlignmentModel, selected: str = "") -> Figure:
         handles=map_legend_handles(world), loc="upper left", ncol=7, fontsize=8, frameon=False
     )
     for b, name in enumerate(world.poles):
-        budget, credibility = offers[b]
         strip.text(
             0.01 + b / world.n_poles,
             0.15,
-            f"{pole_words(name)}: offers US$ {budget:.1f}bn/yr, credibility {credibility:.2f}",
+            f"{pole_words(name)}: {offers[b].words()}",
             color=world.pole_colors[b],
             fontweight="bold",
             fontsize=8.5,

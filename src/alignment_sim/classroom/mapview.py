@@ -9,8 +9,9 @@ lines in the colours of its security choice (\\) and its economic choice (/). Th
 selected state gets a thick black outline with a white rim; ``highlight`` states a
 dashed one. Russia and China are tinted in their colours; a pole without a shape in the
 region (the West) is a marker at the map's edge on its capital's side. Below the map:
-the key, and each pole's offers in force (US$ bn a year, ``PoleAgent.spending_bn_usd``)
-and its credibility.
+the key, and each pole's offers in force (US$ bn a year, ``PoleAgent.spending_bn_usd``;
+before the first quarter, when nothing is offered yet, its budget: ``PoleOffer``) and its
+credibility.
 
 For pages: ``path[data-state]`` is a state's shape (one each) and ``text[data-state]``
 its name, both clickable, with hover text (``<title>``) in plain words; poles carry
@@ -29,6 +30,7 @@ from alignment_sim.classroom.drawing import (
     LAND,
     SEA,
     STATE_BORDER,
+    PoleOffer,
     choice_colors,
     label_colors,
     map_labels,
@@ -301,12 +303,8 @@ def _label_short(label: str) -> str:
     return "hedging" if label == HEDGE else f"with {pole_words(label)}"
 
 
-def _pole_words(world: World, b: int, offer: tuple[float, float]) -> str:
-    budget, credibility = offer
-    return (
-        f"{pole_words(world.poles[b])} (a pole): offers in force US$ {budget:.1f}bn a year, "
-        f"credibility {credibility:.2f}."
-    )
+def _pole_words(world: World, b: int, offer: PoleOffer) -> str:
+    return f"{pole_words(world.poles[b])} (a pole): {offer.words()}."
 
 
 @functools.cache
@@ -322,7 +320,7 @@ def _context() -> str:
     )
 
 
-def _marker(world: World, b: int, box: Box, size: float, offer: tuple[float, float]) -> str:
+def _marker(world: World, b: int, box: Box, size: float, offer: PoleOffer) -> str:
     """An off-map pole: a box in its colour at the edge, its arrow pointing off the map."""
     x0, y0, x1, y1 = box
     west = x0 <= 0.0
@@ -354,9 +352,7 @@ def _legend_patterns(world: World) -> tuple[tuple[str, str, str], tuple[str, str
     return ("hedge", colors[HEDGE], colors[HEDGE]), ("split", colors[world.poles[0]], colors[other])
 
 
-def _legend(
-    world: World, offers: list[tuple[float, float]], size: float, ids: str
-) -> tuple[str, float]:
+def _legend(world: World, offers: list[PoleOffer], size: float, ids: str) -> tuple[str, float]:
     """The key and the poles' offers under the map, and their height (map units)."""
     small = 0.9 * size
     swatch, gap, line = 1.1 * small, 1.1 * small, 1.75 * small
@@ -395,10 +391,9 @@ def _legend(
     ]
     poles = []
     for b, name in enumerate(world.poles):
-        budget, credibility = offers[b]
         w, svg = item(
             world.pole_colors[b],
-            f"{pole_words(name)}: offers US$ {budget:.1f}bn/yr, credibility {credibility:.2f}",
+            f"{pole_words(name)}: {offers[b].words()}",
             font_weight="600",
         )
         poles.append((w, f'<g data-pole-offers="{escape(name)}">{svg}</g>'))
