@@ -217,6 +217,10 @@ def test_classroom_in_chromium(server: str) -> None:
             term = why.locator("abbr.as-term", has_text="score").first
             assert "utility" in (term.get_attribute("title") or ""), "the glossary explains"
             expect(page.locator(".as-state-kyrgyzstan")).to_have_class(re.compile("selected"))
+            # the state buttons' text: at least 4.5:1 on their fill (WCAG AA)
+            for label, text in (("russia", "rgb(255, 255, 255)"), ("hedge", "rgb(77, 77, 77)")):
+                button = page.locator(f".as-state.as-label-{label}").first
+                assert button.evaluate("b => getComputedStyle(b).color") == text, label
             shot = ROOT / "results" / "screenshots" / "classroom.png"
             shot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot))

@@ -108,6 +108,9 @@ CSS = (
 .as-help { font-size: 12px; color: #555; }
 .as-force { font-size: 12px; color: #8e2c00; }
 .as-state.as-state-selected { box-shadow: 0 0 0 3px #111; font-weight: 700; }
+.as-state.as-label-russia { color: #fff !important; }
+.as-state.as-label-china, .as-state.as-label-west { color: #111 !important; }
+.as-state.as-label-hedge { color: #4d4d4d !important; border-color: #9b9b9b !important; }
 @media (max-width: 1200px) { .as-main { grid-template-columns: minmax(0, 1fr); } }
 @media (max-width: 760px) {
   .as-grid { grid-template-columns: minmax(0, 1fr); }
