@@ -3,7 +3,10 @@ checks for each job is the one Hydra composes for that job."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from helpers import run_cli
 from hydra import initialize_config_module
 from hydra._internal.callbacks import Callbacks
 from hydra.core.global_hydra import GlobalHydra
@@ -40,6 +43,21 @@ def test_each_jobs_checked_configuration_is_the_one_hydra_composes(
     """Group overrides composed once per choice, value overrides applied to a copy: every
     job's configuration equals Hydra's own composing of it (without the hydra node, as a
     job's task gets it), with the composings shared across the sweep's jobs."""
+    assert_checked_as_composed(arguments, composings)
+
+
+def test_a_group_of_a_folder_on_hydras_searchpath_is_a_group(tmp_path: Path) -> None:
+    """A config group only ``hydra.searchpath`` adds (a user's ``weights/strong.yaml``)
+    is composed as Hydra composes it, not applied as a value (which Hydra refuses: an
+    item is already at 'weights')."""
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / "strong.yaml").write_text("trade: 0.7\n")
+    searchpath = f"hydra.searchpath=[file://{tmp_path}]"
+    assert_checked_as_composed([searchpath, "+weights=strong", "ticks=4,8"], 1)
+
+
+def assert_checked_as_composed(arguments: list[str], composings: int) -> None:
+    """Every job of the sweep ``arguments``: its checked configuration is Hydra's own."""
     with initialize_config_module(config_module="alignment_sim.conf", version_base="1.3"):
         loader = GlobalHydra.instance().config_loader()
         master = loader.load_configuration("config", arguments, RunMode.MULTIRUN)
@@ -49,7 +67,8 @@ def test_each_jobs_checked_configuration_is_the_one_hydra_composes(
         )
         assert type(sweeper).__name__ == CheckedSweeper.__name__  # the configured sweeper
         parser = OverridesParser.create(config_loader=loader)
-        batches = sweeper.split_arguments(parser.parse_overrides(arguments), None)
+        task = list(master.hydra.overrides.task)  # as Hydra hands the sweeper its jobs
+        batches = sweeper.split_arguments(parser.parse_overrides(task), None)
         jobs = [list(job) for batch in batches for job in batch]
         assert len(jobs) >= 2
         shared: dict = {}
@@ -57,3 +76,22 @@ def test_each_jobs_checked_configuration_is_the_one_hydra_composes(
             hydra_own = without_hydra(loader.load_sweep_config(master, job))
             assert OmegaConf.to_container(sweeper.job_config(job, shared)) == hydra_own, job
         assert len(shared) == composings  # one per choice of the config groups
+
+
+def test_a_job_hydra_cannot_compose_is_refused_in_one_line_before_any_runs(
+    tmp_path: Path,
+) -> None:
+    """A folder on the search path that makes ``ticks`` a config group: ``ticks=20`` is
+    then a group choice Hydra cannot compose (a number), for every job; the check says so
+    in one line naming the job, and the sweep's folder is never made."""
+    (tmp_path / "conf" / "ticks").mkdir(parents=True)
+    (tmp_path / "conf" / "ticks" / "short.yaml").write_text("# a group named ticks\n")
+    args = ["-m", f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "ticks=20,24", "study=s"]
+    result = run_cli([*args, "replications=2"], tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert "Config group override must be a string or a list" in result.stderr
+    assert "The sweep's job ticks=20,study=s,replications=2 has it; no job has run." in (
+        result.stderr
+    )
+    assert not (tmp_path / "results" / "sweeps" / "s").exists()

@@ -13,7 +13,8 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
-from omegaconf import DictConfig, open_dict, read_write
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from alignment_sim.errors import ConfigError
 
@@ -61,15 +62,41 @@ class CheckedSweeper(BasicSweeper):
         for n, overrides in enumerate(jobs, start=1):
             if n % every == 0 and n < len(jobs):
                 print(f"[alignment-sim]   checked {n} of {len(jobs)}", flush=True)
-            composed = self.job_config(list(overrides), composed_for)
             shown = shown_overrides(list(overrides))
+            job = ",".join(shown) or "with no overrides"
+            where = f"The sweep's job {job} has it; no job has run."
+            try:
+                composed = self.job_config(list(overrides), composed_for)
+            except (HydraException, ValueError) as exc:  # Hydra cannot compose the job
+                raise ConfigError(
+                    "the job's overrides",
+                    job,
+                    "overrides Hydra can compose",
+                    f"{str(exc).rstrip('.')}. {where}",
+                ) from None
             try:
                 check_job(composed, shown)
             except ConfigError as exc:
-                job = ",".join(shown) or "with no overrides"
-                where = f"The sweep's job {job} has it; no job has run."
                 hint = f"{exc.hint} {where}" if exc.hint else where
                 raise ConfigError(exc.key, exc.value, exc.expected, hint) from None
+
+    def job_repository(self) -> Any:
+        """The config repository Hydra composes the sweep's jobs from: its search path
+        with the folders ``hydra.searchpath`` adds (on the command line, whose hydra
+        overrides every job shares, or in the primary config), which the loader's own
+        repository leaves out; None for a loader that cannot say (then every job is
+        composed whole). Made once a sweep."""
+        if not hasattr(self, "_job_repository"):
+            assert self.hydra_context is not None and self.config is not None
+            loader = self.hydra_context.config_loader
+            make = getattr(loader, "_parse_overrides_and_create_caching_repo", None)
+            hydra_overrides = OmegaConf.to_container(self.config.hydra.overrides.hydra)
+            self._job_repository = (
+                None
+                if make is None or not isinstance(hydra_overrides, list)
+                else make(self.config.hydra.job.config_name, hydra_overrides)[1]
+            )
+        return self._job_repository
 
     def job_config(
         self, overrides: list[str], composed_for: dict[tuple[str, ...], DictConfig]
@@ -84,7 +111,7 @@ class CheckedSweeper(BasicSweeper):
         loader = self.hydra_context.config_loader
         parser = OverridesParser.create(config_loader=loader)
         parsed = parser.parse_overrides(overrides)
-        repository = getattr(loader, "repository", None)
+        repository = self.job_repository()
 
         def is_value(override: Override) -> bool:
             if repository is None:  # another loader: compose every job whole
