@@ -187,6 +187,18 @@ def domain(path: str) -> Domain | None:
     return DOMAINS.get(parsed.section, {}).get(parsed.field)
 
 
+def typed_value(text: str) -> bool | int | float | str:
+    """An override's value as it would be read: true/false, an integer, a number or text."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 _OVERRIDE = re.compile(r"^(?P<prefix>\+\+|\+|~)?(?P<key>[^=]+)(?P<rest>=.*)?$", re.DOTALL)
 
 

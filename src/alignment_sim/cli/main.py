@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import hydra
-import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import CompactHydraException
 from hydra.types import RunMode
@@ -47,6 +46,7 @@ import alignment_sim.conf  # noqa: F401  (registers the schema as base_config)
 from alignment_sim.cli import callbacks
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.params import RegionSpec, SimulationConfig
+from alignment_sim.paths import typed_value
 
 log = logging.getLogger("alignment_sim")
 
@@ -436,15 +436,6 @@ WINDOW_SETS = {
 """The calendar window's keys, and the settings each of them sets (``SimulationConfig``)."""
 
 
-def _typed(value: str) -> Any:
-    """A command line's value as YAML reads it (``2006`` a number, ``false`` a flag), or
-    the text itself."""
-    try:
-        return yaml.safe_load(value)
-    except yaml.YAMLError:
-        return value
-
-
 def _check_window(overrides: list[str]) -> None:
     """Refuse ``origin=`` beside ``region.year=``, ``region.configuration_year=`` or
     ``region.calendar=``, or ``to=`` beside ``ticks=``, on one command line: the window's
@@ -456,7 +447,7 @@ def _check_window(overrides: list[str]) -> None:
             if window in given and sets in given:
                 raise ConfigError(
                     sets,
-                    _typed(given[sets]),
+                    typed_value(given[sets]),
                     f"no {sets} beside {window}={given[window]}, which sets {what}",
                     f"Give one of {window}= and {sets}=.",
                 )

@@ -217,21 +217,9 @@ def data_dictionary(schema: pa.Schema, table: str = "runs") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table", "column", "type", "unit", "meaning"])
 
 
-def typed(text: str) -> bool | int | float | str:
-    """An override's value as it would be read: true/false, an integer, a number or text."""
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
 def parameter_type(values: list[str]) -> pa.DataType:
     """The one Arrow type for a parameter's values across jobs (text when they differ)."""
-    kinds = {type(typed(v)) for v in values}
+    kinds = {type(paths.typed_value(v)) for v in values}
     if kinds == {bool}:
         return pa.bool_()
     if kinds == {int}:
@@ -250,7 +238,7 @@ def job_parameters(folder: Path) -> dict[str, str]:
 def _value(text: str | None, kind: pa.DataType) -> Any:
     if text is None or pa.types.is_string(kind):
         return text
-    value = typed(text)
+    value = paths.typed_value(text)
     return float(value) if pa.types.is_floating(kind) else value
 
 
@@ -740,13 +728,13 @@ def _mark_repeated(
     row of a job left out whole, the repeated runs of one that gives others too; returns
     how many rows it set."""
     keys = run_keys(design)
-    rows = [
+    whole = [job_id(root, f) for f, (_, r) in repeated.items() if r.whole]
+    rows = [  # the repeated runs of the jobs that give others too
         (job_id(root, folder), *(run if isinstance(run, tuple) else (run,)))
         for folder, (_, r) in repeated.items()
-        if _is_design(folder) == design
+        if _is_design(folder) == design and not r.whole
         for run in r.runs
     ]
-    whole = [job_id(root, f) for f, (_, r) in repeated.items() if r.whole]
     if whole:
         marks = ", ".join("?" * len(whole))
         con.execute(f"UPDATE {table} SET repeated = true WHERE study_id IN ({marks})", whole)
