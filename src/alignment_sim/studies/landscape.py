@@ -173,7 +173,9 @@ def year_world(
         config = FittedSet.load(fit).apply(config)
     inputs = RunInputs.from_config(config)
     recorded = inputs.world.initial_alignment.copy()
-    if configuration_year is not None and configuration_year != year:
+    if configuration_year is not None and (
+        configuration_year != config.region.start_configuration_year  # the world's own
+    ):
         then = replace(config.region, configuration_year=configuration_year)
         recorded = starting_alignment(then, inputs.world.space)
     elif static and year > RECORD_LAST_YEAR:

@@ -4,6 +4,7 @@ import annotations``: Hydra imports plugins outside ``sys.modules``, where a dat
 string annotations cannot be resolved."""
 
 import copy
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -80,23 +81,20 @@ class CheckedSweeper(BasicSweeper):
                 hint = f"{exc.hint} {where}" if exc.hint else where
                 raise ConfigError(exc.key, exc.value, exc.expected, hint) from None
 
+    @functools.cached_property
     def job_repository(self) -> Any:
         """The config repository Hydra composes the sweep's jobs from: its search path
         with the folders ``hydra.searchpath`` adds (on the command line, whose hydra
         overrides every job shares, or in the primary config), which the loader's own
         repository leaves out; None for a loader that cannot say (then every job is
         composed whole). Made once a sweep."""
-        if not hasattr(self, "_job_repository"):
-            assert self.hydra_context is not None and self.config is not None
-            loader = self.hydra_context.config_loader
-            make = getattr(loader, "_parse_overrides_and_create_caching_repo", None)
-            hydra_overrides = OmegaConf.to_container(self.config.hydra.overrides.hydra)
-            self._job_repository = (
-                None
-                if make is None or not isinstance(hydra_overrides, list)
-                else make(self.config.hydra.job.config_name, hydra_overrides)[1]
-            )
-        return self._job_repository
+        assert self.hydra_context is not None and self.config is not None
+        loader = self.hydra_context.config_loader
+        make = getattr(loader, "_parse_overrides_and_create_caching_repo", None)
+        hydra_overrides = OmegaConf.to_container(self.config.hydra.overrides.hydra)
+        if make is None or not isinstance(hydra_overrides, list):
+            return None
+        return make(self.config.hydra.job.config_name, hydra_overrides)[1]
 
     def job_config(
         self, overrides: list[str], composed_for: dict[tuple[str, ...], DictConfig]
@@ -109,24 +107,24 @@ class CheckedSweeper(BasicSweeper):
         jobs of a sweep over values share one composing (about 0.1 s a job saved)."""
         assert self.hydra_context is not None and self.config is not None
         loader = self.hydra_context.config_loader
-        parser = OverridesParser.create(config_loader=loader)
-        parsed = parser.parse_overrides(overrides)
-        repository = self.job_repository()
-
-        def is_value(override: Override) -> bool:
-            if repository is None:  # another loader: compose every job whole
-                return False
-            value = override.value()
-            return isinstance(value, dict) or not repository.group_exists(override.key_or_group)
-
-        groups = tuple(str(o.input_line) for o in parsed if not is_value(o))
-        if groups not in composed_for:
+        parsed = OverridesParser.create(config_loader=loader).parse_overrides(overrides)
+        repository = self.job_repository
+        values: list[Override] = []
+        groups: list[Override] = []
+        for override in parsed:
+            is_value = repository is not None and (  # else: compose every job whole
+                isinstance(override.value(), dict)
+                or not repository.group_exists(override.key_or_group)
+            )
+            (values if is_value else groups).append(override)
+        key = tuple(str(o.input_line) for o in groups)
+        if key not in composed_for:
             composed = loader.load_sweep_config(
-                master_config=self.config, sweep_overrides=list(groups)
+                master_config=self.config, sweep_overrides=list(key)
             )
             with read_write(composed), open_dict(composed):
                 del composed["hydra"]  # as the job's task gets it (to_config's direct path)
-            composed_for[groups] = composed
-        composed = copy.deepcopy(composed_for[groups])
-        ConfigLoaderImpl._apply_overrides_to_config([o for o in parsed if is_value(o)], composed)
+            composed_for[key] = composed
+        composed = copy.deepcopy(composed_for[key])
+        ConfigLoaderImpl._apply_overrides_to_config(values, composed)
         return composed
