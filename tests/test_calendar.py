@@ -172,6 +172,11 @@ def test_an_origin_is_a_record_year_before_the_last_start() -> None:
     ):
         default_config(scenario="history", origin=2012, to=2014)
     assert default_config(scenario="history", origin=2015, to=2016).region.year == 2016
+    # inside the record, a state it does not hold and the region gives no start for
+    region = calendar_region(2002)
+    region.states[0].attribute_state = "Atlantis"
+    with pytest.raises(ConfigError, match=r"origin = 2001: .*; Atlantis have none in 2001"):
+        default_config(region=region, scenario="history", origin=2001, to=2003)
 
 
 def test_ticks_past_2024_are_refused() -> None:

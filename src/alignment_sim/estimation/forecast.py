@@ -43,7 +43,7 @@ from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fit import Progress
 from alignment_sim.estimation.fitted import FittedSet, canonical, locate_fitted, override_paths
 from alignment_sim.estimation.jobs import record_path
-from alignment_sim.model.calendar import RECORD_LAST_YEAR, record_labels
+from alignment_sim.model.calendar import RECORD_LAST_YEAR
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import RegionSpec, SimulationConfig
 from alignment_sim.outputs.files import (
@@ -140,8 +140,8 @@ def run_forecast(
 
 
 def check_origin(config: SimulationConfig) -> int:
-    """The forecast's origin: set (``origin=YEAR``), and a year whose record gives every
-    chooser its start (the record stops in ``RECORD_LAST_YEAR``)."""
+    """The forecast's origin: set (``origin=YEAR``; that every chooser has a start at its
+    end the configuration checks when it is built)."""
     origin = config.origin
     if origin is None:
         raise ConfigError(
@@ -149,22 +149,6 @@ def check_origin(config: SimulationConfig) -> int:
             None,
             "the forecast's origin (origin=YEAR): it starts the year after, from the record "
             "at the end of that year",
-        )
-    recorded = record_labels(origin)
-    missing = [
-        s.attribute_state
-        for s in config.region.states
-        if str(origin) not in s.initial and s.attribute_state not in recorded
-    ]
-    if missing:
-        raise ConfigError(
-            "origin",
-            origin,
-            f"a year of the alignment record (to {RECORD_LAST_YEAR})",
-            f"A forecast starts from each state's recorded alignment at the end of its origin "
-            "year; "
-            f"the record has none for {', '.join(missing)} in {origin} (records after "
-            f"{RECORD_LAST_YEAR} are the project's out-of-sample test and are never read).",
         )
     return origin
 

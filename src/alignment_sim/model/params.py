@@ -1031,12 +1031,18 @@ class SimulationConfig:
         self.validate()
 
     def _check_origin_has_a_start(self) -> None:
-        """Refuse (by ``origin``) an origin after the record that the region gives not
-        every state a start for: the run could not start there."""
+        """Refuse (by ``origin``) an origin at whose end some state has no start: neither
+        the record's label (none after ``RECORD_LAST_YEAR``) nor an ``initial`` entry."""
+        from alignment_sim.model.calendar import record_labels  # calendar imports params
+
         assert self.origin is not None
-        if self.origin <= RECORD_LAST_YEAR:
-            return
-        if all(str(self.origin) in s.initial for s in self.region.states):
+        recorded = record_labels(self.origin)
+        missing = [
+            s.attribute_state
+            for s in self.region.states
+            if str(self.origin) not in s.initial and s.attribute_state not in recorded
+        ]
+        if not missing:
             return
         everyones = set.intersection(*(set(s.initial) for s in self.region.states))
         given = sorted(int(k) for k in everyones if k.isdigit() and int(k) > RECORD_LAST_YEAR)
@@ -1045,9 +1051,10 @@ class SimulationConfig:
             "origin",
             self.origin,
             f"a year of the alignment record ({RECORD_FIRST_YEAR}-{RECORD_LAST_YEAR}){also}",
-            "A run from an origin starts from the record's configuration at its end; the "
-            f"record after {RECORD_LAST_YEAR} is the out-of-sample test period and is never "
-            "read.",
+            "A run from an origin starts from each state's configuration at its end; "
+            f"{', '.join(missing)} have none in {self.origin} (an 'initial' entry in the region "
+            f"file gives one); the record after {RECORD_LAST_YEAR} is the out-of-sample test "
+            "period and is never read.",
         )
 
     @property
