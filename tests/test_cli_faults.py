@@ -52,7 +52,30 @@ def test_pole_named_as_designs_spell_it_is_applied(tmp_path: Path) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     russia = next(p for p in manifest["config"]["region"]["poles"] if p["name"] == "russia")
     assert russia["credibility"] == 0.5
-    assert manifest["overrides"][0] == "region.poles.0.credibility=0.5"
+    assert manifest["overrides"][0] == "region.poles.russia.credibility=0.5"  # as typed
+
+
+def test_a_state_swept_by_name_is_named_in_its_jobs_manifests_and_columns(
+    tmp_path: Path,
+) -> None:
+    """Hydra is given the state's position; the jobs' manifests, their parameters and the
+    collected table name the state as the user did (and a position given is named too)."""
+    sweep = ["-m", "region.states.uzbekistan.autonomy=0.05,0.1", "region.states.8.autonomy=0.2"]
+    result = cli([*sweep, *FAST, "replications=2", "study=named"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    root = tmp_path / "results" / "sweeps" / "named"
+    manifests = [json.loads(m.read_text()) for m in sorted(root.glob("*/manifest.json"))]
+    states = ["region.states.tajikistan.autonomy", "region.states.uzbekistan.autonomy"]
+    assert [sorted(m["parameters"])[:2] for m in manifests] == [states, states]
+    collected = subprocess.run(
+        [str(Path(sys.executable).parent / "alignment-sim-collect"), str(root)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert collected.returncode == 0, collected.stderr
+    runs = pd.read_parquet(root / "collected_runs.parquet")
+    assert sorted(runs["region.states.uzbekistan.autonomy"].unique()) == [0.05, 0.1]
 
 
 def test_pole_name_in_a_user_region_under_config_dir(tmp_path: Path) -> None:
@@ -361,3 +384,34 @@ def test_a_mistake_in_a_users_scenario_file_is_one_line_naming_the_file(
     result = cli(["--config-dir", "cfg", "scenario=mine", *FAST, "hydra.run.dir=o"], tmp_path)
     assert_one_line_error(result, 2, *needles)
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "needles"),
+    [
+        (["experiment=null"], ("experiment = 'null'", "sobol", "leave experiment out")),
+        (["-m", "experiment=null,sobol"], ("experiment = 'null,sobol'", "leave experiment out")),
+        (["scenario=null"], ("scenario = 'null'", "russia_recession")),
+    ],
+)
+def test_a_config_group_given_no_preset_is_refused_in_one_line(
+    tmp_path: Path, given: list[str], needles: tuple[str, ...]
+) -> None:
+    """``experiment=null`` (Hydra composes no null group choice from a command line: a
+    traceback) is refused by its key, with the presets the group has."""
+    result = cli([*given, *FAST, f"hydra.run.dir={tmp_path / 'o'}"], tmp_path)
+    assert_one_line_error(result, 2, *needles)
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_position_in_a_sweep_over_regions_is_checked_in_each_region(tmp_path: Path) -> None:
+    """A sweep over regions takes a state's position (the refusal of a name says so): a
+    position every region lists runs, one beyond a region's list is refused naming it."""
+    sweep = ["-m", "region=post_soviet,post_soviet", *FAST]
+    result = cli([*sweep, "region.states.9.autonomy=0.05", "study=ok"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    manifest = next((tmp_path / "results" / "sweeps" / "ok").glob("*/manifest.json"))
+    assert json.loads(manifest.read_text())["config"]["region"]["states"][9]["autonomy"] == 0.05
+    result = cli([*sweep, "region.states.11.autonomy=0.05", "study=no"], tmp_path)
+    assert_one_line_error(result, 2, "region.states.11.autonomy = 11", "region post_soviet")
+    assert not (tmp_path / "results" / "sweeps" / "no").exists()

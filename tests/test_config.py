@@ -37,12 +37,12 @@ def test_overrides_reach_the_dataclasses() -> None:
     [
         (["ticks=0"], "ticks"),
         (["seed=-1"], "seed"),
-        (["region.poles.0.budget_bn_usd=-3"], "region.poles[0].budget_bn_usd"),
-        (["region.poles.1.credibility=1.5"], "region.poles[1].credibility"),
-        (["region.poles.0.labour_market_from=1900"], "region.poles[0].labour_market_from"),
+        (["region.poles.0.budget_bn_usd=-3"], "region.poles.russia.budget_bn_usd"),
+        (["region.poles.1.credibility=1.5"], "region.poles.china.credibility"),
+        (["region.poles.0.labour_market_from=1900"], "region.poles.russia.labour_market_from"),
         (
             ["region.poles.2.regime_support_basis=monarchy"],
-            "region.poles[2].regime_support_basis",
+            "region.poles.west.regime_support_basis",
         ),
         (["dynamics.credibility_recovery=2"], "dynamics.credibility_recovery"),
         (["dynamics.economic_switching_cost=-1"], "dynamics.economic_switching_cost"),
@@ -50,7 +50,7 @@ def test_overrides_reach_the_dataclasses() -> None:
         (["region.year=2005"], "region.year"),
         (
             ["+region.states.0.remittance_origin.mars=0.5"],
-            "region.states[0].remittance_origin.mars",
+            "region.states.belarus.remittance_origin.mars",
         ),
         (["region.affinities.0.a=atlantis"], "region.affinities[0].a"),
     ],

@@ -76,7 +76,7 @@ def test_with_values_returns_a_validated_copy() -> None:
     assert changed.weights.trade == 3.0 and isinstance(changed.weights.trade, float)
     assert config.region.poles[0].credibility != 0.25  # the argument is unchanged
     assert config.weights.trade == 2.0
-    with pytest.raises(ConfigError, match=r"region\.poles\[0\]\.credibility"):
+    with pytest.raises(ConfigError, match=r"region\.poles\.russia\.credibility"):
         with_values(config, {"region.poles.russia.credibility": 3.0})
 
 

@@ -3,6 +3,7 @@ checks for each job is the one Hydra composes for that job."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,17 +14,9 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.plugins import Plugins
 from hydra.types import HydraContext, RunMode
-from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+from omegaconf import OmegaConf
 
 from hydra_plugins.alignment_sim_sweeper.checked_sweeper import CheckedSweeper
-
-
-def without_hydra(cfg: DictConfig) -> dict:
-    with read_write(cfg), open_dict(cfg):
-        del cfg["hydra"]
-    container = OmegaConf.to_container(cfg, resolve=False)
-    assert isinstance(container, dict)
-    return container
 
 
 @pytest.mark.parametrize(
@@ -41,8 +34,9 @@ def test_each_jobs_checked_configuration_is_the_one_hydra_composes(
     arguments: list[str], composings: int
 ) -> None:
     """Group overrides composed once per choice, value overrides applied to a copy: every
-    job's configuration equals Hydra's own composing of it (without the hydra node, as a
-    job's task gets it), with the composings shared across the sweep's jobs."""
+    job's configuration equals Hydra's own composing of it, its hydra node (the job's
+    overrides, its folder's name) included, with the composings shared across the
+    sweep's jobs."""
     assert_checked_as_composed(arguments, composings)
 
 
@@ -73,7 +67,7 @@ def assert_checked_as_composed(arguments: list[str], composings: int) -> None:
         assert len(jobs) >= 2
         shared: dict = {}
         for job in jobs:
-            hydra_own = without_hydra(loader.load_sweep_config(master, job))
+            hydra_own = OmegaConf.to_container(loader.load_sweep_config(master, job))
             assert OmegaConf.to_container(sweeper.job_config(job, shared)) == hydra_own, job
         assert len(shared) == composings  # one per choice of the config groups
 
@@ -95,3 +89,15 @@ def test_a_job_hydra_cannot_compose_is_refused_in_one_line_before_any_runs(
         result.stderr
     )
     assert not (tmp_path / "results" / "sweeps" / "s").exists()
+
+
+def test_a_sweep_whose_seed_is_the_jobs_number_is_checked_and_runs(tmp_path: Path) -> None:
+    """``seed=${hydra:job.num}`` (Hydra's idiom for a seed per job) resolves in the check
+    as in the job: each job runs with its own number as its seed."""
+    args = ["-m", "seed=${hydra:job.num}", "scenario=baseline,russia_recession", "ticks=4"]
+    result = run_cli([*args, "study=numbered"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    folders = sorted((tmp_path / "results" / "sweeps" / "numbered").glob("scenario=*"))
+    manifests = [json.loads((f / "manifest.json").read_text()) for f in folders]
+    seeds = {m["config"]["scenario"]["name"]: m["seed"] for m in manifests}
+    assert seeds == {"baseline": 0, "russia_recession": 1}

@@ -261,7 +261,7 @@ def test_bad_overrides_are_refused(field: str, value: float, needle: str) -> Non
     region.states[0].overrides[field] = value
     with pytest.raises(ConfigError, match=needle) as info:
         default_config(region=region)
-    assert info.value.key == f"region.states[0].overrides.{field}"
+    assert info.value.key == f"region.states.{region.states[0].name}.overrides.{field}"
 
 
 # --- 6. region structure: affinity pairs, names ---------------------------------------

@@ -19,7 +19,7 @@ import copy
 import dataclasses
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,7 @@ from alignment_sim.model.params import (
     SimulationConfig,
     StateSpec,
     UtilityWeights,
+    is_lower_identifier,
 )
 
 GRAMMAR = (
@@ -217,4 +218,25 @@ def to_hydra_override(override: str, region: RegionSpec) -> str:
         return override
     names = region.pole_names if parts[1] == "poles" else region.state_names
     parts[2] = str(item_index(match["key"], parts[2], names, parts[1]))
+    return f"{match['prefix'] or ''}{'.'.join(parts)}{match['rest'] or ''}"
+
+
+def to_named_override(override: str, names: Mapping[str, Sequence[str]]) -> str:
+    """``override`` with a pole's or state's index replaced by its name (the inverse of
+    ``to_hydra_override``; ``names``: the region's pole and state names by list, "poles"
+    and "states"): ``region.states.9.autonomy=0.1`` -> ``region.states.uzbekistan.
+    autonomy=0.1``, as a job's manifest and columns show it. An index the lists do not
+    hold, or a name that is not one (``is_lower_identifier``), stays as given."""
+    match = _OVERRIDE.match(override)
+    if match is None:
+        return override
+    parts = match["key"].split(".")
+    if len(parts) < 3 or parts[0] != "region" or parts[1] not in LISTS:
+        return override
+    listed = names.get(parts[1], ())
+    if not parts[2].isdecimal() or int(parts[2]) >= len(listed):
+        return override
+    if not is_lower_identifier(listed[int(parts[2])]):
+        return override
+    parts[2] = listed[int(parts[2])]
     return f"{match['prefix'] or ''}{'.'.join(parts)}{match['rest'] or ''}"

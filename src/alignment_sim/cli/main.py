@@ -98,27 +98,21 @@ def prepare_arguments(arguments: list[str]) -> list[str]:
     is refused by name; ``design.parameters={...}`` is carried under
     ``GIVEN_PARAMETERS`` so that it replaces, not extends, an experiment's parameters.
     """
-    from alignment_sim.paths import item_index, to_hydra_override
-
     overrides = _overrides(arguments)
     _refuse_shadowed_presets(_config_dirs(arguments))
-    region: RegionSpec | None = None
+    regions_read: dict[str | None, RegionSpec] = {}  # None: the one the command selects
     out = list(arguments)
     for position, argument in enumerate(arguments):
         if position not in overrides:
             continue
         prefix, key, value = _split(argument)
         parts = key.split(".")
+        if key in GROUPS and value is not None:
+            _refuse_no_choice(argument, key)
         if key == "design.parameters" and prefix == "" and value is not None:
             argument = f"+{GIVEN_PARAMETERS}={value}"
         elif len(parts) >= 3 and parts[0] == "region" and parts[1] in ("poles", "states"):
-            if region is None:
-                _refuse_names_across_regions(key, arguments, overrides)
-                region = _selected_region(arguments, overrides)
-            argument = to_hydra_override(argument, region)
-            if parts[2].isdecimal():
-                names = region.pole_names if parts[1] == "poles" else region.state_names
-                item_index(key, int(parts[2]), names, parts[1])
+            argument = _region_item(argument, parts, arguments, overrides, regions_read)
         out[position] = argument
     return out
 
@@ -186,24 +180,105 @@ def _refuse_shadowed_presets(config_dirs: list[str]) -> None:
                     )
 
 
-def _refuse_names_across_regions(key: str, arguments: list[str], overrides: list[int]) -> None:
-    """A pole or state named in a sweep over regions: the name is turned into a position
-    before Hydra sweeps, and another region's list may hold another state there."""
+def _refuse_no_choice(argument: str, group: str) -> None:
+    """Refuse ``group=null`` (alone or among a sweep's choices), which Hydra cannot compose
+    from a command line (it ends in a traceback): a group takes a preset's name. An
+    override Hydra's grammar refuses is left to Hydra's own message."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import ChoiceSweep
+    from hydra.errors import HydraException
+
+    from alignment_sim.presets import available
+
+    try:
+        value = OverridesParser.create().parse_override(argument).value()
+    except HydraException:
+        return
+    choices = value.list if isinstance(value, ChoiceSweep) else [value]
+    if None in choices:
+        no_experiment = "To run without one, leave experiment out (its default is none)."
+        raise ConfigError(
+            group,
+            argument.partition("=")[2],
+            f"one of the {group} presets ({', '.join(available(group))}) or a {group} file "
+            "of a --config-dir",
+            no_experiment if group == "experiment" else "",
+        )
+
+
+def _region_item(
+    argument: str,
+    parts: list[str],
+    arguments: list[str],
+    overrides: list[int],
+    regions_read: dict[str | None, RegionSpec],
+) -> str:
+    """``region.states.NAME.x=v`` with the state's position in the region the command
+    selects (``to_hydra_override``), or a position checked against it; in a sweep over
+    regions, a position checked against each region's own list, and a name refused (the
+    regions may list their states in other orders). ``regions_read`` keeps the regions
+    composed (None: the one the command selects)."""
+    from alignment_sim.paths import item_index, to_hydra_override
+
+    key = ".".join(parts)
+    named = not parts[2].isdecimal()
+    regions = _region_sweep(arguments, overrides)
+    if regions is not None and named:
+        _refuse_name_across_regions(key, regions)
+    for name in _swept_regions(regions) if regions is not None else [None]:
+        if name not in regions_read:
+            regions_read[name] = _selected_region(arguments, overrides, name)
+        region = regions_read[name]
+        if named:
+            return to_hydra_override(argument, region)
+        listed = region.pole_names if parts[1] == "poles" else region.state_names
+        try:
+            item_index(key, int(parts[2]), listed, parts[1])
+        except ConfigError as exc:
+            if name is None:
+                raise
+            hint = f"In the sweep's region {name} (a sweep over regions takes positions)."
+            raise ConfigError(exc.key, exc.value, exc.expected, hint) from None
+    return argument
+
+
+def _region_sweep(arguments: list[str], overrides: list[int]) -> str | None:
+    """The choices of a sweep over regions (``region=a,b``), if the command has one."""
     for position in overrides:
         _, group, value = _split(arguments[position])
         if group == "region" and value is not None and ("," in value or "(" in value):
-            raise ConfigError(
-                "region",
-                value,
-                f"one region when {key} names a pole or state: the sweep's regions may list "
-                "them in other orders",
-                "Sweep each region on its own, or give the position (region.states.N...) "
-                "in a sweep over regions that list them alike.",
-            )
+            return value
+    return None
 
 
-def _selected_region(arguments: list[str], overrides: list[int]) -> RegionSpec:
-    """The region the command line selects (its group choices composed as Hydra will)."""
+def _refuse_name_across_regions(key: str, regions: str) -> None:
+    """A pole or state named in a sweep over regions: the name is turned into a position
+    before Hydra sweeps, and another region's list may hold another state there."""
+    raise ConfigError(
+        "region",
+        regions,
+        f"one region when {key} names a pole or state: the sweep's regions may list "
+        "them in other orders",
+        "Sweep each region on its own, or give the position (region.states.N...) "
+        "in a sweep over regions that list them alike.",
+    )
+
+
+def _swept_regions(regions: str) -> list[str]:
+    """The region presets a sweep's ``region=a,b`` names (none for a sweep Hydra's grammar
+    expands otherwise, as ``glob(*)``: Hydra then checks each job's positions)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import ChoiceSweep
+
+    value = OverridesParser.create().parse_override(f"region={regions}").value()
+    return [str(v) for v in value.list] if isinstance(value, ChoiceSweep) else []
+
+
+def _selected_region(
+    arguments: list[str], overrides: list[int], name: str | None = None
+) -> RegionSpec:
+    """The region the command line selects (its group choices composed as Hydra will),
+    or its region preset ``name`` (one of a sweep's)."""
     from hydra import compose, initialize_config_module
 
     choices = [
@@ -211,6 +286,8 @@ def _selected_region(arguments: list[str], overrides: list[int]) -> RegionSpec:
         for i in overrides
         if _split(arguments[i])[1] in GROUPS and "," not in arguments[i]
     ]
+    if name is not None:
+        choices.append(f"region={name}")
     search = [f"file://{Path(d).resolve()}" for d in _config_dirs(arguments)]
     if search:
         choices.append(f"hydra.searchpath=[{','.join(search)}]")
@@ -309,12 +386,28 @@ def _unwrap(schema: Any) -> Any:
     return schema
 
 
-def shown_overrides(overrides: list[str]) -> list[str]:
-    """The overrides as the user wrote them (``design.parameters=``, not its carrier)."""
+def shown_overrides(overrides: list[str], cfg: DictConfig | None = None) -> list[str]:
+    """The overrides as the user wrote them: ``design.parameters=``, not its carrier; a
+    pole or state by its name in the job's region (``cfg``, if composed), not the position
+    Hydra was given (``to_named_override``), so a sweep's manifests and columns name it."""
+    from alignment_sim.paths import to_named_override
+
     carrier = f"+{GIVEN_PARAMETERS}="
+    names = {what: _item_names(cfg, what) for what in ("poles", "states")} if cfg else {}
     return [
-        f"design.parameters={o[len(carrier) :]}" if o.startswith(carrier) else o for o in overrides
+        f"design.parameters={o[len(carrier) :]}"
+        if o.startswith(carrier)
+        else to_named_override(o, names)
+        for o in overrides
     ]
+
+
+def _item_names(cfg: DictConfig, what: str) -> list[str]:
+    """The names of the job's region's poles or states (what it holds of them)."""
+    items = OmegaConf.select(cfg, f"region.{what}", default=None)
+    if not OmegaConf.is_list(items):
+        return []
+    return [str(OmegaConf.select(item, "name", default="")) for item in items]
 
 
 # --- a job ----------------------------------------------------------------------------
@@ -361,7 +454,7 @@ def run_one(cfg: DictConfig) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     hydra_cfg = HydraConfig.get()
     folder = Path(hydra_cfg.runtime.output_dir)
-    overrides = shown_overrides(list(hydra_cfg.overrides.task))
+    overrides = shown_overrides(list(hydra_cfg.overrides.task), cfg)
     sweeping = hydra_cfg.mode == RunMode.MULTIRUN
     try:
         with folder_lock(folder), _interrupt_wins():

@@ -42,6 +42,7 @@ from alignment_sim.model.params import (
     RECORD_LAST_YEAR,
     RegionSpec,
     attribute_domain,
+    item_path,
 )
 from alignment_sim.model.world import (
     FLOAT,
@@ -517,7 +518,7 @@ def starting_alignment(region: RegionSpec, space: OptionSpace) -> IntArray:
     initial = np.zeros(len(region.states), dtype=np.int64)
     missing = []
     for i, spec in enumerate(region.states):
-        key = f"region.states[{i}].initial.{year}"
+        key = f"{item_path('region.states', i, spec.name)}.initial.{year}"
         value = spec.initial.get(str(year), labels.get(spec.attribute_state))
         if value is None:
             missing.append(spec.name)

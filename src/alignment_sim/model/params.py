@@ -231,6 +231,13 @@ def is_lower_identifier(name: Any) -> bool:
     return isinstance(name, str) and re.fullmatch(r"[a-z_][a-z0-9_]*", name) is not None
 
 
+def item_path(section: str, position: int, name: Any) -> str:
+    """The path of a region's pole or state in a message, as a user types it in an
+    override: by its name (``region.states.uzbekistan``), or by its position while its
+    name is not one (``region.states.9``)."""
+    return f"{section}.{name if is_lower_identifier(name) else position}"
+
+
 @dataclass
 class PoleSpec:
     """A bloc leader (Russia, China, the West, ...): its means and its policy.
@@ -512,12 +519,12 @@ class RegionSpec:
         if len(self.states) < 1:
             raise ConfigError(f"{path}.states", [], "at least one chooser")
         for i, pole in enumerate(self.poles):
-            pole.validate(f"{path}.poles[{i}]")
+            pole.validate(item_path(f"{path}.poles", i, pole.name))
         pole_names = [p.name for p in self.poles]
         _check_unique(f"{path}.poles", pole_names)
         for i, pole in enumerate(self.poles):
             for other, value in pole.rivalry.items():
-                key = f"{path}.poles[{i}].rivalry.{other}"
+                key = f"{item_path(f'{path}.poles', i, pole.name)}.rivalry.{other}"
                 if other not in pole_names or other == pole.name:
                     others = [name for name in pole_names if name != pole.name]
                     raise ConfigError(
@@ -536,7 +543,7 @@ class RegionSpec:
             if self.calendar and str(start) not in state.initial:
                 # the start may come from the record: build_world resolves it (or refuses)
                 checked = replace(state, initial={**state.initial, str(start): HEDGE})
-            checked.validate(f"{path}.states[{i}]", self.option_space, start)
+            checked.validate(item_path(f"{path}.states", i, state.name), self.option_space, start)
         calendar_rules = self.budget_rules if self.calendar else {}  # read by calendar runs only
         for pole_name, rule in calendar_rules.items():
             key = f"{path}.budget_rules.{pole_name}"

@@ -32,6 +32,7 @@ from alignment_sim.model.params import (
     Domain,
     RegionSpec,
     attribute_domain,
+    item_path,
 )
 
 if TYPE_CHECKING:
@@ -552,8 +553,9 @@ def transit_in_year(region: RegionSpec, year: int) -> FloatArray:
         if route.opened > year:
             pending[b, i] += route.share
     for b, i in zip(*np.nonzero(carried > level + 1e-9), strict=True):
+        state = item_path("region.states", i, region.states[i].name)
         raise ConfigError(
-            f"region.states[{i}].transit.{region.poles[b].name}",
+            f"{state}.transit.{region.poles[b].name}",
             float(level[b, i]),
             f"at least {carried[b, i]:g}, the share its dated routes carry "
             f"({', '.join(names[b, i])}: {Path(path).name})",
@@ -657,7 +659,7 @@ def starting_world(
         [
             starting_profile(
                 space,
-                f"region.states[{i}].initial.{region.year}",
+                f"{item_path('region.states', i, spec.name)}.initial.{region.year}",
                 spec.initial[str(region.year)],
                 spec.attribute_state,
                 region.year,

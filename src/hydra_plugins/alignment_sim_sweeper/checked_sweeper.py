@@ -5,13 +5,15 @@ string annotations cannot be resolved."""
 
 import copy
 import functools
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hydra._internal.config_loader_impl import ConfigLoaderImpl
+from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
+from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException
@@ -53,33 +55,43 @@ class CheckedSweeper(BasicSweeper):
         """Nothing more: ``sweep`` composed and checked every job before the first batch."""
 
     def check_jobs(self, jobs: Sequence[Sequence[str]]) -> None:
-        """Compose each job's configuration (``job_config``) and check it."""
+        """Compose each job's configuration (``job_config``) and check it, with Hydra's
+        runtime settings the job will have (``hydra_runtime``) set, so that ``seed=${hydra:
+        job.num}`` resolves as in the job itself."""
         from alignment_sim.cli.main import check_job, shown_overrides
 
         if len(jobs) > 1:
             print(f"[alignment-sim] checking the configurations of {len(jobs)} jobs", flush=True)
         every = max(len(jobs) // 10, PROGRESS_EVERY)  # a line at most every tenth
         composed_for: dict[tuple[str, ...], DictConfig] = {}
-        for n, overrides in enumerate(jobs, start=1):
-            if n % every == 0 and n < len(jobs):
-                print(f"[alignment-sim]   checked {n} of {len(jobs)}", flush=True)
-            shown = shown_overrides(list(overrides))
-            job = ",".join(shown) or "with no overrides"
-            where = f"The sweep's job {job} has it; no job has run."
-            try:
-                composed = self.job_config(list(overrides), composed_for)
-            except (HydraException, ValueError) as exc:  # Hydra cannot compose the job
-                raise ConfigError(
-                    "the job's overrides",
-                    job,
-                    "overrides Hydra can compose",
-                    f"{str(exc).rstrip('.')}. {where}",
-                ) from None
-            try:
-                check_job(composed, shown)
-            except ConfigError as exc:
-                hint = f"{exc.hint} {where}" if exc.hint else where
-                raise ConfigError(exc.key, exc.value, exc.expected, hint) from None
+        sweepers_own = HydraConfig.instance().cfg
+        try:
+            for number, overrides in enumerate(jobs):
+                if (number + 1) % every == 0 and number + 1 < len(jobs):
+                    print(f"[alignment-sim]   checked {number + 1} of {len(jobs)}", flush=True)
+                try:
+                    composed = self.job_config(list(overrides), composed_for)
+                except (HydraException, ValueError) as exc:  # Hydra cannot compose the job
+                    job = ",".join(shown_overrides(list(overrides)))
+                    raise ConfigError(
+                        "the job's overrides",
+                        job,
+                        "overrides Hydra can compose",
+                        f"{str(exc).rstrip('.')}. The sweep's job {job} has it; no job has run.",
+                    ) from None
+                shown = shown_overrides(list(overrides), composed)
+                job = ",".join(shown) or "with no overrides"
+                where = f"The sweep's job {job} has it; no job has run."
+                hydra_runtime(composed, number)
+                with read_write(composed), open_dict(composed):
+                    del composed["hydra"]  # as the job's task gets it (to_config's direct path)
+                try:
+                    check_job(composed, shown)
+                except ConfigError as exc:
+                    hint = f"{exc.hint} {where}" if exc.hint else where
+                    raise ConfigError(exc.key, exc.value, exc.expected, hint) from None
+        finally:
+            HydraConfig.instance().cfg = sweepers_own
 
     @functools.cached_property
     def job_repository(self) -> Any:
@@ -99,12 +111,14 @@ class CheckedSweeper(BasicSweeper):
     def job_config(
         self, overrides: list[str], composed_for: dict[tuple[str, ...], DictConfig]
     ) -> DictConfig:
-        """A job's configuration without its ``hydra`` node, as its task gets it: Hydra
+        """A job's configuration as Hydra composes it (``load_sweep_config``): Hydra
         composes the defaults its config-group overrides choose once per choice
         (``composed_for`` keeps them), then applies the job's other overrides to a copy,
         as Hydra's composing applies them after the defaults (``Overrides``: a value
-        override is one whose key is no config group, or whose value is a mapping). The
-        jobs of a sweep over values share one composing (about 0.1 s a job saved)."""
+        override is one whose key is no config group, or whose value is a mapping), and
+        records them in the hydra node as it does (``hydra.overrides.task``,
+        ``hydra.job.override_dirname``). The jobs of a sweep over values share one
+        composing (about 0.1 s a job saved)."""
         assert self.hydra_context is not None and self.config is not None
         loader = self.hydra_context.config_loader
         parsed = OverridesParser.create(config_loader=loader).parse_overrides(overrides)
@@ -119,12 +133,34 @@ class CheckedSweeper(BasicSweeper):
             (values if is_value else groups).append(override)
         key = tuple(str(o.input_line) for o in groups)
         if key not in composed_for:
-            composed = loader.load_sweep_config(
+            composed_for[key] = loader.load_sweep_config(
                 master_config=self.config, sweep_overrides=list(key)
             )
-            with read_write(composed), open_dict(composed):
-                del composed["hydra"]  # as the job's task gets it (to_config's direct path)
-            composed_for[key] = composed
         composed = copy.deepcopy(composed_for[key])
         ConfigLoaderImpl._apply_overrides_to_config(values, composed)
+        job_overrides = [o for o in parsed if not o.is_hydra_override()]
+        with read_write(composed.hydra), open_dict(composed.hydra):
+            composed.hydra.overrides.task = [o.input_line for o in job_overrides]
+            naming = composed.hydra.job.config.override_dirname
+            composed.hydra.job.override_dirname = get_overrides_dirname(
+                overrides=job_overrides,
+                kv_sep=naming.kv_sep,
+                item_sep=naming.item_sep,
+                exclude_keys=naming.exclude_keys,
+            )
         return composed
+
+
+def hydra_runtime(job_config: DictConfig, number: int) -> None:
+    """Set what Hydra's launcher and ``run_job`` set for the job numbered ``number``
+    (from 0, in the sweep's order): its number and id and its output folder, and make
+    its configuration Hydra's current one, for ``${hydra:...}`` interpolations."""
+    with read_write(job_config.hydra), open_dict(job_config.hydra):
+        job_config.hydra.job.id = number
+        job_config.hydra.job.num = number
+        folder = os.path.join(
+            str(OmegaConf.select(job_config, "hydra.sweep.dir")),
+            str(OmegaConf.select(job_config, "hydra.sweep.subdir")),
+        )
+        job_config.hydra.runtime.output_dir = os.path.abspath(folder)
+    HydraConfig.instance().set_config(job_config)
