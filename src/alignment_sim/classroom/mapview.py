@@ -353,8 +353,9 @@ def _legend_patterns(world: World) -> tuple[tuple[str, str, str], tuple[str, str
 
 
 def _legend(world: World, offers: list[PoleOffer], size: float, ids: str) -> tuple[str, float]:
-    """The key and the poles' offers under the map, and their height (map units)."""
-    small = 0.9 * size
+    """The key and the poles' offers under the map, and their height (map units): in the
+    state names' size (a smaller key read at 10-11 px on a laptop's screen)."""
+    small = size
     swatch, gap, line = 1.1 * small, 1.1 * small, 1.75 * small
     colors = label_colors(world)
     hedge, split = _legend_patterns(world)

@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 
 from alignment_sim import paths
 from alignment_sim.errors import ConfigError
+from alignment_sim.model.params import Domain
 from alignment_sim.outputs.files import (
     CommandParser,
     Jobs,
@@ -160,6 +161,10 @@ def describe_parameter(name: str) -> tuple[str, str]:
         allowed = paths.domain(name)
     except ConfigError:
         return "as given", f"the job's parameter {name} (its override)"
+    return _configuration_parameter(name, allowed)
+
+
+def _configuration_parameter(name: str, allowed: Domain | None) -> tuple[str, str]:
     unit = allowed.what if allowed is not None else "as in the configuration"
     return unit, f"the job's value of the configuration parameter {name}"
 
@@ -170,24 +175,20 @@ STATE_AT_TICK = ("category: a profile '<security>/<economy>'", "the state's prof
 
 def describe_column(column: str, table: str, parameters: Collection[str] = ()) -> tuple[str, str]:
     """Any collected column's (unit, meaning): a job's swept parameter, an outcome, a key
-    or a share (``describe``), a design's varied parameter (a config path, by its
-    domain), or in ``ticks`` a state's profile."""
+    or a share (``describe``), a design's varied parameter (a config path with a domain),
+    or in ``ticks`` a state's profile."""
     if column in parameters:
         return describe_parameter(column)
     unit, meaning = describe(column)
     if meaning:
         return unit, meaning
-    if _is_config_path(column):
-        return describe_parameter(column)
-    return STATE_AT_TICK if table == "ticks" else ("", "")
-
-
-def _is_config_path(name: str) -> bool:
-    """Whether ``name`` is a parameter path of the configuration with a domain."""
     try:
-        return paths.domain(name) is not None
+        allowed = paths.domain(column)
     except ConfigError:
-        return False
+        allowed = None
+    if allowed is not None:
+        return _configuration_parameter(column, allowed)
+    return STATE_AT_TICK if table == "ticks" else ("", "")
 
 
 def with_descriptions(schema: pa.Schema, parameters: set[str], table: str) -> pa.Schema:
