@@ -415,3 +415,20 @@ def test_a_position_in_a_sweep_over_regions_is_checked_in_each_region(tmp_path: 
     result = cli([*sweep, "region.states.11.autonomy=0.05", "study=no"], tmp_path)
     assert_one_line_error(result, 2, "region.states.11.autonomy = 11", "region post_soviet")
     assert not (tmp_path / "results" / "sweeps" / "no").exists()
+
+
+@pytest.mark.parametrize(
+    ("deleted", "needles"),
+    [
+        ("~weights.trade", ("weights.trade: a setting of the schema", "weights.trade=VALUE")),
+        ("~region.states.uzbekistan", ("not a whole pole or state to delete", "--config-dir")),
+    ],
+)
+def test_deleting_a_setting_is_refused_in_one_line(
+    tmp_path: Path, deleted: str, needles: tuple[str, ...]
+) -> None:
+    """Hydra's ``~key`` deletes: a schema's setting cannot go (Hydra's message was a
+    paragraph), and a whole state deleted ended in a traceback."""
+    result = cli([deleted, *FAST, f"hydra.run.dir={tmp_path / 'o'}"], tmp_path)
+    assert_one_line_error(result, 2, *needles)
+    assert not (tmp_path / "o").exists()

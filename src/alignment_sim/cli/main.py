@@ -38,6 +38,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import (
     ConfigAttributeError,
     ConfigKeyError,
+    ConfigTypeError,
     OmegaConfBaseException,
     ValidationError,
 )
@@ -112,6 +113,15 @@ def prepare_arguments(arguments: list[str]) -> list[str]:
         if key == "design.parameters" and prefix == "" and value is not None:
             argument = f"+{GIVEN_PARAMETERS}={value}"
         elif len(parts) >= 3 and parts[0] == "region" and parts[1] in ("poles", "states"):
+            if prefix == "~" and len(parts) == 3:
+                raise ConfigError(
+                    key,
+                    f"~{key}",
+                    "a setting to change, not a whole pole or state to delete",
+                    "A region without it is a region file of your own: a copy of "
+                    "src/alignment_sim/conf/region/post_soviet.yaml in a --config-dir's "
+                    f"region folder without {parts[2]}, selected by region=ITS_NAME.",
+                )
             argument = _region_item(argument, parts, arguments, overrides, regions_read)
         out[position] = argument
     return out
@@ -758,6 +768,11 @@ def hydra_error_text(exc: CompactHydraException) -> str:
         if "is not a ListConfig, list or tuple" in first:
             return f"{start}{cause.full_key}: expected a list, e.g. [ukraine, moldova]."
         return f"{start}{cause.full_key}: {first.rstrip('.')}."
+    if isinstance(cause, ConfigTypeError) and "does not support deletion" in str(cause):
+        return (
+            f"{start}{cause.full_key}: a setting of the schema, which cannot be deleted; "
+            f"set it instead ({cause.full_key}=VALUE)."
+        )
     return str(exc) + (f"\n{cause}" if isinstance(cause, OmegaConfBaseException) else "")
 
 
