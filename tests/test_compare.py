@@ -9,6 +9,7 @@ import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -1203,3 +1204,21 @@ def test_a_scenario_of_other_states_is_warned_of(tmp_path: Path) -> None:
         "its shares are of another set of states, so part of each effect on a share is the "
         "set's, not the scenario's"
     ]
+
+
+def test_an_unset_value_in_a_label_is_spelled_as_an_override_spells_it() -> None:
+    """A history run beside a forecast from an origin: the label reads the history run's
+    unset origin from its config as ``null`` (what ``origin=null`` sets), not Python's
+    ``None``."""
+    from types import SimpleNamespace
+
+    from alignment_sim.report.inputs import label_units
+
+    def unit(parameters: dict[str, str], origin: int | None, digest: str) -> Any:
+        config = {"origin": origin, "to": None if origin is None else 2010}
+        return SimpleNamespace(
+            parameters=parameters, config=config, scenario="history", runs_digest=digest
+        )
+
+    units = [unit({}, None, "a"), unit({"origin": "2000", "to": "2010"}, 2000, "b")]
+    assert label_units(units) == ["origin=null,to=null", "origin=2000,to=2010"]

@@ -879,7 +879,8 @@ a decision rule by its rule (``decision=logit`` reads back as ``logit``, never N
 
 
 def _config_value(config: dict[str, Any], key: str) -> str | None:
-    """The value of a dotted override key in a resolved config (a preset by its name)."""
+    """The value of a dotted override key in a resolved config (a preset by its name; an
+    unset value as an override spells it, ``null``); None where the config has no key."""
     node: Any = config
     for part in key.split("."):
         if isinstance(node, dict) and part in node:
@@ -891,7 +892,7 @@ def _config_value(config: dict[str, Any], key: str) -> str | None:
     if isinstance(node, dict):
         name = next((node[n] for n in PRESET_NAMES if n in node), None)
         return None if name is None else str(name)
-    return str(node)
+    return "null" if node is None else str(node)
 
 
 def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
