@@ -11,6 +11,7 @@ from alignment_sim.paths import (
     get_value,
     parse,
     to_hydra_override,
+    to_named_override,
     with_values,
 )
 
@@ -102,6 +103,33 @@ def test_domain_of_a_path() -> None:
 )
 def test_to_hydra_override(override: str, expected: str) -> None:
     assert to_hydra_override(override, default_config().region) == expected
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        "region.poles.russia.credibility=0.5",
+        "+region.states.belarus.presence.russia=0.5",
+        "++region.states.moldova.autonomy=0.1",
+        "~region.states.georgia.overrides",
+        "region.poles.west.budget_bn_usd=1,2,3",
+    ],
+)
+def test_to_named_override_undoes_to_hydra_override(override: str) -> None:
+    region = default_config().region
+    names = {"poles": region.pole_names, "states": region.state_names}
+    hydras = to_hydra_override(override, region)
+    assert hydras != override and to_named_override(hydras, names) == override
+
+
+@pytest.mark.parametrize(
+    "override",
+    ["region.states.11.autonomy=0.1", "weights.trade=2", "region.year=2000", "seed=3"],
+)
+def test_to_named_override_leaves_what_names_no_item(override: str) -> None:
+    region = default_config().region
+    names = {"poles": region.pole_names, "states": region.state_names}
+    assert to_named_override(override, names) == override  # 11: beyond the 11 states
 
 
 def test_to_hydra_override_refuses_unknown_names() -> None:
