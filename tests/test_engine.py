@@ -192,6 +192,34 @@ def test_memory_estimate_grows_with_what_is_held_and_refuses_what_cannot_fit() -
         check_memory(inputs, 10**12, EngineParams(chunk_size=10), "summary")
 
 
+def test_what_a_gathered_batch_keeps_is_counted_exactly_and_refused_before_any_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``run_batch`` keeps every run: the bytes it keeps of each are its arrays' (counted,
+    not estimated), and runs whose gathered results exceed the memory available are
+    refused by their seeds before the first runs (it once ran 10 million full records
+    into 24 GiB); a full record that fits gathered but not in one chunk is refused by the
+    chunk size, not by the run's length."""
+    from alignment_sim.engine import batch
+    from alignment_sim.model.trajectory import RECORDED_ARRAYS
+
+    inputs = RunInputs.from_config(default_config(ticks=12))
+    for record in ("minimal", "summary", "full"):
+        result = run_batch(inputs, range(3), record=record)
+        arrays = [result.alignment, result.credibility, result.mean_offers, result.mean_terms]
+        if result.trajectory is not None:
+            arrays += [getattr(result.trajectory, name) for name in RECORDED_ARRAYS]
+        held = sum(a.nbytes for a in arrays if a is not None)
+        assert held == 3 * batch.kept_bytes_per_run(inputs, record), record
+    kept = batch.kept_bytes_per_run(inputs, "full")
+    monkeypatch.setattr(batch, "available_memory_bytes", lambda: 1000 * kept)
+    monkeypatch.setattr(batch, "run_chunk", lambda *_: pytest.fail("a run was started"))
+    with pytest.raises(ConfigError, match=r"^seeds = '2,000 runs': .* iter_batches"):
+        run_batch(inputs, range(2000), EngineParams(chunk_size=1), record="full")
+    with pytest.raises(ConfigError, match=r"^engine\.chunk_size = 2000: .*would fit"):
+        run_batch(inputs, range(300), record="full")
+
+
 @pytest.mark.parametrize(
     ("seeds", "said"),
     [

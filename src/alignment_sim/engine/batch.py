@@ -330,10 +330,7 @@ def iter_batches(
     (default: ``engine.progress``) shows a bar over the runs when there is more than one
     chunk. Refuses up front (ConfigError) a batch whose chunks cannot fit in memory.
     """
-    engine = engine or LIBRARY_ENGINE
-    engine.validate("engine")
-    if record not in RECORDS:
-        raise ConfigError("record", record, f"one of {', '.join(RECORDS)}")
+    engine = _checked_engine(engine, record)
     seed_array = seed_list(seeds)
     check_memory(inputs, len(seed_array), engine, record)
     chunks = _chunks(seed_array, engine.chunk_size)
@@ -355,10 +352,37 @@ def run_batch(
 ) -> BatchResult:
     """Run every seed of one configuration and gather the results (see ``iter_batches``).
 
-    Gathering holds every run; a study of many runs streams ``iter_batches`` instead.
+    Gathering holds every run (``kept_bytes_per_run``); a study of many runs streams
+    ``iter_batches`` instead. Refuses up front (ConfigError) runs whose gathered results
+    cannot fit in memory.
     """
-    parts = iter_batches(inputs, seeds, engine, record=record, progress=progress)
+    engine = _checked_engine(engine, record)
+    seed_array = seed_list(seeds)
+    check_memory(inputs, len(seed_array), engine, record, gathered=True)
+    parts = iter_batches(inputs, seed_array, engine, record=record, progress=progress)
     return BatchResult.concatenate(list(parts))
+
+
+def _checked_engine(engine: EngineParams | None, record: str) -> EngineParams:
+    """The engine settings to use (``LIBRARY_ENGINE`` if none), validated, and ``record``."""
+    engine = engine or LIBRARY_ENGINE
+    engine.validate("engine")
+    if record not in RECORDS:
+        raise ConfigError("record", record, f"one of {', '.join(RECORDS)}")
+    return engine
+
+
+def kept_bytes_per_run(inputs: RunInputs, record: Record) -> int:
+    """What a gathered ``BatchResult`` keeps of each run, in bytes: its alignment and
+    credibility; with "summary" its mean offers and terms; with "full" its trajectory."""
+    world, T = inputs.world, inputs.ticks
+    kept = (T + 1) * world.n_states + T * world.n_poles * 4  # int8 profiles, float32
+    if record != "minimal":
+        kept += (world.n_poles + len(world.options) * len(TERMS)) * world.n_states * 4
+    if record == "full":
+        one = Trajectory(world, T, np.zeros(1, dtype=np.int64), inputs.program.names)
+        kept += sum(getattr(one, name).nbytes for name in RECORDED_ARRAYS)
+    return kept
 
 
 # Memory estimates, in bytes. The arrays are exact; the table and interpreter terms are
@@ -396,15 +420,24 @@ def chunk_bytes(inputs: RunInputs, runs: int, record: Record) -> int:
 
 
 def estimate_memory_bytes(
-    inputs: RunInputs, runs: int, engine: EngineParams, record: Record = "summary"
+    inputs: RunInputs,
+    runs: int,
+    engine: EngineParams,
+    record: Record = "summary",
+    gathered: bool = False,
 ) -> int:
     """Peak memory of ``runs`` runs through the engine, in bytes (beyond the interpreter).
 
     Each worker holds one chunk at a time and this process one more, as it writes it;
-    a study job then reads its runs table back for the aggregate.
+    a study job then reads its runs table back for the aggregate. ``gathered``: the runs
+    are kept instead (``run_batch``), twice over while the chunks are joined.
     """
     chunk = min(runs, engine.chunk_size)
     in_flight = 1 if engine.workers == 1 and engine.backend == "local" else engine.workers + 1
+    if gathered:
+        return in_flight * chunk_bytes(inputs, chunk, record) + 2 * runs * kept_bytes_per_run(
+            inputs, record
+        )
     world = inputs.world
     runs_columns = 4 + 2 * (world.n_poles + 1) + world.n_states
     return in_flight * chunk_bytes(inputs, chunk, record) + (
@@ -447,22 +480,38 @@ def _address_space_bytes() -> int:
 
 
 def check_memory(
-    inputs: RunInputs, runs: int, engine: EngineParams, record: Record = "summary"
+    inputs: RunInputs,
+    runs: int,
+    engine: EngineParams,
+    record: Record = "summary",
+    gathered: bool = False,
+    runs_setting: tuple[str, Any] | None = None,
 ) -> None:
-    """Refuse up front (ConfigError) what cannot fit in memory, naming the setting to lower."""
-    need = estimate_memory_bytes(inputs, runs, engine, record)
+    """Refuse up front (ConfigError) what cannot fit in memory, naming the setting to lower:
+    the run's length, the number of runs (``runs_setting``, the key and value that set it:
+    ``replications`` by default) or the chunk size. ``gathered``: as in
+    ``estimate_memory_bytes`` (``run_batch``; its runs are its seeds)."""
+    need = estimate_memory_bytes(inputs, runs, engine, record, gathered)
     free = available_memory_bytes()
     if need <= free:
         return
     sizes = f"needs about {_gib(need)}, about {_gib(free)} available"
-    one_run = estimate_memory_bytes(inputs, 1, EngineParams(chunk_size=1), record)
-    if record == "full" or one_run > free:
+    one_run = estimate_memory_bytes(inputs, 1, EngineParams(chunk_size=1), record, gathered)
+    if one_run > free:
         raise ConfigError("ticks", inputs.ticks, "a run that fits in memory", f"It {sizes}.")
     fits = dataclasses.replace(engine, chunk_size=1)
-    if estimate_memory_bytes(inputs, runs, fits, record) > free:
-        raise ConfigError(
-            "replications", runs, "a number of runs whose results fit in memory", f"It {sizes}."
-        )
+    if estimate_memory_bytes(inputs, runs, fits, record, gathered) > free:
+        if gathered:
+            raise ConfigError(
+                "seeds",
+                f"{runs:,} runs",
+                "runs whose gathered results fit in memory (run_batch keeps every run)",
+                f"It {sizes}. iter_batches yields the runs a chunk at a time"
+                + (", and record='summary' keeps less of each." if record == "full" else "."),
+            )
+        key, value = runs_setting or ("replications", runs)
+        hint = f"It {sizes} for {runs:,} runs."
+        raise ConfigError(key, value, "a number of runs whose results fit in memory", hint)
     chunk = engine.chunk_size
     while (
         chunk > 1

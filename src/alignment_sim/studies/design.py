@@ -126,7 +126,9 @@ def check_design(config: SimulationConfig) -> tuple[pd.DataFrame, RunInputs]:
     points = sample_points(spec)
     inputs = RunInputs.from_config(config)
     check_outcomes(spec, inputs, config.seed)
-    check_memory(inputs, len(points) * config.replications, config.engine, "minimal")
+    runs = len(points) * config.replications
+    setting = ("replications", config.replications)  # of each of the design's points
+    check_memory(inputs, runs, config.engine, "minimal", runs_setting=setting)
     return points, inputs
 
 
