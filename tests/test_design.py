@@ -296,7 +296,7 @@ def test_a_design_resumed_with_another_chunk_size_keeps_its_cut(tmp_path: Path, 
     the numbers of an uninterrupted run."""
     config = default_config(ticks=8, replications=3)
     config.design = DesignSpec(
-        method="lhs", parameters=PARAMETERS, samples=16, outcomes=["switches"]
+        method="lhs", parameters=PARAMETERS, samples=40, outcomes=["switches"]
     )
     config.engine.chunk_size = 20
     whole = run_design(config, tmp_path / "whole", progress=False)
@@ -309,7 +309,7 @@ def test_a_design_resumed_with_another_chunk_size_keeps_its_cut(tmp_path: Path, 
     run_design(config, folder, progress=False)
     assert "resuming a design cut in chunks of 20 runs" in capsys.readouterr().err
     runs = pd.read_parquet(folder / "runs")
-    assert len(runs) == 16 * 3 and not runs.duplicated(["point", "seed"]).any()
+    assert len(runs) == 40 * 3 and not runs.duplicated(["point", "seed"]).any()
     assert len(list((folder / "runs").glob("part-*.parquet"))) == len(parts)
     pd.testing.assert_frame_equal(runs, pd.read_parquet(whole / "runs"))
     pd.testing.assert_frame_equal(
@@ -324,7 +324,7 @@ def test_morris_and_lhs_indices(tmp_path: Path) -> None:
             method=method, parameters=PARAMETERS, samples=10, outcomes=["switches"]
         )
         if method == "lhs":  # 10 points are too few for delta's bins: said, not hidden
-            with pytest.warns(UserWarning, match="too few points for the delta analysis"):
+            with pytest.warns(UserWarning, match="gave no estimate .*too few points"):
                 folder = run_design(config, tmp_path / method, progress=False)
         else:
             folder = run_design(config, tmp_path / method, progress=False)
@@ -377,6 +377,12 @@ def test_bad_design_inputs_are_named() -> None:
     with pytest.raises(ConfigError, match=r"design\.samples = 10: expected a power of 2.*8 or 16"):
         DesignSpec(method="sobol", parameters={"weights.trade": [1.0, 2.0]}, samples=10).validate()
     DesignSpec(method="lhs", parameters={"weights.trade": [1.0, 2.0]}, samples=10).validate()
+    with pytest.raises(ConfigError, match=r"design\.outcomes = \['switches'\]: .*once"):
+        DesignSpec(method="lhs", parameters=PARAMETERS, outcomes=["switches"] * 2).validate()
+    twice = {"region.poles.russia.budget_bn_usd": [2, 14], "region.poles.0.budget_bn_usd": [4, 6]}
+    config.design = DesignSpec(method="lhs", parameters=twice)
+    with pytest.raises(ConfigError, match=r"poles\.0\.budget_bn_usd = \[4, 6\]: .*russia"):
+        check_paths(config, list(twice), "design.parameters")  # the index silently won
 
 
 def test_analysis_seed_is_never_zero() -> None:
@@ -599,3 +605,33 @@ def test_a_delta_analysis_that_fails_leaves_its_outcome_empty_and_says_so() -> N
         table = analyse(spec, points, runs)
     assert set(table["index"]) == {"delta", "S1"} and table["value"].isna().all()
     assert len(table) == 2 * len(PARAMETERS)
+
+
+def test_a_value_no_run_takes_is_an_outcome_of_zero_not_a_refusal(tmp_path: Path) -> None:
+    """The check before the runs accepts any value a categorical outcome can take; one no
+    run took (Belarus never ends with China) was refused after every run, with no
+    analysis: it is an outcome of 0 at every point, constant."""
+    config = default_config(ticks=4, replications=2)
+    outcome = "final_label_belarus=china"
+    config.design = DesignSpec(
+        method="grid", parameters={"dynamics.stance": [-1, 1]}, levels=2, outcomes=[outcome]
+    )
+    folder = run_design(config, tmp_path / "d", progress=False)
+    runs = pd.read_parquet(folder / "runs")
+    assert (runs["final_label_belarus"] != "china").all()
+    table = pd.read_csv(folder / "sensitivity.csv")
+    assert set(table["index"]) == {"constant"} and (table["value"] == 0).all()
+
+
+def test_a_delta_analysis_with_too_few_points_for_its_bins_says_so() -> None:
+    """SALib 1.6 returns NaN (it catches its own "Dataset too small for no. bins") at 16
+    points: the empty delta and S1 came with no warning; now one names the parameters."""
+    spec = DesignSpec(method="lhs", parameters=PARAMETERS, samples=16, outcomes=["switches"])
+    points = sample_points(spec)
+    y = np.linspace(0.0, 1.0, len(points))
+    runs = pd.DataFrame(
+        {"point": np.arange(len(points)), "seed": 0, "switches": y[np.argsort(points.iloc[:, 0])]}
+    )
+    with pytest.warns(UserWarning, match="gave no estimate for .*too few points for its bins"):
+        table = analyse(spec, points, runs)
+    assert table["value"].isna().all()

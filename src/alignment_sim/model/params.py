@@ -845,6 +845,9 @@ class DesignSpec:
             )
         if not self.outcomes:
             raise ConfigError(f"{path}.outcomes", [], "at least one outcome column")
+        twice = sorted({str(o) for o in self.outcomes if self.outcomes.count(o) > 1})
+        if twice:
+            raise ConfigError(f"{path}.outcomes", twice, "each outcome named once")
         if not isinstance(self.second_order, bool):
             raise ConfigError(f"{path}.second_order", self.second_order, "true or false")
         if self.second_order and self.method != "sobol":

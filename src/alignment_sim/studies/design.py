@@ -31,7 +31,7 @@ import re
 import sys
 import textwrap
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +194,8 @@ def run_design(
             f"analysing {len(spec.outcomes)} outcome(s) over {len(points)} points{resamples}: "
             f"{analysis(spec)} ..."
         )
-    sensitivity = analyse(spec, points, runs_table, _to_stderr if progress else None)
+    choices = outcomes.categorical_choices(inputs.world)
+    sensitivity = analyse(spec, points, runs_table, _to_stderr if progress else None, choices)
     with atomic_write(folder / "sensitivity.csv", "w") as handle:
         sensitivity.to_csv(handle, index=False)
     plot_sensitivity(sensitivity, folder / "sensitivity.png", spec.method)
@@ -255,12 +256,19 @@ def check_outcomes(spec: DesignSpec, inputs: RunInputs, seed: int) -> None:
         )
 
 
-def outcome_columns(spec: DesignSpec, runs: pd.DataFrame) -> pd.DataFrame:
+Choices = Mapping[str, Sequence[str]]
+"""The values each categorical outcome can take (``outcomes.categorical_choices``)."""
+
+
+def outcome_columns(
+    spec: DesignSpec, runs: pd.DataFrame, choices: Choices | None = None
+) -> pd.DataFrame:
     """The design's outcomes per run, by name, with ``point`` (``outcomes.outcome_values``:
-    a numeric column as it is, ``<column>=<value>`` as 1.0 where it holds, else 0.0)."""
+    a numeric column as it is, ``<column>=<value>`` as 1.0 where it holds, else 0.0, also
+    for a value of ``choices`` no run took)."""
     columns: dict[str, Any] = {"point": runs["point"]}
     for outcome in spec.outcomes:
-        columns[outcome] = outcomes.outcome_values(runs, outcome, "design.outcomes")
+        columns[outcome] = outcomes.outcome_values(runs, outcome, "design.outcomes", choices)
     return pd.DataFrame(columns)
 
 
@@ -276,9 +284,11 @@ def points_table(
     return table
 
 
-def point_means(spec: DesignSpec, runs: pd.DataFrame, n_points: int) -> pd.DataFrame:
+def point_means(
+    spec: DesignSpec, runs: pd.DataFrame, n_points: int, choices: Choices | None = None
+) -> pd.DataFrame:
     """Each outcome's mean over the replicates of each point, in point order."""
-    values = outcome_columns(spec, runs)
+    values = outcome_columns(spec, runs, choices)
     return values.groupby("point")[spec.outcomes].mean().reindex(range(n_points))
 
 
@@ -315,17 +325,19 @@ def analyse(
     points: pd.DataFrame,
     runs: pd.DataFrame,
     say: Callable[[str], None] | None = None,
+    choices: Choices | None = None,
 ) -> pd.DataFrame:
     """Sensitivity indices per outcome and parameter, long format, with intervals.
 
     Replicates are averaged per point first (the indices describe the expected outcome);
     ``noise_share`` says how much of the variance of the point means is replicate noise
     (``noise_share``). ``say`` hears each outcome as its analysis starts (SALib's
-    bootstrap can take as long as the runs).
+    bootstrap can take as long as the runs). ``choices``: the values a categorical outcome
+    can take; one no run took is an outcome of 0 at every point, constant.
     """
     prob = problem(spec)
-    means = point_means(spec, runs, len(points))
-    values = outcome_columns(spec, runs)
+    means = point_means(spec, runs, len(points), choices)
+    values = outcome_columns(spec, runs, choices)
     rows: list[dict[str, Any]] = []
     for n, outcome in enumerate(spec.outcomes, start=1):
         if say is not None:
@@ -401,12 +413,26 @@ def _indices(
             )
             nothing = [math.nan] * len(prob["names"])
             return _rows(prob, {name: nothing for _, k, c in keys for name in (k, c) if name}, keys)
+        empty = [
+            name
+            for n, name in enumerate(prob["names"])
+            if not all(np.isfinite(res[key][n]) for _, key, _ in keys)
+        ]
+        if empty:  # SALib returns NaN where its bins are too few for the points
+            warnings.warn(
+                f"design.samples = {spec.samples}: SALib's delta analysis gave no estimate "
+                f"for {', '.join(empty)} (too few points for its bins); their delta and S1 "
+                "are left empty. Use more samples.",
+                UserWarning,
+                stacklevel=2,
+            )
         biased = sorted(
             {
                 match.group(1)
                 for w in caught
                 if (match := re.match(r"\[([^\]]+)\]", str(w.message)))
                 and "Highly biased" in str(w.message)
+                and match.group(1) not in empty
             }
         )
         if biased:

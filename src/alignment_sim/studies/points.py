@@ -171,9 +171,19 @@ def _designable(config: SimulationConfig, path: str, key: str) -> Domain:
 
 def check_paths(config: SimulationConfig, names: list[str], key: str = "design.parameters") -> None:
     """Each path a design may vary, and (for those in ``config.design.parameters``) its
-    range [low, high] within the parameter's domain: refused before any run."""
+    range [low, high] within the parameter's domain, and each named once (a pole or
+    state by its name and by its position is one parameter): refused before any run."""
+    named: dict[tuple[int, str], str] = {}
     for path in names:
         allowed = _designable(config, path, key)
+        owner, attribute = paths.locate(config, path)
+        first = named.setdefault((id(owner), attribute), path)
+        if first != path:
+            raise ConfigError(
+                f"{key}.{path}",
+                config.design.parameters.get(path, path),
+                f"a parameter not named already: {first} is the same one",
+            )
         bounds = config.design.parameters.get(path)
         if bounds is None:
             continue
