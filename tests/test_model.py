@@ -439,6 +439,36 @@ def test_a_model_stepped_part_way_shows_only_the_ticks_it_played() -> None:
         frame, whole.trajectory_frame()[lambda f: f["tick"] <= 5].reset_index(drop=True)
     )
     assert part.switches() == [s for s in whole.switches() if s["tick"] <= 5]
+    # the arrays a notebook plots hold the ticks played too (ticks 6-20 read as "all with
+    # Russia" in shares), and equal the whole run's first ticks
+    np.testing.assert_array_equal(part.shares(), whole.shares()[:, :6])
+    np.testing.assert_array_equal(part.labels(), whole.labels()[:, :6])
+    np.testing.assert_array_equal(part.profile_utility(), whole.profile_utility()[:, :5])
+
+
+def test_a_model_not_yet_stepped_shows_its_start_and_refuses_averages() -> None:
+    """Before the first tick the summary is the start (it was numpy's "argmax of an empty
+    sequence"), and the outcomes, averages over the ticks played, are a clear refusal."""
+    model = AlignmentModel(default_config(ticks=6, seed=1))
+    summary = model.trajectory.summary()
+    assert (summary["ticks"], summary["n_switches"], summary["time_to_stability"]) == (0, 0, 0)
+    assert summary["final_alignment"] == summary["initial_alignment"]
+    with pytest.raises(RuntimeError, match="no tick played yet"):
+        model.outcomes_so_far()
+
+
+def test_the_models_config_names_its_run_and_its_length_is_the_one_built() -> None:
+    """``seed=`` beside a config ran seed 9 while ``model.config.seed`` said 5, so
+    ``AlignmentModel(model.config)`` ran another run; and ``model.config.ticks`` edited
+    after the build made ``step`` fail with an IndexError past the arrays."""
+    model = AlignmentModel(default_config(ticks=4, seed=5), seed=9)
+    assert model.config.seed == model.run_seed == 9
+    again = AlignmentModel(model.config).run()
+    np.testing.assert_array_equal(again.alignment, model.run().alignment)
+    model = AlignmentModel(default_config(ticks=4, seed=5))
+    model.config.ticks = 2
+    model.run()
+    assert model.tick == 4 and not model.running
 
 
 def test_a_config_edited_after_the_model_is_built_reaches_no_run() -> None:

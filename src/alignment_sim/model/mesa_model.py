@@ -112,6 +112,7 @@ class AlignmentModel(mesa.Model):
         # the model's own copy: a later edit of the caller's config reaches no run (it would
         # reach some fields and not others, unchecked); a new model takes it
         self.config = config = copy.deepcopy(config)
+        config.seed = run_seed  # the copy names the run: AlignmentModel(model.config) repeats it
         self.run_seed = run_seed
         self.inputs = RunInputs.from_config(config, world)
         self.world = self.inputs.world
@@ -150,7 +151,13 @@ class AlignmentModel(mesa.Model):
 
     def outcomes_so_far(self) -> dict[str, Any]:
         """The run's outcomes over ticks 0..tick (``studies.outcomes.run_outcomes``), as
-        Python values; computed once per tick (tick >= 1)."""
+        Python values; computed once per tick. Before the first tick: RuntimeError (they
+        average over the ticks played)."""
+        if self.tick == 0:
+            raise RuntimeError(
+                "no tick played yet: the outcomes average over the ticks played; step the "
+                "model first"
+            )
         if self._outcomes[0] != self.tick:
             table = run_outcomes(
                 self.trajectory.alignment[:, : self.tick + 1],
@@ -188,10 +195,10 @@ class AlignmentModel(mesa.Model):
 
     def step(self) -> None:
         """One tick: events, poles plan, every chooser decides, then all commit."""
-        if self.tick >= self.config.ticks:
+        if self.tick >= self.trajectory.ticks:  # the length it was built with
             raise RuntimeError(
-                f"the run is {self.config.ticks} ticks long and has ended; build the model "
-                "with a larger config.ticks to step further"
+                f"the run is {self.trajectory.ticks} ticks long and has ended; build the "
+                "model with a larger config.ticks to step further"
             )
         self.tick += 1
         tick, world = self.tick, self.world
@@ -249,12 +256,13 @@ class AlignmentModel(mesa.Model):
             ),
         )
         self.datacollector.collect(self)
-        if tick >= self.config.ticks:
+        if tick >= self.trajectory.ticks:
             self.running = False
 
     def run(self) -> Trajectory:
-        """Step until ``config.ticks`` and return the trajectory."""
-        while self.running and self.tick < self.config.ticks:
+        """Step until the run's last tick (``config.ticks`` as built) and return the
+        trajectory."""
+        while self.running and self.tick < self.trajectory.ticks:
             self.step()
         return self.trajectory
 

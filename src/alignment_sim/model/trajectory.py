@@ -110,15 +110,18 @@ class Trajectory:
         return part
 
     def profile_utility(self) -> FloatArray:
-        """U(s, e) of every profile, (R, T, N, K)."""
+        """U(s, e) of every profile, (R, T, N, K) (the ticks played so far)."""
+        if self.played < self.ticks:  # a model stepped part way: its ticks so far
+            return self.played_part().profile_utility()
         space = self.world.space
         return np.take(self.security_utility, space.profile_security, axis=-1) + np.take(
             self.economy_utility, space.profile_economy, axis=-1
         )
 
     def labels(self) -> np.ndarray:
-        """(R, T+1, N) each state's record label as an index into ``World.labels``."""
-        return self.world.labelling.of_profiles(self.alignment)
+        """(R, T+1, N) each state's record label as an index into ``World.labels`` (the
+        ticks played so far: ticks not played would read as the first profile)."""
+        return self.world.labelling.of_profiles(self.played_part().alignment)
 
     def trajectory_frame(self, run: int = 0) -> pd.DataFrame:
         """One row per tick x state: the profile, its two parts and its label, whether
@@ -172,7 +175,8 @@ class Trajectory:
         return pd.DataFrame(frame)
 
     def shares(self) -> FloatArray:
-        """Share of choosers with each record label, (R, T+1, L); sums to one over L."""
+        """Share of choosers with each record label, (R, T+1, L); sums to one over L (the
+        ticks played so far)."""
         return option_shares(self.labels(), len(self.world.labels))
 
     def blocs_frame(self, run: int = 0) -> pd.DataFrame:

@@ -112,8 +112,11 @@ def switched_states(alignment: np.ndarray) -> np.ndarray:
 
 
 def time_to_stability(alignment: np.ndarray) -> np.ndarray:
-    """Per run (R,): the last tick at which any state switched; 0 when none did."""
+    """Per run (R,): the last tick at which any state switched; 0 when none did (or no
+    tick was played)."""
     any_move = np.asarray(switch_mask(alignment).any(axis=2))
+    if any_move.shape[1] == 0:
+        return np.zeros(len(any_move), dtype=np.int64)
     last = any_move.shape[1] - np.argmax(any_move[:, ::-1], axis=1)
     return np.asarray(np.where(any_move.any(axis=1), last, 0))
 
