@@ -346,3 +346,80 @@ def test_every_numeric_field_has_a_domain(schema: type, section: str) -> None:
     ]
     assert numeric
     assert set(numeric) == set(DOMAINS[section])
+
+
+def test_a_misspelt_field_set_on_a_config_is_refused_naming_the_closest() -> None:
+    """``config.dynamics.stanse = 1`` was kept and never read (the run used stance 0)."""
+    config = default_config()
+    with pytest.raises(ConfigError, match=r"^Dynamics\.stanse = 1: .*Did you mean stance\?"):
+        config.dynamics.stanse = 1  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match=r"^UtilityWeights\.tarde = 3\.0: .*trade"):
+        config.weights.tarde = 3.0  # type: ignore[attr-defined]
+    config.dynamics.stance = 0.5  # a field is set as before
+    assert config.dynamics.stance == 0.5
+
+
+def _wrong_type_calls() -> list[tuple[str, object]]:
+    from alignment_sim.engine.batch import run_batch
+
+    inputs = RunInputs.from_config(default_config(ticks=2))
+    return [
+        ("region = None: expected an instance of RegionSpec", lambda: default_config(region=None)),
+        ("scenario = 3: expected an instance of ScenarioSpec", lambda: default_config(scenario=3)),
+        (
+            r"engine = \[1\]: expected an instance of EngineParams",
+            lambda: default_config(engine=[1]),
+        ),
+        ("weights.tarde = 3: .*Did you mean trade", lambda: default_config(weights={"tarde": 3})),
+        ("inputs = 'SimulationConfig'", lambda: run_batch(default_config(), range(2))),
+        ("seeds = 5: expected", lambda: run_batch(inputs, 5)),
+        ("engine = {'workers': 2}", lambda: run_batch(inputs, range(2), {"workers": 2})),
+        ("config = {'ticks': 2}", lambda: AlignmentModel({"ticks": 2})),
+        ("stanse = 0.5: .*Did you mean stance", lambda: AlignmentModel(stanse=0.5)),
+        ("world = 'x': expected a World", lambda: AlignmentModel(world="x")),
+        (
+            r"scenario\.events\[0\] = \{'kind'",
+            lambda: AlignmentModel(
+                default_config(scenario=ScenarioSpec(events=[{"kind": "war", "at": 1}]))
+            ),
+        ),
+    ]
+
+
+@pytest.mark.parametrize("case", range(11))
+def test_a_wrong_type_is_refused_by_its_key_not_an_attribute_error(case: int) -> None:
+    """Notebook mistakes (a dict for a section, a config for compiled inputs, an int for
+    seeds) ended in AttributeErrors from deep inside; each is a ConfigError by its key."""
+    needle, call = _wrong_type_calls()[case]
+    with pytest.raises(ConfigError, match=needle):
+        call()  # type: ignore[operator]
+
+
+def test_sections_by_mapping_path_and_numpy_number_are_taken() -> None:
+    """What a notebook hands over: a mapping of a section's fields, a Path to a preset
+    file, numpy numbers (kept as Python's)."""
+    from alignment_sim.presets import conf_dir
+
+    config = default_config(
+        weights={"trade": 3},
+        engine={"workers": 2},
+        scenario=conf_dir() / "scenario" / "russia_recession.yaml",
+        seed=np.int64(3),
+    )
+    assert (config.weights.trade, config.engine.workers) == (3, 2)
+    assert config.scenario.name == "russia_recession"
+    assert config.seed == 3 and type(config.seed) is int
+    model = AlignmentModel(scenario=conf_dir() / "scenario" / "russia_recession.yaml", ticks=4)
+    assert model.config.scenario.name == "russia_recession"
+
+
+def test_a_world_of_another_region_is_refused() -> None:
+    """A world given beside a configuration ran as it was built: an edit of the region
+    after it (Russia's budget, the year) ran with the old values while ``model.config``
+    said the new ones."""
+    world = build_world(default_config().region)
+    AlignmentModel(default_config(ticks=2), world=world)  # its own region: taken
+    config = default_config(ticks=2)
+    config.region.poles[0].budget_bn_usd = 1.0
+    with pytest.raises(ConfigError, match="world = 'a world of region post_soviet"):
+        AlignmentModel(config, world=world)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Hashable
+import difflib
+from collections.abc import Callable, Hashable, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -22,6 +23,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.params import (
+    SECTION_TYPES,
     DecisionParams,
     Dynamics,
     OutputParams,
@@ -97,44 +99,80 @@ def yaml_error(exc: yaml.YAMLError, group: str, path: str | Path | None = None) 
 
 
 def load_region(name_or_path: str | Path = "post_soviet") -> RegionSpec:
+    """A region: a packaged preset by name (``available("region")``) or a YAML file."""
     return _load(RegionSpec, "region", name_or_path)
 
 
 def load_scenario(name_or_path: str | Path = "baseline") -> ScenarioSpec:
+    """A scenario: a packaged preset by name (``available("scenario")``) or a YAML file."""
     return _load(ScenarioSpec, "scenario", name_or_path)
 
 
 def load_decision(name_or_path: str | Path = "logit") -> DecisionParams:
+    """A decision rule: a packaged preset by name (``available("decision")``) or a YAML
+    file."""
     return _load(DecisionParams, "decision", name_or_path)
 
 
 def default_config(
-    region: str | RegionSpec = "post_soviet",
-    scenario: str | ScenarioSpec = "baseline",
-    decision: str | DecisionParams = "logit",
-    weights: UtilityWeights | None = None,
-    dynamics: Dynamics | None = None,
+    region: str | Path | RegionSpec = "post_soviet",
+    scenario: str | Path | ScenarioSpec = "baseline",
+    decision: str | Path | DecisionParams = "logit",
+    weights: UtilityWeights | Mapping[str, Any] | None = None,
+    dynamics: Dynamics | Mapping[str, Any] | None = None,
     **top_level: Any,
 ) -> SimulationConfig:
     """A validated configuration from packaged presets; ``top_level`` sets ticks, seed...
-    (a ConfigError names a key the configuration lacks). Every part given as an object is
-    copied: two configurations built from one RegionSpec never share its poles and states,
-    so an edit of one reaches neither the other nor the spec."""
+    (a ConfigError names a key the configuration lacks). ``region``, ``scenario`` and
+    ``decision``: a preset's name, a YAML file's path or the object; ``weights``,
+    ``dynamics`` and the sections among ``top_level`` (``engine``, ``output``, ...): the
+    object or a mapping of its fields (``weights={"trade": 3}``: the others default). Every
+    part given as an object is copied: two configurations built from one RegionSpec never
+    share its poles and states, so an edit of one reaches neither the other nor the spec."""
     known = {f.name for f in dataclasses.fields(SimulationConfig)}
     for key in top_level:
         if key not in known:
             raise ConfigError(
                 key, top_level[key], f"a setting of the configuration: {', '.join(sorted(known))}"
             )
+    sections = {
+        key: _from_mapping(key, value)
+        for key, value in {"weights": weights, "dynamics": dynamics, **top_level}.items()
+        if key in SECTION_TYPES and value is not None
+    }
     return SimulationConfig(
-        region=load_region(region) if isinstance(region, str) else copy.deepcopy(region),
-        scenario=load_scenario(scenario) if isinstance(scenario, str) else copy.deepcopy(scenario),
-        decision=load_decision(decision) if isinstance(decision, str) else copy.deepcopy(decision),
-        weights=copy.deepcopy(weights) if weights is not None else UtilityWeights(),
-        dynamics=copy.deepcopy(dynamics) if dynamics is not None else Dynamics(),
-        output=top_level.pop("output", OutputParams()),
-        **top_level,
+        region=_preset(load_region, region),
+        scenario=_preset(load_scenario, scenario),
+        decision=_preset(load_decision, decision),
+        weights=sections.pop("weights", UtilityWeights()),
+        dynamics=sections.pop("dynamics", Dynamics()),
+        output=sections.pop("output", OutputParams()),
+        **{**top_level, **sections},
     )
+
+
+def _preset(load: Callable[[str | Path], T], given: Any) -> Any:
+    """A preset by name or YAML path (``load``), or a copy of the object given (checked by
+    the configuration)."""
+    return load(given) if isinstance(given, (str, Path)) else copy.deepcopy(given)
+
+
+def _from_mapping(key: str, given: Any) -> Any:
+    """A section from a mapping of its fields (an unknown field named), or a copy of it."""
+    if not isinstance(given, Mapping):
+        return copy.deepcopy(given)
+    kind = SECTION_TYPES[key]
+    names = [f.name for f in dataclasses.fields(kind)]
+    for name in given:
+        if name not in names:
+            close = difflib.get_close_matches(str(name), names, n=1, cutoff=0.6)
+            raise ConfigError(
+                f"{key}.{name}",
+                given[name],
+                f"a field of {kind.__name__} ({', '.join(names)})",
+                f"Did you mean {close[0]}?" if close else "",
+            )
+    return kind(**given)
 
 
 def config_from_manifest(path: str | Path) -> SimulationConfig:

@@ -42,7 +42,7 @@ def seed_list(seeds: Iterable[int]) -> np.ndarray:
     """``seeds`` as an int64 array, each checked before any run (``params.check_seeds``):
     a whole number (not a float, a bool or the characters of a string) from 0 to
     2**63 - 1; at least one."""
-    if isinstance(seeds, (str, bytes)):
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
         raise ConfigError("seeds", seeds, "whole numbers >= 0 (a list or a range)")
     listed = list(seeds)
     if not listed:
@@ -330,7 +330,7 @@ def iter_batches(
     (default: ``engine.progress``) shows a bar over the runs when there is more than one
     chunk. Refuses up front (ConfigError) a batch whose chunks cannot fit in memory.
     """
-    engine = _checked_engine(engine, record)
+    engine = _checked_engine(inputs, engine, record)
     seed_array = seed_list(seeds)
     check_memory(inputs, len(seed_array), engine, record)
     chunks = _chunks(seed_array, engine.chunk_size)
@@ -356,16 +356,25 @@ def run_batch(
     ``iter_batches`` instead. Refuses up front (ConfigError) runs whose gathered results
     cannot fit in memory.
     """
-    engine = _checked_engine(engine, record)
+    engine = _checked_engine(inputs, engine, record)
     seed_array = seed_list(seeds)
     check_memory(inputs, len(seed_array), engine, record, gathered=True)
     parts = iter_batches(inputs, seed_array, engine, record=record, progress=progress)
     return BatchResult.concatenate(list(parts))
 
 
-def _checked_engine(engine: EngineParams | None, record: str) -> EngineParams:
-    """The engine settings to use (``LIBRARY_ENGINE`` if none), validated, and ``record``."""
+def _checked_engine(inputs: RunInputs, engine: EngineParams | None, record: str) -> EngineParams:
+    """The engine settings to use (``LIBRARY_ENGINE`` if none), validated, with the
+    inputs' and ``record``'s types."""
+    if not isinstance(inputs, RunInputs):
+        raise ConfigError(
+            "inputs",
+            type(inputs).__name__,
+            "RunInputs, compiled from a configuration: RunInputs.from_config(config)",
+        )
     engine = engine or LIBRARY_ENGINE
+    if not isinstance(engine, EngineParams):
+        raise ConfigError("engine", engine, "an EngineParams (EngineParams(workers=2)) or None")
     engine.validate("engine")
     if record not in RECORDS:
         raise ConfigError("record", record, f"one of {', '.join(RECORDS)}")

@@ -231,6 +231,8 @@ def compile_scenario(
     changes: list[Change] = []
     for e, event in enumerate(scenario.events):
         key = f"scenario.events[{e}]"
+        if not isinstance(event, EventSpec):
+            raise ConfigError(key, event, "an EventSpec (EventSpec(kind=..., targets=...))")
         if event.kind not in kinds:
             raise ConfigError(
                 f"{key}.kind",

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from alignment_sim.errors import ConfigError
 from alignment_sim.model import kernels
 from alignment_sim.model.alignment import OptionSpace
 from alignment_sim.model.events import (
@@ -49,9 +50,25 @@ class RunInputs:
         """Compile a configuration (builds the world unless given).
 
         The configuration is validated again here: a field changed after construction
-        (``config.dynamics.stance = 5``) is refused before anything runs.
+        (``config.dynamics.stance = 5``) is refused before anything runs; so is a world
+        built from another region than the configuration's (an edit of the region after
+        the world was built, another region's world), which would run as it is.
         """
+        if not isinstance(config, SimulationConfig):
+            raise ConfigError(
+                "config", type(config).__name__, "a SimulationConfig (default_config(...))"
+            )
         config.validate()
+        if world is not None and not isinstance(world, World):
+            raise ConfigError("world", world, "a World (build_world(config.region)) or None")
+        if world is not None and world.built_from and world.built_from != repr(config.region):
+            raise ConfigError(
+                "world",
+                f"a world of region {world.region} ({world.year}, {len(world.states)} states)",
+                "the world of the configuration's region, as it is now",
+                "Build it again from the region (build_world(config.region)) after editing "
+                "the region, or give no world.",
+            )
         world = world if world is not None else build_world(config.region)
         program = compile_scenario(config.scenario, world, config.ticks)
         return cls(

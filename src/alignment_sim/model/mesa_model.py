@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import difflib
 import functools
 import secrets
+from pathlib import Path
 from typing import Any
 
 import mesa
@@ -312,6 +314,10 @@ def config_from_keywords(
     """``config`` (or the presets' default) with ``AlignmentModel``'s keyword
     ``parameters`` applied: presets first, then paths. ``config`` itself is never
     changed. A keyword that is neither a preset nor a path is a ConfigError naming it."""
+    if config is not None and not isinstance(config, SimulationConfig):
+        raise ConfigError(
+            "config", config, "a SimulationConfig (default_config(...)), or keywords alone"
+        )
     values: dict[str, Any] = {}
     for key, value in parameters.items():
         if key in PRESET_KEYWORDS:
@@ -320,12 +326,19 @@ def config_from_keywords(
         try:
             paths.parse(path)
         except ConfigError as exc:
-            raise ConfigError(key, value, KEYWORD_HELP, f"({exc})") from None
+            if "." in path:  # a path, dotted or with "__": what the path lacks
+                raise ConfigError(key, value, exc.expected, exc.hint) from None
+            known = [*PRESET_KEYWORDS, "seed", "ticks", *BARE_KEYWORDS]
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = f"Did you mean {close[0]}?" if close else ""
+            raise ConfigError(key, value, KEYWORD_HELP, hint) from None
         values[path] = value
     chosen: dict[str, Any] = {}
     for key, (spec_type, load) in preset_kinds().items():
         value = parameters.get(key)
-        if isinstance(value, str):
+        if isinstance(value, Path):
+            chosen[key] = load(value)
+        elif isinstance(value, str):
             chosen[key] = value if config is None else load(value)
         elif isinstance(value, spec_type):
             chosen[key] = value

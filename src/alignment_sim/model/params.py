@@ -14,10 +14,13 @@ Defaults that come from the texts cite them by file name (full references in doc
 from __future__ import annotations
 
 import datetime
+import difflib
 import math
 import re
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, ClassVar
+
+import numpy as np
 
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.alignment import HEDGE, OptionSpace
@@ -238,8 +241,30 @@ def item_path(section: str, position: int, name: Any) -> str:
     return f"{section}.{name if is_lower_identifier(name) else position}"
 
 
+class FieldsOnly:
+    """A configuration dataclass that refuses an attribute it has no field for: an edit
+    misspelt in a notebook (``config.dynamics.stanse = 1``) would otherwise be kept and
+    never read. Names starting with ``_`` are Python's own. A numpy number is kept as the
+    Python number it holds (``seed=np.int64(3)``, typical of a loop over ``np.arange``,
+    was refused as not a whole number)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in self.__dataclass_fields__ and not name.startswith("_"):
+            known = list(self.__dataclass_fields__)
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            raise ConfigError(
+                f"{type(self).__name__}.{name}",
+                value,
+                f"a field of {type(self).__name__} ({', '.join(known)})",
+                f"Did you mean {close[0]}?" if close else "",
+            )
+        object.__setattr__(self, name, value.item() if isinstance(value, np.generic) else value)
+
+
 @dataclass
-class PoleSpec:
+class PoleSpec(FieldsOnly):
     """A bloc leader (Russia, China, the West, ...): its means and its policy.
 
     Scales: ``capability`` is a CINC share; ``budget_bn_usd`` is US$ bn of inducements
@@ -342,7 +367,7 @@ class PoleSpec:
 
 
 @dataclass
-class StateSpec:
+class StateSpec(FieldsOnly):
     """A chooser: a state that picks an alignment each tick.
 
     Most attributes come from the attributes file (row ``attribute_state``); the rest
@@ -410,7 +435,7 @@ class StateSpec:
 
 
 @dataclass
-class AffinitySpec:
+class AffinitySpec(FieldsOnly):
     """A pairwise affinity (+) or enmity (-) between two choosers, with its reason.
 
     Values lie in [-1, 1] on a grid of 1/16, so that peer sums are exact in floating
@@ -445,7 +470,7 @@ def last_calendar_tick(year: int, tick_months: int) -> int:
 
 
 @dataclass
-class RegionSpec:
+class RegionSpec(FieldsOnly):
     """The world: choosers, poles, affinities, the data year and the calendar.
 
     Static world (``calendar`` false): ``year`` picks the attribute snapshot (2000, 2010
@@ -609,7 +634,7 @@ def _check_unique(key: str, names: list[str]) -> None:
 
 
 @dataclass
-class UtilityWeights:
+class UtilityWeights(FieldsOnly):
     """Weights of the named utility terms (utility units per unit of each term).
 
     Each term is scaled to roughly [0, 1] for a typical state (see docs/MODEL.md), so the
@@ -638,7 +663,7 @@ class UtilityWeights:
 
 
 @dataclass
-class Dynamics:
+class Dynamics(FieldsOnly):
     """Parameters of the dynamics: inertia, hedging, credibility, leverage, stance.
 
     ``stance`` is the balancing-vs-bandwagoning parameter in [-1, 1]: -1 joins the
@@ -664,7 +689,7 @@ class Dynamics:
 
 
 @dataclass
-class DecisionParams:
+class DecisionParams(FieldsOnly):
     """How a state turns utilities into a choice.
 
     ``best_response``: the option with the highest utility (staying put on ties).
@@ -704,7 +729,7 @@ def parse_event_date(key: str, value: Any) -> datetime.date:
 
 
 @dataclass
-class EventSpec:
+class EventSpec(FieldsOnly):
     """A shock in a scenario: an event kind from the library, when and to whom.
 
     Exactly one of ``at`` (the tick it starts), ``hazard`` (probability per tick that it
@@ -754,7 +779,7 @@ class EventSpec:
 
 
 @dataclass
-class ScenarioSpec:
+class ScenarioSpec(FieldsOnly):
     """A named list of events on top of a start year, with the passages it draws on.
 
     ``start_year`` (2000, 2010 or 2015), when set, replaces the region's data year, so a
@@ -770,7 +795,7 @@ class ScenarioSpec:
 
 
 @dataclass
-class OutputParams:
+class OutputParams(FieldsOnly):
     """What a command-line run writes besides the Parquet files."""
 
     plots: bool = True
@@ -789,7 +814,7 @@ def _is_finite_number(value: Any) -> bool:
 
 
 @dataclass
-class DesignSpec:
+class DesignSpec(FieldsOnly):
     """An experimental design over named parameters, run through the engine.
 
     ``parameters`` maps a parameter path (``weights.trade``, ``dynamics.stance``,
@@ -884,7 +909,7 @@ come from; ``estimation.likelihood.ConditionalLikelihood.objective``, docs/ESTIM
 
 
 @dataclass
-class EstimationSpec:
+class EstimationSpec(FieldsOnly):
     """What a fit (``task: fit``, ``alignment-sim experiment=fit``) estimates, from which
     record, and how a forecast draws from it (docs/ESTIMATION.md).
 
@@ -965,7 +990,7 @@ class EstimationSpec:
 
 
 @dataclass
-class EngineParams:
+class EngineParams(FieldsOnly):
     """How a job with replications runs its runs (never what they compute).
 
     ``backend`` "local" runs chunks in this process (``workers`` = 1) or in a pool of
@@ -987,7 +1012,7 @@ class EngineParams:
 
 
 @dataclass
-class SimulationConfig:
+class SimulationConfig(FieldsOnly):
     """Everything a run depends on, with ``seed``: the run is a function of the two.
 
     With ``replications`` > 1 a job runs seeds ``seed .. seed + replications - 1``
@@ -1024,6 +1049,7 @@ class SimulationConfig:
     to: int | None = None
 
     def __post_init__(self) -> None:
+        self._check_sections()
         start = self.scenario.start_year
         if start is not None and start in ATTRIBUTE_YEARS and start != self.region.year:
             # a copy: the caller's RegionSpec keeps its own year
@@ -1039,6 +1065,21 @@ class SimulationConfig:
             if isinstance(months, int) and months > 0 and 12 % months == 0:
                 self.ticks = (self.to - self.region.year + 1) * 12 // months
         self.validate()
+
+    def _check_sections(self) -> None:
+        """Each section an object of its class (a dict or a name there failed later with an
+        AttributeError); ``presets.default_config`` builds them from names and mappings."""
+        for section in fields(self):
+            kind = SECTION_TYPES.get(section.name)
+            value = getattr(self, section.name)
+            if kind is not None and not isinstance(value, kind):
+                raise ConfigError(
+                    section.name,
+                    value,
+                    f"an instance of {kind.__name__}",
+                    "default_config builds one from a preset's name or a YAML file's path "
+                    "(region, scenario, decision) or a mapping of its fields (the others).",
+                )
 
     def _check_origin_has_a_start(self) -> None:
         """Refuse (by ``origin``) an origin at whose end some state has no start: neither
@@ -1075,6 +1116,7 @@ class SimulationConfig:
     def validate(self) -> None:
         """Check every value; call it again after changing a field in place (models and
         batches do, where they are built)."""
+        self._check_sections()
         if self.task not in TASKS:
             raise ConfigError("task", self.task, f"one of {', '.join(TASKS)}")
         if self.fit is not None and (not isinstance(self.fit, str) or not self.fit):
@@ -1175,3 +1217,17 @@ DOMAINS: dict[str, dict[str, Domain]] = {
     "region.states": STATE_DOMAINS,
 }
 """The domain of each numeric field, by section as ``paths.ParamPath`` names them."""
+
+
+SECTION_TYPES: dict[str, type] = {
+    "region": RegionSpec,
+    "weights": UtilityWeights,
+    "dynamics": Dynamics,
+    "decision": DecisionParams,
+    "scenario": ScenarioSpec,
+    "engine": EngineParams,
+    "design": DesignSpec,
+    "output": OutputParams,
+    "estimation": EstimationSpec,
+}
+"""The class of each section of a ``SimulationConfig``."""

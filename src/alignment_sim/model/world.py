@@ -260,6 +260,9 @@ class World:
     soft_power_basis: FloatArray
     calendar: Calendar | None = None
     imputed: pd.DataFrame = field(default_factory=empty_imputed, repr=False)
+    built_from: str = field(default="", repr=False, compare=False)
+    """The region it was built from, as ``repr(RegionSpec)`` (``build_world``): a world
+    given beside a configuration must be its region's (``RunInputs.from_config``)."""
     _by_year: dict[int, BaseParams] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
@@ -733,6 +736,7 @@ def build_world(
     budget = calendar.start_budget if calendar is not None else per_pole("budget_bn_usd")
     return World(
         region=region.name,
+        built_from=repr(region),
         year=region.year,
         tick_months=region.tick_months,
         states=tuple(region.state_names),
