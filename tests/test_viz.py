@@ -404,7 +404,8 @@ def test_explanation_takes_both_choices_apart() -> None:
             assert all(v > 0 and abs(gap[t] - v) < 1e-12 for t, v in pro)
             assert all(v > 0 and abs(gap[t] + v) < 1e-12 for t, v in con)
             assert [v for _, v in pro] == sorted((v for _, v in pro), reverse=True)
-    assert explain(model, "atlantis") is None
+    with pytest.raises(ConfigError, match=r"state = 'Uzbekistan': .*Did you mean uzbekistan"):
+        explain(model, "Uzbekistan")  # it was None, and the next call an AttributeError
 
 
 def changed(switch: dict, dimension: str) -> bool:
