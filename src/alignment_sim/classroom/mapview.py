@@ -293,7 +293,8 @@ def _summary(model: AlignmentModel) -> tuple[str, str]:
     for chooser in model.choosers:
         counts[chooser.label] += 1
     when = (
-        f"{quarter(world.year_of_tick(model.tick))} (quarter {model.tick} of {model.config.ticks})"
+        f"{quarter(world.year_of_tick(model.tick))} ({model.tick} of {model.config.ticks} "
+        "quarters played)"
     )
     summary = " · ".join(f"{_label_short(k)} {n}" for k, n in counts.items() if n)
     return when, summary

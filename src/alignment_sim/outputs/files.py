@@ -528,10 +528,10 @@ def summary_text(
     switches = summary["switches"]
     if switches:
         lines.append(f"Switches ({summary['n_switches']}):")
-        for s in switches[:SWITCHES_SHOWN]:
+        for s in switches[:SWITCHES_SHOWN]:  # in the quarter its tick covers, as events
+            during = quarter(world.year_of_tick(s["tick"] - 1))
             lines.append(
-                f"  tick {s['tick']:>3} ({quarter(s['year'])})  {s['state']}: {s['from']} -> "
-                f"{s['to']}"
+                f"  tick {s['tick']:>3} ({during})  {s['state']}: {s['from']} -> {s['to']}"
             )
         if len(switches) > SWITCHES_SHOWN:
             lines.append(
