@@ -176,6 +176,18 @@ def test_bad_out_paths_are_one_line(sweep: Path, tmp_path: Path, capsys) -> None
     assert not (tmp_path / "s.csv").exists()
 
 
+def test_a_file_a_job_wrote_is_never_the_output(tmp_path: Path, capsys) -> None:
+    """``--out DESIGN/design.parquet`` replaced a finished design's points with the
+    collected runs (the design was then refused as damaged): a file a job's manifest lists
+    is refused; the default output beside it is fine."""
+    design = fake_design(tmp_path / "design")
+    points = (design / "design.parquet").read_bytes()
+    err = run_main([str(design), "--out", str(design / "design.parquet")], capsys)
+    assert "is a file of the job" in err and "would damage the job" in err
+    assert (design / "design.parquet").read_bytes() == points
+    collect(design, design / "collected_runs.parquet")
+
+
 def test_an_os_error_is_one_line_and_leaves_nothing(
     sweep: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -234,9 +234,9 @@ def test_a_summary_says_a_run_still_switching_and_counts_what_it_does_not_list()
     assert lines[0].endswith("2015 to 2018 (12 ticks of 3 months), seed 0")
     listed = [line for line in lines if line.startswith("  tick ")]
     assert len(listed) == SWITCHES_SHOWN
-    for line in listed:  # a quarter, as the classroom dates a tick: tick 1 of 2015 is 2015 Q2
-        tick = int(line.split()[1])
-        assert f"({2015 + tick // 4} Q{tick % 4 + 1})" in line
+    for line in listed:  # the quarter from which the new profile holds, as the classroom
+        tick = int(line.split()[1])  # dates a tick: after tick 1 of 2015 it is 2015 Q2
+        assert f"(from {2015 + tick // 4} Q{tick % 4 + 1})" in line
     more = summary["n_switches"] - SWITCHES_SHOWN
     assert f"  ... and {more} more (every one in summary.json)" in lines
     assert lines[-1] == "Still switching at the end (a switch at tick 12, the last)."
@@ -259,6 +259,10 @@ def test_a_command_reports_bad_input_and_os_errors_in_one_line(tmp_path: Path, c
     assert message.endswith("(nothing was written).\n")
     with pytest.raises(KeyError), command_errors("tool", "nothing was written", (ValueError,)):
         raise KeyError("a bug stays a traceback")
+    with pytest.raises(SystemExit) as exited, command_errors("tool", "nothing was written"):
+        raise KeyboardInterrupt  # Ctrl+C in discover or collect was a traceback
+    assert exited.value.code == 130
+    assert capsys.readouterr().err == "tool: interrupted (nothing was written).\n"
 
 
 def test_a_commands_bad_input_names_the_option_as_typed(capsys) -> None:
@@ -362,3 +366,20 @@ def test_a_mistyped_option_is_named_before_a_missing_required_one(
     args = parser.parse_args(["--year=2000", "--stat"])
     assert (args.year, args.static) == (2000, True)
     assert parser.parse_known_args(["--year", "1", "--", "--zzz"])[1] == ["--", "--zzz"]
+
+
+def test_a_commands_default_folder_is_its_own_within_a_second(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two discoveries started in the same second both wrote results/discover/<time>/
+    (each found it free): the time now carries random hex digits, drawn again while the
+    folder exists."""
+    from alignment_sim.outputs import files
+
+    monkeypatch.chdir(tmp_path)
+    drawn = iter(["aaaa", "aaaa", "bbbb"])
+    monkeypatch.setattr(files.secrets, "token_hex", lambda _: next(drawn))
+    first = files.timestamped_folder("discover")
+    assert first.parent == Path("results/discover") and first.name.endswith("_aaaa")
+    first.mkdir(parents=True)
+    assert files.timestamped_folder("discover").name.endswith("_bbbb")

@@ -121,13 +121,14 @@ def figure_png(figure: Any, dpi: int) -> bytes:
 
 
 def timestamped_folder(kind: str) -> Path:
-    """``results/<kind>/<time>/`` (a command's default output folder), with a suffix
-    ``_2``, ``_3``... if that folder exists."""
+    """``results/<kind>/<time>_<hex>/`` (a command's default output folder): four random
+    hex digits after the time, so that two commands started in the same second (which
+    both found the time's folder free) write apart; another if the folder exists."""
     stamp = dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    out, n = Path("results") / kind / stamp, 2
-    while out.exists():
-        out, n = Path("results") / kind / f"{stamp}_{n}", n + 1
-    return out
+    while True:
+        out = Path("results") / kind / f"{stamp}_{secrets.token_hex(2)}"
+        if not out.exists():
+            return out
 
 
 def write_json(path: Path, payload: Any) -> None:
@@ -244,9 +245,12 @@ def command_errors(
     """A console command's failures as one line on stderr, named by ``prog``: bad input
     (``bad_input``) exits 2, naming the option where its key is one of ``parser``'s
     (``as_typed``); an OS error exits 1 and says what was not written (``unwritten``,
-    e.g. "nothing was written")."""
+    e.g. "nothing was written"); Ctrl+C exits 130, saying so (it was a traceback)."""
     try:
         yield
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted ({unwritten}).", file=sys.stderr)
+        sys.exit(130)
     except bad_input as exc:
         print(f"{prog}: {as_typed(exc, parser)}", file=sys.stderr)
         sys.exit(2)
@@ -528,10 +532,10 @@ def summary_text(
     switches = summary["switches"]
     if switches:
         lines.append(f"Switches ({summary['n_switches']}):")
-        for s in switches[:SWITCHES_SHOWN]:  # in the quarter its tick covers, as events
-            during = quarter(world.year_of_tick(s["tick"] - 1))
+        for s in switches[:SWITCHES_SHOWN]:  # the quarter from which the new profile holds
             lines.append(
-                f"  tick {s['tick']:>3} ({during})  {s['state']}: {s['from']} -> {s['to']}"
+                f"  tick {s['tick']:>3} (from {quarter(s['year'])})  {s['state']}: {s['from']} "
+                f"-> {s['to']}"
             )
         if len(switches) > SWITCHES_SHOWN:
             lines.append(

@@ -393,7 +393,8 @@ def _write(
 
 def _check_out(out: Path, jobs: list[Path], parquet: bool = True) -> None:
     """Refuse an output that is a folder, a Parquet file not named ``.parquet`` (a
-    ``.csv`` name would hide what it holds), under a file, or one of the tables read."""
+    ``.csv`` name would hide what it holds), under a file, one of the tables read, or a
+    file a job wrote (its manifest lists it: a design's ``design.parquet``)."""
     if out.is_dir():
         raise CollectError(f"--out {out} is a folder; pass the name of a Parquet file to write.")
     if parquet and out.suffix != ".parquet":
@@ -402,6 +403,13 @@ def _check_out(out: Path, jobs: list[Path], parquet: bool = True) -> None:
     inputs = {p.resolve() for folder in jobs for n in TABLES for p in _sources(folder, n)}
     if out.resolve() in inputs:
         raise CollectError(f"--out {out} is one of the tables being collected.")
+    for folder in jobs:
+        written = job_manifest(folder).get("files") or {}
+        if out.resolve() in {(folder / name).resolve() for name in written}:
+            raise CollectError(
+                f"--out {out} is a file of the job {folder} (its manifest lists it); "
+                "writing it would damage the job. Name another file."
+            )
 
 
 def finished_jobs(root: Path, skip_corrupt: bool) -> Jobs:
@@ -687,6 +695,8 @@ def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[st
             con.execute("CREATE TABLE provenance (key VARCHAR PRIMARY KEY, value VARCHAR)")
             con.executemany("INSERT INTO provenance VALUES (?, ?)", [*map(list, made.items())])
         os.replace(temporary, out)
+    except duckdb.InterruptException:  # Ctrl+C inside a query: an interrupt, not bad data
+        raise KeyboardInterrupt from None
     except duckdb.Error as exc:
         raise CollectError(f"the jobs' tables cannot be joined ({_short(exc)}).") from None
     finally:
