@@ -93,3 +93,19 @@ def test_presets_by_keyword_and_the_config_form_keeps_its_seed() -> None:
 def test_bad_keywords_are_named(keywords: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         AlignmentModel(**keywords)  # type: ignore[arg-type]
+
+
+def test_a_calendar_window_is_a_keyword_as_in_default_config() -> None:
+    """``origin`` and ``to`` worked in ``default_config`` but were refused as keywords, so
+    ``mesa.batch_run`` could not sweep a forecast's origin: the same run either way."""
+    by_keywords = AlignmentModel(scenario="history", origin=2000, to=2005, seed=1)
+    built = AlignmentModel(default_config(scenario="history", origin=2000, to=2005, seed=1))
+    assert (by_keywords.config.region.year, by_keywords.config.ticks) == (2001, 20)
+    np.testing.assert_array_equal(by_keywords.run().alignment, built.run().alignment)
+    rows = mesa.batch_run(
+        AlignmentModel,
+        parameters={"scenario": "history", "origin": [2000, 2005], "to": 2010, "seed": 0},
+        iterations=1,
+        display_progress=False,
+    )
+    assert sorted((row["origin"], row["Step"]) for row in rows) == [(2000, 39), (2005, 19)]

@@ -46,6 +46,9 @@ from alignment_sim.studies.outcomes import option_shares, run_outcomes
 
 PRESET_KEYWORDS = ("region", "scenario", "decision")
 """Keywords naming a packaged preset (or a YAML file, or a spec object)."""
+WINDOW_KEYWORDS = ("origin", "to")
+"""A calendar run's window in years (``SimulationConfig.origin`` and ``to``), which set
+the region's start and the run's length when the configuration is built."""
 BARE_KEYWORDS = {
     **{name: f"dynamics.{name}" for name in paths.FIELDS["dynamics"]},
     **{name: f"decision.{name}" for name in paths.FIELDS["decision"]},
@@ -53,6 +56,7 @@ BARE_KEYWORDS = {
 """Fields that may be given by their bare name (``stance`` is ``dynamics.stance``)."""
 KEYWORD_HELP = (
     "a keyword of AlignmentModel: region, scenario or decision (a preset name), seed, "
+    "origin and to (a calendar run's window, in years), "
     f"a dynamics or decision field by name ({', '.join(BARE_KEYWORDS)}), or a config "
     "path, dotted as a dictionary key ('weights.trade') or with '__' for each dot "
     "(weights__trade, region__poles__russia__credibility)"
@@ -320,7 +324,7 @@ def config_from_keywords(
         )
     values: dict[str, Any] = {}
     for key, value in parameters.items():
-        if key in PRESET_KEYWORDS:
+        if key in PRESET_KEYWORDS or key in WINDOW_KEYWORDS:
             continue
         path = BARE_KEYWORDS.get(key, key.replace("__", "."))
         try:
@@ -328,7 +332,7 @@ def config_from_keywords(
         except ConfigError as exc:
             if "." in path:  # a path, dotted or with "__": what the path lacks
                 raise ConfigError(key, value, exc.expected, exc.hint) from None
-            known = [*PRESET_KEYWORDS, "seed", "ticks", *BARE_KEYWORDS]
+            known = [*PRESET_KEYWORDS, *WINDOW_KEYWORDS, "seed", "ticks", *BARE_KEYWORDS]
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             hint = f"Did you mean {close[0]}?" if close else ""
             raise ConfigError(key, value, KEYWORD_HELP, hint) from None
@@ -348,8 +352,9 @@ def config_from_keywords(
         named = {k: v for k, v in chosen.items() if isinstance(v, str)}
         config = copy.deepcopy(_preset_config(**named))
         chosen = {k: v for k, v in chosen.items() if k not in named}
-    if chosen:
-        config = dataclasses.replace(config, **chosen)
+    window = {key: parameters[key] for key in WINDOW_KEYWORDS if key in parameters}
+    if chosen or window:  # a new configuration: the window sets the start and length
+        config = dataclasses.replace(config, **chosen, **window)
     return paths.with_values(config, values) if values else config
 
 
