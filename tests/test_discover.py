@@ -374,6 +374,8 @@ def test_prim_boxes_can_be_kept_to_a_few_parameters(tmp_path: Path) -> None:
     assert chosen["res_dim"].iloc[0] == 1 and best < 1.0  # a corner needs both limits
     assert prim["density"].iloc[0] == pytest.approx(best)
     assert own.trajectory["chosen"].to_numpy()[-1]  # PRIM's own: the end of the peeling
+    strict = discover(design, target, density=1.0, max_boxes=1, max_restricted=1)
+    assert "; below 1, kept to 1 parameter(s))" in strict.summary()  # it read as a box
 
 
 def test_max_restricted_is_checked_and_recorded(tmp_path: Path, capsys) -> None:

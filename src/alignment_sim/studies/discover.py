@@ -317,9 +317,15 @@ class Discovery:
         for method in ("prim", "cart"):
             found = self.boxes[self.boxes["method"] == method].drop_duplicates("box")
             for b in found.to_dict("records")[:BOXES_PRINTED]:
+                below = method == "prim" and b["density"] < self.density
+                short = (
+                    f"; below {self.density:g}, kept to {self.max_restricted} parameter(s)"
+                    if below
+                    else ""
+                )
                 lines.append(
                     f"{method.upper()} box {b['box']} (coverage {b['coverage']:.2f}, density "
-                    f"{b['density']:.2f}): {self.limits_text(method, b['box'])}"
+                    f"{b['density']:.2f}{short}): {self.limits_text(method, b['box'])}"
                 )
             if len(found) > BOXES_PRINTED:
                 more = len(found) - BOXES_PRINTED
@@ -631,13 +637,22 @@ def page(d: Discovery, command: str) -> str:
         "points inside a box that are of interest. Mass: the share of all points inside.",
         f"Command: {command}",
     ]
+    most = d.max_restricted
+    readable = "" if most is None else f" of the steps restricting at most {most} parameter(s)"
+    kept = (
+        ""
+        if most is None
+        else ", but a box kept to few parameters is the densest such step even when it falls "
+        "below (its density says so)"
+    )
     prim = Section(
         "prim",
         "PRIM boxes",
         f"PRIM peels the parameter space towards the cases of interest; each panel is one "
         f"box's peeling trajectory (every step a candidate box), the ringed point PRIM's "
-        f"choice (its densest). Boxes need density >= {d.density:g} (dashed); a later box "
-        "is found among the points outside the earlier ones. Another step of a trajectory "
+        f"choice (its densest{readable}). Boxes need density >= {d.density:g} (dashed){kept}; "
+        "a later box is found among the points outside the earlier ones. Another step of a "
+        "trajectory "
         "is in prim_trajectory.csv. qp: the quasi-p value of a limit (small: the limit "
         "matters).",
     )
