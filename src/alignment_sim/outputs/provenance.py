@@ -48,8 +48,13 @@ def git_revision() -> str:
 
 
 def library_versions() -> dict[str, str]:
+    """The versions of Python and of the libraries an output's numbers depend on: the
+    model's (numpy, mesa), the tables' (pandas, pyarrow), the configuration's (hydra-core),
+    the fits' and statistics' (scipy), the sensitivity indices' (SALib) and scenario
+    discovery's (ema-workbench); "missing" for one not installed."""
     out = {"python": platform.python_version()}
-    for name in ("numpy", "mesa", "pandas", "hydra-core"):
+    libraries = ("numpy", "mesa", "pandas", "pyarrow", "hydra-core", "scipy", "SALib")
+    for name in (*libraries, "ema-workbench"):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
