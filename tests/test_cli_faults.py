@@ -432,3 +432,20 @@ def test_deleting_a_setting_is_refused_in_one_line(
     result = cli([deleted, *FAST, f"hydra.run.dir={tmp_path / 'o'}"], tmp_path)
     assert_one_line_error(result, 2, *needles)
     assert not (tmp_path / "o").exists()
+
+
+def test_a_finished_design_of_other_settings_is_not_replaced(tmp_path: Path) -> None:
+    """Designs share ``results/designs/<study>/``: the README's own ``experiment=sobol``
+    followed by ``experiment=sobol 'design.parameters=...'`` replaced the finished study
+    with one log line. Now refused, the design kept; the same settings skip as before,
+    with execution-only settings (workers) not counted as other settings."""
+    design = ["experiment=lhs", "design.samples=20", "replications=2", "ticks=4"]
+    first = cli([*design, "study=mine"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    folder = tmp_path / "results" / "designs" / "mine"
+    points = (folder / "design.parquet").read_bytes()
+    other = cli([*design[:1], "design.samples=24", *design[2:], "study=mine"], tmp_path)
+    assert_one_line_error(other, 2, "study = 'mine'", "design.samples=20", "study=NAME")
+    assert (folder / "design.parquet").read_bytes() == points
+    again = cli([*design, "study=mine", "engine.workers=1"], tmp_path)
+    assert again.returncode == 0 and "already complete, skipped" in again.stdout + again.stderr

@@ -640,6 +640,7 @@ def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str])
     from alignment_sim.studies.replications import config_digest
 
     digest = config_digest(config)
+    _refuse_replacing_another_design(folder, digest, overrides)
     if _skip_if_complete(folder, digest, "design study in"):
         return
     run_design(config, folder, progress=config.engine.progress, extra={"overrides": overrides})
@@ -650,6 +651,34 @@ def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str])
             f"per point. Sensitivity ({analysis(config.design)}; {len(table) - 1} "
             f"rows): {folder / 'sensitivity.csv'}, plot: {folder / 'sensitivity.png'}, "
             f"runs: {folder / 'runs'}"
+        )
+
+
+def _refuse_replacing_another_design(folder: Path, digest: str, overrides: list[str]) -> None:
+    """Refuse (by ``study``) a design whose folder holds a finished design made with other
+    settings: designs share ``results/designs/<study>/``, so ``experiment=sobol
+    design.samples=512`` would replace the finished ``experiment=sobol`` study. One of the
+    same settings whose configuration changed (the package's defaults moved) is computed
+    again, as a sweep job is."""
+    from alignment_sim.outputs.files import job_manifest, job_status
+    from alignment_sim.studies.replications import NOT_PARAMETERS
+
+    if job_status(folder, digest).state != "stale":
+        return
+    recorded = job_manifest(folder).get("overrides")
+
+    def settings(given: list[str]) -> list[str]:
+        keys = [(o.lstrip("+~").partition("=")[0], o) for o in given]
+        return sorted(o for k, o in keys if k not in NOT_PARAMETERS and not k.startswith("hydra."))
+
+    if isinstance(recorded, list) and settings(recorded) != settings(overrides):
+        made = " ".join(settings(recorded)) or "no overrides"
+        raise ConfigError(
+            "study",
+            folder.name,
+            "a folder of its own for a design of other settings",
+            f"{folder} holds a finished design made with {made}. Give study=NAME (or "
+            "another hydra.run.dir) to keep both, or remove the folder to replace it.",
         )
 
 
