@@ -413,7 +413,7 @@ def test_a_position_in_a_sweep_over_regions_is_checked_in_each_region(tmp_path: 
     manifest = next((tmp_path / "results" / "sweeps" / "ok").glob("*/manifest.json"))
     assert json.loads(manifest.read_text())["config"]["region"]["states"][9]["autonomy"] == 0.05
     result = cli([*sweep, "region.states.11.autonomy=0.05", "study=no"], tmp_path)
-    assert_one_line_error(result, 2, "region.states.11.autonomy = 11", "region post_soviet")
+    assert_one_line_error(result, 2, "region.states.11 = 11", "region post_soviet")
     assert not (tmp_path / "results" / "sweeps" / "no").exists()
 
 

@@ -135,4 +135,5 @@ def test_to_named_override_leaves_what_names_no_item(override: str) -> None:
 def test_to_hydra_override_refuses_unknown_names() -> None:
     with pytest.raises(ConfigError, match="belarus, ukraine") as info:
         to_hydra_override("region.states.narnia.autonomy=0.5", default_config().region)
-    assert info.value.key == "region.states.narnia.autonomy"
+    assert info.value.key == "region.states.narnia"  # the state, not its autonomy
+    assert info.value.hint == "In region.states.narnia.autonomy."

@@ -106,7 +106,7 @@ def test_a_sweep_with_a_bad_job_is_refused_before_any_job_runs(tmp_path: Path) -
     result = run_cli(args, tmp_path)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert "scenario.events[0].at = 16: expected a tick in [1, 10]" in result.stderr
+    assert "scenario.events[0].at = 16: expected a whole tick in [1, 10]" in result.stderr
     assert "job scenario=colour_revolution,replications=5,ticks=10" in result.stderr
     assert "no job has run" in result.stderr
     assert not (tmp_path / "results" / "sweeps" / "b").exists()  # the folder untouched

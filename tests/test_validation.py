@@ -423,3 +423,27 @@ def test_a_world_of_another_region_is_refused() -> None:
     config.region.poles[0].budget_bn_usd = 1.0
     with pytest.raises(ConfigError, match="world = 'a world of region post_soviet"):
         AlignmentModel(config, world=world)
+
+
+def test_a_misspelt_key_in_a_scenario_file_is_named_where_it_is(tmp_path: Path) -> None:
+    """OmegaConf names a key merged into a list item without the item's place: the message
+    read "magnitud = None ... Key 'magnitud' not in 'EventSpec'". It names the event, the
+    value written and the closest field."""
+    from alignment_sim.presets import load_scenario
+
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "name: mine\nevents:\n  - {kind: russia_recession, at: 2, targets: [russia]}\n"
+        "  - {kind: russia_recession, at: 3, magnitud: 2, targets: [russia]}\n"
+    )
+    with pytest.raises(ConfigError, match=r"events\[1\]\.magnitud = 2: .*Did you mean magnitude"):
+        load_scenario(path)
+
+
+def test_an_unknown_pole_is_named_as_the_pole_not_as_the_fields_value() -> None:
+    """``region.poles.usa.budget_bn_usd = 3`` was refused as "region.poles.usa.budget_bn_usd
+    = 'usa'": the key is the pole, the field's path the hint."""
+    with pytest.raises(ConfigError) as caught:
+        AlignmentModel(**{"region.poles.usa.budget_bn_usd": 3.0})
+    assert (caught.value.key, caught.value.value) == ("region.poles.usa", "usa")
+    assert caught.value.hint == "In region.poles.usa.budget_bn_usd."

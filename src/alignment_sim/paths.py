@@ -117,19 +117,29 @@ def _checked(path: str, parsed: ParamPath) -> ParamPath:
 
 
 def item_index(path: str, item: str | int, names: list[str] | tuple[str, ...], what: str) -> int:
-    """Position of a pole or state given by name or index (ConfigError naming the known)."""
+    """Position of a pole or state given by name or index (ConfigError naming the known):
+    the error's key is the item's own path (``region.poles.usa``, not the field's path
+    with the pole's name for its value), and the field's path is its hint."""
+    parts = path.split(".")
+    key = ".".join(parts[:3]) if parts[:2] in (["region", "poles"], ["region", "states"]) else path
+    inside = f"In {path}." if key != path else ""
     if isinstance(item, int):
         if 0 <= item < len(names):
             return item
         raise ConfigError(
-            path,
+            key,
             item,
             f"an index in [0, {len(names) - 1}] or a name of the region's {what} "
             f"({', '.join(names)})",
+            inside,
         )
     if item in names:
         return list(names).index(item)
-    raise ConfigError(path, item, f"a name of the region's {what} ({', '.join(names)}) or an index")
+    close = difflib.get_close_matches(str(item).lower(), list(names), n=1, cutoff=0.8)
+    hint = f"Did you mean {close[0]}? {inside}".strip() if close else inside
+    raise ConfigError(
+        key, item, f"a name of the region's {what} ({', '.join(names)}) or an index", hint
+    )
 
 
 def locate(config: SimulationConfig, path: str) -> tuple[Any, str]:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar, cast
 
 import yaml
 from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.params import (
@@ -80,12 +80,44 @@ def on_schema(schema: Any, data: Any, where: str, expected: str) -> Any:
     try:
         return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), data))
     except OmegaConfBaseException as exc:
+        kind = getattr(exc, "object_type", None)
+        plain = OmegaConf.to_container(data) if OmegaConf.is_config(data) else data
+        found = _find_key(plain, str(exc.key)) if isinstance(exc, ConfigKeyError) else None
+        if found is not None and isinstance(kind, type) and dataclasses.is_dataclass(kind):
+            path, value = found  # a key the schema lacks, where the file has it
+            names = [f.name for f in dataclasses.fields(kind)]
+            close = difflib.get_close_matches(str(exc.key), names, n=1, cutoff=0.6)
+            raise ConfigError(
+                f"{where}: {path}",
+                value,
+                f"a field of {kind.__name__} ({', '.join(names)})",
+                f"Did you mean {close[0]}?" if close else "",
+            ) from None
         raise ConfigError(
             f"{where}: {exc.full_key}",
             getattr(exc, "value", None),
             expected,
             str(exc).splitlines()[0],
         ) from None
+
+
+def _find_key(data: Any, key: str, path: str = "") -> tuple[str, Any] | None:
+    """Where ``key`` first occurs in nested mappings and lists (``events[0].magnitud``),
+    and its value; None if nowhere (OmegaConf names a key merged into a list item without
+    the item's place)."""
+    if isinstance(data, Mapping):
+        if key in data:
+            return f"{path}.{key}".lstrip("."), data[key]
+        items: list[tuple[str, Any]] = [(f"{path}.{k}".lstrip("."), v) for k, v in data.items()]
+    elif isinstance(data, list):
+        items = [(f"{path}[{n}]", v) for n, v in enumerate(data)]
+    else:
+        return None
+    for where, value in items:
+        found = _find_key(value, key, where)
+        if found is not None:
+            return found
+    return None
 
 
 def yaml_error(exc: yaml.YAMLError, group: str, path: str | Path | None = None) -> ConfigError:

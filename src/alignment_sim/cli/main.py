@@ -247,7 +247,10 @@ def _region_item(
         except ConfigError as exc:
             if name is None:
                 raise
-            hint = f"In the sweep's region {name} (a sweep over regions takes positions)."
+            hint = (
+                f"{exc.hint} The sweep's region {name} lists {len(listed)}; a sweep over "
+                "regions takes positions."
+            )
             raise ConfigError(exc.key, exc.value, exc.expected, hint) from None
     return argument
 

@@ -270,7 +270,7 @@ def check_event(event: EventSpec, kind: dict[str, Any], key: str, world: World, 
     event.check_placement(key)
     if event.at is not None and not (isinstance(event.at, int) and 1 <= event.at <= ticks):
         raise ConfigError(
-            f"{key}.at", event.at, f"a tick in [1, {ticks}] (the run has ticks={ticks})"
+            f"{key}.at", event.at, f"a whole tick in [1, {ticks}] (the run has ticks={ticks})"
         )
     if event.hazard is not None and not (0.0 <= event.hazard <= 1.0):
         raise ConfigError(f"{key}.hazard", event.hazard, "a probability per tick in [0, 1]")
