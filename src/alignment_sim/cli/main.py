@@ -639,6 +639,9 @@ def run_single(
 
 
 def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:
+    import pandas as pd
+
+    from alignment_sim.outputs.files import counted
     from alignment_sim.studies.design import analysis, run_design
     from alignment_sim.studies.replications import config_digest
 
@@ -649,10 +652,13 @@ def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str])
     run_design(config, folder, progress=config.engine.progress, extra={"overrides": overrides})
     if not config.output.quiet:
         table = (folder / "sensitivity.csv").read_text().splitlines()
+        points = len(pd.read_parquet(folder / "design.parquet", columns=["point"]))
+        runs = points * config.replications
         log.info(
-            f"alignment-sim: {config.design.method} design, {config.replications} seeds "
-            f"per point. Sensitivity ({analysis(config.design)}; {len(table) - 1} "
-            f"rows): {folder / 'sensitivity.csv'}, plot: {folder / 'sensitivity.png'}, "
+            f"alignment-sim: {config.design.method} design, {counted(points, 'point')} x "
+            f"{counted(config.replications, 'seed')} = {counted(runs, 'run')}. Sensitivity "
+            f"({analysis(config.design)}; {counted(len(table) - 1, 'row')}): "
+            f"{folder / 'sensitivity.csv'}, plot: {folder / 'sensitivity.png'}, "
             f"runs: {folder / 'runs'}"
         )
 

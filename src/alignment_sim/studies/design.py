@@ -353,7 +353,11 @@ def analyse(
                 )
             continue
         rows.extend({**base, **row} for row in _indices(spec, prob, points, y))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
+
+
+SENSITIVITY_COLUMNS = ["outcome", "parameter", "index", "value", "conf", "noise_share"]
+"""``sensitivity.csv``'s columns, in the README's order."""
 
 
 def analysis_seed(spec: DesignSpec) -> int:
