@@ -635,3 +635,25 @@ def test_a_delta_analysis_with_too_few_points_for_its_bins_says_so() -> None:
     with pytest.warns(UserWarning, match="gave no estimate for .*too few points for its bins"):
         table = analyse(spec, points, runs)
     assert table["value"].isna().all()
+
+
+def test_a_design_by_position_or_by_name_is_one_study() -> None:
+    """``region.states.9.autonomy`` and ``region.states.uzbekistan.autonomy`` made two
+    studies (two digests, two columns when collected): the configuration names the state,
+    and leaves both spellings together as given, for the check to refuse by name."""
+    by_position = default_config(
+        design=DesignSpec(method="lhs", parameters={"region.states.9.autonomy": [0.1, 0.5]})
+    )
+    by_name = default_config(
+        design=DesignSpec(
+            method="lhs", parameters={"region.states.uzbekistan.autonomy": [0.1, 0.5]}
+        )
+    )
+    assert by_position.design.parameters == {"region.states.uzbekistan.autonomy": [0.1, 0.5]}
+    from alignment_sim.studies.replications import config_digest
+
+    assert config_digest(by_position) == config_digest(by_name)
+    both = {"region.poles.0.budget_bn_usd": [4, 6], "region.poles.russia.budget_bn_usd": [2, 14]}
+    assert default_config(design=DesignSpec(method="lhs", parameters=both)).design.parameters == (
+        both
+    )

@@ -1050,6 +1050,7 @@ class SimulationConfig(FieldsOnly):
 
     def __post_init__(self) -> None:
         self._check_sections()
+        self._name_design_items()
         start = self.scenario.start_year
         if start is not None and start in ATTRIBUTE_YEARS and start != self.region.year:
             # a copy: the caller's RegionSpec keeps its own year
@@ -1065,6 +1066,24 @@ class SimulationConfig(FieldsOnly):
             if isinstance(months, int) and months > 0 and 12 % months == 0:
                 self.ticks = (self.to - self.region.year + 1) * 12 // months
         self.validate()
+
+    def _name_design_items(self) -> None:
+        """A design's parameter paths with a pole or state by its name, as the region names
+        it (``region.states.9.autonomy`` -> ``region.states.uzbekistan.autonomy``), so one
+        design given either way is one study, with one column. Left as given when two
+        paths would then be one (``studies.points.check_paths`` refuses that by name)."""
+        named: dict[str, Any] = {}
+        for path, bounds in self.design.parameters.items():
+            parts = str(path).split(".")
+            if len(parts) >= 4 and parts[:2] in (["region", "poles"], ["region", "states"]):
+                items = self.region.poles if parts[1] == "poles" else self.region.states
+                if parts[2].isdecimal() and int(parts[2]) < len(items):
+                    name = getattr(items[int(parts[2])], "name", None)
+                    if is_lower_identifier(name):
+                        parts[2] = str(name)
+            named[".".join(parts)] = bounds
+        if len(named) == len(self.design.parameters):
+            self.design.parameters = named
 
     def _check_sections(self) -> None:
         """Each section an object of its class (a dict or a name there failed later with an
