@@ -449,3 +449,13 @@ def test_a_finished_design_of_other_settings_is_not_replaced(tmp_path: Path) -> 
     assert (folder / "design.parquet").read_bytes() == points
     again = cli([*design, "study=mine", "engine.workers=1"], tmp_path)
     assert again.returncode == 0 and "already complete, skipped" in again.stdout + again.stderr
+
+
+def test_a_value_given_for_a_parameter_the_design_varies_is_refused(tmp_path: Path) -> None:
+    """``weights.trade=5`` beside a design over ``weights.trade`` ran the design's range
+    while the manifest's configuration said 5.0: refused, by name or by position."""
+    design = ["experiment=lhs", "design.samples=20", "replications=2", "ticks=4"]
+    varied = "design.parameters={region.states.9.autonomy: [0.1, 0.5]}"
+    result = cli([*design, "region.states.uzbekistan.autonomy=0.2", varied], tmp_path)
+    assert_one_line_error(result, 2, "autonomy = 0.2: expected no value of its own", "[0.1, 0.5]")
+    assert not list((tmp_path / "results" / "designs").glob("*/manifest.json"))

@@ -523,12 +523,28 @@ def check_job(cfg: DictConfig, overrides: list[str]) -> SimulationConfig:
     if config.task != "simulate":
         return config
     if config.design.method != "none":
+        _refuse_fixed_and_varied(config, overrides)
         check_design(config)
     elif config.replications > 1:
         check_memory(RunInputs.from_config(config), config.replications, config.engine)
     else:
         check_memory(RunInputs.from_config(config), 1, EngineParams(chunk_size=1), "full")
     return config
+
+
+def _refuse_fixed_and_varied(config: SimulationConfig, overrides: list[str]) -> None:
+    """Refuse a value given on the command line for a parameter the design varies: the
+    design's range wins, while the manifest's configuration keeps the value given."""
+    for override in overrides:
+        key, _, value = override.lstrip("+~").partition("=")
+        if key in config.design.parameters:
+            low, high = config.design.parameters[key]
+            raise ConfigError(
+                key,
+                typed_value(value),
+                f"no value of its own: the design varies it over [{low}, {high}]",
+                "Leave it out, or take it out of design.parameters.",
+            )
 
 
 WINDOW_SETS = {
