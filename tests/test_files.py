@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -231,7 +232,7 @@ def test_a_summary_says_a_run_still_switching_and_counts_what_it_does_not_list()
     summary = noisy.summary()
     assert summary["n_switches"] > SWITCHES_SHOWN and summary["time_to_stability"] == 12
     lines = summary_text(noisy).splitlines()
-    assert lines[0].endswith("2015 to 2018 (12 ticks of 3 months), seed 0")
+    assert lines[0].endswith("2015 Q1 to 2017 Q4 (12 ticks of 3 months), seed 0")
     listed = [line for line in lines if line.startswith("  tick ")]
     assert len(listed) == SWITCHES_SHOWN
     for line in listed:  # the quarter from which the new profile holds, as the classroom
@@ -383,3 +384,31 @@ def test_a_commands_default_folder_is_its_own_within_a_second(
     assert first.parent == Path("results/discover") and first.name.endswith("_aaaa")
     first.mkdir(parents=True)
     assert files.timestamped_folder("discover").name.endswith("_bbbb")
+
+
+def test_a_model_stepped_part_way_writes_the_ticks_it_played_with_its_own_seed(
+    tmp_path: Path,
+) -> None:
+    """``write_run`` on a model stepped 5 of 16 ticks failed in its plot (years of 16 ticks,
+    shares of 5) and its labels held years not played, every state "russia"; a run given
+    its seed beside the config wrote the config's seed, so ``config_from_manifest`` gave
+    another run."""
+    from alignment_sim import config_from_manifest
+
+    model = AlignmentModel(default_config(scenario="history", origin=2000, to=2003, seed=1))
+    for _ in range(5):
+        model.step()
+    folder = write_run(model.trajectory, model.config, tmp_path / "part")
+    assert job_status(folder).complete
+    assert list(pd.read_parquet(folder / "labels.parquet")["year"].unique()) == [2001]
+    assert pd.read_parquet(folder / "trajectory.parquet")["tick"].max() == 5
+    assert (
+        summary_text(model.trajectory)
+        .splitlines()[0]
+        .endswith("2001 Q1 to 2002 Q1 (5 ticks of 3 months), seed 1")
+    )
+    config = default_config(ticks=6, seed=3)
+    run = AlignmentModel(config, seed=9).run()
+    again = config_from_manifest(write_run(run, config, tmp_path / "seed9", plots=False))
+    assert again.seed == 9
+    np.testing.assert_array_equal(AlignmentModel(again).run().alignment, run.alignment)

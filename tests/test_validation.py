@@ -447,3 +447,29 @@ def test_an_unknown_pole_is_named_as_the_pole_not_as_the_fields_value() -> None:
         AlignmentModel(**{"region.poles.usa.budget_bn_usd": 3.0})
     assert (caught.value.key, caught.value.value) == ("region.poles.usa", "usa")
     assert caught.value.hint == "In region.poles.usa.budget_bn_usd."
+
+
+@pytest.mark.parametrize(
+    ("where", "field", "needle"),
+    [
+        ("state", "autonomy", r"region\.states\.belarus\.autonomy = None: expected a finite"),
+        ("state", "threat_exposure", r"belarus\.threat_exposure = None"),
+        ("state", "transit", r"belarus\.transit = None: expected a mapping"),
+        ("state", "overrides", r"belarus\.overrides = None: expected a mapping"),
+        ("pole", "rivalry", r"region\.poles\.russia\.rivalry = None: expected a mapping"),
+        ("region", "states", r"region\.states = None: expected a list of StateSpec"),
+        ("region", "affinities", r"region\.affinities = None: expected a list of AffinitySpec"),
+    ],
+)
+def test_none_where_a_value_is_needed_is_refused(where: str, field: str, needle: str) -> None:
+    """None for a state's autonomy ran with NaN utilities, silently; None for a mapping or
+    a list failed with an AttributeError or a TypeError. Only neutral_from takes None."""
+    config = default_config(ticks=3)
+    owner = {
+        "state": config.region.states[0],
+        "pole": config.region.poles[0],
+        "region": config.region,
+    }[where]
+    setattr(owner, field, None)
+    with pytest.raises(ConfigError, match=needle):
+        AlignmentModel(config)

@@ -320,6 +320,8 @@ class PoleSpec(FieldsOnly):
                 self.name,
                 f"a lower-case identifier other than {', '.join(RESERVED_POLE_NAMES)}",
             )
+        if not isinstance(self.rivalry, dict):
+            raise ConfigError(f"{path}.rivalry", self.rivalry, "a mapping (or {})")
         if not isinstance(self.security, bool):
             raise ConfigError(f"{path}.security", self.security, "true or false")
         if not self.security:
@@ -394,6 +396,12 @@ class StateSpec(FieldsOnly):
     overrides: dict[str, float] = field(default_factory=dict)
     source: str = ""
 
+    def check_mappings(self, path: str) -> None:
+        """Each mapping field a mapping (None read as one failed with an AttributeError)."""
+        for name in ("remittance_origin", "transit", "presence", "initial", "overrides"):
+            if not isinstance(getattr(self, name), dict):
+                raise ConfigError(f"{path}.{name}", getattr(self, name), "a mapping (or {})")
+
     def validate(self, path: str, space: OptionSpace, year: int) -> None:
         poles = list(space.poles)
         if not is_lower_identifier(self.name):
@@ -405,8 +413,9 @@ class StateSpec(FieldsOnly):
                 "the state's name in the attributes file",
             )
         for name, domain in STATE_DOMAINS.items():
-            if getattr(self, name) is not None:  # neutral_from: None, no neutrality
+            if name != "neutral_from" or self.neutral_from is not None:  # None: not neutral
                 domain.check(f"{path}.{name}", getattr(self, name))
+        self.check_mappings(path)
         for map_name in ("remittance_origin", "transit", "presence"):
             mapping: dict[str, float] = getattr(self, map_name)
             for pole, value in mapping.items():
@@ -539,6 +548,14 @@ class RegionSpec(FieldsOnly):
         check_whole(
             f"{path}.tick_months", self.tick_months, 1, 12, "a whole number of months in [1, 12]"
         )
+        for name, kind in (
+            ("poles", PoleSpec),
+            ("states", StateSpec),
+            ("affinities", AffinitySpec),
+        ):
+            items = getattr(self, name)
+            if not isinstance(items, list) or not all(isinstance(i, kind) for i in items):
+                raise ConfigError(f"{path}.{name}", items, f"a list of {kind.__name__}")
         if len(self.poles) < 2:
             raise ConfigError(f"{path}.poles", [p.name for p in self.poles], "at least two poles")
         if len(self.states) < 1:
@@ -564,6 +581,7 @@ class RegionSpec(FieldsOnly):
             )
         start = self.start_configuration_year
         for i, state in enumerate(self.states):
+            state.check_mappings(item_path(f"{path}.states", i, state.name))
             checked = state
             if self.calendar and str(start) not in state.initial:
                 # the start may come from the record: build_world resolves it (or refuses)
@@ -1110,7 +1128,9 @@ class SimulationConfig(FieldsOnly):
         missing = [
             s.attribute_state
             for s in self.region.states
-            if str(self.origin) not in s.initial and s.attribute_state not in recorded
+            if isinstance(s.initial, dict)  # else refused by the region's own check
+            and str(self.origin) not in s.initial
+            and s.attribute_state not in recorded
         ]
         if not missing:
             return

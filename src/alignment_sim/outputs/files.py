@@ -22,7 +22,7 @@ import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import IO, Any
@@ -466,10 +466,15 @@ def write_run(
     plots: bool = True,
     extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Write one run's files into ``out_dir`` and, last, its manifest; returns the folder."""
+    """Write one run's files into ``out_dir`` and, last, its manifest; returns the folder.
+    A model stepped part way writes the ticks it played; the manifest's configuration holds
+    the run's own seed, so ``config_from_manifest`` gives the run again."""
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    trajectory = trajectory.played_part()
     seed = int(trajectory.seeds[run])
+    if config.seed != seed:  # a model given its seed beside the config, or a batch's run
+        config = replace(config, seed=seed)
     meta = manifest(config, seed, extra)
     write_parquet(folder / "trajectory.parquet", trajectory.trajectory_frame(run), meta)
     write_parquet(folder / "blocs.parquet", trajectory.blocs_frame(run), meta)
@@ -507,12 +512,12 @@ def summary_text(
     where each state ended (profile and label), who switched and when, the events in
     force; ``listed``: the events the scenario lists, to say how many fell outside the
     run (dated before or after it) and were left out."""
+    trajectory = trajectory.played_part()  # a model stepped part way: its ticks so far
     world = trajectory.world
     summary = trajectory.summary(run)
-    end = summary["end_year"]
+    last = quarter(world.year_of_tick(max(trajectory.ticks - 1, 0)))  # the last tick's
     lines = [
-        f"alignment-sim: {world.region}, {summary['start_year']} to "
-        f"{f'{end:.0f}' if float(end).is_integer() else f'{end:.2f}'} ({trajectory.ticks} "
+        f"alignment-sim: {world.region}, {quarter(world.year)} to {last} ({trajectory.ticks} "
         f"ticks of {world.tick_months} months), seed {summary['seed']}"
     ]
     shares = ", ".join(f"{o} {v:.0%}" for o, v in summary["final_shares"].items())
