@@ -473,3 +473,18 @@ def test_none_where_a_value_is_needed_is_refused(where: str, field: str, needle:
     setattr(owner, field, None)
     with pytest.raises(ConfigError, match=needle):
         AlignmentModel(config)
+
+
+def test_ticks_beside_to_is_refused_wherever_it_is_given() -> None:
+    """``to`` sets the ticks: beside ``ticks=50`` it won silently in ``default_config``
+    and lost silently as keywords (a 50-tick run to 2013 that said to=2003), and a
+    manifest of ``ticks`` 4 with ``to`` 2003 rebuilt as another run."""
+    with pytest.raises(ConfigError, match=r"^ticks = 50: expected no value beside to=2003"):
+        default_config(scenario="history", origin=2000, to=2003, ticks=50)
+    with pytest.raises(ConfigError, match=r"^ticks = 50: expected 12, the ticks to=2003 sets"):
+        AlignmentModel(scenario="history", origin=2000, to=2003, ticks=50)
+    config = default_config(scenario="history", origin=2000, to=2003)
+    assert config.ticks == 12
+    config.ticks = 4
+    with pytest.raises(ConfigError, match=r"^ticks = 4: expected 12"):
+        AlignmentModel(config)

@@ -167,6 +167,10 @@ def default_config(
             raise ConfigError(
                 key, top_level[key], f"a setting of the configuration: {', '.join(sorted(known))}"
             )
+    if top_level.get("to") is not None and "ticks" in top_level:  # to sets the ticks
+        raise ConfigError(
+            "ticks", top_level["ticks"], f"no value beside to={top_level['to']}, which sets it"
+        )
     sections = {
         key: _from_mapping(key, value)
         for key, value in {"weights": weights, "dynamics": dynamics, **top_level}.items()

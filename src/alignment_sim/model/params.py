@@ -1197,6 +1197,15 @@ class SimulationConfig(FieldsOnly):
                 raise ConfigError(
                     "to", self.to, "a calendar run (set origin, or region.calendar=true)"
                 )
+            months = self.region.tick_months
+            through = (self.to - self.region.year + 1) * 12 // months
+            if isinstance(months, int) and months > 0 and self.ticks != through:
+                raise ConfigError(
+                    "ticks",
+                    self.ticks,
+                    f"{through}, the ticks to={self.to} sets from {self.region.year} (give one "
+                    "of to and ticks)",
+                )
         check_whole("ticks", self.ticks, 1, None, "a whole number of ticks > 0")
         check_whole("replications", self.replications, 1, None, "a whole number of runs >= 1")
         check_seeds(self.seed, self.replications)
