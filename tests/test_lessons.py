@@ -485,6 +485,19 @@ def test_figures_command_rewrites_the_quoted_counts_and_flags_a_broken_claim(
     assert rows["belarus_union"][:2] == (4, 4) and rows["ukraine_russia"][:2] == (0, 2)
 
 
+def test_make_lesson_from_python_refuses_another_size_without_out(tmp_path: Path) -> None:
+    """The command refused another size without --out, but ``make_lesson`` from Python
+    rewrote the lesson's numbers.md and README at that size: the refusal is the function's."""
+    from alignment_sim.classroom.classroom import load_lesson
+    from alignment_sim.classroom.lessons import make_lesson
+
+    shutil.copytree(LESSONS / "hedging", tmp_path / "hedging")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "hedging").iterdir()}
+    with pytest.raises(ConfigError, match=r"^seeds = 10: .*give out=DIR"):
+        make_lesson(load_lesson("hedging", tmp_path), 10)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "hedging").iterdir()} == before
+
+
 def test_another_size_goes_to_out_and_leaves_the_lessons_as_they_are(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -1455,3 +1468,17 @@ def test_claim_the_recession_is_in_force_from_the_first_tick() -> None:
     protection = recession["protection"]
     assert (protection[:, 3] < protection[:, 0]).mean() > 0.9
     assert (calm["protection"][:, 0] > protection[:, 0] - 1e-9).all()
+
+
+def test_an_outcomes_accessor_names_what_it_does_not_know() -> None:
+    """``ends("Belarus", ...)``, ``share("hedging")`` and ``credibility_path("usa")`` raised
+    tuple.index's bare ValueError: each a ConfigError naming the known, and the closest."""
+    from alignment_sim.classroom.classroom import load_lesson
+
+    lesson = load_lesson("hedging")
+    outcome = run_variant(lesson, variants(lesson)[0], 2)
+    with pytest.raises(ConfigError, match=r"^state = 'Belarus': .*Did you mean belarus\?"):
+        outcome.ends("Belarus", "russia")
+    with pytest.raises(ConfigError, match=r"^label = 'hedging': expected one of russia, china"):
+        outcome.share("hedging")
+    assert outcome.ends("belarus", "russia") == 1.0

@@ -406,6 +406,8 @@ def test_explanation_takes_both_choices_apart() -> None:
             assert [v for _, v in pro] == sorted((v for _, v in pro), reverse=True)
     with pytest.raises(ConfigError, match=r"state = 'Uzbekistan': .*Did you mean uzbekistan"):
         explain(model, "Uzbekistan")  # it was None, and the next call an AttributeError
+    with pytest.raises(ConfigError, match=r"state = 3: expected a state"):
+        explain(model, 3)  # type: ignore[arg-type]
 
 
 def changed(switch: dict, dimension: str) -> bool:

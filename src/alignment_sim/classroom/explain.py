@@ -350,7 +350,7 @@ def explain(model: AlignmentModel, state: str) -> Explanation | None:
     None before the first tick. An unknown name is a ConfigError listing the states."""
     world, trajectory = model.world, model.trajectory
     if state not in world.states:
-        close = difflib.get_close_matches(state.lower(), world.states, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(str(state).lower(), world.states, n=1, cutoff=0.6)
         raise ConfigError(
             "state",
             state,
