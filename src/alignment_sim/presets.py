@@ -149,16 +149,17 @@ def load_decision(name_or_path: str | Path = "logit") -> DecisionParams:
 def default_config(
     region: str | Path | RegionSpec = "post_soviet",
     scenario: str | Path | ScenarioSpec = "baseline",
-    decision: str | Path | DecisionParams = "logit",
+    decision: str | Path | DecisionParams | Mapping[str, Any] = "logit",
     weights: UtilityWeights | Mapping[str, Any] | None = None,
     dynamics: Dynamics | Mapping[str, Any] | None = None,
     **top_level: Any,
 ) -> SimulationConfig:
     """A validated configuration from packaged presets; ``top_level`` sets ticks, seed...
     (a ConfigError names a key the configuration lacks). ``region``, ``scenario`` and
-    ``decision``: a preset's name, a YAML file's path or the object; ``weights``,
-    ``dynamics`` and the sections among ``top_level`` (``engine``, ``output``, ...): the
-    object or a mapping of its fields (``weights={"trade": 3}``: the others default). Every
+    ``decision``: a preset's name, a YAML file's path or the object; ``decision``,
+    ``weights``, ``dynamics`` and the sections among ``top_level`` (``engine``,
+    ``output``, ...): the object or a mapping of its fields (``weights={"trade": 3}``: the
+    others default). A fitted set is applied with ``FittedSet.apply``, not ``fit=``. Every
     part given as an object is copied: two configurations built from one RegionSpec never
     share its poles and states, so an edit of one reaches neither the other nor the spec."""
     known = {f.name for f in dataclasses.fields(SimulationConfig)}
@@ -167,6 +168,14 @@ def default_config(
             raise ConfigError(
                 key, top_level[key], f"a setting of the configuration: {', '.join(sorted(known))}"
             )
+    if top_level.get("fit") is not None:  # the command line applies it; here it would not be
+        raise ConfigError(
+            "fit",
+            top_level["fit"],
+            "no fitted set: default_config keeps the hand-set values",
+            "Apply one to a configuration with alignment_sim.estimation.fitted.FittedSet.load("
+            "NAME).apply(config).",
+        )
     if top_level.get("to") is not None and "ticks" in top_level:  # to sets the ticks
         raise ConfigError(
             "ticks", top_level["ticks"], f"no value beside to={top_level['to']}, which sets it"
@@ -179,7 +188,9 @@ def default_config(
     return SimulationConfig(
         region=_preset(load_region, region),
         scenario=_preset(load_scenario, scenario),
-        decision=_preset(load_decision, decision),
+        decision=_from_mapping("decision", decision)
+        if isinstance(decision, Mapping)
+        else _preset(load_decision, decision),
         weights=sections.pop("weights", UtilityWeights()),
         dynamics=sections.pop("dynamics", Dynamics()),
         output=sections.pop("output", OutputParams()),

@@ -210,8 +210,8 @@ def _refuse_no_choice(argument: str, group: str) -> None:
         raise ConfigError(
             group,
             argument.partition("=")[2],
-            f"one of the {group} presets ({', '.join(available(group))}) or a {group} file "
-            "of a --config-dir",
+            f"one of the {group} presets ({', '.join(available(group))}) or a file in a "
+            f"--config-dir's {group} folder",
             no_experiment if group == "experiment" else "",
         )
 

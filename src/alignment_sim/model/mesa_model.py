@@ -86,7 +86,8 @@ class AlignmentModel(mesa.Model):
         **parameters: ``region``, ``scenario``, ``decision`` (preset names), then any
             config path, dotted (``**{"weights.trade": 2.0}``) or with ``__`` for each
             dot (``weights__trade=2.0``); dynamics and decision fields also by their bare
-            name (``stance``, ``rationality``). With a ``config`` they change a copy of it.
+            name (``stance``, ``rationality``); a calendar run's window in years
+            (``origin``, ``to``). With a ``config`` they change a copy of it.
 
     Built WITHOUT a config (as ``mesa.batch_run`` builds it), the model draws a fresh seed
     when none is given (so batch_run's ``iterations`` are replicates); built from a config,

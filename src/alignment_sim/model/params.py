@@ -557,7 +557,15 @@ class RegionSpec(FieldsOnly):
             if not isinstance(items, list) or not all(isinstance(i, kind) for i in items):
                 raise ConfigError(f"{path}.{name}", items, f"a list of {kind.__name__}")
         if len(self.poles) < 2:
-            raise ConfigError(f"{path}.poles", [p.name for p in self.poles], "at least two poles")
+            empty = not self.poles and not self.states  # SimulationConfig() with no region
+            raise ConfigError(
+                f"{path}.poles",
+                [p.name for p in self.poles],
+                "at least two poles",
+                "default_config() builds a configuration from the packaged presets."
+                if empty
+                else "",
+            )
         if len(self.states) < 1:
             raise ConfigError(f"{path}.states", [], "at least one chooser")
         for i, pole in enumerate(self.poles):
