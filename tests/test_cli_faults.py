@@ -99,6 +99,12 @@ def test_pole_name_in_a_user_region_under_config_dir(tmp_path: Path) -> None:
         ("region.poles.narnia.credibility=0.5", ("'narnia'", "russia, china, west")),
         ("ticks=1000000000", ("ticks = 1000000000", "fits in memory")),
         ("seed=18446744073709551616", ("seed = 18446744073709551616",)),
+        (  # OmegaConf's own words named the state by position: region.states[0]
+            "region.states.belarus.autonomy=null",
+            ("region.states.belarus.autonomy = None: expected a value",),
+        ),
+        ("region.states.belarus.autonomy=abc", ("region.states.belarus.autonomy = 'abc'",)),
+        ("region.states.belarus.transit=5", ("belarus.transit = 5: expected a mapping",)),
     ],
 )
 def test_mistakes_are_one_line(tmp_path: Path, override: str, needles: tuple[str, ...]) -> None:

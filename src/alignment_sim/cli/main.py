@@ -46,7 +46,7 @@ from omegaconf.errors import (
 import alignment_sim.conf  # noqa: F401  (registers the schema as base_config)
 from alignment_sim.cli import callbacks
 from alignment_sim.errors import ConfigError
-from alignment_sim.model.params import RegionSpec, SimulationConfig
+from alignment_sim.model.params import RegionSpec, SimulationConfig, item_path
 from alignment_sim.paths import typed_value
 
 log = logging.getLogger("alignment_sim")
@@ -821,6 +821,11 @@ def hydra_error_text(exc: CompactHydraException) -> str:
             return f"{start}{cause.full_key} = {value!r}: expected {SCHEMA_TYPES[wanted.group(1)]}."
         if "is not a ListConfig, list or tuple" in first:
             return f"{start}{cause.full_key}: expected a list, e.g. [ukraine, moldova]."
+        if "is not Optional" in first:
+            return f"{start}{cause.full_key} = None: expected a value (it takes no null)."
+        if re.match(r"Cannot assign \w+ to Dict", first):
+            value = getattr(cause, "value", None)
+            return f"{start}{cause.full_key} = {value!r}: expected a mapping, e.g. {{russia: 0.5}}."
         return f"{start}{cause.full_key}: {first.rstrip('.')}."
     if isinstance(cause, ConfigTypeError) and "does not support deletion" in str(cause):
         return (
@@ -828,6 +833,31 @@ def hydra_error_text(exc: CompactHydraException) -> str:
             f"set it instead ({cause.full_key}=VALUE)."
         )
     return str(exc) + (f"\n{cause}" if isinstance(cause, OmegaConfBaseException) else "")
+
+
+POSITIONED_ITEM = re.compile(r"region\.(poles|states)\[(\d+)\]")
+"""A pole or state by its position, as OmegaConf's messages name it (``region.states[0]``)."""
+
+
+def _named_items(text: str, arguments: list[str]) -> str:
+    """``text`` with each pole or state OmegaConf named by its position named as the
+    command line names it (``region.states[0].autonomy`` -> ``region.states.belarus.
+    autonomy``), in the region the command selects; unchanged if that cannot be read."""
+    if not POSITIONED_ITEM.search(text):
+        return text
+    try:
+        region = _selected_region(arguments, _overrides(arguments))
+    except Exception:  # the message stands as Hydra gave it
+        return text
+
+    def named(found: re.Match[str]) -> str:
+        items = region.poles if found.group(1) == "poles" else region.states
+        position = int(found.group(2))
+        if position >= len(items):
+            return found.group(0)
+        return item_path(f"region.{found.group(1)}", position, items[position].name)
+
+    return POSITIONED_ITEM.sub(named, text)
 
 
 def _field_names(schema: object) -> list[str]:
@@ -867,7 +897,7 @@ def main() -> None:
     except CompactHydraException as exc:
         if full_error:
             raise
-        print(hydra_error_text(exc), file=sys.stderr)
+        print(_named_items(hydra_error_text(exc), sys.argv[1:]), file=sys.stderr)
         sys.exit(2)
     except yaml.YAMLError as exc:
         if full_error:
