@@ -438,6 +438,12 @@ def test_a_misspelt_key_in_a_scenario_file_is_named_where_it_is(tmp_path: Path) 
     )
     with pytest.raises(ConfigError, match=r"events\[1\]\.magnitud = 2: .*Did you mean magnitude"):
         load_scenario(path)
+    path.write_text(  # a wrong type: OmegaConf's words, and no event named
+        "name: mine\nevents:\n  - {kind: russia_recession, at: 2, targets: [russia]}\n"
+        "  - {kind: russia_recession, at: two, targets: russia}\n"
+    )
+    with pytest.raises(ConfigError, match=r"events\[1\]\.at = 'two': expected a whole number"):
+        load_scenario(path)
 
 
 def test_an_unknown_pole_is_named_as_the_pole_not_as_the_fields_value() -> None:

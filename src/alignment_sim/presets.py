@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import re
 from collections.abc import Callable, Hashable, Mapping
 from functools import lru_cache
 from importlib import resources
@@ -19,7 +20,7 @@ from typing import Any, TypeVar, cast
 
 import yaml
 from omegaconf import OmegaConf
-from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.params import (
@@ -93,28 +94,44 @@ def on_schema(schema: Any, data: Any, where: str, expected: str) -> Any:
                 f"a field of {kind.__name__} ({', '.join(names)})",
                 f"Did you mean {close[0]}?" if close else "",
             ) from None
+        first = str(exc).splitlines()[0]
+        if isinstance(exc, ValidationError):
+            value = getattr(exc, "value", None)
+            where_bad = _find_key(plain, str(exc.key), value)
+            wanted = re.search(r"converted to (\w+)", first)
+            if where_bad is not None and (wanted or "is not a ListConfig" in first):
+                kind = wanted.group(1) if wanted else "List"
+                raise ConfigError(
+                    f"{where}: {where_bad[0]}", value, SCHEMA_WORDS.get(kind, f"a {kind}")
+                ) from None
         raise ConfigError(
-            f"{where}: {exc.full_key}",
-            getattr(exc, "value", None),
-            expected,
-            str(exc).splitlines()[0],
+            f"{where}: {exc.full_key}", getattr(exc, "value", None), expected, first
         ) from None
 
 
-def _find_key(data: Any, key: str, path: str = "") -> tuple[str, Any] | None:
+SCHEMA_WORDS = {
+    "Integer": "a whole number",
+    "Float": "a number",
+    "Boolean": "true or false",
+    "List": "a list, e.g. [ukraine, moldova]",
+}
+"""What a value of each of OmegaConf's types is, in the words of the package's errors."""
+
+
+def _find_key(data: Any, key: str, value: Any = None, path: str = "") -> tuple[str, Any] | None:
     """Where ``key`` first occurs in nested mappings and lists (``events[0].magnitud``),
-    and its value; None if nowhere (OmegaConf names a key merged into a list item without
-    the item's place)."""
+    and its value, or where it first holds ``value`` when one is given; None if nowhere
+    (OmegaConf names a key merged into a list item without the item's place)."""
     if isinstance(data, Mapping):
-        if key in data:
+        if key in data and (value is None or data[key] == value):
             return f"{path}.{key}".lstrip("."), data[key]
         items: list[tuple[str, Any]] = [(f"{path}.{k}".lstrip("."), v) for k, v in data.items()]
     elif isinstance(data, list):
         items = [(f"{path}[{n}]", v) for n, v in enumerate(data)]
     else:
         return None
-    for where, value in items:
-        found = _find_key(value, key, where)
+    for where, item in items:
+        found = _find_key(item, key, value, where)
         if found is not None:
             return found
     return None

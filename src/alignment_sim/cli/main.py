@@ -48,6 +48,7 @@ from alignment_sim.cli import callbacks
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.params import RegionSpec, SimulationConfig, item_path
 from alignment_sim.paths import typed_value
+from alignment_sim.presets import SCHEMA_WORDS
 
 log = logging.getLogger("alignment_sim")
 
@@ -776,14 +777,6 @@ def _hydra_entry(cfg: DictConfig) -> None:
     run_one(cfg)
 
 
-SCHEMA_TYPES = {
-    "Integer": "a whole number",
-    "Float": "a number",
-    "Boolean": "true or false",
-}
-"""What a value of each of OmegaConf's types is, in the words of the package's errors."""
-
-
 def hydra_error_text(exc: CompactHydraException) -> str:
     """What Hydra refused while composing the configuration, for the user: a key the schema
     lacks in one line with the closest keys (not Hydra's advice to append it with ``+``,
@@ -816,9 +809,9 @@ def hydra_error_text(exc: CompactHydraException) -> str:
     if isinstance(cause, ValidationError) and cause.full_key:
         first = str(cause.msg).splitlines()[0]
         wanted = re.search(r"converted to (\w+)", first)
-        if wanted and wanted.group(1) in SCHEMA_TYPES:
+        if wanted and wanted.group(1) in SCHEMA_WORDS:
             value = getattr(cause, "value", None)
-            return f"{start}{cause.full_key} = {value!r}: expected {SCHEMA_TYPES[wanted.group(1)]}."
+            return f"{start}{cause.full_key} = {value!r}: expected {SCHEMA_WORDS[wanted.group(1)]}."
         if "is not a ListConfig, list or tuple" in first:
             return f"{start}{cause.full_key}: expected a list, e.g. [ukraine, moldova]."
         if "is not Optional" in first:
