@@ -496,9 +496,5 @@ def test_ticks_beside_to_is_refused_wherever_it_is_given() -> None:
         AlignmentModel(config)
 
 
-def test_default_config_refuses_a_fit_it_would_not_apply() -> None:
-    """``default_config(fit=NAME)`` set the field and kept the hand-set values (a manifest
-    could claim a fit never used); the decision takes a mapping as the sections do."""
-    with pytest.raises(ConfigError, match=r"^fit = 'post_soviet_1991_2010': .*FittedSet"):
-        default_config(fit="post_soviet_1991_2010")
+def test_the_decision_takes_a_mapping_as_the_sections_do() -> None:
     assert default_config(decision={"rationality": 2}).decision.rationality == 2

@@ -176,7 +176,8 @@ def default_config(
     ``decision``: a preset's name, a YAML file's path or the object; ``decision``,
     ``weights``, ``dynamics`` and the sections among ``top_level`` (``engine``,
     ``output``, ...): the object or a mapping of its fields (``weights={"trade": 3}``: the
-    others default). A fitted set is applied with ``FittedSet.apply``, not ``fit=``. Every
+    others default). ``fit`` names a fitted set (a forecast draws from it) but applies none
+    of its values: ``FittedSet.load(name).apply(config)`` does (``estimation.fitted``). Every
     part given as an object is copied: two configurations built from one RegionSpec never
     share its poles and states, so an edit of one reaches neither the other nor the spec."""
     known = {f.name for f in dataclasses.fields(SimulationConfig)}
@@ -185,14 +186,6 @@ def default_config(
             raise ConfigError(
                 key, top_level[key], f"a setting of the configuration: {', '.join(sorted(known))}"
             )
-    if top_level.get("fit") is not None:  # the command line applies it; here it would not be
-        raise ConfigError(
-            "fit",
-            top_level["fit"],
-            "no fitted set: default_config keeps the hand-set values",
-            "Apply one to a configuration with alignment_sim.estimation.fitted.FittedSet.load("
-            "NAME).apply(config).",
-        )
     if top_level.get("to") is not None and "ticks" in top_level:  # to sets the ticks
         raise ConfigError(
             "ticks", top_level["ticks"], f"no value beside to={top_level['to']}, which sets it"
