@@ -208,6 +208,11 @@ def test_a_folder_another_process_writes_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "busy"
     with folder_lock(out):
         result = cli([*FAST, f"hydra.run.dir={out}"], tmp_path)
+        # the refused run removed the holder's folder, lock included, so a third run
+        # was not refused and replaced the holder's results: the folder is the holder's
+        assert (out / ".alignment-sim.lock").exists()
+        third = cli([*FAST, "seed=3", f"hydra.run.dir={out}"], tmp_path)
+        assert third.returncode == 1 and "another process" in third.stderr
     assert result.returncode == 1
     assert "another process" in result.stderr and "Traceback" not in result.stderr
     assert not (out / "manifest.json").exists()

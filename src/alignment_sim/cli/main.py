@@ -473,8 +473,8 @@ def run_one(cfg: DictConfig) -> None:
     try:
         with folder_lock(folder), _interrupt_wins():
             _run_job(cfg, folder, overrides, sweeping)
-    except FolderBusyError as exc:
-        _job_failed(f"alignment-sim: {exc}; not started.", 1, folder, sweeping)
+    except FolderBusyError as exc:  # the folder is the other process's: left as it is
+        _job_failed(f"alignment-sim: {exc}; not started.", 1, folder, sweeping, discard=False)
     except ConfigError as exc:
         if sweeping:
             _record(folder, exc, overrides)
@@ -594,10 +594,16 @@ def _record(folder: Path, exc: BaseException, overrides: list[str], trace: str =
         record_failure(folder, exc, overrides, trace)
 
 
-def _job_failed(message: str, status: int, folder: Path, sweeping: bool) -> None:
+def _job_failed(
+    message: str, status: int, folder: Path, sweeping: bool, discard: bool = True
+) -> None:
+    """Report a failed job; alone, exit with ``status``, first removing its folder if it
+    holds nothing but Hydra's files (``discard``: never a folder another process holds,
+    whose lock and files those are)."""
     log.error(message + (" The sweep goes on." if sweeping else ""))
     if not sweeping:
-        _discard_incomplete(folder)
+        if discard:
+            _discard_incomplete(folder)
         sys.exit(status)
 
 
