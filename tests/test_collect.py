@@ -517,3 +517,20 @@ def test_the_database_marks_a_job_whose_runs_another_job_holds(tmp_path: Path, c
         assert "WHERE NOT repeated" in con.execute(meaning).fetchone()[0]
         meaning = "SELECT meaning FROM dictionary WHERE tbl = 'studies' AND col = 'repeats'"
         assert "WHERE NOT repeated" in con.execute(meaning).fetchone()[0]
+
+
+def test_each_output_option_is_checked_by_its_name_before_anything_is_written(
+    sweep: Path, tmp_path: Path, capsys
+) -> None:
+    """``--dictionary`` on a folder was found only after the runs file was written (exit 1,
+    "nothing was written"); ``--ticks`` and ``--duckdb`` on a folder were named --out."""
+    folder = tmp_path / "a_folder"
+    folder.mkdir()
+    out = tmp_path / "o.parquet"
+    err = run_main([str(sweep), "--out", str(out), "--dictionary", str(folder)], capsys)
+    assert "--dictionary" in err and "is a folder" in err and not out.exists()
+    err = run_main([str(sweep), "--out", str(out), "--ticks", str(folder)], capsys)
+    assert f"--ticks {folder} is a folder" in err and not out.exists()
+    assert f"--duckdb {folder} is a folder" in run_main(
+        [str(sweep), "--duckdb", str(folder)], capsys
+    )

@@ -391,23 +391,24 @@ def _write(
     return rows
 
 
-def _check_out(out: Path, jobs: list[Path], parquet: bool = True) -> None:
+def _check_out(out: Path, jobs: list[Path], parquet: bool = True, option: str = "--out") -> None:
     """Refuse an output that is a folder, a Parquet file not named ``.parquet`` (a
     ``.csv`` name would hide what it holds), under a file, one of the tables read, or a
     file a job wrote (its manifest lists it: a design's ``design.parquet``)."""
     if out.is_dir():
-        raise CollectError(f"--out {out} is a folder; pass the name of a Parquet file to write.")
+        kind = "Parquet" if parquet else "database"
+        raise CollectError(f"{option} {out} is a folder; pass the name of a {kind} file to write.")
     if parquet and out.suffix != ".parquet":
         raise CollectError(f"{out}: the file written is Parquet; name it NAME.parquet.")
     check_parent_folders(out)
     inputs = {p.resolve() for folder in jobs for n in TABLES for p in _sources(folder, n)}
     if out.resolve() in inputs:
-        raise CollectError(f"--out {out} is one of the tables being collected.")
+        raise CollectError(f"{option} {out} is one of the tables being collected.")
     for folder in jobs:
         written = job_manifest(folder).get("files") or {}
         if out.resolve() in {(folder / name).resolve() for name in written}:
             raise CollectError(
-                f"--out {out} is a file of the job {folder} (its manifest lists it); "
+                f"{option} {out} is a file of the job {folder} (its manifest lists it); "
                 "writing it would damage the job. Name another file."
             )
 
@@ -540,8 +541,8 @@ def collect(
     partly = leave_out_repeats(root, found)
     dropped = {folder: r for folder, (r, _) in partly.items()}
     targets = [(out, "runs")] + ([(ticks, "ticks")] if ticks is not None else [])
-    for path, _ in targets:
-        _check_out(path, found.done)
+    for path, name in targets:
+        _check_out(path, found.done, option="--out" if name == "runs" else "--ticks")
     if ticks is not None and ticks.resolve() == out.resolve():
         raise CollectError(f"--ticks {ticks} is the same file as --out.")
     rows: dict[str, int] = {}
@@ -649,7 +650,7 @@ def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[st
     except ImportError:
         raise CollectError("--duckdb needs the duckdb package (pip install duckdb).") from None
     found = finished_jobs(root, skip_corrupt)
-    _check_out(out, found.done, parquet=False)
+    _check_out(out, found.done, parquet=False, option="--duckdb")
     repeated = repeated_jobs(found.done)
     rows = [study_row(root, folder) for folder in found.done]
     for row, folder in zip(rows, found.done, strict=True):
@@ -697,6 +698,10 @@ def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[st
         os.replace(temporary, out)
     except duckdb.InterruptException:  # Ctrl+C inside a query: an interrupt, not bad data
         raise KeyboardInterrupt from None
+    except RuntimeError as exc:  # DuckDB's word for a Ctrl+C caught by its client
+        if "query interrupted" in str(exc).lower():
+            raise KeyboardInterrupt from None
+        raise
     except duckdb.Error as exc:
         raise CollectError(f"the jobs' tables cannot be joined ({_short(exc)}).") from None
     finally:
@@ -826,6 +831,13 @@ def main(argv: list[str] | None = None) -> None:
             jobs = counted(counts["jobs"], "job")
             print(f"{PROG}: {jobs} -> {args.duckdb}: studies, {tables}, dictionary, provenance")
         else:
+            if args.dictionary is not None:  # checked before anything is written
+                if args.dictionary.is_dir():
+                    raise CollectError(
+                        f"--dictionary {args.dictionary} is a folder; pass the name of a CSV "
+                        "file to write."
+                    )
+                check_parent_folders(args.dictionary)
             counts = collect(args.folder, out, args.ticks, args.skip_corrupt)
             runs, jobs = counted(counts["rows"], "run"), counted(counts["jobs"], "job")
             print(f"{PROG}: {runs} from {jobs} -> {out}")
