@@ -329,6 +329,13 @@ def test_ctrl_c_inside_the_configs_validation_is_an_interrupt(tmp_path: Path) ->
         ),
         (["origin=2000", "region.calendar=false"], ("region.calendar = False", "the calendar")),
         (["origin=2000", "to=2002", "ticks=10"], ("ticks = 10", "to=2002")),
+        # a window an experiment sets: the forecast ran 56 ticks for ticks=10, and a
+        # validation ignored region.year
+        (["experiment=forecast", "ticks=10"], ("ticks = 10", "to=2024")),
+        (
+            ["experiment=validate", "region.year=2000"],
+            ("region.year = 2000", "validation", "estimation.window instead"),
+        ),
     ],
 )
 def test_a_window_and_the_setting_it_sets_are_refused_together(
@@ -341,7 +348,7 @@ def test_a_window_and_the_setting_it_sets_are_refused_together(
     result = cli(
         ["scenario=history", *given, "output.plots=false", f"hydra.run.dir={out}"], tmp_path
     )
-    assert_one_line_error(result, 2, *needles, "Give one of")
+    assert_one_line_error(result, 2, *needles, "instead of" if "origin=2000" in given else "")
     assert not out.exists() or not (out / "manifest.json").exists()
 
 

@@ -46,7 +46,7 @@ from omegaconf.errors import (
 import alignment_sim.conf  # noqa: F401  (registers the schema as base_config)
 from alignment_sim.cli import callbacks
 from alignment_sim.errors import ConfigError
-from alignment_sim.model.params import RegionSpec, SimulationConfig, item_path
+from alignment_sim.model.params import RECORD_LAST_YEAR, RegionSpec, SimulationConfig, item_path
 from alignment_sim.paths import typed_value
 from alignment_sim.presets import SCHEMA_WORDS
 
@@ -520,7 +520,7 @@ def check_job(cfg: DictConfig, overrides: list[str]) -> SimulationConfig:
     from alignment_sim.studies.design import check_design
 
     config = with_fitted_set(to_config(cfg), overrides)
-    _check_window(overrides)
+    _check_window(overrides, config)
     if config.task != "simulate":
         return config
     if config.design.method != "none":
@@ -559,20 +559,32 @@ WINDOW_SETS = {
 """The calendar window's keys, and the settings each of them sets (``SimulationConfig``)."""
 
 
-def _check_window(overrides: list[str]) -> None:
-    """Refuse ``origin=`` beside ``region.year=``, ``region.configuration_year=`` or
-    ``region.calendar=``, or ``to=`` beside ``ticks=``, on one command line: the window's
-    key sets the others, which the configuration cannot tell from a value given on
-    purpose."""
+def _check_window(overrides: list[str], config: SimulationConfig) -> None:
+    """Refuse ``region.year=``, ``region.configuration_year=`` or ``region.calendar=``
+    beside an origin, or ``ticks=`` beside a ``to``, whether the window is on the command
+    line or in an experiment (a forecast's): the window's key sets the others, which the
+    configuration cannot tell from a value given on purpose (it ran 56 ticks for
+    ``experiment=forecast ticks=10``)."""
     given = {key: value for _, key, value in map(_split, overrides) if value is not None}
-    for window, settings in WINDOW_SETS.items():
-        for sets, what in settings.items():
-            if window in given and sets in given:
+    if config.task == "validate":  # its windows come from estimation.window
+        for sets in [*WINDOW_SETS["origin"], *WINDOW_SETS["to"]]:
+            if sets in given:
                 raise ConfigError(
                     sets,
                     typed_value(given[sets]),
-                    f"no {sets} beside {window}={given[window]}, which sets {what}",
-                    f"Give one of {window}= and {sets}=.",
+                    "no value in a validation: it runs from the end of estimation.window to "
+                    f"{RECORD_LAST_YEAR}",
+                    "Set estimation.window instead.",
+                )
+    window_of = {"origin": config.origin, "to": config.to}
+    for window, settings in WINDOW_SETS.items():
+        for sets, what in settings.items():
+            if window_of[window] is not None and sets in given:
+                raise ConfigError(
+                    sets,
+                    typed_value(given[sets]),
+                    f"no {sets} beside {window}={window_of[window]}, which sets {what}",
+                    f"Give {window}= instead of {sets}=.",
                 )
 
 
