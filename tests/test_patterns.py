@@ -467,6 +467,27 @@ def test_a_bad_seed_block_is_refused_before_anything_runs(
     assert named in capsys.readouterr().err.strip().splitlines()[-1]
 
 
+@pytest.mark.parametrize(
+    ("command", "argv", "named"),
+    [
+        ("patterns", ["--seeds", "1000000000"], "--seeds '1,000,000,000 runs'"),
+        ("robustness", ["--points", "2", "--seeds", "1000000000"], "--seeds 1000000000"),
+    ],
+)
+def test_a_size_no_memory_holds_is_refused_before_anything_runs(
+    tmp_path: Path, command: str, argv: list[str], named: str, capsys
+) -> None:
+    """A billion seeds took the machine's 24 GiB until the kernel stopped the process:
+    refused in one line, exit 2, before the first run."""
+    main = patterns.main if command == "patterns" else robustness.main
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--out", str(tmp_path / "o")])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and named in err[0] and "memory" in err[0]
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_seed_block_refuses_what_no_study_can_run() -> None:
     """One definition of a block of seeds, checked where it is made (the pattern table's
     and the robustness study's commands both build one)."""

@@ -357,6 +357,8 @@ def run_batch(
     cannot fit in memory.
     """
     engine = _checked_engine(inputs, engine, record)
+    if isinstance(seeds, range) and len(seeds) > 0:  # counted before a billion are listed
+        check_memory(inputs, len(seeds), engine, record, gathered=True)
     seed_array = seed_list(seeds)
     check_memory(inputs, len(seed_array), engine, record, gathered=True)
     parts = iter_batches(inputs, seed_array, engine, record=record, progress=progress)

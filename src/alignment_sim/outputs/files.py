@@ -245,12 +245,19 @@ def command_errors(
     """A console command's failures as one line on stderr, named by ``prog``: bad input
     (``bad_input``) exits 2, naming the option where its key is one of ``parser``'s
     (``as_typed``); an OS error exits 1 and says what was not written (``unwritten``,
-    e.g. "nothing was written"); Ctrl+C exits 130, saying so (it was a traceback)."""
+    e.g. "nothing was written"); Ctrl+C exits 130, saying so (it was a traceback); a
+    size the memory cannot hold exits 1, saying so."""
     try:
         yield
     except KeyboardInterrupt:
         print(f"{prog}: interrupted ({unwritten}).", file=sys.stderr)
         sys.exit(130)
+    except MemoryError:  # numpy's _ArrayMemoryError too: a size the machine cannot hold
+        print(
+            f"{prog}: not enough memory for this size; use a smaller one ({unwritten}).",
+            file=sys.stderr,
+        )
+        sys.exit(1)
     except bad_input as exc:
         print(f"{prog}: {as_typed(exc, parser)}", file=sys.stderr)
         sys.exit(2)

@@ -1080,7 +1080,8 @@ def main(argv: list[str] | None = None) -> None:
         check_replaceable(out, (*FILES, MANIFEST), "pattern table")
     except ConfigError as exc:
         parser.error(as_typed(exc, parser))
-    results = measure_all(simulated(block, point))
+    with command_errors(PROG, "nothing was written", parser=parser):  # a size, a Ctrl+C
+        results = measure_all(simulated(block, point))
     where = ", ".join(f"{path}={value:g}" for path, value in point.values) or "the defaults"
     report = (
         f"{block.seeds} seeds per variant from seed {block.first} (common random numbers); "
@@ -1100,7 +1101,8 @@ def main(argv: list[str] | None = None) -> None:
     }
     spreads = None
     if args.resamples:
-        spreads = seed_spread(simulated(block, point), args.resamples)
+        with command_errors(PROG, "nothing was written", parser=parser):
+            spreads = seed_spread(simulated(block, point), args.resamples)
         report += (
             f"\nHow far the seeds settle each check ({args.resamples} bootstrap resamples of "
             "the runs, paired across variants):\n\n" + spread_table(spreads) + "\n"

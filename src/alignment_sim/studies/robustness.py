@@ -73,7 +73,12 @@ import yaml
 from tqdm.auto import tqdm
 
 from alignment_sim import paths
-from alignment_sim.engine.batch import execute, run_chunk
+from alignment_sim.engine.batch import (
+    available_memory_bytes,
+    estimate_memory_bytes,
+    execute,
+    run_chunk,
+)
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model.inputs import RunInputs
@@ -310,6 +315,27 @@ def fitted_inputs(block: patterns.SeedBlock, fitted: FittedSet) -> dict[str, Run
     }
 
 
+def check_group_memory(
+    inputs: Mapping[str, RunInputs], runs: int, workers: int, seeds: int
+) -> None:
+    """Refuse (by ``seeds``) a group of points whose runs, every variant's held at once
+    (``evaluate_group``), cannot fit in memory on ``workers`` workers: ``--seeds
+    1000000000`` took the machine's memory before the kernel stopped it."""
+    one = EngineParams(chunk_size=max(runs, 1))
+    need = (workers + 1) * sum(
+        estimate_memory_bytes(v, runs, one, patterns.VARIANTS[n].record, gathered=True)
+        for n, v in inputs.items()
+    )
+    free = available_memory_bytes()
+    if need > free:
+        raise ConfigError(
+            "seeds",
+            seeds,
+            "seeds whose runs at a point fit in memory, every variant's at once",
+            f"They need about {need / 2**30:.1f} GiB, about {free / 2**30:.1f} GiB available.",
+        )
+
+
 def evaluate(
     points: pd.DataFrame,
     block: patterns.SeedBlock,
@@ -321,8 +347,9 @@ def evaluate(
     on ``inputs`` (variant name -> inputs; default: each variant's hand-set inputs)."""
     if inputs is None:
         inputs = {name: patterns.variant_inputs(name, block) for name in patterns.VARIANTS}
-    seeds = np.arange(block.first, block.first + block.seeds)
     group = max(1, RUNS_PER_GROUP // block.seeds)
+    check_group_memory(inputs, group * block.seeds, workers, block.seeds)
+    seeds = np.arange(block.first, block.first + block.seeds)
     variants = dict(inputs)
     tasks = [
         (variants, {c: points[c].to_numpy()[start : start + group] for c in points}, seeds)
