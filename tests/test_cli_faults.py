@@ -105,6 +105,7 @@ def test_pole_name_in_a_user_region_under_config_dir(tmp_path: Path) -> None:
         ),
         ("region.states.belarus.autonomy=abc", ("region.states.belarus.autonomy = 'abc'",)),
         ("region.states.belarus.transit=5", ("belarus.transit = 5: expected a mapping",)),
+        ("estimation.window=x", ("estimation.window: expected a list, e.g. [1991, 2005]",)),
     ],
 )
 def test_mistakes_are_one_line(tmp_path: Path, override: str, needles: tuple[str, ...]) -> None:

@@ -484,7 +484,8 @@ def run_one(cfg: DictConfig) -> None:
 
         if sweeping:
             _record(folder, exc, overrides, traceback.format_exc())
-        _job_failed(f"alignment-sim: cannot write {os_error_text(exc)}.", 1, folder, sweeping)
+        what = os_error_text(exc) if exc.filename is not None else f"{folder}: {os_error_text(exc)}"
+        _job_failed(f"alignment-sim: cannot write {what}.", 1, folder, sweeping)
     except Exception as exc:
         if not sweeping:
             raise
@@ -795,6 +796,16 @@ def _hydra_entry(cfg: DictConfig) -> None:
     run_one(cfg)
 
 
+EXAMPLES = {
+    "targets": "[ukraine, moldova]",
+    "window": "[1991, 2005]",
+    "outcomes": "[switches, final_label_uzbekistan=hedge]",
+    "initial": "{2015: russia/open}",
+    "overrides": "{polity2: -7}",
+}
+"""A value of the right form for a key, by its last part, for a message that wants one."""
+
+
 def hydra_error_text(exc: CompactHydraException) -> str:
     """What Hydra refused while composing the configuration, for the user: a key the schema
     lacks in one line with the closest keys (not Hydra's advice to append it with ``+``,
@@ -830,13 +841,15 @@ def hydra_error_text(exc: CompactHydraException) -> str:
         if wanted and wanted.group(1) in SCHEMA_WORDS:
             value = getattr(cause, "value", None)
             return f"{start}{cause.full_key} = {value!r}: expected {SCHEMA_WORDS[wanted.group(1)]}."
+        example = EXAMPLES.get(str(cause.full_key).rpartition(".")[2], "")
         if "is not a ListConfig, list or tuple" in first:
-            return f"{start}{cause.full_key}: expected a list, e.g. [ukraine, moldova]."
+            return f"{start}{cause.full_key}: expected a list, e.g. {example or '[a, b]'}."
         if "is not Optional" in first:
             return f"{start}{cause.full_key} = None: expected a value (it takes no null)."
         if re.match(r"Cannot assign \w+ to Dict", first):
             value = getattr(cause, "value", None)
-            return f"{start}{cause.full_key} = {value!r}: expected a mapping, e.g. {{russia: 0.5}}."
+            mapping = example or "{russia: 0.5}"
+            return f"{start}{cause.full_key} = {value!r}: expected a mapping, e.g. {mapping}."
         return f"{start}{cause.full_key}: {first.rstrip('.')}."
     if isinstance(cause, ConfigTypeError) and "does not support deletion" in str(cause):
         return (
