@@ -534,3 +534,25 @@ def test_each_output_option_is_checked_by_its_name_before_anything_is_written(
     assert f"--duckdb {folder} is a folder" in run_main(
         [str(sweep), "--duckdb", str(folder)], capsys
     )
+
+
+def test_a_change_that_keeps_a_files_size_is_found_by_its_readers(
+    sweep: Path, tmp_path: Path, capsys
+) -> None:
+    """A bit flipped in a runs table (same size, footer intact) was collected as it was,
+    and compared: the baseline's share of Russia fell from 0.45 to 0.018 without a word.
+    The manifest's SHA-256 is checked by the readers: the job is corrupt, refused, or
+    left out with --skip-corrupt."""
+    from alignment_sim.outputs.files import job_status
+
+    table = sweep / "scenario=a" / "runs.parquet"
+    data = bytearray(table.read_bytes())
+    data[len(data) // 3] ^= 0x04
+    table.write_bytes(bytes(data))
+    assert job_status(sweep / "scenario=a").complete  # a writer's check: sizes and footers
+    status = job_status(sweep / "scenario=a", verify=True)
+    assert status.state == "corrupt" and "SHA-256" in status.reason
+    err = run_main([str(sweep), "--out", str(tmp_path / "o.parquet")], capsys)
+    assert "scenario=a" in err and "SHA-256" in err and not (tmp_path / "o.parquet").exists()
+    counts = collect(sweep, tmp_path / "o.parquet", skip_corrupt=True)
+    assert counts["jobs"] == 1

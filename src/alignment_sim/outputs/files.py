@@ -348,29 +348,38 @@ def _error_reason(path: Path) -> str:
     return f"job failed ({' '.join(text.split())[:300]})"
 
 
-def _expected_files(folder: Path, meta: dict[str, Any]) -> dict[str, int | None]:
-    """The files a finished job must hold, with their sizes when the manifest lists them
-    (manifests written before ``finish_job`` list none: the files of the job's kind)."""
+def _expected_files(
+    folder: Path, meta: dict[str, Any]
+) -> dict[str, tuple[int | None, str | None]]:
+    """The files a finished job must hold, with their sizes and SHA-256 when the manifest
+    lists them (manifests written before ``finish_job`` list none: the files of the
+    job's kind)."""
     listed = meta.get("files")
     if isinstance(listed, dict):
-        sizes: dict[str, int | None] = {}
+        expected: dict[str, tuple[int | None, str | None]] = {}
         for name, entry in listed.items():
             size = entry.get("bytes") if isinstance(entry, dict) else None
-            sizes[str(name)] = size if isinstance(size, int) else None
-        return sizes
+            digest = entry.get("sha256") if isinstance(entry, dict) else None
+            expected[str(name)] = (
+                size if isinstance(size, int) else None,
+                digest if isinstance(digest, str) else None,
+            )
+        return expected
     for files in JOB_KINDS.values():
         if (folder / files[0]).is_file():
-            return dict.fromkeys(files)
+            return dict.fromkeys(files, (None, None))
     return {}
 
 
-def _damage(folder: Path, meta: dict[str, Any]) -> str:
-    """Why the files of a finished-looking job cannot be trusted, or "" when they can."""
+def _damage(folder: Path, meta: dict[str, Any], verify: bool = False) -> str:
+    """Why the files of a finished-looking job cannot be trusted, or "" when they can;
+    ``verify``: each file's SHA-256 against its manifest's too (a damage that keeps a
+    file's size; a reader's check, which reads every byte)."""
     expected = _expected_files(folder, meta)
     if not expected:
         kinds = " or ".join(files[0] for files in JOB_KINDS.values())
         return f"manifest.json but none of its tables ({kinds})"
-    for name, size in expected.items():
+    for name, (size, digest) in expected.items():
         path = folder / name
         if not path.is_file():
             return f"{name} is missing"
@@ -382,10 +391,12 @@ def _damage(folder: Path, meta: dict[str, Any]) -> str:
                 pq.read_metadata(path)
             except (OSError, pa.ArrowException) as exc:
                 return f"{name} cannot be read ({' '.join(str(exc).split())[:200]})"
+        if verify and digest is not None and sha256(path) != digest:
+            return f"{name} differs from its manifest's SHA-256 (changed or damaged)"
     return ""
 
 
-def job_status(folder: Path, digest: str | None = None) -> JobStatus:
+def job_status(folder: Path, digest: str | None = None, verify: bool = False) -> JobStatus:
     """Is the job in ``folder`` finished? The one definition, for sweeps, resumes,
     ``alignment-sim-collect`` and the comparison report:
 
@@ -396,6 +407,9 @@ def job_status(folder: Path, digest: str | None = None) -> JobStatus:
       whose footer cannot be read;
     - ``stale``: ``digest`` given and not the manifest's ``config_digest``;
     - ``complete``: none of these.
+
+    ``verify`` (the readers: collect, compare, discover, score): a file whose SHA-256 is
+    not its manifest's is corrupt too.
     """
     manifest_path, error_path = folder / MANIFEST, folder / ERROR
     has_manifest = manifest_path.is_file()
@@ -414,7 +428,7 @@ def job_status(folder: Path, digest: str | None = None) -> JobStatus:
         return JobStatus("corrupt", str(exc))
     if digest is not None and meta.get("config_digest") != digest:
         return JobStatus("stale", "finished with another configuration (its config digest differs)")
-    damage = _damage(folder, meta)
+    damage = _damage(folder, meta, verify)
     if damage:
         return JobStatus("corrupt", damage)
     return JobStatus("complete", "")
@@ -439,17 +453,18 @@ def _looks_started(folder: Path, names: set[str]) -> bool:
     return started or (folder / ".hydra").is_dir()
 
 
-def find_jobs(root: Path, started: bool = False) -> Jobs:
+def find_jobs(root: Path, started: bool = False, verify: bool = True) -> Jobs:
     """Job folders at or below ``root`` (those with ``manifest.json`` or ``error.json``),
     in sorted order, each judged by ``job_status``; hidden folders are skipped and a job
     folder is not searched further. ``started``: also list, as unfinished, folders that
-    hold a job's files but neither file (a run killed before it wrote either)."""
+    hold a job's files but neither file (a run killed before it wrote either).
+    ``verify``: each file's SHA-256 checked (``job_status``), as its readers need."""
     jobs = Jobs()
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         folder, names = Path(dirpath), set(filenames)
         if MANIFEST in names or ERROR in names:
-            status = job_status(folder)
+            status = job_status(folder, verify=verify)
             if status.complete:
                 jobs.done.append(folder)
             else:

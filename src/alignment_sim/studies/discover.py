@@ -167,7 +167,7 @@ def read_design(folder: Path) -> Design:
             expected,
             "The design is unfinished: run its command again to resume it.",
         )
-    status = job_status(folder)
+    status = job_status(folder, verify=True)
     if not status.complete:
         raise ConfigError(
             key,
