@@ -390,6 +390,23 @@ def test_a_folder_without_labels_is_named_and_re_run_advised(
     assert "Re-run it" in error and not (tmp_path / "s").exists()
 
 
+def test_another_commands_output_beside_the_runs_is_left_out_not_misread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A comparison report under the folder scored stopped the score: "...has no
+    labels.parquet: it was made by an older version ... Re-run it". It is left out with a
+    note, as compare and collect leave such folders out."""
+    study_job(tmp_path / "runs" / "job", 2000)
+    report = tmp_path / "runs" / "report"
+    report.mkdir()
+    (report / "report.html").write_text("<html></html>")
+    finish_job(report, {"study": "compare"}, ["report.html"])
+    main([str(tmp_path / "runs"), "--record", str(PACKAGED_RECORD), "--out", str(tmp_path / "s")])
+    out = capsys.readouterr().out
+    assert f"{report}: not runs (another command's output), left out" in out
+    assert (tmp_path / "s" / "score.json").is_file()
+
+
 @pytest.mark.parametrize(
     ("extra", "match"),
     [

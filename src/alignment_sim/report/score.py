@@ -163,16 +163,25 @@ class Ensemble:
         return np.stack([(self.codes == k).mean(axis=0) for k in range(len(LABELS))], axis=-1)
 
 
+RUN_TABLES = (LABELS_FILE, "runs.parquet", "trajectory.parquet", "design.parquet")
+"""A folder of runs holds one of these (``load_folder`` says why one without labels
+cannot be scored); another command's finished output holds none."""
+
+
 def find_folders(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
-    """Finished job folders at or below each path, and a note for each left out (failed,
-    unfinished, corrupt)."""
+    """Finished job folders of runs at or below each path, and a note for each left out
+    (failed, unfinished, corrupt, or another command's output)."""
     found: dict[Path, Path] = {}  # each folder once, though found below two paths given
     notes: list[str] = []
     for path in paths:
         if not path.is_dir():
             raise ScoreError(f"{path}: no such folder (expected a run, study job or sweep folder)")
         jobs = find_jobs(path)
-        found.update((folder.resolve(), folder) for folder in jobs.done)
+        for folder in jobs.done:
+            if any((folder / name).is_file() for name in RUN_TABLES):
+                found[folder.resolve()] = folder
+            else:  # a comparison, a pattern table, a landscape, a fit: no runs to score
+                notes.append(f"{folder}: not runs (another command's output), left out")
         notes.extend(
             f"{folder}: {status.state}, {status.reason}" for folder, status in jobs.left_out
         )
