@@ -348,9 +348,7 @@ def _error_reason(path: Path) -> str:
     return f"job failed ({' '.join(text.split())[:300]})"
 
 
-def _expected_files(
-    folder: Path, meta: dict[str, Any]
-) -> dict[str, tuple[int | None, str | None]]:
+def _expected_files(folder: Path, meta: dict[str, Any]) -> dict[str, tuple[int | None, str | None]]:
     """The files a finished job must hold, with their sizes and SHA-256 when the manifest
     lists them (manifests written before ``finish_job`` list none: the files of the
     job's kind)."""
