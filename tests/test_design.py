@@ -491,13 +491,20 @@ def test_second_order_design_runs_and_never_reuses_first_order_parts(tmp_path: P
     )
 
 
-def test_an_indicator_outcome_is_the_probability_of_a_final_label(tmp_path: Path) -> None:
-    config = default_config(ticks=8, replications=4)
-    outcome = "final_label_uzbekistan=hedge"
+def stance_grid(folder: Path, outcome: str, ticks: int, replications: int) -> SimulationConfig:
+    """A two-level grid over the stance measuring ``outcome``, run into ``folder``."""
+    config = default_config(ticks=ticks, replications=replications)
     config.design = DesignSpec(
         method="grid", parameters={"dynamics.stance": [-1, 1]}, levels=2, outcomes=[outcome]
     )
-    folder = run_design(config, tmp_path / "d", progress=False)
+    run_design(config, folder, progress=False)
+    return config
+
+
+def test_an_indicator_outcome_is_the_probability_of_a_final_label(tmp_path: Path) -> None:
+    outcome = "final_label_uzbekistan=hedge"
+    config = stance_grid(tmp_path / "d", outcome, ticks=8, replications=4)
+    folder = tmp_path / "d"
     runs = pd.read_parquet(folder / "runs")
     means = point_means(config.design, runs, 2)[outcome]
     expected = (runs["final_label_uzbekistan"] == "hedge").groupby(runs["point"]).mean()
@@ -611,12 +618,8 @@ def test_a_value_no_run_takes_is_an_outcome_of_zero_not_a_refusal(tmp_path: Path
     """The check before the runs accepts any value a categorical outcome can take; one no
     run took (Belarus never ends with China) was refused after every run, with no
     analysis: it is an outcome of 0 at every point, constant."""
-    config = default_config(ticks=4, replications=2)
-    outcome = "final_label_belarus=china"
-    config.design = DesignSpec(
-        method="grid", parameters={"dynamics.stance": [-1, 1]}, levels=2, outcomes=[outcome]
-    )
-    folder = run_design(config, tmp_path / "d", progress=False)
+    folder = tmp_path / "d"
+    stance_grid(folder, "final_label_belarus=china", ticks=4, replications=2)
     runs = pd.read_parquet(folder / "runs")
     assert (runs["final_label_belarus"] != "china").all()
     table = pd.read_csv(folder / "sensitivity.csv")
