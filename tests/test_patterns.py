@@ -825,7 +825,7 @@ def test_a_judgements_file_that_is_missing_or_malformed_is_bad_input(tmp_path, c
     )
     for file, said in [
         (tmp_path / "none.yaml", "a judgements YAML file that exists"),
-        (broken, "a judgements file: box"),
+        (broken, "a readable YAML file. Line 2, column 1"),
         (twice, "Twice: ['weights.trade']"),
     ]:
         with pytest.raises(SystemExit) as exited:
@@ -995,3 +995,29 @@ def test_a_simulated_variant_is_the_callers_own_copy_and_an_unknown_one_is_named
     assert again.inputs is first.inputs  # the inputs and world are shared, not copied
     with pytest.raises(ConfigError, match="variant = 'baselin': expected a variant"):
         patterns.simulate("baselin", block)
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (("box: 0.2", "box: 0"), "box = 0.0: expected a number above 0"),
+        (("box: 0.2", "box: 5"), "box = 5.0: expected a number above 0"),
+        (("box: 0.2", "box: .nan"), "box = nan"),
+        (
+            ("{path: weights.protection,", "{path: weights.protection, half_width: -0.2,"),
+            "weights.protection.half_width = -0.2: expected a number above 0",
+        ),
+        (("box: 0.2", "box: ["), "Line "),
+    ],
+)
+def test_a_judgements_files_values_are_checked(
+    tmp_path: Path, edit: tuple[object, ...], named: str
+) -> None:
+    """``box: 0`` was reported as a robustness share at "+- 0%" (every point the default),
+    ``box: 5`` and a negative half-width were taken, and a broken YAML showed a raw
+    ``<yaml.error.Mark object>``: each refused, naming the file's key."""
+    text = robustness.JUDGEMENTS_FILE.read_text()
+    file = tmp_path / "mine.yaml"
+    file.write_text(text.replace(*edit))  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        robustness.load_judgements(file)

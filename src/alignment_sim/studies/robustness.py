@@ -93,7 +93,7 @@ from alignment_sim.outputs.files import (
     finish_job,
 )
 from alignment_sim.outputs.provenance import manifest
-from alignment_sim.presets import conf_dir, default_config
+from alignment_sim.presets import conf_dir, default_config, yaml_error
 from alignment_sim.studies import patterns
 from alignment_sim.studies.points import DESIGNABLE, calendar_ignores, with_point_values
 
@@ -158,6 +158,9 @@ def _sourced_path(entry: dict[str, Any]) -> str:
     return str(entry["path"])
 
 
+BOX_EXPECTED = "a number above 0 and at most 1: each judgement's default +- that share"
+
+
 def load_judgements(path: Path | None = None) -> JudgementList:
     """Read the judgements file (a ConfigError, key ``judgements``, for one that is
     missing, malformed or lists a path twice)."""
@@ -172,21 +175,38 @@ def load_judgements(path: Path | None = None) -> JudgementList:
             for j in raw["judgements"]
         )
         sourced = tuple(_sourced_path(s) for s in raw.get("sourced", []))
-    except (KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
+    except yaml.YAMLError as exc:  # where in the file, as a preset's YAML error says
+        unreadable = yaml_error(exc, "judgements", file)
+        raise ConfigError("judgements", str(file), unreadable.expected, unreadable.hint) from None
+    except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(
             "judgements",
             str(file),
             "a judgements file: box, judgements (path, reason) and sourced (path, source)",
             f"Not one: {exc!r}.",
         ) from None
+    where = f"judgements ({file.name})"
+    if not 0.0 < box <= 1.0:  # box: 0 reported every point at the default as "+- 0%"
+        raise ConfigError(f"{where}: box", box, BOX_EXPECTED)
+    if not judgements:
+        raise ConfigError(f"{where}: judgements", [], "at least one judgement to vary")
+    for j in judgements:
+        width = j.half_width
+        if width is not None and (
+            isinstance(width, bool) or not isinstance(width, (int, float)) or not width > 0
+        ):
+            raise ConfigError(
+                f"{where}: {j.path}.half_width", width, "a number above 0 (or no half_width)"
+            )
+        try:
+            paths.parse(j.path)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {j.path}", j.path, exc.expected, exc.hint) from None
     listed = [j.path for j in judgements] + list(sourced)
     twice = sorted({p for p in listed if listed.count(p) > 1})
     if twice:
         raise ConfigError("judgements", str(file), "each path listed once", f"Twice: {twice}.")
     return JudgementList(box, judgements, sourced)
-
-
-BOX_EXPECTED = "a number above 0 and at most 1: each judgement's default +- that share"
 
 
 def widened(judgements: JudgementList, box: float) -> JudgementList:
