@@ -211,9 +211,21 @@ def test_each_variant_has_its_own_default_folder() -> None:
         ["--year", "2005", "--events", "--without", "Orange Revolution", "--fit", "f"]
     )
     folder = landscape.default_folder("2005", args)
-    assert folder == Path("results/landscape/2005-events-without-orange-revolution-fit")
+    assert folder == Path("results/landscape/2005-events-without-orange-revolution-fit-f")
     args.without = ["Rose Revolution"]
-    assert landscape.default_folder("2005", args).name == "2005-events-without-rose-revolution-fit"
+    assert landscape.default_folder("2005", args).name == (
+        "2005-events-without-rose-revolution-fit-f"
+    )
+    # another fit, or other starts, replaced the folder of the first without a word
+    for fit, starts, name in [
+        ("post_soviet_1991_2010", 20_000, "2005-fit"),
+        ("results/fits/mine/fitted.yaml", 20_000, "2005-fit-mine"),
+        ("results/fits/other", 100, "2005-fit-other-starts100"),
+    ]:
+        args = landscape.parser().parse_args(
+            ["--year", "2005", "--fit", fit, "--starts", str(starts)]
+        )
+        assert landscape.default_folder("2005", args).name == name
 
 
 def test_a_lapsed_treaty_makes_leaving_its_bloc_free(year_2000) -> None:

@@ -107,6 +107,8 @@ TOLERANCE = 1e-4
 """Utility units: a gain below this is no gain (single precision, utilities of order 1)."""
 BASIN_SEED = 0
 """The seed of the best-response starts that measure the basins (``landscape_core``)."""
+DEFAULT_STARTS = 20_000
+"""Best-response starts per game for the basins (``--starts``)."""
 PROG = "alignment-sim-landscape"
 FILES = ("stable.csv", "regret.csv", "regret.png", "summary.json")
 """What a landscape folder holds, besides ``manifest.json`` (``write``)."""
@@ -586,7 +588,7 @@ def _years_or_missing(years: np.ndarray) -> pd.Series:
 
 
 def landscape(
-    yw: YearWorld, *, basin_starts: int = 20_000, progress: core.ProgressFn | None = None
+    yw: YearWorld, *, basin_starts: int = DEFAULT_STARTS, progress: core.ProgressFn | None = None
 ) -> YearLandscape:
     """Both games of ``yw``'s world, enumerated; the recorded configuration's regrets
     (a ConfigError for ``basin_starts`` not a whole number >= 1)."""
@@ -734,13 +736,14 @@ def parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=None,
-        help="default: results/landscape/<year>[-static][-events][-without-<label>][-fit]",
+        help="default: results/landscape/<year>[-static][-events][-without-<label>][-fit[-<fit>]]"
+        "[-starts<N>]",
     )
     p.add_argument(
         "--starts",
         type=int,
-        default=20_000,
-        help="best-response starts per game, for the basins (default 20000)",
+        default=DEFAULT_STARTS,
+        help=f"best-response starts per game, for the basins (default {DEFAULT_STARTS})",
     )
     p.add_argument(
         "--configuration-year",
@@ -856,16 +859,29 @@ def _series_main(cli: argparse.ArgumentParser, args: argparse.Namespace, command
 
 
 def default_folder(years: str, args: argparse.Namespace, suffix: str = "") -> Path:
-    """results/landscape/<years>[-events][-without-<label>...][-fit]<suffix>: each
-    variant its own folder (a label in lower case, words joined by hyphens)."""
-    slugs = [
-        "-without-" + "-".join(re.findall(r"[a-z0-9]+", label.lower())) for label in args.without
-    ]
+    """results/landscape/<years>[-events][-without-<label>...][-fit[-<fit>]][-starts<N>]
+    <suffix>: each variant its own folder (a label in lower case, words joined by
+    hyphens; a fit other than the packaged one by its name or folder; starts other than
+    the default), so that a run of other settings never replaces another's folder."""
+
+    def slug(text: str) -> str:
+        return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+    fit = ""
+    if args.fit:
+        given = Path(str(args.fit))
+        named = given.parent.name if given.name == "fitted.yaml" else given.stem
+        fit = "-fit" if str(args.fit) == PACKAGED_FIT else f"-fit-{slug(named)}"
     name = (
         years
         + ("-events" if args.events else "")
-        + "".join(slugs)
-        + ("-fit" if args.fit else "")
+        + "".join(f"-without-{slug(label)}" for label in args.without)
+        + fit
+        + (f"-starts{args.starts}" if args.starts != DEFAULT_STARTS else "")
         + suffix
     )
     return Path("results") / "landscape" / name
+
+
+PACKAGED_FIT = "post_soviet_1991_2010"
+"""The packaged fitted set, whose landscape folders are ``...-fit``."""
