@@ -677,7 +677,7 @@ def test_a_sourced_entry_must_name_its_source(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="expected a judgements file: box"):
         robustness.load_judgements(file)
     file.write_text(
-        "box: 0.2\njudgements: []\n"
+        "box: 0.2\njudgements:\n  - {path: weights.trade, reason: judged}\n"
         "sourced:\n  - {path: region.poles.west.capability, source: COW NMC}\n"
     )
     assert robustness.load_judgements(file).sourced == ("region.poles.west.capability",)
