@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
+
 
 class ConfigError(ValueError):
     """Bad input: names the key, the value given and what was expected.
@@ -26,3 +29,10 @@ class ConfigError(ValueError):
 
 class DataError(ConfigError):
     """A data file is missing, malformed or lacks a value the world needs."""
+
+
+def did_you_mean(given: object, known: Sequence[str], cutoff: float = 0.6) -> str:
+    """``Did you mean X?`` for the name among ``known`` closest to ``given`` (compared in
+    lower case), or "" when none is that close (``difflib``'s ratio, ``cutoff``)."""
+    close = difflib.get_close_matches(str(given).lower(), list(known), n=1, cutoff=cutoff)
+    return f"Did you mean {close[0]}?" if close else ""

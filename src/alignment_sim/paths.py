@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from alignment_sim.errors import ConfigError
+from alignment_sim.errors import ConfigError, did_you_mean
 from alignment_sim.model.params import (
     DOMAINS,
     DecisionParams,
@@ -135,8 +135,7 @@ def item_index(path: str, item: str | int, names: list[str] | tuple[str, ...], w
         )
     if item in names:
         return list(names).index(item)
-    close = difflib.get_close_matches(str(item).lower(), list(names), n=1, cutoff=0.8)
-    hint = f"Did you mean {close[0]}? {inside}".strip() if close else inside
+    hint = f"{did_you_mean(item, names, 0.8)} {inside}".strip()
     raise ConfigError(
         key, item, f"a name of the region's {what} ({', '.join(names)}) or an index", hint
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import difflib
 import re
 from collections.abc import Callable, Hashable, Mapping
 from functools import lru_cache
@@ -32,6 +31,7 @@ from alignment_sim.model.params import (
     ScenarioSpec,
     SimulationConfig,
     UtilityWeights,
+    unknown_field,
 )
 
 T = TypeVar("T")
@@ -86,14 +86,7 @@ def on_schema(schema: Any, data: Any, where: str, expected: str) -> Any:
         found = _find_key(plain, str(exc.key)) if isinstance(exc, ConfigKeyError) else None
         if found is not None and isinstance(kind, type) and dataclasses.is_dataclass(kind):
             path, value = found  # a key the schema lacks, where the file has it
-            names = [f.name for f in dataclasses.fields(kind)]
-            close = difflib.get_close_matches(str(exc.key), names, n=1, cutoff=0.6)
-            raise ConfigError(
-                f"{where}: {path}",
-                value,
-                f"a field of {kind.__name__} ({', '.join(names)})",
-                f"Did you mean {close[0]}?" if close else "",
-            ) from None
+            raise unknown_field(f"{where}: {path}", value, kind) from None
         first = str(exc).splitlines()[0]
         if isinstance(exc, ValidationError):
             value = getattr(exc, "value", None)
@@ -222,13 +215,7 @@ def _from_mapping(key: str, given: Any) -> Any:
     names = [f.name for f in dataclasses.fields(kind)]
     for name in given:
         if name not in names:
-            close = difflib.get_close_matches(str(name), names, n=1, cutoff=0.6)
-            raise ConfigError(
-                f"{key}.{name}",
-                given[name],
-                f"a field of {kind.__name__} ({', '.join(names)})",
-                f"Did you mean {close[0]}?" if close else "",
-            )
+            raise unknown_field(f"{key}.{name}", given[name], kind)
     return kind(**given)
 
 

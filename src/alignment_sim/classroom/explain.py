@@ -17,12 +17,11 @@ name (``TERM_NAMES``) and plain words (``TERM_WORDS``), and the glossary
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 import numpy as np
 
-from alignment_sim.errors import ConfigError
+from alignment_sim.errors import ConfigError, did_you_mean
 from alignment_sim.model.alignment import HEDGE, NONE, OPEN, OptionSpace
 from alignment_sim.model.kernels import (
     ECONOMIC_TERMS,
@@ -350,12 +349,11 @@ def explain(model: AlignmentModel, state: str) -> Explanation | None:
     None before the first tick. An unknown name is a ConfigError listing the states."""
     world, trajectory = model.world, model.trajectory
     if state not in world.states:
-        close = difflib.get_close_matches(str(state).lower(), world.states, n=1, cutoff=0.6)
         raise ConfigError(
             "state",
             state,
             f"a state of the model's world ({', '.join(world.states)})",
-            f"Did you mean {close[0]}?" if close else "",
+            did_you_mean(state, world.states),
         )
     tick = min(model.tick, trajectory.ticks)
     if tick < 1:

@@ -18,7 +18,6 @@ the text cannot drift from the model::
 from __future__ import annotations
 
 import copy
-import difflib
 import re
 import sys
 from collections.abc import Sequence
@@ -46,7 +45,7 @@ from alignment_sim.classroom.classroom import (
 from alignment_sim.classroom.drawing import choice_colors, label_colors
 from alignment_sim.engine.batch import draw_streams, run_batch, tick_uniforms
 from alignment_sim.engine.tick import BatchState, tick_batch
-from alignment_sim.errors import ConfigError
+from alignment_sim.errors import ConfigError, did_you_mean
 from alignment_sim.model.alignment import HEDGE, NONE, OPEN
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.kernels import ECONOMY, SECURITY
@@ -199,9 +198,7 @@ def named(what: str, name: str, names: tuple[str, ...]) -> int:
     ConfigError naming them (it was tuple.index's bare ValueError)."""
     if name in names:
         return names.index(name)
-    close = difflib.get_close_matches(str(name).lower(), names, n=1, cutoff=0.8)
-    hint = f"Did you mean {close[0]}?" if close else ""
-    raise ConfigError(what, name, f"one of {', '.join(names)}", hint)
+    raise ConfigError(what, name, f"one of {', '.join(names)}", did_you_mean(name, names, 0.8))
 
 
 def run_variant(lesson: Lesson, variant: Variant, seeds: int, ticks: int = TICKS) -> Outcome:

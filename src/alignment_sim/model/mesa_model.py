@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import difflib
 import functools
 import secrets
 from pathlib import Path
@@ -28,7 +27,7 @@ import mesa
 import numpy as np
 
 from alignment_sim import paths
-from alignment_sim.errors import ConfigError
+from alignment_sim.errors import ConfigError, did_you_mean
 from alignment_sim.model import kernels
 from alignment_sim.model.agents import ChooserAgent, PoleAgent
 from alignment_sim.model.events import active_events, apply_events, initial_starts, update_starts
@@ -334,9 +333,7 @@ def config_from_keywords(
             if "." in path:  # a path, dotted or with "__": what the path lacks
                 raise ConfigError(key, value, exc.expected, exc.hint) from None
             known = [*PRESET_KEYWORDS, *WINDOW_KEYWORDS, "seed", "ticks", *BARE_KEYWORDS]
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-            hint = f"Did you mean {close[0]}?" if close else ""
-            raise ConfigError(key, value, KEYWORD_HELP, hint) from None
+            raise ConfigError(key, value, KEYWORD_HELP, did_you_mean(key, known)) from None
         values[path] = value
     chosen: dict[str, Any] = {}
     for key, (spec_type, load) in preset_kinds().items():

@@ -14,7 +14,6 @@ Defaults that come from the texts cite them by file name (full references in doc
 from __future__ import annotations
 
 import datetime
-import difflib
 import math
 import re
 from dataclasses import dataclass, field, fields, replace
@@ -22,7 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from alignment_sim.errors import ConfigError
+from alignment_sim.errors import ConfigError, did_you_mean
 from alignment_sim.model.alignment import HEDGE, OptionSpace
 
 RESERVED_POLE_NAMES = ("none", "open", "hedge")
@@ -241,6 +240,14 @@ def item_path(section: str, position: int, name: Any) -> str:
     return f"{section}.{name if is_lower_identifier(name) else position}"
 
 
+def unknown_field(key: str, value: Any, kind: type) -> ConfigError:
+    """The error for ``key``, whose last part is no field of the dataclass ``kind``: its
+    fields, and the closest."""
+    names = [f.name for f in fields(kind)]
+    close = did_you_mean(key.rpartition(".")[2], names)
+    return ConfigError(key, value, f"a field of {kind.__name__} ({', '.join(names)})", close)
+
+
 class FieldsOnly:
     """A configuration dataclass that refuses an attribute it has no field for: an edit
     misspelt in a notebook (``config.dynamics.stanse = 1``) would otherwise be kept and
@@ -252,14 +259,7 @@ class FieldsOnly:
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name not in self.__dataclass_fields__ and not name.startswith("_"):
-            known = list(self.__dataclass_fields__)
-            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-            raise ConfigError(
-                f"{type(self).__name__}.{name}",
-                value,
-                f"a field of {type(self).__name__} ({', '.join(known)})",
-                f"Did you mean {close[0]}?" if close else "",
-            )
+            raise unknown_field(f"{type(self).__name__}.{name}", value, type(self))
         object.__setattr__(self, name, value.item() if isinstance(value, np.generic) else value)
 
 
@@ -1087,11 +1087,20 @@ class SimulationConfig(FieldsOnly):
             self.region = replace(
                 self.region, year=self.origin + 1, configuration_year=self.origin, calendar=True
             )
-        if isinstance(self.to, int) and not isinstance(self.to, bool):
-            months = self.region.tick_months
-            if isinstance(months, int) and months > 0 and 12 % months == 0:
-                self.ticks = (self.to - self.region.year + 1) * 12 // months
+        through = self._ticks_through()
+        if through is not None:
+            self.ticks = through
         self.validate()
+
+    def _ticks_through(self) -> int | None:
+        """The ticks from the region's start to the end of ``to`` (None without a ``to``,
+        or with a tick length that does not divide a year, refused by its own check)."""
+        months = self.region.tick_months
+        if not isinstance(self.to, int) or isinstance(self.to, bool):
+            return None
+        if not isinstance(months, int) or months <= 0 or 12 % months:
+            return None
+        return (self.to - self.region.year + 1) * 12 // months
 
     def _name_design_items(self) -> None:
         """A design's parameter paths with a pole or state by its name, as the region names
@@ -1205,9 +1214,8 @@ class SimulationConfig(FieldsOnly):
                 raise ConfigError(
                     "to", self.to, "a calendar run (set origin, or region.calendar=true)"
                 )
-            months = self.region.tick_months
-            through = (self.to - self.region.year + 1) * 12 // months
-            if isinstance(months, int) and months > 0 and self.ticks != through:
+            through = self._ticks_through()
+            if through is not None and self.ticks != through:
                 raise ConfigError(
                     "ticks",
                     self.ticks,
