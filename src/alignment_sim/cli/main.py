@@ -537,9 +537,8 @@ def check_job(cfg: DictConfig, overrides: list[str]) -> SimulationConfig:
 def _refuse_fixed_and_varied(config: SimulationConfig, overrides: list[str]) -> None:
     """Refuse a value given on the command line for a parameter the design varies: the
     design's range wins, while the manifest's configuration keeps the value given."""
-    for override in overrides:
-        key, _, value = override.lstrip("+~").partition("=")
-        if key in config.design.parameters:
+    for _, key, value in map(_split, overrides):
+        if key in config.design.parameters and value is not None:
             low, high = config.design.parameters[key]
             raise ConfigError(
                 key,
@@ -713,8 +712,10 @@ def _refuse_replacing_another_design(folder: Path, digest: str, overrides: list[
     recorded = job_manifest(folder).get("overrides")
 
     def settings(given: list[str]) -> list[str]:
-        keys = [(o.lstrip("+~").partition("=")[0], o) for o in given]
-        return sorted(o for k, o in keys if k not in NOT_PARAMETERS and not k.startswith("hydra."))
+        def kept(key: str) -> bool:
+            return key not in NOT_PARAMETERS and not key.startswith("hydra.")
+
+        return sorted(o for o in given if kept(_split(o)[1]))
 
     if isinstance(recorded, list) and settings(recorded) != settings(overrides):
         made = " ".join(settings(recorded)) or "no overrides"

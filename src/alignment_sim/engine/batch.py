@@ -357,11 +357,11 @@ def run_batch(
     cannot fit in memory.
     """
     engine = _checked_engine(inputs, engine, record)
-    if isinstance(seeds, range) and len(seeds) > 0:  # counted before a billion are listed
-        check_memory(inputs, len(seeds), engine, record, gathered=True)
-    seed_array = seed_list(seeds)
-    check_memory(inputs, len(seed_array), engine, record, gathered=True)
-    parts = iter_batches(inputs, seed_array, engine, record=record, progress=progress)
+    # a range is counted before its seeds are listed (a billion of them fill the memory);
+    # iter_batches lists and checks them
+    counted = seeds if isinstance(seeds, range) else seed_list(seeds)
+    check_memory(inputs, len(counted), engine, record, gathered=True)
+    parts = iter_batches(inputs, counted, engine, record=record, progress=progress)
     return BatchResult.concatenate(list(parts))
 
 
@@ -506,7 +506,7 @@ def check_memory(
     free = available_memory_bytes()
     if need <= free:
         return
-    sizes = f"needs about {_gib(need)}, about {_gib(free)} available"
+    sizes = f"needs about {gib(need)}, about {gib(free)} available"
     one_run = estimate_memory_bytes(inputs, 1, EngineParams(chunk_size=1), record, gathered)
     if one_run > free:
         raise ConfigError("ticks", inputs.ticks, "a run that fits in memory", f"It {sizes}.")
@@ -540,5 +540,6 @@ def check_memory(
     )
 
 
-def _gib(size: int) -> str:
+def gib(size: int) -> str:
+    """A size in bytes as GiB with one decimal, for the memory refusals."""
     return f"{size / 2**30:.1f} GiB"

@@ -77,6 +77,7 @@ from alignment_sim.engine.batch import (
     available_memory_bytes,
     estimate_memory_bytes,
     execute,
+    gib,
     run_chunk,
 )
 from alignment_sim.errors import ConfigError
@@ -161,6 +162,12 @@ def _sourced_path(entry: dict[str, Any]) -> str:
 BOX_EXPECTED = "a number above 0 and at most 1: each judgement's default +- that share"
 
 
+def check_box(key: str, box: Any) -> None:
+    """Refuse (by ``key``) a box that is not a number in (0, 1]."""
+    if isinstance(box, bool) or not isinstance(box, (int, float)) or not 0.0 < box <= 1.0:
+        raise ConfigError(key, box, BOX_EXPECTED)
+
+
 def load_judgements(path: Path | None = None) -> JudgementList:
     """Read the judgements file (a ConfigError, key ``judgements``, for one that is
     missing, malformed or lists a path twice)."""
@@ -186,8 +193,7 @@ def load_judgements(path: Path | None = None) -> JudgementList:
             f"Not one: {exc!r}.",
         ) from None
     where = f"judgements ({file.name})"
-    if not 0.0 < box <= 1.0:  # box: 0 reported every point at the default as "+- 0%"
-        raise ConfigError(f"{where}: box", box, BOX_EXPECTED)
+    check_box(f"{where}: box", box)  # box: 0 reported every point at the default as "+- 0%"
     if not judgements:
         raise ConfigError(f"{where}: judgements", [], "at least one judgement to vary")
     for j in judgements:
@@ -213,8 +219,7 @@ def widened(judgements: JudgementList, box: float) -> JudgementList:
     """The same judgements over another box (``--box``): each default +- ``box`` of it, and
     a zero default's ``half_width`` scaled with it (the file gives that half-width for its
     own box). ConfigError (key ``box``) for a box not in (0, 1]."""
-    if isinstance(box, bool) or not isinstance(box, (int, float)) or not 0.0 < box <= 1.0:
-        raise ConfigError("box", box, BOX_EXPECTED)
+    check_box("box", box)
     scale = box / judgements.box
     return dataclasses.replace(
         judgements,
@@ -352,7 +357,7 @@ def check_group_memory(
             "seeds",
             seeds,
             "seeds whose runs at a point fit in memory, every variant's at once",
-            f"They need about {need / 2**30:.1f} GiB, about {free / 2**30:.1f} GiB available.",
+            f"They need about {gib(need)}, about {gib(free)} available.",
         )
 
 
