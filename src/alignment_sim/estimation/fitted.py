@@ -213,11 +213,24 @@ def check_finished_fit(folder: Path) -> None:
         )
 
 
+def set_name(name_or_path: str | Path) -> str:
+    """How a fitted set is named in an output folder's name: a packaged set by its name, a
+    set from a file by its fit's folder (``fitted.yaml``'s) or the file's stem."""
+    path = Path(name_or_path)
+    return path.parent.name if path.name == FITTED_FILE else path.stem
+
+
+def is_packaged(name_or_path: str | Path) -> bool:
+    """Whether ``name_or_path`` names a packaged set (as ``locate_fitted`` reads it)."""
+    text = str(name_or_path)
+    return "/" not in text and (FITS_DIR / f"{text}.yaml").is_file()
+
+
 def locate_fitted(name_or_path: str | Path) -> Path:
     """The file of a fitted set: a packaged name, a YAML file, or a folder holding one."""
     text = str(name_or_path)
     packaged = FITS_DIR / f"{text}.yaml"
-    if "/" not in text and packaged.is_file():
+    if is_packaged(text):
         return packaged
     path = Path(text)
     if path.is_dir() and (path / FITTED_FILE).is_file():

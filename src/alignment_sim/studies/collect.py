@@ -391,10 +391,16 @@ def _write(
     return rows
 
 
-def _check_out(out: Path, jobs: list[Path], parquet: bool = True, option: str = "--out") -> None:
+def _check_out(
+    out: Path,
+    jobs: list[Path],
+    written: dict[Path, Path],
+    parquet: bool = True,
+    option: str = "--out",
+) -> None:
     """Refuse an output that is a folder, a Parquet file not named ``.parquet`` (a
     ``.csv`` name would hide what it holds), under a file, one of the tables read, or a
-    file a job wrote (its manifest lists it: a design's ``design.parquet``)."""
+    file a job wrote (``written``, ``_written_files``: a design's ``design.parquet``)."""
     if out.is_dir():
         kind = "Parquet" if parquet else "database"
         raise CollectError(f"{option} {out} is a folder; pass the name of a {kind} file to write.")
@@ -404,13 +410,22 @@ def _check_out(out: Path, jobs: list[Path], parquet: bool = True, option: str = 
     inputs = {p.resolve() for folder in jobs for n in TABLES for p in _sources(folder, n)}
     if out.resolve() in inputs:
         raise CollectError(f"{option} {out} is one of the tables being collected.")
-    for folder in jobs:
-        written = job_manifest(folder).get("files") or {}
-        if out.resolve() in {(folder / name).resolve() for name in written}:
-            raise CollectError(
-                f"{option} {out} is a file of the job {folder} (its manifest lists it); "
-                "writing it would damage the job. Name another file."
-            )
+    owner = written.get(out.resolve())
+    if owner is not None:
+        raise CollectError(
+            f"{option} {out} is a file of the job {owner} (its manifest lists it); "
+            "writing it would damage the job. Name another file."
+        )
+
+
+def _written_files(jobs: list[Path]) -> dict[Path, Path]:
+    """Each file the jobs' manifests list, resolved, and its job (read once a collection,
+    for every output option ``_check_out`` checks)."""
+    return {
+        (folder / name).resolve(): folder
+        for folder in jobs
+        for name in job_manifest(folder).get("files") or {}
+    }
 
 
 def finished_jobs(root: Path, skip_corrupt: bool) -> Jobs:
@@ -541,8 +556,9 @@ def collect(
     partly = leave_out_repeats(root, found)
     dropped = {folder: r for folder, (r, _) in partly.items()}
     targets = [(out, "runs")] + ([(ticks, "ticks")] if ticks is not None else [])
+    written = _written_files(found.done)
     for path, name in targets:
-        _check_out(path, found.done, option="--out" if name == "runs" else "--ticks")
+        _check_out(path, found.done, written, option="--out" if name == "runs" else "--ticks")
     if ticks is not None and ticks.resolve() == out.resolve():
         raise CollectError(f"--ticks {ticks} is the same file as --out.")
     rows: dict[str, int] = {}
@@ -650,7 +666,7 @@ def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[st
     except ImportError:
         raise CollectError("--duckdb needs the duckdb package (pip install duckdb).") from None
     found = finished_jobs(root, skip_corrupt)
-    _check_out(out, found.done, parquet=False, option="--duckdb")
+    _check_out(out, found.done, _written_files(found.done), parquet=False, option="--duckdb")
     repeated = repeated_jobs(found.done)
     rows = [study_row(root, folder) for folder in found.done]
     for row, folder in zip(rows, found.done, strict=True):

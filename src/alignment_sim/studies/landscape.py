@@ -60,7 +60,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from alignment_sim.errors import ConfigError
-from alignment_sim.estimation.fitted import FittedSet
+from alignment_sim.estimation.fitted import FittedSet, is_packaged, set_name
 from alignment_sim.model import kernels
 from alignment_sim.model.calendar import RECORD_LAST_YEAR, starting_alignment
 from alignment_sim.model.events import (
@@ -861,7 +861,7 @@ def _series_main(cli: argparse.ArgumentParser, args: argparse.Namespace, command
 def default_folder(years: str, args: argparse.Namespace, suffix: str = "") -> Path:
     """results/landscape/<years>[-events][-without-<label>...][-fit[-<fit>]][-starts<N>]
     <suffix>: each variant its own folder (a label in lower case, words joined by
-    hyphens; a fit other than the packaged one by its name or folder; starts other than
+    hyphens; a fit not packaged by its name or folder, ``fitted.set_name``; starts other than
     the default), so that a run of other settings never replaces another's folder."""
 
     def slug(text: str) -> str:
@@ -869,9 +869,7 @@ def default_folder(years: str, args: argparse.Namespace, suffix: str = "") -> Pa
 
     fit = ""
     if args.fit:
-        given = Path(str(args.fit))
-        named = given.parent.name if given.name == "fitted.yaml" else given.stem
-        fit = "-fit" if str(args.fit) == PACKAGED_FIT else f"-fit-{slug(named)}"
+        fit = "-fit" if is_packaged(args.fit) else f"-fit-{slug(set_name(args.fit))}"
     name = (
         years
         + ("-events" if args.events else "")
@@ -881,7 +879,3 @@ def default_folder(years: str, args: argparse.Namespace, suffix: str = "") -> Pa
         + suffix
     )
     return Path("results") / "landscape" / name
-
-
-PACKAGED_FIT = "post_soviet_1991_2010"
-"""The packaged fitted set, whose landscape folders are ``...-fit``."""

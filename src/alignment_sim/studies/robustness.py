@@ -81,7 +81,7 @@ from alignment_sim.engine.batch import (
     run_chunk,
 )
 from alignment_sim.errors import ConfigError
-from alignment_sim.estimation.fitted import FittedSet
+from alignment_sim.estimation.fitted import FittedSet, set_name
 from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import EngineParams, SimulationConfig, check_seeds, check_whole
 from alignment_sim.outputs.files import (
@@ -858,10 +858,7 @@ def fit_folder(fitted: FittedSet) -> Path:
     fit never replaces the packaged set's (every fit of 1991-2010 is named alike); kept to
     letters, digits, '-', '_' and '.'."""
     source = Path(fitted.source) if fitted.source and fitted.source != fitted.name else None
-    if source is None:
-        name = fitted.name
-    else:
-        name = source.parent.name if source.name == "fitted.yaml" else source.stem
+    name = fitted.name if source is None else set_name(source)
     return OUT / f"fit_{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}"
 
 
