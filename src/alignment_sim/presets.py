@@ -93,10 +93,13 @@ def on_schema(schema: Any, data: Any, where: str, expected: str) -> Any:
             where_bad = _find_key(plain, str(exc.key), value)
             wanted = re.search(r"converted to (\w+)", first)
             if where_bad is not None and (wanted or "is not a ListConfig" in first):
-                kind = wanted.group(1) if wanted else "List"
-                raise ConfigError(
-                    f"{where}: {where_bad[0]}", value, SCHEMA_WORDS.get(kind, f"a {kind}")
-                ) from None
+                kind = wanted.group(1) if wanted else ""
+                words = (
+                    SCHEMA_WORDS.get(kind, f"a {kind}")
+                    if wanted
+                    else f"a list, e.g. {EXAMPLES.get(str(exc.key), '[a, b]')}"
+                )
+                raise ConfigError(f"{where}: {where_bad[0]}", value, words) from None
         raise ConfigError(
             f"{where}: {exc.full_key}", getattr(exc, "value", None), expected, first
         ) from None
@@ -106,9 +109,17 @@ SCHEMA_WORDS = {
     "Integer": "a whole number",
     "Float": "a number",
     "Boolean": "true or false",
-    "List": "a list, e.g. [ukraine, moldova]",
 }
 """What a value of each of OmegaConf's types is, in the words of the package's errors."""
+
+EXAMPLES = {
+    "targets": "[ukraine, moldova]",
+    "window": "[1991, 2005]",
+    "outcomes": "[switches, final_label_uzbekistan=hedge]",
+    "initial": "{2015: russia/open}",
+    "overrides": "{polity2: -7}",
+}
+"""A value of the right form for a key, by its last part, for a message that wants one."""
 
 
 def _find_key(data: Any, key: str, value: Any = None, path: str = "") -> tuple[str, Any] | None:

@@ -48,7 +48,7 @@ from alignment_sim.cli import callbacks
 from alignment_sim.errors import ConfigError
 from alignment_sim.model.params import RECORD_LAST_YEAR, RegionSpec, SimulationConfig, item_path
 from alignment_sim.paths import typed_value
-from alignment_sim.presets import SCHEMA_WORDS
+from alignment_sim.presets import EXAMPLES, SCHEMA_WORDS
 
 log = logging.getLogger("alignment_sim")
 
@@ -795,16 +795,6 @@ def run_study_job(config: SimulationConfig, folder: Path, overrides: list[str]) 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def _hydra_entry(cfg: DictConfig) -> None:
     run_one(cfg)
-
-
-EXAMPLES = {
-    "targets": "[ukraine, moldova]",
-    "window": "[1991, 2005]",
-    "outcomes": "[switches, final_label_uzbekistan=hedge]",
-    "initial": "{2015: russia/open}",
-    "overrides": "{polity2: -7}",
-}
-"""A value of the right form for a key, by its last part, for a message that wants one."""
 
 
 def hydra_error_text(exc: CompactHydraException) -> str:
