@@ -36,7 +36,7 @@ from alignment_sim.model.params import (
     SimulationConfig,
     StateSpec,
     UtilityWeights,
-    is_lower_identifier,
+    named_item_key,
 )
 
 GRAMMAR = (
@@ -235,17 +235,9 @@ def to_named_override(override: str, names: Mapping[str, Sequence[str]]) -> str:
     ``to_hydra_override``; ``names``: the region's pole and state names by list, "poles"
     and "states"): ``region.states.9.autonomy=0.1`` -> ``region.states.uzbekistan.
     autonomy=0.1``, as a job's manifest and columns show it. An index the lists do not
-    hold, or a name that is not one (``is_lower_identifier``), stays as given."""
+    hold, or a name that is not one, stays as given (``params.named_item_key``)."""
     match = _OVERRIDE.match(override)
     if match is None:
         return override
-    parts = match["key"].split(".")
-    if len(parts) < 3 or parts[0] != "region" or parts[1] not in LISTS:
-        return override
-    listed = names.get(parts[1], ())
-    if not parts[2].isdecimal() or int(parts[2]) >= len(listed):
-        return override
-    if not is_lower_identifier(listed[int(parts[2])]):
-        return override
-    parts[2] = listed[int(parts[2])]
-    return f"{match['prefix'] or ''}{'.'.join(parts)}{match['rest'] or ''}"
+    key = named_item_key(match["key"], names)
+    return f"{match['prefix'] or ''}{key}{match['rest'] or ''}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
@@ -238,6 +239,23 @@ def item_path(section: str, position: int, name: Any) -> str:
     override: by its name (``region.states.uzbekistan``), or by its position while its
     name is not one (``region.states.9``)."""
     return f"{section}.{name if is_lower_identifier(name) else position}"
+
+
+def named_item_key(key: str, names: Mapping[str, Sequence[str]]) -> str:
+    """A dotted key with a pole's or state's position replaced by its name
+    (``region.states.9.autonomy`` -> ``region.states.uzbekistan.autonomy``; ``names``:
+    the region's pole and state names, "poles" and "states"); a key that names no listed
+    item by position, or an item whose name is not one (``item_path``), stays as given."""
+    parts = key.split(".")
+    if len(parts) < 3 or parts[0] != "region" or parts[1] not in ("poles", "states"):
+        return key
+    listed = names.get(parts[1], ())
+    if not parts[2].isdecimal() or int(parts[2]) >= len(listed):
+        return key
+    name = listed[int(parts[2])]
+    if is_lower_identifier(name):
+        parts[2] = name
+    return ".".join(parts)
 
 
 def unknown_field(key: str, value: Any, kind: type) -> ConfigError:
@@ -1107,16 +1125,14 @@ class SimulationConfig(FieldsOnly):
         it (``region.states.9.autonomy`` -> ``region.states.uzbekistan.autonomy``), so one
         design given either way is one study, with one column. Left as given when two
         paths would then be one (``studies.points.check_paths`` refuses that by name)."""
-        named: dict[str, Any] = {}
-        for path, bounds in self.design.parameters.items():
-            parts = str(path).split(".")
-            if len(parts) >= 4 and parts[:2] in (["region", "poles"], ["region", "states"]):
-                items = self.region.poles if parts[1] == "poles" else self.region.states
-                if parts[2].isdecimal() and int(parts[2]) < len(items):
-                    name = getattr(items[int(parts[2])], "name", None)
-                    if is_lower_identifier(name):
-                        parts[2] = str(name)
-            named[".".join(parts)] = bounds
+        names = {
+            "poles": [str(getattr(p, "name", "")) for p in self.region.poles],
+            "states": [str(getattr(s, "name", "")) for s in self.region.states],
+        }
+        named = {
+            named_item_key(str(path), names): bounds
+            for path, bounds in self.design.parameters.items()
+        }
         if len(named) == len(self.design.parameters):
             self.design.parameters = named
 
