@@ -278,6 +278,8 @@ def test_a_solo_run_names_every_player_model_and_marks_its_lever_moves() -> None
     assert debrief.student_lines() == ["A solo run: the model played every state."]
     assert list(rounds.groupby("tick")["lever_stance"].first()) == [0.0, 0.5]
     assert "A solo run" in debrief_html(debrief)
+    # two of three ticks played from 2015: the quarters they covered
+    assert debrief.subtitle.startswith("2015 Q1 to 2015 Q2 (2 of 3 ticks)")
 
 
 def test_frames_that_contradict_the_run_are_refused(game: Game) -> None:

@@ -531,6 +531,13 @@ def test_the_packaged_fitted_set_loads_and_applies(record_config: SimulationConf
     assert applied.decision.rationality == pytest.approx(packaged.values["decision.rationality"])
 
 
+def test_a_misspelt_packaged_set_is_named_with_the_closest(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"Did you mean post_soviet_1991_2010\?"):
+        FittedSet.load("post_soviet_1991_201")
+    with pytest.raises(ConfigError, match=r"a fitted.yaml file or a fit's run folder\.$"):
+        FittedSet.load(tmp_path / "nothing.yaml")
+
+
 def _write_set(tmp_path: Path, edit: Callable[[dict[str, Any]], object]) -> Path:
     """A fitted set written by ``small_set``, edited in one way."""
     data = small_set(default_config()).to_dict()

@@ -501,3 +501,15 @@ def test_configs_built_from_one_region_never_share_it() -> None:
     assert second.region.poles[0].budget_bn_usd == budget == region.poles[0].budget_bn_usd
     with pytest.raises(alignment_sim.ConfigError, match="tiks = 20: expected a setting"):
         default_config(tiks=20)
+
+
+@pytest.mark.parametrize("run", [1, -1, 2.0, True])
+def test_a_run_that_was_not_recorded_is_named_with_the_runs_there_are(
+    default_run: Trajectory, run: object
+) -> None:
+    """One run is recorded: asking for another (or the last from the end, as numpy would
+    give it) is refused by name by every per-run table."""
+    for table in ("trajectory_frame", "blocs_frame", "switches", "summary"):
+        with pytest.raises(alignment_sim.ConfigError, match=r"run = .*a run's number, 0 to 0"):
+            getattr(default_run, table)(run)
+    assert default_run.summary(np.int64(0))["seed"] == 11

@@ -396,6 +396,8 @@ def test_explanation_takes_both_choices_apart() -> None:
             )
             np.testing.assert_allclose(choice.delta, choice.now - choice.then)
             assert (choice.switched_from is not None) == (chooser.name in moved[choice.dimension])
+            if choice.switched_from is None:  # tick 1 covers the run's first quarter
+                assert "Since the first tick (2015 Q1)" in " ".join(choice.sentences())
             assert choice.probabilities is not None
             assert abs(choice.probabilities.sum() - 1) < 1e-9
             pro, con = choice.reasons()

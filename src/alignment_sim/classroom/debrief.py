@@ -966,7 +966,7 @@ def _titles(model: AlignmentModel, played: int) -> tuple[str, str]:
     lesson = getattr(model, "lesson", None)
     title = lesson.title if lesson is not None else f"free run ({config.scenario.name})"
     subtitle = (
-        f"{quarter(world.year_of_tick(0))} to {quarter(world.year_of_tick(played))} "
+        f"{world.quarters_covered(played)} "
         f"({played} of {config.ticks} ticks) · decision rule {config.decision.rule} · "
         f"seed {model.run_seed} · scenario {config.scenario.name}"
     )

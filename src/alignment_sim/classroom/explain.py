@@ -131,9 +131,11 @@ class Choice:
 
     ``now`` and ``utility`` are from tick ``tick``; ``then`` and ``utility_then`` from
     ``then_tick`` (the last change in this dimension, or tick 1 if ``switched_from`` is
-    None). ``terms`` are the terms the choice weighed (the realist rules: the realist
-    terms alone) and ``utility`` is their sum. ``probabilities`` is the logit probability
-    of each option (None for the deterministic rules).
+    None); ``then_year`` is when that change holds from, or the first tick's quarter's
+    start (``World.year_of_tick``). ``terms`` are the terms the choice weighed (the
+    realist rules: the realist terms alone) and ``utility`` is their sum.
+    ``probabilities`` is the logit probability of each option (None for the deterministic
+    rules).
     """
 
     dimension: str
@@ -334,7 +336,8 @@ def _choice(
         now=now,
         utility=utility,
         then_tick=then_tick,
-        then_year=world.year_of_tick(then_tick),
+        # a change holds from the end of its tick; the first tick is the quarter it covers
+        then_year=world.year_of_tick(then_tick if switch is not None else 0),
         then=then,
         utility_then=total(then, then_tick),
         switched_from=options[row[switch - 1]] if switch is not None else None,

@@ -25,7 +25,7 @@ import numpy as np
 import yaml
 
 from alignment_sim import paths
-from alignment_sim.errors import ConfigError
+from alignment_sim.errors import ConfigError, did_you_mean
 from alignment_sim.estimation.parameters import FreeParameter, to_values
 from alignment_sim.model.calendar import RECORD_LAST_YEAR
 from alignment_sim.model.params import SimulationConfig
@@ -242,6 +242,7 @@ def locate_fitted(name_or_path: str | Path) -> Path:
         text,
         f"a packaged fitted set ({', '.join(available()) or 'none'}), a fitted.yaml file "
         "or a fit's run folder",
+        did_you_mean(text, available()),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alignment_sim.errors import ConfigError
 from alignment_sim.model.inputs import TickOutput
 from alignment_sim.model.kernels import ECONOMIC_TERMS, SECURITY_TERMS
 from alignment_sim.model.world import FloatArray, World
@@ -96,6 +97,17 @@ class Trajectory:
     def n_runs(self) -> int:
         return len(self.seeds)
 
+    def checked_run(self, run: int) -> int:
+        """``run`` if it numbers one of the runs recorded (0 to R - 1), else a ConfigError
+        saying how many there are (numpy would index from the end, or fail unnamed)."""
+        if isinstance(run, bool) or not isinstance(run, int | np.integer):
+            raise ConfigError("run", run, f"a run's number, 0 to {self.n_runs - 1}")
+        if not 0 <= run < self.n_runs:
+            raise ConfigError(
+                "run", run, f"a run's number, 0 to {self.n_runs - 1} ({self.n_runs} recorded)"
+            )
+        return int(run)
+
     def played_part(self) -> Trajectory:
         """The ticks recorded so far (``played``) as a trajectory of their own, its arrays
         views of these: what a model stepped part way has to show. Itself when all are."""
@@ -127,6 +139,7 @@ class Trajectory:
         """One row per tick x state: the profile, its two parts and its label, whether
         the state switched, and each dimension's utilities and terms by option (the
         ticks played so far)."""
+        run = self.checked_run(run)
         if self.played < self.ticks:  # a model stepped part way: its ticks so far
             return self.played_part().trajectory_frame(run)
         world, space = self.world, self.world.space
@@ -182,6 +195,7 @@ class Trajectory:
     def blocs_frame(self, run: int = 0) -> pd.DataFrame:
         """One row per tick x label (each pole, hedge): members, shares, capability
         share, and the pole's spending and credibility (the ticks played so far)."""
+        run = self.checked_run(run)
         if self.played < self.ticks:  # a model stepped part way: its ticks so far
             return self.played_part().blocs_frame(run)
         world = self.world
@@ -215,6 +229,7 @@ class Trajectory:
 
     def switches(self, run: int = 0) -> list[dict[str, Any]]:
         """Every change of option: tick, year, state, from, to (the ticks played so far)."""
+        run = self.checked_run(run)
         if self.played < self.ticks:  # a model stepped part way: its ticks so far
             return self.played_part().switches(run)
         world, align = self.world, self.alignment[run]
@@ -232,6 +247,7 @@ class Trajectory:
     def summary(self, run: int = 0) -> dict[str, Any]:
         """Final alignment, switches, time to stability and final shares of one run (at
         the last tick played)."""
+        run = self.checked_run(run)
         if self.played < self.ticks:  # a model stepped part way: its ticks so far
             return self.played_part().summary(run)
         world = self.world

@@ -318,6 +318,11 @@ class World:
         tick 0 is 1 Jan of ``year``, and tick t >= 1 runs from ``year_of_tick(t - 1)``."""
         return self.year + tick * self.tick_months / 12.0
 
+    def quarters_covered(self, ticks: int) -> str:
+        """The quarters the first ``ticks`` ticks cover, '2015 Q1 to 2024 Q4' for 40 from
+        2015: tick t covers the quarter that starts at ``year_of_tick(t - 1)``."""
+        return f"{quarter(self.year)} to {quarter(self.year_of_tick(max(ticks - 1, 0)))}"
+
 
 def quarter(year: float) -> str:
     """A fractional year as 'YYYY Qn', the quarter that starts then (``year_of_tick``:

@@ -535,10 +535,9 @@ def summary_text(
     trajectory = trajectory.played_part()  # a model stepped part way: its ticks so far
     world = trajectory.world
     summary = trajectory.summary(run)
-    last = quarter(world.year_of_tick(max(trajectory.ticks - 1, 0)))  # the last tick's
     lines = [
-        f"alignment-sim: {world.region}, {quarter(world.year)} to {last} ({trajectory.ticks} "
-        f"ticks of {world.tick_months} months), seed {summary['seed']}"
+        f"alignment-sim: {world.region}, {world.quarters_covered(trajectory.ticks)} "
+        f"({trajectory.ticks} ticks of {world.tick_months} months), seed {summary['seed']}"
     ]
     shares = ", ".join(f"{o} {v:.0%}" for o, v in summary["final_shares"].items())
     lines.append(f"Final shares by record label: {shares}")
