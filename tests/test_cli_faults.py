@@ -478,3 +478,18 @@ def test_a_value_given_for_a_parameter_the_design_varies_is_refused(tmp_path: Pa
     result = cli([*design, "region.states.uzbekistan.autonomy=0.2", varied], tmp_path)
     assert_one_line_error(result, 2, "autonomy = 0.2: expected no value of its own", "[0.1, 0.5]")
     assert not list((tmp_path / "results" / "designs").glob("*/manifest.json"))
+
+
+def test_a_finished_run_of_other_settings_is_not_replaced(tmp_path: Path) -> None:
+    """``hydra.run.dir=`` names a finished run's folder for a run of another seed: it
+    replaced the run with nothing said. Refused by the folder, naming the settings it was
+    made with; the same settings run again in place."""
+    folder = tmp_path / "run"
+    first = cli([*FAST, "seed=1", f"hydra.run.dir={folder}"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    trajectory = (folder / "trajectory.parquet").read_bytes()
+    other = cli([*FAST, "seed=2", f"hydra.run.dir={folder}"], tmp_path)
+    assert_one_line_error(other, 2, "hydra.run.dir", "a run of other settings", "seed=1")
+    assert (folder / "trajectory.parquet").read_bytes() == trajectory
+    again = cli([*FAST, "seed=1", f"hydra.run.dir={folder}", "output.quiet=true"], tmp_path)
+    assert again.returncode == 0, again.stderr

@@ -903,6 +903,22 @@ def test_the_fit_command_writes_a_usable_fitted_set(tmp_path: Path) -> None:
     )
     assert config["fit"]
 
+    # a fit of other settings into the finished fit's folder is refused, the set kept
+    kept = (out / FITTED_FILE).read_bytes()
+    other = run_cli(
+        [
+            "experiment=fit",
+            "estimation.parameters=[decision.rationality]",
+            "estimation.window=[1997,2002]",
+            f"hydra.run.dir={out}",
+        ],
+        tmp_path,
+    )
+    assert other.returncode == 2
+    assert f"hydra.run.dir = '{out}': expected a folder of its own for a fit" in other.stderr
+    assert "estimation.parameters=[decision.rationality,dynamics.switching_cost]" in other.stderr
+    assert (out / FITTED_FILE).read_bytes() == kept
+
     explicit = tmp_path / "explicit"
     done = run_cli(
         [

@@ -655,6 +655,7 @@ def run_single(
     from alignment_sim.studies.replications import config_digest, job_parameters
 
     digest = config_digest(config)
+    _refuse_replacing_another_job(folder, digest, overrides, "run")
     if skip_if_done and _skip_if_complete(folder, digest, "run"):
         return
     trajectory = AlignmentModel(config).run()
@@ -681,7 +682,7 @@ def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str])
     from alignment_sim.studies.replications import config_digest
 
     digest = config_digest(config)
-    _refuse_replacing_another_design(folder, digest, overrides)
+    _refuse_replacing_another_job(folder, digest, overrides, "design", design=True)
     if _skip_if_complete(folder, digest, "design study in"):
         return
     run_design(config, folder, progress=config.engine.progress, extra={"overrides": overrides})
@@ -698,12 +699,16 @@ def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str])
         )
 
 
-def _refuse_replacing_another_design(folder: Path, digest: str, overrides: list[str]) -> None:
-    """Refuse (by ``study``) a design whose folder holds a finished design made with other
-    settings: designs share ``results/designs/<study>/``, so ``experiment=sobol
-    design.samples=512`` would replace the finished ``experiment=sobol`` study. One of the
-    same settings whose configuration changed (the package's defaults moved) is computed
-    again, as a sweep job is."""
+def _refuse_replacing_another_job(
+    folder: Path, digest: str, overrides: list[str], what: str, design: bool = False
+) -> None:
+    """Refuse a job whose folder holds a finished job (``what``: a design, a fit, ...) made
+    with other settings: designs share ``results/designs/<study>/``, so ``experiment=sobol
+    design.samples=512`` would replace the finished ``experiment=sobol`` study, and a
+    ``hydra.run.dir=`` given twice would replace a fit that forecasts name by its folder.
+    One of the same settings whose configuration changed (the package's defaults moved) is
+    computed again, as a sweep job is. Refused by ``study`` for a design, by
+    ``hydra.run.dir`` for the others."""
     from alignment_sim.outputs.files import job_manifest, job_status
     from alignment_sim.studies.replications import NOT_PARAMETERS
 
@@ -719,12 +724,13 @@ def _refuse_replacing_another_design(folder: Path, digest: str, overrides: list[
 
     if isinstance(recorded, list) and settings(recorded) != settings(overrides):
         made = " ".join(settings(recorded)) or "no overrides"
+        keep = "study=NAME (or another hydra.run.dir)" if design else "another hydra.run.dir"
         raise ConfigError(
-            "study",
-            folder.name,
-            "a folder of its own for a design of other settings",
-            f"{folder} holds a finished design made with {made}. Give study=NAME (or "
-            "another hydra.run.dir) to keep both, or remove the folder to replace it.",
+            "study" if design else "hydra.run.dir",
+            folder.name if design else str(folder),
+            f"a folder of its own for a {what} of other settings",
+            f"{folder} holds a finished {what} made with {made}. Give {keep} to keep both, "
+            "or remove the folder to replace it.",
         )
 
 
@@ -733,7 +739,9 @@ def run_fit_job(config: SimulationConfig, folder: Path, overrides: list[str]) ->
     from alignment_sim.outputs.files import counted
     from alignment_sim.studies.replications import config_digest
 
-    if _skip_if_complete(folder, config_digest(config), "fit in"):
+    digest = config_digest(config)
+    _refuse_replacing_another_job(folder, digest, overrides, "fit")
+    if _skip_if_complete(folder, digest, "fit in"):
         return
     say = None if config.output.quiet else log.info
     result = run_fit(config, folder, extra={"overrides": overrides}, progress=say)
@@ -758,7 +766,10 @@ def run_estimation_job(config: SimulationConfig, folder: Path, overrides: list[s
     """A forecast or a validation (``estimation.forecast``, ``estimation.validate``)."""
     from alignment_sim.studies.replications import config_digest
 
-    if _skip_if_complete(folder, config_digest(config), f"{config.task} in"):
+    digest = config_digest(config)
+    what = "validation" if config.task == "validate" else config.task
+    _refuse_replacing_another_job(folder, digest, overrides, what)
+    if _skip_if_complete(folder, digest, f"{config.task} in"):
         return
     say = None if config.output.quiet else log.info
     if config.task == "forecast":
@@ -775,7 +786,9 @@ def run_study_job(config: SimulationConfig, folder: Path, overrides: list[str]) 
     from alignment_sim.outputs.files import counted
     from alignment_sim.studies.replications import config_digest, job_parameters, run_study
 
-    if _skip_if_complete(folder, config_digest(config), "study job"):
+    digest = config_digest(config)
+    _refuse_replacing_another_job(folder, digest, overrides, "study job")
+    if _skip_if_complete(folder, digest, "study job"):
         return
     summary = run_study(config, folder, job_parameters(overrides), extra={"overrides": overrides})
     if not config.output.quiet:
