@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from alignment_sim.engine.batch import run_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.outputs.files import STUDY_FILES, finish_job, job_manifest, sha256
+from alignment_sim.outputs.files import LABELS_FILE, STUDY_FILES, finish_job, job_manifest, sha256
 from alignment_sim.paths import with_values
 from alignment_sim.report import score as score_module
 from alignment_sim.report.record import (
@@ -444,3 +445,36 @@ def test_a_sweep_is_one_ensemble_and_failed_jobs_are_left_out_by_name(
     line = json.loads(printed[-1])
     assert line["n_runs"] == 7 and line["n_folders"] == 2
     assert any(str(sweep / "2") in text and "disk full" in text for text in printed)
+
+
+def test_a_run_found_twice_counts_once_and_a_damaged_folder_stops_the_scoring(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A copied study job counted its runs twice (7 runs scored as 10); a study re-run
+    with more seeds keeps only the runs the first lacks. A finished folder with a damaged
+    file (same size, other bytes) stops the command unless --skip-corrupt."""
+    runs = tmp_path / "runs"
+    job = study_job(runs / "a", 2000, replications=3, seed=0)
+    shutil.copytree(job, runs / "copy")
+    study_job(runs / "more", 2000, replications=4, seed=1)  # seeds 1-4: 1 and 2 again
+    record = ["--record", str(PACKAGED_RECORD)]
+    main([str(runs), *record, "--out", str(tmp_path / "s")])
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert json.loads(printed[-1])["n_runs"] == 5  # seeds 0-4, each once
+    text = "\n".join(printed)
+    assert "counted twice" in text and "its other runs are scored" in text
+
+    labels = runs / "copy" / LABELS_FILE
+    data = bytearray(labels.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    labels.write_bytes(bytes(data))
+    with pytest.raises(SystemExit) as stopped:
+        main([str(runs), *record, "--out", str(tmp_path / "t")])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert "1 finished folder damaged" in error and "--skip-corrupt" in error
+    assert not (tmp_path / "t").exists()
+    main([str(runs), *record, "--out", str(tmp_path / "t"), "--skip-corrupt"])
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert json.loads(printed[-1])["n_runs"] == 5
+    assert any(str(runs / "copy") in line and "corrupt" in line for line in printed)

@@ -1,16 +1,18 @@
 """``alignment-sim-score``: how well runs forecast a recorded alignment, beside two baselines.
 
     alignment-sim-score RUNS... [--record FILE] [--from Y1] [--to Y2] [--origin Y0]
-                        [--out DIR] [--floor F]
+                        [--out DIR] [--floor F] [--skip-corrupt]
 
 ``--record`` defaults to the packaged record (``data/alignment_by_year_1991_2010.csv``).
 
 RUNS are run folders, study jobs, sweeps or forecasts (searched recursively for finished
 jobs); every run found is one member of one forecast ensemble (a forecast's runs: each
-parameter draw with each seed). Each run's ``labels.parquet`` gives its record label of
-each state in each calendar year (``studies.outcomes.yearly_labels``: the label score_v1's
-rule gives the state's security and economic profile at the year's end); the forecast
-probability of a label for a (state, year) is the share of runs giving it.
+parameter draw with each seed), counted once however often it is found (a copied folder).
+A finished folder whose files are damaged stops the command unless ``--skip-corrupt``.
+Each run's ``labels.parquet`` gives its record label of each state in each calendar year
+(``studies.outcomes.yearly_labels``: the label score_v1's rule gives the state's security
+and economic profile at the year's end); the forecast probability of a label for a
+(state, year) is the share of runs giving it.
 
 Scored: the state-years from ``--from`` to ``--to`` that the record labels and every run
 covers, for the states both hold. Scores (``score_arrays``), each a mean over state-years:
@@ -35,7 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,6 +77,7 @@ from alignment_sim.report.record import (
     one_hot,
     read_record,
 )
+from alignment_sim.studies.replications import repeats, runs_digest
 
 if TYPE_CHECKING:  # matplotlib is imported where the figure is drawn
     from matplotlib.figure import Figure
@@ -168,11 +171,14 @@ RUN_TABLES = (LABELS_FILE, "runs.parquet", "trajectory.parquet", "design.parquet
 cannot be scored); another command's finished output holds none."""
 
 
-def find_folders(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
+def find_folders(paths: Sequence[Path], skip_corrupt: bool = False) -> tuple[list[Path], list[str]]:
     """Finished job folders of runs at or below each path, and a note for each left out
-    (failed, unfinished, corrupt, or another command's output)."""
+    (failed, unfinished, another command's output). A finished folder whose files are
+    damaged stops the scoring (a ScoreError), unless ``skip_corrupt``: then it is left out
+    with a note, as the comparison does, so a damaged job never thins a forecast unsaid."""
     found: dict[Path, Path] = {}  # each folder once, though found below two paths given
     notes: list[str] = []
+    damaged: dict[Path, str] = {}
     for path in paths:
         if not path.is_dir():
             raise ScoreError(f"{path}: no such folder (expected a run, study job or sweep folder)")
@@ -182,8 +188,15 @@ def find_folders(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
                 found[folder.resolve()] = folder
             else:  # a comparison, a pattern table, a landscape, a fit: no runs to score
                 notes.append(f"{folder}: not runs (another command's output), left out")
-        notes.extend(
-            f"{folder}: {status.state}, {status.reason}" for folder, status in jobs.left_out
+        for folder, status in jobs.left_out:
+            notes.append(f"{folder}: {status.state}, {status.reason}")
+            if status.state == "corrupt":
+                damaged[folder.resolve()] = f"{folder} ({status.reason})"
+    if damaged and not skip_corrupt:
+        detail = "; ".join(list(damaged.values())[:5])
+        raise ScoreError(
+            f"{counted(len(damaged), 'finished folder')} damaged: {detail}. Re-run them (the "
+            "same command resumes), or pass --skip-corrupt to leave them out."
         )
     folders = list(found.values())
     if not folders:
@@ -193,9 +206,10 @@ def find_folders(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
     return folders, notes
 
 
-def load_folder(folder: Path) -> tuple[int, list[str], np.ndarray, np.ndarray]:
-    """One finished folder's runs: (start year, states, years (Y,), codes (R, S, Y)); a
-    run is a seed, or a (draw, seed) in a forecast's labels (``estimation.forecast``)."""
+def load_folder(folder: Path) -> tuple[int, list[str], np.ndarray, np.ndarray, list[Hashable]]:
+    """One finished folder's runs: (start year, states, years (Y,), codes (R, S, Y), the
+    runs); a run is a seed, or a (draw, seed) in a forecast's labels
+    (``estimation.forecast``)."""
     path = folder / LABELS_FILE
     if not path.is_file():
         if (folder / "design.parquet").is_file():
@@ -221,7 +235,10 @@ def load_folder(folder: Path) -> tuple[int, list[str], np.ndarray, np.ndarray]:
         )
     if len(frame) == 0:
         raise ScoreError(f"{path} holds no label: its runs end before their first year ends")
-    run_index = frame.groupby(keys, sort=True).ngroup().to_numpy()
+    grouped = frame.groupby(keys, sort=True)
+    run_index = grouped.ngroup().to_numpy()
+    unique = frame[keys].drop_duplicates().sort_values(keys)  # the groups' order
+    runs: list[Hashable] = [tuple(map(int, run)) for run in unique.itertuples(index=False)]
     states = list(pd.unique(frame["state"].astype(str)))
     state_index = pd.Index(states).get_indexer(pd.Index(frame["state"].astype(str)))
     year_values = frame["year"].to_numpy(dtype=np.int64)
@@ -229,7 +246,7 @@ def load_folder(folder: Path) -> tuple[int, list[str], np.ndarray, np.ndarray]:
     codes = np.full((run_index.max() + 1, len(states), len(years)), -1, dtype=np.int8)
     codes[run_index, state_index, year_values - years[0]] = label_codes
     origin = _origin_year(folder)
-    return (int(years[0]) - 1 if origin is None else origin), states, years, codes
+    return (int(years[0]) - 1 if origin is None else origin), states, years, codes, runs
 
 
 def fit_of(folder: Path) -> str | None:
@@ -294,29 +311,73 @@ def _origin_year(folder: Path) -> int | None:
         return None
 
 
-def load_ensemble(paths: Sequence[Path]) -> Ensemble:
-    """Every run below ``paths`` as one ensemble, over the union of states and years."""
-    folders, notes = find_folders(paths)
+def load_ensemble(paths: Sequence[Path], skip_corrupt: bool = False) -> Ensemble:
+    """Every run below ``paths`` as one ensemble, over the union of states and years. A
+    run read twice (a folder copied, a study re-run with more replications: the same runs
+    digest and seed, ``replications.repeats``) counts once, as in a comparison or a
+    collected table; each folder or run left out is noted."""
+    folders, notes = find_folders(paths, skip_corrupt)
     loaded = [(folder, *load_folder(folder)) for folder in folders]
-    states = list(dict.fromkeys(s for _, _, names, _, _ in loaded for s in names))
+    left = repeats([(_runs_digest(folder), runs) for folder, *_, runs in loaded])
+    dropped = {r.index: r for r in left}
+    kept = []
+    for i, (folder, origin, names, folder_years, codes, runs) in enumerate(loaded):
+        r = dropped.get(i)
+        if r is None:
+            kept.append((folder, origin, names, folder_years, codes))
+            continue
+        where = "itself" if r.owner is None else loaded[r.owner][0]
+        if r.whole:
+            notes.append(
+                f"{folder}: its runs ({counted(len(runs), 'run')}, e.g. seed "
+                f"{_run_name(r.run)}) are already read from {where}; the same runs are never "
+                "counted twice"
+            )
+            continue
+        notes.append(
+            f"{folder}: {counted(len(r.runs), 'run')} of it (e.g. seed {_run_name(r.run)}) "
+            f"already read from {where}, left out; its other runs are scored"
+        )
+        repeated = set(r.runs)
+        keep = [n for n, run in enumerate(runs) if run not in repeated]
+        kept.append((folder, origin, names, folder_years, codes[keep]))
+    if not kept:  # every folder repeats a run of its own
+        raise ScoreError(f"no run left to score: {notes[-1]}")
+    states = list(dict.fromkeys(s for _, _, names, _, _ in kept for s in names))
     years = np.arange(
-        min(int(y[0]) for _, _, _, y, _ in loaded), max(int(y[-1]) for _, _, _, y, _ in loaded) + 1
+        min(int(y[0]) for _, _, _, y, _ in kept), max(int(y[-1]) for _, _, _, y, _ in kept) + 1
     )
     parts = []
-    for _, _, names, folder_years, codes in loaded:
+    for _, _, names, folder_years, codes in kept:
         part = np.full((codes.shape[0], len(states), len(years)), -1, dtype=np.int8)
         first = int(folder_years[0] - years[0])
         part[:, [states.index(s) for s in names], first : first + len(folder_years)] = codes
         parts.append(part)
     return Ensemble(
-        folders=folders,
-        origins={folder: origin for folder, origin, _, _, _ in loaded},
-        first_years={folder: int(years[0]) for folder, _, _, years, _ in loaded},
+        folders=[folder for folder, *_ in kept],
+        origins={folder: origin for folder, origin, _, _, _ in kept},
+        first_years={folder: int(years[0]) for folder, _, _, years, _ in kept},
         states=states,
         years=years,
         codes=np.concatenate(parts, axis=0),
         left_out=notes,
     )
+
+
+def _runs_digest(folder: Path) -> str:
+    """What each run of the folder computes (``replications.runs_digest`` of its
+    manifest's configuration): two folders of one digest give the same run for a seed."""
+    try:
+        config = job_manifest(folder).get("config")
+    except ValueError:
+        config = None
+    return runs_digest(config if isinstance(config, dict) else {"folder": str(folder)})
+
+
+def _run_name(run: Hashable) -> str:
+    """A run as the notes name it: its seed, or a forecast's draw and seed."""
+    assert isinstance(run, tuple)
+    return f"{run[1]} of draw {run[0]}" if len(run) == 2 else str(run[0])
 
 
 # --- scoring an ensemble ------------------------------------------------------------------
@@ -709,6 +770,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="F",
         help=f"smallest probability in the log score (default {DEFAULT_FLOOR:g})",
     )
+    p.add_argument(
+        "--skip-corrupt",
+        action="store_true",
+        help="leave out (and list) finished folders whose files are damaged, instead of stopping",
+    )
     return p
 
 
@@ -718,7 +784,7 @@ def run(args: argparse.Namespace, command: str) -> tuple[Scores, Ensemble, Path]
         raise ScoreError(f"--floor {args.floor:g}: expected a probability between 0 and 1")
     out = args.out if args.out is not None else timestamped_folder("scores")
     check_replaceable(out, FILES, "scoring")
-    ensemble = load_ensemble(args.runs)
+    ensemble = load_ensemble(args.runs, args.skip_corrupt)
     known = set(load_attributes()["state"].astype(str)) | set(ensemble.states)
     record = read_record(args.record or packaged_data_path(RECORD_FILE), known)
     window = choose_window(ensemble, record, args.origin, args.first, args.last)
