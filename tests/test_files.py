@@ -412,3 +412,27 @@ def test_a_model_stepped_part_way_writes_the_ticks_it_played_with_its_own_seed(
     again = config_from_manifest(write_run(run, config, tmp_path / "seed9", plots=False))
     assert again.seed == 9
     np.testing.assert_array_equal(AlignmentModel(again).run().alignment, run.alignment)
+
+
+def test_an_output_folder_the_command_cannot_write_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A read-only parent ended a pattern table's (or robustness study's, landscape's)
+    minutes of computing in a refused write; it is refused before the first run. (The
+    tests may run as root, who may write anywhere: the folder's access is faked.)"""
+    from alignment_sim.studies import patterns
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != locked and real_access(p, mode))
+
+    def not_reached(*args: object) -> None:
+        raise AssertionError("computed before the output folder was checked")
+
+    monkeypatch.setattr(patterns, "measure_all", not_reached)
+    with pytest.raises(SystemExit) as stopped:
+        patterns.main(["--seeds", "2", "--out", str(locked / "new" / "table")])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert f"--out = '{locked / 'new' / 'table'}'" in error and f"{locked} is not writable" in error

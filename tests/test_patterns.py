@@ -763,6 +763,18 @@ def test_the_interval_of_a_share_is_wilsons_by_hand() -> None:
     assert robustness.share_interval(pd.Series([True] * 10))[1] == pytest.approx(1.0)
 
 
+def test_a_robustness_report_names_the_judgements_file_it_read(tmp_path, capsys) -> None:
+    """robustness.md cited the packaged judgements file for a file of one's own."""
+    own = tmp_path / "mine.yaml"
+    own.write_text(robustness.JUDGEMENTS_FILE.read_text())
+    robustness.main(["--quick", "--judgements", str(own), "--out", str(tmp_path / "o")])
+    report = (tmp_path / "o" / "robustness.md").read_text()
+    assert f"clipped to its domain ({own})" in report and "conf/robustness" not in report
+    robustness.main(["--quick", "--out", str(tmp_path / "p")])
+    packaged = (tmp_path / "p" / "robustness.md").read_text()
+    assert "clipped to its domain (conf/robustness/judgements.yaml)" in packaged
+
+
 def test_a_quick_robustness_run(tmp_path, capsys) -> None:
     robustness.main(["--quick", "--out", str(tmp_path)])
     printed = capsys.readouterr().out.strip().splitlines()

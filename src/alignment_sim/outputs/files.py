@@ -165,12 +165,18 @@ def os_error_text(exc: OSError) -> str:
 
 
 def check_parent_folders(out: Path) -> None:
-    """Refuse (ConfigError on ``--out``) an output path under a file: its nearest existing
-    parent must be a folder."""
+    """Refuse (ConfigError on ``--out``) an output path under a file, or one the command
+    could not write: its nearest existing parent must be a folder it may write in (the
+    outputs are staged beside ``out`` and renamed), so a long computation never ends in
+    a refused write."""
     blocking = next((parent for parent in out.parents if parent.exists()), None)
     if blocking is not None and not blocking.is_dir():
         raise ConfigError(
             "--out", str(out), "a path under a folder", f"{blocking} is a file, not a folder."
+        )
+    if blocking is not None and not os.access(blocking, os.W_OK | os.X_OK):
+        raise ConfigError(
+            "--out", str(out), "a path the command may write", f"{blocking} is not writable."
         )
 
 

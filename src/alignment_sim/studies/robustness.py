@@ -144,11 +144,13 @@ class Judgement:
 
 @dataclass(frozen=True)
 class JudgementList:
-    """The judgements file: the box (a share of each default) and the parameters."""
+    """The judgements file: the box (a share of each default) and the parameters;
+    ``source``: the file as reports name it (the packaged one by its package path)."""
 
     box: float
     judgements: tuple[Judgement, ...]
     sourced: tuple[str, ...]
+    source: str = "conf/robustness/judgements.yaml"
 
 
 def _sourced_path(entry: dict[str, Any]) -> str:
@@ -212,7 +214,8 @@ def load_judgements(path: Path | None = None) -> JudgementList:
     twice = sorted({p for p in listed if listed.count(p) > 1})
     if twice:
         raise ConfigError("judgements", str(file), "each path listed once", f"Twice: {twice}.")
-    return JudgementList(box, judgements, sourced)
+    source = str(JUDGEMENTS_FILE.relative_to(conf_dir().parent)) if path is None else str(file)
+    return JudgementList(box, judgements, sourced, source)
 
 
 def widened(judgements: JudgementList, box: float) -> JudgementList:
@@ -581,7 +584,7 @@ def markdown(
         "",
         f"{n} points of a Latin hypercube (sampler seed {sampler_seed}) over {len(varied)} "
         f"judgements, each its default +- {judgements.box:.0%} clipped to its domain "
-        f"(conf/robustness/judgements.yaml); {block.seeds} seeds per point from seed "
+        f"({judgements.source}); {block.seeds} seeds per point from seed "
         f"{block.first}, the same at every point and in every variant.",
         "",
         f"| pattern | holds at (share of points) | {INTERVAL:.0%} interval | goal | met |",
