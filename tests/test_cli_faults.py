@@ -470,6 +470,20 @@ def test_a_finished_design_of_other_settings_is_not_replaced(tmp_path: Path) -> 
     assert again.returncode == 0 and "already complete, skipped" in again.stdout + again.stderr
 
 
+def test_a_designs_analysis_warnings_reach_its_log_and_manifest(tmp_path: Path) -> None:
+    """16 points are too few for the delta analysis's bins: the warning reached the
+    terminal alone, not main.log or the manifest, so a study run in the background kept
+    no word of its empty indices."""
+    folder = tmp_path / "d"
+    design = ["experiment=lhs", "design.samples=16", "replications=2", "ticks=4"]
+    result = cli([*design, "design.outcomes=[switches]", f"hydra.run.dir={folder}"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    log = (folder / "main.log").read_text()
+    assert "[WARNING]" in log and "delta analysis of switches gave no estimate" in log
+    said = json.loads((folder / "manifest.json").read_text())["warnings"]
+    assert len(said) == 1 and said[0] in log
+
+
 def test_a_value_given_for_a_parameter_the_design_varies_is_refused(tmp_path: Path) -> None:
     """``weights.trade=5`` beside a design over ``weights.trade`` ran the design's range
     while the manifest's configuration said 5.0: refused, by name or by position."""

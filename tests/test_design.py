@@ -16,6 +16,7 @@ from alignment_sim.model.inputs import RunInputs
 from alignment_sim.model.params import DOMAINS, DesignSpec, EngineParams, SimulationConfig
 from alignment_sim.model.trajectory import RECORDED_ARRAYS
 from alignment_sim.model.world import World, build_world
+from alignment_sim.outputs.files import job_manifest
 from alignment_sim.studies import patterns, robustness
 from alignment_sim.studies.design import (
     analyse,
@@ -324,10 +325,13 @@ def test_morris_and_lhs_indices(tmp_path: Path) -> None:
             method=method, parameters=PARAMETERS, samples=10, outcomes=["switches"]
         )
         if method == "lhs":  # 10 points are too few for delta's bins: said, not hidden
-            with pytest.warns(UserWarning, match="gave no estimate .*too few points"):
+            with pytest.warns(UserWarning, match="of switches gave no estimate .*too few points"):
                 folder = run_design(config, tmp_path / method, progress=False)
+            said = job_manifest(folder)["warnings"]  # kept with the study
+            assert len(said) == 1 and "switches gave no estimate" in said[0]
         else:
             folder = run_design(config, tmp_path / method, progress=False)
+            assert job_manifest(folder)["warnings"] == []
         assert set(pd.read_csv(folder / "sensitivity.csv")["index"]) == indices
 
 
@@ -608,7 +612,7 @@ def test_a_delta_analysis_that_fails_leaves_its_outcome_empty_and_says_so() -> N
             "switches": np.repeat(y, 2),
         }
     )
-    with pytest.warns(UserWarning, match="the delta analysis failed on these points"):
+    with pytest.warns(UserWarning, match="the delta analysis of switches failed on these points"):
         table = analyse(spec, points, runs)
     assert set(table["index"]) == {"delta", "S1"} and table["value"].isna().all()
     assert len(table) == 2 * len(PARAMETERS)
@@ -635,7 +639,9 @@ def test_a_delta_analysis_with_too_few_points_for_its_bins_says_so() -> None:
     runs = pd.DataFrame(
         {"point": np.arange(len(points)), "seed": 0, "switches": y[np.argsort(points.iloc[:, 0])]}
     )
-    with pytest.warns(UserWarning, match="gave no estimate for .*too few points for its bins"):
+    with pytest.warns(
+        UserWarning, match="of switches gave no estimate for .*too few points for its bins"
+    ):
         table = analyse(spec, points, runs)
     assert table["value"].isna().all()
 

@@ -466,6 +466,7 @@ def run_one(cfg: DictConfig) -> None:
     on; alone it exits with a message: 2 for bad input, 1 for anything else."""
     for noisy in ("MESA", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.captureWarnings(True)  # a design's analysis warnings reach main.log too
     hydra_cfg = HydraConfig.get()
     folder = Path(hydra_cfg.runtime.output_dir)
     overrides = shown_overrides(list(hydra_cfg.overrides.task), cfg)

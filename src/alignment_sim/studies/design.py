@@ -14,7 +14,8 @@ engine, and writes:
   parameter's main effect (the variance of its level means over the total variance, no
   SALib method fits a grid); and the share of the outcome's variance that is replicate
   noise rather than parameter effect;
-- ``manifest.json`` last, listing every file with its size and checksum.
+- ``manifest.json`` last, listing every file with its size and checksum, and the
+  analysis's warnings (too few points for an index, say) under ``warnings``.
 
 An outcome is a numeric column of the runs (``studies.outcomes.OUTCOMES``) or an
 indicator of a categorical one, ``<column>=<value>`` (``final_label_uzbekistan=hedge``: 1
@@ -195,14 +196,25 @@ def run_design(
             f"{analysis(spec)} ..."
         )
     choices = outcomes.categorical_choices(inputs.world)
-    sensitivity = analyse(spec, points, runs_table, _to_stderr if progress else None, choices)
+    with warnings.catch_warnings(record=True) as caught:  # kept in the manifest too
+        warnings.simplefilter("always")
+        sensitivity = analyse(spec, points, runs_table, _to_stderr if progress else None, choices)
+    for warning in caught:  # as they were: the command line logs them (main.log)
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     with atomic_write(folder / "sensitivity.csv", "w") as handle:
         sensitivity.to_csv(handle, index=False)
     plot_sensitivity(sensitivity, folder / "sensitivity.png", spec.method)
     part_files = [f"runs/part-{c:05d}.parquet" for c in range(n_chunks)]
     finish_job(
         folder,
-        {**meta, "points": len(points), "runs": len(runs_table)},
+        {
+            **meta,
+            "points": len(points),
+            "runs": len(runs_table),
+            "warnings": list(
+                dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning))
+            ),
+        },
         [*DESIGN_FILES, *part_files],
     )
     return folder
@@ -352,7 +364,7 @@ def analyse(
                     {**base, "parameter": name, "index": "constant", "value": 0.0, "conf": 0.0}
                 )
             continue
-        rows.extend({**base, **row} for row in _indices(spec, prob, points, y))
+        rows.extend({**base, **row} for row in _indices(spec, prob, points, y, outcome))
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
 
 
@@ -370,8 +382,10 @@ def analysis_seed(spec: DesignSpec) -> int:
 
 
 def _indices(
-    spec: DesignSpec, prob: dict[str, Any], points: pd.DataFrame, y: np.ndarray
+    spec: DesignSpec, prob: dict[str, Any], points: pd.DataFrame, y: np.ndarray, outcome: str
 ) -> list[dict[str, Any]]:
+    """Each parameter's indices of one outcome's point means ``y``; a warning, naming the
+    outcome, where the points are too few for an estimate."""
     if spec.method == "grid":
         return main_effects(points, y)
     seed = analysis_seed(spec)
@@ -409,8 +423,8 @@ def _indices(
                 failed = " ".join(str(exc).split())
         if failed:
             warnings.warn(
-                f"design.samples = {spec.samples}: the delta analysis failed on these points "
-                f"({failed}); the outcome's delta and S1 are left empty. Use more samples, or "
+                f"design.samples = {spec.samples}: the delta analysis of {outcome} failed on "
+                f"these points ({failed}); its delta and S1 are left empty. Use more samples, or "
                 "an outcome that varies more between points.",
                 UserWarning,
                 stacklevel=2,
@@ -424,9 +438,9 @@ def _indices(
         ]
         if empty:  # SALib returns NaN where its bins are too few for the points
             warnings.warn(
-                f"design.samples = {spec.samples}: SALib's delta analysis gave no estimate "
-                f"for {', '.join(empty)} (too few points for its bins); their delta and S1 "
-                "are left empty. Use more samples.",
+                f"design.samples = {spec.samples}: SALib's delta analysis of {outcome} gave no "
+                f"estimate for {', '.join(empty)} (too few points for its bins); their "
+                "delta and S1 are left empty. Use more samples.",
                 UserWarning,
                 stacklevel=2,
             )
@@ -442,8 +456,8 @@ def _indices(
         if biased:
             warnings.warn(
                 f"design.samples = {spec.samples}: too few points for the delta analysis of "
-                f"{', '.join(biased)} (SALib: 'Highly biased input'); their delta and S1 "
-                "estimates are unreliable. Use more samples.",
+                f"{outcome} on {', '.join(biased)} (SALib: 'Highly biased input'); their "
+                "delta and S1 estimates are unreliable. Use more samples.",
                 UserWarning,
                 stacklevel=2,
             )
