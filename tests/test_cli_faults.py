@@ -470,6 +470,24 @@ def test_a_finished_design_of_other_settings_is_not_replaced(tmp_path: Path) -> 
     assert again.returncode == 0 and "already complete, skipped" in again.stdout + again.stderr
 
 
+def test_a_design_of_other_outcomes_reanalyses_its_finished_runs(tmp_path: Path) -> None:
+    """Other outcomes or resamples change the analysis alone: they ran every simulation
+    again (or, since designs refuse other settings, were refused); now the finished runs
+    are kept and analysed anew."""
+    design = ["experiment=lhs", "design.samples=20", "replications=2", "ticks=4", "study=m"]
+    first = cli([*design, "design.outcomes=[switches]"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    folder = tmp_path / "results" / "designs" / "m"
+    parts = {p: p.stat().st_mtime_ns for p in (folder / "runs").iterdir()}
+    other = cli([*design, "design.outcomes=[mean_share_hedge]", "design.bootstrap=50"], tmp_path)
+    assert other.returncode == 0, other.stderr
+    assert {p: p.stat().st_mtime_ns for p in (folder / "runs").iterdir()} == parts
+    table = pd.read_csv(folder / "sensitivity.csv")
+    assert set(table["outcome"]) == {"mean_share_hedge"}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["config"]["design"]["outcomes"] == ["mean_share_hedge"]
+
+
 def test_a_designs_analysis_warnings_reach_its_log_and_manifest(tmp_path: Path) -> None:
     """16 points are too few for the delta analysis's bins: the warning reached the
     terminal alone, not main.log or the manifest, so a study run in the background kept
@@ -507,3 +525,21 @@ def test_a_finished_run_of_other_settings_is_not_replaced(tmp_path: Path) -> Non
     assert (folder / "trajectory.parquet").read_bytes() == trajectory
     again = cli([*FAST, "seed=1", f"hydra.run.dir={folder}", "output.quiet=true"], tmp_path)
     assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.parametrize(
+    ("given", "needles"),
+    [
+        (["experiment=grid", "design.samples=100"], ("design.samples = 100", "design.levels")),
+        (["experiment=grid", "design.bootstrap=50"], ("no value for a grid design",)),
+        (["experiment=lhs", "design.levels=9"], ("design.levels = 9", "design.samples points")),
+    ],
+)
+def test_a_design_setting_its_method_never_reads_is_refused(
+    tmp_path: Path, given: list[str], needles: tuple[str, ...]
+) -> None:
+    """``experiment=grid design.samples=100`` ran the packaged 5 x 5 grid with nothing
+    said (an lhs design ignores design.levels alike)."""
+    result = cli([*given, "ticks=2", f"hydra.run.dir={tmp_path / 'd'}"], tmp_path)
+    assert_one_line_error(result, 2, *needles)
+    assert not (tmp_path / "d").exists()

@@ -527,6 +527,7 @@ def check_job(cfg: DictConfig, overrides: list[str]) -> SimulationConfig:
         return config
     if config.design.method != "none":
         _refuse_fixed_and_varied(config, overrides)
+        _refuse_unread_design_settings(config, overrides)
         check_design(config)
     elif config.replications > 1:
         check_memory(RunInputs.from_config(config), config.replications, config.engine)
@@ -546,6 +547,35 @@ def _refuse_fixed_and_varied(config: SimulationConfig, overrides: list[str]) -> 
                 typed_value(value),
                 f"no value of its own: the design varies it over [{low}, {high}]",
                 "Leave it out, or take it out of design.parameters.",
+            )
+
+
+UNREAD_DESIGN_SETTINGS = {
+    "grid": {
+        "design.samples": "it takes design.levels values of each parameter",
+        "design.sampler_seed": "its points are fixed, not drawn",
+        "design.bootstrap": "its main effects have no bootstrap interval",
+    },
+    "lhs": {"design.levels": "it takes design.samples points"},
+    "sobol": {"design.levels": "it takes design.samples base samples"},
+    "morris": {"design.levels": "it takes design.samples trajectories"},
+}
+"""The design settings each method never reads, and why: given on the command line they
+are refused, not silently ignored."""
+
+
+def _refuse_unread_design_settings(config: SimulationConfig, overrides: list[str]) -> None:
+    """Refuse a design setting given on the command line that the design's method never
+    reads (``UNREAD_DESIGN_SETTINGS``: ``experiment=grid design.samples=100`` ran the 5 x 5
+    grid as if nothing were said)."""
+    unread = UNREAD_DESIGN_SETTINGS[config.design.method]
+    for _, key, value in map(_split, overrides):
+        if key in unread and value is not None:
+            raise ConfigError(
+                key,
+                typed_value(value),
+                f"no value for a {config.design.method} design: {unread[key]}",
+                "Leave it out.",
             )
 
 
@@ -708,18 +738,22 @@ def _refuse_replacing_another_job(
     design.samples=512`` would replace the finished ``experiment=sobol`` study, and a
     ``hydra.run.dir=`` given twice would replace a fit that forecasts name by its folder.
     One of the same settings whose configuration changed (the package's defaults moved) is
-    computed again, as a sweep job is. Refused by ``study`` for a design, by
-    ``hydra.run.dir`` for the others."""
+    computed again, as a sweep job is, and a design of other outcomes or resamples alone
+    re-analyses its runs (``design.ANALYSIS_SETTINGS``). Refused by ``study`` for a
+    design, by ``hydra.run.dir`` for the others."""
     from alignment_sim.outputs.files import job_manifest, job_status
+    from alignment_sim.studies.design import ANALYSIS_SETTINGS
     from alignment_sim.studies.replications import NOT_PARAMETERS
 
     if job_status(folder, digest).state != "stale":
         return
     recorded = job_manifest(folder).get("overrides")
 
+    analysis_only = {f"design.{name}" for name in ANALYSIS_SETTINGS} if design else set()
+
     def settings(given: list[str]) -> list[str]:
         def kept(key: str) -> bool:
-            return key not in NOT_PARAMETERS and not key.startswith("hydra.")
+            return key not in NOT_PARAMETERS | analysis_only and not key.startswith("hydra.")
 
         return sorted(o for o in given if kept(_split(o)[1]))
 

@@ -6,7 +6,9 @@ engine, and writes:
 
 - ``design.parquet``: one row per point (its parameter values);
 - ``runs/part-NNNNN.parquet``: one row per run (point, seed, parameters, outcomes), a part
-  per chunk, each written atomically, so an interrupted job resumes where it stopped;
+  per chunk, each written atomically, so an interrupted job resumes where it stopped, and
+  a design re-run with other outcomes or resamples (``ANALYSIS_SETTINGS``) re-analyses
+  its finished runs;
 - ``sensitivity.csv`` and ``sensitivity.png``: SALib indices on the chosen outcomes,
   computed on the per-point means over replicates (Sobol S1/ST, and with
   ``design.second_order`` the pairwise S2 as rows ``a:b``; Morris mu*/sigma; delta
@@ -146,13 +148,14 @@ def run_design(
     points, inputs = check_design(config)
     n_runs = len(points) * config.replications
     folder.mkdir(parents=True, exist_ok=True)
-    digest = config_digest(config)
+    digest, runs_key = config_digest(config), runs_digest(config)
     meta = manifest(
         config,
         config.seed,
         {
             **(extra or {}),
             "config_digest": digest,
+            "design_runs_digest": runs_key,
             "design": spec.method,
             "second_order": second_order(spec),
             "analysis": analysis(spec),
@@ -165,9 +168,9 @@ def run_design(
     parts = folder / "runs"
     parts.mkdir(exist_ok=True)
     keys = {part: _part_key(part) for part in sorted(parts.glob("part-*.parquet"))}
-    chunk = resumed_chunk_size(keys.values(), (digest, second_order(spec)), config)
+    chunk = resumed_chunk_size(keys.values(), (runs_key, second_order(spec)), config)
     for part, key in keys.items():
-        if key != (digest, second_order(spec), chunk):
+        if key != (runs_key, second_order(spec), chunk):
             part.unlink()  # another configuration's runs, or unreadable: not this study's
     n_chunks = -(-n_runs // chunk)
     done = {c for c in range(n_chunks) if (parts / f"part-{c:05d}.parquet").is_file()}
@@ -220,9 +223,23 @@ def run_design(
     return folder
 
 
+ANALYSIS_SETTINGS = ("outcomes", "bootstrap")
+"""The design settings only its analysis reads: changing them re-analyses the finished
+runs (``runs_digest``) instead of running them again."""
+
+
+def runs_digest(config: SimulationConfig) -> str:
+    """What a design's runs compute: the configuration's digest without the analysis's
+    settings (``ANALYSIS_SETTINGS``), so other outcomes or resamples keep the runs."""
+    neutral = dataclasses.replace(
+        config.design, **{name: getattr(DesignSpec(), name) for name in ANALYSIS_SETTINGS}
+    )
+    return config_digest(dataclasses.replace(config, design=neutral))
+
+
 def _part_key(part: Path) -> tuple[str | None, bool, int | None]:
-    """The config digest, sample (second order or not) and chunk size a finished part was
-    written with ((None, False, None) when unreadable)."""
+    """The runs digest (``runs_digest``), sample (second order or not) and chunk size a
+    finished part was written with ((None, False, None) when unreadable)."""
     try:
         meta = read_manifest(part)
     except (OSError, ValueError, KeyError):  # pyarrow's errors are OSError or ValueError
@@ -230,7 +247,7 @@ def _part_key(part: Path) -> tuple[str | None, bool, int | None]:
     engine = (meta.get("config") or {}).get("engine") or {}
     size = engine.get("chunk_size")
     return (
-        meta.get("config_digest"),
+        meta.get("design_runs_digest"),
         bool(meta.get("second_order", False)),
         size if isinstance(size, int) else None,
     )
