@@ -22,6 +22,7 @@ from alignment_sim.classroom.debrief import (
     SUMMARY_TEXT_X,
     SWITCHES_COLUMNS,
     Debrief,
+    _marked_shares,
     _short_revision,
     debrief_html,
     export_zip,
@@ -267,7 +268,10 @@ def test_a_solo_run_names_every_player_model_and_marks_its_lever_moves() -> None
     model = ClassroomModel(seed=SEED, ticks=3)
     model.step()
     model.apply_levers({"stance": 0.5})
-    moved = pd.DataFrame([{"tick": model.tick + 1, "lever": "stance", "value": 0.5}])
+    moved = model.levers_frame()  # what the app's download passes: it held from tick 2
+    assert moved[["tick", "lever", "value", "previous"]].values.tolist() == [
+        [2, "stance", 0.5, 0.0]
+    ]
     model.step()
     debrief = Debrief.build(model, levers=moved)
     rounds = debrief.rounds
@@ -277,9 +281,14 @@ def test_a_solo_run_names_every_player_model_and_marks_its_lever_moves() -> None
     assert debrief.students.empty
     assert debrief.student_lines() == ["A solo run: the model played every state."]
     assert list(rounds.groupby("tick")["lever_stance"].first()) == [0.0, 0.5]
+    chart = _marked_shares(model, debrief.marks)  # one dotted line where it took hold
+    lever_lines = [
+        line.get_xdata()[0] for line in chart.axes[0].get_lines() if line.get_linestyle() == ":"
+    ]
+    assert lever_lines == [model.world.year_of_tick(1)]
     assert "A solo run" in debrief_html(debrief)
     # two of three ticks played from 2015: the quarters they covered
-    assert debrief.subtitle.startswith("2015 Q1 to 2015 Q2 (2 of 3 ticks)")
+    assert debrief.subtitle.startswith("2 of 3 quarters played (2015 Q1 to 2015 Q2)")
 
 
 def test_frames_that_contradict_the_run_are_refused(game: Game) -> None:

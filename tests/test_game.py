@@ -502,6 +502,11 @@ def test_bad_game_settings_are_config_errors() -> None:
         GameSession(lesson="no_such_lesson", lessons_dir=LESSONS)
     with pytest.raises(ConfigError, match="all_states"):
         GameSession(all_states="yes")  # type: ignore[arg-type]
+    # the game's own settings named, not the model's ticks it has no option for
+    with pytest.raises(ConfigError, match=r"rounds = 200: .*At most 100 rounds of 4"):
+        GameSession(rounds=200)
+    with pytest.raises(ConfigError, match=r"ticks_per_round = 500: expected a whole number 1-400"):
+        GameSession(ticks_per_round=500)
 
 
 # --- the server ---------------------------------------------------------------------------

@@ -218,7 +218,7 @@ def test_lessons_command_lists_and_rejects_bad_input(tmp_path: Path, capsys) -> 
     (tmp_path / "bad" / "preset.yaml").write_text("title: Bad\nlevers: {stance: 9}\n")
     out = ["--out", str(tmp_path / "out")]
     assert main(["--figures", "--seeds", "1", "--lessons", str(tmp_path), *out]) == 2
-    assert "dynamics.stance = 9.0" in capsys.readouterr().err
+    assert "lesson bad: levers.stance = 9: expected a value from -1 to 1" in capsys.readouterr().err
     # an unknown lesson and a --lessons that is not a folder: one line each, exit 2 (a
     # mistyped --lessons used to fall back silently on the packaged lessons)
     assert main(["--only", "nonesuch", "--lessons", str(LESSONS)]) == 2

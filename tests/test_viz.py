@@ -87,8 +87,8 @@ def test_levers_in_the_constructor_reach_the_config() -> None:
         ({"seed": "abc"}, "seed = 'abc'"),
         ({"ticks": "-5"}, "ticks = -5"),
         ({"ticks": 100_000}, "ticks = 100000: expected a whole number 1-400"),
-        ({"stance": 2.0}, "dynamics.stance = 2.0"),
-        ({"russia_budget": -1.0}, "budget_bn_usd = -1.0"),
+        ({"stance": 2.0}, "levers.stance = 2.0: expected a value from -1 to 1"),
+        ({"russia_budget": -1.0}, "levers.russia_budget = -1.0: expected a value from 0 to 20"),
         ({"economic_switching_cost": -1.0}, "economic_switching_cost = -1.0"),
         ({"scenario": "no_such_scenario"}, "scenario = 'no_such_scenario'"),
         ({"decision": "coin_flip"}, "decision"),
@@ -118,7 +118,7 @@ def write_lesson(root: Path, name: str, text: str) -> None:
     ("preset", "expected"),
     [
         ("title: [unclosed\n", "a readable YAML file"),
-        ("title: T\nlevers: {stance: 3}\n", "dynamics.stance = 3.0"),
+        ("title: T\nlevers: {stance: 3}\n", "levers.stance = 3: expected a value from -1 to 1"),
         ("title: T\nlevers: {gravity: 1}\n", "a lever"),
         ("title: T\nlevers: {hedge_access: 0.4}\n", "a lever"),
         ("title: T\nlevers: {stance: high}\n", "a number"),
@@ -267,6 +267,25 @@ def test_sliders_round_to_their_steps() -> None:
     assert LEVERS["economic_switching_cost"].snap(9.0) == 3.0
 
 
+def test_a_stance_the_rule_fixes_is_shown_in_force() -> None:
+    """Under the balancing rule the stance lever changed nothing while the card showed
+    its setting as if in force: the card says the rule's stance, and that the lever does
+    nothing there."""
+    from alignment_sim.classroom.app import lever_force_text
+
+    runs = []
+    for stance in (-1.0, 1.0):
+        model = ClassroomModel(decision="balancing", stance=stance, seed=1, ticks=8)
+        assert model.in_force()["stance"] == 1.0
+        for _ in range(8):
+            model.step()
+        runs.append(model.trajectory.alignment.copy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert ClassroomModel(decision="bandwagoning").in_force()["stance"] == -1.0
+    assert "stance" not in ClassroomModel().in_force()  # logit: the setting is in force
+    assert "fixed by the decision rule" in lever_force_text("stance", -1.0, 1.0)
+
+
 def test_a_bad_lever_value_changes_nothing() -> None:
     model = ClassroomModel()
     before = model.levers()
@@ -281,6 +300,16 @@ def test_a_bad_lever_value_changes_nothing() -> None:
     assert model.levers() == before
     assert model.apply_levers({"west_conditionality": 0.5})
     assert model.message is None
+    # beyond a slider's range: in force while the slider showed its end (20)
+    model.as_message = False
+    before = model.levers()
+    with pytest.raises(
+        ConfigError, match=r"levers\.russia_budget = 50: expected a value from 0 to 20"
+    ):
+        model.apply_levers({"russia_budget": 50})
+    with pytest.raises(ConfigError, match=r"levers\.rationality = 100"):
+        model.apply_levers({"rationality": 100})
+    assert model.levers() == before
 
 
 # --- the why panel ----------------------------------------------------------------------
@@ -353,7 +382,7 @@ def test_a_choice_taken_apart_by_hand() -> None:
     assert "utility" not in text and "logit" not in text, "students read scores, not utility"
     assert f"{TERM_WORDS['inducements']} (inducements +0.60)" in text
     assert f"What favours China: {TERM_WORDS['trade']} (trade +0.40)" in text
-    assert "Since its last change (2015 Q3), the lead of Russia over China moved most" in text
+    assert "Since its last change (from 2015 Q3), the lead of Russia" in text
     assert "Chances" not in text, "no probabilities under a deterministic rule"
     assert "since the start" in " ".join(hand_choice(switched_from=None).sentences())
 
@@ -396,8 +425,8 @@ def test_explanation_takes_both_choices_apart() -> None:
             )
             np.testing.assert_allclose(choice.delta, choice.now - choice.then)
             assert (choice.switched_from is not None) == (chooser.name in moved[choice.dimension])
-            if choice.switched_from is None:  # tick 1 covers the run's first quarter
-                assert "Since the first tick (2015 Q1)" in " ".join(choice.sentences())
+            if choice.switched_from is None:  # dated as the headline: from 2015 Q2 on
+                assert "Since the first tick (from 2015 Q2)" in " ".join(choice.sentences())
             assert choice.probabilities is not None
             assert abs(choice.probabilities.sum() - 1) < 1e-9
             pro, con = choice.reasons()
@@ -995,3 +1024,31 @@ def test_a_reloaded_address_shows_the_same_run_and_its_setup() -> None:
         assert len(pushed) == 2, "a restored run keeps its address"
     finally:
         reloaded.close()
+
+
+def test_the_app_drops_each_lessons_how_to_open_it_sentence() -> None:
+    """The READMEs' "In the app: run alignment-sim-viz, pick the lesson x (it applies at
+    once)." was shown in the app that had just opened the lesson (the pattern had kept an
+    older wording)."""
+    from alignment_sim.classroom import app
+    from alignment_sim.classroom.classroom import available_lessons
+
+    folder = Path(__file__).resolve().parents[1] / "experiments" / "lessons"
+    for name in available_lessons(folder):
+        text = (folder / name / "README.md").read_text()
+        assert "alignment-sim-viz" in text, name
+        shown = app.in_the_app(text)
+        assert "alignment-sim-viz" not in shown and "In the app" not in shown, name
+        assert shown.startswith("The ") or shown.startswith("You "), (name, shown[:60])
+
+
+def test_one_target_given_by_its_name_alone_is_that_state() -> None:
+    """``drop_event("western_offer", "belarus")`` read the name as its letters ("b": not
+    a state); one name is the one state."""
+    alone, listed = ClassroomModel(seed=2), ClassroomModel(seed=2)
+    assert alone.drop_event("western_offer", "belarus")
+    assert listed.drop_event("western_offer", ["belarus"])
+    assert alone.config.scenario.events[-1].targets == ["belarus"]
+    alone.step()
+    listed.step()
+    np.testing.assert_array_equal(alone.trajectory.offers, listed.trajectory.offers)

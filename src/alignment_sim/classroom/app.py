@@ -41,7 +41,6 @@ from typing import Any
 
 import ipyvue
 import markdown
-import pandas as pd
 import solara
 import solara.lab
 import traitlets
@@ -165,7 +164,9 @@ def lesson_sections(text: str, headings: tuple[str, ...]) -> str:
     return "\n".join(parts)
 
 
-START_HINT = re.compile(r"run `alignment-sim-viz`, pick the lesson `?[\w-]+`?, press Reset\.\s*")
+START_HINT = re.compile(
+    r"In the app: run `alignment-sim-viz`, pick the lesson `?[\w-]+`?[^.]*\.\s*"
+)
 """The README's how-to-open sentence, which the app itself makes true (dropped there)."""
 
 
@@ -546,7 +547,12 @@ def LessonCard(model: ClassroomModel, lesson: Lesson | None, world: str) -> None
 def lever_force_text(name: str, setting: float, force: float) -> str:
     """What the model uses, next to a lever's setting, in words."""
     if name == "russia_credibility":
-        return f"Now {force:.2f}, moving slowly toward {setting:g}."
+        return (
+            f"Now {force:.2f}: promises kept or broken move it, and it returns slowly "
+            f"toward {setting:g}."
+        )
+    if name == "stance":
+        return f"In force: {force:+g}, fixed by the decision rule (the lever does nothing)."
     return f"In force last quarter: {force:g} (events included)."
 
 
@@ -578,7 +584,7 @@ def LeversCard(model: ClassroomModel, version: int, on_change: Callable[[], None
                 continue
             with solara.Column(classes=["as-lever", f"as-lever-{name}"], gap="0px"):
                 solara.Text(f"{lever.label}: {values[name]:g}", style={"font-size": "14px"})
-                if name in in_force and abs(in_force[name] - values[name]) > 1e-6:
+                if name in in_force and f"{in_force[name]:.2f}" != f"{values[name]:.2f}":
                     solara.Text(
                         lever_force_text(name, values[name], in_force[name]),
                         classes=["as-force"],
@@ -722,11 +728,8 @@ def DebriefDownload(model: ClassroomModel, version: int) -> None:  # noqa: N802
         return
 
     def data() -> bytes:
-        levers = pd.DataFrame(
-            [(c.tick, c.lever, c.value) for c in model.lever_changes],
-            columns=["tick", "lever", "value"],
-        )
-        return bytes(debrief.export_zip(debrief.Debrief.build(model, levers=levers)))
+        built = debrief.Debrief.build(model, levers=model.levers_frame())
+        return bytes(debrief.export_zip(built))
 
     solara.FileDownload(
         data,

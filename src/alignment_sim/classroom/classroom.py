@@ -85,7 +85,8 @@ LEVERS: dict[str, Lever] = {
             -1.0,
             1.0,
             0.1,
-            "-1: join the strongest bloc; +1: join the bloc that offsets the biggest threat",
+            "-1: join the strongest bloc; +1: join the bloc that offsets the biggest threat "
+            "(the balancing and bandwagoning rules fix it at +1 and -1)",
         ),
         Lever(
             "russia_budget",
@@ -188,13 +189,19 @@ def lever_values(config: SimulationConfig) -> dict[str, float]:
 
 
 def set_levers(config: SimulationConfig, levers: Mapping[str, Any], where: str = "levers") -> None:
-    """Set levers by name in place (ConfigError for an unknown lever or a non-number)."""
+    """Set levers by name in place (ConfigError for an unknown lever, a non-number, or a
+    value outside the lever's range: its slider could not show it)."""
     for name, value in levers.items():
         if name not in LEVERS:
             raise ConfigError(f"{where}.{name}", value, f"a lever ({', '.join(LEVERS)})")
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{where}.{name}", value, "a number")
-        set_value(config, LEVERS[name].key, value)
+        lever = LEVERS[name]
+        if not lever.low <= value <= lever.high:
+            raise ConfigError(
+                f"{where}.{name}", value, f"a value from {lever.low:g} to {lever.high:g}"
+            )
+        set_value(config, lever.key, value)
 
 
 # --- lessons -----------------------------------------------------------------------------
@@ -623,9 +630,12 @@ class ClassroomModel(AlignmentModel):
 
     def in_force(self) -> dict[str, float]:
         """Levers whose value in force differs in kind from the setting: a pole's budget
-        in the tick just played (events included: the Belt and Road adds to China's), and
-        Russia's credibility now (it moves toward the setting, slowly)."""
+        in the tick just played (events included: the Belt and Road adds to China's),
+        Russia's credibility now (it moves toward the setting, slowly), and the stance the
+        balancing or bandwagoning rule fixes (+1, -1: the lever does nothing there)."""
         values = {}
+        if self.config.decision.rule in ("balancing", "bandwagoning"):
+            values["stance"] = self.inputs.stance
         for name, lever in LEVERS.items():
             parts = lever.key.split(".")
             if parts[:2] != ["region", "poles"] or parts[2] not in self.world.poles:
@@ -665,6 +675,14 @@ class ClassroomModel(AlignmentModel):
             self._adopt(config, inputs)
             return True
 
+    def levers_frame(self) -> pd.DataFrame:
+        """The levers moved so far, as the debrief takes them (``debrief.LEVERS_COLUMNS``):
+        each with the first tick it holds in, its value and the value before."""
+        return pd.DataFrame(
+            [(c.tick + 1, c.lever, c.value, c.before) for c in self.lever_changes],
+            columns=["tick", "lever", "value", "previous"],
+        )
+
     def _rebuilt(self, config: SimulationConfig, failure: str) -> RunInputs | None:
         """The run's inputs for a changed ``config``, checked; a ConfigError raised, or with
         ``as_message`` None and ``message`` saying ``failure`` and why."""
@@ -700,12 +718,13 @@ class ClassroomModel(AlignmentModel):
     def drop_event(
         self,
         kind: str,
-        targets: tuple[str, ...] | list[str] = (),
+        targets: str | tuple[str, ...] | list[str] = (),
         duration: int | None = None,
         magnitude: float = 1.0,
     ) -> bool:
         """Drop an event of the library (``data/event_kinds.yaml``) into the run: it is in
-        force from the next tick, for ``duration`` ticks (None: for good).
+        force from the next tick, for ``duration`` ticks (None: for good), on ``targets``
+        (states; one state may be given by its name alone).
 
         The event joins the scenario and the inputs are rebuilt as in ``apply_levers``; the
         run's state carries over. The event program grows by one event at its end, so the
@@ -715,6 +734,8 @@ class ClassroomModel(AlignmentModel):
         kind or target, a run that has ended) nothing changes; it is raised, or with
         ``as_message`` ``message`` says why and the result is False.
         """
+        if isinstance(targets, str):  # one state, not its letters
+            targets = (targets,)
         with self.lock:
             config = copy.deepcopy(self.config)
             label = f"{kind} ({', '.join(targets)})" if targets else kind

@@ -965,9 +965,10 @@ def _titles(model: AlignmentModel, played: int) -> tuple[str, str]:
     world, config = model.world, model.config
     lesson = getattr(model, "lesson", None)
     title = lesson.title if lesson is not None else f"free run ({config.scenario.name})"
+    unit = "quarters" if world.tick_months == 3 else "ticks"
     subtitle = (
-        f"{world.quarters_covered(played)} "
-        f"({played} of {config.ticks} ticks) · decision rule {config.decision.rule} · "
+        f"{played} of {config.ticks} {unit} played ({world.quarters_covered(played)}) · "
+        f"decision rule {config.decision.rule} · "
         f"seed {model.run_seed} · scenario {config.scenario.name}"
     )
     return title, subtitle
@@ -977,7 +978,7 @@ def _marked_shares(model: AlignmentModel, marks: list[Mark]) -> Figure:
     """``drawing.shares_figure`` with the teacher's moves marked: a dotted line where a
     lever moved, a dashed red one where an event was dropped in (at the time the teacher
     acted: the start of the tick the move holds from), each named on the top chart."""
-    fig = shares_figure(model)
+    fig = shares_figure(model, lever_marks=False)  # the marks below hold every lever move
     world = model.world
     top = fig.axes[0]
     for n, mark in enumerate(marks):

@@ -334,10 +334,12 @@ def _draw_label(ax: Axes, label: Label, color: str, points: float, halo: list, b
     )
 
 
-def shares_figure(model: AlignmentModel) -> Figure:
+def shares_figure(model: AlignmentModel, lever_marks: bool = True) -> Figure:
     """Top: share of states with each record label from the start to now, with events
-    shaded. Bottom: share of states in each option of each choice (security dashed,
-    economy solid), where a pole's economic pull shows though its label may not."""
+    shaded from the start of their first tick to the end of their last, and the lever
+    moves marked (``lever_marks``; the debrief marks them itself). Bottom: share of
+    states in each option of each choice (security dashed, economy solid), where a pole's
+    economic pull shows though its label may not."""
     world, trajectory = model.world, model.trajectory
     space = world.space
     colors = label_colors(world)
@@ -372,7 +374,7 @@ def shares_figure(model: AlignmentModel) -> Figure:
     for e, name in enumerate(trajectory.event_names):
         active = np.flatnonzero(trajectory.active[0, :tick, e])
         if active.size:
-            start, end = years[active[0] + 1], years[active[-1] + 1]
+            start, end = years[active[0]], years[active[-1] + 1]  # tick t: t-1 to t
             level = 1.03 + 0.05 * (e % 3)
             ax.plot([start, max(end, start + 0.1)], [level, level], color="black", linewidth=3)
             ax.annotate(name, (start, level), xytext=(0, 3), textcoords="offset points", fontsize=7)
@@ -394,7 +396,7 @@ def shares_figure(model: AlignmentModel) -> Figure:
                 linewidth=1.4,
                 label=f"{dimension} {option}",
             )
-    for change in getattr(model, "lever_changes", ()):
+    for change in getattr(model, "lever_changes", ()) if lever_marks else ():
         if change.tick <= tick:
             when = years[change.tick]
             for axis in (ax, choices):

@@ -131,8 +131,8 @@ class Choice:
 
     ``now`` and ``utility`` are from tick ``tick``; ``then`` and ``utility_then`` from
     ``then_tick`` (the last change in this dimension, or tick 1 if ``switched_from`` is
-    None); ``then_year`` is when that change holds from, or the first tick's quarter's
-    start (``World.year_of_tick``). ``terms`` are the terms the choice weighed (the
+    None); ``then_year`` is when that tick's choice holds from (``World.year_of_tick``),
+    as the headline's quarter is now's. ``terms`` are the terms the choice weighed (the
     realist rules: the realist terms alone) and ``utility`` is their sum.
     ``probabilities`` is the logit probability of each option (None for the deterministic
     rules).
@@ -203,8 +203,8 @@ class Choice:
     def when(self) -> str:
         """The earlier tick the changes are counted from, in words."""
         if self.switched_from is None:
-            return f"the first tick ({quarter(self.then_year)})"
-        return f"its last change ({quarter(self.then_year)})"
+            return f"the first tick (from {quarter(self.then_year)})"
+        return f"its last change (from {quarter(self.then_year)})"
 
     def sentences(self) -> list[str]:
         """The choice in plain words: where and since when, the runner-up, the terms for
@@ -336,8 +336,7 @@ def _choice(
         now=now,
         utility=utility,
         then_tick=then_tick,
-        # a change holds from the end of its tick; the first tick is the quarter it covers
-        then_year=world.year_of_tick(then_tick if switch is not None else 0),
+        then_year=world.year_of_tick(then_tick),
         then=then,
         utility_then=total(then, then_tick),
         switched_from=options[row[switch - 1]] if switch is not None else None,

@@ -320,8 +320,10 @@ class World:
 
     def quarters_covered(self, ticks: int) -> str:
         """The quarters the first ``ticks`` ticks cover, '2015 Q1 to 2024 Q4' for 40 from
-        2015: tick t covers the quarter that starts at ``year_of_tick(t - 1)``."""
-        return f"{quarter(self.year)} to {quarter(self.year_of_tick(max(ticks - 1, 0)))}"
+        2015 ('2015 Q1' for one, or none): tick t covers the quarter that starts at
+        ``year_of_tick(t - 1)``."""
+        first, last = quarter(self.year), quarter(self.year_of_tick(max(ticks - 1, 0)))
+        return first if first == last else f"{first} to {last}"
 
 
 def quarter(year: float) -> str:

@@ -57,6 +57,7 @@ import pandas as pd
 from alignment_sim.classroom.claims import GameEvent
 from alignment_sim.classroom.classroom import (
     LEVERS,
+    MAX_CLASS_TICKS,
     NO_LESSON,
     ClassroomModel,
     Lesson,
@@ -385,6 +386,10 @@ class GameSession:
         for key, value in (("ticks_per_round", ticks_per_round), ("team_size", team_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(key, value, "a whole number >= 1")
+        if ticks_per_round > MAX_CLASS_TICKS:
+            raise ConfigError(
+                "ticks_per_round", ticks_per_round, f"a whole number 1-{MAX_CLASS_TICKS}"
+            )
         if (
             isinstance(round_seconds, bool)
             or not isinstance(round_seconds, int | float)
@@ -399,6 +404,14 @@ class GameSession:
         if rounds is None:
             rounds = max(DEFAULT_TICKS // ticks_per_round, 1)
         ticks = rounds * ticks_per_round
+        if ticks > MAX_CLASS_TICKS:  # the model's own message would name its ticks
+            raise ConfigError(
+                "rounds",
+                rounds,
+                f"rounds x ticks_per_round ({ticks_per_round}) at most {MAX_CLASS_TICKS} "
+                "quarters (100 years)",
+                f"At most {MAX_CLASS_TICKS // ticks_per_round} rounds of {ticks_per_round}.",
+            )
         setup = Setup(lesson=lesson, seed=seed, ticks=ticks, lessons_dir=lessons_dir)
         build_config(setup)  # a ConfigError here names the bad value
         self.model = ClassroomModel(
