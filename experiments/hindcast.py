@@ -112,7 +112,7 @@ def summary_table(results: dict[int, dict]) -> pd.DataFrame:
                 "years": f"{s['from']}-{s['to']}",
                 "state-years": s["n_state_years"],
                 "runs": s["n_runs"],
-                "in sample": bool(s.get("in_sample_fit", False)),
+                "fitted in sample": bool(s.get("in_sample_fit", False)),
                 **{
                     f"{m} {who}": s[m + suffix]
                     for m in SHOWN
@@ -141,7 +141,9 @@ def markdown(table: pd.DataFrame) -> str:
                 f"| {row['origin']} | {row['years']} | {name} | {row[f'accuracy {who}']:.3f} "
                 f"| {row[f'brier {who}']:.3f} | {row[f'log_score {who}']:.3f} |"
             )
-    inside = [str(o) for o, flag in zip(table["origin"], table["in sample"], strict=True) if flag]
+    inside = [
+        str(o) for o, flag in zip(table["origin"], table["fitted in sample"], strict=True) if flag
+    ]
     if inside:
         lines += [
             "",

@@ -543,3 +543,24 @@ def test_a_design_setting_its_method_never_reads_is_refused(
     result = cli([*given, "ticks=2", f"hydra.run.dir={tmp_path / 'd'}"], tmp_path)
     assert_one_line_error(result, 2, *needles)
     assert not (tmp_path / "d").exists()
+
+
+def test_a_job_is_not_written_into_another_commands_finished_folder(tmp_path: Path) -> None:
+    """A run sent into a comparison's folder replaced the report's manifest (its record of
+    command, checksums and bootstrap) with nothing said; a refusal named a forecast's
+    folder "a finished fit". Each is refused, naming what the folder holds."""
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "report.html").write_text("<html></html>")
+    from alignment_sim.outputs.files import finish_job
+
+    finish_job(report, {"study": "compare", "command": "alignment-sim-compare x"}, ["report.html"])
+    kept = (report / "manifest.json").read_bytes()
+    result = cli([*FAST, f"hydra.run.dir={report}"], tmp_path)
+    assert_one_line_error(result, 2, "holds a finished comparison (alignment-sim-compare)")
+    assert (report / "manifest.json").read_bytes() == kept
+
+    run = tmp_path / "run"
+    assert cli([*FAST, "seed=3", f"hydra.run.dir={run}"], tmp_path).returncode == 0
+    study = cli(["replications=2", *FAST, f"hydra.run.dir={run}"], tmp_path)
+    assert_one_line_error(study, 2, "a study job of other settings", "holds a finished run")

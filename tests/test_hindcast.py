@@ -67,8 +67,8 @@ def test_an_in_sample_origin_is_said_under_the_table() -> None:
     table = script.summary_table(
         {2000: {**one, **scores}, 2005: {**one, **scores, "in_sample_fit": True}}
     )
-    assert table["in sample"].tolist() == [False, True]
+    assert table["fitted in sample"].tolist() == [False, True]
     text = script.markdown(table)
     assert text.rstrip().endswith("(alignment-sim-score's note): not a hindcast.")
     assert "In sample (origins 2005)" in text
-    assert "In sample" not in script.markdown(table.assign(**{"in sample": False}))
+    assert "In sample" not in script.markdown(table.assign(**{"fitted in sample": False}))

@@ -289,7 +289,7 @@ def test_runs_of_a_set_fitted_on_the_scored_years_are_an_in_sample_score(
     main([str(tmp_path / "hand"), "--out", str(tmp_path / "s2")])
     printed = capsys.readouterr().out
     assert json.loads(printed.strip().splitlines()[-1])["in_sample_fit"] is False
-    assert "in-sample" not in printed
+    assert "in-sample score" not in printed and "in sample by judgement" in printed
 
 
 def test_a_failed_scoring_leaves_the_earlier_folder_as_it_was_and_others_are_refused(
@@ -349,7 +349,13 @@ def test_the_default_origin_is_the_year_whose_end_the_runs_start_from(
     same_start = with_values(default_config(scenario="history", ticks=12), {"region.year": 2000})
     result = run_batch(RunInputs.from_config(same_start), range(3))
     write_study_job(result, same_start, tmp_path / "pooled" / "h", {"scenario": "history"})
-    main([str(tmp_path / "pooled"), str(tmp_path / "runs"), "--out", str(tmp_path / "s3")])
+    both = [str(tmp_path / "pooled"), str(tmp_path / "runs")]
+    with pytest.raises(SystemExit):  # two configurations are two forecasts
+        main([*both, "--out", str(tmp_path / "s3")])
+    error = capsys.readouterr().err
+    assert "the runs are of 2 configurations" in error and "--pool" in error
+    assert "region.year=2000" in error and "region.year=2001" in error
+    main([*both, "--pool", "--out", str(tmp_path / "s3")])
     printed = capsys.readouterr().out
     assert (
         "the runs start from the configuration at the end of 2000 but their first years "
@@ -359,7 +365,7 @@ def test_the_default_origin_is_the_year_whose_end_the_runs_start_from(
     result = run_batch(RunInputs.from_config(history), range(3))
     write_study_job(result, history, tmp_path / "runs" / "history", {"scenario": "history"})
     with pytest.raises(SystemExit):
-        main([str(tmp_path / "runs"), "--out", str(tmp_path / "s2")])
+        main([str(tmp_path / "runs"), "--pool", "--out", str(tmp_path / "s2")])
     assert "start from the configurations of different years (2000, 2001)" in (
         capsys.readouterr().err
     )
@@ -414,6 +420,7 @@ def test_another_commands_output_beside_the_runs_is_left_out_not_misread(
         (["--from", "2005", "--to", "2003"], "empty year range: --from 2005 is after --to 2003"),
         (["--from", "2000"], "--from 2000 is not after the origin 2000"),
         (["--floor", "0"], "--floor 0: expected a probability between 0 and 1"),
+        (["--to", "2015"], "--to 2015: the runs and the record"),  # it was clipped, unsaid
         (["--origin", "1990"], "no label for Belarus in the origin year 1990"),
         (["--out", "{tmp}/afile/s"], "afile is a file, not a folder"),
     ],
@@ -478,3 +485,54 @@ def test_a_run_found_twice_counts_once_and_a_damaged_folder_stops_the_scoring(
     printed = capsys.readouterr().out.strip().splitlines()
     assert json.loads(printed[-1])["n_runs"] == 5
     assert any(str(runs / "copy") in line and "corrupt" in line for line in printed)
+
+
+def test_runs_of_two_configurations_are_two_forecasts_unless_pooled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sweep over rationality was scored as one model forecast (40 runs of two models);
+    it is refused, naming the settings that differ, unless --pool."""
+    sweep = tmp_path / "sweep"
+    for rationality in (2.0, 8.0):
+        config = with_values(
+            default_config(ticks=8, replications=3),
+            {"region.year": 2000, "decision.rationality": rationality},
+        )
+        result = run_batch(RunInputs.from_config(config), range(3))
+        write_study_job(result, config, sweep / f"r{rationality:g}", {"scenario": "baseline"})
+    record = ["--record", str(PACKAGED_RECORD)]
+    with pytest.raises(SystemExit) as stopped:
+        main([str(sweep), *record, "--out", str(tmp_path / "s")])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert "decision.rationality=2.0" in error and "decision.rationality=8.0" in error
+    assert not (tmp_path / "s").exists()
+    main([str(sweep), *record, "--pool", "--out", str(tmp_path / "s")])
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["n_runs"] == 6
+
+
+def test_a_fit_that_saw_years_after_the_origin_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A set fitted on 1991-2002, its runs from 2000 scored from 2003: the model knew 2001
+    and 2002, the baselines (to 2000) did not, and nothing said so. A set without a record
+    window cannot be placed: said too."""
+    fitted = FittedSet.load("post_soviet_1991_2010")
+    early = replace(fitted, provenance={**fitted.provenance, "window": [1991, 2002]})
+    early.write(tmp_path / "early.yaml")
+    config = FittedSet.load(str(tmp_path / "early.yaml")).apply(
+        default_config(scenario="history", origin=2000, to=2004, replications=2)
+    )
+    config = replace(config, fit=str(tmp_path / "early.yaml"))
+    result = run_batch(RunInputs.from_config(config), range(2))
+    write_study_job(result, config, tmp_path / "runs" / "job", {"scenario": "history"})
+    main([str(tmp_path / "runs"), "--from", "2003", "--out", str(tmp_path / "s")])
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "saw the record to 2002, after the baselines' origin 2000" in printed
+    assert "--origin 2002 gives them the same record" in printed
+    unplaced = replace(
+        fitted, provenance={k: v for k, v in fitted.provenance.items() if k != "window"}
+    )
+    unplaced.write(tmp_path / "early.yaml")
+    main([str(tmp_path / "runs"), "--from", "2003", "--out", str(tmp_path / "s")])
+    assert "names no record window" in capsys.readouterr().out

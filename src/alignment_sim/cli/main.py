@@ -747,7 +747,17 @@ def _refuse_replacing_another_job(
 
     if job_status(folder, digest).state != "stale":
         return
-    recorded = job_manifest(folder).get("overrides")
+    meta = job_manifest(folder)
+    recorded = meta.get("overrides")
+    keep = "study=NAME (or another hydra.run.dir)" if design else "another hydra.run.dir"
+    key, value = ("study", folder.name) if design else ("hydra.run.dir", str(folder))
+    if not isinstance(recorded, list):  # another command's output: a comparison, scores, ...
+        raise ConfigError(
+            key,
+            value,
+            f"a folder of its own for a {what}",
+            f"{folder} holds {finished_kind(meta)}, not a job of this command. Give {keep}.",
+        )
 
     analysis_only = {f"design.{name}" for name in ANALYSIS_SETTINGS} if design else set()
 
@@ -757,16 +767,39 @@ def _refuse_replacing_another_job(
 
         return sorted(o for o in given if kept(_split(o)[1]))
 
-    if isinstance(recorded, list) and settings(recorded) != settings(overrides):
+    if settings(recorded) != settings(overrides):
         made = " ".join(settings(recorded)) or "no overrides"
-        keep = "study=NAME (or another hydra.run.dir)" if design else "another hydra.run.dir"
         raise ConfigError(
-            "study" if design else "hydra.run.dir",
-            folder.name if design else str(folder),
+            key,
+            value,
             f"a folder of its own for a {what} of other settings",
-            f"{folder} holds a finished {what} made with {made}. Give {keep} to keep both, "
-            "or remove the folder to replace it.",
+            f"{folder} holds {finished_kind(meta)} made with {made}. Give {keep} to keep "
+            "both, or remove the folder to replace it.",
         )
+
+
+def finished_kind(meta: dict[str, Any]) -> str:
+    """What a finished folder's manifest says it holds, in words: "a finished fit", "a
+    finished design", "a finished comparison", ... (for refusals that name it)."""
+    task = meta.get("task") or meta.get("study") or meta.get("kind")
+    words = {
+        "fit": "fit",
+        "forecast": "forecast",
+        "validate": "validation",
+        "score": "scoring (alignment-sim-score)",
+        "compare": "comparison (alignment-sim-compare)",
+        "patterns": "pattern table",
+        "lesson": "lesson's figures",
+        "debrief": "debrief",
+    }
+    if task in words:
+        return f"a finished {words[task]}"
+    if "design" in meta:
+        return "a finished design"
+    config = meta.get("config")
+    if isinstance(config, dict) and "replications" in config:
+        return "a finished study job" if config.get("replications", 1) > 1 else "a finished run"
+    return "another command's finished output"
 
 
 def run_fit_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:

@@ -1,13 +1,15 @@
 """``alignment-sim-score``: how well runs forecast a recorded alignment, beside two baselines.
 
     alignment-sim-score RUNS... [--record FILE] [--from Y1] [--to Y2] [--origin Y0]
-                        [--out DIR] [--floor F] [--skip-corrupt]
+                        [--out DIR] [--floor F] [--pool] [--skip-corrupt]
 
 ``--record`` defaults to the packaged record (``data/alignment_by_year_1991_2010.csv``).
 
 RUNS are run folders, study jobs, sweeps or forecasts (searched recursively for finished
 jobs); every run found is one member of one forecast ensemble (a forecast's runs: each
 parameter draw with each seed), counted once however often it is found (a copied folder).
+Runs of several configurations (a sweep over a parameter) are refused unless ``--pool``
+makes them one ensemble.
 A finished folder whose files are damaged stops the command unless ``--skip-corrupt``.
 Each run's ``labels.parquet`` gives its record label of each state in each calendar year
 (``studies.outcomes.yearly_labels``: the label score_v1's rule gives the state's security
@@ -52,6 +54,7 @@ from alignment_sim.model.calendar import RECORD_FILE
 from alignment_sim.model.world import load_attributes, packaged_data_path
 from alignment_sim.outputs.files import (
     LABELS_FILE,
+    MANIFEST,
     CommandParser,
     atomic_folder,
     atomic_write,
@@ -61,13 +64,14 @@ from alignment_sim.outputs.files import (
     command_line,
     counted,
     find_jobs,
+    finish_job,
     job_manifest,
     sha256,
     timestamped_folder,
     write_json,
 )
-from alignment_sim.outputs.provenance import stamp
-from alignment_sim.report.inputs import configuration_year
+from alignment_sim.outputs.provenance import library_versions, stamp
+from alignment_sim.report.inputs import configuration_year, flatten
 from alignment_sim.report.record import (
     LABELS,
     LAST_IN_SAMPLE_YEAR,
@@ -77,7 +81,7 @@ from alignment_sim.report.record import (
     one_hot,
     read_record,
 )
-from alignment_sim.studies.replications import repeats, runs_digest
+from alignment_sim.studies.replications import repeats, run_sections, runs_digest
 
 if TYPE_CHECKING:  # matplotlib is imported where the figure is drawn
     from matplotlib.figure import Figure
@@ -273,6 +277,10 @@ def in_sample_notes(fits: Sequence[str], window: Window) -> tuple[list[str], boo
             continue
         span = fitted.provenance.get("window")
         if not (isinstance(span, list) and len(span) == 2):
+            notes.append(
+                f"the runs' fitted set {fitted.name} names no record window: whether it saw "
+                "the scored years cannot be told"
+            )
             continue
         first, last = max(int(span[0]), window.first), min(int(span[1]), window.last)
         if first <= last:
@@ -282,6 +290,12 @@ def in_sample_notes(fits: Sequence[str], window: Window) -> tuple[list[str], boo
                 f"record of {span[0]}-{span[1]}, which holds the scored years {first}-{last}: "
                 f"an in-sample score, where the baselines see the record only to "
                 f"{window.origin}"
+            )
+        elif int(span[1]) > window.origin:
+            notes.append(
+                f"the runs' fitted set {fitted.name} saw the record to {span[1]}, after the "
+                f"baselines' origin {window.origin}: the model knows years the baselines do "
+                f"not (--origin {span[1]} gives them the same record)"
             )
     return notes, in_sample
 
@@ -311,14 +325,21 @@ def _origin_year(folder: Path) -> int | None:
         return None
 
 
-def load_ensemble(paths: Sequence[Path], skip_corrupt: bool = False) -> Ensemble:
+def load_ensemble(
+    paths: Sequence[Path], skip_corrupt: bool = False, pool: bool = False
+) -> Ensemble:
     """Every run below ``paths`` as one ensemble, over the union of states and years. A
     run read twice (a folder copied, a study re-run with more replications: the same runs
     digest and seed, ``replications.repeats``) counts once, as in a comparison or a
-    collected table; each folder or run left out is noted."""
+    collected table; each folder or run left out is noted. Runs of more than one
+    configuration (a sweep over a parameter) are one forecast only with ``pool``; else a
+    ScoreError names them."""
     folders, notes = find_folders(paths, skip_corrupt)
     loaded = [(folder, *load_folder(folder)) for folder in folders]
-    left = repeats([(_runs_digest(folder), runs) for folder, *_, runs in loaded])
+    digests = [_runs_digest(folder) for folder, *_ in loaded]
+    if len(set(digests)) > 1 and not pool:
+        raise ScoreError(_configurations_words(dict(zip(digests, folders, strict=True))))
+    left = repeats([(d, runs) for d, (*_, runs) in zip(digests, loaded, strict=True)])
     dropped = {r.index: r for r in left}
     kept = []
     for i, (folder, origin, names, folder_years, codes, runs) in enumerate(loaded):
@@ -372,6 +393,30 @@ def _runs_digest(folder: Path) -> str:
     except ValueError:
         config = None
     return runs_digest(config if isinstance(config, dict) else {"folder": str(folder)})
+
+
+def _configurations_words(first_of: dict[str, Path]) -> str:
+    """The refusal of runs of several configurations: a folder of each (three at most),
+    with the settings in which their configurations differ."""
+    folders = list(first_of.values())[:3]
+    flat = []
+    for folder in folders:
+        try:
+            config = job_manifest(folder).get("config")
+        except ValueError:
+            config = None
+        flat.append(flatten(run_sections(config)) if isinstance(config, dict) else {})
+    keys = sorted({k for f in flat for k in f if len({str(g.get(k)) for g in flat}) > 1})
+    shown = [
+        f"{folder} ({', '.join(f'{k}={f.get(k)}' for k in keys[:3]) or 'another data file'})"
+        for folder, f in zip(folders, flat, strict=True)
+    ]
+    more = f" and {len(first_of) - 3} more" if len(first_of) > 3 else ""
+    return (
+        f"the runs are of {len(first_of)} configurations: {'; '.join(shown)}{more}. One "
+        "forecast is one configuration: score each folder alone, or pass --pool to score "
+        "them as one ensemble"
+    )
 
 
 def _run_name(run: Hashable) -> str:
@@ -436,6 +481,11 @@ def choose_window(
         raise ScoreError(f"empty year range: --from {first} is after --to {last}")
     if not [y for y in both if last is None or y <= last]:
         raise ScoreError(_no_common_years(record, run_years, first, last))
+    if last is not None and last > both[-1]:  # it read as scored, though no year was
+        raise ScoreError(
+            f"--to {last}: the runs and the record {record.path.name} both cover years only to "
+            f"{both[-1]}; give --to {both[-1]} or less (or leave it out)"
+        )
     last = both[-1] if last is None else last
     if not common:
         raise ScoreError(
@@ -670,7 +720,7 @@ def reliability_figure(table: pd.DataFrame) -> Figure:
 
 
 TABLES = ("forecasts.csv", "by_state.csv", "by_year.csv", "switches.csv", "reliability.csv")
-FILES = (*TABLES, "reliability.png", "score.json")
+FILES = (*TABLES, "reliability.png", "score.json", MANIFEST)
 """What a scores folder holds: the only files ``--out`` may replace."""
 
 
@@ -686,6 +736,15 @@ def write_outputs(scores: Scores, out: Path, command: str) -> None:
         with atomic_write(folder / "reliability.png") as handle:
             reliability_figure(scores.reliability).savefig(handle, format="png", dpi=110)
         write_json(folder / "score.json", {**scores.summary, "command": command, **stamp()})
+        meta = {
+            **stamp(),
+            "task": "score",
+            "command": command,
+            "libraries": library_versions(),
+            "inputs": scores.summary.get("inputs", []),
+            "left_out": scores.summary.get("left_out", []),
+        }
+        finish_job(folder, meta, [name for name in FILES if name != MANIFEST])
 
 
 def report_text(scores: Scores, ensemble: Ensemble) -> str:
@@ -771,6 +830,12 @@ def parser() -> argparse.ArgumentParser:
         help=f"smallest probability in the log score (default {DEFAULT_FLOOR:g})",
     )
     p.add_argument(
+        "--pool",
+        action="store_true",
+        help="score runs of several configurations (a sweep over a parameter) as one "
+        "ensemble, instead of stopping",
+    )
+    p.add_argument(
         "--skip-corrupt",
         action="store_true",
         help="leave out (and list) finished folders whose files are damaged, instead of stopping",
@@ -784,17 +849,25 @@ def run(args: argparse.Namespace, command: str) -> tuple[Scores, Ensemble, Path]
         raise ScoreError(f"--floor {args.floor:g}: expected a probability between 0 and 1")
     out = args.out if args.out is not None else timestamped_folder("scores")
     check_replaceable(out, FILES, "scoring")
-    ensemble = load_ensemble(args.runs, args.skip_corrupt)
+    ensemble = load_ensemble(args.runs, args.skip_corrupt, args.pool)
     known = set(load_attributes()["state"].astype(str)) | set(ensemble.states)
     record = read_record(args.record or packaged_data_path(RECORD_FILE), known)
     window = choose_window(ensemble, record, args.origin, args.first, args.last)
     scores = score(ensemble, record, window, args.floor)
-    fitted, in_sample = in_sample_notes([f for f in map(fit_of, ensemble.folders) if f], window)
+    fits = [f for f in map(fit_of, ensemble.folders) if f]
+    fitted, in_sample = in_sample_notes(fits, window)
+    if not fits and window.first <= LAST_IN_SAMPLE_YEAR:
+        fitted.append(
+            "the runs' parameters are the hand-set defaults (none fitted), judged while "
+            f"reading the record to {LAST_IN_SAMPLE_YEAR}: a score of its years is in sample "
+            "by judgement, though no fit saw them"
+        )
     scores.notes.extend(fitted + horizon_notes(ensemble))
     scores.summary["in_sample_fit"] = in_sample
     scores.summary["out"] = str(out)
     scores.summary["record_sha256"] = sha256(record.path)
     scores.summary["inputs"] = [input_entry(folder) for folder in ensemble.folders]
+    scores.summary["left_out"] = list(ensemble.left_out)
     write_outputs(scores, out, command)
     return scores, ensemble, out
 
@@ -807,7 +880,7 @@ def input_entry(folder: Path) -> dict[str, Any]:
     except ValueError:
         meta = {}
     keys = ("config_digest", "git_revision")
-    return {"folder": str(folder), **{key: meta.get(key) for key in keys}}
+    return {"folder": str(folder.resolve()), **{key: meta.get(key) for key in keys}}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -820,7 +893,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         scores, ensemble, out = run(args, command)
     print(report_text(scores, ensemble))
     print(f"Wrote the tables (.csv), reliability.png and score.json in {out}")
-    shown = {k: _rounded(v) for k, v in scores.summary.items() if k != "inputs"}
+    shown = {k: _rounded(v) for k, v in scores.summary.items() if k not in ("inputs", "left_out")}
     print(json.dumps(shown))  # the scored folders are in score.json
 
 
