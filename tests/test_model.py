@@ -4,8 +4,10 @@ Mesa contract."""
 from __future__ import annotations
 
 import math
+import os
 import re
 import subprocess
+import sys
 from dataclasses import fields
 from importlib import metadata
 from pathlib import Path
@@ -513,3 +515,29 @@ def test_a_run_that_was_not_recorded_is_named_with_the_runs_there_are(
         with pytest.raises(alignment_sim.ConfigError, match=r"run = .*a run's number, 0 to 0"):
             getattr(default_run, table)(run)
     assert default_run.summary(np.int64(0))["seed"] == 11
+
+
+def test_a_copy_inside_another_repository_records_no_revision_of_it(tmp_path: Path) -> None:
+    """The package copied into a user's repository (a virtualenv inside their project)
+    recorded that repository's HEAD as its own git revision; only the project's own
+    checkout gives one."""
+    import shutil
+
+    user = tmp_path / "userrepo"
+    site = user / ".venv" / "site-packages"
+    shutil.copytree(Path(alignment_sim.__file__).parent, site / "alignment_sim")
+    git = ["git", "-c", "user.email=a@b", "-c", "user.name=a"]
+    subprocess.run([*git, "init", "-q", str(user)], check=True)
+    (user / "notes.txt").write_text("a user's project")
+    subprocess.run([*git, "-C", str(user), "add", "notes.txt"], check=True)
+    subprocess.run([*git, "-C", str(user), "commit", "-qm", "x"], check=True)
+    code = "from alignment_sim.outputs.provenance import git_revision; print(git_revision())"
+    shown = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout.strip()
+    assert shown == "unknown"

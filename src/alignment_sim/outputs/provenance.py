@@ -37,9 +37,16 @@ def _git(*args: str) -> str:
 def git_revision() -> str:
     """The git revision of the source tree the package runs from, or 'unknown'.
 
-    A '+dirty' suffix marks uncommitted changes, so a result can be traced exactly.
+    A '+dirty' suffix marks uncommitted changes, so a result can be traced exactly. Only
+    the project's own checkout counts (its ``src/alignment_sim`` is this package): a copy
+    installed inside another repository (a virtualenv in a user's project) is 'unknown',
+    not that repository's revision.
     """
+    package = Path(__file__).resolve().parents[1]
     try:
+        top = Path(_git("rev-parse", "--show-toplevel")).resolve()
+        if top / "src" / "alignment_sim" != package:
+            return "unknown"
         rev = _git("rev-parse", "HEAD")
         dirty = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
