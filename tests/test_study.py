@@ -449,3 +449,31 @@ def test_an_edited_data_file_makes_a_finished_job_stale(tmp_path: Path) -> None:
     assert config_digest(config) != before
     attributes.write_bytes(original)
     assert config_digest(config) == before
+
+
+def test_an_interrupted_study_leaves_no_file_and_no_writer_to_the_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl+C between two chunks: the temporary files went, but their Parquet writers were
+    closed later by the garbage collector on the closed files, printing three "Exception
+    ignored in ParquetWriter.__del__" tracebacks after "interrupted."."""
+    import gc
+    import sys
+
+    from alignment_sim.studies import replications
+
+    config = default_config(ticks=3, replications=2)
+    inputs = RunInputs.from_config(config)
+    seeds = np.arange(2)
+
+    def chunks():
+        yield run_batch(inputs, range(1))
+        raise KeyboardInterrupt
+
+    unraised: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraised.append)
+    with pytest.raises(KeyboardInterrupt):
+        replications._write_tables(chunks(), seeds, config, tmp_path / "job", {}, None)
+    gc.collect()
+    assert unraised == []
+    assert sorted(p.name for p in (tmp_path / "job").iterdir()) == []

@@ -463,10 +463,14 @@ def _write_tables(
     metadata = {b"alignment_sim": json.dumps(meta, default=str).encode()}
     world: World | None = None  # the last chunk's: its imputed values go in imputed.parquet
     with ExitStack() as stack:
-        runs, ticks, terms, labels = (
+        runs, ticks, terms, labels = streams = [
             _ParquetStream(stack.enter_context(atomic_write(folder / name)), metadata)
             for name in ("runs.parquet", "ticks.parquet", "terms.parquet", "labels.parquet")
-        )
+        ]
+        # an interrupt or failure: each writer closed while its file is still open (the
+        # files are then discarded), never later by the garbage collector on a closed file
+        for stream in streams:
+            stack.callback(stream.close, quietly=True)
         for part in parts:
             table = outcome_table(part)
             for name, value in reversed(list(parameters.items())):
@@ -508,6 +512,14 @@ class _ParquetStream:
             self.writer = pq.ParquetWriter(self.handle, table.schema)
         self.writer.write_table(table)
 
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
+    def close(self, quietly: bool = False) -> None:
+        """Write the footer (once); ``quietly``: on the way out of a failure, whose file
+        is discarded, an error in it is nobody's concern."""
+        writer, self.writer = self.writer, None
+        if writer is None:
+            return
+        try:
+            writer.close()
+        except Exception:
+            if not quietly:
+                raise
