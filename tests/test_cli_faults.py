@@ -564,3 +564,16 @@ def test_a_job_is_not_written_into_another_commands_finished_folder(tmp_path: Pa
     assert cli([*FAST, "seed=3", f"hydra.run.dir={run}"], tmp_path).returncode == 0
     study = cli(["replications=2", *FAST, f"hydra.run.dir={run}"], tmp_path)
     assert_one_line_error(study, 2, "a study job of other settings", "holds a finished run")
+
+
+def test_a_job_an_earlier_attempt_left_unfinished_says_it_starts_again(tmp_path: Path) -> None:
+    """An interrupted validation, run again into its folder, silently redid every stage:
+    the log says the earlier attempt did not finish and the job starts again."""
+    folder = tmp_path / "job"
+    folder.mkdir()
+    (folder / "runs.parquet").write_bytes(b"half a file")
+    result = cli(["replications=2", *FAST, f"hydra.run.dir={folder}"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    said = result.stdout + result.stderr
+    assert "job: an earlier study job did not finish (no manifest.json" in said
+    assert "computing it again" in said

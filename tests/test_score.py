@@ -536,3 +536,16 @@ def test_a_fit_that_saw_years_after_the_origin_is_said(
     unplaced.write(tmp_path / "early.yaml")
     main([str(tmp_path / "runs"), "--from", "2003", "--out", str(tmp_path / "s")])
     assert "names no record window" in capsys.readouterr().out
+
+
+def test_an_unfinished_folder_is_named_as_unfinished(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An interrupted forecast (its labels written, no manifest) got "no finished run
+    folder" and nothing on why; it is named as unfinished."""
+    job = study_job(tmp_path / "runs" / "job", 2000, replications=2)
+    (job / "manifest.json").unlink()
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "runs"), "--out", str(tmp_path / "s")])
+    error = capsys.readouterr().err
+    assert f"{job}: unfinished, no manifest.json" in error

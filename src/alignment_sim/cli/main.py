@@ -673,6 +673,11 @@ def _skip_if_complete(folder: Path, digest: str, what: str) -> bool:
         return True
     if status.state in ("stale", "corrupt"):
         log.info(f"alignment-sim: {folder.name}: {status.reason}; computing it again.")
+    elif folder.is_dir() and any(p.name not in HYDRA_FILES for p in folder.iterdir()):
+        log.info(
+            f"alignment-sim: {folder.name or folder}: an earlier {what.removesuffix(' in')} "
+            f"did not finish ({status.reason}); computing it again."
+        )
     (folder / MANIFEST).unlink(missing_ok=True)
     (folder / ERROR).unlink(missing_ok=True)
     return False

@@ -209,7 +209,7 @@ def check_finished_fit(folder: Path) -> None:
             str(folder),
             "a fit that finished",
             f"It is {status.state} ({status.reason}): run the fit again (the same command "
-            "resumes).",
+            "starts it over).",
         )
 
 

@@ -186,7 +186,7 @@ def find_folders(paths: Sequence[Path], skip_corrupt: bool = False) -> tuple[lis
     for path in paths:
         if not path.is_dir():
             raise ScoreError(f"{path}: no such folder (expected a run, study job or sweep folder)")
-        jobs = find_jobs(path)
+        jobs = find_jobs(path, started=True)  # an interrupted job named, not passed over
         for folder in jobs.done:
             if any((folder / name).is_file() for name in RUN_TABLES):
                 found[folder.resolve()] = folder
