@@ -332,3 +332,20 @@ def test_a_study_of_ones_own_fit_never_replaces_the_packaged_sets(tmp_path: Path
         assert robustness.fit_folder(loaded).name == "fit_2026-12-04_fit_profiles"
     (tmp_path / "mine.yaml").write_text((own / "fitted.yaml").read_text())
     assert robustness.fit_folder(FittedSet.load(tmp_path / "mine.yaml")).name == "fit_mine"
+
+
+def test_a_sampled_job_is_run_again_from_its_manifest_as_the_readme_says(
+    jobs: Path, tmp_path: Path
+) -> None:
+    """The README's "run it again from its record": for a job whose runs drew their
+    parameters, run_study on the manifest's configuration gives its runs again, each with
+    its draw (run_batch would run every seed at the mode)."""
+    from alignment_sim import config_from_manifest
+
+    config = config_from_manifest(jobs / "baseline")
+    assert config.estimation.sample_parameters
+    run_study(config, tmp_path / "again", {"scenario": "baseline"})
+    for name in ("runs.parquet", "draws.parquet"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "again" / name), pd.read_parquet(jobs / "baseline" / name)
+        )
