@@ -105,7 +105,8 @@ def test_pole_name_in_a_user_region_under_config_dir(tmp_path: Path) -> None:
         ),
         ("region.states.belarus.autonomy=abc", ("region.states.belarus.autonomy = 'abc'",)),
         ("region.states.belarus.transit=5", ("belarus.transit = 5: expected a mapping",)),
-        ("estimation.window=x", ("estimation.window: expected a list, e.g. [1991, 2005]",)),
+        ("estimation.window=x", ("estimation.window = 'x': expected a list, e.g. [1991, 2005]",)),
+        ("experimnt=fit", ("experimnt: not a setting", "Closest: experiment.")),  # a group
     ],
 )
 def test_mistakes_are_one_line(tmp_path: Path, override: str, needles: tuple[str, ...]) -> None:
@@ -389,7 +390,7 @@ def test_a_user_file_named_as_a_packaged_preset_is_refused(tmp_path: Path) -> No
         ),
         (
             "{kind: energy_cut_off, at: 2, targets: ukraine}",
-            ("In scenario/mine.yaml: targets: expected a list",),
+            ("In scenario/mine.yaml: targets = 'ukraine': expected a list",),
         ),
     ],
 )

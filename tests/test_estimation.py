@@ -962,6 +962,10 @@ def test_the_fit_command_over_the_whole_record(tmp_path: Path) -> None:
         (["experiment=fit", "estimation.window=[1980,1990]"], ("estimation.window", "1991-2010")),
         (["experiment=fit", "estimation.window=[1993,1997]"], ("estimation.window", "switches")),
         (["experiment=fit", "estimation.parameters=[weights.nope]"], ("weights.nope",)),
+        (
+            ["experiment=fit", "estimation.parameters=[weights.trad]"],
+            ("estimation.parameters.weights.trad", "Did you mean 'weights.trade'?"),
+        ),
         (["experiment=fit", "fit=does_not_exist"], ("fit", "does_not_exist")),
         (["fit=does_not_exist", "ticks=2"], ("fit", "does_not_exist")),
         (["experiment=fit", "decision=best_response"], ("decision.rule", "logit")),

@@ -902,6 +902,8 @@ def hydra_error_text(exc: CompactHydraException) -> str:
                 f"new key of a mapping is added with '+': '+{mapping}={{{cause.key}: VALUE}}'."
             )
         parent, _, key = str(cause.full_key).rpartition(".")
+        if not parent:  # the top level also takes the config groups (experiment=fit)
+            names = [*names, *_config_groups()]
         close = difflib.get_close_matches(str(key), names, n=3, cutoff=0.6)
         where = f"{parent}." if parent else ""
         hint = f" Closest: {', '.join(where + name for name in close)}." if close else ""
@@ -920,7 +922,9 @@ def hydra_error_text(exc: CompactHydraException) -> str:
             return f"{start}{cause.full_key} = {value!r}: expected {SCHEMA_WORDS[wanted.group(1)]}."
         example = EXAMPLES.get(str(cause.full_key).rpartition(".")[2], "")
         if "is not a ListConfig, list or tuple" in first:
-            return f"{start}{cause.full_key}: expected a list, e.g. {example or '[a, b]'}."
+            value = getattr(cause, "value", None)
+            given = "" if value is None else f" = {value!r}"
+            return f"{start}{cause.full_key}{given}: expected a list, e.g. {example or '[a, b]'}."
         if "is not Optional" in first:
             return f"{start}{cause.full_key} = None: expected a value (it takes no null)."
         if re.match(r"Cannot assign \w+ to Dict", first):
@@ -959,6 +963,14 @@ def _named_items(text: str, arguments: list[str]) -> str:
         return item_path(f"region.{found.group(1)}", position, items[position].name)
 
     return POSITIONED_ITEM.sub(named, text)
+
+
+def _config_groups() -> list[str]:
+    """The packaged config groups (``experiment``, ``scenario``, ...): top-level keys an
+    override may name besides the schema's fields."""
+    from alignment_sim.presets import conf_dir
+
+    return sorted(p.name for p in conf_dir().iterdir() if p.is_dir() and p.name != "hydra")
 
 
 def _field_names(schema: object) -> list[str]:

@@ -987,7 +987,13 @@ class EstimationSpec(FieldsOnly):
         if len(self.window) != 2:
             raise ConfigError(f"{path}.window", self.window, "two years [first, last]")
         for i, year in enumerate(self.window):
-            check_whole(f"{path}.window[{i}]", year, 1900, 2100, "a calendar year")
+            check_whole(
+                f"{path}.window[{i}]",
+                year,
+                1900,
+                2100,
+                "a calendar year, 1900-2100 (the packaged record holds 1991-2010)",
+            )
         if not self.parameters:
             raise ConfigError(f"{path}.parameters", [], "at least one parameter path")
         _check_number(f"{path}.prior_sd", self.prior_sd, 1e-6, 100.0, "a standard deviation")

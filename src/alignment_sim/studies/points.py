@@ -82,7 +82,7 @@ DESIGNABLE = {
 }
 """The fields a design may vary, by section (``paths.ParamPath.section``)."""
 DESIGN_HELP = (
-    "a parameter a design can vary: weights.<term>, dynamics.<name>, "
+    "a parameter a design or a fit can vary: weights.<term>, dynamics.<name>, "
     "decision.rationality, region.poles.<pole>.<field> or "
     "region.states.<state>.<field> (<pole>, <state>: a name or an index)"
 )
@@ -143,8 +143,8 @@ def _designable(config: SimulationConfig, path: str, key: str) -> Domain:
     try:
         parsed = parse(path)
         paths.locate(config, path)  # the pole or state exists
-    except ConfigError as exc:
-        raise ConfigError(f"{key}.{path}", path, DESIGN_HELP, f"{exc} {hint}") from None
+    except ConfigError as exc:  # the path's own error: what its part lacks, the closest
+        raise ConfigError(f"{key}.{path}", path, exc.expected, exc.hint or hint) from None
     if parsed.field not in DESIGNABLE.get(parsed.section, ()):
         raise ConfigError(f"{key}.{path}", path, DESIGN_HELP, hint)
     if parsed.section == "region.poles" and parsed.field in SECURITY_ONLY_POLE_FIELDS:
