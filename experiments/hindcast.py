@@ -226,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--to {args.to}: hindcasts stay inside the record (<= {LAST_IN_SAMPLE_YEAR})")
     if any(not 1991 <= o < args.to for o in args.origins):
         parser.error(f"--origins: expected years from 1991 to {args.to - 1}")
+    if args.replications < 1:  # found only inside the first run, after runs/ was made
+        parser.error(f"--replications {args.replications}: expected a whole number >= 1")
     try:
         check_replaceable(args.out, WRITTEN, "hindcast")
     except ConfigError as exc:
@@ -264,4 +266,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the runs' own commands stop too; what finished is kept
+        print("hindcast: interrupted; run the same command again to start over.", file=sys.stderr)
+        sys.exit(130)

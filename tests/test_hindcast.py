@@ -32,6 +32,15 @@ def test_a_bad_out_is_refused_before_anything_runs(tmp_path: Path, capsys, case:
     assert afile.read_text() == "keep" and [p.name for p in mine.iterdir()] == ["thesis.tex"]
 
 
+def test_a_bad_size_is_refused_before_anything_runs(tmp_path: Path, capsys) -> None:
+    """--replications 0 failed inside the first run, after its folder was made."""
+    with pytest.raises(SystemExit) as exited:
+        load_script(SCRIPT).main(["--replications", "0", "--out", str(tmp_path / "h")])
+    assert exited.value.code == 2
+    assert "--replications 0: expected a whole number >= 1" in capsys.readouterr().err
+    assert not (tmp_path / "h").exists()
+
+
 @pytest.mark.slow
 def test_the_model_beats_both_baselines_from_every_origin(tmp_path: Path, capsys) -> None:
     """200 runs per origin (1995, 2000, 2005, to 2010), the script's default: lower Brier
