@@ -86,6 +86,8 @@ def test_labels_hold_draws_x_seeds_runs_and_the_score_command_reads_them(
         [5, 6],
     )
     assert summary["fit"]["name"] == PACKAGED and summary["fit"]["provenance"]["window"]
+    assert summary["start"] == "the record's configuration at the end of 2006"
+    assert summary["conditional_on"].startswith("the events scenario history dates in 2007-2008")
     last = labels[labels.year == 2008]
     for state, probabilities in summary["last_year"].items():
         assert sum(probabilities.values()) == pytest.approx(1.0)
@@ -206,3 +208,13 @@ def test_the_command_as_typed_writes_a_forecast_folder(tmp_path: Path) -> None:
     assert (labels.groupby(["state", "year"]).size() == 5 * 4).all()
     assert sorted(set(labels.year)) == list(range(2011, 2025))  # from the end of 2010
     assert job_status(folder).complete
+
+
+def test_a_forecast_from_past_the_records_end_says_where_it_starts(tmp_path: Path) -> None:
+    """origin=2015 said "from the end of 2015" while it starts from the region's 2015
+    entries, the record's 2010 configuration, without the shocks of 2011-2015."""
+    config = default_config(scenario="history", origin=2015, to=2016, replications=2, fit=None)
+    said: list[str] = []
+    forecast = run_forecast(config, tmp_path / "f", progress=said.append)
+    assert "the shocks of 2011-2015 are not played" in forecast.summary["start"]
+    assert any("the record ends in 2010" in line for line in said)

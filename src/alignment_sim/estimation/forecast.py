@@ -18,7 +18,8 @@ Writes into the run folder, each file whole:
   then a study job's columns (``studies.outcomes.LABEL_COLUMNS``); ``alignment-sim-score``
   scores it as an ensemble of draws x seeds runs;
 - ``draws.csv``: each draw's parameter values (draw, then one column per drawn path);
-- ``forecast.json``: origin, years, draws, seeds, the fitted set (name, source,
+- ``forecast.json``: origin, where the runs start (``start_words``) and the events they
+  take as given (``conditional_on``), years, draws, seeds, the fitted set (name, source,
   provenance, what was drawn and what was held), and each state's probability of each
   label in the last year;
 - ``bands.png``: per state, the share of runs in each label by year, the record up to
@@ -114,6 +115,8 @@ def run_forecast(
         f"forecast: {len(draws)} draw(s) of {source} x {len(seeds)} seed(s) = {n_runs} runs "
         f"of {config.scenario.name}, from the end of {origin} to the end of {last_year(config)}"
     )
+    if origin > RECORD_LAST_YEAR:
+        say(f"forecast: {start_words(origin)}")
     labels = simulate(config, inputs, values, len(draws), seeds)
     summary = forecast_summary(config, fitted, draws, seeds, labels, held)
     meta = manifest(
@@ -151,6 +154,20 @@ def check_origin(config: SimulationConfig) -> int:
             "at the end of that year",
         )
     return origin
+
+
+def start_words(origin: int) -> str:
+    """Where a forecast from ``origin`` starts, in words: from the record at the end of the
+    origin, or, past the record's end, from the region's configuration for that year (the
+    packaged region's is the record's of its last year: no alignment after it is used) with
+    the shocks between them not played."""
+    if origin <= RECORD_LAST_YEAR:
+        return f"the record's configuration at the end of {origin}"
+    return (
+        f"the region's configuration for {origin} (the record ends in {RECORD_LAST_YEAR}: "
+        f"the packaged region gives its {RECORD_LAST_YEAR} configuration); the shocks of "
+        f"{RECORD_LAST_YEAR + 1}-{origin} are not played"
+    )
 
 
 def last_year(config: SimulationConfig) -> int:
@@ -246,8 +263,14 @@ def forecast_summary(
             "held": {path: paths.get_value(config, path) for path in held},
         }
     years = sorted(set(labels["year"].astype(int)))
+    origin = check_origin(config)
     return {
         "origin": config.origin,
+        "start": start_words(origin),
+        "conditional_on": (
+            f"the events scenario {config.scenario.name} dates in {years[0]}-{years[-1]} "
+            "(for history: the shocks that happened), taken as given"
+        ),
         "to": years[-1],
         "years": [years[0], years[-1]],
         "scenario": config.scenario.name,
