@@ -556,3 +556,29 @@ def test_a_change_that_keeps_a_files_size_is_found_by_its_readers(
     assert "scenario=a" in err and "SHA-256" in err and not (tmp_path / "o.parquet").exists()
     counts = collect(sweep, tmp_path / "o.parquet", skip_corrupt=True)
     assert counts["jobs"] == 1
+
+
+def test_a_parameter_another_design_varies_is_collected_at_its_value(tmp_path: Path) -> None:
+    """Two designs over different parameters, collected together: each design's rows had
+    nulls for the other's parameter, though every run held it at its configured value."""
+    from alignment_sim import default_config
+    from alignment_sim.model.params import DesignSpec
+    from alignment_sim.studies.design import run_design
+
+    root = tmp_path / "designs"
+    for name, parameters in (
+        ("stance", {"dynamics.stance": [-1.0, 1.0]}),
+        ("trade", {"weights.trade": [1.0, 3.0]}),
+    ):
+        spec = DesignSpec(method="grid", parameters=parameters, levels=2, outcomes=["switches"])
+        config = default_config(ticks=2, replications=2, design=spec)
+        run_design(config, root / name, progress=False)
+    out = tmp_path / "all.parquet"
+    collect(root, out)
+    runs = pd.read_parquet(out)
+    by_job = runs.groupby("job")
+    defaults = default_config()
+    assert set(by_job["weights.trade"].unique()["stance"]) == {defaults.weights.trade}
+    assert set(by_job["dynamics.stance"].unique()["trade"]) == {defaults.dynamics.stance}
+    assert set(by_job["weights.trade"].unique()["trade"]) == {1.0, 3.0}
+    assert not runs[["weights.trade", "dynamics.stance"]].isna().any().any()

@@ -7,7 +7,8 @@ by part) into a ``pyarrow.parquet.ParquetWriter``, so the whole study is never i
 The per-tick data stay per job (``ticks.parquet``); ``--ticks`` streams them into a second
 file too. Jobs of worlds with different poles (and so different share columns,
 ``share_<label>``, ``final_<state>``...) are collected together: a column a job lacks is a
-null in its rows. Every column carries its unit and meaning as Parquet field metadata
+null in its rows, but a parameter another job varies (a sweep's override, a design's
+range) takes the value the job's configuration held (``configured_values``). Every column carries its unit and meaning as Parquet field metadata
 (``data_dictionary``; ``--dictionary FILE.csv`` writes them as a table), and the file
 carries a merged manifest (``outputs.files.read_manifest``): what every source job's
 manifest shares, and per job (by its ``job`` column value) what differs.
@@ -236,6 +237,30 @@ def job_parameters(folder: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
+def configured_values(folder: Path, keys: Collection[str]) -> dict[str, Any]:
+    """Each key's value in a finished job's configuration (its manifest's), where it has
+    one: a parameter path's value (``weights.trade``), a preset's name (``scenario``). A
+    column another job varies, this job holds at that value: not a null."""
+    from alignment_sim.presets import config_from_manifest
+
+    try:
+        config = config_from_manifest(folder)
+    except ConfigError:  # an older manifest: its values stay unknown (null)
+        return {}
+    named = {"scenario": config.scenario.name, "region": config.region.name}
+    values: dict[str, Any] = {"decision": config.decision.rule, **named}
+    found = {}
+    for key in keys:
+        if key in values:
+            found[key] = values[key]
+            continue
+        try:
+            found[key] = paths.get_value(config, key)
+        except ConfigError:
+            continue
+    return found
+
+
 def _value(text: str | None, kind: pa.DataType) -> Any:
     if text is None or pa.types.is_string(kind):
         return text
@@ -354,8 +379,9 @@ def _is_text(kind: pa.DataType) -> bool:
 
 
 def _conformed(table: pa.Table, schema: pa.Schema, constants: dict[str, Any]) -> pa.Table:
-    """``table`` with the columns of ``schema``: its own (cast), the job's constants, and
-    nulls for the columns it lacks (an option of another world)."""
+    """``table`` with the columns of ``schema``: its own (cast), the job's constants (its
+    parameters, and the configured value of a parameter another job varies), and nulls
+    for the columns it lacks (an option of another world)."""
     columns = []
     for column in schema:
         if column.name in table.column_names:
@@ -378,6 +404,10 @@ def _write(
         for folder in jobs:
             parameters = job_parameters(folder)
             constants = {k: _value(parameters.get(k), schema.field(k).type) for k in keys}
+            unset = [f.name for f in schema if f.name not in parameters and f.name != "job"]
+            for key, value in configured_values(folder, unset).items():
+                kind = schema.field(key).type  # a column the job's own table lacks, or unset
+                constants[key] = str(value) if _is_text(kind) else _value(str(value), kind)
             constants["job"] = job_id(root, folder)
             for path in _sources(folder, name):
                 try:
