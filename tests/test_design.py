@@ -21,6 +21,7 @@ from alignment_sim.studies import patterns, robustness
 from alignment_sim.studies.design import (
     analyse,
     analysis_seed,
+    check_design,
     main_effects,
     noise_share,
     plot_sensitivity,
@@ -686,3 +687,11 @@ def test_each_packaged_designs_outcomes_are_moved_by_its_parameters(
     assert "constant" not in set(table["index"])
     noise = table.groupby("outcome")["noise_share"].first()
     assert (noise < 0.6).all(), noise.to_dict()
+
+
+def test_an_entry_of_a_map_by_pole_is_refused_by_a_design_with_the_way_to_vary_it() -> None:
+    """A path names a map entry now (a run, a sweep, a notebook), but a batch's runs share
+    one map: a design refuses it before any run, and says a sweep varies it."""
+    spec = DesignSpec(method="lhs", parameters={"region.states.belarus.transit.russia": [0.5, 1]})
+    with pytest.raises(ConfigError, match=r"cannot vary run by run .* a sweep sets it"):
+        check_design(default_config(design=spec))

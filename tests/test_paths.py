@@ -28,6 +28,11 @@ from alignment_sim.paths import (
         ("region.poles.0.credibility", ParamPath("region.poles", 0, "credibility")),
         ("region.states.belarus.autonomy", ParamPath("region.states", "belarus", "autonomy")),
         ("region.states.10.autonomy", ParamPath("region.states", 10, "autonomy")),
+        (
+            "region.states.belarus.transit.russia",
+            ParamPath("region.states", "belarus", "transit", "russia"),
+        ),
+        ("region.poles.0.rivalry.west", ParamPath("region.poles", 0, "rivalry", "west")),
     ],
 )
 def test_parse_and_print_round_trip(path: str, parsed: ParamPath) -> None:
@@ -46,6 +51,8 @@ def test_parse_and_print_round_trip(path: str, parsed: ParamPath) -> None:
         ("region.states.belarus.presence", "a field of region.states"),
         ("scenario.events", "a parameter path"),
         ("", "a parameter path"),
+        ("region.states.belarus.transt.russia", r"a map by pole .* Did you mean transit\?"),
+        ("region.poles.russia.transit.west", r"a map by pole of region.poles \(rivalry\)"),
     ],
 )
 def test_paths_outside_the_grammar_are_refused(path: str, message: str) -> None:
@@ -137,3 +144,24 @@ def test_to_hydra_override_refuses_unknown_names() -> None:
         to_hydra_override("region.states.narnia.autonomy=0.5", default_config().region)
     assert info.value.key == "region.states.narnia"  # the state, not its autonomy
     assert info.value.hint == "In region.states.narnia.autonomy."
+
+
+def test_an_entry_of_a_map_by_pole_is_read_set_and_checked_by_its_path() -> None:
+    """``region.states.belarus.transit.russia``, which the command line took (Hydra sets
+    the map), was refused by the library's keywords, ``with_values`` and ``get_value``."""
+    from alignment_sim import AlignmentModel
+
+    config = default_config()
+    assert get_value(config, "region.states.belarus.transit.russia") == 0.9
+    assert get_value(config, "region.states.belarus.transit.china") == 0.0  # no entry: 0
+    assert get_value(config, "region.poles.russia.rivalry.west") == 1.0
+    changed = with_values(config, {"region.states.belarus.transit.russia": 0.5})
+    assert changed.region.states[0].transit == {"russia": 0.5}
+    assert config.region.states[0].transit == {"russia": 0.9}  # the argument is untouched
+    assert domain("region.states.belarus.presence.russia") is not None
+    model = AlignmentModel(default_config(ticks=2), region__states__belarus__transit__russia=0.5)
+    assert model.config.region.states[0].transit == {"russia": 0.5}
+    with pytest.raises(ConfigError, match=r"transit\.russia = 1\.5: expected a share"):
+        with_values(config, {"region.states.belarus.transit.russia": 1.5})
+    with pytest.raises(ConfigError, match=r"transit\.usa = 'usa': expected a pole of the region"):
+        get_value(config, "region.states.belarus.transit.usa")

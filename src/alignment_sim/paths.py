@@ -6,8 +6,11 @@ A path names one scalar field of a ``SimulationConfig``::
     weights.<term> | dynamics.<name> | decision.<field>      (a section's field)
     region.<field>                                           (year, tick_months, ...)
     region.poles.<pole>.<field> | region.states.<state>.<field>
+    region.states.<state>.<map>.<pole> | region.poles.<pole>.rivalry.<pole>
 
-where ``<pole>`` / ``<state>`` is a NAME (``russia``) or a list INDEX (``0``). ``parse``
+where ``<pole>`` / ``<state>`` is a NAME (``russia``) or a list INDEX (``0``), and
+``<map>`` a state's map by pole (``transit``, ``presence``, ``remittance_origin``: an
+entry not in the map is 0), its pole given by name. ``parse``
 checks a path against the schema; ``get_value`` reads it; ``with_values`` returns a new,
 validated configuration; ``to_hydra_override`` turns a command-line override that names
 a pole or state into the index form Hydra understands.
@@ -28,6 +31,8 @@ import numpy as np
 from alignment_sim.errors import ConfigError, did_you_mean
 from alignment_sim.model.params import (
     DOMAINS,
+    SHARE,
+    STATE_MAP_DOMAIN,
     DecisionParams,
     Domain,
     Dynamics,
@@ -41,9 +46,17 @@ from alignment_sim.model.params import (
 
 GRAMMAR = (
     "a parameter path: ticks, seed, replications, study, weights.<term>, dynamics.<name>, "
-    "decision.<field>, region.<field>, region.poles.<pole>.<field> or "
-    "region.states.<state>.<field> (<pole>, <state>: a name or an index)"
+    "decision.<field>, region.<field>, region.poles.<pole>.<field>, "
+    "region.states.<state>.<field>, region.states.<state>.<map>.<pole> or "
+    "region.poles.<pole>.rivalry.<pole> (<pole>, <state>: a name or an index; <map>: "
+    "transit, presence or remittance_origin)"
 )
+MAPS = {
+    "region.states": ("transit", "presence", "remittance_origin"),
+    "region.poles": ("rivalry",),
+}
+"""The maps by pole a path may name an entry of (``region.states.belarus.transit.russia``),
+by section: each a judgement per (state or pole, pole), 0 where the map has no entry."""
 TOP_LEVEL = ("ticks", "seed", "replications", "study")
 LISTS = {"poles": "region.poles", "states": "region.states"}
 
@@ -68,17 +81,19 @@ FIELDS: dict[str, tuple[str, ...]] = {
 @dataclass(frozen=True)
 class ParamPath:
     """A parsed path: ``section`` ("" for the top level, "weights", "region.poles", ...),
-    ``item`` (a pole or state name or index; None outside the lists) and ``field``."""
+    ``item`` (a pole or state name or index; None outside the lists), ``field`` and, for
+    an entry of a map by pole (``MAPS``), its ``key`` (the pole, as given)."""
 
     section: str
     item: str | int | None
     field: str
+    key: str | None = None
 
     def __str__(self) -> str:
         parts = [self.section] if self.section else []
         if self.item is not None:
             parts.append(str(self.item))
-        return ".".join([*parts, self.field])
+        return ".".join([*parts, self.field, *([self.key] if self.key is not None else [])])
 
 
 def parse(path: str) -> ParamPath:
@@ -93,12 +108,24 @@ def parse(path: str) -> ParamPath:
         return _checked(path, ParamPath(head, None, parts[1]))
     if head == "region" and len(parts) == 2:
         return _checked(path, ParamPath("region", None, parts[1]))
-    if head == "region" and len(parts) == 4 and parts[1] in LISTS:
+    if head == "region" and len(parts) in (4, 5) and parts[1] in LISTS:
         raw = parts[2]
         item: str | int = int(raw) if raw.isdecimal() else raw
         if isinstance(item, str) and not item.isidentifier():
             raise ConfigError(path, raw, f"a name or an index of the region's {parts[1]}")
-        return _checked(path, ParamPath(LISTS[parts[1]], item, parts[3]))
+        section = LISTS[parts[1]]
+        if len(parts) == 5:
+            if parts[3] not in MAPS[section]:
+                raise ConfigError(
+                    path,
+                    parts[3],
+                    f"a map by pole of {section} ({', '.join(MAPS[section])})",
+                    did_you_mean(parts[3], MAPS[section]),
+                )
+            if not parts[4].isidentifier():
+                raise ConfigError(path, parts[4], "a pole's name")
+            return ParamPath(section, item, parts[3], parts[4])
+        return _checked(path, ParamPath(section, item, parts[3]))
     hint = ""
     if head in LISTS:
         hint = f"Did you mean 'region.{path}'?"
@@ -142,7 +169,8 @@ def item_index(path: str, item: str | int, names: list[str] | tuple[str, ...], w
 
 
 def locate(config: SimulationConfig, path: str) -> tuple[Any, str]:
-    """The object that holds ``path`` in ``config``, and the attribute's name."""
+    """The object that holds ``path`` in ``config``, and the attribute's name; for a map
+    entry the map (a dict) and the pole's name (checked: a pole of the region)."""
     parsed = parse(path)
     owner: Any
     if parsed.section == "":
@@ -156,12 +184,20 @@ def locate(config: SimulationConfig, path: str) -> tuple[Any, str]:
         owner = config.region
     else:
         owner = getattr(config, parsed.section)
+    if parsed.key is not None:  # the map by pole, and the entry's pole by its name
+        poles = config.region.pole_names
+        if parsed.key not in poles:
+            expected = f"a pole of the region ({', '.join(poles)}), by its name"
+            raise ConfigError(path, parsed.key, expected, did_you_mean(parsed.key, poles))
+        return getattr(owner, parsed.field), parsed.key
     return owner, parsed.field
 
 
 def get_value(config: SimulationConfig, path: str) -> Any:
     """The value at ``path``, e.g. ``region.poles.russia.budget_bn_usd``."""
     owner, attribute = locate(config, path)
+    if isinstance(owner, dict):  # a map by pole: no entry is 0
+        return owner.get(attribute, 0.0)
     return getattr(owner, attribute)
 
 
@@ -174,6 +210,9 @@ def assign(config: SimulationConfig, path: str, value: Any) -> None:
     owner, attribute = locate(config, path)
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(owner, dict):  # a map by pole: its entries are numbers
+        owner[attribute] = float(value) if isinstance(value, int | float) else value
+        return
     current = getattr(owner, attribute)
     if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
@@ -194,6 +233,8 @@ def domain(path: str) -> Domain | None:
     """The range of values the configuration accepts at ``path`` (None: not a number
     with a range, such as ``decision.rule``)."""
     parsed = parse(path)
+    if parsed.key is not None:
+        return STATE_MAP_DOMAIN if parsed.section == "region.states" else SHARE
     return DOMAINS.get(parsed.section, {}).get(parsed.field)
 
 

@@ -8,8 +8,9 @@ The per-tick data stay per job (``ticks.parquet``); ``--ticks`` streams them int
 file too. Jobs of worlds with different poles (and so different share columns,
 ``share_<label>``, ``final_<state>``...) are collected together: a column a job lacks is a
 null in its rows, but a parameter another job varies (a sweep's override, a design's
-range) takes the value the job's configuration held (``configured_values``). Every column carries its unit and meaning as Parquet field metadata
-(``data_dictionary``; ``--dictionary FILE.csv`` writes them as a table), and the file
+range) takes the value the job's configuration held (``configured_values``). Every
+column carries its unit and meaning as Parquet field metadata (``data_dictionary``;
+``--dictionary FILE.csv`` writes them as a table), and the file
 carries a merged manifest (``outputs.files.read_manifest``): what every source job's
 manifest shares, and per job (by its ``job`` column value) what differs.
 

@@ -145,6 +145,14 @@ def _designable(config: SimulationConfig, path: str, key: str) -> Domain:
         paths.locate(config, path)  # the pole or state exists
     except ConfigError as exc:  # the path's own error: what its part lacks, the closest
         raise ConfigError(f"{key}.{path}", path, exc.expected, exc.hint or hint) from None
+    if parsed.key is not None:  # a map entry: the engine's runs share one map
+        raise ConfigError(
+            f"{key}.{path}",
+            path,
+            DESIGN_HELP,
+            "An entry of a map by pole cannot vary run by run in one batch; a sweep sets it "
+            f"job by job ({path}=0.5,0.9 with -m).",
+        )
     if parsed.field not in DESIGNABLE.get(parsed.section, ()):
         raise ConfigError(f"{key}.{path}", path, DESIGN_HELP, hint)
     if parsed.section == "region.poles" and parsed.field in SECURITY_ONLY_POLE_FIELDS:
