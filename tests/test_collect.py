@@ -582,3 +582,28 @@ def test_a_parameter_another_design_varies_is_collected_at_its_value(tmp_path: P
     assert set(by_job["dynamics.stance"].unique()["trade"]) == {defaults.dynamics.stance}
     assert set(by_job["weights.trade"].unique()["trade"]) == {1.0, 3.0}
     assert not runs[["weights.trade", "dynamics.stance"]].isna().any().any()
+
+
+def test_a_configured_value_keeps_its_fraction_beside_whole_swept_values(tmp_path: Path) -> None:
+    """Jobs swept with weights.trade=1 and 3 made the column whole numbers, and a job that
+    held it at 2.5 (a fitted set's, say) was collected as 2: the type counts it."""
+    from alignment_sim import default_config
+    from alignment_sim.engine.batch import run_batch
+    from alignment_sim.model.inputs import RunInputs
+    from alignment_sim.paths import with_values
+    from alignment_sim.studies.replications import write_study_job
+
+    root = tmp_path / "sweep"
+    for name, value, swept in (
+        ("a", 1.0, {"weights.trade": "1"}),
+        ("b", 3.0, {"weights.trade": "3"}),
+        ("c", 2.5, {}),
+    ):
+        config = with_values(default_config(ticks=2, replications=2), {"weights.trade": value})
+        result = run_batch(RunInputs.from_config(config), range(2))
+        write_study_job(result, config, root / name, swept)
+    out = tmp_path / "all.parquet"
+    collect(root, out)
+    runs = pd.read_parquet(out)
+    assert runs["weights.trade"].dtype == "float64"
+    assert runs.groupby("job")["weights.trade"].first().to_dict() == {"a": 1.0, "b": 3.0, "c": 2.5}

@@ -186,7 +186,12 @@ def test_out_of_sample_baselines_are_alignment_sim_scores(
     capsys.readouterr()
     window = ["--origin", "2008", "--from", "2009", "--to", "2010"]
     score_main([str(folder / "forecast"), "--record", str(record), *window, "--out", str(tmp_path)])
-    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    printed = capsys.readouterr().out
+    line = json.loads(printed.strip().splitlines()[-1])
+    # the mode's runs name the fit they are of: not "no fitted set" (its window ends at
+    # the origin, so no in-sample note either)
+    assert json.loads((folder / "forecast" / "manifest.json").read_text())["mode_of"]
+    assert "name no fitted set" not in printed and line["in_sample_fit"] is False
     ours = payload["out_of_sample"]["forecasters"]
     for measure in ("accuracy", "brier", "log_score"):
         assert ours["model_fit"][measure] == pytest.approx(line[measure], abs=1e-6)

@@ -128,7 +128,9 @@ def run_validation(
                 run, replications=config.replications * config.estimation.draws
             )
         say(f"validate: {TITLES[name]} -> {subfolder}/")
-        run_forecast(run, folder / subfolder, extra, say, held=())
+        # the mode's runs name no fit (no draws): their manifest names the set they are of
+        mode = {"mode_of": str(folder / "fit")} if name == "model_fit" else {}
+        run_forecast(run, folder / subfolder, {**extra, **mode}, say, held=())
 
     say(f"validate 3/4: scores of {origin + 1}-{RECORD_LAST_YEAR} (alignment-sim-score)")
     scored = {

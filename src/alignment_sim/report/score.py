@@ -254,9 +254,11 @@ def load_folder(folder: Path) -> tuple[int, list[str], np.ndarray, np.ndarray, l
 
 
 def fit_of(folder: Path) -> str | None:
-    """The fitted set the folder's runs took their parameters from (``fit``), if any."""
+    """The fitted set the folder's runs took their parameters from (``fit``, or
+    ``mode_of``: a validation's runs at a fit's mode), if any."""
     try:
-        fit = job_manifest(folder).get("config", {}).get("fit")
+        meta = job_manifest(folder)
+        fit = meta.get("config", {}).get("fit") or meta.get("mode_of")
     except (ValueError, AttributeError):
         return None
     return str(fit) if fit else None
@@ -858,9 +860,9 @@ def run(args: argparse.Namespace, command: str) -> tuple[Scores, Ensemble, Path]
     fitted, in_sample = in_sample_notes(fits, window)
     if not fits and window.first <= LAST_IN_SAMPLE_YEAR:
         fitted.append(
-            "the runs' parameters are the hand-set defaults (none fitted), judged while "
-            f"reading the record to {LAST_IN_SAMPLE_YEAR}: a score of its years is in sample "
-            "by judgement, though no fit saw them"
+            "the runs name no fitted set; the package's hand-set defaults were judged while "
+            f"reading the record to {LAST_IN_SAMPLE_YEAR}, so at those values a score of its "
+            "years is in sample by judgement, though no fit saw them"
         )
     scores.notes.extend(fitted + horizon_notes(ensemble))
     scores.summary["in_sample_fit"] = in_sample

@@ -352,17 +352,30 @@ def _short(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200]
 
 
-def _plan(root: Path, jobs: list[Path], name: str) -> tuple[pa.Schema, list[str]]:
+def _parameter_values(jobs: list[Path], names: Collection[str]) -> dict[Path, dict[str, str]]:
+    """Each job's parameters as text: those it set (``job_parameters``) and, of ``names``,
+    the values its configuration held (``configured_values``): a parameter another job
+    varies is this job's configured value, and its column's type counts it."""
+    filled = {}
+    for folder in jobs:
+        given = job_parameters(folder)
+        unset = [n for n in names if n not in given and n != "job"]
+        held = configured_values(folder, unset)
+        filled[folder] = {**{k: str(v) for k, v in held.items()}, **given}
+    return filled
+
+
+def _plan(root: Path, jobs: list[Path], name: str) -> tuple[pa.Schema, dict[Path, dict[str, str]]]:
     """The output schema (the tables' columns, then job parameters, typed, then ``job``),
-    with each field's unit and meaning and the merged manifest."""
+    with each field's unit and meaning and the merged manifest; and each job's parameter
+    values as text (``_parameter_values``)."""
     schemas = [(path, _schema_of(path)) for folder in jobs for path in _sources(folder, name)]
     if not schemas:
         raise CollectError(f"no {name} table in the finished jobs under {root}.")
     data = _unified(schemas)
-    given = [job_parameters(folder) for folder in jobs]
-    types = {
-        k: parameter_type([p[k] for p in given if k in p]) for k in {k for p in given for k in p}
-    }
+    swept = {k for folder in jobs for k in job_parameters(folder)}
+    given = _parameter_values(jobs, [*swept, *data.names])
+    types = {k: parameter_type([p[k] for p in given.values() if k in p]) for k in swept}
     keys = sorted(set(types) - set(data.names))
     if "job" in data.names:
         raise CollectError(f"the {name} tables already have a column 'job'.")
@@ -372,7 +385,7 @@ def _plan(root: Path, jobs: list[Path], name: str) -> tuple[pa.Schema, list[str]
     extra = [pa.field(k, types[k]) for k in keys] + [pa.field("job", pa.string())]
     manifest = json.dumps(merged_manifest(root, jobs), default=str).encode()
     schema = pa.schema([*columns, *extra], metadata={MANIFEST_KEY: manifest})
-    return with_descriptions(schema, set(types), name), keys
+    return with_descriptions(schema, set(types), name), given
 
 
 def _is_text(kind: pa.DataType) -> bool:
@@ -399,16 +412,15 @@ def _write(
 ) -> int:
     """Stream the ``name`` tables of ``jobs`` into ``handle``, without the runs
     ``dropped`` lists for a job (those another job already gives); returns the rows."""
-    schema, keys = _plan(root, jobs, name)
+    schema, given = _plan(root, jobs, name)
     rows = 0
     with pq.ParquetWriter(handle, schema) as writer:
         for folder in jobs:
-            parameters = job_parameters(folder)
-            constants = {k: _value(parameters.get(k), schema.field(k).type) for k in keys}
-            unset = [f.name for f in schema if f.name not in parameters and f.name != "job"]
-            for key, value in configured_values(folder, unset).items():
-                kind = schema.field(key).type  # a column the job's own table lacks, or unset
-                constants[key] = str(value) if _is_text(kind) else _value(str(value), kind)
+            constants = {  # set, or configured; a table's own column comes first
+                k: _value(v, schema.field(k).type)
+                for k, v in given[folder].items()
+                if k in schema.names
+            }
             constants["job"] = job_id(root, folder)
             for path in _sources(folder, name):
                 try:
