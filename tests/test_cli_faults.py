@@ -482,6 +482,7 @@ def test_a_design_of_other_outcomes_reanalyses_its_finished_runs(tmp_path: Path)
     parts = {p: p.stat().st_mtime_ns for p in (folder / "runs").iterdir()}
     other = cli([*design, "design.outcomes=[mean_share_hedge]", "design.bootstrap=50"], tmp_path)
     assert other.returncode == 0, other.stderr
+    assert "re-analysing its finished runs" in other.stdout + other.stderr
     assert {p: p.stat().st_mtime_ns for p in (folder / "runs").iterdir()} == parts
     table = pd.read_csv(folder / "sensitivity.csv")
     assert set(table["outcome"]) == {"mean_share_hedge"}
@@ -578,3 +579,21 @@ def test_a_job_an_earlier_attempt_left_unfinished_says_it_starts_again(tmp_path:
     said = result.stdout + result.stderr
     assert "job: an earlier study job did not finish (no manifest.json" in said
     assert "computing it again" in said
+
+
+def test_a_job_or_sweep_is_not_written_over_other_jobs_folders(tmp_path: Path) -> None:
+    """A run sent into a sweep's root wrote its files beside the sweep's jobs, and every
+    reader, which stops at a finished folder, then saw the run alone; a sweep sent into a
+    finished run's folder hid its jobs below it. Both are refused."""
+    sweep = tmp_path / "sweep"
+    done = cli(["-m", "seed=0,1", *FAST, f"hydra.sweep.dir={sweep}"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = cli([*FAST, f"hydra.run.dir={sweep}"], tmp_path)
+    assert_one_line_error(result, 2, "It holds 2 job folders (seed=0")
+    assert not (sweep / "manifest.json").exists()
+    run = tmp_path / "run"
+    assert cli([*FAST, f"hydra.run.dir={run}"], tmp_path).returncode == 0
+    over = cli(["-m", "seed=0,1", *FAST, f"hydra.sweep.dir={run}"], tmp_path)
+    assert over.returncode == 2
+    assert f"{run} holds a finished run. Give another hydra.sweep.dir." in over.stderr
+    assert sorted(p.name for p in run.iterdir() if p.is_dir()) == [".hydra"]

@@ -17,7 +17,14 @@ from alignment_sim.engine.batch import run_batch
 from alignment_sim.errors import ConfigError
 from alignment_sim.estimation.fitted import FittedSet
 from alignment_sim.model.inputs import RunInputs
-from alignment_sim.outputs.files import LABELS_FILE, STUDY_FILES, finish_job, job_manifest, sha256
+from alignment_sim.outputs.files import (
+    LABELS_FILE,
+    STUDY_FILES,
+    finish_job,
+    job_manifest,
+    sha256,
+    write_parquet,
+)
 from alignment_sim.paths import with_values
 from alignment_sim.report import score as score_module
 from alignment_sim.report.record import (
@@ -408,10 +415,18 @@ def test_another_commands_output_beside_the_runs_is_left_out_not_misread(
     report.mkdir()
     (report / "report.html").write_text("<html></html>")
     finish_job(report, {"study": "compare"}, ["report.html"])
+    design = tmp_path / "runs" / "design"  # a design beside them stopped the whole score
+    design.mkdir()
+    write_parquet(design / "design.parquet", pd.DataFrame({"point": [0]}), {})
+    finish_job(design, {"design": "lhs"}, ["design.parquet"])
     main([str(tmp_path / "runs"), "--record", str(PACKAGED_RECORD), "--out", str(tmp_path / "s")])
     out = capsys.readouterr().out
-    assert f"{report}: not runs (another command's output), left out" in out
+    assert f"Left out {report}: not runs (another command's output)\n" in out
+    assert f"Left out {design}: a design study, which writes no yearly labels" in out
     assert (tmp_path / "s" / "score.json").is_file()
+    with pytest.raises(SystemExit):  # nothing but them: said as what they are
+        main([str(report), "--out", str(tmp_path / "t")])
+    assert "(1 left out: " in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -1052,3 +1052,21 @@ def test_one_target_given_by_its_name_alone_is_that_state() -> None:
     alone.step()
     listed.step()
     np.testing.assert_array_equal(alone.trajectory.offers, listed.trajectory.offers)
+
+
+def test_a_lever_moved_twice_before_a_quarter_is_played_is_one_move() -> None:
+    """Two moves before a step were two rows at one tick, and the debrief showed a value
+    that never held (8 -> 20, 20 -> 7.5); a numpy number was refused as "not a number"."""
+    model = ClassroomModel(seed=1, ticks=4)
+    start = model.levers()["russia_budget"]
+    assert model.apply_levers({"russia_budget": np.float32(20.0)})
+    assert model.apply_levers({"russia_budget": np.int64(7)})
+    frame = model.levers_frame()
+    assert frame[["tick", "lever", "value", "previous"]].values.tolist() == [
+        [1, "russia_budget", 7.0, start]
+    ]
+    assert model.apply_levers({"russia_budget": start})  # back where it was: no move
+    assert model.levers_frame().empty
+    model.step()
+    assert model.apply_levers({"russia_budget": 9.0})
+    assert model.levers_frame()["tick"].tolist() == [2]

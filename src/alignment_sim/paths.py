@@ -137,6 +137,8 @@ def _checked(path: str, parsed: ParamPath) -> ParamPath:
     if parsed.field not in known:
         close = difflib.get_close_matches(parsed.field, list(known), n=1)
         hint = f"Did you mean '{path[: -len(parsed.field)]}{close[0]}'?" if close else ""
+        if parsed.field in MAPS.get(parsed.section, ()):  # a map: one entry at a time
+            hint = f"It is a map by pole: name an entry, {path}.<pole>."
         raise ConfigError(
             path, parsed.field, f"a field of {parsed.section} ({', '.join(known)})", hint
         )

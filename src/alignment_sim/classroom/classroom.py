@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import os
 import threading
 from collections.abc import Mapping
@@ -194,6 +195,8 @@ def set_levers(config: SimulationConfig, levers: Mapping[str, Any], where: str =
     for name, value in levers.items():
         if name not in LEVERS:
             raise ConfigError(f"{where}.{name}", value, f"a lever ({', '.join(LEVERS)})")
+        if isinstance(value, np.generic):  # a numpy number is its Python number
+            value = value.item()
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{where}.{name}", value, "a number")
         lever = LEVERS[name]
@@ -667,10 +670,21 @@ class ClassroomModel(AlignmentModel):
             if inputs is None:
                 return False
             before = self.levers()
-            self.lever_changes += [
-                LeverChange(self.tick, name, float(value), before[name])
+            moved = {
+                name: LeverChange(self.tick, name, float(value), before[name])
                 for name, value in values.items()
                 if abs(float(value) - before[name]) > 1e-12
+            }
+            kept = []  # a move replaced before any tick played it never held: one move
+            for change in self.lever_changes:
+                replaced = moved.get(change.lever)
+                if replaced is not None and change.tick == self.tick:
+                    moved[change.lever] = dataclasses.replace(replaced, before=change.before)
+                else:
+                    kept.append(change)
+            self.lever_changes = [
+                *kept,
+                *(c for c in moved.values() if abs(c.value - c.before) > 1e-12),
             ]
             self._adopt(config, inputs)
             return True

@@ -496,6 +496,7 @@ def run_one(cfg: DictConfig) -> None:
 
 def _run_job(cfg: DictConfig, folder: Path, overrides: list[str], sweeping: bool) -> None:
     config = check_job(cfg, overrides)
+    _refuse_a_folder_of_jobs(folder)
     if config.task == "fit":
         run_fit_job(config, folder, overrides)
     elif config.task in ("forecast", "validate"):
@@ -574,7 +575,8 @@ def _refuse_unread_design_settings(config: SimulationConfig, overrides: list[str
             raise ConfigError(
                 key,
                 typed_value(value),
-                f"no value for a {config.design.method} design: {unread[key]}",
+                f"no value for {'an' if config.design.method == 'lhs' else 'a'} "
+                f"{config.design.method} design: {unread[key]}",
                 "Leave it out.",
             )
 
@@ -660,7 +662,9 @@ def _discard_incomplete(folder: Path) -> None:
         pass
 
 
-def _skip_if_complete(folder: Path, digest: str, what: str) -> bool:
+def _skip_if_complete(
+    folder: Path, digest: str, what: str, again: str = "computing it again"
+) -> bool:
     """True (and a note) when ``folder`` holds this finished job; otherwise clears what an
     earlier attempt left that could look finished, and says why it runs again. The job's
     input was checked before (``check_job``): a bad re-run leaves an earlier finished job
@@ -672,7 +676,7 @@ def _skip_if_complete(folder: Path, digest: str, what: str) -> bool:
         log.info(f"alignment-sim: {what} {folder.name or folder} is already complete, skipped.")
         return True
     if status.state in ("stale", "corrupt"):
-        log.info(f"alignment-sim: {folder.name}: {status.reason}; computing it again.")
+        log.info(f"alignment-sim: {folder.name}: {status.reason}; {again}.")
     elif folder.is_dir() and any(p.name not in HYDRA_FILES for p in folder.iterdir()):
         log.info(
             f"alignment-sim: {folder.name or folder}: an earlier {what.removesuffix(' in')} "
@@ -719,7 +723,17 @@ def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str])
 
     digest = config_digest(config)
     _refuse_replacing_another_job(folder, digest, overrides, "design", design=True)
-    if _skip_if_complete(folder, digest, "design study in"):
+    again = "computing it again"
+    if (folder / "manifest.json").is_file():
+        from alignment_sim.outputs.files import job_manifest
+        from alignment_sim.studies.design import runs_digest
+
+        try:
+            if job_manifest(folder).get("design_runs_digest") == runs_digest(config):
+                again = "re-analysing its finished runs (other outcomes or resamples)"
+        except ValueError:
+            pass
+    if _skip_if_complete(folder, digest, "design study in", again):
         return
     run_design(config, folder, progress=config.engine.progress, extra={"overrides": overrides})
     if not config.output.quiet:
@@ -780,6 +794,30 @@ def _refuse_replacing_another_job(
             f"a folder of its own for a {what} of other settings",
             f"{folder} holds {finished_kind(meta)} made with {made}. Give {keep} to keep "
             "both, or remove the folder to replace it.",
+        )
+
+
+def _refuse_a_folder_of_jobs(folder: Path) -> None:
+    """Refuse a job's folder that holds other jobs' folders (a sweep's root, a results
+    tree): the job's files beside them would hide them from every reader, which stops at
+    a job's folder. A validation's own parts (its fit, forecasts and scores) are its."""
+    from alignment_sim.estimation.validate import FORECASTS, SCORES
+    from alignment_sim.outputs.files import ERROR, MANIFEST, counted
+
+    own = {"fit", *FORECASTS.values(), *SCORES.values()}
+    jobs = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_dir() and p.name not in own and ((p / MANIFEST).is_file() or (p / ERROR).is_file())
+    )
+    if jobs:
+        raise ConfigError(
+            "hydra.run.dir",
+            str(folder),
+            "a folder of its own for the job",
+            f"It holds {counted(len(jobs), 'job folder')} ({', '.join(jobs[:3])}"
+            f"{', ...' if len(jobs) > 3 else ''}), which a job's files beside them would hide "
+            "from every reader. Give another hydra.run.dir.",
         )
 
 

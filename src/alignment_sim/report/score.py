@@ -170,9 +170,9 @@ class Ensemble:
         return np.stack([(self.codes == k).mean(axis=0) for k in range(len(LABELS))], axis=-1)
 
 
-RUN_TABLES = (LABELS_FILE, "runs.parquet", "trajectory.parquet", "design.parquet")
+RUN_TABLES = (LABELS_FILE, "runs.parquet", "trajectory.parquet")
 """A folder of runs holds one of these (``load_folder`` says why one without labels
-cannot be scored); another command's finished output holds none."""
+cannot be scored); another command's finished output, or a design's, holds none."""
 
 
 def find_folders(paths: Sequence[Path], skip_corrupt: bool = False) -> tuple[list[Path], list[str]]:
@@ -190,8 +190,13 @@ def find_folders(paths: Sequence[Path], skip_corrupt: bool = False) -> tuple[lis
         for folder in jobs.done:
             if any((folder / name).is_file() for name in RUN_TABLES):
                 found[folder.resolve()] = folder
+            elif (folder / "design.parquet").is_file():
+                notes.append(
+                    f"{folder}: a design study, which writes no yearly labels (score study "
+                    "jobs or single runs)"
+                )
             else:  # a comparison, a pattern table, a landscape, a fit: no runs to score
-                notes.append(f"{folder}: not runs (another command's output), left out")
+                notes.append(f"{folder}: not runs (another command's output)")
         for folder, status in jobs.left_out:
             notes.append(f"{folder}: {status.state}, {status.reason}")
             if status.state == "corrupt":
@@ -205,7 +210,7 @@ def find_folders(paths: Sequence[Path], skip_corrupt: bool = False) -> tuple[lis
     folders = list(found.values())
     if not folders:
         where = ", ".join(str(p) for p in paths)
-        detail = f" ({len(notes)} unfinished or failed: {notes[0]})" if notes else ""
+        detail = f" ({len(notes)} left out: {'; '.join(notes[:3])})" if notes else ""
         raise ScoreError(f"no finished run folder, study job or sweep in {where}{detail}")
     return folders, notes
 
@@ -358,8 +363,8 @@ def load_ensemble(
             )
             continue
         notes.append(
-            f"{folder}: {counted(len(r.runs), 'run')} of it (e.g. seed {_run_name(r.run)}) "
-            f"already read from {where}, left out; its other runs are scored"
+            f"{folder}: {counted(len(r.runs), 'run')} (e.g. seed {_run_name(r.run)}) already "
+            f"read from {where}; its other runs are scored"
         )
         repeated = set(r.runs)
         keep = [n for n, run in enumerate(runs) if run not in repeated]

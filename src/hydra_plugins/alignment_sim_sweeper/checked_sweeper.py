@@ -49,7 +49,32 @@ class CheckedSweeper(BasicSweeper):
         overrides = parser.parse_overrides([*self._parse_config(), *arguments])
         jobs = [job for batch in self.split_arguments(overrides, None) for job in batch]
         self.check_jobs(jobs)
+        self.check_sweep_dir()
         return super().sweep(arguments)
+
+    def check_sweep_dir(self) -> None:
+        """Refuse a sweep's folder that is a finished job's or another command's (it holds
+        ``manifest.json``): its jobs' folders below it would be hidden from every reader,
+        which stops at a finished folder, and Hydra's files would be added to it."""
+        from pathlib import Path
+
+        from alignment_sim.cli.main import finished_kind
+        from alignment_sim.outputs.files import MANIFEST, job_manifest
+
+        assert self.config is not None
+        folder = Path(str(self.config.hydra.sweep.dir))
+        if not (folder / MANIFEST).is_file():
+            return
+        try:
+            held = finished_kind(job_manifest(folder))
+        except ValueError:
+            held = "a manifest.json"
+        raise ConfigError(
+            "hydra.sweep.dir",
+            str(folder),
+            "a folder of its own for the sweep's jobs",
+            f"{folder} holds {held}. Give another hydra.sweep.dir.",
+        )
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         """Nothing more: ``sweep`` composed and checked every job before the first batch."""
