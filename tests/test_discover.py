@@ -128,6 +128,10 @@ def test_command_writes_every_file(toy: Path, tmp_path: Path, capsys) -> None:
     boxes = pd.read_csv(out / "boxes.csv")
     assert set(boxes["method"]) == {"prim", "cart"}
     assert {"low", "high", "coverage", "density", "mass"} <= set(boxes.columns)
+    cart = boxes[(boxes["method"] == "cart") & boxes["restricted"]]
+    for split in [*cart["low"], *cart["high"]]:  # float32's splits, without the tail
+        ends = set(boxes["range_low"]) | set(boxes["range_high"])
+        assert split in ends or split == float(f"{split:.7g}"), split
     assert pd.read_csv(out / "feature_scores.csv")["parameter"].iloc[0] == "weights.trade"
     page = (out / "discovery.html").read_text()
     assert "coverage-density trade-off" in page and page.count("data:image/png;base64,") >= 3

@@ -520,8 +520,19 @@ def cart_boxes(x: pd.DataFrame, interest: np.ndarray) -> list[dict[str, Any]]:
     )
     rows: list[dict[str, Any]] = []
     for number, (limits, stats) in enumerate(kept, start=1):
-        rows += _box_rows("cart", number, limits, initial, {**stats, "res_dim": stats["res dim"]})
+        shown = limits[initial.columns].copy()
+        split = shown != initial  # a limit of the parameter's own range stays as it is
+        shown[split] = shown[split].map(_split_value)
+        rows += _box_rows("cart", number, shown, initial, {**stats, "res_dim": stats["res dim"]})
     return rows
+
+
+def _split_value(value: float) -> float:
+    """A CART split as written: scikit-learn splits halfway between two points' values
+    taken as float32 (1.7167580127716064, 0.8018175065517426), so the digits past float32's
+    seven carry nothing: seven significant digits (1.716758, 0.8018175), far closer to the
+    split than any point is."""
+    return float(f"{value:.7g}")
 
 
 def feature_scores(x: pd.DataFrame, interest: np.ndarray, y: np.ndarray) -> pd.DataFrame:
