@@ -436,3 +436,25 @@ def test_an_output_folder_the_command_cannot_write_is_refused_before_any_work(
     assert stopped.value.code == 2
     error = capsys.readouterr().err
     assert f"--out = '{locked / 'new' / 'table'}'" in error and f"{locked} is not writable" in error
+
+
+@pytest.mark.parametrize(
+    ("module", "argv"),
+    [
+        ("alignment_sim.report.score", ["--yaer", "2000", "x"]),
+        ("alignment_sim.studies.patterns", ["--seeds", "x"]),
+        ("alignment_sim.studies.collect", []),
+    ],
+)
+def test_a_command_line_mistake_is_one_line(
+    module: str, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """argparse printed its usage lines before the error: one line, as every other
+    refusal, saying where the options are listed."""
+    import importlib
+
+    with pytest.raises(SystemExit) as stopped:
+        importlib.import_module(module).main(argv)
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "error: " in error and "--help lists the options" in error

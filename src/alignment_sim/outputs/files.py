@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import pandas as pd
 import pyarrow as pa
@@ -212,7 +212,11 @@ def command_line(prog: str, argv: Sequence[str] | None = None) -> str:
 class CommandParser(argparse.ArgumentParser):
     """The package's console commands' argument parser: an option it does not know is
     named first, with the closest it knows (argparse 3.11 would report only a required
-    option as missing, ``--yaer 2000`` as "--year is required")."""
+    option as missing, ``--yaer 2000`` as "--year is required"); a mistake is one line,
+    as every other refusal of the package is (argparse prints its usage lines first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} ({self.prog} --help lists the options)\n")
 
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
