@@ -19,7 +19,7 @@ from alignment_sim.outputs.files import (
     write_parquet,
 )
 from alignment_sim.studies import collect as collect_module
-from alignment_sim.studies.collect import CollectError, collect, main
+from alignment_sim.studies.collect import CollectError, build_database, collect, main
 from alignment_sim.studies.outcomes import OUTCOMES
 from alignment_sim.studies.replications import repeats
 
@@ -607,3 +607,13 @@ def test_a_configured_value_keeps_its_fraction_beside_whole_swept_values(tmp_pat
     runs = pd.read_parquet(out)
     assert runs["weights.trade"].dtype == "float64"
     assert runs.groupby("job")["weights.trade"].first().to_dict() == {"a": 1.0, "b": 3.0, "c": 2.5}
+    duckdb = pytest.importorskip("duckdb")  # the database, the same: typed and filled
+    database = tmp_path / "all.duckdb"
+    build_database(root, database)
+    with duckdb.connect(str(database), read_only=True) as con:
+        kinds = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE runs)").fetchall())
+        held = con.execute(
+            'SELECT study_id, min("weights.trade") FROM runs GROUP BY 1 ORDER BY 1'
+        ).fetchall()
+    assert kinds["weights.trade"] == "DOUBLE"
+    assert held == [("a", 1.0), ("b", 3.0), ("c", 2.5)]

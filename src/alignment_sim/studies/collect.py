@@ -742,6 +742,8 @@ def build_database(root: Path, out: Path, skip_corrupt: bool = False) -> dict[st
                 if not files:
                     continue
                 counts[table] = _load_table(con, table, files)
+                jobs = [f for f in found.done if _is_design(f) == from_designs]
+                _fill_parameters(con, table, {job_id(root, f): f for f in jobs})
                 repeats[table] = _mark_repeated(con, table, repeated, root, from_designs)
                 for column, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall():
                     unit, meaning = describe_column(column, table)
@@ -790,6 +792,49 @@ def _load_table(con: Any, table: str, files: list[tuple[str, str]]) -> int:
     )
     con.execute("DROP TABLE source_files")
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def _is_parameter(column: str) -> bool:
+    """Whether a run table's column names a setting: a preset group or a parameter path."""
+    if column in ("scenario", "region", "decision"):
+        return True
+    try:
+        paths.parse(column)
+    except ConfigError:
+        return False
+    return True
+
+
+def _fill_parameters(con: Any, table: str, jobs: dict[str, Path]) -> None:
+    """The parameter columns of ``table`` (by study id, ``jobs``) as ``collect`` writes
+    them: a job that did not vary a parameter another varies holds its configured value
+    (``configured_values``), not a null; and a column of numbers, written as text by the
+    jobs' overrides, typed (``parameter_type``)."""
+    columns = [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
+    candidates = [c for c in columns if _is_parameter(c) and c != "seed"]
+    if not candidates:
+        return
+    for study, folder in jobs.items():
+        empty = [
+            c
+            for c in candidates
+            if con.execute(
+                f'SELECT count(*) FROM {table} WHERE study_id = ? AND "{c}" IS NULL', [study]
+            ).fetchone()[0]
+        ]
+        for column, value in configured_values(folder, empty).items():
+            con.execute(
+                f'UPDATE {table} SET "{column}" = ? WHERE study_id = ? AND "{column}" IS NULL',
+                [str(value) if isinstance(value, str) else value, study],
+            )
+    for column, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall():
+        if column not in candidates or kind != "VARCHAR":
+            continue
+        values = [r[0] for r in con.execute(f'SELECT DISTINCT "{column}" FROM {table}').fetchall()]
+        typed = parameter_type([v for v in values if v is not None])
+        sql = {pa.int64(): "BIGINT", pa.float64(): "DOUBLE", pa.bool_(): "BOOLEAN"}.get(typed)
+        if sql is not None and values != [None]:
+            con.execute(f'ALTER TABLE {table} ALTER "{column}" TYPE {sql}')
 
 
 def _mark_repeated(
