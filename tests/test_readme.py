@@ -46,6 +46,9 @@ def test_notebook_snippet_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "belarus" in printed
     trajectory = namespace["trajectory"]
     assert trajectory.ticks == 20  # type: ignore[attr-defined]
+    yearly = namespace["yearly"]  # 20 quarters from 2015: the ends of 2015-2019
+    assert sorted(set(yearly["year"])) == [2015, 2016, 2017, 2018, 2019]  # type: ignore[index]
+    assert "Belarus" in set(yearly["state"])  # type: ignore[index]
     assert namespace["config"].dynamics.stance == 1.0  # type: ignore[attr-defined]
     # the five stepped ticks and the rest make one run: alignment for ticks 0..20
     assert trajectory.alignment.shape[1] == 21  # type: ignore[attr-defined]
