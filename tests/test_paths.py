@@ -165,3 +165,16 @@ def test_an_entry_of_a_map_by_pole_is_read_set_and_checked_by_its_path() -> None
         with_values(config, {"region.states.belarus.transit.russia": 1.5})
     with pytest.raises(ConfigError, match=r"transit\.usa = 'usa': expected a pole of the region"):
         get_value(config, "region.states.belarus.transit.usa")
+
+
+def test_default_config_takes_a_parameter_path_as_the_model_does() -> None:
+    """``AlignmentModel(weights__trade=3)`` took a path; ``default_config`` refused it as a
+    setting it lacks."""
+    from alignment_sim import AlignmentModel
+
+    config = default_config(weights__trade=3, region__states__belarus__transit__russia=0.5)
+    assert config.weights.trade == 3.0 and config.region.states[0].transit == {"russia": 0.5}
+    model = AlignmentModel(default_config(), weights__trade=3)
+    assert model.config.weights == config.weights
+    with pytest.raises(ConfigError, match=r"Did you mean 'weights\\.trade'\\?"):
+        default_config(weights__trde=3)

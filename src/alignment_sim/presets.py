@@ -183,7 +183,12 @@ def default_config(
     others default). ``fit`` names a fitted set (a forecast draws from it) but applies none
     of its values: ``FittedSet.load(name).apply(config)`` does (``estimation.fitted``). Every
     part given as an object is copied: two configurations built from one RegionSpec never
-    share its poles and states, so an edit of one reaches neither the other nor the spec."""
+    share its poles and states, so an edit of one reaches neither the other nor the spec.
+    A keyword with ``__`` is a parameter path, as ``AlignmentModel`` takes it
+    (``weights__trade=3``, ``region__states__belarus__transit__russia=0.5``), set last."""
+    from alignment_sim import paths
+
+    by_path = {k.replace("__", "."): top_level.pop(k) for k in list(top_level) if "__" in k}
     known = {f.name for f in dataclasses.fields(SimulationConfig)}
     for key in top_level:
         if key not in known:
@@ -199,7 +204,7 @@ def default_config(
         for key, value in {"weights": weights, "dynamics": dynamics, **top_level}.items()
         if key in SECTION_TYPES and value is not None
     }
-    return SimulationConfig(
+    config = SimulationConfig(
         region=_preset(load_region, region),
         scenario=_preset(load_scenario, scenario),
         decision=_from_mapping("decision", decision)
@@ -210,6 +215,7 @@ def default_config(
         output=sections.pop("output", OutputParams()),
         **{**top_level, **sections},
     )
+    return paths.with_values(config, by_path) if by_path else config
 
 
 def _preset(load: Callable[[str | Path], T], given: Any) -> Any:
