@@ -176,5 +176,5 @@ def test_default_config_takes_a_parameter_path_as_the_model_does() -> None:
     assert config.weights.trade == 3.0 and config.region.states[0].transit == {"russia": 0.5}
     model = AlignmentModel(default_config(), weights__trade=3)
     assert model.config.weights == config.weights
-    with pytest.raises(ConfigError, match=r"Did you mean 'weights\\.trade'\\?"):
+    with pytest.raises(ConfigError, match=r"Did you mean 'weights\.trade'\?"):
         default_config(weights__trde=3)
