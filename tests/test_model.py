@@ -541,3 +541,15 @@ def test_a_copy_inside_another_repository_records_no_revision_of_it(tmp_path: Pa
         cwd=tmp_path,
     ).stdout.strip()
     assert shown == "unknown"
+
+
+def test_an_event_given_as_a_dict_is_refused_when_the_config_is_built() -> None:
+    """A dict among a scenario's events was taken by default_config and refused only when
+    a model was built from it, far from where it was written."""
+    from alignment_sim.model.params import EventSpec, ScenarioSpec
+
+    given = ScenarioSpec(name="mine", events=[{"kind": "russia_recession", "at": 1}])  # type: ignore[list-item]
+    with pytest.raises(alignment_sim.ConfigError, match=r"scenario\.events\[0\] = .*an EventSpec"):
+        default_config(scenario=given)
+    ok = ScenarioSpec(name="mine", events=[EventSpec(kind="russia_recession", at=1)])
+    assert default_config(scenario=ok).scenario.events[0].kind == "russia_recession"

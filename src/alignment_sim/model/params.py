@@ -1265,6 +1265,18 @@ class SimulationConfig(FieldsOnly):
                 )
         if not isinstance(self.scenario.calendar, bool):
             raise ConfigError("scenario.calendar", self.scenario.calendar, "true or false")
+        events = self.scenario.events
+        if not isinstance(events, list):
+            raise ConfigError("scenario.events", events, "a list of EventSpec")
+        for n, event in enumerate(events):  # a dict was taken here and refused at the build
+            if not isinstance(event, EventSpec):
+                raise ConfigError(
+                    f"scenario.events[{n}]",
+                    event,
+                    "an EventSpec",
+                    "EventSpec(kind=..., at=...) in Python (a YAML file's mapping is read as "
+                    "one).",
+                )
         if self.scenario.calendar and not self.region.calendar:
             raise ConfigError(
                 "region.calendar",
