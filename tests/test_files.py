@@ -458,3 +458,18 @@ def test_a_command_line_mistake_is_one_line(
     assert stopped.value.code == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "error: " in error and "--help lists the options" in error
+
+
+def test_a_progress_bar_in_a_log_file_updates_every_half_minute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bar written to a file (a batch job's log) redrew ten times a second: hundreds of
+    lines for a study; in a terminal it is tqdm's own."""
+    from alignment_sim import progress
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    with progress.progress_bar(10, "run") as bar:
+        assert bar.mininterval == progress.LOG_INTERVAL_S == 30.0
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with progress.progress_bar(10, "run") as bar:
+        assert bar.mininterval == 0.1

@@ -24,7 +24,6 @@ from typing import Any, Literal, TypeVar, get_args
 import numpy as np
 from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
 from alignment_sim.engine.tick import BatchState, TickParameters, tick_batch
 from alignment_sim.errors import ConfigError
@@ -33,6 +32,7 @@ from alignment_sim.model.kernels import TERMS, Terms
 from alignment_sim.model.params import MAX_SEED, EngineParams, check_seeds
 from alignment_sim.model.trajectory import RECORDED_ARRAYS, Trajectory, option_shares
 from alignment_sim.model.world import FloatArray, World
+from alignment_sim.progress import progress_bar
 
 Record = Literal["minimal", "summary", "full"]
 RECORDS: tuple[str, ...] = get_args(Record)
@@ -336,7 +336,7 @@ def iter_batches(
     chunks = _chunks(seed_array, engine.chunk_size)
     tasks = [(inputs, chunk, record) for chunk in chunks]
     show = engine.progress if progress is None else progress
-    with tqdm(total=len(seed_array), unit="run", disable=not show or len(chunks) < 2) as bar:
+    with progress_bar(len(seed_array), "run", disable=not show or len(chunks) < 2) as bar:
         for part in execute(run_chunk, tasks, engine):
             bar.update(part.n_runs)
             yield part

@@ -1274,8 +1274,7 @@ class SimulationConfig(FieldsOnly):
                     f"scenario.events[{n}]",
                     event,
                     "an EventSpec",
-                    "EventSpec(kind=..., at=...) in Python (a YAML file's mapping is read as "
-                    "one).",
+                    "EventSpec(kind=..., at=...) in Python (a YAML file's mapping is read as one).",
                 )
         if self.scenario.calendar and not self.region.calendar:
             raise ConfigError(

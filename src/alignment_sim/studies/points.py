@@ -21,7 +21,6 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from alignment_sim import paths
 from alignment_sim.engine.batch import BatchResult, Record, execute, run_chunk
@@ -38,6 +37,7 @@ from alignment_sim.model.params import (
 )
 from alignment_sim.model.world import FLOAT, World, proximity, soft_power_ties
 from alignment_sim.paths import domain, item_index, parse
+from alignment_sim.progress import progress_bar
 
 DYNAMICS_AXES = {
     "stance": 2,
@@ -425,7 +425,7 @@ def run_points(
         chunk = {path: np.asarray(column)[runs] for path, column in values.items()}
         tasks.append((inputs, chunk, seeds[runs], record, then, tags[runs]))
     todo = sum(len(task[2]) for task in tasks)
-    with tqdm(total=len(seeds), initial=len(seeds) - todo, unit="run", disable=not progress) as bar:
+    with progress_bar(len(seeds), "run", disable=not progress, initial=len(seeds) - todo) as bar:
         results = execute(run_point_chunk, tasks, engine)
         for c, task, result in zip(chunks, tasks, results, strict=True):
             bar.update(len(task[2]))

@@ -70,7 +70,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import yaml
-from tqdm.auto import tqdm
 
 from alignment_sim import paths
 from alignment_sim.engine.batch import (
@@ -95,6 +94,7 @@ from alignment_sim.outputs.files import (
 )
 from alignment_sim.outputs.provenance import manifest
 from alignment_sim.presets import conf_dir, default_config, yaml_error
+from alignment_sim.progress import progress_bar
 from alignment_sim.studies import patterns
 from alignment_sim.studies.points import DESIGNABLE, calendar_ignores, with_point_values
 
@@ -385,7 +385,7 @@ def evaluate(
     ]
     engine = EngineParams(workers=workers, progress=False)
     checks: list[list[patterns.PatternResult]] = []
-    with tqdm(total=len(points), unit="point", disable=not progress) as bar:
+    with progress_bar(len(points), "point", disable=not progress) as bar:
         for part in execute(evaluate_group, tasks, engine):
             checks.extend(part)
             bar.update(len(part))
