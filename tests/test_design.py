@@ -333,7 +333,13 @@ def test_morris_and_lhs_indices(tmp_path: Path) -> None:
         else:
             folder = run_design(config, tmp_path / method, progress=False)
             assert job_manifest(folder)["warnings"] == []
-        assert set(pd.read_csv(folder / "sensitivity.csv")["index"]) == indices
+        table = pd.read_csv(folder / "sensitivity.csv")
+        assert set(table["index"]) == indices
+        units = dict(zip(table["index"], table["unit"], strict=True))  # the CSV says them
+        if method == "morris":  # in the outcome's own unit, which the PNG alone gave
+            assert units == {"mu_star": "count of state-ticks", "sigma": "count of state-ticks"}
+        else:
+            assert units["S1"] == "share of the point means' variance"
 
 
 def test_a_parameter_the_runs_never_read_has_no_effect(tmp_path: Path) -> None:

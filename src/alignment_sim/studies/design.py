@@ -382,11 +382,36 @@ def analyse(
                 )
             continue
         rows.extend({**base, **row} for row in _indices(spec, prob, points, y, outcome))
+    for row in rows:
+        row["unit"] = index_unit(str(row["index"]), str(row["outcome"]))
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
 
 
-SENSITIVITY_COLUMNS = ["outcome", "parameter", "index", "value", "conf", "noise_share"]
+SENSITIVITY_COLUMNS = ["outcome", "parameter", "index", "value", "conf", "noise_share", "unit"]
 """``sensitivity.csv``'s columns, in the README's order."""
+SHARE_OF_VARIANCE = "share of the point means' variance"
+INDEX_UNITS = {
+    "S1": SHARE_OF_VARIANCE,
+    "ST": SHARE_OF_VARIANCE,
+    "S2": SHARE_OF_VARIANCE,
+    "main_effect": SHARE_OF_VARIANCE,
+    "delta": "0 to 1 (moment-independent)",
+    "constant": "",
+}
+"""The unit of each index that has its own; Morris's mu* and sigma are in the outcome's
+(``index_unit``)."""
+
+
+def index_unit(index: str, outcome: str) -> str:
+    """What an index's value is measured in: a share, or (Morris's mu* and sigma) the
+    outcome's own unit (``collect.describe``; an indicator ``x=v``: a probability)."""
+    from alignment_sim.studies.collect import describe
+
+    if index in INDEX_UNITS:
+        return INDEX_UNITS[index]
+    if "=" in outcome:
+        return "probability (share of a point's runs)"
+    return describe(outcome)[0]
 
 
 def analysis_seed(spec: DesignSpec) -> int:
