@@ -544,6 +544,8 @@ def test_a_fit_that_saw_years_after_the_origin_is_said(
     main([str(tmp_path / "runs"), "--from", "2003", "--out", str(tmp_path / "s")])
     printed = " ".join(capsys.readouterr().out.split())
     assert "saw the record to 2002, after the baselines' origin 2000" in printed
+    # one's own set by its file too: every fit of 1991-2010 is named as the packaged one
+    assert f"fitted set post_soviet_1991_2010 ({tmp_path / 'early.yaml'})" in printed
     assert "--origin 2002 gives them the same record" in printed
     unplaced = replace(
         fitted, provenance={k: v for k, v in fitted.provenance.items() if k != "window"}

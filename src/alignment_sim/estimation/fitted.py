@@ -55,6 +55,15 @@ class FittedSet:
     """What it was loaded from: a packaged name, or a path (``fit`` records it)."""
 
     @property
+    def label(self) -> str:
+        """The set as messages and reports name it: a packaged set by its name; one of
+        one's own by its name and file, since every fit of a window is named alike
+        (``post_soviet_1991_2010``, the packaged set's name too)."""
+        if not self.source or is_packaged(self.source):
+            return self.name
+        return f"{self.name} ({self.source})"
+
+    @property
     def values(self) -> dict[str, float]:
         """Each estimated path -> its posterior mode, in its units."""
         return {k: float(v[0]) for k, v in to_values(self.parameters, self.mode).items()}

@@ -110,7 +110,7 @@ def run_forecast(
     check_memory(inputs, n_runs, config.engine, "minimal")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MANIFEST).unlink(missing_ok=True)  # the folder is unfinished from here
-    source = f"the fitted set {fitted.name}" if fitted else "the configuration's values"
+    source = f"the fitted set {fitted.label}" if fitted else "the configuration's values"
     say(
         f"forecast: {len(draws)} draw(s) of {source} x {len(seeds)} seed(s) = {n_runs} runs "
         f"of {config.scenario.name}, from the end of {origin} to the end of {last_year(config)}"

@@ -285,7 +285,7 @@ def in_sample_notes(fits: Sequence[str], window: Window) -> tuple[list[str], boo
         span = fitted.provenance.get("window")
         if not (isinstance(span, list) and len(span) == 2):
             notes.append(
-                f"the runs' fitted set {fitted.name} names no record window: whether it saw "
+                f"the runs' fitted set {fitted.label} names no record window: whether it saw "
                 "the scored years cannot be told"
             )
             continue
@@ -293,14 +293,14 @@ def in_sample_notes(fits: Sequence[str], window: Window) -> tuple[list[str], boo
         if first <= last:
             in_sample = True
             notes.append(
-                f"the runs' parameters come from the fitted set {fitted.name}, fitted on the "
+                f"the runs' parameters come from the fitted set {fitted.label}, fitted on the "
                 f"record of {span[0]}-{span[1]}, which holds the scored years {first}-{last}: "
                 f"an in-sample score, where the baselines see the record only to "
                 f"{window.origin}"
             )
         elif int(span[1]) > window.origin:
             notes.append(
-                f"the runs' fitted set {fitted.name} saw the record to {span[1]}, after the "
+                f"the runs' fitted set {fitted.label} saw the record to {span[1]}, after the "
                 f"baselines' origin {window.origin}: the model knows years the baselines do "
                 f"not (--origin {span[1]} gives them the same record)"
             )

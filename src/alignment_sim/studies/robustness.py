@@ -798,7 +798,7 @@ def fit_markdown(
     lines = [
         "# Patterns under the fitted uncertainty",
         "",
-        f"{n} draws from the Laplace posterior of the fitted set `{fitted.name}` "
+        f"{n} draws from the Laplace posterior of the fitted set `{fitted.label}` "
         f"(FittedSet.draws, seed {draw_seed}) over the {len(varied)} parameters it "
         "estimates; every variant runs with the set's mode applied to its configuration "
         "(the parameters the fit does not estimate keep their hand-set values) and each "
