@@ -1091,7 +1091,10 @@ def test_the_threshold_flag_judges_the_effects_and_is_stated_on_the_page(
     glance = html.unescape(page_section(page, "glance"))
     assert f"practical threshold ({threshold:g} percentage points" in glance
     points = glance_points(page, "scenario=russia_recession")
-    assert f"no state's final profile moves by {threshold:g} percentage points or more" in points
+    assert (
+        f"no state's final profile moves by {threshold:g} percentage points or more with its "
+        "margin's change clear of 0"
+    ) in points
     if not (judged["practical"] == "beyond").any():
         assert points[0] == (
             f"no outcome differs from the baseline by more than the threshold ({threshold:g})"
@@ -1222,3 +1225,24 @@ def test_an_unset_value_in_a_label_is_spelled_as_an_override_spells_it() -> None
 
     units = [unit({}, None, "a"), unit({"origin": "2000", "to": "2010"}, 2000, "b")]
     assert label_units(units) == ["origin=null,to=null", "origin=2000,to=2010"]
+
+
+def test_three_runs_a_side_get_no_verdict_and_the_glance_says_so(
+    tmp_path: Path, no_figures: None
+) -> None:
+    """Three runs that all agreed gave intervals of [0, 0], read as "negligible" (an
+    equivalence) for effects 500 runs find beyond the threshold; the page said nothing of
+    the runs' number."""
+    root = tmp_path / "few"
+    for scenario in ("baseline", "russia_recession"):
+        study(root / scenario, scenario, {"scenario": scenario}, runs=3)
+    out = tmp_path / "report"
+    main([str(root), "--out", str(out), "--bootstrap", str(BOOT), "--seed", "1"])
+    effects = pd.read_csv(out / "effects.csv")
+    assert set(effects["practical"]) <= {"too few runs", "no interval"}
+    page = (out / "report.html").read_text()
+    points = glance_points(page, "scenario=russia_recession")
+    assert points == [
+        "3 runs compared: too few for a verdict (at least 20); effects.csv has the differences "
+        "and intervals"
+    ]

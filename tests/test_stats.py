@@ -8,6 +8,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from alignment_sim.report.stats import (
+    MIN_VERDICT_RUNS,
     ResamplePool,
     applies_to,
     bootstrap_bytes,
@@ -224,6 +225,9 @@ def test_practical_significance_by_hand() -> None:
         np.full(5, 0.02),
     )
     assert verdict.tolist() == ["beyond", "negligible", "unclear", "beyond", "no interval"]
+    # three runs that all agree gave [0, 0]: "negligible", an equivalence 500 runs refute
+    few = practical(np.zeros(2), np.zeros(2), np.full(2, 0.02), np.array([3, MIN_VERDICT_RUNS]))
+    assert few.tolist() == ["too few runs", "negligible"]
     assert threshold_of("final_share_west", 7.0, 2.0) == 0.02
     assert threshold_of("switches", 7.0, 2.0) == pytest.approx(0.14)
 

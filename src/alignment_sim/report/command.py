@@ -68,7 +68,9 @@ from alignment_sim.report.page import Section, document, leading_causes, panel_t
 from alignment_sim.report.stats import (
     DEFAULT_THRESHOLD,
     MARGIN_COLUMNS,
+    MIN_VERDICT_RUNS,
     NO_INTERVAL,
+    TOO_FEW,
     ResamplePool,
     bootstrap_bytes,
     effects_later,
@@ -580,6 +582,8 @@ def inputs_table(groups: dict[str, Group], notes: list[FolderNote]) -> pd.DataFr
 
 GLANCE_STATES = 3
 """States per scenario in the at-a-glance list: those whose final profile moves most."""
+GLANCE_EFFECTS = 4
+"""Outcomes beyond the threshold listed per scenario at a glance (the rest named after)."""
 
 
 def _pp(change: float) -> str:
@@ -605,9 +609,14 @@ def largest_causes(margins: pd.DataFrame, most: int = 3) -> dict[str, str]:
 
 def state_stories(margins: pd.DataFrame, label: str, states: int, threshold: float) -> list[str]:
     """The largest state-level changes of a scenario (those whose final distribution moves
-    by at least ``threshold`` percentage points), each with the change of its margin and
-    that change's largest causes (``stats.margin_drivers_later``)."""
+    by at least ``threshold`` percentage points and whose margin's change has an interval
+    that excludes 0: a move of two runs in thirty, with a margin that did not move, is
+    noise), each with the change of its margin and that change's largest causes
+    (``stats.margin_drivers_later``)."""
     part = margins[(margins["label"] == label) & (margins["shift"] >= threshold / 100)]
+    whole_rows = part[part["term"] == "all causes"]
+    moved = whole_rows[(whole_rows["ci_low"] > 0) | (whole_rows["ci_high"] < 0)]["state"]
+    part = part[part["state"].isin(set(moved))]
     causes = largest_causes(part)
     lines = []
     for state in list(dict.fromkeys(part["state"]))[:states]:
@@ -639,13 +648,32 @@ def _at_a_glance(
     out: dict[str, list[str]] = {}
     for label in labels[1:]:
         mine = effect[effect["label"] == label]
-        rows = mine[mine["practical"] == "beyond"]
-        rows = rows.iloc[np.argsort(-rows["cohens_d"].abs().to_numpy(), kind="stable")].head(4)
+        if len(mine) and (mine["practical"] == TOO_FEW).all():
+            runs = int(mine["n_compared"].min())
+            out[label] = [
+                f"{counted(runs, 'run')} compared: too few for a verdict (at least "
+                f"{MIN_VERDICT_RUNS}); effects.csv has the differences and intervals"
+            ]
+            continue
+        beyond = mine[mine["practical"] == "beyond"]
+        order = np.argsort(-beyond["cohens_d"].abs().to_numpy(), kind="stable")
+        rows = beyond.iloc[order].head(GLANCE_EFFECTS)
         points = [
             f"{r.metric}: {r.difference:+.3g} [{r.ci_low:+.3g}, {r.ci_high:+.3g}], "
             f"d = {r.cohens_d:+.2f} ({'paired' if r.paired else 'unpaired'})"
             for r in rows.itertuples()
         ] or [f"no outcome differs from the baseline by more than the threshold ({threshold:g})"]
+        if len(beyond) > len(rows):
+            rest = beyond.iloc[order].iloc[len(rows) :]
+            points.append(
+                f"{len(rest)} more beyond the threshold (effects.csv): {', '.join(rest['metric'])}"
+            )
+        sign = mine[mine["ci_excludes_zero"] & (mine["practical"] == "unclear")]
+        if len(sign):
+            points.append(
+                f"{len(sign)} more differ from the baseline (interval excludes 0) by an amount "
+                f"the interval leaves unclear against the threshold: {', '.join(sign['metric'])}"
+            )
         small = mine[mine["ci_excludes_zero"] & (mine["practical"] == "negligible")]
         if len(small):
             points.append(
@@ -655,7 +683,8 @@ def _at_a_glance(
         if (mine["practical"] == "no interval").all() and len(mine):
             points.append(f"{NO_INTERVAL}: a single run on one side")
         points += state_stories(margins, label, GLANCE_STATES, threshold) or [
-            f"no state's final profile moves by {threshold:g} percentage points or more"
+            f"no state's final profile moves by {threshold:g} percentage points or more with "
+            "its margin's change clear of 0"
         ]
         out[label] = points
     return out
@@ -817,7 +846,9 @@ def _section_effects(
         f"smallest effect of interest (--threshold {threshold:g}): {threshold:g} percentage "
         f"points for a share, {threshold:g}% of the baseline's mean for a count. 'beyond': "
         "the whole 95% interval lies outside that band; 'negligible': wholly inside it (the "
-        "scenarios are practically the same, an equivalence test); 'unclear': neither.",
+        "scenarios are practically the same, an equivalence test); 'unclear': neither; "
+        f"'{TOO_FEW}': fewer than {MIN_VERDICT_RUNS} runs compared, whose bootstrap interval "
+        "(of width 0 when they all agree) supports no verdict.",
     )
     if uncertainty:
         section.add_text(uncertainty, "note")
@@ -1095,6 +1126,7 @@ def judged_effects(effect: pd.DataFrame, threshold: float) -> pd.DataFrame:
             effect["ci_low"].to_numpy(dtype=float),
             effect["ci_high"].to_numpy(dtype=float),
             np.asarray(limit, dtype=float),
+            effect["n_compared"].to_numpy(),
         ),
     )
 

@@ -501,15 +501,28 @@ def threshold_of(metric: str, baseline_mean: float, threshold: float) -> float:
     return threshold / 100 * abs(baseline_mean)
 
 
-def practical(low: np.ndarray, high: np.ndarray, limit: np.ndarray) -> np.ndarray:
+MIN_VERDICT_RUNS = 20
+"""Runs compared (pairs, or the smaller side) below which an effect gets no verdict: a
+percentile bootstrap of fewer has few distinct resamples, and runs that all agree (3 runs,
+no difference) give an interval of width 0 that would read as 'negligible', an
+equivalence, where 500 runs find the effect beyond the threshold."""
+TOO_FEW = "too few runs"
+
+
+def practical(
+    low: np.ndarray, high: np.ndarray, limit: np.ndarray, runs: np.ndarray | None = None
+) -> np.ndarray:
     """Each interval against its smallest effect of interest (equivalence testing, Lakens
     2017, Soc. Psychol. Personal. Sci. 8: 355): 'beyond' when the 95% interval lies wholly
     outside +-limit, 'negligible' when wholly inside, else 'unclear'; 'no interval' when
-    there is none."""
+    there is none; 'too few runs' (``TOO_FEW``) when fewer than ``MIN_VERDICT_RUNS`` runs
+    were compared (``runs``)."""
     low, high, limit = (np.asarray(x, dtype=float) for x in (low, high, limit))
     beyond = (low > limit) | (high < -limit)
     inside = (low >= -limit) & (high <= limit) & ~beyond
     out = np.where(beyond, "beyond", np.where(inside, "negligible", "unclear"))
+    if runs is not None:
+        out = np.where(np.asarray(runs) < MIN_VERDICT_RUNS, TOO_FEW, out)
     return np.where(np.isnan(low) | np.isnan(high), "no interval", out)
 
 
