@@ -11,12 +11,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from alignment_sim import AlignmentModel, default_config
 from alignment_sim.outputs.files import (
     find_jobs,
     finish_job,
     read_manifest,
     record_failure,
     write_parquet,
+    write_run,
 )
 from alignment_sim.studies import collect as collect_module
 from alignment_sim.studies.collect import CollectError, build_database, collect, main
@@ -147,6 +149,10 @@ def test_nothing_finished_is_one_line(tmp_path: Path, capsys) -> None:
     record_failure(root / "job", ValueError("boom"), [])
     assert "no finished study under" in run_main([str(root)], capsys)
     assert not (root / "collected_runs.parquet").exists()
+    single = tmp_path / "single"  # a single run: said, with the command that reads it
+    write_run(AlignmentModel(default_config(ticks=2)).run(), default_config(ticks=2), single)
+    error = run_main([str(single), "--out", str(tmp_path / "o.parquet")], capsys)
+    assert "it holds a single run (alignment-sim-compare reads it)" in error
 
 
 def test_design_and_sweep_under_one_root_are_refused(sweep: Path, tmp_path: Path, capsys) -> None:

@@ -735,6 +735,12 @@ def test_labels_can_be_renamed_and_a_bad_name_is_one_line(
     assert "compared base (100 runs), recession (100 runs) against base." in capsys.readouterr().out
     provenance = (out / "report.html").read_text()
     assert "scenario=russia_recession" in provenance  # the parameters behind the name
+    # --baseline by the short name --label gives it (it was "not one of the labels")
+    main(
+        [str(sweep), "--skip-corrupt", "--out", str(tmp_path / "b"), "--bootstrap", str(BOOT),
+         "--label", "scenario=russia_recession=recession", "--baseline", "recession"]
+    )  # fmt: skip
+    assert "against recession." in capsys.readouterr().out
     err = run_main([str(sweep), "--skip-corrupt", "--label", "nope=x"], capsys)
     assert "--label nope=x" in err and "matches no label" in err
     assert "expected KEY=TEXT" in run_main([str(sweep), "--label", "recession"], capsys)
@@ -1246,3 +1252,18 @@ def test_three_runs_a_side_get_no_verdict_and_the_glance_says_so(
         "3 runs compared: too few for a verdict (at least 20); effects.csv has the differences "
         "and intervals"
     ]
+
+
+def test_a_bootstrap_too_large_for_the_memory_left_is_refused(
+    sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bootstrap's check allowed half the machine's physical memory, whatever other
+    processes held (11.7 GiB on a shared machine): it counts what this process may still
+    allocate, as the engine's check does."""
+    from alignment_sim.engine import batch
+
+    monkeypatch.setattr(batch, "available_memory_bytes", lambda: 64 << 20)  # 64 MiB left
+    err = run_main([str(sweep), "--skip-corrupt", "--bootstrap", "200000"], capsys)
+    assert "--bootstrap 200000: would need about" in err
+    assert "this process may still allocate" in err
+    assert not (tmp_path / "report").exists()

@@ -284,3 +284,9 @@ def test_arrays_asked_for_first_are_resampled_in_one_product_as_if_alone() -> No
     for values, boot in ((x, boot_x), (y, boot_y)):
         (alone,) = ResamplePool(4, 300).means(seeds, [values])
         np.testing.assert_allclose(boot, alone, rtol=1e-12)
+
+
+def test_cohens_d_is_undefined_without_a_standard_deviation() -> None:
+    """Two single runs: d read 0.0 where they agreed and NaN where they did not."""
+    d = standardise(np.array([0.0, 1.0, 0.0, 2.0]), np.array([np.nan, np.nan, 0.0, 4.0]))
+    assert np.isnan(d[0]) and np.isnan(d[1]) and d[2] == 0.0 and d[3] == 0.5

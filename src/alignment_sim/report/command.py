@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import os
 import sys
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -1044,11 +1043,12 @@ def _section_provenance(
 
 
 def memory_budget() -> int:
-    """Bytes a report may use: half of this machine's memory (8 GiB when unknown)."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
-    except (AttributeError, ValueError, OSError):
-        return 8 << 30
+    """Bytes a report may use: half of what this process may still allocate (free memory
+    under any cgroup or ulimit cap, ``batch.available_memory_bytes``, as the engine's
+    check reads it; half of the machine's physical memory counted memory others hold)."""
+    from alignment_sim.engine.batch import available_memory_bytes
+
+    return available_memory_bytes() // 2
 
 
 def check_bootstrap_memory(n_boot: int, groups: list[Group], metrics: list[str]) -> None:
@@ -1065,8 +1065,8 @@ def check_bootstrap_memory(n_boot: int, groups: list[Group], metrics: list[str])
         raise CompareError(
             f"--bootstrap {n_boot}: would need about {need / 2**30:,.1f} GiB of memory "
             f"({held} columns resampled, {columns} in the largest table); expected at most "
-            f"{most:,} resamples, which fit in half of this machine's "
-            f"{2 * budget / 2**30:,.1f} GiB."
+            f"{most:,} resamples, which fit in half of the "
+            f"{2 * budget / 2**30:,.1f} GiB this process may still allocate."
         )
 
 
@@ -1173,10 +1173,14 @@ def compare(
         label: {**label_parts(label), "scenario": g.units[0].scenario}
         for label, g in groups.items()
     }
-    base = choose_baseline(list(groups), baseline, attributes)
     original = list(groups)
-    groups = rename_groups(groups, names or {}, attributes)
-    parameters = dict(zip(groups, original, strict=True))
+    renamed = rename_groups(groups, names or {}, attributes)
+    parameters = dict(zip(renamed, original, strict=True))
+    if baseline is not None and baseline in parameters and baseline not in original:
+        base = parameters[baseline]  # --baseline by the short name --label gave it
+    else:
+        base = choose_baseline(original, baseline, attributes)
+    groups = renamed
     base = list(groups)[original.index(base)]
     labels = [base, *(label for label in groups if label != base)]
     uncertainty = parameter_uncertainty(groups, labels)

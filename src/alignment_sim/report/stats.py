@@ -271,9 +271,12 @@ def snap(values: np.ndarray, scale: np.ndarray) -> np.ndarray:
 
 
 def standardise(difference: np.ndarray, sd: np.ndarray) -> np.ndarray:
-    """Difference over a standard deviation; 0 when both are 0, NaN when only the sd is."""
+    """Difference over a standard deviation; 0 when both are 0, NaN when only the sd is,
+    and NaN where there is no sd (a single run on a side: d is undefined, even for a
+    difference of 0)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(sd > 0, difference / sd, np.where(difference == 0, 0.0, np.nan))
+        d = np.where(sd > 0, difference / sd, np.where(difference == 0, 0.0, np.nan))
+    return np.where(np.isnan(sd), np.nan, d)
 
 
 def t_quantile(df: np.ndarray | float) -> np.ndarray:

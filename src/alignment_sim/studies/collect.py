@@ -486,15 +486,31 @@ def finished_jobs(root: Path, skip_corrupt: bool) -> Jobs:
         )
     for folder in [f for f in found.done if not _sources(f, "runs")]:
         found.done.remove(folder)
-        found.left_out.append(
-            (folder, JobStatus("complete", "no runs table: a single run or another kind of job"))
-        )
+        found.left_out.append((folder, JobStatus("complete", f"no runs table: {_kind(folder)}")))
     if not found.done:
+        prefix = "no runs table: "
+        kinds = sorted(
+            {
+                s.reason.removeprefix(prefix)
+                for _, s in found.left_out
+                if s.reason.startswith(prefix)
+            }
+        )
+        held = f": it holds {', '.join(kinds)}" if kinds else ""
         raise CollectError(
             f"no finished study under {root} (no folder with a readable manifest.json and "
-            "a runs table)."
+            f"a runs table){held}."
         )
     return found
+
+
+def _kind(folder: Path) -> str:
+    """What a finished folder without a runs table holds, in words."""
+    if (folder / "trajectory.parquet").is_file():
+        return "a single run (alignment-sim-compare reads it)"
+    from alignment_sim.cli.main import finished_kind
+
+    return finished_kind(job_manifest(folder)).removeprefix("a finished ")
 
 
 def job_runs(folder: Path) -> list[Hashable]:
@@ -889,7 +905,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = CommandParser(
         prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("folder", type=Path, help="a sweep, design or run folder (or results/)")
+    parser.add_argument(
+        "folder", type=Path, help="a sweep, study job or design folder (or results/)"
+    )
     parser.add_argument(
         "--out",
         type=Path,
