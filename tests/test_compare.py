@@ -1267,3 +1267,25 @@ def test_a_bootstrap_too_large_for_the_memory_left_is_refused(
     assert "--bootstrap 200000: would need about" in err
     assert "this process may still allocate" in err
     assert not (tmp_path / "report").exists()
+
+
+def test_scenarios_of_other_states_are_not_paired_by_seed(tmp_path: Path, no_figures: None) -> None:
+    """A scenario run on a region without Turkmenistan was "paired by seed (30 pairs)"
+    with the baseline, and the page claimed common random numbers: with other states a
+    seed draws other numbers, so the runs are compared unpaired."""
+    root = tmp_path / "mixed"
+    study(root / "baseline", "baseline", {"scenario": "baseline"}, runs=25)
+    config = default_config(scenario="russia_recession", ticks=TICKS, replications=25)
+    config.region.states = [s for s in config.region.states if s.name != "turkmenistan"]
+    config.region.affinities = [
+        a for a in config.region.affinities if "turkmenistan" not in (a.a, a.b)
+    ]
+    config.region.name = "no_turkmen"
+    result = run_batch(RunInputs.from_config(config), range(25))
+    write_study_job(result, config, root / "recession", {"scenario": "russia_recession"})
+    comparison = compare([root], n_boot=BOOT, seed=1)
+    effects = comparison.tables["effects"]
+    assert not effects["paired"].any()
+    assert set(effects["pairing"]) == {
+        "unpaired: other states, so a seed draws other random numbers"
+    }

@@ -1254,6 +1254,7 @@ def start_term_drivers(
             base_terms,
             draws[label],
             draws[base],
+            c.groups[label].states == c.groups[base].states,
         )
         for label in c.labels[1:]
         if (terms := c.groups[label].terms) is not None and base_terms is not None
@@ -1296,6 +1297,7 @@ def _bootstraps(
             draws[label],
             draws[base],
             pool,
+            groups[label].states == groups[base].states,
         )
         for label in labels[1:]
     ]
@@ -1313,7 +1315,15 @@ def _bootstraps(
         moved = moves(tables["profile_probability"], label, base)
         margin_parts.append(
             margin_drivers_later(
-                label, terms, base, base_terms, moved, pool, draws[label], draws[base]
+                label,
+                terms,
+                base,
+                base_terms,
+                moved,
+                pool,
+                draws[label],
+                draws[base],
+                groups[label].states == groups[base].states,
             )
         )
     parts = len(outcome_parts) + len(effect_parts) + len(margin_parts)

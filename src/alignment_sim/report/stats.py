@@ -371,9 +371,16 @@ class Pairing:
     note: str
 
 
-def pair_by_seed(seeds_a: np.ndarray, seeds_b: np.ndarray) -> Pairing:
-    """Pair on the common seeds when they are most of both scenarios' runs and unique."""
+OTHER_STATES = "unpaired: other states, so a seed draws other random numbers"
+
+
+def pair_by_seed(seeds_a: np.ndarray, seeds_b: np.ndarray, same_states: bool = True) -> Pairing:
+    """Pair on the common seeds when they are most of both scenarios' runs and unique, and
+    the two worlds have the same states (``same_states``: else a seed's random numbers
+    fall to other states, and runs of one seed share nothing)."""
     common = np.intersect1d(seeds_a, seeds_b)
+    if not same_states:
+        return Pairing(False, common, OTHER_STATES if len(common) else "unpaired: no common seeds")
     if len(np.unique(seeds_a)) < len(seeds_a) or len(np.unique(seeds_b)) < len(seeds_b):
         return Pairing(False, common, "unpaired: a seed appears twice in one scenario")
     if min(len(seeds_a), len(seeds_b)) < 2:
@@ -403,6 +410,7 @@ def effects_later(
     draws: pd.Series | None = None,
     base_draws: pd.Series | None = None,
     pool: ResamplePool | None = None,
+    same_states: bool = True,
 ) -> Callable[[], pd.DataFrame]:
     """Difference in means against the baseline with a bootstrap 95% interval, and
     Cohen's d (difference over the pooled sd of the two scenarios) with its interval.
@@ -414,7 +422,7 @@ def effects_later(
     In two steps, like ``outcome_summary_later``; the runs' values are asked for as they
     are, the arrays the outcomes ask for, so one set of resampled means serves both.
     """
-    pairing = pair_by_seed(runs["seed"].to_numpy(), base_runs["seed"].to_numpy())
+    pairing = pair_by_seed(runs["seed"].to_numpy(), base_runs["seed"].to_numpy(), same_states)
     pool = pool or ResamplePool(seed, n_boot)
     if pairing.paired:
         a = _by_seed(runs, pairing.seeds, metrics)
@@ -606,6 +614,7 @@ def term_drivers(
     base_terms: pd.DataFrame,
     draws: pd.Series | None = None,
     base_draws: pd.Series | None = None,
+    same_states: bool = True,
 ) -> pd.DataFrame:
     """Change of each term's mean contribution to each state's utility of each profile
     (``option``), against the baseline, with a 95% t-interval (``change_interval``: with
@@ -628,7 +637,7 @@ def term_drivers(
     # each change's code (0, 1, ... in order of first appearance) maps it back to its rows
     back = pd.factorize(pd.MultiIndex.from_frame(frame[["state", "applies_to", "term"]]))[0]
     distinct = columns[np.unique(back, return_index=True)[1]]
-    pairing = pair_by_seed(terms.index.to_numpy(), base_terms.index.to_numpy())
+    pairing = pair_by_seed(terms.index.to_numpy(), base_terms.index.to_numpy(), same_states)
     at_a = terms.columns.get_indexer(distinct)
     at_b = base_terms.columns.get_indexer(distinct)
     if pairing.paired:
@@ -733,6 +742,7 @@ def margin_drivers_later(
     pool: ResamplePool,
     draws: pd.Series | None = None,
     base_draws: pd.Series | None = None,
+    same_states: bool = True,
 ) -> Callable[[], pd.DataFrame]:
     """Why each state moves: the change (scenario minus baseline) of the margin of the
     profile it joins over the one it leaves (``moves``), term by term, with bootstrap 95%
@@ -751,7 +761,7 @@ def margin_drivers_later(
     names = list(dict.fromkeys(columns.to_frame(index=False)["term"]))
     if moved.empty or not names:
         return lambda: pd.DataFrame(columns=MARGIN_COLUMNS)
-    pairing = pair_by_seed(terms.index.to_numpy(), base_terms.index.to_numpy())
+    pairing = pair_by_seed(terms.index.to_numpy(), base_terms.index.to_numpy(), same_states)
     if pairing.paired:
         matrix_a, matrix_b = rows_of(terms, pairing.seeds), rows_of(base_terms, pairing.seeds)
     else:
