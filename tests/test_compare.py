@@ -1183,6 +1183,11 @@ def test_other_commands_outputs_are_not_runs_and_the_report_has_a_manifest(
     )
     assert meta["scenarios"]["scenario=russia_recession"]["runs"] == 2
     assert len(meta["scenarios"]["scenario=baseline"]["folders"]) == 2
+    # tied to the exact runs it read: each input's folder, digest, seeds and checksums
+    first = meta["scenarios"]["scenario=baseline"]["inputs"][0]
+    assert Path(first["folder"]).is_absolute() and first["runs_digest"]
+    assert first["seeds"] == [0, 0, 1] and first["files"]["trajectory.parquet"]
+    assert meta["libraries"]["numpy"] and meta["working_directory"]
     assert {n["status"] for n in meta["left_out"]} == {"not runs"}
     assert {"report.html", "effects.csv", "inputs.csv"} <= set(meta["files"])
 

@@ -50,7 +50,7 @@ from alignment_sim.outputs.files import (
     finish_job,
     timestamped_folder,
 )
-from alignment_sim.outputs.provenance import stamp
+from alignment_sim.outputs.provenance import library_versions, stamp
 from alignment_sim.report.entry import draw_figure, start_worker
 from alignment_sim.report.inputs import (
     COUNT_METRICS,
@@ -1622,10 +1622,13 @@ def report_manifest(comparison: Comparison, command: str) -> dict[str, Any]:
         "study": "compare",
         "command": command or PROG,
         "baseline": c.baseline,
+        "libraries": library_versions(),
+        "working_directory": str(Path.cwd()),
         "scenarios": {
             label: {
                 "runs": c.groups[label].n_runs,
                 "folders": [str(unit.path) for unit in c.groups[label].units],
+                "inputs": [_input_of(unit) for unit in c.groups[label].units],
             }
             for label in c.labels
         },
@@ -1635,6 +1638,27 @@ def report_manifest(comparison: Comparison, command: str) -> dict[str, Any]:
         "left_out": [
             {"folder": str(n.path), "status": n.status, "reason": n.reason} for n in c.notes
         ],
+    }
+
+
+def _input_of(unit: Unit) -> dict[str, Any]:
+    """One input folder as the report's manifest names it: where it is (absolute), its
+    configuration's digest, its runs' seeds (first, last, count) and the checksums of the
+    files its own manifest lists, so the report is tied to the exact runs it read (the runs
+    digest always; the configuration's digest where the command line recorded one)."""
+    seeds = unit.runs["seed"].to_numpy()
+    listed = unit.manifest.get("files")
+    return {
+        "folder": str(unit.path.resolve()),
+        "runs_digest": unit.runs_digest,
+        "config_digest": unit.manifest.get("config_digest"),
+        "git_revision": unit.manifest.get("git_revision"),
+        "seeds": [int(seeds.min()), int(seeds.max()), len(seeds)] if len(seeds) else [],
+        "files": (
+            {name: entry.get("sha256") for name, entry in listed.items()}
+            if isinstance(listed, dict)
+            else {}
+        ),
     }
 
 
