@@ -959,8 +959,8 @@ def test_a_bad_study_is_refused_in_one_line_before_anything_runs(
 
 NOT_REPRODUCED = {
     "1": "Marginal: Russia's offer to Belarus rises by 4.6% on FRESH_BLOCK's seeds under the "
-    "West's offer, 6.1% on seeds 0-199 (5.1% to 7.2% on six other blocks of 200 from the 2015 "
-    "memberships; criterion 5%): the pledge narrows "
+    "West's offer, 6.1% on seeds 0-199 (5.4% to 7.1% on six other blocks of 200; criterion "
+    "5%): the pledge narrows "
     "Russia's margin from 1.64 to 1.13, where money moves Belarus's choice 7.6 times as much "
     "(docs/MODEL.md, Limits)",
     "8": "Central Asian state-ticks in Russia's alliance rise by 0.013 on seeds 0-199 and 0.012 "

@@ -682,8 +682,11 @@ class UtilityWeights(FieldsOnly):
     """Weights of the named utility terms (utility units per unit of each term).
 
     Each term is scaled to roughly [0, 1] for a typical state (see docs/MODEL.md), so the
-    weights say how much each family counts. Defaults were set so that the 2015 world
-    keeps its observed alignments under the baseline (docs/MODEL.md, "Calibration").
+    weights say how much each family counts. They are judgements, no text weighs one
+    family against another. Model 1 set them by hand with the 2015 alignments in view, a
+    use of the test period the out-of-sample rule now forbids; Model 2 measured each later
+    calibration step against the 1991-2010 record and kept only those it prefers
+    (docs/MODEL.md, "Calibration"), and the fit estimates them all on that record alone.
     """
 
     protection: float = 2.0
