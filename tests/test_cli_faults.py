@@ -577,8 +577,8 @@ def test_a_job_an_earlier_attempt_left_unfinished_says_it_starts_again(tmp_path:
     result = cli(["replications=2", *FAST, f"hydra.run.dir={folder}"], tmp_path)
     assert result.returncode == 0, result.stderr
     said = result.stdout + result.stderr
-    assert "job: an earlier study job did not finish (no manifest.json" in said
-    assert "computing it again" in said
+    assert "job: no finished job here (no manifest.json" in said
+    assert "but it holds runs.parquet, of an earlier attempt or not" in said
 
 
 def test_a_job_or_sweep_is_not_written_over_other_jobs_folders(tmp_path: Path) -> None:

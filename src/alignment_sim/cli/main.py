@@ -677,10 +677,14 @@ def _skip_if_complete(
         return True
     if status.state in ("stale", "corrupt"):
         log.info(f"alignment-sim: {folder.name}: {status.reason}; {again}.")
-    elif folder.is_dir() and any(p.name not in HYDRA_FILES for p in folder.iterdir()):
+    elif folder.is_dir() and (
+        left := sorted(p.name for p in folder.iterdir() if p.name not in HYDRA_FILES)
+    ):
+        shown = ", ".join(left[:3]) + (", ..." if len(left) > 3 else "")
         log.info(
-            f"alignment-sim: {folder.name or folder}: an earlier {what.removesuffix(' in')} "
-            f"did not finish ({status.reason}); computing it again."
+            f"alignment-sim: {folder.name or folder}: no finished job here ({status.reason}), "
+            f"but it holds {shown}, of an earlier attempt or not: computing the job again "
+            "beside them."
         )
     (folder / MANIFEST).unlink(missing_ok=True)
     (folder / ERROR).unlink(missing_ok=True)
