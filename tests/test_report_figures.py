@@ -204,3 +204,18 @@ def test_shown_margins_are_the_first_causes_then_consequences_then_all_causes() 
         ("x", "trade"), ("x", "security"), ("x", "switching"), ("x", "all causes"),
         ("y", "trade"), ("y", "all causes"),
     ]  # fmt: skip
+
+
+def test_a_legend_taller_than_the_figure_grows_it_instead_of_failing() -> None:
+    """22 scenarios' legend at the foot of the shares figure left the panels no room:
+    matplotlib's "bottom cannot be >= top", a traceback after every statistic was done.
+    The figure grows to keep each panel at least MIN_PANEL high, the legend at its foot."""
+    fig = figures._new_figure(6.0, 3.0)
+    axes = fig.subplots(2, 2, squeeze=False)
+    for ax in axes.flat:
+        ax.plot([0, 1], [0, 1], label="a long scenario label")
+    room = figures.bottom_legend(fig, axes.flat[0], 1) + 8.0  # a legend of 8 inches more
+    box = figures.arrange(fig, axes, bottom=room)
+    width, height = fig.get_size_inches()
+    assert box[1] < box[3] and height >= room + 2 * figures.MIN_PANEL
+    assert width == 6.0

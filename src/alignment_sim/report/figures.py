@@ -47,6 +47,10 @@ WIDE_OPTIONS = 6
 
 PAD = 4 / 72
 """Space (inches) kept free at the figure's edges and between neighbouring panels' texts."""
+MIN_PANEL = 1.2
+"""The least width and height of a panel, inches: a figure grows to keep it."""
+FOOT_LEGEND = "foot-legend"
+"""The gid of a legend at a figure's foot (``bottom_legend``), kept there as it grows."""
 TICK_SPACE = 7 / 72
 """A tick (3.5 pt) and the gap to its label (3.5 pt): matplotlib's defaults, in inches."""
 LABEL_PAD = 4 / 72
@@ -172,6 +176,16 @@ def arrange(
         ]
     )
     wgap, hgap = wgap + PAD, hgap + PAD
+    # texts and legends that leave a panel less than MIN_PANEL (many scenarios' legend):
+    # the figure grows to hold them, where matplotlib refused a box with bottom >= top
+    need_width = left_edge + right_edge + wgap * (ncols - 1) + MIN_PANEL * ncols
+    need_height = top_edge + bottom_edge + hgap * (nrows - 1) + MIN_PANEL * nrows
+    if need_width > width or need_height > height:
+        width, height = max(width, need_width), max(height, need_height)
+        fig.set_size_inches(width, height)
+        for legend in fig.legends:  # a foot legend stays at the foot (bottom_legend)
+            if legend.get_gid() == FOOT_LEGEND:
+                legend.set_bbox_to_anchor((0.5, PAD / height), transform=fig.transFigure)
     panel_width = (width - left_edge - right_edge - wgap * (ncols - 1)) / ncols
     panel_height = (height - top_edge - bottom_edge - hgap * (nrows - 1)) / nrows
     box = (left_edge / width, bottom_edge / height, 1 - right_edge / width, 1 - top_edge / height)
@@ -199,6 +213,7 @@ def bottom_legend(fig: Figure, axes: Axes, columns: int) -> float:
         ncols=columns,
         fontsize=8,
     )
+    legend.set_gid(FOOT_LEGEND)
     return legend.get_window_extent(_renderer(fig)).height / fig.dpi + PAD
 
 
