@@ -662,18 +662,42 @@ def _discard_incomplete(folder: Path) -> None:
         pass
 
 
-def _skip_if_complete(
-    folder: Path, digest: str, what: str, again: str = "computing it again"
+def _claim_folder(
+    folder: Path,
+    digest: str,
+    overrides: list[str],
+    what: str,
+    skip: bool = True,
+    runs_key: str | None = None,
 ) -> bool:
-    """True (and a note) when ``folder`` holds this finished job; otherwise clears what an
-    earlier attempt left that could look finished, and says why it runs again. The job's
-    input was checked before (``check_job``): a bad re-run leaves an earlier finished job
-    as it was."""
-    from alignment_sim.outputs.files import ERROR, MANIFEST, job_status
+    """Make ``folder`` this job's (``what``: a run, a design, a fit, ...), reading its
+    state once (``job_status``): True (and a note) when it holds this finished job and
+    ``skip``; otherwise it clears what an earlier attempt left that could look finished,
+    and says why the job runs again.
+
+    A folder holding a finished job of other settings, or another command's output, is
+    refused (``_refuse_other_settings``): designs share ``results/designs/<study>/``, and a
+    ``hydra.run.dir=`` given twice would replace a fit that forecasts name by its folder.
+    ``runs_key`` (a design's ``design.design_runs_digest``): a design whose runs are the
+    finished ones, with other outcomes or resamples alone, re-analyses them. The job's input
+    was checked before (``check_job``): a bad re-run leaves an earlier finished job as it
+    was. ``skip`` False (a single run outside a sweep): the refusal alone."""
+    from alignment_sim.outputs.files import ERROR, MANIFEST, job_manifest, job_status
 
     status = job_status(folder, digest)
+    again = "computing it again"
+    if status.state == "stale":
+        meta = job_manifest(folder)
+        _refuse_other_settings(meta, folder, overrides, what, runs_key is not None)
+        if runs_key is not None and meta.get("design_runs_digest") == runs_key:
+            again = "re-analysing its finished runs (other outcomes or resamples)"
+    if not skip:
+        return False
     if status.complete:
-        log.info(f"alignment-sim: {what} {folder.name or folder} is already complete, skipped.")
+        where = "" if what in ("run", "study job") else " in"  # a job's own folder, or a design's
+        log.info(
+            f"alignment-sim: {what}{where} {folder.name or folder} is already complete, skipped."
+        )
         return True
     if status.state in ("stale", "corrupt"):
         log.info(f"alignment-sim: {folder.name}: {status.reason}; {again}.")
@@ -699,8 +723,7 @@ def run_single(
     from alignment_sim.studies.replications import config_digest, job_parameters
 
     digest = config_digest(config)
-    _refuse_replacing_another_job(folder, digest, overrides, "run")
-    if skip_if_done and _skip_if_complete(folder, digest, "run"):
+    if _claim_folder(folder, digest, overrides, "run", skip=skip_if_done):
         return
     trajectory = AlignmentModel(config).run()
     write_run(
@@ -722,22 +745,11 @@ def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str])
     import pandas as pd
 
     from alignment_sim.outputs.files import counted
-    from alignment_sim.studies.design import analysis, run_design
+    from alignment_sim.studies.design import analysis, design_runs_digest, run_design
     from alignment_sim.studies.replications import config_digest
 
-    digest = config_digest(config)
-    _refuse_replacing_another_job(folder, digest, overrides, "design", design=True)
-    again = "computing it again"
-    if (folder / "manifest.json").is_file():
-        from alignment_sim.outputs.files import job_manifest
-        from alignment_sim.studies.design import runs_digest
-
-        try:
-            if job_manifest(folder).get("design_runs_digest") == runs_digest(config):
-                again = "re-analysing its finished runs (other outcomes or resamples)"
-        except ValueError:
-            pass
-    if _skip_if_complete(folder, digest, "design study in", again):
+    digest, runs_key = config_digest(config), design_runs_digest(config)
+    if _claim_folder(folder, digest, overrides, "design", runs_key=runs_key):
         return
     run_design(config, folder, progress=config.engine.progress, extra={"overrides": overrides})
     if not config.output.quiet:
@@ -753,24 +765,19 @@ def run_design_job(config: SimulationConfig, folder: Path, overrides: list[str])
         )
 
 
-def _refuse_replacing_another_job(
-    folder: Path, digest: str, overrides: list[str], what: str, design: bool = False
+def _refuse_other_settings(
+    meta: dict[str, Any], folder: Path, overrides: list[str], what: str, design: bool
 ) -> None:
-    """Refuse a job whose folder holds a finished job (``what``: a design, a fit, ...) made
-    with other settings: designs share ``results/designs/<study>/``, so ``experiment=sobol
-    design.samples=512`` would replace the finished ``experiment=sobol`` study, and a
-    ``hydra.run.dir=`` given twice would replace a fit that forecasts name by its folder.
-    One of the same settings whose configuration changed (the package's defaults moved) is
-    computed again, as a sweep job is, and a design of other outcomes or resamples alone
-    re-analyses its runs (``design.ANALYSIS_SETTINGS``). Refused by ``study`` for a
+    """Refuse a job (``what``: a design, a fit, ...) whose folder holds, by its manifest
+    ``meta``, another command's output or a finished job made with other settings; one of
+    the same settings whose configuration changed (the package's defaults moved) is
+    computed again, as a sweep job is, and for a design other outcomes or resamples alone
+    count as the same settings (``design.ANALYSIS_SETTINGS``). Refused by ``study`` for a
     design, by ``hydra.run.dir`` for the others."""
-    from alignment_sim.outputs.files import job_manifest, job_status
+    from alignment_sim.outputs.files import finished_kind
     from alignment_sim.studies.design import ANALYSIS_SETTINGS
     from alignment_sim.studies.replications import NOT_PARAMETERS
 
-    if job_status(folder, digest).state != "stale":
-        return
-    meta = job_manifest(folder)
     recorded = meta.get("overrides")
     keep = "study=NAME (or another hydra.run.dir)" if design else "another hydra.run.dir"
     key, value = ("study", folder.name) if design else ("hydra.run.dir", str(folder))
@@ -825,38 +832,12 @@ def _refuse_a_folder_of_jobs(folder: Path) -> None:
         )
 
 
-def finished_kind(meta: dict[str, Any]) -> str:
-    """What a finished folder's manifest says it holds, in words: "a finished fit", "a
-    finished design", "a finished comparison", ... (for refusals that name it)."""
-    task = meta.get("task") or meta.get("study") or meta.get("kind")
-    words = {
-        "fit": "fit",
-        "forecast": "forecast",
-        "validate": "validation",
-        "score": "scoring (alignment-sim-score)",
-        "compare": "comparison (alignment-sim-compare)",
-        "patterns": "pattern table",
-        "lesson": "lesson's figures",
-        "debrief": "debrief",
-    }
-    if task in words:
-        return f"a finished {words[task]}"
-    if "design" in meta:
-        return "a finished design"
-    config = meta.get("config")
-    if isinstance(config, dict) and "replications" in config:
-        return "a finished study job" if config.get("replications", 1) > 1 else "a finished run"
-    return "another command's finished output"
-
-
 def run_fit_job(config: SimulationConfig, folder: Path, overrides: list[str]) -> None:
     from alignment_sim.estimation.jobs import run_fit
     from alignment_sim.outputs.files import counted
     from alignment_sim.studies.replications import config_digest
 
-    digest = config_digest(config)
-    _refuse_replacing_another_job(folder, digest, overrides, "fit")
-    if _skip_if_complete(folder, digest, "fit in"):
+    if _claim_folder(folder, config_digest(config), overrides, "fit"):
         return
     say = None if config.output.quiet else log.info
     result = run_fit(config, folder, extra={"overrides": overrides}, progress=say)
@@ -881,10 +862,8 @@ def run_estimation_job(config: SimulationConfig, folder: Path, overrides: list[s
     """A forecast or a validation (``estimation.forecast``, ``estimation.validate``)."""
     from alignment_sim.studies.replications import config_digest
 
-    digest = config_digest(config)
     what = "validation" if config.task == "validate" else config.task
-    _refuse_replacing_another_job(folder, digest, overrides, what)
-    if _skip_if_complete(folder, digest, f"{config.task} in"):
+    if _claim_folder(folder, config_digest(config), overrides, what):
         return
     say = None if config.output.quiet else log.info
     if config.task == "forecast":
@@ -901,9 +880,7 @@ def run_study_job(config: SimulationConfig, folder: Path, overrides: list[str]) 
     from alignment_sim.outputs.files import counted
     from alignment_sim.studies.replications import config_digest, job_parameters, run_study
 
-    digest = config_digest(config)
-    _refuse_replacing_another_job(folder, digest, overrides, "study job")
-    if _skip_if_complete(folder, digest, "study job"):
+    if _claim_folder(folder, config_digest(config), overrides, "study job"):
         return
     summary = run_study(config, folder, job_parameters(overrides), extra={"overrides": overrides})
     if not config.output.quiet:

@@ -337,6 +337,30 @@ def record_failure(folder: Path, exc: BaseException, overrides: list[str], trace
     )
 
 
+def finished_kind(meta: dict[str, Any]) -> str:
+    """What a finished folder's manifest says it holds, in words: "a finished fit", "a
+    finished design", "a finished comparison", ... (for refusals that name it)."""
+    task = meta.get("task") or meta.get("study") or meta.get("kind")
+    words = {
+        "fit": "fit",
+        "forecast": "forecast",
+        "validate": "validation",
+        "score": "scoring (alignment-sim-score)",
+        "compare": "comparison (alignment-sim-compare)",
+        "patterns": "pattern table",
+        "lesson": "lesson's figures",
+        "debrief": "debrief",
+    }
+    if task in words:
+        return f"a finished {words[task]}"
+    if "design" in meta:
+        return "a finished design"
+    config = meta.get("config")
+    if isinstance(config, dict) and "replications" in config:
+        return "a finished study job" if config.get("replications", 1) > 1 else "a finished run"
+    return "another command's finished output"
+
+
 def job_manifest(folder: Path) -> dict[str, Any]:
     """A job folder's ``manifest.json``; raises ``ValueError`` (with the reason) when it
     cannot be read or does not hold an object."""

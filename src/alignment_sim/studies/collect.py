@@ -52,6 +52,7 @@ from alignment_sim.outputs.files import (
     command_errors,
     counted,
     find_jobs,
+    finished_kind,
     job_manifest,
 )
 from alignment_sim.outputs.provenance import stamp
@@ -508,8 +509,6 @@ def _kind(folder: Path) -> str:
     """What a finished folder without a runs table holds, in words."""
     if (folder / "trajectory.parquet").is_file():
         return "a single run (alignment-sim-compare reads it)"
-    from alignment_sim.cli.main import finished_kind
-
     return finished_kind(job_manifest(folder)).removeprefix("a finished ")
 
 

@@ -148,7 +148,7 @@ def run_design(
     points, inputs = check_design(config)
     n_runs = len(points) * config.replications
     folder.mkdir(parents=True, exist_ok=True)
-    digest, runs_key = config_digest(config), runs_digest(config)
+    digest, runs_key = config_digest(config), design_runs_digest(config)
     meta = manifest(
         config,
         config.seed,
@@ -225,12 +225,14 @@ def run_design(
 
 ANALYSIS_SETTINGS = ("outcomes", "bootstrap")
 """The design settings only its analysis reads: changing them re-analyses the finished
-runs (``runs_digest``) instead of running them again."""
+runs (``design_runs_digest``) instead of running them again."""
 
 
-def runs_digest(config: SimulationConfig) -> str:
+def design_runs_digest(config: SimulationConfig) -> str:
     """What a design's runs compute: the configuration's digest without the analysis's
-    settings (``ANALYSIS_SETTINGS``), so other outcomes or resamples keep the runs."""
+    settings (``ANALYSIS_SETTINGS``), so other outcomes or resamples keep the runs (its
+    manifest's ``design_runs_digest``; not ``replications.runs_digest``, what each run of a
+    job computes whatever its seeds)."""
     neutral = dataclasses.replace(
         config.design, **{name: getattr(DesignSpec(), name) for name in ANALYSIS_SETTINGS}
     )
@@ -238,7 +240,7 @@ def runs_digest(config: SimulationConfig) -> str:
 
 
 def _part_key(part: Path) -> tuple[str | None, bool, int | None]:
-    """The runs digest (``runs_digest``), sample (second order or not) and chunk size a
+    """The runs digest (``design_runs_digest``), sample (second order or not) and chunk size a
     finished part was written with ((None, False, None) when unreadable)."""
     try:
         meta = read_manifest(part)

@@ -58,8 +58,7 @@ class CheckedSweeper(BasicSweeper):
         which stops at a finished folder, and Hydra's files would be added to it."""
         from pathlib import Path
 
-        from alignment_sim.cli.main import finished_kind
-        from alignment_sim.outputs.files import MANIFEST, job_manifest
+        from alignment_sim.outputs.files import MANIFEST, finished_kind, job_manifest
 
         assert self.config is not None
         folder = Path(str(self.config.hydra.sweep.dir))
