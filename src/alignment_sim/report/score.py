@@ -147,7 +147,7 @@ def reliability(p: np.ndarray, observed: np.ndarray, bins: int = RELIABILITY_BIN
 class Ensemble:
     """Every run's yearly labels: ``codes`` (R, S, Y) index into ``LABELS``, -1 where a run
     does not cover the year; ``origins`` each folder's origin (``_origin_year``),
-    ``first_years`` its first labelled year."""
+    ``first_years`` its first labelled year, ``manifests`` its manifest (read once)."""
 
     folders: list[Path]
     origins: dict[Path, int]
@@ -156,6 +156,7 @@ class Ensemble:
     years: np.ndarray
     codes: np.ndarray
     left_out: list[str] = field(default_factory=list)
+    manifests: dict[Path, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def n_runs(self) -> int:
@@ -215,10 +216,12 @@ def find_folders(paths: Sequence[Path], skip_corrupt: bool = False) -> tuple[lis
     return folders, notes
 
 
-def load_folder(folder: Path) -> tuple[int, list[str], np.ndarray, np.ndarray, list[Hashable]]:
-    """One finished folder's runs: (start year, states, years (Y,), codes (R, S, Y), the
-    runs); a run is a seed, or a (draw, seed) in a forecast's labels
-    (``estimation.forecast``)."""
+def load_folder(
+    folder: Path, meta: dict[str, Any]
+) -> tuple[int, list[str], np.ndarray, np.ndarray, list[Hashable]]:
+    """One finished folder's runs (``meta``: its manifest): (start year, states, years
+    (Y,), codes (R, S, Y), the runs); a run is a seed, or a (draw, seed) in a forecast's
+    labels (``estimation.forecast``)."""
     path = folder / LABELS_FILE
     if not path.is_file():
         if (folder / "design.parquet").is_file():
@@ -246,26 +249,32 @@ def load_folder(folder: Path) -> tuple[int, list[str], np.ndarray, np.ndarray, l
         raise ScoreError(f"{path} holds no label: its runs end before their first year ends")
     grouped = frame.groupby(keys, sort=True)
     run_index = grouped.ngroup().to_numpy()
-    unique = frame[keys].drop_duplicates().sort_values(keys)  # the groups' order
-    runs: list[Hashable] = [tuple(map(int, run)) for run in unique.itertuples(index=False)]
+    groups = grouped.size().index.to_frame(index=False)  # the runs, in run_index's order
+    runs: list[Hashable] = [tuple(map(int, run)) for run in groups.itertuples(index=False)]
     states = list(pd.unique(frame["state"].astype(str)))
     state_index = pd.Index(states).get_indexer(pd.Index(frame["state"].astype(str)))
     year_values = frame["year"].to_numpy(dtype=np.int64)
     years = np.arange(year_values.min(), year_values.max() + 1)
     codes = np.full((run_index.max() + 1, len(states), len(years)), -1, dtype=np.int8)
     codes[run_index, state_index, year_values - years[0]] = label_codes
-    origin = _origin_year(folder)
+    origin = _origin_year(meta)
     return (int(years[0]) - 1 if origin is None else origin), states, years, codes, runs
 
 
-def fit_of(folder: Path) -> str | None:
-    """The fitted set the folder's runs took their parameters from (``fit``, or
-    ``mode_of``: a validation's runs at a fit's mode), if any."""
+def _manifest_of(folder: Path) -> dict[str, Any]:
+    """A scored folder's manifest, read once for everything the scoring asks of it ({}
+    when it cannot be read)."""
     try:
-        meta = job_manifest(folder)
-        fit = meta.get("config", {}).get("fit") or meta.get("mode_of")
-    except (ValueError, AttributeError):
-        return None
+        return job_manifest(folder)
+    except ValueError:
+        return {}
+
+
+def fit_of(meta: dict[str, Any]) -> str | None:
+    """The fitted set a folder's runs took their parameters from, by its manifest
+    ``meta`` (``fit``, or ``mode_of``: a validation's runs at a fit's mode), if any."""
+    config = meta.get("config")
+    fit = (config.get("fit") if isinstance(config, dict) else None) or meta.get("mode_of")
     return str(fit) if fit else None
 
 
@@ -322,12 +331,12 @@ def horizon_notes(ensemble: Ensemble) -> list[str]:
     ]
 
 
-def _origin_year(folder: Path) -> int | None:
+def _origin_year(meta: dict[str, Any]) -> int | None:
     """The year whose end-of-year configuration the runs start from, as the manifest
-    records it (``region.configuration_year``, else ``region.year``); None without one
-    (the caller takes the year before the runs' first)."""
+    ``meta`` records it (``region.configuration_year``, else ``region.year``); None
+    without one (the caller takes the year before the runs' first)."""
     try:
-        return configuration_year(job_manifest(folder).get("config", {}).get("region", {}))
+        return configuration_year(meta.get("config", {}).get("region", {}))
     except (ValueError, AttributeError):
         return None
 
@@ -342,10 +351,12 @@ def load_ensemble(
     configuration (a sweep over a parameter) are one forecast only with ``pool``; else a
     ScoreError names them."""
     folders, notes = find_folders(paths, skip_corrupt)
-    loaded = [(folder, *load_folder(folder)) for folder in folders]
-    digests = [_runs_digest(folder) for folder, *_ in loaded]
+    manifests = {folder: _manifest_of(folder) for folder in folders}
+    loaded = [(folder, *load_folder(folder, manifests[folder])) for folder in folders]
+    digests = [_runs_digest(folder, manifests[folder]) for folder in folders]
     if len(set(digests)) > 1 and not pool:
-        raise ScoreError(_configurations_words(dict(zip(digests, folders, strict=True))))
+        first_of = dict(zip(digests, folders, strict=True))
+        raise ScoreError(_configurations_words(first_of, manifests))
     left = repeats([(d, runs) for d, (*_, runs) in zip(digests, loaded, strict=True)])
     dropped = {r.index: r for r in left}
     kept = []
@@ -389,29 +400,24 @@ def load_ensemble(
         years=years,
         codes=np.concatenate(parts, axis=0),
         left_out=notes,
+        manifests={folder: manifests[folder] for folder, *_ in kept},
     )
 
 
-def _runs_digest(folder: Path) -> str:
-    """What each run of the folder computes (``replications.runs_digest`` of its
-    manifest's configuration): two folders of one digest give the same run for a seed."""
-    try:
-        config = job_manifest(folder).get("config")
-    except ValueError:
-        config = None
+def _runs_digest(folder: Path, meta: dict[str, Any]) -> str:
+    """What each run of the folder computes (``replications.runs_digest`` of its manifest
+    ``meta``'s configuration): two folders of one digest give the same run for a seed."""
+    config = meta.get("config")
     return runs_digest(config if isinstance(config, dict) else {"folder": str(folder)})
 
 
-def _configurations_words(first_of: dict[str, Path]) -> str:
+def _configurations_words(first_of: dict[str, Path], manifests: dict[Path, dict[str, Any]]) -> str:
     """The refusal of runs of several configurations: a folder of each (three at most),
     with the settings in which their configurations differ."""
     folders = list(first_of.values())[:3]
     flat = []
     for folder in folders:
-        try:
-            config = job_manifest(folder).get("config")
-        except ValueError:
-            config = None
+        config = manifests[folder].get("config")
         flat.append(flatten(run_sections(config)) if isinstance(config, dict) else {})
     keys = sorted({k for f in flat for k in f if len({str(g.get(k)) for g in flat}) > 1})
     shown = [
@@ -861,7 +867,7 @@ def run(args: argparse.Namespace, command: str) -> tuple[Scores, Ensemble, Path]
     record = read_record(args.record or packaged_data_path(RECORD_FILE), known)
     window = choose_window(ensemble, record, args.origin, args.first, args.last)
     scores = score(ensemble, record, window, args.floor)
-    fits = [f for f in map(fit_of, ensemble.folders) if f]
+    fits = [f for f in map(fit_of, ensemble.manifests.values()) if f]
     fitted, in_sample = in_sample_notes(fits, window)
     if not fits and window.first <= LAST_IN_SAMPLE_YEAR:
         fitted.append(
@@ -873,19 +879,17 @@ def run(args: argparse.Namespace, command: str) -> tuple[Scores, Ensemble, Path]
     scores.summary["in_sample_fit"] = in_sample
     scores.summary["out"] = str(out)
     scores.summary["record_sha256"] = sha256(record.path)
-    scores.summary["inputs"] = [input_entry(folder) for folder in ensemble.folders]
+    scores.summary["inputs"] = [
+        input_entry(folder, ensemble.manifests.get(folder, {})) for folder in ensemble.folders
+    ]
     scores.summary["left_out"] = list(ensemble.left_out)
     write_outputs(scores, out, command)
     return scores, ensemble, out
 
 
-def input_entry(folder: Path) -> dict[str, Any]:
+def input_entry(folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
     """A scored folder as ``score.json`` names it: where it is, and its configuration's
-    digest and git revision (from its manifest, when it has one)."""
-    try:
-        meta = job_manifest(folder)
-    except ValueError:
-        meta = {}
+    digest and git revision (from its manifest ``meta``, when it has one)."""
     keys = ("config_digest", "git_revision")
     return {"folder": str(folder.resolve()), **{key: meta.get(key) for key in keys}}
 
