@@ -353,13 +353,14 @@ def _short(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200]
 
 
-def _parameter_values(jobs: list[Path], names: Collection[str]) -> dict[Path, dict[str, str]]:
-    """Each job's parameters as text: those it set (``job_parameters``) and, of ``names``,
-    the values its configuration held (``configured_values``): a parameter another job
-    varies is this job's configured value, and its column's type counts it."""
+def _parameter_values(
+    set_by: dict[Path, dict[str, str]], names: Collection[str]
+) -> dict[Path, dict[str, str]]:
+    """Each job's parameters as text: those it set (``set_by``, ``job_parameters``) and,
+    of ``names``, the values its configuration held (``configured_values``): a parameter
+    another job varies is this job's configured value, and its column's type counts it."""
     filled = {}
-    for folder in jobs:
-        given = job_parameters(folder)
+    for folder, given in set_by.items():
         unset = [n for n in names if n not in given and n != "job"]
         held = configured_values(folder, unset)
         filled[folder] = {**{k: str(v) for k, v in held.items()}, **given}
@@ -374,8 +375,9 @@ def _plan(root: Path, jobs: list[Path], name: str) -> tuple[pa.Schema, dict[Path
     if not schemas:
         raise CollectError(f"no {name} table in the finished jobs under {root}.")
     data = _unified(schemas)
-    swept = {k for folder in jobs for k in job_parameters(folder)}
-    given = _parameter_values(jobs, [*swept, *data.names])
+    set_by = {folder: job_parameters(folder) for folder in jobs}
+    swept = {k for given in set_by.values() for k in given}
+    given = _parameter_values(set_by, [*swept, *data.names])
     types = {k: parameter_type([p[k] for p in given.values() if k in p]) for k in swept}
     keys = sorted(set(types) - set(data.names))
     if "job" in data.names:
@@ -829,15 +831,13 @@ def _fill_parameters(con: Any, table: str, jobs: dict[str, Path]) -> None:
     candidates = [c for c in columns if _is_parameter(c) and c != "seed"]
     if not candidates:
         return
-    for study, folder in jobs.items():
-        empty = [
-            c
-            for c in candidates
-            if con.execute(
-                f'SELECT count(*) FROM {table} WHERE study_id = ? AND "{c}" IS NULL', [study]
-            ).fetchone()[0]
-        ]
-        for column, value in configured_values(folder, empty).items():
+    empty: dict[str, list[str]] = {}  # each job's parameter columns with a null: one query each
+    for column in candidates:
+        held = f'SELECT DISTINCT study_id FROM {table} WHERE "{column}" IS NULL'
+        for (study,) in con.execute(held).fetchall():
+            empty.setdefault(study, []).append(column)
+    for study, columns in empty.items():  # the table was made of these jobs' files
+        for column, value in configured_values(jobs[study], columns).items():
             con.execute(
                 f'UPDATE {table} SET "{column}" = ? WHERE study_id = ? AND "{column}" IS NULL',
                 [str(value) if isinstance(value, str) else value, study],
