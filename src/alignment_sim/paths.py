@@ -132,6 +132,17 @@ def parse(path: str) -> ParamPath:
     raise ConfigError(path, path, GRAMMAR, hint)
 
 
+KEYWORD_DOT = "__"
+"""A path as a Python keyword: ``weights__trade=3`` for ``weights.trade``
+(``AlignmentModel(...)``, ``default_config(...)``)."""
+
+
+def from_keyword(key: str) -> str:
+    """The path a keyword names (``region__states__belarus__autonomy`` ->
+    ``region.states.belarus.autonomy``)."""
+    return key.replace(KEYWORD_DOT, ".")
+
+
 def _checked(path: str, parsed: ParamPath) -> ParamPath:
     known = FIELDS[parsed.section]
     if parsed.field not in known:

@@ -188,7 +188,9 @@ def default_config(
     (``weights__trade=3``, ``region__states__belarus__transit__russia=0.5``), set last."""
     from alignment_sim import paths
 
-    by_path = {k.replace("__", "."): top_level.pop(k) for k in list(top_level) if "__" in k}
+    by_path = {
+        paths.from_keyword(k): top_level.pop(k) for k in list(top_level) if paths.KEYWORD_DOT in k
+    }
     known = {f.name for f in dataclasses.fields(SimulationConfig)}
     for key in top_level:
         if key not in known:

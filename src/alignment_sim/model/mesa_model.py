@@ -326,7 +326,7 @@ def config_from_keywords(
     for key, value in parameters.items():
         if key in PRESET_KEYWORDS or key in WINDOW_KEYWORDS:
             continue
-        path = BARE_KEYWORDS.get(key, key.replace("__", "."))
+        path = BARE_KEYWORDS.get(key, paths.from_keyword(key))
         try:
             paths.parse(path)
         except ConfigError as exc:

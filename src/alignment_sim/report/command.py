@@ -655,15 +655,15 @@ def _at_a_glance(
             ]
             continue
         beyond = mine[mine["practical"] == "beyond"]
-        order = np.argsort(-beyond["cohens_d"].abs().to_numpy(), kind="stable")
-        rows = beyond.iloc[order].head(GLANCE_EFFECTS)
+        ranked = beyond.iloc[np.argsort(-beyond["cohens_d"].abs().to_numpy(), kind="stable")]
+        rows = ranked.head(GLANCE_EFFECTS)
         points = [
             f"{r.metric}: {r.difference:+.3g} [{r.ci_low:+.3g}, {r.ci_high:+.3g}], "
             f"d = {r.cohens_d:+.2f} ({'paired' if r.paired else 'unpaired'})"
             for r in rows.itertuples()
         ] or [f"no outcome differs from the baseline by more than the threshold ({threshold:g})"]
-        if len(beyond) > len(rows):
-            rest = beyond.iloc[order].iloc[len(rows) :]
+        if len(ranked) > len(rows):
+            rest = ranked.iloc[len(rows) :]
             points.append(
                 f"{len(rest)} more beyond the threshold (effects.csv): {', '.join(rest['metric'])}"
             )
@@ -1100,6 +1100,11 @@ class Comparison:
     parameters: dict[str, str] = field(default_factory=dict)
     """Each label's parameters (the label it had before ``--label`` renamed it)."""
 
+    def same_states(self, label: str) -> bool:
+        """Whether ``label``'s runs are of the baseline's states: only then does a seed
+        draw the same numbers in both, so that runs pair by seed (``stats.pair_by_seed``)."""
+        return self.groups[label].states == self.groups[self.baseline].states
+
 
 Log = Callable[[str], None]
 
@@ -1254,7 +1259,7 @@ def start_term_drivers(
             base_terms,
             draws[label],
             draws[base],
-            c.groups[label].states == c.groups[base].states,
+            c.same_states(label),
         )
         for label in c.labels[1:]
         if (terms := c.groups[label].terms) is not None and base_terms is not None
@@ -1297,7 +1302,7 @@ def _bootstraps(
             draws[label],
             draws[base],
             pool,
-            groups[label].states == groups[base].states,
+            c.same_states(label),
         )
         for label in labels[1:]
     ]
@@ -1323,7 +1328,7 @@ def _bootstraps(
                 pool,
                 draws[label],
                 draws[base],
-                groups[label].states == groups[base].states,
+                c.same_states(label),
             )
         )
     parts = len(outcome_parts) + len(effect_parts) + len(margin_parts)
