@@ -239,6 +239,10 @@ def job_parameters(folder: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
+PRESET_GROUPS = ("scenario", "region", "decision")
+"""The config groups a sweep sets by a preset's name: parameter columns besides paths."""
+
+
 def configured_values(folder: Path, keys: Collection[str]) -> dict[str, Any]:
     """Each key's value in a finished job's configuration (its manifest's), where it has
     one: a parameter path's value (``weights.trade``), a preset's name (``scenario``). A
@@ -249,8 +253,11 @@ def configured_values(folder: Path, keys: Collection[str]) -> dict[str, Any]:
         config = config_from_manifest(folder)
     except ConfigError:  # an older manifest: its values stay unknown (null)
         return {}
-    named = {"scenario": config.scenario.name, "region": config.region.name}
-    values: dict[str, Any] = {"decision": config.decision.rule, **named}
+    values: dict[str, Any] = {  # PRESET_GROUPS, each by the name it reads back as
+        "scenario": config.scenario.name,
+        "region": config.region.name,
+        "decision": config.decision.rule,
+    }
     found = {}
     for key in keys:
         if key in values:
@@ -813,7 +820,7 @@ def _load_table(con: Any, table: str, files: list[tuple[str, str]]) -> int:
 
 def _is_parameter(column: str) -> bool:
     """Whether a run table's column names a setting: a preset group or a parameter path."""
-    if column in ("scenario", "region", "decision"):
+    if column in PRESET_GROUPS:
         return True
     try:
         paths.parse(column)
