@@ -239,10 +239,6 @@ def job_parameters(folder: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
-PRESET_GROUPS = ("scenario", "region", "decision")
-"""The config groups a sweep sets by a preset's name: parameter columns besides paths."""
-
-
 def configured_values(folder: Path, keys: Collection[str]) -> dict[str, Any]:
     """Each key's value in a finished job's configuration (its manifest's), where it has
     one: a parameter path's value (``weights.trade``), a preset's name (``scenario``). A
@@ -253,7 +249,7 @@ def configured_values(folder: Path, keys: Collection[str]) -> dict[str, Any]:
         config = config_from_manifest(folder)
     except ConfigError:  # an older manifest: its values stay unknown (null)
         return {}
-    values: dict[str, Any] = {  # PRESET_GROUPS, each by the name it reads back as
+    values: dict[str, Any] = {  # the presets, each by the name it reads back as
         "scenario": config.scenario.name,
         "region": config.region.name,
         "decision": config.decision.rule,
